@@ -1,0 +1,389 @@
+"""The ``dutydesk`` command: one entry point for the server, the console, the demo and the
+integrator's tools.
+
+Subcommands that need Qt (``desktop``) or device codecs (``decode``) are imported only when
+used, so ``dutydesk serve`` never loads Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import importlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+from backend import __version__, eventlog
+from backend.config import default_data_dir, sqlite_url
+from backend.demo import run_demo
+from backend.registry import load_units_csv
+from backend.server import DutyDeskServer, ServerConfig
+from backend.storage import db
+from backend.users import Error as UserError
+from backend.users import UserService
+from realtime.protocol import Role
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+# Subcommands implemented outside the backend: name → module exposing add_parser()/run().
+_EXTERNAL_COMMANDS = {
+    "desktop": "desktop.cli",
+    "decode": "devices.decode_cli",
+}
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _add_storage_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"folder for the embedded database and the data key (default: {default_data_dir()})",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=None,
+        help="database URL, e.g. postgresql+asyncpg://user:pass@host/dutydesk "
+        "(default: SQLite in the data folder)",
+    )
+
+
+def _storage(args: argparse.Namespace) -> tuple[str, Path]:
+    data_dir: Path = args.data_dir or default_data_dir()
+    return (args.db or sqlite_url(data_dir)), data_dir
+
+
+# ---------------------------------------------------------------------- serve
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    db_url, data_dir = _storage(args)
+    config = ServerConfig(
+        db_url=db_url,
+        data_dir=data_dir,
+        host=args.host,
+        port=args.port,
+        allowed_origins=args.allow_origin or (),
+        seed_units=load_units_csv(args.units) if args.units else load_units_csv(),
+    )
+    return asyncio.run(_serve(config))
+
+
+async def _serve(config: ServerConfig) -> int:
+    server = DutyDeskServer(config)
+    try:
+        await server.start()
+    except OSError as exc:
+        _err(f"dutydesk serve: cannot listen on {config.host}:{config.port}: {exc.strerror}")
+        await server.close()
+        return EXIT_FAILURE
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    logger.info("shutting down")
+    await server.close()
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------- user
+
+
+def _read_new_password(args: argparse.Namespace) -> str:
+    if args.password_file:
+        return Path(args.password_file).read_text(encoding="utf-8").strip()
+    env = os.environ.get("DUTYDESK_NEW_PASSWORD")
+    if env:
+        return env
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        raise UserError("the two passwords differ")
+    return first
+
+
+async def _with_users(args: argparse.Namespace, work: Callable[[UserService], object]) -> int:
+    db_url, _ = _storage(args)
+    engine = db.create_engine(db_url)
+    try:
+        await db.migrate(engine)
+        result = work(UserService(db.session_factory(engine)))
+        if asyncio.iscoroutine(result):
+            await result
+    except UserError as exc:
+        _err(f"dutydesk user: {exc}")
+        return EXIT_FAILURE
+    finally:
+        await engine.dispose()
+    return EXIT_OK
+
+
+def _cmd_user_add(args: argparse.Namespace) -> int:
+    password = "" if args.role == Role.DEVICE and args.no_password else _read_new_password(args)
+    if not password:
+        password = os.urandom(24).hex()  # device accounts log in with API tokens only
+
+    async def work(users: UserService) -> None:
+        principal = await users.add_user(
+            args.username,
+            password,
+            Role(args.role),
+            display_name=args.display_name or "",
+            agency=args.agency,
+            jurisdiction=args.jurisdiction,
+        )
+        _out(f"added {principal.username} ({principal.role})")
+
+    return asyncio.run(_with_users(args, work))
+
+
+def _cmd_user_list(args: argparse.Namespace) -> int:
+    async def work(users: UserService) -> None:
+        for p in await users.list_users():
+            _out(f"{p.username:<20} {p.role:<18} {p.agency or '-':<12} {p.jurisdiction or '*'}")
+
+    return asyncio.run(_with_users(args, work))
+
+
+def _cmd_user_passwd(args: argparse.Namespace) -> int:
+    password = _read_new_password(args)
+
+    async def work(users: UserService) -> None:
+        await users.set_password(args.username, password)
+        _out(f"password of {args.username} changed; their sessions were ended")
+
+    return asyncio.run(_with_users(args, work))
+
+
+def _cmd_user_token(args: argparse.Namespace) -> int:
+    async def work(users: UserService) -> None:
+        _out(await users.issue_api_token(args.username))
+
+    return asyncio.run(_with_users(args, work))
+
+
+# ---------------------------------------------------------------------- audit
+
+
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    async def verify() -> int:
+        db_url, _ = _storage(args)
+        engine = db.create_engine(db_url)
+        try:
+            async with db.session_factory(engine)() as session:
+                report = await eventlog.verify(session)
+        finally:
+            await engine.dispose()
+        for problem in report.problems:
+            _err(problem)
+        status = "intact" if report.ok else "DAMAGED"
+        _out(f"event log {status}: {report.events} events, head {report.head_hash[:16]}…")
+        return EXIT_OK if report.ok else EXIT_FAILURE
+
+    return asyncio.run(verify())
+
+
+# ---------------------------------------------------------------------- demo
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    return run_demo(
+        lang=args.lang,
+        screenshot=args.screenshot,
+        after=args.after,
+        interval=args.interval,
+    )
+
+
+# ---------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the full ``dutydesk`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="dutydesk",
+        description="DutyDesk (值班台): real-time emergency command system.",
+        epilog="Run 'dutydesk COMMAND --help' for each command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"dutydesk {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("DUTYDESK_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log to stderr (default: INFO)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the backend (WebSocket server for consoles and device feeds)",
+        description="Run the DutyDesk backend. Consoles connect to ws://HOST:PORT/console, "
+        "device feeds to ws://HOST:PORT/device; GET /health answers JSON. Migrations run "
+        "at start. Stop with Ctrl-C or SIGTERM.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="browser Origin allowed to connect (repeatable); "
+        "clients that send no Origin are always allowed",
+    )
+    serve.add_argument(
+        "--units",
+        type=Path,
+        default=None,
+        help="CSV of dispatchable units to seed (code,name,agency,jurisdiction)",
+    )
+    _add_storage_options(serve)
+    serve.set_defaults(func=_cmd_serve)
+
+    user = commands.add_parser(
+        "user",
+        help="manage users and API tokens",
+        description="Manage users, passwords and API tokens.",
+    )
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = user_commands.add_parser(
+        "add",
+        help="add a user",
+        description="Add a user. The password comes from --password-file, the environment "
+        "variable DUTYDESK_NEW_PASSWORD, or a prompt. Passwords are stored as argon2 hashes.",
+    )
+    add.add_argument("username")
+    add.add_argument(
+        "--role", required=True, choices=[r.value for r in Role], help="what the user may do"
+    )
+    add.add_argument("--display-name", help="name shown in the console and the log")
+    add.add_argument("--agency", help="agency of an agency dispatcher (fire, police, medical, …)")
+    add.add_argument(
+        "--jurisdiction", default="", help="region-code prefix the user may see (default: all)"
+    )
+    add.add_argument("--password-file", help="read the password from this file")
+    add.add_argument(
+        "--no-password",
+        action="store_true",
+        help="device accounts only: no password, use 'user token'",
+    )
+    _add_storage_options(add)
+    add.set_defaults(func=_cmd_user_add)
+    lst = user_commands.add_parser("list", help="list users", description="List active users.")
+    _add_storage_options(lst)
+    lst.set_defaults(func=_cmd_user_list)
+    passwd = user_commands.add_parser(
+        "passwd",
+        help="change a password",
+        description="Change a user's password and end their sessions.",
+    )
+    passwd.add_argument("username")
+    passwd.add_argument("--password-file", help="read the password from this file")
+    _add_storage_options(passwd)
+    passwd.set_defaults(func=_cmd_user_passwd)
+    token = user_commands.add_parser(
+        "token",
+        help="create an API token",
+        description="Create a long-lived API token for a user (device feeds use it as "
+        "'Authorization: Bearer TOKEN'). The token is printed once and stored only as a hash.",
+    )
+    token.add_argument("username")
+    _add_storage_options(token)
+    token.set_defaults(func=_cmd_user_token)
+
+    audit = commands.add_parser(
+        "audit", help="check the event log", description="Audit trail tools."
+    )
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_commands.add_parser(
+        "verify",
+        help="verify the hash chain",
+        description="Recompute the event log's hash chain and check that seq has no gaps. "
+        "Exits with status 1 if the log is damaged.",
+    )
+    _add_storage_options(verify)
+    verify.set_defaults(func=_cmd_audit_verify)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run a self-contained demo",
+        description="Start a backend on a temporary embedded database, a simulated device "
+        "stream that raises alarms at a steady pace, and the console logged in as a demo "
+        "officer. Everything stops when the window closes or on Ctrl-C.",
+    )
+    demo.add_argument(
+        "--lang", default=None, choices=["zh_CN", "en"], help="console language (default: zh_CN)"
+    )
+    demo.add_argument(
+        "--interval", type=float, default=8.0, help="seconds between simulated alarms (default: 8)"
+    )
+    demo.add_argument("--screenshot", metavar="FILE", help="save a PNG of the window, then exit")
+    demo.add_argument(
+        "--after",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="when to take the screenshot (default: 5)",
+    )
+    demo.set_defaults(func=_cmd_demo)
+
+    for name, module_name in _EXTERNAL_COMMANDS.items():
+        module = _load_external(module_name)
+        if module is not None:
+            module.add_parser(commands)
+        else:
+            missing = commands.add_parser(name, help=f"({name} is not installed)")
+            missing.set_defaults(func=lambda _args, n=name: _missing(n))
+    return parser
+
+
+def _load_external(module_name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        logger.debug("subcommand module %s unavailable: %s", module_name, exc)
+        return None
+
+
+def _missing(name: str) -> int:
+    _err(f"dutydesk {name}: this installation lacks the {name} component")
+    return EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``dutydesk`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    func: Callable[[argparse.Namespace], int] = args.func
+    with contextlib.suppress(KeyboardInterrupt):
+        return func(args)
+    return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

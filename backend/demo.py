@@ -1,0 +1,149 @@
+"""``dutydesk demo``: a backend, a simulated device stream and a console in one command."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import importlib
+import itertools
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from backend.embedded import ServerThread
+from backend.registry import RESOURCES_DIR
+from realtime.client import basic_auth_header
+from realtime.protocol import Ack, DeviceAlarm, Error, Role, decode_server, encode
+from realtime.states import AlarmLevel
+
+logger = logging.getLogger(__name__)
+
+DEMO_SCENARIO = RESOURCES_DIR / "scenarios" / "demo_city.json"
+DEMO_OFFICER = "demo"
+
+
+class Incident(msgspec.Struct, kw_only=True):
+    """One scripted device alarm of a scenario."""
+
+    key: str
+    alarm_type: str
+    level: AlarmLevel
+    title: str
+    place: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    description: str = ""
+
+
+class Scenario(msgspec.Struct, kw_only=True):
+    """A scripted stream of device alarms (see ``resources/scenarios``)."""
+
+    name: str
+    source: str
+    device: str
+    incidents: list[Incident]
+    jurisdiction: str = ""
+
+
+def load_scenario(path: Path = DEMO_SCENARIO) -> Scenario:
+    """Read a scenario file."""
+    return msgspec.json.decode(path.read_bytes(), type=Scenario)
+
+
+@dataclass(slots=True)
+class DemoFeed:
+    """Sends a scenario's alarms over the real device endpoint, one every ``interval`` s."""
+
+    url: str
+    username: str
+    password: str
+    scenario: Scenario
+    interval: float = 8.0
+    loop_forever: bool = True
+    sent: int = 0
+
+    async def run(self) -> None:
+        """Connect (retrying) and play the scenario until cancelled."""
+        incidents = (
+            itertools.cycle(self.scenario.incidents)
+            if self.loop_forever
+            else iter(self.scenario.incidents)
+        )
+        header = basic_auth_header(self.username, self.password)
+        round_number = 0
+        while True:
+            try:
+                async with connect(
+                    self.url, additional_headers={"Authorization": header}, compression=None
+                ) as ws:
+                    for incident in incidents:
+                        if self.sent and self.sent % len(self.scenario.incidents) == 0:
+                            round_number += 1
+                        message = DeviceAlarm(
+                            ref=f"demo-{self.sent}",
+                            # A new round reuses keys only after the officer closed the old alarm.
+                            key=f"{incident.key}-r{round_number}",
+                            alarm_type=incident.alarm_type,
+                            level=incident.level,
+                            title=incident.title,
+                            description=incident.description,
+                            lat=incident.lat,
+                            lon=incident.lon,
+                            place=incident.place,
+                            jurisdiction=self.scenario.jurisdiction,
+                        )
+                        await ws.send(encode(message).decode("utf-8"))
+                        answer = decode_server(await ws.recv())
+                        if isinstance(answer, Error):
+                            logger.warning("demo alarm refused: %s", answer.message)
+                        elif isinstance(answer, Ack):
+                            logger.debug(
+                                "demo alarm %s stored as #%s", message.ref, answer.alarm_id
+                            )
+                        self.sent += 1
+                        await asyncio.sleep(self.interval)
+                    return
+            except (OSError, ConnectionClosed, InvalidHandshake) as exc:
+                logger.info("demo feed reconnecting: %s", exc)
+                await asyncio.sleep(1.0)
+
+
+def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval: float) -> int:
+    """Run the demo until the console window closes; return the console's exit status."""
+    desktop_cli = importlib.import_module("desktop.cli")
+    scenario = load_scenario()
+    officer_password = secrets.token_urlsafe(12)
+    device_password = secrets.token_urlsafe(12)
+    users = [
+        (DEMO_OFFICER, officer_password, Role.OFFICER),
+        (scenario.device, device_password, Role.DEVICE),
+    ]
+    with ServerThread(users=users) as server:
+        logger.info(
+            "demo backend on %s (temporary database in %s)", server.console_url, server.data_dir
+        )
+        feed = DemoFeed(
+            server.device_url, scenario.device, device_password, scenario, interval=interval
+        )
+        feed_future: concurrent.futures.Future[None] = server.submit(feed.run())
+        try:
+            status: int = desktop_cli.run_console(
+                server.console_url,
+                DEMO_OFFICER,
+                officer_password,
+                lang=lang,
+                screenshot=screenshot,
+                after=after,
+            )
+        finally:
+            feed_future.cancel()
+            with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
+                feed_future.exception(timeout=5)
+    logger.info("demo finished; %s simulated alarms were sent", feed.sent)
+    return status

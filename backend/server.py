@@ -1,0 +1,572 @@
+"""The DutyDesk WebSocket server: one port for consoles (``/console``), device feeds
+(``/device``) and the health check (``GET /health``).
+
+Authentication happens at the handshake (``Authorization`` header); every message after
+that is authorized again by the services. Each connection is bounded in message size,
+message rate and outgoing queue, so one misbehaving peer cannot hurt the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import datetime as dt
+import http
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+from websockets.http11 import Request, Response
+from websockets.typing import Origin
+
+from backend import __version__, eventlog
+from backend.alarms import AlarmService
+from backend.alarms import Error as AlarmError
+from backend.authz import ForbiddenError, can_see, check_console, check_device
+from backend.hub import Hub, Subscriber
+from backend.security import FieldCipher
+from backend.storage import db
+from backend.telemetry import TelemetryWriter
+from backend.users import AuthError, Principal, UserService
+from devices.observations import Reading
+from realtime import PROTOCOL_VERSION
+from realtime.protocol import (
+    CLOSE_HELLO_EXPECTED,
+    CLOSE_RATE_ABUSE,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNSUPPORTED_PROTOCOL,
+    CONSOLE_PATH,
+    CONSOLE_RATE_BURST,
+    CONSOLE_RATE_PER_SECOND,
+    DEVICE_PATH,
+    DEVICE_RATE_BURST,
+    DEVICE_RATE_PER_SECOND,
+    HEALTH_PATH,
+    HELLO_TIMEOUT_SECONDS,
+    MAX_CONSOLE_MESSAGE_BYTES,
+    MAX_DEVICE_MESSAGE_BYTES,
+    MAX_REPLAY_EVENTS,
+    Ack,
+    AlarmResult,
+    Command,
+    CreateAlarm,
+    DeviceAlarm,
+    DeviceReading,
+    DispatchAlarm,
+    Error,
+    ErrorCode,
+    Event,
+    GetAlarmHistory,
+    Hello,
+    HistoryResult,
+    Limits,
+    ListUnits,
+    Ping,
+    Pong,
+    ProtocolError,
+    Result,
+    ResultData,
+    RevealContact,
+    Synced,
+    TransitionAlarm,
+    UnitsResult,
+    UnitView,
+    Welcome,
+    decode_console,
+    decode_device,
+    encode,
+    request_id_of,
+)
+
+logger = logging.getLogger(__name__)
+
+RATE_ABUSE_LIMIT = 200
+"""Messages refused for rate in a row before the connection is closed."""
+LOGIN_FAILURES_BEFORE_LOCK = 5
+LOGIN_LOCK_SECONDS = 300.0
+
+
+class TokenBucket:
+    """Allows ``rate`` messages per second with bursts of ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._tokens = float(burst)
+        self._stamp = time.monotonic()
+
+    def allow(self) -> bool:
+        """Take one token if there is one."""
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
+
+@dataclass(slots=True)
+class _LoginThrottle:
+    failures: dict[str, list[float]] = field(default_factory=dict)
+
+    def locked(self, key: str) -> bool:
+        recent = [
+            t for t in self.failures.get(key, []) if time.monotonic() - t < LOGIN_LOCK_SECONDS
+        ]
+        self.failures[key] = recent
+        return len(recent) >= LOGIN_FAILURES_BEFORE_LOCK
+
+    def failed(self, key: str) -> None:
+        self.failures.setdefault(key, []).append(time.monotonic())
+
+    def succeeded(self, key: str) -> None:
+        self.failures.pop(key, None)
+
+
+@dataclass(slots=True)
+class ServerConfig:
+    """How to run the server."""
+
+    db_url: str
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8765
+    allowed_origins: Sequence[str] = ()
+    """Browser origins allowed to connect; clients that send no Origin are always allowed."""
+    cipher: FieldCipher | None = None
+    seed_units: Sequence[UnitView] = ()
+
+
+class DutyDeskServer:
+    """Owns the database engine, the services and the listening socket."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.engine = db.create_engine(config.db_url)
+        self.sessions = db.session_factory(self.engine)
+        self.cipher = config.cipher or FieldCipher.from_data_dir(config.data_dir)
+        self.hub = Hub()
+        self.users = UserService(self.sessions)
+        self.alarms = AlarmService(self.sessions, self.cipher, self.hub.publish)
+        self.telemetry = TelemetryWriter(self.sessions)
+        self._server: Server | None = None
+        self._principals: dict[ServerConnection, Principal] = {}
+        self._throttle = _LoginThrottle()
+        self._started = time.monotonic()
+        self._devices_connected = 0
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with port 0)."""
+        if self._server is None:
+            raise RuntimeError("server not started")
+        sockets = list(self._server.sockets)
+        return int(sockets[0].getsockname()[1])
+
+    @property
+    def database_kind(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return make_url(self.config.db_url).get_backend_name()
+
+    async def start(self) -> None:
+        """Migrate the database, seed the registry, and start listening."""
+        await db.migrate(self.engine)
+        if self.config.seed_units:
+            added = await self.alarms.seed_units(self.config.seed_units)
+            if added:
+                logger.info("seeded %s units into the registry", added)
+        self.telemetry.start()
+        origins: list[Origin | None] = [None, *(Origin(o) for o in self.config.allowed_origins)]
+        self._server = await serve(
+            self._handle,
+            self.config.host,
+            self.config.port,
+            process_request=self._process_request,
+            max_size=MAX_CONSOLE_MESSAGE_BYTES,
+            compression=None,
+            origins=origins,
+            ping_interval=20,
+            ping_timeout=20,
+            server_header=f"DutyDesk/{__version__}",
+        )
+        logger.info(
+            "DutyDesk %s listening on ws://%s:%s (database: %s)",
+            __version__,
+            self.config.host,
+            self.port,
+            self.database_kind,
+        )
+
+    async def close(self) -> None:
+        """Stop accepting, close every connection, flush telemetry, release the database."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        await self.telemetry.stop()
+        await self.engine.dispose()
+
+    async def serve_forever(self) -> None:
+        """Run until cancelled."""
+        if self._server is None:
+            await self.start()
+        assert self._server is not None
+        await self._server.wait_closed()
+
+    # ------------------------------------------------------------------ handshake
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path == HEALTH_PATH:
+            return await self._health()
+        if path not in (CONSOLE_PATH, DEVICE_PATH):
+            return connection.respond(http.HTTPStatus.NOT_FOUND, f"no endpoint {path}\n")
+        remote = _remote(connection)
+        authorization = request.headers.get("Authorization")
+        key = _login_key(authorization, remote)
+        if self._throttle.locked(key):
+            logger.warning("login refused for %s from %s: too many failures", key, remote)
+            return connection.respond(
+                http.HTTPStatus.TOO_MANY_REQUESTS, "too many failed logins; wait five minutes\n"
+            )
+        try:
+            principal = await self.users.authenticate(authorization)
+        except AuthError as exc:
+            self._throttle.failed(key)
+            logger.warning("login refused for %s from %s: %s", key, remote, exc)
+            return connection.respond(http.HTTPStatus.UNAUTHORIZED, f"{exc}\n")
+        self._throttle.succeeded(key)
+        if path == CONSOLE_PATH:
+            try:
+                check_console(principal)
+            except ForbiddenError as exc:
+                logger.warning("console refused for %s: %s", principal.username, exc)
+                return connection.respond(http.HTTPStatus.FORBIDDEN, f"{exc}\n")
+        self._principals[connection] = principal
+        return None
+
+    async def _health(self) -> Response:
+        async with self.sessions() as session:
+            head = await eventlog.head_seq(session)
+        body = json.dumps(
+            {
+                "status": "ok",
+                "version": __version__,
+                "protocol": PROTOCOL_VERSION,
+                "database": self.database_kind,
+                "head_seq": head,
+                "uptime_s": round(time.monotonic() - self._started, 1),
+                "consoles": len(self.hub),
+                "devices": self._devices_connected,
+            }
+        ).encode()
+        headers = Headers(
+            [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
+        return Response(200, "OK", headers, body)
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        principal = self._principals.pop(connection, None)
+        if principal is None:  # the handshake hook always sets it; be safe anyway
+            await connection.close(CloseCode.POLICY_VIOLATION, "not authenticated")
+            return
+        assert connection.request is not None
+        if connection.request.path.split("?", 1)[0] == DEVICE_PATH:
+            await self._device_session(connection, principal)
+        else:
+            await self._console_session(connection, principal)
+
+    # ------------------------------------------------------------------ consoles
+
+    async def _console_session(self, connection: ServerConnection, principal: Principal) -> None:
+        try:
+            raw = await asyncio.wait_for(connection.recv(), HELLO_TIMEOUT_SECONDS)
+            hello = decode_console(raw)
+        except TimeoutError:
+            await connection.close(CLOSE_HELLO_EXPECTED, "send hello first")
+            return
+        except ProtocolError as exc:
+            await _send(connection, Error(code=ErrorCode.HELLO_EXPECTED, message=exc.message))
+            await connection.close(CLOSE_HELLO_EXPECTED, "send a valid hello first")
+            return
+        except ConnectionClosed:
+            return
+        if not isinstance(hello, Hello):
+            await _send(
+                connection,
+                Error(code=ErrorCode.HELLO_EXPECTED, message="the first message must be hello"),
+            )
+            await connection.close(CLOSE_HELLO_EXPECTED, "send hello first")
+            return
+        if hello.protocol != PROTOCOL_VERSION:
+            await connection.close(
+                CLOSE_UNSUPPORTED_PROTOCOL,
+                f"protocol {hello.protocol} unsupported; this server speaks {PROTOCOL_VERSION}",
+            )
+            return
+
+        subscriber = Subscriber(principal)
+        self.hub.add(subscriber)
+        logger.info(
+            "console %s (%s) connected from %s",
+            principal.username,
+            hello.client,
+            _remote(connection),
+        )
+        try:
+            last_sent = await self._sync(connection, principal, hello.resume_from)
+            sender = asyncio.create_task(self._send_live(connection, subscriber, last_sent))
+            receiver = asyncio.create_task(self._receive_commands(connection, principal))
+            done, pending = await asyncio.wait(
+                {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                    await task
+            for task in done:
+                with contextlib.suppress(ConnectionClosed):
+                    task.result()
+        except ConnectionClosed:
+            pass
+        finally:
+            self.hub.remove(subscriber)
+            logger.info("console %s disconnected", principal.username)
+
+    async def _sync(
+        self, connection: ServerConnection, principal: Principal, resume_from: int | None
+    ) -> int:
+        """Send the replay or a snapshot, then ``synced``; return the last seq sent."""
+        async with self.sessions() as session:
+            head = await eventlog.head_seq(session)
+            replay: list[Event] | None = None
+            if (
+                resume_from is not None
+                and 0 <= resume_from <= head
+                and head - resume_from <= MAX_REPLAY_EVENTS
+            ):
+                replay = await eventlog.events_after(session, resume_from, MAX_REPLAY_EVENTS)
+        welcome = Welcome(
+            protocol=PROTOCOL_VERSION,
+            server_version=__version__,
+            session_token=await self.users.issue_token(principal),
+            user=principal.info(),
+            head_seq=head,
+            limits=Limits(
+                max_message_bytes=MAX_CONSOLE_MESSAGE_BYTES,
+                rate_per_second=CONSOLE_RATE_PER_SECOND,
+                rate_burst=CONSOLE_RATE_BURST,
+            ),
+        )
+        await _send(connection, welcome)
+        if replay is None:
+            snapshot = await self.alarms.snapshot(principal)
+            await _send(connection, snapshot)
+            last_sent = snapshot.head_seq
+        else:
+            last_sent = resume_from or 0
+            for event in replay:
+                if event.alarm is None or can_see(principal, event.alarm):
+                    await _send(connection, event)
+                last_sent = event.seq
+        await _send(connection, Synced(head_seq=max(last_sent, head)))
+        return last_sent
+
+    async def _send_live(
+        self, connection: ServerConnection, subscriber: Subscriber, last_sent: int
+    ) -> None:
+        overflow = asyncio.create_task(subscriber.overflowed.wait())
+        getter: asyncio.Task[Event] | None = None
+        try:
+            while True:
+                getter = asyncio.create_task(subscriber.queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, overflow}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if overflow in done:
+                    await connection.close(
+                        CLOSE_TOO_SLOW, "console too slow; resume from your last seq"
+                    )
+                    return
+                event = getter.result()
+                if event.seq <= last_sent:
+                    continue  # already sent in the replay or snapshot
+                await _send(connection, event)
+                last_sent = event.seq
+        finally:
+            overflow.cancel()
+            if getter is not None:
+                getter.cancel()
+            await asyncio.gather(overflow, *([getter] if getter else []), return_exceptions=True)
+
+    async def _receive_commands(self, connection: ServerConnection, principal: Principal) -> None:
+        bucket = TokenBucket(CONSOLE_RATE_PER_SECOND, CONSOLE_RATE_BURST)
+        refused_in_a_row = 0
+        async for raw in connection:
+            if not bucket.allow():
+                refused_in_a_row += 1
+                if refused_in_a_row >= RATE_ABUSE_LIMIT:
+                    logger.warning("closing console of %s: message flood", principal.username)
+                    await connection.close(CLOSE_RATE_ABUSE, "message rate far over the limit")
+                    return
+                await _send(
+                    connection,
+                    Error(
+                        code=ErrorCode.RATE_LIMITED,
+                        message=f"over {CONSOLE_RATE_PER_SECOND:g} messages/s; message dropped",
+                        req=request_id_of(raw),
+                    ),
+                )
+                continue
+            refused_in_a_row = 0
+            try:
+                message = decode_console(raw)
+            except ProtocolError as exc:
+                logger.info("bad message from %s: %s", principal.username, exc.message)
+                await _send(
+                    connection, Error(code=exc.code, message=exc.message, req=request_id_of(raw))
+                )
+                continue
+            if isinstance(message, Hello):
+                await _send(
+                    connection,
+                    Error(code=ErrorCode.BAD_MESSAGE, message="hello was already received"),
+                )
+                continue
+            await _send(connection, await self._execute(principal, message))
+
+    async def _execute(self, principal: Principal, command: Command) -> Result | Error:
+        """Run one console command and return the answer to send."""
+        try:
+            data = await self._dispatch_command(principal, command)
+        except AlarmError as exc:
+            logger.info(
+                "%s refused for %s: %s", type(command).__name__, principal.username, exc.message
+            )
+            return Error(code=exc.code, message=exc.message, req=command.req)
+        except SQLAlchemyError:
+            logger.exception(
+                "storage failed on %s for %s", type(command).__name__, principal.username
+            )
+            return Error(
+                code=ErrorCode.INTERNAL,
+                message="the database failed; the command was not applied, try again",
+                req=command.req,
+            )
+        return Result(req=command.req, data=data)
+
+    async def _dispatch_command(self, principal: Principal, command: Command) -> ResultData:
+        match command:
+            case CreateAlarm():
+                client_ref = f"{principal.username}:{command.req}"
+                return AlarmResult(
+                    alarm=await self.alarms.create_manual(principal, command, client_ref=client_ref)
+                )
+            case TransitionAlarm():
+                return AlarmResult(alarm=await self.alarms.transition(principal, command))
+            case DispatchAlarm():
+                return AlarmResult(alarm=await self.alarms.dispatch(principal, command))
+            case ListUnits():
+                return UnitsResult(units=await self.alarms.list_units(principal))
+            case GetAlarmHistory():
+                return HistoryResult(events=await self.alarms.history(principal, command.alarm_id))
+            case RevealContact():
+                return await self.alarms.reveal_contact(principal, command.alarm_id, command.reason)
+            case Ping():
+                return Pong(server_time=dt.datetime.now(dt.UTC))
+
+    # ------------------------------------------------------------------ devices
+
+    async def _device_session(self, connection: ServerConnection, principal: Principal) -> None:
+        # Devices get a tighter message limit than consoles on the same port.
+        connection.protocol.max_message_size = MAX_DEVICE_MESSAGE_BYTES
+        bucket = TokenBucket(DEVICE_RATE_PER_SECOND, DEVICE_RATE_BURST)
+        self._devices_connected += 1
+        logger.info("device feed %s connected from %s", principal.username, _remote(connection))
+        try:
+            async for raw in connection:
+                if not bucket.allow():
+                    await _send(
+                        connection,
+                        Error(
+                            code=ErrorCode.RATE_LIMITED,
+                            message="device message rate over the limit",
+                            ref=request_id_of(raw),
+                        ),
+                    )
+                    continue
+                await _send(connection, await self._device_message(principal, raw))
+        except ConnectionClosed:
+            pass
+        finally:
+            self._devices_connected -= 1
+            logger.info("device feed %s disconnected", principal.username)
+
+    async def _device_message(self, principal: Principal, raw: str | bytes) -> Ack | Error:
+        try:
+            message = decode_device(raw)
+        except ProtocolError as exc:
+            logger.info("bad device message from %s: %s", principal.username, exc.message)
+            return Error(code=exc.code, message=exc.message, ref=request_id_of(raw))
+        try:
+            match message:
+                case DeviceAlarm():
+                    outcome = await self.alarms.device_alarm(principal, message)
+                    return Ack(
+                        ref=message.ref, alarm_id=outcome.alarm.id, repeated=outcome.repeated
+                    )
+                case DeviceReading():
+                    check_device(principal)
+                    await self.telemetry.submit(
+                        Reading(
+                            device=principal.username,
+                            sensor=message.sensor,
+                            at=message.at or dt.datetime.now(dt.UTC),
+                            value=message.value,
+                            unit=message.unit,
+                        )
+                    )
+                    return Ack(ref=message.ref)
+        except AlarmError as exc:
+            return Error(code=exc.code, message=exc.message, ref=message.ref)
+        except ForbiddenError as exc:
+            return Error(code=ErrorCode.FORBIDDEN, message=str(exc), ref=message.ref)
+
+
+async def _send(
+    connection: ServerConnection, message: Welcome | Event | Synced | Result | Error | Ack | object
+) -> None:
+    await connection.send(encode(message).decode("utf-8"))  # type: ignore[arg-type]
+
+
+def _remote(connection: ServerConnection) -> str:
+    address = connection.remote_address
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address)
+
+
+def _login_key(authorization: str | None, remote: str) -> str:
+    """Name the login attempt for logs and throttling: the username for Basic, else the host."""
+    if authorization and authorization.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return remote.rsplit(":", 1)[0]
+        return decoded.partition(":")[0] or remote.rsplit(":", 1)[0]
+    return remote.rsplit(":", 1)[0]

@@ -1,0 +1,74 @@
+"""Normalized observations: what every device adapter hands to the backend's ingest.
+
+Whatever the protocol (JT/T 808, NMEA, Modbus, JSON), a device's news becomes one of these
+plain, immutable records with UTC times and WGS-84 coordinates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a vehicle (or a receiver) was at ``at`` (UTC), in WGS-84 degrees."""
+
+    device: str
+    at: dt.datetime
+    lat: float
+    lon: float
+    speed_kmh: float = 0.0
+    heading_deg: float = 0.0
+    altitude_m: float = 0.0
+    alarms: frozenset[str] = frozenset()
+    """Names of the alarm bits the device reports as set (standard's names)."""
+    status: frozenset[str] = frozenset()
+    extras: dict[str, float | int | str] = field(default_factory=dict)
+    backfill: bool = False
+    """True for blind-area backfill (JT/T 808 0x0704 type 1): old, not live."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One measured value of one sensor channel at ``at`` (UTC)."""
+
+    device: str
+    sensor: str
+    at: dt.datetime
+    value: float
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAlarmRaised:
+    """A device says one of its alarm conditions is active (e.g. ``emergency``)."""
+
+    device: str
+    key: str
+    at: dt.datetime
+    lat: float | None = None
+    lon: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatusChanged:
+    """A device went online or offline."""
+
+    device: str
+    online: bool
+    at: dt.datetime
+    reason: str = ""
+
+
+Observation = Position | Reading | DeviceAlarmRaised | DeviceStatusChanged
+
+
+class ObservationSink(Protocol):
+    """Where adapters deliver observations. ``submit`` returns once the observation is
+    durably accepted (for alarms: committed), so a gateway may then acknowledge the device."""
+
+    async def submit(self, observation: Observation) -> None:
+        """Accept one observation; raise on refusal."""

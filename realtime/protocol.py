@@ -1,0 +1,444 @@
+"""The DutyDesk wire schema: every message a console, a device feed and the server exchange.
+
+Messages are JSON objects tagged by their ``type`` field and decoded into msgspec Structs,
+so a malformed message is rejected with a precise reason before any code acts on it.
+``docs/protocol.md`` is the human description of this module; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated, Any, Final
+
+import msgspec
+
+from realtime.states import AlarmAction, AlarmLevel, AlarmState
+
+# --------------------------------------------------------------------------- limits
+
+MAX_CONSOLE_MESSAGE_BYTES: Final = 64 * 1024
+"""Largest message a console may send; larger ones close the connection with 1009."""
+MAX_DEVICE_MESSAGE_BYTES: Final = 16 * 1024
+"""Largest message a device feed may send."""
+MAX_SERVER_MESSAGE_BYTES: Final = 16 * 1024 * 1024
+"""Largest message the server sends (a snapshot); clients set their max_size to this."""
+CONSOLE_RATE_PER_SECOND: Final = 20.0
+CONSOLE_RATE_BURST: Final = 60
+DEVICE_RATE_PER_SECOND: Final = 200.0
+DEVICE_RATE_BURST: Final = 400
+HELLO_TIMEOUT_SECONDS: Final = 10.0
+MAX_REPLAY_EVENTS: Final = 10_000
+"""A resume further back than this gets a snapshot instead of a replay."""
+
+CONSOLE_PATH: Final = "/console"
+DEVICE_PATH: Final = "/device"
+HEALTH_PATH: Final = "/health"
+
+# WebSocket close codes DutyDesk uses besides the standard ones.
+CLOSE_HELLO_EXPECTED: Final = 4002
+CLOSE_UNSUPPORTED_PROTOCOL: Final = 4003
+CLOSE_RATE_ABUSE: Final = 4008
+CLOSE_TOO_SLOW: Final = 4013
+CLOSE_SESSION_ENDED: Final = 4001
+
+
+class Role(enum.StrEnum):
+    """What a user is allowed to do; checked by the server on every message."""
+
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    AGENCY_DISPATCHER = "agency_dispatcher"
+    ADMIN = "admin"
+    DEVICE = "device"
+
+
+class ErrorCode(enum.StrEnum):
+    """Machine-readable reason carried by every :class:`Error`."""
+
+    BAD_MESSAGE = "bad_message"
+    """Not JSON, unknown ``type``, a missing or mistyped field."""
+    VALIDATION = "validation"
+    """Well formed but meaningless: latitude 120, an empty title, an unknown unit."""
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    """The role or jurisdiction does not allow this."""
+    NOT_FOUND = "not_found"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    STALE_VERSION = "stale_version"
+    """The alarm changed since the client read it; reload and decide again."""
+    RATE_LIMITED = "rate_limited"
+    UNSUPPORTED_PROTOCOL = "unsupported_protocol"
+    HELLO_EXPECTED = "hello_expected"
+    INTERNAL = "internal"
+
+
+AwareDateTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+"""A datetime that must carry its offset (``…Z`` or ``…+08:00``); naive times are refused."""
+Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+LongText = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class Tagged(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    """Base of every wire message: a JSON object whose ``type`` names its Struct."""
+
+
+# --------------------------------------------------------------------------- shared views
+
+
+class UserInfo(msgspec.Struct, kw_only=True):
+    """Who is logged in, as the server sees them."""
+
+    username: str
+    display_name: str
+    role: Role
+    agency: str | None = None
+    jurisdiction: str = ""
+    """Region code prefix (e.g. ``330102``); empty means the whole area."""
+
+
+class Limits(msgspec.Struct, kw_only=True):
+    """The limits the server enforces on this connection."""
+
+    max_message_bytes: int
+    rate_per_second: float
+    rate_burst: int
+
+
+class DispatchView(msgspec.Struct, kw_only=True):
+    """One unit sent to an alarm."""
+
+    unit_id: int
+    unit_name: str
+    agency: str
+    note: str
+    by: str
+    at: dt.datetime
+
+
+class AlarmView(msgspec.Struct, kw_only=True):
+    """An alarm as consoles see it. ``caller_phone`` is masked unless the role may see it."""
+
+    id: int
+    version: int
+    state: AlarmState
+    level: AlarmLevel
+    alarm_type: str
+    title: str
+    description: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    place: str = ""
+    jurisdiction: str = ""
+    source: str
+    """``manual`` (an officer took a report) or ``device``."""
+    source_ref: str = ""
+    caller_name: str = ""
+    caller_phone: str = ""
+    reported_by: str = ""
+    count: int = 1
+    """How many times a device reported this still-open alarm."""
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    updated_at: dt.datetime
+    updated_by: str = ""
+    last_note: str = ""
+    merged_into: int | None = None
+    dispatches: list[DispatchView] = msgspec.field(default_factory=list)
+
+
+class UnitView(msgspec.Struct, kw_only=True):
+    """A unit in the registry that can be dispatched (a fire station, a police team…)."""
+
+    id: int
+    code: str
+    name: str
+    agency: str
+    jurisdiction: str = ""
+
+
+# --------------------------------------------------------------------------- client → server
+
+
+class Hello(Tagged, tag="hello"):
+    """First message on a console connection."""
+
+    protocol: int
+    client: str = ""
+    resume_from: int | None = None
+    """The last ``seq`` this console holds; the server replays everything after it."""
+
+
+class CreateAlarm(Tagged, tag="alarm.create"):
+    """An officer enters an alarm taken by phone (接警录入)."""
+
+    req: str
+    alarm_type: str
+    level: AlarmLevel
+    title: ShortText
+    description: LongText = ""
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    place: ShortText = ""
+    jurisdiction: str = ""
+    caller_name: str = ""
+    caller_phone: str = ""
+    occurred_at: AwareDateTime | None = None
+
+
+class TransitionAlarm(Tagged, tag="alarm.transition"):
+    """Move an alarm along its life cycle.
+
+    Refused unless the move is legal now and ``expected_version`` is the current version.
+    """
+
+    req: str
+    alarm_id: int
+    action: AlarmAction
+    expected_version: int
+    note: LongText = ""
+    merge_into: int | None = None
+
+
+class DispatchAlarm(Tagged, tag="alarm.dispatch"):
+    """Send units to an alarm (派警)."""
+
+    req: str
+    alarm_id: int
+    expected_version: int
+    unit_ids: list[int]
+    note: LongText = ""
+
+
+class ListUnits(Tagged, tag="units.list"):
+    """Ask for the units this user may dispatch."""
+
+    req: str
+
+
+class GetAlarmHistory(Tagged, tag="alarm.history"):
+    """Ask for every event of one alarm, oldest first."""
+
+    req: str
+    alarm_id: int
+
+
+class RevealContact(Tagged, tag="alarm.reveal_contact"):
+    """Ask for the caller's full phone number. Allowed to the command centre; audited."""
+
+    req: str
+    alarm_id: int
+    reason: str
+
+
+class Ping(Tagged, tag="ping"):
+    """Application-level round trip (WebSocket pings keep the link alive on their own)."""
+
+    req: str
+
+
+Command = (
+    CreateAlarm
+    | TransitionAlarm
+    | DispatchAlarm
+    | ListUnits
+    | GetAlarmHistory
+    | RevealContact
+    | Ping
+)
+"""Console messages that expect a :class:`Result` or an :class:`Error` with the same ``req``."""
+
+ConsoleMessage = Hello | Command
+"""Anything a console may send."""
+
+
+class DeviceAlarm(Tagged, tag="device.alarm"):
+    """A device (or a gateway on its behalf) raises an alarm.
+
+    ``key`` identifies the condition on that device (``gas_leak``, ``sos``…): while an alarm
+    with the same device and key is open, a repeat raises its count instead of a new alarm.
+    """
+
+    ref: str
+    key: str
+    alarm_type: str
+    level: AlarmLevel
+    title: ShortText
+    description: LongText = ""
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    place: ShortText = ""
+    jurisdiction: str = ""
+    at: AwareDateTime | None = None
+
+
+class DeviceReading(Tagged, tag="device.reading"):
+    """One measured value from a sensor."""
+
+    ref: str
+    sensor: str
+    value: float
+    unit: str = ""
+    at: AwareDateTime | None = None
+
+
+DeviceMessage = DeviceAlarm | DeviceReading
+"""Anything a device feed may send."""
+
+
+# --------------------------------------------------------------------------- server → client
+
+
+class Welcome(Tagged, tag="welcome"):
+    """The server's answer to a good :class:`Hello`."""
+
+    protocol: int
+    server_version: str
+    session_token: str
+    """Present it as ``Authorization: Bearer …`` to reconnect without the password."""
+    user: UserInfo
+    head_seq: int
+    limits: Limits
+
+
+class Event(Tagged, tag="event"):
+    """One entry of the event log. ``seq`` is global, gap-free and increasing."""
+
+    seq: int
+    at: dt.datetime
+    kind: str
+    """``alarm.raised``, ``alarm.repeated``, ``alarm.transitioned``, ``alarm.dispatched``…"""
+    actor: str
+    action: AlarmAction | None = None
+    note: str = ""
+    alarm: AlarmView | None = None
+
+
+class Snapshot(Tagged, tag="snapshot"):
+    """The current state, sent instead of a replay to a new console or one too far behind."""
+
+    head_seq: int
+    alarms: list[AlarmView]
+
+
+class Synced(Tagged, tag="synced"):
+    """Everything up to ``head_seq`` has been sent; what follows is live."""
+
+    head_seq: int
+
+
+class UnitsResult(msgspec.Struct, tag="units", kw_only=True):
+    units: list[UnitView]
+
+
+class AlarmResult(msgspec.Struct, tag="alarm", kw_only=True):
+    alarm: AlarmView
+
+
+class HistoryResult(msgspec.Struct, tag="history", kw_only=True):
+    events: list[Event]
+
+
+class ContactResult(msgspec.Struct, tag="contact", kw_only=True):
+    alarm_id: int
+    caller_name: str
+    caller_phone: str
+
+
+class Pong(msgspec.Struct, tag="pong", kw_only=True):
+    server_time: dt.datetime
+
+
+ResultData = UnitsResult | AlarmResult | HistoryResult | ContactResult | Pong
+
+
+class Result(Tagged, tag="result"):
+    """Success answer to the command with the same ``req``."""
+
+    req: str
+    data: ResultData
+
+
+class Error(Tagged, tag="error"):
+    """Failure answer. ``req`` (console) or ``ref`` (device) names the message it answers."""
+
+    code: ErrorCode
+    message: str
+    req: str | None = None
+    ref: str | None = None
+
+
+class Ack(Tagged, tag="ack"):
+    """A device message was durably stored. ``alarm_id`` is set for alarms."""
+
+    ref: str
+    alarm_id: int | None = None
+    repeated: bool = False
+
+
+ServerMessage = Welcome | Event | Snapshot | Synced | Result | Error | Ack
+"""Anything the server sends."""
+
+
+# --------------------------------------------------------------------------- codecs
+
+_console_decoder = msgspec.json.Decoder(ConsoleMessage)
+_device_decoder = msgspec.json.Decoder(DeviceMessage)
+_server_decoder = msgspec.json.Decoder(ServerMessage)
+_encoder = msgspec.json.Encoder()
+
+
+class ProtocolError(Exception):
+    """A message that cannot be decoded; ``str()`` says exactly what is wrong."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def encode(message: msgspec.Struct) -> bytes:
+    """Encode any wire message to JSON bytes."""
+    return _encoder.encode(message)
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], data: bytes | str) -> Any:
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"invalid message: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"not valid JSON: {exc}") from exc
+
+
+def decode_console(data: bytes | str) -> ConsoleMessage:
+    """Decode a console message or raise :class:`ProtocolError`."""
+    result: ConsoleMessage = _decode(_console_decoder, data)
+    return result
+
+
+def decode_device(data: bytes | str) -> DeviceMessage:
+    """Decode a device-feed message or raise :class:`ProtocolError`."""
+    result: DeviceMessage = _decode(_device_decoder, data)
+    return result
+
+
+def decode_server(data: bytes | str) -> ServerMessage:
+    """Decode a server message or raise :class:`ProtocolError`."""
+    result: ServerMessage = _decode(_server_decoder, data)
+    return result
+
+
+def request_id_of(data: bytes | str) -> str | None:
+    """Best effort: the ``req`` of a message that failed to decode, so the error can name it."""
+    try:
+        raw = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(raw, dict):
+        req = raw.get("req", raw.get("ref"))
+        if isinstance(req, str):
+            return req
+    return None

@@ -1,0 +1,157 @@
+"""Fixtures for backend tests: a real server on 127.0.0.1 port 0, on SQLite and on
+PostgreSQL (a fresh database per test on the server that test.sh starts)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from backend.config import sqlite_url
+from backend.registry import load_units_csv
+from backend.security import FieldCipher
+from backend.server import DutyDeskServer, ServerConfig
+from realtime.client import ConnectionState, DutyDeskClient
+from realtime.protocol import Event, Role, Snapshot, Welcome
+
+USERS = (
+    ("officer1", "pw-officer1", Role.OFFICER),
+    ("officer2", "pw-officer2", Role.OFFICER),
+    ("supervisor1", "pw-supervisor1", Role.SUPERVISOR),
+    ("device1", "pw-device1", Role.DEVICE),
+)
+
+
+def _pg_admin_url() -> str | None:
+    return os.environ.get("DUTYDESK_TEST_PG")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database URL: SQLite in tmp_path, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path)
+        return
+    admin = _pg_admin_url()
+    if admin is None:
+        if os.environ.get("DUTYDESK_REQUIRE_PG") == "1":
+            pytest.fail("DUTYDESK_TEST_PG is not set but PostgreSQL tests are required")
+        pytest.skip("PostgreSQL not configured (run ./test.sh)")
+    url = make_url(admin)
+    name = f"dutydesk_test_{uuid.uuid4().hex[:12]}"
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    yield url.set(database=name).render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def server(db_url: str, tmp_path: Path) -> AsyncIterator[DutyDeskServer]:
+    """A running server with the test users and the sample units."""
+    config = ServerConfig(
+        db_url=db_url,
+        data_dir=tmp_path,
+        port=0,
+        cipher=FieldCipher.generate(),
+        seed_units=load_units_csv(),
+    )
+    srv = DutyDeskServer(config)
+    await srv.start()
+    for username, password, role in USERS:
+        await srv.users.add_user(username, password, role)
+    yield srv
+    await srv.close()
+
+
+def console_url(server: DutyDeskServer) -> str:
+    return f"ws://127.0.0.1:{server.port}/console"
+
+
+def device_url(server: DutyDeskServer) -> str:
+    return f"ws://127.0.0.1:{server.port}/device"
+
+
+class Recorder:
+    """A ClientListener that remembers everything, for assertions."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.snapshots: list[Snapshot] = []
+        self.states: list[tuple[ConnectionState, str]] = []
+        self.welcome: Welcome | None = None
+        self.changed = asyncio.Event()
+
+    def on_state(self, state: ConnectionState, detail: str) -> None:
+        self.states.append((state, detail))
+        self.changed.set()
+
+    def on_welcome(self, welcome: Welcome) -> None:
+        self.welcome = welcome
+
+    def on_snapshot(self, snapshot: Snapshot) -> None:
+        self.snapshots.append(snapshot)
+        self.changed.set()
+
+    def on_event(self, event: Event) -> None:
+        self.events.append(event)
+        self.changed.set()
+
+    async def wait_for(self, predicate: object, timeout: float = 10.0) -> None:
+        """Wait until ``predicate()`` is true."""
+        assert callable(predicate)
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                self.changed.clear()
+                await self.changed.wait()
+
+
+class Console:
+    """A running client with its recorder and task."""
+
+    def __init__(
+        self, client: DutyDeskClient, recorder: Recorder, task: asyncio.Task[None]
+    ) -> None:
+        self.client = client
+        self.recorder = recorder
+        self.task = task
+
+    async def close(self) -> None:
+        await self.client.close()
+        await self.task
+
+
+async def open_console(
+    server: DutyDeskServer,
+    username: str = "officer1",
+    password: str = "pw-officer1",
+    *,
+    last_seq: int | None = None,
+) -> Console:
+    """Connect a real client and wait until it is live."""
+    recorder = Recorder()
+    client = DutyDeskClient(
+        console_url(server),
+        recorder,
+        username=username,
+        password=password,
+        last_seq=last_seq,
+        backoff_initial=0.05,
+        backoff_max=0.2,
+    )
+    task = asyncio.create_task(client.run())
+    await client.wait_live(10)
+    return Console(client, recorder, task)
