@@ -351,6 +351,8 @@ def build_parser() -> argparse.ArgumentParser:
         module = _load_external(module_name)
         if module is not None:
             module.add_parser(commands)
+            # Each external module runs its own subcommand through run(args).
+            commands.choices[name].set_defaults(func=module.run)
         else:
             missing = commands.add_parser(name, help=f"({name} is not installed)")
             missing.set_defaults(func=lambda _args, n=name: _missing(n))

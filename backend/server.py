@@ -147,6 +147,8 @@ class ServerConfig:
     """Browser origins allowed to connect; clients that send no Origin are always allowed."""
     cipher: FieldCipher | None = None
     seed_units: Sequence[UnitView] = ()
+    console_rate_per_second: float = CONSOLE_RATE_PER_SECOND
+    console_rate_burst: int = CONSOLE_RATE_BURST
 
 
 class DutyDeskServer:
@@ -369,8 +371,8 @@ class DutyDeskServer:
             head_seq=head,
             limits=Limits(
                 max_message_bytes=MAX_CONSOLE_MESSAGE_BYTES,
-                rate_per_second=CONSOLE_RATE_PER_SECOND,
-                rate_burst=CONSOLE_RATE_BURST,
+                rate_per_second=self.config.console_rate_per_second,
+                rate_burst=self.config.console_rate_burst,
             ),
         )
         await _send(connection, welcome)
@@ -415,7 +417,7 @@ class DutyDeskServer:
             await asyncio.gather(overflow, *([getter] if getter else []), return_exceptions=True)
 
     async def _receive_commands(self, connection: ServerConnection, principal: Principal) -> None:
-        bucket = TokenBucket(CONSOLE_RATE_PER_SECOND, CONSOLE_RATE_BURST)
+        bucket = TokenBucket(self.config.console_rate_per_second, self.config.console_rate_burst)
         refused_in_a_row = 0
         async for raw in connection:
             if not bucket.allow():
@@ -428,7 +430,7 @@ class DutyDeskServer:
                     connection,
                     Error(
                         code=ErrorCode.RATE_LIMITED,
-                        message=f"over {CONSOLE_RATE_PER_SECOND:g} messages/s; message dropped",
+                        message=f"over {bucket.rate:g} messages/s; message dropped",
                         req=request_id_of(raw),
                     ),
                 )

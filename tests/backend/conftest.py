@@ -68,6 +68,9 @@ async def server(db_url: str, tmp_path: Path) -> AsyncIterator[DutyDeskServer]:
         port=0,
         cipher=FieldCipher.generate(),
         seed_units=load_units_csv(),
+        # Scripted consoles in tests outpace a human; the limit itself has its own test.
+        console_rate_per_second=1000.0,
+        console_rate_burst=1000,
     )
     srv = DutyDeskServer(config)
     await srv.start()

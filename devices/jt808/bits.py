@@ -1,0 +1,134 @@
+"""Names of the 0x0200 alarm and status bits, from the standard's tables (not a vendor's).
+
+The 2019 edition redefined some alarm bits: 15-17 (reserved in 2013) became driving
+violation, tyre-pressure warning and right-turn blind-spot alarm; 29 became the combined
+collision/rollover alarm and 30-31 became reserved. Set bits without a meaning are named
+``reserved_bit_<n>`` so no information is lost.
+"""
+
+from __future__ import annotations
+
+from devices.jt808.framing import ProtocolVersion
+
+_ALARMS_COMMON: dict[int, str] = {
+    0: "emergency",
+    1: "overspeed",
+    2: "fatigue_driving",
+    3: "danger_warning",
+    4: "gnss_module_fault",
+    5: "gnss_antenna_open",
+    6: "gnss_antenna_short",
+    7: "main_power_undervoltage",
+    8: "main_power_lost",
+    9: "lcd_fault",
+    10: "tts_fault",
+    11: "camera_fault",
+    12: "ic_card_module_fault",
+    13: "overspeed_prewarning",
+    14: "fatigue_prewarning",
+    18: "daily_driving_overtime",
+    19: "parking_overtime",
+    20: "area_in_out",
+    21: "route_in_out",
+    22: "road_section_time_abnormal",
+    23: "route_deviation",
+    24: "vss_fault",
+    25: "fuel_abnormal",
+    26: "vehicle_stolen",
+    27: "illegal_ignition",
+    28: "illegal_displacement",
+}
+
+ALARM_BITS_2013: dict[int, str] = {
+    **_ALARMS_COMMON,
+    29: "collision_warning",
+    30: "rollover_warning",
+    31: "illegal_door_open",
+}
+"""Alarm bit index -> name, JT/T 808-2013 table (bits 15-17 reserved)."""
+
+ALARM_BITS_2019: dict[int, str] = {
+    **_ALARMS_COMMON,
+    15: "driving_violation",
+    16: "tire_pressure_warning",
+    17: "right_turn_blind_spot",
+    29: "collision_rollover",
+}
+"""Alarm bit index -> name, JT/T 808-2019 table (bits 30-31 reserved)."""
+
+CLEARED_ON_REPLY_BITS: frozenset[int] = frozenset({0, 3, 20, 21, 22, 27, 28, 31})
+"""Alarm bits the terminal clears once the platform has replied ("收到应答后清零").
+
+Every other alarm bit stays set while its condition lasts, so a bit that stays set across
+reports is one alarm, not many.
+"""
+
+STATUS_BITS_2013: dict[int, str] = {
+    0: "acc_on",
+    1: "positioned",
+    2: "south_latitude",
+    3: "west_longitude",
+    4: "out_of_service",
+    5: "coordinates_encrypted",
+    10: "fuel_line_cut",
+    11: "circuit_cut",
+    12: "doors_locked",
+    13: "door1_open",
+    14: "door2_open",
+    15: "door3_open",
+    16: "door4_open",
+    17: "door5_open",
+    18: "gps_used",
+    19: "beidou_used",
+    20: "glonass_used",
+    21: "galileo_used",
+}
+"""Status bit index -> name, JT/T 808-2013 (bits 8-9 are the load state, see below)."""
+
+STATUS_BITS_2019: dict[int, str] = {
+    **STATUS_BITS_2013,
+    6: "forward_collision_warning",
+    7: "lane_departure_warning",
+    22: "driving",
+}
+"""Status bit index -> name, JT/T 808-2019 (adds bits 6, 7 and 22)."""
+
+STATUS_SOUTH_BIT = 1 << 2
+STATUS_WEST_BIT = 1 << 3
+STATUS_POSITIONED_BIT = 1 << 1
+_LOAD_SHIFT = 8
+_LOAD_NAMES = {0b01: "load_half", 0b10: "load_reserved", 0b11: "load_full"}
+
+
+def alarm_table(version: ProtocolVersion) -> dict[int, str]:
+    """The alarm bit table of ``version``."""
+    return ALARM_BITS_2019 if version == ProtocolVersion.V2019 else ALARM_BITS_2013
+
+
+def alarm_names(flags: int, version: ProtocolVersion = ProtocolVersion.V2013) -> frozenset[str]:
+    """Names of the alarm bits set in the DWORD ``flags``."""
+    table = alarm_table(version)
+    return frozenset(table.get(bit, f"reserved_bit_{bit}") for bit in range(32) if flags >> bit & 1)
+
+
+def cleared_on_reply_names(version: ProtocolVersion = ProtocolVersion.V2013) -> frozenset[str]:
+    """Names of the alarms the terminal clears once the platform replies (per ``version``)."""
+    table = alarm_table(version)
+    return frozenset(table[bit] for bit in CLEARED_ON_REPLY_BITS if bit in table)
+
+
+def status_names(flags: int, version: ProtocolVersion = ProtocolVersion.V2013) -> frozenset[str]:
+    """Names of the status bits set in the DWORD ``flags``.
+
+    Bits 8-9 form the load state (00 empty, 01 half, 11 full); empty adds no name.
+    """
+    table = STATUS_BITS_2019 if version == ProtocolVersion.V2019 else STATUS_BITS_2013
+    names = {
+        table.get(bit, f"reserved_bit_{bit}")
+        for bit in range(32)
+        if flags >> bit & 1 and bit not in (8, 9)
+    }
+    load = flags >> _LOAD_SHIFT & 0b11
+    if load:
+        names.add(_LOAD_NAMES[load])
+    return frozenset(names)

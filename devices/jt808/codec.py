@@ -1,0 +1,233 @@
+"""The sans-I/O JT/T 808 codec: bytes in, typed frames (or errors) out, and back.
+
+A gateway owns one :class:`FrameDecoder` per TCP connection, feeds it whatever it reads and
+gets :class:`Frame` objects or :class:`~devices.jt808.errors.JT808Error` values in order,
+so one bad frame never ends the stream. Replies are built with :func:`encode_frame`,
+:func:`encode_general_reply` and :func:`encode_register_reply`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from devices.jt808.bits import alarm_names, status_names
+from devices.jt808.errors import JT808Error, UnknownMessageError, UnsupportedError
+from devices.jt808.framing import (
+    DEFAULT_MAX_ESCAPED_FRAME,
+    FrameSplitter,
+    Header,
+    ProtocolVersion,
+    SubPacket,
+    decode_raw_frame,
+    encode_raw_frame,
+)
+from devices.jt808.messages import (
+    MESSAGE_TYPES,
+    BatchKind,
+    GeneralResult,
+    Location,
+    LocationBatch,
+    Message,
+    PlatformGeneralReply,
+    RegisterReply,
+    RegisterResult,
+)
+from devices.observations import Position
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded frame.
+
+    ``message`` is the typed body, or ``None`` for a sub-packet fragment (its ``body`` must
+    be reassembled with the other fragments before it can be parsed).
+    """
+
+    header: Header
+    message: Message | None
+    body: bytes
+
+
+def decode_frame(data: bytes) -> Frame:
+    """Decode one frame (escaped content, optionally with its 0x7E flags).
+
+    Raises :class:`~devices.jt808.errors.JT808Error`; once the header is known the error
+    carries it, and an unknown message id raises
+    :class:`~devices.jt808.errors.UnknownMessageError` with the header and raw body.
+    """
+    header, body = decode_raw_frame(data)
+    if header.sub_packet is not None:
+        return Frame(header=header, message=None, body=body)
+    if header.encryption:
+        raise UnsupportedError(
+            f"encrypted body (encryption bits {header.encryption:03b}) is not supported",
+            header=header,
+        )
+    message_type = MESSAGE_TYPES.get(header.msg_id)
+    if message_type is None:
+        raise UnknownMessageError(
+            f"unsupported message id 0x{header.msg_id:04X}", header=header, body=body
+        )
+    try:
+        message = message_type.decode(body, header.version)
+    except JT808Error as exc:
+        exc.with_header(header)
+        raise
+    return Frame(header=header, message=message, body=body)
+
+
+class FrameDecoder:
+    """Streaming decoder: ``feed`` bytes as they arrive, get frames and errors in order.
+
+    Buffering is bounded by ``max_frame_size`` (escaped bytes between two flags).
+    """
+
+    def __init__(self, max_frame_size: int = DEFAULT_MAX_ESCAPED_FRAME) -> None:
+        self._splitter = FrameSplitter(max_frame_size)
+
+    def feed(self, data: bytes) -> list[Frame | JT808Error]:
+        """Consume ``data``; return every frame (or error) it completes, in stream order."""
+        out: list[Frame | JT808Error] = []
+        for item in self._splitter.feed(data):
+            if isinstance(item, JT808Error):
+                out.append(item)
+                continue
+            try:
+                out.append(decode_frame(item))
+            except JT808Error as exc:
+                out.append(exc)
+        return out
+
+
+def encode_frame(
+    message: Message,
+    *,
+    phone: str,
+    serial: int,
+    version: ProtocolVersion = ProtocolVersion.V2013,
+    protocol_version_number: int = 1,
+) -> bytes:
+    """Encode ``message`` as a complete wire frame (flags, escaping, checksum).
+
+    ``phone`` is a digit string, zero-padded to 12 (2013) or 20 (2019) digits.
+    """
+    header = Header(
+        msg_id=message.MSG_ID,
+        phone=phone,
+        serial=serial,
+        version=version,
+        protocol_version_number=protocol_version_number,
+    )
+    return encode_raw_frame(header, message.encode(version))
+
+
+def encode_sub_packets(
+    msg_id: int,
+    body: bytes,
+    *,
+    phone: str,
+    first_serial: int,
+    packet_size: int = 1023,
+    version: ProtocolVersion = ProtocolVersion.V2013,
+) -> list[bytes]:
+    """Split an already encoded long ``body`` into sub-packet frames (consecutive serials)."""
+    chunks = [body[i : i + packet_size] for i in range(0, len(body), packet_size)] or [b""]
+    return [
+        encode_raw_frame(
+            Header(
+                msg_id=msg_id,
+                phone=phone,
+                serial=(first_serial + number) & 0xFFFF,
+                version=version,
+                sub_packet=SubPacket(total=len(chunks), index=number + 1),
+            ),
+            chunk,
+        )
+        for number, chunk in enumerate(chunks)
+    ]
+
+
+def encode_general_reply(
+    header: Header, *, serial: int, result: GeneralResult = GeneralResult.SUCCESS
+) -> bytes:
+    """The platform's 0x8001 answer to the frame with ``header`` (same phone and version).
+
+    ``serial`` is the platform's own outgoing serial number.
+    """
+    reply = PlatformGeneralReply(
+        reply_serial=header.serial, reply_msg_id=header.msg_id, result=result
+    )
+    return encode_frame(
+        reply,
+        phone=header.phone,
+        serial=serial,
+        version=header.version,
+        protocol_version_number=header.protocol_version_number,
+    )
+
+
+def encode_register_reply(
+    header: Header,
+    *,
+    serial: int,
+    result: RegisterResult,
+    auth_code: str = "",
+) -> bytes:
+    """The platform's 0x8100 answer to the registration with ``header``.
+
+    ``auth_code`` is sent only (and must be given only) when ``result`` is success.
+    """
+    reply = RegisterReply(reply_serial=header.serial, result=result, auth_code=auth_code)
+    return encode_frame(
+        reply,
+        phone=header.phone,
+        serial=serial,
+        version=header.version,
+        protocol_version_number=header.protocol_version_number,
+    )
+
+
+def location_to_position(
+    location: Location,
+    *,
+    device: str,
+    version: ProtocolVersion = ProtocolVersion.V2013,
+    backfill: bool = False,
+) -> Position:
+    """Normalize one location report into a :class:`~devices.observations.Position`.
+
+    A report without a fix (status bit 1 clear) still becomes a position, because its
+    alarms matter; ``"positioned"`` is then missing from ``status``.
+    """
+    return Position(
+        device=device,
+        at=location.time,
+        lat=location.lat,
+        lon=location.lon,
+        speed_kmh=location.speed_kmh,
+        heading_deg=float(location.heading_deg),
+        altitude_m=float(location.altitude_m),
+        alarms=alarm_names(location.alarm_flags, version),
+        status=status_names(location.status_flags, version),
+        extras=location.extras(),
+        backfill=backfill,
+    )
+
+
+def frame_positions(frame: Frame) -> list[Position]:
+    """Positions carried by a 0x0200 or 0x0704 frame (none for other messages).
+
+    The device id is the header phone without its zero padding.
+    """
+    message = frame.message
+    device = frame.header.device_id
+    version = frame.header.version
+    if isinstance(message, Location):
+        return [location_to_position(message, device=device, version=version)]
+    if isinstance(message, LocationBatch):
+        backfill = message.kind == BatchKind.BACKFILL
+        return [
+            location_to_position(item, device=device, version=version, backfill=backfill)
+            for item in message.locations
+        ]
+    return []
