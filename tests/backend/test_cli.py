@@ -1,0 +1,154 @@
+"""The ``dutydesk`` command: help everywhere, user management, audit verification."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend.cli import build_parser, main
+
+
+def _subcommand_paths() -> list[list[str]]:
+    """Every (sub)command path of the parser, e.g. ['user', 'add']."""
+    import argparse
+
+    paths: list[list[str]] = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    paths.append([*prefix, name])
+                    walk(sub, [*prefix, name])
+
+    walk(build_parser(), [])
+    return paths
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    paths = _subcommand_paths()
+    names = {" ".join(p) for p in paths}
+    assert {"serve", "user add", "user token", "audit verify", "demo", "desktop", "decode"} <= names
+    for path in [[], *paths]:
+        with pytest.raises(SystemExit) as exited:
+            main([*path, "--help"])
+        assert exited.value.code == 0
+        out = capsys.readouterr().out
+        assert "usage: dutydesk" in out, path
+
+
+def test_installed_entry_point_runs() -> None:
+    exe = Path(sys.executable).parent / "dutydesk"
+    result = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert result.stdout.startswith("dutydesk ")
+
+
+def test_user_add_list_token_and_audit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = ["--data-dir", str(tmp_path)]
+    password_file = tmp_path / "pw"
+    password_file.write_text("correct horse battery\n", encoding="utf-8")
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "zhang",
+                "--role",
+                "officer",
+                "--password-file",
+                str(password_file),
+                *data,
+            ]
+        )
+        == 0
+    )
+    assert "added zhang (officer)" in capsys.readouterr().out
+    assert main(["user", "add", "park-a", "--role", "device", "--no-password", *data]) == 0
+    capsys.readouterr()
+
+    # Refusals are clear and do not crash.
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "zhang",
+                "--role",
+                "officer",
+                "--password-file",
+                str(password_file),
+                *data,
+            ]
+        )
+        == 1
+    )
+    assert "already exists" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "li",
+                "--role",
+                "agency_dispatcher",
+                "--password-file",
+                str(password_file),
+                *data,
+            ]
+        )
+        == 1
+    )
+    assert "agency" in capsys.readouterr().err
+
+    assert main(["user", "list", *data]) == 0
+    listing = capsys.readouterr().out
+    assert "zhang" in listing
+    assert "park-a" in listing
+
+    assert main(["user", "token", "park-a", *data]) == 0
+    token = capsys.readouterr().out.strip()
+    assert len(token) >= 40
+
+    assert main(["audit", "verify", *data]) == 0
+    assert "event log intact" in capsys.readouterr().out
+
+
+def test_new_password_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DUTYDESK_NEW_PASSWORD", "short")
+    assert main(["user", "add", "wang", "--role", "officer", "--data-dir", str(tmp_path)]) == 1
+    monkeypatch.setenv("DUTYDESK_NEW_PASSWORD", "long-enough-password")
+    assert main(["user", "add", "wang", "--role", "officer", "--data-dir", str(tmp_path)]) == 0
+
+
+def test_serve_reports_a_busy_port(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "DUTYDESK_LOG_LEVEL": "WARNING"}
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "backend",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
