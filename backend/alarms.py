@@ -7,11 +7,10 @@ is ever broadcast that is not durable.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -65,9 +64,6 @@ class Error(Exception):
         self.message = message
 
 
-Publisher = Callable[[Sequence[Event]], None]
-
-
 @dataclass(frozen=True, slots=True)
 class DeviceAlarmOutcome:
     """What became of a device's alarm message."""
@@ -83,23 +79,13 @@ class AlarmService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         cipher: FieldCipher,
-        publish: Publisher,
+        writer: eventlog.EventWriter,
     ) -> None:
         self._sessions = sessions
         self._cipher = cipher
-        self._publish = publish
-        # One writer at a time keeps commit order equal to seq order for the fan-out.
-        self._write_lock = asyncio.Lock()
+        self._write = writer.run
 
     # ------------------------------------------------------------------ plumbing
-
-    async def _write(self, work: Callable[[AsyncSession, list[Event]], Awaitable[T]]) -> T:
-        async with self._write_lock:
-            events: list[Event] = []
-            async with self._sessions.begin() as session:
-                result = await work(session, events)
-            self._publish(events)
-            return result
 
     async def _view(self, session: AsyncSession, alarm: Alarm) -> AlarmView:
         rows = await session.execute(
@@ -225,14 +211,22 @@ class AlarmService:
         return view
 
     async def device_alarm(self, principal: Principal, message: DeviceAlarm) -> DeviceAlarmOutcome:
-        """Record a device's alarm; a repeat of one still open raises its count instead."""
+        """Record a device feed's alarm; a repeat of one still open raises its count instead."""
         _guard(authz.check_device, principal)
+        return await self.raise_from_device(principal.username, message)
+
+    async def raise_from_device(self, source: str, message: DeviceAlarm) -> DeviceAlarmOutcome:
+        """Record an alarm from ``source`` (a device account or a gateway's terminal id).
+
+        Callers have authorized the source already. While an alarm with the same source and
+        ``message.key`` is open, a repeat raises its count and last-seen instead.
+        """
         _validate_alarm_fields(message.alarm_type, message.title, message.lat, message.lon)
         if not message.key.strip() or len(message.key) > 64:
             raise Error(ErrorCode.VALIDATION, "an alarm key needs 1 to 64 characters")
         now = dt.datetime.now(dt.UTC)
         seen = message.at or now
-        dedupe_key = f"{principal.username}:{message.key}"
+        dedupe_key = f"{source}:{message.key}"
 
         async def work(session: AsyncSession, events: list[Event]) -> DeviceAlarmOutcome:
             alarm = await session.scalar(
@@ -247,9 +241,7 @@ class AlarmService:
                 alarm.last_seen = max(alarm.last_seen, seen)
                 view = await self._view(session, alarm)
                 events.append(
-                    await eventlog.append(
-                        session, kind="alarm.repeated", actor=principal.username, alarm=view
-                    )
+                    await eventlog.append(session, kind="alarm.repeated", actor=source, alarm=view)
                 )
                 return DeviceAlarmOutcome(view, repeated=True)
             alarm = Alarm(
@@ -264,28 +256,26 @@ class AlarmService:
                 place=message.place,
                 jurisdiction=message.jurisdiction,
                 source="device",
-                source_ref=principal.username,
+                source_ref=source,
                 dedupe_key=dedupe_key,
                 client_ref=None,
                 caller_name="",
                 caller_phone_enc="",
                 caller_phone_masked="",
-                reported_by=principal.username,
+                reported_by=source,
                 count=1,
                 first_seen=seen,
                 last_seen=seen,
                 created_at=now,
                 updated_at=now,
-                updated_by=principal.username,
+                updated_by=source,
                 last_note="",
             )
             session.add(alarm)
             await session.flush()
             view = await self._view(session, alarm)
             events.append(
-                await eventlog.append(
-                    session, kind="alarm.raised", actor=principal.username, alarm=view
-                )
+                await eventlog.append(session, kind="alarm.raised", actor=source, alarm=view)
             )
             return DeviceAlarmOutcome(view, repeated=False)
 

@@ -23,6 +23,8 @@ from types import ModuleType
 from backend import __version__, eventlog
 from backend.config import default_data_dir, sqlite_url
 from backend.demo import run_demo
+from backend.device_registry import DEVICE_KINDS, DeviceRegistry
+from backend.device_registry import Error as DeviceRegistryError
 from backend.registry import load_units_csv
 from backend.server import DutyDeskServer, ServerConfig
 from backend.storage import db
@@ -181,6 +183,67 @@ def _cmd_user_token(args: argparse.Namespace) -> int:
     return asyncio.run(_with_users(args, work))
 
 
+# ---------------------------------------------------------------------- device
+
+
+async def _with_registry(args: argparse.Namespace, work: Callable[[DeviceRegistry], object]) -> int:
+    db_url, _ = _storage(args)
+    engine = db.create_engine(db_url)
+    try:
+        await db.migrate(engine)
+        sessions = db.session_factory(engine)
+        # Offline tools publish to nobody; running servers learn changes from the log.
+        registry = DeviceRegistry(sessions, eventlog.EventWriter(sessions, lambda _events: None))
+        result = work(registry)
+        if asyncio.iscoroutine(result):
+            await result
+    except DeviceRegistryError as exc:
+        _err(f"dutydesk device: {exc}")
+        return EXIT_FAILURE
+    finally:
+        await engine.dispose()
+    return EXIT_OK
+
+
+def _cmd_device_add(args: argparse.Namespace) -> int:
+    async def work(registry: DeviceRegistry) -> None:
+        device = await registry.add(
+            args.kind,
+            args.identity,
+            args.name or "",
+            plate=args.plate or "",
+            owner=args.owner or "",
+        )
+        _out(f"added {device.kind} device {device.identity} ({device.name}) as #{device.id}")
+
+    return asyncio.run(_with_registry(args, work))
+
+
+def _cmd_device_list(args: argparse.Namespace) -> int:
+    async def work(registry: DeviceRegistry) -> None:
+        devices = await registry.list()
+        if not devices:
+            _out("no devices registered")
+        for d in devices:
+            seen = (
+                d.last_seen.astimezone().strftime("%Y-%m-%d %H:%M:%S") if d.last_seen else "never"
+            )
+            state = "online" if d.online else "offline"
+            _out(
+                f"{d.kind:<7} {d.identity:<22} {d.name:<16} {d.plate or '-':<10} {state:<8} {seen}"
+            )
+
+    return asyncio.run(_with_registry(args, work))
+
+
+def _cmd_device_remove(args: argparse.Namespace) -> int:
+    async def work(registry: DeviceRegistry) -> None:
+        await registry.remove(args.kind, args.identity)
+        _out(f"removed {args.kind} device {args.identity}")
+
+    return asyncio.run(_with_registry(args, work))
+
+
 # ---------------------------------------------------------------------- audit
 
 
@@ -310,6 +373,40 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("username")
     _add_storage_options(token)
     token.set_defaults(func=_cmd_user_token)
+
+    device = commands.add_parser(
+        "device",
+        help="manage the device registry",
+        description="Register field devices: JT/T 808 truck terminals (identity = terminal "
+        "phone number), serial GPS receivers, Modbus sensors and JSON feeds.",
+    )
+    device_commands = device.add_subparsers(dest="device_command", metavar="ACTION", required=True)
+    dev_add = device_commands.add_parser(
+        "add",
+        help="register a device",
+        description="Register a device. A JT/T 808 terminal must be registered before it can "
+        "register over the air (unless the server runs with --jt808-auto-register).",
+        epilog="example: dutydesk device add jt808 13912345678 --name 液氨槽车 --plate 苏A·D8821",
+    )
+    dev_add.add_argument("kind", choices=list(DEVICE_KINDS), help="device protocol")
+    dev_add.add_argument("identity", help="phone number (jt808), port, host:port/unit or account")
+    dev_add.add_argument("--name", help="display name")
+    dev_add.add_argument("--plate", help="vehicle plate (vehicles)")
+    dev_add.add_argument("--owner", help="what it belongs to: company, hazard source, mine")
+    _add_storage_options(dev_add)
+    dev_add.set_defaults(func=_cmd_device_add)
+    dev_list = device_commands.add_parser(
+        "list", help="list devices", description="List registered devices, online state, last seen."
+    )
+    _add_storage_options(dev_list)
+    dev_list.set_defaults(func=_cmd_device_list)
+    dev_remove = device_commands.add_parser(
+        "remove", help="remove a device", description="Remove a device (its history stays)."
+    )
+    dev_remove.add_argument("kind", choices=list(DEVICE_KINDS))
+    dev_remove.add_argument("identity")
+    _add_storage_options(dev_remove)
+    dev_remove.set_defaults(func=_cmd_device_remove)
 
     audit = commands.add_parser(
         "audit", help="check the event log", description="Audit trail tools."

@@ -3,21 +3,51 @@ transaction so an event exists exactly when the state change it records exists."
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.storage.models import EventCounter, EventRecord
-from realtime.protocol import AlarmView, Event, decode_server, encode
+from realtime.protocol import AlarmView, DeviceView, Event, decode_server, encode
 from realtime.states import AlarmAction
+
+T = TypeVar("T")
 
 
 class Error(Exception):
     """The event log is damaged or could not be written."""
+
+
+Publisher = Callable[[Sequence[Event]], None]
+
+
+class EventWriter:
+    """Runs write transactions one at a time and publishes their events after commit.
+
+    Serializing writers in the process keeps the fan-out in ``seq`` order, and handing
+    events to the fan-out only after the commit means nothing is broadcast that a crash
+    could take back.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publisher) -> None:
+        self._sessions = sessions
+        self._publish = publish
+        self._lock = asyncio.Lock()
+
+    async def run(self, work: Callable[[AsyncSession, list[Event]], Awaitable[T]]) -> T:
+        """Run ``work(session, events)`` in one transaction, then publish ``events``."""
+        async with self._lock:
+            events: list[Event] = []
+            async with self._sessions.begin() as session:
+                result = await work(session, events)
+            self._publish(events)
+            return result
 
 
 def chain_hash(prev_hash: str, seq: int, payload: str) -> str:
@@ -35,6 +65,7 @@ async def append(
     kind: str,
     actor: str,
     alarm: AlarmView | None = None,
+    device: DeviceView | None = None,
     action: AlarmAction | None = None,
     note: str = "",
     at: dt.datetime | None = None,
@@ -59,6 +90,7 @@ async def append(
         action=action,
         note=note,
         alarm=alarm,
+        device=device,
     )
     payload = encode(event).decode("utf-8")
     digest = chain_hash(counter.last_hash, seq, payload)

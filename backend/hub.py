@@ -1,22 +1,29 @@
-"""Fan-out of committed events to connected consoles.
+"""Fan-out of committed events and coalesced telemetry to connected consoles.
 
 Each console has a bounded queue. Publishing never waits: a console that cannot keep up
-is cut off (it reconnects and resumes from its last ``seq``) instead of stalling the rest.
+with the event log is cut off (it reconnects and resumes from its last ``seq``) instead
+of stalling the rest. Telemetry is coalesced (latest per device or sensor) and flushed on
+a short tick; a console too busy for a telemetry batch simply gets the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 
 from backend import authz
 from backend.users import Principal
-from realtime.protocol import Event
+from realtime.protocol import Event, PositionView, ReadingView, Role, Telemetry
 
 logger = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 5000
+TELEMETRY_TOPICS = frozenset({"positions", "readings"})
+_TELEMETRY_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
+
+Outgoing = Event | Telemetry
 
 
 class Subscriber:
@@ -24,14 +31,17 @@ class Subscriber:
 
     def __init__(self, principal: Principal, limit: int = QUEUE_LIMIT) -> None:
         self.principal = principal
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=limit)
+        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=limit)
         self.overflowed = asyncio.Event()
+        self.topics: frozenset[str] = frozenset()
 
     def offer(self, event: Event) -> None:
         """Queue ``event`` if the console may see it; mark overflow instead of blocking."""
         if self.overflowed.is_set():
             return
         if event.alarm is not None and not authz.can_see(self.principal, event.alarm):
+            return
+        if event.device is not None and self.principal.role not in _TELEMETRY_ROLES:
             return
         try:
             self.queue.put_nowait(event)
@@ -43,15 +53,46 @@ class Subscriber:
             )
             self.overflowed.set()
 
+    def offer_telemetry(self, telemetry: Telemetry) -> None:
+        """Queue a telemetry batch unless the console is busy (then it gets the next one)."""
+        if self.overflowed.is_set() or self.principal.role not in _TELEMETRY_ROLES:
+            return
+        batch = Telemetry(
+            positions=telemetry.positions if "positions" in self.topics else [],
+            readings=telemetry.readings if "readings" in self.topics else [],
+        )
+        if not batch.positions and not batch.readings:
+            return
+        # Leave room for events: telemetry never pushes a console into overflow.
+        if self.queue.qsize() < self.queue.maxsize // 2:
+            self.queue.put_nowait(batch)
+
 
 class Hub:
     """The set of subscribed consoles."""
 
-    def __init__(self) -> None:
+    def __init__(self, telemetry_interval: float = 0.1) -> None:
         self._subscribers: set[Subscriber] = set()
+        self._positions: dict[str, PositionView] = {}
+        self._readings: dict[tuple[str, str], ReadingView] = {}
+        self._telemetry_interval = telemetry_interval
+        self._ticker: asyncio.Task[None] | None = None
 
     def __len__(self) -> int:
         return len(self._subscribers)
+
+    def start(self) -> None:
+        """Start flushing coalesced telemetry."""
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick(), name="hub-telemetry")
+
+    async def stop(self) -> None:
+        """Stop flushing telemetry."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
 
     def add(self, subscriber: Subscriber) -> None:
         """Start delivering events to ``subscriber``."""
@@ -66,3 +107,34 @@ class Hub:
         for subscriber in list(self._subscribers):
             for event in events:
                 subscriber.offer(event)
+
+    def offer_position(self, position: PositionView) -> None:
+        """Keep the newest fix per device for the next telemetry tick."""
+        current = self._positions.get(position.device)
+        if current is None or position.at >= current.at:
+            self._positions[position.device] = position
+
+    def offer_reading(self, reading: ReadingView) -> None:
+        """Keep the newest value per sensor for the next telemetry tick."""
+        key = (reading.device, reading.sensor)
+        current = self._readings.get(key)
+        if current is None or reading.at >= current.at:
+            self._readings[key] = reading
+
+    def flush_telemetry(self) -> None:
+        """Send what was coalesced since the last flush."""
+        if not self._positions and not self._readings:
+            return
+        batch = Telemetry(
+            positions=list(self._positions.values()), readings=list(self._readings.values())
+        )
+        self._positions = {}
+        self._readings = {}
+        for subscriber in list(self._subscribers):
+            if subscriber.topics:
+                subscriber.offer_telemetry(batch)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._telemetry_interval)
+            self.flush_telemetry()

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,7 +35,8 @@ from backend import __version__, eventlog
 from backend.alarms import AlarmService
 from backend.alarms import Error as AlarmError
 from backend.authz import ForbiddenError, can_see, check_console, check_device
-from backend.hub import Hub, Subscriber
+from backend.device_registry import DeviceRegistry
+from backend.hub import TELEMETRY_TOPICS, Hub, Outgoing, Subscriber
 from backend.security import FieldCipher
 from backend.storage import db
 from backend.telemetry import TelemetryWriter
@@ -63,6 +65,7 @@ from realtime.protocol import (
     CreateAlarm,
     DeviceAlarm,
     DeviceReading,
+    DevicesResult,
     DispatchAlarm,
     Error,
     ErrorCode,
@@ -71,6 +74,7 @@ from realtime.protocol import (
     Hello,
     HistoryResult,
     Limits,
+    ListDevices,
     ListUnits,
     Ping,
     Pong,
@@ -78,7 +82,13 @@ from realtime.protocol import (
     Result,
     ResultData,
     RevealContact,
+    Role,
+    SendText,
+    Subscribe,
+    Subscribed,
     Synced,
+    Telemetry,
+    TextSent,
     TransitionAlarm,
     UnitsResult,
     UnitView,
@@ -149,6 +159,17 @@ class ServerConfig:
     seed_units: Sequence[UnitView] = ()
     console_rate_per_second: float = CONSOLE_RATE_PER_SECOND
     console_rate_burst: int = CONSOLE_RATE_BURST
+    jt808_auto_register: bool = False
+    """Give unknown JT/T 808 terminals an auth code (and a registry entry) on registration."""
+
+
+class TextSender(Protocol):
+    """Delivers a text to a vehicle terminal and says whether the terminal confirmed it."""
+
+    async def __call__(
+        self, phone: str, text: str, *, emergency: bool, tts: bool, display: bool
+    ) -> bool:
+        """Send; raise LookupError when the terminal is not connected."""
 
 
 class DutyDeskServer:
@@ -161,8 +182,14 @@ class DutyDeskServer:
         self.cipher = config.cipher or FieldCipher.from_data_dir(config.data_dir)
         self.hub = Hub()
         self.users = UserService(self.sessions)
-        self.alarms = AlarmService(self.sessions, self.cipher, self.hub.publish)
+        self.writer = eventlog.EventWriter(self.sessions, self.hub.publish)
+        self.alarms = AlarmService(self.sessions, self.cipher, self.writer)
+        self.registry = DeviceRegistry(
+            self.sessions, self.writer, auto_register=config.jt808_auto_register
+        )
         self.telemetry = TelemetryWriter(self.sessions)
+        self.text_sender: TextSender | None = None
+        """Set by a JT/T 808 gateway running in this process, to deliver 0x8300 texts."""
         self._server: Server | None = None
         self._principals: dict[ServerConnection, Principal] = {}
         self._throttle = _LoginThrottle()
@@ -190,6 +217,7 @@ class DutyDeskServer:
             if added:
                 logger.info("seeded %s units into the registry", added)
         self.telemetry.start()
+        self.hub.start()
         origins: list[Origin | None] = [None, *(Origin(o) for o in self.config.allowed_origins)]
         self._server = await serve(
             self._handle,
@@ -217,6 +245,7 @@ class DutyDeskServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        await self.hub.stop()
         await self.telemetry.stop()
         await self.engine.dispose()
 
@@ -332,7 +361,7 @@ class DutyDeskServer:
         try:
             last_sent = await self._sync(connection, principal, hello.resume_from)
             sender = asyncio.create_task(self._send_live(connection, subscriber, last_sent))
-            receiver = asyncio.create_task(self._receive_commands(connection, principal))
+            receiver = asyncio.create_task(self._receive_commands(connection, subscriber))
             done, pending = await asyncio.wait(
                 {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
             )
@@ -393,7 +422,7 @@ class DutyDeskServer:
         self, connection: ServerConnection, subscriber: Subscriber, last_sent: int
     ) -> None:
         overflow = asyncio.create_task(subscriber.overflowed.wait())
-        getter: asyncio.Task[Event] | None = None
+        getter: asyncio.Task[Outgoing] | None = None
         try:
             while True:
                 getter = asyncio.create_task(subscriber.queue.get())
@@ -405,18 +434,22 @@ class DutyDeskServer:
                         CLOSE_TOO_SLOW, "console too slow; resume from your last seq"
                     )
                     return
-                event = getter.result()
-                if event.seq <= last_sent:
+                item = getter.result()
+                if isinstance(item, Telemetry):
+                    await _send(connection, item)
+                    continue
+                if item.seq <= last_sent:
                     continue  # already sent in the replay or snapshot
-                await _send(connection, event)
-                last_sent = event.seq
+                await _send(connection, item)
+                last_sent = item.seq
         finally:
             overflow.cancel()
             if getter is not None:
                 getter.cancel()
             await asyncio.gather(overflow, *([getter] if getter else []), return_exceptions=True)
 
-    async def _receive_commands(self, connection: ServerConnection, principal: Principal) -> None:
+    async def _receive_commands(self, connection: ServerConnection, subscriber: Subscriber) -> None:
+        principal = subscriber.principal
         bucket = TokenBucket(self.config.console_rate_per_second, self.config.console_rate_burst)
         refused_in_a_row = 0
         async for raw in connection:
@@ -450,12 +483,13 @@ class DutyDeskServer:
                     Error(code=ErrorCode.BAD_MESSAGE, message="hello was already received"),
                 )
                 continue
-            await _send(connection, await self._execute(principal, message))
+            await _send(connection, await self._execute(subscriber, message))
 
-    async def _execute(self, principal: Principal, command: Command) -> Result | Error:
+    async def _execute(self, subscriber: Subscriber, command: Command) -> Result | Error:
         """Run one console command and return the answer to send."""
+        principal = subscriber.principal
         try:
-            data = await self._dispatch_command(principal, command)
+            data = await self._dispatch_command(subscriber, command)
         except AlarmError as exc:
             logger.info(
                 "%s refused for %s: %s", type(command).__name__, principal.username, exc.message
@@ -472,7 +506,8 @@ class DutyDeskServer:
             )
         return Result(req=command.req, data=data)
 
-    async def _dispatch_command(self, principal: Principal, command: Command) -> ResultData:
+    async def _dispatch_command(self, subscriber: Subscriber, command: Command) -> ResultData:
+        principal = subscriber.principal
         match command:
             case CreateAlarm():
                 client_ref = f"{principal.username}:{command.req}"
@@ -489,8 +524,45 @@ class DutyDeskServer:
                 return HistoryResult(events=await self.alarms.history(principal, command.alarm_id))
             case RevealContact():
                 return await self.alarms.reveal_contact(principal, command.alarm_id, command.reason)
+            case Subscribe():
+                unknown = set(command.topics) - TELEMETRY_TOPICS
+                if unknown:
+                    raise AlarmError(
+                        ErrorCode.VALIDATION,
+                        f"unknown topic {', '.join(sorted(unknown))}; "
+                        f"use {', '.join(sorted(TELEMETRY_TOPICS))}",
+                    )
+                subscriber.topics = frozenset(command.topics)
+                return Subscribed(topics=sorted(subscriber.topics))
+            case ListDevices():
+                _require_command_centre(principal, "see the device registry")
+                return DevicesResult(devices=await self.registry.list())
+            case SendText():
+                _require_command_centre(principal, "send texts to vehicles")
+                return await self._send_text(principal, command)
             case Ping():
                 return Pong(server_time=dt.datetime.now(dt.UTC))
+        raise AlarmError(ErrorCode.BAD_MESSAGE, f"unsupported command {type(command).__name__}")
+
+    async def _send_text(self, principal: Principal, command: SendText) -> TextSent:
+        if self.text_sender is None:
+            raise AlarmError(ErrorCode.DEVICE_OFFLINE, "no JT/T 808 gateway runs in this server")
+        try:
+            confirmed = await self.text_sender(
+                command.device,
+                command.text,
+                emergency=command.emergency,
+                tts=command.tts,
+                display=command.display,
+            )
+        except LookupError as exc:
+            raise AlarmError(
+                ErrorCode.DEVICE_OFFLINE, f"terminal {command.device} is not connected"
+            ) from exc
+        logger.info(
+            "text to %s sent by %s (confirmed: %s)", command.device, principal.username, confirmed
+        )
+        return TextSent(device=command.device, acknowledged=confirmed)
 
     # ------------------------------------------------------------------ devices
 
@@ -554,6 +626,11 @@ async def _send(
     connection: ServerConnection, message: Welcome | Event | Synced | Result | Error | Ack | object
 ) -> None:
     await connection.send(encode(message).decode("utf-8"))  # type: ignore[arg-type]
+
+
+def _require_command_centre(principal: Principal, what: str) -> None:
+    if principal.role not in (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN):
+        raise AlarmError(ErrorCode.FORBIDDEN, f"role {principal.role} may not {what}")
 
 
 def _remote(connection: ServerConnection) -> str:

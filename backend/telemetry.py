@@ -1,4 +1,4 @@
-"""Group commit for high-rate telemetry (sensor readings).
+"""Group commit for high-rate telemetry (vehicle positions, sensor readings).
 
 Writers await :meth:`TelemetryWriter.submit`; rows are gathered for at most
 ``max_delay`` seconds (or ``max_batch`` rows) and inserted in one transaction, and every
@@ -16,8 +16,8 @@ from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.storage.models import ReadingRecord
-from devices.observations import Reading
+from backend.storage.models import PositionRecord, ReadingRecord
+from devices.observations import Position, Reading
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +26,17 @@ class Error(Exception):
     """Telemetry could not be stored."""
 
 
+Sample = Position | Reading
+
+
 @dataclass(slots=True)
 class _Item:
-    reading: Reading
+    sample: Sample
     done: asyncio.Future[None]
 
 
 class TelemetryWriter:
-    """Batches readings into ≤ ``max_delay`` group commits."""
+    """Batches positions and readings into ≤ ``max_delay`` group commits."""
 
     def __init__(
         self,
@@ -65,12 +68,12 @@ class TelemetryWriter:
             await self._task
         self._task = None
 
-    async def submit(self, reading: Reading) -> None:
-        """Queue one reading and return once it is committed."""
+    async def submit(self, sample: Sample) -> None:
+        """Queue one position or reading and return once it is committed."""
         if self._task is None:
             raise Error("telemetry writer is not running")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Item(reading, done))
+        await self._queue.put(_Item(sample, done))
         await done
 
     async def _run(self) -> None:
@@ -94,24 +97,43 @@ class TelemetryWriter:
                     self._queue.task_done()
 
     async def _flush(self, batch: list[_Item]) -> None:
-        rows = [
+        readings = [
             {
-                "device": item.reading.device,
-                "sensor": item.reading.sensor,
-                "at": item.reading.at,
-                "value": item.reading.value,
-                "unit": item.reading.unit,
+                "device": item.sample.device,
+                "sensor": item.sample.sensor,
+                "at": item.sample.at,
+                "value": item.sample.value,
+                "unit": item.sample.unit,
             }
             for item in batch
+            if isinstance(item.sample, Reading)
+        ]
+        positions = [
+            {
+                "device": item.sample.device,
+                "at": item.sample.at,
+                "lat": item.sample.lat,
+                "lon": item.sample.lon,
+                "speed_kmh": item.sample.speed_kmh,
+                "heading_deg": item.sample.heading_deg,
+                "altitude_m": item.sample.altitude_m,
+                "alarms": ",".join(sorted(item.sample.alarms))[:400],
+                "backfill": item.sample.backfill,
+            }
+            for item in batch
+            if isinstance(item.sample, Position)
         ]
         try:
             async with self._sessions.begin() as session:
-                await session.execute(insert(ReadingRecord), rows)
+                if readings:
+                    await session.execute(insert(ReadingRecord), readings)
+                if positions:
+                    await session.execute(insert(PositionRecord), positions)
         except SQLAlchemyError as exc:
-            logger.exception("could not store %s readings", len(batch))
+            logger.exception("could not store %s telemetry samples", len(batch))
             for item in batch:
                 if not item.done.done():
-                    item.done.set_exception(Error(f"reading not stored: {exc}"))
+                    item.done.set_exception(Error(f"sample not stored: {exc}"))
             return
         self.rows_written += len(batch)
         for item in batch:

@@ -19,6 +19,7 @@ import itertools
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,6 +42,7 @@ from realtime.protocol import (
     ResultData,
     Snapshot,
     Synced,
+    Telemetry,
     Welcome,
     decode_server,
     encode,
@@ -128,6 +130,7 @@ class DutyDeskClient:
         outbox_limit: int = 200,
         backoff_initial: float = 0.5,
         backoff_max: float = 15.0,
+        on_telemetry: Callable[[Telemetry], None] | None = None,
     ) -> None:
         self.url = url
         self._listener = listener
@@ -147,6 +150,7 @@ class DutyDeskClient:
         self._closing = False
         self._live = asyncio.Event()
         self.welcome: Welcome | None = None
+        self._on_telemetry = on_telemetry
 
     # ------------------------------------------------------------------ public API
 
@@ -192,7 +196,11 @@ class DutyDeskClient:
         pending = _Pending(command, future)
         self._pending[req] = pending
         if self._state is ConnectionState.LIVE and self._connection is not None:
-            await self._send_pending(self._connection, pending)
+            try:
+                await self._send_pending(self._connection, pending)
+            except ConnectionClosed:
+                # The link dropped under us: the command waits in the outbox for the reconnect.
+                pending.sent = False
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
         finally:
@@ -330,6 +338,9 @@ class DutyDeskClient:
                     for pending in list(self._pending.values()):
                         if not pending.sent:
                             await self._send_pending(connection, pending)
+                case Telemetry():
+                    if self._on_telemetry is not None:
+                        self._on_telemetry(message)
                 case Result():
                     self._resolve(message.req, message.data, None)
                 case Error():

@@ -70,6 +70,8 @@ class ErrorCode(enum.StrEnum):
     RATE_LIMITED = "rate_limited"
     UNSUPPORTED_PROTOCOL = "unsupported_protocol"
     HELLO_EXPECTED = "hello_expected"
+    DEVICE_OFFLINE = "device_offline"
+    """The device is not connected, so the command cannot reach it now."""
     INTERNAL = "internal"
 
 
@@ -147,6 +149,44 @@ class AlarmView(msgspec.Struct, kw_only=True):
     last_note: str = ""
     merged_into: int | None = None
     dispatches: list[DispatchView] = msgspec.field(default_factory=list)
+
+
+class DeviceView(msgspec.Struct, kw_only=True):
+    """A field device in the registry and whether it is talking to us."""
+
+    id: int
+    kind: str
+    """``jt808`` (truck terminal), ``nmea`` (serial GPS), ``modbus`` (sensor), ``json`` (feed)."""
+    identity: str
+    """Phone number (JT/T 808), serial port, ``host:port/unit`` (Modbus) or account name."""
+    name: str
+    plate: str = ""
+    owner: str = ""
+    """What it belongs to: a vehicle, a sensor group, a hazard source."""
+    online: bool = False
+    last_seen: dt.datetime | None = None
+
+
+class PositionView(msgspec.Struct, kw_only=True):
+    """The latest fix of one device (coalesced: consoles get the newest, not every fix)."""
+
+    device: str
+    at: dt.datetime
+    lat: float
+    lon: float
+    speed_kmh: float = 0.0
+    heading_deg: float = 0.0
+    alarms: list[str] = msgspec.field(default_factory=list)
+
+
+class ReadingView(msgspec.Struct, kw_only=True):
+    """The latest value of one sensor."""
+
+    device: str
+    sensor: str
+    at: dt.datetime
+    value: float
+    unit: str = ""
 
 
 class UnitView(msgspec.Struct, kw_only=True):
@@ -233,6 +273,31 @@ class RevealContact(Tagged, tag="alarm.reveal_contact"):
     reason: str
 
 
+class Subscribe(Tagged, tag="subscribe"):
+    """Choose the telemetry streams to receive (``positions``, ``readings``); replaces the set."""
+
+    req: str
+    topics: list[str]
+
+
+class ListDevices(Tagged, tag="devices.list"):
+    """Ask for the device registry."""
+
+    req: str
+
+
+class SendText(Tagged, tag="device.send_text"):
+    """Send a text message to a vehicle terminal (JT/T 808 0x8300)."""
+
+    req: str
+    device: str
+    """The terminal's identity (phone number)."""
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    emergency: bool = False
+    tts: bool = True
+    display: bool = True
+
+
 class Ping(Tagged, tag="ping"):
     """Application-level round trip (WebSocket pings keep the link alive on their own)."""
 
@@ -246,6 +311,9 @@ Command = (
     | ListUnits
     | GetAlarmHistory
     | RevealContact
+    | Subscribe
+    | ListDevices
+    | SendText
     | Ping
 )
 """Console messages that expect a :class:`Result` or an :class:`Error` with the same ``req``."""
@@ -314,6 +382,7 @@ class Event(Tagged, tag="event"):
     action: AlarmAction | None = None
     note: str = ""
     alarm: AlarmView | None = None
+    device: DeviceView | None = None
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -347,11 +416,34 @@ class ContactResult(msgspec.Struct, tag="contact", kw_only=True):
     caller_phone: str
 
 
+class DevicesResult(msgspec.Struct, tag="devices", kw_only=True):
+    devices: list[DeviceView]
+
+
+class Subscribed(msgspec.Struct, tag="subscribed", kw_only=True):
+    topics: list[str]
+
+
+class TextSent(msgspec.Struct, tag="text_sent", kw_only=True):
+    device: str
+    acknowledged: bool
+    """True when the terminal confirmed receipt (0x0001)."""
+
+
 class Pong(msgspec.Struct, tag="pong", kw_only=True):
     server_time: dt.datetime
 
 
-ResultData = UnitsResult | AlarmResult | HistoryResult | ContactResult | Pong
+ResultData = (
+    UnitsResult
+    | AlarmResult
+    | HistoryResult
+    | ContactResult
+    | DevicesResult
+    | Subscribed
+    | TextSent
+    | Pong
+)
 
 
 class Result(Tagged, tag="result"):
@@ -378,7 +470,18 @@ class Ack(Tagged, tag="ack"):
     repeated: bool = False
 
 
-ServerMessage = Welcome | Event | Snapshot | Synced | Result | Error | Ack
+class Telemetry(Tagged, tag="telemetry"):
+    """Coalesced live telemetry for subscribed topics: the latest per device or sensor.
+
+    Not part of the event log (no ``seq``): a console that misses one simply shows the
+    next, newer one.
+    """
+
+    positions: list[PositionView] = msgspec.field(default_factory=list)
+    readings: list[ReadingView] = msgspec.field(default_factory=list)
+
+
+ServerMessage = Welcome | Event | Snapshot | Synced | Result | Error | Ack | Telemetry
 """Anything the server sends."""
 
 

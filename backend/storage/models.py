@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -150,3 +151,39 @@ class ReadingRecord(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     value: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(16), default="")
+
+
+class Device(Base):
+    """A field device in the registry."""
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("kind", "identity", name="uq_devices_kind_identity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    identity: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128))
+    plate: Mapped[str] = mapped_column(String(32), default="")
+    owner: Mapped[str] = mapped_column(String(128), default="")
+    auth_code: Mapped[str] = mapped_column(String(64), default="")
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_seen: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PositionRecord(Base):
+    """One fix of one device (time series, written by group commit)."""
+
+    __tablename__ = "positions"
+    __table_args__ = (Index("ix_positions_device_at", "device", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    device: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    speed_kmh: Mapped[float] = mapped_column(Float)
+    heading_deg: Mapped[float] = mapped_column(Float)
+    altitude_m: Mapped[float] = mapped_column(Float)
+    alarms: Mapped[str] = mapped_column(String(400), default="")
+    backfill: Mapped[bool] = mapped_column(Boolean, default=False)

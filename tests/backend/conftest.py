@@ -18,7 +18,7 @@ from backend.registry import load_units_csv
 from backend.security import FieldCipher
 from backend.server import DutyDeskServer, ServerConfig
 from realtime.client import ConnectionState, DutyDeskClient
-from realtime.protocol import Event, Role, Snapshot, Welcome
+from realtime.protocol import Event, Role, Snapshot, Telemetry, Welcome
 
 USERS = (
     ("officer1", "pw-officer1", Role.OFFICER),
@@ -96,7 +96,12 @@ class Recorder:
         self.snapshots: list[Snapshot] = []
         self.states: list[tuple[ConnectionState, str]] = []
         self.welcome: Welcome | None = None
+        self.telemetry: list[Telemetry] = []
         self.changed = asyncio.Event()
+
+    def on_telemetry(self, telemetry: Telemetry) -> None:
+        self.telemetry.append(telemetry)
+        self.changed.set()
 
     def on_state(self, state: ConnectionState, detail: str) -> None:
         self.states.append((state, detail))
@@ -154,6 +159,7 @@ async def open_console(
         last_seq=last_seq,
         backoff_initial=0.05,
         backoff_max=0.2,
+        on_telemetry=recorder.on_telemetry,
     )
     task = asyncio.create_task(client.run())
     await client.wait_live(10)

@@ -1,0 +1,229 @@
+"""The device registry: which terminals and sensors exist, and whether they are online.
+
+It also answers the JT/T 808 gateway's questions (may this terminal register, is this
+auth code right), so registration and authentication follow the registry, not the wire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend import eventlog
+from backend.storage.models import Device
+from devices.jt808.messages import Register, RegisterResult
+from realtime.protocol import DeviceView, Event
+
+logger = logging.getLogger(__name__)
+
+DEVICE_KINDS = ("jt808", "nmea", "modbus", "json")
+JT808 = "jt808"
+_PHONE_RE = re.compile(r"^\d{1,20}$")
+
+
+class Error(Exception):
+    """A registry operation was refused; the message says why."""
+
+
+def normalize_phone(phone: str) -> str:
+    """JT/T 808 terminal phone as stored: digits without leading zeros (BCD pads with 0)."""
+    digits = phone.strip()
+    if not _PHONE_RE.match(digits):
+        raise Error(f"terminal phone {phone!r} must be 1 to 20 digits")
+    return digits.lstrip("0") or "0"
+
+
+def _view(device: Device) -> DeviceView:
+    return DeviceView(
+        id=device.id,
+        kind=device.kind,
+        identity=device.identity,
+        name=device.name,
+        plate=device.plate,
+        owner=device.owner,
+        online=device.online,
+        last_seen=device.last_seen,
+    )
+
+
+class DeviceRegistry:
+    """Registry of field devices; implements the JT/T 808 gateway's ``TerminalRegistry``."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        writer: eventlog.EventWriter,
+        *,
+        auto_register: bool = False,
+    ) -> None:
+        self._sessions = sessions
+        self._write = writer.run
+        self.auto_register = auto_register
+
+    async def add(
+        self, kind: str, identity: str, name: str, *, plate: str = "", owner: str = ""
+    ) -> DeviceView:
+        """Register a device; JT/T 808 identities are phone numbers."""
+        if kind not in DEVICE_KINDS:
+            raise Error(f"unknown device kind {kind!r}; use one of {', '.join(DEVICE_KINDS)}")
+        if kind == JT808:
+            identity = normalize_phone(identity)
+        if not identity.strip():
+            raise Error("a device needs an identity")
+
+        async def work(session: AsyncSession, events: list[Event]) -> DeviceView:
+            existing = await session.scalar(
+                select(Device).where(Device.kind == kind, Device.identity == identity)
+            )
+            if existing is not None:
+                raise Error(f"{kind} device {identity} is already registered")
+            device = Device(
+                kind=kind,
+                identity=identity,
+                name=name or identity,
+                plate=plate,
+                owner=owner,
+                auth_code="",
+                online=False,
+                last_seen=None,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+            session.add(device)
+            await session.flush()
+            view = _view(device)
+            events.append(
+                await eventlog.append(session, kind="device.added", actor="registry", device=view)
+            )
+            return view
+
+        return await self._write(work)
+
+    async def remove(self, kind: str, identity: str) -> None:
+        """Remove a device from the registry (its history stays in the log)."""
+        if kind == JT808:
+            identity = normalize_phone(identity)
+
+        async def work(session: AsyncSession, events: list[Event]) -> None:
+            device = await session.scalar(
+                select(Device).where(Device.kind == kind, Device.identity == identity)
+            )
+            if device is None:
+                raise Error(f"no {kind} device {identity}")
+            view = _view(device)
+            await session.execute(delete(Device).where(Device.id == device.id))
+            events.append(
+                await eventlog.append(session, kind="device.removed", actor="registry", device=view)
+            )
+
+        await self._write(work)
+
+    async def list(self) -> list[DeviceView]:
+        """Every registered device, by kind and identity."""
+        async with self._sessions() as session:
+            devices = await session.scalars(select(Device).order_by(Device.kind, Device.identity))
+            return [_view(d) for d in devices]
+
+    async def find(self, kind: str, identity: str) -> DeviceView | None:
+        """Return one device, or None."""
+        async with self._sessions() as session:
+            device = await session.scalar(
+                select(Device).where(Device.kind == kind, Device.identity == identity)
+            )
+            return None if device is None else _view(device)
+
+    async def set_online(
+        self, kind: str, identity: str, online: bool, at: dt.datetime, reason: str
+    ) -> None:
+        """Record an online/offline change as an event; unknown devices are ignored."""
+
+        async def work(session: AsyncSession, events: list[Event]) -> None:
+            device = await session.scalar(
+                select(Device).where(Device.kind == kind, Device.identity == identity)
+            )
+            if device is None or device.online == online:
+                return
+            device.online = online
+            device.last_seen = max(device.last_seen or at, at)
+            events.append(
+                await eventlog.append(
+                    session,
+                    kind="device.online" if online else "device.offline",
+                    actor=identity,
+                    device=_view(device),
+                    note=reason,
+                    at=at,
+                )
+            )
+
+        await self._write(work)
+
+    async def touch(self, kind: str, last_seen: dict[str, dt.datetime]) -> None:
+        """Store last-seen times gathered in memory (high-rate devices write these in bulk)."""
+        if not last_seen:
+            return
+        async with self._sessions.begin() as session:
+            devices = await session.scalars(
+                select(Device).where(Device.kind == kind, Device.identity.in_(list(last_seen)))
+            )
+            for device in devices:
+                seen = last_seen[device.identity]
+                if device.last_seen is None or seen > device.last_seen:
+                    device.last_seen = seen
+
+    # ------------------------------------------------------------------ JT/T 808 terminals
+
+    async def register(self, phone: str, message: Register) -> tuple[RegisterResult, str]:
+        """Answer a terminal's registration: known (or auto-registered) terminals get a code."""
+        identity = normalize_phone(phone)
+        code = secrets.token_hex(8)
+
+        async def work(session: AsyncSession, events: list[Event]) -> tuple[RegisterResult, str]:
+            device = await session.scalar(
+                select(Device).where(Device.kind == JT808, Device.identity == identity)
+            )
+            if device is None:
+                if not self.auto_register:
+                    logger.warning(
+                        "registration refused: terminal %s is not in the registry", identity
+                    )
+                    return RegisterResult.NO_SUCH_TERMINAL, ""
+                device = Device(
+                    kind=JT808,
+                    identity=identity,
+                    name=message.plate or identity,
+                    plate=message.plate,
+                    owner="",
+                    auth_code="",
+                    online=False,
+                    last_seen=None,
+                    created_at=dt.datetime.now(dt.UTC),
+                )
+                session.add(device)
+                await session.flush()
+                events.append(
+                    await eventlog.append(
+                        session, kind="device.added", actor=identity, device=_view(device)
+                    )
+                )
+            if message.plate and not device.plate:
+                device.plate = message.plate
+            device.auth_code = code
+            return RegisterResult.SUCCESS, code
+
+        return await self._write(work)
+
+    async def authenticate(self, phone: str, code: str) -> bool:
+        """Check a terminal's auth code against the one it was given at registration."""
+        identity = normalize_phone(phone)
+        async with self._sessions() as session:
+            device = await session.scalar(
+                select(Device).where(Device.kind == JT808, Device.identity == identity)
+            )
+        if device is None or not device.auth_code:
+            return False
+        return secrets.compare_digest(device.auth_code, code)

@@ -1,0 +1,207 @@
+"""Ingest: where every device adapter's observations enter the backend.
+
+Positions and readings go to the time-series tables by group commit and to the consoles
+coalesced (latest per device); device alarms become alarms in the one life cycle;
+online/offline changes become events. ``submit`` returns only once the observation is
+durable, so a gateway may then acknowledge the device.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Mapping
+
+from backend.alarms import AlarmService
+from backend.device_registry import DeviceRegistry
+from backend.hub import Hub
+from backend.telemetry import TelemetryWriter
+from devices.observations import (
+    DeviceAlarmRaised,
+    DeviceStatusChanged,
+    Observation,
+    Position,
+    Reading,
+)
+from realtime.protocol import DeviceAlarm, PositionView, ReadingView
+from realtime.states import AlarmLevel
+
+logger = logging.getLogger(__name__)
+
+JT808_ALARM_LEVELS: Mapping[str, AlarmLevel] = {
+    "emergency": AlarmLevel.RED,
+    "rollover_warning": AlarmLevel.RED,
+    "collision_warning": AlarmLevel.RED,
+    "collision_rollover": AlarmLevel.RED,
+    "danger_warning": AlarmLevel.ORANGE,
+    "overspeed": AlarmLevel.ORANGE,
+    "vehicle_stolen": AlarmLevel.ORANGE,
+    "illegal_displacement": AlarmLevel.ORANGE,
+    "fatigue_driving": AlarmLevel.YELLOW,
+    "illegal_ignition": AlarmLevel.YELLOW,
+    "illegal_door_open": AlarmLevel.YELLOW,
+    "route_deviation": AlarmLevel.YELLOW,
+    "fuel_abnormal": AlarmLevel.YELLOW,
+    "daily_driving_overtime": AlarmLevel.YELLOW,
+    "parking_overtime": AlarmLevel.BLUE,
+}
+"""Default level per JT/T 808 alarm bit; anything not listed is blue. Editable per site."""
+
+JT808_ALARM_TITLES: Mapping[str, str] = {
+    "emergency": "紧急报警",
+    "overspeed": "超速报警",
+    "fatigue_driving": "疲劳驾驶",
+    "danger_warning": "危险预警",
+    "gnss_module_fault": "GNSS 模块故障",
+    "gnss_antenna_open": "GNSS 天线未接或被剪断",
+    "gnss_antenna_short": "GNSS 天线短路",
+    "main_power_undervoltage": "终端主电源欠压",
+    "main_power_lost": "终端主电源掉电",
+    "lcd_fault": "终端 LCD 故障",
+    "tts_fault": "TTS 模块故障",
+    "camera_fault": "摄像头故障",
+    "ic_card_module_fault": "IC 卡模块故障",
+    "overspeed_prewarning": "超速预警",
+    "fatigue_prewarning": "疲劳驾驶预警",
+    "daily_driving_overtime": "当天累计驾驶超时",
+    "parking_overtime": "超时停车",
+    "area_in_out": "进出区域",
+    "route_in_out": "进出路线",
+    "road_section_time_abnormal": "路段行驶时间不足/过长",
+    "route_deviation": "路线偏离",
+    "vss_fault": "车辆 VSS 故障",
+    "fuel_abnormal": "车辆油量异常",
+    "vehicle_stolen": "车辆被盗",
+    "illegal_ignition": "车辆非法点火",
+    "illegal_displacement": "车辆非法位移",
+    "collision_warning": "碰撞预警",
+    "rollover_warning": "侧翻预警",
+    "collision_rollover": "碰撞侧翻报警",
+    "illegal_door_open": "非法开门",
+}
+
+
+class IngestService:
+    """The backend's ``ObservationSink`` for one kind of device (e.g. ``jt808``)."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        alarms: AlarmService,
+        registry: DeviceRegistry,
+        telemetry: TelemetryWriter,
+        hub: Hub,
+        levels: Mapping[str, AlarmLevel] = JT808_ALARM_LEVELS,
+        titles: Mapping[str, str] = JT808_ALARM_TITLES,
+        touch_interval: float = 5.0,
+    ) -> None:
+        self.kind = kind
+        self._alarms = alarms
+        self._registry = registry
+        self._telemetry = telemetry
+        self._hub = hub
+        self._levels = levels
+        self._titles = titles
+        self._last_seen: dict[str, dt.datetime] = {}
+        self._touch_interval = touch_interval
+        self._touch_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start writing last-seen times in the background."""
+        if self._touch_task is None:
+            self._touch_task = asyncio.create_task(
+                self._touch_loop(), name=f"ingest-touch-{self.kind}"
+            )
+
+    async def stop(self) -> None:
+        """Stop the background work and write the last last-seen times."""
+        if self._touch_task is not None:
+            self._touch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._touch_task
+            self._touch_task = None
+        await self._flush_last_seen()
+
+    async def submit(self, observation: Observation) -> None:
+        """Accept one observation; returns once it is durable."""
+        match observation:
+            case Position():
+                await self._telemetry.submit(observation)
+                self._seen(observation.device, observation.at)
+                if not observation.backfill:
+                    self._hub.offer_position(
+                        PositionView(
+                            device=observation.device,
+                            at=observation.at,
+                            lat=observation.lat,
+                            lon=observation.lon,
+                            speed_kmh=observation.speed_kmh,
+                            heading_deg=observation.heading_deg,
+                            alarms=sorted(observation.alarms),
+                        )
+                    )
+            case Reading():
+                await self._telemetry.submit(observation)
+                self._seen(observation.device, observation.at)
+                self._hub.offer_reading(
+                    ReadingView(
+                        device=observation.device,
+                        sensor=observation.sensor,
+                        at=observation.at,
+                        value=observation.value,
+                        unit=observation.unit,
+                    )
+                )
+            case DeviceAlarmRaised():
+                await self._raise(observation)
+            case DeviceStatusChanged():
+                await self._registry.set_online(
+                    self.kind,
+                    observation.device,
+                    observation.online,
+                    observation.at,
+                    observation.reason,
+                )
+
+    async def _raise(self, observation: DeviceAlarmRaised) -> None:
+        device = await self._registry.find(self.kind, observation.device)
+        label = device.plate or device.name if device is not None else observation.device
+        title = self._titles.get(observation.key, observation.key)
+        message = DeviceAlarm(
+            ref="",
+            key=observation.key,
+            alarm_type=f"vehicle_{observation.key}" if self.kind == "jt808" else observation.key,
+            level=self._levels.get(observation.key, AlarmLevel.BLUE),
+            title=f"{title} {label}",
+            description=observation.description,
+            lat=observation.lat,
+            lon=observation.lon,
+            place="",
+            at=observation.at,
+        )
+        outcome = await self._alarms.raise_from_device(f"{self.kind}:{observation.device}", message)
+        logger.info(
+            "%s %s: %s → alarm %s%s",
+            self.kind,
+            observation.device,
+            observation.key,
+            outcome.alarm.id,
+            " (repeat)" if outcome.repeated else "",
+        )
+
+    def _seen(self, device: str, at: dt.datetime) -> None:
+        previous = self._last_seen.get(device)
+        if previous is None or at > previous:
+            self._last_seen[device] = at
+
+    async def _touch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._touch_interval)
+            await self._flush_last_seen()
+
+    async def _flush_last_seen(self) -> None:
+        pending, self._last_seen = self._last_seen, {}
+        await self._registry.touch(self.kind, pending)
