@@ -9,6 +9,7 @@ DUTYDESK_WITH_TEST_TOOLS=1 bash .ci/bootstrap.sh
 source .ci/postgres.sh
 export QT_QPA_PLATFORM=offscreen
 export DUTYDESK_REQUIRE_PG=1
+export DUTYDESK_REQUIRE_SERIAL=1
 echo "== ruff check"; .venv/bin/ruff check .
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== mypy --strict"; .venv/bin/mypy

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import contextlib
 import datetime as dt
 import http
@@ -103,6 +104,8 @@ logger = logging.getLogger(__name__)
 
 RATE_ABUSE_LIMIT = 200
 """Messages refused for rate in a row before the connection is closed."""
+ANSWER_MEMORY = 10_000
+"""How many recent command answers are kept to absorb re-sends."""
 LOGIN_FAILURES_BEFORE_LOCK = 5
 LOGIN_LOCK_SECONDS = 300.0
 
@@ -193,6 +196,9 @@ class DutyDeskServer:
         self._server: Server | None = None
         self._principals: dict[ServerConnection, Principal] = {}
         self._throttle = _LoginThrottle()
+        self._answers: collections.OrderedDict[tuple[str, str], Result | Error] = (
+            collections.OrderedDict()
+        )
         self._started = time.monotonic()
         self._devices_connected = 0
 
@@ -486,7 +492,26 @@ class DutyDeskServer:
             await _send(connection, await self._execute(subscriber, message))
 
     async def _execute(self, subscriber: Subscriber, command: Command) -> Result | Error:
-        """Run one console command and return the answer to send."""
+        """Run one console command and return the answer to send.
+
+        A client re-sends commands whose answer it lost in a disconnect; the answers of
+        recent state-changing commands are remembered per (user, req) so a re-send gets the
+        first answer instead of acting twice (or a confusing stale_version).
+        """
+        principal = subscriber.principal
+        key = (principal.username, command.req)
+        if isinstance(command, TransitionAlarm | DispatchAlarm):
+            remembered = self._answers.get(key)
+            if remembered is not None:
+                return remembered
+        answer = await self._execute_once(subscriber, command)
+        if isinstance(command, TransitionAlarm | DispatchAlarm):
+            self._answers[key] = answer
+            while len(self._answers) > ANSWER_MEMORY:
+                self._answers.popitem(last=False)
+        return answer
+
+    async def _execute_once(self, subscriber: Subscriber, command: Command) -> Result | Error:
         principal = subscriber.principal
         try:
             data = await self._dispatch_command(subscriber, command)

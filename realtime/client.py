@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import contextlib
 import enum
 import itertools
 import logging
@@ -149,6 +150,7 @@ class DutyDeskClient:
         self._connection: ClientConnection | None = None
         self._closing = False
         self._live = asyncio.Event()
+        self._closed = asyncio.Event()
         self.welcome: Welcome | None = None
         self._on_telemetry = on_telemetry
 
@@ -204,10 +206,14 @@ class DutyDeskClient:
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
         finally:
-            if future.done() or not pending.sent:
-                # A timed-out command that was never sent is withdrawn; one already sent
-                # stays until its answer arrives so the answer is not misattributed.
+            if not future.done():
+                # Nobody waits any more: a late answer is dropped quietly, and the command
+                # is not re-sent after a reconnect.
+                future.cancel()
+            if not pending.sent:
                 self._pending.pop(req, None)
+            # A sent command stays until its answer arrives, so that answer is consumed
+            # here and never misattributed; _resolve() removes it.
 
     async def run(self) -> None:
         """Connect and keep the session alive until :meth:`close` or an auth failure."""
@@ -269,12 +275,15 @@ class DutyDeskClient:
                 break
             delay = backoff * (0.5 + random.random())  # noqa: S311 - jitter, not security
             backoff = min(backoff * 2, self._backoff_max)
-            await asyncio.sleep(delay)
+            # close() ends the wait at once instead of after the backoff.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closed.wait(), delay)
         self._set_state(ConnectionState.CLOSED, "")
 
     async def close(self) -> None:
         """Stop reconnecting, close the link, and fail every waiting command."""
         self._closing = True
+        self._closed.set()
         self._fail_all(ClientClosedError("client closed"))
         if self._connection is not None:
             await self._connection.close()
@@ -335,8 +344,10 @@ class DutyDeskClient:
                         self._last_seq = message.head_seq
                     self._set_state(ConnectionState.LIVE, "")
                     self._live.set()
-                    for pending in list(self._pending.values()):
-                        if not pending.sent:
+                    for req, pending in list(self._pending.items()):
+                        if pending.future.done():
+                            self._pending.pop(req, None)  # its caller gave up waiting
+                        elif not pending.sent:
                             await self._send_pending(connection, pending)
                 case Telemetry():
                     if self._on_telemetry is not None:

@@ -347,3 +347,64 @@ async def test_console_accounts_cannot_feed_device_messages(server: DutyDeskServ
         await ws.send(_device_alarm("x1"))
         answer = await _recv(ws)
         assert answer["code"] == "forbidden"
+
+
+async def test_a_resent_command_gets_its_first_answer_and_acts_once(server: DutyDeskServer) -> None:
+    async with raw_console(server) as ws:
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "alarm.create",
+                    "req": "c1",
+                    "alarm_type": "fire",
+                    "level": "red",
+                    "title": "x",
+                }
+            )
+        )
+        created = None
+        while created is None:
+            message = await _recv(ws)
+            if message["type"] == "result":
+                created = message
+        alarm_id = created["data"]["alarm"]["id"]
+        transition = json.dumps(
+            {
+                "type": "alarm.transition",
+                "req": "t1",
+                "alarm_id": alarm_id,
+                "action": "acknowledge",
+                "expected_version": 1,
+            }
+        )
+        answers: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for _ in range(2):
+            await ws.send(transition)
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "alarm.create",
+                        "req": "c1",
+                        "alarm_type": "fire",
+                        "level": "red",
+                        "title": "x",
+                    }
+                )
+            )
+        while len(answers) < 4:
+            message = await _recv(ws)
+            (answers if message["type"] == "result" else events).append(message)
+        assert answers[0] == answers[2], "the re-sent transition gets the first answer"
+        assert answers[1]["data"]["alarm"]["id"] == alarm_id, (
+            "the re-sent create returns the same alarm"
+        )
+        assert answers[3]["data"]["alarm"]["id"] == alarm_id
+        await _ping_works(ws)
+    from sqlalchemy import func, select
+
+    from backend.storage.models import Alarm, EventRecord
+
+    async with server.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Alarm)) == 1
+        assert await session.scalar(select(func.count()).select_from(EventRecord)) == 2

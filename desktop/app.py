@@ -1,0 +1,257 @@
+"""Start the console: Qt application, qasync loop, login, main window, clean exit.
+
+qasync's ``QEventLoop`` is the only bridge between Qt and asyncio. The loop runs
+:func:`run_console_async` until the officer closes the window, presses Ctrl-C, or a
+requested screenshot has been saved; then the client is closed and every task cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import qasync
+from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop.i18n import choose_language, install_translators
+from desktop.login import LoginDialog
+from desktop.main_window import MainWindow
+from desktop.service import ConsoleService
+from desktop.settings import APPLICATION, ORGANIZATION, open_settings
+from desktop.sounder import AlarmSounder
+from realtime.client import ConnectionState
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+SIGNAL_POLL_MS = 200
+"""Qt's loop runs C++ code; a tick this often lets Python run its signal handlers."""
+
+
+class _Phase(enum.Enum):
+    LOGIN = "login"
+    """The login dialog is open and nothing is being tried."""
+    CONNECTING = "connecting"
+    """A login from the dialog is being tried."""
+    RUNNING = "running"
+    """The main window is open."""
+    DONE = "done"
+
+
+class ConsoleSession(QObject):
+    """Drives one run of the console: login, main window, screenshot, exit code."""
+
+    def __init__(
+        self,
+        service: ConsoleService,
+        sounder: AlarmSounder,
+        settings: QSettings,
+        done: asyncio.Future[int],
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self._sounder = sounder
+        self._settings = settings
+        self._done = done
+        self._phase = _Phase.LOGIN
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.login_dialog: LoginDialog | None = None
+        self.main_window: MainWindow | None = None
+        self._username = ""
+        service.connection_changed.connect(self._on_connection_changed)
+        service.welcomed.connect(self._on_welcomed)
+
+    # ------------------------------------------------------------------ flow
+
+    def show_login(self, server_url: str, username: str) -> LoginDialog:
+        """Open the login dialog."""
+        dialog = LoginDialog(server_url, username)
+        dialog.login_requested.connect(self._on_login_requested)
+        dialog.rejected.connect(lambda: self.finish(EXIT_OK))
+        self.login_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def login_unattended(self, server_url: str, username: str, password: str) -> None:
+        """Log in without the dialog and open the main window straight away."""
+        self._username = username
+        self.service.start(server_url, username, password)
+        self._open_main_window()
+
+    def finish(self, code: int) -> None:
+        """End the run with exit status ``code`` (the first call wins)."""
+        if not self._done.done():
+            self._phase = _Phase.DONE
+            self._done.set_result(code)
+
+    def take_screenshot(self, path: Path) -> None:
+        """Save a PNG of the main window (or the login dialog) and finish."""
+        widget: QWidget | None = self.main_window or self.login_dialog
+        if widget is None:
+            logger.error("nothing to take a screenshot of")
+            self.finish(EXIT_FAILED)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if widget.grab().save(str(path), "PNG"):
+            logger.info("screenshot saved to %s", path)
+            self.finish(EXIT_OK)
+        else:
+            logger.error("cannot save the screenshot to %s", path)
+            self.finish(EXIT_FAILED)
+
+    async def close(self) -> None:
+        """Close the session, the windows and every task."""
+        await self.service.stop()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.main_window is not None:
+            self.main_window.closed.disconnect()
+            self.main_window.close()
+        if self.login_dialog is not None:
+            self.login_dialog.done(0)
+
+    # ------------------------------------------------------------------ internals
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_login_requested(self, server_url: str, username: str, password: str) -> None:
+        self._phase = _Phase.CONNECTING
+        self._username = username
+        self._keep(
+            asyncio.get_running_loop().create_task(
+                self._start_login(server_url, username, password), name="dutydesk-login"
+            )
+        )
+
+    async def _start_login(self, server_url: str, username: str, password: str) -> None:
+        await self.service.stop()  # a previous failed attempt may still be winding down
+        self.service.start(server_url, username, password)
+
+    def _login_failed(self, message: str) -> None:
+        self._phase = _Phase.LOGIN
+        if self.login_dialog is not None:
+            self.login_dialog.show_error(message)
+        self._keep(asyncio.get_running_loop().create_task(self.service.stop()))
+
+    def _on_connection_changed(self, state: ConnectionState, detail: str) -> None:
+        if self._phase is not _Phase.CONNECTING:
+            return
+        if state is ConnectionState.AUTH_FAILED:
+            self._login_failed(self.tr("Login refused: {reason}").format(reason=detail))
+        elif state is ConnectionState.DISCONNECTED:
+            self._login_failed(self.tr("Cannot reach the server: {reason}").format(reason=detail))
+
+    def _on_welcomed(self, _welcome: object) -> None:
+        if self._phase is _Phase.CONNECTING:
+            self._open_main_window()
+            if self.login_dialog is not None:
+                self.login_dialog.accept()
+                self.login_dialog = None
+
+    def _open_main_window(self) -> None:
+        self._phase = _Phase.RUNNING
+        window = MainWindow(self.service, self._sounder, self._settings, username=self._username)
+        window.closed.connect(lambda: self.finish(EXIT_OK))
+        self.main_window = window
+        window.show()
+
+
+async def run_console_async(
+    server_url: str,
+    username: str,
+    password: str,
+    *,
+    screenshot: Path | None = None,
+    after: float = 3.0,
+    settings: QSettings | None = None,
+    use_audio: bool = True,
+) -> int:
+    """Run the console on the current (qasync) loop until it is closed; return the exit code."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[int] = loop.create_future()
+    service = ConsoleService()
+    sounder = AlarmSounder(use_audio=use_audio)
+    session = ConsoleSession(service, sounder, settings or open_settings(), done)
+    if username and password:
+        session.login_unattended(server_url, username, password)
+    else:
+        session.show_login(server_url, username)
+    screenshot_timer: asyncio.TimerHandle | None = None
+    if screenshot is not None:
+        screenshot_timer = loop.call_later(after, session.take_screenshot, screenshot)
+
+    def on_interrupt(_signum: int, _frame: FrameType | None) -> None:
+        logger.info("interrupted; closing the console")
+        loop.call_soon_threadsafe(session.finish, EXIT_INTERRUPTED)
+
+    previous_handler = signal.signal(signal.SIGINT, on_interrupt)
+    signal_poll = QTimer()
+    signal_poll.timeout.connect(lambda: None)
+    signal_poll.start(SIGNAL_POLL_MS)
+    try:
+        return await done
+    finally:
+        signal_poll.stop()
+        signal.signal(signal.SIGINT, previous_handler)
+        if screenshot_timer is not None:
+            screenshot_timer.cancel()
+        await session.close()
+
+
+def run_console(
+    server_url: str,
+    username: str,
+    password: str,
+    *,
+    lang: str | None = None,
+    screenshot: Path | str | None = None,
+    after: float = 3.0,
+) -> int:
+    """Run the console (blocking) and return its exit status.
+
+    With both ``username`` and ``password`` it logs in unattended; otherwise it opens the
+    login dialog. ``lang`` is ``zh_CN`` or ``en`` (default: the saved choice, else
+    Chinese). With ``screenshot`` it saves a PNG of the window after ``after`` seconds and
+    exits.
+    """
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("DutyDesk")
+    # qasync would stop the loop when the login dialog closes before the main window opens.
+    app.setQuitOnLastWindowClosed(False)
+    settings = open_settings()
+    install_translators(app, choose_language(lang, settings))
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        return int(
+            loop.run_until_complete(
+                run_console_async(
+                    server_url,
+                    username,
+                    password,
+                    screenshot=Path(screenshot) if screenshot is not None else None,
+                    after=after,
+                    settings=settings,
+                )
+            )
+        )
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)

@@ -1,0 +1,214 @@
+"""Dialogs an officer fills in: a note, a merge target, units to dispatch.
+
+Every dialog is opened with ``open()`` (window-modal, non-blocking) so the asyncio loop
+keeps running underneath; the caller reacts to ``accepted``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QIntValidator
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import texts
+from desktop.state import AlarmStore
+from realtime.protocol import AlarmView, UnitView
+from realtime.states import AlarmAction, is_open
+
+logger = logging.getLogger(__name__)
+
+
+def _buttons(
+    dialog: QDialog, ok_text: str, cancel_text: str
+) -> tuple[QDialogButtonBox, QPushButton]:
+    box = QDialogButtonBox(dialog)
+    ok_button = box.addButton(ok_text, QDialogButtonBox.ButtonRole.AcceptRole)
+    box.addButton(cancel_text, QDialogButtonBox.ButtonRole.RejectRole)
+    box.accepted.connect(dialog.accept)
+    box.rejected.connect(dialog.reject)
+    return box, ok_button
+
+
+class NoteDialog(QDialog):
+    """Asks for the note an action needs (the feedback, or the reason)."""
+
+    def __init__(
+        self,
+        alarm: AlarmView,
+        action: AlarmAction,
+        *,
+        required: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("note_dialog")
+        self.action = action
+        self.setWindowTitle(
+            self.tr("{action}: alarm {alarm_id}").format(
+                action=texts.action_label(action).rstrip("…"), alarm_id=alarm.id
+            )
+        )
+        layout = QVBoxLayout(self)
+        prompt = self.tr("Note (required):") if required else self.tr("Note:")
+        layout.addWidget(QLabel(f"{alarm.title}\n{prompt}", self))
+        self.note_edit = QPlainTextEdit(self)
+        self.note_edit.setObjectName("note_edit")
+        layout.addWidget(self.note_edit)
+        box, self.ok_button = _buttons(self, self.tr("OK"), self.tr("Cancel"))
+        layout.addWidget(box)
+        self._required = required
+        self.note_edit.textChanged.connect(self._update_ok)
+        self._update_ok()
+
+    @property
+    def note(self) -> str:
+        """The note as typed, trimmed."""
+        return self.note_edit.toPlainText().strip()
+
+    def _update_ok(self) -> None:
+        self.ok_button.setEnabled(bool(self.note) or not self._required)
+
+
+class MergeDialog(QDialog):
+    """Asks which open alarm this one is a duplicate of."""
+
+    def __init__(self, alarm: AlarmView, store: AlarmStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("merge_dialog")
+        self._alarm = alarm
+        self._store = store
+        self.setWindowTitle(self.tr("Merge alarm {alarm_id}").format(alarm_id=alarm.id))
+        layout = QFormLayout(self)
+        self.target_edit = QLineEdit(self)
+        self.target_edit.setObjectName("merge_target_edit")
+        self.target_edit.setValidator(QIntValidator(1, 2_000_000_000, self))
+        layout.addRow(self.tr("Merge into alarm No.:"), self.target_edit)
+        self.target_label = QLabel(self)
+        self.target_label.setObjectName("merge_target_label")
+        self.target_label.setWordWrap(True)
+        layout.addRow(self.target_label)
+        self.note_edit = QLineEdit(self)
+        layout.addRow(self.tr("Note:"), self.note_edit)
+        box, self.ok_button = _buttons(self, self.tr("Merge"), self.tr("Cancel"))
+        layout.addRow(box)
+        self.target_edit.textChanged.connect(self._check_target)
+        self._check_target()
+
+    @property
+    def target_id(self) -> int | None:
+        """The alarm to merge into, when the input names a valid one."""
+        text = self.target_edit.text().strip()
+        return int(text) if text.isdigit() else None
+
+    @property
+    def note(self) -> str:
+        """The optional note, trimmed."""
+        return self.note_edit.text().strip()
+
+    def _check_target(self) -> None:
+        target_id = self.target_id
+        target = self._store.get(target_id) if target_id is not None else None
+        problem = ""
+        if target_id is None:
+            problem = self.tr("Enter the number of the alarm this one duplicates.")
+        elif target_id == self._alarm.id:
+            problem = self.tr("An alarm cannot be merged into itself.")
+        elif target is None:
+            problem = self.tr("No alarm No. {alarm_id} is known.").format(alarm_id=target_id)
+        elif not is_open(target.state):
+            problem = self.tr("Alarm No. {alarm_id} is already finished.").format(
+                alarm_id=target_id
+            )
+        if target is not None and not problem:
+            self.target_label.setText(f"{texts.level_label(target.level)} · {target.title}")
+            self.target_label.setStyleSheet("")
+        else:
+            self.target_label.setText(problem)
+            self.target_label.setStyleSheet("color: #c62828;")
+        self.ok_button.setEnabled(not problem)
+
+
+class DispatchDialog(QDialog):
+    """Lists the dispatchable units with checkboxes, plus a note."""
+
+    def __init__(
+        self, alarm: AlarmView, units: list[UnitView], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("dispatch_dialog")
+        self.alarm_id = alarm.id
+        self.expected_version = alarm.version
+        self.setWindowTitle(self.tr("Dispatch units to alarm {alarm_id}").format(alarm_id=alarm.id))
+        self.resize(420, 420)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(alarm.title, self))
+        already = {dispatch.unit_id for dispatch in alarm.dispatches}
+        self._already = already
+        self.status_label = QLabel(self)
+        self.status_label.setObjectName("dispatch_status_label")
+        layout.addWidget(self.status_label)
+        self.unit_list = QListWidget(self)
+        self.unit_list.setObjectName("unit_list")
+        layout.addWidget(self.unit_list)
+        form = QFormLayout()
+        self.note_edit = QLineEdit(self)
+        self.note_edit.setObjectName("dispatch_note_edit")
+        form.addRow(self.tr("Note:"), self.note_edit)
+        layout.addLayout(form)
+        box, self.ok_button = _buttons(self, self.tr("Dispatch"), self.tr("Cancel"))
+        layout.addWidget(box)
+        self.unit_list.itemChanged.connect(self._update_ok)
+        self.set_units(units)
+
+    def set_units(self, units: list[UnitView]) -> None:
+        """Show ``units`` (keeping the ticks of units shown before)."""
+        ticked = set(self.selected_unit_ids)
+        self.unit_list.blockSignals(True)
+        self.unit_list.clear()
+        for unit in units:
+            text = f"{unit.name} ({unit.agency})"
+            if unit.id in self._already:
+                text += self.tr(" – already dispatched")
+            item = QListWidgetItem(text, self.unit_list)
+            item.setData(Qt.ItemDataRole.UserRole, unit.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(
+                Qt.CheckState.Checked if unit.id in ticked else Qt.CheckState.Unchecked
+            )
+        self.unit_list.blockSignals(False)
+        self.status_label.setText(
+            self.tr("Loading units…") if not units else self.tr("Tick the units to send:")
+        )
+        self._update_ok()
+
+    @property
+    def selected_unit_ids(self) -> list[int]:
+        """Ids of the ticked units, in list order."""
+        ids: list[int] = []
+        for row in range(self.unit_list.count()):
+            item = self.unit_list.item(row)
+            if item.checkState() is Qt.CheckState.Checked:
+                ids.append(int(item.data(Qt.ItemDataRole.UserRole)))
+        return ids
+
+    @property
+    def note(self) -> str:
+        """The optional note, trimmed."""
+        return self.note_edit.text().strip()
+
+    def _update_ok(self) -> None:
+        self.ok_button.setEnabled(bool(self.selected_unit_ids))

@@ -1,0 +1,392 @@
+"""The duty officer's main window: alarm queue, detail pane, event log, status bar.
+
+The window is dockable and remembers its layout per user (QSettings). It only reads the
+store and calls the :class:`~desktop.service.ConsoleService`; it never touches the
+network itself.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import texts
+from desktop.alarm_entry import ManualAlarm, ManualAlarmDialog, ManualAlarmInput
+from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel, Column
+from desktop.detail_pane import AlarmDetailPane
+from desktop.i18n import LANGUAGE_KEY, SUPPORTED_LANGUAGES
+from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
+from desktop.sounder import AlarmSounder
+from desktop.state import StoreChange, announces_alarm
+from desktop.status import DisconnectedBanner, StatusPanel
+from realtime.client import ConnectionState
+from realtime.protocol import CreateAlarm, Event, Welcome
+
+logger = logging.getLogger(__name__)
+
+TICK_MS = 1000
+"""The age column and the data age are redrawn this often."""
+EVENT_LOG_LIMIT = 500
+"""Lines kept in the event log view."""
+LAYOUT_VERSION = 1
+"""Bump when the docks change so old saved layouts are ignored."""
+
+
+class NotificationBar(QWidget):
+    """A dismissable line over the queue for command outcomes (errors stay until closed)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("notification_bar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("notification_label")
+        self.message_label.setWordWrap(True)
+        layout.addWidget(self.message_label, 1)
+        close_button = QPushButton("×", self)
+        close_button.setFlat(True)
+        close_button.setFixedWidth(28)
+        close_button.clicked.connect(self.hide)
+        layout.addWidget(close_button)
+        self.hide()
+
+    def show_message(self, text: str, *, error: bool) -> None:
+        """Show ``text``; errors are red."""
+        self.message_label.setText(text)
+        colour = "#ffebee" if error else "#e8f5e9"
+        self.setStyleSheet(f"#notification_bar {{ background: {colour}; }}")
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    """The console's main window for one logged-in user."""
+
+    closed = Signal()
+    """The officer closed the window."""
+
+    def __init__(
+        self,
+        service: ConsoleService,
+        sounder: AlarmSounder,
+        settings: QSettings,
+        *,
+        username: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.setWindowTitle(self.tr("DutyDesk – duty console"))
+        self.resize(1400, 860)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
+        self._service = service
+        self._sounder = sounder
+        self._settings = settings
+        self._username = username
+        self.entry_dialog: ManualAlarmDialog | None = None
+
+        # queue (central)
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(4, 4, 4, 4)
+        self.banner = DisconnectedBanner(service, central)
+        central_layout.addWidget(self.banner)
+        self.notification_bar = NotificationBar(central)
+        central_layout.addWidget(self.notification_bar)
+        self.alarm_model = AlarmTableModel(service.store, parent=self)
+        self.queue_proxy = AlarmQueueProxy(self)
+        self.queue_proxy.setSourceModel(self.alarm_model)
+        self.queue_view = QTableView(central)
+        self.queue_view.setObjectName("alarm_queue_view")
+        self.queue_view.setModel(self.queue_proxy)
+        self.queue_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.queue_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.queue_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.queue_view.verticalHeader().hide()
+        self.queue_view.setAlternatingRowColors(False)
+        header = self.queue_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
+        for column, width in (
+            (Column.ID, 60),
+            (Column.LEVEL, 60),
+            (Column.TYPE, 110),
+            (Column.PLACE, 220),
+            (Column.STATE, 80),
+            (Column.AGE, 90),
+        ):
+            self.queue_view.setColumnWidth(column, width)
+        central_layout.addWidget(self.queue_view, 1)
+        self.setCentralWidget(central)
+        self.queue_view.selectionModel().selectionChanged.connect(self._on_selection_changed)
+
+        # docks
+        self.detail_pane = AlarmDetailPane(service, self)
+        self.detail_dock = self._add_dock(
+            "alarm_detail_dock",
+            self.tr("Alarm detail"),
+            self.detail_pane,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
+        self.event_log = QListWidget(self)
+        self.event_log.setObjectName("event_log")
+        self.event_log_dock = self._add_dock(
+            "event_log_dock",
+            self.tr("Event log"),
+            self.event_log,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+
+        self.resizeDocks([self.detail_dock], [420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.event_log_dock], [160], Qt.Orientation.Vertical)
+        self.status_panel = StatusPanel(service, self.statusBar())
+        self._build_actions()
+
+        service.alarm_changed.connect(self._on_alarm_changed)
+        service.connection_changed.connect(self._on_connection_changed)
+        service.command_failed.connect(self._on_command_failed)
+        service.command_succeeded.connect(self._on_command_succeeded)
+        service.event_received.connect(self._on_event)
+        service.welcomed.connect(self._on_welcome)
+
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setInterval(TICK_MS)
+        self._tick_timer.timeout.connect(self._tick)
+        self._tick_timer.start()
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        self.restore_layout()
+        self._on_connection_changed(service.state, service.state_detail)
+
+    # ------------------------------------------------------------------ building
+
+    def _add_dock(
+        self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
+    ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_actions(self) -> None:
+        self.new_alarm_action = QAction(self.tr("New alarm…"), self)
+        self.new_alarm_action.setObjectName("new_alarm_action")
+        self.new_alarm_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_alarm_action.triggered.connect(self._on_new_alarm_triggered)
+        self.mute_action = QAction(self.tr("Mute alarm sound"), self)
+        self.mute_action.setObjectName("mute_action")
+        self.mute_action.setCheckable(True)
+        self.mute_action.setChecked(self._sounder.muted)
+        self.mute_action.toggled.connect(self._sounder.set_muted)
+        quit_action = QAction(self.tr("Quit"), self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        reset_layout_action = QAction(self.tr("Reset layout"), self)
+        reset_layout_action.triggered.connect(self.reset_layout)
+
+        toolbar = self.addToolBar(self.tr("Main"))
+        toolbar.setObjectName("main_toolbar")
+        toolbar.addAction(self.new_alarm_action)
+        toolbar.addAction(self.mute_action)
+
+        file_menu = self.menuBar().addMenu(self.tr("&Alarm"))
+        file_menu.addAction(self.new_alarm_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        view_menu.addAction(self.detail_dock.toggleViewAction())
+        view_menu.addAction(self.event_log_dock.toggleViewAction())
+        view_menu.addAction(self.mute_action)
+        view_menu.addAction(reset_layout_action)
+        language_menu = self.menuBar().addMenu(self.tr("&Language"))
+        group = QActionGroup(self)
+        current = str(self._settings.value(LANGUAGE_KEY, "zh_CN"))
+        for code, name in SUPPORTED_LANGUAGES.items():
+            action = QAction(name, self, checkable=True)
+            action.setChecked(code == current)
+            action.triggered.connect(lambda _checked=False, chosen=code: self.set_language(chosen))
+            group.addAction(action)
+            language_menu.addAction(action)
+
+    # ------------------------------------------------------------------ layout
+
+    def _layout_key(self, what: str) -> str:
+        return f"layout/{self._username or '_'}/{what}"
+
+    def restore_layout(self) -> None:
+        """Restore this user's saved window geometry and dock layout, if any."""
+        geometry = self._settings.value(self._layout_key("geometry"))
+        state = self._settings.value(self._layout_key("state"))
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray) and not self.restoreState(state, LAYOUT_VERSION):
+            logger.info("ignoring a saved layout of another version")
+
+    def save_layout(self) -> None:
+        """Save this user's window geometry and dock layout."""
+        self._settings.setValue(self._layout_key("geometry"), self.saveGeometry())
+        self._settings.setValue(self._layout_key("state"), self.saveState(LAYOUT_VERSION))
+        self._settings.sync()
+
+    def reset_layout(self) -> None:
+        """Put every dock back where it started."""
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        for dock in (self.detail_dock, self.event_log_dock):
+            dock.show()
+
+    def set_language(self, code: str) -> None:
+        """Remember the language; it applies from the next start."""
+        self._settings.setValue(LANGUAGE_KEY, code)
+        self._settings.sync()
+        self.notification_bar.show_message(
+            self.tr("The language changes the next time DutyDesk starts."), error=False
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Save the layout and tell the application the officer is done."""
+        self._tick_timer.stop()
+        self.save_layout()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    # ------------------------------------------------------------------ queue
+
+    def select_alarm(self, alarm_id: int) -> bool:
+        """Select an alarm in the queue (and show it in the detail pane)."""
+        source_row = self.alarm_model.row_of(alarm_id)
+        if source_row is None:
+            return False
+        proxy_index = self.queue_proxy.mapFromSource(self.alarm_model.index(source_row, 0))
+        self.queue_view.selectRow(proxy_index.row())
+        return True
+
+    def queue_alarm_ids(self) -> list[int]:
+        """The alarm ids in the order the queue shows them."""
+        ids = (self.queue_proxy.alarm_id_at(row) for row in range(self.queue_proxy.rowCount()))
+        return [alarm_id for alarm_id in ids if alarm_id is not None]
+
+    def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.queue_view.selectionModel().selectedRows()
+        alarm_id = self.queue_proxy.alarm_id_at(rows[0].row()) if rows else None
+        self.detail_pane.show_alarm(alarm_id)
+
+    def _tick(self) -> None:
+        self.alarm_model.refresh_ages()
+        self.status_panel.refresh()
+        if self.banner.isVisible():
+            self.banner.refresh()
+
+    # ------------------------------------------------------------------ service
+
+    def _on_alarm_changed(self, change: StoreChange) -> None:
+        if announces_alarm(change):
+            self._sounder.play()
+
+    def _on_connection_changed(self, _state: ConnectionState, _detail: str) -> None:
+        stale = self._service.cut_off
+        self.alarm_model.set_stale(stale)
+        self.detail_pane.set_stale(stale)
+        self.banner.refresh()
+
+    def _on_welcome(self, welcome: Welcome) -> None:
+        user = welcome.user
+        self.setWindowTitle(
+            self.tr("DutyDesk – duty console – {user}").format(
+                user=user.display_name or user.username
+            )
+        )
+
+    def _on_event(self, event: Event) -> None:
+        alarm = event.alarm
+        subject = f"#{alarm.id} {alarm.title}" if alarm is not None else ""
+        action = texts.action_label(event.action).rstrip("…") if event.action else ""
+        parts = [
+            texts.format_time(event.at),
+            event.actor,
+            texts.event_kind_label(event.kind),
+            action,
+            subject,
+            event.note,
+        ]
+        self.event_log.insertItem(0, " · ".join(part for part in parts if part))
+        while self.event_log.count() > EVENT_LOG_LIMIT:
+            self.event_log.takeItem(self.event_log.count() - 1)
+
+    def _on_command_failed(self, failure: CommandFailure) -> None:
+        summary = texts.error_summary(failure.code)
+        subject = (
+            self.tr("Alarm {alarm_id}: ").format(alarm_id=failure.alarm_id)
+            if failure.alarm_id is not None
+            else ""
+        )
+        self.notification_bar.show_message(f"{subject}{summary} ({failure.message})", error=True)
+        if failure.operation is Operation.CREATE_ALARM and isinstance(failure.command, CreateAlarm):
+            dialog = self.open_entry_dialog(ManualAlarmInput.from_command(failure.command))
+            dialog.show_problems([f"{summary} ({failure.message})"])
+
+    def _on_command_succeeded(self, success: CommandSuccess) -> None:
+        if success.operation is Operation.LIST_UNITS:
+            return
+        if success.operation is Operation.CREATE_ALARM and success.alarm is not None:
+            text = self.tr("Alarm {alarm_id} entered.").format(alarm_id=success.alarm.id)
+        elif success.alarm is not None and success.action is not None:
+            text = self.tr("Alarm {alarm_id}: {action} done.").format(
+                alarm_id=success.alarm.id, action=texts.action_label(success.action).rstrip("…")
+            )
+        else:
+            return
+        self.notification_bar.show_message(text, error=False)
+
+    # ------------------------------------------------------------------ entry
+
+    def _on_new_alarm_triggered(self) -> None:
+        self.open_entry_dialog()
+
+    def open_entry_dialog(self, form: ManualAlarmInput | None = None) -> ManualAlarmDialog:
+        """Open the phone-report form (filled with ``form`` if given) and return it."""
+        if self.entry_dialog is not None:
+            dialog = self.entry_dialog
+        else:
+            dialog = ManualAlarmDialog(self)
+            dialog.submitted.connect(self._submit_manual_alarm)
+            dialog.finished.connect(lambda _result: self._forget_entry_dialog(dialog))
+            self.entry_dialog = dialog
+        if form is not None:
+            dialog.fill(form)
+        dialog.open()
+        return dialog
+
+    def _forget_entry_dialog(self, dialog: ManualAlarmDialog) -> None:
+        if self.entry_dialog is dialog:
+            self.entry_dialog = None
+        dialog.deleteLater()
+
+    def _submit_manual_alarm(self, alarm: ManualAlarm) -> None:
+        self._service.create_alarm(
+            alarm_type=alarm.alarm_type,
+            level=alarm.level,
+            title=alarm.title,
+            description=alarm.description,
+            place=alarm.place,
+            lat=alarm.lat,
+            lon=alarm.lon,
+            caller_name=alarm.caller_name,
+            caller_phone=alarm.caller_phone,
+        )

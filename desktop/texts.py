@@ -1,0 +1,181 @@
+"""Human words for wire values (levels, states, actions, alarm types, error codes).
+
+Everything goes through Qt's translator at call time, so the words follow the language
+the console was started in. Source strings are English; ``resources/translations``
+holds the Chinese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from PySide6.QtCore import QCoreApplication
+
+from desktop.service import LocalErrorCode
+from realtime.protocol import ErrorCode, Role
+from realtime.states import AlarmAction, AlarmLevel, AlarmState
+
+DISPLAY_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
+"""Times are stored in UTC and shown in this zone."""
+
+MANUAL_ALARM_TYPES: tuple[str, ...] = (
+    "fire",
+    "hazmat_leak",
+    "explosion",
+    "traffic",
+    "natural_disaster",
+    "other",
+)
+"""Alarm type codes an officer can pick when entering a phone report, in menu order."""
+
+
+def level_label(level: AlarmLevel) -> str:
+    """Return the name of an alarm level (红色, 橙色…)."""
+    labels = {
+        AlarmLevel.RED: QCoreApplication.translate("Labels", "Red"),
+        AlarmLevel.ORANGE: QCoreApplication.translate("Labels", "Orange"),
+        AlarmLevel.YELLOW: QCoreApplication.translate("Labels", "Yellow"),
+        AlarmLevel.BLUE: QCoreApplication.translate("Labels", "Blue"),
+    }
+    return labels[level]
+
+
+def state_label(state: AlarmState) -> str:
+    """Return the name of an alarm state (待接警, 已派警…)."""
+    labels = {
+        AlarmState.NEW: QCoreApplication.translate("Labels", "New"),
+        AlarmState.ACKNOWLEDGED: QCoreApplication.translate("Labels", "Acknowledged"),
+        AlarmState.DISPATCHED: QCoreApplication.translate("Labels", "Dispatched"),
+        AlarmState.HANDLING: QCoreApplication.translate("Labels", "Handling"),
+        AlarmState.RESOLVED: QCoreApplication.translate("Labels", "Resolved"),
+        AlarmState.CLOSED: QCoreApplication.translate("Labels", "Closed"),
+        AlarmState.FALSE_ALARM: QCoreApplication.translate("Labels", "False alarm"),
+        AlarmState.MERGED: QCoreApplication.translate("Labels", "Merged"),
+    }
+    return labels[state]
+
+
+def action_label(action: AlarmAction) -> str:
+    """Return the label of an action button (接警, 派警…)."""
+    labels = {
+        AlarmAction.ACKNOWLEDGE: QCoreApplication.translate("Labels", "Acknowledge"),
+        AlarmAction.DISPATCH: QCoreApplication.translate("Labels", "Dispatch…"),
+        AlarmAction.START_HANDLING: QCoreApplication.translate("Labels", "Start handling"),
+        AlarmAction.RESOLVE: QCoreApplication.translate("Labels", "Resolve…"),
+        AlarmAction.REOPEN: QCoreApplication.translate("Labels", "Reopen…"),
+        AlarmAction.CLOSE: QCoreApplication.translate("Labels", "Close"),
+        AlarmAction.MARK_FALSE: QCoreApplication.translate("Labels", "Mark false…"),
+        AlarmAction.MERGE: QCoreApplication.translate("Labels", "Merge…"),
+    }
+    return labels[action]
+
+
+def alarm_type_label(alarm_type: str) -> str:
+    """Return the name of an alarm type code; unknown codes are shown as they are."""
+    labels = {
+        "fire": QCoreApplication.translate("Labels", "Fire"),
+        "hazmat_leak": QCoreApplication.translate("Labels", "Hazardous chemical leak"),
+        "explosion": QCoreApplication.translate("Labels", "Explosion"),
+        "traffic": QCoreApplication.translate("Labels", "Traffic accident"),
+        "natural_disaster": QCoreApplication.translate("Labels", "Natural disaster"),
+        "other": QCoreApplication.translate("Labels", "Other"),
+        "gas_leak": QCoreApplication.translate("Labels", "Gas leak"),
+        "sos": QCoreApplication.translate("Labels", "SOS"),
+        "overspeed": QCoreApplication.translate("Labels", "Overspeed"),
+    }
+    return labels.get(alarm_type, alarm_type)
+
+
+def role_label(role: str) -> str:
+    """Return the name of a user role."""
+    labels: dict[str, str] = {
+        Role.OFFICER: QCoreApplication.translate("Labels", "Duty officer"),
+        Role.SUPERVISOR: QCoreApplication.translate("Labels", "Supervisor"),
+        Role.AGENCY_DISPATCHER: QCoreApplication.translate("Labels", "Agency dispatcher"),
+        Role.ADMIN: QCoreApplication.translate("Labels", "Administrator"),
+    }
+    return labels.get(role, role)
+
+
+def source_label(source: str) -> str:
+    """Return how an alarm came in (manual entry or a device)."""
+    labels = {
+        "manual": QCoreApplication.translate("Labels", "Phone report"),
+        "device": QCoreApplication.translate("Labels", "Device"),
+    }
+    return labels.get(source, source)
+
+
+def event_kind_label(kind: str) -> str:
+    """Return what an event-log entry records; unknown kinds are shown as they are."""
+    labels = {
+        "alarm.raised": QCoreApplication.translate("Labels", "Alarm raised"),
+        "alarm.repeated": QCoreApplication.translate("Labels", "Alarm repeated"),
+        "alarm.transitioned": QCoreApplication.translate("Labels", "Alarm changed"),
+        "alarm.dispatched": QCoreApplication.translate("Labels", "Units dispatched"),
+    }
+    return labels.get(kind, kind)
+
+
+def error_summary(code: str) -> str:
+    """Return what a failed command's error code means for the officer."""
+    summaries: dict[str, str] = {
+        ErrorCode.STALE_VERSION: QCoreApplication.translate(
+            "Labels",
+            "Someone else changed this alarm meanwhile. Check its current state and decide again.",
+        ),
+        ErrorCode.ILLEGAL_TRANSITION: QCoreApplication.translate(
+            "Labels", "This action is not allowed in the alarm's current state."
+        ),
+        ErrorCode.FORBIDDEN: QCoreApplication.translate("Labels", "Your role does not allow this."),
+        ErrorCode.UNAUTHORIZED: QCoreApplication.translate(
+            "Labels", "You are not logged in, or your session has ended."
+        ),
+        ErrorCode.NOT_FOUND: QCoreApplication.translate(
+            "Labels", "The alarm or unit was not found."
+        ),
+        ErrorCode.VALIDATION: QCoreApplication.translate(
+            "Labels", "The server did not accept the input."
+        ),
+        ErrorCode.BAD_MESSAGE: QCoreApplication.translate(
+            "Labels", "The server could not read the command."
+        ),
+        ErrorCode.RATE_LIMITED: QCoreApplication.translate(
+            "Labels", "Too many commands in a short time; wait a moment and try again."
+        ),
+        ErrorCode.INTERNAL: QCoreApplication.translate(
+            "Labels", "The server failed to carry out the command."
+        ),
+        LocalErrorCode.OUTBOX_FULL: QCoreApplication.translate(
+            "Labels", "Too many commands are waiting for the connection; try again later."
+        ),
+        LocalErrorCode.TIMEOUT: QCoreApplication.translate(
+            "Labels", "The command got no answer in time and was not carried out."
+        ),
+        LocalErrorCode.NOT_CONNECTED: QCoreApplication.translate(
+            "Labels", "Not logged in to a server."
+        ),
+    }
+    return summaries.get(code, QCoreApplication.translate("Labels", "The command failed."))
+
+
+def format_duration(seconds: float) -> str:
+    """Return a compact duration: ``45秒``, ``3分12秒``, ``2小时05分``."""
+    total = max(int(seconds), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return QCoreApplication.translate("Labels", "{hours} h {minutes:02d} min").format(
+            hours=hours, minutes=minutes
+        )
+    if minutes:
+        return QCoreApplication.translate("Labels", "{minutes} min {seconds} s").format(
+            minutes=minutes, seconds=secs
+        )
+    return QCoreApplication.translate("Labels", "{seconds} s").format(seconds=secs)
+
+
+def format_time(moment: dt.datetime) -> str:
+    """Return a stored UTC time as local wall-clock time."""
+    return moment.astimezone(DISPLAY_TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")

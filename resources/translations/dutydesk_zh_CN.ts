@@ -1,0 +1,680 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AlarmDetailPane</name>
+    <message>
+        <source>The connection is down: this may be out of date.</source>
+        <translation>连接已断开：以下信息可能已过时。</translation>
+    </message>
+    <message>
+        <source>No.:</source>
+        <translation>编号：</translation>
+    </message>
+    <message>
+        <source>Level:</source>
+        <translation>级别：</translation>
+    </message>
+    <message>
+        <source>Type:</source>
+        <translation>类型：</translation>
+    </message>
+    <message>
+        <source>State:</source>
+        <translation>状态：</translation>
+    </message>
+    <message>
+        <source>Place:</source>
+        <translation>地点：</translation>
+    </message>
+    <message>
+        <source>Coordinates:</source>
+        <translation>坐标：</translation>
+    </message>
+    <message>
+        <source>Source:</source>
+        <translation>来源：</translation>
+    </message>
+    <message>
+        <source>Caller:</source>
+        <translation>报警人：</translation>
+    </message>
+    <message>
+        <source>First reported:</source>
+        <translation>首次报警：</translation>
+    </message>
+    <message>
+        <source>Last change:</source>
+        <translation>最近变更：</translation>
+    </message>
+    <message>
+        <source>Last note:</source>
+        <translation>最新备注：</translation>
+    </message>
+    <message>
+        <source>Description:</source>
+        <translation>警情描述：</translation>
+    </message>
+    <message>
+        <source>Dispatched units</source>
+        <translation>已派单位</translation>
+    </message>
+    <message>
+        <source>Select an alarm in the queue.</source>
+        <translation>请在警情队列中选择一条警情。</translation>
+    </message>
+    <message>
+        <source> (into No. {alarm_id})</source>
+        <translation>（并入 {alarm_id} 号）</translation>
+    </message>
+</context>
+<context>
+    <name>AlarmTableModel</name>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>地点</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>时长</translation>
+    </message>
+</context>
+<context>
+    <name>ConsoleSession</name>
+    <message>
+        <source>Login refused: {reason}</source>
+        <translation>登录被拒绝：{reason}</translation>
+    </message>
+    <message>
+        <source>Cannot reach the server: {reason}</source>
+        <translation>无法连接服务器：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>DisconnectedBanner</name>
+    <message>
+        <source>The server refused the login: {reason}</source>
+        <translation>服务器拒绝登录：{reason}</translation>
+    </message>
+    <message>
+        <source>No connection to the server. What you see is {age} old and may be out of date. Commands are queued ({count}) and sent when the connection is back. Reconnecting…</source>
+        <translation>与服务器的连接已断开。当前显示的是 {age}前的数据，可能已过时。新命令已排队（{count} 条），连接恢复后自动发送。正在重连…</translation>
+    </message>
+</context>
+<context>
+    <name>DispatchDialog</name>
+    <message>
+        <source>Dispatch units to alarm {alarm_id}</source>
+        <translation>派警：{alarm_id} 号警情</translation>
+    </message>
+    <message>
+        <source>Note:</source>
+        <translation>备注：</translation>
+    </message>
+    <message>
+        <source>Dispatch</source>
+        <translation>派警</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source> – already dispatched</source>
+        <translation> – 已派出</translation>
+    </message>
+    <message>
+        <source>Loading units…</source>
+        <translation>正在加载可派单位…</translation>
+    </message>
+    <message>
+        <source>Tick the units to send:</source>
+        <translation>勾选要派出的单位：</translation>
+    </message>
+</context>
+<context>
+    <name>Labels</name>
+    <message>
+        <source>Red</source>
+        <translation>红色</translation>
+    </message>
+    <message>
+        <source>Orange</source>
+        <translation>橙色</translation>
+    </message>
+    <message>
+        <source>Yellow</source>
+        <translation>黄色</translation>
+    </message>
+    <message>
+        <source>Blue</source>
+        <translation>蓝色</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>待接警</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已接警</translation>
+    </message>
+    <message>
+        <source>Dispatched</source>
+        <translation>已派警</translation>
+    </message>
+    <message>
+        <source>Handling</source>
+        <translation>处置中</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>已处置</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已消警</translation>
+    </message>
+    <message>
+        <source>False alarm</source>
+        <translation>误报</translation>
+    </message>
+    <message>
+        <source>Merged</source>
+        <translation>已合并</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>接警</translation>
+    </message>
+    <message>
+        <source>Dispatch…</source>
+        <translation>派警…</translation>
+    </message>
+    <message>
+        <source>Start handling</source>
+        <translation>开始处置</translation>
+    </message>
+    <message>
+        <source>Resolve…</source>
+        <translation>处置完毕…</translation>
+    </message>
+    <message>
+        <source>Reopen…</source>
+        <translation>重新处置…</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>消警</translation>
+    </message>
+    <message>
+        <source>Mark false…</source>
+        <translation>标为误报…</translation>
+    </message>
+    <message>
+        <source>Merge…</source>
+        <translation>合并…</translation>
+    </message>
+    <message>
+        <source>Fire</source>
+        <translation>火灾</translation>
+    </message>
+    <message>
+        <source>Hazardous chemical leak</source>
+        <translation>危化品泄漏</translation>
+    </message>
+    <message>
+        <source>Explosion</source>
+        <translation>爆炸</translation>
+    </message>
+    <message>
+        <source>Traffic accident</source>
+        <translation>交通事故</translation>
+    </message>
+    <message>
+        <source>Natural disaster</source>
+        <translation>自然灾害</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>Gas leak</source>
+        <translation>气体泄漏</translation>
+    </message>
+    <message>
+        <source>SOS</source>
+        <translation>紧急求助</translation>
+    </message>
+    <message>
+        <source>Overspeed</source>
+        <translation>超速</translation>
+    </message>
+    <message>
+        <source>Duty officer</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <source>Supervisor</source>
+        <translation>带班领导</translation>
+    </message>
+    <message>
+        <source>Agency dispatcher</source>
+        <translation>部门调度员</translation>
+    </message>
+    <message>
+        <source>Administrator</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <source>Phone report</source>
+        <translation>电话报警</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备报警</translation>
+    </message>
+    <message>
+        <source>Alarm raised</source>
+        <translation>新警情</translation>
+    </message>
+    <message>
+        <source>Alarm repeated</source>
+        <translation>重复报警</translation>
+    </message>
+    <message>
+        <source>Alarm changed</source>
+        <translation>状态变更</translation>
+    </message>
+    <message>
+        <source>Units dispatched</source>
+        <translation>派警</translation>
+    </message>
+    <message>
+        <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
+        <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
+    </message>
+    <message>
+        <source>This action is not allowed in the alarm&apos;s current state.</source>
+        <translation>警情当前状态下不允许此操作。</translation>
+    </message>
+    <message>
+        <source>Your role does not allow this.</source>
+        <translation>您的角色无权执行此操作。</translation>
+    </message>
+    <message>
+        <source>You are not logged in, or your session has ended.</source>
+        <translation>未登录或会话已结束。</translation>
+    </message>
+    <message>
+        <source>The alarm or unit was not found.</source>
+        <translation>未找到该警情或单位。</translation>
+    </message>
+    <message>
+        <source>The server did not accept the input.</source>
+        <translation>服务器未接受输入的内容。</translation>
+    </message>
+    <message>
+        <source>The server could not read the command.</source>
+        <translation>服务器无法识别该命令。</translation>
+    </message>
+    <message>
+        <source>Too many commands in a short time; wait a moment and try again.</source>
+        <translation>操作过于频繁，请稍候再试。</translation>
+    </message>
+    <message>
+        <source>The server failed to carry out the command.</source>
+        <translation>服务器执行命令失败。</translation>
+    </message>
+    <message>
+        <source>Too many commands are waiting for the connection; try again later.</source>
+        <translation>待发送的命令过多，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>The command got no answer in time and was not carried out.</source>
+        <translation>命令超时未得到响应，未执行。</translation>
+    </message>
+    <message>
+        <source>Not logged in to a server.</source>
+        <translation>尚未登录服务器。</translation>
+    </message>
+    <message>
+        <source>The command failed.</source>
+        <translation>命令执行失败。</translation>
+    </message>
+    <message>
+        <source>{hours} h {minutes:02d} min</source>
+        <translation>{hours}小时{minutes:02d}分</translation>
+    </message>
+    <message>
+        <source>{minutes} min {seconds} s</source>
+        <translation>{minutes}分{seconds}秒</translation>
+    </message>
+    <message>
+        <source>{seconds} s</source>
+        <translation>{seconds}秒</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <source>DutyDesk – log in</source>
+        <translation>值班台 – 登录</translation>
+    </message>
+    <message>
+        <source>Server:</source>
+        <translation>服务器：</translation>
+    </message>
+    <message>
+        <source>User:</source>
+        <translation>用户名：</translation>
+    </message>
+    <message>
+        <source>Password:</source>
+        <translation>密码：</translation>
+    </message>
+    <message>
+        <source>Log in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>The server address must start with ws:// or wss://.</source>
+        <translation>服务器地址必须以 ws:// 或 wss:// 开头。</translation>
+    </message>
+    <message>
+        <source>Enter the user name and the password.</source>
+        <translation>请输入用户名和密码。</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>DutyDesk – duty console</source>
+        <translation>值班台</translation>
+    </message>
+    <message>
+        <source>Alarm detail</source>
+        <translation>警情详情</translation>
+    </message>
+    <message>
+        <source>Event log</source>
+        <translation>事件日志</translation>
+    </message>
+    <message>
+        <source>New alarm…</source>
+        <translation>接警录入…</translation>
+    </message>
+    <message>
+        <source>Mute alarm sound</source>
+        <translation>警报静音</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>Reset layout</source>
+        <translation>恢复默认布局</translation>
+    </message>
+    <message>
+        <source>Main</source>
+        <translation>主工具栏</translation>
+    </message>
+    <message>
+        <source>&amp;Alarm</source>
+        <translation>警情(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>The language changes the next time DutyDesk starts.</source>
+        <translation>界面语言将在下次启动值班台时生效。</translation>
+    </message>
+    <message>
+        <source>DutyDesk – duty console – {user}</source>
+        <translation>值班台 – {user}</translation>
+    </message>
+    <message>
+        <source>Alarm {alarm_id}: </source>
+        <translation>{alarm_id} 号警情：</translation>
+    </message>
+    <message>
+        <source>Alarm {alarm_id} entered.</source>
+        <translation>已录入 {alarm_id} 号警情。</translation>
+    </message>
+    <message>
+        <source>Alarm {alarm_id}: {action} done.</source>
+        <translation>{alarm_id} 号警情：{action}完成。</translation>
+    </message>
+</context>
+<context>
+    <name>ManualAlarmDialog</name>
+    <message>
+        <source>Enter the place.</source>
+        <translation>请填写事发地点。</translation>
+    </message>
+    <message>
+        <source>The place is too long.</source>
+        <translation>地点过长。</translation>
+    </message>
+    <message>
+        <source>Enter the caller&apos;s phone number.</source>
+        <translation>请填写报警人电话。</translation>
+    </message>
+    <message>
+        <source>The phone number may contain only digits, spaces, - and +.</source>
+        <translation>电话号码只能包含数字、空格、- 和 +。</translation>
+    </message>
+    <message>
+        <source>Give both latitude and longitude, or neither.</source>
+        <translation>经纬度须同时填写或都不填。</translation>
+    </message>
+    <message>
+        <source>Latitude must be a number from -90 to 90.</source>
+        <translation>纬度须为 -90 到 90 之间的数字。</translation>
+    </message>
+    <message>
+        <source>Longitude must be a number from -180 to 180.</source>
+        <translation>经度须为 -180 到 180 之间的数字。</translation>
+    </message>
+    <message>
+        <source>The description is too long.</source>
+        <translation>警情描述过长。</translation>
+    </message>
+    <message>
+        <source>New alarm (phone report)</source>
+        <translation>接警录入（电话报警）</translation>
+    </message>
+    <message>
+        <source>Caller name:</source>
+        <translation>报警人姓名：</translation>
+    </message>
+    <message>
+        <source>Caller phone:</source>
+        <translation>报警人电话：</translation>
+    </message>
+    <message>
+        <source>Type:</source>
+        <translation>类型：</translation>
+    </message>
+    <message>
+        <source>Level:</source>
+        <translation>级别：</translation>
+    </message>
+    <message>
+        <source>Address or landmark as the caller gives it</source>
+        <translation>报警人所述地址或地标</translation>
+    </message>
+    <message>
+        <source>Place:</source>
+        <translation>地点：</translation>
+    </message>
+    <message>
+        <source>latitude (optional)</source>
+        <translation>纬度（选填）</translation>
+    </message>
+    <message>
+        <source>longitude (optional)</source>
+        <translation>经度（选填）</translation>
+    </message>
+    <message>
+        <source>Coordinates (WGS-84):</source>
+        <translation>坐标（WGS-84）：</translation>
+    </message>
+    <message>
+        <source>Description:</source>
+        <translation>警情描述：</translation>
+    </message>
+    <message>
+        <source>Submit</source>
+        <translation>提交</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>MergeDialog</name>
+    <message>
+        <source>Merge alarm {alarm_id}</source>
+        <translation>合并 {alarm_id} 号警情</translation>
+    </message>
+    <message>
+        <source>Merge into alarm No.:</source>
+        <translation>并入警情编号：</translation>
+    </message>
+    <message>
+        <source>Note:</source>
+        <translation>备注：</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>合并</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Enter the number of the alarm this one duplicates.</source>
+        <translation>请输入与本警情重复的警情编号。</translation>
+    </message>
+    <message>
+        <source>An alarm cannot be merged into itself.</source>
+        <translation>警情不能并入自身。</translation>
+    </message>
+    <message>
+        <source>No alarm No. {alarm_id} is known.</source>
+        <translation>没有编号为 {alarm_id} 的警情。</translation>
+    </message>
+    <message>
+        <source>Alarm No. {alarm_id} is already finished.</source>
+        <translation>{alarm_id} 号警情已结束。</translation>
+    </message>
+</context>
+<context>
+    <name>NoteDialog</name>
+    <message>
+        <source>{action}: alarm {alarm_id}</source>
+        <translation>{action}：{alarm_id} 号警情</translation>
+    </message>
+    <message>
+        <source>Note (required):</source>
+        <translation>备注（必填）：</translation>
+    </message>
+    <message>
+        <source>Note:</source>
+        <translation>备注：</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>确定</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>StatusPanel</name>
+    <message>
+        <source>Data: live</source>
+        <translation>数据：实时</translation>
+    </message>
+    <message>
+        <source>Data: none yet</source>
+        <translation>数据：暂无</translation>
+    </message>
+    <message>
+        <source>Data: {age} old</source>
+        <translation>数据：{age}前</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>Synchronising…</source>
+        <translation>正在同步…</translation>
+    </message>
+    <message>
+        <source>Login refused: {reason}</source>
+        <translation>登录被拒绝：{reason}</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>已断开</translation>
+    </message>
+    <message>
+        <source>Disconnected – data {age} old</source>
+        <translation>已断开 – 数据 {age}前</translation>
+    </message>
+    <message>
+        <source>Unacknowledged: {count}</source>
+        <translation>未接警：{count}</translation>
+    </message>
+    <message>
+        <source>Queued commands: {count}</source>
+        <translation>待发送命令：{count}</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,132 @@
+"""Translations: the .ts covers every string of the code, the .qm is its compilation,
+and the console speaks Chinese when the translation is installed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QTranslator
+from PySide6.QtWidgets import QApplication, QStatusBar
+from pytestqt.qtbot import QtBot
+
+from desktop import texts
+from desktop.i18n import install_translators, translation_file
+from desktop.resources import TRANSLATIONS_DIR
+from desktop.service import ConsoleService
+from desktop.status import StatusPanel
+from realtime.client import ConnectionState
+from realtime.states import AlarmLevel, AlarmState
+
+DESKTOP_DIR = Path(__file__).resolve().parents[2] / "desktop"
+TS_FILE = TRANSLATIONS_DIR / "dutydesk_zh_CN.ts"
+TOOLS_DIR = Path(sys.executable).parent
+
+
+def tool(name: str) -> str:
+    path = TOOLS_DIR / name
+    assert path.exists(), f"{name} is missing from the virtual environment"
+    return str(path)
+
+
+def messages(ts_file: Path) -> dict[tuple[str, str], ET.Element]:
+    root = ET.parse(ts_file).getroot()
+    found: dict[tuple[str, str], ET.Element] = {}
+    for context in root.iter("context"):
+        name = context.findtext("name") or ""
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            assert translation is not None
+            found[(name, message.findtext("source") or "")] = translation
+    return found
+
+
+def test_ts_file_covers_every_string_of_the_code(tmp_path: Path) -> None:
+    refreshed = tmp_path / TS_FILE.name
+    shutil.copy(TS_FILE, refreshed)
+    sources = sorted(str(path) for path in DESKTOP_DIR.glob("*.py"))
+    subprocess.run(
+        [
+            tool("pyside6-lupdate"),
+            "-silent",
+            "-no-obsolete",
+            "-locations",
+            "none",
+            *sources,
+            "-ts",
+            str(refreshed),
+        ],
+        check=True,
+    )
+    committed, current = messages(TS_FILE), messages(refreshed)
+    assert sorted(set(current) - set(committed)) == [], "strings missing from the .ts"
+    assert sorted(set(committed) - set(current)) == [], "strings no longer in the code"
+    unfinished = [
+        key for key, element in current.items() if element.get("type") or not element.text
+    ]
+    assert unfinished == []
+
+
+def test_placeholders_survive_translation() -> None:
+    for (context, source), translation in messages(TS_FILE).items():
+        for placeholder in ("{count}", "{age}", "{alarm_id}", "{reason}", "{user}", "{action}"):
+            assert (placeholder in source) == (placeholder in (translation.text or "")), (
+                context,
+                source,
+            )
+
+
+def test_qm_file_is_the_compiled_ts(tmp_path: Path) -> None:
+    compiled = tmp_path / "fresh.qm"
+    subprocess.run(
+        [tool("pyside6-lrelease"), "-silent", str(TS_FILE), "-qm", str(compiled)], check=True
+    )
+    assert compiled.read_bytes() == translation_file("zh_CN").read_bytes(), (
+        "resources/translations/dutydesk_zh_CN.qm is stale: run pyside6-lrelease "
+        "(see resources/translations/README.md)"
+    )
+
+
+@pytest.fixture
+def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
+    installed = install_translators(qapp, "zh_CN")
+    yield installed
+    for translator in installed:
+        QCoreApplication.removeTranslator(translator)
+    install_translators(qapp, "en")
+
+
+def test_chinese_is_used_when_installed(chinese: list[QTranslator]) -> None:
+    assert chinese, "the Chinese translation did not load"
+    assert texts.level_label(AlarmLevel.RED) == "红色"
+    assert texts.state_label(AlarmState.NEW) == "待接警"
+    assert texts.alarm_type_label("hazmat_leak") == "危化品泄漏"
+    assert texts.format_duration(192) == "3分12秒"
+
+
+def test_english_needs_no_translation_file(qapp: QApplication) -> None:
+    assert install_translators(qapp, "en") == []
+    assert texts.format_duration(192) == "3 min 12 s"
+
+
+@pytest.mark.gui
+def test_status_bar_speaks_chinese(chinese: list[QTranslator], qtbot: QtBot) -> None:
+    service = ConsoleService()
+    status_bar = QStatusBar()
+    qtbot.addWidget(status_bar)
+    panel = StatusPanel(service, status_bar)
+    service.on_state(ConnectionState.LIVE, "")
+    assert panel.connection_label.text() == "已连接"
+    service.on_state(ConnectionState.DISCONNECTED, "link lost")
+    went_down = service.store.last_update
+    assert went_down is not None
+    service.store.mark_fresh(went_down - dt.timedelta(seconds=192))
+    panel.refresh()
+    assert panel.connection_label.text().startswith("已断开 – 数据 3分1")
+    assert panel.connection_label.text().endswith("秒前")
