@@ -34,6 +34,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 SIGNAL_POLL_MS = 200
+SCREENSHOT_WIDTH = 1440
+SCREENSHOT_HEIGHT = 900
 """Qt's loop runs C++ code; a tick this often lets Python run its signal handlers."""
 
 
@@ -101,6 +103,10 @@ class ConsoleSession(QObject):
             self.finish(EXIT_FAILED)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
+        if widget is self.main_window and widget.width() < SCREENSHOT_WIDTH:
+            # Pictures for the docs need room; an offscreen screen is only 800 px wide.
+            widget.resize(SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT)
+            QApplication.processEvents()
         if widget.grab().save(str(path), "PNG"):
             logger.info("screenshot saved to %s", path)
             self.finish(EXIT_OK)

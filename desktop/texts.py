@@ -81,10 +81,29 @@ def alarm_type_label(alarm_type: str) -> str:
         "natural_disaster": QCoreApplication.translate("Labels", "Natural disaster"),
         "other": QCoreApplication.translate("Labels", "Other"),
         "gas_leak": QCoreApplication.translate("Labels", "Gas leak"),
+        "gas_overlimit": QCoreApplication.translate("Labels", "Gas over limit"),
+        "overtemperature": QCoreApplication.translate("Labels", "Over temperature"),
+        "overpressure": QCoreApplication.translate("Labels", "Over pressure"),
+        "water_quality": QCoreApplication.translate("Labels", "Water quality"),
+        "sensor_offline": QCoreApplication.translate("Labels", "Sensor offline"),
         "sos": QCoreApplication.translate("Labels", "SOS"),
         "overspeed": QCoreApplication.translate("Labels", "Overspeed"),
+        "vehicle_sos": QCoreApplication.translate("Labels", "Vehicle SOS"),
+        "vehicle_emergency": QCoreApplication.translate("Labels", "Vehicle SOS"),
+        "vehicle_overspeed": QCoreApplication.translate("Labels", "Vehicle overspeed"),
+        "vehicle_fatigue_driving": QCoreApplication.translate("Labels", "Fatigue driving"),
+        "vehicle_collision_warning": QCoreApplication.translate("Labels", "Vehicle collision"),
+        "vehicle_rollover_warning": QCoreApplication.translate("Labels", "Vehicle rollover"),
+        "vehicle_offline": QCoreApplication.translate("Labels", "Vehicle offline"),
     }
-    return labels.get(alarm_type, alarm_type)
+    if alarm_type in labels:
+        return labels[alarm_type]
+    if alarm_type.startswith("vehicle_"):
+        # Other terminal alarm bits: "Vehicle alarm: route_deviation" reads better than a code.
+        return QCoreApplication.translate("Labels", "Vehicle alarm: {code}").format(
+            code=alarm_type.removeprefix("vehicle_")
+        )
+    return alarm_type
 
 
 def role_label(role: str) -> str:
@@ -114,6 +133,12 @@ def event_kind_label(kind: str) -> str:
         "alarm.repeated": QCoreApplication.translate("Labels", "Alarm repeated"),
         "alarm.transitioned": QCoreApplication.translate("Labels", "Alarm changed"),
         "alarm.dispatched": QCoreApplication.translate("Labels", "Units dispatched"),
+        "alarm.merged_in": QCoreApplication.translate("Labels", "Alarm merged in"),
+        "contact.revealed": QCoreApplication.translate("Labels", "Caller number viewed"),
+        "device.online": QCoreApplication.translate("Labels", "Device online"),
+        "device.offline": QCoreApplication.translate("Labels", "Device offline"),
+        "device.added": QCoreApplication.translate("Labels", "Device registered"),
+        "device.removed": QCoreApplication.translate("Labels", "Device removed"),
     }
     return labels.get(kind, kind)
 

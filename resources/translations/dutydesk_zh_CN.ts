@@ -263,12 +263,60 @@
         <translation>气体泄漏</translation>
     </message>
     <message>
+        <source>Gas over limit</source>
+        <translation>气体超限</translation>
+    </message>
+    <message>
+        <source>Over temperature</source>
+        <translation>超温</translation>
+    </message>
+    <message>
+        <source>Over pressure</source>
+        <translation>超压</translation>
+    </message>
+    <message>
+        <source>Water quality</source>
+        <translation>水质异常</translation>
+    </message>
+    <message>
+        <source>Sensor offline</source>
+        <translation>传感器离线</translation>
+    </message>
+    <message>
         <source>SOS</source>
         <translation>紧急求助</translation>
     </message>
     <message>
         <source>Overspeed</source>
         <translation>超速</translation>
+    </message>
+    <message>
+        <source>Vehicle SOS</source>
+        <translation>车辆紧急报警</translation>
+    </message>
+    <message>
+        <source>Vehicle overspeed</source>
+        <translation>车辆超速</translation>
+    </message>
+    <message>
+        <source>Fatigue driving</source>
+        <translation>疲劳驾驶</translation>
+    </message>
+    <message>
+        <source>Vehicle collision</source>
+        <translation>车辆碰撞</translation>
+    </message>
+    <message>
+        <source>Vehicle rollover</source>
+        <translation>车辆侧翻</translation>
+    </message>
+    <message>
+        <source>Vehicle offline</source>
+        <translation>车辆离线</translation>
+    </message>
+    <message>
+        <source>Vehicle alarm: {code}</source>
+        <translation>车辆报警：{code}</translation>
     </message>
     <message>
         <source>Duty officer</source>
@@ -309,6 +357,30 @@
     <message>
         <source>Units dispatched</source>
         <translation>派警</translation>
+    </message>
+    <message>
+        <source>Alarm merged in</source>
+        <translation>并入警情</translation>
+    </message>
+    <message>
+        <source>Caller number viewed</source>
+        <translation>查看报警人号码</translation>
+    </message>
+    <message>
+        <source>Device online</source>
+        <translation>设备上线</translation>
+    </message>
+    <message>
+        <source>Device offline</source>
+        <translation>设备离线</translation>
+    </message>
+    <message>
+        <source>Device registered</source>
+        <translation>设备登记</translation>
+    </message>
+    <message>
+        <source>Device removed</source>
+        <translation>设备注销</translation>
     </message>
     <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
