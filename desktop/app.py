@@ -103,7 +103,7 @@ class ConsoleSession(QObject):
             self.finish(EXIT_FAILED)
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        if widget is self.main_window and widget.width() < SCREENSHOT_WIDTH:
+        if self.main_window is not None and widget.width() < SCREENSHOT_WIDTH:
             # Pictures for the docs need room; an offscreen screen is only 800 px wide.
             widget.resize(SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT)
             QApplication.processEvents()
