@@ -38,10 +38,20 @@ from backend.alarms import Error as AlarmError
 from backend.authz import ForbiddenError, can_see, check_console, check_device
 from backend.device_registry import DeviceRegistry
 from backend.hub import TELEMETRY_TOPICS, Hub, Outgoing, Subscriber
+from backend.ingest import IngestService
 from backend.security import FieldCipher
 from backend.storage import db
 from backend.telemetry import TelemetryWriter
 from backend.users import AuthError, Principal, UserService
+from devices.jt808.gateway import (
+    TEXT_FLAG_EMERGENCY,
+    TEXT_FLAG_TERMINAL_DISPLAY,
+    TEXT_FLAG_TTS,
+    Jt808Gateway,
+    ReplyTimeoutError,
+    TerminalOfflineError,
+)
+from devices.jt808.messages import GeneralResult
 from devices.observations import Reading
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
@@ -164,6 +174,10 @@ class ServerConfig:
     console_rate_burst: int = CONSOLE_RATE_BURST
     jt808_auto_register: bool = False
     """Give unknown JT/T 808 terminals an auth code (and a registry entry) on registration."""
+    jt808_listen: tuple[str, int] | None = None
+    """Run a JT/T 808 TCP gateway in this process on (host, port)."""
+    jt808_offline_after: float = 180.0
+    """Seconds of silence after which a terminal counts as offline."""
 
 
 class TextSender(Protocol):
@@ -191,8 +205,11 @@ class DutyDeskServer:
             self.sessions, self.writer, auto_register=config.jt808_auto_register
         )
         self.telemetry = TelemetryWriter(self.sessions)
+        self.json_ingest = self._ingest("json")
+        self.jt808_ingest = self._ingest("jt808")
+        self.jt808_gateway: Jt808Gateway | None = None
         self.text_sender: TextSender | None = None
-        """Set by a JT/T 808 gateway running in this process, to deliver 0x8300 texts."""
+        """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
         self._server: Server | None = None
         self._principals: dict[ServerConnection, Principal] = {}
         self._throttle = _LoginThrottle()
@@ -201,6 +218,15 @@ class DutyDeskServer:
         )
         self._started = time.monotonic()
         self._devices_connected = 0
+
+    def _ingest(self, kind: str) -> IngestService:
+        return IngestService(
+            kind=kind,
+            alarms=self.alarms,
+            registry=self.registry,
+            telemetry=self.telemetry,
+            hub=self.hub,
+        )
 
     @property
     def port(self) -> int:
@@ -224,6 +250,10 @@ class DutyDeskServer:
                 logger.info("seeded %s units into the registry", added)
         self.telemetry.start()
         self.hub.start()
+        self.json_ingest.start()
+        self.jt808_ingest.start()
+        if self.config.jt808_listen is not None:
+            await self._start_jt808(*self.config.jt808_listen)
         origins: list[Origin | None] = [None, *(Origin(o) for o in self.config.allowed_origins)]
         self._server = await serve(
             self._handle,
@@ -251,9 +281,51 @@ class DutyDeskServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        if self.jt808_gateway is not None:
+            await self.jt808_gateway.close()
+            self.jt808_gateway = None
+            self.text_sender = None
+        await self.jt808_ingest.stop()
+        await self.json_ingest.stop()
         await self.hub.stop()
         await self.telemetry.stop()
         await self.engine.dispose()
+
+    async def _start_jt808(self, host: str, port: int) -> None:
+        gateway = Jt808Gateway(
+            self.jt808_ingest,
+            self.registry,
+            host=host,
+            port=port,
+            offline_after=self.config.jt808_offline_after,
+        )
+        await gateway.start()
+        self.jt808_gateway = gateway
+
+        async def send_text(
+            phone: str, text: str, *, emergency: bool, tts: bool, display: bool
+        ) -> bool:
+            flags = (
+                (TEXT_FLAG_EMERGENCY if emergency else 0)
+                | (TEXT_FLAG_TTS if tts else 0)
+                | (TEXT_FLAG_TERMINAL_DISPLAY if display else 0)
+            )
+            try:
+                result = await gateway.send_text(phone, text, flags)
+            except TerminalOfflineError as exc:
+                raise LookupError(phone) from exc
+            except ReplyTimeoutError:
+                return False
+            return result is GeneralResult.SUCCESS
+
+        self.text_sender = send_text
+
+    @property
+    def jt808_port(self) -> int:
+        """The JT/T 808 gateway's port (useful with port 0)."""
+        if self.jt808_gateway is None:
+            raise RuntimeError("no JT/T 808 gateway in this server")
+        return self.jt808_gateway.port
 
     async def serve_forever(self) -> None:
         """Run until cancelled."""
@@ -631,7 +703,7 @@ class DutyDeskServer:
                     )
                 case DeviceReading():
                     check_device(principal)
-                    await self.telemetry.submit(
+                    await self.json_ingest.submit(
                         Reading(
                             device=principal.username,
                             sensor=message.sensor,
