@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from backend.embedded import ServerThread
 from backend.registry import RESOURCES_DIR
+from devices.jt808.simulator import TruckPlan, run_fleet
 from realtime.client import basic_auth_header
 from realtime.protocol import Ack, DeviceAlarm, Error, Role, decode_server, encode
 from realtime.states import AlarmLevel
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 DEMO_SCENARIO = RESOURCES_DIR / "scenarios" / "demo_city.json"
 DEMO_OFFICER = "demo"
+DEMO_TRUCKS = 6
 
 
 class Incident(msgspec.Struct, kw_only=True):
@@ -124,7 +126,7 @@ def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval
         (DEMO_OFFICER, officer_password, Role.OFFICER),
         (scenario.device, device_password, Role.DEVICE),
     ]
-    with ServerThread(users=users) as server:
+    with ServerThread(users=users, jt808=True) as server:
         logger.info(
             "demo backend on %s (temporary database in %s)", server.console_url, server.data_dir
         )
@@ -132,6 +134,19 @@ def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval
             server.device_url, scenario.device, device_password, scenario, interval=interval
         )
         feed_future: concurrent.futures.Future[None] = server.submit(feed.run())
+        # Hazardous-goods trucks over real JT/T 808: one presses SOS, one speeds.
+        fleet_future = server.submit(
+            run_fleet(
+                "127.0.0.1",
+                server.jt808_port,
+                DEMO_TRUCKS,
+                plan=TruckPlan(interval_s=2.0, sos_at_s=()),
+                sos_trucks=1,
+                speeding_trucks=1,
+                phone_base=13_900_000_000,
+                plate_prefix="苏A·D",
+            )
+        )
         try:
             status: int = desktop_cli.run_console(
                 server.console_url,
@@ -142,8 +157,9 @@ def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval
                 after=after,
             )
         finally:
-            feed_future.cancel()
-            with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
-                feed_future.exception(timeout=5)
+            for future in (feed_future, fleet_future):
+                future.cancel()
+                with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
+                    future.exception(timeout=5)
     logger.info("demo finished; %s simulated alarms were sent", feed.sent)
     return status

@@ -51,6 +51,7 @@ class ServerThread:
         users: Sequence[tuple[str, str, Role]] = DEFAULT_USERS,
         seed_units: bool = True,
         port: int = 0,
+        jt808: bool = False,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
@@ -62,6 +63,8 @@ class ServerThread:
         self._seed_units = seed_units
         self._cipher = FieldCipher.generate()
         self._port = port
+        self._jt808 = jt808
+        self._jt808_port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: DutyDeskServer | None = None
@@ -118,6 +121,9 @@ class ServerThread:
             port=self._port,
             cipher=self._cipher,
             seed_units=load_units_csv() if self._seed_units else (),
+            # The demo's trucks register themselves; the port stays the same on restart.
+            jt808_listen=("127.0.0.1", self._jt808_port) if self._jt808 else None,
+            jt808_auto_register=True,
         )
         server = DutyDeskServer(config)
         try:
@@ -132,6 +138,8 @@ class ServerThread:
             return
         self._server = server
         self._port = server.port
+        if self._jt808:
+            self._jt808_port = server.jt808_port
         ready.set_result(None)
         try:
             await self._stopped.wait()
@@ -145,6 +153,11 @@ class ServerThread:
     def port(self) -> int:
         """The listening port (stable across restarts)."""
         return self._port
+
+    @property
+    def jt808_port(self) -> int:
+        """The built-in JT/T 808 gateway's port (0 when it was not asked for)."""
+        return self._jt808_port
 
     @property
     def console_url(self) -> str:

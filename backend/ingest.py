@@ -179,7 +179,12 @@ class IngestService:
             description=observation.description,
             lat=observation.lat,
             lon=observation.lon,
-            place="",
+            # Until reverse geocoding exists, the coordinates are the place.
+            place=(
+                f"{observation.lat:.5f}, {observation.lon:.5f}"
+                if observation.lat is not None and observation.lon is not None
+                else ""
+            ),
             at=observation.at,
         )
         outcome = await self._alarms.raise_from_device(f"{self.kind}:{observation.device}", message)

@@ -381,6 +381,9 @@ class DutyDeskServer:
                 "uptime_s": round(time.monotonic() - self._started, 1),
                 "consoles": len(self.hub),
                 "devices": self._devices_connected,
+                "terminals_online": (
+                    len(self.jt808_gateway.online_terminals) if self.jt808_gateway else 0
+                ),
             }
         ).encode()
         headers = Headers(

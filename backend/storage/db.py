@@ -65,7 +65,7 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration (idempotent)."""
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
-    logger.info(
+    logger.debug(
         "database schema is up to date (%s)", engine.url.render_as_string(hide_password=True)
     )
 

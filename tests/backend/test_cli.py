@@ -152,3 +152,53 @@ def test_serve_reports_a_busy_port(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_simulate_drives_trucks_and_sensors_through_a_real_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import func, select
+
+    from backend.embedded import ServerThread
+    from backend.storage.models import PositionRecord, ReadingRecord
+
+    with ServerThread(data_dir=tmp_path, jt808=True) as server:
+        monkeypatch.setenv("DUTYDESK_PASSWORD", "pw-device1")
+        status = main(
+            [
+                "simulate",
+                "--jt808",
+                f"127.0.0.1:{server.jt808_port}",
+                "--trucks",
+                "3",
+                "--sos",
+                "1",
+                "--feed",
+                server.device_url,
+                "--user",
+                "device1",
+                "--sensors",
+                "4",
+                "--interval",
+                "0.2",
+                "--duration",
+                "1.0",
+            ]
+        )
+        assert status == 0
+        out = capsys.readouterr().out
+        assert "trucks: 15 reports sent, 15 acknowledged" in out
+        assert "sent=20, acked=20, refused=0" in out
+
+        async def count() -> tuple[int, int]:
+            async with server.server.sessions() as session:
+                positions = await session.scalar(select(func.count()).select_from(PositionRecord))
+                readings = await session.scalar(select(func.count()).select_from(ReadingRecord))
+            return int(positions or 0), int(readings or 0)
+
+        assert server.call(count()) == (15, 20)
+
+
+def test_simulate_needs_a_target(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate"]) == 2
+    assert "--jt808" in capsys.readouterr().err
