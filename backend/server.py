@@ -178,6 +178,12 @@ class ServerConfig:
     """Run a JT/T 808 TCP gateway in this process on (host, port)."""
     jt808_offline_after: float = 180.0
     """Seconds of silence after which a terminal counts as offline."""
+    jt808_max_frames_per_second: float = 20.0
+    """Per-connection frame rate limit (a terminal reports every few seconds)."""
+    telemetry_commit_delay: float = 0.025
+    """Longest a position or reading waits for its group commit."""
+    telemetry_fanout_interval: float = 0.05
+    """How often coalesced telemetry goes to consoles."""
 
 
 class TextSender(Protocol):
@@ -197,14 +203,14 @@ class DutyDeskServer:
         self.engine = db.create_engine(config.db_url)
         self.sessions = db.session_factory(self.engine)
         self.cipher = config.cipher or FieldCipher.from_data_dir(config.data_dir)
-        self.hub = Hub()
+        self.hub = Hub(telemetry_interval=config.telemetry_fanout_interval)
         self.users = UserService(self.sessions)
         self.writer = eventlog.EventWriter(self.sessions, self.hub.publish)
         self.alarms = AlarmService(self.sessions, self.cipher, self.writer)
         self.registry = DeviceRegistry(
             self.sessions, self.writer, auto_register=config.jt808_auto_register
         )
-        self.telemetry = TelemetryWriter(self.sessions)
+        self.telemetry = TelemetryWriter(self.sessions, max_delay=config.telemetry_commit_delay)
         self.json_ingest = self._ingest("json")
         self.jt808_ingest = self._ingest("jt808")
         self.jt808_gateway: Jt808Gateway | None = None
@@ -298,6 +304,7 @@ class DutyDeskServer:
             host=host,
             port=port,
             offline_after=self.config.jt808_offline_after,
+            max_frames_per_second=self.config.jt808_max_frames_per_second,
         )
         await gateway.start()
         self.jt808_gateway = gateway

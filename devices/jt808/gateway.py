@@ -69,6 +69,7 @@ from devices.observations import (
     DeviceStatusChanged,
     Observation,
     ObservationSink,
+    Position,
 )
 
 logger = logging.getLogger(__name__)
@@ -551,6 +552,9 @@ class _Connection:
             self.last_rx = self._loop.time()
             if self._terminal is not None:
                 self._terminal.last_seen = self.last_rx
+            # Consecutive location reports from one read are stored together: their
+            # positions share group commits instead of waiting for one commit each.
+            run: list[Frame] = []
             for item in self._splitter.feed(data):
                 if self._writer.is_closing():
                     return
@@ -558,16 +562,35 @@ class _Connection:
                     self._overloaded()
                     continue
                 if isinstance(item, JT808Error):
+                    await self._flush_locations(run)
                     await self._on_error(item, item.header)
                     continue
                 try:
                     frame = decode_frame(item)
                 except (ChecksumError, EscapeError) as exc:
+                    await self._flush_locations(run)
                     await self._on_error(exc, exc.header or salvage_header(item))
                 except JT808Error as exc:
+                    await self._flush_locations(run)
                     await self._on_error(exc, exc.header)
                 else:
-                    await self._on_frame(frame)
+                    state = self._terminal
+                    if (
+                        isinstance(frame.message, Location | LocationBatch)
+                        and state is not None
+                        and state.device == frame.header.device_id
+                    ):
+                        run.append(frame)
+                    else:
+                        await self._flush_locations(run)
+                        await self._on_frame(frame)
+            await self._flush_locations(run)
+
+    async def _flush_locations(self, run: list[Frame]) -> None:
+        if run and self._terminal is not None:
+            frames = list(run)
+            run.clear()
+            await self._on_location_run(frames, self._terminal)
 
     # ------------------------------------------------------------------ problems
 
@@ -718,34 +741,57 @@ class _Connection:
         await self._reply(header, GeneralResult.SUCCESS)
 
     async def _on_locations(self, frame: Frame, state: _Terminal) -> None:
-        message = frame.message
-        version = frame.header.version
-        if isinstance(message, Location):
-            locations: tuple[Location, ...] = (message,)
-            backfill = False
-        elif isinstance(message, LocationBatch):
-            locations = message.locations
-            backfill = message.kind == BatchKind.BACKFILL
-        else:  # pragma: no cover - guarded by the caller
-            return
-        positions = frame_positions(frame)
-        # Backfill is history: its alarm edges are judged within the batch and leave the
-        # live edge state alone.
-        flags = 0 if backfill else state.alarm_flags
-        try:
-            for location, position in zip(locations, positions, strict=True):
-                await self._gateway._submit(position)
-                for alarm in self._gateway._rising_alarms(
-                    state.device, flags, location, version, backfill=backfill
-                ):
-                    await self._gateway._submit(alarm)
+        await self._on_location_run([frame], state)
+
+    async def _on_location_run(self, frames: list[Frame], state: _Terminal) -> None:
+        """Store the positions of consecutive reports, then their alarms, then reply.
+
+        Positions are submitted together; alarm edges are judged frame by frame in order;
+        every reply goes out only after everything of its frame was accepted.
+        """
+        positions: list[Position] = []
+        alarms: list[DeviceAlarmRaised] = []
+        live_flags = state.alarm_flags
+        for frame in frames:
+            message = frame.message
+            if isinstance(message, Location):
+                locations: tuple[Location, ...] = (message,)
+                backfill = False
+            elif isinstance(message, LocationBatch):
+                locations = message.locations
+                backfill = message.kind == BatchKind.BACKFILL
+            else:  # pragma: no cover - guarded by the callers
+                continue
+            positions.extend(frame_positions(frame))
+            # Backfill is history: its alarm edges are judged within the batch and leave
+            # the live edge state alone.
+            flags = 0 if backfill else live_flags
+            for location in locations:
+                alarms.extend(
+                    self._gateway._rising_alarms(
+                        state.device, flags, location, frame.header.version, backfill=backfill
+                    )
+                )
                 flags = location.alarm_flags
-        except _SinkRefusedError:
-            await self._reply(frame.header, GeneralResult.FAILURE)
+            if not backfill:
+                live_flags = flags
+        outcomes = await asyncio.gather(
+            *(self._gateway._submit(position) for position in positions), return_exceptions=True
+        )
+        refused = any(isinstance(outcome, BaseException) for outcome in outcomes)
+        if not refused:
+            try:
+                for alarm in alarms:
+                    await self._gateway._submit(alarm)
+            except _SinkRefusedError:
+                refused = True
+        if refused:
+            for frame in frames:
+                await self._reply(frame.header, GeneralResult.FAILURE)
             return
-        if not backfill:
-            state.alarm_flags = flags
-        await self._reply(frame.header, GeneralResult.SUCCESS)
+        state.alarm_flags = live_flags
+        for frame in frames:
+            await self._reply(frame.header, GeneralResult.SUCCESS)
 
     def _on_terminal_reply(self, reply: TerminalGeneralReply) -> None:
         future = self._pending.get(reply.reply_serial)

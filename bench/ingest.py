@@ -1,0 +1,298 @@
+"""Ingest benchmark: JT/T 808 terminals → gateway → group commit → a subscribed console.
+
+A separate process opens M terminal connections (real TCP, registration and
+authentication) and sends location frames at a fixed rate; the backend (SQLite, in this
+process) decodes, stores by group commit and fans out coalesced positions to one
+subscribed console. Printed: locations stored per second, the latency from a frame being
+sent to the console receiving that fix (p50/p99), and the ratio of the throughput to a raw
+ceiling measured in the same run: the same frames only split and decoded, nothing stored
+or sent.
+
+    .venv/bin/python bench/ingest.py [--terminals 1000] [--rate 20] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import multiprocessing
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from backend.security import FieldCipher
+from backend.server import DutyDeskServer, ServerConfig
+from backend.storage.models import PositionRecord
+from devices.jt808.codec import Frame, FrameDecoder, encode_frame, frame_positions
+from devices.jt808.messages import Location, PlatformGeneralReply, Register
+from devices.jt808.simulator import TerminalClient
+from realtime.client import DutyDeskClient
+from realtime.protocol import Event, Role, Snapshot, Subscribe, Telemetry, Welcome
+
+PHONE_BASE = 13_700_000_000
+LAT_BASE = 30.0
+"""Latitude carries the frame's sequence number: lat = LAT_BASE + seq / 1e6."""
+
+
+def _frame(phone: str, seq: int, serial: int) -> bytes:
+    location = Location.from_degrees(
+        lat=LAT_BASE + seq / 1e6,
+        lon=120.0 + int(phone) % 10_000 / 1e4,
+        time=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        speed_kmh=60.0,
+        heading_deg=90,
+    )
+    return encode_frame(location, phone=phone, serial=serial)
+
+
+# ---------------------------------------------------------------------- load process
+
+
+async def _terminal(
+    phone: str,
+    port: int,
+    *,
+    rate: float,
+    seconds: float,
+    start_at: float,
+    sent: list[float],
+    acked: list[float],
+) -> None:
+    measuring = False
+
+    def on_frame(frame: Frame) -> None:
+        # Replies come back in order on a connection: the n-th 0x8001 answers frame n.
+        if measuring and isinstance(frame.message, PlatformGeneralReply):
+            acked.append(time.time())
+
+    client = TerminalClient(phone, on_frame=on_frame)
+    await client.connect("127.0.0.1", port)
+    await client.login(
+        Register(
+            province=31,
+            city=100,
+            maker="BENCH",
+            model="B1",
+            terminal_id=phone[-7:],
+            plate_color=1,
+            plate=f"沪B{phone[-5:]}",
+        ),
+        timeout=60.0,
+    )
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    measuring = True
+    interval = 1.0 / rate
+    seq = 0
+    next_at = time.time()
+    end = start_at + seconds
+    while time.time() < end:
+        frame = _frame(phone, seq, serial=(seq + 10) % 65536)
+        sent.append(time.time())
+        await client.send_raw(frame)
+        seq += 1
+        next_at += interval
+        await asyncio.sleep(max(0.0, next_at - time.time()))
+    await asyncio.sleep(1.0)  # let the last replies arrive before closing
+    await client.close()
+
+
+Timings = dict[str, dict[str, list[float]]]
+
+
+async def _load(port: int, terminals: int, rate: float, seconds: float) -> Timings:
+    start_at = time.time() + 3.0 + terminals / 500
+    sent: dict[str, list[float]] = {str(PHONE_BASE + i): [] for i in range(terminals)}
+    acked: dict[str, list[float]] = {phone: [] for phone in sent}
+    # Log in in waves so registration is not itself the benchmark.
+    tasks = []
+    for index, phone in enumerate(sent):
+        tasks.append(
+            asyncio.create_task(
+                _terminal(
+                    phone,
+                    port,
+                    rate=rate,
+                    seconds=seconds,
+                    start_at=start_at,
+                    sent=sent[phone],
+                    acked=acked[phone],
+                )
+            )
+        )
+        if index % 100 == 99:
+            await asyncio.sleep(0.05)
+    await asyncio.gather(*tasks)
+    return {"sent": sent, "acked": acked}
+
+
+def _load_process(
+    port: int, terminals: int, rate: float, seconds: float, results: multiprocessing.Queue[str]
+) -> None:
+    results.put(json.dumps(asyncio.run(_load(port, terminals, rate, seconds))))
+
+
+# ---------------------------------------------------------------------- ceiling
+
+
+def raw_ceiling(frames: int = 50_000) -> float:
+    """Frames per second for splitting and decoding alone, on the same kind of frames."""
+    data = b"".join(_frame(str(PHONE_BASE + i % 1000), i, i % 65536) for i in range(frames))
+    decoder = FrameDecoder()
+    started = time.perf_counter()
+    positions = 0
+    for offset in range(0, len(data), 4096):
+        for item in decoder.feed(data[offset : offset + 4096]):
+            if not isinstance(item, Exception):
+                positions += len(frame_positions(item))
+    elapsed = time.perf_counter() - started
+    assert positions == frames
+    return frames / elapsed
+
+
+# ---------------------------------------------------------------------- console side
+
+
+class _Console:
+    def __init__(self) -> None:
+        self.received: list[tuple[str, int, float]] = []
+
+    def on_state(self, state: object, detail: str) -> None:
+        pass
+
+    def on_welcome(self, welcome: Welcome) -> None:
+        pass
+
+    def on_snapshot(self, snapshot: Snapshot) -> None:
+        pass
+
+    def on_event(self, event: Event) -> None:
+        pass
+
+    def on_telemetry(self, telemetry: Telemetry) -> None:
+        now = time.time()
+        for position in telemetry.positions:
+            seq = round((position.lat - LAT_BASE) * 1e6)
+            self.received.append((position.device, seq, now))
+
+
+async def main(
+    terminals: int,
+    rate: float,
+    seconds: float,
+    commit_delay: float = 0.025,
+    fanout_interval: float = 0.05,
+) -> dict[str, Any]:
+    ceiling = raw_ceiling()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = ServerConfig(
+            db_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+            data_dir=Path(tmp),
+            port=0,
+            cipher=FieldCipher.generate(),
+            jt808_listen=("127.0.0.1", 0),
+            jt808_auto_register=True,
+            jt808_max_frames_per_second=rate * 5,
+            telemetry_commit_delay=commit_delay,
+            telemetry_fanout_interval=fanout_interval,
+        )
+        server = DutyDeskServer(config)
+        await server.start()
+        await server.users.add_user("bench", "bench-password", Role.OFFICER)
+        console = _Console()
+        client = DutyDeskClient(
+            f"ws://127.0.0.1:{server.port}/console",
+            console,
+            username="bench",
+            password="bench-password",
+            on_telemetry=console.on_telemetry,
+        )
+        client_task = asyncio.create_task(client.run())
+        await client.wait_live(10)
+        await client.request(Subscribe(req="", topics=["positions"]))
+
+        context = multiprocessing.get_context("spawn")
+        results: multiprocessing.Queue[str] = context.Queue()
+        process = context.Process(
+            target=_load_process, args=(server.jt808_port, terminals, rate, seconds, results)
+        )
+        process.start()
+        record = json.loads(await asyncio.to_thread(results.get))
+        await asyncio.to_thread(process.join)
+        await asyncio.sleep(0.5)
+        async with server.sessions() as session:
+            stored = int(
+                await session.scalar(select(func.count()).select_from(PositionRecord)) or 0
+            )
+            first = await session.scalar(select(func.min(PositionRecord.at)))
+        sent: dict[str, list[float]] = record["sent"]
+        acked: dict[str, list[float]] = record["acked"]
+        await client.close()
+        await client_task
+        await server.close()
+
+    total_sent = sum(len(times) for times in sent.values())
+    all_times = [t for times in sent.values() for t in times]
+    span = max(all_times) - min(all_times) if all_times else 0.0
+    latencies = [
+        (received - sent[device][seq]) * 1000
+        for device, seq, received in console.received
+        if device in sent and 0 <= seq < len(sent[device])
+    ]
+    latencies.sort()
+    del first
+    ack_latencies = sorted(
+        (ack - sent_at) * 1000
+        for phone, times in sent.items()
+        for sent_at, ack in zip(times, acked[phone], strict=False)
+    )
+    return {
+        "terminals": terminals,
+        "offered_per_s": terminals * rate,
+        "sent": total_sent,
+        "stored": stored,
+        "stored_per_s": stored / span if span else 0.0,
+        "latency_samples": len(latencies),
+        "p50_ms": statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan"),
+        "ceiling_per_s": ceiling,
+        "ack_p50_ms": statistics.median(ack_latencies) if ack_latencies else float("nan"),
+        "ack_p99_ms": (
+            ack_latencies[int(len(ack_latencies) * 0.99) - 1] if ack_latencies else float("nan")
+        ),
+    }
+
+
+def run() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--terminals", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=20.0, help="frames per second per terminal")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--commit-delay", type=float, default=0.025, help="group commit window (s)")
+    parser.add_argument("--fanout", type=float, default=0.05, help="console telemetry tick (s)")
+    args = parser.parse_args()
+    result = asyncio.run(
+        main(args.terminals, args.rate, args.seconds, args.commit_delay, args.fanout)
+    )
+    print(f"terminals              {result['terminals']}")
+    print(f"offered                {result['offered_per_s']:,.0f} locations/s")
+    print(f"sent / stored          {result['sent']:,} / {result['stored']:,}")
+    print(f"stored                 {result['stored_per_s']:,.0f} locations/s")
+    print(
+        f"sent → console  p50    {result['p50_ms']:.1f} ms   p99 {result['p99_ms']:.1f} ms "
+        f"({result['latency_samples']:,} samples)"
+    )
+    print(
+        f"sent → 0x8001 ack p50  {result['ack_p50_ms']:.1f} ms   p99 {result['ack_p99_ms']:.1f} ms"
+    )
+    print(f"raw decode ceiling     {result['ceiling_per_s']:,.0f} frames/s")
+    print(f"ratio stored/ceiling   {result['stored_per_s'] / result['ceiling_per_s']:.2f}")
+
+
+if __name__ == "__main__":
+    run()
