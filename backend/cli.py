@@ -46,6 +46,7 @@ EXIT_USAGE = 2
 _EXTERNAL_COMMANDS = {
     "desktop": "desktop.cli",
     "decode": "devices.decode_cli",
+    "gateway": "devices.gateway_cli",
 }
 
 

@@ -36,7 +36,7 @@ from backend import __version__, eventlog
 from backend.alarms import AlarmService
 from backend.alarms import Error as AlarmError
 from backend.authz import ForbiddenError, can_see, check_console, check_device
-from backend.device_registry import DeviceRegistry
+from backend.device_registry import DEVICE_KINDS, DeviceRegistry
 from backend.hub import TELEMETRY_TOPICS, Hub, Outgoing, Subscriber
 from backend.ingest import IngestService
 from backend.security import FieldCipher
@@ -52,7 +52,7 @@ from devices.jt808.gateway import (
     TerminalOfflineError,
 )
 from devices.jt808.messages import GeneralResult
-from devices.observations import Reading
+from devices.observations import DeviceAlarmRaised, DeviceStatusChanged, Position, Reading
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
     CLOSE_HELLO_EXPECTED,
@@ -75,8 +75,10 @@ from realtime.protocol import (
     Command,
     CreateAlarm,
     DeviceAlarm,
+    DevicePosition,
     DeviceReading,
     DevicesResult,
+    DeviceStatus,
     DispatchAlarm,
     Error,
     ErrorCode,
@@ -108,6 +110,9 @@ from realtime.protocol import (
     decode_device,
     encode,
     request_id_of,
+)
+from realtime.protocol import (
+    DeviceAlarmRaised as DeviceAlarmRaisedMessage,
 )
 
 logger = logging.getLogger(__name__)
@@ -211,8 +216,10 @@ class DutyDeskServer:
             self.sessions, self.writer, auto_register=config.jt808_auto_register
         )
         self.telemetry = TelemetryWriter(self.sessions, max_delay=config.telemetry_commit_delay)
-        self.json_ingest = self._ingest("json")
-        self.jt808_ingest = self._ingest("jt808")
+        self.ingests = {kind: self._ingest(kind) for kind in DEVICE_KINDS}
+        """One ingest per device protocol (levels and titles of device alarms differ)."""
+        self.json_ingest = self.ingests["json"]
+        self.jt808_ingest = self.ingests["jt808"]
         self.jt808_gateway: Jt808Gateway | None = None
         self.text_sender: TextSender | None = None
         """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
@@ -256,8 +263,8 @@ class DutyDeskServer:
                 logger.info("seeded %s units into the registry", added)
         self.telemetry.start()
         self.hub.start()
-        self.json_ingest.start()
-        self.jt808_ingest.start()
+        for ingest in self.ingests.values():
+            ingest.start()
         if self.config.jt808_listen is not None:
             await self._start_jt808(*self.config.jt808_listen)
         origins: list[Origin | None] = [None, *(Origin(o) for o in self.config.allowed_origins)]
@@ -291,8 +298,8 @@ class DutyDeskServer:
             await self.jt808_gateway.close()
             self.jt808_gateway = None
             self.text_sender = None
-        await self.jt808_ingest.stop()
-        await self.json_ingest.stop()
+        for ingest in self.ingests.values():
+            await ingest.stop()
         await self.hub.stop()
         await self.telemetry.stop()
         await self.engine.dispose()
@@ -713,13 +720,53 @@ class DutyDeskServer:
                     )
                 case DeviceReading():
                     check_device(principal)
-                    await self.json_ingest.submit(
+                    await self.ingests[message.kind].submit(
                         Reading(
-                            device=principal.username,
+                            device=message.device or principal.username,
                             sensor=message.sensor,
                             at=message.at or dt.datetime.now(dt.UTC),
                             value=message.value,
                             unit=message.unit,
+                        )
+                    )
+                    return Ack(ref=message.ref)
+                case DevicePosition():
+                    check_device(principal)
+                    await self.ingests[message.kind].submit(
+                        Position(
+                            device=message.device,
+                            at=message.at,
+                            lat=message.lat,
+                            lon=message.lon,
+                            speed_kmh=message.speed_kmh,
+                            heading_deg=message.heading_deg,
+                            altitude_m=message.altitude_m,
+                            alarms=frozenset(message.alarms),
+                            backfill=message.backfill,
+                        )
+                    )
+                    return Ack(ref=message.ref)
+                case DeviceAlarmRaisedMessage():
+                    check_device(principal)
+                    await self.ingests[message.kind].submit(
+                        DeviceAlarmRaised(
+                            device=message.device,
+                            key=message.key,
+                            at=message.at,
+                            lat=message.lat,
+                            lon=message.lon,
+                            description=message.description,
+                        )
+                    )
+                    return Ack(ref=message.ref)
+                case DeviceStatus():
+                    check_device(principal)
+                    await self.ingests[message.kind].submit(
+                        DeviceStatusChanged(
+                            device=message.device,
+                            online=message.online,
+                            at=message.at,
+                            reason=message.reason,
                         )
                     )
                     return Ack(ref=message.ref)
