@@ -25,11 +25,13 @@ from backend.config import default_data_dir, sqlite_url
 from backend.demo import run_demo
 from backend.device_registry import DEVICE_KINDS, DeviceRegistry
 from backend.device_registry import Error as DeviceRegistryError
-from backend.registry import load_units_csv
+from backend.registry import RESOURCES_DIR, load_units_csv
 from backend.server import DutyDeskServer, ServerConfig
 from backend.storage import db
 from backend.users import Error as UserError
 from backend.users import UserService
+from backend.vehicle_rules import ConfigError as VehicleRulesConfigError
+from backend.vehicle_rules import RulesConfig
 from devices.jt808.framing import ProtocolVersion
 from devices.jt808.simulator import TruckPlan, run_fleet
 from devices.sensor_simulator import make_sensors, run_sensor_feed
@@ -37,6 +39,8 @@ from realtime.client import basic_auth_header
 from realtime.protocol import Role
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_VEHICLE_RULES = RESOURCES_DIR / "rules" / "vehicle_rules.json"
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -94,8 +98,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         jt808_listen=args.jt808,
         jt808_auto_register=args.jt808_auto_register,
         jt808_offline_after=args.jt808_offline_after,
+        vehicle_rules=_load_vehicle_rules(args.vehicle_rules),
     )
     return asyncio.run(_serve(config))
+
+
+def _load_vehicle_rules(path: Path | None) -> RulesConfig:
+    target = path or DEFAULT_VEHICLE_RULES
+    try:
+        return RulesConfig.from_json(target.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SystemExit(f"dutydesk serve: cannot read {target}: {exc.strerror}") from exc
+    except VehicleRulesConfigError as exc:
+        raise SystemExit(f"dutydesk serve: {target}: {exc}") from exc
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -432,6 +447,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=180.0,
         metavar="SECONDS",
         help="silence after which a terminal counts as offline (default: 180)",
+    )
+    serve.add_argument(
+        "--vehicle-rules",
+        type=Path,
+        metavar="FILE",
+        help="vehicle rules (JSON: overspeed, geofences, night ban, …); "
+        "default: resources/rules/vehicle_rules.json",
     )
     serve.add_argument(
         "--units",

@@ -18,6 +18,7 @@ from backend.alarms import AlarmService
 from backend.device_registry import DeviceRegistry
 from backend.hub import Hub
 from backend.telemetry import TelemetryWriter
+from backend.vehicle_rules import RuleCleared, RuleDecision, VehicleRulesEngine, device_alarm_for
 from devices.observations import (
     DeviceAlarmRaised,
     DeviceStatusChanged,
@@ -97,6 +98,7 @@ class IngestService:
         levels: Mapping[str, AlarmLevel] = JT808_ALARM_LEVELS,
         titles: Mapping[str, str] = JT808_ALARM_TITLES,
         touch_interval: float = 5.0,
+        vehicle_rules: VehicleRulesEngine | None = None,
     ) -> None:
         self.kind = kind
         self._alarms = alarms
@@ -108,6 +110,7 @@ class IngestService:
         self._last_seen: dict[str, dt.datetime] = {}
         self._touch_interval = touch_interval
         self._touch_task: asyncio.Task[None] | None = None
+        self._vehicle_rules = vehicle_rules
 
     def start(self) -> None:
         """Start writing last-seen times in the background."""
@@ -131,6 +134,11 @@ class IngestService:
             case Position():
                 await self._telemetry.submit(observation)
                 self._seen(observation.device, observation.at)
+                if self._vehicle_rules is not None:
+                    decisions = self._vehicle_rules.observe(
+                        observation, received_at=dt.datetime.now(dt.UTC)
+                    )
+                    await self._apply_rule_decisions(decisions)
                 if not observation.backfill:
                     self._hub.offer_position(
                         PositionView(
@@ -197,6 +205,27 @@ class IngestService:
             " (repeat)" if outcome.repeated else "",
         )
 
+    async def _apply_rule_decisions(self, decisions: list[RuleDecision]) -> None:
+        """Raise an alarm for each rule hit (one open alarm per vehicle and rule)."""
+        for decision in decisions:
+            if isinstance(decision, RuleCleared):
+                # Clearing an alarm stays an officer's decision (消警 needs feedback).
+                logger.info("%s %s: %s cleared", self.kind, decision.vehicle, decision.rule_id)
+                continue
+            device = await self._registry.find(self.kind, decision.vehicle)
+            label = (device.plate or device.name) if device is not None else decision.vehicle
+            outcome = await self._alarms.raise_from_device(
+                f"{self.kind}:{decision.vehicle}", device_alarm_for(decision, label=label)
+            )
+            logger.info(
+                "%s %s: rule %s → alarm %s%s",
+                self.kind,
+                decision.vehicle,
+                decision.rule_id,
+                outcome.alarm.id,
+                " (repeat)" if outcome.repeated else "",
+            )
+
     def _seen(self, device: str, at: dt.datetime) -> None:
         previous = self._last_seen.get(device)
         if previous is None or at > previous:
@@ -206,6 +235,10 @@ class IngestService:
         while True:
             await asyncio.sleep(self._touch_interval)
             await self._flush_last_seen()
+            if self._vehicle_rules is not None:
+                await self._apply_rule_decisions(
+                    self._vehicle_rules.check_timeouts(dt.datetime.now(dt.UTC))
+                )
 
     async def _flush_last_seen(self) -> None:
         pending, self._last_seen = self._last_seen, {}

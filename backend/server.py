@@ -43,6 +43,7 @@ from backend.security import FieldCipher
 from backend.storage import db
 from backend.telemetry import TelemetryWriter
 from backend.users import AuthError, Principal, UserService
+from backend.vehicle_rules import RulesConfig, VehicleRulesEngine
 from devices.jt808.gateway import (
     TEXT_FLAG_EMERGENCY,
     TEXT_FLAG_TERMINAL_DISPLAY,
@@ -189,6 +190,8 @@ class ServerConfig:
     """Longest a position or reading waits for its group commit."""
     telemetry_fanout_interval: float = 0.05
     """How often coalesced telemetry goes to consoles."""
+    vehicle_rules: RulesConfig | None = None
+    """Rules checked on every live vehicle fix (overspeed, geofences, night ban, …)."""
 
 
 class TextSender(Protocol):
@@ -233,12 +236,18 @@ class DutyDeskServer:
         self._devices_connected = 0
 
     def _ingest(self, kind: str) -> IngestService:
+        rules = self.config.vehicle_rules
+        # Vehicles report by JT/T 808 terminals or serial GPS; sensors have their own rules.
+        engine = (
+            VehicleRulesEngine(rules) if rules is not None and kind in ("jt808", "nmea") else None
+        )
         return IngestService(
             kind=kind,
             alarms=self.alarms,
             registry=self.registry,
             telemetry=self.telemetry,
             hub=self.hub,
+            vehicle_rules=engine,
         )
 
     @property

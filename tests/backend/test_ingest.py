@@ -201,3 +201,70 @@ async def test_subscribe_refuses_unknown_topics(server: DutyDeskServer) -> None:
         assert "gossip" in refused.value.message
     finally:
         await console.close()
+
+
+async def test_vehicle_rules_raise_one_alarm_per_overspeed_episode(server: DutyDeskServer) -> None:
+    from backend.vehicle_rules import RulesConfig, VehicleRulesEngine
+
+    rules = RulesConfig.from_dict(
+        {
+            "rules": [
+                {
+                    "type": "overspeed",
+                    "id": "speed",
+                    "level": "orange",
+                    "limit_kmh": 80,
+                    "min_duration_s": 20,
+                    "clear_margin_kmh": 5,
+                    "clear_duration_s": 10,
+                }
+            ]
+        }
+    )
+    service = IngestService(
+        kind="jt808",
+        alarms=server.alarms,
+        registry=server.registry,
+        telemetry=server.telemetry,
+        hub=server.hub,
+        vehicle_rules=VehicleRulesEngine(rules),
+    )
+    await server.registry.add("jt808", "13912345678", "液氨槽车", plate="苏A·D8821")
+    console = await open_console(server)
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    try:
+        speeds = [70, 95, 96, 97, 98, 99, 70, 70, 70, 96, 97]
+        for n, speed in enumerate(speeds):
+            await service.submit(
+                Position(
+                    device="13912345678",
+                    at=start + dt.timedelta(seconds=10 * n),
+                    lat=32.0,
+                    lon=118.8 + n / 1000,
+                    speed_kmh=speed,
+                )
+            )
+        # A duplicate, late fix at high speed must not start anything new.
+        await service.submit(
+            Position(
+                device="13912345678",
+                at=start + dt.timedelta(seconds=15),
+                lat=32.0,
+                lon=118.8,
+                speed_kmh=130,
+            )
+        )
+        await console.recorder.wait_for(lambda: len(console.recorder.events) >= 1)
+        raised = [e for e in console.recorder.events if e.kind == "alarm.raised"]
+        repeats = [e for e in console.recorder.events if e.kind == "alarm.repeated"]
+        assert len(raised) == 1
+        assert raised[0].alarm is not None
+        assert raised[0].alarm.alarm_type == "vehicle_overspeed"
+        assert "苏A·D8821" in raised[0].alarm.title
+        # The second episode (after the clear) reports into the still-open alarm.
+        assert len(repeats) == 0 or all(
+            e.alarm and e.alarm.id == raised[0].alarm.id for e in repeats
+        )
+    finally:
+        await console.close()
+        await service.stop()
