@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -41,6 +42,7 @@ from backend.hub import TELEMETRY_TOPICS, Hub, Outgoing, Subscriber
 from backend.ingest import IngestService
 from backend.security import FieldCipher
 from backend.storage import db
+from backend.storage.models import PositionRecord
 from backend.telemetry import TelemetryWriter
 from backend.users import AuthError, Principal, UserService
 from backend.vehicle_rules import RulesConfig, VehicleRulesEngine
@@ -85,6 +87,7 @@ from realtime.protocol import (
     ErrorCode,
     Event,
     GetAlarmHistory,
+    GetTrack,
     Hello,
     HistoryResult,
     Limits,
@@ -92,6 +95,7 @@ from realtime.protocol import (
     ListUnits,
     Ping,
     Pong,
+    PositionView,
     ProtocolError,
     Result,
     ResultData,
@@ -103,6 +107,7 @@ from realtime.protocol import (
     Synced,
     Telemetry,
     TextSent,
+    TrackResult,
     TransitionAlarm,
     UnitsResult,
     UnitView,
@@ -120,6 +125,7 @@ logger = logging.getLogger(__name__)
 
 RATE_ABUSE_LIMIT = 200
 """Messages refused for rate in a row before the connection is closed."""
+MAX_TRACK_SPAN = dt.timedelta(days=31)
 ANSWER_MEMORY = 10_000
 """How many recent command answers are kept to absorb re-sends."""
 LOGIN_FAILURES_BEFORE_LOCK = 5
@@ -663,9 +669,56 @@ class DutyDeskServer:
             case SendText():
                 _require_command_centre(principal, "send texts to vehicles")
                 return await self._send_text(principal, command)
+            case GetTrack():
+                _require_command_centre(principal, "replay vehicle tracks")
+                return await self._track(command)
             case Ping():
                 return Pong(server_time=dt.datetime.now(dt.UTC))
         raise AlarmError(ErrorCode.BAD_MESSAGE, f"unsupported command {type(command).__name__}")
+
+    async def _track(self, command: GetTrack) -> TrackResult:
+        if command.end <= command.start:
+            raise AlarmError(ErrorCode.VALIDATION, "the track's end must be after its start")
+        if command.end - command.start > MAX_TRACK_SPAN:
+            raise AlarmError(ErrorCode.VALIDATION, "ask for at most 31 days of track at once")
+        async with self.sessions() as session:
+            # Served by the (device, at) index: one range scan per request.
+            rows = (
+                await session.execute(
+                    select(
+                        PositionRecord.at,
+                        PositionRecord.lat,
+                        PositionRecord.lon,
+                        PositionRecord.speed_kmh,
+                        PositionRecord.heading_deg,
+                        PositionRecord.alarms,
+                    )
+                    .where(
+                        PositionRecord.device == command.device,
+                        PositionRecord.at >= command.start,
+                        PositionRecord.at < command.end,
+                    )
+                    .order_by(PositionRecord.at)
+                )
+            ).all()
+        step = max(1, -(-len(rows) // command.max_points))
+        kept = rows[::step]
+        return TrackResult(
+            device=command.device,
+            positions=[
+                PositionView(
+                    device=command.device,
+                    at=row.at,
+                    lat=row.lat,
+                    lon=row.lon,
+                    speed_kmh=row.speed_kmh,
+                    heading_deg=row.heading_deg,
+                    alarms=row.alarms.split(",") if row.alarms else [],
+                )
+                for row in kept
+            ],
+            truncated=step > 1,
+        )
 
     async def _send_text(self, principal: Principal, command: SendText) -> TextSent:
         if self.text_sender is None:

@@ -298,6 +298,16 @@ class SendText(Tagged, tag="device.send_text"):
     display: bool = True
 
 
+class GetTrack(Tagged, tag="vehicle.track"):
+    """Ask for a vehicle's stored fixes between two times, oldest first (track replay)."""
+
+    req: str
+    device: str
+    start: AwareDateTime
+    end: AwareDateTime
+    max_points: Annotated[int, msgspec.Meta(ge=2, le=200_000)] = 100_000
+
+
 class Ping(Tagged, tag="ping"):
     """Application-level round trip (WebSocket pings keep the link alive on their own)."""
 
@@ -314,6 +324,7 @@ Command = (
     | Subscribe
     | ListDevices
     | SendText
+    | GetTrack
     | Ping
 )
 """Console messages that expect a :class:`Result` or an :class:`Error` with the same ``req``."""
@@ -483,6 +494,13 @@ class TextSent(msgspec.Struct, tag="text_sent", kw_only=True):
     """True when the terminal confirmed receipt (0x0001)."""
 
 
+class TrackResult(msgspec.Struct, tag="track", kw_only=True):
+    device: str
+    positions: list[PositionView]
+    truncated: bool
+    """True when the range held more fixes than ``max_points`` (every n-th was kept)."""
+
+
 class Pong(msgspec.Struct, tag="pong", kw_only=True):
     server_time: dt.datetime
 
@@ -495,6 +513,7 @@ ResultData = (
     | DevicesResult
     | Subscribed
     | TextSent
+    | TrackResult
     | Pong
 )
 

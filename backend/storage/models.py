@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Float,
@@ -187,3 +189,61 @@ class PositionRecord(Base):
     altitude_m: Mapped[float] = mapped_column(Float)
     alarms: Mapped[str] = mapped_column(String(400), default="")
     backfill: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SensorRecord(Base):
+    """A gas / temperature / pressure / level sensor at a hazard source or a coal mine.
+
+    ``rules`` holds the sensor's :class:`backend.sensor_rules.RuleSet` as JSON, so limits
+    are data that can follow a new edition of the regulations without a code change.
+    """
+
+    __tablename__ = "sensors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sensor_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    unit: Mapped[str] = mapped_column(String(16))
+    placement: Mapped[str] = mapped_column(String(32), default="")
+    name: Mapped[str] = mapped_column(String(128), default="")
+    place: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    poll_cycle_seconds: Mapped[float] = mapped_column(Float)
+    site_kind: Mapped[str] = mapped_column(String(16), default="hazard_source")
+    hazard_source: Mapped[str] = mapped_column(String(128), default="")
+    enterprise: Mapped[str] = mapped_column(String(128), default="")
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    device: Mapped[str] = mapped_column(String(64), default="")
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ReadingRollup(Base):
+    """Five-minute statistics of one sensor (kept a year; raw readings a week)."""
+
+    __tablename__ = "reading_rollups"
+
+    sensor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket_start: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+    mean: Mapped[float] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class TimeSeriesProgress(Base):
+    """One row: how far readings are rolled up, and from when raw readings are kept."""
+
+    __tablename__ = "timeseries_progress"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rolled_up_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    raw_kept_from: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# Rollups and retention select readings by time across sensors (added by r0003).
+Index("ix_readings_at", ReadingRecord.at)
+Index("ix_reading_rollups_bucket_start", ReadingRollup.bucket_start)
