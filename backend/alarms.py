@@ -38,6 +38,7 @@ from realtime.states import (
     FINAL_STATES,
     NOTE_REQUIRED,
     AlarmAction,
+    AlarmLevel,
     AlarmState,
     allowed_actions,
     next_state,
@@ -280,6 +281,66 @@ class AlarmService:
             return DeviceAlarmOutcome(view, repeated=False)
 
         return await self._write(work)
+
+    async def update_from_device(
+        self,
+        source: str,
+        key: str,
+        *,
+        kind: str,
+        note: str,
+        level: AlarmLevel | None = None,
+        at: dt.datetime | None = None,
+    ) -> AlarmView | None:
+        """Record news about a device's open alarm: a new level, or that it restored.
+
+        ``kind`` is the event kind (``alarm.level_changed``, ``alarm.restored``). The alarm
+        stays in its state: clearing (消警) is the officer's decision, with their feedback;
+        the note (e.g. the restoring reading) is attached for them. Returns None when no
+        alarm of ``source``/``key`` is open.
+        """
+        dedupe_key = f"{source}:{key}"
+
+        async def work(session: AsyncSession, events: list[Event]) -> AlarmView | None:
+            alarm = await session.scalar(
+                select(Alarm)
+                .where(Alarm.dedupe_key == dedupe_key, Alarm.state.not_in(_FINAL))
+                .order_by(Alarm.id.desc())
+                .limit(1)
+                .with_for_update()
+            )
+            if alarm is None:
+                return None
+            now = at or dt.datetime.now(dt.UTC)
+            if level is not None:
+                alarm.level = level.value
+            alarm.last_note = note
+            alarm.version += 1
+            alarm.updated_at = dt.datetime.now(dt.UTC)
+            alarm.updated_by = source
+            alarm.last_seen = max(alarm.last_seen, now)
+            await session.flush()
+            view = await self._view(session, alarm)
+            events.append(
+                await eventlog.append(session, kind=kind, actor=source, alarm=view, note=note)
+            )
+            return view
+
+        return await self._write(work)
+
+    async def open_device_alarm_keys(self, source_prefix: str) -> list[tuple[str, AlarmLevel]]:
+        """``(source:key, level)`` of open alarms whose source starts with ``source_prefix``.
+
+        Rules engines rebuild their state from these at start, so an alarm open before a
+        restart is updated rather than raised again.
+        """
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Alarm.dedupe_key, Alarm.level).where(
+                    Alarm.dedupe_key.startswith(source_prefix), Alarm.state.not_in(_FINAL)
+                )
+            )
+            return [(key, AlarmLevel(level)) for key, level in rows if key is not None]
 
     async def transition(self, principal: Principal, command: TransitionAlarm) -> AlarmView:
         """Apply one life-cycle action, refusing illegal moves and stale versions."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import datetime as dt
 import getpass
 import importlib
 import logging
@@ -20,12 +20,13 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 
-from backend import __version__, eventlog
+from backend import __version__, eventlog, timeseries
 from backend.config import default_data_dir, sqlite_url
 from backend.demo import run_demo
 from backend.device_registry import DEVICE_KINDS, DeviceRegistry
 from backend.device_registry import Error as DeviceRegistryError
-from backend.registry import RESOURCES_DIR, load_units_csv
+from backend.registry import RESOURCES_DIR, load_sensors_csv, load_units_csv
+from backend.registry import Error as RegistryError
 from backend.server import DutyDeskServer, ServerConfig
 from backend.storage import db
 from backend.users import Error as UserError
@@ -273,6 +274,57 @@ def _cmd_device_remove(args: argparse.Namespace) -> int:
         _out(f"removed {args.kind} device {args.identity}")
 
     return asyncio.run(_with_registry(args, work))
+
+
+# ---------------------------------------------------------------------- sensor
+
+
+def _cmd_sensor_import(args: argparse.Namespace) -> int:
+    try:
+        configs = load_sensors_csv(args.file)
+    except RegistryError as exc:
+        _err(f"dutydesk sensor import: {exc}")
+        return EXIT_FAILURE
+
+    async def work() -> None:
+        db_url, _ = _storage(args)
+        engine = db.create_engine(db_url)
+        try:
+            await db.migrate(engine)
+            sessions = db.session_factory(engine)
+            async with sessions.begin() as session:
+                now = dt.datetime.now(dt.UTC)
+                for config in configs:
+                    await timeseries.save_sensor(session, config, now=now)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(work())
+    _out(f"imported {len(configs)} sensors from {args.file} (restart the server to watch them)")
+    return EXIT_OK
+
+
+def _cmd_sensor_list(args: argparse.Namespace) -> int:
+    async def work() -> None:
+        db_url, _ = _storage(args)
+        engine = db.create_engine(db_url)
+        try:
+            await db.migrate(engine)
+            async with db.session_factory(engine)() as session:
+                configs = await timeseries.load_sensors(session)
+        finally:
+            await engine.dispose()
+        if not configs:
+            _out("no sensors registered")
+        for c in configs:
+            limits = ", ".join(
+                f"{t.level}≥{t.value:g}" if t.direction == "high" else f"{t.level}≤{t.value:g}"
+                for t in c.rules.thresholds
+            )
+            _out(f"{c.sensor_id:<16} {c.kind:<12} {c.unit:<5} {c.name:<28} {limits or '-'}")
+
+    asyncio.run(work())
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------------- audit
@@ -549,6 +601,31 @@ def build_parser() -> argparse.ArgumentParser:
     _add_storage_options(dev_remove)
     dev_remove.set_defaults(func=_cmd_device_remove)
 
+    sensor = commands.add_parser(
+        "sensor",
+        help="manage sensors and their thresholds",
+        description="Register gas, temperature, pressure and level sensors at major hazard "
+        "sources and coal mines. Each gets the shipped default thresholds for its kind "
+        "(coal-mine rules for CH4 and CO), editable per sensor.",
+    )
+    sensor_commands = sensor.add_subparsers(dest="sensor_command", metavar="ACTION", required=True)
+    sensor_import = sensor_commands.add_parser(
+        "import",
+        help="import sensors from CSV",
+        description="Import (insert or update) sensors from a CSV file with columns "
+        "sensor_id,kind,placement,unit,name,place,lat,lon,hazard_source,enterprise,"
+        "jurisdiction,poll_cycle_seconds (sensor_id and kind required).",
+        epilog="example: dutydesk sensor import resources/registry/sensors.csv",
+    )
+    sensor_import.add_argument("file", type=Path, help="CSV file (UTF-8)")
+    _add_storage_options(sensor_import)
+    sensor_import.set_defaults(func=_cmd_sensor_import)
+    sensor_list = sensor_commands.add_parser(
+        "list", help="list sensors", description="List sensors and their thresholds."
+    )
+    _add_storage_options(sensor_list)
+    sensor_list.set_defaults(func=_cmd_sensor_list)
+
     audit = commands.add_parser(
         "audit", help="check the event log", description="Audit trail tools."
     )
@@ -673,9 +750,14 @@ def main(argv: list[str] | None = None) -> int:
     # Alembic narrates every start at INFO; the migration outcome is logged by us.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     func: Callable[[argparse.Namespace], int] = args.func
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         return func(args)
-    return 130
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from backend.embedded import ServerThread
 from backend.registry import RESOURCES_DIR
 from devices.jt808.simulator import TruckPlan, run_fleet
+from devices.sensor_simulator import make_sensors, run_sensor_feed
 from realtime.client import basic_auth_header
 from realtime.protocol import Ack, DeviceAlarm, Error, Role, decode_server, encode
 from realtime.states import AlarmLevel
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 DEMO_SCENARIO = RESOURCES_DIR / "scenarios" / "demo_city.json"
 DEMO_OFFICER = "demo"
 DEMO_TRUCKS = 6
+DEMO_SENSORS = 24
 
 
 class Incident(msgspec.Struct, kw_only=True):
@@ -126,7 +128,7 @@ def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval
         (DEMO_OFFICER, officer_password, Role.OFFICER),
         (scenario.device, device_password, Role.DEVICE),
     ]
-    with ServerThread(users=users, jt808=True) as server:
+    with ServerThread(users=users, jt808=True, seed_sensors=True) as server:
         logger.info(
             "demo backend on %s (temporary database in %s)", server.console_url, server.data_dir
         )
@@ -147,6 +149,16 @@ def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval
                 plate_prefix="苏A·D",
             )
         )
+        # Gas, temperature, pressure and level sensors; now and then one leaks.
+        sensors_future = server.submit(
+            run_sensor_feed(
+                server.device_url,
+                basic_auth_header(scenario.device, device_password),
+                make_sensors(DEMO_SENSORS),
+                interval_s=2.0,
+                leak_chance=0.004,
+            )
+        )
         try:
             status: int = desktop_cli.run_console(
                 server.console_url,
@@ -157,7 +169,7 @@ def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval
                 after=after,
             )
         finally:
-            for future in (feed_future, fleet_future):
+            for future in (feed_future, fleet_future, sensors_future):
                 future.cancel()
                 with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
                     future.exception(timeout=5)

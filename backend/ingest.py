@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from backend.alarms import AlarmService
 from backend.device_registry import DeviceRegistry
 from backend.hub import Hub
+from backend.sensor_rules import Ignored, IgnoreReason, Rejected
+from backend.sensor_service import SensorService
 from backend.telemetry import TelemetryWriter
 from backend.vehicle_rules import RuleCleared, RuleDecision, VehicleRulesEngine, device_alarm_for
 from devices.observations import (
@@ -84,6 +86,10 @@ JT808_ALARM_TITLES: Mapping[str, str] = {
 }
 
 
+class RefusedError(Exception):
+    """An observation was refused (e.g. a reading in the wrong unit); nothing was stored."""
+
+
 class IngestService:
     """The backend's ``ObservationSink`` for one kind of device (e.g. ``jt808``)."""
 
@@ -99,6 +105,7 @@ class IngestService:
         titles: Mapping[str, str] = JT808_ALARM_TITLES,
         touch_interval: float = 5.0,
         vehicle_rules: VehicleRulesEngine | None = None,
+        sensors: SensorService | None = None,
     ) -> None:
         self.kind = kind
         self._alarms = alarms
@@ -111,6 +118,7 @@ class IngestService:
         self._touch_interval = touch_interval
         self._touch_task: asyncio.Task[None] | None = None
         self._vehicle_rules = vehicle_rules
+        self._sensors = sensors
 
     def start(self) -> None:
         """Start writing last-seen times in the background."""
@@ -152,7 +160,15 @@ class IngestService:
                         )
                     )
             case Reading():
+                verdicts = self._sensors.observe(observation) if self._sensors else []
+                for verdict in verdicts:
+                    if isinstance(verdict, Rejected):
+                        raise RefusedError(verdict.reason)
+                    if isinstance(verdict, Ignored) and verdict.why is IgnoreReason.DUPLICATE:
+                        return  # already stored once
                 await self._telemetry.submit(observation)
+                if self._sensors is not None:
+                    await self._sensors.apply(verdicts)
                 self._seen(observation.device, observation.at)
                 self._hub.offer_reading(
                     ReadingView(

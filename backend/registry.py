@@ -5,10 +5,19 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from backend.sensor_rules import (
+    DEFAULT_UNITS,
+    Placement,
+    SensorConfig,
+    SensorKind,
+    default_rules,
+)
+from backend.sensor_rules import Error as SensorRulesError
 from realtime.protocol import UnitView
 
 RESOURCES_DIR = Path(__file__).resolve().parents[1] / "resources"
 DEFAULT_UNITS_CSV = RESOURCES_DIR / "registry" / "units.csv"
+DEFAULT_SENSORS_CSV = RESOURCES_DIR / "registry" / "sensors.csv"
 
 
 class Error(Exception):
@@ -41,3 +50,62 @@ def load_units_csv(path: Path = DEFAULT_UNITS_CSV) -> list[UnitView]:
                 )
             )
     return units
+
+
+def _optional_float(value: str | None, where: str) -> float | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise Error(f"{where}: {value!r} is not a number") from exc
+
+
+def load_sensors_csv(path: Path = DEFAULT_SENSORS_CSV) -> list[SensorConfig]:
+    """Read sensors from a CSV file; each gets the shipped default rules for its kind.
+
+    Columns: ``sensor_id,kind,placement,unit,name,place,lat,lon,hazard_source,enterprise,
+    jurisdiction,poll_cycle_seconds`` (only ``sensor_id`` and ``kind`` are required).
+    """
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise Error(f"cannot open {path}: {exc.strerror}") from exc
+    sensors: list[SensorConfig] = []
+    with handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or not {"sensor_id", "kind"} <= set(reader.fieldnames):
+            raise Error(f"{path}: header must contain sensor_id and kind")
+        for line, row in enumerate(reader, start=2):
+            where = f"{path}:{line}"
+            try:
+                kind = SensorKind(row["kind"].strip())
+            except ValueError as exc:
+                kinds = ", ".join(k.value for k in SensorKind)
+                raise Error(f"{where}: unknown kind {row['kind']!r} (use {kinds})") from exc
+            try:
+                placement = Placement((row.get("placement") or "").strip())
+            except ValueError as exc:
+                raise Error(f"{where}: unknown placement {row.get('placement')!r}") from exc
+            poll = _optional_float(row.get("poll_cycle_seconds"), where)
+            try:
+                sensors.append(
+                    SensorConfig(
+                        sensor_id=row["sensor_id"].strip(),
+                        kind=kind,
+                        unit=(row.get("unit") or "").strip() or DEFAULT_UNITS[kind],
+                        rules=default_rules(kind, placement),
+                        poll_cycle_seconds=poll if poll is not None else 30.0,
+                        placement=placement,
+                        name=(row.get("name") or "").strip(),
+                        place=(row.get("place") or "").strip(),
+                        lat=_optional_float(row.get("lat"), where),
+                        lon=_optional_float(row.get("lon"), where),
+                        hazard_source=(row.get("hazard_source") or "").strip(),
+                        enterprise=(row.get("enterprise") or "").strip(),
+                        jurisdiction=(row.get("jurisdiction") or "").strip(),
+                    )
+                )
+            except SensorRulesError as exc:
+                raise Error(f"{where}: {exc}") from exc
+    return sensors

@@ -39,8 +39,10 @@ from backend.alarms import Error as AlarmError
 from backend.authz import ForbiddenError, can_see, check_console, check_device
 from backend.device_registry import DEVICE_KINDS, DeviceRegistry
 from backend.hub import TELEMETRY_TOPICS, Hub, Outgoing, Subscriber
-from backend.ingest import IngestService
+from backend.ingest import IngestService, RefusedError
 from backend.security import FieldCipher
+from backend.sensor_rules import SensorConfig
+from backend.sensor_service import SensorService
 from backend.storage import db
 from backend.storage.models import PositionRecord
 from backend.telemetry import TelemetryWriter
@@ -196,6 +198,8 @@ class ServerConfig:
     """Longest a position or reading waits for its group commit."""
     telemetry_fanout_interval: float = 0.05
     """How often coalesced telemetry goes to consoles."""
+    seed_sensors: Sequence[SensorConfig] = ()
+    """Sensors to register at start unless already known (samples, demos)."""
     vehicle_rules: RulesConfig | None = None
     """Rules checked on every live vehicle fix (overspeed, geofences, night ban, …)."""
 
@@ -225,6 +229,7 @@ class DutyDeskServer:
             self.sessions, self.writer, auto_register=config.jt808_auto_register
         )
         self.telemetry = TelemetryWriter(self.sessions, max_delay=config.telemetry_commit_delay)
+        self.sensors = SensorService(self.sessions, self.alarms)
         self.ingests = {kind: self._ingest(kind) for kind in DEVICE_KINDS}
         """One ingest per device protocol (levels and titles of device alarms differ)."""
         self.json_ingest = self.ingests["json"]
@@ -254,6 +259,8 @@ class DutyDeskServer:
             telemetry=self.telemetry,
             hub=self.hub,
             vehicle_rules=engine,
+            # Sensors report by Modbus pollers or JSON feeds.
+            sensors=self.sensors if kind in ("json", "modbus") else None,
         )
 
     @property
@@ -278,6 +285,11 @@ class DutyDeskServer:
                 logger.info("seeded %s units into the registry", added)
         self.telemetry.start()
         self.hub.start()
+        await self.sensors.start()
+        if self.config.seed_sensors:
+            added = await self.sensors.add_sensors(self.config.seed_sensors, only_new=True)
+            if added:
+                logger.info("registered %s sample sensors", added)
         for ingest in self.ingests.values():
             ingest.start()
         if self.config.jt808_listen is not None:
@@ -315,6 +327,7 @@ class DutyDeskServer:
             self.text_sender = None
         for ingest in self.ingests.values():
             await ingest.stop()
+        await self.sensors.stop()
         await self.hub.stop()
         await self.telemetry.stop()
         await self.engine.dispose()
@@ -834,6 +847,8 @@ class DutyDeskServer:
                     return Ack(ref=message.ref)
         except AlarmError as exc:
             return Error(code=exc.code, message=exc.message, ref=message.ref)
+        except RefusedError as exc:
+            return Error(code=ErrorCode.VALIDATION, message=str(exc), ref=message.ref)
         except ForbiddenError as exc:
             return Error(code=ErrorCode.FORBIDDEN, message=str(exc), ref=message.ref)
 

@@ -40,7 +40,7 @@ SENSOR_KINDS: Sequence[SensorKind] = (
     SensorKind("h2s", "ppm", 1.0, 0.2, 35.0),
     SensorKind("temperature", "°C", 60.0, 0.5, 190.0),
     SensorKind("pressure", "MPa", 1.6, 0.02, 2.8),
-    SensorKind("level", "m", 8.0, 0.05, 14.5),
+    SensorKind("liquid_level", "m", 8.0, 0.05, 14.5),
 )
 
 
