@@ -705,6 +705,10 @@ class SensorRules:
         """Stop watching a sensor (no decision is made for its open alarms)."""
         self._sensors.pop(sensor_id, None)
 
+    def configs(self) -> list[SensorConfig]:
+        """Every configured sensor's configuration."""
+        return [sensor.config for sensor in self._sensors.values()]
+
     def config(self, sensor_id: str) -> SensorConfig | None:
         """Return a sensor's configuration, or None."""
         sensor = self._sensors.get(sensor_id)

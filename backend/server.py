@@ -33,7 +33,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
-from backend import __version__, eventlog
+from backend import __version__, eventlog, timeseries
 from backend.alarms import AlarmService
 from backend.alarms import Error as AlarmError
 from backend.authz import ForbiddenError, can_see, check_console, check_device
@@ -89,11 +89,13 @@ from realtime.protocol import (
     ErrorCode,
     Event,
     GetAlarmHistory,
+    GetSeries,
     GetTrack,
     Hello,
     HistoryResult,
     Limits,
     ListDevices,
+    ListSensors,
     ListUnits,
     Ping,
     Pong,
@@ -104,11 +106,16 @@ from realtime.protocol import (
     RevealContact,
     Role,
     SendText,
+    SensorsResult,
+    SensorView,
+    SeriesPoint,
+    SeriesResult,
     Subscribe,
     Subscribed,
     Synced,
     Telemetry,
     TextSent,
+    ThresholdView,
     TrackResult,
     TransitionAlarm,
     UnitsResult,
@@ -682,12 +689,63 @@ class DutyDeskServer:
             case SendText():
                 _require_command_centre(principal, "send texts to vehicles")
                 return await self._send_text(principal, command)
+            case GetSeries():
+                _require_command_centre(principal, "read sensor history")
+                return await self._series(command)
+            case ListSensors():
+                _require_command_centre(principal, "see the sensor registry")
+                return SensorsResult(sensors=self._sensor_views())
             case GetTrack():
                 _require_command_centre(principal, "replay vehicle tracks")
                 return await self._track(command)
             case Ping():
                 return Pong(server_time=dt.datetime.now(dt.UTC))
         raise AlarmError(ErrorCode.BAD_MESSAGE, f"unsupported command {type(command).__name__}")
+
+    async def _series(self, command: GetSeries) -> SeriesResult:
+        if command.end <= command.start:
+            raise AlarmError(ErrorCode.VALIDATION, "the series' end must be after its start")
+        config = self.sensors.rules.config(command.sensor)
+        async with self.sessions() as session:
+            found = await timeseries.history(
+                session, command.sensor, command.start, command.end, command.max_points
+            )
+        return SeriesResult(
+            sensor=command.sensor,
+            unit=config.unit if config is not None else "",
+            source=found.source,
+            downsampled=found.downsampled,
+            points=[SeriesPoint(at=point.at, value=point.value) for point in found.points],
+        )
+
+    def _sensor_views(self) -> list[SensorView]:
+        views = []
+        for config in self.sensors.rules.configs():
+            views.append(
+                SensorView(
+                    sensor_id=config.sensor_id,
+                    kind=config.kind.value,
+                    unit=config.unit,
+                    name=config.name,
+                    place=config.place,
+                    lat=config.lat,
+                    lon=config.lon,
+                    hazard_source=config.hazard_source,
+                    enterprise=config.enterprise,
+                    poll_cycle_seconds=config.poll_cycle_seconds,
+                    thresholds=[
+                        ThresholdView(
+                            level=t.level,
+                            direction=t.direction.value,
+                            value=t.value,
+                            restore=t.restore,
+                            label=t.label,
+                        )
+                        for t in config.rules.thresholds
+                    ],
+                )
+            )
+        return sorted(views, key=lambda view: view.sensor_id)
 
     async def _track(self, command: GetTrack) -> TrackResult:
         if command.end <= command.start:

@@ -308,6 +308,23 @@ class GetTrack(Tagged, tag="vehicle.track"):
     max_points: Annotated[int, msgspec.Meta(ge=2, le=200_000)] = 100_000
 
 
+class GetSeries(Tagged, tag="sensor.series"):
+    """Ask for a sensor's history between two times, at most ``max_points`` points, with the
+    peaks kept (trend panels; zooming out never hides a spike)."""
+
+    req: str
+    sensor: str
+    start: AwareDateTime
+    end: AwareDateTime
+    max_points: Annotated[int, msgspec.Meta(ge=2, le=20_000)] = 2000
+
+
+class ListSensors(Tagged, tag="sensors.list"):
+    """Ask for the sensors and their thresholds."""
+
+    req: str
+
+
 class Ping(Tagged, tag="ping"):
     """Application-level round trip (WebSocket pings keep the link alive on their own)."""
 
@@ -325,6 +342,8 @@ Command = (
     | ListDevices
     | SendText
     | GetTrack
+    | GetSeries
+    | ListSensors
     | Ping
 )
 """Console messages that expect a :class:`Result` or an :class:`Error` with the same ``req``."""
@@ -501,6 +520,53 @@ class TrackResult(msgspec.Struct, tag="track", kw_only=True):
     """True when the range held more fixes than ``max_points`` (every n-th was kept)."""
 
 
+class SeriesPoint(msgspec.Struct, array_like=True):
+    """``[time, value]``: compact, since a series may hold thousands of points."""
+
+    at: dt.datetime
+    value: float
+
+
+class SeriesResult(msgspec.Struct, tag="series", kw_only=True):
+    sensor: str
+    unit: str
+    source: str
+    """``raw`` (readings) or ``rollup`` (five-minute extremes)."""
+    downsampled: bool
+    points: list[SeriesPoint]
+
+
+class ThresholdView(msgspec.Struct, kw_only=True):
+    """One alarm line of a sensor: trend panels draw it as a band."""
+
+    level: AlarmLevel
+    direction: str
+    """``high`` (alarm at or above ``value``) or ``low`` (at or below)."""
+    value: float
+    restore: float
+    label: str = ""
+
+
+class SensorView(msgspec.Struct, kw_only=True):
+    """A sensor in the registry with its thresholds."""
+
+    sensor_id: str
+    kind: str
+    unit: str
+    name: str = ""
+    place: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    hazard_source: str = ""
+    enterprise: str = ""
+    poll_cycle_seconds: float = 30.0
+    thresholds: list[ThresholdView] = msgspec.field(default_factory=list)
+
+
+class SensorsResult(msgspec.Struct, tag="sensors", kw_only=True):
+    sensors: list[SensorView]
+
+
 class Pong(msgspec.Struct, tag="pong", kw_only=True):
     server_time: dt.datetime
 
@@ -514,6 +580,8 @@ ResultData = (
     | Subscribed
     | TextSent
     | TrackResult
+    | SeriesResult
+    | SensorsResult
     | Pong
 )
 

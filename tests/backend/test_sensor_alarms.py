@@ -113,3 +113,47 @@ async def test_a_silent_sensor_raises_one_offline_alarm(server: DutyDeskServer) 
         assert [e.kind for e in console.recorder.events].count("alarm.raised") == 1, "raised once"
     finally:
         await console.close()
+
+
+async def test_console_reads_sensors_and_a_peak_preserving_series(server: DutyDeskServer) -> None:
+    from sqlalchemy import insert
+
+    from backend.storage.models import ReadingRecord
+    from realtime.protocol import GetSeries, ListSensors, SensorsResult, SeriesResult
+
+    ch4 = next(s for s in load_sensors_csv() if s.sensor_id == "ch4-0001")
+    await server.sensors.add_sensors([ch4])
+    t0 = dt.datetime(2026, 11, 28, 0, 0, tzinfo=dt.UTC)
+    rows = [
+        {
+            "device": "plc",
+            "sensor": "ch4-0001",
+            "at": t0 + dt.timedelta(seconds=s),
+            "value": 2.7 if s == 5000 else 0.3 + (s % 60) / 1000,
+            "unit": "%",
+        }
+        for s in range(0, 7200)
+    ]
+    async with server.sessions.begin() as session:
+        await session.execute(insert(ReadingRecord), rows)
+    console = await open_console(server)
+    try:
+        sensors = await console.client.request(ListSensors(req=""))
+        assert isinstance(sensors, SensorsResult)
+        view = next(s for s in sensors.sensors if s.sensor_id == "ch4-0001")
+        assert [(t.level, t.value) for t in view.thresholds] == [
+            (AlarmLevel.ORANGE, 1.0),
+            (AlarmLevel.RED, 1.5),
+        ]
+        series = await console.client.request(
+            GetSeries(
+                req="", sensor="ch4-0001", start=t0, end=t0 + dt.timedelta(hours=2), max_points=200
+            )
+        )
+        assert isinstance(series, SeriesResult)
+        assert series.downsampled
+        assert len(series.points) <= 200
+        assert max(p.value for p in series.points) == 2.7, "the spike survives downsampling"
+        assert series.unit == "%"
+    finally:
+        await console.close()
