@@ -1,4 +1,4 @@
-"""The duty officer's main window: alarm queue, detail pane, event log, status bar.
+"""The duty officer's main window: alarm queue, map, detail pane, event log, status bar.
 
 The window is dockable and remembers its layout per user (QSettings). It only reads the
 store and calls the :class:`~desktop.service.ConsoleService`; it never touches the
@@ -30,6 +30,8 @@ from desktop.alarm_entry import ManualAlarm, ManualAlarmDialog, ManualAlarmInput
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel, Column
 from desktop.detail_pane import AlarmDetailPane
 from desktop.i18n import LANGUAGE_KEY, SUPPORTED_LANGUAGES
+from desktop.map.vehicles import VehicleStore
+from desktop.map.view import MapView
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
 from desktop.sounder import AlarmSounder
 from desktop.state import StoreChange, announces_alarm
@@ -43,7 +45,7 @@ TICK_MS = 1000
 """The age column and the data age are redrawn this often."""
 EVENT_LOG_LIMIT = 500
 """Lines kept in the event log view."""
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 """Bump when the docks change so old saved layouts are ignored."""
 
 
@@ -138,6 +140,11 @@ class MainWindow(QMainWindow):
         self.queue_view.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
         # docks
+        self.vehicle_store = VehicleStore()
+        self.map_view = MapView(self.vehicle_store, service.store, parent=self)
+        self.map_dock = self._add_dock(
+            "map_dock", self.tr("Map"), self.map_view, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
         self.detail_pane = AlarmDetailPane(service, self)
         self.detail_dock = self._add_dock(
             "alarm_detail_dock",
@@ -154,7 +161,7 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
 
-        self.resizeDocks([self.detail_dock], [420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.map_dock, self.detail_dock], [640, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.event_log_dock], [160], Qt.Orientation.Vertical)
         self.status_panel = StatusPanel(service, self.statusBar())
         self._build_actions()
@@ -165,6 +172,8 @@ class MainWindow(QMainWindow):
         service.command_succeeded.connect(self._on_command_succeeded)
         service.event_received.connect(self._on_event)
         service.welcomed.connect(self._on_welcome)
+        service.telemetry_received.connect(self.vehicle_store.apply_telemetry)
+        self.map_view.alarm_clicked.connect(self.select_alarm)
 
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(TICK_MS)
@@ -211,6 +220,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         view_menu = self.menuBar().addMenu(self.tr("&View"))
+        view_menu.addAction(self.map_dock.toggleViewAction())
         view_menu.addAction(self.detail_dock.toggleViewAction())
         view_menu.addAction(self.event_log_dock.toggleViewAction())
         view_menu.addAction(self.mute_action)
@@ -248,7 +258,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Put every dock back where it started."""
         self.restoreState(self._default_state, LAYOUT_VERSION)
-        for dock in (self.detail_dock, self.event_log_dock):
+        for dock in (self.map_dock, self.detail_dock, self.event_log_dock):
             dock.show()
 
     def set_language(self, code: str) -> None:
@@ -262,6 +272,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Save the layout and tell the application the officer is done."""
         self._tick_timer.stop()
+        self.map_view.shutdown()
         self.save_layout()
         super().closeEvent(event)
         self.closed.emit()

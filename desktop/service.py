@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import enum
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
@@ -36,6 +36,8 @@ from realtime.protocol import (
     ListUnits,
     ResultData,
     Snapshot,
+    Subscribe,
+    Telemetry,
     TransitionAlarm,
     UnitsResult,
     UnitView,
@@ -50,6 +52,17 @@ DEFAULT_COMMAND_TIMEOUT = 300.0
 """Seconds a command may wait (in the outbox while disconnected, then for its answer)."""
 CLIENT_STOP_GRACE = 2.0
 """Seconds the client's run task gets to finish after close before it is cancelled."""
+TELEMETRY_TOPICS: tuple[str, ...] = ("positions", "readings")
+"""Live telemetry the console subscribes to each time the link becomes live (map, trends)."""
+SUBSCRIBE_TIMEOUT = 30.0
+"""Seconds the subscription may wait for its answer."""
+QUERY_TIMEOUT = 30.0
+"""Seconds a read-only query (sensors, series, devices, tracks, texts) may take."""
+
+QueryResultHandler = Callable[[ResultData], None]
+"""Receives the result of a :meth:`ConsoleService.query`."""
+QueryErrorHandler = Callable[[str, str], None]
+"""Receives (error code, message) when a :meth:`ConsoleService.query` fails."""
 
 
 class LocalErrorCode(enum.StrEnum):
@@ -122,6 +135,7 @@ def _real_client(
         password=password,
         last_seq=last_seq,
         client_name="dutydesk-desktop",
+        on_telemetry=listener.on_telemetry,
     )
 
 
@@ -149,6 +163,8 @@ class ConsoleService(QObject):
     """The units this user may dispatch (a list of :class:`~realtime.protocol.UnitView`)."""
     queued_changed = Signal(int)
     """How many commands now wait to be sent or answered."""
+    telemetry_received = Signal(object)
+    """Live positions/readings arrived (a :class:`~realtime.protocol.Telemetry`)."""
 
     def __init__(
         self,
@@ -156,9 +172,11 @@ class ConsoleService(QObject):
         *,
         client_factory: ClientFactory = _real_client,
         command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
+        telemetry_topics: Sequence[str] = TELEMETRY_TOPICS,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self._telemetry_topics = list(telemetry_topics)
         self.store = store if store is not None else AlarmStore()
         self._client_factory = client_factory
         self._command_timeout = command_timeout
@@ -251,7 +269,35 @@ class ConsoleService(QObject):
         if ConnectionState.LIVE in (state, self._state):
             # Live data is current; on leaving LIVE it was current until this moment.
             self.store.mark_fresh()
+        became_live = state is ConnectionState.LIVE and self._state is not ConnectionState.LIVE
         self._set_state(state, detail)
+        if became_live and self._telemetry_topics and self._client is not None:
+            # The server forgets subscriptions with the connection: ask again each time.
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                logger.debug("no running loop: the telemetry subscription is skipped")
+                return
+            task = loop.create_task(self._subscribe(self._client), name="dutydesk-subscribe")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def on_telemetry(self, telemetry: Telemetry) -> None:
+        """Re-emit live telemetry for the map and the trends."""
+        self.telemetry_received.emit(telemetry)
+
+    async def _subscribe(self, client: ConsoleClient) -> None:
+        command = Subscribe(req="", topics=list(self._telemetry_topics))
+        try:
+            await client.request(command, timeout=SUBSCRIBE_TIMEOUT)
+        except CommandError as exc:
+            logger.warning("the server refused the telemetry subscription: %s", exc.message)
+        except (OutboxFullError, TimeoutError) as exc:
+            logger.info("telemetry subscription not confirmed: %r", exc)
+        except ClientClosedError:
+            logger.debug("subscription dropped: the session is closing")
+        else:
+            logger.info("subscribed to %s", ", ".join(self._telemetry_topics))
 
     def on_welcome(self, welcome: Welcome) -> None:
         """Remember who is logged in."""
@@ -348,6 +394,48 @@ class ConsoleService(QObject):
     def list_units(self) -> asyncio.Task[None]:
         """Ask for the dispatchable units; they arrive as :attr:`units_listed`."""
         return self._issue(Operation.LIST_UNITS, ListUnits(req=""), None, None)
+
+    def query(
+        self,
+        command: Command,
+        on_result: QueryResultHandler,
+        on_error: QueryErrorHandler,
+        *,
+        timeout: float = QUERY_TIMEOUT,
+    ) -> asyncio.Task[None]:
+        """Send ``command`` and hand its result (or error code and message) to a callback.
+
+        For panels that read (sensor series, tracks, device lists) or send device texts:
+        the callbacks run on the loop's thread, so they may touch widgets.
+        """
+        return self._keep(
+            self._run_query(command, on_result, on_error, timeout),
+            f"dutydesk-query-{type(command).__name__}",
+        )
+
+    async def _run_query(
+        self,
+        command: Command,
+        on_result: QueryResultHandler,
+        on_error: QueryErrorHandler,
+        timeout: float,
+    ) -> None:
+        client = self._client
+        if client is None:
+            on_error(LocalErrorCode.NOT_CONNECTED, "not logged in")
+            return
+        try:
+            result = await client.request(command, timeout=timeout)
+        except CommandError as exc:
+            on_error(str(exc.code), exc.message)
+        except OutboxFullError as exc:
+            on_error(LocalErrorCode.OUTBOX_FULL, str(exc))
+        except TimeoutError:
+            on_error(LocalErrorCode.TIMEOUT, "no answer in time")
+        except ClientClosedError:
+            logger.debug("%s dropped: the session is closing", type(command).__name__)
+        else:
+            on_result(result)
 
     def _issue(
         self,

@@ -493,6 +493,10 @@
         <translation>值班台</translation>
     </message>
     <message>
+        <source>Map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
         <source>Alarm detail</source>
         <translation>警情详情</translation>
     </message>
@@ -641,6 +645,80 @@
     </message>
 </context>
 <context>
+    <name>MapLayers</name>
+    <message>
+        <source>Raster tiles</source>
+        <translation>栅格瓦片</translation>
+    </message>
+    <message>
+        <source>Countries</source>
+        <translation>国家</translation>
+    </message>
+    <message>
+        <source>Provinces</source>
+        <translation>省级</translation>
+    </message>
+    <message>
+        <source>Cities</source>
+        <translation>地市</translation>
+    </message>
+    <message>
+        <source>Counties</source>
+        <translation>区县</translation>
+    </message>
+    <message>
+        <source>Jurisdictions</source>
+        <translation>辖区边界</translation>
+    </message>
+    <message>
+        <source>Geofences and routes</source>
+        <translation>电子围栏与路线</translation>
+    </message>
+    <message>
+        <source>Hazard sources</source>
+        <translation>危险源</translation>
+    </message>
+    <message>
+        <source>Teams and resources</source>
+        <translation>救援队伍与物资</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>视频监控</translation>
+    </message>
+    <message>
+        <source>Vehicles</source>
+        <translation>车辆</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>警情</translation>
+    </message>
+</context>
+<context>
+    <name>MapView</name>
+    <message>
+        <source>{label}
+{speed:.0f} km/h, heading {heading:.0f}°
+fix {age} s ago</source>
+        <translation>{label}
+{speed:.0f} 公里/小时，方向 {heading:.0f}°
+定位于 {age} 秒前</translation>
+    </message>
+    <message>
+        <source>Layers</source>
+        <translation>图层</translation>
+    </message>
+    <message>
+        <source>{count} vehicles, newest fix {age} s ago</source>
+        <translation>{count} 辆车，最新定位 {age} 秒前</translation>
+    </message>
+    <message>
+        <source>Lat {lat:.5f}°  Lon {lon:.5f}°</source>
+        <translation>纬度 {lat:.5f}°  经度 {lon:.5f}°</translation>
+    </message>
+</context>
+<context>
     <name>MergeDialog</name>
     <message>
         <source>Merge alarm {alarm_id}</source>
@@ -700,6 +778,17 @@
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>ScaleBar</name>
+    <message>
+        <source>{n} km</source>
+        <translation>{n} 公里</translation>
+    </message>
+    <message>
+        <source>{n} m</source>
+        <translation>{n} 米</translation>
     </message>
 </context>
 <context>

@@ -50,7 +50,7 @@ def messages(ts_file: Path) -> dict[tuple[str, str], ET.Element]:
 def test_ts_file_covers_every_string_of_the_code(tmp_path: Path) -> None:
     refreshed = tmp_path / TS_FILE.name
     shutil.copy(TS_FILE, refreshed)
-    sources = sorted(str(path) for path in DESKTOP_DIR.glob("*.py"))
+    sources = sorted(str(path) for path in DESKTOP_DIR.rglob("*.py"))
     subprocess.run(
         [
             tool("pyside6-lupdate"),
