@@ -43,7 +43,9 @@ fi
 stamp=".venv/.dutydesk-installed"
 if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   echo "dutydesk setup: installing Python packages into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  # This machine's pip config lists extra package folders that may be absent; pip warns
+  # about each one on every install. Keep the log readable, keep real errors.
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2> >(grep -v "is ignored: it is neither" >&2)
+  .venv/bin/python -m pip install -q -e ".[dev]" 2> >(grep -v "is ignored: it is neither" >&2)
   touch "$stamp"
 fi

@@ -30,6 +30,16 @@ DEMO_SCENARIO = RESOURCES_DIR / "scenarios" / "demo_city.json"
 DEMO_OFFICER = "demo"
 DEMO_TRUCKS = 6
 DEMO_SENSORS = 24
+DEMO_ROUTE = (
+    # A loop past the (fictional) chemical park of the scenario, in WGS-84 (lat, lon).
+    (32.2402, 118.7511),
+    (32.2490, 118.7702),
+    (32.2561, 118.7823),
+    (32.2588, 118.7901),
+    (32.2533, 118.7955),
+    (32.2215, 118.8102),
+    (32.2301, 118.7605),
+)
 
 
 class Incident(msgspec.Struct, kw_only=True):
@@ -142,7 +152,7 @@ def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval
                 "127.0.0.1",
                 server.jt808_port,
                 DEMO_TRUCKS,
-                plan=TruckPlan(interval_s=2.0, sos_at_s=()),
+                plan=TruckPlan(route=DEMO_ROUTE, interval_s=2.0, sos_at_s=()),
                 sos_trucks=1,
                 speeding_trucks=1,
                 phone_base=13_900_000_000,
