@@ -36,6 +36,10 @@ from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Oper
 from desktop.sounder import AlarmSounder
 from desktop.state import StoreChange, announces_alarm
 from desktop.status import DisconnectedBanner, StatusPanel
+from desktop.trends.panel import TrendsPanel
+from desktop.vehicles.list_panel import VehicleListPanel
+from desktop.vehicles.replay import TrackReplayPanel
+from desktop.vehicles.roster import VehicleRoster
 from realtime.client import ConnectionState
 from realtime.protocol import CreateAlarm, Event, Welcome
 
@@ -45,7 +49,7 @@ TICK_MS = 1000
 """The age column and the data age are redrawn this often."""
 EVENT_LOG_LIMIT = 500
 """Lines kept in the event log view."""
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 """Bump when the docks change so old saved layouts are ignored."""
 
 
@@ -161,6 +165,34 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
 
+        self.trends_panel = TrendsPanel(service, service.store, self)
+        self.trends_dock = self._add_dock(
+            "trends_dock",
+            self.tr("Sensor trends"),
+            self.trends_panel,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self.vehicle_roster = VehicleRoster()
+        self.vehicle_list = VehicleListPanel(service, self.vehicle_roster, self)
+        self.vehicle_list_dock = self._add_dock(
+            "vehicle_list_dock",
+            self.tr("Vehicles"),
+            self.vehicle_list,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
+        self.replay_panel = TrackReplayPanel(service, self.vehicle_roster, self)
+        self.replay_dock = self._add_dock(
+            "track_replay_dock",
+            self.tr("Track replay"),
+            self.replay_panel,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
+        self.tabifyDockWidget(self.event_log_dock, self.trends_dock)
+        self.tabifyDockWidget(self.detail_dock, self.vehicle_list_dock)
+        self.tabifyDockWidget(self.vehicle_list_dock, self.replay_dock)
+        self.detail_dock.raise_()
+        self.event_log_dock.raise_()
+
         self.resizeDocks([self.map_dock, self.detail_dock], [640, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.event_log_dock], [160], Qt.Orientation.Vertical)
         self.status_panel = StatusPanel(service, self.statusBar())
@@ -174,6 +206,15 @@ class MainWindow(QMainWindow):
         service.welcomed.connect(self._on_welcome)
         service.telemetry_received.connect(self.vehicle_store.apply_telemetry)
         self.map_view.alarm_clicked.connect(self.select_alarm)
+        service.telemetry_received.connect(self.trends_panel.apply_telemetry)
+        service.telemetry_received.connect(self.vehicle_roster.apply_telemetry)
+        service.event_received.connect(self.vehicle_roster.apply_event)
+        self.vehicle_list.follow_requested.connect(self.follow_vehicle)
+        self.vehicle_list.replay_requested.connect(self._open_replay)
+        # Until the officer moves the map, frame what there is to see once data arrives.
+        self._map_framed = False
+        service.snapshot_replaced.connect(self._frame_map_once)
+        service.telemetry_received.connect(self._frame_map_once)
 
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(TICK_MS)
@@ -223,6 +264,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.map_dock.toggleViewAction())
         view_menu.addAction(self.detail_dock.toggleViewAction())
         view_menu.addAction(self.event_log_dock.toggleViewAction())
+        view_menu.addAction(self.trends_dock.toggleViewAction())
+        view_menu.addAction(self.vehicle_list_dock.toggleViewAction())
+        view_menu.addAction(self.replay_dock.toggleViewAction())
         view_menu.addAction(self.mute_action)
         view_menu.addAction(reset_layout_action)
         language_menu = self.menuBar().addMenu(self.tr("&Language"))
@@ -260,6 +304,8 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in (self.map_dock, self.detail_dock, self.event_log_dock):
             dock.show()
+        for dock in (self.trends_dock, self.vehicle_list_dock, self.replay_dock):
+            dock.show()
 
     def set_language(self, code: str) -> None:
         """Remember the language; it applies from the next start."""
@@ -269,10 +315,33 @@ class MainWindow(QMainWindow):
             self.tr("The language changes the next time DutyDesk starts."), error=False
         )
 
+    def _frame_map_once(self, *_args: object) -> None:
+        """Zoom the map to the alarms and vehicles the first time there are some."""
+        if self._map_framed:
+            return
+        points = [
+            (alarm.lon, alarm.lat)
+            for alarm in self._service.store
+            if alarm.lat is not None and alarm.lon is not None
+        ]
+        points += [(record.position.lon, record.position.lat) for record in self.vehicle_store]
+        if not points:
+            return
+        self._map_framed = True
+        lons = [lon for lon, _ in points]
+        lats = [lat for _, lat in points]
+        margin = 0.02
+        self.map_view.zoom_to_extent(
+            min(lons) - margin, min(lats) - margin, max(lons) + margin, max(lats) + margin
+        )
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Save the layout and tell the application the officer is done."""
         self._tick_timer.stop()
         self.map_view.shutdown()
+        self.trends_panel.shutdown()
+        self.vehicle_list.shutdown()
+        self.replay_panel.shutdown()
         self.save_layout()
         super().closeEvent(event)
         self.closed.emit()
@@ -316,7 +385,30 @@ class MainWindow(QMainWindow):
         self.detail_pane.set_stale(stale)
         self.banner.refresh()
 
+    def follow_vehicle(self, device: str) -> None:
+        """Centre the map on ``device``'s newest position (from the vehicle list)."""
+        position = self.vehicle_roster.position(device)
+        if position is not None:
+            self.map_dock.show()
+            self.map_view.center_on(position.lon, position.lat)
+
+    def show_sensor_trend(self, alarm_id: int) -> bool:
+        """Open the trend of the sensor behind an alarm, ±30 min around it."""
+        alarm = self._service.store.get(alarm_id)
+        if alarm is None or not self.trends_panel.show_sensor_for_alarm(alarm):
+            return False
+        self.trends_dock.show()
+        self.trends_dock.raise_()
+        return True
+
+    def _open_replay(self, device: str) -> None:
+        self.replay_panel.open_vehicle(device)
+        self.replay_dock.show()
+        self.replay_dock.raise_()
+
     def _on_welcome(self, welcome: Welcome) -> None:
+        self.trends_panel.load_sensors()
+        self.vehicle_list.load_devices()
         user = welcome.user
         self.setWindowTitle(
             self.tr("DutyDesk – duty console – {user}").format(

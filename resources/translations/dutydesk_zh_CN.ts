@@ -505,6 +505,18 @@
         <translation>事件日志</translation>
     </message>
     <message>
+        <source>Sensor trends</source>
+        <translation>传感器趋势</translation>
+    </message>
+    <message>
+        <source>Vehicles</source>
+        <translation>车辆</translation>
+    </message>
+    <message>
+        <source>Track replay</source>
+        <translation>轨迹回放</translation>
+    </message>
+    <message>
         <source>New alarm…</source>
         <translation>接警录入…</translation>
     </message>
@@ -792,6 +804,29 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>SendTextDialog</name>
+    <message>
+        <source>Send text to {vehicle}</source>
+        <translation>向 {vehicle} 下发文本</translation>
+    </message>
+    <message>
+        <source>Message (at most 500 characters)</source>
+        <translation>消息内容（最多 500 字）</translation>
+    </message>
+    <message>
+        <source>Emergency</source>
+        <translation>紧急</translation>
+    </message>
+    <message>
+        <source>Read aloud (TTS)</source>
+        <translation>语音播报（TTS）</translation>
+    </message>
+    <message>
+        <source>Show on the terminal&apos;s display</source>
+        <translation>终端屏幕显示</translation>
+    </message>
+</context>
+<context>
     <name>StatusPanel</name>
     <message>
         <source>Data: live</source>
@@ -836,6 +871,277 @@ fix {age} s ago</source>
     <message>
         <source>Queued commands: {count}</source>
         <translation>待发送命令：{count}</translation>
+    </message>
+</context>
+<context>
+    <name>TrackReplayPanel</name>
+    <message>
+        <source>Vehicle</source>
+        <translation>车辆</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>从</translation>
+    </message>
+    <message>
+        <source>To</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>Speed limit</source>
+        <translation>限速</translation>
+    </message>
+    <message>
+        <source>Load track</source>
+        <translation>加载轨迹</translation>
+    </message>
+    <message>
+        <source>Longitude (°)</source>
+        <translation>经度（°）</translation>
+    </message>
+    <message>
+        <source>Latitude (°)</source>
+        <translation>纬度（°）</translation>
+    </message>
+    <message>
+        <source>Step back</source>
+        <translation>后退一步</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>Step forward</source>
+        <translation>前进一步</translation>
+    </message>
+    <message>
+        <source>Export GPX…</source>
+        <translation>导出 GPX…</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Pick a vehicle and a time range.</source>
+        <translation>请选择车辆和时间范围。</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <source>No positions in this range.</source>
+        <translation>该时间范围内没有定位数据。</translation>
+    </message>
+    <message>
+        <source>{distance:.2f} km · moving {moving} · stopped {stopped} · {stops} stops · {overspeed} overspeed segments · top speed {top:.0f} km/h</source>
+        <translation>{distance:.2f} 公里 · 行驶 {moving} · 停车 {stopped} · 停车点 {stops} 处 · 超速 {overspeed} 段 · 最高 {top:.0f} km/h</translation>
+    </message>
+    <message>
+        <source>(thinned out by the server)</source>
+        <translation>（服务器已抽稀）</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>{time} · {speed:.0f} km/h · fix {index}/{count}</source>
+        <translation>{time} · {speed:.0f} km/h · 第 {index}/{count} 个定位点</translation>
+    </message>
+    <message>
+        <source>Export track</source>
+        <translation>导出轨迹</translation>
+    </message>
+    <message>
+        <source>GPX tracks (*.gpx)</source>
+        <translation>GPX 轨迹 (*.gpx)</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+</context>
+<context>
+    <name>TrendsPanel</name>
+    <message>
+        <source>Search sensors…</source>
+        <translation>搜索传感器…</translation>
+    </message>
+    <message>
+        <source>Reload sensors</source>
+        <translation>重新加载传感器</translation>
+    </message>
+    <message>
+        <source>Follow live</source>
+        <translation>跟随实时</translation>
+    </message>
+    <message>
+        <source>Export PNG…</source>
+        <translation>导出 PNG…</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Sensor</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <source>Last value</source>
+        <translation>最新值</translation>
+    </message>
+    <message>
+        <source>Last reading</source>
+        <translation>最近读数时间</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>时长</translation>
+    </message>
+    <message>
+        <source>Other sensors</source>
+        <translation>其他传感器</translation>
+    </message>
+    <message>
+        <source>value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Export trend image</source>
+        <translation>导出趋势图</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图片 (*.png)</translation>
+    </message>
+    <message>
+        <source>Export trend data</source>
+        <translation>导出趋势数据</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>{rows} rows exported.</source>
+        <translation>已导出 {rows} 行。</translation>
+    </message>
+</context>
+<context>
+    <name>VehicleListPanel</name>
+    <message>
+        <source>Plate, name or company…</source>
+        <translation>车牌、名称或企业…</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>Moving</source>
+        <translation>行驶</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>停车</translation>
+    </message>
+    <message>
+        <source>Alarm</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <source>Follow on map</source>
+        <translation>地图跟踪</translation>
+    </message>
+    <message>
+        <source>Send text…</source>
+        <translation>下发文本…</translation>
+    </message>
+    <message>
+        <source>Replay track…</source>
+        <translation>轨迹回放…</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Sending text to {vehicle}…</source>
+        <translation>正在向 {vehicle} 下发文本…</translation>
+    </message>
+    <message>
+        <source>{vehicle} acknowledged the text.</source>
+        <translation>{vehicle} 已确认收到文本。</translation>
+    </message>
+    <message>
+        <source>Text sent to {vehicle}; the terminal did not acknowledge it.</source>
+        <translation>文本已发往 {vehicle}，终端未确认。</translation>
+    </message>
+    <message>
+        <source>Text to {vehicle} failed: {reason}</source>
+        <translation>向 {vehicle} 下发文本失败：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>VehicleTableModel</name>
+    <message>
+        <source>Plate</source>
+        <translation>车牌</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Company</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>km/h</source>
+        <translation>km/h</translation>
+    </message>
+    <message>
+        <source>Last report</source>
+        <translation>最后上报</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>时长</translation>
+    </message>
+</context>
+<context>
+    <name>Vehicles</name>
+    <message>
+        <source>Alarm</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>Moving</source>
+        <translation>行驶</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>停车</translation>
     </message>
 </context>
 </TS>

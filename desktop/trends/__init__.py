@@ -1,0 +1,1 @@
+"""Sensor trends: a plain-Python series cache (:mod:`.store`) and its dock panel."""

@@ -1,0 +1,1 @@
+"""Vehicles: the roster, the list panel, track analysis and track replay."""

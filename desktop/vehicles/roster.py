@@ -1,0 +1,222 @@
+"""The vehicles the console knows, in plain Python (no Qt).
+
+:class:`VehicleRoster` joins the device registry (:class:`~realtime.protocol.DeviceView`
+from ``ListDevices`` and device events) with the newest
+:class:`~realtime.protocol.PositionView` of each device (from live telemetry), and
+derives what the vehicle list shows: state, last report and its age. Devices are keyed
+by their identity (the JT/T 808 phone number), the ``device`` of positions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+
+from realtime.protocol import DeviceView, Event, PositionView, Telemetry
+
+logger = logging.getLogger(__name__)
+
+VEHICLE_KINDS: frozenset[str] = frozenset({"jt808", "nmea", "json"})
+"""Device kinds that report positions (sensors' devices are not listed as vehicles)."""
+OFFLINE_AFTER = dt.timedelta(minutes=5)
+"""A vehicle whose newest report is older than this counts as offline."""
+MOVING_KMH = 3.0
+"""Below this speed a vehicle counts as stopped (GPS jitter reads a few km/h)."""
+
+
+class VehicleState(enum.StrEnum):
+    """The state a vehicle is listed with, in order of precedence."""
+
+    ALARM = "alarm"
+    OFFLINE = "offline"
+    MOVING = "moving"
+    STOPPED = "stopped"
+
+
+class StateFilter(enum.StrEnum):
+    """What the list's state filter can keep."""
+
+    ALL = "all"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    MOVING = "moving"
+    STOPPED = "stopped"
+    ALARM = "alarm"
+
+
+def utc_now() -> dt.datetime:
+    """Return the current time as an aware UTC datetime."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class VehicleRow:
+    """One line of the vehicle list at a moment."""
+
+    device: str
+    plate: str
+    name: str
+    owner: str
+    state: VehicleState
+    online: bool
+    last_report: dt.datetime | None
+    age: dt.timedelta | None
+    speed_kmh: float | None
+    alarms: tuple[str, ...]
+
+
+def vehicle_state(
+    online: bool, position: PositionView | None, now: dt.datetime
+) -> tuple[VehicleState, bool]:
+    """Return (state, online) for a vehicle from its registry flag and newest fix."""
+    fresh = position is not None and now - position.at <= OFFLINE_AFTER
+    is_online = online or fresh
+    if position is not None and position.alarms:
+        return VehicleState.ALARM, is_online
+    if not is_online or position is None:
+        return VehicleState.OFFLINE, is_online
+    if position.speed_kmh >= MOVING_KMH and fresh:
+        return VehicleState.MOVING, is_online
+    return VehicleState.STOPPED, is_online
+
+
+def row_matches(row: VehicleRow, text: str, state_filter: StateFilter) -> bool:
+    """Return whether ``row`` passes the search text (plate, name, owner, device) and filter."""
+    if state_filter is StateFilter.ONLINE and not row.online:
+        return False
+    if state_filter is StateFilter.OFFLINE and row.online:
+        return False
+    if state_filter in (StateFilter.MOVING, StateFilter.STOPPED, StateFilter.ALARM) and (
+        row.state.value != state_filter.value
+    ):
+        return False
+    needle = text.strip().casefold()
+    if not needle:
+        return True
+    haystack = " ".join((row.plate, row.name, row.owner, row.device)).casefold()
+    return all(word in haystack for word in needle.split())
+
+
+RosterListener = Callable[[], None]
+
+
+class VehicleRoster:
+    """Devices by identity and the newest position of each, with change listeners."""
+
+    def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
+        self._clock = clock
+        self._devices: dict[str, DeviceView] = {}
+        self._positions: dict[str, PositionView] = {}
+        self._listeners: list[RosterListener] = []
+
+    # ------------------------------------------------------------------ reading
+
+    @property
+    def devices(self) -> Mapping[str, DeviceView]:
+        """A read-only view of the registered vehicles by identity."""
+        return MappingProxyType(self._devices)
+
+    def position(self, device: str) -> PositionView | None:
+        """Return the newest fix of ``device``, or None."""
+        return self._positions.get(device)
+
+    def now(self) -> dt.datetime:
+        """The roster's clock (UTC)."""
+        return self._clock()
+
+    def label(self, device: str) -> str:
+        """Return the plate (or name) of ``device``, or the identity when unknown."""
+        view = self._devices.get(device)
+        if view is None:
+            return device
+        return view.plate or view.name or device
+
+    def rows(self, now: dt.datetime | None = None) -> list[VehicleRow]:
+        """Return every vehicle's row at ``now``, sorted by plate (then identity)."""
+        moment = now or self._clock()
+        identities = set(self._devices) | set(self._positions)
+        rows = [self._row(identity, moment) for identity in identities]
+        return sorted(rows, key=lambda row: (row.plate or row.name or "~", row.device))
+
+    def filtered(
+        self,
+        text: str = "",
+        state_filter: StateFilter = StateFilter.ALL,
+        now: dt.datetime | None = None,
+    ) -> list[VehicleRow]:
+        """Return the rows that pass :func:`row_matches`."""
+        return [row for row in self.rows(now) if row_matches(row, text, state_filter)]
+
+    def _row(self, identity: str, now: dt.datetime) -> VehicleRow:
+        view = self._devices.get(identity)
+        position = self._positions.get(identity)
+        state, online = vehicle_state(view.online if view else False, position, now)
+        last_report = position.at if position is not None else (view.last_seen if view else None)
+        age = max(now - last_report, dt.timedelta(0)) if last_report is not None else None
+        return VehicleRow(
+            device=identity,
+            plate=view.plate if view else "",
+            name=view.name if view else "",
+            owner=view.owner if view else "",
+            state=state,
+            online=online,
+            last_report=last_report,
+            age=age,
+            speed_kmh=position.speed_kmh if position is not None else None,
+            alarms=tuple(position.alarms) if position is not None else (),
+        )
+
+    # ------------------------------------------------------------------ listeners
+
+    def add_listener(self, listener: RosterListener) -> Callable[[], None]:
+        """Call ``listener`` after every change; return a function that removes it."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def _notify(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+
+    # ------------------------------------------------------------------ writing
+
+    def set_devices(self, devices: Iterable[DeviceView]) -> None:
+        """Replace the registry part with ``devices`` (only kinds that report positions)."""
+        self._devices = {view.identity: view for view in devices if view.kind in VEHICLE_KINDS}
+        self._notify()
+
+    def apply_event(self, event: Event) -> None:
+        """Take a device view carried by an event (added, online, offline, removed)."""
+        view = event.device
+        if view is None or view.kind not in VEHICLE_KINDS:
+            return
+        if event.kind == "device.removed":
+            self._devices.pop(view.identity, None)
+        else:
+            self._devices[view.identity] = view
+        self._notify()
+
+    def update_positions(self, positions: Iterable[PositionView]) -> bool:
+        """Keep the newest fix per device; return whether anything changed."""
+        changed = False
+        for position in positions:
+            held = self._positions.get(position.device)
+            if held is not None and position.at <= held.at:
+                continue
+            self._positions[position.device] = position
+            changed = True
+        if changed:
+            self._notify()
+        return changed
+
+    def apply_telemetry(self, telemetry: Telemetry) -> None:
+        """Apply the positions of one telemetry message."""
+        self.update_positions(telemetry.positions)

@@ -1,0 +1,201 @@
+"""The vehicle list (filter, search, ages, follow, texts) and the track replay dock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from pytestqt.qtbot import QtBot
+
+from desktop.service import ConsoleService
+from desktop.vehicles.list_panel import VehicleColumn, VehicleListPanel
+from desktop.vehicles.replay import TrackReplayPanel
+from desktop.vehicles.roster import VehicleRoster
+from realtime.client import CommandError
+from realtime.protocol import (
+    Command,
+    DevicesResult,
+    DeviceView,
+    ErrorCode,
+    GetTrack,
+    ListDevices,
+    PositionView,
+    ResultData,
+    SendText,
+    TextSent,
+    TrackResult,
+)
+from tests.desktop.conftest import ignore_offscreen_quirks, wait_until
+from tests.desktop.test_trends_panel import AnsweringClient
+
+pytestmark = [pytest.mark.gui, ignore_offscreen_quirks]
+
+Run = Callable[..., Any]
+T0 = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
+DEVICES = [
+    DeviceView(
+        id=1,
+        kind="jt808",
+        identity="013800000001",
+        name="危化 1",
+        plate="浙A10001",
+        owner="江北化工",
+        online=True,
+    ),
+    DeviceView(
+        id=2,
+        kind="jt808",
+        identity="013800000002",
+        name="危化 2",
+        plate="浙A10002",
+        owner="东山物流",
+        online=False,
+    ),
+]
+TRACK = [
+    PositionView(
+        device="013800000001",
+        at=T0 + dt.timedelta(seconds=10 * i),
+        lat=30 + i * 1e-3,
+        lon=120.0,
+        speed_kmh=90.0 if i in (2, 3) else 40.0,
+    )
+    for i in range(10)
+]
+
+
+def answer(command: Command) -> ResultData:
+    if isinstance(command, ListDevices):
+        return DevicesResult(devices=DEVICES)
+    if isinstance(command, SendText):
+        if command.device == "013800000002":
+            raise CommandError(ErrorCode.DEVICE_OFFLINE, "terminal is not connected")
+        return TextSent(device=command.device, acknowledged=True)
+    if isinstance(command, GetTrack):
+        return TrackResult(device=command.device, positions=TRACK, truncated=False)
+    raise CommandError(ErrorCode.BAD_MESSAGE, "unexpected")
+
+
+@pytest.fixture
+def service(qt_loop: qasync.QEventLoop) -> Iterator[ConsoleService]:
+    def factory(_url: str, listener: ConsoleService, *_args: Any) -> AnsweringClient:
+        return AnsweringClient(listener, answer)
+
+    console = ConsoleService(client_factory=factory, telemetry_topics=())
+    yield console
+    qt_loop.run_until_complete(console.stop())
+
+
+def test_vehicle_list_filters_searches_ages_follows_and_texts(
+    qtbot: QtBot, run: Run, service: ConsoleService
+) -> None:
+    now = [T0 + dt.timedelta(seconds=30)]
+    roster = VehicleRoster(clock=lambda: now[0])
+    panel = VehicleListPanel(service, roster)
+    qtbot.addWidget(panel)
+
+    async def load() -> None:
+        service.start("ws://fake", "officer1", "pw")
+        panel.load_devices()
+        await wait_until(lambda: panel.model.rowCount() == 2, what="devices")
+
+    run(load())
+    roster.update_positions(
+        [PositionView(device="013800000001", at=T0, lat=30, lon=120, speed_kmh=50)]
+    )
+    model = panel.model
+    assert model.data(model.index(0, VehicleColumn.AGE)) == "30 s"
+    now[0] += dt.timedelta(seconds=60)
+    model.refresh()  # the one-second timer does this
+    assert model.data(model.index(0, VehicleColumn.AGE)) == "1 min 30 s"
+
+    panel.search_edit.setText("东山")
+    assert model.devices() == ["013800000002"]
+    panel.search_edit.setText("")
+    panel.state_combo.setCurrentIndex(panel.state_combo.findData("moving"))
+    assert model.devices() == ["013800000001"]
+    panel.state_combo.setCurrentIndex(panel.state_combo.findData("offline"))
+    assert model.devices() == ["013800000002"]
+    panel.state_combo.setCurrentIndex(panel.state_combo.findData("all"))
+
+    assert panel.select_device("013800000001")
+    with qtbot.waitSignal(panel.follow_requested) as blocker:
+        panel.follow_button.click()
+    assert blocker.args == ["013800000001"]
+
+    async def texts() -> None:
+        panel.send_text("013800000001", "请立即停车检查")
+        await wait_until(
+            lambda: (
+                "浙A10001" in panel.status_label.text() and "…" not in panel.status_label.text()
+            ),
+            what="ack",
+        )
+        assert "acknowledged the text" in panel.status_label.text()
+        panel.send_text("013800000002", "hello")
+        await wait_until(
+            lambda: (
+                "浙A10002" in panel.status_label.text() and "…" not in panel.status_label.text()
+            ),
+            what="error",
+        )
+        assert "terminal is not connected" in panel.status_label.text()
+
+    run(texts())
+    assert panel.select_device("013800000001")
+    dialog = panel.open_send_dialog()
+    assert dialog is not None
+    dialog.reject()
+    panel.shutdown()
+
+
+def test_replay_plays_pauses_steps_and_stops_at_the_end(
+    qtbot: QtBot, run: Run, service: ConsoleService, tmp_path: Path
+) -> None:
+    roster = VehicleRoster(clock=lambda: T0)
+    roster.set_devices(DEVICES)
+    panel = TrackReplayPanel(service, roster)
+    qtbot.addWidget(panel)
+    panel.open_vehicle("013800000001")
+    assert panel.selected_device() == "013800000001"
+
+    async def load() -> None:
+        service.start("ws://fake", "officer1", "pw")
+        panel.set_range(T0, T0 + dt.timedelta(hours=1))
+        panel.load_selected()
+        await wait_until(lambda: len(panel.positions) == 10, what="track")
+
+    run(load())
+    assert panel.analysis is not None
+    assert len(panel.analysis.overspeed) == 1
+    assert panel.slider.maximum() == 9
+    panel.set_replay_speed(64)
+    panel.play()
+    assert panel.play_button.text() == "Pause"
+    panel.advance(0.2)  # 12.8 s of track: the second fix
+    assert panel.clock.index == 1
+    assert panel.slider.value() == 1
+    panel.toggle_play()
+    assert not panel.playing
+    panel.step(1)
+    assert panel.clock.index == 2
+    panel.step(-1)
+    assert panel.clock.index == 1
+
+    async def play_to_end() -> None:
+        panel.play()  # 80 s of track left at 64×: a little over a second
+        await wait_until(lambda: not panel.playing, timeout=5, what="end of track")
+
+    run(play_to_end())
+    assert panel.clock.index == 9
+    assert panel.current_position() == TRACK[-1]
+    assert "10/10" in panel.position_label.text()
+    panel.export_gpx(tmp_path / "t.gpx")
+    panel.export_csv(tmp_path / "t.csv")
+    assert (tmp_path / "t.gpx").stat().st_size > 0
+    assert len((tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()) == 11
+    panel.shutdown()
