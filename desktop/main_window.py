@@ -50,6 +50,8 @@ TICK_MS = 1000
 EVENT_LOG_LIMIT = 500
 """Lines kept in the event log view."""
 LAYOUT_VERSION = 3
+ALARM_VIEW_SPAN_M = 20_000.0
+"""Widest map view (metres across) when centring on a selected alarm."""
 """Bump when the docks change so old saved layouts are ignored."""
 
 
@@ -366,6 +368,22 @@ class MainWindow(QMainWindow):
         rows = self.queue_view.selectionModel().selectedRows()
         alarm_id = self.queue_proxy.alarm_id_at(rows[0].row()) if rows else None
         self.detail_pane.show_alarm(alarm_id)
+        if alarm_id is not None:
+            self._bring_context(alarm_id)
+
+    def _bring_context(self, alarm_id: int) -> None:
+        """Show what an officer needs next to a selected alarm: where it is, and for a
+        sensor's alarm the trend that led there."""
+        alarm = self._service.store.get(alarm_id)
+        if alarm is None:
+            return
+        if alarm.lat is not None and alarm.lon is not None:
+            west, _south, east, _north = self.map_view.view_extent()
+            # Keep the officer's zoom, but never leave them looking at a whole province.
+            self.map_view.center_on(
+                alarm.lon, alarm.lat, span_m=min(east - west, ALARM_VIEW_SPAN_M)
+            )
+        self.show_sensor_trend(alarm_id)
 
     def _tick(self) -> None:
         self.alarm_model.refresh_ages()

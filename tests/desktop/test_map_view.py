@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from desktop.sounder import AlarmSounder
 from desktop.state import AlarmStore
 from realtime.protocol import PositionView, Telemetry
 from realtime.states import AlarmLevel, AlarmState
-from tests.desktop.conftest import ignore_offscreen_quirks
+from tests.desktop.conftest import call, ignore_offscreen_quirks
 from tests.desktop.factories import evolve, make_alarm, make_event, make_snapshot
 
 pytestmark = [pytest.mark.gui, ignore_offscreen_quirks]
@@ -306,4 +307,28 @@ def test_main_window_feeds_the_map_and_selects_clicked_alarms(
     assert map_view.alarm_layer.unacknowledged_count == 2
     map_view.alarm_clicked.emit(2)
     assert main_window.detail_pane.alarm_id == 2
+    main_window.close()
+
+
+def test_selecting_an_alarm_brings_its_place_and_its_sensor_trend(
+    qtbot: QtBot, settings: QSettings, run: Callable[..., Any]
+) -> None:
+    service = ConsoleService()
+    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
+    qtbot.addWidget(main_window)
+    main_window.show()
+    sensor_alarm = make_alarm(
+        7,
+        lat=32.3120,
+        lon=118.9050,
+        source="device",
+        source_ref="sensor:ch4-0001",
+        alarm_type="sensor_threshold_high",
+        level=AlarmLevel.ORANGE,
+    )
+    service.on_event(make_event(1, sensor_alarm))
+    run(call(lambda: main_window.select_alarm(7)))
+    centre = main_window.map_view.view_center()
+    assert centre == pytest.approx((118.9050, 32.3120), abs=1e-3), "the map shows where it is"
+    assert list(main_window.trends_panel.series) == ["ch4-0001"], "and the trend around it"
     main_window.close()
