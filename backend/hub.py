@@ -29,9 +29,9 @@ Outgoing = Event | Telemetry
 class Subscriber:
     """One console's view of the stream."""
 
-    def __init__(self, principal: Principal, limit: int = QUEUE_LIMIT) -> None:
+    def __init__(self, principal: Principal, limit: int | None = None) -> None:
         self.principal = principal
-        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=limit)
+        self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=limit or QUEUE_LIMIT)
         self.overflowed = asyncio.Event()
         self.topics: frozenset[str] = frozenset()
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -38,7 +38,8 @@ from backend.alarms import AlarmService
 from backend.alarms import Error as AlarmError
 from backend.authz import ForbiddenError, can_see, check_console, check_device
 from backend.device_registry import DEVICE_KINDS, DeviceRegistry
-from backend.hub import TELEMETRY_TOPICS, Hub, Outgoing, Subscriber
+from backend.geofences import GeofenceService, rules_with_geofences
+from backend.hub import TELEMETRY_TOPICS, Hub, Subscriber
 from backend.ingest import IngestService, RefusedError
 from backend.security import FieldCipher
 from backend.sensor_rules import SensorConfig
@@ -79,6 +80,7 @@ from realtime.protocol import (
     AlarmResult,
     Command,
     CreateAlarm,
+    DeleteGeofence,
     DeviceAlarm,
     DevicePosition,
     DeviceReading,
@@ -88,6 +90,8 @@ from realtime.protocol import (
     Error,
     ErrorCode,
     Event,
+    GeofenceResult,
+    GeofencesResult,
     GetAlarmHistory,
     GetSeries,
     GetTrack,
@@ -95,6 +99,7 @@ from realtime.protocol import (
     HistoryResult,
     Limits,
     ListDevices,
+    ListGeofences,
     ListSensors,
     ListUnits,
     Ping,
@@ -105,6 +110,7 @@ from realtime.protocol import (
     ResultData,
     RevealContact,
     Role,
+    SaveGeofence,
     SendText,
     SensorsResult,
     SensorView,
@@ -237,6 +243,10 @@ class DutyDeskServer:
         )
         self.telemetry = TelemetryWriter(self.sessions, max_delay=config.telemetry_commit_delay)
         self.sensors = SensorService(self.sessions, self.alarms)
+        self.geofences = GeofenceService(self.sessions, self.writer)
+        self.vehicle_engines: dict[str, VehicleRulesEngine] = {}
+        """The live vehicle rules engine of each vehicle ingest (file rules + geofences)."""
+        self._geofences_applying = asyncio.Lock()
         self.ingests = {kind: self._ingest(kind) for kind in DEVICE_KINDS}
         """One ingest per device protocol (levels and titles of device alarms differ)."""
         self.json_ingest = self.ingests["json"]
@@ -254,11 +264,12 @@ class DutyDeskServer:
         self._devices_connected = 0
 
     def _ingest(self, kind: str) -> IngestService:
-        rules = self.config.vehicle_rules
         # Vehicles report by JT/T 808 terminals or serial GPS; sensors have their own rules.
-        engine = (
-            VehicleRulesEngine(rules) if rules is not None and kind in ("jt808", "nmea") else None
-        )
+        # Vehicle ingests always get an engine: geofences drawn later add rules to it.
+        engine: VehicleRulesEngine | None = None
+        if kind in ("jt808", "nmea"):
+            engine = VehicleRulesEngine(self.config.vehicle_rules or RulesConfig())
+            self.vehicle_engines[kind] = engine
         return IngestService(
             kind=kind,
             alarms=self.alarms,
@@ -269,6 +280,15 @@ class DutyDeskServer:
             # Sensors report by Modbus pollers or JSON feeds.
             sensors=self.sensors if kind in ("json", "modbus") else None,
         )
+
+    async def apply_geofences(self) -> None:
+        """Put the file's vehicle rules plus the stored geofences in force on every engine."""
+        # One at a time, so an older read of the table can never win over a newer one.
+        async with self._geofences_applying:
+            config = rules_with_geofences(self.config.vehicle_rules, await self.geofences.list())
+            for engine in self.vehicle_engines.values():
+                engine.replace_config(config)
+        logger.info("vehicle rules in force: %s", len(config.rules))
 
     @property
     def port(self) -> int:
@@ -286,6 +306,7 @@ class DutyDeskServer:
     async def start(self) -> None:
         """Migrate the database, seed the registry, and start listening."""
         await db.migrate(self.engine)
+        await self.apply_geofences()
         if self.config.seed_units:
             added = await self.alarms.seed_units(self.config.seed_units)
             if added:
@@ -312,6 +333,7 @@ class DutyDeskServer:
             origins=origins,
             ping_interval=20,
             ping_timeout=20,
+            close_timeout=5,
             server_header=f"DutyDesk/{__version__}",
         )
         logger.info(
@@ -552,31 +574,38 @@ class DutyDeskServer:
         self, connection: ServerConnection, subscriber: Subscriber, last_sent: int
     ) -> None:
         overflow = asyncio.create_task(subscriber.overflowed.wait())
-        getter: asyncio.Task[Outgoing] | None = None
+        pending: asyncio.Task[Any] | None = None
         try:
             while True:
-                getter = asyncio.create_task(subscriber.queue.get())
-                done, _ = await asyncio.wait(
-                    {getter, overflow}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if overflow in done:
-                    await connection.close(
-                        CLOSE_TOO_SLOW, "console too slow; resume from your last seq"
-                    )
-                    return
-                item = getter.result()
-                if isinstance(item, Telemetry):
-                    await _send(connection, item)
-                    continue
-                if item.seq <= last_sent:
-                    continue  # already sent in the replay or snapshot
-                await _send(connection, item)
-                last_sent = item.seq
+                pending = asyncio.create_task(subscriber.queue.get())
+                if not await self._unless_overflow(pending, overflow):
+                    break
+                item = pending.result()
+                if not isinstance(item, Telemetry):
+                    if item.seq <= last_sent:
+                        continue  # already sent in the replay or snapshot
+                    last_sent = item.seq
+                # A console that stops reading blocks this send once its socket is full;
+                # watching the overflow here too means it is still cut off in time.
+                pending = asyncio.create_task(_send(connection, item))
+                if not await self._unless_overflow(pending, overflow):
+                    break
+                pending.result()
+            await connection.close(CLOSE_TOO_SLOW, "console too slow; resume from your last seq")
         finally:
             overflow.cancel()
-            if getter is not None:
-                getter.cancel()
-            await asyncio.gather(overflow, *([getter] if getter else []), return_exceptions=True)
+            if pending is not None:
+                pending.cancel()
+            await asyncio.gather(overflow, *([pending] if pending else []), return_exceptions=True)
+
+    @staticmethod
+    async def _unless_overflow(task: asyncio.Task[Any], overflow: asyncio.Task[Any]) -> bool:
+        """Wait for ``task``; False (and ``task`` cancelled) if the console overflowed first."""
+        done, _ = await asyncio.wait({task, overflow}, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            return True
+        task.cancel()
+        return False
 
     async def _receive_commands(self, connection: ServerConnection, subscriber: Subscriber) -> None:
         principal = subscriber.principal
@@ -624,12 +653,12 @@ class DutyDeskServer:
         """
         principal = subscriber.principal
         key = (principal.username, command.req)
-        if isinstance(command, TransitionAlarm | DispatchAlarm):
+        if isinstance(command, TransitionAlarm | DispatchAlarm | SaveGeofence | DeleteGeofence):
             remembered = self._answers.get(key)
             if remembered is not None:
                 return remembered
         answer = await self._execute_once(subscriber, command)
-        if isinstance(command, TransitionAlarm | DispatchAlarm):
+        if isinstance(command, TransitionAlarm | DispatchAlarm | SaveGeofence | DeleteGeofence):
             self._answers[key] = answer
             while len(self._answers) > ANSWER_MEMORY:
                 self._answers.popitem(last=False)
@@ -698,6 +727,22 @@ class DutyDeskServer:
             case GetTrack():
                 _require_command_centre(principal, "replay vehicle tracks")
                 return await self._track(command)
+            case ListGeofences():
+                _require_command_centre(principal, "see geofences")
+                return GeofencesResult(geofences=await self.geofences.list())
+            case SaveGeofence():
+                _require_command_centre(principal, "edit geofences")
+                saved = await self.geofences.save(principal.username, command)
+                await self.apply_geofences()
+                return GeofenceResult(geofence=saved)
+            case DeleteGeofence():
+                if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
+                    raise AlarmError(
+                        ErrorCode.FORBIDDEN, f"role {principal.role} may not delete geofences"
+                    )
+                deleted = await self.geofences.delete(principal.username, command)
+                await self.apply_geofences()
+                return GeofenceResult(geofence=deleted, deleted=True)
             case Ping():
                 return Pong(server_time=dt.datetime.now(dt.UTC))
         raise AlarmError(ErrorCode.BAD_MESSAGE, f"unsupported command {type(command).__name__}")

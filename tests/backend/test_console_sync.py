@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from backend.server import DutyDeskServer
 from realtime.client import ConnectionState
 from realtime.protocol import AlarmResult, CreateAlarm, TransitionAlarm
@@ -124,3 +126,45 @@ async def test_commands_issued_while_disconnected_are_queued_and_sent_on_reconne
     finally:
         if console.client.state is not ConnectionState.CLOSED:
             await console.close()
+
+
+async def test_a_console_that_stops_reading_is_cut_off_without_stalling_the_others(
+    server: DutyDeskServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from backend import hub
+    from realtime import PROTOCOL_VERSION
+    from realtime.client import basic_auth_header
+    from tests.backend.conftest import console_url
+
+    monkeypatch.setattr(hub, "QUEUE_LIMIT", 5)
+    healthy = await open_console(server, "officer2", "pw-officer2")
+    async with connect(
+        console_url(server),
+        additional_headers={"Authorization": basic_auth_header("officer1", "pw-officer1")},
+        max_queue=1,  # this console reads nothing from here on
+    ) as stalled:
+        await stalled.send(json.dumps({"type": "hello", "protocol": PROTOCOL_VERSION}))
+        await asyncio.sleep(0.2)
+        # Big events fill the socket buffers first, then the server-side queue of 5.
+        for n in range(600):
+            await healthy.client.request(
+                CreateAlarm(
+                    req="",
+                    alarm_type="fire",
+                    level=AlarmLevel.BLUE,
+                    title=f"报警 {n}",
+                    description="详" * 4000,
+                )
+            )
+        await healthy.recorder.wait_for(lambda: len(healthy.recorder.events) == 600)
+        # The server let go of it (closing with 4013; a client this stuck never reads the
+        # close frame, so the socket is aborted after the close timeout).
+        async with asyncio.timeout(20):
+            while len(server.hub) > 1:  # noqa: ASYNC110 - polling the server from a test
+                await asyncio.sleep(0.1)
+    assert any("fell" in r.getMessage() and "behind" in r.getMessage() for r in caplog.records)
+    await healthy.close()
