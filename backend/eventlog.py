@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.storage.models import EventCounter, EventRecord
-from realtime.protocol import AlarmView, DeviceView, Event, decode_server, encode
+from realtime.protocol import AlarmView, DeviceView, Event, GeofenceView, decode_server, encode
 from realtime.states import AlarmAction
 
 T = TypeVar("T")
@@ -66,6 +66,7 @@ async def append(
     actor: str,
     alarm: AlarmView | None = None,
     device: DeviceView | None = None,
+    geofence: GeofenceView | None = None,
     action: AlarmAction | None = None,
     note: str = "",
     at: dt.datetime | None = None,
@@ -91,6 +92,7 @@ async def append(
         note=note,
         alarm=alarm,
         device=device,
+        geofence=geofence,
     )
     payload = encode(event).decode("utf-8")
     digest = chain_hash(counter.last_hash, seq, payload)

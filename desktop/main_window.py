@@ -29,6 +29,7 @@ from desktop import texts
 from desktop.alarm_entry import ManualAlarm, ManualAlarmDialog, ManualAlarmInput
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel, Column
 from desktop.detail_pane import AlarmDetailPane
+from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY, SUPPORTED_LANGUAGES
 from desktop.map.vehicles import VehicleStore
 from desktop.map.view import MapView
@@ -199,6 +200,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.event_log_dock], [160], Qt.Orientation.Vertical)
         self.status_panel = StatusPanel(service, self.statusBar())
         self._build_actions()
+        self.geofence_editor = GeofenceEditor(service, self.map_view, self)
+        self.geofence_editor.message.connect(
+            lambda text, error: self.notification_bar.show_message(text, error=error)
+        )
+        self._add_geofence_actions()
 
         service.alarm_changed.connect(self._on_alarm_changed)
         service.connection_changed.connect(self._on_connection_changed)
@@ -280,6 +286,14 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, chosen=code: self.set_language(chosen))
             group.addAction(action)
             language_menu.addAction(action)
+
+    def _add_geofence_actions(self) -> None:
+        toolbar = self.addToolBar(self.tr("Geofences"))
+        toolbar.setObjectName("geofence_toolbar")
+        menu = self.menuBar().addMenu(self.tr("&Geofences"))
+        for action in self.geofence_editor.actions.values():
+            toolbar.addAction(action)
+            menu.addAction(action)
 
     # ------------------------------------------------------------------ layout
 

@@ -47,7 +47,13 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient, Modbu
 from pymodbus.client.mixin import ModbusClientMixin
 from pymodbus.exceptions import ModbusException
 
-from devices.observations import DeviceStatusChanged, Observation, ObservationSink, Reading
+from devices.observations import (
+    DeviceStatusChanged,
+    Observation,
+    ObservationSink,
+    Reading,
+    SinkGuard,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -352,7 +358,6 @@ class ModbusPoller:
         self.name = name
         self._factory = client_factory
         self._sensors = list(sensors)
-        self._sink = sink
         self.reconnect_delay = reconnect_delay
         self.max_reconnect_delay = max_reconnect_delay
         self.failures_before_offline = failures_before_offline
@@ -364,7 +369,7 @@ class ModbusPoller:
             )
         self._client: ModbusBaseClient | None = None
         self._task: asyncio.Task[None] | None = None
-        self._sink_failing = False
+        self._guard = SinkGuard(sink, logger)
         self._disconnected = False
         self._stopping = False
 
@@ -532,16 +537,4 @@ class ModbusPoller:
             state.online = True
 
     async def _submit(self, observation: Observation) -> bool:
-        try:
-            await self._sink.submit(observation)
-        except Exception:
-            if not self._sink_failing:
-                self._sink_failing = True
-                logger.exception("observation sink refused %r", observation)
-            else:
-                logger.debug("observation sink still refusing", exc_info=True)
-            return False
-        if self._sink_failing:
-            self._sink_failing = False
-            logger.info("observation sink accepts observations again")
-        return True
+        return await self._guard.submit(observation)

@@ -7,6 +7,7 @@ plain, immutable records with UTC times and WGS-84 coordinates.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -72,3 +73,33 @@ class ObservationSink(Protocol):
 
     async def submit(self, observation: Observation) -> None:
         """Accept one observation; raise on refusal."""
+
+
+class SinkGuard:
+    """Submits an adapter's observations, logging a failing sink once and its recovery once.
+
+    Adapters must keep serving their devices while the backend is away; the sink may be any
+    implementation (a database, a network link), so every failure of it is caught here —
+    and only here — reported through the adapter's own ``logger``, and turned into False.
+    """
+
+    def __init__(self, sink: ObservationSink, logger: logging.Logger) -> None:
+        self._sink = sink
+        self._logger = logger
+        self.failing = False
+
+    async def submit(self, observation: Observation) -> bool:
+        """Submit; return whether the sink accepted the observation."""
+        try:
+            await self._sink.submit(observation)
+        except Exception:
+            if not self.failing:
+                self.failing = True
+                self._logger.exception("observation sink refused %r", observation)
+            else:
+                self._logger.debug("observation sink still refusing", exc_info=True)
+            return False
+        if self.failing:
+            self.failing = False
+            self._logger.info("observation sink accepts observations again")
+        return True

@@ -20,7 +20,7 @@ from typing import Any
 import serial
 
 from devices.nmea import MAX_LINE_LENGTH, NmeaError, NmeaMerger
-from devices.observations import DeviceStatusChanged, Observation, ObservationSink
+from devices.observations import DeviceStatusChanged, Observation, ObservationSink, SinkGuard
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +69,13 @@ class NmeaSerialCoordinator:
         self.reconnect_delay = reconnect_delay
         self.max_reconnect_delay = max_reconnect_delay
         self.max_line_length = max_line_length
-        self._sink = sink
         self._opener = opener
         self._merger = NmeaMerger(device_id)
         self._task: asyncio.Task[None] | None = None
         self.online: bool | None = None
         """``None`` before the first attempt, then whether the port is open and reading."""
         self._failing_since: dt.datetime | None = None
-        self._sink_failing = False
+        self._guard = SinkGuard(sink, logger)
         self.problems: Counter[str] = Counter()
         """Bad lines seen, by kind (the first of each kind is logged)."""
 
@@ -162,19 +161,7 @@ class NmeaSerialCoordinator:
             )
 
     async def _submit(self, observation: Observation) -> bool:
-        try:
-            await self._sink.submit(observation)
-        except Exception:
-            if not self._sink_failing:
-                self._sink_failing = True
-                logger.exception("observation sink refused %r", observation)
-            else:
-                logger.debug("observation sink still refusing", exc_info=True)
-            return False
-        if self._sink_failing:
-            self._sink_failing = False
-            logger.info("observation sink accepts observations again")
-        return True
+        return await self._guard.submit(observation)
 
     # ------------------------------------------------------------------ reading
 

@@ -199,6 +199,58 @@ class UnitView(msgspec.Struct, kw_only=True):
     jurisdiction: str = ""
 
 
+GeofenceKind = Literal["geofence", "no_go_zone", "speed_zone", "route_corridor"]
+"""What a stored geofence does: enter/exit events, a forbidden area, an area with a speed
+limit, or an approved route (a corridor of ``width_m`` around a polyline)."""
+
+
+class CircleShape(msgspec.Struct, tag_field="type", tag="circle", forbid_unknown_fields=True):
+    """A circle: centre and radius in metres (WGS-84)."""
+
+    lat: Latitude
+    lon: Longitude
+    radius_m: float
+
+
+class PolygonShape(msgspec.Struct, tag_field="type", tag="polygon", forbid_unknown_fields=True):
+    """A polygon: its outer ring as ``[lat, lon]`` pairs (not repeated at the end)."""
+
+    outer: list[list[float]]
+
+
+class PolylineShape(msgspec.Struct, tag_field="type", tag="polyline", forbid_unknown_fields=True):
+    """A route: ``[lat, lon]`` vertices and the corridor's full width in metres."""
+
+    points: list[list[float]]
+    width_m: float
+
+
+GeofenceShape = CircleShape | PolygonShape | PolylineShape
+"""The shape of a geofence (tagged by ``type``)."""
+
+
+class GeofenceView(msgspec.Struct, kw_only=True):
+    """A geofence, no-go zone, speed zone or route corridor in the registry."""
+
+    id: int
+    version: int
+    name: str
+    kind: GeofenceKind
+    shape: GeofenceShape
+    limit_kmh: float | None = None
+    """Speed limit (speed zones; optional for route corridors)."""
+    level: AlarmLevel
+    dwell_s: float = 0.0
+    """Seconds the condition must last before it counts."""
+    vehicles: list[str] = msgspec.field(default_factory=list)
+    """Device ids the rule watches (empty: every vehicle)."""
+    enabled: bool = True
+    created_by: str = ""
+    created_at: dt.datetime
+    updated_by: str = ""
+    updated_at: dt.datetime
+
+
 # --------------------------------------------------------------------------- client → server
 
 
@@ -325,6 +377,36 @@ class ListSensors(Tagged, tag="sensors.list"):
     req: str
 
 
+class ListGeofences(Tagged, tag="geofences.list"):
+    """Ask for every stored geofence (command centre only)."""
+
+    req: str
+
+
+class SaveGeofence(Tagged, tag="geofence.save", kw_only=True):
+    """Create a geofence (``id`` None) or update one (``id`` and ``expected_version``)."""
+
+    req: str
+    id: int | None = None
+    expected_version: int | None = None
+    name: ShortText
+    kind: GeofenceKind
+    shape: GeofenceShape
+    limit_kmh: float | None = None
+    level: AlarmLevel = AlarmLevel.ORANGE
+    dwell_s: float = 0.0
+    vehicles: list[str] = msgspec.field(default_factory=list)
+    enabled: bool = True
+
+
+class DeleteGeofence(Tagged, tag="geofence.delete"):
+    """Delete a geofence (supervisor or admin) if it is still at ``expected_version``."""
+
+    req: str
+    id: int
+    expected_version: int
+
+
 class Ping(Tagged, tag="ping"):
     """Application-level round trip (WebSocket pings keep the link alive on their own)."""
 
@@ -344,6 +426,9 @@ Command = (
     | GetTrack
     | GetSeries
     | ListSensors
+    | ListGeofences
+    | SaveGeofence
+    | DeleteGeofence
     | Ping
 )
 """Console messages that expect a :class:`Result` or an :class:`Error` with the same ``req``."""
@@ -466,6 +551,7 @@ class Event(Tagged, tag="event"):
     note: str = ""
     alarm: AlarmView | None = None
     device: DeviceView | None = None
+    geofence: GeofenceView | None = None
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -567,6 +653,15 @@ class SensorsResult(msgspec.Struct, tag="sensors", kw_only=True):
     sensors: list[SensorView]
 
 
+class GeofencesResult(msgspec.Struct, tag="geofences", kw_only=True):
+    geofences: list[GeofenceView]
+
+
+class GeofenceResult(msgspec.Struct, tag="geofence", kw_only=True):
+    geofence: GeofenceView
+    deleted: bool = False
+
+
 class Pong(msgspec.Struct, tag="pong", kw_only=True):
     server_time: dt.datetime
 
@@ -582,6 +677,8 @@ ResultData = (
     | TrackResult
     | SeriesResult
     | SensorsResult
+    | GeofencesResult
+    | GeofenceResult
     | Pong
 )
 

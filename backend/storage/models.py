@@ -247,3 +247,28 @@ class TimeSeriesProgress(Base):
 # Rollups and retention select readings by time across sensors (added by r0003).
 Index("ix_readings_at", ReadingRecord.at)
 Index("ix_reading_rollups_bucket_start", ReadingRollup.bucket_start)
+
+
+class GeofenceRecord(Base):
+    """A geofence, no-go zone, speed zone or route corridor drawn on a console (r0004).
+
+    ``shape`` holds the wire shape (``realtime.protocol.GeofenceShape``) as JSON; enabled
+    rows become vehicle rules next to the file's rules (see :mod:`backend.geofences`).
+    """
+
+    __tablename__ = "geofences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(24))
+    shape: Mapped[dict[str, Any]] = mapped_column(JSON)
+    limit_kmh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    level: Mapped[str] = mapped_column(String(16))
+    dwell_s: Mapped[float] = mapped_column(Float, default=0.0)
+    vehicles: Mapped[list[str]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -70,6 +70,7 @@ from devices.observations import (
     Observation,
     ObservationSink,
     Position,
+    SinkGuard,
 )
 
 logger = logging.getLogger(__name__)
@@ -262,7 +263,6 @@ class Jt808Gateway:
         bad_bits = [bit for bit in alarm_bits_that_raise if not 0 <= bit < 32]
         if bad_bits:
             raise ValueError(f"alarm bits must be 0..31, got {bad_bits}")
-        self._sink = sink
         self._registry = registry
         self._host = host
         self._requested_port = port
@@ -279,7 +279,7 @@ class Jt808Gateway:
         self._connections: dict[_Connection, asyncio.Task[None]] = {}
         self._terminals: dict[str, _Terminal] = {}
         self._closing = False
-        self._sink_failing = False
+        self._guard = SinkGuard(sink, logger)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -388,18 +388,8 @@ class Jt808Gateway:
         logger.info("terminal %s offline: %s", state.device, reason)
 
     async def _submit(self, observation: Observation) -> None:
-        try:
-            await self._sink.submit(observation)
-        except Exception as exc:
-            if not self._sink_failing:
-                self._sink_failing = True
-                logger.exception("observation sink refused %r", observation)
-            else:
-                logger.debug("observation sink still refusing", exc_info=True)
-            raise _SinkRefusedError(str(exc)) from exc
-        if self._sink_failing:
-            self._sink_failing = False
-            logger.info("observation sink accepts observations again")
+        if not await self._guard.submit(observation):
+            raise _SinkRefusedError(f"observation sink refused {type(observation).__name__}")
 
     async def _register(self, device: str, message: Register) -> tuple[RegisterResult, str]:
         try:

@@ -153,6 +153,112 @@
     </message>
 </context>
 <context>
+    <name>GeofenceDialog</name>
+    <message>
+        <source>New geofence</source>
+        <translation>新建电子围栏</translation>
+    </message>
+    <message>
+        <source>Geofence {id}</source>
+        <translation>电子围栏 {id}</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Kind:</source>
+        <translation>类型：</translation>
+    </message>
+    <message>
+        <source>Corridor width:</source>
+        <translation>通道宽度：</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Speed limit:</source>
+        <translation>限速：</translation>
+    </message>
+    <message>
+        <source>Alarm level:</source>
+        <translation>报警级别：</translation>
+    </message>
+    <message>
+        <source>Dwell time:</source>
+        <translation>持续时间：</translation>
+    </message>
+    <message>
+        <source>all vehicles (or ids, comma separated)</source>
+        <translation>全部车辆（或填写终端号，逗号分隔）</translation>
+    </message>
+    <message>
+        <source>Vehicles:</source>
+        <translation>车辆：</translation>
+    </message>
+    <message>
+        <source>Enforced</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+</context>
+<context>
+    <name>GeofenceEditor</name>
+    <message>
+        <source>Geofence (enter/exit)</source>
+        <translation>电子围栏（进出）</translation>
+    </message>
+    <message>
+        <source>No-go zone</source>
+        <translation>禁行区域</translation>
+    </message>
+    <message>
+        <source>Speed limit zone</source>
+        <translation>限速区域</translation>
+    </message>
+    <message>
+        <source>Route corridor</source>
+        <translation>规定路线</translation>
+    </message>
+    <message>
+        <source>Draw circle</source>
+        <translation>画圆形区域</translation>
+    </message>
+    <message>
+        <source>Draw polygon</source>
+        <translation>画多边形区域</translation>
+    </message>
+    <message>
+        <source>Draw route</source>
+        <translation>画路线</translation>
+    </message>
+    <message>
+        <source>Click on the map to place points; Enter or double-click ends, Esc cancels</source>
+        <translation>在地图上单击放置点；回车或双击结束，Esc 取消</translation>
+    </message>
+    <message>
+        <source>Geofence “{name}” saved</source>
+        <translation>电子围栏“{name}”已保存</translation>
+    </message>
+    <message>
+        <source>Geofence “{name}” deleted</source>
+        <translation>电子围栏“{name}”已删除</translation>
+    </message>
+</context>
+<context>
     <name>Labels</name>
     <message>
         <source>Red</source>
@@ -547,6 +653,14 @@
     <message>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Geofences</source>
+        <translation>电子围栏</translation>
+    </message>
+    <message>
+        <source>&amp;Geofences</source>
+        <translation>电子围栏(&amp;G)</translation>
     </message>
     <message>
         <source>The language changes the next time DutyDesk starts.</source>
