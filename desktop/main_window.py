@@ -31,6 +31,7 @@ from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel, Column
 from desktop.detail_pane import AlarmDetailPane
 from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY, SUPPORTED_LANGUAGES
+from desktop.map.layers import MapPoint
 from desktop.map.vehicles import VehicleStore
 from desktop.map.view import MapView
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
@@ -42,7 +43,7 @@ from desktop.vehicles.list_panel import VehicleListPanel
 from desktop.vehicles.replay import TrackReplayPanel
 from desktop.vehicles.roster import VehicleRoster
 from realtime.client import ConnectionState
-from realtime.protocol import CreateAlarm, Event, Welcome
+from realtime.protocol import CreateAlarm, Event, SensorView, Welcome
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ class MainWindow(QMainWindow):
         service.telemetry_received.connect(self.vehicle_store.apply_telemetry)
         self.map_view.alarm_clicked.connect(self.select_alarm)
         service.telemetry_received.connect(self.trends_panel.apply_telemetry)
+        self.trends_panel.sensors_loaded.connect(self._show_hazard_sources)
         service.telemetry_received.connect(self.vehicle_roster.apply_telemetry)
         service.event_received.connect(self.vehicle_roster.apply_event)
         self.vehicle_list.follow_requested.connect(self.follow_vehicle)
@@ -437,6 +439,22 @@ class MainWindow(QMainWindow):
         self.replay_panel.open_vehicle(device)
         self.replay_dock.show()
         self.replay_dock.raise_()
+
+    def _show_hazard_sources(self, sensors: list[SensorView]) -> None:
+        """Put each major hazard source (or mine) on the map where its sensors are."""
+        sites: dict[str, list[SensorView]] = {}
+        for sensor in sensors:
+            if sensor.hazard_source and sensor.lat is not None and sensor.lon is not None:
+                sites.setdefault(sensor.hazard_source, []).append(sensor)
+        self.map_view.hazards.set_points(
+            MapPoint(
+                id=name,
+                lon=sum(s.lon for s in members if s.lon is not None) / len(members),
+                lat=sum(s.lat for s in members if s.lat is not None) / len(members),
+                label=f"{name} · {members[0].enterprise}" if members[0].enterprise else name,
+            )
+            for name, members in sites.items()
+        )
 
     def _on_welcome(self, welcome: Welcome) -> None:
         self.trends_panel.load_sensors()

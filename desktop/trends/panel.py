@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -130,6 +130,9 @@ class TrendSeries:
 
 class TrendsPanel(QWidget):
     """Sensor list on the left, stacked plots and a data-age table on the right."""
+
+    sensors_loaded = Signal(object)
+    """The sensor registry arrived (a list of ``SensorView``): the map shows their sites."""
 
     def __init__(
         self,
@@ -259,6 +262,7 @@ class TrendsPanel(QWidget):
                 group.setExpanded(True)
         finally:
             self.sensor_tree.blockSignals(False)
+        self.sensors_loaded.emit(list(self.sensors.values()))
         for sensor_id, series in self.series.items():
             known = self.sensors.get(sensor_id)
             if known is not None and known != series.sensor:

@@ -332,3 +332,41 @@ def test_selecting_an_alarm_brings_its_place_and_its_sensor_trend(
     assert centre == pytest.approx((118.9050, 32.3120), abs=1e-3), "the map shows where it is"
     assert list(main_window.trends_panel.series) == ["ch4-0001"], "and the trend around it"
     main_window.close()
+
+
+def test_hazard_sources_appear_on_the_map_where_their_sensors_are(
+    qtbot: QtBot, settings: QSettings
+) -> None:
+    from realtime.protocol import SensorView
+
+    service = ConsoleService()
+    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
+    qtbot.addWidget(main_window)
+    sensors = [
+        SensorView(
+            sensor_id="h2s-1",
+            kind="h2s",
+            unit="ppm",
+            lat=32.25,
+            lon=118.78,
+            hazard_source="A 区储罐区",
+            enterprise="江北化工",
+        ),
+        SensorView(
+            sensor_id="h2s-2",
+            kind="h2s",
+            unit="ppm",
+            lat=32.27,
+            lon=118.80,
+            hazard_source="A 区储罐区",
+            enterprise="江北化工",
+        ),
+        SensorView(
+            sensor_id="ch4-1", kind="ch4", unit="%", lat=32.31, lon=118.90, hazard_source="东山煤矿"
+        ),
+        SensorView(sensor_id="t-1", kind="temperature", unit="°C"),
+    ]
+    main_window.trends_panel.set_sensors(sensors)
+    hazards = main_window.map_view.hazards
+    assert hazards.count() == 2, "one symbol per hazard source, sensors without a place skipped"
+    main_window.close()
