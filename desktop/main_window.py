@@ -220,6 +220,7 @@ class MainWindow(QMainWindow):
         service.telemetry_received.connect(self.vehicle_roster.apply_telemetry)
         service.event_received.connect(self.vehicle_roster.apply_event)
         self.vehicle_list.follow_requested.connect(self.follow_vehicle)
+        self.map_view.vehicle_clicked.connect(self.show_vehicle)
         self.vehicle_list.replay_requested.connect(self._open_replay)
         # Until the officer moves the map, frame what there is to see once data arrives.
         self._map_framed = False
@@ -425,6 +426,14 @@ class MainWindow(QMainWindow):
         if position is not None:
             self.map_dock.show()
             self.map_view.center_on(position.lon, position.lat)
+
+    def show_vehicle(self, device: str) -> bool:
+        """Show a vehicle (clicked on the map) in the vehicle list, with its details."""
+        if not self.vehicle_list.select_device(device):
+            return False
+        self.vehicle_list_dock.show()
+        self.vehicle_list_dock.raise_()
+        return True
 
     def show_sensor_trend(self, alarm_id: int) -> bool:
         """Open the trend of the sensor behind an alarm, ±30 min around it."""

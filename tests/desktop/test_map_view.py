@@ -370,3 +370,17 @@ def test_hazard_sources_appear_on_the_map_where_their_sensors_are(
     hazards = main_window.map_view.hazards
     assert hazards.count() == 2, "one symbol per hazard source, sensors without a place skipped"
     main_window.close()
+
+
+def test_clicking_a_vehicle_on_the_map_shows_it_in_the_vehicle_list(
+    qtbot: QtBot, settings: QSettings
+) -> None:
+    service = ConsoleService()
+    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
+    qtbot.addWidget(main_window)
+    main_window.show()
+    service.on_telemetry(Telemetry(positions=[fix("v1", *HANGZHOU, speed_kmh=30.0)]))
+    main_window.map_view.vehicle_clicked.emit("v1")
+    assert main_window.vehicle_list.selected_device() == "v1"
+    assert not main_window.show_vehicle("nobody")
+    main_window.close()
