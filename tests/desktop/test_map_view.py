@@ -29,11 +29,17 @@ from tests.desktop.factories import evolve, make_alarm, make_event, make_snapsho
 pytestmark = [pytest.mark.gui, ignore_offscreen_quirks]
 
 HANGZHOU = (120.155, 30.274)
-NOW = dt.datetime.now(dt.UTC)
 
 
-def fix(device: str, lon: float, lat: float, **fields: object) -> PositionView:
-    return PositionView(device=device, at=fields.pop("at", NOW), lon=lon, lat=lat, **fields)  # type: ignore[arg-type]
+def now() -> dt.datetime:
+    # Read at each use: a module-level "now" goes stale in a long suite run, and fixes
+    # older than five minutes are drawn as offline.
+    return dt.datetime.now(dt.UTC)
+
+
+def fix(device: str, lon: float, lat: float, **fields: Any) -> PositionView:
+    at = fields.pop("at", None) or now()
+    return PositionView(device=device, at=at, lon=lon, lat=lat, **fields)
 
 
 @pytest.fixture
@@ -126,7 +132,7 @@ def test_telemetry_becomes_markers(map_view: MapView) -> None:
                 fix("m2", 120.16, 30.28, speed_kmh=20.0, heading_deg=10.0),
                 fix("s1", 120.17, 30.26),
                 fix("a1", 120.14, 30.25, alarms=["emergency"], heading_deg=180.0),
-                fix("o1", 120.13, 30.29, at=NOW - dt.timedelta(hours=1), speed_kmh=60.0),
+                fix("o1", 120.13, 30.29, at=now() - dt.timedelta(hours=1), speed_kmh=60.0),
             ]
         )
     )
@@ -142,8 +148,8 @@ def test_telemetry_becomes_markers(map_view: MapView) -> None:
     assert len(layer.items[(VehicleState.MOVING, heading_sector(90.0))].data) == 1
     assert len(layer.items[(VehicleState.ALARM, heading_sector(180.0))].data) == 1
     # an older fix changes nothing; a newer one moves the marker
-    store.update([fix("m1", 121.0, 31.0, at=NOW - dt.timedelta(seconds=5), speed_kmh=50.0)])
-    store.update([fix("m1", 120.151, 30.271, at=NOW + dt.timedelta(seconds=1), speed_kmh=50.0)])
+    store.update([fix("m1", 121.0, 31.0, at=now() - dt.timedelta(seconds=5), speed_kmh=50.0)])
+    store.update([fix("m1", 120.151, 30.271, at=now() + dt.timedelta(seconds=1), speed_kmh=50.0)])
     map_view.refresh()
     assert layer.positions()["m1"] == pytest.approx(to_mercator(120.151, 30.271))
     assert layer.count() == 5
