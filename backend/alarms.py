@@ -519,7 +519,13 @@ class AlarmService:
             units = await session.scalars(select(Unit).order_by(Unit.agency, Unit.code))
             return [
                 UnitView(
-                    id=u.id, code=u.code, name=u.name, agency=u.agency, jurisdiction=u.jurisdiction
+                    id=u.id,
+                    code=u.code,
+                    name=u.name,
+                    agency=u.agency,
+                    jurisdiction=u.jurisdiction,
+                    lat=u.lat,
+                    lon=u.lon,
                 )
                 for u in units
                 if authz.in_jurisdiction(principal, u.jurisdiction)
@@ -564,6 +570,8 @@ class AlarmService:
                         name=unit.name,
                         agency=unit.agency,
                         jurisdiction=unit.jurisdiction,
+                        lat=unit.lat,
+                        lon=unit.lon,
                     )
                 )
                 added += 1

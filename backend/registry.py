@@ -25,7 +25,7 @@ class Error(Exception):
 
 
 def load_units_csv(path: Path = DEFAULT_UNITS_CSV) -> list[UnitView]:
-    """Read units from a ``code,name,agency,jurisdiction`` CSV file (UTF-8)."""
+    """Read units from a ``code,name,agency,jurisdiction[,lat,lon]`` CSV file (UTF-8)."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -47,6 +47,8 @@ def load_units_csv(path: Path = DEFAULT_UNITS_CSV) -> list[UnitView]:
                     name=name,
                     agency=agency,
                     jurisdiction=(row.get("jurisdiction") or "").strip(),
+                    lat=_optional_float(row.get("lat"), f"{path}:{line}"),
+                    lon=_optional_float(row.get("lon"), f"{path}:{line}"),
                 )
             )
     return units

@@ -43,7 +43,7 @@ from desktop.vehicles.list_panel import VehicleListPanel
 from desktop.vehicles.replay import TrackReplayPanel
 from desktop.vehicles.roster import VehicleRoster
 from realtime.client import ConnectionState
-from realtime.protocol import CreateAlarm, Event, SensorView, Welcome
+from realtime.protocol import CreateAlarm, Event, SensorView, UnitView, Welcome
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +217,7 @@ class MainWindow(QMainWindow):
         self.map_view.alarm_clicked.connect(self.select_alarm)
         service.telemetry_received.connect(self.trends_panel.apply_telemetry)
         self.trends_panel.sensors_loaded.connect(self._show_hazard_sources)
+        service.units_listed.connect(self._show_units)
         service.telemetry_received.connect(self.vehicle_roster.apply_telemetry)
         service.event_received.connect(self.vehicle_roster.apply_event)
         self.vehicle_list.follow_requested.connect(self.follow_vehicle)
@@ -449,6 +450,14 @@ class MainWindow(QMainWindow):
         self.replay_dock.show()
         self.replay_dock.raise_()
 
+    def _show_units(self, units: list[UnitView]) -> None:
+        """Put the dispatchable units on the map where they are based."""
+        self.map_view.teams.set_points(
+            MapPoint(id=unit.code, lon=unit.lon, lat=unit.lat, label=unit.name)
+            for unit in units
+            if unit.lat is not None and unit.lon is not None
+        )
+
     def _show_hazard_sources(self, sensors: list[SensorView]) -> None:
         """Put each major hazard source (or mine) on the map where its sensors are."""
         sites: dict[str, list[SensorView]] = {}
@@ -467,6 +476,7 @@ class MainWindow(QMainWindow):
 
     def _on_welcome(self, welcome: Welcome) -> None:
         self.trends_panel.load_sensors()
+        self._service.list_units()
         self.vehicle_list.load_devices()
         user = welcome.user
         self.setWindowTitle(

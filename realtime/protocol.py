@@ -197,6 +197,9 @@ class UnitView(msgspec.Struct, kw_only=True):
     name: str
     agency: str
     jurisdiction: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    """Where the unit is based (WGS-84), when known."""
 
 
 GeofenceKind = Literal["geofence", "no_go_zone", "speed_zone", "route_corridor"]

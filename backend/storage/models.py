@@ -126,6 +126,9 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(128))
     agency: Mapped[str] = mapped_column(String(64))
     jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Where the unit is based (WGS-84), for the map."""
 
 
 class Dispatch(Base):

@@ -258,3 +258,14 @@ async def test_create_validates_fields(server: DutyDeskServer) -> None:
             assert refused.value.code is ErrorCode.VALIDATION
     finally:
         await console.close()
+
+
+async def test_units_come_with_where_they_are_based(server: DutyDeskServer) -> None:
+    console = await open_console(server)
+    try:
+        units = await console.client.request(ListUnits(req=""))
+        assert isinstance(units, UnitsResult)
+        fire = next(u for u in units.units if u.code == "FIRE-01")
+        assert (fire.lat, fire.lon) == (32.2466, 118.8012)
+    finally:
+        await console.close()

@@ -390,3 +390,22 @@ def test_clicking_a_vehicle_on_the_map_shows_it_in_the_vehicle_list(
     assert main_window.vehicle_list.selected_device() == "v1"
     assert not main_window.show_vehicle("nobody")
     main_window.close()
+
+
+def test_units_appear_on_the_map_where_they_are_based(qtbot: QtBot, settings: QSettings) -> None:
+    from realtime.protocol import UnitView
+
+    service = ConsoleService()
+    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
+    qtbot.addWidget(main_window)
+    service.units_listed.emit(
+        [
+            UnitView(id=1, code="FIRE-01", name="城东中队", agency="fire", lat=32.24, lon=118.80),
+            UnitView(
+                id=2, code="MED-01", name="120 一分站", agency="medical", lat=32.25, lon=118.78
+            ),
+            UnitView(id=3, code="SAF-EXP", name="专家组", agency="safety"),
+        ]
+    )
+    assert main_window.map_view.teams.count() == 2, "units without a base are not drawn"
+    main_window.close()
