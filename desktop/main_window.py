@@ -31,7 +31,9 @@ from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel, Column
 from desktop.detail_pane import AlarmDetailPane
 from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY, SUPPORTED_LANGUAGES
-from desktop.map.layers import MapPoint
+from desktop.map.basemap import region_for_jurisdiction
+from desktop.map.layers import MapPoint, MapShape
+from desktop.map.projection import from_mercator
 from desktop.map.vehicles import VehicleStore
 from desktop.map.view import MapView
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
@@ -477,12 +479,28 @@ class MainWindow(QMainWindow):
     def _on_welcome(self, welcome: Welcome) -> None:
         self.trends_panel.load_sensors()
         self._service.list_units()
+        self._show_jurisdiction(welcome.user.jurisdiction)
         self.vehicle_list.load_devices()
         user = welcome.user
         self.setWindowTitle(
             self.tr("DutyDesk – duty console – {user}").format(
                 user=user.display_name or user.username
             )
+        )
+
+    def _show_jurisdiction(self, code: str) -> None:
+        """Outline the officer's area of responsibility (辖区) on the map."""
+        region = region_for_jurisdiction(code)
+        if region is None:
+            self.map_view.jurisdictions.set_shapes([])
+            return
+        self.map_view.jurisdictions.set_shapes(
+            MapShape(
+                id=f"{region.code}-{index}",
+                points=tuple(from_mercator(float(x), float(y)) for x, y in ring),
+                label=region.name if index == 0 else "",
+            )
+            for index, ring in enumerate(region.rings)
         )
 
     def _on_event(self, event: Event) -> None:

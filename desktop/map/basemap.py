@@ -140,3 +140,24 @@ def load_layer(name: BasemapLayerName, folder: Path = BASEMAP_DIR) -> BasemapLay
     layer = read_layer(folder / f"{name}.npz")
     logger.debug("basemap %s: %s features, %s points", name, len(layer), layer.point_count)
     return layer
+
+
+def region_for_jurisdiction(code: str, folder: Path = BASEMAP_DIR) -> BasemapFeature | None:
+    """The province, city or county outline of a jurisdiction code (``32``, ``3201``,
+    ``330106``…), or None when the code is empty or the shipped basemap lacks that region
+    (counties are shipped for one province only)."""
+    digits = code.strip()
+    if not digits.isdigit() or len(digits) > 6:
+        return None
+    adcode = digits.ljust(6, "0")
+    if adcode.endswith("0000"):
+        layer_name = BasemapLayerName.PROVINCES
+    elif adcode.endswith("00"):
+        layer_name = BasemapLayerName.CITIES
+    else:
+        layer_name = BasemapLayerName.COUNTIES
+    try:
+        layer = load_layer(layer_name, folder)
+    except BasemapError:
+        return None
+    return layer.find(adcode)

@@ -409,3 +409,20 @@ def test_units_appear_on_the_map_where_they_are_based(qtbot: QtBot, settings: QS
     )
     assert main_window.map_view.teams.count() == 2, "units without a base are not drawn"
     main_window.close()
+
+
+def test_the_officers_jurisdiction_is_outlined(qtbot: QtBot, settings: QSettings) -> None:
+    from desktop.map.basemap import region_for_jurisdiction
+
+    service = ConsoleService()
+    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
+    qtbot.addWidget(main_window)
+    main_window._show_jurisdiction("3201")
+    nanjing = region_for_jurisdiction("3201")
+    assert nanjing is not None
+    assert nanjing.name.startswith("南京")
+    assert main_window.map_view.jurisdictions.count() == len(nanjing.rings)
+    main_window._show_jurisdiction("")
+    assert main_window.map_view.jurisdictions.count() == 0, "the whole area: no outline"
+    assert region_for_jurisdiction("9999") is None
+    main_window.close()
