@@ -33,6 +33,7 @@ from backend.users import Error as UserError
 from backend.users import UserService
 from backend.vehicle_rules import ConfigError as VehicleRulesConfigError
 from backend.vehicle_rules import RulesConfig
+from devices.gateway_cli import host_port
 from devices.jt808.framing import ProtocolVersion
 from devices.jt808.simulator import TruckPlan, run_fleet
 from devices.sensor_simulator import make_sensors, run_sensor_feed
@@ -112,14 +113,6 @@ def _load_vehicle_rules(path: Path | None) -> RulesConfig:
         raise SystemExit(f"dutydesk serve: cannot read {target}: {exc.strerror}") from exc
     except VehicleRulesConfigError as exc:
         raise SystemExit(f"dutydesk serve: {target}: {exc}") from exc
-
-
-def _host_port(value: str) -> tuple[str, int]:
-    """Parse ``HOST:PORT`` (argparse type)."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
-    return host or "0.0.0.0", int(port)  # noqa: S104 - ":PORT" means all interfaces
 
 
 async def _serve(config: ServerConfig) -> int:
@@ -484,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--jt808",
-        type=_host_port,
+        type=host_port,
         metavar="HOST:PORT",
         help="also run a JT/T 808 TCP gateway for truck terminals on HOST:PORT (e.g. 0.0.0.0:7018)",
     )
@@ -649,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--register --feed ws://127.0.0.1:8765/device --user park-a --sensors 200",
     )
     simulate.add_argument(
-        "--jt808", type=_host_port, metavar="HOST:PORT", help="gateway to drive trucks to"
+        "--jt808", type=host_port, metavar="HOST:PORT", help="gateway to drive trucks to"
     )
     simulate.add_argument("--trucks", type=int, default=10, help="number of trucks (default: 10)")
     simulate.add_argument("--sos", type=int, default=1, help="trucks that press SOS (default: 1)")

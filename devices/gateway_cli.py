@@ -33,7 +33,8 @@ class Error(Exception):
     """A gateway could not be set up; the message says why."""
 
 
-def _host_port(value: str) -> tuple[str, int]:
+def host_port(value: str) -> tuple[str, int]:
+    """Parse ``HOST:PORT`` (an argparse type); ``:PORT`` means every interface."""
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
@@ -75,7 +76,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     jt808.add_argument(
         "--listen",
-        type=_host_port,
+        type=host_port,
         default=("0.0.0.0", 7018),  # noqa: S104 - terminals connect from the field
         metavar="HOST:PORT",
         help="where terminals connect (default: 0.0.0.0:7018)",
