@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import getpass
 import importlib
+import json
 import logging
 import os
 import signal
@@ -20,6 +21,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 
+from sqlalchemy import select
+
 from backend import __version__, eventlog, timeseries
 from backend.config import default_data_dir, sqlite_url
 from backend.demo import run_demo
@@ -27,8 +30,11 @@ from backend.device_registry import DEVICE_KINDS, DeviceRegistry
 from backend.device_registry import Error as DeviceRegistryError
 from backend.registry import RESOURCES_DIR, load_sensors_csv, load_units_csv
 from backend.registry import Error as RegistryError
+from backend.sensor_rules import Error as SensorRulesError
+from backend.sensor_rules import RuleSet
 from backend.server import DutyDeskServer, ServerConfig
 from backend.storage import db
+from backend.storage.models import SensorRecord
 from backend.users import Error as UserError
 from backend.users import UserService
 from backend.vehicle_rules import ConfigError as VehicleRulesConfigError
@@ -318,6 +324,41 @@ def _cmd_sensor_list(args: argparse.Namespace) -> int:
 
     asyncio.run(work())
     return EXIT_OK
+
+
+def _cmd_sensor_rules(args: argparse.Namespace) -> int:
+    new_rules: RuleSet | None = None
+    if args.file is not None:
+        try:
+            new_rules = RuleSet.from_data(json.loads(Path(args.file).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError, SensorRulesError) as exc:
+            _err(f"dutydesk sensor rules: {args.file}: {exc}")
+            return EXIT_FAILURE
+
+    async def work() -> int:
+        db_url, _ = _storage(args)
+        engine = db.create_engine(db_url)
+        try:
+            await db.migrate(engine)
+            async with db.session_factory(engine).begin() as session:
+                record = await session.scalar(
+                    select(SensorRecord).where(SensorRecord.sensor_id == args.sensor_id)
+                )
+                if record is None:
+                    _err(f"dutydesk sensor rules: no sensor {args.sensor_id}")
+                    return EXIT_FAILURE
+                if new_rules is not None:
+                    record.rules = new_rules.to_data()
+                    record.updated_at = dt.datetime.now(dt.UTC)
+                rules = record.rules
+        finally:
+            await engine.dispose()
+        _out(json.dumps(rules, ensure_ascii=False, indent=2))
+        if new_rules is not None:
+            _err("saved; restart the server (or its sensor service) to apply")
+        return EXIT_OK
+
+    return asyncio.run(work())
 
 
 # ---------------------------------------------------------------------- audit
@@ -613,6 +654,20 @@ def build_parser() -> argparse.ArgumentParser:
     sensor_import.add_argument("file", type=Path, help="CSV file (UTF-8)")
     _add_storage_options(sensor_import)
     sensor_import.set_defaults(func=_cmd_sensor_import)
+    sensor_rules = sensor_commands.add_parser(
+        "rules",
+        help="show or replace a sensor's thresholds",
+        description="Print a sensor's rules as JSON (thresholds per level with direction, "
+        "value, restore and dwell; rate limits; stale cycles; flapping window), or replace "
+        "them from a JSON file of the same shape. The file is validated before anything "
+        "is saved.",
+        epilog="example: dutydesk sensor rules ch4-0001 > ch4.json; edit; "
+        "dutydesk sensor rules ch4-0001 --file ch4.json",
+    )
+    sensor_rules.add_argument("sensor_id")
+    sensor_rules.add_argument("--file", type=Path, help="JSON rules to save for this sensor")
+    _add_storage_options(sensor_rules)
+    sensor_rules.set_defaults(func=_cmd_sensor_rules)
     sensor_list = sensor_commands.add_parser(
         "list", help="list sensors", description="List sensors and their thresholds."
     )

@@ -202,3 +202,33 @@ def test_simulate_drives_trucks_and_sensors_through_a_real_server(
 def test_simulate_needs_a_target(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate"]) == 2
     assert "--jt808" in capsys.readouterr().err
+
+
+def test_sensor_thresholds_are_editable_per_sensor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from backend.registry import DEFAULT_SENSORS_CSV
+
+    data = ["--data-dir", str(tmp_path)]
+    assert main(["sensor", "import", str(DEFAULT_SENSORS_CSV), *data]) == 0
+    capsys.readouterr()
+    assert main(["sensor", "rules", "ch4-0001", *data]) == 0
+    rules = json.loads(capsys.readouterr().out)
+    assert [t["value"] for t in rules["thresholds"]] == [1.0, 1.5]
+
+    rules["thresholds"][0]["value"] = 0.8  # a stricter local rule
+    rules["thresholds"][0]["restore"] = 0.8
+    edited = tmp_path / "ch4.json"
+    edited.write_text(json.dumps(rules), encoding="utf-8")
+    assert main(["sensor", "rules", "ch4-0001", "--file", str(edited), *data]) == 0
+    capsys.readouterr()
+    assert main(["sensor", "list", *data]) == 0
+    assert "orange≥0.8" in capsys.readouterr().out
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"thresholds": [{"level": "purple"}]}), encoding="utf-8")
+    assert main(["sensor", "rules", "ch4-0001", "--file", str(broken), *data]) == 1
+    assert "broken.json" in capsys.readouterr().err
+    assert main(["sensor", "rules", "nope", *data]) == 1
