@@ -223,6 +223,9 @@ class MainWindow(QMainWindow):
         service.telemetry_received.connect(self.vehicle_roster.apply_telemetry)
         service.event_received.connect(self.vehicle_roster.apply_event)
         self.vehicle_list.follow_requested.connect(self.follow_vehicle)
+        # The registry names the vehicles; the map labels them with their plates.
+        self._map_labels: dict[str, str] = {}
+        self.vehicle_roster.add_listener(self._label_vehicles_on_map)
         self.map_view.vehicle_clicked.connect(self.show_vehicle)
         self.vehicle_list.replay_requested.connect(self._open_replay)
         # Until the officer moves the map, frame what there is to see once data arrives.
@@ -429,6 +432,16 @@ class MainWindow(QMainWindow):
         if position is not None:
             self.map_dock.show()
             self.map_view.center_on(position.lon, position.lat)
+
+    def _label_vehicles_on_map(self) -> None:
+        labels = {
+            identity: view.plate or view.name
+            for identity, view in self.vehicle_roster.devices.items()
+            if view.plate or view.name
+        }
+        if labels != self._map_labels:
+            self._map_labels = labels
+            self.vehicle_store.set_labels(labels)
 
     def show_vehicle(self, device: str) -> bool:
         """Show a vehicle (clicked on the map) in the vehicle list, with its details."""

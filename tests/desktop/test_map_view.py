@@ -426,3 +426,16 @@ def test_the_officers_jurisdiction_is_outlined(qtbot: QtBot, settings: QSettings
     assert main_window.map_view.jurisdictions.count() == 0, "the whole area: no outline"
     assert region_for_jurisdiction("9999") is None
     main_window.close()
+
+
+def test_the_map_labels_vehicles_with_their_plates(qtbot: QtBot, settings: QSettings) -> None:
+    from realtime.protocol import DeviceView
+
+    service = ConsoleService()
+    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
+    qtbot.addWidget(main_window)
+    main_window.vehicle_roster.set_devices(
+        [DeviceView(id=1, kind="jt808", identity="13900000001", name="槽车", plate="苏A·D8821")]
+    )
+    assert main_window.vehicle_store.label("13900000001") == "苏A·D8821"
+    main_window.close()
