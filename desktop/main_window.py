@@ -45,7 +45,14 @@ from desktop.vehicles.list_panel import VehicleListPanel
 from desktop.vehicles.replay import TrackReplayPanel
 from desktop.vehicles.roster import VehicleRoster
 from realtime.client import ConnectionState
-from realtime.protocol import CreateAlarm, Event, SensorView, UnitView, Welcome
+from realtime.protocol import (
+    CreateAlarm,
+    Event,
+    PositionView,
+    SensorView,
+    UnitView,
+    Welcome,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +235,8 @@ class MainWindow(QMainWindow):
         self.vehicle_roster.add_listener(self._label_vehicles_on_map)
         self.map_view.vehicle_clicked.connect(self.show_vehicle)
         self.vehicle_list.replay_requested.connect(self._open_replay)
+        self.replay_panel.track_shown.connect(self._show_track_on_map)
+        self.replay_panel.position_changed.connect(self._show_replay_position)
         # Until the officer moves the map, frame what there is to see once data arrives.
         self._map_framed = False
         service.snapshot_replaced.connect(self._frame_map_once)
@@ -442,6 +451,36 @@ class MainWindow(QMainWindow):
         if labels != self._map_labels:
             self._map_labels = labels
             self.vehicle_store.set_labels(labels)
+
+    def _show_track_on_map(self, device: str, positions: list[PositionView]) -> None:
+        """Draw a replayed track on the map and frame it (the replay starts at its first fix)."""
+        if len(positions) < 2:
+            self.map_view.track.set_shapes([])
+            self.map_view.track_marker.set_points([])
+            return
+        self._show_replay_position(positions[0])
+        self.map_view.track.set_shapes(
+            [
+                MapShape(
+                    id=device,
+                    points=tuple((p.lon, p.lat) for p in positions),
+                    closed=False,
+                    label=self.vehicle_roster.label(device),
+                )
+            ]
+        )
+        margin = 0.005
+        self.map_view.zoom_to_extent(
+            min(p.lon for p in positions) - margin,
+            min(p.lat for p in positions) - margin,
+            max(p.lon for p in positions) + margin,
+            max(p.lat for p in positions) + margin,
+        )
+
+    def _show_replay_position(self, position: PositionView) -> None:
+        self.map_view.track_marker.set_points(
+            [MapPoint(id=position.device, lon=position.lon, lat=position.lat)]
+        )
 
     def show_vehicle(self, device: str) -> bool:
         """Show a vehicle (clicked on the map) in the vehicle list, with its details."""

@@ -47,6 +47,7 @@ class LayerKey(enum.StrEnum):
     COUNTIES = "counties"
     JURISDICTIONS = "jurisdictions"
     GEOFENCES = "geofences"
+    TRACK = "track"
     HAZARDS = "hazards"
     TEAMS = "teams"
     CAMERAS = "cameras"
@@ -64,6 +65,7 @@ def layer_title(key: LayerKey) -> str:
         LayerKey.COUNTIES: QCoreApplication.translate("MapLayers", "Counties"),
         LayerKey.JURISDICTIONS: QCoreApplication.translate("MapLayers", "Jurisdictions"),
         LayerKey.GEOFENCES: QCoreApplication.translate("MapLayers", "Geofences and routes"),
+        LayerKey.TRACK: QCoreApplication.translate("MapLayers", "Replayed track"),
         LayerKey.HAZARDS: QCoreApplication.translate("MapLayers", "Hazard sources"),
         LayerKey.TEAMS: QCoreApplication.translate("MapLayers", "Teams and resources"),
         LayerKey.CAMERAS: QCoreApplication.translate("MapLayers", "Cameras"),

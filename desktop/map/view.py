@@ -212,6 +212,11 @@ class MapView(QWidget):
         self.geofences = self._add(
             ShapeLayer(LayerKey.GEOFENCES, root, z_value=21, pen=cosmetic_pen("#ef6c00", 2.0))
         )
+        self.track = self._add(
+            ShapeLayer(LayerKey.TRACK, root, z_value=22, pen=cosmetic_pen("#1565c0", 3.0))
+        )
+        # The replay's current fix; not listed in the layer menu of its own.
+        self.track_marker = self._point_layer(LayerKey.TRACK, root, 45, "o", "#1565c0")
         self.hazards = self._add(self._point_layer(LayerKey.HAZARDS, root, 30, "t", "#ff6f00"))
         self.teams = self._add(self._point_layer(LayerKey.TEAMS, root, 31, "s", "#00897b"))
         self.cameras = self._add(self._point_layer(LayerKey.CAMERAS, root, 32, "d", "#5e35b1"))

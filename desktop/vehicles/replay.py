@@ -58,6 +58,8 @@ class TrackReplayPanel(QWidget):
     """Pick a vehicle and a time range, load the track, play it back."""
 
     position_changed = Signal(object)
+    track_shown = Signal(str, object)
+    """A track was loaded: the device and its fixes in time order (for the map)."""
     """The replayed fix moved (a :class:`~realtime.protocol.PositionView`), for the map."""
 
     def __init__(
@@ -262,6 +264,7 @@ class TrackReplayPanel(QWidget):
         self._show_current()
         if self.positions:
             self.plot.autoRange()
+        self.track_shown.emit(device, list(self.positions))
 
     def _analyse(self) -> None:
         if not self.positions:

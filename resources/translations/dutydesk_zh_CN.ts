@@ -801,6 +801,10 @@
         <translation>电子围栏与路线</translation>
     </message>
     <message>
+        <source>Replayed track</source>
+        <translation>回放轨迹</translation>
+    </message>
+    <message>
         <source>Hazard sources</source>
         <translation>危险源</translation>
     </message>

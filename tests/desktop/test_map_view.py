@@ -439,3 +439,24 @@ def test_the_map_labels_vehicles_with_their_plates(qtbot: QtBot, settings: QSett
     )
     assert main_window.vehicle_store.label("13900000001") == "苏A·D8821"
     main_window.close()
+
+
+def test_a_replayed_track_is_drawn_on_the_map_with_its_current_fix(
+    qtbot: QtBot, settings: QSettings
+) -> None:
+    service = ConsoleService()
+    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
+    qtbot.addWidget(main_window)
+    start = now() - dt.timedelta(hours=1)
+    positions = [
+        fix("v1", 118.78 + n / 1000, 32.25, at=start + dt.timedelta(seconds=10 * n), speed_kmh=40.0)
+        for n in range(20)
+    ]
+    main_window.replay_panel.set_track("v1", positions)
+    assert main_window.map_view.track.count() == 1
+    assert main_window.map_view.track_marker.count() == 1, "the replay starts at its first fix"
+    west, _south, east, _north = main_window.map_view.view_extent()
+    assert west < to_mercator(118.78, 32.25)[0] < east, "the map frames the track"
+    main_window.replay_panel.set_track("v1", [])
+    assert main_window.map_view.track.count() == 0
+    main_window.close()
