@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import getpass
 import importlib
@@ -17,11 +18,13 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import __version__, eventlog, timeseries
 from backend.config import default_data_dir, sqlite_url
@@ -154,19 +157,30 @@ def _read_new_password(args: argparse.Namespace) -> str:
     return first
 
 
-async def _with_users(args: argparse.Namespace, work: Callable[[UserService], object]) -> int:
+@contextlib.asynccontextmanager
+async def _database(
+    args: argparse.Namespace, *, migrate: bool = True
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The command's database (migrated unless told otherwise), released when done."""
     db_url, _ = _storage(args)
     engine = db.create_engine(db_url)
     try:
-        await db.migrate(engine)
-        result = work(UserService(db.session_factory(engine)))
-        if asyncio.iscoroutine(result):
-            await result
+        if migrate:
+            await db.migrate(engine)
+        yield db.session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _with_users(args: argparse.Namespace, work: Callable[[UserService], object]) -> int:
+    try:
+        async with _database(args) as sessions:
+            result = work(UserService(sessions))
+            if asyncio.iscoroutine(result):
+                await result
     except UserError as exc:
         _err(f"dutydesk user: {exc}")
         return EXIT_FAILURE
-    finally:
-        await engine.dispose()
     return EXIT_OK
 
 
@@ -218,21 +232,16 @@ def _cmd_user_token(args: argparse.Namespace) -> int:
 
 
 async def _with_registry(args: argparse.Namespace, work: Callable[[DeviceRegistry], object]) -> int:
-    db_url, _ = _storage(args)
-    engine = db.create_engine(db_url)
     try:
-        await db.migrate(engine)
-        sessions = db.session_factory(engine)
-        # Offline tools publish to nobody; running servers learn changes from the log.
-        registry = DeviceRegistry(sessions, eventlog.EventWriter(sessions, lambda _events: None))
-        result = work(registry)
-        if asyncio.iscoroutine(result):
-            await result
+        async with _database(args) as sessions:
+            # Offline tools publish to nobody; running servers learn changes from the log.
+            writer = eventlog.EventWriter(sessions, lambda _events: None)
+            result = work(DeviceRegistry(sessions, writer))
+            if asyncio.iscoroutine(result):
+                await result
     except DeviceRegistryError as exc:
         _err(f"dutydesk device: {exc}")
         return EXIT_FAILURE
-    finally:
-        await engine.dispose()
     return EXIT_OK
 
 
@@ -286,17 +295,10 @@ def _cmd_sensor_import(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
 
     async def work() -> None:
-        db_url, _ = _storage(args)
-        engine = db.create_engine(db_url)
-        try:
-            await db.migrate(engine)
-            sessions = db.session_factory(engine)
-            async with sessions.begin() as session:
-                now = dt.datetime.now(dt.UTC)
-                for config in configs:
-                    await timeseries.save_sensor(session, config, now=now)
-        finally:
-            await engine.dispose()
+        async with _database(args) as sessions, sessions.begin() as session:
+            now = dt.datetime.now(dt.UTC)
+            for config in configs:
+                await timeseries.save_sensor(session, config, now=now)
 
     asyncio.run(work())
     _out(f"imported {len(configs)} sensors from {args.file} (restart the server to watch them)")
@@ -305,14 +307,8 @@ def _cmd_sensor_import(args: argparse.Namespace) -> int:
 
 def _cmd_sensor_list(args: argparse.Namespace) -> int:
     async def work() -> None:
-        db_url, _ = _storage(args)
-        engine = db.create_engine(db_url)
-        try:
-            await db.migrate(engine)
-            async with db.session_factory(engine)() as session:
-                configs = await timeseries.load_sensors(session)
-        finally:
-            await engine.dispose()
+        async with _database(args) as sessions, sessions() as session:
+            configs = await timeseries.load_sensors(session)
         if not configs:
             _out("no sensors registered")
         for c in configs:
@@ -336,23 +332,17 @@ def _cmd_sensor_rules(args: argparse.Namespace) -> int:
             return EXIT_FAILURE
 
     async def work() -> int:
-        db_url, _ = _storage(args)
-        engine = db.create_engine(db_url)
-        try:
-            await db.migrate(engine)
-            async with db.session_factory(engine).begin() as session:
-                record = await session.scalar(
-                    select(SensorRecord).where(SensorRecord.sensor_id == args.sensor_id)
-                )
-                if record is None:
-                    _err(f"dutydesk sensor rules: no sensor {args.sensor_id}")
-                    return EXIT_FAILURE
-                if new_rules is not None:
-                    record.rules = new_rules.to_data()
-                    record.updated_at = dt.datetime.now(dt.UTC)
-                rules = record.rules
-        finally:
-            await engine.dispose()
+        async with _database(args) as sessions, sessions.begin() as session:
+            record = await session.scalar(
+                select(SensorRecord).where(SensorRecord.sensor_id == args.sensor_id)
+            )
+            if record is None:
+                _err(f"dutydesk sensor rules: no sensor {args.sensor_id}")
+                return EXIT_FAILURE
+            if new_rules is not None:
+                record.rules = new_rules.to_data()
+                record.updated_at = dt.datetime.now(dt.UTC)
+            rules = record.rules
         _out(json.dumps(rules, ensure_ascii=False, indent=2))
         if new_rules is not None:
             _err("saved; restart the server (or its sensor service) to apply")
@@ -366,13 +356,13 @@ def _cmd_sensor_rules(args: argparse.Namespace) -> int:
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     async def verify() -> int:
-        db_url, _ = _storage(args)
-        engine = db.create_engine(db_url)
+        # Verifying reads only: an empty or foreign database is not migrated into shape.
         try:
-            async with db.session_factory(engine)() as session:
+            async with _database(args, migrate=False) as sessions, sessions() as session:
                 report = await eventlog.verify(session)
-        finally:
-            await engine.dispose()
+        except DBAPIError as exc:
+            _err(f"dutydesk audit verify: no DutyDesk event log in that database ({exc.orig})")
+            return EXIT_FAILURE
         for problem in report.problems:
             _err(problem)
         status = "intact" if report.ok else "DAMAGED"

@@ -232,3 +232,10 @@ def test_sensor_thresholds_are_editable_per_sensor(
     assert main(["sensor", "rules", "ch4-0001", "--file", str(broken), *data]) == 1
     assert "broken.json" in capsys.readouterr().err
     assert main(["sensor", "rules", "nope", *data]) == 1
+
+
+def test_audit_of_a_database_without_a_log_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify", "--data-dir", str(tmp_path)]) == 1
+    assert "no DutyDesk event log" in capsys.readouterr().err
