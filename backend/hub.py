@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from backend import authz
 from backend.users import Principal
+from devices.observations import Position
 from realtime.protocol import Event, PositionView, ReadingView, Role, Telemetry
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class Hub:
 
     def __init__(self, telemetry_interval: float = 0.1) -> None:
         self._subscribers: set[Subscriber] = set()
-        self._positions: dict[str, PositionView] = {}
+        self._positions: dict[str, Position] = {}
         self._readings: dict[tuple[str, str], ReadingView] = {}
         self._telemetry_interval = telemetry_interval
         self._ticker: asyncio.Task[None] | None = None
@@ -108,8 +109,9 @@ class Hub:
             for event in events:
                 subscriber.offer(event)
 
-    def offer_position(self, position: PositionView) -> None:
+    def offer_position(self, position: Position) -> None:
         """Keep the newest fix per device for the next telemetry tick."""
+        # The wire view is built at the tick, once per device, not once per fix.
         current = self._positions.get(position.device)
         if current is None or position.at >= current.at:
             self._positions[position.device] = position
@@ -126,7 +128,19 @@ class Hub:
         if not self._positions and not self._readings:
             return
         batch = Telemetry(
-            positions=list(self._positions.values()), readings=list(self._readings.values())
+            positions=[
+                PositionView(
+                    device=position.device,
+                    at=position.at,
+                    lat=position.lat,
+                    lon=position.lon,
+                    speed_kmh=position.speed_kmh,
+                    heading_deg=position.heading_deg,
+                    alarms=sorted(position.alarms),
+                )
+                for position in self._positions.values()
+            ],
+            readings=list(self._readings.values()),
         )
         self._positions = {}
         self._readings = {}

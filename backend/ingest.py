@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from backend.alarms import AlarmService
 from backend.device_registry import DeviceRegistry
@@ -28,7 +28,7 @@ from devices.observations import (
     Position,
     Reading,
 )
-from realtime.protocol import DeviceAlarm, PositionView, ReadingView
+from realtime.protocol import DeviceAlarm, ReadingView
 from realtime.states import AlarmLevel
 
 logger = logging.getLogger(__name__)
@@ -136,29 +136,29 @@ class IngestService:
             self._touch_task = None
         await self._flush_last_seen()
 
+    async def submit_many(self, observations: Sequence[Observation]) -> None:
+        """Accept several observations in order; returns once all are durable.
+
+        Consecutive positions are stored in one group commit and judged by the vehicle
+        rules together: the fast path for a terminal's run of reports.
+        """
+        run: list[Position] = []
+        for observation in observations:
+            if isinstance(observation, Position):
+                run.append(observation)
+                continue
+            if run:
+                await self._accept_positions(run)
+                run = []
+            await self.submit(observation)
+        if run:
+            await self._accept_positions(run)
+
     async def submit(self, observation: Observation) -> None:
         """Accept one observation; returns once it is durable."""
         match observation:
             case Position():
-                await self._telemetry.submit(observation)
-                self._seen(observation.device, observation.at)
-                if self._vehicle_rules is not None:
-                    decisions = self._vehicle_rules.observe(
-                        observation, received_at=dt.datetime.now(dt.UTC)
-                    )
-                    await self._apply_rule_decisions(decisions)
-                if not observation.backfill:
-                    self._hub.offer_position(
-                        PositionView(
-                            device=observation.device,
-                            at=observation.at,
-                            lat=observation.lat,
-                            lon=observation.lon,
-                            speed_kmh=observation.speed_kmh,
-                            heading_deg=observation.heading_deg,
-                            alarms=sorted(observation.alarms),
-                        )
-                    )
+                await self._accept_positions((observation,))
             case Reading():
                 verdicts = self._sensors.observe(observation) if self._sensors else []
                 for verdict in verdicts:
@@ -189,6 +189,18 @@ class IngestService:
                     observation.at,
                     observation.reason,
                 )
+
+    async def _accept_positions(self, positions: Sequence[Position]) -> None:
+        await self._telemetry.submit_many(positions)
+        decisions: list[RuleDecision] = []
+        received_at = dt.datetime.now(dt.UTC)
+        for position in positions:
+            self._seen(position.device, position.at)
+            if self._vehicle_rules is not None:
+                decisions.extend(self._vehicle_rules.observe(position, received_at=received_at))
+            if not position.backfill:
+                self._hub.offer_position(position)
+        await self._apply_rule_decisions(decisions)
 
     async def _raise(self, observation: DeviceAlarmRaised) -> None:
         device = await self._registry.find(self.kind, observation.device)

@@ -1072,8 +1072,8 @@ class VehicleRulesEngine:
             logger.debug(
                 "vehicle %s: fix at %s is not after %s; not evaluated",
                 position.device,
-                at.isoformat(),
-                state.last_fix_at.isoformat(),
+                at,
+                state.last_fix_at,
             )
             return decisions
         gap_s = None if state.last_fix_at is None else _seconds_between(state.last_fix_at, at)

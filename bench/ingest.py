@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
+import dataclasses
 import datetime as dt
 import json
 import multiprocessing
@@ -30,7 +32,13 @@ from sqlalchemy import func, select
 from backend.security import FieldCipher
 from backend.server import DutyDeskServer, ServerConfig
 from backend.storage.models import PositionRecord
-from devices.jt808.codec import FrameDecoder, encode_frame, frame_positions
+from devices.jt808.codec import (
+    FrameDecoder,
+    encode_frame,
+    encode_general_reply,
+    frame_positions,
+)
+from devices.jt808.framing import Header
 from devices.jt808.messages import (
     Authentication,
     Location,
@@ -46,11 +54,14 @@ LAT_BASE = 30.0
 """Latitude carries the frame's sequence number: lat = LAT_BASE + seq / 1e6."""
 
 
-def _frame(phone: str, seq: int, serial: int) -> bytes:
+def _frame(phone: str, seq: int, serial: int, rate: float = 1.0) -> bytes:
+    # Device time advances with the frames (whole seconds on the wire), as a real
+    # terminal's does; the rules see in-order fixes.
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seq / rate)
     location = Location.from_degrees(
         lat=LAT_BASE + seq / 1e6,
         lon=120.0 + int(phone) % 10_000 / 1e4,
-        time=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        time=at.replace(microsecond=0),
         speed_kmh=60.0,
         heading_deg=90,
     )
@@ -117,12 +128,17 @@ async def _terminal(
     start: _Start,
     sent: list[float],
     acked: list[float],
+    login: bool,
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    await _login(reader, writer, phone)
+    if login:
+        await _login(reader, writer, phone)
     start_at = await start.logged_in()
     # Frames are encoded before the clock starts: the generator must not be the bottleneck.
-    frames = [_frame(phone, seq, serial=(seq + 10) % 65536) for seq in range(int(rate * seconds))]
+    frames = [
+        _frame(phone, seq, serial=(seq + 10) % 65536, rate=rate)
+        for seq in range(int(rate * seconds))
+    ]
 
     async def count_replies() -> None:
         # Every 0x8001 is one frame: two 0x7E flags. Replies come back in order.
@@ -158,7 +174,7 @@ async def _terminal(
 Timings = dict[str, dict[str, list[float]]]
 
 
-async def _load(port: int, terminals: int, rate: float, seconds: float) -> Timings:
+async def _load(port: int, terminals: int, rate: float, seconds: float, login: bool) -> Timings:
     start = _Start(terminals)
     sent: dict[str, list[float]] = {str(PHONE_BASE + i): [] for i in range(terminals)}
     acked: dict[str, list[float]] = {phone: [] for phone in sent}
@@ -175,6 +191,7 @@ async def _load(port: int, terminals: int, rate: float, seconds: float) -> Timin
                     start=start,
                     sent=sent[phone],
                     acked=acked[phone],
+                    login=login,
                 )
             )
         )
@@ -184,10 +201,61 @@ async def _load(port: int, terminals: int, rate: float, seconds: float) -> Timin
     return {"sent": sent, "acked": acked}
 
 
-def _load_process(
-    port: int, terminals: int, rate: float, seconds: float, results: multiprocessing.Queue[str]
-) -> None:
-    results.put(json.dumps(asyncio.run(_load(port, terminals, rate, seconds))))
+@dataclasses.dataclass(frozen=True)
+class _LoadSpec:
+    port: int
+    terminals: int
+    rate: float
+    seconds: float
+    login: bool
+
+
+def _load_process(spec: _LoadSpec, results: multiprocessing.Queue[str]) -> None:
+    timings = asyncio.run(_load(spec.port, spec.terminals, spec.rate, spec.seconds, spec.login))
+    results.put(json.dumps(timings))
+
+
+async def _run_load(port: int, terminals: int, rate: float, seconds: float, login: bool) -> Timings:
+    context = multiprocessing.get_context("spawn")
+    results: multiprocessing.Queue[str] = context.Queue()
+    process = context.Process(
+        target=_load_process, args=(_LoadSpec(port, terminals, rate, seconds, login), results)
+    )
+    process.start()
+    record: Timings = json.loads(await asyncio.to_thread(results.get))
+    await asyncio.to_thread(process.join)
+    return record
+
+
+# ---------------------------------------------------------------------- I/O ceiling
+
+
+async def io_ceiling(terminals: int, rate: float, seconds: float) -> float:
+    """Backend CPU µs per frame for TCP alone: the same load against a bare asyncio server
+    that answers every frame with a prebuilt 0x8001 (nothing decoded, stored or sent on)."""
+    reply = encode_general_reply(Header(msg_id=0x0200, phone="013700000000", serial=0), serial=0)
+    frames = 0
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal frames
+        flags = 0
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(4096):
+                flags += data.count(0x7E)
+                complete, flags = divmod(flags, 2)
+                frames += complete
+                writer.write(reply * complete)
+                await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    cpu_started = time.process_time()
+    await _run_load(port, terminals, rate, seconds, login=False)
+    cpu_used = time.process_time() - cpu_started
+    server.close()
+    await server.wait_closed()
+    return cpu_used / frames * 1e6 if frames else float("nan")
 
 
 # ---------------------------------------------------------------------- ceiling
@@ -238,10 +306,13 @@ async def main(
     terminals: int,
     rate: float,
     seconds: float,
+    *,
     commit_delay: float = 0.025,
     fanout_interval: float = 0.05,
+    profiler: cProfile.Profile | None = None,
 ) -> dict[str, Any]:
     ceiling = raw_ceiling()
+    io_cpu_us = await io_ceiling(terminals, rate, seconds)
     with tempfile.TemporaryDirectory() as tmp:
         config = ServerConfig(
             db_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
@@ -269,14 +340,21 @@ async def main(
         await client.wait_live(10)
         await client.request(Subscribe(req="", topics=["positions"]))
 
-        context = multiprocessing.get_context("spawn")
-        results: multiprocessing.Queue[str] = context.Queue()
-        process = context.Process(
-            target=_load_process, args=(server.jt808_port, terminals, rate, seconds, results)
+        load = asyncio.create_task(
+            _run_load(server.jt808_port, terminals, rate, seconds, login=True)
         )
-        process.start()
-        record = json.loads(await asyncio.to_thread(results.get))
-        await asyncio.to_thread(process.join)
+        # Measure the steady state only, not the terminals logging in.
+        gateway = server.jt808_gateway
+        assert gateway is not None
+        while len(gateway.online_terminals) < terminals and not load.done():
+            await asyncio.wait({load}, timeout=0.05)
+        if profiler is not None:
+            profiler.enable()
+        cpu_started = time.process_time()
+        record = await load
+        cpu_used = time.process_time() - cpu_started
+        if profiler is not None:
+            profiler.disable()
         await asyncio.sleep(0.5)
         async with server.sessions() as session:
             stored = int(
@@ -314,6 +392,8 @@ async def main(
         "p50_ms": statistics.median(latencies) if latencies else float("nan"),
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan"),
         "ceiling_per_s": ceiling,
+        "cpu_us_per_location": cpu_used / stored * 1e6 if stored else float("nan"),
+        "io_cpu_us_per_frame": io_cpu_us,
         "ack_p50_ms": statistics.median(ack_latencies) if ack_latencies else float("nan"),
         "ack_p99_ms": (
             ack_latencies[int(len(ack_latencies) * 0.99) - 1] if ack_latencies else float("nan")
@@ -328,10 +408,23 @@ def run() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--commit-delay", type=float, default=0.025, help="group commit window (s)")
     parser.add_argument("--fanout", type=float, default=0.05, help="console telemetry tick (s)")
-    args = parser.parse_args()
-    result = asyncio.run(
-        main(args.terminals, args.rate, args.seconds, args.commit_delay, args.fanout)
+    parser.add_argument(
+        "--profile", type=Path, help="write a cProfile of the backend process to this file"
     )
+    args = parser.parse_args()
+    profiler = cProfile.Profile() if args.profile else None
+    result = asyncio.run(
+        main(
+            args.terminals,
+            args.rate,
+            args.seconds,
+            commit_delay=args.commit_delay,
+            fanout_interval=args.fanout,
+            profiler=profiler,
+        )
+    )
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
     print(f"terminals              {result['terminals']}")
     print(f"offered                {result['offered_per_s']:,.0f} locations/s")
     print(f"sent / stored          {result['sent']:,} / {result['stored']:,}")
@@ -342,6 +435,15 @@ def run() -> None:
     )
     print(
         f"sent → 0x8001 ack p50  {result['ack_p50_ms']:.1f} ms   p99 {result['ack_p99_ms']:.1f} ms"
+    )
+    print(
+        f"backend CPU            {result['cpu_us_per_location']:.1f} µs per location "
+        f"(one core ≈ {1e6 / result['cpu_us_per_location']:,.0f} locations/s)"
+    )
+    print(
+        f"TCP alone (I/O ceiling) {result['io_cpu_us_per_frame']:.1f} µs per frame "
+        f"(one core ≈ {1e6 / result['io_cpu_us_per_frame']:,.0f} frames/s); "
+        f"ratio {result['io_cpu_us_per_frame'] / result['cpu_us_per_location']:.2f}"
     )
     print(f"raw decode ceiling     {result['ceiling_per_s']:,.0f} frames/s")
     print(f"ratio stored/ceiling   {result['stored_per_s'] / result['ceiling_per_s']:.2f}")

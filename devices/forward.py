@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -165,6 +166,15 @@ class RemoteSink:
                 await done
             finally:
                 self._in_flight.pop(ref, None)
+
+    async def submit_many(self, observations: Sequence[Observation]) -> None:
+        """Forward several observations (pipelined, in order); return once all committed."""
+        outcomes = await asyncio.gather(
+            *(self.submit(observation) for observation in observations), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _run(self) -> None:
         delay = self._reconnect_delay

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -74,6 +75,14 @@ class ObservationSink(Protocol):
     async def submit(self, observation: Observation) -> None:
         """Accept one observation; raise on refusal."""
 
+    async def submit_many(self, observations: Sequence[Observation]) -> None:
+        """Accept several observations in order; return once all are durably accepted.
+
+        A busy adapter hands over what one read brought (e.g. a terminal's run of location
+        reports) so the sink can store it together. On refusal it raises; some of the
+        observations may have been accepted, so the adapter must not acknowledge any.
+        """
+
 
 class SinkGuard:
     """Submits an adapter's observations, logging a failing sink once and its recovery once.
@@ -90,12 +99,24 @@ class SinkGuard:
 
     async def submit(self, observation: Observation) -> bool:
         """Submit; return whether the sink accepted the observation."""
+        return await self.submit_many((observation,))
+
+    async def submit_many(self, observations: Sequence[Observation]) -> bool:
+        """Submit several in order; return whether the sink accepted all of them."""
         try:
-            await self._sink.submit(observation)
+            if len(observations) == 1:
+                await self._sink.submit(observations[0])
+            else:
+                await self._sink.submit_many(observations)
         except Exception:
             if not self.failing:
                 self.failing = True
-                self._logger.exception("observation sink refused %r", observation)
+                self._logger.exception(
+                    "observation sink refused %s",
+                    repr(observations[0])
+                    if len(observations) == 1
+                    else f"{len(observations)} observations",
+                )
             else:
                 self._logger.debug("observation sink still refusing", exc_info=True)
             return False

@@ -8,6 +8,8 @@ collision/rollover alarm and 30-31 became reserved. Set bits without a meaning a
 
 from __future__ import annotations
 
+import functools
+
 from devices.jt808.framing import ProtocolVersion
 
 _ALARMS_COMMON: dict[int, str] = {
@@ -105,6 +107,7 @@ def alarm_table(version: ProtocolVersion) -> dict[int, str]:
     return ALARM_BITS_2019 if version == ProtocolVersion.V2019 else ALARM_BITS_2013
 
 
+@functools.lru_cache(maxsize=1024)
 def alarm_names(flags: int, version: ProtocolVersion = ProtocolVersion.V2013) -> frozenset[str]:
     """Names of the alarm bits set in the DWORD ``flags``."""
     table = alarm_table(version)
@@ -117,6 +120,7 @@ def cleared_on_reply_names(version: ProtocolVersion = ProtocolVersion.V2013) -> 
     return frozenset(table[bit] for bit in CLEARED_ON_REPLY_BITS if bit in table)
 
 
+@functools.lru_cache(maxsize=1024)
 def status_names(flags: int, version: ProtocolVersion = ProtocolVersion.V2013) -> frozenset[str]:
     """Names of the status bits set in the DWORD ``flags``.
 

@@ -8,6 +8,7 @@ so one bad frame never ends the stream. Replies are built with :func:`encode_fra
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from devices.jt808.bits import alarm_names, status_names
@@ -20,6 +21,8 @@ from devices.jt808.framing import (
     SubPacket,
     decode_raw_frame,
     encode_raw_frame,
+    escape,
+    xor_checksum,
 )
 from devices.jt808.messages import (
     MESSAGE_TYPES,
@@ -147,6 +150,13 @@ def encode_sub_packets(
     ]
 
 
+_REPLY_2013 = struct.Struct(">HH6sHHHB")
+_REPLY_2019 = struct.Struct(">HHB10sHHHB")
+_REPLY_BODY_LENGTH = 5
+_VERSION_2019_ATTRIBUTE = 1 << 14
+_PHONE_DIGITS = {ProtocolVersion.V2013: 12, ProtocolVersion.V2019: 20}
+
+
 def encode_general_reply(
     header: Header, *, serial: int, result: GeneralResult = GeneralResult.SUCCESS
 ) -> bytes:
@@ -154,6 +164,30 @@ def encode_general_reply(
 
     ``serial`` is the platform's own outgoing serial number.
     """
+    if header.sub_packet is None and len(header.phone) == _PHONE_DIGITS[header.version]:
+        # The gateway answers every report: build the 18-byte frame in one struct call.
+        if header.version == ProtocolVersion.V2019:
+            content = _REPLY_2019.pack(
+                PlatformGeneralReply.MSG_ID,
+                _REPLY_BODY_LENGTH | _VERSION_2019_ATTRIBUTE,
+                header.protocol_version_number,
+                bytes.fromhex(header.phone),
+                serial,
+                header.serial,
+                header.msg_id,
+                result,
+            )
+        else:
+            content = _REPLY_2013.pack(
+                PlatformGeneralReply.MSG_ID,
+                _REPLY_BODY_LENGTH,
+                bytes.fromhex(header.phone),
+                serial,
+                header.serial,
+                header.msg_id,
+                result,
+            )
+        return b"\x7e" + escape(content + bytes((xor_checksum(content),))) + b"\x7e"
     reply = PlatformGeneralReply(
         reply_serial=header.serial, reply_msg_id=header.msg_id, result=result
     )

@@ -83,6 +83,8 @@ TEXT_FLAG_TERMINAL_DISPLAY = 1 << 2
 TEXT_FLAG_TTS = 1 << 3
 
 READ_CHUNK = 4096
+_WRITE_BUFFER_LOW = 16 * 1024
+"""Below this many unsent bytes a reply is left to the transport without waiting."""
 MAX_PENDING_TEXTS = 16
 """Text messages awaiting a terminal's 0x0001 per connection (a bounded buffer)."""
 
@@ -415,6 +417,8 @@ class Jt808Gateway:
         backfill: bool,
     ) -> list[DeviceAlarmRaised]:
         rising = location.alarm_flags & ~previous & self._raise_mask
+        if not rising:
+            return []
         table = alarm_table(version)
         suffix = " (blind-area backfill)" if backfill else ""
         return [
@@ -765,23 +769,17 @@ class _Connection:
                 flags = location.alarm_flags
             if not backfill:
                 live_flags = flags
-        outcomes = await asyncio.gather(
-            *(self._gateway._submit(position) for position in positions), return_exceptions=True
+        accepted = await self._gateway._guard.submit_many([*positions, *alarms])
+        if accepted:
+            state.alarm_flags = live_flags
+        result = GeneralResult.SUCCESS if accepted else GeneralResult.FAILURE
+        # One write for the whole run: replies leave in the frames' order.
+        await self._write(
+            b"".join(
+                encode_general_reply(frame.header, serial=self._next_serial(), result=result)
+                for frame in frames
+            )
         )
-        refused = any(isinstance(outcome, BaseException) for outcome in outcomes)
-        if not refused:
-            try:
-                for alarm in alarms:
-                    await self._gateway._submit(alarm)
-            except _SinkRefusedError:
-                refused = True
-        if refused:
-            for frame in frames:
-                await self._reply(frame.header, GeneralResult.FAILURE)
-            return
-        state.alarm_flags = live_flags
-        for frame in frames:
-            await self._reply(frame.header, GeneralResult.SUCCESS)
 
     def _on_terminal_reply(self, reply: TerminalGeneralReply) -> None:
         future = self._pending.get(reply.reply_serial)
@@ -806,10 +804,20 @@ class _Connection:
         await self._write(encode_general_reply(header, serial=self._next_serial(), result=result))
 
     async def _write(self, data: bytes) -> None:
+        transport = self._writer.transport
+        if not self._write_lock.locked() and not transport.is_closing():
+            # The everyday case: the terminal reads its replies, the buffer is nearly
+            # empty, nothing to wait for (each write is a whole frame, so writes never
+            # interleave).
+            transport.write(data)
+            if transport.get_write_buffer_size() <= _WRITE_BUFFER_LOW:
+                return
+            data = b""
         async with self._write_lock:
             if self._writer.is_closing():
                 raise ConnectionResetError("connection is closing")
-            self._writer.write(data)
+            if data:
+                self._writer.write(data)
             try:
                 async with asyncio.timeout(self._gateway.write_timeout):
                     await self._writer.drain()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Self, TypeVar
@@ -693,6 +694,8 @@ def decode_item(identifier: int, value: bytes) -> LocationItem:
 # --------------------------------------------------------------------------- location
 
 _MICRO = 1_000_000
+_LOCATION_BASE = struct.Struct(">IIIIHHH6s")
+"""The fixed part of a location report: flags, coordinates, altitude, speed, heading, time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -803,6 +806,20 @@ class Location:
 
     @classmethod
     def _decode(cls, body: bytes, context: str) -> Self:
+        if len(body) == _LOCATION_BASE.size:
+            # The everyday report without extras, in one struct call.
+            (alarm_flags, status_flags, latitude_e6, longitude_e6, altitude_m, speed, heading,
+             time_bcd) = _LOCATION_BASE.unpack(body)  # fmt: skip
+            return cls(
+                alarm_flags=alarm_flags,
+                status_flags=status_flags,
+                latitude_e6=latitude_e6,
+                longitude_e6=longitude_e6,
+                altitude_m=altitude_m,
+                speed_tenths_kmh=speed,
+                heading_deg=heading,
+                time=decode_bcd_time(time_bcd, f"{context} time"),
+            )
         reader = Reader(body, context)
         alarm_flags = reader.u32("alarm flags")
         status_flags = reader.u32("status flags")

@@ -8,6 +8,7 @@ Readers raise :class:`~devices.jt808.errors.TruncatedError` or
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from devices.jt808.errors import EncodeError, FieldError, LengthError, TruncatedError
 
@@ -114,8 +115,10 @@ def encode_fixed_gbk(text: str, size: int, field: str) -> bytes:
     return encoded.ljust(size, b"\x00")
 
 
+@functools.lru_cache(maxsize=4096)
 def decode_bcd_time(data: bytes, field: str) -> dt.datetime:
     """Decode BCD[6] ``YYMMDDhhmmss`` (GMT+8, years 2000-2099) into an aware UTC datetime."""
+    # Cached: thousands of terminals report the same few seconds (errors are not cached).
     digits = decode_bcd(data, field)
     try:
         local = dt.datetime(

@@ -6,7 +6,7 @@ Used by the gateway, simulator, serial and Modbus tests.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from devices.observations import (
@@ -36,6 +36,8 @@ class RecordingSink:
         self.delay = delay
         self.fail = False
         self.items: list[Observation] = []
+        self.batches: list[int] = []
+        """Sizes of the ``submit_many`` calls, in order."""
         self.log: list[tuple[str, object]] = []
         self._changed = asyncio.Event()
 
@@ -47,6 +49,11 @@ class RecordingSink:
         self.items.append(observation)
         self.log.append(("submitted", observation))
         self._changed.set()
+
+    async def submit_many(self, observations: Sequence[Observation]) -> None:
+        self.batches.append(len(observations))
+        for observation in observations:
+            await self.submit(observation)
 
     def of_type(self, kind: type[T]) -> list[T]:
         return [item for item in self.items if isinstance(item, kind)]

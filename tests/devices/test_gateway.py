@@ -14,6 +14,7 @@ from devices.jt808 import (
     Authentication,
     BatchKind,
     Frame,
+    FrameDecoder,
     GeneralResult,
     Heartbeat,
     Location,
@@ -24,6 +25,7 @@ from devices.jt808 import (
     Register,
     RegisterResult,
     TextMessage,
+    encode_frame,
     encode_raw_frame,
 )
 from devices.jt808.framing import Header
@@ -574,3 +576,69 @@ def test_bad_options_are_refused() -> None:
         Jt808Gateway(RecordingSink(), registry, alarm_bits_that_raise={32})
     with pytest.raises(ValueError, match="offline_after"):
         Jt808Gateway(RecordingSink(), registry, offline_after=0)
+
+
+# --------------------------------------------------------------------------- bursts
+
+
+async def _burst_replies(
+    gateway: Jt808Gateway, frames: list[bytes], *, then: Callable[[], None]
+) -> list[PlatformGeneralReply]:
+    """Authenticate over a raw stream, call ``then``, write ``frames`` in one write, and
+    read one reply per frame."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    decoder = FrameDecoder()
+    replies: list[PlatformGeneralReply] = []
+
+    async def read_until(count: int) -> None:
+        async with asyncio.timeout(5):
+            while len(replies) < count:
+                chunk = await reader.read(4096)
+                assert chunk, "gateway closed the connection"
+                for item in decoder.feed(chunk):
+                    assert not isinstance(item, Exception)
+                    assert isinstance(item.message, PlatformGeneralReply)
+                    replies.append(item.message)
+
+    try:
+        writer.write(encode_frame(Authentication(auth_code="burst-code"), phone=PHONE, serial=0))
+        await read_until(1)
+        assert replies.pop().result == GeneralResult.SUCCESS
+        then()
+        writer.write(b"".join(frames))
+        await read_until(len(frames))
+    finally:
+        writer.close()
+    return replies
+
+
+@pytest.mark.parametrize("fail", [False, True])
+async def test_a_burst_is_submitted_together_and_answered_in_order(fail: bool) -> None:
+    sink = RecordingSink()
+    registry = StaticTerminalRegistry({PHONE: PLATE}, auth_codes={PHONE: "burst-code"})
+    gateway = Jt808Gateway(sink, registry, max_frames_per_second=1000)
+    await gateway.start()
+
+    def start_failing() -> None:
+        sink.fail = fail
+
+    try:
+        frames = [
+            encode_frame(location(SOS if n == 15 else 0, seconds=n), phone=PHONE, serial=n)
+            for n in range(1, 31)
+        ]
+        replies = await _burst_replies(gateway, frames, then=start_failing)
+    finally:
+        await gateway.close()
+    # Every frame answered once, in the order sent, with the same verdict.
+    assert [reply.reply_serial for reply in replies] == list(range(1, 31))
+    expected = GeneralResult.FAILURE if fail else GeneralResult.SUCCESS
+    assert {reply.result for reply in replies} == {expected}
+    if fail:
+        assert sink.positions == []
+        return
+    # What one read brought went to the sink in few calls, not one per frame.
+    assert sum(sink.batches) == 31  # 30 positions and the one rising alarm
+    assert len(sink.batches) < 30
+    assert [p.at for p in sink.positions] == [WHEN + dt.timedelta(seconds=n) for n in range(1, 31)]
+    assert [a.key for a in sink.alarms] == ["emergency"]

@@ -45,12 +45,16 @@ from devices.jt808 import (
     TerminalGeneralReply,
     TextMessage,
     VehicleSignalsItem,
+    alarm_names,
     decode_frame,
     encode_frame,
+    encode_general_reply,
     encode_raw_frame,
     escape,
     frame_positions,
+    status_names,
     unescape,
+    xor_checksum,
 )
 from devices.jt808.messages import decode_item
 
@@ -336,3 +340,71 @@ def test_corrupted_frames_raise_only_jt808_errors(
         wire[position % len(wire)] = value
     for result in FrameDecoder().feed(bytes(wire)):
         assert isinstance(result, Frame | JT808Error)
+
+
+# ------------------------------------------------------------------ fast paths
+# The hot paths (checksum fold, struct header, 0x8001 template, cached names) must agree
+# with the field-by-field definitions they short-cut.
+
+
+@given(st.binary(max_size=1100))
+def test_checksum_fold_is_the_xor_of_every_byte(data: bytes) -> None:
+    expected = 0
+    for byte in data:
+        expected ^= byte
+    assert xor_checksum(data) == expected
+
+
+@FAST
+@given(
+    version=versions,
+    phone=st.text("0123456789", min_size=1, max_size=12),
+    serial=u16,
+    reply_serial=u16,
+    msg_id=u16,
+    result=st.sampled_from(GeneralResult),
+    protocol_version_number=u8,
+)
+def test_general_reply_template_equals_the_generic_encoder(
+    version: ProtocolVersion,
+    phone: str,
+    serial: int,
+    reply_serial: int,
+    msg_id: int,
+    result: GeneralResult,
+    protocol_version_number: int,
+) -> None:
+    width = 20 if version is ProtocolVersion.V2019 else 12
+    header = Header(
+        msg_id=msg_id,
+        phone=phone.rjust(width, "0"),
+        serial=reply_serial,
+        version=version,
+        protocol_version_number=protocol_version_number,
+    )
+    generic = encode_frame(
+        PlatformGeneralReply(reply_serial=reply_serial, reply_msg_id=msg_id, result=result),
+        phone=header.phone,
+        serial=serial,
+        version=version,
+        protocol_version_number=protocol_version_number,
+    )
+    reply = encode_general_reply(header, serial=serial, result=result)
+    assert reply == generic
+    decoded = decode_frame(reply)
+    assert decoded.header.phone == header.phone
+    assert decoded.message == PlatformGeneralReply(
+        reply_serial=reply_serial, reply_msg_id=msg_id, result=result
+    )
+
+
+@FAST
+@given(location=locations, version=versions)
+def test_names_are_the_same_on_every_call(location: Location, version: ProtocolVersion) -> None:
+    # Cached name sets are shared between positions: they must be immutable and stable.
+    first = alarm_names(location.alarm_flags, version)
+    assert isinstance(first, frozenset)
+    assert alarm_names(location.alarm_flags, version) is first
+    assert status_names(location.status_flags, version) == status_names(
+        location.status_flags, version
+    )

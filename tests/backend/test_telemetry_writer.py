@@ -1,0 +1,229 @@
+"""The telemetry group commit: batches, durability before release, back-pressure, failure."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import FromClause, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend import telemetry
+from backend.config import sqlite_url
+from backend.ingest import IngestService
+from backend.server import DutyDeskServer
+from backend.storage import db
+from backend.storage.models import PositionRecord, ReadingRecord
+from backend.telemetry import TelemetryWriter
+from devices.observations import DeviceStatusChanged, Position, Reading
+from realtime.protocol import Subscribe, Subscribed
+from tests.backend.conftest import open_console
+
+T0 = dt.datetime(2026, 11, 29, 2, 0, 0, 123456, tzinfo=dt.UTC)
+
+
+def _position(device: str, second: int, **extra: object) -> Position:
+    return Position(
+        device=device,
+        at=T0 + dt.timedelta(seconds=second),
+        lat=30.0 + second / 1e4,
+        lon=120.0,
+        speed_kmh=61.5,
+        heading_deg=90.0,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "table"),
+    [
+        (telemetry.POSITIONS, PositionRecord.__table__),
+        (telemetry.READINGS, ReadingRecord.__table__),
+    ],
+)
+def test_fast_insert_columns_cover_the_table(
+    target: tuple[str, tuple[str, ...]], table: FromClause
+) -> None:
+    """The driver-level insert names every column but the key: a schema change must show."""
+    name, columns = target
+    assert name == table.description
+    assert set(columns) == {column.name for column in table.columns} - {"id"}
+
+
+async def test_a_batch_reads_back_exactly_as_written(server: DutyDeskServer) -> None:
+    """Rows written through the driver read back through the ORM unchanged (both databases)."""
+    positions = [
+        _position("13900000001", 0, alarms=frozenset({"overspeed", "emergency"})),
+        _position("13900000001", 1, backfill=True),
+        # A fix from a zone other than UTC is stored as the same instant.
+        Position(
+            device="13900000002",
+            at=(T0 + dt.timedelta(seconds=2)).astimezone(dt.timezone(dt.timedelta(hours=8))),
+            lat=-33.5,
+            lon=-70.25,
+        ),
+    ]
+    reading = Reading(device="gas-1", sensor="CH4", at=T0, value=0.62, unit="%CH4")
+    await server.telemetry.submit_many([*positions, reading])
+    async with server.sessions() as session:
+        stored = (await session.scalars(select(PositionRecord).order_by(PositionRecord.at))).all()
+        stored_reading = (await session.scalars(select(ReadingRecord))).one()
+    assert [(row.device, row.at, row.lat, row.lon) for row in stored] == [
+        (p.device, p.at.astimezone(dt.UTC), p.lat, p.lon) for p in positions
+    ]
+    assert stored[0].alarms == "emergency,overspeed"
+    assert stored[0].speed_kmh == 61.5
+    assert [row.backfill for row in stored] == [False, True, False]
+    assert (stored_reading.sensor, stored_reading.at, stored_reading.value) == ("CH4", T0, 0.62)
+
+
+async def test_waiters_are_released_only_after_their_commit(tmp_path: Path) -> None:
+    engine = db.create_engine(sqlite_url(tmp_path))
+    await db.migrate(engine)
+    sessions = db.session_factory(engine)
+    writer = TelemetryWriter(sessions, max_delay=0.2, max_batch=10_000)
+    writer.start()
+    try:
+        first = asyncio.create_task(writer.submit_many([_position("a", s) for s in range(50)]))
+        second = asyncio.create_task(writer.submit(_position("b", 0)))
+        await asyncio.sleep(0.05)
+        # Still inside the gathering window: nobody is told "stored" yet.
+        assert not first.done()
+        assert not second.done()
+        await asyncio.wait_for(asyncio.gather(first, second), 5)
+        assert await _count(sessions) == 51
+        assert writer.rows_written == 51
+    finally:
+        await writer.stop()
+        await engine.dispose()
+
+
+async def test_a_full_batch_is_written_without_waiting_for_the_window(tmp_path: Path) -> None:
+    engine = db.create_engine(sqlite_url(tmp_path))
+    await db.migrate(engine)
+    sessions = db.session_factory(engine)
+    writer = TelemetryWriter(sessions, max_delay=30.0, max_batch=100)
+    writer.start()
+    try:
+        await asyncio.wait_for(writer.submit_many([_position("a", s) for s in range(100)]), 5)
+        assert await _count(sessions) == 100
+    finally:
+        await writer.stop()
+        await engine.dispose()
+
+
+async def test_submitters_wait_for_room_when_the_queue_is_full(tmp_path: Path) -> None:
+    engine = db.create_engine(sqlite_url(tmp_path))
+    await db.migrate(engine)
+    sessions = db.session_factory(engine)
+    writer = TelemetryWriter(sessions, max_delay=0.3, max_batch=1000, queue_limit=20)
+    writer.start()
+    try:
+        finished: list[str] = []
+        first = asyncio.create_task(writer.submit_many([_position("a", s) for s in range(20)]))
+        first.add_done_callback(lambda _: finished.append("first"))
+        await asyncio.sleep(0.05)
+        late = asyncio.create_task(writer.submit(_position("b", 0)))
+        late.add_done_callback(lambda _: finished.append("late"))
+        await asyncio.wait_for(asyncio.gather(first, late), 5)
+        # The late sample waited for room, so it went into a commit of its own, after.
+        assert finished == ["first", "late"]
+        assert await _count(sessions) == 21
+    finally:
+        await writer.stop()
+        await engine.dispose()
+
+
+async def test_a_failed_commit_fails_every_waiter_and_the_writer_goes_on(
+    tmp_path: Path,
+) -> None:
+    engine = db.create_engine(sqlite_url(tmp_path))
+    await db.migrate(engine)
+    sessions = db.session_factory(engine)
+    writer = TelemetryWriter(sessions, max_delay=0.05)
+    writer.start()
+    try:
+        naive = Position(device="a", at=dt.datetime(2026, 11, 29, 2, 0), lat=30.0, lon=120.0)
+        results = await asyncio.gather(
+            writer.submit_many([_position("a", 1), naive]),
+            writer.submit(_position("b", 1)),
+            return_exceptions=True,
+        )
+        # One transaction: the good rows beside the bad one are not stored either.
+        assert all(isinstance(result, telemetry.Error) for result in results)
+        assert await _count(sessions) == 0
+        await asyncio.wait_for(writer.submit(_position("c", 2)), 5)
+        assert await _count(sessions) == 1
+    finally:
+        await writer.stop()
+        await engine.dispose()
+
+
+async def test_a_run_of_positions_is_stored_judged_and_fanned_out(
+    server: DutyDeskServer,
+) -> None:
+    ingest = IngestService(
+        kind="jt808",
+        alarms=server.alarms,
+        registry=server.registry,
+        telemetry=server.telemetry,
+        hub=server.hub,
+    )
+    console = await open_console(server)
+    try:
+        subscribed = await console.client.request(Subscribe(req="", topics=["positions"]))
+        assert isinstance(subscribed, Subscribed)
+        run = [_position("13900000003", second) for second in range(5)]
+        await ingest.submit_many(
+            [
+                *run[:3],
+                DeviceStatusChanged(device="13900000003", online=True, at=T0),
+                *run[3:],
+            ]
+        )
+        async with server.sessions() as session:
+            stored = (
+                await session.scalars(
+                    select(PositionRecord.at).where(PositionRecord.device == "13900000003")
+                )
+            ).all()
+        assert sorted(stored) == [p.at for p in run]
+        server.hub.flush_telemetry()
+        await console.recorder.wait_for(
+            lambda: any(v.at == run[-1].at for t in console.recorder.telemetry for v in t.positions)
+        )
+        # Coalesced: at most one fix per device per tick, the newest of what had arrived.
+        for batch in console.recorder.telemetry:
+            assert len(batch.positions) == len({view.device for view in batch.positions})
+        assert len([v for t in console.recorder.telemetry for v in t.positions]) < len(run)
+    finally:
+        await console.close()
+        await ingest.stop()
+
+
+async def _count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return len((await session.scalars(select(PositionRecord.id))).all())
+
+
+def test_the_column_lists_match_the_migrated_schema(tmp_path: Path) -> None:
+    """The migrations (not only the models) carry every column the fast insert names."""
+
+    async def columns() -> dict[str, set[str]]:
+        engine = db.create_engine(sqlite_url(tmp_path))
+        await db.migrate(engine)
+        async with engine.connect() as connection:
+            found = await connection.run_sync(
+                lambda sync: {
+                    table: {column["name"] for column in inspect(sync).get_columns(table)}
+                    for table in ("positions", "readings")
+                }
+            )
+        await engine.dispose()
+        return found
+
+    found = asyncio.run(columns())
+    assert set(telemetry.POSITIONS[1]) <= found["positions"]
+    assert set(telemetry.READINGS[1]) <= found["readings"]
