@@ -77,3 +77,14 @@ def check_reveal_contact(principal: Principal, alarm: AlarmView) -> None:
     """Only the command centre may see a caller's full phone number."""
     if principal.role not in _COMMAND_CENTRE or not can_see(principal, alarm):
         raise ForbiddenError("your role may not see callers' contact details")
+
+
+def can_see_camera(principal: Principal, jurisdiction: str, agency: str) -> bool:
+    """Return whether the principal may see (and watch) a camera of this area and agency.
+
+    As for units: a user sees the cameras in their area; a user of an agency (an agency
+    desk) only that agency's cameras. Device accounts see none.
+    """
+    if principal.role is Role.DEVICE or not in_jurisdiction(principal, jurisdiction):
+        return False
+    return principal.agency is None or principal.agency == agency

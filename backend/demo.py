@@ -138,7 +138,7 @@ def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval
         (DEMO_OFFICER, officer_password, Role.OFFICER),
         (scenario.device, device_password, Role.DEVICE),
     ]
-    with ServerThread(users=users, jt808=True, seed_sensors=True) as server:
+    with ServerThread(users=users, jt808=True, seed_sensors=True, seed_cameras=True) as server:
         logger.info(
             "demo backend on %s (temporary database in %s)", server.console_url, server.data_dir
         )

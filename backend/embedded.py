@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from backend.config import sqlite_url
-from backend.registry import load_sensors_csv, load_units_csv
+from backend.registry import load_cameras_csv, load_sensors_csv, load_units_csv
 from backend.security import FieldCipher
 from backend.server import DutyDeskServer, ServerConfig
 from backend.users import Principal
@@ -53,6 +53,7 @@ class ServerThread:
         port: int = 0,
         jt808: bool = False,
         seed_sensors: bool = False,
+        seed_cameras: bool = False,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
@@ -66,6 +67,7 @@ class ServerThread:
         self._port = port
         self._jt808 = jt808
         self._seed_sensors = seed_sensors
+        self._seed_cameras = seed_cameras
         self._jt808_port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -127,6 +129,7 @@ class ServerThread:
             jt808_listen=("127.0.0.1", self._jt808_port) if self._jt808 else None,
             jt808_auto_register=True,
             seed_sensors=load_sensors_csv() if self._seed_sensors else (),
+            seed_cameras=load_cameras_csv() if self._seed_cameras else (),
         )
         server = DutyDeskServer(config)
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from backend.cameras import Error as CameraError
+from backend.cameras import validate as validate_camera
 from backend.sensor_rules import (
     DEFAULT_UNITS,
     Placement,
@@ -13,11 +15,24 @@ from backend.sensor_rules import (
     default_rules,
 )
 from backend.sensor_rules import Error as SensorRulesError
-from realtime.protocol import UnitView
+from realtime.protocol import CameraView, UnitView
 
 RESOURCES_DIR = Path(__file__).resolve().parents[1] / "resources"
 DEFAULT_UNITS_CSV = RESOURCES_DIR / "registry" / "units.csv"
 DEFAULT_SENSORS_CSV = RESOURCES_DIR / "registry" / "sensors.csv"
+DEFAULT_CAMERAS_CSV = RESOURCES_DIR / "registry" / "cameras.csv"
+CAMERA_COLUMNS = (
+    "code",
+    "name",
+    "lat",
+    "lon",
+    "agency",
+    "jurisdiction",
+    "hazard_source",
+    "enterprise",
+    "stream_url",
+)
+"""Columns of a camera CSV; ``code``, ``name``, ``lat``, ``lon`` and ``stream_url`` are required."""
 
 
 class Error(Exception):
@@ -111,3 +126,47 @@ def load_sensors_csv(path: Path = DEFAULT_SENSORS_CSV) -> list[SensorConfig]:
             except SensorRulesError as exc:
                 raise Error(f"{where}: {exc}") from exc
     return sensors
+
+
+def load_cameras_csv(path: Path = DEFAULT_CAMERAS_CSV) -> list[CameraView]:
+    """Read cameras from a CSV file (UTF-8) with the columns of :data:`CAMERA_COLUMNS`.
+
+    Only the shape is checked here (required columns, numbers); the registry validates
+    the values (:func:`backend.cameras.validate`). Errors name the file and line, never
+    a stream address (it may carry credentials).
+    """
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise Error(f"cannot open {path}: {exc.strerror}") from exc
+    cameras: list[CameraView] = []
+    with handle:
+        reader = csv.DictReader(handle)
+        required = {"code", "name", "lat", "lon", "stream_url"}
+        if reader.fieldnames is None or not required <= set(reader.fieldnames):
+            raise Error(f"{path}: header must contain {', '.join(sorted(required))}")
+        for line, row in enumerate(reader, start=2):
+            where = f"{path}:{line}"
+            lat = _optional_float(row.get("lat"), where)
+            lon = _optional_float(row.get("lon"), where)
+            if lat is None or lon is None:
+                raise Error(f"{where}: lat and lon are required")
+            if not (row.get("stream_url") or "").strip():
+                raise Error(f"{where}: stream_url is required")
+            camera = CameraView(
+                id=0,
+                code=(row.get("code") or "").strip(),
+                name=(row.get("name") or "").strip(),
+                lat=lat,
+                lon=lon,
+                agency=(row.get("agency") or "").strip(),
+                jurisdiction=(row.get("jurisdiction") or "").strip(),
+                hazard_source=(row.get("hazard_source") or "").strip(),
+                enterprise=(row.get("enterprise") or "").strip(),
+                stream_url=(row.get("stream_url") or "").strip(),
+            )
+            try:
+                cameras.append(validate_camera(camera))
+            except CameraError as exc:
+                raise Error(f"{where}: {exc}") from exc
+    return cameras

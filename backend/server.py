@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -33,10 +32,11 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
-from backend import __version__, eventlog, timeseries
+from backend import __version__, eventlog, timeseries, track_query
 from backend.alarms import AlarmService
 from backend.alarms import Error as AlarmError
 from backend.authz import ForbiddenError, can_see, check_console, check_device
+from backend.cameras import CameraRegistry
 from backend.device_registry import DEVICE_KINDS, DeviceRegistry
 from backend.geofences import GeofenceService, rules_with_geofences
 from backend.hub import TELEMETRY_TOPICS, Hub, Subscriber
@@ -45,7 +45,6 @@ from backend.security import FieldCipher
 from backend.sensor_rules import SensorConfig
 from backend.sensor_service import SensorService
 from backend.storage import db
-from backend.storage.models import PositionRecord
 from backend.telemetry import TelemetryWriter
 from backend.users import AuthError, Principal, UserService
 from backend.vehicle_rules import RulesConfig, VehicleRulesEngine
@@ -76,8 +75,11 @@ from realtime.protocol import (
     MAX_CONSOLE_MESSAGE_BYTES,
     MAX_DEVICE_MESSAGE_BYTES,
     MAX_REPLAY_EVENTS,
+    MAX_TRACK_ROWS,
     Ack,
     AlarmResult,
+    CamerasResult,
+    CameraView,
     Command,
     CreateAlarm,
     DeleteGeofence,
@@ -98,13 +100,13 @@ from realtime.protocol import (
     Hello,
     HistoryResult,
     Limits,
+    ListCameras,
     ListDevices,
     ListGeofences,
     ListSensors,
     ListUnits,
     Ping,
     Pong,
-    PositionView,
     ProtocolError,
     Result,
     ResultData,
@@ -122,6 +124,8 @@ from realtime.protocol import (
     Telemetry,
     TextSent,
     ThresholdView,
+    TrackColumns,
+    TrackForm,
     TrackResult,
     TransitionAlarm,
     UnitsResult,
@@ -140,7 +144,6 @@ logger = logging.getLogger(__name__)
 
 RATE_ABUSE_LIMIT = 200
 """Messages refused for rate in a row before the connection is closed."""
-MAX_TRACK_SPAN = dt.timedelta(days=31)
 ANSWER_MEMORY = 10_000
 """How many recent command answers are kept to absorb re-sends."""
 LOGIN_FAILURES_BEFORE_LOCK = 5
@@ -213,6 +216,8 @@ class ServerConfig:
     """How often coalesced telemetry goes to consoles."""
     seed_sensors: Sequence[SensorConfig] = ()
     """Sensors to register at start unless already known (samples, demos)."""
+    seed_cameras: Sequence[CameraView] = ()
+    """Cameras to register at start unless their code is known (samples, demos)."""
     vehicle_rules: RulesConfig | None = None
     """Rules checked on every live vehicle fix (overspeed, geofences, night ban, …)."""
 
@@ -244,6 +249,7 @@ class DutyDeskServer:
         self.telemetry = TelemetryWriter(self.sessions, max_delay=config.telemetry_commit_delay)
         self.sensors = SensorService(self.sessions, self.alarms)
         self.geofences = GeofenceService(self.sessions, self.writer)
+        self.cameras = CameraRegistry(self.sessions, self.cipher)
         self.vehicle_engines: dict[str, VehicleRulesEngine] = {}
         """The live vehicle rules engine of each vehicle ingest (file rules + geofences)."""
         self._geofences_applying = asyncio.Lock()
@@ -318,6 +324,10 @@ class DutyDeskServer:
             added = await self.sensors.add_sensors(self.config.seed_sensors, only_new=True)
             if added:
                 logger.info("registered %s sample sensors", added)
+        if self.config.seed_cameras:
+            seeded = await self.cameras.import_cameras(self.config.seed_cameras, only_new=True)
+            if seeded.added:
+                logger.info("registered %s sample cameras", seeded.added)
         for ingest in self.ingests.values():
             ingest.start()
         if self.config.jt808_listen is not None:
@@ -698,6 +708,9 @@ class DutyDeskServer:
                 return AlarmResult(alarm=await self.alarms.dispatch(principal, command))
             case ListUnits():
                 return UnitsResult(units=await self.alarms.list_units(principal))
+            case ListCameras():
+                # Filtered by area and agency: the stream addresses carry credentials.
+                return CamerasResult(cameras=await self.cameras.visible_to(principal))
             case GetAlarmHistory():
                 return HistoryResult(events=await self.alarms.history(principal, command.alarm_id))
             case RevealContact():
@@ -792,52 +805,17 @@ class DutyDeskServer:
             )
         return sorted(views, key=lambda view: view.sensor_id)
 
-    async def _track(self, command: GetTrack) -> TrackResult:
-        if command.end <= command.start:
-            raise AlarmError(ErrorCode.VALIDATION, "the track's end must be after its start")
-        if command.end - command.start > MAX_TRACK_SPAN:
-            raise AlarmError(ErrorCode.VALIDATION, "ask for at most 31 days of track at once")
-        async with self.sessions() as session:
-            # Served by the (device, at) index: one range scan per request.
-            rows = (
-                await session.execute(
-                    select(
-                        PositionRecord.at,
-                        PositionRecord.lat,
-                        PositionRecord.lon,
-                        PositionRecord.speed_kmh,
-                        PositionRecord.heading_deg,
-                        PositionRecord.alarms,
-                    )
-                    .where(
-                        PositionRecord.device == command.device,
-                        PositionRecord.at >= command.start,
-                        PositionRecord.at < command.end,
-                    )
-                    .order_by(PositionRecord.at)
+    async def _track(self, command: GetTrack) -> TrackResult | TrackColumns:
+        columns = command.form is TrackForm.COLUMNS
+        max_points = command.max_points if columns else min(command.max_points, MAX_TRACK_ROWS)
+        try:
+            async with self.sessions() as session:
+                stored = await track_query.load_track(
+                    session, command.device, command.start, command.end, max_points
                 )
-            ).all()
-        step = max(1, -(-len(rows) // command.max_points))
-        kept = rows[::step]
-        device = command.device
-        no_alarms: list[str] = []
-        return TrackResult(
-            device=device,
-            # A day at 1 Hz is 86,400 rows: unpack tuples (Row attribute access costs more).
-            positions=[
-                PositionView(
-                    device=device,
-                    at=at,
-                    lat=lat,
-                    lon=lon,
-                    speed_kmh=speed,
-                    heading_deg=heading,
-                    alarms=alarms.split(",") if alarms else no_alarms,
-                )
-                for at, lat, lon, speed, heading, alarms in kept
-            ],
-            truncated=step > 1,
-        )
+        except track_query.Error as exc:
+            raise AlarmError(ErrorCode.VALIDATION, str(exc)) from exc
+        return stored.columns() if columns else stored.rows()
 
     async def _send_text(self, principal: Principal, command: SendText) -> TextSent:
         if self.text_sender is None:

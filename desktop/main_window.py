@@ -44,6 +44,8 @@ from desktop.trends.panel import TrendsPanel
 from desktop.vehicles.list_panel import VehicleListPanel
 from desktop.vehicles.replay import TrackReplayPanel
 from desktop.vehicles.roster import VehicleRoster
+from desktop.vehicles.track import TrackData
+from desktop.video.cameras import CameraDirectory
 from realtime.client import ConnectionState
 from realtime.protocol import (
     CreateAlarm,
@@ -215,6 +217,11 @@ class MainWindow(QMainWindow):
             lambda text, error: self.notification_bar.show_message(text, error=error)
         )
         self._add_geofence_actions()
+        self.camera_directory = CameraDirectory(service, self.map_view, self)
+        self.camera_directory.message.connect(
+            lambda text, error: self.notification_bar.show_message(text, error=error)
+        )
+        self._add_camera_actions()
 
         service.alarm_changed.connect(self._on_alarm_changed)
         service.connection_changed.connect(self._on_connection_changed)
@@ -313,6 +320,35 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
             menu.addAction(action)
 
+    def _add_camera_actions(self) -> None:
+        self.alarm_camera_action = QAction(self.tr("Watch the camera nearest the alarm"), self)
+        self.alarm_camera_action.setObjectName("alarm_camera_action")
+        self.alarm_camera_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
+        self.alarm_camera_action.setEnabled(False)
+        self.alarm_camera_action.triggered.connect(self.watch_alarm_camera)
+        self.camera_directory.cameras_loaded.connect(self._update_alarm_camera_action)
+        menu = self.menuBar().addMenu(self.tr("&Cameras"))
+        menu.addAction(self.alarm_camera_action)
+
+    def _selected_alarm_place(self) -> tuple[float, float] | None:
+        rows = self.queue_view.selectionModel().selectedRows()
+        alarm_id = self.queue_proxy.alarm_id_at(rows[0].row()) if rows else None
+        alarm = self._service.store.get(alarm_id) if alarm_id is not None else None
+        if alarm is None or alarm.lat is None or alarm.lon is None:
+            return None
+        return alarm.lat, alarm.lon
+
+    def _update_alarm_camera_action(self, *_args: object) -> None:
+        place = self._selected_alarm_place()
+        self.alarm_camera_action.setEnabled(
+            place is not None and bool(self.camera_directory.near(*place))
+        )
+
+    def watch_alarm_camera(self) -> bool:
+        """Open the video of the camera nearest the selected alarm (within 2 km)."""
+        place = self._selected_alarm_place()
+        return place is not None and self.camera_directory.open_nearest(*place) is not None
+
     # ------------------------------------------------------------------ layout
 
     def _layout_key(self, what: str) -> str:
@@ -376,6 +412,7 @@ class MainWindow(QMainWindow):
         self.trends_panel.shutdown()
         self.vehicle_list.shutdown()
         self.replay_panel.shutdown()
+        self.camera_directory.close_all()
         self.save_layout()
         super().closeEvent(event)
         self.closed.emit()
@@ -400,6 +437,7 @@ class MainWindow(QMainWindow):
         rows = self.queue_view.selectionModel().selectedRows()
         alarm_id = self.queue_proxy.alarm_id_at(rows[0].row()) if rows else None
         self.detail_pane.show_alarm(alarm_id)
+        self._update_alarm_camera_action()
         if alarm_id is not None:
             self._bring_context(alarm_id)
 
@@ -452,18 +490,19 @@ class MainWindow(QMainWindow):
             self._map_labels = labels
             self.vehicle_store.set_labels(labels)
 
-    def _show_track_on_map(self, device: str, positions: list[PositionView]) -> None:
+    def _show_track_on_map(self, device: str, positions: TrackData) -> None:
         """Draw a replayed track on the map and frame it (the replay starts at its first fix)."""
         if len(positions) < 2:
             self.map_view.track.set_shapes([])
             self.map_view.track_marker.set_points([])
             return
         self._show_replay_position(positions[0])
+        lons, lats = positions.lon, positions.lat
         self.map_view.track.set_shapes(
             [
                 MapShape(
                     id=device,
-                    points=tuple((p.lon, p.lat) for p in positions),
+                    points=tuple(zip(lons.tolist(), lats.tolist(), strict=True)),
                     closed=False,
                     label=self.vehicle_roster.label(device),
                 )
@@ -471,10 +510,10 @@ class MainWindow(QMainWindow):
         )
         margin = 0.005
         self.map_view.zoom_to_extent(
-            min(p.lon for p in positions) - margin,
-            min(p.lat for p in positions) - margin,
-            max(p.lon for p in positions) + margin,
-            max(p.lat for p in positions) + margin,
+            float(lons.min()) - margin,
+            float(lats.min()) - margin,
+            float(lons.max()) + margin,
+            float(lats.max()) + margin,
         )
 
     def _show_replay_position(self, position: PositionView) -> None:
@@ -531,6 +570,7 @@ class MainWindow(QMainWindow):
     def _on_welcome(self, welcome: Welcome) -> None:
         self.trends_panel.load_sensors()
         self._service.list_units()
+        self.camera_directory.load()
         self._show_jurisdiction(welcome.user.jurisdiction)
         self.vehicle_list.load_devices()
         user = welcome.user

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import operator
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
@@ -202,6 +203,29 @@ class UnitView(msgspec.Struct, kw_only=True):
     """Where the unit is based (WGS-84), when known."""
 
 
+class CameraView(msgspec.Struct, kw_only=True):
+    """A camera in the registry: where it is, whose it is, and where its video comes from."""
+
+    id: int
+    code: str
+    name: str
+    lat: float
+    lon: float
+    """Where the camera is (WGS-84)."""
+    agency: str = ""
+    """The agency that runs it; agency desks see only their own agency's cameras."""
+    jurisdiction: str = ""
+    """Region-code prefix of its area; empty means the whole area."""
+    hazard_source: str = ""
+    """The major hazard source it watches, if any."""
+    enterprise: str = ""
+    """The enterprise it belongs to or watches, if any."""
+    stream_url: str = ""
+    """``rtsp://``, ``http(s)://`` or ``file://`` URL, or an absolute path of a recorded
+    clip. It may carry credentials: show it only through ``realtime.streams.mask_stream_url``.
+    Empty when the server cannot give it (the stored address could not be read)."""
+
+
 GeofenceKind = Literal["geofence", "no_go_zone", "speed_zone", "route_corridor"]
 """What a stored geofence does: enter/exit events, a forbidden area, an area with a speed
 limit, or an approved route (a corridor of ``width_m`` around a polyline)."""
@@ -313,6 +337,12 @@ class ListUnits(Tagged, tag="units.list"):
     req: str
 
 
+class ListCameras(Tagged, tag="cameras.list"):
+    """Ask for the cameras this user may watch, with their stream addresses."""
+
+    req: str
+
+
 class GetAlarmHistory(Tagged, tag="alarm.history"):
     """Ask for every event of one alarm, oldest first."""
 
@@ -353,14 +383,33 @@ class SendText(Tagged, tag="device.send_text"):
     display: bool = True
 
 
+class TrackForm(enum.StrEnum):
+    """How a ``vehicle.track`` answer carries its fixes."""
+
+    ROWS = "rows"
+    """A :class:`TrackResult`: one :class:`PositionView` per fix (the original form)."""
+    COLUMNS = "columns"
+    """A :class:`TrackColumns`: parallel arrays, about a quarter of the size and far
+    cheaper to encode and decode (consoles use this)."""
+
+
+MAX_TRACK_ROWS: Final = 100_000
+"""The most fixes a ``rows`` answer carries (more would not fit a server message)."""
+
+
 class GetTrack(Tagged, tag="vehicle.track"):
-    """Ask for a vehicle's stored fixes between two times, oldest first (track replay)."""
+    """Ask for a vehicle's stored fixes between two times, oldest first (track replay).
+
+    A range holding more than ``max_points`` fixes is thinned evenly (every n-th fix) by
+    the database; the answer says so (``truncated``).
+    """
 
     req: str
     device: str
     start: AwareDateTime
     end: AwareDateTime
     max_points: Annotated[int, msgspec.Meta(ge=2, le=200_000)] = 100_000
+    form: TrackForm = TrackForm.ROWS
 
 
 class GetSeries(Tagged, tag="sensor.series"):
@@ -421,6 +470,7 @@ Command = (
     | TransitionAlarm
     | DispatchAlarm
     | ListUnits
+    | ListCameras
     | GetAlarmHistory
     | RevealContact
     | Subscribe
@@ -574,6 +624,10 @@ class UnitsResult(msgspec.Struct, tag="units", kw_only=True):
     units: list[UnitView]
 
 
+class CamerasResult(msgspec.Struct, tag="cameras", kw_only=True):
+    cameras: list[CameraView]
+
+
 class AlarmResult(msgspec.Struct, tag="alarm", kw_only=True):
     alarm: AlarmView
 
@@ -607,6 +661,57 @@ class TrackResult(msgspec.Struct, tag="track", kw_only=True):
     positions: list[PositionView]
     truncated: bool
     """True when the range held more fixes than ``max_points`` (every n-th was kept)."""
+
+
+TRACK_COORDINATE_SCALE: Final = 10_000_000
+""":class:`TrackColumns` carries latitude and longitude in units of 1e-7 degree (~1 cm)."""
+
+
+class TrackAlarms(msgspec.Struct, array_like=True):
+    """``[index, [alarm, …]]``: the alarms of fix ``index`` of a :class:`TrackColumns`."""
+
+    index: int
+    alarms: list[str]
+
+
+class TrackColumns(msgspec.Struct, tag="track_columns", kw_only=True):
+    """A vehicle's track as parallel arrays, element ``i`` of each being fix ``i``, oldest
+    first (the answer to ``vehicle.track`` with ``form`` ``columns``).
+
+    Decoding refuses arrays of different lengths, times out of order and fixes named in
+    ``alarms`` that do not exist.
+    """
+
+    device: str
+    t0: AwareDateTime
+    """The time of the first fix (the range's start when there is none)."""
+    t_ms: list[int]
+    """Each fix's time in milliseconds after ``t0``, ascending."""
+    lat_e7: list[int]
+    """Latitude, WGS-84, in 1e-7 degree (:data:`TRACK_COORDINATE_SCALE`)."""
+    lon_e7: list[int]
+    """Longitude, WGS-84, in 1e-7 degree."""
+    speed_kmh: list[float]
+    heading_deg: list[float]
+    alarms: list[TrackAlarms] = msgspec.field(default_factory=list)
+    """Only the fixes that carry alarms, in index order."""
+    truncated: bool = False
+    """True when the range held more fixes than ``max_points`` (every n-th was kept)."""
+    total: int = 0
+    """How many fixes the range held before thinning."""
+
+    def __post_init__(self) -> None:
+        # Runs on decode too (msgspec turns the ValueError into a ValidationError).
+        count = len(self.t_ms)
+        for name in ("lat_e7", "lon_e7", "speed_kmh", "heading_deg"):
+            length = len(getattr(self, name))
+            if length != count:
+                raise ValueError(f"track column {name} has {length} values, not {count}")
+        times = self.t_ms
+        if times and (times[0] < 0 or not all(map(operator.le, times, times[1:]))):
+            raise ValueError("track times must not be before t0 and must ascend")
+        if any(not 0 <= entry.index < count for entry in self.alarms):
+            raise ValueError("a track alarm names a fix that is not in the track")
 
 
 class SeriesPoint(msgspec.Struct, array_like=True):
@@ -671,6 +776,7 @@ class Pong(msgspec.Struct, tag="pong", kw_only=True):
 
 ResultData = (
     UnitsResult
+    | CamerasResult
     | AlarmResult
     | HistoryResult
     | ContactResult
@@ -678,6 +784,7 @@ ResultData = (
     | Subscribed
     | TextSent
     | TrackResult
+    | TrackColumns
     | SeriesResult
     | SensorsResult
     | GeofencesResult

@@ -275,3 +275,28 @@ class GeofenceRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class CameraRecord(Base):
+    """A video camera in the registry (r0006).
+
+    The stream address may carry credentials, so it is stored encrypted
+    (``stream_url_enc``, the data key of :class:`backend.security.FieldCipher`) beside a
+    masked copy for listings that must not reveal it (``stream_url_masked``).
+    """
+
+    __tablename__ = "cameras"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    agency: Mapped[str] = mapped_column(String(64), default="")
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    hazard_source: Mapped[str] = mapped_column(String(128), default="")
+    enterprise: Mapped[str] = mapped_column(String(128), default="")
+    stream_url_enc: Mapped[str] = mapped_column(Text)
+    stream_url_masked: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,10 +1,12 @@
-"""The offline vector basemap: countries, China's provinces, cities and a county sample.
+"""The offline vector basemap: countries, China's provinces, cities and counties.
 
 The layers are compressed numpy archives in ``resources/basemap`` written by
 ``resources/basemap/build_basemap.py`` (its README names the source and licence). Each
-holds Web-Mercator coordinates (float32 metres) and, per feature, a code (adcode or
-ISO3), a Chinese name, an English name where the source has one, and a label point.
-Loading is plain numpy; nothing here knows about Qt.
+holds Web-Mercator coordinates (float32 metres, WGS-84) and, per feature, a code (adcode
+or ISO3), a Chinese name, an English name where the source has one, and a label point.
+Counties come one file per province (:func:`load_counties`), so the map reads only the
+provinces it shows; ``manifest.json`` lists each county file's extent
+(:func:`county_extents`). Loading is plain numpy; nothing here knows about Qt.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,8 +40,14 @@ class BasemapLayerName(enum.StrEnum):
     COUNTRIES = "countries"
     PROVINCES = "provinces"
     CITIES = "cities"
-    COUNTIES = "counties_330000"
     CHINA_MARITIME = "china_maritime"
+
+
+COUNTY_FILE_PREFIX = "counties_"
+"""Counties are in ``counties_<province adcode>.npz``, one file per province."""
+
+Extent = tuple[float, float, float, float]
+"""(x_min, y_min, x_max, y_max), Web-Mercator metres."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -142,22 +151,69 @@ def load_layer(name: BasemapLayerName, folder: Path = BASEMAP_DIR) -> BasemapLay
     return layer
 
 
+def province_of(code: str) -> str:
+    """Return the adcode of the province that the adcode ``code`` belongs to."""
+    return code[:2] + "0000"
+
+
+@functools.cache
+def load_counties(province: str, folder: Path = BASEMAP_DIR) -> BasemapLayer:
+    """Return the counties of one province (``330000``), read once per process.
+
+    Raises :class:`BasemapError` when the province has no county file. Safe to call from
+    a worker thread: the file is read by numpy alone.
+    """
+    layer = read_layer(folder / f"{COUNTY_FILE_PREFIX}{province}.npz")
+    logger.debug(
+        "basemap counties of %s: %s counties, %s points", province, len(layer), layer.point_count
+    )
+    return layer
+
+
+@functools.cache
+def county_extents(folder: Path = BASEMAP_DIR) -> dict[str, Extent]:
+    """Return the extent of each province's county file, from ``manifest.json``.
+
+    An empty dict (logged) when the manifest is missing or unreadable: the map then
+    shows no counties, and :func:`region_for_jurisdiction` still reads the files.
+    """
+    path = folder / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        extents = {
+            str(province): (float(x_min), float(y_min), float(x_max), float(y_max))
+            for province, (x_min, y_min, x_max, y_max) in manifest["county_extents"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logger.warning("no county extents in %s: %s", path, exc)
+        return {}
+    return extents
+
+
+def provinces_in_extent(extent: Extent, folder: Path = BASEMAP_DIR) -> list[str]:
+    """Return the provinces whose county file overlaps ``extent`` (Mercator metres)."""
+    x_min, y_min, x_max, y_max = extent
+    return [
+        province
+        for province, (left, bottom, right, top) in county_extents(folder).items()
+        if left <= x_max and right >= x_min and bottom <= y_max and top >= y_min
+    ]
+
+
 def region_for_jurisdiction(code: str, folder: Path = BASEMAP_DIR) -> BasemapFeature | None:
     """The province, city or county outline of a jurisdiction code (``32``, ``3201``,
-    ``330106``…), or None when the code is empty or the shipped basemap lacks that region
-    (counties are shipped for one province only)."""
+    ``330106``…), or None when the code is empty or the basemap lacks that region."""
     digits = code.strip()
     if not digits.isdigit() or len(digits) > 6:
         return None
     adcode = digits.ljust(6, "0")
-    if adcode.endswith("0000"):
-        layer_name = BasemapLayerName.PROVINCES
-    elif adcode.endswith("00"):
-        layer_name = BasemapLayerName.CITIES
-    else:
-        layer_name = BasemapLayerName.COUNTIES
     try:
-        layer = load_layer(layer_name, folder)
+        if adcode.endswith("0000"):
+            layer = load_layer(BasemapLayerName.PROVINCES, folder)
+        elif adcode.endswith("00"):
+            layer = load_layer(BasemapLayerName.CITIES, folder)
+        else:
+            layer = load_counties(province_of(adcode), folder)
     except BasemapError:
         return None
     return layer.find(adcode)

@@ -24,7 +24,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem
 
 from desktop.map.basemap import BasemapLayer
-from desktop.map.projection import from_mercator, to_mercator
+from desktop.map.projection import from_mercator, to_mercator, to_mercator_arrays
 from desktop.map.vehicles import MOVING_KMH, OFFLINE_AFTER, VehicleState, VehicleStore
 from realtime.protocol import AlarmView
 from realtime.states import AlarmLevel, AlarmState, is_open
@@ -138,6 +138,8 @@ class BasemapOutlineLayer(MapLayer):
 
     ``cell_m`` is the grid cell of the outline items (Mercator metres); the regions in
     ``emphasis`` are outlined with ``emphasis_pen`` (China's boundary in the countries).
+    ``outlines`` are the outline paths when they were made beforehand by
+    :func:`outline_paths` (on a worker thread, for the counties); else they are made here.
     """
 
     def __init__(
@@ -157,6 +159,7 @@ class BasemapOutlineLayer(MapLayer):
         cell_m: float = 200_000.0,
         emphasis: frozenset[str] = frozenset(),
         emphasis_pen: QPen | None = None,
+        outlines: OutlinePaths | None = None,
     ) -> None:
         super().__init__(key, parent, z_value=z_value, max_mpp=max_mpp)
         self.data = data
@@ -168,10 +171,9 @@ class BasemapOutlineLayer(MapLayer):
         self.label_group.setZValue(1)
         self.fills: list[QGraphicsPathItem] = []
         no_pen = QPen(Qt.PenStyle.NoPen)
-        buckets: dict[tuple[bool, int, int], QPainterPath] = {}
         for feature in data:
             if brush is not None:
-                # Areas are filled by one item per region, without a pen…
+                # Areas are filled by one item per region, without a pen.
                 path = QPainterPath()
                 path.setFillRule(Qt.FillRule.OddEvenFill)
                 for ring in feature.rings:
@@ -181,24 +183,18 @@ class BasemapOutlineLayer(MapLayer):
                 fill.setBrush(brush)
                 fill.setData(0, feature.code)
                 self.fills.append(fill)
-            # …and outlined by short pieces gathered per grid cell: few items (each
-            # costs the view per frame) whose bounds are small enough to cull.
-            bold = feature.code in emphasis
-            for ring in feature.rings:
-                for piece in ring_pieces(ring):
-                    centre = piece.mean(axis=0)
-                    cell = (bold, int(centre[0] // cell_m), int(centre[1] // cell_m))
-                    buckets.setdefault(cell, QPainterPath()).addPath(ring_path(piece, closed=False))
-        for (bold, _, _), path in buckets.items():
-            item = QGraphicsPathItem(path, self.container)
-            item.setPen(emphasis_pen if bold and emphasis_pen is not None else pen)
-            self.paths.append(item)
             if label_range is None or not math.isfinite(feature.label_xy[0]):
                 continue
             text = feature.name if chinese_names or not feature.name_en else feature.name_en
             label = make_label(text, self.label_group, point_size=label_size, colour=label_colour)
             label.setPos(QPointF(*feature.label_xy))
             self.labels.append(label)
+        if outlines is None:
+            outlines = outline_paths(data, cell_m=cell_m, emphasis=emphasis)
+        for (bold, _, _), path in outlines.items():
+            item = QGraphicsPathItem(path, self.container)
+            item.setPen(emphasis_pen if bold and emphasis_pen is not None else pen)
+            self.paths.append(item)
         self.label_group.setVisible(False)
 
     @property
@@ -228,6 +224,28 @@ class BasemapOutlineLayer(MapLayer):
 
 PIECE_POINTS = 128
 """Outline pieces hold at most this many points."""
+
+OutlinePaths = dict[tuple[bool, int, int], QPainterPath]
+"""Outline paths of a layer by (emphasised, grid column, grid row)."""
+
+
+def outline_paths(
+    data: BasemapLayer, *, cell_m: float, emphasis: frozenset[str] = frozenset()
+) -> OutlinePaths:
+    """Return the outlines of ``data`` as short pieces gathered per grid cell.
+
+    Few items (each costs the view per frame) whose bounds are small enough to cull.
+    Builds painter paths only (no graphics items), so it may run on a worker thread.
+    """
+    buckets: OutlinePaths = {}
+    for feature in data:
+        bold = feature.code in emphasis
+        for ring in feature.rings:
+            for piece in ring_pieces(ring):
+                centre = piece.mean(axis=0)
+                cell = (bold, int(centre[0] // cell_m), int(centre[1] // cell_m))
+                buckets.setdefault(cell, QPainterPath()).addPath(ring_path(piece, closed=False))
+    return buckets
 
 
 def ring_pieces(ring: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
@@ -630,9 +648,11 @@ class ShapeLayer(MapLayer):
             item.scene().removeItem(item)
         self.items = {}
         for shape in shapes:
-            coordinates = np.asarray([to_mercator(lon, lat) for lon, lat in shape.points])
+            # Vectorised: a replayed day is 86,400 points.
+            lon_lat = np.asarray(shape.points, dtype=np.float64).reshape(-1, 2)
+            coordinates = np.column_stack(to_mercator_arrays(lon_lat[:, 0], lon_lat[:, 1]))
             item = QGraphicsPathItem(
-                ring_path(coordinates.astype(np.float32).reshape(-1, 2), closed=shape.closed),
+                ring_path(coordinates.astype(np.float32), closed=shape.closed),
                 self.container,
             )
             item.setPen(self._pen)

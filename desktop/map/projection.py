@@ -136,6 +136,64 @@ def gcj02_to_wgs84(lon: float, lat: float, *, tolerance: float = 1e-7) -> tuple[
     return wgs_lon, wgs_lat
 
 
+def outside_china_arrays(lon: FloatArray, lat: FloatArray) -> npt.NDArray[np.bool_]:
+    """Vectorised :func:`outside_china`."""
+    return ~((lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271))
+
+
+def _gcj_offset_arrays(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Vectorised :func:`_gcj_offset`: the same series, evaluated by numpy."""
+    x, y = lon - 105.0, lat - 35.0
+    pi = np.pi
+    common = (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2 / 3
+    d_lat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    d_lat += common
+    d_lat += (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2 / 3
+    d_lat += (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2 / 3
+    d_lon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    d_lon += common
+    d_lon += (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2 / 3
+    d_lon += (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2 / 3
+    rad_lat = np.radians(lat)
+    magic = 1 - _KRASOVSKY_EE * np.sin(rad_lat) ** 2
+    sqrt_magic = np.sqrt(magic)
+    d_lat = (d_lat * 180.0) / ((_KRASOVSKY_A * (1 - _KRASOVSKY_EE)) / (magic * sqrt_magic) * pi)
+    d_lon = (d_lon * 180.0) / (_KRASOVSKY_A / sqrt_magic * np.cos(rad_lat) * pi)
+    return d_lon, d_lat
+
+
+def wgs84_to_gcj02_arrays(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Vectorised :func:`wgs84_to_gcj02` (points outside China are returned unchanged)."""
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    d_lon, d_lat = _gcj_offset_arrays(lon, lat)
+    outside = outside_china_arrays(lon, lat)
+    return np.where(outside, lon, lon + d_lon), np.where(outside, lat, lat + d_lat)
+
+
+def gcj02_to_wgs84_arrays(
+    lon: FloatArray, lat: FloatArray, *, tolerance: float = 1e-7
+) -> tuple[FloatArray, FloatArray]:
+    """Vectorised :func:`gcj02_to_wgs84`: the same fixed-point iteration, per point.
+
+    Each point stops when its own step is below ``tolerance`` degrees, as in the scalar
+    version, so both give the same result.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    wgs_lon, wgs_lat = lon.copy(), lat.copy()
+    active = np.flatnonzero(~outside_china_arrays(lon, lat))
+    for _ in range(30):
+        if not len(active):
+            break
+        fwd_lon, fwd_lat = wgs84_to_gcj02_arrays(wgs_lon[active], wgs_lat[active])
+        step_lon, step_lat = fwd_lon - lon[active], fwd_lat - lat[active]
+        wgs_lon[active] -= step_lon
+        wgs_lat[active] -= step_lat
+        active = active[(np.abs(step_lon) >= tolerance) | (np.abs(step_lat) >= tolerance)]
+    return wgs_lon, wgs_lat
+
+
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """Return the great-circle distance in metres between two WGS-84 points (haversine)."""
     phi1, phi2 = math.radians(lat1), math.radians(lat2)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.map.basemap import BasemapError, BasemapLayerName, load_layer
+from desktop.map.counties import CountyLayer
 from desktop.map.layers import (
     AlarmLayer,
     BasemapOutlineLayer,
@@ -199,6 +200,7 @@ class MapView(QWidget):
         self.layers: dict[LayerKey, MapLayer] = {}
         self.tile_layer: TileLayer | None = None
         self.basemap_layers: dict[LayerKey, BasemapOutlineLayer] = {}
+        self.county_layer: CountyLayer | None = None
         if basemap:
             self._build_basemap(root, chinese_names=chinese_names)
         self.jurisdictions = self._add(
@@ -324,19 +326,6 @@ class MapView(QWidget):
                     cell_m=100_000.0,
                 ),
             ),
-            (
-                LayerKey.COUNTIES,
-                BasemapLayerName.COUNTIES,
-                dict(
-                    z_value=5,
-                    pen=cosmetic_pen("#d7ccc8", 0.7, Qt.PenStyle.DotLine),
-                    max_mpp=300.0,
-                    label_range=(0.0, 40.0),
-                    label_size=8.0,
-                    label_colour="#6d4c41",
-                    cell_m=50_000.0,
-                ),
-            ),
         )
         for key, name, options in specs:
             try:
@@ -347,6 +336,21 @@ class MapView(QWidget):
             layer = BasemapOutlineLayer(key, root, data, chinese_names=chinese_names, **options)  # type: ignore[arg-type]
             self.basemap_layers[key] = layer
             self._add(layer)
+        # Counties are read province by province, off the GUI thread, when zoomed in.
+        self.county_layer = self._add(
+            CountyLayer(
+                root,
+                self.view_extent,
+                z_value=5,
+                max_mpp=300.0,
+                cell_m=50_000.0,
+                chinese_names=chinese_names,
+                pen=cosmetic_pen("#d7ccc8", 0.7, Qt.PenStyle.DotLine),
+                label_range=(0.0, 40.0),
+                label_size=8.0,
+                label_colour="#6d4c41",
+            )
+        )
         countries = self.basemap_layers.get(LayerKey.COUNTRIES)
         if countries is not None:
             china = countries.fill_of(CHINA_CODE)

@@ -2,8 +2,9 @@
 
 The track is drawn on a plain pyqtgraph plot in lon/lat (WGS-84 degrees): the whole
 route in grey, overspeed segments in red, stops of five minutes or more as labelled
-markers, and the replayed fix as a moving dot. The analysis and the playback clock are
-plain Python (:mod:`desktop.vehicles.track`).
+markers, and the replayed fix as a moving dot. The track is asked for in the compact
+column form and kept as numpy arrays (:class:`~desktop.vehicles.track.TrackData`); the
+analysis and the playback clock are plain Python and numpy (:mod:`desktop.vehicles.track`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
+import numpy as np
+import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtWidgets import (
@@ -39,11 +43,20 @@ from desktop.vehicles.track import (
     REPLAY_SPEEDS,
     ReplayClock,
     TrackAnalysis,
+    TrackData,
     analyse_track,
     write_gpx,
     write_track_csv,
 )
-from realtime.protocol import GetTrack, PositionView, ResultData, TrackResult
+from realtime.protocol import (
+    ErrorCode,
+    GetTrack,
+    PositionView,
+    ResultData,
+    TrackColumns,
+    TrackForm,
+    TrackResult,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +71,10 @@ class TrackReplayPanel(QWidget):
     """Pick a vehicle and a time range, load the track, play it back."""
 
     position_changed = Signal(object)
-    track_shown = Signal(str, object)
-    """A track was loaded: the device and its fixes in time order (for the map)."""
     """The replayed fix moved (a :class:`~realtime.protocol.PositionView`), for the map."""
+    track_shown = Signal(str, object)
+    """A track was loaded: the device and its fixes in time order (a
+    :class:`~desktop.vehicles.track.TrackData`), for the map."""
 
     def __init__(
         self, service: ConsoleService, roster: VehicleRoster, parent: QWidget | None = None
@@ -71,7 +85,8 @@ class TrackReplayPanel(QWidget):
         self._roster = roster
         self._closed = False
         self.device = ""
-        self.positions: list[PositionView] = []
+        self.track = TrackData.empty()
+        """The loaded fixes in time order."""
         self.analysis: TrackAnalysis | None = None
         self.truncated = False
         self.clock = ReplayClock([])
@@ -222,6 +237,11 @@ class TrackReplayPanel(QWidget):
         end = dt.datetime.fromtimestamp(self.end_edit.dateTime().toSecsSinceEpoch(), dt.UTC)
         self.load(self.selected_device(), start, end)
 
+    @property
+    def positions(self) -> TrackData:
+        """The loaded fixes in time order (read as :class:`PositionView` on demand)."""
+        return self.track
+
     def load(self, device: str, start: dt.datetime, end: dt.datetime) -> None:
         """Ask the server for ``device``'s track in ``[start, end)``."""
         if not device or end <= start:
@@ -229,13 +249,35 @@ class TrackReplayPanel(QWidget):
             return
         self.pause()
         self.summary_label.setText(self.tr("Loading…"))
-        command = GetTrack(req="", device=device, start=start, end=end, max_points=MAX_TRACK_POINTS)
-        self._service.query(command, self._on_track, self._on_error)
+        command = GetTrack(
+            req="",
+            device=device,
+            start=start,
+            end=end,
+            max_points=MAX_TRACK_POINTS,
+            form=TrackForm.COLUMNS,
+        )
+
+        def on_error(code: str, message: str) -> None:
+            # A server older than the column form refuses the field: ask again in rows.
+            if code == ErrorCode.BAD_MESSAGE and "form" in message and not self._closed:
+                logger.info("server does not know track columns; asking for rows")
+                rows = msgspec.structs.replace(command, form=TrackForm.ROWS)
+                self._service.query(rows, self._on_track, self._on_error)
+                return
+            self._on_error(code, message)
+
+        self._service.query(command, self._on_track, on_error)
 
     def _on_track(self, result: ResultData) -> None:
-        if self._closed or not isinstance(result, TrackResult):
+        if self._closed:
             return
-        self.set_track(result.device, result.positions, truncated=result.truncated)
+        if isinstance(result, TrackColumns):
+            self.set_track(
+                result.device, TrackData.from_columns(result), truncated=result.truncated
+            )
+        elif isinstance(result, TrackResult):
+            self.set_track(result.device, result.positions, truncated=result.truncated)
 
     def _on_error(self, code: str, message: str) -> None:
         if self._closed:
@@ -246,45 +288,43 @@ class TrackReplayPanel(QWidget):
     def set_track(
         self, device: str, positions: Sequence[PositionView], *, truncated: bool = False
     ) -> None:
-        """Show a loaded track and rewind the replay to its first fix."""
+        """Show a loaded track (a :class:`TrackData`, or any fixes) and rewind the replay
+        to its first fix."""
         self.pause()
         self.device = device
-        self.positions = sorted(positions, key=lambda position: position.at)
+        self.track = TrackData.from_positions(positions, device=device).sorted_by_time()
         self.truncated = truncated
-        self.clock = ReplayClock(self.positions)
+        self.clock = ReplayClock(self.track)
         self.clock.speed = self.replay_speed()
         self.slider.blockSignals(True)
-        self.slider.setRange(0, max(len(self.positions) - 1, 0))
+        self.slider.setRange(0, max(len(self.track) - 1, 0))
         self.slider.setValue(0)
         self.slider.blockSignals(False)
-        lons = [position.lon for position in self.positions]
-        lats = [position.lat for position in self.positions]
-        self.route_curve.setData(lons, lats)
+        self.route_curve.setData(self.track.lon, self.track.lat)
         self._analyse()
         self._show_current()
-        if self.positions:
+        if self.track:
             self.plot.autoRange()
-        self.track_shown.emit(device, list(self.positions))
+        self.track_shown.emit(device, self.track)
 
     def _analyse(self) -> None:
-        if not self.positions:
+        track = self.track
+        if not track:
             self.analysis = None
             self.overspeed_curve.setData([], [])
             self.stop_markers.setData([])
             self.summary_label.setText(self.tr("No positions in this range."))
             return
-        analysis = analyse_track(self.positions, speed_limit_kmh=self.limit_spin.value())
+        analysis = analyse_track(track, speed_limit_kmh=self.limit_spin.value())
         self.analysis = analysis
-        lons: list[float] = []
-        lats: list[float] = []
+        gap = np.array([np.nan])
+        lons: list[npt.NDArray[np.float64]] = [gap]
+        lats: list[npt.NDArray[np.float64]] = [gap]
         for segment in analysis.overspeed:
             # One fix beyond the run, so that a single overspeed fix still draws a line.
-            for position in self.positions[segment.first : segment.last + 2]:
-                lons.append(position.lon)
-                lats.append(position.lat)
-            lons.append(float("nan"))
-            lats.append(float("nan"))
-        self.overspeed_curve.setData(lons, lats, connect="finite")
+            lons += (track.lon[segment.first : segment.last + 2], gap)
+            lats += (track.lat[segment.first : segment.last + 2], gap)
+        self.overspeed_curve.setData(np.concatenate(lons), np.concatenate(lats), connect="finite")
         for label in self.stop_labels:
             self.plot.removeItem(label)
         self.stop_labels = []
@@ -336,7 +376,7 @@ class TrackReplayPanel(QWidget):
 
     def play(self) -> None:
         """Play from the current fix (from the start when at the end)."""
-        if not self.positions:
+        if not self.track:
             return
         self.clock.play()
         self._last_tick = time.monotonic()
@@ -382,7 +422,7 @@ class TrackReplayPanel(QWidget):
 
     def current_position(self) -> PositionView | None:
         """The fix the replay shows."""
-        return self.positions[self.clock.index] if self.positions else None
+        return self.track[self.clock.index] if self.track else None
 
     def _show_current(self) -> None:
         position = self.current_position()
@@ -399,7 +439,7 @@ class TrackReplayPanel(QWidget):
                 time=texts.format_time(position.at),
                 speed=position.speed_kmh,
                 index=self.clock.index + 1,
-                count=len(self.positions),
+                count=len(self.track),
             )
         )
         self.position_changed.emit(position)
@@ -408,11 +448,11 @@ class TrackReplayPanel(QWidget):
 
     def export_gpx(self, path: Path) -> None:
         """Write the loaded track as GPX."""
-        write_gpx(path, self.device, self._roster.label(self.device), self.positions)
+        write_gpx(path, self.device, self._roster.label(self.device), self.track)
 
     def export_csv(self, path: Path) -> None:
         """Write the loaded track as CSV."""
-        write_track_csv(path, self.device, self.positions, texts.DISPLAY_TIMEZONE)
+        write_track_csv(path, self.device, self.track, texts.DISPLAY_TIMEZONE)
 
     def _ask_export_gpx(self) -> None:
         name, _filter = QFileDialog.getSaveFileName(

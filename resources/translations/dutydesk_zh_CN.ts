@@ -100,6 +100,71 @@
     </message>
 </context>
 <context>
+    <name>CameraDirectory</name>
+    <message>
+        <source>Cameras could not be loaded: {reason}</source>
+        <translation>摄像机列表加载失败：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>CameraVideo</name>
+    <message>
+        <source>No video source is available for this camera.</source>
+        <translation>该摄像机没有可用的视频源。</translation>
+    </message>
+    <message>
+        <source>Connecting… {seconds} s</source>
+        <translation>正在连接… {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>Playing</source>
+        <translation>正在播放</translation>
+    </message>
+    <message>
+        <source>Waiting for the stream… {seconds} s</source>
+        <translation>正在等待视频流… {seconds} 秒</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>The stream ended.</source>
+        <translation>视频流已结束。</translation>
+    </message>
+    <message>
+        <source>Error: {reason}</source>
+        <translation>错误：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>CameraVideoWindow</name>
+    <message>
+        <source>Camera – {name}</source>
+        <translation>摄像机 – {name}</translation>
+    </message>
+    <message>
+        <source>Reconnect</source>
+        <translation>重新连接</translation>
+    </message>
+    <message>
+        <source>the recording {path} does not exist</source>
+        <translation>录像文件 {path} 不存在</translation>
+    </message>
+    <message>
+        <source>the stream cannot be played</source>
+        <translation>无法播放该视频流</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+</context>
+<context>
     <name>ConsoleSession</name>
     <message>
         <source>Login refused: {reason}</source>
@@ -661,6 +726,14 @@
     <message>
         <source>&amp;Geofences</source>
         <translation>电子围栏(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Watch the camera nearest the alarm</source>
+        <translation>查看警情最近的摄像机</translation>
+    </message>
+    <message>
+        <source>&amp;Cameras</source>
+        <translation>摄像机(&amp;C)</translation>
     </message>
     <message>
         <source>The language changes the next time DutyDesk starts.</source>

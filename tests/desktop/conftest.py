@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from desktop.service import ConsoleService
+from desktop.video.logging_rules import quiet_multimedia_probes
 from realtime.client import CommandError, ConnectionState
 from realtime.protocol import (
     AlarmResult,
@@ -30,6 +31,10 @@ from realtime.protocol import (
 )
 from realtime.states import AlarmAction, next_state
 from tests.desktop.factories import evolve, make_alarm
+
+# Before any test module imports QtMultimedia: its load-time probes for optional libraries
+# (PipeWire) warn, and Qt warnings fail tests. The console sets the same rules.
+quiet_multimedia_probes()
 
 T = TypeVar("T")
 

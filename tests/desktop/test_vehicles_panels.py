@@ -17,6 +17,7 @@ from desktop.vehicles.replay import TrackReplayPanel
 from desktop.vehicles.roster import VehicleRoster
 from realtime.client import CommandError
 from realtime.protocol import (
+    TRACK_COORDINATE_SCALE,
     Command,
     DevicesResult,
     DeviceView,
@@ -27,6 +28,9 @@ from realtime.protocol import (
     ResultData,
     SendText,
     TextSent,
+    TrackAlarms,
+    TrackColumns,
+    TrackForm,
     TrackResult,
 )
 from tests.desktop.conftest import ignore_offscreen_quirks, wait_until
@@ -68,6 +72,22 @@ TRACK = [
 ]
 
 
+def track_columns(device: str, positions: list[PositionView]) -> TrackColumns:
+    """What a server sends for ``positions`` in the column form."""
+    t0 = positions[0].at
+    return TrackColumns(
+        device=device,
+        t0=t0,
+        t_ms=[(p.at - t0) // dt.timedelta(milliseconds=1) for p in positions],
+        lat_e7=[round(p.lat * TRACK_COORDINATE_SCALE) for p in positions],
+        lon_e7=[round(p.lon * TRACK_COORDINATE_SCALE) for p in positions],
+        speed_kmh=[p.speed_kmh for p in positions],
+        heading_deg=[p.heading_deg for p in positions],
+        alarms=[TrackAlarms(i, p.alarms) for i, p in enumerate(positions) if p.alarms],
+        total=len(positions),
+    )
+
+
 def answer(command: Command) -> ResultData:
     if isinstance(command, ListDevices):
         return DevicesResult(devices=DEVICES)
@@ -76,6 +96,8 @@ def answer(command: Command) -> ResultData:
             raise CommandError(ErrorCode.DEVICE_OFFLINE, "terminal is not connected")
         return TextSent(device=command.device, acknowledged=True)
     if isinstance(command, GetTrack):
+        if command.form is TrackForm.COLUMNS:
+            return track_columns(command.device, TRACK)
         return TrackResult(device=command.device, positions=TRACK, truncated=False)
     raise CommandError(ErrorCode.BAD_MESSAGE, "unexpected")
 
@@ -199,3 +221,38 @@ def test_replay_plays_pauses_steps_and_stops_at_the_end(
     assert (tmp_path / "t.gpx").stat().st_size > 0
     assert len((tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines()) == 11
     panel.shutdown()
+
+
+def test_replay_asks_for_columns_and_falls_back_to_rows_on_an_older_server(
+    qtbot: QtBot, run: Run, qt_loop: qasync.QEventLoop
+) -> None:
+    asked: list[GetTrack] = []
+
+    def older_server(command: Command) -> ResultData:
+        assert isinstance(command, GetTrack)
+        asked.append(command)
+        if command.form is TrackForm.COLUMNS:
+            raise CommandError(
+                ErrorCode.BAD_MESSAGE, "invalid message: Object contains unknown field `form`"
+            )
+        return TrackResult(device=command.device, positions=TRACK, truncated=True)
+
+    def factory(_url: str, listener: ConsoleService, *_args: Any) -> AnsweringClient:
+        return AnsweringClient(listener, older_server)
+
+    service = ConsoleService(client_factory=factory, telemetry_topics=())
+    roster = VehicleRoster(clock=lambda: T0)
+    panel = TrackReplayPanel(service, roster)
+    qtbot.addWidget(panel)
+
+    async def load() -> None:
+        service.start("ws://fake", "officer1", "pw")
+        panel.load("013800000001", T0, T0 + dt.timedelta(hours=1))
+        await wait_until(lambda: len(panel.positions) == 10, what="track")
+
+    run(load())
+    assert [command.form for command in asked] == [TrackForm.COLUMNS, TrackForm.ROWS]
+    assert panel.truncated
+    assert list(panel.positions) == TRACK
+    panel.shutdown()
+    qt_loop.run_until_complete(service.stop())

@@ -8,18 +8,21 @@ import xml.etree.ElementTree as ET
 import zoneinfo
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from desktop.vehicles.roster import StateFilter, VehicleRoster, VehicleState
 from desktop.vehicles.track import (
     GPX_NAMESPACE,
     ReplayClock,
+    TrackData,
     analyse_track,
     haversine_m,
     write_gpx,
     write_track_csv,
 )
-from realtime.protocol import DeviceView, Event, PositionView
+from desktop.vehicles.track import Error as TrackError
+from realtime.protocol import DeviceView, Event, PositionView, TrackAlarms, TrackColumns
 
 T0 = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -166,3 +169,49 @@ def test_roster_filters_and_ages() -> None:
     )
     roster.apply_event(event)
     assert "b" not in roster.devices
+
+
+def test_track_data_from_the_wire_columns_reads_as_positions() -> None:
+    fixes = [
+        fix(0, 30.0, 120.0, 60),
+        fix(1, 30.001, 120.002, 95, ["overspeed"]),
+        fix(2, 30.0015, 120.003, 0),
+    ]
+    columns = TrackColumns(
+        device="013800000001",
+        t0=T0,
+        t_ms=[0, 60_000, 120_000],
+        lat_e7=[300000000, 300010000, 300015000],
+        lon_e7=[1200000000, 1200020000, 1200030000],
+        speed_kmh=[60.0, 95.0, 0.0],
+        heading_deg=[0.0, 0.0, 0.0],
+        alarms=[TrackAlarms(1, ["overspeed"])],
+    )
+    track = TrackData.from_columns(columns)
+    assert len(track) == 3
+    assert list(track) == fixes
+    assert track[-1] == fixes[-1]
+    assert list(track[1:]) == fixes[1:]
+    assert list(track[::2]) == fixes[::2]
+    assert track.at(1) == T0 + dt.timedelta(minutes=1)
+    assert analyse_track(track) == analyse_track(fixes)
+    assert TrackData.from_positions(fixes).alarms == track.alarms
+    with pytest.raises(IndexError):
+        track[3]
+
+    shuffled = TrackData.from_positions([fixes[2], fixes[1], fixes[0]]).sorted_by_time()
+    assert list(shuffled) == fixes, "sorting moves the alarms with their fixes"
+
+    empty = TrackData.empty("013800000001")
+    assert not empty
+    assert analyse_track(empty).distance_m == 0.0
+    assert ReplayClock(empty).at_end
+    with pytest.raises(TrackError):
+        TrackData(
+            "x",
+            times_us=np.zeros(2, dtype=np.int64),
+            lat=np.zeros(1),
+            lon=np.zeros(2),
+            speed_kmh=np.zeros(2),
+            heading_deg=np.zeros(2),
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -11,7 +12,12 @@ from realtime.protocol import (
     CreateAlarm,
     ErrorCode,
     Event,
+    GetTrack,
     ProtocolError,
+    Result,
+    TrackAlarms,
+    TrackColumns,
+    TrackForm,
     decode_console,
     decode_device,
     decode_server,
@@ -84,3 +90,68 @@ def test_request_id_is_recovered_from_broken_messages() -> None:
     assert request_id_of(b'{"ref":"d1"}') == "d1"
     assert request_id_of(b"garbage") is None
     assert request_id_of(b'{"req": 5}') is None
+
+
+def _track_columns(**changes: object) -> dict[str, object]:
+    message: dict[str, object] = {
+        "type": "track_columns",
+        "device": "13900000001",
+        "t0": "2026-11-29T03:00:00Z",
+        "t_ms": [0, 1000, 2000],
+        "lat_e7": [320000000, 320000100, 320000200],
+        "lon_e7": [1188000000, 1188000000, 1188000000],
+        "speed_kmh": [40.0, 41.5, 0.0],
+        "heading_deg": [90.0, 90.0, 0.0],
+        "alarms": [[1, ["overspeed"]]],
+        "truncated": False,
+        "total": 3,
+    }
+    message.update(changes)
+    return {"type": "result", "req": "r-1", "data": message}
+
+
+def test_track_columns_round_trip_and_strict_decoding() -> None:
+    result = decode_server(json.dumps(_track_columns()))
+    assert isinstance(result, Result)
+    columns = result.data
+    assert isinstance(columns, TrackColumns)
+    assert columns.t0 == NOW
+    assert columns.alarms == [TrackAlarms(1, ["overspeed"])]
+    assert decode_server(encode(result)) == result
+    assert b'"alarms":[[1,["overspeed"]]]' in encode(result), "alarms are compact pairs"
+    empty = TrackColumns(
+        device="x", t0=NOW, t_ms=[], lat_e7=[], lon_e7=[], speed_kmh=[], heading_deg=[]
+    )
+    assert decode_server(encode(Result(req="r-2", data=empty))) == Result(req="r-2", data=empty)
+
+    for changes, reason in (
+        ({"lat_e7": [1, 2]}, "lat_e7 has 2 values, not 3"),
+        ({"t_ms": [0, 2000, 1000]}, "must ascend"),
+        ({"t_ms": [-1, 0, 1]}, "before t0"),
+        ({"alarms": [[3, ["overspeed"]]]}, "not in the track"),
+        ({"t0": "2026-11-29T03:00:00"}, "timezone"),
+        ({"lat_e7": [0.5, 1, 2]}, "Expected `int`"),
+    ):
+        with pytest.raises(ProtocolError) as refused:
+            decode_server(json.dumps(_track_columns(**changes)))
+        assert refused.value.code is ErrorCode.BAD_MESSAGE
+        assert reason in refused.value.message
+
+
+def test_get_track_form_defaults_to_rows_and_is_checked() -> None:
+    base = {
+        "type": "vehicle.track",
+        "req": "r-1",
+        "device": "13900000001",
+        "start": "2026-11-29T03:00:00Z",
+        "end": "2026-11-29T04:00:00Z",
+    }
+    command = decode_console(json.dumps(base))
+    assert isinstance(command, GetTrack)
+    assert command.form is TrackForm.ROWS, "clients written before the column form get rows"
+    command = decode_console(json.dumps({**base, "form": "columns"}))
+    assert isinstance(command, GetTrack)
+    assert command.form is TrackForm.COLUMNS
+    with pytest.raises(ProtocolError) as refused:
+        decode_console(json.dumps({**base, "form": "binary"}))
+    assert "$.form" in refused.value.message
