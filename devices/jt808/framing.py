@@ -210,13 +210,17 @@ def decode_raw_frame(data: bytes) -> tuple[Header, bytes]:
         sub_packet=sub_packet,
     )
     body = reader.rest()
+    _check_body_length(attributes, header, body)
+    return header, body
+
+
+def _check_body_length(attributes: int, header: Header, body: bytes) -> None:
     declared = attributes & _BODY_LENGTH_MASK
     if declared != len(body):
         raise LengthError(
             f"body length mismatch: header says {declared} bytes, frame carries {len(body)}",
             header=header,
         )
-    return header, body
 
 
 _HEADER_2013 = struct.Struct(">HH6sH")
@@ -249,12 +253,7 @@ def _decode_plain_header(
         encryption=attributes >> _ENCRYPTION_SHIFT & _ENCRYPTION_MASK,
     )
     body = content[layout.size :]
-    declared = attributes & _BODY_LENGTH_MASK
-    if declared != len(body):
-        raise LengthError(
-            f"body length mismatch: header says {declared} bytes, frame carries {len(body)}",
-            header=header,
-        )
+    _check_body_length(attributes, header, body)
     return header, body
 
 

@@ -806,36 +806,27 @@ class Location:
 
     @classmethod
     def _decode(cls, body: bytes, context: str) -> Self:
+        items: list[LocationItem] = []
         if len(body) == _LOCATION_BASE.size:
             # The everyday report without extras, in one struct call.
             (alarm_flags, status_flags, latitude_e6, longitude_e6, altitude_m, speed, heading,
              time_bcd) = _LOCATION_BASE.unpack(body)  # fmt: skip
-            return cls(
-                alarm_flags=alarm_flags,
-                status_flags=status_flags,
-                latitude_e6=latitude_e6,
-                longitude_e6=longitude_e6,
-                altitude_m=altitude_m,
-                speed_tenths_kmh=speed,
-                heading_deg=heading,
-                time=decode_bcd_time(time_bcd, f"{context} time"),
-            )
-        reader = Reader(body, context)
-        alarm_flags = reader.u32("alarm flags")
-        status_flags = reader.u32("status flags")
-        latitude_e6 = reader.u32("latitude")
-        longitude_e6 = reader.u32("longitude")
-        altitude_m = reader.u16("altitude")
-        speed = reader.u16("speed")
-        heading = reader.u16("heading")
-        time = decode_bcd_time(reader.take(6, "time"), f"{context} time")
-        items: list[LocationItem] = []
-        while reader.remaining:
-            item_number = len(items) + 1
-            identifier = reader.u8(f"item {item_number} id")
-            length = reader.u8(f"item {item_number} (0x{identifier:02X}) length")
-            value = reader.take(length, f"item {item_number} (0x{identifier:02X}) value")
-            items.append(decode_item(identifier, value))
+        else:
+            reader = Reader(body, context)
+            alarm_flags = reader.u32("alarm flags")
+            status_flags = reader.u32("status flags")
+            latitude_e6 = reader.u32("latitude")
+            longitude_e6 = reader.u32("longitude")
+            altitude_m = reader.u16("altitude")
+            speed = reader.u16("speed")
+            heading = reader.u16("heading")
+            time_bcd = reader.take(6, "time")
+            while reader.remaining:
+                item_number = len(items) + 1
+                identifier = reader.u8(f"item {item_number} id")
+                length = reader.u8(f"item {item_number} (0x{identifier:02X}) length")
+                value = reader.take(length, f"item {item_number} (0x{identifier:02X}) value")
+                items.append(decode_item(identifier, value))
         return cls(
             alarm_flags=alarm_flags,
             status_flags=status_flags,
@@ -844,7 +835,7 @@ class Location:
             altitude_m=altitude_m,
             speed_tenths_kmh=speed,
             heading_deg=heading,
-            time=time,
+            time=decode_bcd_time(time_bcd, f"{context} time"),
             items=tuple(items),
         )
 

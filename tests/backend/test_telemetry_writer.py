@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,31 @@ def _position(device: str, second: int, **extra: object) -> Position:
         heading_deg=90.0,
         **extra,  # type: ignore[arg-type]
     )
+
+
+Sessions = async_sessionmaker[AsyncSession]
+WriterFactory = Callable[..., Awaitable[tuple[TelemetryWriter, Sessions]]]
+
+
+@pytest.fixture
+async def make_writer(tmp_path: Path) -> AsyncIterator[WriterFactory]:
+    """Start a TelemetryWriter on a fresh, migrated SQLite database (stopped afterwards)."""
+    engine = db.create_engine(sqlite_url(tmp_path))
+    await db.migrate(engine)
+    writers: list[TelemetryWriter] = []
+
+    sessions = db.session_factory(engine)
+
+    async def make(**options: float) -> tuple[TelemetryWriter, Sessions]:
+        writer = TelemetryWriter(sessions, **options)  # type: ignore[arg-type]
+        writer.start()
+        writers.append(writer)
+        return writer, sessions
+
+    yield make
+    for writer in writers:
+        await writer.stop()
+    await engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -79,86 +105,56 @@ async def test_a_batch_reads_back_exactly_as_written(server: DutyDeskServer) -> 
     assert (stored_reading.sensor, stored_reading.at, stored_reading.value) == ("CH4", T0, 0.62)
 
 
-async def test_waiters_are_released_only_after_their_commit(tmp_path: Path) -> None:
-    engine = db.create_engine(sqlite_url(tmp_path))
-    await db.migrate(engine)
-    sessions = db.session_factory(engine)
-    writer = TelemetryWriter(sessions, max_delay=0.2, max_batch=10_000)
-    writer.start()
-    try:
-        first = asyncio.create_task(writer.submit_many([_position("a", s) for s in range(50)]))
-        second = asyncio.create_task(writer.submit(_position("b", 0)))
-        await asyncio.sleep(0.05)
-        # Still inside the gathering window: nobody is told "stored" yet.
-        assert not first.done()
-        assert not second.done()
-        await asyncio.wait_for(asyncio.gather(first, second), 5)
-        assert await _count(sessions) == 51
-        assert writer.rows_written == 51
-    finally:
-        await writer.stop()
-        await engine.dispose()
+async def test_waiters_are_released_only_after_their_commit(make_writer: WriterFactory) -> None:
+    writer, sessions = await make_writer(max_delay=0.2, max_batch=10_000)
+    first = asyncio.create_task(writer.submit_many([_position("a", s) for s in range(50)]))
+    second = asyncio.create_task(writer.submit(_position("b", 0)))
+    await asyncio.sleep(0.05)
+    # Still inside the gathering window: nobody is told "stored" yet.
+    assert not first.done()
+    assert not second.done()
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    assert await _count(sessions) == 51
+    assert writer.rows_written == 51
 
 
-async def test_a_full_batch_is_written_without_waiting_for_the_window(tmp_path: Path) -> None:
-    engine = db.create_engine(sqlite_url(tmp_path))
-    await db.migrate(engine)
-    sessions = db.session_factory(engine)
-    writer = TelemetryWriter(sessions, max_delay=30.0, max_batch=100)
-    writer.start()
-    try:
-        await asyncio.wait_for(writer.submit_many([_position("a", s) for s in range(100)]), 5)
-        assert await _count(sessions) == 100
-    finally:
-        await writer.stop()
-        await engine.dispose()
+async def test_a_full_batch_is_written_without_waiting_for_the_window(
+    make_writer: WriterFactory,
+) -> None:
+    writer, sessions = await make_writer(max_delay=30.0, max_batch=100)
+    await asyncio.wait_for(writer.submit_many([_position("a", s) for s in range(100)]), 5)
+    assert await _count(sessions) == 100
 
 
-async def test_submitters_wait_for_room_when_the_queue_is_full(tmp_path: Path) -> None:
-    engine = db.create_engine(sqlite_url(tmp_path))
-    await db.migrate(engine)
-    sessions = db.session_factory(engine)
-    writer = TelemetryWriter(sessions, max_delay=0.3, max_batch=1000, queue_limit=20)
-    writer.start()
-    try:
-        finished: list[str] = []
-        first = asyncio.create_task(writer.submit_many([_position("a", s) for s in range(20)]))
-        first.add_done_callback(lambda _: finished.append("first"))
-        await asyncio.sleep(0.05)
-        late = asyncio.create_task(writer.submit(_position("b", 0)))
-        late.add_done_callback(lambda _: finished.append("late"))
-        await asyncio.wait_for(asyncio.gather(first, late), 5)
-        # The late sample waited for room, so it went into a commit of its own, after.
-        assert finished == ["first", "late"]
-        assert await _count(sessions) == 21
-    finally:
-        await writer.stop()
-        await engine.dispose()
+async def test_submitters_wait_for_room_when_the_queue_is_full(make_writer: WriterFactory) -> None:
+    writer, sessions = await make_writer(max_delay=0.3, max_batch=1000, queue_limit=20)
+    finished: list[str] = []
+    first = asyncio.create_task(writer.submit_many([_position("a", s) for s in range(20)]))
+    first.add_done_callback(lambda _: finished.append("first"))
+    await asyncio.sleep(0.05)
+    late = asyncio.create_task(writer.submit(_position("b", 0)))
+    late.add_done_callback(lambda _: finished.append("late"))
+    await asyncio.wait_for(asyncio.gather(first, late), 5)
+    # The late sample waited for room, so it went into a commit of its own, after.
+    assert finished == ["first", "late"]
+    assert await _count(sessions) == 21
 
 
 async def test_a_failed_commit_fails_every_waiter_and_the_writer_goes_on(
-    tmp_path: Path,
+    make_writer: WriterFactory,
 ) -> None:
-    engine = db.create_engine(sqlite_url(tmp_path))
-    await db.migrate(engine)
-    sessions = db.session_factory(engine)
-    writer = TelemetryWriter(sessions, max_delay=0.05)
-    writer.start()
-    try:
-        naive = Position(device="a", at=dt.datetime(2026, 11, 29, 2, 0), lat=30.0, lon=120.0)
-        results = await asyncio.gather(
-            writer.submit_many([_position("a", 1), naive]),
-            writer.submit(_position("b", 1)),
-            return_exceptions=True,
-        )
-        # One transaction: the good rows beside the bad one are not stored either.
-        assert all(isinstance(result, telemetry.Error) for result in results)
-        assert await _count(sessions) == 0
-        await asyncio.wait_for(writer.submit(_position("c", 2)), 5)
-        assert await _count(sessions) == 1
-    finally:
-        await writer.stop()
-        await engine.dispose()
+    writer, sessions = await make_writer(max_delay=0.05)
+    naive = Position(device="a", at=dt.datetime(2026, 11, 29, 2, 0), lat=30.0, lon=120.0)
+    results = await asyncio.gather(
+        writer.submit_many([_position("a", 1), naive]),
+        writer.submit(_position("b", 1)),
+        return_exceptions=True,
+    )
+    # One transaction: the good rows beside the bad one are not stored either.
+    assert all(isinstance(result, telemetry.Error) for result in results)
+    assert await _count(sessions) == 0
+    await asyncio.wait_for(writer.submit(_position("c", 2)), 5)
+    assert await _count(sessions) == 1
 
 
 async def test_a_run_of_positions_is_stored_judged_and_fanned_out(
@@ -203,7 +199,7 @@ async def test_a_run_of_positions_is_stored_judged_and_fanned_out(
         await ingest.stop()
 
 
-async def _count(sessions: async_sessionmaker[AsyncSession]) -> int:
+async def _count(sessions: Sessions) -> int:
     async with sessions() as session:
         return len((await session.scalars(select(PositionRecord.id))).all())
 
