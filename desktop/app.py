@@ -20,6 +20,7 @@ import qasync
 from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop.collector import GuiThreadCollector
 from desktop.i18n import choose_language, install_translators
 from desktop.login import LoginDialog
 from desktop.main_window import MainWindow
@@ -245,6 +246,8 @@ def run_console(
     install_translators(app, choose_language(lang, settings))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    collector = GuiThreadCollector()
+    collector.start()
     try:
         return int(
             loop.run_until_complete(
@@ -259,5 +262,6 @@ def run_console(
             )
         )
     finally:
+        collector.stop()
         loop.close()
         asyncio.set_event_loop(None)
