@@ -32,11 +32,13 @@ from desktop.detail_pane import AlarmDetailPane
 from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY, SUPPORTED_LANGUAGES
 from desktop.map.basemap import region_for_jurisdiction
-from desktop.map.layers import MapPoint, MapShape
+from desktop.map.layers import LayerKey, MapPoint, MapShape
 from desktop.map.projection import from_mercator
 from desktop.map.vehicles import VehicleStore
 from desktop.map.view import MapView
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
+from desktop.site_detail import SiteDetailPane
+from desktop.sites import LatestReadings, hazard_sources
 from desktop.sounder import AlarmSounder
 from desktop.state import StoreChange, announces_alarm
 from desktop.status import DisconnectedBanner, StatusPanel
@@ -62,10 +64,10 @@ TICK_MS = 1000
 """The age column and the data age are redrawn this often."""
 EVENT_LOG_LIMIT = 500
 """Lines kept in the event log view."""
-LAYOUT_VERSION = 3
-ALARM_VIEW_SPAN_M = 20_000.0
-"""Widest map view (metres across) when centring on a selected alarm."""
+LAYOUT_VERSION = 4
 """Bump when the docks change so old saved layouts are ignored."""
+ALARM_VIEW_SPAN_M = 20_000.0
+"""Widest map view (metres across) when centring on a selected alarm (or a team)."""
 
 
 class NotificationBar(QWidget):
@@ -202,8 +204,18 @@ class MainWindow(QMainWindow):
             self.replay_panel,
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
+        # Live values of every sensor, for the detail of a hazard source clicked on the map.
+        self.latest_readings = LatestReadings()
+        self.site_detail = SiteDetailPane(service.store, self.latest_readings, self)
+        self.site_detail_dock = self._add_dock(
+            "site_detail_dock",
+            self.tr("Site detail"),
+            self.site_detail,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
         self.tabifyDockWidget(self.event_log_dock, self.trends_dock)
-        self.tabifyDockWidget(self.detail_dock, self.vehicle_list_dock)
+        self.tabifyDockWidget(self.detail_dock, self.site_detail_dock)
+        self.tabifyDockWidget(self.site_detail_dock, self.vehicle_list_dock)
         self.tabifyDockWidget(self.vehicle_list_dock, self.replay_dock)
         self.detail_dock.raise_()
         self.event_log_dock.raise_()
@@ -231,6 +243,11 @@ class MainWindow(QMainWindow):
         service.welcomed.connect(self._on_welcome)
         service.telemetry_received.connect(self.vehicle_store.apply_telemetry)
         self.map_view.alarm_clicked.connect(self.select_alarm)
+        self.map_view.point_clicked.connect(self._on_map_point_clicked)
+        service.telemetry_received.connect(self.latest_readings.apply_telemetry)
+        self.site_detail.trends_requested.connect(self.show_sensor_trends)
+        self.site_detail.centre_requested.connect(self.centre_map_on)
+        self.site_detail.alarm_requested.connect(self.select_alarm)
         service.telemetry_received.connect(self.trends_panel.apply_telemetry)
         self.trends_panel.sensors_loaded.connect(self._show_hazard_sources)
         service.units_listed.connect(self._show_units)
@@ -296,6 +313,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu(self.tr("&View"))
         view_menu.addAction(self.map_dock.toggleViewAction())
         view_menu.addAction(self.detail_dock.toggleViewAction())
+        view_menu.addAction(self.site_detail_dock.toggleViewAction())
         view_menu.addAction(self.event_log_dock.toggleViewAction())
         view_menu.addAction(self.trends_dock.toggleViewAction())
         view_menu.addAction(self.vehicle_list_dock.toggleViewAction())
@@ -376,6 +394,7 @@ class MainWindow(QMainWindow):
             dock.show()
         for dock in (self.trends_dock, self.vehicle_list_dock, self.replay_dock):
             dock.show()
+        self.site_detail_dock.show()
 
     def set_language(self, code: str) -> None:
         """Remember the language; it applies from the next start."""
@@ -410,6 +429,7 @@ class MainWindow(QMainWindow):
         self._tick_timer.stop()
         self.map_view.shutdown()
         self.trends_panel.shutdown()
+        self.site_detail.shutdown()
         self.vehicle_list.shutdown()
         self.replay_panel.shutdown()
         self.camera_directory.close_all()
@@ -458,6 +478,8 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         self.alarm_model.refresh_ages()
         self.status_panel.refresh()
+        if self.site_detail.isVisible():
+            self.site_detail.refresh_readings()
         if self.banner.isVisible():
             self.banner.refresh()
 
@@ -471,6 +493,7 @@ class MainWindow(QMainWindow):
         stale = self._service.cut_off
         self.alarm_model.set_stale(stale)
         self.detail_pane.set_stale(stale)
+        self.site_detail.set_stale(stale)
         self.banner.refresh()
 
     def follow_vehicle(self, device: str) -> None:
@@ -538,6 +561,42 @@ class MainWindow(QMainWindow):
         self.trends_dock.raise_()
         return True
 
+    def show_sensor_trends(self, sensor_ids: list[str]) -> bool:
+        """Open the live trends of ``sensor_ids`` (a hazard source's sensors)."""
+        if not self.trends_panel.show_sensors(sensor_ids):
+            return False
+        self.trends_dock.show()
+        self.trends_dock.raise_()
+        return True
+
+    def centre_map_on(self, lon: float, lat: float) -> None:
+        """Show the map centred on a point, no wider than a town (a team's base, say)."""
+        self.map_dock.show()
+        self.map_dock.raise_()
+        west, _south, east, _north = self.map_view.view_extent()
+        self.map_view.center_on(lon, lat, span_m=min(east - west, ALARM_VIEW_SPAN_M))
+
+    def show_hazard_source(self, name: str) -> bool:
+        """Show a hazard source (clicked on the map) in the site detail."""
+        return self._raise_site_detail(self.site_detail.show_hazard_source(name))
+
+    def show_unit(self, code: str) -> bool:
+        """Show a team (clicked on the map) in the site detail."""
+        return self._raise_site_detail(self.site_detail.show_unit(code))
+
+    def _raise_site_detail(self, shown: bool) -> bool:
+        if shown:
+            self.site_detail_dock.show()
+            self.site_detail_dock.raise_()
+        return shown
+
+    def _on_map_point_clicked(self, layer: str, object_id: str) -> None:
+        # Cameras open their video through the camera directory, not here.
+        if layer == LayerKey.HAZARDS:
+            self.show_hazard_source(object_id)
+        elif layer == LayerKey.TEAMS:
+            self.show_unit(object_id)
+
     def _open_replay(self, device: str) -> None:
         self.replay_panel.open_vehicle(device)
         self.replay_dock.show()
@@ -550,22 +609,21 @@ class MainWindow(QMainWindow):
             for unit in units
             if unit.lat is not None and unit.lon is not None
         )
+        self.site_detail.set_units(units)
 
     def _show_hazard_sources(self, sensors: list[SensorView]) -> None:
         """Put each major hazard source (or mine) on the map where its sensors are."""
-        sites: dict[str, list[SensorView]] = {}
-        for sensor in sensors:
-            if sensor.hazard_source and sensor.lat is not None and sensor.lon is not None:
-                sites.setdefault(sensor.hazard_source, []).append(sensor)
+        sources = hazard_sources(sensors)
         self.map_view.hazards.set_points(
             MapPoint(
-                id=name,
-                lon=sum(s.lon for s in members if s.lon is not None) / len(members),
-                lat=sum(s.lat for s in members if s.lat is not None) / len(members),
-                label=f"{name} · {members[0].enterprise}" if members[0].enterprise else name,
+                id=source.name,
+                lon=source.lon,
+                lat=source.lat,
+                label=f"{source.name} · {source.enterprise}" if source.enterprise else source.name,
             )
-            for name, members in sites.items()
+            for source in sources.values()
         )
+        self.site_detail.set_hazard_sources(sources)
 
     def _on_welcome(self, welcome: Welcome) -> None:
         self.trends_panel.load_sensors()

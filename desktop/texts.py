@@ -117,6 +117,33 @@ def role_label(role: str) -> str:
     return labels.get(role, role)
 
 
+def agency_label(agency: str) -> str:
+    """Return the name of an agency code (fire, police…); unknown codes are shown as they are."""
+    labels = {
+        "fire": QCoreApplication.translate("Labels", "Fire and rescue"),
+        "police": QCoreApplication.translate("Labels", "Police"),
+        "medical": QCoreApplication.translate("Labels", "Medical"),
+        "environment": QCoreApplication.translate("Labels", "Environment"),
+        "transport": QCoreApplication.translate("Labels", "Transport"),
+        "safety": QCoreApplication.translate("Labels", "Safety supervision"),
+        "grid": QCoreApplication.translate("Labels", "Grid"),
+    }
+    return labels.get(agency, agency)
+
+
+def sensor_kind_label(kind: str) -> str:
+    """Return what a sensor measures (ch4, co…); unknown kinds are shown as they are."""
+    labels = {
+        "ch4": QCoreApplication.translate("Labels", "Methane"),
+        "co": QCoreApplication.translate("Labels", "Carbon monoxide"),
+        "h2s": QCoreApplication.translate("Labels", "Hydrogen sulphide"),
+        "temperature": QCoreApplication.translate("Labels", "Temperature"),
+        "pressure": QCoreApplication.translate("Labels", "Pressure"),
+        "liquid_level": QCoreApplication.translate("Labels", "Liquid level"),
+    }
+    return labels.get(kind, kind)
+
+
 def source_label(source: str) -> str:
     """Return how an alarm came in (manual entry or a device)."""
     labels = {

@@ -612,6 +612,20 @@ class TrendsPanel(QWidget):
         self.set_time_range(alarm.first_seen - ALARM_WINDOW, alarm.first_seen + ALARM_WINDOW)
         return True
 
+    def show_sensors(self, sensor_ids: Iterable[str]) -> list[str]:
+        """Show the live trends of the registered sensors among ``sensor_ids``.
+
+        Return the ids shown; ids the registry does not know are skipped.
+        """
+        shown = [sensor_id for sensor_id in sensor_ids if sensor_id in self.sensors]
+        for sensor_id in shown:
+            self.add_sensor(sensor_id)
+        if shown:
+            # The officer asked about the site now: follow live even after an alarm's window.
+            self.live_check.setChecked(True)
+            self._follow_live()
+        return shown
+
     # ------------------------------------------------------------------ export
 
     def export_png(self, path: Path) -> bool:

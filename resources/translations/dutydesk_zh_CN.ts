@@ -506,6 +506,58 @@
         <translation>管理员</translation>
     </message>
     <message>
+        <source>Fire and rescue</source>
+        <translation>消防救援</translation>
+    </message>
+    <message>
+        <source>Police</source>
+        <translation>公安</translation>
+    </message>
+    <message>
+        <source>Medical</source>
+        <translation>医疗急救</translation>
+    </message>
+    <message>
+        <source>Environment</source>
+        <translation>生态环境</translation>
+    </message>
+    <message>
+        <source>Transport</source>
+        <translation>交通运输</translation>
+    </message>
+    <message>
+        <source>Safety supervision</source>
+        <translation>安全监管</translation>
+    </message>
+    <message>
+        <source>Grid</source>
+        <translation>网格</translation>
+    </message>
+    <message>
+        <source>Methane</source>
+        <translation>甲烷</translation>
+    </message>
+    <message>
+        <source>Carbon monoxide</source>
+        <translation>一氧化碳</translation>
+    </message>
+    <message>
+        <source>Hydrogen sulphide</source>
+        <translation>硫化氢</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Pressure</source>
+        <translation>压力</translation>
+    </message>
+    <message>
+        <source>Liquid level</source>
+        <translation>液位</translation>
+    </message>
+    <message>
         <source>Phone report</source>
         <translation>电话报警</translation>
     </message>
@@ -686,6 +738,10 @@
     <message>
         <source>Track replay</source>
         <translation>轨迹回放</translation>
+    </message>
+    <message>
+        <source>Site detail</source>
+        <translation>点位详情</translation>
     </message>
     <message>
         <source>New alarm…</source>
@@ -1015,6 +1071,125 @@ fix {age} s ago</source>
     <message>
         <source>Show on the terminal&apos;s display</source>
         <translation>终端屏幕显示</translation>
+    </message>
+</context>
+<context>
+    <name>SiteDetailPane</name>
+    <message>
+        <source>The connection is down: this may be out of date.</source>
+        <translation>连接已断开：以下信息可能已过时。</translation>
+    </message>
+    <message>
+        <source>Click a hazard source or a team on the map.</source>
+        <translation>在地图上点击危险源或救援队伍查看详情。</translation>
+    </message>
+    <message>
+        <source>Enterprise:</source>
+        <translation>企业：</translation>
+    </message>
+    <message>
+        <source>Place:</source>
+        <translation>地点：</translation>
+    </message>
+    <message>
+        <source>Coordinates:</source>
+        <translation>坐标：</translation>
+    </message>
+    <message>
+        <source>Sensors</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <source>Sensor</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>当前值</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>距今</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Open alarms</source>
+        <translation>未结警情</translation>
+    </message>
+    <message>
+        <source>Show the sensors&apos; trends</source>
+        <translation>查看传感器趋势</translation>
+    </message>
+    <message>
+        <source>Code:</source>
+        <translation>编码：</translation>
+    </message>
+    <message>
+        <source>Agency:</source>
+        <translation>所属部门：</translation>
+    </message>
+    <message>
+        <source>Jurisdiction:</source>
+        <translation>辖区：</translation>
+    </message>
+    <message>
+        <source>Base:</source>
+        <translation>驻地：</translation>
+    </message>
+    <message>
+        <source>Dispatched to</source>
+        <translation>已派往警情</translation>
+    </message>
+    <message>
+        <source>Centre on map</source>
+        <translation>在地图上居中</translation>
+    </message>
+    <message>
+        <source>Site detail</source>
+        <translation>点位详情</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{name}&lt;/b&gt; · hazard source</source>
+        <translation>&lt;b&gt;{name}&lt;/b&gt; · 危险源</translation>
+    </message>
+    <message>
+        <source>{level} alarm No. {alarm_id} ({state})</source>
+        <translation>{level}警情 {alarm_id} 号（{state}）</translation>
+    </message>
+    <message>
+        <source>{level} threshold reached</source>
+        <translation>已达{level}阈值</translation>
+    </message>
+    <message>
+        <source>No reading yet</source>
+        <translation>尚无读数</translation>
+    </message>
+    <message>
+        <source>Silent</source>
+        <translation>无数据上报</translation>
+    </message>
+    <message>
+        <source>Normal</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{name}&lt;/b&gt; · team</source>
+        <translation>&lt;b&gt;{name}&lt;/b&gt; · 救援队伍</translation>
+    </message>
+    <message>
+        <source>Not known</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
     </message>
 </context>
 <context>
