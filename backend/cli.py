@@ -45,7 +45,7 @@ from backend.security import Error as SecurityError
 from backend.security import FieldCipher
 from backend.sensor_rules import Error as SensorRulesError
 from backend.sensor_rules import RuleSet
-from backend.server import DutyDeskServer, ServerConfig
+from backend.server import DutyDeskServer, ServerConfig, freeze_startup_heap
 from backend.storage import db
 from backend.storage.models import SensorRecord
 from backend.users import Error as UserError
@@ -146,6 +146,11 @@ def _load_vehicle_rules(path: Path | None) -> RulesConfig:
 
 
 async def _serve(config: ServerConfig) -> int:
+    # Handlers first: a SIGTERM during start-up still means a clean stop.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     server = DutyDeskServer(config)
     try:
         await server.start()
@@ -153,10 +158,7 @@ async def _serve(config: ServerConfig) -> int:
         _err(f"dutydesk serve: cannot listen on {config.host}:{config.port}: {exc.strerror}")
         await server.close()
         return EXIT_FAILURE
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    freeze_startup_heap()
     await stop.wait()
     logger.info("shutting down")
     await server.close()

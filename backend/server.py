@@ -14,6 +14,7 @@ import binascii
 import collections
 import contextlib
 import datetime as dt
+import gc
 import http
 import json
 import logging
@@ -142,6 +143,20 @@ from realtime.protocol import (
 
 logger = logging.getLogger(__name__)
 
+
+def freeze_startup_heap() -> None:
+    """Exempt what start-up left alive from the cycle collector (call once per process).
+
+    A started server holds hundreds of thousands of long-lived objects (SQLAlchemy's
+    mappers and caches, the registry, rule tables). Every full collection walks all of
+    them and pauses the event loop for tens of milliseconds; bench/ingest.py shows the
+    p99 latency halving once they are frozen (Python's ``gc.freeze``).
+    """
+    gc.collect()
+    gc.freeze()
+    logger.debug("%s start-up objects exempt from cycle collection", gc.get_freeze_count())
+
+
 RATE_ABUSE_LIMIT = 200
 """Messages refused for rate in a row before the connection is closed."""
 ANSWER_MEMORY = 10_000
@@ -210,10 +225,11 @@ class ServerConfig:
     """Seconds of silence after which a terminal counts as offline."""
     jt808_max_frames_per_second: float = 20.0
     """Per-connection frame rate limit (a terminal reports every few seconds)."""
-    telemetry_commit_delay: float = 0.025
-    """Longest a position or reading waits for its group commit."""
-    telemetry_fanout_interval: float = 0.05
-    """How often coalesced telemetry goes to consoles."""
+    telemetry_commit_delay: float = 0.01
+    """Longest a position or reading waits for its group commit (under load the batches
+    grow by themselves while the previous commit runs)."""
+    telemetry_fanout_interval: float = 0.025
+    """How often coalesced telemetry goes to consoles (the map redraws on its own timer)."""
     seed_sensors: Sequence[SensorConfig] = ()
     """Sensors to register at start unless already known (samples, demos)."""
     seed_cameras: Sequence[CameraView] = ()

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from backend.security import FieldCipher
-from backend.server import DutyDeskServer, ServerConfig
+from backend.server import DutyDeskServer, ServerConfig, freeze_startup_heap
 from backend.storage.models import PositionRecord
 from devices.jt808.codec import (
     FrameDecoder,
@@ -307,8 +307,8 @@ async def main(
     rate: float,
     seconds: float,
     *,
-    commit_delay: float = 0.025,
-    fanout_interval: float = 0.05,
+    commit_delay: float = 0.01,
+    fanout_interval: float = 0.025,
     profiler: cProfile.Profile | None = None,
 ) -> dict[str, Any]:
     ceiling = raw_ceiling()
@@ -327,6 +327,7 @@ async def main(
         )
         server = DutyDeskServer(config)
         await server.start()
+        freeze_startup_heap()  # as `dutydesk serve` does
         await server.users.add_user("bench", "bench-password", Role.OFFICER)
         console = _Console()
         client = DutyDeskClient(
@@ -406,8 +407,8 @@ def run() -> None:
     parser.add_argument("--terminals", type=int, default=400)
     parser.add_argument("--rate", type=float, default=10.0, help="frames per second per terminal")
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--commit-delay", type=float, default=0.025, help="group commit window (s)")
-    parser.add_argument("--fanout", type=float, default=0.05, help="console telemetry tick (s)")
+    parser.add_argument("--commit-delay", type=float, default=0.01, help="group commit window (s)")
+    parser.add_argument("--fanout", type=float, default=0.025, help="console telemetry tick (s)")
     parser.add_argument(
         "--profile", type=Path, help="write a cProfile of the backend process to this file"
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -239,3 +241,33 @@ def test_audit_of_a_database_without_a_log_says_so(
 ) -> None:
     assert main(["audit", "verify", "--data-dir", str(tmp_path)]) == 1
     assert "no DutyDesk event log" in capsys.readouterr().err
+
+
+def test_serve_starts_freezes_its_start_up_heap_and_stops_on_sigterm(tmp_path: Path) -> None:
+    env = {**os.environ, "DUTYDESK_LOG_LEVEL": "DEBUG"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend", "serve", "--port", "0", "--data-dir", str(tmp_path)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stderr is not None
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = process.stderr.readline()
+            if not line:
+                break
+            seen.append(line)
+            if "exempt from cycle collection" in line:
+                break
+        assert any("exempt from cycle collection" in line for line in seen), "".join(seen)
+        process.send_signal(signal.SIGTERM)
+        rest = process.communicate(timeout=60)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert "shutting down" in rest
