@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 from backend.cameras import Error as CameraError
@@ -39,33 +40,42 @@ class Error(Exception):
     """A registry file could not be read; the message names the file and line."""
 
 
-def load_units_csv(path: Path = DEFAULT_UNITS_CSV) -> list[UnitView]:
-    """Read units from a ``code,name,agency,jurisdiction[,lat,lon]`` CSV file (UTF-8)."""
+def _csv_rows(path: Path, required: set[str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """Rows of a UTF-8 CSV file (a BOM is fine) with their ``file:line`` for messages.
+
+    Cells are stripped; a missing or empty cell reads as ``""``.
+    """
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise Error(f"cannot open {path}: {exc.strerror}") from exc
-    units: list[UnitView] = []
     with handle:
         reader = csv.DictReader(handle)
-        required = {"code", "name", "agency"}
         if reader.fieldnames is None or not required <= set(reader.fieldnames):
             raise Error(f"{path}: header must contain {', '.join(sorted(required))}")
         for line, row in enumerate(reader, start=2):
-            code, name, agency = row["code"].strip(), row["name"].strip(), row["agency"].strip()
-            if not code or not name or not agency:
-                raise Error(f"{path}:{line}: code, name and agency are required")
-            units.append(
-                UnitView(
-                    id=0,
-                    code=code,
-                    name=name,
-                    agency=agency,
-                    jurisdiction=(row.get("jurisdiction") or "").strip(),
-                    lat=_optional_float(row.get("lat"), f"{path}:{line}"),
-                    lon=_optional_float(row.get("lon"), f"{path}:{line}"),
-                )
+            cells = {key: (value or "").strip() for key, value in row.items() if key is not None}
+            yield f"{path}:{line}", cells
+
+
+def load_units_csv(path: Path = DEFAULT_UNITS_CSV) -> list[UnitView]:
+    """Read units from a ``code,name,agency,jurisdiction[,lat,lon]`` CSV file (UTF-8)."""
+    units: list[UnitView] = []
+    for where, row in _csv_rows(path, {"code", "name", "agency"}):
+        code, name, agency = row["code"], row["name"], row["agency"]
+        if not code or not name or not agency:
+            raise Error(f"{where}: code, name and agency are required")
+        units.append(
+            UnitView(
+                id=0,
+                code=code,
+                name=name,
+                agency=agency,
+                jurisdiction=row.get("jurisdiction", ""),
+                lat=_optional_float(row.get("lat"), where),
+                lon=_optional_float(row.get("lon"), where),
             )
+        )
     return units
 
 
@@ -84,47 +94,38 @@ def load_sensors_csv(path: Path = DEFAULT_SENSORS_CSV) -> list[SensorConfig]:
     Columns: ``sensor_id,kind,placement,unit,name,place,lat,lon,hazard_source,enterprise,
     jurisdiction,poll_cycle_seconds`` (only ``sensor_id`` and ``kind`` are required).
     """
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise Error(f"cannot open {path}: {exc.strerror}") from exc
     sensors: list[SensorConfig] = []
-    with handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or not {"sensor_id", "kind"} <= set(reader.fieldnames):
-            raise Error(f"{path}: header must contain sensor_id and kind")
-        for line, row in enumerate(reader, start=2):
-            where = f"{path}:{line}"
-            try:
-                kind = SensorKind(row["kind"].strip())
-            except ValueError as exc:
-                kinds = ", ".join(k.value for k in SensorKind)
-                raise Error(f"{where}: unknown kind {row['kind']!r} (use {kinds})") from exc
-            try:
-                placement = Placement((row.get("placement") or "").strip())
-            except ValueError as exc:
-                raise Error(f"{where}: unknown placement {row.get('placement')!r}") from exc
-            poll = _optional_float(row.get("poll_cycle_seconds"), where)
-            try:
-                sensors.append(
-                    SensorConfig(
-                        sensor_id=row["sensor_id"].strip(),
-                        kind=kind,
-                        unit=(row.get("unit") or "").strip() or DEFAULT_UNITS[kind],
-                        rules=default_rules(kind, placement),
-                        poll_cycle_seconds=poll if poll is not None else 30.0,
-                        placement=placement,
-                        name=(row.get("name") or "").strip(),
-                        place=(row.get("place") or "").strip(),
-                        lat=_optional_float(row.get("lat"), where),
-                        lon=_optional_float(row.get("lon"), where),
-                        hazard_source=(row.get("hazard_source") or "").strip(),
-                        enterprise=(row.get("enterprise") or "").strip(),
-                        jurisdiction=(row.get("jurisdiction") or "").strip(),
-                    )
+    for where, row in _csv_rows(path, {"sensor_id", "kind"}):
+        try:
+            kind = SensorKind(row["kind"])
+        except ValueError as exc:
+            kinds = ", ".join(k.value for k in SensorKind)
+            raise Error(f"{where}: unknown kind {row['kind']!r} (use {kinds})") from exc
+        try:
+            placement = Placement(row.get("placement", ""))
+        except ValueError as exc:
+            raise Error(f"{where}: unknown placement {row.get('placement')!r}") from exc
+        poll = _optional_float(row.get("poll_cycle_seconds"), where)
+        try:
+            sensors.append(
+                SensorConfig(
+                    sensor_id=row["sensor_id"],
+                    kind=kind,
+                    unit=row.get("unit") or DEFAULT_UNITS[kind],
+                    rules=default_rules(kind, placement),
+                    poll_cycle_seconds=poll if poll is not None else 30.0,
+                    placement=placement,
+                    name=row.get("name", ""),
+                    place=row.get("place", ""),
+                    lat=_optional_float(row.get("lat"), where),
+                    lon=_optional_float(row.get("lon"), where),
+                    hazard_source=row.get("hazard_source", ""),
+                    enterprise=row.get("enterprise", ""),
+                    jurisdiction=row.get("jurisdiction", ""),
                 )
-            except SensorRulesError as exc:
-                raise Error(f"{where}: {exc}") from exc
+            )
+        except SensorRulesError as exc:
+            raise Error(f"{where}: {exc}") from exc
     return sensors
 
 
@@ -135,38 +136,28 @@ def load_cameras_csv(path: Path = DEFAULT_CAMERAS_CSV) -> list[CameraView]:
     the values (:func:`backend.cameras.validate`). Errors name the file and line, never
     a stream address (it may carry credentials).
     """
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise Error(f"cannot open {path}: {exc.strerror}") from exc
     cameras: list[CameraView] = []
-    with handle:
-        reader = csv.DictReader(handle)
-        required = {"code", "name", "lat", "lon", "stream_url"}
-        if reader.fieldnames is None or not required <= set(reader.fieldnames):
-            raise Error(f"{path}: header must contain {', '.join(sorted(required))}")
-        for line, row in enumerate(reader, start=2):
-            where = f"{path}:{line}"
-            lat = _optional_float(row.get("lat"), where)
-            lon = _optional_float(row.get("lon"), where)
-            if lat is None or lon is None:
-                raise Error(f"{where}: lat and lon are required")
-            if not (row.get("stream_url") or "").strip():
-                raise Error(f"{where}: stream_url is required")
-            camera = CameraView(
-                id=0,
-                code=(row.get("code") or "").strip(),
-                name=(row.get("name") or "").strip(),
-                lat=lat,
-                lon=lon,
-                agency=(row.get("agency") or "").strip(),
-                jurisdiction=(row.get("jurisdiction") or "").strip(),
-                hazard_source=(row.get("hazard_source") or "").strip(),
-                enterprise=(row.get("enterprise") or "").strip(),
-                stream_url=(row.get("stream_url") or "").strip(),
-            )
-            try:
-                cameras.append(validate_camera(camera))
-            except CameraError as exc:
-                raise Error(f"{where}: {exc}") from exc
+    for where, row in _csv_rows(path, {"code", "name", "lat", "lon", "stream_url"}):
+        lat = _optional_float(row.get("lat"), where)
+        lon = _optional_float(row.get("lon"), where)
+        if lat is None or lon is None:
+            raise Error(f"{where}: lat and lon are required")
+        if not row.get("stream_url"):
+            raise Error(f"{where}: stream_url is required")
+        camera = CameraView(
+            id=0,
+            code=row.get("code", ""),
+            name=row.get("name", ""),
+            lat=lat,
+            lon=lon,
+            agency=row.get("agency", ""),
+            jurisdiction=row.get("jurisdiction", ""),
+            hazard_source=row.get("hazard_source", ""),
+            enterprise=row.get("enterprise", ""),
+            stream_url=row.get("stream_url", ""),
+        )
+        try:
+            cameras.append(validate_camera(camera))
+        except CameraError as exc:
+            raise Error(f"{where}: {exc}") from exc
     return cameras
