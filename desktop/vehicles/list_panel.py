@@ -47,6 +47,8 @@ from realtime.protocol import DevicesResult, ListDevices, ResultData, SendText, 
 logger = logging.getLogger(__name__)
 
 TICK_MS = 1000
+REFRESH_MIN_MS = 200
+"""Shortest time between two rebuilds of the list while positions stream in."""
 """Ages are recomputed this often."""
 STATE_COLOURS: dict[VehicleState, QColor] = {
     VehicleState.ALARM: QColor("#d32f2f"),
@@ -272,11 +274,31 @@ class VehicleListPanel(QWidget):
 
         self.search_edit.textChanged.connect(self._apply_filter)
         self.state_combo.currentIndexChanged.connect(self._apply_filter)
-        self._remove_listener = roster.add_listener(self.model.refresh)
+        # Telemetry arrives many times a second; the list is rebuilt at most every
+        # REFRESH_MIN_MS (at once when it has been quiet, so a single change shows now).
+        self._refresh_pending = False
+        self._cooldown = QTimer(self)
+        self._cooldown.setSingleShot(True)
+        self._cooldown.setInterval(REFRESH_MIN_MS)
+        self._cooldown.timeout.connect(self._cooldown_over)
+        self._remove_listener = roster.add_listener(self._roster_changed)
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self.model.refresh)
         self._timer.start()
+
+    def _roster_changed(self) -> None:
+        if self._cooldown.isActive():
+            self._refresh_pending = True
+            return
+        self.model.refresh()
+        self._cooldown.start()
+
+    def _cooldown_over(self) -> None:
+        if self._refresh_pending:
+            self._refresh_pending = False
+            self.model.refresh()
+            self._cooldown.start()
 
     def _apply_filter(self, *_args: object) -> None:
         state_filter = StateFilter(str(self.state_combo.currentData()))

@@ -130,7 +130,8 @@ def test_vehicle_list_filters_searches_ages_follows_and_texts(
         [PositionView(device="013800000001", at=T0, lat=30, lon=120, speed_kmh=50)]
     )
     model = panel.model
-    assert model.data(model.index(0, VehicleColumn.AGE)) == "30 s"
+    # The list is rebuilt at most every REFRESH_MIN_MS while positions stream in.
+    qtbot.waitUntil(lambda: model.data(model.index(0, VehicleColumn.AGE)) == "30 s")
     now[0] += dt.timedelta(seconds=60)
     model.refresh()  # the one-second timer does this
     assert model.data(model.index(0, VehicleColumn.AGE)) == "1 min 30 s"
@@ -256,3 +257,40 @@ def test_replay_asks_for_columns_and_falls_back_to_rows_on_an_older_server(
     assert list(panel.positions) == TRACK
     panel.shutdown()
     qt_loop.run_until_complete(service.stop())
+
+
+def test_a_stream_of_positions_rebuilds_the_list_a_few_times_not_per_message(
+    qtbot: QtBot, service: ConsoleService
+) -> None:
+    roster = VehicleRoster(clock=lambda: T0 + dt.timedelta(seconds=5))
+    panel = VehicleListPanel(service, roster)
+    qtbot.addWidget(panel)
+    rebuilds: list[int] = []
+    original = panel.model.refresh
+
+    def counted() -> None:
+        rebuilds.append(1)
+        original()
+
+    panel.model.refresh = counted  # type: ignore[method-assign]
+    for second in range(50):
+        roster.update_positions(
+            [
+                PositionView(
+                    device="013800000001",
+                    at=T0 + dt.timedelta(seconds=second / 10),
+                    lat=30,
+                    lon=120,
+                    speed_kmh=float(second),
+                )
+            ]
+        )
+    # The first change shows at once; the other 49 wait for one coalesced rebuild.
+    assert len(rebuilds) == 1
+
+    def shows_the_last_fix() -> bool:
+        row = panel.model.row_at(0)
+        return row is not None and row.speed_kmh == 49.0
+
+    qtbot.waitUntil(shows_the_last_fix)
+    assert len(rebuilds) <= 3
