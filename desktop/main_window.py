@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
             self.trends_panel,
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
-        self.vehicle_roster = VehicleRoster()
+        self.vehicle_roster = VehicleRoster(self.vehicle_store)
         self.vehicle_list = VehicleListPanel(service, self.vehicle_roster, self)
         self.vehicle_list_dock = self._add_dock(
             "vehicle_list_dock",
@@ -251,7 +251,6 @@ class MainWindow(QMainWindow):
         service.telemetry_received.connect(self.trends_panel.apply_telemetry)
         self.trends_panel.sensors_loaded.connect(self._show_hazard_sources)
         service.units_listed.connect(self._show_units)
-        service.telemetry_received.connect(self.vehicle_roster.apply_telemetry)
         service.event_received.connect(self.vehicle_roster.apply_event)
         self.vehicle_list.follow_requested.connect(self.follow_vehicle)
         # The registry names the vehicles; the map labels them with their plates.

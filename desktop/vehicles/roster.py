@@ -1,10 +1,10 @@
 """The vehicles the console knows, in plain Python (no Qt).
 
 :class:`VehicleRoster` joins the device registry (:class:`~realtime.protocol.DeviceView`
-from ``ListDevices`` and device events) with the newest
-:class:`~realtime.protocol.PositionView` of each device (from live telemetry), and
-derives what the vehicle list shows: state, last report and its age. Devices are keyed
-by their identity (the JT/T 808 phone number), the ``device`` of positions.
+from ``ListDevices`` and device events) with the newest position of each device, which
+it reads from the console's one :class:`~desktop.map.vehicles.VehicleStore` (the map's),
+and derives what the vehicle list shows: state, last report and its age. Devices are
+keyed by their identity (the JT/T 808 phone number), the ``device`` of positions.
 """
 
 from __future__ import annotations
@@ -16,25 +16,31 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
+from desktop.map.vehicles import (
+    MOVING_KMH,
+    OFFLINE_AFTER,
+    VehicleState,
+    VehicleStore,
+    utc_now,
+)
 from realtime.protocol import DeviceView, Event, PositionView, Telemetry
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "OFFLINE_AFTER",
+    "VEHICLE_KINDS",
+    "StateFilter",
+    "VehicleRoster",
+    "VehicleRow",
+    "VehicleState",
+    "row_matches",
+    "utc_now",
+    "vehicle_state",
+]
+
 VEHICLE_KINDS: frozenset[str] = frozenset({"jt808", "nmea", "json"})
 """Device kinds that report positions (sensors' devices are not listed as vehicles)."""
-OFFLINE_AFTER = dt.timedelta(minutes=5)
-"""A vehicle whose newest report is older than this counts as offline."""
-MOVING_KMH = 3.0
-"""Below this speed a vehicle counts as stopped (GPS jitter reads a few km/h)."""
-
-
-class VehicleState(enum.StrEnum):
-    """The state a vehicle is listed with, in order of precedence."""
-
-    ALARM = "alarm"
-    OFFLINE = "offline"
-    MOVING = "moving"
-    STOPPED = "stopped"
 
 
 class StateFilter(enum.StrEnum):
@@ -46,11 +52,6 @@ class StateFilter(enum.StrEnum):
     MOVING = "moving"
     STOPPED = "stopped"
     ALARM = "alarm"
-
-
-def utc_now() -> dt.datetime:
-    """Return the current time as an aware UTC datetime."""
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -107,11 +108,14 @@ RosterListener = Callable[[], None]
 class VehicleRoster:
     """Devices by identity and the newest position of each, with change listeners."""
 
-    def __init__(self, clock: Callable[[], dt.datetime] = utc_now) -> None:
+    def __init__(
+        self, store: VehicleStore | None = None, *, clock: Callable[[], dt.datetime] = utc_now
+    ) -> None:
         self._clock = clock
+        self._store = store if store is not None else VehicleStore(clock)
         self._devices: dict[str, DeviceView] = {}
-        self._positions: dict[str, PositionView] = {}
         self._listeners: list[RosterListener] = []
+        self._store.add_listener(lambda _devices: self._notify())
 
     # ------------------------------------------------------------------ reading
 
@@ -120,9 +124,15 @@ class VehicleRoster:
         """A read-only view of the registered vehicles by identity."""
         return MappingProxyType(self._devices)
 
+    @property
+    def store(self) -> VehicleStore:
+        """Where the newest positions are kept (shared with the map)."""
+        return self._store
+
     def position(self, device: str) -> PositionView | None:
         """Return the newest fix of ``device``, or None."""
-        return self._positions.get(device)
+        record = self._store.get(device)
+        return record.position if record is not None else None
 
     def now(self) -> dt.datetime:
         """The roster's clock (UTC)."""
@@ -138,7 +148,7 @@ class VehicleRoster:
     def rows(self, now: dt.datetime | None = None) -> list[VehicleRow]:
         """Return every vehicle's row at ``now``, sorted by plate (then identity)."""
         moment = now or self._clock()
-        identities = set(self._devices) | set(self._positions)
+        identities = set(self._devices) | set(self._store.records)
         rows = [self._row(identity, moment) for identity in identities]
         return sorted(rows, key=lambda row: (row.plate or row.name or "~", row.device))
 
@@ -153,7 +163,7 @@ class VehicleRoster:
 
     def _row(self, identity: str, now: dt.datetime) -> VehicleRow:
         view = self._devices.get(identity)
-        position = self._positions.get(identity)
+        position = self.position(identity)
         state, online = vehicle_state(view.online if view else False, position, now)
         last_report = position.at if position is not None else (view.last_seen if view else None)
         age = max(now - last_report, dt.timedelta(0)) if last_report is not None else None
@@ -205,18 +215,9 @@ class VehicleRoster:
         self._notify()
 
     def update_positions(self, positions: Iterable[PositionView]) -> bool:
-        """Keep the newest fix per device; return whether anything changed."""
-        changed = False
-        for position in positions:
-            held = self._positions.get(position.device)
-            if held is not None and position.at <= held.at:
-                continue
-            self._positions[position.device] = position
-            changed = True
-        if changed:
-            self._notify()
-        return changed
+        """Keep the newest fix per device (in the store); return whether anything changed."""
+        return bool(self._store.update(positions))
 
     def apply_telemetry(self, telemetry: Telemetry) -> None:
         """Apply the positions of one telemetry message."""
-        self.update_positions(telemetry.positions)
+        self._store.apply_telemetry(telemetry)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop.map.vehicles import VehicleStore
 from desktop.vehicles.roster import StateFilter, VehicleRoster, VehicleState
 from desktop.vehicles.track import (
     GPX_NAMESPACE,
@@ -215,3 +216,25 @@ def test_track_data_from_the_wire_columns_reads_as_positions() -> None:
             speed_kmh=np.zeros(2),
             heading_deg=np.zeros(2),
         )
+
+
+def test_the_roster_reads_positions_from_the_map_store() -> None:
+    """One store of positions in the console: the list and the map cannot disagree."""
+    store = VehicleStore(clock=lambda: T0)
+    roster = VehicleRoster(store, clock=lambda: T0 + dt.timedelta(seconds=10))
+    changes: list[int] = []
+    roster.add_listener(lambda: changes.append(1))
+    store.update([PositionView(device="013800000001", at=T0, lat=30.0, lon=120.0, speed_kmh=40)])
+    assert changes == [1]
+    position = roster.position("013800000001")
+    assert position is not None
+    assert position.speed_kmh == 40
+    [row] = roster.rows()
+    assert row.state is VehicleState.MOVING
+    # An older fix reaches neither.
+    roster.update_positions(
+        [PositionView(device="013800000001", at=T0 - dt.timedelta(seconds=5), lat=0, lon=0)]
+    )
+    record = store.get("013800000001")
+    assert record is not None
+    assert record.position.speed_kmh == 40
