@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from track_load import bench_database
 
 from backend.security import FieldCipher
 from backend.server import DutyDeskServer, ServerConfig, freeze_startup_heap
@@ -310,12 +311,15 @@ async def main(
     commit_delay: float = 0.01,
     fanout_interval: float = 0.025,
     profiler: cProfile.Profile | None = None,
+    pg_admin: str | None = None,
 ) -> dict[str, Any]:
     ceiling = raw_ceiling()
     io_cpu_us = await io_ceiling(terminals, rate, seconds)
-    with tempfile.TemporaryDirectory() as tmp:
+    async with contextlib.AsyncExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        db_url = await stack.enter_async_context(bench_database(pg_admin, Path(tmp)))
         config = ServerConfig(
-            db_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+            db_url=db_url,
             data_dir=Path(tmp),
             port=0,
             cipher=FieldCipher.generate(),
@@ -412,6 +416,11 @@ def run() -> None:
     parser.add_argument(
         "--profile", type=Path, help="write a cProfile of the backend process to this file"
     )
+    parser.add_argument(
+        "--pg",
+        metavar="URL",
+        help="PostgreSQL admin URL (e.g. $DUTYDESK_TEST_PG): store in a fresh database there",
+    )
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
     result = asyncio.run(
@@ -422,6 +431,7 @@ def run() -> None:
             commit_delay=args.commit_delay,
             fanout_interval=args.fanout,
             profiler=profiler,
+            pg_admin=args.pg,
         )
     )
     if profiler is not None:

@@ -137,7 +137,8 @@ def _best_sync(runs: int, action: Callable[[], T]) -> tuple[float, T]:
 
 
 @contextlib.asynccontextmanager
-async def _database(pg_admin: str | None, tmp: Path) -> AsyncIterator[str]:
+async def bench_database(pg_admin: str | None, tmp: Path) -> AsyncIterator[str]:
+    """A fresh SQLite file in ``tmp``, or a fresh PostgreSQL database (dropped after)."""
     if pg_admin is None:
         yield f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
         return
@@ -209,7 +210,7 @@ def _console_side(result: TrackColumns | TrackResult) -> TrackData:
 
 async def main(others: int, runs: int, pg_admin: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        async with _database(pg_admin, Path(tmp)) as db_url:
+        async with bench_database(pg_admin, Path(tmp)) as db_url:
             await _run(db_url, Path(tmp), others, runs)
 
 
