@@ -214,9 +214,5 @@ def _aware_utc(at: dt.datetime) -> dt.datetime:
 
 def _sqlite_time(at: dt.datetime) -> str:
     """SQLAlchemy's SQLite DATETIME text: naive UTC (see backend.storage.types)."""
-    return (
-        _aware_utc(at)
-        .astimezone(dt.UTC)
-        .replace(tzinfo=None)
-        .isoformat(sep=" ", timespec="microseconds")
-    )
+    utc = at if at.tzinfo is dt.UTC else _aware_utc(at).astimezone(dt.UTC)
+    return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

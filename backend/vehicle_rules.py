@@ -107,6 +107,8 @@ def load_timezone(name: str = DEFAULT_TIMEZONE) -> dt.tzinfo:
 
 
 def _as_utc(value: dt.datetime, what: str) -> dt.datetime:
+    if value.tzinfo is dt.UTC:
+        return value  # the everyday case (decoders and the server clock give UTC)
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be an aware datetime, not naive {value!r}")
     return value.astimezone(dt.UTC)
