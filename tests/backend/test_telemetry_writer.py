@@ -106,7 +106,7 @@ async def test_a_batch_reads_back_exactly_as_written(server: DutyDeskServer) -> 
 
 
 async def test_waiters_are_released_only_after_their_commit(make_writer: WriterFactory) -> None:
-    writer, sessions = await make_writer(max_delay=0.2, max_batch=10_000)
+    writer, sessions = await make_writer(max_delay=1.0, max_batch=10_000)
     first = asyncio.create_task(writer.submit_many([_position("a", s) for s in range(50)]))
     second = asyncio.create_task(writer.submit(_position("b", 0)))
     await asyncio.sleep(0.05)
