@@ -32,7 +32,6 @@ import sqlite3
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +44,7 @@ from backend import track_query
 from backend.security import FieldCipher
 from backend.server import DutyDeskServer, ServerConfig
 from backend.storage.models import PositionRecord
+from backend.testing import fresh_postgres_database
 from desktop.vehicles.track import TrackData, analyse_track
 from realtime.client import DutyDeskClient
 from realtime.protocol import (
@@ -142,22 +142,8 @@ async def bench_database(pg_admin: str | None, tmp: Path) -> AsyncIterator[str]:
     if pg_admin is None:
         yield f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
         return
-    url = make_url(pg_admin)
-    name = f"dutydesk_bench_{uuid.uuid4().hex[:8]}"
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+    async with fresh_postgres_database(pg_admin, prefix="dutydesk_bench") as url:
+        yield url
 
 
 async def _raw_read(db_url: str, runs: int) -> tuple[float, str]:

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from backend.config import sqlite_url
 from backend.registry import load_units_csv
 from backend.security import FieldCipher
 from backend.server import DutyDeskServer, ServerConfig
+from backend.testing import fresh_postgres_database
 from realtime.client import ConnectionState, DutyDeskClient
 from realtime.protocol import Event, Role, Snapshot, Telemetry, Welcome
 
@@ -43,20 +41,8 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         if os.environ.get("DUTYDESK_REQUIRE_PG") == "1":
             pytest.fail("DUTYDESK_TEST_PG is not set but PostgreSQL tests are required")
         pytest.skip("PostgreSQL not configured (run ./test.sh)")
-    url = make_url(admin)
-    name = f"dutydesk_test_{uuid.uuid4().hex[:12]}"
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield url.set(database=name).render_as_string(hide_password=False)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with fresh_postgres_database(admin) as url:
+        yield url
 
 
 @pytest.fixture
