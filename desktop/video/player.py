@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import urllib.parse
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
@@ -28,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 CLOCK_MS = 1000
 """How often the status line counts the seconds spent connecting."""
+LIVE_SCHEMES = frozenset({"rtsp", "rtsps"})
+"""Streams that are live by nature: when one closes, the camera is opened again."""
+RETRY_DELAYS_S: tuple[float, ...] = (5.0, 10.0, 20.0, 40.0, 60.0)
+"""Waits before opening a failed or closed live stream again (the last one repeats)."""
 
 
 class VideoStatus(enum.Enum):
@@ -86,7 +91,13 @@ class CameraVideoWindow(QWidget):
     closed = Signal(str)
     """The window was closed (the camera's code)."""
 
-    def __init__(self, camera: CameraView, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        camera: CameraView,
+        parent: QWidget | None = None,
+        *,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS_S,
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName(f"camera_video_{camera.code}")
         self.camera = camera
@@ -144,6 +155,14 @@ class CameraVideoWindow(QWidget):
         self._clock = QTimer(self)
         self._clock.setInterval(CLOCK_MS)
         self._clock.timeout.connect(self._tick)
+        # A live camera that fails or closes is opened again by itself, waiting longer
+        # each time, until frames arrive (a recording that ended is left ended).
+        self._retry_delays = retry_delays
+        self._failures_in_a_row = 0
+        self.automatic_reconnects = 0
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self._retry_now)
         self.connect_stream()
 
     # ------------------------------------------------------------------ control
@@ -163,8 +182,13 @@ class CameraVideoWindow(QWidget):
         self.player.setSource(source_url(address))
         self.player.play()
 
+    def retry_pending(self) -> bool:
+        """Whether the stream will be opened again by itself shortly."""
+        return self._retry.isActive()
+
     def reconnect(self) -> None:
         """Drop the stream and open it again (after an error, or a frozen picture)."""
+        self._retry.stop()
         self.player.stop()
         self.player.setSource(QUrl())
         self.connect_stream()
@@ -179,7 +203,8 @@ class CameraVideoWindow(QWidget):
             self.reconnect()
 
     def stop(self) -> None:
-        """Stop playing and release the stream."""
+        """Stop playing and release the stream (no automatic reconnect either)."""
+        self._retry.stop()
         self._clock.stop()
         self.player.stop()
         self.player.setSource(QUrl())
@@ -227,6 +252,7 @@ class CameraVideoWindow(QWidget):
         if not frame.isValid():
             return
         self.frames_received += 1
+        self._failures_in_a_row = 0
         if self.status in (VideoStatus.CONNECTING, VideoStatus.BUFFERING):
             self._set_status(VideoStatus.PLAYING)
         self.frame_arrived.emit()
@@ -240,6 +266,27 @@ class CameraVideoWindow(QWidget):
         logger.warning("camera %s: %s", self.camera.code, self.error_reason)
         self._set_status(VideoStatus.ERROR)
 
+    def _schedule_retry(self) -> None:
+        """After a camera's stream failed (or a live one closed): open it again after the
+        next wait. Recordings are not retried: a file that ended or is broken stays so."""
+        scheme = urllib.parse.urlsplit(self.camera.stream_url.strip()).scheme.lower()
+        retry = scheme in LIVE_SCHEMES or (
+            self.status is VideoStatus.ERROR and scheme in ("http", "https")
+        )
+        if not retry or not self._retry_delays or not self.isVisible():
+            return
+        delay = self._retry_delays[min(self._failures_in_a_row, len(self._retry_delays) - 1)]
+        self._failures_in_a_row += 1
+        self._retry.start(round(delay * 1000))
+        self._clock.start()
+        logger.info("camera %s: opening the stream again in %.0f s", self.camera.code, delay)
+
+    def _retry_now(self) -> None:
+        self.automatic_reconnects += 1
+        self.player.stop()
+        self.player.setSource(QUrl())
+        self.connect_stream()
+
     def _set_status(self, status: VideoStatus) -> None:
         changed = status is not self.status
         if changed and status in (VideoStatus.CONNECTING, VideoStatus.BUFFERING):
@@ -249,6 +296,8 @@ class CameraVideoWindow(QWidget):
             self._clock.start()
         else:
             self._clock.stop()
+        if changed and status in (VideoStatus.ERROR, VideoStatus.ENDED):
+            self._schedule_retry()
         self._show_status()
         if changed:
             self.status_changed.emit(status)
@@ -258,9 +307,12 @@ class CameraVideoWindow(QWidget):
         self._show_status()
 
     def _show_status(self) -> None:
-        self.status_label.setText(
-            status_text(self.status, reason=self.error_reason, seconds=self._seconds)
-        )
+        text = status_text(self.status, reason=self.error_reason, seconds=self._seconds)
+        if self._retry.isActive():
+            text += " " + self.tr("Trying again in {seconds} s…").format(
+                seconds=max(1, round(self._retry.remainingTime() / 1000))
+            )
+        self.status_label.setText(text)
         colour = "#b71c1c" if self.status is VideoStatus.ERROR else "#263238"
         self.status_label.setStyleSheet(f"color: {colour};")
         pausable = self.status in (

@@ -156,6 +156,10 @@
         <translation>无法播放该视频流</translation>
     </message>
     <message>
+        <source>Trying again in {seconds} s…</source>
+        <translation>{seconds} 秒后自动重连…</translation>
+    </message>
+    <message>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>

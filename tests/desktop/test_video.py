@@ -12,7 +12,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
@@ -208,7 +208,9 @@ def test_an_unreachable_stream_shows_an_error_instead_of_crashing(
     assert window.address_label.text() == f"rtsp://***@127.0.0.1:{port}/live"
     qtbot.waitUntil(lambda: window.status is VideoStatus.ERROR, timeout=15_000)
     assert window.error_reason
-    assert window.status_label.text() == f"Error: {window.error_reason}"
+    # A live camera is opened again by itself after a while; the status line says when.
+    assert window.retry_pending()
+    assert window.status_label.text().startswith(f"Error: {window.error_reason} Trying again in")
     assert window.frames_received == 0
     assert window.play_pause_button.text() == "Play"
     assert SECRET not in caplog.text
@@ -217,6 +219,7 @@ def test_an_unreachable_stream_shows_an_error_instead_of_crashing(
     assert len(failures) == 1, "one failure, logged once"
     window.reconnect()  # trying again fails again, the same clear way
     assert window.status is VideoStatus.CONNECTING
+    assert not window.retry_pending()
     qtbot.waitUntil(lambda: window.status is VideoStatus.ERROR, timeout=15_000)
 
 
@@ -329,3 +332,56 @@ def test_the_console_maps_the_servers_cameras_and_plays_the_clicked_one(
             assert directory.windows == {}
 
         run(scenario(), timeout=60)
+
+
+class FlakyHandler(QuietHandler):
+    """Answers 503 to the first ``failures`` requests, then serves the clips."""
+
+    failures = 2
+    served: ClassVar[list[int]] = []
+
+    def do_GET(self) -> None:
+        """Fail while the camera is 'rebooting', then stream."""
+        FlakyHandler.served.append(1)
+        if len(FlakyHandler.served) <= FlakyHandler.failures:
+            self.send_error(503, "camera rebooting")
+            return
+        super().do_GET()
+
+
+@could_not_open
+def test_a_failing_live_camera_is_opened_again_by_itself_until_it_plays(
+    clips: dict[str, Path], qtbot: QtBot
+) -> None:
+    FlakyHandler.served = []
+    folder = clips["long"].parent
+
+    def handler(*args: Any) -> FlakyHandler:
+        return FlakyHandler(*args, directory=str(folder))
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    window = CameraVideoWindow(
+        camera(f"http://127.0.0.1:{server.server_address[1]}/long.mp4"), retry_delays=(0.2, 0.4)
+    )
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window.frames_received > 0, timeout=20_000)
+        assert window.status is VideoStatus.PLAYING
+        assert window.automatic_reconnects >= 1
+        assert not window.retry_pending()
+    finally:
+        window.stop()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_recording_that_ends_is_not_reopened(
+    open_window: Callable[[CameraView], CameraVideoWindow], clips: dict[str, Path], qtbot: QtBot
+) -> None:
+    window = open_window(camera(str(clips["short"])))
+    qtbot.waitUntil(lambda: window.status is VideoStatus.ENDED, timeout=15_000)
+    assert not window.retry_pending()
