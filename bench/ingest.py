@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from track_load import bench_database
+from track_load import QuietListener, bench_database
 
 from backend.security import FieldCipher
 from backend.server import DutyDeskServer, ServerConfig, freeze_startup_heap
@@ -48,7 +48,7 @@ from devices.jt808.messages import (
     RegisterReply,
 )
 from realtime.client import DutyDeskClient
-from realtime.protocol import Event, Role, Snapshot, Subscribe, Telemetry, Welcome
+from realtime.protocol import Role, Subscribe, Telemetry
 
 PHONE_BASE = 13_700_000_000
 LAT_BASE = 30.0
@@ -280,21 +280,9 @@ def raw_ceiling(frames: int = 50_000) -> float:
 # ---------------------------------------------------------------------- console side
 
 
-class _Console:
+class _Console(QuietListener):
     def __init__(self) -> None:
         self.received: list[tuple[str, int, float]] = []
-
-    def on_state(self, state: object, detail: str) -> None:
-        pass
-
-    def on_welcome(self, welcome: Welcome) -> None:
-        pass
-
-    def on_snapshot(self, snapshot: Snapshot) -> None:
-        pass
-
-    def on_event(self, event: Event) -> None:
-        pass
 
     def on_telemetry(self, telemetry: Telemetry) -> None:
         now = time.time()

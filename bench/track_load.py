@@ -71,7 +71,9 @@ CHUNK_SECONDS = 600
 T = TypeVar("T")
 
 
-class _Quiet:
+class QuietListener:
+    """A console listener that ignores everything (benches add what they measure)."""
+
     def on_state(self, state: object, detail: str) -> None:
         pass
 
@@ -238,7 +240,7 @@ async def _run(db_url: str, tmp: Path, others: int, runs: int) -> None:
 
     client = DutyDeskClient(
         f"ws://127.0.0.1:{server.port}/console",
-        _Quiet(),
+        QuietListener(),
         username="bench",
         password="bench-password",
     )

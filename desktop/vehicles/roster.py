@@ -23,7 +23,7 @@ from desktop.map.vehicles import (
     VehicleStore,
     utc_now,
 )
-from realtime.protocol import DeviceView, Event, PositionView, Telemetry
+from realtime.protocol import DeviceView, Event, PositionView
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +217,3 @@ class VehicleRoster:
     def update_positions(self, positions: Iterable[PositionView]) -> bool:
         """Keep the newest fix per device (in the store); return whether anything changed."""
         return bool(self._store.update(positions))
-
-    def apply_telemetry(self, telemetry: Telemetry) -> None:
-        """Apply the positions of one telemetry message."""
-        self._store.apply_telemetry(telemetry)

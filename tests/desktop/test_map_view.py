@@ -295,12 +295,18 @@ def test_map_without_basemap_draws_only_sea(qtbot: QtBot) -> None:
     view.shutdown()
 
 
-def test_main_window_feeds_the_map_and_selects_clicked_alarms(
-    qtbot: QtBot, settings: QSettings
-) -> None:
+def open_main_window(qtbot: QtBot, settings: QSettings) -> tuple[ConsoleService, MainWindow]:
+    """A console main window (not shown) on an offline service, closed by qtbot."""
     service = ConsoleService()
     main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
     qtbot.addWidget(main_window)
+    return service, main_window
+
+
+def test_main_window_feeds_the_map_and_selects_clicked_alarms(
+    qtbot: QtBot, settings: QSettings
+) -> None:
+    service, main_window = open_main_window(qtbot, settings)
     main_window.show()
     map_view = main_window.map_view
     assert main_window.map_dock.widget() is map_view
@@ -319,9 +325,7 @@ def test_main_window_feeds_the_map_and_selects_clicked_alarms(
 def test_selecting_an_alarm_brings_its_place_and_its_sensor_trend(
     qtbot: QtBot, settings: QSettings, run: Callable[..., Any]
 ) -> None:
-    service = ConsoleService()
-    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
-    qtbot.addWidget(main_window)
+    service, main_window = open_main_window(qtbot, settings)
     main_window.show()
     sensor_alarm = make_alarm(
         7,
@@ -345,9 +349,7 @@ def test_hazard_sources_appear_on_the_map_where_their_sensors_are(
 ) -> None:
     from realtime.protocol import SensorView
 
-    service = ConsoleService()
-    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
-    qtbot.addWidget(main_window)
+    _service, main_window = open_main_window(qtbot, settings)
     sensors = [
         SensorView(
             sensor_id="h2s-1",
@@ -381,9 +383,7 @@ def test_hazard_sources_appear_on_the_map_where_their_sensors_are(
 def test_clicking_a_vehicle_on_the_map_shows_it_in_the_vehicle_list(
     qtbot: QtBot, settings: QSettings
 ) -> None:
-    service = ConsoleService()
-    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
-    qtbot.addWidget(main_window)
+    service, main_window = open_main_window(qtbot, settings)
     main_window.show()
     service.on_telemetry(Telemetry(positions=[fix("v1", *HANGZHOU, speed_kmh=30.0)]))
     main_window.map_view.vehicle_clicked.emit("v1")
@@ -395,9 +395,7 @@ def test_clicking_a_vehicle_on_the_map_shows_it_in_the_vehicle_list(
 def test_units_appear_on_the_map_where_they_are_based(qtbot: QtBot, settings: QSettings) -> None:
     from realtime.protocol import UnitView
 
-    service = ConsoleService()
-    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
-    qtbot.addWidget(main_window)
+    service, main_window = open_main_window(qtbot, settings)
     service.units_listed.emit(
         [
             UnitView(id=1, code="FIRE-01", name="城东中队", agency="fire", lat=32.24, lon=118.80),
@@ -414,9 +412,7 @@ def test_units_appear_on_the_map_where_they_are_based(qtbot: QtBot, settings: QS
 def test_the_officers_jurisdiction_is_outlined(qtbot: QtBot, settings: QSettings) -> None:
     from desktop.map.basemap import region_for_jurisdiction
 
-    service = ConsoleService()
-    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
-    qtbot.addWidget(main_window)
+    _service, main_window = open_main_window(qtbot, settings)
     main_window._show_jurisdiction("3201")
     nanjing = region_for_jurisdiction("3201")
     assert nanjing is not None
@@ -431,9 +427,7 @@ def test_the_officers_jurisdiction_is_outlined(qtbot: QtBot, settings: QSettings
 def test_the_map_labels_vehicles_with_their_plates(qtbot: QtBot, settings: QSettings) -> None:
     from realtime.protocol import DeviceView
 
-    service = ConsoleService()
-    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
-    qtbot.addWidget(main_window)
+    _service, main_window = open_main_window(qtbot, settings)
     main_window.vehicle_roster.set_devices(
         [DeviceView(id=1, kind="jt808", identity="13900000001", name="槽车", plate="苏A·D8821")]
     )
@@ -444,9 +438,7 @@ def test_the_map_labels_vehicles_with_their_plates(qtbot: QtBot, settings: QSett
 def test_a_replayed_track_is_drawn_on_the_map_with_its_current_fix(
     qtbot: QtBot, settings: QSettings
 ) -> None:
-    service = ConsoleService()
-    main_window = MainWindow(service, AlarmSounder(use_audio=False), settings, username="o")
-    qtbot.addWidget(main_window)
+    _service, main_window = open_main_window(qtbot, settings)
     start = now() - dt.timedelta(hours=1)
     positions = [
         fix("v1", 118.78 + n / 1000, 32.25, at=start + dt.timedelta(seconds=10 * n), speed_kmh=40.0)
