@@ -9,12 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class Position:
+# Observations are msgspec structs rather than frozen dataclasses: a gateway builds one per
+# report, and a frozen dataclass's __init__ costs ~20x as much (object.__setattr__ per field).
+# gc=False: they hold only strings, numbers, frozensets and a flat dict, never a cycle.
+
+
+class Position(msgspec.Struct, frozen=True, gc=False):
     """Where a vehicle (or a receiver) was at ``at`` (UTC), in WGS-84 degrees."""
 
     device: str
@@ -27,13 +31,12 @@ class Position:
     alarms: frozenset[str] = frozenset()
     """Names of the alarm bits the device reports as set (standard's names)."""
     status: frozenset[str] = frozenset()
-    extras: dict[str, float | int | str] = field(default_factory=dict)
+    extras: dict[str, float | int | str] = msgspec.field(default_factory=dict)
     backfill: bool = False
     """True for blind-area backfill (JT/T 808 0x0704 type 1): old, not live."""
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(msgspec.Struct, frozen=True, gc=False):
     """One measured value of one sensor channel at ``at`` (UTC)."""
 
     device: str
@@ -43,8 +46,7 @@ class Reading:
     unit: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceAlarmRaised:
+class DeviceAlarmRaised(msgspec.Struct, frozen=True, gc=False):
     """A device says one of its alarm conditions is active (e.g. ``emergency``)."""
 
     device: str
@@ -55,8 +57,7 @@ class DeviceAlarmRaised:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceStatusChanged:
+class DeviceStatusChanged(msgspec.Struct, frozen=True, gc=False):
     """A device went online or offline."""
 
     device: str

@@ -9,7 +9,8 @@ so one bad frame never ends the stream. Replies are built with :func:`encode_fra
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+import msgspec
 
 from devices.jt808.bits import alarm_names, status_names
 from devices.jt808.errors import JT808Error, UnknownMessageError, UnsupportedError
@@ -38,8 +39,7 @@ from devices.jt808.messages import (
 from devices.observations import Position
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(msgspec.Struct, frozen=True, gc=False):
     """One decoded frame.
 
     ``message`` is the typed body, or ``None`` for a sub-packet fragment (its ``body`` must

@@ -10,7 +10,8 @@ from __future__ import annotations
 import enum
 import functools
 import struct
-from dataclasses import dataclass
+
+import msgspec
 
 from devices.jt808.errors import (
     ChecksumError,
@@ -51,16 +52,14 @@ class ProtocolVersion(enum.IntEnum):
     V2019 = 2019
 
 
-@dataclass(frozen=True, slots=True)
-class SubPacket:
+class SubPacket(msgspec.Struct, frozen=True, gc=False):
     """Sub-packet fields of a long message split over several frames (1-based index)."""
 
     total: int
     index: int
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
+class Header(msgspec.Struct, frozen=True, gc=False):
     """A decoded JT/T 808 message header."""
 
     msg_id: int
@@ -278,15 +277,26 @@ class FrameSplitter:
     def feed(self, data: bytes) -> list[bytes | FramingError]:
         """Consume ``data``; return the frames and framing errors it completes."""
         out: list[bytes | FramingError] = []
-        start = 0
-        while True:
-            flag_at = data.find(FLAG, start)
-            if flag_at == -1:
-                self._append(data[start:], out)
-                return out
-            self._append(data[start:flag_at], out)
-            self._close(out)
-            start = flag_at + 1
+        pieces = data.split(b"\x7e")
+        # pieces[0] continues the run in progress, the last piece starts the next one, and
+        # every piece in between lay between two flags of this chunk.
+        last = len(pieces) - 1
+        for index, piece in enumerate(pieces):
+            if index and self._synced and not self._discarding and not self._buffer:
+                # The everyday case: a whole frame inside this chunk, no copy needed.
+                if index == last:
+                    if len(piece) <= self._max:
+                        self._buffer += piece
+                        return out
+                elif piece and len(piece) <= self._max:
+                    out.append(piece)
+                    continue
+                elif not piece:
+                    continue
+            self._append(piece, out)
+            if index != last:
+                self._close(out)
+        return out
 
     def _append(self, piece: bytes, out: list[bytes | FramingError]) -> None:
         if self._discarding:

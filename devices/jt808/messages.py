@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Self, TypeVar
 
+import msgspec
+
 from devices.jt808.bits import STATUS_POSITIONED_BIT, STATUS_SOUTH_BIT, STATUS_WEST_BIT
 from devices.jt808.errors import EncodeError, FieldError, LengthError
 from devices.jt808.framing import ProtocolVersion
@@ -698,8 +700,7 @@ _LOCATION_BASE = struct.Struct(">IIIIHHH6s")
 """The fixed part of a location report: flags, coordinates, altitude, speed, heading, time."""
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(msgspec.Struct, frozen=True, gc=False):
     """0x0200: a location report (also the item type of a 0x0704 batch).
 
     Coordinates are unsigned millionths of a degree on the wire; the hemisphere comes from
