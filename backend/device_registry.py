@@ -11,7 +11,7 @@ import logging
 import re
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import eventlog
@@ -163,17 +163,30 @@ class DeviceRegistry:
         await self._write(work)
 
     async def touch(self, kind: str, last_seen: dict[str, dt.datetime]) -> None:
-        """Store last-seen times gathered in memory (high-rate devices write these in bulk)."""
+        """Store last-seen times gathered in memory (high-rate devices write these in bulk).
+
+        One UPDATE executed for all devices (never moving a time backwards): loading every
+        device as an ORM object cost ~0.4 ms per device, seconds for a big fleet.
+        """
         if not last_seen:
             return
-        async with self._sessions.begin() as session:
-            devices = await session.scalars(
-                select(Device).where(Device.kind == kind, Device.identity.in_(list(last_seen)))
+        statement = (
+            update(Device)
+            .where(
+                Device.kind == bindparam("device_kind"),
+                Device.identity == bindparam("device_identity"),
+                or_(Device.last_seen.is_(None), Device.last_seen < bindparam("seen")),
             )
-            for device in devices:
-                seen = last_seen[device.identity]
-                if device.last_seen is None or seen > device.last_seen:
-                    device.last_seen = seen
+            .values(last_seen=bindparam("seen"))
+        )
+        rows = [
+            {"device_kind": kind, "device_identity": identity, "seen": seen}
+            for identity, seen in last_seen.items()
+        ]
+        async with self._sessions.begin() as session:
+            # On the Connection, not the Session: a Core executemany, not ORM bulk by key.
+            connection = await session.connection()
+            await connection.execute(statement, rows)
 
     # ------------------------------------------------------------------ JT/T 808 terminals
 

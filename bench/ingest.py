@@ -6,7 +6,8 @@ process) decodes, stores by group commit and fans out coalesced positions to one
 subscribed console. Printed: locations stored per second, the latency from a frame being
 sent to the console receiving that fix (p50/p99), and the ratio of the throughput to a raw
 ceiling measured in the same run: the same frames only split and decoded, nothing stored
-or sent.
+or sent. Last, the load generator's own CPU per frame and whether it kept to the offered
+rate (it shares the machine with the backend).
 
     .venv/bin/python bench/ingest.py [--terminals 400] [--rate 10] [--seconds 8]
 """
@@ -21,11 +22,17 @@ import dataclasses
 import datetime as dt
 import json
 import multiprocessing
+import os
+import selectors
+import socket
 import statistics
+import struct
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select
 from track_load import QuietListener, bench_database
@@ -70,32 +77,69 @@ def _frame(phone: str, seq: int, serial: int, rate: float = 1.0) -> bytes:
 
 
 # ---------------------------------------------------------------------- load process
+#
+# The load process shares the machine with the backend under test, so its hot loop is
+# kept cheap: no task, future or stream per frame, no wake-up per reply. Terminals log in
+# over asyncio (not measured); then one synchronous loop drives every terminal's raw
+# non-blocking socket: every tick it reads the replies that arrived (the kernel stamped
+# their arrival) and sends every frame that is due. What is left per frame is mostly the
+# kernel's: one send and (about) one receive.
+
+SEND_TICK = 0.002
+"""The sender's tick: frames that fall due between two ticks leave together, each
+stamped as it is handed to the kernel, at most about one tick behind its schedule."""
+LATE_AFTER = 0.010
+"""A frame sent more than this behind its schedule counts as late (the generator lagged)."""
+TAIL = 1.0
+"""After the last frame: how long the replies still have to arrive before closing."""
+_KERNEL_STAMPS = sys.platform == "linux"
+_SO_TIMESTAMPNS = 35
+"""Linux: the kernel stamps each segment's arrival (CLOCK_REALTIME); Python has no name."""
+_TIMESPEC = struct.Struct("@qq")
+_STAMP_SPACE = socket.CMSG_SPACE(_TIMESPEC.size) if _KERNEL_STAMPS else 0
 
 
-class _Start:
-    """Everyone starts sending together once every terminal has logged in."""
+class LoadStats(TypedDict):
+    """How the load process itself fared, to tell when the generator is the bottleneck."""
 
-    def __init__(self, terminals: int) -> None:
-        self._waiting = terminals
-        self._go = asyncio.Event()
-        self.at = 0.0
+    frames: int
+    offered_per_s: float
+    sent_per_s: float
+    """Frames handed to the kernel per second over the sending phase."""
+    late: int
+    """Frames sent more than LATE_AFTER behind their schedule."""
+    max_lag_ms: float
+    start_lag_ms: float
+    """How late the first frame left (frame encoding can run past the planned start)."""
+    cpu_us_per_frame: float
+    """Load process CPU (sending, reading replies, until closing) per frame sent."""
+    busy: float
+    """Load process CPU / wall clock while sending: near 1.0 means one core saturated."""
+    blocked: int
+    """Frames the kernel did not take at once (buffered in order, retried every tick)."""
+    unsent_bytes: int
+    """Bytes still buffered when the connections were closed."""
+    dead: int
+    """Connections closed or reset under the load."""
+    acked: int
 
-    async def logged_in(self) -> float:
-        self._waiting -= 1
-        if self._waiting == 0:
-            self.at = time.time() + 0.5
-            self._go.set()
-        await self._go.wait()
-        return self.at
+
+class Timings(TypedDict):
+    sent: dict[str, list[float]]
+    """Per terminal, the wall clock at which each frame was sent (index = sequence number)."""
+    acked: dict[str, list[float]]
+    """Per terminal, the wall clock at which each 0x8001 arrived (in order)."""
+    load: LoadStats
 
 
-async def _login(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, phone: str) -> None:
-    """Register and authenticate over raw streams (the hot loop below stays lean)."""
+async def _login(sock: socket.socket, phone: str) -> None:
+    """Register and authenticate over the raw socket (login is not measured)."""
+    loop = asyncio.get_running_loop()
     decoder = FrameDecoder()
 
     async def answer() -> object:
         while True:
-            chunk = await asyncio.wait_for(reader.read(4096), 60.0)
+            chunk = await asyncio.wait_for(loop.sock_recv(sock, 4096), 60.0)
             if not chunk:
                 raise ConnectionError("gateway closed the connection during login")
             for item in decoder.feed(chunk):
@@ -111,95 +155,243 @@ async def _login(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pho
         plate_color=1,
         plate=f"沪B{phone[-5:]}",
     )
-    writer.write(encode_frame(register, phone=phone, serial=1))
+    await loop.sock_sendall(sock, encode_frame(register, phone=phone, serial=1))
     reply = await answer()
     if not isinstance(reply, RegisterReply) or not reply.auth_code:
         raise ConnectionError(f"terminal {phone}: registration refused: {reply!r}")
-    writer.write(encode_frame(Authentication(auth_code=reply.auth_code), phone=phone, serial=2))
+    authentication = Authentication(auth_code=reply.auth_code)
+    await loop.sock_sendall(sock, encode_frame(authentication, phone=phone, serial=2))
     if not isinstance(await answer(), PlatformGeneralReply):
         raise ConnectionError(f"terminal {phone}: authentication not answered")
 
 
-async def _terminal(
-    phone: str,
-    port: int,
-    *,
-    rate: float,
-    seconds: float,
-    start: _Start,
-    sent: list[float],
-    acked: list[float],
-    login: bool,
-) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    if login:
-        await _login(reader, writer, phone)
-    start_at = await start.logged_in()
-    # Frames are encoded before the clock starts: the generator must not be the bottleneck.
-    frames = [
-        _frame(phone, seq, serial=(seq + 10) % 65536, rate=rate)
-        for seq in range(int(rate * seconds))
-    ]
-
-    async def count_replies() -> None:
-        # Every 0x8001 is one frame: two 0x7E flags. Replies come back in order.
-        flags = 0
-        while True:
-            chunk = await reader.read(65536)
-            if not chunk:
-                return
-            flags += chunk.count(0x7E)
-            now = time.time()
-            while len(acked) < flags // 2:
-                acked.append(now)
-
-    counter = asyncio.create_task(count_replies())
-    await asyncio.sleep(max(0.0, start_at - time.time()))
-    interval = 1.0 / rate
-    next_at = time.time()
-    for frame in frames:
-        sent.append(time.time())
-        writer.write(frame)
-        next_at += interval
-        delay = next_at - time.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-    await asyncio.sleep(1.0)  # let the last replies arrive before closing
-    counter.cancel()
-    writer.close()
-    with contextlib.suppress(ConnectionError, asyncio.CancelledError):
-        await counter
-        await writer.wait_closed()
+async def _connect(port: int, phone: str, login: bool) -> socket.socket:
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        # As asyncio's own transports do: every frame leaves as soon as it is written.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await loop.sock_connect(sock, ("127.0.0.1", port))
+        if login:
+            await _login(sock, phone)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
-Timings = dict[str, dict[str, list[float]]]
-
-
-async def _load(port: int, terminals: int, rate: float, seconds: float, login: bool) -> Timings:
-    start = _Start(terminals)
-    sent: dict[str, list[float]] = {str(PHONE_BASE + i): [] for i in range(terminals)}
-    acked: dict[str, list[float]] = {phone: [] for phone in sent}
+async def _connect_all(port: int, phones: list[str], login: bool) -> list[socket.socket]:
     # Log in in waves; registration is not what is measured.
-    tasks = []
-    for index, phone in enumerate(sent):
-        tasks.append(
-            asyncio.create_task(
-                _terminal(
-                    phone,
-                    port,
-                    rate=rate,
-                    seconds=seconds,
-                    start=start,
-                    sent=sent[phone],
-                    acked=acked[phone],
-                    login=login,
-                )
-            )
-        )
+    tasks: list[asyncio.Task[socket.socket]] = []
+    for index, phone in enumerate(phones):
+        tasks.append(asyncio.create_task(_connect(port, phone, login)))
         if index % 100 == 99:
             await asyncio.sleep(0.05)
-    await asyncio.gather(*tasks)
-    return {"sent": sent, "acked": acked}
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    socks = [result for result in results if isinstance(result, socket.socket)]
+    errors = [result for result in results if isinstance(result, BaseException)]
+    if errors:
+        for sock in socks:
+            sock.close()
+        raise errors[0]
+    return socks
+
+
+@dataclasses.dataclass(slots=True, eq=False)
+class _Terminal:
+    phone: str
+    sock: socket.socket
+    frames: list[bytes]
+    sent: list[float] = dataclasses.field(default_factory=list)
+    acked: list[float] = dataclasses.field(default_factory=list)
+    flags: int = 0
+    """0x7E flags received: every 0x8001 is one frame, two flags; replies come in order."""
+    backlog: bytearray = dataclasses.field(default_factory=bytearray)
+    """Bytes the kernel did not take yet; later frames queue behind them, in order."""
+    alive: bool = True
+
+
+class _Driver:
+    """Sends every terminal's frames on one schedule and collects the replies.
+
+    Terminal i's frame k is due at ``start + (k + i / M) / rate``: every terminal keeps its
+    own fixed rate, the phases spread evenly over one interval so the offered load is
+    smooth. One thread wakes every SEND_TICK: it reads whatever replies arrived, then sends
+    every frame that is due, each timestamped as it is handed to the kernel. Nothing per
+    frame but the send, the timestamp and a list append; no wake-up per reply.
+
+    Where the kernel stamps arrivals (Linux, SO_TIMESTAMPNS), a reply's time is when it
+    reached the socket, not when the tick read it; elsewhere it is the read's time (up to
+    one tick late).
+    """
+
+    def __init__(self, terminals: list[_Terminal]) -> None:
+        self.terminals = terminals
+        self.selector = selectors.DefaultSelector()
+        for terminal in terminals:
+            if _KERNEL_STAMPS:
+                terminal.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+            self.selector.register(terminal.sock, selectors.EVENT_READ, terminal)
+        self.backlogged: list[_Terminal] = []
+        self.blocked = 0
+        self.dead = 0
+
+    def _receive(self) -> None:
+        """Read every socket that has something: count the replies, stamp their arrival."""
+        now = 0.0
+        for key, _ in self.selector.select(0):
+            terminal: _Terminal = key.data
+            try:
+                data, ancillary, _, _ = terminal.sock.recvmsg(65536, _STAMP_SPACE)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                self._drop(terminal)
+                continue
+            terminal.flags += data.count(0x7E)
+            acked = terminal.acked
+            missing = (terminal.flags >> 1) - len(acked)
+            if missing > 0:
+                if ancillary:
+                    # The arrival of the last segment read (replies of one write share it).
+                    seconds, nanoseconds = _TIMESPEC.unpack_from(ancillary[0][2])
+                    at = seconds + nanoseconds * 1e-9
+                else:
+                    at = now = now or time.time()
+                acked.extend([at] * missing)
+
+    def _drop(self, terminal: _Terminal) -> None:
+        if terminal.alive:
+            terminal.alive = False
+            self.dead += 1
+            self.selector.unregister(terminal.sock)
+
+    def _send(self, terminal: _Terminal, frame: bytes) -> None:
+        if terminal.backlog:
+            terminal.backlog += frame
+            self.blocked += 1
+            return
+        try:
+            written = terminal.sock.send(frame)
+        except (BlockingIOError, InterruptedError):
+            written = 0
+        except OSError:
+            self._drop(terminal)
+            return
+        if written < len(frame):
+            terminal.backlog += frame[written:]
+            self.backlogged.append(terminal)
+            self.blocked += 1
+
+    def _flush(self) -> None:
+        """Retry what the kernel did not take at the last tick, in order, before new frames."""
+        waiting = self.backlogged
+        self.backlogged = []
+        for terminal in waiting:
+            if not terminal.alive:
+                continue
+            try:
+                written = terminal.sock.send(terminal.backlog)
+            except (BlockingIOError, InterruptedError):
+                written = 0
+            except OSError:
+                self._drop(terminal)
+                continue
+            del terminal.backlog[:written]
+            if terminal.backlog:
+                self.backlogged.append(terminal)
+
+    def run(self, rate: float, start: float) -> LoadStats:
+        terminals = self.terminals
+        count = len(terminals)
+        per_terminal = len(terminals[0].frames) if terminals else 0
+        total = count * per_terminal
+        step = 1.0 / (rate * count) if count else 0.0
+        clock = time.time
+        sleep = time.sleep
+        send = self._send
+        receive = self._receive
+        if (wait := start - clock()) > 0:
+            sleep(wait)
+        cpu_started = time.process_time()
+        started = clock()
+        # Event j is terminal j % count's frame j // count, due at start + j * step.
+        j = 0
+        tick = started
+        while j < total:
+            receive()
+            if self.backlogged:
+                self._flush()
+            due = min(total, int((clock() - start) / step) + 1)
+            while j < due:
+                frame_index, index = divmod(j, count)
+                terminal = terminals[index]
+                terminal.sent.append(clock())
+                if terminal.alive:
+                    send(terminal, terminal.frames[frame_index])
+                j += 1
+            tick += SEND_TICK
+            # With the kernel stamping replies, nothing needs a wake-up before the next
+            # frame is due; without, the replies' times need a read every tick.
+            until = max(tick, start + j * step) if _KERNEL_STAMPS else tick
+            if (wait := until - clock()) > 0:
+                sleep(wait)
+            else:
+                tick = clock()  # behind: no catching up on ticks, only on frames
+        cpu_sent = time.process_time()
+        end = clock() + TAIL
+        while clock() < end:
+            receive()
+            if self.backlogged:
+                self._flush()
+            sleep(0.01 if _KERNEL_STAMPS else SEND_TICK)
+        receive()
+        cpu_used = time.process_time() - cpu_started
+        unsent = sum(len(terminal.backlog) for terminal in terminals)
+        self.selector.close()
+        if not total:
+            nan = float("nan")
+            return {
+                "frames": 0,
+                "offered_per_s": rate * count,
+                "sent_per_s": nan,
+                "late": 0,
+                "max_lag_ms": nan,
+                "start_lag_ms": nan,
+                "cpu_us_per_frame": nan,
+                "busy": nan,
+                "blocked": 0,
+                "unsent_bytes": 0,
+                "dead": self.dead,
+                "acked": 0,
+            }
+        first_sent = terminals[0].sent[0]
+        last_sent = terminals[-1].sent[-1]
+        # How far behind its schedule each frame left (counted after, not in the hot loop).
+        lags = [
+            sent_at - start - (frame_index * count + index) * step
+            for index, terminal in enumerate(terminals)
+            for frame_index, sent_at in enumerate(terminal.sent)
+        ]
+        return {
+            "frames": total,
+            "offered_per_s": rate * count,
+            "sent_per_s": (total - 1) / (last_sent - first_sent) if total > 1 else float("nan"),
+            "late": sum(1 for lag in lags if lag > LATE_AFTER),
+            "max_lag_ms": max(lags) * 1000,
+            "start_lag_ms": (first_sent - start) * 1000,
+            "cpu_us_per_frame": cpu_used / total * 1e6,
+            "busy": (cpu_sent - cpu_started) / (last_sent - started)
+            if last_sent > started
+            else float("nan"),
+            "blocked": self.blocked,
+            "unsent_bytes": unsent,
+            "dead": self.dead,
+            "acked": sum(len(terminal.acked) for terminal in terminals),
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,8 +403,45 @@ class _LoadSpec:
     login: bool
 
 
+def _load(spec: _LoadSpec) -> Timings:
+    phones = [str(PHONE_BASE + i) for i in range(spec.terminals)]
+    socks = asyncio.run(_connect_all(spec.port, phones, spec.login))
+    logged_in = time.time()
+    try:
+        # Frames are encoded before the clock starts: the generator must not be the
+        # bottleneck.
+        per_terminal = int(spec.rate * spec.seconds)
+        terminals = [
+            _Terminal(
+                phone,
+                sock,
+                [
+                    _frame(phone, seq, serial=(seq + 10) % 65536, rate=spec.rate)
+                    for seq in range(per_terminal)
+                ],
+            )
+            for phone, sock in zip(phones, socks, strict=True)
+        ]
+        # Everyone starts together, half a second after the last login (or as soon as
+        # the frames are ready, if encoding them took longer).
+        start = max(logged_in + 0.5, time.time() + 0.05)
+        stats = _Driver(terminals).run(spec.rate, start)
+    finally:
+        for sock in socks:
+            sock.close()
+    return {
+        "sent": {terminal.phone: terminal.sent for terminal in terminals},
+        "acked": {terminal.phone: terminal.acked for terminal in terminals},
+        "load": stats,
+    }
+
+
 def _load_process(spec: _LoadSpec, results: multiprocessing.Queue[str]) -> None:
-    timings = asyncio.run(_load(spec.port, spec.terminals, spec.rate, spec.seconds, spec.login))
+    try:
+        timings = _load(spec)
+    except BaseException as exc:
+        results.put(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+        raise
     results.put(json.dumps(timings))
 
 
@@ -223,17 +452,21 @@ async def _run_load(port: int, terminals: int, rate: float, seconds: float, logi
         target=_load_process, args=(_LoadSpec(port, terminals, rate, seconds, login), results)
     )
     process.start()
-    record: Timings = json.loads(await asyncio.to_thread(results.get))
+    record = json.loads(await asyncio.to_thread(results.get))
     await asyncio.to_thread(process.join)
-    return record
+    if "error" in record:
+        raise RuntimeError(f"load process failed: {record['error']}")
+    timings: Timings = record
+    return timings
 
 
 # ---------------------------------------------------------------------- I/O ceiling
 
 
-async def io_ceiling(terminals: int, rate: float, seconds: float) -> float:
+async def io_ceiling(terminals: int, rate: float, seconds: float) -> tuple[float, LoadStats]:
     """Backend CPU µs per frame for TCP alone: the same load against a bare asyncio server
-    that answers every frame with a prebuilt 0x8001 (nothing decoded, stored or sent on)."""
+    that answers every frame with a prebuilt 0x8001 (nothing decoded, stored or sent on).
+    Also how the load process fared in that run."""
     reply = encode_general_reply(Header(msg_id=0x0200, phone="013700000000", serial=0), serial=0)
     frames = 0
 
@@ -252,11 +485,11 @@ async def io_ceiling(terminals: int, rate: float, seconds: float) -> float:
     server = await asyncio.start_server(answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     cpu_started = time.process_time()
-    await _run_load(port, terminals, rate, seconds, login=False)
+    record = await _run_load(port, terminals, rate, seconds, login=False)
     cpu_used = time.process_time() - cpu_started
     server.close()
     await server.wait_closed()
-    return cpu_used / frames * 1e6 if frames else float("nan")
+    return (cpu_used / frames * 1e6 if frames else float("nan")), record["load"]
 
 
 # ---------------------------------------------------------------------- ceiling
@@ -275,6 +508,21 @@ def raw_ceiling(frames: int = 50_000) -> float:
     elapsed = time.perf_counter() - started
     assert positions == frames
     return frames / elapsed
+
+
+def _thread_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each thread of this process (Linux; else empty)."""
+    tasks = Path("/proc/self/task")
+    if not tasks.is_dir():
+        return {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[int, float] = {}
+    for task in tasks.iterdir():
+        with contextlib.suppress(OSError):
+            # Fields after the command name: utime and stime are the 12th and 13th.
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            used[int(task.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
 
 
 # ---------------------------------------------------------------------- console side
@@ -302,7 +550,7 @@ async def main(
     pg_admin: str | None = None,
 ) -> dict[str, Any]:
     ceiling = raw_ceiling()
-    io_cpu_us = await io_ceiling(terminals, rate, seconds)
+    io_cpu_us, io_load = await io_ceiling(terminals, rate, seconds)
     async with contextlib.AsyncExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
         db_url = await stack.enter_async_context(bench_database(pg_admin, Path(tmp)))
@@ -343,9 +591,27 @@ async def main(
             await asyncio.wait({load}, timeout=0.05)
         if profiler is not None:
             profiler.enable()
+        threads_before = _thread_cpu()
         cpu_started = time.process_time()
+        rows_before = server.telemetry.rows_written
         record = await load
+        # An overloaded backend is still working when the load ends: the CPU and the
+        # throughput count until everything sent is stored (or storing stops).
+        total_frames = sum(len(times) for times in record["sent"].values())
+        last_change, last_rows = time.time(), -1
+        while server.telemetry.rows_written - rows_before < total_frames:
+            rows = server.telemetry.rows_written
+            if rows != last_rows:
+                last_change, last_rows = time.time(), rows
+            elif time.time() - last_change > 2.0:
+                break
+            await asyncio.sleep(0.01)
+        all_stored_at = time.time()
         cpu_used = time.process_time() - cpu_started
+        threads_after = _thread_cpu()
+        loop_thread_cpu = threads_after.get(threading.get_native_id(), 0.0) - threads_before.get(
+            threading.get_native_id(), 0.0
+        )
         if profiler is not None:
             profiler.disable()
         await asyncio.sleep(0.5)
@@ -362,7 +628,9 @@ async def main(
 
     total_sent = sum(len(times) for times in sent.values())
     all_times = [t for times in sent.values() for t in times]
-    span = max(all_times) - min(all_times) if all_times else 0.0
+    # From the first frame sent to the last location committed.
+    span = all_stored_at - min(all_times) if all_times else 0.0
+    drain_s = all_stored_at - max(all_times) if all_times else float("nan")
     latencies = [
         (received - sent[device][seq]) * 1000
         for device, seq, received in console.received
@@ -381,16 +649,22 @@ async def main(
         "sent": total_sent,
         "stored": stored,
         "stored_per_s": stored / span if span else 0.0,
+        "drain_s": drain_s,
         "latency_samples": len(latencies),
         "p50_ms": statistics.median(latencies) if latencies else float("nan"),
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan"),
         "ceiling_per_s": ceiling,
         "cpu_us_per_location": cpu_used / stored * 1e6 if stored else float("nan"),
+        "loop_cpu_us_per_location": (
+            loop_thread_cpu / stored * 1e6 if stored and threads_after else float("nan")
+        ),
         "io_cpu_us_per_frame": io_cpu_us,
         "ack_p50_ms": statistics.median(ack_latencies) if ack_latencies else float("nan"),
         "ack_p99_ms": (
             ack_latencies[int(len(ack_latencies) * 0.99) - 1] if ack_latencies else float("nan")
         ),
+        "load": record["load"],
+        "io_load": io_load,
     }
 
 
@@ -427,7 +701,10 @@ def run() -> None:
     print(f"terminals              {result['terminals']}")
     print(f"offered                {result['offered_per_s']:,.0f} locations/s")
     print(f"sent / stored          {result['sent']:,} / {result['stored']:,}")
-    print(f"stored                 {result['stored_per_s']:,.0f} locations/s")
+    print(
+        f"stored                 {result['stored_per_s']:,.0f} locations/s "
+        f"(all stored {result['drain_s']:.2f} s after the last frame was sent)"
+    )
     print(
         f"sent → console  p50    {result['p50_ms']:.1f} ms   p99 {result['p99_ms']:.1f} ms "
         f"({result['latency_samples']:,} samples)"
@@ -440,12 +717,44 @@ def run() -> None:
         f"(one core ≈ {1e6 / result['cpu_us_per_location']:,.0f} locations/s)"
     )
     print(
+        f"  of which event loop  {result['loop_cpu_us_per_location']:.1f} µs "
+        "(the rest: database threads)"
+    )
+    print(
         f"TCP alone (I/O ceiling) {result['io_cpu_us_per_frame']:.1f} µs per frame "
         f"(one core ≈ {1e6 / result['io_cpu_us_per_frame']:,.0f} frames/s); "
         f"ratio {result['io_cpu_us_per_frame'] / result['cpu_us_per_location']:.2f}"
     )
     print(f"raw decode ceiling     {result['ceiling_per_s']:,.0f} frames/s")
     print(f"ratio stored/ceiling   {result['stored_per_s'] / result['ceiling_per_s']:.2f}")
+    _print_load("load generator", result["load"])
+    _print_load("  (I/O ceiling run)", result["io_load"])
+
+
+def _print_load(title: str, load: LoadStats) -> None:
+    """The load process's own cost, and whether it kept to the offered rate."""
+    behind = (
+        load["late"] > 0.01 * load["frames"] or load["sent_per_s"] < 0.98 * load["offered_per_s"]
+    )
+    print(
+        f"{title:<22} {load['cpu_us_per_frame']:.1f} µs CPU per frame, "
+        f"{load['busy']:.0%} of a core while sending"
+    )
+    print(
+        f"{'':<22} sent {load['sent_per_s']:,.0f}/s of {load['offered_per_s']:,.0f}/s offered; "
+        f"{load['late']:,} frames > {LATE_AFTER * 1000:.0f} ms late "
+        f"(max {load['max_lag_ms']:.1f} ms, first frame {load['start_lag_ms']:.1f} ms)"
+    )
+    if behind or load["busy"] > 0.8:
+        print(
+            f"{'':<22} the load fell behind its schedule or used most of a core: the figures "
+            "above may measure the generator (or the machine), not the backend"
+        )
+    if load["blocked"] or load["unsent_bytes"] or load["dead"]:
+        print(
+            f"{'':<22} {load['blocked']:,} frames waited for a full socket buffer, "
+            f"{load['unsent_bytes']:,} bytes unsent at close, {load['dead']} connections lost"
+        )
 
 
 if __name__ == "__main__":

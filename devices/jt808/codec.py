@@ -8,6 +8,7 @@ so one bad frame never ends the stream. Replies are built with :func:`encode_fra
 
 from __future__ import annotations
 
+import functools
 import struct
 
 import msgspec
@@ -150,11 +151,31 @@ def encode_sub_packets(
     ]
 
 
-_REPLY_2013 = struct.Struct(">HH6sHHHB")
-_REPLY_2019 = struct.Struct(">HHB10sHHHB")
+_REPLY_PREFIX_2013 = struct.Struct(">HH6s")
+_REPLY_PREFIX_2019 = struct.Struct(">HHB10s")
+_REPLY_TAIL = struct.Struct(">HHHB")
 _REPLY_BODY_LENGTH = 5
 _VERSION_2019_ATTRIBUTE = 1 << 14
 _PHONE_DIGITS = {ProtocolVersion.V2013: 12, ProtocolVersion.V2019: 20}
+
+
+@functools.lru_cache(maxsize=65_536)
+def _reply_prefix(
+    phone: str, version: ProtocolVersion, protocol_version_number: int
+) -> tuple[bytes, int]:
+    """A terminal's 0x8001 header up to the platform serial, and its XOR."""
+    if version == ProtocolVersion.V2019:
+        prefix = _REPLY_PREFIX_2019.pack(
+            PlatformGeneralReply.MSG_ID,
+            _REPLY_BODY_LENGTH | _VERSION_2019_ATTRIBUTE,
+            protocol_version_number,
+            bytes.fromhex(phone),
+        )
+    else:
+        prefix = _REPLY_PREFIX_2013.pack(
+            PlatformGeneralReply.MSG_ID, _REPLY_BODY_LENGTH, bytes.fromhex(phone)
+        )
+    return prefix, xor_checksum(prefix)
 
 
 def encode_general_reply(
@@ -165,29 +186,25 @@ def encode_general_reply(
     ``serial`` is the platform's own outgoing serial number.
     """
     if header.sub_packet is None and len(header.phone) == _PHONE_DIGITS[header.version]:
-        # The gateway answers every report: build the 18-byte frame in one struct call.
-        if header.version == ProtocolVersion.V2019:
-            content = _REPLY_2019.pack(
-                PlatformGeneralReply.MSG_ID,
-                _REPLY_BODY_LENGTH | _VERSION_2019_ATTRIBUTE,
-                header.protocol_version_number,
-                bytes.fromhex(header.phone),
-                serial,
-                header.serial,
-                header.msg_id,
-                result,
-            )
-        else:
-            content = _REPLY_2013.pack(
-                PlatformGeneralReply.MSG_ID,
-                _REPLY_BODY_LENGTH,
-                bytes.fromhex(header.phone),
-                serial,
-                header.serial,
-                header.msg_id,
-                result,
-            )
-        return b"\x7e" + escape(content + bytes((xor_checksum(content),))) + b"\x7e"
+        # The gateway answers every report: a cached header per terminal, then the
+        # 7 bytes that change and their share of the checksum.
+        prefix, prefix_xor = _reply_prefix(
+            header.phone, header.version, header.protocol_version_number
+        )
+        reply_serial = header.serial
+        msg_id = header.msg_id
+        checksum = (
+            prefix_xor
+            ^ serial >> 8
+            ^ serial & 0xFF
+            ^ reply_serial >> 8
+            ^ reply_serial & 0xFF
+            ^ msg_id >> 8
+            ^ msg_id & 0xFF
+            ^ result
+        )
+        content = prefix + _REPLY_TAIL.pack(serial, reply_serial, msg_id, result)
+        return b"\x7e" + escape(content + bytes((checksum,))) + b"\x7e"
     reply = PlatformGeneralReply(
         reply_serial=header.serial, reply_msg_id=header.msg_id, result=result
     )

@@ -27,7 +27,7 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -69,7 +69,6 @@ from devices.observations import (
     DeviceStatusChanged,
     Observation,
     ObservationSink,
-    Position,
     SinkGuard,
 )
 
@@ -82,9 +81,6 @@ TEXT_FLAG_EMERGENCY = 1 << 0
 TEXT_FLAG_TERMINAL_DISPLAY = 1 << 2
 TEXT_FLAG_TTS = 1 << 3
 
-READ_CHUNK = 4096
-_WRITE_BUFFER_LOW = 16 * 1024
-"""Below this many unsent bytes a reply is left to the transport without waiting."""
 MAX_PENDING_TEXTS = 16
 """Text messages awaiting a terminal's 0x0001 per connection (a bounded buffer)."""
 
@@ -282,6 +278,7 @@ class Jt808Gateway:
         self._terminals: dict[str, _Terminal] = {}
         self._closing = False
         self._guard = SinkGuard(sink, logger)
+        self._batcher = _ReportBatcher(self._guard)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -289,7 +286,10 @@ class Jt808Gateway:
         """Start listening (and the offline watchdog)."""
         if self._server is not None:
             raise GatewayError("gateway already started")
-        self._server = await asyncio.start_server(self._accept, self._host, self._requested_port)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _Connection(self), self._host, self._requested_port
+        )
         self._watchdog = asyncio.create_task(self._watch(), name="jt808-watchdog")
         logger.info("JT/T 808 gateway listening on %s:%s", self._host, self.port)
 
@@ -313,6 +313,9 @@ class Jt808Gateway:
         self._closing = True
         if self._server is not None:
             self._server.close()
+        for connection in list(self._connections):
+            connection.shutdown()
+        await self._batcher.close()
         tasks: list[asyncio.Task[None]] = list(self._connections.values())
         if self._watchdog is not None:
             tasks.append(self._watchdog)
@@ -330,18 +333,14 @@ class Jt808Gateway:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._closing or len(self._connections) >= self.max_connections:
-            logger.warning(
-                "refusing a JT/T 808 connection: %s",
-                "gateway closing" if self._closing else "too many connections",
-            )
-            writer.close()
-            return
-        connection = _Connection(self, reader, writer)
-        task = asyncio.create_task(connection.run(), name=f"jt808 {connection.peer}")
-        self._connections[connection] = task
-        task.add_done_callback(lambda done: self._connection_done(connection, done))
+    def _connection_started(self, connection: _Connection, worker: asyncio.Task[None]) -> None:
+        self._connections[connection] = worker
+        worker.add_done_callback(lambda done: self._connection_done(connection, done))
+
+    def _connection_lost(self, connection: _Connection) -> None:
+        worker = self._connections.get(connection)
+        if worker is not None:
+            worker.cancel()  # it is removed from _connections once it has ended
 
     def _connection_done(self, connection: _Connection, task: asyncio.Task[None]) -> None:
         self._connections.pop(connection, None)
@@ -463,21 +462,103 @@ class Jt808Gateway:
         )
 
 
-class _Connection:
-    """The coordinator of one TCP connection: decode, authorize, submit, then reply."""
+@dataclass(eq=False, slots=True)
+class _Run:
+    """Consecutive location reports of one connection, on their way to the sink."""
 
-    def __init__(
-        self, gateway: Jt808Gateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+    connection: _Connection
+    state: _Terminal
+    frames: list[Frame]
+    observations: list[Observation]
+    live_flags: int
+    """The terminal's live alarm bits once this run is accepted."""
+    raises_alarms: bool
+
+
+class _ReportBatcher:
+    """Submits the location runs of every connection read in one turn of the event loop
+    together: one sink call (one group commit) instead of one per connection.
+
+    Runs that raise device alarms are submitted each on their own, so an alarm's commit
+    never holds up, or fails, another terminal's positions. Every run's replies go out
+    only after its own observations were accepted.
+    """
+
+    def __init__(self, guard: SinkGuard) -> None:
+        self._guard = guard
+        self._runs: list[_Run] = []
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def add(self, run: _Run) -> None:
+        self._runs.append(run)
+        if not self._scheduled:
+            self._scheduled = True
+            # After the callbacks of this turn: every connection read now joins one batch.
+            asyncio.get_running_loop().call_soon(self._dispatch)
+
+    def _dispatch(self) -> None:
+        self._scheduled = False
+        runs, self._runs = self._runs, []
+        task = asyncio.get_running_loop().create_task(self._submit(runs), name="jt808-reports")
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    async def _submit(self, runs: list[_Run]) -> None:
+        plain = [run for run in runs if not run.raises_alarms]
+        if plain:
+            accepted = await self._guard.submit_many(
+                [observation for run in plain for observation in run.observations]
+            )
+            for run in plain:
+                run.connection.run_done(run, accepted)
+        for run in runs:
+            if run.raises_alarms:
+                run.connection.run_done(run, await self._guard.submit_many(run.observations))
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("submitting location reports failed", exc_info=task.exception())
+
+    async def close(self) -> None:
+        """Cancel the submissions in flight (their terminals get no reply and resend)."""
+        for task in list(self._tasks):
+            await _cancel_and_wait(task)
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """A frame that could not be decoded, with the header to answer it by (if known)."""
+
+    error: JT808Error
+    header: Header | None
+
+
+_Item = Frame | _Problem
+
+MAX_QUEUED_ITEMS = 256
+"""Decoded frames waiting per connection before reading pauses (back-pressure)."""
+
+
+class _Connection(asyncio.Protocol):
+    """The coordinator of one TCP connection: decode, authorize, submit, then reply.
+
+    Bytes are split and decoded as they arrive (``data_received``) into one ordered queue.
+    Location reports of the authenticated terminal, the everyday traffic, go from there
+    straight to the gateway's :class:`_ReportBatcher` and are answered from its
+    completion, with no task switch per read; everything else (registration,
+    authentication, heartbeats, errors, replies) is handled in order by the connection's
+    worker task. Only one of the two is ever busy, so frames are handled in stream order.
+    """
+
+    def __init__(self, gateway: Jt808Gateway) -> None:
         self._gateway = gateway
-        self._reader = reader
-        self._writer = writer
         self._loop = asyncio.get_running_loop()
-        peer = writer.get_extra_info("peername")
-        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self._transport: asyncio.Transport | None = None
+        self.peer = "?"
         self._splitter = FrameSplitter(gateway.max_frame_size)
         self._bucket = _TokenBucket(gateway.max_frames_per_second, self._loop.time())
-        self._write_lock = asyncio.Lock()
         self._serial = 0
         self.last_rx = self._loop.time()
         self._terminal: _Terminal | None = None
@@ -488,6 +569,14 @@ class _Connection:
         self._overload_since: float | None = None
         self._last_drop = 0.0
         self._close_reason = ""
+        self._queue: deque[_Item] = deque()
+        self._run_in_flight = False
+        self._worker_busy = False
+        self._wake = asyncio.Event()
+        self._reading_paused = False
+        self._drained: asyncio.Future[None] | None = None
+        self._stall_timer: asyncio.TimerHandle | None = None
+        self._lost = False
 
     def __repr__(self) -> str:
         device = self._terminal.device if self._terminal is not None else "?"
@@ -501,36 +590,59 @@ class _Connection:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def run(self) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        gateway = self._gateway
+        if gateway._closing or len(gateway._connections) >= gateway.max_connections:
+            logger.warning(
+                "refusing a JT/T 808 connection from %s: %s",
+                self.peer,
+                "gateway closing" if gateway._closing else "too many connections",
+            )
+            self._lost = True
+            transport.abort()
+            return
         logger.debug("JT/T 808 connection from %s", self.peer)
-        try:
-            await self._read_loop()
-        except ConnectionError as exc:
+        gateway._connection_started(
+            self, self._loop.create_task(self._work(), name=f"jt808 {self.peer}")
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._lost:
+            return
+        self._lost = True
+        if exc is not None and not self._close_reason:
             logger.info("%s lost: %s", self._name, exc)
-        finally:
-            await self._teardown()
-
-    def close(self, reason: str, *, level: int = logging.INFO) -> None:
-        """Close the transport; the read loop then ends and tears down."""
-        if not self._close_reason:
-            self._close_reason = reason
-            logger.log(level, "closing %s: %s", self._name, reason)
-        self._writer.close()
-
-    async def _teardown(self) -> None:
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(TerminalOfflineError(f"{self._name} closed before it replied"))
         self._pending.clear()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_exception(ConnectionResetError("connection closed"))
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+        self._queue.clear()
         self._detach()
         if self._counts:
             summary = ", ".join(f"{kind} x{count}" for kind, count in sorted(self._counts.items()))
             logger.info("%s closed; problems seen: %s", self._name, summary)
-        self._writer.close()
-        try:
-            await self._writer.wait_closed()
-        except ConnectionError:
-            logger.debug("%s reset while closing", self._name)
+        self._gateway._connection_lost(self)
+
+    def close(self, reason: str, *, level: int = logging.INFO) -> None:
+        """Close the transport (once); the connection then tears down."""
+        if not self._close_reason:
+            self._close_reason = reason
+            logger.log(level, "closing %s: %s", self._name, reason)
+        if self._transport is not None:
+            self._transport.close()
+
+    def shutdown(self) -> None:
+        """Close quietly: the gateway is closing."""
+        if self._transport is not None:
+            self._transport.close()
 
     def _detach(self) -> None:
         state = self._terminal
@@ -538,53 +650,86 @@ class _Connection:
             state.connection = None
         self._terminal = None
 
-    async def _read_loop(self) -> None:
-        while True:
-            data = await self._reader.read(READ_CHUNK)
-            if not data:
-                return
-            self.last_rx = self._loop.time()
-            if self._terminal is not None:
-                self._terminal.last_seen = self.last_rx
-            # Consecutive location reports from one read are stored together: their
-            # positions share group commits instead of waiting for one commit each.
-            run: list[Frame] = []
-            for item in self._splitter.feed(data):
-                if self._writer.is_closing():
-                    return
-                if not self._bucket.allow(self._loop.time()):
-                    self._overloaded()
-                    continue
-                if isinstance(item, JT808Error):
-                    await self._flush_locations(run)
-                    await self._on_error(item, item.header)
-                    continue
-                try:
-                    frame = decode_frame(item)
-                except (ChecksumError, EscapeError) as exc:
-                    await self._flush_locations(run)
-                    await self._on_error(exc, exc.header or salvage_header(item))
-                except JT808Error as exc:
-                    await self._flush_locations(run)
-                    await self._on_error(exc, exc.header)
-                else:
-                    state = self._terminal
-                    if (
-                        isinstance(frame.message, Location | LocationBatch)
-                        and state is not None
-                        and state.device == frame.header.device_id
-                    ):
-                        run.append(frame)
-                    else:
-                        await self._flush_locations(run)
-                        await self._on_frame(frame)
-            await self._flush_locations(run)
+    # ------------------------------------------------------------------ reading
 
-    async def _flush_locations(self, run: list[Frame]) -> None:
-        if run and self._terminal is not None:
-            frames = list(run)
-            run.clear()
-            await self._on_location_run(frames, self._terminal)
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        now = self._loop.time()
+        self.last_rx = now
+        if self._terminal is not None:
+            self._terminal.last_seen = now
+        queue = self._queue
+        for item in self._splitter.feed(data):
+            if not self._bucket.allow(now):
+                self._overloaded()
+                if transport.is_closing():
+                    return
+                continue
+            if isinstance(item, JT808Error):
+                queue.append(_Problem(item, item.header))
+                continue
+            try:
+                queue.append(decode_frame(item))
+            except (ChecksumError, EscapeError) as exc:
+                queue.append(_Problem(exc, exc.header or salvage_header(item)))
+            except JT808Error as exc:
+                queue.append(_Problem(exc, exc.header))
+        self._pump()
+        if len(queue) > MAX_QUEUED_ITEMS and not self._reading_paused:
+            self._reading_paused = True
+            transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        return False  # close our side too
+
+    def _pump(self) -> None:
+        """Hand the head of the queue to whoever handles it, unless one is busy."""
+        if self._run_in_flight or self._worker_busy or self._lost:
+            return
+        queue = self._queue
+        state = self._terminal
+        if state is not None:
+            run: list[Frame] = []
+            while queue:
+                item = queue[0]
+                if (
+                    isinstance(item, Frame)
+                    and isinstance(item.message, Location | LocationBatch)
+                    and item.header.device_id == state.device
+                ):
+                    run.append(item)
+                    queue.popleft()
+                else:
+                    break
+            if run:
+                self._start_run(run, state)
+        if queue and not self._run_in_flight:
+            self._worker_busy = True
+            self._wake.set()
+        if self._reading_paused and len(queue) <= MAX_QUEUED_ITEMS // 2:
+            self._reading_paused = False
+            if self._transport is not None and not self._transport.is_closing():
+                self._transport.resume_reading()
+
+    async def _work(self) -> None:
+        """Handle, in order, what the fast path leaves: one item at a time."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._queue:
+                item = self._queue.popleft()
+                try:
+                    if isinstance(item, _Problem):
+                        await self._on_error(item.error, item.header)
+                    else:
+                        await self._on_frame(item)
+                except ConnectionError as exc:
+                    if not self._lost:
+                        self.close(f"lost: {exc}")
+            self._worker_busy = False
+            self._pump()
 
     # ------------------------------------------------------------------ problems
 
@@ -658,8 +803,8 @@ class _Connection:
             await self._reply(header, GeneralResult.SUCCESS)
         elif isinstance(message, Logout):
             await self._on_logout(header, state)
-        elif isinstance(message, Location | LocationBatch):
-            await self._on_locations(frame, state)
+        elif isinstance(message, Location | LocationBatch):  # pragma: no cover - fast path
+            self._start_run([frame], state)
         else:
             self._problem("unexpected", "0x%04X is a platform message", header.msg_id)
             await self._reply(header, GeneralResult.UNSUPPORTED)
@@ -704,6 +849,8 @@ class _Connection:
                     return
                 state.online = True
             state.last_seen = self._loop.time()
+        if self._lost:
+            return
         previous = state.connection
         if previous is not None and previous is not self:
             previous.close("replaced by a new connection of the same terminal")
@@ -734,16 +881,13 @@ class _Connection:
         self._detach()
         await self._reply(header, GeneralResult.SUCCESS)
 
-    async def _on_locations(self, frame: Frame, state: _Terminal) -> None:
-        await self._on_location_run([frame], state)
+    def _start_run(self, frames: list[Frame], state: _Terminal) -> None:
+        """Send consecutive reports to the batcher: positions, then their alarms.
 
-    async def _on_location_run(self, frames: list[Frame], state: _Terminal) -> None:
-        """Store the positions of consecutive reports, then their alarms, then reply.
-
-        Positions are submitted together; alarm edges are judged frame by frame in order;
-        every reply goes out only after everything of its frame was accepted.
+        Alarm edges are judged frame by frame in order; the replies go out from
+        :meth:`run_done`, once everything of the run was accepted.
         """
-        positions: list[Position] = []
+        observations: list[Observation] = []
         alarms: list[DeviceAlarmRaised] = []
         live_flags = state.alarm_flags
         for frame in frames:
@@ -756,30 +900,40 @@ class _Connection:
                 backfill = message.kind == BatchKind.BACKFILL
             else:  # pragma: no cover - guarded by the callers
                 continue
-            positions.extend(frame_positions(frame))
+            observations.extend(frame_positions(frame))
             # Backfill is history: its alarm edges are judged within the batch and leave
             # the live edge state alone.
             flags = 0 if backfill else live_flags
             for location in locations:
-                alarms.extend(
-                    self._gateway._rising_alarms(
-                        state.device, flags, location, frame.header.version, backfill=backfill
+                if location.alarm_flags & ~flags & self._gateway._raise_mask:
+                    alarms.extend(
+                        self._gateway._rising_alarms(
+                            state.device, flags, location, frame.header.version, backfill=backfill
+                        )
                     )
-                )
                 flags = location.alarm_flags
             if not backfill:
                 live_flags = flags
-        accepted = await self._gateway._guard.submit_many([*positions, *alarms])
+        observations.extend(alarms)
+        self._run_in_flight = True
+        self._gateway._batcher.add(
+            _Run(self, state, frames, observations, live_flags, raises_alarms=bool(alarms))
+        )
+
+    def run_done(self, run: _Run, accepted: bool) -> None:
+        """The sink answered for ``run``: reply to its frames, then go on with the queue."""
         if accepted:
-            state.alarm_flags = live_flags
+            run.state.alarm_flags = run.live_flags
         result = GeneralResult.SUCCESS if accepted else GeneralResult.FAILURE
         # One write for the whole run: replies leave in the frames' order.
-        await self._write(
+        self._write_now(
             b"".join(
                 encode_general_reply(frame.header, serial=self._next_serial(), result=result)
-                for frame in frames
+                for frame in run.frames
             )
         )
+        self._run_in_flight = False
+        self._pump()
 
     def _on_terminal_reply(self, reply: TerminalGeneralReply) -> None:
         future = self._pending.get(reply.reply_serial)
@@ -803,31 +957,46 @@ class _Connection:
     async def _reply(self, header: Header, result: GeneralResult) -> None:
         await self._write(encode_general_reply(header, serial=self._next_serial(), result=result))
 
+    def _write_now(self, data: bytes) -> bool:
+        """Queue ``data`` on the transport; False if the connection is closing."""
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return False
+        transport.write(data)
+        return True
+
     async def _write(self, data: bytes) -> None:
-        transport = self._writer.transport
-        if not self._write_lock.locked() and not transport.is_closing():
-            # The everyday case: the terminal reads its replies, the buffer is nearly
-            # empty, nothing to wait for (each write is a whole frame, so writes never
-            # interleave).
-            transport.write(data)
-            if transport.get_write_buffer_size() <= _WRITE_BUFFER_LOW:
-                return
-            data = b""
-        async with self._write_lock:
-            if self._writer.is_closing():
-                raise ConnectionResetError("connection is closing")
-            if data:
-                self._writer.write(data)
-            try:
-                async with asyncio.timeout(self._gateway.write_timeout):
-                    await self._writer.drain()
-            except TimeoutError as exc:
-                self.close(f"not reading: write stalled for {self._gateway.write_timeout:g} s")
-                raise ConnectionResetError("write stalled") from exc
+        """Write, waiting while the terminal is not reading (up to ``write_timeout``)."""
+        if not self._write_now(data):
+            raise ConnectionResetError("connection is closing")
+        if self._drained is not None:
+            await asyncio.shield(self._drained)
+
+    def pause_writing(self) -> None:
+        # The terminal stopped reading its replies: give it write_timeout to catch up.
+        self._drained = self._loop.create_future()
+        self._stall_timer = self._loop.call_later(self._gateway.write_timeout, self._write_stalled)
+
+    def resume_writing(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+        if self._drained is not None:
+            if not self._drained.done():
+                self._drained.set_result(None)
+            self._drained = None
+
+    def _write_stalled(self) -> None:
+        self._stall_timer = None
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_exception(ConnectionResetError("write stalled"))
+            # Nobody may be waiting on it (replies of the fast path are not awaited).
+            self._drained.exception()
+        self.close(f"not reading: write stalled for {self._gateway.write_timeout:g} s")
 
     async def send_text(self, message: TextMessage, timeout: float) -> GeneralResult:
         header = self._header
-        if header is None or self._writer.is_closing():
+        if header is None or self._lost or self._transport is None or self._transport.is_closing():
             raise TerminalOfflineError(f"{self._name} is not authenticated")
         if len(self._pending) >= MAX_PENDING_TEXTS:
             raise GatewayError(f"{self._name} has {MAX_PENDING_TEXTS} texts awaiting replies")

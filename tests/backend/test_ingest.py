@@ -176,6 +176,25 @@ async def test_status_changes_are_logged_once_and_last_seen_is_kept(
         await console.close()
 
 
+async def test_last_seen_is_written_in_bulk_and_never_moves_back(
+    server: DutyDeskServer,
+) -> None:
+    registry = server.registry
+    phones = [f"1391234{n:04d}" for n in range(300)]
+    for phone in phones:
+        await registry.add("jt808", phone, f"槽车 {phone[-4:]}")
+    later = T0 + dt.timedelta(minutes=5)
+    await registry.touch("jt808", {phone: later for phone in phones} | {"13800000000": later})
+    # An older time (a late backfill, another instance behind) must not win.
+    await registry.touch("jt808", {phones[0]: T0, phones[1]: later + dt.timedelta(seconds=1)})
+
+    seen = {device.identity: device.last_seen for device in await registry.list()}
+    assert "13800000000" not in seen  # unknown devices are not created by a touch
+    assert seen[phones[0]] == later
+    assert seen[phones[1]] == later + dt.timedelta(seconds=1)
+    assert all(seen[phone] == later for phone in phones[2:])
+
+
 async def test_readings_are_stored(server: DutyDeskServer, ingest: IngestService) -> None:
     for n in range(3):
         await ingest.submit(
