@@ -234,24 +234,27 @@ class _Driver:
                 terminal.sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
             self.selector.register(terminal.sock, selectors.EVENT_READ, terminal)
         self.backlogged: list[_Terminal] = []
+        self.buffer = memoryview(bytearray(65536))
         self.blocked = 0
         self.dead = 0
 
     def _receive(self) -> None:
         """Read every socket that has something: count the replies, stamp their arrival."""
         now = 0.0
+        buffer = self.buffer
         for key, _ in self.selector.select(0):
             terminal: _Terminal = key.data
             try:
-                data, ancillary, _, _ = terminal.sock.recvmsg(65536, _STAMP_SPACE)
+                # Into one preallocated buffer: recvmsg(64 KiB) would allocate per read.
+                received, ancillary, _, _ = terminal.sock.recvmsg_into([buffer], _STAMP_SPACE)
             except (BlockingIOError, InterruptedError):
                 continue
             except OSError:
-                data = b""
-            if not data:
+                received = 0
+            if not received:
                 self._drop(terminal)
                 continue
-            terminal.flags += data.count(0x7E)
+            terminal.flags += buffer[:received].tobytes().count(0x7E)
             acked = terminal.acked
             missing = (terminal.flags >> 1) - len(acked)
             if missing > 0:
@@ -463,32 +466,48 @@ async def _run_load(port: int, terminals: int, rate: float, seconds: float, logi
 # ---------------------------------------------------------------------- I/O ceiling
 
 
+class _Answerer(asyncio.BufferedProtocol):
+    """The I/O ceiling's server side: count frames by their 0x7E flags and answer each with
+    a prebuilt 0x8001, reading into one preallocated buffer (the cheapest asyncio read)."""
+
+    buffer = memoryview(bytearray(64 * 1024))
+    frames = 0
+
+    def __init__(self, reply: bytes) -> None:
+        self._reply = reply
+        self._flags = 0
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._flags += self.buffer[:nbytes].tobytes().count(0x7E)
+        complete, self._flags = divmod(self._flags, 2)
+        _Answerer.frames += complete
+        if complete and self._transport is not None:
+            self._transport.write(self._reply * complete)
+
+
 async def io_ceiling(terminals: int, rate: float, seconds: float) -> tuple[float, LoadStats]:
     """Backend CPU µs per frame for TCP alone: the same load against a bare asyncio server
     that answers every frame with a prebuilt 0x8001 (nothing decoded, stored or sent on).
     Also how the load process fared in that run."""
     reply = encode_general_reply(Header(msg_id=0x0200, phone="013700000000", serial=0), serial=0)
-    frames = 0
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal frames
-        flags = 0
-        with contextlib.suppress(ConnectionError):
-            while data := await reader.read(4096):
-                flags += data.count(0x7E)
-                complete, flags = divmod(flags, 2)
-                frames += complete
-                writer.write(reply * complete)
-                await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    loop = asyncio.get_running_loop()
+    _Answerer.frames = 0
+    server = await loop.create_server(lambda: _Answerer(reply), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     cpu_started = time.process_time()
     record = await _run_load(port, terminals, rate, seconds, login=False)
     cpu_used = time.process_time() - cpu_started
     server.close()
     await server.wait_closed()
+    frames = _Answerer.frames
     return (cpu_used / frames * 1e6 if frames else float("nan")), record["load"]
 
 
@@ -508,6 +527,35 @@ def raw_ceiling(frames: int = 50_000) -> float:
     elapsed = time.perf_counter() - started
     assert positions == frames
     return frames / elapsed
+
+
+class _Commits:
+    """When the telemetry writer's row count last grew (sampled every 5 ms)."""
+
+    def __init__(self, server: DutyDeskServer) -> None:
+        self._server = server
+        self.rows = server.telemetry.rows_written
+        self.changed_at = time.time()
+
+    async def watch(self) -> None:
+        while True:
+            rows = self._server.telemetry.rows_written
+            if rows != self.rows:
+                self.rows, self.changed_at = rows, time.time()
+            await asyncio.sleep(0.005)
+
+    async def all_stored(self, target_rows: int) -> float:
+        """Wait until ``target_rows`` are stored (or nothing more is for 2 s); return the
+        wall clock of the last commit."""
+        quiet_since = time.time()
+        last = self.rows
+        while self.rows < target_rows:
+            await asyncio.sleep(0.02)
+            if self.rows != last:
+                last, quiet_since = self.rows, time.time()
+            elif time.time() - quiet_since > 2.0:
+                break
+        return self.changed_at
 
 
 def _thread_cpu() -> dict[int, float]:
@@ -594,19 +642,16 @@ async def main(
         threads_before = _thread_cpu()
         cpu_started = time.process_time()
         rows_before = server.telemetry.rows_written
+        commits = _Commits(server)
+        watcher = asyncio.create_task(commits.watch())
         record = await load
         # An overloaded backend is still working when the load ends: the CPU and the
         # throughput count until everything sent is stored (or storing stops).
         total_frames = sum(len(times) for times in record["sent"].values())
-        last_change, last_rows = time.time(), -1
-        while server.telemetry.rows_written - rows_before < total_frames:
-            rows = server.telemetry.rows_written
-            if rows != last_rows:
-                last_change, last_rows = time.time(), rows
-            elif time.time() - last_change > 2.0:
-                break
-            await asyncio.sleep(0.01)
-        all_stored_at = time.time()
+        all_stored_at = await commits.all_stored(rows_before + total_frames)
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
         cpu_used = time.process_time() - cpu_started
         threads_after = _thread_cpu()
         loop_thread_cpu = threads_after.get(threading.get_native_id(), 0.0) - threads_before.get(

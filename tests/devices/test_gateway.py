@@ -36,8 +36,8 @@ from devices.jt808.gateway import (
     TerminalOfflineError,
 )
 from devices.jt808.simulator import TerminalClient
-from devices.observations import DeviceAlarmRaised
-from tests.devices.support import RecordingSink
+from devices.observations import DeviceAlarmRaised, Observation
+from tests.devices.support import RecordingSink, SinkDownError
 
 PHONE = "13912345678"
 PLATE = "粤B12345"
@@ -576,6 +576,64 @@ def test_bad_options_are_refused() -> None:
         Jt808Gateway(RecordingSink(), registry, alarm_bits_that_raise={32})
     with pytest.raises(ValueError, match="offline_after"):
         Jt808Gateway(RecordingSink(), registry, offline_after=0)
+
+
+# --------------------------------------------------------------------------- many terminals
+
+
+async def test_many_terminals_reporting_at_once_are_each_stored_and_answered(
+    make_gateway: GatewayFactory,
+) -> None:
+    """Reports read in the same turn of the loop share one submission; each terminal still
+    gets exactly its own positions stored and its own replies, in order."""
+    gateway, sink = await make_gateway(auto_register=True, max_frames_per_second=1000)
+    phones = [f"1370000{n:04d}" for n in range(24)]
+    clients = []
+    for phone in phones:
+        client = TerminalClient(phone)
+        await client.connect("127.0.0.1", gateway.port)
+        await client.login(register_msg(f"沪A{phone[-5:]}"))
+        clients.append(client)
+    try:
+
+        async def report(index: int, client: TerminalClient) -> list[GeneralResult]:
+            results = []
+            for seq in range(8):
+                fix = location(seconds=seq, lat=30.0 + index / 100 + seq / 10_000)
+                results.append(await client.general(fix))
+            return results
+
+        answers = await asyncio.gather(*(report(i, c) for i, c in enumerate(clients)))
+    finally:
+        for client in clients:
+            await client.close()
+
+    assert answers == [[GeneralResult.SUCCESS] * 8] * len(phones)
+    for index, phone in enumerate(phones):
+        mine = [p for p in sink.positions if p.device == phone]
+        assert [round(p.lat, 4) for p in mine] == [
+            round(30.0 + index / 100 + seq / 10_000, 4) for seq in range(8)
+        ]
+    # Terminals that reported at the same time were submitted together.
+    assert max(sink.batches) > 1
+
+
+async def test_a_failing_alarm_run_does_not_fail_other_terminals_positions(
+    make_gateway: GatewayFactory, make_client: ClientFactory
+) -> None:
+    class AlarmsDown(RecordingSink):
+        async def submit(self, observation: Observation) -> None:
+            if isinstance(observation, DeviceAlarmRaised):
+                raise SinkDownError("alarm store is down")
+            await super().submit(observation)
+
+    gateway, sink = await make_gateway(sink=AlarmsDown())
+    sos = await logged_in(make_client, gateway)
+    quiet = await logged_in(make_client, gateway, OTHER)
+    results = await asyncio.gather(sos.general(location(SOS)), quiet.general(location()))
+    # The SOS is not acknowledged (the terminal resends it); the other report is.
+    assert results == [GeneralResult.FAILURE, GeneralResult.SUCCESS]
+    assert [p.device for p in sink.positions if p.device == OTHER] == [OTHER]
 
 
 # --------------------------------------------------------------------------- bursts
