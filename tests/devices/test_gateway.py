@@ -632,7 +632,7 @@ async def test_a_failing_alarm_run_does_not_fail_other_terminals_positions(
     quiet = await logged_in(make_client, gateway, OTHER)
     results = await asyncio.gather(sos.general(location(SOS)), quiet.general(location()))
     # The SOS is not acknowledged (the terminal resends it); the other report is.
-    assert results == [GeneralResult.FAILURE, GeneralResult.SUCCESS]
+    assert list(results) == [GeneralResult.FAILURE, GeneralResult.SUCCESS]
     assert [p.device for p in sink.positions if p.device == OTHER] == [OTHER]
 
 
