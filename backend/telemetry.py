@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -218,12 +219,15 @@ class _SqliteFile:
     engine's connections set WAL and a busy timeout, so this writer and theirs take turns.
     """
 
+    ROWS_PER_STATEMENT = 256
+    """Rows per multi-row INSERT. executemany steps once per row, and every step gives up
+    the interpreter lock and waits to get it back from a busy event loop: a 500-row commit
+    took ~3x as long that way as with 256 rows per statement."""
+
     def __init__(self, path: str) -> None:
         self._path = path
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telemetry-sqlite")
         self._connection: sqlite3.Connection | None = None
-        self._positions_sql = _insert_statement(POSITIONS, ", ".join("?" * len(POSITIONS[1])))
-        self._readings_sql = _insert_statement(READINGS, ", ".join("?" * len(READINGS[1])))
 
     @classmethod
     def for_sessions(cls, sessions: async_sessionmaker[AsyncSession]) -> _SqliteFile | None:
@@ -250,15 +254,26 @@ class _SqliteFile:
             self._connection = connection
         connection.execute("BEGIN IMMEDIATE")
         try:
-            if readings:
-                connection.executemany(self._readings_sql, readings)
-            if positions:
-                connection.executemany(self._positions_sql, positions)
+            self._insert_rows(connection, READINGS, readings)
+            self._insert_rows(connection, POSITIONS, positions)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
+
+    def _insert_rows(
+        self, connection: sqlite3.Connection, target: tuple[str, tuple[str, ...]], rows: list[_Row]
+    ) -> None:
+        row_placeholders = f"({', '.join('?' * len(target[1]))})"
+        step = self.ROWS_PER_STATEMENT
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            # Full chunks share one statement text, so sqlite3's statement cache reuses it.
+            statement = _insert_statement(
+                target, "), (".join([row_placeholders[1:-1]] * len(chunk))
+            )
+            connection.execute(statement, list(itertools.chain.from_iterable(chunk)))
 
     async def close(self) -> None:
         """Close the connection and end the thread."""

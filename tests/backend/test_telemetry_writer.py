@@ -126,6 +126,21 @@ async def test_a_full_batch_is_written_without_waiting_for_the_window(
     assert await _count(sessions) == 100
 
 
+async def test_a_commit_larger_than_one_statement_stores_every_row(
+    make_writer: WriterFactory,
+) -> None:
+    """On SQLite rows go in multi-row INSERTs of a fixed size: the last, shorter one too."""
+    writer, sessions = await make_writer(max_delay=0.05, max_batch=10_000)
+    count = 2 * telemetry._SqliteFile.ROWS_PER_STATEMENT + 17
+    sent = [_position(f"v{n % 7}", n) for n in range(count)]
+    await asyncio.wait_for(writer.submit_many(sent), 10)
+    async with sessions() as session:
+        stored = (await session.scalars(select(PositionRecord).order_by(PositionRecord.id))).all()
+    assert [(row.device, row.at, row.lat) for row in stored] == [
+        (p.device, p.at, p.lat) for p in sent
+    ]
+
+
 async def test_submitters_wait_for_room_when_the_queue_is_full(make_writer: WriterFactory) -> None:
     writer, sessions = await make_writer(max_delay=0.3, max_batch=1000, queue_limit=20)
     finished: list[str] = []
