@@ -539,6 +539,8 @@ _Item = Frame | _Problem
 
 MAX_QUEUED_ITEMS = 256
 """Decoded frames waiting per connection before reading pauses (back-pressure)."""
+MAX_RUN = 64
+"""Location reports of one connection submitted (and acknowledged) together at most."""
 
 
 class _Connection(asyncio.Protocol):
@@ -577,6 +579,8 @@ class _Connection(asyncio.Protocol):
         self._drained: asyncio.Future[None] | None = None
         self._stall_timer: asyncio.TimerHandle | None = None
         self._lost = False
+        self._eof = False
+        """The terminal closed its side while frames were still being handled."""
 
     def __repr__(self) -> str:
         device = self._terminal.device if self._terminal is not None else "?"
@@ -679,10 +683,18 @@ class _Connection(asyncio.Protocol):
         self._pump()
         if len(queue) > MAX_QUEUED_ITEMS and not self._reading_paused:
             self._reading_paused = True
+            logger.debug("%s: %s frames waiting, reading paused", self._name, len(queue))
             transport.pause_reading()
 
     def eof_received(self) -> bool:
+        # The terminal has sent everything: answer what is still being handled, then close.
+        if self._busy():
+            self._eof = True
+            return True  # keep our side open for the replies
         return False  # close our side too
+
+    def _busy(self) -> bool:
+        return self._run_in_flight or self._worker_busy or bool(self._queue)
 
     def _pump(self) -> None:
         """Hand the head of the queue to whoever handles it, unless one is busy."""
@@ -692,7 +704,7 @@ class _Connection(asyncio.Protocol):
         state = self._terminal
         if state is not None:
             run: list[Frame] = []
-            while queue:
+            while queue and len(run) < MAX_RUN:
                 item = queue[0]
                 if (
                     isinstance(item, Frame)
@@ -711,7 +723,10 @@ class _Connection(asyncio.Protocol):
         if self._reading_paused and len(queue) <= MAX_QUEUED_ITEMS // 2:
             self._reading_paused = False
             if self._transport is not None and not self._transport.is_closing():
+                logger.debug("%s: reading resumed", self._name)
                 self._transport.resume_reading()
+        if self._eof and not self._busy() and self._transport is not None:
+            self._transport.close()
 
     async def _work(self) -> None:
         """Handle, in order, what the fast path leaves: one item at a time."""

@@ -30,6 +30,8 @@ from devices.jt808 import (
 )
 from devices.jt808.framing import Header
 from devices.jt808.gateway import (
+    MAX_QUEUED_ITEMS,
+    MAX_RUN,
     Jt808Gateway,
     ReplyTimeoutError,
     StaticTerminalRegistry,
@@ -668,6 +670,64 @@ async def _burst_replies(
     finally:
         writer.close()
     return replies
+
+
+async def test_a_backlog_beyond_the_queue_limit_pauses_reading_and_loses_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """More frames than a connection queues while its sink is slow: reading pauses (TCP
+    pushes back on the terminal), then resumes; every frame is stored and answered in
+    order."""
+    sink = RecordingSink(delay=0.001)
+    registry = StaticTerminalRegistry({PHONE: PLATE}, auth_codes={PHONE: "burst-code"})
+    gateway = Jt808Gateway(sink, registry, max_frames_per_second=10_000)
+    await gateway.start()
+    count = 3 * MAX_QUEUED_ITEMS
+    caplog.set_level(logging.DEBUG, logger="devices.jt808.gateway")
+    try:
+        frames = [
+            encode_frame(location(seconds=n), phone=PHONE, serial=n % 65536)
+            for n in range(1, count + 1)
+        ]
+        replies = await _burst_replies(gateway, frames, then=lambda: None)
+    finally:
+        await gateway.close()
+    assert [reply.reply_serial for reply in replies] == list(range(1, count + 1))
+    assert {reply.result for reply in replies} == {GeneralResult.SUCCESS}
+    assert [p.at for p in sink.positions] == [
+        WHEN + dt.timedelta(seconds=n) for n in range(1, count + 1)
+    ]
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("reading paused" in message for message in messages)
+    assert any("reading resumed" in message for message in messages)
+    assert max(sink.batches) <= MAX_RUN
+
+
+async def test_reports_sent_just_before_the_terminal_closes_its_side_are_answered() -> None:
+    """A terminal that writes its last reports and shuts down its sending side still gets
+    every reply (the sink is slow, so they are in flight at the EOF), then the close."""
+    sink = RecordingSink(delay=0.05)
+    registry = StaticTerminalRegistry({PHONE: PLATE}, auth_codes={PHONE: "burst-code"})
+    gateway = Jt808Gateway(sink, registry, max_frames_per_second=1000)
+    await gateway.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(encode_frame(Authentication(auth_code="burst-code"), phone=PHONE, serial=0))
+        frames = [encode_frame(location(seconds=n), phone=PHONE, serial=n) for n in (1, 2, 3)]
+        writer.write(b"".join([*frames, encode_frame(Heartbeat(), phone=PHONE, serial=4)]))
+        writer.write_eof()
+        async with asyncio.timeout(5):
+            received = await reader.read()  # until the gateway closes
+        writer.close()
+    finally:
+        await gateway.close()
+    replies = [item.message for item in FrameDecoder().feed(received) if isinstance(item, Frame)]
+    assert [
+        (reply.reply_serial, reply.result)
+        for reply in replies
+        if isinstance(reply, PlatformGeneralReply)
+    ] == [(n, GeneralResult.SUCCESS) for n in range(5)]
+    assert len(sink.positions) == 3
 
 
 @pytest.mark.parametrize("fail", [False, True])
