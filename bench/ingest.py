@@ -654,9 +654,8 @@ async def main(
             await watcher
         cpu_used = time.process_time() - cpu_started
         threads_after = _thread_cpu()
-        loop_thread_cpu = threads_after.get(threading.get_native_id(), 0.0) - threads_before.get(
-            threading.get_native_id(), 0.0
-        )
+        loop_thread = threading.get_native_id()
+        loop_thread_cpu = threads_after.get(loop_thread, 0.0) - threads_before.get(loop_thread, 0.0)
         if profiler is not None:
             profiler.disable()
         await asyncio.sleep(0.5)
@@ -664,7 +663,6 @@ async def main(
             stored = int(
                 await session.scalar(select(func.count()).select_from(PositionRecord)) or 0
             )
-            first = await session.scalar(select(func.min(PositionRecord.at)))
         sent: dict[str, list[float]] = record["sent"]
         acked: dict[str, list[float]] = record["acked"]
         await client.close()
@@ -682,7 +680,6 @@ async def main(
         if device in sent and 0 <= seq < len(sent[device])
     ]
     latencies.sort()
-    del first
     ack_latencies = sorted(
         (ack - sent_at) * 1000
         for phone, times in sent.items()

@@ -920,12 +920,11 @@ class _Connection(asyncio.Protocol):
             # the live edge state alone.
             flags = 0 if backfill else live_flags
             for location in locations:
-                if location.alarm_flags & ~flags & self._gateway._raise_mask:
-                    alarms.extend(
-                        self._gateway._rising_alarms(
-                            state.device, flags, location, frame.header.version, backfill=backfill
-                        )
+                alarms.extend(
+                    self._gateway._rising_alarms(
+                        state.device, flags, location, frame.header.version, backfill=backfill
                     )
+                )
                 flags = location.alarm_flags
             if not backfill:
                 live_flags = flags
