@@ -56,6 +56,7 @@ from devices.gateway_cli import host_port
 from devices.jt808.framing import ProtocolVersion
 from devices.jt808.simulator import TruckPlan, run_fleet
 from devices.sensor_simulator import make_sensors, run_sensor_feed
+from realtime import eventloop
 from realtime.client import basic_auth_header
 from realtime.protocol import CameraView, Role
 from realtime.streams import mask_stream_url
@@ -123,7 +124,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         jt808_offline_after=args.jt808_offline_after,
         vehicle_rules=_load_vehicle_rules(args.vehicle_rules),
     )
-    return asyncio.run(_serve(config))
+    try:
+        return eventloop.run(_serve(config))
+    except eventloop.Error as exc:
+        _err(f"dutydesk serve: {exc}")
+        return EXIT_USAGE
 
 
 def _load_seed_cameras(path: Path | None) -> list[CameraView]:
@@ -611,7 +616,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the backend (WebSocket server for consoles and device feeds)",
         description="Run the DutyDesk backend. Consoles connect to ws://HOST:PORT/console, "
         "device feeds to ws://HOST:PORT/device; GET /health answers JSON. Migrations run "
-        "at start. Stop with Ctrl-C or SIGTERM.",
+        "at start. Stop with Ctrl-C or SIGTERM. Runs on uvloop when it is installed "
+        "(DUTYDESK_EVENT_LOOP=asyncio for the standard loop).",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"

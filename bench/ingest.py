@@ -24,6 +24,7 @@ import json
 import multiprocessing
 import os
 import selectors
+import shutil
 import socket
 import statistics
 import struct
@@ -31,8 +32,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import func, select
 from track_load import QuietListener, bench_database
@@ -54,6 +56,7 @@ from devices.jt808.messages import (
     Register,
     RegisterReply,
 )
+from realtime import eventloop
 from realtime.client import DutyDeskClient
 from realtime.protocol import Role, Subscribe, Telemetry
 
@@ -404,6 +407,9 @@ class _LoadSpec:
     rate: float
     seconds: float
     login: bool
+    results: Path
+    """Where the load process writes its Timings (JSON), read once the backend's CPU is
+    counted: parsing them must not count as the backend's work."""
 
 
 def _load(spec: _LoadSpec) -> Timings:
@@ -439,27 +445,29 @@ def _load(spec: _LoadSpec) -> Timings:
     }
 
 
-def _load_process(spec: _LoadSpec, results: multiprocessing.Queue[str]) -> None:
+def _load_process(spec: _LoadSpec, done: multiprocessing.Queue[str]) -> None:
     try:
-        timings = _load(spec)
+        spec.results.write_text(json.dumps(_load(spec)))
     except BaseException as exc:
-        results.put(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+        done.put(f"{type(exc).__name__}: {exc}")
         raise
-    results.put(json.dumps(timings))
+    done.put("")
 
 
-async def _run_load(port: int, terminals: int, rate: float, seconds: float, login: bool) -> Timings:
+async def _run_load(spec: _LoadSpec) -> None:
+    """Run the load process to its end; its Timings are then in ``spec.results``."""
     context = multiprocessing.get_context("spawn")
-    results: multiprocessing.Queue[str] = context.Queue()
-    process = context.Process(
-        target=_load_process, args=(_LoadSpec(port, terminals, rate, seconds, login), results)
-    )
+    done: multiprocessing.Queue[str] = context.Queue()
+    process = context.Process(target=_load_process, args=(spec, done))
     process.start()
-    record = json.loads(await asyncio.to_thread(results.get))
+    error = await asyncio.to_thread(done.get)
     await asyncio.to_thread(process.join)
-    if "error" in record:
-        raise RuntimeError(f"load process failed: {record['error']}")
-    timings: Timings = record
+    if error:
+        raise RuntimeError(f"load process failed: {error}")
+
+
+def _timings(path: Path) -> Timings:
+    timings: Timings = json.loads(path.read_text())
     return timings
 
 
@@ -479,7 +487,7 @@ class _Answerer(asyncio.BufferedProtocol):
         self._transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)
         self._transport = transport
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -493,22 +501,25 @@ class _Answerer(asyncio.BufferedProtocol):
             self._transport.write(self._reply * complete)
 
 
-async def io_ceiling(terminals: int, rate: float, seconds: float) -> tuple[float, LoadStats]:
-    """Backend CPU µs per frame for TCP alone: the same load against a bare asyncio server
-    that answers every frame with a prebuilt 0x8001 (nothing decoded, stored or sent on).
-    Also how the load process fared in that run."""
+async def io_ceiling(
+    terminals: int, rate: float, seconds: float, scratch: Path
+) -> tuple[float, LoadStats]:
+    """Backend CPU µs per frame for TCP alone: the same load against a bare server on the
+    same event loop that answers every frame with a prebuilt 0x8001 (nothing decoded,
+    stored or sent on). Also how the load process fared in that run."""
     reply = encode_general_reply(Header(msg_id=0x0200, phone="013700000000", serial=0), serial=0)
     loop = asyncio.get_running_loop()
     _Answerer.frames = 0
     server = await loop.create_server(lambda: _Answerer(reply), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
+    spec = _LoadSpec(port, terminals, rate, seconds, login=False, results=scratch / "io.json")
     cpu_started = time.process_time()
-    record = await _run_load(port, terminals, rate, seconds, login=False)
+    await _run_load(spec)
     cpu_used = time.process_time() - cpu_started
     server.close()
     await server.wait_closed()
     frames = _Answerer.frames
-    return (cpu_used / frames * 1e6 if frames else float("nan")), record["load"]
+    return (cpu_used / frames * 1e6 if frames else float("nan")), _timings(spec.results)["load"]
 
 
 # ---------------------------------------------------------------------- ceiling
@@ -587,6 +598,70 @@ class _Console(QuietListener):
             self.received.append((position.device, seq, now))
 
 
+# The console is another program (on another machine): it runs in a process of its own,
+# so that decoding what it receives does not count as the backend's work.
+
+
+@dataclasses.dataclass(frozen=True)
+class _ConsoleSpec:
+    url: str
+    results: Path
+    """Where the console writes what it received: [device, seq, wall clock] per fix."""
+
+
+def _console_process(
+    spec: _ConsoleSpec, ready: multiprocessing.Queue[str], stop: threading.Event
+) -> None:
+    try:
+        asyncio.run(_run_console(spec, ready, stop))
+    except BaseException as exc:
+        ready.put(f"{type(exc).__name__}: {exc}")
+        raise
+
+
+async def _run_console(
+    spec: _ConsoleSpec, ready: multiprocessing.Queue[str], stop: threading.Event
+) -> None:
+    console = _Console()
+    client = DutyDeskClient(
+        spec.url,
+        console,
+        username="bench",
+        password="bench-password",
+        on_telemetry=console.on_telemetry,
+    )
+    client_task = asyncio.create_task(client.run())
+    try:
+        await client.wait_live(10)
+        await client.request(Subscribe(req="", topics=["positions"]))
+        ready.put("")
+        await asyncio.to_thread(stop.wait)
+    finally:
+        await client.close()
+        await client_task
+    spec.results.write_text(json.dumps(console.received))
+
+
+@contextlib.asynccontextmanager
+async def _console_running(spec: _ConsoleSpec) -> AsyncIterator[None]:
+    """A subscribed console in its own process for the duration of the block."""
+    context = multiprocessing.get_context("spawn")
+    ready: multiprocessing.Queue[str] = context.Queue()
+    stop = context.Event()
+    process = context.Process(target=_console_process, args=(spec, ready, stop))
+    process.start()
+    try:
+        error = await asyncio.to_thread(ready.get)
+        if error:
+            raise RuntimeError(f"console process failed: {error}")
+        yield
+    finally:
+        stop.set()
+        await asyncio.to_thread(process.join, 30)
+        if process.is_alive():
+            process.kill()
+
+
 async def main(
     terminals: int,
     rate: float,
@@ -598,13 +673,41 @@ async def main(
     pg_admin: str | None = None,
 ) -> dict[str, Any]:
     ceiling = raw_ceiling()
-    io_cpu_us, io_load = await io_ceiling(terminals, rate, seconds)
+    scratch = Path(tempfile.mkdtemp(prefix="dutydesk-ingest-"))
+    try:
+        return await _measure(
+            terminals,
+            rate,
+            seconds,
+            ceiling,
+            scratch,
+            commit_delay=commit_delay,
+            fanout_interval=fanout_interval,
+            profiler=profiler,
+            pg_admin=pg_admin,
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+async def _measure(
+    terminals: int,
+    rate: float,
+    seconds: float,
+    ceiling: float,
+    scratch: Path,
+    *,
+    commit_delay: float,
+    fanout_interval: float,
+    profiler: cProfile.Profile | None,
+    pg_admin: str | None,
+) -> dict[str, Any]:
+    io_cpu_us, io_load = await io_ceiling(terminals, rate, seconds, scratch)
     async with contextlib.AsyncExitStack() as stack:
-        tmp = stack.enter_context(tempfile.TemporaryDirectory())
-        db_url = await stack.enter_async_context(bench_database(pg_admin, Path(tmp)))
+        db_url = await stack.enter_async_context(bench_database(pg_admin, scratch))
         config = ServerConfig(
             db_url=db_url,
-            data_dir=Path(tmp),
+            data_dir=scratch,
             port=0,
             cipher=FieldCipher.generate(),
             jt808_listen=("127.0.0.1", 0),
@@ -615,23 +718,18 @@ async def main(
         )
         server = DutyDeskServer(config)
         await server.start()
+        stack.push_async_callback(server.close)
         freeze_startup_heap()  # as `dutydesk serve` does
         await server.users.add_user("bench", "bench-password", Role.OFFICER)
-        console = _Console()
-        client = DutyDeskClient(
-            f"ws://127.0.0.1:{server.port}/console",
-            console,
-            username="bench",
-            password="bench-password",
-            on_telemetry=console.on_telemetry,
+        console_spec = _ConsoleSpec(
+            f"ws://127.0.0.1:{server.port}/console", scratch / "console.json"
         )
-        client_task = asyncio.create_task(client.run())
-        await client.wait_live(10)
-        await client.request(Subscribe(req="", topics=["positions"]))
-
-        load = asyncio.create_task(
-            _run_load(server.jt808_port, terminals, rate, seconds, login=True)
+        await stack.enter_async_context(_console_running(console_spec))
+        assert server.jt808_port is not None
+        load_spec = _LoadSpec(
+            server.jt808_port, terminals, rate, seconds, login=True, results=scratch / "load.json"
         )
+        load = asyncio.create_task(_run_load(load_spec))
         # Measure the steady state only, not the terminals logging in.
         gateway = server.jt808_gateway
         assert gateway is not None
@@ -644,10 +742,10 @@ async def main(
         rows_before = server.telemetry.rows_written
         commits = _Commits(server)
         watcher = asyncio.create_task(commits.watch())
-        record = await load
+        await load
         # An overloaded backend is still working when the load ends: the CPU and the
         # throughput count until everything sent is stored (or storing stops).
-        total_frames = sum(len(times) for times in record["sent"].values())
+        total_frames = terminals * int(rate * seconds)
         all_stored_at = await commits.all_stored(rows_before + total_frames)
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -658,16 +756,17 @@ async def main(
         loop_thread_cpu = threads_after.get(loop_thread, 0.0) - threads_before.get(loop_thread, 0.0)
         if profiler is not None:
             profiler.disable()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # the console's last tick
         async with server.sessions() as session:
             stored = int(
                 await session.scalar(select(func.count()).select_from(PositionRecord)) or 0
             )
-        sent: dict[str, list[float]] = record["sent"]
-        acked: dict[str, list[float]] = record["acked"]
-        await client.close()
-        await client_task
-        await server.close()
+        await stack.aclose()  # the console, the server, then its database
+        record = _timings(load_spec.results)
+        sent, acked = record["sent"], record["acked"]
+        console_received: list[tuple[str, int, float]] = json.loads(
+            console_spec.results.read_text()
+        )
 
     total_sent = sum(len(times) for times in sent.values())
     all_times = [t for times in sent.values() for t in times]
@@ -676,7 +775,7 @@ async def main(
     drain_s = all_stored_at - max(all_times) if all_times else float("nan")
     latencies = [
         (received - sent[device][seq]) * 1000
-        for device, seq, received in console.received
+        for device, seq, received in console_received
         if device in sent and 0 <= seq < len(sent[device])
     ]
     latencies.sort()
@@ -725,9 +824,16 @@ def run() -> None:
         metavar="URL",
         help="PostgreSQL admin URL (e.g. $DUTYDESK_TEST_PG): store in a fresh database there",
     )
+    parser.add_argument(
+        "--loop",
+        choices=eventloop.CHOICES,
+        default=None,
+        help="event loop of the backend (default: as `dutydesk serve`, uvloop when installed)",
+    )
     args = parser.parse_args()
     profiler = cProfile.Profile() if args.profile else None
-    result = asyncio.run(
+    loop_name, _ = eventloop.loop_factory(args.loop)
+    result = eventloop.run(
         main(
             args.terminals,
             args.rate,
@@ -736,10 +842,12 @@ def run() -> None:
             fanout_interval=args.fanout,
             profiler=profiler,
             pg_admin=args.pg,
-        )
+        ),
+        choice=loop_name,
     )
     if profiler is not None:
         profiler.dump_stats(args.profile)
+    print(f"event loop             {loop_name}")
     print(f"terminals              {result['terminals']}")
     print(f"offered                {result['offered_per_s']:,.0f} locations/s")
     print(f"sent / stored          {result['sent']:,} / {result['stored']:,}")

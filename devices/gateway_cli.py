@@ -20,6 +20,7 @@ from devices.forward import RemoteSink
 from devices.jt808.gateway import Jt808Gateway, StaticTerminalRegistry
 from devices.modbus import ModbusConfigError, ModbusPoller, load_config
 from devices.serial_nmea import NmeaSerialCoordinator
+from realtime import eventloop
 from realtime.client import basic_auth_header
 
 logger = logging.getLogger(__name__)
@@ -211,8 +212,12 @@ def run(args: argparse.Namespace) -> int:
     runners = {"jt808": _run_jt808, "nmea": _run_nmea, "modbus": _run_modbus}
     try:
         authorization = _authorization(args)
-        asyncio.run(runners[args.gateway_kind](args, authorization))
-    except (Error, ModbusConfigError) as exc:
+        main = runners[args.gateway_kind](args, authorization)
+        if args.gateway_kind == "jt808":
+            eventloop.run(main)  # thousands of terminals: the faster loop where installed
+        else:
+            asyncio.run(main)
+    except (Error, ModbusConfigError, eventloop.Error) as exc:
         sys.stderr.write(f"dutydesk gateway {args.gateway_kind}: {exc}\n")
         return EXIT_USAGE
     except OSError as exc:

@@ -30,7 +30,7 @@ import secrets
 from collections import Counter, deque
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from devices.jt808.bits import alarm_table
 from devices.jt808.codec import (
@@ -595,7 +595,7 @@ class _Connection(asyncio.Protocol):
     # ------------------------------------------------------------------ lifecycle
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        transport = cast(asyncio.Transport, transport)
         self._transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
 import pytest
+import uvloop
 
 from backend.config import sqlite_url
 from backend.registry import load_units_csv
@@ -24,6 +25,20 @@ USERS = (
     ("supervisor1", "pw-supervisor1", Role.SUPERVISOR),
     ("device1", "pw-device1", Role.DEVICE),
 )
+
+
+ON_BOTH_LOOPS = ("test_jt808_end_to_end", "test_forwarding")
+"""`dutydesk serve` runs on uvloop where it is installed (realtime.eventloop), the rest of
+the suite on the standard loop: the server's device paths are tested on both."""
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    module = getattr(item, "module", None)
+    if module is not None and module.__name__.rsplit(".", 1)[-1] in ON_BOTH_LOOPS:
+        return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop}
 
 
 def _pg_admin_url() -> str | None:

@@ -156,6 +156,24 @@ def test_serve_reports_a_busy_port(tmp_path: Path) -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
+def test_serve_refuses_an_unknown_event_loop(tmp_path: Path) -> None:
+    env = {**os.environ, "DUTYDESK_EVENT_LOOP": "twisted"}
+    result = subprocess.run(
+        [sys.executable, "-m", "backend", "serve", "--port", "0", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "DUTYDESK_EVENT_LOOP must be one of auto, uvloop, asyncio, got 'twisted'" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert "never awaited" not in result.stderr
+
+
 def test_simulate_drives_trucks_and_sensors_through_a_real_server(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -263,6 +281,8 @@ def test_serve_starts_freezes_its_start_up_heap_and_stops_on_sigterm(tmp_path: P
             if "exempt from cycle collection" in line:
                 break
         assert any("exempt from cycle collection" in line for line in seen), "".join(seen)
+        # uvloop is a dependency on Linux: the server runs on it unless told otherwise.
+        assert any("event loop: uvloop" in line for line in seen), "".join(seen)
         process.send_signal(signal.SIGTERM)
         rest = process.communicate(timeout=60)[1]
     finally:
