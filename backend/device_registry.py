@@ -6,10 +6,13 @@ auth code right), so registration and authentication follow the registry, not th
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import logging
 import re
 import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,6 +41,19 @@ def normalize_phone(phone: str) -> str:
     return digits.lstrip("0") or "0"
 
 
+_IN_CHUNK = 500
+"""Identities per IN (...) query: well under every database's parameter limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class _StatusChange:
+    kind: str
+    identity: str
+    online: bool
+    at: dt.datetime
+    reason: str
+
+
 def _view(device: Device) -> DeviceView:
     return DeviceView(
         id=device.id,
@@ -64,6 +80,19 @@ class DeviceRegistry:
         self._sessions = sessions
         self._write = writer.run
         self.auto_register = auto_register
+        # A fleet reconnecting after a restart logs in thousands of terminals at once: their
+        # status changes and registrations are written in groups, one commit per group.
+        self._status_changes = eventlog.GroupedWrites(
+            writer, self._write_status_changes, name="device-status-writer"
+        )
+        self._registrations = eventlog.GroupedWrites(
+            writer, self._write_registrations, name="terminal-registration-writer"
+        )
+
+    async def close(self) -> None:
+        """Wait until the status changes and registrations submitted are written."""
+        await self._status_changes.close()
+        await self._registrations.close()
 
     async def add(
         self, kind: str, identity: str, name: str, *, plate: str = "", owner: str = ""
@@ -139,28 +168,52 @@ class DeviceRegistry:
     async def set_online(
         self, kind: str, identity: str, online: bool, at: dt.datetime, reason: str
     ) -> None:
-        """Record an online/offline change as an event; unknown devices are ignored."""
+        """Record an online/offline change as an event; unknown devices are ignored.
 
-        async def work(session: AsyncSession, events: list[Event]) -> None:
-            device = await session.scalar(
-                select(Device).where(Device.kind == kind, Device.identity == identity)
-            )
-            if device is None or device.online == online:
-                return
-            device.online = online
-            device.last_seen = max(device.last_seen or at, at)
-            events.append(
-                await eventlog.append(
-                    session,
-                    kind="device.online" if online else "device.offline",
-                    actor=identity,
+        Returns once it is committed; changes submitted meanwhile share the transaction.
+        """
+        await self._status_changes.submit(_StatusChange(kind, identity, online, at, reason))
+
+    async def _write_status_changes(
+        self, session: AsyncSession, events: builtins.list[Event], changes: Sequence[_StatusChange]
+    ) -> builtins.list[None]:
+        devices = await self._load(session, {(change.kind, change.identity) for change in changes})
+        drafts: builtins.list[eventlog.Draft] = []
+        for change in changes:  # in order: a terminal may come and go within one group
+            device = devices.get((change.kind, change.identity))
+            if device is None or device.online == change.online:
+                continue
+            device.online = change.online
+            device.last_seen = max(device.last_seen or change.at, change.at)
+            drafts.append(
+                eventlog.Draft(
+                    kind="device.online" if change.online else "device.offline",
+                    actor=change.identity,
                     device=_view(device),
-                    note=reason,
-                    at=at,
+                    note=change.reason,
+                    at=change.at,
                 )
             )
+        events.extend(await eventlog.append_many(session, drafts))
+        return [None] * len(changes)
 
-        await self._write(work)
+    @staticmethod
+    async def _load(
+        session: AsyncSession, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], Device]:
+        """The devices with these (kind, identity) keys, in one query per kind."""
+        by_kind: dict[str, list[str]] = {}
+        for kind, identity in keys:
+            by_kind.setdefault(kind, []).append(identity)
+        found: dict[tuple[str, str], Device] = {}
+        for kind, identities in by_kind.items():
+            for start in range(0, len(identities), _IN_CHUNK):
+                chunk = identities[start : start + _IN_CHUNK]
+                for device in await session.scalars(
+                    select(Device).where(Device.kind == kind, Device.identity.in_(chunk))
+                ):
+                    found[(device.kind, device.identity)] = device
+        return found
 
     async def touch(self, kind: str, last_seen: dict[str, dt.datetime]) -> None:
         """Store last-seen times gathered in memory (high-rate devices write these in bulk).
@@ -191,21 +244,32 @@ class DeviceRegistry:
     # ------------------------------------------------------------------ JT/T 808 terminals
 
     async def register(self, phone: str, message: Register) -> tuple[RegisterResult, str]:
-        """Answer a terminal's registration: known (or auto-registered) terminals get a code."""
-        identity = normalize_phone(phone)
-        code = secrets.token_hex(8)
+        """Answer a terminal's registration: known (or auto-registered) terminals get a code.
 
-        async def work(session: AsyncSession, events: list[Event]) -> tuple[RegisterResult, str]:
-            device = await session.scalar(
-                select(Device).where(Device.kind == JT808, Device.identity == identity)
-            )
+        Registrations submitted meanwhile share the transaction (terminals that register at
+        every power-up all do so at once after an outage).
+        """
+        return await self._registrations.submit((normalize_phone(phone), message))
+
+    async def _write_registrations(
+        self,
+        session: AsyncSession,
+        events: builtins.list[Event],
+        requests: Sequence[tuple[str, Register]],
+    ) -> builtins.list[tuple[RegisterResult, str]]:
+        devices = await self._load(session, {(JT808, identity) for identity, _ in requests})
+        added: builtins.list[Device] = []
+        results: builtins.list[tuple[RegisterResult, str]] = []
+        for identity, message in requests:
+            device = devices.get((JT808, identity))
             if device is None:
                 if not self.auto_register:
                     logger.warning(
                         "registration refused: terminal %s is not in the registry", identity
                     )
-                    return RegisterResult.NO_SUCH_TERMINAL, ""
-                device = Device(
+                    results.append((RegisterResult.NO_SUCH_TERMINAL, ""))
+                    continue
+                device = devices[(JT808, identity)] = Device(
                     kind=JT808,
                     identity=identity,
                     name=message.plate or identity,
@@ -217,18 +281,20 @@ class DeviceRegistry:
                     created_at=dt.datetime.now(dt.UTC),
                 )
                 session.add(device)
-                await session.flush()
-                events.append(
-                    await eventlog.append(
-                        session, kind="device.added", actor=identity, device=_view(device)
-                    )
-                )
+                added.append(device)
             if message.plate and not device.plate:
                 device.plate = message.plate
+            code = secrets.token_hex(8)
             device.auth_code = code
-            return RegisterResult.SUCCESS, code
-
-        return await self._write(work)
+            results.append((RegisterResult.SUCCESS, code))
+        if added:
+            await session.flush()  # their ids, for the events
+            drafts = [
+                eventlog.Draft(kind="device.added", actor=device.identity, device=_view(device))
+                for device in added
+            ]
+            events.extend(await eventlog.append_many(session, drafts))
+        return results
 
     async def authenticate(self, phone: str, code: str) -> bool:
         """Check a terminal's auth code against the one it was given at registration."""

@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.storage.models import EventCounter, EventRecord
 from realtime.protocol import AlarmView, DeviceView, Event, GeofenceView, decode_server, encode
 from realtime.states import AlarmAction
 
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
+Q = TypeVar("Q")
+R = TypeVar("R")
 
 
 class Error(Exception):
@@ -50,6 +57,77 @@ class EventWriter:
             return result
 
 
+GroupWork = Callable[[AsyncSession, list[Event], Sequence[Q]], Awaitable[Sequence[R]]]
+"""Writes a group of requests in the caller's transaction; one result per request."""
+
+
+class GroupedWrites(Generic[Q, R]):
+    """Requests that arrive while one group is being written go into the next transaction
+    together: one commit for the lot, each request still awaiting its own result.
+
+    For changes that come in bursts, such as a fleet of terminals logging in again after
+    a restart: one transaction (one fsync) each would take minutes for thousands. A
+    database failure fails every request of its group, and only those.
+    """
+
+    def __init__(self, writer: EventWriter, work: GroupWork[Q, R], *, name: str) -> None:
+        self._writer = writer
+        self._work = work
+        self._name = name
+        self._pending: list[tuple[Q, asyncio.Future[R]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, request: Q) -> R:
+        """Write ``request`` with whatever else is waiting; return its result once committed."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((request, future))
+        if self._task is None:
+            self._task = asyncio.create_task(self._write_groups(), name=self._name)
+            self._task.add_done_callback(self._finished)
+        return await future
+
+    async def close(self) -> None:
+        """Wait until everything submitted is written."""
+        if self._task is not None:
+            await asyncio.wait({self._task})
+
+    async def _write_groups(self) -> None:
+        while self._pending:
+            group, self._pending = self._pending, []
+            requests = [request for request, _ in group]
+            failure: BaseException = Error(f"{self._name}: the write was interrupted")
+            results: Sequence[R] = ()
+            try:
+                results = await self._writer.run(functools.partial(self._work_on, requests))
+                if len(results) != len(group):
+                    raise Error(f"{self._name}: {len(results)} results for {len(group)} requests")
+            except (SQLAlchemyError, Error) as exc:
+                failure, results = exc, ()
+            finally:
+                for index, (_, future) in enumerate(group):
+                    if future.done():
+                        continue  # its caller gave up waiting
+                    if results:
+                        future.set_result(results[index])
+                    else:
+                        future.set_exception(failure)
+
+    async def _work_on(
+        self, requests: Sequence[Q], session: AsyncSession, events: list[Event]
+    ) -> Sequence[R]:
+        return await self._work(session, events, requests)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._task = None
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("%s failed", self._name, exc_info=task.exception())
+        if self._pending:  # arrived after the last group: the task had already ended
+            self._task = asyncio.get_running_loop().create_task(
+                self._write_groups(), name=self._name
+            )
+            self._task.add_done_callback(self._finished)
+
+
 def chain_hash(prev_hash: str, seq: int, payload: str) -> str:
     """Return the hash linking an event to the one before it."""
     digest = hashlib.sha256()
@@ -57,6 +135,20 @@ def chain_hash(prev_hash: str, seq: int, payload: str) -> str:
     digest.update(str(seq).encode("ascii"))
     digest.update(payload.encode("utf-8"))
     return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An event still to be appended: everything but its ``seq`` (see :func:`append_many`)."""
+
+    kind: str
+    actor: str
+    alarm: AlarmView | None = None
+    device: DeviceView | None = None
+    geofence: GeofenceView | None = None
+    action: AlarmAction | None = None
+    note: str = ""
+    at: dt.datetime | None = None
 
 
 async def append(
@@ -77,41 +169,53 @@ async def append(
     ``seq`` has no gaps even when several backend instances share one database: a
     transaction that rolls back also rolls back its ``seq``.
     """
+    draft = Draft(kind, actor, alarm, device, geofence, action, note, at)
+    return (await append_many(session, (draft,)))[0]
+
+
+async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Event]:
+    """Append events in order inside the caller's transaction, as :func:`append` does,
+    with one counter update and one flush for all of them."""
+    if not drafts:
+        return []
     counter = await session.scalar(
         select(EventCounter).where(EventCounter.id == 1).with_for_update()
     )
     if counter is None:
         raise Error("event counter row is missing: the database was not migrated")
-    seq = counter.last_seq + 1
-    event = Event(
-        seq=seq,
-        at=at or dt.datetime.now(dt.UTC),
-        kind=kind,
-        actor=actor,
-        action=action,
-        note=note,
-        alarm=alarm,
-        device=device,
-        geofence=geofence,
-    )
-    payload = encode(event).decode("utf-8")
-    digest = chain_hash(counter.last_hash, seq, payload)
-    session.add(
-        EventRecord(
+    events: list[Event] = []
+    for draft in drafts:
+        seq = counter.last_seq + 1
+        event = Event(
             seq=seq,
-            at=event.at,
-            kind=kind,
-            actor=actor,
-            alarm_id=alarm.id if alarm is not None else None,
-            payload=payload,
-            prev_hash=counter.last_hash,
-            hash=digest,
+            at=draft.at or dt.datetime.now(dt.UTC),
+            kind=draft.kind,
+            actor=draft.actor,
+            action=draft.action,
+            note=draft.note,
+            alarm=draft.alarm,
+            device=draft.device,
+            geofence=draft.geofence,
         )
-    )
-    counter.last_seq = seq
-    counter.last_hash = digest
+        payload = encode(event).decode("utf-8")
+        digest = chain_hash(counter.last_hash, seq, payload)
+        session.add(
+            EventRecord(
+                seq=seq,
+                at=event.at,
+                kind=draft.kind,
+                actor=draft.actor,
+                alarm_id=draft.alarm.id if draft.alarm is not None else None,
+                payload=payload,
+                prev_hash=counter.last_hash,
+                hash=digest,
+            )
+        )
+        counter.last_seq = seq
+        counter.last_hash = digest
+        events.append(event)
     await session.flush()
-    return event
+    return events
 
 
 async def head_seq(session: AsyncSession) -> int:

@@ -382,6 +382,7 @@ class DutyDeskServer:
             self.text_sender = None
         for ingest in self.ingests.values():
             await ingest.stop()
+        await self.registry.close()
         await self.sensors.stop()
         await self.hub.stop()
         await self.telemetry.stop()

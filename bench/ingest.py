@@ -733,8 +733,11 @@ async def _measure(
         # Measure the steady state only, not the terminals logging in.
         gateway = server.jt808_gateway
         assert gateway is not None
+        login_started = time.perf_counter()
         while len(gateway.online_terminals) < terminals and not load.done():
             await asyncio.wait({load}, timeout=0.05)
+        login_s = time.perf_counter() - login_started
+        print(f"(all {terminals} terminals online after {login_s:.1f} s; load running)", flush=True)
         if profiler is not None:
             profiler.enable()
         threads_before = _thread_cpu()
@@ -786,6 +789,7 @@ async def _measure(
     )
     return {
         "terminals": terminals,
+        "login_s": login_s,
         "offered_per_s": terminals * rate,
         "sent": total_sent,
         "stored": stored,
@@ -848,7 +852,10 @@ def run() -> None:
     if profiler is not None:
         profiler.dump_stats(args.profile)
     print(f"event loop             {loop_name}")
-    print(f"terminals              {result['terminals']}")
+    print(
+        f"terminals              {result['terminals']} (all registered, authenticated and "
+        f"online {result['login_s']:.1f} s after the load process started)"
+    )
     print(f"offered                {result['offered_per_s']:,.0f} locations/s")
     print(f"sent / stored          {result['sent']:,} / {result['stored']:,}")
     print(
