@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import itertools
 import logging
 import sqlite3
@@ -311,7 +312,13 @@ def _aware_utc(at: dt.datetime) -> dt.datetime:
     return at
 
 
+@functools.lru_cache(maxsize=16_384)
 def _sqlite_time(at: dt.datetime) -> str:
-    """SQLAlchemy's SQLite DATETIME text: naive UTC (see backend.storage.types)."""
+    """SQLAlchemy's SQLite DATETIME text: naive UTC (see backend.storage.types).
+
+    Cached: terminals report whole seconds, so a busy second's fixes share their times,
+    and formatting one cost ~3 µs (on the event loop, for every stored row). Equal
+    instants in other zones hash alike and have the same UTC text.
+    """
     utc = at if at.tzinfo is dt.UTC else _aware_utc(at).astimezone(dt.UTC)
     return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

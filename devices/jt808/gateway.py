@@ -167,6 +167,10 @@ class StaticTerminalRegistry:
         return secrets.compare_digest(expected.encode(), code.encode())
 
 
+_REPORTS = (Location, LocationBatch)
+"""Messages of the fast path (a tuple: ``A | B`` would build a union at every check)."""
+
+
 class _TokenBucket:
     """Frames per second with a burst of one second's worth."""
 
@@ -708,7 +712,7 @@ class _Connection(asyncio.Protocol):
                 item = queue[0]
                 if (
                     isinstance(item, Frame)
-                    and isinstance(item.message, Location | LocationBatch)
+                    and isinstance(item.message, _REPORTS)
                     and item.header.device_id == state.device
                 ):
                     run.append(item)

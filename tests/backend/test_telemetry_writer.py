@@ -238,3 +238,24 @@ def test_the_column_lists_match_the_migrated_schema(tmp_path: Path) -> None:
     found = asyncio.run(columns())
     assert set(telemetry.POSITIONS[1]) <= found["positions"]
     assert set(telemetry.READINGS[1]) <= found["readings"]
+
+
+async def test_fixes_of_one_instant_in_any_zone_are_stored_as_the_same_utc_time(
+    make_writer: WriterFactory,
+) -> None:
+    writer, sessions = await make_writer(max_delay=0.01)
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    same_instant = T0.astimezone(beijing)
+    # The UTC text of a time is cached: the zone it came in must not matter.
+    await writer.submit_many(
+        [
+            Position(device="a", at=T0, lat=30.0, lon=120.0),
+            Position(device="b", at=same_instant, lat=30.0, lon=120.0),
+            Position(device="c", at=same_instant + dt.timedelta(hours=1), lat=30.0, lon=120.0),
+        ]
+    )
+    async with sessions() as session:
+        stored = {
+            record.device: record.at for record in await session.scalars(select(PositionRecord))
+        }
+    assert stored == {"a": T0, "b": T0, "c": T0 + dt.timedelta(hours=1)}
