@@ -737,7 +737,8 @@ async def _measure(
         while len(gateway.online_terminals) < terminals and not load.done():
             await asyncio.wait({load}, timeout=0.05)
         login_s = time.perf_counter() - login_started
-        print(f"(all {terminals} terminals online after {login_s:.1f} s; load running)", flush=True)
+        online = len(gateway.online_terminals)
+        print(f"({online} of {terminals} terminals online after {login_s:.1f} s)", flush=True)
         if profiler is not None:
             profiler.enable()
         threads_before = _thread_cpu()

@@ -167,6 +167,9 @@ class StaticTerminalRegistry:
         return secrets.compare_digest(expected.encode(), code.encode())
 
 
+LISTEN_BACKLOG = 4096
+"""Pending connections the kernel may queue (capped by net.core.somaxconn)."""
+
 _REPORTS = (Location, LocationBatch)
 """Messages of the fast path (a tuple: ``A | B`` would build a union at every check)."""
 
@@ -292,7 +295,12 @@ class Jt808Gateway:
             raise GatewayError("gateway already started")
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: _Connection(self), self._host, self._requested_port
+            lambda: _Connection(self),
+            self._host,
+            self._requested_port,
+            # A fleet reconnects at once after an outage; asyncio's default queue of 100
+            # pending connections overflows, and those terminals wait for SYN retries.
+            backlog=LISTEN_BACKLOG,
         )
         self._watchdog = asyncio.create_task(self._watch(), name="jt808-watchdog")
         logger.info("JT/T 808 gateway listening on %s:%s", self._host, self.port)

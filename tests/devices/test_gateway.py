@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -760,3 +762,39 @@ async def test_a_burst_is_submitted_together_and_answered_in_order(fail: bool) -
     assert len(sink.batches) < 30
     assert [p.at for p in sink.positions] == [WHEN + dt.timedelta(seconds=n) for n in range(1, 31)]
     assert [a.key for a in sink.alarms] == ["emergency"]
+
+
+async def test_a_fleet_connecting_while_the_gateway_is_busy_is_queued_not_dropped(
+    make_gateway: GatewayFactory,
+) -> None:
+    gateway, _ = await make_gateway()
+    port = gateway.port
+    fleet = 300  # more than asyncio's default queue of 100 pending connections
+
+    def connect_all() -> list[socket.socket]:
+        socks: list[socket.socket] = []
+        try:
+            for _ in range(fleet):
+                # A dropped SYN is retried only after 1 s: this would time out.
+                socks.append(socket.create_connection(("127.0.0.1", port), timeout=0.5))
+        except OSError:
+            for sock in socks:
+                sock.close()
+            raise
+        return socks
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        connecting = pool.submit(connect_all)
+        # The event loop accepts nothing meanwhile: the kernel has to queue them all.
+        connecting_done = concurrent.futures.wait([connecting], timeout=5.0)
+        socks = connecting.result()
+    assert connecting_done.done
+    try:
+        for _ in range(200):
+            if len(gateway._connections) == fleet:
+                break
+            await asyncio.sleep(0.02)
+        assert len(gateway._connections) == fleet
+    finally:
+        for sock in socks:
+            sock.close()
