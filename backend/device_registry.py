@@ -15,9 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend import eventlog
+from backend import eventlog, grouping
 from backend.storage.models import Device
 from devices.jt808.messages import Register, RegisterResult
 from realtime.protocol import DeviceView, Event
@@ -88,11 +89,15 @@ class DeviceRegistry:
         self._registrations = eventlog.GroupedWrites(
             writer, self._write_registrations, name="terminal-registration-writer"
         )
+        self._auth_checks = grouping.Grouped(
+            self._check_codes, name="terminal-auth-checks", expected=(SQLAlchemyError,)
+        )
 
     async def close(self) -> None:
-        """Wait until the status changes and registrations submitted are written."""
+        """Wait until the status changes, registrations and checks submitted are done."""
         await self._status_changes.close()
         await self._registrations.close()
+        await self._auth_checks.close()
 
     async def add(
         self, kind: str, identity: str, name: str, *, plate: str = "", owner: str = ""
@@ -297,12 +302,18 @@ class DeviceRegistry:
         return results
 
     async def authenticate(self, phone: str, code: str) -> bool:
-        """Check a terminal's auth code against the one it was given at registration."""
-        identity = normalize_phone(phone)
+        """Check a terminal's auth code against the one it was given at registration.
+
+        Checks submitted meanwhile share one query (a fleet logging in at once).
+        """
+        return await self._auth_checks.submit((normalize_phone(phone), code))
+
+    async def _check_codes(self, requests: Sequence[tuple[str, str]]) -> builtins.list[bool]:
         async with self._sessions() as session:
-            device = await session.scalar(
-                select(Device).where(Device.kind == JT808, Device.identity == identity)
-            )
-        if device is None or not device.auth_code:
-            return False
-        return secrets.compare_digest(device.auth_code, code)
+            devices = await self._load(session, {(JT808, identity) for identity, _ in requests})
+        results: builtins.list[bool] = []
+        for identity, code in requests:
+            device = devices.get((JT808, identity))
+            issued = device.auth_code if device is not None else ""
+            results.append(bool(issued) and secrets.compare_digest(issued, code))
+        return results

@@ -7,20 +7,18 @@ import asyncio
 import datetime as dt
 import functools
 import hashlib
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend import grouping
 from backend.storage.models import EventCounter, EventRecord
 from realtime.protocol import AlarmView, DeviceView, Event, GeofenceView, decode_server, encode
 from realtime.states import AlarmAction
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Q = TypeVar("Q")
@@ -61,71 +59,25 @@ GroupWork = Callable[[AsyncSession, list[Event], Sequence[Q]], Awaitable[Sequenc
 """Writes a group of requests in the caller's transaction; one result per request."""
 
 
-class GroupedWrites(Generic[Q, R]):
+class GroupedWrites(grouping.Grouped[Q, R]):
     """Requests that arrive while one group is being written go into the next transaction
-    together: one commit for the lot, each request still awaiting its own result.
-
-    For changes that come in bursts, such as a fleet of terminals logging in again after
-    a restart: one transaction (one fsync) each would take minutes for thousands. A
-    database failure fails every request of its group, and only those.
+    together: one commit for the lot, each request still awaiting its own result (see
+    :class:`backend.grouping.Grouped`). A database failure fails every request of its
+    group, and only those.
     """
 
     def __init__(self, writer: EventWriter, work: GroupWork[Q, R], *, name: str) -> None:
         self._writer = writer
         self._work = work
-        self._name = name
-        self._pending: list[tuple[Q, asyncio.Future[R]]] = []
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(self._write, name=name, expected=(SQLAlchemyError, Error))
 
-    async def submit(self, request: Q) -> R:
-        """Write ``request`` with whatever else is waiting; return its result once committed."""
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append((request, future))
-        if self._task is None:
-            self._task = asyncio.create_task(self._write_groups(), name=self._name)
-            self._task.add_done_callback(self._finished)
-        return await future
-
-    async def close(self) -> None:
-        """Wait until everything submitted is written."""
-        if self._task is not None:
-            await asyncio.wait({self._task})
-
-    async def _write_groups(self) -> None:
-        while self._pending:
-            group, self._pending = self._pending, []
-            requests = [request for request, _ in group]
-            failure: BaseException = Error(f"{self._name}: the write was interrupted")
-            results: Sequence[R] = ()
-            try:
-                results = await self._writer.run(functools.partial(self._work_on, requests))
-                if len(results) != len(group):
-                    raise Error(f"{self._name}: {len(results)} results for {len(group)} requests")
-            except (SQLAlchemyError, Error) as exc:
-                failure, results = exc, ()
-            finally:
-                for index, (_, future) in enumerate(group):
-                    if future.done():
-                        continue  # its caller gave up waiting
-                    if results:
-                        future.set_result(results[index])
-                    else:
-                        future.set_exception(failure)
+    async def _write(self, requests: Sequence[Q]) -> Sequence[R]:
+        return await self._writer.run(functools.partial(self._work_on, requests))
 
     async def _work_on(
         self, requests: Sequence[Q], session: AsyncSession, events: list[Event]
     ) -> Sequence[R]:
         return await self._work(session, events, requests)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._task = None
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("%s failed", self._name, exc_info=task.exception())
-        if self._pending:  # arrived after the last group: the task had already ended
-            self._task = asyncio.get_running_loop().create_task(
-                self._write_groups(), name=self._name
-            )
-            self._task.add_done_callback(self._finished)
 
 
 def chain_hash(prev_hash: str, seq: int, payload: str) -> str:

@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import eventlog
+from backend import eventlog, grouping
 from backend.server import DutyDeskServer
 from backend.storage.models import Device, EventRecord
 from devices.jt808.messages import Register, RegisterResult
@@ -67,12 +67,30 @@ async def test_a_fleet_logging_in_at_once_shares_a_few_transactions(
     assert all(result is RegisterResult.SUCCESS for result, _ in results)
     codes = [code for _, code in results]
     assert len(set(codes)) == FLEET, "every terminal gets its own code"
-    # Each code is the one its own terminal must authenticate with.
-    for phone, code in zip(phones, codes, strict=True):
-        assert await server.registry.authenticate(phone, code)
-    assert not await server.registry.authenticate(phones[0], codes[1])
     registered = counter.transactions
     assert registered <= 3, f"{registered} transactions for {FLEET} registrations"
+
+    # The fleet authenticates at once: a few queries, each terminal judged on its own code.
+    queries: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "FROM devices" in statement:
+            queries.append(statement)
+
+    event.listen(server.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        checks = await asyncio.gather(
+            *(
+                server.registry.authenticate(phone, code)
+                for phone, code in zip(phones, codes, strict=True)
+            ),
+            server.registry.authenticate(phones[0], codes[1]),
+            server.registry.authenticate("013999999999", codes[0]),
+        )
+    finally:
+        event.remove(server.engine.sync_engine, "before_cursor_execute", record)
+    assert list(checks) == [True] * FLEET + [False, False]
+    assert 1 <= len(queries) <= 3, f"{len(queries)} queries for {FLEET + 2} checks"
 
     await asyncio.gather(
         *(
@@ -177,7 +195,7 @@ async def test_a_wrong_number_of_results_is_an_error_not_a_mix_up(
         server.writer, work, name="test-writer"
     )
     outcomes = await asyncio.gather(writes.submit(1), writes.submit(2), return_exceptions=True)
-    assert all(isinstance(outcome, eventlog.Error) for outcome in outcomes), outcomes
+    assert all(isinstance(outcome, grouping.Error) for outcome in outcomes), outcomes
     assert "1 results for 2 requests" in str(outcomes[0])
 
 
