@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 import logging
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import eventlog, grouping
+from backend.storage import raw
 from backend.storage.models import Device
 from devices.jt808.messages import Register, RegisterResult
 from realtime.protocol import DeviceView, Event
@@ -44,6 +46,34 @@ def normalize_phone(phone: str) -> str:
 
 _IN_CHUNK = 500
 """Identities per IN (...) query: well under every database's parameter limit."""
+
+
+_TOUCH_CHUNK = 500
+"""Devices per last-seen statement (two parameters each)."""
+
+
+@functools.lru_cache(maxsize=32)
+def _touch_statement(dialect: str, paramstyle: str, count: int) -> str:
+    """UPDATE the last-seen time of ``count`` devices of one kind, never backwards.
+
+    Parameters: identity and time for each device, then the kind. PostgreSQL needs the
+    types of the VALUES columns spelled out; SQLite (3.33 and newer) takes them as given.
+    """
+    markers = raw.placeholders(paramstyle, 2 * count + 1)
+    if dialect == "postgresql":
+        rows = [
+            f"(CAST({markers[2 * n]} AS VARCHAR), CAST({markers[2 * n + 1]} AS TIMESTAMPTZ))"
+            for n in range(count)
+        ]
+    else:
+        rows = [f"({markers[2 * n]}, {markers[2 * n + 1]})" for n in range(count)]
+    # Table and column names are constants; only markers are interpolated.
+    return (
+        f"WITH seen(identity, at) AS (VALUES {', '.join(rows)}) "  # noqa: S608
+        "UPDATE devices SET last_seen = seen.at FROM seen "
+        f"WHERE devices.kind = {markers[-1]} AND devices.identity = seen.identity "
+        "AND (devices.last_seen IS NULL OR devices.last_seen < seen.at)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,28 +253,26 @@ class DeviceRegistry:
     async def touch(self, kind: str, last_seen: dict[str, dt.datetime]) -> None:
         """Store last-seen times gathered in memory (high-rate devices write these in bulk).
 
-        One UPDATE executed for all devices (never moving a time backwards): loading every
-        device as an ORM object cost ~0.4 ms per device, seconds for a big fleet.
+        One statement per 500 devices, never moving a time backwards. An executemany
+        through SQLAlchemy cost ~25 µs per device on the event loop (30 ms every 5 s for
+        1,200 terminals, half a second for 20,000), and SQLite's executemany would hand
+        the interpreter lock back and forth at every row while holding the write lock.
         """
         if not last_seen:
             return
-        statement = (
-            update(Device)
-            .where(
-                Device.kind == bindparam("device_kind"),
-                Device.identity == bindparam("device_identity"),
-                or_(Device.last_seen.is_(None), Device.last_seen < bindparam("seen")),
-            )
-            .values(last_seen=bindparam("seen"))
-        )
-        rows = [
-            {"device_kind": kind, "device_identity": identity, "seen": seen}
-            for identity, seen in last_seen.items()
-        ]
+        items = builtins.list(last_seen.items())
         async with self._sessions.begin() as session:
-            # On the Connection, not the Session: a Core executemany, not ORM bulk by key.
             connection = await session.connection()
-            await connection.execute(statement, rows)
+            dialect = connection.dialect
+            to_db_time = raw.time_converter(dialect.name)
+            for start in range(0, len(items), _TOUCH_CHUNK):
+                chunk = items[start : start + _TOUCH_CHUNK]
+                statement = _touch_statement(dialect.name, dialect.paramstyle, len(chunk))
+                values: builtins.list[object] = []
+                for identity, seen in chunk:
+                    values += (identity, to_db_time(seen))
+                values.append(kind)
+                await connection.exec_driver_sql(statement, tuple(values))
 
     # ------------------------------------------------------------------ JT/T 808 terminals
 

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import functools
 import itertools
 import logging
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from backend.storage import raw
 from backend.storage.models import PositionRecord, ReadingRecord
 from devices.observations import Position, Reading
 
@@ -144,12 +143,13 @@ class TelemetryWriter:
         try:
             if self._sqlite is not None:
                 await self._sqlite.insert(
-                    _reading_rows(readings, _sqlite_time), _position_rows(positions, _sqlite_time)
+                    _reading_rows(readings, raw.sqlite_time),
+                    _position_rows(positions, raw.sqlite_time),
                 )
             else:
                 async with self._sessions.begin() as session:
                     connection = await session.connection()
-                    to_db_time = _sqlite_time if connection.dialect.name == "sqlite" else _aware_utc
+                    to_db_time = raw.time_converter(connection.dialect.name)
                     if readings:
                         rows = _reading_rows(readings, to_db_time)
                         await _insert_rows(connection, READINGS, rows)
@@ -178,10 +178,9 @@ POSITIONS = (
 READINGS = (ReadingRecord.__tablename__, ("device", "sensor", "at", "value", "unit"))
 
 _Row = tuple[object, ...]
-_TimeConverter = Callable[[dt.datetime], object]
 
 
-def _position_rows(positions: Sequence[Position], to_db_time: _TimeConverter) -> list[_Row]:
+def _position_rows(positions: Sequence[Position], to_db_time: raw.TimeConverter) -> list[_Row]:
     return [
         (
             position.device,
@@ -198,7 +197,7 @@ def _position_rows(positions: Sequence[Position], to_db_time: _TimeConverter) ->
     ]
 
 
-def _reading_rows(readings: Sequence[Reading], to_db_time: _TimeConverter) -> list[_Row]:
+def _reading_rows(readings: Sequence[Reading], to_db_time: raw.TimeConverter) -> list[_Row]:
     return [
         (reading.device, reading.sensor, to_db_time(reading.at), float(reading.value), reading.unit)
         for reading in readings
@@ -288,37 +287,13 @@ class _SqliteFile:
             self._connection = None
 
 
-_PLACEHOLDERS: dict[str, Callable[[int], str]] = {
-    "qmark": lambda count: ", ".join("?" * count),
-    "numeric_dollar": lambda count: ", ".join(f"${n}" for n in range(1, count + 1)),
-    "format": lambda count: ", ".join(["%s"] * count),
-}
-
-
 async def _insert_rows(
     connection: AsyncConnection, target: tuple[str, tuple[str, ...]], rows: list[_Row]
 ) -> None:
     """Insert ``rows`` with one executemany in the driver's own parameter style."""
-    placeholders = _PLACEHOLDERS.get(connection.dialect.paramstyle)
-    if placeholders is None:
-        raise Error(f"no telemetry insert for parameter style {connection.dialect.paramstyle}")
-    statement = _insert_statement(target, placeholders(len(target[1])))
+    try:
+        markers = raw.placeholders(connection.dialect.paramstyle, len(target[1]))
+    except raw.Error as exc:
+        raise Error(f"no telemetry insert: {exc}") from exc
+    statement = _insert_statement(target, ", ".join(markers))
     await connection.exec_driver_sql(statement, rows)
-
-
-def _aware_utc(at: dt.datetime) -> dt.datetime:
-    if at.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return at
-
-
-@functools.lru_cache(maxsize=16_384)
-def _sqlite_time(at: dt.datetime) -> str:
-    """SQLAlchemy's SQLite DATETIME text: naive UTC (see backend.storage.types).
-
-    Cached: terminals report whole seconds, so a busy second's fixes share their times,
-    and formatting one cost ~3 µs (on the event loop, for every stored row). Equal
-    instants in other zones hash alike and have the same UTC text.
-    """
-    utc = at if at.tzinfo is dt.UTC else _aware_utc(at).astimezone(dt.UTC)
-    return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

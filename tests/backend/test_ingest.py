@@ -180,19 +180,33 @@ async def test_last_seen_is_written_in_bulk_and_never_moves_back(
     server: DutyDeskServer,
 ) -> None:
     registry = server.registry
-    phones = [f"1391234{n:04d}" for n in range(300)]
-    for phone in phones:
-        await registry.add("jt808", phone, f"槽车 {phone[-4:]}")
+    registry.auto_register = True
+    phones = [f"1391234{n:04d}" for n in range(1_100)]  # three statements of at most 500
+    await asyncio.gather(*(registry.register(phone, REGISTER) for phone in phones))
+    await registry.add("json", phones[2], "same identity, another kind")
     later = T0 + dt.timedelta(minutes=5)
     await registry.touch("jt808", {phone: later for phone in phones} | {"13800000000": later})
-    # An older time (a late backfill, another instance behind) must not win.
-    await registry.touch("jt808", {phones[0]: T0, phones[1]: later + dt.timedelta(seconds=1)})
+    # An older time (a late backfill, another instance behind) must not win; a time in
+    # another zone is the same instant.
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    await registry.touch(
+        "jt808",
+        {
+            phones[0]: T0,
+            phones[1]: later + dt.timedelta(seconds=1),
+            phones[-1]: (later + dt.timedelta(seconds=2)).astimezone(beijing),
+        },
+    )
 
-    seen = {device.identity: device.last_seen for device in await registry.list()}
+    devices = await registry.list()
+    seen = {device.identity: device.last_seen for device in devices if device.kind == "jt808"}
     assert "13800000000" not in seen  # unknown devices are not created by a touch
     assert seen[phones[0]] == later
     assert seen[phones[1]] == later + dt.timedelta(seconds=1)
-    assert all(seen[phone] == later for phone in phones[2:])
+    assert seen[phones[-1]] == later + dt.timedelta(seconds=2)
+    assert all(seen[phone] == later for phone in phones[2:-1])
+    other_kind = next(device for device in devices if device.kind == "json")
+    assert other_kind.last_seen is None
 
 
 async def test_readings_are_stored(server: DutyDeskServer, ingest: IngestService) -> None:
