@@ -577,6 +577,8 @@ class _Connection(asyncio.Protocol):
         self.last_rx = self._loop.time()
         self._terminal: _Terminal | None = None
         self._header: Header | None = None
+        self._phone = ""
+        """The authenticated header's phone as on the wire: a cheap match for its reports."""
         """Header of the authentication frame: phone and version for downlink frames."""
         self._pending: dict[int, asyncio.Future[GeneralResult]] = {}
         self._counts: Counter[str] = Counter()
@@ -721,7 +723,7 @@ class _Connection(asyncio.Protocol):
                 if (
                     isinstance(item, Frame)
                     and isinstance(item.message, _REPORTS)
-                    and item.header.device_id == state.device
+                    and (item.header.phone == self._phone or item.header.device_id == state.device)
                 ):
                     run.append(item)
                     queue.popleft()
@@ -885,6 +887,7 @@ class _Connection(asyncio.Protocol):
             self._detach()
         self._terminal = state
         self._header = header
+        self._phone = header.phone
         state.connection = self
         logger.info(
             "terminal %s authenticated from %s (%s)", device, self.peer, header.version.value
@@ -917,6 +920,7 @@ class _Connection(asyncio.Protocol):
         observations: list[Observation] = []
         alarms: list[DeviceAlarmRaised] = []
         live_flags = state.alarm_flags
+        raise_mask = self._gateway._raise_mask
         for frame in frames:
             message = frame.message
             if isinstance(message, Location):
@@ -932,11 +936,12 @@ class _Connection(asyncio.Protocol):
             # the live edge state alone.
             flags = 0 if backfill else live_flags
             for location in locations:
-                alarms.extend(
-                    self._gateway._rising_alarms(
-                        state.device, flags, location, frame.header.version, backfill=backfill
+                if location.alarm_flags & ~flags & raise_mask:  # rare: checked inline
+                    alarms.extend(
+                        self._gateway._rising_alarms(
+                            state.device, flags, location, frame.header.version, backfill=backfill
+                        )
                     )
-                )
                 flags = location.alarm_flags
             if not backfill:
                 live_flags = flags
@@ -951,13 +956,19 @@ class _Connection(asyncio.Protocol):
         if accepted:
             run.state.alarm_flags = run.live_flags
         result = GeneralResult.SUCCESS if accepted else GeneralResult.FAILURE
-        # One write for the whole run: replies leave in the frames' order.
-        self._write_now(
-            b"".join(
-                encode_general_reply(frame.header, serial=self._next_serial(), result=result)
-                for frame in run.frames
+        frames = run.frames
+        if len(frames) == 1:  # the everyday run: one report
+            replies = encode_general_reply(
+                frames[0].header, serial=self._next_serial(), result=result
             )
-        )
+        else:  # one write for the whole run: replies leave in the frames' order
+            replies = b"".join(
+                [
+                    encode_general_reply(frame.header, serial=self._next_serial(), result=result)
+                    for frame in frames
+                ]
+            )
+        self._write_now(replies)
         self._run_in_flight = False
         self._pump()
 
