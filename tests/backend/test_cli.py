@@ -127,6 +127,18 @@ def test_new_password_from_environment(tmp_path: Path, monkeypatch: pytest.Monke
     assert main(["user", "add", "wang", "--role", "officer", "--data-dir", str(tmp_path)]) == 0
 
 
+def _serve_once(tmp_path: Path, *options: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `dutydesk serve` in a subprocess that is expected to exit by itself."""
+    return subprocess.run(
+        [sys.executable, "-m", "backend", "serve", "--data-dir", str(tmp_path), *options],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
 def test_serve_reports_a_busy_port(tmp_path: Path) -> None:
     import socket
 
@@ -134,38 +146,13 @@ def test_serve_reports_a_busy_port(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "DUTYDESK_LOG_LEVEL": "WARNING"}
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "backend",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(tmp_path),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-            check=False,
-        )
+        result = _serve_once(tmp_path, "--port", str(port), DUTYDESK_LOG_LEVEL="WARNING")
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
 
 
 def test_serve_refuses_an_unknown_event_loop(tmp_path: Path) -> None:
-    env = {**os.environ, "DUTYDESK_EVENT_LOOP": "twisted"}
-    result = subprocess.run(
-        [sys.executable, "-m", "backend", "serve", "--port", "0", "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+    result = _serve_once(tmp_path, "--port", "0", DUTYDESK_EVENT_LOOP="twisted")
     assert result.returncode == 2
     assert "DUTYDESK_EVENT_LOOP must be one of auto, uvloop, asyncio, got 'twisted'" in (
         result.stderr
