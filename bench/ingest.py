@@ -410,6 +410,8 @@ class _LoadSpec:
     results: Path
     """Where the load process writes its Timings (JSON), read once the backend's CPU is
     counted: parsing them must not count as the backend's work."""
+    cpus: frozenset[int] | None = None
+    """CPUs the load process is confined to (``--pin``), else any."""
 
 
 def _load(spec: _LoadSpec) -> Timings:
@@ -445,8 +447,27 @@ def _load(spec: _LoadSpec) -> Timings:
     }
 
 
+def _pin(cpus: frozenset[int] | None) -> None:
+    """Confine this process's thread (and the threads it starts later) to ``cpus``."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+
+
+def _pin_backend() -> frozenset[int]:
+    """Put this process (the backend) on its first allowed CPU; return the others, for
+    the load and console processes. Call before any thread starts: threads inherit it."""
+    if not hasattr(os, "sched_setaffinity"):
+        raise SystemExit("--pin needs Linux (sched_setaffinity)")
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        raise SystemExit(f"--pin needs at least 2 CPUs, this process may use {len(allowed)}")
+    os.sched_setaffinity(0, {allowed[0]})
+    return frozenset(allowed[1:])
+
+
 def _load_process(spec: _LoadSpec, done: multiprocessing.Queue[str]) -> None:
     try:
+        _pin(spec.cpus)
         spec.results.write_text(json.dumps(_load(spec)))
     except BaseException as exc:
         done.put(f"{type(exc).__name__}: {exc}")
@@ -502,7 +523,11 @@ class _Answerer(asyncio.BufferedProtocol):
 
 
 async def io_ceiling(
-    terminals: int, rate: float, seconds: float, scratch: Path
+    terminals: int,
+    rate: float,
+    seconds: float,
+    scratch: Path,
+    load_cpus: frozenset[int] | None = None,
 ) -> tuple[float, LoadStats]:
     """Backend CPU µs per frame for TCP alone: the same load against a bare server on the
     same event loop that answers every frame with a prebuilt 0x8001 (nothing decoded,
@@ -512,7 +537,9 @@ async def io_ceiling(
     _Answerer.frames = 0
     server = await loop.create_server(lambda: _Answerer(reply), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    spec = _LoadSpec(port, terminals, rate, seconds, login=False, results=scratch / "io.json")
+    spec = _LoadSpec(
+        port, terminals, rate, seconds, login=False, results=scratch / "io.json", cpus=load_cpus
+    )
     cpu_started = time.process_time()
     await _run_load(spec)
     cpu_used = time.process_time() - cpu_started
@@ -607,12 +634,14 @@ class _ConsoleSpec:
     url: str
     results: Path
     """Where the console writes what it received: [device, seq, wall clock] per fix."""
+    cpus: frozenset[int] | None = None
 
 
 def _console_process(
     spec: _ConsoleSpec, ready: multiprocessing.Queue[str], stop: threading.Event
 ) -> None:
     try:
+        _pin(spec.cpus)
         asyncio.run(_run_console(spec, ready, stop))
     except BaseException as exc:
         ready.put(f"{type(exc).__name__}: {exc}")
@@ -671,7 +700,9 @@ async def main(
     fanout_interval: float = 0.025,
     profiler: cProfile.Profile | None = None,
     pg_admin: str | None = None,
+    load_cpus: frozenset[int] | None = None,
 ) -> dict[str, Any]:
+    """Run the whole benchmark; ``load_cpus`` confines the load and console processes."""
     ceiling = raw_ceiling()
     scratch = Path(tempfile.mkdtemp(prefix="dutydesk-ingest-"))
     try:
@@ -685,6 +716,7 @@ async def main(
             fanout_interval=fanout_interval,
             profiler=profiler,
             pg_admin=pg_admin,
+            load_cpus=load_cpus,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -701,8 +733,9 @@ async def _measure(
     fanout_interval: float,
     profiler: cProfile.Profile | None,
     pg_admin: str | None,
+    load_cpus: frozenset[int] | None,
 ) -> dict[str, Any]:
-    io_cpu_us, io_load = await io_ceiling(terminals, rate, seconds, scratch)
+    io_cpu_us, io_load = await io_ceiling(terminals, rate, seconds, scratch, load_cpus)
     async with contextlib.AsyncExitStack() as stack:
         db_url = await stack.enter_async_context(bench_database(pg_admin, scratch))
         config = ServerConfig(
@@ -722,12 +755,18 @@ async def _measure(
         freeze_startup_heap()  # as `dutydesk serve` does
         await server.users.add_user("bench", "bench-password", Role.OFFICER)
         console_spec = _ConsoleSpec(
-            f"ws://127.0.0.1:{server.port}/console", scratch / "console.json"
+            f"ws://127.0.0.1:{server.port}/console", scratch / "console.json", cpus=load_cpus
         )
         await stack.enter_async_context(_console_running(console_spec))
         assert server.jt808_port is not None
         load_spec = _LoadSpec(
-            server.jt808_port, terminals, rate, seconds, login=True, results=scratch / "load.json"
+            server.jt808_port,
+            terminals,
+            rate,
+            seconds,
+            login=True,
+            results=scratch / "load.json",
+            cpus=load_cpus,
         )
         load = asyncio.create_task(_run_load(load_spec))
         # Measure the steady state only, not the terminals logging in.
@@ -835,7 +874,14 @@ def run() -> None:
         default=None,
         help="event loop of the backend (default: as `dutydesk serve`, uvloop when installed)",
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="Linux: run the backend on one CPU and the load generator and the console on "
+        "the others, so that 'one core' is measured literally",
+    )
     args = parser.parse_args()
+    load_cpus = _pin_backend() if args.pin else None
     profiler = cProfile.Profile() if args.profile else None
     loop_name, _ = eventloop.loop_factory(args.loop)
     result = eventloop.run(
@@ -847,12 +893,18 @@ def run() -> None:
             fanout_interval=args.fanout,
             profiler=profiler,
             pg_admin=args.pg,
+            load_cpus=load_cpus,
         ),
         choice=loop_name,
     )
     if profiler is not None:
         profiler.dump_stats(args.profile)
     print(f"event loop             {loop_name}")
+    if load_cpus is not None:
+        print(
+            f"CPUs                   backend on {min(os.sched_getaffinity(0))} only; "
+            f"load and console on {', '.join(map(str, sorted(load_cpus)))}"
+        )
     print(
         f"terminals              {result['terminals']} (all registered, authenticated and "
         f"online {result['login_s']:.1f} s after the load process started)"
