@@ -57,7 +57,7 @@ from devices.jt808.messages import (
     RegisterReply,
 )
 from realtime import eventloop
-from realtime.client import DutyDeskClient
+from realtime.client import ConnectionState, DutyDeskClient
 from realtime.protocol import Role, Subscribe, Telemetry
 
 PHONE_BASE = 13_700_000_000
@@ -617,6 +617,14 @@ def _thread_cpu() -> dict[int, float]:
 class _Console(QuietListener):
     def __init__(self) -> None:
         self.received: list[tuple[str, int, float]] = []
+        self.live = asyncio.Event()
+        """Set on every (re)connection."""
+        self.subscribed = asyncio.Event()
+        self.resubscribed = 0
+
+    def on_state(self, state: object, detail: str) -> None:
+        if state is ConnectionState.LIVE:
+            self.live.set()
 
     def on_telemetry(self, telemetry: Telemetry) -> None:
         now = time.time()
@@ -660,15 +668,32 @@ async def _run_console(
         on_telemetry=console.on_telemetry,
     )
     client_task = asyncio.create_task(client.run())
+    subscriber = asyncio.create_task(_keep_subscribed(client, console))
     try:
-        await client.wait_live(10)
-        await client.request(Subscribe(req="", topics=["positions"]))
+        await asyncio.wait_for(console.subscribed.wait(), 10)
         ready.put("")
         await asyncio.to_thread(stop.wait)
     finally:
+        subscriber.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await subscriber
         await client.close()
         await client_task
+    if console.resubscribed:
+        print(f"(the console was cut off and came back {console.resubscribed}x)", flush=True)
     spec.results.write_text(json.dumps(console.received))
+
+
+async def _keep_subscribed(client: DutyDeskClient, console: _Console) -> None:
+    """Subscribe again each time the console comes back, as the desktop does: the
+    server forgets subscriptions with the connection (a slow console is cut off)."""
+    while True:
+        await console.live.wait()
+        console.live.clear()
+        await client.request(Subscribe(req="", topics=["positions"]))
+        if console.subscribed.is_set():
+            console.resubscribed += 1
+        console.subscribed.set()
 
 
 @contextlib.asynccontextmanager
