@@ -33,6 +33,9 @@ from realtime.states import AlarmLevel
 
 logger = logging.getLogger(__name__)
 
+TIMEOUT_SLICE = 2_000
+"""Vehicles judged for timeouts per turn of the event loop (≈ 3 ms each)."""
+
 JT808_ALARM_LEVELS: Mapping[str, AlarmLevel] = {
     "emergency": AlarmLevel.RED,
     "rollover_warning": AlarmLevel.RED,
@@ -264,9 +267,17 @@ class IngestService:
             await asyncio.sleep(self._touch_interval)
             await self._flush_last_seen()
             if self._vehicle_rules is not None:
-                await self._apply_rule_decisions(
-                    self._vehicle_rules.check_timeouts(dt.datetime.now(dt.UTC))
-                )
+                await self._check_rule_timeouts(self._vehicle_rules)
+
+    async def _check_rule_timeouts(self, rules: VehicleRulesEngine) -> None:
+        # In slices, letting the loop run between them: all of a large fleet at once
+        # held the event loop for ≈ 30 ms per 20,000 vehicles.
+        now = dt.datetime.now(dt.UTC)
+        vehicles = rules.vehicles()
+        for start in range(0, len(vehicles), TIMEOUT_SLICE):
+            decisions = rules.check_timeouts(now, vehicles[start : start + TIMEOUT_SLICE])
+            await self._apply_rule_decisions(decisions)
+            await asyncio.sleep(0)
 
     async def _flush_last_seen(self) -> None:
         pending, self._last_seen = self._last_seen, {}

@@ -1111,12 +1111,23 @@ class VehicleRulesEngine:
             )
         return decisions
 
-    def check_timeouts(self, now: dt.datetime) -> list[RuleDecision]:
+    def vehicles(self) -> list[str]:
+        """The vehicles the engine keeps state for (a snapshot)."""
+        return list(self._states)
+
+    def check_timeouts(
+        self, now: dt.datetime, vehicles: Iterable[str] | None = None
+    ) -> list[RuleDecision]:
         """Decisions due by ``now`` without a fix: vehicles gone offline, night windows
-        that ended. Call it periodically (e.g. every few seconds)."""
+        that ended. Call it periodically (e.g. every few seconds), for all vehicles or, in
+        slices, for ``vehicles`` (unknown ones are skipped)."""
         now = _as_utc(now, "now")
         decisions: list[RuleDecision] = []
-        for state in self._states.values():
+        if vehicles is None:
+            states: Iterable[VehicleState] = self._states.values()
+        else:
+            states = [state for v in vehicles if (state := self._states.get(v)) is not None]
+        for state in states:
             for rule in self._config.rules:
                 if not rule.applies_to(state.vehicle):
                     continue

@@ -301,3 +301,43 @@ async def test_vehicle_rules_raise_one_alarm_per_overspeed_episode(server: DutyD
     finally:
         await console.close()
         await service.stop()
+
+
+async def test_vehicles_falling_silent_go_offline_judged_in_slices(
+    server: DutyDeskServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend import ingest as ingest_module
+    from backend.vehicle_rules import OfflineRule, RulesConfig, VehicleRulesEngine
+
+    monkeypatch.setattr(ingest_module, "TIMEOUT_SLICE", 2)  # five vehicles: three slices
+    rules = RulesConfig(rules=(OfflineRule(rule_id="offline", timeout_s=0.3),))
+    service = IngestService(
+        kind="jt808",
+        alarms=server.alarms,
+        registry=server.registry,
+        telemetry=server.telemetry,
+        hub=server.hub,
+        touch_interval=0.05,
+        vehicle_rules=VehicleRulesEngine(rules),
+    )
+    service.start()
+    console = await open_console(server)
+    fleet = [f"1391234000{n}" for n in range(5)]
+    try:
+        now = dt.datetime.now(dt.UTC)
+        await service.submit_many(
+            [Position(device=vehicle, at=now, lat=32.0, lon=118.8) for vehicle in fleet]
+        )
+        await console.recorder.wait_for(
+            lambda: sum(e.kind == "alarm.raised" for e in console.recorder.events) >= len(fleet)
+        )
+        raised = [e for e in console.recorder.events if e.kind == "alarm.raised"]
+        assert sorted(e.alarm.alarm_type for e in raised if e.alarm) == ["vehicle_offline"] * len(
+            fleet
+        )
+        await asyncio.sleep(0.3)  # more timeout checks: each vehicle is offline once
+        raised = [e for e in console.recorder.events if e.kind == "alarm.raised"]
+        assert len(raised) == len(fleet)
+    finally:
+        await console.close()
+        await service.stop()

@@ -588,6 +588,25 @@ def test_a_stale_fix_without_a_receive_time_does_not_end_offline() -> None:
     assert engine.observe(fix(50)) == []
 
 
+def test_timeouts_checked_in_slices_find_what_one_pass_finds() -> None:
+    whole, sliced = engine_for(OFFLINE), engine_for(OFFLINE)
+    fleet = [f"V{n}" for n in range(7)]
+    for engine in (whole, sliced):
+        # Every other vehicle falls silent early.
+        run(engine, [fix(0 if n % 2 else 200, device=vehicle) for n, vehicle in enumerate(fleet)])
+    expected = {hit.vehicle for hit in hits(whole.check_timeouts(at(400)))}
+    assert expected == {"V1", "V3", "V5"}
+    vehicles = sliced.vehicles()
+    assert sorted(vehicles) == sorted(fleet)
+    found = [
+        hit.vehicle
+        for start in range(0, len(vehicles), 3)
+        for hit in hits(sliced.check_timeouts(at(400), vehicles[start : start + 3]))
+    ]
+    assert sorted(found) == sorted(expected)  # each once
+    assert sliced.check_timeouts(at(400), ["V1", "unknown"]) == []  # already offline; skipped
+
+
 # --------------------------------------------------------------------------- terminal alarms
 
 TERMINAL = TerminalAlarmRule(
