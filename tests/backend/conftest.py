@@ -7,11 +7,13 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvloop
 
 from backend.config import sqlite_url
+from backend.ingest import IngestService
 from backend.registry import load_units_csv
 from backend.security import FieldCipher
 from backend.server import DutyDeskServer, ServerConfig
@@ -39,6 +41,18 @@ def pytest_asyncio_loop_factories(
     if module is not None and module.__name__.rsplit(".", 1)[-1] in ON_BOTH_LOOPS:
         return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
     return {"asyncio": asyncio.new_event_loop}
+
+
+def ingest_for(server: DutyDeskServer, **options: Any) -> IngestService:
+    """A JT/T 808 ingest on ``server``'s services (not started)."""
+    return IngestService(
+        kind="jt808",
+        alarms=server.alarms,
+        registry=server.registry,
+        telemetry=server.telemetry,
+        hub=server.hub,
+        **options,
+    )
 
 
 def _pg_admin_url() -> str | None:

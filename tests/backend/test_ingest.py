@@ -17,7 +17,7 @@ from devices.observations import DeviceAlarmRaised, DeviceStatusChanged, Positio
 from realtime.client import CommandError
 from realtime.protocol import DevicesResult, ErrorCode, ListDevices, Subscribe, Subscribed
 from realtime.states import AlarmLevel, AlarmState
-from tests.backend.conftest import open_console
+from tests.backend.conftest import ingest_for, open_console
 
 T0 = dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.UTC)
 REGISTER = Register(
@@ -33,14 +33,7 @@ REGISTER = Register(
 
 @pytest.fixture
 async def ingest(server: DutyDeskServer) -> AsyncIterator[IngestService]:
-    service = IngestService(
-        kind="jt808",
-        alarms=server.alarms,
-        registry=server.registry,
-        telemetry=server.telemetry,
-        hub=server.hub,
-        touch_interval=0.05,
-    )
+    service = ingest_for(server, touch_interval=0.05)
     service.start()
     yield service
     await service.stop()
@@ -254,14 +247,7 @@ async def test_vehicle_rules_raise_one_alarm_per_overspeed_episode(server: DutyD
             ]
         }
     )
-    service = IngestService(
-        kind="jt808",
-        alarms=server.alarms,
-        registry=server.registry,
-        telemetry=server.telemetry,
-        hub=server.hub,
-        vehicle_rules=VehicleRulesEngine(rules),
-    )
+    service = ingest_for(server, vehicle_rules=VehicleRulesEngine(rules))
     await server.registry.add("jt808", "13912345678", "液氨槽车", plate="苏A·D8821")
     console = await open_console(server)
     start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
@@ -311,15 +297,7 @@ async def test_vehicles_falling_silent_go_offline_judged_in_slices(
 
     monkeypatch.setattr(ingest_module, "TIMEOUT_SLICE", 2)  # five vehicles: three slices
     rules = RulesConfig(rules=(OfflineRule(rule_id="offline", timeout_s=0.3),))
-    service = IngestService(
-        kind="jt808",
-        alarms=server.alarms,
-        registry=server.registry,
-        telemetry=server.telemetry,
-        hub=server.hub,
-        touch_interval=0.05,
-        vehicle_rules=VehicleRulesEngine(rules),
-    )
+    service = ingest_for(server, touch_interval=0.05, vehicle_rules=VehicleRulesEngine(rules))
     service.start()
     console = await open_console(server)
     fleet = [f"1391234000{n}" for n in range(5)]

@@ -13,14 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import telemetry
 from backend.config import sqlite_url
-from backend.ingest import IngestService
 from backend.server import DutyDeskServer
 from backend.storage import db
 from backend.storage.models import PositionRecord, ReadingRecord
 from backend.telemetry import TelemetryWriter
 from devices.observations import DeviceStatusChanged, Position, Reading
 from realtime.protocol import Subscribe, Subscribed
-from tests.backend.conftest import open_console
+from tests.backend.conftest import ingest_for, open_console
 
 T0 = dt.datetime(2026, 11, 29, 2, 0, 0, 123456, tzinfo=dt.UTC)
 
@@ -175,13 +174,7 @@ async def test_a_failed_commit_fails_every_waiter_and_the_writer_goes_on(
 async def test_a_run_of_positions_is_stored_judged_and_fanned_out(
     server: DutyDeskServer,
 ) -> None:
-    ingest = IngestService(
-        kind="jt808",
-        alarms=server.alarms,
-        registry=server.registry,
-        telemetry=server.telemetry,
-        hub=server.hub,
-    )
+    ingest = ingest_for(server)
     console = await open_console(server)
     try:
         subscribed = await console.client.request(Subscribe(req="", topics=["positions"]))
