@@ -40,7 +40,8 @@ class Grouped(Generic[Q, R]):
     ) -> None:
         self._handle = handle
         self._name = name
-        self._expected = expected
+        self._failures: tuple[type[Exception], ...] = (Error, *expected)
+        """What fails a group's requests as it is (anything else is a bug)."""
         self._pending: list[tuple[Q, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -71,9 +72,7 @@ class Grouped(Generic[Q, R]):
                 results = await self._handle([request for request, _ in group])
                 if len(results) != len(group):
                     raise Error(f"{self._name}: {len(results)} results for {len(group)} requests")
-            except Error as exc:
-                failure, results = exc, ()
-            except self._expected as exc:
+            except self._failures as exc:
                 failure, results = exc, ()
             finally:
                 for index, (_, future) in enumerate(group):

@@ -24,7 +24,6 @@ import json
 import multiprocessing
 import os
 import selectors
-import shutil
 import socket
 import statistics
 import struct
@@ -414,6 +413,10 @@ class _LoadSpec:
     """CPUs the load process is confined to (``--pin``), else any."""
 
 
+def _frames_per_terminal(rate: float, seconds: float) -> int:
+    return int(rate * seconds)
+
+
 def _load(spec: _LoadSpec) -> Timings:
     phones = [str(PHONE_BASE + i) for i in range(spec.terminals)]
     socks = asyncio.run(_connect_all(spec.port, phones, spec.login))
@@ -421,7 +424,7 @@ def _load(spec: _LoadSpec) -> Timings:
     try:
         # Frames are encoded before the clock starts: the generator must not be the
         # bottleneck.
-        per_terminal = int(spec.rate * spec.seconds)
+        per_terminal = _frames_per_terminal(spec.rate, spec.seconds)
         terminals = [
             _Terminal(
                 phone,
@@ -729,22 +732,19 @@ async def main(
 ) -> dict[str, Any]:
     """Run the whole benchmark; ``load_cpus`` confines the load and console processes."""
     ceiling = raw_ceiling()
-    scratch = Path(tempfile.mkdtemp(prefix="dutydesk-ingest-"))
-    try:
+    with tempfile.TemporaryDirectory(prefix="dutydesk-ingest-") as scratch:
         return await _measure(
             terminals,
             rate,
             seconds,
             ceiling,
-            scratch,
+            Path(scratch),
             commit_delay=commit_delay,
             fanout_interval=fanout_interval,
             profiler=profiler,
             pg_admin=pg_admin,
             load_cpus=load_cpus,
         )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 async def _measure(
@@ -813,7 +813,7 @@ async def _measure(
         await load
         # An overloaded backend is still working when the load ends: the CPU and the
         # throughput count until everything sent is stored (or storing stops).
-        total_frames = terminals * int(rate * seconds)
+        total_frames = terminals * _frames_per_terminal(rate, seconds)
         all_stored_at = await commits.all_stored(rows_before + total_frames)
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -855,6 +855,7 @@ async def _measure(
     return {
         "terminals": terminals,
         "login_s": login_s,
+        "online": online,
         "offered_per_s": terminals * rate,
         "sent": total_sent,
         "stored": stored,
@@ -931,8 +932,8 @@ def run() -> None:
             f"load and console on {', '.join(map(str, sorted(load_cpus)))}"
         )
     print(
-        f"terminals              {result['terminals']} (all registered, authenticated and "
-        f"online {result['login_s']:.1f} s after the load process started)"
+        f"terminals              {result['terminals']} ({result['online']} registered, "
+        f"authenticated and online {result['login_s']:.1f} s after the load process started)"
     )
     print(f"offered                {result['offered_per_s']:,.0f} locations/s")
     print(f"sent / stored          {result['sent']:,} / {result['stored']:,}")

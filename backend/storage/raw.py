@@ -42,12 +42,12 @@ def time_converter(dialect: str) -> TimeConverter:
     return sqlite_time if dialect == "sqlite" else aware_utc
 
 
-def placeholders(paramstyle: str, count: int, start: int = 1) -> list[str]:
-    """``count`` parameter markers in the driver's style (numbered from ``start``)."""
+def placeholders(paramstyle: str, count: int) -> list[str]:
+    """``count`` parameter markers in the driver's style (numbered from 1)."""
     if paramstyle == "qmark":
         return ["?"] * count
     if paramstyle == "numeric_dollar":
-        return [f"${number}" for number in range(start, start + count)]
+        return [f"${number}" for number in range(1, count + 1)]
     if paramstyle == "format":
         return ["%s"] * count
     raise Error(f"parameter style {paramstyle!r} is not supported")

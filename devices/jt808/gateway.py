@@ -577,9 +577,9 @@ class _Connection(asyncio.Protocol):
         self.last_rx = self._loop.time()
         self._terminal: _Terminal | None = None
         self._header: Header | None = None
+        """Header of the authentication frame: phone and version for downlink frames."""
         self._phone = ""
         """The authenticated header's phone as on the wire: a cheap match for its reports."""
-        """Header of the authentication frame: phone and version for downlink frames."""
         self._pending: dict[int, asyncio.Future[GeneralResult]] = {}
         self._counts: Counter[str] = Counter()
         self._overload_since: float | None = None

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvloop
 
 from backend.config import sqlite_url
 from backend.ingest import IngestService
@@ -20,6 +19,7 @@ from backend.server import DutyDeskServer, ServerConfig
 from backend.testing import fresh_postgres_database
 from realtime.client import ConnectionState, DutyDeskClient
 from realtime.protocol import Event, Role, Snapshot, Telemetry, Welcome
+from tests.loops import LoopFactories, loops_for
 
 USERS = (
     ("officer1", "pw-officer1", Role.OFFICER),
@@ -29,18 +29,9 @@ USERS = (
 )
 
 
-ON_BOTH_LOOPS = ("test_jt808_end_to_end", "test_forwarding")
-"""`dutydesk serve` runs on uvloop where it is installed (realtime.eventloop), the rest of
-the suite on the standard loop: the server's device paths are tested on both."""
-
-
-def pytest_asyncio_loop_factories(
-    config: pytest.Config, item: pytest.Item
-) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
-    module = getattr(item, "module", None)
-    if module is not None and module.__name__.rsplit(".", 1)[-1] in ON_BOTH_LOOPS:
-        return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
-    return {"asyncio": asyncio.new_event_loop}
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> LoopFactories:
+    # The server's device paths run on both event loops (see tests/loops.py).
+    return loops_for(item, ("test_jt808_end_to_end", "test_forwarding"))
 
 
 def ingest_for(server: DutyDeskServer, **options: Any) -> IngestService:

@@ -41,4 +41,5 @@ def test_a_tiny_ingest_bench_stores_answers_and_shows_every_report() -> None:
     assert samples is not None, out
     assert 20 <= int(samples.group(1).replace(",", "")) <= 100
     assert "20 of 20 terminals online" in out
+    assert re.search(r"^terminals\s+20 \(20 registered, authenticated and online", out, re.M), out
     assert "Traceback" not in result.stderr
