@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -65,6 +66,7 @@ class TelemetryWriter:
         self._full = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._sqlite = _SqliteFile.for_sessions(sessions)
+        self._copy = _PostgresCopy.for_sessions(sessions)
         self.rows_written = 0
 
     def start(self) -> None:
@@ -83,6 +85,8 @@ class TelemetryWriter:
         self._task = None
         if self._sqlite is not None:
             await self._sqlite.close()
+        if self._copy is not None:
+            await self._copy.close()
 
     async def submit(self, sample: Sample) -> None:
         """Queue one position or reading and return once it is committed."""
@@ -146,6 +150,11 @@ class TelemetryWriter:
                     _reading_rows(readings, raw.sqlite_time),
                     _position_rows(positions, raw.sqlite_time),
                 )
+            elif self._copy is not None:
+                await self._copy.insert(
+                    _reading_rows(readings, raw.aware_utc),
+                    _position_rows(positions, raw.aware_utc),
+                )
             else:
                 async with self._sessions.begin() as session:
                     connection = await session.connection()
@@ -156,7 +165,15 @@ class TelemetryWriter:
                     if positions:
                         rows = _position_rows(positions, to_db_time)
                         await _insert_rows(connection, POSITIONS, rows)
-        except (SQLAlchemyError, sqlite3.Error, ValueError, TypeError) as exc:
+        except (
+            SQLAlchemyError,
+            sqlite3.Error,
+            asyncpg.PostgresError,
+            asyncpg.InterfaceError,
+            ConnectionError,
+            ValueError,
+            TypeError,
+        ) as exc:
             logger.exception("could not store %s telemetry samples", len(readings) + len(positions))
             for item in batch:
                 if not item.done.done():
@@ -285,6 +302,57 @@ class _SqliteFile:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+class _PostgresCopy:
+    """Telemetry rows into PostgreSQL with asyncpg's binary COPY, one transaction per commit.
+
+    ``executemany`` sends a bind and an execute per row: ≈ 17 µs of the event loop's time
+    per fix (bench/ingest.py's storing-alone figure); COPY sends the rows as one binary
+    stream. The writer keeps one connection of the engine's pool for itself, as the SQLite
+    writer keeps its own: a check-out per commit cost ≈ 0.8 ms. A failed commit discards
+    that connection; the next commit takes a fresh one.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._driver: asyncpg.Connection | None = None
+
+    @classmethod
+    def for_sessions(cls, sessions: async_sessionmaker[AsyncSession]) -> _PostgresCopy | None:
+        """A COPY writer if the sessions' database is PostgreSQL through asyncpg, else None."""
+        engine = sessions.kw.get("bind")
+        if not isinstance(engine, AsyncEngine) or engine.url.get_dialect().driver != "asyncpg":
+            return None
+        return cls(engine)
+
+    async def insert(self, readings: list[_Row], positions: list[_Row]) -> None:
+        """Copy both lists in one transaction; returns once it is committed."""
+        driver = self._driver or await self._connect()
+        try:
+            async with driver.transaction():
+                for (table, columns), rows in ((READINGS, readings), (POSITIONS, positions)):
+                    if rows:
+                        await driver.copy_records_to_table(table, records=rows, columns=columns)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _connect(self) -> asyncpg.Connection:
+        connection = await self._engine.connect()
+        # The driver's own transactions: nothing ever runs on the SQLAlchemy connection,
+        # so it never has a transaction of its own to interfere.
+        adapted = await connection.get_raw_connection()
+        self._connection, self._driver = connection, adapted.driver_connection
+        return self._driver
+
+    async def close(self) -> None:
+        """Give the connection back (a broken one is dropped by the pool)."""
+        connection, self._connection, self._driver = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(SQLAlchemyError, asyncpg.InterfaceError, OSError):
+                await connection.close()
 
 
 async def _insert_rows(

@@ -40,7 +40,9 @@ from track_load import QuietListener, bench_database
 
 from backend.security import FieldCipher
 from backend.server import DutyDeskServer, ServerConfig, freeze_startup_heap
+from backend.storage import db
 from backend.storage.models import PositionRecord
+from backend.telemetry import TelemetryWriter
 from devices.jt808.codec import (
     FrameDecoder,
     encode_frame,
@@ -55,6 +57,7 @@ from devices.jt808.messages import (
     Register,
     RegisterReply,
 )
+from devices.observations import Position
 from realtime import eventloop
 from realtime.client import ConnectionState, DutyDeskClient
 from realtime.protocol import Role, Subscribe, Telemetry
@@ -552,6 +555,53 @@ async def io_ceiling(
     return (cpu_used / frames * 1e6 if frames else float("nan")), _timings(spec.results)["load"]
 
 
+async def store_ceiling(
+    pg_admin: str | None,
+    scratch: Path,
+    *,
+    terminals: int,
+    rate: float,
+    seconds: float,
+    commit_delay: float,
+) -> tuple[float, int]:
+    """Backend CPU µs per location for storing alone, and the fixes per commit.
+
+    The same number of fixes (at most 100,000) from the same number of terminals go
+    through the telemetry writer (same database kind, same commit window) in the batches
+    the gateway hands it at the offered rate, one commit after another: nothing decoded,
+    judged, answered or sent to a console. With the I/O ceiling it bounds what one core
+    can do before any of the backend's own work.
+    """
+    rows = int(min(terminals * rate * seconds, 100_000))
+    per_commit = max(1, round(terminals * rate * commit_delay))
+    at = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+    fixes = [
+        Position(
+            device=str(PHONE_BASE + n % terminals),
+            at=at + dt.timedelta(seconds=n // terminals / rate),
+            lat=30.25 + n % terminals / 1e4,
+            lon=120.15,
+            speed_kmh=42.0,
+            heading_deg=90.0,
+        )
+        for n in range(rows)
+    ]
+    folder = scratch / "store-ceiling"
+    folder.mkdir()
+    async with bench_database(pg_admin, folder) as url:
+        engine = db.create_engine(url)
+        await db.migrate(engine)
+        writer = TelemetryWriter(db.session_factory(engine), max_delay=commit_delay)
+        writer.start()
+        started = time.process_time()
+        for offset in range(0, rows, per_commit):
+            await writer.submit_many(fixes[offset : offset + per_commit])
+        used = time.process_time() - started
+        await writer.stop()
+        await engine.dispose()
+    return used / rows * 1e6, per_commit
+
+
 # ---------------------------------------------------------------------- ceiling
 
 
@@ -761,6 +811,14 @@ async def _measure(
     load_cpus: frozenset[int] | None,
 ) -> dict[str, Any]:
     io_cpu_us, io_load = await io_ceiling(terminals, rate, seconds, scratch, load_cpus)
+    store_cpu_us, store_per_commit = await store_ceiling(
+        pg_admin,
+        scratch,
+        terminals=terminals,
+        rate=rate,
+        seconds=seconds,
+        commit_delay=commit_delay,
+    )
     async with contextlib.AsyncExitStack() as stack:
         db_url = await stack.enter_async_context(bench_database(pg_admin, scratch))
         config = ServerConfig(
@@ -870,6 +928,8 @@ async def _measure(
             loop_thread_cpu / stored * 1e6 if stored and threads_after else float("nan")
         ),
         "io_cpu_us_per_frame": io_cpu_us,
+        "store_cpu_us_per_location": store_cpu_us,
+        "store_per_commit": store_per_commit,
         "ack_p50_ms": statistics.median(ack_latencies) if ack_latencies else float("nan"),
         "ack_p99_ms": (
             ack_latencies[int(len(ack_latencies) * 0.99) - 1] if ack_latencies else float("nan")
@@ -960,6 +1020,18 @@ def run() -> None:
         f"TCP alone (I/O ceiling) {result['io_cpu_us_per_frame']:.1f} µs per frame "
         f"(one core ≈ {1e6 / result['io_cpu_us_per_frame']:,.0f} frames/s); "
         f"ratio {result['io_cpu_us_per_frame'] / result['cpu_us_per_location']:.2f}"
+    )
+    store_us = result["store_cpu_us_per_location"]
+    print(
+        f"storing alone          {store_us:.1f} µs per location "
+        f"({result['store_per_commit']:,} per commit; ratio "
+        f"{store_us / result['cpu_us_per_location']:.2f})"
+    )
+    floor_us = result["io_cpu_us_per_frame"] + store_us
+    print(
+        f"floor (TCP + storing)  {floor_us:.1f} µs per location: one core ≤ "
+        f"{1e6 / floor_us:,.0f} locations/s with nothing decoded, judged or fanned out; "
+        f"at the offered rate that is {floor_us * result['offered_per_s'] / 1e6:.0%} of a core"
     )
     print(f"raw decode ceiling     {result['ceiling_per_s']:,.0f} frames/s")
     print(f"ratio stored/ceiling   {result['stored_per_s'] / result['ceiling_per_s']:.2f}")

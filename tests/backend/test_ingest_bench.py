@@ -42,4 +42,7 @@ def test_a_tiny_ingest_bench_stores_answers_and_shows_every_report() -> None:
     assert 20 <= int(samples.group(1).replace(",", "")) <= 100
     assert "20 of 20 terminals online" in out
     assert re.search(r"^terminals\s+20 \(20 registered, authenticated and online", out, re.M), out
+    # The floor is measured in the same run: TCP alone and storing alone.
+    assert re.search(r"^storing alone\s+\d+\.\d µs per location \(1 per commit", out, re.M), out
+    assert re.search(r"^floor \(TCP \+ storing\)\s+\d+\.\d µs per location", out, re.M), out
     assert "Traceback" not in result.stderr

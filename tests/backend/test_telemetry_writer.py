@@ -6,9 +6,10 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import FromClause, inspect, select
+from sqlalchemy import FromClause, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import telemetry
@@ -41,9 +42,12 @@ WriterFactory = Callable[..., Awaitable[tuple[TelemetryWriter, Sessions]]]
 
 
 @pytest.fixture
-async def make_writer(tmp_path: Path) -> AsyncIterator[WriterFactory]:
-    """Start a TelemetryWriter on a fresh, migrated SQLite database (stopped afterwards)."""
-    engine = db.create_engine(sqlite_url(tmp_path))
+async def make_writer(db_url: str) -> AsyncIterator[WriterFactory]:
+    """Start a TelemetryWriter on a fresh, migrated database (stopped afterwards).
+
+    SQLite and PostgreSQL: each has its own write path (a thread with its own connection;
+    binary COPY on a connection of its own)."""
+    engine = db.create_engine(db_url)
     await db.migrate(engine)
     writers: list[TelemetryWriter] = []
 
@@ -252,3 +256,57 @@ async def test_fixes_of_one_instant_in_any_zone_are_stored_as_the_same_utc_time(
             record.device: record.at for record in await session.scalars(select(PositionRecord))
         }
     assert stored == {"a": T0, "b": T0, "c": T0 + dt.timedelta(hours=1)}
+
+
+# ------------------------------------------------------------------- PostgreSQL COPY
+
+
+def postgres_only(test: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``test`` on PostgreSQL's own write path only (``db_url``'s postgres parameter)."""
+    only_postgres = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+    marked: Callable[..., Any] = pytest.mark.postgres(only_postgres(test))
+    return marked
+
+
+@postgres_only
+async def test_a_row_postgres_refuses_fails_only_its_commit(make_writer: WriterFactory) -> None:
+    writer, sessions = await make_writer(max_delay=0.05)
+    too_long = Position(device="9" * 65, at=T0, lat=30.0, lon=120.0)  # VARCHAR(64)
+    results = await asyncio.gather(
+        writer.submit_many([_position("a", 1), too_long]),
+        writer.submit(_position("b", 1)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(result, telemetry.Error) for result in results)
+    assert "value too long" in str(results[0])
+    assert await _count(sessions) == 0
+    # The next commit goes through (on a fresh connection).
+    await asyncio.wait_for(writer.submit_many([_position("c", 2), _position("c", 3)]), 5)
+    async with sessions() as session:
+        stored = await session.scalars(select(PositionRecord).order_by(PositionRecord.at))
+        assert [(row.device, row.at) for row in stored] == [
+            ("c", T0 + dt.timedelta(seconds=2)),
+            ("c", T0 + dt.timedelta(seconds=3)),
+        ]
+
+
+@postgres_only
+async def test_a_lost_postgres_connection_fails_one_commit_and_is_replaced(
+    make_writer: WriterFactory,
+) -> None:
+    writer, sessions = await make_writer(max_delay=0.01)
+    await writer.submit(_position("a", 1))
+    async with sessions.begin() as session:
+        # The server ends every other session of this database (a restart, a failover).
+        ended = await session.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    assert ended
+    outcome = await asyncio.gather(writer.submit(_position("a", 2)), return_exceptions=True)
+    # Not acknowledged, so the device sends it again: nothing acknowledged is lost.
+    assert isinstance(outcome[0], telemetry.Error)
+    await asyncio.wait_for(writer.submit(_position("a", 3)), 5)
+    assert await _count(sessions) == 2
