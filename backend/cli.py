@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend import __version__, eventlog, timeseries
 from backend.cameras import CameraRegistry
 from backend.cameras import Error as CameraError
+from backend.collector import short_collections
 from backend.config import default_data_dir, sqlite_url
 from backend.demo import run_demo
 from backend.device_registry import DEVICE_KINDS, DeviceRegistry
@@ -45,7 +46,7 @@ from backend.security import Error as SecurityError
 from backend.security import FieldCipher
 from backend.sensor_rules import Error as SensorRulesError
 from backend.sensor_rules import RuleSet
-from backend.server import DutyDeskServer, ServerConfig, freeze_startup_heap
+from backend.server import DutyDeskServer, ServerConfig
 from backend.storage import db
 from backend.storage.models import SensorRecord
 from backend.users import Error as UserError
@@ -163,8 +164,8 @@ async def _serve(config: ServerConfig) -> int:
         _err(f"dutydesk serve: cannot listen on {config.host}:{config.port}: {exc.strerror}")
         await server.close()
         return EXIT_FAILURE
-    freeze_startup_heap()
-    await stop.wait()
+    async with short_collections():
+        await stop.wait()
     logger.info("shutting down")
     await server.close()
     return EXIT_OK

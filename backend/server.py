@@ -14,7 +14,6 @@ import binascii
 import collections
 import contextlib
 import datetime as dt
-import gc
 import http
 import json
 import logging
@@ -142,19 +141,6 @@ from realtime.protocol import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def freeze_startup_heap() -> None:
-    """Exempt what start-up left alive from the cycle collector (call once per process).
-
-    A started server holds hundreds of thousands of long-lived objects (SQLAlchemy's
-    mappers and caches, the registry, rule tables). Every full collection walks all of
-    them and pauses the event loop for tens of milliseconds; bench/ingest.py shows the
-    p99 latency halving once they are frozen (Python's ``gc.freeze``).
-    """
-    gc.collect()
-    gc.freeze()
-    logger.debug("%s start-up objects exempt from cycle collection", gc.get_freeze_count())
 
 
 RATE_ABUSE_LIMIT = 200

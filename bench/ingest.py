@@ -38,8 +38,9 @@ from typing import Any, TypedDict, cast
 from sqlalchemy import func, select
 from track_load import QuietListener, bench_database
 
+from backend.collector import short_collections
 from backend.security import FieldCipher
-from backend.server import DutyDeskServer, ServerConfig, freeze_startup_heap
+from backend.server import DutyDeskServer, ServerConfig
 from backend.storage import db
 from backend.storage.models import PositionRecord
 from backend.telemetry import TelemetryWriter
@@ -835,7 +836,7 @@ async def _measure(
         server = DutyDeskServer(config)
         await server.start()
         stack.push_async_callback(server.close)
-        freeze_startup_heap()  # as `dutydesk serve` does
+        await stack.enter_async_context(short_collections())  # as `dutydesk serve` does
         await server.users.add_user("bench", "bench-password", Role.OFFICER)
         console_spec = _ConsoleSpec(
             f"ws://127.0.0.1:{server.port}/console", scratch / "console.json", cpus=load_cpus
