@@ -76,6 +76,7 @@ class Hub:
         self._subscribers: set[Subscriber] = set()
         self._positions: dict[str, Position] = {}
         self._readings: dict[tuple[str, str], ReadingView] = {}
+        self._latest_readings: dict[tuple[str, str], ReadingView] = {}
         self._telemetry_interval = telemetry_interval
         self._ticker: asyncio.Task[None] | None = None
 
@@ -117,11 +118,19 @@ class Hub:
             self._positions[position.device] = position
 
     def offer_reading(self, reading: ReadingView) -> None:
-        """Keep the newest value per sensor for the next telemetry tick."""
-        key = (reading.device, reading.sensor)
-        current = self._readings.get(key)
-        if current is None or reading.at >= current.at:
-            self._readings[key] = reading
+        """Keep the newest value per sensor for the next telemetry tick (and for consoles
+        that subscribe later: :meth:`latest_readings`)."""
+        _keep_newest(self._readings, reading)
+        _keep_newest(self._latest_readings, reading)
+
+    def remember_readings(self, readings: Sequence[ReadingView]) -> None:
+        """Take ``readings`` (e.g. the newest stored at start) as the latest known values."""
+        for reading in readings:
+            _keep_newest(self._latest_readings, reading)
+
+    def latest_readings(self) -> list[ReadingView]:
+        """The newest value of every sensor heard from (since start, or stored before)."""
+        return list(self._latest_readings.values())
 
     def flush_telemetry(self) -> None:
         """Send what was coalesced since the last flush."""
@@ -152,3 +161,10 @@ class Hub:
         while True:
             await asyncio.sleep(self._telemetry_interval)
             self.flush_telemetry()
+
+
+def _keep_newest(readings: dict[tuple[str, str], ReadingView], reading: ReadingView) -> None:
+    key = (reading.device, reading.sensor)
+    current = readings.get(key)
+    if current is None or reading.at >= current.at:
+        readings[key] = reading

@@ -322,6 +322,11 @@ class DutyDeskServer:
         self.telemetry.start()
         self.hub.start()
         await self.sensors.start()
+        async with self.sessions() as session:
+            # Consoles that subscribe get every sensor's newest value at once, not "no
+            # reading yet" until the sensor next reports.
+            sensors = [config.sensor_id for config in await timeseries.load_sensors(session)]
+            self.hub.remember_readings(await timeseries.latest_reading_views(session, sensors))
         if self.config.seed_sensors:
             added = await self.sensors.add_sensors(self.config.seed_sensors, only_new=True)
             if added:
@@ -726,7 +731,11 @@ class DutyDeskServer:
                         f"unknown topic {', '.join(sorted(unknown))}; "
                         f"use {', '.join(sorted(TELEMETRY_TOPICS))}",
                     )
+                newly = frozenset(command.topics) - subscriber.topics
                 subscriber.topics = frozenset(command.topics)
+                if "readings" in newly:
+                    # The newest value of every sensor now; changes follow on the tick.
+                    subscriber.offer_telemetry(Telemetry(readings=self.hub.latest_readings()))
                 return Subscribed(topics=sorted(subscriber.topics))
             case ListDevices():
                 _require_command_centre(principal, "see the device registry")

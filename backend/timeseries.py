@@ -50,6 +50,7 @@ from backend.storage.models import (
     SensorRecord,
     TimeSeriesProgress,
 )
+from realtime.protocol import ReadingView
 
 logger = logging.getLogger(__name__)
 
@@ -593,6 +594,29 @@ async def last_readings(session: AsyncSession, sensors: Iterable[str]) -> dict[s
         if row is not None:
             latest[sensor] = Point(row[0], row[1])
     return latest
+
+
+async def latest_reading_views(session: AsyncSession, sensors: Iterable[str]) -> list[ReadingView]:
+    """The newest stored reading of each sensor that has one, as consoles see readings.
+
+    One index lookup per sensor (``(sensor, at)``), as :func:`last_readings`.
+    """
+    views: list[ReadingView] = []
+    for sensor in sensors:
+        row = (
+            await session.execute(
+                select(
+                    ReadingRecord.device, ReadingRecord.at, ReadingRecord.value, ReadingRecord.unit
+                )
+                .where(ReadingRecord.sensor == sensor)
+                .order_by(ReadingRecord.at.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is not None:
+            device, at, value, unit = row
+            views.append(ReadingView(device=device, sensor=sensor, at=at, value=value, unit=unit))
+    return views
 
 
 # --------------------------------------------------------------------------- maintenance
