@@ -77,6 +77,7 @@ class Hub:
         self._positions: dict[str, Position] = {}
         self._readings: dict[tuple[str, str], ReadingView] = {}
         self._latest_readings: dict[tuple[str, str], ReadingView] = {}
+        self._latest_positions: dict[str, PositionView] = {}
         self._telemetry_interval = telemetry_interval
         self._ticker: asyncio.Task[None] | None = None
 
@@ -132,6 +133,18 @@ class Hub:
         """The newest value of every sensor heard from (since start, or stored before)."""
         return list(self._latest_readings.values())
 
+    def remember_positions(self, positions: Sequence[PositionView]) -> None:
+        """Take ``positions`` (e.g. the newest stored at start) as the latest known fixes."""
+        latest = self._latest_positions
+        for view in positions:
+            current = latest.get(view.device)
+            if current is None or view.at >= current.at:
+                latest[view.device] = view
+
+    def latest_positions(self) -> list[PositionView]:
+        """The newest fix of every device heard from (since start, or stored before)."""
+        return list(self._latest_positions.values())
+
     def flush_telemetry(self) -> None:
         """Send what was coalesced since the last flush."""
         if not self._positions and not self._readings:
@@ -153,6 +166,7 @@ class Hub:
         )
         self._positions = {}
         self._readings = {}
+        self.remember_positions(batch.positions)  # once per device per tick, not per fix
         for subscriber in list(self._subscribers):
             if subscriber.topics:
                 subscriber.offer_telemetry(batch)

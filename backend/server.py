@@ -143,6 +143,9 @@ from realtime.protocol import (
 logger = logging.getLogger(__name__)
 
 
+_MOVING = frozenset({"jt808", "nmea"})
+"""Device kinds that report positions."""
+
 RATE_ABUSE_LIMIT = 200
 """Messages refused for rate in a row before the connection is closed."""
 ANSWER_MEMORY = 10_000
@@ -327,6 +330,9 @@ class DutyDeskServer:
             # reading yet" until the sensor next reports.
             sensors = [config.sensor_id for config in await timeseries.load_sensors(session)]
             self.hub.remember_readings(await timeseries.latest_reading_views(session, sensors))
+            # Likewise every vehicle's last known place, parked or silent ones included.
+            vehicles = [d.identity for d in await self.registry.list() if d.kind in _MOVING]
+            self.hub.remember_positions(await track_query.latest_fixes(session, vehicles))
         if self.config.seed_sensors:
             added = await self.sensors.add_sensors(self.config.seed_sensors, only_new=True)
             if added:
@@ -733,9 +739,15 @@ class DutyDeskServer:
                     )
                 newly = frozenset(command.topics) - subscriber.topics
                 subscriber.topics = frozenset(command.topics)
-                if "readings" in newly:
-                    # The newest value of every sensor now; changes follow on the tick.
-                    subscriber.offer_telemetry(Telemetry(readings=self.hub.latest_readings()))
+                if newly & TELEMETRY_TOPICS:
+                    # The newest value of every sensor and fix of every vehicle now (only
+                    # of the topics just added); changes follow on the tick.
+                    subscriber.offer_telemetry(
+                        Telemetry(
+                            positions=self.hub.latest_positions() if "positions" in newly else [],
+                            readings=self.hub.latest_readings() if "readings" in newly else [],
+                        )
+                    )
                 return Subscribed(topics=sorted(subscriber.topics))
             case ListDevices():
                 _require_command_centre(principal, "see the device registry")

@@ -235,3 +235,43 @@ def _columns(
         total=total,
         step=step,
     )
+
+
+async def latest_fixes(session: AsyncSession, devices: Sequence[str]) -> list[PositionView]:
+    """The newest stored fix of each of ``devices`` that has one (for consoles that connect).
+
+    One descending seek of the ``(device, at)`` index per device.
+    """
+    table = _POSITIONS
+    views: list[PositionView] = []
+    connection = await session.connection()
+    for device in devices:
+        row = (
+            await connection.execute(
+                select(
+                    table.c.at,
+                    table.c.lat,
+                    table.c.lon,
+                    table.c.speed_kmh,
+                    table.c.heading_deg,
+                    table.c.alarms,
+                )
+                .where(table.c.device == device)
+                .order_by(table.c.at.desc())
+                .limit(1)
+            )
+        ).first()
+        if row is not None:
+            at, lat, lon, speed, heading, alarms = row
+            views.append(
+                PositionView(
+                    device=device,
+                    at=at,
+                    lat=lat,
+                    lon=lon,
+                    speed_kmh=speed,
+                    heading_deg=heading,
+                    alarms=alarms.split(",") if alarms else [],
+                )
+            )
+    return views

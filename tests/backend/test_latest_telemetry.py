@@ -1,6 +1,6 @@
-"""A console that subscribes to readings gets every sensor's newest value at once — from
-this run or stored before the server started — not "no reading yet" until the sensor next
-reports."""
+"""A console that subscribes gets every sensor's newest value and every vehicle's last known
+fix at once — from this run or stored before the server started — not an empty map and
+"no reading yet" until each device next reports."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from websockets.asyncio.client import connect
 
 from backend.registry import load_sensors_csv
 from backend.server import DutyDeskServer
-from backend.storage.models import ReadingRecord
+from backend.storage.models import PositionRecord, ReadingRecord
+from devices.observations import Position
 from realtime.client import basic_auth_header
-from realtime.protocol import ReadingView, Subscribe, Subscribed
+from realtime.protocol import PositionView, ReadingView, Subscribe, Subscribed
 from tests.backend.conftest import Console, device_url, open_console
 
 
@@ -82,6 +83,54 @@ async def test_readings_stored_before_the_server_started_are_the_latest_values(
         assert [(v.sensor, v.device, v.value, v.at) for v in _readings(console)] == [
             ("ch4-0001", "plc", 0.35, t0 + dt.timedelta(minutes=1))
         ]
+    finally:
+        await console.close()
+        await restarted.close()
+
+
+def _positions(console: Console) -> list[PositionView]:
+    return [view for batch in console.recorder.telemetry for view in batch.positions]
+
+
+async def test_every_vehicle_s_last_known_place_arrives_when_a_console_subscribes(
+    server: DutyDeskServer,
+) -> None:
+    """Parked or silent trucks are on the map at once: from this run, or from storage."""
+    t0 = dt.datetime(2026, 11, 28, 3, 0, tzinfo=dt.UTC)
+    await server.registry.add("jt808", "13900000007", "危化品运输车 07", plate="浙A·D0007")
+    await server.registry.add("jt808", "13900000008", "危化品运输车 08", plate="浙A·D0008")
+    await server.registry.add("jt808", "13900000009", "危化品运输车 09", plate="浙A·D0009")
+    fix = {"speed_kmh": 0.0, "heading_deg": 90.0, "altitude_m": 8.0, "backfill": False}
+    async with server.sessions.begin() as session:
+        await session.execute(
+            insert(PositionRecord),
+            [
+                fix | {"device": "13900000007", "at": t0, "lat": 30.1, "lon": 120.1, "alarms": ""},
+                fix | {"device": "13900000007", "at": t0 + dt.timedelta(hours=2), "lat": 30.3,
+                       "lon": 120.3, "alarms": "emergency,overspeed"},
+                fix | {"device": "13900000008", "at": t0, "lat": 29.9, "lon": 121.0, "alarms": ""},
+            ],
+        )  # fmt: skip
+    # Heard in this run only (no stored fix yet at start): the hub's own memory.
+    live = Position(device="13900000011", at=t0, lat=31.0, lon=121.5, speed_kmh=40.0)
+    server.hub.offer_position(live)
+    server.hub.flush_telemetry()
+    restarted = DutyDeskServer(dataclasses.replace(server.config, port=0))
+    await restarted.start()
+    restarted.hub.offer_position(live)
+    restarted.hub.flush_telemetry()
+    console = await open_console(restarted)
+    try:
+        await console.client.request(Subscribe(req="", topics=["readings"]))
+        await console.client.request(Subscribe(req="", topics=["readings", "positions"]))
+        await console.recorder.wait_for(lambda: _positions(console), timeout=5)
+        seen = {view.device: view for view in _positions(console)}
+        # 09 has never reported: nothing to show for it.
+        assert sorted(seen) == ["13900000007", "13900000008", "13900000011"]
+        newest = seen["13900000007"]
+        assert (newest.at, newest.lat, newest.lon) == (t0 + dt.timedelta(hours=2), 30.3, 120.3)
+        assert newest.alarms == ["emergency", "overspeed"]
+        assert seen["13900000011"].speed_kmh == 40.0
     finally:
         await console.close()
         await restarted.close()
