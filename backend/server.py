@@ -145,6 +145,9 @@ logger = logging.getLogger(__name__)
 
 _MOVING = frozenset({"jt808", "nmea"})
 """Device kinds that report positions."""
+SNAPSHOT_CHUNK = 2_000
+"""Fixes (and readings) per telemetry message of the snapshot a subscription starts with
+(≈ 300 KB): a fleet of any size stays far below the console's message limit."""
 
 RATE_ABUSE_LIMIT = 200
 """Messages refused for rate in a row before the connection is closed."""
@@ -739,14 +742,15 @@ class DutyDeskServer:
                     )
                 newly = frozenset(command.topics) - subscriber.topics
                 subscriber.topics = frozenset(command.topics)
-                if newly & TELEMETRY_TOPICS:
-                    # The newest value of every sensor and fix of every vehicle now (only
-                    # of the topics just added); changes follow on the tick.
+                # The newest value of every sensor and fix of every vehicle now (only of
+                # the topics just added), in messages of a bounded size; changes follow on
+                # the tick.
+                positions = self.hub.latest_positions() if "positions" in newly else []
+                readings = self.hub.latest_readings() if "readings" in newly else []
+                for start in range(0, max(len(positions), len(readings)), SNAPSHOT_CHUNK):
+                    end = start + SNAPSHOT_CHUNK
                     subscriber.offer_telemetry(
-                        Telemetry(
-                            positions=self.hub.latest_positions() if "positions" in newly else [],
-                            readings=self.hub.latest_readings() if "readings" in newly else [],
-                        )
+                        Telemetry(positions=positions[start:end], readings=readings[start:end])
                     )
                 return Subscribed(topics=sorted(subscriber.topics))
             case ListDevices():

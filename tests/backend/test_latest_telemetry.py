@@ -8,9 +8,11 @@ import dataclasses
 import datetime as dt
 import json
 
+import pytest
 from sqlalchemy import insert
 from websockets.asyncio.client import connect
 
+from backend import server as server_module
 from backend.registry import load_sensors_csv
 from backend.server import DutyDeskServer
 from backend.storage.models import PositionRecord, ReadingRecord
@@ -134,3 +136,21 @@ async def test_every_vehicle_s_last_known_place_arrives_when_a_console_subscribe
     finally:
         await console.close()
         await restarted.close()
+
+
+async def test_a_large_snapshot_comes_in_messages_of_a_bounded_size(
+    server: DutyDeskServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module, "SNAPSHOT_CHUNK", 2)
+    at = dt.datetime(2026, 11, 28, 3, 0, tzinfo=dt.UTC)
+    server.hub.remember_positions(
+        [PositionView(device=f"1390000010{n}", at=at, lat=30.0, lon=120.0 + n) for n in range(5)]
+    )
+    console = await open_console(server)
+    try:
+        await console.client.request(Subscribe(req="", topics=["positions"]))
+        await console.recorder.wait_for(lambda: len(_positions(console)) == 5, timeout=5)
+        sizes = [len(batch.positions) for batch in console.recorder.telemetry]
+        assert sizes == [2, 2, 1]
+    finally:
+        await console.close()
