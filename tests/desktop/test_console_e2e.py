@@ -7,6 +7,8 @@ the window under test sees alarms arrive the way a duty officer would.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -19,14 +21,16 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
+from websockets.asyncio.client import connect
 
+from backend.registry import load_sensors_csv
 from backend.testing import ServerThread
 from desktop.app import ConsoleSession
 from desktop.dialogs import DispatchDialog
 from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
-from realtime.client import ConnectionState, DutyDeskClient
+from realtime.client import ConnectionState, DutyDeskClient, basic_auth_header
 from realtime.protocol import AlarmResult, CreateAlarm, Event, Snapshot, Welcome
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
 from tests.desktop.conftest import call, ignore_offscreen_quirks, wait_until
@@ -124,6 +128,46 @@ def test_queue_updates_when_an_alarm_is_raised(
             assert window.select_alarm(alarm_id)
             assert window.detail_pane.header_label.text() == "<b>加油站起火</b>"
             assert window.event_log.count() >= 1
+
+    run(scenario(), timeout=30)
+
+
+def test_a_console_shows_the_last_readings_and_vehicles_as_soon_as_it_logs_in(
+    server: ServerThread, qtbot: QtBot, settings: QSettings, run: Run
+) -> None:
+    """Nothing reports after the console logs in: what it shows came from the server's
+    snapshot of the latest telemetry, not from live updates."""
+    ch4 = next(s for s in load_sensors_csv() if s.sensor_id == "ch4-0001")
+    server.call(server.server.sensors.add_sensors([ch4]))
+    at = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=30)).isoformat()
+
+    async def scenario() -> None:
+        async with connect(
+            server.device_url,
+            additional_headers={"Authorization": basic_auth_header("device1", "pw-device1")},
+        ) as ws:
+            for message in (
+                {"type": "device.reading", "ref": "r1", "sensor": "ch4-0001", "value": 0.42,
+                 "unit": "%", "at": at},
+                {"type": "device.position", "ref": "p1", "device": "13900000021", "at": at,
+                 "lat": 30.27, "lon": 120.16, "speed_kmh": 0.0},
+            ):  # fmt: skip
+                await ws.send(json.dumps(message))
+                assert json.loads(await ws.recv())["type"] == "ack"
+        await asyncio.sleep(0.2)  # several telemetry ticks pass with no console subscribed
+        async with console(server, qtbot, settings) as (window, _service, _sounder):
+            await wait_until(
+                lambda: window.latest_readings.get("ch4-0001") is not None, what="reading"
+            )
+            reading = window.latest_readings.get("ch4-0001")
+            assert reading is not None
+            assert (reading.value, reading.unit) == (0.42, "%")
+            await wait_until(
+                lambda: window.vehicle_store.get("13900000021") is not None, what="vehicle"
+            )
+            record = window.vehicle_store.get("13900000021")
+            assert record is not None
+            assert (record.position.lat, record.position.lon) == (30.27, 120.16)
 
     run(scenario(), timeout=30)
 
