@@ -331,11 +331,9 @@ class DutyDeskServer:
         async with self.sessions() as session:
             # Consoles that subscribe get every sensor's newest value at once, not "no
             # reading yet" until the sensor next reports.
-            sensors = [config.sensor_id for config in await timeseries.load_sensors(session)]
-            self.hub.remember_readings(await timeseries.latest_reading_views(session, sensors))
+            self.hub.remember_readings(await timeseries.latest_reading_views(session))
             # Likewise every vehicle's last known place, parked or silent ones included.
-            vehicles = [d.identity for d in await self.registry.list() if d.kind in _MOVING]
-            self.hub.remember_positions(await track_query.latest_fixes(session, vehicles))
+            self.hub.remember_positions(await track_query.latest_fixes(session, _MOVING))
         if self.config.seed_sensors:
             added = await self.sensors.add_sensors(self.config.seed_sensors, only_new=True)
             if added:

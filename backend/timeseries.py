@@ -596,27 +596,27 @@ async def last_readings(session: AsyncSession, sensors: Iterable[str]) -> dict[s
     return latest
 
 
-async def latest_reading_views(session: AsyncSession, sensors: Iterable[str]) -> list[ReadingView]:
-    """The newest stored reading of each sensor that has one, as consoles see readings.
-
-    One index lookup per sensor (``(sensor, at)``), as :func:`last_readings`.
-    """
-    views: list[ReadingView] = []
-    for sensor in sensors:
-        row = (
-            await session.execute(
-                select(
-                    ReadingRecord.device, ReadingRecord.at, ReadingRecord.value, ReadingRecord.unit
-                )
-                .where(ReadingRecord.sensor == sensor)
-                .order_by(ReadingRecord.at.desc())
-                .limit(1)
-            )
-        ).first()
-        if row is not None:
-            device, at, value, unit = row
-            views.append(ReadingView(device=device, sensor=sensor, at=at, value=value, unit=unit))
-    return views
+async def latest_reading_views(session: AsyncSession) -> list[ReadingView]:
+    """The newest stored reading of every registered sensor that has one, as consoles see
+    readings. One statement: per sensor, one backward seek of the ``(sensor, at)`` index
+    inside the database."""
+    readings, sensors = ReadingRecord.__table__, SensorRecord.__table__
+    candidates = readings.alias("candidates")
+    newest = (
+        select(candidates.c.id)
+        .where(candidates.c.sensor == sensors.c.sensor_id)
+        .order_by(candidates.c.at.desc())
+        .limit(1)
+        .correlate(sensors)
+        .scalar_subquery()
+    )
+    query = select(
+        readings.c.device, readings.c.sensor, readings.c.at, readings.c.value, readings.c.unit
+    ).select_from(sensors.join(readings, readings.c.id == newest))
+    return [
+        ReadingView(device=device, sensor=sensor, at=at, value=value, unit=unit)
+        for device, sensor, at, value, unit in await session.execute(query)
+    ]
 
 
 # --------------------------------------------------------------------------- maintenance

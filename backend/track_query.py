@@ -18,14 +18,14 @@ import contextlib
 import datetime as dt
 import gc
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, Row, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.storage.models import PositionRecord
+from backend.storage.models import Device, PositionRecord
 from realtime.protocol import (
     TRACK_COORDINATE_SCALE,
     PositionView,
@@ -237,41 +237,45 @@ def _columns(
     )
 
 
-async def latest_fixes(session: AsyncSession, devices: Sequence[str]) -> list[PositionView]:
-    """The newest stored fix of each of ``devices`` that has one (for consoles that connect).
+async def latest_fixes(session: AsyncSession, kinds: Collection[str]) -> list[PositionView]:
+    """The newest stored fix of every registered device of ``kinds`` that has one.
 
-    One descending seek of the ``(device, at)`` index per device.
+    One statement: per device, one backward seek of the ``(device, at)`` index inside the
+    database (5,000 devices: one query, not 5,000 round trips that took ≈ 7 s).
     """
-    table = _POSITIONS
-    views: list[PositionView] = []
+    table, devices = _POSITIONS, Device.__table__
+    candidates = table.alias("candidates")
+    newest = (
+        select(candidates.c.id)
+        .where(candidates.c.device == devices.c.identity)
+        .order_by(candidates.c.at.desc())
+        .limit(1)
+        .correlate(devices)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            table.c.device,
+            table.c.at,
+            table.c.lat,
+            table.c.lon,
+            table.c.speed_kmh,
+            table.c.heading_deg,
+            table.c.alarms,
+        )
+        .select_from(devices.join(table, table.c.id == newest))
+        .where(devices.c.kind.in_(sorted(kinds)))
+    )
     connection = await session.connection()
-    for device in devices:
-        row = (
-            await connection.execute(
-                select(
-                    table.c.at,
-                    table.c.lat,
-                    table.c.lon,
-                    table.c.speed_kmh,
-                    table.c.heading_deg,
-                    table.c.alarms,
-                )
-                .where(table.c.device == device)
-                .order_by(table.c.at.desc())
-                .limit(1)
-            )
-        ).first()
-        if row is not None:
-            at, lat, lon, speed, heading, alarms = row
-            views.append(
-                PositionView(
-                    device=device,
-                    at=at,
-                    lat=lat,
-                    lon=lon,
-                    speed_kmh=speed,
-                    heading_deg=heading,
-                    alarms=alarms.split(",") if alarms else [],
-                )
-            )
-    return views
+    return [
+        PositionView(
+            device=device,
+            at=at,
+            lat=lat,
+            lon=lon,
+            speed_kmh=speed,
+            heading_deg=heading,
+            alarms=alarms.split(",") if alarms else [],
+        )
+        for device, at, lat, lon, speed, heading, alarms in await connection.execute(query)
+    ]

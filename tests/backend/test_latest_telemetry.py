@@ -9,10 +9,11 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from websockets.asyncio.client import connect
 
 from backend import server as server_module
+from backend import timeseries, track_query
 from backend.registry import load_sensors_csv
 from backend.server import DutyDeskServer
 from backend.storage.models import PositionRecord, ReadingRecord
@@ -154,3 +155,41 @@ async def test_a_large_snapshot_comes_in_messages_of_a_bounded_size(
         assert sizes == [2, 2, 1]
     finally:
         await console.close()
+
+
+async def test_the_snapshot_is_read_in_one_statement_whatever_the_fleet_size(
+    server: DutyDeskServer,
+) -> None:
+    """A round trip per vehicle made a 5,000-vehicle server take ≈ 7 s to start."""
+    t0 = dt.datetime(2026, 11, 28, 3, 0, tzinfo=dt.UTC)
+    fleet = [str(13900000100 + n) for n in range(60)]
+    fix: dict[str, object] = {"lat": 30.0, "lon": 120.0, "speed_kmh": 0.0, "heading_deg": 0.0}
+    fix |= {"altitude_m": 0.0, "alarms": "", "backfill": False}
+    for device in fleet:
+        await server.registry.add("jt808", device, f"车 {device}")
+    async with server.sessions.begin() as session:
+        await session.execute(
+            insert(PositionRecord),
+            [
+                fix | {"device": d, "at": t0 + dt.timedelta(seconds=s)}
+                for d in fleet
+                for s in (0, 5)
+            ],
+        )
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    sync_engine = server.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        async with server.sessions() as session:
+            fixes = await track_query.latest_fixes(session, {"jt808"})
+            readings = await timeseries.latest_reading_views(session)
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+    assert len(statements) == 2, statements
+    assert sorted(view.device for view in fixes) == fleet
+    assert {view.at for view in fixes} == {t0 + dt.timedelta(seconds=5)}
+    assert readings == []
