@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from backend.sensor_rules import Placement, RuleSet, SensorConfig, SensorKind
+from backend.storage.latest import newest_row_id
 from backend.storage.models import (
     ReadingRecord,
     ReadingRollup,
@@ -601,15 +602,7 @@ async def latest_reading_views(session: AsyncSession) -> list[ReadingView]:
     readings. One statement: per sensor, one backward seek of the ``(sensor, at)`` index
     inside the database."""
     readings, sensors = ReadingRecord.__table__, SensorRecord.__table__
-    candidates = readings.alias("candidates")
-    newest = (
-        select(candidates.c.id)
-        .where(candidates.c.sensor == sensors.c.sensor_id)
-        .order_by(candidates.c.at.desc())
-        .limit(1)
-        .correlate(sensors)
-        .scalar_subquery()
-    )
+    newest = newest_row_id(readings, "sensor", sensors, "sensor_id")
     query = select(
         readings.c.device, readings.c.sensor, readings.c.at, readings.c.value, readings.c.unit
     ).select_from(sensors.join(readings, readings.c.id == newest))

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Integer, Row, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.storage.latest import newest_row_id
 from backend.storage.models import Device, PositionRecord
 from realtime.protocol import (
     TRACK_COORDINATE_SCALE,
@@ -244,15 +245,7 @@ async def latest_fixes(session: AsyncSession, kinds: Collection[str]) -> list[Po
     database (5,000 devices: one query, not 5,000 round trips that took ≈ 7 s).
     """
     table, devices = _POSITIONS, Device.__table__
-    candidates = table.alias("candidates")
-    newest = (
-        select(candidates.c.id)
-        .where(candidates.c.device == devices.c.identity)
-        .order_by(candidates.c.at.desc())
-        .limit(1)
-        .correlate(devices)
-        .scalar_subquery()
-    )
+    newest = newest_row_id(table, "device", devices, "identity")
     query = (
         select(
             table.c.device,
