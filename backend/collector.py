@@ -47,22 +47,19 @@ def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
         gc.freeze()
 
 
-def thaw_and_collect() -> tuple[int, float]:
-    """One full pass over everything, frozen objects included; then freeze the survivors.
-
-    Returns the objects it found unreachable and the pause in seconds.
-    """
+def _thaw_and_collect() -> tuple[int, float]:
+    """One full pass over everything, frozen objects included (the callback then freezes
+    the survivors). Returns the objects found unreachable and the pause in seconds."""
     started = time.perf_counter()
     gc.unfreeze()
     found = gc.collect()
-    gc.freeze()  # also done by the callback when it is installed; harmless twice
     return found, time.perf_counter() - started
 
 
 async def _thaw_periodically(every: float) -> None:
     while True:
         await asyncio.sleep(every)
-        found, pause = thaw_and_collect()
+        found, pause = _thaw_and_collect()
         logger.info(
             "full cycle collection over everything: %s unreachable objects, %.0f ms",
             found,

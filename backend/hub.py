@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import TypeVar
 
 from backend import authz
 from backend.users import Principal
@@ -25,6 +26,8 @@ TELEMETRY_TOPICS = frozenset({"positions", "readings"})
 _TELEMETRY_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
 
 Outgoing = Event | Telemetry
+_Key = TypeVar("_Key")
+_T = TypeVar("_T", Position, PositionView, ReadingView)
 
 
 class Subscriber:
@@ -114,20 +117,19 @@ class Hub:
     def offer_position(self, position: Position) -> None:
         """Keep the newest fix per device for the next telemetry tick."""
         # The wire view is built at the tick, once per device, not once per fix.
-        current = self._positions.get(position.device)
-        if current is None or position.at >= current.at:
-            self._positions[position.device] = position
+        _keep_newest(self._positions, position.device, position)
 
     def offer_reading(self, reading: ReadingView) -> None:
         """Keep the newest value per sensor for the next telemetry tick (and for consoles
         that subscribe later: :meth:`latest_readings`)."""
-        _keep_newest(self._readings, reading)
-        _keep_newest(self._latest_readings, reading)
+        key = (reading.device, reading.sensor)
+        _keep_newest(self._readings, key, reading)
+        _keep_newest(self._latest_readings, key, reading)
 
     def remember_readings(self, readings: Sequence[ReadingView]) -> None:
         """Take ``readings`` (e.g. the newest stored at start) as the latest known values."""
         for reading in readings:
-            _keep_newest(self._latest_readings, reading)
+            _keep_newest(self._latest_readings, (reading.device, reading.sensor), reading)
 
     def latest_readings(self) -> list[ReadingView]:
         """The newest value of every sensor heard from (since start, or stored before)."""
@@ -135,11 +137,8 @@ class Hub:
 
     def remember_positions(self, positions: Sequence[PositionView]) -> None:
         """Take ``positions`` (e.g. the newest stored at start) as the latest known fixes."""
-        latest = self._latest_positions
         for view in positions:
-            current = latest.get(view.device)
-            if current is None or view.at >= current.at:
-                latest[view.device] = view
+            _keep_newest(self._latest_positions, view.device, view)
 
     def latest_positions(self) -> list[PositionView]:
         """The newest fix of every device heard from (since start, or stored before)."""
@@ -177,8 +176,8 @@ class Hub:
             self.flush_telemetry()
 
 
-def _keep_newest(readings: dict[tuple[str, str], ReadingView], reading: ReadingView) -> None:
-    key = (reading.device, reading.sensor)
-    current = readings.get(key)
-    if current is None or reading.at >= current.at:
-        readings[key] = reading
+def _keep_newest(held: dict[_Key, _T], key: _Key, item: _T) -> None:
+    """Hold ``item`` under ``key`` unless what is held there is newer (by ``at``)."""
+    current = held.get(key)
+    if current is None or item.at >= current.at:
+        held[key] = item

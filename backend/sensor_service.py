@@ -32,7 +32,7 @@ from backend.sensor_rules import (
     SensorRules,
 )
 from devices.observations import Reading
-from realtime.protocol import DeviceAlarm
+from realtime.protocol import DeviceAlarm, ReadingView
 from realtime.states import AlarmLevel
 
 logger = logging.getLogger(__name__)
@@ -70,12 +70,16 @@ class SensorService:
         self._tick_task: asyncio.Task[None] | None = None
         self._maintenance = timeseries.TimeSeriesMaintenance(sessions) if maintenance else None
 
-    async def start(self) -> None:
-        """Load the sensors, rebuild their state, start the stale clock and maintenance."""
+    async def start(self) -> list[ReadingView]:
+        """Load the sensors, rebuild their state, start the stale clock and maintenance.
+
+        Returns the newest stored reading of each sensor (what the state was rebuilt from).
+        """
         now = dt.datetime.now(dt.UTC)
         async with self._sessions() as session:
             configs = await timeseries.load_sensors(session)
-            latest = await timeseries.last_readings(session, [c.sensor_id for c in configs])
+            stored = await timeseries.latest_reading_views(session)
+        latest = {view.sensor: view for view in stored}
         open_levels: dict[str, dict[RuleKey, AlarmLevel]] = {}
         for dedupe_key, level in await self._alarms.open_device_alarm_keys(SOURCE_PREFIX):
             sensor_id, _, rule = dedupe_key.removeprefix(SOURCE_PREFIX).rpartition(":")
@@ -95,6 +99,7 @@ class SensorService:
             self._tick_task = asyncio.create_task(self._tick_loop(), name="sensor-rules-tick")
         if self._maintenance is not None:
             self._maintenance.start()
+        return stored
 
     async def stop(self) -> None:
         """Stop the stale clock and the maintenance."""

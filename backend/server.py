@@ -327,12 +327,10 @@ class DutyDeskServer:
                 logger.info("seeded %s units into the registry", added)
         self.telemetry.start()
         self.hub.start()
-        await self.sensors.start()
+        # Consoles that subscribe get every sensor's newest value and every vehicle's last
+        # known place at once, not "no reading yet" and an empty map until each reports.
+        self.hub.remember_readings(await self.sensors.start())
         async with self.sessions() as session:
-            # Consoles that subscribe get every sensor's newest value at once, not "no
-            # reading yet" until the sensor next reports.
-            self.hub.remember_readings(await timeseries.latest_reading_views(session))
-            # Likewise every vehicle's last known place, parked or silent ones included.
             self.hub.remember_positions(await track_query.latest_fixes(session, _MOVING))
         if self.config.seed_sensors:
             added = await self.sensors.add_sensors(self.config.seed_sensors, only_new=True)

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, NamedTuple
 
@@ -579,28 +579,10 @@ async def save_sensor(
     return record
 
 
-async def last_readings(session: AsyncSession, sensors: Iterable[str]) -> dict[str, Point]:
-    """Return the newest stored reading of each sensor that has one (to rebuild rule
-    state at start). One index lookup per sensor."""
-    latest: dict[str, Point] = {}
-    for sensor in sensors:
-        row = (
-            await session.execute(
-                select(ReadingRecord.at, ReadingRecord.value)
-                .where(ReadingRecord.sensor == sensor)
-                .order_by(ReadingRecord.at.desc())
-                .limit(1)
-            )
-        ).first()
-        if row is not None:
-            latest[sensor] = Point(row[0], row[1])
-    return latest
-
-
 async def latest_reading_views(session: AsyncSession) -> list[ReadingView]:
-    """The newest stored reading of every registered sensor that has one, as consoles see
-    readings. One statement: per sensor, one backward seek of the ``(sensor, at)`` index
-    inside the database."""
+    """The newest stored reading of every registered sensor that has one (to rebuild rule
+    state at start, and for consoles that subscribe). One statement: per sensor, one
+    backward seek of the ``(sensor, at)`` index inside the database."""
     readings, sensors = ReadingRecord.__table__, SensorRecord.__table__
     newest = newest_row_id(readings, "sensor", sensors, "sensor_id")
     query = select(

@@ -343,8 +343,10 @@ async def test_sensors_are_stored_with_their_rules(sessions: Sessions) -> None:
     await store(sessions, [("ch4-1203", T0, 0.2), ("ch4-1203", T0 + dt.timedelta(seconds=15), 0.3)])
     async with sessions() as session:
         assert await timeseries.load_sensors(session) == [config]
-        latest = await timeseries.last_readings(session, ["ch4-1203", "nothing"])
-    assert latest == {"ch4-1203": Point(T0 + dt.timedelta(seconds=15), 0.3)}
+        latest = await timeseries.latest_reading_views(session)
+    assert [(view.sensor, view.at, view.value) for view in latest] == [
+        ("ch4-1203", T0 + dt.timedelta(seconds=15), 0.3)
+    ]
 
 
 async def test_maintenance_rolls_up_behind_the_clock(sessions: Sessions) -> None:
