@@ -38,12 +38,12 @@ from typing import Any, TypedDict, cast
 from sqlalchemy import func, select
 from track_load import QuietListener, bench_database
 
-from backend.collector import short_collections
+from backend.ingest.telemetry import TelemetryWriter
+from backend.runtime.collector import short_collections
 from backend.security import FieldCipher
-from backend.server import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer, ServerConfig
 from backend.storage import db
 from backend.storage.models import PositionRecord
-from backend.telemetry import TelemetryWriter
 from devices.jt808.codec import (
     FrameDecoder,
     encode_frame,

@@ -7,7 +7,7 @@ Three figures, all in this process:
    escalate and clear alarms; the engine's ``tick`` runs once per simulated second.
    Printed: readings per second and microseconds per reading (``observe`` only).
 2. **Storage**: the same readings for the first T simulated seconds go through
-   :class:`backend.telemetry.TelemetryWriter` (group commit) into a fresh SQLite file,
+   :class:`backend.ingest.telemetry.TelemetryWriter` (group commit) into a fresh SQLite file,
    one simulated second (S concurrent submits) at a time. Printed: readings stored per
    second of wall time, and the rollup of all of it.
 3. **History**: 24 h of one sensor at 1 Hz (86,400 readings) are stored and rolled up;
@@ -32,9 +32,10 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from backend import timeseries
 from backend.config import sqlite_url
-from backend.sensor_rules import (
+from backend.ingest.telemetry import TelemetryWriter
+from backend.sensors import timeseries
+from backend.sensors.rules import (
     Decision,
     Direction,
     Placement,
@@ -48,7 +49,6 @@ from backend.sensor_rules import (
 )
 from backend.storage.db import create_engine, migrate, session_factory
 from backend.storage.models import ReadingRecord, ReadingRollup
-from backend.telemetry import TelemetryWriter
 from devices.observations import Reading
 from realtime.states import AlarmLevel
 

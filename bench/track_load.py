@@ -40,11 +40,11 @@ import asyncpg
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from backend import track_query
 from backend.security import FieldCipher
-from backend.server import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.testing import fresh_postgres_database
 from backend.storage.models import PositionRecord
-from backend.testing import fresh_postgres_database
+from backend.vehicles import track_query
 from desktop.vehicles.track import TrackData, analyse_track
 from realtime.client import DutyDeskClient
 from realtime.protocol import (

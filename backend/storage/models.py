@@ -197,7 +197,7 @@ class PositionRecord(Base):
 class SensorRecord(Base):
     """A gas / temperature / pressure / level sensor at a hazard source or a coal mine.
 
-    ``rules`` holds the sensor's :class:`backend.sensor_rules.RuleSet` as JSON, so limits
+    ``rules`` holds the sensor's :class:`backend.sensors.rules.RuleSet` as JSON, so limits
     are data that can follow a new edition of the regulations without a code change.
     """
 
@@ -256,7 +256,7 @@ class GeofenceRecord(Base):
     """A geofence, no-go zone, speed zone or route corridor drawn on a console (r0004).
 
     ``shape`` holds the wire shape (``realtime.protocol.GeofenceShape``) as JSON; enabled
-    rows become vehicle rules next to the file's rules (see :mod:`backend.geofences`).
+    rows become vehicle rules next to the file's rules (see :mod:`backend.vehicles.geofences`).
     """
 
     __tablename__ = "geofences"

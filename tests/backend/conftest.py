@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from backend.config import sqlite_url
-from backend.ingest import IngestService
-from backend.registry import load_units_csv
+from backend.ingest.service import IngestService
+from backend.registry.files import load_units_csv
 from backend.security import FieldCipher
-from backend.server import DutyDeskServer, ServerConfig
-from backend.testing import fresh_postgres_database
+from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.testing import fresh_postgres_database
 from realtime.client import ConnectionState, DutyDeskClient
 from realtime.protocol import Event, Role, Snapshot, Telemetry, Welcome
 from tests.loops import LoopFactories, loops_for

@@ -25,7 +25,7 @@ def test_importing_the_cli_does_not_load_qt() -> None:
 
 
 def test_dutydesk_registers_the_desktop_subcommand() -> None:
-    from backend.cli import build_parser
+    from backend.cli.app import build_parser
 
     args = build_parser().parse_args(["desktop", "--user", "officer1", "--lang", "en"])
     assert args.func is cli.run

@@ -23,8 +23,8 @@ from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 from websockets.asyncio.client import connect
 
-from backend.registry import load_sensors_csv
-from backend.testing import ServerThread
+from backend.registry.files import load_sensors_csv
+from backend.server.testing import ServerThread
 from desktop.app import ConsoleSession
 from desktop.dialogs import DispatchDialog
 from desktop.main_window import MainWindow

@@ -13,8 +13,8 @@ import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
+from backend.server.testing import ServerThread
 from backend.storage.models import ReadingRecord
-from backend.testing import ServerThread
 from desktop.service import ConsoleService
 from desktop.state import AlarmStore
 from desktop.trends.panel import TrendsPanel

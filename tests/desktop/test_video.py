@@ -20,7 +20,7 @@ from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from backend.testing import ServerThread
+from backend.server.testing import ServerThread
 from desktop.main_window import MainWindow
 from desktop.map.layers import LayerKey
 from desktop.map.projection import to_mercator

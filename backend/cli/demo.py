@@ -1,0 +1,187 @@
+"""``dutydesk demo``: a backend, a simulated device stream and a console in one command."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import importlib
+import itertools
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from backend.registry.files import RESOURCES_DIR
+from backend.server.embedded import ServerThread
+from devices.jt808.simulator import TruckPlan, run_fleet
+from devices.sensor_simulator import make_sensors, run_sensor_feed
+from realtime.client import basic_auth_header
+from realtime.protocol import Ack, DeviceAlarm, Error, Role, decode_server, encode
+from realtime.states import AlarmLevel
+
+logger = logging.getLogger(__name__)
+
+DEMO_SCENARIO = RESOURCES_DIR / "scenarios" / "demo_city.json"
+DEMO_OFFICER = "demo"
+DEMO_TRUCKS = 6
+DEMO_SENSORS = 24
+DEMO_ROUTE = (
+    # A loop past the (fictional) chemical park of the scenario, in WGS-84 (lat, lon).
+    (32.2402, 118.7511),
+    (32.2490, 118.7702),
+    (32.2561, 118.7823),
+    (32.2588, 118.7901),
+    (32.2533, 118.7955),
+    (32.2215, 118.8102),
+    (32.2301, 118.7605),
+)
+
+
+class Incident(msgspec.Struct, kw_only=True):
+    """One scripted device alarm of a scenario."""
+
+    key: str
+    alarm_type: str
+    level: AlarmLevel
+    title: str
+    place: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    description: str = ""
+
+
+class Scenario(msgspec.Struct, kw_only=True):
+    """A scripted stream of device alarms (see ``resources/scenarios``)."""
+
+    name: str
+    source: str
+    device: str
+    incidents: list[Incident]
+    jurisdiction: str = ""
+
+
+def load_scenario(path: Path = DEMO_SCENARIO) -> Scenario:
+    """Read a scenario file."""
+    return msgspec.json.decode(path.read_bytes(), type=Scenario)
+
+
+@dataclass(slots=True)
+class DemoFeed:
+    """Sends a scenario's alarms over the real device endpoint, one every ``interval`` s."""
+
+    url: str
+    username: str
+    password: str
+    scenario: Scenario
+    interval: float = 8.0
+    loop_forever: bool = True
+    sent: int = 0
+
+    async def run(self) -> None:
+        """Connect (retrying) and play the scenario until cancelled."""
+        incidents = (
+            itertools.cycle(self.scenario.incidents)
+            if self.loop_forever
+            else iter(self.scenario.incidents)
+        )
+        header = basic_auth_header(self.username, self.password)
+        round_number = 0
+        while True:
+            try:
+                async with connect(
+                    self.url, additional_headers={"Authorization": header}, compression=None
+                ) as ws:
+                    for incident in incidents:
+                        if self.sent and self.sent % len(self.scenario.incidents) == 0:
+                            round_number += 1
+                        message = DeviceAlarm(
+                            ref=f"demo-{self.sent}",
+                            # A new round reuses keys only after the officer closed the old alarm.
+                            key=f"{incident.key}-r{round_number}",
+                            alarm_type=incident.alarm_type,
+                            level=incident.level,
+                            title=incident.title,
+                            description=incident.description,
+                            lat=incident.lat,
+                            lon=incident.lon,
+                            place=incident.place,
+                            jurisdiction=self.scenario.jurisdiction,
+                        )
+                        await ws.send(encode(message).decode("utf-8"))
+                        answer = decode_server(await ws.recv())
+                        if isinstance(answer, Error):
+                            logger.warning("demo alarm refused: %s", answer.message)
+                        elif isinstance(answer, Ack):
+                            logger.debug(
+                                "demo alarm %s stored as #%s", message.ref, answer.alarm_id
+                            )
+                        self.sent += 1
+                        await asyncio.sleep(self.interval)
+                    return
+            except (OSError, ConnectionClosed, InvalidHandshake) as exc:
+                logger.info("demo feed reconnecting: %s", exc)
+                await asyncio.sleep(1.0)
+
+
+def run_demo(*, lang: str | None, screenshot: str | None, after: float, interval: float) -> int:
+    """Run the demo until the console window closes; return the console's exit status."""
+    desktop_cli = importlib.import_module("desktop.cli")
+    scenario = load_scenario()
+    officer_password = secrets.token_urlsafe(12)
+    device_password = secrets.token_urlsafe(12)
+    users = [
+        (DEMO_OFFICER, officer_password, Role.OFFICER),
+        (scenario.device, device_password, Role.DEVICE),
+    ]
+    with ServerThread(users=users, jt808=True, seed_sensors=True, seed_cameras=True) as server:
+        logger.info(
+            "demo backend on %s (temporary database in %s)", server.console_url, server.data_dir
+        )
+        feed = DemoFeed(
+            server.device_url, scenario.device, device_password, scenario, interval=interval
+        )
+        feed_future: concurrent.futures.Future[None] = server.submit(feed.run())
+        # Hazardous-goods trucks over real JT/T 808: one presses SOS, one speeds.
+        fleet_future = server.submit(
+            run_fleet(
+                "127.0.0.1",
+                server.jt808_port,
+                DEMO_TRUCKS,
+                plan=TruckPlan(route=DEMO_ROUTE, interval_s=2.0, sos_at_s=()),
+                sos_trucks=1,
+                speeding_trucks=1,
+                phone_base=13_900_000_000,
+                plate_prefix="苏A·D",
+            )
+        )
+        # Gas, temperature, pressure and level sensors; now and then one leaks.
+        sensors_future = server.submit(
+            run_sensor_feed(
+                server.device_url,
+                basic_auth_header(scenario.device, device_password),
+                make_sensors(DEMO_SENSORS),
+                interval_s=2.0,
+                leak_chance=0.004,
+            )
+        )
+        try:
+            status: int = desktop_cli.run_console(
+                server.console_url,
+                DEMO_OFFICER,
+                officer_password,
+                lang=lang,
+                screenshot=screenshot,
+                after=after,
+            )
+        finally:
+            for future in (feed_future, fleet_future, sensors_future):
+                future.cancel()
+                with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
+                    future.exception(timeout=5)
+    logger.info("demo finished; %s simulated alarms were sent", feed.sent)
+    return status

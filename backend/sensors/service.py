@@ -1,0 +1,227 @@
+"""Sensors at major hazard sources and coal mines: their rules applied to live readings.
+
+Wraps the sans-I/O :class:`~backend.sensors.rules.SensorRules` with what it needs from the
+outside: the sensor registry and the last readings at start, open alarms (so a restart
+does not raise them twice), a clock for the stale rule, and the alarm service for its
+decisions. Also runs the time-series maintenance (rollup, retention).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.alarms.service import AlarmService
+from backend.sensors import timeseries
+from backend.sensors.rules import (
+    Clear,
+    Decision,
+    DeEscalate,
+    Escalate,
+    Offline,
+    Online,
+    Raise,
+    Recur,
+    RuleKey,
+    SensorConfig,
+    SensorRules,
+)
+from devices.observations import Reading
+from realtime.protocol import DeviceAlarm, ReadingView
+from realtime.states import AlarmLevel
+
+logger = logging.getLogger(__name__)
+
+SOURCE_PREFIX = "sensor:"
+
+RULE_TITLES = {
+    RuleKey.THRESHOLD_HIGH: "超限",
+    RuleKey.THRESHOLD_LOW: "低于下限",
+    RuleKey.RATE_RISE: "上升过快",
+    RuleKey.RATE_FALL: "下降过快",
+    RuleKey.OFFLINE: "传感器离线",
+}
+
+
+def _source(sensor_id: str) -> str:
+    return f"{SOURCE_PREFIX}{sensor_id}"
+
+
+class SensorService:
+    """Evaluates readings against each sensor's thresholds and turns decisions into alarms."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        alarms: AlarmService,
+        *,
+        tick_interval: float = 1.0,
+        maintenance: bool = True,
+    ) -> None:
+        self._sessions = sessions
+        self._alarms = alarms
+        self._tick_interval = tick_interval
+        self.rules = SensorRules(now=dt.datetime.now(dt.UTC))
+        self._tick_task: asyncio.Task[None] | None = None
+        self._maintenance = timeseries.TimeSeriesMaintenance(sessions) if maintenance else None
+
+    async def start(self) -> list[ReadingView]:
+        """Load the sensors, rebuild their state, start the stale clock and maintenance.
+
+        Returns the newest stored reading of each sensor (what the state was rebuilt from).
+        """
+        now = dt.datetime.now(dt.UTC)
+        async with self._sessions() as session:
+            configs = await timeseries.load_sensors(session)
+            stored = await timeseries.latest_reading_views(session)
+        latest = {view.sensor: view for view in stored}
+        open_levels: dict[str, dict[RuleKey, AlarmLevel]] = {}
+        for dedupe_key, level in await self._alarms.open_device_alarm_keys(SOURCE_PREFIX):
+            sensor_id, _, rule = dedupe_key.removeprefix(SOURCE_PREFIX).rpartition(":")
+            if rule in RuleKey.__members__.values():
+                open_levels.setdefault(sensor_id, {})[RuleKey(rule)] = level
+        for config in configs:
+            self.rules.configure(config, now=now)
+            point = latest.get(config.sensor_id)
+            self.rules.restore_state(
+                config.sensor_id,
+                last_at=point.at if point else None,
+                last_value=point.value if point else None,
+                active_levels=open_levels.get(config.sensor_id),
+            )
+        logger.info("watching %s sensors", len(configs))
+        if self._tick_task is None:
+            self._tick_task = asyncio.create_task(self._tick_loop(), name="sensor-rules-tick")
+        if self._maintenance is not None:
+            self._maintenance.start()
+        return stored
+
+    async def stop(self) -> None:
+        """Stop the stale clock and the maintenance."""
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick_task
+            self._tick_task = None
+        if self._maintenance is not None:
+            await self._maintenance.stop()
+
+    async def add_sensors(self, configs: Iterable[SensorConfig], *, only_new: bool = False) -> int:
+        """Store sensors (insert or update) and start watching them; return how many.
+
+        With ``only_new``, sensors already registered are left as they are (seeding must
+        not undo thresholds someone edited).
+        """
+        now = dt.datetime.now(dt.UTC)
+        count = 0
+        async with self._sessions.begin() as session:
+            known = {c.sensor_id for c in await timeseries.load_sensors(session)}
+            for config in configs:
+                if only_new and config.sensor_id in known:
+                    continue
+                await timeseries.save_sensor(session, config, now=now)
+                self.rules.configure(config, now=now)
+                count += 1
+        return count
+
+    def observe(self, reading: Reading) -> list[Decision]:
+        """Evaluate one reading (before it is stored)."""
+        return self.rules.observe(reading, received_at=dt.datetime.now(dt.UTC))
+
+    async def apply(self, decisions: Iterable[Decision]) -> None:
+        """Carry out the rules' decisions on alarms."""
+        for decision in decisions:
+            match decision:
+                case Raise() | Recur():
+                    await self._raise(decision)
+                case Offline():
+                    await self._raise_offline(decision)
+                case Escalate() | DeEscalate():
+                    unit = self._unit(decision.sensor_id)
+                    verb = "升级" if isinstance(decision, Escalate) else "降级"
+                    await self._alarms.update_from_device(
+                        _source(decision.sensor_id),
+                        decision.rule.value,
+                        kind="alarm.level_changed",
+                        level=decision.level,
+                        note=f"{verb}：{decision.previous} → {decision.level}，"
+                        f"读数 {decision.value:g} {unit}",
+                        at=decision.at,
+                    )
+                case Clear():
+                    unit = self._unit(decision.sensor_id)
+                    await self._alarms.update_from_device(
+                        _source(decision.sensor_id),
+                        decision.rule.value,
+                        kind="alarm.restored",
+                        note=f"已恢复：读数 {decision.value:g} {unit}"
+                        f"（恢复值 {decision.restore:g}），{decision.at.isoformat()}；请核实后消警",
+                        at=decision.at,
+                    )
+                case Online():
+                    await self._alarms.update_from_device(
+                        _source(decision.sensor_id),
+                        decision.rule.value,
+                        kind="alarm.restored",
+                        note=f"数据已恢复（{decision.at.isoformat()}）；请核实后消警",
+                        at=decision.at,
+                    )
+                case _:
+                    pass  # Rejected/Ignored are handled by the caller before storing
+
+    def _unit(self, sensor_id: str) -> str:
+        config = self.rules.config(sensor_id)
+        return config.unit if config is not None else ""
+
+    async def _raise(self, decision: Raise | Recur) -> None:
+        config = self.rules.config(decision.sensor_id)
+        name = (config.name or decision.sensor_id) if config else decision.sensor_id
+        unit = config.unit if config else ""
+        what = RULE_TITLES.get(decision.rule, decision.rule.value)
+        await self._alarms.raise_from_device(
+            _source(decision.sensor_id),
+            DeviceAlarm(
+                ref="",
+                key=decision.rule.value,
+                alarm_type=f"sensor_{decision.rule.value}",
+                level=decision.level,
+                title=f"{name} {what} {decision.value:g} {unit}".strip()[:200],
+                description=f"读数 {decision.value:g} {unit}，限值 {decision.threshold:g}"
+                + (f"（{config.hazard_source}）" if config and config.hazard_source else ""),
+                lat=config.lat if config else None,
+                lon=config.lon if config else None,
+                place=(config.place if config else "")[:200],
+                jurisdiction=config.jurisdiction if config else "",
+                at=decision.at,
+            ),
+        )
+
+    async def _raise_offline(self, decision: Offline) -> None:
+        config = self.rules.config(decision.sensor_id)
+        name = (config.name or decision.sensor_id) if config else decision.sensor_id
+        await self._alarms.raise_from_device(
+            _source(decision.sensor_id),
+            DeviceAlarm(
+                ref="",
+                key=RuleKey.OFFLINE.value,
+                alarm_type="sensor_offline",
+                level=decision.level,
+                title=f"{name} 传感器离线"[:200],
+                description=f"{decision.silent_seconds:.0f} 秒无数据",
+                lat=config.lat if config else None,
+                lon=config.lon if config else None,
+                place=(config.place if config else "")[:200],
+                jurisdiction=config.jurisdiction if config else "",
+                at=decision.at,
+            ),
+        )
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_interval)
+            await self.apply(self.rules.tick(dt.datetime.now(dt.UTC)))
