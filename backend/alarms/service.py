@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.authz import policy as authz
+from backend.authz.principal import Principal
+from backend.errors import Error
 from backend.eventlog import log as eventlog
-from backend.registry.users import Principal
 from backend.security import FieldCipher, mask_phone
 from backend.storage.models import Alarm, Dispatch, Unit
 from realtime.protocol import (
@@ -55,15 +56,6 @@ RECENTLY_CLOSED = dt.timedelta(hours=24)
 _PHONE_RE = re.compile(r"^[0-9+\-() ]{3,24}$")
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _FINAL = [state.value for state in FINAL_STATES]
-
-
-class Error(Exception):
-    """A refused alarm operation; ``code`` and ``message`` go back to the client as they are."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +142,7 @@ class AlarmService:
     ) -> AlarmView:
         """Record an alarm an officer took by phone. ``client_ref`` makes a resend harmless."""
         jurisdiction = command.jurisdiction or principal.jurisdiction
-        _guard(authz.check_create_alarm, principal, jurisdiction)
+        authz.check_create_alarm(principal, jurisdiction)
         _validate_alarm_fields(command.alarm_type, command.title, command.lat, command.lon)
         phone = command.caller_phone.strip()
         if phone and not _PHONE_RE.match(phone):
@@ -214,7 +206,7 @@ class AlarmService:
 
     async def device_alarm(self, principal: Principal, message: DeviceAlarm) -> DeviceAlarmOutcome:
         """Record a device feed's alarm; a repeat of one still open raises its count instead."""
-        _guard(authz.check_device, principal)
+        authz.check_device(principal)
         return await self.raise_from_device(principal.username, message)
 
     async def raise_from_device(self, source: str, message: DeviceAlarm) -> DeviceAlarmOutcome:
@@ -354,7 +346,7 @@ class AlarmService:
         async def work(session: AsyncSession, events: list[Event]) -> AlarmView:
             alarm = await self._load(session, command.alarm_id, lock=True)
             current = await self._view(session, alarm)
-            _guard(authz.check_action, principal, command.action, current)
+            authz.check_action(principal, command.action, current)
             target = _check_transition(alarm, command.action, command.expected_version)
             merge_target: Alarm | None = None
             if command.action is AlarmAction.MERGE:
@@ -433,7 +425,7 @@ class AlarmService:
         async def work(session: AsyncSession, events: list[Event]) -> AlarmView:
             alarm = await self._load(session, command.alarm_id, lock=True)
             current = await self._view(session, alarm)
-            _guard(authz.check_action, principal, AlarmAction.DISPATCH, current)
+            authz.check_action(principal, AlarmAction.DISPATCH, current)
             target = _check_transition(alarm, AlarmAction.DISPATCH, command.expected_version)
             units = {
                 unit.id: unit
@@ -494,7 +486,7 @@ class AlarmService:
         async def work(session: AsyncSession, events: list[Event]) -> ContactResult:
             alarm = await self._load(session, alarm_id)
             view = await self._view(session, alarm)
-            _guard(authz.check_reveal_contact, principal, view)
+            authz.check_reveal_contact(principal, view)
             events.append(
                 await eventlog.append(
                     session,
@@ -577,13 +569,6 @@ class AlarmService:
                 )
                 added += 1
         return added
-
-
-def _guard(check: Callable[..., None], *args: object) -> None:
-    try:
-        check(*args)
-    except authz.ForbiddenError as exc:
-        raise Error(ErrorCode.FORBIDDEN, str(exc)) from exc
 
 
 def _validate_alarm_fields(

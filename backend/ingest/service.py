@@ -15,6 +15,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from backend.alarms.service import AlarmService
+from backend.errors import ValidationError
 from backend.ingest.telemetry import TelemetryWriter
 from backend.registry.devices import DeviceRegistry
 from backend.sensors.rules import Ignored, IgnoreReason, Rejected
@@ -89,7 +90,7 @@ JT808_ALARM_TITLES: Mapping[str, str] = {
 }
 
 
-class RefusedError(Exception):
+class RefusedError(ValidationError):
     """An observation was refused (e.g. a reading in the wrong unit); nothing was stored."""
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.authz import policy as authz
-from backend.registry.users import Principal
+from backend.authz.principal import Principal
 from backend.security import Error as SecurityError
 from backend.security import FieldCipher
 from backend.storage.models import CameraRecord

@@ -7,14 +7,14 @@ import base64
 import binascii
 import datetime as dt
 import logging
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import security
+from backend.authz.principal import Principal
 from backend.storage.models import Token, User
-from realtime.protocol import Role, UserInfo
+from realtime.protocol import Role
 
 logger = logging.getLogger(__name__)
 
@@ -28,28 +28,6 @@ class Error(Exception):
 
 class AuthError(Error):
     """Login refused. ``str()`` is safe to show to the person logging in."""
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is behind a connection, as far as authorization is concerned."""
-
-    user_id: int
-    username: str
-    display_name: str
-    role: Role
-    agency: str | None
-    jurisdiction: str
-
-    def info(self) -> UserInfo:
-        """Return the wire view of this principal."""
-        return UserInfo(
-            username=self.username,
-            display_name=self.display_name,
-            role=self.role,
-            agency=self.agency,
-            jurisdiction=self.jurisdiction,
-        )
 
 
 def _principal(user: User) -> Principal:

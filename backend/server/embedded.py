@@ -17,9 +17,9 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from backend.authz.principal import Principal
 from backend.config import sqlite_url
 from backend.registry.files import load_cameras_csv, load_sensors_csv, load_units_csv
-from backend.registry.users import Principal
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
 from realtime.protocol import CONSOLE_PATH, DEVICE_PATH, Role

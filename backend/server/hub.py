@@ -15,15 +15,14 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 from backend.authz import policy as authz
-from backend.registry.users import Principal
+from backend.authz.principal import Principal
 from devices.observations import Position
-from realtime.protocol import Event, PositionView, ReadingView, Role, Telemetry
+from realtime.protocol import Event, PositionView, ReadingView, Telemetry
 
 logger = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 5000
 TELEMETRY_TOPICS = frozenset({"positions", "readings"})
-_TELEMETRY_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
 
 Outgoing = Event | Telemetry
 _Key = TypeVar("_Key")
@@ -35,6 +34,8 @@ class Subscriber:
 
     def __init__(self, principal: Principal, limit: int | None = None) -> None:
         self.principal = principal
+        self.receives_telemetry = authz.allows(principal, authz.Permission.RECEIVE_TELEMETRY)
+        """Device changes, positions and readings reach only roles that hold the permission."""
         self.queue: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=limit or QUEUE_LIMIT)
         self.overflowed = asyncio.Event()
         self.topics: frozenset[str] = frozenset()
@@ -45,7 +46,7 @@ class Subscriber:
             return
         if event.alarm is not None and not authz.can_see(self.principal, event.alarm):
             return
-        if event.device is not None and self.principal.role not in _TELEMETRY_ROLES:
+        if event.device is not None and not self.receives_telemetry:
             return
         try:
             self.queue.put_nowait(event)
@@ -59,7 +60,7 @@ class Subscriber:
 
     def offer_telemetry(self, telemetry: Telemetry) -> None:
         """Queue a telemetry batch unless the console is busy (then it gets the next one)."""
-        if self.overflowed.is_set() or self.principal.role not in _TELEMETRY_ROLES:
+        if self.overflowed.is_set() or not self.receives_telemetry:
             return
         batch = Telemetry(
             positions=telemetry.positions if "positions" in self.topics else [],

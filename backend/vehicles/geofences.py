@@ -31,7 +31,7 @@ import msgspec
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.alarms.service import Error as CommandError
+from backend.errors import Error as CommandError
 from backend.eventlog import log as eventlog
 from backend.geo import Area, Circle, LatLon, Polygon
 from backend.storage.models import GeofenceRecord

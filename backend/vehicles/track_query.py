@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Integer, Row, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.errors import ValidationError
 from backend.storage.latest import newest_row_id
 from backend.storage.models import Device, PositionRecord
 from realtime.protocol import (
@@ -45,7 +46,7 @@ _JULIAN_DAY_OF_UNIX_EPOCH = 2440587.5
 _MS_PER_DAY = 86_400_000.0
 
 
-class Error(ValueError):
+class Error(ValidationError):
     """A track request that cannot be answered as asked; ``str()`` says why."""
 
 

@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 
 from backend.registry.files import load_sensors_csv
 from backend.sensors import timeseries
-from backend.server import app as server_module
+from backend.server import handlers as server_module
 from backend.server.app import DutyDeskServer
 from backend.storage.models import PositionRecord, ReadingRecord
 from backend.vehicles import track_query

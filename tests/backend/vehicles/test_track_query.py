@@ -193,7 +193,7 @@ async def test_track_range_limits_and_thinning(
         assert len(thinned.t_ms) == 90
 
         # A rows answer is kept small enough for one message whatever max_points says.
-        monkeypatch.setattr("backend.server.app.MAX_TRACK_ROWS", 50)
+        monkeypatch.setattr("backend.server.handlers.MAX_TRACK_ROWS", 50)
         rows = await console.client.request(
             GetTrack(req="", device="13900000001", start=T0, end=T0 + dt.timedelta(hours=1))
         )

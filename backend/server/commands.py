@@ -1,0 +1,245 @@
+"""The command table: every console command and device message the server accepts, in
+one place, each with its handler, the permission it needs and its request and response
+types; and the one error mapping every handler's outcome goes through.
+
+To add a command: define its request and result in :mod:`realtime.protocol`, write the
+handler in :mod:`backend.server.handlers` (or :mod:`backend.server.device_handlers`),
+name a :class:`~backend.authz.policy.Permission` (adding it to the permission table if it
+is new) and add one row below. A test checks that every command of the protocol has a row.
+
+Error mapping, for every handler alike: a :class:`backend.errors.Error` becomes an
+``error`` with its code and message; a database failure becomes ``internal`` ("not
+applied, try again"); anything else becomes ``internal`` for that request and is logged
+once with its traceback, and the session goes on.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from backend.authz import policy as authz
+from backend.authz.policy import Permission
+from backend.errors import Error as Refusal
+from backend.server import device_handlers, handlers
+from backend.server.device_handlers import DeviceContext
+from backend.server.handlers import ConsoleContext
+from realtime.protocol import (
+    Ack,
+    AlarmResult,
+    CamerasResult,
+    Command,
+    ContactResult,
+    CreateAlarm,
+    DeleteGeofence,
+    DeviceAlarm,
+    DeviceMessage,
+    DevicePosition,
+    DeviceReading,
+    DevicesResult,
+    DeviceStatus,
+    DispatchAlarm,
+    Error,
+    ErrorCode,
+    GeofenceResult,
+    GeofencesResult,
+    GetAlarmHistory,
+    GetSeries,
+    GetTrack,
+    HistoryResult,
+    ListCameras,
+    ListDevices,
+    ListGeofences,
+    ListSensors,
+    ListUnits,
+    Ping,
+    Pong,
+    Result,
+    RevealContact,
+    SaveGeofence,
+    SendText,
+    SensorsResult,
+    SeriesResult,
+    Subscribe,
+    Subscribed,
+    TextSent,
+    TrackColumns,
+    TrackResult,
+    TransitionAlarm,
+    UnitsResult,
+)
+from realtime.protocol import (
+    DeviceAlarmRaised as DeviceAlarmRaisedMessage,
+)
+
+logger = logging.getLogger(__name__)
+
+ANSWER_MEMORY = 10_000
+"""How many recent answers of state-changing commands are kept to absorb re-sends."""
+STORAGE_FAILED = "the database failed; the command was not applied, try again"
+SERVER_FAILED = "the server failed on this request (logged there); try again"
+
+_C = TypeVar("_C")
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True, slots=True)
+class Route(Generic[_C, _R]):
+    """One row of the command table."""
+
+    request: type[_C]
+    """The message type (a tagged struct of :mod:`realtime.protocol`)."""
+    responses: tuple[type[Any], ...]
+    """What a successful answer carries."""
+    permission: Permission
+    """The capability the sender's role must hold (scope is checked by the service)."""
+    handler: Callable[[Any, _C], Awaitable[_R]]
+    """What the command does."""
+    remember_answer: bool = False
+    """State-changing and not idempotent by itself: a re-send with the same ``req`` (after
+    a reconnect lost the answer) gets the first answer instead of acting twice."""
+
+
+def _table(*routes: Route[Any, Any]) -> Mapping[type[Any], Route[Any, Any]]:
+    table: dict[type[Any], Route[Any, Any]] = {}
+    for route in routes:
+        if route.request in table:
+            raise ValueError(f"{route.request.__name__} has two routes")
+        table[route.request] = route
+    return table
+
+
+CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
+    # alarms (create is made idempotent by the alarm service: the req is its client ref)
+    Route(CreateAlarm, (AlarmResult,), Permission.ENTER_ALARMS, handlers.create_alarm),
+    Route(
+        TransitionAlarm,
+        (AlarmResult,),
+        Permission.WORK_ALARMS,
+        handlers.transition_alarm,
+        remember_answer=True,
+    ),
+    Route(
+        DispatchAlarm,
+        (AlarmResult,),
+        Permission.DISPATCH_UNITS,
+        handlers.dispatch_alarm,
+        remember_answer=True,
+    ),
+    Route(GetAlarmHistory, (HistoryResult,), Permission.SEE_ALARM_HISTORY, handlers.alarm_history),
+    Route(RevealContact, (ContactResult,), Permission.REVEAL_CONTACT, handlers.reveal_contact),
+    # registry
+    Route(ListUnits, (UnitsResult,), Permission.SEE_UNITS, handlers.list_units),
+    Route(ListCameras, (CamerasResult,), Permission.SEE_CAMERAS, handlers.list_cameras),
+    Route(ListDevices, (DevicesResult,), Permission.SEE_DEVICES, handlers.list_devices),
+    Route(ListSensors, (SensorsResult,), Permission.SEE_SENSORS, handlers.list_sensors),
+    # live stream
+    Route(Subscribe, (Subscribed,), Permission.SUBSCRIBE, handlers.subscribe),
+    Route(Ping, (Pong,), Permission.PING, handlers.ping),
+    # sensors
+    Route(GetSeries, (SeriesResult,), Permission.READ_SENSOR_HISTORY, handlers.sensor_series),
+    # vehicles
+    Route(GetTrack, (TrackResult, TrackColumns), Permission.REPLAY_TRACKS, handlers.vehicle_track),
+    Route(SendText, (TextSent,), Permission.SEND_TEXT, handlers.send_text),
+    Route(ListGeofences, (GeofencesResult,), Permission.SEE_GEOFENCES, handlers.list_geofences),
+    Route(
+        SaveGeofence,
+        (GeofenceResult,),
+        Permission.EDIT_GEOFENCES,
+        handlers.save_geofence,
+        remember_answer=True,
+    ),
+    Route(
+        DeleteGeofence,
+        (GeofenceResult,),
+        Permission.DELETE_GEOFENCES,
+        handlers.delete_geofence,
+        remember_answer=True,
+    ),
+)
+"""Every console command: request type → its row."""
+
+DEVICE_MESSAGES: Mapping[type[Any], Route[Any, Ack]] = _table(
+    Route(DeviceAlarm, (Ack,), Permission.FEED_DEVICES, device_handlers.device_alarm),
+    Route(DeviceReading, (Ack,), Permission.FEED_DEVICES, device_handlers.reading),
+    Route(DevicePosition, (Ack,), Permission.FEED_DEVICES, device_handlers.position),
+    Route(DeviceAlarmRaisedMessage, (Ack,), Permission.FEED_DEVICES, device_handlers.alarm_raised),
+    Route(DeviceStatus, (Ack,), Permission.FEED_DEVICES, device_handlers.status),
+)
+"""Every device-feed message: request type → its row."""
+
+
+def routes() -> Iterable[Route[Any, Any]]:
+    """Every row of both tables (for documentation and tests)."""
+    return [*CONSOLE_COMMANDS.values(), *DEVICE_MESSAGES.values()]
+
+
+class CommandRunner:
+    """Runs commands through the table: permission, handler, one error mapping."""
+
+    def __init__(self) -> None:
+        self._answers: collections.OrderedDict[tuple[str, str], Result | Error] = (
+            collections.OrderedDict()
+        )
+
+    async def console(self, ctx: ConsoleContext, command: Command) -> Result | Error:
+        """Run one console command and return the answer to send."""
+        route = CONSOLE_COMMANDS.get(type(command))
+        if route is None:
+            return Error(
+                code=ErrorCode.BAD_MESSAGE,
+                message=f"unsupported command {type(command).__name__}",
+                req=command.req,
+            )
+        key = (ctx.principal.username, command.req)
+        if route.remember_answer and (remembered := self._answers.get(key)) is not None:
+            return remembered
+        outcome = await _run(route, ctx, command, ctx.principal.username)
+        answer: Result | Error
+        if isinstance(outcome, _Refused):
+            answer = Error(code=outcome.code, message=outcome.message, req=command.req)
+        else:
+            answer = Result(req=command.req, data=outcome)
+        if route.remember_answer:
+            self._answers[key] = answer
+            while len(self._answers) > ANSWER_MEMORY:
+                self._answers.popitem(last=False)
+        return answer
+
+    async def device(self, ctx: DeviceContext, message: DeviceMessage) -> Ack | Error:
+        """Run one device message and return the acknowledgement (or refusal) to send."""
+        route = DEVICE_MESSAGES[type(message)]
+        outcome = await _run(route, ctx, message, ctx.principal.username)
+        if isinstance(outcome, _Refused):
+            return Error(code=outcome.code, message=outcome.message, ref=message.ref)
+        return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    code: ErrorCode
+    message: str
+
+
+async def _run(
+    route: Route[Any, _R], ctx: ConsoleContext | DeviceContext, message: Any, username: str
+) -> _R | _Refused:
+    name = route.request.__name__
+    try:
+        authz.check(ctx.principal, route.permission)
+        return await route.handler(ctx, message)
+    except Refusal as exc:
+        logger.info("%s refused for %s: %s", name, username, exc.message)
+        return _Refused(exc.code, exc.message)
+    except SQLAlchemyError:
+        logger.exception("storage failed on %s for %s", name, username)
+        return _Refused(ErrorCode.INTERNAL, STORAGE_FAILED)
+    except Exception:
+        # One request's bug must not end the session or reach the client as a traceback.
+        logger.exception("%s failed for %s", name, username)
+        return _Refused(ErrorCode.INTERNAL, SERVER_FAILED)

@@ -1,0 +1,249 @@
+"""A console's session on ``/console``: hello, catching up (replay after its last ``seq``
+or a snapshot), then the live stream out and commands in, side by side, until either
+ends.
+
+Commands go through the command table (:mod:`backend.server.commands`); everything
+sent out (replay, snapshot, live events, telemetry) is filtered by the console's scope
+(:mod:`backend.authz.policy`, applied in :class:`~backend.server.hub.Subscriber`). A
+console that stops reading is cut off instead of stalling the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from backend import __version__
+from backend.authz import policy as authz
+from backend.authz.principal import Principal
+from backend.eventlog import log as eventlog
+from backend.server.handlers import ConsoleContext
+from backend.server.handshake import remote_address
+from backend.server.hub import Subscriber
+from realtime import PROTOCOL_VERSION
+from realtime.protocol import (
+    CLOSE_HELLO_EXPECTED,
+    CLOSE_RATE_ABUSE,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNSUPPORTED_PROTOCOL,
+    HELLO_TIMEOUT_SECONDS,
+    MAX_CONSOLE_MESSAGE_BYTES,
+    MAX_REPLAY_EVENTS,
+    Error,
+    ErrorCode,
+    Event,
+    Hello,
+    Limits,
+    ProtocolError,
+    Synced,
+    Telemetry,
+    Welcome,
+    decode_console,
+    encode,
+    request_id_of,
+)
+from realtime.ratelimit import TokenBucket
+
+if TYPE_CHECKING:
+    from backend.server.app import DutyDeskServer
+
+logger = logging.getLogger(__name__)
+
+RATE_ABUSE_LIMIT = 200
+"""Messages refused for rate in a row before the connection is closed."""
+
+
+async def send(connection: ServerConnection, message: msgspec.Struct) -> None:
+    """Encode and send one protocol message."""
+    await connection.send(encode(message).decode("utf-8"))
+
+
+async def run_console(
+    server: DutyDeskServer, connection: ServerConnection, principal: Principal
+) -> None:
+    """Serve one console connection until it closes."""
+    hello = await _expect_hello(connection)
+    if hello is None:
+        return
+    subscriber = Subscriber(principal)
+    server.hub.add(subscriber)
+    logger.info(
+        "console %s (%s) connected from %s",
+        principal.username,
+        hello.client,
+        remote_address(connection),
+    )
+    try:
+        last_sent = await _sync(server, connection, principal, hello.resume_from)
+        sender = asyncio.create_task(_send_live(connection, subscriber, last_sent))
+        receiver = asyncio.create_task(_receive_commands(server, connection, subscriber))
+        done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await task
+        for task in done:
+            with contextlib.suppress(ConnectionClosed):
+                task.result()
+    except ConnectionClosed:
+        pass
+    finally:
+        server.hub.remove(subscriber)
+        logger.info("console %s disconnected", principal.username)
+
+
+async def _expect_hello(connection: ServerConnection) -> Hello | None:
+    """Read the hello; on anything else say why, close, and return ``None``."""
+    try:
+        raw = await asyncio.wait_for(connection.recv(), HELLO_TIMEOUT_SECONDS)
+        hello = decode_console(raw)
+    except TimeoutError:
+        await connection.close(CLOSE_HELLO_EXPECTED, "send hello first")
+        return None
+    except ProtocolError as exc:
+        await send(connection, Error(code=ErrorCode.HELLO_EXPECTED, message=exc.message))
+        await connection.close(CLOSE_HELLO_EXPECTED, "send a valid hello first")
+        return None
+    except ConnectionClosed:
+        return None
+    if not isinstance(hello, Hello):
+        await send(
+            connection,
+            Error(code=ErrorCode.HELLO_EXPECTED, message="the first message must be hello"),
+        )
+        await connection.close(CLOSE_HELLO_EXPECTED, "send hello first")
+        return None
+    if hello.protocol != PROTOCOL_VERSION:
+        await connection.close(
+            CLOSE_UNSUPPORTED_PROTOCOL,
+            f"protocol {hello.protocol} unsupported; this server speaks {PROTOCOL_VERSION}",
+        )
+        return None
+    return hello
+
+
+async def _sync(
+    server: DutyDeskServer,
+    connection: ServerConnection,
+    principal: Principal,
+    resume_from: int | None,
+) -> int:
+    """Send the replay or a snapshot, then ``synced``; return the last seq sent."""
+    async with server.sessions() as session:
+        head = await eventlog.head_seq(session)
+        replay: list[Event] | None = None
+        if (
+            resume_from is not None
+            and 0 <= resume_from <= head
+            and head - resume_from <= MAX_REPLAY_EVENTS
+        ):
+            replay = await eventlog.events_after(session, resume_from, MAX_REPLAY_EVENTS)
+    welcome = Welcome(
+        protocol=PROTOCOL_VERSION,
+        server_version=__version__,
+        session_token=await server.users.issue_token(principal),
+        user=principal.info(),
+        head_seq=head,
+        limits=Limits(
+            max_message_bytes=MAX_CONSOLE_MESSAGE_BYTES,
+            rate_per_second=server.config.console_rate_per_second,
+            rate_burst=server.config.console_rate_burst,
+        ),
+    )
+    await send(connection, welcome)
+    if replay is None:
+        snapshot = await server.alarms.snapshot(principal)
+        await send(connection, snapshot)
+        last_sent = snapshot.head_seq
+    else:
+        last_sent = resume_from or 0
+        for event in replay:
+            if event.alarm is None or authz.can_see(principal, event.alarm):
+                await send(connection, event)
+            last_sent = event.seq
+    await send(connection, Synced(head_seq=max(last_sent, head)))
+    return last_sent
+
+
+async def _send_live(connection: ServerConnection, subscriber: Subscriber, last_sent: int) -> None:
+    overflow = asyncio.create_task(subscriber.overflowed.wait())
+    pending: asyncio.Task[Any] | None = None
+    try:
+        while True:
+            pending = asyncio.create_task(subscriber.queue.get())
+            if not await _unless_overflow(pending, overflow):
+                break
+            item = pending.result()
+            if not isinstance(item, Telemetry):
+                if item.seq <= last_sent:
+                    continue  # already sent in the replay or snapshot
+                last_sent = item.seq
+            # A console that stops reading blocks this send once its socket is full;
+            # watching the overflow here too means it is still cut off in time.
+            pending = asyncio.create_task(send(connection, item))
+            if not await _unless_overflow(pending, overflow):
+                break
+            pending.result()
+        await connection.close(CLOSE_TOO_SLOW, "console too slow; resume from your last seq")
+    finally:
+        overflow.cancel()
+        if pending is not None:
+            pending.cancel()
+        await asyncio.gather(overflow, *([pending] if pending else []), return_exceptions=True)
+
+
+async def _unless_overflow(task: asyncio.Task[Any], overflow: asyncio.Task[Any]) -> bool:
+    """Wait for ``task``; False (and ``task`` cancelled) if the console overflowed first."""
+    done, _ = await asyncio.wait({task, overflow}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        return True
+    task.cancel()
+    return False
+
+
+async def _receive_commands(
+    server: DutyDeskServer, connection: ServerConnection, subscriber: Subscriber
+) -> None:
+    principal = subscriber.principal
+    context = ConsoleContext(server, subscriber)
+    bucket = TokenBucket(server.config.console_rate_per_second, server.config.console_rate_burst)
+    refused_in_a_row = 0
+    async for raw in connection:
+        if not bucket.allow():
+            refused_in_a_row += 1
+            if refused_in_a_row >= RATE_ABUSE_LIMIT:
+                logger.warning("closing console of %s: message flood", principal.username)
+                await connection.close(CLOSE_RATE_ABUSE, "message rate far over the limit")
+                return
+            await send(
+                connection,
+                Error(
+                    code=ErrorCode.RATE_LIMITED,
+                    message=f"over {bucket.rate:g} messages/s; message dropped",
+                    req=request_id_of(raw),
+                ),
+            )
+            continue
+        refused_in_a_row = 0
+        try:
+            message = decode_console(raw)
+        except ProtocolError as exc:
+            logger.info("bad message from %s: %s", principal.username, exc.message)
+            await send(
+                connection, Error(code=exc.code, message=exc.message, req=request_id_of(raw))
+            )
+            continue
+        if isinstance(message, Hello):
+            await send(
+                connection,
+                Error(code=ErrorCode.BAD_MESSAGE, message="hello was already received"),
+            )
+            continue
+        await send(connection, await server.commands.console(context, message))
