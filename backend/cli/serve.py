@@ -1,0 +1,157 @@
+"""``dutydesk serve``: run the backend until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+from backend.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Subparsers,
+    add_storage_options,
+    err,
+    storage,
+)
+from backend.registry.files import RESOURCES_DIR, load_cameras_csv, load_units_csv
+from backend.registry.files import Error as RegistryError
+from backend.runtime.collector import short_collections
+from backend.server.app import DutyDeskServer, ServerConfig
+from backend.vehicles.rules import ConfigError as VehicleRulesConfigError
+from backend.vehicles.rules import RulesConfig
+from devices.gateway_cli import host_port
+from realtime import eventloop
+from realtime.protocol import CameraView
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_VEHICLE_RULES = RESOURCES_DIR / "rules" / "vehicle_rules.json"
+
+
+def add_parser(commands: Subparsers) -> None:
+    """Register ``serve``."""
+    serve = commands.add_parser(
+        "serve",
+        help="run the backend (WebSocket server for consoles and device feeds)",
+        description="Run the DutyDesk backend. Consoles connect to ws://HOST:PORT/console, "
+        "device feeds to ws://HOST:PORT/device; GET /health answers JSON. Migrations run "
+        "at start. Stop with Ctrl-C or SIGTERM. Runs on uvloop when it is installed "
+        "(DUTYDESK_EVENT_LOOP=asyncio for the standard loop).",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="browser Origin allowed to connect (repeatable); "
+        "clients that send no Origin are always allowed",
+    )
+    serve.add_argument(
+        "--jt808",
+        type=host_port,
+        metavar="HOST:PORT",
+        help="also run a JT/T 808 TCP gateway for truck terminals on HOST:PORT (e.g. 0.0.0.0:7018)",
+    )
+    serve.add_argument(
+        "--jt808-auto-register",
+        action="store_true",
+        help="let terminals that are not in the registry register themselves",
+    )
+    serve.add_argument(
+        "--jt808-offline-after",
+        type=float,
+        default=180.0,
+        metavar="SECONDS",
+        help="silence after which a terminal counts as offline (default: 180)",
+    )
+    serve.add_argument(
+        "--vehicle-rules",
+        type=Path,
+        metavar="FILE",
+        help="vehicle rules (JSON: overspeed, geofences, night ban, …); "
+        "default: resources/rules/vehicle_rules.json",
+    )
+    serve.add_argument(
+        "--cameras",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="CSV of cameras to register at start when their code is new "
+        "(see 'dutydesk camera import --help')",
+    )
+    serve.add_argument(
+        "--units",
+        type=Path,
+        default=None,
+        help="CSV of dispatchable units to seed (code,name,agency,jurisdiction)",
+    )
+    add_storage_options(serve)
+    serve.set_defaults(func=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    db_url, data_dir = storage(args)
+    config = ServerConfig(
+        db_url=db_url,
+        data_dir=data_dir,
+        host=args.host,
+        port=args.port,
+        allowed_origins=args.allow_origin or (),
+        seed_units=load_units_csv(args.units) if args.units else load_units_csv(),
+        seed_cameras=_load_seed_cameras(args.cameras),
+        jt808_listen=args.jt808,
+        jt808_auto_register=args.jt808_auto_register,
+        jt808_offline_after=args.jt808_offline_after,
+        vehicle_rules=_load_vehicle_rules(args.vehicle_rules),
+    )
+    try:
+        return eventloop.run(_serve(config))
+    except eventloop.Error as exc:
+        err(f"dutydesk serve: {exc}")
+        return EXIT_USAGE
+
+
+def _load_seed_cameras(path: Path | None) -> list[CameraView]:
+    if path is None:
+        return []
+    try:
+        return load_cameras_csv(path)
+    except RegistryError as exc:
+        raise SystemExit(f"dutydesk serve: {exc}") from exc
+
+
+def _load_vehicle_rules(path: Path | None) -> RulesConfig:
+    target = path or DEFAULT_VEHICLE_RULES
+    try:
+        return RulesConfig.from_json(target.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SystemExit(f"dutydesk serve: cannot read {target}: {exc.strerror}") from exc
+    except VehicleRulesConfigError as exc:
+        raise SystemExit(f"dutydesk serve: {target}: {exc}") from exc
+
+
+async def _serve(config: ServerConfig) -> int:
+    # Handlers first: a SIGTERM during start-up still means a clean stop.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = DutyDeskServer(config)
+    try:
+        await server.start()
+    except OSError as exc:
+        err(f"dutydesk serve: cannot listen on {config.host}:{config.port}: {exc.strerror}")
+        await server.close()
+        return EXIT_FAILURE
+    async with short_collections():
+        await stop.wait()
+    logger.info("shutting down")
+    await server.close()
+    return EXIT_OK

@@ -1,0 +1,145 @@
+"""``dutydesk user``: add and list users, change passwords, issue API tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from backend.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Subparsers,
+    add_storage_options,
+    database,
+    err,
+    out,
+)
+from backend.registry.users import Error as UserError
+from backend.registry.users import UserService
+from realtime.protocol import Role
+
+
+def add_parser(commands: Subparsers) -> None:
+    """Register ``user`` and its actions ``add``, ``list``, ``passwd`` and ``token``."""
+    user = commands.add_parser(
+        "user",
+        help="manage users and API tokens",
+        description="Manage users, passwords and API tokens.",
+    )
+    actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = actions.add_parser(
+        "add",
+        help="add a user",
+        description="Add a user. The password comes from --password-file, the environment "
+        "variable DUTYDESK_NEW_PASSWORD, or a prompt. Passwords are stored as argon2 hashes.",
+    )
+    add.add_argument("username")
+    add.add_argument(
+        "--role", required=True, choices=[r.value for r in Role], help="what the user may do"
+    )
+    add.add_argument("--display-name", help="name shown in the console and the log")
+    add.add_argument("--agency", help="agency of an agency dispatcher (fire, police, medical, …)")
+    add.add_argument(
+        "--jurisdiction", default="", help="region-code prefix the user may see (default: all)"
+    )
+    add.add_argument("--password-file", help="read the password from this file")
+    add.add_argument(
+        "--no-password",
+        action="store_true",
+        help="device accounts only: no password, use 'user token'",
+    )
+    add_storage_options(add)
+    add.set_defaults(func=_cmd_user_add)
+    lst = actions.add_parser("list", help="list users", description="List active users.")
+    add_storage_options(lst)
+    lst.set_defaults(func=_cmd_user_list)
+    passwd = actions.add_parser(
+        "passwd",
+        help="change a password",
+        description="Change a user's password and end their sessions.",
+    )
+    passwd.add_argument("username")
+    passwd.add_argument("--password-file", help="read the password from this file")
+    add_storage_options(passwd)
+    passwd.set_defaults(func=_cmd_user_passwd)
+    token = actions.add_parser(
+        "token",
+        help="create an API token",
+        description="Create a long-lived API token for a user (device feeds use it as "
+        "'Authorization: Bearer TOKEN'). The token is printed once and stored only as a hash.",
+    )
+    token.add_argument("username")
+    add_storage_options(token)
+    token.set_defaults(func=_cmd_user_token)
+
+
+def _read_new_password(args: argparse.Namespace) -> str:
+    if args.password_file:
+        return Path(args.password_file).read_text(encoding="utf-8").strip()
+    env = os.environ.get("DUTYDESK_NEW_PASSWORD")
+    if env:
+        return env
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("again: ") != first:
+        raise UserError("the two passwords differ")
+    return first
+
+
+async def _with_users(args: argparse.Namespace, work: Callable[[UserService], object]) -> int:
+    try:
+        async with database(args) as sessions:
+            result = work(UserService(sessions))
+            if asyncio.iscoroutine(result):
+                await result
+    except UserError as exc:
+        err(f"dutydesk user: {exc}")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _cmd_user_add(args: argparse.Namespace) -> int:
+    password = "" if args.role == Role.DEVICE and args.no_password else _read_new_password(args)
+    if not password:
+        password = os.urandom(24).hex()  # device accounts log in with API tokens only
+
+    async def work(users: UserService) -> None:
+        principal = await users.add_user(
+            args.username,
+            password,
+            Role(args.role),
+            display_name=args.display_name or "",
+            agency=args.agency,
+            jurisdiction=args.jurisdiction,
+        )
+        out(f"added {principal.username} ({principal.role})")
+
+    return asyncio.run(_with_users(args, work))
+
+
+def _cmd_user_list(args: argparse.Namespace) -> int:
+    async def work(users: UserService) -> None:
+        for p in await users.list_users():
+            out(f"{p.username:<20} {p.role:<18} {p.agency or '-':<12} {p.jurisdiction or '*'}")
+
+    return asyncio.run(_with_users(args, work))
+
+
+def _cmd_user_passwd(args: argparse.Namespace) -> int:
+    password = _read_new_password(args)
+
+    async def work(users: UserService) -> None:
+        await users.set_password(args.username, password)
+        out(f"password of {args.username} changed; their sessions were ended")
+
+    return asyncio.run(_with_users(args, work))
+
+
+def _cmd_user_token(args: argparse.Namespace) -> int:
+    async def work(users: UserService) -> None:
+        out(await users.issue_api_token(args.username))
+
+    return asyncio.run(_with_users(args, work))
