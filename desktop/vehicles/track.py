@@ -7,6 +7,21 @@ made on demand. :func:`analyse_track` measures it with array arithmetic: the dis
 driven (great-circle, :func:`haversine_m`), moving and stopped time, stops of at least
 :data:`MIN_STOP` and overspeed segments. :class:`ReplayClock` moves through the fixes in
 track time at a chosen speed; :func:`write_gpx` and :func:`write_track_csv` export them.
+
+This is the one implementation of track analysis and export, and the console owns it:
+the replay panel is its only user, and the desktop may import only :mod:`realtime`. It
+is not in :mod:`realtime`, which is the wire contract, because nothing on the server
+analyses or exports tracks; should a server-side export ever be wanted, the pure parts
+would move there. (The backend once had its own copy, used by nothing but its test.)
+
+Moving or stopped is decided per interval between consecutive fixes, by the fix that
+opens it: the interval is moving when that fix reports at least ``moving_kmh``. So a
+terminal that falls silent while parked (ignition off) makes one long stopped interval,
+and the interval in which a parked vehicle drives off counts as stopped.
+
+The CSV is what a dispatcher opens in Excel: UTF-8 with a byte-order mark (or Excel
+garbles the Chinese), the local time in the console's display zone next to UTC, one row
+a fix.
 """
 
 from __future__ import annotations
