@@ -56,6 +56,9 @@ OVERSPEED_ALARM = "overspeed"
 REPLAY_SPEEDS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
 """Playback speeds the replay offers (track seconds per wall-clock second)."""
 GPX_NAMESPACE = "http://www.topografix.com/GPX/1/1"
+"""The GPX 1.1 namespace."""
+GPX_TRACKPOINT_EXTENSION_NAMESPACE = "http://www.garmin.com/xmlschemas/TrackPointExtension/v2"
+"""Garmin's TrackPointExtension v2: speed (m/s) and course (degrees) of a track point."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -368,22 +371,34 @@ def _run_maxima(values: FloatArray, runs: list[tuple[int, int]]) -> list[float]:
 
 
 def write_gpx(path: Path, device: str, name: str, positions: Sequence[PositionView]) -> None:
-    """Write the fixes as a GPX 1.1 track (UTC times, WGS-84)."""
+    """Write the fixes as a GPX 1.1 track (UTC times, WGS-84), with each fix's speed (m/s)
+    and course in Garmin's TrackPointExtension, which most GPS tools read."""
+
+    def gpx(tag: str) -> str:
+        return f"{{{GPX_NAMESPACE}}}{tag}"
+
+    def tpx(tag: str) -> str:
+        return f"{{{GPX_TRACKPOINT_EXTENSION_NAMESPACE}}}{tag}"
+
     ET.register_namespace("", GPX_NAMESPACE)
-    root = ET.Element(f"{{{GPX_NAMESPACE}}}gpx", {"version": "1.1", "creator": "DutyDesk"})
-    track = ET.SubElement(root, f"{{{GPX_NAMESPACE}}}trk")
-    ET.SubElement(track, f"{{{GPX_NAMESPACE}}}name").text = name or device
-    segment = ET.SubElement(track, f"{{{GPX_NAMESPACE}}}trkseg")
+    ET.register_namespace("gpxtpx", GPX_TRACKPOINT_EXTENSION_NAMESPACE)
+    root = ET.Element(gpx("gpx"), {"version": "1.1", "creator": "DutyDesk"})
+    track = ET.SubElement(root, gpx("trk"))
+    ET.SubElement(track, gpx("name")).text = name or device
+    segment = ET.SubElement(track, gpx("trkseg"))
     for position in positions:
         point = ET.SubElement(
-            segment,
-            f"{{{GPX_NAMESPACE}}}trkpt",
-            {"lat": f"{position.lat:.7f}", "lon": f"{position.lon:.7f}"},
+            segment, gpx("trkpt"), {"lat": f"{position.lat:.7f}", "lon": f"{position.lon:.7f}"}
         )
         moment = position.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        ET.SubElement(point, f"{{{GPX_NAMESPACE}}}time").text = moment
+        ET.SubElement(point, gpx("time")).text = moment
         if position.alarms:
-            ET.SubElement(point, f"{{{GPX_NAMESPACE}}}desc").text = ",".join(position.alarms)
+            ET.SubElement(point, gpx("desc")).text = ",".join(position.alarms)
+        extension = ET.SubElement(
+            ET.SubElement(point, gpx("extensions")), tpx("TrackPointExtension")
+        )
+        ET.SubElement(extension, tpx("speed")).text = f"{position.speed_kmh / 3.6:.2f}"
+        ET.SubElement(extension, tpx("course")).text = f"{position.heading_deg % 360:.1f}"
     tree = ET.ElementTree(root)
     ET.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)

@@ -20,6 +20,7 @@ from desktop.vehicles.roster import StateFilter, VehicleRoster, VehicleState
 from desktop.vehicles.track import (
     EARTH_RADIUS_M,
     GPX_NAMESPACE,
+    GPX_TRACKPOINT_EXTENSION_NAMESPACE,
     TRACK_CSV_HEADER,
     ReplayClock,
     TrackData,
@@ -250,7 +251,7 @@ def test_the_roster_reads_positions_from_the_map_store() -> None:
 
 START = (31.0, 121.0)
 METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
-GPX_NS = {"g": GPX_NAMESPACE}
+GPX_NS = {"g": GPX_NAMESPACE, "tpx": GPX_TRACKPOINT_EXTENSION_NAMESPACE}
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
@@ -370,6 +371,11 @@ def test_gpx_escapes_the_name_and_keeps_every_fix(tmp_path: Path) -> None:
         assert stamp is not None
         assert stamp.endswith("Z")
         assert dt.datetime.fromisoformat(stamp) == position.at
+        values = point.find("g:extensions/tpx:TrackPointExtension", GPX_NS)
+        assert values is not None
+        speed = float(values.findtext("tpx:speed", "nan", GPX_NS))
+        assert speed == pytest.approx(position.speed_kmh / 3.6, abs=0.01)
+        assert float(values.findtext("tpx:course", "nan", GPX_NS)) == position.heading_deg
 
 
 def test_gpx_times_are_utc_whatever_the_input_zone(tmp_path: Path) -> None:
