@@ -190,15 +190,7 @@ class TrackData(Sequence[PositionView]):
                 for i, names in self.alarms.items()
                 if i in kept and (i - first) % step == 0
             }
-            return TrackData(
-                self.device,
-                times_us=self.times_us[index],
-                lat=self.lat[index],
-                lon=self.lon[index],
-                speed_kmh=self.speed_kmh[index],
-                heading_deg=self.heading_deg[index],
-                alarms=alarms,
-            )
+            return self._picked(index, alarms)
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
@@ -232,14 +224,20 @@ class TrackData(Sequence[PositionView]):
             return self
         order = np.argsort(self.times_us, kind="stable")
         position_of = {int(old): new for new, old in enumerate(order)}
+        return self._picked(
+            order, {position_of[index]: names for index, names in self.alarms.items()}
+        )
+
+    def _picked(self, index: slice | IntArray, alarms: dict[int, tuple[str, ...]]) -> TrackData:
+        """The fixes ``index`` picks, with ``alarms`` already renumbered to match."""
         return TrackData(
             self.device,
-            times_us=self.times_us[order],
-            lat=self.lat[order],
-            lon=self.lon[order],
-            speed_kmh=self.speed_kmh[order],
-            heading_deg=self.heading_deg[order],
-            alarms={position_of[index]: names for index, names in self.alarms.items()},
+            times_us=self.times_us[index],
+            lat=self.lat[index],
+            lon=self.lon[index],
+            speed_kmh=self.speed_kmh[index],
+            heading_deg=self.heading_deg[index],
+            alarms=alarms,
         )
 
     def overspeed_flags(self, limit_kmh: float) -> BoolArray:
