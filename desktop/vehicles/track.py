@@ -7,6 +7,21 @@ made on demand. :func:`analyse_track` measures it with array arithmetic: the dis
 driven (great-circle, :func:`haversine_m`), moving and stopped time, stops of at least
 :data:`MIN_STOP` and overspeed segments. :class:`ReplayClock` moves through the fixes in
 track time at a chosen speed; :func:`write_gpx` and :func:`write_track_csv` export them.
+
+This is the one implementation of track analysis and export, and the console owns it:
+the replay panel is its only user, and the desktop may import only :mod:`realtime`. It
+is not in :mod:`realtime`, which is the wire contract, because nothing on the server
+analyses or exports tracks; should a server-side export ever be wanted, the pure parts
+would move there. (The backend once had its own copy, used by nothing but its test.)
+
+Moving or stopped is decided per interval between consecutive fixes, by the fix that
+opens it: the interval is moving when that fix reports at least ``moving_kmh``. So a
+terminal that falls silent while parked (ignition off) makes one long stopped interval,
+and the interval in which a parked vehicle drives off counts as stopped.
+
+The CSV is what a dispatcher opens in Excel: UTF-8 with a byte-order mark (or Excel
+garbles the Chinese), the local time in the console's display zone next to UTC, one row
+a fix.
 """
 
 from __future__ import annotations
@@ -41,6 +56,9 @@ OVERSPEED_ALARM = "overspeed"
 REPLAY_SPEEDS: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64)
 """Playback speeds the replay offers (track seconds per wall-clock second)."""
 GPX_NAMESPACE = "http://www.topografix.com/GPX/1/1"
+"""The GPX 1.1 namespace."""
+GPX_TRACKPOINT_EXTENSION_NAMESPACE = "http://www.garmin.com/xmlschemas/TrackPointExtension/v2"
+"""Garmin's TrackPointExtension v2: speed (m/s) and course (degrees) of a track point."""
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -172,15 +190,7 @@ class TrackData(Sequence[PositionView]):
                 for i, names in self.alarms.items()
                 if i in kept and (i - first) % step == 0
             }
-            return TrackData(
-                self.device,
-                times_us=self.times_us[index],
-                lat=self.lat[index],
-                lon=self.lon[index],
-                speed_kmh=self.speed_kmh[index],
-                heading_deg=self.heading_deg[index],
-                alarms=alarms,
-            )
+            return self._picked(index, alarms)
         if index < 0:
             index += len(self)
         if not 0 <= index < len(self):
@@ -214,14 +224,20 @@ class TrackData(Sequence[PositionView]):
             return self
         order = np.argsort(self.times_us, kind="stable")
         position_of = {int(old): new for new, old in enumerate(order)}
+        return self._picked(
+            order, {position_of[index]: names for index, names in self.alarms.items()}
+        )
+
+    def _picked(self, index: slice | IntArray, alarms: dict[int, tuple[str, ...]]) -> TrackData:
+        """The fixes ``index`` picks, with ``alarms`` already renumbered to match."""
         return TrackData(
             self.device,
-            times_us=self.times_us[order],
-            lat=self.lat[order],
-            lon=self.lon[order],
-            speed_kmh=self.speed_kmh[order],
-            heading_deg=self.heading_deg[order],
-            alarms={position_of[index]: names for index, names in self.alarms.items()},
+            times_us=self.times_us[index],
+            lat=self.lat[index],
+            lon=self.lon[index],
+            speed_kmh=self.speed_kmh[index],
+            heading_deg=self.heading_deg[index],
+            alarms=alarms,
         )
 
     def overspeed_flags(self, limit_kmh: float) -> BoolArray:
@@ -353,22 +369,34 @@ def _run_maxima(values: FloatArray, runs: list[tuple[int, int]]) -> list[float]:
 
 
 def write_gpx(path: Path, device: str, name: str, positions: Sequence[PositionView]) -> None:
-    """Write the fixes as a GPX 1.1 track (UTC times, WGS-84)."""
+    """Write the fixes as a GPX 1.1 track (UTC times, WGS-84), with each fix's speed (m/s)
+    and course in Garmin's TrackPointExtension, which most GPS tools read."""
+
+    def gpx(tag: str) -> str:
+        return f"{{{GPX_NAMESPACE}}}{tag}"
+
+    def tpx(tag: str) -> str:
+        return f"{{{GPX_TRACKPOINT_EXTENSION_NAMESPACE}}}{tag}"
+
     ET.register_namespace("", GPX_NAMESPACE)
-    root = ET.Element(f"{{{GPX_NAMESPACE}}}gpx", {"version": "1.1", "creator": "DutyDesk"})
-    track = ET.SubElement(root, f"{{{GPX_NAMESPACE}}}trk")
-    ET.SubElement(track, f"{{{GPX_NAMESPACE}}}name").text = name or device
-    segment = ET.SubElement(track, f"{{{GPX_NAMESPACE}}}trkseg")
+    ET.register_namespace("gpxtpx", GPX_TRACKPOINT_EXTENSION_NAMESPACE)
+    root = ET.Element(gpx("gpx"), {"version": "1.1", "creator": "DutyDesk"})
+    track = ET.SubElement(root, gpx("trk"))
+    ET.SubElement(track, gpx("name")).text = name or device
+    segment = ET.SubElement(track, gpx("trkseg"))
     for position in positions:
         point = ET.SubElement(
-            segment,
-            f"{{{GPX_NAMESPACE}}}trkpt",
-            {"lat": f"{position.lat:.7f}", "lon": f"{position.lon:.7f}"},
+            segment, gpx("trkpt"), {"lat": f"{position.lat:.7f}", "lon": f"{position.lon:.7f}"}
         )
         moment = position.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        ET.SubElement(point, f"{{{GPX_NAMESPACE}}}time").text = moment
+        ET.SubElement(point, gpx("time")).text = moment
         if position.alarms:
-            ET.SubElement(point, f"{{{GPX_NAMESPACE}}}desc").text = ",".join(position.alarms)
+            ET.SubElement(point, gpx("desc")).text = ",".join(position.alarms)
+        extension = ET.SubElement(
+            ET.SubElement(point, gpx("extensions")), tpx("TrackPointExtension")
+        )
+        ET.SubElement(extension, tpx("speed")).text = f"{position.speed_kmh / 3.6:.2f}"
+        ET.SubElement(extension, tpx("course")).text = f"{position.heading_deg % 360:.1f}"
     tree = ET.ElementTree(root)
     ET.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)
