@@ -307,7 +307,8 @@ class DutyDeskServer:
         """Run until cancelled."""
         if self._server is None:
             await self.start()
-        assert self._server is not None
+        if self._server is None:
+            raise RuntimeError("the server did not start")
         await self._server.wait_closed()
 
     # ------------------------------------------------------------------ handshake
@@ -347,8 +348,8 @@ class DutyDeskServer:
         if principal is None:  # the handshake hook always sets it; be safe anyway
             await connection.close(CloseCode.POLICY_VIOLATION, "not authenticated")
             return
-        assert connection.request is not None
-        if connection.request.path.split("?", 1)[0] == DEVICE_PATH:
+        request = connection.request
+        if request is not None and request.path.split("?", 1)[0] == DEVICE_PATH:
             await run_device_feed(self, connection, principal)
         else:
             await run_console(self, connection, principal)

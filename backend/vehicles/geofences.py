@@ -139,7 +139,8 @@ def _clean_shape(shape: GeofenceShape) -> GeofenceShape:
         return shape
     if isinstance(shape, PolygonShape):
         area = area_of(shape)
-        assert isinstance(area, Polygon)
+        if not isinstance(area, Polygon):
+            raise TypeError("a polygon shape must give a polygon area")
         outer = _points(shape.outer, "the polygon")
         if outer[0] == outer[-1]:
             outer = outer[:-1]
@@ -232,7 +233,8 @@ class GeofenceService:
                 )
                 if found is None:
                     raise Error(ErrorCode.NOT_FOUND, f"no geofence {command.id}")
-                assert command.expected_version is not None
+                if command.expected_version is None:
+                    raise _validation("an update needs the version you saw (expected_version)")
                 _check_version(found, command.expected_version)
                 record = found
                 record.version += 1
@@ -333,7 +335,8 @@ def rules_of(view: GeofenceView) -> list[Rule]:
             )
         ]
     if view.kind == "speed_zone":
-        assert view.limit_kmh is not None
+        if view.limit_kmh is None:
+            raise TypeError(f"speed zone {view.id} has no limit")
         return [
             OverspeedRule(
                 rule_id=rule_id,

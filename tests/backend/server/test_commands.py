@@ -54,6 +54,7 @@ def test_a_row_per_request_type_is_enforced() -> None:
         commands._table(route, route)
 
 
+@pytest.mark.logs_errors
 async def test_a_handler_bug_answers_internal_for_that_request_and_the_session_goes_on(
     server: DutyDeskServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -96,6 +97,7 @@ async def test_a_permission_refusal_comes_from_the_table_before_the_handler_runs
     assert called == []
 
 
+@pytest.mark.logs_errors
 async def test_a_device_handler_bug_answers_internal_and_the_feed_goes_on(
     server: DutyDeskServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
