@@ -34,6 +34,7 @@ from desktop.map.geofences import DrawMode, GeofenceDrawTool, GeofenceLayer
 from desktop.map.view import MapView
 from desktop.service import ConsoleService
 from realtime.client import ConnectionState
+from realtime.event_kinds import EventKind
 from realtime.protocol import (
     DeleteGeofence,
     Event,
@@ -274,7 +275,7 @@ class GeofenceEditor(QObject):
         geofence = event.geofence
         if geofence is None:
             return
-        if event.kind == "geofence.deleted":
+        if event.kind == EventKind.GEOFENCE_DELETED:
             self.geofences.pop(geofence.id, None)
         else:
             self._upsert(geofence)

@@ -1,8 +1,9 @@
 """The duty officer's main window: alarm queue, map, detail pane, event log, status bar.
 
-The window is dockable and remembers its layout per user (QSettings). It only reads the
-store and calls the :class:`~desktop.service.ConsoleService`; it never touches the
-network itself.
+The window is layout: dockable, remembering its layout per user (QSettings), and wiring.
+What the console knows lives in a plain :class:`~desktop.console_model.ConsoleModel`
+(stores and post-login loads); commands go through the
+:class:`~desktop.service.ConsoleService`. The window never touches the network itself.
 """
 
 from __future__ import annotations
@@ -14,12 +15,8 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
-    QHBoxLayout,
     QHeaderView,
-    QLabel,
-    QListWidget,
     QMainWindow,
-    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -28,73 +25,41 @@ from PySide6.QtWidgets import (
 from desktop import texts
 from desktop.alarm_entry import ManualAlarm, ManualAlarmDialog, ManualAlarmInput
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel, Column
+from desktop.console_model import ConsoleModel, LoadFailure, Registry
 from desktop.detail_pane import AlarmDetailPane
+from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY, SUPPORTED_LANGUAGES
-from desktop.map.basemap import region_for_jurisdiction
-from desktop.map.layers import LayerKey, MapPoint, MapShape
-from desktop.map.projection import from_mercator
-from desktop.map.vehicles import VehicleStore
+from desktop.map.layers import LayerKey, MapPoint
+from desktop.map.overlays import (
+    hazard_points,
+    jurisdiction_shapes,
+    track_extent,
+    track_shape,
+    unit_points,
+)
 from desktop.map.view import MapView
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
 from desktop.site_detail import SiteDetailPane
-from desktop.sites import LatestReadings, hazard_sources
 from desktop.sounder import AlarmSounder
 from desktop.state import StoreChange, announces_alarm
-from desktop.status import DisconnectedBanner, StatusPanel
+from desktop.status import DisconnectedBanner, NotificationBar, StatusPanel
 from desktop.trends.panel import TrendsPanel
 from desktop.vehicles.list_panel import VehicleListPanel
 from desktop.vehicles.replay import TrackReplayPanel
-from desktop.vehicles.roster import VehicleRoster
 from desktop.vehicles.track import TrackData
 from desktop.video.cameras import CameraDirectory
 from realtime.client import ConnectionState
-from realtime.protocol import (
-    CreateAlarm,
-    Event,
-    PositionView,
-    SensorView,
-    UnitView,
-    Welcome,
-)
+from realtime.protocol import CreateAlarm, PositionView, SensorView, UnitView, UserInfo
 
 logger = logging.getLogger(__name__)
 
 TICK_MS = 1000
 """The age column and the data age are redrawn this often."""
-EVENT_LOG_LIMIT = 500
-"""Lines kept in the event log view."""
 LAYOUT_VERSION = 4
 """Bump when the docks change so old saved layouts are ignored."""
 ALARM_VIEW_SPAN_M = 20_000.0
 """Widest map view (metres across) when centring on a selected alarm (or a team)."""
-
-
-class NotificationBar(QWidget):
-    """A dismissable line over the queue for command outcomes (errors stay until closed)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("notification_bar")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 2, 6, 2)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("notification_label")
-        self.message_label.setWordWrap(True)
-        layout.addWidget(self.message_label, 1)
-        close_button = QPushButton("×", self)
-        close_button.setFlat(True)
-        close_button.setFixedWidth(28)
-        close_button.clicked.connect(self.hide)
-        layout.addWidget(close_button)
-        self.hide()
-
-    def show_message(self, text: str, *, error: bool) -> None:
-        """Show ``text``; errors are red."""
-        self.message_label.setText(text)
-        colour = "#ffebee" if error else "#e8f5e9"
-        self.setStyleSheet(f"#notification_bar {{ background: {colour}; }}")
-        self.show()
 
 
 class MainWindow(QMainWindow):
@@ -110,6 +75,7 @@ class MainWindow(QMainWindow):
         settings: QSettings,
         *,
         username: str,
+        model: ConsoleModel | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -123,6 +89,10 @@ class MainWindow(QMainWindow):
         self._sounder = sounder
         self._settings = settings
         self._username = username
+        self.model = model if model is not None else ConsoleModel(service, service.store)
+        """The plain stores this window shows (alarms, vehicles, registries)."""
+        if self.model.alarms is not service.store:
+            raise ValueError("the model must hold the alarm store the service applies to")
         self.entry_dialog: ManualAlarmDialog | None = None
 
         # queue (central)
@@ -133,7 +103,7 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.banner)
         self.notification_bar = NotificationBar(central)
         central_layout.addWidget(self.notification_bar)
-        self.alarm_model = AlarmTableModel(service.store, parent=self)
+        self.alarm_model = AlarmTableModel(self.model.alarms, parent=self)
         self.queue_proxy = AlarmQueueProxy(self)
         self.queue_proxy.setSourceModel(self.alarm_model)
         self.queue_view = QTableView(central)
@@ -161,8 +131,8 @@ class MainWindow(QMainWindow):
         self.queue_view.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
         # docks
-        self.vehicle_store = VehicleStore()
-        self.map_view = MapView(self.vehicle_store, service.store, parent=self)
+        self.vehicle_store = self.model.vehicles
+        self.map_view = MapView(self.vehicle_store, self.model.alarms, parent=self)
         self.map_dock = self._add_dock(
             "map_dock", self.tr("Map"), self.map_view, Qt.DockWidgetArea.LeftDockWidgetArea
         )
@@ -173,8 +143,7 @@ class MainWindow(QMainWindow):
             self.detail_pane,
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
-        self.event_log = QListWidget(self)
-        self.event_log.setObjectName("event_log")
+        self.event_log = EventLogView(self)
         self.event_log_dock = self._add_dock(
             "event_log_dock",
             self.tr("Event log"),
@@ -182,14 +151,14 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
 
-        self.trends_panel = TrendsPanel(service, service.store, self)
+        self.trends_panel = TrendsPanel(service, self.model.alarms, self)
         self.trends_dock = self._add_dock(
             "trends_dock",
             self.tr("Sensor trends"),
             self.trends_panel,
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
-        self.vehicle_roster = VehicleRoster(self.vehicle_store)
+        self.vehicle_roster = self.model.roster
         self.vehicle_list = VehicleListPanel(service, self.vehicle_roster, self)
         self.vehicle_list_dock = self._add_dock(
             "vehicle_list_dock",
@@ -205,8 +174,8 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
         # Live values of every sensor, for the detail of a hazard source clicked on the map.
-        self.latest_readings = LatestReadings()
-        self.site_detail = SiteDetailPane(service.store, self.latest_readings, self)
+        self.latest_readings = self.model.latest_readings
+        self.site_detail = SiteDetailPane(self.model.alarms, self.latest_readings, self)
         self.site_detail_dock = self._add_dock(
             "site_detail_dock",
             self.tr("Site detail"),
@@ -229,7 +198,7 @@ class MainWindow(QMainWindow):
             lambda text, error: self.notification_bar.show_message(text, error=error)
         )
         self._add_geofence_actions()
-        self.camera_directory = CameraDirectory(service, self.map_view, self)
+        self.camera_directory = CameraDirectory(self.map_view, self)
         self.camera_directory.message.connect(
             lambda text, error: self.notification_bar.show_message(text, error=error)
         )
@@ -239,31 +208,32 @@ class MainWindow(QMainWindow):
         service.connection_changed.connect(self._on_connection_changed)
         service.command_failed.connect(self._on_command_failed)
         service.command_succeeded.connect(self._on_command_succeeded)
-        service.event_received.connect(self._on_event)
-        service.welcomed.connect(self._on_welcome)
-        service.telemetry_received.connect(self.vehicle_store.apply_telemetry)
+        service.event_received.connect(self.event_log.add_event)
+        service.event_received.connect(self.model.apply_event)
+        service.welcomed.connect(self.model.on_welcome)
+        service.units_listed.connect(self.model.set_units)
+        service.telemetry_received.connect(self.model.apply_telemetry)
+        service.telemetry_received.connect(self.trends_panel.apply_telemetry)
+        # Until the officer moves the map, frame what there is to see once data arrives.
+        service.snapshot_replaced.connect(self._frame_map_once)
+        service.telemetry_received.connect(self._frame_map_once)
+        self.model.welcomed.connect(self._on_welcome)
+        self.model.units_changed.connect(self._show_units)
+        self.model.sensors_changed.connect(self._show_sensors)
+        self.model.cameras_changed.connect(self.camera_directory.set_cameras)
+        self.model.load_failed.connect(self._on_load_failed)
+        # The trends panel's own reload (its button) updates the model too.
+        self.trends_panel.sensors_loaded.connect(self.model.set_sensors)
         self.map_view.alarm_clicked.connect(self.select_alarm)
         self.map_view.point_clicked.connect(self._on_map_point_clicked)
-        service.telemetry_received.connect(self.latest_readings.apply_telemetry)
+        self.map_view.vehicle_clicked.connect(self.show_vehicle)
         self.site_detail.trends_requested.connect(self.show_sensor_trends)
         self.site_detail.centre_requested.connect(self.centre_map_on)
         self.site_detail.alarm_requested.connect(self.select_alarm)
-        service.telemetry_received.connect(self.trends_panel.apply_telemetry)
-        self.trends_panel.sensors_loaded.connect(self._show_hazard_sources)
-        service.units_listed.connect(self._show_units)
-        service.event_received.connect(self.vehicle_roster.apply_event)
         self.vehicle_list.follow_requested.connect(self.follow_vehicle)
-        # The registry names the vehicles; the map labels them with their plates.
-        self._map_labels: dict[str, str] = {}
-        self.vehicle_roster.add_listener(self._label_vehicles_on_map)
-        self.map_view.vehicle_clicked.connect(self.show_vehicle)
         self.vehicle_list.replay_requested.connect(self._open_replay)
         self.replay_panel.track_shown.connect(self._show_track_on_map)
         self.replay_panel.position_changed.connect(self._show_replay_position)
-        # Until the officer moves the map, frame what there is to see once data arrives.
-        self._map_framed = False
-        service.snapshot_replaced.connect(self._frame_map_once)
-        service.telemetry_received.connect(self._frame_map_once)
 
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(TICK_MS)
@@ -350,7 +320,7 @@ class MainWindow(QMainWindow):
     def _selected_alarm_place(self) -> tuple[float, float] | None:
         rows = self.queue_view.selectionModel().selectedRows()
         alarm_id = self.queue_proxy.alarm_id_at(rows[0].row()) if rows else None
-        alarm = self._service.store.get(alarm_id) if alarm_id is not None else None
+        alarm = self.model.alarms.get(alarm_id) if alarm_id is not None else None
         if alarm is None or alarm.lat is None or alarm.lon is None:
             return None
         return alarm.lat, alarm.lon
@@ -405,27 +375,14 @@ class MainWindow(QMainWindow):
 
     def _frame_map_once(self, *_args: object) -> None:
         """Zoom the map to the alarms and vehicles the first time there are some."""
-        if self._map_framed:
-            return
-        points = [
-            (alarm.lon, alarm.lat)
-            for alarm in self._service.store
-            if alarm.lat is not None and alarm.lon is not None
-        ]
-        points += [(record.position.lon, record.position.lat) for record in self.vehicle_store]
-        if not points:
-            return
-        self._map_framed = True
-        lons = [lon for lon, _ in points]
-        lats = [lat for _, lat in points]
-        margin = 0.02
-        self.map_view.zoom_to_extent(
-            min(lons) - margin, min(lats) - margin, max(lons) + margin, max(lats) + margin
-        )
+        extent = self.model.first_view_extent()
+        if extent is not None:
+            self.map_view.zoom_to_extent(*extent)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Save the layout and tell the application the officer is done."""
         self._tick_timer.stop()
+        self.model.close()
         self.map_view.shutdown()
         self.trends_panel.shutdown()
         self.site_detail.shutdown()
@@ -463,7 +420,7 @@ class MainWindow(QMainWindow):
     def _bring_context(self, alarm_id: int) -> None:
         """Show what an officer needs next to a selected alarm: where it is, and for a
         sensor's alarm the trend that led there."""
-        alarm = self._service.store.get(alarm_id)
+        alarm = self.model.alarms.get(alarm_id)
         if alarm is None:
             return
         if alarm.lat is not None and alarm.lon is not None:
@@ -502,16 +459,6 @@ class MainWindow(QMainWindow):
             self.map_dock.show()
             self.map_view.center_on(position.lon, position.lat)
 
-    def _label_vehicles_on_map(self) -> None:
-        labels = {
-            identity: view.plate or view.name
-            for identity, view in self.vehicle_roster.devices.items()
-            if view.plate or view.name
-        }
-        if labels != self._map_labels:
-            self._map_labels = labels
-            self.vehicle_store.set_labels(labels)
-
     def _show_track_on_map(self, device: str, positions: TrackData) -> None:
         """Draw a replayed track on the map and frame it (the replay starts at its first fix)."""
         if len(positions) < 2:
@@ -519,24 +466,10 @@ class MainWindow(QMainWindow):
             self.map_view.track_marker.set_points([])
             return
         self._show_replay_position(positions[0])
-        lons, lats = positions.lon, positions.lat
         self.map_view.track.set_shapes(
-            [
-                MapShape(
-                    id=device,
-                    points=tuple(zip(lons.tolist(), lats.tolist(), strict=True)),
-                    closed=False,
-                    label=self.vehicle_roster.label(device),
-                )
-            ]
+            [track_shape(device, positions, self.vehicle_roster.label(device))]
         )
-        margin = 0.005
-        self.map_view.zoom_to_extent(
-            float(lons.min()) - margin,
-            float(lats.min()) - margin,
-            float(lons.max()) + margin,
-            float(lats.max()) + margin,
-        )
+        self.map_view.zoom_to_extent(*track_extent(positions))
 
     def _show_replay_position(self, position: PositionView) -> None:
         self.map_view.track_marker.set_points(
@@ -553,7 +486,7 @@ class MainWindow(QMainWindow):
 
     def show_sensor_trend(self, alarm_id: int) -> bool:
         """Open the trend of the sensor behind an alarm, ±30 min around it."""
-        alarm = self._service.store.get(alarm_id)
+        alarm = self.model.alarms.get(alarm_id)
         if alarm is None or not self.trends_panel.show_sensor_for_alarm(alarm):
             return False
         self.trends_dock.show()
@@ -603,70 +536,35 @@ class MainWindow(QMainWindow):
 
     def _show_units(self, units: list[UnitView]) -> None:
         """Put the dispatchable units on the map where they are based."""
-        self.map_view.teams.set_points(
-            MapPoint(id=unit.code, lon=unit.lon, lat=unit.lat, label=unit.name)
-            for unit in units
-            if unit.lat is not None and unit.lon is not None
-        )
+        self.map_view.teams.set_points(unit_points(units))
         self.site_detail.set_units(units)
 
-    def _show_hazard_sources(self, sensors: list[SensorView]) -> None:
+    def _show_sensors(self, sensors: list[SensorView]) -> None:
         """Put each major hazard source (or mine) on the map where its sensors are."""
-        sources = hazard_sources(sensors)
-        self.map_view.hazards.set_points(
-            MapPoint(
-                id=source.name,
-                lon=source.lon,
-                lat=source.lat,
-                label=f"{source.name} · {source.enterprise}" if source.enterprise else source.name,
-            )
-            for source in sources.values()
-        )
-        self.site_detail.set_hazard_sources(sources)
+        if self.trends_panel.sensors != self.model.sensors:
+            self.trends_panel.set_sensors(sensors)
+        self.map_view.hazards.set_points(hazard_points(self.model.hazard_sources))
+        self.site_detail.set_hazard_sources(self.model.hazard_sources)
 
-    def _on_welcome(self, welcome: Welcome) -> None:
-        self.trends_panel.load_sensors()
-        self._service.list_units()
-        self.camera_directory.load()
-        self._show_jurisdiction(welcome.user.jurisdiction)
-        self.vehicle_list.load_devices()
-        user = welcome.user
+    def _on_welcome(self, user: UserInfo) -> None:
+        self.show_jurisdiction(user.jurisdiction)
         self.setWindowTitle(
             self.tr("DutyDesk – duty console – {user}").format(
                 user=user.display_name or user.username
             )
         )
 
-    def _show_jurisdiction(self, code: str) -> None:
-        """Outline the officer's area of responsibility (辖区) on the map."""
-        region = region_for_jurisdiction(code)
-        if region is None:
-            self.map_view.jurisdictions.set_shapes([])
-            return
-        self.map_view.jurisdictions.set_shapes(
-            MapShape(
-                id=f"{region.code}-{index}",
-                points=tuple(from_mercator(float(x), float(y)) for x, y in ring),
-                label=region.name if index == 0 else "",
-            )
-            for index, ring in enumerate(region.rings)
-        )
+    def show_jurisdiction(self, code: str) -> None:
+        """Outline an area of responsibility (辖区) on the map; nothing for the whole area."""
+        self.map_view.jurisdictions.set_shapes(jurisdiction_shapes(code))
 
-    def _on_event(self, event: Event) -> None:
-        alarm = event.alarm
-        subject = f"#{alarm.id} {alarm.title}" if alarm is not None else ""
-        action = texts.action_label(event.action).rstrip("…") if event.action else ""
-        parts = [
-            texts.format_time(event.at),
-            event.actor,
-            texts.event_kind_label(event.kind),
-            action,
-            subject,
-            event.note,
-        ]
-        self.event_log.insertItem(0, " · ".join(part for part in parts if part))
-        while self.event_log.count() > EVENT_LOG_LIMIT:
-            self.event_log.takeItem(self.event_log.count() - 1)
+    def _on_load_failed(self, failure: LoadFailure) -> None:
+        if failure.registry is Registry.SENSORS:
+            self.trends_panel.show_query_error(failure.code, failure.message)
+        elif failure.registry is Registry.DEVICES:
+            self.vehicle_list.show_query_error(failure.code, failure.message)
+        else:
+            self.camera_directory.show_load_error(failure.code, failure.message)
 
     def _on_command_failed(self, failure: CommandFailure) -> None:
         summary = texts.error_summary(failure.code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStatusBar, QWidget
 
 from desktop import texts
 from desktop.service import ConsoleService
@@ -138,4 +138,31 @@ class DisconnectedBanner(QLabel):
                 count=self._service.queued_commands,
             )
         self.setText(text)
+        self.show()
+
+
+class NotificationBar(QWidget):
+    """A dismissable line over the queue for command outcomes (errors stay until closed)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("notification_bar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        self.message_label = QLabel(self)
+        self.message_label.setObjectName("notification_label")
+        self.message_label.setWordWrap(True)
+        layout.addWidget(self.message_label, 1)
+        close_button = QPushButton("×", self)
+        close_button.setFlat(True)
+        close_button.setFixedWidth(28)
+        close_button.clicked.connect(self.hide)
+        layout.addWidget(close_button)
+        self.hide()
+
+    def show_message(self, text: str, *, error: bool) -> None:
+        """Show ``text``; errors are red."""
+        self.message_label.setText(text)
+        colour = "#ffebee" if error else "#e8f5e9"
+        self.setStyleSheet(f"#notification_bar {{ background: {colour}; }}")
         self.show()

@@ -13,6 +13,7 @@ import zoneinfo
 from PySide6.QtCore import QCoreApplication
 
 from desktop.service import LocalErrorCode
+from realtime.event_kinds import EventKind
 from realtime.protocol import ErrorCode, Role
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
 
@@ -155,17 +156,21 @@ def source_label(source: str) -> str:
 
 def event_kind_label(kind: str) -> str:
     """Return what an event-log entry records; unknown kinds are shown as they are."""
-    labels = {
-        "alarm.raised": QCoreApplication.translate("Labels", "Alarm raised"),
-        "alarm.repeated": QCoreApplication.translate("Labels", "Alarm repeated"),
-        "alarm.transitioned": QCoreApplication.translate("Labels", "Alarm changed"),
-        "alarm.dispatched": QCoreApplication.translate("Labels", "Units dispatched"),
-        "alarm.merged_in": QCoreApplication.translate("Labels", "Alarm merged in"),
-        "contact.revealed": QCoreApplication.translate("Labels", "Caller number viewed"),
-        "device.online": QCoreApplication.translate("Labels", "Device online"),
-        "device.offline": QCoreApplication.translate("Labels", "Device offline"),
-        "device.added": QCoreApplication.translate("Labels", "Device registered"),
-        "device.removed": QCoreApplication.translate("Labels", "Device removed"),
+    labels: dict[str, str] = {
+        EventKind.ALARM_RAISED: QCoreApplication.translate("Labels", "Alarm raised"),
+        EventKind.ALARM_REPEATED: QCoreApplication.translate("Labels", "Alarm repeated"),
+        EventKind.ALARM_LEVEL_CHANGED: QCoreApplication.translate("Labels", "Alarm level changed"),
+        EventKind.ALARM_RESTORED: QCoreApplication.translate("Labels", "Alarm restored"),
+        EventKind.ALARM_TRANSITIONED: QCoreApplication.translate("Labels", "Alarm changed"),
+        EventKind.ALARM_DISPATCHED: QCoreApplication.translate("Labels", "Units dispatched"),
+        EventKind.ALARM_MERGED_IN: QCoreApplication.translate("Labels", "Alarm merged in"),
+        EventKind.CONTACT_REVEALED: QCoreApplication.translate("Labels", "Caller number viewed"),
+        EventKind.DEVICE_ONLINE: QCoreApplication.translate("Labels", "Device online"),
+        EventKind.DEVICE_OFFLINE: QCoreApplication.translate("Labels", "Device offline"),
+        EventKind.DEVICE_ADDED: QCoreApplication.translate("Labels", "Device registered"),
+        EventKind.DEVICE_REMOVED: QCoreApplication.translate("Labels", "Device removed"),
+        EventKind.GEOFENCE_SAVED: QCoreApplication.translate("Labels", "Geofence saved"),
+        EventKind.GEOFENCE_DELETED: QCoreApplication.translate("Labels", "Geofence deleted"),
     }
     return labels.get(kind, kind)
 

@@ -598,7 +598,8 @@ class Event(Tagged, tag="event"):
     seq: int
     at: dt.datetime
     kind: str
-    """``alarm.raised``, ``alarm.repeated``, ``alarm.transitioned``, ``alarm.dispatched``…"""
+    """An :class:`~realtime.event_kinds.EventKind` value; a plain ``str`` so that a kind
+    newer than this client still decodes (see :mod:`realtime.event_kinds`)."""
     actor: str
     action: AlarmAction | None = None
     note: str = ""

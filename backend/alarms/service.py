@@ -189,7 +189,10 @@ class AlarmService:
             view = await self._view(session, alarm)
             events.append(
                 await eventlog.append(
-                    session, kind="alarm.raised", actor=principal.username, alarm=view
+                    session,
+                    kind=eventlog.EventKind.ALARM_RAISED,
+                    actor=principal.username,
+                    alarm=view,
                 )
             )
             return view
@@ -235,7 +238,9 @@ class AlarmService:
                 alarm.last_seen = max(alarm.last_seen, seen)
                 view = await self._view(session, alarm)
                 events.append(
-                    await eventlog.append(session, kind="alarm.repeated", actor=source, alarm=view)
+                    await eventlog.append(
+                        session, kind=eventlog.EventKind.ALARM_REPEATED, actor=source, alarm=view
+                    )
                 )
                 return DeviceAlarmOutcome(view, repeated=True)
             alarm = Alarm(
@@ -269,7 +274,9 @@ class AlarmService:
             await session.flush()
             view = await self._view(session, alarm)
             events.append(
-                await eventlog.append(session, kind="alarm.raised", actor=source, alarm=view)
+                await eventlog.append(
+                    session, kind=eventlog.EventKind.ALARM_RAISED, actor=source, alarm=view
+                )
             )
             return DeviceAlarmOutcome(view, repeated=False)
 
@@ -280,7 +287,7 @@ class AlarmService:
         source: str,
         key: str,
         *,
-        kind: str,
+        kind: eventlog.EventKind,
         note: str,
         level: AlarmLevel | None = None,
         at: dt.datetime | None = None,
@@ -370,7 +377,7 @@ class AlarmService:
             events.append(
                 await eventlog.append(
                     session,
-                    kind="alarm.transitioned",
+                    kind=eventlog.EventKind.ALARM_TRANSITIONED,
                     actor=principal.username,
                     alarm=view,
                     action=command.action,
@@ -383,7 +390,7 @@ class AlarmService:
                 events.append(
                     await eventlog.append(
                         session,
-                        kind="alarm.merged_in",
+                        kind=eventlog.EventKind.ALARM_MERGED_IN,
                         actor=principal.username,
                         alarm=target_view,
                         note=f"#{alarm.id} merged into this alarm",
@@ -460,7 +467,7 @@ class AlarmService:
             events.append(
                 await eventlog.append(
                     session,
-                    kind="alarm.dispatched",
+                    kind=eventlog.EventKind.ALARM_DISPATCHED,
                     actor=principal.username,
                     alarm=view,
                     action=AlarmAction.DISPATCH,
@@ -490,7 +497,7 @@ class AlarmService:
             events.append(
                 await eventlog.append(
                     session,
-                    kind="contact.revealed",
+                    kind=eventlog.EventKind.CONTACT_REVEALED,
                     actor=principal.username,
                     alarm=view,
                     note=reason.strip(),

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.runtime import grouping
 from backend.storage.models import EventCounter, EventRecord
+from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
 from realtime.protocol import AlarmView, DeviceView, Event, GeofenceView, decode_server, encode
 from realtime.states import AlarmAction
 
@@ -93,7 +94,7 @@ def chain_hash(prev_hash: str, seq: int, payload: str) -> str:
 class Draft:
     """An event still to be appended: everything but its ``seq`` (see :func:`append_many`)."""
 
-    kind: str
+    kind: EventKind
     actor: str
     alarm: AlarmView | None = None
     device: DeviceView | None = None
@@ -106,7 +107,7 @@ class Draft:
 async def append(
     session: AsyncSession,
     *,
-    kind: str,
+    kind: EventKind,
     actor: str,
     alarm: AlarmView | None = None,
     device: DeviceView | None = None,

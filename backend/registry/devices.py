@@ -162,7 +162,9 @@ class DeviceRegistry:
             await session.flush()
             view = _view(device)
             events.append(
-                await eventlog.append(session, kind="device.added", actor="registry", device=view)
+                await eventlog.append(
+                    session, kind=eventlog.EventKind.DEVICE_ADDED, actor="registry", device=view
+                )
             )
             return view
 
@@ -182,7 +184,9 @@ class DeviceRegistry:
             view = _view(device)
             await session.execute(delete(Device).where(Device.id == device.id))
             events.append(
-                await eventlog.append(session, kind="device.removed", actor="registry", device=view)
+                await eventlog.append(
+                    session, kind=eventlog.EventKind.DEVICE_REMOVED, actor="registry", device=view
+                )
             )
 
         await self._write(work)
@@ -223,7 +227,9 @@ class DeviceRegistry:
             device.last_seen = max(device.last_seen or change.at, change.at)
             drafts.append(
                 eventlog.Draft(
-                    kind="device.online" if change.online else "device.offline",
+                    kind=eventlog.EventKind.DEVICE_ONLINE
+                    if change.online
+                    else eventlog.EventKind.DEVICE_OFFLINE,
                     actor=change.identity,
                     device=_view(device),
                     note=change.reason,
@@ -324,7 +330,11 @@ class DeviceRegistry:
         if added:
             await session.flush()  # their ids, for the events
             drafts = [
-                eventlog.Draft(kind="device.added", actor=device.identity, device=_view(device))
+                eventlog.Draft(
+                    kind=eventlog.EventKind.DEVICE_ADDED,
+                    actor=device.identity,
+                    device=_view(device),
+                )
                 for device in added
             ]
             events.extend(await eventlog.append_many(session, drafts))

@@ -32,6 +32,7 @@ from backend.sensors.rules import (
     SensorRules,
 )
 from devices.observations import Reading
+from realtime.event_kinds import EventKind
 from realtime.protocol import DeviceAlarm, ReadingView
 from realtime.states import AlarmLevel
 
@@ -147,7 +148,7 @@ class SensorService:
                     await self._alarms.update_from_device(
                         _source(decision.sensor_id),
                         decision.rule.value,
-                        kind="alarm.level_changed",
+                        kind=EventKind.ALARM_LEVEL_CHANGED,
                         level=decision.level,
                         note=f"{verb}：{decision.previous} → {decision.level}，"
                         f"读数 {decision.value:g} {unit}",
@@ -158,7 +159,7 @@ class SensorService:
                     await self._alarms.update_from_device(
                         _source(decision.sensor_id),
                         decision.rule.value,
-                        kind="alarm.restored",
+                        kind=EventKind.ALARM_RESTORED,
                         note=f"已恢复：读数 {decision.value:g} {unit}"
                         f"（恢复值 {decision.restore:g}），{decision.at.isoformat()}；请核实后消警",
                         at=decision.at,
@@ -167,7 +168,7 @@ class SensorService:
                     await self._alarms.update_from_device(
                         _source(decision.sensor_id),
                         decision.rule.value,
-                        kind="alarm.restored",
+                        kind=EventKind.ALARM_RESTORED,
                         note=f"数据已恢复（{decision.at.isoformat()}）；请核实后消警",
                         at=decision.at,
                     )

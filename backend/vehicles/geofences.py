@@ -252,7 +252,11 @@ class GeofenceService:
             view = view_of(record)
             events.append(
                 await eventlog.append(
-                    session, kind="geofence.saved", actor=actor, geofence=view, at=now
+                    session,
+                    kind=eventlog.EventKind.GEOFENCE_SAVED,
+                    actor=actor,
+                    geofence=view,
+                    at=now,
                 )
             )
             return view
@@ -277,7 +281,9 @@ class GeofenceService:
             view = view_of(record)
             await session.execute(delete(GeofenceRecord).where(GeofenceRecord.id == record.id))
             events.append(
-                await eventlog.append(session, kind="geofence.deleted", actor=actor, geofence=view)
+                await eventlog.append(
+                    session, kind=eventlog.EventKind.GEOFENCE_DELETED, actor=actor, geofence=view
+                )
             )
             return view
 

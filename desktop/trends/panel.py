@@ -233,7 +233,7 @@ class TrendsPanel(QWidget):
 
     def load_sensors(self) -> None:
         """Ask the server for the sensor registry; the list fills when it answers."""
-        self._service.query(ListSensors(req=""), self._on_sensors_result, self._on_query_error)
+        self._service.query(ListSensors(req=""), self._on_sensors_result, self.show_query_error)
 
     def _on_sensors_result(self, result: ResultData) -> None:
         if self._closed or not isinstance(result, SensorsResult):
@@ -588,11 +588,12 @@ class TrendsPanel(QWidget):
 
         def on_error(code: str, message: str) -> None:
             series.in_flight.discard(key)
-            self._on_query_error(code, message)
+            self.show_query_error(code, message)
 
         self._service.query(command, on_result, on_error)
 
-    def _on_query_error(self, code: str, message: str) -> None:
+    def show_query_error(self, code: str, message: str) -> None:
+        """Show why a query of the panel (or the sensor registry's load) failed."""
         if self._closed:
             return
         logger.info("trends query failed: %s %s", code, message)

@@ -306,13 +306,14 @@ class VehicleListPanel(QWidget):
 
     def load_devices(self) -> None:
         """Ask the server for the device registry."""
-        self._service.query(ListDevices(req=""), self._on_devices, self._on_error)
+        self._service.query(ListDevices(req=""), self._on_devices, self.show_query_error)
 
     def _on_devices(self, result: ResultData) -> None:
         if not self._closed and isinstance(result, DevicesResult):
             self.roster.set_devices(result.devices)
 
-    def _on_error(self, code: str, message: str) -> None:
+    def show_query_error(self, code: str, message: str) -> None:
+        """Show why a query of the panel (or the device registry's load) failed."""
         if self._closed:
             return
         logger.info("vehicle list query failed: %s %s", code, message)

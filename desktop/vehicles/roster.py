@@ -23,6 +23,7 @@ from desktop.map.vehicles import (
     VehicleStore,
     utc_now,
 )
+from realtime.event_kinds import EventKind
 from realtime.protocol import DeviceView, Event, PositionView
 
 logger = logging.getLogger(__name__)
@@ -208,7 +209,7 @@ class VehicleRoster:
         view = event.device
         if view is None or view.kind not in VEHICLE_KINDS:
             return
-        if event.kind == "device.removed":
+        if event.kind == EventKind.DEVICE_REMOVED:
             self._devices.pop(view.identity, None)
         else:
             self._devices[view.identity] = view

@@ -1,5 +1,5 @@
-"""The cameras the officer may watch: loaded from the server, drawn on the map's cameras
-layer, and opened in a video window when clicked (one window per camera)."""
+"""The cameras the officer may watch (read after login by the console model), drawn on
+the map's cameras layer, and opened in a video window when clicked (one per camera)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.map.layers import LayerKey, MapPoint
 from desktop.map.view import MapView
-from desktop.service import ConsoleService
 from desktop.video.player import CameraVideoWindow
-from realtime.protocol import CamerasResult, CameraView, ListCameras, ResultData
+from realtime.protocol import CameraView
 
 logger = logging.getLogger(__name__)
 
@@ -46,20 +45,13 @@ class CameraDirectory(QObject):
     message = Signal(str, bool)
     """Something to tell the officer: (text, is it an error)."""
 
-    def __init__(
-        self, service: ConsoleService, map_view: MapView, window_parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, map_view: MapView, window_parent: QWidget | None = None) -> None:
         super().__init__(window_parent)
-        self._service = service
         self._map_view = map_view
         self._window_parent = window_parent
         self.cameras: dict[str, CameraView] = {}
         self.windows: dict[str, CameraVideoWindow] = {}
         map_view.point_clicked.connect(self._on_point_clicked)
-
-    def load(self) -> None:
-        """Ask the server for the cameras; they replace the map's cameras layer."""
-        self._service.query(ListCameras(req=""), self._on_result, self._on_error)
 
     def set_cameras(self, cameras: list[CameraView]) -> None:
         """Show ``cameras`` on the map (replacing what was there)."""
@@ -117,11 +109,8 @@ class CameraDirectory(QObject):
         if layer == LayerKey.CAMERAS:
             self.open_video(object_id)
 
-    def _on_result(self, result: ResultData) -> None:
-        if isinstance(result, CamerasResult):
-            self.set_cameras(result.cameras)
-
-    def _on_error(self, code: str, message: str) -> None:
+    def show_load_error(self, code: str, message: str) -> None:
+        """Tell the officer the cameras could not be loaded."""
         logger.warning("cameras not loaded: %s %s", code, message)
         self.message.emit(
             self.tr("Cameras could not be loaded: {reason}").format(reason=message), True

@@ -578,6 +578,14 @@
         <translation>重复报警</translation>
     </message>
     <message>
+        <source>Alarm level changed</source>
+        <translation>级别变更</translation>
+    </message>
+    <message>
+        <source>Alarm restored</source>
+        <translation>报警恢复</translation>
+    </message>
+    <message>
         <source>Alarm changed</source>
         <translation>状态变更</translation>
     </message>
@@ -608,6 +616,14 @@
     <message>
         <source>Device removed</source>
         <translation>设备注销</translation>
+    </message>
+    <message>
+        <source>Geofence saved</source>
+        <translation>电子围栏保存</translation>
+    </message>
+    <message>
+        <source>Geofence deleted</source>
+        <translation>电子围栏删除</translation>
     </message>
     <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>

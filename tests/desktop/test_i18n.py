@@ -22,6 +22,7 @@ from desktop.resources import TRANSLATIONS_DIR
 from desktop.service import ConsoleService
 from desktop.status import StatusPanel
 from realtime.client import ConnectionState
+from realtime.event_kinds import EventKind
 from realtime.states import AlarmLevel, AlarmState
 
 DESKTOP_DIR = Path(__file__).resolve().parents[2] / "desktop"
@@ -113,6 +114,37 @@ def test_chinese_is_used_when_installed(chinese: list[QTranslator]) -> None:
 def test_english_needs_no_translation_file(qapp: QApplication) -> None:
     assert install_translators(qapp, "en") == []
     assert texts.format_duration(192) == "3 min 12 s"
+
+
+def english_event_kind_labels(qapp: QApplication) -> dict[EventKind, str]:
+    assert install_translators(qapp, "en") == []
+    return {kind: texts.event_kind_label(kind) for kind in EventKind}
+
+
+def test_every_event_kind_has_an_english_label(qapp: QApplication) -> None:
+    labels = english_event_kind_labels(qapp)
+    unlabelled = [kind for kind, label in labels.items() if label == kind.value or not label]
+    assert unlabelled == [], "event kinds shown as raw codes in the event log"
+    assert len(set(labels.values())) == len(labels), "two kinds share a label"
+
+
+def test_every_event_kind_has_a_chinese_label(qapp: QApplication) -> None:
+    english = english_event_kind_labels(qapp)
+    installed = install_translators(qapp, "zh_CN")
+    try:
+        assert installed, "the Chinese translation did not load"
+        chinese = {kind: texts.event_kind_label(kind) for kind in EventKind}
+    finally:
+        for translator in installed:
+            QCoreApplication.removeTranslator(translator)
+        install_translators(qapp, "en")
+    untranslated = [
+        kind
+        for kind, label in chinese.items()
+        if label in (kind.value, english[kind]) or not any("\u4e00" <= c <= "\u9fff" for c in label)
+    ]
+    assert untranslated == [], "event kinds without a Chinese label"
+    assert chinese[EventKind.ALARM_LEVEL_CHANGED] == "级别变更"
 
 
 @pytest.mark.gui

@@ -413,12 +413,12 @@ def test_the_officers_jurisdiction_is_outlined(qtbot: QtBot, settings: QSettings
     from desktop.map.basemap import region_for_jurisdiction
 
     _service, main_window = open_main_window(qtbot, settings)
-    main_window._show_jurisdiction("3201")
+    main_window.show_jurisdiction("3201")
     nanjing = region_for_jurisdiction("3201")
     assert nanjing is not None
     assert nanjing.name.startswith("南京")
     assert main_window.map_view.jurisdictions.count() == len(nanjing.rings)
-    main_window._show_jurisdiction("")
+    main_window.show_jurisdiction("")
     assert main_window.map_view.jurisdictions.count() == 0, "the whole area: no outline"
     assert region_for_jurisdiction("9999") is None
     main_window.close()

@@ -1,0 +1,293 @@
+"""What the console knows for one logged-in officer, in plain Python (no Qt).
+
+:class:`ConsoleModel` owns the console's plain stores: the alarms (an
+:class:`~desktop.state.AlarmStore`), the newest vehicle positions and the vehicle roster,
+the newest sensor readings, and the registries read after login (units, sensors and
+their hazard sources, cameras, devices). It runs those post-login loads through a
+:class:`ConsoleGateway` (the Qt service is the real one) and tells its listeners about
+every change through plain :class:`Emitter` events, so widgets only adapt it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import logging
+from collections.abc import Callable, Iterable
+from typing import Generic, Protocol, TypeVar
+
+from desktop.map.vehicles import VehicleStore, utc_now
+from desktop.sites import HazardSource, LatestReadings, hazard_sources
+from desktop.state import AlarmStore
+from desktop.vehicles.roster import VehicleRoster
+from realtime.protocol import (
+    CamerasResult,
+    CameraView,
+    Command,
+    DevicesResult,
+    Event,
+    ListCameras,
+    ListDevices,
+    ListSensors,
+    ResultData,
+    SensorsResult,
+    SensorView,
+    Telemetry,
+    UnitView,
+    UserInfo,
+    Welcome,
+)
+
+logger = logging.getLogger(__name__)
+
+FRAME_MARGIN_DEG = 0.02
+"""Room (degrees) left around the alarms and vehicles when the map is first framed."""
+
+T = TypeVar("T")
+
+Extent = tuple[float, float, float, float]
+"""(west, south, east, north) in WGS-84 degrees."""
+
+
+class Emitter(Generic[T]):
+    """A plain event: callbacks connected to it are called with each emitted value."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[T], None]] = []
+
+    def connect(self, callback: Callable[[T], None]) -> Callable[[], None]:
+        """Call ``callback`` with every value; return a function that disconnects it."""
+        self._callbacks.append(callback)
+
+        def disconnect() -> None:
+            if callback in self._callbacks:
+                self._callbacks.remove(callback)
+
+        return disconnect
+
+    def disconnect_all(self) -> None:
+        """Forget every callback."""
+        self._callbacks.clear()
+
+    def emit(self, value: T) -> None:
+        """Call every connected callback with ``value``, in connection order."""
+        for callback in list(self._callbacks):
+            callback(value)
+
+
+class ConsoleGateway(Protocol):
+    """How the model reaches the server; :class:`~desktop.service.ConsoleService` is one."""
+
+    def query(
+        self,
+        command: Command,
+        on_result: Callable[[ResultData], None],
+        on_error: Callable[[str, str], None],
+    ) -> object:
+        """Send a read-only ``command``; its result or (code, message) comes back later."""
+
+    def list_units(self) -> object:
+        """Ask for the dispatchable units (they come back through :meth:`set_units`)."""
+
+
+class Registry(enum.StrEnum):
+    """A registry the console reads after login."""
+
+    SENSORS = "sensors"
+    CAMERAS = "cameras"
+    DEVICES = "devices"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoadFailure:
+    """A registry that could not be read: which one, the error code and the server's words."""
+
+    registry: Registry
+    code: str
+    message: str
+
+
+class ConsoleModel:
+    """The plain stores of one console session and the loads that fill them after login."""
+
+    def __init__(
+        self,
+        gateway: ConsoleGateway,
+        alarms: AlarmStore | None = None,
+        *,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self._gateway = gateway
+        self._closed = False
+        self.alarms = alarms if alarms is not None else AlarmStore(clock)
+        self.vehicles = VehicleStore(clock)
+        """The newest position per vehicle (the map draws it)."""
+        self.roster = VehicleRoster(self.vehicles, clock=clock)
+        """The registered vehicles joined with their positions (the vehicle list)."""
+        self.latest_readings = LatestReadings()
+        """The newest value of every sensor (a hazard source's detail)."""
+        self.user: UserInfo | None = None
+        self.units: list[UnitView] = []
+        self.sensors: dict[str, SensorView] = {}
+        self.hazard_sources: dict[str, HazardSource] = {}
+        self.cameras: dict[str, CameraView] = {}
+        self._vehicle_labels: dict[str, str] = {}
+        self._map_framed = False
+
+        self.welcomed = Emitter[UserInfo]()
+        """The server accepted the login (the post-login loads are on their way)."""
+        self.units_changed = Emitter[list[UnitView]]()
+        self.sensors_changed = Emitter[list[SensorView]]()
+        """The sensor registry changed (:attr:`hazard_sources` with it)."""
+        self.cameras_changed = Emitter[list[CameraView]]()
+        self.load_failed = Emitter[LoadFailure]()
+        self.roster.add_listener(self._label_vehicles)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (late answers are then dropped)."""
+        return self._closed
+
+    def close(self) -> None:
+        """Stop telling anyone anything: the window that showed this model is gone."""
+        self._closed = True
+        for emitter in (
+            self.welcomed,
+            self.units_changed,
+            self.sensors_changed,
+            self.cameras_changed,
+            self.load_failed,
+        ):
+            emitter.disconnect_all()
+
+    # ------------------------------------------------------------------ session
+
+    def on_welcome(self, welcome: Welcome) -> None:
+        """Remember who logged in and read the registries the console shows."""
+        if self._closed:
+            return
+        self.user = welcome.user
+        self.load_after_login()
+        self.welcomed.emit(welcome.user)
+
+    def load_after_login(self) -> None:
+        """Read the sensors, units, cameras and devices (each answer fills its store)."""
+        self.load_sensors()
+        self._gateway.list_units()
+        self.load_cameras()
+        self.load_devices()
+
+    def load_sensors(self) -> None:
+        """Read the sensor registry into :attr:`sensors`."""
+        self._query(ListSensors(req=""), Registry.SENSORS, self._on_sensors)
+
+    def load_cameras(self) -> None:
+        """Read the cameras this user may watch into :attr:`cameras`."""
+        self._query(ListCameras(req=""), Registry.CAMERAS, self._on_cameras)
+
+    def load_devices(self) -> None:
+        """Read the device registry into the :attr:`roster`."""
+        self._query(ListDevices(req=""), Registry.DEVICES, self._on_devices)
+
+    def _query(
+        self, command: Command, registry: Registry, on_result: Callable[[ResultData], None]
+    ) -> None:
+        def failed(code: str, message: str) -> None:
+            if not self._closed:
+                logger.debug("%s not loaded: %s %s", registry, code, message)
+                self.load_failed.emit(LoadFailure(registry, code, message))
+
+        def answered(result: ResultData) -> None:
+            if not self._closed:
+                on_result(result)
+
+        self._gateway.query(command, answered, failed)
+
+    def _on_sensors(self, result: ResultData) -> None:
+        if isinstance(result, SensorsResult):
+            self.set_sensors(result.sensors)
+
+    def _on_cameras(self, result: ResultData) -> None:
+        if isinstance(result, CamerasResult):
+            self.set_cameras(result.cameras)
+
+    def _on_devices(self, result: ResultData) -> None:
+        if isinstance(result, DevicesResult):
+            self.roster.set_devices(result.devices)
+
+    # ------------------------------------------------------------------ registries
+
+    def set_sensors(self, sensors: Iterable[SensorView]) -> bool:
+        """Hold ``sensors`` and their hazard sources; return whether anything changed.
+
+        A reload that brings the same registry tells nobody (the trends panel, which
+        also reloads on the officer's request, hands its answers here too).
+        """
+        by_id = {sensor.sensor_id: sensor for sensor in sensors}
+        if by_id == self.sensors:
+            return False
+        self.sensors = by_id
+        self.hazard_sources = hazard_sources(by_id.values())
+        self.sensors_changed.emit(list(by_id.values()))
+        return True
+
+    def set_units(self, units: Iterable[UnitView]) -> None:
+        """Hold the dispatchable units (the answer to the gateway's ``list_units``)."""
+        self.units = list(units)
+        self.units_changed.emit(list(self.units))
+
+    def set_cameras(self, cameras: Iterable[CameraView]) -> None:
+        """Hold the cameras this user may watch."""
+        held = list(cameras)
+        self.cameras = {camera.code: camera for camera in held}
+        self.cameras_changed.emit(held)
+
+    # ------------------------------------------------------------------ live data
+
+    def apply_telemetry(self, telemetry: Telemetry) -> None:
+        """Keep the newest positions and readings of one telemetry message."""
+        self.vehicles.apply_telemetry(telemetry)
+        self.latest_readings.apply_telemetry(telemetry)
+
+    def apply_event(self, event: Event) -> None:
+        """Follow the device registry's events (the alarm store gets events from the
+        service, which applies them before anyone is told)."""
+        self.roster.apply_event(event)
+
+    def _label_vehicles(self) -> None:
+        # The registry names the vehicles; the map labels them with their plates.
+        labels = {
+            identity: view.plate or view.name
+            for identity, view in self.roster.devices.items()
+            if view.plate or view.name
+        }
+        if labels != self._vehicle_labels:
+            self._vehicle_labels = labels
+            self.vehicles.set_labels(labels)
+
+    def first_view_extent(self) -> Extent | None:
+        """The extent that frames the alarms and vehicles, the first time there are some.
+
+        Returns None before there is anything to see and after the first answer: the map
+        is framed once, and from then on the officer moves it.
+        """
+        if self._map_framed:
+            return None
+        points = [
+            (alarm.lon, alarm.lat)
+            for alarm in self.alarms
+            if alarm.lat is not None and alarm.lon is not None
+        ]
+        points += [(record.position.lon, record.position.lat) for record in self.vehicles]
+        if not points:
+            return None
+        self._map_framed = True
+        lons = [lon for lon, _ in points]
+        lats = [lat for _, lat in points]
+        return (
+            min(lons) - FRAME_MARGIN_DEG,
+            min(lats) - FRAME_MARGIN_DEG,
+            max(lons) + FRAME_MARGIN_DEG,
+            max(lats) + FRAME_MARGIN_DEG,
+        )

@@ -1,0 +1,41 @@
+"""The event log view: one line per event, newest first, in the officer's language."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QListWidget, QWidget
+
+from desktop import texts
+from realtime.protocol import Event
+
+EVENT_LOG_LIMIT = 500
+"""Lines kept in the event log view."""
+
+
+def event_line(event: Event) -> str:
+    """One event as the log shows it: time · actor · kind · action · alarm · note."""
+    alarm = event.alarm
+    subject = f"#{alarm.id} {alarm.title}" if alarm is not None else ""
+    action = texts.action_label(event.action).rstrip("…") if event.action else ""
+    parts = [
+        texts.format_time(event.at),
+        event.actor,
+        texts.event_kind_label(event.kind),
+        action,
+        subject,
+        event.note,
+    ]
+    return " · ".join(part for part in parts if part)
+
+
+class EventLogView(QListWidget):
+    """The newest :data:`EVENT_LOG_LIMIT` events, newest on top."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("event_log")
+
+    def add_event(self, event: Event) -> None:
+        """Put ``event`` on top, dropping the oldest line beyond the limit."""
+        self.insertItem(0, event_line(event))
+        while self.count() > EVENT_LOG_LIMIT:
+            self.takeItem(self.count() - 1)

@@ -1,0 +1,49 @@
+"""What an entry of the event log records: every ``Event.kind`` the backend writes.
+
+:class:`EventKind` names the kinds, so the backend writes members instead of string
+literals and the console can give each one a label.
+
+``Event.kind`` stays a plain ``str`` on the wire on purpose. The JSON would be the same
+either way (a ``StrEnum`` member encodes as its value), but decoding would not be: msgspec
+rejects a value that is not a member, so a console older than its server would fail to
+decode the whole message carrying a new kind, and lose the alarm in it too. As a ``str``
+an unknown kind decodes, is applied like any other event, and shows as its raw code
+(``tests/backend/eventlog`` checks that every kind the backend writes is a member).
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class EventKind(enum.StrEnum):
+    """The kinds of event-log entries the backend writes (its ``kind=`` values)."""
+
+    ALARM_RAISED = "alarm.raised"
+    """A new alarm was entered by an officer or raised by a device."""
+    ALARM_REPEATED = "alarm.repeated"
+    """A device reported an alarm that is still open (its count grew)."""
+    ALARM_LEVEL_CHANGED = "alarm.level_changed"
+    """A device's reading moved an open alarm to another level."""
+    ALARM_RESTORED = "alarm.restored"
+    """A device's reading (or its data) came back to normal; the officer decides to clear."""
+    ALARM_TRANSITIONED = "alarm.transitioned"
+    """An alarm moved along its life cycle (acknowledged, resolved, closed…)."""
+    ALARM_DISPATCHED = "alarm.dispatched"
+    """Units were sent to an alarm."""
+    ALARM_MERGED_IN = "alarm.merged_in"
+    """Another alarm was merged into this one."""
+    CONTACT_REVEALED = "contact.revealed"
+    """Someone viewed a caller's full phone number."""
+    DEVICE_ADDED = "device.added"
+    """A device was registered."""
+    DEVICE_REMOVED = "device.removed"
+    """A device was removed from the registry."""
+    DEVICE_ONLINE = "device.online"
+    """A device started talking to the backend."""
+    DEVICE_OFFLINE = "device.offline"
+    """A device went quiet."""
+    GEOFENCE_SAVED = "geofence.saved"
+    """A geofence was created or changed."""
+    GEOFENCE_DELETED = "geofence.deleted"
+    """A geofence was deleted."""
