@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from backend.authz.principal import Principal
 from backend.cli.app import main
 from backend.config import sqlite_url
 from backend.registry.cameras import CameraRegistry
 from backend.registry.files import DEFAULT_CAMERAS_CSV, load_cameras_csv
-from backend.authz.principal import Principal
 from backend.security import FieldCipher
 from backend.storage import db
 from realtime.protocol import CameraView, Role
