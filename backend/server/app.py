@@ -51,15 +51,8 @@ from backend.storage import db
 from backend.vehicles import track_query
 from backend.vehicles.geofences import GeofenceService, rules_with_geofences
 from backend.vehicles.rules import RulesConfig, VehicleRulesEngine
-from devices.jt808.gateway import (
-    TEXT_FLAG_EMERGENCY,
-    TEXT_FLAG_TERMINAL_DISPLAY,
-    TEXT_FLAG_TTS,
-    Jt808Gateway,
-    ReplyTimeoutError,
-    TerminalOfflineError,
-)
-from devices.jt808.messages import GeneralResult
+from devices.jt808.gateway import Jt808Gateway, ReplyTimeoutError, TerminalOfflineError
+from devices.jt808.messages import GeneralResult, TextFlag
 from devices.observations import DeviceAlarmRaised, DeviceStatusChanged, Position, Reading
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
@@ -142,6 +135,7 @@ from realtime.protocol import (
 from realtime.protocol import (
     DeviceAlarmRaised as DeviceAlarmRaisedMessage,
 )
+from realtime.ratelimit import TokenBucket
 
 logger = logging.getLogger(__name__)
 
@@ -158,26 +152,6 @@ ANSWER_MEMORY = 10_000
 """How many recent command answers are kept to absorb re-sends."""
 LOGIN_FAILURES_BEFORE_LOCK = 5
 LOGIN_LOCK_SECONDS = 300.0
-
-
-class TokenBucket:
-    """Allows ``rate`` messages per second with bursts of ``burst``."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self._tokens = float(burst)
-        self._stamp = time.monotonic()
-
-    def allow(self) -> bool:
-        """Take one token if there is one."""
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
 
 
 @dataclass(slots=True)
@@ -403,9 +377,9 @@ class DutyDeskServer:
             phone: str, text: str, *, emergency: bool, tts: bool, display: bool
         ) -> bool:
             flags = (
-                (TEXT_FLAG_EMERGENCY if emergency else 0)
-                | (TEXT_FLAG_TTS if tts else 0)
-                | (TEXT_FLAG_TERMINAL_DISPLAY if display else 0)
+                (TextFlag.EMERGENCY if emergency else 0)
+                | (TextFlag.TTS if tts else 0)
+                | (TextFlag.TERMINAL_DISPLAY if display else 0)
             )
             try:
                 result = await gateway.send_text(phone, text, flags)

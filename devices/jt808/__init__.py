@@ -83,6 +83,7 @@ from devices.jt808.messages import (
     SatelliteCountItem,
     SignalStrengthItem,
     TerminalGeneralReply,
+    TextFlag,
     TextMessage,
     VehicleSignalsItem,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "SignalStrengthItem",
     "SubPacket",
     "TerminalGeneralReply",
+    "TextFlag",
     "TextMessage",
     "TruncatedError",
     "UnknownMessageError",
