@@ -167,6 +167,18 @@ def encode_frame(
     return encode_raw_frame(header, message.encode(version))
 
 
+def encode_to(header: Header, message: Message, *, serial: int) -> bytes:
+    """Encode ``message`` for the terminal that sent ``header``: its phone, edition and
+    protocol version number, with the platform's own ``serial``."""
+    return encode_frame(
+        message,
+        phone=header.phone,
+        serial=serial,
+        version=header.version,
+        protocol_version_number=header.protocol_version_number,
+    )
+
+
 def encode_sub_packets(
     msg_id: int,
     body: bytes,
@@ -250,13 +262,7 @@ def encode_general_reply(
     reply = PlatformGeneralReply(
         reply_serial=header.serial, reply_msg_id=header.msg_id, result=result
     )
-    return encode_frame(
-        reply,
-        phone=header.phone,
-        serial=serial,
-        version=header.version,
-        protocol_version_number=header.protocol_version_number,
-    )
+    return encode_to(header, reply, serial=serial)
 
 
 def encode_register_reply(
@@ -271,13 +277,7 @@ def encode_register_reply(
     ``auth_code`` is sent only (and must be given only) when ``result`` is success.
     """
     reply = RegisterReply(reply_serial=header.serial, result=result, auth_code=auth_code)
-    return encode_frame(
-        reply,
-        phone=header.phone,
-        serial=serial,
-        version=header.version,
-        protocol_version_number=header.protocol_version_number,
-    )
+    return encode_to(header, reply, serial=serial)
 
 
 def location_to_position(

@@ -18,9 +18,9 @@ from devices.jt808.bits import alarm_table
 from devices.jt808.codec import (
     Frame,
     FrameDecoder,
-    encode_frame,
     encode_general_reply,
     encode_register_reply,
+    encode_to,
     frame_positions,
 )
 from devices.jt808.errors import JT808Error
@@ -282,11 +282,4 @@ class TerminalSession:
         if header is None:
             raise ValueError("no terminal authenticated on this session")
         serial = self.next_serial()
-        frame = encode_frame(
-            message,
-            phone=header.phone,
-            serial=serial,
-            version=header.version,
-            protocol_version_number=header.protocol_version_number,
-        )
-        return serial, frame
+        return serial, encode_to(header, message, serial=serial)

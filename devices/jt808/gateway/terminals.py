@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from devices.jt808.gateway.errors import RegistryFailedError, SinkRefusedError
 from devices.jt808.gateway.registry import TerminalRegistry
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from devices.jt808.gateway.connection import TerminalConnection
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def now_utc() -> dt.datetime:
@@ -74,18 +77,17 @@ class Terminals:
 
     async def register(self, device: str, message: Register) -> tuple[RegisterResult, str]:
         """Ask the registry; :class:`RegistryFailedError` (logged) if it raised."""
-        try:
-            return await self._registry.register(device, message)
-        except Exception as exc:
-            logger.exception("terminal registry failed to register %s", device)
-            raise RegistryFailedError(str(exc)) from exc
+        return await self._ask("register", device, self._registry.register(device, message))
 
     async def authenticate(self, device: str, code: str) -> bool:
         """Ask the registry; :class:`RegistryFailedError` (logged) if it raised."""
+        return await self._ask("authenticate", device, self._registry.authenticate(device, code))
+
+    async def _ask(self, what: str, device: str, request: Awaitable[T]) -> T:
         try:
-            return await self._registry.authenticate(device, code)
+            return await request
         except Exception as exc:
-            logger.exception("terminal registry failed to authenticate %s", device)
+            logger.exception("terminal registry failed to %s %s", what, device)
             raise RegistryFailedError(str(exc)) from exc
 
     async def mark_offline(self, state: TerminalState, reason: str) -> None:
