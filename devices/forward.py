@@ -21,28 +21,17 @@ from dataclasses import dataclass
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from devices.observations import (
-    DeviceAlarmRaised,
-    DeviceStatusChanged,
-    Observation,
-    Position,
-    Reading,
-)
+from devices.observations import Observation
+from devices.wire import to_message
 from realtime.protocol import (
     MAX_SERVER_MESSAGE_BYTES,
     Ack,
     DeviceKind,
     DeviceMessage,
-    DevicePosition,
-    DeviceReading,
-    DeviceStatus,
     Error,
     ProtocolError,
     decode_server,
     encode,
-)
-from realtime.protocol import (
-    DeviceAlarmRaised as DeviceAlarmRaisedMessage,
 )
 
 logger = logging.getLogger(__name__)
@@ -57,55 +46,6 @@ class _InFlight:
     message: DeviceMessage
     done: asyncio.Future[None]
     sent: bool = False
-
-
-def to_message(observation: Observation, ref: str, kind: DeviceKind) -> DeviceMessage:
-    """Translate an observation into the device-endpoint message that carries it."""
-    match observation:
-        case Position():
-            return DevicePosition(
-                ref=ref,
-                device=observation.device,
-                kind=kind,
-                at=observation.at,
-                lat=observation.lat,
-                lon=observation.lon,
-                speed_kmh=observation.speed_kmh,
-                heading_deg=observation.heading_deg,
-                altitude_m=observation.altitude_m,
-                alarms=sorted(observation.alarms),
-                backfill=observation.backfill,
-            )
-        case Reading():
-            return DeviceReading(
-                ref=ref,
-                device=observation.device,
-                kind=kind,
-                sensor=observation.sensor,
-                value=observation.value,
-                unit=observation.unit,
-                at=observation.at,
-            )
-        case DeviceAlarmRaised():
-            return DeviceAlarmRaisedMessage(
-                ref=ref,
-                device=observation.device,
-                kind=kind,
-                key=observation.key,
-                at=observation.at,
-                lat=observation.lat,
-                lon=observation.lon,
-                description=observation.description,
-            )
-        case DeviceStatusChanged():
-            return DeviceStatus(
-                ref=ref,
-                device=observation.device,
-                kind=kind,
-                online=observation.online,
-                at=observation.at,
-                reason=observation.reason,
-            )
 
 
 class RemoteSink:
@@ -160,7 +100,7 @@ class RemoteSink:
         async with self._slots:
             ref = f"{self._prefix}-{next(self._refs)}"
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._in_flight[ref] = _InFlight(to_message(observation, ref, self.kind), done)
+            self._in_flight[ref] = _InFlight(to_message(observation, kind=self.kind, ref=ref), done)
             self._outbox.put_nowait(ref)
             try:
                 await done

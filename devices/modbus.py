@@ -54,6 +54,7 @@ from devices.observations import (
     Reading,
     SinkGuard,
 )
+from realtime.aio import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -317,14 +318,6 @@ def load_config(path: str | Path) -> list[BusConfig]:
         raise ModbusConfigError(f"{path}: {exc}") from exc
 
 
-async def _cancel_and_wait(task: asyncio.Task[Any]) -> None:
-    """Cancel ``task`` and wait for it to end, cancelling again if a cancellation was
-    swallowed (``asyncio.wait_for`` on Python 3.11 can lose one that races a result)."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=0.5)
-
-
 @dataclass
 class _DeviceState:
     sensors: set[str]
@@ -398,7 +391,7 @@ class ModbusPoller:
             return
         # pymodbus awaits replies with asyncio.wait_for, which on Python 3.11 can swallow a
         # cancellation that races a reply; the stop flag and re-cancelling handle that.
-        await _cancel_and_wait(task)
+        await cancel_and_wait(task)
         if not task.cancelled() and task.exception() is not None:
             logger.error("Modbus poller %s crashed", self.name, exc_info=task.exception())
         self._task = None

@@ -21,6 +21,7 @@ import serial
 
 from devices.nmea import MAX_LINE_LENGTH, NmeaError, NmeaMerger
 from devices.observations import DeviceStatusChanged, Observation, ObservationSink, SinkGuard
+from realtime.aio import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +29,6 @@ READ_SIZE = 4096
 
 SerialOpener = Callable[[str, int], Any]
 """Opens a port and returns a pyserial ``Serial``-like object (``read``, ``fileno``, ``close``)."""
-
-
-async def _cancel_and_wait(task: asyncio.Task[Any]) -> None:
-    """Cancel ``task`` and wait for it to end, cancelling again if a cancellation was
-    swallowed (``asyncio.wait_for`` on Python 3.11 can lose one that races a result)."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=0.5)
 
 
 def open_serial(port_path: str, baud: int) -> serial.Serial:
@@ -90,7 +83,7 @@ class NmeaSerialCoordinator:
     async def close(self) -> None:
         """Stop reading and close the port."""
         if self._task is not None:
-            await _cancel_and_wait(self._task)
+            await cancel_and_wait(self._task)
             if not self._task.cancelled() and self._task.exception() is not None:
                 logger.error(
                     "serial GPS %s reader crashed", self.device_id, exc_info=self._task.exception()

@@ -1,4 +1,4 @@
-"""A token bucket: the per-connection message-rate limit of every server and gateway."""
+"""A token bucket: a steady rate of events with bursts of a bounded size."""
 
 from __future__ import annotations
 
@@ -6,17 +6,25 @@ import time
 
 
 class TokenBucket:
-    """Allows ``rate`` messages per second with bursts of ``burst``."""
+    """Allows ``rate`` events per second with bursts of up to ``burst``.
 
-    def __init__(self, rate: float, burst: int) -> None:
+    The bucket starts full. Times are seconds on a monotonic clock: pass ``now`` (e.g. the
+    event loop's ``time()``, read once for many events) or leave it out for
+    :func:`time.monotonic`.
+    """
+
+    __slots__ = ("_stamp", "_tokens", "burst", "rate")
+
+    def __init__(self, rate: float, burst: float, *, now: float | None = None) -> None:
         self.rate = rate
         self.burst = float(burst)
-        self._tokens = float(burst)
-        self._stamp = time.monotonic()
+        self._tokens = self.burst
+        self._stamp = time.monotonic() if now is None else now
 
-    def allow(self) -> bool:
-        """Take one token if there is one."""
-        now = time.monotonic()
+    def allow(self, now: float | None = None) -> bool:
+        """Take one token if there is one (after refilling for the time since the last call)."""
+        if now is None:
+            now = time.monotonic()
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
         if self._tokens >= 1.0:

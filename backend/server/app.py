@@ -44,15 +44,8 @@ from backend.storage import db
 from backend.vehicles import track_query
 from backend.vehicles.geofences import GeofenceService, rules_with_geofences
 from backend.vehicles.rules import RulesConfig, VehicleRulesEngine
-from devices.jt808.gateway import (
-    TEXT_FLAG_EMERGENCY,
-    TEXT_FLAG_TERMINAL_DISPLAY,
-    TEXT_FLAG_TTS,
-    Jt808Gateway,
-    ReplyTimeoutError,
-    TerminalOfflineError,
-)
-from devices.jt808.messages import GeneralResult
+from devices.jt808.gateway import Jt808Gateway, ReplyTimeoutError, TerminalOfflineError
+from devices.jt808.messages import GeneralResult, TextFlag
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
     CONSOLE_RATE_BURST,
@@ -69,13 +62,6 @@ logger = logging.getLogger(__name__)
 
 _MOVING = frozenset({"jt808", "nmea"})
 """Device kinds that report positions."""
-
-RATE_ABUSE_LIMIT = 200
-"""Messages refused for rate in a row before the connection is closed."""
-ANSWER_MEMORY = 10_000
-"""How many recent command answers are kept to absorb re-sends."""
-LOGIN_FAILURES_BEFORE_LOCK = 5
-LOGIN_LOCK_SECONDS = 300.0
 
 
 @dataclass(slots=True)
@@ -282,9 +268,9 @@ class DutyDeskServer:
             phone: str, text: str, *, emergency: bool, tts: bool, display: bool
         ) -> bool:
             flags = (
-                (TEXT_FLAG_EMERGENCY if emergency else 0)
-                | (TEXT_FLAG_TTS if tts else 0)
-                | (TEXT_FLAG_TERMINAL_DISPLAY if display else 0)
+                (TextFlag.EMERGENCY if emergency else 0)
+                | (TextFlag.TTS if tts else 0)
+                | (TextFlag.TERMINAL_DISPLAY if display else 0)
             )
             try:
                 result = await gateway.send_text(phone, text, flags)

@@ -166,10 +166,10 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
 
 DEVICE_MESSAGES: Mapping[type[Any], Route[Any, Ack]] = _table(
     Route(DeviceAlarm, (Ack,), Permission.FEED_DEVICES, device_handlers.device_alarm),
-    Route(DeviceReading, (Ack,), Permission.FEED_DEVICES, device_handlers.reading),
-    Route(DevicePosition, (Ack,), Permission.FEED_DEVICES, device_handlers.position),
-    Route(DeviceAlarmRaisedMessage, (Ack,), Permission.FEED_DEVICES, device_handlers.alarm_raised),
-    Route(DeviceStatus, (Ack,), Permission.FEED_DEVICES, device_handlers.status),
+    Route(DeviceReading, (Ack,), Permission.FEED_DEVICES, device_handlers.observation),
+    Route(DevicePosition, (Ack,), Permission.FEED_DEVICES, device_handlers.observation),
+    Route(DeviceAlarmRaisedMessage, (Ack,), Permission.FEED_DEVICES, device_handlers.observation),
+    Route(DeviceStatus, (Ack,), Permission.FEED_DEVICES, device_handlers.observation),
 )
 """Every device-feed message: request type → its row."""
 

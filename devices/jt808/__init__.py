@@ -28,6 +28,7 @@ from devices.jt808.codec import (
     encode_general_reply,
     encode_register_reply,
     encode_sub_packets,
+    encode_to,
     frame_positions,
     location_to_position,
 )
@@ -83,6 +84,7 @@ from devices.jt808.messages import (
     SatelliteCountItem,
     SignalStrengthItem,
     TerminalGeneralReply,
+    TextFlag,
     TextMessage,
     VehicleSignalsItem,
 )
@@ -134,6 +136,7 @@ __all__ = [
     "SignalStrengthItem",
     "SubPacket",
     "TerminalGeneralReply",
+    "TextFlag",
     "TextMessage",
     "TruncatedError",
     "UnknownMessageError",
@@ -148,6 +151,7 @@ __all__ = [
     "encode_raw_frame",
     "encode_register_reply",
     "encode_sub_packets",
+    "encode_to",
     "escape",
     "frame_positions",
     "location_to_position",

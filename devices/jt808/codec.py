@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import functools
 import struct
+from collections.abc import Callable
 
 import msgspec
 
 from devices.jt808.bits import alarm_names, status_names
-from devices.jt808.errors import JT808Error, UnknownMessageError, UnsupportedError
+from devices.jt808.errors import (
+    ChecksumError,
+    EscapeError,
+    FramingError,
+    JT808Error,
+    UnknownMessageError,
+    UnsupportedError,
+)
 from devices.jt808.framing import (
     DEFAULT_MAX_ESCAPED_FRAME,
     FrameSplitter,
@@ -80,27 +88,61 @@ def decode_frame(data: bytes) -> Frame:
     return Frame(header=header, message=message, body=body)
 
 
+def salvage_header(escaped: bytes) -> Header | None:
+    """Best-effort header of a frame that failed its checksum or escaping, else ``None``.
+
+    The platform answers such a frame with 0x8001 result 2 so the terminal resends it;
+    the reply only echoes the (possibly damaged) serial and message id.
+    """
+    content = escaped.replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
+    if len(content) < 2:
+        return None
+    body = content[:-1]
+    try:
+        header, _ = decode_raw_frame(escape(body + bytes([xor_checksum(body)])))
+    except JT808Error as exc:
+        return exc.header
+    return header
+
+
 class FrameDecoder:
     """Streaming decoder: ``feed`` bytes as they arrive, get frames and errors in order.
 
-    Buffering is bounded by ``max_frame_size`` (escaped bytes between two flags).
+    Buffering is bounded by ``max_frame_size`` (escaped bytes between two flags). With
+    ``salvage_headers``, a frame that failed its checksum or escaping carries the header
+    :func:`salvage_header` finds in its bytes, so a gateway can ask for it again.
+
+    ``feed`` is :meth:`split` then :meth:`decode`; a caller that may drop frames (a rate
+    limit) calls the two itself and decodes only what it keeps.
     """
 
-    def __init__(self, max_frame_size: int = DEFAULT_MAX_ESCAPED_FRAME) -> None:
-        self._splitter = FrameSplitter(max_frame_size)
+    def __init__(
+        self, max_frame_size: int = DEFAULT_MAX_ESCAPED_FRAME, *, salvage_headers: bool = False
+    ) -> None:
+        self.split: Callable[[bytes], list[bytes | FramingError]] = FrameSplitter(
+            max_frame_size
+        ).feed
+        """Consume bytes; return the escaped content of every frame they complete (and
+        every framing error), in stream order, not yet decoded."""
+        self._salvage_headers = salvage_headers
 
     def feed(self, data: bytes) -> list[Frame | JT808Error]:
         """Consume ``data``; return every frame (or error) it completes, in stream order."""
-        out: list[Frame | JT808Error] = []
-        for item in self._splitter.feed(data):
-            if isinstance(item, JT808Error):
-                out.append(item)
-                continue
-            try:
-                out.append(decode_frame(item))
-            except JT808Error as exc:
-                out.append(exc)
-        return out
+        decode = self.decode
+        return [item if isinstance(item, JT808Error) else decode(item) for item in self.split(data)]
+
+    def decode(self, content: bytes) -> Frame | JT808Error:
+        """Decode one frame's escaped content from :meth:`split`; an error is returned."""
+        try:
+            return decode_frame(content)
+        except (ChecksumError, EscapeError) as exc:
+            if self._salvage_headers and exc.header is None:
+                salvaged = salvage_header(content)
+                if salvaged is not None:
+                    exc.with_header(salvaged)
+            return exc
+        except JT808Error as exc:
+            return exc
 
 
 def encode_frame(
@@ -123,6 +165,18 @@ def encode_frame(
         protocol_version_number=protocol_version_number,
     )
     return encode_raw_frame(header, message.encode(version))
+
+
+def encode_to(header: Header, message: Message, *, serial: int) -> bytes:
+    """Encode ``message`` for the terminal that sent ``header``: its phone, edition and
+    protocol version number, with the platform's own ``serial``."""
+    return encode_frame(
+        message,
+        phone=header.phone,
+        serial=serial,
+        version=header.version,
+        protocol_version_number=header.protocol_version_number,
+    )
 
 
 def encode_sub_packets(
@@ -208,13 +262,7 @@ def encode_general_reply(
     reply = PlatformGeneralReply(
         reply_serial=header.serial, reply_msg_id=header.msg_id, result=result
     )
-    return encode_frame(
-        reply,
-        phone=header.phone,
-        serial=serial,
-        version=header.version,
-        protocol_version_number=header.protocol_version_number,
-    )
+    return encode_to(header, reply, serial=serial)
 
 
 def encode_register_reply(
@@ -229,13 +277,7 @@ def encode_register_reply(
     ``auth_code`` is sent only (and must be given only) when ``result`` is success.
     """
     reply = RegisterReply(reply_serial=header.serial, result=result, auth_code=auth_code)
-    return encode_frame(
-        reply,
-        phone=header.phone,
-        serial=serial,
-        version=header.version,
-        protocol_version_number=header.protocol_version_number,
-    )
+    return encode_to(header, reply, serial=serial)
 
 
 def location_to_position(

@@ -889,14 +889,21 @@ class LocationBatch:
 # --------------------------------------------------------------------------- text
 
 
-TEXT_FLAG_BITS: dict[int, str] = {
-    0: "emergency",
-    2: "terminal_display",
-    3: "tts",
-    4: "advertising_screen",
-    5: "can_fault_code",
+class TextFlag(enum.IntFlag):
+    """The 0x8300 flag bits. A set bit's name, in lower case, is the label the decoder gives
+    it (:attr:`TextMessage.flag_names`); bit 5 clear means navigation information."""
+
+    EMERGENCY = 1 << 0
+    TERMINAL_DISPLAY = 1 << 2
+    TTS = 1 << 3
+    ADVERTISING_SCREEN = 1 << 4
+    CAN_FAULT_CODE = 1 << 5
+
+
+_TEXT_FLAG_NAMES: dict[int, str] = {
+    flag.value.bit_length() - 1: str(flag.name).lower() for flag in TextFlag
 }
-"""0x8300 flag bit -> name (bit 5 clear means navigation information)."""
+"""0x8300 flag bit index -> label."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -917,7 +924,7 @@ class TextMessage:
     def flag_names(self) -> frozenset[str]:
         """Names of the set flag bits."""
         return frozenset(
-            TEXT_FLAG_BITS.get(bit, f"reserved_bit_{bit}")
+            _TEXT_FLAG_NAMES.get(bit, f"reserved_bit_{bit}")
             for bit in range(8)
             if self.flags >> bit & 1
         )

@@ -17,7 +17,6 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from devices.jt808.codec import Frame, FrameDecoder, encode_frame
 from devices.jt808.errors import JT808Error
@@ -37,6 +36,7 @@ from devices.jt808.messages import (
     TerminalGeneralReply,
     TextMessage,
 )
+from realtime.aio import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +49,6 @@ EARTH_RADIUS_M = 6_371_008.8
 MAX_UNSOLICITED = 256
 
 Reply = PlatformGeneralReply | RegisterReply
-
-
-async def _cancel_and_wait(task: asyncio.Task[Any]) -> None:
-    """Cancel ``task`` and wait for it to end, cancelling again if a cancellation was
-    swallowed (``asyncio.wait_for`` on Python 3.11 can lose one that races a result)."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=0.5)
 
 
 class SimulatorError(Exception):
@@ -107,7 +99,7 @@ class TerminalClient:
     async def close(self) -> None:
         """Close the connection and stop the reader task."""
         if self._task is not None:
-            await _cancel_and_wait(self._task)
+            await cancel_and_wait(self._task)
             self._task = None
         if self._writer is not None:
             self._writer.close()

@@ -32,13 +32,13 @@ from devices.jt808 import (
 )
 from devices.jt808.framing import Header
 from devices.jt808.gateway import (
-    MAX_QUEUED_ITEMS,
-    MAX_RUN,
     Jt808Gateway,
     ReplyTimeoutError,
     StaticTerminalRegistry,
     TerminalOfflineError,
 )
+from devices.jt808.gateway.connection import MAX_QUEUED_ITEMS
+from devices.jt808.session import MAX_RUN
 from devices.jt808.simulator import TerminalClient
 from devices.observations import DeviceAlarmRaised, Observation
 from tests.devices.support import RecordingSink, SinkDownError
@@ -436,7 +436,7 @@ async def test_dropped_connection_goes_offline_after_the_silence_window(
     assert [s.online for s in sink.statuses] == [True, False]
     # Reconnecting and authenticating marks it online again, once.
     again = await make_client(gateway)
-    code = gateway._registry.auth_code(PHONE)  # type: ignore[attr-defined]
+    code = gateway.terminals._registry.auth_code(PHONE)  # type: ignore[attr-defined]
     await again.authenticate(code)
     assert [s.online for s in sink.statuses] == [True, False, True]
 

@@ -92,7 +92,7 @@ async def test_truck_answers_texts_and_reconnects() -> None:
         assert await gateway.send_text("13800000002", "请停车") == GeneralResult.SUCCESS
         assert truck.client is not None
         # The platform drops the connection: the truck comes back and carries on.
-        gateway._terminals["13800000002"].connection.close("test")  # type: ignore[union-attr]
+        gateway.terminals.states["13800000002"].connection.close("test")  # type: ignore[union-attr]
         stats = await run
     assert stats.reports_acked >= 11
     assert stats.connections == 2

@@ -1,0 +1,474 @@
+"""One JT/T 808 terminal connection on asyncio: the thin I/O layer around its session.
+
+:class:`TerminalConnection` is an :class:`asyncio.Protocol`. Bytes are decoded as they
+arrive (``data_received``, through the connection's sans-I/O
+:class:`~devices.jt808.session.TerminalSession`) into one ordered queue. Location reports
+of the authenticated terminal, the everyday traffic, go from there straight to the
+gateway's :class:`~devices.jt808.gateway.batcher.ReportBatcher` and are answered from its
+completion, with no task switch per read; everything else (registration, authentication,
+heartbeats, errors, replies) is handled in order by the connection's worker task. Only one
+of the two is ever busy, so frames are handled in stream order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, deque
+from typing import TYPE_CHECKING, cast
+
+from devices.jt808.codec import Frame
+from devices.jt808.errors import JT808Error, UnsupportedError
+from devices.jt808.framing import Header
+from devices.jt808.gateway.batcher import ReportRun
+from devices.jt808.gateway.errors import (
+    GatewayError,
+    RegistryFailedError,
+    ReplyTimeoutError,
+    SinkRefusedError,
+    TerminalOfflineError,
+)
+from devices.jt808.gateway.terminals import TerminalState, now_utc
+from devices.jt808.messages import (
+    Authentication,
+    GeneralResult,
+    Heartbeat,
+    Location,
+    LocationBatch,
+    Logout,
+    Register,
+    RegisterResult,
+    TerminalGeneralReply,
+    TextMessage,
+)
+from devices.jt808.session import Item, TerminalSession
+from devices.observations import DeviceStatusChanged
+
+if TYPE_CHECKING:
+    from devices.jt808.gateway.server import Jt808Gateway
+
+logger = logging.getLogger(__name__)
+
+MAX_QUEUED_ITEMS = 256
+"""Decoded frames waiting per connection before reading pauses (back-pressure)."""
+MAX_PENDING_TEXTS = 16
+"""Text messages awaiting a terminal's 0x0001 per connection (a bounded buffer)."""
+
+
+class TerminalConnection(asyncio.Protocol):
+    """The coordinator of one TCP connection: decode, authorize, submit, then reply."""
+
+    def __init__(self, gateway: Jt808Gateway) -> None:
+        self._gateway = gateway
+        self._terminals = gateway.terminals
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.last_rx = self._loop.time()
+        self._session = TerminalSession(
+            now=self.last_rx,
+            max_frame_size=gateway.max_frame_size,
+            max_frames_per_second=gateway.max_frames_per_second,
+            overload_close_after=gateway.overload_close_after,
+            raise_mask=gateway.alarm_mask,
+        )
+        self._terminal: TerminalState | None = None
+        self._run_state: TerminalState | None = None
+        """The terminal of the run in flight (the batcher has it), else ``None``."""
+        self._pending: dict[int, asyncio.Future[GeneralResult]] = {}
+        self._counts: Counter[str] = Counter()
+        self._close_reason = ""
+        self._queue: deque[Item] = deque()
+        self._worker_busy = False
+        self._wake = asyncio.Event()
+        self._reading_paused = False
+        self._drained: asyncio.Future[None] | None = None
+        self._stall_timer: asyncio.TimerHandle | None = None
+        self._lost = False
+        self._eof = False
+        """The terminal closed its side while frames were still being handled."""
+
+    def __repr__(self) -> str:
+        device = self._terminal.device if self._terminal is not None else "?"
+        return f"<JT/T 808 connection {self.peer} terminal {device}>"
+
+    @property
+    def _name(self) -> str:
+        if self._terminal is not None:
+            return f"terminal {self._terminal.device} ({self.peer})"
+        return f"connection {self.peer}"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport = cast(asyncio.Transport, transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        refusal = self._gateway.refusal()
+        if refusal is not None:
+            logger.warning("refusing a JT/T 808 connection from %s: %s", self.peer, refusal)
+            self._lost = True
+            transport.abort()
+            return
+        logger.debug("JT/T 808 connection from %s", self.peer)
+        self._gateway.connection_started(
+            self, self._loop.create_task(self._work(), name=f"jt808 {self.peer}")
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._lost:
+            return
+        self._lost = True
+        if exc is not None and not self._close_reason:
+            logger.info("%s lost: %s", self._name, exc)
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(TerminalOfflineError(f"{self._name} closed before it replied"))
+        self._pending.clear()
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_exception(ConnectionResetError("connection closed"))
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+        self._queue.clear()
+        self._detach()
+        if self._counts:
+            summary = ", ".join(f"{kind} x{count}" for kind, count in sorted(self._counts.items()))
+            logger.info("%s closed; problems seen: %s", self._name, summary)
+        self._gateway.connection_lost(self)
+
+    def close(self, reason: str, *, level: int = logging.INFO) -> None:
+        """Close the transport (once); the connection then tears down."""
+        if not self._close_reason:
+            self._close_reason = reason
+            logger.log(level, "closing %s: %s", self._name, reason)
+        if self._transport is not None:
+            self._transport.close()
+
+    def shutdown(self) -> None:
+        """Close quietly: the gateway is closing."""
+        if self._transport is not None:
+            self._transport.close()
+
+    def _detach(self) -> None:
+        state = self._terminal
+        if state is not None and state.connection is self:
+            state.connection = None
+        self._terminal = None
+
+    # ------------------------------------------------------------------ reading
+
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        now = self._loop.time()
+        self.last_rx = now
+        if self._terminal is not None:
+            self._terminal.last_seen = now
+        queue = self._queue
+        dropped = self._session.receive(data, now, queue)
+        if dropped:
+            self._overloaded(dropped)
+            if transport.is_closing():
+                return
+        self._pump()
+        if len(queue) > MAX_QUEUED_ITEMS and not self._reading_paused:
+            self._reading_paused = True
+            logger.debug("%s: %s frames waiting, reading paused", self._name, len(queue))
+            transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        # The terminal has sent everything: answer what is still being handled, then close.
+        if self._busy():
+            self._eof = True
+            return True  # keep our side open for the replies
+        return False  # close our side too
+
+    def _busy(self) -> bool:
+        return self._run_state is not None or self._worker_busy or bool(self._queue)
+
+    def _pump(self) -> None:
+        """Hand the head of the queue to whoever handles it, unless one is busy."""
+        if self._run_state is not None or self._worker_busy or self._lost:
+            return
+        queue = self._queue
+        state = self._terminal
+        if state is not None and queue:
+            run = self._session.take_reports(queue, state.device)
+            if run:
+                self._start_run(run, state)
+        if queue and self._run_state is None:
+            self._worker_busy = True
+            self._wake.set()
+        if self._reading_paused and len(queue) <= MAX_QUEUED_ITEMS // 2:
+            self._reading_paused = False
+            if self._transport is not None and not self._transport.is_closing():
+                logger.debug("%s: reading resumed", self._name)
+                self._transport.resume_reading()
+        if self._eof and not self._busy() and self._transport is not None:
+            self._transport.close()
+
+    async def _work(self) -> None:
+        """Handle, in order, what the fast path leaves: one item at a time."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._queue:
+                item = self._queue.popleft()
+                try:
+                    if isinstance(item, JT808Error):
+                        await self._on_error(item)
+                    else:
+                        await self._on_frame(item)
+                except ConnectionError as exc:
+                    if not self._lost:
+                        self.close(f"lost: {exc}")
+            self._worker_busy = False
+            self._pump()
+
+    # ------------------------------------------------------------------ problems
+
+    def _problem(self, kind: str, message: str, *args: object, count: int = 1) -> None:
+        """Log the first problem of each kind on this connection; count the rest."""
+        self._counts[kind] += count
+        if self._counts[kind] == count:
+            logger.warning(
+                "%s: %s (further %s on this connection are counted, not logged)",
+                self._name,
+                message % args,
+                kind,
+            )
+        elif logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s: %s", self._name, message % args)
+
+    def _overloaded(self, dropped: int) -> None:
+        self._problem(
+            "rate_limited",
+            "over %s frames/s, dropping frames",
+            self._gateway.max_frames_per_second,
+            count=dropped,
+        )
+        if self._session.overloaded:
+            reason = f"over the frame rate limit for {self._gateway.overload_close_after:g} s"
+            self.close(reason, level=logging.WARNING)
+
+    async def _on_error(self, error: JT808Error) -> None:
+        self._problem(type(error).__name__, "%s", error)
+        if error.header is not None:
+            result = (
+                GeneralResult.UNSUPPORTED
+                if isinstance(error, UnsupportedError)
+                else GeneralResult.MESSAGE_ERROR
+            )
+            await self._reply(error.header, result)
+
+    # ------------------------------------------------------------------ frames
+
+    async def _on_frame(self, frame: Frame) -> None:
+        header, message = frame.header, frame.message
+        if message is None:
+            self._problem(
+                "sub_packet", "sub-packet frames are not reassembled (0x%04X)", header.msg_id
+            )
+            await self._reply(header, GeneralResult.UNSUPPORTED)
+            return
+        if isinstance(message, TerminalGeneralReply):
+            self._on_terminal_reply(message)
+            return
+        if isinstance(message, Register):
+            await self._on_register(header, message)
+            return
+        if isinstance(message, Authentication):
+            await self._on_authentication(header, message)
+            return
+        state = self._terminal
+        if state is None or state.device != header.device_id:
+            self._problem(
+                "unauthenticated",
+                "refused 0x%04X from %s: not authenticated on this connection",
+                header.msg_id,
+                header.device_id,
+            )
+            await self._reply(header, GeneralResult.FAILURE)
+            return
+        if isinstance(message, Heartbeat):
+            await self._reply(header, GeneralResult.SUCCESS)
+        elif isinstance(message, Logout):
+            await self._on_logout(header, state)
+        elif isinstance(message, Location | LocationBatch):  # pragma: no cover - fast path
+            self._start_run([frame], state)
+        else:
+            self._problem("unexpected", "0x%04X is a platform message", header.msg_id)
+            await self._reply(header, GeneralResult.UNSUPPORTED)
+
+    async def _on_register(self, header: Header, message: Register) -> None:
+        device = header.device_id
+        try:
+            result, code = await self._terminals.register(device, message)
+        except RegistryFailedError:
+            return  # no answer: the terminal retries its registration
+        if result != RegisterResult.SUCCESS:
+            self._problem("register_refused", "registration of %s refused: %s", device, result.name)
+        else:
+            logger.info("terminal %s registered (plate %s)", device, message.plate)
+        await self._write(self._session.register_reply(header, result, code))
+
+    async def _on_authentication(self, header: Header, message: Authentication) -> None:
+        device = header.device_id
+        try:
+            accepted = await self._terminals.authenticate(device, message.auth_code)
+        except RegistryFailedError:
+            await self._reply(header, GeneralResult.FAILURE)
+            return
+        if not accepted:
+            self._problem("auth_refused", "authentication of %s refused: wrong code", device)
+            await self._reply(header, GeneralResult.FAILURE)
+            return
+        state = self._terminals.state(device)
+        async with state.lock:
+            if not state.online:
+                try:
+                    await self._terminals.submit(
+                        DeviceStatusChanged(
+                            device=device, online=True, at=now_utc(), reason="authenticated"
+                        )
+                    )
+                except SinkRefusedError:
+                    await self._reply(header, GeneralResult.FAILURE)
+                    return
+                state.online = True
+            state.last_seen = self._loop.time()
+        if self._lost:
+            return
+        previous = state.connection
+        if previous is not None and previous is not self:
+            previous.close("replaced by a new connection of the same terminal")
+        if self._terminal is not None and self._terminal is not state:
+            self._detach()
+        self._terminal = state
+        self._session.authenticated(header)
+        state.connection = self
+        logger.info(
+            "terminal %s authenticated from %s (%s)", device, self.peer, header.version.value
+        )
+        await self._reply(header, GeneralResult.SUCCESS)
+
+    async def _on_logout(self, header: Header, state: TerminalState) -> None:
+        async with state.lock:
+            if state.online:
+                try:
+                    await self._terminals.submit(
+                        DeviceStatusChanged(
+                            device=state.device, online=False, at=now_utc(), reason="logout"
+                        )
+                    )
+                except SinkRefusedError:
+                    await self._reply(header, GeneralResult.FAILURE)
+                    return
+                state.online = False
+        logger.info("terminal %s logged out", state.device)
+        self._detach()
+        await self._reply(header, GeneralResult.SUCCESS)
+
+    def _start_run(self, frames: list[Frame], state: TerminalState) -> None:
+        """Send consecutive reports to the batcher: positions, then their alarms.
+
+        The replies go out from :meth:`run_done`, once everything of the run was accepted.
+        """
+        reports = self._session.judge_reports(frames, state.device, state.alarm_flags)
+        self._run_state = state
+        self._gateway.batcher.add(ReportRun(self, frames, reports))
+
+    def run_done(self, run: ReportRun, accepted: bool) -> None:
+        """The sink answered for ``run``: reply to its frames, then go on with the queue."""
+        state = self._run_state
+        if accepted and state is not None:
+            state.alarm_flags = run.reports.live_flags
+        result = GeneralResult.SUCCESS if accepted else GeneralResult.FAILURE
+        self._write_now(self._session.replies(run.frames, result))
+        self._run_state = None
+        self._pump()
+
+    def _on_terminal_reply(self, reply: TerminalGeneralReply) -> None:
+        future = self._pending.get(reply.reply_serial)
+        if future is None or future.done():
+            logger.debug(
+                "%s: 0x0001 for 0x%04X serial %s matches nothing pending",
+                self._name,
+                reply.reply_msg_id,
+                reply.reply_serial,
+            )
+            return
+        future.set_result(reply.result)
+
+    # ------------------------------------------------------------------ writing
+
+    async def _reply(self, header: Header, result: GeneralResult) -> None:
+        await self._write(self._session.reply(header, result))
+
+    def _write_now(self, data: bytes) -> bool:
+        """Queue ``data`` on the transport; False if the connection is closing."""
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return False
+        transport.write(data)
+        return True
+
+    async def _write(self, data: bytes) -> None:
+        """Write, waiting while the terminal is not reading (up to ``write_timeout``)."""
+        if not self._write_now(data):
+            raise ConnectionResetError("connection is closing")
+        if self._drained is not None:
+            await asyncio.shield(self._drained)
+
+    def pause_writing(self) -> None:
+        # The terminal stopped reading its replies: give it write_timeout to catch up.
+        self._drained = self._loop.create_future()
+        self._stall_timer = self._loop.call_later(self._gateway.write_timeout, self._write_stalled)
+
+    def resume_writing(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+        if self._drained is not None:
+            if not self._drained.done():
+                self._drained.set_result(None)
+            self._drained = None
+
+    def _write_stalled(self) -> None:
+        self._stall_timer = None
+        if self._drained is not None and not self._drained.done():
+            self._drained.set_exception(ConnectionResetError("write stalled"))
+            # Nobody may be waiting on it (replies of the fast path are not awaited).
+            self._drained.exception()
+        self.close(f"not reading: write stalled for {self._gateway.write_timeout:g} s")
+
+    async def send_text(self, message: TextMessage, timeout: float) -> GeneralResult:
+        """Send ``message`` and return the result of the terminal's 0x0001 reply."""
+        if (
+            self._session.header is None
+            or self._lost
+            or self._transport is None
+            or self._transport.is_closing()
+        ):
+            raise TerminalOfflineError(f"{self._name} is not authenticated")
+        if len(self._pending) >= MAX_PENDING_TEXTS:
+            raise GatewayError(f"{self._name} has {MAX_PENDING_TEXTS} texts awaiting replies")
+        serial, frame = self._session.text(message)
+        future: asyncio.Future[GeneralResult] = self._loop.create_future()
+        self._pending[serial] = future
+        try:
+            try:
+                await self._write(frame)
+            except ConnectionError as exc:
+                raise TerminalOfflineError(f"{self._name} closed: {exc}") from exc
+            try:
+                async with asyncio.timeout(timeout):
+                    return await future
+            except TimeoutError as exc:
+                raise ReplyTimeoutError(
+                    f"{self._name} did not answer the text (serial {serial}) within {timeout:g} s"
+                ) from exc
+        finally:
+            self._pending.pop(serial, None)

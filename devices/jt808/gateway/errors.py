@@ -1,0 +1,23 @@
+"""The JT/T 808 gateway's own errors (the codec's are in :mod:`devices.jt808.errors`)."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base class of the gateway's own errors."""
+
+
+class TerminalOfflineError(GatewayError):
+    """The terminal has no live, authenticated connection to this gateway."""
+
+
+class ReplyTimeoutError(GatewayError, TimeoutError):
+    """The terminal did not answer a platform message in time."""
+
+
+class SinkRefusedError(GatewayError):
+    """The observation sink raised; the frame is not acknowledged."""
+
+
+class RegistryFailedError(GatewayError):
+    """The terminal registry raised."""

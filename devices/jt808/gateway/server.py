@@ -1,0 +1,214 @@
+"""The JT/T 808 TCP server: :class:`Jt808Gateway` listens, watches and sends downlink.
+
+It ties the parts of the gateway together: one
+:class:`~devices.jt808.gateway.connection.TerminalConnection` per TCP connection, one
+:class:`~devices.jt808.gateway.batcher.ReportBatcher` for every connection's location
+reports, one :class:`~devices.jt808.gateway.terminals.Terminals` for what it knows of each
+terminal, and a watchdog that closes silent connections and reports silent terminals
+offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection
+
+from devices.jt808.framing import DEFAULT_MAX_ESCAPED_FRAME
+from devices.jt808.gateway.batcher import ReportBatcher
+from devices.jt808.gateway.connection import TerminalConnection
+from devices.jt808.gateway.errors import GatewayError, TerminalOfflineError
+from devices.jt808.gateway.registry import TerminalRegistry, device_id
+from devices.jt808.gateway.terminals import Terminals
+from devices.jt808.messages import GeneralResult, TextFlag, TextMessage
+from devices.jt808.session import ALL_ALARM_BITS, alarm_mask
+from devices.observations import ObservationSink
+from realtime.aio import cancel_and_wait
+
+logger = logging.getLogger(__name__)
+
+LISTEN_BACKLOG = 4096
+"""Pending connections the kernel may queue (capped by net.core.somaxconn)."""
+
+
+class Jt808Gateway:
+    """A JT/T 808 (2013 and 2019) TCP server delivering observations to ``sink``.
+
+    ``offline_after``: seconds of silence before a terminal is reported offline and its
+    connection closed. ``max_frame_size``: escaped bytes between two flags.
+    ``max_frames_per_second``: per connection; excess frames are dropped (warned once),
+    and a connection over the limit for ``overload_close_after`` seconds is closed.
+    ``alarm_bits_that_raise``: alarm bit indices that become
+    :class:`~devices.observations.DeviceAlarmRaised` when they rise (0 -> 1).
+    """
+
+    def __init__(
+        self,
+        sink: ObservationSink,
+        registry: TerminalRegistry,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        offline_after: float = 180.0,
+        max_frame_size: int = DEFAULT_MAX_ESCAPED_FRAME,
+        max_frames_per_second: float = 20.0,
+        alarm_bits_that_raise: Collection[int] = ALL_ALARM_BITS,
+        overload_close_after: float = 5.0,
+        reply_timeout: float = 10.0,
+        write_timeout: float = 10.0,
+        max_connections: int = 10_000,
+    ) -> None:
+        if offline_after <= 0:
+            raise ValueError(f"offline_after must be > 0, got {offline_after}")
+        if max_frames_per_second <= 0:
+            raise ValueError(f"max_frames_per_second must be > 0, got {max_frames_per_second}")
+        self.alarm_mask = alarm_mask(alarm_bits_that_raise)
+        """The alarm bits that raise device alarms, as a mask."""
+        self._host = host
+        self._requested_port = port
+        self.offline_after = offline_after
+        self.max_frame_size = max_frame_size
+        self.max_frames_per_second = max_frames_per_second
+        self.overload_close_after = overload_close_after
+        self.reply_timeout = reply_timeout
+        self.write_timeout = write_timeout
+        self.max_connections = max_connections
+        self._server: asyncio.Server | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._connections: dict[TerminalConnection, asyncio.Task[None]] = {}
+        self._closing = False
+        self.terminals = Terminals(sink, registry)
+        """Every terminal's state; the connections' way to the registry and the sink."""
+        self.batcher = ReportBatcher(self.terminals.guard)
+        """Where every connection's location reports go."""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start listening (and the offline watchdog)."""
+        if self._server is not None:
+            raise GatewayError("gateway already started")
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: TerminalConnection(self),
+            self._host,
+            self._requested_port,
+            # A fleet reconnects at once after an outage; asyncio's default queue of 100
+            # pending connections overflows, and those terminals wait for SYN retries.
+            backlog=LISTEN_BACKLOG,
+        )
+        self._watchdog = asyncio.create_task(self._watch(), name="jt808-watchdog")
+        logger.info("JT/T 808 gateway listening on %s:%s", self._host, self.port)
+
+    @property
+    def port(self) -> int:
+        """The port actually listened on (useful with ``port=0``)."""
+        if self._server is None or not self._server.sockets:
+            raise GatewayError("gateway is not listening")
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    @property
+    def online_terminals(self) -> frozenset[str]:
+        """Device ids of terminals with a live authenticated connection."""
+        return self.terminals.online
+
+    async def close(self) -> None:
+        """Stop listening, close every connection and cancel every task."""
+        self._closing = True
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self._connections):
+            connection.shutdown()
+        await self.batcher.close()
+        tasks: list[asyncio.Task[None]] = list(self._connections.values())
+        if self._watchdog is not None:
+            tasks.append(self._watchdog)
+        for task in tasks:
+            await cancel_and_wait(task)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+        logger.info("JT/T 808 gateway closed")
+
+    async def __aenter__(self) -> Jt808Gateway:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ connections
+
+    def refusal(self) -> str | None:
+        """Why a new connection is refused right now, or ``None`` to accept it."""
+        if self._closing:
+            return "gateway closing"
+        if len(self._connections) >= self.max_connections:
+            return "too many connections"
+        return None
+
+    def connection_started(
+        self, connection: TerminalConnection, worker: asyncio.Task[None]
+    ) -> None:
+        """Keep ``connection`` and its worker task until the task ends."""
+        self._connections[connection] = worker
+        worker.add_done_callback(lambda done: self._connection_done(connection, done))
+
+    def connection_lost(self, connection: TerminalConnection) -> None:
+        """``connection`` closed: stop its worker (it is forgotten once that has ended)."""
+        worker = self._connections.get(connection)
+        if worker is not None:
+            worker.cancel()
+
+    def _connection_done(self, connection: TerminalConnection, task: asyncio.Task[None]) -> None:
+        self._connections.pop(connection, None)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            logger.error("JT/T 808 connection %s crashed", connection.peer, exc_info=exc)
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = min(max(self.offline_after / 4, 0.01), 1.0)
+        while True:
+            await asyncio.sleep(period)
+            now = loop.time()
+            for connection in list(self._connections):
+                if now - connection.last_rx > self.offline_after:
+                    connection.close(f"silent for more than {self.offline_after:g} s")
+            for state in list(self.terminals.states.values()):
+                if state.online and now - state.last_seen > self.offline_after:
+                    await self.terminals.mark_offline(
+                        state, f"silent for more than {self.offline_after:g} s"
+                    )
+
+    # ------------------------------------------------------------------ downlink
+
+    async def send_text(
+        self,
+        phone: str,
+        text: str,
+        flags: int = TextFlag.TERMINAL_DISPLAY,
+        *,
+        text_type: int = 1,
+        timeout: float | None = None,
+    ) -> GeneralResult:
+        """Send a 0x8300 text to ``phone`` and return the result of its 0x0001 reply.
+
+        ``flags`` are :class:`~devices.jt808.messages.TextFlag` bits. Raises
+        :class:`TerminalOfflineError` if the terminal has no live authenticated
+        connection (or loses it while we wait), :class:`ReplyTimeoutError` if it does not
+        answer within ``timeout`` (default ``reply_timeout``), and
+        :class:`~devices.jt808.errors.EncodeError` for text that cannot be encoded.
+        """
+        device = device_id(phone)
+        state = self.terminals.states.get(device)
+        connection = state.connection if state is not None else None
+        if connection is None:
+            raise TerminalOfflineError(f"terminal {device} is offline: no authenticated connection")
+        return await connection.send_text(
+            TextMessage(flags=int(flags), text=text, text_type=text_type),
+            self.reply_timeout if timeout is None else timeout,
+        )
