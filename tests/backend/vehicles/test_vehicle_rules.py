@@ -272,7 +272,7 @@ def test_fix_stamped_far_ahead_of_its_receive_time_is_not_evaluated(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     engine = engine_for(SPEED)
-    with caplog.at_level(logging.WARNING, logger="backend.vehicles.rules"):
+    with caplog.at_level(logging.WARNING, logger="backend.vehicles.rules.engine"):
         # A terminal whose clock jumped a year ahead, twice: logged once, not evaluated.
         for seconds in (0, 10):
             future = fix(seconds + 365 * 86400, 150)
@@ -766,23 +766,78 @@ def test_config_loads_from_json() -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda c: c["rules"][0].update(limt_kmh=80), r"unknown field\(s\) limt_kmh"),
-        (lambda c: c["rules"][0].update(level="purple"), "level must be one of"),
-        (lambda c: c["rules"][1].update(id="speed"), "used twice"),
-        (lambda c: c["rules"][5].update(timezone="Mars/Olympus"), "unknown time zone"),
-        (lambda c: c["rules"][5].update(window_start="25:00"), "expected HH:MM"),
-        (lambda c: c["rules"][0].update(id="has space"), "rule id"),
-        (lambda c: c["rules"][0].update(id="x" * 41), "rule id"),
-        (lambda c: c["rules"][0].update(min_duration_s=-1), "non-negative"),
-        (lambda c: c["rules"][0].update(limit_kmh="fast"), "expected a number"),
-        (lambda c: c["rules"][2]["area"].update(type="hexagon"), "'circle' or 'polygon'"),
-        (lambda c: c["rules"][2]["area"].update(radius_m=0), "radius"),
-        (lambda c: c["rules"][3].update(route=[[31, 121]]), "at least 2 points"),
-        (lambda c: c["rules"][3].update(route=[[121, 31], [181, 31]]), "WGS-84"),
-        (lambda c: c["rules"][4].pop("max_stopped_s"), "max_stopped_s: is required"),
-        (lambda c: c["rules"][1].update(report=["enter", "sideways"]), "report"),
-        (lambda c: c["rules"].append({"type": "teleport", "id": "t"}), "unknown rule type"),
-        (lambda c: c.update(max_gap_s=0), "max_gap_s"),
+        (
+            lambda c: c["rules"][0].update(limt_kmh=80),
+            r"^rules\[0\] \(speed\): .*unknown field `limt_kmh`",
+        ),
+        (
+            lambda c: c["rules"][0].update(level="purple"),
+            r"^rules\[0\] \(speed\)\.level: .*'purple'; expected one of red, orange",
+        ),
+        (lambda c: c["rules"][1].update(id="speed"), "^config: rule id 'speed' is used twice"),
+        (
+            lambda c: c["rules"][5].update(timezone="Mars/Olympus"),
+            r"^rules\[5\] \(night\): unknown time zone",
+        ),
+        (
+            lambda c: c["rules"][5].update(window_start="25:00"),
+            r"^rules\[5\] \(night\)\.window_start: expected HH:MM",
+        ),
+        (lambda c: c["rules"][0].update(id="has space"), r"^rules\[0\] .*rule id"),
+        (lambda c: c["rules"][0].update(id="x" * 41), r"^rules\[0\] .*rule id"),
+        (
+            lambda c: c["rules"][0].update(min_duration_s=-1),
+            r"^rules\[0\] \(speed\): min_duration_s must be a non-negative",
+        ),
+        (
+            lambda c: c["rules"][0].update(limit_kmh="fast"),
+            r"^rules\[0\] \(speed\)\.limit_kmh: Expected `float \| null`, got `str`",
+        ),
+        (
+            lambda c: c["rules"][2]["area"].update(type="hexagon"),
+            r"^rules\[2\] \(reservoir\)\.area\.type: .*'hexagon'; expected one of circle, polygon",
+        ),
+        (
+            lambda c: c["rules"][2]["area"].update(radius_m=0),
+            r"^rules\[2\] \(reservoir\)\.area: .*radius",
+        ),
+        (
+            lambda c: c["rules"][3].update(route=[[31, 121]]),
+            r"^rules\[3\] \(approved\): .*at least 2 points",
+        ),
+        (
+            lambda c: c["rules"][3].update(route=[[121, 31], [181, 31]]),
+            r"^rules\[3\] \(approved\): .*WGS-84",
+        ),
+        (
+            lambda c: c["rules"][4].pop("max_stopped_s"),
+            r"^rules\[4\] \(parking\): .*missing required field `max_stopped_s`",
+        ),
+        (
+            lambda c: c["rules"][1].update(report=["enter", "sideways"]),
+            r"^rules\[1\] \(depot\): report",
+        ),
+        (
+            lambda c: c["rules"].append({"type": "teleport", "id": "t"}),
+            r"^rules\[8\] \(t\)\.type: .*'teleport'; expected one of overspeed, geofence",
+        ),
+        (lambda c: c.update(max_gap_s=0), "^config: max_gap_s"),
+        (
+            lambda c: c["rules"][1]["area"].update(outer=[[31, 121], [31, 121, 5]]),
+            r"^rules\[1\] \(depot\)\.area\.outer\[1\]: .*length 2",
+        ),
+        (
+            lambda c: c["rules"][0]["zones"][0]["area"].update(radius_m="x"),
+            r"^rules\[0\] \(speed\)\.zones\[0\]\.area\.radius_m: Expected `float`",
+        ),
+        (
+            lambda c: c["rules"][7].update(levels={"emergency": "pink"}),
+            r"^rules\[7\] \(terminal\)\.levels\[\.\.\.\]: .*'pink'; expected one of red",
+        ),
+        (
+            lambda c: c["rules"][0].update(vehicle_limits_kmh={"HAZ1": -1}),
+            r"^rules\[0\] \(speed\): vehicle_limits_kmh\.HAZ1 must be a positive",
+        ),
     ],
 )
 def test_config_errors_say_where_and_why(
@@ -815,7 +870,7 @@ def test_timezone_falls_back_to_utc_plus_8(
     load_timezone.cache_clear()
     monkeypatch.setattr(zoneinfo, "ZoneInfo", missing)
     try:
-        with caplog.at_level(logging.WARNING, logger="backend.vehicles.rules"):
+        with caplog.at_level(logging.WARNING, logger="backend.vehicles.rules.config"):
             assert load_timezone("Asia/Shanghai") is CHINA_STANDARD_TIME
         assert "UTC+08:00" in caplog.text
         with pytest.raises(ConfigError):
