@@ -47,7 +47,7 @@ from backend.registry.users import UserService
 from backend.runtime.collector import short_collections
 from backend.security import Error as SecurityError
 from backend.security import FieldCipher
-from backend.sensors import timeseries
+from backend.sensors import registry as sensor_registry
 from backend.sensors.rules import Error as SensorRulesError
 from backend.sensors.rules import RuleSet
 from backend.server.app import DutyDeskServer, ServerConfig
@@ -329,7 +329,7 @@ def _cmd_sensor_import(args: argparse.Namespace) -> int:
         async with _database(args) as sessions, sessions.begin() as session:
             now = dt.datetime.now(dt.UTC)
             for config in configs:
-                await timeseries.save_sensor(session, config, now=now)
+                await sensor_registry.save_sensor(session, config, now=now)
 
     asyncio.run(work())
     _out(f"imported {len(configs)} sensors from {args.file} (restart the server to watch them)")
@@ -339,7 +339,7 @@ def _cmd_sensor_import(args: argparse.Namespace) -> int:
 def _cmd_sensor_list(args: argparse.Namespace) -> int:
     async def work() -> None:
         async with _database(args) as sessions, sessions() as session:
-            configs = await timeseries.load_sensors(session)
+            configs = await sensor_registry.load_sensors(session)
         if not configs:
             _out("no sensors registered")
         for c in configs:
