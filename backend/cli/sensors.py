@@ -21,7 +21,7 @@ from backend.cli.common import (
 )
 from backend.registry.files import Error as RegistryError
 from backend.registry.files import load_sensors_csv
-from backend.sensors import timeseries
+from backend.sensors import registry as sensor_registry
 from backend.sensors.rules import Error as SensorRulesError
 from backend.sensors.rules import RuleSet
 from backend.storage.models import SensorRecord
@@ -80,7 +80,7 @@ def _cmd_sensor_import(args: argparse.Namespace) -> int:
         async with database(args) as sessions, sessions.begin() as session:
             now = dt.datetime.now(dt.UTC)
             for config in configs:
-                await timeseries.save_sensor(session, config, now=now)
+                await sensor_registry.save_sensor(session, config, now=now)
 
     asyncio.run(work())
     out(f"imported {len(configs)} sensors from {args.file} (restart the server to watch them)")
@@ -90,7 +90,7 @@ def _cmd_sensor_import(args: argparse.Namespace) -> int:
 def _cmd_sensor_list(args: argparse.Namespace) -> int:
     async def work() -> None:
         async with database(args) as sessions, sessions() as session:
-            configs = await timeseries.load_sensors(session)
+            configs = await sensor_registry.load_sensors(session)
         if not configs:
             out("no sensors registered")
         for c in configs:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.alarms.service import AlarmService
+from backend.sensors import registry as sensor_registry
 from backend.sensors import timeseries
 from backend.sensors.rules import (
     Clear,
@@ -78,7 +79,7 @@ class SensorService:
         """
         now = dt.datetime.now(dt.UTC)
         async with self._sessions() as session:
-            configs = await timeseries.load_sensors(session)
+            configs = await sensor_registry.load_sensors(session)
             stored = await timeseries.latest_reading_views(session)
         latest = {view.sensor: view for view in stored}
         open_levels: dict[str, dict[RuleKey, AlarmLevel]] = {}
@@ -121,11 +122,11 @@ class SensorService:
         now = dt.datetime.now(dt.UTC)
         count = 0
         async with self._sessions.begin() as session:
-            known = {c.sensor_id for c in await timeseries.load_sensors(session)}
+            known = {c.sensor_id for c in await sensor_registry.load_sensors(session)}
             for config in configs:
                 if only_new and config.sensor_id in known:
                     continue
-                await timeseries.save_sensor(session, config, now=now)
+                await sensor_registry.save_sensor(session, config, now=now)
                 self.rules.configure(config, now=now)
                 count += 1
         return count

@@ -1,4 +1,4 @@
-"""Sensor time series: five-minute rollups, retention, downsampled history, sensor rows.
+"""Sensor time series: five-minute rollups, retention, downsampled history, latest readings.
 
 Raw readings arrive in ``readings`` by group commit (:mod:`backend.ingest.telemetry`). This
 module rolls them up into five-minute statistics (``reading_rollups``: min, max, mean,
@@ -43,7 +43,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from backend.sensors.rules import Placement, RuleSet, SensorConfig, SensorKind
 from backend.storage.latest import newest_row_id
 from backend.storage.models import (
     ReadingRecord,
@@ -508,75 +507,7 @@ def _emit(out: list[Point], low: Point, high: Point) -> None:
         out.extend((low, high))
 
 
-# --------------------------------------------------------------------------- sensors
-
-
-def sensor_config(record: SensorRecord) -> SensorConfig:
-    """Return the rules engine's view of a sensor row (raises on invalid rules)."""
-    return SensorConfig(
-        sensor_id=record.sensor_id,
-        kind=SensorKind(record.kind),
-        unit=record.unit,
-        rules=RuleSet.from_data(record.rules),
-        poll_cycle_seconds=record.poll_cycle_seconds,
-        placement=Placement(record.placement),
-        name=record.name,
-        place=record.place,
-        lat=record.lat,
-        lon=record.lon,
-        hazard_source=record.hazard_source,
-        enterprise=record.enterprise,
-        jurisdiction=record.jurisdiction,
-    )
-
-
-async def load_sensors(session: AsyncSession) -> list[SensorConfig]:
-    """Return every enabled sensor; one with invalid stored rules is skipped and logged."""
-    configs: list[SensorConfig] = []
-    for record in await session.scalars(
-        select(SensorRecord).where(SensorRecord.enabled.is_(True)).order_by(SensorRecord.id)
-    ):
-        try:
-            configs.append(sensor_config(record))
-        except ValueError:
-            logger.exception("sensor %s has invalid rules; it is not watched", record.sensor_id)
-    return configs
-
-
-async def save_sensor(
-    session: AsyncSession,
-    config: SensorConfig,
-    *,
-    now: dt.datetime,
-    site_kind: str = "hazard_source",
-    device: str = "",
-    enabled: bool = True,
-) -> SensorRecord:
-    """Insert or update the sensor row of ``config.sensor_id`` (rules included)."""
-    record = await session.scalar(
-        select(SensorRecord).where(SensorRecord.sensor_id == config.sensor_id)
-    )
-    if record is None:
-        record = SensorRecord(sensor_id=config.sensor_id, created_at=now)
-        session.add(record)
-    record.kind = config.kind.value
-    record.unit = config.unit
-    record.placement = config.placement.value
-    record.name = config.name
-    record.place = config.place
-    record.lat = config.lat
-    record.lon = config.lon
-    record.poll_cycle_seconds = config.poll_cycle_seconds
-    record.site_kind = site_kind
-    record.hazard_source = config.hazard_source
-    record.enterprise = config.enterprise
-    record.jurisdiction = config.jurisdiction
-    record.device = device
-    record.rules = config.rules.to_data()
-    record.enabled = enabled
-    record.updated_at = now
-    await session.flush()
-    return record
+# --------------------------------------------------------------------------- latest readings
 
 
 async def latest_reading_views(session: AsyncSession) -> list[ReadingView]:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.sensors import registry as sensor_registry
 from backend.sensors import timeseries
 from backend.sensors.rules import Placement, SensorConfig, SensorKind, default_rules
 from backend.sensors.timeseries import Bucket, Point
@@ -338,11 +339,11 @@ async def test_sensors_are_stored_with_their_rules(sessions: Sessions) -> None:
         enterprise="某某煤业有限公司",
     )
     async with sessions.begin() as session:
-        await timeseries.save_sensor(session, config, now=T0, site_kind="coal_mine")
-        await timeseries.save_sensor(session, config, now=T0)  # an update, not a second row
+        await sensor_registry.save_sensor(session, config, now=T0, site_kind="coal_mine")
+        await sensor_registry.save_sensor(session, config, now=T0)  # an update, not a second row
     await store(sessions, [("ch4-1203", T0, 0.2), ("ch4-1203", T0 + dt.timedelta(seconds=15), 0.3)])
     async with sessions() as session:
-        assert await timeseries.load_sensors(session) == [config]
+        assert await sensor_registry.load_sensors(session) == [config]
         latest = await timeseries.latest_reading_views(session)
     assert [(view.sensor, view.at, view.value) for view in latest] == [
         ("ch4-1203", T0 + dt.timedelta(seconds=15), 0.3)

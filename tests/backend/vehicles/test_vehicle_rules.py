@@ -4,12 +4,10 @@ duplicate fixes, time gaps, backfill; configuration loading; state export."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import random
 import zoneinfo
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -272,7 +270,7 @@ def test_fix_stamped_far_ahead_of_its_receive_time_is_not_evaluated(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     engine = engine_for(SPEED)
-    with caplog.at_level(logging.WARNING, logger="backend.vehicles.rules"):
+    with caplog.at_level(logging.WARNING, logger="backend.vehicles.rules.engine"):
         # A terminal whose clock jumped a year ahead, twice: logged once, not evaluated.
         for seconds in (0, 10):
             future = fix(seconds + 365 * 86400, 150)
@@ -654,156 +652,7 @@ def test_terminal_alarms_in_backfill_or_stale_fixes_are_ignored() -> None:
     assert run(engine, [fix(100, alarms={"emergency"})]) == []  # a duplicate time
 
 
-# --------------------------------------------------------------------------- configuration
-
-CONFIG_JSON = json.dumps(
-    {
-        "max_gap_s": 90,
-        "rules": [
-            {
-                "type": "overspeed",
-                "id": "speed",
-                "level": "red",
-                "limit_kmh": 80,
-                "vehicle_limits_kmh": {"HAZ1": 60},
-                "sections": [
-                    {
-                        "name": "G2",
-                        "route": [[31, 121], [31, 121.2]],
-                        "max_distance_m": 40,
-                        "limit_kmh": 100,
-                    }
-                ],
-                "zones": [
-                    {
-                        "name": "school",
-                        "limit_kmh": 30,
-                        "area": {"type": "circle", "lat": 31.05, "lon": 121.05, "radius_m": 300},
-                    }
-                ],
-                "min_duration_s": 20,
-            },
-            {
-                "type": "geofence",
-                "id": "depot",
-                "area": {
-                    "type": "polygon",
-                    "outer": [[31, 121], [31, 121.1], [31.1, 121.1]],
-                    "holes": [],
-                },
-                "enter_dwell_s": 10,
-                "report": ["enter"],
-            },
-            {
-                "type": "no_go_zone",
-                "id": "reservoir",
-                "area": {"type": "circle", "lat": 31.3, "lon": 121.3, "radius_m": 800},
-            },
-            {
-                "type": "route_corridor",
-                "id": "approved",
-                "route": [[31, 121], [31.2, 121.2]],
-                "max_distance_m": 300,
-                "vehicles": ["HAZ1"],
-            },
-            {
-                "type": "parking",
-                "id": "parking",
-                "max_stopped_s": 1800,
-                "max_gap_s": 900,
-                "allowed_areas": [{"type": "circle", "lat": 31, "lon": 121, "radius_m": 200}],
-            },
-            {
-                "type": "night_driving",
-                "id": "night",
-                "window_start": "22:00",
-                "window_end": "06:00",
-                "timezone": "Asia/Shanghai",
-            },
-            {"type": "offline", "id": "offline", "timeout_s": 600},
-            {"type": "terminal_alarm", "id": "terminal", "levels": {"emergency": "red"}},
-        ],
-    }
-)
-
-
-def test_config_loads_from_json() -> None:
-    config = RulesConfig.from_json(CONFIG_JSON)
-    assert config.max_gap_s == 90
-    assert [type(rule).__name__ for rule in config.rules] == [
-        "OverspeedRule",
-        "GeofenceRule",
-        "NoGoZoneRule",
-        "RouteCorridorRule",
-        "ParkingRule",
-        "NightDrivingRule",
-        "OfflineRule",
-        "TerminalAlarmRule",
-    ]
-    speed = config.rules[0]
-    assert isinstance(speed, OverspeedRule)
-    assert speed.level is AlarmLevel.RED
-    assert speed.vehicle_limits_kmh == {"HAZ1": 60}
-    assert speed.min_duration_s == 20
-    assert speed.clear_margin_kmh == 5
-    assert isinstance(speed.zones[0].area, Circle)
-    depot = config.rules[1]
-    assert isinstance(depot, GeofenceRule)
-    assert isinstance(depot.area, Polygon)
-    assert depot.report == {"enter"}
-    corridor = config.rules[3]
-    assert corridor.vehicles == {"HAZ1"}
-    night = config.rules[5]
-    assert isinstance(night, NightDrivingRule)
-    assert night.window_start == dt.time(22, 0)
-    terminal = config.rules[7]
-    assert isinstance(terminal, TerminalAlarmRule)
-    assert terminal.levels == {"emergency": AlarmLevel.RED}
-    engine = VehicleRulesEngine(config)
-    assert len(hits(run(engine, [fix(0, 50, where=(31.3, 121.3))]))) == 1  # the no-go zone
-
-
-@pytest.mark.parametrize(
-    ("mutate", "message"),
-    [
-        (lambda c: c["rules"][0].update(limt_kmh=80), r"unknown field\(s\) limt_kmh"),
-        (lambda c: c["rules"][0].update(level="purple"), "level must be one of"),
-        (lambda c: c["rules"][1].update(id="speed"), "used twice"),
-        (lambda c: c["rules"][5].update(timezone="Mars/Olympus"), "unknown time zone"),
-        (lambda c: c["rules"][5].update(window_start="25:00"), "expected HH:MM"),
-        (lambda c: c["rules"][0].update(id="has space"), "rule id"),
-        (lambda c: c["rules"][0].update(id="x" * 41), "rule id"),
-        (lambda c: c["rules"][0].update(min_duration_s=-1), "non-negative"),
-        (lambda c: c["rules"][0].update(limit_kmh="fast"), "expected a number"),
-        (lambda c: c["rules"][2]["area"].update(type="hexagon"), "'circle' or 'polygon'"),
-        (lambda c: c["rules"][2]["area"].update(radius_m=0), "radius"),
-        (lambda c: c["rules"][3].update(route=[[31, 121]]), "at least 2 points"),
-        (lambda c: c["rules"][3].update(route=[[121, 31], [181, 31]]), "WGS-84"),
-        (lambda c: c["rules"][4].pop("max_stopped_s"), "max_stopped_s: is required"),
-        (lambda c: c["rules"][1].update(report=["enter", "sideways"]), "report"),
-        (lambda c: c["rules"].append({"type": "teleport", "id": "t"}), "unknown rule type"),
-        (lambda c: c.update(max_gap_s=0), "max_gap_s"),
-    ],
-)
-def test_config_errors_say_where_and_why(
-    mutate: Callable[[dict[str, Any]], object], message: str
-) -> None:
-    data = json.loads(CONFIG_JSON)
-    mutate(data)
-    with pytest.raises(ConfigError, match=message):
-        RulesConfig.from_dict(data)
-
-
-def test_config_that_is_not_json_or_not_an_object() -> None:
-    with pytest.raises(ConfigError, match="not valid JSON"):
-        RulesConfig.from_json("{rules")
-    with pytest.raises(ConfigError, match="JSON object"):
-        RulesConfig.from_json("[]")
-
-
-def test_overspeed_rule_needs_a_limit() -> None:
-    with pytest.raises(ConfigError, match="at least one limit"):
-        RulesConfig.from_dict({"rules": [{"type": "overspeed", "id": "speed"}]})
+# --------------------------------------------------------------------------- time zones
 
 
 def test_timezone_falls_back_to_utc_plus_8(
@@ -815,7 +664,7 @@ def test_timezone_falls_back_to_utc_plus_8(
     load_timezone.cache_clear()
     monkeypatch.setattr(zoneinfo, "ZoneInfo", missing)
     try:
-        with caplog.at_level(logging.WARNING, logger="backend.vehicles.rules"):
+        with caplog.at_level(logging.WARNING, logger="backend.vehicles.rules.config"):
             assert load_timezone("Asia/Shanghai") is CHINA_STANDARD_TIME
         assert "UTC+08:00" in caplog.text
         with pytest.raises(ConfigError):

@@ -1,0 +1,82 @@
+"""What the vehicle rules remember per vehicle: plain, copyable dataclasses.
+
+:class:`VehicleState` holds the last accepted fix, the last contact and each rule's state
+by rule id; the engine exports copies of it and accepts them back on restart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+
+@dataclass(slots=True)
+class ConditionState:
+    """A debounced condition: pending until it held long enough, then active until its
+    clearing condition held long enough. ``episode`` names the night for night driving."""
+
+    active: bool = False
+    pending_since: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    peak: float = 0.0
+    episode: str = ""
+
+
+@dataclass(slots=True)
+class DwellState:
+    """Which side of a geofence a vehicle is confirmed on (None before its first fix), and
+    the side it may be moving to."""
+
+    inside: bool | None = None
+    candidate: bool | None = None
+    pending_since: dt.datetime | None = None
+
+
+@dataclass(slots=True)
+class ParkingState:
+    """The current stop (where and since when) and whether it has been reported."""
+
+    anchor_lat: float | None = None
+    anchor_lon: float | None = None
+    stopped_since: dt.datetime | None = None
+    active: bool = False
+
+
+@dataclass(slots=True)
+class TerminalAlarmState:
+    """The watched alarm bits set in the last evaluated fix."""
+
+    names: frozenset[str] = frozenset()
+
+
+RuleState = ConditionState | DwellState | ParkingState | TerminalAlarmState
+
+_StateT = TypeVar("_StateT", ConditionState, DwellState, ParkingState, TerminalAlarmState)
+
+
+@dataclass(slots=True)
+class VehicleState:
+    """Everything the engine remembers about one vehicle (plain data, copyable).
+
+    ``last_fix_at``/``last_lat``/``last_lon``: the last accepted live fix.
+    ``last_contact_at``: the latest contact of any kind (for the offline rule).
+    ``clock_ahead``: the last fix was stamped too far ahead of its receive time.
+    ``rules``: each rule's state by rule id.
+    """
+
+    vehicle: str
+    last_fix_at: dt.datetime | None = None
+    last_lat: float | None = None
+    last_lon: float | None = None
+    last_contact_at: dt.datetime | None = None
+    clock_ahead: bool = False
+    rules: dict[str, RuleState] = field(default_factory=dict)
+
+    def rule_state(self, rule_id: str, kind: type[_StateT]) -> _StateT:
+        """The state of ``rule_id``, created fresh if missing or of another kind."""
+        state = self.rules.get(rule_id)
+        if not isinstance(state, kind):
+            state = kind()
+            self.rules[rule_id] = state
+        return state
