@@ -131,7 +131,8 @@ class AlarmTableModel(QAbstractTableModel):
             self._rows = {alarm_id: row for row, alarm_id in enumerate(self._ids)}
             self.endResetModel()
             return
-        assert change.alarm is not None
+        if change.alarm is None:  # only a reset comes without an alarm
+            return
         alarm_id = change.alarm.id
         row = self._rows.get(alarm_id)
         if row is None:

@@ -452,7 +452,8 @@ class ModbusPoller:
 
     async def _poll(self, sensor: SensorSpec) -> None:
         client = self._client
-        assert client is not None
+        if client is None:  # dropped since this round started: try again next round
+            return
         first, count = sensor.span
         try:
             registers = await self._read(client, sensor, first, count)

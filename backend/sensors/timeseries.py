@@ -185,7 +185,8 @@ async def _progress(session: AsyncSession) -> TimeSeriesProgress:
 
 
 def _rowcount(result: object) -> int:
-    assert isinstance(result, CursorResult)
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"expected a cursor result, got {type(result).__name__}")
     return int(result.rowcount)
 
 

@@ -168,8 +168,7 @@ class GeofenceLayer:
             fill.setAlpha(40)
             outline.setBrush(QBrush(fill))
             items.append(outline)
-        else:
-            assert isinstance(geofence.shape, PolylineShape)
+        elif isinstance(geofence.shape, PolylineShape):
             lat = points[0][1]
             # Mercator stretches ground lengths by 1/cos(lat).
             band_width = geofence.shape.width_m / max(math.cos(math.radians(lat)), 0.01)
@@ -329,8 +328,7 @@ class GeofenceDrawTool(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         """Clicks place points (or pick a geofence); Enter finishes, Esc cancels."""
         kind = event.type()
-        if kind == QEvent.Type.KeyPress and self.mode is not None:
-            assert isinstance(event, QKeyEvent)
+        if kind == QEvent.Type.KeyPress and self.mode is not None and isinstance(event, QKeyEvent):
             key = event.key()
             if key == Qt.Key.Key_Escape:
                 self.cancel()

@@ -147,7 +147,8 @@ class TerminalClient:
         """Send ``message`` and wait for the platform's reply to it."""
         serial, data = self.encode(message)
         reply = await self.send_raw(data, reply_serial=serial, timeout=timeout)
-        assert reply is not None
+        if reply is None:
+            raise SimulatorError(f"no reply to {type(message).__name__}")
         return reply
 
     async def send(self, message: Message) -> int:
@@ -210,7 +211,8 @@ class TerminalClient:
             await writer.drain()
 
     async def _read_loop(self) -> None:
-        assert self._reader is not None
+        if self._reader is None:
+            raise SimulatorError("the truck is not connected")
         decoder = FrameDecoder()
         try:
             while data := await self._reader.read(4096):

@@ -219,7 +219,7 @@ UTC_2024 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     ("location", "match"),
     [
         (
-            Location.from_degrees(lat=1, lon=1, time=dt.datetime(2024, 1, 1)),
+            Location.from_degrees(lat=1, lon=1, time=dt.datetime(2024, 1, 1)),  # noqa: DTZ001 - refused on purpose
             "time must be an aware datetime",
         ),
         (

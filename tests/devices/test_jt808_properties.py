@@ -73,8 +73,8 @@ def gbk_text(max_chars: int) -> st.SearchStrategy[str]:
 
 
 times = st.datetimes(
-    min_value=dt.datetime(2000, 1, 1),
-    max_value=dt.datetime(2099, 12, 31, 15, 59, 59),
+    min_value=dt.datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive
+    max_value=dt.datetime(2099, 12, 31, 15, 59, 59),  # noqa: DTZ001 - hypothesis bounds are naive
     timezones=st.just(dt.UTC),
 ).map(lambda when: when.replace(microsecond=0))
 

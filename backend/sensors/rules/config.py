@@ -232,8 +232,7 @@ class RuleSet(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     def to_data(self) -> dict[str, Any]:
         """Return plain JSON-able data (what the ``sensors.rules`` column holds)."""
-        data = msgspec.to_builtins(self)
-        assert isinstance(data, dict)
+        data: dict[str, Any] = msgspec.to_builtins(self)
         data["thresholds"] = list(data["thresholds"])
         data["rates"] = list(data["rates"])
         return data

@@ -59,8 +59,7 @@ class SensorState:
 
     def to_data(self) -> dict[str, Any]:
         """Return the state as JSON-able data."""
-        data = msgspec.to_builtins(self)
-        assert isinstance(data, dict)
+        data: dict[str, Any] = msgspec.to_builtins(self)
         return data
 
     @classmethod

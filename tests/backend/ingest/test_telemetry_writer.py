@@ -162,7 +162,7 @@ async def test_a_failed_commit_fails_every_waiter_and_the_writer_goes_on(
     make_writer: WriterFactory,
 ) -> None:
     writer, sessions = await make_writer(max_delay=0.05)
-    naive = Position(device="a", at=dt.datetime(2026, 11, 29, 2, 0), lat=30.0, lon=120.0)
+    naive = Position(device="a", at=dt.datetime(2026, 11, 29, 2, 0), lat=30.0, lon=120.0)  # noqa: DTZ001 - refused on purpose
     results = await asyncio.gather(
         writer.submit_many([_position("a", 1), naive]),
         writer.submit(_position("b", 1)),

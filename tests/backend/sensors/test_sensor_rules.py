@@ -367,7 +367,7 @@ def test_a_reading_of_an_unknown_sensor_is_ignored() -> None:
 def test_naive_times_are_refused() -> None:
     feed = Feed(FOUR_HIGH)
     with pytest.raises(Error):
-        feed.engine.observe(Reading("dev", "s1", dt.datetime(2026, 1, 1), 1.0))
+        feed.engine.observe(Reading("dev", "s1", dt.datetime(2026, 1, 1), 1.0))  # noqa: DTZ001 - refused on purpose
 
 
 # --------------------------------------------------------------------------- shipped defaults

@@ -253,7 +253,7 @@ def test_backfill_is_not_evaluated_and_does_not_advance_the_clock() -> None:
 
 def test_naive_times_are_refused() -> None:
     engine = engine_for(SPEED)
-    naive = Position(device="V1", at=dt.datetime(2026, 1, 1), lat=31, lon=121)
+    naive = Position(device="V1", at=dt.datetime(2026, 1, 1), lat=31, lon=121)  # noqa: DTZ001 - refused on purpose
     with pytest.raises(ValueError, match="aware"):
         engine.observe(naive)
 
