@@ -66,6 +66,7 @@ def test_password_comes_from_the_file_first(
     assert cli.read_password(None) == ""
 
 
+@pytest.mark.logs_errors
 def test_unreadable_password_file_is_a_usage_error(tmp_path: Path) -> None:
     args = parse("--user", "officer1", "--password-file", str(tmp_path / "missing"))
     assert cli.run(args) == 2

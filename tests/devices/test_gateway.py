@@ -323,6 +323,7 @@ async def test_normal_batch_is_live(
     assert [a.key for a in sink.alarms] == ["overspeed"]
 
 
+@pytest.mark.logs_errors
 async def test_failing_sink_means_no_ack_and_the_alarm_is_raised_again(
     make_gateway: GatewayFactory, make_client: ClientFactory
 ) -> None:
@@ -622,6 +623,7 @@ async def test_many_terminals_reporting_at_once_are_each_stored_and_answered(
     assert max(sink.batches) > 1
 
 
+@pytest.mark.logs_errors
 async def test_a_failing_alarm_run_does_not_fail_other_terminals_positions(
     make_gateway: GatewayFactory, make_client: ClientFactory
 ) -> None:
@@ -732,6 +734,7 @@ async def test_reports_sent_just_before_the_terminal_closes_its_side_are_answere
     assert len(sink.positions) == 3
 
 
+@pytest.mark.logs_errors
 @pytest.mark.parametrize("fail", [False, True])
 async def test_a_burst_is_submitted_together_and_answered_in_order(fail: bool) -> None:
     sink = RecordingSink()
