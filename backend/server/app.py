@@ -26,6 +26,7 @@ from websockets.typing import Origin
 
 from backend import __version__
 from backend.alarms.service import AlarmService
+from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.ingest.service import IngestService
 from backend.ingest.telemetry import TelemetryWriter
@@ -44,6 +45,7 @@ from backend.storage import db
 from backend.vehicles import track_query
 from backend.vehicles.geofences import GeofenceService, rules_with_geofences
 from backend.vehicles.rules import RulesConfig, VehicleRulesEngine
+from devices.jt808.errors import EncodeError
 from devices.jt808.gateway import Jt808Gateway, ReplyTimeoutError, TerminalOfflineError
 from devices.jt808.messages import GeneralResult, TextFlag
 from realtime import PROTOCOL_VERSION
@@ -278,6 +280,9 @@ class DutyDeskServer:
                 raise LookupError(phone) from exc
             except ReplyTimeoutError:
                 return False
+            except EncodeError as exc:
+                # Terminals show GBK: an emoji or a rare character cannot be sent at all.
+                raise ValidationError(f"the text cannot be sent to a terminal: {exc}") from exc
             return result is GeneralResult.SUCCESS
 
         self.text_sender = send_text

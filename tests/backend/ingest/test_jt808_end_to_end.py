@@ -93,6 +93,16 @@ async def test_truck_sos_positions_and_text_reach_the_console(server: DutyDeskSe
             await console.client.request(SendText(req="", device="13000000000", text="hello"))
         assert offline.value.code is ErrorCode.DEVICE_OFFLINE
 
+        # A character GBK cannot encode is a clear refusal, and the session goes on: the
+        # console neither loses its connection nor resends the text on every reconnect.
+        with pytest.raises(CommandError) as unsendable:
+            await console.client.request(SendText(req="", device=PHONE, text="请停车 🚒"))
+        assert unsendable.value.code is ErrorCode.VALIDATION
+        assert "GBK" in unsendable.value.message or "🚒" in unsendable.value.message
+        again = await console.client.request(SendText(req="", device=PHONE, text="收到请回复"))
+        assert isinstance(again, TextSent)
+        assert [text.text for text in truck.client.texts] == ["请立即停车检查", "收到请回复"]
+
         await truck.close()
         await console.recorder.wait_for(
             lambda: any(e.kind == "device.offline" for e in console.recorder.events), timeout=10
