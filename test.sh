@@ -14,4 +14,5 @@ echo "== ruff check"; .venv/bin/ruff check .
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== mypy --strict"; .venv/bin/mypy
 echo "== import-linter"; .venv/bin/lint-imports
-echo "== pytest"; .venv/bin/pytest "$@"
+echo "== pytest (with branch coverage; the floor is fail_under in pyproject.toml)"
+.venv/bin/pytest --cov --cov-report=term:skip-covered "$@"
