@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
+from desktop.plain_text import plain_label
 from realtime.protocol import CreateAlarm
 from realtime.states import AlarmLevel
 
@@ -192,7 +192,7 @@ class ManualAlarmDialog(QDialog):
         self.description_edit = QPlainTextEdit(self)
         self.description_edit.setObjectName("description_edit")
         form.addRow(self.tr("Description:"), self.description_edit)
-        self.problems_label = QLabel(self)
+        self.problems_label = plain_label(parent=self)
         self.problems_label.setObjectName("problems_label")
         self.problems_label.setStyleSheet("color: #c62828;")
         self.problems_label.setWordWrap(True)

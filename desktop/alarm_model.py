@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from desktop import texts
+from desktop.plain_text import plain_tooltip
 from desktop.state import AlarmStore, ChangeKind, StoreChange, queue_sort_key, utc_now
 from realtime.protocol import AlarmView
 from realtime.states import AlarmLevel, AlarmState, is_open
@@ -199,7 +200,7 @@ class AlarmTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole:
             return self._font(alarm)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return alarm.description or alarm.title
+            return plain_tooltip(alarm.description or alarm.title)
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.ID, Column.AGE):
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return None

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop import texts
 from desktop.dialogs import DispatchDialog, MergeDialog, NoteDialog
+from desktop.plain_text import escape, plain_label, rich_label
 from desktop.service import ConsoleService
 from desktop.state import StoreChange
 from realtime.protocol import AlarmView
@@ -45,11 +46,14 @@ class AlarmDetailPane(QWidget):
         """The dialog an action opened and that is still showing (tests reach it here)."""
 
         layout = QVBoxLayout(self)
-        self.header_label = QLabel(self)
+        # The console's bold around the alarm's (escaped) title.
+        self.header_label = rich_label(self)
         self.header_label.setObjectName("detail_header_label")
         self.header_label.setWordWrap(True)
         layout.addWidget(self.header_label)
-        self.stale_label = QLabel(self.tr("The connection is down: this may be out of date."), self)
+        self.stale_label = plain_label(
+            self.tr("The connection is down: this may be out of date."), self
+        )
         self.stale_label.setObjectName("detail_stale_label")
         self.stale_label.setStyleSheet("color: #c62828;")
         self.stale_label.hide()
@@ -72,7 +76,7 @@ class AlarmDetailPane(QWidget):
             ("note", self.tr("Last note:")),
             ("description", self.tr("Description:")),
         ):
-            value = QLabel(self)
+            value = plain_label(parent=self)
             value.setObjectName(f"detail_{key}_label")
             value.setWordWrap(True)
             value.setTextInteractionFlags(value.textInteractionFlags())
@@ -138,7 +142,7 @@ class AlarmDetailPane(QWidget):
             for label in self._field_labels.values():
                 label.clear()
             return
-        self.header_label.setText(f"<b>{_escape(alarm.title)}</b>")
+        self.header_label.setText(f"<b>{escape(alarm.title)}</b>")
         coordinates = (
             f"{alarm.lat:.6f}, {alarm.lon:.6f}"
             if alarm.lat is not None and alarm.lon is not None
@@ -237,7 +241,3 @@ class AlarmDetailPane(QWidget):
             )
         )
         self._open_dialog(dialog)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
+from desktop.plain_text import plain_label
 from desktop.state import AlarmStore
 from realtime.protocol import AlarmView, UnitView
 from realtime.states import AlarmAction, is_open
@@ -64,7 +64,7 @@ class NoteDialog(QDialog):
         )
         layout = QVBoxLayout(self)
         prompt = self.tr("Note (required):") if required else self.tr("Note:")
-        layout.addWidget(QLabel(f"{alarm.title}\n{prompt}", self))
+        layout.addWidget(plain_label(f"{alarm.title}\n{prompt}", self))
         self.note_edit = QPlainTextEdit(self)
         self.note_edit.setObjectName("note_edit")
         layout.addWidget(self.note_edit)
@@ -97,7 +97,7 @@ class MergeDialog(QDialog):
         self.target_edit.setObjectName("merge_target_edit")
         self.target_edit.setValidator(QIntValidator(1, 2_000_000_000, self))
         layout.addRow(self.tr("Merge into alarm No.:"), self.target_edit)
-        self.target_label = QLabel(self)
+        self.target_label = plain_label(parent=self)
         self.target_label.setObjectName("merge_target_label")
         self.target_label.setWordWrap(True)
         layout.addRow(self.target_label)
@@ -155,10 +155,10 @@ class DispatchDialog(QDialog):
         self.setWindowTitle(self.tr("Dispatch units to alarm {alarm_id}").format(alarm_id=alarm.id))
         self.resize(420, 420)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(alarm.title, self))
+        layout.addWidget(plain_label(alarm.title, self))
         already = {dispatch.unit_id for dispatch in alarm.dispatches}
         self._already = already
-        self.status_label = QLabel(self)
+        self.status_label = plain_label(parent=self)
         self.status_label.setObjectName("dispatch_status_label")
         layout.addWidget(self.status_label)
         self.unit_list = QListWidget(self)

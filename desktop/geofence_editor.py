@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QWidget,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 from desktop import texts
 from desktop.map.geofences import DrawMode, GeofenceDrawTool, GeofenceLayer
 from desktop.map.view import MapView
+from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
 from realtime.client import ConnectionState
 from realtime.event_kinds import EventKind
@@ -142,7 +142,7 @@ class GeofenceDialog(QDialog):
         self.enabled_check.setObjectName("geofence_enabled_check")
         self.enabled_check.setChecked(True)
         layout.addRow(self.enabled_check)
-        self.error_label = QLabel(self)
+        self.error_label = plain_label(parent=self)
         self.error_label.setObjectName("geofence_error_label")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #c62828;")

@@ -7,12 +7,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop.plain_text import plain_label
 from realtime.protocol import CONSOLE_PATH
 
 DEFAULT_SERVER_URL = f"ws://127.0.0.1:8765{CONSOLE_PATH}"
@@ -47,7 +47,7 @@ class LoginDialog(QDialog):
         self.password_edit.setObjectName("password_edit")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow(self.tr("Password:"), self.password_edit)
-        self.message_label = QLabel(self)
+        self.message_label = plain_label(parent=self)
         self.message_label.setObjectName("login_message_label")
         self.message_label.setWordWrap(True)
         layout.addWidget(self.message_label)

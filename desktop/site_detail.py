@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from desktop import texts
 from desktop.alarm_model import LEVEL_COLOURS
 from desktop.map.basemap import region_for_jurisdiction
+from desktop.plain_text import escape, plain_label, plain_tooltip, rich_label
 from desktop.sites import (
     HazardSource,
     LatestReadings,
@@ -87,11 +88,14 @@ class SiteDetailPane(QWidget):
         self._listed_alarm_ids: set[int] = set()
 
         layout = QVBoxLayout(self)
-        self.header_label = QLabel(self)
+        # The console's bold around the site's (escaped) name.
+        self.header_label = rich_label(self)
         self.header_label.setObjectName("site_header_label")
         self.header_label.setWordWrap(True)
         layout.addWidget(self.header_label)
-        self.stale_label = QLabel(self.tr("The connection is down: this may be out of date."), self)
+        self.stale_label = plain_label(
+            self.tr("The connection is down: this may be out of date."), self
+        )
         self.stale_label.setObjectName("site_stale_label")
         self.stale_label.setStyleSheet("color: #c62828;")
         self.stale_label.hide()
@@ -99,7 +103,7 @@ class SiteDetailPane(QWidget):
 
         self.pages = QStackedWidget(self)
         layout.addWidget(self.pages, 1)
-        self.empty_page = QLabel(self.tr("Click a hazard source or a team on the map."), self)
+        self.empty_page = plain_label(self.tr("Click a hazard source or a team on the map."), self)
         self.empty_page.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.pages.addWidget(self.empty_page)
         self.hazard_page = self._build_hazard_page()
@@ -176,7 +180,7 @@ class SiteDetailPane(QWidget):
 
     @staticmethod
     def _field(parent: QWidget, name: str) -> QLabel:
-        label = QLabel(parent)
+        label = plain_label(parent=parent)
         label.setObjectName(name)
         label.setWordWrap(True)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -273,7 +277,7 @@ class SiteDetailPane(QWidget):
 
     def _show_source(self, source: HazardSource) -> None:
         self.header_label.setText(
-            self.tr("<b>{name}</b> · hazard source").format(name=_escape(source.name))
+            self.tr("<b>{name}</b> · hazard source").format(name=escape(source.name))
         )
         self.enterprise_label.setText(source.enterprise or "–")
         self.place_label.setText("；".join(source.places) or "–")
@@ -318,7 +322,9 @@ class SiteDetailPane(QWidget):
                 item = QTableWidgetItem()
                 self.sensor_table.setItem(row, column, item)
             item.setText(text)
-            item.setToolTip(f"{sensor.sensor_id} · {sensor.place}" if sensor.place else "")
+            item.setToolTip(
+                plain_tooltip(f"{sensor.sensor_id} · {sensor.place}" if sensor.place else "")
+            )
             item.setForeground(state_brush if column == STATE_COLUMN else QBrush())
 
     def _state_text(self, status: SensorStatus) -> str:
@@ -340,7 +346,7 @@ class SiteDetailPane(QWidget):
 
     def _show_unit(self, unit: UnitView) -> None:
         self.header_label.setText(
-            self.tr("<b>{name}</b> · team").format(name=_escape(unit.name or unit.code))
+            self.tr("<b>{name}</b> · team").format(name=escape(unit.name or unit.code))
         )
         self.unit_code_label.setText(unit.code)
         self.agency_label.setText(texts.agency_label(unit.agency))
@@ -417,7 +423,3 @@ def _jurisdiction_text(code: str) -> str:
         return "–"
     region = region_for_jurisdiction(code)
     return f"{region.name} ({code})" if region is not None and region.name else code
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

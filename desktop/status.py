@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStatusBar, QWidget
 
 from desktop import texts
+from desktop.plain_text import make_plain, plain_label, plain_tooltip
 from desktop.service import ConsoleService
 from realtime.client import ConnectionState
 
@@ -25,15 +26,15 @@ class StatusPanel(QObject):
     def __init__(self, service: ConsoleService, status_bar: QStatusBar) -> None:
         super().__init__(status_bar)
         self._service = service
-        self.connection_label = QLabel(status_bar)
+        self.connection_label = plain_label(parent=status_bar)
         self.connection_label.setObjectName("connection_label")
-        self.data_age_label = QLabel(status_bar)
+        self.data_age_label = plain_label(parent=status_bar)
         self.data_age_label.setObjectName("data_age_label")
-        self.unacknowledged_label = QLabel(status_bar)
+        self.unacknowledged_label = plain_label(parent=status_bar)
         self.unacknowledged_label.setObjectName("unacknowledged_label")
-        self.queued_label = QLabel(status_bar)
+        self.queued_label = plain_label(parent=status_bar)
         self.queued_label.setObjectName("queued_label")
-        self.user_label = QLabel(status_bar)
+        self.user_label = plain_label(parent=status_bar)
         self.user_label.setObjectName("user_label")
         for label in (
             self.connection_label,
@@ -81,7 +82,7 @@ class StatusPanel(QObject):
         """Redraw every label (also called once a second for the data age)."""
         state = self._service.state
         self.connection_label.setText(self.connection_text())
-        self.connection_label.setToolTip(self._service.state_detail)
+        self.connection_label.setToolTip(plain_tooltip(self._service.state_detail))
         if state is ConnectionState.LIVE:
             self.connection_label.setStyleSheet(GOOD_STYLE)
         elif self._service.cut_off:
@@ -110,6 +111,7 @@ class DisconnectedBanner(QLabel):
 
     def __init__(self, service: ConsoleService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        make_plain(self)
         self.setObjectName("disconnected_banner")
         self._service = service
         self.setStyleSheet(BANNER_STYLE)
@@ -149,7 +151,7 @@ class NotificationBar(QWidget):
         self.setObjectName("notification_bar")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
-        self.message_label = QLabel(self)
+        self.message_label = plain_label(parent=self)
         self.message_label.setObjectName("notification_label")
         self.message_label.setWordWrap(True)
         layout.addWidget(self.message_label, 1)

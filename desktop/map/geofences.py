@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleT
 from desktop.map.layers import cosmetic_pen, make_label
 from desktop.map.projection import from_mercator, to_mercator
 from desktop.map.view import MapView
+from desktop.plain_text import plain_tooltip
 from realtime.protocol import (
     CircleShape,
     GeofenceShape,
@@ -182,7 +183,7 @@ class GeofenceLayer:
             centre = QGraphicsPathItem(path, self._container)
             centre.setPen(cosmetic_pen(colour.name(), 2.0))
             items += [band, centre]
-        tip = geofence.name
+        tip = plain_tooltip(geofence.name)
         for item in items:
             item.setToolTip(tip)
         anchor = path.boundingRect().center() if closed else path.pointAtPercent(0.5)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleT
 from desktop.map.basemap import BasemapLayer
 from desktop.map.projection import from_mercator, to_mercator, to_mercator_arrays
 from desktop.map.vehicles import MOVING_KMH, OFFLINE_AFTER, VehicleState, VehicleStore
+from desktop.plain_text import plain_tooltip
 from realtime.protocol import AlarmView
 from realtime.states import AlarmLevel, AlarmState, is_open
 
@@ -454,7 +455,7 @@ class VehicleLayer(MapLayer):
         record = self.store.get(device)
         lon, lat = from_mercator(x, y)
         if record is None:
-            return device
+            return plain_tooltip(device)
         position = record.position
         age = int(record.age(self.store.now()).total_seconds())
         text = QCoreApplication.translate(
@@ -467,7 +468,7 @@ class VehicleLayer(MapLayer):
         )
         if position.alarms:
             text += "\n" + ", ".join(position.alarms)
-        return f"{text}\n{lat:.5f}, {lon:.5f}"
+        return plain_tooltip(f"{text}\n{lat:.5f}, {lon:.5f}")
 
     def _clicked(self, _item: pg.ScatterPlotItem, points: Sequence[Any], _event: Any) -> None:
         if len(points):
@@ -550,7 +551,7 @@ class AlarmLayer(MapLayer):
         self.unacknowledged.setSize(UNACKNOWLEDGED_SIZES[self._pulse_phase])
 
     def _tip(self, x: float, y: float, data: Any) -> str:
-        return self._titles.get(int(data), f"#{data}")
+        return plain_tooltip(self._titles.get(int(data), f"#{data}"))
 
     def _clicked(self, _item: pg.ScatterPlotItem, points: Sequence[Any], _event: Any) -> None:
         if len(points):
@@ -614,7 +615,7 @@ class PointLayer(MapLayer):
             brush=pg.mkBrush(colour),
             pen=pg.mkPen("#212121"),
             hoverable=True,
-            tip=lambda x, y, data: self._labels.get(str(data), str(data)),
+            tip=lambda x, y, data: plain_tooltip(self._labels.get(str(data), str(data))),
         )
         self.item.setParentItem(self.container)
         self.item.sigClicked.connect(self._clicked)
@@ -656,7 +657,7 @@ class ShapeLayer(MapLayer):
                 self.container,
             )
             item.setPen(self._pen)
-            item.setToolTip(shape.label or shape.id)
+            item.setToolTip(plain_tooltip(shape.label or shape.id))
             self.items[shape.id] = item
 
     def count(self) -> int:

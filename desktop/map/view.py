@@ -19,7 +19,6 @@ from PySide6.QtGui import QAction, QBrush, QColor, QKeyEvent, QPainter, QPaintEv
 from PySide6.QtWidgets import (
     QGraphicsScene,
     QHBoxLayout,
-    QLabel,
     QMenu,
     QSizePolicy,
     QToolButton,
@@ -43,6 +42,7 @@ from desktop.map.layers import (
 from desktop.map.projection import HALF_WORLD, from_mercator, ground_resolution, to_mercator
 from desktop.map.tiles import TileLayer, TileSource
 from desktop.map.vehicles import VehicleStore
+from desktop.plain_text import plain_label
 from desktop.state import AlarmStore
 
 logger = logging.getLogger(__name__)
@@ -228,11 +228,11 @@ class MapView(QWidget):
         self.alarm_layer = self._add(AlarmLayer(root, z_value=50, on_click=self.alarm_clicked.emit))
 
         # status row: cursor position, scale, counts, layer menu
-        self.coords_label = QLabel(self)
+        self.coords_label = plain_label(parent=self)
         self.coords_label.setObjectName("map_coords_label")
         self.coords_label.setMinimumWidth(220)
         self.scale_bar = ScaleBar(self)
-        self.summary_label = QLabel(self)
+        self.summary_label = plain_label(parent=self)
         self.summary_label.setObjectName("map_summary_label")
         self.layers_button = QToolButton(self)
         self.layers_button.setObjectName("map_layers_button")

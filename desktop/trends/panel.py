@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
@@ -41,6 +40,7 @@ from PySide6.QtWidgets import (
 
 from desktop import texts
 from desktop.alarm_model import LEVEL_COLOURS
+from desktop.plain_text import escape, format_literal, plain_label, plain_tooltip
 from desktop.service import ConsoleService
 from desktop.state import AlarmStore, StoreChange, utc_now
 from desktop.trends.store import (
@@ -192,7 +192,7 @@ class TrendsPanel(QWidget):
         self.window_combo.currentIndexChanged.connect(lambda _index: self._follow_live())
         controls.addWidget(self.window_combo)
         controls.addStretch(1)
-        self.status_label = QLabel(right)
+        self.status_label = plain_label(parent=right)
         self.status_label.setObjectName("trends_status")
         controls.addWidget(self.status_label)
         export_png = QPushButton(self.tr("Export PNG…"), right)
@@ -253,7 +253,7 @@ class TrendsPanel(QWidget):
                     label = f"{sensor.name or sensor.sensor_id} ({sensor.sensor_id})"
                     item = QTreeWidgetItem(group, [label])
                     item.setData(0, SENSOR_ID_ROLE, sensor.sensor_id)
-                    item.setToolTip(0, sensor.place)
+                    item.setToolTip(0, plain_tooltip(sensor.place))
                     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                     checked = sensor.sensor_id in self.series
                     item.setCheckState(
@@ -373,7 +373,8 @@ class TrendsPanel(QWidget):
                     row=len(self.plots), col=0, axisItems={"bottom": axis}
                 )
                 plot.showGrid(x=True, y=True, alpha=0.2)
-                plot.setLabel("left", series.unit or self.tr("value"))
+                # Axis titles and legend entries are HTML to pyqtgraph.
+                plot.setLabel("left", escape(series.unit) or self.tr("value"))
                 plot.addLegend(offset=(10, 5))
                 plot.getViewBox().setAutoVisible(y=True)
                 plot.getViewBox().enableAutoRange(axis="y")
@@ -386,7 +387,9 @@ class TrendsPanel(QWidget):
                     plot.setXLink(first)
                     plot.getViewBox().sigRangeChangedManually.connect(self._on_manual_range_change)
                 self.plots[series.unit] = plot
-            curve = pg.PlotDataItem(pen=pg.mkPen(series.colour, width=1.5), name=series.title)
+            curve = pg.PlotDataItem(
+                pen=pg.mkPen(series.colour, width=1.5), name=escape(series.title)
+            )
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             plot.addItem(curve)
@@ -422,7 +425,7 @@ class TrendsPanel(QWidget):
                 angle=0,
                 movable=False,
                 pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
-                label=label,
+                label=format_literal(label),  # a format string to pyqtgraph
                 labelOpts={"position": 0.05, "color": colour, "anchors": [(0, 1), (0, 1)]},
             )
             plot.addItem(line)
@@ -441,7 +444,9 @@ class TrendsPanel(QWidget):
                 label=f"#{alarm.id}",
                 labelOpts={"position": 0.95, "color": LEVEL_COLOURS[alarm.level]},
             )
-            line.setToolTip(f"#{alarm.id} {alarm.title} {texts.format_time(alarm.first_seen)}")
+            line.setToolTip(
+                plain_tooltip(f"#{alarm.id} {alarm.title} {texts.format_time(alarm.first_seen)}")
+            )
             plot.addItem(line, ignoreBounds=True)
             series.alarm_items.append(line)
 

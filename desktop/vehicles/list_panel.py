@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
+from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
 from desktop.vehicles.roster import StateFilter, VehicleRoster, VehicleRow, VehicleState
 from realtime.protocol import DevicesResult, ListDevices, ResultData, SendText, TextSent
@@ -267,7 +267,7 @@ class VehicleListPanel(QWidget):
         self.reload_button.clicked.connect(self.load_devices)
         buttons.addWidget(self.reload_button)
         layout.addLayout(buttons)
-        self.status_label = QLabel(self)
+        self.status_label = plain_label(parent=self)
         self.status_label.setObjectName("vehicle_status")
         self.status_label.setWordWrap(True)
         layout.addWidget(self.status_label)

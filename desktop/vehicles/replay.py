@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSlider,
     QVBoxLayout,
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
+from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
 from desktop.vehicles.roster import VehicleRoster
 from desktop.vehicles.track import (
@@ -98,7 +98,7 @@ class TrackReplayPanel(QWidget):
         self.vehicle_combo = QComboBox(self)
         self.vehicle_combo.setObjectName("replay_vehicle")
         self.vehicle_combo.setEditable(True)
-        form.addWidget(QLabel(self.tr("Vehicle"), self), 0, 0)
+        form.addWidget(plain_label(self.tr("Vehicle"), self), 0, 0)
         form.addWidget(self.vehicle_combo, 0, 1, 1, 3)
         now = QDateTime.currentDateTime()
         self.start_edit = QDateTimeEdit(now.addSecs(-int(DEFAULT_SPAN.total_seconds())), self)
@@ -107,16 +107,16 @@ class TrackReplayPanel(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")
             edit.setTimeZone(texts_time_zone())
-        form.addWidget(QLabel(self.tr("From"), self), 1, 0)
+        form.addWidget(plain_label(self.tr("From"), self), 1, 0)
         form.addWidget(self.start_edit, 1, 1)
-        form.addWidget(QLabel(self.tr("To"), self), 1, 2)
+        form.addWidget(plain_label(self.tr("To"), self), 1, 2)
         form.addWidget(self.end_edit, 1, 3)
         self.limit_spin = QDoubleSpinBox(self)
         self.limit_spin.setRange(10, 200)
         self.limit_spin.setSuffix(" km/h")
         self.limit_spin.setValue(DEFAULT_SPEED_LIMIT_KMH)
         self.limit_spin.valueChanged.connect(lambda _value: self._analyse())
-        form.addWidget(QLabel(self.tr("Speed limit"), self), 2, 0)
+        form.addWidget(plain_label(self.tr("Speed limit"), self), 2, 0)
         form.addWidget(self.limit_spin, 2, 1)
         self.load_button = QPushButton(self.tr("Load track"), self)
         self.load_button.setObjectName("replay_load")
@@ -167,10 +167,10 @@ class TrackReplayPanel(QWidget):
             controls.addWidget(widget)
         controls.addWidget(self.slider, 1)
         layout.addLayout(controls)
-        self.position_label = QLabel(self)
+        self.position_label = plain_label(parent=self)
         self.position_label.setObjectName("replay_position")
         layout.addWidget(self.position_label)
-        self.summary_label = QLabel(self)
+        self.summary_label = plain_label(parent=self)
         self.summary_label.setObjectName("replay_summary")
         self.summary_label.setWordWrap(True)
         layout.addWidget(self.summary_label)

@@ -19,8 +19,9 @@ from PySide6.QtCore import QCoreApplication, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame
 from PySide6.QtMultimediaWidgets import QVideoWidget
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from desktop.plain_text import plain_label
 from desktop.video.logging_rules import limit_ffmpeg_log
 from realtime.protocol import CameraView
 from realtime.streams import is_url, mask_stream_url, mask_urls_in_text
@@ -108,23 +109,23 @@ class CameraVideoWindow(QWidget):
         self.frames_received = 0
         self._seconds = 0
 
-        self.name_label = QLabel(camera.name, self)
+        self.name_label = plain_label(camera.name, self)
         self.name_label.setObjectName("camera_name_label")
         font = QFont(self.name_label.font())
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.2)
         self.name_label.setFont(font)
         details = " · ".join(part for part in (camera.hazard_source, camera.enterprise) if part)
-        self.details_label = QLabel(details, self)
+        self.details_label = plain_label(details, self)
         self.details_label.setObjectName("camera_details_label")
         self.details_label.setVisible(bool(details))
-        self.address_label = QLabel(mask_stream_url(camera.stream_url), self)
+        self.address_label = plain_label(mask_stream_url(camera.stream_url), self)
         self.address_label.setObjectName("camera_address_label")
         self.address_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.video_widget = QVideoWidget(self)
         self.video_widget.setObjectName("camera_video_widget")
         self.video_widget.setMinimumSize(320, 180)
-        self.status_label = QLabel(self)
+        self.status_label = plain_label(parent=self)
         self.status_label.setObjectName("camera_status_label")
         self.status_label.setWordWrap(True)
         self.play_pause_button = QPushButton(self)

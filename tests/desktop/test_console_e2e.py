@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
 import json
 import os
 import signal
@@ -20,6 +21,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 from websockets.asyncio.client import connect
 
@@ -31,7 +34,14 @@ from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
 from realtime.client import ConnectionState, DutyDeskClient, basic_auth_header
-from realtime.protocol import AlarmResult, CreateAlarm, Event, Snapshot, Welcome
+from realtime.protocol import (
+    AlarmResult,
+    CreateAlarm,
+    Event,
+    Snapshot,
+    TransitionAlarm,
+    Welcome,
+)
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
 from tests.desktop.conftest import call, ignore_offscreen_quirks, wait_until
 
@@ -402,3 +412,71 @@ def test_ctrl_c_closes_the_console_cleanly(server: ServerThread, tmp_path: Path)
     assert process.returncode == 130
     assert "interrupted; closing the console" in stderr
     assert "Traceback" not in stderr
+
+
+def test_markup_from_the_device_feed_and_another_desk_is_shown_literally(
+    server: ServerThread, qtbot: QtBot, settings: QSettings, run: Run
+) -> None:
+    """A device's alarm and a caller's report carry markup: the console shows it as sent."""
+    title = "<font size=7 color=red>全部撤离</font>"
+    description = "<b>假</b><img src='x.png'> &amp; 管道破裂"
+    place = "<a href='http://evil.example'>A 区</a>"
+    caller = "<i>张三</i>"
+    note = "<h1>已处置</h1>"
+
+    async def scenario() -> None:
+        async with console(server, qtbot, settings) as (window, service, _sounder):
+            async with connect(
+                server.device_url,
+                additional_headers={"Authorization": basic_auth_header("device1", "pw-device1")},
+            ) as ws:
+                await ws.send(
+                    json.dumps(
+                        {"type": "device.alarm", "ref": "m-1", "key": "tank3-h2s",
+                         "alarm_type": "hazmat_leak", "level": "red", "title": title,
+                         "description": description, "place": place,
+                         "lat": 30.27, "lon": 120.16}
+                    )
+                )  # fmt: skip
+                assert json.loads(await ws.recv())["type"] == "ack"
+            async with other_console(server) as other:
+                result = await other.request(
+                    CreateAlarm(
+                        req="", alarm_type="fire", level=AlarmLevel.ORANGE, title="电话报警",
+                        place="文三路", caller_name=caller, caller_phone="13800138000",
+                    )
+                )  # fmt: skip
+                assert isinstance(result, AlarmResult)
+                manual_id = result.alarm.id
+                await wait_until(lambda: len(window.queue_alarm_ids()) == 2, what="both alarms")
+                alarm = service.store.get(manual_id)
+                assert alarm is not None
+                await other.request(
+                    TransitionAlarm(
+                        req="", alarm_id=manual_id, action=AlarmAction.MARK_FALSE,
+                        expected_version=alarm.version, note=note,
+                    )
+                )  # fmt: skip
+            device_id = next(i for i in window.queue_alarm_ids() if i != manual_id)
+            assert window.select_alarm(device_id)
+            pane = window.detail_pane
+            assert pane.header_label.text() == f"<b>{html.escape(title)}</b>"
+            for key, sent in (("place", place), ("description", description)):
+                label = pane.findChild(QLabel, f"detail_{key}_label")
+                assert label is not None
+                assert (label.text(), label.textFormat()) == (sent, Qt.TextFormat.PlainText)
+            row = window.queue_proxy.index(window.queue_alarm_ids().index(device_id), 0)
+            tooltip = row.data(Qt.ItemDataRole.ToolTipRole)
+            document = QTextDocument()
+            document.setHtml(tooltip)
+            assert document.toPlainText() == description
+            await wait_until(
+                lambda: getattr(service.store.get(manual_id), "last_note", "") == note, what="note"
+            )
+            assert window.select_alarm(manual_id)
+            assert pane.field_text("caller").startswith(f"{caller} 138")  # the phone is masked
+            assert pane.field_text("note") == note
+            log = [window.event_log.item(row).text() for row in range(window.event_log.count())]
+            assert any(note in line for line in log), log
+
+    run(scenario(), timeout=30)
