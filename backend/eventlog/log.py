@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.runtime import grouping
+from backend.storage import faults
 from backend.storage.models import EventCounter, EventRecord
 from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
 from realtime.protocol import AlarmView, DeviceView, Event, GeofenceView, decode_server, encode
@@ -52,6 +53,7 @@ class EventWriter:
             events: list[Event] = []
             async with self._sessions.begin() as session:
                 result = await work(session, events)
+                faults.before_commit("event log")
             self._publish(events)
             return result
 

@@ -20,7 +20,7 @@ import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from backend.storage import raw
+from backend.storage import faults, raw
 from backend.storage.models import PositionRecord, ReadingRecord
 from devices.observations import Position, Reading
 
@@ -145,6 +145,7 @@ class TelemetryWriter:
                 else:
                     readings.append(sample)
         try:
+            faults.before_commit("telemetry")
             if self._sqlite is not None:
                 await self._sqlite.insert(
                     _reading_rows(readings, raw.sqlite_time),
