@@ -30,7 +30,7 @@ from desktop.detail_pane import AlarmDetailPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY, SUPPORTED_LANGUAGES
-from desktop.map.layers import LayerKey, MapPoint
+from desktop.map.layers import LayerKey
 from desktop.map.overlays import (
     hazard_points,
     jurisdiction_shapes,
@@ -38,6 +38,7 @@ from desktop.map.overlays import (
     track_shape,
     unit_points,
 )
+from desktop.map.registry_layers import MapPoint
 from desktop.map.view import MapView
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
 from desktop.site_detail import SiteDetailPane

@@ -27,13 +27,8 @@ from desktop.map.basemap import (
     load_counties,
     provinces_in_extent,
 )
-from desktop.map.layers import (
-    BasemapOutlineLayer,
-    LayerKey,
-    MapLayer,
-    OutlinePaths,
-    outline_paths,
-)
+from desktop.map.layers import LayerKey, MapLayer
+from desktop.map.outline_layer import BasemapOutlineLayer, OutlinePaths, outline_paths
 
 logger = logging.getLogger(__name__)
 

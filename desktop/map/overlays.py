@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from desktop.map.basemap import region_for_jurisdiction
-from desktop.map.layers import MapPoint, MapShape
 from desktop.map.projection import from_mercator
+from desktop.map.registry_layers import MapPoint, MapShape
 from desktop.sites import HazardSource
 from desktop.vehicles.track import TrackData
 from realtime.protocol import UnitView

@@ -26,21 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.map.alarm_layer import AlarmLayer
 from desktop.map.basemap import BasemapError, BasemapLayerName, load_layer
 from desktop.map.counties import CountyLayer
-from desktop.map.layers import (
-    AlarmLayer,
-    BasemapOutlineLayer,
-    LayerKey,
-    MapLayer,
-    PointLayer,
-    ShapeLayer,
-    VehicleLayer,
-    cosmetic_pen,
-    layer_title,
-)
+from desktop.map.layers import LayerKey, MapLayer, cosmetic_pen, layer_title
+from desktop.map.outline_layer import BasemapOutlineLayer
 from desktop.map.projection import HALF_WORLD, from_mercator, ground_resolution, to_mercator
+from desktop.map.registry_layers import PointLayer, ShapeLayer
 from desktop.map.tiles import TileLayer, TileSource
+from desktop.map.vehicle_layer import VehicleLayer
 from desktop.map.vehicles import VehicleStore
 from desktop.plain_text import plain_label
 from desktop.state import AlarmStore

@@ -9,7 +9,8 @@ import math
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from desktop.map.layers import LayerKey, MapPoint
+from desktop.map.layers import LayerKey
+from desktop.map.registry_layers import MapPoint
 from desktop.map.view import MapView
 from desktop.video.player import CameraVideoWindow
 from realtime.protocol import CameraView

@@ -14,8 +14,10 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from desktop.main_window import MainWindow
-from desktop.map.layers import LayerKey, MapPoint, MapShape, heading_sector
+from desktop.map.layers import LayerKey
 from desktop.map.projection import from_mercator, to_mercator
+from desktop.map.registry_layers import MapPoint, MapShape
+from desktop.map.vehicle_layer import heading_sector
 from desktop.map.vehicles import VehicleState, VehicleStore
 from desktop.map.view import MapView
 from desktop.service import ConsoleService
