@@ -1094,6 +1094,21 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>SensorPicker</name>
+    <message>
+        <source>Search sensors…</source>
+        <translation>搜索传感器…</translation>
+    </message>
+    <message>
+        <source>Reload sensors</source>
+        <translation>重新加载传感器</translation>
+    </message>
+    <message>
+        <source>Other sensors</source>
+        <translation>其他传感器</translation>
+    </message>
+</context>
+<context>
     <name>SiteDetailPane</name>
     <message>
         <source>The connection is down: this may be out of date.</source>
@@ -1353,14 +1368,6 @@ fix {age} s ago</source>
 <context>
     <name>TrendsPanel</name>
     <message>
-        <source>Search sensors…</source>
-        <translation>搜索传感器…</translation>
-    </message>
-    <message>
-        <source>Reload sensors</source>
-        <translation>重新加载传感器</translation>
-    </message>
-    <message>
         <source>Follow live</source>
         <translation>跟随实时</translation>
     </message>
@@ -1387,10 +1394,6 @@ fix {age} s ago</source>
     <message>
         <source>Age</source>
         <translation>时长</translation>
-    </message>
-    <message>
-        <source>Other sensors</source>
-        <translation>其他传感器</translation>
     </message>
     <message>
         <source>value</source>
