@@ -1,4 +1,8 @@
-"""Manual alarm entry (接警录入): the form an officer fills in while on the phone."""
+"""Manual alarm entry (接警录入): the form an officer fills in while on the phone.
+
+:class:`ManualAlarmEntry` keeps the main window's form: one at a time, sent through the
+:class:`~desktop.service.ConsoleService`, opened again when the server refuses it.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop import texts
 from desktop.plain_text import plain_label
+from desktop.service import ConsoleService
 from realtime.protocol import CreateAlarm
 from realtime.states import AlarmLevel
 
@@ -250,3 +255,54 @@ class ManualAlarmDialog(QDialog):
         self.show_problems([])
         self.submitted.emit(result)
         self.accept()
+
+
+class ManualAlarmEntry:
+    """The main window's phone-report form: one open at a time, sent through the service.
+
+    A form the server refused opens again, filled with what was sent (:meth:`reopen`).
+    """
+
+    def __init__(self, service: ConsoleService, window: QWidget) -> None:
+        self._service = service
+        self._window = window
+        self.dialog: ManualAlarmDialog | None = None
+        """The open form, if any."""
+
+    def open(self, form: ManualAlarmInput | None = None) -> ManualAlarmDialog:
+        """Open the form (filled with ``form`` if given) and return it."""
+        if self.dialog is not None:
+            dialog = self.dialog
+        else:
+            dialog = ManualAlarmDialog(self._window)
+            dialog.submitted.connect(self._submit)
+            dialog.finished.connect(lambda _result: self._forget(dialog))
+            self.dialog = dialog
+        if form is not None:
+            dialog.fill(form)
+        dialog.open()
+        return dialog
+
+    def reopen(self, command: CreateAlarm, problem: str) -> ManualAlarmDialog:
+        """Open the form again with the refused ``command`` and why it was refused."""
+        dialog = self.open(ManualAlarmInput.from_command(command))
+        dialog.show_problems([problem])
+        return dialog
+
+    def _forget(self, dialog: ManualAlarmDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    def _submit(self, alarm: ManualAlarm) -> None:
+        self._service.create_alarm(
+            alarm_type=alarm.alarm_type,
+            level=alarm.level,
+            title=alarm.title,
+            description=alarm.description,
+            place=alarm.place,
+            lat=alarm.lat,
+            lon=alarm.lon,
+            caller_name=alarm.caller_name,
+            caller_phone=alarm.caller_phone,
+        )

@@ -4,6 +4,8 @@ The window is layout: dockable, remembering its layout per user (QSettings), and
 What the console knows lives in a plain :class:`~desktop.console_model.ConsoleModel`
 (stores and post-login loads); commands go through the
 :class:`~desktop.service.ConsoleService`. The window never touches the network itself.
+Its menus and toolbars are made by :mod:`desktop.window_actions`; the phone-report form
+is kept by :class:`~desktop.alarm_entry.ManualAlarmEntry`.
 """
 
 from __future__ import annotations
@@ -11,25 +13,23 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDockWidget,
-    QHeaderView,
     QMainWindow,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop import texts
-from desktop.alarm_entry import ManualAlarm, ManualAlarmDialog, ManualAlarmInput
-from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel, Column
+from desktop.alarm_entry import ManualAlarmDialog, ManualAlarmEntry, ManualAlarmInput
+from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel
+from desktop.alarm_queue import AlarmQueueView
 from desktop.console_model import ConsoleModel, LoadFailure, Registry
 from desktop.detail_pane import AlarmDetailPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
-from desktop.i18n import LANGUAGE_KEY, SUPPORTED_LANGUAGES
+from desktop.i18n import LANGUAGE_KEY
 from desktop.map.layers import LayerKey
 from desktop.map.overlays import (
     hazard_points,
@@ -50,6 +50,7 @@ from desktop.vehicles.list_panel import VehicleListPanel
 from desktop.vehicles.replay import TrackReplayPanel
 from desktop.vehicles.track import TrackData
 from desktop.video.cameras import CameraDirectory
+from desktop.window_actions import AlarmCameraAction, add_geofence_actions, add_main_actions
 from realtime.client import ConnectionState
 from realtime.protocol import CreateAlarm, PositionView, SensorView, UnitView, UserInfo
 
@@ -94,7 +95,8 @@ class MainWindow(QMainWindow):
         """The plain stores this window shows (alarms, vehicles, registries)."""
         if self.model.alarms is not service.store:
             raise ValueError("the model must hold the alarm store the service applies to")
-        self.entry_dialog: ManualAlarmDialog | None = None
+        self.alarm_entry = ManualAlarmEntry(service, self)
+        """The phone-report form (接警录入)."""
 
         # queue (central)
         central = QWidget(self)
@@ -107,26 +109,7 @@ class MainWindow(QMainWindow):
         self.alarm_model = AlarmTableModel(self.model.alarms, parent=self)
         self.queue_proxy = AlarmQueueProxy(self)
         self.queue_proxy.setSourceModel(self.alarm_model)
-        self.queue_view = QTableView(central)
-        self.queue_view.setObjectName("alarm_queue_view")
-        self.queue_view.setModel(self.queue_proxy)
-        self.queue_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.queue_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.queue_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.queue_view.verticalHeader().hide()
-        self.queue_view.setAlternatingRowColors(False)
-        header = self.queue_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
-        for column, width in (
-            (Column.ID, 60),
-            (Column.LEVEL, 60),
-            (Column.TYPE, 110),
-            (Column.PLACE, 220),
-            (Column.STATE, 80),
-            (Column.AGE, 90),
-        ):
-            self.queue_view.setColumnWidth(column, width)
+        self.queue_view = AlarmQueueView(self.alarm_model, self.queue_proxy, central)
         central_layout.addWidget(self.queue_view, 1)
         self.setCentralWidget(central)
         self.queue_view.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -193,17 +176,38 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.map_dock, self.detail_dock], [640, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.event_log_dock], [160], Qt.Orientation.Vertical)
         self.status_panel = StatusPanel(service, self.statusBar())
-        self._build_actions()
+        main_actions = add_main_actions(
+            self,
+            sounder=sounder,
+            settings=settings,
+            docks=(
+                self.map_dock,
+                self.detail_dock,
+                self.site_detail_dock,
+                self.event_log_dock,
+                self.trends_dock,
+                self.vehicle_list_dock,
+                self.replay_dock,
+            ),
+            new_alarm=self.open_entry_dialog,
+            reset_layout=self.reset_layout,
+            set_language=self.set_language,
+        )
+        self.new_alarm_action = main_actions.new_alarm
+        self.mute_action = main_actions.mute
         self.geofence_editor = GeofenceEditor(service, self.map_view, self)
         self.geofence_editor.message.connect(
             lambda text, error: self.notification_bar.show_message(text, error=error)
         )
-        self._add_geofence_actions()
+        add_geofence_actions(self, self.geofence_editor.actions.values())
         self.camera_directory = CameraDirectory(self.map_view, self)
         self.camera_directory.message.connect(
             lambda text, error: self.notification_bar.show_message(text, error=error)
         )
-        self._add_camera_actions()
+        self._alarm_camera = AlarmCameraAction(
+            self, self.camera_directory, self._selected_alarm_place
+        )
+        self.alarm_camera_action = self._alarm_camera.action
 
         service.alarm_changed.connect(self._on_alarm_changed)
         service.connection_changed.connect(self._on_connection_changed)
@@ -255,87 +259,16 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _build_actions(self) -> None:
-        self.new_alarm_action = QAction(self.tr("New alarm…"), self)
-        self.new_alarm_action.setObjectName("new_alarm_action")
-        self.new_alarm_action.setShortcut(QKeySequence("Ctrl+N"))
-        self.new_alarm_action.triggered.connect(self._on_new_alarm_triggered)
-        self.mute_action = QAction(self.tr("Mute alarm sound"), self)
-        self.mute_action.setObjectName("mute_action")
-        self.mute_action.setCheckable(True)
-        self.mute_action.setChecked(self._sounder.muted)
-        self.mute_action.toggled.connect(self._sounder.set_muted)
-        quit_action = QAction(self.tr("Quit"), self)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_action.triggered.connect(self.close)
-        reset_layout_action = QAction(self.tr("Reset layout"), self)
-        reset_layout_action.triggered.connect(self.reset_layout)
-
-        toolbar = self.addToolBar(self.tr("Main"))
-        toolbar.setObjectName("main_toolbar")
-        toolbar.addAction(self.new_alarm_action)
-        toolbar.addAction(self.mute_action)
-
-        file_menu = self.menuBar().addMenu(self.tr("&Alarm"))
-        file_menu.addAction(self.new_alarm_action)
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu(self.tr("&View"))
-        view_menu.addAction(self.map_dock.toggleViewAction())
-        view_menu.addAction(self.detail_dock.toggleViewAction())
-        view_menu.addAction(self.site_detail_dock.toggleViewAction())
-        view_menu.addAction(self.event_log_dock.toggleViewAction())
-        view_menu.addAction(self.trends_dock.toggleViewAction())
-        view_menu.addAction(self.vehicle_list_dock.toggleViewAction())
-        view_menu.addAction(self.replay_dock.toggleViewAction())
-        view_menu.addAction(self.mute_action)
-        view_menu.addAction(reset_layout_action)
-        language_menu = self.menuBar().addMenu(self.tr("&Language"))
-        group = QActionGroup(self)
-        current = str(self._settings.value(LANGUAGE_KEY, "zh_CN"))
-        for code, name in SUPPORTED_LANGUAGES.items():
-            action = QAction(name, self, checkable=True)
-            action.setChecked(code == current)
-            action.triggered.connect(lambda _checked=False, chosen=code: self.set_language(chosen))
-            group.addAction(action)
-            language_menu.addAction(action)
-
-    def _add_geofence_actions(self) -> None:
-        toolbar = self.addToolBar(self.tr("Geofences"))
-        toolbar.setObjectName("geofence_toolbar")
-        menu = self.menuBar().addMenu(self.tr("&Geofences"))
-        for action in self.geofence_editor.actions.values():
-            toolbar.addAction(action)
-            menu.addAction(action)
-
-    def _add_camera_actions(self) -> None:
-        self.alarm_camera_action = QAction(self.tr("Watch the camera nearest the alarm"), self)
-        self.alarm_camera_action.setObjectName("alarm_camera_action")
-        self.alarm_camera_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
-        self.alarm_camera_action.setEnabled(False)
-        self.alarm_camera_action.triggered.connect(self.watch_alarm_camera)
-        self.camera_directory.cameras_loaded.connect(self._update_alarm_camera_action)
-        menu = self.menuBar().addMenu(self.tr("&Cameras"))
-        menu.addAction(self.alarm_camera_action)
-
     def _selected_alarm_place(self) -> tuple[float, float] | None:
-        rows = self.queue_view.selectionModel().selectedRows()
-        alarm_id = self.queue_proxy.alarm_id_at(rows[0].row()) if rows else None
+        alarm_id = self.queue_view.selected_alarm_id()
         alarm = self.model.alarms.get(alarm_id) if alarm_id is not None else None
         if alarm is None or alarm.lat is None or alarm.lon is None:
             return None
         return alarm.lat, alarm.lon
 
-    def _update_alarm_camera_action(self, *_args: object) -> None:
-        place = self._selected_alarm_place()
-        self.alarm_camera_action.setEnabled(
-            place is not None and bool(self.camera_directory.near(*place))
-        )
-
     def watch_alarm_camera(self) -> bool:
         """Open the video of the camera nearest the selected alarm (within 2 km)."""
-        place = self._selected_alarm_place()
-        return place is not None and self.camera_directory.open_nearest(*place) is not None
+        return self._alarm_camera.watch()
 
     # ------------------------------------------------------------------ layout
 
@@ -398,23 +331,16 @@ class MainWindow(QMainWindow):
 
     def select_alarm(self, alarm_id: int) -> bool:
         """Select an alarm in the queue (and show it in the detail pane)."""
-        source_row = self.alarm_model.row_of(alarm_id)
-        if source_row is None:
-            return False
-        proxy_index = self.queue_proxy.mapFromSource(self.alarm_model.index(source_row, 0))
-        self.queue_view.selectRow(proxy_index.row())
-        return True
+        return self.queue_view.select_alarm(alarm_id)
 
     def queue_alarm_ids(self) -> list[int]:
         """The alarm ids in the order the queue shows them."""
-        ids = (self.queue_proxy.alarm_id_at(row) for row in range(self.queue_proxy.rowCount()))
-        return [alarm_id for alarm_id in ids if alarm_id is not None]
+        return self.queue_view.alarm_ids()
 
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
-        rows = self.queue_view.selectionModel().selectedRows()
-        alarm_id = self.queue_proxy.alarm_id_at(rows[0].row()) if rows else None
+        alarm_id = self.queue_view.selected_alarm_id()
         self.detail_pane.show_alarm(alarm_id)
-        self._update_alarm_camera_action()
+        self._alarm_camera.update()
         if alarm_id is not None:
             self._bring_context(alarm_id)
 
@@ -576,8 +502,7 @@ class MainWindow(QMainWindow):
         )
         self.notification_bar.show_message(f"{subject}{summary} ({failure.message})", error=True)
         if failure.operation is Operation.CREATE_ALARM and isinstance(failure.command, CreateAlarm):
-            dialog = self.open_entry_dialog(ManualAlarmInput.from_command(failure.command))
-            dialog.show_problems([f"{summary} ({failure.message})"])
+            self.alarm_entry.reopen(failure.command, f"{summary} ({failure.message})")
 
     def _on_command_succeeded(self, success: CommandSuccess) -> None:
         if success.operation is Operation.LIST_UNITS:
@@ -594,37 +519,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ entry
 
-    def _on_new_alarm_triggered(self) -> None:
-        self.open_entry_dialog()
+    @property
+    def entry_dialog(self) -> ManualAlarmDialog | None:
+        """The open phone-report form, if any."""
+        return self.alarm_entry.dialog
 
     def open_entry_dialog(self, form: ManualAlarmInput | None = None) -> ManualAlarmDialog:
         """Open the phone-report form (filled with ``form`` if given) and return it."""
-        if self.entry_dialog is not None:
-            dialog = self.entry_dialog
-        else:
-            dialog = ManualAlarmDialog(self)
-            dialog.submitted.connect(self._submit_manual_alarm)
-            dialog.finished.connect(lambda _result: self._forget_entry_dialog(dialog))
-            self.entry_dialog = dialog
-        if form is not None:
-            dialog.fill(form)
-        dialog.open()
-        return dialog
-
-    def _forget_entry_dialog(self, dialog: ManualAlarmDialog) -> None:
-        if self.entry_dialog is dialog:
-            self.entry_dialog = None
-        dialog.deleteLater()
-
-    def _submit_manual_alarm(self, alarm: ManualAlarm) -> None:
-        self._service.create_alarm(
-            alarm_type=alarm.alarm_type,
-            level=alarm.level,
-            title=alarm.title,
-            description=alarm.description,
-            place=alarm.place,
-            lat=alarm.lat,
-            lon=alarm.lon,
-            caller_name=alarm.caller_name,
-            caller_phone=alarm.caller_phone,
-        )
+        return self.alarm_entry.open(form)
