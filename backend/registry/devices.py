@@ -45,6 +45,15 @@ def normalize_phone(phone: str) -> str:
     return digits.lstrip("0") or "0"
 
 
+def code_matches(issued: str | None, offered: str) -> bool:
+    """Whether ``offered`` is the auth code ``issued`` (none issued: never), compared in
+    constant time as UTF-8 bytes: ``compare_digest`` raises TypeError on a ``str`` that is
+    not ASCII, and any text can arrive in an authentication frame."""
+    if not issued:
+        return False
+    return secrets.compare_digest(issued.encode(), offered.encode())
+
+
 _IN_CHUNK = 500
 """Identities per IN (...) query: well under every database's parameter limit."""
 
@@ -360,7 +369,4 @@ class DeviceRegistry:
                     )
                 )
                 issued.update((identity, code) for identity, code in rows)
-        return [
-            bool(issued.get(identity)) and secrets.compare_digest(issued[identity], code)
-            for identity, code in requests
-        ]
+        return [code_matches(issued.get(identity), code) for identity, code in requests]
