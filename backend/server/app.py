@@ -322,6 +322,8 @@ class DutyDeskServer:
                 "terminals_online": (
                     len(self.jt808_gateway.online_terminals) if self.jt808_gateway else 0
                 ),
+                # Refused and closed connections, reserved alarm bits (docs/protocol.md).
+                "jt808": self.jt808_gateway.counters.as_dict() if self.jt808_gateway else None,
             }
         ).encode()
         headers = Headers(
