@@ -8,11 +8,16 @@ when it is over (with how many times it happened), however many sockets it invol
 
 from __future__ import annotations
 
+import argparse
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T", int, float)
 
 EPISODE_QUIET_SECONDS = 60.0
 """An episode is over once this long passed without another occurrence."""
@@ -130,3 +135,69 @@ class GatewayCounters:
                 str(bit): count for bit, count in sorted(self.reserved_alarm_bits.items())
             },
         }
+
+
+DEFAULT_LOGIN_TIMEOUT = 30.0
+DEFAULT_MAX_CONNECTIONS = 10_000
+DEFAULT_MAX_PER_ADDRESS = 256
+
+
+def add_limit_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """Add the gateway's login deadline and connection caps to a command line
+    (``--PREFIXlogin-timeout`` …; ``dutydesk serve`` uses the prefix ``jt808-``)."""
+    parser.add_argument(
+        f"--{prefix}login-timeout",
+        type=_positive(float),
+        default=DEFAULT_LOGIN_TIMEOUT,
+        metavar="SECONDS",
+        help="close a terminal connection that has not authenticated this long after "
+        f"connecting (default: {DEFAULT_LOGIN_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        f"--{prefix}max-connections",
+        type=_positive(int),
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help=f"terminal connections open at most, in total (default: {DEFAULT_MAX_CONNECTIONS})",
+    )
+    parser.add_argument(
+        f"--{prefix}max-per-address",
+        type=_positive(int),
+        default=DEFAULT_MAX_PER_ADDRESS,
+        metavar="N",
+        help="terminal connections open at most from one source address; raise it for a "
+        f"fleet behind one NAT address (default: {DEFAULT_MAX_PER_ADDRESS})",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LimitOptions:
+    """The login deadline and connection caps of a :class:`~devices.jt808.gateway.Jt808Gateway`
+    (its keyword arguments of the same names)."""
+
+    login_timeout: float = DEFAULT_LOGIN_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_connections_per_address: int = DEFAULT_MAX_PER_ADDRESS
+
+
+def limit_options(args: argparse.Namespace, prefix: str = "") -> LimitOptions:
+    """The options :func:`add_limit_options` added, as given on the command line."""
+    name = prefix.replace("-", "_")
+    return LimitOptions(
+        login_timeout=getattr(args, f"{name}login_timeout"),
+        max_connections=getattr(args, f"{name}max_connections"),
+        max_connections_per_address=getattr(args, f"{name}max_per_address"),
+    )
+
+
+def _positive(kind: Callable[[str], T]) -> Callable[[str], T]:
+    def parse(text: str) -> T:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    return parse

@@ -18,7 +18,14 @@ from devices.jt808.framing import DEFAULT_MAX_ESCAPED_FRAME
 from devices.jt808.gateway.batcher import ReportBatcher
 from devices.jt808.gateway.connection import TerminalConnection
 from devices.jt808.gateway.errors import GatewayError, TerminalOfflineError
-from devices.jt808.gateway.limits import ConnectionLimits, Episodes, GatewayCounters
+from devices.jt808.gateway.limits import (
+    DEFAULT_LOGIN_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PER_ADDRESS,
+    ConnectionLimits,
+    Episodes,
+    GatewayCounters,
+)
 from devices.jt808.gateway.registry import TerminalRegistry, device_id
 from devices.jt808.gateway.terminals import Terminals, TerminalState
 from devices.jt808.messages import GeneralResult, TextFlag, TextMessage
@@ -66,9 +73,9 @@ class Jt808Gateway:
         overload_close_after: float = 5.0,
         reply_timeout: float = 10.0,
         write_timeout: float = 10.0,
-        max_connections: int = 10_000,
-        max_connections_per_address: int = 256,
-        login_timeout: float = 30.0,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_connections_per_address: int = DEFAULT_MAX_PER_ADDRESS,
+        login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
         max_bytes_per_second: float = DEFAULT_MAX_BYTES_PER_SECOND,
     ) -> None:
         if offline_after <= 0:
