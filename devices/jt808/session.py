@@ -149,7 +149,9 @@ class TerminalSession:
         decoder = FrameDecoder(max_frame_size, salvage_headers=True)
         self._byte_rate = max_bytes_per_second
         self._byte_burst = 4 * max(max_bytes_per_second, max_frame_size)
-        self._byte_tokens = self._byte_burst
+        self._bytes_used = 0.0
+        """Bytes of the byte budget in use as of ``_byte_stamp`` (a token bucket counted
+        the other way round, refilled only when it looks full: once per burst)."""
         self._byte_stamp = now
         self._garbage = 0
         """Bytes received that decoded to no valid frame."""
@@ -186,18 +188,17 @@ class TerminalSession:
         carries the header salvaged from its bytes, if any, so the terminal can be asked
         to resend it.
         """
-        tokens = self._byte_tokens + (now - self._byte_stamp) * self._byte_rate
-        self._byte_tokens = min(tokens, self._byte_burst) - len(data)
-        self._byte_stamp = now
-        if self._byte_tokens < 0:
+        self._bytes_used += len(data)
+        if self._bytes_used > self._byte_burst and self._over_byte_budget(now):
             self.abuse = ("byte_rate", f"over {self._byte_rate:g} bytes/s")
             return 0
         dropped = 0
+        good = 0  # bytes of valid frames in data (kept in a local: this is the hot path)
         allow = self._allow
         decode = self._decode
         for piece in self._split(data):
             if isinstance(piece, FramingError):  # bytes outside any frame: nothing to decode
-                if self._waste(piece.size):
+                if self._waste(piece.size, good):
                     break
                 item: Item = piece
             elif not allow(now):
@@ -208,23 +209,33 @@ class TerminalSession:
             else:
                 item = decode(piece)
                 # A frame this codec does not support (an unknown id) is still a frame.
-                if isinstance(item, JT808Error) and not isinstance(item, UnsupportedError):
-                    if self._waste(len(piece) + 2):
-                        break
-                else:
-                    self._good += len(piece) + 2
+                if not isinstance(item, JT808Error) or isinstance(item, UnsupportedError):
+                    good += len(piece)
+                elif self._waste(len(piece), good):
+                    break
             queue.append(item)
+        self._good += good
         return dropped
 
-    def _waste(self, size: int) -> bool:
-        """Note ``size`` bytes that were no valid frame; return whether that is abuse."""
+    def _over_byte_budget(self, now: float) -> bool:
+        """Refill the byte budget for the time since the last refill; whether the bytes
+        received are still over it."""
+        refill = (now - self._byte_stamp) * self._byte_rate
+        self._byte_stamp = now
+        self._bytes_used = max(0.0, self._bytes_used - refill)
+        return self._bytes_used > self._byte_burst
+
+    def _waste(self, size: int, good: int) -> bool:
+        """Note ``size`` bytes that were no valid frame (``good`` bytes of valid frames
+        came before them in this read); return whether that is abuse."""
         self._garbage += size
-        if self._garbage <= GARBAGE_ALLOWANCE + self._good // GARBAGE_SHARE:
+        good += self._good
+        if self._garbage <= GARBAGE_ALLOWANCE + good // GARBAGE_SHARE:
             return False
         self.abuse = (
             "garbage",
             f"sent {self._garbage} bytes that are no valid frame "
-            f"(and {self._good} bytes of valid frames)",
+            f"(and {good} bytes of valid frames)",
         )
         return True
 
@@ -272,7 +283,7 @@ class TerminalSession:
         """
         observations: list[Observation] = []
         alarms: list[DeviceAlarmRaised] = []
-        reserved: list[int] = []
+        reserved: list[int] = []  # alarms and reserved bits: rare, cheap to create
         raise_mask = self._raise_mask
         for frame in frames:
             message = frame.message
