@@ -18,6 +18,7 @@ from pathlib import Path
 
 from devices.forward import RemoteSink
 from devices.jt808.gateway import Jt808Gateway, StaticTerminalRegistry
+from devices.jt808.gateway.limits import add_limit_options, limit_options
 from devices.modbus import ModbusConfigError, ModbusPoller, load_config
 from devices.serial_nmea import NmeaSerialCoordinator
 from realtime import eventloop
@@ -85,7 +86,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     jt808.add_argument(
         "--terminals",
         type=Path,
-        help="CSV of known terminals: phone,plate (an empty plate accepts any)",
+        help="CSV of known terminals: phone,plate (an empty plate is bound by the "
+        "terminal's first registration)",
     )
     jt808.add_argument(
         "--auto-register", action="store_true", help="accept terminals not in --terminals"
@@ -97,6 +99,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="SECONDS",
         help="silence after which a terminal counts as offline (default: 180)",
     )
+    add_limit_options(jt808)
     _add_backend_options(jt808)
 
     nmea = kinds.add_parser(
@@ -171,7 +174,17 @@ async def _run_jt808(args: argparse.Namespace, authorization: str) -> None:
     sink.start()
     registry = StaticTerminalRegistry(known, auto_register=args.auto_register)
     host, port = args.listen
-    gateway = Jt808Gateway(sink, registry, host=host, port=port, offline_after=args.offline_after)
+    limits = limit_options(args)
+    gateway = Jt808Gateway(
+        sink,
+        registry,
+        host=host,
+        port=port,
+        offline_after=args.offline_after,
+        login_timeout=limits.login_timeout,
+        max_connections=limits.max_connections,
+        max_connections_per_address=limits.max_connections_per_address,
+    )
     try:
         await gateway.start()
         await _until_stopped()

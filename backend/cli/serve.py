@@ -24,6 +24,7 @@ from backend.server.app import DutyDeskServer, ServerConfig
 from backend.vehicles.rules import ConfigError as VehicleRulesConfigError
 from backend.vehicles.rules import RulesConfig
 from devices.gateway_cli import host_port
+from devices.jt808.gateway.limits import add_limit_options, limit_options
 from realtime import eventloop
 from realtime.protocol import CameraView
 
@@ -71,6 +72,7 @@ def add_parser(commands: Subparsers) -> None:
         metavar="SECONDS",
         help="silence after which a terminal counts as offline (default: 180)",
     )
+    add_limit_options(serve, prefix="jt808-")
     serve.add_argument(
         "--vehicle-rules",
         type=Path,
@@ -109,6 +111,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         jt808_listen=args.jt808,
         jt808_auto_register=args.jt808_auto_register,
         jt808_offline_after=args.jt808_offline_after,
+        jt808_limits=limit_options(args, prefix="jt808-"),
         vehicle_rules=_load_vehicle_rules(args.vehicle_rules),
     )
     try:

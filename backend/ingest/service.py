@@ -22,6 +22,7 @@ from backend.sensors.rules import Ignored, IgnoreReason, Rejected
 from backend.sensors.service import SensorService
 from backend.server.hub import Hub
 from backend.vehicles.rules import RuleCleared, RuleDecision, VehicleRulesEngine, device_alarm_for
+from devices.jt808.bits import ALARM_LABELS
 from devices.observations import (
     DeviceAlarmRaised,
     DeviceStatusChanged,
@@ -56,38 +57,9 @@ JT808_ALARM_LEVELS: Mapping[str, AlarmLevel] = {
 }
 """Default level per JT/T 808 alarm bit; anything not listed is blue. Editable per site."""
 
-JT808_ALARM_TITLES: Mapping[str, str] = {
-    "emergency": "紧急报警",
-    "overspeed": "超速报警",
-    "fatigue_driving": "疲劳驾驶",
-    "danger_warning": "危险预警",
-    "gnss_module_fault": "GNSS 模块故障",
-    "gnss_antenna_open": "GNSS 天线未接或被剪断",
-    "gnss_antenna_short": "GNSS 天线短路",
-    "main_power_undervoltage": "终端主电源欠压",
-    "main_power_lost": "终端主电源掉电",
-    "lcd_fault": "终端 LCD 故障",
-    "tts_fault": "TTS 模块故障",
-    "camera_fault": "摄像头故障",
-    "ic_card_module_fault": "IC 卡模块故障",
-    "overspeed_prewarning": "超速预警",
-    "fatigue_prewarning": "疲劳驾驶预警",
-    "daily_driving_overtime": "当天累计驾驶超时",
-    "parking_overtime": "超时停车",
-    "area_in_out": "进出区域",
-    "route_in_out": "进出路线",
-    "road_section_time_abnormal": "路段行驶时间不足/过长",
-    "route_deviation": "路线偏离",
-    "vss_fault": "车辆 VSS 故障",
-    "fuel_abnormal": "车辆油量异常",
-    "vehicle_stolen": "车辆被盗",
-    "illegal_ignition": "车辆非法点火",
-    "illegal_displacement": "车辆非法位移",
-    "collision_warning": "碰撞预警",
-    "rollover_warning": "侧翻预警",
-    "collision_rollover": "碰撞侧翻报警",
-    "illegal_door_open": "非法开门",
-}
+JT808_ALARM_TITLES: Mapping[str, str] = ALARM_LABELS
+"""Title per JT/T 808 alarm bit name: the duty officer's label of every bit either edition
+names (reserved bits raise no alarm)."""
 
 
 class RefusedError(ValidationError):

@@ -24,6 +24,7 @@ from backend.runtime import grouping
 from backend.storage import raw
 from backend.storage.models import Device
 from devices.jt808.messages import Register, RegisterResult
+from devices.jt808.registration import Registered, judge_registration
 from realtime.protocol import DeviceView, Event
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,15 @@ def normalize_phone(phone: str) -> str:
     if not _PHONE_RE.match(digits):
         raise Error(f"terminal phone {phone!r} must be 1 to 20 digits")
     return digits.lstrip("0") or "0"
+
+
+def code_matches(issued: str | None, offered: str) -> bool:
+    """Whether ``offered`` is the auth code ``issued`` (none issued: never), compared in
+    constant time as UTF-8 bytes: ``compare_digest`` raises TypeError on a ``str`` that is
+    not ASCII, and any text can arrive in an authentication frame."""
+    if not issued:
+        return False
+    return secrets.compare_digest(issued.encode(), offered.encode())
 
 
 _IN_CHUNK = 500
@@ -284,7 +294,9 @@ class DeviceRegistry:
     # ------------------------------------------------------------------ JT/T 808 terminals
 
     async def register(self, phone: str, message: Register) -> tuple[RegisterResult, str]:
-        """Answer a terminal's registration: known (or auto-registered) terminals get a code.
+        """Answer a terminal's registration as every terminal registry does
+        (:func:`devices.jt808.registration.judge_registration`): known (or auto-registered)
+        terminals with their own plate get a code — the one they already have, if any.
 
         Registrations submitted meanwhile share the transaction (terminals that register at
         every power-up all do so at once after an outage).
@@ -298,17 +310,28 @@ class DeviceRegistry:
         requests: Sequence[tuple[str, Register]],
     ) -> builtins.list[tuple[RegisterResult, str]]:
         devices = await self._load(session, {(JT808, identity) for identity, _ in requests})
+        owners = await self._plate_owners(session, {message.plate for _, message in requests})
         added: builtins.list[Device] = []
         results: builtins.list[tuple[RegisterResult, str]] = []
         for identity, message in requests:
             device = devices.get((JT808, identity))
+            result = judge_registration(
+                None if device is None else Registered(device.plate),
+                message.plate,
+                owners.get(message.plate) if message.plate else None,
+                identity,
+                auto_register=self.auto_register,
+            )
+            if result != RegisterResult.SUCCESS:
+                logger.warning(
+                    "registration of terminal %s (plate %s) refused: %s",
+                    identity,
+                    message.plate,
+                    result.name,
+                )
+                results.append((result, ""))
+                continue
             if device is None:
-                if not self.auto_register:
-                    logger.warning(
-                        "registration refused: terminal %s is not in the registry", identity
-                    )
-                    results.append((RegisterResult.NO_SUCH_TERMINAL, ""))
-                    continue
                 device = devices[(JT808, identity)] = Device(
                     kind=JT808,
                     identity=identity,
@@ -324,9 +347,11 @@ class DeviceRegistry:
                 added.append(device)
             if message.plate and not device.plate:
                 device.plate = message.plate
-            code = secrets.token_hex(8)
-            device.auth_code = code
-            results.append((RegisterResult.SUCCESS, code))
+            if device.plate:
+                owners[device.plate] = identity
+            if not device.auth_code:  # never rotated: see devices.jt808.registration
+                device.auth_code = secrets.token_hex(8)
+            results.append((RegisterResult.SUCCESS, device.auth_code))
         if added:
             await session.flush()  # their ids, for the events
             drafts = [
@@ -339,6 +364,20 @@ class DeviceRegistry:
             ]
             events.extend(await eventlog.append_many(session, drafts))
         return results
+
+    @staticmethod
+    async def _plate_owners(session: AsyncSession, plates: Iterable[str]) -> dict[str, str]:
+        """Plate -> the identity of the JT/T 808 terminal it is bound to, for ``plates``."""
+        wanted = builtins.list({plate for plate in plates if plate})
+        owners: dict[str, str] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            rows = await session.execute(
+                select(Device.plate, Device.identity).where(
+                    Device.kind == JT808, Device.plate.in_(wanted[start : start + _IN_CHUNK])
+                )
+            )
+            owners.update((plate, identity) for plate, identity in rows)
+        return owners
 
     async def authenticate(self, phone: str, code: str) -> bool:
         """Check a terminal's auth code against the one it was given at registration.
@@ -360,7 +399,4 @@ class DeviceRegistry:
                     )
                 )
                 issued.update((identity, code) for identity, code in rows)
-        return [
-            bool(issued.get(identity)) and secrets.compare_digest(issued[identity], code)
-            for identity, code in requests
-        ]
+        return [code_matches(issued.get(identity), code) for identity, code in requests]

@@ -19,7 +19,8 @@ R = TypeVar("R")
 
 
 class Error(Exception):
-    """A group could not be handled (its requests all get this, or the handler's error)."""
+    """A request could not be handled: its group was interrupted, the handler answered
+    the wrong number of results, or handling this request raised a bug."""
 
 
 class Grouped(Generic[Q, R]):
@@ -27,8 +28,12 @@ class Grouped(Generic[Q, R]):
 
     ``handle`` returns one result per request, in order. An exception of the
     ``expected`` types (a database failure, say) fails every request of its group, and
-    only those; the next group is handled as usual. Anything else is logged as a bug and
-    the group's requests fail with :class:`Error`.
+    only those; the next group is handled as usual. Anything else is a bug, and one bad
+    request must not cost the others theirs: the group is handled again in halves, down
+    to single requests, so only the requests whose own handling raises fail (with
+    :class:`Error`); the bug is logged once per group, with its traceback. ``handle``
+    must therefore be safe to call again with part of a group whose handling raised
+    (a read, or a transaction that was rolled back).
     """
 
     def __init__(
@@ -66,22 +71,53 @@ class Grouped(Generic[Q, R]):
     async def _run(self) -> None:
         while self._pending:
             group, self._pending = self._pending, []
-            failure: BaseException = Error(f"{self._name}: interrupted")
-            results: Sequence[R] = ()
+            bugs: list[Exception] = []
             try:
-                results = await self._handle([request for request, _ in group])
-                if len(results) != len(group):
-                    raise Error(f"{self._name}: {len(results)} results for {len(group)} requests")
-            except self._failures as exc:
-                failure, results = exc, ()
+                await self._settle(group, bugs)
             finally:
-                for index, (_, future) in enumerate(group):
-                    if future.done():
-                        continue  # its caller gave up waiting
-                    if results:
-                        future.set_result(results[index])
-                    else:
-                        future.set_exception(failure)
+                interrupted = Error(f"{self._name}: interrupted")
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(interrupted)
+            if bugs:
+                logger.error(
+                    "%s: %s of %s requests failed (a bug); the rest of the group was handled",
+                    self._name,
+                    len(bugs),
+                    len(group),
+                    exc_info=bugs[0],
+                )
+
+    async def _settle(
+        self, group: list[tuple[Q, asyncio.Future[R]]], bugs: list[Exception]
+    ) -> None:
+        """Handle ``group`` and answer its futures; on a bug, split it (see the class)."""
+        # Requests whose callers gave up waiting are handled all the same (a write
+        # may have been meant to happen regardless); only their answer is dropped.
+        try:
+            results = await self._handle([request for request, _ in group])
+            if len(results) != len(group):
+                raise Error(f"{self._name}: {len(results)} results for {len(group)} requests")
+        except self._failures as exc:
+            for _, future in group:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug: isolated, then logged by _run
+            if len(group) == 1:
+                bugs.append(exc)
+                failure = Error(f"{self._name}: the request failed: {exc!r}")
+                failure.__cause__ = exc
+                if not group[0][1].done():
+                    group[0][1].set_exception(failure)
+                return
+            middle = len(group) // 2
+            await self._settle(group[:middle], bugs)
+            await self._settle(group[middle:], bugs)
+            return
+        for (_, future), result in zip(group, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._task = None

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -47,6 +47,7 @@ from backend.vehicles.geofences import GeofenceService, rules_with_geofences
 from backend.vehicles.rules import RulesConfig, VehicleRulesEngine
 from devices.jt808.errors import EncodeError
 from devices.jt808.gateway import Jt808Gateway, ReplyTimeoutError, TerminalOfflineError
+from devices.jt808.gateway.limits import LimitOptions
 from devices.jt808.messages import GeneralResult, TextFlag
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
@@ -88,6 +89,8 @@ class ServerConfig:
     """Seconds of silence after which a terminal counts as offline."""
     jt808_max_frames_per_second: float = 20.0
     """Per-connection frame rate limit (a terminal reports every few seconds)."""
+    jt808_limits: LimitOptions = field(default_factory=LimitOptions)
+    """The gateway's login deadline and connection caps."""
     telemetry_commit_delay: float = 0.01
     """Longest a position or reading waits for its group commit (under load the batches
     grow by themselves while the previous commit runs)."""
@@ -262,6 +265,9 @@ class DutyDeskServer:
             port=port,
             offline_after=self.config.jt808_offline_after,
             max_frames_per_second=self.config.jt808_max_frames_per_second,
+            login_timeout=self.config.jt808_limits.login_timeout,
+            max_connections=self.config.jt808_limits.max_connections,
+            max_connections_per_address=self.config.jt808_limits.max_connections_per_address,
         )
         await gateway.start()
         self.jt808_gateway = gateway
@@ -327,6 +333,8 @@ class DutyDeskServer:
                 "terminals_online": (
                     len(self.jt808_gateway.online_terminals) if self.jt808_gateway else 0
                 ),
+                # Refused and closed connections, reserved alarm bits (docs/protocol.md).
+                "jt808": self.jt808_gateway.counters.as_dict() if self.jt808_gateway else None,
             }
         ).encode()
         headers = Headers(

@@ -3,12 +3,14 @@
 The 2019 edition redefined some alarm bits: 15-17 (reserved in 2013) became driving
 violation, tyre-pressure warning and right-turn blind-spot alarm; 29 became the combined
 collision/rollover alarm and 30-31 became reserved. Set bits without a meaning are named
-``reserved_bit_<n>`` so no information is lost.
+``reserved_bit_<n>`` so no information is lost; they raise no alarm. ``ALARM_LABELS``
+gives every named alarm bit its label for the duty officer.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 from devices.jt808.framing import ProtocolVersion
 
@@ -58,6 +60,46 @@ ALARM_BITS_2019: dict[int, str] = {
 }
 """Alarm bit index -> name, JT/T 808-2019 table (bits 30-31 reserved)."""
 
+ALARM_LABELS: dict[str, str] = {
+    "emergency": "紧急报警",
+    "overspeed": "超速报警",
+    "fatigue_driving": "疲劳驾驶",
+    "danger_warning": "危险预警",
+    "gnss_module_fault": "GNSS 模块故障",
+    "gnss_antenna_open": "GNSS 天线未接或被剪断",
+    "gnss_antenna_short": "GNSS 天线短路",
+    "main_power_undervoltage": "终端主电源欠压",
+    "main_power_lost": "终端主电源掉电",
+    "lcd_fault": "终端 LCD 故障",
+    "tts_fault": "TTS 模块故障",
+    "camera_fault": "摄像头故障",
+    "ic_card_module_fault": "IC 卡模块故障",
+    "overspeed_prewarning": "超速预警",
+    "fatigue_prewarning": "疲劳驾驶预警",
+    "driving_violation": "违规行驶报警",
+    "tire_pressure_warning": "胎压预警",
+    "right_turn_blind_spot": "右转盲区异常报警",
+    "daily_driving_overtime": "当天累计驾驶超时",
+    "parking_overtime": "超时停车",
+    "area_in_out": "进出区域",
+    "route_in_out": "进出路线",
+    "road_section_time_abnormal": "路段行驶时间不足/过长",
+    "route_deviation": "路线偏离",
+    "vss_fault": "车辆 VSS 故障",
+    "fuel_abnormal": "车辆油量异常",
+    "vehicle_stolen": "车辆被盗",
+    "illegal_ignition": "车辆非法点火",
+    "illegal_displacement": "车辆非法位移",
+    "collision_warning": "碰撞预警",
+    "rollover_warning": "侧翻预警",
+    "collision_rollover": "碰撞侧翻报警",
+    "illegal_door_open": "非法开门",
+}
+"""The duty officer's (Chinese) label of every alarm bit name of either table."""
+
+RESERVED_PREFIX = "reserved_bit_"
+"""Names of set bits the table of their edition leaves reserved start with this."""
+
 CLEARED_ON_REPLY_BITS: frozenset[int] = frozenset({0, 3, 20, 21, 22, 27, 28, 31})
 """Alarm bits the terminal clears once the platform has replied ("收到应答后清零").
 
@@ -105,6 +147,22 @@ _LOAD_NAMES = {0b01: "load_half", 0b10: "load_reserved", 0b11: "load_full"}
 def alarm_table(version: ProtocolVersion) -> dict[int, str]:
     """The alarm bit table of ``version``."""
     return ALARM_BITS_2019 if version == ProtocolVersion.V2019 else ALARM_BITS_2013
+
+
+def _mask(bits: Iterable[int]) -> int:
+    return sum(1 << bit for bit in bits)
+
+
+_RESERVED_MASKS = {
+    ProtocolVersion.V2013: ~_mask(ALARM_BITS_2013) & 0xFFFFFFFF,
+    ProtocolVersion.V2019: ~_mask(ALARM_BITS_2019) & 0xFFFFFFFF,
+}
+
+
+def reserved_alarm_mask(version: ProtocolVersion) -> int:
+    """The alarm bits the table of ``version`` leaves reserved: they mean nothing, so
+    they raise no alarm (the gateway logs and counts them)."""
+    return _RESERVED_MASKS[version]
 
 
 @functools.lru_cache(maxsize=1024)

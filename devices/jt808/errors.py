@@ -29,7 +29,14 @@ class JT808Error(Exception):
 
 
 class FramingError(JT808Error):
-    """Bytes that are not part of any frame (e.g. before the first 0x7E flag)."""
+    """Bytes that are not part of any frame (e.g. before the first 0x7E flag).
+
+    ``size`` is how many bytes were discarded (at least), when known.
+    """
+
+    def __init__(self, message: str, *, header: Header | None = None, size: int = 0) -> None:
+        super().__init__(message, header=header)
+        self.size = size
 
 
 class FrameTooLongError(FramingError):

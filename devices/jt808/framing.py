@@ -304,7 +304,8 @@ class FrameSplitter:
         if len(self._buffer) + len(piece) > self._max:
             out.append(
                 FrameTooLongError(
-                    f"no closing 0x7E within {self._max} bytes; discarding until the next flag"
+                    f"no closing 0x7E within {self._max} bytes; discarding until the next flag",
+                    size=self._max,
                 )
             )
             self._buffer.clear()
@@ -321,7 +322,10 @@ class FrameSplitter:
             self._synced = True
             if self._buffer:
                 out.append(
-                    FramingError(f"discarded {len(self._buffer)} bytes before the first 0x7E flag")
+                    FramingError(
+                        f"discarded {len(self._buffer)} bytes before the first 0x7E flag",
+                        size=len(self._buffer),
+                    )
                 )
             self._buffer.clear()
             return

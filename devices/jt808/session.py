@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from devices.jt808.bits import alarm_table
+from devices.jt808.bits import alarm_table, reserved_alarm_mask
 from devices.jt808.codec import (
     Frame,
     FrameDecoder,
@@ -23,7 +23,7 @@ from devices.jt808.codec import (
     encode_to,
     frame_positions,
 )
-from devices.jt808.errors import JT808Error
+from devices.jt808.errors import FramingError, JT808Error, UnsupportedError
 from devices.jt808.framing import DEFAULT_MAX_ESCAPED_FRAME, Header, ProtocolVersion
 from devices.jt808.messages import (
     BatchKind,
@@ -41,6 +41,13 @@ ALL_ALARM_BITS: frozenset[int] = frozenset(range(32))
 
 MAX_RUN = 64
 """Location reports of one connection submitted (and acknowledged) together at most."""
+
+GARBAGE_ALLOWANCE = 4096
+"""Bytes that decode to no valid frame a connection may send before its first good one."""
+GARBAGE_SHARE = 4
+"""Beyond the allowance, one byte of garbage is tolerated per this many good bytes."""
+DEFAULT_MAX_BYTES_PER_SECOND = 64 * 1024
+"""A connection's byte budget: far above what the frame rate limit lets a terminal use."""
 
 OVERLOAD_QUIET_SECONDS = 1.0
 """A connection with no frame dropped for this long is no longer overloaded."""
@@ -70,16 +77,17 @@ def rising_alarms(
     backfill: bool,
 ) -> list[DeviceAlarmRaised]:
     """One device alarm per bit of ``raise_mask`` that is set in ``location`` but was clear
-    in ``previous`` (the alarm bits of the report before it)."""
-    rising = location.alarm_flags & ~previous & raise_mask
+    in ``previous`` (the alarm bits of the report before it). Bits the table of
+    ``version`` leaves reserved raise nothing (see :func:`reserved_rising`)."""
+    table = alarm_table(version)
+    rising = location.alarm_flags & ~previous & raise_mask & ~reserved_alarm_mask(version)
     if not rising:
         return []
-    table = alarm_table(version)
     suffix = " (blind-area backfill)" if backfill else ""
     return [
         DeviceAlarmRaised(
             device=device,
-            key=table.get(bit, f"reserved_bit_{bit}"),
+            key=table[bit],
             at=location.time,
             lat=location.lat if location.positioned else None,
             lon=location.lon if location.positioned else None,
@@ -88,6 +96,13 @@ def rising_alarms(
         for bit in range(32)
         if rising >> bit & 1
     ]
+
+
+def reserved_rising(previous: int, location: Location, version: ProtocolVersion) -> list[int]:
+    """The reserved alarm bits (of ``version``'s table) set in ``location`` but clear in
+    ``previous``: they raise no alarm, and the gateway logs and counts them."""
+    rising = location.alarm_flags & ~previous & reserved_alarm_mask(version)
+    return [bit for bit in range(32) if rising >> bit & 1]
 
 
 @dataclass(slots=True)
@@ -101,6 +116,8 @@ class JudgedReports:
     live_flags: int
     """The terminal's live alarm bits once the run is accepted."""
     raises_alarms: bool
+    reserved_bits: tuple[int, ...] = ()
+    """Reserved alarm bits that rose in the run, one entry per rising edge (no alarm)."""
 
 
 class TerminalSession:
@@ -111,6 +128,12 @@ class TerminalSession:
     ``overload_close_after`` seconds (with no quiet second between) becomes
     :attr:`overloaded`, and its caller should close it. ``raise_mask`` selects the alarm
     bits that raise device alarms when they rise (see :func:`alarm_mask`).
+
+    Abuse is cut short before it costs the caller's loop: a connection that sends more
+    than ``max_bytes_per_second`` (bursts of four seconds' worth), or more than
+    :data:`GARBAGE_ALLOWANCE` bytes that decode to no valid frame beyond one per
+    :data:`GARBAGE_SHARE` bytes of good frames, gets :attr:`abuse` set, and the rest of
+    what it sent is not even split into frames: the caller should close it.
     """
 
     def __init__(
@@ -121,8 +144,22 @@ class TerminalSession:
         max_frames_per_second: float = 20.0,
         overload_close_after: float = 5.0,
         raise_mask: int = (1 << 32) - 1,
+        max_bytes_per_second: float = DEFAULT_MAX_BYTES_PER_SECOND,
     ) -> None:
         decoder = FrameDecoder(max_frame_size, salvage_headers=True)
+        self._byte_rate = max_bytes_per_second
+        self._byte_burst = 4 * max(max_bytes_per_second, max_frame_size)
+        self._bytes_used = 0.0
+        """Bytes of the byte budget in use as of ``_byte_stamp`` (a token bucket counted
+        the other way round, refilled only when it looks full: once per burst)."""
+        self._byte_stamp = now
+        self._garbage = 0
+        """Bytes received that decoded to no valid frame."""
+        self._good = 0
+        """Bytes of valid frames received."""
+        self.abuse: tuple[str, str] | None = None
+        """Why the connection should be closed now, if it should: a short kind
+        (``byte_rate``, ``garbage``) and what happened."""
         self._split = decoder.split
         self._decode = decoder.decode
         self._allow = TokenBucket(
@@ -146,24 +183,61 @@ class TerminalSession:
         """Append to ``queue``, in stream order, what ``data`` completes at ``now`` (s);
         return how many frames were dropped for the rate limit.
 
-        Dropped frames are not decoded; once :attr:`overloaded`, the rest of ``data`` is
-        ignored. A frame that failed its checksum or escaping carries the header salvaged
-        from its bytes, if any, so the terminal can be asked to resend it.
+        Dropped frames are not decoded; once :attr:`overloaded` or :attr:`abuse` is set,
+        the rest of ``data`` is ignored. A frame that failed its checksum or escaping
+        carries the header salvaged from its bytes, if any, so the terminal can be asked
+        to resend it.
         """
+        self._bytes_used += len(data)
+        if self._bytes_used > self._byte_burst and self._over_byte_budget(now):
+            self.abuse = ("byte_rate", f"over {self._byte_rate:g} bytes/s")
+            return 0
         dropped = 0
+        good = 0  # bytes of valid frames in data (kept in a local: this is the hot path)
         allow = self._allow
         decode = self._decode
-        for content in self._split(data):
-            if not allow(now):
+        for piece in self._split(data):
+            if isinstance(piece, FramingError):  # bytes outside any frame: nothing to decode
+                if self._waste(piece.size, good):
+                    break
+                item: Item = piece
+            elif not allow(now):
                 dropped += 1
                 if self._drop(now):
                     break
                 continue
-            if isinstance(content, JT808Error):
-                queue.append(content)
             else:
-                queue.append(decode(content))
+                item = decode(piece)
+                # A frame this codec does not support (an unknown id) is still a frame.
+                if not isinstance(item, JT808Error) or isinstance(item, UnsupportedError):
+                    good += len(piece)
+                elif self._waste(len(piece), good):
+                    break
+            queue.append(item)
+        self._good += good
         return dropped
+
+    def _over_byte_budget(self, now: float) -> bool:
+        """Refill the byte budget for the time since the last refill; whether the bytes
+        received are still over it."""
+        refill = (now - self._byte_stamp) * self._byte_rate
+        self._byte_stamp = now
+        self._bytes_used = max(0.0, self._bytes_used - refill)
+        return self._bytes_used > self._byte_burst
+
+    def _waste(self, size: int, good: int) -> bool:
+        """Note ``size`` bytes that were no valid frame (``good`` bytes of valid frames
+        came before them in this read); return whether that is abuse."""
+        self._garbage += size
+        good += self._good
+        if self._garbage <= GARBAGE_ALLOWANCE + good // GARBAGE_SHARE:
+            return False
+        self.abuse = (
+            "garbage",
+            f"sent {self._garbage} bytes that are no valid frame "
+            f"(and {good} bytes of valid frames)",
+        )
+        return True
 
     def _drop(self, now: float) -> bool:
         """Note a frame dropped at ``now``; return whether the session is now overloaded."""
@@ -209,6 +283,7 @@ class TerminalSession:
         """
         observations: list[Observation] = []
         alarms: list[DeviceAlarmRaised] = []
+        reserved: list[int] = []  # alarms and reserved bits: rare, cheap to create
         raise_mask = self._raise_mask
         for frame in frames:
             message = frame.message
@@ -225,21 +300,20 @@ class TerminalSession:
             # the live edge state alone.
             flags = 0 if backfill else live_flags
             for location in locations:
-                if location.alarm_flags & ~flags & raise_mask:  # rare: checked inline
+                if location.alarm_flags & ~flags:  # rare: checked inline
+                    version = frame.header.version
                     alarms.extend(
                         rising_alarms(
-                            device,
-                            flags,
-                            location,
-                            frame.header.version,
-                            raise_mask,
-                            backfill=backfill,
+                            device, flags, location, version, raise_mask, backfill=backfill
                         )
                     )
+                    reserved.extend(reserved_rising(flags, location, version))
                 flags = location.alarm_flags
             if not backfill:
                 live_flags = flags
         observations.extend(alarms)
+        if reserved:
+            return JudgedReports(observations, live_flags, bool(alarms), tuple(reserved))
         return JudgedReports(observations, live_flags, raises_alarms=bool(alarms))
 
     # ------------------------------------------------------------------ writing

@@ -90,9 +90,11 @@ class TerminalClient:
         self.closed = asyncio.Event()
         """Set once the platform closed the connection (or :meth:`close` ran)."""
 
-    async def connect(self, host: str, port: int) -> None:
-        """Open the TCP connection and start reading."""
-        self._reader, self._writer = await asyncio.open_connection(host, port)
+    async def connect(self, host: str, port: int, *, local_host: str | None = None) -> None:
+        """Open the TCP connection (from ``local_host``, if given) and start reading."""
+        self._reader, self._writer = await asyncio.open_connection(
+            host, port, local_addr=None if local_host is None else (local_host, 0)
+        )
         self.closed.clear()
         self._task = asyncio.create_task(self._read_loop(), name=f"jt808 terminal {self.phone}")
 

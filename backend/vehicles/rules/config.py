@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Final, TypeAlias, get_args
 import msgspec
 
 from backend.geo import Area, Circle, LatLon, Polygon, distance_to_polyline_m
+from devices.jt808.bits import RESERVED_PREFIX
 from realtime.states import AlarmLevel
 
 logger = logging.getLogger(__name__)
@@ -390,7 +391,10 @@ class TerminalAlarmRule(RuleBase, frozen=True, kw_only=True, tag="terminal_alarm
     latched: frozenset[str] = LATCHED_TERMINAL_ALARMS
 
     def watches(self, name: str) -> bool:
-        """True if hits are produced for the alarm bit ``name``."""
+        """True if hits are produced for the alarm bit ``name`` (never for a bit the
+        standard leaves reserved: it means nothing)."""
+        if name.startswith(RESERVED_PREFIX):
+            return False
         return not self.names or name in self.names
 
 

@@ -40,6 +40,7 @@ from backend.vehicles.rules.state import (
     TerminalAlarmState,
     VehicleState,
 )
+from devices.jt808.bits import ALARM_LABELS
 from realtime.states import AlarmLevel
 
 
@@ -471,7 +472,7 @@ def terminal_alarms(
             detail={"alarm": name},
             alarm_key=name,
             level=rule.levels.get(name, rule.level),
-            title=rule.titles.get(name, name),
+            title=rule.titles.get(name) or ALARM_LABELS.get(name, name),
         )
         for name in sorted(current - state.names)
     ]

@@ -15,7 +15,8 @@ silent connection. Authentication marks it online again (once).
 
 Modules: ``server`` (:class:`Jt808Gateway`), ``connection`` (one TCP connection),
 ``batcher`` (one sink call per turn of the loop), ``terminals`` (per-terminal state),
-``registry`` (who may connect), ``errors``.
+``registry`` (who may connect), ``limits`` (connection caps, abuse episodes, counters),
+``errors``.
 
 Typical use::
 

@@ -28,6 +28,7 @@ from devices.jt808.gateway.errors import (
     SinkRefusedError,
     TerminalOfflineError,
 )
+from devices.jt808.gateway.limits import address_of
 from devices.jt808.gateway.terminals import TerminalState, now_utc
 from devices.jt808.messages import (
     Authentication,
@@ -54,6 +55,12 @@ MAX_QUEUED_ITEMS = 256
 MAX_PENDING_TEXTS = 16
 """Text messages awaiting a terminal's 0x0001 per connection (a bounded buffer)."""
 
+_ABUSE = {
+    "garbage": "connections closed for sending garbage",
+    "byte_rate": "connections closed for exceeding the byte budget",
+}
+"""How each kind of :attr:`TerminalSession.abuse` is logged (once per episode)."""
+
 
 class TerminalConnection(asyncio.Protocol):
     """The coordinator of one TCP connection: decode, authorize, submit, then reply."""
@@ -64,6 +71,8 @@ class TerminalConnection(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self.peer = "?"
+        self.address = "?"
+        """The source address (without the port): what the per-address cap counts."""
         self.last_rx = self._loop.time()
         self._session = TerminalSession(
             now=self.last_rx,
@@ -71,7 +80,9 @@ class TerminalConnection(asyncio.Protocol):
             max_frames_per_second=gateway.max_frames_per_second,
             overload_close_after=gateway.overload_close_after,
             raise_mask=gateway.alarm_mask,
+            max_bytes_per_second=gateway.max_bytes_per_second,
         )
+        self._login_timer: asyncio.TimerHandle | None = None
         self._terminal: TerminalState | None = None
         self._run_state: TerminalState | None = None
         """The terminal of the run in flight (the batcher has it), else ``None``."""
@@ -105,13 +116,13 @@ class TerminalConnection(asyncio.Protocol):
         self._transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        refusal = self._gateway.refusal()
-        if refusal is not None:
-            logger.warning("refusing a JT/T 808 connection from %s: %s", self.peer, refusal)
+        self.address = address_of(peer)
+        if not self._gateway.admit(self.address):
             self._lost = True
             transport.abort()
             return
         logger.debug("JT/T 808 connection from %s", self.peer)
+        self._login_timer = self._loop.call_later(self._gateway.login_timeout, self._login_expired)
         self._gateway.connection_started(
             self, self._loop.create_task(self._work(), name=f"jt808 {self.peer}")
         )
@@ -130,6 +141,8 @@ class TerminalConnection(asyncio.Protocol):
             self._drained.set_exception(ConnectionResetError("connection closed"))
         if self._stall_timer is not None:
             self._stall_timer.cancel()
+        if self._login_timer is not None:
+            self._login_timer.cancel()
         self._queue.clear()
         self._detach()
         if self._counts:
@@ -144,6 +157,25 @@ class TerminalConnection(asyncio.Protocol):
             logger.log(level, "closing %s: %s", self._name, reason)
         if self._transport is not None:
             self._transport.close()
+
+    def close_for(self, kind: str, what: str, detail: str) -> None:
+        """Close for abuse or a limit, at once: counted, and logged by the gateway once
+        per episode and address instead of once per connection."""
+        if self._close_reason or self._transport is None:
+            return
+        self._close_reason = kind
+        self._counts.clear()  # the episode's log line says it all
+        self._gateway.closed_for(kind, what, self.address, detail)
+        self._transport.abort()
+
+    def _login_expired(self) -> None:
+        self._login_timer = None
+        if self._session.header is None:
+            self.close_for(
+                "login_timeout",
+                "connections closed for not authenticating in time",
+                f"not authenticated within {self._gateway.login_timeout:g} s of connecting",
+            )
 
     def shutdown(self) -> None:
         """Close quietly: the gateway is closing."""
@@ -167,7 +199,12 @@ class TerminalConnection(asyncio.Protocol):
         if self._terminal is not None:
             self._terminal.last_seen = now
         queue = self._queue
-        dropped = self._session.receive(data, now, queue)
+        session = self._session
+        dropped = session.receive(data, now, queue)
+        if session.abuse is not None:
+            kind, detail = session.abuse
+            self.close_for(kind, _ABUSE[kind], detail)
+            return
         if dropped:
             self._overloaded(dropped)
             if transport.is_closing():
@@ -348,6 +385,9 @@ class TerminalConnection(asyncio.Protocol):
             self._detach()
         self._terminal = state
         self._session.authenticated(header)
+        if self._login_timer is not None:
+            self._login_timer.cancel()
+            self._login_timer = None
         state.connection = self
         logger.info(
             "terminal %s authenticated from %s (%s)", device, self.peer, header.version.value
@@ -385,6 +425,8 @@ class TerminalConnection(asyncio.Protocol):
         state = self._run_state
         if accepted and state is not None:
             state.alarm_flags = run.reports.live_flags
+            if run.reports.reserved_bits:
+                self._gateway.note_reserved_bits(state, run.reports.reserved_bits)
         result = GeneralResult.SUCCESS if accepted else GeneralResult.FAILURE
         self._write_now(self._session.replies(run.frames, result))
         self._run_state = None

@@ -12,16 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from devices.jt808.framing import DEFAULT_MAX_ESCAPED_FRAME
 from devices.jt808.gateway.batcher import ReportBatcher
 from devices.jt808.gateway.connection import TerminalConnection
 from devices.jt808.gateway.errors import GatewayError, TerminalOfflineError
+from devices.jt808.gateway.limits import (
+    DEFAULT_LOGIN_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_PER_ADDRESS,
+    ConnectionLimits,
+    Episodes,
+    GatewayCounters,
+)
 from devices.jt808.gateway.registry import TerminalRegistry, device_id
-from devices.jt808.gateway.terminals import Terminals
+from devices.jt808.gateway.terminals import Terminals, TerminalState
 from devices.jt808.messages import GeneralResult, TextFlag, TextMessage
-from devices.jt808.session import ALL_ALARM_BITS, alarm_mask
+from devices.jt808.session import ALL_ALARM_BITS, DEFAULT_MAX_BYTES_PER_SECOND, alarm_mask
 from devices.observations import ObservationSink
 from realtime.aio import cancel_and_wait
 
@@ -39,7 +47,16 @@ class Jt808Gateway:
     ``max_frames_per_second``: per connection; excess frames are dropped (warned once),
     and a connection over the limit for ``overload_close_after`` seconds is closed.
     ``alarm_bits_that_raise``: alarm bit indices that become
-    :class:`~devices.observations.DeviceAlarmRaised` when they rise (0 -> 1).
+    :class:`~devices.observations.DeviceAlarmRaised` when they rise (0 -> 1); bits the
+    standard leaves reserved never do (they are logged once per terminal and bit, and
+    counted in :attr:`counters`).
+
+    One host must not lock everyone out: a connection that has not authenticated within
+    ``login_timeout`` seconds is closed; at most ``max_connections_per_address`` are open
+    from one source address and ``max_connections`` in total (more are refused as they
+    are accepted); a connection sending more than ``max_bytes_per_second``, or more than
+    a little garbage (bytes that decode to no valid frame), is closed at once. Each of
+    these is logged once per episode and address, and counted in :attr:`counters`.
     """
 
     def __init__(
@@ -56,12 +73,24 @@ class Jt808Gateway:
         overload_close_after: float = 5.0,
         reply_timeout: float = 10.0,
         write_timeout: float = 10.0,
-        max_connections: int = 10_000,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_connections_per_address: int = DEFAULT_MAX_PER_ADDRESS,
+        login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        max_bytes_per_second: float = DEFAULT_MAX_BYTES_PER_SECOND,
     ) -> None:
         if offline_after <= 0:
             raise ValueError(f"offline_after must be > 0, got {offline_after}")
         if max_frames_per_second <= 0:
             raise ValueError(f"max_frames_per_second must be > 0, got {max_frames_per_second}")
+        if login_timeout <= 0:
+            raise ValueError(f"login_timeout must be > 0, got {login_timeout}")
+        if max_connections < 1 or max_connections_per_address < 1:
+            raise ValueError(
+                "max_connections and max_connections_per_address must be >= 1, got "
+                f"{max_connections} and {max_connections_per_address}"
+            )
+        if max_bytes_per_second <= 0:
+            raise ValueError(f"max_bytes_per_second must be > 0, got {max_bytes_per_second}")
         self.alarm_mask = alarm_mask(alarm_bits_that_raise)
         """The alarm bits that raise device alarms, as a mask."""
         self._host = host
@@ -72,7 +101,16 @@ class Jt808Gateway:
         self.overload_close_after = overload_close_after
         self.reply_timeout = reply_timeout
         self.write_timeout = write_timeout
-        self.max_connections = max_connections
+        self.login_timeout = login_timeout
+        self.max_bytes_per_second = max_bytes_per_second
+        self.limits = ConnectionLimits(
+            per_address=max_connections_per_address, total=max_connections
+        )
+        """Connections open per source address, against the caps."""
+        self.episodes = Episodes()
+        """Refusals and closes for abuse, logged once per episode and address."""
+        self.counters = GatewayCounters()
+        """What was refused, closed or ignored since the start (for ``/health``)."""
         self._server: asyncio.Server | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._connections: dict[TerminalConnection, asyncio.Task[None]] = {}
@@ -129,6 +167,7 @@ class Jt808Gateway:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
+        self.episodes.sweep(float("inf"))  # say how the episodes still open ended
         logger.info("JT/T 808 gateway closed")
 
     async def __aenter__(self) -> Jt808Gateway:
@@ -140,18 +179,48 @@ class Jt808Gateway:
 
     # ------------------------------------------------------------------ connections
 
-    def refusal(self) -> str | None:
-        """Why a new connection is refused right now, or ``None`` to accept it."""
+    def admit(self, address: str) -> bool:
+        """Whether a new connection from ``address`` is accepted now (a refusal is counted
+        and logged once per episode)."""
         if self._closing:
-            return "gateway closing"
-        if len(self._connections) >= self.max_connections:
-            return "too many connections"
-        return None
+            return False
+        refusal = self.limits.refusal(address)
+        if refusal is None:
+            return True
+        kind = "total_cap" if len(self.limits) >= self.limits.total else "per_address_cap"
+        self.counters.refused[kind] += 1
+        self.episodes.occurred("connections refused", address, refusal, self._now())
+        return False
+
+    def closed_for(self, kind: str, what: str, address: str, detail: str) -> None:
+        """A connection from ``address`` was closed for abuse or a limit (``kind`` as
+        counted, ``what`` as logged once per episode)."""
+        self.counters.closed[kind] += 1
+        self.episodes.occurred(what, address, detail, self._now())
+
+    def note_reserved_bits(self, state: TerminalState, bits: Sequence[int]) -> None:
+        """``state``'s terminal raised reserved alarm ``bits`` (rising edges): counted,
+        logged once per terminal and bit, no alarm."""
+        for bit in bits:
+            self.counters.reserved_alarm_bits[bit] += 1
+            if not state.reserved_logged >> bit & 1:
+                state.reserved_logged |= 1 << bit
+                logger.warning(
+                    "terminal %s set alarm bit %s, which the standard leaves reserved: no "
+                    "alarm raised (counted; logged once per terminal and bit)",
+                    state.device,
+                    bit,
+                )
+
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()
 
     def connection_started(
         self, connection: TerminalConnection, worker: asyncio.Task[None]
     ) -> None:
         """Keep ``connection`` and its worker task until the task ends."""
+        self.limits.opened(connection.address)
         self._connections[connection] = worker
         worker.add_done_callback(lambda done: self._connection_done(connection, done))
 
@@ -163,6 +232,7 @@ class Jt808Gateway:
 
     def _connection_done(self, connection: TerminalConnection, task: asyncio.Task[None]) -> None:
         self._connections.pop(connection, None)
+        self.limits.closed(connection.address)
         if task.cancelled():
             return
         exc = task.exception()
@@ -175,6 +245,7 @@ class Jt808Gateway:
         while True:
             await asyncio.sleep(period)
             now = loop.time()
+            self.episodes.sweep(now)
             for connection in list(self._connections):
                 if now - connection.last_rx > self.offline_after:
                     connection.close(f"silent for more than {self.offline_after:g} s")

@@ -43,6 +43,8 @@ class TerminalState:
     last_seen: float = 0.0
     alarm_flags: int = 0
     """Alarm bits of the last acknowledged live report (for rising-edge detection)."""
+    reserved_logged: int = 0
+    """Reserved alarm bits already logged for this terminal (a mask)."""
     connection: TerminalConnection | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 
@@ -53,7 +54,14 @@ async def test_terminal_registration_follows_the_registry(server: DutyDeskServer
     assert not await server.registry.authenticate("13900000000", code)
 
     server.registry.auto_register = True
-    result, _ = await server.registry.register("13700000000", REGISTER)
+    # Another terminal with the same plate is refused: that vehicle is registered.
+    assert await server.registry.register("13700000000", REGISTER) == (
+        RegisterResult.VEHICLE_ALREADY_REGISTERED,
+        "",
+    )
+    result, _ = await server.registry.register(
+        "13700000000", dataclasses.replace(REGISTER, plate="苏A·D8822")
+    )
     assert result is RegisterResult.SUCCESS
     assert {d.identity for d in await server.registry.list()} == {"13912345678", "13700000000"}
 
@@ -175,7 +183,12 @@ async def test_last_seen_is_written_in_bulk_and_never_moves_back(
     registry = server.registry
     registry.auto_register = True
     phones = [f"1391234{n:04d}" for n in range(1_100)]  # three statements of at most 500
-    await asyncio.gather(*(registry.register(phone, REGISTER) for phone in phones))
+    await asyncio.gather(
+        *(
+            registry.register(phone, dataclasses.replace(REGISTER, plate=f"苏A·{phone[-5:]}"))
+            for phone in phones
+        )
+    )
     await registry.add("json", phones[2], "same identity, another kind")
     later = T0 + dt.timedelta(minutes=5)
     await registry.touch("jt808", {phone: later for phone in phones} | {"13800000000": later})

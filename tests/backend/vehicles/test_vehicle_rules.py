@@ -627,7 +627,8 @@ def test_terminal_alarm_bits_on_their_rising_edge() -> None:
         ],
     )
     assert [(d.alarm_key, d.level, d.title, d.at) for d in hits(decisions)] == [
-        ("rollover_warning", AlarmLevel.RED, "rollover_warning", at(10)),
+        # No title configured: the bit's Chinese label, not its English name.
+        ("rollover_warning", AlarmLevel.RED, "侧翻预警", at(10)),
         ("emergency", AlarmLevel.RED, "紧急报警", at(30)),
     ]
     # Falling edges: a latched bit (emergency) clears nothing; a maintained one clears.
@@ -636,6 +637,12 @@ def test_terminal_alarm_bits_on_their_rising_edge() -> None:
     # The emergency button pressed again: a new rising edge.
     decisions = run(engine, [fix(60, alarms={"emergency"})])
     assert [d.alarm_key for d in hits(decisions)] == ["emergency"]
+
+
+def test_terminal_alarm_ignores_reserved_bits() -> None:
+    engine = engine_for(TerminalAlarmRule(rule_id="terminal"))
+    decisions = run(engine, [fix(0), fix(10, alarms={"reserved_bit_30", "overspeed"})])
+    assert [(d.alarm_key, d.title) for d in hits(decisions)] == [("overspeed", "超速报警")]
 
 
 def test_terminal_alarm_filter_and_default_level() -> None:
