@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -32,13 +32,13 @@ from backend.ingest.telemetry import TelemetryWriter
 from backend.registry.cameras import CameraRegistry
 from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
 from backend.registry.users import UserService
-from backend.security import FieldCipher
+from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
 from backend.sensors.service import SensorService
 from backend.server.commands import CommandRunner
 from backend.server.console import run_console
 from backend.server.device_feed import run_device_feed
-from backend.server.handshake import Gatekeeper
+from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
 from backend.storage import db
 from backend.vehicles import track_query
@@ -97,6 +97,12 @@ class ServerConfig:
     """Cameras to register at start unless their code is known (samples, demos)."""
     vehicle_rules: RulesConfig | None = None
     """Rules checked on every live vehicle fix (overspeed, geofences, night ban, …)."""
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
+    """Failed logins tolerated per address and per user before refusing without a check."""
+    login_hash_workers: int = DEFAULT_HASH_WORKERS
+    """Password checks (argon2) computed at once."""
+    login_hash_queue: int = DEFAULT_HASH_QUEUE
+    """Password checks allowed to wait; logins beyond are answered 503 at once."""
 
 
 class TextSender(Protocol):
@@ -117,7 +123,9 @@ class DutyDeskServer:
         self.sessions = db.session_factory(self.engine)
         self.cipher = config.cipher or FieldCipher.from_data_dir(config.data_dir)
         self.hub = Hub(telemetry_interval=config.telemetry_fanout_interval)
-        self.users = UserService(self.sessions)
+        self.users = UserService(
+            self.sessions, PasswordWork(config.login_hash_workers, config.login_hash_queue)
+        )
         self.writer = eventlog.EventWriter(self.sessions, self.hub.publish)
         self.alarms = AlarmService(self.sessions, self.cipher, self.writer)
         self.registry = DeviceRegistry(
@@ -138,7 +146,7 @@ class DutyDeskServer:
         self.text_sender: TextSender | None = None
         """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
         self._server: Server | None = None
-        self._gatekeeper = Gatekeeper(self.users)
+        self._gatekeeper = Gatekeeper(self.users, config.login_limits)
         self.commands = CommandRunner()
         """The command table's runner (it remembers recent answers to absorb re-sends)."""
         self._started = time.monotonic()
@@ -179,6 +187,11 @@ class DutyDeskServer:
             raise RuntimeError("server not started")
         sockets = list(self._server.sockets)
         return int(sockets[0].getsockname()[1])
+
+    @property
+    def login_throttle(self) -> LoginThrottle:
+        """Recent failed logins per address and user (bounded)."""
+        return self._gatekeeper.throttle
 
     @property
     def database_kind(self) -> str:
@@ -251,6 +264,7 @@ class DutyDeskServer:
         await self.hub.stop()
         await self.telemetry.stop()
         await self.engine.dispose()
+        self.users.close()
 
     async def _start_jt808(self, host: str, port: int) -> None:
         gateway = Jt808Gateway(
