@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
@@ -21,6 +22,8 @@ from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.errors import ForbiddenError
 from backend.registry.users import AuthError, LoginBusyError, UserService
+from backend.runtime.episodes import EpisodeLog
+from backend.storage import db
 from realtime.protocol import CONSOLE_PATH, DEVICE_PATH
 
 logger = logging.getLogger(__name__)
@@ -162,9 +165,15 @@ class Gatekeeper:
     server nothing once the limit is reached.
     """
 
-    def __init__(self, users: UserService, limits: LoginLimits | None = None) -> None:
+    def __init__(
+        self,
+        users: UserService,
+        limits: LoginLimits | None = None,
+        database_outage: EpisodeLog | None = None,
+    ) -> None:
         self._users = users
         self.throttle = LoginThrottle(limits)
+        self._outage = database_outage or EpisodeLog(logger, "login database")
         self._principals: dict[ServerConnection, Principal] = {}
 
     async def admit(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -173,20 +182,45 @@ class Gatekeeper:
         if path not in (CONSOLE_PATH, DEVICE_PATH):
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"no endpoint {path}\n")
         remote = remote_address(connection)
-        host = remote.rsplit(":", 1)[0]
         authorization = request.headers.get("Authorization")
-        username = _basic_username(authorization)
-        if self.throttle.address_blocked(host):
+        outcome = self._throttled(connection, remote, authorization) or await self._login(
+            connection, remote, authorization
+        )
+        if isinstance(outcome, Response):
+            return outcome
+        if path == CONSOLE_PATH:
+            try:
+                authz.check_console(outcome)
+            except ForbiddenError as exc:
+                logger.warning("console refused for %s: %s", outcome.username, exc)
+                return connection.respond(http.HTTPStatus.FORBIDDEN, f"{exc}\n")
+        self._principals[connection] = outcome
+        return None
+
+    def _throttled(
+        self, connection: ServerConnection, remote: str, authorization: str | None
+    ) -> Response | None:
+        """The refusal for an address or user that failed too often lately, else ``None``."""
+        if self.throttle.address_blocked(_host(remote)):
             logger.debug("login refused from %s: address over the failure limit", remote)
             return connection.respond(
                 http.HTTPStatus.TOO_MANY_REQUESTS,
                 "too many failed logins from this address; wait a minute\n",
             )
+        username = _basic_username(authorization)
         if username is not None and self.throttle.user_blocked(username):
             logger.warning("login refused for %s from %s: too many failures", username, remote)
             return connection.respond(
                 http.HTTPStatus.TOO_MANY_REQUESTS, "too many failed logins; wait five minutes\n"
             )
+        return None
+
+    async def _login(
+        self, connection: ServerConnection, remote: str, authorization: str | None
+    ) -> Principal | Response:
+        """Check the credentials (counted against the address until they pass)."""
+        host = _host(remote)
+        username = _basic_username(authorization)
         self.throttle.attempt(host)
         try:
             principal = await self._users.authenticate(authorization)
@@ -204,21 +238,19 @@ class Gatekeeper:
         except LoginBusyError as exc:
             self.throttle.not_tried(host)
             logger.debug("login from %s turned away: %s", remote, exc)
-            response = connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, f"{exc}\n")
-            response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
-            return response
+            return _unavailable(connection, f"{exc}\n")
+        except (SQLAlchemyError, OSError) as exc:
+            self.throttle.not_tried(host)
+            self._outage.failed(f"login check failed: {db.failure_reason(exc)}", exc)
+            return _unavailable(
+                connection,
+                "the database is unavailable; logins cannot be checked now, try again shortly\n",
+            )
         except BaseException:
             self.throttle.not_tried(host)
             raise
         self.throttle.succeeded(host, username)
-        if path == CONSOLE_PATH:
-            try:
-                authz.check_console(principal)
-            except ForbiddenError as exc:
-                logger.warning("console refused for %s: %s", principal.username, exc)
-                return connection.respond(http.HTTPStatus.FORBIDDEN, f"{exc}\n")
-        self._principals[connection] = principal
-        return None
+        return principal
 
     def principal_of(self, connection: ServerConnection) -> Principal | None:
         """Take the principal the handshake authenticated for this connection."""
@@ -231,6 +263,18 @@ def remote_address(connection: ServerConnection) -> str:
     if isinstance(address, tuple) and len(address) >= 2:
         return f"{address[0]}:{address[1]}"
     return str(address)
+
+
+def _host(remote: str) -> str:
+    """The address part of ``host:port`` (what the per-address throttle counts)."""
+    return remote.rsplit(":", 1)[0]
+
+
+def _unavailable(connection: ServerConnection, body: str) -> Response:
+    """A 503 refusal with ``Retry-After`` (the login was not tried)."""
+    response = connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, body)
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
 
 
 def _basic_username(authorization: str | None) -> str | None:
