@@ -18,12 +18,13 @@ def test_one_line_per_episode_and_one_recovery_line(caplog: pytest.LogCaptureFix
     assert not caplog.records, "no recovery without an outage"
     for number in range(1000):
         episodes.failed(f"connection refused ({number})", OSError("refused"))
-    assert episodes.failing
+    failing = [episodes.failing]
     assert episodes.last_problem == "connection refused (999)"
     now[0] += 42.0
     episodes.succeeded()
     episodes.succeeded()
-    assert not episodes.failing
+    failing.append(episodes.failing)
+    assert failing == [True, False]
     above_debug = [
         (r.levelname, r.getMessage()) for r in caplog.records if r.levelno > logging.DEBUG
     ]
