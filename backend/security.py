@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
 import logging
 import os
 import secrets
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -14,11 +20,25 @@ from cryptography.fernet import Fernet, InvalidToken
 
 logger = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
+
 _hasher = PasswordHasher()
+
+
+DEFAULT_HASH_WORKERS = 2
+"""Password checks running at once (each takes about 0.2 s of CPU)."""
+DEFAULT_HASH_QUEUE = 8
+"""Password checks allowed to wait for a worker; more are turned away at once, so no
+login waits more than a second or so for its check."""
+_HASH_WORKER_NICENESS = 10
 
 
 class Error(Exception):
     """A security primitive could not do its job."""
+
+
+class BusyError(Error):
+    """Too many password checks are running or waiting; try again in a few seconds."""
 
 
 def hash_password(password: str) -> str:
@@ -32,6 +52,78 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+class PasswordWork:
+    """A small, bounded pool for argon2 work, so that logins cannot starve the event loop.
+
+    argon2 releases the GIL, so the loop keeps running while a check computes; the pool
+    bounds how many run at once (``workers``, on threads of lowered priority where the OS
+    allows it) and how many may wait (``queue``). Anything beyond is refused at once with
+    :class:`BusyError` instead of queueing without limit.
+    """
+
+    def __init__(
+        self, workers: int = DEFAULT_HASH_WORKERS, queue: int = DEFAULT_HASH_QUEUE
+    ) -> None:
+        if workers < 1 or queue < 0:
+            raise Error("password work needs at least one worker and a queue of zero or more")
+        self._capacity = workers + queue
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers,
+            thread_name_prefix="dutydesk-password",
+            initializer=_lower_thread_priority,
+        )
+
+    @property
+    def pending(self) -> int:
+        """Checks running or waiting now."""
+        return self._pending
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """Run :func:`verify_password` in the pool; :class:`BusyError` when it is full."""
+        # Looked up at call time so that tests can count the checks.
+        return await self._run(lambda: verify_password(password_hash, password))
+
+    async def hash(self, password: str) -> str:
+        """Run :func:`hash_password` in the pool; :class:`BusyError` when it is full."""
+        return await self._run(lambda: hash_password(password))
+
+    async def _run(self, work: Callable[[], _T]) -> _T:
+        with self._lock:
+            if self._pending >= self._capacity:
+                raise BusyError("too many logins at once; try again in a few seconds")
+            self._pending += 1
+        try:
+            future = self._executor.submit(work)
+        except RuntimeError:
+            self._release(None)
+            raise
+        # Released when the thread is done, not when the caller gives up, so a client
+        # that disconnects cannot leave more work queued than the bound.
+        future.add_done_callback(self._release)
+        return await asyncio.wrap_future(future)
+
+    def _release(self, _future: object) -> None:
+        with self._lock:
+            self._pending -= 1
+
+    def close(self) -> None:
+        """Stop the workers once the checks under way are done (without waiting)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _lower_thread_priority() -> None:
+    """Make this worker (and argon2's lane threads it starts) yield the CPU to the loop."""
+    if sys.platform != "linux":
+        return
+    try:
+        # On Linux the niceness is per thread, and threads started later inherit it.
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _HASH_WORKER_NICENESS)
+    except OSError as exc:
+        logger.debug("cannot lower the priority of a password worker: %s", exc)
 
 
 def new_token() -> tuple[str, str]:

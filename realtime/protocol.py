@@ -862,6 +862,10 @@ def _decode(decoder: msgspec.json.Decoder[Any], data: bytes | str) -> Any:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"invalid message: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        # msgspec bounds its own recursion and raises this cleanly: arrays or objects
+        # nested deeper than any message of ours is one more bad message, not a crash.
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "not valid JSON: nested too deeply") from exc
 
 
 def decode_console(data: bytes | str) -> ConsoleMessage:
@@ -886,7 +890,7 @@ def request_id_of(data: bytes | str) -> str | None:
     """Best effort: the ``req`` of a message that failed to decode, so the error can name it."""
     try:
         raw = msgspec.json.decode(data)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     if isinstance(raw, dict):
         req = raw.get("req", raw.get("ref"))

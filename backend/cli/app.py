@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint
 
 from backend import __version__
 from backend.cli import audit, cameras, demo, devices, external, sensors, serve, simulate, users
-from backend.cli.common import EXIT_INTERRUPTED, EXIT_OK
+from backend.cli.common import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Error,
+    add_log_level_option,
+    err,
+)
 
 # In the order `dutydesk --help` lists them; the external subcommands follow.
 COMMAND_GROUPS = (serve, users, devices, sensors, cameras, audit, simulate, demo)
@@ -36,17 +42,26 @@ def build_parser(external_commands: Iterable[EntryPoint] | None = None) -> argpa
         epilog="Run 'dutydesk COMMAND --help' for each command's options.",
     )
     parser.add_argument("--version", action="version", version=f"dutydesk {__version__}")
-    parser.add_argument(
-        "--log-level",
-        default=os.environ.get("DUTYDESK_LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="how much to log to stderr (default: INFO)",
-    )
+    add_log_level_option(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in COMMAND_GROUPS:
         group.add_parser(commands)
     external.add_parsers(commands, external_commands)
+    _accept_log_level_everywhere(parser)
     return parser
+
+
+def _accept_log_level_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``--log-level`` follow any command name too (``dutydesk serve --log-level DEBUG``).
+
+    argparse offers no public walk of its subcommands, hence the private attributes.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if "--log-level" not in sub._option_string_actions:
+                    add_log_level_option(sub)
+                _accept_log_level_everywhere(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
+    except Error as exc:
+        err(f"dutydesk {args.command}: {exc}")
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:

@@ -38,12 +38,12 @@ def add_parser(commands: Subparsers) -> None:
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     async def verify() -> int:
         # Verifying reads only: an empty or foreign database is not migrated into shape.
-        try:
-            async with database(args, migrate=False) as sessions, sessions() as session:
+        async with database(args, migrate=False) as sessions, sessions() as session:
+            try:
                 report = await eventlog.verify(session)
-        except DBAPIError as exc:
-            err(f"dutydesk audit verify: no DutyDesk event log in that database ({exc.orig})")
-            return EXIT_FAILURE
+            except DBAPIError as exc:
+                err(f"dutydesk audit verify: no DutyDesk event log in that database ({exc.orig})")
+                return EXIT_FAILURE
         for problem in report.problems:
             err(problem)
         status = "intact" if report.ok else "DAMAGED"

@@ -1,18 +1,22 @@
-"""What every ``dutydesk`` command group shares: exit codes, output, storage options.
+"""What every ``dutydesk`` command group shares: exit codes, output, storage options, and
+the one-line error every command reports instead of a traceback.
 
-The storage options (``--data-dir``, ``--db``) name the database and the data key; the
-commands that change the registry open that database with :func:`database`.
+The storage options (``--data-dir``, ``--db`` or ``$DUTYDESK_DB``) name the database and
+the data key; the commands that change the registry open that database with
+:func:`database`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TypeAlias
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import default_data_dir, sqlite_url
@@ -22,6 +26,15 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+
+DB_ENVIRONMENT_VARIABLE = "DUTYDESK_DB"
+"""Database URL used when ``--db`` is absent (keeps a password out of ``ps``)."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class Error(Exception):
+    """A command cannot do what it was asked; ``str()`` is the one line the user sees."""
+
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """The object each command group's ``add_parser`` registers its subcommand on."""
@@ -49,27 +62,59 @@ def add_storage_options(parser: argparse.ArgumentParser) -> None:
         "--db",
         metavar="URL",
         default=None,
-        help="database URL, e.g. postgresql+asyncpg://user:pass@host/dutydesk "
-        "(default: SQLite in the data folder)",
+        help="database URL, e.g. postgresql://user:pass@host/dutydesk or "
+        f"sqlite:////abs/path.sqlite (default: ${DB_ENVIRONMENT_VARIABLE}, else SQLite in the "
+        f"data folder; prefer ${DB_ENVIRONMENT_VARIABLE} for a URL with a password, "
+        "which --db shows in ps)",
+    )
+
+
+def add_log_level_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """Add ``--log-level``; on a subcommand it overrides the top-level one only when given."""
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=os.environ.get("DUTYDESK_LOG_LEVEL", "INFO") if top else argparse.SUPPRESS,
+        help="how much to log to stderr (default: $DUTYDESK_LOG_LEVEL, else INFO)",
     )
 
 
 def storage(args: argparse.Namespace) -> tuple[str, Path]:
     """The database URL and the data folder that the storage options name."""
     data_dir: Path = args.data_dir or default_data_dir()
-    return (args.db or sqlite_url(data_dir)), data_dir
+    db_url = args.db or os.environ.get(DB_ENVIRONMENT_VARIABLE) or sqlite_url(data_dir)
+    return db_url, data_dir
 
 
 @contextlib.asynccontextmanager
 async def database(
     args: argparse.Namespace, *, migrate: bool = True
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """The command's database (migrated unless told otherwise), released when done."""
+    """The command's database (migrated unless told otherwise), released when done.
+
+    A database that cannot be opened, or that fails under the command, is an
+    :class:`Error` naming it (password masked) and saying why, in one line.
+    """
     db_url, _ = storage(args)
-    engine = db.create_engine(db_url)
     try:
-        if migrate:
-            await db.migrate(engine)
+        engine = db.create_engine(db_url)
+    except (db.Error, OSError) as exc:
+        raise Error(f"cannot use the database {db.safe_url(db_url)}: {_reason(exc)}") from exc
+    try:
+        try:
+            if migrate:
+                await db.migrate(engine)
+            else:
+                async with engine.connect():
+                    pass
+        except (SQLAlchemyError, OSError) as exc:
+            raise Error(f"cannot open the database {db.safe_url(db_url)}: {_reason(exc)}") from exc
         yield db.session_factory(engine)
+    except SQLAlchemyError as exc:
+        raise Error(f"the database {db.safe_url(db_url)} failed: {_reason(exc)}") from exc
     finally:
         await engine.dispose()
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, db.Error) else db.failure_reason(exc)

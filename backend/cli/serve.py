@@ -8,10 +8,13 @@ import logging
 import signal
 from pathlib import Path
 
+from backend import security
 from backend.cli.common import (
+    DB_ENVIRONMENT_VARIABLE,
     EXIT_FAILURE,
     EXIT_OK,
     EXIT_USAGE,
+    Error,
     Subparsers,
     add_storage_options,
     err,
@@ -21,12 +24,14 @@ from backend.registry.files import RESOURCES_DIR, load_cameras_csv, load_units_c
 from backend.registry.files import Error as RegistryError
 from backend.runtime.collector import short_collections
 from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import Error as ServerError
+from backend.storage import db
 from backend.vehicles.rules import ConfigError as VehicleRulesConfigError
 from backend.vehicles.rules import RulesConfig
 from devices.gateway_cli import host_port
 from devices.jt808.gateway.limits import add_limit_options, limit_options
 from realtime import eventloop
-from realtime.protocol import CameraView
+from realtime.protocol import CameraView, UnitView
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +46,8 @@ def add_parser(commands: Subparsers) -> None:
         description="Run the DutyDesk backend. Consoles connect to ws://HOST:PORT/console, "
         "device feeds to ws://HOST:PORT/device; GET /health answers JSON. Migrations run "
         "at start. Stop with Ctrl-C or SIGTERM. Runs on uvloop when it is installed "
-        "(DUTYDESK_EVENT_LOOP=asyncio for the standard loop).",
+        "(DUTYDESK_EVENT_LOOP=asyncio for the standard loop). The database URL may come "
+        f"from ${DB_ENVIRONMENT_VARIABLE} instead of --db, to keep its password out of ps.",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
@@ -106,7 +112,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         allowed_origins=args.allow_origin or (),
-        seed_units=load_units_csv(args.units) if args.units else load_units_csv(),
+        seed_units=_load_units(args.units),
         seed_cameras=_load_seed_cameras(args.cameras),
         jt808_listen=args.jt808,
         jt808_auto_register=args.jt808_auto_register,
@@ -119,6 +125,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except eventloop.Error as exc:
         err(f"dutydesk serve: {exc}")
         return EXIT_USAGE
+
+
+def _load_units(path: Path | None) -> list[UnitView]:
+    try:
+        return load_units_csv(path) if path else load_units_csv()
+    except RegistryError as exc:
+        raise Error(str(exc)) from exc
 
 
 def _load_seed_cameras(path: Path | None) -> list[CameraView]:
@@ -146,11 +159,16 @@ async def _serve(config: ServerConfig) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    server = DutyDeskServer(config)
+    try:
+        server = DutyDeskServer(config)
+    except (db.Error, security.Error) as exc:
+        raise Error(str(exc)) from exc
+    except OSError as exc:
+        raise Error(f"cannot use the data folder {config.data_dir}: {exc.strerror or exc}") from exc
     try:
         await server.start()
-    except OSError as exc:
-        err(f"dutydesk serve: cannot listen on {config.host}:{config.port}: {exc.strerror}")
+    except ServerError as exc:
+        err(f"dutydesk serve: {exc}")
         await server.close()
         return EXIT_FAILURE
     async with short_collections():

@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import getpass
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from backend.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
+    Error,
     Subparsers,
     add_storage_options,
     database,
@@ -21,6 +23,8 @@ from backend.cli.common import (
 from backend.registry.users import Error as UserError
 from backend.registry.users import UserService
 from realtime.protocol import Role
+
+NEW_PASSWORD_VARIABLE = "DUTYDESK_NEW_PASSWORD"  # noqa: S105 - the variable's name
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -78,15 +82,39 @@ def add_parser(commands: Subparsers) -> None:
 
 
 def _read_new_password(args: argparse.Namespace) -> str:
+    """The new password from the file, the environment or the terminal; never empty."""
     if args.password_file:
-        return Path(args.password_file).read_text(encoding="utf-8").strip()
-    env = os.environ.get("DUTYDESK_NEW_PASSWORD")
-    if env:
-        return env
-    first = getpass.getpass("new password: ")
-    if getpass.getpass("again: ") != first:
-        raise UserError("the two passwords differ")
+        return _password_from_file(Path(args.password_file))
+    if NEW_PASSWORD_VARIABLE in os.environ:
+        if not os.environ[NEW_PASSWORD_VARIABLE]:
+            raise Error(f"${NEW_PASSWORD_VARIABLE} is empty")
+        return os.environ[NEW_PASSWORD_VARIABLE]
+    if not sys.stdin.isatty():
+        raise Error(
+            f"no terminal to ask for the password: use --password-file or ${NEW_PASSWORD_VARIABLE}"
+        )
+    try:
+        first = getpass.getpass("new password: ")
+        again = getpass.getpass("again: ")
+    except EOFError as exc:
+        raise Error("no password given") from exc
+    if again != first:
+        raise Error("the two passwords differ; nothing was changed")
+    if not first:
+        raise Error("the password is empty")
     return first
+
+
+def _password_from_file(path: Path) -> str:
+    try:
+        password = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise Error(f"cannot read the password file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise Error(f"the password file {path} is not UTF-8 text") from exc
+    if not password:
+        raise Error(f"the password file {path} is empty")
+    return password
 
 
 async def _with_users(args: argparse.Namespace, work: Callable[[UserService], object]) -> int:
@@ -102,9 +130,10 @@ async def _with_users(args: argparse.Namespace, work: Callable[[UserService], ob
 
 
 def _cmd_user_add(args: argparse.Namespace) -> int:
-    password = "" if args.role == Role.DEVICE and args.no_password else _read_new_password(args)
-    if not password:
-        password = os.urandom(24).hex()  # device accounts log in with API tokens only
+    if args.no_password and args.role != Role.DEVICE:
+        raise Error("--no-password is only for device accounts (--role device); people need one")
+    # Device accounts may log in with API tokens only: their password is random.
+    password = os.urandom(24).hex() if args.no_password else _read_new_password(args)
 
     async def work(users: UserService) -> None:
         principal = await users.add_user(

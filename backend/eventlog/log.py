@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import functools
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -16,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.runtime import grouping
-from backend.storage import faults
+from backend.runtime.episodes import EpisodeLog
+from backend.storage import db, faults
 from backend.storage.models import EventCounter, EventRecord
 from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
 from realtime.protocol import AlarmView, DeviceView, Event, GeofenceView, decode_server, encode
@@ -25,6 +27,8 @@ from realtime.states import AlarmAction
 T = TypeVar("T")
 Q = TypeVar("Q")
 R = TypeVar("R")
+
+logger = logging.getLogger(__name__)
 
 
 class Error(Exception):
@@ -42,18 +46,30 @@ class EventWriter:
     could take back.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], publish: Publisher) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        publish: Publisher,
+        outage: EpisodeLog | None = None,
+    ) -> None:
         self._sessions = sessions
         self._publish = publish
         self._lock = asyncio.Lock()
+        self._outage = outage or EpisodeLog(logger, "event log storage")
+        """Failed transactions are reported once per outage; the caller still gets the error."""
 
     async def run(self, work: Callable[[AsyncSession, list[Event]], Awaitable[T]]) -> T:
         """Run ``work(session, events)`` in one transaction, then publish ``events``."""
         async with self._lock:
             events: list[Event] = []
-            async with self._sessions.begin() as session:
-                result = await work(session, events)
-                faults.before_commit("event log")
+            try:
+                async with self._sessions.begin() as session:
+                    result = await work(session, events)
+                    faults.before_commit("event log")
+            except (SQLAlchemyError, OSError) as exc:
+                self._outage.failed(f"a write transaction failed: {db.failure_reason(exc)}", exc)
+                raise
+            self._outage.succeeded()
             self._publish(events)
             return result
 

@@ -20,7 +20,8 @@ import asyncpg
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from backend.storage import faults, raw
+from backend.runtime.episodes import EpisodeLog
+from backend.storage import db, faults, raw
 from backend.storage.models import PositionRecord, ReadingRecord
 from devices.observations import Position, Reading
 
@@ -55,8 +56,11 @@ class TelemetryWriter:
         max_delay: float = 0.05,
         max_batch: int = 2000,
         queue_limit: int = 50_000,
+        outage: EpisodeLog | None = None,
     ) -> None:
         self._sessions = sessions
+        self._outage = outage or EpisodeLog(logger, "telemetry storage")
+        """Failed commits are logged once per outage (shared with the rest of the server)."""
         self._max_delay = max_delay
         self._max_batch = max_batch
         self._queue_limit = queue_limit
@@ -175,11 +179,16 @@ class TelemetryWriter:
             ValueError,
             TypeError,
         ) as exc:
-            logger.exception("could not store %s telemetry samples", len(readings) + len(positions))
+            self._outage.failed(
+                f"could not store {len(readings) + len(positions)} telemetry samples: "
+                f"{db.failure_reason(exc)}",
+                exc,
+            )
             for item in batch:
                 if not item.done.done():
                     item.done.set_exception(Error(f"sample not stored: {exc}"))
             return
+        self._outage.succeeded()
         self.rows_written += len(readings) + len(positions)
         for item in batch:
             if not item.done.done():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import datetime as dt
@@ -30,6 +29,10 @@ class AuthError(Error):
     """Login refused. ``str()`` is safe to show to the person logging in."""
 
 
+class LoginBusyError(Error):
+    """Too many password checks at once: the login was not tried; try again shortly."""
+
+
 def _principal(user: User) -> Principal:
     return Principal(
         user_id=user.id,
@@ -42,10 +45,23 @@ def _principal(user: User) -> Principal:
 
 
 class UserService:
-    """Creates users and checks credentials."""
+    """Creates users and checks credentials.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    Password hashing runs in ``password_work``, a small bounded pool (by default one of
+    its own), so a flood of logins cannot take every core or queue without limit.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        password_work: security.PasswordWork | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._password_work = password_work or security.PasswordWork()
+
+    def close(self) -> None:
+        """Release the password workers."""
+        self._password_work.close()
 
     async def add_user(
         self,
@@ -64,7 +80,7 @@ class UserService:
             raise Error("a password needs at least 8 characters")
         if role is Role.AGENCY_DISPATCHER and not agency:
             raise Error("an agency dispatcher must belong to an agency (--agency)")
-        password_hash = await asyncio.to_thread(security.hash_password, password)
+        password_hash = await self._hash(password)
         async with self._sessions.begin() as session:
             existing = await session.scalar(select(User).where(User.username == username))
             if existing is not None:
@@ -87,7 +103,7 @@ class UserService:
         """Replace a user's password and revoke their session tokens."""
         if len(password) < 8:
             raise Error("a password needs at least 8 characters")
-        password_hash = await asyncio.to_thread(security.hash_password, password)
+        password_hash = await self._hash(password)
         async with self._sessions.begin() as session:
             user = await session.scalar(select(User).where(User.username == username))
             if user is None:
@@ -129,11 +145,23 @@ class UserService:
             user = await session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             # Spend the same time as a real check so names cannot be probed by timing.
-            await asyncio.to_thread(security.verify_password, _DUMMY_HASH, password)
+            await self._verify(_DUMMY_HASH, password)
             raise AuthError("unknown user or wrong password")
-        if not await asyncio.to_thread(security.verify_password, user.password_hash, password):
+        if not await self._verify(user.password_hash, password):
             raise AuthError("unknown user or wrong password")
         return _principal(user)
+
+    async def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return await self._password_work.verify(password_hash, password)
+        except security.BusyError as exc:
+            raise LoginBusyError(str(exc)) from exc
+
+    async def _hash(self, password: str) -> str:
+        try:
+            return await self._password_work.hash(password)
+        except security.BusyError as exc:
+            raise LoginBusyError(str(exc)) from exc
 
     async def _check_token(self, token: str) -> Principal:
         if not token:

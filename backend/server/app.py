@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.frames import CloseCode
@@ -33,13 +34,14 @@ from backend.ingest.telemetry import TelemetryWriter
 from backend.registry.cameras import CameraRegistry
 from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
 from backend.registry.users import UserService
-from backend.security import FieldCipher
+from backend.runtime.episodes import EpisodeLog
+from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
 from backend.sensors.service import SensorService
 from backend.server.commands import CommandRunner
 from backend.server.console import run_console
 from backend.server.device_feed import run_device_feed
-from backend.server.handshake import Gatekeeper
+from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
 from backend.storage import db
 from backend.vehicles import track_query
@@ -61,6 +63,21 @@ from realtime.protocol import (
 )
 
 logger = logging.getLogger(__name__)
+
+HEALTH_DATABASE_TIMEOUT = 3.0
+"""Longest ``/health`` waits for the database before calling it down."""
+
+
+class Error(Exception):
+    """The server cannot start as configured; ``str()`` is one line for the operator."""
+
+
+class DatabaseUnavailableError(Error):
+    """The database cannot be reached, opened or migrated."""
+
+
+class ListenError(Error):
+    """A listening socket cannot be opened."""
 
 
 _MOVING = frozenset({"jt808", "nmea"})
@@ -102,6 +119,12 @@ class ServerConfig:
     """Cameras to register at start unless their code is known (samples, demos)."""
     vehicle_rules: RulesConfig | None = None
     """Rules checked on every live vehicle fix (overspeed, geofences, night ban, …)."""
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
+    """Failed logins tolerated per address and per user before refusing without a check."""
+    login_hash_workers: int = DEFAULT_HASH_WORKERS
+    """Password checks (argon2) computed at once."""
+    login_hash_queue: int = DEFAULT_HASH_QUEUE
+    """Password checks allowed to wait; logins beyond are answered 503 at once."""
 
 
 class TextSender(Protocol):
@@ -118,17 +141,23 @@ class DutyDeskServer:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        self.database_outage = EpisodeLog(logger, "database")
+        """Database failures anywhere in the server: logged once per outage."""
         self.engine = db.create_engine(config.db_url)
         self.sessions = db.session_factory(self.engine)
         self.cipher = config.cipher or FieldCipher.from_data_dir(config.data_dir)
         self.hub = Hub(telemetry_interval=config.telemetry_fanout_interval)
-        self.users = UserService(self.sessions)
-        self.writer = eventlog.EventWriter(self.sessions, self.hub.publish)
+        self.users = UserService(
+            self.sessions, PasswordWork(config.login_hash_workers, config.login_hash_queue)
+        )
+        self.writer = eventlog.EventWriter(self.sessions, self.hub.publish, self.database_outage)
         self.alarms = AlarmService(self.sessions, self.cipher, self.writer)
         self.registry = DeviceRegistry(
             self.sessions, self.writer, auto_register=config.jt808_auto_register
         )
-        self.telemetry = TelemetryWriter(self.sessions, max_delay=config.telemetry_commit_delay)
+        self.telemetry = TelemetryWriter(
+            self.sessions, max_delay=config.telemetry_commit_delay, outage=self.database_outage
+        )
         self.sensors = SensorService(self.sessions, self.alarms)
         self.geofences = GeofenceService(self.sessions, self.writer)
         self.cameras = CameraRegistry(self.sessions, self.cipher)
@@ -143,8 +172,8 @@ class DutyDeskServer:
         self.text_sender: TextSender | None = None
         """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
         self._server: Server | None = None
-        self._gatekeeper = Gatekeeper(self.users)
-        self.commands = CommandRunner()
+        self._gatekeeper = Gatekeeper(self.users, config.login_limits, self.database_outage)
+        self.commands = CommandRunner(self.database_outage)
         """The command table's runner (it remembers recent answers to absorb re-sends)."""
         self._started = time.monotonic()
         self.devices_connected = 0
@@ -186,12 +215,66 @@ class DutyDeskServer:
         return int(sockets[0].getsockname()[1])
 
     @property
+    def login_throttle(self) -> LoginThrottle:
+        """Recent failed logins per address and user (bounded)."""
+        return self._gatekeeper.throttle
+
+    @property
     def database_kind(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return make_url(self.config.db_url).get_backend_name()
 
     async def start(self) -> None:
-        """Migrate the database, seed the registry, and start listening."""
+        """Migrate the database, seed the registry, and start listening.
+
+        Raises :class:`DatabaseUnavailableError` or :class:`ListenError` (one line each)
+        when the database or a listening address cannot be used.
+        """
+        try:
+            await self._open_database()
+        except (SQLAlchemyError, OSError) as exc:
+            raise DatabaseUnavailableError(
+                f"cannot use the database {db.safe_url(self.config.db_url)}: "
+                f"{db.failure_reason(exc)}"
+            ) from exc
+        for ingest in self.ingests.values():
+            ingest.start()
+        if self.config.jt808_listen is not None:
+            host, port = self.config.jt808_listen
+            try:
+                await self._start_jt808(host, port)
+            except OSError as exc:
+                raise ListenError(
+                    f"cannot listen for JT/T 808 on {host}:{port}: {exc.strerror or exc}"
+                ) from exc
+        origins: list[Origin | None] = [None, *(Origin(o) for o in self.config.allowed_origins)]
+        try:
+            self._server = await serve(
+                self._handle,
+                self.config.host,
+                self.config.port,
+                process_request=self._process_request,
+                max_size=MAX_CONSOLE_MESSAGE_BYTES,
+                compression=None,
+                origins=origins,
+                ping_interval=20,
+                ping_timeout=20,
+                close_timeout=5,
+                server_header=f"DutyDesk/{__version__}",
+            )
+        except OSError as exc:
+            raise ListenError(
+                f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
+            ) from exc
+        logger.info(
+            "DutyDesk %s listening on ws://%s:%s (database: %s)",
+            __version__,
+            self.config.host,
+            self.port,
+            self.database_kind,
+        )
+
+    async def _open_database(self) -> None:
         await db.migrate(self.engine)
         await self.apply_geofences()
         if self.config.seed_units:
@@ -213,31 +296,6 @@ class DutyDeskServer:
             seeded = await self.cameras.import_cameras(self.config.seed_cameras, only_new=True)
             if seeded.added:
                 logger.info("registered %s sample cameras", seeded.added)
-        for ingest in self.ingests.values():
-            ingest.start()
-        if self.config.jt808_listen is not None:
-            await self._start_jt808(*self.config.jt808_listen)
-        origins: list[Origin | None] = [None, *(Origin(o) for o in self.config.allowed_origins)]
-        self._server = await serve(
-            self._handle,
-            self.config.host,
-            self.config.port,
-            process_request=self._process_request,
-            max_size=MAX_CONSOLE_MESSAGE_BYTES,
-            compression=None,
-            origins=origins,
-            ping_interval=20,
-            ping_timeout=20,
-            close_timeout=5,
-            server_header=f"DutyDesk/{__version__}",
-        )
-        logger.info(
-            "DutyDesk %s listening on ws://%s:%s (database: %s)",
-            __version__,
-            self.config.host,
-            self.port,
-            self.database_kind,
-        )
 
     async def close(self) -> None:
         """Stop accepting, close every connection, flush telemetry, release the database."""
@@ -256,6 +314,7 @@ class DutyDeskServer:
         await self.hub.stop()
         await self.telemetry.stop()
         await self.engine.dispose()
+        self.users.close()
 
     async def _start_jt808(self, host: str, port: int) -> None:
         gateway = Jt808Gateway(
@@ -318,28 +377,46 @@ class DutyDeskServer:
         return await self._gatekeeper.admit(connection, request)
 
     async def _health(self) -> Response:
-        async with self.sessions() as session:
-            head = await eventlog.head_seq(session)
-        body = json.dumps(
-            {
-                "status": "ok",
-                "version": __version__,
-                "protocol": PROTOCOL_VERSION,
-                "database": self.database_kind,
-                "head_seq": head,
-                "uptime_s": round(time.monotonic() - self._started, 1),
-                "consoles": len(self.hub),
-                "devices": self.devices_connected,
-                "terminals_online": (
-                    len(self.jt808_gateway.online_terminals) if self.jt808_gateway else 0
-                ),
-                # Refused and closed connections, reserved alarm bits (docs/protocol.md).
-                "jt808": self.jt808_gateway.counters.as_dict() if self.jt808_gateway else None,
-            }
-        ).encode()
+        head: int | None = None
+        problem = ""
+        try:
+            async with asyncio.timeout(HEALTH_DATABASE_TIMEOUT):
+                async with self.sessions() as session:
+                    head = await eventlog.head_seq(session)
+        except TimeoutError:
+            problem = f"no answer within {HEALTH_DATABASE_TIMEOUT:g} s"
+        except (SQLAlchemyError, OSError) as exc:
+            problem = db.failure_reason(exc)
+        if problem:
+            self.database_outage.failed(f"health check: {problem}")
+        else:
+            self.database_outage.succeeded()
+        down = ["database"] if problem else []
+        report: dict[str, object] = {
+            "status": "degraded" if down else "ok",
+            "down": down,
+            "version": __version__,
+            "protocol": PROTOCOL_VERSION,
+            "database": self.database_kind,
+            "database_status": "down" if problem else "up",
+            "head_seq": head,
+            "uptime_s": round(time.monotonic() - self._started, 1),
+            "consoles": len(self.hub),
+            "devices": self.devices_connected,
+            "terminals_online": (
+                len(self.jt808_gateway.online_terminals) if self.jt808_gateway else 0
+            ),
+            # Refused and closed connections, reserved alarm bits (docs/protocol.md).
+            "jt808": self.jt808_gateway.counters.as_dict() if self.jt808_gateway else None,
+        }
+        if problem:
+            report["database_error"] = problem
+        body = json.dumps(report).encode()
         headers = Headers(
             [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         )
+        if down:
+            return Response(503, "Service Unavailable", headers, body)
         return Response(200, "OK", headers, body)
 
     async def _handle(self, connection: ServerConnection) -> None:

@@ -26,9 +26,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.authz import policy as authz
 from backend.authz.policy import Permission
 from backend.errors import Error as Refusal
+from backend.runtime.episodes import EpisodeLog
 from backend.server import device_handlers, handlers
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
+from backend.storage import db
 from realtime.protocol import (
     Ack,
     AlarmResult,
@@ -182,7 +184,9 @@ def routes() -> Iterable[Route[Any, Any]]:
 class CommandRunner:
     """Runs commands through the table: permission, handler, one error mapping."""
 
-    def __init__(self) -> None:
+    def __init__(self, outage: EpisodeLog | None = None) -> None:
+        self._outage = outage or EpisodeLog(logger, "command storage")
+        """Storage failures are logged once per outage, not once per command."""
         self._answers: collections.OrderedDict[tuple[str, str], Result | Error] = (
             collections.OrderedDict()
         )
@@ -199,7 +203,7 @@ class CommandRunner:
         key = (ctx.principal.username, command.req)
         if route.remember_answer and (remembered := self._answers.get(key)) is not None:
             return remembered
-        outcome = await _run(route, ctx, command, ctx.principal.username)
+        outcome = await _run(route, ctx, command, ctx.principal.username, self._outage)
         answer: Result | Error
         if isinstance(outcome, _Refused):
             answer = Error(code=outcome.code, message=outcome.message, req=command.req)
@@ -214,7 +218,7 @@ class CommandRunner:
     async def device(self, ctx: DeviceContext, message: DeviceMessage) -> Ack | Error:
         """Run one device message and return the acknowledgement (or refusal) to send."""
         route = DEVICE_MESSAGES[type(message)]
-        outcome = await _run(route, ctx, message, ctx.principal.username)
+        outcome = await _run(route, ctx, message, ctx.principal.username, self._outage)
         if isinstance(outcome, _Refused):
             return Error(code=outcome.code, message=outcome.message, ref=message.ref)
         return outcome
@@ -227,7 +231,11 @@ class _Refused:
 
 
 async def _run(
-    route: Route[Any, _R], ctx: ConsoleContext | DeviceContext, message: Any, username: str
+    route: Route[Any, _R],
+    ctx: ConsoleContext | DeviceContext,
+    message: Any,
+    username: str,
+    outage: EpisodeLog,
 ) -> _R | _Refused:
     name = route.request.__name__
     try:
@@ -236,8 +244,8 @@ async def _run(
     except Refusal as exc:
         logger.info("%s refused for %s: %s", name, username, exc.message)
         return _Refused(exc.code, exc.message)
-    except SQLAlchemyError:
-        logger.exception("storage failed on %s for %s", name, username)
+    except SQLAlchemyError as exc:
+        outage.failed(f"{name} of {username} not applied: {db.failure_reason(exc)}", exc)
         return _Refused(ErrorCode.INTERNAL, STORAGE_FAILED)
     except Exception:
         # One request's bug must not end the session or reach the client as a traceback.

@@ -1,6 +1,7 @@
 """The HTTP side of the one port: ``GET /health``, and the WebSocket handshake, where
 every console and device feed is authenticated (``Authorization`` header) before a
-single message is read, with failed logins throttled per user (or host)."""
+single message is read, with failed logins throttled per source address and per user
+before any password is checked."""
 
 from __future__ import annotations
 
@@ -9,52 +10,170 @@ import binascii
 import http
 import logging
 import time
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.errors import ForbiddenError
-from backend.registry.users import AuthError, UserService
+from backend.registry.users import AuthError, LoginBusyError, UserService
+from backend.runtime.episodes import EpisodeLog
+from backend.storage import db
 from realtime.protocol import CONSOLE_PATH, DEVICE_PATH
 
 logger = logging.getLogger(__name__)
 
 LOGIN_FAILURES_BEFORE_LOCK = 5
 LOGIN_LOCK_SECONDS = 300.0
+BUSY_RETRY_AFTER_SECONDS = 2
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    """How many failed logins are tolerated before the handshake refuses without checking."""
+
+    failures_per_address: int = 20
+    """Failed logins from one address (any user) within ``address_window`` before that
+    address is refused (429) without a password check until its failures age out."""
+    address_window: float = 60.0
+    failures_per_user: int = LOGIN_FAILURES_BEFORE_LOCK
+    """Failed logins for one user name within ``user_window`` before it is locked."""
+    user_window: float = LOGIN_LOCK_SECONDS
+    max_tracked: int = 10_000
+    """Addresses and user names remembered each; the stalest are forgotten beyond it."""
+
+
+class _RecentFailures:
+    """Failure times per key within a window, for at most ``max_keys`` keys (least
+    recently failed forgotten first) and at most ``limit`` times per key."""
+
+    def __init__(
+        self, limit: int, window: float, max_keys: int, clock: Callable[[], float]
+    ) -> None:
+        self._limit = limit
+        self._window = window
+        self._max_keys = max_keys
+        self._clock = clock
+        # A dict keeps insertion order: re-inserting on each failure makes it an LRU.
+        self._times: dict[str, deque[float]] = {}
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    def blocked(self, key: str) -> bool:
+        """Return whether ``key`` reached the limit within the window."""
+        times = self._times.get(key)
+        if times is None:
+            return False
+        horizon = self._clock() - self._window
+        while times and times[0] <= horizon:
+            times.popleft()
+        if not times:
+            del self._times[key]
+            return False
+        return len(times) >= self._limit
+
+    def add(self, key: str) -> bool:
+        """Count a failure of ``key``; return whether this one reached the limit."""
+        times = self._times.pop(key, None)
+        if times is None:
+            times = deque(maxlen=self._limit)
+        times.append(self._clock())
+        self._times[key] = times
+        while len(self._times) > self._max_keys:
+            del self._times[next(iter(self._times))]
+        return len(times) == self._limit
+
+    def take_back(self, key: str) -> None:
+        """Remove the newest failure of ``key`` (an attempt counted ahead that succeeded)."""
+        times = self._times.get(key)
+        if times:
+            times.pop()
+            if not times:
+                del self._times[key]
+
+    def forget(self, key: str) -> None:
+        """Drop every failure of ``key``."""
+        self._times.pop(key, None)
+
+
 class LoginThrottle:
-    """Failed logins per key (user name or host) in the last :data:`LOGIN_LOCK_SECONDS`."""
+    """Recent failed logins per source address and per user name, in bounded memory."""
 
-    failures: dict[str, list[float]] = field(default_factory=dict)
+    def __init__(
+        self, limits: LoginLimits | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.limits = limits or LoginLimits()
+        self._addresses = _RecentFailures(
+            self.limits.failures_per_address,
+            self.limits.address_window,
+            self.limits.max_tracked,
+            clock,
+        )
+        self._users = _RecentFailures(
+            self.limits.failures_per_user, self.limits.user_window, self.limits.max_tracked, clock
+        )
 
-    def locked(self, key: str) -> bool:
-        """Return whether ``key`` failed too often lately to be allowed another try."""
-        recent = [
-            t for t in self.failures.get(key, []) if time.monotonic() - t < LOGIN_LOCK_SECONDS
-        ]
-        self.failures[key] = recent
-        return len(recent) >= LOGIN_FAILURES_BEFORE_LOCK
+    def __len__(self) -> int:
+        """Addresses and user names remembered now."""
+        return len(self._addresses) + len(self._users)
 
-    def failed(self, key: str) -> None:
-        """Count a failed login."""
-        self.failures.setdefault(key, []).append(time.monotonic())
+    def address_blocked(self, address: str) -> bool:
+        """Return whether ``address`` failed too often lately to be allowed a check."""
+        return self._addresses.blocked(address)
 
-    def succeeded(self, key: str) -> None:
-        """Forget the failures of a key that logged in."""
-        self.failures.pop(key, None)
+    def user_blocked(self, username: str) -> bool:
+        """Return whether ``username`` failed too often lately to be allowed a check."""
+        return self._users.blocked(username)
+
+    def attempt(self, address: str) -> bool:
+        """Count an attempt from ``address`` as failed until it succeeds (so that parallel
+        attempts cannot overrun the limit); return whether it reached the limit."""
+        return self._addresses.add(address)
+
+    def failed(self, address: str, username: str | None) -> None:
+        """Count a failed login (tests and callers without :meth:`attempt`)."""
+        self._addresses.add(address)
+        self.user_failed(username)
+
+    def user_failed(self, username: str | None) -> None:
+        """Count a failed login for ``username`` (``None`` when no name was given)."""
+        if username:
+            self._users.add(username)
+
+    def not_tried(self, address: str) -> None:
+        """An attempt from ``address`` was not checked (busy, outage): take it back."""
+        self._addresses.take_back(address)
+
+    def succeeded(self, address: str, username: str | None) -> None:
+        """An attempt from ``address`` logged in: take its failure back, forget the user's."""
+        self._addresses.take_back(address)
+        if username:
+            self._users.forget(username)
 
 
 class Gatekeeper:
-    """Authenticates each WebSocket handshake and hands its principal to the session."""
+    """Authenticates each WebSocket handshake and hands its principal to the session.
 
-    def __init__(self, users: UserService) -> None:
+    Cheap refusals come first: an address or user name that failed too often lately is
+    refused (429) before any database read or password check, so guessing costs the
+    server nothing once the limit is reached.
+    """
+
+    def __init__(
+        self,
+        users: UserService,
+        limits: LoginLimits | None = None,
+        database_outage: EpisodeLog | None = None,
+    ) -> None:
         self._users = users
-        self._throttle = LoginThrottle()
+        self.throttle = LoginThrottle(limits)
+        self._outage = database_outage or EpisodeLog(logger, "login database")
         self._principals: dict[ServerConnection, Principal] = {}
 
     async def admit(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -64,27 +183,74 @@ class Gatekeeper:
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"no endpoint {path}\n")
         remote = remote_address(connection)
         authorization = request.headers.get("Authorization")
-        key = _login_key(authorization, remote)
-        if self._throttle.locked(key):
-            logger.warning("login refused for %s from %s: too many failures", key, remote)
+        outcome = self._throttled(connection, remote, authorization) or await self._login(
+            connection, remote, authorization
+        )
+        if isinstance(outcome, Response):
+            return outcome
+        if path == CONSOLE_PATH:
+            try:
+                authz.check_console(outcome)
+            except ForbiddenError as exc:
+                logger.warning("console refused for %s: %s", outcome.username, exc)
+                return connection.respond(http.HTTPStatus.FORBIDDEN, f"{exc}\n")
+        self._principals[connection] = outcome
+        return None
+
+    def _throttled(
+        self, connection: ServerConnection, remote: str, authorization: str | None
+    ) -> Response | None:
+        """The refusal for an address or user that failed too often lately, else ``None``."""
+        if self.throttle.address_blocked(_host(remote)):
+            logger.debug("login refused from %s: address over the failure limit", remote)
+            return connection.respond(
+                http.HTTPStatus.TOO_MANY_REQUESTS,
+                "too many failed logins from this address; wait a minute\n",
+            )
+        username = _basic_username(authorization)
+        if username is not None and self.throttle.user_blocked(username):
+            logger.warning("login refused for %s from %s: too many failures", username, remote)
             return connection.respond(
                 http.HTTPStatus.TOO_MANY_REQUESTS, "too many failed logins; wait five minutes\n"
             )
+        return None
+
+    async def _login(
+        self, connection: ServerConnection, remote: str, authorization: str | None
+    ) -> Principal | Response:
+        """Check the credentials (counted against the address until they pass)."""
+        host = _host(remote)
+        username = _basic_username(authorization)
+        self.throttle.attempt(host)
         try:
             principal = await self._users.authenticate(authorization)
         except AuthError as exc:
-            self._throttle.failed(key)
-            logger.warning("login refused for %s from %s: %s", key, remote, exc)
+            self.throttle.user_failed(username)
+            logger.warning("login refused for %s from %s: %s", username or host, remote, exc)
+            if self.throttle.address_blocked(host):
+                logger.warning(
+                    "refusing logins from %s for a while: %s failed logins in %g s",
+                    host,
+                    self.throttle.limits.failures_per_address,
+                    self.throttle.limits.address_window,
+                )
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, f"{exc}\n")
-        self._throttle.succeeded(key)
-        if path == CONSOLE_PATH:
-            try:
-                authz.check_console(principal)
-            except ForbiddenError as exc:
-                logger.warning("console refused for %s: %s", principal.username, exc)
-                return connection.respond(http.HTTPStatus.FORBIDDEN, f"{exc}\n")
-        self._principals[connection] = principal
-        return None
+        except LoginBusyError as exc:
+            self.throttle.not_tried(host)
+            logger.debug("login from %s turned away: %s", remote, exc)
+            return _unavailable(connection, f"{exc}\n")
+        except (SQLAlchemyError, OSError) as exc:
+            self.throttle.not_tried(host)
+            self._outage.failed(f"login check failed: {db.failure_reason(exc)}", exc)
+            return _unavailable(
+                connection,
+                "the database is unavailable; logins cannot be checked now, try again shortly\n",
+            )
+        except BaseException:
+            self.throttle.not_tried(host)
+            raise
+        self.throttle.succeeded(host, username)
+        return principal
 
     def principal_of(self, connection: ServerConnection) -> Principal | None:
         """Take the principal the handshake authenticated for this connection."""
@@ -99,12 +265,24 @@ def remote_address(connection: ServerConnection) -> str:
     return str(address)
 
 
-def _login_key(authorization: str | None, remote: str) -> str:
-    """Name the login attempt for logs and throttling: the username for Basic, else the host."""
-    if authorization and authorization.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return remote.rsplit(":", 1)[0]
-        return decoded.partition(":")[0] or remote.rsplit(":", 1)[0]
+def _host(remote: str) -> str:
+    """The address part of ``host:port`` (what the per-address throttle counts)."""
     return remote.rsplit(":", 1)[0]
+
+
+def _unavailable(connection: ServerConnection, body: str) -> Response:
+    """A 503 refusal with ``Retry-After`` (the login was not tried)."""
+    response = connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, body)
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
+
+
+def _basic_username(authorization: str | None) -> str | None:
+    """The user name of Basic credentials, for the per-user lock and logs; else ``None``."""
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[0] or None

@@ -9,7 +9,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,18 +27,62 @@ class Error(Exception):
     """Database setup failed."""
 
 
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def database_url(url: str) -> URL:
+    """Parse ``url`` and give it the async driver DutyDesk uses when it names none
+    (``sqlite:////abs/path.sqlite``, ``postgresql://…``, ``postgres://…``)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise Error(
+            f"not a database URL: {url!r} (e.g. sqlite:////var/lib/dutydesk/db.sqlite or postgresql://user@host/dutydesk)"
+        ) from exc
+    backend = "postgresql" if parsed.get_backend_name() == "postgres" else parsed.get_backend_name()
+    if backend not in _ASYNC_DRIVERS:
+        raise Error(f"unsupported database {backend!r}: use sqlite or postgresql")
+    if "+" not in parsed.drivername or parsed.get_driver_name() in ("pysqlite", "psycopg2"):
+        parsed = parsed.set(drivername=_ASYNC_DRIVERS[backend])
+    return parsed
+
+
+def safe_url(url: str | URL) -> str:
+    """``url`` with its password masked, for messages and logs."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except ArgumentError:
+        return "(unreadable database URL)"
+    return parsed.render_as_string(hide_password=True)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why the database could not be used, without driver noise."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return _first_line(str(exc.orig)) or type(exc.orig).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, SQLAlchemyError):
+        return _first_line(str(exc).split(" (Background on this error", 1)[0])
+    return _first_line(str(exc)) or type(exc).__name__
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
 def create_engine(url: str) -> AsyncEngine:
     """Create an async engine for ``url`` with DutyDesk's settings.
 
     SQLite gets WAL (readers never block the writer), ``synchronous=FULL`` (a committed
     alarm survives a power cut), foreign keys and a busy timeout.
     """
-    parsed = make_url(url)
+    parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(parsed, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -50,7 +95,7 @@ def create_engine(url: str) -> AsyncEngine:
 
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return create_async_engine(parsed, pool_size=10, max_overflow=10, pool_pre_ping=True)
     raise Error(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
 
 

@@ -92,6 +92,23 @@ def test_request_id_is_recovered_from_broken_messages() -> None:
     assert request_id_of(b'{"req": 5}') is None
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000,
+        b'{"x":' + b"[" * 100_000,
+        b'{"type":"device.reading","ref":"1","x":' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+    ],
+    ids=["bare", "before-type", "balanced"],
+)
+def test_deeply_nested_json_is_a_bad_message_not_a_crash(raw: bytes) -> None:
+    for decode in (decode_console, decode_device):
+        with pytest.raises(ProtocolError) as error:
+            decode(raw)
+        assert error.value.code is ErrorCode.BAD_MESSAGE
+    assert request_id_of(raw) is None
+
+
 def _track_columns(**changes: object) -> dict[str, object]:
     message: dict[str, object] = {
         "type": "track_columns",

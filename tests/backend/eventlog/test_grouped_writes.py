@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -147,7 +148,11 @@ async def test_changes_within_one_group_apply_in_order(server: DutyDeskServer) -
     ]
 
 
-async def test_a_failed_group_fails_only_its_own_requests(server: DutyDeskServer) -> None:
+@pytest.mark.logs_errors
+async def test_a_failed_group_fails_only_its_own_requests(
+    server: DutyDeskServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="backend")
     calls: list[int] = []
     release = asyncio.Event()
 
@@ -182,6 +187,14 @@ async def test_a_failed_group_fails_only_its_own_requests(server: DutyDeskServer
     assert list(await asyncio.gather(writes.submit(5), writes.submit(6))) == ["third:5", "third:6"]
     assert calls == [1, 3, 2]
     await writes.close()
+    # The failed transaction is one line (no traceback), its successor the recovery line.
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == [
+        "database unavailable: a write transaction failed: disk I/O error"
+        " (logged once until it recovers)"
+    ]
+    assert errors[0].exc_info is None
+    assert any("database available again" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_wrong_number_of_results_is_an_error_not_a_mix_up(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,33 @@ async def test_a_failed_commit_fails_every_waiter_and_the_writer_goes_on(
     assert await _count(sessions) == 1
 
 
+@pytest.mark.logs_errors
+async def test_failed_commits_are_logged_once_per_episode_with_a_recovery_line(
+    make_writer: WriterFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="backend.ingest.telemetry")
+    writer, sessions = await make_writer(max_delay=0.01)
+    naive = Position(device="a", at=dt.datetime(2026, 11, 29, 2, 0), lat=30.0, lon=120.0)  # noqa: DTZ001 - refused on purpose
+
+    async def fail(times: int) -> None:
+        for _ in range(times):
+            with pytest.raises(telemetry.Error):
+                await asyncio.wait_for(writer.submit(naive), 5)
+
+    await fail(50)
+    await asyncio.wait_for(writer.submit(_position("b", 1)), 5)
+    await fail(3)
+
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 2, "one line per episode, not one per failed commit"
+    assert all(record.exc_info is None for record in errors), "no traceback at ERROR"
+    assert "could not store 1 telemetry samples" in errors[0].getMessage()
+    recoveries = [r for r in caplog.records if "available again" in r.getMessage()]
+    assert len(recoveries) == 1
+    assert "50 failures" in recoveries[0].getMessage()
+    assert await _count(sessions) == 1
+
+
 async def test_a_run_of_positions_is_stored_judged_and_fanned_out(
     server: DutyDeskServer,
 ) -> None:
@@ -271,6 +299,7 @@ def postgres_only(test: Callable[..., Any]) -> Callable[..., Any]:
 
 @pytest.mark.logs_errors
 @postgres_only
+@pytest.mark.logs_errors
 async def test_a_row_postgres_refuses_fails_only_its_commit(make_writer: WriterFactory) -> None:
     writer, sessions = await make_writer(max_delay=0.05)
     too_long = Position(device="9" * 65, at=T0, lat=30.0, lon=120.0)  # VARCHAR(64)
@@ -294,6 +323,7 @@ async def test_a_row_postgres_refuses_fails_only_its_commit(make_writer: WriterF
 
 @pytest.mark.logs_errors
 @postgres_only
+@pytest.mark.logs_errors
 async def test_a_lost_postgres_connection_fails_one_commit_and_is_replaced(
     make_writer: WriterFactory,
 ) -> None:
