@@ -49,6 +49,7 @@ async def test_a_row_round_trips_and_an_update_keeps_one_row(sessions: Sessions)
         assert await sensor_registry.load_sensors(session) == [config]
 
 
+@pytest.mark.logs_errors
 async def test_disabled_rows_and_rows_with_invalid_rules_are_not_loaded(
     sessions: Sessions, caplog: pytest.LogCaptureFixture
 ) -> None:
