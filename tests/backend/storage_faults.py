@@ -71,3 +71,21 @@ def fail_telemetry(
 
     monkeypatch.setattr(target, "insert", insert)
     return injected
+
+
+@contextlib.contextmanager
+def database_down(engine: AsyncEngine) -> Iterator[Injected]:
+    """Fail every statement sent through ``engine`` while the block runs (an outage)."""
+    injected = Injected(2**62)
+
+    def before_cursor_execute(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        injected.take()
+        raise OperationalError(statement, parameters, ConnectionError("database down (injected)"))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield injected
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
