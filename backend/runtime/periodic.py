@@ -79,7 +79,8 @@ class Periodic:
         """How long to wait before the next run, given the failures so far."""
         if self.failures == 0:
             return self._interval
-        return min(self._interval * 2 ** min(self.failures - 1, 30), self._backoff_max)
+        backoff: float = self._interval * 2.0 ** min(self.failures - 1, 30)
+        return min(backoff, self._backoff_max)
 
     async def _run(self) -> None:
         if self._immediately:

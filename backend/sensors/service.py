@@ -245,7 +245,7 @@ class SensorService:
         decisions = self.rules.tick(dt.datetime.now(dt.UTC))
         for index, decision in enumerate(decisions):
             try:
-                await self._raise_offline(decision)
+                await self.apply((decision,))
             except BaseException:
                 # Not durable: decided again on the next tick.
                 for undone in decisions[index:]:

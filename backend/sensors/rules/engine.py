@@ -169,9 +169,12 @@ class SensorRules:
         if sensor is not None and snapshot is not None:
             sensor.state = snapshot
 
-    def retract(self, decision: Offline) -> None:
-        """Undo a :class:`Offline` from :meth:`tick` that could not be made durable: the
-        next tick decides it again."""
+    def retract(self, decision: Decision) -> None:
+        """Undo an :class:`Offline` from :meth:`tick` that could not be made durable: the
+        next tick decides it again. Other decisions are left alone (roll the state of
+        :meth:`observe` back with :meth:`rollback`)."""
+        if not isinstance(decision, Offline):
+            return
         sensor = self._sensors.get(decision.sensor_id)
         if sensor is not None and sensor.state.offline_since == timestamp_of(decision.at):
             sensor.state.offline_since = None
@@ -275,10 +278,10 @@ class SensorRules:
             self._rates(sensor, value, at, decisions)
         return decisions
 
-    def tick(self, now: dt.datetime) -> list[Offline]:
+    def tick(self, now: dt.datetime) -> list[Decision]:
         """Return an :class:`Offline` for each sensor that has just gone silent."""
         now_ts = timestamp_of(now)
-        decisions: list[Offline] = []
+        decisions: list[Decision] = []
         for sensor_id, sensor in self._sensors.items():
             state = sensor.state
             if state.offline_since is not None:
