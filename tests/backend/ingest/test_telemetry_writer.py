@@ -158,6 +158,7 @@ async def test_submitters_wait_for_room_when_the_queue_is_full(make_writer: Writ
     assert await _count(sessions) == 21
 
 
+@pytest.mark.logs_errors
 async def test_a_failed_commit_fails_every_waiter_and_the_writer_goes_on(
     make_writer: WriterFactory,
 ) -> None:
@@ -269,6 +270,7 @@ def postgres_only(test: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @postgres_only
+@pytest.mark.logs_errors
 async def test_a_row_postgres_refuses_fails_only_its_commit(make_writer: WriterFactory) -> None:
     writer, sessions = await make_writer(max_delay=0.05)
     too_long = Position(device="9" * 65, at=T0, lat=30.0, lon=120.0)  # VARCHAR(64)
@@ -291,6 +293,7 @@ async def test_a_row_postgres_refuses_fails_only_its_commit(make_writer: WriterF
 
 
 @postgres_only
+@pytest.mark.logs_errors
 async def test_a_lost_postgres_connection_fails_one_commit_and_is_replaced(
     make_writer: WriterFactory,
 ) -> None:

@@ -40,6 +40,7 @@ async def test_requests_arriving_meanwhile_form_the_next_group() -> None:
     assert handler.groups[-1] == [5]
 
 
+@pytest.mark.logs_errors
 async def test_a_bug_in_the_handler_fails_its_group_is_logged_and_the_next_group_runs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -193,6 +193,7 @@ def _view(**fields: object) -> GeofenceView:
     return GeofenceView(**values)  # type: ignore[arg-type]
 
 
+@pytest.mark.logs_errors
 def test_rules_join_the_file_rules_and_skip_bad_or_clashing_geofences(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
