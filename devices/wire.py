@@ -81,6 +81,11 @@ def to_message(observation: Observation, *, kind: DeviceKind, ref: str) -> Obser
             )
 
 
+def _utc(at: dt.datetime) -> dt.datetime:
+    """A wire time (aware, any offset) in UTC: what the backend stores and sends."""
+    return at if at.tzinfo is dt.UTC else at.astimezone(dt.UTC)
+
+
 def to_observation(
     message: ObservationMessage, *, sender: str, now: dt.datetime | None = None
 ) -> Observation:
@@ -93,7 +98,7 @@ def to_observation(
         case DevicePosition():
             return Position(
                 device=message.device,
-                at=message.at,
+                at=_utc(message.at),
                 lat=message.lat,
                 lon=message.lon,
                 speed_kmh=message.speed_kmh,
@@ -106,7 +111,7 @@ def to_observation(
             return Reading(
                 device=message.device or sender,
                 sensor=message.sensor,
-                at=message.at or now or dt.datetime.now(dt.UTC),
+                at=_utc(message.at or now or dt.datetime.now(dt.UTC)),
                 value=message.value,
                 unit=message.unit,
             )
@@ -114,7 +119,7 @@ def to_observation(
             return DeviceAlarmRaised(
                 device=message.device,
                 key=message.key,
-                at=message.at,
+                at=_utc(message.at),
                 lat=message.lat,
                 lon=message.lon,
                 description=message.description,
@@ -123,6 +128,6 @@ def to_observation(
             return DeviceStatusChanged(
                 device=message.device,
                 online=message.online,
-                at=message.at,
+                at=_utc(message.at),
                 reason=message.reason,
             )

@@ -152,6 +152,16 @@ class AlarmView(msgspec.Struct, kw_only=True):
     dispatches: list[DispatchView] = msgspec.field(default_factory=list)
 
 
+class Presence(enum.StrEnum):
+    """Whether a device is talking to the server."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+    UNKNOWN = "unknown"
+    """Not heard from since the server started: what was recorded before (a stop, a
+    crash) says nothing about now. ``last_seen`` tells when it was last heard."""
+
+
 class DeviceView(msgspec.Struct, kw_only=True):
     """A field device in the registry and whether it is talking to us."""
 
@@ -165,7 +175,19 @@ class DeviceView(msgspec.Struct, kw_only=True):
     owner: str = ""
     """What it belongs to: a vehicle, a sensor group, a hazard source."""
     online: bool = False
+    """True only while the server knows the device is online (``presence`` online)."""
     last_seen: dt.datetime | None = None
+    """When it was last heard (any message), or None if never."""
+    presence: Presence | None = None
+    """``online``, ``offline`` or ``unknown``; None from servers that predate it (then
+    ``online`` is all there is): read it through :func:`presence_of`."""
+
+
+def presence_of(view: DeviceView) -> Presence:
+    """The device's presence, also for a view from a server that predates ``presence``."""
+    if view.presence is not None:
+        return view.presence
+    return Presence.ONLINE if view.online else Presence.OFFLINE
 
 
 class PositionView(msgspec.Struct, kw_only=True):

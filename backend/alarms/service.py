@@ -23,6 +23,7 @@ from backend.errors import Error
 from backend.eventlog import log as eventlog
 from backend.security import FieldCipher, mask_phone
 from backend.storage.models import Alarm, Dispatch, Unit
+from backend.storage.types import as_utc
 from realtime.protocol import (
     AlarmView,
     ContactResult,
@@ -150,7 +151,8 @@ class AlarmService:
                 ErrorCode.VALIDATION, f"caller phone {mask_phone(phone)!r} is not a phone number"
             )
         now = dt.datetime.now(dt.UTC)
-        occurred = command.occurred_at or now
+        # Reporters may use any offset; alarms are kept and sent in UTC.
+        occurred = as_utc(command.occurred_at) if command.occurred_at is not None else now
 
         async def work(session: AsyncSession, events: list[Event]) -> AlarmView:
             if client_ref is not None:
@@ -222,7 +224,8 @@ class AlarmService:
         if not message.key.strip() or len(message.key) > 64:
             raise Error(ErrorCode.VALIDATION, "an alarm key needs 1 to 64 characters")
         now = dt.datetime.now(dt.UTC)
-        seen = message.at or now
+        # Devices may stamp their local offset (+08:00); alarms are kept and sent in UTC.
+        seen = as_utc(message.at) if message.at is not None else now
         dedupe_key = f"{source}:{message.key}"
 
         async def work(session: AsyncSession, events: list[Event]) -> DeviceAlarmOutcome:
@@ -311,7 +314,7 @@ class AlarmService:
             )
             if alarm is None:
                 return None
-            now = at or dt.datetime.now(dt.UTC)
+            now = as_utc(at) if at is not None else dt.datetime.now(dt.UTC)
             if level is not None:
                 alarm.level = level.value
             alarm.last_note = note

@@ -21,6 +21,7 @@ from backend.cli.common import (
 from backend.eventlog import log as eventlog
 from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
 from backend.registry.devices import Error as DeviceRegistryError
+from realtime.protocol import presence_of
 
 
 def add_parser(commands: Subparsers) -> None:
@@ -98,7 +99,9 @@ def _cmd_device_list(args: argparse.Namespace) -> int:
             seen = (
                 d.last_seen.astimezone().strftime("%Y-%m-%d %H:%M:%S") if d.last_seen else "never"
             )
-            state = "online" if d.online else "offline"
+            # This command reads the database, not a running server: a status recorded
+            # before is "unknown" here (ask a console for the live one).
+            state = presence_of(d).value
             out(f"{d.kind:<7} {d.identity:<22} {d.name:<16} {d.plate or '-':<10} {state:<8} {seen}")
 
     return asyncio.run(with_registry(args, work))

@@ -8,10 +8,12 @@ import datetime as dt
 import functools
 import hashlib
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +22,7 @@ from backend.runtime import grouping
 from backend.runtime.episodes import EpisodeLog
 from backend.storage import db, faults
 from backend.storage.models import EventCounter, EventRecord
+from backend.storage.types import as_utc
 from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
 from realtime.protocol import AlarmView, DeviceView, Event, GeofenceView, decode_server, encode
 from realtime.states import AlarmAction
@@ -159,7 +162,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
         seq = counter.last_seq + 1
         event = Event(
             seq=seq,
-            at=draft.at or dt.datetime.now(dt.UTC),
+            at=as_utc(draft.at) if draft.at is not None else dt.datetime.now(dt.UTC),
             kind=draft.kind,
             actor=draft.actor,
             action=draft.action,
@@ -195,10 +198,31 @@ async def head_seq(session: AsyncSession) -> int:
     return int(value or 0)
 
 
+_OFFSET_TIME = re.compile(r'T\d\d:\d\d:\d\d(?:\.\d+)?[+-]\d\d:\d\d"')
+"""A time with a UTC offset other than ``Z`` in a payload (older events kept the
+reporter's offset; the record stays as it was written, the chain covers it)."""
+
+
+def _in_utc(value: object) -> object:
+    """``value`` with every aware datetime inside it (structs, lists) in UTC."""
+    if isinstance(value, dt.datetime):
+        return as_utc(value) if value.tzinfo is not None else value
+    if isinstance(value, msgspec.Struct):
+        changes = {name: _in_utc(getattr(value, name)) for name in value.__struct_fields__}
+        return msgspec.structs.replace(value, **changes)
+    if isinstance(value, list):
+        return [_in_utc(item) for item in value]
+    return value
+
+
 def _event(record: EventRecord) -> Event:
     message = decode_server(record.payload)
     if not isinstance(message, Event):
         raise Error(f"event {record.seq} does not hold an event")
+    if _OFFSET_TIME.search(record.payload):
+        utc = _in_utc(message)
+        if isinstance(utc, Event):
+            return utc
     return message
 
 

@@ -9,7 +9,6 @@ durable, so a gateway may then acknowledge the device.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -18,6 +17,7 @@ from backend.alarms.service import AlarmService
 from backend.errors import ValidationError
 from backend.ingest.telemetry import TelemetryWriter
 from backend.registry.devices import DeviceRegistry
+from backend.runtime.periodic import Periodic
 from backend.sensors.rules import Ignored, IgnoreReason, Rejected
 from backend.sensors.service import SensorService
 from backend.server.hub import Hub
@@ -91,26 +91,37 @@ class IngestService:
         self._levels = levels
         self._titles = titles
         self._last_seen: dict[str, dt.datetime] = {}
-        self._touch_interval = touch_interval
-        self._touch_task: asyncio.Task[None] | None = None
         self._vehicle_rules = vehicle_rules
         self._sensors = sensors
-
-    def start(self) -> None:
-        """Start writing last-seen times in the background."""
-        if self._touch_task is None:
-            self._touch_task = asyncio.create_task(
-                self._touch_loop(), name=f"ingest-touch-{self.kind}"
+        self._loops = [
+            Periodic(
+                f"last-seen writes ({kind})",
+                self._flush_last_seen,
+                interval=touch_interval,
+                log=logger,
+            )
+        ]
+        if vehicle_rules is not None:
+            self._loops.append(
+                Periodic(
+                    f"vehicle rule timeouts ({kind})",
+                    self._check_rule_timeouts,
+                    interval=touch_interval,
+                    log=logger,
+                )
             )
 
+    def start(self) -> None:
+        """Start writing last-seen times (and judging rule timeouts) in the background."""
+        for loop in self._loops:
+            loop.start()
+
     async def stop(self) -> None:
-        """Stop the background work and write the last last-seen times."""
-        if self._touch_task is not None:
-            self._touch_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._touch_task
-            self._touch_task = None
-        await self._flush_last_seen()
+        """Stop the background work and try once more to write the last-seen times (a
+        failure is logged, not raised: shutting down goes on)."""
+        for loop in self._loops:
+            await loop.stop()
+        await self._loops[0].run_once()
 
     async def submit_many(self, observations: Sequence[Observation]) -> None:
         """Accept several observations in order; returns once all are durable.
@@ -136,15 +147,15 @@ class IngestService:
             case Position():
                 await self._accept_positions((observation,))
             case Reading():
-                verdicts = self._sensors.observe(observation) if self._sensors else []
-                for verdict in verdicts:
-                    if isinstance(verdict, Rejected):
-                        raise RefusedError(verdict.reason)
-                    if isinstance(verdict, Ignored) and verdict.why is IgnoreReason.DUPLICATE:
-                        return  # already stored once
-                await self._telemetry.submit(observation)
-                if self._sensors is not None:
-                    await self._sensors.apply(verdicts)
+                if self._sensors is None:
+                    await self._telemetry.submit(observation)
+                else:
+                    verdicts = await self._sensors.accept(observation, self._telemetry.submit)
+                    for verdict in verdicts:
+                        if isinstance(verdict, Rejected):
+                            raise RefusedError(verdict.reason)
+                        if isinstance(verdict, Ignored) and verdict.why is IgnoreReason.DUPLICATE:
+                            return  # already stored once
                 self._seen(observation.device, observation.at)
                 self._hub.offer_reading(
                     ReadingView(
@@ -168,15 +179,25 @@ class IngestService:
 
     async def _accept_positions(self, positions: Sequence[Position]) -> None:
         await self._telemetry.submit_many(positions)
+        rules = self._vehicle_rules
+        # The rules' state moves on only with the alarms their decisions stand for: if one
+        # cannot be written, the terminals get a failure, resend, and are judged again.
+        before = rules.snapshot({p.device for p in positions}) if rules is not None else {}
         decisions: list[RuleDecision] = []
         received_at = dt.datetime.now(dt.UTC)
         for position in positions:
             self._seen(position.device, position.at)
-            if self._vehicle_rules is not None:
-                decisions.extend(self._vehicle_rules.observe(position, received_at=received_at))
+            if rules is not None:
+                decisions.extend(rules.observe(position, received_at=received_at))
+        try:
+            await self._apply_rule_decisions(decisions)
+        except BaseException:
+            if rules is not None:
+                rules.rollback(before)
+            raise
+        for position in positions:
             if not position.backfill:
                 self._hub.offer_position(position)
-        await self._apply_rule_decisions(decisions)
 
     async def _raise(self, observation: DeviceAlarmRaised) -> None:
         device = await self._registry.find(self.kind, observation.device)
@@ -235,23 +256,31 @@ class IngestService:
         if previous is None or at > previous:
             self._last_seen[device] = at
 
-    async def _touch_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._touch_interval)
-            await self._flush_last_seen()
-            if self._vehicle_rules is not None:
-                await self._check_rule_timeouts(self._vehicle_rules)
-
-    async def _check_rule_timeouts(self, rules: VehicleRulesEngine) -> None:
+    async def _check_rule_timeouts(self) -> None:
+        rules = self._vehicle_rules
+        if rules is None:
+            return
         # In slices, letting the loop run between them: all of a large fleet at once
         # held the event loop for ≈ 30 ms per 20,000 vehicles.
         now = dt.datetime.now(dt.UTC)
         vehicles = rules.vehicles()
         for start in range(0, len(vehicles), TIMEOUT_SLICE):
             decisions = rules.check_timeouts(now, vehicles[start : start + TIMEOUT_SLICE])
-            await self._apply_rule_decisions(decisions)
+            for index, decision in enumerate(decisions):
+                try:
+                    await self._apply_rule_decisions([decision])
+                except BaseException:
+                    # Not durable: decided again on the next check.
+                    for undone in decisions[index:]:
+                        rules.retract(undone)
+                    raise
             await asyncio.sleep(0)
 
     async def _flush_last_seen(self) -> None:
         pending, self._last_seen = self._last_seen, {}
-        await self._registry.touch(self.kind, pending)
+        try:
+            await self._registry.touch(self.kind, pending)
+        except BaseException:
+            for device, at in pending.items():  # kept for the next attempt
+                self._seen(device, at)
+            raise

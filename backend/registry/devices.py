@@ -25,7 +25,7 @@ from backend.storage import raw
 from backend.storage.models import Device
 from devices.jt808.messages import Register, RegisterResult
 from devices.jt808.registration import Registered, judge_registration
-from realtime.protocol import DeviceView, Event
+from realtime.protocol import DeviceView, Event, Presence
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,12 @@ class _StatusChange:
     reason: str
 
 
-def _view(device: Device) -> DeviceView:
+def _view(device: Device, *, heard: bool) -> DeviceView:
+    """The device as consoles see it; its recorded status counts only if ``heard``."""
+    if heard:
+        presence = Presence.ONLINE if device.online else Presence.OFFLINE
+    else:
+        presence = Presence.UNKNOWN
     return DeviceView(
         id=device.id,
         kind=device.kind,
@@ -104,8 +109,9 @@ def _view(device: Device) -> DeviceView:
         name=device.name,
         plate=device.plate,
         owner=device.owner,
-        online=device.online,
+        online=presence is Presence.ONLINE,
         last_seen=device.last_seen,
+        presence=presence,
     )
 
 
@@ -133,6 +139,12 @@ class DeviceRegistry:
         self._auth_checks = grouping.Grouped(
             self._check_codes, name="terminal-auth-checks", expected=(SQLAlchemyError,)
         )
+        self._heard: set[tuple[str, str]] = set()
+        """Devices whose status this process recorded: the stored status of any other is
+        from before the start (a stop or a crash) and says nothing about now."""
+
+    def _heard_of(self, device: Device) -> bool:
+        return (device.kind, device.identity) in self._heard
 
     async def close(self) -> None:
         """Wait until the status changes, registrations and checks submitted are done."""
@@ -170,7 +182,7 @@ class DeviceRegistry:
             )
             session.add(device)
             await session.flush()
-            view = _view(device)
+            view = _view(device, heard=False)
             events.append(
                 await eventlog.append(
                     session, kind=eventlog.EventKind.DEVICE_ADDED, actor="registry", device=view
@@ -191,7 +203,7 @@ class DeviceRegistry:
             )
             if device is None:
                 raise Error(f"no {kind} device {identity}")
-            view = _view(device)
+            view = _view(device, heard=self._heard_of(device))
             await session.execute(delete(Device).where(Device.id == device.id))
             events.append(
                 await eventlog.append(
@@ -200,12 +212,13 @@ class DeviceRegistry:
             )
 
         await self._write(work)
+        self._heard.discard((kind, identity))
 
     async def list(self) -> list[DeviceView]:
         """Every registered device, by kind and identity."""
         async with self._sessions() as session:
             devices = await session.scalars(select(Device).order_by(Device.kind, Device.identity))
-            return [_view(d) for d in devices]
+            return [_view(d, heard=self._heard_of(d)) for d in devices]
 
     async def find(self, kind: str, identity: str) -> DeviceView | None:
         """Return one device, or None."""
@@ -213,7 +226,7 @@ class DeviceRegistry:
             device = await session.scalar(
                 select(Device).where(Device.kind == kind, Device.identity == identity)
             )
-            return None if device is None else _view(device)
+            return None if device is None else _view(device, heard=self._heard_of(device))
 
     async def set_online(
         self, kind: str, identity: str, online: bool, at: dt.datetime, reason: str
@@ -221,18 +234,24 @@ class DeviceRegistry:
         """Record an online/offline change as an event; unknown devices are ignored.
 
         Returns once it is committed; changes submitted meanwhile share the transaction.
+        The first change recorded after the start is an event even if the stored status
+        (from before) was the same: consoles learn the presence from it.
         """
         await self._status_changes.submit(_StatusChange(kind, identity, online, at, reason))
+        self._heard.add((kind, identity))
 
     async def _write_status_changes(
         self, session: AsyncSession, events: builtins.list[Event], changes: Sequence[_StatusChange]
     ) -> builtins.list[None]:
         devices = await self._load(session, {(change.kind, change.identity) for change in changes})
         drafts: builtins.list[eventlog.Draft] = []
+        heard = set(self._heard)  # and those heard earlier in this group
         for change in changes:  # in order: a terminal may come and go within one group
-            device = devices.get((change.kind, change.identity))
-            if device is None or device.online == change.online:
+            key = (change.kind, change.identity)
+            device = devices.get(key)
+            if device is None or (device.online == change.online and key in heard):
                 continue
+            heard.add(key)
             device.online = change.online
             device.last_seen = max(device.last_seen or change.at, change.at)
             drafts.append(
@@ -241,7 +260,7 @@ class DeviceRegistry:
                     if change.online
                     else eventlog.EventKind.DEVICE_OFFLINE,
                     actor=change.identity,
-                    device=_view(device),
+                    device=_view(device, heard=True),
                     note=change.reason,
                     at=change.at,
                 )
@@ -358,7 +377,7 @@ class DeviceRegistry:
                 eventlog.Draft(
                     kind=eventlog.EventKind.DEVICE_ADDED,
                     actor=device.identity,
-                    device=_view(device),
+                    device=_view(device, heard=False),
                 )
                 for device in added
             ]

@@ -8,15 +8,14 @@ decisions. Also runs the time-series maintenance (rollup, retention).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.alarms.service import AlarmService
+from backend.runtime.periodic import Periodic
 from backend.sensors import registry as sensor_registry
 from backend.sensors import timeseries
 from backend.sensors.rules import (
@@ -24,10 +23,13 @@ from backend.sensors.rules import (
     Decision,
     DeEscalate,
     Escalate,
+    Ignored,
+    IgnoreReason,
     Offline,
     Online,
     Raise,
     Recur,
+    Rejected,
     RuleKey,
     SensorConfig,
     SensorRules,
@@ -67,9 +69,8 @@ class SensorService:
     ) -> None:
         self._sessions = sessions
         self._alarms = alarms
-        self._tick_interval = tick_interval
         self.rules = SensorRules(now=dt.datetime.now(dt.UTC))
-        self._tick_task: asyncio.Task[None] | None = None
+        self._ticker = Periodic("sensor-rules-tick", self._tick, interval=tick_interval, log=logger)
         self._maintenance = timeseries.TimeSeriesMaintenance(sessions) if maintenance else None
 
     async def start(self) -> list[ReadingView]:
@@ -97,19 +98,14 @@ class SensorService:
                 active_levels=open_levels.get(config.sensor_id),
             )
         logger.info("watching %s sensors", len(configs))
-        if self._tick_task is None:
-            self._tick_task = asyncio.create_task(self._tick_loop(), name="sensor-rules-tick")
+        self._ticker.start()
         if self._maintenance is not None:
             self._maintenance.start()
         return stored
 
     async def stop(self) -> None:
         """Stop the stale clock and the maintenance."""
-        if self._tick_task is not None:
-            self._tick_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._tick_task
-            self._tick_task = None
+        await self._ticker.stop()
         if self._maintenance is not None:
             await self._maintenance.stop()
 
@@ -131,9 +127,31 @@ class SensorService:
                 count += 1
         return count
 
-    def observe(self, reading: Reading) -> list[Decision]:
-        """Evaluate one reading (before it is stored)."""
-        return self.rules.observe(reading, received_at=dt.datetime.now(dt.UTC))
+    async def accept(
+        self, reading: Reading, store: Callable[[Reading], Awaitable[None]]
+    ) -> list[Decision]:
+        """Judge ``reading``, ``store`` it and carry out the decisions; return them.
+
+        A reading the rules reject, or one already stored (a duplicate), is not stored:
+        the caller acts on the :class:`Rejected` or :class:`Ignored` returned. The rules'
+        state moves on only once the reading and the alarms it causes are durable: if
+        ``store`` or an alarm write fails, the state is rolled back, so the device's
+        resend is judged (and stored) again instead of being taken for a duplicate.
+        """
+        before = self.rules.snapshot(reading.sensor)
+        decisions = self.rules.observe(reading, received_at=dt.datetime.now(dt.UTC))
+        for decision in decisions:
+            if isinstance(decision, Rejected) or (
+                isinstance(decision, Ignored) and decision.why is IgnoreReason.DUPLICATE
+            ):
+                return decisions
+        try:
+            await store(reading)
+            await self.apply(decisions)
+        except BaseException:
+            self.rules.rollback(reading.sensor, before)
+            raise
+        return decisions
 
     async def apply(self, decisions: Iterable[Decision]) -> None:
         """Carry out the rules' decisions on alarms."""
@@ -223,7 +241,13 @@ class SensorService:
             ),
         )
 
-    async def _tick_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._tick_interval)
-            await self.apply(self.rules.tick(dt.datetime.now(dt.UTC)))
+    async def _tick(self) -> None:
+        decisions = self.rules.tick(dt.datetime.now(dt.UTC))
+        for index, decision in enumerate(decisions):
+            try:
+                await self.apply((decision,))
+            except BaseException:
+                # Not durable: decided again on the next tick.
+                for undone in decisions[index:]:
+                    self.rules.retract(undone)
+                raise

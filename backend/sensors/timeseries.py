@@ -16,8 +16,6 @@ except the bucket expression, which is chosen per dialect.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -39,10 +37,10 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from backend.runtime.periodic import Periodic
 from backend.storage.latest import newest_row_id
 from backend.storage.models import (
     ReadingRecord,
@@ -556,21 +554,21 @@ class TimeSeriesMaintenance:
         self._raw_days = raw_days
         self._aggregate_days = aggregate_days
         self._last_retention: dt.datetime | None = None
-        self._failing = False
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "time-series maintenance",
+            self.run_once,
+            interval=interval,
+            immediately=True,
+            log=logger,
+        )
 
     def start(self) -> None:
-        """Start the periodic work."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="timeseries-maintenance")
+        """Start the periodic work (the first run at once)."""
+        self._periodic.start()
 
     async def stop(self) -> None:
         """Stop the periodic work (a run in progress is cancelled and rolled back)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()
 
     async def run_once(self, now: dt.datetime | None = None) -> None:
         """Roll up, and apply retention if it is due."""
@@ -581,17 +579,3 @@ class TimeSeriesMaintenance:
             async with self._sessions.begin() as session:
                 await apply_retention(session, now, self._raw_days, self._aggregate_days)
             self._last_retention = now
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except SQLAlchemyError:
-                if not self._failing:
-                    logger.exception("time-series maintenance failed; retrying every run")
-                self._failing = True
-            else:
-                if self._failing:
-                    logger.info("time-series maintenance works again")
-                self._failing = False
-            await asyncio.sleep(self._interval)

@@ -99,17 +99,17 @@ def create_engine(url: str) -> AsyncEngine:
     raise Error(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the schema to the newest migration, or to ``revision`` (idempotent)."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, revision)
     logger.debug(
         "database schema is up to date (%s)", engine.url.render_as_string(hide_password=True)
     )

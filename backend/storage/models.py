@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from backend.storage.types import UTCDateTime
+from backend.storage.types import UTCDateTime, keep_utc_on_assignment
 
 
 class Base(DeclarativeBase):
@@ -300,3 +300,6 @@ class CameraRecord(Base):
     stream_url_masked: Mapped[str] = mapped_column(String(1024))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+keep_utc_on_assignment(Base)

@@ -5,9 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """``value`` as an aware datetime in UTC (``tzinfo`` is ``datetime.UTC``, sent as ``Z``).
+
+    Raises ValueError for a naive datetime: its zone is unknown.
+    """
+    if value.tzinfo is dt.UTC:
+        return value
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: its time zone is unknown")
+    return value.astimezone(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -25,7 +38,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(dt.UTC)
+        value = as_utc(value)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -38,3 +51,17 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def _utc_on_set(_target: object, value: object, _old: object, _initiator: object) -> object:
+    return as_utc(value) if isinstance(value, dt.datetime) else value
+
+
+def keep_utc_on_assignment(base: type[DeclarativeBase]) -> None:
+    """Convert every datetime assigned to a :class:`UTCDateTime` attribute of ``base``'s
+    models to UTC at once, so that an object's in-memory value (from which views and
+    events are built before anything is read back) is the stored instant, in UTC."""
+    for mapper in base.registry.mappers:
+        for prop in mapper.column_attrs:
+            if any(isinstance(column.type, UTCDateTime) for column in prop.columns):
+                event.listen(prop.class_attribute, "set", _utc_on_set, retval=True)

@@ -42,7 +42,7 @@ from desktop import texts
 from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
 from desktop.vehicles.roster import StateFilter, VehicleRoster, VehicleRow, VehicleState
-from realtime.protocol import DevicesResult, ListDevices, ResultData, SendText, TextSent
+from realtime.protocol import DevicesResult, ListDevices, Presence, ResultData, SendText, TextSent
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,14 @@ def state_label(state: VehicleState) -> str:
         VehicleState.STOPPED: QCoreApplication.translate("Vehicles", "Stopped"),
     }
     return labels[state]
+
+
+def row_state_label(row: VehicleRow) -> str:
+    """Return what the state column says: the state, or "unknown" for a vehicle not heard
+    from since the server started (a stale "offline" or "online" would mislead)."""
+    if row.state is VehicleState.OFFLINE and row.presence is Presence.UNKNOWN:
+        return QCoreApplication.translate("Vehicles", "Unknown")
+    return state_label(row.state)
 
 
 class VehicleTableModel(QAbstractTableModel):
@@ -162,7 +170,7 @@ class VehicleTableModel(QAbstractTableModel):
         if column is VehicleColumn.OWNER:
             return row.owner
         if column is VehicleColumn.STATE:
-            return state_label(row.state)
+            return row_state_label(row)
         if column is VehicleColumn.SPEED:
             return f"{row.speed_kmh:.0f}" if row.speed_kmh is not None else ""
         if column is VehicleColumn.LAST_REPORT:
@@ -232,6 +240,7 @@ class VehicleListPanel(QWidget):
             (StateFilter.ALL, self.tr("All")),
             (StateFilter.ONLINE, self.tr("Online")),
             (StateFilter.OFFLINE, self.tr("Offline")),
+            (StateFilter.UNKNOWN, self.tr("Unknown")),
             (StateFilter.MOVING, self.tr("Moving")),
             (StateFilter.STOPPED, self.tr("Stopped")),
             (StateFilter.ALARM, self.tr("Alarm")),

@@ -24,13 +24,14 @@ from desktop.map.vehicles import (
     utc_now,
 )
 from realtime.event_kinds import EventKind
-from realtime.protocol import DeviceView, Event, PositionView
+from realtime.protocol import DeviceView, Event, PositionView, Presence, presence_of
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "OFFLINE_AFTER",
     "VEHICLE_KINDS",
+    "Presence",
     "StateFilter",
     "VehicleRoster",
     "VehicleRow",
@@ -50,6 +51,8 @@ class StateFilter(enum.StrEnum):
     ALL = "all"
     ONLINE = "online"
     OFFLINE = "offline"
+    UNKNOWN = "unknown"
+    """Not heard from since the server started, and no fresh fix."""
     MOVING = "moving"
     STOPPED = "stopped"
     ALARM = "alarm"
@@ -65,7 +68,11 @@ class VehicleRow:
     owner: str
     state: VehicleState
     online: bool
+    presence: Presence
+    """``unknown`` while the server has not heard from it since it started (the list then
+    says so, with ``last_report``, instead of a stale online or offline)."""
     last_report: dt.datetime | None
+    """When it was last heard: its newest fix or the registry's last-seen, the later."""
     age: dt.timedelta | None
     speed_kmh: float | None
     alarms: tuple[str, ...]
@@ -90,7 +97,9 @@ def row_matches(row: VehicleRow, text: str, state_filter: StateFilter) -> bool:
     """Return whether ``row`` passes the search text (plate, name, owner, device) and filter."""
     if state_filter is StateFilter.ONLINE and not row.online:
         return False
-    if state_filter is StateFilter.OFFLINE and row.online:
+    if state_filter is StateFilter.OFFLINE and row.presence is not Presence.OFFLINE:
+        return False
+    if state_filter is StateFilter.UNKNOWN and row.presence is not Presence.UNKNOWN:
         return False
     if state_filter in (StateFilter.MOVING, StateFilter.STOPPED, StateFilter.ALARM) and (
         row.state.value != state_filter.value
@@ -166,7 +175,18 @@ class VehicleRoster:
         view = self._devices.get(identity)
         position = self.position(identity)
         state, online = vehicle_state(view.online if view else False, position, now)
-        last_report = position.at if position is not None else (view.last_seen if view else None)
+        if online:
+            presence = Presence.ONLINE
+        elif view is not None and presence_of(view) is Presence.UNKNOWN:
+            presence = Presence.UNKNOWN
+        else:
+            presence = Presence.OFFLINE
+        heard = [
+            at
+            for at in (position.at if position else None, view.last_seen if view else None)
+            if at is not None
+        ]
+        last_report = max(heard) if heard else None
         age = max(now - last_report, dt.timedelta(0)) if last_report is not None else None
         return VehicleRow(
             device=identity,
@@ -175,6 +195,7 @@ class VehicleRoster:
             owner=view.owner if view else "",
             state=state,
             online=online,
+            presence=presence,
             last_report=last_report,
             age=age,
             speed_kmh=position.speed_kmh if position is not None else None,

@@ -1439,6 +1439,10 @@ fix {age} s ago</source>
         <translation>离线</translation>
     </message>
     <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
         <source>Moving</source>
         <translation>行驶</translation>
     </message>
@@ -1531,6 +1535,10 @@ fix {age} s ago</source>
     <message>
         <source>Stopped</source>
         <translation>停车</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
     </message>
 </context>
 </TS>

@@ -9,10 +9,14 @@ from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from desktop import texts
+from desktop.i18n import install_translators
 from desktop.service import ConsoleService
-from desktop.vehicles.list_panel import VehicleColumn, VehicleListPanel
+from desktop.vehicles.list_panel import VehicleColumn, VehicleListPanel, VehicleTableModel
 from desktop.vehicles.replay import TrackReplayPanel
 from desktop.vehicles.roster import VehicleRoster
 from realtime.client import CommandError
@@ -25,6 +29,7 @@ from realtime.protocol import (
     GetTrack,
     ListDevices,
     PositionView,
+    Presence,
     ResultData,
     SendText,
     TextSent,
@@ -294,3 +299,34 @@ def test_a_stream_of_positions_rebuilds_the_list_a_few_times_not_per_message(
 
     qtbot.waitUntil(shows_the_last_fix)
     assert len(rebuilds) <= 3
+
+
+def test_the_list_says_unknown_with_the_last_heard_time(qapp: QApplication) -> None:
+    last_heard = T0 - dt.timedelta(hours=2)
+    roster = VehicleRoster(clock=lambda: T0)
+    roster.set_devices(
+        [
+            DeviceView(
+                id=1,
+                kind="jt808",
+                identity="013800000009",
+                name="危化 9",
+                plate="浙A10009",
+                last_seen=last_heard,
+                presence=Presence.UNKNOWN,
+            )
+        ]
+    )
+    model = VehicleTableModel(roster)
+    model.refresh()
+    assert model.data(model.index(0, VehicleColumn.STATE)) == "Unknown"
+    assert model.data(model.index(0, VehicleColumn.LAST_REPORT)) == texts.format_time(last_heard)
+    assert model.data(model.index(0, VehicleColumn.AGE)) == "2 h 00 min"
+    installed = install_translators(qapp, "zh_CN")
+    try:
+        assert installed, "the Chinese translation did not load"
+        assert model.data(model.index(0, VehicleColumn.STATE)) == "未知"
+    finally:
+        for translator in installed:
+            QCoreApplication.removeTranslator(translator)
+        install_translators(qapp, "en")

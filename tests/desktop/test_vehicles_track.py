@@ -30,7 +30,7 @@ from desktop.vehicles.track import (
     write_track_csv,
 )
 from desktop.vehicles.track import Error as TrackError
-from realtime.protocol import DeviceView, Event, PositionView, TrackAlarms, TrackColumns
+from realtime.protocol import DeviceView, Event, PositionView, Presence, TrackAlarms, TrackColumns
 
 T0 = dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -449,3 +449,62 @@ def test_exports_have_a_row_and_a_point_per_fix(
         assert len(list(csv.reader(stream))) == len(fixes) + 1
     write_gpx(folder / "t.gpx", "V1", "", fixes)
     assert len(ET.parse(folder / "t.gpx").getroot().findall(".//g:trkpt", GPX_NS)) == len(fixes)
+
+
+def test_roster_says_unknown_for_vehicles_not_heard_since_the_server_started() -> None:
+    now = T0 + dt.timedelta(minutes=2)
+    last_heard = T0 - dt.timedelta(hours=3)
+    roster = VehicleRoster(clock=lambda: now)
+    roster.set_devices(
+        [
+            DeviceView(
+                id=1,
+                kind="jt808",
+                identity="u",
+                name="危化 1",
+                last_seen=last_heard,
+                presence=Presence.UNKNOWN,
+            ),
+            DeviceView(
+                id=2, kind="jt808", identity="off", name="危化 2", presence=Presence.OFFLINE
+            ),
+            DeviceView(
+                id=3,
+                kind="jt808",
+                identity="on",
+                name="危化 3",
+                online=True,
+                presence=Presence.ONLINE,
+            ),
+        ]
+    )
+    rows = {row.device: row for row in roster.rows()}
+    assert rows["u"].presence is Presence.UNKNOWN
+    assert not rows["u"].online
+    assert rows["u"].last_report == last_heard, "when it was last heard"
+    assert rows["u"].age == dt.timedelta(hours=3, minutes=2)
+    assert rows["off"].presence is Presence.OFFLINE
+    assert rows["on"].presence is Presence.ONLINE
+    assert [r.device for r in roster.filtered(state_filter=StateFilter.UNKNOWN)] == ["u"]
+    assert [r.device for r in roster.filtered(state_filter=StateFilter.OFFLINE)] == ["off"]
+    assert [r.device for r in roster.filtered(state_filter=StateFilter.ONLINE)] == ["on"]
+
+    # A fresh fix is as good as hearing from it; the last report is the newer time.
+    roster.update_positions([PositionView(device="u", at=now, lat=30, lon=120)])
+    row = next(r for r in roster.rows() if r.device == "u")
+    assert row.presence is Presence.ONLINE
+    assert row.last_report == now
+
+    # The server heard it (a device event): its presence is what the event says.
+    roster.apply_event(
+        Event(
+            seq=2,
+            at=now,
+            kind="device.offline",
+            actor="off",
+            device=DeviceView(
+                id=3, kind="jt808", identity="on", name="危化 3", presence=Presence.OFFLINE
+            ),
+        )
+    )
+    assert next(r for r in roster.rows() if r.device == "on").presence is Presence.OFFLINE

@@ -153,6 +153,32 @@ class SensorRules:
         sensor = self._sensors.get(sensor_id)
         return None if sensor is None else sensor.state
 
+    def snapshot(self, sensor_id: str) -> SensorState | None:
+        """A copy of a sensor's state (None if it is not configured), for :meth:`rollback`.
+
+        Take it before :meth:`observe` and roll back to it when what the decisions stand
+        for could not be made durable, so that the device's resend is judged again.
+        """
+        sensor = self._sensors.get(sensor_id)
+        return None if sensor is None else sensor.state.copy()
+
+    def rollback(self, sensor_id: str, snapshot: SensorState | None) -> None:
+        """Put back a state taken by :meth:`snapshot` (nothing if it was None or the sensor
+        is no longer configured)."""
+        sensor = self._sensors.get(sensor_id)
+        if sensor is not None and snapshot is not None:
+            sensor.state = snapshot
+
+    def retract(self, decision: Decision) -> None:
+        """Undo an :class:`Offline` from :meth:`tick` that could not be made durable: the
+        next tick decides it again. Other decisions are left alone (roll the state of
+        :meth:`observe` back with :meth:`rollback`)."""
+        if not isinstance(decision, Offline):
+            return
+        sensor = self._sensors.get(decision.sensor_id)
+        if sensor is not None and sensor.state.offline_since == timestamp_of(decision.at):
+            sensor.state.offline_since = None
+
     def restore_state(
         self,
         sensor_id: str,

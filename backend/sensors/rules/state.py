@@ -34,6 +34,10 @@ class RuleState:
     cleared_at: float | None = None
     """When the last alarm of this rule cleared (flap suppression)."""
 
+    def copy(self) -> RuleState:
+        """An independent copy."""
+        return RuleState(self.level, dict(self.pending_since), self.cleared_at)
+
 
 @dataclass(slots=True)
 class SensorState:
@@ -56,6 +60,19 @@ class SensorState:
     rules: dict[RuleKey, RuleState] = field(default_factory=dict)
     rate_samples: list[tuple[float, float]] = field(default_factory=list)
     """Recent (time, value) pairs for the rate rules, oldest first, bounded by the window."""
+
+    def copy(self) -> SensorState:
+        """An independent copy (cheap: taken for every reading, see
+        :meth:`SensorRules.snapshot`)."""
+        return SensorState(
+            watch_since=self.watch_since,
+            last_at=self.last_at,
+            last_value=self.last_value,
+            last_received=self.last_received,
+            offline_since=self.offline_since,
+            rules={key: rule.copy() for key, rule in self.rules.items()},
+            rate_samples=list(self.rate_samples),
+        )
 
     def to_data(self) -> dict[str, Any]:
         """Return the state as JSON-able data."""

@@ -11,13 +11,13 @@ import copy
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from backend.vehicles.rules import evaluators
 from backend.vehicles.rules.config import NightDrivingRule, OfflineRule, RulesConfig
-from backend.vehicles.rules.decisions import RuleDecision, RuleHit
+from backend.vehicles.rules.decisions import RuleDecision, RuleHit, RuleKind
 from backend.vehicles.rules.evaluators import Evaluator, Fix, seconds_between
-from backend.vehicles.rules.state import VehicleState
+from backend.vehicles.rules.state import ConditionState, VehicleState
 from devices.observations import Position
 
 logger = logging.getLogger(__name__)
@@ -84,6 +84,37 @@ class VehicleRulesEngine:
         """A copy of one vehicle's state, or None if it was never seen."""
         state = self._states.get(vehicle)
         return copy.deepcopy(state) if state is not None else None
+
+    def snapshot(self, vehicles: Iterable[str]) -> dict[str, VehicleState | None]:
+        """Copies of these vehicles' states (None: never seen), for :meth:`rollback`.
+
+        Take it before :meth:`observe` and roll back to it when what the decisions stand
+        for could not be made durable, so that the terminal's resend is judged again.
+        """
+        return {
+            vehicle: None if (state := self._states.get(vehicle)) is None else state.copy()
+            for vehicle in vehicles
+        }
+
+    def rollback(self, snapshot: Mapping[str, VehicleState | None]) -> None:
+        """Put back the states taken by :meth:`snapshot`."""
+        for vehicle, state in snapshot.items():
+            if state is None:
+                self._states.pop(vehicle, None)
+            else:
+                self._states[vehicle] = state
+
+    def retract(self, decision: RuleDecision) -> None:
+        """Undo an offline hit from :meth:`check_timeouts` that could not be made durable:
+        the next check decides it again. Other decisions are left alone (the fixes that
+        made them are rolled back with :meth:`rollback`)."""
+        if not isinstance(decision, RuleHit) or decision.kind is not RuleKind.OFFLINE:
+            return
+        state = self._states.get(decision.vehicle)
+        rule = state.rules.get(decision.rule_id) if state is not None else None
+        if isinstance(rule, ConditionState) and rule.active:
+            rule.active = False
+            rule.started_at = None
 
     def forget(self, vehicle: str) -> None:
         """Drop a vehicle's state (e.g. when it is removed from the registry)."""

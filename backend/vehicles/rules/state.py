@@ -6,6 +6,7 @@ by rule id; the engine exports copies of it and accepts them back on restart.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -72,6 +73,18 @@ class VehicleState:
     last_contact_at: dt.datetime | None = None
     clock_ahead: bool = False
     rules: dict[str, RuleState] = field(default_factory=dict)
+
+    def copy(self) -> VehicleState:
+        """An independent copy (cheap: every rule state holds immutable values only)."""
+        return VehicleState(
+            vehicle=self.vehicle,
+            last_fix_at=self.last_fix_at,
+            last_lat=self.last_lat,
+            last_lon=self.last_lon,
+            last_contact_at=self.last_contact_at,
+            clock_ahead=self.clock_ahead,
+            rules={rule_id: copy.copy(state) for rule_id, state in self.rules.items()},
+        )
 
     def rule_state(self, rule_id: str, kind: type[_StateT]) -> _StateT:
         """The state of ``rule_id``, created fresh if missing or of another kind."""
