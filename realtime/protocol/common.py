@@ -1,0 +1,54 @@
+"""What every part of the wire schema shares: roles, error codes, checked field types and
+:class:`Tagged`, the base of every message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated
+
+import msgspec
+
+
+class Role(enum.StrEnum):
+    """What a user is allowed to do; checked by the server on every message."""
+
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    AGENCY_DISPATCHER = "agency_dispatcher"
+    ADMIN = "admin"
+    DEVICE = "device"
+
+
+class ErrorCode(enum.StrEnum):
+    """Machine-readable reason carried by every :class:`~realtime.protocol.Error`."""
+
+    BAD_MESSAGE = "bad_message"
+    """Not JSON, unknown ``type``, a missing or mistyped field."""
+    VALIDATION = "validation"
+    """Well formed but meaningless: latitude 120, an empty title, an unknown unit."""
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    """The role or jurisdiction does not allow this."""
+    NOT_FOUND = "not_found"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    STALE_VERSION = "stale_version"
+    """The alarm changed since the client read it; reload and decide again."""
+    RATE_LIMITED = "rate_limited"
+    UNSUPPORTED_PROTOCOL = "unsupported_protocol"
+    HELLO_EXPECTED = "hello_expected"
+    DEVICE_OFFLINE = "device_offline"
+    """The device is not connected, so the command cannot reach it now."""
+    INTERNAL = "internal"
+
+
+AwareDateTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
+"""A datetime that must carry its offset (``…Z`` or ``…+08:00``); naive times are refused."""
+Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
+Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+LongText = Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class Tagged(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    """Base of every wire message: a JSON object whose ``type`` names its Struct."""

@@ -1,0 +1,277 @@
+"""What the server sends: the welcome, the event log (replayed or live), snapshots,
+command results, errors, device acknowledgements and coalesced telemetry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from typing import Final
+
+import msgspec
+
+from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
+from realtime.protocol.views import (
+    AlarmView,
+    CameraView,
+    DeviceView,
+    GeofenceView,
+    Limits,
+    PositionView,
+    ReadingView,
+    UnitView,
+    UserInfo,
+)
+from realtime.states import AlarmAction, AlarmLevel
+
+
+class Welcome(Tagged, tag="welcome"):
+    """The server's answer to a good :class:`~realtime.protocol.Hello`."""
+
+    protocol: int
+    server_version: str
+    session_token: str
+    """Present it as ``Authorization: Bearer …`` to reconnect without the password."""
+    user: UserInfo
+    head_seq: int
+    limits: Limits
+
+
+class Event(Tagged, tag="event"):
+    """One entry of the event log. ``seq`` is global, gap-free and increasing."""
+
+    seq: int
+    at: dt.datetime
+    kind: str
+    """An :class:`~realtime.event_kinds.EventKind` value; a plain ``str`` so that a kind
+    newer than this client still decodes (see :mod:`realtime.event_kinds`)."""
+    actor: str
+    action: AlarmAction | None = None
+    note: str = ""
+    alarm: AlarmView | None = None
+    device: DeviceView | None = None
+    geofence: GeofenceView | None = None
+
+
+class Snapshot(Tagged, tag="snapshot"):
+    """The current state, sent instead of a replay to a new console or one too far behind."""
+
+    head_seq: int
+    alarms: list[AlarmView]
+
+
+class Synced(Tagged, tag="synced"):
+    """Everything up to ``head_seq`` has been sent; what follows is live."""
+
+    head_seq: int
+
+
+class UnitsResult(msgspec.Struct, tag="units", kw_only=True):
+    units: list[UnitView]
+
+
+class CamerasResult(msgspec.Struct, tag="cameras", kw_only=True):
+    cameras: list[CameraView]
+
+
+class AlarmResult(msgspec.Struct, tag="alarm", kw_only=True):
+    alarm: AlarmView
+
+
+class HistoryResult(msgspec.Struct, tag="history", kw_only=True):
+    events: list[Event]
+
+
+class ContactResult(msgspec.Struct, tag="contact", kw_only=True):
+    alarm_id: int
+    caller_name: str
+    caller_phone: str
+
+
+class DevicesResult(msgspec.Struct, tag="devices", kw_only=True):
+    devices: list[DeviceView]
+
+
+class Subscribed(msgspec.Struct, tag="subscribed", kw_only=True):
+    topics: list[str]
+
+
+class TextSent(msgspec.Struct, tag="text_sent", kw_only=True):
+    device: str
+    acknowledged: bool
+    """True when the terminal confirmed receipt (0x0001)."""
+
+
+class TrackResult(msgspec.Struct, tag="track", kw_only=True):
+    device: str
+    positions: list[PositionView]
+    truncated: bool
+    """True when the range held more fixes than ``max_points`` (every n-th was kept)."""
+
+
+TRACK_COORDINATE_SCALE: Final = 10_000_000
+""":class:`TrackColumns` carries latitude and longitude in units of 1e-7 degree (~1 cm)."""
+
+
+class TrackAlarms(msgspec.Struct, array_like=True):
+    """``[index, [alarm, …]]``: the alarms of fix ``index`` of a :class:`TrackColumns`."""
+
+    index: int
+    alarms: list[str]
+
+
+class TrackColumns(msgspec.Struct, tag="track_columns", kw_only=True):
+    """A vehicle's track as parallel arrays, element ``i`` of each being fix ``i``, oldest
+    first (the answer to ``vehicle.track`` with ``form`` ``columns``).
+
+    Decoding refuses arrays of different lengths, times out of order and fixes named in
+    ``alarms`` that do not exist.
+    """
+
+    device: str
+    t0: AwareDateTime
+    """The time of the first fix (the range's start when there is none)."""
+    t_ms: list[int]
+    """Each fix's time in milliseconds after ``t0``, ascending."""
+    lat_e7: list[int]
+    """Latitude, WGS-84, in 1e-7 degree (:data:`TRACK_COORDINATE_SCALE`)."""
+    lon_e7: list[int]
+    """Longitude, WGS-84, in 1e-7 degree."""
+    speed_kmh: list[float]
+    heading_deg: list[float]
+    alarms: list[TrackAlarms] = msgspec.field(default_factory=list)
+    """Only the fixes that carry alarms, in index order."""
+    truncated: bool = False
+    """True when the range held more fixes than ``max_points`` (every n-th was kept)."""
+    total: int = 0
+    """How many fixes the range held before thinning."""
+
+    def __post_init__(self) -> None:
+        # Runs on decode too (msgspec turns the ValueError into a ValidationError).
+        count = len(self.t_ms)
+        for name in ("lat_e7", "lon_e7", "speed_kmh", "heading_deg"):
+            length = len(getattr(self, name))
+            if length != count:
+                raise ValueError(f"track column {name} has {length} values, not {count}")
+        times = self.t_ms
+        if times and (times[0] < 0 or not all(map(operator.le, times, times[1:]))):
+            raise ValueError("track times must not be before t0 and must ascend")
+        if any(not 0 <= entry.index < count for entry in self.alarms):
+            raise ValueError("a track alarm names a fix that is not in the track")
+
+
+class SeriesPoint(msgspec.Struct, array_like=True):
+    """``[time, value]``: compact, since a series may hold thousands of points."""
+
+    at: dt.datetime
+    value: float
+
+
+class SeriesResult(msgspec.Struct, tag="series", kw_only=True):
+    sensor: str
+    unit: str
+    source: str
+    """``raw`` (readings) or ``rollup`` (five-minute extremes)."""
+    downsampled: bool
+    points: list[SeriesPoint]
+
+
+class ThresholdView(msgspec.Struct, kw_only=True):
+    """One alarm line of a sensor: trend panels draw it as a band."""
+
+    level: AlarmLevel
+    direction: str
+    """``high`` (alarm at or above ``value``) or ``low`` (at or below)."""
+    value: float
+    restore: float
+    label: str = ""
+
+
+class SensorView(msgspec.Struct, kw_only=True):
+    """A sensor in the registry with its thresholds."""
+
+    sensor_id: str
+    kind: str
+    unit: str
+    name: str = ""
+    place: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    hazard_source: str = ""
+    enterprise: str = ""
+    poll_cycle_seconds: float = 30.0
+    thresholds: list[ThresholdView] = msgspec.field(default_factory=list)
+
+
+class SensorsResult(msgspec.Struct, tag="sensors", kw_only=True):
+    sensors: list[SensorView]
+
+
+class GeofencesResult(msgspec.Struct, tag="geofences", kw_only=True):
+    geofences: list[GeofenceView]
+
+
+class GeofenceResult(msgspec.Struct, tag="geofence", kw_only=True):
+    geofence: GeofenceView
+    deleted: bool = False
+
+
+class Pong(msgspec.Struct, tag="pong", kw_only=True):
+    server_time: dt.datetime
+
+
+ResultData = (
+    UnitsResult
+    | CamerasResult
+    | AlarmResult
+    | HistoryResult
+    | ContactResult
+    | DevicesResult
+    | Subscribed
+    | TextSent
+    | TrackResult
+    | TrackColumns
+    | SeriesResult
+    | SensorsResult
+    | GeofencesResult
+    | GeofenceResult
+    | Pong
+)
+
+
+class Result(Tagged, tag="result"):
+    """Success answer to the command with the same ``req``."""
+
+    req: str
+    data: ResultData
+
+
+class Error(Tagged, tag="error"):
+    """Failure answer. ``req`` (console) or ``ref`` (device) names the message it answers."""
+
+    code: ErrorCode
+    message: str
+    req: str | None = None
+    ref: str | None = None
+
+
+class Ack(Tagged, tag="ack"):
+    """A device message was durably stored. ``alarm_id`` is set for alarms."""
+
+    ref: str
+    alarm_id: int | None = None
+    repeated: bool = False
+
+
+class Telemetry(Tagged, tag="telemetry"):
+    """Coalesced live telemetry for subscribed topics: the latest per device or sensor.
+
+    Not part of the event log (no ``seq``): a console that misses one simply shows the
+    next, newer one.
+    """
+
+    positions: list[PositionView] = msgspec.field(default_factory=list)
+    readings: list[ReadingView] = msgspec.field(default_factory=list)
+
+
+ServerMessage = Welcome | Event | Snapshot | Synced | Result | Error | Ack | Telemetry
+"""Anything the server sends."""

@@ -1,0 +1,542 @@
+"""The wire, byte for byte: one instance of every message encodes exactly as recorded.
+
+``protocol_golden.json`` beside this file was produced from these samples and is the
+reference: a difference means the wire changed. Regenerate it only for a deliberate
+protocol change (and say so in docs/protocol.md), with::
+
+    python -c "import tests.realtime.test_protocol_golden as g; g.write_golden()"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pathlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import msgspec
+import pytest
+
+import realtime.protocol
+from realtime.protocol import (
+    Ack,
+    AlarmResult,
+    AlarmView,
+    CamerasResult,
+    CameraView,
+    CircleShape,
+    ContactResult,
+    CreateAlarm,
+    DeleteGeofence,
+    DeviceAlarm,
+    DeviceAlarmRaised,
+    DevicePosition,
+    DeviceReading,
+    DevicesResult,
+    DeviceStatus,
+    DeviceView,
+    DispatchAlarm,
+    DispatchView,
+    Error,
+    ErrorCode,
+    Event,
+    GeofenceResult,
+    GeofencesResult,
+    GeofenceView,
+    GetAlarmHistory,
+    GetSeries,
+    GetTrack,
+    Hello,
+    HistoryResult,
+    Limits,
+    ListCameras,
+    ListDevices,
+    ListGeofences,
+    ListSensors,
+    ListUnits,
+    Ping,
+    PolygonShape,
+    PolylineShape,
+    Pong,
+    PositionView,
+    Presence,
+    ProtocolError,
+    ReadingView,
+    Result,
+    RevealContact,
+    Role,
+    SaveGeofence,
+    SendText,
+    SensorsResult,
+    SensorView,
+    SeriesPoint,
+    SeriesResult,
+    Snapshot,
+    Subscribe,
+    Subscribed,
+    Synced,
+    Telemetry,
+    TextSent,
+    ThresholdView,
+    TrackAlarms,
+    TrackColumns,
+    TrackForm,
+    TrackResult,
+    TransitionAlarm,
+    UnitsResult,
+    UnitView,
+    UserInfo,
+    Welcome,
+    decode_console,
+    decode_device,
+    decode_server,
+    encode,
+)
+from realtime.states import AlarmAction, AlarmLevel, AlarmState
+
+GOLDEN_PATH = pathlib.Path(__file__).with_name("protocol_golden.json")
+
+UTC_TIME = dt.datetime(2026, 11, 29, 3, 0, 0, 123456, tzinfo=dt.UTC)
+LOCAL_TIME = dt.datetime(2026, 11, 29, 11, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+_ALARM = AlarmView(
+    id=7,
+    version=3,
+    state=AlarmState.DISPATCHED,
+    level=AlarmLevel.RED,
+    alarm_type="fire",
+    title="仓库起火",
+    description="二楼冒烟",
+    lat=30.25,
+    lon=120.125,
+    place="西湖区文三路",
+    jurisdiction="330106",
+    source="manual",
+    source_ref="call-1",
+    caller_name="张三",
+    caller_phone="138****0000",
+    reported_by="officer1",
+    count=2,
+    first_seen=UTC_TIME,
+    last_seen=LOCAL_TIME,
+    updated_at=UTC_TIME,
+    updated_by="supervisor1",
+    last_note="已派警",
+    merged_into=None,
+    dispatches=[
+        DispatchView(
+            unit_id=3, unit_name="文三中队", agency="fire", note="速到", by="s1", at=UTC_TIME
+        )
+    ],
+)
+_DEVICE = DeviceView(
+    id=4,
+    kind="jt808",
+    identity="13900000001",
+    name="消防车1",
+    plate="浙A12345",
+    owner="文三中队",
+    online=True,
+    last_seen=UTC_TIME,
+    presence=Presence.ONLINE,
+)
+_POSITION = PositionView(
+    device="13900000001",
+    at=UTC_TIME,
+    lat=30.5,
+    lon=120.25,
+    speed_kmh=42.5,
+    heading_deg=271.0,
+    alarms=["overspeed"],
+)
+_READING = ReadingView(device="gas-1", sensor="gas-1/ch4", at=UTC_TIME, value=12.75, unit="%LEL")
+_UNIT = UnitView(
+    id=3, code="F01", name="文三中队", agency="fire", jurisdiction="330106", lat=30.0, lon=120.0
+)
+_CAMERA = CameraView(
+    id=9,
+    code="C9",
+    name="罐区东",
+    lat=30.1,
+    lon=120.2,
+    agency="safety",
+    jurisdiction="330106",
+    hazard_source="tank-1",
+    enterprise="化工一厂",
+    stream_url="rtsp://cam.example/9",
+)
+_GEOFENCE = GeofenceView(
+    id=5,
+    version=2,
+    name="罐区禁行",
+    kind="no_go_zone",
+    shape=PolygonShape(outer=[[30.0, 120.0], [30.0, 120.1], [30.1, 120.1]]),
+    limit_kmh=None,
+    level=AlarmLevel.ORANGE,
+    dwell_s=5.0,
+    vehicles=["13900000001"],
+    enabled=True,
+    created_by="admin",
+    created_at=UTC_TIME,
+    updated_by="admin",
+    updated_at=LOCAL_TIME,
+)
+_EVENT = Event(
+    seq=12,
+    at=UTC_TIME,
+    kind="alarm.transitioned",
+    actor="officer1",
+    action=AlarmAction.DISPATCH,
+    note="派警",
+    alarm=_ALARM,
+    device=_DEVICE,
+    geofence=_GEOFENCE,
+)
+
+CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
+    "Hello": Hello(protocol=1, client="dutydesk-desktop/0.1", resume_from=1234),
+    "CreateAlarm": CreateAlarm(
+        req="r1",
+        alarm_type="fire",
+        level=AlarmLevel.RED,
+        title="仓库起火",
+        description="二楼冒烟",
+        lat=30.25,
+        lon=120.125,
+        place="文三路",
+        jurisdiction="330106",
+        caller_name="张三",
+        caller_phone="13800000000",
+        occurred_at=LOCAL_TIME,
+    ),
+    "TransitionAlarm": TransitionAlarm(
+        req="r2",
+        alarm_id=7,
+        action=AlarmAction.MERGE,
+        expected_version=3,
+        note="重复",
+        merge_into=6,
+    ),
+    "DispatchAlarm": DispatchAlarm(
+        req="r3", alarm_id=7, expected_version=3, unit_ids=[3, 4], note="速到"
+    ),
+    "ListUnits": ListUnits(req="r4"),
+    "ListCameras": ListCameras(req="r5"),
+    "GetAlarmHistory": GetAlarmHistory(req="r6", alarm_id=7),
+    "RevealContact": RevealContact(req="r7", alarm_id=7, reason="回拨"),
+    "Subscribe": Subscribe(req="r8", topics=["positions", "readings"]),
+    "ListDevices": ListDevices(req="r9"),
+    "SendText": SendText(
+        req="r10", device="13900000001", text="返回", emergency=True, tts=False, display=True
+    ),
+    "GetTrack": GetTrack(
+        req="r11",
+        device="13900000001",
+        start=UTC_TIME,
+        end=LOCAL_TIME,
+        max_points=500,
+        form=TrackForm.COLUMNS,
+    ),
+    "GetSeries": GetSeries(
+        req="r12", sensor="gas-1/ch4", start=UTC_TIME, end=LOCAL_TIME, max_points=300
+    ),
+    "ListSensors": ListSensors(req="r13"),
+    "ListGeofences": ListGeofences(req="r14"),
+    "SaveGeofence.circle": SaveGeofence(
+        req="r15",
+        id=None,
+        expected_version=None,
+        name="厂区",
+        kind="geofence",
+        shape=CircleShape(lat=30.0, lon=120.0, radius_m=250.0),
+        level=AlarmLevel.YELLOW,
+        dwell_s=2.5,
+        vehicles=[],
+        enabled=False,
+    ),
+    "SaveGeofence.polyline": SaveGeofence(
+        req="r16",
+        id=5,
+        expected_version=2,
+        name="危化品路线",
+        kind="route_corridor",
+        shape=PolylineShape(points=[[30.0, 120.0], [30.2, 120.3]], width_m=80.0),
+        limit_kmh=60.0,
+        vehicles=["13900000001"],
+    ),
+    "DeleteGeofence": DeleteGeofence(req="r17", id=5, expected_version=2),
+    "Ping": Ping(req="r18"),
+}
+
+DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
+    "DeviceAlarm": DeviceAlarm(
+        ref="d1",
+        key="gas_leak",
+        alarm_type="gas",
+        level=AlarmLevel.RED,
+        title="可燃气体泄漏",
+        description="浓度超限",
+        lat=30.1,
+        lon=120.2,
+        place="罐区",
+        jurisdiction="330106",
+        at=LOCAL_TIME,
+    ),
+    "DeviceReading": DeviceReading(
+        ref="d2",
+        sensor="gas-1/ch4",
+        value=12.75,
+        unit="%LEL",
+        at=UTC_TIME,
+        device="gas-1",
+        kind="modbus",
+    ),
+    "DevicePosition": DevicePosition(
+        ref="d3",
+        device="13900000001",
+        kind="jt808",
+        at=UTC_TIME,
+        lat=30.5,
+        lon=120.25,
+        speed_kmh=42.5,
+        heading_deg=271.0,
+        altitude_m=12.0,
+        alarms=["overspeed"],
+        backfill=True,
+    ),
+    "DeviceAlarmRaised": DeviceAlarmRaised(
+        ref="d4",
+        device="13900000001",
+        kind="jt808",
+        key="sos",
+        at=UTC_TIME,
+        lat=30.5,
+        lon=120.25,
+        description="紧急报警",
+    ),
+    "DeviceStatus": DeviceStatus(
+        ref="d5", device="13900000001", kind="nmea", online=False, at=UTC_TIME, reason="timeout"
+    ),
+}
+
+_RESULTS: dict[str, Any] = {
+    "units": UnitsResult(units=[_UNIT]),
+    "cameras": CamerasResult(cameras=[_CAMERA]),
+    "alarm": AlarmResult(alarm=_ALARM),
+    "history": HistoryResult(events=[_EVENT]),
+    "contact": ContactResult(alarm_id=7, caller_name="张三", caller_phone="13800000000"),
+    "devices": DevicesResult(devices=[_DEVICE]),
+    "subscribed": Subscribed(topics=["positions"]),
+    "text_sent": TextSent(device="13900000001", acknowledged=True),
+    "track": TrackResult(device="13900000001", positions=[_POSITION], truncated=True),
+    "track_columns": TrackColumns(
+        device="13900000001",
+        t0=UTC_TIME,
+        t_ms=[0, 1000, 2000],
+        lat_e7=[305000000, 305000100, 305000200],
+        lon_e7=[1202500000, 1202500000, 1202500000],
+        speed_kmh=[40.0, 41.5, 0.0],
+        heading_deg=[90.0, 90.0, 0.0],
+        alarms=[TrackAlarms(index=1, alarms=["overspeed"])],
+        truncated=True,
+        total=9,
+    ),
+    "series": SeriesResult(
+        sensor="gas-1/ch4",
+        unit="%LEL",
+        source="rollup",
+        downsampled=True,
+        points=[SeriesPoint(at=UTC_TIME, value=1.5), SeriesPoint(at=LOCAL_TIME, value=2.25)],
+    ),
+    "sensors": SensorsResult(
+        sensors=[
+            SensorView(
+                sensor_id="gas-1/ch4",
+                kind="gas",
+                unit="%LEL",
+                name="甲烷",
+                place="罐区",
+                lat=30.1,
+                lon=120.2,
+                hazard_source="tank-1",
+                enterprise="化工一厂",
+                poll_cycle_seconds=10.0,
+                thresholds=[
+                    ThresholdView(
+                        level=AlarmLevel.ORANGE,
+                        direction="high",
+                        value=20.0,
+                        restore=18.0,
+                        label="一级",
+                    )
+                ],
+            )
+        ]
+    ),
+    "geofences": GeofencesResult(geofences=[_GEOFENCE]),
+    "geofence": GeofenceResult(geofence=_GEOFENCE, deleted=True),
+    "pong": Pong(server_time=UTC_TIME),
+}
+
+SERVER_SAMPLES: dict[str, msgspec.Struct] = {
+    "Welcome": Welcome(
+        protocol=1,
+        server_version="0.1.0",
+        session_token="tok",
+        user=UserInfo(
+            username="officer1",
+            display_name="值班员一",
+            role=Role.AGENCY_DISPATCHER,
+            agency="fire",
+            jurisdiction="330106",
+        ),
+        head_seq=99,
+        limits=Limits(max_message_bytes=65536, rate_per_second=20.0, rate_burst=60),
+    ),
+    "Event": _EVENT,
+    "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
+    "Synced": Synced(head_seq=99),
+    **{f"Result.{tag}": Result(req=f"r-{tag}", data=data) for tag, data in _RESULTS.items()},
+    "Error": Error(code=ErrorCode.STALE_VERSION, message="reload", req="r2", ref=None),
+    "Ack": Ack(ref="d1", alarm_id=7, repeated=True),
+    "Telemetry": Telemetry(positions=[_POSITION], readings=[_READING]),
+}
+
+_DECODERS: dict[str, tuple[dict[str, msgspec.Struct], Callable[[bytes], Any]]] = {
+    "console": (CONSOLE_SAMPLES, decode_console),
+    "device": (DEVICE_SAMPLES, decode_device),
+    "server": (SERVER_SAMPLES, decode_server),
+}
+
+BAD_MESSAGES: dict[str, tuple[Callable[[bytes], Any], bytes]] = {
+    "console.not_json": (decode_console, b"{"),
+    "console.unknown_type": (decode_console, b'{"type":"nope","req":"1"}'),
+    "console.missing_field": (decode_console, b'{"type":"hello"}'),
+    "console.unknown_field": (decode_console, b'{"type":"ping","req":"1","x":1}'),
+    "console.latitude": (
+        decode_console,
+        b'{"type":"alarm.create","req":"1","alarm_type":"f","level":"red","title":"x","lat":91}',
+    ),
+    "console.shape": (
+        decode_console,
+        b'{"type":"geofence.save","req":"1","name":"n","kind":"geofence",'
+        b'"shape":{"type":"square"}}',
+    ),
+    "device.naive_time": (
+        decode_device,
+        b'{"type":"device.reading","ref":"1","sensor":"s","value":1,"at":"2026-11-29T11:00:00"}',
+    ),
+    "device.kind": (
+        decode_device,
+        b'{"type":"device.status","ref":"1","device":"d","kind":"x","online":true,'
+        b'"at":"2026-11-29T11:00:00Z"}',
+    ),
+    "server.track_columns": (
+        decode_server,
+        b'{"type":"result","req":"1","data":{"type":"track_columns","device":"d",'
+        b'"t0":"2026-11-29T11:00:00Z","t_ms":[0],"lat_e7":[],"lon_e7":[0],'
+        b'"speed_kmh":[0],"heading_deg":[0]}}',
+    ),
+    "server.result_tag": (decode_server, b'{"type":"result","req":"1","data":{"type":"x"}}'),
+}
+
+
+def _constants() -> dict[str, object]:
+    """Every public constant of the schema (limits, paths, close codes, scales)."""
+    return {
+        name: value
+        for name, value in sorted(vars(realtime.protocol).items())
+        if name.isupper() and isinstance(value, int | float | str)
+    }
+
+
+def _enums() -> dict[str, dict[str, str]]:
+    return {
+        kind.__name__: {member.name: member.value for member in kind}
+        for kind in (Role, ErrorCode, Presence, TrackForm)
+    }
+
+
+def _bad_message_reasons() -> dict[str, list[str]]:
+    reasons: dict[str, list[str]] = {}
+    for name, (decode, raw) in BAD_MESSAGES.items():
+        with pytest.raises(ProtocolError) as refused:
+            decode(raw)
+        reasons[name] = [refused.value.code.value, refused.value.message]
+    return reasons
+
+
+def current_wire() -> dict[str, Any]:
+    """What the schema produces now, in the golden file's layout."""
+    return {
+        "constants": _constants(),
+        "enums": _enums(),
+        **{
+            group: {name: encode(sample).decode() for name, sample in samples.items()}
+            for group, (samples, _) in _DECODERS.items()
+        },
+        "bad_messages": _bad_message_reasons(),
+    }
+
+
+def write_golden() -> None:
+    """Record the current wire as the reference (only for a deliberate wire change)."""
+    text = json.dumps(current_wire(), ensure_ascii=False, indent=1, sort_keys=True)
+    GOLDEN_PATH.write_text(text + "\n", encoding="utf-8")
+
+
+def _golden() -> dict[str, Any]:
+    golden: dict[str, Any] = json.loads(GOLDEN_PATH.read_text(encoding="utf-8"))
+    return golden
+
+
+@pytest.mark.parametrize(
+    ("group", "name"),
+    [(group, name) for group, (samples, _) in _DECODERS.items() for name in samples],
+)
+def test_every_message_encodes_byte_for_byte_as_recorded(group: str, name: str) -> None:
+    samples, decode = _DECODERS[group]
+    wire = encode(samples[name])
+    assert wire == _golden()[group][name].encode()
+    assert decode(wire) == samples[name], "the recorded bytes decode back to the sample"
+
+
+def test_no_recorded_message_is_missing_or_extra() -> None:
+    golden = _golden()
+    for group, (samples, _) in _DECODERS.items():
+        assert sorted(samples) == sorted(golden[group])
+
+
+def test_constants_enums_and_refusals_are_as_recorded() -> None:
+    golden = _golden()
+    assert _constants() == golden["constants"]
+    assert _enums() == golden["enums"]
+    assert _bad_message_reasons() == golden["bad_messages"]
+
+
+def _struct_types(value: object) -> Iterator[type[msgspec.Struct]]:
+    if isinstance(value, msgspec.Struct):
+        yield type(value)
+        for field in value.__struct_fields__:
+            yield from _struct_types(getattr(value, field))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _struct_types(item)
+
+
+def test_the_samples_cover_every_struct_of_the_schema() -> None:
+    schema = {
+        value
+        for value in vars(realtime.protocol).values()
+        if isinstance(value, type)
+        and issubclass(value, msgspec.Struct)
+        and value is not realtime.protocol.Tagged
+    }
+    covered = {
+        kind
+        for _, (samples, _) in _DECODERS.items()
+        for sample in samples.values()
+        for kind in _struct_types(sample)
+    }
+    assert schema - covered == set(), "add a sample (and regenerate the golden file)"
