@@ -88,6 +88,7 @@ class SensorService:
             sensor_id, _, rule = dedupe_key.removeprefix(SOURCE_PREFIX).rpartition(":")
             if rule in RuleKey.__members__.values():
                 open_levels.setdefault(sensor_id, {})[RuleKey(rule)] = level
+        missed: list[Decision] = []
         for config in configs:
             self.rules.configure(config, now=now)
             point = latest.get(config.sensor_id)
@@ -97,6 +98,11 @@ class SensorService:
                 last_value=point.value if point else None,
                 active_levels=open_levels.get(config.sensor_id),
             )
+            missed += self.rules.recover(config.sensor_id)
+        if missed:
+            # The process stopped after storing these readings and before their alarms.
+            logger.warning("raising %s sensor alarms missed before the restart", len(missed))
+            await self.apply(missed)
         logger.info("watching %s sensors", len(configs))
         self._ticker.start()
         if self._maintenance is not None:

@@ -211,6 +211,41 @@ class SensorRules:
                     state.rules[key] = RuleState(level=level)
         self._sensors[sensor_id] = _compile(sensor.config, state)
 
+    def recover(self, sensor_id: str) -> list[Decision]:
+        """Judge the sensor's last stored reading against its rebuilt state, once at start.
+
+        A crash between storing a reading and writing the alarm it caused leaves the
+        reading stored and its alarm missing, and the device's resend is then a duplicate:
+        judging the last reading again raises (or moves) what it should have. A rule whose
+        open alarm restored before the restart becomes inactive, so the next crossing is
+        seen; that alarm stays open for the officer and gets no second "restored" note.
+        Only thresholds without a dwell can be judged from one reading; rates need history.
+        """
+        sensor = self._sensors.get(sensor_id)
+        if sensor is None:
+            raise Error(f"sensor {sensor_id} is not configured")
+        state = sensor.state
+        if state.last_at is None or state.last_value is None:
+            return []
+        decisions: list[Decision] = []
+        for key, levels in (
+            (RuleKey.THRESHOLD_HIGH, sensor.high),
+            (RuleKey.THRESHOLD_LOW, sensor.low),
+        ):
+            instant = tuple(t for t in levels if t.dwell_seconds == 0)
+            open_rule = state.rules.get(key)
+            open_level = open_rule.level if open_rule is not None else None
+            if not instant or (
+                open_level is not None and open_level not in {t.level for t in instant}
+            ):
+                continue  # an alarm held by a dwell is judged by the next readings
+            decision = self._thresholds(sensor, key, instant, state.last_value, state.last_at)
+            # Pending dwells restart with the next reading, as after any restart.
+            state.rules[key].pending_since.clear()
+            if decision is not None and not isinstance(decision, Clear):
+                decisions.append(decision)
+        return decisions
+
     # ------------------------------------------------------------------ evaluation
 
     def observe(

@@ -157,3 +157,85 @@ async def test_console_reads_sensors_and_a_peak_preserving_series(server: DutyDe
         assert series.unit == "%"
     finally:
         await console.close()
+
+
+async def test_an_alarm_lost_to_a_crash_after_its_reading_was_stored_is_raised_at_start(
+    server: DutyDeskServer,
+) -> None:
+    # kill -9 between the reading's commit and its alarm's: the reading is stored, the
+    # alarm is not, and the device's resend would be taken for a duplicate.
+    from backend.storage.models import ReadingRecord
+
+    ch4 = next(s for s in load_sensors_csv() if s.sensor_id == "ch4-0001")
+    await server.sensors.add_sensors([ch4])
+    stored_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+    async with server.sessions.begin() as session:
+        session.add(
+            ReadingRecord(device="device1", sensor="ch4-0001", at=stored_at, value=1.6, unit="%")
+        )
+    restarted = DutyDeskServer(dataclasses.replace(server.config))
+    await restarted.start()
+    try:
+        console = await open_console(restarted)
+        alarms = console.recorder.snapshots[-1].alarms
+        [alarm] = [a for a in alarms if a.alarm_type == "sensor_threshold_high"]
+        assert alarm.level is AlarmLevel.RED, "1.6 % at a mining face: power cut (断电)"
+        assert alarm.state is AlarmState.NEW
+        async with connect(
+            device_url(restarted),
+            additional_headers={"Authorization": basic_auth_header("device1", "pw-device1")},
+        ) as ws:
+            resent = await _send(ws, "again", "ch4-0001", 1.6, "%", stored_at)
+            assert resent["type"] == "ack", resent
+            later = await _send(
+                ws, "later", "ch4-0001", 1.7, "%", stored_at + dt.timedelta(seconds=1)
+            )
+            assert later["type"] == "ack", later
+        await console.close()
+        console = await open_console(restarted)
+        alarms = [
+            a
+            for a in console.recorder.snapshots[-1].alarms
+            if a.alarm_type == "sensor_threshold_high"
+        ]
+        assert [a.id for a in alarms] == [alarm.id], "one alarm, not raised again"
+        await console.close()
+    finally:
+        await restarted.close()
+
+
+async def test_a_crossing_after_a_restart_counts_when_the_open_alarm_had_restored(
+    server: DutyDeskServer,
+) -> None:
+    ch4 = next(s for s in load_sensors_csv() if s.sensor_id == "ch4-0001")
+    await server.sensors.add_sensors([ch4])
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60)
+    async with connect(
+        device_url(server),
+        additional_headers={"Authorization": basic_auth_header("device1", "pw-device1")},
+    ) as ws:
+        assert (await _send(ws, "a", "ch4-0001", 1.6, "%", start))["type"] == "ack"
+        assert (await _send(ws, "b", "ch4-0001", 0.3, "%", start + dt.timedelta(seconds=5)))[
+            "type"
+        ] == "ack"
+    restarted = DutyDeskServer(dataclasses.replace(server.config))
+    await restarted.start()
+    try:
+        console = await open_console(restarted)
+        async with connect(
+            device_url(restarted),
+            additional_headers={"Authorization": basic_auth_header("device1", "pw-device1")},
+        ) as ws:
+            crossing = await _send(ws, "c", "ch4-0001", 1.7, "%", start + dt.timedelta(seconds=10))
+            assert crossing["type"] == "ack", crossing
+        await console.recorder.wait_for(
+            lambda: any(
+                e.kind in ("alarm.raised", "alarm.repeated") for e in console.recorder.events
+            )
+        )
+        news = [e for e in console.recorder.events if e.alarm is not None]
+        assert news[-1].alarm is not None
+        assert news[-1].alarm.level is AlarmLevel.RED
+        await console.close()
+    finally:
+        await restarted.close()

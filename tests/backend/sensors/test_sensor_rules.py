@@ -548,3 +548,39 @@ def test_reconfiguring_keeps_the_open_level() -> None:
     assert lowered == DeEscalate("s1", RuleKey.THRESHOLD_HIGH, ORANGE, RED, 31, 25.0, at(2))
     feed.engine.remove("s1")
     assert feed.engine.config("s1") is None
+
+
+def test_recovery_raises_what_the_last_stored_reading_should_have_raised() -> None:
+    # The process stopped after storing 1.6 % and before writing its alarm.
+    feed = Feed(default_rules(SensorKind.CH4, Placement.MINING_FACE))
+    feed.engine.restore_state("s1", last_at=at(0), last_value=1.6)
+    [raised] = feed.engine.recover("s1")
+    assert isinstance(raised, Raise)
+    assert raised.level is RED
+    assert feed.read(0, 1.6) == [Ignored("s1", IgnoreReason.DUPLICATE, at(0))]
+    assert feed.read(1, 1.7) == [], "now open: not raised twice"
+
+
+def test_recovery_forgets_an_open_alarm_whose_condition_restored() -> None:
+    # Red was open, the last stored reading had restored: the next crossing must count.
+    feed = Feed(default_rules(SensorKind.CH4, Placement.MINING_FACE))
+    feed.engine.restore_state(
+        "s1", last_at=at(0), last_value=0.3, active_levels={RuleKey.THRESHOLD_HIGH: RED}
+    )
+    assert feed.engine.recover("s1") == [], "no second 'restored' note at every start"
+    [again] = feed.read(1, 1.7)
+    # Within the flap window after the restore it updates the alarm raised before.
+    assert isinstance(again, Raise | Recur)
+    assert again.level is RED
+
+
+def test_recovery_keeps_an_open_alarm_that_still_holds_and_needs_nothing_without_readings() -> None:
+    feed = Feed(default_rules(SensorKind.CH4, Placement.MINING_FACE))
+    feed.engine.restore_state(
+        "s1", last_at=at(0), last_value=1.6, active_levels={RuleKey.THRESHOLD_HIGH: RED}
+    )
+    assert feed.engine.recover("s1") == []
+    assert feed.read(1, 1.7) == []
+    silent = Feed(default_rules(SensorKind.CH4, Placement.MINING_FACE))
+    silent.engine.restore_state("s1")
+    assert silent.engine.recover("s1") == []
