@@ -269,8 +269,11 @@ async def test_a_random_byte_flood_is_closed_fast_and_a_terminal_keeps_its_repli
         for record in caplog.records
         if record.levelno >= logging.WARNING and "127.0.0.1" in record.getMessage()
     ]
-    assert len(floods) == 1, floods
-    assert "connections closed for" in floods[0]
+    # Once per episode of the host and kind of trouble, however many sockets it used (the
+    # random bytes may also hold frames that are truncated or too many): never per socket.
+    kinds = [message.split(" from 127.0.0.1", 1)[0] for message in floods]
+    assert len(kinds) == len(set(kinds)), floods
+    assert sum("connections closed for" in message for message in floods) == 1, floods
     assert gateway.online_terminals == {PHONE}
 
 

@@ -267,15 +267,12 @@ class TerminalConnection(asyncio.Protocol):
     # ------------------------------------------------------------------ problems
 
     def _problem(self, kind: str, message: str, *args: object, count: int = 1) -> None:
-        """Log the first problem of each kind on this connection; count the rest."""
+        """Count a problem on this connection; the first of each kind from a host in a while
+        is logged (once per episode of that host and kind, however many connections it
+        opens: a flood over fifty sockets is a few lines, not fifty)."""
         self._counts[kind] += count
         if self._counts[kind] == count:
-            logger.warning(
-                "%s: %s (further %s on this connection are counted, not logged)",
-                self._name,
-                message % args,
-                kind,
-            )
+            self._gateway.problem_seen(kind, self.address, f"{self._name}: {message % args}")
         elif logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s: %s", self._name, message % args)
 

@@ -196,7 +196,14 @@ class Jt808Gateway:
         """A connection from ``address`` was closed for abuse or a limit (``kind`` as
         counted, ``what`` as logged once per episode)."""
         self.counters.closed[kind] += 1
-        self.episodes.occurred(what, address, detail, self._now())
+        # One episode per host, whatever the reasons: a flood may trip the byte budget on
+        # one socket and the garbage budget on the next, and is still one event to report.
+        self.episodes.occurred("connections closed", address, f"{what}: {detail}", self._now())
+
+    def problem_seen(self, kind: str, address: str, detail: str) -> None:
+        """A connection from ``address`` sent something wrong (``kind``: a bad frame,
+        too many frames…): logged once per episode of that host and kind."""
+        self.episodes.occurred(kind, address, detail, self._now())
 
     def note_reserved_bits(self, state: TerminalState, bits: Sequence[int]) -> None:
         """``state``'s terminal raised reserved alarm ``bits`` (rising edges): counted,
