@@ -82,6 +82,29 @@ class AlarmService:
 
     # ------------------------------------------------------------------ plumbing
 
+    async def _record(
+        self,
+        session: AsyncSession,
+        events: list[Event],
+        alarm: Alarm,
+        kind: eventlog.EventKind,
+        actor: str,
+        *,
+        action: AlarmAction | None = None,
+        note: str = "",
+        at: dt.datetime | None = None,
+    ) -> AlarmView:
+        """Flush ``alarm``, append the event that records its change (in the same
+        transaction) and return the alarm's view as the event carries it."""
+        await session.flush()
+        view = await self._view(session, alarm)
+        events.append(
+            await eventlog.append(
+                session, kind=kind, actor=actor, alarm=view, action=action, note=note, at=at
+            )
+        )
+        return view
+
     async def _view(self, session: AsyncSession, alarm: Alarm) -> AlarmView:
         rows = await session.execute(
             select(Dispatch, Unit)
@@ -187,15 +210,8 @@ class AlarmService:
                 last_note="",
             )
             session.add(alarm)
-            await session.flush()
-            view = await self._view(session, alarm)
-            events.append(
-                await eventlog.append(
-                    session,
-                    kind=eventlog.EventKind.ALARM_RAISED,
-                    actor=principal.username,
-                    alarm=view,
-                )
+            view = await self._record(
+                session, events, alarm, eventlog.EventKind.ALARM_RAISED, principal.username
             )
             return view
 
@@ -239,11 +255,8 @@ class AlarmService:
             if alarm is not None:
                 alarm.count += 1
                 alarm.last_seen = max(alarm.last_seen, seen)
-                view = await self._view(session, alarm)
-                events.append(
-                    await eventlog.append(
-                        session, kind=eventlog.EventKind.ALARM_REPEATED, actor=source, alarm=view
-                    )
+                view = await self._record(
+                    session, events, alarm, eventlog.EventKind.ALARM_REPEATED, source
                 )
                 return DeviceAlarmOutcome(view, repeated=True)
             alarm = Alarm(
@@ -274,12 +287,8 @@ class AlarmService:
                 last_note="",
             )
             session.add(alarm)
-            await session.flush()
-            view = await self._view(session, alarm)
-            events.append(
-                await eventlog.append(
-                    session, kind=eventlog.EventKind.ALARM_RAISED, actor=source, alarm=view
-                )
+            view = await self._record(
+                session, events, alarm, eventlog.EventKind.ALARM_RAISED, source
             )
             return DeviceAlarmOutcome(view, repeated=False)
 
@@ -322,11 +331,7 @@ class AlarmService:
             alarm.updated_at = dt.datetime.now(dt.UTC)
             alarm.updated_by = source
             alarm.last_seen = max(alarm.last_seen, now)
-            await session.flush()
-            view = await self._view(session, alarm)
-            events.append(
-                await eventlog.append(session, kind=kind, actor=source, alarm=view, note=note)
-            )
+            view = await self._record(session, events, alarm, kind, source, note=note)
             return view
 
         return await self._write(work)
@@ -375,30 +380,25 @@ class AlarmService:
                 alarm.dedupe_key = None
                 merge_target.count += alarm.count
                 merge_target.last_seen = max(merge_target.last_seen, alarm.last_seen)
-            await session.flush()
-            view = await self._view(session, alarm)
-            events.append(
-                await eventlog.append(
-                    session,
-                    kind=eventlog.EventKind.ALARM_TRANSITIONED,
-                    actor=principal.username,
-                    alarm=view,
-                    action=command.action,
-                    note=note,
-                    at=now,
-                )
+            view = await self._record(
+                session,
+                events,
+                alarm,
+                eventlog.EventKind.ALARM_TRANSITIONED,
+                principal.username,
+                action=command.action,
+                note=note,
+                at=now,
             )
             if merge_target is not None:
-                target_view = await self._view(session, merge_target)
-                events.append(
-                    await eventlog.append(
-                        session,
-                        kind=eventlog.EventKind.ALARM_MERGED_IN,
-                        actor=principal.username,
-                        alarm=target_view,
-                        note=f"#{alarm.id} merged into this alarm",
-                        at=now,
-                    )
+                await self._record(
+                    session,
+                    events,
+                    merge_target,
+                    eventlog.EventKind.ALARM_MERGED_IN,
+                    principal.username,
+                    note=f"#{alarm.id} merged into this alarm",
+                    at=now,
                 )
             return view
 
@@ -465,18 +465,15 @@ class AlarmService:
             alarm.updated_by = principal.username
             if note:
                 alarm.last_note = note
-            await session.flush()
-            view = await self._view(session, alarm)
-            events.append(
-                await eventlog.append(
-                    session,
-                    kind=eventlog.EventKind.ALARM_DISPATCHED,
-                    actor=principal.username,
-                    alarm=view,
-                    action=AlarmAction.DISPATCH,
-                    note=note,
-                    at=now,
-                )
+            view = await self._record(
+                session,
+                events,
+                alarm,
+                eventlog.EventKind.ALARM_DISPATCHED,
+                principal.username,
+                action=AlarmAction.DISPATCH,
+                note=note,
+                at=now,
             )
             return view
 
