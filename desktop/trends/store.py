@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from desktop.spreadsheet import spreadsheet_safe
 from realtime.protocol import AlarmView, ReadingView, SensorView, SeriesPoint
 
 logger = logging.getLogger(__name__)
@@ -291,12 +292,12 @@ def write_series_csv(path: Path, series: Iterable[CsvSeries], timezone: dt.tzinf
                 moment = from_epoch(float(seconds))
                 writer.writerow(
                     (
-                        item.sensor_id,
-                        item.name,
+                        spreadsheet_safe(item.sensor_id),
+                        spreadsheet_safe(item.name),
                         moment.astimezone(timezone).isoformat(timespec="seconds"),
                         moment.isoformat(timespec="seconds"),
                         repr(float(value)),
-                        item.unit,
+                        spreadsheet_safe(item.unit),
                     )
                 )
                 rows += 1

@@ -39,6 +39,7 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
+from desktop.spreadsheet import spreadsheet_safe
 from realtime.protocol import TRACK_COORDINATE_SCALE, PositionView, TrackColumns
 
 logger = logging.getLogger(__name__)
@@ -425,14 +426,14 @@ def write_track_csv(
         for position in positions:
             writer.writerow(
                 (
-                    device,
+                    spreadsheet_safe(device),
                     position.at.astimezone(timezone).isoformat(timespec="seconds"),
                     position.at.astimezone(dt.UTC).isoformat(timespec="seconds"),
                     f"{position.lat:.7f}",
                     f"{position.lon:.7f}",
                     f"{position.speed_kmh:.1f}",
                     f"{position.heading_deg:.0f}",
-                    ";".join(position.alarms),
+                    spreadsheet_safe(";".join(position.alarms)),
                 )
             )
 

@@ -127,3 +127,18 @@ def test_csv_export_writes_local_and_utc_times(tmp_path: Path) -> None:
         "0.75",
         "%",
     ]
+
+
+def test_csv_export_never_lets_a_peer_named_cell_run_as_a_formula(tmp_path: Path) -> None:
+    # A sensor registered by an integrator as a formula must open in Excel as text.
+    path = tmp_path / "trend.csv"
+    series = CsvSeries(
+        "=cmd|' /C calc'!A0", '=HYPERLINK("http://x","点我")', "@%", [epoch(minutes(0))], [-1.5]
+    )
+    write_series_csv(path, [series], zoneinfo.ZoneInfo("Asia/Shanghai"))
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        row = list(csv.reader(stream))[1]
+    assert row[0] == "'=cmd|' /C calc'!A0"
+    assert row[1] == '\'=HYPERLINK("http://x","点我")'
+    assert row[5] == "'@%"
+    assert row[4] == "-1.5", "numbers stay numbers"

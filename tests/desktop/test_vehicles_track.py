@@ -508,3 +508,12 @@ def test_roster_says_unknown_for_vehicles_not_heard_since_the_server_started() -
         )
     )
     assert next(r for r in roster.rows() if r.device == "on").presence is Presence.OFFLINE
+
+
+def test_csv_never_lets_a_peer_named_cell_run_as_a_formula(tmp_path: Path) -> None:
+    path = tmp_path / "track.csv"
+    write_track_csv(path, "+8613800000001", [fix_s(0, alarms=["-overspeed"])], SHANGHAI)
+    with path.open(encoding="utf-8-sig", newline="") as stream:
+        row = dict(zip(TRACK_CSV_HEADER, list(csv.reader(stream))[1], strict=True))
+    assert row["device"] == "'+8613800000001"
+    assert row["alarms"] == "'-overspeed"
