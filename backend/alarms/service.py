@@ -182,32 +182,17 @@ class AlarmService:
                 existing = await session.scalar(select(Alarm).where(Alarm.client_ref == client_ref))
                 if existing is not None:
                     return await self._view(session, existing)
-            alarm = Alarm(
-                version=1,
-                state=AlarmState.NEW.value,
-                level=command.level.value,
-                alarm_type=command.alarm_type,
-                title=command.title.strip(),
-                description=command.description,
-                lat=command.lat,
-                lon=command.lon,
-                place=command.place,
+            alarm = _new_alarm(
+                command,
                 jurisdiction=jurisdiction,
                 source="manual",
-                source_ref=principal.username,
-                dedupe_key=None,
+                reporter=principal.username,
+                seen=occurred,
+                now=now,
                 client_ref=client_ref,
                 caller_name=command.caller_name.strip(),
                 caller_phone_enc=self._cipher.encrypt(phone),
                 caller_phone_masked=mask_phone(phone),
-                reported_by=principal.username,
-                count=1,
-                first_seen=occurred,
-                last_seen=occurred,
-                created_at=now,
-                updated_at=now,
-                updated_by=principal.username,
-                last_note="",
             )
             session.add(alarm)
             view = await self._record(
@@ -259,32 +244,14 @@ class AlarmService:
                     session, events, alarm, eventlog.EventKind.ALARM_REPEATED, source
                 )
                 return DeviceAlarmOutcome(view, repeated=True)
-            alarm = Alarm(
-                version=1,
-                state=AlarmState.NEW.value,
-                level=message.level.value,
-                alarm_type=message.alarm_type,
-                title=message.title.strip(),
-                description=message.description,
-                lat=message.lat,
-                lon=message.lon,
-                place=message.place,
+            alarm = _new_alarm(
+                message,
                 jurisdiction=message.jurisdiction,
                 source="device",
-                source_ref=source,
+                reporter=source,
+                seen=seen,
+                now=now,
                 dedupe_key=dedupe_key,
-                client_ref=None,
-                caller_name="",
-                caller_phone_enc="",
-                caller_phone_masked="",
-                reported_by=source,
-                count=1,
-                first_seen=seen,
-                last_seen=seen,
-                created_at=now,
-                updated_at=now,
-                updated_by=source,
-                last_note="",
             )
             session.add(alarm)
             view = await self._record(
@@ -607,3 +574,47 @@ def _check_transition(alarm: Alarm, action: AlarmAction, expected_version: int) 
             "reload it and decide again",
         )
     return target
+
+
+def _new_alarm(
+    report: CreateAlarm | DeviceAlarm,
+    *,
+    jurisdiction: str,
+    source: str,
+    reporter: str,
+    seen: dt.datetime,
+    now: dt.datetime,
+    dedupe_key: str | None = None,
+    client_ref: str | None = None,
+    caller_name: str = "",
+    caller_phone_enc: str = "",
+    caller_phone_masked: str = "",
+) -> Alarm:
+    """A new alarm row from an officer's or a device's report: version 1, state new."""
+    return Alarm(
+        version=1,
+        state=AlarmState.NEW.value,
+        level=report.level.value,
+        alarm_type=report.alarm_type,
+        title=report.title.strip(),
+        description=report.description,
+        lat=report.lat,
+        lon=report.lon,
+        place=report.place,
+        jurisdiction=jurisdiction,
+        source=source,
+        source_ref=reporter,
+        dedupe_key=dedupe_key,
+        client_ref=client_ref,
+        caller_name=caller_name,
+        caller_phone_enc=caller_phone_enc,
+        caller_phone_masked=caller_phone_masked,
+        reported_by=reporter,
+        count=1,
+        first_seen=seen,
+        last_seen=seen,
+        created_at=now,
+        updated_at=now,
+        updated_by=reporter,
+        last_note="",
+    )
