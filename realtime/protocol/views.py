@@ -122,6 +122,9 @@ class PositionView(msgspec.Struct, kw_only=True):
     speed_kmh: float = 0.0
     heading_deg: float = 0.0
     alarms: list[str] = msgspec.field(default_factory=list)
+    jurisdiction: str = ""
+    """The jurisdiction the fix lies in (the deepest that contains it; "" if unplaced):
+    what scoped consoles are filtered by."""
 
 
 class ReadingView(msgspec.Struct, kw_only=True):
@@ -132,6 +135,9 @@ class ReadingView(msgspec.Struct, kw_only=True):
     at: dt.datetime
     value: float
     unit: str = ""
+    jurisdiction: str = ""
+    """The jurisdiction the sensor stands in ("" if unplaced): what scoped consoles are
+    filtered by."""
 
 
 class UnitView(msgspec.Struct, kw_only=True):

@@ -149,8 +149,16 @@ _POSITION = PositionView(
     speed_kmh=42.5,
     heading_deg=271.0,
     alarms=["overspeed"],
+    jurisdiction="330106",
 )
-_READING = ReadingView(device="gas-1", sensor="gas-1/ch4", at=UTC_TIME, value=12.75, unit="%LEL")
+_READING = ReadingView(
+    device="gas-1",
+    sensor="gas-1/ch4",
+    at=UTC_TIME,
+    value=12.75,
+    unit="%LEL",
+    jurisdiction="330106",
+)
 _UNIT = UnitView(
     id=3, code="F01", name="文三中队", agency="fire", jurisdiction="330106", lat=30.0, lon=120.0
 )
