@@ -200,7 +200,18 @@ class TelemetryWriter:
 # the insert itself). The column lists are checked against the tables by the tests.
 POSITIONS = (
     PositionRecord.__tablename__,
-    ("device", "at", "lat", "lon", "speed_kmh", "heading_deg", "altitude_m", "alarms", "backfill"),
+    (
+        "device",
+        "at",
+        "lat",
+        "lon",
+        "speed_kmh",
+        "heading_deg",
+        "altitude_m",
+        "alarms",
+        "backfill",
+        "jurisdiction",
+    ),
 )
 READINGS = (ReadingRecord.__tablename__, ("device", "sensor", "at", "value", "unit"))
 
@@ -219,6 +230,7 @@ def _position_rows(positions: Sequence[Position], to_db_time: raw.TimeConverter)
             float(position.altitude_m),
             ",".join(sorted(position.alarms))[:400] if position.alarms else "",
             bool(position.backfill),
+            "",  # placed by the jurisdiction work of issue 14
         )
         for position in positions
     ]

@@ -26,7 +26,7 @@ TELEMETRY_TOPICS = frozenset({"positions", "readings"})
 
 Outgoing = Event | Telemetry
 _Key = TypeVar("_Key")
-_T = TypeVar("_T", Position, PositionView, ReadingView)
+_T = TypeVar("_T", PositionView, ReadingView)
 
 
 class Subscriber:
@@ -78,7 +78,7 @@ class Hub:
 
     def __init__(self, telemetry_interval: float = 0.1) -> None:
         self._subscribers: set[Subscriber] = set()
-        self._positions: dict[str, Position] = {}
+        self._positions: dict[str, tuple[Position, str]] = {}
         self._readings: dict[tuple[str, str], ReadingView] = {}
         self._latest_readings: dict[tuple[str, str], ReadingView] = {}
         self._latest_positions: dict[str, PositionView] = {}
@@ -115,10 +115,13 @@ class Hub:
             for event in events:
                 subscriber.offer(event)
 
-    def offer_position(self, position: Position) -> None:
-        """Keep the newest fix per device for the next telemetry tick."""
+    def offer_position(self, position: Position, jurisdiction: str = "") -> None:
+        """Keep the newest fix per device (and the jurisdiction it lies in) for the next
+        telemetry tick."""
         # The wire view is built at the tick, once per device, not once per fix.
-        _keep_newest(self._positions, position.device, position)
+        current = self._positions.get(position.device)
+        if current is None or position.at >= current[0].at:
+            self._positions[position.device] = (position, jurisdiction)
 
     def offer_reading(self, reading: ReadingView) -> None:
         """Keep the newest value per sensor for the next telemetry tick (and for consoles
@@ -159,8 +162,9 @@ class Hub:
                     speed_kmh=position.speed_kmh,
                     heading_deg=position.heading_deg,
                     alarms=sorted(position.alarms),
+                    jurisdiction=jurisdiction,
                 )
-                for position in self._positions.values()
+                for position, jurisdiction in self._positions.values()
             ],
             readings=list(self._readings.values()),
         )

@@ -192,6 +192,8 @@ class PositionRecord(Base):
     altitude_m: Mapped[float] = mapped_column(Float)
     alarms: Mapped[str] = mapped_column(String(400), default="")
     backfill: Mapped[bool] = mapped_column(Boolean, default=False)
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """The jurisdiction the fix lies in ("" if unplaced; r0008)."""
 
 
 class SensorRecord(Base):
