@@ -7,10 +7,11 @@ import concurrent.futures
 import hashlib
 import logging
 import os
+import re
 import secrets
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -149,50 +150,252 @@ def mask_phone(phone: str) -> str:
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
 
 
-class FieldCipher:
-    """Encrypts sensitive personal fields (caller phones…) before they reach the database."""
+def mask_name(name: str) -> str:
+    """Mask a person's name for display: ``张三`` → ``张*``, ``欧阳娜娜`` → ``欧***``."""
+    name = name.strip()
+    if not name:
+        return ""
+    if len(name) == 1:
+        return "*"
+    return name[0] + "*" * (len(name) - 1)
 
-    def __init__(self, key: bytes) -> None:
-        try:
-            self._fernet = Fernet(key)
-        except ValueError as exc:
-            raise Error(f"the data encryption key is not a valid Fernet key: {exc}") from exc
+
+ADDRESS_MASK = "****"
+"""What stands for the hidden part of an address (fixed, so its length tells nothing)."""
+# The street-level words an address is kept up to ("街道" before "街", "大道" before "道").
+_STREET_RE = re.compile(r"街道|大道|胡同|路|街|巷|弄")
+# Failing those, the last administrative level it names.
+_AREA_RE = re.compile(r"[省市区县旗镇乡]")
+
+
+def mask_address(address: str) -> str:
+    """Mask an address down to its district or street.
+
+    ``杭州市西湖区文三路90号3幢201室`` → ``杭州市西湖区文三路****``: the part a dispatcher
+    may see to judge where help goes, not the door. An address naming no street keeps up
+    to its last district/town word; one naming neither shows nothing but the mask.
+    """
+    address = address.strip()
+    if not address:
+        return ""
+    street = _STREET_RE.search(address)
+    if street is not None:
+        kept = address[: street.end()]
+    else:
+        areas = list(_AREA_RE.finditer(address))
+        kept = address[: areas[-1].end()] if areas else ""
+    if kept == address:
+        return address
+    return kept + ADDRESS_MASK
+
+
+SENSITIVE_PLACEHOLDER = "〔敏感内容，需授权查看〕"
+"""What views carry instead of a sensitive free text (a note about a person under
+special care, a health status): that there is one, never what it says."""
+
+
+KEY_FILE_ENVIRONMENT_VARIABLE = "DUTYDESK_KEY_FILE"
+"""Path of the data key file; default ``secret.key`` in the data folder."""
+SECRET_KEY_ENVIRONMENT_VARIABLE = "DUTYDESK_SECRET_KEY"  # noqa: S105  (a variable's name)
+"""The data key(s) themselves, in the key file's format (or one bare key), instead of a
+file: for containers whose secrets arrive as environment variables."""
+KEY_FILE_NAME = "secret.key"
+LEGACY_KEY_ID = "k0"
+"""The id of a key written before keys had ids (a key file holding one bare key), and of
+ciphertext written without an id prefix."""
+_KEY_ID_RE = re.compile(r"^k[0-9]{1,6}$")
+_KEY_FILE_HEADER = (
+    '# DutyDesk data keys: one "id key" per line. The last line encrypts new data; the\n'
+    "# others still decrypt data written before a rotation. Keep this file out of the\n"
+    "# database backups and back it up separately (docs/operations.md, Personal data).\n"
+)
+
+
+def key_file_path(data_dir: Path) -> Path:
+    """Where the data keys live: ``$DUTYDESK_KEY_FILE``, else ``data_dir/secret.key``."""
+    configured = os.environ.get(KEY_FILE_ENVIRONMENT_VARIABLE)
+    return Path(configured) if configured else data_dir / KEY_FILE_NAME
+
+
+def parse_keys(text: str, *, origin: str) -> list[tuple[str, bytes]]:
+    """Read ``id key`` lines (comments and blank lines skipped); a file holding one bare
+    key (written before keys had ids) is that key as :data:`LEGACY_KEY_ID`."""
+    keys: list[tuple[str, bytes]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) == 1:
+            keys.append((LEGACY_KEY_ID, parts[0].encode("ascii")))
+        elif len(parts) == 2 and _KEY_ID_RE.match(parts[0]):
+            keys.append((parts[0], parts[1].encode("ascii")))
+        else:
+            raise Error(f'{origin}, line {number}: expected "id key" (id like k1)')
+    if not keys:
+        raise Error(f"{origin} holds no key")
+    ids = [key_id for key_id, _ in keys]
+    if len(set(ids)) != len(ids):
+        raise Error(f"{origin}: a key id appears twice")
+    return keys
+
+
+def write_key_file(path: Path, keys: Sequence[tuple[str, bytes]]) -> None:
+    """Write the key ring to ``path`` (mode 0600) so that a crash leaves either the old
+    file or the new one, never half of one: a temporary file, fsync, then rename."""
+    text = _KEY_FILE_HEADER + "".join(f"{key_id} {key.decode('ascii')}\n" for key_id, key in keys)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def next_key_id(key_ids: Iterable[str]) -> str:
+    """The id after the highest of ``key_ids`` (``k1``, ``k2``, …)."""
+    return f"k{max((int(key_id[1:]) for key_id in key_ids), default=0) + 1}"
+
+
+class FieldCipher:
+    """Encrypts sensitive personal fields (callers' names, numbers and addresses, notes
+    about persons under special care, camera credentials) before they reach the database.
+
+    It holds a ring of versioned keys kept outside the database (a key file, or
+    ``$DUTYDESK_SECRET_KEY``): new data is encrypted with the newest (the *primary*) and
+    the ciphertext names its key (``k2:gAAAA…``), so that after a rotation the older keys
+    still read what was written before, until ``dutydesk keys rotate`` has re-encrypted it.
+    Ciphertext without an id was written before keys had ids: :data:`LEGACY_KEY_ID`.
+    """
+
+    def __init__(
+        self,
+        key: bytes | None = None,
+        *,
+        keys: Sequence[tuple[str, bytes]] | None = None,
+        path: Path | None = None,
+    ) -> None:
+        if (key is None) == (keys is None):
+            raise Error("give one key or a ring of keys")
+        ring = [(LEGACY_KEY_ID, key)] if key is not None else list(keys or ())
+        self._path = path
+        self._load(ring)
+
+    def _load(self, ring: Sequence[tuple[str, bytes]]) -> None:
+        fernets: dict[str, Fernet] = {}
+        for key_id, key in ring:
+            try:
+                fernets[key_id] = Fernet(key)
+            except ValueError as exc:
+                raise Error(f"data key {key_id} is not a valid Fernet key: {exc}") from exc
+        if not fernets:
+            raise Error("no data key")
+        self._fernets = fernets
+        self._primary = ring[-1][0]
 
     @classmethod
     def generate(cls) -> FieldCipher:
         """Return a cipher with a fresh random key (tests, temporary demo databases)."""
-        return cls(Fernet.generate_key())
+        return cls(keys=[("k1", Fernet.generate_key())])
 
     @classmethod
-    def from_data_dir(cls, data_dir: Path) -> FieldCipher:
-        """Load the key from ``$DUTYDESK_SECRET_KEY`` or ``data_dir/secret.key``.
+    def from_data_dir(cls, data_dir: Path, *, create: bool = True) -> FieldCipher:
+        """Load the keys from ``$DUTYDESK_SECRET_KEY``, else from the key file
+        (``$DUTYDESK_KEY_FILE``, else ``data_dir/secret.key``).
 
-        A missing key file is created (mode 0600). Losing it makes encrypted fields
-        unreadable, so operations docs tell admins to back it up with the database.
+        A missing key file is created (mode 0600) with one new key, unless ``create`` is
+        false (then :class:`MissingKeyError`). Losing the file makes the encrypted fields
+        unreadable: operations docs tell admins to back it up, apart from the database.
         """
-        env_key = os.environ.get("DUTYDESK_SECRET_KEY")
-        if env_key:
-            return cls(env_key.encode("ascii"))
-        path = data_dir / "secret.key"
+        env_keys = os.environ.get(SECRET_KEY_ENVIRONMENT_VARIABLE)
+        if env_keys:
+            return cls(keys=parse_keys(env_keys, origin=f"${SECRET_KEY_ENVIRONMENT_VARIABLE}"))
+        path = key_file_path(data_dir)
         if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
+            if not create:
+                raise MissingKeyError(f"no data key file at {path}")
+            path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(Fernet.generate_key())
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(_KEY_FILE_HEADER + f"k1 {Fernet.generate_key().decode('ascii')}\n")
             logger.info("created a new data encryption key at %s; back it up", path)
-        return cls(path.read_bytes().strip())
+        return cls(keys=read_key_file(path), path=path)
+
+    @property
+    def primary_id(self) -> str:
+        """The id of the key new data is encrypted with."""
+        return self._primary
+
+    @property
+    def key_ids(self) -> list[str]:
+        """Every key id of the ring, oldest first (the primary last)."""
+        return list(self._fernets)
+
+    @property
+    def path(self) -> Path | None:
+        """The key file the ring was read from (None: from the environment or code)."""
+        return self._path
+
+    @staticmethod
+    def key_id_of(ciphertext: str) -> str:
+        """The id of the key ``ciphertext`` was written with."""
+        key_id, separator, _ = ciphertext.partition(":")
+        return key_id if separator else LEGACY_KEY_ID
 
     def encrypt(self, plaintext: str) -> str:
-        """Encrypt ``plaintext``; the empty string stays empty."""
+        """Encrypt ``plaintext`` with the primary key; the empty string stays empty."""
         if not plaintext:
             return ""
-        return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
+        token = self._fernets[self._primary].encrypt(plaintext.encode("utf-8")).decode("ascii")
+        return f"{self._primary}:{token}"
 
     def decrypt(self, ciphertext: str) -> str:
-        """Decrypt what :meth:`encrypt` produced."""
+        """Decrypt what :meth:`encrypt` produced, with whichever key of the ring wrote it.
+
+        A key id this ring does not know sends it back to its key file once (another
+        process rotated the keys since this one started).
+        """
         if not ciphertext:
             return ""
+        key_id, separator, token = ciphertext.partition(":")
+        if not separator:
+            key_id, token = LEGACY_KEY_ID, ciphertext
+        fernet = self._fernets.get(key_id)
+        if fernet is None and self._path is not None and self._reload():
+            fernet = self._fernets.get(key_id)
+        if fernet is None:
+            raise Error(f"cannot decrypt a protected field: data key {key_id} is not in the ring")
         try:
-            return self._fernet.decrypt(ciphertext.encode("ascii")).decode("utf-8")
+            return fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except InvalidToken as exc:
             raise Error("cannot decrypt a protected field: wrong or rotated key") from exc
+
+    def reencrypt(self, ciphertext: str) -> str | None:
+        """``ciphertext`` encrypted anew with the primary key, or None when it already is
+        (or is empty)."""
+        if not ciphertext or self.key_id_of(ciphertext) == self._primary:
+            return None
+        return self.encrypt(self.decrypt(ciphertext))
+
+    def _reload(self) -> bool:
+        if self._path is None:
+            return False
+        try:
+            ring = read_key_file(self._path)
+        except (Error, OSError) as exc:
+            logger.warning("cannot re-read the data keys at %s: %s", self._path, exc)
+            return False
+        self._load(ring)
+        logger.info("data keys re-read from %s (primary %s)", self._path, self._primary)
+        return True
+
+
+class MissingKeyError(Error):
+    """There is no data key where one was expected."""
+
+
+def read_key_file(path: Path) -> list[tuple[str, bytes]]:
+    """The key ring stored at ``path``, oldest key first."""
+    return parse_keys(path.read_text(encoding="ascii"), origin=str(path))

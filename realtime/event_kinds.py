@@ -34,7 +34,10 @@ class EventKind(enum.StrEnum):
     ALARM_MERGED_IN = "alarm.merged_in"
     """Another alarm was merged into this one."""
     CONTACT_REVEALED = "contact.revealed"
-    """Someone viewed a caller's full phone number."""
+    """Someone viewed protected personal data of an alarm in full (``fields`` says which,
+    ``note`` why)."""
+    CONTACT_REVEAL_REFUSED = "contact.reveal_refused"
+    """Someone went over the hourly limit of reveals (the first refusal of each spell)."""
     DEVICE_ADDED = "device.added"
     """A device was registered."""
     DEVICE_REMOVED = "device.removed"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -17,15 +18,23 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.alarms.reveals import RevealLimit
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.errors import Error
 from backend.eventlog import log as eventlog
-from backend.security import FieldCipher, mask_phone
+from backend.security import (
+    SENSITIVE_PLACEHOLDER,
+    FieldCipher,
+    mask_address,
+    mask_name,
+    mask_phone,
+)
 from backend.storage.models import Alarm, Dispatch, Unit
 from backend.storage.types import as_utc
 from realtime.protocol import (
     AlarmView,
+    ContactField,
     ContactResult,
     CreateAlarm,
     DeviceAlarm,
@@ -55,6 +64,11 @@ RECENTLY_CLOSED = dt.timedelta(hours=24)
 """Closed alarms stay in a console's snapshot this long, so a shift sees what just ended."""
 
 _PHONE_RE = re.compile(r"^[0-9+\-() ]{3,24}$")
+MAX_CALLER_NAME = 64
+MAX_REASON = 200
+"""Longest reason for a reveal (the wire refuses longer ones already)."""
+DEFAULT_REVEAL_FIELDS = (ContactField.CALLER_NAME, ContactField.CALLER_PHONE)
+"""What a reveal without ``fields`` shows (what ``alarm.reveal_contact`` always showed)."""
 _TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 _FINAL = [state.value for state in FINAL_STATES]
 
@@ -75,10 +89,13 @@ class AlarmService:
         sessions: async_sessionmaker[AsyncSession],
         cipher: FieldCipher,
         writer: eventlog.EventWriter,
+        *,
+        reveal_limit: RevealLimit | None = None,
     ) -> None:
         self._sessions = sessions
         self._cipher = cipher
         self._write = writer.run
+        self._reveal_limit = reveal_limit or RevealLimit()
 
     # ------------------------------------------------------------------ plumbing
 
@@ -137,8 +154,10 @@ class AlarmService:
             jurisdiction=alarm.jurisdiction,
             source=alarm.source,
             source_ref=alarm.source_ref,
-            caller_name=alarm.caller_name,
+            caller_name=alarm.caller_name_masked,
             caller_phone=alarm.caller_phone_masked,
+            caller_address=alarm.caller_address_masked,
+            sensitive_note=SENSITIVE_PLACEHOLDER if alarm.sensitive_note_enc else "",
             reported_by=alarm.reported_by,
             count=alarm.count,
             first_seen=alarm.first_seen,
@@ -173,6 +192,14 @@ class AlarmService:
             raise Error(
                 ErrorCode.VALIDATION, f"caller phone {mask_phone(phone)!r} is not a phone number"
             )
+        name, address = command.caller_name.strip(), command.caller_address.strip()
+        if len(name) > MAX_CALLER_NAME:
+            # Personal data never goes into a message, not even a refusal's.
+            raise Error(
+                ErrorCode.VALIDATION,
+                f"the caller's name is longer than {MAX_CALLER_NAME} characters",
+            )
+        note = command.sensitive_note.strip()
         now = dt.datetime.now(dt.UTC)
         # Reporters may use any offset; alarms are kept and sent in UTC.
         occurred = as_utc(command.occurred_at) if command.occurred_at is not None else now
@@ -190,9 +217,15 @@ class AlarmService:
                 seen=occurred,
                 now=now,
                 client_ref=client_ref,
-                caller_name=command.caller_name.strip(),
-                caller_phone_enc=self._cipher.encrypt(phone),
-                caller_phone_masked=mask_phone(phone),
+                personal={
+                    "caller_name_enc": self._cipher.encrypt(name),
+                    "caller_name_masked": mask_name(name),
+                    "caller_phone_enc": self._cipher.encrypt(phone),
+                    "caller_phone_masked": mask_phone(phone),
+                    "caller_address_enc": self._cipher.encrypt(address),
+                    "caller_address_masked": mask_address(address),
+                    "sensitive_note_enc": self._cipher.encrypt(note),
+                },
             )
             session.add(alarm)
             view = await self._record(
@@ -451,32 +484,90 @@ class AlarmService:
         return view
 
     async def reveal_contact(
-        self, principal: Principal, alarm_id: int, reason: str
+        self,
+        principal: Principal,
+        alarm_id: int,
+        reason: str,
+        fields: Sequence[ContactField] = (),
     ) -> ContactResult:
-        """Return the caller's full phone number; the read itself is an audited event."""
-        if not reason.strip():
-            raise Error(ErrorCode.VALIDATION, "say why you need the caller's number")
+        """Return protected personal fields of an alarm in full (default: the caller's
+        name and number); the read itself is an audited event.
 
-        async def work(session: AsyncSession, events: list[Event]) -> ContactResult:
+        Refused without a reason, outside the principal's scope (see
+        :func:`backend.authz.policy.check_reveal_contact`), and over the per-user limit
+        (``rate_limited``; the first refusal of a spell is an audited event too).
+        """
+        reason = reason.strip()
+        if not reason:
+            raise Error(ErrorCode.VALIDATION, "say why you need to see the caller's details")
+        if len(reason) > MAX_REASON:
+            raise Error(ErrorCode.VALIDATION, f"keep the reason to {MAX_REASON} characters")
+        chosen = list(dict.fromkeys(fields or DEFAULT_REVEAL_FIELDS))
+        names = [field.value for field in chosen]
+        user = principal.username
+
+        async def work(session: AsyncSession, events: list[Event]) -> ContactResult | None:
             alarm = await self._load(session, alarm_id)
             view = await self._view(session, alarm)
             authz.check_reveal_contact(principal, view)
+            # Counted inside the write, which runs one at a time: no burst slips through.
+            if not self._reveal_limit.allow(user, time.monotonic()):
+                if self._reveal_limit.first_refusal(user):
+                    logger.warning(
+                        "%s went over %s reveals of personal data per hour; refusing "
+                        "(alarm %s, fields %s)",
+                        user,
+                        self._reveal_limit.limit,
+                        alarm_id,
+                        ",".join(names),
+                    )
+                    events.append(
+                        await eventlog.append(
+                            session,
+                            kind=eventlog.EventKind.CONTACT_REVEAL_REFUSED,
+                            actor=user,
+                            alarm=view,
+                            note=reason,
+                            fields=names,
+                        )
+                    )
+                return None
             events.append(
                 await eventlog.append(
                     session,
                     kind=eventlog.EventKind.CONTACT_REVEALED,
-                    actor=principal.username,
+                    actor=user,
                     alarm=view,
-                    note=reason.strip(),
+                    note=reason,
+                    fields=names,
                 )
             )
+            stored = {
+                ContactField.CALLER_NAME: alarm.caller_name_enc,
+                ContactField.CALLER_PHONE: alarm.caller_phone_enc,
+                ContactField.CALLER_ADDRESS: alarm.caller_address_enc,
+                ContactField.SENSITIVE_NOTE: alarm.sensitive_note_enc,
+            }
+            plain = {field: self._cipher.decrypt(stored[field]) for field in chosen}
             return ContactResult(
                 alarm_id=alarm.id,
-                caller_name=alarm.caller_name,
-                caller_phone=self._cipher.decrypt(alarm.caller_phone_enc),
+                caller_name=plain.get(ContactField.CALLER_NAME, ""),
+                caller_phone=plain.get(ContactField.CALLER_PHONE, ""),
+                caller_address=plain.get(ContactField.CALLER_ADDRESS, ""),
+                sensitive_note=plain.get(ContactField.SENSITIVE_NOTE, ""),
+                fields=chosen,
             )
 
-        return await self._write(work)
+        result = await self._write(work)
+        if result is None:
+            wait = self._reveal_limit.retry_after(user, time.monotonic())
+            raise Error(
+                ErrorCode.RATE_LIMITED,
+                f"more than {self._reveal_limit.limit} reveals of personal data within an "
+                f"hour: refused and recorded; the next is possible in {wait / 60:.0f} min",
+            )
+        logger.info("alarm %s: %s revealed %s (audited)", alarm_id, user, ",".join(names))
+        return result
 
     # ------------------------------------------------------------------ queries
 
@@ -586,11 +677,12 @@ def _new_alarm(
     now: dt.datetime,
     dedupe_key: str | None = None,
     client_ref: str | None = None,
-    caller_name: str = "",
-    caller_phone_enc: str = "",
-    caller_phone_masked: str = "",
+    personal: dict[str, str] | None = None,
 ) -> Alarm:
-    """A new alarm row from an officer's or a device's report: version 1, state new."""
+    """A new alarm row from an officer's or a device's report: version 1, state new.
+
+    ``personal`` holds the encrypted and masked personal columns (``caller_name_enc``…).
+    """
     return Alarm(
         version=1,
         state=AlarmState.NEW.value,
@@ -606,9 +698,6 @@ def _new_alarm(
         source_ref=reporter,
         dedupe_key=dedupe_key,
         client_ref=client_ref,
-        caller_name=caller_name,
-        caller_phone_enc=caller_phone_enc,
-        caller_phone_masked=caller_phone_masked,
         reported_by=reporter,
         count=1,
         first_seen=seen,
@@ -617,4 +706,5 @@ def _new_alarm(
         updated_at=now,
         updated_by=reporter,
         last_note="",
+        **(personal or {}),
     )

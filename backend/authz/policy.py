@@ -48,7 +48,7 @@ class Permission(enum.Enum):
     WORK_ALARMS = "act on alarms"
     DISPATCH_UNITS = "dispatch units"
     SEE_ALARM_HISTORY = "read alarm histories"
-    REVEAL_CONTACT = "see callers' contact details"
+    REVEAL_CONTACT = "see protected personal data (callers' details, sensitive notes)"
     SEE_UNITS = "see units"
     SEE_CAMERAS = "see cameras"
     SUBSCRIBE = "subscribe to the live stream"
@@ -72,7 +72,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.WORK_ALARMS: COMMAND_CENTRE | {Role.AGENCY_DISPATCHER},
     Permission.DISPATCH_UNITS: COMMAND_CENTRE,
     Permission.SEE_ALARM_HISTORY: CONSOLE_ROLES,
-    Permission.REVEAL_CONTACT: COMMAND_CENTRE,
+    # Scope: check_reveal_contact (an agency desk only for alarms dispatched to it).
+    Permission.REVEAL_CONTACT: COMMAND_CENTRE | {Role.AGENCY_DISPATCHER},
     Permission.SEE_UNITS: CONSOLE_ROLES,
     Permission.SEE_CAMERAS: CONSOLE_ROLES,
     Permission.SUBSCRIBE: CONSOLE_ROLES,
@@ -158,9 +159,14 @@ def check_device(principal: Principal) -> None:
 
 
 def check_reveal_contact(principal: Principal, alarm: AlarmView) -> None:
-    """Only the command centre may see a caller's full phone number."""
-    if not allows(principal, Permission.REVEAL_CONTACT) or not can_see(principal, alarm):
-        raise ForbiddenError("your role may not see callers' contact details")
+    """Refuse a reveal of an alarm's protected personal data unless the role may reveal
+    and the alarm is in scope: the command centre inside its jurisdiction; an agency
+    desk only for an alarm dispatched to its agency (a 120 desk calling the caller back).
+    """
+    if not allows(principal, Permission.REVEAL_CONTACT):
+        raise ForbiddenError(f"role {principal.role} may not {Permission.REVEAL_CONTACT.value}")
+    if not can_see(principal, alarm):
+        raise ForbiddenError(f"alarm {alarm.id} is not in your area or agency")
 
 
 def can_see_camera(principal: Principal, jurisdiction: str, agency: str) -> bool:

@@ -20,6 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import default_data_dir, sqlite_url
+from backend.security import Error as SecurityError
+from backend.security import FieldCipher
 from backend.storage import db
 
 EXIT_OK = 0
@@ -95,7 +97,7 @@ async def database(
     A database that cannot be opened, or that fails under the command, is an
     :class:`Error` naming it (password masked) and saying why, in one line.
     """
-    db_url, _ = storage(args)
+    db_url, data_dir = storage(args)
     try:
         engine = db.create_engine(db_url)
     except (db.Error, OSError) as exc:
@@ -103,17 +105,29 @@ async def database(
     try:
         try:
             if migrate:
-                await db.migrate(engine)
+                await db.migrate(engine, encrypter=lambda: _existing_key(data_dir))
             else:
                 async with engine.connect():
                     pass
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, db.Error) as exc:
             raise Error(f"cannot open the database {db.safe_url(db_url)}: {_reason(exc)}") from exc
         yield db.session_factory(engine)
     except SQLAlchemyError as exc:
         raise Error(f"the database {db.safe_url(db_url)} failed: {_reason(exc)}") from exc
     finally:
         await engine.dispose()
+
+
+def _existing_key(data_dir: Path) -> db.Encrypter:
+    """The data key's encryption for a migration that must encrypt plain personal data.
+
+    Never a new key: data encrypted with a key this machine just made up would be
+    unreadable to the server, so a missing key is an error here.
+    """
+    try:
+        return FieldCipher.from_data_dir(data_dir, create=False).encrypt
+    except (SecurityError, OSError) as exc:
+        raise db.Error(f"the data key is needed and cannot be read: {exc}") from exc
 
 
 def _reason(exc: BaseException) -> str:

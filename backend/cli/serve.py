@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 
 from backend import security
+from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR
 from backend.cli.common import (
     DB_ENVIRONMENT_VARIABLE,
     EXIT_FAILURE,
@@ -100,6 +101,14 @@ def add_parser(commands: Subparsers) -> None:
         default=None,
         help="CSV of dispatchable units to seed (code,name,agency,jurisdiction)",
     )
+    serve.add_argument(
+        "--reveals-per-hour",
+        type=int,
+        default=DEFAULT_REVEALS_PER_HOUR,
+        metavar="N",
+        help="reveals of callers' personal data one user may make in any hour; more are "
+        f"refused and recorded (default: {DEFAULT_REVEALS_PER_HOUR})",
+    )
     add_storage_options(serve)
     serve.set_defaults(func=_cmd_serve)
 
@@ -119,6 +128,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         jt808_offline_after=args.jt808_offline_after,
         jt808_limits=limit_options(args, prefix="jt808-"),
         vehicle_rules=_load_vehicle_rules(args.vehicle_rules),
+        reveals_per_hour=max(1, args.reveals_per_hour),
     )
     try:
         return eventloop.run(_serve(config))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.runtime import grouping
 from backend.runtime.episodes import EpisodeLog
+from backend.security import mask_name
 from backend.storage import db, faults
 from backend.storage.models import EventCounter, EventRecord
 from backend.storage.types import as_utc
@@ -123,6 +124,8 @@ class Draft:
     action: AlarmAction | None = None
     note: str = ""
     at: dt.datetime | None = None
+    fields: tuple[str, ...] = ()
+    """For reveals: the protected fields asked for (names only, never values)."""
 
 
 async def append(
@@ -136,6 +139,7 @@ async def append(
     action: AlarmAction | None = None,
     note: str = "",
     at: dt.datetime | None = None,
+    fields: Sequence[str] = (),
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -143,7 +147,7 @@ async def append(
     ``seq`` has no gaps even when several backend instances share one database: a
     transaction that rolls back also rolls back its ``seq``.
     """
-    draft = Draft(kind, actor, alarm, device, geofence, action, note, at)
+    draft = Draft(kind, actor, alarm, device, geofence, action, note, at, tuple(fields))
     return (await append_many(session, (draft,)))[0]
 
 
@@ -170,6 +174,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             alarm=draft.alarm,
             device=draft.device,
             geofence=draft.geofence,
+            fields=list(draft.fields),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)
@@ -219,6 +224,14 @@ def _event(record: EventRecord) -> Event:
     message = decode_server(record.payload)
     if not isinstance(message, Event):
         raise Error(f"event {record.seq} does not hold an event")
+    if message.alarm is not None and message.alarm.caller_name:
+        # Events written before r0012 carry the caller's name in plain text, and the hash
+        # chain forbids rewriting them: they are masked on every way out instead (a masked
+        # name masks to itself).
+        alarm = msgspec.structs.replace(
+            message.alarm, caller_name=mask_name(message.alarm.caller_name)
+        )
+        message = msgspec.structs.replace(message, alarm=alarm)
     if _OFFSET_TIME.search(record.payload):
         utc = _in_utc(message)
         if isinstance(utc, Event):

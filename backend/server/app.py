@@ -26,6 +26,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 from backend import __version__
+from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR, RevealLimit
 from backend.alarms.service import AlarmService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
@@ -125,6 +126,8 @@ class ServerConfig:
     """Password checks (argon2) computed at once."""
     login_hash_queue: int = DEFAULT_HASH_QUEUE
     """Password checks allowed to wait; logins beyond are answered 503 at once."""
+    reveals_per_hour: int = DEFAULT_REVEALS_PER_HOUR
+    """Reveals of protected personal data one user may make in any hour."""
 
 
 class TextSender(Protocol):
@@ -151,7 +154,12 @@ class DutyDeskServer:
             self.sessions, PasswordWork(config.login_hash_workers, config.login_hash_queue)
         )
         self.writer = eventlog.EventWriter(self.sessions, self.hub.publish, self.database_outage)
-        self.alarms = AlarmService(self.sessions, self.cipher, self.writer)
+        self.alarms = AlarmService(
+            self.sessions,
+            self.cipher,
+            self.writer,
+            reveal_limit=RevealLimit(config.reveals_per_hour),
+        )
         self.registry = DeviceRegistry(
             self.sessions, self.writer, auto_register=config.jt808_auto_register
         )
@@ -275,7 +283,7 @@ class DutyDeskServer:
         )
 
     async def _open_database(self) -> None:
-        await db.migrate(self.engine)
+        await db.migrate(self.engine, encrypter=lambda: self.cipher.encrypt)
         await self.apply_geofences()
         if self.config.seed_units:
             added = await self.alarms.seed_units(self.config.seed_units)

@@ -108,8 +108,10 @@ async def alarm_history(ctx: ConsoleContext, command: GetAlarmHistory) -> Histor
 
 
 async def reveal_contact(ctx: ConsoleContext, command: RevealContact) -> ContactResult:
-    """A caller's full phone number, audited."""
-    return await ctx.server.alarms.reveal_contact(ctx.principal, command.alarm_id, command.reason)
+    """Protected personal fields of an alarm in full, audited and limited per user."""
+    return await ctx.server.alarms.reveal_contact(
+        ctx.principal, command.alarm_id, command.reason, command.fields
+    )
 
 
 # ---------------------------------------------------------------------------- registry

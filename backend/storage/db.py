@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,17 +100,35 @@ def create_engine(url: str) -> AsyncEngine:
     raise Error(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
+Encrypter = Callable[[str], str]
+"""Encrypts one protected field with the data key (``FieldCipher.encrypt``)."""
+
+
+def _upgrade(
+    connection: Connection, revision: str, encrypter: Callable[[], Encrypter] | None
+) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
+    config.attributes["encrypter"] = encrypter
     command.upgrade(config, revision)
 
 
-async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to the newest migration, or to ``revision`` (idempotent)."""
+async def migrate(
+    engine: AsyncEngine,
+    revision: str = "head",
+    *,
+    encrypter: Callable[[], Encrypter] | None = None,
+) -> None:
+    """Bring the schema to the newest migration, or to ``revision`` (idempotent).
+
+    ``encrypter`` gives the data key's encryption to migrations that must encrypt plain
+    personal data they find (r0012); it is called only if there is such data, and
+    without it such a migration fails with :class:`Error` (the key is never in the
+    database, so a tool without it cannot do that part).
+    """
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, revision)
+        await connection.run_sync(_upgrade, revision, encrypter)
     logger.debug(
         "database schema is up to date (%s)", engine.url.render_as_string(hide_password=True)
     )

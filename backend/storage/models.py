@@ -102,9 +102,16 @@ class Alarm(Base):
     source_ref: Mapped[str] = mapped_column(String(128), default="")
     dedupe_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     client_ref: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
-    caller_name: Mapped[str] = mapped_column(String(64), default="")
+    # Personal data (r0012): every ``*_enc`` column holds ciphertext of the data key
+    # (backend.security.FieldCipher, "k<id>:…"), never plain text; the masked copies are
+    # what views carry. `dutydesk keys rotate` re-encrypts every ``*_enc`` column.
+    caller_name_enc: Mapped[str] = mapped_column(Text, default="")
+    caller_name_masked: Mapped[str] = mapped_column(String(64), default="")
     caller_phone_enc: Mapped[str] = mapped_column(Text, default="")
     caller_phone_masked: Mapped[str] = mapped_column(String(32), default="")
+    caller_address_enc: Mapped[str] = mapped_column(Text, default="")
+    caller_address_masked: Mapped[str] = mapped_column(String(200), default="")
+    sensitive_note_enc: Mapped[str] = mapped_column(Text, default="")
     reported_by: Mapped[str] = mapped_column(String(64), default="")
     count: Mapped[int] = mapped_column(Integer, default=1)
     first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())

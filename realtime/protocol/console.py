@@ -17,7 +17,7 @@ from realtime.protocol.common import (
     ShortText,
     Tagged,
 )
-from realtime.protocol.views import GeofenceKind, GeofenceShape
+from realtime.protocol.views import ContactField, GeofenceKind, GeofenceShape
 from realtime.states import AlarmAction, AlarmLevel
 
 
@@ -44,6 +44,11 @@ class CreateAlarm(Tagged, tag="alarm.create"):
     jurisdiction: str = ""
     caller_name: str = ""
     caller_phone: str = ""
+    caller_address: ShortText = ""
+    """Where the caller (the reporter) is, when it matters: stored encrypted, shown masked."""
+    sensitive_note: LongText = ""
+    """Sensitive personal facts (a person under special care, a health status): stored
+    encrypted; views carry only a placeholder."""
     occurred_at: AwareDateTime | None = None
 
 
@@ -91,11 +96,20 @@ class GetAlarmHistory(Tagged, tag="alarm.history"):
 
 
 class RevealContact(Tagged, tag="alarm.reveal_contact"):
-    """Ask for the caller's full phone number. Allowed to the command centre; audited."""
+    """Ask for protected personal fields of an alarm in full, saying why.
+
+    Allowed to the command centre in its area and to an agency desk for an alarm
+    dispatched to its agency; limited per user and hour; every reveal (and a refusal for
+    the limit) is an event naming who, when, why and which fields, never their values.
+    """
 
     req: str
     alarm_id: int
-    reason: str
+    reason: ShortText
+    """Why (required, at most 200 characters): it goes into the audit trail."""
+    fields: list[ContactField] = msgspec.field(default_factory=list)
+    """Which fields; empty means the caller's name and number (what this command returned
+    before it took ``fields``)."""
 
 
 class Subscribe(Tagged, tag="subscribe"):

@@ -13,6 +13,7 @@ from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
 from realtime.protocol.views import (
     AlarmView,
     CameraView,
+    ContactField,
     DeviceView,
     GeofenceView,
     Limits,
@@ -50,6 +51,9 @@ class Event(Tagged, tag="event"):
     alarm: AlarmView | None = None
     device: DeviceView | None = None
     geofence: GeofenceView | None = None
+    fields: list[str] = msgspec.field(default_factory=list)
+    """For ``contact.revealed`` (and ``contact.reveal_refused``): which protected fields were
+    asked for. Never their values; ``note`` carries the reason given."""
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -82,9 +86,15 @@ class HistoryResult(msgspec.Struct, tag="history", kw_only=True):
 
 
 class ContactResult(msgspec.Struct, tag="contact", kw_only=True):
+    """The protected fields asked for, in full; those not asked for are empty."""
+
     alarm_id: int
     caller_name: str
     caller_phone: str
+    caller_address: str = ""
+    sensitive_note: str = ""
+    fields: list[ContactField] = msgspec.field(default_factory=list)
+    """The fields revealed (so an empty value means "none recorded", not "not asked")."""
 
 
 class DevicesResult(msgspec.Struct, tag="devices", kw_only=True):

@@ -43,8 +43,24 @@ class DispatchView(msgspec.Struct, kw_only=True):
     at: dt.datetime
 
 
+class ContactField(enum.StrEnum):
+    """A protected personal field of an alarm: stored encrypted, sent masked, shown in full
+    only by an audited ``alarm.reveal_contact``."""
+
+    CALLER_NAME = "caller_name"
+    CALLER_PHONE = "caller_phone"
+    CALLER_ADDRESS = "caller_address"
+    SENSITIVE_NOTE = "sensitive_note"
+
+
 class AlarmView(msgspec.Struct, kw_only=True):
-    """An alarm as consoles see it. ``caller_phone`` is masked unless the role may see it."""
+    """An alarm as consoles see it.
+
+    The caller's name, number and address and the sensitive note are always masked here
+    (``张*``, ``138****5678``, ``杭州市西湖区文三路****``, ``〔敏感内容，需授权查看〕``),
+    for every role: the full values travel only in a :class:`ContactResult` answer to the
+    one console that asked, with a reason, and the asking is in the event log.
+    """
 
     id: int
     version: int
@@ -62,6 +78,9 @@ class AlarmView(msgspec.Struct, kw_only=True):
     source_ref: str = ""
     caller_name: str = ""
     caller_phone: str = ""
+    caller_address: str = ""
+    sensitive_note: str = ""
+    """A placeholder when the alarm carries a sensitive note, else empty."""
     reported_by: str = ""
     count: int = 1
     """How many times a device reported this still-open alarm."""

@@ -26,6 +26,7 @@ from realtime.protocol import (
     CamerasResult,
     CameraView,
     CircleShape,
+    ContactField,
     ContactResult,
     CreateAlarm,
     DeleteGeofence,
@@ -114,8 +115,10 @@ _ALARM = AlarmView(
     jurisdiction="330106",
     source="manual",
     source_ref="call-1",
-    caller_name="张三",
+    caller_name="张*",
     caller_phone="138****0000",
+    caller_address="杭州市西湖区文三路****",
+    sensitive_note="〔敏感内容，需授权查看〕",
     reported_by="officer1",
     count=2,
     first_seen=UTC_TIME,
@@ -200,6 +203,7 @@ _EVENT = Event(
     alarm=_ALARM,
     device=_DEVICE,
     geofence=_GEOFENCE,
+    fields=["caller_phone"],
 )
 
 CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -216,6 +220,8 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
         jurisdiction="330106",
         caller_name="张三",
         caller_phone="13800000000",
+        caller_address="杭州市西湖区文三路90号",
+        sensitive_note="独居老人，心脏病史",
         occurred_at=LOCAL_TIME,
     ),
     "TransitionAlarm": TransitionAlarm(
@@ -232,7 +238,12 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     "ListUnits": ListUnits(req="r4"),
     "ListCameras": ListCameras(req="r5"),
     "GetAlarmHistory": GetAlarmHistory(req="r6", alarm_id=7),
-    "RevealContact": RevealContact(req="r7", alarm_id=7, reason="回拨"),
+    "RevealContact": RevealContact(
+        req="r7",
+        alarm_id=7,
+        reason="回拨",
+        fields=[ContactField.CALLER_PHONE, ContactField.CALLER_ADDRESS],
+    ),
     "Subscribe": Subscribe(req="r8", topics=["positions", "readings"]),
     "ListDevices": ListDevices(req="r9"),
     "SendText": SendText(
@@ -333,7 +344,13 @@ _RESULTS: dict[str, Any] = {
     "cameras": CamerasResult(cameras=[_CAMERA]),
     "alarm": AlarmResult(alarm=_ALARM),
     "history": HistoryResult(events=[_EVENT]),
-    "contact": ContactResult(alarm_id=7, caller_name="张三", caller_phone="13800000000"),
+    "contact": ContactResult(
+        alarm_id=7,
+        caller_name="",
+        caller_phone="13800000000",
+        caller_address="杭州市西湖区文三路90号",
+        fields=[ContactField.CALLER_PHONE, ContactField.CALLER_ADDRESS],
+    ),
     "devices": DevicesResult(devices=[_DEVICE]),
     "subscribed": Subscribed(topics=["positions"]),
     "text_sent": TextSent(device="13900000001", acknowledged=True),

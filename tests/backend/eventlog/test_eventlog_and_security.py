@@ -147,8 +147,14 @@ async def test_agency_dispatcher_sees_only_what_was_sent_to_it(server: DutyDeskS
             )
         )
         assert isinstance(started, AlarmResult)
+        # A desk calls back the caller of an alarm sent to it, and only of such an alarm.
+        callback = await agency.client.request(
+            RevealContact(req="", alarm_id=sent_id, reason="回拨核实")
+        )
+        assert isinstance(callback, ContactResult)
+        assert callback.caller_phone == "13900001111"
         with pytest.raises(CommandError) as no_contact:
-            await agency.client.request(RevealContact(req="", alarm_id=sent_id, reason="x"))
+            await agency.client.request(RevealContact(req="", alarm_id=hidden_id, reason="x"))
         assert no_contact.value.code is ErrorCode.FORBIDDEN
         with pytest.raises(CommandError) as cannot_create:
             await agency.client.request(
