@@ -300,6 +300,11 @@ class FieldCipher:
         """Return a cipher with a fresh random key (tests, temporary demo databases)."""
         return cls(keys=[("k1", Fernet.generate_key())])
 
+    @staticmethod
+    def new_key() -> bytes:
+        """A fresh random key for the ring."""
+        return Fernet.generate_key()
+
     @classmethod
     def from_data_dir(cls, data_dir: Path, *, create: bool = True) -> FieldCipher:
         """Load the keys from ``$DUTYDESK_SECRET_KEY``, else from the key file
