@@ -97,21 +97,23 @@ async def reencrypt(
     sessions: async_sessionmaker[AsyncSession],
     cipher: FieldCipher,
     *,
-    batch: int = BATCH,
+    batch: int | None = None,
     on_batch: Callable[[str, int], None] | None = None,
 ) -> RotationReport:
     """Re-encrypt every value not on the ring's primary key with it.
 
+    ``batch`` rows are rewritten per transaction (default :data:`BATCH`);
     ``on_batch(table, values)`` is called after each committed batch (progress).
     Raises :class:`Error` naming the row and column of a value the ring cannot read.
     """
     report = RotationReport()
+    size = batch or BATCH
     for table, key, columns in encrypted_columns():
         last: int | None = None
         while True:
             values = 0
             async with sessions.begin() as session:
-                rows = (await session.execute(_batch(table, key, columns, last, batch))).all()
+                rows = (await session.execute(_batch(table, key, columns, last, size))).all()
                 if not rows:
                     break
                 for row in rows:

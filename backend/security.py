@@ -164,8 +164,8 @@ ADDRESS_MASK = "****"
 """What stands for the hidden part of an address (fixed, so its length tells nothing)."""
 # The street-level words an address is kept up to ("街道" before "街", "大道" before "道").
 _STREET_RE = re.compile(r"街道|大道|胡同|路|街|巷|弄")
-# Failing those, the last administrative level it names.
-_AREA_RE = re.compile(r"[省市区县旗镇乡]")
+# Failing those, the last administrative level it names (a 小区 or 社区 is not a 区).
+_AREA_RE = re.compile(r"省|市|(?<![小社园景校厂])区|县|旗|镇|乡")
 
 
 def mask_address(address: str) -> str:

@@ -28,6 +28,8 @@ BATCH = 500
 
 def upgrade() -> None:
     """Add the encrypted and masked columns, encrypt every plain caller name, drop them."""
+    # Asked before any change: SQLite commits DDL as it goes, so a refusal must come first.
+    encrypt = _encrypter_if_needed()
     with op.batch_alter_table("alarms") as batch:
         batch.add_column(sa.Column("caller_name_enc", sa.Text, nullable=False, server_default=""))
         batch.add_column(
@@ -42,31 +44,39 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("sensitive_note_enc", sa.Text, nullable=False, server_default="")
         )
-    _encrypt_plain_names()
+    if encrypt is not None:
+        _encrypt_plain_names(encrypt)
     with op.batch_alter_table("alarms") as batch:
         batch.drop_column("caller_name")
 
 
-def _encrypt_plain_names() -> None:
-    connection = op.get_bind()
-    alarms = sa.table(
-        "alarms",
-        sa.column("id", sa.Integer),
-        sa.column("caller_name", sa.String),
-        sa.column("caller_name_enc", sa.Text),
-        sa.column("caller_name_masked", sa.String),
-    )
-    plain = alarms.c.caller_name != ""
-    count = connection.scalar(sa.select(sa.func.count()).select_from(alarms).where(plain)) or 0
+_ALARMS = sa.table(
+    "alarms",
+    sa.column("id", sa.Integer),
+    sa.column("caller_name", sa.String),
+    sa.column("caller_name_enc", sa.Text),
+    sa.column("caller_name_masked", sa.String),
+)
+_PLAIN = _ALARMS.c.caller_name != ""
+
+
+def _encrypter_if_needed() -> Callable[[str], str] | None:
+    """The data key's encryption when there are plain names, else None."""
+    count = op.get_bind().scalar(sa.select(sa.func.count()).select_from(_ALARMS).where(_PLAIN))
     if not count:
-        return
+        return None
     provider: Callable[[], Callable[[str], str]] | None = context.config.attributes.get("encrypter")
     if provider is None:
         raise Error(
             f"{count} callers' names must be encrypted with the data key (migration r0012): "
             "run `dutydesk serve`, or this command where the server's key file is"
         )
-    encrypt = provider()
+    return provider()
+
+
+def _encrypt_plain_names(encrypt: Callable[[str], str]) -> None:
+    connection = op.get_bind()
+    alarms, plain = _ALARMS, _PLAIN
     last_id = 0
     while True:
         rows = connection.execute(
