@@ -50,6 +50,8 @@ class ManualAlarm:
     lat: float | None = None
     lon: float | None = None
     description: str = ""
+    caller_address: str = ""
+    sensitive_note: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -64,6 +66,8 @@ class ManualAlarmInput:
     lat: str = ""
     lon: str = ""
     description: str = ""
+    caller_address: str = ""
+    sensitive_note: str = ""
 
     @classmethod
     def from_command(cls, command: CreateAlarm) -> ManualAlarmInput:
@@ -77,6 +81,8 @@ class ManualAlarmInput:
             lat="" if command.lat is None else repr(command.lat),
             lon="" if command.lon is None else repr(command.lon),
             description=command.description,
+            caller_address=command.caller_address,
+            sensitive_note=command.sensitive_note,
         )
 
 
@@ -135,6 +141,15 @@ def validate_manual_alarm(form: ManualAlarmInput) -> ManualAlarm | list[str]:
         problems.append(
             QCoreApplication.translate("ManualAlarmDialog", "The description is too long.")
         )
+    address, note = form.caller_address.strip(), form.sensitive_note.strip()
+    if len(address) > MAX_PLACE_LENGTH:
+        problems.append(
+            QCoreApplication.translate("ManualAlarmDialog", "The caller's address is too long.")
+        )
+    if len(note) > MAX_DESCRIPTION_LENGTH:
+        problems.append(
+            QCoreApplication.translate("ManualAlarmDialog", "The sensitive note is too long.")
+        )
     if problems:
         return problems
     return ManualAlarm(
@@ -147,6 +162,8 @@ def validate_manual_alarm(form: ManualAlarmInput) -> ManualAlarm | list[str]:
         lat=lat,
         lon=lon,
         description=description,
+        caller_address=address,
+        sensitive_note=note,
     )
 
 
@@ -169,6 +186,12 @@ class ManualAlarmDialog(QDialog):
         self.caller_phone_edit = QLineEdit(self)
         self.caller_phone_edit.setObjectName("caller_phone_edit")
         form.addRow(self.tr("Caller phone:"), self.caller_phone_edit)
+        self.caller_address_edit = QLineEdit(self)
+        self.caller_address_edit.setObjectName("caller_address_edit")
+        self.caller_address_edit.setPlaceholderText(
+            self.tr("Where the caller is, if it matters (stored encrypted)")
+        )
+        form.addRow(self.tr("Caller address:"), self.caller_address_edit)
         self.type_combo = QComboBox(self)
         self.type_combo.setObjectName("alarm_type_combo")
         for code in texts.MANUAL_ALARM_TYPES:
@@ -197,6 +220,16 @@ class ManualAlarmDialog(QDialog):
         self.description_edit = QPlainTextEdit(self)
         self.description_edit.setObjectName("description_edit")
         form.addRow(self.tr("Description:"), self.description_edit)
+        self.sensitive_note_edit = QPlainTextEdit(self)
+        self.sensitive_note_edit.setObjectName("sensitive_note_edit")
+        self.sensitive_note_edit.setPlaceholderText(
+            self.tr(
+                "Persons under special care, health status… Stored encrypted and shown "
+                "only to those who reveal it, with a reason."
+            )
+        )
+        self.sensitive_note_edit.setMaximumHeight(80)
+        form.addRow(self.tr("Sensitive note:"), self.sensitive_note_edit)
         self.problems_label = plain_label(parent=self)
         self.problems_label.setObjectName("problems_label")
         self.problems_label.setStyleSheet("color: #c62828;")
@@ -224,6 +257,8 @@ class ManualAlarmDialog(QDialog):
             lat=self.lat_edit.text(),
             lon=self.lon_edit.text(),
             description=self.description_edit.toPlainText(),
+            caller_address=self.caller_address_edit.text(),
+            sensitive_note=self.sensitive_note_edit.toPlainText(),
         )
 
     def fill(self, form: ManualAlarmInput) -> None:
@@ -240,6 +275,8 @@ class ManualAlarmDialog(QDialog):
         self.lat_edit.setText(form.lat)
         self.lon_edit.setText(form.lon)
         self.description_edit.setPlainText(form.description)
+        self.caller_address_edit.setText(form.caller_address)
+        self.sensitive_note_edit.setPlainText(form.sensitive_note)
 
     def show_problems(self, problems: list[str]) -> None:
         """Show what is wrong, one line each (an empty list hides the message)."""
@@ -305,4 +342,6 @@ class ManualAlarmEntry:
             lon=alarm.lon,
             caller_name=alarm.caller_name,
             caller_phone=alarm.caller_phone,
+            caller_address=alarm.caller_address,
+            sensitive_note=alarm.sensitive_note,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -22,16 +23,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
-from desktop.dialogs import DispatchDialog, MergeDialog, NoteDialog
+from desktop.dialogs import DispatchDialog, MergeDialog, NoteDialog, RevealDialog
 from desktop.plain_text import escape, plain_label, rich_label
 from desktop.service import ConsoleService
 from desktop.state import StoreChange
-from realtime.protocol import AlarmView
+from realtime.protocol import AlarmView, ContactField, ContactResult, ResultData, RevealContact
 from realtime.states import NOTE_REQUIRED, AlarmAction, allowed_actions
 
 logger = logging.getLogger(__name__)
 
 BUTTON_COLUMNS = 4
+REVEAL_SECONDS = 60
+"""How long revealed personal data stays on screen before the masked copy returns."""
 
 
 class AlarmDetailPane(QWidget):
@@ -71,6 +74,8 @@ class AlarmDetailPane(QWidget):
             ("coordinates", self.tr("Coordinates:")),
             ("source", self.tr("Source:")),
             ("caller", self.tr("Caller:")),
+            ("caller_address", self.tr("Caller address:")),
+            ("sensitive_note", self.tr("Sensitive note:")),
             ("first_seen", self.tr("First reported:")),
             ("updated", self.tr("Last change:")),
             ("note", self.tr("Last note:")),
@@ -82,6 +87,8 @@ class AlarmDetailPane(QWidget):
             value.setTextInteractionFlags(value.textInteractionFlags())
             fields.addRow(caption, value)
             self._field_labels[key] = value
+
+        self._add_reveal(fields)
 
         units_box = QGroupBox(self.tr("Dispatched units"), self)
         units_layout = QVBoxLayout(units_box)
@@ -105,6 +112,28 @@ class AlarmDetailPane(QWidget):
         service.snapshot_replaced.connect(self.refresh)
         self.refresh()
 
+    def _add_reveal(self, fields: QFormLayout) -> None:
+        """The 查看 button and what it shows while revealing."""
+        self.reveal_button = QPushButton(self.tr("Reveal…"), self)
+        self.reveal_button.setObjectName("reveal_button")
+        self.reveal_button.setToolTip(
+            self.tr("Show the caller's details in full for a minute (asks why; recorded)")
+        )
+        self.reveal_button.clicked.connect(self.start_reveal)
+        fields.addRow(self.reveal_button)
+        self.reveal_status_label = plain_label(parent=self)
+        self.reveal_status_label.setObjectName("reveal_status_label")
+        self.reveal_status_label.setWordWrap(True)
+        self.reveal_status_label.hide()
+        fields.addRow(self.reveal_status_label)
+        self._revealed: ContactResult | None = None
+        """Personal data shown in full now (only in memory, only for REVEAL_SECONDS)."""
+        self.reveal_timer = QTimer(self)
+        self.reveal_timer.setObjectName("reveal_timer")
+        self.reveal_timer.setSingleShot(True)
+        self.reveal_timer.setInterval(REVEAL_SECONDS * 1000)
+        self.reveal_timer.timeout.connect(self.hide_revealed)
+
     # ------------------------------------------------------------------ showing
 
     @property
@@ -119,6 +148,8 @@ class AlarmDetailPane(QWidget):
 
     def show_alarm(self, alarm_id: int | None) -> None:
         """Show the alarm with ``alarm_id`` (None clears the pane)."""
+        if alarm_id != self._alarm_id:
+            self._forget_revealed()
         self._alarm_id = alarm_id
         self.refresh()
 
@@ -136,6 +167,12 @@ class AlarmDetailPane(QWidget):
         allowed = set(allowed_actions(alarm.state)) if alarm is not None else set()
         for action, button in self.action_buttons.items():
             button.setEnabled(action in allowed)
+        self.reveal_button.setEnabled(
+            alarm is not None
+            and any(
+                (alarm.caller_name, alarm.caller_phone, alarm.caller_address, alarm.sensitive_note)
+            )
+        )
         self.units_list.clear()
         if alarm is None:
             self.header_label.setText(self.tr("Select an alarm in the queue."))
@@ -148,7 +185,21 @@ class AlarmDetailPane(QWidget):
             if alarm.lat is not None and alarm.lon is not None
             else ""
         )
-        caller = " ".join(part for part in (alarm.caller_name, alarm.caller_phone) if part)
+        shown = self._revealed if self._revealed and self._revealed.alarm_id == alarm.id else None
+        name, phone, address, note = (
+            alarm.caller_name,
+            alarm.caller_phone,
+            alarm.caller_address,
+            alarm.sensitive_note,
+        )
+        if shown is not None:
+            # Only what was revealed replaces its masked copy.
+            revealed = {field.value for field in shown.fields}
+            name = shown.caller_name if "caller_name" in revealed else name
+            phone = shown.caller_phone if "caller_phone" in revealed else phone
+            address = shown.caller_address if "caller_address" in revealed else address
+            note = shown.sensitive_note if "sensitive_note" in revealed else note
+        caller = " ".join(part for part in (name, phone) if part)
         updated = texts.format_time(alarm.updated_at)
         if alarm.updated_by:
             updated = f"{updated} ({alarm.updated_by})"
@@ -163,6 +214,8 @@ class AlarmDetailPane(QWidget):
             + (f" {alarm.source_ref}" if alarm.source_ref else "")
             + (f" ×{alarm.count}" if alarm.count > 1 else ""),
             "caller": caller,
+            "caller_address": address,
+            "sensitive_note": note,
             "first_seen": texts.format_time(alarm.first_seen),
             "updated": updated,
             "note": alarm.last_note,
@@ -181,6 +234,60 @@ class AlarmDetailPane(QWidget):
     def _on_alarm_changed(self, change: StoreChange) -> None:
         if change.alarm is not None and change.alarm.id == self._alarm_id:
             self.refresh()
+
+    # ------------------------------------------------------------------ revealing
+
+    @property
+    def revealing(self) -> bool:
+        """Whether personal data is shown in full now."""
+        return self._revealed is not None
+
+    def start_reveal(self) -> None:
+        """Ask why and which fields, then ask the server to reveal them (audited)."""
+        alarm = self.alarm
+        if alarm is None:
+            return
+        dialog = RevealDialog(alarm, parent=self)
+        dialog.accepted.connect(lambda: self._reveal(dialog.alarm_id, dialog.reason, dialog.fields))
+        self._open_dialog(dialog)
+
+    def _reveal(self, alarm_id: int, reason: str, fields: list[ContactField]) -> None:
+        command = RevealContact(req="", alarm_id=alarm_id, reason=reason, fields=fields)
+        self._service.query(command, self._on_revealed, self._on_reveal_refused)
+
+    def _on_revealed(self, result: ResultData) -> None:
+        if not isinstance(result, ContactResult) or result.alarm_id != self._alarm_id:
+            return  # another alarm is shown by now: nothing to show it in
+        self._revealed = result
+        self.reveal_timer.start()
+        self.reveal_status_label.setStyleSheet("")
+        self.reveal_status_label.setText(
+            self.tr("Shown in full for {seconds} s; this view is recorded.").format(
+                seconds=REVEAL_SECONDS
+            )
+        )
+        self.reveal_status_label.show()
+        self.refresh()
+
+    def _on_reveal_refused(self, code: str, message: str) -> None:
+        self.reveal_status_label.setStyleSheet("color: #c62828;")
+        self.reveal_status_label.setText(
+            self.tr("Not revealed: {summary} ({message})").format(
+                summary=texts.error_summary(code), message=message
+            )
+        )
+        self.reveal_status_label.show()
+
+    def hide_revealed(self) -> None:
+        """Put the masked copies back (when the time is up, or the alarm shown changes)."""
+        self._forget_revealed()
+        self.refresh()
+
+    def _forget_revealed(self) -> None:
+        self._revealed = None
+        self.reveal_timer.stop()
+        self.reveal_status_label.hide()
+        self.reveal_status_label.clear()
 
     # ------------------------------------------------------------------ acting
 

@@ -11,6 +11,7 @@ import logging
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop import texts
 from desktop.plain_text import plain_label
 from desktop.state import AlarmStore
-from realtime.protocol import AlarmView, UnitView
+from realtime.protocol import AlarmView, ContactField, UnitView
 from realtime.states import AlarmAction, is_open
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,76 @@ class NoteDialog(QDialog):
 
     def _update_ok(self) -> None:
         self.ok_button.setEnabled(bool(self.note) or not self._required)
+
+
+MAX_REVEAL_REASON = 200
+"""The longest reason the server takes for a reveal."""
+
+
+class RevealDialog(QDialog):
+    """Asks why the officer needs an alarm's personal data in full, and which of it.
+
+    The reason is required: it goes into the audit trail with the officer's name.
+    """
+
+    def __init__(self, alarm: AlarmView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reveal_dialog")
+        self.alarm_id = alarm.id
+        self.setWindowTitle(
+            self.tr("Reveal personal data: alarm {alarm_id}").format(alarm_id=alarm.id)
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            plain_label(
+                self.tr(
+                    "The caller's details are shown in full for a short time. Your name, "
+                    "the time and your reason are recorded."
+                ),
+                self,
+            )
+        )
+        self.field_boxes: dict[ContactField, QCheckBox] = {}
+        present = {
+            ContactField.CALLER_NAME: alarm.caller_name,
+            ContactField.CALLER_PHONE: alarm.caller_phone,
+            ContactField.CALLER_ADDRESS: alarm.caller_address,
+            ContactField.SENSITIVE_NOTE: alarm.sensitive_note,
+        }
+        for field, shown in present.items():
+            if not shown:
+                continue
+            check = QCheckBox(texts.contact_field_label(field), self)
+            check.setObjectName(f"reveal_{field.value}_box")
+            check.setChecked(True)
+            check.toggled.connect(self._update_ok)
+            layout.addWidget(check)
+            self.field_boxes[field] = check
+        layout.addWidget(plain_label(self.tr("Reason (required):"), self))
+        self.reason_edit = QLineEdit(self)
+        self.reason_edit.setObjectName("reveal_reason_edit")
+        self.reason_edit.setMaxLength(MAX_REVEAL_REASON)
+        self.reason_edit.setPlaceholderText(
+            self.tr("e.g. call the caller back to confirm the place")
+        )
+        layout.addWidget(self.reason_edit)
+        box, self.ok_button = _buttons(self, self.tr("Reveal"), self.tr("Cancel"))
+        layout.addWidget(box)
+        self.reason_edit.textChanged.connect(self._update_ok)
+        self._update_ok()
+
+    @property
+    def reason(self) -> str:
+        """The reason as typed, trimmed."""
+        return self.reason_edit.text().strip()
+
+    @property
+    def fields(self) -> list[ContactField]:
+        """The fields ticked."""
+        return [field for field, box in self.field_boxes.items() if box.isChecked()]
+
+    def _update_ok(self) -> None:
+        self.ok_button.setEnabled(bool(self.reason) and bool(self.fields))
 
 
 class MergeDialog(QDialog):

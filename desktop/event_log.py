@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QListWidget, QWidget
 
 from desktop import texts
-from realtime.protocol import Event
+from realtime.protocol import ContactField, Event
 
 EVENT_LOG_LIMIT = 500
 """Lines kept in the event log view."""
@@ -16,15 +16,25 @@ def event_line(event: Event) -> str:
     alarm = event.alarm
     subject = f"#{alarm.id} {alarm.title}" if alarm is not None else ""
     action = texts.action_label(event.action).rstrip("…") if event.action else ""
+    # A reveal names the fields viewed (never their values) beside the reason in note.
+    fields = "、".join(_field_label(name) for name in event.fields)
     parts = [
         texts.format_time(event.at),
         event.actor,
         texts.event_kind_label(event.kind),
         action,
         subject,
+        fields,
         event.note,
     ]
     return " · ".join(part for part in parts if part)
+
+
+def _field_label(name: str) -> str:
+    try:
+        return texts.contact_field_label(ContactField(name))
+    except ValueError:
+        return name  # a field newer than this console
 
 
 class EventLogView(QListWidget):

@@ -342,6 +342,8 @@ class ConsoleService(QObject):
         lon: float | None = None,
         caller_name: str = "",
         caller_phone: str = "",
+        caller_address: str = "",
+        sensitive_note: str = "",
     ) -> asyncio.Task[None]:
         """Enter an alarm taken by phone."""
         command = CreateAlarm(
@@ -355,6 +357,8 @@ class ConsoleService(QObject):
             lon=lon,
             caller_name=caller_name,
             caller_phone=caller_phone,
+            caller_address=caller_address,
+            sensitive_note=sensitive_note,
         )
         return self._issue(Operation.CREATE_ALARM, command, None, None)
 

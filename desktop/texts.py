@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication
 
 from desktop.service import LocalErrorCode
 from realtime.event_kinds import EventKind
-from realtime.protocol import ErrorCode, Role
+from realtime.protocol import ContactField, ErrorCode, Role
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
 
 DISPLAY_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -154,6 +154,17 @@ def source_label(source: str) -> str:
     return labels.get(source, source)
 
 
+def contact_field_label(field: ContactField) -> str:
+    """Return the name of a protected personal field of an alarm."""
+    labels = {
+        ContactField.CALLER_NAME: QCoreApplication.translate("Labels", "Caller's name"),
+        ContactField.CALLER_PHONE: QCoreApplication.translate("Labels", "Caller's phone"),
+        ContactField.CALLER_ADDRESS: QCoreApplication.translate("Labels", "Caller's address"),
+        ContactField.SENSITIVE_NOTE: QCoreApplication.translate("Labels", "Sensitive note"),
+    }
+    return labels[field]
+
+
 def event_kind_label(kind: str) -> str:
     """Return what an event-log entry records; unknown kinds are shown as they are."""
     labels: dict[str, str] = {
@@ -164,7 +175,10 @@ def event_kind_label(kind: str) -> str:
         EventKind.ALARM_TRANSITIONED: QCoreApplication.translate("Labels", "Alarm changed"),
         EventKind.ALARM_DISPATCHED: QCoreApplication.translate("Labels", "Units dispatched"),
         EventKind.ALARM_MERGED_IN: QCoreApplication.translate("Labels", "Alarm merged in"),
-        EventKind.CONTACT_REVEALED: QCoreApplication.translate("Labels", "Caller number viewed"),
+        EventKind.CONTACT_REVEALED: QCoreApplication.translate("Labels", "Personal data viewed"),
+        EventKind.CONTACT_REVEAL_REFUSED: QCoreApplication.translate(
+            "Labels", "Too many personal data views refused"
+        ),
         EventKind.DEVICE_ONLINE: QCoreApplication.translate("Labels", "Device online"),
         EventKind.DEVICE_OFFLINE: QCoreApplication.translate("Labels", "Device offline"),
         EventKind.DEVICE_ADDED: QCoreApplication.translate("Labels", "Device registered"),

@@ -40,6 +40,14 @@
         <translation>报警人：</translation>
     </message>
     <message>
+        <source>Caller address:</source>
+        <translation>报警人地址：</translation>
+    </message>
+    <message>
+        <source>Sensitive note:</source>
+        <translation>敏感信息：</translation>
+    </message>
+    <message>
         <source>First reported:</source>
         <translation>首次报警：</translation>
     </message>
@@ -60,12 +68,28 @@
         <translation>已派单位</translation>
     </message>
     <message>
+        <source>Reveal…</source>
+        <translation>查看…</translation>
+    </message>
+    <message>
+        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
+        <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
+    </message>
+    <message>
         <source>Select an alarm in the queue.</source>
         <translation>请在警情队列中选择一条警情。</translation>
     </message>
     <message>
         <source> (into No. {alarm_id})</source>
         <translation>（并入 {alarm_id} 号）</translation>
+    </message>
+    <message>
+        <source>Shown in full for {seconds} s; this view is recorded.</source>
+        <translation>完整显示 {seconds} 秒；本次查看已记录。</translation>
+    </message>
+    <message>
+        <source>Not revealed: {summary} ({message})</source>
+        <translation>未能查看：{summary}（{message}）</translation>
     </message>
 </context>
 <context>
@@ -570,6 +594,22 @@
         <translation>设备报警</translation>
     </message>
     <message>
+        <source>Caller&apos;s name</source>
+        <translation>报警人姓名</translation>
+    </message>
+    <message>
+        <source>Caller&apos;s phone</source>
+        <translation>报警人电话</translation>
+    </message>
+    <message>
+        <source>Caller&apos;s address</source>
+        <translation>报警人地址</translation>
+    </message>
+    <message>
+        <source>Sensitive note</source>
+        <translation>敏感信息</translation>
+    </message>
+    <message>
         <source>Alarm raised</source>
         <translation>新警情</translation>
     </message>
@@ -598,8 +638,12 @@
         <translation>并入警情</translation>
     </message>
     <message>
-        <source>Caller number viewed</source>
-        <translation>查看报警人号码</translation>
+        <source>Personal data viewed</source>
+        <translation>查看个人信息</translation>
+    </message>
+    <message>
+        <source>Too many personal data views refused</source>
+        <translation>查看个人信息过于频繁，已拒绝</translation>
     </message>
     <message>
         <source>Device online</source>
@@ -867,6 +911,14 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
+        <source>The caller&apos;s address is too long.</source>
+        <translation>报警人地址过长。</translation>
+    </message>
+    <message>
+        <source>The sensitive note is too long.</source>
+        <translation>敏感信息过长。</translation>
+    </message>
+    <message>
         <source>New alarm (phone report)</source>
         <translation>接警录入（电话报警）</translation>
     </message>
@@ -877,6 +929,14 @@
     <message>
         <source>Caller phone:</source>
         <translation>报警人电话：</translation>
+    </message>
+    <message>
+        <source>Where the caller is, if it matters (stored encrypted)</source>
+        <translation>报警人所在地址（如需要；加密存储）</translation>
+    </message>
+    <message>
+        <source>Caller address:</source>
+        <translation>报警人地址：</translation>
     </message>
     <message>
         <source>Type:</source>
@@ -909,6 +969,14 @@
     <message>
         <source>Description:</source>
         <translation>警情描述：</translation>
+    </message>
+    <message>
+        <source>Persons under special care, health status… Stored encrypted and shown only to those who reveal it, with a reason.</source>
+        <translation>特殊关爱人员、健康状况等……加密存储，仅在说明理由查看后显示。</translation>
+    </message>
+    <message>
+        <source>Sensitive note:</source>
+        <translation>敏感信息：</translation>
     </message>
     <message>
         <source>Submit</source>
@@ -1053,6 +1121,33 @@ fix {age} s ago</source>
     <message>
         <source>OK</source>
         <translation>确定</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>RevealDialog</name>
+    <message>
+        <source>Reveal personal data: alarm {alarm_id}</source>
+        <translation>查看个人信息：警情 {alarm_id}</translation>
+    </message>
+    <message>
+        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
+    </message>
+    <message>
+        <source>Reason (required):</source>
+        <translation>理由（必填）：</translation>
+    </message>
+    <message>
+        <source>e.g. call the caller back to confirm the place</source>
+        <translation>例如：回拨报警人核实地点</translation>
+    </message>
+    <message>
+        <source>Reveal</source>
+        <translation>查看</translation>
     </message>
     <message>
         <source>Cancel</source>
