@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from backend.server.testing import ServerThread
+from desktop.alarm_entry import ManualAlarmDialog, ManualAlarmInput
 from desktop.detail_pane import REVEAL_SECONDS, AlarmDetailPane
 from desktop.dialogs import RevealDialog
 from realtime.client import CommandError
@@ -194,3 +195,28 @@ def test_revealed_values_are_forgotten_when_another_alarm_is_shown(
     assert not pane.reveal_button.isEnabled(), "nothing personal on alarm 2"
     pane.show_alarm(1)
     assert pane.field_text("caller") == "李** 139****5678"
+
+
+def test_entry_form_takes_the_callers_address_and_a_sensitive_note(qtbot: QtBot) -> None:
+    dialog = ManualAlarmDialog()
+    qtbot.addWidget(dialog)
+    dialog.place_edit.setText("文三路")
+    dialog.caller_phone_edit.setText(PHONE)
+    dialog.caller_address_edit.setText("路" * 201)
+    dialog.sensitive_note_edit.setPlainText("注" * 4001)
+    with qtbot.assertNotEmitted(dialog.submitted):
+        dialog.submit()
+    assert "address is too long" in dialog.problems_label.text()
+    assert "sensitive note is too long" in dialog.problems_label.text()
+    dialog.caller_address_edit.setText(ADDRESS)
+    dialog.sensitive_note_edit.setPlainText(NOTE)
+    with qtbot.waitSignal(dialog.submitted) as sent:
+        dialog.submit()
+    alarm = sent.args[0]
+    assert (alarm.caller_address, alarm.sensitive_note) == (ADDRESS, NOTE)
+    command = CreateAlarm(
+        req="", alarm_type="fire", level=AlarmLevel.RED, title="t", caller_address=ADDRESS,
+        sensitive_note=NOTE,
+    )  # fmt: skip
+    again = ManualAlarmInput.from_command(command)
+    assert (again.caller_address, again.sensitive_note) == (ADDRESS, NOTE)

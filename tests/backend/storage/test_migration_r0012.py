@@ -3,12 +3,19 @@ PostgreSQL), and refuses to run without the data key rather than leave them plai
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import inspect, select, text
 
+from backend.eventlog import log as eventlog
 from backend.security import FieldCipher
 from backend.storage import db
 from backend.storage.models import Alarm
+from realtime.protocol import AlarmView
+from realtime.states import AlarmLevel, AlarmState
+
+_T = dt.datetime(2026, 11, 29, 3, 0, tzinfo=dt.UTC)
 
 _OLD_ALARM = text(
     "INSERT INTO alarms (version, state, level, alarm_type, title, description, place,"
@@ -59,3 +66,38 @@ async def test_r0012_on_an_empty_database_needs_no_key(db_url: str) -> None:
         await db.migrate(engine)
     finally:
         await engine.dispose()
+
+
+async def test_events_written_before_r0012_are_masked_on_every_way_out(db_url: str) -> None:
+    """The hash chain forbids rewriting old events that carry a plain name: they are
+    masked when read back (replay, history), and the chain still verifies."""
+    engine = db.create_engine(db_url)
+    try:
+        await db.migrate(engine)
+        sessions = db.session_factory(engine)
+        old_view = AlarmView(
+            id=1,
+            version=1,
+            state=AlarmState.NEW,
+            level=AlarmLevel.RED,
+            alarm_type="fire",
+            title="t",
+            source="manual",
+            caller_name="李秀英",
+            caller_phone="139****1111",
+            first_seen=_T,
+            last_seen=_T,
+            updated_at=_T,
+        )
+        async with sessions.begin() as session:
+            await eventlog.append(
+                session, kind=eventlog.EventKind.ALARM_RAISED, actor="o", alarm=old_view
+            )
+        async with sessions() as session:
+            replayed = await eventlog.events_after(session, 0, 10)
+            history = await eventlog.events_of_alarm(session, 1)
+            report = await eventlog.verify(session)
+    finally:
+        await engine.dispose()
+    assert [e.alarm.caller_name for e in replayed + history if e.alarm] == ["李**", "李**"]
+    assert report.ok
