@@ -112,7 +112,7 @@ def role_label(role: str) -> str:
     labels: dict[str, str] = {
         Role.OFFICER: QCoreApplication.translate("Labels", "Duty officer"),
         Role.SUPERVISOR: QCoreApplication.translate("Labels", "Supervisor"),
-        Role.AGENCY_DISPATCHER: QCoreApplication.translate("Labels", "Agency dispatcher"),
+        Role.AGENCY: QCoreApplication.translate("Labels", "Agency dispatcher"),
         Role.ADMIN: QCoreApplication.translate("Labels", "Administrator"),
     }
     return labels.get(role, role)

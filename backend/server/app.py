@@ -26,11 +26,13 @@ from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 from backend import __version__
+from backend.alarms.grants import GrantService
 from backend.alarms.service import AlarmService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.ingest.service import IngestService
 from backend.ingest.telemetry import TelemetryWriter
+from backend.registry.agencies import AgencyRegistry
 from backend.registry.cameras import CameraRegistry
 from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
 from backend.registry.users import UserService
@@ -161,6 +163,8 @@ class DutyDeskServer:
         self.sensors = SensorService(self.sessions, self.alarms)
         self.geofences = GeofenceService(self.sessions, self.writer)
         self.cameras = CameraRegistry(self.sessions, self.cipher)
+        self.agencies = AgencyRegistry(self.sessions)
+        self.grants = GrantService(self.sessions, self.writer, self.alarms.load_view)
         self.vehicle_engines: dict[str, VehicleRulesEngine] = {}
         """The live vehicle rules engine of each vehicle ingest (file rules + geofences)."""
         self._geofences_applying = asyncio.Lock()

@@ -11,10 +11,12 @@ import msgspec
 
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
 from realtime.protocol.views import (
+    AgencyView,
     AlarmView,
     CameraView,
     DeviceView,
     GeofenceView,
+    GrantView,
     Limits,
     PositionView,
     ReadingView,
@@ -50,6 +52,8 @@ class Event(Tagged, tag="event"):
     alarm: AlarmView | None = None
     device: DeviceView | None = None
     geofence: GeofenceView | None = None
+    grant: GrantView | None = None
+    """A share granted or revoked (``grant.alarm_shared`` … ``grant.camera_unshared``)."""
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -215,6 +219,18 @@ class GeofenceResult(msgspec.Struct, tag="geofence", kw_only=True):
     deleted: bool = False
 
 
+class AgenciesResult(msgspec.Struct, tag="agencies", kw_only=True):
+    agencies: list[AgencyView]
+
+
+class GrantResult(msgspec.Struct, tag="grant", kw_only=True):
+    grant: GrantView
+
+
+class GrantsResult(msgspec.Struct, tag="grants", kw_only=True):
+    grants: list[GrantView]
+
+
 class Pong(msgspec.Struct, tag="pong", kw_only=True):
     server_time: dt.datetime
 
@@ -234,6 +250,9 @@ ResultData = (
     | SensorsResult
     | GeofencesResult
     | GeofenceResult
+    | AgenciesResult
+    | GrantResult
+    | GrantsResult
     | Pong
 )
 
