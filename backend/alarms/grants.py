@@ -66,15 +66,22 @@ async def shared_agencies(session: AsyncSession, alarm_id: int) -> list[str]:
     return sorted(set(rows))
 
 
-async def cameras_shared(session: AsyncSession, agency: str) -> set[int]:
-    """The ids of the cameras shared with ``agency`` now."""
+async def cameras_shared(session: AsyncSession, principal: Principal) -> set[int]:
+    """The ids of the cameras shared now with the principal's agency, for alarms inside
+    the principal's area (the shares :func:`authz.can_see_grant` lets them see)."""
+    if principal.agency is None:
+        return set()
     now = dt.datetime.now(dt.UTC)
-    rows = await session.scalars(
-        select(Grant.camera_id)
+    rows = await session.execute(
+        select(Grant.camera_id, Alarm.jurisdiction)
         .join(Alarm, Alarm.id == Grant.alarm_id)
-        .where(Grant.kind == CAMERA, Grant.agency == agency, in_force(now))
+        .where(Grant.kind == CAMERA, Grant.agency == principal.agency, in_force(now))
     )
-    return {camera_id for camera_id in rows if camera_id is not None}
+    return {
+        camera_id
+        for camera_id, jurisdiction in rows
+        if camera_id is not None and authz.in_jurisdiction(principal, jurisdiction)
+    }
 
 
 def _view(grant: Grant, jurisdiction: str, camera: str = "", *, revoked: bool = False) -> GrantView:

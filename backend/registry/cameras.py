@@ -174,11 +174,7 @@ class CameraRegistry:
         their scope and those shared with their agency now (grants in force)."""
         async with self._sessions() as session:
             records = list(await session.scalars(select(CameraRecord).order_by(CameraRecord.code)))
-            shared = (
-                await grants.cameras_shared(session, principal.agency)
-                if principal.agency is not None
-                else set()
-            )
+            shared = await grants.cameras_shared(session, principal)
         views = []
         for record in records:
             with_agencies = [principal.agency] if record.id in shared and principal.agency else []
