@@ -464,7 +464,7 @@ class Console:
             if message.get("req") == req and message["type"] in ("result", "error"):
                 return message
 
-    async def drain(self, until: Callable[[], bool], quiet: float = 0.3) -> None:
+    async def drain(self, until: Callable[[], bool], quiet: float = 0.15) -> None:
         """Read frames until ``until()`` holds, then for ``quiet`` seconds more (anything
         that was not meant for this console would arrive by then)."""
         with contextlib.suppress(TimeoutError):
