@@ -42,6 +42,9 @@ class AlarmDetailPane(QWidget):
         self.setObjectName("alarm_detail_pane")
         self._service = service
         self._alarm_id: int | None = None
+        self.read_only = False
+        """A viewer's or trainer's console: every action greyed out (the server refuses
+        them anyway; this only spares the attempt)."""
         self.active_dialog: QDialog | None = None
         """The dialog an action opened and that is still showing (tests reach it here)."""
 
@@ -122,6 +125,11 @@ class AlarmDetailPane(QWidget):
         self._alarm_id = alarm_id
         self.refresh()
 
+    def set_read_only(self, read_only: bool) -> None:
+        """Grey out every action (or offer them again by the alarm's state)."""
+        self.read_only = read_only
+        self.refresh()
+
     def set_stale(self, stale: bool) -> None:
         """Say that the data shown may be out of date."""
         self.stale_label.setVisible(stale)
@@ -135,7 +143,7 @@ class AlarmDetailPane(QWidget):
         alarm = self.alarm
         allowed = set(allowed_actions(alarm.state)) if alarm is not None else set()
         for action, button in self.action_buttons.items():
-            button.setEnabled(action in allowed)
+            button.setEnabled(action in allowed and not self.read_only)
         self.units_list.clear()
         if alarm is None:
             self.header_label.setText(self.tr("Select an alarm in the queue."))

@@ -99,6 +99,15 @@ def _view(grant: Grant, jurisdiction: str, camera: str = "", *, revoked: bool = 
     )
 
 
+def _touch(alarm: Alarm, principal: Principal, now: dt.datetime) -> None:
+    """An alarm's shares are part of what consoles show of it (``shared_with``): a new
+    version, so every console replaces its copy (and a decision taken on the old one is
+    refused as stale)."""
+    alarm.version += 1
+    alarm.updated_at = now
+    alarm.updated_by = principal.username
+
+
 class GrantService:
     """Shares alarms and cameras with agencies, and lists the shares in force."""
 
@@ -156,6 +165,7 @@ class GrantService:
                 kind=ALARM, alarm_id=alarm.id, agency=command.agency, by=principal.username, at=now
             )
             session.add(grant)
+            _touch(alarm, principal, now)
             await session.flush()
             _, view = await self._load_alarm(session, alarm.id)
             events.append(
@@ -186,6 +196,7 @@ class GrantService:
             now = dt.datetime.now(dt.UTC)
             grant.revoked_at = now
             grant.revoked_by = principal.username
+            _touch(alarm, principal, now)
             await session.flush()
             _, view = await self._load_alarm(session, alarm.id)
             events.append(

@@ -119,8 +119,8 @@ async def test_an_alarm_and_a_camera_shared_with_an_agency_and_ended_by_closing(
 
         # The alarm ends as a false alarm: the camera share ends with it.
         for action, version, note in (
-            (AlarmAction.ACKNOWLEDGE, 1, ""),
-            (AlarmAction.MARK_FALSE, 2, "演练误报"),
+            (AlarmAction.ACKNOWLEDGE, 2, ""),  # version 2: the share made one
+            (AlarmAction.MARK_FALSE, 3, "演练误报"),
         ):
             await officer.client.request(
                 TransitionAlarm(
@@ -171,6 +171,7 @@ async def test_unsharing_tells_the_agency_and_then_hides_the_alarm(
         )
         assert isinstance(unshared, AlarmResult)
         assert unshared.alarm.shared_with == []
+        assert unshared.alarm.version == 3, "shared, then unshared: two new versions"
         await fire.recorder.wait_for(
             lambda: any(e.kind == "grant.alarm_unshared" for e in fire.recorder.events)
         )
@@ -180,7 +181,7 @@ async def test_unsharing_tells_the_agency_and_then_hides_the_alarm(
         # From now on the alarm is out of the desk's scope: as if it did not exist.
         await officer.client.request(
             TransitionAlarm(
-                req="", alarm_id=alarm_id, action=AlarmAction.ACKNOWLEDGE, expected_version=1
+                req="", alarm_id=alarm_id, action=AlarmAction.ACKNOWLEDGE, expected_version=3
             )
         )
         with pytest.raises(CommandError) as gone:
