@@ -43,6 +43,7 @@ from backend.sensors.service import SensorService
 from backend.server.commands import CommandRunner
 from backend.server.console import run_console
 from backend.server.device_feed import run_device_feed
+from backend.server.handlers import device_jurisdictions
 from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
 from backend.storage import db
@@ -163,6 +164,7 @@ class DutyDeskServer:
         self.sensors = SensorService(self.sessions, self.alarms)
         self.geofences = GeofenceService(self.sessions, self.writer)
         self.cameras = CameraRegistry(self.sessions, self.cipher)
+        self.registry.places = lambda: device_jurisdictions(self)
         self.agencies = AgencyRegistry(self.sessions)
         self.grants = GrantService(self.sessions, self.writer, self.alarms.load_view)
         self.vehicle_engines: dict[str, VehicleRulesEngine] = {}

@@ -1023,9 +1023,8 @@ async def _device_events(world: World, user: User) -> None:
     async with console(world, user) as session:
         for online in (True, False):
             world.call(registry.set_online("jt808", VEHICLES["sh"].identity, online, T0, "test"))
-        # The event carries no jurisdiction (where the vehicle is is not known to it):
-        # whole-area readers only.
-        expected = 2 if user.role in READERS and user.area == "" else 0
+        # The events carry where the vehicle is (its latest fix): its area's readers.
+        expected = 2 if VEHICLES["sh"].visible(user) else 0
         await session.drain(lambda: len(session.messages("event")) >= expected)
     kinds = [e["kind"] for e in session.messages("event")]
     assert kinds == ["device.online", "device.offline"][:expected]
