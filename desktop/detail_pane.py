@@ -77,6 +77,7 @@ class AlarmDetailPane(QWidget):
             ("first_seen", self.tr("First reported:")),
             ("updated", self.tr("Last change:")),
             ("note", self.tr("Last note:")),
+            ("shared", self.tr("Shared with:")),
             ("description", self.tr("Description:")),
         ):
             value = plain_label(parent=self)
@@ -174,6 +175,7 @@ class AlarmDetailPane(QWidget):
             "first_seen": texts.format_time(alarm.first_seen),
             "updated": updated,
             "note": alarm.last_note,
+            "shared": "、".join(texts.agency_label(agency) for agency in alarm.shared_with),
             "description": alarm.description,
         }
         if alarm.merged_into is not None:
@@ -181,7 +183,8 @@ class AlarmDetailPane(QWidget):
         for key, value in values.items():
             self._field_labels[key].setText(value)
         for dispatch in alarm.dispatches:
-            line = f"{dispatch.unit_name} ({dispatch.agency}) · {texts.format_time(dispatch.at)}"
+            agency = texts.agency_label(dispatch.agency)
+            line = f"{dispatch.unit_name} ({agency}) · {texts.format_time(dispatch.at)}"
             if dispatch.note:
                 line += f" · {dispatch.note}"
             self.units_list.addItem(line)

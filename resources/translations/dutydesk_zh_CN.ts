@@ -52,6 +52,10 @@
         <translation>最新备注：</translation>
     </message>
     <message>
+        <source>Shared with:</source>
+        <translation>共享给：</translation>
+    </message>
+    <message>
         <source>Description:</source>
         <translation>警情描述：</translation>
     </message>
