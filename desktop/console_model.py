@@ -21,16 +21,22 @@ from desktop.map.vehicles import VehicleStore, utc_now
 from desktop.sites import HazardSource, LatestReadings, hazard_sources
 from desktop.state import AlarmStore
 from desktop.vehicles.roster import VehicleRoster
+from realtime.event_kinds import EventKind
 from realtime.protocol import (
+    AgenciesResult,
+    AgencyView,
+    AlarmView,
     CamerasResult,
     CameraView,
     Command,
     DevicesResult,
     Event,
+    ListAgencies,
     ListCameras,
     ListDevices,
     ListSensors,
     ResultData,
+    Role,
     SensorsResult,
     SensorView,
     Telemetry,
@@ -45,6 +51,28 @@ FRAME_MARGIN_DEG = 0.02
 """Room (degrees) left around the alarms and vehicles when the map is first framed."""
 
 T = TypeVar("T")
+
+READ_ONLY_ROLES = frozenset({Role.VIEWER, Role.TRAINER})
+"""Roles whose console shows but does not act (a wall display; a trainer on live data).
+Their acting controls are greyed out as a courtesy: the server refuses them anyway."""
+ENTERING_ROLES = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
+"""Roles that take alarms in (the others' "new alarm" is greyed out)."""
+
+
+def may_act(user: UserInfo | None) -> bool:
+    """Whether this user's console offers acting controls (alarm actions, geofences)."""
+    return user is not None and user.role not in READ_ONLY_ROLES
+
+
+def may_enter_alarms(user: UserInfo | None) -> bool:
+    """Whether this user's console offers "new alarm"."""
+    return user is not None and user.role in ENTERING_ROLES
+
+
+def agencies_of(alarm: AlarmView) -> set[str]:
+    """The agencies an alarm is shared with: its dispatched units' and its explicit shares."""
+    return {dispatch.agency for dispatch in alarm.dispatches} | set(alarm.shared_with)
+
 
 Extent = tuple[float, float, float, float]
 """(west, south, east, north) in WGS-84 degrees."""
@@ -97,6 +125,7 @@ class Registry(enum.StrEnum):
     SENSORS = "sensors"
     CAMERAS = "cameras"
     DEVICES = "devices"
+    AGENCIES = "agencies"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -132,6 +161,8 @@ class ConsoleModel:
         self.sensors: dict[str, SensorView] = {}
         self.hazard_sources: dict[str, HazardSource] = {}
         self.cameras: dict[str, CameraView] = {}
+        self.agencies: dict[str, AgencyView] = {}
+        """The agencies by code (their names, for labels)."""
         self._vehicle_labels: dict[str, str] = {}
         self._map_framed = False
 
@@ -141,6 +172,7 @@ class ConsoleModel:
         self.sensors_changed = Emitter[list[SensorView]]()
         """The sensor registry changed (:attr:`hazard_sources` with it)."""
         self.cameras_changed = Emitter[list[CameraView]]()
+        self.agencies_changed = Emitter[list[AgencyView]]()
         self.load_failed = Emitter[LoadFailure]()
         self.roster.add_listener(self._label_vehicles)
 
@@ -157,6 +189,7 @@ class ConsoleModel:
             self.units_changed,
             self.sensors_changed,
             self.cameras_changed,
+            self.agencies_changed,
             self.load_failed,
         ):
             emitter.disconnect_all()
@@ -173,10 +206,15 @@ class ConsoleModel:
 
     def load_after_login(self) -> None:
         """Read the sensors, units, cameras and devices (each answer fills its store)."""
+        self.load_agencies()
         self.load_sensors()
         self._gateway.list_units()
         self.load_cameras()
         self.load_devices()
+
+    def load_agencies(self) -> None:
+        """Read the agencies' names into :attr:`agencies`."""
+        self._query(ListAgencies(req=""), Registry.AGENCIES, self._on_agencies)
 
     def load_sensors(self) -> None:
         """Read the sensor registry into :attr:`sensors`."""
@@ -207,6 +245,11 @@ class ConsoleModel:
     def _on_sensors(self, result: ResultData) -> None:
         if isinstance(result, SensorsResult):
             self.set_sensors(result.sensors)
+
+    def _on_agencies(self, result: ResultData) -> None:
+        if isinstance(result, AgenciesResult):
+            self.agencies = {agency.code: agency for agency in result.agencies}
+            self.agencies_changed.emit(list(result.agencies))
 
     def _on_cameras(self, result: ResultData) -> None:
         if isinstance(result, CamerasResult):
@@ -252,8 +295,20 @@ class ConsoleModel:
 
     def apply_event(self, event: Event) -> None:
         """Follow the device registry's events (the alarm store gets events from the
-        service, which applies them before anyone is told)."""
+        service, which applies them before anyone is told) and the shares: a camera
+        shared or unshared changes the cameras this user may watch; an alarm unshared
+        from this desk's agency leaves its queue."""
         self.roster.apply_event(event)
+        if event.kind in (EventKind.CAMERA_SHARED, EventKind.CAMERA_UNSHARED):
+            self.load_cameras()
+        elif (
+            event.kind == EventKind.ALARM_UNSHARED
+            and event.alarm is not None
+            and self.user is not None
+            and self.user.role == Role.AGENCY
+            and self.user.agency not in agencies_of(event.alarm)
+        ):
+            self.alarms.remove(event.alarm.id)
 
     def _label_vehicles(self) -> None:
         # The registry names the vehicles; the map labels them with their plates.

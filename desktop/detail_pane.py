@@ -45,6 +45,9 @@ class AlarmDetailPane(QWidget):
         self.setObjectName("alarm_detail_pane")
         self._service = service
         self._alarm_id: int | None = None
+        self.read_only = False
+        """A viewer's or trainer's console: every action greyed out (the server refuses
+        them anyway; this only spares the attempt)."""
         self.active_dialog: QDialog | None = None
         """The dialog an action opened and that is still showing (tests reach it here)."""
 
@@ -79,6 +82,7 @@ class AlarmDetailPane(QWidget):
             ("first_seen", self.tr("First reported:")),
             ("updated", self.tr("Last change:")),
             ("note", self.tr("Last note:")),
+            ("shared", self.tr("Shared with:")),
             ("description", self.tr("Description:")),
         ):
             value = plain_label(parent=self)
@@ -153,6 +157,11 @@ class AlarmDetailPane(QWidget):
         self._alarm_id = alarm_id
         self.refresh()
 
+    def set_read_only(self, read_only: bool) -> None:
+        """Grey out every action (or offer them again by the alarm's state)."""
+        self.read_only = read_only
+        self.refresh()
+
     def set_stale(self, stale: bool) -> None:
         """Say that the data shown may be out of date."""
         self.stale_label.setVisible(stale)
@@ -166,9 +175,10 @@ class AlarmDetailPane(QWidget):
         alarm = self.alarm
         allowed = set(allowed_actions(alarm.state)) if alarm is not None else set()
         for action, button in self.action_buttons.items():
-            button.setEnabled(action in allowed)
+            button.setEnabled(action in allowed and not self.read_only)
         self.reveal_button.setEnabled(
             alarm is not None
+            and not self.read_only
             and any(
                 (alarm.caller_name, alarm.caller_phone, alarm.caller_address, alarm.sensitive_note)
             )
@@ -219,6 +229,7 @@ class AlarmDetailPane(QWidget):
             "first_seen": texts.format_time(alarm.first_seen),
             "updated": updated,
             "note": alarm.last_note,
+            "shared": "、".join(texts.agency_label(agency) for agency in alarm.shared_with),
             "description": alarm.description,
         }
         if alarm.merged_into is not None:
@@ -226,7 +237,8 @@ class AlarmDetailPane(QWidget):
         for key, value in values.items():
             self._field_labels[key].setText(value)
         for dispatch in alarm.dispatches:
-            line = f"{dispatch.unit_name} ({dispatch.agency}) · {texts.format_time(dispatch.at)}"
+            agency = texts.agency_label(dispatch.agency)
+            line = f"{dispatch.unit_name} ({agency}) · {texts.format_time(dispatch.at)}"
             if dispatch.note:
                 line += f" · {dispatch.note}"
             self.units_list.addItem(line)

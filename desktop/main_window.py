@@ -25,7 +25,13 @@ from desktop import texts
 from desktop.alarm_entry import ManualAlarmDialog, ManualAlarmEntry, ManualAlarmInput
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel
 from desktop.alarm_queue import AlarmQueueView
-from desktop.console_model import ConsoleModel, LoadFailure, Registry
+from desktop.console_model import (
+    ConsoleModel,
+    LoadFailure,
+    Registry,
+    may_act,
+    may_enter_alarms,
+)
 from desktop.detail_pane import AlarmDetailPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
@@ -52,7 +58,7 @@ from desktop.vehicles.track import TrackData
 from desktop.video.cameras import CameraDirectory
 from desktop.window_actions import AlarmCameraAction, add_geofence_actions, add_main_actions
 from realtime.client import ConnectionState
-from realtime.protocol import CreateAlarm, PositionView, SensorView, UnitView, UserInfo
+from realtime.protocol import CreateAlarm, PositionView, Role, SensorView, UnitView, UserInfo
 
 logger = logging.getLogger(__name__)
 
@@ -226,6 +232,9 @@ class MainWindow(QMainWindow):
         self.model.units_changed.connect(self._show_units)
         self.model.sensors_changed.connect(self._show_sensors)
         self.model.cameras_changed.connect(self.camera_directory.set_cameras)
+        self.model.agencies_changed.connect(
+            lambda agencies: texts.set_agency_names({a.code: a.name_zh for a in agencies})
+        )
         self.model.load_failed.connect(self._on_load_failed)
         # The trends panel's own reload (its button) updates the model too.
         self.trends_panel.sensors_loaded.connect(self.model.set_sensors)
@@ -475,6 +484,12 @@ class MainWindow(QMainWindow):
 
     def _on_welcome(self, user: UserInfo) -> None:
         self.show_jurisdiction(user.jurisdiction)
+        # Courtesy only: the server decides. Read-only roles act on nothing; geofences
+        # are kept by whole-area users.
+        self.detail_pane.set_read_only(not may_act(user))
+        self.new_alarm_action.setEnabled(may_enter_alarms(user))
+        for action in self.geofence_editor.actions.values():
+            action.setEnabled(may_act(user) and user.role != Role.AGENCY and not user.jurisdiction)
         self.setWindowTitle(
             self.tr("DutyDesk – duty console – {user}").format(
                 user=user.display_name or user.username

@@ -192,6 +192,14 @@ class AlarmStore:
         for event in events:
             self.apply_event(event)
 
+    def remove(self, alarm_id: int) -> bool:
+        """Forget an alarm the user may no longer see (its share was revoked); listeners
+        get a reset. Return whether it was held."""
+        if self._alarms.pop(alarm_id, None) is None:
+            return False
+        self._notify(StoreChange(ChangeKind.RESET))
+        return True
+
     def upsert(self, alarm: AlarmView) -> StoreChange | None:
         """Insert ``alarm`` or replace an older version of it; return the change, or None.
 

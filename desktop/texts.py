@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Mapping
 
 from PySide6.QtCore import QCoreApplication
 
@@ -112,15 +113,32 @@ def role_label(role: str) -> str:
     labels: dict[str, str] = {
         Role.OFFICER: QCoreApplication.translate("Labels", "Duty officer"),
         Role.SUPERVISOR: QCoreApplication.translate("Labels", "Supervisor"),
-        Role.AGENCY_DISPATCHER: QCoreApplication.translate("Labels", "Agency dispatcher"),
+        Role.AGENCY: QCoreApplication.translate("Labels", "Agency desk"),
+        Role.VIEWER: QCoreApplication.translate("Labels", "Viewer (read only)"),
         Role.ADMIN: QCoreApplication.translate("Labels", "Administrator"),
+        Role.TRAINER: QCoreApplication.translate("Labels", "Trainer"),
     }
     return labels.get(role, role)
 
 
+_AGENCY_NAMES: dict[str, str] = {}
+"""The server's names of its agencies (``agencies.list``), for codes shipped labels lack."""
+
+
+def set_agency_names(names: Mapping[str, str]) -> None:
+    """Take the server's agency names (code → Chinese name) for :func:`agency_label`."""
+    _AGENCY_NAMES.clear()
+    _AGENCY_NAMES.update(names)
+
+
 def agency_label(agency: str) -> str:
-    """Return the name of an agency code (fire, police…); unknown codes are shown as they are."""
+    """Return the name of an agency code (fire, police…): the shipped label, else the
+    server's name of it, else the code as it is."""
     labels = {
+        "emergency": QCoreApplication.translate("Labels", "Emergency management"),
+        "health": QCoreApplication.translate("Labels", "Health / 120"),
+        "housing": QCoreApplication.translate("Labels", "Housing and construction"),
+        "weather": QCoreApplication.translate("Labels", "Meteorology"),
         "fire": QCoreApplication.translate("Labels", "Fire and rescue"),
         "police": QCoreApplication.translate("Labels", "Police"),
         "medical": QCoreApplication.translate("Labels", "Medical"),
@@ -129,7 +147,7 @@ def agency_label(agency: str) -> str:
         "safety": QCoreApplication.translate("Labels", "Safety supervision"),
         "grid": QCoreApplication.translate("Labels", "Grid"),
     }
-    return labels.get(agency, agency)
+    return labels.get(agency) or _AGENCY_NAMES.get(agency) or agency
 
 
 def sensor_kind_label(kind: str) -> str:
@@ -185,6 +203,10 @@ def event_kind_label(kind: str) -> str:
         EventKind.DEVICE_REMOVED: QCoreApplication.translate("Labels", "Device removed"),
         EventKind.GEOFENCE_SAVED: QCoreApplication.translate("Labels", "Geofence saved"),
         EventKind.GEOFENCE_DELETED: QCoreApplication.translate("Labels", "Geofence deleted"),
+        EventKind.ALARM_SHARED: QCoreApplication.translate("Labels", "Alarm shared"),
+        EventKind.ALARM_UNSHARED: QCoreApplication.translate("Labels", "Alarm share revoked"),
+        EventKind.CAMERA_SHARED: QCoreApplication.translate("Labels", "Camera shared"),
+        EventKind.CAMERA_UNSHARED: QCoreApplication.translate("Labels", "Camera share revoked"),
     }
     return labels.get(kind, kind)
 

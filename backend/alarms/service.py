@@ -18,6 +18,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.alarms import grants
 from backend.alarms.reveals import RevealLimit
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
@@ -167,6 +168,7 @@ class AlarmService:
             last_note=alarm.last_note,
             merged_into=alarm.merged_into,
             dispatches=dispatches,
+            shared_with=await grants.shared_agencies(session, alarm.id),
         )
 
     async def _load(self, session: AsyncSession, alarm_id: int, *, lock: bool = False) -> Alarm:
@@ -175,8 +177,15 @@ class AlarmService:
             query = query.with_for_update()
         alarm = await session.scalar(query)
         if alarm is None:
-            raise Error(ErrorCode.NOT_FOUND, f"no alarm {alarm_id}")
+            # Refused like an alarm outside the user's scope: the answer never tells which.
+            raise authz.hidden("alarm")
         return alarm
+
+    async def load_view(self, session: AsyncSession, alarm_id: int) -> tuple[Alarm, AlarmView]:
+        """An alarm (locked for update) and its view, in the caller's transaction (for the
+        grant service); a missing alarm is refused as :func:`authz.hidden`."""
+        alarm = await self._load(session, alarm_id, lock=True)
+        return alarm, await self._view(session, alarm)
 
     # ------------------------------------------------------------------ commands
 
@@ -416,13 +425,13 @@ class AlarmService:
         if merge_into == alarm.id:
             raise Error(ErrorCode.VALIDATION, "an alarm cannot be merged into itself")
         target = await self._load(session, merge_into, lock=True)
+        if not authz.can_see(principal, await self._view(session, target)):
+            raise authz.hidden("alarm")
         if AlarmState(target.state) in FINAL_STATES:
             raise Error(
                 ErrorCode.ILLEGAL_TRANSITION,
                 f"alarm {merge_into} is {target.state}; merge only into an open alarm",
             )
-        if not authz.can_see(principal, await self._view(session, target)):
-            raise Error(ErrorCode.FORBIDDEN, f"alarm {merge_into} is not in your area")
         return target
 
     async def dispatch(self, principal: Principal, command: DispatchAlarm) -> AlarmView:
@@ -441,16 +450,16 @@ class AlarmService:
                 unit.id: unit
                 for unit in await session.scalars(select(Unit).where(Unit.id.in_(command.unit_ids)))
             }
-            missing = sorted(set(command.unit_ids) - set(units))
-            if missing:
-                raise Error(ErrorCode.VALIDATION, f"no such unit: {', '.join(map(str, missing))}")
+            # A unit outside the user's scope is refused like a missing one.
+            if set(command.unit_ids) - set(units) or not all(
+                authz.can_see_unit(principal, unit.jurisdiction, unit.agency)
+                for unit in units.values()
+            ):
+                raise authz.hidden("unit")
             already = {d.unit_id for d in current.dispatches} & set(command.unit_ids)
             if already:
                 names = ", ".join(units[unit_id].name for unit_id in sorted(already))
                 raise Error(ErrorCode.VALIDATION, f"already dispatched: {names}")
-            for unit in units.values():
-                if not authz.in_jurisdiction(principal, unit.jurisdiction):
-                    raise Error(ErrorCode.FORBIDDEN, f"unit {unit.name} is outside your area")
             now = dt.datetime.now(dt.UTC)
             note = command.note.strip()
             for unit_id in command.unit_ids:
@@ -586,17 +595,25 @@ class AlarmService:
                     lon=u.lon,
                 )
                 for u in units
-                if authz.in_jurisdiction(principal, u.jurisdiction)
-                and (principal.agency is None or principal.agency == u.agency)
+                if authz.can_see_unit(principal, u.jurisdiction, u.agency)
             ]
 
     async def history(self, principal: Principal, alarm_id: int) -> list[Event]:
-        """Return every event of an alarm the principal may see."""
+        """Return every event of an alarm the principal may see (the alarm's own events;
+        of its camera shares only those the principal may see)."""
         async with self._sessions() as session:
             alarm = await self._load(session, alarm_id)
             if not authz.can_see(principal, await self._view(session, alarm)):
-                raise Error(ErrorCode.FORBIDDEN, f"alarm {alarm_id} is not in your area or agency")
-            return await eventlog.events_of_alarm(session, alarm_id)
+                raise authz.hidden("alarm")
+            events = await eventlog.events_of_alarm(session, alarm_id)
+        # Whether the alarm is visible was decided on its view now (an agency desk may not
+        # have been dispatched yet when it was raised); a camera share to another agency
+        # is not the principal's business.
+        return [
+            event
+            for event in events
+            if event.alarm is not None or authz.can_see_event(principal, event)
+        ]
 
     async def snapshot(self, principal: Principal) -> Snapshot:
         """Return open alarms and those closed recently, as the principal may see them.

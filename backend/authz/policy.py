@@ -1,42 +1,103 @@
 """Authorization: which role may do what, and who may see which object.
 
-One permission table (:data:`PERMISSIONS`) says which roles may use each capability of
-the system; the server's command table names one :class:`Permission` per command, the
-fan-out asks :func:`allows` before it queues telemetry, and the services ask the scope
-checks below (jurisdiction and agency) for every object they read or change. The
-desktop's greyed-out buttons are a courtesy, never the control.
+One permission table (:data:`PERMISSIONS`) says, for each capability of the system, the
+roles that hold it **and** the scope rule (:class:`Scope`) that decides which objects
+they may use it on; :data:`TOPICS` says the same for what the live stream carries, and
+:data:`ACTION_ROLES` which roles may take each alarm action. The server's command table
+names one :class:`Permission` per command; the command runner checks the role against
+the table before the handler runs, and the handlers and services call the scope checks
+below (which read the same table) for every object they read, change or send. Both
+tables are rendered into docs/protocol.md (``python -m backend.server.permission_docs``),
+never written twice.
+
+A scoped user is never told that an object outside their scope exists: such an object is
+refused exactly like a missing one (:func:`hidden`: ``forbidden``, "no such … in your
+area"), and lists simply leave it out. The desktop's greyed-out buttons are a courtesy,
+never the control.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from backend.authz.principal import Principal
 from backend.errors import ForbiddenError
-from realtime.protocol import AlarmView, Role
+from realtime.protocol import AlarmView, Event, GrantView, Role
 from realtime.states import AlarmAction
 
 __all__ = [
+    "ACTION_ROLES",
+    "CONSOLE_ROLES",
     "PERMISSIONS",
+    "TOPICS",
     "ForbiddenError",
     "Permission",
+    "Rule",
+    "Scope",
+    "Topic",
+    "agencies_of",
     "allows",
     "can_see",
     "can_see_camera",
+    "can_see_event",
+    "can_see_grant",
+    "can_see_unit",
     "check",
     "check_action",
     "check_console",
     "check_create_alarm",
     "check_device",
     "check_reveal_contact",
+    "check_whole_area",
+    "hidden",
     "in_jurisdiction",
+    "receives",
+    "sees_jurisdiction",
 ]
 
 COMMAND_CENTRE = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
 """The duty officers' roles: they see the whole of their area and run the response."""
+READERS = COMMAND_CENTRE | {Role.VIEWER, Role.TRAINER}
+"""Who sees the area's telemetry, devices and sensors: the command centre, wall displays
+(viewers) and trainers (who see like a viewer on live data)."""
 CONSOLE_ROLES = frozenset(Role) - {Role.DEVICE}
 """Every role that may open a console (what each then sees is scoped)."""
 SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+class Scope(enum.Enum):
+    """Which objects an allowed role may use a capability on; the value says it in words
+    (the docs show it)."""
+
+    NONE = "no object of an area: the same for every user"
+    OWN = "the device account's own messages"
+    JURISDICTION = (
+        'objects whose jurisdiction lies inside the user\'s (prefix); unplaced objects ("") '
+        "only whole-area users"
+    )
+    ALARM = (
+        "alarms inside the user's jurisdiction; an `agency` desk only those dispatched to "
+        "(a unit of) or shared with its agency"
+    )
+    AGENCY = "objects inside the user's jurisdiction; a user of an agency only its agency's"
+    CAMERA = (
+        "as AGENCY, plus cameras shared with the user's agency for an alarm it sees, while "
+        "the share lasts (until revoked, expired or the alarm closes)"
+    )
+    GRANT = "shares of alarms inside the user's jurisdiction; an `agency` desk only its agency's"
+    WHOLE_AREA = "whole-area users only (the objects carry no jurisdiction: rules for every area)"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One row of a table: who holds it, on which objects, and what they get."""
+
+    roles: frozenset[Role]
+    scope: Scope
+    sees: str = ""
+    """What an allowed user gets (for the docs)."""
 
 
 class Permission(enum.Enum):
@@ -47,8 +108,12 @@ class Permission(enum.Enum):
     ENTER_ALARMS = "enter alarms"
     WORK_ALARMS = "act on alarms"
     DISPATCH_UNITS = "dispatch units"
+    SHARE_ALARMS = "share alarms with agencies"
+    SHARE_CAMERAS = "share cameras with agencies"
+    SEE_GRANTS = "see shares"
     SEE_ALARM_HISTORY = "read alarm histories"
     REVEAL_CONTACT = "see protected personal data (callers' details, sensitive notes)"
+    SEE_AGENCIES = "see the agencies"
     SEE_UNITS = "see units"
     SEE_CAMERAS = "see cameras"
     SUBSCRIBE = "subscribe to the live stream"
@@ -64,37 +129,126 @@ class Permission(enum.Enum):
     PING = "ping the server"
 
 
-PERMISSIONS: dict[Permission, frozenset[Role]] = {
-    Permission.OPEN_CONSOLE: CONSOLE_ROLES,
-    Permission.FEED_DEVICES: frozenset({Role.DEVICE, Role.ADMIN}),
-    Permission.ENTER_ALARMS: COMMAND_CENTRE,
+PERMISSIONS: dict[Permission, Rule] = {
+    Permission.OPEN_CONSOLE: Rule(CONSOLE_ROLES, Scope.NONE, "a console session"),
+    Permission.FEED_DEVICES: Rule(
+        frozenset({Role.DEVICE, Role.ADMIN}), Scope.OWN, "acknowledgements of its messages"
+    ),
+    Permission.ENTER_ALARMS: Rule(
+        COMMAND_CENTRE, Scope.JURISDICTION, "the new alarm (only inside their area)"
+    ),
     # Which actions a role may take on an alarm is the finer table below.
-    Permission.WORK_ALARMS: COMMAND_CENTRE | {Role.AGENCY_DISPATCHER},
-    Permission.DISPATCH_UNITS: COMMAND_CENTRE,
-    Permission.SEE_ALARM_HISTORY: CONSOLE_ROLES,
-    # Scope: check_reveal_contact (an agency desk only for alarms dispatched to it).
-    Permission.REVEAL_CONTACT: COMMAND_CENTRE | {Role.AGENCY_DISPATCHER},
-    Permission.SEE_UNITS: CONSOLE_ROLES,
-    Permission.SEE_CAMERAS: CONSOLE_ROLES,
-    Permission.SUBSCRIBE: CONSOLE_ROLES,
-    Permission.RECEIVE_TELEMETRY: COMMAND_CENTRE,
-    Permission.SEE_DEVICES: COMMAND_CENTRE,
-    Permission.SEND_TEXT: COMMAND_CENTRE,
-    Permission.READ_SENSOR_HISTORY: COMMAND_CENTRE,
-    Permission.SEE_SENSORS: COMMAND_CENTRE,
-    Permission.REPLAY_TRACKS: COMMAND_CENTRE,
-    Permission.SEE_GEOFENCES: COMMAND_CENTRE,
-    Permission.EDIT_GEOFENCES: COMMAND_CENTRE,
-    Permission.DELETE_GEOFENCES: SUPERVISORS,
-    Permission.PING: CONSOLE_ROLES,
+    Permission.WORK_ALARMS: Rule(
+        COMMAND_CENTRE | {Role.AGENCY}, Scope.ALARM, "the alarm after the action"
+    ),
+    Permission.DISPATCH_UNITS: Rule(
+        COMMAND_CENTRE, Scope.ALARM, "the alarm; only units of their area may be sent"
+    ),
+    Permission.SHARE_ALARMS: Rule(
+        COMMAND_CENTRE, Scope.ALARM, "the alarm with its `shared_with` agencies"
+    ),
+    Permission.SHARE_CAMERAS: Rule(
+        COMMAND_CENTRE,
+        Scope.CAMERA,
+        "the grant; the alarm must be one they see, already shared with or dispatched to "
+        "the agency",
+    ),
+    Permission.SEE_GRANTS: Rule(CONSOLE_ROLES, Scope.GRANT, "the shares in force"),
+    Permission.SEE_ALARM_HISTORY: Rule(CONSOLE_ROLES, Scope.ALARM, "every event of the alarm"),
+    # An agency desk only for alarms dispatched or shared to it (check_reveal_contact).
+    Permission.REVEAL_CONTACT: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.ALARM,
+        "the caller's name, number, address and sensitive note asked for (audited)",
+    ),
+    Permission.SEE_AGENCIES: Rule(CONSOLE_ROLES, Scope.NONE, "every agency's code and names"),
+    Permission.SEE_UNITS: Rule(CONSOLE_ROLES, Scope.AGENCY, "the units they may see"),
+    Permission.SEE_CAMERAS: Rule(
+        CONSOLE_ROLES, Scope.CAMERA, "the cameras with their stream addresses"
+    ),
+    Permission.SUBSCRIBE: Rule(
+        CONSOLE_ROLES, Scope.NONE, "the topics (what arrives is scoped: see the topics table)"
+    ),
+    Permission.RECEIVE_TELEMETRY: Rule(
+        READERS, Scope.JURISDICTION, "positions, readings and device changes of their area"
+    ),
+    Permission.SEE_DEVICES: Rule(
+        READERS,
+        Scope.JURISDICTION,
+        "devices by where they are: a vehicle by its latest fix, a sensor device by its sensors",
+    ),
+    Permission.SEND_TEXT: Rule(
+        COMMAND_CENTRE, Scope.JURISDICTION, "the terminal's confirmation (vehicles of their area)"
+    ),
+    Permission.READ_SENSOR_HISTORY: Rule(
+        READERS, Scope.JURISDICTION, "the series of a sensor of their area"
+    ),
+    Permission.SEE_SENSORS: Rule(READERS, Scope.JURISDICTION, "the sensors of their area"),
+    Permission.REPLAY_TRACKS: Rule(
+        READERS, Scope.JURISDICTION, "only the fixes that lie inside their area"
+    ),
+    Permission.SEE_GEOFENCES: Rule(READERS, Scope.WHOLE_AREA, "every geofence"),
+    Permission.EDIT_GEOFENCES: Rule(COMMAND_CENTRE, Scope.WHOLE_AREA, "the saved geofence"),
+    Permission.DELETE_GEOFENCES: Rule(SUPERVISORS, Scope.WHOLE_AREA, "the deleted geofence"),
+    Permission.PING: Rule(CONSOLE_ROLES, Scope.NONE, "the server's clock"),
 }
-"""Which roles hold each capability: the one table every role check reads."""
+"""Which roles hold each capability and on which objects: the one table every check reads."""
+
+
+class Topic(enum.Enum):
+    """What the live stream (and the catch-up before it) carries; the value names it."""
+
+    SNAPSHOT = "snapshot (a new console, or one too far behind)"
+    RESUME = "replay after reconnect (`resume_from`)"
+    ALARM_EVENTS = "alarm events"
+    DEVICE_EVENTS = "device events"
+    GEOFENCE_EVENTS = "geofence events"
+    GRANT_EVENTS = "camera share events"
+    POSITIONS = "positions (topic `positions`)"
+    READINGS = "readings (topic `readings`)"
+
+
+TOPICS: dict[Topic, Rule] = {
+    Topic.SNAPSHOT: Rule(
+        CONSOLE_ROLES, Scope.ALARM, "the open (and recently closed) alarms they may see"
+    ),
+    Topic.RESUME: Rule(
+        CONSOLE_ROLES,
+        Scope.ALARM,
+        "the missed events, each filtered as the live events below (nothing else)",
+    ),
+    Topic.ALARM_EVENTS: Rule(
+        CONSOLE_ROLES,
+        Scope.ALARM,
+        "events of alarms they may see; an agency desk also the unshare that ends its view",
+    ),
+    Topic.DEVICE_EVENTS: Rule(
+        READERS,
+        Scope.JURISDICTION,
+        "added, removed, online, offline by the device's jurisdiction (unknown: whole area)",
+    ),
+    Topic.GEOFENCE_EVENTS: Rule(READERS, Scope.WHOLE_AREA, "geofences saved and deleted"),
+    Topic.GRANT_EVENTS: Rule(
+        CONSOLE_ROLES, Scope.GRANT, "camera shares granted and revoked (never the address)"
+    ),
+    Topic.POSITIONS: Rule(
+        READERS,
+        Scope.JURISDICTION,
+        "the latest fix of each vehicle whose fix lies in their area (at subscribe, then live)",
+    ),
+    Topic.READINGS: Rule(
+        READERS,
+        Scope.JURISDICTION,
+        "the latest value of each sensor standing in their area (at subscribe, then live)",
+    ),
+}
+"""Who receives each kind of streamed data, and which of it."""
 
 ACTION_ROLES: dict[AlarmAction, frozenset[Role]] = {
     AlarmAction.ACKNOWLEDGE: COMMAND_CENTRE,
     AlarmAction.DISPATCH: COMMAND_CENTRE,
-    AlarmAction.START_HANDLING: COMMAND_CENTRE | {Role.AGENCY_DISPATCHER},
-    AlarmAction.RESOLVE: COMMAND_CENTRE | {Role.AGENCY_DISPATCHER},
+    AlarmAction.START_HANDLING: COMMAND_CENTRE | {Role.AGENCY},
+    AlarmAction.RESOLVE: COMMAND_CENTRE | {Role.AGENCY},
     AlarmAction.REOPEN: COMMAND_CENTRE,
     AlarmAction.CLOSE: COMMAND_CENTRE,
     AlarmAction.MARK_FALSE: COMMAND_CENTRE,
@@ -103,31 +257,143 @@ ACTION_ROLES: dict[AlarmAction, frozenset[Role]] = {
 """Which roles may take each alarm action (all of them hold :attr:`Permission.WORK_ALARMS`)."""
 
 
+# ---------------------------------------------------------------------------- roles
+
+
 def allows(principal: Principal, permission: Permission) -> bool:
     """Return whether the principal's role holds ``permission``."""
-    return principal.role in PERMISSIONS[permission]
+    return principal.role in PERMISSIONS[permission].roles
+
+
+def receives(principal: Principal, topic: Topic) -> bool:
+    """Return whether the principal's role receives ``topic`` at all (scope aside)."""
+    return principal.role in TOPICS[topic].roles
 
 
 def check(principal: Principal, permission: Permission) -> None:
     """Refuse unless the principal's role holds ``permission``."""
-    if principal.role not in PERMISSIONS[permission]:
+    if not allows(principal, permission):
         raise ForbiddenError(f"role {principal.role} may not {permission.value}")
 
 
+def hidden(what: str) -> ForbiddenError:
+    """The refusal for an object outside the principal's scope, and for one that does not
+    exist: the same words, so the answer never tells which (nor anything about it)."""
+    return ForbiddenError(f"no such {what} in your area")
+
+
+# ---------------------------------------------------------------------------- scope
+
+
 def in_jurisdiction(principal: Principal, jurisdiction: str) -> bool:
-    """Return whether ``jurisdiction`` lies inside the principal's area (region-code prefix)."""
+    """Return whether ``jurisdiction`` lies inside the principal's area (region-code prefix).
+
+    An unplaced object (``""``) lies only inside the whole area (``""``).
+    """
     return jurisdiction.startswith(principal.jurisdiction)
 
 
+def sees_jurisdiction(principal: Principal, code: str) -> bool:
+    """Return whether the principal may see an object that lies in ``code`` (a fix, a
+    reading, a sensor, a device): a console role whose area contains it. Device
+    accounts see nothing."""
+    return principal.role is not Role.DEVICE and code.startswith(principal.jurisdiction)
+
+
+def check_whole_area(principal: Principal, what: str) -> None:
+    """Refuse unless the principal's area is the whole area (objects without a
+    jurisdiction, e.g. geofences, which apply to every area)."""
+    if principal.jurisdiction:
+        raise ForbiddenError(f"{what} are kept by whole-area users only")
+
+
+def agencies_of(alarm: AlarmView) -> frozenset[str]:
+    """The agencies an alarm is shared with: those of its dispatched units and those it
+    was explicitly shared with."""
+    return frozenset(d.agency for d in alarm.dispatches) | frozenset(alarm.shared_with)
+
+
 def can_see(principal: Principal, alarm: AlarmView) -> bool:
-    """Return whether the principal may see this alarm at all."""
+    """Return whether the principal may see this alarm at all (:attr:`Scope.ALARM`)."""
+    if principal.role is Role.DEVICE or not in_jurisdiction(principal, alarm.jurisdiction):
+        return False
+    if principal.role is Role.AGENCY:
+        return principal.agency is not None and principal.agency in agencies_of(alarm)
+    return True
+
+
+def can_see_unit(principal: Principal, jurisdiction: str, agency: str) -> bool:
+    """Return whether the principal may see a unit of this area and agency
+    (:attr:`Scope.AGENCY`): inside their area, and their own agency's if they have one."""
+    if not sees_jurisdiction(principal, jurisdiction):
+        return False
+    return principal.agency is None or principal.agency == agency
+
+
+def can_see_camera(
+    principal: Principal, jurisdiction: str, agency: str, *, shared: Iterable[str] = ()
+) -> bool:
+    """Return whether the principal may see (and watch) a camera (:attr:`Scope.CAMERA`).
+
+    As for units: a user sees the cameras in their area; a user of an agency only that
+    agency's cameras. ``shared`` are the agencies the camera is shared with now (grants in
+    force): their users see it wherever it stands. Device accounts see none.
+    """
     if principal.role is Role.DEVICE:
         return False
-    if not in_jurisdiction(principal, alarm.jurisdiction):
+    if principal.agency is not None and principal.agency in shared:
+        return True
+    return can_see_unit(principal, jurisdiction, agency)
+
+
+def can_see_grant(principal: Principal, grant: GrantView) -> bool:
+    """Return whether the principal may see a share (:attr:`Scope.GRANT`): readers of the
+    alarm's area, and the desks of the agency it was granted to (inside their area)."""
+    if not sees_jurisdiction(principal, grant.jurisdiction):
         return False
-    if principal.role is Role.AGENCY_DISPATCHER:
-        return any(d.agency == principal.agency for d in alarm.dispatches)
-    return True
+    if principal.role is Role.AGENCY:
+        return principal.agency == grant.agency
+    return principal.role in READERS
+
+
+def _ends_own_share(principal: Principal, event: Event) -> bool:
+    """An agency desk gets the revocation of its own agency's alarm share (the alarm it
+    saw until now) so that its console can drop the alarm."""
+    grant = event.grant
+    return (
+        grant is not None
+        and grant.revoked
+        and principal.role is Role.AGENCY
+        and principal.agency == grant.agency
+        and event.alarm is not None
+        and in_jurisdiction(principal, event.alarm.jurisdiction)
+    )
+
+
+def can_see_event(principal: Principal, event: Event) -> bool:
+    """Return whether an event-log event may reach this console (live and on resume).
+
+    Alarm events by :func:`can_see`; device events by the device's jurisdiction (unplaced
+    or unknown: whole-area users only); geofence events to whole-area readers; share
+    events by :func:`can_see_grant`. An event about nothing of an area goes to whole-area
+    readers only.
+    """
+    if event.alarm is not None:
+        return receives(principal, Topic.ALARM_EVENTS) and (
+            can_see(principal, event.alarm) or _ends_own_share(principal, event)
+        )
+    if event.device is not None:
+        return receives(principal, Topic.DEVICE_EVENTS) and sees_jurisdiction(
+            principal, event.device.jurisdiction
+        )
+    if event.grant is not None:
+        return receives(principal, Topic.GRANT_EVENTS) and can_see_grant(principal, event.grant)
+    if event.geofence is not None:
+        return receives(principal, Topic.GEOFENCE_EVENTS) and not principal.jurisdiction
+    return principal.role in READERS and not principal.jurisdiction
+
+
+# ---------------------------------------------------------------------------- checks
 
 
 def check_console(principal: Principal) -> None:
@@ -138,16 +404,16 @@ def check_console(principal: Principal) -> None:
 
 def check_create_alarm(principal: Principal, jurisdiction: str) -> None:
     """Only the command centre takes alarms, inside its own area."""
-    if not allows(principal, Permission.ENTER_ALARMS):
-        raise ForbiddenError(f"role {principal.role} cannot enter alarms")
+    check(principal, Permission.ENTER_ALARMS)
     if not in_jurisdiction(principal, jurisdiction):
         raise ForbiddenError(f"jurisdiction {jurisdiction!r} is outside your area")
 
 
 def check_action(principal: Principal, action: AlarmAction, alarm: AlarmView) -> None:
-    """Refuse an action the role may not take, or on an alarm the principal cannot see."""
+    """Refuse an action the role may not take, or on an alarm the principal cannot see
+    (then as if it did not exist)."""
     if not can_see(principal, alarm):
-        raise ForbiddenError(f"alarm {alarm.id} is not in your area or agency")
+        raise hidden("alarm")
     if principal.role not in ACTION_ROLES[action]:
         raise ForbiddenError(f"role {principal.role} may not {action} an alarm")
 
@@ -161,20 +427,8 @@ def check_device(principal: Principal) -> None:
 def check_reveal_contact(principal: Principal, alarm: AlarmView) -> None:
     """Refuse a reveal of an alarm's protected personal data unless the role may reveal
     and the alarm is in scope: the command centre inside its jurisdiction; an agency
-    desk only for an alarm dispatched to its agency (a 120 desk calling the caller back).
+    desk only for an alarm dispatched or shared to its agency (a 120 desk calling back).
     """
-    if not allows(principal, Permission.REVEAL_CONTACT):
-        raise ForbiddenError(f"role {principal.role} may not {Permission.REVEAL_CONTACT.value}")
     if not can_see(principal, alarm):
-        raise ForbiddenError(f"alarm {alarm.id} is not in your area or agency")
-
-
-def can_see_camera(principal: Principal, jurisdiction: str, agency: str) -> bool:
-    """Return whether the principal may see (and watch) a camera of this area and agency.
-
-    As for units: a user sees the cameras in their area; a user of an agency (an agency
-    desk) only that agency's cameras. Device accounts see none.
-    """
-    if principal.role is Role.DEVICE or not in_jurisdiction(principal, jurisdiction):
-        return False
-    return principal.agency is None or principal.agency == agency
+        raise hidden("alarm")
+    check(principal, Permission.REVEAL_CONTACT)

@@ -18,6 +18,7 @@ from importlib.metadata import EntryPoint
 
 from backend import __version__
 from backend.cli import (
+    agencies,
     audit,
     cameras,
     demo,
@@ -39,7 +40,7 @@ from backend.cli.common import (
 )
 
 # In the order `dutydesk --help` lists them; the external subcommands follow.
-COMMAND_GROUPS = (serve, users, devices, sensors, cameras, keys, audit, simulate, demo)
+COMMAND_GROUPS = (serve, users, agencies, devices, sensors, cameras, keys, audit, simulate, demo)
 
 
 def build_parser(external_commands: Iterable[EntryPoint] | None = None) -> argparse.ArgumentParser:

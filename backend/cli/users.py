@@ -46,7 +46,10 @@ def add_parser(commands: Subparsers) -> None:
         "--role", required=True, choices=[r.value for r in Role], help="what the user may do"
     )
     add.add_argument("--display-name", help="name shown in the console and the log")
-    add.add_argument("--agency", help="agency of an agency dispatcher (fire, police, medical, …)")
+    add.add_argument(
+        "--agency",
+        help="the user's agency (required for role agency): a code of 'dutydesk agency list'",
+    )
     add.add_argument(
         "--jurisdiction", default="", help="region-code prefix the user may see (default: all)"
     )

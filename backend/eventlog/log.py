@@ -25,7 +25,15 @@ from backend.storage import db, faults
 from backend.storage.models import EventCounter, EventRecord
 from backend.storage.types import as_utc
 from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
-from realtime.protocol import AlarmView, DeviceView, Event, GeofenceView, decode_server, encode
+from realtime.protocol import (
+    AlarmView,
+    DeviceView,
+    Event,
+    GeofenceView,
+    GrantView,
+    decode_server,
+    encode,
+)
 from realtime.states import AlarmAction
 
 T = TypeVar("T")
@@ -126,6 +134,7 @@ class Draft:
     at: dt.datetime | None = None
     fields: tuple[str, ...] = ()
     """For reveals: the protected fields asked for (names only, never values)."""
+    grant: GrantView | None = None
 
 
 async def append(
@@ -140,6 +149,7 @@ async def append(
     note: str = "",
     at: dt.datetime | None = None,
     fields: Sequence[str] = (),
+    grant: GrantView | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -147,7 +157,7 @@ async def append(
     ``seq`` has no gaps even when several backend instances share one database: a
     transaction that rolls back also rolls back its ``seq``.
     """
-    draft = Draft(kind, actor, alarm, device, geofence, action, note, at, tuple(fields))
+    draft = Draft(kind, actor, alarm, device, geofence, action, note, at, tuple(fields), grant)
     return (await append_many(session, (draft,)))[0]
 
 
@@ -175,6 +185,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             device=draft.device,
             geofence=draft.geofence,
             fields=list(draft.fields),
+            grant=draft.grant,
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)
@@ -184,7 +195,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
                 at=event.at,
                 kind=draft.kind,
                 actor=draft.actor,
-                alarm_id=draft.alarm.id if draft.alarm is not None else None,
+                alarm_id=_alarm_id(draft),
                 payload=payload,
                 prev_hash=counter.last_hash,
                 hash=digest,
@@ -195,6 +206,14 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
         events.append(event)
     await session.flush()
     return events
+
+
+def _alarm_id(draft: Draft) -> int | None:
+    """The alarm an event belongs to (its history): the one it carries, or the one a
+    share was granted for."""
+    if draft.alarm is not None:
+        return draft.alarm.id
+    return draft.grant.alarm_id if draft.grant is not None else None
 
 
 async def head_seq(session: AsyncSession) -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.alarms import grants
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.security import Error as SecurityError
@@ -169,12 +170,17 @@ class CameraRegistry:
             return [self._view(record, stream_url=record.stream_url_masked) for record in records]
 
     async def visible_to(self, principal: Principal) -> list[CameraView]:
-        """The cameras ``principal`` may watch, with their real stream addresses."""
+        """The cameras ``principal`` may watch, with their real stream addresses: those of
+        their scope and those shared with their agency now (grants in force)."""
         async with self._sessions() as session:
             records = list(await session.scalars(select(CameraRecord).order_by(CameraRecord.code)))
+            shared = await grants.cameras_shared(session, principal)
         views = []
         for record in records:
-            if not authz.can_see_camera(principal, record.jurisdiction, record.agency):
+            with_agencies = [principal.agency] if record.id in shared and principal.agency else []
+            if not authz.can_see_camera(
+                principal, record.jurisdiction, record.agency, shared=with_agencies
+            ):
                 continue
             views.append(self._view(record, stream_url=self._stream_url(record)))
         return views

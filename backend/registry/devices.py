@@ -12,7 +12,7 @@ import functools
 import logging
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -96,8 +96,9 @@ class _StatusChange:
     reason: str
 
 
-def _view(device: Device, *, heard: bool) -> DeviceView:
-    """The device as consoles see it; its recorded status counts only if ``heard``."""
+def _view(device: Device, *, heard: bool, places: Mapping[str, str] | None = None) -> DeviceView:
+    """The device as consoles see it; its recorded status counts only if ``heard``;
+    ``places`` says where devices are (by identity), for scoped consoles."""
     if heard:
         presence = Presence.ONLINE if device.online else Presence.OFFLINE
     else:
@@ -112,6 +113,7 @@ def _view(device: Device, *, heard: bool) -> DeviceView:
         online=presence is Presence.ONLINE,
         last_seen=device.last_seen,
         presence=presence,
+        jurisdiction=(places or {}).get(device.identity, ""),
     )
 
 
@@ -139,6 +141,10 @@ class DeviceRegistry:
         self._auth_checks = grouping.Grouped(
             self._check_codes, name="terminal-auth-checks", expected=(SQLAlchemyError,)
         )
+        self.places: Callable[[], Mapping[str, str]] = dict
+        """Where each device is, by identity (set by the server: a vehicle by its latest
+        fix, a sensor device by its sensors); the events it writes carry it, so scoped
+        consoles get the events of the devices of their area (unplaced: whole area)."""
         self._heard: set[tuple[str, str]] = set()
         """Devices whose status this process recorded: the stored status of any other is
         from before the start (a stop or a crash) and says nothing about now."""
@@ -203,7 +209,7 @@ class DeviceRegistry:
             )
             if device is None:
                 raise Error(f"no {kind} device {identity}")
-            view = _view(device, heard=self._heard_of(device))
+            view = _view(device, heard=self._heard_of(device), places=self.places())
             await session.execute(delete(Device).where(Device.id == device.id))
             events.append(
                 await eventlog.append(
@@ -246,6 +252,7 @@ class DeviceRegistry:
         devices = await self._load(session, {(change.kind, change.identity) for change in changes})
         drafts: builtins.list[eventlog.Draft] = []
         heard = set(self._heard)  # and those heard earlier in this group
+        places = self.places()  # once per group: a fleet comes online in one
         for change in changes:  # in order: a terminal may come and go within one group
             key = (change.kind, change.identity)
             device = devices.get(key)
@@ -260,7 +267,7 @@ class DeviceRegistry:
                     if change.online
                     else eventlog.EventKind.DEVICE_OFFLINE,
                     actor=change.identity,
-                    device=_view(device, heard=True),
+                    device=_view(device, heard=True, places=places),
                     note=change.reason,
                     at=change.at,
                 )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import security
 from backend.authz.principal import Principal
+from backend.registry.agencies import active_agency
 from backend.storage.models import Token, User
 from realtime.protocol import Role
 
@@ -73,15 +74,18 @@ class UserService:
         agency: str | None = None,
         jurisdiction: str = "",
     ) -> Principal:
-        """Create a user; refuse a duplicate name, a short password, an agency-less dispatcher."""
+        """Create a user; refuse a duplicate name, a short password, an agency desk without an
+        agency, and an agency that is not in the agency table (or disabled)."""
         if not username.strip() or len(username) > 64:
             raise Error("a username needs 1 to 64 characters")
         if len(password) < 8:
             raise Error("a password needs at least 8 characters")
-        if role is Role.AGENCY_DISPATCHER and not agency:
-            raise Error("an agency dispatcher must belong to an agency (--agency)")
+        if role is Role.AGENCY and not agency:
+            raise Error("an agency desk must belong to an agency (--agency)")
         password_hash = await self._hash(password)
         async with self._sessions.begin() as session:
+            if agency is not None and await active_agency(session, agency) is None:
+                raise Error(f"no active agency {agency!r} (see 'dutydesk agency list')")
             existing = await session.scalar(select(User).where(User.username == username))
             if existing is not None:
                 raise Error(f"user {username!r} already exists")

@@ -26,12 +26,14 @@ from websockets.http11 import Request, Response
 from websockets.typing import Origin
 
 from backend import __version__
+from backend.alarms.grants import GrantService
 from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR, RevealLimit
 from backend.alarms.service import AlarmService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.ingest.service import IngestService
 from backend.ingest.telemetry import TelemetryWriter
+from backend.registry.agencies import AgencyRegistry
 from backend.registry.cameras import CameraRegistry
 from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
 from backend.registry.users import UserService
@@ -42,6 +44,7 @@ from backend.sensors.service import SensorService
 from backend.server.commands import CommandRunner
 from backend.server.console import run_console
 from backend.server.device_feed import run_device_feed
+from backend.server.handlers import device_jurisdictions
 from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
 from backend.storage import db
@@ -169,6 +172,9 @@ class DutyDeskServer:
         self.sensors = SensorService(self.sessions, self.alarms)
         self.geofences = GeofenceService(self.sessions, self.writer)
         self.cameras = CameraRegistry(self.sessions, self.cipher)
+        self.registry.places = lambda: device_jurisdictions(self)
+        self.agencies = AgencyRegistry(self.sessions)
+        self.grants = GrantService(self.sessions, self.writer, self.alarms.load_view)
         self.vehicle_engines: dict[str, VehicleRulesEngine] = {}
         """The live vehicle rules engine of each vehicle ingest (file rules + geofences)."""
         self._geofences_applying = asyncio.Lock()

@@ -33,6 +33,7 @@ from backend.server.handlers import ConsoleContext
 from backend.storage import db
 from realtime.protocol import (
     Ack,
+    AgenciesResult,
     AlarmResult,
     CamerasResult,
     Command,
@@ -53,10 +54,14 @@ from realtime.protocol import (
     GetAlarmHistory,
     GetSeries,
     GetTrack,
+    GrantResult,
+    GrantsResult,
     HistoryResult,
+    ListAgencies,
     ListCameras,
     ListDevices,
     ListGeofences,
+    ListGrants,
     ListSensors,
     ListUnits,
     Ping,
@@ -67,6 +72,8 @@ from realtime.protocol import (
     SendText,
     SensorsResult,
     SeriesResult,
+    ShareAlarm,
+    ShareCamera,
     Subscribe,
     Subscribed,
     TextSent,
@@ -74,6 +81,8 @@ from realtime.protocol import (
     TrackResult,
     TransitionAlarm,
     UnitsResult,
+    UnshareAlarm,
+    UnshareCamera,
 )
 from realtime.protocol import (
     DeviceAlarmRaised as DeviceAlarmRaisedMessage,
@@ -99,7 +108,8 @@ class Route(Generic[_C, _R]):
     responses: tuple[type[Any], ...]
     """What a successful answer carries."""
     permission: Permission
-    """The capability the sender's role must hold (scope is checked by the service)."""
+    """The capability the sender's role must hold; its row in the permission table also
+    states the scope rule, which the handler (or its service) applies to every object."""
     handler: Callable[[Any, _C], Awaitable[_R]]
     """What the command does."""
     remember_answer: bool = False
@@ -135,7 +145,38 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     ),
     Route(GetAlarmHistory, (HistoryResult,), Permission.SEE_ALARM_HISTORY, handlers.alarm_history),
     Route(RevealContact, (ContactResult,), Permission.REVEAL_CONTACT, handlers.reveal_contact),
+    # grants: the only way data crosses a scope (each an audited event)
+    Route(
+        ShareAlarm,
+        (AlarmResult,),
+        Permission.SHARE_ALARMS,
+        handlers.share_alarm,
+        remember_answer=True,
+    ),
+    Route(
+        UnshareAlarm,
+        (AlarmResult,),
+        Permission.SHARE_ALARMS,
+        handlers.unshare_alarm,
+        remember_answer=True,
+    ),
+    Route(
+        ShareCamera,
+        (GrantResult,),
+        Permission.SHARE_CAMERAS,
+        handlers.share_camera,
+        remember_answer=True,
+    ),
+    Route(
+        UnshareCamera,
+        (GrantResult,),
+        Permission.SHARE_CAMERAS,
+        handlers.unshare_camera,
+        remember_answer=True,
+    ),
+    Route(ListGrants, (GrantsResult,), Permission.SEE_GRANTS, handlers.list_grants),
     # registry
+    Route(ListAgencies, (AgenciesResult,), Permission.SEE_AGENCIES, handlers.list_agencies),
     Route(ListUnits, (UnitsResult,), Permission.SEE_UNITS, handlers.list_units),
     Route(ListCameras, (CamerasResult,), Permission.SEE_CAMERAS, handlers.list_cameras),
     Route(ListDevices, (DevicesResult,), Permission.SEE_DEVICES, handlers.list_devices),

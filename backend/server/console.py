@@ -165,7 +165,9 @@ async def _sync(
     else:
         last_sent = resume_from or 0
         for event in replay:
-            if event.alarm is None or authz.can_see(principal, event.alarm):
+            # Every kind of event, filtered as the live stream is (alarm, device, geofence
+            # and share events alike): nothing outside the scope, not even its seq's gap.
+            if authz.can_see_event(principal, event):
                 await send(connection, event)
             last_sent = event.seq
     await send(connection, Synced(head_seq=max(last_sent, head)))

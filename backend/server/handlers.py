@@ -1,8 +1,10 @@
 """What each console command does: one small function per command, named in the command
 table (:mod:`backend.server.commands`), which has already checked the role's permission.
 
-Handlers call the domain services, which check scope (jurisdiction, agency) for every
-object they read or change, and raise :class:`backend.errors.Error` to refuse.
+Every answer is scoped by the permission table's scope rule for the command
+(:mod:`backend.authz.policy`): the handlers filter what they read by the user's
+jurisdiction and agency, or call domain services that do, and an object outside the
+scope is refused exactly like a missing one (``authz.hidden``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
+
+from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.errors import Error, ValidationError
 from backend.sensors import timeseries
@@ -19,6 +24,7 @@ from backend.server.hub import TELEMETRY_TOPICS, Subscriber
 from backend.vehicles import track_query
 from realtime.protocol import (
     MAX_TRACK_ROWS,
+    AgenciesResult,
     AlarmResult,
     CamerasResult,
     ContactResult,
@@ -32,10 +38,14 @@ from realtime.protocol import (
     GetAlarmHistory,
     GetSeries,
     GetTrack,
+    GrantResult,
+    GrantsResult,
     HistoryResult,
+    ListAgencies,
     ListCameras,
     ListDevices,
     ListGeofences,
+    ListGrants,
     ListSensors,
     ListUnits,
     Ping,
@@ -47,6 +57,8 @@ from realtime.protocol import (
     SensorView,
     SeriesPoint,
     SeriesResult,
+    ShareAlarm,
+    ShareCamera,
     Subscribe,
     Subscribed,
     Telemetry,
@@ -57,6 +69,8 @@ from realtime.protocol import (
     TrackResult,
     TransitionAlarm,
     UnitsResult,
+    UnshareAlarm,
+    UnshareCamera,
 )
 
 if TYPE_CHECKING:
@@ -129,8 +143,48 @@ async def list_cameras(ctx: ConsoleContext, command: ListCameras) -> CamerasResu
 
 
 async def list_devices(ctx: ConsoleContext, command: ListDevices) -> DevicesResult:
-    """The device registry."""
-    return DevicesResult(devices=await ctx.server.registry.list())
+    """The devices of the user's area: a vehicle by its latest fix's jurisdiction, a sensor
+    device by its sensors' (unplaced devices: whole-area users only)."""
+    places = device_jurisdictions(ctx.server)
+    views = [
+        msgspec.structs.replace(view, jurisdiction=places.get(view.identity, ""))
+        for view in await ctx.server.registry.list()
+    ]
+    return DevicesResult(
+        devices=[
+            view for view in views if authz.sees_jurisdiction(ctx.principal, view.jurisdiction)
+        ]
+    )
+
+
+def _common_code(codes: set[str]) -> str:
+    """The longest code prefix shared by ``codes`` (a device reporting for sensors in two
+    districts is placed where both lie: their city, say)."""
+    first, *others = sorted(codes)
+    length = len(first)
+    for other in others:
+        length = min(length, len(other))
+        while other[:length] != first[:length]:
+            length -= 1
+    return first[:length]
+
+
+def device_jurisdictions(server: DutyDeskServer) -> dict[str, str]:
+    """Where each device heard from lies, by its identity: a vehicle where its latest fix
+    is; a sensor device where all its sensors stand (their common code prefix)."""
+    places: dict[str, str] = {}
+    sensors: dict[str, set[str]] = {}
+    configs = {config.sensor_id: config for config in server.sensors.rules.configs()}
+    for reading in server.hub.latest_readings():
+        config = configs.get(reading.sensor)
+        sensors.setdefault(reading.device, set()).add(
+            reading.jurisdiction or (config.jurisdiction if config is not None else "")
+        )
+    for device, codes in sensors.items():
+        places[device] = _common_code(codes)
+    for position in server.hub.latest_positions():
+        places[position.device] = position.jurisdiction
+    return places
 
 
 async def list_sensors(ctx: ConsoleContext, command: ListSensors) -> SensorsResult:
@@ -159,6 +213,7 @@ async def list_sensors(ctx: ConsoleContext, command: ListSensors) -> SensorsResu
             ],
         )
         for config in ctx.server.sensors.rules.configs()
+        if authz.sees_jurisdiction(ctx.principal, config.jurisdiction)
     ]
     return SensorsResult(sensors=sorted(views, key=lambda view: view.sensor_id))
 
@@ -178,8 +233,18 @@ async def subscribe(ctx: ConsoleContext, command: Subscribe) -> Subscribed:
     newly = frozenset(command.topics) - subscriber.topics
     subscriber.topics = frozenset(command.topics)
     hub = ctx.server.hub
-    positions = hub.latest_positions() if "positions" in newly else []
-    readings = hub.latest_readings() if "readings" in newly else []
+    principal = ctx.principal
+    # Only what the receiver's scope allows (the live batches are filtered by the hub).
+    positions = (
+        [p for p in hub.latest_positions() if authz.sees_jurisdiction(principal, p.jurisdiction)]
+        if "positions" in newly and authz.receives(principal, authz.Topic.POSITIONS)
+        else []
+    )
+    readings = (
+        [r for r in hub.latest_readings() if authz.sees_jurisdiction(principal, r.jurisdiction)]
+        if "readings" in newly and authz.receives(principal, authz.Topic.READINGS)
+        else []
+    )
     for start in range(0, max(len(positions), len(readings)), SNAPSHOT_CHUNK):
         end = start + SNAPSHOT_CHUNK
         subscriber.offer_telemetry(
@@ -201,6 +266,9 @@ async def sensor_series(ctx: ConsoleContext, command: GetSeries) -> SeriesResult
     if command.end <= command.start:
         raise ValidationError("the series' end must be after its start")
     config = ctx.server.sensors.rules.config(command.sensor)
+    # An unregistered sensor counts as unplaced: only whole-area users read it.
+    if not authz.sees_jurisdiction(ctx.principal, config.jurisdiction if config else ""):
+        raise authz.hidden("sensor")
     async with ctx.server.sessions() as session:
         found = await timeseries.history(
             session, command.sensor, command.start, command.end, command.max_points
@@ -218,18 +286,29 @@ async def sensor_series(ctx: ConsoleContext, command: GetSeries) -> SeriesResult
 
 
 async def vehicle_track(ctx: ConsoleContext, command: GetTrack) -> TrackResult | TrackColumns:
-    """A vehicle's stored fixes in a range, thinned in the database to ``max_points``."""
+    """A vehicle's stored fixes in a range that lie inside the user's area, thinned in the
+    database to ``max_points`` (a vehicle with none there gets an empty track, as an
+    unknown one does)."""
     columns = command.form is TrackForm.COLUMNS
     max_points = command.max_points if columns else min(command.max_points, MAX_TRACK_ROWS)
     async with ctx.server.sessions() as session:
         stored = await track_query.load_track(
-            session, command.device, command.start, command.end, max_points
+            session,
+            command.device,
+            command.start,
+            command.end,
+            max_points,
+            within=ctx.principal.jurisdiction,
         )
     return stored.columns() if columns else stored.rows()
 
 
 async def send_text(ctx: ConsoleContext, command: SendText) -> TextSent:
-    """A text (0x8300) to a vehicle terminal connected to this server's gateway."""
+    """A text (0x8300) to a vehicle terminal of the user's area (by its latest fix)
+    connected to this server's gateway."""
+    place = device_jurisdictions(ctx.server).get(command.device, "")
+    if not authz.sees_jurisdiction(ctx.principal, place):
+        raise authz.hidden("vehicle")
     sender = ctx.server.text_sender
     if sender is None:
         raise Error(ErrorCode.DEVICE_OFFLINE, "no JT/T 808 gateway runs in this server")
@@ -252,12 +331,15 @@ async def send_text(ctx: ConsoleContext, command: SendText) -> TextSent:
 
 
 async def list_geofences(ctx: ConsoleContext, command: ListGeofences) -> GeofencesResult:
-    """Every geofence."""
+    """Every geofence (whole-area users only: geofences carry no jurisdiction, they are
+    rules over every vehicle)."""
+    authz.check_whole_area(ctx.principal, "geofences")
     return GeofencesResult(geofences=await ctx.server.geofences.list())
 
 
 async def save_geofence(ctx: ConsoleContext, command: SaveGeofence) -> GeofenceResult:
     """Create or update a geofence (against its version) and put the rules in force."""
+    authz.check_whole_area(ctx.principal, "geofences")
     saved = await ctx.server.geofences.save(ctx.principal.username, command)
     await ctx.server.apply_geofences()
     return GeofenceResult(geofence=saved)
@@ -265,6 +347,40 @@ async def save_geofence(ctx: ConsoleContext, command: SaveGeofence) -> GeofenceR
 
 async def delete_geofence(ctx: ConsoleContext, command: DeleteGeofence) -> GeofenceResult:
     """Delete a geofence (against its version) and take its rules out of force."""
+    authz.check_whole_area(ctx.principal, "geofences")
     deleted = await ctx.server.geofences.delete(ctx.principal.username, command)
     await ctx.server.apply_geofences()
     return GeofenceResult(geofence=deleted, deleted=True)
+
+
+# ---------------------------------------------------------------------------- agencies and grants
+
+
+async def list_agencies(ctx: ConsoleContext, command: ListAgencies) -> AgenciesResult:
+    """The active agencies' codes and names (reference data, the same for everyone)."""
+    return AgenciesResult(agencies=await ctx.server.agencies.list())
+
+
+async def share_alarm(ctx: ConsoleContext, command: ShareAlarm) -> AlarmResult:
+    """Share an alarm with an agency; audited."""
+    return AlarmResult(alarm=await ctx.server.grants.share_alarm(ctx.principal, command))
+
+
+async def unshare_alarm(ctx: ConsoleContext, command: UnshareAlarm) -> AlarmResult:
+    """Revoke an alarm's share with an agency; audited."""
+    return AlarmResult(alarm=await ctx.server.grants.unshare_alarm(ctx.principal, command))
+
+
+async def share_camera(ctx: ConsoleContext, command: ShareCamera) -> GrantResult:
+    """Share a camera with an agency for an alarm; audited."""
+    return GrantResult(grant=await ctx.server.grants.share_camera(ctx.principal, command))
+
+
+async def unshare_camera(ctx: ConsoleContext, command: UnshareCamera) -> GrantResult:
+    """Revoke a camera's share; audited."""
+    return GrantResult(grant=await ctx.server.grants.unshare_camera(ctx.principal, command))
+
+
+async def list_grants(ctx: ConsoleContext, command: ListGrants) -> GrantsResult:
+    """The shares in force the user may see."""
+    return GrantsResult(grants=await ctx.server.grants.visible_to(ctx.principal))

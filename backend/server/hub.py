@@ -44,9 +44,7 @@ class Subscriber:
         """Queue ``event`` if the console may see it; mark overflow instead of blocking."""
         if self.overflowed.is_set():
             return
-        if event.alarm is not None and not authz.can_see(self.principal, event.alarm):
-            return
-        if event.device is not None and not self.receives_telemetry:
+        if not authz.can_see_event(self.principal, event):
             return
         try:
             self.queue.put_nowait(event)

@@ -311,4 +311,42 @@ class CameraRecord(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class Agency(Base):
+    """A linked agency (消防救援, 公安, …): the codes users, units and cameras name (r0010)."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(128), default="")
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Grant(Base):
+    """An explicit share across scopes (r0010): an alarm shared with an agency (``kind``
+    ``alarm``), or a camera shared with an agency for an alarm (``camera``).
+
+    In force while not revoked, not expired, and (camera grants) while the alarm is open.
+    Granting and revoking are event-log events; this row is the state they leave.
+    """
+
+    __tablename__ = "grants"
+    __table_args__ = (
+        Index("ix_grants_alarm", "alarm_id"),
+        Index("ix_grants_agency", "agency"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id"))
+    agency: Mapped[str] = mapped_column(String(32))
+    camera_id: Mapped[int | None] = mapped_column(ForeignKey("cameras.id"), nullable=True)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_by: Mapped[str] = mapped_column(String(64), default="")
+
+
 keep_utc_on_assignment(Base)

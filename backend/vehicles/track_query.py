@@ -146,8 +146,13 @@ async def load_track(
     start: dt.datetime,
     end: dt.datetime,
     max_points: int,
+    *,
+    within: str = "",
 ) -> StoredTrack:
     """Read ``device``'s fixes in ``[start, end)``, oldest first, at most ``max_points``.
+
+    ``within`` (a jurisdiction code) keeps only the fixes that lie inside it: a scoped
+    user's track never holds a fix outside their area (nor counts one in ``total``).
 
     Raises :class:`Error` for an empty or backwards range, one longer than
     :data:`MAX_TRACK_SPAN`, or ``max_points`` below 2.
@@ -163,7 +168,13 @@ async def load_track(
     connection = await session.connection()
     dialect = connection.dialect.name
     table = _POSITIONS
-    in_range = (table.c.device == device, table.c.at >= start, table.c.at < end)
+    in_range: tuple[ColumnElement[bool], ...] = (
+        table.c.device == device,
+        table.c.at >= start,
+        table.c.at < end,
+    )
+    if within:
+        in_range += (table.c.jurisdiction.startswith(within, autoescape=True),)
     # An index-only count: cheap next to reading the rows, and it bounds what we read.
     total = (
         await connection.execute(select(func.count()).select_from(table).where(*in_range))
@@ -256,6 +267,7 @@ async def latest_fixes(session: AsyncSession, kinds: Collection[str]) -> list[Po
             table.c.speed_kmh,
             table.c.heading_deg,
             table.c.alarms,
+            table.c.jurisdiction,
         )
         .select_from(devices.join(table, table.c.id == newest))
         .where(devices.c.kind.in_(sorted(kinds)))
@@ -270,6 +282,9 @@ async def latest_fixes(session: AsyncSession, kinds: Collection[str]) -> list[Po
             speed_kmh=speed,
             heading_deg=heading,
             alarms=alarms.split(",") if alarms else [],
+            jurisdiction=jurisdiction,
         )
-        for device, at, lat, lon, speed, heading, alarms in await connection.execute(query)
+        for device, at, lat, lon, speed, heading, alarms, jurisdiction in await connection.execute(
+            query
+        )
     ]

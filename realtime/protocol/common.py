@@ -11,13 +11,23 @@ import msgspec
 
 
 class Role(enum.StrEnum):
-    """What a user is allowed to do; checked by the server on every message."""
+    """What a user is allowed to do; checked by the server on every message against the
+    permission table (``backend.authz.policy``, rendered in docs/protocol.md)."""
 
     OFFICER = "officer"
+    """值班员: takes and works alarms in their area."""
     SUPERVISOR = "supervisor"
-    AGENCY_DISPATCHER = "agency_dispatcher"
+    """值班长/带班领导: an officer who may also override and supervise."""
+    AGENCY = "agency"
+    """A linked agency's desk (fire, police, 120, …): sees what is dispatched to or
+    shared with its agency."""
+    VIEWER = "viewer"
+    """Read only (a leader's wall display): sees its area, acts on nothing."""
     ADMIN = "admin"
     DEVICE = "device"
+    """A device feed's account: sends device messages, never opens a console."""
+    TRAINER = "trainer"
+    """Runs exercises; on live data it sees like a viewer."""
 
 
 class ErrorCode(enum.StrEnum):

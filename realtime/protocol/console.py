@@ -214,6 +214,61 @@ class DeleteGeofence(Tagged, tag="geofence.delete"):
     expected_version: int
 
 
+class ListAgencies(Tagged, tag="agencies.list"):
+    """Ask for the agencies (codes and names), to show 消防救援 instead of ``fire``."""
+
+    req: str
+
+
+class ShareAlarm(Tagged, tag="alarm.share"):
+    """Share an alarm with an agency that has no unit dispatched to it (its desks then see
+    the alarm). Audited: the grant is an event."""
+
+    req: str
+    alarm_id: int
+    agency: str
+    note: LongText = ""
+
+
+class UnshareAlarm(Tagged, tag="alarm.unshare"):
+    """Revoke an alarm's share with an agency (dispatched units still share it)."""
+
+    req: str
+    alarm_id: int
+    agency: str
+    note: LongText = ""
+
+
+class ShareCamera(Tagged, tag="camera.share"):
+    """Let an agency watch a camera while it works an alarm; the grant ends when revoked,
+    when it expires, or when the alarm closes. Audited."""
+
+    req: str
+    camera: str
+    """The camera's code."""
+    agency: str
+    alarm_id: int
+    expires_at: AwareDateTime | None = None
+    note: LongText = ""
+
+
+class UnshareCamera(Tagged, tag="camera.unshare"):
+    """Revoke a camera's share with an agency for an alarm."""
+
+    req: str
+    camera: str
+    agency: str
+    alarm_id: int
+    note: LongText = ""
+
+
+class ListGrants(Tagged, tag="grants.list"):
+    """Ask for the shares in force that this user may see (those of its agency, or of
+    the alarms in its area)."""
+
+    req: str
+
+
 class Ping(Tagged, tag="ping"):
     """Application-level round trip (WebSocket pings keep the link alive on their own)."""
 
@@ -237,6 +292,12 @@ Command = (
     | ListGeofences
     | SaveGeofence
     | DeleteGeofence
+    | ListAgencies
+    | ShareAlarm
+    | UnshareAlarm
+    | ShareCamera
+    | UnshareCamera
+    | ListGrants
     | Ping
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an

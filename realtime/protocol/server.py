@@ -11,11 +11,13 @@ import msgspec
 
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
 from realtime.protocol.views import (
+    AgencyView,
     AlarmView,
     CameraView,
     ContactField,
     DeviceView,
     GeofenceView,
+    GrantView,
     Limits,
     PositionView,
     ReadingView,
@@ -54,6 +56,8 @@ class Event(Tagged, tag="event"):
     fields: list[str] = msgspec.field(default_factory=list)
     """For ``contact.revealed`` (and ``contact.reveal_refused``): which protected fields were
     asked for. Never their values; ``note`` carries the reason given."""
+    grant: GrantView | None = None
+    """A share granted or revoked (``grant.alarm_shared`` … ``grant.camera_unshared``)."""
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -225,6 +229,18 @@ class GeofenceResult(msgspec.Struct, tag="geofence", kw_only=True):
     deleted: bool = False
 
 
+class AgenciesResult(msgspec.Struct, tag="agencies", kw_only=True):
+    agencies: list[AgencyView]
+
+
+class GrantResult(msgspec.Struct, tag="grant", kw_only=True):
+    grant: GrantView
+
+
+class GrantsResult(msgspec.Struct, tag="grants", kw_only=True):
+    grants: list[GrantView]
+
+
 class Pong(msgspec.Struct, tag="pong", kw_only=True):
     server_time: dt.datetime
 
@@ -244,6 +260,9 @@ ResultData = (
     | SensorsResult
     | GeofencesResult
     | GeofenceResult
+    | AgenciesResult
+    | GrantResult
+    | GrantsResult
     | Pong
 )
 

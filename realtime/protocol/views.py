@@ -91,6 +91,9 @@ class AlarmView(msgspec.Struct, kw_only=True):
     last_note: str = ""
     merged_into: int | None = None
     dispatches: list[DispatchView] = msgspec.field(default_factory=list)
+    shared_with: list[str] = msgspec.field(default_factory=list)
+    """Agencies the alarm is explicitly shared with (``alarm.share``), besides those of the
+    units dispatched to it: their desks see it too."""
 
 
 class Presence(enum.StrEnum):
@@ -122,6 +125,9 @@ class DeviceView(msgspec.Struct, kw_only=True):
     presence: Presence | None = None
     """``online``, ``offline`` or ``unknown``; None from servers that predate it (then
     ``online`` is all there is): read it through :func:`presence_of`."""
+    jurisdiction: str = ""
+    """Where the device is, as far as the server knows (a vehicle: its latest fix; a
+    sensor device: its sensors); "" if unplaced, which only whole-area users see."""
 
 
 def presence_of(view: DeviceView) -> Presence:
@@ -193,6 +199,35 @@ class CameraView(msgspec.Struct, kw_only=True):
     """``rtsp://``, ``http(s)://`` or ``file://`` URL, or an absolute path of a recorded
     clip. It may carry credentials: show it only through ``realtime.streams.mask_stream_url``.
     Empty when the server cannot give it (the stored address could not be read)."""
+
+
+class AgencyView(msgspec.Struct, kw_only=True):
+    """An agency (消防救援, 公安, …): consoles show its name instead of its code."""
+
+    code: str
+    name_zh: str
+    name_en: str = ""
+    kind: str = ""
+    active: bool = True
+
+
+class GrantView(msgspec.Struct, kw_only=True):
+    """An explicit share across scopes: an alarm, or a camera for an alarm, shared with an
+    agency. Granting and revoking are event-log events (``grant`` of the event)."""
+
+    id: int
+    kind: Literal["alarm", "camera"]
+    alarm_id: int
+    agency: str
+    jurisdiction: str = ""
+    """The alarm's jurisdiction: who sees the grant (besides the agency's desks)."""
+    camera: str = ""
+    """The camera's code (camera grants)."""
+    by: str
+    at: dt.datetime
+    expires_at: dt.datetime | None = None
+    revoked: bool = False
+    """True in the event that records the revocation."""
 
 
 GeofenceKind = Literal["geofence", "no_go_zone", "speed_zone", "route_corridor"]

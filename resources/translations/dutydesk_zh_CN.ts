@@ -60,6 +60,10 @@
         <translation>最新备注：</translation>
     </message>
     <message>
+        <source>Shared with:</source>
+        <translation>共享给：</translation>
+    </message>
+    <message>
         <source>Description:</source>
         <translation>警情描述：</translation>
     </message>
@@ -526,12 +530,36 @@
         <translation>带班领导</translation>
     </message>
     <message>
-        <source>Agency dispatcher</source>
-        <translation>部门调度员</translation>
+        <source>Agency desk</source>
+        <translation>联动单位</translation>
+    </message>
+    <message>
+        <source>Viewer (read only)</source>
+        <translation>只读查看</translation>
     </message>
     <message>
         <source>Administrator</source>
         <translation>管理员</translation>
+    </message>
+    <message>
+        <source>Trainer</source>
+        <translation>演练导调</translation>
+    </message>
+    <message>
+        <source>Emergency management</source>
+        <translation>应急管理</translation>
+    </message>
+    <message>
+        <source>Health / 120</source>
+        <translation>卫健/120</translation>
+    </message>
+    <message>
+        <source>Housing and construction</source>
+        <translation>住建</translation>
+    </message>
+    <message>
+        <source>Meteorology</source>
+        <translation>气象</translation>
     </message>
     <message>
         <source>Fire and rescue</source>
@@ -668,6 +696,22 @@
     <message>
         <source>Geofence deleted</source>
         <translation>电子围栏删除</translation>
+    </message>
+    <message>
+        <source>Alarm shared</source>
+        <translation>警情已共享</translation>
+    </message>
+    <message>
+        <source>Alarm share revoked</source>
+        <translation>警情共享已撤销</translation>
+    </message>
+    <message>
+        <source>Camera shared</source>
+        <translation>视频已共享</translation>
+    </message>
+    <message>
+        <source>Camera share revoked</source>
+        <translation>视频共享已撤销</translation>
     </message>
     <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from desktop.console_model import (
@@ -17,17 +18,23 @@ from desktop.console_model import (
     Emitter,
     LoadFailure,
     Registry,
+    may_act,
+    may_enter_alarms,
 )
 from desktop.state import AlarmStore
 from realtime.event_kinds import EventKind
 from realtime.protocol import (
+    AgenciesResult,
+    AgencyView,
     CamerasResult,
     CameraView,
     Command,
     DevicesResult,
     DeviceView,
     Event,
+    GrantView,
     Limits,
+    ListAgencies,
     ListCameras,
     ListDevices,
     ListSensors,
@@ -146,6 +153,7 @@ def test_welcome_reads_every_registry_and_is_told(
     model.welcomed.connect(welcomed.append)
     model.on_welcome(WELCOME)
     assert [type(item.command) for item in gateway.queries] == [
+        ListAgencies,
         ListSensors,
         ListCameras,
         ListDevices,
@@ -274,3 +282,54 @@ def test_an_emitter_calls_in_order_and_disconnects() -> None:
     emitter.disconnect_all()
     emitter.emit(3)
     assert len(calls) == 3
+
+
+def test_agencies_are_read_for_their_names(model: ConsoleModel, gateway: FakeGateway) -> None:
+    announced: list[list[AgencyView]] = []
+    model.agencies_changed.connect(announced.append)
+    model.load_agencies()
+    fire = AgencyView(code="fire", name_zh="消防救援", name_en="Fire and rescue")
+    gateway.pending(ListAgencies).on_result(AgenciesResult(agencies=[fire]))
+    assert model.agencies == {"fire": fire}
+    assert announced == [[fire]]
+
+
+def test_a_camera_share_reloads_the_cameras_and_an_unshare_drops_the_alarm(
+    model: ConsoleModel, gateway: FakeGateway
+) -> None:
+    model.user = UserInfo(username="fire-desk", display_name="", role=Role.AGENCY, agency="fire")
+    grant = GrantView(id=1, kind="camera", alarm_id=7, agency="fire", camera="CAM-1", by="o", at=T0)
+    model.apply_event(Event(seq=1, at=T0, kind=EventKind.CAMERA_SHARED, actor="o", grant=grant))
+    assert [type(item.command) for item in gateway.queries] == [ListCameras]
+    shared = make_alarm(7, shared_with=["fire"])
+    model.alarms.upsert(shared)
+    unshared = msgspec.structs.replace(shared, version=shared.version + 1, shared_with=[])
+    model.alarms.upsert(unshared)
+    model.apply_event(
+        Event(seq=2, at=T0, kind=EventKind.ALARM_UNSHARED, actor="o", alarm=unshared, grant=grant)
+    )
+    assert model.alarms.get(7) is None, "out of the desk's scope now"
+    # An officer keeps it; a desk still dispatched to keeps it too.
+    model.alarms.upsert(unshared)
+    model.user = USER
+    model.apply_event(
+        Event(seq=3, at=T0, kind=EventKind.ALARM_UNSHARED, actor="o", alarm=unshared, grant=grant)
+    )
+    assert model.alarms.get(7) is not None
+    assert not model.alarms.remove(99)
+
+
+def test_read_only_roles_act_on_nothing() -> None:
+    def user(role: Role) -> UserInfo:
+        return UserInfo(username="u", display_name="", role=role)
+
+    assert not may_act(None)
+    assert not may_enter_alarms(None)
+    for role in (Role.VIEWER, Role.TRAINER):
+        assert not may_act(user(role))
+        assert not may_enter_alarms(user(role))
+    assert may_act(user(Role.AGENCY))
+    assert not may_enter_alarms(user(Role.AGENCY))
+    for role in (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN):
+        assert may_act(user(role))
+        assert may_enter_alarms(user(role))

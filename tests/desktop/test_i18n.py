@@ -23,6 +23,7 @@ from desktop.service import ConsoleService
 from desktop.status import StatusPanel
 from realtime.client import ConnectionState
 from realtime.event_kinds import EventKind
+from realtime.protocol import Role
 from realtime.states import AlarmLevel, AlarmState
 
 DESKTOP_DIR = Path(__file__).resolve().parents[2] / "desktop"
@@ -162,3 +163,18 @@ def test_status_bar_speaks_chinese(chinese: list[QTranslator], qtbot: QtBot) -> 
     panel.refresh()
     assert panel.connection_label.text().startswith("已断开 – 数据 3分1")
     assert panel.connection_label.text().endswith("秒前")
+
+
+def test_roles_and_agencies_are_named_in_chinese(chinese: list[QTranslator]) -> None:
+    assert texts.role_label(Role.AGENCY) == "联动单位"
+    assert texts.role_label(Role.VIEWER) == "只读查看"
+    assert texts.role_label(Role.TRAINER) == "演练导调"
+    assert texts.agency_label("fire") == "消防救援"
+    assert texts.agency_label("health") == "卫健/120"
+    # An agency the server added later: its name from agencies.list.
+    assert texts.agency_label("water") == "water"
+    texts.set_agency_names({"water": "水务"})
+    try:
+        assert texts.agency_label("water") == "水务"
+    finally:
+        texts.set_agency_names({})

@@ -17,7 +17,16 @@ from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
 from realtime.client import ConnectionState
-from realtime.protocol import CreateAlarm, DispatchAlarm, ErrorCode, TransitionAlarm
+from realtime.protocol import (
+    CreateAlarm,
+    DispatchAlarm,
+    ErrorCode,
+    Limits,
+    Role,
+    TransitionAlarm,
+    UserInfo,
+    Welcome,
+)
 from realtime.states import AlarmAction, AlarmLevel, AlarmState, allowed_actions
 from tests.desktop.conftest import FakeClient, call, ignore_offscreen_quirks, wait_until
 from tests.desktop.factories import evolve, make_alarm, make_dispatch, make_event
@@ -61,6 +70,23 @@ def test_detail_actions_follow_the_state(qtbot: QtBot, fake_service: FakeService
         alarm = evolve(alarm, state=state)
         service.on_event(make_event(alarm.version + 10, alarm))
         assert enabled_actions(pane) == set(allowed_actions(state)), state
+
+
+def test_a_read_only_console_greys_out_every_action_and_shows_the_shares(
+    qtbot: QtBot, fake_service: FakeService, run: Run
+) -> None:
+    service, _client = started(fake_service, run)
+    pane = AlarmDetailPane(service)
+    qtbot.addWidget(pane)
+    service.on_event(make_event(1, make_alarm(1, shared_with=["police", "water"])))
+    pane.show_alarm(1)
+    assert enabled_actions(pane) == set(allowed_actions(AlarmState.NEW))
+    # A shipped label for a known code; the code itself for one the console never heard of.
+    assert pane.field_text("shared") == "Police、water"
+    pane.set_read_only(True)
+    assert enabled_actions(pane) == set(), "a viewer acts on nothing"
+    pane.set_read_only(False)
+    assert enabled_actions(pane) == set(allowed_actions(AlarmState.NEW))
 
 
 def test_acknowledge_sends_the_current_version(
@@ -360,6 +386,41 @@ def test_layout_is_saved_per_user(
     qtbot.addWidget(other)
     other.show()
     assert not other.event_log_dock.isHidden()
+
+
+@pytest.mark.parametrize(
+    ("role", "area", "acts", "enters", "draws"),
+    [
+        (Role.VIEWER, "", False, False, False),
+        (Role.TRAINER, "", False, False, False),
+        (Role.AGENCY, "", True, False, False),
+        (Role.OFFICER, "3301", True, True, False),
+        (Role.OFFICER, "", True, True, True),
+    ],
+)
+def test_the_console_offers_only_what_the_role_may_do(
+    window: WindowParts, run: Run, role: Role, area: str, acts: bool, enters: bool, draws: bool
+) -> None:
+    main_window, service, _client, _sounder = window
+    user = UserInfo(username="u", display_name="", role=role, agency="fire", jurisdiction=area)
+
+    async def welcome() -> None:
+        # The welcome starts the registry loads, which need the loop.
+        service.on_welcome(
+            Welcome(
+                protocol=1,
+                server_version="test",
+                session_token="token",
+                user=user,
+                head_seq=0,
+                limits=Limits(max_message_bytes=1 << 20, rate_per_second=20, rate_burst=60),
+            )
+        )
+
+    run(welcome())
+    assert main_window.detail_pane.read_only is not acts
+    assert main_window.new_alarm_action.isEnabled() is enters
+    assert all(a.isEnabled() is draws for a in main_window.geofence_editor.actions.values())
 
 
 def test_disconnected_warning_does_not_flicker_while_reconnecting(window: WindowParts) -> None:

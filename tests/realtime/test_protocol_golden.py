@@ -21,6 +21,8 @@ import pytest
 import realtime.protocol
 from realtime.protocol import (
     Ack,
+    AgenciesResult,
+    AgencyView,
     AlarmResult,
     AlarmView,
     CamerasResult,
@@ -48,12 +50,17 @@ from realtime.protocol import (
     GetAlarmHistory,
     GetSeries,
     GetTrack,
+    GrantResult,
+    GrantsResult,
+    GrantView,
     Hello,
     HistoryResult,
     Limits,
+    ListAgencies,
     ListCameras,
     ListDevices,
     ListGeofences,
+    ListGrants,
     ListSensors,
     ListUnits,
     Ping,
@@ -73,6 +80,8 @@ from realtime.protocol import (
     SensorView,
     SeriesPoint,
     SeriesResult,
+    ShareAlarm,
+    ShareCamera,
     Snapshot,
     Subscribe,
     Subscribed,
@@ -87,6 +96,8 @@ from realtime.protocol import (
     TransitionAlarm,
     UnitsResult,
     UnitView,
+    UnshareAlarm,
+    UnshareCamera,
     UserInfo,
     Welcome,
     decode_console,
@@ -126,6 +137,7 @@ _ALARM = AlarmView(
     updated_at=UTC_TIME,
     updated_by="supervisor1",
     last_note="已派警",
+    shared_with=["police"],
     merged_into=None,
     dispatches=[
         DispatchView(
@@ -143,6 +155,7 @@ _DEVICE = DeviceView(
     online=True,
     last_seen=UTC_TIME,
     presence=Presence.ONLINE,
+    jurisdiction="330106",
 )
 _POSITION = PositionView(
     device="13900000001",
@@ -193,6 +206,18 @@ _GEOFENCE = GeofenceView(
     updated_by="admin",
     updated_at=LOCAL_TIME,
 )
+_GRANT = GrantView(
+    id=2,
+    kind="camera",
+    alarm_id=7,
+    agency="fire",
+    jurisdiction="330106",
+    camera="C9",
+    by="officer1",
+    at=UTC_TIME,
+    expires_at=LOCAL_TIME,
+    revoked=False,
+)
 _EVENT = Event(
     seq=12,
     at=UTC_TIME,
@@ -204,6 +229,7 @@ _EVENT = Event(
     device=_DEVICE,
     geofence=_GEOFENCE,
     fields=["caller_phone"],
+    grant=_GRANT,
 )
 
 CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -286,6 +312,14 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     ),
     "DeleteGeofence": DeleteGeofence(req="r17", id=5, expected_version=2),
     "Ping": Ping(req="r18"),
+    "ListAgencies": ListAgencies(req="r19"),
+    "ShareAlarm": ShareAlarm(req="r20", alarm_id=7, agency="police", note="协查"),
+    "UnshareAlarm": UnshareAlarm(req="r21", alarm_id=7, agency="police", note="结束"),
+    "ShareCamera": ShareCamera(
+        req="r22", camera="C9", agency="fire", alarm_id=7, expires_at=LOCAL_TIME, note="火情"
+    ),
+    "UnshareCamera": UnshareCamera(req="r23", camera="C9", agency="fire", alarm_id=7),
+    "ListGrants": ListGrants(req="r24"),
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -402,6 +436,13 @@ _RESULTS: dict[str, Any] = {
     "geofences": GeofencesResult(geofences=[_GEOFENCE]),
     "geofence": GeofenceResult(geofence=_GEOFENCE, deleted=True),
     "pong": Pong(server_time=UTC_TIME),
+    "agencies": AgenciesResult(
+        agencies=[
+            AgencyView(code="fire", name_zh="消防救援", name_en="Fire", kind="rescue", active=True)
+        ]
+    ),
+    "grant": GrantResult(grant=_GRANT),
+    "grants": GrantsResult(grants=[_GRANT]),
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {
@@ -412,7 +453,7 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
         user=UserInfo(
             username="officer1",
             display_name="值班员一",
-            role=Role.AGENCY_DISPATCHER,
+            role=Role.AGENCY,
             agency="fire",
             jurisdiction="330106",
         ),

@@ -142,7 +142,9 @@ async def test_illegal_transition_and_stale_version_are_refused(server: DutyDesk
 
         with pytest.raises(CommandError) as missing:
             await _act(console, 99999, AlarmAction.ACKNOWLEDGE, 1)
-        assert missing.value.code is ErrorCode.NOT_FOUND
+        # A missing alarm is refused like one outside the area: nothing tells them apart.
+        assert missing.value.code is ErrorCode.FORBIDDEN
+        assert missing.value.message == "no such alarm in your area"
 
         # Nothing of the refused commands reached the database or the log.
         async with server.sessions() as session:
@@ -225,8 +227,9 @@ async def test_dispatch_refuses_unknown_and_repeated_units(server: DutyDeskServe
                     req="", alarm_id=created.alarm.id, expected_version=1, unit_ids=[4242]
                 )
             )
-        assert unknown.value.code is ErrorCode.VALIDATION
-        assert "4242" in unknown.value.message
+        # Refused like a unit outside the area: the answer does not tell the two apart.
+        assert unknown.value.code is ErrorCode.FORBIDDEN
+        assert unknown.value.message == "no such unit in your area"
         ok = await console.client.request(
             DispatchAlarm(req="", alarm_id=created.alarm.id, expected_version=1, unit_ids=[1])
         )

@@ -130,12 +130,8 @@ async def personal_server(
     try:
         for username, password, role in USERS:
             await server.users.add_user(username, password, role)
-        await server.users.add_user(
-            "fire-desk", "pw-fire-desk", Role.AGENCY_DISPATCHER, agency="fire"
-        )
-        await server.users.add_user(
-            "police-desk", "pw-police-desk", Role.AGENCY_DISPATCHER, agency="police"
-        )
+        await server.users.add_user("fire-desk", "pw-fire-desk", Role.AGENCY, agency="fire")
+        await server.users.add_user("police-desk", "pw-police-desk", Role.AGENCY, agency="police")
         await server.users.add_user("nanjing", "pw-nanjing", Role.OFFICER, jurisdiction="3201")
         await server.users.add_user("hangzhou", "pw-hangzhou", Role.OFFICER, jurisdiction="3301")
         yield server

@@ -97,7 +97,7 @@ def test_user_add_list_token_and_audit(tmp_path: Path, capsys: pytest.CaptureFix
                 "add",
                 "li",
                 "--role",
-                "agency_dispatcher",
+                "agency",
                 "--password-file",
                 str(password_file),
                 *data,

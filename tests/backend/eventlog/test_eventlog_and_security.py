@@ -112,7 +112,7 @@ async def test_caller_phone_is_encrypted_masked_and_every_reveal_is_audited(
 
 
 async def test_agency_dispatcher_sees_only_what_was_sent_to_it(server: DutyDeskServer) -> None:
-    await server.users.add_user("fire-desk", "pw-fire-desk", Role.AGENCY_DISPATCHER, agency="fire")
+    await server.users.add_user("fire-desk", "pw-fire-desk", Role.AGENCY, agency="fire")
     hidden_id = await _create_one(server)
     sent_id = await _create_one(server)
     officer = await open_console(server)

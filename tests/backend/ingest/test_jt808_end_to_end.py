@@ -115,9 +115,7 @@ async def test_truck_sos_positions_and_text_reach_the_console(server: DutyDeskSe
 async def test_agency_and_device_accounts_cannot_send_texts(server: DutyDeskServer) -> None:
     from realtime.protocol import Role
 
-    await server.users.add_user(
-        "police-desk", "pw-police-desk", Role.AGENCY_DISPATCHER, agency="police"
-    )
+    await server.users.add_user("police-desk", "pw-police-desk", Role.AGENCY, agency="police")
     console = await open_console(server, "police-desk", "pw-police-desk")
     try:
         with pytest.raises(CommandError) as refused:

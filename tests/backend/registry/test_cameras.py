@@ -59,7 +59,7 @@ async def cameras(server: DutyDeskServer) -> DutyDeskServer:
     await server.users.add_user("nj-officer", "pw-nj-officer", Role.OFFICER, jurisdiction="3201")
     await server.users.add_user("hz-officer", "pw-hz-officer", Role.OFFICER, jurisdiction="3301")
     await server.users.add_user(
-        "police-desk", "pw-police-desk", Role.AGENCY_DISPATCHER, agency="police", jurisdiction="32"
+        "police-desk", "pw-police-desk", Role.AGENCY, agency="police", jurisdiction="32"
     )
     return server
 

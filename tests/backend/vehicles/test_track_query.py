@@ -235,7 +235,7 @@ async def test_track_range_limits_and_thinning(
 async def test_track_refused_outside_the_command_centre(server: DutyDeskServer) -> None:
     await _store_day(server, "13900000001", 600, 5)
     await server.users.add_user(
-        "fire1", "pw-fire1", Role.AGENCY_DISPATCHER, agency="fire", jurisdiction="3201"
+        "fire1", "pw-fire1", Role.AGENCY, agency="fire", jurisdiction="3201"
     )
     console = await open_console(server, "fire1", "pw-fire1")
     try:

@@ -1,0 +1,1178 @@
+"""The authorization matrix, cell by cell, over real WebSockets.
+
+Every role (officer, supervisor, agency, viewer, admin, trainer) × every area (a Shanghai
+user ``31``, a Hangzhou user ``3301``, a whole-area user ``""``) × every console command
+of the command table and every topic of the live stream. Each cell connects a console
+(Bearer token: no password hashing per cell), sends its probes and checks the answer:
+allowed with the right data, or refused with ``forbidden`` and a message that says
+nothing about the object. And in every cell, the raw frames the console received from
+its first byte (welcome, snapshot or replay, answers, events, telemetry) are searched for
+the marks of every object outside the user's scope: none may appear.
+
+The world is built once per module on one embedded server: alarms, units, cameras,
+vehicles with their fixes, sensors with their readings and a geofence, in Shanghai
+(``310104``) and Hangzhou (``330106``), some shared with the fire agency. What each user
+may see is worked out here from the rules as the docs state them, not by calling the
+policy module, so the test checks the server against the documented model.
+
+The cells come from the tables: a command without a case, or a topic without a trigger,
+fails :func:`test_every_command_and_topic_has_cells`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import itertools
+import json
+import typing
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from backend.alarms.grants import GrantService
+from backend.authz.policy import ACTION_ROLES, PERMISSIONS, Permission, Topic
+from backend.authz.principal import Principal
+from backend.sensors.rules import RuleSet, SensorConfig, SensorKind
+from backend.server import commands
+from backend.server.embedded import ServerThread
+from backend.storage.models import PositionRecord, ReadingRecord
+from devices.observations import Position
+from realtime import PROTOCOL_VERSION
+from realtime.client import basic_auth_header
+from realtime.protocol import (
+    CameraView,
+    Command,
+    CreateAlarm,
+    DispatchAlarm,
+    PositionView,
+    ReadingView,
+    Role,
+    SaveGeofence,
+    ShareAlarm,
+    ShareCamera,
+    UnitView,
+    UnshareCamera,
+)
+from realtime.protocol import CircleShape as Circle
+from realtime.states import AlarmAction, AlarmLevel
+
+SH, HZ = "310104", "330106"
+"""Where the world's objects lie: a Shanghai district and a Hangzhou district."""
+AREAS = {"sh": "31", "hz": "3301", "all": ""}
+ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.AGENCY, Role.VIEWER, Role.ADMIN, Role.TRAINER)
+READERS = {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN, Role.VIEWER, Role.TRAINER}
+FIRE = "fire"
+HIDDEN = "no such {} in your area"
+T0 = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+    area: str
+
+    @property
+    def agency(self) -> str | None:
+        return FIRE if self.role is Role.AGENCY else None
+
+    def sees(self, place: str) -> bool:
+        return place.startswith(self.area)
+
+    def holds(self, permission: Permission) -> bool:
+        return self.role in PERMISSIONS[permission].roles
+
+
+USERS = [User(f"{role}-{key}", role, code) for role in ROLES for key, code in AREAS.items()]
+
+
+# ---------------------------------------------------------------------------- the world
+
+
+@dataclass(frozen=True)
+class Alarm:
+    key: str
+    place: str
+    shared_with_fire: bool
+    title: str
+    caller: str
+
+    def visible(self, user: User) -> bool:
+        if not user.sees(self.place):
+            return False
+        return user.role is not Role.AGENCY or self.shared_with_fire
+
+
+ALARMS = {
+    # Shared with fire explicitly (alarm.share).
+    "sh": Alarm("sh", SH, True, "TOK-ALARM-SH 静安仓库起火", "TOK-CALLER-SH"),
+    # Shared with fire by dispatching its Hangzhou unit.
+    "hz": Alarm("hz", HZ, True, "TOK-ALARM-HZ 西湖化工泄漏", "TOK-CALLER-HZ"),
+    # Not shared with anyone: agency desks never see it.
+    "shp": Alarm("shp", SH, False, "TOK-ALARM-SHP 静安燃气", "TOK-CALLER-SHP"),
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    place: str
+
+    def visible(self, user: User) -> bool:
+        return user.sees(self.place)  # both are fire units: fire desks see them too
+
+
+UNITS = {"sh": Unit("TOK-UNIT-SH", SH), "hz": Unit("TOK-UNIT-HZ", HZ)}
+
+
+@dataclass(frozen=True)
+class Camera:
+    code: str
+    name: str
+    url: str
+    place: str
+    shared_with_fire_for: str | None
+    """The alarm it is shared with fire for (in force)."""
+    shared_before_with_fire_for: str | None = None
+    """An alarm it was once shared with fire for (the grant's events stay in the log)."""
+
+    def visible(self, user: User) -> bool:
+        if user.agency is None:
+            return user.sees(self.place)
+        alarm = self.shared_with_fire_for
+        return alarm is not None and user.sees(ALARMS[alarm].place)
+
+    def code_visible(self, user: User) -> bool:
+        """The code also appears in the share events fire desks of the alarm's area see."""
+        if self.visible(user):
+            return True
+        alarms = (self.shared_with_fire_for, self.shared_before_with_fire_for)
+        return user.role is Role.AGENCY and any(
+            key is not None and user.sees(ALARMS[key].place) for key in alarms
+        )
+
+
+CAMERAS = {
+    "sh": Camera("TOKCAMSH", "TOK-CAM-SH-NAME", "rtsp://u:p@192.0.2.31/TOKURLSH", SH, "sh"),
+    "hz": Camera("TOKCAMHZ", "TOK-CAM-HZ-NAME", "rtsp://u:p@192.0.2.33/TOKURLHZ", HZ, None, "hz"),
+}
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    identity: str
+    name: str
+    plate: str
+    fixes: tuple[str, ...]
+    """The places of its stored fixes, oldest first (the last is where it is now)."""
+
+    @property
+    def place(self) -> str:
+        return self.fixes[-1] if self.fixes else ""
+
+    def visible(self, user: User) -> bool:
+        return user.role in READERS and user.sees(self.place)
+
+
+VEHICLES = {
+    # It drove through Hangzhou once: Hangzhou users see that one fix of its track.
+    "sh": Vehicle("13900000031", "TOK-VEH-SH", "TOKPLATESH", (SH, HZ, SH)),
+    "hz": Vehicle("13900000033", "TOK-VEH-HZ", "TOKPLATEHZ", (HZ, HZ)),
+    "nowhere": Vehicle("13900000099", "TOK-VEH-NOWHERE", "TOKPLATENONE", ()),
+}
+
+
+@dataclass(frozen=True)
+class Sensor:
+    sensor_id: str
+    name: str
+    feed: str
+    """The JSON feed device that reports it (placed where its sensor stands)."""
+    feed_name: str
+    place: str
+
+    def visible(self, user: User) -> bool:
+        return user.role in READERS and user.sees(self.place)
+
+
+SENSORS = {
+    "sh": Sensor("TOKSENSH", "TOK-SEN-SH-NAME", "tokfeedsh", "TOK-FEED-SH", SH),
+    "hz": Sensor("TOKSENHZ", "TOK-SEN-HZ-NAME", "tokfeedhz", "TOK-FEED-HZ", HZ),
+}
+GEOFENCE = "TOK-GEOFENCE"
+
+
+def geofences_visible(user: User) -> bool:
+    return user.role in READERS and user.area == ""
+
+
+def foreign_marks(user: User) -> set[str]:
+    """Every mark of an object the user may not see (none may reach their console)."""
+    marks = set(_alarm_and_unit_marks(user)) | set(_camera_marks(user))
+    for vehicle in VEHICLES.values():
+        if not vehicle.visible(user):
+            marks |= {vehicle.name, vehicle.plate, vehicle.identity}
+    for sensor in SENSORS.values():
+        if not sensor.visible(user):
+            marks |= {sensor.sensor_id, sensor.name, sensor.feed, sensor.feed_name}
+    if not geofences_visible(user):
+        marks.add(GEOFENCE)
+    return marks
+
+
+def _alarm_and_unit_marks(user: User) -> Iterator[str]:
+    for alarm in ALARMS.values():
+        if not alarm.visible(user):
+            yield from (alarm.title.split()[0], alarm.caller)
+    yield from (unit.code for unit in UNITS.values() if not unit.visible(user))
+
+
+def _camera_marks(user: User) -> Iterator[str]:
+    for camera in CAMERAS.values():
+        if not camera.visible(user):
+            yield from (camera.name, "TOKURL" + camera.code.removeprefix("TOKCAM"))
+        if not camera.code_visible(user):
+            yield camera.code
+
+
+@dataclass
+class World:
+    thread: ServerThread
+    tokens: dict[str, str]
+    alarm_ids: dict[str, int]
+    admin: Principal
+    grants: GrantService
+    seq: itertools.count[int] = field(default_factory=itertools.count)
+
+    def call(self, coroutine: Any) -> Any:
+        return self.thread.call(coroutine)
+
+
+def _build(thread: ServerThread) -> World:
+    server = thread.server
+    admin = thread.add_user("root", "pw-root-admin", Role.ADMIN)
+    tokens = {}
+    for user in USERS:
+        principal = thread.add_user(
+            user.name, f"pw-{user.name}", user.role, agency=user.agency, jurisdiction=user.area
+        )
+        tokens[user.name] = thread.call(server.users.issue_token(principal))
+    thread.call(
+        server.alarms.seed_units(
+            [
+                UnitView(id=0, code=unit.code, name=unit.code, agency=FIRE, jurisdiction=unit.place)
+                for unit in UNITS.values()
+            ]
+        )
+    )
+    units = {u.code: u.id for u in thread.call(server.alarms.list_units(admin))}
+    alarm_ids = {}
+    for key, alarm in ALARMS.items():
+        created = thread.call(
+            server.alarms.create_manual(
+                admin,
+                CreateAlarm(
+                    req=f"seed-{key}",
+                    alarm_type="fire",
+                    level=AlarmLevel.RED,
+                    title=alarm.title,
+                    jurisdiction=alarm.place,
+                    caller_name=alarm.caller,
+                    caller_phone="13800000031",
+                ),
+            )
+        )
+        alarm_ids[key] = created.id
+    grants = server.grants
+    thread.call(
+        grants.share_alarm(admin, ShareAlarm(req="", alarm_id=alarm_ids["sh"], agency=FIRE))
+    )
+    thread.call(
+        server.alarms.dispatch(
+            admin,
+            DispatchAlarm(
+                req="",
+                alarm_id=alarm_ids["hz"],
+                expected_version=1,
+                unit_ids=[units["TOK-UNIT-HZ"]],
+            ),
+        )
+    )
+    thread.call(
+        server.cameras.import_cameras(
+            [
+                CameraView(
+                    id=0,
+                    code=c.code,
+                    name=c.name,
+                    lat=31.2,
+                    lon=121.4,
+                    agency="safety",
+                    jurisdiction=c.place,
+                    stream_url=c.url,
+                )
+                for c in CAMERAS.values()
+            ]
+        )
+    )
+    share_sh = ShareCamera(req="", camera="TOKCAMSH", agency=FIRE, alarm_id=alarm_ids["sh"])
+    thread.call(grants.share_camera(admin, share_sh))
+    # A share of the Hangzhou camera that ended: its events stay in the log.
+    _share_and_unshare_the_hangzhou_camera(grants, admin, alarm_ids["hz"], thread.call)
+    for vehicle in VEHICLES.values():
+        thread.call(
+            server.registry.add("jt808", vehicle.identity, vehicle.name, plate=vehicle.plate)
+        )
+    for sensor in SENSORS.values():
+        thread.call(server.registry.add("json", sensor.feed, sensor.feed_name))
+    thread.call(
+        server.sensors.add_sensors(
+            [
+                SensorConfig(
+                    sensor_id=s.sensor_id,
+                    kind=SensorKind.CH4,
+                    unit="%",
+                    rules=RuleSet(),
+                    poll_cycle_seconds=3600.0,
+                    name=s.name,
+                    jurisdiction=s.place,
+                )
+                for s in SENSORS.values()
+            ]
+        )
+    )
+    thread.call(_store_telemetry(thread))
+    thread.call(
+        server.geofences.save(
+            "root",
+            SaveGeofence(
+                req="",
+                name=GEOFENCE,
+                kind="geofence",
+                shape=Circle(lat=31.2, lon=121.4, radius_m=500.0),
+            ),
+        )
+    )
+    return World(thread, tokens, alarm_ids, admin, grants)
+
+
+def _share_and_unshare_the_hangzhou_camera(
+    grants: GrantService, admin: Principal, alarm_id: int, call: Callable[[Any], Any]
+) -> None:
+    call(
+        grants.share_camera(
+            admin, ShareCamera(req="", camera="TOKCAMHZ", agency=FIRE, alarm_id=alarm_id)
+        )
+    )
+    call(
+        grants.unshare_camera(
+            admin, UnshareCamera(req="", camera="TOKCAMHZ", agency=FIRE, alarm_id=alarm_id)
+        )
+    )
+
+
+async def _store_telemetry(thread: ServerThread) -> None:
+    server = thread.server
+    latest = []
+    async with server.sessions.begin() as session:
+        for vehicle in VEHICLES.values():
+            for n, place in enumerate(vehicle.fixes):
+                at = T0 + dt.timedelta(minutes=n)
+                session.add(
+                    PositionRecord(
+                        device=vehicle.identity,
+                        at=at,
+                        lat=31.2,
+                        lon=121.4,
+                        speed_kmh=40.0,
+                        heading_deg=0.0,
+                        altitude_m=0.0,
+                        alarms="",
+                        backfill=False,
+                        jurisdiction=place,
+                    )
+                )
+                if n == len(vehicle.fixes) - 1:
+                    latest.append(
+                        PositionView(
+                            device=vehicle.identity, at=at, lat=31.2, lon=121.4, jurisdiction=place
+                        )
+                    )
+        for sensor in SENSORS.values():
+            for n in range(2):
+                session.add(
+                    ReadingRecord(
+                        device=sensor.feed,
+                        sensor=sensor.sensor_id,
+                        at=T0 + dt.timedelta(minutes=n),
+                        value=0.5,
+                        unit="%",
+                    )
+                )
+    server.hub.remember_positions(latest)
+    server.hub.remember_readings(
+        [
+            ReadingView(
+                device=s.feed, sensor=s.sensor_id, at=T0, value=0.5, unit="%", jurisdiction=s.place
+            )
+            for s in SENSORS.values()
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    """One server and one world for every cell of this module."""
+    thread = ServerThread(users=(("device1", "pw-device1", Role.DEVICE),), seed_units=False)
+    with thread:
+        yield _build(thread)
+
+
+# ---------------------------------------------------------------------------- a console
+
+
+class Console:
+    """A raw console: every frame it received is kept, in order."""
+
+    def __init__(self, ws: ClientConnection, world: World) -> None:
+        self.ws = ws
+        self.world = world
+        self.frames: list[str] = []
+
+    async def recv(self, timeout: float = 10.0) -> dict[str, Any]:
+        async with asyncio.timeout(timeout):
+            raw = await self.ws.recv()
+        assert isinstance(raw, str)
+        self.frames.append(raw)
+        message = json.loads(raw)
+        assert isinstance(message, dict)
+        return message
+
+    async def request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a command; return its answer (frames in between are kept)."""
+        req = f"m{next(self.world.seq)}"
+        await self.ws.send(json.dumps({**payload, "req": req}))
+        while True:
+            message = await self.recv()
+            if message.get("req") == req and message["type"] in ("result", "error"):
+                return message
+
+    async def drain(self, until: Callable[[], bool], quiet: float = 0.15) -> None:
+        """Read frames until ``until()`` holds, then for ``quiet`` seconds more (anything
+        that was not meant for this console would arrive by then)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                while not until():
+                    await self.recv()
+        with contextlib.suppress(TimeoutError):
+            while True:
+                await self.recv(timeout=quiet)
+
+    def messages(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in map(json.loads, self.frames) if m["type"] == kind]
+
+    def assert_nothing_foreign(self, user: User, exempt: frozenset[str] = frozenset()) -> None:
+        text = "\n".join(self.frames)
+        leaked = sorted(mark for mark in foreign_marks(user) - exempt if mark in text)
+        assert not leaked, f"{user.name} received marks of objects outside its scope: {leaked}"
+
+
+@contextlib.asynccontextmanager
+async def console(
+    world: World, user: User, resume_from: int | None = None
+) -> AsyncIterator[Console]:
+    """A console of ``user`` that has said hello and read up to ``synced``."""
+    headers = {"Authorization": f"Bearer {world.tokens[user.name]}"}
+    async with connect(world.thread.console_url, additional_headers=headers, max_size=None) as ws:
+        session = Console(ws, world)
+        hello: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL_VERSION}
+        if resume_from is not None:
+            hello["resume_from"] = resume_from
+        await ws.send(json.dumps(hello))
+        while (await session.recv())["type"] != "synced":
+            pass
+        yield session
+
+
+# ---------------------------------------------------------------------------- expectations
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One message of a cell and what must come back."""
+
+    payload: dict[str, Any]
+    code: str | None = None
+    """The error code expected; None: a result."""
+    message: str | None = None
+    """The error message expected (exactly), if it matters."""
+    check: Callable[[dict[str, Any]], None] | None = None
+    """Checks the result's data."""
+
+
+def _role_refusal(user: User, permission: Permission) -> str | None:
+    return None if user.holds(permission) else f"role {user.role} may not {permission.value}"
+
+
+def probe(
+    user: User,
+    permission: Permission,
+    payload: dict[str, Any],
+    *,
+    scope_refusal: str | None = None,
+    code: str | None = None,
+    message: str | None = None,
+    check: Callable[[dict[str, Any]], None] | None = None,
+) -> Probe:
+    """The probe of a command: refused for the role, else for the scope, else as given."""
+    role = _role_refusal(user, permission)
+    if role is not None:
+        return Probe(payload, "forbidden", role)
+    if scope_refusal is not None:
+        return Probe(payload, "forbidden", scope_refusal)
+    return Probe(payload, code, message, check)
+
+
+def _alarm_probes(
+    world: World,
+    user: User,
+    permission: Permission,
+    build: Callable[[int], dict[str, Any]],
+    *,
+    code: str | None = None,
+    message: str | None = None,
+    check: Callable[[str], Callable[[dict[str, Any]], None]] | None = None,
+    extra: Callable[[User, Alarm], str | None] = lambda user, alarm: None,
+    codes: dict[str, str] | None = None,
+) -> list[Probe]:
+    """One probe per alarm of the world, and one for a missing alarm; ``codes`` gives the
+    allowed outcome per alarm where it differs from ``code``."""
+    probes = [
+        probe(
+            user,
+            permission,
+            build(world.alarm_ids[key]),
+            scope_refusal=HIDDEN.format("alarm") if not alarm.visible(user) else extra(user, alarm),
+            code=(codes or {}).get(key, code),
+            message=message,
+            check=check(key) if check else None,
+        )
+        for key, alarm in ALARMS.items()
+    ]
+    # A missing alarm is refused exactly like one outside the scope.
+    probes.append(probe(user, permission, build(999_999), scope_refusal=HIDDEN.format("alarm")))
+    return probes
+
+
+def _marks_in(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _has_exactly(user: User, expected: dict[str, bool]) -> Callable[[dict[str, Any]], None]:
+    def check(data: dict[str, Any]) -> None:
+        text = _marks_in(data)
+        for mark, visible in expected.items():
+            assert (mark in text) == visible, (
+                f"{user.name}: {mark} {'missing' if visible else 'leaked'}"
+            )
+
+    return check
+
+
+Cases = Callable[[World, User], list[Probe]]
+CASES: dict[type[Any], Cases] = {}
+
+
+def case(command: type[Any]) -> Callable[[Cases], Cases]:
+    def register(function: Cases) -> Cases:
+        CASES[command] = function
+        return function
+
+    return register
+
+
+@case(CreateAlarm)
+def _create(world: World, user: User) -> list[Probe]:
+    return [
+        probe(
+            user,
+            Permission.ENTER_ALARMS,
+            {
+                "type": "alarm.create",
+                "alarm_type": "fire",
+                "level": "blue",
+                "title": f"created by {user.name}",
+                "jurisdiction": place,
+            },
+            scope_refusal=None
+            if user.sees(place)
+            else f"jurisdiction {place!r} is outside your area",
+            check=functools.partial(_alarm_in, place),
+        )
+        for place in (SH, HZ)
+    ]
+
+
+def _assert_eq(actual: object, expected: object) -> None:
+    assert actual == expected
+
+
+def _alarm_in(place: str, data: dict[str, Any]) -> None:
+    assert data["alarm"]["jurisdiction"] == place
+
+
+def _track_of(vehicle: Vehicle, user: User, data: dict[str, Any]) -> None:
+    inside = sum(map(user.sees, vehicle.fixes))
+    assert (len(data["t_ms"]), data["total"]) == (inside, inside)
+
+
+def _action_refusal(action: AlarmAction) -> Callable[[User, Alarm], str | None]:
+    def refusal(user: User, alarm: Alarm) -> str | None:
+        return (
+            None
+            if user.role in ACTION_ROLES[action]
+            else f"role {user.role} may not {action} an alarm"
+        )
+
+    return refusal
+
+
+def _transition_case(world: World, user: User) -> list[Probe]:
+    # At a version the alarm never had: an allowed user is refused as stale, nothing changes.
+    return _alarm_probes(
+        world,
+        user,
+        Permission.WORK_ALARMS,
+        lambda alarm_id: {
+            "type": "alarm.transition",
+            "alarm_id": alarm_id,
+            "action": "acknowledge",
+            "expected_version": 999,
+        },
+        code="stale_version",
+        # The Hangzhou alarm is dispatched: acknowledging it is illegal, whatever the version.
+        codes={"hz": "illegal_transition"},
+        extra=_action_refusal(AlarmAction.ACKNOWLEDGE),
+    )
+
+
+def _dispatch_case(world: World, user: User) -> list[Probe]:
+    return _alarm_probes(
+        world,
+        user,
+        Permission.DISPATCH_UNITS,
+        lambda alarm_id: {
+            "type": "alarm.dispatch",
+            "alarm_id": alarm_id,
+            "expected_version": 999,
+            "unit_ids": [1],
+        },
+        code="stale_version",
+    )
+
+
+def _history_case(world: World, user: User) -> list[Probe]:
+    def check(key: str) -> Callable[[dict[str, Any]], None]:
+        def events_of_the_alarm(data: dict[str, Any]) -> None:
+            alarm_id = world.alarm_ids[key]
+            assert data["events"][0]["kind"] == "alarm.raised"
+            for event in data["events"]:
+                owner = event.get("alarm") or event.get("grant") or {}
+                assert owner.get("alarm_id", owner.get("id")) == alarm_id
+
+        return events_of_the_alarm
+
+    return _alarm_probes(
+        world,
+        user,
+        Permission.SEE_ALARM_HISTORY,
+        lambda alarm_id: {"type": "alarm.history", "alarm_id": alarm_id},
+        check=check,
+    )
+
+
+def _reveal_case(world: World, user: User) -> list[Probe]:
+    return _alarm_probes(
+        world,
+        user,
+        Permission.REVEAL_CONTACT,
+        lambda alarm_id: {"type": "alarm.reveal_contact", "alarm_id": alarm_id, "reason": "回拨"},
+        check=lambda key: lambda data: _assert_eq(data["caller_name"], ALARMS[key].caller),
+    )
+
+
+def _share_case(world: World, user: User) -> list[Probe]:
+    return _alarm_probes(
+        world,
+        user,
+        Permission.SHARE_ALARMS,
+        lambda alarm_id: {"type": "alarm.share", "alarm_id": alarm_id, "agency": "no-such"},
+        code="validation",
+        message="no active agency 'no-such'",
+    )
+
+
+def _unshare_case(world: World, user: User) -> list[Probe]:
+    return _alarm_probes(
+        world,
+        user,
+        Permission.SHARE_ALARMS,
+        lambda alarm_id: {"type": "alarm.unshare", "alarm_id": alarm_id, "agency": "police"},
+        code="validation",
+        message="the alarm is not shared with police",
+    )
+
+
+def _camera_probes(world: World, user: User, tag: str, message: str) -> list[Probe]:
+    probes = []
+    for alarm_key, camera_key in itertools.product(("sh", "hz"), ("sh", "hz")):
+        alarm, camera = ALARMS[alarm_key], CAMERAS[camera_key]
+        hidden = None
+        if not alarm.visible(user):
+            hidden = HIDDEN.format("alarm")
+        elif not camera.visible(user):
+            hidden = HIDDEN.format("camera")
+        payload = {
+            "type": tag,
+            "camera": camera.code,
+            "agency": "police",
+            "alarm_id": world.alarm_ids[alarm_key],
+        }
+        probes.append(
+            probe(
+                user,
+                Permission.SHARE_CAMERAS,
+                payload,
+                scope_refusal=hidden,
+                code="validation",
+                message=message,
+            )
+        )
+    return probes
+
+
+def _grants_case(world: World, user: User) -> list[Probe]:
+    in_force = user.sees(SH) and (user.role in READERS or user.role is Role.AGENCY)
+
+    def check(data: dict[str, Any]) -> None:
+        seen = {(g["kind"], g["alarm_id"], g["camera"]) for g in data["grants"]}
+        expected = {
+            ("alarm", world.alarm_ids["sh"], ""),
+            ("camera", world.alarm_ids["sh"], "TOKCAMSH"),
+        }
+        assert seen == (expected if in_force else set())
+
+    return [probe(user, Permission.SEE_GRANTS, {"type": "grants.list"}, check=check)]
+
+
+def _list_case(
+    permission: Permission, tag: str, expected: Callable[[User], dict[str, bool]]
+) -> Cases:
+    def cells(world: World, user: User) -> list[Probe]:
+        return [probe(user, permission, {"type": tag}, check=_has_exactly(user, expected(user)))]
+
+    return cells
+
+
+_BY_TAG: dict[str, Cases] = {
+    "alarm.transition": _transition_case,
+    "alarm.dispatch": _dispatch_case,
+    "alarm.history": _history_case,
+    "alarm.reveal_contact": _reveal_case,
+    "alarm.share": _share_case,
+    "alarm.unshare": _unshare_case,
+    "camera.share": lambda world, user: _camera_probes(
+        world,
+        user,
+        "camera.share",
+        "share the alarm with police (or dispatch one of its units) first",
+    ),
+    "camera.unshare": lambda world, user: _camera_probes(
+        world, user, "camera.unshare", "the camera is not shared with police"
+    ),
+    "grants.list": _grants_case,
+    "agencies.list": _list_case(
+        Permission.SEE_AGENCIES, "agencies.list", lambda user: {"消防救援": True, "卫健/120": True}
+    ),
+    "units.list": _list_case(
+        Permission.SEE_UNITS,
+        "units.list",
+        lambda user: {u.code: u.visible(user) for u in UNITS.values()},
+    ),
+    "cameras.list": _list_case(
+        Permission.SEE_CAMERAS,
+        "cameras.list",
+        lambda user: {c.url: c.visible(user) for c in CAMERAS.values()},
+    ),
+    "devices.list": _list_case(
+        Permission.SEE_DEVICES,
+        "devices.list",
+        lambda user: {
+            **{v.plate: v.visible(user) for v in VEHICLES.values()},
+            **{s.feed_name: s.visible(user) for s in SENSORS.values()},
+        },
+    ),
+    "sensors.list": _list_case(
+        Permission.SEE_SENSORS,
+        "sensors.list",
+        lambda user: {s.sensor_id: s.visible(user) for s in SENSORS.values()},
+    ),
+    "ping": _list_case(Permission.PING, "ping", lambda user: {"server_time": True}),
+}
+
+
+def _subscribe_case(world: World, user: User) -> list[Probe]:
+    # What the subscription's snapshot carries is checked in test_subscribe_snapshot.
+    return [
+        probe(
+            user,
+            Permission.SUBSCRIBE,
+            {"type": "subscribe", "topics": ["positions", "readings"]},
+            check=lambda data: _assert_eq(sorted(data["topics"]), ["positions", "readings"]),
+        )
+    ]
+
+
+def _series_case(world: World, user: User) -> list[Probe]:
+    span = {"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}
+    probes = [
+        probe(
+            user,
+            Permission.READ_SENSOR_HISTORY,
+            {"type": "sensor.series", "sensor": s.sensor_id, **span},
+            scope_refusal=None if s.visible(user) else HIDDEN.format("sensor"),
+            check=lambda data: _assert_eq(len(data["points"]), 2),
+        )
+        for s in SENSORS.values()
+    ]
+    # An unregistered sensor is unplaced: whole-area users only, refused like the others.
+    probes.append(
+        probe(
+            user,
+            Permission.READ_SENSOR_HISTORY,
+            {"type": "sensor.series", "sensor": "ghost", **span},
+            scope_refusal=None if user.area == "" else HIDDEN.format("sensor"),
+            check=lambda data: _assert_eq(data["points"], []),
+        )
+    )
+    return probes
+
+
+def _track_case(world: World, user: User) -> list[Probe]:
+    span = {"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z", "form": "columns"}
+    return [
+        probe(
+            user,
+            Permission.REPLAY_TRACKS,
+            {"type": "vehicle.track", "device": v.identity, **span},
+            # Fix by fix: only those inside the user's area (none: an empty track).
+            check=functools.partial(_track_of, v, user),
+        )
+        for v in VEHICLES.values()
+    ]
+
+
+def _send_text_case(world: World, user: User) -> list[Probe]:
+    return [
+        probe(
+            user,
+            Permission.SEND_TEXT,
+            {"type": "device.send_text", "device": v.identity, "text": "请靠边停车"},
+            scope_refusal=None if user.sees(v.place) else HIDDEN.format("vehicle"),
+            code="device_offline",
+            message="no JT/T 808 gateway runs in this server",
+        )
+        for v in VEHICLES.values()
+    ]
+
+
+WHOLE_AREA_ONLY = "geofences are kept by whole-area users only"
+
+
+def _geofence_case(permission: Permission, payload: dict[str, Any], code: str | None) -> Cases:
+    def cells(world: World, user: User) -> list[Probe]:
+        return [
+            probe(
+                user,
+                permission,
+                payload,
+                scope_refusal=None if user.area == "" else WHOLE_AREA_ONLY,
+                code=code,
+                check=_has_exactly(user, {GEOFENCE: True}) if code is None else None,
+            )
+        ]
+
+    return cells
+
+
+_BY_TAG.update(
+    {
+        "subscribe": _subscribe_case,
+        "sensor.series": _series_case,
+        "vehicle.track": _track_case,
+        "device.send_text": _send_text_case,
+        "geofences.list": _geofence_case(
+            Permission.SEE_GEOFENCES, {"type": "geofences.list"}, None
+        ),
+        "geofence.save": _geofence_case(
+            Permission.EDIT_GEOFENCES,
+            {
+                "type": "geofence.save",
+                "name": "x",
+                "kind": "geofence",
+                "shape": {"type": "circle", "lat": 31.2, "lon": 121.4, "radius_m": 0},
+            },
+            "validation",
+        ),
+        "geofence.delete": _geofence_case(
+            Permission.DELETE_GEOFENCES,
+            {"type": "geofence.delete", "id": 999_999, "expected_version": 1},
+            "not_found",
+        ),
+    }
+)
+for _command in typing.get_args(Command):
+    _tag = _command.__struct_config__.tag
+    if _tag in _BY_TAG:
+        CASES[_command] = _BY_TAG[_tag]
+
+
+def _command_name(command: type[Any]) -> str:
+    return str(command.__struct_config__.tag)
+
+
+def test_every_command_and_topic_has_cells() -> None:
+    assert set(CASES) == set(commands.CONSOLE_COMMANDS), "give every command its cells"
+    assert set(TRIGGERS) == set(Topic), "give every topic its cells"
+
+
+@pytest.mark.parametrize("user", USERS, ids=lambda user: user.name)
+@pytest.mark.parametrize("command", list(commands.CONSOLE_COMMANDS), ids=_command_name)
+async def test_command_cell(world: World, command: type[Any], user: User) -> None:
+    async with console(world, user) as session:
+        for cell in CASES[command](world, user):
+            answer = await session.request(cell.payload)
+            where = f"{user.name} {cell.payload}"
+            if cell.code is None and cell.message is None:
+                assert answer["type"] == "result", f"{where}: {answer}"
+                if cell.check is not None:
+                    cell.check(answer["data"])
+            else:
+                assert answer["type"] == "error", f"{where}: {answer}"
+                assert answer["code"] == cell.code, f"{where}: {answer}"
+                if cell.message is not None:
+                    assert answer["message"] == cell.message, where
+        await session.request({"type": "ping"})
+    # Marks the user sent themselves (a vehicle's identity, a camera's code) may come back.
+    sent = "\n".join(json.dumps(cell.payload) for cell in CASES[command](world, user))
+    session.assert_nothing_foreign(user, frozenset(m for m in foreign_marks(user) if m in sent))
+
+
+# ---------------------------------------------------------------------------- topics
+
+
+def _alarm_ids(world: World, messages: list[dict[str, Any]]) -> set[int]:
+    ids = set()
+    for message in messages:
+        for alarm in [*message.get("alarms", []), message.get("alarm") or {}]:
+            if alarm.get("id") in world.alarm_ids.values():
+                ids.add(alarm["id"])
+    return ids
+
+
+def _visible_alarm_ids(world: World, user: User) -> set[int]:
+    return {world.alarm_ids[key] for key, alarm in ALARMS.items() if alarm.visible(user)}
+
+
+async def _snapshot(world: World, user: User) -> None:
+    async with console(world, user) as session:
+        pass
+    assert _alarm_ids(world, session.messages("snapshot")) == _visible_alarm_ids(world, user)
+    session.assert_nothing_foreign(user)
+
+
+async def _resume(world: World, user: User) -> None:
+    async with console(world, user, resume_from=0) as session:
+        pass
+    assert not session.messages("snapshot"), "a replay, not a snapshot"
+    assert _alarm_ids(world, session.messages("event")) == _visible_alarm_ids(world, user)
+    session.assert_nothing_foreign(user)
+
+
+async def _alarm_events(world: World, user: User) -> None:
+    async with console(world, user) as session:
+        for key in ALARMS:
+            world.call(
+                world.thread.server.alarms.reveal_contact(world.admin, world.alarm_ids[key], "核实")
+            )
+        expected = _visible_alarm_ids(world, user)
+        await session.drain(lambda: _alarm_ids(world, session.messages("event")) >= expected)
+    assert _alarm_ids(world, session.messages("event")) == expected
+    session.assert_nothing_foreign(user)
+
+
+async def _device_events(world: World, user: User) -> None:
+    registry = world.thread.server.registry
+    async with console(world, user) as session:
+        for online in (True, False):
+            world.call(registry.set_online("jt808", VEHICLES["sh"].identity, online, T0, "test"))
+        # The events carry where the vehicle is (its latest fix): its area's readers.
+        expected = 2 if VEHICLES["sh"].visible(user) else 0
+        await session.drain(lambda: len(session.messages("event")) >= expected)
+    kinds = [e["kind"] for e in session.messages("event")]
+    assert kinds == ["device.online", "device.offline"][:expected]
+    session.assert_nothing_foreign(user)
+
+
+async def _geofence_events(world: World, user: User) -> None:
+    async with console(world, user) as session:
+        world.call(
+            world.thread.server.geofences.save(
+                "root",
+                SaveGeofence(
+                    req="",
+                    name=f"{GEOFENCE}-{next(world.seq)}",
+                    kind="geofence",
+                    shape=Circle(lat=31.2, lon=121.4, radius_m=300.0),
+                ),
+            )
+        )
+        expected = 1 if geofences_visible(user) else 0
+        await session.drain(lambda: len(session.messages("event")) >= expected)
+    assert [e["kind"] for e in session.messages("event")] == ["geofence.saved"][:expected]
+    session.assert_nothing_foreign(user)
+
+
+async def _grant_events(world: World, user: User) -> None:
+    async with console(world, user) as session:
+        _share_and_unshare_the_hangzhou_camera(
+            world.grants, world.admin, world.alarm_ids["hz"], world.call
+        )
+        sees = user.sees(HZ) and (user.role in READERS or user.role is Role.AGENCY)
+        expected = 2 if sees else 0
+        await session.drain(lambda: len(session.messages("event")) >= expected)
+    kinds = [e["kind"] for e in session.messages("event")]
+    assert kinds == ["grant.camera_shared", "grant.camera_unshared"][:expected]
+    assert all("rtsp" not in frame for frame in session.frames), "never the address"
+    session.assert_nothing_foreign(user)
+
+
+def _telemetry_ids(session: Console, what: str, key: str) -> set[str]:
+    return {item[key] for m in session.messages("telemetry") for item in m[what]}
+
+
+async def _positions(world: World, user: User) -> None:
+    hub = world.thread.server.hub
+    async with console(world, user) as session:
+        await session.request({"type": "subscribe", "topics": ["positions"]})
+        expected = {v.identity for v in VEHICLES.values() if v.fixes and v.visible(user)}
+        # The subscription's snapshot has its own cells (test_subscribe_snapshot).
+        await session.drain(lambda: _telemetry_ids(session, "positions", "device") >= expected)
+        session.frames.clear()
+        # Live: a new fix of each placed vehicle, where it is now.
+        at = dt.datetime.now(dt.UTC)
+        for v in VEHICLES.values():
+            if v.fixes:
+                position = Position(device=v.identity, at=at, lat=31.2, lon=121.4)
+                world.thread.call(_offer(hub, position, v.place))
+        await session.drain(lambda: _telemetry_ids(session, "positions", "device") >= expected)
+    assert _telemetry_ids(session, "positions", "device") == expected
+    session.assert_nothing_foreign(user)
+
+
+async def _offer(hub: Any, position: Position, place: str) -> None:
+    hub.offer_position(position, place)
+
+
+async def _offer_reading(hub: Any, reading: ReadingView) -> None:
+    hub.offer_reading(reading)
+
+
+async def _readings(world: World, user: User) -> None:
+    hub = world.thread.server.hub
+    async with console(world, user) as session:
+        await session.request({"type": "subscribe", "topics": ["readings"]})
+        expected = {s.sensor_id for s in SENSORS.values() if s.visible(user)}
+        await session.drain(lambda: _telemetry_ids(session, "readings", "sensor") >= expected)
+        session.frames.clear()
+        at = dt.datetime.now(dt.UTC)
+        for s in SENSORS.values():
+            reading = ReadingView(
+                device=s.feed, sensor=s.sensor_id, at=at, value=0.7, unit="%", jurisdiction=s.place
+            )
+            world.thread.call(_offer_reading(hub, reading))
+        await session.drain(lambda: _telemetry_ids(session, "readings", "sensor") >= expected)
+    assert _telemetry_ids(session, "readings", "sensor") == expected
+    session.assert_nothing_foreign(user)
+
+
+TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
+    Topic.SNAPSHOT: _snapshot,
+    Topic.RESUME: _resume,
+    Topic.ALARM_EVENTS: _alarm_events,
+    Topic.DEVICE_EVENTS: _device_events,
+    Topic.GEOFENCE_EVENTS: _geofence_events,
+    Topic.GRANT_EVENTS: _grant_events,
+    Topic.POSITIONS: _positions,
+    Topic.READINGS: _readings,
+}
+
+LIVE_TELEMETRY = {Topic.POSITIONS, Topic.READINGS}
+
+
+def _topic_cells() -> Iterator[Any]:
+    for topic in Topic:
+        for user in USERS:
+            marks = []
+            # The live batches are filtered in the hub's fan-out (backend/server/hub.py),
+            # which another part of this work changes; until it is merged, live positions
+            # and readings still reach scoped readers whole. Remove at merge (strict: an
+            # unexpected pass fails, as a reminder).
+            if topic in LIVE_TELEMETRY and user.role in READERS and user.area:
+                marks.append(pytest.mark.xfail(reason="live fan-out filter: hub.py", strict=True))
+            yield pytest.param(topic, user, id=f"{topic.name}-{user.name}", marks=marks)
+
+
+@pytest.mark.parametrize(("topic", "user"), list(_topic_cells()))
+async def test_topic_cell(world: World, topic: Topic, user: User) -> None:
+    await TRIGGERS[topic](world, user)
+
+
+@pytest.mark.parametrize("user", USERS, ids=lambda user: user.name)
+async def test_subscribe_snapshot(world: World, user: User) -> None:
+    """What a subscription starts with: the latest fix of each vehicle and the latest value
+    of each sensor of the user's area, nothing else."""
+    async with console(world, user) as session:
+        await session.request({"type": "subscribe", "topics": ["positions", "readings"]})
+        vehicles = {v.identity for v in VEHICLES.values() if v.fixes and v.visible(user)}
+        sensors = {s.sensor_id for s in SENSORS.values() if s.visible(user)}
+        await session.drain(
+            lambda: (
+                _telemetry_ids(session, "positions", "device") >= vehicles
+                and _telemetry_ids(session, "readings", "sensor") >= sensors
+            )
+        )
+    assert _telemetry_ids(session, "positions", "device") == vehicles
+    assert _telemetry_ids(session, "readings", "sensor") == sensors
+    session.assert_nothing_foreign(user)
+
+
+async def test_a_device_account_opens_no_console_and_learns_nothing(world: World) -> None:
+    with pytest.raises(InvalidStatus) as refused_at_handshake:
+        async with connect(
+            world.thread.console_url,
+            additional_headers={"Authorization": basic_auth_header("device1", "pw-device1")},
+        ):
+            pass
+    response = refused_at_handshake.value.response
+    assert response.status_code == 403
+    body = response.body.decode()
+    assert "device accounts cannot open a console" in body
+    assert not any(mark in body for mark in foreign_marks(USERS[0]) | {"TOK"})
