@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 from websockets.asyncio.server import ServerConnection
@@ -25,7 +25,7 @@ from backend.authz.principal import Principal
 from backend.eventlog import log as eventlog
 from backend.server.handlers import ConsoleContext
 from backend.server.handshake import remote_address
-from backend.server.hub import Subscriber
+from backend.server.hub import Frame, Subscriber
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
     CLOSE_HELLO_EXPECTED,
@@ -42,7 +42,6 @@ from realtime.protocol import (
     Limits,
     ProtocolError,
     Synced,
-    Telemetry,
     Welcome,
     decode_console,
     encode,
@@ -173,39 +172,35 @@ async def _sync(
 
 
 async def _send_live(connection: ServerConnection, subscriber: Subscriber, last_sent: int) -> None:
+    """Send the console its queued frames until it closes; cut it off (it resumes from its
+    last ``seq``) once it falls too far behind."""
+    # One watcher for the console's life, not one per message: the pump below is the hot
+    # path of the fan-out (a frame already encoded and shared, sent as it is).
+    pump = asyncio.create_task(_pump(connection, subscriber.queue, last_sent))
     overflow = asyncio.create_task(subscriber.overflowed.wait())
-    pending: asyncio.Task[Any] | None = None
     try:
-        while True:
-            pending = asyncio.create_task(subscriber.queue.get())
-            if not await _unless_overflow(pending, overflow):
-                break
-            item = pending.result()
-            if not isinstance(item, Telemetry):
-                if item.seq <= last_sent:
-                    continue  # already sent in the replay or snapshot
-                last_sent = item.seq
-            # A console that stops reading blocks this send once its socket is full;
-            # watching the overflow here too means it is still cut off in time.
-            pending = asyncio.create_task(send(connection, item))
-            if not await _unless_overflow(pending, overflow):
-                break
-            pending.result()
+        # A console that stops reading blocks the pump once its socket is full; watching
+        # the overflow beside it means it is still cut off in time.
+        done, _ = await asyncio.wait({pump, overflow}, return_when=asyncio.FIRST_COMPLETED)
+        if pump in done:
+            pump.result()  # raises: the pump ends only when the connection does
+        pump.cancel()
         await connection.close(CLOSE_TOO_SLOW, "console too slow; resume from your last seq")
     finally:
+        pump.cancel()
         overflow.cancel()
-        if pending is not None:
-            pending.cancel()
-        await asyncio.gather(overflow, *([pending] if pending else []), return_exceptions=True)
+        await asyncio.gather(pump, overflow, return_exceptions=True)
 
 
-async def _unless_overflow(task: asyncio.Task[Any], overflow: asyncio.Task[Any]) -> bool:
-    """Wait for ``task``; False (and ``task`` cancelled) if the console overflowed first."""
-    done, _ = await asyncio.wait({task, overflow}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        return True
-    task.cancel()
-    return False
+async def _pump(connection: ServerConnection, queue: asyncio.Queue[Frame], last_sent: int) -> None:
+    """Send queued frames in order, skipping events already sent in the replay or snapshot."""
+    while True:
+        frame = await queue.get()
+        if frame.seq:
+            if frame.seq <= last_sent:
+                continue  # already sent in the replay or snapshot
+            last_sent = frame.seq
+        await connection.send(frame.data, text=True)
 
 
 async def _receive_commands(
