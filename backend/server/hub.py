@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple, TypeVar
@@ -161,7 +162,8 @@ class Hub:
         self._readings: dict[tuple[str, str], ReadingView] = {}
         self._latest_readings: dict[tuple[str, str], ReadingView] = {}
         self._latest_positions: dict[str, PositionView] = {}
-        self._device_places: dict[str, str] = {}
+        self._device_places: dict[str, tuple[dt.datetime, str]] = {}
+        """Where each device was last seen (time of its newest fix or reading, place)."""
         self._telemetry_interval = telemetry_interval
         self._ticker: asyncio.Task[None] | None = None
 
@@ -217,7 +219,7 @@ class Hub:
         each event is encoded once, whatever the number of consoles."""
         subscribers = list(self._subscribers)
         for event in events:
-            place = self._device_places.get(event.device.identity, "") if event.device else ""
+            place = self.device_place(event.device.identity) if event.device else ""
             frame: Frame | None = None
             for subscriber in subscribers:
                 if subscriber.overflowed.is_set():
@@ -236,7 +238,7 @@ class Hub:
         if current is None or position.at >= current[0].at:
             self._positions[position.device] = (position, jurisdiction)
             # Known at once: the device's own events (online, …) follow its place.
-            self._device_places[position.device] = jurisdiction
+            self._place(position.device, position.at, jurisdiction)
 
     def offer_reading(self, reading: ReadingView) -> None:
         """Keep the newest value per sensor for the next telemetry tick (and for consoles
@@ -249,7 +251,17 @@ class Hub:
         """Take ``readings`` (e.g. the newest stored at start) as the latest known values."""
         for reading in readings:
             if _keep_newest(self._latest_readings, (reading.device, reading.sensor), reading):
-                self._device_places[reading.device] = reading.jurisdiction
+                self._place(reading.device, reading.at, reading.jurisdiction)
+
+    def device_place(self, device: str) -> str:
+        """The jurisdiction of the device's newest fix or reading ("" if none was placed)."""
+        held = self._device_places.get(device)
+        return held[1] if held is not None else ""
+
+    def _place(self, device: str, at: dt.datetime, jurisdiction: str) -> None:
+        held = self._device_places.get(device)
+        if held is None or at >= held[0]:
+            self._device_places[device] = (at, jurisdiction)
 
     def latest_readings(self) -> list[ReadingView]:
         """The newest value of every sensor heard from (since start, or stored before)."""
@@ -259,7 +271,7 @@ class Hub:
         """Take ``positions`` (e.g. the newest stored at start) as the latest known fixes."""
         for view in positions:
             if _keep_newest(self._latest_positions, view.device, view):
-                self._device_places[view.device] = view.jurisdiction
+                self._place(view.device, view.at, view.jurisdiction)
 
     def latest_positions(self) -> list[PositionView]:
         """The newest fix of every device heard from (since start, or stored before)."""
