@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import msgspec
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from backend import __version__
 from backend.authz import policy as authz
@@ -25,7 +27,7 @@ from backend.authz.principal import Principal
 from backend.eventlog import log as eventlog
 from backend.server.handlers import ConsoleContext
 from backend.server.handshake import remote_address
-from backend.server.hub import Frame, Subscriber
+from backend.server.hub import Subscriber
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
     CLOSE_HELLO_EXPECTED,
@@ -56,6 +58,9 @@ logger = logging.getLogger(__name__)
 
 RATE_ABUSE_LIMIT = 200
 """Messages refused for rate in a row before the connection is closed."""
+DIRECT_WRITE_LIMIT = 64 * 1024
+"""Bytes a console's socket may hold unsent before live frames wait in its queue (and for
+the socket) instead of being written at once."""
 
 
 async def send(connection: ServerConnection, message: msgspec.Struct) -> None:
@@ -172,35 +177,61 @@ async def _sync(
 
 
 async def _send_live(connection: ServerConnection, subscriber: Subscriber, last_sent: int) -> None:
-    """Send the console its queued frames until it closes; cut it off (it resumes from its
-    last ``seq``) once it falls too far behind."""
-    # One watcher for the console's life, not one per message: the pump below is the hot
-    # path of the fan-out (a frame already encoded and shared, sent as it is).
-    pump = asyncio.create_task(_pump(connection, subscriber.queue, last_sent))
+    """Send the console its frames until it closes; cut it off (it resumes from its last
+    ``seq``) once it falls too far behind.
+
+    While its socket keeps up, the hub writes each frame at once (``write_now``); what
+    arrives while the socket is backed up waits in the console's bounded queue and goes
+    out through the pump, which waits for the socket to drain.
+    """
+    subscriber.sent_seq = max(subscriber.sent_seq, last_sent)
+    pump = asyncio.create_task(_pump(connection, subscriber))
     overflow = asyncio.create_task(subscriber.overflowed.wait())
+    subscriber.write_now = _writer(connection)
     try:
         # A console that stops reading blocks the pump once its socket is full; watching
         # the overflow beside it means it is still cut off in time.
         done, _ = await asyncio.wait({pump, overflow}, return_when=asyncio.FIRST_COMPLETED)
         if pump in done:
             pump.result()  # raises: the pump ends only when the connection does
+        subscriber.write_now = None
         pump.cancel()
         await connection.close(CLOSE_TOO_SLOW, "console too slow; resume from your last seq")
     finally:
+        subscriber.write_now = None
         pump.cancel()
         overflow.cancel()
         await asyncio.gather(pump, overflow, return_exceptions=True)
 
 
-async def _pump(connection: ServerConnection, queue: asyncio.Queue[Frame], last_sent: int) -> None:
-    """Send queued frames in order, skipping events already sent in the replay or snapshot."""
+async def _pump(connection: ServerConnection, subscriber: Subscriber) -> None:
+    """Send queued frames in order, skipping events already sent."""
+    queue = subscriber.queue
     while True:
         frame = await queue.get()
         if frame.seq:
-            if frame.seq <= last_sent:
+            if frame.seq <= subscriber.sent_seq:
                 continue  # already sent in the replay or snapshot
-            last_sent = frame.seq
+            subscriber.sent_seq = frame.seq
+        # Written before the first suspension (then it waits for the socket to drain), so
+        # a frame the hub writes at once never overtakes this one.
         await connection.send(frame.data, text=True)
+
+
+def _writer(connection: ServerConnection) -> Callable[[bytes], bool]:
+    """How the hub writes a frame to this console at once: as ``websockets.broadcast``
+    does (no task, no await), but only while the socket keeps up."""
+    transport = connection.transport
+
+    def write_now(data: bytes) -> bool:
+        if connection.state is not State.OPEN:
+            return False
+        if transport.get_write_buffer_size() > DIRECT_WRITE_LIMIT:
+            return False  # backed up: the frame queues and the pump waits for the socket
+        broadcast((connection,), data, text=True)
+        return True
+
+    return write_now
 
 
 async def _receive_commands(

@@ -88,6 +88,13 @@ class Subscriber:
         """Device changes, positions and readings reach only roles that hold the permission."""
         self.queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=limit or QUEUE_LIMIT)
         self.overflowed = asyncio.Event()
+        self.sent_seq = 0
+        """The last event ``seq`` sent (the replay or snapshot included): older ones are
+        not sent again."""
+        self.write_now: Callable[[bytes], bool] | None = None
+        """Set while the live stream runs (by the console's sender): writes a frame to the
+        socket at once and returns True, or returns False when the socket is backed up.
+        Frames are written at once only while none wait in the queue, so order holds."""
         self._topics: frozenset[str] = frozenset()
         self._scope_changed: Callable[[Subscriber, TelemetryScope | None], None] | None = None
 
@@ -115,7 +122,10 @@ class Subscriber:
 
         The caller has decided that the console may see it (:meth:`Hub.publish`).
         """
-        if self.overflowed.is_set():
+        if self.overflowed.is_set() or frame.seq <= self.sent_seq:
+            return
+        if self._written(frame):
+            self.sent_seq = frame.seq
             return
         try:
             self.queue.put_nowait(frame)
@@ -130,9 +140,16 @@ class Subscriber:
     def offer_telemetry_frame(self, frame: Frame) -> None:
         """Queue an encoded telemetry batch unless the console is busy (then it gets the
         next one)."""
+        if self.overflowed.is_set() or self._written(frame):
+            return
         # Leave room for events: telemetry never pushes a console into overflow.
-        if not self.overflowed.is_set() and self.queue.qsize() < self.queue.maxsize // 2:
+        if self.queue.qsize() < self.queue.maxsize // 2:
             self.queue.put_nowait(frame)
+
+    def _written(self, frame: Frame) -> bool:
+        """Write ``frame`` at once if nothing waits before it and the socket has room."""
+        # The fast path of the fan-out: no queue, no task switch, as a raw broadcast does.
+        return self.write_now is not None and self.queue.empty() and self.write_now(frame.data)
 
     def offer_telemetry(self, telemetry: Telemetry) -> None:
         """Queue the part of ``telemetry`` this console may see and subscribed to (for one
