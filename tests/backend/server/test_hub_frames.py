@@ -273,3 +273,97 @@ async def test_a_console_that_stops_reading_under_telemetry_is_kept_until_events
             while len(server.hub):  # noqa: ASYNC110 - polling the server from a test
                 await asyncio.sleep(0.1)
         stuck.transport.abort()  # it would never read the close frame: don't wait for it
+
+
+async def test_frames_are_written_at_once_only_while_nothing_waits_before_them() -> None:
+    """The fast path keeps the order: once one frame had to queue (the socket was backed
+    up), the next ones queue behind it until the pump has sent it."""
+    hub = Hub()
+    officer = Subscriber(_principal("hz"))
+    hub.add(officer)
+    written: list[bytes] = []
+    room = [True]
+
+    def write_now(data: bytes) -> bool:
+        if room[0]:
+            written.append(data)
+        return room[0]
+
+    officer.write_now = write_now
+    officer.sent_seq = 1  # seq 1 went out in the snapshot
+    events = [Event(seq=n, at=T0, kind=f"k{n}", actor="a") for n in range(1, 5)]
+    hub.publish(events[:2])
+    assert [json.loads(d)["seq"] for d in written] == [2]  # 1 is not sent again
+    assert officer.sent_seq == 2
+    room[0] = False
+    hub.publish([events[2]])
+    room[0] = True
+    hub.publish([events[3]])
+    assert [f.seq for f in _frames(officer)] == [3, 4]  # 4 waited behind 3
+    assert len(written) == 1
+    officer.topics = {"positions"}
+    hub.offer_position(Position(device="t", at=T0, lat=30.0, lon=120.0))
+    hub.flush_telemetry()
+    assert json.loads(written[-1])["type"] == "telemetry"  # the queue was empty again
+
+
+async def test_the_console_writer_refuses_once_the_connection_is_closing() -> None:
+    from websockets.asyncio.server import ServerConnection, serve
+
+    from backend.server.console import _writer
+
+    held: list[ServerConnection] = []
+
+    async def handler(connection: ServerConnection) -> None:
+        held.append(connection)
+        await connection.wait_closed()
+
+    async with serve(handler, "127.0.0.1", 0) as bare:
+        port = bare.sockets[0].getsockname()[1]
+        async with connect(f"ws://127.0.0.1:{port}") as client:
+            while not held:  # noqa: ASYNC110 - waiting for the server's side to exist
+                await asyncio.sleep(0.01)
+            write_now = _writer(held[0])
+            assert write_now(b'{"type":"ping"}')
+            assert await client.recv() == '{"type":"ping"}'  # a text frame
+        await held[0].wait_closed()
+        assert not write_now(b'{"type":"ping"}')
+
+
+async def test_events_queued_during_the_sync_are_not_sent_twice() -> None:
+    """Events committed while the replay was being sent wait in the queue; those the replay
+    already held are skipped, the rest follow in order, then frames go out at once."""
+    from websockets.asyncio.server import ServerConnection, serve
+    from websockets.exceptions import ConnectionClosed
+
+    from backend.server.console import _send_live
+
+    subscriber = Subscriber(_principal("hz"))
+    for seq in (1, 2, 3):
+        subscriber.offer(Frame(seq, msgspec.json.encode({"type": "event", "seq": seq})))
+    ended: list[BaseException] = []
+
+    async def handler(connection: ServerConnection) -> None:
+        try:
+            await _send_live(connection, subscriber, 2)  # the replay went up to seq 2
+        except ConnectionClosed as exc:
+            ended.append(exc)
+
+    async with serve(handler, "127.0.0.1", 0) as bare:
+        port = bare.sockets[0].getsockname()[1]
+        async with connect(f"ws://127.0.0.1:{port}") as client:
+            assert json.loads(await client.recv())["seq"] == 3
+            async with asyncio.timeout(5):
+                while subscriber.write_now is None:  # noqa: ASYNC110 - the sender's start
+                    await asyncio.sleep(0.01)
+            subscriber.offer(Frame(4, b'{"type":"event","seq":4}'))
+            assert json.loads(await client.recv())["seq"] == 4
+            assert subscriber.sent_seq == 4
+        # Gone: the next frame cannot be written at once, and the pump's send fails (in
+        # a console session the receiver notices first and cancels the sender).
+        await asyncio.sleep(0.1)
+        subscriber.offer(Frame(5, b'{"type":"event","seq":5}'))
+        async with asyncio.timeout(5):
+            while not ended:  # noqa: ASYNC110 - the server's side noticing the close
+                await asyncio.sleep(0.01)
+    assert subscriber.write_now is None
