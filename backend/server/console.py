@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import msgspec
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from backend import __version__
 from backend.authz import policy as authz
@@ -42,7 +44,6 @@ from realtime.protocol import (
     Limits,
     ProtocolError,
     Synced,
-    Telemetry,
     Welcome,
     decode_console,
     encode,
@@ -57,6 +58,9 @@ logger = logging.getLogger(__name__)
 
 RATE_ABUSE_LIMIT = 200
 """Messages refused for rate in a row before the connection is closed."""
+DIRECT_WRITE_LIMIT = 64 * 1024
+"""Bytes a console's socket may hold unsent before live frames wait in its queue (and for
+the socket) instead of being written at once."""
 
 
 async def send(connection: ServerConnection, message: msgspec.Struct) -> None:
@@ -175,39 +179,61 @@ async def _sync(
 
 
 async def _send_live(connection: ServerConnection, subscriber: Subscriber, last_sent: int) -> None:
+    """Send the console its frames until it closes; cut it off (it resumes from its last
+    ``seq``) once it falls too far behind.
+
+    While its socket keeps up, the hub writes each frame at once (``write_now``); what
+    arrives while the socket is backed up waits in the console's bounded queue and goes
+    out through the pump, which waits for the socket to drain.
+    """
+    subscriber.sent_seq = max(subscriber.sent_seq, last_sent)
+    pump = asyncio.create_task(_pump(connection, subscriber))
     overflow = asyncio.create_task(subscriber.overflowed.wait())
-    pending: asyncio.Task[Any] | None = None
+    subscriber.write_now = _writer(connection)
     try:
-        while True:
-            pending = asyncio.create_task(subscriber.queue.get())
-            if not await _unless_overflow(pending, overflow):
-                break
-            item = pending.result()
-            if not isinstance(item, Telemetry):
-                if item.seq <= last_sent:
-                    continue  # already sent in the replay or snapshot
-                last_sent = item.seq
-            # A console that stops reading blocks this send once its socket is full;
-            # watching the overflow here too means it is still cut off in time.
-            pending = asyncio.create_task(send(connection, item))
-            if not await _unless_overflow(pending, overflow):
-                break
-            pending.result()
+        # A console that stops reading blocks the pump once its socket is full; watching
+        # the overflow beside it means it is still cut off in time.
+        done, _ = await asyncio.wait({pump, overflow}, return_when=asyncio.FIRST_COMPLETED)
+        if pump in done:
+            pump.result()  # raises: the pump ends only when the connection does
+        subscriber.write_now = None
+        pump.cancel()
         await connection.close(CLOSE_TOO_SLOW, "console too slow; resume from your last seq")
     finally:
+        subscriber.write_now = None
+        pump.cancel()
         overflow.cancel()
-        if pending is not None:
-            pending.cancel()
-        await asyncio.gather(overflow, *([pending] if pending else []), return_exceptions=True)
+        await asyncio.gather(pump, overflow, return_exceptions=True)
 
 
-async def _unless_overflow(task: asyncio.Task[Any], overflow: asyncio.Task[Any]) -> bool:
-    """Wait for ``task``; False (and ``task`` cancelled) if the console overflowed first."""
-    done, _ = await asyncio.wait({task, overflow}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
+async def _pump(connection: ServerConnection, subscriber: Subscriber) -> None:
+    """Send queued frames in order, skipping events already sent."""
+    queue = subscriber.queue
+    while True:
+        frame = await queue.get()
+        if frame.seq:
+            if frame.seq <= subscriber.sent_seq:
+                continue  # already sent in the replay or snapshot
+            subscriber.sent_seq = frame.seq
+        # Written before the first suspension (then it waits for the socket to drain), so
+        # a frame the hub writes at once never overtakes this one.
+        await connection.send(frame.data, text=True)
+
+
+def _writer(connection: ServerConnection) -> Callable[[bytes], bool]:
+    """How the hub writes a frame to this console at once: as ``websockets.broadcast``
+    does (no task, no await), but only while the socket keeps up."""
+    transport = connection.transport
+
+    def write_now(data: bytes) -> bool:
+        if connection.state is not State.OPEN:
+            return False
+        if transport.get_write_buffer_size() > DIRECT_WRITE_LIMIT:
+            return False  # backed up: the frame queues and the pump waits for the socket
+        broadcast((connection,), data, text=True)
         return True
-    task.cancel()
-    return False
+
+    return write_now
 
 
 async def _receive_commands(

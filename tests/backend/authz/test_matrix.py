@@ -1130,14 +1130,7 @@ LIVE_TELEMETRY = {Topic.POSITIONS, Topic.READINGS}
 def _topic_cells() -> Iterator[Any]:
     for topic in Topic:
         for user in USERS:
-            marks = []
-            # The live batches are filtered in the hub's fan-out (backend/server/hub.py),
-            # which another part of this work changes; until it is merged, live positions
-            # and readings still reach scoped readers whole. Remove at merge (strict: an
-            # unexpected pass fails, as a reminder).
-            if topic in LIVE_TELEMETRY and user.role in READERS and user.area:
-                marks.append(pytest.mark.xfail(reason="live fan-out filter: hub.py", strict=True))
-            yield pytest.param(topic, user, id=f"{topic.name}-{user.name}", marks=marks)
+            yield pytest.param(topic, user, id=f"{topic.name}-{user.name}")
 
 
 @pytest.mark.parametrize(("topic", "user"), list(_topic_cells()))
