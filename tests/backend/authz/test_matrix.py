@@ -1124,9 +1124,6 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.READINGS: _readings,
 }
 
-LIVE_TELEMETRY = {Topic.POSITIONS, Topic.READINGS}
-
-
 def _topic_cells() -> Iterator[Any]:
     for topic in Topic:
         for user in USERS:
