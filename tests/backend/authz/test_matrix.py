@@ -1124,6 +1124,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.READINGS: _readings,
 }
 
+
 def _topic_cells() -> Iterator[Any]:
     for topic in Topic:
         for user in USERS:
