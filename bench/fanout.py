@@ -80,7 +80,7 @@ AGENCY_ROLE = next(role for role in Role if role.value.startswith("agency"))
 """The linked agencies' desk role (renamed across versions; found by its prefix)."""
 CITIES = ("3301", "3302", "31", "3201")
 DISTRICTS = ("330106", "330108", "310115", "320102")
-AGENCIES = ("消防救援", "公安", "卫健")
+AGENCIES = ("fire", "police", "health")
 PLACES = (
     *("330102", "330105", "330106", "330106001", "330106002", "330108", "330110"),
     *("330203", "330205", "330212", "330206"),

@@ -106,10 +106,10 @@ async def test_an_event_is_encoded_once_and_the_same_bytes_go_to_every_console_t
         Subscriber(_principal("hz", jurisdiction="3301")),
         Subscriber(_principal("sh", jurisdiction="31")),
     )
-    desk = Subscriber(_principal("fire", AGENCY, "3301", agency="消防救援"))
+    desk = Subscriber(_principal("fire", AGENCY, "3301", agency="fire"))
     for subscriber in (whole, hz, sh, desk):
         hub.add(subscriber)
-    event = Event(seq=7, at=T0, kind="alarm.raised", actor="a", alarm=_alarm("330106", "消防救援"))
+    event = Event(seq=7, at=T0, kind="alarm.raised", actor="a", alarm=_alarm("330106", "fire"))
     hub.publish([event])
     assert len(encoded) == 1
     frames = [s.queue.get_nowait() for s in (whole, hz, desk)]
@@ -123,15 +123,17 @@ async def test_nothing_is_encoded_for_an_event_nobody_may_see(
 ) -> None:
     hub = Hub()
     hub.add(Subscriber(_principal("hz", jurisdiction="3301")))
-    hub.add(Subscriber(_principal("fire", AGENCY, "3301", agency="消防救援")))
+    hub.add(Subscriber(_principal("fire", AGENCY, "3301", agency="fire")))
     hub.publish([Event(seq=1, at=T0, kind="alarm.raised", actor="a", alarm=_alarm("31"))])
     assert encoded == []
 
 
 async def test_device_changes_and_geofences_go_only_to_roles_that_may_see_them() -> None:
     hub = Hub()
+    whole = Subscriber(_principal("whole"))
     officer = Subscriber(_principal("hz", jurisdiction="3301"))
-    desk = Subscriber(_principal("fire", AGENCY, "3301", agency="消防救援"))
+    desk = Subscriber(_principal("fire", AGENCY, "3301", agency="fire"))
+    hub.add(whole)
     hub.add(officer)
     hub.add(desk)
     hub.offer_reading(
@@ -155,7 +157,9 @@ async def test_device_changes_and_geofences_go_only_to_roles_that_may_see_them()
             Event(seq=2, at=T0, kind="geofence.saved", actor="a", geofence=geofence),
         ]
     )
-    assert [f["kind"] for f in _decoded(officer)] == ["device.online", "geofence.saved"]
+    assert [f["kind"] for f in _decoded(whole)] == ["device.online", "geofence.saved"]
+    # Geofences carry no area: they are kept by whole-area users only.
+    assert [f["kind"] for f in _decoded(officer)] == ["device.online"]
     assert _decoded(desk) == []
 
 

@@ -15,7 +15,16 @@ import pytest
 from backend.server import hub as hub_module
 from backend.server.app import DutyDeskServer
 from devices.observations import Position
-from realtime.protocol import Event, ReadingView, Role, Subscribe, Subscribed
+from realtime.protocol import (
+    AlarmView,
+    DispatchView,
+    Event,
+    ReadingView,
+    Role,
+    Subscribe,
+    Subscribed,
+)
+from realtime.states import AlarmLevel, AlarmState
 from tests.backend.conftest import Console, open_console
 
 AGENCY = next(role for role in Role if role.value.startswith("agency"))
@@ -27,12 +36,14 @@ SCOPED_USERS = (
     ("xh", Role.OFFICER, None, "330106"),  # Xihu district of Hangzhou
     ("sh", Role.SUPERVISOR, None, "31"),  # Shanghai
     ("whole", Role.OFFICER, None, ""),  # the whole area
-    ("fire", AGENCY, "消防救援", "3301"),  # an agency desk: no telemetry today
+    ("fire", AGENCY, "fire", "3301"),  # an agency desk: no telemetry today
 )
 T0 = dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.UTC)
 MARKER = "test.marker"
-"""A kind for an event about no object: every console gets it, so once it arrives the
-console has been sent everything published before it."""
+"""The kind of the marker events: an alarm in Xihu dispatched to the fire desk and one in
+Pudong, so every console gets at least one; once it arrives the console has been sent
+everything published before it. (An event about no object goes to whole-area users
+only.)"""
 
 
 @pytest.fixture
@@ -68,6 +79,23 @@ def _reading(sensor: str, jurisdiction: str) -> ReadingView:
     )
 
 
+def _marker_alarm(jurisdiction: str) -> AlarmView:
+    return AlarmView(
+        id=900_000,
+        version=1,
+        state=AlarmState.NEW,
+        level=AlarmLevel.BLUE,
+        alarm_type="marker",
+        title="marker",
+        jurisdiction=jurisdiction,
+        source="manual",
+        first_seen=T0,
+        last_seen=T0,
+        updated_at=T0,
+        dispatches=[DispatchView(unit_id=1, unit_name="站", agency="fire", note="", by="t", at=T0)],
+    )
+
+
 async def _subscribe(console: Console, *topics: str) -> None:
     answer = await console.client.request(Subscribe(req="", topics=list(topics)))
     assert isinstance(answer, Subscribed)
@@ -76,7 +104,12 @@ async def _subscribe(console: Console, *topics: str) -> None:
 async def _mark(server: DutyDeskServer, consoles: dict[str, Console]) -> None:
     """Publish a marker after everything else and wait until every console has it."""
     seq = max(c.client.last_seq or 0 for c in consoles.values()) + 1000
-    server.hub.publish([Event(seq=seq, at=T0, kind=MARKER, actor="test")])
+    server.hub.publish(
+        [
+            Event(seq=seq, at=T0, kind=MARKER, actor="test", alarm=_marker_alarm("330106")),
+            Event(seq=seq + 1, at=T0, kind=MARKER, actor="test", alarm=_marker_alarm("310115")),
+        ]
+    )
     for console in consoles.values():
         await console.recorder.wait_for(
             lambda c=console: any(e.kind == MARKER for e in c.recorder.events), timeout=10
@@ -233,7 +266,7 @@ async def test_each_tick_encodes_one_batch_per_scope_group_not_per_console(
         # One encode per event too, however many consoles receive it.
         encoded.clear()
         await _mark(server, everyone)
-        assert len(encoded) == 1
+        assert len(encoded) == 2  # the two marker events, each encoded once
     finally:
         for console in extra.values():
             await console.close()
@@ -260,4 +293,4 @@ async def test_an_event_already_sent_in_the_snapshot_is_not_sent_again(
     assert head is not None
     server.hub.publish([Event(seq=head, at=T0, kind="test.old", actor="test")])
     await _mark(server, {"whole": console})
-    assert [e.kind for e in console.recorder.events] == [MARKER]
+    assert {e.kind for e in console.recorder.events} == {MARKER}
