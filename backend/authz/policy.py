@@ -62,6 +62,7 @@ class Permission(enum.Enum):
     EDIT_GEOFENCES = "edit geofences"
     DELETE_GEOFENCES = "delete geofences"
     PING = "ping the server"
+    UNLOCK_SESSION = "unlock their locked console"
 
 
 PERMISSIONS: dict[Permission, frozenset[Role]] = {
@@ -86,6 +87,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_GEOFENCES: COMMAND_CENTRE,
     Permission.DELETE_GEOFENCES: SUPERVISORS,
     Permission.PING: CONSOLE_ROLES,
+    Permission.UNLOCK_SESSION: CONSOLE_ROLES,
 }
 """Which roles hold each capability: the one table every role check reads."""
 

@@ -67,6 +67,7 @@ from realtime.protocol import (
     SendText,
     SensorsResult,
     SeriesResult,
+    SessionUnlocked,
     Subscribe,
     Subscribed,
     TextSent,
@@ -74,6 +75,7 @@ from realtime.protocol import (
     TrackResult,
     TransitionAlarm,
     UnitsResult,
+    UnlockSession,
 )
 from realtime.protocol import (
     DeviceAlarmRaised as DeviceAlarmRaisedMessage,
@@ -143,6 +145,7 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     # live stream
     Route(Subscribe, (Subscribed,), Permission.SUBSCRIBE, handlers.subscribe),
     Route(Ping, (Pong,), Permission.PING, handlers.ping),
+    Route(UnlockSession, (SessionUnlocked,), Permission.UNLOCK_SESSION, handlers.unlock_session),
     # sensors
     Route(GetSeries, (SeriesResult,), Permission.READ_SENSOR_HISTORY, handlers.sensor_series),
     # vehicles

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 from backend.authz.principal import Principal
 from backend.errors import Error, ValidationError
+from backend.registry.users import AuthError, LoginBusyError
 from backend.sensors import timeseries
 from backend.server.hub import TELEMETRY_TOPICS, Subscriber
+from backend.server.sessions import UNLOCK_TRIES, LiveSession
 from backend.vehicles import track_query
 from realtime.protocol import (
     MAX_TRACK_ROWS,
@@ -47,6 +49,8 @@ from realtime.protocol import (
     SensorView,
     SeriesPoint,
     SeriesResult,
+    SessionEndReason,
+    SessionUnlocked,
     Subscribe,
     Subscribed,
     Telemetry,
@@ -57,6 +61,7 @@ from realtime.protocol import (
     TrackResult,
     TransitionAlarm,
     UnitsResult,
+    UnlockSession,
 )
 
 if TYPE_CHECKING:
@@ -75,6 +80,8 @@ class ConsoleContext:
 
     server: DutyDeskServer
     subscriber: Subscriber
+    session: LiveSession | None = None
+    """The console's session (lock screen, who is logged in where)."""
 
     @property
     def principal(self) -> Principal:
@@ -184,6 +191,44 @@ async def subscribe(ctx: ConsoleContext, command: Subscribe) -> Subscribed:
             Telemetry(positions=positions[start:end], readings=readings[start:end])
         )
     return Subscribed(topics=sorted(subscriber.topics))
+
+
+async def unlock_session(ctx: ConsoleContext, command: UnlockSession) -> SessionUnlocked:
+    """Check the password (and code) of a console locked after idle; the fifth wrong
+    try in a row ends the session (and revokes its token)."""
+    live = ctx.session
+    if live is None:
+        raise ValidationError("this connection has no session to unlock")
+    if live.unlocking:
+        # One check at a time: argon2 is slow on purpose, guessing in parallel is not.
+        raise Error(ErrorCode.RATE_LIMITED, "an unlock is being checked; wait for its answer")
+    live.unlocking = True
+    try:
+        await ctx.server.users.verify_unlock(ctx.principal.user_id, command.password, command.totp)
+    except AuthError as exc:
+        live.unlock_failures += 1
+        left = UNLOCK_TRIES - live.unlock_failures
+        logger.warning(
+            "wrong unlock of the console of %s (%s of %s)",
+            ctx.principal.username,
+            live.unlock_failures,
+            UNLOCK_TRIES,
+        )
+        if left <= 0:
+            await ctx.server.session_tracker.end(
+                live, SessionEndReason.UNLOCK_FAILED, revoke_token=True
+            )
+            raise Error(
+                ErrorCode.UNAUTHORIZED, "too many wrong tries: the session is ended"
+            ) from exc
+        raise Error(ErrorCode.UNAUTHORIZED, f"{exc} ({left} tries left)") from exc
+    except LoginBusyError as exc:
+        raise Error(ErrorCode.RATE_LIMITED, str(exc)) from exc
+    finally:
+        live.unlocking = False
+    live.unlock_failures = 0
+    logger.info("console of %s unlocked", ctx.principal.username)
+    return SessionUnlocked()
 
 
 async def ping(ctx: ConsoleContext, command: Ping) -> Pong:

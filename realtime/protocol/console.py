@@ -206,6 +206,15 @@ class Ping(Tagged, tag="ping"):
     req: str
 
 
+class UnlockSession(Tagged, tag="session.unlock"):
+    """Unlock a console locked after idle: the user's password (and TOTP code when the
+    user has a second factor). Five wrong tries end the session."""
+
+    req: str
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+    totp: Annotated[str, msgspec.Meta(max_length=16)] = ""
+
+
 Command = (
     CreateAlarm
     | TransitionAlarm
@@ -219,6 +228,7 @@ Command = (
     | SendText
     | GetTrack
     | GetSeries
+    | UnlockSession
     | ListSensors
     | ListGeofences
     | SaveGeofence

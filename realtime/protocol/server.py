@@ -219,6 +219,10 @@ class Pong(msgspec.Struct, tag="pong", kw_only=True):
     server_time: dt.datetime
 
 
+class SessionUnlocked(msgspec.Struct, tag="unlocked", kw_only=True):
+    """The lock screen may go: the password (and code) were right."""
+
+
 ResultData = (
     UnitsResult
     | CamerasResult
@@ -232,6 +236,7 @@ ResultData = (
     | TrackColumns
     | SeriesResult
     | SensorsResult
+    | SessionUnlocked
     | GeofencesResult
     | GeofenceResult
     | Pong

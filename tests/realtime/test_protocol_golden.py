@@ -72,6 +72,7 @@ from realtime.protocol import (
     SensorView,
     SeriesPoint,
     SeriesResult,
+    SessionUnlocked,
     Snapshot,
     Subscribe,
     Subscribed,
@@ -86,6 +87,7 @@ from realtime.protocol import (
     TransitionAlarm,
     UnitsResult,
     UnitView,
+    UnlockSession,
     UserInfo,
     Welcome,
     decode_console,
@@ -275,6 +277,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     ),
     "DeleteGeofence": DeleteGeofence(req="r17", id=5, expected_version=2),
     "Ping": Ping(req="r18"),
+    "UnlockSession": UnlockSession(req="r19", password="secret-pw", totp="123456"),
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -385,6 +388,7 @@ _RESULTS: dict[str, Any] = {
     "geofences": GeofencesResult(geofences=[_GEOFENCE]),
     "geofence": GeofenceResult(geofence=_GEOFENCE, deleted=True),
     "pong": Pong(server_time=UTC_TIME),
+    "unlocked": SessionUnlocked(),
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {
