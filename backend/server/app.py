@@ -183,6 +183,10 @@ class DutyDeskServer:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        # First: a bad certificate stops the start before anything is opened.
+        self._tls = (
+            tls_context(config.tls_cert, config.tls_key) if config.tls_cert is not None else None
+        )
         self.database_outage = EpisodeLog(logger, "database")
         """Database failures anywhere in the server: logged once per outage."""
         self.engine = db.create_engine(config.db_url)
@@ -206,9 +210,6 @@ class DutyDeskServer:
         """This server's open sessions, ended at once when the account changes."""
         # Changes through this server end its sessions without waiting for the watcher.
         self.users.on_sessions_ended = self.session_tracker.end_user
-        self._tls = (
-            tls_context(config.tls_cert, config.tls_key) if config.tls_cert is not None else None
-        )
         self.writer = eventlog.EventWriter(self.sessions, self.hub.publish, self.database_outage)
         self.alarms = AlarmService(self.sessions, self.cipher, self.writer)
         self.registry = DeviceRegistry(
