@@ -413,3 +413,119 @@ async def test_the_session_table_rows_record_how_sessions_ended(
     assert rows[0].ended_at is not None
     assert rows[0].token_id is not None
     assert role is Role.OFFICER
+
+
+# ---------------------------------------------------------------------------- edges
+
+
+async def test_open_sessions_are_touched_and_stale_ones_ended(db_url: str, tmp_path: Path) -> None:
+    from backend.registry.sessions import SessionStore
+
+    server = await _serve(db_url, tmp_path, session_touch_interval=CHECK_INTERVAL)
+    try:
+        console = await _console(server)
+        live = next(iter(server.session_tracker._live.values()))
+        async with server.sessions() as session:
+            from backend.storage.models import SessionRecord
+
+            row = await session.get(SessionRecord, live.id)
+            assert row is not None
+            first_seen = row.last_seen_at
+
+        async def seen_later() -> bool:
+            async with server.sessions() as session:
+                row = await session.get(SessionRecord, live.id)
+                return row is not None and row.last_seen_at > first_seen
+
+        for _ in range(100):
+            if await seen_later():
+                break
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("last_seen_at was never updated")
+        # A server that stopped uncleanly leaves rows open: they are ended as stale.
+        later = SessionStore(
+            server.sessions, clock=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        )
+        listed = await later.list_open("officer1")
+        assert [info.stale for info in listed] == [True]
+        assert await later.end_stale(dt.timedelta(minutes=5)) == 1
+        assert await later.list_open() == []
+        await SessionStore(server.sessions).touch([])
+        assert await SessionStore(server.sessions).ended_among([]) == {}
+        await console.close()
+    finally:
+        await server.close()
+
+
+@pytest.mark.logs_errors
+async def test_a_session_that_cannot_be_recorded_is_refused_and_retried(
+    server: DutyDeskServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    real_start = server.session_tracker.store.start
+    failures = [1]
+
+    async def failing_start(**kwargs: object) -> int:
+        if failures:
+            failures.pop()
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return await real_start(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(server.session_tracker.store, "start", failing_start)
+    # The first try is closed with 1011; the client retries and gets in.
+    console = await _console(server)
+    assert any("database is unavailable" in detail for _, detail in console.recorder.states)
+    await console.close()
+
+
+async def test_users_without_a_data_key_cannot_enrol_and_disabled_users_cannot_unlock(
+    server: DutyDeskServer,
+) -> None:
+    from backend.registry.users import AuthError, UserService
+    from backend.registry.users import Error as UserError
+
+    keyless = UserService(server.sessions)
+    try:
+        with pytest.raises(UserError, match="no data encryption key"):
+            await keyless.enrol_totp("officer1")
+    finally:
+        keyless.close()
+    principal = (await server.users.list_users())[0]
+    await server.users.set_active(principal.username, False)
+    with pytest.raises(AuthError, match="disabled"):
+        await server.users.verify_unlock(principal.user_id, "whatever")
+    # Enrolled under another key: the code cannot be checked, and the login says so.
+    await server.users.set_active(principal.username, True)
+    other = UserService(server.sessions, cipher=FieldCipher.generate())
+    try:
+        await other.enrol_totp(principal.username)
+    finally:
+        other.close()
+    with pytest.raises(AuthError, match="cannot be checked"):
+        await server.users.authenticate(
+            basic_auth_header(principal.username, f"pw-{principal.username}"), "123456"
+        )
+
+
+def test_serve_options_for_sessions_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    from backend.cli.app import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(
+        ["serve", "--require-totp", "supervisor, admin,", "--session-hours", "0.5"]
+    )
+    assert args.require_totp == frozenset({Role.SUPERVISOR, Role.ADMIN})
+    assert args.session_hours == 0.5
+    for bad in (
+        ["--require-totp", "chief"],
+        ["--session-hours", "0"],
+        ["--session-check", "soon"],
+    ):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["serve", *bad])
+    errors = capsys.readouterr().err
+    assert "unknown role 'chief'" in errors
+    assert "must be positive" in errors
+    assert "not a number" in errors
