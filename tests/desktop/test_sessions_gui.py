@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,12 +21,12 @@ from pytestqt.qtbot import QtBot
 from backend.registry import second_factor
 from backend.server.testing import ServerThread
 from desktop import texts
-from desktop.app import ConsoleSession
+from desktop.app import CA_FILE_KEY, ConsoleSession
 from desktop.lock import IDLE_LOCK_KEY, ConsoleLock, IdleWatcher
 from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
-from realtime.client import ConnectionState
+from realtime.client import CERTIFICATE_NOT_TRUSTED, ConnectionState
 from realtime.protocol import Role, SessionEndReason
 from realtime.states import AlarmLevel
 from tests.desktop.conftest import call, ignore_offscreen_quirks, wait_until
@@ -286,3 +287,42 @@ def test_texts_for_every_end_reason_and_unlock_refusal() -> None:
     assert "code" in texts.unlock_refusal("unauthorized", "second factor code required")
     assert texts.unlock_refusal("unauthorized", "wrong password")
     assert texts.unlock_refusal("rate_limited", "an unlock is being checked")
+
+
+def test_an_untrusted_certificate_is_said_plainly_and_the_ca_file_remembered(
+    qtbot: QtBot, settings: QSettings, run: Run, tmp_path: Path
+) -> None:
+    ca_file = tmp_path / "ca.pem"
+
+    async def scenario() -> None:
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        session = ConsoleSession(ConsoleService(), AlarmSounder(use_audio=False), settings, done)
+        dialog = session.show_login("wss://127.0.0.1:9/console", "officer1")
+        qtbot.addWidget(dialog)
+        try:
+            dialog.password_edit.setText("pw")
+            dialog.ca_edit.setText(str(ca_file))
+            await call(dialog.login_button.click)
+            # The CA file does not exist: the client says so at once, no retrying.
+            await wait_until(dialog.login_button.isEnabled, what="refusal")
+            assert str(ca_file) in dialog.message_label.text()
+            assert settings.value(CA_FILE_KEY) == str(ca_file)
+            # What a failed verification looks like to the officer.
+            session._phase = session._phase.CONNECTING
+            session._on_connection_changed(
+                ConnectionState.AUTH_FAILED,
+                f"{CERTIFICATE_NOT_TRUSTED}: self-signed certificate in certificate chain",
+            )
+            text = dialog.message_label.text()
+            assert text.startswith("The server's certificate is not trusted (self-signed")
+        finally:
+            await session.close()
+
+    run(scenario(), timeout=30)
+    # The next dialog offers the remembered CA file.
+    done: asyncio.Future[int] = asyncio.Future()
+    again = ConsoleSession(ConsoleService(), AlarmSounder(use_audio=False), settings, done)
+    dialog = again.show_login("wss://127.0.0.1:9/console", "officer1")
+    qtbot.addWidget(dialog)
+    assert dialog.ca_file() == str(ca_file)
+    dialog.done(0)
