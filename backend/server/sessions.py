@@ -142,8 +142,12 @@ class SessionTracker:
     async def close(self, live: LiveSession) -> None:
         """The connection closed: end the row (if it is not ended already)."""
         self._live.pop(live.id, None)
+        reason = live.ended or SessionEndReason.CLOSED
         try:
-            await self.store.end(live.id, live.ended or SessionEndReason.CLOSED)
+            # An unlock failure revokes the token even if recording it failed before.
+            await self.store.end(
+                live.id, reason, revoke_token=reason is SessionEndReason.UNLOCK_FAILED
+            )
         except (SQLAlchemyError, OSError) as exc:
             # The row stays open until it is seen stale; nothing the user needs is lost.
             self._outage.failed(f"session {live.id} not recorded as ended: {exc!r}", exc)
@@ -176,8 +180,12 @@ class SessionTracker:
         if live.ended is not None:
             return
         live.ended = reason
-        await self.store.end(live.id, reason, revoke_token=revoke_token)
-        self._close_soon(live, reason)
+        try:
+            # Recorded (and the token revoked) before the client can see the close.
+            await self.store.end(live.id, reason, revoke_token=revoke_token)
+        finally:
+            # Closed even if recording failed (the row is then ended by close()).
+            self._close_soon(live, reason)
 
     def _close_soon(self, live: LiveSession, reason: SessionEndReason) -> None:
         live.ended = reason
