@@ -27,6 +27,7 @@ from desktop.lock import DEFAULT_IDLE_LOCK_SECONDS, IDLE_LOCK_KEY, ConsoleLock
 from desktop.login import LoginDialog
 from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
+from desktop.sessions_view import SessionsAction
 from desktop.settings import APPLICATION, ORGANIZATION, open_settings
 from desktop.sounder import AlarmSounder
 from realtime.client import CERTIFICATE_NOT_TRUSTED, ConnectionState
@@ -77,6 +78,8 @@ class ConsoleSession(QObject):
         self.main_window: MainWindow | None = None
         self.lock: ConsoleLock | None = None
         """The idle lock of the open main window."""
+        self.sessions_action: SessionsAction | None = None
+        """Who is logged in where (administrators), in the open main window."""
         self.idle_lock_seconds = (
             idle_lock_seconds if idle_lock_seconds is not None else _saved_idle_lock(settings)
         )
@@ -249,6 +252,7 @@ class ConsoleSession(QObject):
         window = MainWindow(self.service, self._sounder, self._settings, username=self._username)
         window.closed.connect(lambda: self.finish(EXIT_OK))
         self.main_window = window
+        self.sessions_action = SessionsAction(window, self.service)
         if self.idle_lock_seconds > 0:
             self.lock = ConsoleLock(
                 window, self.service, idle_seconds=self.idle_lock_seconds, username=self._username

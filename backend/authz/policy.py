@@ -63,6 +63,7 @@ class Permission(enum.Enum):
     DELETE_GEOFENCES = "delete geofences"
     PING = "ping the server"
     UNLOCK_SESSION = "unlock their locked console"
+    SEE_SESSIONS = "see who is logged in where"
 
 
 PERMISSIONS: dict[Permission, frozenset[Role]] = {
@@ -88,6 +89,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.DELETE_GEOFENCES: SUPERVISORS,
     Permission.PING: CONSOLE_ROLES,
     Permission.UNLOCK_SESSION: CONSOLE_ROLES,
+    Permission.SEE_SESSIONS: frozenset({Role.ADMIN}),
 }
 """Which roles hold each capability: the one table every role check reads."""
 

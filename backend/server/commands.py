@@ -58,6 +58,7 @@ from realtime.protocol import (
     ListDevices,
     ListGeofences,
     ListSensors,
+    ListSessions,
     ListUnits,
     Ping,
     Pong,
@@ -67,6 +68,7 @@ from realtime.protocol import (
     SendText,
     SensorsResult,
     SeriesResult,
+    SessionsResult,
     SessionUnlocked,
     Subscribe,
     Subscribed,
@@ -146,6 +148,7 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     Route(Subscribe, (Subscribed,), Permission.SUBSCRIBE, handlers.subscribe),
     Route(Ping, (Pong,), Permission.PING, handlers.ping),
     Route(UnlockSession, (SessionUnlocked,), Permission.UNLOCK_SESSION, handlers.unlock_session),
+    Route(ListSessions, (SessionsResult,), Permission.SEE_SESSIONS, handlers.list_sessions),
     # sensors
     Route(GetSeries, (SeriesResult,), Permission.READ_SENSOR_HISTORY, handlers.sensor_series),
     # vehicles

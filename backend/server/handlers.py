@@ -39,6 +39,7 @@ from realtime.protocol import (
     ListDevices,
     ListGeofences,
     ListSensors,
+    ListSessions,
     ListUnits,
     Ping,
     Pong,
@@ -50,7 +51,9 @@ from realtime.protocol import (
     SeriesPoint,
     SeriesResult,
     SessionEndReason,
+    SessionsResult,
     SessionUnlocked,
+    SessionView,
     Subscribe,
     Subscribed,
     Telemetry,
@@ -229,6 +232,27 @@ async def unlock_session(ctx: ConsoleContext, command: UnlockSession) -> Session
     live.unlock_failures = 0
     logger.info("console of %s unlocked", ctx.principal.username)
     return SessionUnlocked()
+
+
+async def list_sessions(ctx: ConsoleContext, command: ListSessions) -> SessionsResult:
+    """Who is logged in where (every open session; administrators only)."""
+    found = await ctx.server.session_tracker.store.list_open()
+    return SessionsResult(
+        sessions=[
+            SessionView(
+                id=info.id,
+                username=info.username,
+                kind=info.kind,
+                remote=info.remote,
+                client=info.client,
+                started_at=info.started_at,
+                last_seen_at=info.last_seen_at,
+                expires_at=info.expires_at,
+                stale=info.stale,
+            )
+            for info in found
+        ]
+    )
 
 
 async def ping(ctx: ConsoleContext, command: Ping) -> Pong:

@@ -215,6 +215,12 @@ class UnlockSession(Tagged, tag="session.unlock"):
     totp: Annotated[str, msgspec.Meta(max_length=16)] = ""
 
 
+class ListSessions(Tagged, tag="sessions.list"):
+    """Who is logged in where (administrators): every open session."""
+
+    req: str
+
+
 Command = (
     CreateAlarm
     | TransitionAlarm
@@ -229,6 +235,7 @@ Command = (
     | GetTrack
     | GetSeries
     | UnlockSession
+    | ListSessions
     | ListSensors
     | ListGeofences
     | SaveGeofence

@@ -18,6 +18,7 @@ from realtime.protocol.views import (
     Limits,
     PositionView,
     ReadingView,
+    SessionView,
     UnitView,
     UserInfo,
 )
@@ -219,6 +220,12 @@ class Pong(msgspec.Struct, tag="pong", kw_only=True):
     server_time: dt.datetime
 
 
+class SessionsResult(msgspec.Struct, tag="sessions", kw_only=True):
+    """Every open session, oldest first."""
+
+    sessions: list[SessionView]
+
+
 class SessionUnlocked(msgspec.Struct, tag="unlocked", kw_only=True):
     """The lock screen may go: the password (and code) were right."""
 
@@ -237,6 +244,7 @@ ResultData = (
     | SeriesResult
     | SensorsResult
     | SessionUnlocked
+    | SessionsResult
     | GeofencesResult
     | GeofenceResult
     | Pong

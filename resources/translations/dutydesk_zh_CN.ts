@@ -946,6 +946,14 @@
         <source>Alarm {alarm_id}: {action} done.</source>
         <translation>{alarm_id} 号警情：{action}完成。</translation>
     </message>
+    <message>
+        <source>Who is logged in…</source>
+        <translation>在线会话…</translation>
+    </message>
+    <message>
+        <source>A&amp;dministration</source>
+        <translation>管理(&amp;D)</translation>
+    </message>
 </context>
 <context>
     <name>ManualAlarmDialog</name>
@@ -1221,6 +1229,57 @@ fix {age} s ago</source>
     <message>
         <source>Other sensors</source>
         <translation>其他传感器</translation>
+    </message>
+</context>
+<context>
+    <name>SessionsDialog</name>
+    <message>
+        <source>Who is logged in</source>
+        <translation>在线会话</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>登录时间</translation>
+    </message>
+    <message>
+        <source>Last seen</source>
+        <translation>最近活动</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>过期时间</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <source> (stale)</source>
+        <translation>（可能已失效）</translation>
+    </message>
+    <message>
+        <source>{count} open sessions</source>
+        <translation>共 {count} 个在线会话</translation>
     </message>
 </context>
 <context>

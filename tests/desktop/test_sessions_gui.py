@@ -326,3 +326,53 @@ def test_an_untrusted_certificate_is_said_plainly_and_the_ca_file_remembered(
     qtbot.addWidget(dialog)
     assert dialog.ca_file() == str(ca_file)
     dialog.done(0)
+
+
+def test_an_admin_sees_who_is_logged_in_where(qtbot: QtBot, settings: QSettings, run: Run) -> None:
+    users = [("root", "pw-root-123", Role.ADMIN), ("officer1", "pw-officer1", Role.OFFICER)]
+    with ServerThread(users=users) as server:
+
+        async def scenario() -> None:
+            done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            session = ConsoleSession(
+                ConsoleService(), AlarmSounder(use_audio=False), settings, done
+            )
+            session.login_unattended(server.console_url, "root", "pw-root-123")
+            window = opened_window(session)
+            assert window is not None
+            qtbot.addWidget(window)
+            action = session.sessions_action
+            assert action is not None
+            try:
+                await wait_until(action.action.isEnabled, what="admin welcomed")
+                dialog = action.open()
+                qtbot.addWidget(dialog)
+                await wait_until(lambda: dialog.table.rowCount() == 1, what="session list")
+                item = dialog.table.item(0, 0)
+                assert item is not None
+                assert item.text() == "root"
+                assert "1" in dialog.message_label.text()
+            finally:
+                await session.close()
+
+        run(scenario(), timeout=60)
+
+
+def test_others_cannot_open_the_session_list(
+    server: ServerThread, qtbot: QtBot, settings: QSettings, run: Run
+) -> None:
+    async def scenario() -> None:
+        session, _done = await _logged_in(server, qtbot, settings, idle=0)
+        try:
+            action = session.sessions_action
+            assert action is not None
+            assert not action.action.isEnabled()
+            # Asked anyway (the menu is a courtesy): the server refuses, the dialog says so.
+            dialog = action.open()
+            qtbot.addWidget(dialog)
+            await wait_until(lambda: dialog.message_label.text() != "Loading…", what="refusal")
+            assert dialog.table.rowCount() == 0
+        finally:
+            await session.close()
+
+    run(scenario(), timeout=60)

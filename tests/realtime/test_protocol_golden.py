@@ -54,6 +54,7 @@ from realtime.protocol import (
     ListDevices,
     ListGeofences,
     ListSensors,
+    ListSessions,
     ListUnits,
     Ping,
     PolygonShape,
@@ -72,7 +73,9 @@ from realtime.protocol import (
     SensorView,
     SeriesPoint,
     SeriesResult,
+    SessionsResult,
     SessionUnlocked,
+    SessionView,
     Snapshot,
     Subscribe,
     Subscribed,
@@ -278,6 +281,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     "DeleteGeofence": DeleteGeofence(req="r17", id=5, expected_version=2),
     "Ping": Ping(req="r18"),
     "UnlockSession": UnlockSession(req="r19", password="secret-pw", totp="123456"),
+    "ListSessions": ListSessions(req="r20"),
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -389,6 +393,21 @@ _RESULTS: dict[str, Any] = {
     "geofence": GeofenceResult(geofence=_GEOFENCE, deleted=True),
     "pong": Pong(server_time=UTC_TIME),
     "unlocked": SessionUnlocked(),
+    "sessions": SessionsResult(
+        sessions=[
+            SessionView(
+                id=4,
+                username="officer1",
+                kind="console",
+                remote="10.0.0.7:50412",
+                client="dutydesk-desktop",
+                started_at=UTC_TIME,
+                last_seen_at=UTC_TIME,
+                expires_at=UTC_TIME,
+                stale=False,
+            )
+        ]
+    ),
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {

@@ -530,3 +530,27 @@ def test_serve_options_for_sessions_are_checked(capsys: pytest.CaptureFixture[st
     assert "unknown role 'chief'" in errors
     assert "must be positive" in errors
     assert "not a number" in errors
+
+
+async def test_admins_see_who_is_logged_in_where_and_others_may_not(
+    server: DutyDeskServer,
+) -> None:
+    from realtime.protocol import ListSessions, SessionsResult
+
+    await server.users.add_user("root", "pw-root-123", Role.ADMIN)
+    officer = await _console(server)
+    admin = await _console(server, "root", "pw-root-123")
+    listed = await admin.client.request(ListSessions(req=""))
+    assert isinstance(listed, SessionsResult)
+    assert sorted(s.username for s in listed.sessions) == ["officer1", "root"]
+    mine = next(s for s in listed.sessions if s.username == "officer1")
+    assert mine.kind == "console"
+    assert mine.client == "test-console/1.0"
+    assert mine.remote.startswith("127.0.0.1:")
+    assert mine.expires_at is not None
+    assert not mine.stale
+    with pytest.raises(CommandError) as refused:
+        await officer.client.request(ListSessions(req=""))
+    assert refused.value.code is ErrorCode.FORBIDDEN
+    await officer.close()
+    await admin.close()
