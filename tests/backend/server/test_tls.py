@@ -178,3 +178,29 @@ def test_serve_says_what_is_wrong_with_the_certificate(
     code = main(["serve", "--port", "0", "--data-dir", str(tmp_path), "--tls-key", str(missing)])
     assert code != 0
     assert "--tls-key needs --tls-cert" in capsys.readouterr().err
+
+
+async def test_a_gateway_forwards_over_wss_when_it_trusts_the_ca(
+    server: DutyDeskServer, pki: dict[str, Path]
+) -> None:
+    import datetime as dt
+
+    from devices.forward import RemoteSink
+    from devices.observations import Position
+    from realtime.client import basic_auth_header
+
+    sink = RemoteSink(
+        f"wss://127.0.0.1:{server.port}/device",
+        basic_auth_header("device1", "pw-device1"),
+        kind="jt808",
+        reconnect_delay=0.05,
+        ca_file=str(pki["ca"]),
+    )
+    sink.start()
+    try:
+        at = dt.datetime(2026, 12, 4, 3, 0, tzinfo=dt.UTC)
+        await asyncio.wait_for(
+            sink.submit(Position(device="13912345678", at=at, lat=32.0, lon=118.8)), 10
+        )
+    finally:
+        await sink.close()
