@@ -20,14 +20,17 @@ import qasync
 from PySide6.QtCore import QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from desktop import texts
 from desktop.collector import GuiThreadCollector
 from desktop.i18n import choose_language, install_translators
+from desktop.lock import DEFAULT_IDLE_LOCK_SECONDS, IDLE_LOCK_KEY, ConsoleLock
 from desktop.login import LoginDialog
 from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
+from desktop.sessions_view import SessionsAction
 from desktop.settings import APPLICATION, ORGANIZATION, open_settings
 from desktop.sounder import AlarmSounder
-from realtime.client import ConnectionState
+from realtime.client import CERTIFICATE_NOT_TRUSTED, ConnectionState
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,8 @@ SIGNAL_POLL_MS = 200
 SCREENSHOT_WIDTH = 1440
 SCREENSHOT_HEIGHT = 900
 """Qt's loop runs C++ code; a tick this often lets Python run its signal handlers."""
+CA_FILE_KEY = "connection/ca_file"
+"""QSettings key of the CA certificate file last used to verify a ``wss://`` server."""
 
 
 class _Phase(enum.Enum):
@@ -59,6 +64,8 @@ class ConsoleSession(QObject):
         sounder: AlarmSounder,
         settings: QSettings,
         done: asyncio.Future[int],
+        *,
+        idle_lock_seconds: float | None = None,
     ) -> None:
         super().__init__()
         self.service = service
@@ -69,25 +76,42 @@ class ConsoleSession(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self.login_dialog: LoginDialog | None = None
         self.main_window: MainWindow | None = None
+        self.lock: ConsoleLock | None = None
+        """The idle lock of the open main window."""
+        self.sessions_action: SessionsAction | None = None
+        """Who is logged in where (administrators), in the open main window."""
+        self.idle_lock_seconds = (
+            idle_lock_seconds if idle_lock_seconds is not None else _saved_idle_lock(settings)
+        )
+        """Idle time before the console locks (0: never)."""
         self._username = ""
+        self._server_url = ""
         service.connection_changed.connect(self._on_connection_changed)
         service.welcomed.connect(self._on_welcomed)
 
     # ------------------------------------------------------------------ flow
 
-    def show_login(self, server_url: str, username: str) -> LoginDialog:
-        """Open the login dialog."""
-        dialog = LoginDialog(server_url, username)
+    def show_login(self, server_url: str, username: str, message: str = "") -> LoginDialog:
+        """Open the login dialog (with ``message`` saying why, after a session ended)."""
+        ca_file = self._settings.value(CA_FILE_KEY, "")
+        dialog = LoginDialog(
+            server_url, username, ca_file=ca_file if isinstance(ca_file, str) else ""
+        )
         dialog.login_requested.connect(self._on_login_requested)
         dialog.rejected.connect(lambda: self.finish(EXIT_OK))
         self.login_dialog = dialog
+        if message:
+            dialog.show_error(message)
         dialog.show()
         return dialog
 
-    def login_unattended(self, server_url: str, username: str, password: str) -> None:
+    def login_unattended(
+        self, server_url: str, username: str, password: str, *, ca_file: str | None = None
+    ) -> None:
         """Log in without the dialog and open the main window straight away."""
         self._username = username
-        self.service.start(server_url, username, password)
+        self._server_url = server_url
+        self.service.start(server_url, username, password, ca_file=ca_file)
         self._open_main_window()
 
     def finish(self, code: int) -> None:
@@ -122,11 +146,18 @@ class ConsoleSession(QObject):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._close_main_window()
+        if self.login_dialog is not None:
+            self.login_dialog.done(0)
+
+    def _close_main_window(self) -> None:
+        if self.lock is not None:
+            self.lock.stop()
+            self.lock = None
         if self.main_window is not None:
             self.main_window.closed.disconnect()
             self.main_window.close()
-        if self.login_dialog is not None:
-            self.login_dialog.done(0)
+            self.main_window = None
 
     # ------------------------------------------------------------------ internals
 
@@ -137,15 +168,23 @@ class ConsoleSession(QObject):
     def _on_login_requested(self, server_url: str, username: str, password: str) -> None:
         self._phase = _Phase.CONNECTING
         self._username = username
+        self._server_url = server_url
+        totp, ca_file = "", ""
+        if self.login_dialog is not None:
+            totp, ca_file = self.login_dialog.totp_code(), self.login_dialog.ca_file()
+            self._settings.setValue(CA_FILE_KEY, ca_file)
         self._keep(
             asyncio.get_running_loop().create_task(
-                self._start_login(server_url, username, password), name="dutydesk-login"
+                self._start_login(server_url, username, password, totp, ca_file),
+                name="dutydesk-login",
             )
         )
 
-    async def _start_login(self, server_url: str, username: str, password: str) -> None:
+    async def _start_login(
+        self, server_url: str, username: str, password: str, totp: str, ca_file: str
+    ) -> None:
         await self.service.stop()  # a previous failed attempt may still be winding down
-        self.service.start(server_url, username, password)
+        self.service.start(server_url, username, password, totp=totp, ca_file=ca_file or None)
 
     def _login_failed(self, message: str) -> None:
         self._phase = _Phase.LOGIN
@@ -154,12 +193,52 @@ class ConsoleSession(QObject):
         self._keep(asyncio.get_running_loop().create_task(self.service.stop()))
 
     def _on_connection_changed(self, state: ConnectionState, detail: str) -> None:
+        if state is ConnectionState.SESSION_ENDED and self._phase is _Phase.RUNNING:
+            self._back_to_login(detail)
+            return
         if self._phase is not _Phase.CONNECTING:
             return
-        if state is ConnectionState.AUTH_FAILED:
+        if state is ConnectionState.AUTH_FAILED and detail.startswith(CERTIFICATE_NOT_TRUSTED):
+            self._login_failed(
+                self.tr(
+                    "The server's certificate is not trusted ({reason}). Check the address "
+                    "and the CA certificate file."
+                ).format(reason=detail.removeprefix(CERTIFICATE_NOT_TRUSTED).strip(": "))
+            )
+        elif state is ConnectionState.AUTH_FAILED and self.service.second_factor_required:
+            self._phase = _Phase.LOGIN
+            if self.login_dialog is not None:
+                self.login_dialog.ask_for_code(
+                    self.tr(
+                        "Enter the verification code from your authenticator app ({reason})."
+                    ).format(reason=detail)
+                )
+            self._keep(asyncio.get_running_loop().create_task(self.service.stop()))
+        elif state is ConnectionState.AUTH_FAILED:
             self._login_failed(self.tr("Login refused: {reason}").format(reason=detail))
         elif state is ConnectionState.DISCONNECTED:
             self._login_failed(self.tr("Cannot reach the server: {reason}").format(reason=detail))
+
+    def _back_to_login(self, reason: str) -> None:
+        """The server ended the session: close the window (nothing of it stays on the
+        screen), forget what it held, and ask for a login again, saying why."""
+        logger.info("session ended by the server (%s); back to the login", reason)
+        self._phase = _Phase.LOGIN
+        self._close_main_window()
+        self._keep(
+            asyncio.get_running_loop().create_task(self._reset_service(), name="dutydesk-reset")
+        )
+        self.show_login(
+            self._server_url,
+            self._username,
+            self.tr("Your session was ended: {reason}. Log in again.").format(
+                reason=texts.session_end_label(reason)
+            ),
+        )
+
+    async def _reset_service(self) -> None:
+        await self.service.stop()
+        self.service.reset()
 
     def _on_welcomed(self, _welcome: object) -> None:
         if self._phase is _Phase.CONNECTING:
@@ -173,6 +252,11 @@ class ConsoleSession(QObject):
         window = MainWindow(self.service, self._sounder, self._settings, username=self._username)
         window.closed.connect(lambda: self.finish(EXIT_OK))
         self.main_window = window
+        self.sessions_action = SessionsAction(window, self.service)
+        if self.idle_lock_seconds > 0:
+            self.lock = ConsoleLock(
+                window, self.service, idle_seconds=self.idle_lock_seconds, username=self._username
+            )
         window.show()
 
 
@@ -185,15 +269,20 @@ async def run_console_async(
     after: float = 3.0,
     settings: QSettings | None = None,
     use_audio: bool = True,
+    ca_file: str | None = None,
+    idle_lock_seconds: float | None = None,
 ) -> int:
     """Run the console on the current (qasync) loop until it is closed; return the exit code."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[int] = loop.create_future()
     service = ConsoleService()
     sounder = AlarmSounder(use_audio=use_audio)
-    session = ConsoleSession(service, sounder, settings or open_settings(), done)
+    settings = settings or open_settings()
+    if ca_file is not None:
+        settings.setValue(CA_FILE_KEY, ca_file)
+    session = ConsoleSession(service, sounder, settings, done, idle_lock_seconds=idle_lock_seconds)
     if username and password:
-        session.login_unattended(server_url, username, password)
+        session.login_unattended(server_url, username, password, ca_file=ca_file)
     else:
         session.show_login(server_url, username)
     screenshot_timer: asyncio.TimerHandle | None = None
@@ -218,6 +307,16 @@ async def run_console_async(
         await session.close()
 
 
+def _saved_idle_lock(settings: QSettings) -> float:
+    """The idle time from the settings (minutes there), else 30 minutes."""
+    value = settings.value(IDLE_LOCK_KEY)
+    try:
+        return float(value) * 60.0 if value is not None else DEFAULT_IDLE_LOCK_SECONDS
+    except (TypeError, ValueError):
+        logger.warning("ignoring the setting %s=%r: not a number of minutes", IDLE_LOCK_KEY, value)
+        return DEFAULT_IDLE_LOCK_SECONDS
+
+
 def run_console(
     server_url: str,
     username: str,
@@ -226,6 +325,8 @@ def run_console(
     lang: str | None = None,
     screenshot: Path | str | None = None,
     after: float = 3.0,
+    ca_file: str | None = None,
+    idle_lock_seconds: float | None = None,
 ) -> int:
     """Run the console (blocking) and return its exit status.
 
@@ -258,6 +359,8 @@ def run_console(
                     screenshot=Path(screenshot) if screenshot is not None else None,
                     after=after,
                     settings=settings,
+                    ca_file=ca_file,
+                    idle_lock_seconds=idle_lock_seconds,
                 )
             )
         )

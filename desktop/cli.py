@@ -34,6 +34,7 @@ EPILOG = """\
 examples:
   dutydesk desktop
   dutydesk desktop --server ws://10.0.0.5:8765/console --user officer1
+  dutydesk desktop --server wss://duty.example.gov.cn:8765/console --ca-file ca.pem
   DUTYDESK_PASSWORD=secret dutydesk desktop --user officer1 --lang en
   QT_QPA_PLATFORM=offscreen dutydesk desktop --user officer1 --password-file pw.txt \\
       --screenshot console.png --after 5
@@ -69,6 +70,19 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="PATH",
         help=f"file whose first line is the password (else ${PASSWORD_ENV} is used)",
+    )
+    parser.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="CA certificate that verifies a wss:// server (default: the one saved in the "
+        "login dialog, else the system's CAs)",
+    )
+    parser.add_argument(
+        "--idle-lock",
+        type=float,
+        metavar="MINUTES",
+        help="lock the console after this many minutes without input (0: never; "
+        "default: the saved setting, else 30)",
     )
     parser.add_argument(
         "--lang",
@@ -117,11 +131,20 @@ def run_console(
     lang: str | None = None,
     screenshot: Path | str | None = None,
     after: float = DEFAULT_SCREENSHOT_DELAY,
+    ca_file: str | None = None,
+    idle_lock_seconds: float | None = None,
 ) -> int:
     """Run the console and return its exit status (see :func:`desktop.app.run_console`)."""
     app_module = importlib.import_module("desktop.app")
     result: int = app_module.run_console(
-        server_url, username, password, lang=lang, screenshot=screenshot, after=after
+        server_url,
+        username,
+        password,
+        lang=lang,
+        screenshot=screenshot,
+        after=after,
+        ca_file=ca_file,
+        idle_lock_seconds=idle_lock_seconds,
     )
     return result
 
@@ -130,6 +153,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the ``desktop`` subcommand with parsed ``args``; return the exit status."""
     if args.after < 0:
         logger.error("--after must not be negative")
+        return 2
+    if args.idle_lock is not None and args.idle_lock < 0:
+        logger.error("--idle-lock must not be negative")
         return 2
     try:
         password = read_password(args.password_file)
@@ -143,6 +169,8 @@ def run(args: argparse.Namespace) -> int:
         lang=args.lang,
         screenshot=args.screenshot,
         after=args.after,
+        ca_file=args.ca_file,
+        idle_lock_seconds=args.idle_lock * 60.0 if args.idle_lock is not None else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""The login dialog: server address, user name, password."""
+"""The login dialog: server address, user name, password, the second-factor code (shown
+when the server asks for it) and the CA certificate that verifies a ``wss://`` server."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class LoginDialog(QDialog):
         server_url: str = DEFAULT_SERVER_URL,
         username: str = "",
         parent: QWidget | None = None,
+        *,
+        ca_file: str = "",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("login_dialog")
@@ -47,6 +50,17 @@ class LoginDialog(QDialog):
         self.password_edit.setObjectName("password_edit")
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow(self.tr("Password:"), self.password_edit)
+        self.code_edit = QLineEdit(self)
+        self.code_edit.setObjectName("code_edit")
+        self.code_edit.setMaxLength(8)
+        self.code_edit.setPlaceholderText(self.tr("6 digits from the authenticator app"))
+        form.addRow(self.tr("Verification code:"), self.code_edit)
+        self._code_label = form.labelForField(self.code_edit)
+        self._show_code_field(False)
+        self.ca_edit = QLineEdit(ca_file, self)
+        self.ca_edit.setObjectName("ca_edit")
+        self.ca_edit.setPlaceholderText(self.tr("for wss:// only; empty: the system's CAs"))
+        form.addRow(self.tr("CA certificate:"), self.ca_edit)
         self.message_label = plain_label(parent=self)
         self.message_label.setObjectName("login_message_label")
         self.message_label.setWordWrap(True)
@@ -73,6 +87,26 @@ class LoginDialog(QDialog):
             return
         self.set_busy(True)
         self.login_requested.emit(url, username, password)
+
+    def totp_code(self) -> str:
+        """The second-factor code typed (empty when none was asked for)."""
+        return "" if self.code_edit.isHidden() else self.code_edit.text().strip()
+
+    def ca_file(self) -> str:
+        """The CA certificate file that verifies the server ("" for the system's CAs)."""
+        return self.ca_edit.text().strip()
+
+    def ask_for_code(self, text: str) -> None:
+        """The server wants a second-factor code: show the field and say why."""
+        self._show_code_field(True)
+        self.show_error(text)
+        self.code_edit.clear()
+        self.code_edit.setFocus()
+
+    def _show_code_field(self, shown: bool) -> None:
+        self.code_edit.setVisible(shown)
+        if self._code_label is not None:
+            self._code_label.setVisible(shown)
 
     def set_busy(self, busy: bool) -> None:
         """Show that a login is under way (and prevent a second one)."""

@@ -41,6 +41,7 @@ from realtime.protocol import (
     TransitionAlarm,
     UnitsResult,
     UnitView,
+    UnlockSession,
     UserInfo,
     Welcome,
 )
@@ -133,6 +134,8 @@ def _real_client(
         listener,
         username=username,
         password=password,
+        totp=listener.login_code,
+        ca_file=listener.ca_file,
         last_seq=last_seq,
         client_name="dutydesk-desktop",
         on_telemetry=listener.on_telemetry,
@@ -165,6 +168,8 @@ class ConsoleService(QObject):
     """How many commands now wait to be sent or answered."""
     telemetry_received = Signal(object)
     """Live positions/readings arrived (a :class:`~realtime.protocol.Telemetry`)."""
+    unlock_finished = Signal(bool, str, str)
+    """(unlocked, error code, server's message) of an :meth:`unlock`."""
 
     def __init__(
         self,
@@ -189,6 +194,12 @@ class ConsoleService(QObject):
         self._link_failed = False
         self.user: UserInfo | None = None
         self.units: list[UnitView] = []
+        self.login_code = ""
+        """The second-factor code given with the login (used once, then forgotten)."""
+        self.ca_file: str | None = None
+        """The CA certificate (PEM) that verifies a ``wss://`` server; None: the system's."""
+        self.used_second_factor = False
+        """The login needed a second-factor code, so unlocking needs one too."""
         self.store.add_listener(self._on_store_change)
 
     # ------------------------------------------------------------------ session
@@ -210,7 +221,7 @@ class ConsoleService(QObject):
         True from a failed or lost connection until the link is live again, through the
         reconnect attempts in between (so the warning does not flicker with each try).
         """
-        if self._state is ConnectionState.AUTH_FAILED:
+        if self._state in (ConnectionState.AUTH_FAILED, ConnectionState.SESSION_ENDED):
             return True
         if self._state in (ConnectionState.LIVE, ConnectionState.SYNCING):
             return False
@@ -226,12 +237,29 @@ class ConsoleService(QObject):
         """How many commands were issued and have not been answered yet."""
         return self._outstanding
 
-    def start(self, url: str, username: str, password: str) -> None:
+    @property
+    def second_factor_required(self) -> bool:
+        """Whether the last login was refused for a missing or wrong second-factor code."""
+        return bool(getattr(self._client, "second_factor_required", False))
+
+    def start(
+        self,
+        url: str,
+        username: str,
+        password: str,
+        *,
+        totp: str = "",
+        ca_file: str | None = None,
+    ) -> None:
         """Start a session with the server; progress arrives as :attr:`connection_changed`."""
         if self._client is not None:
             raise RuntimeError("the console session is already running")
         logger.info("connecting to %s as %s", url, username)
+        self.login_code = totp
+        self.used_second_factor = bool(totp)
+        self.ca_file = ca_file or None
         client = self._client_factory(url, self, username, password, self.store.last_seq)
+        self.login_code = ""
         self._client = client
         self._run_task = asyncio.get_running_loop().create_task(
             client.run(), name="dutydesk-client"
@@ -314,7 +342,11 @@ class ConsoleService(QObject):
         self.event_received.emit(event)
 
     def _set_state(self, state: ConnectionState, detail: str) -> None:
-        if state in (ConnectionState.DISCONNECTED, ConnectionState.AUTH_FAILED):
+        if state in (
+            ConnectionState.DISCONNECTED,
+            ConnectionState.AUTH_FAILED,
+            ConnectionState.SESSION_ENDED,
+        ):
             self._link_failed = True
         elif state is ConnectionState.LIVE:
             self._link_failed = False
@@ -394,6 +426,21 @@ class ConsoleService(QObject):
             note=note,
         )
         return self._issue(Operation.DISPATCH, command, alarm_id, AlarmAction.DISPATCH)
+
+    def unlock(self, password: str, totp: str = "") -> asyncio.Task[None]:
+        """Ask the server to check the password (and code) of a locked console; the
+        answer arrives as :attr:`unlock_finished`."""
+        return self.query(
+            UnlockSession(req="", password=password, totp=totp),
+            lambda _result: self.unlock_finished.emit(True, "", ""),
+            lambda code, message: self.unlock_finished.emit(False, code, message),
+        )
+
+    def reset(self) -> None:
+        """Forget what the last user saw (before another login on the same console)."""
+        self.store.clear()
+        self.user = None
+        self.units = []
 
     def list_units(self) -> asyncio.Task[None]:
         """Ask for the dispatchable units; they arrive as :attr:`units_listed`."""

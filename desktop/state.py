@@ -164,6 +164,14 @@ class AlarmStore:
         """Record that the data is current now (the connection is live and caught up)."""
         self._last_update = now or self._clock()
 
+    def clear(self) -> None:
+        """Forget everything (another user logs in on this console: nothing of what the
+        last one saw may remain, and the next login starts from a snapshot)."""
+        self._alarms = {}
+        self._last_seq = None
+        self._last_update = None
+        self._notify(StoreChange(ChangeKind.RESET))
+
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Replace every alarm with those of ``snapshot``."""
         self._alarms = {alarm.id: alarm for alarm in snapshot.alarms}

@@ -67,6 +67,10 @@ class StatusPanel(QObject):
             return self.tr("Connected")
         if state is ConnectionState.AUTH_FAILED:
             return self.tr("Login refused: {reason}").format(reason=self._service.state_detail)
+        if state is ConnectionState.SESSION_ENDED:
+            return self.tr("Session ended: {reason}").format(
+                reason=texts.session_end_label(self._service.state_detail)
+            )
         if state is ConnectionState.SYNCING:
             return self.tr("Synchronising…")
         if state is ConnectionState.CONNECTING and not self._service.cut_off:
@@ -129,6 +133,10 @@ class DisconnectedBanner(QLabel):
         if self._service.state is ConnectionState.AUTH_FAILED:
             text = self.tr("The server refused the login: {reason}").format(
                 reason=self._service.state_detail
+            )
+        elif self._service.state is ConnectionState.SESSION_ENDED:
+            text = self.tr("Your session was ended: {reason}. Log in again.").format(
+                reason=texts.session_end_label(self._service.state_detail)
             )
         else:
             text = self.tr(

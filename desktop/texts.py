@@ -8,6 +8,7 @@ holds the Chinese.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Mapping
 
@@ -15,7 +16,7 @@ from PySide6.QtCore import QCoreApplication
 
 from desktop.service import LocalErrorCode
 from realtime.event_kinds import EventKind
-from realtime.protocol import ContactField, ErrorCode, Role
+from realtime.protocol import ContactField, ErrorCode, Role, SessionEndReason
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
 
 DISPLAY_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -272,3 +273,49 @@ def format_duration(seconds: float) -> str:
 def format_time(moment: dt.datetime) -> str:
     """Return a stored UTC time as local wall-clock time."""
     return moment.astimezone(DISPLAY_TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def session_end_label(reason: str) -> str:
+    """Why the server ended the session (the close reason), as the officer reads it."""
+    labels = {
+        SessionEndReason.PASSWORD_CHANGED: QCoreApplication.translate(
+            "Labels", "your password was changed"
+        ),
+        SessionEndReason.ACCOUNT_CHANGED: QCoreApplication.translate(
+            "Labels", "your role, agency or jurisdiction was changed"
+        ),
+        SessionEndReason.DISABLED: QCoreApplication.translate(
+            "Labels", "your account was disabled"
+        ),
+        SessionEndReason.LOGGED_OUT: QCoreApplication.translate(
+            "Labels", "an administrator logged you out"
+        ),
+        SessionEndReason.SECOND_FACTOR_CHANGED: QCoreApplication.translate(
+            "Labels", "your second factor was changed"
+        ),
+        SessionEndReason.UNLOCK_FAILED: QCoreApplication.translate(
+            "Labels", "too many wrong passwords on the lock screen"
+        ),
+        SessionEndReason.EXPIRED: QCoreApplication.translate("Labels", "the session expired"),
+        SessionEndReason.CLOSED: QCoreApplication.translate("Labels", "the session was closed"),
+    }
+    try:
+        return labels[SessionEndReason(reason)]
+    except ValueError:
+        return reason
+
+
+def unlock_refusal(code: str, message: str) -> str:
+    """Why the lock screen did not open (the server's answer to ``session.unlock``)."""
+    tries = re.search(r"\((\d+) tries left\)", message)
+    if "second factor" in message:
+        return QCoreApplication.translate(
+            "Labels", "The verification code is missing, wrong or was used already."
+        )
+    if tries is not None:
+        return QCoreApplication.translate(
+            "Labels", "Wrong password ({tries} tries left before the session ends)."
+        ).format(tries=tries.group(1))
+    if code == ErrorCode.UNAUTHORIZED:
+        return QCoreApplication.translate("Labels", "Wrong password.")
+    return error_summary(code)

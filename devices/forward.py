@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from devices.observations import Observation
 from devices.wire import to_message
+from realtime.client import tls_context
 from realtime.protocol import (
     MAX_SERVER_MESSAGE_BYTES,
     Ack,
@@ -60,8 +61,11 @@ class RemoteSink:
         max_in_flight: int = 2000,
         reconnect_delay: float = 1.0,
         max_reconnect_delay: float = 30.0,
+        ca_file: str | None = None,
     ) -> None:
         self.url = url
+        # A wss:// backend is verified against ``ca_file`` (else the system's CAs).
+        self._tls = tls_context(ca_file) if url.lower().startswith("wss://") else None
         self.kind = kind
         self._authorization = authorization
         self._in_flight: dict[str, _InFlight] = {}
@@ -124,6 +128,7 @@ class RemoteSink:
                 async with connect(
                     self.url,
                     additional_headers={"Authorization": self._authorization},
+                    ssl=self._tls,
                     compression=None,
                     max_size=MAX_SERVER_MESSAGE_BYTES,
                     open_timeout=10,

@@ -56,6 +56,11 @@ def _add_backend_options(parser: argparse.ArgumentParser) -> None:
         help="device account (password from --password-file or DUTYDESK_PASSWORD)",
     )
     parser.add_argument("--password-file", help="file holding the device account's password")
+    parser.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="CA certificate that verifies a wss:// backend (default: the system's CAs)",
+    )
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -170,7 +175,7 @@ async def _run_jt808(args: argparse.Namespace, authorization: str) -> None:
     known = load_terminals(args.terminals) if args.terminals else {}
     if not known and not args.auto_register:
         raise Error("no terminals would be accepted: give --terminals or --auto-register")
-    sink = RemoteSink(args.backend, authorization, kind="jt808")
+    sink = RemoteSink(args.backend, authorization, kind="jt808", ca_file=args.ca_file)
     sink.start()
     registry = StaticTerminalRegistry(known, auto_register=args.auto_register)
     host, port = args.listen
@@ -194,7 +199,7 @@ async def _run_jt808(args: argparse.Namespace, authorization: str) -> None:
 
 
 async def _run_nmea(args: argparse.Namespace, authorization: str) -> None:
-    sink = RemoteSink(args.backend, authorization, kind="nmea")
+    sink = RemoteSink(args.backend, authorization, kind="nmea", ca_file=args.ca_file)
     sink.start()
     coordinator = NmeaSerialCoordinator(args.port, args.baud, args.vehicle, sink)
     try:
@@ -207,7 +212,7 @@ async def _run_nmea(args: argparse.Namespace, authorization: str) -> None:
 
 async def _run_modbus(args: argparse.Namespace, authorization: str) -> None:
     buses = load_config(args.config)
-    sink = RemoteSink(args.backend, authorization, kind="modbus")
+    sink = RemoteSink(args.backend, authorization, kind="modbus", ca_file=args.ca_file)
     sink.start()
     pollers = [ModbusPoller.for_bus(bus, sink) for bus in buses]
     try:

@@ -19,6 +19,7 @@ import enum
 import itertools
 import logging
 import random
+import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +32,12 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
+    CLOSE_SESSION_ENDED,
+    CLOSE_SESSION_EXPIRED,
     CLOSE_UNSUPPORTED_PROTOCOL,
     MAX_SERVER_MESSAGE_BYTES,
+    SECOND_FACTOR_CHALLENGE_HEADER,
+    SECOND_FACTOR_HEADER,
     Command,
     Error,
     ErrorCode,
@@ -82,7 +87,12 @@ class ConnectionState(enum.StrEnum):
     """Connected and authenticated; catching up on missed events."""
     LIVE = "live"
     AUTH_FAILED = "auth_failed"
-    """The server refused the credentials; the client stops retrying."""
+    """The server refused the credentials (or its certificate is not trusted); the client
+    stops retrying."""
+    SESSION_ENDED = "session_ended"
+    """The server ended the session (password changed, logged out, expired…); ``detail``
+    is the :class:`~realtime.protocol.SessionEndReason` value. The client stops and
+    forgets its credentials: the user must log in again."""
     CLOSED = "closed"
 
 
@@ -102,11 +112,29 @@ class ClientListener(Protocol):
         """Apply one new event (never a duplicate, always in ``seq`` order)."""
 
 
+class _Next(enum.Enum):
+    """What the reconnect loop does after a failed or ended connection."""
+
+    AT_ONCE = "at once"
+    LATER = "after the backoff"
+    STOP = "stop"
+
+
 @dataclass(slots=True)
 class _Pending:
     command: Command
     future: asyncio.Future[ResultData]
     sent: bool = False
+
+
+CERTIFICATE_NOT_TRUSTED = "the server's certificate is not trusted"
+"""Start of the ``AUTH_FAILED`` detail when TLS verification fails."""
+
+
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """A client TLS context that verifies the server against ``ca_file`` (PEM), or the
+    system's trusted CAs when ``None``."""
+    return ssl.create_default_context(cafile=ca_file)
 
 
 def basic_auth_header(username: str, password: str) -> str:
@@ -126,6 +154,8 @@ class DutyDeskClient:
         username: str = "",
         password: str = "",
         token: str = "",
+        totp: str = "",
+        ca_file: str | None = None,
         client_name: str = "dutydesk",
         last_seq: int | None = None,
         outbox_limit: int = 200,
@@ -138,6 +168,10 @@ class DutyDeskClient:
         self._username = username
         self._password = password
         self._token = token
+        self._totp = totp
+        self._ca_file = ca_file
+        self.second_factor_required = False
+        """The server refused the login for a missing or wrong second factor code."""
         self._client_name = client_name
         self._last_seq = last_seq
         self._outbox_limit = outbox_limit
@@ -218,12 +252,19 @@ class DutyDeskClient:
     async def run(self) -> None:
         """Connect and keep the session alive until :meth:`close` or an auth failure."""
         backoff = self._backoff_initial
+        try:
+            tls = self._tls()
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            self._give_up(f"cannot use the CA file {self._ca_file}: {reason}")
+            return
         while not self._stopping():
             self._set_state(ConnectionState.CONNECTING, self.url)
             try:
                 async with connect(
                     self.url,
-                    additional_headers={"Authorization": self._authorization()},
+                    additional_headers=self._headers(),
+                    ssl=tls,
                     max_size=MAX_SERVER_MESSAGE_BYTES,
                     compression=None,
                     open_timeout=10,
@@ -235,32 +276,21 @@ class DutyDeskClient:
                     backoff = self._backoff_initial
                     await self._session(connection)
             except InvalidStatus as exc:
-                status = exc.response.status_code
-                reason = (
-                    exc.response.body.decode("utf-8", "replace").strip()
-                    if exc.response.body
-                    else ""
-                )
-                if status == 401 and self._token and self._password:
-                    logger.info("session token refused; logging in again with the password")
-                    self._token = ""
-                    continue
-                if status in (401, 403):
-                    self._set_state(ConnectionState.AUTH_FAILED, reason or f"HTTP {status}")
-                    self._fail_all(CommandError(ErrorCode.UNAUTHORIZED, reason or "login refused"))
+                next_step = self._after_refusal(exc)
+                if next_step is _Next.STOP:
                     return
-                self._set_state(ConnectionState.DISCONNECTED, f"server answered HTTP {status}")
+                if next_step is _Next.AT_ONCE:
+                    continue
             except InvalidURI as exc:
                 self._set_state(ConnectionState.AUTH_FAILED, f"bad server address: {exc}")
                 return
             except ConnectionClosed as exc:
-                if exc.rcvd is not None and exc.rcvd.code == CLOSE_UNSUPPORTED_PROTOCOL:
-                    self._set_state(ConnectionState.AUTH_FAILED, exc.rcvd.reason)
+                if self._after_close(exc) is _Next.STOP:
                     return
-                detail = (
-                    exc.rcvd.reason if exc.rcvd is not None and exc.rcvd.reason else "link lost"
-                )
-                self._set_state(ConnectionState.DISCONNECTED, detail)
+            except ssl.SSLCertVerificationError as exc:
+                # Retrying cannot help: the address or the CA file must change.
+                self._give_up(f"{CERTIFICATE_NOT_TRUSTED}: {exc.verify_message or exc.reason}")
+                return
             except (OSError, TimeoutError, websockets.exceptions.InvalidHandshake) as exc:
                 self._set_state(ConnectionState.DISCONNECTED, f"cannot reach server: {exc}")
             except ProtocolError as exc:
@@ -280,6 +310,42 @@ class DutyDeskClient:
                 await asyncio.wait_for(self._closed.wait(), delay)
         self._set_state(ConnectionState.CLOSED, "")
 
+    def _after_refusal(self, exc: InvalidStatus) -> _Next:
+        """What to do after the server refused the handshake with an HTTP status."""
+        status = exc.response.status_code
+        reason = exc.response.body.decode("utf-8", "replace").strip() if exc.response.body else ""
+        if status == 401 and self._token and self._password:
+            logger.info("session token refused; logging in again with the password")
+            self._token = ""
+            return _Next.AT_ONCE
+        if status in (401, 403):
+            self.second_factor_required = (
+                exc.response.headers.get(SECOND_FACTOR_CHALLENGE_HEADER) == "totp"
+            )
+            self._set_state(ConnectionState.AUTH_FAILED, reason or f"HTTP {status}")
+            self._fail_all(CommandError(ErrorCode.UNAUTHORIZED, reason or "login refused"))
+            return _Next.STOP
+        self._set_state(ConnectionState.DISCONNECTED, f"server answered HTTP {status}")
+        return _Next.LATER
+
+    def _after_close(self, exc: ConnectionClosed) -> _Next:
+        """What to do after the connection closed (by the server, or lost)."""
+        received = exc.rcvd
+        if received is not None and received.code == CLOSE_UNSUPPORTED_PROTOCOL:
+            self._set_state(ConnectionState.AUTH_FAILED, received.reason)
+            return _Next.STOP
+        if received is not None and received.code in (CLOSE_SESSION_ENDED, CLOSE_SESSION_EXPIRED):
+            self._session_ended(received.reason)
+            return _Next.STOP
+        detail = received.reason if received is not None and received.reason else "link lost"
+        self._set_state(ConnectionState.DISCONNECTED, detail)
+        return _Next.LATER
+
+    def _give_up(self, detail: str) -> None:
+        """A failure retrying cannot mend: say why and fail every waiting command."""
+        self._set_state(ConnectionState.AUTH_FAILED, detail)
+        self._fail_all(CommandError(ErrorCode.UNAUTHORIZED, detail))
+
     async def close(self) -> None:
         """Stop reconnecting, close the link, and fail every waiting command."""
         self._closing = True
@@ -298,6 +364,25 @@ class DutyDeskClient:
         if self._token:
             return f"Bearer {self._token}"
         return basic_auth_header(self._username, self._password)
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Authorization": self._authorization()}
+        if self._totp and not self._token:
+            headers[SECOND_FACTOR_HEADER] = self._totp
+        return headers
+
+    def _tls(self) -> ssl.SSLContext | None:
+        if not self.url.lower().startswith("wss://"):
+            return None
+        return tls_context(self._ca_file)
+
+    def _session_ended(self, reason: str) -> None:
+        """The server ended the session: forget the credentials and stop."""
+        self._token = ""
+        self._password = ""
+        self._totp = ""
+        self._set_state(ConnectionState.SESSION_ENDED, reason)
+        self._fail_all(CommandError(ErrorCode.UNAUTHORIZED, f"session ended: {reason}"))
 
     def _set_state(self, state: ConnectionState, detail: str) -> None:
         if state is self._state and state is not ConnectionState.DISCONNECTED:

@@ -72,7 +72,7 @@ class Scope(enum.Enum):
     (the docs show it)."""
 
     NONE = "no object of an area: the same for every user"
-    OWN = "the device account's own messages"
+    OWN = "the user's own: a device account's messages, a console's own session"
     JURISDICTION = (
         'objects whose jurisdiction lies inside the user\'s (prefix); unplaced objects ("") '
         "only whole-area users"
@@ -127,6 +127,8 @@ class Permission(enum.Enum):
     EDIT_GEOFENCES = "edit geofences"
     DELETE_GEOFENCES = "delete geofences"
     PING = "ping the server"
+    UNLOCK_SESSION = "unlock their locked console"
+    SEE_SESSIONS = "see who is logged in where"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -191,6 +193,12 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.EDIT_GEOFENCES: Rule(COMMAND_CENTRE, Scope.WHOLE_AREA, "the saved geofence"),
     Permission.DELETE_GEOFENCES: Rule(SUPERVISORS, Scope.WHOLE_AREA, "the deleted geofence"),
     Permission.PING: Rule(CONSOLE_ROLES, Scope.NONE, "the server's clock"),
+    Permission.UNLOCK_SESSION: Rule(
+        CONSOLE_ROLES, Scope.OWN, "their own session unlocked (the password checked again)"
+    ),
+    Permission.SEE_SESSIONS: Rule(
+        frozenset({Role.ADMIN}), Scope.JURISDICTION, "the open sessions of users of their area"
+    ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import signal
 from pathlib import Path
@@ -23,16 +24,18 @@ from backend.cli.common import (
 )
 from backend.registry.files import RESOURCES_DIR, load_cameras_csv, load_units_csv
 from backend.registry.files import Error as RegistryError
+from backend.registry.users import SESSION_TOKEN_LIFETIME
 from backend.runtime.collector import short_collections
 from backend.server.app import DutyDeskServer, ServerConfig
 from backend.server.app import Error as ServerError
+from backend.server.sessions import SESSION_CHECK_INTERVAL
 from backend.storage import db
 from backend.vehicles.rules import ConfigError as VehicleRulesConfigError
 from backend.vehicles.rules import RulesConfig
 from devices.gateway_cli import host_port
 from devices.jt808.gateway.limits import add_limit_options, limit_options
 from realtime import eventloop
-from realtime.protocol import CameraView, UnitView
+from realtime.protocol import CameraView, Role, UnitView
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +48,8 @@ def add_parser(commands: Subparsers) -> None:
         "serve",
         help="run the backend (WebSocket server for consoles and device feeds)",
         description="Run the DutyDesk backend. Consoles connect to ws://HOST:PORT/console, "
-        "device feeds to ws://HOST:PORT/device; GET /health answers JSON. Migrations run "
+        "device feeds to ws://HOST:PORT/device; GET /health answers JSON (wss:// and "
+        "https:// with --tls-cert). Migrations run "
         "at start. Stop with Ctrl-C or SIGTERM. Runs on uvloop when it is installed "
         "(DUTYDESK_EVENT_LOOP=asyncio for the standard loop). The database URL may come "
         f"from ${DB_ENVIRONMENT_VARIABLE} instead of --db, to keep its password out of ps.",
@@ -109,8 +113,68 @@ def add_parser(commands: Subparsers) -> None:
         help="reveals of callers' personal data one user may make in any hour; more are "
         f"refused and recorded (default: {DEFAULT_REVEALS_PER_HOUR})",
     )
+    _add_session_options(serve)
     add_storage_options(serve)
     serve.set_defaults(func=_cmd_serve)
+
+
+def _add_session_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help="PEM certificate (chain): serve wss:// and https:// on the same port",
+    )
+    serve.add_argument(
+        "--tls-key",
+        type=Path,
+        metavar="FILE",
+        help="PEM private key of --tls-cert (default: inside the certificate file)",
+    )
+    serve.add_argument(
+        "--require-totp",
+        type=_roles,
+        default=frozenset(),
+        metavar="ROLES",
+        help="comma-separated roles that must log in with a second factor (TOTP), "
+        "e.g. supervisor,admin (default: none; users with one enrolled always need it)",
+    )
+    serve.add_argument(
+        "--session-hours",
+        type=_positive_float,
+        default=SESSION_TOKEN_LIFETIME.total_seconds() / 3600,
+        metavar="HOURS",
+        help="how long a console session lasts after the password login (default: 12)",
+    )
+    serve.add_argument(
+        "--session-check",
+        type=_positive_float,
+        default=SESSION_CHECK_INTERVAL,
+        metavar="SECONDS",
+        help="how often to look for sessions ended by 'dutydesk user …' or expired (default: 2)",
+    )
+
+
+def _roles(text: str) -> frozenset[Role]:
+    roles: set[Role] = set()
+    for name in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            roles.add(Role(name))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(
+                f"unknown role {name!r}; use {', '.join(r.value for r in Role)}"
+            ) from exc
+    return frozenset(roles)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -129,7 +193,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         jt808_limits=limit_options(args, prefix="jt808-"),
         vehicle_rules=_load_vehicle_rules(args.vehicle_rules),
         reveals_per_hour=max(1, args.reveals_per_hour),
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        require_totp=args.require_totp,
+        session_lifetime=dt.timedelta(hours=args.session_hours),
+        session_check_interval=args.session_check,
     )
+    if args.tls_key is not None and args.tls_cert is None:
+        raise Error("--tls-key needs --tls-cert")
     try:
         return eventloop.run(_serve(config))
     except eventloop.Error as exc:
@@ -171,7 +242,7 @@ async def _serve(config: ServerConfig) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         server = DutyDeskServer(config)
-    except (db.Error, security.Error) as exc:
+    except (db.Error, security.Error, ServerError) as exc:
         raise Error(str(exc)) from exc
     except OSError as exc:
         raise Error(f"cannot use the data folder {config.data_dir}: {exc.strerror or exc}") from exc

@@ -9,10 +9,12 @@ message rate and outgoing queue, so one misbehaving peer cannot hurt the others.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
+import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -36,7 +38,8 @@ from backend.ingest.telemetry import TelemetryWriter
 from backend.registry.agencies import AgencyRegistry
 from backend.registry.cameras import CameraRegistry
 from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
-from backend.registry.users import UserService
+from backend.registry.sessions import SessionStore
+from backend.registry.users import SESSION_TOKEN_LIFETIME, UserService
 from backend.runtime.episodes import EpisodeLog
 from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
@@ -47,6 +50,7 @@ from backend.server.device_feed import run_device_feed
 from backend.server.handlers import device_jurisdictions
 from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
+from backend.server.sessions import SESSION_CHECK_INTERVAL, SESSION_TOUCH_INTERVAL, SessionTracker
 from backend.storage import db
 from backend.vehicles import track_query
 from backend.vehicles.geofences import GeofenceService, rules_with_geofences
@@ -63,6 +67,7 @@ from realtime.protocol import (
     HEALTH_PATH,
     MAX_CONSOLE_MESSAGE_BYTES,
     CameraView,
+    Role,
     UnitView,
 )
 
@@ -82,6 +87,31 @@ class DatabaseUnavailableError(Error):
 
 class ListenError(Error):
     """A listening socket cannot be opened."""
+
+
+class TlsError(Error):
+    """The TLS certificate or key cannot be used."""
+
+
+def tls_context(cert: Path, key: Path | None) -> ssl.SSLContext:
+    """A server TLS context from PEM files (``key`` may be inside ``cert``); raise
+    :class:`TlsError` saying which file is wrong and why."""
+    for what, path in (("certificate", cert), ("key", key)):
+        if path is not None and not path.is_file():
+            raise TlsError(f"TLS {what} file {path} does not exist (or is not a file)")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        raise TlsError(
+            f"cannot use the TLS certificate {cert}"
+            + (f" with the key {key}" if key is not None else "")
+            + f": {exc.reason or exc} (both must be PEM, and the key must match the certificate)"
+        ) from exc
+    except OSError as exc:
+        raise TlsError(f"cannot read the TLS certificate or key: {exc.strerror or exc}") from exc
+    return context
 
 
 _MOVING = frozenset({"jt808", "nmea"})
@@ -131,6 +161,18 @@ class ServerConfig:
     """Password checks allowed to wait; logins beyond are answered 503 at once."""
     reveals_per_hour: int = DEFAULT_REVEALS_PER_HOUR
     """Reveals of protected personal data one user may make in any hour."""
+    session_lifetime: dt.timedelta = SESSION_TOKEN_LIFETIME
+    """How long a console session (and its token) lasts from the password login."""
+    session_check_interval: float = SESSION_CHECK_INTERVAL
+    """Seconds between checks for sessions ended elsewhere (the CLI) or expired."""
+    session_touch_interval: float = SESSION_TOUCH_INTERVAL
+    """Seconds between updates of the open sessions' ``last_seen_at``."""
+    require_totp: Collection[Role] = ()
+    """Roles that must log in with a second factor (TOTP)."""
+    tls_cert: Path | None = None
+    """PEM certificate (chain): serve ``wss://`` and ``https://`` instead of plain."""
+    tls_key: Path | None = None
+    """PEM private key of :attr:`tls_cert` (``None``: inside the certificate file)."""
 
 
 class TextSender(Protocol):
@@ -147,6 +189,10 @@ class DutyDeskServer:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        # First: a bad certificate stops the start before anything is opened.
+        self._tls = (
+            tls_context(config.tls_cert, config.tls_key) if config.tls_cert is not None else None
+        )
         self.database_outage = EpisodeLog(logger, "database")
         """Database failures anywhere in the server: logged once per outage."""
         self.engine = db.create_engine(config.db_url)
@@ -154,8 +200,22 @@ class DutyDeskServer:
         self.cipher = config.cipher or FieldCipher.from_data_dir(config.data_dir)
         self.hub = Hub(telemetry_interval=config.telemetry_fanout_interval)
         self.users = UserService(
-            self.sessions, PasswordWork(config.login_hash_workers, config.login_hash_queue)
+            self.sessions,
+            PasswordWork(config.login_hash_workers, config.login_hash_queue),
+            cipher=self.cipher,
+            require_totp=config.require_totp,
+            session_lifetime=config.session_lifetime,
         )
+        self.session_tracker = SessionTracker(
+            SessionStore(self.sessions),
+            self.users,
+            check_interval=config.session_check_interval,
+            touch_interval=config.session_touch_interval,
+            outage=self.database_outage,
+        )
+        """This server's open sessions, ended at once when the account changes."""
+        # Changes through this server end its sessions without waiting for the watcher.
+        self.users.on_sessions_ended = self.session_tracker.end_user
         self.writer = eventlog.EventWriter(self.sessions, self.hub.publish, self.database_outage)
         self.alarms = AlarmService(
             self.sessions,
@@ -275,14 +335,17 @@ class DutyDeskServer:
                 ping_timeout=20,
                 close_timeout=5,
                 server_header=f"DutyDesk/{__version__}",
+                ssl=self._tls,
             )
         except OSError as exc:
             raise ListenError(
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
             ) from exc
+        self.session_tracker.start()
         logger.info(
-            "DutyDesk %s listening on ws://%s:%s (database: %s)",
+            "DutyDesk %s listening on %s://%s:%s (database: %s)",
             __version__,
+            "wss" if self._tls is not None else "ws",
             self.config.host,
             self.port,
             self.database_kind,
@@ -295,6 +358,10 @@ class DutyDeskServer:
             added = await self.alarms.seed_units(self.config.seed_units)
             if added:
                 logger.info("seeded %s units into the registry", added)
+        # Sessions left open by a server that stopped uncleanly are not "logged in" now.
+        await self.session_tracker.store.end_stale(
+            dt.timedelta(seconds=self.config.session_touch_interval * 5)
+        )
         self.telemetry.start()
         self.hub.start()
         # Consoles that subscribe get every sensor's newest value and every vehicle's last
@@ -317,6 +384,7 @@ class DutyDeskServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        await self.session_tracker.stop()
         if self.jt808_gateway is not None:
             await self.jt808_gateway.close()
             self.jt808_gateway = None
@@ -434,12 +502,12 @@ class DutyDeskServer:
         return Response(200, "OK", headers, body)
 
     async def _handle(self, connection: ServerConnection) -> None:
-        principal = self._gatekeeper.principal_of(connection)
-        if principal is None:  # the handshake hook always sets it; be safe anyway
+        login = self._gatekeeper.login_of(connection)
+        if login is None:  # the handshake hook always sets it; be safe anyway
             await connection.close(CloseCode.POLICY_VIOLATION, "not authenticated")
             return
         request = connection.request
         if request is not None and request.path.split("?", 1)[0] == DEVICE_PATH:
-            await run_device_feed(self, connection, principal)
+            await run_device_feed(self, connection, login)
         else:
-            await run_console(self, connection, principal)
+            await run_console(self, connection, login)

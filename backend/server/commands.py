@@ -63,6 +63,7 @@ from realtime.protocol import (
     ListGeofences,
     ListGrants,
     ListSensors,
+    ListSessions,
     ListUnits,
     Ping,
     Pong,
@@ -72,6 +73,8 @@ from realtime.protocol import (
     SendText,
     SensorsResult,
     SeriesResult,
+    SessionsResult,
+    SessionUnlocked,
     ShareAlarm,
     ShareCamera,
     Subscribe,
@@ -81,6 +84,7 @@ from realtime.protocol import (
     TrackResult,
     TransitionAlarm,
     UnitsResult,
+    UnlockSession,
     UnshareAlarm,
     UnshareCamera,
 )
@@ -184,6 +188,8 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     # live stream
     Route(Subscribe, (Subscribed,), Permission.SUBSCRIBE, handlers.subscribe),
     Route(Ping, (Pong,), Permission.PING, handlers.ping),
+    Route(UnlockSession, (SessionUnlocked,), Permission.UNLOCK_SESSION, handlers.unlock_session),
+    Route(ListSessions, (SessionsResult,), Permission.SEE_SESSIONS, handlers.list_sessions),
     # sensors
     Route(GetSeries, (SeriesResult,), Permission.READ_SENSOR_HISTORY, handlers.sensor_series),
     # vehicles

@@ -25,9 +25,12 @@ from backend import __version__
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.eventlog import log as eventlog
+from backend.registry.sessions import CONSOLE
+from backend.registry.users import Login
 from backend.server.handlers import ConsoleContext
 from backend.server.handshake import remote_address
 from backend.server.hub import Subscriber
+from backend.server.sessions import LiveSession
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
     CLOSE_HELLO_EXPECTED,
@@ -68,13 +71,24 @@ async def send(connection: ServerConnection, message: msgspec.Struct) -> None:
     await connection.send(encode(message).decode("utf-8"))
 
 
-async def run_console(
-    server: DutyDeskServer, connection: ServerConnection, principal: Principal
-) -> None:
-    """Serve one console connection until it closes."""
+async def run_console(server: DutyDeskServer, connection: ServerConnection, login: Login) -> None:
+    """Serve one console connection until it closes (or its session is ended)."""
     hello = await _expect_hello(connection)
     if hello is None:
         return
+    live = await server.session_tracker.open_or_refuse(login, CONSOLE, connection, hello.client)
+    if live is None:
+        return
+    try:
+        await _serve_session(server, connection, live, hello)
+    finally:
+        await server.session_tracker.close(live)
+
+
+async def _serve_session(
+    server: DutyDeskServer, connection: ServerConnection, live: LiveSession, hello: Hello
+) -> None:
+    principal = live.principal
     subscriber = Subscriber(principal)
     server.hub.add(subscriber)
     logger.info(
@@ -84,9 +98,9 @@ async def run_console(
         remote_address(connection),
     )
     try:
-        last_sent = await _sync(server, connection, principal, hello.resume_from)
+        last_sent = await _sync(server, connection, live, hello.resume_from)
         sender = asyncio.create_task(_send_live(connection, subscriber, last_sent))
-        receiver = asyncio.create_task(_receive_commands(server, connection, subscriber))
+        receiver = asyncio.create_task(_receive_commands(server, connection, subscriber, live))
         done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
@@ -136,10 +150,11 @@ async def _expect_hello(connection: ServerConnection) -> Hello | None:
 async def _sync(
     server: DutyDeskServer,
     connection: ServerConnection,
-    principal: Principal,
+    live: LiveSession,
     resume_from: int | None,
 ) -> int:
     """Send the replay or a snapshot, then ``synced``; return the last seq sent."""
+    principal: Principal = live.principal
     async with server.sessions() as session:
         head = await eventlog.head_seq(session)
         replay: list[Event] | None = None
@@ -152,7 +167,7 @@ async def _sync(
     welcome = Welcome(
         protocol=PROTOCOL_VERSION,
         server_version=__version__,
-        session_token=await server.users.issue_token(principal),
+        session_token=live.session_token,
         user=principal.info(),
         head_seq=head,
         limits=Limits(
@@ -237,10 +252,13 @@ def _writer(connection: ServerConnection) -> Callable[[bytes], bool]:
 
 
 async def _receive_commands(
-    server: DutyDeskServer, connection: ServerConnection, subscriber: Subscriber
+    server: DutyDeskServer,
+    connection: ServerConnection,
+    subscriber: Subscriber,
+    live: LiveSession,
 ) -> None:
     principal = subscriber.principal
-    context = ConsoleContext(server, subscriber)
+    context = ConsoleContext(server, subscriber, live)
     bucket = TokenBucket(server.config.console_rate_per_second, server.config.console_rate_burst)
     refused_in_a_row = 0
     async for raw in connection:

@@ -15,6 +15,8 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from backend.authz.principal import Principal
+from backend.registry.sessions import DEVICE
+from backend.registry.users import Login
 from backend.server.console import send
 from backend.server.device_handlers import DeviceContext
 from backend.server.handshake import remote_address
@@ -38,10 +40,26 @@ logger = logging.getLogger(__name__)
 
 
 async def run_device_feed(
+    server: DutyDeskServer, connection: ServerConnection, login: Login
+) -> None:
+    """Serve one device feed until it closes (or its session is ended)."""
+    # Before anything is awaited: a frame read meanwhile must meet the device limit.
+    connection.protocol.max_message_size = MAX_DEVICE_MESSAGE_BYTES
+    principal = login.principal
+    request = connection.request
+    client = request.headers.get("User-Agent", "") if request is not None else ""
+    live = await server.session_tracker.open_or_refuse(login, DEVICE, connection, client)
+    if live is None:
+        return
+    try:
+        await _serve_feed(server, connection, principal)
+    finally:
+        await server.session_tracker.close(live)
+
+
+async def _serve_feed(
     server: DutyDeskServer, connection: ServerConnection, principal: Principal
 ) -> None:
-    """Serve one device feed until it closes."""
-    connection.protocol.max_message_size = MAX_DEVICE_MESSAGE_BYTES
     bucket = TokenBucket(DEVICE_RATE_PER_SECOND, DEVICE_RATE_BURST)
     context = DeviceContext(server, principal)
     server.devices_connected += 1

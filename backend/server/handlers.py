@@ -19,8 +19,10 @@ import msgspec
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.errors import Error, ValidationError
+from backend.registry.users import AuthError, LoginBusyError
 from backend.sensors import timeseries
 from backend.server.hub import TELEMETRY_TOPICS, Subscriber
+from backend.server.sessions import UNLOCK_TRIES, LiveSession
 from backend.vehicles import track_query
 from realtime.protocol import (
     MAX_TRACK_ROWS,
@@ -47,6 +49,7 @@ from realtime.protocol import (
     ListGeofences,
     ListGrants,
     ListSensors,
+    ListSessions,
     ListUnits,
     Ping,
     Pong,
@@ -57,6 +60,10 @@ from realtime.protocol import (
     SensorView,
     SeriesPoint,
     SeriesResult,
+    SessionEndReason,
+    SessionsResult,
+    SessionUnlocked,
+    SessionView,
     ShareAlarm,
     ShareCamera,
     Subscribe,
@@ -69,6 +76,7 @@ from realtime.protocol import (
     TrackResult,
     TransitionAlarm,
     UnitsResult,
+    UnlockSession,
     UnshareAlarm,
     UnshareCamera,
 )
@@ -89,6 +97,8 @@ class ConsoleContext:
 
     server: DutyDeskServer
     subscriber: Subscriber
+    session: LiveSession | None = None
+    """The console's session (lock screen, who is logged in where)."""
 
     @property
     def principal(self) -> Principal:
@@ -251,6 +261,69 @@ async def subscribe(ctx: ConsoleContext, command: Subscribe) -> Subscribed:
             Telemetry(positions=positions[start:end], readings=readings[start:end])
         )
     return Subscribed(topics=sorted(subscriber.topics))
+
+
+async def unlock_session(ctx: ConsoleContext, command: UnlockSession) -> SessionUnlocked:
+    """Check the password (and code) of a console locked after idle; the fifth wrong
+    try in a row ends the session (and revokes its token)."""
+    live = ctx.session
+    if live is None:
+        raise ValidationError("this connection has no session to unlock")
+    if live.unlocking:
+        # One check at a time: argon2 is slow on purpose, guessing in parallel is not.
+        raise Error(ErrorCode.RATE_LIMITED, "an unlock is being checked; wait for its answer")
+    live.unlocking = True
+    try:
+        await ctx.server.users.verify_unlock(ctx.principal.user_id, command.password, command.totp)
+    except AuthError as exc:
+        live.unlock_failures += 1
+        left = UNLOCK_TRIES - live.unlock_failures
+        logger.warning(
+            "wrong unlock of the console of %s (%s of %s)",
+            ctx.principal.username,
+            live.unlock_failures,
+            UNLOCK_TRIES,
+        )
+        if left <= 0:
+            await ctx.server.session_tracker.end(
+                live, SessionEndReason.UNLOCK_FAILED, revoke_token=True
+            )
+            raise Error(
+                ErrorCode.UNAUTHORIZED, "too many wrong tries: the session is ended"
+            ) from exc
+        raise Error(ErrorCode.UNAUTHORIZED, f"{exc} ({left} tries left)") from exc
+    except LoginBusyError as exc:
+        raise Error(ErrorCode.RATE_LIMITED, str(exc)) from exc
+    finally:
+        live.unlocking = False
+    live.unlock_failures = 0
+    logger.info("console of %s unlocked", ctx.principal.username)
+    return SessionUnlocked()
+
+
+async def list_sessions(ctx: ConsoleContext, command: ListSessions) -> SessionsResult:
+    """Who is logged in where: the open sessions of users of the administrator's area."""
+    found = [
+        info
+        for info in await ctx.server.session_tracker.store.list_open()
+        if authz.sees_jurisdiction(ctx.principal, info.jurisdiction)
+    ]
+    return SessionsResult(
+        sessions=[
+            SessionView(
+                id=info.id,
+                username=info.username,
+                kind=info.kind,
+                remote=info.remote,
+                client=info.client,
+                started_at=info.started_at,
+                last_seen_at=info.last_seen_at,
+                expires_at=info.expires_at,
+                stale=info.stale,
+            )
+            for info in found
+        ]
+    )
 
 
 async def ping(ctx: ConsoleContext, command: Ping) -> Pong:

@@ -1,7 +1,8 @@
 """The HTTP side of the one port: ``GET /health``, and the WebSocket handshake, where
-every console and device feed is authenticated (``Authorization`` header) before a
-single message is read, with failed logins throttled per source address and per user
-before any password is checked."""
+every console and device feed is authenticated (``Authorization`` header, plus the
+``X-DutyDesk-TOTP`` code for users with a second factor) before a single message is
+read, with failed logins throttled per source address and per user before any password
+is checked."""
 
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from backend.authz import policy as authz
-from backend.authz.principal import Principal
 from backend.errors import ForbiddenError
-from backend.registry.users import AuthError, LoginBusyError, UserService
+from backend.registry.users import AuthError, Login, LoginBusyError, SecondFactorError, UserService
 from backend.runtime.episodes import EpisodeLog
 from backend.storage import db
-from realtime.protocol import CONSOLE_PATH, DEVICE_PATH
+from realtime.protocol import (
+    CONSOLE_PATH,
+    DEVICE_PATH,
+    SECOND_FACTOR_CHALLENGE_HEADER,
+    SECOND_FACTOR_HEADER,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +179,7 @@ class Gatekeeper:
         self._users = users
         self.throttle = LoginThrottle(limits)
         self._outage = database_outage or EpisodeLog(logger, "login database")
-        self._principals: dict[ServerConnection, Principal] = {}
+        self._logins: dict[ServerConnection, Login] = {}
 
     async def admit(self, connection: ServerConnection, request: Request) -> Response | None:
         """Answer the handshake: ``None`` to go on, or the refusal to send."""
@@ -183,18 +188,19 @@ class Gatekeeper:
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"no endpoint {path}\n")
         remote = remote_address(connection)
         authorization = request.headers.get("Authorization")
+        totp = request.headers.get(SECOND_FACTOR_HEADER, "")
         outcome = self._throttled(connection, remote, authorization) or await self._login(
-            connection, remote, authorization
+            connection, remote, authorization, totp
         )
         if isinstance(outcome, Response):
             return outcome
         if path == CONSOLE_PATH:
             try:
-                authz.check_console(outcome)
+                authz.check_console(outcome.principal)
             except ForbiddenError as exc:
-                logger.warning("console refused for %s: %s", outcome.username, exc)
+                logger.warning("console refused for %s: %s", outcome.principal.username, exc)
                 return connection.respond(http.HTTPStatus.FORBIDDEN, f"{exc}\n")
-        self._principals[connection] = outcome
+        self._logins[connection] = outcome
         return None
 
     def _throttled(
@@ -216,14 +222,14 @@ class Gatekeeper:
         return None
 
     async def _login(
-        self, connection: ServerConnection, remote: str, authorization: str | None
-    ) -> Principal | Response:
+        self, connection: ServerConnection, remote: str, authorization: str | None, totp: str
+    ) -> Login | Response:
         """Check the credentials (counted against the address until they pass)."""
         host = _host(remote)
         username = _basic_username(authorization)
         self.throttle.attempt(host)
         try:
-            principal = await self._users.authenticate(authorization)
+            login = await self._users.authenticate(authorization, totp)
         except AuthError as exc:
             self.throttle.user_failed(username)
             logger.warning("login refused for %s from %s: %s", username or host, remote, exc)
@@ -234,7 +240,11 @@ class Gatekeeper:
                     self.throttle.limits.failures_per_address,
                     self.throttle.limits.address_window,
                 )
-            return connection.respond(http.HTTPStatus.UNAUTHORIZED, f"{exc}\n")
+            response = connection.respond(http.HTTPStatus.UNAUTHORIZED, f"{exc}\n")
+            if isinstance(exc, SecondFactorError):
+                # Tells a client to ask for the code (the password was right).
+                response.headers[SECOND_FACTOR_CHALLENGE_HEADER] = "totp"
+            return response
         except LoginBusyError as exc:
             self.throttle.not_tried(host)
             logger.debug("login from %s turned away: %s", remote, exc)
@@ -250,11 +260,11 @@ class Gatekeeper:
             self.throttle.not_tried(host)
             raise
         self.throttle.succeeded(host, username)
-        return principal
+        return login
 
-    def principal_of(self, connection: ServerConnection) -> Principal | None:
-        """Take the principal the handshake authenticated for this connection."""
-        return self._principals.pop(connection, None)
+    def login_of(self, connection: ServerConnection) -> Login | None:
+        """Take the login the handshake authenticated for this connection."""
+        return self._logins.pop(connection, None)
 
 
 def remote_address(connection: ServerConnection) -> str:

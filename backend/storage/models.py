@@ -40,6 +40,16 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    auth_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    """Bumped by every change that must end the user's open sessions (password, role,
+    agency, jurisdiction, disablement, second factor, logout); a session started under an
+    older epoch is over."""
+    epoch_reason: Mapped[str] = mapped_column(String(32), default="")
+    """Why :attr:`auth_epoch` last moved (a :class:`~realtime.protocol.SessionEndReason`)."""
+    totp_secret_enc: Mapped[str] = mapped_column(Text, default="")
+    """The TOTP secret (second factor), encrypted with the data key; "" when not enrolled."""
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The time step of the last TOTP code accepted: a code is good once."""
 
 
 class Token(Base):
@@ -54,6 +64,30 @@ class Token(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SessionRecord(Base):
+    """One connection of a user (console or device feed): who is logged in where."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_open", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("tokens.id"), nullable=True)
+    """The session token the console holds (``None`` for device feeds)."""
+    kind: Mapped[str] = mapped_column(String(16))
+    """``console`` or ``device``."""
+    remote: Mapped[str] = mapped_column(String(128), default="")
+    client: Mapped[str] = mapped_column(String(128), default="")
+    """The client's name and version from its hello (or its User-Agent)."""
+    auth_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    """The user's ``auth_epoch`` when the session was authenticated."""
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    end_reason: Mapped[str] = mapped_column(String(32), default="")
 
 
 class EventCounter(Base):

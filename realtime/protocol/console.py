@@ -275,6 +275,21 @@ class Ping(Tagged, tag="ping"):
     req: str
 
 
+class UnlockSession(Tagged, tag="session.unlock"):
+    """Unlock a console locked after idle: the user's password (and TOTP code when the
+    user has a second factor). Five wrong tries end the session."""
+
+    req: str
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+    totp: Annotated[str, msgspec.Meta(max_length=16)] = ""
+
+
+class ListSessions(Tagged, tag="sessions.list"):
+    """Who is logged in where (administrators): every open session."""
+
+    req: str
+
+
 Command = (
     CreateAlarm
     | TransitionAlarm
@@ -288,6 +303,8 @@ Command = (
     | SendText
     | GetTrack
     | GetSeries
+    | UnlockSession
+    | ListSessions
     | ListSensors
     | ListGeofences
     | SaveGeofence

@@ -3,6 +3,7 @@ limits, endpoint paths and the WebSocket close codes DutyDesk adds to the standa
 
 from __future__ import annotations
 
+import enum
 from typing import Final
 
 MAX_CONSOLE_MESSAGE_BYTES: Final = 64 * 1024
@@ -29,3 +30,30 @@ CLOSE_UNSUPPORTED_PROTOCOL: Final = 4003
 CLOSE_RATE_ABUSE: Final = 4008
 CLOSE_TOO_SLOW: Final = 4013
 CLOSE_SESSION_ENDED: Final = 4001
+"""The server ended the session; the close reason is a :class:`SessionEndReason` value.
+The client must not reconnect with its token (it was revoked): log in again."""
+CLOSE_SESSION_EXPIRED: Final = 4011
+"""The session outlived its lifetime (12 h by default); the reason is ``expired``."""
+
+SECOND_FACTOR_HEADER: Final = "X-DutyDesk-TOTP"
+"""Handshake header carrying the 6-digit TOTP code of a user who needs a second factor."""
+SECOND_FACTOR_CHALLENGE_HEADER: Final = "X-DutyDesk-Second-Factor"
+"""Set to ``totp`` on a 401 refusal when the code is missing or wrong (ask for it)."""
+
+
+class SessionEndReason(enum.StrEnum):
+    """Why the server ended a session: the close reason of :data:`CLOSE_SESSION_ENDED`
+    (and :data:`CLOSE_SESSION_EXPIRED`), and the ``end_reason`` kept for the session."""
+
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
+    ACCOUNT_CHANGED = "account_changed"
+    """The role, agency or jurisdiction changed."""
+    DISABLED = "disabled"
+    LOGGED_OUT = "logged_out"
+    """An administrator ended the user's sessions (``dutydesk user logout``)."""
+    SECOND_FACTOR_CHANGED = "second_factor_changed"
+    UNLOCK_FAILED = "unlock_failed"
+    """Too many wrong passwords on the lock screen."""
+    EXPIRED = "expired"
+    CLOSED = "closed"
+    """The connection closed normally (not sent as a close reason)."""

@@ -21,6 +21,7 @@ from realtime.protocol.views import (
     Limits,
     PositionView,
     ReadingView,
+    SessionView,
     UnitView,
     UserInfo,
 )
@@ -245,6 +246,16 @@ class Pong(msgspec.Struct, tag="pong", kw_only=True):
     server_time: dt.datetime
 
 
+class SessionsResult(msgspec.Struct, tag="sessions", kw_only=True):
+    """Every open session, oldest first."""
+
+    sessions: list[SessionView]
+
+
+class SessionUnlocked(msgspec.Struct, tag="unlocked", kw_only=True):
+    """The lock screen may go: the password (and code) were right."""
+
+
 ResultData = (
     UnitsResult
     | CamerasResult
@@ -258,6 +269,8 @@ ResultData = (
     | TrackColumns
     | SeriesResult
     | SensorsResult
+    | SessionUnlocked
+    | SessionsResult
     | GeofencesResult
     | GeofenceResult
     | AgenciesResult

@@ -9,7 +9,7 @@ from typing import Literal
 
 import msgspec
 
-from realtime.protocol.common import Latitude, Longitude, Role
+from realtime.protocol.common import AwareDateTime, Latitude, Longitude, Role
 from realtime.states import AlarmLevel, AlarmState
 
 
@@ -22,6 +22,24 @@ class UserInfo(msgspec.Struct, kw_only=True):
     agency: str | None = None
     jurisdiction: str = ""
     """Region code prefix (e.g. ``330102``); empty means the whole area."""
+
+
+class SessionView(msgspec.Struct, kw_only=True):
+    """One open session: who, where from, with what, since when."""
+
+    id: int
+    username: str
+    kind: str
+    """``console`` or ``device``."""
+    remote: str
+    """``host:port`` of the peer."""
+    client: str
+    """The client's name and version."""
+    started_at: AwareDateTime
+    last_seen_at: AwareDateTime
+    expires_at: AwareDateTime | None = None
+    stale: bool = False
+    """Not seen for five minutes: its server probably stopped without closing it."""
 
 
 class Limits(msgspec.Struct, kw_only=True):

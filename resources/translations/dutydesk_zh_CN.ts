@@ -199,6 +199,14 @@
 <context>
     <name>ConsoleSession</name>
     <message>
+        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
+    </message>
+    <message>
+        <source>Enter the verification code from your authenticator app ({reason}).</source>
+        <translation>请输入身份验证器应用中的验证码（{reason}）。</translation>
+    </message>
+    <message>
         <source>Login refused: {reason}</source>
         <translation>登录被拒绝：{reason}</translation>
     </message>
@@ -206,12 +214,20 @@
         <source>Cannot reach the server: {reason}</source>
         <translation>无法连接服务器：{reason}</translation>
     </message>
+    <message>
+        <source>Your session was ended: {reason}. Log in again.</source>
+        <translation>会话已结束：{reason}。请重新登录。</translation>
+    </message>
 </context>
 <context>
     <name>DisconnectedBanner</name>
     <message>
         <source>The server refused the login: {reason}</source>
         <translation>服务器拒绝登录：{reason}</translation>
+    </message>
+    <message>
+        <source>Your session was ended: {reason}. Log in again.</source>
+        <translation>会话已结束：{reason}。请重新登录。</translation>
     </message>
     <message>
         <source>No connection to the server. What you see is {age} old and may be out of date. Commands are queued ({count}) and sent when the connection is back. Reconnecting…</source>
@@ -777,6 +793,89 @@
         <source>{seconds} s</source>
         <translation>{seconds}秒</translation>
     </message>
+    <message>
+        <source>your password was changed</source>
+        <translation>您的密码已被修改</translation>
+    </message>
+    <message>
+        <source>your role, agency or jurisdiction was changed</source>
+        <translation>您的角色、所属单位或辖区已变更</translation>
+    </message>
+    <message>
+        <source>your account was disabled</source>
+        <translation>您的账号已被停用</translation>
+    </message>
+    <message>
+        <source>an administrator logged you out</source>
+        <translation>管理员已将您注销</translation>
+    </message>
+    <message>
+        <source>your second factor was changed</source>
+        <translation>您的第二重验证已变更</translation>
+    </message>
+    <message>
+        <source>too many wrong passwords on the lock screen</source>
+        <translation>锁屏时密码输错次数过多</translation>
+    </message>
+    <message>
+        <source>the session expired</source>
+        <translation>会话已过期</translation>
+    </message>
+    <message>
+        <source>the session was closed</source>
+        <translation>会话已关闭</translation>
+    </message>
+    <message>
+        <source>The verification code is missing, wrong or was used already.</source>
+        <translation>验证码未填写、不正确或已使用过。</translation>
+    </message>
+    <message>
+        <source>Wrong password ({tries} tries left before the session ends).</source>
+        <translation>密码错误（再错 {tries} 次将结束会话）。</translation>
+    </message>
+    <message>
+        <source>Wrong password.</source>
+        <translation>密码错误。</translation>
+    </message>
+</context>
+<context>
+    <name>LockOverlay</name>
+    <message>
+        <source>Console locked</source>
+        <translation>值班台已锁定</translation>
+    </message>
+    <message>
+        <source>Logged in as {user}. Enter the password to go on.</source>
+        <translation>当前登录用户：{user}。请输入密码继续。</translation>
+    </message>
+    <message>
+        <source>Unlock</source>
+        <translation>解锁</translation>
+    </message>
+    <message>
+        <source>Password:</source>
+        <translation>密码：</translation>
+    </message>
+    <message>
+        <source>6 digits from the authenticator app</source>
+        <translation>身份验证器应用中的 6 位数字</translation>
+    </message>
+    <message>
+        <source>Verification code:</source>
+        <translation>验证码：</translation>
+    </message>
+    <message>
+        <source>Enter the password.</source>
+        <translation>请输入密码。</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在验证…</translation>
+    </message>
+    <message>
+        <source>New alarms while locked: {count}</source>
+        <translation>锁定期间新到警情：{count} 条</translation>
+    </message>
 </context>
 <context>
     <name>LoginDialog</name>
@@ -795,6 +894,22 @@
     <message>
         <source>Password:</source>
         <translation>密码：</translation>
+    </message>
+    <message>
+        <source>6 digits from the authenticator app</source>
+        <translation>身份验证器应用中的 6 位数字</translation>
+    </message>
+    <message>
+        <source>Verification code:</source>
+        <translation>验证码：</translation>
+    </message>
+    <message>
+        <source>for wss:// only; empty: the system&apos;s CAs</source>
+        <translation>仅用于 wss://；留空则使用系统 CA</translation>
+    </message>
+    <message>
+        <source>CA certificate:</source>
+        <translation>CA 证书：</translation>
     </message>
     <message>
         <source>Log in</source>
@@ -918,6 +1033,14 @@
     <message>
         <source>Alarm {alarm_id}: {action} done.</source>
         <translation>{alarm_id} 号警情：{action}完成。</translation>
+    </message>
+    <message>
+        <source>Who is logged in…</source>
+        <translation>在线会话…</translation>
+    </message>
+    <message>
+        <source>A&amp;dministration</source>
+        <translation>管理(&amp;D)</translation>
     </message>
 </context>
 <context>
@@ -1248,6 +1371,57 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>SessionsDialog</name>
+    <message>
+        <source>Who is logged in</source>
+        <translation>在线会话</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Since</source>
+        <translation>登录时间</translation>
+    </message>
+    <message>
+        <source>Last seen</source>
+        <translation>最近活动</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>过期时间</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <source> (stale)</source>
+        <translation>（可能已失效）</translation>
+    </message>
+    <message>
+        <source>{count} open sessions</source>
+        <translation>共 {count} 个在线会话</translation>
+    </message>
+</context>
+<context>
     <name>SiteDetailPane</name>
     <message>
         <source>The connection is down: this may be out of date.</source>
@@ -1395,6 +1569,10 @@ fix {age} s ago</source>
     <message>
         <source>Login refused: {reason}</source>
         <translation>登录被拒绝：{reason}</translation>
+    </message>
+    <message>
+        <source>Session ended: {reason}</source>
+        <translation>会话已结束：{reason}</translation>
     </message>
     <message>
         <source>Disconnected</source>

@@ -62,6 +62,7 @@ from realtime.protocol import (
     ListGeofences,
     ListGrants,
     ListSensors,
+    ListSessions,
     ListUnits,
     Ping,
     PolygonShape,
@@ -80,6 +81,9 @@ from realtime.protocol import (
     SensorView,
     SeriesPoint,
     SeriesResult,
+    SessionsResult,
+    SessionUnlocked,
+    SessionView,
     ShareAlarm,
     ShareCamera,
     Snapshot,
@@ -96,6 +100,7 @@ from realtime.protocol import (
     TransitionAlarm,
     UnitsResult,
     UnitView,
+    UnlockSession,
     UnshareAlarm,
     UnshareCamera,
     UserInfo,
@@ -320,6 +325,8 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     ),
     "UnshareCamera": UnshareCamera(req="r23", camera="C9", agency="fire", alarm_id=7),
     "ListGrants": ListGrants(req="r24"),
+    "UnlockSession": UnlockSession(req="r19", password="secret-pw", totp="123456"),
+    "ListSessions": ListSessions(req="r20"),
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -443,6 +450,22 @@ _RESULTS: dict[str, Any] = {
     ),
     "grant": GrantResult(grant=_GRANT),
     "grants": GrantsResult(grants=[_GRANT]),
+    "unlocked": SessionUnlocked(),
+    "sessions": SessionsResult(
+        sessions=[
+            SessionView(
+                id=4,
+                username="officer1",
+                kind="console",
+                remote="10.0.0.7:50412",
+                client="dutydesk-desktop",
+                started_at=UTC_TIME,
+                last_seen_at=UTC_TIME,
+                expires_at=UTC_TIME,
+                stale=False,
+            )
+        ]
+    ),
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {

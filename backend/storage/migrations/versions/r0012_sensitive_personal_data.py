@@ -7,7 +7,7 @@ asked for only when there are plain names to encrypt; without one, such a databa
 refused with a message saying to run the migration where the data key is.
 
 Revision ID: r0012
-Revises: r0010
+Revises: r0011
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from backend.security import mask_name
 from backend.storage.db import Error
 
 revision = "r0012"
-down_revision = "r0010"
+down_revision = "r0011"
 
 BATCH = 500
 
