@@ -47,3 +47,6 @@ class EventKind(enum.StrEnum):
     """A geofence was created or changed."""
     GEOFENCE_DELETED = "geofence.deleted"
     """A geofence was deleted."""
+    JURISDICTIONS_IMPORTED = "jurisdictions.imported"
+    """Towns and villages were imported into the jurisdiction tree (the note says how many,
+    from which file)."""

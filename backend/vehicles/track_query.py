@@ -256,6 +256,7 @@ async def latest_fixes(session: AsyncSession, kinds: Collection[str]) -> list[Po
             table.c.speed_kmh,
             table.c.heading_deg,
             table.c.alarms,
+            table.c.jurisdiction,
         )
         .select_from(devices.join(table, table.c.id == newest))
         .where(devices.c.kind.in_(sorted(kinds)))
@@ -270,6 +271,9 @@ async def latest_fixes(session: AsyncSession, kinds: Collection[str]) -> list[Po
             speed_kmh=speed,
             heading_deg=heading,
             alarms=alarms.split(",") if alarms else [],
+            jurisdiction=jurisdiction,
         )
-        for device, at, lat, lon, speed, heading, alarms in await connection.execute(query)
+        for device, at, lat, lon, speed, heading, alarms, jurisdiction in await connection.execute(
+            query
+        )
     ]
