@@ -17,7 +17,18 @@ from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint
 
 from backend import __version__
-from backend.cli import audit, cameras, demo, devices, external, sensors, serve, simulate, users
+from backend.cli import (
+    audit,
+    cameras,
+    demo,
+    devices,
+    external,
+    jurisdiction,
+    sensors,
+    serve,
+    simulate,
+    users,
+)
 from backend.cli.common import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -28,7 +39,17 @@ from backend.cli.common import (
 )
 
 # In the order `dutydesk --help` lists them; the external subcommands follow.
-COMMAND_GROUPS = (serve, users, devices, sensors, cameras, audit, simulate, demo)
+COMMAND_GROUPS = (
+    serve,
+    users,
+    devices,
+    sensors,
+    cameras,
+    jurisdiction,
+    audit,
+    simulate,
+    demo,
+)
 
 
 def build_parser(external_commands: Iterable[EntryPoint] | None = None) -> argparse.ArgumentParser:

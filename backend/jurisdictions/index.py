@@ -176,53 +176,49 @@ class PolygonIndex:
         return keys[order], x[order]
 
     def _fill_centres(self) -> IntArray:
+        """The feature of each cell's centre (-1: none); keeps the spans for
+        :meth:`_build_reference_membership`."""
         keys, x = self._row_crossings()
-        self._crossing_keys, self._crossing_x = keys, x
         grid = np.full(self._nx * self._ny, -1, dtype=np.int64)
-        if not len(keys):
-            return grid
-        group_start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        rank = np.arange(len(keys)) - np.repeat(group_start, np.diff(np.r_[group_start, len(keys)]))
+        group_start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+        sizes = np.diff(np.r_[group_start, len(keys)])
+        rank = np.arange(len(keys)) - np.repeat(group_start, sizes)
+        # Even-odd: crossings of one feature on one row, taken in pairs, bound its inside.
         begin = np.flatnonzero(rank % 2 == 0)
         begin = begin[begin + 1 < len(keys)]
         begin = begin[keys[begin + 1] == keys[begin]]
-        x_in, x_out = x[begin], x[begin + 1]
         feature, row = keys[begin] // self._ny, keys[begin] % self._ny
-        first = np.ceil((x_in - self._x0) / self._cell - 0.5).astype(np.int64)
-        last = np.floor((x_out - self._x0) / self._cell - 0.5).astype(np.int64)
+        first = np.ceil((x[begin] - self._x0) / self._cell - 0.5).astype(np.int64)
+        last = np.floor((x[begin + 1] - self._x0) / self._cell - 0.5).astype(np.int64)
         first = np.clip(first, 0, self._nx)
         last = np.clip(last, -1, self._nx - 1)
-        counts = np.maximum(last - first + 1, 0)
-        span, rank = _expand(counts)
+        keep = last >= first
+        self._spans = (feature[keep], row[keep], first[keep], last[keep])
+        span, rank = _expand(last[keep] - first[keep] + 1)
+        feature, row, first = feature[keep], row[keep], first[keep]
         grid[row[span] * self._nx + first[span] + rank] = feature[span]
         return grid
 
-    def _centre_inside(self, features: IntArray, cells: IntArray) -> npt.NDArray[np.bool_]:
-        """Whether each cell's centre lies in the paired feature (even-odd on its row)."""
-        row = cells // self._nx
-        centre_x = self._x0 + (cells % self._nx + 0.5) * self._cell
-        keys = features * self._ny + row
-        # One sorted float per crossing: its group key, then its x as a fraction below 1.
-        width = (self._nx + 1) * self._cell
-        composite = self._crossing_keys * 2.0 + (self._crossing_x - self._x0) / width
-        left = np.searchsorted(composite, keys * 2.0, side="left")
-        here = np.searchsorted(composite, keys * 2.0 + (centre_x - self._x0) / width, side="left")
-        # Crossings of that feature and row lying left of the centre: odd means inside.
-        before = here - left
-        inside: npt.NDArray[np.bool_] = before % 2 == 1
-        return inside
-
     def _build_reference_membership(self) -> None:
-        """For each mixed cell: the features with edges in it and whether its centre is
-        inside each."""
+        """For each mixed cell: its candidate features (those with edges in it, and those
+        covering its centre — neighbours may overlap by a sliver) and whether its centre
+        is inside each."""
+        count = self.feature_count
         slots = np.repeat(
             np.arange(len(self._mixed_cells), dtype=np.int64), np.diff(self._cell_edge_starts)
         )
-        pairs = np.unique(slots * self.feature_count + self._owners[self._cell_edges])
-        slot, feature = pairs // self.feature_count, pairs % self.feature_count
-        self._cell_features = feature
+        edge_keys = slots * count + self._owners[self._cell_edges]
+        feature, row, first, last = self._spans
+        low = np.searchsorted(self._mixed_cells, row * self._nx + first, side="left")
+        high = np.searchsorted(self._mixed_cells, row * self._nx + last, side="right")
+        span, rank = _expand(high - low)
+        covering_keys = (low[span] + rank) * count + feature[span]
+        pairs = np.unique(np.concatenate([edge_keys, covering_keys]))
+        slot = pairs // count
+        self._cell_features = pairs % count
         self._cell_feature_starts = np.searchsorted(slot, np.arange(len(self._mixed_cells) + 1))
-        self._cell_feature_inside = self._centre_inside(feature, self._mixed_cells[slot])
+        self._cell_feature_inside = np.isin(pairs, covering_keys)
+        del self._spans
 
     # ------------------------------------------------------------------ queries
 
