@@ -13,6 +13,8 @@ import csv
 import enum
 import json
 import logging
+import struct
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,8 +229,11 @@ def read_shapefile(path: Path) -> list[RawFeature]:
     """The polygons of a ``.shp`` with its ``.dbf`` (attributes in the ``.cpg``'s
     encoding, else UTF-8, else GB 18030 — many Chinese files are GBK without a ``.cpg``)."""
     try:
-        return _read_shapefile(path, None)
-    except UnicodeDecodeError:
+        with warnings.catch_warnings():
+            # pyshp only warns when it drops bytes to decode a text: for us a wrong guess.
+            warnings.simplefilter("error", shapefile.PossibleDataLoss)
+            return _read_shapefile(path, None)
+    except (shapefile.dbfFileException, shapefile.PossibleDataLoss):
         logger.info("%s: attributes are not UTF-8; reading them as GB 18030", path.name)
         return _read_shapefile(path, "gb18030")
 
@@ -237,7 +242,7 @@ def _read_shapefile(path: Path, encoding: str | None) -> list[RawFeature]:
     options: dict[str, Any] = {"encoding": encoding} if encoding else {}
     try:
         reader = shapefile.Reader(str(path), **options)
-    except (OSError, shapefile.ShapefileException) as exc:
+    except (OSError, shapefile.ShapefileException, struct.error, ValueError) as exc:
         raise ValidationError(
             f"cannot read {path.name} as a Shapefile (.shp with .shx and .dbf): {exc}"
         ) from exc
@@ -386,13 +391,16 @@ class _Checker:
         self.polygons: dict[str, list[Polygon]] = {}
 
     def check(self, features: Sequence[RawFeature]) -> Report:
-        candidates = [c for c in (self._basic(raw) for raw in features) if c is not None]
-        # Parents before children: towns (and anything shorter) first.
-        candidates.sort(key=lambda c: len(c.code))
-        for candidate in candidates:
-            node = self._in_tree(candidate)
-            if node is not None:
-                self.accepted[node.code] = node
+        pending = [c for c in (self._basic(raw) for raw in features) if c is not None]
+        # Parents before their children, whatever the file's order.
+        while pending:
+            waiting = {c.code for c in pending}
+            ready = [c for c in pending if c.parent not in waiting]
+            for candidate in ready or pending:
+                node = self._in_tree(candidate)
+                if node is not None:
+                    self.accepted[node.code] = node
+            pending = [c for c in pending if c not in ready] if ready else []
         order = {raw.where: index for index, raw in enumerate(features)}
         self.problems.sort(key=lambda p: order.get(p.where, -1))
         return Report(
