@@ -140,11 +140,8 @@ def add_parser(commands: Subparsers) -> None:
 
 
 async def _tree(args: argparse.Namespace) -> JurisdictionTree:
-    async with database(args) as sessions, sessions() as session:
-        imported = await jurisdiction_store.load_imported(session)
-    tree = JurisdictionTree(imported)
-    await asyncio.to_thread(tree.load)
-    return tree
+    async with database(args) as sessions:
+        return await jurisdiction_store.load_tree(sessions)
 
 
 def _label(node: Jurisdiction) -> str:

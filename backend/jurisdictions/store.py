@@ -3,18 +3,19 @@ audited event) in one transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.eventlog import log as eventlog
 from backend.jurisdictions.codes import LEVEL_LABELS, Level
 from backend.jurisdictions.importer import Report, geojson_geometry, rings_of_geometry
-from backend.jurisdictions.tree import Jurisdiction
+from backend.jurisdictions.tree import Jurisdiction, JurisdictionTree
 from backend.storage.models import JurisdictionRecord
 from realtime.protocol import Event
 
@@ -58,6 +59,15 @@ async def load_imported(session: AsyncSession) -> list[Jurisdiction]:
             )
         )
     return nodes
+
+
+async def load_tree(sessions: async_sessionmaker[AsyncSession]) -> JurisdictionTree:
+    """The whole tree: the basemap (read off the event loop) and the imported rows."""
+    async with sessions() as session:
+        imported = await load_imported(session)
+    tree = JurisdictionTree(imported)
+    await asyncio.to_thread(tree.load)
+    return tree
 
 
 def summary(report: Report) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from backend.cli.app import main
 from backend.config import sqlite_url
 from backend.storage import db
-from backend.storage.models import EventRecord, JurisdictionRecord
+from backend.storage.models import EventRecord, JurisdictionRecord, SensorRecord
 from tests.backend.jurisdictions.fixtures import (
     GOOD,
     IN_TOWN_B_ONLY,
@@ -158,3 +158,40 @@ def test_help_shows_examples(action: str, capsys: pytest.CaptureFixture[str]) ->
     with pytest.raises(SystemExit):
         main(["jurisdiction", action, "--help"])
     assert "dutydesk jurisdiction" in capsys.readouterr().out
+
+
+def test_registry_imports_place_cameras_and_sensors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cameras = tmp_path / "cameras.csv"
+    cameras.write_text(
+        "code,name,lat,lon,jurisdiction,stream_url\n"
+        "CAM-1,西湖,30.259,120.13,3201,rtsp://10.0.0.1/a\n"
+        "CAM-2,海上,30.0,124.0,33,rtsp://10.0.0.1/b\n",
+        encoding="utf-8",
+    )
+    assert main(["camera", "import", str(cameras), "--data-dir", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert (
+        "warning: camera CAM-1 stands in 330106, not in the given jurisdiction 3201" in captured.err
+    )
+    assert main(["camera", "list", "--data-dir", str(tmp_path)]) == 0
+    listed = {line.split()[0]: line.split()[4] for line in capsys.readouterr().out.splitlines()}
+    assert listed == {"CAM-1": "330106", "CAM-2": "33"}
+
+    sensors = tmp_path / "sensors.csv"
+    sensors.write_text(
+        "sensor_id,kind,lat,lon,jurisdiction\nch4-1,ch4,31.2304,121.544,\n", encoding="utf-8"
+    )
+    assert main(["sensor", "import", str(sensors), "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+
+    async def jurisdiction_of_sensor() -> str:
+        engine = db.create_engine(sqlite_url(tmp_path))
+        try:
+            async with db.session_factory(engine)() as session:
+                return str(await session.scalar(select(SensorRecord.jurisdiction)))
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(jurisdiction_of_sensor()) == "310115"
