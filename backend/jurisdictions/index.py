@@ -37,6 +37,11 @@ METRES_PER_DEGREE = 111_320.0
 snapping distances of a few hundred metres."""
 
 
+_CellLists = tuple[list[list[float]], list[int], list[tuple[int, bool]]]
+"""A mixed cell's edges ``[ax, ay, bx, by]``, each edge's feature, and its candidate
+features with whether the cell's centre lies inside each."""
+
+
 def _edges(features: Sequence[Sequence[FloatArray]]) -> tuple[FloatArray, IntArray]:
     """Every edge as rows ``(ax, ay, bx, by)`` and the feature each belongs to."""
     parts: list[FloatArray] = []
@@ -86,6 +91,9 @@ class PolygonIndex:
         self.snap_m = snap_m
         self._edges = edges
         self._owners = owners
+        self._cell_lists: dict[int, _CellLists] = {}
+        """Mixed cells already met by :meth:`locate_one`, as Python lists (a fleet keeps
+        to its roads: the same few thousand cells)."""
         if not len(edges):
             self._nx = self._ny = 0
             self._x0 = self._y0 = 0.0
@@ -304,6 +312,21 @@ class PolygonIndex:
         near = distance[nearest] <= self.snap_m
         chosen[point[nearest[near]]] = self._owners[edge[nearest[near]]]
 
+    def _lists_of(self, slot: int) -> _CellLists:
+        """A mixed cell's edges, their features and its candidates as Python lists."""
+        start, end = int(self._cell_edge_starts[slot]), int(self._cell_edge_starts[slot + 1])
+        edge_ids = self._cell_edges[start:end]
+        f_start = int(self._cell_feature_starts[slot])
+        f_end = int(self._cell_feature_starts[slot + 1])
+        candidates = list(
+            zip(
+                self._cell_features[f_start:f_end].tolist(),
+                self._cell_feature_inside[f_start:f_end].tolist(),
+                strict=True,
+            )
+        )
+        return self._edges[edge_ids].tolist(), self._owners[edge_ids].tolist(), candidates
+
     def locate_one(self, lon: float, lat: float) -> int:
         """:meth:`locate` for one point in plain Python (the ingest's per-fix path: a few
         µs, against ≈ 40 µs of numpy call overhead for a one-point array)."""
@@ -317,22 +340,16 @@ class PolygonIndex:
         slot = int(self._slot_of[cell])
         if slot < 0:
             return int(self._owner_grid[cell])
+        cached = self._cell_lists.get(slot)
+        if cached is None:
+            cached = self._cell_lists[slot] = self._lists_of(slot)
+        edges, owners, candidates = cached
         px = self._x0 + (i + 0.5) * self._cell
         py = self._y0 + (j + 0.5) * self._cell
-        start, end = int(self._cell_edge_starts[slot]), int(self._cell_edge_starts[slot + 1])
-        edge_ids = self._cell_edges[start:end]
-        edges = self._edges[edge_ids].tolist()
-        owners = self._owners[edge_ids].tolist()
         toggled = _toggled(edges, owners, (px, py), (lon, lat))
-        f_start, f_end = (
-            int(self._cell_feature_starts[slot]),
-            int(self._cell_feature_starts[slot + 1]),
-        )
-        features = self._cell_features[f_start:f_end].tolist()
-        centre_inside = self._cell_feature_inside[f_start:f_end].tolist()
-        for feature, inside in zip(features, centre_inside, strict=True):
+        for feature, inside in candidates:
             if inside != (feature in toggled):
-                return int(feature)
+                return feature
         if self.snap_m <= 0:
             return -1
         return _nearest(edges, owners, lon, lat, self.snap_m)

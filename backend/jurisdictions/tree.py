@@ -109,6 +109,9 @@ class _Basemap:
     def districts(self, province: str) -> tuple[PolygonIndex, tuple[str, ...]]:
         """The district index of one province (canonical ``33``) and the code each of its
         features stands for; read and built on first use (≈ 5–30 ms)."""
+        found = self._district_indexes.get(province)  # the per-fix path: no lock once read
+        if found is not None:
+            return found
         with self._lock:
             found = self._district_indexes.get(province)
             if found is not None:
@@ -187,6 +190,7 @@ class JurisdictionTree:
         self, imported: Iterable[Jurisdiction] = (), *, basemap_dir: Path = BASEMAP_DIR
     ) -> None:
         self._basemap_dir = basemap_dir
+        self._loaded: _Basemap | None = None
         self._imported: dict[str, Jurisdiction] = {}
         self._imported_children: dict[str, list[str]] = {}
         self._child_indexes: dict[str, tuple[PolygonIndex, tuple[str, ...]]] = {}
@@ -196,7 +200,10 @@ class JurisdictionTree:
     @property
     def _base(self) -> _Basemap:
         # Read on first use (≈ 0.1–0.2 s once per process), so building a server is cheap.
-        return _basemap(self._basemap_dir)
+        loaded = self._loaded
+        if loaded is None:
+            loaded = self._loaded = _basemap(self._basemap_dir)
+        return loaded
 
     def load(self) -> None:
         """Read the basemap's provinces and cities now (blocking; call it off the loop)."""
