@@ -171,6 +171,9 @@ def event_kind_label(kind: str) -> str:
         EventKind.DEVICE_REMOVED: QCoreApplication.translate("Labels", "Device removed"),
         EventKind.GEOFENCE_SAVED: QCoreApplication.translate("Labels", "Geofence saved"),
         EventKind.GEOFENCE_DELETED: QCoreApplication.translate("Labels", "Geofence deleted"),
+        EventKind.JURISDICTIONS_IMPORTED: QCoreApplication.translate(
+            "Labels", "Jurisdictions imported"
+        ),
     }
     return labels.get(kind, kind)
 

@@ -626,6 +626,10 @@
         <translation>电子围栏删除</translation>
     </message>
     <message>
+        <source>Jurisdictions imported</source>
+        <translation>辖区导入</translation>
+    </message>
+    <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
