@@ -11,7 +11,6 @@ file of their own, read only when asked for (see :class:`BasemapSource`).
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import math
 import threading
@@ -123,12 +122,3 @@ class BasemapSource:
                 self._counties[province] = layer
                 logger.debug("basemap counties of %s: %s", province, len(layer.codes))
             return layer
-
-
-def manifest(folder: Path = BASEMAP_DIR) -> dict[str, object]:
-    """The basemap's ``manifest.json`` (empty when unreadable)."""
-    try:
-        loaded = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}

@@ -536,7 +536,7 @@ class _Checker:
 
     def _share_outside(self, rings: tuple[FloatArray, ...], parent: Jurisdiction) -> float:
         """The share of vertices lying more than :data:`FAR_OUTSIDE_M` outside the parent."""
-        parent_rings = self.tree.boundary(parent.code) if parent.rings == () else parent.rings
+        parent_rings = parent.rings or self.tree.boundary(parent.code)
         if not parent_rings:
             return 0.0
         index = PolygonIndex([parent_rings], snap_m=FAR_OUTSIDE_M)

@@ -13,7 +13,6 @@ province's districts (read on first use), then any imported towns and villages b
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -362,15 +361,3 @@ class JurisdictionTree:
                 found = (index, child_codes)
                 self._child_indexes[code] = found
             return found
-
-
-def finite_point(lat: float | None, lon: float | None) -> bool:
-    """Whether (lat, lon) is a usable WGS-84 point."""
-    return (
-        lat is not None
-        and lon is not None
-        and math.isfinite(lat)
-        and math.isfinite(lon)
-        and -90.0 <= lat <= 90.0
-        and -180.0 <= lon <= 180.0
-    )

@@ -21,17 +21,7 @@ class Error(ValueError):
 
 
 def _tokens(text: str) -> list[str]:
-    tokens: list[str] = []
-    position = 0
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if match is None:
-            break
-        tokens.append(match.group(1))
-        position = match.end()
-    if text[position:].strip():
-        raise Error(f"cannot read WKT near {text[position : position + 20]!r}")
-    return tokens
+    return _TOKEN.findall(text)
 
 
 class _Parser:
@@ -69,20 +59,27 @@ class _Parser:
                 points.append((float(numbers[0]), float(numbers[1])))
             except ValueError as exc:
                 raise Error(f"WKT: {' '.join(numbers)!r} is not a pair of numbers") from exc
-            if self.next() == ")":
+            if self.separator():
                 return points
+
+    def separator(self) -> bool:
+        """Consume ``,`` (False: more follows) or ``)`` (True: the list ended)."""
+        found = self.next()
+        if found not in (",", ")"):
+            raise Error(f"WKT: expected ',' or ')', found {found!r}")
+        return found == ")"
 
     def polygon(self) -> Polygon:
         self.expect("(")
         rings = [self.ring()]
-        while self.next() == ",":
+        while not self.separator():
             rings.append(self.ring())
         return rings
 
     def multipolygon(self) -> list[Polygon]:
         self.expect("(")
         polygons = [self.polygon()]
-        while self.next() == ",":
+        while not self.separator():
             polygons.append(self.polygon())
         return polygons
 

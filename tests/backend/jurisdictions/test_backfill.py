@@ -143,3 +143,38 @@ async def test_an_empty_database_migrates_with_nothing_to_place(db_url: str) -> 
         assert changed == {"positions": 0, "alarms": 0, "sensors": 0, "cameras": 0, "units": 0}
     finally:
         await engine.dispose()
+
+
+async def test_an_unreadable_stored_row_is_skipped(
+    db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from backend.jurisdictions import store
+    from backend.storage.models import JurisdictionRecord
+
+    engine = db.create_engine(db_url)
+    try:
+        await db.migrate(engine)
+        sessions = db.session_factory(engine)
+        async with sessions.begin() as session:
+            session.add(
+                JurisdictionRecord(
+                    code="330106001",
+                    parent="330106",
+                    level="hamlet",
+                    name="x",
+                    boundary="{}",
+                    min_lon=0.0,
+                    min_lat=0.0,
+                    max_lon=0.0,
+                    max_lat=0.0,
+                    source="t",
+                    imported_at=NOW,
+                    imported_by="t",
+                )
+            )
+        with caplog.at_level(logging.WARNING):
+            tree = await store.load_tree(sessions)
+        assert tree.imported_count == 0
+        assert "jurisdiction 330106001: unreadable stored row" in caplog.text
+    finally:
+        await engine.dispose()

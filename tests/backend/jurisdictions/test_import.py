@@ -137,6 +137,7 @@ def _one_problem(
         (feature(TOWN_A), "code", "duplicate code 330106001 (also feature 1)"),
         (feature(TOWN_B, code="330106"), "code", "a district of the basemap"),
         (feature(TOWN_B, code="3301"), "code", "a city of the basemap"),
+        (feature(TOWN_B, code="339999"), "code", "339999 is a district code"),
         (feature(TOWN_B, code="abc"), "code", "is not a region code"),
         (feature(TOWN_B, code=""), "code", "missing"),
         (feature(TOWN_B, name=""), "name", "missing"),
