@@ -295,3 +295,11 @@ def test_stored_geometry_round_trips() -> None:
     assert len(rings) == 2
     assert np.allclose(rings[0], polygons[0][0])
     assert len(rings_of_geometry({"type": "Polygon", "coordinates": [square(1, 2, 1)]})) == 1
+
+
+def test_numbers_and_nulls_in_properties(tree: JurisdictionTree, tmp_path: Path) -> None:
+    item = feature(TOWN_B)
+    item["properties"] = {"code": 330106002000.0, "name": "西溪街道", "parent": None}
+    report = check(tree, write_geojson(tmp_path / "n.geojson", [item]))
+    assert report.ok, problems(report)
+    assert report.accepted[0].code == "330106002"
