@@ -99,7 +99,7 @@ class _Basemap:
                 continue  # 重庆, 台湾, 香港, 澳门 name themselves: the province is the city
             self._add(code, cities.names[index], Level.CITY, parent, cities.bbox(index))
         self._district_indexes: dict[str, tuple[PolygonIndex, tuple[str, ...]]] = {}
-        self._loaded_provinces: set[str] = set()
+        self.loaded_provinces: set[str] = set()
 
     def _add(self, code: str, name: str, level: Level, parent: str, bbox: BBox) -> None:
         self.nodes[code] = Jurisdiction(code=code, name=name, level=level, parent=parent, bbox=bbox)
@@ -141,7 +141,7 @@ class _Basemap:
             if parent not in self.nodes:
                 parent = province  # 省直辖县级行政区划 (469000), 重庆's 500100/500200
             self._add(code, layer.names[index], Level.DISTRICT, parent, layer.bbox(index))
-        self._loaded_provinces.add(province)
+        self.loaded_provinces.add(province)
         return tuple(feature_codes)
 
     def load_all(self) -> None:
@@ -204,9 +204,17 @@ class JurisdictionTree:
             loaded = self._loaded = _basemap(self._basemap_dir)
         return loaded
 
-    def load(self) -> None:
-        """Read the basemap's provinces and cities now (blocking; call it off the loop)."""
-        self._base  # noqa: B018
+    def load(self, *, districts: bool = False) -> None:
+        """Read the basemap's provinces and cities now, and with ``districts`` every
+        province's districts too (blocking; call it off the event loop)."""
+        base = self._base
+        if districts:
+            base.load_all()
+
+    @property
+    def loaded_provinces(self) -> int:
+        """How many provinces' districts are read (for tests and diagnostics)."""
+        return len(self._base.loaded_provinces)
 
     # ------------------------------------------------------------------ the nodes
 

@@ -127,6 +127,9 @@ class ServerConfig:
     """Password checks (argon2) computed at once."""
     login_hash_queue: int = DEFAULT_HASH_QUEUE
     """Password checks allowed to wait; logins beyond are answered 503 at once."""
+    preload_jurisdictions: bool = False
+    """Read every province's districts at start (≈ 0.5–1 s once per process, off the event
+    loop) instead of each at the first point placed in it (5–30 ms on the event loop)."""
 
 
 class TextSender(Protocol):
@@ -310,7 +313,9 @@ class DutyDeskServer:
         """Read the basemap's upper levels (off the event loop; once per process) and the
         imported towns and villages into :attr:`jurisdictions`."""
         started = time.monotonic()
-        await asyncio.to_thread(self.jurisdictions.load)
+        await asyncio.to_thread(
+            self.jurisdictions.load, districts=self.config.preload_jurisdictions
+        )
         async with self.sessions() as session:
             imported = await jurisdiction_store.load_imported(session)
         self.jurisdictions.replace_imported(imported)

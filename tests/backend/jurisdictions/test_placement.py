@@ -275,3 +275,23 @@ async def test_the_sample_units_lie_where_they_are_based(server: DutyDeskServer)
     sample = load_units_csv()
     assert units == {unit.code: server.jurisdictions.place(unit.lat, unit.lon) for unit in sample}
     assert all(code.startswith("3201") for code in units.values()), "南京's districts"
+
+
+async def test_a_server_can_read_every_district_at_start(tmp_path: Path) -> None:
+    from backend.config import sqlite_url
+
+    srv = DutyDeskServer(
+        ServerConfig(
+            db_url=sqlite_url(tmp_path),
+            data_dir=tmp_path,
+            port=0,
+            cipher=FieldCipher.generate(),
+            preload_jurisdictions=True,
+        )
+    )
+    await srv.start()
+    try:
+        assert srv.jurisdictions.loaded_provinces == 34
+        assert srv.jurisdictions.place(*PUDONG) == "310115"
+    finally:
+        await srv.close()
