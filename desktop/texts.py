@@ -208,6 +208,9 @@ def event_kind_label(kind: str) -> str:
         EventKind.ALARM_UNSHARED: QCoreApplication.translate("Labels", "Alarm share revoked"),
         EventKind.CAMERA_SHARED: QCoreApplication.translate("Labels", "Camera shared"),
         EventKind.CAMERA_UNSHARED: QCoreApplication.translate("Labels", "Camera share revoked"),
+        EventKind.JURISDICTIONS_IMPORTED: QCoreApplication.translate(
+            "Labels", "Jurisdictions imported"
+        ),
     }
     return labels.get(kind, kind)
 

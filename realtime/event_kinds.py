@@ -58,3 +58,6 @@ class EventKind(enum.StrEnum):
     """A camera was shared with an agency for an alarm."""
     CAMERA_UNSHARED = "grant.camera_unshared"
     """A camera's share with an agency was revoked."""
+    JURISDICTIONS_IMPORTED = "jurisdictions.imported"
+    """Towns and villages were imported into the jurisdiction tree (the note says how many,
+    from which file)."""

@@ -24,6 +24,8 @@ from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.errors import Error
 from backend.eventlog import log as eventlog
+from backend.jurisdictions.placing import settle
+from backend.jurisdictions.tree import JurisdictionTree
 from backend.security import (
     SENSITIVE_PLACEHOLDER,
     FieldCipher,
@@ -90,6 +92,7 @@ class AlarmService:
         sessions: async_sessionmaker[AsyncSession],
         cipher: FieldCipher,
         writer: eventlog.EventWriter,
+        jurisdictions: JurisdictionTree | None = None,
         *,
         reveal_limit: RevealLimit | None = None,
     ) -> None:
@@ -97,6 +100,14 @@ class AlarmService:
         self._cipher = cipher
         self._write = writer.run
         self._reveal_limit = reveal_limit or RevealLimit()
+        self._jurisdictions = jurisdictions
+        """Places alarms (and seeded units) by their coordinates; None places nothing."""
+
+    def _place(self, lat: float | None, lon: float | None) -> str:
+        """The jurisdiction (lat, lon) lies in ("" when unknown or not given)."""
+        if self._jurisdictions is None or lat is None or lon is None:
+            return ""
+        return self._jurisdictions.place(lat, lon)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -192,10 +203,16 @@ class AlarmService:
     async def create_manual(
         self, principal: Principal, command: CreateAlarm, *, client_ref: str | None = None
     ) -> AlarmView:
-        """Record an alarm an officer took by phone. ``client_ref`` makes a resend harmless."""
-        jurisdiction = command.jurisdiction or principal.jurisdiction
-        authz.check_create_alarm(principal, jurisdiction)
+        """Record an alarm an officer took by phone. ``client_ref`` makes a resend harmless.
+
+        The alarm lies where its coordinates are, when they are given and lie in a known
+        jurisdiction; otherwise in the jurisdiction given, else the officer's. Either way
+        it must be inside the officer's area.
+        """
         _validate_alarm_fields(command.alarm_type, command.title, command.lat, command.lon)
+        given = command.jurisdiction or principal.jurisdiction
+        jurisdiction = settle(given, self._place(command.lat, command.lon)).code
+        authz.check_create_alarm(principal, jurisdiction)
         phone = command.caller_phone.strip()
         if phone and not _PHONE_RE.match(phone):
             raise Error(
@@ -261,9 +278,12 @@ class AlarmService:
         """Record an alarm from ``source`` (a device account or a gateway's terminal id).
 
         Callers have authorized the source already. While an alarm with the same source and
-        ``message.key`` is open, a repeat raises its count and last-seen instead.
+        ``message.key`` is open, a repeat raises its count and last-seen instead. A new
+        alarm with coordinates lies where they are (placed wins over
+        ``message.jurisdiction``, which stays for a point outside every jurisdiction).
         """
         _validate_alarm_fields(message.alarm_type, message.title, message.lat, message.lon)
+        jurisdiction = settle(message.jurisdiction, self._place(message.lat, message.lon)).code
         if not message.key.strip() or len(message.key) > 64:
             raise Error(ErrorCode.VALIDATION, "an alarm key needs 1 to 64 characters")
         now = dt.datetime.now(dt.UTC)
@@ -288,7 +308,7 @@ class AlarmService:
                 return DeviceAlarmOutcome(view, repeated=True)
             alarm = _new_alarm(
                 message,
-                jurisdiction=message.jurisdiction,
+                jurisdiction=jurisdiction,
                 source="device",
                 reporter=source,
                 seen=seen,
@@ -632,19 +652,26 @@ class AlarmService:
         return Snapshot(head_seq=head, alarms=[v for v in views if authz.can_see(principal, v)])
 
     async def seed_units(self, units: Sequence[UnitView]) -> int:
-        """Insert registry units whose code is new; return how many were added."""
+        """Insert registry units whose code is new; return how many were added.
+
+        A unit lies where it is based (placed wins over the file's jurisdiction, logged)."""
         async with self._sessions.begin() as session:
             known = set(await session.scalars(select(Unit.code)))
             added = 0
             for unit in units:
                 if unit.code in known:
                     continue
+                settled = settle(
+                    unit.jurisdiction, self._place(unit.lat, unit.lon), what=f"unit {unit.code}"
+                )
+                if settled.warning:
+                    logger.warning("%s", settled.warning)
                 session.add(
                     Unit(
                         code=unit.code,
                         name=unit.name,
                         agency=unit.agency,
-                        jurisdiction=unit.jurisdiction,
+                        jurisdiction=settled.code,
                         lat=unit.lat,
                         lon=unit.lon,
                     )

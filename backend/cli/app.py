@@ -24,6 +24,7 @@ from backend.cli import (
     demo,
     devices,
     external,
+    jurisdiction,
     keys,
     sensors,
     serve,
@@ -40,7 +41,19 @@ from backend.cli.common import (
 )
 
 # In the order `dutydesk --help` lists them; the external subcommands follow.
-COMMAND_GROUPS = (serve, users, agencies, devices, sensors, cameras, keys, audit, simulate, demo)
+COMMAND_GROUPS = (
+    serve,
+    users,
+    agencies,
+    devices,
+    sensors,
+    cameras,
+    jurisdiction,
+    keys,
+    audit,
+    simulate,
+    demo,
+)
 
 
 def build_parser(external_commands: Iterable[EntryPoint] | None = None) -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from backend.cli.common import (
     out,
     storage,
 )
+from backend.jurisdictions.store import load_tree
 from backend.registry.cameras import CameraRegistry
 from backend.registry.cameras import Error as CameraError
 from backend.registry.files import CAMERA_COLUMNS, load_cameras_csv
@@ -60,7 +61,10 @@ def add_parser(commands: Subparsers) -> None:
     add.add_argument("--url-file", type=Path, help="read the stream address from this file")
     add.add_argument("--agency", help="agency that runs it (fire, police, safety, …)")
     add.add_argument(
-        "--jurisdiction", default="", help="region-code prefix of its area (default: all)"
+        "--jurisdiction",
+        default="",
+        help="region code of its area; the camera is placed where it stands, and this "
+        "is kept only for a point outside every jurisdiction",
     )
     add.add_argument("--hazard-source", help="the major hazard source it watches")
     add.add_argument("--enterprise", help="the enterprise it belongs to or watches")
@@ -102,7 +106,9 @@ async def _with_cameras(
         # The stream addresses are encrypted with the same data key the server uses.
         cipher = FieldCipher.from_data_dir(data_dir)
         async with database(args) as sessions:
-            await work(CameraRegistry(sessions, cipher))
+            # Cameras lie where they stand: the tree (with imported towns) places them.
+            tree = await load_tree(sessions)
+            await work(CameraRegistry(sessions, cipher, tree))
     except (CameraError, SecurityError) as exc:
         err(f"dutydesk camera {what}: {exc}")
         return EXIT_FAILURE
@@ -181,5 +187,7 @@ def _cmd_camera_import(args: argparse.Namespace) -> int:
             f"imported {len(listed)} cameras from {args.file}: {outcome.added} new, "
             f"{outcome.updated} updated, {outcome.unchanged} unchanged"
         )
+        for warning in outcome.warnings:
+            err(f"warning: {warning}")
 
     return asyncio.run(_with_cameras(args, "import", work))

@@ -19,11 +19,13 @@ from backend.cli.common import (
     err,
     out,
 )
+from backend.jurisdictions.store import load_tree
 from backend.registry.files import Error as RegistryError
 from backend.registry.files import load_sensors_csv
 from backend.sensors import registry as sensor_registry
 from backend.sensors.rules import Error as SensorRulesError
 from backend.sensors.rules import RuleSet
+from backend.sensors.service import place_sensor
 from backend.storage.models import SensorRecord
 
 
@@ -77,10 +79,16 @@ def _cmd_sensor_import(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
 
     async def work() -> None:
-        async with database(args) as sessions, sessions.begin() as session:
-            now = dt.datetime.now(dt.UTC)
-            for config in configs:
-                await sensor_registry.save_sensor(session, config, now=now)
+        async with database(args) as sessions:
+            # Sensors lie where they stand: placed wins over the file's jurisdiction.
+            tree = await load_tree(sessions)
+            async with sessions.begin() as session:
+                now = dt.datetime.now(dt.UTC)
+                for given in configs:
+                    config, warning = place_sensor(given, tree)
+                    if warning:
+                        err(f"warning: {warning}")
+                    await sensor_registry.save_sensor(session, config, now=now)
 
     asyncio.run(work())
     out(f"imported {len(configs)} sensors from {args.file} (restart the server to watch them)")

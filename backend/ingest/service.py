@@ -13,9 +13,12 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 
+import msgspec
+
 from backend.alarms.service import AlarmService
 from backend.errors import ValidationError
 from backend.ingest.telemetry import TelemetryWriter
+from backend.jurisdictions.tree import JurisdictionTree
 from backend.registry.devices import DeviceRegistry
 from backend.runtime.periodic import Periodic
 from backend.sensors.rules import Ignored, IgnoreReason, Rejected
@@ -30,7 +33,7 @@ from devices.observations import (
     Position,
     Reading,
 )
-from realtime.protocol import DeviceAlarm, ReadingView
+from realtime.protocol import DeviceAlarm, PositionView, ReadingView
 from realtime.states import AlarmLevel
 
 logger = logging.getLogger(__name__)
@@ -82,6 +85,7 @@ class IngestService:
         touch_interval: float = 5.0,
         vehicle_rules: VehicleRulesEngine | None = None,
         sensors: SensorService | None = None,
+        jurisdictions: JurisdictionTree | None = None,
     ) -> None:
         self.kind = kind
         self._alarms = alarms
@@ -93,6 +97,11 @@ class IngestService:
         self._last_seen: dict[str, dt.datetime] = {}
         self._vehicle_rules = vehicle_rules
         self._sensors = sensors
+        self._jurisdictions = jurisdictions
+        self._last_place: dict[str, tuple[float, float, str]] = {}
+        """Each device's last fix and the jurisdiction it lies in: a vehicle parked on the
+        same coordinates is not placed again, and an alarm without coordinates (a rule's
+        timeout, a feed's alarm) lies where the device was last seen."""
         self._loops = [
             Periodic(
                 f"last-seen writes ({kind})",
@@ -157,6 +166,7 @@ class IngestService:
                         if isinstance(verdict, Ignored) and verdict.why is IgnoreReason.DUPLICATE:
                             return  # already stored once
                 self._seen(observation.device, observation.at)
+                config = self._sensors.rules.config(observation.sensor) if self._sensors else None
                 self._hub.offer_reading(
                     ReadingView(
                         device=observation.device,
@@ -164,6 +174,7 @@ class IngestService:
                         at=observation.at,
                         value=observation.value,
                         unit=observation.unit,
+                        jurisdiction=config.jurisdiction if config is not None else "",
                     )
                 )
             case DeviceAlarmRaised():
@@ -177,8 +188,32 @@ class IngestService:
                     observation.reason,
                 )
 
+    def remember_places(self, fixes: Sequence[PositionView]) -> None:
+        """Start from the devices' last stored fixes (at a restart), so an alarm without
+        coordinates lies where its device was last seen even before its next fix."""
+        for fix in fixes:
+            self._last_place.setdefault(fix.device, (fix.lat, fix.lon, fix.jurisdiction))
+
+    def place_of(self, device: str) -> str:
+        """The jurisdiction of the device's last fix ("" when none is known)."""
+        last = self._last_place.get(device)
+        return last[2] if last is not None else ""
+
+    def _place(self, position: Position) -> str:
+        if self._jurisdictions is None:
+            return ""
+        last = self._last_place.get(position.device)
+        if last is not None and last[0] == position.lat and last[1] == position.lon:
+            return last[2]
+        place = self._jurisdictions.place(position.lat, position.lon)
+        if not position.backfill:
+            self._last_place[position.device] = (position.lat, position.lon, place)
+        return place
+
     async def _accept_positions(self, positions: Sequence[Position]) -> None:
-        await self._telemetry.submit_many(positions)
+        # Placed first: rule alarms decided on these fixes lie where the vehicle now is.
+        places = [self._place(position) for position in positions]
+        await self._telemetry.submit_many(positions, places)
         rules = self._vehicle_rules
         # The rules' state moves on only with the alarms their decisions stand for: if one
         # cannot be written, the terminals get a failure, resend, and are judged again.
@@ -195,9 +230,9 @@ class IngestService:
             if rules is not None:
                 rules.rollback(before)
             raise
-        for position in positions:
+        for position, place in zip(positions, places, strict=True):
             if not position.backfill:
-                self._hub.offer_position(position)
+                self._hub.offer_position(position, place)
 
     async def _raise(self, observation: DeviceAlarmRaised) -> None:
         device = await self._registry.find(self.kind, observation.device)
@@ -218,6 +253,8 @@ class IngestService:
                 if observation.lat is not None and observation.lon is not None
                 else ""
             ),
+            # With coordinates the alarm service places it there; else where last seen.
+            jurisdiction=self.place_of(observation.device),
             at=observation.at,
         )
         outcome = await self._alarms.raise_from_device(f"{self.kind}:{observation.device}", message)
@@ -239,8 +276,12 @@ class IngestService:
                 continue
             device = await self._registry.find(self.kind, decision.vehicle)
             label = (device.plate or device.name) if device is not None else decision.vehicle
+            message = msgspec.structs.replace(
+                device_alarm_for(decision, label=label),
+                jurisdiction=self.place_of(decision.vehicle),
+            )
             outcome = await self._alarms.raise_from_device(
-                f"{self.kind}:{decision.vehicle}", device_alarm_for(decision, label=label)
+                f"{self.kind}:{decision.vehicle}", message
             )
             logger.info(
                 "%s %s: rule %s → alarm %s%s",

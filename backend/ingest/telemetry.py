@@ -40,6 +40,8 @@ class _Item:
     samples: Sequence[Sample]
     done: asyncio.Future[None]
     queued_at: float
+    places: Sequence[str] | None = None
+    """The jurisdiction of each sample (only positions' are stored), or None for none."""
 
 
 class TelemetryWriter:
@@ -96,8 +98,13 @@ class TelemetryWriter:
         """Queue one position or reading and return once it is committed."""
         await self.submit_many((sample,))
 
-    async def submit_many(self, samples: Sequence[Sample]) -> None:
-        """Queue samples and return once all of them are committed (in one transaction)."""
+    async def submit_many(
+        self, samples: Sequence[Sample], places: Sequence[str] | None = None
+    ) -> None:
+        """Queue samples and return once all of them are committed (in one transaction).
+
+        ``places`` gives each sample's jurisdiction (stored with positions), one per sample.
+        """
         if self._task is None:
             raise Error("telemetry writer is not running")
         if not samples:
@@ -110,7 +117,9 @@ class TelemetryWriter:
         self._queued_samples += len(samples)
         if self._queued_samples >= self._max_batch:
             self._full.set()
-        self._queue.put_nowait(_Item(samples, done, loop.time()))
+        if places is not None and len(places) != len(samples):
+            raise ValueError("give one jurisdiction per sample")
+        self._queue.put_nowait(_Item(samples, done, loop.time(), places))
         await done
 
     async def _run(self) -> None:
@@ -141,11 +150,13 @@ class TelemetryWriter:
 
     async def _flush(self, batch: list[_Item]) -> None:
         positions: list[Position] = []
+        places: list[str] = []
         readings: list[Reading] = []
         for item in batch:
-            for sample in item.samples:
+            for index, sample in enumerate(item.samples):
                 if isinstance(sample, Position):
                     positions.append(sample)
+                    places.append(item.places[index] if item.places is not None else "")
                 else:
                     readings.append(sample)
         try:
@@ -153,12 +164,12 @@ class TelemetryWriter:
             if self._sqlite is not None:
                 await self._sqlite.insert(
                     _reading_rows(readings, raw.sqlite_time),
-                    _position_rows(positions, raw.sqlite_time),
+                    _position_rows(positions, places, raw.sqlite_time),
                 )
             elif self._copy is not None:
                 await self._copy.insert(
                     _reading_rows(readings, raw.aware_utc),
-                    _position_rows(positions, raw.aware_utc),
+                    _position_rows(positions, places, raw.aware_utc),
                 )
             else:
                 async with self._sessions.begin() as session:
@@ -168,7 +179,7 @@ class TelemetryWriter:
                         rows = _reading_rows(readings, to_db_time)
                         await _insert_rows(connection, READINGS, rows)
                     if positions:
-                        rows = _position_rows(positions, to_db_time)
+                        rows = _position_rows(positions, places, to_db_time)
                         await _insert_rows(connection, POSITIONS, rows)
         except (
             SQLAlchemyError,
@@ -218,7 +229,9 @@ READINGS = (ReadingRecord.__tablename__, ("device", "sensor", "at", "value", "un
 _Row = tuple[object, ...]
 
 
-def _position_rows(positions: Sequence[Position], to_db_time: raw.TimeConverter) -> list[_Row]:
+def _position_rows(
+    positions: Sequence[Position], places: Sequence[str], to_db_time: raw.TimeConverter
+) -> list[_Row]:
     return [
         (
             position.device,
@@ -230,9 +243,9 @@ def _position_rows(positions: Sequence[Position], to_db_time: raw.TimeConverter)
             float(position.altitude_m),
             ",".join(sorted(position.alarms))[:400] if position.alarms else "",
             bool(position.backfill),
-            "",  # placed by the jurisdiction work of issue 14
+            place,
         )
-        for position in positions
+        for position, place in zip(positions, places, strict=True)
     ]
 
 

@@ -14,12 +14,15 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import msgspec
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.alarms import grants
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
+from backend.jurisdictions.placing import settle
+from backend.jurisdictions.tree import JurisdictionTree
 from backend.security import Error as SecurityError
 from backend.security import FieldCipher
 from backend.storage.models import CameraRecord
@@ -47,6 +50,8 @@ class ImportOutcome:
     added: int
     updated: int
     unchanged: int
+    warnings: tuple[str, ...] = ()
+    """Cameras placed in another jurisdiction than the file gave (placed wins)."""
 
 
 def validate(camera: CameraView) -> CameraView:
@@ -96,15 +101,37 @@ def validate(camera: CameraView) -> CameraView:
 class CameraRegistry:
     """Stores cameras and answers who may watch which."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+        jurisdictions: JurisdictionTree | None = None,
+    ) -> None:
         self._sessions = sessions
         self._cipher = cipher
+        self._jurisdictions = jurisdictions
         self._unreadable: set[str] = set()
         """Codes whose stored address could not be decrypted (logged once each)."""
 
+    def place(self, camera: CameraView) -> tuple[CameraView, str]:
+        """``camera`` with the jurisdiction it stands in (placed wins over a given code
+        that disagrees), and the warning to show when they disagreed."""
+        if self._jurisdictions is None:
+            return camera, ""
+        settled = settle(
+            camera.jurisdiction,
+            self._jurisdictions.place(camera.lat, camera.lon),
+            what=f"camera {camera.code}",
+        )
+        if settled.code != camera.jurisdiction:
+            camera = msgspec.structs.replace(camera, jurisdiction=settled.code)
+        return camera, settled.warning
+
     async def add(self, camera: CameraView) -> CameraView:
-        """Register a new camera; refuse a code that is already registered."""
-        checked = validate(camera)
+        """Register a new camera where it stands; refuse a code that is already registered."""
+        checked, warning = self.place(validate(camera))
+        if warning:
+            logger.warning("%s", warning)
         async with self._sessions.begin() as session:
             existing = await session.scalar(
                 select(CameraRecord.id).where(CameraRecord.code == checked.code)
@@ -124,9 +151,11 @@ class CameraRegistry:
         """Insert cameras whose code is new and update the others (unless ``only_new``).
 
         Everything is validated first and written in one transaction: a bad row changes
-        nothing.
+        nothing. Each camera lies where it stands (:meth:`place`).
         """
-        checked = [validate(camera) for camera in cameras]
+        placed = [self.place(validate(camera)) for camera in cameras]
+        checked = [camera for camera, _ in placed]
+        warnings = tuple(warning for _, warning in placed if warning)
         codes = [camera.code for camera in checked]
         duplicates = sorted({code for code in codes if codes.count(code) > 1})
         if duplicates:
@@ -151,7 +180,7 @@ class CameraRegistry:
                     updated += 1
         if added or updated:
             logger.info("cameras imported: %s new, %s updated", added, updated)
-        return ImportOutcome(added=added, updated=updated, unchanged=unchanged)
+        return ImportOutcome(added=added, updated=updated, unchanged=unchanged, warnings=warnings)
 
     async def remove(self, code: str) -> None:
         """Remove a camera from the registry."""

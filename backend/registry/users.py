@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import security
 from backend.authz.principal import Principal
+from backend.errors import ValidationError
+from backend.jurisdictions import codes
 from backend.registry import second_factor
 from backend.registry.agencies import active_agency
 from backend.registry.sessions import end_user_sessions, utc_now
@@ -28,6 +30,15 @@ SESSION_TOKEN_LIFETIME = dt.timedelta(hours=12)
 
 SessionsEnded = Callable[[int, SessionEndReason], None]
 """Told (user id, why) after a change through this service ended a user's sessions."""
+
+
+def _area(jurisdiction: str) -> str:
+    """A user's area as a canonical code (330100 → 3301): a prefix that matches nothing
+    would leave the user silently blind."""
+    try:
+        return codes.normalize(jurisdiction.strip())
+    except ValidationError as exc:
+        raise Error(f"jurisdiction {jurisdiction!r}: {exc.message}") from exc
 
 
 class Error(Exception):
@@ -125,6 +136,7 @@ class UserService:
             raise Error("a password needs at least 8 characters")
         if role is Role.AGENCY and not agency:
             raise Error("an agency desk must belong to an agency (--agency)")
+        jurisdiction = _area(jurisdiction)
         password_hash = await self._hash(password)
         async with self._sessions.begin() as session:
             if agency is not None and await active_agency(session, agency) is None:
@@ -170,10 +182,10 @@ class UserService:
         """Change who a user is; a new role, agency or jurisdiction ends their sessions
         (what they may see changed). ``agency=""`` removes the agency. Returns how many
         sessions were ended."""
+        if jurisdiction is not None:
+            jurisdiction = _area(jurisdiction)
         if agency:
-            async with self._sessions() as session:
-                if await active_agency(session, agency) is None:
-                    raise Error(f"no active agency {agency!r} (see 'dutydesk agency list')")
+            await self._check_agency(agency)
 
         def change(user: User) -> SessionEndReason | None:
             before = (user.role, user.agency, user.jurisdiction)
@@ -192,6 +204,11 @@ class UserService:
             return SessionEndReason.ACCOUNT_CHANGED
 
         return await self._change(username, change)
+
+    async def _check_agency(self, agency: str) -> None:
+        async with self._sessions() as session:
+            if await active_agency(session, agency) is None:
+                raise Error(f"no active agency {agency!r} (see 'dutydesk agency list')")
 
     async def set_active(self, username: str, active: bool) -> int:
         """Disable (ending every session at once) or re-enable a user."""

@@ -8,13 +8,17 @@ decisions. Also runs the time-series maintenance (rollup, retention).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.alarms.service import AlarmService
+from backend.jurisdictions.placing import settle
+from backend.jurisdictions.tree import JurisdictionTree
 from backend.runtime.periodic import Periodic
 from backend.sensors import registry as sensor_registry
 from backend.sensors import timeseries
@@ -52,6 +56,23 @@ RULE_TITLES = {
 }
 
 
+def place_sensor(
+    config: SensorConfig, jurisdictions: JurisdictionTree | None
+) -> tuple[SensorConfig, str]:
+    """``config`` with the jurisdiction it stands in (placed wins over a given code that
+    disagrees), and the warning to show when they disagreed."""
+    if jurisdictions is None:
+        return config, ""
+    settled = settle(
+        config.jurisdiction,
+        jurisdictions.place(config.lat, config.lon),
+        what=f"sensor {config.sensor_id}",
+    )
+    if settled.code == config.jurisdiction:
+        return config, settled.warning
+    return dataclasses.replace(config, jurisdiction=settled.code), settled.warning
+
+
 def _source(sensor_id: str) -> str:
     return f"{SOURCE_PREFIX}{sensor_id}"
 
@@ -66,9 +87,11 @@ class SensorService:
         *,
         tick_interval: float = 1.0,
         maintenance: bool = True,
+        jurisdictions: JurisdictionTree | None = None,
     ) -> None:
         self._sessions = sessions
         self._alarms = alarms
+        self._jurisdictions = jurisdictions
         self.rules = SensorRules(now=dt.datetime.now(dt.UTC))
         self._ticker = Periodic("sensor-rules-tick", self._tick, interval=tick_interval, log=logger)
         self._maintenance = timeseries.TimeSeriesMaintenance(sessions) if maintenance else None
@@ -107,7 +130,14 @@ class SensorService:
         self._ticker.start()
         if self._maintenance is not None:
             self._maintenance.start()
-        return stored
+        return [self.with_jurisdiction(view) for view in stored]
+
+    def with_jurisdiction(self, view: ReadingView) -> ReadingView:
+        """``view`` carrying its sensor's jurisdiction (readings are scoped by it)."""
+        config = self.rules.config(view.sensor)
+        if config is None or config.jurisdiction == view.jurisdiction:
+            return view
+        return msgspec.structs.replace(view, jurisdiction=config.jurisdiction)
 
     async def stop(self) -> None:
         """Stop the stale clock and the maintenance."""
@@ -119,15 +149,19 @@ class SensorService:
         """Store sensors (insert or update) and start watching them; return how many.
 
         With ``only_new``, sensors already registered are left as they are (seeding must
-        not undo thresholds someone edited).
+        not undo thresholds someone edited). Each sensor lies where it stands
+        (:func:`place_sensor`).
         """
         now = dt.datetime.now(dt.UTC)
         count = 0
         async with self._sessions.begin() as session:
             known = {c.sensor_id for c in await sensor_registry.load_sensors(session)}
-            for config in configs:
-                if only_new and config.sensor_id in known:
+            for given in configs:
+                if only_new and given.sensor_id in known:
                     continue
+                config, warning = place_sensor(given, self._jurisdictions)
+                if warning:
+                    logger.warning("%s", warning)
                 await sensor_registry.save_sensor(session, config, now=now)
                 self.rules.configure(config, now=now)
                 count += 1

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from backend.authz.principal import Principal
 from devices.wire import ObservationMessage, to_observation
 from realtime.protocol import Ack, DeviceAlarm
@@ -27,7 +29,15 @@ class DeviceContext:
 
 
 async def device_alarm(ctx: DeviceContext, message: DeviceAlarm) -> Ack:
-    """A device raises an alarm (a repeat of an open one counts up instead)."""
+    """A device raises an alarm (a repeat of an open one counts up instead).
+
+    Without coordinates (and without a jurisdiction of its own) the alarm lies where the
+    feed's last fix was; with them, the alarm service places it there.
+    """
+    if message.lat is None and not message.jurisdiction:
+        place = ctx.server.json_ingest.place_of(ctx.principal.username)
+        if place:
+            message = msgspec.structs.replace(message, jurisdiction=place)
     outcome = await ctx.server.alarms.device_alarm(ctx.principal, message)
     return Ack(ref=message.ref, alarm_id=outcome.alarm.id, repeated=outcome.repeated)
 

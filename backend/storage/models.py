@@ -383,4 +383,28 @@ class Grant(Base):
     revoked_by: Mapped[str] = mapped_column(String(64), default="")
 
 
+class JurisdictionRecord(Base):
+    """An imported town/street or village/community (r0009); the upper levels come from
+    the shipped basemap (see :mod:`backend.jurisdictions`).
+
+    ``boundary`` is a GeoJSON MultiPolygon in WGS-84 (``[lon, lat]``); the box columns let
+    a reader pick the rows of an area without parsing every outline.
+    """
+
+    __tablename__ = "jurisdictions"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    parent: Mapped[str] = mapped_column(String(32), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(128))
+    boundary: Mapped[str] = mapped_column(Text)
+    min_lon: Mapped[float] = mapped_column(Float)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    imported_by: Mapped[str] = mapped_column(String(64), default="")
+
+
 keep_utc_on_assignment(Base)

@@ -730,6 +730,10 @@
         <translation>视频共享已撤销</translation>
     </message>
     <message>
+        <source>Jurisdictions imported</source>
+        <translation>辖区导入</translation>
+    </message>
+    <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>

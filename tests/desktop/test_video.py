@@ -297,7 +297,9 @@ def test_the_console_maps_the_servers_cameras_and_plays_the_clicked_one(
         server.add_user("park-officer", "pw-park-officer", "officer", jurisdiction="3201")
         registry = server.server.cameras
         server.call(registry.add(camera(str(clips["long"]), jurisdiction="320111")))
-        server.call(registry.add(camera("rtsp://h/x", code="HZ-1", jurisdiction="330106")))
+        # Cameras lie where they stand: this one films Hangzhou's West Lake.
+        hangzhou = camera("rtsp://h/x", code="HZ-1", lat=30.27, lon=120.13)
+        server.call(registry.add(hangzhou))
 
         async def scenario() -> None:
             service = ConsoleService()

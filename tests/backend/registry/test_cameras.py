@@ -34,10 +34,12 @@ def camera(code: str, **fields: str | float) -> CameraView:
 
 
 CAMERAS = [
-    camera("NJ-PARK", jurisdiction="320111", agency="safety"),
+    # Cameras lie where they stand (issue 14): these points are in the codes given.
+    camera("NJ-PARK", jurisdiction="320111", agency="safety", lat=32.06, lon=118.63),
     camera("NJ-ROAD", jurisdiction="3201", agency="police", stream_url="http://10.0.0.9/v.mjpg"),
     camera("HZ-WEST", jurisdiction="330106", agency="safety", lat=30.27, lon=120.13),
-    camera("PROVINCE", agency="safety", stream_url="/srv/clips/drill.mp4"),
+    # At sea, outside every jurisdiction: unplaced, so only whole-area users see it.
+    camera("PROVINCE", agency="safety", stream_url="/srv/clips/drill.mp4", lat=31.0, lon=124.5),
 ]
 
 
@@ -73,11 +75,13 @@ async def test_an_officer_sees_the_cameras_of_their_area_with_working_addresses(
     park = seen[0]
     assert park.stream_url == f"rtsp://admin:{SECRET}@10.0.0.8:554/NJ-PARK", "usable as given"
     assert (park.lat, park.lon, park.jurisdiction, park.agency) == (
-        32.25,
-        118.78,
+        32.06,
+        118.63,
         "320111",
         "safety",
     )
+    road = seen[1]
+    assert road.jurisdiction == "320116", "given 3201, placed deeper where it stands (六合区)"
 
 
 async def test_an_officer_of_another_jurisdiction_does_not_see_them(

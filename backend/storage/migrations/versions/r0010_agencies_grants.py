@@ -6,7 +6,7 @@ across scopes (an alarm, or a camera for an alarm, shared with an agency). The r
 ``agency_dispatcher`` becomes ``agency``.
 
 Revision ID: r0010
-Revises: r0008
+Revises: r0009
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from backend.storage.types import UTCDateTime
 
 revision = "r0010"
-down_revision = "r0008"
+down_revision = "r0009"
 
 DEFAULT_AGENCIES = (
     ("emergency", "应急管理", "Emergency management", "government"),
