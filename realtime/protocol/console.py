@@ -285,7 +285,7 @@ class UnlockSession(Tagged, tag="session.unlock"):
 
 
 class ListSessions(Tagged, tag="sessions.list"):
-    """Who is logged in where (administrators): every open session."""
+    """Who is logged in where (administrators): the open sessions of users of their area."""
 
     req: str
 

@@ -829,6 +829,22 @@ _BY_TAG: dict[str, Cases] = {
         lambda user: {s.sensor_id: s.visible(user) for s in SENSORS.values()},
     ),
     "ping": _list_case(Permission.PING, "ping", lambda user: {"server_time": True}),
+    # The asker's own session is open; no user of another area may appear (whether their
+    # console happens to be open or not).
+    "sessions.list": _list_case(
+        Permission.SEE_SESSIONS,
+        "sessions.list",
+        lambda user: {user.name: True}
+        | {f'"{other.name}"': False for other in USERS if not user.sees(other.area)},
+    ),
+    "session.unlock": lambda world, user: [
+        probe(
+            user,
+            Permission.UNLOCK_SESSION,
+            {"type": "session.unlock", "password": f"pw-{user.name}"},
+            check=lambda data: _assert_eq(data["type"], "unlocked"),
+        )
+    ],
 }
 
 
