@@ -24,7 +24,16 @@ from backend.storage import db, faults
 from backend.storage.models import EventCounter, EventRecord
 from backend.storage.types import as_utc
 from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
-from realtime.protocol import AlarmView, DeviceView, Event, GeofenceView, decode_server, encode
+from realtime.protocol import (
+    AlarmView,
+    DeviceView,
+    Event,
+    GeofenceView,
+    IncidentView,
+    TaskView,
+    decode_server,
+    encode,
+)
 from realtime.states import AlarmAction
 
 T = TypeVar("T")
@@ -123,6 +132,11 @@ class Draft:
     action: AlarmAction | None = None
     note: str = ""
     at: dt.datetime | None = None
+    incident: IncidentView | None = None
+    task: TaskView | None = None
+    alarm_id: int | None = None
+    """The alarm the event concerns when it carries no alarm view (an alarm attached to an
+    incident): it then shows in that alarm's history too."""
 
 
 async def append(
@@ -136,6 +150,9 @@ async def append(
     action: AlarmAction | None = None,
     note: str = "",
     at: dt.datetime | None = None,
+    incident: IncidentView | None = None,
+    task: TaskView | None = None,
+    alarm_id: int | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -143,7 +160,7 @@ async def append(
     ``seq`` has no gaps even when several backend instances share one database: a
     transaction that rolls back also rolls back its ``seq``.
     """
-    draft = Draft(kind, actor, alarm, device, geofence, action, note, at)
+    draft = Draft(kind, actor, alarm, device, geofence, action, note, at, incident, task, alarm_id)
     return (await append_many(session, (draft,)))[0]
 
 
@@ -170,6 +187,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             alarm=draft.alarm,
             device=draft.device,
             geofence=draft.geofence,
+            incident=draft.incident if draft.incident is not None else msgspec.UNSET,
+            task=draft.task if draft.task is not None else msgspec.UNSET,
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)
@@ -179,7 +198,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
                 at=event.at,
                 kind=draft.kind,
                 actor=draft.actor,
-                alarm_id=draft.alarm.id if draft.alarm is not None else None,
+                alarm_id=draft.alarm.id if draft.alarm is not None else draft.alarm_id,
+                incident_id=_incident_id(draft),
                 payload=payload,
                 prev_hash=counter.last_hash,
                 hash=digest,
@@ -190,6 +210,12 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
         events.append(event)
     await session.flush()
     return events
+
+
+def _incident_id(draft: Draft) -> int | None:
+    if draft.incident is not None:
+        return draft.incident.id
+    return draft.task.incident_id if draft.task is not None else None
 
 
 async def head_seq(session: AsyncSession) -> int:
@@ -238,6 +264,14 @@ async def events_of_alarm(session: AsyncSession, alarm_id: int) -> list[Event]:
     """Return every event of one alarm, oldest first."""
     records = await session.scalars(
         select(EventRecord).where(EventRecord.alarm_id == alarm_id).order_by(EventRecord.seq)
+    )
+    return [_event(record) for record in records]
+
+
+async def events_of_incident(session: AsyncSession, incident_id: int) -> list[Event]:
+    """Return every event of one incident and its tasks, oldest first (its timeline)."""
+    records = await session.scalars(
+        select(EventRecord).where(EventRecord.incident_id == incident_id).order_by(EventRecord.seq)
     )
     return [_event(record) for record in records]
 

@@ -61,6 +61,12 @@ from realtime.protocol.device import (
     DeviceReading,
     DeviceStatus,
 )
+from realtime.protocol.incidents import (
+    EscalationView,
+    IncidentView,
+    SupervisionView,
+    TaskView,
+)
 from realtime.protocol.limits import (
     CLOSE_HELLO_EXPECTED,
     CLOSE_RATE_ABUSE,
@@ -177,6 +183,7 @@ __all__ = [
     "DispatchView",
     "Error",
     "ErrorCode",
+    "EscalationView",
     "Event",
     "GeofenceKind",
     "GeofenceResult",
@@ -188,6 +195,7 @@ __all__ = [
     "GetTrack",
     "Hello",
     "HistoryResult",
+    "IncidentView",
     "Latitude",
     "Limits",
     "ListCameras",
@@ -220,8 +228,10 @@ __all__ = [
     "Snapshot",
     "Subscribe",
     "Subscribed",
+    "SupervisionView",
     "Synced",
     "Tagged",
+    "TaskView",
     "Telemetry",
     "TextSent",
     "ThresholdView",
