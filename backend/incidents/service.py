@@ -96,6 +96,9 @@ SYSTEM_ACTOR: Final = "system"
 RECENTLY_CLOSED: Final = dt.timedelta(hours=24)
 """Closed incidents stay in listings this long, so a shift sees what just ended."""
 
+RELOAD_PAGE: Final = 250
+"""Open tasks read per step when the tracker is rebuilt (a step of a few milliseconds)."""
+
 ESCALATIONS_PER_CHECK: Final = 500
 """Overdue deadlines escalated per check at most; the rest wait for the next check (a
 backlog after an outage drains over a few checks instead of one long one)."""
@@ -143,6 +146,7 @@ class IncidentService:
         self.tracker = DeadlineTracker()
         """The pending deadlines of open tasks (read by tests and the bench)."""
         self._tracker_loaded = False
+        self._changed_while_reloading: dict[int, TaskView] | None = None
         self._runner = Periodic(
             "incident deadline check",
             self._check_tick,
@@ -990,57 +994,69 @@ class IncidentService:
 
     def _track(self, task: TaskView) -> None:
         """Keep the tracker in step with a committed task."""
-        due = {
-            Deadline.ACCEPT: task.accept_by,
-            Deadline.ARRIVE: task.arrive_by,
-            Deadline.FINISH: task.finish_by,
-        }
-        escalated = {escalation.cause for escalation in task.escalations}
-        self.tracker.track(
-            task.id,
-            {
-                deadline: due[deadline]
-                for deadline in PENDING_DEADLINES[task.state]
-                if DEADLINE_CAUSE[deadline] not in escalated
-            },
-        )
+        _track_in(self.tracker, task)
+        if self._changed_while_reloading is not None:
+            self._changed_while_reloading[task.id] = task
 
     async def reload_deadlines(self) -> int:
-        """Rebuild the tracker from the database (at start, and to pick up tasks written by
-        another server on the same database); return how many deadlines are pending."""
-        async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    select(
-                        TaskRecord.id,
-                        TaskRecord.state,
-                        TaskRecord.accept_by,
-                        TaskRecord.arrive_by,
-                        TaskRecord.finish_by,
-                    ).where(TaskRecord.state.in_(_OPEN_TASK_STATES))
-                )
-            ).all()
-            escalated = await session.execute(
-                select(TaskEscalation.task_id, TaskEscalation.cause)
-                .join(TaskRecord, TaskRecord.id == TaskEscalation.task_id)
-                .where(TaskRecord.state.in_(_OPEN_TASK_STATES))
-            )
-            done = {(task_id, cause) for task_id, cause in escalated}
-        entries: list[tuple[int, Deadline, dt.datetime]] = []
-        for task_id, state, accept_by, arrive_by, finish_by in rows:
-            due = {
-                Deadline.ACCEPT: accept_by,
-                Deadline.ARRIVE: arrive_by,
-                Deadline.FINISH: finish_by,
-            }
-            for deadline in PENDING_DEADLINES[TaskState(state)]:
-                when = due[deadline]
-                if when is not None and (task_id, DEADLINE_CAUSE[deadline].value) not in done:
-                    entries.append((task_id, deadline, as_utc(when)))
-        self.tracker.replace_all(entries)
+        """Rebuild the tracker from the database (at start, or to pick up tasks written by
+        another server on the same database); return how many deadlines are pending.
+
+        Read in pages of :data:`RELOAD_PAGE` tasks so that no step of the loop is long;
+        tasks changed meanwhile by this service are applied again on top.
+        """
+        fresh = DeadlineTracker()
+        self._changed_while_reloading = {}
+        tasks = 0
+        after = 0
+        try:
+            while True:
+                async with self._sessions() as session:
+                    rows = (
+                        await session.execute(
+                            select(
+                                TaskRecord.id,
+                                TaskRecord.state,
+                                TaskRecord.accept_by,
+                                TaskRecord.arrive_by,
+                                TaskRecord.finish_by,
+                            )
+                            .where(TaskRecord.state.in_(_OPEN_TASK_STATES), TaskRecord.id > after)
+                            .order_by(TaskRecord.id)
+                            .limit(RELOAD_PAGE)
+                        )
+                    ).all()
+                    if not rows:
+                        break
+                    escalated = await session.execute(
+                        select(TaskEscalation.task_id, TaskEscalation.cause).where(
+                            TaskEscalation.task_id.in_([row[0] for row in rows])
+                        )
+                    )
+                    done = {(task_id, cause) for task_id, cause in escalated}
+                tasks += len(rows)
+                after = rows[-1][0]
+                for task_id, state, accept_by, arrive_by, finish_by in rows:
+                    due = {
+                        Deadline.ACCEPT: accept_by,
+                        Deadline.ARRIVE: arrive_by,
+                        Deadline.FINISH: finish_by,
+                    }
+                    for deadline in PENDING_DEADLINES[TaskState(state)]:
+                        when = due[deadline]
+                        if (
+                            when is not None
+                            and (task_id, DEADLINE_CAUSE[deadline].value) not in done
+                        ):
+                            fresh.set(task_id, deadline, as_utc(when))
+            for view in self._changed_while_reloading.values():
+                _track_in(fresh, view)
+            self.tracker = fresh
+        finally:
+            self._changed_while_reloading = None
         self._tracker_loaded = True
-        logger.info("tracking %s task deadlines of %s open tasks", len(entries), len(rows))
-        return len(entries)
+        logger.info("tracking %s task deadlines of %s open tasks", len(fresh), tasks)
+        return len(fresh)
 
     async def _check_tick(self) -> None:
         await self.check_deadlines()
@@ -1212,6 +1228,24 @@ def _touch(incident: IncidentRecord, principal: Principal, now: dt.datetime) -> 
     incident.version += 1
     incident.updated_at = now
     incident.updated_by = principal.username
+
+
+def _track_in(tracker: DeadlineTracker, task: TaskView) -> None:
+    """Make ``tracker`` hold the task's pending deadlines that have not escalated yet."""
+    due = {
+        Deadline.ACCEPT: task.accept_by,
+        Deadline.ARRIVE: task.arrive_by,
+        Deadline.FINISH: task.finish_by,
+    }
+    escalated = {escalation.cause for escalation in task.escalations}
+    tracker.track(
+        task.id,
+        {
+            deadline: due[deadline]
+            for deadline in PENDING_DEADLINES[task.state]
+            if DEADLINE_CAUSE[deadline] not in escalated
+        },
+    )
 
 
 async def _insert_escalation(session: AsyncSession, **row: object) -> bool:

@@ -4,14 +4,17 @@ right ladder, again after a restart, and never twice with two servers on one dat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import Error
 from backend.eventlog import log as eventlog
+from backend.incidents import service as service_module
 from backend.incidents.service import IncidentService
 from backend.storage import faults
 from backend.storage.models import TaskEscalation
@@ -316,3 +319,75 @@ async def test_the_runner_escalates_on_its_own(env: Env) -> None:
     finally:
         await service.stop()
     assert [t.id for t in _escalated(env)] == [task.id]
+
+
+async def test_a_task_changed_during_a_reload_is_not_lost(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        await _fire_task_on_new_incident(env)
+    incident = await env.service.open_incident(
+        OFFICER, type_code="building_fire", title="又一起火灾", jurisdiction="330106"
+    )
+    monkeypatch.setattr(service_module, "RELOAD_PAGE", 1)
+    # Hold the reload before its second page until a task has been sent meanwhile.
+    real_sessions = env.sessions
+    reached, go_on = asyncio.Event(), asyncio.Event()
+    opened = 0
+
+    @contextlib.asynccontextmanager
+    async def held_sessions() -> AsyncIterator[AsyncSession]:
+        nonlocal opened
+        opened += 1
+        if opened == 2:
+            reached.set()
+            await go_on.wait()
+        async with real_sessions() as session:
+            yield session
+
+    monkeypatch.setattr(env.service, "_sessions", held_sessions)
+    reload = asyncio.create_task(env.service.reload_deadlines())
+    await reached.wait()
+    sent = await env.service.send_task(
+        OFFICER, incident.id, assignee_kind=AssigneeKind.AGENCY, assignee_ref="police"
+    )
+    go_on.set()
+    pending = await reload
+    assert set(env.service.tracker.pending(sent.id)) == set(Deadline)
+    assert pending == len(env.service.tracker) == 4 * 3
+
+
+async def _fire_task_on_new_incident(env: Env) -> TaskView:
+    incident = await env.service.open_incident(
+        OFFICER, type_code="building_fire", title="起火", jurisdiction="330106"
+    )
+    return await env.service.send_task(
+        OFFICER, incident.id, assignee_kind=AssigneeKind.AGENCY, assignee_ref="fire"
+    )
+
+
+async def test_a_deadline_that_no_longer_applies_is_dropped_quietly(env: Env) -> None:
+    task = await _fire_task(env)
+    await env.service.reload_deadlines()
+    accepted = await env.service.act_on_task(OFFICER, task.id, TaskAction.ACCEPT, task.version)
+    # A stale entry (as a second server's tracker may hold) and one for no task at all.
+    env.service.tracker.set(accepted.id, Deadline.ACCEPT, T0 + dt.timedelta(minutes=5))
+    env.service.tracker.set(999, Deadline.ACCEPT, T0)
+    env.clock.advance(6)
+    assert await env.service.check_deadlines() == []
+    assert await _escalation_rows(env) == 0
+    assert set(env.service.tracker.pending(task.id)) == {Deadline.ARRIVE, Deadline.FINISH}
+
+
+async def test_a_deadline_another_server_extended_is_tracked_at_its_new_time(env: Env) -> None:
+    task = await _fire_task(env)
+    await env.service.reload_deadlines()
+    other = env.new_service(own_writer=True)
+    later = T0 + dt.timedelta(minutes=20)
+    await other.set_deadlines(OFFICER, task.id, task.version, {Deadline.ACCEPT: later})
+    env.clock.advance(6)
+    assert await env.service.check_deadlines() == [], "this server still had the old time"
+    assert env.service.tracker.pending(task.id)[Deadline.ACCEPT] == later
+    env.clock.advance(15)
+    [escalated] = await env.service.check_deadlines()
+    assert escalated.escalations[0].cause is EscalationCause.ACCEPT

@@ -13,6 +13,7 @@ from backend.authz.principal import Principal
 from backend.errors import Error
 from backend.eventlog import log as eventlog
 from backend.incidents import access
+from backend.incidents.service import IncidentService
 from backend.storage.models import EventRecord
 from realtime.event_kinds import EventKind
 from realtime.incident_states import (
@@ -117,6 +118,11 @@ async def test_an_incident_reported_by_a_person_needs_a_type_and_a_title(env: En
         ErrorCode.VALIDATION,
         env.service.open_incident(OFFICER, type_code="landslide", title="  "),
         "a title is required",
+    )
+    await _refused(
+        ErrorCode.VALIDATION,
+        env.service.open_incident(OFFICER, type_code="landslide", title="长" * 201),
+        "a title is longer than 200 characters",
     )
     await _refused(
         ErrorCode.VALIDATION,
@@ -227,7 +233,10 @@ async def test_state_and_level_changes_check_table_and_version(env: Env) -> None
     await _refused(
         ErrorCode.VALIDATION, env.service.change(OFFICER, incident.id, raised.version), "say what"
     )
-    handed = await env.service.change(OFFICER, incident.id, raised.version, commander="supervisor1")
+    handed = await env.service.change(
+        OFFICER, incident.id, raised.version, commander="supervisor1", level=IncidentLevel.I
+    )
+    assert handed.last_note == "commander officer1 → supervisor1"
     assert handed.commander == "supervisor1"
     controlled = await env.service.transition(
         OFFICER, incident.id, IncidentAction.CONTROL, handed.version
@@ -453,6 +462,7 @@ async def test_an_agency_desk_sees_and_works_only_its_own(env: Env) -> None:
     assert [t.id for t in await env.service.inbox(FIRE_DESK)] == [fire.id]
     assert [t.id for t in await env.service.inbox(POLICE_DESK)] == [police.id]
     await _refused(ErrorCode.FORBIDDEN, env.service.get_task(FIRE_DESK, police.id))
+    assert await env.service.get_task(FIRE_DESK, fire.id) == fire
     await _refused(ErrorCode.FORBIDDEN, _step(env, FIRE_DESK, police, TaskAction.ACCEPT))
     await _refused(
         ErrorCode.FORBIDDEN, _step(env, FIRE_DESK, fire, TaskAction.CANCEL), "command centre"
@@ -563,3 +573,10 @@ async def test_events_are_recorded_against_their_incident(env: Env) -> None:
     assert by_kind[EventKind.ALARM_RAISED] is None
     assert by_kind[EventKind.INCIDENT_OPENED] == incident.id
     assert by_kind[EventKind.TASK_SENT] == incident.id, "a task's events belong to its incident"
+
+
+async def test_the_default_clock_is_the_real_one(env: Env) -> None:
+    service = IncidentService(env.sessions, env.writer, env.catalogue)
+    before = dt.datetime.now(dt.UTC)
+    incident = await service.open_incident(OFFICER, type_code="landslide", title="滑坡")
+    assert before <= incident.opened_at <= dt.datetime.now(dt.UTC)
