@@ -346,6 +346,16 @@ class IncidentService:
         except CatalogueError as exc:
             raise ValidationError(str(exc)) from None
 
+    def _type_deadlines(self, type_code: str) -> Deadlines:
+        """The deadlines of an incident type; none for a type the site's catalogue has
+        dropped since the incident was opened (its tasks then take explicit deadlines)."""
+        if type_code in self.catalogue:
+            return self.catalogue.item(type_code).deadlines
+        logger.warning(
+            "event type %s is no longer in the catalogue: no default deadlines", type_code
+        )
+        return Deadlines()
+
     # ------------------------------------------------------------------ incidents
 
     async def open_incident(
@@ -564,11 +574,14 @@ class IncidentService:
         *,
         level: IncidentLevel | None = None,
         commander: str | None = None,
+        type_code: str | None = None,
         note: str = "",
     ) -> IncidentView:
-        """Change an open incident's level (定级/升级) or commander, with an optional note."""
-        if level is None and commander is None:
-            raise ValidationError("say what changes: the level or the commander")
+        """Change an open incident's level (定级/升级), commander or type (定性), with an
+        optional note. Tasks already sent keep their deadlines."""
+        if level is None and commander is None and type_code is None:
+            raise ValidationError("say what changes: the level, the commander or the type")
+        item = self._item(type_code) if type_code is not None else None
         note = _text(note, "the note", limit=4000)
 
         async def work(session: AsyncSession, events: list[Event]) -> IncidentView:
@@ -584,6 +597,10 @@ class IncidentService:
                 if name != incident.commander:
                     changes.append(f"commander {incident.commander} → {name}")
                     incident.commander = name
+            if item is not None and item.code != incident.type_code:
+                changes.append(f"type {incident.type_code} → {item.code}")
+                incident.type_code = item.code
+                incident.type_name = item.name.zh
             if not changes:
                 raise ValidationError(f"incident {incident.id} is like that already")
             summary = "; ".join(changes) + (f": {note}" if note else "")
@@ -634,7 +651,7 @@ class IncidentService:
                 session, principal, incident, assignee_kind, assignee_ref
             )
             await self._refuse_duplicate(session, incident.id, assignee_kind, assignee_ref)
-            due = _deadlines(self._item(incident.type_code), deadlines, now)
+            due = _deadlines(self._type_deadlines(incident.type_code), deadlines, now)
             task = TaskRecord(
                 incident_id=incident.id,
                 version=1,
@@ -829,7 +846,7 @@ class IncidentService:
         incident = await self._load_incident(session, task.incident_id)
         # The level above gets the type's own deadlines from now: the lower level's
         # (perhaps already passed) would escalate the returned task again at once.
-        due = _deadlines(self._item(incident.type_code), None, now)
+        due = _deadlines(self._type_deadlines(incident.type_code), None, now)
         resent = TaskRecord(
             incident_id=task.incident_id,
             version=1,
@@ -1308,9 +1325,9 @@ def _check_task_transition(
 
 
 def _deadlines(
-    item: Item, overrides: Mapping[Deadline, int | None] | None, now: dt.datetime
+    defaults: Deadlines, overrides: Mapping[Deadline, int | None] | None, now: dt.datetime
 ) -> dict[Deadline, dt.datetime | None]:
-    minutes = item.deadlines.minutes() | dict(overrides or {})
+    minutes = defaults.minutes() | dict(overrides or {})
     try:
         checked = msgspec.convert(
             {deadline.value: value for deadline, value in minutes.items()}, Deadlines

@@ -13,6 +13,7 @@ from backend.authz.principal import Principal
 from backend.errors import Error
 from backend.eventlog import log as eventlog
 from backend.incidents import access
+from backend.incidents.catalogue import Catalogue
 from backend.incidents.service import IncidentService
 from backend.storage.models import EventRecord
 from realtime.event_kinds import EventKind
@@ -580,3 +581,58 @@ async def test_the_default_clock_is_the_real_one(env: Env) -> None:
     before = dt.datetime.now(dt.UTC)
     incident = await service.open_incident(OFFICER, type_code="landslide", title="滑坡")
     assert before <= incident.opened_at <= dt.datetime.now(dt.UTC)
+
+
+async def test_an_incident_is_reclassified_and_survives_a_changed_catalogue(env: Env) -> None:
+    incident = await _incident(env)
+    await _refused(
+        ErrorCode.VALIDATION,
+        env.service.change(OFFICER, incident.id, incident.version, type_code="nope"),
+        "no event type",
+    )
+    retyped = await env.service.change(
+        OFFICER, incident.id, incident.version, type_code="hazchem_fire_explosion", note="起火"
+    )
+    assert (retyped.type_code, retyped.type_name) == (
+        "hazchem_fire_explosion",
+        "危险化学品火灾爆炸",
+    )
+    assert retyped.last_note == "type hazchem_leak → hazchem_fire_explosion: 起火"
+    # A site replaces its catalogue: incidents of a dropped type still take tasks.
+    site = Catalogue.from_dict(
+        {
+            "version": 1,
+            "areas": [
+                {
+                    "code": "grid",
+                    "name": {"zh": "网格"},
+                    "categories": [
+                        {
+                            "code": "disputes",
+                            "name": {"zh": "纠纷"},
+                            "items": [
+                                {
+                                    "code": "dispute",
+                                    "name": {"zh": "纠纷"},
+                                    "handling_level": "village",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    service = IncidentService(env.sessions, env.writer, site, clock=env.clock)
+    task = await service.send_task(
+        OFFICER,
+        incident.id,
+        assignee_kind=AssigneeKind.AGENCY,
+        assignee_ref="fire",
+        deadlines={Deadline.ACCEPT: 5},
+    )
+    assert (task.accept_by, task.arrive_by, task.finish_by) == (
+        T0 + dt.timedelta(minutes=5),
+        None,
+        None,
+    )
