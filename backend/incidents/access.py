@@ -28,7 +28,8 @@ from typing import Final
 from backend.authz.policy import in_jurisdiction
 from backend.authz.principal import Principal
 from backend.errors import ForbiddenError
-from realtime.incident_states import SENDER_ACTIONS, AssigneeKind, TaskAction
+from backend.incidents.deadlines import grid_level_of
+from realtime.incident_states import SENDER_ACTIONS, AssigneeKind, EscalationLevel, TaskAction
 from realtime.protocol import Event, IncidentView, Role, TaskView
 
 AGENCY_DESK: Final = Role.AGENCY_DISPATCHER
@@ -71,6 +72,24 @@ def can_see_event(principal: Principal, event: Event) -> bool:
     if isinstance(event.incident, IncidentView) and not can_see_incident(principal, event.incident):
         return False
     return not (isinstance(event.task, TaskView) and not can_see_task(principal, event.task))
+
+
+def rungs_of(principal: Principal) -> frozenset[EscalationLevel]:
+    """The ladder rungs whose escalations land at the principal's desk (the badge).
+
+    An agency desk is its agency's first rung; a supervisor of an agency the second; the
+    command centre the top of the agency ladder and, on the grid ladder, the level of its
+    jurisdiction (village, town, or district and above).
+    """
+    if principal.role is AGENCY_DESK:
+        return frozenset({EscalationLevel.AGENCY_DESK})
+    if principal.agency is not None:
+        if principal.role in SUPERVISOR_ROLES:
+            return frozenset({EscalationLevel.AGENCY_SUPERVISOR})
+        return frozenset()
+    if principal.role not in COMMAND_ROLES:
+        return frozenset()
+    return frozenset({EscalationLevel.COMMAND_CENTRE, grid_level_of(principal.jurisdiction)})
 
 
 def check_see_incident(principal: Principal, incident: IncidentView) -> None:

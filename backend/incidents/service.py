@@ -1227,6 +1227,42 @@ class IncidentService:
             views = [await self._task_view(session, record) for record in records]
         return [view for view in views if access.can_see_task(principal, view)]
 
+    async def escalated_to(self, principal: Principal) -> list[TaskView]:
+        """Open tasks escalated to the principal's desk: those that went up at least once
+        and whose rung is the principal's (:func:`access.rungs_of`), oldest first."""
+        rungs = [rung.value for rung in access.rungs_of(principal)]
+        if not rungs:
+            return []
+        async with self._sessions() as session:
+            records = await session.scalars(
+                select(TaskRecord)
+                .where(
+                    TaskRecord.state.in_(_OPEN_TASK_STATES),
+                    TaskRecord.escalation_level.in_(rungs),
+                    TaskRecord.id.in_(select(TaskEscalation.task_id)),
+                )
+                .order_by(TaskRecord.id)
+            )
+            views = [await self._task_view(session, record) for record in records]
+        return [view for view in views if access.can_see_task(principal, view)]
+
+    async def open_supervisions(self, principal: Principal) -> list[TaskView]:
+        """Open tasks with a supervision flag not answered yet, as the principal may see
+        them: the flagged desk sees them until it answers."""
+        async with self._sessions() as session:
+            records = await session.scalars(
+                select(TaskRecord)
+                .where(
+                    TaskRecord.state.in_(_OPEN_TASK_STATES),
+                    TaskRecord.id.in_(
+                        select(TaskSupervision.task_id).where(TaskSupervision.answered_at.is_(None))
+                    ),
+                )
+                .order_by(TaskRecord.id)
+            )
+            views = [await self._task_view(session, record) for record in records]
+        return [view for view in views if access.can_see_task(principal, view)]
+
     async def timeline(self, principal: Principal, incident_id: int) -> list[Event]:
         """Every event of an incident and its tasks that the principal may see, by ``seq``."""
         async with self._sessions() as session:

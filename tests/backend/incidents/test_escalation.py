@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.authz.principal import Principal
 from backend.errors import Error
 from backend.eventlog import log as eventlog
+from backend.incidents import access
 from backend.incidents import service as service_module
 from backend.incidents.service import IncidentService
 from backend.storage import faults
@@ -27,9 +29,13 @@ from realtime.incident_states import (
     TaskAction,
     TaskState,
 )
-from realtime.protocol import Event, TaskView
+from realtime.protocol import Event, Role, TaskView
 from tests.backend.incidents.conftest import (
+    DEVICE,
+    FIRE_DESK,
     OFFICER,
+    POLICE_DESK,
+    SUPERVISOR,
     T0,
     TOWN,
     TOWN_OFFICER,
@@ -391,3 +397,61 @@ async def test_a_deadline_another_server_extended_is_tracked_at_its_new_time(env
     env.clock.advance(15)
     [escalated] = await env.service.check_deadlines()
     assert escalated.escalations[0].cause is EscalationCause.ACCEPT
+
+
+FIRE_SUPERVISOR = Principal(10, "fire_chief", "消防值班领导", Role.SUPERVISOR, "fire", "")
+
+
+async def test_an_escalated_task_lands_at_the_next_desk_up(env: Env) -> None:
+    task = await _fire_task(env)
+    assert await env.service.escalated_to(FIRE_SUPERVISOR) == []
+    env.clock.advance(6)
+    await env.service.check_deadlines()
+    assert [t.id for t in await env.service.escalated_to(FIRE_SUPERVISOR)] == [task.id]
+    assert await env.service.escalated_to(FIRE_DESK) == [], "it went above the desk"
+    assert await env.service.escalated_to(OFFICER) == []
+    env.clock.advance(30)
+    await env.service.check_deadlines()
+    assert await env.service.escalated_to(FIRE_SUPERVISOR) == []
+    assert [t.id for t in await env.service.escalated_to(OFFICER)] == [task.id]
+    assert await env.service.escalated_to(POLICE_DESK) == []
+
+
+async def test_a_village_task_overdue_lands_at_the_town(env: Env) -> None:
+    incident = await env.service.open_incident(
+        OFFICER, type_code="garbage_pileup", title="垃圾堆积", jurisdiction=VILLAGE
+    )
+    task = await env.service.send_task(
+        OFFICER, incident.id, assignee_kind=AssigneeKind.GRID_LEVEL, assignee_ref=VILLAGE
+    )
+    assert await env.service.escalated_to(VILLAGE_OFFICER) == [], "not escalated yet"
+    env.clock.advance(61)
+    await env.service.check_deadlines()
+    assert [t.id for t in await env.service.escalated_to(TOWN_OFFICER)] == [task.id]
+    assert await env.service.escalated_to(VILLAGE_OFFICER) == []
+
+
+def test_the_rungs_of_each_desk() -> None:
+    assert access.rungs_of(FIRE_DESK) == {_L.AGENCY_DESK}
+    assert access.rungs_of(FIRE_SUPERVISOR) == {_L.AGENCY_SUPERVISOR}
+    assert access.rungs_of(OFFICER) == {_L.COMMAND_CENTRE, _L.DISTRICT}
+    assert access.rungs_of(TOWN_OFFICER) == {_L.COMMAND_CENTRE, _L.TOWN}
+    assert access.rungs_of(VILLAGE_OFFICER) == {_L.COMMAND_CENTRE, _L.VILLAGE}
+    assert access.rungs_of(DEVICE) == frozenset()
+    fire_officer = Principal(11, "fire_officer", "消防员", Role.OFFICER, "fire", "")
+    assert access.rungs_of(fire_officer) == frozenset()
+
+
+async def test_a_desk_on_no_rung_has_nothing_escalated_to_it(env: Env) -> None:
+    assert await env.service.escalated_to(DEVICE) == []
+
+
+async def test_the_desk_sees_its_supervision_flags_until_it_answers(env: Env) -> None:
+    task = await _fire_task(env)
+    assert await env.service.open_supervisions(FIRE_DESK) == []
+    flagged = await env.service.supervise(SUPERVISOR, task.id, "请立即签收")
+    assert [t.id for t in await env.service.open_supervisions(FIRE_DESK)] == [task.id]
+    assert [t.id for t in await env.service.open_supervisions(SUPERVISOR)] == [task.id]
+    assert await env.service.open_supervisions(POLICE_DESK) == []
+    await env.service.answer_supervision(FIRE_DESK, flagged.supervisions[0].id, "已签收")
+    assert await env.service.open_supervisions(FIRE_DESK) == []
