@@ -22,7 +22,7 @@ import datetime as dt
 import itertools
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final
 
 import msgspec
@@ -171,112 +171,142 @@ class IncidentService:
     # ------------------------------------------------------------------ views
 
     async def _incident_view(self, session: AsyncSession, incident: IncidentRecord) -> IncidentView:
-        alarm_ids = list(
-            await session.scalars(
-                select(IncidentAlarm.alarm_id)
-                .where(IncidentAlarm.incident_id == incident.id)
+        return (await self._incident_views(session, [incident]))[0]
+
+    async def _incident_views(
+        self, session: AsyncSession, incidents: Sequence[IncidentRecord]
+    ) -> list[IncidentView]:
+        """The views of ``incidents``, with their alarms and assignees read in two queries."""
+        ids = [incident.id for incident in incidents]
+        alarm_ids: dict[int, list[int]] = {incident_id: [] for incident_id in ids}
+        agencies: dict[int, dict[str, None]] = {incident_id: {} for incident_id in ids}
+        areas: dict[int, dict[str, None]] = {incident_id: {} for incident_id in ids}
+        for chunk in _chunks(ids):
+            links = await session.execute(
+                select(IncidentAlarm.incident_id, IncidentAlarm.alarm_id)
+                .where(IncidentAlarm.incident_id.in_(chunk))
                 .order_by(IncidentAlarm.id)
             )
-        )
-        assignees = (
-            await session.execute(
-                select(TaskRecord.assignee_kind, TaskRecord.agency, TaskRecord.jurisdiction)
-                .where(TaskRecord.incident_id == incident.id)
+            for incident_id, alarm_id in links:
+                alarm_ids[incident_id].append(alarm_id)
+            assignees = await session.execute(
+                select(
+                    TaskRecord.incident_id,
+                    TaskRecord.assignee_kind,
+                    TaskRecord.agency,
+                    TaskRecord.jurisdiction,
+                )
+                .where(TaskRecord.incident_id.in_(chunk))
                 .order_by(TaskRecord.id)
             )
-        ).all()
-        agencies = list(dict.fromkeys(agency for _kind, agency, _area in assignees if agency))
-        areas = list(
-            dict.fromkeys(
-                area for kind, _agency, area in assignees if kind == AssigneeKind.GRID_LEVEL.value
+            for incident_id, kind, agency, area in assignees:
+                if agency:
+                    agencies[incident_id][agency] = None
+                if kind == AssigneeKind.GRID_LEVEL.value:
+                    areas[incident_id][area] = None
+        return [
+            IncidentView(
+                id=incident.id,
+                version=incident.version,
+                state=IncidentState(incident.state),
+                level=IncidentLevel(incident.level),
+                type_code=incident.type_code,
+                type_name=incident.type_name,
+                title=incident.title,
+                description=incident.description,
+                place=incident.place,
+                lat=incident.lat,
+                lon=incident.lon,
+                jurisdiction=incident.jurisdiction,
+                commander=incident.commander,
+                reported_by=incident.reported_by,
+                opened_at=incident.opened_at,
+                opened_by=incident.created_by,
+                closed_at=incident.closed_at,
+                feedback=incident.feedback,
+                alarm_ids=alarm_ids[incident.id],
+                agencies=list(agencies[incident.id]),
+                grid_areas=list(areas[incident.id]),
+                updated_at=incident.updated_at,
+                updated_by=incident.updated_by,
+                last_note=incident.last_note,
             )
-        )
-        return IncidentView(
-            id=incident.id,
-            version=incident.version,
-            state=IncidentState(incident.state),
-            level=IncidentLevel(incident.level),
-            type_code=incident.type_code,
-            type_name=incident.type_name,
-            title=incident.title,
-            description=incident.description,
-            place=incident.place,
-            lat=incident.lat,
-            lon=incident.lon,
-            jurisdiction=incident.jurisdiction,
-            commander=incident.commander,
-            reported_by=incident.reported_by,
-            opened_at=incident.opened_at,
-            opened_by=incident.created_by,
-            closed_at=incident.closed_at,
-            feedback=incident.feedback,
-            alarm_ids=alarm_ids,
-            agencies=agencies,
-            grid_areas=areas,
-            updated_at=incident.updated_at,
-            updated_by=incident.updated_by,
-            last_note=incident.last_note,
-        )
+            for incident in incidents
+        ]
 
     async def _task_view(self, session: AsyncSession, task: TaskRecord) -> TaskView:
-        escalations = await session.scalars(
-            select(TaskEscalation)
-            .where(TaskEscalation.task_id == task.id)
-            .order_by(TaskEscalation.id)
-        )
-        supervisions = await session.scalars(
-            select(TaskSupervision)
-            .where(TaskSupervision.task_id == task.id)
-            .order_by(TaskSupervision.id)
-        )
-        return TaskView(
-            id=task.id,
-            incident_id=task.incident_id,
-            version=task.version,
-            state=TaskState(task.state),
-            assignee_kind=AssigneeKind(task.assignee_kind),
-            assignee_ref=task.assignee_ref,
-            assignee_name=task.assignee_name,
-            agency=task.agency,
-            jurisdiction=task.jurisdiction,
-            assignee_user=task.assignee_user,
-            instructions=task.instructions,
-            last_action=TaskAction(task.last_action) if task.last_action else None,
-            last_note=task.last_note,
-            accept_by=task.accept_by,
-            arrive_by=task.arrive_by,
-            finish_by=task.finish_by,
-            escalation_level=EscalationLevel(task.escalation_level),
-            returned_from=task.returned_from,
-            created_at=task.created_at,
-            created_by=task.created_by,
-            updated_at=task.updated_at,
-            updated_by=task.updated_by,
-            escalations=[
-                EscalationView(
-                    cause=EscalationCause(row.cause),
-                    from_level=EscalationLevel(row.from_level),
-                    to_level=EscalationLevel(row.to_level),
-                    note=row.note,
-                    by=row.by,
-                    at=row.at,
+        return (await self._task_views(session, [task]))[0]
+
+    async def _task_views(
+        self, session: AsyncSession, tasks: Sequence[TaskRecord]
+    ) -> list[TaskView]:
+        """The views of ``tasks``, with their escalations and supervision flags read in two
+        queries (an inbox of thousands of tasks is not thousands of round trips)."""
+        ids = [task.id for task in tasks]
+        escalations: dict[int, list[EscalationView]] = {task_id: [] for task_id in ids}
+        supervisions: dict[int, list[SupervisionView]] = {task_id: [] for task_id in ids}
+        for chunk in _chunks(ids):
+            for row in await session.scalars(
+                select(TaskEscalation)
+                .where(TaskEscalation.task_id.in_(chunk))
+                .order_by(TaskEscalation.id)
+            ):
+                escalations[row.task_id].append(
+                    EscalationView(
+                        cause=EscalationCause(row.cause),
+                        from_level=EscalationLevel(row.from_level),
+                        to_level=EscalationLevel(row.to_level),
+                        note=row.note,
+                        by=row.by,
+                        at=row.at,
+                    )
                 )
-                for row in escalations
-            ],
-            supervisions=[
-                SupervisionView(
-                    id=row.id,
-                    by=row.by,
-                    note=row.note,
-                    due_at=row.due_at,
-                    created_at=row.created_at,
-                    answered_at=row.answered_at,
-                    answered_by=row.answered_by,
-                    answer=row.answer,
+            for flag in await session.scalars(
+                select(TaskSupervision)
+                .where(TaskSupervision.task_id.in_(chunk))
+                .order_by(TaskSupervision.id)
+            ):
+                supervisions[flag.task_id].append(
+                    SupervisionView(
+                        id=flag.id,
+                        by=flag.by,
+                        note=flag.note,
+                        due_at=flag.due_at,
+                        created_at=flag.created_at,
+                        answered_at=flag.answered_at,
+                        answered_by=flag.answered_by,
+                        answer=flag.answer,
+                    )
                 )
-                for row in supervisions
-            ],
-        )
+        return [
+            TaskView(
+                id=task.id,
+                incident_id=task.incident_id,
+                version=task.version,
+                state=TaskState(task.state),
+                assignee_kind=AssigneeKind(task.assignee_kind),
+                assignee_ref=task.assignee_ref,
+                assignee_name=task.assignee_name,
+                agency=task.agency,
+                jurisdiction=task.jurisdiction,
+                assignee_user=task.assignee_user,
+                instructions=task.instructions,
+                last_action=TaskAction(task.last_action) if task.last_action else None,
+                last_note=task.last_note,
+                accept_by=task.accept_by,
+                arrive_by=task.arrive_by,
+                finish_by=task.finish_by,
+                escalation_level=EscalationLevel(task.escalation_level),
+                returned_from=task.returned_from,
+                created_at=task.created_at,
+                created_by=task.created_by,
+                updated_at=task.updated_at,
+                updated_by=task.updated_by,
+                escalations=escalations[task.id],
+                supervisions=supervisions[task.id],
+            )
+            for task in tasks
+        ]
 
     async def _load_incident(
         self, session: AsyncSession, incident_id: int, *, lock: bool = False
@@ -1191,7 +1221,7 @@ class IncidentService:
                 )
                 .order_by(IncidentRecord.id)
             )
-            views = [await self._incident_view(session, record) for record in records]
+            views = await self._incident_views(session, list(records))
         return [view for view in views if access.can_see_incident(principal, view)]
 
     async def tasks_of(self, principal: Principal, incident_id: int) -> list[TaskView]:
@@ -1206,7 +1236,7 @@ class IncidentService:
                 .where(TaskRecord.incident_id == incident_id)
                 .order_by(TaskRecord.id)
             )
-            views = [await self._task_view(session, record) for record in records]
+            views = await self._task_views(session, list(records))
         return [view for view in views if access.can_see_task(principal, view)]
 
     async def get_task(self, principal: Principal, task_id: int) -> TaskView:
@@ -1224,7 +1254,7 @@ class IncidentService:
             if principal.agency is not None:
                 query = query.where(TaskRecord.agency == principal.agency)
             records = await session.scalars(query.order_by(TaskRecord.id))
-            views = [await self._task_view(session, record) for record in records]
+            views = await self._task_views(session, list(records))
         return [view for view in views if access.can_see_task(principal, view)]
 
     async def escalated_to(self, principal: Principal) -> list[TaskView]:
@@ -1243,7 +1273,7 @@ class IncidentService:
                 )
                 .order_by(TaskRecord.id)
             )
-            views = [await self._task_view(session, record) for record in records]
+            views = await self._task_views(session, list(records))
         return [view for view in views if access.can_see_task(principal, view)]
 
     async def open_supervisions(self, principal: Principal) -> list[TaskView]:
@@ -1260,7 +1290,7 @@ class IncidentService:
                 )
                 .order_by(TaskRecord.id)
             )
-            views = [await self._task_view(session, record) for record in records]
+            views = await self._task_views(session, list(records))
         return [view for view in views if access.can_see_task(principal, view)]
 
     async def timeline(self, principal: Principal, incident_id: int) -> list[Event]:
@@ -1281,6 +1311,12 @@ def _touch(incident: IncidentRecord, principal: Principal, now: dt.datetime) -> 
     incident.version += 1
     incident.updated_at = now
     incident.updated_by = principal.username
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
+    """``ids`` in slices small enough for one ``IN (...)`` on every database."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _track_in(tracker: DeadlineTracker, task: TaskView) -> None:
