@@ -22,6 +22,7 @@ import datetime as dt
 import itertools
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final
 
@@ -96,6 +97,10 @@ SYSTEM_ACTOR: Final = "system"
 RECENTLY_CLOSED: Final = dt.timedelta(hours=24)
 """Closed incidents stay in listings this long, so a shift sees what just ended."""
 
+RESYNC_EVERY: Final = 300.0
+"""Seconds between rebuilds of the tracker from the database: tasks another server on the
+same database sent are then watched here too (if that server stops, they still escalate)."""
+
 RELOAD_PAGE: Final = 250
 """Open tasks read per step when the tracker is rebuilt (a step of a few milliseconds)."""
 
@@ -138,6 +143,7 @@ class IncidentService:
         *,
         clock: Clock = _utc_now,
         check_interval: float = 1.0,
+        resync_every: float = RESYNC_EVERY,
     ) -> None:
         self._sessions = sessions
         self._write = writer.run
@@ -146,6 +152,9 @@ class IncidentService:
         self.tracker = DeadlineTracker()
         """The pending deadlines of open tasks (read by tests and the bench)."""
         self._tracker_loaded = False
+        self._resync_every = resync_every
+        self._reloaded_at = 0.0
+        """When the tracker was last rebuilt (``time.monotonic``)."""
         self._changed_while_reloading: dict[int, TaskView] | None = None
         self._runner = Periodic(
             "incident deadline check",
@@ -1101,8 +1110,15 @@ class IncidentService:
             self.tracker = fresh
         finally:
             self._changed_while_reloading = None
+        # Said once at start; the periodic rebuilds after that only for debugging.
+        logger.log(
+            logging.DEBUG if self._tracker_loaded else logging.INFO,
+            "tracking %s task deadlines of %s open tasks",
+            len(fresh),
+            tasks,
+        )
         self._tracker_loaded = True
-        logger.info("tracking %s task deadlines of %s open tasks", len(fresh), tasks)
+        self._reloaded_at = time.monotonic()
         return len(fresh)
 
     async def _check_tick(self) -> None:
@@ -1110,12 +1126,13 @@ class IncidentService:
 
     async def check_deadlines(self) -> list[TaskView]:
         """Escalate every deadline overdue by the clock (at most
-        :data:`ESCALATIONS_PER_CHECK`); return the tasks escalated.
+        :data:`ESCALATIONS_PER_CHECK`); return the tasks escalated. The tracker is rebuilt
+        from the database first when it never was, or :data:`RESYNC_EVERY` seconds ago.
 
         A deadline whose escalation could not be written goes back to the tracker and is
         tried again on the next check; the failure propagates (the runner logs it once).
         """
-        if not self._tracker_loaded:
+        if not self._tracker_loaded or time.monotonic() - self._reloaded_at >= self._resync_every:
             await self.reload_deadlines()
         now = self._now()
         overdue = self.tracker.due(now, limit=ESCALATIONS_PER_CHECK)

@@ -284,6 +284,31 @@ async def test_two_servers_checking_together_escalate_once(env: Env) -> None:
     assert [t.id for t in _escalated(env)] == [task.id]
 
 
+async def test_tasks_another_server_sent_are_picked_up_by_the_periodic_resync(
+    env: Env,
+) -> None:
+    watcher = IncidentService(
+        env.sessions, env.writer, env.catalogue, clock=env.clock, resync_every=3600
+    )
+    assert await watcher.check_deadlines() == []  # loaded: nothing open yet
+    task = await _fire_task(env)  # sent by the other server (env.service)
+    env.clock.advance(6)
+    assert await watcher.check_deadlines() == [], "not seen until the next resync"
+    eager = IncidentService(
+        env.sessions, env.writer, env.catalogue, clock=env.clock, resync_every=0
+    )
+    await eager.reload_deadlines()
+    second = await env.service.open_incident(
+        OFFICER, type_code="building_fire", title="民房起火", jurisdiction="330106"
+    )
+    later = await env.service.send_task(
+        OFFICER, second.id, assignee_kind=AssigneeKind.AGENCY, assignee_ref="fire"
+    )
+    env.clock.advance(11)
+    escalated = await eager.check_deadlines()
+    assert {t.id for t in escalated} == {task.id, later.id}
+
+
 @pytest.mark.logs_errors
 async def test_an_escalation_that_could_not_be_written_is_tried_again(
     env: Env, monkeypatch: pytest.MonkeyPatch
