@@ -25,7 +25,7 @@ def test_a_tiny_run_prints_its_figures() -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "tracker: 300 open tasks" in out
-    assert re.search(r"check\s+p50 [\d.]+ ms\s+p99 [\d.]+ ms\s+max [\d.]+ ms", out)
+    assert re.search(r"check \(CPU\)\s+p50 [\d.]+ ms\s+p99 [\d.]+ ms\s+max [\d.]+ ms", out)
     assert "service: 900 deadlines reloaded" in out
     escalations = re.search(r"(\d+) escalations committed", out)
     assert escalations is not None
