@@ -211,6 +211,18 @@ def event_kind_label(kind: str) -> str:
         EventKind.JURISDICTIONS_IMPORTED: QCoreApplication.translate(
             "Labels", "Jurisdictions imported"
         ),
+        EventKind.INCIDENT_OPENED: QCoreApplication.translate("Labels", "Incident opened"),
+        EventKind.INCIDENT_ALARM_ATTACHED: QCoreApplication.translate(
+            "Labels", "Alarm attached to incident"
+        ),
+        EventKind.INCIDENT_CHANGED: QCoreApplication.translate("Labels", "Incident changed"),
+        EventKind.TASK_SENT: QCoreApplication.translate("Labels", "Task sent"),
+        EventKind.TASK_CHANGED: QCoreApplication.translate("Labels", "Task changed"),
+        EventKind.TASK_ESCALATED: QCoreApplication.translate("Labels", "Task escalated"),
+        EventKind.TASK_SUPERVISED: QCoreApplication.translate("Labels", "Task under supervision"),
+        EventKind.TASK_SUPERVISION_ANSWERED: QCoreApplication.translate(
+            "Labels", "Supervision answered"
+        ),
     }
     return labels.get(kind, kind)
 

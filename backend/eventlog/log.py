@@ -31,6 +31,8 @@ from realtime.protocol import (
     Event,
     GeofenceView,
     GrantView,
+    IncidentView,
+    TaskView,
     decode_server,
     encode,
 )
@@ -135,6 +137,11 @@ class Draft:
     fields: tuple[str, ...] = ()
     """For reveals: the protected fields asked for (names only, never values)."""
     grant: GrantView | None = None
+    incident: IncidentView | None = None
+    task: TaskView | None = None
+    alarm_id: int | None = None
+    """The alarm the event concerns when it carries no alarm view (an alarm attached to an
+    incident): it then shows in that alarm's history too."""
 
 
 async def append(
@@ -150,6 +157,9 @@ async def append(
     at: dt.datetime | None = None,
     fields: Sequence[str] = (),
     grant: GrantView | None = None,
+    incident: IncidentView | None = None,
+    task: TaskView | None = None,
+    alarm_id: int | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -157,7 +167,21 @@ async def append(
     ``seq`` has no gaps even when several backend instances share one database: a
     transaction that rolls back also rolls back its ``seq``.
     """
-    draft = Draft(kind, actor, alarm, device, geofence, action, note, at, tuple(fields), grant)
+    draft = Draft(
+        kind,
+        actor,
+        alarm,
+        device,
+        geofence,
+        action,
+        note,
+        at,
+        fields=tuple(fields),
+        grant=grant,
+        incident=incident,
+        task=task,
+        alarm_id=alarm_id,
+    )
     return (await append_many(session, (draft,)))[0]
 
 
@@ -186,6 +210,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             geofence=draft.geofence,
             fields=list(draft.fields),
             grant=draft.grant,
+            incident=draft.incident if draft.incident is not None else msgspec.UNSET,
+            task=draft.task if draft.task is not None else msgspec.UNSET,
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)
@@ -196,6 +222,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
                 kind=draft.kind,
                 actor=draft.actor,
                 alarm_id=_alarm_id(draft),
+                incident_id=_incident_id(draft),
                 payload=payload,
                 prev_hash=counter.last_hash,
                 hash=digest,
@@ -213,7 +240,15 @@ def _alarm_id(draft: Draft) -> int | None:
     share was granted for."""
     if draft.alarm is not None:
         return draft.alarm.id
-    return draft.grant.alarm_id if draft.grant is not None else None
+    if draft.grant is not None:
+        return draft.grant.alarm_id
+    return draft.alarm_id
+
+
+def _incident_id(draft: Draft) -> int | None:
+    if draft.incident is not None:
+        return draft.incident.id
+    return draft.task.incident_id if draft.task is not None else None
 
 
 async def head_seq(session: AsyncSession) -> int:
@@ -270,6 +305,14 @@ async def events_of_alarm(session: AsyncSession, alarm_id: int) -> list[Event]:
     """Return every event of one alarm, oldest first."""
     records = await session.scalars(
         select(EventRecord).where(EventRecord.alarm_id == alarm_id).order_by(EventRecord.seq)
+    )
+    return [_event(record) for record in records]
+
+
+async def events_of_incident(session: AsyncSession, incident_id: int) -> list[Event]:
+    """Return every event of one incident and its tasks, oldest first (its timeline)."""
+    records = await session.scalars(
+        select(EventRecord).where(EventRecord.incident_id == incident_id).order_by(EventRecord.seq)
     )
     return [_event(record) for record in records]
 

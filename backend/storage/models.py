@@ -110,6 +110,8 @@ class EventRecord(Base):
     kind: Mapped[str] = mapped_column(String(48))
     actor: Mapped[str] = mapped_column(String(64))
     alarm_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    """The incident an event is about (its own or its task's): the incident's timeline (r0013)."""
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
@@ -405,6 +407,114 @@ class JurisdictionRecord(Base):
     source: Mapped[str] = mapped_column(String(200), default="")
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     imported_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class IncidentRecord(Base):
+    """An incident (事件): alarms and reports grouped under one catalogue type (r0013).
+
+    Its history is in the event log (``events.incident_id``); this row is its current state.
+    """
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    type_code: Mapped[str] = mapped_column(String(48))
+    type_name: Mapped[str] = mapped_column(String(128), default="")
+    level: Mapped[str] = mapped_column(String(4))
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="", index=True)
+    commander: Mapped[str] = mapped_column(String(64), default="")
+    reported_by: Mapped[str] = mapped_column(String(64), default="")
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    last_note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class IncidentAlarm(Base):
+    """An alarm grouped under an incident; an alarm belongs to one incident at most (r0013)."""
+
+    __tablename__ = "incident_alarms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id"), unique=True)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class TaskRecord(Base):
+    """A task an incident sent to an agency, a unit or a grid level (r0013)."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    assignee_kind: Mapped[str] = mapped_column(String(16))
+    assignee_ref: Mapped[str] = mapped_column(String(64))
+    assignee_name: Mapped[str] = mapped_column(String(128), default="")
+    agency: Mapped[str] = mapped_column(String(64), default="", index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    assignee_user: Mapped[str] = mapped_column(String(64), default="")
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    last_action: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_note: Mapped[str] = mapped_column(Text, default="")
+    accept_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    arrive_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finish_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    escalation_level: Mapped[str] = mapped_column(String(24))
+    returned_from: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class TaskEscalation(Base):
+    """One step of a task up its ladder (r0013).
+
+    At most one row per task and cause: the database itself keeps a deadline from
+    escalating twice, even with several servers on one database.
+    """
+
+    __tablename__ = "task_escalations"
+    __table_args__ = (UniqueConstraint("task_id", "cause", name="uq_task_escalations_cause"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    cause: Mapped[str] = mapped_column(String(16))
+    from_level: Mapped[str] = mapped_column(String(24))
+    to_level: Mapped[str] = mapped_column(String(24))
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class TaskSupervision(Base):
+    """A supervision flag (督办) on a task, open until the task's desk answers it (r0013)."""
+
+    __tablename__ = "task_supervisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_by: Mapped[str] = mapped_column(String(64), default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
 
 
 keep_utc_on_assignment(Base)

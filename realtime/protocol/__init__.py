@@ -69,6 +69,12 @@ from realtime.protocol.device import (
     DeviceReading,
     DeviceStatus,
 )
+from realtime.protocol.incidents import (
+    EscalationView,
+    IncidentView,
+    SupervisionView,
+    TaskView,
+)
 from realtime.protocol.limits import (
     CLOSE_HELLO_EXPECTED,
     CLOSE_RATE_ABUSE,
@@ -204,6 +210,7 @@ __all__ = [
     "DispatchView",
     "Error",
     "ErrorCode",
+    "EscalationView",
     "Event",
     "GeofenceKind",
     "GeofenceResult",
@@ -218,6 +225,7 @@ __all__ = [
     "GrantsResult",
     "Hello",
     "HistoryResult",
+    "IncidentView",
     "Latitude",
     "Limits",
     "ListAgencies",
@@ -259,8 +267,10 @@ __all__ = [
     "Snapshot",
     "Subscribe",
     "Subscribed",
+    "SupervisionView",
     "Synced",
     "Tagged",
+    "TaskView",
     "Telemetry",
     "TextSent",
     "ThresholdView",

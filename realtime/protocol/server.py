@@ -10,6 +10,7 @@ from typing import Final
 import msgspec
 
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
+from realtime.protocol.incidents import IncidentView, TaskView
 from realtime.protocol.views import (
     AgencyView,
     AlarmView,
@@ -59,6 +60,12 @@ class Event(Tagged, tag="event"):
     asked for. Never their values; ``note`` carries the reason given."""
     grant: GrantView | None = None
     """A share granted or revoked (``grant.alarm_shared`` … ``grant.camera_unshared``)."""
+    # Left out of the JSON unless set (msgspec.UNSET), so every event that is not about an
+    # incident encodes byte for byte as before and older consoles keep decoding it.
+    incident: IncidentView | msgspec.UnsetType = msgspec.UNSET
+    """The incident an ``incident.*`` event is about, as it is after the change."""
+    task: TaskView | msgspec.UnsetType = msgspec.UNSET
+    """The task a ``task.*`` event is about, as it is after the change."""
 
 
 class Snapshot(Tagged, tag="snapshot"):

@@ -734,6 +734,38 @@
         <translation>辖区导入</translation>
     </message>
     <message>
+        <source>Incident opened</source>
+        <translation>事件立案</translation>
+    </message>
+    <message>
+        <source>Alarm attached to incident</source>
+        <translation>警情并入事件</translation>
+    </message>
+    <message>
+        <source>Incident changed</source>
+        <translation>事件变更</translation>
+    </message>
+    <message>
+        <source>Task sent</source>
+        <translation>任务下达</translation>
+    </message>
+    <message>
+        <source>Task changed</source>
+        <translation>任务状态变更</translation>
+    </message>
+    <message>
+        <source>Task escalated</source>
+        <translation>任务超时升级</translation>
+    </message>
+    <message>
+        <source>Task under supervision</source>
+        <translation>任务督办</translation>
+    </message>
+    <message>
+        <source>Supervision answered</source>
+        <translation>督办已回复</translation>
+    </message>
+    <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>

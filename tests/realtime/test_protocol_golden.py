@@ -19,6 +19,15 @@ import msgspec
 import pytest
 
 import realtime.protocol
+from realtime.incident_states import (
+    AssigneeKind,
+    EscalationCause,
+    EscalationLevel,
+    IncidentLevel,
+    IncidentState,
+    TaskAction,
+    TaskState,
+)
 from realtime.protocol import (
     Ack,
     AgenciesResult,
@@ -43,6 +52,7 @@ from realtime.protocol import (
     DispatchView,
     Error,
     ErrorCode,
+    EscalationView,
     Event,
     GeofenceResult,
     GeofencesResult,
@@ -55,6 +65,7 @@ from realtime.protocol import (
     GrantView,
     Hello,
     HistoryResult,
+    IncidentView,
     Limits,
     ListAgencies,
     ListCameras,
@@ -89,7 +100,9 @@ from realtime.protocol import (
     Snapshot,
     Subscribe,
     Subscribed,
+    SupervisionView,
     Synced,
+    TaskView,
     Telemetry,
     TextSent,
     ThresholdView,
@@ -235,6 +248,77 @@ _EVENT = Event(
     geofence=_GEOFENCE,
     fields=["caller_phone"],
     grant=_GRANT,
+)
+
+_INCIDENT = IncidentView(
+    id=5,
+    version=4,
+    state=IncidentState.RESPONDING,
+    level=IncidentLevel.II,
+    type_code="hazchem_leak",
+    type_name="危险化学品泄漏",
+    title="液氨槽车泄漏",
+    description="高速出口匝道",
+    place="绕城高速文三路出口",
+    lat=30.25,
+    lon=120.125,
+    jurisdiction="330106",
+    commander="supervisor1",
+    reported_by="officer1",
+    opened_at=UTC_TIME,
+    opened_by="officer1",
+    closed_at=None,
+    feedback="",
+    alarm_ids=[7],
+    agencies=["fire", "medical"],
+    grid_areas=["330106001"],
+    updated_at=LOCAL_TIME,
+    updated_by="supervisor1",
+    last_note="升级为重大",
+)
+_TASK = TaskView(
+    id=9,
+    incident_id=5,
+    version=3,
+    state=TaskState.ACCEPTED,
+    assignee_kind=AssigneeKind.AGENCY,
+    assignee_ref="fire",
+    assignee_name="消防救援",
+    agency="fire",
+    jurisdiction="330106",
+    assignee_user="fire_desk",
+    instructions="堵漏、稀释",
+    last_action=TaskAction.ACCEPT,
+    last_note="",
+    accept_by=UTC_TIME,
+    arrive_by=UTC_TIME,
+    finish_by=None,
+    escalation_level=EscalationLevel.AGENCY_SUPERVISOR,
+    returned_from=None,
+    created_at=UTC_TIME,
+    created_by="officer1",
+    updated_at=UTC_TIME,
+    updated_by="fire_desk",
+    escalations=[
+        EscalationView(
+            cause=EscalationCause.ACCEPT,
+            from_level=EscalationLevel.AGENCY_DESK,
+            to_level=EscalationLevel.AGENCY_SUPERVISOR,
+            note="签收超时",
+            by="system",
+            at=UTC_TIME,
+        )
+    ],
+    supervisions=[
+        SupervisionView(
+            id=1,
+            by="supervisor1",
+            note="请加快",
+            due_at=LOCAL_TIME,
+            created_at=UTC_TIME,
+            answered_at=None,
+        )
+    ],
 )
 
 CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -484,6 +568,10 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
         limits=Limits(max_message_bytes=65536, rate_per_second=20.0, rate_burst=60),
     ),
     "Event": _EVENT,
+    "IncidentEvent": Event(
+        seq=13, at=UTC_TIME, kind="incident.changed", actor="supervisor1", incident=_INCIDENT
+    ),
+    "TaskEvent": Event(seq=14, at=UTC_TIME, kind="task.escalated", actor="system", task=_TASK),
     "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
     "Synced": Synced(head_seq=99),
     **{f"Result.{tag}": Result(req=f"r-{tag}", data=data) for tag, data in _RESULTS.items()},

@@ -834,8 +834,10 @@ _BY_TAG: dict[str, Cases] = {
     "sessions.list": _list_case(
         Permission.SEE_SESSIONS,
         "sessions.list",
-        lambda user: {user.name: True}
-        | {f'"{other.name}"': False for other in USERS if not user.sees(other.area)},
+        lambda user: (
+            {user.name: True}
+            | {f'"{other.name}"': False for other in USERS if not user.sees(other.area)}
+        ),
     ),
     "session.unlock": lambda world, user: [
         probe(

@@ -260,7 +260,7 @@ async def test_cli_refusals_are_one_line(
     assert "has no second factor" in capsys.readouterr().err
     assert await _cli(server, "user", "set", "officer1") != 0
     assert "nothing to change" in capsys.readouterr().err
-    assert await _cli(server, "user", "set", "officer1", "--role", "agency_dispatcher") == 1
+    assert await _cli(server, "user", "set", "officer1", "--role", "agency") == 1
     assert "must belong to an agency" in capsys.readouterr().err
     # Re-enabling, and a change that alters nothing, end no session.
     console = await _console(server)

@@ -1,0 +1,9 @@
+"""Incidents: the event catalogue, incidents grouping alarms, tasks with deadlines,
+escalation and supervision (issue 15).
+
+Owns ``catalogue`` (the configurable event types), ``access`` (who may see and work which
+incident and task; folded into :mod:`backend.authz` later), ``deadlines`` (the sans-I/O
+deadline tracker and the escalation ladders) and ``service`` (the only code that writes
+the incident tables, each change with its event in one transaction). Imports storage,
+the event log, authz and errors; never the server or the CLI.
+"""
