@@ -7,8 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
@@ -111,7 +114,40 @@ def _upgrade(
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     config.attributes["encrypter"] = encrypter
+    plain = _plain_names_to_encrypt(connection, config, revision)
+    if plain:
+        # Asked before the first migration runs, not when r0012 is reached: SQLite commits
+        # DDL as it goes, so migrations run before a refusal would stay applied while the
+        # recorded version stays behind, and the next attempt would fail on them.
+        if encrypter is None:
+            raise Error(
+                f"{plain} callers' names must be encrypted with the data key (migration "
+                f"{ENCRYPTING_REVISION}): run `dutydesk serve`, or this command where the "
+                "server's key file is"
+            )
+        encrypt = encrypter()
+        config.attributes["encrypter"] = lambda: encrypt
     command.upgrade(config, revision)
+
+
+ENCRYPTING_REVISION = "r0012"
+"""The migration that encrypts plain callers' names with the data key."""
+
+
+def _plain_names_to_encrypt(connection: Connection, config: Config, target: str) -> int:
+    """How many plain callers' names the pending migrations must encrypt (0: no key needed)."""
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is None:
+        return 0  # a new database holds no names
+    script = ScriptDirectory.from_config(config)
+    pending = {rev.revision for rev in script.iterate_revisions(target, current)}
+    if ENCRYPTING_REVISION not in pending:
+        return 0
+    alarms = sa.table("alarms", sa.column("caller_name", sa.String))
+    count = connection.scalar(
+        sa.select(sa.func.count()).select_from(alarms).where(alarms.c.caller_name != "")
+    )
+    return int(count or 0)
 
 
 async def migrate(

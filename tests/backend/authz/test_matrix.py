@@ -65,6 +65,9 @@ from realtime.protocol import CircleShape as Circle
 from realtime.states import AlarmAction, AlarmLevel
 
 SH, HZ = "310104", "330106"
+WHERE = {SH: (31.19, 121.44), HZ: (30.259, 120.13)}
+"""A point inside each place (objects registered with a position are placed where they
+stand)."""
 """Where the world's objects lie: a Shanghai district and a Hangzhou district."""
 AREAS = {"sh": "31", "hz": "3301", "all": ""}
 ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.AGENCY, Role.VIEWER, Role.ADMIN, Role.TRAINER)
@@ -316,8 +319,8 @@ def _build(thread: ServerThread) -> World:
                     id=0,
                     code=c.code,
                     name=c.name,
-                    lat=31.2,
-                    lon=121.4,
+                    lat=WHERE[c.place][0],
+                    lon=WHERE[c.place][1],
                     agency="safety",
                     jurisdiction=c.place,
                     stream_url=c.url,
