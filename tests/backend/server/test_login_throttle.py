@@ -156,7 +156,9 @@ async def test_device_acks_stay_prompt_during_a_login_burst(
     assert busy, "logins beyond the pool's queue are turned away"
     assert max(busy) < 2.0, "and quickly"
     assert len(latencies) > 10
-    assert max(latencies) < 1.0, f"device acks stalled: max {max(latencies):.2f} s"
+    # Hashing on the loop stalls acks for the whole burst (4 s); half of it leaves room for
+    # a loaded 2-core runner (a 1 s bound failed once in a full run, never alone).
+    assert max(latencies) < BURST_SECONDS / 2, f"device acks stalled: max {max(latencies):.2f} s"
     limit = server.config.login_limits.failures_per_address
     assert 0 < len(hash_calls) <= 6 * limit, "password checks ran, each address within its limit"
     # The service is fine afterwards: a good user logs in from its own address.
