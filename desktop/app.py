@@ -216,6 +216,8 @@ class ConsoleSession(QObject):
             self._keep(asyncio.get_running_loop().create_task(self.service.stop()))
         elif state is ConnectionState.AUTH_FAILED:
             self._login_failed(self.tr("Login refused: {reason}").format(reason=detail))
+        elif state is ConnectionState.DISCONNECTED and self.service.refusal is not None:
+            self._login_failed(texts.refusal_text(self.service.refusal))
         elif state is ConnectionState.DISCONNECTED:
             self._login_failed(self.tr("Cannot reach the server: {reason}").format(reason=detail))
 

@@ -25,6 +25,7 @@ from realtime.client import (
     ConnectionState,
     DutyDeskClient,
     OutboxFullError,
+    Refusal,
 )
 from realtime.protocol import (
     AlarmResult,
@@ -236,6 +237,12 @@ class ConsoleService(QObject):
     def queued_commands(self) -> int:
         """How many commands were issued and have not been answered yet."""
         return self._outstanding
+
+    @property
+    def refusal(self) -> Refusal | None:
+        """The last handshake the server turned away before checking the login (429, 503)."""
+        refusal = getattr(self._client, "refusal", None)
+        return refusal if isinstance(refusal, Refusal) else None
 
     @property
     def second_factor_required(self) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from PySide6.QtCore import QCoreApplication
 
 from desktop.service import LocalErrorCode
+from realtime.client import Refusal
 from realtime.event_kinds import EventKind
 from realtime.protocol import ContactField, ErrorCode, Role, SessionEndReason
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
@@ -334,3 +335,35 @@ def unlock_refusal(code: str, message: str) -> str:
     if code == ErrorCode.UNAUTHORIZED:
         return QCoreApplication.translate("Labels", "Wrong password.")
     return error_summary(code)
+
+
+def refusal_text(refusal: Refusal) -> str:
+    """What a handshake the server turned away before checking the login means for the
+    officer (the password was not judged)."""
+    wait = (
+        QCoreApplication.translate("Labels", " Try again in {seconds} s.").format(
+            seconds=f"{refusal.retry_after:g}"
+        )
+        if refusal.retry_after is not None
+        else ""
+    )
+    if refusal.status == 429:
+        return (
+            QCoreApplication.translate(
+                "Labels",
+                "Too many failed logins from this computer or for this user; the server "
+                "refuses logins for a while.",
+            )
+            + wait
+        )
+    if refusal.status == 503:
+        return (
+            QCoreApplication.translate(
+                "Labels",
+                "The server is busy or its database is unavailable; the login was not checked.",
+            )
+            + wait
+        )
+    return QCoreApplication.translate(
+        "Labels", "The server refused the connection (HTTP {status})."
+    ).format(status=refusal.status)

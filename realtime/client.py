@@ -18,6 +18,7 @@ import contextlib
 import enum
 import itertools
 import logging
+import math
 import random
 import ssl
 import uuid
@@ -172,6 +173,9 @@ class DutyDeskClient:
         self._ca_file = ca_file
         self.second_factor_required = False
         """The server refused the login for a missing or wrong second factor code."""
+        self.refusal: Refusal | None = None
+        """The last handshake the server turned away with a status other than 401/403 (too
+        many failed logins, busy); cleared once a connection is live."""
         self._client_name = client_name
         self._last_seq = last_seq
         self._outbox_limit = outbox_limit
@@ -325,6 +329,7 @@ class DutyDeskClient:
             self._set_state(ConnectionState.AUTH_FAILED, reason or f"HTTP {status}")
             self._fail_all(CommandError(ErrorCode.UNAUTHORIZED, reason or "login refused"))
             return _Next.STOP
+        self.refusal = Refusal(status, _retry_after(exc.response.headers.get("Retry-After")))
         self._set_state(ConnectionState.DISCONNECTED, f"server answered HTTP {status}")
         return _Next.LATER
 
@@ -427,6 +432,7 @@ class DutyDeskClient:
                 case Synced():
                     if self._last_seq is None or message.head_seq > self._last_seq:
                         self._last_seq = message.head_seq
+                    self.refusal = None
                     self._set_state(ConnectionState.LIVE, "")
                     self._live.set()
                     for req, pending in list(self._pending.items()):
@@ -457,3 +463,25 @@ class DutyDeskClient:
             pending.future.set_exception(error)
         elif data is not None:
             pending.future.set_result(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A handshake the server turned away before checking the login (it retries later)."""
+
+    status: int
+    """The HTTP status: 429 (too many failed logins from here), 503 (busy or its
+    database down) or another."""
+    retry_after: float | None
+    """Seconds the server asked to wait (``Retry-After``), when it said."""
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header in seconds (an HTTP date is not used here)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None

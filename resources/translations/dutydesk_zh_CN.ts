@@ -873,6 +873,22 @@
         <source>Wrong password.</source>
         <translation>密码错误。</translation>
     </message>
+    <message>
+        <source> Try again in {seconds} s.</source>
+        <translation>请 {seconds} 秒后再试。</translation>
+    </message>
+    <message>
+        <source>Too many failed logins from this computer or for this user; the server refuses logins for a while.</source>
+        <translation>本机或该用户登录失败次数过多，服务器暂时拒绝登录。</translation>
+    </message>
+    <message>
+        <source>The server is busy or its database is unavailable; the login was not checked.</source>
+        <translation>服务器繁忙或数据库暂不可用，尚未校验登录。</translation>
+    </message>
+    <message>
+        <source>The server refused the connection (HTTP {status}).</source>
+        <translation>服务器拒绝了连接（HTTP {status}）。</translation>
+    </message>
 </context>
 <context>
     <name>LockOverlay</name>

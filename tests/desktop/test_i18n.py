@@ -21,7 +21,7 @@ from desktop.i18n import install_translators, translation_file
 from desktop.resources import TRANSLATIONS_DIR
 from desktop.service import ConsoleService
 from desktop.status import StatusPanel
-from realtime.client import ConnectionState
+from realtime.client import ConnectionState, Refusal
 from realtime.event_kinds import EventKind
 from realtime.protocol import Role
 from realtime.states import AlarmLevel, AlarmState
@@ -178,3 +178,13 @@ def test_roles_and_agencies_are_named_in_chinese(chinese: list[QTranslator]) -> 
         assert texts.agency_label("water") == "水务"
     finally:
         texts.set_agency_names({})
+
+
+def test_a_refused_login_is_explained_in_chinese(chinese: list[QTranslator]) -> None:
+    assert texts.refusal_text(Refusal(429, None)) == (
+        "本机或该用户登录失败次数过多，服务器暂时拒绝登录。"
+    )
+    assert texts.refusal_text(Refusal(503, 2.0)) == (
+        "服务器繁忙或数据库暂不可用，尚未校验登录。请 2 秒后再试。"
+    )
+    assert texts.refusal_text(Refusal(418, None)) == "服务器拒绝了连接（HTTP 418）。"

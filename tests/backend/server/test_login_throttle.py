@@ -18,8 +18,8 @@ from websockets.exceptions import InvalidStatus
 from backend import security
 from backend.server.app import DutyDeskServer
 from backend.server.handshake import LoginLimits, LoginThrottle
-from realtime.client import basic_auth_header
-from tests.backend.conftest import console_url, device_url
+from realtime.client import ConnectionState, DutyDeskClient, basic_auth_header
+from tests.backend.conftest import Recorder, console_url, device_url
 from tests.backend.server.test_wire_robustness import _ping_works, raw_console
 
 BURST_SECONDS = 4.0
@@ -164,3 +164,29 @@ async def test_device_acks_stay_prompt_during_a_login_burst(
     # The service is fine afterwards: a good user logs in from its own address.
     async with raw_console(server) as ws:
         await _ping_works(ws)
+
+
+async def test_a_throttled_console_is_told_why_and_when_not_cannot_reach(
+    server: DutyDeskServer,
+) -> None:
+    """The client records the refusal (not a network failure), and the console says it in
+    the officer's words: too many failed logins, try later."""
+    limit = server.config.login_limits.failures_per_address
+    for _ in range(limit):
+        await _login_status(server, f"nobody-{uuid.uuid4().hex}", "guess")
+    recorder = Recorder()
+    client = DutyDeskClient(
+        console_url(server), recorder, username="officer1", password="pw-officer1"
+    )
+    runner = asyncio.create_task(client.run())
+    try:
+        await recorder.wait_for(
+            lambda: any(state is ConnectionState.DISCONNECTED for state, _ in recorder.states)
+        )
+    finally:
+        await client.close()
+        await runner
+    assert client.refusal is not None
+    assert client.refusal.status == 429
+    assert client.state is not ConnectionState.LIVE
+    assert ConnectionState.LIVE not in [state for state, _ in recorder.states]
