@@ -23,8 +23,8 @@ import itertools
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Final
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Final, TypeVar
 
 import msgspec
 from sqlalchemy import select
@@ -1387,13 +1387,14 @@ def _check_incident_transition(
     incident: IncidentRecord, action: IncidentAction, expected_version: int
 ) -> IncidentState:
     state = IncidentState(incident.state)
-    target = next_incident_state(state, action)
-    if target is None:
-        allowed = ", ".join(allowed_incident_actions(state)) or "nothing"
-        raise Error(
-            ErrorCode.ILLEGAL_TRANSITION,
-            f"incident {incident.id} is {state}: cannot {action} (allowed: {allowed})",
-        )
+    target = _legal_target(
+        "incident",
+        incident.id,
+        state,
+        action,
+        next_incident_state(state, action),
+        allowed=allowed_incident_actions(state),
+    )
     _check_version("incident", incident.id, incident.version, expected_version)
     return target
 
@@ -1402,14 +1403,37 @@ def _check_task_transition(
     task: TaskRecord, action: TaskAction, expected_version: int
 ) -> TaskState:
     state = TaskState(task.state)
-    target = next_task_state(state, action)
+    target = _legal_target(
+        "task",
+        task.id,
+        state,
+        action,
+        next_task_state(state, action),
+        allowed=allowed_task_actions(state),
+    )
+    _check_version("task", task.id, task.version, expected_version)
+    return target
+
+
+_State = TypeVar("_State", IncidentState, TaskState)
+
+
+def _legal_target(
+    what: str,
+    ident: int,
+    state: _State,
+    action: str,
+    target: _State | None,
+    *,
+    allowed: Iterable[str],
+) -> _State:
+    """The state table's target, or a refusal naming what is allowed instead."""
     if target is None:
-        allowed = ", ".join(allowed_task_actions(state)) or "nothing"
+        listed = ", ".join(allowed) or "nothing"
         raise Error(
             ErrorCode.ILLEGAL_TRANSITION,
-            f"task {task.id} is {state}: cannot {action} (allowed: {allowed})",
+            f"{what} {ident} is {state}: cannot {action} (allowed: {listed})",
         )
-    _check_version("task", task.id, task.version, expected_version)
     return target
 
 
