@@ -17,6 +17,21 @@ from realtime.protocol.common import (
     ShortText,
     Tagged,
 )
+from realtime.protocol.incidents import (
+    ActOnTask,
+    AnswerSupervision,
+    AttachAlarm,
+    ChangeIncident,
+    GetIncident,
+    GetIncidentTimeline,
+    ListIncidents,
+    ListTasks,
+    OpenIncident,
+    SendTask,
+    SetTaskDeadlines,
+    SuperviseTask,
+    TransitionIncident,
+)
 from realtime.protocol.views import ContactField, GeofenceKind, GeofenceShape
 from realtime.states import AlarmAction, AlarmLevel
 
@@ -316,6 +331,19 @@ Command = (
     | UnshareCamera
     | ListGrants
     | Ping
+    | OpenIncident
+    | AttachAlarm
+    | TransitionIncident
+    | ChangeIncident
+    | GetIncident
+    | GetIncidentTimeline
+    | ListIncidents
+    | SendTask
+    | ActOnTask
+    | SetTaskDeadlines
+    | SuperviseTask
+    | AnswerSupervision
+    | ListTasks
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

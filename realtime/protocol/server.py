@@ -10,7 +10,14 @@ from typing import Final
 import msgspec
 
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
-from realtime.protocol.incidents import IncidentView, TaskView
+from realtime.protocol.incidents import (
+    IncidentResult,
+    IncidentsResult,
+    IncidentView,
+    TaskResult,
+    TasksResult,
+    TaskView,
+)
 from realtime.protocol.views import (
     AgencyView,
     AlarmView,
@@ -263,6 +270,14 @@ class SessionUnlocked(msgspec.Struct, tag="unlocked", kw_only=True):
     """The lock screen may go: the password (and code) were right."""
 
 
+class TimelineResult(msgspec.Struct, tag="timeline", kw_only=True):
+    """An incident's timeline, oldest first: the events about it the user may see, as in
+    the live stream (so ``seq`` orders and resumes it)."""
+
+    incident_id: int
+    events: list[Event]
+
+
 ResultData = (
     UnitsResult
     | CamerasResult
@@ -284,6 +299,11 @@ ResultData = (
     | GrantResult
     | GrantsResult
     | Pong
+    | IncidentResult
+    | IncidentsResult
+    | TaskResult
+    | TasksResult
+    | TimelineResult
 )
 
 
