@@ -1102,6 +1102,10 @@ def _tasks_of(user: User, incident: str) -> Callable[[dict[str, Any]], None]:
     )
 
 
+def _incident_in(place: str, data: dict[str, Any]) -> None:
+    assert data["incident"]["jurisdiction"] == place
+
+
 def _open_incident_case(world: World, user: User) -> list[Probe]:
     return [
         probe(
@@ -1116,7 +1120,7 @@ def _open_incident_case(world: World, user: User) -> list[Probe]:
             scope_refusal=None
             if user.sees(place)
             else f"jurisdiction {place!r} is outside your area",
-            check=lambda data, place=place: _assert_eq(data["incident"]["jurisdiction"], place),
+            check=functools.partial(_incident_in, place),
         )
         for place in (SH, HZ)
     ]

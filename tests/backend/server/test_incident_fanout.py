@@ -29,6 +29,7 @@ from realtime.protocol import (
     GetIncident,
     GetIncidentTimeline,
     IncidentResult,
+    IncidentsResult,
     IncidentView,
     ListIncidents,
     ListTasks,
@@ -247,7 +248,7 @@ async def test_what_each_desk_may_read_and_do(shift: Shift) -> None:
             "no such incident in your area",
         )
     listed = await viewer.request(ListIncidents(req=viewer.new_request_id()))
-    assert listed == type(listed)(incidents=[])
+    assert listed == IncidentsResult(incidents=[])
 
     # The police desk may not touch the fire task (hidden), nor cancel its own.
     police = shift.consoles["police_desk"].client
