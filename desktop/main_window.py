@@ -26,6 +26,7 @@ from desktop.alarm_entry import ManualAlarmDialog, ManualAlarmEntry, ManualAlarm
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel
 from desktop.alarm_queue import AlarmQueueView
 from desktop.console_model import (
+    FRAME_MARGIN_DEG,
     ConsoleModel,
     LoadFailure,
     Registry,
@@ -36,6 +37,9 @@ from desktop.detail_pane import AlarmDetailPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY
+from desktop.incidents.badge import TaskBadge
+from desktop.incidents.desk import IncidentDesk
+from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel
 from desktop.map.layers import LayerKey
 from desktop.map.overlays import (
     hazard_points,
@@ -64,7 +68,7 @@ logger = logging.getLogger(__name__)
 
 TICK_MS = 1000
 """The age column and the data age are redrawn this often."""
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 """Bump when the docks change so old saved layouts are ignored."""
 ALARM_VIEW_SPAN_M = 20_000.0
 """Widest map view (metres across) when centring on a selected alarm (or a team)."""
@@ -172,10 +176,12 @@ class MainWindow(QMainWindow):
             self.site_detail,
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
+        self._add_incidents(service, sounder)
         self.tabifyDockWidget(self.event_log_dock, self.trends_dock)
         self.tabifyDockWidget(self.detail_dock, self.site_detail_dock)
         self.tabifyDockWidget(self.site_detail_dock, self.vehicle_list_dock)
         self.tabifyDockWidget(self.vehicle_list_dock, self.replay_dock)
+        self.tabifyDockWidget(self.replay_dock, self.incidents_dock)
         self.detail_dock.raise_()
         self.event_log_dock.raise_()
 
@@ -194,6 +200,7 @@ class MainWindow(QMainWindow):
                 self.trends_dock,
                 self.vehicle_list_dock,
                 self.replay_dock,
+                self.incidents_dock,
             ),
             new_alarm=self.open_entry_dialog,
             reset_layout=self.reset_layout,
@@ -268,6 +275,72 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def _add_incidents(self, service: ConsoleService, sounder: AlarmSounder) -> None:
+        """The incidents dock (list, inbox, workspace), the alarm's 立案/并案 buttons and
+        the status bar's task badge."""
+        self.incident_desk = IncidentDesk(service, parent=self)
+        self.incidents_panel = IncidentsPanel(self.incident_desk, self)
+        self.incidents_dock = self._add_dock(
+            "incidents_dock",
+            self.tr("Incidents and tasks"),
+            self.incidents_panel,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
+        self.alarm_incident_actions = AlarmIncidentActions(self.incident_desk, self.detail_pane)
+        self.detail_pane.extra_buttons.addWidget(self.alarm_incident_actions.raise_button)
+        self.detail_pane.extra_buttons.addWidget(self.alarm_incident_actions.attach_button)
+        self.task_badge = TaskBadge(self.incident_desk.board, sounder, self.statusBar())
+        self.statusBar().addPermanentWidget(self.task_badge)
+        self.task_badge.open_requested.connect(self.show_task_list)
+        self.incident_desk.message.connect(
+            lambda text, error: self.notification_bar.show_message(text, error=error)
+        )
+        self.incident_desk.opened.connect(lambda _incident_id: self.show_incidents())
+        self.incidents_panel.workspace.map_focus_requested.connect(self.focus_alarms)
+        self.model.agencies_changed.connect(
+            lambda agencies: setattr(
+                self.incidents_panel.workspace,
+                "agencies",
+                {agency.code: agency.name_zh for agency in agencies},
+            )
+        )
+
+    def show_incidents(self) -> None:
+        """Bring the incidents dock to the front."""
+        self.incidents_dock.show()
+        self.incidents_dock.raise_()
+
+    def show_task_list(self) -> None:
+        """Show the task inbox (the badge's click)."""
+        self.show_incidents()
+        self.incidents_panel.show_task_list()
+
+    def open_incident(self, incident_id: int) -> None:
+        """Open an incident in the workspace."""
+        self.show_incidents()
+        self.incidents_panel.open_incident(incident_id)
+
+    def focus_alarms(self, alarm_ids: list[int]) -> None:
+        """Ring these alarms on the map and zoom to them (an incident's alarms)."""
+        alarms = [self.model.alarms.get(alarm_id) for alarm_id in alarm_ids]
+        points = [
+            MapPoint(id=str(alarm.id), lon=alarm.lon, lat=alarm.lat, label=alarm.title)
+            for alarm in alarms
+            if alarm is not None and alarm.lon is not None and alarm.lat is not None
+        ]
+        self.map_view.incident_marker.set_points(points)
+        if not points:
+            return
+        self.map_dock.show()
+        self.map_dock.raise_()
+        margin = FRAME_MARGIN_DEG
+        self.map_view.zoom_to_extent(
+            min(p.lon for p in points) - margin,
+            min(p.lat for p in points) - margin,
+            max(p.lon for p in points) + margin,
+            max(p.lat for p in points) + margin,
+        )
+
     def _selected_alarm_place(self) -> tuple[float, float] | None:
         alarm_id = self.queue_view.selected_alarm_id()
         alarm = self.model.alarms.get(alarm_id) if alarm_id is not None else None
@@ -307,6 +380,7 @@ class MainWindow(QMainWindow):
         for dock in (self.trends_dock, self.vehicle_list_dock, self.replay_dock):
             dock.show()
         self.site_detail_dock.show()
+        self.incidents_dock.show()
 
     def set_language(self, code: str) -> None:
         """Remember the language; it applies from the next start."""
@@ -349,6 +423,9 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         alarm_id = self.queue_view.selected_alarm_id()
         self.detail_pane.show_alarm(alarm_id)
+        self.alarm_incident_actions.set_alarm(
+            self.model.alarms.get(alarm_id) if alarm_id is not None else None
+        )
         self._alarm_camera.update()
         if alarm_id is not None:
             self._bring_context(alarm_id)
@@ -370,6 +447,8 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         self.alarm_model.refresh_ages()
         self.status_panel.refresh()
+        self.task_badge.refresh()
+        self.incidents_panel.tick()
         if self.site_detail.isVisible():
             self.site_detail.refresh_readings()
         if self.banner.isVisible():
@@ -378,6 +457,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ service
 
     def _on_alarm_changed(self, change: StoreChange) -> None:
+        if change.alarm is not None and change.alarm.id == self.queue_view.selected_alarm_id():
+            self.alarm_incident_actions.set_alarm(change.alarm)
         if announces_alarm(change):
             self._sounder.play()
 
@@ -484,6 +565,7 @@ class MainWindow(QMainWindow):
 
     def _on_welcome(self, user: UserInfo) -> None:
         self.show_jurisdiction(user.jurisdiction)
+        self.incidents_panel.arrange_for(user)
         # Courtesy only: the server decides. Read-only roles act on nothing; geofences
         # are kept by whole-area users.
         self.detail_pane.set_read_only(not may_act(user))
