@@ -149,6 +149,8 @@ class IncidentDesk(QObject):
 
     def _on_load_error(self, code: str, message: str) -> None:
         logger.info("incident data not loaded: %s %s", code, message)
+        if code == ErrorCode.FORBIDDEN:
+            return  # a role without incidents (a wall display): nothing to show, no alarm
         self.message.emit(_t("Incidents not loaded: ") + refusal_text(code, message), True)
 
     def _on_result(self, result: ResultData) -> None:
