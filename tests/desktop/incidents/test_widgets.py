@@ -255,7 +255,9 @@ def test_an_agency_desk_sees_its_inbox_first_works_its_task_and_commands_nothing
         clock.now = T0 + 3 * MINUTE
         panel.tick()
         assert panel.inbox.cell(0, 4) == "Accept by: overdue 1 min 0 s"
-        assert panel.inbox.table.item(0, 4).foreground().color().name() == "#c62828"
+        cell = panel.inbox.table.item(0, 4)
+        assert cell is not None
+        assert cell.foreground().color().name() == "#c62828"
 
         panel.inbox.open_row(0)
         workspace = panel.workspace
