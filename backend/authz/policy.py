@@ -22,15 +22,30 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import msgspec
+
+from backend.authz import incidents
 from backend.authz.principal import Principal
+from backend.authz.scope import (
+    COMMAND_CENTRE,
+    CONSOLE_ROLES,
+    READERS,
+    SUPERVISORS,
+    hidden,
+    in_jurisdiction,
+    sees_jurisdiction,
+)
 from backend.errors import ForbiddenError
 from realtime.protocol import AlarmView, Event, GrantView, Role
 from realtime.states import AlarmAction
 
 __all__ = [
     "ACTION_ROLES",
+    "COMMAND_CENTRE",
     "CONSOLE_ROLES",
     "PERMISSIONS",
+    "READERS",
+    "SUPERVISORS",
     "TOPICS",
     "ForbiddenError",
     "Permission",
@@ -57,15 +72,6 @@ __all__ = [
     "sees_jurisdiction",
 ]
 
-COMMAND_CENTRE = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
-"""The duty officers' roles: they see the whole of their area and run the response."""
-READERS = COMMAND_CENTRE | {Role.VIEWER, Role.TRAINER}
-"""Who sees the area's telemetry, devices and sensors: the command centre, wall displays
-(viewers) and trainers (who see like a viewer on live data)."""
-CONSOLE_ROLES = frozenset(Role) - {Role.DEVICE}
-"""Every role that may open a console (what each then sees is scoped)."""
-SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
-
 
 class Scope(enum.Enum):
     """Which objects an allowed role may use a capability on; the value says it in words
@@ -87,6 +93,15 @@ class Scope(enum.Enum):
         "the share lasts (until revoked, expired or the alarm closes)"
     )
     GRANT = "shares of alarms inside the user's jurisdiction; an `agency` desk only its agency's"
+    INCIDENT = (
+        "incidents inside the user's jurisdiction, those of its grid level's tasks, and those "
+        "it reported; a user of an agency only those with a task of its agency (inside its "
+        "area); changing one: the command centre (no agency) of the incident's area"
+    )
+    TASK = (
+        "tasks inside the user's jurisdiction (a grid task lies in its level's area); a user "
+        "of an agency only its agency's; cancelling one: the command centre (no agency)"
+    )
     WHOLE_AREA = "whole-area users only (the objects carry no jurisdiction: rules for every area)"
 
 
@@ -129,6 +144,13 @@ class Permission(enum.Enum):
     PING = "ping the server"
     UNLOCK_SESSION = "unlock their locked console"
     SEE_SESSIONS = "see who is logged in where"
+    OPEN_INCIDENTS = "open incidents"
+    COMMAND_INCIDENTS = "command incidents"
+    SEE_INCIDENTS = "see incidents"
+    SEND_TASKS = "send tasks and set their deadlines"
+    WORK_TASKS = "work tasks"
+    SUPERVISE_TASKS = "flag tasks for supervision"
+    SEE_TASKS = "see tasks"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -199,6 +221,35 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.SEE_SESSIONS: Rule(
         frozenset({Role.ADMIN}), Scope.JURISDICTION, "the open sessions of users of their area"
     ),
+    Permission.OPEN_INCIDENTS: Rule(
+        COMMAND_CENTRE,
+        Scope.INCIDENT,
+        "the new incident (inside their area; raised from an alarm they see)",
+    ),
+    Permission.COMMAND_INCIDENTS: Rule(
+        COMMAND_CENTRE,
+        Scope.INCIDENT,
+        "the incident after attaching an alarm, a state change, a new level, commander or type",
+    ),
+    Permission.SEE_INCIDENTS: Rule(
+        CONSOLE_ROLES,
+        Scope.INCIDENT,
+        "the incidents with the tasks they may see; the timeline filtered like the live stream",
+    ),
+    Permission.SEND_TASKS: Rule(
+        COMMAND_CENTRE,
+        Scope.INCIDENT,
+        "the task (to an agency, a unit or a grid level of their area)",
+    ),
+    Permission.WORK_TASKS: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.TASK,
+        "the task after the step; the answer to a supervision flag",
+    ),
+    Permission.SUPERVISE_TASKS: Rule(SUPERVISORS, Scope.TASK, "the task with its new flag (督办)"),
+    Permission.SEE_TASKS: Rule(
+        CONSOLE_ROLES, Scope.TASK, "their inbox, the tasks escalated to them, the supervised ones"
+    ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""
 
@@ -212,6 +263,8 @@ class Topic(enum.Enum):
     DEVICE_EVENTS = "device events"
     GEOFENCE_EVENTS = "geofence events"
     GRANT_EVENTS = "camera share events"
+    INCIDENT_EVENTS = "incident events"
+    TASK_EVENTS = "task events"
     POSITIONS = "positions (topic `positions`)"
     READINGS = "readings (topic `readings`)"
 
@@ -238,6 +291,19 @@ TOPICS: dict[Topic, Rule] = {
     Topic.GEOFENCE_EVENTS: Rule(READERS, Scope.WHOLE_AREA, "geofences saved and deleted"),
     Topic.GRANT_EVENTS: Rule(
         CONSOLE_ROLES, Scope.GRANT, "camera shares granted and revoked (never the address)"
+    ),
+    Topic.INCIDENT_EVENTS: Rule(
+        CONSOLE_ROLES,
+        Scope.INCIDENT,
+        "opened, alarm attached, changed (state, level, commander, the feedback at close) for "
+        "incidents they may see; the reporter too",
+    ),
+    Topic.TASK_EVENTS: Rule(
+        CONSOLE_ROLES,
+        Scope.TASK,
+        "sent, changed, escalated, supervised, answered for tasks they may see: an agency its "
+        "own; an escalation also reaches the rung it lands on (the agency's supervisor, the "
+        "command centre)",
     ),
     Topic.POSITIONS: Rule(
         READERS,
@@ -284,28 +350,7 @@ def check(principal: Principal, permission: Permission) -> None:
         raise ForbiddenError(f"role {principal.role} may not {permission.value}")
 
 
-def hidden(what: str) -> ForbiddenError:
-    """The refusal for an object outside the principal's scope, and for one that does not
-    exist: the same words, so the answer never tells which (nor anything about it)."""
-    return ForbiddenError(f"no such {what} in your area")
-
-
 # ---------------------------------------------------------------------------- scope
-
-
-def in_jurisdiction(principal: Principal, jurisdiction: str) -> bool:
-    """Return whether ``jurisdiction`` lies inside the principal's area (region-code prefix).
-
-    An unplaced object (``""``) lies only inside the whole area (``""``).
-    """
-    return jurisdiction.startswith(principal.jurisdiction)
-
-
-def sees_jurisdiction(principal: Principal, code: str) -> bool:
-    """Return whether the principal may see an object that lies in ``code`` (a fix, a
-    reading, a sensor, a device): a console role whose area contains it. Device
-    accounts see nothing."""
-    return principal.role is not Role.DEVICE and code.startswith(principal.jurisdiction)
 
 
 def check_whole_area(principal: Principal, what: str) -> None:
@@ -381,11 +426,23 @@ def _ends_own_share(principal: Principal, event: Event) -> bool:
 def can_see_event(principal: Principal, event: Event) -> bool:
     """Return whether an event-log event may reach this console (live and on resume).
 
-    Alarm events by :func:`can_see`; device events by the device's jurisdiction (unplaced
-    or unknown: whole-area users only); geofence events to whole-area readers; share
-    events by :func:`can_see_grant`. An event about nothing of an area goes to whole-area
-    readers only.
+    Task events by the task's scope and incident events by the incident's
+    (:mod:`backend.authz.incidents`), checked first: an incident raised from an alarm, or an
+    alarm attached to one, reaches whoever sees the incident (an agency desk with a task on
+    it), never a desk merely because the alarm is shared with it. If such an event also
+    carries the alarm itself, the receiver must see that alarm too, so an incident never
+    leaks an alarm's details. Alarm events by :func:`can_see`; device events by the
+    device's jurisdiction (unplaced or unknown: whole-area users only); geofence events to
+    whole-area readers; share events by :func:`can_see_grant`. An event about nothing of
+    an area goes to whole-area readers only.
     """
+    if event.task is not msgspec.UNSET or event.incident is not msgspec.UNSET:
+        topic = Topic.TASK_EVENTS if event.task is not msgspec.UNSET else Topic.INCIDENT_EVENTS
+        return (
+            receives(principal, topic)
+            and incidents.can_see_incident_event(principal, event)
+            and (event.alarm is None or can_see(principal, event.alarm))
+        )
     if event.alarm is not None:
         return receives(principal, Topic.ALARM_EVENTS) and (
             can_see(principal, event.alarm) or _ends_own_share(principal, event)

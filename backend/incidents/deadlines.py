@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -55,12 +55,30 @@ def grid_level_of(jurisdiction: str) -> EscalationLevel:
     """The grid rung a jurisdiction code stands for (village, town, or district and above).
 
     Read from the canonical code's length (12 digits a village, 9 a town); a local code
-    below a village counts as the village. The jurisdiction tree (issue 14) can replace
-    this with the level it records.
+    below a village counts as the village. The fallback of :func:`grid_levels`, for codes
+    the jurisdiction tree does not know.
     """
     if len(jurisdiction) > 12:
         return _E.VILLAGE
     return _GRID_LEVEL_BY_LENGTH.get(len(jurisdiction), _E.DISTRICT)
+
+
+_GRID_LEVEL_BY_TREE_LEVEL: Final = {"village": _E.VILLAGE, "town": _E.TOWN}
+
+
+def grid_levels(tree_level: Callable[[str], str | None]) -> Callable[[str], EscalationLevel]:
+    """The grid rung of a code by the level the jurisdiction tree records for it
+    (``tree_level`` returns ``"village"``, ``"town"``, ``"district"``, … or None for a code
+    it does not know): a village or community, a town or street, else the district and
+    above. Codes the tree does not know fall back to :func:`grid_level_of`."""
+
+    def level_of(jurisdiction: str) -> EscalationLevel:
+        recorded = tree_level(jurisdiction) if jurisdiction else None
+        if recorded is None:
+            return grid_level_of(jurisdiction)
+        return _GRID_LEVEL_BY_TREE_LEVEL.get(recorded, _E.DISTRICT)
+
+    return level_of
 
 
 def parent_area(jurisdiction: str) -> str:
@@ -72,10 +90,14 @@ def parent_area(jurisdiction: str) -> str:
     return jurisdiction
 
 
-def first_rung(kind: AssigneeKind, assignee_ref: str) -> EscalationLevel:
-    """The rung a new task starts on: the assignee's own."""
+def first_rung(
+    kind: AssigneeKind,
+    assignee_ref: str,
+    level_of: Callable[[str], EscalationLevel] = grid_level_of,
+) -> EscalationLevel:
+    """The rung a new task starts on: the assignee's own (a grid level's by ``level_of``)."""
     if kind is AssigneeKind.GRID_LEVEL:
-        return grid_level_of(assignee_ref)
+        return level_of(assignee_ref)
     return _E.AGENCY_DESK
 
 

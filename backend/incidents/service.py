@@ -3,7 +3,9 @@
 Every change runs in one transaction of the event writer that updates the incident tables
 and appends the event recording it (``incident.*``, ``task.*``), checked against the state
 tables of :mod:`realtime.incident_states` and the version the caller saw; events reach the
-fan-out only after the commit. Who may do what is asked of :mod:`backend.incidents.access`.
+fan-out only after the commit. Who may do what is asked of :mod:`backend.authz.incidents`
+(the scope rules of the permission table); a missing incident or task is refused exactly
+like one outside the scope.
 
 Deadlines run on the service's clock (injected, so tests control time): a
 :class:`~backend.incidents.deadlines.DeadlineTracker` holds the pending deadlines of every
@@ -32,10 +34,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.authz import incidents as access
+from backend.authz import policy
 from backend.authz.principal import Principal
+from backend.authz.scope import hidden, in_jurisdiction
 from backend.errors import Error, ValidationError
 from backend.eventlog import log as eventlog
-from backend.incidents import access
 from backend.incidents.catalogue import Catalogue, CatalogueError, Deadlines, Item
 from backend.incidents.deadlines import (
     DeadlineTracker,
@@ -144,8 +148,11 @@ class IncidentService:
         clock: Clock = _utc_now,
         check_interval: float = 1.0,
         resync_every: float = RESYNC_EVERY,
+        grid_level: Callable[[str], EscalationLevel] = grid_level_of,
     ) -> None:
         self._sessions = sessions
+        self._grid_level = grid_level
+        """The grid rung of a jurisdiction code (the server reads the jurisdiction tree)."""
         self._write = writer.run
         self.catalogue = catalogue
         self._clock = clock
@@ -323,7 +330,7 @@ class IncidentService:
         query = select(IncidentRecord).where(IncidentRecord.id == incident_id)
         incident = await session.scalar(query.with_for_update() if lock else query)
         if incident is None:
-            raise Error(ErrorCode.NOT_FOUND, f"no incident {incident_id}")
+            raise hidden("incident")
         return incident
 
     async def _load_task(
@@ -332,7 +339,7 @@ class IncidentService:
         query = select(TaskRecord).where(TaskRecord.id == task_id)
         task = await session.scalar(query.with_for_update() if lock else query)
         if task is None:
-            raise Error(ErrorCode.NOT_FOUND, f"no task {task_id}")
+            raise hidden("task")
         return task
 
     async def _record_incident(
@@ -501,8 +508,8 @@ class IncidentService:
         self, session: AsyncSession, principal: Principal, alarm_id: int
     ) -> Alarm:
         alarm = await session.scalar(select(Alarm).where(Alarm.id == alarm_id).with_for_update())
-        if alarm is None:
-            raise Error(ErrorCode.NOT_FOUND, f"no alarm {alarm_id}")
+        if alarm is None or not in_jurisdiction(principal, alarm.jurisdiction):
+            raise hidden("alarm")
         access.check_open_incident(principal, alarm.jurisdiction)
         if alarm.state in _UNATTACHABLE:
             raise Error(
@@ -707,7 +714,7 @@ class IncidentService:
                 accept_by=due[Deadline.ACCEPT],
                 arrive_by=due[Deadline.ARRIVE],
                 finish_by=due[Deadline.FINISH],
-                escalation_level=first_rung(assignee_kind, assignee_ref).value,
+                escalation_level=first_rung(assignee_kind, assignee_ref, self._grid_level).value,
                 returned_from=None,
                 created_at=now,
                 created_by=principal.username,
@@ -795,7 +802,20 @@ class IncidentService:
         expected_version: int,
         note: str = "",
     ) -> TaskView:
-        """Take one step of a task (accept, set out, arrive, finish, decline, return,
+        """Take one step of a task (:meth:`take_step`) and return the task after it."""
+        task, _ = await self.take_step(principal, task_id, action, expected_version, note)
+        return task
+
+    async def take_step(
+        self,
+        principal: Principal,
+        task_id: int,
+        action: TaskAction,
+        expected_version: int,
+        note: str = "",
+    ) -> tuple[TaskView, TaskView | None]:
+        """Take one step of a task and return it, with the task a return sent one grid
+        level up (None otherwise): one step (accept, set out, arrive, finish, decline, return,
         cancel), refusing illegal steps and stale versions.
 
         Declining and returning need the reason, finishing the result. A grid level's task
@@ -838,7 +858,7 @@ class IncidentService:
         for view in views:
             self._track(view)
         logger.info("task %s: %s by %s → %s", task_id, action, principal.username, views[0].state)
-        return views[0]
+        return views[0], views[1] if len(views) > 1 else None
 
     async def _return(
         self,
@@ -902,7 +922,7 @@ class IncidentService:
             accept_by=due[Deadline.ACCEPT],
             arrive_by=due[Deadline.ARRIVE],
             finish_by=due[Deadline.FINISH],
-            escalation_level=grid_level_of(upper).value,
+            escalation_level=self._grid_level(upper).value,
             returned_from=task.id,
             created_at=now,
             created_by=principal.username,
@@ -1023,9 +1043,12 @@ class IncidentService:
                 .with_for_update()
             )
             if flag is None:
-                raise Error(ErrorCode.NOT_FOUND, f"no supervision {supervision_id}")
+                raise hidden("supervision")
             task = await self._load_task(session, flag.task_id, lock=True)
-            access.check_answer_supervision(principal, await self._task_view(session, task))
+            view = await self._task_view(session, task)
+            if not access.can_see_task(principal, view):
+                raise hidden("supervision")
+            access.check_answer_supervision(principal, view)
             if flag.answered_at is not None:
                 raise ValidationError(
                     f"supervision {supervision_id} was answered by {flag.answered_by}"
@@ -1277,7 +1300,7 @@ class IncidentService:
     async def escalated_to(self, principal: Principal) -> list[TaskView]:
         """Open tasks escalated to the principal's desk: those that went up at least once
         and whose rung is the principal's (:func:`access.rungs_of`), oldest first."""
-        rungs = [rung.value for rung in access.rungs_of(principal)]
+        rungs = [rung.value for rung in access.rungs_of(principal, self._grid_level)]
         if not rungs:
             return []
         async with self._sessions() as session:
@@ -1311,14 +1334,15 @@ class IncidentService:
         return [view for view in views if access.can_see_task(principal, view)]
 
     async def timeline(self, principal: Principal, incident_id: int) -> list[Event]:
-        """Every event of an incident and its tasks that the principal may see, by ``seq``."""
+        """Every event of an incident and its tasks that the principal may see, by ``seq``:
+        each filtered exactly as the live stream filters it (:func:`policy.can_see_event`)."""
         async with self._sessions() as session:
             incident = await self._incident_view(
                 session, await self._load_incident(session, incident_id)
             )
             access.check_see_incident(principal, incident)
             events = await eventlog.events_of_incident(session, incident_id)
-        return [event for event in events if access.can_see_event(principal, event)]
+        return [event for event in events if policy.can_see_event(principal, event)]
 
 
 # ---------------------------------------------------------------------- helpers

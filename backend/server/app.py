@@ -14,7 +14,7 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +33,9 @@ from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR, RevealLimit
 from backend.alarms.service import AlarmService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
+from backend.incidents.catalogue import Catalogue, CatalogueError, load_catalogue
+from backend.incidents.deadlines import grid_levels
+from backend.incidents.service import IncidentService
 from backend.ingest.service import IngestService
 from backend.ingest.telemetry import TelemetryWriter
 from backend.jurisdictions import store as jurisdiction_store
@@ -95,6 +98,10 @@ class TlsError(Error):
     """The TLS certificate or key cannot be used."""
 
 
+class CatalogueUnusableError(Error):
+    """The event catalogue cannot be read or is invalid (the loader's message)."""
+
+
 def tls_context(cert: Path, key: Path | None) -> ssl.SSLContext:
     """A server TLS context from PEM files (``key`` may be inside ``cert``); raise
     :class:`TlsError` saying which file is wrong and why."""
@@ -114,6 +121,10 @@ def tls_context(cert: Path, key: Path | None) -> ssl.SSLContext:
     except OSError as exc:
         raise TlsError(f"cannot read the TLS certificate or key: {exc.strerror or exc}") from exc
     return context
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 _MOVING = frozenset({"jt808", "nmea"})
@@ -178,6 +189,13 @@ class ServerConfig:
     preload_jurisdictions: bool = False
     """Read every province's districts at start (≈ 0.3 s once per process, off the event
     loop) instead of each at the first point placed in it (5–30 ms on the event loop)."""
+    catalogue: Catalogue | None = None
+    """The event catalogue (``None``: the file ``$DUTYDESK_CATALOGUE`` names, else the
+    shipped default)."""
+    deadline_check_interval: float = 1.0
+    """Seconds between checks of the open tasks' deadlines."""
+    clock: Callable[[], dt.datetime] | None = None
+    """The clock task deadlines run on (``None``: the system's; tests give their own)."""
 
 
 class TextSender(Protocol):
@@ -243,6 +261,8 @@ class DutyDeskServer:
         self.registry.places = lambda: device_jurisdictions(self)
         self.agencies = AgencyRegistry(self.sessions)
         self.grants = GrantService(self.sessions, self.writer, self.alarms.load_view)
+        self.incidents = self._incident_service()
+        """Incidents, tasks and their deadlines (the runner starts and stops with the server)."""
         self.vehicle_engines: dict[str, VehicleRulesEngine] = {}
         """The live vehicle rules engine of each vehicle ingest (file rules + geofences)."""
         self._geofences_applying = asyncio.Lock()
@@ -260,6 +280,27 @@ class DutyDeskServer:
         self._started = time.monotonic()
         self.devices_connected = 0
         """Device feeds connected now (for ``/health``)."""
+
+    def _incident_service(self) -> IncidentService:
+        config = self.config
+        try:
+            catalogue = config.catalogue if config.catalogue is not None else load_catalogue()
+        except CatalogueError as exc:
+            raise CatalogueUnusableError(str(exc)) from exc
+
+        def tree_level(code: str) -> str | None:
+            node = self.jurisdictions.get(code)
+            return node.level.value if node is not None else None
+
+        return IncidentService(
+            self.sessions,
+            self.writer,
+            catalogue,
+            check_interval=config.deadline_check_interval,
+            # The grid rung of a code is the level the jurisdiction tree records for it.
+            grid_level=grid_levels(tree_level),
+            clock=config.clock or _utc_now,
+        )
 
     def _ingest(self, kind: str) -> IngestService:
         # Vehicles report by JT/T 808 terminals or serial GPS; sensors have their own rules.
@@ -351,6 +392,7 @@ class DutyDeskServer:
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
             ) from exc
         self.session_tracker.start()
+        self.incidents.start()
         logger.info(
             "DutyDesk %s listening on %s://%s:%s (database: %s)",
             __version__,
@@ -414,6 +456,7 @@ class DutyDeskServer:
             await self._server.wait_closed()
             self._server = None
         await self.session_tracker.stop()
+        await self.incidents.stop()
         if self.jt808_gateway is not None:
             await self.jt808_gateway.close()
             self.jt808_gateway = None

@@ -3,7 +3,8 @@ one place, each with its handler, the permission it needs and its request and re
 types; and the one error mapping every handler's outcome goes through.
 
 To add a command: define its request and result in :mod:`realtime.protocol`, write the
-handler in :mod:`backend.server.handlers` (or :mod:`backend.server.device_handlers`),
+handler in :mod:`backend.server.handlers` (or :mod:`backend.server.incident_handlers`,
+:mod:`backend.server.device_handlers`),
 name a :class:`~backend.authz.policy.Permission` (adding it to the permission table if it
 is new) and add one row below. A test checks that every command of the protocol has a row.
 
@@ -27,15 +28,19 @@ from backend.authz import policy as authz
 from backend.authz.policy import Permission
 from backend.errors import Error as Refusal
 from backend.runtime.episodes import EpisodeLog
-from backend.server import device_handlers, handlers
+from backend.server import device_handlers, handlers, incident_handlers
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
 from backend.storage import db
 from realtime.protocol import (
     Ack,
+    ActOnTask,
     AgenciesResult,
     AlarmResult,
+    AnswerSupervision,
+    AttachAlarm,
     CamerasResult,
+    ChangeIncident,
     Command,
     ContactResult,
     CreateAlarm,
@@ -52,37 +57,51 @@ from realtime.protocol import (
     GeofenceResult,
     GeofencesResult,
     GetAlarmHistory,
+    GetIncident,
+    GetIncidentTimeline,
     GetSeries,
     GetTrack,
     GrantResult,
     GrantsResult,
     HistoryResult,
+    IncidentResult,
+    IncidentsResult,
     ListAgencies,
     ListCameras,
     ListDevices,
     ListGeofences,
     ListGrants,
+    ListIncidents,
     ListSensors,
     ListSessions,
+    ListTasks,
     ListUnits,
+    OpenIncident,
     Ping,
     Pong,
     Result,
     RevealContact,
     SaveGeofence,
+    SendTask,
     SendText,
     SensorsResult,
     SeriesResult,
     SessionsResult,
     SessionUnlocked,
+    SetTaskDeadlines,
     ShareAlarm,
     ShareCamera,
     Subscribe,
     Subscribed,
+    SuperviseTask,
+    TaskResult,
+    TasksResult,
     TextSent,
+    TimelineResult,
     TrackColumns,
     TrackResult,
     TransitionAlarm,
+    TransitionIncident,
     UnitsResult,
     UnlockSession,
     UnshareAlarm,
@@ -210,6 +229,84 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         handlers.delete_geofence,
         remember_answer=True,
     ),
+    # incidents and tasks (every change is remembered: a re-send is answered, not repeated)
+    Route(
+        OpenIncident,
+        (IncidentResult,),
+        Permission.OPEN_INCIDENTS,
+        incident_handlers.open_incident,
+        remember_answer=True,
+    ),
+    Route(
+        AttachAlarm,
+        (IncidentResult,),
+        Permission.COMMAND_INCIDENTS,
+        incident_handlers.attach_alarm,
+        remember_answer=True,
+    ),
+    Route(
+        TransitionIncident,
+        (IncidentResult,),
+        Permission.COMMAND_INCIDENTS,
+        incident_handlers.transition_incident,
+        remember_answer=True,
+    ),
+    Route(
+        ChangeIncident,
+        (IncidentResult,),
+        Permission.COMMAND_INCIDENTS,
+        incident_handlers.change_incident,
+        remember_answer=True,
+    ),
+    Route(GetIncident, (IncidentResult,), Permission.SEE_INCIDENTS, incident_handlers.get_incident),
+    Route(
+        GetIncidentTimeline,
+        (TimelineResult,),
+        Permission.SEE_INCIDENTS,
+        incident_handlers.incident_timeline,
+    ),
+    Route(
+        ListIncidents,
+        (IncidentsResult,),
+        Permission.SEE_INCIDENTS,
+        incident_handlers.list_incidents,
+    ),
+    Route(
+        SendTask,
+        (TaskResult,),
+        Permission.SEND_TASKS,
+        incident_handlers.send_task,
+        remember_answer=True,
+    ),
+    Route(
+        ActOnTask,
+        (TaskResult,),
+        Permission.WORK_TASKS,
+        incident_handlers.act_on_task,
+        remember_answer=True,
+    ),
+    Route(
+        SetTaskDeadlines,
+        (TaskResult,),
+        Permission.SEND_TASKS,
+        incident_handlers.set_task_deadlines,
+        remember_answer=True,
+    ),
+    Route(
+        SuperviseTask,
+        (TaskResult,),
+        Permission.SUPERVISE_TASKS,
+        incident_handlers.supervise_task,
+        remember_answer=True,
+    ),
+    Route(
+        AnswerSupervision,
+        (TaskResult,),
+        Permission.WORK_TASKS,
+        incident_handlers.answer_supervision,
+        remember_answer=True,
+    ),
+    Route(ListTasks, (TasksResult,), Permission.SEE_TASKS, incident_handlers.list_tasks),
 )
 """Every console command: request type → its row."""
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.authz.principal import Principal
 from backend.errors import Error
 from backend.eventlog import log as eventlog
-from backend.incidents import access
+from backend.authz import incidents as access
 from backend.incidents import service as service_module
 from backend.incidents.service import IncidentService
 from backend.storage import faults

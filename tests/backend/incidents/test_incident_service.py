@@ -12,7 +12,7 @@ from sqlalchemy import select
 from backend.authz.principal import Principal
 from backend.errors import Error
 from backend.eventlog import log as eventlog
-from backend.incidents import access
+from backend.authz import policy as access
 from backend.incidents.catalogue import Catalogue
 from backend.incidents.service import IncidentService
 from backend.storage.models import EventRecord
@@ -155,13 +155,20 @@ async def test_an_incident_reported_by_a_person_needs_a_type_and_a_title(env: En
 async def test_who_may_open_an_incident(env: Env) -> None:
     alarm = await env.alarm()
     await _refused(ErrorCode.FORBIDDEN, env.service.open_incident(FIRE_DESK, alarm_id=alarm.id))
-    await _refused(ErrorCode.FORBIDDEN, env.service.open_incident(NEIGHBOUR, alarm_id=alarm.id))
     await _refused(
         ErrorCode.FORBIDDEN,
         env.service.open_incident(OFFICER2, type_code="landslide", title="x", jurisdiction="3301"),
         "outside your area",
     )
-    await _refused(ErrorCode.NOT_FOUND, env.service.open_incident(OFFICER, alarm_id=999))
+    await _refused(
+        ErrorCode.FORBIDDEN,
+        env.service.open_incident(OFFICER, alarm_id=999),
+        "^no such alarm in your area$",
+    )
+    hidden_alarm = await _refused(
+        ErrorCode.FORBIDDEN, env.service.open_incident(NEIGHBOUR, alarm_id=alarm.id)
+    )
+    assert hidden_alarm.message == "no such alarm in your area", "refused like a missing one"
 
 
 async def test_alarms_attach_once_and_only_while_they_mean_something(env: Env) -> None:
@@ -457,7 +464,11 @@ async def test_an_agency_desk_sees_and_works_only_its_own(env: Env) -> None:
 
     assert [v.id for v in await env.service.list_incidents(FIRE_DESK)] == [incident.id]
     assert {v.id for v in await env.service.list_incidents(OFFICER)} == {incident.id, other.id}
-    await _refused(ErrorCode.FORBIDDEN, env.service.get_incident(FIRE_DESK, other.id), "shared")
+    await _refused(
+        ErrorCode.FORBIDDEN,
+        env.service.get_incident(FIRE_DESK, other.id),
+        "^no such incident in your area$",
+    )
     assert [t.id for t in await env.service.tasks_of(FIRE_DESK, incident.id)] == [fire.id]
     assert [t.id for t in await env.service.tasks_of(OFFICER, incident.id)] == [fire.id, police.id]
     assert [t.id for t in await env.service.inbox(FIRE_DESK)] == [fire.id]
@@ -548,21 +559,27 @@ async def test_supervision_is_flagged_by_supervisors_and_answered_by_the_desk(en
     await _refused(
         ErrorCode.VALIDATION, env.service.answer_supervision(FIRE_DESK, flag.id, "再答"), "answered"
     )
-    await _refused(ErrorCode.NOT_FOUND, env.service.answer_supervision(FIRE_DESK, 999, "x"))
+    await _refused(
+        ErrorCode.FORBIDDEN,
+        env.service.answer_supervision(FIRE_DESK, 999, "x"),
+        "^no such supervision in your area$",
+    )
     await _step(env, OFFICER, task, TaskAction.CANCEL)
     await _refused(
         ErrorCode.ILLEGAL_TRANSITION, env.service.supervise(SUPERVISOR, task.id, "x"), "cancelled"
     )
 
 
-async def test_unknown_ids_are_not_found(env: Env) -> None:
-    await _refused(ErrorCode.NOT_FOUND, env.service.get_incident(OFFICER, 404))
-    await _refused(ErrorCode.NOT_FOUND, env.service.get_task(OFFICER, 404))
-    await _refused(ErrorCode.NOT_FOUND, env.service.act_on_task(OFFICER, 404, TaskAction.ACCEPT, 1))
-    await _refused(
-        ErrorCode.NOT_FOUND,
-        env.service.transition(OFFICER, 404, IncidentAction.RESPOND, 1),
-    )
+async def test_unknown_ids_are_refused_like_hidden_ones(env: Env) -> None:
+    """A missing incident or task gets the very refusal of one outside the scope, so an
+    answer never tells which ids exist."""
+    for what, call in (
+        ("incident", env.service.get_incident(OFFICER, 404)),
+        ("task", env.service.get_task(OFFICER, 404)),
+        ("task", env.service.act_on_task(OFFICER, 404, TaskAction.ACCEPT, 1)),
+        ("incident", env.service.transition(OFFICER, 404, IncidentAction.RESPOND, 1)),
+    ):
+        await _refused(ErrorCode.FORBIDDEN, call, f"^no such {what} in your area$")
 
 
 async def test_events_are_recorded_against_their_incident(env: Env) -> None:
