@@ -119,7 +119,10 @@ def test_an_incident_is_raised_tasked_worked_by_the_fire_desk_and_stays_open(
                 # The command centre moves the arrival deadline into the past: overdue at
                 # the fire desk (and escalated by the server to the fire supervisor).
                 past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-                deadlines = {Deadline.ACCEPT: past - dt.timedelta(minutes=1), Deadline.ARRIVE: past}
+                deadlines: dict[Deadline, dt.datetime | None] = {
+                    Deadline.ACCEPT: past - dt.timedelta(minutes=1),
+                    Deadline.ARRIVE: past,
+                }
                 centre.incident_desk.set_deadlines(task_id, deadlines, "测试超时")
                 await wait_until(lambda: fire.task_badge.counts.overdue == 1, what="overdue")
                 fire.task_badge.refresh()
