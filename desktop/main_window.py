@@ -26,7 +26,6 @@ from desktop.alarm_entry import ManualAlarmDialog, ManualAlarmEntry, ManualAlarm
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel
 from desktop.alarm_queue import AlarmQueueView
 from desktop.console_model import (
-    FRAME_MARGIN_DEG,
     ConsoleModel,
     LoadFailure,
     Registry,
@@ -39,7 +38,7 @@ from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY
 from desktop.incidents.badge import TaskBadge
 from desktop.incidents.desk import IncidentDesk
-from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel
+from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel, incident_ring
 from desktop.map.layers import LayerKey
 from desktop.map.overlays import (
     hazard_points,
@@ -297,13 +296,7 @@ class MainWindow(QMainWindow):
         )
         self.incident_desk.opened.connect(lambda _incident_id: self.show_incidents())
         self.incidents_panel.workspace.map_focus_requested.connect(self.focus_alarms)
-        self.model.agencies_changed.connect(
-            lambda agencies: setattr(
-                self.incidents_panel.workspace,
-                "agencies",
-                {agency.code: agency.name_zh for agency in agencies},
-            )
-        )
+        self.model.agencies_changed.connect(self.incidents_panel.workspace.set_agencies)
 
     def show_incidents(self) -> None:
         """Bring the incidents dock to the front."""
@@ -322,24 +315,12 @@ class MainWindow(QMainWindow):
 
     def focus_alarms(self, alarm_ids: list[int]) -> None:
         """Ring these alarms on the map and zoom to them (an incident's alarms)."""
-        alarms = [self.model.alarms.get(alarm_id) for alarm_id in alarm_ids]
-        points = [
-            MapPoint(id=str(alarm.id), lon=alarm.lon, lat=alarm.lat, label=alarm.title)
-            for alarm in alarms
-            if alarm is not None and alarm.lon is not None and alarm.lat is not None
-        ]
+        points, extent = incident_ring(self.model.alarms.get(alarm_id) for alarm_id in alarm_ids)
         self.map_view.incident_marker.set_points(points)
-        if not points:
-            return
-        self.map_dock.show()
-        self.map_dock.raise_()
-        margin = FRAME_MARGIN_DEG
-        self.map_view.zoom_to_extent(
-            min(p.lon for p in points) - margin,
-            min(p.lat for p in points) - margin,
-            max(p.lon for p in points) + margin,
-            max(p.lat for p in points) + margin,
-        )
+        if extent is not None:
+            self.map_dock.show()
+            self.map_dock.raise_()
+            self.map_view.zoom_to_extent(*extent)
 
     def _selected_alarm_place(self) -> tuple[float, float] | None:
         alarm_id = self.queue_view.selected_alarm_id()

@@ -7,17 +7,39 @@ incident list (:func:`~desktop.incidents.state.inbox_first`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QPushButton, QTabWidget, QWidget
 
+from desktop.console_model import FRAME_MARGIN_DEG, Extent
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.dialogs import AttachAlarmDialog, OpenIncidentDialog
 from desktop.incidents.lists import IncidentList, TaskInbox
 from desktop.incidents.state import commands_incidents, inbox_first
 from desktop.incidents.workspace import IncidentWorkspace
+from desktop.map.registry_layers import MapPoint
 from realtime.incident_states import INCIDENT_FINAL_STATES
 from realtime.protocol import AlarmView, IncidentView, UserInfo
 from realtime.states import is_open
+
+
+def incident_ring(
+    alarms: Iterable[AlarmView | None],
+) -> tuple[list[MapPoint], Extent | None]:
+    """The map points of an incident's alarms (those placed) and the extent that frames
+    them with a margin (None when none is placed)."""
+    points = [
+        MapPoint(id=str(alarm.id), lon=alarm.lon, lat=alarm.lat, label=alarm.title)
+        for alarm in alarms
+        if alarm is not None and alarm.lon is not None and alarm.lat is not None
+    ]
+    if not points:
+        return points, None
+    lons = [point.lon for point in points]
+    lats = [point.lat for point in points]
+    margin = FRAME_MARGIN_DEG
+    return points, (min(lons) - margin, min(lats) - margin, max(lons) + margin, max(lats) + margin)
 
 
 class IncidentsPanel(QTabWidget):

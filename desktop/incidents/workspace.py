@@ -72,7 +72,7 @@ from realtime.incident_states import (
     allowed_task_actions,
     task_is_open,
 )
-from realtime.protocol import Event, IncidentView, TaskView
+from realtime.protocol import AgencyView, Event, IncidentView, TaskView
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +221,10 @@ class IncidentWorkspace(QWidget):
         self.supervise_button.clicked.connect(self.start_supervise)
         self.answer_button = self._button(task_buttons, "answer", self.tr("Answer supervision…"))
         self.answer_button.clicked.connect(self.start_answer)
+
+    def set_agencies(self, agencies: list[AgencyView]) -> None:
+        """Take the agencies' Chinese names (``agencies.list``) for sending tasks."""
+        self.agencies = {agency.code: agency.name_zh for agency in agencies}
 
     def _button(self, layout: QHBoxLayout, name: str, text: str) -> QPushButton:
         button = QPushButton(text, self)

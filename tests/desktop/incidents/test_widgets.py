@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from desktop.incidents.badge import TaskBadge
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.dialogs import SendTaskDialog, TextDialog
-from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel
+from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel, incident_ring
 from desktop.incidents.state import IncidentBoard
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
@@ -391,3 +391,20 @@ def test_raise_and_attach_are_offered_for_an_open_alarm_outside_any_incident(
         assert not actions.raise_button.isEnabled()
 
     run(scenario())
+
+
+def test_the_incident_ring_frames_the_placed_alarms_only() -> None:
+    points, extent = incident_ring(
+        [
+            make_alarm(1, lat=30.27, lon=120.15),
+            make_alarm(2),
+            None,
+            make_alarm(3, lat=30.29, lon=120.17),
+        ]
+    )
+    assert [point.id for point in points] == ["1", "3"]
+    assert extent is not None
+    west, south, east, north = extent
+    assert (round(west, 2), round(east, 2)) == (120.13, 120.19)
+    assert (round(south, 2), round(north, 2)) == (30.25, 30.31)
+    assert incident_ring([make_alarm(2)]) == ([], None)
