@@ -60,10 +60,6 @@ BADGE_LISTS = (TaskList.INBOX, TaskList.ESCALATED, TaskList.SUPERVISED)
 """The task lists read after every (re)sync: the inbox and the badge's two."""
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("Incidents", text)
-
-
 class IncidentDesk(QObject):
     """Keeps the board current and carries out the officer's incident and task commands."""
 
@@ -151,7 +147,11 @@ class IncidentDesk(QObject):
         logger.info("incident data not loaded: %s %s", code, message)
         if code == ErrorCode.FORBIDDEN:
             return  # a role without incidents (a wall display): nothing to show, no alarm
-        self.message.emit(_t("Incidents not loaded: ") + refusal_text(code, message), True)
+        self.message.emit(
+            QCoreApplication.translate("Incidents", "Incidents not loaded: ")
+            + refusal_text(code, message),
+            True,
+        )
 
     def _on_result(self, result: ResultData) -> None:
         if isinstance(result, IncidentsResult):
@@ -196,7 +196,7 @@ class IncidentDesk(QObject):
         command = OpenIncident(
             req="", alarm_id=alarm_id, title=title, type_code=type_code or None, level=level
         )
-        self._send(command, _t("Incident opened."), None)
+        self._send(command, QCoreApplication.translate("Incidents", "Incident opened."), None)
 
     def attach_alarm(self, incident_id: int, alarm_id: int) -> None:
         """Attach an alarm to an incident (并案)."""
@@ -204,7 +204,11 @@ class IncidentDesk(QObject):
         command = AttachAlarm(
             req="", incident_id=incident_id, alarm_id=alarm_id, expected_version=incident.version
         )
-        self._send(command, _t("Alarm attached to the incident."), incident_id)
+        self._send(
+            command,
+            QCoreApplication.translate("Incidents", "Alarm attached to the incident."),
+            incident_id,
+        )
 
     def transition(self, incident_id: int, action: IncidentAction, note: str = "") -> None:
         """Move an incident along its life (respond, control, flare up, close)."""
@@ -216,7 +220,9 @@ class IncidentDesk(QObject):
             expected_version=incident.version,
             note=note,
         )
-        self._send(command, _t("Incident updated."), incident_id)
+        self._send(
+            command, QCoreApplication.translate("Incidents", "Incident updated."), incident_id
+        )
 
     def change(
         self,
@@ -236,7 +242,9 @@ class IncidentDesk(QObject):
             commander=commander,
             note=note,
         )
-        self._send(command, _t("Incident updated."), incident_id)
+        self._send(
+            command, QCoreApplication.translate("Incidents", "Incident updated."), incident_id
+        )
 
     def send_task(
         self,
@@ -255,7 +263,7 @@ class IncidentDesk(QObject):
             instructions=instructions,
             deadline_minutes=dict(deadline_minutes or {}),
         )
-        self._send(command, _t("Task sent."), incident_id)
+        self._send(command, QCoreApplication.translate("Incidents", "Task sent."), incident_id)
 
     def act(self, task_id: int, action: TaskAction, note: str = "") -> None:
         """Take one step of a task."""
@@ -263,7 +271,9 @@ class IncidentDesk(QObject):
         command = ActOnTask(
             req="", task_id=task_id, action=action, expected_version=task.version, note=note
         )
-        self._send(command, _t("Task updated."), task.incident_id)
+        self._send(
+            command, QCoreApplication.translate("Incidents", "Task updated."), task.incident_id
+        )
 
     def set_deadlines(
         self, task_id: int, deadlines: dict[Deadline, dt.datetime | None], note: str = ""
@@ -277,16 +287,26 @@ class IncidentDesk(QObject):
             deadlines=dict(deadlines),
             note=note,
         )
-        self._send(command, _t("Deadlines changed."), task.incident_id)
+        self._send(
+            command, QCoreApplication.translate("Incidents", "Deadlines changed."), task.incident_id
+        )
 
     def supervise(self, task_id: int, note: str, due_at: dt.datetime | None = None) -> None:
         """Flag a task for supervision (督办)."""
         task = self.board.tasks[task_id]
         command = SuperviseTask(req="", task_id=task_id, note=note, due_at=due_at)
-        self._send(command, _t("Supervision flagged."), task.incident_id)
+        self._send(
+            command,
+            QCoreApplication.translate("Incidents", "Supervision flagged."),
+            task.incident_id,
+        )
 
     def answer_supervision(self, task_id: int, supervision_id: int, answer: str) -> None:
         """Answer a supervision flag on a task."""
         task = self.board.tasks[task_id]
         command = AnswerSupervision(req="", supervision_id=supervision_id, answer=answer)
-        self._send(command, _t("Supervision answered."), task.incident_id)
+        self._send(
+            command,
+            QCoreApplication.translate("Incidents", "Supervision answered."),
+            task.incident_id,
+        )

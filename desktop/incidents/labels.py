@@ -22,17 +22,15 @@ from realtime.incident_states import (
 from realtime.protocol import ErrorCode
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("Incidents", text)
-
-
 def incident_level_label(level: IncidentLevel) -> str:
     """Return an incident level with its name (Ⅰ级 特别重大…)."""
     labels = {
-        IncidentLevel.I: _t("Level I (particularly serious)"),
-        IncidentLevel.II: _t("Level II (serious)"),
-        IncidentLevel.III: _t("Level III (relatively serious)"),
-        IncidentLevel.IV: _t("Level IV (ordinary)"),
+        IncidentLevel.I: QCoreApplication.translate("Incidents", "Level I (particularly serious)"),
+        IncidentLevel.II: QCoreApplication.translate("Incidents", "Level II (serious)"),
+        IncidentLevel.III: QCoreApplication.translate(
+            "Incidents", "Level III (relatively serious)"
+        ),
+        IncidentLevel.IV: QCoreApplication.translate("Incidents", "Level IV (ordinary)"),
     }
     return labels[level]
 
@@ -40,10 +38,10 @@ def incident_level_label(level: IncidentLevel) -> str:
 def incident_state_label(state: IncidentState) -> str:
     """Return the name of an incident state (接报, 处置中…)."""
     labels = {
-        IncidentState.OPEN: _t("Open"),
-        IncidentState.RESPONDING: _t("Responding"),
-        IncidentState.UNDER_CONTROL: _t("Under control"),
-        IncidentState.CLOSED: _t("Closed"),
+        IncidentState.OPEN: QCoreApplication.translate("Incidents", "Open"),
+        IncidentState.RESPONDING: QCoreApplication.translate("Incidents", "Responding"),
+        IncidentState.UNDER_CONTROL: QCoreApplication.translate("Incidents", "Under control"),
+        IncidentState.CLOSED: QCoreApplication.translate("Incidents", "Closed"),
     }
     return labels[state]
 
@@ -51,10 +49,10 @@ def incident_state_label(state: IncidentState) -> str:
 def incident_action_label(action: IncidentAction) -> str:
     """Return the label of an incident action button."""
     labels = {
-        IncidentAction.RESPOND: _t("Respond"),
-        IncidentAction.CONTROL: _t("Under control"),
-        IncidentAction.FLARE_UP: _t("Flared up…"),
-        IncidentAction.CLOSE: _t("Close…"),
+        IncidentAction.RESPOND: QCoreApplication.translate("Incidents", "Respond"),
+        IncidentAction.CONTROL: QCoreApplication.translate("Incidents", "Under control"),
+        IncidentAction.FLARE_UP: QCoreApplication.translate("Incidents", "Flared up…"),
+        IncidentAction.CLOSE: QCoreApplication.translate("Incidents", "Close…"),
     }
     return labels[action]
 
@@ -62,14 +60,14 @@ def incident_action_label(action: IncidentAction) -> str:
 def task_state_label(state: TaskState) -> str:
     """Return the name of a task state (已下达, 已签收…)."""
     labels = {
-        TaskState.SENT: _t("Sent"),
-        TaskState.ACCEPTED: _t("Accepted"),
-        TaskState.EN_ROUTE: _t("En route"),
-        TaskState.ON_SCENE: _t("On scene"),
-        TaskState.DONE: _t("Done"),
-        TaskState.DECLINED: _t("Declined"),
-        TaskState.RETURNED: _t("Returned"),
-        TaskState.CANCELLED: _t("Cancelled"),
+        TaskState.SENT: QCoreApplication.translate("Incidents", "Sent"),
+        TaskState.ACCEPTED: QCoreApplication.translate("Incidents", "Accepted"),
+        TaskState.EN_ROUTE: QCoreApplication.translate("Incidents", "En route"),
+        TaskState.ON_SCENE: QCoreApplication.translate("Incidents", "On scene"),
+        TaskState.DONE: QCoreApplication.translate("Incidents", "Done"),
+        TaskState.DECLINED: QCoreApplication.translate("Incidents", "Declined"),
+        TaskState.RETURNED: QCoreApplication.translate("Incidents", "Returned"),
+        TaskState.CANCELLED: QCoreApplication.translate("Incidents", "Cancelled"),
     }
     return labels[state]
 
@@ -77,13 +75,13 @@ def task_state_label(state: TaskState) -> str:
 def task_action_label(action: TaskAction) -> str:
     """Return the label of a task action button (签收, 出发…)."""
     labels = {
-        TaskAction.ACCEPT: _t("Accept"),
-        TaskAction.SET_OUT: _t("Set out"),
-        TaskAction.ARRIVE: _t("Arrived"),
-        TaskAction.FINISH: _t("Finish…"),
-        TaskAction.DECLINE: _t("Decline…"),
-        TaskAction.RETURN: _t("Return…"),
-        TaskAction.CANCEL: _t("Cancel task"),
+        TaskAction.ACCEPT: QCoreApplication.translate("Incidents", "Accept"),
+        TaskAction.SET_OUT: QCoreApplication.translate("Incidents", "Set out"),
+        TaskAction.ARRIVE: QCoreApplication.translate("Incidents", "Arrived"),
+        TaskAction.FINISH: QCoreApplication.translate("Incidents", "Finish…"),
+        TaskAction.DECLINE: QCoreApplication.translate("Incidents", "Decline…"),
+        TaskAction.RETURN: QCoreApplication.translate("Incidents", "Return…"),
+        TaskAction.CANCEL: QCoreApplication.translate("Incidents", "Cancel task"),
     }
     return labels[action]
 
@@ -91,9 +89,9 @@ def task_action_label(action: TaskAction) -> str:
 def deadline_label(deadline: Deadline) -> str:
     """Return the name of a deadline (签收时限…)."""
     labels = {
-        Deadline.ACCEPT: _t("Accept by"),
-        Deadline.ARRIVE: _t("Arrive by"),
-        Deadline.FINISH: _t("Finish by"),
+        Deadline.ACCEPT: QCoreApplication.translate("Incidents", "Accept by"),
+        Deadline.ARRIVE: QCoreApplication.translate("Incidents", "Arrive by"),
+        Deadline.FINISH: QCoreApplication.translate("Incidents", "Finish by"),
     }
     return labels[deadline]
 
@@ -101,12 +99,14 @@ def deadline_label(deadline: Deadline) -> str:
 def rung_label(level: EscalationLevel) -> str:
     """Return the desk of an escalation rung (村/社区, 街镇…)."""
     labels = {
-        EscalationLevel.VILLAGE: _t("Village"),
-        EscalationLevel.TOWN: _t("Town"),
-        EscalationLevel.DISTRICT: _t("District"),
-        EscalationLevel.AGENCY_DESK: _t("Agency desk"),
-        EscalationLevel.AGENCY_SUPERVISOR: _t("Agency supervisor"),
-        EscalationLevel.COMMAND_CENTRE: _t("Command centre"),
+        EscalationLevel.VILLAGE: QCoreApplication.translate("Incidents", "Village"),
+        EscalationLevel.TOWN: QCoreApplication.translate("Incidents", "Town"),
+        EscalationLevel.DISTRICT: QCoreApplication.translate("Incidents", "District"),
+        EscalationLevel.AGENCY_DESK: QCoreApplication.translate("Incidents", "Agency desk"),
+        EscalationLevel.AGENCY_SUPERVISOR: QCoreApplication.translate(
+            "Incidents", "Agency supervisor"
+        ),
+        EscalationLevel.COMMAND_CENTRE: QCoreApplication.translate("Incidents", "Command centre"),
     }
     return labels[level]
 
@@ -118,10 +118,10 @@ def countdown_text(left: Countdown) -> str:
     name = deadline_label(left.deadline)
     seconds = left.left.total_seconds()
     if seconds < 0:
-        return _t("{deadline}: overdue {duration}").format(
+        return QCoreApplication.translate("Incidents", "{deadline}: overdue {duration}").format(
             deadline=name, duration=texts.format_duration(-seconds)
         )
-    return _t("{deadline}: {duration} left").format(
+    return QCoreApplication.translate("Incidents", "{deadline}: {duration} left").format(
         deadline=name, duration=texts.format_duration(seconds)
     )
 
@@ -129,11 +129,19 @@ def countdown_text(left: Countdown) -> str:
 def refusal_text(code: str, message: str) -> str:
     """A refused incident or task command in the officer's words (with the server's)."""
     summaries: dict[str, str] = {
-        ErrorCode.STALE_VERSION: _t("Someone changed it meanwhile; it was reloaded. Decide again."),
-        ErrorCode.ILLEGAL_TRANSITION: _t("Not possible in its current state."),
-        ErrorCode.NOT_FOUND: _t("Not found, or not in your area."),
-        ErrorCode.FORBIDDEN: _t("You may not do this here."),
-        ErrorCode.VALIDATION: _t("The server did not accept the input."),
+        ErrorCode.STALE_VERSION: QCoreApplication.translate(
+            "Incidents", "Someone changed it meanwhile; it was reloaded. Decide again."
+        ),
+        ErrorCode.ILLEGAL_TRANSITION: QCoreApplication.translate(
+            "Incidents", "Not possible in its current state."
+        ),
+        ErrorCode.NOT_FOUND: QCoreApplication.translate(
+            "Incidents", "Not found, or not in your area."
+        ),
+        ErrorCode.FORBIDDEN: QCoreApplication.translate("Incidents", "You may not do this here."),
+        ErrorCode.VALIDATION: QCoreApplication.translate(
+            "Incidents", "The server did not accept the input."
+        ),
     }
     summary = summaries.get(code) or texts.error_summary(code)
     return f"{summary} ({message})" if message else summary
