@@ -313,6 +313,15 @@ class MainWindow(QMainWindow):
         self.show_incidents()
         self.incidents_panel.open_incident(incident_id)
 
+    def open_first_incident(self) -> bool:
+        """Open the first incident of the list in the workspace and ring its alarms."""
+        incidents = self.incident_desk.board.open_incidents()
+        if not incidents:
+            return False
+        self.open_incident(incidents[0].id)
+        self.focus_alarms(list(incidents[0].alarm_ids))
+        return True
+
     def focus_alarms(self, alarm_ids: list[int]) -> None:
         """Ring these alarms on the map and zoom to them (an incident's alarms)."""
         points, extent = incident_ring(self.model.alarms.get(alarm_id) for alarm_id in alarm_ids)

@@ -141,6 +141,10 @@ def test_an_incident_is_raised_tasked_worked_by_the_fire_desk_and_stays_open(
                 assert fire.task_badge.counts.overdue == 0
             held = workspace.incident
             assert held is not None
+            # What the docs' screenshot does: open the first incident in the workspace.
+            centre.incidents_panel.setCurrentIndex(0)
+            assert centre.open_first_incident()
+            assert centre.incidents_panel.currentWidget() is workspace
             assert held.state is IncidentState.RESPONDING
             assert centre.incident_desk.board.tasks[task_id].state is TaskState.DONE
             timeline = centre.incident_desk.board.timeline(held.id)
