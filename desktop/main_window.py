@@ -39,6 +39,7 @@ from desktop.i18n import LANGUAGE_KEY
 from desktop.incidents.badge import TaskBadge
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel, incident_ring
+from desktop.incidents.state import inbox_first
 from desktop.map.layers import LayerKey
 from desktop.map.overlays import (
     hazard_points,
@@ -556,6 +557,8 @@ class MainWindow(QMainWindow):
     def _on_welcome(self, user: UserInfo) -> None:
         self.show_jurisdiction(user.jurisdiction)
         self.incidents_panel.arrange_for(user)
+        if inbox_first(user):
+            self.show_incidents()
         # Courtesy only: the server decides. Read-only roles act on nothing; geofences
         # are kept by whole-area users.
         self.detail_pane.set_read_only(not may_act(user))

@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from desktop.incidents.state import Badge, BoardChange, IncidentBoard
 from desktop.sounder import AlarmSounder
 
-CALM_STYLE = "padding: 0 6px;"
-URGENT_STYLE = "color: white; background: #c62828; font-weight: bold; padding: 0 6px;"
-FLASH_STYLE = "color: black; background: #ffeb3b; font-weight: bold; padding: 0 6px;"
+CALM_STYLE = "border: none; padding: 0 6px;"
+URGENT_STYLE = "border: none; color: white; background: #c62828; font-weight: bold; padding: 0 6px;"
+FLASH_STYLE = "border: none; color: black; background: #ffeb3b; font-weight: bold; padding: 0 6px;"
 FLASH_MS = 3000
 """How long the badge flashes after a task escalates to this desk."""
 

@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -27,7 +26,7 @@ from desktop.incidents.labels import (
     task_state_label,
 )
 from desktop.incidents.state import BoardChange, IncidentBoard, countdown, open_supervisions
-from desktop.incidents.workspace import assignee_text
+from desktop.incidents.workspace import assignee_text, fit_columns
 from realtime.incident_states import task_is_open
 
 OVERDUE_COLOUR = QColor("#c62828")
@@ -37,7 +36,7 @@ ESCALATED_BACKGROUND = QColor("#ffe0b2")
 def _table(parent: QWidget, headers: list[str]) -> QTableWidget:
     table = QTableWidget(0, len(headers), parent)
     table.setHorizontalHeaderLabels(headers)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    fit_columns(table, stretch=1)
     table.verticalHeader().hide()
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
+    QGridLayout,
     QHeaderView,
     QLabel,
     QListWidget,
@@ -80,17 +80,16 @@ CHAT_MODULE = "desktop.incidents.chat"
 """The chat panel's module, added by the chat work; a placeholder shows until it exists."""
 OVERDUE_COLOUR = QColor("#c62828")
 TASK_COLUMNS = 6
+BUTTON_COLUMNS = 5
 COUNTDOWN_COLUMN = 3
 
 
 def assignee_text(task: TaskView) -> str:
     """Who works a task, in words (the agency's Chinese name from ``agencies.list``)."""
-    if task.assignee_name:
-        name = task.assignee_name
-    elif task.assignee_kind is AssigneeKind.AGENCY:
+    if task.assignee_kind is AssigneeKind.AGENCY:
         name = texts.agency_label(task.assignee_ref)
     else:
-        name = task.assignee_ref
+        name = task.assignee_name or task.assignee_ref
     if task.assignee_kind is AssigneeKind.UNIT and task.agency:
         return f"{name} · {texts.agency_label(task.agency)}"
     return name
@@ -104,6 +103,20 @@ def timeline_text(event: Event) -> str:
         what += task_state_label(event.task.state)
     note = f" — {event.note}" if event.note else ""
     return f"{texts.format_time(event.at)}  {event.actor}  {what}{note}"
+
+
+def fit_columns(table: QTableWidget, stretch: int) -> None:
+    """Size a table's columns to their contents, the ``stretch`` column taking the rest."""
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+
+def _add_to_grid(grid: QGridLayout, button: QPushButton) -> None:
+    """Add a button in the next cell of a grid :data:`BUTTON_COLUMNS` wide (so the
+    workspace fits beside the map)."""
+    position = grid.count()
+    grid.addWidget(button, position // BUTTON_COLUMNS, position % BUTTON_COLUMNS)
 
 
 class IncidentWorkspace(QWidget):
@@ -155,14 +168,14 @@ class IncidentWorkspace(QWidget):
         self.refresh()
 
     def _build_incident_buttons(self, layout: QVBoxLayout) -> None:
-        incident_buttons = QHBoxLayout()
+        incident_buttons = QGridLayout()
         layout.addLayout(incident_buttons)
         self.incident_buttons: dict[IncidentAction, QPushButton] = {}
         for action in IncidentAction:
             button = QPushButton(incident_action_label(action), self)
             button.setObjectName(f"incident_{action.value}_button")
             button.clicked.connect(lambda _c=False, chosen=action: self.start_incident(chosen))
-            incident_buttons.addWidget(button)
+            _add_to_grid(incident_buttons, button)
             self.incident_buttons[action] = button
         self.change_button = self._button(incident_buttons, "change", self.tr("Level / commander…"))
         self.change_button.clicked.connect(self.start_change)
@@ -199,21 +212,21 @@ class IncidentWorkspace(QWidget):
                 self.tr("Supervision"),
             ]
         )
-        self.task_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.task_table, stretch=1)
         self.task_table.verticalHeader().hide()
         self.task_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.task_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.task_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.task_table.itemSelectionChanged.connect(self._update_task_buttons)
         tasks_layout.addWidget(self.task_table, 1)
-        task_buttons = QHBoxLayout()
+        task_buttons = QGridLayout()
         tasks_layout.addLayout(task_buttons)
         self.task_buttons: dict[TaskAction, QPushButton] = {}
         for task_action in TaskAction:
             button = QPushButton(task_action_label(task_action), tasks_page)
             button.setObjectName(f"task_{task_action.value}_button")
             button.clicked.connect(lambda _c=False, chosen=task_action: self.start_task(chosen))
-            task_buttons.addWidget(button)
+            _add_to_grid(task_buttons, button)
             self.task_buttons[task_action] = button
         self.deadlines_button = self._button(task_buttons, "deadlines", self.tr("Extend…"))
         self.deadlines_button.clicked.connect(self.start_deadlines)
@@ -226,10 +239,10 @@ class IncidentWorkspace(QWidget):
         """Take the agencies' Chinese names (``agencies.list``) for sending tasks."""
         self.agencies = {agency.code: agency.name_zh for agency in agencies}
 
-    def _button(self, layout: QHBoxLayout, name: str, text: str) -> QPushButton:
+    def _button(self, layout: QGridLayout, name: str, text: str) -> QPushButton:
         button = QPushButton(text, self)
         button.setObjectName(f"incident_{name}_button")
-        layout.addWidget(button)
+        _add_to_grid(layout, button)
         return button
 
     # ------------------------------------------------------------------ showing
