@@ -22,6 +22,8 @@ from backend.cli.common import (
     err,
     storage,
 )
+from backend.incidents.catalogue import PATH_ENV as CATALOGUE_ENV
+from backend.incidents.catalogue import Catalogue, CatalogueError, load_catalogue
 from backend.registry.files import RESOURCES_DIR, load_cameras_csv, load_units_csv
 from backend.registry.files import Error as RegistryError
 from backend.registry.users import SESSION_TOKEN_LIFETIME
@@ -106,6 +108,15 @@ def add_parser(commands: Subparsers) -> None:
         help="CSV of dispatchable units to seed (code,name,agency,jurisdiction)",
     )
     serve.add_argument(
+        "--catalogue",
+        type=Path,
+        metavar="FILE",
+        help="the event catalogue (JSON: areas, categories, items with their levels and "
+        f"deadlines); default: ${CATALOGUE_ENV} if set, else the shipped "
+        "resources/catalogue/default.json. A file that cannot be read or is invalid stops "
+        "the start (exit code 2)",
+    )
+    serve.add_argument(
         "--reveals-per-hour",
         type=int,
         default=DEFAULT_REVEALS_PER_HOUR,
@@ -179,6 +190,9 @@ def _positive_float(text: str) -> float:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     db_url, data_dir = storage(args)
+    catalogue = _load_catalogue(args.catalogue)
+    if catalogue is None:
+        return EXIT_USAGE
     config = ServerConfig(
         db_url=db_url,
         data_dir=data_dir,
@@ -201,6 +215,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         # A long-running server reads every province's districts at start (≈ 0.3 s,
         # off the event loop) rather than at the first fix in each province.
         preload_jurisdictions=True,
+        catalogue=catalogue,
     )
     if args.tls_key is not None and args.tls_cert is None:
         raise Error("--tls-key needs --tls-cert")
@@ -209,6 +224,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except eventloop.Error as exc:
         err(f"dutydesk serve: {exc}")
         return EXIT_USAGE
+
+
+def _load_catalogue(path: Path | None) -> Catalogue | None:
+    """The catalogue of ``--catalogue``, else ``$DUTYDESK_CATALOGUE``, else the default;
+    None (after saying why, in the loader's words) when it cannot be used."""
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as exc:
+        err(f"dutydesk serve: {exc}")
+        return None
+    logger.info("event catalogue: %s event types", len(catalogue))
+    return catalogue
 
 
 def _load_units(path: Path | None) -> list[UnitView]:

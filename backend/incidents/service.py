@@ -956,6 +956,7 @@ class IncidentService:
 
         async def work(session: AsyncSession, events: list[Event]) -> TaskView:
             task = await self._load_task(session, task_id, lock=True)
+            access.check_see_task(principal, await self._task_view(session, task))
             incident = await self._load_incident(session, task.incident_id)
             access.check_command(principal, await self._incident_view(session, incident))
             if TaskState(task.state) in TASK_FINAL_STATES:

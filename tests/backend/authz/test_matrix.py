@@ -47,6 +47,7 @@ from backend.storage.models import PositionRecord, ReadingRecord
 from devices.observations import Position
 from realtime import PROTOCOL_VERSION
 from realtime.client import basic_auth_header
+from realtime.incident_states import AssigneeKind
 from realtime.protocol import (
     CameraView,
     Command,
@@ -213,6 +214,45 @@ SENSORS = {
 GEOFENCE = "TOK-GEOFENCE"
 
 
+@dataclass(frozen=True)
+class Task:
+    key: str
+    incident: str
+    agency: str
+    instructions: str
+
+    def visible(self, user: User) -> bool:
+        place = INCIDENTS[self.incident].place
+        return user.sees(place) and (user.agency is None or user.agency == self.agency)
+
+
+@dataclass(frozen=True)
+class Incident:
+    key: str
+    place: str
+    title: str
+
+    def visible(self, user: User) -> bool:
+        """Inside the user's area; for an agency desk only with a task of its agency."""
+        if not user.sees(self.place):
+            return False
+        return user.agency is None or any(
+            task.agency == user.agency for task in TASKS.values() if task.incident == self.key
+        )
+
+
+INCIDENTS = {
+    "sh": Incident("sh", SH, "TOK-INC-SH 静安危化品泄漏"),
+    "hz": Incident("hz", HZ, "TOK-INC-HZ 西湖槽车侧翻"),
+}
+TASKS = {
+    # Fire has a task in Shanghai only: its Hangzhou desks never see the Hangzhou incident.
+    "sh-fire": Task("sh-fire", "sh", FIRE, "TOK-TASK-SH-FIRE"),
+    "sh-police": Task("sh-police", "sh", "police", "TOK-TASK-SH-POLICE"),
+    "hz-police": Task("hz-police", "hz", "police", "TOK-TASK-HZ-POLICE"),
+}
+
+
 def geofences_visible(user: User) -> bool:
     return user.role in READERS and user.area == ""
 
@@ -228,6 +268,8 @@ def foreign_marks(user: User) -> set[str]:
             marks |= {sensor.sensor_id, sensor.name, sensor.feed, sensor.feed_name}
     if not geofences_visible(user):
         marks.add(GEOFENCE)
+    marks |= {i.title.split()[0] for i in INCIDENTS.values() if not i.visible(user)}
+    marks |= {t.instructions for t in TASKS.values() if not t.visible(user)}
     return marks
 
 
@@ -254,6 +296,10 @@ class World:
     admin: Principal
     grants: GrantService
     seq: itertools.count[int] = field(default_factory=itertools.count)
+    incident_ids: dict[str, int] = field(default_factory=dict)
+    task_ids: dict[str, int] = field(default_factory=dict)
+    flag_ids: dict[str, int] = field(default_factory=dict)
+    """A supervision flag per task, answered already (by root)."""
 
     def call(self, coroutine: Any) -> Any:
         return self.thread.call(coroutine)
@@ -367,7 +413,35 @@ def _build(thread: ServerThread) -> World:
             ),
         )
     )
-    return World(thread, tokens, alarm_ids, admin, grants)
+    world = World(thread, tokens, alarm_ids, admin, grants)
+    _build_incidents(world)
+    return world
+
+
+def _build_incidents(world: World) -> None:
+    incidents, admin = world.thread.server.incidents, world.admin
+    for key, incident in INCIDENTS.items():
+        opened = world.call(
+            incidents.open_incident(
+                admin, type_code="hazchem_leak", title=incident.title, jurisdiction=incident.place
+            )
+        )
+        world.incident_ids[key] = opened.id
+    for key, task in TASKS.items():
+        sent = world.call(
+            incidents.send_task(
+                admin,
+                world.incident_ids[task.incident],
+                assignee_kind=AssigneeKind.AGENCY,
+                assignee_ref=task.agency,
+                instructions=task.instructions,
+            )
+        )
+        world.task_ids[key] = sent.id
+        flagged = world.call(incidents.supervise(admin, sent.id, "请加快"))
+        flag = flagged.supervisions[-1].id
+        world.call(incidents.answer_supervision(admin, flag, "已督促"))
+        world.flag_ids[key] = flag
 
 
 def _share_and_unshare_the_hangzhou_camera(
@@ -963,6 +1037,209 @@ _BY_TAG.update(
         ),
     }
 )
+# ---------------------------------------------------------------------------- incidents
+
+STALE = "stale_version"
+
+
+def _incident_probes(
+    world: World,
+    user: User,
+    permission: Permission,
+    build: Callable[[int], dict[str, Any]],
+    *,
+    code: str | None = None,
+    message: str | None = None,
+    check: Callable[[str], Callable[[dict[str, Any]], None]] | None = None,
+) -> list[Probe]:
+    """One probe per incident of the world and one for a missing incident (refused alike)."""
+    probes = [
+        probe(
+            user,
+            permission,
+            build(world.incident_ids[key]),
+            scope_refusal=None if incident.visible(user) else HIDDEN.format("incident"),
+            code=code,
+            message=message,
+            check=check(key) if check else None,
+        )
+        for key, incident in INCIDENTS.items()
+    ]
+    probes.append(probe(user, permission, build(999_999), scope_refusal=HIDDEN.format("incident")))
+    return probes
+
+
+def _task_probes(
+    world: World,
+    user: User,
+    permission: Permission,
+    build: Callable[[str], dict[str, Any]],
+    *,
+    what: str = "task",
+    code: str | None = None,
+    message: Callable[[str], str] | None = None,
+) -> list[Probe]:
+    """One probe per task of the world (``build`` gets its key; "" for a missing one)."""
+    probes = [
+        probe(
+            user,
+            permission,
+            build(key),
+            scope_refusal=None if task.visible(user) else HIDDEN.format(what),
+            code=code,
+            message=message(key) if message else None,
+        )
+        for key, task in TASKS.items()
+    ]
+    probes.append(probe(user, permission, build(""), scope_refusal=HIDDEN.format(what)))
+    return probes
+
+
+def _tasks_of(user: User, incident: str) -> Callable[[dict[str, Any]], None]:
+    return _has_exactly(
+        user,
+        {t.instructions: t.visible(user) for t in TASKS.values() if t.incident == incident},
+    )
+
+
+def _incident_in(place: str, data: dict[str, Any]) -> None:
+    assert data["incident"]["jurisdiction"] == place
+
+
+def _open_incident_case(world: World, user: User) -> list[Probe]:
+    return [
+        probe(
+            user,
+            Permission.OPEN_INCIDENTS,
+            {
+                "type": "incident.open",
+                "type_code": "hazchem_leak",
+                "title": f"opened by {user.name}",
+                "jurisdiction": place,
+            },
+            scope_refusal=None
+            if user.sees(place)
+            else f"jurisdiction {place!r} is outside your area",
+            check=functools.partial(_incident_in, place),
+        )
+        for place in (SH, HZ)
+    ]
+
+
+def _command_incident(tag: str, **fields: Any) -> Cases:
+    # At a version the incident never had: an allowed user is refused as stale.
+    def cells(world: World, user: User) -> list[Probe]:
+        return _incident_probes(
+            world,
+            user,
+            Permission.COMMAND_INCIDENTS,
+            lambda incident_id: {
+                "type": tag,
+                "incident_id": incident_id,
+                "expected_version": 999,
+                **fields,
+            },
+            code=STALE,
+        )
+
+    return cells
+
+
+def _task_id(world: World, key: str) -> int:
+    return world.task_ids[key] if key else 999_999
+
+
+_BY_TAG.update(
+    {
+        "incident.open": _open_incident_case,
+        "incident.attach_alarm": lambda world, user: _command_incident(
+            "incident.attach_alarm", alarm_id=world.alarm_ids["shp"]
+        )(world, user),
+        "incident.transition": _command_incident("incident.transition", action="control"),
+        "incident.change": _command_incident("incident.change", level="I"),
+        "incident.get": lambda world, user: _incident_probes(
+            world,
+            user,
+            Permission.SEE_INCIDENTS,
+            lambda incident_id: {"type": "incident.get", "incident_id": incident_id},
+            check=lambda key: _tasks_of(user, key),
+        ),
+        "incident.timeline": lambda world, user: _incident_probes(
+            world,
+            user,
+            Permission.SEE_INCIDENTS,
+            lambda incident_id: {"type": "incident.timeline", "incident_id": incident_id},
+            check=lambda key: _tasks_of(user, key),
+        ),
+        "incidents.list": _list_case(
+            Permission.SEE_INCIDENTS,
+            "incidents.list",
+            lambda user: {i.title.split()[0]: i.visible(user) for i in INCIDENTS.values()},
+        ),
+        "task.send": lambda world, user: _incident_probes(
+            world,
+            user,
+            Permission.SEND_TASKS,
+            lambda incident_id: {
+                "type": "task.send",
+                "incident_id": incident_id,
+                "assignee_kind": "agency",
+                "assignee_ref": "Bad Ref",
+            },
+            code="validation",
+            message="agency 'Bad Ref' must be an agency code like 'fire'",
+        ),
+        "task.act": lambda world, user: _task_probes(
+            world,
+            user,
+            Permission.WORK_TASKS,
+            lambda key: {
+                "type": "task.act",
+                "task_id": _task_id(world, key),
+                "action": "accept",
+                "expected_version": 999,
+            },
+            code=STALE,
+        ),
+        "task.set_deadlines": lambda world, user: _task_probes(
+            world,
+            user,
+            Permission.SEND_TASKS,
+            lambda key: {
+                "type": "task.set_deadlines",
+                "task_id": _task_id(world, key),
+                "expected_version": 999,
+                "deadlines": {"accept": "2026-12-01T03:00:00Z"},
+            },
+            code=STALE,
+        ),
+        "task.supervise": lambda world, user: _task_probes(
+            world,
+            user,
+            Permission.SUPERVISE_TASKS,
+            lambda key: {"type": "task.supervise", "task_id": _task_id(world, key), "note": "督办"},
+        ),
+        # Each flag was answered when the world was built: an allowed user learns that.
+        "task.answer_supervision": lambda world, user: _task_probes(
+            world,
+            user,
+            Permission.WORK_TASKS,
+            lambda key: {
+                "type": "task.answer_supervision",
+                "supervision_id": world.flag_ids[key] if key else 999_999,
+                "answer": "已办",
+            },
+            what="supervision",
+            code="validation",
+            message=lambda key: f"supervision {world.flag_ids[key]} was answered by root",
+        ),
+        "tasks.list": _list_case(
+            Permission.SEE_TASKS,
+            "tasks.list",
+            lambda user: {t.instructions: t.visible(user) for t in TASKS.values()},
+        ),
+    }
+)
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
@@ -1138,6 +1415,41 @@ async def _readings(world: World, user: User) -> None:
     session.assert_nothing_foreign(user)
 
 
+def _ids_in_events(session: Console, field_name: str) -> set[int]:
+    return {event[field_name]["id"] for event in session.messages("event") if field_name in event}
+
+
+async def _incident_events(world: World, user: User) -> None:
+    incidents = world.thread.server.incidents
+    async with console(world, user) as session:
+        for key in INCIDENTS:
+            incident_id = world.incident_ids[key]
+            current = world.call(incidents.get_incident(world.admin, incident_id))
+            world.call(
+                incidents.change(
+                    world.admin,
+                    incident_id,
+                    current.version,
+                    commander=f"commander-{next(world.seq)}",
+                )
+            )
+        expected = {world.incident_ids[k] for k, i in INCIDENTS.items() if i.visible(user)}
+        await session.drain(lambda: _ids_in_events(session, "incident") >= expected)
+    assert _ids_in_events(session, "incident") == expected
+    session.assert_nothing_foreign(user)
+
+
+async def _task_events(world: World, user: User) -> None:
+    incidents = world.thread.server.incidents
+    async with console(world, user) as session:
+        for key in TASKS:
+            world.call(incidents.supervise(world.admin, world.task_ids[key], "核查进度"))
+        expected = {world.task_ids[k] for k, t in TASKS.items() if t.visible(user)}
+        await session.drain(lambda: _ids_in_events(session, "task") >= expected)
+    assert _ids_in_events(session, "task") == expected
+    session.assert_nothing_foreign(user)
+
+
 TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.SNAPSHOT: _snapshot,
     Topic.RESUME: _resume,
@@ -1145,6 +1457,8 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.DEVICE_EVENTS: _device_events,
     Topic.GEOFENCE_EVENTS: _geofence_events,
     Topic.GRANT_EVENTS: _grant_events,
+    Topic.INCIDENT_EVENTS: _incident_events,
+    Topic.TASK_EVENTS: _task_events,
     Topic.POSITIONS: _positions,
     Topic.READINGS: _readings,
 }

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.authz import incidents as access
 from backend.authz.principal import Principal
 from backend.errors import Error
 from backend.eventlog import log as eventlog
-from backend.authz import incidents as access
 from backend.incidents import service as service_module
 from backend.incidents.service import IncidentService
 from backend.storage import faults

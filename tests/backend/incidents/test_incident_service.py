@@ -9,10 +9,10 @@ from collections.abc import Awaitable
 import pytest
 from sqlalchemy import select
 
+from backend.authz import policy as access
 from backend.authz.principal import Principal
 from backend.errors import Error
 from backend.eventlog import log as eventlog
-from backend.authz import policy as access
 from backend.incidents.catalogue import Catalogue
 from backend.incidents.service import IncidentService
 from backend.storage.models import EventRecord
