@@ -60,7 +60,7 @@ from desktop.incidents.state import (
     may_work_tasks,
     open_supervisions,
 )
-from desktop.plain_text import escape, plain_label, rich_label
+from desktop.plain_text import plain_label
 from realtime.incident_states import (
     INCIDENT_NOTE_REQUIRED,
     SENDER_ACTIONS,
@@ -137,8 +137,12 @@ class IncidentWorkspace(QWidget):
         """Agency code → Chinese name, for sending tasks."""
 
         layout = QVBoxLayout(self)
-        self.header_label = rich_label(self)
+        # Plain text in bold: an incident's title is a peer's text, never markup.
+        self.header_label = plain_label(parent=self)
         self.header_label.setObjectName("incident_header_label")
+        header_font = self.header_label.font()
+        header_font.setBold(True)
+        self.header_label.setFont(header_font)
         self.header_label.setWordWrap(True)
         layout.addWidget(self.header_label)
         fields = QFormLayout()
@@ -327,7 +331,7 @@ class IncidentWorkspace(QWidget):
         """Redraw the incident, its tasks and timeline from the board."""
         incident = self.incident
         if incident is None:
-            self.header_label.setText(escape(self.tr("No incident selected")))
+            self.header_label.setText(self.tr("No incident selected"))
             for label in self._fields.values():
                 label.clear()
         else:
@@ -338,7 +342,7 @@ class IncidentWorkspace(QWidget):
         self._update_task_buttons()
 
     def _show_fields(self, incident: IncidentView) -> None:
-        self.header_label.setText(f"<b>#{incident.id} {escape(incident.title)}</b>")
+        self.header_label.setText(f"#{incident.id} {incident.title}")
         values = {
             "type": incident.type_name or incident.type_code,
             "level": incident_level_label(incident.level),

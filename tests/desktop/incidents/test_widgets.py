@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop.incidents.badge import TaskBadge
@@ -408,3 +409,29 @@ def test_the_incident_ring_frames_the_placed_alarms_only() -> None:
     assert (round(west, 2), round(east, 2)) == (120.13, 120.19)
     assert (round(south, 2), round(north, 2)) == (30.25, 30.31)
     assert incident_ring([make_alarm(2)]) == ([], None)
+
+
+def test_a_peers_markup_is_shown_literally_in_every_incident_view(
+    scripted: tuple[ConsoleService, list[ScriptedClient]], qtbot: QtBot, run: Run
+) -> None:
+    service, clients = scripted
+    desk = IncidentDesk(service)
+    panel = IncidentsPanel(desk)
+    qtbot.addWidget(panel)
+    hostile = '<b>火</b><img src="http://x/y.png">'
+
+    async def scenario() -> None:
+        await log_in(service, desk, user(Role.OFFICER))
+        clients[0].incidents = [make_incident(1, title=hostile, commander=hostile)]
+        clients[0].tasks = [make_task(1, assignee_kind=AssigneeKind.UNIT, assignee_name=hostile)]
+        desk.reload()
+        panel.open_incident(1)
+        workspace = panel.workspace
+        await wait_until(lambda: workspace.task_ids() == [1], what="hostile incident shown")
+        assert workspace.header_label.text() == f"#1 {hostile}"
+        assert workspace.header_label.textFormat() == Qt.TextFormat.PlainText
+        assert workspace.field_text("commander") == hostile
+        assert workspace.task_cell(1, 1).startswith(hostile)
+        assert panel.incident_list.cell(0, 1) == hostile
+
+    run(scenario())
