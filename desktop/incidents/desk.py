@@ -17,7 +17,7 @@ import logging
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop.incidents.labels import refusal_text
-from desktop.incidents.state import BoardChange, IncidentBoard
+from desktop.incidents.state import IncidentBoard
 from desktop.service import ConsoleService
 from realtime.client import ConnectionState
 from realtime.incident_states import (
@@ -65,8 +65,6 @@ class IncidentDesk(QObject):
 
     message = Signal(str, bool)
     """(text, is_error) of a command's outcome, for the notification bar."""
-    escalated_to_me = Signal(object)
-    """A task (:class:`~realtime.protocol.TaskView`) escalated to this desk just now."""
     opened = Signal(int)
     """An incident this officer opened (its id), to show in the workspace."""
 
@@ -110,9 +108,8 @@ class IncidentDesk(QObject):
         self.reload()
 
     def _on_event(self, event: Event) -> None:
-        change = self.board.apply_event(event)
-        if isinstance(change, BoardChange) and change.escalated_to_me:
-            self.escalated_to_me.emit(self.board.tasks.get(change.task_id or 0))
+        # The board tells its listeners (the badge sounds for an escalation to this desk).
+        self.board.apply_event(event)
 
     def reload(self) -> None:
         """Read the incidents, the inbox and the badge's lists, and resume the timelines

@@ -21,8 +21,21 @@ from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
 from realtime.client import ConnectionState
-from realtime.incident_states import Deadline, IncidentState, TaskAction, TaskState
-from realtime.protocol import Role
+from realtime.incident_states import (
+    AssigneeKind,
+    Deadline,
+    IncidentState,
+    TaskAction,
+    TaskState,
+)
+from realtime.protocol import (
+    IncidentResult,
+    OpenIncident,
+    Role,
+    SendTask,
+    SetTaskDeadlines,
+    TaskResult,
+)
 from tests.desktop.conftest import call, ignore_offscreen_quirks, wait_until
 from tests.desktop.test_console_e2e import create_alarm, other_console
 
@@ -35,22 +48,24 @@ Run = Callable[..., Any]
 def server() -> Iterator[ServerThread]:
     with ServerThread() as running:
         running.add_user("fire1", "pw-fire1", Role.AGENCY, agency="fire")
+        running.add_user("firesup", "pw-firesup", Role.SUPERVISOR, agency="fire")
         yield running
 
 
 @asynccontextmanager
 async def console(
     server: ServerThread, qtbot: QtBot, settings: QSettings, username: str
-) -> AsyncIterator[MainWindow]:
-    """A console window logged in as ``username``."""
+) -> AsyncIterator[tuple[MainWindow, AlarmSounder]]:
+    """A console window logged in as ``username``, and its (silent) sounder."""
     service = ConsoleService()
-    window = MainWindow(service, AlarmSounder(use_audio=False), settings, username=username)
+    sounder = AlarmSounder(use_audio=False)
+    window = MainWindow(service, sounder, settings, username=username)
     qtbot.addWidget(window)
     window.show()
     service.start(server.console_url, username, f"pw-{username}")
     try:
         await wait_until(lambda: service.state is ConnectionState.LIVE, what=f"{username} live")
-        yield window
+        yield window, sounder
     finally:
         await service.stop()
 
@@ -94,11 +109,11 @@ def test_an_incident_is_raised_tasked_worked_by_the_fire_desk_and_stays_open(
     async def scenario() -> None:
         async with other_console(server) as other:
             alarm_id = await create_alarm(other, "文三路商铺起火")
-        async with console(server, qtbot, settings, "officer1") as centre:
+        async with console(server, qtbot, settings, "officer1") as (centre, _):
             await wait_until(lambda: centre.select_alarm(alarm_id), what="alarm in the queue")
             task_id = await raise_and_send_to_fire(centre, alarm_id)
             workspace = centre.incidents_panel.workspace
-            async with console(server, qtbot, settings, "fire1") as fire:
+            async with console(server, qtbot, settings, "fire1") as (fire, _):
                 panel = fire.incidents_panel
                 await wait_until(lambda: panel.inbox.row_keys() == [task_id], what="fire inbox")
                 assert panel.tab_titles()[0] == "Tasks"
@@ -151,5 +166,53 @@ def test_an_incident_is_raised_tasked_worked_by_the_fire_desk_and_stays_open(
             assert timeline is not None
             assert [event.seq for event in timeline] == sorted({e.seq for e in timeline})
             assert len(timeline) >= 5
+
+    run(scenario(), timeout=60)
+
+
+def test_an_overdue_task_escalates_live_to_the_agency_supervisor_with_a_sound(
+    server: ServerThread, qtbot: QtBot, settings: QSettings, run: Run
+) -> None:
+    async def scenario() -> None:
+        async with (
+            console(server, qtbot, settings, "firesup") as (supervisor, sounder),
+            other_console(server) as centre,
+        ):
+            alarm_id = await create_alarm(centre, "仓库烟感报警")
+            opened = await centre.request(OpenIncident(req="", alarm_id=alarm_id))
+            assert isinstance(opened, IncidentResult)
+            sent = await centre.request(
+                SendTask(
+                    req="",
+                    incident_id=opened.incident.id,
+                    assignee_kind=AssigneeKind.AGENCY,
+                    assignee_ref="fire",
+                )
+            )
+            assert isinstance(sent, TaskResult)
+            badge = supervisor.task_badge
+            await wait_until(lambda: sent.task.id in supervisor.incident_desk.board.tasks,
+                             what="the supervisor sees the task")  # fmt: skip
+            assert badge.counts.escalated == 0
+            sounds = sounder.play_count
+            past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+            await centre.request(
+                SetTaskDeadlines(
+                    req="",
+                    task_id=sent.task.id,
+                    expected_version=sent.task.version,
+                    deadlines={Deadline.ACCEPT: past},
+                )
+            )
+            # The server's deadline check escalates it one rung up: this desk.
+            await wait_until(lambda: badge.counts.escalated == 1, what="escalated here")
+            assert sounder.play_count == sounds + 1
+            assert badge.flashing
+            assert badge.text() == "Overdue/escalated: 1  Supervised: 0"
+            await call(badge.click)
+            panel = supervisor.incidents_panel
+            assert panel.currentWidget() is panel.inbox
+            assert panel.inbox.row_keys() == [sent.task.id]
+            assert panel.inbox.cell(0, 5) == "Agency supervisor"
 
     run(scenario(), timeout=60)

@@ -435,3 +435,29 @@ def test_a_peers_markup_is_shown_literally_in_every_incident_view(
         assert panel.incident_list.cell(0, 1) == hostile
 
     run(scenario())
+
+
+def test_a_reload_after_a_reconnect_resumes_the_timeline_after_the_last_entry(
+    scripted: tuple[ConsoleService, list[ScriptedClient]], qtbot: QtBot, run: Run
+) -> None:
+    service, clients = scripted
+    desk = IncidentDesk(service)
+    panel = IncidentsPanel(desk)
+    qtbot.addWidget(panel)
+
+    async def scenario() -> None:
+        await log_in(service, desk, user(Role.OFFICER))
+        panel.open_incident(1)
+        await wait_until(lambda: desk.board.timeline(1) is not None, what="timeline")
+        service.on_state(ConnectionState.DISCONNECTED, "link lost")
+        service.on_state(ConnectionState.LIVE, "")
+        await wait_until(
+            lambda: len(commands_of(clients[0], GetIncidentTimeline)) == 2, what="resumed"
+        )
+        assert [c.after_seq for c in commands_of(clients[0], GetIncidentTimeline)] == [0, 3]
+        assert len(commands_of(clients[0], ListIncidents)) == 2
+        timeline = desk.board.timeline(1)
+        assert timeline is not None
+        assert [event.seq for event in timeline] == [3]  # the same entry again is kept once
+
+    run(scenario())
