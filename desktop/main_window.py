@@ -36,10 +36,7 @@ from desktop.detail_pane import AlarmDetailPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY
-from desktop.incidents.badge import TaskBadge
-from desktop.incidents.desk import IncidentDesk
-from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel, incident_ring
-from desktop.incidents.state import inbox_first
+from desktop.incidents.window import WindowIncidents
 from desktop.map.layers import LayerKey
 from desktop.map.overlays import (
     hazard_points,
@@ -276,61 +273,26 @@ class MainWindow(QMainWindow):
         return dock
 
     def _add_incidents(self, service: ConsoleService, sounder: AlarmSounder) -> None:
-        """The incidents dock (list, inbox, workspace), the alarm's 立案/并案 buttons and
-        the status bar's task badge."""
-        self.incident_desk = IncidentDesk(service, parent=self)
-        self.incidents_panel = IncidentsPanel(self.incident_desk, self)
-        self.incidents_dock = self._add_dock(
-            "incidents_dock",
-            self.tr("Incidents and tasks"),
-            self.incidents_panel,
-            Qt.DockWidgetArea.RightDockWidgetArea,
+        """The incidents dock, the alarm's 立案/并案 buttons and the task badge."""
+        self.incidents = WindowIncidents(
+            self,
+            service,
+            sounder,
+            alarms=self.model.alarms,
+            detail_pane=self.detail_pane,
+            map_view=self.map_view,
+            map_dock=self.map_dock,
+            notify=lambda text, error: self.notification_bar.show_message(text, error=error),
         )
-        self.alarm_incident_actions = AlarmIncidentActions(self.incident_desk, self.detail_pane)
-        self.detail_pane.extra_buttons.addWidget(self.alarm_incident_actions.raise_button)
-        self.detail_pane.extra_buttons.addWidget(self.alarm_incident_actions.attach_button)
-        self.task_badge = TaskBadge(self.incident_desk.board, sounder, self.statusBar())
-        self.statusBar().addPermanentWidget(self.task_badge)
-        self.task_badge.open_requested.connect(self.show_task_list)
-        self.incident_desk.message.connect(
-            lambda text, error: self.notification_bar.show_message(text, error=error)
-        )
-        self.incident_desk.opened.connect(lambda _incident_id: self.show_incidents())
-        self.incidents_panel.workspace.map_focus_requested.connect(self.focus_alarms)
-        self.model.agencies_changed.connect(self.incidents_panel.workspace.set_agencies)
-
-    def show_incidents(self) -> None:
-        """Bring the incidents dock to the front."""
-        self.incidents_dock.show()
-        self.incidents_dock.raise_()
-
-    def show_task_list(self) -> None:
-        """Show the task inbox (the badge's click)."""
-        self.show_incidents()
-        self.incidents_panel.show_task_list()
-
-    def open_incident(self, incident_id: int) -> None:
-        """Open an incident in the workspace."""
-        self.show_incidents()
-        self.incidents_panel.open_incident(incident_id)
+        self.incidents_dock = self.incidents.dock
+        self.incidents_panel = self.incidents.panel
+        self.incident_desk = self.incidents.desk
+        self.task_badge = self.incidents.badge
+        self.model.agencies_changed.connect(self.incidents.set_agencies)
 
     def open_first_incident(self) -> bool:
-        """Open the first incident of the list in the workspace and ring its alarms."""
-        incidents = self.incident_desk.board.open_incidents()
-        if not incidents:
-            return False
-        self.open_incident(incidents[0].id)
-        self.focus_alarms(list(incidents[0].alarm_ids))
-        return True
-
-    def focus_alarms(self, alarm_ids: list[int]) -> None:
-        """Ring these alarms on the map and zoom to them (an incident's alarms)."""
-        points, extent = incident_ring(self.model.alarms.get(alarm_id) for alarm_id in alarm_ids)
-        self.map_view.incident_marker.set_points(points)
-        if extent is not None:
-            self.map_dock.show()
-            self.map_dock.raise_()
-            self.map_view.zoom_to_extent(*extent)
+        """Open the first incident in the workspace (before a screenshot of it)."""
+        return self.incidents.open_first_incident()
 
     def _selected_alarm_place(self) -> tuple[float, float] | None:
         alarm_id = self.queue_view.selected_alarm_id()
@@ -414,9 +376,7 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         alarm_id = self.queue_view.selected_alarm_id()
         self.detail_pane.show_alarm(alarm_id)
-        self.alarm_incident_actions.set_alarm(
-            self.model.alarms.get(alarm_id) if alarm_id is not None else None
-        )
+        self.incidents.set_alarm(self.model.alarms.get(alarm_id) if alarm_id is not None else None)
         self._alarm_camera.update()
         if alarm_id is not None:
             self._bring_context(alarm_id)
@@ -438,8 +398,7 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         self.alarm_model.refresh_ages()
         self.status_panel.refresh()
-        self.task_badge.refresh()
-        self.incidents_panel.tick()
+        self.incidents.tick()
         if self.site_detail.isVisible():
             self.site_detail.refresh_readings()
         if self.banner.isVisible():
@@ -449,7 +408,7 @@ class MainWindow(QMainWindow):
 
     def _on_alarm_changed(self, change: StoreChange) -> None:
         if change.alarm is not None and change.alarm.id == self.queue_view.selected_alarm_id():
-            self.alarm_incident_actions.set_alarm(change.alarm)
+            self.incidents.set_alarm(change.alarm)
         if announces_alarm(change):
             self._sounder.play()
 
@@ -556,9 +515,7 @@ class MainWindow(QMainWindow):
 
     def _on_welcome(self, user: UserInfo) -> None:
         self.show_jurisdiction(user.jurisdiction)
-        self.incidents_panel.arrange_for(user)
-        if inbox_first(user):
-            self.show_incidents()
+        self.incidents.on_welcome(user)
         # Courtesy only: the server decides. Read-only roles act on nothing; geofences
         # are kept by whole-area users.
         self.detail_pane.set_read_only(not may_act(user))

@@ -96,7 +96,8 @@ class IncidentsPanel(QTabWidget):
 class AlarmIncidentActions(QObject):
     """立案 (raise an incident from the selected alarm) and 并案 (attach it to one)."""
 
-    message = Signal(str, bool)
+    open_requested = Signal(int)
+    """Open this incident (the one the selected alarm belongs to)."""
 
     def __init__(self, desk: IncidentDesk, parent: QWidget) -> None:
         super().__init__(parent)
@@ -110,6 +111,9 @@ class AlarmIncidentActions(QObject):
         self.attach_button = QPushButton(self.tr("Attach to incident…"), parent)
         self.attach_button.setObjectName("attach_incident_button")
         self.attach_button.clicked.connect(self.start_attach)
+        self.open_button = QPushButton(self.tr("Open incident"), parent)
+        self.open_button.setObjectName("open_alarm_incident_button")
+        self.open_button.clicked.connect(self._open_alarm_incident)
         desk.board.changed.connect(lambda _change: self.refresh())
         self.refresh()
 
@@ -136,6 +140,21 @@ class AlarmIncidentActions(QObject):
         )
         self.raise_button.setEnabled(free)
         self.attach_button.setEnabled(free and bool(self._open_incidents()))
+        incident = self._alarm_incident()
+        self.open_button.setEnabled(incident is not None)
+        self.open_button.setText(
+            self.tr("Incident #{incident_id}").format(incident_id=incident.id)
+            if incident is not None
+            else self.tr("Open incident")
+        )
+
+    def _alarm_incident(self) -> IncidentView | None:
+        return self._desk.board.alarm_incident(self._alarm.id) if self._alarm else None
+
+    def _open_alarm_incident(self) -> None:
+        incident = self._alarm_incident()
+        if incident is not None:
+            self.open_requested.emit(incident.id)
 
     def _open(self, dialog: QDialog) -> None:
         if self.active_dialog is not None:

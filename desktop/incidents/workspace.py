@@ -15,7 +15,7 @@ import importlib
 import importlib.util
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -60,7 +60,7 @@ from desktop.incidents.state import (
     may_work_tasks,
     open_supervisions,
 )
-from desktop.plain_text import plain_label
+from desktop.plain_text import plain_label, plain_tooltip
 from realtime.incident_states import (
     INCIDENT_NOTE_REQUIRED,
     SENDER_ACTIONS,
@@ -93,6 +93,31 @@ def assignee_text(task: TaskView) -> str:
     if task.assignee_kind is AssigneeKind.UNIT and task.agency:
         return f"{name} · {texts.agency_label(task.agency)}"
     return name
+
+
+def task_details(task: TaskView) -> str:
+    """A task's story for its tooltip: what was asked, the last word, the escalations and
+    the supervision flags."""
+    lines = [
+        QCoreApplication.translate("Incidents", "Instructions: {text}").format(
+            text=task.instructions or "—"
+        )
+    ]
+    if task.last_note:
+        lines.append(
+            QCoreApplication.translate("Incidents", "Last note: {text}").format(text=task.last_note)
+        )
+    lines += [
+        f"{texts.format_time(step.at)} ↑ {rung_label(step.to_level)} {step.note}".rstrip()
+        for step in task.escalations
+    ]
+    for flag in task.supervisions:
+        answer = f" → {flag.answer}" if flag.answered_at is not None else ""
+        lines.append(
+            QCoreApplication.translate("Incidents", "Supervision: {note}").format(note=flag.note)
+            + answer
+        )
+    return "\n".join(lines)
 
 
 def timeline_text(event: Event) -> str:
@@ -367,9 +392,11 @@ class IncidentWorkspace(QWidget):
             rung = rung_label(task.escalation_level) if task.escalations else ""
             cells = (f"#{task.id}", assignee_text(task), task_state_label(task.state), "", rung,
                      supervision)  # fmt: skip
+            tooltip = plain_tooltip(task_details(task))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, task.id)
+                item.setToolTip(tooltip)
                 self.task_table.setItem(row, column, item)
         self.refresh_countdowns()
         if selected is not None:

@@ -106,6 +106,14 @@
         <source>Attach to incident…</source>
         <translation>并案…</translation>
     </message>
+    <message>
+        <source>Open incident</source>
+        <translation>打开事件</translation>
+    </message>
+    <message>
+        <source>Incident #{incident_id}</source>
+        <translation>事件 #{incident_id}</translation>
+    </message>
 </context>
 <context>
     <name>AlarmTableModel</name>
@@ -798,6 +806,18 @@
     <message>
         <source>The server did not accept the input.</source>
         <translation>服务器未接受输入。</translation>
+    </message>
+    <message>
+        <source>Instructions: {text}</source>
+        <translation>处置要求：{text}</translation>
+    </message>
+    <message>
+        <source>Last note: {text}</source>
+        <translation>最新说明：{text}</translation>
+    </message>
+    <message>
+        <source>Supervision: {note}</source>
+        <translation>督办：{note}</translation>
     </message>
 </context>
 <context>

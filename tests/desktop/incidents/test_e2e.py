@@ -72,7 +72,7 @@ async def console(
 
 async def raise_and_send_to_fire(centre: MainWindow, alarm_id: int) -> int:
     """From the selected alarm: 立案, then a task to the fire desk; return the task id."""
-    actions = centre.alarm_incident_actions
+    actions = centre.incidents.alarm_actions
     assert actions.raise_button.isEnabled()
     await call(actions.raise_button.click)
     raise_dialog = actions.active_dialog

@@ -388,8 +388,16 @@ def test_raise_and_attach_are_offered_for_an_open_alarm_outside_any_incident(
         assert commands_of(clients[0], OpenIncident)[0].alarm_id == 9
         await wait_until(lambda: panel.currentWidget() is panel.workspace, what="shown")
         # An alarm already in an incident is not raised again.
+        assert not actions.open_button.isEnabled()
         desk.board.upsert_incident(make_incident(1, alarm_ids=[9]))
         assert not actions.raise_button.isEnabled()
+        # ...and its incident is one click away.
+        assert actions.open_button.isEnabled()
+        assert actions.open_button.text() == "Incident #1"
+        wanted: list[int] = []
+        actions.open_requested.connect(wanted.append)
+        await call(actions.open_button.click)
+        assert wanted == [1]
 
     run(scenario())
 
