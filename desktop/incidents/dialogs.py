@@ -98,13 +98,21 @@ def _level_combo(parent: QWidget, default_text: str | None) -> QComboBox:
     return combo
 
 
+def _level_of(combo: QComboBox) -> IncidentLevel | None:
+    """The level chosen in a level combo (None: the default entry). Qt hands an enum
+    stored as item data back as its plain string."""
+    data = combo.currentData()
+    return IncidentLevel(data) if isinstance(data, str) else None
+
+
 class OpenIncidentDialog(_Form):
     """Raise an incident from an alarm (立案): title, type and level default to the
     alarm's and the catalogue's."""
 
     def __init__(self, alarm_id: int, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(self.tr("Raise an incident from alarm {alarm_id}").format(
-            alarm_id=alarm_id), parent)  # fmt: skip
+        super().__init__(
+            self.tr("Raise an incident from alarm {alarm_id}").format(alarm_id=alarm_id), parent
+        )
         self.setObjectName("open_incident_dialog")
         self.alarm_id = alarm_id
         self.title_edit = QLineEdit(title, self)
@@ -119,8 +127,7 @@ class OpenIncidentDialog(_Form):
     @property
     def level(self) -> IncidentLevel | None:
         """The level chosen, or None for the catalogue's."""
-        data = self.level_combo.currentData()
-        return data if isinstance(data, IncidentLevel) else None
+        return _level_of(self.level_combo)
 
 
 class AttachAlarmDialog(_Form):
@@ -129,8 +136,9 @@ class AttachAlarmDialog(_Form):
     def __init__(
         self, alarm_id: int, incidents: list[IncidentView], parent: QWidget | None = None
     ) -> None:
-        super().__init__(self.tr("Attach alarm {alarm_id} to an incident").format(
-            alarm_id=alarm_id), parent)  # fmt: skip
+        super().__init__(
+            self.tr("Attach alarm {alarm_id} to an incident").format(alarm_id=alarm_id), parent
+        )
         self.setObjectName("attach_alarm_dialog")
         self.alarm_id = alarm_id
         self.incident_combo = QComboBox(self)
@@ -195,8 +203,9 @@ class SendTaskDialog(_Form):
     @property
     def kind(self) -> AssigneeKind:
         """Who the task goes to."""
+        # Qt hands an enum stored as item data back as its plain string.
         data = self.kind_combo.currentData()
-        return data if isinstance(data, AssigneeKind) else AssigneeKind.AGENCY
+        return AssigneeKind(data) if isinstance(data, str) else AssigneeKind.AGENCY
 
     @property
     def ref(self) -> str:
@@ -226,8 +235,9 @@ class ChangeIncidentDialog(_Form):
     """Change an incident's level (定级) or commander, with a note."""
 
     def __init__(self, incident: IncidentView, parent: QWidget | None = None) -> None:
-        super().__init__(self.tr("Change incident {incident_id}").format(
-            incident_id=incident.id), parent)  # fmt: skip
+        super().__init__(
+            self.tr("Change incident {incident_id}").format(incident_id=incident.id), parent
+        )
         self.setObjectName("change_incident_dialog")
         self._incident = incident
         self.level_combo = _level_combo(self, None)
@@ -244,8 +254,8 @@ class ChangeIncidentDialog(_Form):
     @property
     def level(self) -> IncidentLevel | None:
         """The new level, None when unchanged."""
-        data = self.level_combo.currentData()
-        return data if isinstance(data, IncidentLevel) and data != self._incident.level else None
+        level = _level_of(self.level_combo)
+        return level if level is not None and level != self._incident.level else None
 
     @property
     def commander(self) -> str | None:

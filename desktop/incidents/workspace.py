@@ -390,8 +390,14 @@ class IncidentWorkspace(QWidget):
         for row, task in enumerate(tasks):
             supervision = self.tr("open") if open_supervisions(task) else ""
             rung = rung_label(task.escalation_level) if task.escalations else ""
-            cells = (f"#{task.id}", assignee_text(task), task_state_label(task.state), "", rung,
-                     supervision)  # fmt: skip
+            cells = (
+                f"#{task.id}",
+                assignee_text(task),
+                task_state_label(task.state),
+                "",
+                rung,
+                supervision,
+            )
             tooltip = plain_tooltip(task_details(task))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -481,8 +487,9 @@ class IncidentWorkspace(QWidget):
             if action is IncidentAction.CLOSE
             else self.tr("What happened (required):")
         )
-        dialog = TextDialog(incident_action_label(action).rstrip("…"), prompt, required=True,
-                            parent=self)  # fmt: skip
+        dialog = TextDialog(
+            incident_action_label(action).rstrip("…"), prompt, required=True, parent=self
+        )
         incident_id = incident.id
         dialog.accepted.connect(lambda: self._desk.transition(incident_id, action, dialog.text))
         self._open_dialog(dialog)
@@ -526,8 +533,9 @@ class IncidentWorkspace(QWidget):
             if action is TaskAction.FINISH
             else self.tr("The reason (required):")
         )
-        dialog = TextDialog(task_action_label(action).rstrip("…"), prompt, required=True,
-                            parent=self)  # fmt: skip
+        dialog = TextDialog(
+            task_action_label(action).rstrip("…"), prompt, required=True, parent=self
+        )
         task_id = task.id
         dialog.accepted.connect(lambda: self._desk.act(task_id, action, dialog.text))
         self._open_dialog(dialog)

@@ -121,8 +121,7 @@ def test_an_incident_is_raised_tasked_worked_by_the_fire_desk_and_stays_open(
                 panel.inbox.open_row(0)
                 fire_space = panel.workspace
                 await wait_until(lambda: fire_space.select_task(task_id), what="fire workspace")
-                assert not fire_space.incident_buttons[next(iter(fire_space.incident_buttons))
-                                                       ].isEnabled()  # fmt: skip
+                assert not any(b.isEnabled() for b in fire_space.incident_buttons.values())
                 await call(fire_space.task_buttons[TaskAction.ACCEPT].click)
                 await wait_until(
                     lambda: fire_space.task_cell(task_id, 2) == "Accepted", what="accepted"
@@ -191,8 +190,10 @@ def test_an_overdue_task_escalates_live_to_the_agency_supervisor_with_a_sound(
             )
             assert isinstance(sent, TaskResult)
             badge = supervisor.task_badge
-            await wait_until(lambda: sent.task.id in supervisor.incident_desk.board.tasks,
-                             what="the supervisor sees the task")  # fmt: skip
+            await wait_until(
+                lambda: sent.task.id in supervisor.incident_desk.board.tasks,
+                what="the supervisor sees the task",
+            )
             assert badge.counts.escalated == 0
             sounds = sounder.play_count
             past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)

@@ -16,7 +16,13 @@ from pytestqt.qtbot import QtBot
 
 from desktop.incidents.badge import TaskBadge
 from desktop.incidents.desk import IncidentDesk
-from desktop.incidents.dialogs import SendTaskDialog, TextDialog
+from desktop.incidents.dialogs import (
+    ChangeIncidentDialog,
+    DeadlinesDialog,
+    SendTaskDialog,
+    SuperviseDialog,
+    TextDialog,
+)
 from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel, incident_ring
 from desktop.incidents.state import IncidentBoard
 from desktop.service import ConsoleService
@@ -28,12 +34,15 @@ from realtime.incident_states import (
     Deadline,
     EscalationLevel,
     IncidentAction,
+    IncidentLevel,
     IncidentState,
     TaskAction,
     TaskState,
 )
 from realtime.protocol import (
     ActOnTask,
+    AnswerSupervision,
+    ChangeIncident,
     Command,
     ErrorCode,
     GetIncident,
@@ -46,6 +55,8 @@ from realtime.protocol import (
     ResultData,
     Role,
     SendTask,
+    SetTaskDeadlines,
+    SuperviseTask,
     TasksResult,
     TimelineResult,
     TransitionIncident,
@@ -58,6 +69,7 @@ from tests.desktop.incidents.factories import (
     incident_event,
     make_incident,
     make_task,
+    supervision,
     task_event,
     user,
 )
@@ -196,7 +208,10 @@ def test_the_command_centre_sees_the_list_first_and_acts_on_an_open_incident(
         await wait_until(lambda: bool(commands_of(clients[0], TransitionIncident)), what="sent")
         sent = commands_of(clients[0], TransitionIncident)[0]
         assert (sent.action, sent.note, sent.expected_version) == (
-            IncidentAction.CLOSE, "已处置完毕，无人员伤亡", 1)  # fmt: skip
+            IncidentAction.CLOSE,
+            "已处置完毕，无人员伤亡",
+            1,
+        )
 
     run(scenario())
 
@@ -225,8 +240,24 @@ def test_a_task_is_sent_with_its_assignee_instructions_and_deadline_overrides(
         await wait_until(lambda: bool(commands_of(clients[0], SendTask)), what="task sent")
         sent = commands_of(clients[0], SendTask)[0]
         assert (sent.assignee_kind, sent.assignee_ref, sent.instructions) == (
-            AssigneeKind.AGENCY, "police", "封控现场")  # fmt: skip
+            AssigneeKind.AGENCY,
+            "police",
+            "封控现场",
+        )
         assert sent.deadline_minutes == {Deadline.ACCEPT: 3}
+
+        # To a grid level: the jurisdiction code typed in.
+        await call(panel.workspace.send_button.click)
+        to_town = panel.workspace.active_dialog
+        assert isinstance(to_town, SendTaskDialog)
+        to_town.kind_combo.setCurrentIndex(2)
+        assert to_town.kind is AssigneeKind.GRID_LEVEL
+        assert not to_town.ok_button.isEnabled()
+        to_town.ref_combo.setEditText("330102001")
+        await call(to_town.accept)
+        await wait_until(lambda: len(commands_of(clients[0], SendTask)) == 2, what="second")
+        grid = commands_of(clients[0], SendTask)[1]
+        assert (grid.assignee_kind, grid.assignee_ref) == (AssigneeKind.GRID_LEVEL, "330102001")
 
     run(scenario())
 
@@ -467,5 +498,77 @@ def test_a_reload_after_a_reconnect_resumes_the_timeline_after_the_last_entry(
         timeline = desk.board.timeline(1)
         assert timeline is not None
         assert [event.seq for event in timeline] == [3]  # the same entry again is kept once
+
+    run(scenario())
+
+
+def test_level_deadlines_and_supervision_are_sent_as_the_officer_filled_them(
+    scripted: tuple[ConsoleService, list[ScriptedClient]], qtbot: QtBot, run: Run
+) -> None:
+    service, clients = scripted
+    desk = IncidentDesk(service)
+    panel = IncidentsPanel(desk)
+    qtbot.addWidget(panel)
+    workspace = panel.workspace
+
+    async def scenario() -> None:
+        await log_in(service, desk, user(Role.SUPERVISOR))
+        clients[0].tasks = [
+            make_task(
+                1,
+                state=TaskState.ACCEPTED,
+                arrive_by=T0 + 30 * MINUTE,
+                supervisions=[supervision(4)],
+            ),
+        ]
+        panel.open_incident(1)
+        await wait_until(lambda: workspace.select_task(1), what="task")
+
+        await call(workspace.change_button.click)
+        change = workspace.active_dialog
+        assert isinstance(change, ChangeIncidentDialog)
+        assert not change.ok_button.isEnabled()  # nothing changed yet
+        change.level_combo.setCurrentIndex(change.level_combo.findData(IncidentLevel.I))
+        change.note_edit.setText("伤亡扩大")
+        await call(change.accept)
+
+        assert workspace.select_task(1)
+        await call(workspace.deadlines_button.click)
+        extend = workspace.active_dialog
+        assert isinstance(extend, DeadlinesDialog)
+        assert list(extend.edits) == [Deadline.ARRIVE, Deadline.FINISH]
+        edit = extend.edits[Deadline.ARRIVE]
+        edit.setDateTime(edit.dateTime().addSecs(15 * 60))
+        extend.note_edit.setText("道路封闭")
+        await call(extend.accept)
+
+        await call(workspace.supervise_button.click)
+        flag = workspace.active_dialog
+        assert isinstance(flag, SuperviseDialog)
+        flag.note_edit.setPlainText("请报告到场时间")
+        flag.due_spin.setValue(10)
+        await call(flag.accept)
+
+        await call(workspace.answer_button.click)
+        answer = workspace.active_dialog
+        assert isinstance(answer, TextDialog)
+        answer.text_edit.setPlainText("10 分钟内到场")
+        await call(answer.accept)
+
+        await wait_until(lambda: bool(commands_of(clients[0], AnswerSupervision)), what="all")
+        changed = commands_of(clients[0], ChangeIncident)[0]
+        assert (changed.level, changed.commander, changed.note) == (
+            IncidentLevel.I,
+            None,
+            "伤亡扩大",
+        )
+        moved = commands_of(clients[0], SetTaskDeadlines)[0]
+        assert moved.deadlines == {Deadline.ARRIVE: T0 + 45 * MINUTE}
+        assert moved.note == "道路封闭"
+        flagged = commands_of(clients[0], SuperviseTask)[0]
+        assert flagged.note == "请报告到场时间"
+        assert flagged.due_at is not None
+        answered = commands_of(clients[0], AnswerSupervision)[0]
+        assert (answered.supervision_id, answered.answer) == (4, "10 分钟内到场")
 
     run(scenario())
