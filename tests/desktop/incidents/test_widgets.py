@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from desktop.incidents.badge import TaskBadge
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.dialogs import (
+    AttachAlarmDialog,
     ChangeIncidentDialog,
     DeadlinesDialog,
     SendTaskDialog,
@@ -42,6 +43,7 @@ from realtime.incident_states import (
 from realtime.protocol import (
     ActOnTask,
     AnswerSupervision,
+    AttachAlarm,
     ChangeIncident,
     Command,
     ErrorCode,
@@ -411,6 +413,15 @@ def test_raise_and_attach_are_offered_for_an_open_alarm_outside_any_incident(
         actions.set_alarm(make_alarm(9))
         assert actions.raise_button.isEnabled()
         assert actions.attach_button.isEnabled()
+        await call(actions.attach_button.click)
+        attach = actions.active_dialog
+        assert isinstance(attach, AttachAlarmDialog)
+        assert attach.incident_id == 1
+        await call(attach.accept)
+        await wait_until(lambda: bool(commands_of(clients[0], AttachAlarm)), what="attached")
+        attached = commands_of(clients[0], AttachAlarm)[0]
+        assert (attached.incident_id, attached.alarm_id, attached.expected_version) == (1, 9, 1)
+
         await call(actions.raise_button.click)
         dialog = actions.active_dialog
         assert dialog is not None
