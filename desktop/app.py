@@ -41,6 +41,8 @@ SIGNAL_POLL_MS = 200
 SCREENSHOT_WIDTH = 1440
 SCREENSHOT_HEIGHT = 900
 """Qt's loop runs C++ code; a tick this often lets Python run its signal handlers."""
+OPEN_INCIDENT_LEAD = 3.0
+"""Seconds before the screenshot at which ``open_incident`` opens the first incident."""
 CA_FILE_KEY = "connection/ca_file"
 """QSettings key of the CA certificate file last used to verify a ``wss://`` server."""
 
@@ -119,6 +121,11 @@ class ConsoleSession(QObject):
         if not self._done.done():
             self._phase = _Phase.DONE
             self._done.set_result(code)
+
+    def open_first_incident(self) -> None:
+        """Open the first incident in the workspace (before a screenshot of it)."""
+        if self.main_window is None or not self.main_window.open_first_incident():
+            logger.warning("no incident to open before the screenshot")
 
     def take_screenshot(self, path: Path) -> None:
         """Save a PNG of the main window (or the login dialog) and finish."""
@@ -269,6 +276,7 @@ async def run_console_async(
     *,
     screenshot: Path | None = None,
     after: float = 3.0,
+    open_incident: bool = False,
     settings: QSettings | None = None,
     use_audio: bool = True,
     ca_file: str | None = None,
@@ -290,6 +298,12 @@ async def run_console_async(
     screenshot_timer: asyncio.TimerHandle | None = None
     if screenshot is not None:
         screenshot_timer = loop.call_later(after, session.take_screenshot, screenshot)
+    incident_timer: asyncio.TimerHandle | None = None
+    if open_incident:
+        # Early enough for the incident, its tasks and timeline to arrive before the picture.
+        incident_timer = loop.call_later(
+            max(after - OPEN_INCIDENT_LEAD, 0.0), session.open_first_incident
+        )
 
     def on_interrupt(_signum: int, _frame: FrameType | None) -> None:
         logger.info("interrupted; closing the console")
@@ -304,8 +318,9 @@ async def run_console_async(
     finally:
         signal_poll.stop()
         signal.signal(signal.SIGINT, previous_handler)
-        if screenshot_timer is not None:
-            screenshot_timer.cancel()
+        for timer in (screenshot_timer, incident_timer):
+            if timer is not None:
+                timer.cancel()
         await session.close()
 
 
@@ -329,13 +344,14 @@ def run_console(
     after: float = 3.0,
     ca_file: str | None = None,
     idle_lock_seconds: float | None = None,
+    open_incident: bool = False,
 ) -> int:
     """Run the console (blocking) and return its exit status.
 
     With both ``username`` and ``password`` it logs in unattended; otherwise it opens the
     login dialog. ``lang`` is ``zh_CN`` or ``en`` (default: the saved choice, else
     Chinese). With ``screenshot`` it saves a PNG of the window after ``after`` seconds and
-    exits.
+    exits; ``open_incident`` opens the first incident in the workspace shortly before.
     """
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -360,6 +376,7 @@ def run_console(
                     password,
                     screenshot=Path(screenshot) if screenshot is not None else None,
                     after=after,
+                    open_incident=open_incident,
                     settings=settings,
                     ca_file=ca_file,
                     idle_lock_seconds=idle_lock_seconds,

@@ -102,6 +102,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="delay before --screenshot (default: %(default)s)",
     )
+    parser.add_argument(
+        "--open-incident",
+        action="store_true",
+        help="open the first incident in the incident workspace shortly before --screenshot "
+        "(pictures of the workspace for the docs)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -133,6 +139,7 @@ def run_console(
     after: float = DEFAULT_SCREENSHOT_DELAY,
     ca_file: str | None = None,
     idle_lock_seconds: float | None = None,
+    open_incident: bool = False,
 ) -> int:
     """Run the console and return its exit status (see :func:`desktop.app.run_console`)."""
     app_module = importlib.import_module("desktop.app")
@@ -145,6 +152,7 @@ def run_console(
         after=after,
         ca_file=ca_file,
         idle_lock_seconds=idle_lock_seconds,
+        open_incident=open_incident,
     )
     return result
 
@@ -171,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         after=args.after,
         ca_file=args.ca_file,
         idle_lock_seconds=args.idle_lock * 60.0 if args.idle_lock is not None else None,
+        open_incident=args.open_incident,
     )
 
 

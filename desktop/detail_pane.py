@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
@@ -110,6 +111,9 @@ class AlarmDetailPane(QWidget):
             button.clicked.connect(lambda _checked=False, chosen=action: self.start_action(chosen))
             buttons.addWidget(button, position // BUTTON_COLUMNS, position % BUTTON_COLUMNS)
             self.action_buttons[action] = button
+        self.extra_buttons = QHBoxLayout()
+        """Where the window adds buttons of other areas (立案, 并案)."""
+        layout.addLayout(self.extra_buttons)
         layout.addStretch(1)
 
         service.alarm_changed.connect(self._on_alarm_changed)

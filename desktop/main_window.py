@@ -36,6 +36,7 @@ from desktop.detail_pane import AlarmDetailPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
 from desktop.i18n import LANGUAGE_KEY
+from desktop.incidents.window import WindowIncidents
 from desktop.map.layers import LayerKey
 from desktop.map.overlays import (
     hazard_points,
@@ -64,7 +65,7 @@ logger = logging.getLogger(__name__)
 
 TICK_MS = 1000
 """The age column and the data age are redrawn this often."""
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 """Bump when the docks change so old saved layouts are ignored."""
 ALARM_VIEW_SPAN_M = 20_000.0
 """Widest map view (metres across) when centring on a selected alarm (or a team)."""
@@ -172,10 +173,12 @@ class MainWindow(QMainWindow):
             self.site_detail,
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
+        self._add_incidents(service, sounder)
         self.tabifyDockWidget(self.event_log_dock, self.trends_dock)
         self.tabifyDockWidget(self.detail_dock, self.site_detail_dock)
         self.tabifyDockWidget(self.site_detail_dock, self.vehicle_list_dock)
         self.tabifyDockWidget(self.vehicle_list_dock, self.replay_dock)
+        self.tabifyDockWidget(self.replay_dock, self.incidents_dock)
         self.detail_dock.raise_()
         self.event_log_dock.raise_()
 
@@ -194,6 +197,7 @@ class MainWindow(QMainWindow):
                 self.trends_dock,
                 self.vehicle_list_dock,
                 self.replay_dock,
+                self.incidents_dock,
             ),
             new_alarm=self.open_entry_dialog,
             reset_layout=self.reset_layout,
@@ -268,6 +272,28 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def _add_incidents(self, service: ConsoleService, sounder: AlarmSounder) -> None:
+        """The incidents dock, the alarm's 立案/并案 buttons and the task badge."""
+        self.incidents = WindowIncidents(
+            self,
+            service,
+            sounder,
+            alarms=self.model.alarms,
+            detail_pane=self.detail_pane,
+            map_view=self.map_view,
+            map_dock=self.map_dock,
+            notify=lambda text, error: self.notification_bar.show_message(text, error=error),
+        )
+        self.incidents_dock = self.incidents.dock
+        self.incidents_panel = self.incidents.panel
+        self.incident_desk = self.incidents.desk
+        self.task_badge = self.incidents.badge
+        self.model.agencies_changed.connect(self.incidents.set_agencies)
+
+    def open_first_incident(self) -> bool:
+        """Open the first incident in the workspace (before a screenshot of it)."""
+        return self.incidents.open_first_incident()
+
     def _selected_alarm_place(self) -> tuple[float, float] | None:
         alarm_id = self.queue_view.selected_alarm_id()
         alarm = self.model.alarms.get(alarm_id) if alarm_id is not None else None
@@ -307,6 +333,7 @@ class MainWindow(QMainWindow):
         for dock in (self.trends_dock, self.vehicle_list_dock, self.replay_dock):
             dock.show()
         self.site_detail_dock.show()
+        self.incidents_dock.show()
 
     def set_language(self, code: str) -> None:
         """Remember the language; it applies from the next start."""
@@ -349,6 +376,7 @@ class MainWindow(QMainWindow):
     def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         alarm_id = self.queue_view.selected_alarm_id()
         self.detail_pane.show_alarm(alarm_id)
+        self.incidents.set_alarm(self.model.alarms.get(alarm_id) if alarm_id is not None else None)
         self._alarm_camera.update()
         if alarm_id is not None:
             self._bring_context(alarm_id)
@@ -370,6 +398,7 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         self.alarm_model.refresh_ages()
         self.status_panel.refresh()
+        self.incidents.tick()
         if self.site_detail.isVisible():
             self.site_detail.refresh_readings()
         if self.banner.isVisible():
@@ -378,6 +407,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ service
 
     def _on_alarm_changed(self, change: StoreChange) -> None:
+        if change.alarm is not None and change.alarm.id == self.queue_view.selected_alarm_id():
+            self.incidents.set_alarm(change.alarm)
         if announces_alarm(change):
             self._sounder.play()
 
@@ -484,6 +515,7 @@ class MainWindow(QMainWindow):
 
     def _on_welcome(self, user: UserInfo) -> None:
         self.show_jurisdiction(user.jurisdiction)
+        self.incidents.on_welcome(user)
         # Courtesy only: the server decides. Read-only roles act on nothing; geofences
         # are kept by whole-area users.
         self.detail_pane.set_read_only(not may_act(user))

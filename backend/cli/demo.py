@@ -155,6 +155,12 @@ def add_parser(commands: Subparsers) -> None:
         metavar="SECONDS",
         help="when to take the screenshot (default: 5)",
     )
+    demo.add_argument(
+        "--open-incident",
+        action="store_true",
+        help="open the first incident in the console's incident workspace shortly before "
+        "--screenshot",
+    )
     demo.set_defaults(func=_cmd_demo)
 
 
@@ -169,6 +175,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         after=args.after,
         interval=args.interval,
+        open_incident=args.open_incident,
     )
 
 
@@ -197,6 +204,7 @@ def run_demo(
     screenshot: str | None,
     after: float,
     interval: float,
+    open_incident: bool = False,
 ) -> int:
     """Run the demo with ``console`` until its window closes; return the console's exit status."""
     scenario = load_scenario()
@@ -248,6 +256,7 @@ def run_demo(
                 lang=lang,
                 screenshot=screenshot,
                 after=after,
+                open_incident=open_incident,
             )
         finally:
             for future in (feed_future, fleet_future, sensors_future, shift_future):

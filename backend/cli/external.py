@@ -49,6 +49,7 @@ class ConsoleModule(Protocol):
         lang: str | None,
         screenshot: str | None,
         after: float,
+        open_incident: bool = False,
     ) -> int:
         """Log in to ``server_url`` and run the console until its window closes."""
 

@@ -60,6 +60,8 @@ MIN_SPAN_M = 200.0
 """The narrowest view, Mercator metres."""
 CHINA_EXTENT = (73.5, 17.5, 135.1, 53.6)
 """(west, south, east, north) of the default view."""
+INCIDENT_RING_PX = 30.0
+"""Diameter (pixels) of the ring around the open incident's alarms."""
 CHINA_CODE = "100000"
 """China in the countries layer (drawn from the official-boundary layer)."""
 
@@ -220,6 +222,9 @@ class MapView(QWidget):
             VehicleLayer(root, self.vehicles, z_value=40, on_click=self.vehicle_clicked.emit)
         )
         self.alarm_layer = self._add(AlarmLayer(root, z_value=50, on_click=self.alarm_clicked.emit))
+        # The open incident's alarms, ringed under their markers; not in the layer menu.
+        self.incident_marker = self._point_layer(LayerKey.ALARMS, root, 49, "o", "#ffeb3b80")
+        self.incident_marker.item.setSize(INCIDENT_RING_PX)
 
         # status row: cursor position, scale, counts, layer menu
         self.coords_label = plain_label(parent=self)

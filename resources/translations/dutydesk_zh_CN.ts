@@ -97,6 +97,25 @@
     </message>
 </context>
 <context>
+    <name>AlarmIncidentActions</name>
+    <message>
+        <source>Raise incident…</source>
+        <translation>立案…</translation>
+    </message>
+    <message>
+        <source>Attach to incident…</source>
+        <translation>并案…</translation>
+    </message>
+    <message>
+        <source>Open incident</source>
+        <translation>打开事件</translation>
+    </message>
+    <message>
+        <source>Incident #{incident_id}</source>
+        <translation>事件 #{incident_id}</translation>
+    </message>
+</context>
+<context>
     <name>AlarmTableModel</name>
     <message>
         <source>No.</source>
@@ -125,6 +144,17 @@
     <message>
         <source>Age</source>
         <translation>时长</translation>
+    </message>
+</context>
+<context>
+    <name>AttachAlarmDialog</name>
+    <message>
+        <source>Attach alarm {alarm_id} to an incident</source>
+        <translation>将警情 {alarm_id} 并入事件</translation>
+    </message>
+    <message>
+        <source>Incident:</source>
+        <translation>事件：</translation>
     </message>
 </context>
 <context>
@@ -197,6 +227,25 @@
     </message>
 </context>
 <context>
+    <name>ChangeIncidentDialog</name>
+    <message>
+        <source>Change incident {incident_id}</source>
+        <translation>调整事件 {incident_id}</translation>
+    </message>
+    <message>
+        <source>Level:</source>
+        <translation>级别：</translation>
+    </message>
+    <message>
+        <source>Commander:</source>
+        <translation>指挥员：</translation>
+    </message>
+    <message>
+        <source>Note:</source>
+        <translation>备注：</translation>
+    </message>
+</context>
+<context>
     <name>ConsoleSession</name>
     <message>
         <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
@@ -217,6 +266,17 @@
     <message>
         <source>Your session was ended: {reason}. Log in again.</source>
         <translation>会话已结束：{reason}。请重新登录。</translation>
+    </message>
+</context>
+<context>
+    <name>DeadlinesDialog</name>
+    <message>
+        <source>Deadlines of task {task_id}</source>
+        <translation>任务 {task_id} 的时限</translation>
+    </message>
+    <message>
+        <source>Note:</source>
+        <translation>备注：</translation>
     </message>
 </context>
 <context>
@@ -369,6 +429,410 @@
     <message>
         <source>Geofence “{name}” deleted</source>
         <translation>电子围栏“{name}”已删除</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentList</name>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>立案时间</translation>
+    </message>
+    <message>
+        <source>Tasks open</source>
+        <translation>未办结任务</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentWorkspace</name>
+    <message>
+        <source>Type:</source>
+        <translation>类型：</translation>
+    </message>
+    <message>
+        <source>Level:</source>
+        <translation>级别：</translation>
+    </message>
+    <message>
+        <source>State:</source>
+        <translation>状态：</translation>
+    </message>
+    <message>
+        <source>Commander:</source>
+        <translation>指挥员：</translation>
+    </message>
+    <message>
+        <source>Jurisdiction:</source>
+        <translation>辖区：</translation>
+    </message>
+    <message>
+        <source>Reporter:</source>
+        <translation>报告人：</translation>
+    </message>
+    <message>
+        <source>Place:</source>
+        <translation>地点：</translation>
+    </message>
+    <message>
+        <source>Opened:</source>
+        <translation>立案：</translation>
+    </message>
+    <message>
+        <source>Alarms:</source>
+        <translation>警情：</translation>
+    </message>
+    <message>
+        <source>Feedback:</source>
+        <translation>反馈：</translation>
+    </message>
+    <message>
+        <source>Level / commander…</source>
+        <translation>定级/指挥员…</translation>
+    </message>
+    <message>
+        <source>Send task…</source>
+        <translation>派单…</translation>
+    </message>
+    <message>
+        <source>Show on map</source>
+        <translation>地图定位</translation>
+    </message>
+    <message>
+        <source>Tasks</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Timeline</source>
+        <translation>时间线</translation>
+    </message>
+    <message>
+        <source>Chat is not available yet.</source>
+        <translation>会商功能暂不可用。</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>会商</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Assignee</source>
+        <translation>承办方</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Deadline</source>
+        <translation>时限</translation>
+    </message>
+    <message>
+        <source>Escalated to</source>
+        <translation>已升级至</translation>
+    </message>
+    <message>
+        <source>Supervision</source>
+        <translation>督办</translation>
+    </message>
+    <message>
+        <source>Extend…</source>
+        <translation>延期…</translation>
+    </message>
+    <message>
+        <source>Supervise…</source>
+        <translation>督办…</translation>
+    </message>
+    <message>
+        <source>Answer supervision…</source>
+        <translation>答复督办…</translation>
+    </message>
+    <message>
+        <source>No incident selected</source>
+        <translation>未选择事件</translation>
+    </message>
+    <message>
+        <source>whole area</source>
+        <translation>全域</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>待答复</translation>
+    </message>
+    <message>
+        <source>Feedback to the reporter (required):</source>
+        <translation>向报告人反馈（必填）：</translation>
+    </message>
+    <message>
+        <source>What happened (required):</source>
+        <translation>情况说明（必填）：</translation>
+    </message>
+    <message>
+        <source>What was done (required):</source>
+        <translation>处置结果（必填）：</translation>
+    </message>
+    <message>
+        <source>The reason (required):</source>
+        <translation>原因（必填）：</translation>
+    </message>
+    <message>
+        <source>Answer supervision</source>
+        <translation>答复督办</translation>
+    </message>
+</context>
+<context>
+    <name>Incidents</name>
+    <message>
+        <source>Incidents not loaded: </source>
+        <translation>事件未能载入：</translation>
+    </message>
+    <message>
+        <source>Incident opened.</source>
+        <translation>已立案。</translation>
+    </message>
+    <message>
+        <source>Alarm attached to the incident.</source>
+        <translation>警情已并入事件。</translation>
+    </message>
+    <message>
+        <source>Incident updated.</source>
+        <translation>事件已更新。</translation>
+    </message>
+    <message>
+        <source>Task sent.</source>
+        <translation>任务已下达。</translation>
+    </message>
+    <message>
+        <source>Task updated.</source>
+        <translation>任务已更新。</translation>
+    </message>
+    <message>
+        <source>Deadlines changed.</source>
+        <translation>时限已调整。</translation>
+    </message>
+    <message>
+        <source>Supervision flagged.</source>
+        <translation>已督办。</translation>
+    </message>
+    <message>
+        <source>Supervision answered.</source>
+        <translation>督办已答复。</translation>
+    </message>
+    <message>
+        <source>Level I (particularly serious)</source>
+        <translation>Ⅰ级（特别重大）</translation>
+    </message>
+    <message>
+        <source>Level II (serious)</source>
+        <translation>Ⅱ级（重大）</translation>
+    </message>
+    <message>
+        <source>Level III (relatively serious)</source>
+        <translation>Ⅲ级（较大）</translation>
+    </message>
+    <message>
+        <source>Level IV (ordinary)</source>
+        <translation>Ⅳ级（一般）</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>已立案</translation>
+    </message>
+    <message>
+        <source>Responding</source>
+        <translation>处置中</translation>
+    </message>
+    <message>
+        <source>Under control</source>
+        <translation>已控制</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已结案</translation>
+    </message>
+    <message>
+        <source>Respond</source>
+        <translation>启动处置</translation>
+    </message>
+    <message>
+        <source>Flared up…</source>
+        <translation>复燃…</translation>
+    </message>
+    <message>
+        <source>Close…</source>
+        <translation>结案…</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>已下达</translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation>已签收</translation>
+    </message>
+    <message>
+        <source>En route</source>
+        <translation>已出发</translation>
+    </message>
+    <message>
+        <source>On scene</source>
+        <translation>已到场</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>已办结</translation>
+    </message>
+    <message>
+        <source>Declined</source>
+        <translation>已拒收</translation>
+    </message>
+    <message>
+        <source>Returned</source>
+        <translation>已退回</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已撤销</translation>
+    </message>
+    <message>
+        <source>Accept</source>
+        <translation>签收</translation>
+    </message>
+    <message>
+        <source>Set out</source>
+        <translation>出发</translation>
+    </message>
+    <message>
+        <source>Arrived</source>
+        <translation>到场</translation>
+    </message>
+    <message>
+        <source>Finish…</source>
+        <translation>办结…</translation>
+    </message>
+    <message>
+        <source>Decline…</source>
+        <translation>拒收…</translation>
+    </message>
+    <message>
+        <source>Return…</source>
+        <translation>退回…</translation>
+    </message>
+    <message>
+        <source>Cancel task</source>
+        <translation>撤销任务</translation>
+    </message>
+    <message>
+        <source>Accept by</source>
+        <translation>签收时限</translation>
+    </message>
+    <message>
+        <source>Arrive by</source>
+        <translation>到场时限</translation>
+    </message>
+    <message>
+        <source>Finish by</source>
+        <translation>办结时限</translation>
+    </message>
+    <message>
+        <source>Village</source>
+        <translation>村/社区</translation>
+    </message>
+    <message>
+        <source>Town</source>
+        <translation>街道/乡镇</translation>
+    </message>
+    <message>
+        <source>District</source>
+        <translation>区县</translation>
+    </message>
+    <message>
+        <source>Agency desk</source>
+        <translation>部门席位</translation>
+    </message>
+    <message>
+        <source>Agency supervisor</source>
+        <translation>部门值班领导</translation>
+    </message>
+    <message>
+        <source>Command centre</source>
+        <translation>指挥中心</translation>
+    </message>
+    <message>
+        <source>{deadline}: overdue {duration}</source>
+        <translation>{deadline}：已超时 {duration}</translation>
+    </message>
+    <message>
+        <source>{deadline}: {duration} left</source>
+        <translation>{deadline}：剩余 {duration}</translation>
+    </message>
+    <message>
+        <source>Someone changed it meanwhile; it was reloaded. Decide again.</source>
+        <translation>其他人刚刚修改过，已重新载入，请重新确认。</translation>
+    </message>
+    <message>
+        <source>Not possible in its current state.</source>
+        <translation>当前状态下不能执行此操作。</translation>
+    </message>
+    <message>
+        <source>Not found, or not in your area.</source>
+        <translation>不存在，或不在您的辖区内。</translation>
+    </message>
+    <message>
+        <source>You may not do this here.</source>
+        <translation>您无权执行此操作。</translation>
+    </message>
+    <message>
+        <source>The server did not accept the input.</source>
+        <translation>服务器未接受输入。</translation>
+    </message>
+    <message>
+        <source>Instructions: {text}</source>
+        <translation>处置要求：{text}</translation>
+    </message>
+    <message>
+        <source>Last note: {text}</source>
+        <translation>最新说明：{text}</translation>
+    </message>
+    <message>
+        <source>Supervision: {note}</source>
+        <translation>督办：{note}</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentsPanel</name>
+    <message>
+        <source>Incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Tasks</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Workspace</source>
+        <translation>工作台</translation>
     </message>
 </context>
 <context>
@@ -1019,6 +1483,10 @@
         <translation>点位详情</translation>
     </message>
     <message>
+        <source>Incidents and tasks</source>
+        <translation>事件与任务</translation>
+    </message>
+    <message>
         <source>New alarm…</source>
         <translation>接警录入…</translation>
     </message>
@@ -1347,6 +1815,33 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>OpenIncidentDialog</name>
+    <message>
+        <source>Raise an incident from alarm {alarm_id}</source>
+        <translation>由警情 {alarm_id} 立案</translation>
+    </message>
+    <message>
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+    <message>
+        <source>suggested by the alarm type</source>
+        <translation>按警情类型推荐</translation>
+    </message>
+    <message>
+        <source>Type code:</source>
+        <translation>事件类型代码：</translation>
+    </message>
+    <message>
+        <source>The type&apos;s default</source>
+        <translation>按事件类型默认</translation>
+    </message>
+    <message>
+        <source>Level:</source>
+        <translation>级别：</translation>
+    </message>
+</context>
+<context>
     <name>RevealDialog</name>
     <message>
         <source>Reveal personal data: alarm {alarm_id}</source>
@@ -1382,6 +1877,45 @@ fix {age} s ago</source>
     <message>
         <source>{n} m</source>
         <translation>{n} 米</translation>
+    </message>
+</context>
+<context>
+    <name>SendTaskDialog</name>
+    <message>
+        <source>Send a task</source>
+        <translation>派单</translation>
+    </message>
+    <message>
+        <source>Agency</source>
+        <translation>部门</translation>
+    </message>
+    <message>
+        <source>Unit (code)</source>
+        <translation>队伍（编码）</translation>
+    </message>
+    <message>
+        <source>Grid level (jurisdiction code)</source>
+        <translation>网格层级（辖区代码）</translation>
+    </message>
+    <message>
+        <source>Send to:</source>
+        <translation>派往：</translation>
+    </message>
+    <message>
+        <source>Assignee:</source>
+        <translation>承办方：</translation>
+    </message>
+    <message>
+        <source>Instructions:</source>
+        <translation>处置要求：</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <source>as the type says</source>
+        <translation>按事件类型</translation>
     </message>
 </context>
 <context>
@@ -1641,6 +2175,75 @@ fix {age} s ago</source>
     <message>
         <source>Queued commands: {count}</source>
         <translation>待发送命令：{count}</translation>
+    </message>
+</context>
+<context>
+    <name>SuperviseDialog</name>
+    <message>
+        <source>Supervise task {task_id}</source>
+        <translation>督办任务 {task_id}</translation>
+    </message>
+    <message>
+        <source>What is asked:</source>
+        <translation>督办要求：</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <source>no deadline</source>
+        <translation>不限时</translation>
+    </message>
+    <message>
+        <source>Answer within:</source>
+        <translation>答复时限：</translation>
+    </message>
+</context>
+<context>
+    <name>TaskBadge</name>
+    <message>
+        <source>Overdue/escalated: {urgent}  Supervised: {supervised}</source>
+        <translation>超时/升级：{urgent}  督办：{supervised}</translation>
+    </message>
+    <message>
+        <source>Overdue: {overdue}, escalated to this desk: {escalated}, supervision to answer: {supervised}. Click for the list.</source>
+        <translation>超时：{overdue}，升级到本席位：{escalated}，待答复督办：{supervised}。点击查看任务列表。</translation>
+    </message>
+</context>
+<context>
+    <name>TaskInbox</name>
+    <message>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Assignee</source>
+        <translation>承办方</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Deadline</source>
+        <translation>时限</translation>
+    </message>
+    <message>
+        <source>Escalated to</source>
+        <translation>已升级至</translation>
+    </message>
+    <message>
+        <source>Supervision</source>
+        <translation>督办</translation>
+    </message>
+    <message>
+        <source>open</source>
+        <translation>待答复</translation>
     </message>
 </context>
 <context>
@@ -1908,6 +2511,17 @@ fix {age} s ago</source>
     <message>
         <source>Unknown</source>
         <translation>未知</translation>
+    </message>
+</context>
+<context>
+    <name>_Form</name>
+    <message>
+        <source>OK</source>
+        <translation>确定</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
     </message>
 </context>
 </TS>

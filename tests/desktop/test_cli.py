@@ -43,6 +43,7 @@ def test_help_explains_the_options() -> None:
         "DUTYDESK_PASSWORD",
         "--screenshot",
         "--after",
+        "--open-incident",
         "zh_CN",
     ):
         assert text in result.stdout
