@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from backend.authz.principal import Principal
 from backend.errors import ForbiddenError
-from realtime.protocol import AlarmView, Event, GrantView, Role
+from realtime.protocol import AlarmView, Event, GrantView, MessageView, ReceiptView, Role
 from realtime.states import AlarmAction
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "can_see_camera",
     "can_see_event",
     "can_see_grant",
+    "can_see_incident_scope",
     "can_see_unit",
     "check",
     "check_action",
@@ -88,6 +89,10 @@ class Scope(enum.Enum):
     )
     GRANT = "shares of alarms inside the user's jurisdiction; an `agency` desk only its agency's"
     WHOLE_AREA = "whole-area users only (the objects carry no jurisdiction: rules for every area)"
+    INCIDENT = (
+        "incidents inside the user's jurisdiction or sent to their grid level; a user of an "
+        "agency only those with a task of its agency"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,10 @@ class Permission(enum.Enum):
     PING = "ping the server"
     UNLOCK_SESSION = "unlock their locked console"
     SEE_SESSIONS = "see who is logged in where"
+    POST_MESSAGES = "post messages to incidents"
+    READ_MESSAGES = "read incident messages and mark them read"
+    UPLOAD_ATTACHMENTS = "upload attachments to incidents"
+    READ_ATTACHMENTS = "fetch incident attachments"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -199,6 +208,21 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.SEE_SESSIONS: Rule(
         frozenset({Role.ADMIN}), Scope.JURISDICTION, "the open sessions of users of their area"
     ),
+    # Chat: viewers and trainers read but do not post; a closed incident takes no messages.
+    Permission.POST_MESSAGES: Rule(
+        COMMAND_CENTRE | {Role.AGENCY}, Scope.INCIDENT, "the message as posted (an event)"
+    ),
+    Permission.READ_MESSAGES: Rule(
+        CONSOLE_ROLES, Scope.INCIDENT, "their read marks and unread counts"
+    ),
+    Permission.UPLOAD_ATTACHMENTS: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.INCIDENT,
+        "the stored attachment (JPEG, PNG, WebP or PDF, checked from the bytes)",
+    ),
+    Permission.READ_ATTACHMENTS: Rule(
+        CONSOLE_ROLES, Scope.INCIDENT, "the attachment's bytes and what it is"
+    ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""
 
@@ -214,6 +238,7 @@ class Topic(enum.Enum):
     GRANT_EVENTS = "camera share events"
     POSITIONS = "positions (topic `positions`)"
     READINGS = "readings (topic `readings`)"
+    MESSAGE_EVENTS = "incident messages and read receipts"
 
 
 TOPICS: dict[Topic, Rule] = {
@@ -248,6 +273,11 @@ TOPICS: dict[Topic, Rule] = {
         READERS,
         Scope.JURISDICTION,
         "the latest value of each sensor standing in their area (at subscribe, then live)",
+    ),
+    Topic.MESSAGE_EVENTS: Rule(
+        CONSOLE_ROLES,
+        Scope.INCIDENT,
+        "messages and read receipts of the incidents they may see (as when it was posted)",
     ),
 }
 """Who receives each kind of streamed data, and which of it."""
@@ -354,6 +384,20 @@ def can_see_camera(
     return can_see_unit(principal, jurisdiction, agency)
 
 
+def can_see_incident_scope(
+    principal: Principal, jurisdiction: str, agencies: Iterable[str], grid_areas: Iterable[str]
+) -> bool:
+    """Return whether the principal may see an incident of this scope (:attr:`Scope.INCIDENT`):
+    its jurisdiction, the agencies with a task on it, the grid levels it was sent to."""
+    if principal.role is Role.DEVICE:
+        return False
+    if principal.agency is not None:
+        return principal.agency in agencies and in_jurisdiction(principal, jurisdiction)
+    return in_jurisdiction(principal, jurisdiction) or any(
+        in_jurisdiction(principal, area) for area in grid_areas
+    )
+
+
 def can_see_grant(principal: Principal, grant: GrantView) -> bool:
     """Return whether the principal may see a share (:attr:`Scope.GRANT`): readers of the
     alarm's area, and the desks of the agency it was granted to (inside their area)."""
@@ -383,9 +427,15 @@ def can_see_event(principal: Principal, event: Event) -> bool:
 
     Alarm events by :func:`can_see`; device events by the device's jurisdiction (unplaced
     or unknown: whole-area users only); geofence events to whole-area readers; share
-    events by :func:`can_see_grant`. An event about nothing of an area goes to whole-area
+    events by :func:`can_see_grant`; chat messages and read receipts by their incident's
+    scope (:func:`can_see_incident_scope`). An event about nothing of an area goes to whole-area
     readers only.
     """
+    chat = event.message if isinstance(event.message, MessageView) else event.receipt
+    if isinstance(chat, MessageView | ReceiptView):
+        return receives(principal, Topic.MESSAGE_EVENTS) and can_see_incident_scope(
+            principal, chat.jurisdiction, chat.agencies, chat.grid_areas
+        )
     if event.alarm is not None:
         return receives(principal, Topic.ALARM_EVENTS) and (
             can_see(principal, event.alarm) or _ends_own_share(principal, event)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from backend.authz.policy import in_jurisdiction
+from backend.authz.policy import can_see_incident_scope, in_jurisdiction
 from backend.authz.principal import Principal
 from backend.errors import ForbiddenError
 from backend.incidents.deadlines import grid_level_of
@@ -47,15 +47,10 @@ def _commands(principal: Principal) -> bool:
 
 
 def can_see_incident(principal: Principal, incident: IncidentView) -> bool:
-    """Return whether the principal may see this incident."""
-    if principal.role is Role.DEVICE:
-        return False
-    if principal.agency is not None:
-        return principal.agency in incident.agencies and in_jurisdiction(
-            principal, incident.jurisdiction
-        )
-    return in_jurisdiction(principal, incident.jurisdiction) or any(
-        in_jurisdiction(principal, area) for area in incident.grid_areas
+    """Return whether the principal may see this incident (the rule is
+    :func:`backend.authz.policy.can_see_incident_scope`, which chat events use too)."""
+    return can_see_incident_scope(
+        principal, incident.jurisdiction, incident.agencies, incident.grid_areas
     )
 
 

@@ -31,6 +31,8 @@ from backend import __version__
 from backend.alarms.grants import GrantService
 from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR, RevealLimit
 from backend.alarms.service import AlarmService
+from backend.chat.attachments import AttachmentStore
+from backend.chat.service import ChatService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.ingest.service import IngestService
@@ -65,6 +67,7 @@ from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
     CONSOLE_RATE_BURST,
     CONSOLE_RATE_PER_SECOND,
+    DEFAULT_MAX_ATTACHMENT_BYTES,
     DEVICE_PATH,
     HEALTH_PATH,
     MAX_CONSOLE_MESSAGE_BYTES,
@@ -178,6 +181,8 @@ class ServerConfig:
     preload_jurisdictions: bool = False
     """Read every province's districts at start (≈ 0.3 s once per process, off the event
     loop) instead of each at the first point placed in it (5–30 ms on the event loop)."""
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
+    """Largest attachment of an incident's chat (stored under ``data_dir/attachments``)."""
 
 
 class TextSender(Protocol):
@@ -243,6 +248,12 @@ class DutyDeskServer:
         self.registry.places = lambda: device_jurisdictions(self)
         self.agencies = AgencyRegistry(self.sessions)
         self.grants = GrantService(self.sessions, self.writer, self.alarms.load_view)
+        self.chat = ChatService(
+            self.sessions,
+            self.writer,
+            AttachmentStore(config.data_dir / "attachments", max_bytes=config.max_attachment_bytes),
+        )
+        """Messages, attachments and read receipts of incidents."""
         self.vehicle_engines: dict[str, VehicleRulesEngine] = {}
         """The live vehicle rules engine of each vehicle ingest (file rules + geofences)."""
         self._geofences_applying = asyncio.Lock()
@@ -374,6 +385,7 @@ class DutyDeskServer:
         )
         self.telemetry.start()
         self.hub.start()
+        await self.chat.start()
         # Consoles that subscribe get every sensor's newest value and every vehicle's last
         # known place at once, not "no reading yet" and an empty map until each reports.
         self.hub.remember_readings(await self.sensors.start())
@@ -421,6 +433,7 @@ class DutyDeskServer:
         for ingest in self.ingests.values():
             await ingest.stop()
         await self.registry.close()
+        await self.chat.stop()
         await self.sensors.stop()
         await self.hub.stop()
         await self.telemetry.stop()

@@ -27,7 +27,7 @@ from backend.authz import policy as authz
 from backend.authz.policy import Permission
 from backend.errors import Error as Refusal
 from backend.runtime.episodes import EpisodeLog
-from backend.server import device_handlers, handlers
+from backend.server import chat_handlers, device_handlers, handlers
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
 from backend.storage import db
@@ -35,6 +35,7 @@ from realtime.protocol import (
     Ack,
     AgenciesResult,
     AlarmResult,
+    AttachmentData,
     CamerasResult,
     Command,
     ContactResult,
@@ -52,6 +53,7 @@ from realtime.protocol import (
     GeofenceResult,
     GeofencesResult,
     GetAlarmHistory,
+    GetAttachment,
     GetSeries,
     GetTrack,
     GrantResult,
@@ -65,8 +67,13 @@ from realtime.protocol import (
     ListSensors,
     ListSessions,
     ListUnits,
+    ListUnread,
+    MarkRead,
+    MessageResult,
     Ping,
     Pong,
+    PostMessage,
+    ReadResult,
     Result,
     RevealContact,
     SaveGeofence,
@@ -85,8 +92,11 @@ from realtime.protocol import (
     TransitionAlarm,
     UnitsResult,
     UnlockSession,
+    UnreadResult,
     UnshareAlarm,
     UnshareCamera,
+    UploadAttachment,
+    UploadResult,
 )
 from realtime.protocol import (
     DeviceAlarmRaised as DeviceAlarmRaisedMessage,
@@ -209,6 +219,29 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.DELETE_GEOFENCES,
         handlers.delete_geofence,
         remember_answer=True,
+    ),
+    # incident chat (a re-sent post or chunk gets the first answer, not a second message)
+    Route(
+        PostMessage,
+        (MessageResult,),
+        Permission.POST_MESSAGES,
+        chat_handlers.post_message,
+        remember_answer=True,
+    ),
+    Route(MarkRead, (ReadResult,), Permission.READ_MESSAGES, chat_handlers.mark_read),
+    Route(ListUnread, (UnreadResult,), Permission.READ_MESSAGES, chat_handlers.list_unread),
+    Route(
+        UploadAttachment,
+        (UploadResult,),
+        Permission.UPLOAD_ATTACHMENTS,
+        chat_handlers.upload_attachment,
+        remember_answer=True,
+    ),
+    Route(
+        GetAttachment,
+        (AttachmentData,),
+        Permission.READ_ATTACHMENTS,
+        chat_handlers.get_attachment,
     ),
 )
 """Every console command: request type → its row."""
