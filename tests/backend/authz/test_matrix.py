@@ -22,6 +22,7 @@ fails :func:`test_every_command_and_topic_has_cells`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import functools
@@ -40,6 +41,8 @@ from backend.alarms.grants import GrantService
 from backend.alarms.reveals import RevealLimit
 from backend.authz.policy import ACTION_ROLES, PERMISSIONS, Permission, Topic
 from backend.authz.principal import Principal
+from backend.incidents.catalogue import load_catalogue
+from backend.incidents.service import IncidentService
 from backend.sensors.rules import RuleSet, SensorConfig, SensorKind
 from backend.server import commands
 from backend.server.embedded import ServerThread
@@ -47,6 +50,7 @@ from backend.storage.models import PositionRecord, ReadingRecord
 from devices.observations import Position
 from realtime import PROTOCOL_VERSION
 from realtime.client import basic_auth_header
+from realtime.incident_states import AssigneeKind
 from realtime.protocol import (
     CameraView,
     Command,
@@ -60,6 +64,7 @@ from realtime.protocol import (
     ShareCamera,
     UnitView,
     UnshareCamera,
+    UploadAttachment,
 )
 from realtime.protocol import CircleShape as Circle
 from realtime.states import AlarmAction, AlarmLevel
@@ -213,6 +218,31 @@ SENSORS = {
 GEOFENCE = "TOK-GEOFENCE"
 
 
+@dataclass(frozen=True)
+class Incident:
+    """An incident with a chat message and an attachment (the marks are those two)."""
+
+    key: str
+    place: str
+    agencies: tuple[str, ...]
+    message: str
+    attachment: str
+
+    def visible(self, user: User) -> bool:
+        if not user.sees(self.place):
+            return False
+        return user.role is not Role.AGENCY or FIRE in self.agencies
+
+
+INCIDENTS = {
+    # The fire agency has a task on it: its desks see it (in their area).
+    "sh": Incident("sh", SH, (FIRE,), "TOK-MSG-SH 堵漏", "TOK-ATT-SH.jpg"),
+    # Only the police have a task: no fire desk sees it.
+    "hz": Incident("hz", HZ, ("police",), "TOK-MSG-HZ 封路", "TOK-ATT-HZ.jpg"),
+}
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00" + bytes(200)
+
+
 def geofences_visible(user: User) -> bool:
     return user.role in READERS and user.area == ""
 
@@ -228,6 +258,9 @@ def foreign_marks(user: User) -> set[str]:
             marks |= {sensor.sensor_id, sensor.name, sensor.feed, sensor.feed_name}
     if not geofences_visible(user):
         marks.add(GEOFENCE)
+    for incident in INCIDENTS.values():
+        if not incident.visible(user):
+            marks |= {incident.message.split()[0], incident.attachment}
     return marks
 
 
@@ -254,6 +287,8 @@ class World:
     admin: Principal
     grants: GrantService
     seq: itertools.count[int] = field(default_factory=itertools.count)
+    incident_ids: dict[str, int] = field(default_factory=dict)
+    attachment_ids: dict[str, int] = field(default_factory=dict)
 
     def call(self, coroutine: Any) -> Any:
         return self.thread.call(coroutine)
@@ -367,7 +402,49 @@ def _build(thread: ServerThread) -> World:
             ),
         )
     )
-    return World(thread, tokens, alarm_ids, admin, grants)
+    world = World(thread, tokens, alarm_ids, admin, grants)
+    _seed_incidents(world)
+    return world
+
+
+def _seed_incidents(world: World) -> None:
+    """The incidents, each with a task per agency, a message and an attachment (opened by
+    the incident service itself: its commands come with another branch)."""
+    server = world.thread.server
+    service = IncidentService(server.sessions, server.writer, load_catalogue())
+    for key, incident in INCIDENTS.items():
+        view = world.call(
+            service.open_incident(
+                world.admin,
+                type_code="hazchem_leak",
+                title=f"incident {key}",
+                jurisdiction=incident.place,
+            )
+        )
+        for agency in incident.agencies:
+            world.call(
+                service.send_task(
+                    world.admin, view.id, assignee_kind=AssigneeKind.AGENCY, assignee_ref=agency
+                )
+            )
+        world.incident_ids[key] = view.id
+        world.call(server.chat.post(world.admin, view.id, incident.message, []))
+        uploaded = world.call(
+            server.chat.upload(
+                world.admin,
+                UploadAttachment(
+                    req="",
+                    upload_id=f"seed-{key}",
+                    incident_id=view.id,
+                    filename=incident.attachment,
+                    content_type="image/jpeg",
+                    offset=0,
+                    data=JPEG,
+                    final=True,
+                ),
+            )
+        )
+        world.attachment_ids[key] = uploaded.attachment.id
 
 
 def _share_and_unshare_the_hangzhou_camera(
@@ -963,6 +1040,109 @@ _BY_TAG.update(
         ),
     }
 )
+
+
+# ---------------------------------------------------------------------------- chat
+
+
+def _incident_probes(
+    world: World,
+    user: User,
+    permission: Permission,
+    build: Callable[[str, int], dict[str, Any]],
+    *,
+    what: str = "incident",
+    check: Callable[[dict[str, Any]], None] | None = None,
+) -> list[Probe]:
+    """One probe per incident of the world and one for a missing one (refused alike)."""
+    ids = world.attachment_ids if what == "attachment" else world.incident_ids
+    probes = [
+        probe(
+            user,
+            permission,
+            build(key, ids[key]),
+            scope_refusal=None if incident.visible(user) else HIDDEN.format(what),
+            check=check,
+        )
+        for key, incident in INCIDENTS.items()
+    ]
+    probes.append(probe(user, permission, build("x", 999_999), scope_refusal=HIDDEN.format(what)))
+    return probes
+
+
+def _posted_by(user: User) -> Callable[[dict[str, Any]], None]:
+    def check(data: dict[str, Any]) -> None:
+        assert data["message"]["author"] == user.name
+
+    return check
+
+
+def _visible_incident_ids(world: World, user: User) -> list[int]:
+    return sorted(world.incident_ids[k] for k, i in INCIDENTS.items() if i.visible(user))
+
+
+def _unread_case(world: World, user: User) -> list[Probe]:
+    def check(data: dict[str, Any]) -> None:
+        # Each incident holds the seeded message of another user (root), never read here.
+        ids = sorted(entry["incident_id"] for entry in data["incidents"])
+        assert ids == _visible_incident_ids(world, user)
+
+    return [probe(user, Permission.READ_MESSAGES, {"type": "incidents.unread"}, check=check)]
+
+
+def _upload_payload(user: User, key: str, incident_id: int) -> dict[str, Any]:
+    return {
+        "type": "attachment.upload",
+        "upload_id": f"{user.name}-{key}-{next(_UPLOADS)}",
+        "incident_id": incident_id,
+        "filename": "现场.jpg",
+        "content_type": "image/jpeg",
+        "offset": 0,
+        "data": base64.b64encode(JPEG).decode(),
+        "final": True,
+    }
+
+
+_UPLOADS = itertools.count()
+
+
+def _chat_cases() -> dict[str, Cases]:
+    return {
+        "incident.post": lambda world, user: _incident_probes(
+            world,
+            user,
+            Permission.POST_MESSAGES,
+            lambda key, ident: {"type": "incident.post", "incident_id": ident, "text": "收到"},
+            check=_posted_by(user),
+        ),
+        "incident.read": lambda world, user: _incident_probes(
+            world,
+            user,
+            Permission.READ_MESSAGES,
+            lambda key, ident: {"type": "incident.read", "incident_id": ident, "up_to_seq": 1},
+            check=lambda data: _assert_eq(data["up_to_seq"] >= 1, True),
+        ),
+        "incidents.unread": _unread_case,
+        "attachment.upload": lambda world, user: _incident_probes(
+            world,
+            user,
+            Permission.UPLOAD_ATTACHMENTS,
+            functools.partial(_upload_payload, user),
+            check=lambda data: _assert_eq(data["attachment"]["size"], len(JPEG)),
+        ),
+        "attachment.get": lambda world, user: _incident_probes(
+            world,
+            user,
+            Permission.READ_ATTACHMENTS,
+            lambda key, ident: {"type": "attachment.get", "attachment_id": ident},
+            what="attachment",
+            check=lambda data: _assert_eq(base64.b64decode(data["data"]), JPEG),
+        ),
+    }
+
+
+_BY_TAG.update(_chat_cases())
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
@@ -1089,6 +1269,28 @@ async def _grant_events(world: World, user: User) -> None:
     session.assert_nothing_foreign(user)
 
 
+async def _message_events(world: World, user: User) -> None:
+    async with console(world, user) as session:
+        for key, incident in INCIDENTS.items():
+            world.call(
+                world.thread.server.chat.post(
+                    world.admin, world.incident_ids[key], incident.message, []
+                )
+            )
+        expected = _visible_incident_ids(world, user)
+        await session.drain(lambda: _message_incidents(session) >= expected)
+    assert _message_incidents(session) == expected
+    session.assert_nothing_foreign(user)
+
+
+def _message_incidents(session: Console) -> list[int]:
+    return sorted(
+        e["message"]["incident_id"]
+        for e in session.messages("event")
+        if e["kind"] == "incident.message"
+    )
+
+
 def _telemetry_ids(session: Console, what: str, key: str) -> set[str]:
     return {item[key] for m in session.messages("telemetry") for item in m[what]}
 
@@ -1147,6 +1349,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.GRANT_EVENTS: _grant_events,
     Topic.POSITIONS: _positions,
     Topic.READINGS: _readings,
+    Topic.MESSAGE_EVENTS: _message_events,
 }
 
 
