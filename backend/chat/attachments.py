@@ -303,6 +303,8 @@ def _type_problem(upload: Upload, head: bytes) -> str | None:
 
 
 def _mib(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size / 1024:g} KiB"
     return f"{size / (1024 * 1024):g} MiB"
 
 

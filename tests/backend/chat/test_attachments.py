@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from backend.server.app import DutyDeskServer
+from backend.cli.app import build_parser
+from backend.incidents.catalogue import load_catalogue
+from backend.incidents.service import IncidentService
+from backend.server.app import DutyDeskServer, ServerConfig
 from realtime.client import CommandError
+from realtime.incident_states import IncidentAction
 from realtime.protocol import (
     MAX_UPLOAD_CHUNK_BYTES,
     AttachmentData,
@@ -20,12 +24,13 @@ from realtime.protocol import (
     GetAttachment,
     MessageResult,
     PostMessage,
+    Role,
     UploadAttachment,
     UploadResult,
 )
 from tests.backend.chat.conftest import PNG_HEAD, World, jpeg_bytes
 from tests.backend.chat.test_messages import messages_of
-from tests.backend.conftest import Console
+from tests.backend.conftest import Console, open_console
 
 CHUNK = MAX_UPLOAD_CHUNK_BYTES
 
@@ -271,6 +276,64 @@ async def test_no_upload_to_a_closed_incident(world: World) -> None:
     try:
         await refused(
             chunk(centre, "late", closed.id, 0, jpeg_bytes(100), final=True),
+            ErrorCode.VALIDATION,
+            "closed",
+        )
+        assert stored_files(world.server) == []
+    finally:
+        await centre.close()
+
+
+async def test_the_limit_is_the_servers_option(db_url: str, tmp_path: Path) -> None:
+    args = build_parser().parse_args(["serve", "--max-attachment-mb", "0.5"])
+    assert args.max_attachment_mb == 0.5
+    assert build_parser().parse_args(["serve"]).max_attachment_mb == 5
+    config = ServerConfig(db_url=db_url, data_dir=tmp_path, port=0, max_attachment_bytes=1024)
+    server = DutyDeskServer(config)
+    await server.start()
+    try:
+        world = World(server, IncidentService(server.sessions, server.writer, load_catalogue()), {})
+        admin = await server.users.add_user("root", "pw-root-admin", Role.ADMIN)
+        world.users["centre"] = admin
+        incident = await world.incident()
+        console = await open_console(server, "root", "pw-root-admin")
+        try:
+            await refused(
+                chunk(console, "big", incident.id, 0, jpeg_bytes(1025), final=True),
+                ErrorCode.VALIDATION,
+                "larger than the limit of 1 KiB",
+            )
+            stored = await chunk(console, "fits", incident.id, 0, jpeg_bytes(1024), final=True)
+            assert stored.attachment is not None
+        finally:
+            await console.close()
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "lots"])
+def test_a_bad_limit_is_refused_at_the_command_line(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--max-attachment-mb", value])
+    assert "--max-attachment-mb" in capsys.readouterr().err
+
+
+async def test_an_incident_closed_during_an_upload_keeps_nothing_of_it(world: World) -> None:
+    incident = await world.incident("即将结案", agencies=())
+    centre = await world.console("centre")
+    try:
+        await chunk(centre, "late", incident.id, 0, jpeg_bytes(CHUNK))
+        await world.incidents.transition(
+            world.users["centre"],
+            incident.id,
+            IncidentAction.CLOSE,
+            incident.version,
+            note="已处置",
+        )
+        await refused(
+            chunk(centre, "late", incident.id, CHUNK, b"tail", final=True),
             ErrorCode.VALIDATION,
             "closed",
         )
