@@ -90,6 +90,8 @@ class Upload:
     last_chunk: tuple[int, str] | None = None
     """Offset and SHA-256 of the last chunk taken (to recognise a re-send)."""
     touched: float = 0.0
+    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+    """Held while a chunk of this upload is taken (chunks of one upload never interleave)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -127,7 +129,6 @@ class AttachmentStore:
         self._idle = idle_seconds
         self._clock = clock
         self._uploads: dict[tuple[str, str], Upload] = {}
-        self._lock = asyncio.Lock()
 
     async def open(self) -> None:
         """Create the folders and remove partial files a stopped server left behind."""
@@ -156,7 +157,11 @@ class AttachmentStore:
     async def drop_idle(self) -> int:
         """Drop uploads idle longer than the limit; return how many."""
         now = self._clock()
-        idle = [u for u in self._uploads.values() if now - u.touched > self._idle]
+        idle = [
+            u
+            for u in self._uploads.values()
+            if now - u.touched > self._idle and not u.lock.locked()
+        ]
         for upload in idle:
             logger.info("upload %s of %s dropped: idle", upload.upload_id, upload.owner)
             await self._drop(upload)
@@ -185,55 +190,66 @@ class AttachmentStore:
         Raises :class:`~backend.errors.ValidationError` (the upload is dropped) for a
         chunk that does not fit.
         """
-        async with self._lock:
-            await self.drop_idle()
-            key = (owner, upload_id)
-            upload = self._uploads.get(key)
-            if upload is None:
-                upload = self._start(key, incident_id, filename, content_type, offset)
-                self._uploads[key] = upload
-            elif upload.incident_id != incident_id:
+        await self.drop_idle()
+        key = (owner, upload_id)
+        upload = self._uploads.get(key)
+        if upload is None:
+            upload = self._start(key, incident_id, filename, content_type, offset)
+            self._uploads[key] = upload
+        elif upload.incident_id != incident_id:
+            raise ValidationError(
+                f"upload {upload_id} belongs to incident {upload.incident_id}, "
+                f"not {incident_id}: choose another upload id"
+            )
+        # One chunk of an upload at a time; other uploads (and users) do not wait for it.
+        async with upload.lock:
+            if self._uploads.get(key) is not upload:
                 raise ValidationError(
-                    f"upload {upload_id} belongs to incident {upload.incident_id}, "
-                    f"not {incident_id}: choose another upload id"
+                    f"upload {upload_id} was dropped meanwhile: start again at offset 0"
                 )
-            chunk_hash = hashlib.sha256(data).hexdigest()
-            if offset != upload.received:
-                if upload.last_chunk == (offset, chunk_hash) and not final:
-                    upload.touched = self._clock()
-                    return upload, None, True
-                await self._drop(upload)
-                raise ValidationError(
-                    f"upload {upload_id}: a chunk at offset {offset}, but {upload.received} "
-                    "bytes were received (chunks must follow each other); the upload was "
-                    "dropped, start again"
-                )
-            if upload.received + len(data) > self.max_bytes:
-                await self._drop(upload)
-                raise ValidationError(
-                    f"upload {upload_id} is larger than the limit of "
-                    f"{_mib(self.max_bytes)}; the upload was dropped"
-                )
-            head = (upload.head + data)[:SNIFF_BYTES]
-            if (len(head) >= SNIFF_BYTES or final) and (problem := _type_problem(upload, head)):
-                await self._drop(upload)
-                raise ValidationError(problem)
-            try:
-                await asyncio.to_thread(_append, upload.partial, data)
-            except OSError as exc:
-                await self._drop(upload)
-                raise Error(f"cannot write the upload: {exc.strerror or exc}") from exc
-            upload.head = head
-            upload.digest.update(data)
-            upload.received += len(data)
-            upload.last_chunk = (offset, chunk_hash)
-            upload.touched = self._clock()
-            if not final:
-                return upload, None, False
-            if upload.received == 0:
-                await self._drop(upload)
-                raise ValidationError(f"upload {upload_id} is empty")
-            return upload, await self._finish(upload), False
+            return await self._take(upload, offset, data, final=final)
+
+    async def _take(
+        self, upload: Upload, offset: int, data: bytes, *, final: bool
+    ) -> tuple[Upload, Finished | None, bool]:
+        upload_id = upload.upload_id
+        chunk_hash = hashlib.sha256(data).hexdigest()
+        if offset != upload.received:
+            if upload.last_chunk == (offset, chunk_hash) and not final:
+                upload.touched = self._clock()
+                return upload, None, True
+            await self._drop(upload)
+            raise ValidationError(
+                f"upload {upload_id}: a chunk at offset {offset}, but {upload.received} "
+                "bytes were received (chunks must follow each other); the upload was "
+                "dropped, start again"
+            )
+        if upload.received + len(data) > self.max_bytes:
+            await self._drop(upload)
+            raise ValidationError(
+                f"upload {upload_id} is larger than the limit of "
+                f"{_mib(self.max_bytes)}; the upload was dropped"
+            )
+        head = (upload.head + data)[:SNIFF_BYTES]
+        if (len(head) >= SNIFF_BYTES or final) and (problem := _type_problem(upload, head)):
+            await self._drop(upload)
+            raise ValidationError(problem)
+        try:
+            await asyncio.to_thread(_append, upload.partial, data)
+        except OSError as exc:
+            await self._drop(upload)
+            raise Error(f"cannot write the upload: {exc.strerror or exc}") from exc
+        upload.head = head
+        upload.digest.update(data)
+        upload.received += len(data)
+        upload.last_chunk = (offset, chunk_hash)
+        upload.touched = self._clock()
+        if not final:
+            return upload, None, False
+        if upload.received == 0:
+            await self._drop(upload)
+            raise ValidationError(f"upload {upload_id} is empty")
+        return upload, await self._finish(upload), False
 
     def has_upload(self, owner: str, upload_id: str) -> bool:
         """Whether ``owner`` has an upload ``upload_id`` in progress."""

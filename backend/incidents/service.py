@@ -1338,6 +1338,20 @@ async def load_incident_view(
     return (await IncidentService._incident_views(session, [record]))[0]
 
 
+async def listed_incident_views(session: AsyncSession, now: dt.datetime) -> list[IncidentView]:
+    """The incidents a listing shows (open, and closed in the last day), read in the
+    caller's session; the caller filters them by scope."""
+    records = await session.scalars(
+        select(IncidentRecord)
+        .where(
+            (IncidentRecord.state != IncidentState.CLOSED.value)
+            | (IncidentRecord.closed_at >= now - RECENTLY_CLOSED)
+        )
+        .order_by(IncidentRecord.id)
+    )
+    return await IncidentService._incident_views(session, list(records))
+
+
 def _touch(incident: IncidentRecord, principal: Principal, now: dt.datetime) -> None:
     incident.version += 1
     incident.updated_at = now
