@@ -28,7 +28,7 @@ from PySide6.QtCore import (
     QTimer,
     QUrl,
 )
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -273,6 +273,12 @@ class ChatPanel(QWidget):
     def _changed(self) -> None:
         self.model.refresh()
         self.messages_view.scrollToBottom()
+        if self.state.to_mark() is not None:
+            self._mark_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        """Qt: what arrived while the panel was hidden is read now that it shows."""
+        super().showEvent(event)
         if self.state.to_mark() is not None:
             self._mark_timer.start()
 

@@ -127,8 +127,9 @@ class ChatState:
         return sum(1 for seq in self._order if seq > self.marked and not self._messages[seq].mine)
 
     def to_mark(self) -> int | None:
-        """The ``seq`` to mark read now (the newest message), or None when marked already."""
-        return self.last_seq if self.last_seq > self.marked else None
+        """The ``seq`` to mark read now (the newest message), or None when nothing from the
+        others is unread (the user's own messages need no receipt)."""
+        return self.last_seq if self.unread() else None
 
 
 def content_type_for(filename: str) -> str | None:

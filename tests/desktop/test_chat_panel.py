@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from backend.incidents.catalogue import load_catalogue
@@ -21,7 +22,7 @@ from desktop.incidents.chat import ChatPanel
 from desktop.service import ConsoleService
 from realtime.client import ConnectionState
 from realtime.incident_states import AssigneeKind
-from realtime.protocol import Role
+from realtime.protocol import MAX_UPLOAD_CHUNK_BYTES, Role
 from tests.desktop.conftest import ignore_offscreen_quirks, wait_until
 
 Run = Callable[..., Any]
@@ -57,11 +58,13 @@ def _has_messages(panel: ChatPanel, count: int) -> bool:
 
 
 def photo(path: Path) -> bytes:
-    """A real JPEG photo, 800×600, made with Qt."""
-    image = QImage(800, 600, QImage.Format.Format_RGB32)
-    image.fill(QColor("darkorange"))
+    """A real JPEG photo, 640×480 of noise (so that it takes many chunks), made with Qt."""
+    pixels = random.Random(15).randbytes(640 * 480 * 4)
+    image = QImage(pixels, 640, 480, QImage.Format.Format_RGB32)
     assert image.save(str(path))  # the format from the name: JPEG
-    return path.read_bytes()
+    data = path.read_bytes()
+    assert len(data) > 4 * MAX_UPLOAD_CHUNK_BYTES
+    return data
 
 
 async def logged_in(server: ServerThread, username: str, password: str) -> ConsoleService:
@@ -69,6 +72,27 @@ async def logged_in(server: ServerThread, username: str, password: str) -> Conso
     service.start(server.console_url, username, password)
     await wait_until(lambda: service.state is ConnectionState.LIVE, what=f"{username} live")
     return service
+
+
+def shown_panel(
+    qtbot: QtBot,
+    service: ConsoleService,
+    incident_id: int,
+    picture: Path,
+    opened: list[Path],
+    folder: Path,
+) -> ChatPanel:
+    """A chat panel whose file dialog picks ``picture`` and whose viewer records."""
+    panel = ChatPanel(
+        service,
+        incident_id,
+        choose_file=lambda _parent: str(picture),
+        open_file=opened.append,
+        download_folder=folder,
+    )
+    qtbot.addWidget(panel)
+    panel.show()
+    return panel
 
 
 @ignore_offscreen_quirks
@@ -83,23 +107,20 @@ def test_two_desks_exchange_a_photo_and_see_the_read_receipt(
     async def scenario() -> None:
         centre = await logged_in(server, "centre", "pw-centre-desk")
         fire = await logged_in(server, "fire_desk", "pw-fire-desk")
-        panels: list[ChatPanel] = []
         try:
-            for service, folder in ((centre, "c"), (fire, "f")):
-                panel = ChatPanel(
-                    service,
-                    incident_id,
-                    choose_file=lambda _parent: str(picture),
-                    open_file=opened.append,
-                    download_folder=tmp_path / folder,
-                )
-                qtbot.addWidget(panel)
-                panel.show()
-                panels.append(panel)
+            panels = [
+                shown_panel(qtbot, service, incident_id, picture, opened, tmp_path / folder)
+                for service, folder in ((centre, "c"), (fire, "f"))
+            ]
             centre_panel, fire_panel = panels
             # The fire desk attaches the photo (it goes up in chunks) and sends.
+            progress: list[int] = []
+            fire_panel.progress.valueChanged.connect(progress.append)
             fire_panel.attach()
             await wait_until(lambda: len(fire_panel.pending) == 1, what="photo uploaded")
+            assert len(progress) > 4  # chunk by chunk
+            assert progress[-1] == len(picture_bytes)
+            assert not fire_panel.progress.isVisible()
             attachment = fire_panel.pending[0]
             assert attachment.size == len(picture_bytes)
             assert attachment.sha256 == hashlib.sha256(picture_bytes).hexdigest()

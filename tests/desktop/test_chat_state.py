@@ -67,6 +67,9 @@ def test_what_is_unread_and_what_to_mark() -> None:
     assert not state.apply(receipt(4, "centre", 3))
     assert state.unread() == 0
     assert state.to_mark() is None
+    # The user's own messages need no receipt.
+    assert state.apply(message(5, "centre"))
+    assert state.to_mark() is None
 
 
 def test_uploads_are_cut_into_chunks_that_follow_each_other() -> None:
