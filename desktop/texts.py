@@ -224,6 +224,8 @@ def event_kind_label(kind: str) -> str:
         EventKind.TASK_SUPERVISION_ANSWERED: QCoreApplication.translate(
             "Labels", "Supervision answered"
         ),
+        EventKind.INCIDENT_MESSAGE: QCoreApplication.translate("Labels", "Message"),
+        EventKind.INCIDENT_MESSAGE_READ: QCoreApplication.translate("Labels", "Messages read"),
     }
     return labels.get(kind, kind)
 

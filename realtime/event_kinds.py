@@ -78,3 +78,7 @@ class EventKind(enum.StrEnum):
     """A supervisor flagged a task for supervision (督办)."""
     TASK_SUPERVISION_ANSWERED = "task.supervision_answered"
     """The task's desk answered a supervision flag."""
+    INCIDENT_MESSAGE = "incident.message"
+    """A desk posted a message (with attachments) to an incident's chat."""
+    INCIDENT_MESSAGE_READ = "incident.message_read"
+    """A user read an incident's messages up to a ``seq`` (a read receipt; coalesced)."""

@@ -27,7 +27,7 @@ but works nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from backend.authz.principal import Principal
 from backend.authz.scope import COMMAND_CENTRE, SUPERVISORS, hidden, in_jurisdiction
@@ -39,6 +39,7 @@ from realtime.protocol import Event, IncidentView, Role, TaskView
 __all__ = [
     "can_see_incident",
     "can_see_incident_event",
+    "can_see_incident_scope",
     "can_see_task",
     "check_answer_supervision",
     "check_assign",
@@ -63,20 +64,37 @@ def _agencyless_desk(principal: Principal) -> bool:
     return principal.role is Role.AGENCY and principal.agency is None
 
 
-def can_see_incident(principal: Principal, incident: IncidentView) -> bool:
-    """Return whether the principal may see this incident (:attr:`Scope.INCIDENT`)."""
+def can_see_incident_scope(
+    principal: Principal,
+    jurisdiction: str,
+    agencies: Iterable[str],
+    grid_areas: Iterable[str],
+    reported_by: str = "",
+) -> bool:
+    """Return whether the principal may see an incident of this scope (:attr:`Scope.INCIDENT`):
+    its jurisdiction, the agencies with a task on it, the grid levels it was sent to and
+    who reported it. Chat events carry these (not the whole incident) and use it too."""
     if principal.role is Role.DEVICE:
         return False
-    if incident.reported_by and incident.reported_by == principal.username:
+    if reported_by and reported_by == principal.username:
         return True
     if principal.agency is not None:
-        return principal.agency in incident.agencies and in_jurisdiction(
-            principal, incident.jurisdiction
-        )
+        return principal.agency in agencies and in_jurisdiction(principal, jurisdiction)
     if _agencyless_desk(principal):
         return False
-    return in_jurisdiction(principal, incident.jurisdiction) or any(
-        in_jurisdiction(principal, area) for area in incident.grid_areas
+    return in_jurisdiction(principal, jurisdiction) or any(
+        in_jurisdiction(principal, area) for area in grid_areas
+    )
+
+
+def can_see_incident(principal: Principal, incident: IncidentView) -> bool:
+    """Return whether the principal may see this incident (:attr:`Scope.INCIDENT`)."""
+    return can_see_incident_scope(
+        principal,
+        incident.jurisdiction,
+        incident.agencies,
+        incident.grid_areas,
+        incident.reported_by,
     )
 
 

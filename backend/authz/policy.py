@@ -36,7 +36,7 @@ from backend.authz.scope import (
     sees_jurisdiction,
 )
 from backend.errors import ForbiddenError
-from realtime.protocol import AlarmView, Event, GrantView, Role
+from realtime.protocol import AlarmView, Event, GrantView, MessageView, ReceiptView, Role
 from realtime.states import AlarmAction
 
 __all__ = [
@@ -151,6 +151,10 @@ class Permission(enum.Enum):
     WORK_TASKS = "work tasks"
     SUPERVISE_TASKS = "flag tasks for supervision"
     SEE_TASKS = "see tasks"
+    POST_MESSAGES = "post messages to incidents"
+    READ_MESSAGES = "read incident messages and mark them read"
+    UPLOAD_ATTACHMENTS = "upload attachments to incidents"
+    READ_ATTACHMENTS = "fetch incident attachments"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -250,6 +254,21 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.SEE_TASKS: Rule(
         CONSOLE_ROLES, Scope.TASK, "their inbox, the tasks escalated to them, the supervised ones"
     ),
+    # Chat: viewers and trainers read but do not post; a closed incident takes no messages.
+    Permission.POST_MESSAGES: Rule(
+        COMMAND_CENTRE | {Role.AGENCY}, Scope.INCIDENT, "the message as posted (an event)"
+    ),
+    Permission.READ_MESSAGES: Rule(
+        CONSOLE_ROLES, Scope.INCIDENT, "their read marks and unread counts"
+    ),
+    Permission.UPLOAD_ATTACHMENTS: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.INCIDENT,
+        "the stored attachment (JPEG, PNG, WebP or PDF, checked from the bytes)",
+    ),
+    Permission.READ_ATTACHMENTS: Rule(
+        CONSOLE_ROLES, Scope.INCIDENT, "the attachment's bytes and what it is"
+    ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""
 
@@ -267,6 +286,7 @@ class Topic(enum.Enum):
     TASK_EVENTS = "task events"
     POSITIONS = "positions (topic `positions`)"
     READINGS = "readings (topic `readings`)"
+    MESSAGE_EVENTS = "incident messages and read receipts"
 
 
 TOPICS: dict[Topic, Rule] = {
@@ -314,6 +334,11 @@ TOPICS: dict[Topic, Rule] = {
         READERS,
         Scope.JURISDICTION,
         "the latest value of each sensor standing in their area (at subscribe, then live)",
+    ),
+    Topic.MESSAGE_EVENTS: Rule(
+        CONSOLE_ROLES,
+        Scope.INCIDENT,
+        "messages and read receipts of the incidents they may see (as when it was posted)",
     ),
 }
 """Who receives each kind of streamed data, and which of it."""
@@ -426,16 +451,22 @@ def _ends_own_share(principal: Principal, event: Event) -> bool:
 def can_see_event(principal: Principal, event: Event) -> bool:
     """Return whether an event-log event may reach this console (live and on resume).
 
-    Task events by the task's scope and incident events by the incident's
-    (:mod:`backend.authz.incidents`), checked first: an incident raised from an alarm, or an
-    alarm attached to one, reaches whoever sees the incident (an agency desk with a task on
-    it), never a desk merely because the alarm is shared with it. If such an event also
-    carries the alarm itself, the receiver must see that alarm too, so an incident never
-    leaks an alarm's details. Alarm events by :func:`can_see`; device events by the
-    device's jurisdiction (unplaced or unknown: whole-area users only); geofence events to
-    whole-area readers; share events by :func:`can_see_grant`. An event about nothing of
-    an area goes to whole-area readers only.
+    Chat messages and read receipts by their incident's scope (:mod:`backend.authz.incidents`,
+    :func:`~backend.authz.incidents.can_see_incident_scope`). Task events by the task's
+    scope and incident events by the incident's, checked next: an incident raised from an
+    alarm, or an alarm attached to one, reaches whoever sees the incident (an agency desk
+    with a task on it), never a desk merely because the alarm is shared with it. If such an
+    event also carries the alarm itself, the receiver must see that alarm too, so an
+    incident never leaks an alarm's details. Alarm events by :func:`can_see`; device events
+    by the device's jurisdiction (unplaced or unknown: whole-area users only); geofence
+    events to whole-area readers; share events by :func:`can_see_grant`. An event about
+    nothing of an area goes to whole-area readers only.
     """
+    chat = event.message if isinstance(event.message, MessageView) else event.receipt
+    if isinstance(chat, MessageView | ReceiptView):
+        return receives(principal, Topic.MESSAGE_EVENTS) and incidents.can_see_incident_scope(
+            principal, chat.jurisdiction, chat.agencies, chat.grid_areas
+        )
     if event.task is not msgspec.UNSET or event.incident is not msgspec.UNSET:
         topic = Topic.TASK_EVENTS if event.task is not msgspec.UNSET else Topic.INCIDENT_EVENTS
         return (

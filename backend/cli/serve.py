@@ -37,7 +37,7 @@ from backend.vehicles.rules import RulesConfig
 from devices.gateway_cli import host_port
 from devices.jt808.gateway.limits import add_limit_options, limit_options
 from realtime import eventloop
-from realtime.protocol import CameraView, Role, UnitView
+from realtime.protocol import DEFAULT_MAX_ATTACHMENT_BYTES, CameraView, Role, UnitView
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +124,14 @@ def add_parser(commands: Subparsers) -> None:
         help="reveals of callers' personal data one user may make in any hour; more are "
         f"refused and recorded (default: {DEFAULT_REVEALS_PER_HOUR})",
     )
+    serve.add_argument(
+        "--max-attachment-mb",
+        type=_positive_float,
+        default=DEFAULT_MAX_ATTACHMENT_BYTES / (1024 * 1024),
+        metavar="MB",
+        help="largest attachment (photo, PDF) of an incident's chat, in MiB; stored under "
+        f"DATA_DIR/attachments (default: {DEFAULT_MAX_ATTACHMENT_BYTES // (1024 * 1024)})",
+    )
     _add_session_options(serve)
     add_storage_options(serve)
     serve.set_defaults(func=_cmd_serve)
@@ -207,6 +215,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         jt808_limits=limit_options(args, prefix="jt808-"),
         vehicle_rules=_load_vehicle_rules(args.vehicle_rules),
         reveals_per_hour=max(1, args.reveals_per_hour),
+        max_attachment_bytes=int(args.max_attachment_mb * 1024 * 1024),
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         require_totp=args.require_totp,

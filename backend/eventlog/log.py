@@ -32,6 +32,8 @@ from realtime.protocol import (
     GeofenceView,
     GrantView,
     IncidentView,
+    MessageView,
+    ReceiptView,
     TaskView,
     decode_server,
     encode,
@@ -142,6 +144,10 @@ class Draft:
     alarm_id: int | None = None
     """The alarm the event concerns when it carries no alarm view (an alarm attached to an
     incident): it then shows in that alarm's history too."""
+    message: MessageView | None = None
+    """A chat message (``incident.message``): the event is part of its incident's timeline."""
+    receipt: ReceiptView | None = None
+    """A read receipt (``incident.message_read``), also in the incident's timeline."""
 
 
 async def append(
@@ -160,6 +166,8 @@ async def append(
     incident: IncidentView | None = None,
     task: TaskView | None = None,
     alarm_id: int | None = None,
+    message: MessageView | None = None,
+    receipt: ReceiptView | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -181,6 +189,8 @@ async def append(
         incident=incident,
         task=task,
         alarm_id=alarm_id,
+        message=message,
+        receipt=receipt,
     )
     return (await append_many(session, (draft,)))[0]
 
@@ -212,6 +222,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             grant=draft.grant,
             incident=draft.incident if draft.incident is not None else msgspec.UNSET,
             task=draft.task if draft.task is not None else msgspec.UNSET,
+            message=draft.message if draft.message is not None else msgspec.UNSET,
+            receipt=draft.receipt if draft.receipt is not None else msgspec.UNSET,
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)
@@ -248,6 +260,10 @@ def _alarm_id(draft: Draft) -> int | None:
 def _incident_id(draft: Draft) -> int | None:
     if draft.incident is not None:
         return draft.incident.id
+    if draft.message is not None:
+        return draft.message.incident_id
+    if draft.receipt is not None:
+        return draft.receipt.incident_id
     return draft.task.incident_id if draft.task is not None else None
 
 

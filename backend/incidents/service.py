@@ -189,8 +189,9 @@ class IncidentService:
     async def _incident_view(self, session: AsyncSession, incident: IncidentRecord) -> IncidentView:
         return (await self._incident_views(session, [incident]))[0]
 
+    @staticmethod
     async def _incident_views(
-        self, session: AsyncSession, incidents: Sequence[IncidentRecord]
+        session: AsyncSession, incidents: Sequence[IncidentRecord]
     ) -> list[IncidentView]:
         """The views of ``incidents``, with their alarms and assignees read in two queries."""
         ids = [incident.id for incident in incidents]
@@ -1347,6 +1348,33 @@ class IncidentService:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+async def load_incident_view(
+    session: AsyncSession, incident_id: int, *, lock: bool = False
+) -> IncidentView | None:
+    """The incident as consoles see it, read in the caller's transaction (``lock``: its row
+    held until the end of it); None when there is no such incident. For other services
+    that act on an incident (the chat) without changing it."""
+    query = select(IncidentRecord).where(IncidentRecord.id == incident_id)
+    record = await session.scalar(query.with_for_update() if lock else query)
+    if record is None:
+        return None
+    return (await IncidentService._incident_views(session, [record]))[0]
+
+
+async def listed_incident_views(session: AsyncSession, now: dt.datetime) -> list[IncidentView]:
+    """The incidents a listing shows (open, and closed in the last day), read in the
+    caller's session; the caller filters them by scope."""
+    records = await session.scalars(
+        select(IncidentRecord)
+        .where(
+            (IncidentRecord.state != IncidentState.CLOSED.value)
+            | (IncidentRecord.closed_at >= now - RECENTLY_CLOSED)
+        )
+        .order_by(IncidentRecord.id)
+    )
+    return await IncidentService._incident_views(session, list(records))
 
 
 def _touch(incident: IncidentRecord, principal: Principal, now: dt.datetime) -> None:

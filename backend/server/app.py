@@ -31,6 +31,8 @@ from backend import __version__
 from backend.alarms.grants import GrantService
 from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR, RevealLimit
 from backend.alarms.service import AlarmService
+from backend.chat.attachments import AttachmentStore
+from backend.chat.service import ChatService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.incidents.catalogue import Catalogue, CatalogueError, load_catalogue
@@ -68,6 +70,7 @@ from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
     CONSOLE_RATE_BURST,
     CONSOLE_RATE_PER_SECOND,
+    DEFAULT_MAX_ATTACHMENT_BYTES,
     DEVICE_PATH,
     HEALTH_PATH,
     MAX_CONSOLE_MESSAGE_BYTES,
@@ -196,6 +199,8 @@ class ServerConfig:
     """Seconds between checks of the open tasks' deadlines."""
     clock: Callable[[], dt.datetime] | None = None
     """The clock task deadlines run on (``None``: the system's; tests give their own)."""
+    max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
+    """Largest attachment of an incident's chat (stored under ``data_dir/attachments``)."""
 
 
 class TextSender(Protocol):
@@ -263,6 +268,12 @@ class DutyDeskServer:
         self.grants = GrantService(self.sessions, self.writer, self.alarms.load_view)
         self.incidents = self._incident_service()
         """Incidents, tasks and their deadlines (the runner starts and stops with the server)."""
+        self.chat = ChatService(
+            self.sessions,
+            self.writer,
+            AttachmentStore(config.data_dir / "attachments", max_bytes=config.max_attachment_bytes),
+        )
+        """Messages, attachments and read receipts of incidents."""
         self.vehicle_engines: dict[str, VehicleRulesEngine] = {}
         """The live vehicle rules engine of each vehicle ingest (file rules + geofences)."""
         self._geofences_applying = asyncio.Lock()
@@ -416,6 +427,7 @@ class DutyDeskServer:
         )
         self.telemetry.start()
         self.hub.start()
+        await self.chat.start()
         # Consoles that subscribe get every sensor's newest value and every vehicle's last
         # known place at once, not "no reading yet" and an empty map until each reports.
         self.hub.remember_readings(await self.sensors.start())
@@ -464,6 +476,7 @@ class DutyDeskServer:
         for ingest in self.ingests.values():
             await ingest.stop()
         await self.registry.close()
+        await self.chat.stop()
         await self.sensors.stop()
         await self.hub.stop()
         await self.telemetry.stop()

@@ -28,7 +28,7 @@ from backend.authz import policy as authz
 from backend.authz.policy import Permission
 from backend.errors import Error as Refusal
 from backend.runtime.episodes import EpisodeLog
-from backend.server import device_handlers, handlers, incident_handlers
+from backend.server import chat_handlers, device_handlers, handlers, incident_handlers
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
 from backend.storage import db
@@ -39,6 +39,7 @@ from realtime.protocol import (
     AlarmResult,
     AnswerSupervision,
     AttachAlarm,
+    AttachmentData,
     CamerasResult,
     ChangeIncident,
     Command,
@@ -57,6 +58,7 @@ from realtime.protocol import (
     GeofenceResult,
     GeofencesResult,
     GetAlarmHistory,
+    GetAttachment,
     GetIncident,
     GetIncidentTimeline,
     GetSeries,
@@ -76,9 +78,14 @@ from realtime.protocol import (
     ListSessions,
     ListTasks,
     ListUnits,
+    ListUnread,
+    MarkRead,
+    MessageResult,
     OpenIncident,
     Ping,
     Pong,
+    PostMessage,
+    ReadResult,
     Result,
     RevealContact,
     SaveGeofence,
@@ -104,8 +111,11 @@ from realtime.protocol import (
     TransitionIncident,
     UnitsResult,
     UnlockSession,
+    UnreadResult,
     UnshareAlarm,
     UnshareCamera,
+    UploadAttachment,
+    UploadResult,
 )
 from realtime.protocol import (
     DeviceAlarmRaised as DeviceAlarmRaisedMessage,
@@ -307,6 +317,29 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         remember_answer=True,
     ),
     Route(ListTasks, (TasksResult,), Permission.SEE_TASKS, incident_handlers.list_tasks),
+    # incident chat (a re-sent post or chunk gets the first answer, not a second message)
+    Route(
+        PostMessage,
+        (MessageResult,),
+        Permission.POST_MESSAGES,
+        chat_handlers.post_message,
+        remember_answer=True,
+    ),
+    Route(MarkRead, (ReadResult,), Permission.READ_MESSAGES, chat_handlers.mark_read),
+    Route(ListUnread, (UnreadResult,), Permission.READ_MESSAGES, chat_handlers.list_unread),
+    Route(
+        UploadAttachment,
+        (UploadResult,),
+        Permission.UPLOAD_ATTACHMENTS,
+        chat_handlers.upload_attachment,
+        remember_answer=True,
+    ),
+    Route(
+        GetAttachment,
+        (AttachmentData,),
+        Permission.READ_ATTACHMENTS,
+        chat_handlers.get_attachment,
+    ),
 )
 """Every console command: request type → its row."""
 

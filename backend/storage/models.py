@@ -517,4 +517,31 @@ class TaskSupervision(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
 
 
+class AttachmentRecord(Base):
+    """An attachment of an incident's chat (r0014); its bytes are the file
+    ``attachments/<sha256>`` under the data folder (shared by identical uploads)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class MessageRead(Base):
+    """How far a user has read an incident's messages (r0014): only ever moves forward."""
+
+    __tablename__ = "message_reads"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    up_to_seq: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 keep_utc_on_assignment(Base)

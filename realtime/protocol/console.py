@@ -9,6 +9,13 @@ from typing import Annotated, Final
 
 import msgspec
 
+from realtime.protocol.chat import (
+    GetAttachment,
+    ListUnread,
+    MarkRead,
+    PostMessage,
+    UploadAttachment,
+)
 from realtime.protocol.common import (
     AwareDateTime,
     Latitude,
@@ -344,6 +351,11 @@ Command = (
     | SuperviseTask
     | AnswerSupervision
     | ListTasks
+    | PostMessage
+    | MarkRead
+    | ListUnread
+    | UploadAttachment
+    | GetAttachment
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

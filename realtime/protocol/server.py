@@ -9,6 +9,15 @@ from typing import Final
 
 import msgspec
 
+from realtime.protocol.chat import (
+    AttachmentData,
+    MessageResult,
+    MessageView,
+    ReadResult,
+    ReceiptView,
+    UnreadResult,
+    UploadResult,
+)
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
 from realtime.protocol.incidents import (
     IncidentResult,
@@ -73,6 +82,10 @@ class Event(Tagged, tag="event"):
     """The incident an ``incident.*`` event is about, as it is after the change."""
     task: TaskView | msgspec.UnsetType = msgspec.UNSET
     """The task a ``task.*`` event is about, as it is after the change."""
+    message: MessageView | msgspec.UnsetType = msgspec.UNSET
+    """The message of an ``incident.message`` event (the actor is its author)."""
+    receipt: ReceiptView | msgspec.UnsetType = msgspec.UNSET
+    """The read receipt of an ``incident.message_read`` event."""
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -304,6 +317,11 @@ ResultData = (
     | TaskResult
     | TasksResult
     | TimelineResult
+    | MessageResult
+    | ReadResult
+    | UnreadResult
+    | UploadResult
+    | AttachmentData
 )
 
 

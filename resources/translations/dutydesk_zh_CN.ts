@@ -246,6 +246,76 @@
     </message>
 </context>
 <context>
+    <name>ChatModel</name>
+    <message>
+        <source>Attachment: {name} ({size})</source>
+        <translation>附件：{name}（{size}）</translation>
+    </message>
+    <message>
+        <source>Read by {names}</source>
+        <translation>已读：{names}</translation>
+    </message>
+</context>
+<context>
+    <name>ChatPanel</name>
+    <message>
+        <source>Write a message to every desk on this incident</source>
+        <translation>给本事件的各席位发消息</translation>
+    </message>
+    <message>
+        <source>Attach photo…</source>
+        <translation>添加照片…</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Earlier messages are not available now.</source>
+        <translation>暂时无法取得之前的消息。</translation>
+    </message>
+    <message>
+        <source>Write something or attach a photo first.</source>
+        <translation>请先输入内容或添加照片。</translation>
+    </message>
+    <message>
+        <source>A message holds at most {count} characters.</source>
+        <translation>一条消息最多 {count} 个字。</translation>
+    </message>
+    <message>
+        <source>Not sent: {reason}</source>
+        <translation>未发送：{reason}</translation>
+    </message>
+    <message>
+        <source>A message takes at most {count} attachments.</source>
+        <translation>一条消息最多带 {count} 个附件。</translation>
+    </message>
+    <message>
+        <source>Only photos (JPEG, PNG, WebP) and PDF files can be attached.</source>
+        <translation>只能添加照片（JPEG、PNG、WebP）或 PDF 文件。</translation>
+    </message>
+    <message>
+        <source>Cannot read {name}: {reason}</source>
+        <translation>无法读取 {name}：{reason}</translation>
+    </message>
+    <message>
+        <source>{name} was not attached: {reason}</source>
+        <translation>{name} 未能添加：{reason}</translation>
+    </message>
+    <message>
+        <source>To send with the message: {names}</source>
+        <translation>随消息发送：{names}</translation>
+    </message>
+    <message>
+        <source>Fetching {name}…</source>
+        <translation>正在获取 {name}…</translation>
+    </message>
+    <message>
+        <source>{name} could not be fetched: {reason}</source>
+        <translation>{name} 获取失败：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>ConsoleSession</name>
     <message>
         <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
@@ -1228,6 +1298,14 @@
     <message>
         <source>Supervision answered</source>
         <translation>督办已回复</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <source>Messages read</source>
+        <translation>消息已读</translation>
     </message>
     <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
@@ -2522,6 +2600,17 @@ fix {age} s ago</source>
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>parent</name>
+    <message>
+        <source>Attach a photo</source>
+        <translation>添加照片</translation>
+    </message>
+    <message>
+        <source>Photos and PDF (*.jpg *.jpeg *.png *.webp *.pdf)</source>
+        <translation>照片和 PDF (*.jpg *.jpeg *.png *.webp *.pdf)</translation>
     </message>
 </context>
 </TS>

@@ -39,6 +39,8 @@ from realtime.protocol import (
     AlarmView,
     AnswerSupervision,
     AttachAlarm,
+    AttachmentData,
+    AttachmentView,
     CamerasResult,
     CameraView,
     ChangeIncident,
@@ -64,6 +66,7 @@ from realtime.protocol import (
     GeofencesResult,
     GeofenceView,
     GetAlarmHistory,
+    GetAttachment,
     GetIncident,
     GetIncidentTimeline,
     GetSeries,
@@ -87,15 +90,22 @@ from realtime.protocol import (
     ListSessions,
     ListTasks,
     ListUnits,
+    ListUnread,
+    MarkRead,
+    MessageResult,
+    MessageView,
     OpenIncident,
     Ping,
     PolygonShape,
     PolylineShape,
     Pong,
     PositionView,
+    PostMessage,
     Presence,
     ProtocolError,
     ReadingView,
+    ReadResult,
+    ReceiptView,
     Result,
     RevealContact,
     Role,
@@ -135,8 +145,12 @@ from realtime.protocol import (
     UnitsResult,
     UnitView,
     UnlockSession,
+    UnreadCount,
+    UnreadResult,
     UnshareAlarm,
     UnshareCamera,
+    UploadAttachment,
+    UploadResult,
     UserInfo,
     Welcome,
     decode_console,
@@ -216,6 +230,36 @@ _READING = ReadingView(
 )
 _UNIT = UnitView(
     id=3, code="F01", name="文三中队", agency="fire", jurisdiction="330106", lat=30.0, lon=120.0
+)
+_ATTACHMENT = AttachmentView(
+    id=3,
+    incident_id=5,
+    filename="现场.jpg",
+    content_type="image/jpeg",
+    size=48213,
+    sha256="ab" * 32,
+    uploaded_by="fire_desk",
+    at=UTC_TIME,
+)
+_MESSAGE = MessageView(
+    incident_id=5,
+    author="fire_desk",
+    author_name="消防席",
+    agency="fire",
+    text="已到场，正在堵漏",
+    attachments=[_ATTACHMENT],
+    jurisdiction="330106",
+    agencies=["fire", "police"],
+    grid_areas=["330106001"],
+)
+_RECEIPT = ReceiptView(
+    incident_id=5,
+    reader="officer1",
+    agency="",
+    up_to_seq=120,
+    jurisdiction="330106",
+    agencies=["fire"],
+    grid_areas=[],
 )
 _CAMERA = CameraView(
     id=9,
@@ -486,6 +530,22 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     "SuperviseTask": SuperviseTask(req="i11", task_id=9, note="请加快", due_at=LOCAL_TIME),
     "AnswerSupervision": AnswerSupervision(req="i12", supervision_id=1, answer="已到场"),
     "ListTasks": ListTasks(req="i13", which=TaskList.INCIDENT, incident_id=5),
+    "PostMessage": PostMessage(
+        req="r-post", incident_id=5, text="现场照片：罐体左侧", attachment_ids=[3, 4]
+    ),
+    "MarkRead": MarkRead(req="r-read", incident_id=5, up_to_seq=120),
+    "ListUnread": ListUnread(req="r-unread"),
+    "UploadAttachment": UploadAttachment(
+        req="r-up",
+        upload_id="u-1",
+        incident_id=5,
+        filename="现场.jpg",
+        content_type="image/jpeg",
+        offset=32768,
+        data=b"\xff\xd8\xff\xe0binary",
+        final=True,
+    ),
+    "GetAttachment": GetAttachment(req="r-get", attachment_id=3, offset=0, length=65536),
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -618,6 +678,11 @@ _RESULTS: dict[str, Any] = {
         incident_id=5,
         events=[Event(seq=14, at=UTC_TIME, kind="task.escalated", actor="system", task=_TASK)],
     ),
+    "message": MessageResult(seq=120, at=UTC_TIME, message=_MESSAGE),
+    "read": ReadResult(incident_id=5, up_to_seq=120),
+    "unread": UnreadResult(incidents=[UnreadCount(incident_id=5, unread=2, last_seq=121)]),
+    "upload": UploadResult(upload_id="u-1", received=48213, attachment=_ATTACHMENT),
+    "attachment_data": AttachmentData(attachment=_ATTACHMENT, offset=0, data=b"\xff\xd8\xff"),
     "sessions": SessionsResult(
         sessions=[
             SessionView(
@@ -655,6 +720,12 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
         seq=13, at=UTC_TIME, kind="incident.changed", actor="supervisor1", incident=_INCIDENT
     ),
     "TaskEvent": Event(seq=14, at=UTC_TIME, kind="task.escalated", actor="system", task=_TASK),
+    "MessageEvent": Event(
+        seq=120, at=UTC_TIME, kind="incident.message", actor="fire_desk", message=_MESSAGE
+    ),
+    "ReceiptEvent": Event(
+        seq=122, at=UTC_TIME, kind="incident.message_read", actor="officer1", receipt=_RECEIPT
+    ),
     "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
     "Synced": Synced(head_seq=99),
     **{f"Result.{tag}": Result(req=f"r-{tag}", data=data) for tag, data in _RESULTS.items()},

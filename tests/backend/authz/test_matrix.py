@@ -22,6 +22,7 @@ fails :func:`test_every_command_and_topic_has_cells`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime as dt
 import functools
@@ -61,6 +62,7 @@ from realtime.protocol import (
     ShareCamera,
     UnitView,
     UnshareCamera,
+    UploadAttachment,
 )
 from realtime.protocol import CircleShape as Circle
 from realtime.states import AlarmAction, AlarmLevel
@@ -231,6 +233,10 @@ class Incident:
     key: str
     place: str
     title: str
+    message: str
+    """A chat message posted on it (a mark)."""
+    attachment: str
+    """The file name of an attachment uploaded to it (a mark)."""
 
     def visible(self, user: User) -> bool:
         """Inside the user's area; for an agency desk only with a task of its agency."""
@@ -242,9 +248,10 @@ class Incident:
 
 
 INCIDENTS = {
-    "sh": Incident("sh", SH, "TOK-INC-SH 静安危化品泄漏"),
-    "hz": Incident("hz", HZ, "TOK-INC-HZ 西湖槽车侧翻"),
+    "sh": Incident("sh", SH, "TOK-INC-SH 静安危化品泄漏", "TOK-MSG-SH 堵漏", "TOK-ATT-SH.jpg"),
+    "hz": Incident("hz", HZ, "TOK-INC-HZ 西湖槽车侧翻", "TOK-MSG-HZ 封路", "TOK-ATT-HZ.jpg"),
 }
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00" + bytes(200)
 TASKS = {
     # Fire has a task in Shanghai only: its Hangzhou desks never see the Hangzhou incident.
     "sh-fire": Task("sh-fire", "sh", FIRE, "TOK-TASK-SH-FIRE"),
@@ -270,6 +277,9 @@ def foreign_marks(user: User) -> set[str]:
         marks.add(GEOFENCE)
     marks |= {i.title.split()[0] for i in INCIDENTS.values() if not i.visible(user)}
     marks |= {t.instructions for t in TASKS.values() if not t.visible(user)}
+    for incident in INCIDENTS.values():
+        if not incident.visible(user):
+            marks |= {incident.message.split()[0], incident.attachment}
     return marks
 
 
@@ -300,6 +310,7 @@ class World:
     task_ids: dict[str, int] = field(default_factory=dict)
     flag_ids: dict[str, int] = field(default_factory=dict)
     """A supervision flag per task, answered already (by root)."""
+    attachment_ids: dict[str, int] = field(default_factory=dict)
 
     def call(self, coroutine: Any) -> Any:
         return self.thread.call(coroutine)
@@ -442,6 +453,25 @@ def _build_incidents(world: World) -> None:
         flag = flagged.supervisions[-1].id
         world.call(incidents.answer_supervision(admin, flag, "已督促"))
         world.flag_ids[key] = flag
+    chat = world.thread.server.chat
+    for key, incident in INCIDENTS.items():
+        world.call(chat.post(admin, world.incident_ids[key], incident.message, []))
+        uploaded = world.call(
+            chat.upload(
+                admin,
+                UploadAttachment(
+                    req="",
+                    upload_id=f"seed-{key}",
+                    incident_id=world.incident_ids[key],
+                    filename=incident.attachment,
+                    content_type="image/jpeg",
+                    offset=0,
+                    data=JPEG,
+                    final=True,
+                ),
+            )
+        )
+        world.attachment_ids[key] = uploaded.attachment.id
 
 
 def _share_and_unshare_the_hangzhou_camera(
@@ -1240,6 +1270,109 @@ _BY_TAG.update(
         ),
     }
 )
+
+# ---------------------------------------------------------------------------- chat
+
+
+def _chat_probes(
+    world: World,
+    user: User,
+    permission: Permission,
+    build: Callable[[str, int], dict[str, Any]],
+    *,
+    what: str = "incident",
+    check: Callable[[dict[str, Any]], None] | None = None,
+) -> list[Probe]:
+    """One probe per incident of the world and one for a missing one (refused alike)."""
+    ids = world.attachment_ids if what == "attachment" else world.incident_ids
+    probes = [
+        probe(
+            user,
+            permission,
+            build(key, ids[key]),
+            scope_refusal=None if incident.visible(user) else HIDDEN.format(what),
+            check=check,
+        )
+        for key, incident in INCIDENTS.items()
+    ]
+    probes.append(probe(user, permission, build("x", 999_999), scope_refusal=HIDDEN.format(what)))
+    return probes
+
+
+def _posted_by(user: User) -> Callable[[dict[str, Any]], None]:
+    def check(data: dict[str, Any]) -> None:
+        assert data["message"]["author"] == user.name
+
+    return check
+
+
+def _visible_incident_ids(world: World, user: User) -> list[int]:
+    return sorted(world.incident_ids[k] for k, i in INCIDENTS.items() if i.visible(user))
+
+
+def _unread_case(world: World, user: User) -> list[Probe]:
+    def check(data: dict[str, Any]) -> None:
+        # Each incident holds the seeded message of another user (root), never read here.
+        ids = sorted(entry["incident_id"] for entry in data["incidents"])
+        assert ids == _visible_incident_ids(world, user)
+
+    return [probe(user, Permission.READ_MESSAGES, {"type": "incidents.unread"}, check=check)]
+
+
+def _upload_payload(user: User, key: str, incident_id: int) -> dict[str, Any]:
+    return {
+        "type": "attachment.upload",
+        "upload_id": f"{user.name}-{key}-{next(_UPLOADS)}",
+        "incident_id": incident_id,
+        "filename": "现场.jpg",
+        "content_type": "image/jpeg",
+        "offset": 0,
+        "data": base64.b64encode(JPEG).decode(),
+        "final": True,
+    }
+
+
+_UPLOADS = itertools.count()
+
+
+def _chat_cases() -> dict[str, Cases]:
+    return {
+        "incident.post": lambda world, user: _chat_probes(
+            world,
+            user,
+            Permission.POST_MESSAGES,
+            lambda key, ident: {"type": "incident.post", "incident_id": ident, "text": "收到"},
+            check=_posted_by(user),
+        ),
+        "incident.read": lambda world, user: _chat_probes(
+            world,
+            user,
+            Permission.READ_MESSAGES,
+            lambda key, ident: {"type": "incident.read", "incident_id": ident, "up_to_seq": 1},
+            check=lambda data: _assert_eq(data["up_to_seq"] >= 1, True),
+        ),
+        "incidents.unread": _unread_case,
+        "attachment.upload": lambda world, user: _chat_probes(
+            world,
+            user,
+            Permission.UPLOAD_ATTACHMENTS,
+            functools.partial(_upload_payload, user),
+            check=lambda data: _assert_eq(data["attachment"]["size"], len(JPEG)),
+        ),
+        "attachment.get": lambda world, user: _chat_probes(
+            world,
+            user,
+            Permission.READ_ATTACHMENTS,
+            lambda key, ident: {"type": "attachment.get", "attachment_id": ident},
+            what="attachment",
+            check=lambda data: _assert_eq(base64.b64decode(data["data"]), JPEG),
+        ),
+    }
+
+
+_BY_TAG.update(_chat_cases())
+
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
@@ -1366,6 +1499,28 @@ async def _grant_events(world: World, user: User) -> None:
     session.assert_nothing_foreign(user)
 
 
+async def _message_events(world: World, user: User) -> None:
+    async with console(world, user) as session:
+        for key, incident in INCIDENTS.items():
+            world.call(
+                world.thread.server.chat.post(
+                    world.admin, world.incident_ids[key], incident.message, []
+                )
+            )
+        expected = _visible_incident_ids(world, user)
+        await session.drain(lambda: _message_incidents(session) >= expected)
+    assert _message_incidents(session) == expected
+    session.assert_nothing_foreign(user)
+
+
+def _message_incidents(session: Console) -> list[int]:
+    return sorted(
+        e["message"]["incident_id"]
+        for e in session.messages("event")
+        if e["kind"] == "incident.message"
+    )
+
+
 def _telemetry_ids(session: Console, what: str, key: str) -> set[str]:
     return {item[key] for m in session.messages("telemetry") for item in m[what]}
 
@@ -1461,6 +1616,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.TASK_EVENTS: _task_events,
     Topic.POSITIONS: _positions,
     Topic.READINGS: _readings,
+    Topic.MESSAGE_EVENTS: _message_events,
 }
 
 

@@ -1,0 +1,1 @@
+"""Incident chat: messages between desks, attachments and read receipts."""
