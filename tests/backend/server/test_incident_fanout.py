@@ -236,6 +236,15 @@ async def test_each_console_gets_exactly_its_incident_events_live_and_on_resume(
         )
         assert isinstance(timeline, TimelineResult)
         assert _incident_marks(timeline.events) == EXPECTED[username], username
+        # after_seq resumes after the last event held.
+        held = timeline.events[0].seq
+        rest = await client.request(
+            GetIncidentTimeline(
+                req=client.new_request_id(), incident_id=incident.id, after_seq=held
+            )
+        )
+        assert isinstance(rest, TimelineResult)
+        assert rest.events == timeline.events[1:], username
 
 
 async def test_what_each_desk_may_read_and_do(shift: Shift) -> None:
