@@ -78,3 +78,7 @@ class EventKind(enum.StrEnum):
     """A supervisor flagged a task for supervision (督办)."""
     TASK_SUPERVISION_ANSWERED = "task.supervision_answered"
     """The task's desk answered a supervision flag."""
+    HANDOVER_SIGNED = "handover.signed"
+    """The outgoing officer signed a shift handover (交接班)."""
+    HANDOVER_ACCEPTED = "handover.accepted"
+    """The incoming officer accepted a signed shift handover."""

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from backend.authz.principal import Principal
 from backend.errors import ForbiddenError
-from realtime.protocol import AlarmView, Event, GrantView, Role
+from realtime.protocol import AlarmView, Event, GrantView, HandoverView, Role
 from realtime.states import AlarmAction
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "can_see_camera",
     "can_see_event",
     "can_see_grant",
+    "can_see_handover",
     "can_see_unit",
     "check",
     "check_action",
@@ -87,6 +88,11 @@ class Scope(enum.Enum):
         "the share lasts (until revoked, expired or the alarm closes)"
     )
     GRANT = "shares of alarms inside the user's jurisdiction; an `agency` desk only its agency's"
+    DESK = (
+        "desks (a jurisdiction and, for an agency, the agency) inside the user's "
+        "jurisdiction; a user of an agency only its agency's"
+    )
+    OWN_REPORTS = "the user's own reports (the reporter follows them wherever they landed)"
     WHOLE_AREA = "whole-area users only (the objects carry no jurisdiction: rules for every area)"
 
 
@@ -129,6 +135,12 @@ class Permission(enum.Enum):
     PING = "ping the server"
     UNLOCK_SESSION = "unlock their locked console"
     SEE_SESSIONS = "see who is logged in where"
+    REPORT_EVENTS = "report events from the grid"
+    SEE_OWN_REPORTS = "follow their reports"
+    HAND_OVER = "draft and sign shift handovers"
+    ACCEPT_HANDOVER = "accept shift handovers"
+    SEE_HANDOVERS = "read shift handovers"
+    SEE_ROSTER = "see the duty roster"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -199,6 +211,33 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.SEE_SESSIONS: Rule(
         frozenset({Role.ADMIN}), Scope.JURISDICTION, "the open sessions of users of their area"
     ),
+    Permission.REPORT_EVENTS: Rule(
+        COMMAND_CENTRE,
+        Scope.JURISDICTION,
+        "the incident (placed where the place lies, inside their area) and its grid task; "
+        "users of an agency may not",
+    ),
+    Permission.SEE_OWN_REPORTS: Rule(
+        COMMAND_CENTRE, Scope.OWN_REPORTS, "each report's incident state, level, task, feedback"
+    ),
+    Permission.HAND_OVER: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.DESK,
+        "their own desk's handover report; only the author signs",
+    ),
+    Permission.ACCEPT_HANDOVER: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.DESK,
+        "a signed handover of their own desk (not their own; the named incoming officer)",
+    ),
+    Permission.SEE_HANDOVERS: Rule(
+        COMMAND_CENTRE | {Role.AGENCY, Role.VIEWER},
+        Scope.DESK,
+        "the handovers of desks in their area, with their reports as generated",
+    ),
+    Permission.SEE_ROSTER: Rule(
+        CONSOLE_ROLES, Scope.DESK, "who is on duty now and next at the desks of their area"
+    ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""
 
@@ -214,6 +253,7 @@ class Topic(enum.Enum):
     GRANT_EVENTS = "camera share events"
     POSITIONS = "positions (topic `positions`)"
     READINGS = "readings (topic `readings`)"
+    HANDOVER_EVENTS = "handover events"
 
 
 TOPICS: dict[Topic, Rule] = {
@@ -248,6 +288,9 @@ TOPICS: dict[Topic, Rule] = {
         READERS,
         Scope.JURISDICTION,
         "the latest value of each sensor standing in their area (at subscribe, then live)",
+    ),
+    Topic.HANDOVER_EVENTS: Rule(
+        CONSOLE_ROLES, Scope.DESK, "handovers signed and accepted at desks of their area"
     ),
 }
 """Who receives each kind of streamed data, and which of it."""
@@ -364,6 +407,14 @@ def can_see_grant(principal: Principal, grant: GrantView) -> bool:
     return principal.role in READERS
 
 
+def can_see_handover(principal: Principal, jurisdiction: str, agency: str) -> bool:
+    """Return whether the principal may see a handover of the desk ``jurisdiction`` /
+    ``agency`` (:attr:`Scope.DESK`)."""
+    if not sees_jurisdiction(principal, jurisdiction):
+        return False
+    return principal.agency is None or principal.agency == agency
+
+
 def _ends_own_share(principal: Principal, event: Event) -> bool:
     """An agency desk gets the revocation of its own agency's alarm share (the alarm it
     saw until now) so that its console can drop the alarm."""
@@ -398,6 +449,10 @@ def can_see_event(principal: Principal, event: Event) -> bool:
         return receives(principal, Topic.GRANT_EVENTS) and can_see_grant(principal, event.grant)
     if event.geofence is not None:
         return receives(principal, Topic.GEOFENCE_EVENTS) and not principal.jurisdiction
+    if isinstance(event.handover, HandoverView):
+        return receives(principal, Topic.HANDOVER_EVENTS) and can_see_handover(
+            principal, event.handover.jurisdiction, event.handover.agency
+        )
     return principal.role in READERS and not principal.jurisdiction
 
 

@@ -31,6 +31,7 @@ from realtime.protocol import (
     Event,
     GeofenceView,
     GrantView,
+    HandoverView,
     IncidentView,
     TaskView,
     decode_server,
@@ -139,6 +140,7 @@ class Draft:
     grant: GrantView | None = None
     incident: IncidentView | None = None
     task: TaskView | None = None
+    handover: HandoverView | None = None
     alarm_id: int | None = None
     """The alarm the event concerns when it carries no alarm view (an alarm attached to an
     incident): it then shows in that alarm's history too."""
@@ -160,6 +162,7 @@ async def append(
     incident: IncidentView | None = None,
     task: TaskView | None = None,
     alarm_id: int | None = None,
+    handover: HandoverView | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -180,6 +183,7 @@ async def append(
         grant=grant,
         incident=incident,
         task=task,
+        handover=handover,
         alarm_id=alarm_id,
     )
     return (await append_many(session, (draft,)))[0]
@@ -212,6 +216,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             grant=draft.grant,
             incident=draft.incident if draft.incident is not None else msgspec.UNSET,
             task=draft.task if draft.task is not None else msgspec.UNSET,
+            handover=draft.handover if draft.handover is not None else msgspec.UNSET,
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

@@ -33,6 +33,8 @@ from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR, RevealLimit
 from backend.alarms.service import AlarmService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
+from backend.incidents.catalogue import load_catalogue
+from backend.incidents.service import IncidentService
 from backend.ingest.service import IngestService
 from backend.ingest.telemetry import TelemetryWriter
 from backend.jurisdictions import store as jurisdiction_store
@@ -53,6 +55,9 @@ from backend.server.handlers import device_jurisdictions
 from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
 from backend.server.sessions import SESSION_CHECK_INTERVAL, SESSION_TOUCH_INTERVAL, SessionTracker
+from backend.shifts.handover import HandoverService
+from backend.shifts.reports import GridReports
+from backend.shifts.roster import Roster
 from backend.storage import db
 from backend.vehicles import track_query
 from backend.vehicles.geofences import GeofenceService, rules_with_geofences
@@ -258,6 +263,18 @@ class DutyDeskServer:
         self.commands = CommandRunner(self.database_outage)
         """The command table's runner (it remembers recent answers to absorb re-sends)."""
         self._started = time.monotonic()
+        # The wire branch builds the incident service (with --catalogue and its deadline
+        # runner); at the merge keep that one and only the three lines after it.
+        self.incidents = IncidentService(self.sessions, self.writer, load_catalogue())
+        self.roster = Roster(self.sessions)
+        self.grid_reports = GridReports(self.sessions, self.incidents, self.jurisdictions.place)
+        self.handovers = HandoverService(
+            self.sessions,
+            self.writer,
+            alarms=self.alarms,
+            incidents=self.incidents,
+            roster=self.roster,
+        )
         self.devices_connected = 0
         """Device feeds connected now (for ``/health``)."""
 

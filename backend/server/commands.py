@@ -27,11 +27,12 @@ from backend.authz import policy as authz
 from backend.authz.policy import Permission
 from backend.errors import Error as Refusal
 from backend.runtime.episodes import EpisodeLog
-from backend.server import device_handlers, handlers
+from backend.server import device_handlers, grid_handlers, handlers
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
 from backend.storage import db
 from realtime.protocol import (
+    AcceptHandover,
     Ack,
     AgenciesResult,
     AlarmResult,
@@ -47,28 +48,39 @@ from realtime.protocol import (
     DevicesResult,
     DeviceStatus,
     DispatchAlarm,
+    DraftHandover,
     Error,
     ErrorCode,
     GeofenceResult,
     GeofencesResult,
     GetAlarmHistory,
+    GetHandover,
     GetSeries,
     GetTrack,
     GrantResult,
     GrantsResult,
+    HandoverResult,
+    HandoversResult,
     HistoryResult,
     ListAgencies,
     ListCameras,
     ListDevices,
     ListGeofences,
     ListGrants,
+    ListHandovers,
+    ListMyReports,
     ListSensors,
     ListSessions,
     ListUnits,
     Ping,
     Pong,
+    ReportIncident,
+    ReportResult,
+    ReportsResult,
     Result,
     RevealContact,
+    RosterResult,
+    RosterToday,
     SaveGeofence,
     SendText,
     SensorsResult,
@@ -77,6 +89,7 @@ from realtime.protocol import (
     SessionUnlocked,
     ShareAlarm,
     ShareCamera,
+    SignHandover,
     Subscribe,
     Subscribed,
     TextSent,
@@ -210,6 +223,41 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         handlers.delete_geofence,
         remember_answer=True,
     ),
+    # grid reports, shift handover, duty roster
+    Route(
+        ReportIncident,
+        (ReportResult,),
+        Permission.REPORT_EVENTS,
+        grid_handlers.report_incident,
+        remember_answer=True,
+    ),
+    Route(ListMyReports, (ReportsResult,), Permission.SEE_OWN_REPORTS, grid_handlers.my_reports),
+    Route(
+        DraftHandover,
+        (HandoverResult,),
+        Permission.HAND_OVER,
+        grid_handlers.draft_handover,
+        remember_answer=True,
+    ),
+    Route(
+        SignHandover,
+        (HandoverResult,),
+        Permission.HAND_OVER,
+        grid_handlers.sign_handover,
+        remember_answer=True,
+    ),
+    Route(
+        AcceptHandover,
+        (HandoverResult,),
+        Permission.ACCEPT_HANDOVER,
+        grid_handlers.accept_handover,
+        remember_answer=True,
+    ),
+    Route(
+        ListHandovers, (HandoversResult,), Permission.SEE_HANDOVERS, grid_handlers.list_handovers
+    ),
+    Route(GetHandover, (HandoverResult,), Permission.SEE_HANDOVERS, grid_handlers.get_handover),
+    Route(RosterToday, (RosterResult,), Permission.SEE_ROSTER, grid_handlers.roster_today),
 )
 """Every console command: request type → its row."""
 

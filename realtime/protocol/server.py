@@ -10,6 +10,14 @@ from typing import Final
 import msgspec
 
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
+from realtime.protocol.grid import (
+    HandoverResult,
+    HandoversResult,
+    HandoverView,
+    ReportResult,
+    ReportsResult,
+    RosterResult,
+)
 from realtime.protocol.incidents import (
     IncidentResult,
     IncidentsResult,
@@ -73,6 +81,8 @@ class Event(Tagged, tag="event"):
     """The incident an ``incident.*`` event is about, as it is after the change."""
     task: TaskView | msgspec.UnsetType = msgspec.UNSET
     """The task a ``task.*`` event is about, as it is after the change."""
+    handover: HandoverView | msgspec.UnsetType = msgspec.UNSET
+    """The handover a ``handover.*`` event is about (without its items)."""
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -304,6 +314,11 @@ ResultData = (
     | TaskResult
     | TasksResult
     | TimelineResult
+    | ReportResult
+    | ReportsResult
+    | HandoverResult
+    | HandoversResult
+    | RosterResult
 )
 
 
