@@ -105,7 +105,8 @@ async def test_a_town_item_reported_by_a_village_goes_to_its_town_and_up_when_re
     try:
         done = await report(village, type_code="hazchem_illegal_storage", place="幸福村仓库")
         assert done.incident.jurisdiction == VILLAGE  # an address only: the reporter's area
-        assert done.task is not None and done.task.jurisdiction == TOWN
+        assert done.task is not None
+        assert done.task.jurisdiction == TOWN
         returned = await grid.incidents.act_on_task(
             await principal(grid, "town1"), done.task.id, TaskAction.RETURN, 1, "需要区应急局执法"
         )
@@ -133,7 +134,8 @@ async def test_a_direct_item_is_flagged_for_the_district_and_an_agency_item_has_
         assert direct.incident.direct_report is True
         assert direct.report.direct
         assert direct.incident.jurisdiction == VILLAGE
-        assert direct.task is not None and direct.task.jurisdiction == TOWN
+        assert direct.task is not None
+        assert direct.task.jurisdiction == TOWN
 
         district_view = await grid.incidents.get_incident(
             await principal(grid, "district1"), direct.incident.id
@@ -170,7 +172,8 @@ async def test_closing_gives_the_reporter_the_feedback(grid: DutyDeskServer) -> 
         other = await login(grid, "village1b")
         try:
             theirs = await other.client.request(ListMyReports(req=""))
-            assert isinstance(theirs, ReportsResult) and theirs.reports == []
+            assert isinstance(theirs, ReportsResult)
+            assert theirs.reports == []
         finally:
             await other.close()
     finally:
@@ -206,7 +209,8 @@ async def test_bad_reports_are_refused_clearly_and_the_session_goes_on(
         assert words in refused.value.message
         assert isinstance(await village.client.request(Ping(req="")), Pong)
         mine = await village.client.request(ListMyReports(req=""))
-        assert isinstance(mine, ReportsResult) and mine.reports == []
+        assert isinstance(mine, ReportsResult)
+        assert mine.reports == []
     finally:
         await village.close()
 
@@ -245,7 +249,8 @@ async def test_a_flooding_client_is_limited_and_nothing_it_made_is_lost(
         assert (len(made), len(refused)) == (5, 3)
         assert all(o.code is ErrorCode.RATE_LIMITED for o in refused)
         mine = await village.client.request(ListMyReports(req="", limit=3))
-        assert isinstance(mine, ReportsResult) and mine.more
+        assert isinstance(mine, ReportsResult)
+        assert mine.more
         rest = await village.client.request(ListMyReports(req="", before_id=mine.reports[-1].id))
         assert isinstance(rest, ReportsResult)
         ids = [r.incident_id for r in (*mine.reports, *rest.reports)]
