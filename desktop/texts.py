@@ -224,6 +224,8 @@ def event_kind_label(kind: str) -> str:
         EventKind.TASK_SUPERVISION_ANSWERED: QCoreApplication.translate(
             "Labels", "Supervision answered"
         ),
+        EventKind.HANDOVER_SIGNED: QCoreApplication.translate("Labels", "Shift handed over"),
+        EventKind.HANDOVER_ACCEPTED: QCoreApplication.translate("Labels", "Shift taken over"),
     }
     return labels.get(kind, kind)
 
