@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.alarms.service import AlarmService
@@ -28,6 +28,7 @@ from backend.authz.principal import Principal
 from backend.errors import Error, ForbiddenError, ValidationError
 from backend.eventlog import log as eventlog
 from backend.incidents.service import IncidentService
+from backend.shifts.reports import RateLimitedError
 from backend.shifts.roster import Roster
 from backend.storage.models import Handover, User
 from backend.storage.types import as_utc
@@ -50,6 +51,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_SHIFT: Final = dt.timedelta(hours=12)
 """The shift a handover covers when the roster has none for its author: since the desk's
 last handover, at most this long."""
+
+DRAFTS_PER_HOUR: Final = 20
+"""Handovers one user may generate in any hour: each stores a report of up to a few
+hundred kilobytes, so a broken client must not be able to fill the database."""
 
 SECTIONS: Final = (
     "open_alarms",
@@ -116,6 +121,7 @@ class HandoverService:
         self._incidents = incidents
         self._roster = roster
         self._clock = clock
+        self.drafts_per_hour = DRAFTS_PER_HOUR
 
     def _now(self) -> dt.datetime:
         return as_utc(self._clock())
@@ -190,6 +196,7 @@ class HandoverService:
         """Generate and store the handover of the principal's desk for the shift ending."""
         now = self._now()
         desk_agency = principal.agency or ""
+        await self._check_draft_limit(principal, now)
         if incoming is not None:
             await self._check_incoming(principal, incoming)
         shift = await self._roster.shift_of(principal.username, now)
@@ -381,6 +388,20 @@ class HandoverService:
                 )
                 .order_by(Handover.id.desc())
                 .limit(1)
+            )
+
+    async def _check_draft_limit(self, principal: Principal, now: dt.datetime) -> None:
+        async with self._sessions() as session:
+            made = await session.scalar(
+                select(func.count(Handover.id)).where(
+                    Handover.author == principal.username,
+                    Handover.created_at > now - dt.timedelta(hours=1),
+                )
+            )
+        if (made or 0) >= self.drafts_per_hour:
+            raise RateLimitedError(
+                f"you generated {made} handovers in the last hour (at most "
+                f"{self.drafts_per_hour}): sign or view one of them"
             )
 
     async def _check_incoming(self, principal: Principal, incoming: str) -> None:

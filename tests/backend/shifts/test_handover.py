@@ -245,3 +245,18 @@ async def test_a_snapshot_in_the_database_decodes_as_stored(grid: DutyDeskServer
         assert msgspec.json.decode(encoded, type=type(draft.report)) == draft.report
     finally:
         await district.close()
+
+
+async def test_a_client_generating_handovers_in_a_loop_is_limited(grid: DutyDeskServer) -> None:
+    grid.handovers.drafts_per_hour = 3
+    district = await login(grid, "district1")
+    try:
+        for _ in range(3):
+            await handover(district, DraftHandover(req=""))
+        limited = await refused(district, DraftHandover(req=""))
+        assert limited.code is ErrorCode.RATE_LIMITED
+        page = await district.client.request(ListHandovers(req=""))
+        assert isinstance(page, HandoversResult)
+        assert len(page.handovers) == 3
+    finally:
+        await district.close()
