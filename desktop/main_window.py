@@ -35,6 +35,7 @@ from desktop.console_model import (
 from desktop.detail_pane import AlarmDetailPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
+from desktop.handover import ShiftActions
 from desktop.i18n import LANGUAGE_KEY
 from desktop.incidents.window import WindowIncidents
 from desktop.map.layers import LayerKey
@@ -206,6 +207,8 @@ class MainWindow(QMainWindow):
         self.new_alarm_action = main_actions.new_alarm
         self.mute_action = main_actions.mute
         self.geofence_editor = GeofenceEditor(service, self.map_view, self)
+        # The Shift menu: "Shift handover…" (交接班…) and "Duty roster" (值班表).
+        self.shift_actions = ShiftActions(self, service)
         self.geofence_editor.message.connect(
             lambda text, error: self.notification_bar.show_message(text, error=error)
         )

@@ -226,6 +226,8 @@ def event_kind_label(kind: str) -> str:
         ),
         EventKind.INCIDENT_MESSAGE: QCoreApplication.translate("Labels", "Message"),
         EventKind.INCIDENT_MESSAGE_READ: QCoreApplication.translate("Labels", "Messages read"),
+        EventKind.HANDOVER_SIGNED: QCoreApplication.translate("Labels", "Shift handed over"),
+        EventKind.HANDOVER_ACCEPTED: QCoreApplication.translate("Labels", "Shift taken over"),
     }
     return labels.get(kind, kind)
 

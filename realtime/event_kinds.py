@@ -82,3 +82,7 @@ class EventKind(enum.StrEnum):
     """A desk posted a message (with attachments) to an incident's chat."""
     INCIDENT_MESSAGE_READ = "incident.message_read"
     """A user read an incident's messages up to a ``seq`` (a read receipt; coalesced)."""
+    HANDOVER_SIGNED = "handover.signed"
+    """The outgoing officer signed a shift handover (交接班)."""
+    HANDOVER_ACCEPTED = "handover.accepted"
+    """The incoming officer accepted a signed shift handover."""

@@ -36,7 +36,15 @@ from backend.authz.scope import (
     sees_jurisdiction,
 )
 from backend.errors import ForbiddenError
-from realtime.protocol import AlarmView, Event, GrantView, MessageView, ReceiptView, Role
+from realtime.protocol import (
+    AlarmView,
+    Event,
+    GrantView,
+    HandoverView,
+    MessageView,
+    ReceiptView,
+    Role,
+)
 from realtime.states import AlarmAction
 
 __all__ = [
@@ -58,6 +66,7 @@ __all__ = [
     "can_see_camera",
     "can_see_event",
     "can_see_grant",
+    "can_see_handover",
     "can_see_unit",
     "check",
     "check_action",
@@ -102,6 +111,11 @@ class Scope(enum.Enum):
         "tasks inside the user's jurisdiction (a grid task lies in its level's area); a user "
         "of an agency only its agency's; cancelling one: the command centre (no agency)"
     )
+    DESK = (
+        "desks (a jurisdiction and, for an agency, the agency) inside the user's "
+        "jurisdiction; a user of an agency only its agency's"
+    )
+    OWN_REPORTS = "the user's own reports (the reporter follows them wherever they landed)"
     WHOLE_AREA = "whole-area users only (the objects carry no jurisdiction: rules for every area)"
 
 
@@ -155,6 +169,12 @@ class Permission(enum.Enum):
     READ_MESSAGES = "read incident messages and mark them read"
     UPLOAD_ATTACHMENTS = "upload attachments to incidents"
     READ_ATTACHMENTS = "fetch incident attachments"
+    REPORT_EVENTS = "report events from the grid"
+    SEE_OWN_REPORTS = "follow their reports"
+    HAND_OVER = "draft and sign shift handovers"
+    ACCEPT_HANDOVER = "accept shift handovers"
+    SEE_HANDOVERS = "read shift handovers"
+    SEE_ROSTER = "see the duty roster"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -269,6 +289,33 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.READ_ATTACHMENTS: Rule(
         CONSOLE_ROLES, Scope.INCIDENT, "the attachment's bytes and what it is"
     ),
+    Permission.REPORT_EVENTS: Rule(
+        COMMAND_CENTRE,
+        Scope.JURISDICTION,
+        "the incident (placed where the place lies, inside their area) and its grid task; "
+        "users of an agency may not",
+    ),
+    Permission.SEE_OWN_REPORTS: Rule(
+        COMMAND_CENTRE, Scope.OWN_REPORTS, "each report's incident state, level, task, feedback"
+    ),
+    Permission.HAND_OVER: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.DESK,
+        "their own desk's handover report; only the author signs",
+    ),
+    Permission.ACCEPT_HANDOVER: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.DESK,
+        "a signed handover of their own desk (not their own; the named incoming officer)",
+    ),
+    Permission.SEE_HANDOVERS: Rule(
+        COMMAND_CENTRE | {Role.AGENCY, Role.VIEWER},
+        Scope.DESK,
+        "the handovers of desks in their area, with their reports as generated",
+    ),
+    Permission.SEE_ROSTER: Rule(
+        CONSOLE_ROLES, Scope.DESK, "who is on duty now and next at the desks of their area"
+    ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""
 
@@ -287,6 +334,7 @@ class Topic(enum.Enum):
     POSITIONS = "positions (topic `positions`)"
     READINGS = "readings (topic `readings`)"
     MESSAGE_EVENTS = "incident messages and read receipts"
+    HANDOVER_EVENTS = "handover events"
 
 
 TOPICS: dict[Topic, Rule] = {
@@ -339,6 +387,9 @@ TOPICS: dict[Topic, Rule] = {
         CONSOLE_ROLES,
         Scope.INCIDENT,
         "messages and read receipts of the incidents they may see (as when it was posted)",
+    ),
+    Topic.HANDOVER_EVENTS: Rule(
+        CONSOLE_ROLES, Scope.DESK, "handovers signed and accepted at desks of their area"
     ),
 }
 """Who receives each kind of streamed data, and which of it."""
@@ -434,6 +485,14 @@ def can_see_grant(principal: Principal, grant: GrantView) -> bool:
     return principal.role in READERS
 
 
+def can_see_handover(principal: Principal, jurisdiction: str, agency: str) -> bool:
+    """Return whether the principal may see a handover of the desk ``jurisdiction`` /
+    ``agency`` (:attr:`Scope.DESK`)."""
+    if not sees_jurisdiction(principal, jurisdiction):
+        return False
+    return principal.agency is None or principal.agency == agency
+
+
 def _ends_own_share(principal: Principal, event: Event) -> bool:
     """An agency desk gets the revocation of its own agency's alarm share (the alarm it
     saw until now) so that its console can drop the alarm."""
@@ -486,6 +545,10 @@ def can_see_event(principal: Principal, event: Event) -> bool:
         return receives(principal, Topic.GRANT_EVENTS) and can_see_grant(principal, event.grant)
     if event.geofence is not None:
         return receives(principal, Topic.GEOFENCE_EVENTS) and not principal.jurisdiction
+    if isinstance(event.handover, HandoverView):
+        return receives(principal, Topic.HANDOVER_EVENTS) and can_see_handover(
+            principal, event.handover.jurisdiction, event.handover.agency
+        )
     return principal.role in READERS and not principal.jurisdiction
 
 

@@ -31,6 +31,7 @@ from realtime.protocol import (
     Event,
     GeofenceView,
     GrantView,
+    HandoverView,
     IncidentView,
     MessageView,
     ReceiptView,
@@ -141,6 +142,7 @@ class Draft:
     grant: GrantView | None = None
     incident: IncidentView | None = None
     task: TaskView | None = None
+    handover: HandoverView | None = None
     alarm_id: int | None = None
     """The alarm the event concerns when it carries no alarm view (an alarm attached to an
     incident): it then shows in that alarm's history too."""
@@ -168,6 +170,7 @@ async def append(
     alarm_id: int | None = None,
     message: MessageView | None = None,
     receipt: ReceiptView | None = None,
+    handover: HandoverView | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -188,6 +191,7 @@ async def append(
         grant=grant,
         incident=incident,
         task=task,
+        handover=handover,
         alarm_id=alarm_id,
         message=message,
         receipt=receipt,
@@ -224,6 +228,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             task=draft.task if draft.task is not None else msgspec.UNSET,
             message=draft.message if draft.message is not None else msgspec.UNSET,
             receipt=draft.receipt if draft.receipt is not None else msgspec.UNSET,
+            handover=draft.handover if draft.handover is not None else msgspec.UNSET,
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

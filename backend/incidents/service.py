@@ -25,7 +25,7 @@ import itertools
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Final, TypeVar
 
 import msgspec
@@ -247,6 +247,7 @@ class IncidentService:
                 updated_at=incident.updated_at,
                 updated_by=incident.updated_by,
                 last_note=incident.last_note,
+                direct_report=True if incident.direct_report else msgspec.UNSET,
             )
             for incident in incidents
         ]
@@ -552,6 +553,124 @@ class IncidentService:
             )
 
         return await self._write(work)
+
+    async def report(
+        self,
+        principal: Principal,
+        *,
+        type_code: str,
+        title: str,
+        description: str,
+        place: str,
+        lat: float | None,
+        lon: float | None,
+        jurisdiction: str,
+        grid_area: str | None,
+        direct: bool,
+        record: Callable[[AsyncSession, IncidentView, TaskView | None], Awaitable[None]],
+    ) -> tuple[IncidentView, TaskView | None]:
+        """Open an incident reported from the grid (网格上报) and, in the same transaction,
+        send its task to the grid level ``grid_area`` (none: the command centre takes it).
+
+        The caller (:mod:`backend.shifts.reports`) has placed the report and chosen the
+        level from the catalogue; the reporter is ``reported_by`` and the task's sender,
+        whatever level it lands at. ``record`` writes the caller's own rows inside the
+        transaction. ``direct`` marks an item that reports straight to the district.
+        """
+        item = self._item(type_code)
+        now = self._now()
+
+        async def work(
+            session: AsyncSession, events: list[Event]
+        ) -> tuple[IncidentView, TaskView | None]:
+            access.check_open_incident(principal, jurisdiction)
+            incident = IncidentRecord(
+                version=1,
+                type_code=item.code,
+                type_name=item.name.zh,
+                level=item.default_level.value,
+                state=IncidentState.OPEN.value,
+                title=_text(title, "a title", limit=200, required=True),
+                description=_text(description, "the description", limit=4000),
+                place=_text(place, "the place", limit=200),
+                lat=lat,
+                lon=lon,
+                jurisdiction=jurisdiction,
+                commander="",
+                reported_by=principal.username,
+                opened_at=now,
+                closed_at=None,
+                feedback="",
+                last_note="",
+                created_by=principal.username,
+                updated_at=now,
+                updated_by=principal.username,
+                direct_report=direct,
+            )
+            session.add(incident)
+            await session.flush()
+            task: TaskRecord | None = None
+            if grid_area is not None:
+                due = _deadlines(item.deadlines, None, now)
+                task = TaskRecord(
+                    incident_id=incident.id,
+                    version=1,
+                    state=TaskState.SENT.value,
+                    assignee_kind=AssigneeKind.GRID_LEVEL.value,
+                    assignee_ref=grid_area,
+                    assignee_name=grid_area,
+                    agency="",
+                    jurisdiction=grid_area,
+                    assignee_user="",
+                    instructions=_text(description, "the description", limit=4000),
+                    last_action=None,
+                    last_note="",
+                    accept_by=due[Deadline.ACCEPT],
+                    arrive_by=due[Deadline.ARRIVE],
+                    finish_by=due[Deadline.FINISH],
+                    escalation_level=first_rung(AssigneeKind.GRID_LEVEL, grid_area).value,
+                    returned_from=None,
+                    created_at=now,
+                    created_by=principal.username,
+                    updated_at=now,
+                    updated_by=principal.username,
+                )
+                session.add(task)
+                await session.flush()
+            opened = await self._record_incident(
+                session,
+                events,
+                incident,
+                eventlog.EventKind.INCIDENT_OPENED,
+                principal.username,
+                note="reported from the grid" + (" (direct to the district)" if direct else ""),
+            )
+            sent = None
+            if task is not None:
+                sent = await self._record_task(
+                    session,
+                    events,
+                    task,
+                    eventlog.EventKind.TASK_SENT,
+                    principal.username,
+                    note=task.instructions,
+                    at=now,
+                )
+            await record(session, opened, sent)
+            return opened, sent
+
+        opened, sent = await self._write(work)
+        if sent is not None:
+            self._track(sent)
+        logger.info(
+            "incident %s reported by %s (%s) in %s, task to %s",
+            opened.id,
+            principal.username,
+            opened.type_code,
+            opened.jurisdiction,
+            grid_area or "the command centre",
+        )
+        return opened, sent
 
     async def transition(
         self,

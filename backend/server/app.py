@@ -58,6 +58,9 @@ from backend.server.handlers import device_jurisdictions
 from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
 from backend.server.sessions import SESSION_CHECK_INTERVAL, SESSION_TOUCH_INTERVAL, SessionTracker
+from backend.shifts.handover import HandoverService
+from backend.shifts.reports import GridReports
+from backend.shifts.roster import Roster
 from backend.storage import db
 from backend.vehicles import track_query
 from backend.vehicles.geofences import GeofenceService, rules_with_geofences
@@ -289,6 +292,15 @@ class DutyDeskServer:
         self.commands = CommandRunner(self.database_outage)
         """The command table's runner (it remembers recent answers to absorb re-sends)."""
         self._started = time.monotonic()
+        self.roster = Roster(self.sessions)
+        self.grid_reports = GridReports(self.sessions, self.incidents, self.jurisdictions.place)
+        self.handovers = HandoverService(
+            self.sessions,
+            self.writer,
+            alarms=self.alarms,
+            incidents=self.incidents,
+            roster=self.roster,
+        )
         self.devices_connected = 0
         """Device feeds connected now (for ``/health``)."""
 

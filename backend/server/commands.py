@@ -28,11 +28,18 @@ from backend.authz import policy as authz
 from backend.authz.policy import Permission
 from backend.errors import Error as Refusal
 from backend.runtime.episodes import EpisodeLog
-from backend.server import chat_handlers, device_handlers, handlers, incident_handlers
+from backend.server import (
+    chat_handlers,
+    device_handlers,
+    grid_handlers,
+    handlers,
+    incident_handlers,
+)
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
 from backend.storage import db
 from realtime.protocol import (
+    AcceptHandover,
     Ack,
     ActOnTask,
     AgenciesResult,
@@ -53,18 +60,22 @@ from realtime.protocol import (
     DevicesResult,
     DeviceStatus,
     DispatchAlarm,
+    DraftHandover,
     Error,
     ErrorCode,
     GeofenceResult,
     GeofencesResult,
     GetAlarmHistory,
     GetAttachment,
+    GetHandover,
     GetIncident,
     GetIncidentTimeline,
     GetSeries,
     GetTrack,
     GrantResult,
     GrantsResult,
+    HandoverResult,
+    HandoversResult,
     HistoryResult,
     IncidentResult,
     IncidentsResult,
@@ -73,7 +84,9 @@ from realtime.protocol import (
     ListDevices,
     ListGeofences,
     ListGrants,
+    ListHandovers,
     ListIncidents,
+    ListMyReports,
     ListSensors,
     ListSessions,
     ListTasks,
@@ -86,8 +99,13 @@ from realtime.protocol import (
     Pong,
     PostMessage,
     ReadResult,
+    ReportIncident,
+    ReportResult,
+    ReportsResult,
     Result,
     RevealContact,
+    RosterResult,
+    RosterToday,
     SaveGeofence,
     SendTask,
     SendText,
@@ -98,6 +116,7 @@ from realtime.protocol import (
     SetTaskDeadlines,
     ShareAlarm,
     ShareCamera,
+    SignHandover,
     Subscribe,
     Subscribed,
     SuperviseTask,
@@ -340,6 +359,41 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.READ_ATTACHMENTS,
         chat_handlers.get_attachment,
     ),
+    # grid reports, shift handover, duty roster
+    Route(
+        ReportIncident,
+        (ReportResult,),
+        Permission.REPORT_EVENTS,
+        grid_handlers.report_incident,
+        remember_answer=True,
+    ),
+    Route(ListMyReports, (ReportsResult,), Permission.SEE_OWN_REPORTS, grid_handlers.my_reports),
+    Route(
+        DraftHandover,
+        (HandoverResult,),
+        Permission.HAND_OVER,
+        grid_handlers.draft_handover,
+        remember_answer=True,
+    ),
+    Route(
+        SignHandover,
+        (HandoverResult,),
+        Permission.HAND_OVER,
+        grid_handlers.sign_handover,
+        remember_answer=True,
+    ),
+    Route(
+        AcceptHandover,
+        (HandoverResult,),
+        Permission.ACCEPT_HANDOVER,
+        grid_handlers.accept_handover,
+        remember_answer=True,
+    ),
+    Route(
+        ListHandovers, (HandoversResult,), Permission.SEE_HANDOVERS, grid_handlers.list_handovers
+    ),
+    Route(GetHandover, (HandoverResult,), Permission.SEE_HANDOVERS, grid_handlers.get_handover),
+    Route(RosterToday, (RosterResult,), Permission.SEE_ROSTER, grid_handlers.roster_today),
 )
 """Every console command: request type → its row."""
 

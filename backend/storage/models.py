@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -438,6 +439,8 @@ class IncidentRecord(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(64), default="")
+    direct_report: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Reported from the grid with an item that reports straight to the district (r0015)."""
 
 
 class IncidentAlarm(Base):
@@ -542,6 +545,77 @@ class MessageRead(Base):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     up_to_seq: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class GridReport(Base):
+    """An event reported from the grid (r0015): the incident it opened, who reported it,
+    where it landed. Counted per reporter for the hourly limit."""
+
+    __tablename__ = "grid_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), unique=True)
+    reporter: Mapped[str] = mapped_column(String(64))
+    reporter_jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    handling_level: Mapped[str] = mapped_column(String(16))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True)
+    direct: Mapped[bool] = mapped_column(Boolean, default=False)
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_grid_reports_reporter_at", "reporter", "reported_at"),)
+
+
+class Handover(Base):
+    """A shift handover (交接班) of one desk (r0015): the report as generated (a JSON
+    snapshot that later changes never rewrite), the outgoing officer's signature and the
+    incoming officer's acceptance."""
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    agency: Mapped[str] = mapped_column(String(64), default="")
+    shift_start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    shift_end: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    author: Mapped[str] = mapped_column(String(64))
+    incoming: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(16))
+    snapshot: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    accepted_by: Mapped[str] = mapped_column(String(64), default="")
+    remark: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_handovers_desk", "jurisdiction", "agency", "id"),)
+
+
+class RosterEntry(Base):
+    """One person's shift at one desk on one duty date (值班表, r0015)."""
+
+    __tablename__ = "duty_roster"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    duty_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    agency: Mapped[str] = mapped_column(String(64), default="")
+    position: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(64))
+    shift_start: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    shift_end: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "duty_date",
+            "jurisdiction",
+            "agency",
+            "position",
+            "username",
+            "shift_start",
+            name="uq_duty_roster_shift",
+        ),
+    )
 
 
 keep_utc_on_assignment(Base)

@@ -24,6 +24,16 @@ from realtime.protocol.common import (
     ShortText,
     Tagged,
 )
+from realtime.protocol.grid import (
+    AcceptHandover,
+    DraftHandover,
+    GetHandover,
+    ListHandovers,
+    ListMyReports,
+    ReportIncident,
+    RosterToday,
+    SignHandover,
+)
 from realtime.protocol.incidents import (
     ActOnTask,
     AnswerSupervision,
@@ -356,6 +366,14 @@ Command = (
     | ListUnread
     | UploadAttachment
     | GetAttachment
+    | ReportIncident
+    | ListMyReports
+    | DraftHandover
+    | SignHandover
+    | AcceptHandover
+    | ListHandovers
+    | GetHandover
+    | RosterToday
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

@@ -75,6 +75,10 @@ class IncidentView(msgspec.Struct, kw_only=True):
     updated_at: dt.datetime
     updated_by: str = ""
     last_note: str = ""
+    # Left out of the JSON unless set, so other incidents encode as before.
+    direct_report: bool | msgspec.UnsetType = msgspec.UNSET
+    """``True``: reported from the grid with an item that reports straight to the district
+    (直报); the district's console flags it."""
 
 
 class EscalationView(msgspec.Struct, kw_only=True):

@@ -19,6 +19,14 @@ from realtime.protocol.chat import (
     UploadResult,
 )
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
+from realtime.protocol.grid import (
+    HandoverResult,
+    HandoversResult,
+    HandoverView,
+    ReportResult,
+    ReportsResult,
+    RosterResult,
+)
 from realtime.protocol.incidents import (
     IncidentResult,
     IncidentsResult,
@@ -86,6 +94,8 @@ class Event(Tagged, tag="event"):
     """The message of an ``incident.message`` event (the actor is its author)."""
     receipt: ReceiptView | msgspec.UnsetType = msgspec.UNSET
     """The read receipt of an ``incident.message_read`` event."""
+    handover: HandoverView | msgspec.UnsetType = msgspec.UNSET
+    """The handover a ``handover.*`` event is about (without its items)."""
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -322,6 +332,11 @@ ResultData = (
     | UnreadResult
     | UploadResult
     | AttachmentData
+    | ReportResult
+    | ReportsResult
+    | HandoverResult
+    | HandoversResult
+    | RosterResult
 )
 
 

@@ -502,6 +502,148 @@
     </message>
 </context>
 <context>
+    <name>Handover</name>
+    <message>
+        <source>Open alarms</source>
+        <translation>未结警情</translation>
+    </message>
+    <message>
+        <source>Open incidents</source>
+        <translation>未结事件</translation>
+    </message>
+    <message>
+        <source>Overdue tasks</source>
+        <translation>超时任务</translation>
+    </message>
+    <message>
+        <source>Escalated tasks</source>
+        <translation>升级任务</translation>
+    </message>
+    <message>
+        <source>Supervised tasks</source>
+        <translation>督办任务</translation>
+    </message>
+    <message>
+        <source>draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>signed</source>
+        <translation>已签字</translation>
+    </message>
+    <message>
+        <source>accepted</source>
+        <translation>已接班</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Area</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>时限</translation>
+    </message>
+    <message>
+        <source>Desk</source>
+        <translation>席位</translation>
+    </message>
+    <message>
+        <source>Leader on duty</source>
+        <translation>带班领导</translation>
+    </message>
+    <message>
+        <source>Officers on duty</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <source>Shift</source>
+        <translation>班次</translation>
+    </message>
+    <message>
+        <source>Now</source>
+        <translation>当前</translation>
+    </message>
+    <message>
+        <source>on duty</source>
+        <translation>在岗</translation>
+    </message>
+</context>
+<context>
+    <name>HandoverDialog</name>
+    <message>
+        <source>Shift handover</source>
+        <translation>交接班</translation>
+    </message>
+    <message>
+        <source>Past handovers</source>
+        <translation>历次交接</translation>
+    </message>
+    <message>
+        <source>Notes for the incoming shift</source>
+        <translation>交班事项（留给接班人员）</translation>
+    </message>
+    <message>
+        <source>Remark on accepting (optional)</source>
+        <translation>接班意见（可选）</translation>
+    </message>
+    <message>
+        <source>Generate report</source>
+        <translation>生成交班报告</translation>
+    </message>
+    <message>
+        <source>Sign and hand over</source>
+        <translation>签字交班</translation>
+    </message>
+    <message>
+        <source>Accept the shift</source>
+        <translation>确认接班</translation>
+    </message>
+    <message>
+        <source>Working…</source>
+        <translation>处理中…</translation>
+    </message>
+    <message>
+        <source>No handover on screen: generate the report.</source>
+        <translation>尚无交班报告：请先生成。</translation>
+    </message>
+    <message>
+        <source>Handover #{id} ({state}) by {author}</source>
+        <translation>交接班 #{id}（{state}），交班人 {author}</translation>
+    </message>
+    <message>
+        <source>shift {start} – {end}</source>
+        <translation>班次 {start} – {end}</translation>
+    </message>
+    <message>
+        <source>to {incoming}</source>
+        <translation>接班人 {incoming}</translation>
+    </message>
+    <message>
+        <source>accepted by {who} at {at}</source>
+        <translation>{who} 于 {at} 接班</translation>
+    </message>
+</context>
+<context>
     <name>IncidentList</name>
     <message>
         <source>No.</source>
@@ -1308,6 +1450,14 @@
         <translation>消息已读</translation>
     </message>
     <message>
+        <source>Shift handed over</source>
+        <translation>已交班</translation>
+    </message>
+    <message>
+        <source>Shift taken over</source>
+        <translation>接班确认</translation>
+    </message>
+    <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
@@ -1640,6 +1790,18 @@
         <source>A&amp;dministration</source>
         <translation>管理(&amp;D)</translation>
     </message>
+    <message>
+        <source>&amp;Shift</source>
+        <translation>值班(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Shift handover…</source>
+        <translation>交接班…</translation>
+    </message>
+    <message>
+        <source>Duty roster</source>
+        <translation>值班表</translation>
+    </message>
 </context>
 <context>
     <name>ManualAlarmDialog</name>
@@ -1944,6 +2106,25 @@ fix {age} s ago</source>
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>RosterPanel</name>
+    <message>
+        <source>Duty roster</source>
+        <translation>值班表</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <source>No one is on the roster today.</source>
+        <translation>今日值班表为空。</translation>
     </message>
 </context>
 <context>

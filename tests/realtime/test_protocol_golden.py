@@ -24,6 +24,7 @@ from realtime.incident_states import (
     Deadline,
     EscalationCause,
     EscalationLevel,
+    HandlingLevel,
     IncidentAction,
     IncidentLevel,
     IncidentState,
@@ -31,6 +32,7 @@ from realtime.incident_states import (
     TaskState,
 )
 from realtime.protocol import (
+    AcceptHandover,
     Ack,
     ActOnTask,
     AgenciesResult,
@@ -58,6 +60,7 @@ from realtime.protocol import (
     DeviceView,
     DispatchAlarm,
     DispatchView,
+    DraftHandover,
     Error,
     ErrorCode,
     EscalationView,
@@ -67,6 +70,7 @@ from realtime.protocol import (
     GeofenceView,
     GetAlarmHistory,
     GetAttachment,
+    GetHandover,
     GetIncident,
     GetIncidentTimeline,
     GetSeries,
@@ -74,6 +78,13 @@ from realtime.protocol import (
     GrantResult,
     GrantsResult,
     GrantView,
+    HandoverItem,
+    HandoverReport,
+    HandoverResult,
+    HandoverSection,
+    HandoversResult,
+    HandoverState,
+    HandoverView,
     Hello,
     HistoryResult,
     IncidentResult,
@@ -85,7 +96,9 @@ from realtime.protocol import (
     ListDevices,
     ListGeofences,
     ListGrants,
+    ListHandovers,
     ListIncidents,
+    ListMyReports,
     ListSensors,
     ListSessions,
     ListTasks,
@@ -106,9 +119,17 @@ from realtime.protocol import (
     ReadingView,
     ReadResult,
     ReceiptView,
+    ReportIncident,
+    ReportResult,
+    ReportsResult,
+    ReportView,
     Result,
     RevealContact,
     Role,
+    RosterEntryView,
+    RosterPosition,
+    RosterResult,
+    RosterToday,
     SaveGeofence,
     SendTask,
     SendText,
@@ -122,6 +143,7 @@ from realtime.protocol import (
     SetTaskDeadlines,
     ShareAlarm,
     ShareCamera,
+    SignHandover,
     Snapshot,
     Subscribe,
     Subscribed,
@@ -546,6 +568,24 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
         final=True,
     ),
     "GetAttachment": GetAttachment(req="r-get", attachment_id=3, offset=0, length=65536),
+    "ReportIncident": ReportIncident(
+        req="g1",
+        type_code="septic_tank_work",
+        place="幸福村3组",
+        lat=30.25,
+        lon=120.125,
+        description="化粪池清掏无人监护",
+        title="",
+    ),
+    "ListMyReports": ListMyReports(req="g2", limit=20, before_id=40),
+    "DraftHandover": DraftHandover(req="g3", notes="夜班平稳", incoming="officer2"),
+    "SignHandover": SignHandover(req="g4", handover_id=8, notes="夜班平稳", incoming=None),
+    "AcceptHandover": AcceptHandover(req="g5", handover_id=8, remark="已知悉"),
+    "ListHandovers": ListHandovers(
+        req="g6", jurisdiction="330106001", agency="", limit=10, before_id=9
+    ),
+    "GetHandover": GetHandover(req="g7", handover_id=8),
+    "RosterToday": RosterToday(req="g8"),
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -598,6 +638,62 @@ DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
         ref="d5", device="13900000001", kind="nmea", online=False, at=UTC_TIME, reason="timeout"
     ),
 }
+
+_REPORT = ReportView(
+    id=3,
+    incident_id=5,
+    reported_at=UTC_TIME,
+    type_code="septic_tank_work",
+    type_name="化粪池清掏作业",
+    title="化粪池清掏作业 幸福村3组",
+    place="幸福村3组",
+    jurisdiction="330106001001",
+    handling_level=HandlingLevel.TOWN,
+    direct=True,
+    incident_state=IncidentState.CLOSED,
+    incident_level=IncidentLevel.IV,
+    task_state=TaskState.SENT,
+    task_level=EscalationLevel.DISTRICT,
+    task_assignee="330106",
+    feedback="已处置",
+    closed_at=LOCAL_TIME,
+)
+_HANDOVER = HandoverView(
+    id=8,
+    jurisdiction="330106",
+    agency="",
+    shift_start=LOCAL_TIME,
+    shift_end=UTC_TIME,
+    author="officer1",
+    incoming="officer2",
+    state=HandoverState.ACCEPTED,
+    notes="夜班平稳",
+    created_at=UTC_TIME,
+    signed_at=UTC_TIME,
+    accepted_at=UTC_TIME,
+    accepted_by="officer2",
+    remark="已知悉",
+    counts={"open_alarms": 1, "overdue_tasks": 0},
+)
+_HANDOVER_REPORT = HandoverReport(
+    generated_at=UTC_TIME,
+    overdue_tasks=HandoverSection(
+        count=1,
+        items=[
+            HandoverItem(
+                kind="task",
+                id=9,
+                title="fire",
+                state="sent",
+                level="agency_desk",
+                jurisdiction="330106",
+                detail="堵漏",
+                due_at=UTC_TIME,
+                incident_id=5,
+            )
+        ],
+    ),
+)
 
 _RESULTS: dict[str, Any] = {
     "units": UnitsResult(units=[_UNIT]),
@@ -683,6 +779,26 @@ _RESULTS: dict[str, Any] = {
     "unread": UnreadResult(incidents=[UnreadCount(incident_id=5, unread=2, last_seq=121)]),
     "upload": UploadResult(upload_id="u-1", received=48213, attachment=_ATTACHMENT),
     "attachment_data": AttachmentData(attachment=_ATTACHMENT, offset=0, data=b"\xff\xd8\xff"),
+    "report": ReportResult(report=_REPORT, incident=_INCIDENT, task=_TASK),
+    "reports": ReportsResult(reports=[_REPORT], more=True),
+    "handover": HandoverResult(handover=_HANDOVER, report=_HANDOVER_REPORT),
+    "handovers": HandoversResult(handovers=[_HANDOVER], more=False),
+    "roster": RosterResult(
+        at=UTC_TIME,
+        entries=[
+            RosterEntryView(
+                duty_date=dt.date(2026, 11, 29),
+                jurisdiction="330106",
+                agency="fire",
+                position=RosterPosition.AGENCY_DESK,
+                username="fire_desk",
+                display_name="消防席",
+                shift_start=LOCAL_TIME,
+                shift_end=UTC_TIME,
+                on_duty=True,
+            )
+        ],
+    ),
     "sessions": SessionsResult(
         sessions=[
             SessionView(
@@ -725,6 +841,16 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
     ),
     "ReceiptEvent": Event(
         seq=122, at=UTC_TIME, kind="incident.message_read", actor="officer1", receipt=_RECEIPT
+    ),
+    "HandoverEvent": Event(
+        seq=15, at=UTC_TIME, kind="handover.accepted", actor="officer2", handover=_HANDOVER
+    ),
+    "DirectReportEvent": Event(
+        seq=16,
+        at=UTC_TIME,
+        kind="incident.opened",
+        actor="village1",
+        incident=msgspec.structs.replace(_INCIDENT, direct_report=True),
     ),
     "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
     "Synced": Synced(head_seq=99),

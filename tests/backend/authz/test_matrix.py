@@ -1373,6 +1373,76 @@ def _chat_cases() -> dict[str, Cases]:
 _BY_TAG.update(_chat_cases())
 
 
+def _report_case(world: World, user: User) -> list[Probe]:
+    lat, lon = WHERE[SH]
+    outside = (
+        f"the position ({lat:.5f}, {lon:.5f}) lies in {SH}, outside your area {user.area}:"
+        " report it to that area's officers"
+    )
+    report = {"type": "incident.report", "type_code": "septic_tank_work", "place": "x"}
+    return [
+        probe(user, Permission.REPORT_EVENTS, report),
+        probe(
+            user,
+            Permission.REPORT_EVENTS,
+            {**report, "lat": lat, "lon": lon},
+            scope_refusal=None if user.sees(SH) else outside,
+        ),
+    ]
+
+
+def _own_reports_case(world: World, user: User) -> list[Probe]:
+    return [probe(user, Permission.SEE_OWN_REPORTS, {"type": "reports.mine"})]
+
+
+def _missing_handover(permission: Permission, tag: str) -> Cases:
+    def cells(world: World, user: User) -> list[Probe]:
+        return [
+            probe(
+                user,
+                permission,
+                {"type": tag, "handover_id": 999_999},
+                scope_refusal=HIDDEN.format("handover"),
+            )
+        ]
+
+    return cells
+
+
+def _draft_case(world: World, user: User) -> list[Probe]:
+    return [probe(user, Permission.HAND_OVER, {"type": "handover.draft", "notes": "平稳"})]
+
+
+def _handovers_case(world: World, user: User) -> list[Probe]:
+    return [
+        probe(user, Permission.SEE_HANDOVERS, {"type": "handovers.list"}),
+        probe(
+            user,
+            Permission.SEE_HANDOVERS,
+            {"type": "handovers.list", "jurisdiction": SH},
+            scope_refusal=None if user.sees(SH) else HIDDEN.format("desk"),
+        ),
+    ]
+
+
+def _roster_case(world: World, user: User) -> list[Probe]:
+    return [probe(user, Permission.SEE_ROSTER, {"type": "roster.today"})]
+
+
+_BY_TAG.update(
+    {
+        "incident.report": _report_case,
+        "reports.mine": _own_reports_case,
+        "handover.draft": _draft_case,
+        "handover.sign": _missing_handover(Permission.HAND_OVER, "handover.sign"),
+        "handover.accept": _missing_handover(Permission.ACCEPT_HANDOVER, "handover.accept"),
+        "handovers.list": _handovers_case,
+        "handover.get": _missing_handover(Permission.SEE_HANDOVERS, "handover.get"),
+        "roster.today": _roster_case,
+    }
+)
+
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
@@ -1605,6 +1675,22 @@ async def _task_events(world: World, user: User) -> None:
     session.assert_nothing_foreign(user)
 
 
+async def _handover_events(world: World, user: User) -> None:
+    server = world.thread.server
+    n = next(world.seq)
+    author = world.thread.add_user(f"hz-out-{n}", "pw-hz-out-long", Role.OFFICER, jurisdiction=HZ)
+    incoming = world.thread.add_user(f"hz-in-{n}", "pw-hz-in-long", Role.OFFICER, jurisdiction=HZ)
+    async with console(world, user) as session:
+        draft, _report = world.call(server.handovers.draft(author, incoming=incoming.username))
+        world.call(server.handovers.sign(author, draft.id, notes="交班"))
+        world.call(server.handovers.accept(incoming, draft.id, remark="接班"))
+        expected = 2 if user.sees(HZ) and user.agency is None else 0
+        await session.drain(lambda: len(session.messages("event")) >= expected)
+    kinds = [e["kind"] for e in session.messages("event")]
+    assert kinds == ["handover.signed", "handover.accepted"][:expected]
+    session.assert_nothing_foreign(user)
+
+
 TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.SNAPSHOT: _snapshot,
     Topic.RESUME: _resume,
@@ -1617,6 +1703,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.POSITIONS: _positions,
     Topic.READINGS: _readings,
     Topic.MESSAGE_EVENTS: _message_events,
+    Topic.HANDOVER_EVENTS: _handover_events,
 }
 
 
