@@ -100,7 +100,7 @@ def _group_of(jurisdiction: Any, grouping: Grouping) -> ColumnElement[str]:
     return sa.case(*whens, else_=jurisdiction)
 
 
-def _facts(grouping: Grouping, period: Period) -> sa.CompoundSelect:
+def _facts(grouping: Grouping, period: Period) -> sa.CompoundSelect[Any]:
     tasks = TaskRecord.__table__.alias("t")
     escalations = TaskEscalation.__table__.alias("e")
     supervisions = TaskSupervision.__table__.alias("s")
@@ -170,8 +170,8 @@ def _incident_facts(
     grouping: Grouping,
     *,
     period: Period,
-    incidents: sa.Alias,
-    tasks: sa.Alias,
+    incidents: sa.FromClause,
+    tasks: sa.FromClause,
     task_filter: list[ColumnElement[bool]],
     none: ColumnElement[float],
 ) -> list[sa.Select[Any]]:
