@@ -26,6 +26,7 @@ from backend.cli import (
     external,
     jurisdiction,
     keys,
+    report,
     sensors,
     serve,
     simulate,
@@ -51,6 +52,7 @@ COMMAND_GROUPS = (
     jurisdiction,
     keys,
     audit,
+    report,
     simulate,
     demo,
 )
