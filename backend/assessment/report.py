@@ -39,9 +39,10 @@ async def assess(
     """The ranked assessment of ``period``.
 
     ``by`` jurisdiction: one row per child of ``under`` in ``tree`` (each, even with
-    nothing to count), plus any other code the data holds below ``under`` (such as
-    ``under`` itself). ``by`` agency: one row per active agency (or only ``agency``) plus
-    any other agency the tasks name, counting the tasks in ``under``. ``agency`` limits
+    nothing to count; ``under`` itself when it has none), plus any other code the data
+    holds below ``under`` (such as ``under`` itself). ``by`` agency: one row per active
+    agency (or only ``agency``) plus any other agency the tasks name, counting the tasks
+    in ``under``. ``agency`` limits
     every figure to that agency's tasks and the incidents shared with it.
     """
     started = time.perf_counter()
@@ -54,7 +55,8 @@ async def assess(
             expected = [agency] if agency is not None else sorted(names)
         else:
             names = {}
-            expected = children
+            # A jurisdiction with nothing below it in the tree is its own one row.
+            expected = children or [under]
     groups: list[tuple[str, str, AssessmentFigures]] = []
     for key in expected:
         groups.append(

@@ -129,6 +129,7 @@ class Permission(enum.Enum):
     PING = "ping the server"
     UNLOCK_SESSION = "unlock their locked console"
     SEE_SESSIONS = "see who is logged in where"
+    SEE_ASSESSMENT = "see the quantified assessment (量化考核) and rankings"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -198,6 +199,13 @@ PERMISSIONS: dict[Permission, Rule] = {
     ),
     Permission.SEE_SESSIONS: Rule(
         frozenset({Role.ADMIN}), Scope.JURISDICTION, "the open sessions of users of their area"
+    ),
+    # Leadership's view of its subordinates; wall displays (viewers) do not show rankings.
+    Permission.SEE_ASSESSMENT: Rule(
+        SUPERVISORS,
+        Scope.AGENCY,
+        "the figures, scores and ranks of the jurisdictions inside their area and of the "
+        "agencies' work there; a supervisor of an agency only that agency's work",
     ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""

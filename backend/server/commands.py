@@ -27,7 +27,7 @@ from backend.authz import policy as authz
 from backend.authz.policy import Permission
 from backend.errors import Error as Refusal
 from backend.runtime.episodes import EpisodeLog
-from backend.server import device_handlers, handlers
+from backend.server import assessment_handlers, device_handlers, handlers
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
 from backend.storage import db
@@ -35,6 +35,7 @@ from realtime.protocol import (
     Ack,
     AgenciesResult,
     AlarmResult,
+    AssessmentResult,
     CamerasResult,
     Command,
     ContactResult,
@@ -52,6 +53,7 @@ from realtime.protocol import (
     GeofenceResult,
     GeofencesResult,
     GetAlarmHistory,
+    GetAssessment,
     GetSeries,
     GetTrack,
     GrantResult,
@@ -209,6 +211,13 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.DELETE_GEOFENCES,
         handlers.delete_geofence,
         remember_answer=True,
+    ),
+    # reports
+    Route(
+        GetAssessment,
+        (AssessmentResult,),
+        Permission.SEE_ASSESSMENT,
+        assessment_handlers.assessment,
     ),
 )
 """Every console command: request type → its row."""

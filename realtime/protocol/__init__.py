@@ -10,6 +10,16 @@ import every name from this package. ``docs/protocol.md`` is the human descripti
 package; keep the two in step.
 """
 
+from realtime.protocol.assessment import (
+    AssessmentBy,
+    AssessmentFigures,
+    AssessmentResult,
+    AssessmentRow,
+    Better,
+    FormulaTerm,
+    GetAssessment,
+    ScorePart,
+)
 from realtime.protocol.codec import (
     ProtocolError,
     decode_console,
@@ -209,8 +219,13 @@ __all__ = [
     "AlarmResult",
     "AlarmView",
     "AnswerSupervision",
+    "AssessmentBy",
+    "AssessmentFigures",
+    "AssessmentResult",
+    "AssessmentRow",
     "AttachAlarm",
     "AwareDateTime",
+    "Better",
     "CameraView",
     "CamerasResult",
     "ChangeIncident",
@@ -237,12 +252,14 @@ __all__ = [
     "ErrorCode",
     "EscalationView",
     "Event",
+    "FormulaTerm",
     "GeofenceKind",
     "GeofenceResult",
     "GeofenceShape",
     "GeofenceView",
     "GeofencesResult",
     "GetAlarmHistory",
+    "GetAssessment",
     "GetIncident",
     "GetIncidentTimeline",
     "GetSeries",
@@ -283,6 +300,7 @@ __all__ = [
     "RevealContact",
     "Role",
     "SaveGeofence",
+    "ScorePart",
     "SendTask",
     "SendText",
     "SensorView",

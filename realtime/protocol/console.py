@@ -9,6 +9,7 @@ from typing import Annotated, Final
 
 import msgspec
 
+from realtime.protocol.assessment import GetAssessment
 from realtime.protocol.common import (
     AwareDateTime,
     Latitude,
@@ -344,6 +345,7 @@ Command = (
     | SuperviseTask
     | AnswerSupervision
     | ListTasks
+    | GetAssessment
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

@@ -9,6 +9,7 @@ from typing import Final
 
 import msgspec
 
+from realtime.protocol.assessment import AssessmentResult
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
 from realtime.protocol.incidents import (
     IncidentResult,
@@ -304,6 +305,7 @@ ResultData = (
     | TaskResult
     | TasksResult
     | TimelineResult
+    | AssessmentResult
 )
 
 

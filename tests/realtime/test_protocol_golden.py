@@ -38,7 +38,12 @@ from realtime.protocol import (
     AlarmResult,
     AlarmView,
     AnswerSupervision,
+    AssessmentBy,
+    AssessmentFigures,
+    AssessmentResult,
+    AssessmentRow,
     AttachAlarm,
+    Better,
     CamerasResult,
     CameraView,
     ChangeIncident,
@@ -60,10 +65,12 @@ from realtime.protocol import (
     ErrorCode,
     EscalationView,
     Event,
+    FormulaTerm,
     GeofenceResult,
     GeofencesResult,
     GeofenceView,
     GetAlarmHistory,
+    GetAssessment,
     GetIncident,
     GetIncidentTimeline,
     GetSeries,
@@ -100,6 +107,7 @@ from realtime.protocol import (
     RevealContact,
     Role,
     SaveGeofence,
+    ScorePart,
     SendTask,
     SendText,
     SensorsResult,
@@ -486,6 +494,9 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     "SuperviseTask": SuperviseTask(req="i11", task_id=9, note="请加快", due_at=LOCAL_TIME),
     "AnswerSupervision": AnswerSupervision(req="i12", supervision_id=1, answer="已到场"),
     "ListTasks": ListTasks(req="i13", which=TaskList.INCIDENT, incident_id=5),
+    "GetAssessment": GetAssessment(
+        req="a1", period="2026Q4", by=AssessmentBy.AGENCY, under="330106"
+    ),
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -617,6 +628,50 @@ _RESULTS: dict[str, Any] = {
     "timeline": TimelineResult(
         incident_id=5,
         events=[Event(seq=14, at=UTC_TIME, kind="task.escalated", actor="system", task=_TASK)],
+    ),
+    "assessment": AssessmentResult(
+        period="2026-11",
+        by=AssessmentBy.JURISDICTION,
+        under="3301",
+        under_name="杭州市",
+        starts=UTC_TIME,
+        ends=UTC_TIME,
+        formula=[
+            FormulaTerm(
+                figure="accept_p50_min",
+                weight=10.0,
+                better=Better.LOWER,
+                cap=30.0,
+                missing=0.5,
+                label="签收时长中位数(分)",
+            )
+        ],
+        formula_name="默认考核公式",
+        rows=[
+            AssessmentRow(
+                key="330106",
+                name="西湖区",
+                rank=1,
+                score=9.0,
+                parts=[ScorePart(figure="accept_p50_min", value=3.0, points=9.0, weight=10.0)],
+                figures=AssessmentFigures(
+                    tasks_received=6,
+                    tasks_handled=3,
+                    accept_p50_s=180.0,
+                    accept_p90_s=600.0,
+                    incidents_opened=2,
+                    incidents_closed=3,
+                    close_p50_s=1860.0,
+                    close_p90_s=7200.0,
+                    closed_with_feedback=2,
+                    overdue=1,
+                    escalations=2,
+                    supervisions=2,
+                    supervisions_answered=1,
+                    feedback_rate=0.5,
+                ),
+            )
+        ],
     ),
     "sessions": SessionsResult(
         sessions=[
