@@ -4,7 +4,6 @@ missing one; a broken formula file is a clear refusal and the server carries on.
 
 from __future__ import annotations
 
-
 import pytest
 
 from backend.server.app import DutyDeskServer
