@@ -100,7 +100,9 @@ def _group_of(jurisdiction: Any, grouping: Grouping) -> ColumnElement[str]:
     return sa.case(*whens, else_=jurisdiction)
 
 
-def _facts(grouping: Grouping, period: Period) -> sa.CompoundSelect[Any]:
+def facts_union(grouping: Grouping, period: Period) -> sa.CompoundSelect[Any]:
+    """``(grp, metric, value)``: one row per fact the figures count (``value`` the
+    seconds a timed step took, else NULL)."""
     tasks = TaskRecord.__table__.alias("t")
     escalations = TaskEscalation.__table__.alias("e")
     supervisions = TaskSupervision.__table__.alias("s")
@@ -177,10 +179,14 @@ def _incident_facts(
 ) -> list[sa.Select[Any]]:
     in_area = incidents.c.jurisdiction.startswith(grouping.area, autoescape=True)
     if grouping.by is AssessmentBy.AGENCY:
-        # An incident counts once for each agency it sent a task to.
+        # An incident counts once for each agency it sent a task to; only the incidents
+        # opened or closed in the period are looked up (by their time indexes).
+        in_period = sa.select(incidents.c.id).where(
+            sa.or_(_in(incidents.c.opened_at, period), _in(incidents.c.closed_at, period))
+        )
         shared = (
             sa.select(tasks.c.agency.label("grp"), tasks.c.incident_id.label("incident_id"))
-            .where(*task_filter)
+            .where(*task_filter, tasks.c.incident_id.in_(in_period))
             .distinct()
             .subquery("shared")
         )
@@ -219,7 +225,7 @@ def _incident_facts(
 
 def assessment_query(grouping: Grouping, period: Period) -> sa.Select[Any]:
     """``(grp, metric, n, p50, p90)`` for every group and metric that has facts."""
-    facts = _facts(grouping, period).subquery("facts")
+    facts = facts_union(grouping, period).subquery("facts")
     ranked = sa.select(
         facts.c.grp,
         facts.c.metric,
