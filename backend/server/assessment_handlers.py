@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,10 +26,24 @@ from backend.jurisdictions import codes
 from realtime.protocol import AssessmentResult, GetAssessment
 
 if TYPE_CHECKING:
+    from backend.server.app import DutyDeskServer
     from backend.server.handlers import ConsoleContext
 
 FORMULA_ENVIRONMENT_VARIABLE = "DUTYDESK_ASSESSMENT_FORMULA"
 """A formula file (JSON or TOML) the server scores with instead of the shipped default."""
+
+CONCURRENT_REPORTS = 2
+"""Reports computed at once per server; more wait their turn, so a burst of quarter
+reports (a second or so of database work each) never crowds out the live work."""
+
+_gates: weakref.WeakKeyDictionary[DutyDeskServer, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _gate(server: DutyDeskServer) -> asyncio.Semaphore:
+    gate = _gates.get(server)
+    if gate is None:
+        gate = _gates[server] = asyncio.Semaphore(CONCURRENT_REPORTS)
+    return gate
 
 
 async def assessment(ctx: ConsoleContext, command: GetAssessment) -> AssessmentResult:
@@ -52,12 +67,13 @@ async def assessment(ctx: ConsoleContext, command: GetAssessment) -> AssessmentR
         raise ValidationError(f"the server's assessment formula: {exc}") from exc
     # Reading a province's districts is blocking: off the loop, before the report.
     await asyncio.to_thread(tree.children, under)
-    return await assess(
-        ctx.server.sessions,
-        period=period,
-        by=command.by,
-        under=under,
-        formula=formula,
-        tree=tree,
-        agency=principal.agency,
-    )
+    async with _gate(ctx.server):
+        return await assess(
+            ctx.server.sessions,
+            period=period,
+            by=command.by,
+            under=under,
+            formula=formula,
+            tree=tree,
+            agency=principal.agency,
+        )

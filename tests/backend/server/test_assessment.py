@@ -4,8 +4,13 @@ missing one; a broken formula file is a clear refusal and the server carries on.
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
+from backend.assessment.report import assess
+from backend.server import assessment_handlers
 from backend.server.app import DutyDeskServer
 from realtime.client import CommandError
 from realtime.protocol import AssessmentBy, AssessmentResult, ErrorCode, GetAssessment, Role
@@ -115,3 +120,28 @@ async def test_a_broken_formula_file_is_refused_and_the_server_carries_on(
         assert (await _ask(console, period="2026-11")).rows[0].score == 59.28
     finally:
         await console.close()
+
+
+async def test_a_burst_of_reports_is_computed_two_at_a_time(
+    seeded: DutyDeskServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = {"now": 0, "most": 0}
+
+    async def slow_assess(*args: Any, **kwargs: Any) -> AssessmentResult:
+        running["now"] += 1
+        running["most"] = max(running["most"], running["now"])
+        try:
+            await asyncio.sleep(0.2)
+            return await assess(*args, **kwargs)
+        finally:
+            running["now"] -= 1
+
+    monkeypatch.setattr(assessment_handlers, "assess", slow_assess)
+    consoles = [await open_console(seeded, "hz-lead", PASSWORD) for _ in range(5)]
+    try:
+        results = await asyncio.gather(*(_ask(console, period="2026-11") for console in consoles))
+        assert {result.rows[0].key for result in results} == {"330106"}
+        assert running["most"] == assessment_handlers.CONCURRENT_REPORTS
+    finally:
+        for console in consoles:
+            await console.close()
