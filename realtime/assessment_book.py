@@ -100,13 +100,13 @@ SHEET_TITLES = {
 FORMULA_SHEET = {"zh": "公式", "en": "Formula"}
 _TEXTS = {
     "zh": {
-        "title": "量化考核 {period}({by},{under})",
-        "range": "统计区间:{starts} 至 {ends}(不含,{zone})",
-        "parts": "得分:{label}",
+        "title": "量化考核 {period}（{by}，{under}）",
+        "range": "统计区间：{starts} 至 {ends}（不含，{zone}）",
+        "parts": "得分：{label}",
         "chart": "得分",
-        "formula": "得分 = Σ 权重 × 比例;越高越好:比例 = min(值/上限, 1);越低越好:"
-        "比例 = max(1 − 值/上限, 0);无数据:比例 = 缺值得分。",
-        "ties": "同分时依次按办结任务数、接收任务数(多者在前)、代码排序。",
+        "formula": "得分 = Σ 权重 × 比例；越高越好：比例 = min(值/上限, 1)；越低越好："
+        "比例 = max(1 − 值/上限, 0)；无数据：比例 = 缺值得分。时长以分钟计。",
+        "ties": "同分时依次按办结任务数、接收任务数（多者在前）、代码排序。",
         Better.HIGHER: "越高越好",
         Better.LOWER: "越低越好",
     },
@@ -116,7 +116,8 @@ _TEXTS = {
         "parts": "Points: {label}",
         "chart": "Score",
         "formula": "score = Σ weight × share; higher is better: share = min(value / cap, 1); "
-        "lower is better: share = max(1 − value / cap, 0); no value: share = missing.",
+        "lower is better: share = max(1 − value / cap, 0); no value: share = missing. "
+        "Times are in minutes.",
         "ties": "Equal scores: more tasks done first, then more tasks received, then by code.",
         Better.HIGHER: "higher",
         Better.LOWER: "lower",

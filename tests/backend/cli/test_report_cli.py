@@ -48,22 +48,22 @@ def test_the_table_and_the_workbook(
     argv = ["report", "assessment", "--month", "2026-11", "--under", "330100"]
     assert main([*argv, "--xlsx", str(book_path), *data]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == "量化考核 2026-11(按辖区,杭州市)"
-    assert printed[1] == "统计区间:2026-11-01 00:00 至 2026-12-01 00:00(不含,Asia/Shanghai)"
+    assert printed[0] == "量化考核 2026-11（按辖区，杭州市）"
+    assert printed[1] == "统计区间：2026-11-01 00:00 至 2026-12-01 00:00（不含，Asia/Shanghai）"
     assert printed[2].split()[:6] == ["排名", "代码", "名称", "得分", "接收任务", "办结任务"]
     assert printed[3].split()[:8] == ["1", "330106", "西湖区", "59.28", "6", "3", "3.0", "10.0"]
     assert printed[4].split()[:4] == ["2", "330105", "拱墅区", "41.50"]
-    assert any(line.startswith("量化考核 2026-11(按单位,杭州市)") for line in printed)
+    assert any(line.startswith("量化考核 2026-11（按单位，杭州市）") for line in printed)
     assert printed[-1] == f"written: {book_path}"
 
     book = openpyxl.load_workbook(book_path)
     assert book.sheetnames == ["按辖区", "按单位", "公式"]
     sheet = book["按辖区"]
     assert isinstance(sheet, Worksheet)
-    assert sheet["A1"].value == "量化考核 2026-11(按辖区,杭州市)"
+    assert sheet["A1"].value == "量化考核 2026-11（按辖区，杭州市）"
     headings = [cell.value for cell in sheet[4]]
     assert headings[:4] == ["排名", "代码", "名称", "得分"]
-    assert "得分:办结率" in headings
+    assert "得分：办结率" in headings
     first = {headings[index]: cell for index, cell in enumerate(sheet[5])}
     assert first["排名"].value == 1
     assert first["名称"].value == "西湖区"
@@ -73,7 +73,7 @@ def test_the_table_and_the_workbook(
     assert first["签收中位(分)"].number_format == "0.0"
     assert first["反馈率"].value == pytest.approx(2 / 3)
     assert first["反馈率"].number_format == "0.0%"
-    assert first["得分:办结率"].value == 12.5
+    assert first["得分：办结率"].value == 12.5
     assert sheet.freeze_panes == "D5"
     assert sheet.column_dimensions["C"].width >= 8
     assert len(sheet._charts) == 1  # the bar chart of the scores
