@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from desktop import texts
 from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
-from realtime.assessment_book import COLUMNS, Lang, cell_text, title_lines, write_workbook
+from realtime.assessment_book import COLUMNS, Lang, table_cells, title_lines, write_workbook
 from realtime.protocol import (
     AssessmentBy,
     AssessmentResult,
@@ -172,12 +172,14 @@ class AssessmentDialog(QDialog):
         lang = console_lang()
         title, span = title_lines(result, lang)
         self.title_label.setText(f"{title}\n{span}")
+        cells = table_cells(result, lang)
+        self.table.setColumnCount(len(cells[0]))
+        self.table.setHorizontalHeaderLabels(cells[0])
         self.table.setRowCount(len(result.rows))
-        for row_index, row in enumerate(result.rows):
-            for column_index, column in enumerate(COLUMNS):
-                text = cell_text(column.value(row), column.number_format)
+        for row_index, line in enumerate(cells[1:]):
+            for column_index, text in enumerate(line):
                 item = QTableWidgetItem(text)
-                if column.number_format is not None:
+                if column_index >= len(COLUMNS) or COLUMNS[column_index].number_format:
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )

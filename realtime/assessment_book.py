@@ -159,6 +159,23 @@ def _local(value: dt.datetime, zone: str) -> str:
     return value.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
+def part_headings(result: AssessmentResult, lang: Lang = "zh") -> list[str]:
+    """The headings of the score's parts, one per term of the formula (``得分：办结率``)."""
+    return [
+        str(_TEXTS[lang]["parts"]).format(label=term.label or term.figure)
+        for term in result.formula
+    ]
+
+
+def table_cells(result: AssessmentResult, lang: Lang = "zh") -> list[list[str]]:
+    """The table as text: the headings, then per row its figures and its score's parts."""
+    cells = [[column.heading(lang) for column in COLUMNS] + part_headings(result, lang)]
+    for row in result.rows:
+        line = [cell_text(column.value(row), column.number_format) for column in COLUMNS]
+        cells.append(line + [cell_text(part.points, SCORE_FORMAT) for part in row.parts])
+    return cells
+
+
 def title_lines(result: AssessmentResult, lang: Lang = "zh") -> tuple[str, str]:
     """The table's title and the line stating its period."""
     texts = _TEXTS[lang]
@@ -190,10 +207,7 @@ def _sheet(book: Workbook, result: AssessmentResult, lang: Lang) -> Worksheet:
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A2"] = span
     headings = [column.heading(lang) for column in COLUMNS]
-    headings += [
-        str(_TEXTS[lang]["parts"]).format(label=term.label or term.figure)
-        for term in result.formula
-    ]
+    headings += part_headings(result, lang)
     formats = [column.number_format for column in COLUMNS] + [SCORE_FORMAT] * len(result.formula)
     widths = [text_width(heading) for heading in headings]
     for index, heading in enumerate(headings, start=1):

@@ -24,7 +24,7 @@ from backend.jurisdictions import store as jurisdiction_store
 from realtime.assessment_book import (
     COLUMNS,
     Lang,
-    cell_text,
+    table_cells,
     text_width,
     title_lines,
     write_workbook,
@@ -128,20 +128,17 @@ def _cmd_assessment(args: argparse.Namespace) -> int:
 
 
 def format_table(result: AssessmentResult, lang: Lang = "zh") -> list[str]:
-    """The assessment as aligned text lines: title, period, headings, one line per row."""
+    """The assessment as aligned text lines: title, period, headings, one line per row
+    (the figures, then each term's points)."""
     title, span = title_lines(result, lang)
-    cells = [[column.heading(lang) for column in COLUMNS]]
-    cells += [
-        [cell_text(column.value(row), column.number_format) for column in COLUMNS]
-        for row in result.rows
-    ]
-    widths = [max(text_width(line[index]) for line in cells) for index in range(len(COLUMNS))]
+    cells = table_cells(result, lang)
+    widths = [max(text_width(line[index]) for line in cells) for index in range(len(cells[0]))]
+    text_columns = {index for index, column in enumerate(COLUMNS) if column.number_format is None}
     lines = [title, span]
     for line in cells:
         padded = []
         for index, text in enumerate(line):
             pad = " " * (widths[index] - text_width(text))
-            left = COLUMNS[index].number_format is None
-            padded.append(text + pad if left else pad + text)
+            padded.append(text + pad if index in text_columns else pad + text)
         lines.append("  ".join(padded).rstrip())
     return lines

@@ -92,6 +92,13 @@ def test_a_supervisor_ranks_the_districts_and_exports_them(
                 assert header is not None
                 assert header.text() == COLUMNS[0].heading(console_lang())
                 assert "杭州市" in dialog.title_label.text()
+                # The score's parts follow the figures, one column per term.
+                parts_header = dialog.table.horizontalHeaderItem(len(COLUMNS))
+                assert parts_header is not None
+                assert parts_header.text().endswith("办结率")
+                first_part = dialog.table.item(0, len(COLUMNS))
+                assert first_part is not None
+                assert first_part.text() == "12.50"
                 assert dialog.export_button.isEnabled()
 
                 path = tmp_path / "考核.xlsx"

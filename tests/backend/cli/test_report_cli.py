@@ -52,6 +52,9 @@ def test_the_table_and_the_workbook(
     assert printed[1] == "统计区间：2026-11-01 00:00 至 2026-12-01 00:00（不含，Asia/Shanghai）"
     assert printed[2].split()[:6] == ["排名", "代码", "名称", "得分", "接收任务", "办结任务"]
     assert printed[3].split()[:8] == ["1", "330106", "西湖区", "59.28", "6", "3", "3.0", "10.0"]
+    # Each term's points follow the figures: 办结率 first (25 × 3/6).
+    assert printed[2].split()[21] == "得分：办结率"
+    assert printed[3].split()[21] == "12.50"
     assert printed[4].split()[:4] == ["2", "330105", "拱墅区", "41.50"]
     assert any(line.startswith("量化考核 2026-11（按单位，杭州市）") for line in printed)
     assert printed[-1] == f"written: {book_path}"
