@@ -47,6 +47,33 @@ def _cell(dialog: AssessmentDialog, row: int, key: str) -> str:
     return item.text()
 
 
+def _check_november(dialog: AssessmentDialog) -> None:
+    assert _cell(dialog, 0, "name") == "西湖区"
+    assert _cell(dialog, 0, "score") == "59.28"
+    assert _cell(dialog, 0, "accept_p90") == "10.0"
+    assert _cell(dialog, 1, "name") == "拱墅区"
+    header = dialog.table.horizontalHeaderItem(0)
+    assert header is not None
+    assert header.text() == COLUMNS[0].heading(console_lang())
+    assert "杭州市" in dialog.title_label.text()
+    # The score's parts follow the figures, one column per term.
+    parts_header = dialog.table.horizontalHeaderItem(len(COLUMNS))
+    assert parts_header is not None
+    assert parts_header.text().endswith("办结率")
+    first_part = dialog.table.item(0, len(COLUMNS))
+    assert first_part is not None
+    assert first_part.text() == "12.50"
+
+
+def _check_book(path: Path) -> None:
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    assert sheet.cell(row=5, column=3).value == "西湖区"
+    assert sheet.cell(row=5, column=4).value == 59.28
+    assert len(sheet._charts) == 1
+    assert len(book.sheetnames) == 2  # the districts and the formula
+
+
 async def _logged_in(
     server: ServerThread, qtbot: QtBot, settings: QSettings, username: str, password: str
 ) -> ConsoleSession:
@@ -84,32 +111,13 @@ def test_a_supervisor_ranks_the_districts_and_exports_them(
                 assert dialog.period() == "2026-11"
                 await call(dialog.query_button.click)
                 await wait_until(lambda: dialog.table.rowCount() > 0, what="the ranking")
-                assert _cell(dialog, 0, "name") == "西湖区"
-                assert _cell(dialog, 0, "score") == "59.28"
-                assert _cell(dialog, 0, "accept_p90") == "10.0"
-                assert _cell(dialog, 1, "name") == "拱墅区"
-                header = dialog.table.horizontalHeaderItem(0)
-                assert header is not None
-                assert header.text() == COLUMNS[0].heading(console_lang())
-                assert "杭州市" in dialog.title_label.text()
-                # The score's parts follow the figures, one column per term.
-                parts_header = dialog.table.horizontalHeaderItem(len(COLUMNS))
-                assert parts_header is not None
-                assert parts_header.text().endswith("办结率")
-                first_part = dialog.table.item(0, len(COLUMNS))
-                assert first_part is not None
-                assert first_part.text() == "12.50"
+                _check_november(dialog)
                 assert dialog.export_button.isEnabled()
 
                 path = tmp_path / "考核.xlsx"
                 await dialog.export_to(path)
                 assert "考核.xlsx" in dialog.message_label.text()
-                book = openpyxl.load_workbook(path)
-                sheet = book.worksheets[0]
-                assert sheet.cell(row=5, column=3).value == "西湖区"
-                assert sheet.cell(row=5, column=4).value == 59.28
-                assert len(sheet._charts) == 1
-                assert len(book.sheetnames) == 2  # the districts and the formula
+                _check_book(path)
 
                 # A quarter by agency.
                 dialog.kind_combo.setCurrentIndex(1)
