@@ -118,6 +118,10 @@ def test_a_supervisor_ranks_the_districts_and_exports_them(
                 await dialog.export_to(path)
                 assert "考核.xlsx" in dialog.message_label.text()
                 _check_book(path)
+                # A folder that does not exist: said in the dialog, nothing else breaks.
+                await dialog.export_to(tmp_path / "missing" / "坏.xlsx")
+                assert "坏.xlsx" in dialog.message_label.text()
+                assert not (tmp_path / "missing").exists()
 
                 # A quarter by agency.
                 dialog.kind_combo.setCurrentIndex(1)
