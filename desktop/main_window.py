@@ -25,6 +25,7 @@ from desktop import texts
 from desktop.alarm_entry import ManualAlarmDialog, ManualAlarmEntry, ManualAlarmInput
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel
 from desktop.alarm_queue import AlarmQueueView
+from desktop.assessment import AssessmentAction
 from desktop.console_model import (
     ConsoleModel,
     LoadFailure,
@@ -255,6 +256,8 @@ class MainWindow(QMainWindow):
         self.vehicle_list.replay_requested.connect(self._open_replay)
         self.replay_panel.track_shown.connect(self._show_track_on_map)
         self.replay_panel.position_changed.connect(self._show_replay_position)
+
+        self.assessment = AssessmentAction(self, service)
 
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(TICK_MS)

@@ -175,6 +175,7 @@ class Permission(enum.Enum):
     ACCEPT_HANDOVER = "accept shift handovers"
     SEE_HANDOVERS = "read shift handovers"
     SEE_ROSTER = "see the duty roster"
+    SEE_ASSESSMENT = "see the quantified assessment (量化考核) and rankings"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -315,6 +316,13 @@ PERMISSIONS: dict[Permission, Rule] = {
     ),
     Permission.SEE_ROSTER: Rule(
         CONSOLE_ROLES, Scope.DESK, "who is on duty now and next at the desks of their area"
+    ),
+    # Leadership's view of its subordinates; wall displays (viewers) do not show rankings.
+    Permission.SEE_ASSESSMENT: Rule(
+        SUPERVISORS,
+        Scope.AGENCY,
+        "the figures, scores and ranks of the jurisdictions inside their area and of the "
+        "agencies' work there; a supervisor of an agency only that agency's work",
     ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""

@@ -26,6 +26,7 @@ from backend.cli import (
     external,
     jurisdiction,
     keys,
+    report,
     roster,
     sensors,
     serve,
@@ -53,6 +54,7 @@ COMMAND_GROUPS = (
     roster,
     keys,
     audit,
+    report,
     simulate,
     demo,
 )

@@ -958,6 +958,7 @@ class IncidentService:
                 task.last_note = note
             if action is TaskAction.ACCEPT:
                 task.assignee_user = principal.username
+            _stamp_step(task, action, now)
             task.version += 1
             task.updated_at = now
             task.updated_by = principal.username
@@ -1500,6 +1501,17 @@ def _touch(incident: IncidentRecord, principal: Principal, now: dt.datetime) -> 
     incident.version += 1
     incident.updated_at = now
     incident.updated_by = principal.username
+
+
+def _stamp_step(task: TaskRecord, action: TaskAction, now: dt.datetime) -> None:
+    """Record when the task was accepted, reached the scene or was finished (the
+    assessment's times; each step happens once)."""
+    if action is TaskAction.ACCEPT:
+        task.accepted_at = now
+    elif action is TaskAction.ARRIVE:
+        task.arrived_at = now
+    elif action is TaskAction.FINISH:
+        task.finished_at = now
 
 
 def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:

@@ -29,6 +29,7 @@ from backend.authz.policy import Permission
 from backend.errors import Error as Refusal
 from backend.runtime.episodes import EpisodeLog
 from backend.server import (
+    assessment_handlers,
     chat_handlers,
     device_handlers,
     grid_handlers,
@@ -45,6 +46,7 @@ from realtime.protocol import (
     AgenciesResult,
     AlarmResult,
     AnswerSupervision,
+    AssessmentResult,
     AttachAlarm,
     AttachmentData,
     CamerasResult,
@@ -66,6 +68,7 @@ from realtime.protocol import (
     GeofenceResult,
     GeofencesResult,
     GetAlarmHistory,
+    GetAssessment,
     GetAttachment,
     GetHandover,
     GetIncident,
@@ -394,6 +397,13 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     ),
     Route(GetHandover, (HandoverResult,), Permission.SEE_HANDOVERS, grid_handlers.get_handover),
     Route(RosterToday, (RosterResult,), Permission.SEE_ROSTER, grid_handlers.roster_today),
+    # reports
+    Route(
+        GetAssessment,
+        (AssessmentResult,),
+        Permission.SEE_ASSESSMENT,
+        assessment_handlers.assessment,
+    ),
 )
 """Every console command: request type → its row."""
 

@@ -432,8 +432,8 @@ class IncidentRecord(Base):
     jurisdiction: Mapped[str] = mapped_column(String(32), default="", index=True)
     commander: Mapped[str] = mapped_column(String(64), default="")
     reported_by: Mapped[str] = mapped_column(String(64), default="")
-    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
     feedback: Mapped[str] = mapped_column(Text, default="")
     last_note: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64))
@@ -476,9 +476,17 @@ class TaskRecord(Base):
     accept_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     arrive_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finish_by: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, index=True
+    )
+    arrived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, index=True
+    )
+    """When the task was accepted, reached the scene, was finished (r0016; the assessment)."""
     escalation_level: Mapped[str] = mapped_column(String(24))
     returned_from: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(64), default="")
@@ -501,7 +509,7 @@ class TaskEscalation(Base):
     to_level: Mapped[str] = mapped_column(String(24))
     note: Mapped[str] = mapped_column(Text, default="")
     by: Mapped[str] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class TaskSupervision(Base):
@@ -514,7 +522,7 @@ class TaskSupervision(Base):
     by: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     answered_by: Mapped[str] = mapped_column(String(64), default="")
     answer: Mapped[str] = mapped_column(Text, default="")

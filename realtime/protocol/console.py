@@ -9,6 +9,7 @@ from typing import Annotated, Final
 
 import msgspec
 
+from realtime.protocol.assessment import GetAssessment
 from realtime.protocol.chat import (
     GetAttachment,
     ListUnread,
@@ -374,6 +375,7 @@ Command = (
     | ListHandovers
     | GetHandover
     | RosterToday
+    | GetAssessment
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

@@ -9,6 +9,7 @@ from typing import Final
 
 import msgspec
 
+from realtime.protocol.assessment import AssessmentResult
 from realtime.protocol.chat import (
     AttachmentData,
     MessageResult,
@@ -337,6 +338,7 @@ ResultData = (
     | HandoverResult
     | HandoversResult
     | RosterResult
+    | AssessmentResult
 )
 
 

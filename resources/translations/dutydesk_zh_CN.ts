@@ -147,6 +147,85 @@
     </message>
 </context>
 <context>
+    <name>AssessmentDialog</name>
+    <message>
+        <source>Assessment</source>
+        <translation>量化考核</translation>
+    </message>
+    <message>
+        <source>Month</source>
+        <translation>月度</translation>
+    </message>
+    <message>
+        <source>Quarter</source>
+        <translation>季度</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>考核期</translation>
+    </message>
+    <message>
+        <source>By jurisdiction</source>
+        <translation>按辖区</translation>
+    </message>
+    <message>
+        <source>By agency</source>
+        <translation>按单位</translation>
+    </message>
+    <message>
+        <source>Rows</source>
+        <translation>排名对象</translation>
+    </message>
+    <message>
+        <source>your own area</source>
+        <translation>本人辖区</translation>
+    </message>
+    <message>
+        <source>Jurisdiction code</source>
+        <translation>辖区代码</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>查询</translation>
+    </message>
+    <message>
+        <source>Export to Excel…</source>
+        <translation>导出 Excel…</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <source>{count} rows</source>
+        <translation>共 {count} 行</translation>
+    </message>
+    <message>
+        <source>Export to Excel</source>
+        <translation>导出 Excel</translation>
+    </message>
+    <message>
+        <source>Excel workbook (*.xlsx)</source>
+        <translation>Excel 工作簿 (*.xlsx)</translation>
+    </message>
+    <message>
+        <source>Writing {path}…</source>
+        <translation>正在写入 {path}…</translation>
+    </message>
+    <message>
+        <source>Cannot write {path}: {reason}</source>
+        <translation>无法写入 {path}:{reason}</translation>
+    </message>
+    <message>
+        <source>Written: {path}</source>
+        <translation>已导出:{path}</translation>
+    </message>
+</context>
+<context>
     <name>AttachAlarmDialog</name>
     <message>
         <source>Attach alarm {alarm_id} to an incident</source>
@@ -1801,6 +1880,14 @@
     <message>
         <source>Duty roster</source>
         <translation>值班表</translation>
+    </message>
+    <message>
+        <source>Assessment…</source>
+        <translation>量化考核…</translation>
+    </message>
+    <message>
+        <source>&amp;Reports</source>
+        <translation>报表(&amp;R)</translation>
     </message>
 </context>
 <context>

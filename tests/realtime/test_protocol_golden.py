@@ -40,9 +40,14 @@ from realtime.protocol import (
     AlarmResult,
     AlarmView,
     AnswerSupervision,
+    AssessmentBy,
+    AssessmentFigures,
+    AssessmentResult,
+    AssessmentRow,
     AttachAlarm,
     AttachmentData,
     AttachmentView,
+    Better,
     CamerasResult,
     CameraView,
     ChangeIncident,
@@ -65,10 +70,12 @@ from realtime.protocol import (
     ErrorCode,
     EscalationView,
     Event,
+    FormulaTerm,
     GeofenceResult,
     GeofencesResult,
     GeofenceView,
     GetAlarmHistory,
+    GetAssessment,
     GetAttachment,
     GetHandover,
     GetIncident,
@@ -131,6 +138,7 @@ from realtime.protocol import (
     RosterResult,
     RosterToday,
     SaveGeofence,
+    ScorePart,
     SendTask,
     SendText,
     SensorsResult,
@@ -586,6 +594,9 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     ),
     "GetHandover": GetHandover(req="g7", handover_id=8),
     "RosterToday": RosterToday(req="g8"),
+    "GetAssessment": GetAssessment(
+        req="a1", period="2026Q4", by=AssessmentBy.AGENCY, under="330106"
+    ),
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -796,6 +807,50 @@ _RESULTS: dict[str, Any] = {
                 shift_start=LOCAL_TIME,
                 shift_end=UTC_TIME,
                 on_duty=True,
+            )
+        ],
+    ),
+    "assessment": AssessmentResult(
+        period="2026-11",
+        by=AssessmentBy.JURISDICTION,
+        under="3301",
+        under_name="杭州市",
+        starts=UTC_TIME,
+        ends=UTC_TIME,
+        formula=[
+            FormulaTerm(
+                figure="accept_p50_min",
+                weight=10.0,
+                better=Better.LOWER,
+                cap=30.0,
+                missing=0.5,
+                label="签收时长中位数(分)",
+            )
+        ],
+        formula_name="默认考核公式",
+        rows=[
+            AssessmentRow(
+                key="330106",
+                name="西湖区",
+                rank=1,
+                score=9.0,
+                parts=[ScorePart(figure="accept_p50_min", value=3.0, points=9.0, weight=10.0)],
+                figures=AssessmentFigures(
+                    tasks_received=6,
+                    tasks_handled=3,
+                    accept_p50_s=180.0,
+                    accept_p90_s=600.0,
+                    incidents_opened=2,
+                    incidents_closed=3,
+                    close_p50_s=1860.0,
+                    close_p90_s=7200.0,
+                    closed_with_feedback=2,
+                    overdue=1,
+                    escalations=2,
+                    supervisions=2,
+                    supervisions_answered=1,
+                    feedback_rate=0.5,
+                ),
             )
         ],
     ),

@@ -957,6 +957,35 @@ _BY_TAG: dict[str, Cases] = {
 }
 
 
+def _assessment_case(world: World, user: User) -> list[Probe]:
+    def rows_are(keys: list[str]) -> Callable[[dict[str, Any]], None]:
+        return lambda data: _assert_eq([row["key"] for row in data["rows"]], keys)
+
+    # A district (no towns imported) is its own one row; outside the area: hidden.
+    probes = [
+        probe(
+            user,
+            Permission.SEE_ASSESSMENT,
+            {"type": "report.assessment", "period": "2026-12", "under": place},
+            scope_refusal=None if user.sees(place) else HIDDEN.format("jurisdiction"),
+            check=rows_are([place]),
+        )
+        for place in (SH, HZ)
+    ]
+    # By agency over the user's own area (no ``under``): every active agency.
+    probes.append(
+        probe(
+            user,
+            Permission.SEE_ASSESSMENT,
+            {"type": "report.assessment", "period": "2026Q4", "by": "agency"},
+            check=lambda data: _assert_eq(
+                {"fire", "police"} <= {row["key"] for row in data["rows"]}, True
+            ),
+        )
+    )
+    return probes
+
+
 def _subscribe_case(world: World, user: User) -> list[Probe]:
     # What the subscription's snapshot carries is checked in test_subscribe_snapshot.
     return [
@@ -1044,6 +1073,7 @@ def _geofence_case(permission: Permission, payload: dict[str, Any], code: str | 
 _BY_TAG.update(
     {
         "subscribe": _subscribe_case,
+        "report.assessment": _assessment_case,
         "sensor.series": _series_case,
         "vehicle.track": _track_case,
         "device.send_text": _send_text_case,
