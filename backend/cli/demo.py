@@ -16,13 +16,13 @@ import msgspec
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from backend.cli import external
+from backend.cli import external, night_shift
 from backend.cli.common import Subparsers
 from backend.registry.files import RESOURCES_DIR
 from backend.server.embedded import ServerThread
 from devices.jt808.simulator import TruckPlan, run_fleet
 from devices.sensor_simulator import make_sensors, run_sensor_feed
-from realtime.client import basic_auth_header
+from realtime.client import ClientError, basic_auth_header
 from realtime.protocol import Ack, DeviceAlarm, Error, Role, decode_server, encode
 from realtime.states import AlarmLevel
 
@@ -136,8 +136,10 @@ def add_parser(commands: Subparsers) -> None:
         "demo",
         help="run a self-contained demo",
         description="Start a backend on a temporary embedded database, a simulated device "
-        "stream that raises alarms at a steady pace, and the console logged in as a demo "
-        "officer. Everything stops when the window closes or on Ctrl-C.",
+        "stream that raises alarms at a steady pace, a scripted night shift (an incident "
+        "raised from a tanker's SOS, tasks to fire, police and 120, one of them escalating), "
+        "and the console logged in as a demo officer. Everything stops when the window "
+        "closes or on Ctrl-C.",
     )
     demo.add_argument(
         "--lang", default=None, choices=["zh_CN", "en"], help="console language (default: zh_CN)"
@@ -177,6 +179,24 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def night_shift_of(server: ServerThread, *, pace: float = 3.0) -> night_shift.NightShift:
+    """Create the night shift's users (a supervisor and the agency desks) on ``server``
+    and return the scripted shift that logs in as them."""
+    passwords = {}
+    for username, role, agency in night_shift.SHIFT_USERS:
+        passwords[username] = secrets.token_urlsafe(12)
+        server.add_user(username, passwords[username], role, agency=agency)
+    return night_shift.NightShift(server.console_url, passwords, pace=pace)
+
+
+async def play_night_shift(shift: night_shift.NightShift) -> None:
+    """Play the night shift once; a step the server refuses ends it (logged), not the demo."""
+    try:
+        await shift.run()
+    except (night_shift.Error, ClientError, TimeoutError) as exc:
+        logger.warning("the night shift stopped: %s", exc)
+
+
 def run_demo(
     console: external.ConsoleModule,
     *,
@@ -202,6 +222,9 @@ def run_demo(
             server.device_url, scenario.device, device_password, scenario, interval=interval
         )
         feed_future: concurrent.futures.Future[None] = server.submit(feed.run())
+        # The command centre and the agency desks at work on the tanker's SOS.
+        shift = night_shift_of(server)
+        shift_future = server.submit(play_night_shift(shift))
         # Hazardous-goods trucks over real JT/T 808: one presses SOS, one speeds.
         fleet_future = server.submit(
             run_fleet(
@@ -236,7 +259,7 @@ def run_demo(
                 open_incident=open_incident,
             )
         finally:
-            for future in (feed_future, fleet_future, sensors_future):
+            for future in (feed_future, fleet_future, sensors_future, shift_future):
                 future.cancel()
                 with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
                     future.exception(timeout=5)

@@ -22,9 +22,18 @@ import pytest
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
 from realtime.client import CommandError
-from realtime.incident_states import AssigneeKind, Deadline, EscalationLevel, TaskAction
+from realtime.incident_states import (
+    AssigneeKind,
+    Deadline,
+    EscalationLevel,
+    IncidentAction,
+    IncidentState,
+    TaskAction,
+)
 from realtime.protocol import (
     ActOnTask,
+    AlarmResult,
+    CreateAlarm,
     Event,
     GetIncident,
     GetIncidentTimeline,
@@ -42,7 +51,9 @@ from realtime.protocol import (
     TasksResult,
     TaskView,
     TimelineResult,
+    TransitionIncident,
 )
+from realtime.states import AlarmLevel
 from tests.backend.conftest import Console, open_console
 from tests.backend.server.test_wire_robustness import _recv, raw_console
 
@@ -340,3 +351,108 @@ async def test_an_overdue_task_escalates_to_the_desks_of_the_rung_it_lands_on(
     assert isinstance(cc_badge, TasksResult)
     assert cc_badge.tasks == [], "one rung at a time: the command centre is next"
     assert incident.id == escalated.task.incident_id
+
+
+async def test_the_grid_reporter_follows_its_incident_to_the_feedback(shift: Shift) -> None:
+    """A village officer reports; the district opens the incident at district level, which
+    lies outside the village: the reporter still gets its events and reads the feedback."""
+    village = shift.consoles["village"].client
+    reported = await village.request(
+        CreateAlarm(
+            req=village.new_request_id(),
+            alarm_type="fire",
+            level=AlarmLevel.ORANGE,
+            title="村口仓库冒烟",
+            jurisdiction=VILLAGE,
+        )
+    )
+    assert isinstance(reported, AlarmResult)
+    cc = shift.consoles["cc"].client
+    opened = await cc.request(
+        OpenIncident(req=cc.new_request_id(), alarm_id=reported.alarm.id, jurisdiction=XIHU)
+    )
+    assert isinstance(opened, IncidentResult)
+    assert opened.incident.reported_by == "village"
+    closed = await cc.request(
+        TransitionIncident(
+            req=cc.new_request_id(),
+            incident_id=opened.incident.id,
+            action=IncidentAction.CLOSE,
+            expected_version=opened.incident.version,
+            note="已扑灭，无人员伤亡",
+        )
+    )
+    assert isinstance(closed, IncidentResult)
+    expected = [("incident.opened", "incident"), ("incident.changed", "incident")]
+    await _got_exactly(shift.consoles["village"], expected)
+    last = shift.consoles["village"].recorder.events[-1].incident
+    assert isinstance(last, IncidentView)
+    assert (last.state, last.feedback) == (IncidentState.CLOSED, "已扑灭，无人员伤亡")
+    for username in ("fire_desk", "police_desk", "sh_viewer"):
+        assert not _incident_marks(shift.consoles[username].recorder.events), username
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "words"),
+    [
+        (
+            {"type": "task.send", "incident_id": 1, "assignee_kind": "squad", "assignee_ref": "x"},
+            "bad_message",
+            "assignee_kind",
+        ),
+        (
+            {
+                "type": "task.send",
+                "incident_id": 1,
+                "assignee_kind": "agency",
+                "assignee_ref": "fire",
+                "deadline_minutes": {"accept": 0},
+            },
+            "bad_message",
+            ">= 1",
+        ),
+        (
+            {
+                "type": "task.set_deadlines",
+                "task_id": 1,
+                "expected_version": 1,
+                "deadlines": {"accept": "2026-12-05T10:00:00"},
+            },
+            "bad_message",
+            "timezone",
+        ),
+        (
+            {"type": "task.act", "task_id": 1, "action": "finish", "expected_version": 1},
+            "validation",
+            "finish needs what was done",
+        ),
+        (
+            {"type": "incident.open", "type_code": "hazchem_leak", "title": "x", "lat": 30.2},
+            "validation",
+            "both latitude and longitude",
+        ),
+        ({"type": "incident.open", "title": "无类型"}, "validation", "choose the event type"),
+        ({"type": "tasks.list", "which": "incident"}, "validation", "incident_id"),
+        ({"type": "task.supervise", "task_id": 1, "note": ""}, "bad_message", "length"),
+    ],
+)
+async def test_bad_incident_commands_get_a_clear_error_and_change_nothing(
+    shift: Shift, payload: dict[str, object], code: str, words: str
+) -> None:
+    incident, tasks = await _open_and_send(shift)
+    cc = shift.consoles["cc"].client
+    before = await cc.request(GetIncident(req=cc.new_request_id(), incident_id=incident.id))
+    async with raw_console(shift.server, "cc", "pw-cc-pass") as ws:
+        await ws.send(json.dumps({**payload, "req": "bad-1"}))
+        while (answer := await _recv(ws)).get("req") != "bad-1":
+            pass
+        assert (answer["type"], answer["code"]) == ("error", code), answer
+        assert words in answer["message"], answer["message"]
+        await ws.send(json.dumps({"type": "ping", "req": "still-there"}))
+        while (answer := await _recv(ws)).get("req") != "still-there":
+            pass
+        assert answer["type"] == "result", "the session goes on"
+    after = await cc.request(GetIncident(req=cc.new_request_id(), incident_id=incident.id))
+    assert after == before, "nothing changed"
+    assert isinstance(after, IncidentResult)
+    assert [t.id for t in after.tasks] == [task.id for task in tasks.values()]

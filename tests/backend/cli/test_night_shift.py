@@ -1,0 +1,69 @@
+"""The demo's scripted night shift against a real server: the scenario's device alarms
+flow, the shift raises an incident from the tanker's SOS, tasks fire, police and 120, the
+fire desk finishes while the incident stays open, and the police task goes overdue and
+escalates on the server's own deadline runner."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import secrets
+
+from backend.cli import night_shift
+from backend.cli.demo import DemoFeed, load_scenario, night_shift_of
+from backend.server.embedded import ServerThread
+from realtime.incident_states import EscalationCause, EscalationLevel, IncidentState, TaskState
+from realtime.protocol import Role, TaskView
+
+
+def test_the_night_shift_ends_with_fire_done_police_escalated_and_the_incident_open() -> None:
+    scenario = load_scenario()
+    device_password = secrets.token_urlsafe(12)
+    said: list[tuple[str, int, str]] = []
+
+    async def chat(username: str, incident_id: int, text: str) -> None:
+        said.append((username, incident_id, text))
+
+    with ServerThread(
+        users=[(scenario.device, device_password, Role.DEVICE)], seed_units=False
+    ) as server:
+        feed = DemoFeed(
+            server.device_url,
+            scenario.device,
+            device_password,
+            scenario,
+            interval=0.05,
+            loop_forever=False,
+        )
+        feed_future: concurrent.futures.Future[None] = server.submit(feed.run())
+        shift = night_shift_of(server, pace=0.05)
+        shift.overdue_in = 1.0
+        shift.alarm_timeout = 30.0
+        shift.post_message = chat
+        try:
+            outcome = server.call(shift.run(), timeout=60)
+        finally:
+            feed_future.cancel()
+            with contextlib.suppress(concurrent.futures.CancelledError):
+                feed_future.exception(timeout=5)
+        officer = server.add_user("checker", "pw-checker-officer", Role.OFFICER)
+        stored = server.call(server.server.incidents.get_incident(officer, outcome.incident.id))
+        tasks = server.call(server.server.incidents.tasks_of(officer, outcome.incident.id))
+
+    assert stored.state is IncidentState.RESPONDING, "fire finishing does not close it"
+    assert stored.type_code == night_shift.INCIDENT_TYPE
+    assert len(stored.alarm_ids) == 1, "raised from the tanker's SOS alarm"
+    by_agency: dict[str, TaskView] = {task.agency: task for task in tasks}
+    assert set(by_agency) == {"fire", "police", "health"}
+    assert by_agency["fire"].state is TaskState.DONE
+    assert by_agency["fire"].assignee_user == night_shift.FIRE_DESK
+    assert by_agency["health"].state is TaskState.EN_ROUTE
+    police = by_agency["police"]
+    assert police.state is TaskState.SENT, "the police desk never accepted"
+    assert police.escalation_level is EscalationLevel.AGENCY_SUPERVISOR
+    assert [e.cause for e in police.escalations] == [EscalationCause.ACCEPT]
+    assert outcome.escalation.kind == "task.escalated"
+    assert outcome.tasks["police"].id == police.id
+    # The chat hook got the desks' messages, in the incident.
+    assert {who for who, _, _ in said} == {night_shift.SUPERVISOR, night_shift.FIRE_DESK}
+    assert {incident for _, incident, _ in said} == {stored.id}
