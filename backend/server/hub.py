@@ -10,8 +10,8 @@ What a console receives is decided here, on the server:
 
 - an event goes to the consoles :func:`_may_receive` allows (the task's or the
   incident's scope, the alarm's scope, the telemetry permission for device changes, the
-  device's place), one policy call per console; it is encoded once, and every console that may see it is queued the same
-  bytes;
+  device's place), one policy call per console; it is encoded once, and every console
+  that may see it is queued the same bytes;
 - a telemetry batch goes only to consoles whose role holds the telemetry permission, with
   the fixes and readings that lie inside the user's area (an unplaced one, ``""``, only
   to whole-area users) and only of the topics it subscribed to. Consoles are grouped by

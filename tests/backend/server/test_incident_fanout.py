@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from backend.jurisdictions.codes import Level
+from backend.jurisdictions.tree import Jurisdiction
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
 from realtime.client import CommandError
@@ -236,6 +238,15 @@ async def test_each_console_gets_exactly_its_incident_events_live_and_on_resume(
         )
         assert isinstance(timeline, TimelineResult)
         assert _incident_marks(timeline.events) == EXPECTED[username], username
+        # after_seq resumes after the last event held.
+        held = timeline.events[0].seq
+        rest = await client.request(
+            GetIncidentTimeline(
+                req=client.new_request_id(), incident_id=incident.id, after_seq=held
+            )
+        )
+        assert isinstance(rest, TimelineResult)
+        assert rest.events == timeline.events[1:], username
 
 
 async def test_what_each_desk_may_read_and_do(shift: Shift) -> None:
@@ -456,3 +467,47 @@ async def test_bad_incident_commands_get_a_clear_error_and_change_nothing(
     assert after == before, "nothing changed"
     assert isinstance(after, IncidentResult)
     assert [t.id for t in after.tasks] == [task.id for task in tasks.values()]
+
+
+async def test_a_grid_task_starts_on_the_rung_the_jurisdiction_tree_records(
+    shift: Shift,
+) -> None:
+    """An imported community with an 11-digit local code: by its digits it would count as
+    the district; the tree says village, and so does its task."""
+    community = Jurisdiction(
+        code="33010600101",
+        name="试点社区",
+        level=Level.VILLAGE,
+        parent="330106001",
+        bbox=(120.0, 30.0, 120.1, 30.1),
+        source="test.csv",
+    )
+    shift.server.jurisdictions.replace_imported([community])
+    cc = shift.consoles["cc"].client
+    opened = await cc.request(
+        OpenIncident(
+            req=cc.new_request_id(), type_code="hazchem_leak", title="社区异味", jurisdiction=XIHU
+        )
+    )
+    assert isinstance(opened, IncidentResult)
+    sent = await cc.request(
+        SendTask(
+            req=cc.new_request_id(),
+            incident_id=opened.incident.id,
+            assignee_kind=AssigneeKind.GRID_LEVEL,
+            assignee_ref=community.code,
+        )
+    )
+    assert isinstance(sent, TaskResult)
+    assert sent.task.escalation_level is EscalationLevel.VILLAGE
+    # A code the tree does not know keeps the digit rule.
+    other = await cc.request(
+        SendTask(
+            req=cc.new_request_id(),
+            incident_id=opened.incident.id,
+            assignee_kind=AssigneeKind.GRID_LEVEL,
+            assignee_ref="330106009",
+        )
+    )
+    assert isinstance(other, TaskResult)
+    assert other.task.escalation_level is EscalationLevel.TOWN
