@@ -31,6 +31,7 @@ from desktop.sessions_view import SessionsAction
 from desktop.settings import APPLICATION, ORGANIZATION, open_settings
 from desktop.sounder import AlarmSounder
 from realtime.client import CERTIFICATE_NOT_TRUSTED, ConnectionState
+from realtime.protocol import Welcome
 
 logger = logging.getLogger(__name__)
 
@@ -249,9 +250,12 @@ class ConsoleSession(QObject):
         await self.service.stop()
         self.service.reset()
 
-    def _on_welcomed(self, _welcome: object) -> None:
+    def _on_welcomed(self, welcome: object) -> None:
         if self._phase is _Phase.CONNECTING:
             self._open_main_window()
+            # The window was made while the welcome was being announced, too late to hear it.
+            if self.main_window is not None and isinstance(welcome, Welcome):
+                self.main_window.accept_welcome(welcome)
             if self.login_dialog is not None:
                 self.login_dialog.accept()
                 self.login_dialog = None

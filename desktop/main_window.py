@@ -61,7 +61,15 @@ from desktop.vehicles.track import TrackData
 from desktop.video.cameras import CameraDirectory
 from desktop.window_actions import AlarmCameraAction, add_geofence_actions, add_main_actions
 from realtime.client import ConnectionState
-from realtime.protocol import CreateAlarm, PositionView, Role, SensorView, UnitView, UserInfo
+from realtime.protocol import (
+    CreateAlarm,
+    PositionView,
+    Role,
+    SensorView,
+    UnitView,
+    UserInfo,
+    Welcome,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -295,6 +303,12 @@ class MainWindow(QMainWindow):
         self.incident_desk = self.incidents.desk
         self.task_badge = self.incidents.badge
         self.model.agencies_changed.connect(self.incidents.set_agencies)
+
+    def accept_welcome(self, welcome: Welcome) -> None:
+        """Take a login announced before this window existed (the login dialog opens the
+        window from the welcome itself): the post-login loads, the role's controls."""
+        self.incident_desk.on_welcome(welcome)
+        self.model.on_welcome(welcome)
 
     def open_first_incident(self) -> bool:
         """Open the first incident in the workspace (before a screenshot of it)."""

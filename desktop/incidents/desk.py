@@ -78,7 +78,7 @@ class IncidentDesk(QObject):
         self._service = service
         self.board = board if board is not None else IncidentBoard()
         self._live = False
-        service.welcomed.connect(self._on_welcome)
+        service.welcomed.connect(self.on_welcome)
         service.connection_changed.connect(self._on_connection_changed)
         service.event_received.connect(self._on_event)
 
@@ -89,7 +89,8 @@ class IncidentDesk(QObject):
 
     # ------------------------------------------------------------------ session
 
-    def _on_welcome(self, welcome: Welcome) -> None:
+    def on_welcome(self, welcome: Welcome) -> None:
+        """Remember who logged in (another user's board is forgotten first)."""
         if self.board.user is not None and self.board.user.username != welcome.user.username:
             self.board.clear()
         self.board.set_user(welcome.user)

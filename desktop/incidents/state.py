@@ -185,6 +185,9 @@ class IncidentBoard:
         self.tasks: dict[int, TaskView] = {}
         self._listed: dict[TaskList, set[int]] = {}
         self._timelines: dict[int, dict[int, Event]] = {}
+        self._listed_rungs: frozenset[EscalationLevel] = frozenset()
+        """The rungs of the tasks the server listed as escalated to this desk: the server's
+        word for this user's rungs where it knows better (a local code's grid level)."""
         self.changed = Emitter[BoardChange]()
         """Every change (a reload, an incident, a task, a timeline entry)."""
 
@@ -203,6 +206,7 @@ class IncidentBoard:
         self.tasks.clear()
         self._listed.clear()
         self._timelines.clear()
+        self._listed_rungs = frozenset()
         self.changed.emit(BoardChange())
 
     # ------------------------------------------------------------------ results
@@ -216,6 +220,8 @@ class IncidentBoard:
         """Hold these tasks as the list ``which``: tasks that left it (and every other
         list) are forgotten, so a reload after a reconnect drops what went away."""
         views = list(tasks)
+        if which is TaskList.ESCALATED:
+            self._listed_rungs = frozenset(task.escalation_level for task in views)
         new_ids = {task.id for task in views}
         old_ids = self._listed.get(which, set())
         self._listed[which] = new_ids
@@ -263,7 +269,7 @@ class IncidentBoard:
             escalated = (
                 event.kind == EventKind.TASK_ESCALATED
                 and task_is_open(task.state)
-                and task.escalation_level in rungs_of(self.user)
+                and task.escalation_level in self.my_rungs()
             )
         incident_id = incident_of(event)
         timeline_event: Event | None = None
@@ -340,12 +346,17 @@ class IncidentBoard:
             ),
         )
 
+    def my_rungs(self) -> frozenset[EscalationLevel]:
+        """The rungs whose escalations land at this desk: from the login, and those of
+        the tasks the server listed as escalated here."""
+        return rungs_of(self.user) | self._listed_rungs
+
     def escalated_to_me(self, task: TaskView) -> bool:
         """Whether an open task went up the ladder and now waits on this desk's rung."""
         return (
             task_is_open(task.state)
             and bool(task.escalations)
-            and task.escalation_level in rungs_of(self.user)
+            and task.escalation_level in self.my_rungs()
         )
 
     def badge(self) -> Badge:

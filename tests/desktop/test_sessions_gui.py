@@ -134,8 +134,10 @@ def test_a_session_ended_by_the_server_goes_back_to_the_login(
             expected = texts.session_end_label(SessionEndReason.LOGGED_OUT)
             assert expected in dialog.message_label.text()
             # Nothing of what the last user saw is kept for the next login.
-            await wait_until(lambda: len(session.service.store) == 0, what="store cleared")
-            assert session.service.store.last_seq is None
+            # (The reset runs after the dialog shows: wait for it, not for an empty queue,
+            # which a fresh server's console had all along.)
+            await wait_until(lambda: session.service.store.last_seq is None, what="store cleared")
+            assert len(session.service.store) == 0
             dialog.password_edit.setText("pw-officer1")
             await call(dialog.login_button.click)
             await wait_until(lambda: session.main_window is not None, what="window again")

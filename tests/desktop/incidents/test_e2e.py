@@ -6,6 +6,7 @@ badge on."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from backend.server.testing import ServerThread
+from desktop.app import ConsoleSession
 from desktop.incidents.dialogs import OpenIncidentDialog, SendTaskDialog, TextDialog
 from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
@@ -215,5 +217,38 @@ def test_an_overdue_task_escalates_live_to_the_agency_supervisor_with_a_sound(
             assert panel.currentWidget() is panel.inbox
             assert panel.inbox.row_keys() == [sent.task.id]
             assert panel.inbox.cell(0, 5) == "Agency supervisor"
+
+    run(scenario(), timeout=60)
+
+
+def test_a_login_through_the_dialog_knows_the_user_and_reads_the_incidents(
+    server: ServerThread, qtbot: QtBot, settings: QSettings, run: Run
+) -> None:
+    """The window opens while the welcome is being announced: the incident views must
+    still learn who logged in (the fire desk sees its inbox first)."""
+
+    async def scenario() -> None:
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        session = ConsoleSession(ConsoleService(), AlarmSounder(use_audio=False), settings, done)
+        dialog = session.show_login(server.console_url, "fire1")
+        qtbot.addWidget(dialog)
+        dialog.password_edit.setText("pw-fire1")
+        try:
+            await call(dialog.login_button.click)
+            await wait_until(lambda: session.main_window is not None, what="main window")
+            window = session.main_window
+            assert window is not None
+            qtbot.addWidget(window)
+            await wait_until(lambda: window.incident_desk.board.user is not None, what="user known")
+            user = window.incident_desk.board.user
+            assert user is not None
+            assert user.agency == "fire"
+            assert window.incidents_panel.tab_titles()[0] == "Tasks"
+            # The rest of the window heard it too: the title, the registries.
+            assert window.model.user == user
+            assert "fire1" in window.windowTitle()
+            await wait_until(lambda: "fire" in window.model.agencies, what="agencies read")
+        finally:
+            await session.close()
 
     run(scenario(), timeout=60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import msgspec
 
@@ -15,6 +16,7 @@ from desktop.incidents.state import (
 )
 from realtime.event_kinds import EventKind
 from realtime.incident_states import (
+    AssigneeKind,
     Deadline,
     EscalationLevel,
     IncidentLevel,
@@ -213,3 +215,24 @@ def test_rungs_and_the_first_view_follow_the_login() -> None:
     assert inbox_first(user(Role.OFFICER, jurisdiction="330102001"))
     assert not inbox_first(user(Role.OFFICER, jurisdiction="330102"))
     assert not inbox_first(None)
+
+
+def test_the_servers_escalated_list_teaches_the_board_this_desks_rung() -> None:
+    """A community officer whose local code the digit rule cannot place: the server lists
+    a village-rung task as escalated to them, so later village escalations count too."""
+    board = IncidentBoard(Clock())
+    board.set_user(user(Role.OFFICER, jurisdiction="3301020107"))  # 10 digits: "district"
+    village: dict[str, Any] = {
+        "assignee_kind": AssigneeKind.GRID_LEVEL,
+        "agency": "",
+        "escalation_level": EscalationLevel.VILLAGE,
+        "escalations": [escalation(EscalationLevel.VILLAGE)],
+    }
+    board.apply_event(task_event(40, make_task(1, **village), EventKind.TASK_ESCALATED))
+    assert board.badge().escalated == 0  # the digit rule alone does not place this desk
+    board.replace_tasks(TaskList.ESCALATED, [make_task(1, **village)])
+    assert board.badge().escalated == 1
+    change = board.apply_event(task_event(50, make_task(2, **village), EventKind.TASK_ESCALATED))
+    assert change is not None
+    assert change.escalated_to_me
+    assert board.badge().escalated == 2
