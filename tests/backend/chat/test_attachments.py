@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from backend.cli.app import build_parser
+from backend.config import sqlite_url
 from backend.incidents.catalogue import load_catalogue
 from backend.incidents.service import IncidentService
 from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import Error as ServerError
 from realtime.client import CommandError
 from realtime.incident_states import IncidentAction
 from realtime.protocol import (
@@ -340,3 +342,15 @@ async def test_an_incident_closed_during_an_upload_keeps_nothing_of_it(world: Wo
         assert stored_files(world.server) == []
     finally:
         await centre.close()
+
+
+async def test_a_server_whose_attachments_folder_is_unusable_does_not_start(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "attachments").write_text("not a folder")
+    server = DutyDeskServer(ServerConfig(db_url=sqlite_url(tmp_path), data_dir=tmp_path, port=0))
+    try:
+        with pytest.raises(ServerError, match="cannot use the attachments folder"):
+            await server.start()
+    finally:
+        await server.close()
