@@ -233,6 +233,26 @@ async def test_hostile_uploads_are_refused_and_nothing_is_half_stored(world: Wor
             await console.close()
 
 
+async def test_a_final_chunk_sent_again_gets_the_same_answer(world: World) -> None:
+    incident = await world.incident(agencies=("fire",))
+    fire = await world.console("fire_desk")
+    try:
+        data = jpeg_bytes(CHUNK + 100)
+        await chunk(fire, "again", incident.id, 0, data[:CHUNK])
+        first = await chunk(fire, "again", incident.id, CHUNK, data[CHUNK:], final=True)
+        again = await chunk(fire, "again", incident.id, CHUNK, data[CHUNK:], final=True)
+        assert again == first
+        assert first.attachment is not None
+        # The same chunk after a re-send is still one attachment; other bytes are refused.
+        await refused(
+            chunk(fire, "again", incident.id, CHUNK, b"other", final=True),
+            ErrorCode.VALIDATION,
+            "no upload again",
+        )
+    finally:
+        await fire.close()
+
+
 async def test_at_most_four_uploads_at_once_per_user(world: World) -> None:
     incident = await world.incident(agencies=("fire",))
     fire = await world.console("fire_desk")
