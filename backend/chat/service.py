@@ -19,8 +19,10 @@ Who may see an incident is :func:`backend.authz.incidents.can_see_incident`; an 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -60,6 +62,8 @@ RECEIPT_INTERVAL: Final = 2.0
 """Seconds between two receipt events of one user on one incident (the latest mark wins)."""
 FLUSH_INTERVAL: Final = 0.5
 """How often held-back receipts and idle uploads are looked at."""
+FINISHED_MEMORY: Final = 1000
+"""Final-chunk answers kept to answer a re-send (after a lost answer) alike."""
 UNREAD_BATCH: Final = 500
 """Incidents counted per query (one ``IN (...)`` small enough for every database)."""
 
@@ -105,6 +109,10 @@ class ChatService:
         self._last_receipt: dict[tuple[str, int], float] = {}
         """When the last receipt event of (user, incident) was written (``clock``)."""
         self._held: dict[tuple[str, int], _HeldReceipt] = {}
+        self._finished: collections.OrderedDict[tuple[str, str, int, str], UploadResult] = (
+            collections.OrderedDict()
+        )
+        """The answers to the latest final chunks (to answer a re-send alike)."""
         """Marks moved since the last receipt event, waiting for their turn."""
         self._flusher = Periodic(
             "chat receipts and uploads", self.flush, interval=flush_interval, log=logger
@@ -209,7 +217,18 @@ class ChatService:
     # ------------------------------------------------------------------ attachments
 
     async def upload(self, principal: Principal, command: UploadAttachment) -> UploadResult:
-        """Take one chunk of an upload; store the attachment with the final one."""
+        """Take one chunk of an upload; store the attachment with the final one.
+
+        A final chunk sent again (its answer was lost) gets the same answer, not an error.
+        """
+        final_key = (
+            principal.username,
+            command.upload_id,
+            command.offset,
+            hashlib.sha256(command.data).hexdigest(),
+        )
+        if command.final and (answered := self._finished.get(final_key)) is not None:
+            return answered
         if not self.store.has_upload(principal.username, command.upload_id):
             async with self._sessions() as session:
                 incident = await self._visible_incident(session, principal, command.incident_id)
@@ -235,7 +254,11 @@ class ChatService:
             view.incident_id,
             principal.username,
         )
-        return UploadResult(upload_id=command.upload_id, received=view.size, attachment=view)
+        result = UploadResult(upload_id=command.upload_id, received=view.size, attachment=view)
+        self._finished[final_key] = result
+        while len(self._finished) > FINISHED_MEMORY:
+            self._finished.popitem(last=False)
+        return result
 
     async def _record_attachment(self, principal: Principal, finished: Finished) -> AttachmentView:
         upload = finished.upload

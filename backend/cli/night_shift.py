@@ -9,8 +9,9 @@ deadline a few seconds ahead and the server's deadline runner escalates it to th
 supervisor's rung. The incident stays open (responding) after fire has finished: one
 agency finishing never closes it.
 
-Chat is not part of the protocol yet: :attr:`NightShift.post_message` is the hook where
-the script's messages between desks go once it is (until then they are logged).
+The desks talk in the incident's chat as they go (``incident.post``): the supervisor
+announces the incident, the fire desk reports setting out and finishing, the supervisor
+notes the escalation.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -32,7 +33,10 @@ from realtime.protocol import (
     Event,
     IncidentResult,
     IncidentView,
+    MessageResult,
+    MessageView,
     OpenIncident,
+    PostMessage,
     Role,
     SendTask,
     SetTaskDeadlines,
@@ -63,16 +67,9 @@ SOS_ALARM_TYPES = frozenset({"vehicle_sos", "vehicle_emergency"})
 INCIDENT_TYPE = "hazchem_transport_accident"
 """The catalogue item the incident is raised as (危化品运输车辆事故)."""
 
-MessagePoster = Callable[[str, int, str], Awaitable[None]]
-"""``(username, incident_id, text)``: posts a desk's message in the incident's chat."""
-
 
 class Error(Exception):
     """The night shift could not play its script (the server refused a step)."""
-
-
-async def _log_message(username: str, incident_id: int, text: str) -> None:
-    logger.info("night shift chat, incident %s, %s: %s", incident_id, username, text)
 
 
 class _Desk:
@@ -117,6 +114,8 @@ class ShiftOutcome:
     """The task of each agency, as it was last seen."""
     escalation: Event
     """The ``task.escalated`` event of the overdue police task."""
+    messages: list[MessageView]
+    """The chat messages the desks posted, in order."""
 
 
 @dataclass(slots=True)
@@ -132,8 +131,7 @@ class NightShift:
     """Seconds from now the police task's accept deadline is brought to."""
     alarm_timeout: float = 120.0
     """Longest wait for the tanker's SOS alarm, and for the escalation."""
-    post_message: MessagePoster = field(default=_log_message)
-    """The chat hook: where each desk's message of the script goes."""
+    _messages: list[MessageView] = field(default_factory=list)
 
     async def run(self) -> ShiftOutcome:
         """Play the shift once; return where it left the incident and its tasks."""
@@ -142,16 +140,14 @@ class NightShift:
             supervisor, watch = desks[SUPERVISOR]
             sos = await watch.wait_for(lambda: _sos_alarm(watch), self.alarm_timeout)
             incident = await self._open(supervisor, sos)
-            await self.post_message(
-                SUPERVISOR, incident.id, "槽车侧翻泄漏，已立案，请各单位按任务处置"
-            )
+            await self._post(supervisor, incident.id, "槽车侧翻泄漏，已立案，请各单位按任务处置")
             tasks = {
                 agency: await self._send(supervisor, incident.id, agency)
                 for agency in ("fire", "police", "health")
             }
             await asyncio.sleep(self.pace)
             tasks["fire"] = await self._step(clients[FIRE_DESK], tasks["fire"], TaskAction.ACCEPT)
-            await self.post_message(FIRE_DESK, incident.id, "消防已签收，两车出动")
+            await self._post(clients[FIRE_DESK], incident.id, "消防已签收，两车出动")
             tasks["health"] = await self._step(
                 clients[MEDICAL_DESK], tasks["health"], TaskAction.ACCEPT
             )
@@ -163,7 +159,7 @@ class NightShift:
             ):
                 await asyncio.sleep(self.pace)
                 tasks["fire"] = await self._step(clients[FIRE_DESK], tasks["fire"], action, note)
-            await self.post_message(FIRE_DESK, incident.id, "消防任务完成，移交后续处置")
+            await self._post(clients[FIRE_DESK], incident.id, "消防任务完成，移交后续处置")
             tasks["health"] = await self._step(
                 clients[MEDICAL_DESK], tasks["health"], TaskAction.SET_OUT
             )
@@ -172,7 +168,7 @@ class NightShift:
                 lambda: _escalation_of(watch, police_id), self.alarm_timeout
             )
             tasks["police"] = found[1]
-            await self.post_message(SUPERVISOR, incident.id, "公安任务超时未签收，已升级督办")
+            await self._post(supervisor, incident.id, "公安任务超时未签收，已升级督办")
             latest = _latest_incident(watch, incident.id) or incident
         logger.info(
             "night shift: incident %s %s; tasks %s",
@@ -180,7 +176,9 @@ class NightShift:
             latest.state,
             ", ".join(f"{agency} {task.state}" for agency, task in tasks.items()),
         )
-        return ShiftOutcome(incident=latest, tasks=tasks, escalation=found[0])
+        return ShiftOutcome(
+            incident=latest, tasks=tasks, escalation=found[0], messages=list(self._messages)
+        )
 
     @contextlib.asynccontextmanager
     async def _consoles(self) -> AsyncIterator[dict[str, tuple[DutyDeskClient, _Desk]]]:
@@ -236,6 +234,15 @@ class NightShift:
             )
         )
         return _task_of(result)
+
+    async def _post(self, desk: DutyDeskClient, incident_id: int, text: str) -> None:
+        result = await desk.request(PostMessage(req="", incident_id=incident_id, text=text))
+        if not isinstance(result, MessageResult):
+            raise Error(f"incident.post answered {type(result).__name__}")
+        self._messages.append(result.message)
+        logger.info(
+            "night shift chat, incident %s, %s: %s", incident_id, result.message.author, text
+        )
 
     async def _hurry(self, supervisor: DutyDeskClient, task: TaskView) -> TaskView:
         """Bring the task's accept deadline a few seconds ahead: the desk will miss it."""

@@ -384,6 +384,12 @@ class DutyDeskServer:
                 f"cannot use the database {db.safe_url(self.config.db_url)}: "
                 f"{db.failure_reason(exc)}"
             ) from exc
+        try:
+            await self.chat.start()
+        except OSError as exc:
+            raise Error(
+                f"cannot use the attachments folder {self.chat.store.root}: {exc.strerror or exc}"
+            ) from exc
         for ingest in self.ingests.values():
             ingest.start()
         if self.config.jt808_listen is not None:
@@ -439,7 +445,6 @@ class DutyDeskServer:
         )
         self.telemetry.start()
         self.hub.start()
-        await self.chat.start()
         # Consoles that subscribe get every sensor's newest value and every vehicle's last
         # known place at once, not "no reading yet" and an empty map until each reports.
         self.hub.remember_readings(await self.sensors.start())

@@ -339,7 +339,7 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         remember_answer=True,
     ),
     Route(ListTasks, (TasksResult,), Permission.SEE_TASKS, incident_handlers.list_tasks),
-    # incident chat (a re-sent post or chunk gets the first answer, not a second message)
+    # incident chat (a re-sent post gets the first answer, not a second message)
     Route(
         PostMessage,
         (MessageResult,),
@@ -349,12 +349,12 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     ),
     Route(MarkRead, (ReadResult,), Permission.READ_MESSAGES, chat_handlers.mark_read),
     Route(ListUnread, (UnreadResult,), Permission.READ_MESSAGES, chat_handlers.list_unread),
+    # A re-sent chunk is recognised by the store (no answer memory: 160 chunks per 5 MiB).
     Route(
         UploadAttachment,
         (UploadResult,),
         Permission.UPLOAD_ATTACHMENTS,
         chat_handlers.upload_attachment,
-        remember_answer=True,
     ),
     Route(
         GetAttachment,

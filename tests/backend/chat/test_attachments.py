@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from backend.cli.app import build_parser
+from backend.config import sqlite_url
 from backend.incidents.catalogue import load_catalogue
 from backend.incidents.service import IncidentService
 from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import Error as ServerError
 from realtime.client import CommandError
 from realtime.incident_states import IncidentAction
 from realtime.protocol import (
@@ -231,6 +233,26 @@ async def test_hostile_uploads_are_refused_and_nothing_is_half_stored(world: Wor
             await console.close()
 
 
+async def test_a_final_chunk_sent_again_gets_the_same_answer(world: World) -> None:
+    incident = await world.incident(agencies=("fire",))
+    fire = await world.console("fire_desk")
+    try:
+        data = jpeg_bytes(CHUNK + 100)
+        await chunk(fire, "again", incident.id, 0, data[:CHUNK])
+        first = await chunk(fire, "again", incident.id, CHUNK, data[CHUNK:], final=True)
+        again = await chunk(fire, "again", incident.id, CHUNK, data[CHUNK:], final=True)
+        assert again == first
+        assert first.attachment is not None
+        # The same chunk after a re-send is still one attachment; other bytes are refused.
+        await refused(
+            chunk(fire, "again", incident.id, CHUNK, b"other", final=True),
+            ErrorCode.VALIDATION,
+            "no upload again",
+        )
+    finally:
+        await fire.close()
+
+
 async def test_at_most_four_uploads_at_once_per_user(world: World) -> None:
     incident = await world.incident(agencies=("fire",))
     fire = await world.console("fire_desk")
@@ -340,3 +362,15 @@ async def test_an_incident_closed_during_an_upload_keeps_nothing_of_it(world: Wo
         assert stored_files(world.server) == []
     finally:
         await centre.close()
+
+
+async def test_a_server_whose_attachments_folder_is_unusable_does_not_start(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "attachments").write_text("not a folder")
+    server = DutyDeskServer(ServerConfig(db_url=sqlite_url(tmp_path), data_dir=tmp_path, port=0))
+    try:
+        with pytest.raises(ServerError, match="cannot use the attachments folder"):
+            await server.start()
+    finally:
+        await server.close()

@@ -13,16 +13,12 @@ from backend.cli import night_shift
 from backend.cli.demo import DemoFeed, load_scenario, night_shift_of
 from backend.server.embedded import ServerThread
 from realtime.incident_states import EscalationCause, EscalationLevel, IncidentState, TaskState
-from realtime.protocol import Role, TaskView
+from realtime.protocol import MessageView, Role, TaskView
 
 
 def test_the_night_shift_ends_with_fire_done_police_escalated_and_the_incident_open() -> None:
     scenario = load_scenario()
     device_password = secrets.token_urlsafe(12)
-    said: list[tuple[str, int, str]] = []
-
-    async def chat(username: str, incident_id: int, text: str) -> None:
-        said.append((username, incident_id, text))
 
     with ServerThread(
         users=[(scenario.device, device_password, Role.DEVICE)], seed_units=False
@@ -39,7 +35,6 @@ def test_the_night_shift_ends_with_fire_done_police_escalated_and_the_incident_o
         shift = night_shift_of(server, pace=0.05)
         shift.overdue_in = 1.0
         shift.alarm_timeout = 30.0
-        shift.post_message = chat
         try:
             outcome = server.call(shift.run(), timeout=60)
         finally:
@@ -49,6 +44,7 @@ def test_the_night_shift_ends_with_fire_done_police_escalated_and_the_incident_o
         officer = server.add_user("checker", "pw-checker-officer", Role.OFFICER)
         stored = server.call(server.server.incidents.get_incident(officer, outcome.incident.id))
         tasks = server.call(server.server.incidents.tasks_of(officer, outcome.incident.id))
+        timeline = server.call(server.server.incidents.timeline(officer, outcome.incident.id))
 
     assert stored.state is IncidentState.RESPONDING, "fire finishing does not close it"
     assert stored.type_code == night_shift.INCIDENT_TYPE
@@ -64,6 +60,9 @@ def test_the_night_shift_ends_with_fire_done_police_escalated_and_the_incident_o
     assert [e.cause for e in police.escalations] == [EscalationCause.ACCEPT]
     assert outcome.escalation.kind == "task.escalated"
     assert outcome.tasks["police"].id == police.id
-    # The chat hook got the desks' messages, in the incident.
-    assert {who for who, _, _ in said} == {night_shift.SUPERVISOR, night_shift.FIRE_DESK}
-    assert {incident for _, incident, _ in said} == {stored.id}
+    # The desks talked in the incident's chat: the messages are in its timeline, by seq.
+    posted = [e.message for e in timeline if isinstance(e.message, MessageView)]
+    assert [m.text for m in posted] == [m.text for m in outcome.messages]
+    assert len(posted) == 4
+    assert {m.author for m in posted} == {night_shift.SUPERVISOR, night_shift.FIRE_DESK}
+    assert {m.incident_id for m in posted} == {stored.id}
