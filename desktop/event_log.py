@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QListWidget, QWidget
 
 from desktop import texts
+from desktop.incidents.event_text import incident_event_text
 from realtime.protocol import ContactField, Event
 
 EVENT_LOG_LIMIT = 500
@@ -12,7 +13,21 @@ EVENT_LOG_LIMIT = 500
 
 
 def event_line(event: Event) -> str:
-    """One event as the log shows it: time · actor · kind · action · alarm · note."""
+    """One event as the log shows it: time · actor · kind · action · alarm · note.
+
+    Incident, task and chat events name their incident or task and say what happened in
+    the console's language (:mod:`desktop.incidents.event_text`) instead of the server's
+    note.
+    """
+    about = incident_event_text(event)
+    if about is not None:
+        parts = [
+            texts.format_time(event.at),
+            event.actor,
+            texts.event_kind_label(event.kind),
+            about,
+        ]
+        return " · ".join(part for part in parts if part)
     alarm = event.alarm
     subject = f"#{alarm.id} {alarm.title}" if alarm is not None else ""
     action = texts.action_label(event.action).rstrip("…") if event.action else ""

@@ -475,6 +475,37 @@
     </message>
 </context>
 <context>
+    <name>EventText</name>
+    <message>
+        <source>incident #{id} {title}</source>
+        <translation>事件 #{id} {title}</translation>
+    </message>
+    <message>
+        <source>task #{id} ({assignee}) of incident #{incident}</source>
+        <translation>事件 #{incident} 的任务 #{id}（{assignee}）</translation>
+    </message>
+    <message>
+        <source>alarms {alarms}</source>
+        <translation>警情 {alarms}</translation>
+    </message>
+    <message>
+        <source>returned</source>
+        <translation>退回上级</translation>
+    </message>
+    <message>
+        <source>{deadline} missed</source>
+        <translation>{deadline}已超时</translation>
+    </message>
+    <message>
+        <source>{count} attachment(s)</source>
+        <translation>{count} 个附件</translation>
+    </message>
+    <message>
+        <source>incident #{id}</source>
+        <translation>事件 #{id}</translation>
+    </message>
+</context>
+<context>
     <name>GeofenceDialog</name>
     <message>
         <source>New geofence</source>
