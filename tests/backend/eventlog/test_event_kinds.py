@@ -75,9 +75,13 @@ def test_every_member_is_written_somewhere() -> None:
 
 def test_no_event_code_is_spelt_as_a_string_in_the_backend() -> None:
     codes = {kind.value for kind in EventKind}
+    # A migration is history: it names the stored values as they were when it was written
+    # (a later rename of a member must not change what an old migration reads).
+    migrations = BACKEND_DIR / "storage" / "migrations"
     spelt = [
         f"{path.relative_to(BACKEND_DIR)}:{node.lineno}: {node.value}"
         for path, tree in backend_trees()
+        if not path.is_relative_to(migrations)
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in codes
     ]
