@@ -43,11 +43,13 @@ from backend.assessment.formula import load_formula
 from backend.assessment.periods import Period, parse_period
 from backend.assessment.report import assess
 from backend.config import sqlite_url
+from backend.incidents.deadlines import first_rung, next_rung
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.server.testing import fresh_postgres_database
 from backend.storage import db
 from backend.storage.models import IncidentRecord, TaskEscalation, TaskRecord, TaskSupervision
 from realtime.assessment_book import COLUMNS, cell_text
+from realtime.incident_states import AssigneeKind, EscalationLevel
 from realtime.protocol.assessment import AssessmentBy, AssessmentResult
 
 YEAR_STARTS = dt.datetime(2025, 12, 31, 16, 0, tzinfo=dt.UTC)  # 2026-01-01 00:00 +08
@@ -125,6 +127,10 @@ class World:
     ) -> dt.datetime:
         rng = self.rng
         ident = len(self.tasks) + 1
+        # The rungs a real task of this assignee climbs (the console reads them back).
+        kind = AssigneeKind.AGENCY if agency else AssigneeKind.GRID_LEVEL
+        first = first_rung(kind, agency or jurisdiction)
+        second = next_rung(kind, first)
         sent = opened + _minutes(rng, 4, 0.6)
         accepted = sent + _minutes(rng, 3, 0.9) if rng.random() < 0.97 else None
         arrived = (
@@ -146,7 +152,7 @@ class World:
                 "incident_id": incident,
                 "version": 1,
                 "state": state,
-                "assignee_kind": "agency" if agency else "grid_level",
+                "assignee_kind": kind.value,
                 "assignee_ref": agency or jurisdiction,
                 "assignee_name": agency or jurisdiction,
                 "agency": agency,
@@ -161,7 +167,7 @@ class World:
                 "accepted_at": accepted,
                 "arrived_at": arrived,
                 "finished_at": finished,
-                "escalation_level": "desk",
+                "escalation_level": first.value,
                 "returned_from": None,
                 "created_at": sent,
                 "created_by": "bench",
@@ -176,9 +182,9 @@ class World:
         ):
             # Late, or never done on a task that did not finish either.
             if (done is not None and done > due) or (done is None and finished is None):
-                self._escalate(ident, cause, due)
+                self._escalate(ident, cause, due, first, second)
         if state == "returned":
-            self._escalate(ident, "returned", sent + dt.timedelta(minutes=20))
+            self._escalate(ident, "returned", sent + dt.timedelta(minutes=20), first, second)
         if rng.random() < 0.03:
             flagged = sent + dt.timedelta(minutes=40)
             answered = rng.random() < 0.8
@@ -196,13 +202,20 @@ class World:
             )
         return finished or accepted or sent
 
-    def _escalate(self, task: int, cause: str, at: dt.datetime) -> None:
+    def _escalate(
+        self,
+        task: int,
+        cause: str,
+        at: dt.datetime,
+        first: EscalationLevel,
+        second: EscalationLevel,
+    ) -> None:
         self.escalations.append(
             {
                 "task_id": task,
                 "cause": cause,
-                "from_level": "desk",
-                "to_level": "supervisor",
+                "from_level": first.value,
+                "to_level": second.value,
                 "note": "",
                 "by": "system",
                 "at": at,

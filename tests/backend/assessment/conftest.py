@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.incidents.deadlines import grid_level_of
 from backend.storage import db
 from backend.storage.models import (
     IncidentRecord,
@@ -17,6 +18,7 @@ from backend.storage.models import (
     TaskRecord,
     TaskSupervision,
 )
+from realtime.incident_states import EscalationLevel
 
 NOV = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
 """A time well inside November (Asia/Shanghai)."""
@@ -90,7 +92,9 @@ class Seeder:
                 assignee_ref=agency or jurisdiction,
                 agency=agency,
                 jurisdiction=jurisdiction,
-                escalation_level="desk",
+                escalation_level=(
+                    EscalationLevel.AGENCY_DESK if agency else grid_level_of(jurisdiction)
+                ).value,
                 accepted_at=None if accept is None else sent + minutes(accept),
                 arrived_at=None if arrive is None else sent + minutes(arrive),
                 finished_at=None if finish is None else sent + minutes(finish),
@@ -104,7 +108,12 @@ class Seeder:
     def escalation(self, task: int, cause: str, at: dt.datetime) -> None:
         self.session.add(
             TaskEscalation(
-                task_id=task, cause=cause, from_level="desk", to_level="centre", by="system", at=at
+                task_id=task,
+                cause=cause,
+                from_level=EscalationLevel.AGENCY_DESK.value,
+                to_level=EscalationLevel.AGENCY_SUPERVISOR.value,
+                by="system",
+                at=at,
             )
         )
 
