@@ -173,12 +173,14 @@ class AlarmIncidentActions(QObject):
         alarm = self._alarm
         if alarm is None:
             return
-        dialog = OpenIncidentDialog(alarm.id, alarm.title, self._parent)
+        dialog = OpenIncidentDialog(
+            alarm.id, alarm.title, self._parent, catalogue=self._desk.catalogue
+        )
         dialog.accepted.connect(
             lambda: self._desk.open_incident(
                 alarm_id=dialog.alarm_id,
                 title=dialog.title_edit.text().strip(),
-                type_code=dialog.type_edit.text().strip() or None,
+                type_code=dialog.type_code,
                 level=dialog.level,
             )
         )

@@ -47,6 +47,7 @@ from realtime.protocol import (
     ChangeIncident,
     Command,
     ErrorCode,
+    GetCatalogue,
     GetIncident,
     GetIncidentTimeline,
     IncidentResult,
@@ -67,6 +68,7 @@ from realtime.protocol import (
 from tests.desktop.conftest import call, ignore_offscreen_quirks, wait_until
 from tests.desktop.factories import T0, make_alarm
 from tests.desktop.incidents.factories import (
+    catalogue_result,
     escalation,
     incident_event,
     make_incident,
@@ -109,6 +111,8 @@ class ScriptedClient:
         code = self.refuse.get(type(command))
         if code is not None:
             raise CommandError(code, "refused by the script")
+        if isinstance(command, GetCatalogue):
+            return catalogue_result()
         if isinstance(command, ListIncidents):
             return IncidentsResult(incidents=self.incidents)
         if isinstance(command, ListTasks):
@@ -513,6 +517,14 @@ def test_a_reload_after_a_reconnect_resumes_the_timeline_after_the_last_entry(
     run(scenario())
 
 
+def _pick_type(change: ChangeIncidentDialog, search: str, code: str) -> None:
+    """定性: the type is picked from the catalogue by a search in Chinese."""
+    assert change.type_picker.type_code == "hazchem_leak"  # the incident's type first
+    change.type_picker.search_edit.setText(search)
+    assert change.type_picker.visible_codes() == [code]
+    assert change.type_picker.select(code)
+
+
 def test_level_deadlines_and_supervision_are_sent_as_the_officer_filled_them(
     scripted: tuple[ConsoleService, list[ScriptedClient]], qtbot: QtBot, run: Run
 ) -> None:
@@ -540,6 +552,7 @@ def test_level_deadlines_and_supervision_are_sent_as_the_officer_filled_them(
         assert isinstance(change, ChangeIncidentDialog)
         assert not change.ok_button.isEnabled()  # nothing changed yet
         change.level_combo.setCurrentIndex(change.level_combo.findData(IncidentLevel.I))
+        _pick_type(change, "火灾爆炸 危险化学品", "hazchem_fire_explosion")
         change.note_edit.setText("伤亡扩大")
         await call(change.accept)
 
@@ -568,9 +581,10 @@ def test_level_deadlines_and_supervision_are_sent_as_the_officer_filled_them(
 
         await wait_until(lambda: bool(commands_of(clients[0], AnswerSupervision)), what="all")
         changed = commands_of(clients[0], ChangeIncident)[0]
-        assert (changed.level, changed.commander, changed.note) == (
+        assert (changed.level, changed.commander, changed.type_code, changed.note) == (
             IncidentLevel.I,
             None,
+            "hazchem_fire_explosion",
             "伤亡扩大",
         )
         moved = commands_of(clients[0], SetTaskDeadlines)[0]
