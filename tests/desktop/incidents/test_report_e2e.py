@@ -97,7 +97,7 @@ def make_photo(folder: Path) -> Path:
     image = QImage(64, 48, QImage.Format.Format_RGB32)
     image.fill(QColor("#3a7d44"))
     path = folder / "现场照片.png"
-    assert image.save(str(path), b"PNG")
+    assert image.save(str(path))  # PNG, from the name
     return path
 
 
