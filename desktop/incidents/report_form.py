@@ -45,6 +45,7 @@ from realtime.protocol import (
     ErrorCode,
     MessageResult,
     PostMessage,
+    ReportIncident,
     ReportResult,
     ReportView,
     ResultData,
@@ -168,6 +169,7 @@ class ReportDialog(QDialog):
         """Asks for the photos (the file dialog; a test replaces it)."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self.draft = ReportDraft()
+        self._showing_problems = False
         self.outcomes: list[PhotoOutcome] = []
         """How each photo of the last report fared."""
         self.report: ReportView | None = None
@@ -266,7 +268,7 @@ class ReportDialog(QDialog):
             return
         if checked:
             self._pick_tool.start()
-            self.status_label.setText(self.tr("Click the place on the map; Esc cancels."))
+            self._say(self.tr("Click the place on the map; Esc cancels."))
         else:
             self._pick_tool.cancel()
 
@@ -319,8 +321,19 @@ class ReportDialog(QDialog):
         problems = self.draft.problems()
         sending = bool(self._tasks)
         self.send_button.setEnabled(not problems and not sending and self.report is None)
-        if self.report is None and not sending and not self.pick_button.isChecked():
+        if self.report is not None or sending or self.pick_button.isChecked():
+            return
+        # What is missing replaces an earlier hint, never the outcome of a send.
+        if problems:
             self.status_label.setText(" ".join(problem_text(p) for p in problems))
+            self._showing_problems = True
+        elif self._showing_problems:
+            self.status_label.clear()
+            self._showing_problems = False
+
+    def _say(self, text: str) -> None:
+        self.status_label.setText(text)
+        self._showing_problems = False
 
     # ------------------------------------------------------------------ sending
 
@@ -368,25 +381,25 @@ class ReportDialog(QDialog):
         self._update()
         return task
 
-    async def _send(self, command: Any, photos: list[Path]) -> None:
-        self.status_label.setText(self.tr("Sending the report…"))
+    async def _send(self, command: ReportIncident, photos: list[Path]) -> None:
+        self._say(self.tr("Sending the report…"))
         try:
             result = await self._request(command, ReportResult)
         except (RefusedError, TimeoutError) as exc:
             code = exc.code if isinstance(exc, RefusedError) else "internal"
             message = exc.message if isinstance(exc, RefusedError) else _reason(exc)
             logger.info("report refused: %s %s", code, message)
-            self.status_label.setText(
+            self._say(
                 self.tr("Not reported: {reason}").format(reason=report_refusal_text(code, message))
             )
             return
         self.report = result.report
         self.reported.emit(result.report)
         said = self.tr("Reported: incident {incident_id}.").format(incident_id=result.incident.id)
-        self.status_label.setText(said)
+        self._say(said)
         if photos:
             said = await self._send_photos(result.incident.id, photos, said)
-        self.status_label.setText(said)
+        self._say(said)
         self.finished_sending.emit()
 
     async def _send_photos(self, incident_id: int, photos: list[Path], said: str) -> str:
@@ -396,7 +409,7 @@ class ReportDialog(QDialog):
         self.progress.setVisible(True)
         try:
             for index, photo in enumerate(photos):
-                self.status_label.setText(
+                self._say(
                     said
                     + " "
                     + self.tr("Sending photo {number} of {count}: {name}").format(

@@ -209,3 +209,43 @@ def test_a_village_report_with_a_map_click_and_a_photo_is_followed_to_its_feedba
             assert mine.text_at(0, "state") == "Closed"
 
     run(scenario())
+
+
+IN_SHANGHAI = (31.23, 121.47)
+
+
+def test_a_refused_report_is_explained_and_a_bad_photo_does_not_lose_the_report(
+    server: ServerThread, qtbot: QtBot, settings: QSettings, run: Run, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        good = make_photo(tmp_path)
+        fake = tmp_path / "不是照片.jpg"
+        fake.write_text("this is not a JPEG", encoding="utf-8")
+        async with console(server, qtbot, settings, "village1") as village:
+            await wait_until(lambda: village.incident_desk.catalogue.loaded, what="catalogue")
+            dialog = village.grid_reports.open_report()
+            assert dialog.picker.select("garbage_pileup")
+            # A point outside the village's area: refused in the officer's words, and the
+            # form keeps what was filled in to correct it.
+            dialog.set_position(*IN_SHANGHAI)
+            dialog.choose_files = lambda _parent: [str(good), str(fake)]
+            await call(dialog.add_photos_button.click)
+            await call(dialog.send_button.click)
+            await wait_until(lambda: "Not reported" in dialog.status_label.text(), what="no")
+            assert "outside your area" in dialog.status_label.text()
+            assert dialog.report is None
+            assert dialog.send_button.isEnabled()
+            # By the address only, it goes through; the fake photo is refused by name.
+            await call(dialog.clear_position_button.click)
+            dialog.place_edit.setText("村委会门口")
+            await call(dialog.send_button.click)
+            await wait_until(lambda: dialog.report is not None and not dialog._tasks, what="ok")
+            assert [outcome.sent for outcome in dialog.outcomes] == [True, False]
+            status = dialog.status_label.text()
+            assert "不是照片.jpg was not sent" in status
+            assert dialog.report is not None
+            mine = village.grid_reports.open_my_reports()
+            await wait_until(lambda: mine.table.rowCount() == 1, what="the report is kept")
+            assert mine.text_at(0, "place") == "村委会门口"
+
+    run(scenario())
