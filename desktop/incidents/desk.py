@@ -208,10 +208,18 @@ class IncidentDesk(QObject):
         title: str = "",
         type_code: str | None = None,
         level: IncidentLevel | None = None,
+        place: str = "",
+        description: str = "",
     ) -> None:
         """Raise an incident (立案), from an alarm when ``alarm_id`` is given."""
         command = OpenIncident(
-            req="", alarm_id=alarm_id, title=title, type_code=type_code or None, level=level
+            req="",
+            alarm_id=alarm_id,
+            title=title,
+            type_code=type_code or None,
+            level=level,
+            place=place,
+            description=description,
         )
         self._send(command, QCoreApplication.translate("Incidents", "Incident opened."), None)
 

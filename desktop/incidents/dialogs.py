@@ -143,6 +143,40 @@ class OpenIncidentDialog(_Form):
         return _level_of(self.level_combo)
 
 
+class NewIncidentDialog(_Form):
+    """Open an incident without an alarm (立案): a title and a type are required; the
+    place, description and level are optional (the level defaults to the type's)."""
+
+    def __init__(self, catalogue: CatalogueState, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("New incident"), parent)
+        self.setObjectName("new_incident_dialog")
+        self.title_edit = QLineEdit(self)
+        self.form.addRow(self.tr("Title:"), self.title_edit)
+        self.type_picker = CataloguePicker(catalogue, self)
+        self.form.addRow(self.tr("Type:"), self.type_picker)
+        self.place_edit = QLineEdit(self)
+        self.form.addRow(self.tr("Place:"), self.place_edit)
+        self.description_edit = QPlainTextEdit(self)
+        self.description_edit.setMaximumHeight(80)
+        self.form.addRow(self.tr("Description:"), self.description_edit)
+        self.level_combo = _level_combo(self, self.tr("The type's default"))
+        self.form.addRow(self.tr("Level:"), self.level_combo)
+        self.title_edit.textChanged.connect(self.update_ok)
+        self.type_picker.chosen.connect(self.update_ok)
+        self.finish_layout()
+
+    @property
+    def level(self) -> IncidentLevel | None:
+        """The level chosen, or None for the catalogue's."""
+        return _level_of(self.level_combo)
+
+    def update_ok(self) -> None:
+        """A title and a type are required."""
+        self.ok_button.setEnabled(
+            bool(self.title_edit.text().strip()) and bool(self.type_picker.type_code)
+        )
+
+
 class AttachAlarmDialog(_Form):
     """Attach an alarm to one of the open incidents (并案)."""
 

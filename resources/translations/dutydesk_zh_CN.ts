@@ -1214,6 +1214,10 @@
         <source>Workspace</source>
         <translation>工作台</translation>
     </message>
+    <message>
+        <source>New incident…</source>
+        <translation>立案…</translation>
+    </message>
 </context>
 <context>
     <name>Labels</name>
@@ -2272,6 +2276,37 @@ fix {age} s ago</source>
     <message>
         <source>no grid task</source>
         <translation>无网格任务</translation>
+    </message>
+</context>
+<context>
+    <name>NewIncidentDialog</name>
+    <message>
+        <source>New incident</source>
+        <translation>立案</translation>
+    </message>
+    <message>
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+    <message>
+        <source>Type:</source>
+        <translation>事件类型：</translation>
+    </message>
+    <message>
+        <source>Place:</source>
+        <translation>地点：</translation>
+    </message>
+    <message>
+        <source>Description:</source>
+        <translation>事件描述：</translation>
+    </message>
+    <message>
+        <source>The type&apos;s default</source>
+        <translation>按事件类型默认</translation>
+    </message>
+    <message>
+        <source>Level:</source>
+        <translation>级别：</translation>
     </message>
 </context>
 <context>

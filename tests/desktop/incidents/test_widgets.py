@@ -20,6 +20,7 @@ from desktop.incidents.dialogs import (
     AttachAlarmDialog,
     ChangeIncidentDialog,
     DeadlinesDialog,
+    NewIncidentDialog,
     SendTaskDialog,
     SuperviseDialog,
     TextDialog,
@@ -444,6 +445,44 @@ def test_raise_and_attach_are_offered_for_an_open_alarm_outside_any_incident(
         actions.open_requested.connect(wanted.append)
         await call(actions.open_button.click)
         assert wanted == [1]
+
+    run(scenario())
+
+
+def test_an_incident_is_opened_without_an_alarm_with_a_type_from_the_catalogue(
+    scripted: tuple[ConsoleService, list[ScriptedClient]], qtbot: QtBot, run: Run
+) -> None:
+    service, clients = scripted
+    desk = IncidentDesk(service)
+    panel = IncidentsPanel(desk)
+    qtbot.addWidget(panel)
+
+    async def scenario() -> None:
+        await log_in(service, desk, user(Role.OFFICER))
+        await wait_until(lambda: desk.catalogue.loaded, what="catalogue")
+        panel.arrange_for(user(Role.OFFICER))
+        assert panel.new_button.isEnabled()
+        dialog = panel.start_new()
+        assert isinstance(dialog, NewIncidentDialog)
+        assert not dialog.ok_button.isEnabled()  # a title and a type are required
+        dialog.title_edit.setText("电话报告：道路塌陷")
+        assert not dialog.ok_button.isEnabled()
+        dialog.type_picker.search_edit.setText("landslide")
+        assert dialog.type_picker.select("landslide")
+        assert dialog.ok_button.isEnabled()
+        dialog.place_edit.setText("留下镇")
+        await call(dialog.accept)
+        await wait_until(lambda: bool(commands_of(clients[0], OpenIncident)), what="opened")
+        opened = commands_of(clients[0], OpenIncident)[0]
+        assert (opened.alarm_id, opened.title, opened.type_code, opened.place) == (
+            None,
+            "电话报告：道路塌陷",
+            "landslide",
+            "留下镇",
+        )
+        # Agency desks and viewers do not open incidents.
+        panel.arrange_for(user(Role.AGENCY, agency="fire"))
+        assert not panel.new_button.isEnabled()
 
     run(scenario())
 
