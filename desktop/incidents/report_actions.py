@@ -70,6 +70,8 @@ class GridReportActions(QObject):
         if dialog is None or dialog.report is not None:
             if dialog is not None:
                 dialog.deleteLater()
+            if self.pick_tool is not None:
+                self.pick_tool.clear()  # the last report's marker
             dialog = ReportDialog(self._service, self._catalogue, self.pick_tool, self._window)
             dialog.reported.connect(self._on_reported)
             self.report_dialog = dialog

@@ -420,7 +420,7 @@ class ReportDialog(QDialog):
                 self.progress.setValue(index + 1)
         finally:
             self.progress.setVisible(False)
-        sent = [outcome.attachment_id for outcome in self.outcomes if outcome.attachment_id]
+        sent = [o.attachment_id for o in self.outcomes if o.attachment_id is not None]
         failed = [outcome for outcome in self.outcomes if not outcome.sent]
         if sent:
             try:
@@ -429,7 +429,7 @@ class ReportDialog(QDialog):
                         req="",
                         incident_id=incident_id,
                         text=self.tr("Photos of the report"),
-                        attachment_ids=[a for a in sent if a is not None],
+                        attachment_ids=sent,
                     ),
                     MessageResult,
                 )
