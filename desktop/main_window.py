@@ -38,6 +38,7 @@ from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
 from desktop.handover import ShiftActions
 from desktop.i18n import LANGUAGE_KEY
+from desktop.incidents.report_actions import GridReportActions
 from desktop.incidents.window import WindowIncidents
 from desktop.map.layers import LayerKey
 from desktop.map.overlays import (
@@ -266,6 +267,10 @@ class MainWindow(QMainWindow):
         self.replay_panel.position_changed.connect(self._show_replay_position)
 
         self.assessment = AssessmentAction(self, service)
+        # The Grid menu: "Report an event…" (事件上报…) and "My reports" (我的上报).
+        self.grid_reports = GridReportActions(
+            self, service, self.incident_desk.catalogue, self.map_view
+        )
 
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(TICK_MS)

@@ -169,6 +169,7 @@ class Permission(enum.Enum):
     READ_MESSAGES = "read incident messages and mark them read"
     UPLOAD_ATTACHMENTS = "upload attachments to incidents"
     READ_ATTACHMENTS = "fetch incident attachments"
+    SEE_CATALOGUE = "read the event catalogue"
     REPORT_EVENTS = "report events from the grid"
     SEE_OWN_REPORTS = "follow their reports"
     HAND_OVER = "draft and sign shift handovers"
@@ -289,6 +290,11 @@ PERMISSIONS: dict[Permission, Rule] = {
     ),
     Permission.READ_ATTACHMENTS: Rule(
         CONSOLE_ROLES, Scope.INCIDENT, "the attachment's bytes and what it is"
+    ),
+    Permission.SEE_CATALOGUE: Rule(
+        CONSOLE_ROLES,
+        Scope.NONE,
+        "every area, category and item with its handling level, deadlines and agencies",
     ),
     Permission.REPORT_EVENTS: Rule(
         COMMAND_CENTRE,

@@ -30,6 +30,7 @@ from backend.errors import Error as Refusal
 from backend.runtime.episodes import EpisodeLog
 from backend.server import (
     assessment_handlers,
+    catalogue_handlers,
     chat_handlers,
     device_handlers,
     grid_handlers,
@@ -50,6 +51,7 @@ from realtime.protocol import (
     AttachAlarm,
     AttachmentData,
     CamerasResult,
+    CatalogueResult,
     ChangeIncident,
     Command,
     ContactResult,
@@ -70,6 +72,7 @@ from realtime.protocol import (
     GetAlarmHistory,
     GetAssessment,
     GetAttachment,
+    GetCatalogue,
     GetHandover,
     GetIncident,
     GetIncidentTimeline,
@@ -361,6 +364,9 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         (AttachmentData,),
         Permission.READ_ATTACHMENTS,
         chat_handlers.get_attachment,
+    ),
+    Route(
+        GetCatalogue, (CatalogueResult,), Permission.SEE_CATALOGUE, catalogue_handlers.get_catalogue
     ),
     # grid reports, shift handover, duty roster
     Route(

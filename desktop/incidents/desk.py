@@ -16,6 +16,7 @@ import logging
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from desktop.incidents.catalogue_state import CatalogueState
 from desktop.incidents.labels import refusal_text
 from desktop.incidents.state import IncidentBoard
 from desktop.service import ConsoleService
@@ -31,10 +32,12 @@ from realtime.protocol import (
     ActOnTask,
     AnswerSupervision,
     AttachAlarm,
+    CatalogueResult,
     ChangeIncident,
     Command,
     ErrorCode,
     Event,
+    GetCatalogue,
     GetIncident,
     GetIncidentTimeline,
     IncidentResult,
@@ -67,6 +70,8 @@ class IncidentDesk(QObject):
     """(text, is_error) of a command's outcome, for the notification bar."""
     opened = Signal(int)
     """An incident this officer opened (its id), to show in the workspace."""
+    catalogue_changed = Signal()
+    """The event catalogue arrived or changed (:attr:`catalogue`)."""
 
     def __init__(
         self,
@@ -77,6 +82,8 @@ class IncidentDesk(QObject):
         super().__init__(parent)
         self._service = service
         self.board = board if board is not None else IncidentBoard()
+        self.catalogue = CatalogueState()
+        """The server's event catalogue, read on every (re)connect (a digest check)."""
         self._live = False
         service.welcomed.connect(self.on_welcome)
         service.connection_changed.connect(self._on_connection_changed)
@@ -115,6 +122,11 @@ class IncidentDesk(QObject):
     def reload(self) -> None:
         """Read the incidents, the inbox and the badge's lists, and resume the timelines
         held (what a reconnect may have missed)."""
+        self._service.query(
+            GetCatalogue(req="", known_digest=self.catalogue.digest),
+            self._on_result,
+            self._on_catalogue_error,
+        )
         self._service.query(ListIncidents(req=""), self._on_result, self._on_load_error)
         for which in BADGE_LISTS:
             self._service.query(
@@ -151,8 +163,15 @@ class IncidentDesk(QObject):
             True,
         )
 
+    def _on_catalogue_error(self, code: str, message: str) -> None:
+        # The pickers say the catalogue has not arrived; the next reconnect asks again.
+        logger.info("event catalogue not loaded: %s %s", code, message)
+
     def _on_result(self, result: ResultData) -> None:
-        if isinstance(result, IncidentsResult):
+        if isinstance(result, CatalogueResult):
+            if self.catalogue.apply(result):
+                self.catalogue_changed.emit()
+        elif isinstance(result, IncidentsResult):
             self.board.replace_incidents(result.incidents)
         elif isinstance(result, TasksResult):
             self.board.replace_tasks(result.which, result.tasks)
@@ -189,10 +208,18 @@ class IncidentDesk(QObject):
         title: str = "",
         type_code: str | None = None,
         level: IncidentLevel | None = None,
+        place: str = "",
+        description: str = "",
     ) -> None:
         """Raise an incident (立案), from an alarm when ``alarm_id`` is given."""
         command = OpenIncident(
-            req="", alarm_id=alarm_id, title=title, type_code=type_code or None, level=level
+            req="",
+            alarm_id=alarm_id,
+            title=title,
+            type_code=type_code or None,
+            level=level,
+            place=place,
+            description=description,
         )
         self._send(command, QCoreApplication.translate("Incidents", "Incident opened."), None)
 
@@ -228,9 +255,10 @@ class IncidentDesk(QObject):
         *,
         level: IncidentLevel | None = None,
         commander: str | None = None,
+        type_code: str | None = None,
         note: str = "",
     ) -> None:
-        """Change an incident's level or commander."""
+        """Change an incident's level, commander or type (定性)."""
         incident = self.board.incidents[incident_id]
         command = ChangeIncident(
             req="",
@@ -238,6 +266,7 @@ class IncidentDesk(QObject):
             expected_version=incident.version,
             level=level,
             commander=commander,
+            type_code=type_code,
             note=note,
         )
         self._send(

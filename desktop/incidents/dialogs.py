@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.incidents.catalogue_picker import CataloguePicker
+from desktop.incidents.catalogue_state import CatalogueState
 from desktop.incidents.labels import deadline_label, incident_level_label, incident_state_label
 from desktop.incidents.state import deadline_at
 from desktop.plain_text import plain_label
@@ -109,7 +111,13 @@ class OpenIncidentDialog(_Form):
     """Raise an incident from an alarm (立案): title, type and level default to the
     alarm's and the catalogue's."""
 
-    def __init__(self, alarm_id: int, title: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        alarm_id: int,
+        title: str,
+        parent: QWidget | None = None,
+        catalogue: CatalogueState | None = None,
+    ) -> None:
         super().__init__(
             self.tr("Raise an incident from alarm {alarm_id}").format(alarm_id=alarm_id), parent
         )
@@ -117,17 +125,56 @@ class OpenIncidentDialog(_Form):
         self.alarm_id = alarm_id
         self.title_edit = QLineEdit(title, self)
         self.form.addRow(self.tr("Title:"), self.title_edit)
-        self.type_edit = QLineEdit(self)
-        self.type_edit.setPlaceholderText(self.tr("suggested by the alarm type"))
-        self.form.addRow(self.tr("Type code:"), self.type_edit)
+        # No type chosen: the server takes the one the alarm type suggests.
+        self.type_picker = CataloguePicker(catalogue or CatalogueState(), self)
+        self.form.addRow(self.tr("Type (default: suggested by the alarm type):"), self.type_picker)
         self.level_combo = _level_combo(self, self.tr("The type's default"))
         self.form.addRow(self.tr("Level:"), self.level_combo)
+        self.finish_layout()
+
+    @property
+    def type_code(self) -> str | None:
+        """The type chosen, or None for the one the alarm type suggests."""
+        return self.type_picker.type_code or None
+
+    @property
+    def level(self) -> IncidentLevel | None:
+        """The level chosen, or None for the catalogue's."""
+        return _level_of(self.level_combo)
+
+
+class NewIncidentDialog(_Form):
+    """Open an incident without an alarm (立案): a title and a type are required; the
+    place, description and level are optional (the level defaults to the type's)."""
+
+    def __init__(self, catalogue: CatalogueState, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("New incident"), parent)
+        self.setObjectName("new_incident_dialog")
+        self.title_edit = QLineEdit(self)
+        self.form.addRow(self.tr("Title:"), self.title_edit)
+        self.type_picker = CataloguePicker(catalogue, self)
+        self.form.addRow(self.tr("Type:"), self.type_picker)
+        self.place_edit = QLineEdit(self)
+        self.form.addRow(self.tr("Place:"), self.place_edit)
+        self.description_edit = QPlainTextEdit(self)
+        self.description_edit.setMaximumHeight(80)
+        self.form.addRow(self.tr("Description:"), self.description_edit)
+        self.level_combo = _level_combo(self, self.tr("The type's default"))
+        self.form.addRow(self.tr("Level:"), self.level_combo)
+        self.title_edit.textChanged.connect(self.update_ok)
+        self.type_picker.chosen.connect(self.update_ok)
         self.finish_layout()
 
     @property
     def level(self) -> IncidentLevel | None:
         """The level chosen, or None for the catalogue's."""
         return _level_of(self.level_combo)
+
+    def update_ok(self) -> None:
+        """A title and a type are required."""
+        self.ok_button.setEnabled(
+            bool(self.title_edit.text().strip()) and bool(self.type_picker.type_code)
+        )
 
 
 class AttachAlarmDialog(_Form):
@@ -232,9 +279,14 @@ class SendTaskDialog(_Form):
 
 
 class ChangeIncidentDialog(_Form):
-    """Change an incident's level (定级) or commander, with a note."""
+    """Change an incident's level (定级), commander or type (定性), with a note."""
 
-    def __init__(self, incident: IncidentView, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        incident: IncidentView,
+        parent: QWidget | None = None,
+        catalogue: CatalogueState | None = None,
+    ) -> None:
         super().__init__(
             self.tr("Change incident {incident_id}").format(incident_id=incident.id), parent
         )
@@ -245,10 +297,14 @@ class ChangeIncidentDialog(_Form):
         self.form.addRow(self.tr("Level:"), self.level_combo)
         self.commander_edit = QLineEdit(incident.commander, self)
         self.form.addRow(self.tr("Commander:"), self.commander_edit)
+        self.type_picker = CataloguePicker(catalogue or CatalogueState(), self)
+        self.type_picker.select(incident.type_code)
+        self.form.addRow(self.tr("Type:"), self.type_picker)
         self.note_edit = QLineEdit(self)
         self.form.addRow(self.tr("Note:"), self.note_edit)
         self.level_combo.currentIndexChanged.connect(self.update_ok)
         self.commander_edit.textChanged.connect(self.update_ok)
+        self.type_picker.chosen.connect(self.update_ok)
         self.finish_layout()
 
     @property
@@ -264,13 +320,21 @@ class ChangeIncidentDialog(_Form):
         return text if text and text != self._incident.commander else None
 
     @property
+    def type_code(self) -> str | None:
+        """The new type (定性), None when unchanged."""
+        code = self.type_picker.type_code
+        return code if code and code != self._incident.type_code else None
+
+    @property
     def note(self) -> str:
         """Why."""
         return self.note_edit.text().strip()
 
     def update_ok(self) -> None:
         """Something must change."""
-        self.ok_button.setEnabled(self.level is not None or self.commander is not None)
+        self.ok_button.setEnabled(
+            self.level is not None or self.commander is not None or self.type_code is not None
+        )
 
 
 class DeadlinesDialog(_Form):

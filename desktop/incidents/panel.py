@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDialog, QPushButton, QTabWidget, QWidget
 
 from desktop.console_model import FRAME_MARGIN_DEG, Extent
 from desktop.incidents.desk import IncidentDesk
-from desktop.incidents.dialogs import AttachAlarmDialog, OpenIncidentDialog
+from desktop.incidents.dialogs import AttachAlarmDialog, NewIncidentDialog, OpenIncidentDialog
 from desktop.incidents.lists import IncidentList, TaskInbox
 from desktop.incidents.state import commands_incidents, inbox_first
 from desktop.incidents.workspace import IncidentWorkspace
@@ -58,9 +58,38 @@ class IncidentsPanel(QTabWidget):
         self.incident_list.open_requested.connect(self.open_incident)
         self.inbox.open_requested.connect(self.open_incident)
         desk.opened.connect(self.open_incident)
+        # 立案 without an alarm (a report by telephone, a leader's instruction).
+        self.new_button = QPushButton(self.tr("New incident…"), self)
+        self.new_button.setObjectName("new_incident_button")
+        self.new_button.setEnabled(False)
+        self.new_button.clicked.connect(self.start_new)
+        self.setCornerWidget(self.new_button)
+        self.new_dialog: NewIncidentDialog | None = None
+
+    def start_new(self) -> NewIncidentDialog:
+        """Ask for the new incident's title, type, place and level, then open it."""
+        if self.new_dialog is not None:
+            self.new_dialog.reject()
+        dialog = NewIncidentDialog(self.desk.catalogue, self)
+        self.new_dialog = dialog
+
+        def accepted() -> None:
+            self.desk.open_incident(
+                alarm_id=None,
+                title=dialog.title_edit.text().strip(),
+                type_code=dialog.type_picker.type_code,
+                level=dialog.level,
+                place=dialog.place_edit.text().strip(),
+                description=dialog.description_edit.toPlainText().strip(),
+            )
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        return dialog
 
     def arrange_for(self, user: UserInfo) -> None:
         """Put the inbox first for agency desks and grid levels, the list for the centre."""
+        self.new_button.setEnabled(commands_incidents(user))
         first = self.inbox if inbox_first(user) else self.incident_list
         second = self.incident_list if first is self.inbox else self.inbox
         for index, (widget, title) in enumerate(
@@ -173,12 +202,14 @@ class AlarmIncidentActions(QObject):
         alarm = self._alarm
         if alarm is None:
             return
-        dialog = OpenIncidentDialog(alarm.id, alarm.title, self._parent)
+        dialog = OpenIncidentDialog(
+            alarm.id, alarm.title, self._parent, catalogue=self._desk.catalogue
+        )
         dialog.accepted.connect(
             lambda: self._desk.open_incident(
                 alarm_id=dialog.alarm_id,
                 title=dialog.title_edit.text().strip(),
-                type_code=dialog.type_edit.text().strip() or None,
+                type_code=dialog.type_code,
                 level=dialog.level,
             )
         )

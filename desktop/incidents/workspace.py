@@ -499,10 +499,14 @@ class IncidentWorkspace(QWidget):
         incident = self.incident
         if incident is None:
             return
-        dialog = ChangeIncidentDialog(incident, self)
+        dialog = ChangeIncidentDialog(incident, self, catalogue=self._desk.catalogue)
         dialog.accepted.connect(
             lambda: self._desk.change(
-                incident.id, level=dialog.level, commander=dialog.commander, note=dialog.note
+                incident.id,
+                level=dialog.level,
+                commander=dialog.commander,
+                type_code=dialog.type_code,
+                note=dialog.note,
             )
         )
         self._open_dialog(dialog)

@@ -20,6 +20,14 @@ from realtime.protocol.assessment import (
     GetAssessment,
     ScorePart,
 )
+from realtime.protocol.catalogue import (
+    CatalogueAreaView,
+    CatalogueCategoryView,
+    CatalogueDeadlines,
+    CatalogueItemView,
+    CatalogueResult,
+    GetCatalogue,
+)
 from realtime.protocol.chat import (
     ATTACHMENT_CONTENT_TYPES,
     DEFAULT_MAX_ATTACHMENT_BYTES,
@@ -285,6 +293,11 @@ __all__ = [
     "Better",
     "CameraView",
     "CamerasResult",
+    "CatalogueAreaView",
+    "CatalogueCategoryView",
+    "CatalogueDeadlines",
+    "CatalogueItemView",
+    "CatalogueResult",
     "ChangeIncident",
     "CircleShape",
     "Command",
@@ -319,6 +332,7 @@ __all__ = [
     "GetAlarmHistory",
     "GetAssessment",
     "GetAttachment",
+    "GetCatalogue",
     "GetHandover",
     "GetIncident",
     "GetIncidentTimeline",

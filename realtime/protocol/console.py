@@ -10,6 +10,7 @@ from typing import Annotated, Final
 import msgspec
 
 from realtime.protocol.assessment import GetAssessment
+from realtime.protocol.catalogue import GetCatalogue
 from realtime.protocol.chat import (
     GetAttachment,
     ListUnread,
@@ -376,6 +377,7 @@ Command = (
     | GetHandover
     | RosterToday
     | GetAssessment
+    | GetCatalogue
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

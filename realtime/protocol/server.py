@@ -10,6 +10,7 @@ from typing import Final
 import msgspec
 
 from realtime.protocol.assessment import AssessmentResult
+from realtime.protocol.catalogue import CatalogueResult
 from realtime.protocol.chat import (
     AttachmentData,
     MessageResult,
@@ -339,6 +340,7 @@ ResultData = (
     | HandoversResult
     | RosterResult
     | AssessmentResult
+    | CatalogueResult
 )
 
 

@@ -306,6 +306,60 @@
     </message>
 </context>
 <context>
+    <name>Catalogue</name>
+    <message>
+        <source>Village / community</source>
+        <translation>村（社区）</translation>
+    </message>
+    <message>
+        <source>Town / street</source>
+        <translation>镇（街道）</translation>
+    </message>
+    <message>
+        <source>District</source>
+        <translation>区县</translation>
+    </message>
+    <message>
+        <source>Functional department</source>
+        <translation>职能部门</translation>
+    </message>
+    <message>
+        <source>Handled by: {level}</source>
+        <translation>处置层级：{level}</translation>
+    </message>
+    <message>
+        <source>Default level: {level}</source>
+        <translation>默认级别：{level}</translation>
+    </message>
+    <message>
+        <source>Reported straight to the district (直报)</source>
+        <translation>直报区级</translation>
+    </message>
+    <message>
+        <source>{deadline} within {minutes} min</source>
+        <translation>{deadline} {minutes} 分钟</translation>
+    </message>
+    <message>
+        <source>Deadlines: {deadlines}</source>
+        <translation>时限：{deadlines}</translation>
+    </message>
+</context>
+<context>
+    <name>CataloguePicker</name>
+    <message>
+        <source>Search by Chinese or English name or code</source>
+        <translation>按中文名、英文名或代码搜索</translation>
+    </message>
+    <message>
+        <source>The event catalogue has not arrived yet.</source>
+        <translation>事件分类尚未取得。</translation>
+    </message>
+    <message>
+        <source>Choose an event type.</source>
+        <translation>请选择事件类型。</translation>
+    </message>
+</context>
+<context>
     <name>ChangeIncidentDialog</name>
     <message>
         <source>Change incident {incident_id}</source>
@@ -318,6 +372,10 @@
     <message>
         <source>Commander:</source>
         <translation>指挥员：</translation>
+    </message>
+    <message>
+        <source>Type:</source>
+        <translation>事件类型（定性）：</translation>
     </message>
     <message>
         <source>Note:</source>
@@ -1156,6 +1214,10 @@
         <source>Workspace</source>
         <translation>工作台</translation>
     </message>
+    <message>
+        <source>New incident…</source>
+        <translation>立案…</translation>
+    </message>
 </context>
 <context>
     <name>Labels</name>
@@ -1920,6 +1982,22 @@
         <source>&amp;Reports</source>
         <translation>报表(&amp;R)</translation>
     </message>
+    <message>
+        <source>Report an event…</source>
+        <translation>事件上报…</translation>
+    </message>
+    <message>
+        <source>My reports</source>
+        <translation>我的上报</translation>
+    </message>
+    <message>
+        <source>&amp;Grid</source>
+        <translation>网格(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Grid reports</source>
+        <translation>网格上报</translation>
+    </message>
 </context>
 <context>
     <name>ManualAlarmDialog</name>
@@ -2150,6 +2228,88 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>MyReportsView</name>
+    <message>
+        <source>My reports</source>
+        <translation>我的上报</translation>
+    </message>
+    <message>
+        <source>Reported</source>
+        <translation>上报时间</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>事件类型</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>地点</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>事件状态</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Task now</source>
+        <translation>任务进展</translation>
+    </message>
+    <message>
+        <source>Feedback</source>
+        <translation>反馈</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>{count} report(s)</source>
+        <translation>共 {count} 条上报</translation>
+    </message>
+    <message>
+        <source>Not read: {reason}</source>
+        <translation>未能读取：{reason}</translation>
+    </message>
+    <message>
+        <source>no grid task</source>
+        <translation>无网格任务</translation>
+    </message>
+</context>
+<context>
+    <name>NewIncidentDialog</name>
+    <message>
+        <source>New incident</source>
+        <translation>立案</translation>
+    </message>
+    <message>
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+    <message>
+        <source>Type:</source>
+        <translation>事件类型：</translation>
+    </message>
+    <message>
+        <source>Place:</source>
+        <translation>地点：</translation>
+    </message>
+    <message>
+        <source>Description:</source>
+        <translation>事件描述：</translation>
+    </message>
+    <message>
+        <source>The type&apos;s default</source>
+        <translation>按事件类型默认</translation>
+    </message>
+    <message>
+        <source>Level:</source>
+        <translation>级别：</translation>
+    </message>
+</context>
+<context>
     <name>NoteDialog</name>
     <message>
         <source>{action}: alarm {alarm_id}</source>
@@ -2183,12 +2343,8 @@ fix {age} s ago</source>
         <translation>标题：</translation>
     </message>
     <message>
-        <source>suggested by the alarm type</source>
-        <translation>按警情类型推荐</translation>
-    </message>
-    <message>
-        <source>Type code:</source>
-        <translation>事件类型代码：</translation>
+        <source>Type (default: suggested by the alarm type):</source>
+        <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
         <source>The type&apos;s default</source>
@@ -2197,6 +2353,160 @@ fix {age} s ago</source>
     <message>
         <source>Level:</source>
         <translation>级别：</translation>
+    </message>
+</context>
+<context>
+    <name>Report</name>
+    <message>
+        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
+        <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
+    </message>
+    <message>
+        <source>Your account may not report events.</source>
+        <translation>您的账号无权上报事件。</translation>
+    </message>
+    <message>
+        <source>You have reached the limit of reports for this hour: wait, or telephone the command centre.</source>
+        <translation>本小时上报次数已达上限，请稍后再报，或致电指挥中心。</translation>
+    </message>
+    <message>
+        <source>The report is incomplete or the event type is unknown.</source>
+        <translation>上报内容不完整，或事件类型不存在。</translation>
+    </message>
+    <message>
+        <source>Choose the event type.</source>
+        <translation>请选择事件类型。</translation>
+    </message>
+    <message>
+        <source>Give the place: an address, or a point on the map.</source>
+        <translation>请填写地点：地址，或在地图上点选位置。</translation>
+    </message>
+    <message>
+        <source>The place is longer than 200 characters.</source>
+        <translation>地点超过 200 个字。</translation>
+    </message>
+    <message>
+        <source>The description is longer than 4000 characters.</source>
+        <translation>事件描述超过 4000 个字。</translation>
+    </message>
+    <message>
+        <source>At most {count} photos go with a report.</source>
+        <translation>一次上报最多附 {count} 张照片。</translation>
+    </message>
+    <message>
+        <source>Only photos (JPEG, PNG, WebP) and PDF files can be attached.</source>
+        <translation>只能添加照片（JPEG、PNG、WebP）或 PDF 文件。</translation>
+    </message>
+    <message>
+        <source>no answer in time</source>
+        <translation>服务器未及时应答</translation>
+    </message>
+</context>
+<context>
+    <name>ReportDialog</name>
+    <message>
+        <source>Report an event</source>
+        <translation>事件上报</translation>
+    </message>
+    <message>
+        <source>Address or landmark, e.g. 幸福村3组</source>
+        <translation>地址或地标，如 幸福村3组</translation>
+    </message>
+    <message>
+        <source>Pick on the map</source>
+        <translation>地图选点</translation>
+    </message>
+    <message>
+        <source>Address only</source>
+        <translation>仅用地址</translation>
+    </message>
+    <message>
+        <source>What happened, who is affected</source>
+        <translation>发生了什么，涉及哪些人员</translation>
+    </message>
+    <message>
+        <source>Add photos…</source>
+        <translation>添加照片…</translation>
+    </message>
+    <message>
+        <source>Remove photo</source>
+        <translation>移除照片</translation>
+    </message>
+    <message>
+        <source>Report</source>
+        <translation>上报</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Event type:</source>
+        <translation>事件类型：</translation>
+    </message>
+    <message>
+        <source>Place:</source>
+        <translation>地点：</translation>
+    </message>
+    <message>
+        <source>Position:</source>
+        <translation>位置：</translation>
+    </message>
+    <message>
+        <source>Description:</source>
+        <translation>事件描述：</translation>
+    </message>
+    <message>
+        <source>Photos:</source>
+        <translation>照片：</translation>
+    </message>
+    <message>
+        <source>Click the place on the map; Esc cancels.</source>
+        <translation>请在地图上点击事发位置；按 Esc 取消。</translation>
+    </message>
+    <message>
+        <source>{lat:.5f}, {lon:.5f}</source>
+        <translation>{lat:.5f}, {lon:.5f}</translation>
+    </message>
+    <message>
+        <source>none (the address only)</source>
+        <translation>无（仅用地址）</translation>
+    </message>
+    <message>
+        <source>Sending the report…</source>
+        <translation>正在上报…</translation>
+    </message>
+    <message>
+        <source>Not reported: {reason}</source>
+        <translation>未上报：{reason}</translation>
+    </message>
+    <message>
+        <source>Reported: incident {incident_id}.</source>
+        <translation>已上报：事件 {incident_id}。</translation>
+    </message>
+    <message>
+        <source>Sending photo {number} of {count}: {name}</source>
+        <translation>正在发送第 {number}/{count} 张照片：{name}</translation>
+    </message>
+    <message>
+        <source>Photos of the report</source>
+        <translation>上报现场照片</translation>
+    </message>
+    <message>
+        <source>The photos were stored but not posted: {reason}</source>
+        <translation>照片已保存，但未能发到事件消息：{reason}</translation>
+    </message>
+    <message>
+        <source>{count} photo(s) sent.</source>
+        <translation>已发送 {count} 张照片。</translation>
+    </message>
+    <message>
+        <source>{name} was not sent: {reason}</source>
+        <translation>{name} 未发送：{reason}</translation>
+    </message>
+    <message>
+        <source>the server did not store it</source>
+        <translation>服务器未保存</translation>
     </message>
 </context>
 <context>
@@ -2910,6 +3220,10 @@ fix {age} s ago</source>
     <message>
         <source>Photos and PDF (*.jpg *.jpeg *.png *.webp *.pdf)</source>
         <translation>照片和 PDF (*.jpg *.jpeg *.png *.webp *.pdf)</translation>
+    </message>
+    <message>
+        <source>Choose photos</source>
+        <translation>选择照片</translation>
     </message>
 </context>
 </TS>

@@ -50,6 +50,11 @@ from realtime.protocol import (
     Better,
     CamerasResult,
     CameraView,
+    CatalogueAreaView,
+    CatalogueCategoryView,
+    CatalogueDeadlines,
+    CatalogueItemView,
+    CatalogueResult,
     ChangeIncident,
     CircleShape,
     ContactField,
@@ -77,6 +82,7 @@ from realtime.protocol import (
     GetAlarmHistory,
     GetAssessment,
     GetAttachment,
+    GetCatalogue,
     GetHandover,
     GetIncident,
     GetIncidentTimeline,
@@ -597,6 +603,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     "GetAssessment": GetAssessment(
         req="a1", period="2026Q4", by=AssessmentBy.AGENCY, under="330106"
     ),
+    "GetCatalogue": GetCatalogue(req="c1", known_digest="9f2c"),
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -792,6 +799,36 @@ _RESULTS: dict[str, Any] = {
     "attachment_data": AttachmentData(attachment=_ATTACHMENT, offset=0, data=b"\xff\xd8\xff"),
     "report": ReportResult(report=_REPORT, incident=_INCIDENT, task=_TASK),
     "reports": ReportsResult(reports=[_REPORT], more=True),
+    "catalogue": CatalogueResult(
+        digest="9f2c",
+        unchanged=False,
+        areas=[
+            CatalogueAreaView(
+                code="grid_affairs",
+                name_zh="网格事务",
+                name_en="Grid affairs",
+                categories=[
+                    CatalogueCategoryView(
+                        code="confined_space",
+                        name_zh="有限空间",
+                        name_en="Confined spaces",
+                        items=[
+                            CatalogueItemView(
+                                code="septic_tank_work",
+                                name_zh="化粪池作业",
+                                name_en="Septic tank work",
+                                handling_level=HandlingLevel.VILLAGE,
+                                reports_straight_to_district=True,
+                                default_level=IncidentLevel.III,
+                                deadlines=CatalogueDeadlines(accept=10, arrive=None, finish=240),
+                                agencies=["fire"],
+                            )
+                        ],
+                    )
+                ],
+            )
+        ],
+    ),
     "handover": HandoverResult(handover=_HANDOVER, report=_HANDOVER_REPORT),
     "handovers": HandoversResult(handovers=[_HANDOVER], more=False),
     "roster": RosterResult(

@@ -1074,6 +1074,18 @@ _BY_TAG.update(
     {
         "subscribe": _subscribe_case,
         "report.assessment": _assessment_case,
+        # The catalogue is the same for everyone (no scope): every console role reads it.
+        "catalogue.get": lambda world, user: [
+            probe(
+                user,
+                Permission.SEE_CATALOGUE,
+                {"type": "catalogue.get"},
+                check=lambda data: _assert_eq(
+                    (len(data["digest"]), bool(data["areas"]), data["unchanged"]),
+                    (64, True, False),
+                ),
+            )
+        ],
         "sensor.series": _series_case,
         "vehicle.track": _track_case,
         "device.send_text": _send_text_case,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from backend.incidents.catalogue import load_catalogue
+from backend.server.catalogue_handlers import catalogue_views
 from realtime.event_kinds import EventKind
 from realtime.incident_states import (
     AssigneeKind,
@@ -15,6 +17,7 @@ from realtime.incident_states import (
     TaskState,
 )
 from realtime.protocol import (
+    CatalogueResult,
     EscalationView,
     Event,
     IncidentView,
@@ -103,3 +106,9 @@ def user(role: Role = Role.OFFICER, agency: str | None = None, jurisdiction: str
     return UserInfo(
         username="u", display_name="U", role=role, agency=agency, jurisdiction=jurisdiction
     )
+
+
+def catalogue_result() -> CatalogueResult:
+    """The catalogue DutyDesk ships, as ``catalogue.get`` answers it."""
+    digest, areas = catalogue_views(load_catalogue())
+    return CatalogueResult(digest=digest, areas=areas)

@@ -20,6 +20,7 @@ from desktop.incidents.dialogs import (
     AttachAlarmDialog,
     ChangeIncidentDialog,
     DeadlinesDialog,
+    NewIncidentDialog,
     SendTaskDialog,
     SuperviseDialog,
     TextDialog,
@@ -47,6 +48,7 @@ from realtime.protocol import (
     ChangeIncident,
     Command,
     ErrorCode,
+    GetCatalogue,
     GetIncident,
     GetIncidentTimeline,
     IncidentResult,
@@ -67,6 +69,7 @@ from realtime.protocol import (
 from tests.desktop.conftest import call, ignore_offscreen_quirks, wait_until
 from tests.desktop.factories import T0, make_alarm
 from tests.desktop.incidents.factories import (
+    catalogue_result,
     escalation,
     incident_event,
     make_incident,
@@ -109,6 +112,8 @@ class ScriptedClient:
         code = self.refuse.get(type(command))
         if code is not None:
             raise CommandError(code, "refused by the script")
+        if isinstance(command, GetCatalogue):
+            return catalogue_result()
         if isinstance(command, ListIncidents):
             return IncidentsResult(incidents=self.incidents)
         if isinstance(command, ListTasks):
@@ -444,6 +449,44 @@ def test_raise_and_attach_are_offered_for_an_open_alarm_outside_any_incident(
     run(scenario())
 
 
+def test_an_incident_is_opened_without_an_alarm_with_a_type_from_the_catalogue(
+    scripted: tuple[ConsoleService, list[ScriptedClient]], qtbot: QtBot, run: Run
+) -> None:
+    service, clients = scripted
+    desk = IncidentDesk(service)
+    panel = IncidentsPanel(desk)
+    qtbot.addWidget(panel)
+
+    async def scenario() -> None:
+        await log_in(service, desk, user(Role.OFFICER))
+        await wait_until(lambda: desk.catalogue.loaded, what="catalogue")
+        panel.arrange_for(user(Role.OFFICER))
+        assert panel.new_button.isEnabled()
+        dialog = panel.start_new()
+        assert isinstance(dialog, NewIncidentDialog)
+        assert not dialog.ok_button.isEnabled()  # a title and a type are required
+        dialog.title_edit.setText("电话报告：道路塌陷")
+        assert not dialog.ok_button.isEnabled()
+        dialog.type_picker.search_edit.setText("landslide")
+        assert dialog.type_picker.select("landslide")
+        assert dialog.ok_button.isEnabled()
+        dialog.place_edit.setText("留下镇")
+        await call(dialog.accept)
+        await wait_until(lambda: bool(commands_of(clients[0], OpenIncident)), what="opened")
+        opened = commands_of(clients[0], OpenIncident)[0]
+        assert (opened.alarm_id, opened.title, opened.type_code, opened.place) == (
+            None,
+            "电话报告：道路塌陷",
+            "landslide",
+            "留下镇",
+        )
+        # Agency desks and viewers do not open incidents.
+        panel.arrange_for(user(Role.AGENCY, agency="fire"))
+        assert not panel.new_button.isEnabled()
+
+    run(scenario())
+
+
 def test_the_incident_ring_frames_the_placed_alarms_only() -> None:
     points, extent = incident_ring(
         [
@@ -516,6 +559,14 @@ def test_a_reload_after_a_reconnect_resumes_the_timeline_after_the_last_entry(
     run(scenario())
 
 
+def _pick_type(change: ChangeIncidentDialog, search: str, code: str) -> None:
+    """定性: the type is picked from the catalogue by a search in Chinese."""
+    assert change.type_picker.type_code == "hazchem_leak"  # the incident's type first
+    change.type_picker.search_edit.setText(search)
+    assert change.type_picker.visible_codes() == [code]
+    assert change.type_picker.select(code)
+
+
 def test_level_deadlines_and_supervision_are_sent_as_the_officer_filled_them(
     scripted: tuple[ConsoleService, list[ScriptedClient]], qtbot: QtBot, run: Run
 ) -> None:
@@ -543,6 +594,7 @@ def test_level_deadlines_and_supervision_are_sent_as_the_officer_filled_them(
         assert isinstance(change, ChangeIncidentDialog)
         assert not change.ok_button.isEnabled()  # nothing changed yet
         change.level_combo.setCurrentIndex(change.level_combo.findData(IncidentLevel.I))
+        _pick_type(change, "火灾爆炸 危险化学品", "hazchem_fire_explosion")
         change.note_edit.setText("伤亡扩大")
         await call(change.accept)
 
@@ -571,9 +623,10 @@ def test_level_deadlines_and_supervision_are_sent_as_the_officer_filled_them(
 
         await wait_until(lambda: bool(commands_of(clients[0], AnswerSupervision)), what="all")
         changed = commands_of(clients[0], ChangeIncident)[0]
-        assert (changed.level, changed.commander, changed.note) == (
+        assert (changed.level, changed.commander, changed.type_code, changed.note) == (
             IncidentLevel.I,
             None,
+            "hazchem_fire_explosion",
             "伤亡扩大",
         )
         moved = commands_of(clients[0], SetTaskDeadlines)[0]
