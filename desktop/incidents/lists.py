@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHeaderView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -38,6 +39,9 @@ def _table(parent: QWidget, headers: list[str]) -> QTableWidget:
     table.setHorizontalHeaderLabels(headers)
     fit_columns(table, stretch=1)
     table.verticalHeader().hide()
+    # A narrow dock must not cut an incident's title short: it wraps onto more lines.
+    table.setWordWrap(True)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -70,6 +74,7 @@ class _BoardTable(QWidget):
     def _set_row(self, row: int, incident_id: int, key: int, cells: list[str]) -> None:
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
+            item.setToolTip(text)  # all of it, however narrow the column
             item.setData(Qt.ItemDataRole.UserRole, incident_id)
             item.setData(Qt.ItemDataRole.UserRole + 1, key)
             self.table.setItem(row, column, item)
