@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QStyle
 from pytestqt.qtbot import QtBot
 
 from desktop import texts
@@ -120,6 +122,13 @@ def test_the_inbox_wraps_a_long_incident_title_instead_of_cutting_it(qtbot: QtBo
     line = inbox.table.fontMetrics().lineSpacing()
     # Far more lines than a default row holds: the row grows to the wrapped title.
     qtbot.waitUntil(lambda: inbox.table.rowHeight(0) >= 4 * line)
+    # Every line fits in the area the text is painted in (inside the cell's margins).
+    table = inbox.table
+    inset = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    painted = table.fontMetrics().boundingRect(
+        QRect(0, 0, table.columnWidth(1) - inset, 10_000), Qt.TextFlag.TextWordWrap, item.text()
+    )
+    assert table.rowHeight(0) >= painted.height() + inset
 
 
 def test_the_handover_shows_an_alarms_title_whole(qtbot: QtBot) -> None:
