@@ -179,6 +179,10 @@ def assessment_world() -> World:
     for row in world.tasks:
         row["id"] += BENCH_ID_OFFSET
         row["incident_id"] += BENCH_ID_OFFSET
+        # The generator's rungs are placeholders; the server reads only its own.
+        row["escalation_level"] = "agency_desk" if row["agency"] else "town"
+    for row in world.escalations:
+        row["from_level"], row["to_level"] = "agency_desk", "agency_supervisor"
     for row in (*world.escalations, *world.supervisions):
         row["task_id"] += BENCH_ID_OFFSET
     return world

@@ -58,6 +58,8 @@ def test_a_run_makes_every_picture(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
+    # Neither the backend nor the console complained on the way.
+    assert not [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
     assert sorted(path.name for path in out.iterdir()) == sorted(IMAGES)
     for name in IMAGES:
         image = QImage(str(out / name))
