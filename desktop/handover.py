@@ -11,6 +11,8 @@ accepts, what is in scope) is the server's — the buttons only follow it as a c
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -39,22 +42,34 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
-from desktop.handover_state import SECTIONS, HandoverDesk
+from desktop.handover_state import SECTIONS, DeskDuty, HandoverDesk
+from desktop.incidents.labels import (
+    incident_level_label,
+    incident_state_label,
+    rung_label,
+    task_state_label,
+)
 from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
+from realtime.incident_states import EscalationLevel, IncidentLevel, IncidentState, TaskState
 from realtime.protocol import (
     AcceptHandover,
     DraftHandover,
     GetHandover,
+    HandoverItem,
     HandoverState,
     ListHandovers,
     ResultData,
     RosterToday,
     SignHandover,
 )
+from realtime.states import AlarmLevel, AlarmState
 
 logger = logging.getLogger(__name__)
 
+_E = TypeVar("_E")
+ITEM_TITLE_COLUMN = 1
+ITEM_DETAIL_COLUMN = 5
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 
@@ -77,6 +92,45 @@ def _state_label(state: HandoverState) -> str:
         HandoverState.ACCEPTED: QCoreApplication.translate("Handover", "accepted"),
     }
     return labels[state]
+
+
+def _named(value: str, kind: Callable[[str], _E], label: Callable[[_E], str]) -> str:
+    """The officer's name for a code the report carries; an unknown code as it is."""
+    try:
+        return label(kind(value))
+    except ValueError:
+        return value
+
+
+def item_cells(item: HandoverItem) -> list[str]:
+    """One report item as the officer reads it: states, levels, rungs and alarm types by
+    their names, not the server's codes (the report keeps the codes as they were)."""
+    state, level, detail = item.state, item.level, item.detail
+    if item.kind == "alarm":
+        state = _named(state, AlarmState, texts.state_label)
+        level = _named(level, AlarmLevel, texts.level_label)
+        detail = texts.alarm_type_label(detail) if detail else ""
+    elif item.kind == "incident":
+        state = _named(state, IncidentState, incident_state_label)
+        level = _named(level, IncidentLevel, incident_level_label)
+    elif item.kind == "task":
+        state = _named(state, TaskState, task_state_label)
+        level = _named(level, EscalationLevel, rung_label)
+    return [
+        f"#{item.id}",
+        item.title,
+        state,
+        level,
+        item.jurisdiction,
+        detail,
+        texts.format_time(item.due_at) if item.due_at is not None else "",
+    ]
+
+
+def desk_label(duty: DeskDuty) -> str:
+    """A roster desk by name: its area (全辖区 for the whole area) and its agency."""
+    area = duty.jurisdiction or QCoreApplication.translate("Handover", "Whole area")
+    return f"{area} / {texts.agency_label(duty.agency)}" if duty.agency else area
 
 
 class HandoverItemsModel(QAbstractTableModel):
@@ -118,16 +172,7 @@ class HandoverItemsModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
             return None
         item = self._desk.items(self._section)[index.row()]
-        cells = [
-            f"#{item.id}",
-            item.title,
-            item.state,
-            item.level,
-            item.jurisdiction,
-            item.detail,
-            texts.format_time(item.due_at) if item.due_at is not None else "",
-        ]
-        return cells[index.column()]
+        return item_cells(item)[index.column()]
 
 
 class RosterModel(QAbstractTableModel):
@@ -167,13 +212,22 @@ class RosterModel(QAbstractTableModel):
             return None
         duty = self._desk.duties()[index.row()]
         cells = [
-            duty.desk,
+            desk_label(duty),
             "、".join(duty.leaders),
             "、".join(duty.officers),
             f"{texts.format_time(duty.start)} – {texts.format_time(duty.end)}",
             QCoreApplication.translate("Handover", "on duty") if duty.on_duty else "",
         ]
         return cells[index.column()]
+
+
+def _fit_item_columns(view: QTableView) -> None:
+    """Codes, states and times as wide as they are; the title and the detail (free text
+    of any length) share the rest, so that a title is not cut to a few characters."""
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    for column in (ITEM_TITLE_COLUMN, ITEM_DETAIL_COLUMN):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
 
 
 class HandoverDialog(QDialog):
@@ -208,6 +262,7 @@ class HandoverDialog(QDialog):
             view = QTableView(self)
             view.setObjectName(f"handover_{section}")
             view.setModel(HandoverItemsModel(desk, section, view))
+            _fit_item_columns(view)
             self.tabs.addTab(view, _section_title(section))
             self.section_views[section] = view
         main.addWidget(self.tabs, 3)

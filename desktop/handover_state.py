@@ -48,6 +48,10 @@ class DeskDuty:
     start: dt.datetime
     end: dt.datetime
     on_duty: bool
+    jurisdiction: str = ""
+    """The desk's area code (empty: the whole area)."""
+    agency: str = ""
+    """The desk's agency code (empty: not an agency's desk)."""
 
 
 def _desk_name(jurisdiction: str, agency: str) -> str:
@@ -159,6 +163,8 @@ class HandoverDesk:
                     start=start,
                     end=end,
                     on_duty=any(e.on_duty for e in entries),
+                    jurisdiction=entries[0].jurisdiction,
+                    agency=entries[0].agency,
                 )
             )
         return sorted(duties, key=lambda duty: (duty.desk, duty.start))

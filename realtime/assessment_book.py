@@ -98,6 +98,8 @@ SHEET_TITLES = {
     AssessmentBy.AGENCY: {"zh": "按单位", "en": "By agency"},
 }
 FORMULA_SHEET = {"zh": "公式", "en": "Formula"}
+ZONE_NAMES = {"Asia/Shanghai": {"zh": "北京时间", "en": "Beijing time"}}
+"""Time zones by the name a reader knows; any other zone is shown by its IANA name."""
 _TEXTS = {
     "zh": {
         "title": "量化考核 {period}（{by}，{under}）",
@@ -187,7 +189,7 @@ def title_lines(result: AssessmentResult, lang: Lang = "zh") -> tuple[str, str]:
     span = str(texts["range"]).format(
         starts=_local(result.starts, result.time_zone),
         ends=_local(result.ends, result.time_zone),
-        zone=result.time_zone,
+        zone=ZONE_NAMES.get(result.time_zone, {}).get(lang, result.time_zone),
     )
     return title, span
 

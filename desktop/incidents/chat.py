@@ -50,7 +50,7 @@ from desktop.incidents.chat_state import (
     size_label,
 )
 from desktop.service import ConsoleService
-from desktop.texts import DISPLAY_TIMEZONE
+from desktop.texts import DISPLAY_TIMEZONE, agency_label
 from realtime.protocol import (
     MAX_ATTACHMENT_READ_BYTES,
     MAX_MESSAGE_ATTACHMENTS,
@@ -77,6 +77,10 @@ ANSWER_TIMEOUT = 40.0
 """Longest the panel waits for one answer (the service gives up after its own timeout)."""
 MARK_READ_DELAY_MS = 300
 """Messages arriving together are marked read with one command."""
+MESSAGES_MIN_LINES = 9
+"""The conversation shows at least this many lines, however short the dock."""
+EDITOR_MAX_LINES = 3
+"""The message editor's height: the conversation gets the room."""
 
 _R = TypeVar("_R")
 
@@ -127,7 +131,7 @@ class ChatModel(QAbstractListModel):
 
     def describe(self, message: ChatMessage) -> str:
         """The lines a message shows: who and when, the text, attachments, read marker."""
-        desk = f"（{message.agency}）" if message.agency else ""
+        desk = f"（{agency_label(message.agency)}）" if message.agency else ""
         when = message.at.astimezone(DISPLAY_TIMEZONE).strftime("%H:%M:%S")
         lines = (
             [f"{message.author_name}{desk}  {when}", message.text]
@@ -200,14 +204,18 @@ class ChatPanel(QWidget):
         self.messages_view.setWordWrap(True)
         self.messages_view.setSpacing(4)
         self.messages_view.clicked.connect(self._on_clicked)
+        # The conversation, not the editor, gets the room: several messages stay in view
+        # even in a short dock.
+        self.messages_view.setMinimumHeight(self.fontMetrics().lineSpacing() * MESSAGES_MIN_LINES)
         self.status = QLabel(self)
         self.status.setWordWrap(True)
+        self.status.setVisible(False)
         self.pending_label = QLabel(self)
         self.progress = QProgressBar(self)
         self.progress.setVisible(False)
         self.editor = QPlainTextEdit(self)
         self.editor.setPlaceholderText(self.tr("Write a message to every desk on this incident"))
-        self.editor.setMaximumHeight(80)
+        self.editor.setMaximumHeight(self.fontMetrics().lineSpacing() * EDITOR_MAX_LINES)
         self.attach_button = QPushButton(self.tr("Attach photo…"), self)
         self.attach_button.clicked.connect(self.attach)
         self.send_button = QPushButton(self.tr("Send"), self)
@@ -269,6 +277,7 @@ class ChatPanel(QWidget):
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
+        self.status.setVisible(bool(text))
 
     def _changed(self) -> None:
         self.model.refresh()

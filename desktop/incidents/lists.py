@@ -7,10 +7,11 @@ window to open the incident in the workspace.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -31,6 +32,8 @@ from realtime.incident_states import task_is_open
 
 OVERDUE_COLOUR = QColor("#c62828")
 ESCALATED_BACKGROUND = QColor("#ffe0b2")
+ROW_TEXT_SLACK = 4
+"""Pixels kept free beside a cell's text when measuring how many lines it wraps onto."""
 
 
 def _table(parent: QWidget, headers: list[str]) -> QTableWidget:
@@ -38,10 +41,34 @@ def _table(parent: QWidget, headers: list[str]) -> QTableWidget:
     table.setHorizontalHeaderLabels(headers)
     fit_columns(table, stretch=1)
     table.verticalHeader().hide()
+    # A narrow dock must not cut an incident's title short: it wraps onto more lines.
+    table.setWordWrap(True)
+    table.horizontalHeader().sectionResized.connect(lambda *_: fit_rows(table))
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     return table
+
+
+def fit_rows(table: QTableWidget) -> None:
+    """Make each row as tall as its wrapped text needs at the columns' widths now.
+
+    Measured here, with the margins the item's text is painted inside: the view's own
+    measure leaves them out and cuts a title that just wraps onto one more line."""
+    metrics = table.fontMetrics()
+    margin = 2 * (table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    for row in range(table.rowCount()):
+        height = table.verticalHeader().defaultSectionSize()
+        for column in range(table.columnCount()):
+            item = table.item(row, column)
+            if item is None:
+                continue
+            width = max(table.columnWidth(column) - margin - ROW_TEXT_SLACK, 1)
+            needed = metrics.boundingRect(
+                QRect(0, 0, width, 100_000), Qt.TextFlag.TextWordWrap, item.text()
+            ).height()
+            height = max(height, needed + margin)
+        table.setRowHeight(row, height)
 
 
 class _BoardTable(QWidget):
@@ -70,6 +97,7 @@ class _BoardTable(QWidget):
     def _set_row(self, row: int, incident_id: int, key: int, cells: list[str]) -> None:
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
+            item.setToolTip(text)  # all of it, however narrow the column
             item.setData(Qt.ItemDataRole.UserRole, incident_id)
             item.setData(Qt.ItemDataRole.UserRole + 1, key)
             self.table.setItem(row, column, item)
@@ -147,6 +175,7 @@ class TaskInbox(_BoardTable):
                     item.setForeground(QBrush(OVERDUE_COLOUR))
                 if escalated:
                     item.setBackground(QBrush(ESCALATED_BACKGROUND))
+        fit_rows(self.table)
 
 
 class IncidentList(_BoardTable):
@@ -188,3 +217,4 @@ class IncidentList(_BoardTable):
                 str(open_tasks),
             ]
             self._set_row(row, incident.id, incident.id, cells)
+        fit_rows(self.table)

@@ -704,6 +704,10 @@
         <translation>已接班</translation>
     </message>
     <message>
+        <source>Whole area</source>
+        <translation>全辖区</translation>
+    </message>
+    <message>
         <source>No.</source>
         <translation>编号</translation>
     </message>

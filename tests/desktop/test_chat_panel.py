@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from backend.incidents.catalogue import load_catalogue
 from backend.incidents.service import IncidentService
 from backend.server.testing import ServerThread
-from desktop.incidents.chat import ChatPanel
+from desktop.incidents.chat import MESSAGES_MIN_LINES, ChatPanel
 from desktop.service import ConsoleService
 from realtime.client import ConnectionState
 from realtime.incident_states import AssigneeKind
@@ -95,6 +95,15 @@ def shown_panel(
     return panel
 
 
+def assert_readable(panel: ChatPanel, shown: str) -> None:
+    """The author's agency by its name, not its code; the conversation keeps its room."""
+    assert "fire_desk（Fire and rescue）" in shown.splitlines()[0]
+    lines = panel.fontMetrics().lineSpacing()
+    assert panel.messages_view.height() >= MESSAGES_MIN_LINES * lines
+    assert panel.editor.maximumHeight() < panel.messages_view.minimumHeight()
+    assert not panel.status.isVisible()  # no empty line under the buttons
+
+
 @ignore_offscreen_quirks
 def test_two_desks_exchange_a_photo_and_see_the_read_receipt(
     server: ServerThread, qtbot: QtBot, run: Run, tmp_path: Path
@@ -131,6 +140,7 @@ def test_two_desks_exchange_a_photo_and_see_the_read_receipt(
                 shown = panel.model.index(0).data()
                 assert "已到场，罐体左侧泄漏，见照片" in shown
                 assert "现场照片.jpg" in shown
+                assert_readable(panel, shown)
             assert fire_panel.pending == []
             assert fire_panel.editor.toPlainText() == ""
             # The centre answers; the fire desk sees it too.
@@ -155,6 +165,7 @@ def test_two_desks_exchange_a_photo_and_see_the_read_receipt(
             # A file that is not a photo is refused in the console.
             assert centre_panel.upload(tmp_path / "notes.txt") is None
             assert "PDF" in centre_panel.status.text()
+            assert centre_panel.status.isVisible()
             for panel in panels:
                 await panel.close_chat()
         finally:

@@ -49,7 +49,7 @@ def test_the_table_and_the_workbook(
     assert main([*argv, "--xlsx", str(book_path), *data]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == "量化考核 2026-11（按辖区，杭州市）"
-    assert printed[1] == "统计区间：2026-11-01 00:00 至 2026-12-01 00:00（不含，Asia/Shanghai）"
+    assert printed[1] == "统计区间：2026-11-01 00:00 至 2026-12-01 00:00（不含，北京时间）"
     assert printed[2].split()[:6] == ["排名", "代码", "名称", "得分", "接收任务", "办结任务"]
     assert printed[3].split()[:8] == ["1", "330106", "西湖区", "59.28", "6", "3", "3.0", "10.0"]
     # Each term's points follow the figures: 办结率 first (25 × 3/6).
