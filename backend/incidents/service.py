@@ -51,6 +51,7 @@ from backend.incidents.deadlines import (
 )
 from backend.runtime.periodic import Periodic
 from backend.storage.models import (
+    Agency,
     Alarm,
     IncidentAlarm,
     IncidentRecord,
@@ -888,7 +889,11 @@ class IncidentService:
         if kind is AssigneeKind.AGENCY:
             if not _AGENCY_RE.fullmatch(ref):
                 raise ValidationError(f"agency {ref!r} must be an agency code like 'fire'")
-            return ref, ref, incident.jurisdiction
+            # Only a registered, active agency has desks to work the task.
+            agency = await session.get(Agency, ref)
+            if agency is None or not agency.active:
+                raise ValidationError(f"no active agency {ref!r} (agencies.list names them)")
+            return agency.name_zh, ref, incident.jurisdiction
         if kind is AssigneeKind.UNIT:
             unit = await session.scalar(select(Unit).where(Unit.code == ref))
             if unit is None:

@@ -15,7 +15,7 @@ from backend.errors import Error
 from backend.eventlog import log as eventlog
 from backend.incidents.catalogue import Catalogue
 from backend.incidents.service import IncidentService
-from backend.storage.models import EventRecord
+from backend.storage.models import Agency, EventRecord
 from realtime.event_kinds import EventKind
 from realtime.incident_states import (
     AssigneeKind,
@@ -327,6 +327,35 @@ async def test_a_task_gets_the_catalogue_deadlines_and_moves_the_incident(env: E
         ),
         "agency code",
     )
+
+
+async def test_a_task_goes_only_to_a_registered_active_agency_named_in_chinese(env: Env) -> None:
+    incident = await _incident(env)
+    fire = await env.service.send_task(
+        OFFICER, incident.id, assignee_kind=AssigneeKind.AGENCY, assignee_ref="fire"
+    )
+    assert (fire.agency, fire.assignee_name) == ("fire", "消防救援")
+    # A typo would send the task to a desk nobody works: refused, nothing written.
+    before = len(env.published)
+    await _refused(
+        ErrorCode.VALIDATION,
+        env.service.send_task(
+            OFFICER, incident.id, assignee_kind=AssigneeKind.AGENCY, assignee_ref="firee"
+        ),
+        "no active agency 'firee'",
+    )
+    async with env.sessions.begin() as session:
+        police = await session.get(Agency, "police")
+        assert police is not None
+        police.active = False
+    await _refused(
+        ErrorCode.VALIDATION,
+        env.service.send_task(
+            OFFICER, incident.id, assignee_kind=AssigneeKind.AGENCY, assignee_ref="police"
+        ),
+        "no active agency 'police'",
+    )
+    assert len(env.published) == before
 
 
 async def test_units_and_grid_levels_are_resolved_and_scoped(env: Env) -> None:

@@ -108,7 +108,7 @@ async def test_the_report_is_a_snapshot_signed_then_accepted_and_both_are_events
         assert report.open_alarms.items[0].title == "仓库冒烟"
         assert report.open_incidents.count == 1
         assert report.overdue_tasks.count == 1
-        assert report.overdue_tasks.items[0].title == "fire"
+        assert report.overdue_tasks.items[0].title == "消防救援", "the agency by its name"
         assert report.supervised_tasks.count == 1
         assert "今天下班前回复进展" in report.supervised_tasks.items[0].detail
         assert draft.handover.state is HandoverState.DRAFT
