@@ -446,7 +446,7 @@ async def test_close_waits_for_every_task_and_carries_the_feedback(env: Env) -> 
         ),
         "still has open tasks",
     )
-    assert f"#{police.id} police (sent)" in error.message
+    assert f"#{police.id} 公安 (sent)" in error.message, "the open task named by its agency"
     await _step(env, OFFICER, police, TaskAction.CANCEL, "无需警力")
     closed = await env.service.transition(
         OFFICER, incident.id, IncidentAction.CLOSE, current.version, "泄漏已处置，道路恢复通行"
