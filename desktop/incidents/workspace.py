@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -487,12 +488,12 @@ class IncidentWorkspace(QWidget):
             if action is IncidentAction.CLOSE
             else self.tr("What happened (required):")
         )
-        dialog = TextDialog(
-            incident_action_label(action).rstrip("…"), prompt, required=True, parent=self
-        )
         incident_id = incident.id
-        dialog.accepted.connect(lambda: self._desk.transition(incident_id, action, dialog.text))
-        self._open_dialog(dialog)
+        self._ask_text(
+            incident_action_label(action),
+            prompt,
+            lambda text: self._desk.transition(incident_id, action, text),
+        )
 
     def start_change(self) -> None:
         """Change the level or the commander."""
@@ -537,11 +538,15 @@ class IncidentWorkspace(QWidget):
             if action is TaskAction.FINISH
             else self.tr("The reason (required):")
         )
-        dialog = TextDialog(
-            task_action_label(action).rstrip("…"), prompt, required=True, parent=self
-        )
         task_id = task.id
-        dialog.accepted.connect(lambda: self._desk.act(task_id, action, dialog.text))
+        self._ask_text(
+            task_action_label(action), prompt, lambda text: self._desk.act(task_id, action, text)
+        )
+
+    def _ask_text(self, label: str, prompt: str, then: Callable[[str], object]) -> None:
+        """Ask for the required note of a step titled ``label``; ``then`` gets it on OK."""
+        dialog = TextDialog(label.rstrip("…"), prompt, required=True, parent=self)
+        dialog.accepted.connect(lambda: then(dialog.text))
         self._open_dialog(dialog)
 
     def start_deadlines(self) -> None:
