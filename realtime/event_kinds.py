@@ -86,3 +86,12 @@ class EventKind(enum.StrEnum):
     """The outgoing officer signed a shift handover (交接班)."""
     HANDOVER_ACCEPTED = "handover.accepted"
     """The incoming officer accepted a signed shift handover."""
+    REGISTRY_CHANGED = "registry.changed"
+    """A registry item was created, changed, retired, restored or imported (the payload is
+    a :class:`~realtime.protocol.RegistryChangeView` without its ``seq``)."""
+    REGISTRY_CONTACT_REVEALED = "registry.contact_revealed"
+    """Someone viewed a registry item's contacts in full (``note`` says why)."""
+    REGISTRY_IMPORTED = "registry.imported"
+    """A file was imported into the registry (its name, kind, rows created and changed)."""
+    CHECKLIST_TICKED = "incident.checklist_ticked"
+    """A plan step was ticked or unticked in an incident."""

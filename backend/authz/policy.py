@@ -116,6 +116,11 @@ class Scope(enum.Enum):
         "jurisdiction; a user of an agency only its agency's"
     )
     OWN_REPORTS = "the user's own reports (the reporter follows them wherever they landed)"
+    REGISTRY = (
+        "registry items inside the user's jurisdiction and those of the areas above it (a "
+        'city\'s team or plan serves its towns); unplaced items ("") everyone; changing '
+        "one: inside the user's jurisdiction, a user of an agency only its agency's items"
+    )
     WHOLE_AREA = "whole-area users only (the objects carry no jurisdiction: rules for every area)"
 
 
@@ -177,6 +182,13 @@ class Permission(enum.Enum):
     SEE_HANDOVERS = "read shift handovers"
     SEE_ROSTER = "see the duty roster"
     SEE_ASSESSMENT = "see the quantified assessment (量化考核) and rankings"
+    SEE_REGISTRY = "see the registry (台账) and its history"
+    EDIT_REGISTRY = "create, change and retire registry items"
+    REVEAL_REGISTRY_CONTACT = "see registry contacts in full"
+    SEE_CHECKLIST = "see an incident's plan checklist"
+    TICK_CHECKLIST = "tick plan steps in an incident"
+    RECOMMEND = "ask for resource recommendations"
+    DECISION_SUPPORT = "ask for hazardous-chemical decision support"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -330,6 +342,37 @@ PERMISSIONS: dict[Permission, Rule] = {
         "the figures, scores and ranks of the jurisdictions inside their area and of the "
         "agencies' work there; a supervisor of an agency only that agency's work",
     ),
+    Permission.SEE_REGISTRY: Rule(
+        CONSOLE_ROLES,
+        Scope.REGISTRY,
+        "the items with contacts masked, and each item's changes (who, when, before, after)",
+    ),
+    Permission.EDIT_REGISTRY: Rule(
+        COMMAND_CENTRE | {Role.AGENCY}, Scope.REGISTRY, "the item as stored (one event each)"
+    ),
+    Permission.REVEAL_REGISTRY_CONTACT: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.REGISTRY,
+        "an item's contact numbers in full (audited, limited per hour like alarm contacts)",
+    ),
+    Permission.SEE_CHECKLIST: Rule(
+        CONSOLE_ROLES, Scope.INCIDENT, "the plan steps with who ticked each and when"
+    ),
+    Permission.TICK_CHECKLIST: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.INCIDENT,
+        "the checklist after the tick (one event); a user of an agency only its own steps",
+    ),
+    Permission.RECOMMEND: Rule(
+        COMMAND_CENTRE | {Role.AGENCY},
+        Scope.REGISTRY,
+        "the ranking of the resources they may see, with ETA and the reasons",
+    ),
+    Permission.DECISION_SUPPORT: Rule(
+        CONSOLE_ROLES,
+        Scope.REGISTRY,
+        "chemical notes, rings and what lies in them among the items they may see",
+    ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""
 
@@ -349,6 +392,7 @@ class Topic(enum.Enum):
     READINGS = "readings (topic `readings`)"
     MESSAGE_EVENTS = "incident messages and read receipts"
     HANDOVER_EVENTS = "handover events"
+    REGISTRY_EVENTS = "registry changes"
 
 
 TOPICS: dict[Topic, Rule] = {
@@ -404,6 +448,11 @@ TOPICS: dict[Topic, Rule] = {
     ),
     Topic.HANDOVER_EVENTS: Rule(
         CONSOLE_ROLES, Scope.DESK, "handovers signed and accepted at desks of their area"
+    ),
+    Topic.REGISTRY_EVENTS: Rule(
+        CONSOLE_ROLES,
+        Scope.REGISTRY,
+        "items created, changed, retired and imported that they may see (contacts masked)",
     ),
 }
 """Who receives each kind of streamed data, and which of it."""

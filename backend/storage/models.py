@@ -626,4 +626,41 @@ class RosterEntry(Base):
     )
 
 
+class RegistryItem(Base):
+    """One item of the registry (台账, r0017): an enterprise, hazard source, team,
+    equipment, shelter, expert, protection target or plan.
+
+    The common fields are columns (scope, search and the map read them); what belongs to
+    the kind is ``details``, the JSON of its :data:`realtime.protocol.RegistryDetails`
+    with every contact's phone number **masked**; the numbers in full are
+    ``contacts_enc`` (the JSON list of the item's contacts, encrypted with the data key).
+    Items are retired, never deleted: their history is the event log's
+    ``registry.changed`` events.
+    """
+
+    __tablename__ = "registry_items"
+    __table_args__ = (
+        UniqueConstraint("kind", "code", name="uq_registry_items_kind_code"),
+        Index("ix_registry_items_kind_jurisdiction", "kind", "jurisdiction"),
+        Index("ix_registry_items_lat_lon", "lat", "lon"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    agency: Mapped[str] = mapped_column(String(64), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    contacts_enc: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
 keep_utc_on_assignment(Base)

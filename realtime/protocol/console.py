@@ -51,6 +51,18 @@ from realtime.protocol.incidents import (
     SuperviseTask,
     TransitionIncident,
 )
+from realtime.protocol.registry import (
+    GetChecklist,
+    GetRegistryHistory,
+    GetRegistryItem,
+    ListRegistry,
+    Recommend,
+    RetireRegistryItem,
+    RevealRegistryContact,
+    SaveRegistryItem,
+    SupportRequest,
+    TickStep,
+)
 from realtime.protocol.views import ContactField, GeofenceKind, GeofenceShape
 from realtime.states import AlarmAction, AlarmLevel
 
@@ -378,6 +390,16 @@ Command = (
     | RosterToday
     | GetAssessment
     | GetCatalogue
+    | ListRegistry
+    | GetRegistryItem
+    | SaveRegistryItem
+    | RetireRegistryItem
+    | GetRegistryHistory
+    | RevealRegistryContact
+    | GetChecklist
+    | TickStep
+    | Recommend
+    | SupportRequest
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

@@ -37,6 +37,18 @@ from realtime.protocol.incidents import (
     TasksResult,
     TaskView,
 )
+from realtime.protocol.registry import (
+    ChecklistResult,
+    ChecklistView,
+    DecisionSupport,
+    Recommendation,
+    RegistryChangeView,
+    RegistryContactResult,
+    RegistryHistoryResult,
+    RegistryItemResult,
+    RegistryItemView,
+    RegistryResult,
+)
 from realtime.protocol.views import (
     AgencyView,
     AlarmView,
@@ -98,6 +110,14 @@ class Event(Tagged, tag="event"):
     """The read receipt of an ``incident.message_read`` event."""
     handover: HandoverView | msgspec.UnsetType = msgspec.UNSET
     """The handover a ``handover.*`` event is about (without its items)."""
+    registry_item: RegistryItemView | msgspec.UnsetType = msgspec.UNSET
+    """The item a ``registry.changed`` event is about, as it is after the change (contacts
+    masked)."""
+    registry_change: RegistryChangeView | msgspec.UnsetType = msgspec.UNSET
+    """What a ``registry.changed`` event changed (before, after, the fields)."""
+    checklist: ChecklistView | msgspec.UnsetType = msgspec.UNSET
+    """The checklist an ``incident.checklist_ticked`` event changed, after the tick (the
+    event's ``incident`` is the incident)."""
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -341,6 +361,13 @@ ResultData = (
     | RosterResult
     | AssessmentResult
     | CatalogueResult
+    | RegistryResult
+    | RegistryItemResult
+    | RegistryHistoryResult
+    | RegistryContactResult
+    | ChecklistResult
+    | Recommendation
+    | DecisionSupport
 )
 
 

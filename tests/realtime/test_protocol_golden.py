@@ -195,6 +195,7 @@ from realtime.protocol import (
     encode,
 )
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
+from tests.realtime import golden_registry
 
 GOLDEN_PATH = pathlib.Path(__file__).with_name("protocol_golden.json")
 
@@ -604,6 +605,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
         req="a1", period="2026Q4", by=AssessmentBy.AGENCY, under="330106"
     ),
     "GetCatalogue": GetCatalogue(req="c1", known_digest="9f2c"),
+    **golden_registry.CONSOLE_SAMPLES,
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -906,6 +908,7 @@ _RESULTS: dict[str, Any] = {
             )
         ]
     ),
+    **golden_registry.RESULTS,
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {
@@ -944,6 +947,7 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
         actor="village1",
         incident=msgspec.structs.replace(_INCIDENT, direct_report=True),
     ),
+    **golden_registry.SERVER_SAMPLES,
     "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
     "Synced": Synced(head_seq=99),
     **{f"Result.{tag}": Result(req=f"r-{tag}", data=data) for tag, data in _RESULTS.items()},
