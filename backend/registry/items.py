@@ -206,16 +206,19 @@ class RegistryService:
                 scope.check_edit_item(principal, row.jurisdiction, row.agency)
                 _check_version(row, expected_version)
             scope.check_edit_item(principal, item.jurisdiction, item.agency, existing=False)
-            outcome = await self._apply(
+            drafts: list[eventlog.Draft] = []
+            view, _action = await self._apply(
+                item_checks.References(session, self._jurisdictions),
                 session,
-                events,
+                drafts,
                 row,
                 item,
                 by=principal.username,
                 action=None,
                 note=note,
             )
-            return outcome[0]
+            events.extend(await eventlog.append_many(session, drafts))
+            return view
 
         view = await self._write(work)
         logger.info(
@@ -248,9 +251,10 @@ class RegistryService:
             before = _view(row)
             row.retired = retired
             action = RegistryChangeAction.RETIRED if retired else RegistryChangeAction.RESTORED
-            return await self._record(
-                session, events, row, before, action, by=principal.username, note=note
-            )
+            drafts: list[eventlog.Draft] = []
+            view = self._record(drafts, row, before, action, by=principal.username, note=note)
+            events.extend(await eventlog.append_many(session, drafts))
+            return view
 
         view = await self._write(work)
         logger.info(
@@ -343,27 +347,35 @@ class RegistryService:
 
         async def work(session: AsyncSession, events: list[Event]) -> ImportOutcome:
             created = updated = unchanged = 0
-            for item in prepared:
-                kind = item_fields.kind_of(item.details)
-                row = await session.scalar(_by_key(kind, item.code).with_for_update())
-                try:
-                    _view_after, action = await self._apply(
-                        session,
-                        events,
-                        row,
-                        item,
-                        by=by,
-                        action=RegistryChangeAction.IMPORTED,
-                        note=source,
-                    )
-                except ValidationError as exc:
-                    raise ImportConflictError(f"{kind} {item.code!r}: {exc.message}") from exc
-                if action is None:
-                    unchanged += 1
-                elif row is None:
-                    created += 1
-                else:
-                    updated += 1
+            drafts: list[eventlog.Draft] = []
+            references = item_checks.References(session, self._jurisdictions)
+            # Rows are written at the end, in one flush: queries meanwhile flush nothing.
+            with session.no_autoflush:
+                rows = await item_checks.stored_rows(session, prepared)
+                for item in prepared:
+                    kind = item_fields.kind_of(item.details)
+                    row = rows.get((kind, item.code))
+                    try:
+                        view, action = await self._apply(
+                            references,
+                            session,
+                            drafts,
+                            row,
+                            item,
+                            by=by,
+                            action=RegistryChangeAction.IMPORTED,
+                            note=source,
+                        )
+                    except ValidationError as exc:
+                        raise ImportConflictError(f"{kind} {item.code!r}: {exc.message}") from exc
+                    references.written(kind, item.code, retired=view.retired)
+                    if action is None:
+                        unchanged += 1
+                    elif row is None:
+                        created += 1
+                    else:
+                        updated += 1
+            events.extend(await eventlog.append_many(session, drafts))
             outcome = ImportOutcome(created, updated, unchanged)
             events.append(
                 await eventlog.append(
@@ -395,8 +407,9 @@ class RegistryService:
 
     async def _apply(
         self,
+        references: item_checks.References,
         session: AsyncSession,
-        events: list[Event],
+        drafts: list[eventlog.Draft],
         row: RegistryItem | None,
         item: RegistryItemInput,
         *,
@@ -407,7 +420,7 @@ class RegistryService:
         """Validate ``item`` against the database and write it over ``row`` (None: a new
         row); return its view and the action recorded (None: nothing changed)."""
         item_fields.check_common(item)
-        await item_checks.check_references(session, item, self._jurisdictions)
+        await references.check(item)
         stored = self._full_contacts(row) if row is not None else []
         incoming = item_fields.contacts_of(item.details)
         full = item_fields.resolve_phones(incoming, stored) if incoming is not None else []
@@ -444,9 +457,8 @@ class RegistryService:
                 RegistryChangeAction.CREATED if before is None else RegistryChangeAction.UPDATED
             )
         contacts_changed = before is not None and full != stored
-        view = await self._record(
-            session,
-            events,
+        view = self._record(
+            drafts,
             row,
             before,
             action,
@@ -456,10 +468,9 @@ class RegistryService:
         )
         return view, action
 
-    async def _record(
+    def _record(
         self,
-        session: AsyncSession,
-        events: list[Event],
+        drafts: list[eventlog.Draft],
         row: RegistryItem,
         before: RegistryItemView | None,
         action: RegistryChangeAction,
@@ -468,12 +479,11 @@ class RegistryService:
         note: str,
         contacts_changed: bool = False,
     ) -> RegistryItemView:
-        """Bump the row's version, flush it and append its ``registry.changed`` event."""
+        """Bump the row's version and add the draft of its ``registry.changed`` event."""
         now = dt.datetime.now(dt.UTC)
         row.version += 1
         row.updated_at = now
         row.updated_by = by
-        await session.flush()
         after = _view(row)
         before_fields = item_fields.fields_of(before) if before is not None else None
         after_fields = item_fields.fields_of(after)
@@ -491,11 +501,10 @@ class RegistryService:
             changed=changed,
             note=note,
         )
-        events.append(
-            await eventlog.append(
-                session,
-                kind=eventlog.EventKind.REGISTRY_CHANGED,
-                actor=by,
+        drafts.append(
+            eventlog.Draft(
+                eventlog.EventKind.REGISTRY_CHANGED,
+                by,
                 note=note,
                 at=now,
                 registry_item=after,
