@@ -58,9 +58,10 @@ class References:
         if kind is ItemKind.ENTERPRISE:
             self._enterprises[code] = not retired
 
-    async def check(self, item: RegistryItemInput) -> None:
+    async def check(self, item: RegistryItemInput, stored: RegistryItem | None = None) -> None:
         """Refuse (:class:`ValidationError`, naming the field) an item that names what
-        does not exist."""
+        does not exist. A hazard source may keep the enterprise it named when that was
+        retired since (``stored``: the row before the change); it may not name one anew."""
         tree = self._tree
         if item.jurisdiction and tree is not None and tree.get(item.jurisdiction) is None:
             raise ValidationError(
@@ -70,7 +71,8 @@ class References:
         if item.agency and not await self._agency(item.agency):
             raise ValidationError(f"agency: no agency {item.agency!r} is registered")
         if isinstance(item.details, HazardSourceDetails):
-            await self._check_hazard_source(item.details)
+            kept = stored.details.get("enterprise") if stored is not None else None
+            await self._check_hazard_source(item.details, kept_enterprise=kept)
 
     async def _agency(self, code: str) -> bool:
         known = self._agencies.get(code)
@@ -88,9 +90,13 @@ class References:
             self._enterprises[code] = None if row is None else not row.retired
         return self._enterprises[code]
 
-    async def _check_hazard_source(self, details: HazardSourceDetails) -> None:
+    async def _check_hazard_source(
+        self, details: HazardSourceDetails, *, kept_enterprise: object
+    ) -> None:
         if details.enterprise is not None:
             usable = await self._enterprise(details.enterprise)
+            if usable is False and details.enterprise == kept_enterprise:
+                usable = True
             if not usable:
                 raise ValidationError(
                     f"details.enterprise: no enterprise {details.enterprise!r} in the registry"

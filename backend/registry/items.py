@@ -420,7 +420,7 @@ class RegistryService:
         """Validate ``item`` against the database and write it over ``row`` (None: a new
         row); return its view and the action recorded (None: nothing changed)."""
         item_fields.check_common(item)
-        await references.check(item)
+        await references.check(item, row)
         stored = self._full_contacts(row) if row is not None else []
         incoming = item_fields.contacts_of(item.details)
         full = item_fields.resolve_phones(incoming, stored) if incoming is not None else []

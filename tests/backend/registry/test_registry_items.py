@@ -666,3 +666,26 @@ async def test_pages_go_on_by_code_within_a_kind_and_over_every_kind(
         assert found.items == [], "a LIKE wildcard is a plain character"
     finally:
         await console.close()
+
+
+async def test_a_hazard_source_keeps_its_retired_enterprise_but_none_names_it_anew(
+    server: DutyDeskServer,
+) -> None:
+    console = await open_console(server)
+    try:
+        await _save(console, _enterprise())
+        await _save(console, _hazard_source("HS-1", "ENT-1"))
+        await _request(
+            console,
+            RetireRegistryItem(req="", kind=ItemKind.ENTERPRISE, code="ENT-1", expected_version=1),
+        )
+        renamed = msgspec.structs.replace(_hazard_source("HS-1", "ENT-1"), name="液氯罐区(停用)")
+        assert (await _save(console, renamed, version=1)).item.version == 2
+        refused = await _refused(
+            console, SaveRegistryItem(req="", item=_hazard_source("HS-2", "ENT-1"))
+        )
+        assert refused.message == (
+            "details.enterprise: no enterprise 'ENT-1' in the registry (it is retired)"
+        )
+    finally:
+        await console.close()
