@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from backend.cli.demo import demo_server
 from backend.registry.files import load_registry_json
+from backend.registry.items import ImportConflictError
 from backend.server.app import DutyDeskServer
 from backend.server.embedded import ServerThread
 from backend.storage.models import EventRecord
@@ -91,3 +94,18 @@ def test_an_ordinary_server_starts_with_an_empty_registry() -> None:
     with ServerThread(seed_sensors=True, seed_cameras=True) as server:
         assert sum(server.call(stored_counts(server.server)).values()) == 0
         assert server.call(imports_logged(server.server)) == 0
+
+
+def test_a_registry_naming_unregistered_sensors_stops_the_start_naming_the_item(
+    tmp_path: Path,
+) -> None:
+    # Without the sample sensors and cameras the hazard sources point at nothing: the
+    # import refuses the whole file, naming the item, and the server does not start.
+    server = ServerThread(
+        data_dir=tmp_path,
+        users=[OFFICER],
+        seed_registry=load_registry_json(),
+        registry_source="demo_registry.json",
+    )
+    with pytest.raises(ImportConflictError, match=r"hazard_source 'HS-[A-Z0-9-]+'.*sensor"):
+        server.start()
