@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from backend.cli import external, night_shift
 from backend.cli.common import Subparsers
-from backend.registry.files import RESOURCES_DIR
+from backend.registry.files import DEMO_REGISTRY_JSON, RESOURCES_DIR, load_registry_json
 from backend.server.embedded import ServerThread
 from devices.jt808.simulator import TruckPlan, run_fleet
 from devices.sensor_simulator import make_sensors, run_sensor_feed
@@ -135,7 +136,9 @@ def add_parser(commands: Subparsers) -> None:
     demo = commands.add_parser(
         "demo",
         help="run a self-contained demo",
-        description="Start a backend on a temporary embedded database, a simulated device "
+        description="Start a backend on a temporary embedded database (with the demo city's "
+        "fictional sample registry: units, sensors, cameras, enterprises, hazard sources, "
+        "teams, equipment, shelters, experts, protection targets and plans), a simulated device "
         "stream that raises alarms at a steady pace, a scripted night shift (an incident "
         "raised from a tanker's SOS, tasks to fire, police and 120, one of them escalating), "
         "and the console logged in as a demo officer. Everything stops when the window "
@@ -197,6 +200,20 @@ async def play_night_shift(shift: night_shift.NightShift) -> None:
         logger.warning("the night shift stopped: %s", exc)
 
 
+def demo_server(users: Sequence[tuple[str, str, Role]]) -> ServerThread:
+    """The demo's server (not started yet): a temporary database with the sample units,
+    sensors and cameras, and the demo city's sample registry (enterprises, hazard sources,
+    teams, equipment, shelters, experts, protection targets, plans) imported at start."""
+    return ServerThread(
+        users=users,
+        jt808=True,
+        seed_sensors=True,
+        seed_cameras=True,
+        seed_registry=load_registry_json(),
+        registry_source=DEMO_REGISTRY_JSON.name,
+    )
+
+
 def run_demo(
     console: external.ConsoleModule,
     *,
@@ -214,7 +231,7 @@ def run_demo(
         (DEMO_OFFICER, officer_password, Role.OFFICER),
         (scenario.device, device_password, Role.DEVICE),
     ]
-    with ServerThread(users=users, jt808=True, seed_sensors=True, seed_cameras=True) as server:
+    with demo_server(users) as server:
         logger.info(
             "demo backend on %s (temporary database in %s)", server.console_url, server.data_dir
         )

@@ -6,6 +6,8 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
+
 from backend.registry.cameras import Error as CameraError
 from backend.registry.cameras import validate as validate_camera
 from backend.sensors.rules import (
@@ -16,12 +18,15 @@ from backend.sensors.rules import (
     default_rules,
 )
 from backend.sensors.rules import Error as SensorRulesError
-from realtime.protocol import CameraView, UnitView
+from realtime.protocol import CameraView, RegistryItemInput, UnitView
 
 RESOURCES_DIR = Path(__file__).resolve().parents[2] / "resources"
 DEFAULT_UNITS_CSV = RESOURCES_DIR / "registry" / "units.csv"
 DEFAULT_SENSORS_CSV = RESOURCES_DIR / "registry" / "sensors.csv"
 DEFAULT_CAMERAS_CSV = RESOURCES_DIR / "registry" / "cameras.csv"
+DEMO_REGISTRY_JSON = RESOURCES_DIR / "registry" / "demo_registry.json"
+"""The demo city's sample registry (fictional): enterprises, hazard sources, teams,
+equipment, shelters, experts, protection targets and plans."""
 CAMERA_COLUMNS = (
     "code",
     "name",
@@ -161,3 +166,17 @@ def load_cameras_csv(path: Path = DEFAULT_CAMERAS_CSV) -> list[CameraView]:
         except CameraError as exc:
             raise Error(f"{where}: {exc}") from exc
     return cameras
+
+
+def load_registry_json(path: Path = DEMO_REGISTRY_JSON) -> list[RegistryItemInput]:
+    """Read registry items from a JSON list of :class:`RegistryItemInput` (the shape
+    ``registry.save`` sends). Only the shape is checked here; the registry service
+    validates the values and the references when it imports them."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Error(f"cannot open {path}: {exc.strerror}") from exc
+    try:
+        return msgspec.json.decode(data, type=list[RegistryItemInput])
+    except msgspec.DecodeError as exc:
+        raise Error(f"{path}: {exc}") from exc

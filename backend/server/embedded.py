@@ -22,7 +22,7 @@ from backend.config import sqlite_url
 from backend.registry.files import load_cameras_csv, load_sensors_csv, load_units_csv
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
-from realtime.protocol import CONSOLE_PATH, DEVICE_PATH, Role
+from realtime.protocol import CONSOLE_PATH, DEVICE_PATH, RegistryItemInput, Role
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,12 @@ class ServerThread:
         jt808: bool = False,
         seed_sensors: bool = False,
         seed_cameras: bool = False,
+        seed_registry: Sequence[RegistryItemInput] = (),
+        registry_source: str = "",
     ) -> None:
+        """``seed_registry``: registry items imported (as user ``demo``, from
+        ``registry_source``) at the first start, before it accepts connections; the
+        sensors and cameras they name must be seeded too."""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="dutydesk-")
@@ -68,12 +73,15 @@ class ServerThread:
         self._jt808 = jt808
         self._seed_sensors = seed_sensors
         self._seed_cameras = seed_cameras
+        self._seed_registry = list(seed_registry)
+        self._registry_source = registry_source
         self._jt808_port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: DutyDeskServer | None = None
         self._stopped: asyncio.Event | None = None
         self._created_users = False
+        self._seeded_registry = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -138,6 +146,12 @@ class ServerThread:
                 for username, password, role in self._users:
                     await server.users.add_user(username, password, role)
                 self._created_users = True
+            if self._seed_registry and not self._seeded_registry:
+                # Only once: a restart keeps what the console changed meanwhile.
+                await server.registry_items.import_items(
+                    self._seed_registry, by="demo", source=self._registry_source
+                )
+                self._seeded_registry = True
         except Exception as exc:  # noqa: BLE001 - handed to start(), which re-raises it
             await server.close()
             ready.set_exception(exc)
