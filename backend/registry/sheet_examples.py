@@ -53,7 +53,7 @@ EXAMPLES: dict[ItemKind, RegistryItemView] = {
         "ENT-0001",
         "示例化工有限公司",
         EnterpriseDetails(
-            credit_code="91330106MA2XXXXXX0",
+            credit_code="91330106MA2XXXXXXQ",
             industry="危险化学品生产",
             risk_grade=RiskGrade.ORANGE,
             contacts=_CONTACT,

@@ -31,7 +31,9 @@ import numpy as np
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from backend.errors import ValidationError
 from backend.jurisdictions.datum import gcj02_to_wgs84
+from backend.registry import item_fields
 from backend.registry.sheet_columns import (
     ABSENT,
     COMMON_COLUMNS,
@@ -446,6 +448,16 @@ def _decode(pending: list[_Pending], outcome: ReadOutcome) -> None:
             field_name, reason = _reason(exc)
             column = p.headers.get(field_name, field_name)
             outcome.problems.append(Problem(p.sheet, p.row, column, reason))
+            continue
+        try:
+            item_fields.check_common(item)
+            item_fields.normalized(item)
+        except ValidationError as exc:
+            path, _, reason = exc.message.partition(": ")
+            names = re.findall(r"(\w+)(?:\[\d+\])?", path.split("/")[0])
+            field_name = names[1] if names[:1] == ["details"] and len(names) > 1 else names[0]
+            column = p.headers.get(field_name, field_name)
+            outcome.problems.append(Problem(p.sheet, p.row, column, reason or exc.message))
             continue
         key = (p.kind, item.code)
         if key in first_row:
