@@ -65,7 +65,8 @@ MAX_ROWS = 500_000
 """Rows per file at most (a city's registry is tens of thousands)."""
 MAX_COLUMNS = 64
 MAX_CELL_CHARS = 32_767
-"""Excel's own limit for a cell; longer text is refused before it is parsed."""
+"""Excel's own limit for a cell (openpyxl cuts longer ones to it): a cell that long is
+refused before it is parsed."""
 MAX_UNPACKED_BYTES = 1 << 30
 """What an .xlsx may unpack to: a small file that claims more is refused (zip bomb)."""
 MAX_CSV_BYTES = 256 << 20
@@ -186,8 +187,9 @@ class _SheetReader:
         for index, column in self.columns:
             raw = values[index] if index < len(values) else None
             try:
-                if isinstance(raw, str) and len(raw) > MAX_CELL_CHARS:
-                    raise CellError(f"longer than {MAX_CELL_CHARS:,} characters")
+                if isinstance(raw, str) and len(raw) >= MAX_CELL_CHARS:
+                    # openpyxl cuts longer cells to Excel's limit: never take a cut one.
+                    raise CellError(f"{MAX_CELL_CHARS:,} characters or more (Excel's limit)")
                 if column.field == DATUM_FIELD:
                     datum = read_datum(raw) or self.default
                     continue
@@ -455,7 +457,9 @@ def _decode(pending: list[_Pending], outcome: ReadOutcome) -> None:
         except ValidationError as exc:
             path, _, reason = exc.message.partition(": ")
             names = re.findall(r"(\w+)(?:\[\d+\])?", path.split("/")[0])
-            field_name = names[1] if names[:1] == ["details"] and len(names) > 1 else names[0]
+            field_name = (
+                names[1] if names[:1] == ["details"] and len(names) > 1 else "".join(names[:1])
+            )
             column = p.headers.get(field_name, field_name)
             outcome.problems.append(Problem(p.sheet, p.row, column, reason or exc.message))
             continue
