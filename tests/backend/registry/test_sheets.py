@@ -124,6 +124,7 @@ def _workbook(path: Path, sheets_rows: dict[str, list[list[object]]]) -> None:
     book.save(path)
 
 
+HUGE_DIMENSION = b'<dimension ref="A1:XFD1048576"/>'
 ENTERPRISE_HEADER = ["代码", "名称", "风险等级", "从业人数", "统一社会信用代码"]
 
 
@@ -231,7 +232,8 @@ def test_gcj02_coordinates_are_converted_to_wgs84(tmp_path: Path) -> None:
     places = {item.code: (item.lat, item.lon) for item in outcome.items}
     for code in ("S1", "S3"):
         lat, lon = places[code]
-        assert lat is not None and lon is not None
+        assert lat is not None
+        assert lon is not None
         assert _metres(lat, lon, wgs_lat, wgs_lon) < 1.0
     assert places["S2"] == (wgs_lat, wgs_lon)
     assert places["S4"] == (None, None)
@@ -306,9 +308,9 @@ def test_a_file_that_is_not_a_workbook_is_refused_clearly(tmp_path: Path) -> Non
     broken = tmp_path / "broken.xlsx"
     with zipfile.ZipFile(broken, "w") as archive:
         archive.writestr("hello.txt", "not a workbook")
-    with pytest.raises(sheets.Error, match="broken.xlsx: not a readable Excel .xlsx file"):
+    with pytest.raises(sheets.Error, match=r"broken.xlsx: not a readable Excel \.xlsx file"):
         sheets.read_items(broken)
-    with pytest.raises(sheets.Error, match="not an .xlsx or .csv file"):
+    with pytest.raises(sheets.Error, match=r"not an \.xlsx or \.csv file"):
         sheets.read_items(tmp_path / "x.json")
     with pytest.raises(sheets.Error, match="--kind"):
         sheets.read_items(tmp_path / "x.csv")
@@ -368,7 +370,7 @@ def test_formula_cells_and_huge_cells_are_problems_not_crashes(tmp_path: Path) -
     ]
     csv_path = tmp_path / "huge.csv"
     csv_path.write_text(f"代码,名称\nE1,{'x' * 1_000_000}\n", encoding="utf-8")
-    with pytest.raises(sheets.Error, match="huge.csv line 2: field larger than field limit"):
+    with pytest.raises(sheets.Error, match=r"huge\.csv line 2: field larger than field limit"):
         sheets.read_items(csv_path, ItemKind.ENTERPRISE)
 
 
