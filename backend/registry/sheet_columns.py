@@ -105,23 +105,23 @@ class Column:
     """An enum column's Chinese label per value."""
 
 
-RISK_LABELS = {
+RISK_LABELS: dict[str, str] = {
     RiskGrade.RED: "重大风险",
     RiskGrade.ORANGE: "较大风险",
     RiskGrade.YELLOW: "一般风险",
     RiskGrade.BLUE: "低风险",
 }
-TEAM_STATE_LABELS = {
+TEAM_STATE_LABELS: dict[str, str] = {
     TeamState.STANDBY: "待命",
     TeamState.DEPLOYED: "出动中",
     TeamState.OFF_DUTY: "休整",
 }
-AVAILABILITY_LABELS = {
+AVAILABILITY_LABELS: dict[str, str] = {
     Availability.AVAILABLE: "可联系",
     Availability.BUSY: "忙碌",
     Availability.UNAVAILABLE: "不可联系",
 }
-TARGET_LABELS = {
+TARGET_LABELS: dict[str, str] = {
     TargetCategory.SCHOOL: "学校",
     TargetCategory.KINDERGARTEN: "幼儿园",
     TargetCategory.HOSPITAL: "医院",

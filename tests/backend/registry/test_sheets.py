@@ -9,6 +9,7 @@ import math
 import re
 import time
 import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import msgspec
@@ -37,7 +38,7 @@ COMMON = ("code", "name", "jurisdiction", "agency", "address", "lat", "lon", "de
 
 
 def as_input(view: RegistryItemView) -> RegistryItemInput:
-    return RegistryItemInput(**{name: getattr(view, name) for name in COMMON})  # type: ignore[arg-type]
+    return RegistryItemInput(**{name: getattr(view, name) for name in COMMON})
 
 
 def tricky(kind: ItemKind) -> RegistryItemView:
@@ -114,7 +115,7 @@ def test_a_template_reads_as_empty_and_explains_every_column(tmp_path: Path) -> 
     assert sheets.read_items(tmp_path / "t.csv", ItemKind.EXPERT).rows == 0
 
 
-def _workbook(path: Path, sheets_rows: dict[str, list[list[object]]]) -> None:
+def _workbook(path: Path, sheets_rows: Mapping[str, Sequence[Sequence[object]]]) -> None:
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name, rows in sheets_rows.items():
@@ -125,7 +126,7 @@ def _workbook(path: Path, sheets_rows: dict[str, list[list[object]]]) -> None:
 
 
 HUGE_DIMENSION = b'<dimension ref="A1:XFD1048576"/>'
-ENTERPRISE_HEADER = ["代码", "名称", "风险等级", "从业人数", "统一社会信用代码"]
+ENTERPRISE_HEADER: list[object] = ["代码", "名称", "风险等级", "从业人数", "统一社会信用代码"]
 
 
 def test_the_report_names_sheet_row_column_and_reason(tmp_path: Path) -> None:
