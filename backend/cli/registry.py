@@ -41,6 +41,8 @@ from realtime.protocol import Event, ItemKind
 SHOWN_PROBLEMS = 50
 """Problems printed; the rest are in ``--report``."""
 PROGRESS_SECONDS = 1.0
+PROGRESS_ROWS = 5_000
+"""Items from which the database step is announced (it takes a while)."""
 
 _KINDS = ", ".join(f"{kind.value} ({name})" for kind, name in KIND_SHEET_NAMES.items())
 _IMPORT_EXAMPLES = f"""examples:
@@ -220,6 +222,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     cipher = _cipher(args)
     who = _who(args)
+    if len(outcome.items) >= PROGRESS_ROWS:
+        step = "checking" if args.dry_run else "writing"
+        err(f"{step} {len(outcome.items):,} items in one transaction…")
 
     async def work() -> ImportOutcome:
         async with database(args) as sessions:

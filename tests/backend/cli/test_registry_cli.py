@@ -208,3 +208,23 @@ def test_an_unreadable_file_is_one_clear_line(
     assert capsys.readouterr().err.strip() == (
         "dutydesk registry: fake.xlsx: not an Excel .xlsx file (not a zip archive)"
     )
+
+
+def test_a_large_file_shows_its_progress_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("backend.cli.registry.PROGRESS_SECONDS", 0.0)
+    path = tmp_path / "equipment.csv"
+    lines = ["代码,名称,类别", *(f"EQ{i},物资{i},帐篷" for i in range(3_000)), "EQ0,重复,帐篷"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    assert (
+        main(["registry", "import", str(path), "--kind", "equipment", "--data-dir", str(tmp_path)])
+        == 1
+    )
+
+    captured = capsys.readouterr()
+    assert "equipment.csv: 1,000 rows read of 3,001 (33%)" in captured.err
+    assert "equipment.csv: 3,000 rows read of 3,001 (100%)" in captured.err
+    assert "equipment.csv row 3002 代码: duplicate code EQ0 (also row 2)" in captured.out
+    assert "nothing imported" in captured.err
