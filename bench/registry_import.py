@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import openpyxl
 
@@ -94,7 +95,7 @@ def _items(kind: ItemKind, count: int, rng: random.Random) -> Iterator[RegistryI
                 Contact(name=f"联系人{index}", role="值班电话", phone=f"138{index:08d}"),
                 Contact(name=f"负责人{index}", role="主要负责人", phone=f"139{index:08d}"),
             ]
-            details = type(details)(**{**_fields(details), "contacts": contacts})
+            details = msgspec.structs.replace(details, contacts=contacts)
         yield RegistryItemView(
             kind=kind,
             code=f"{PREFIX[kind]}-{index:06d}",
@@ -106,10 +107,6 @@ def _items(kind: ItemKind, count: int, rng: random.Random) -> Iterator[RegistryI
             details=details,
             updated_at=example.updated_at,
         )
-
-
-def _fields(details: object) -> dict[str, object]:
-    return {name: getattr(details, name) for name in details.__struct_fields__}  # type: ignore[attr-defined]
 
 
 def generate(path: Path, rows: int) -> None:
