@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 import msgspec
 import numpy as np
@@ -309,7 +310,14 @@ def _read_workbook(path: Path, kind: ItemKind | None, reading: _Reading) -> None
     _check_zip(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        KeyError,
+        OSError,
+        ValueError,
+        ParseError,
+    ) as exc:
         raise Error(f"{path.name}: not a readable Excel .xlsx file ({exc})") from exc
     try:
         chosen = _chosen_sheets(path, book.sheetnames, kind, reading.outcome)
@@ -319,7 +327,7 @@ def _read_workbook(path: Path, kind: ItemKind | None, reading: _Reading) -> None
             book[name].reset_dimensions()  # a file's own claims never size what we read
         for name, sheet_kind in chosen:
             reading.sheet(name, sheet_kind, book[name].iter_rows(values_only=True))
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, ParseError) as exc:
         raise Error(f"{path.name}: a damaged Excel file ({exc})") from exc
     finally:
         book.close()

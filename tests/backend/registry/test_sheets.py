@@ -9,7 +9,7 @@ import math
 import re
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
@@ -125,7 +125,6 @@ def _workbook(path: Path, sheets_rows: Mapping[str, Sequence[Sequence[object]]])
     book.save(path)
 
 
-HUGE_DIMENSION = b'<dimension ref="A1:XFD1048576"/>'
 ENTERPRISE_HEADER: list[object] = ["代码", "名称", "风险等级", "从业人数", "统一社会信用代码"]
 
 
@@ -311,6 +310,18 @@ def test_a_file_that_is_not_a_workbook_is_refused_clearly(tmp_path: Path) -> Non
         archive.writestr("hello.txt", "not a workbook")
     with pytest.raises(sheets.Error, match=r"broken.xlsx: not a readable Excel \.xlsx file"):
         sheets.read_items(broken)
+    damaged = tmp_path / "damaged.xlsx"
+    _workbook(damaged, {"企业": [ENTERPRISE_HEADER]})
+    _rewrite(damaged, lambda name, data: b"<<<" if name.startswith("xl/worksheets/") else data)
+    with pytest.raises(sheets.Error, match=r"not a readable Excel \.xlsx file \(not well-formed"):
+        sheets.read_items(damaged)
+    _rewrite(damaged, lambda name, data: b"<" if name == "xl/workbook.xml" else data)
+    with pytest.raises(sheets.Error, match=r"damaged.xlsx: not a readable Excel \.xlsx file"):
+        sheets.read_items(damaged)
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"code,name\nE1,a\x00b\n")
+    with pytest.raises(sheets.Error, match=r"nul\.csv line 2: line contains NUL"):
+        sheets.read_items(nul, ItemKind.ENTERPRISE)
     with pytest.raises(sheets.Error, match=r"not an \.xlsx or \.csv file"):
         sheets.read_items(tmp_path / "x.json")
     with pytest.raises(sheets.Error, match="--kind"):
@@ -327,18 +338,25 @@ def test_a_file_that_unpacks_too_large_is_refused_before_reading(
         sheets.read_items(path)
 
 
+def _rewrite(path: Path, change: Callable[[str, bytes], bytes]) -> None:
+    """Rewrite the members of the zip at ``path`` through ``change(name, data)``."""
+    with zipfile.ZipFile(path) as source:
+        members = [(member, source.read(member)) for member in source.infolist()]
+    with zipfile.ZipFile(path, "w") as target:
+        for member, data in members:
+            target.writestr(member, change(member.filename, data))
+
+
 def test_a_sheet_claiming_a_huge_dimension_is_read_as_it_is(tmp_path: Path) -> None:
     path = tmp_path / "claims.xlsx"
-    honest = tmp_path / "honest.xlsx"
-    _workbook(honest, {"企业": [ENTERPRISE_HEADER, ["E1", "某公司", "red", 1, ""]]})
-    with zipfile.ZipFile(honest) as source, zipfile.ZipFile(path, "w") as target:
-        for member in source.infolist():
-            data = source.read(member)
-            if member.filename.startswith("xl/worksheets/"):
-                data = re.sub(
-                    rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data
-                )
-            target.writestr(member, data)
+    _workbook(path, {"企业": [ENTERPRISE_HEADER, ["E1", "某公司", "red", 1, ""]]})
+
+    def claim(name: str, data: bytes) -> bytes:
+        if name.startswith("xl/worksheets/"):
+            return re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data)
+        return data
+
+    _rewrite(path, claim)
     started = time.monotonic()
 
     outcome = sheets.read_items(path)
