@@ -34,6 +34,8 @@ from realtime.protocol import (
 
 LIST_SEPARATORS = re.compile(r"[;；]")
 PART_SEPARATORS = re.compile(r"[|｜]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""What no cell may hold (tab and line breaks may)."""
 TEXT_ESCAPE = "'"
 """Prefix written before a text that starts with ``=``, ``+``, ``-`` or ``@`` (so no
 spreadsheet takes it for a formula) and removed on reading."""
@@ -418,6 +420,8 @@ def read_cell(column: Column, raw: object) -> object:
         return ABSENT
     if isinstance(raw, str) and raw.startswith("="):
         raise CellError("a formula: type the value itself (formulas are not imported)")
+    if isinstance(raw, str) and CONTROL_CHARACTERS.search(raw):
+        raise CellError("holds control characters (NUL…): not text a person typed")
     if column.cell is CellType.ENUM:
         return _enum_value(raw, column)
     simple = _SIMPLE.get(column.cell)

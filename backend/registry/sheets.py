@@ -25,6 +25,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import ParseError
 
 import msgspec
@@ -38,6 +39,7 @@ from backend.registry import item_fields
 from backend.registry.sheet_columns import (
     ABSENT,
     COMMON_COLUMNS,
+    CONTROL_CHARACTERS,
     DATUM_FIELD,
     DATUM_HEADER,
     DATUM_HELP,
@@ -306,19 +308,28 @@ class _Reading:
         _decode(self.pending, self.outcome)
 
 
+_DAMAGED = (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError)
+"""What openpyxl raises for a broken workbook (with XML parse errors and OS errors)."""
+
+
 def _read_workbook(path: Path, kind: ItemKind | None, reading: _Reading) -> None:
     _check_zip(path)
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except (
-        InvalidFileException,
-        zipfile.BadZipFile,
-        KeyError,
-        OSError,
-        ValueError,
-        ParseError,
-    ) as exc:
-        raise Error(f"{path.name}: not a readable Excel .xlsx file ({exc})") from exc
+        # Our own handle: openpyxl leaves its own open when a workbook fails to load.
+        with path.open("rb") as stream:
+            try:
+                book = openpyxl.load_workbook(stream, read_only=True, data_only=False)
+            except (*_DAMAGED, ParseError) as exc:
+                raise Error(f"{path.name}: not a readable Excel .xlsx file ({exc})") from exc
+            try:
+                _read_sheets(path, book, kind, reading)
+            finally:
+                book.close()
+    except OSError as exc:
+        raise Error(f"{path.name}: cannot read it ({exc.strerror or exc})") from exc
+
+
+def _read_sheets(path: Path, book: Any, kind: ItemKind | None, reading: _Reading) -> None:
     try:
         chosen = _chosen_sheets(path, book.sheetnames, kind, reading.outcome)
         for name, _ in chosen:
@@ -327,10 +338,8 @@ def _read_workbook(path: Path, kind: ItemKind | None, reading: _Reading) -> None
             book[name].reset_dimensions()  # a file's own claims never size what we read
         for name, sheet_kind in chosen:
             reading.sheet(name, sheet_kind, book[name].iter_rows(values_only=True))
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, EOFError, ParseError) as exc:
+    except (*_DAMAGED, ParseError) as exc:
         raise Error(f"{path.name}: a damaged Excel file ({exc})") from exc
-    finally:
-        book.close()
 
 
 def _chosen_sheets(
@@ -563,12 +572,9 @@ def _write(
         raise Error(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-
-
 def _clean(value: object) -> object:
     """Control characters an .xlsx cannot hold are dropped (logged)."""
-    if isinstance(value, str) and _ILLEGAL.search(value):
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
         logger.warning("dropped control characters from a cell: %r", value[:40])
-        return _ILLEGAL.sub("", value)
+        return CONTROL_CHARACTERS.sub("", value)
     return value

@@ -319,9 +319,12 @@ def test_a_file_that_is_not_a_workbook_is_refused_clearly(tmp_path: Path) -> Non
     with pytest.raises(sheets.Error, match=r"damaged.xlsx: not a readable Excel \.xlsx file"):
         sheets.read_items(damaged)
     nul = tmp_path / "nul.csv"
-    nul.write_bytes(b"code,name\nE1,a\x00b\n")
-    with pytest.raises(sheets.Error, match=r"nul\.csv line 2: line contains NUL"):
-        sheets.read_items(nul, ItemKind.ENTERPRISE)
+    nul.write_bytes(b"code,name\nE1,a\x00b\nE2,ok\n")
+    outcome = sheets.read_items(nul, ItemKind.ENTERPRISE)
+    assert [item.code for item in outcome.items] == ["E2"]
+    assert [str(p) for p in outcome.problems] == [
+        "nul.csv row 2 name: holds control characters (NUL…): not text a person typed"
+    ]
     with pytest.raises(sheets.Error, match=r"not an \.xlsx or \.csv file"):
         sheets.read_items(tmp_path / "x.json")
     with pytest.raises(sheets.Error, match="--kind"):
