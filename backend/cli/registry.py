@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import csv
 import getpass
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +36,12 @@ from backend.eventlog import log as eventlog
 from backend.jurisdictions.store import load_tree
 from backend.registry import sheets
 from backend.registry.items import ImportConflictError, ImportOutcome, RegistryService
-from backend.registry.sheet_columns import KIND_SHEET_NAMES, Datum
+from backend.registry.sheet_columns import (
+    COMMON_COLUMNS,
+    KIND_SHEET_NAMES,
+    Datum,
+    details_columns,
+)
 from realtime.protocol import Event, ItemKind
 
 SHOWN_PROBLEMS = 50
@@ -188,6 +194,25 @@ def _print_problems(outcome: sheets.ReadOutcome, report: Path | None) -> None:
         out(f"  … and {hidden:,} more ({where})")
 
 
+_REFUSED_ITEM = re.compile(
+    r"^(?P<kind>\w+) '(?P<code>[^']+)': (?P<field>[\w.\[\]]+): (?P<reason>.*)$"
+)
+
+
+def _placed(message: str, outcome: sheets.ReadOutcome) -> sheets.Problem:
+    """The database's refusal of one item as a problem of its sheet and row (when the
+    message names an item of the file, as ``kind 'code': field: reason``)."""
+    found = _REFUSED_ITEM.match(message)
+    if found and found["kind"] in {kind.value for kind in ItemKind}:
+        kind = ItemKind(found["kind"])
+        place = outcome.place_of(kind, found["code"])
+        if place is not None:
+            name = found["field"].split(".")[-1].split("[")[0]
+            headers = {c.field: c.header for c in (*COMMON_COLUMNS, *details_columns(kind))}
+            return sheets.Problem(place[0], place[1], headers.get(name, name), found["reason"])
+    return sheets.Problem("", 0, "", message)
+
+
 def _cipher(args: argparse.Namespace) -> security.FieldCipher:
     _, data_dir = storage(args)
     try:
@@ -239,7 +264,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     try:
         result = asyncio.run(work())
     except ImportConflictError as exc:
-        err(f"nothing imported: {exc.message}")
+        refusal = _placed(exc.message, outcome)
+        out(f"  {refusal}")
+        if args.report is not None:
+            _write_report(args.report, [*outcome.problems, refusal])
+        err("nothing imported: the database refused the item above")
         return EXIT_FAILURE
     counts = f"{result.created:,} new, {result.updated:,} updated, {result.unchanged:,} unchanged"
     if args.dry_run:

@@ -98,6 +98,8 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
+        if not self.sheet:
+            return self.reason  # not placed in the file (the database's refusal)
         column = f" {self.column}" if self.column else ""
         return f"{self.sheet} row {self.row}{column}: {self.reason}"
 
@@ -110,11 +112,17 @@ class ReadOutcome:
     items: list[RegistryItemInput] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     rows: int = 0
+    places: dict[tuple[ItemKind, str], tuple[str, int]] = field(default_factory=dict)
+    """The sheet and row of each item, by kind and code (to place a later refusal)."""
 
     @property
     def ok(self) -> bool:
         """True when nothing is wrong."""
         return not self.problems
+
+    def place_of(self, kind: ItemKind, code: str) -> tuple[str, int] | None:
+        """The sheet and row an item came from (None: not from this file)."""
+        return self.places.get((kind, code))
 
 
 @dataclass(slots=True)
@@ -489,7 +497,7 @@ def _decode(pending: list[_Pending], outcome: ReadOutcome) -> None:
                 Problem(p.sheet, p.row, column, f"duplicate code {item.code} (also {where})")
             )
             continue
-        first_row[key] = (p.sheet, p.row)
+        first_row[key] = outcome.places[key] = (p.sheet, p.row)
         outcome.items.append(item)
     outcome.problems.sort(key=lambda problem: (problem.sheet, problem.row))
 

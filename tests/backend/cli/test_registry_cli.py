@@ -116,9 +116,30 @@ async def test_a_conflict_with_the_database_writes_nothing(
         "代码,名称,危险源等级,所属企业\nH1,罐区,一级,\nH2,罐区2,二级,NO-SUCH\n", encoding="utf-8"
     )
 
-    assert await run("registry", "import", str(path), "--kind", "hazard_source", *data) == 1
+    report = tmp_path / "report.csv"
 
-    assert "no enterprise 'NO-SUCH'" in capsys.readouterr().err
+    assert (
+        await run(
+            "registry",
+            "import",
+            str(path),
+            "--kind",
+            "hazard_source",
+            "--report",
+            str(report),
+            *data,
+        )
+        == 1
+    )
+
+    captured = capsys.readouterr()
+    refusal = "hazards.csv row 3 所属企业: no enterprise 'NO-SUCH' in the registry"
+    assert f"  {refusal}" in captured.out
+    assert "nothing imported: the database refused the item above" in captured.err
+    with report.open(encoding="utf-8-sig", newline="") as stream:
+        assert list(csv.reader(stream))[1:] == [
+            ["hazards.csv", "3", "所属企业", "no enterprise 'NO-SUCH' in the registry"]
+        ]
     assert await counts(db_url) == (0, 0)
 
 
