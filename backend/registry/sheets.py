@@ -364,8 +364,12 @@ def _chosen_sheets(
                 outcome.problems.append(Problem(name, 0, "", reason))
         elif kind is None or sheet_kind is kind:
             chosen.append((name, sheet_kind))
-    if kind is not None and not chosen and names:
-        chosen.append((names[0], kind))
+    if kind is not None and not chosen:
+        # A workbook with no sheet named for the kind: its first sheet not named for another.
+        unnamed = [name for name in names if kind_of_sheet(name) is None]
+        if not unnamed:
+            raise Error(f"{path.name}: no sheet of {kind.value} ({KIND_SHEET_NAMES[kind]})")
+        chosen.append((unnamed[0], kind))
     if not chosen and not outcome.problems:
         raise Error(f"{path.name}: no sheet named for a kind (企业, 专家…)")
     return chosen

@@ -211,6 +211,23 @@ def test_headers_are_checked_before_any_row(tmp_path: Path) -> None:
     ]
 
 
+def test_a_named_kind_reads_its_sheet_or_an_unnamed_one(tmp_path: Path) -> None:
+    path = tmp_path / "kinds.xlsx"
+    _workbook(
+        path,
+        {
+            "专家": [["代码", "名称"], ["X1", "专家甲"]],
+            "Sheet1": [["代码", "名称", "类别"], ["EQ1", "帐篷", "帐篷"]],
+        },
+    )
+    assert [i.code for i in sheets.read_items(path, ItemKind.EXPERT).items] == ["X1"]
+    assert [i.code for i in sheets.read_items(path, ItemKind.EQUIPMENT).items] == ["EQ1"]
+    only_experts = tmp_path / "experts.xlsx"
+    _workbook(only_experts, {"expert": [["code", "name"]]})
+    with pytest.raises(sheets.Error, match=r"experts\.xlsx: no sheet of team \(应急队伍\)"):
+        sheets.read_items(only_experts, ItemKind.TEAM)
+
+
 def test_gcj02_coordinates_are_converted_to_wgs84(tmp_path: Path) -> None:
     wgs_lat, wgs_lon = 30.2741, 120.1551  # 西湖区
     gcj_lon, gcj_lat = (float(v) for v in wgs84_to_gcj02(np.array(wgs_lon), np.array(wgs_lat)))
