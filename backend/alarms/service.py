@@ -103,6 +103,11 @@ class AlarmService:
         self._jurisdictions = jurisdictions
         """Places alarms (and seeded units) by their coordinates; None places nothing."""
 
+    @property
+    def reveal_limit(self) -> RevealLimit:
+        """The per-user limit of reveals this service counts against."""
+        return self._reveal_limit
+
     def _place(self, lat: float | None, lon: float | None) -> str:
         """The jurisdiction (lat, lon) lies in ("" when unknown or not given)."""
         if self._jurisdictions is None or lat is None or lon is None:

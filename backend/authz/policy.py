@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from backend.authz import incidents
+from backend.authz import incidents, registry
 from backend.authz.principal import Principal
 from backend.authz.scope import (
     COMMAND_CENTRE,
@@ -43,6 +43,7 @@ from realtime.protocol import (
     HandoverView,
     MessageView,
     ReceiptView,
+    RegistryItemView,
     Role,
 )
 from realtime.states import AlarmAction
@@ -581,8 +582,9 @@ def can_see_event(principal: Principal, event: Event) -> bool:
     event also carries the alarm itself, the receiver must see that alarm too, so an
     incident never leaks an alarm's details. Alarm events by :func:`can_see`; device events
     by the device's jurisdiction (unplaced or unknown: whole-area users only); geofence
-    events to whole-area readers; share events by :func:`can_see_grant`. An event about
-    nothing of an area goes to whole-area readers only.
+    events to whole-area readers; share events by :func:`can_see_grant`;
+    registry events by the item's scope (:func:`backend.authz.registry.can_see_item`). An
+    event about nothing of an area goes to whole-area readers only.
     """
     chat = event.message if isinstance(event.message, MessageView) else event.receipt
     if isinstance(chat, MessageView | ReceiptView):
@@ -611,6 +613,11 @@ def can_see_event(principal: Principal, event: Event) -> bool:
     if isinstance(event.handover, HandoverView):
         return receives(principal, Topic.HANDOVER_EVENTS) and can_see_handover(
             principal, event.handover.jurisdiction, event.handover.agency
+        )
+    if isinstance(event.registry_item, RegistryItemView):
+        item = event.registry_item
+        return receives(principal, Topic.REGISTRY_EVENTS) and registry.can_see_item(
+            principal, item.jurisdiction, item.agency
         )
     return principal.role in READERS and not principal.jurisdiction
 

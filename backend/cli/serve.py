@@ -105,7 +105,10 @@ def add_parser(commands: Subparsers) -> None:
         "--units",
         type=Path,
         default=None,
-        help="CSV of dispatchable units to seed (code,name,agency,jurisdiction)",
+        metavar="FILE",
+        help="CSV of dispatchable units to register at start when their code is new "
+        "(code,name,agency,jurisdiction,lat,lon); without it no unit is added (the sample "
+        "units are the demo's: 'dutydesk demo')",
     )
     serve.add_argument(
         "--catalogue",
@@ -248,8 +251,11 @@ def _load_catalogue(path: Path | None) -> Catalogue | None:
 
 
 def _load_units(path: Path | None) -> list[UnitView]:
+    # The shipped sample units are the demo's: never seeded into a database serve opens.
+    if path is None:
+        return []
     try:
-        return load_units_csv(path) if path else load_units_csv()
+        return load_units_csv(path)
     except RegistryError as exc:
         raise Error(str(exc)) from exc
 

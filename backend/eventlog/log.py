@@ -35,6 +35,8 @@ from realtime.protocol import (
     IncidentView,
     MessageView,
     ReceiptView,
+    RegistryChangeView,
+    RegistryItemView,
     TaskView,
     decode_server,
     encode,
@@ -150,6 +152,10 @@ class Draft:
     """A chat message (``incident.message``): the event is part of its incident's timeline."""
     receipt: ReceiptView | None = None
     """A read receipt (``incident.message_read``), also in the incident's timeline."""
+    registry_item: RegistryItemView | None = None
+    """The registry item a ``registry.*`` event is about (contacts masked)."""
+    registry_change: RegistryChangeView | None = None
+    """What a ``registry.changed`` event changed."""
 
 
 async def append(
@@ -171,6 +177,8 @@ async def append(
     message: MessageView | None = None,
     receipt: ReceiptView | None = None,
     handover: HandoverView | None = None,
+    registry_item: RegistryItemView | None = None,
+    registry_change: RegistryChangeView | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -195,6 +203,8 @@ async def append(
         alarm_id=alarm_id,
         message=message,
         receipt=receipt,
+        registry_item=registry_item,
+        registry_change=registry_change,
     )
     return (await append_many(session, (draft,)))[0]
 
@@ -229,6 +239,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             message=draft.message if draft.message is not None else msgspec.UNSET,
             receipt=draft.receipt if draft.receipt is not None else msgspec.UNSET,
             handover=draft.handover if draft.handover is not None else msgspec.UNSET,
+            registry_item=_or_unset(draft.registry_item),
+            registry_change=_or_unset(draft.registry_change),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)
@@ -250,6 +262,10 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
         events.append(event)
     await session.flush()
     return events
+
+
+def _or_unset(value: T | None) -> T | msgspec.UnsetType:
+    return msgspec.UNSET if value is None else value
 
 
 def _alarm_id(draft: Draft) -> int | None:
@@ -336,6 +352,33 @@ async def events_of_incident(session: AsyncSession, incident_id: int) -> list[Ev
         select(EventRecord).where(EventRecord.incident_id == incident_id).order_by(EventRecord.seq)
     )
     return [_event(record) for record in records]
+
+
+async def events_of_registry_item(
+    session: AsyncSession, kind: str, code: str, event_kinds: Sequence[EventKind]
+) -> list[Event]:
+    """Return the events of ``event_kinds`` about one registry item, oldest first.
+
+    The log has no column for registry items: the item is found by its view in the
+    payload (codes hold no characters JSON escapes), then checked on the decoded event.
+    """
+    marker = f'"registry_item":{{"kind":"{kind}","code":"{code}",'
+    records = await session.scalars(
+        select(EventRecord)
+        .where(
+            EventRecord.kind.in_([str(k) for k in event_kinds]),
+            EventRecord.payload.contains(marker, autoescape=True),
+        )
+        .order_by(EventRecord.seq)
+    )
+    events = [_event(record) for record in records]
+    return [
+        event
+        for event in events
+        if isinstance(event.registry_item, RegistryItemView)
+        and event.registry_item.kind == kind
+        and event.registry_item.code == code
+    ]
 
 
 @dataclass(frozen=True, slots=True)

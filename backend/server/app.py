@@ -45,6 +45,7 @@ from backend.jurisdictions.tree import JurisdictionTree
 from backend.registry.agencies import AgencyRegistry
 from backend.registry.cameras import CameraRegistry
 from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
+from backend.registry.items import RegistryService
 from backend.registry.sessions import SessionStore
 from backend.registry.users import SESSION_TOKEN_LIFETIME, UserService
 from backend.runtime.episodes import EpisodeLog
@@ -257,6 +258,16 @@ class DutyDeskServer:
             self.jurisdictions,
             reveal_limit=RevealLimit(config.reveals_per_hour),
         )
+        # One budget of personal-data reveals per user: alarms' callers and registry contacts.
+        self.registry_items = RegistryService(
+            self.sessions,
+            self.cipher,
+            self.writer,
+            self.jurisdictions,
+            reveal_limit=self.alarms.reveal_limit,
+        )
+        """The registry (台账): enterprises, hazard sources, teams, equipment, shelters,
+        experts, protection targets and plans."""
         self.registry = DeviceRegistry(
             self.sessions, self.writer, auto_register=config.jt808_auto_register
         )

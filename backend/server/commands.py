@@ -36,6 +36,7 @@ from backend.server import (
     grid_handlers,
     handlers,
     incident_handlers,
+    registry_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -76,6 +77,8 @@ from realtime.protocol import (
     GetHandover,
     GetIncident,
     GetIncidentTimeline,
+    GetRegistryHistory,
+    GetRegistryItem,
     GetSeries,
     GetTrack,
     GrantResult,
@@ -93,6 +96,7 @@ from realtime.protocol import (
     ListHandovers,
     ListIncidents,
     ListMyReports,
+    ListRegistry,
     ListSensors,
     ListSessions,
     ListTasks,
@@ -105,14 +109,21 @@ from realtime.protocol import (
     Pong,
     PostMessage,
     ReadResult,
+    RegistryContactResult,
+    RegistryHistoryResult,
+    RegistryItemResult,
+    RegistryResult,
     ReportIncident,
     ReportResult,
     ReportsResult,
     Result,
+    RetireRegistryItem,
     RevealContact,
+    RevealRegistryContact,
     RosterResult,
     RosterToday,
     SaveGeofence,
+    SaveRegistryItem,
     SendTask,
     SendText,
     SensorsResult,
@@ -403,6 +414,39 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     ),
     Route(GetHandover, (HandoverResult,), Permission.SEE_HANDOVERS, grid_handlers.get_handover),
     Route(RosterToday, (RosterResult,), Permission.SEE_ROSTER, grid_handlers.roster_today),
+    # the registry (台账): every change is remembered (a re-send is answered, not repeated)
+    Route(
+        ListRegistry, (RegistryResult,), Permission.SEE_REGISTRY, registry_handlers.list_registry
+    ),
+    Route(
+        GetRegistryItem, (RegistryItemResult,), Permission.SEE_REGISTRY, registry_handlers.get_item
+    ),
+    Route(
+        SaveRegistryItem,
+        (RegistryItemResult,),
+        Permission.EDIT_REGISTRY,
+        registry_handlers.save_item,
+        remember_answer=True,
+    ),
+    Route(
+        RetireRegistryItem,
+        (RegistryItemResult,),
+        Permission.EDIT_REGISTRY,
+        registry_handlers.retire_item,
+        remember_answer=True,
+    ),
+    Route(
+        GetRegistryHistory,
+        (RegistryHistoryResult,),
+        Permission.SEE_REGISTRY,
+        registry_handlers.item_history,
+    ),
+    Route(
+        RevealRegistryContact,
+        (RegistryContactResult,),
+        Permission.REVEAL_REGISTRY_CONTACT,
+        registry_handlers.reveal_contacts,
+    ),
     # reports
     Route(
         GetAssessment,

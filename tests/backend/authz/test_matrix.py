@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
@@ -54,8 +55,10 @@ from realtime.protocol import (
     Command,
     CreateAlarm,
     DispatchAlarm,
+    ItemKind,
     PositionView,
     ReadingView,
+    RegistryItemInput,
     Role,
     SaveGeofence,
     ShareAlarm,
@@ -217,6 +220,60 @@ GEOFENCE = "TOK-GEOFENCE"
 
 
 @dataclass(frozen=True)
+class Item:
+    """A registry item (its code is its mark)."""
+
+    kind: str
+    code: str
+    place: str
+    agency: str
+    details: dict[str, Any]
+
+    def visible(self, user: User) -> bool:
+        """Inside the user's area, in an area above it, or nowhere ("")."""
+        return self.place.startswith(user.area) or user.area.startswith(self.place)
+
+    def edit_refusal(self, user: User) -> str | None:
+        """Why the user may not change it (None: they may)."""
+        if not self.visible(user):
+            return HIDDEN.format("registry item")
+        if not user.sees(self.place):
+            where = repr(self.place) if self.place else "no jurisdiction (the whole area)"
+            return f"registry items of {where} are outside your area"
+        if user.agency is not None and user.agency != self.agency:
+            return f"a user of agency {user.agency} changes only its agency's items"
+        return None
+
+    def payload(self, name: str = "") -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": name or self.code,
+            "jurisdiction": self.place,
+            "agency": self.agency,
+            "details": self.details,
+        }
+
+
+REG_PHONE = "13800000077"
+ITEMS = {
+    "sh": Item(
+        "team", "TOK-REG-SH", SH, FIRE, {"type": "team", "team_type": "危化品救援", "members": 9}
+    ),
+    "hz": Item("team", "TOK-REG-HZ", HZ, "police", {"type": "team", "team_type": "特警"}),
+    # The province above Hangzhou: Hangzhou users see it, Shanghai users do not.
+    "zj": Item("plan", "TOK-REG-ZJ", "33", "", {"type": "plan", "type_codes": ["hazchem_leak"]}),
+    # Nowhere: everyone sees it.
+    "all": Item(
+        "expert",
+        "TOK-REG-ALL",
+        "",
+        "",
+        {"type": "expert", "contacts": [{"name": "专家", "phone": REG_PHONE}]},
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Task:
     key: str
     incident: str
@@ -277,6 +334,7 @@ def foreign_marks(user: User) -> set[str]:
         marks.add(GEOFENCE)
     marks |= {i.title.split()[0] for i in INCIDENTS.values() if not i.visible(user)}
     marks |= {t.instructions for t in TASKS.values() if not t.visible(user)}
+    marks |= {item.code for item in ITEMS.values() if not item.visible(user)}
     for incident in INCIDENTS.values():
         if not incident.visible(user):
             marks |= {incident.message.split()[0], incident.attachment}
@@ -321,6 +379,7 @@ def _build(thread: ServerThread) -> World:
     # Every cell reveals as its user again; the hourly reveal limit has its own tests
     # (tests/backend/alarms/test_personal_data.py) and must not decide cells here.
     server.alarms._reveal_limit = RevealLimit(1_000_000)
+    server.registry_items._reveal_limit = server.alarms.reveal_limit
     admin = thread.add_user("root", "pw-root-admin", Role.ADMIN)
     tokens = {}
     for user in USERS:
@@ -426,6 +485,12 @@ def _build(thread: ServerThread) -> World:
     )
     world = World(thread, tokens, alarm_ids, admin, grants)
     _build_incidents(world)
+    for item in ITEMS.values():
+        world.call(
+            server.registry_items.save(
+                admin, msgspec.convert(item.payload(), RegistryItemInput), None
+            )
+        )
     return world
 
 
@@ -1484,6 +1549,105 @@ _BY_TAG.update(
     }
 )
 
+# ---------------------------------------------------------------------------- registry
+
+
+def _item_probes(
+    user: User,
+    permission: Permission,
+    build: Callable[[Item], dict[str, Any]],
+    *,
+    edit: bool = False,
+    code: str | None = None,
+    check: Callable[[Item], Callable[[dict[str, Any]], None]] | None = None,
+) -> list[Probe]:
+    """One probe per registry item of the world and one for a missing item (refused alike)."""
+    probes = [
+        probe(
+            user,
+            permission,
+            build(item),
+            scope_refusal=item.edit_refusal(user)
+            if edit
+            else (None if item.visible(user) else HIDDEN.format("registry item")),
+            code=code,
+            check=check(item) if check else None,
+        )
+        for item in ITEMS.values()
+    ]
+    missing = Item("team", "TOK-REG-NONE", "", "", {"type": "team", "team_type": "x"})
+    probes.append(
+        probe(user, permission, build(missing), scope_refusal=HIDDEN.format("registry item"))
+    )
+    return probes
+
+
+def _names_item(item: Item) -> Callable[[dict[str, Any]], None]:
+    return lambda data: _assert_eq(item.code in _marks_in(data), True)
+
+
+_BY_TAG.update(
+    {
+        "registry.list": _list_case(
+            Permission.SEE_REGISTRY,
+            "registry.list",
+            lambda user: {i.code: i.visible(user) for i in ITEMS.values()} | {REG_PHONE: False},
+        ),
+        "registry.get": lambda world, user: _item_probes(
+            user,
+            Permission.SEE_REGISTRY,
+            lambda item: {"type": "registry.get", "kind": item.kind, "code": item.code},
+            check=_names_item,
+        ),
+        "registry.history": lambda world, user: _item_probes(
+            user,
+            Permission.SEE_REGISTRY,
+            lambda item: {"type": "registry.history", "kind": item.kind, "code": item.code},
+            check=lambda item: lambda data: _assert_eq(data["changes"][0]["action"], "created"),
+        ),
+        "registry.reveal": lambda world, user: _item_probes(
+            user,
+            Permission.REVEAL_REGISTRY_CONTACT,
+            lambda item: {
+                "type": "registry.reveal",
+                "kind": item.kind,
+                "code": item.code,
+                "note": "核实",
+            },
+            check=lambda item: (
+                lambda data: _assert_eq(
+                    [c["phone"] for c in data["contacts"]],
+                    [REG_PHONE] if item.code == "TOK-REG-ALL" else [],
+                )
+            ),
+        ),
+        # At a version the item never had: an allowed user is refused as stale.
+        "registry.save": lambda world, user: _item_probes(
+            user,
+            Permission.EDIT_REGISTRY,
+            lambda item: {
+                "type": "registry.save",
+                "item": item.payload(),
+                "expected_version": 999,
+            },
+            edit=True,
+            code=STALE,
+        ),
+        "registry.retire": lambda world, user: _item_probes(
+            user,
+            Permission.EDIT_REGISTRY,
+            lambda item: {
+                "type": "registry.retire",
+                "kind": item.kind,
+                "code": item.code,
+                "expected_version": 999,
+            },
+            edit=True,
+            code=STALE,
+        ),
+    }
+)
+
 
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
@@ -1733,6 +1897,32 @@ async def _handover_events(world: World, user: User) -> None:
     session.assert_nothing_foreign(user)
 
 
+async def _registry_events(world: World, user: User) -> None:
+    service = world.thread.server.registry_items
+    async with console(world, user) as session:
+        for item in ITEMS.values():
+            current = world.call(service.get(world.admin, ItemKind(item.kind), item.code))
+            renamed = item.payload(f"{item.code} 第{next(world.seq)}版")
+            world.call(
+                service.save(
+                    world.admin, msgspec.convert(renamed, RegistryItemInput), current.version
+                )
+            )
+        expected = {item.code for item in ITEMS.values() if item.visible(user)}
+        await session.drain(lambda: _registry_codes(session) >= expected)
+    assert _registry_codes(session) == expected
+    assert all(REG_PHONE not in frame for frame in session.frames), "contacts masked"
+    session.assert_nothing_foreign(user)
+
+
+def _registry_codes(session: Console) -> set[str]:
+    return {
+        event["registry_item"]["code"]
+        for event in session.messages("event")
+        if event["kind"] == "registry.changed"
+    }
+
+
 TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.SNAPSHOT: _snapshot,
     Topic.RESUME: _resume,
@@ -1746,6 +1936,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.READINGS: _readings,
     Topic.MESSAGE_EVENTS: _message_events,
     Topic.HANDOVER_EVENTS: _handover_events,
+    Topic.REGISTRY_EVENTS: _registry_events,
 }
 
 
