@@ -55,9 +55,9 @@ class RegistryDesk(QObject):
     """(text, is_error) of an outcome, for the notification bar."""
     saved = Signal(object)
     """The item as stored after a save (a :class:`~realtime.protocol.RegistryItemView`)."""
-    save_refused = Signal(str, str)
-    """(error code, the officer's words) of a refused save (a stale version reloads the
-    item)."""
+    save_refused = Signal(str, str, str)
+    """(error code, the officer's words, the server's message) of a refused save (a stale
+    version reloads the item)."""
     contacts_revealed = Signal(object, object, list)
     """(kind, code, contacts in full) of a reveal."""
     load_failed = Signal(object, str)
@@ -160,6 +160,7 @@ class RegistryDesk(QObject):
 
     def load_history(self, kind: ItemKind, code: str) -> None:
         """Read an item's changes."""
+        self.state.expect_history(kind, code)
         self._service.query(
             GetRegistryHistory(req="", kind=kind, code=code), self._on_result, self._on_read_error
         )
@@ -194,7 +195,7 @@ class RegistryDesk(QObject):
 
         def failed(code: str, message: str) -> None:
             logger.info("registry.save refused: %s %s", code, message)
-            self.save_refused.emit(code, refusal_text(code, message))
+            self.save_refused.emit(code, refusal_text(code, message), message)
             if code == ErrorCode.STALE_VERSION:
                 self.load_item(kind, item.code)
 

@@ -9,6 +9,8 @@ typed. The place can be picked on the map (:attr:`RegistryEditDialog.pick_reques
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,6 +44,8 @@ from desktop.registry.labels import choice_label, field_label, kind_label, probl
 from realtime.protocol import ErrorCode, ItemKind, RegistryItemInput, RegistryItemView, UserInfo
 
 ERROR_STYLE = "border: 1px solid #c62828;"
+SERVER_FIELD = re.compile(r"^((?:details\.)?[a-z_0-9]+)(?:\[\d+\])?[:.\s]")
+"""The field a server's validation message starts with (``agency: no agency …``)."""
 RECORD_ROWS_SPARE = 1
 """Empty rows a records table keeps at its end to type into."""
 
@@ -276,9 +280,16 @@ class RegistryEditDialog(QDialog):
         self.error_label.show()
         self.save_button.setEnabled(True)
 
-    def refused(self, code: str, text: str) -> None:
-        """The server refused the save: say why (what was typed stays)."""
+    def refused(self, code: str, text: str, message: str = "") -> None:
+        """The server refused the save: say why, next to the field its message names
+        (``details.enterprise: …``) when it names one; what was typed stays."""
         self._conflict = code == ErrorCode.STALE_VERSION and self.expected_version is not None
+        named = SERVER_FIELD.match(message)
+        field = named.group(1).rsplit(".", 1)[-1] if named is not None else ""
+        widget = self.fields.get(field)
+        if widget is not None:
+            widget.setStyleSheet(ERROR_STYLE)
+            text = f"{field_label(field)}: {text}"
         self.show_error(text)
 
     def rebase(self, current: RegistryItemView) -> bool:

@@ -72,6 +72,7 @@ class RegistryPanel(QWidget):
         self.state = desk.state
         self.active_dialog: RegistryEditDialog | TextDialog | None = None
         self._revealed: dict[tuple[ItemKind, str], list[Contact]] = {}
+        self._history_asked: set[tuple[ItemKind, str]] = set()
 
         filters = self._build_filters()
         self.model = RegistryTableModel(self.state, self)
@@ -311,8 +312,6 @@ class RegistryPanel(QWidget):
         if code == self._selected_code:
             return
         self._selected_code = code
-        if item is not None and self.state.history(item.kind, item.code) is None:
-            self.desk.load_history(item.kind, item.code)
         self._show_detail()
 
     def _restore_selection(self) -> None:
@@ -332,6 +331,11 @@ class RegistryPanel(QWidget):
             self.detail_label.setText(self.tr("Choose an item."))
             return
         self.detail_label.setText(self.detail_text(item))
+        key = (item.kind, item.code)
+        if self.state.history(*key) is None and key not in self._history_asked:
+            # Read once; the live events keep it current from then on.
+            self._history_asked.add(key)
+            self.desk.load_history(*key)
         for change in self.state.history(item.kind, item.code) or []:
             lines = change_lines(change.before, change.after, change.changed)
             if change.note:
@@ -440,10 +444,10 @@ class RegistryPanel(QWidget):
                 self._restore_selection()
                 self._show_detail()
 
-    def _on_save_refused(self, code: str, text: str) -> None:
+    def _on_save_refused(self, code: str, text: str, message: str) -> None:
         dialog = self.active_dialog
         if isinstance(dialog, RegistryEditDialog):
-            dialog.refused(code, text)
+            dialog.refused(code, text, message)
 
     def start_retire(self) -> TextDialog | None:
         """Retire the selected item, or restore it, with a note."""

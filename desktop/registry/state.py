@@ -52,6 +52,8 @@ def may_edit_item(user: UserInfo | None, item: RegistryItemView) -> bool:
         return False
     if not item.jurisdiction.startswith(user.jurisdiction):
         return False
+    if user.role is Role.AGENCY and user.agency is None:
+        return False  # an agency's desk without an agency changes nothing
     return user.agency is None or item.agency == user.agency
 
 
@@ -96,6 +98,8 @@ class RegistryState:
         self.user: UserInfo | None = None
         self._items: dict[ItemKey, RegistryItemView] = {}
         self._histories: dict[ItemKey, list[RegistryChangeView]] = {}
+        self._awaited: dict[ItemKey, list[RegistryChangeView]] = {}
+        """Changes that arrived live while an item's history was being read."""
         self.loaded_kinds: set[ItemKind] = set()
         """Kinds whose list has been read at least once."""
         self._listeners: list[RegistryListener] = []
@@ -163,6 +167,7 @@ class RegistryState:
         kinds = {kind for kind, _ in self._items} | self.loaded_kinds
         self._items.clear()
         self._histories.clear()
+        self._awaited.clear()
         self.loaded_kinds.clear()
         for kind in sorted(kinds):
             self._tell(RegistryUpdate(kind))
@@ -198,9 +203,16 @@ class RegistryState:
         self._items[(item.kind, item.code)] = item
         return True
 
+    def expect_history(self, kind: ItemKind, code: str) -> None:
+        """An item's history is being read: changes arriving meanwhile are kept for it
+        (the answer may have been written before them)."""
+        self._awaited.setdefault((kind, code), [])
+
     def set_history(self, kind: ItemKind, code: str, changes: Iterable[RegistryChangeView]) -> None:
-        """Hold the history read for an item."""
-        self._histories[(kind, code)] = sorted(changes, key=lambda change: change.seq)
+        """Hold the history read for an item (with the changes that arrived meanwhile)."""
+        merged = {change.seq: change for change in self._awaited.pop((kind, code), [])}
+        merged.update((change.seq, change) for change in changes)
+        self._histories[(kind, code)] = sorted(merged.values(), key=lambda change: change.seq)
         self._tell(RegistryUpdate(kind, code))
 
     def apply_event(self, event: Event) -> bool:
@@ -211,7 +223,7 @@ class RegistryState:
             return False
         item = event.registry_item
         key = (item.kind, item.code)
-        held = self._histories.get(key)
+        held = self._histories.get(key, self._awaited.get(key))
         change = event.registry_change
         if held is not None and not isinstance(change, msgspec.UnsetType):
             # The payload has no seq of its own: the event's is the change's.

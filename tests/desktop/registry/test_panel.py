@@ -338,17 +338,21 @@ def test_a_new_team_is_checked_before_it_is_sent_and_the_server_s_refusal_is_sho
 
         fill(dialog, code="T-09", team_type="抢险救援", members="12", lon="120.25")
         fill(dialog, capabilities="rescue\nwater_rescue")
-        servers[0].refuse[SaveRegistryItem] = (ErrorCode.VALIDATION, "agency 'fire' is not yours")
-        await call(dialog.save_button.click)
-        await wait_until(lambda: "agency" in dialog.error_label.text(), what="refusal shown")
-        assert dialog.error_label.text() == (
-            "The server did not accept the item. (agency 'fire' is not yours)"
+        servers[0].refuse[SaveRegistryItem] = (
+            ErrorCode.VALIDATION,
+            "agency: no agency 'fyre' is registered",
         )
+        await call(dialog.save_button.click)
+        await wait_until(lambda: "fyre" in dialog.error_label.text(), what="refusal shown")
+        assert dialog.error_label.text() == (
+            "Agency: The server did not accept the item. (agency: no agency 'fyre' is registered)"
+        )
+        assert "c62828" in dialog.fields["agency"].styleSheet()
         assert dialog.isVisible()
         assert dialog.save_button.isEnabled()
 
         await call(dialog.save_button.click)
-        await wait_until(lambda: not dialog.isVisible(), what="dialog closed")
+        await wait_until(lambda: panel.active_dialog is None, what="dialog closed")
         sent = servers[0].of(SaveRegistryItem)[-1]
         assert sent.expected_version is None
         assert isinstance(sent.item.details, TeamDetails)
@@ -387,7 +391,7 @@ def test_a_version_conflict_reloads_says_so_and_the_next_save_is_deliberate(
         assert table_texts(panel)[0][3] == "26"  # what is there now
         assert server.of(GetRegistryItem) != []
         await call(dialog.save_button.click)
-        await wait_until(lambda: not dialog.isVisible(), what="saved")
+        await wait_until(lambda: panel.active_dialog is None, what="saved")
         assert server.of(SaveRegistryItem)[-1].expected_version == 2
         assert table_texts(panel)[0][3] == "28"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from desktop.registry.state import (
     RegistryFilter,
     RegistryState,
@@ -125,3 +127,20 @@ def test_editing_controls_follow_role_jurisdiction_and_agency() -> None:
     assert not may_edit(user(Role.VIEWER))
     assert not may_edit(user(Role.TRAINER))
     assert not may_edit_item(None, item)
+    assert not may_edit_item(user(Role.AGENCY), item)
+
+
+def test_a_change_arriving_while_the_history_is_read_is_not_lost() -> None:
+    state = RegistryState()
+    state.replace_kind(ItemKind.TEAM, [team(version=1)])
+    state.expect_history(ItemKind.TEAM, "T-01")
+    state.apply_event(changed(team(version=2, members=30), 41))
+    # The answer was written before the change: it holds only the creation.
+    created = changed(team(version=1), 40, action=RegistryChangeAction.CREATED)
+    assert not isinstance(created.registry_change, msgspec.UnsetType)
+    state.set_history(
+        ItemKind.TEAM, "T-01", [msgspec.structs.replace(created.registry_change, seq=40)]
+    )
+    history = state.history(ItemKind.TEAM, "T-01")
+    assert history is not None
+    assert [change.seq for change in history] == [40, 41]
