@@ -22,21 +22,17 @@ from realtime.protocol import (
 )
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Registry", text)
-
-
 def kind_label(kind: ItemKind) -> str:
     """Return the name of a kind (企业, 重大危险源…)."""
     labels = {
-        ItemKind.ENTERPRISE: _tr("Enterprises"),
-        ItemKind.HAZARD_SOURCE: _tr("Major hazard sources"),
-        ItemKind.TEAM: _tr("Emergency teams"),
-        ItemKind.EQUIPMENT: _tr("Equipment and supplies"),
-        ItemKind.SHELTER: _tr("Shelters"),
-        ItemKind.EXPERT: _tr("Experts"),
-        ItemKind.TARGET: _tr("Protection targets"),
-        ItemKind.PLAN: _tr("Emergency plans"),
+        ItemKind.ENTERPRISE: QCoreApplication.translate("Registry", "Enterprises"),
+        ItemKind.HAZARD_SOURCE: QCoreApplication.translate("Registry", "Major hazard sources"),
+        ItemKind.TEAM: QCoreApplication.translate("Registry", "Emergency teams"),
+        ItemKind.EQUIPMENT: QCoreApplication.translate("Registry", "Equipment and supplies"),
+        ItemKind.SHELTER: QCoreApplication.translate("Registry", "Shelters"),
+        ItemKind.EXPERT: QCoreApplication.translate("Registry", "Experts"),
+        ItemKind.TARGET: QCoreApplication.translate("Registry", "Protection targets"),
+        ItemKind.PLAN: QCoreApplication.translate("Registry", "Emergency plans"),
     }
     return labels[kind]
 
@@ -44,60 +40,60 @@ def kind_label(kind: ItemKind) -> str:
 def field_label(name: str) -> str:
     """Return the label of a field (common or of a kind) or of a records column."""
     labels = {
-        "code": _tr("Code"),
-        "name": _tr("Name"),
-        "jurisdiction": _tr("Jurisdiction"),
-        "agency": _tr("Agency"),
-        "address": _tr("Address"),
-        "lat": _tr("Latitude"),
-        "lon": _tr("Longitude"),
-        "retired": _tr("Retired"),
-        "version": _tr("Version"),
-        "credit_code": _tr("Unified social credit code"),
-        "industry": _tr("Industry"),
-        "risk_grade": _tr("Risk grade"),
-        "employees": _tr("Employees"),
-        "contacts": _tr("Contacts"),
-        "phone": _tr("Phone"),
-        "role": _tr("Role"),
-        "grade": _tr("Grade"),
-        "enterprise": _tr("Enterprise (code)"),
-        "chemicals": _tr("Chemicals"),
-        "un_number": _tr("UN number"),
-        "cas": _tr("CAS number"),
-        "quantity_t": _tr("Quantity (t)"),
-        "sensors": _tr("Sensors"),
-        "cameras": _tr("Cameras"),
-        "team_type": _tr("Team type"),
-        "members": _tr("Members"),
-        "capabilities": _tr("Capabilities"),
-        "state": _tr("State"),
-        "units": _tr("Units (codes)"),
-        "vehicles": _tr("Vehicles (terminal numbers)"),
-        "category": _tr("Category"),
-        "quantity": _tr("Quantity"),
-        "measure": _tr("Measure"),
-        "owner": _tr("Held by"),
-        "capacity": _tr("Capacity (people)"),
-        "occupancy": _tr("Occupancy (people)"),
-        "area_m2": _tr("Area (m²)"),
-        "facilities": _tr("Facilities"),
-        "specialties": _tr("Specialties"),
-        "organisation": _tr("Organisation"),
-        "title": _tr("Professional title"),
-        "availability": _tr("Availability"),
-        "population": _tr("Population"),
-        "type_codes": _tr("Incident types (codes)"),
-        "levels": _tr("Incident levels"),
-        "response_level": _tr("Response level"),
-        "roles": _tr("Roles"),
-        "steps": _tr("Checklist steps"),
-        "id": _tr("Step no."),
-        "text": _tr("Step"),
-        "within_min": _tr("Within (min)"),
-        "resources": _tr("Resources required"),
-        "capability": _tr("Capability"),
-        "documents": _tr("Documents (attachment ids)"),
+        "code": QCoreApplication.translate("Registry", "Code"),
+        "name": QCoreApplication.translate("Registry", "Name"),
+        "jurisdiction": QCoreApplication.translate("Registry", "Jurisdiction"),
+        "agency": QCoreApplication.translate("Registry", "Agency"),
+        "address": QCoreApplication.translate("Registry", "Address"),
+        "lat": QCoreApplication.translate("Registry", "Latitude"),
+        "lon": QCoreApplication.translate("Registry", "Longitude"),
+        "retired": QCoreApplication.translate("Registry", "Retired"),
+        "version": QCoreApplication.translate("Registry", "Version"),
+        "credit_code": QCoreApplication.translate("Registry", "Unified social credit code"),
+        "industry": QCoreApplication.translate("Registry", "Industry"),
+        "risk_grade": QCoreApplication.translate("Registry", "Risk grade"),
+        "employees": QCoreApplication.translate("Registry", "Employees"),
+        "contacts": QCoreApplication.translate("Registry", "Contacts"),
+        "phone": QCoreApplication.translate("Registry", "Phone"),
+        "role": QCoreApplication.translate("Registry", "Role"),
+        "grade": QCoreApplication.translate("Registry", "Grade"),
+        "enterprise": QCoreApplication.translate("Registry", "Enterprise (code)"),
+        "chemicals": QCoreApplication.translate("Registry", "Chemicals"),
+        "un_number": QCoreApplication.translate("Registry", "UN number"),
+        "cas": QCoreApplication.translate("Registry", "CAS number"),
+        "quantity_t": QCoreApplication.translate("Registry", "Quantity (t)"),
+        "sensors": QCoreApplication.translate("Registry", "Sensors"),
+        "cameras": QCoreApplication.translate("Registry", "Cameras"),
+        "team_type": QCoreApplication.translate("Registry", "Team type"),
+        "members": QCoreApplication.translate("Registry", "Members"),
+        "capabilities": QCoreApplication.translate("Registry", "Capabilities"),
+        "state": QCoreApplication.translate("Registry", "State"),
+        "units": QCoreApplication.translate("Registry", "Units (codes)"),
+        "vehicles": QCoreApplication.translate("Registry", "Vehicles (terminal numbers)"),
+        "category": QCoreApplication.translate("Registry", "Category"),
+        "quantity": QCoreApplication.translate("Registry", "Quantity"),
+        "measure": QCoreApplication.translate("Registry", "Measure"),
+        "owner": QCoreApplication.translate("Registry", "Held by"),
+        "capacity": QCoreApplication.translate("Registry", "Capacity (people)"),
+        "occupancy": QCoreApplication.translate("Registry", "Occupancy (people)"),
+        "area_m2": QCoreApplication.translate("Registry", "Area (m²)"),
+        "facilities": QCoreApplication.translate("Registry", "Facilities"),
+        "specialties": QCoreApplication.translate("Registry", "Specialties"),
+        "organisation": QCoreApplication.translate("Registry", "Organisation"),
+        "title": QCoreApplication.translate("Registry", "Professional title"),
+        "availability": QCoreApplication.translate("Registry", "Availability"),
+        "population": QCoreApplication.translate("Registry", "Population"),
+        "type_codes": QCoreApplication.translate("Registry", "Incident types (codes)"),
+        "levels": QCoreApplication.translate("Registry", "Incident levels"),
+        "response_level": QCoreApplication.translate("Registry", "Response level"),
+        "roles": QCoreApplication.translate("Registry", "Roles"),
+        "steps": QCoreApplication.translate("Registry", "Checklist steps"),
+        "id": QCoreApplication.translate("Registry", "Step no."),
+        "text": QCoreApplication.translate("Registry", "Step"),
+        "within_min": QCoreApplication.translate("Registry", "Within (min)"),
+        "resources": QCoreApplication.translate("Registry", "Resources required"),
+        "capability": QCoreApplication.translate("Registry", "Capability"),
+        "documents": QCoreApplication.translate("Registry", "Documents (attachment ids)"),
     }
     return labels.get(name, name)
 
@@ -112,51 +108,73 @@ def choice_label(field: str, value: str) -> str:
     labels: dict[str, str] = {}
     if field == "risk_grade":
         labels = {
-            RiskGrade.RED: _tr("Major risk (red)"),
-            RiskGrade.ORANGE: _tr("Higher risk (orange)"),
-            RiskGrade.YELLOW: _tr("General risk (yellow)"),
-            RiskGrade.BLUE: _tr("Low risk (blue)"),
+            RiskGrade.RED: QCoreApplication.translate("Registry", "Major risk (red)"),
+            RiskGrade.ORANGE: QCoreApplication.translate("Registry", "Higher risk (orange)"),
+            RiskGrade.YELLOW: QCoreApplication.translate("Registry", "General risk (yellow)"),
+            RiskGrade.BLUE: QCoreApplication.translate("Registry", "Low risk (blue)"),
         }
     elif field == "state":
         labels = {
-            TeamState.STANDBY: _tr("Standing by"),
-            TeamState.DEPLOYED: _tr("Deployed"),
-            TeamState.OFF_DUTY: _tr("Resting / unavailable"),
+            TeamState.STANDBY: QCoreApplication.translate("Registry", "Standing by"),
+            TeamState.DEPLOYED: QCoreApplication.translate("Registry", "Deployed"),
+            TeamState.OFF_DUTY: QCoreApplication.translate("Registry", "Resting / unavailable"),
         }
     elif field == "availability":
         labels = {
-            Availability.AVAILABLE: _tr("Available"),
-            Availability.BUSY: _tr("Busy"),
-            Availability.UNAVAILABLE: _tr("Unavailable"),
+            Availability.AVAILABLE: QCoreApplication.translate("Registry", "Available"),
+            Availability.BUSY: QCoreApplication.translate("Registry", "Busy"),
+            Availability.UNAVAILABLE: QCoreApplication.translate("Registry", "Unavailable"),
         }
     elif field == "category" and value in set(TargetCategory):
         labels = {
-            TargetCategory.SCHOOL: _tr("School"),
-            TargetCategory.KINDERGARTEN: _tr("Kindergarten"),
-            TargetCategory.HOSPITAL: _tr("Hospital"),
-            TargetCategory.NURSING_HOME: _tr("Nursing home"),
-            TargetCategory.RESIDENTIAL: _tr("Residents' area"),
-            TargetCategory.MARKET: _tr("Market / crowded place"),
-            TargetCategory.GOVERNMENT: _tr("Government office"),
-            TargetCategory.WATER_SOURCE: _tr("Drinking-water source"),
-            TargetCategory.OTHER: _tr("Other"),
+            TargetCategory.SCHOOL: QCoreApplication.translate("Registry", "School"),
+            TargetCategory.KINDERGARTEN: QCoreApplication.translate("Registry", "Kindergarten"),
+            TargetCategory.HOSPITAL: QCoreApplication.translate("Registry", "Hospital"),
+            TargetCategory.NURSING_HOME: QCoreApplication.translate("Registry", "Nursing home"),
+            TargetCategory.RESIDENTIAL: QCoreApplication.translate("Registry", "Residents' area"),
+            TargetCategory.MARKET: QCoreApplication.translate("Registry", "Market / crowded place"),
+            TargetCategory.GOVERNMENT: QCoreApplication.translate("Registry", "Government office"),
+            TargetCategory.WATER_SOURCE: QCoreApplication.translate(
+                "Registry", "Drinking-water source"
+            ),
+            TargetCategory.OTHER: QCoreApplication.translate("Registry", "Other"),
         }
     elif field == "grade":
         labels = dict(
             zip(
                 GRADES,
-                (_tr("Grade 1 (most dangerous)"), _tr("Grade 2"), _tr("Grade 3"), _tr("Grade 4")),
+                (
+                    QCoreApplication.translate("Registry", "Grade 1 (most dangerous)"),
+                    QCoreApplication.translate("Registry", "Grade 2"),
+                    QCoreApplication.translate("Registry", "Grade 3"),
+                    QCoreApplication.translate("Registry", "Grade 4"),
+                ),
                 strict=True,
             )
         )
+    elif field in ("capabilities", "capability"):
+        labels = capability_labels()
     elif field in ("response_level", "levels"):
         labels = {
-            "I": _tr("Level I"),
-            "II": _tr("Level II"),
-            "III": _tr("Level III"),
-            "IV": _tr("Level IV"),
+            "I": QCoreApplication.translate("Registry", "Level I"),
+            "II": QCoreApplication.translate("Registry", "Level II"),
+            "III": QCoreApplication.translate("Registry", "Level III"),
+            "IV": QCoreApplication.translate("Registry", "Level IV"),
         }
     return labels.get(value, value)
+
+
+def capability_labels() -> dict[str, str]:
+    """The capabilities plans and teams share, by their code (others are shown as typed)."""
+    return {
+        "hazmat": QCoreApplication.translate("Registry", "Hazmat response"),
+        "rescue": QCoreApplication.translate("Registry", "Rescue"),
+        "medical": QCoreApplication.translate("Registry", "Medical"),
+        "firefighting": QCoreApplication.translate("Registry", "Firefighting"),
+        "mine_rescue": QCoreApplication.translate("Registry", "Mine rescue"),
+        "water_rescue": QCoreApplication.translate("Registry", "Water rescue"),
+        "decontamination": QCoreApplication.translate("Registry", "Decontamination"),
+    }
 
 
 def value_text(field: str, value: object) -> str:
@@ -164,7 +182,11 @@ def value_text(field: str, value: object) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return _tr("Yes") if value else _tr("No")
+        return (
+            QCoreApplication.translate("Registry", "Yes")
+            if value
+            else QCoreApplication.translate("Registry", "No")
+        )
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, list):
@@ -181,11 +203,11 @@ def value_text(field: str, value: object) -> str:
 def action_label(action: RegistryChangeAction) -> str:
     """Return what a change did (新建, 修改…)."""
     labels = {
-        RegistryChangeAction.CREATED: _tr("Created"),
-        RegistryChangeAction.UPDATED: _tr("Changed"),
-        RegistryChangeAction.RETIRED: _tr("Retired"),
-        RegistryChangeAction.RESTORED: _tr("Restored"),
-        RegistryChangeAction.IMPORTED: _tr("Imported"),
+        RegistryChangeAction.CREATED: QCoreApplication.translate("Registry", "Created"),
+        RegistryChangeAction.UPDATED: QCoreApplication.translate("Registry", "Changed"),
+        RegistryChangeAction.RETIRED: QCoreApplication.translate("Registry", "Retired"),
+        RegistryChangeAction.RESTORED: QCoreApplication.translate("Registry", "Restored"),
+        RegistryChangeAction.IMPORTED: QCoreApplication.translate("Registry", "Imported"),
     }
     return labels[action]
 
@@ -195,7 +217,7 @@ def change_lines(
 ) -> list[str]:
     """Each changed field as "label: before → after"."""
     return [
-        _tr("{field}: {before} → {after}").format(
+        QCoreApplication.translate("Registry", "{field}: {before} → {after}").format(
             field=change_field_label(path),
             before=value_text(path.rsplit(".", 1)[-1], value_at(before, path)),
             after=value_text(path.rsplit(".", 1)[-1], value_at(after, path)),
@@ -207,23 +229,33 @@ def change_lines(
 def problem_text(kind: ItemKind, error: FieldError) -> str:
     """What is wrong with a field, in words naming it (and its row)."""
     problems = {
-        Problem.REQUIRED: _tr("required"),
-        Problem.NOT_A_NUMBER: _tr("not a number"),
-        Problem.NOT_WHOLE: _tr("must be a whole number"),
-        Problem.OUT_OF_RANGE: _tr("out of range"),
-        Problem.BAD_CODE: _tr("only letters, digits and _ . : - (no spaces)"),
-        Problem.BAD_PHONE: _tr("not a phone number"),
-        Problem.BAD_CREDIT_CODE: _tr("not a valid unified social credit code (18 characters)"),
-        Problem.BAD_CHOICE: _tr("not one of the choices"),
-        Problem.TOO_LONG: _tr("too long"),
-        Problem.TOO_MANY: _tr("too many entries"),
-        Problem.BOTH_OR_NEITHER: _tr("give both latitude and longitude, or neither"),
-        Problem.OVER_CAPACITY: _tr("more than the capacity"),
-        Problem.INVALID: _tr("not accepted"),
+        Problem.REQUIRED: QCoreApplication.translate("Registry", "required"),
+        Problem.NOT_A_NUMBER: QCoreApplication.translate("Registry", "not a number"),
+        Problem.NOT_WHOLE: QCoreApplication.translate("Registry", "must be a whole number"),
+        Problem.OUT_OF_RANGE: QCoreApplication.translate("Registry", "out of range"),
+        Problem.BAD_CODE: QCoreApplication.translate(
+            "Registry", "only letters, digits and _ . : - (no spaces)"
+        ),
+        Problem.BAD_PHONE: QCoreApplication.translate("Registry", "not a phone number"),
+        Problem.BAD_CREDIT_CODE: QCoreApplication.translate(
+            "Registry", "not a valid unified social credit code (18 characters)"
+        ),
+        Problem.BAD_CHOICE: QCoreApplication.translate("Registry", "not one of the choices"),
+        Problem.TOO_LONG: QCoreApplication.translate("Registry", "too long"),
+        Problem.TOO_MANY: QCoreApplication.translate("Registry", "too many entries"),
+        Problem.BOTH_OR_NEITHER: QCoreApplication.translate(
+            "Registry", "give both latitude and longitude, or neither"
+        ),
+        Problem.OVER_CAPACITY: QCoreApplication.translate("Registry", "more than the capacity"),
+        Problem.INVALID: QCoreApplication.translate("Registry", "not accepted"),
     }
-    where = field_label(error.field) if error.field else _tr("Form")
+    where = (
+        field_label(error.field) if error.field else QCoreApplication.translate("Registry", "Form")
+    )
     if spec_of(kind, error.field) is not None and error.row is not None:
-        where = _tr("{field}, row {row}").format(field=where, row=error.row + 1)
+        where = QCoreApplication.translate("Registry", "{field}, row {row}").format(
+            field=where, row=error.row + 1
+        )
     if error.column:
         where = f"{where} · {field_label(error.column)}"
     text = f"{where}: {problems[error.problem]}"
@@ -235,12 +267,19 @@ def problem_text(kind: ItemKind, error: FieldError) -> str:
 def refusal_text(code: str, message: str) -> str:
     """A refused registry command in the officer's words (with the server's)."""
     summaries: dict[str, str] = {
-        ErrorCode.STALE_VERSION: _tr(
-            "Someone else changed this item meanwhile; it was reloaded. Check and save again."
+        ErrorCode.STALE_VERSION: QCoreApplication.translate(
+            "Registry",
+            "Someone else changed this item meanwhile; it was reloaded. Check and save again.",
         ),
-        ErrorCode.NOT_FOUND: _tr("Not found, or not in your area."),
-        ErrorCode.FORBIDDEN: _tr("You may not change this item."),
-        ErrorCode.VALIDATION: _tr("The server did not accept the item."),
+        ErrorCode.NOT_FOUND: QCoreApplication.translate(
+            "Registry", "Not found, or not in your area."
+        ),
+        ErrorCode.FORBIDDEN: QCoreApplication.translate(
+            "Registry", "You may not change this item."
+        ),
+        ErrorCode.VALIDATION: QCoreApplication.translate(
+            "Registry", "The server did not accept the item."
+        ),
     }
     summary = summaries.get(code) or texts.error_summary(code)
     return f"{summary} ({message})" if message else summary
@@ -249,7 +288,7 @@ def refusal_text(code: str, message: str) -> str:
 def jurisdiction_label(code: str) -> str:
     """A jurisdiction code with its area's name when the basemap knows it."""
     if not code:
-        return _tr("Whole area")
+        return QCoreApplication.translate("Registry", "Whole area")
     region = region_for_jurisdiction(code)
     return f"{region.name}（{code}）" if region is not None and region.name else code
 
@@ -257,4 +296,4 @@ def jurisdiction_label(code: str) -> str:
 def item_title(item: RegistryItemView) -> str:
     """An item's name and code, marked when retired."""
     title = f"{item.name}（{item.code}）"
-    return title + _tr(" [retired]") if item.retired else title
+    return title + QCoreApplication.translate("Registry", " [retired]") if item.retired else title

@@ -361,7 +361,7 @@ class RegistryPanel(QWidget):
             if item.lat is not None and item.lon is not None
             else self.tr("not placed")
         )
-        lines.append(f"{self.tr('Place')}：{place}")
+        lines.append(self.tr("Place: {place}").format(place=place))
         for spec in KIND_FIELDS[item.kind]:
             lines.append(f"{field_label(spec.name)}：{cell_text(item, spec.name)}")
         revealed = self._revealed.get((item.kind, item.code))

@@ -234,7 +234,7 @@ def test_teams_are_listed_with_their_columns_filtered_and_detailed(
         ]  # fmt: skip
         first = table_texts(panel)[0]
         assert first[:3] == ["T-01", "滨江危化品救援队", "危化品救援"]
-        assert first[3:6] == ["24", "hazmat；decontamination", "Standing by"]
+        assert first[3:6] == ["24", "Hazmat response；Decontamination", "Standing by"]
         assert first[6] == "滨江区（330108）"
 
         panel.retired_check.setChecked(True)
