@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QTreeWidget,
@@ -50,6 +51,8 @@ from realtime.protocol import Contact, ItemKind, RegistryItemInput, RegistryItem
 PickCallback = Callable[[float, float], None]
 """Receives (lat, lon) of a point picked on the map."""
 
+DETAIL_MIN_WIDTH = 320
+"""Pixels the item's detail keeps beside its history."""
 KINDS_WITH_CONTACTS = frozenset(
     {ItemKind.ENTERPRISE, ItemKind.TEAM, ItemKind.SHELTER, ItemKind.EXPERT, ItemKind.TARGET}
 )
@@ -87,29 +90,13 @@ class RegistryPanel(QWidget):
         self.status_label = plain_label(parent=self)
         self.status_label.setObjectName("registry_status")
 
-        self.detail_label = plain_label(parent=self)
-        self.detail_label.setObjectName("registry_detail")
-        self.detail_label.setWordWrap(True)
-        self.detail_label.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.history_tree = QTreeWidget(self)
-        self.history_tree.setObjectName("registry_history")
-        self.history_tree.setHeaderLabels(
-            [self.tr("When"), self.tr("Who"), self.tr("What"), self.tr("Changes")]
-        )
-        self.history_tree.setRootIsDecorated(False)
-        self.history_tree.setWordWrap(True)
-
+        lower = self._build_detail()
         buttons = self._build_buttons()
-        lower = QSplitter(Qt.Orientation.Horizontal, self)
-        lower.addWidget(self.detail_label)
-        lower.addWidget(self.history_tree)
-        lower.setStretchFactor(1, 2)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.table)
         split.addWidget(lower)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(filters)
@@ -145,6 +132,34 @@ class RegistryPanel(QWidget):
         filters.addWidget(self.reload_button)
 
         return filters
+
+    def _build_detail(self) -> QSplitter:
+        self.detail_label = plain_label(parent=self)
+        self.detail_label.setObjectName("registry_detail")
+        self.detail_label.setWordWrap(True)
+        self.detail_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.history_tree = QTreeWidget(self)
+        self.history_tree.setObjectName("registry_history")
+        self.history_tree.setHeaderLabels(
+            [self.tr("When"), self.tr("Who"), self.tr("What"), self.tr("Changes")]
+        )
+        self.history_tree.setRootIsDecorated(False)
+        self.history_tree.setWordWrap(True)
+        self.history_tree.setColumnWidth(0, 150)
+        self.history_tree.setColumnWidth(1, 110)
+        self.history_tree.setColumnWidth(2, 60)
+
+        detail_scroll = QScrollArea(self)
+        detail_scroll.setWidgetResizable(True)
+        detail_scroll.setWidget(self.detail_label)
+        detail_scroll.setMinimumWidth(DETAIL_MIN_WIDTH)
+        lower = QSplitter(Qt.Orientation.Horizontal, self)
+        lower.addWidget(detail_scroll)
+        lower.addWidget(self.history_tree)
+        lower.setStretchFactor(0, 2)
+        lower.setStretchFactor(1, 3)
+        return lower
 
     def _build_buttons(self) -> QHBoxLayout:
         self.new_button = QPushButton(self.tr("New…"), self)
