@@ -47,6 +47,16 @@ HISTORY_FIELDS = (
 """The fields of an item its history compares (bookkeeping such as ``version`` aside)."""
 
 
+class ImportConflictError(ValidationError):
+    """An item of an import cannot be written (a code twice in the file, a broken
+    reference, an invalid field): nothing of the file is written; the message names the
+    code."""
+
+
+KIND_ORDER = {kind: index for index, kind in enumerate(ItemKind)}
+"""The order items of a file are written in (enterprises before hazard sources)."""
+
+
 def kind_of(details: RegistryDetails) -> ItemKind:
     """The kind a details struct is (its tag)."""
     return ItemKind(str(type(details).__struct_config__.tag))
@@ -185,3 +195,25 @@ def changed_fields(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -
         elif old != new:
             changed.append(name)
     return changed
+
+
+def prepare_import(items: Sequence[RegistryItemInput], source: str) -> list[RegistryItemInput]:
+    """The items of a file checked alone and in the order they can be written
+    (enterprises before the hazard sources that name them)."""
+    order = sorted(
+        range(len(items)),
+        key=lambda index: KIND_ORDER[kind_of(items[index].details)],
+    )
+    seen: set[tuple[ItemKind, str]] = set()
+    prepared: list[RegistryItemInput] = []
+    for index in order:
+        item = items[index]
+        key = (kind_of(item.details), item.code)
+        if key in seen:
+            raise ImportConflictError(f"{key[0]} {item.code!r} appears twice in {source}")
+        seen.add(key)
+        try:
+            prepared.append(normalized(item))
+        except ValidationError as exc:
+            raise ImportConflictError(f"{key[0]} {item.code!r}: {exc.message}") from exc
+    return prepared

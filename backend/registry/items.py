@@ -28,6 +28,7 @@ from backend.errors import Error, ValidationError
 from backend.eventlog import log as eventlog
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.registry import item_checks, item_fields
+from backend.registry.item_fields import ImportConflictError
 from backend.security import FieldCipher
 from backend.storage.models import RegistryItem
 from realtime.protocol import (
@@ -48,14 +49,7 @@ logger = logging.getLogger(__name__)
 MAX_REVEAL_NOTE = 200
 CURSOR_SEPARATOR = "/"
 """Joins kind and code in the paging cursor of a list over every kind (neither holds it)."""
-_KIND_ORDER = {kind: index for index, kind in enumerate(ItemKind)}
 _CONTACTS = msgspec.json.Decoder(list[Contact])
-
-
-class ImportConflictError(ValidationError):
-    """An item of an import cannot be written (a code twice in the file, a broken
-    reference, an invalid field): nothing of the file is written; the message names the
-    code."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +339,7 @@ class RegistryService:
         Raises :class:`ImportConflictError` naming the code of the first item that cannot
         be written; then nothing is. ``dry_run``: check everything, write nothing.
         """
-        prepared = _prepare_import(items, source)
+        prepared = item_fields.prepare_import(items, source)
 
         async def work(session: AsyncSession, events: list[Event]) -> ImportOutcome:
             created = updated = unchanged = 0
@@ -527,28 +521,6 @@ class _DryRunFinishedError(Exception):
         self.outcome = outcome
 
 
-def _prepare_import(items: Sequence[RegistryItemInput], source: str) -> list[RegistryItemInput]:
-    """The items of a file checked alone and in the order they can be written
-    (enterprises before the hazard sources that name them)."""
-    order = sorted(
-        range(len(items)),
-        key=lambda index: _KIND_ORDER[item_fields.kind_of(items[index].details)],
-    )
-    seen: set[tuple[ItemKind, str]] = set()
-    prepared: list[RegistryItemInput] = []
-    for index in order:
-        item = items[index]
-        key = (item_fields.kind_of(item.details), item.code)
-        if key in seen:
-            raise ImportConflictError(f"{key[0]} {item.code!r} appears twice in {source}")
-        seen.add(key)
-        try:
-            prepared.append(item_fields.normalized(item))
-        except ValidationError as exc:
-            raise ImportConflictError(f"{key[0]} {item.code!r}: {exc.message}") from exc
-    return prepared
-
-
 def _by_key(kind: ItemKind, code: str) -> Select[RegistryItem]:
     return select(RegistryItem).where(RegistryItem.kind == kind.value, RegistryItem.code == code)
 
@@ -583,7 +555,7 @@ def _after(kind: ItemKind | None, cursor: str) -> ColumnElement[bool]:
     if kind is not None:
         return RegistryItem.code > cursor
     cursor_kind, separator, code = cursor.partition(CURSOR_SEPARATOR)
-    if not separator or cursor_kind not in _KIND_ORDER:
+    if not separator or cursor_kind not in item_fields.KIND_ORDER:
         raise ValidationError(
             "after_code: over every kind, page on with the next_after_code the last page gave"
         )

@@ -40,6 +40,7 @@ from realtime.protocol import (
     RegistryHistoryResult,
     RegistryItemInput,
     RegistryItemResult,
+    RegistryItemView,
     RegistryResult,
     RetireRegistryItem,
     RevealRegistryContact,
@@ -105,6 +106,15 @@ async def _refused(console: Console, command: Any) -> CommandError:
 
 def _registry_events(console: Console) -> list[Event]:
     return [e for e in console.recorder.events if e.kind.startswith("registry.")]
+
+
+def _heard(console: Console) -> set[str]:
+    """The codes of the items the console heard changed."""
+    return {
+        e.registry_item.code
+        for e in _registry_events(console)
+        if isinstance(e.registry_item, RegistryItemView)
+    }
 
 
 # ---------------------------------------------------------------------------- life cycle
@@ -274,7 +284,9 @@ async def test_reveals_are_audited_and_limited_per_hour(
         assert limited.code is ErrorCode.RATE_LIMITED
         await _refused(console, reveal)
         # The session goes on.
-        assert await _request(console, GetRegistryItem(req="", kind="enterprise", code="ENT-1"))
+        assert await _request(
+            console, GetRegistryItem(req="", kind=ItemKind.ENTERPRISE, code="ENT-1")
+        )
     finally:
         await console.close()
     async with server.sessions() as session:
@@ -325,11 +337,13 @@ async def test_a_district_sees_its_items_and_the_city_s_and_changes_only_its_own
         everything = await _request(city, ListRegistry(req="", kind=ItemKind.TEAM))
         assert [i.code for i in everything.items] == ["T-CITY", "T-EAST", "T-WEST"]
         # Another district's item is refused exactly like a missing one.
-        hidden = await _refused(west, GetRegistryItem(req="", kind="team", code="T-EAST"))
-        missing = await _refused(west, GetRegistryItem(req="", kind="team", code="T-NONE"))
+        hidden = await _refused(west, GetRegistryItem(req="", kind=ItemKind.TEAM, code="T-EAST"))
+        missing = await _refused(west, GetRegistryItem(req="", kind=ItemKind.TEAM, code="T-NONE"))
         assert (hidden.code, hidden.message) == (missing.code, missing.message)
         assert hidden.message == "no such registry item in your area"
-        history = await _refused(west, GetRegistryHistory(req="", kind="team", code="T-EAST"))
+        history = await _refused(
+            west, GetRegistryHistory(req="", kind=ItemKind.TEAM, code="T-EAST")
+        )
         assert history.message == hidden.message
         # A district does not rewrite the city's team; it changes its own.
         city_team = await _refused(
@@ -380,31 +394,26 @@ async def test_an_agency_desk_changes_only_its_agency_s_items_and_hears_only_its
         assert (await _save(fire_city, _team("T-NEW", WEST))).item.agency == "fire"
         # An enterprise belongs to no agency: a desk reads it but does not change it.
         await _save(root, _enterprise())
-        seen = await _request(fire_city, GetRegistryItem(req="", kind="enterprise", code="ENT-1"))
+        seen = await _request(
+            fire_city, GetRegistryItem(req="", kind=ItemKind.ENTERPRISE, code="ENT-1")
+        )
         assert seen.item.code == "ENT-1"
         # Live: the city's desk hears the Xihu changes; the Shangcheng desk none of them.
         await _save(root, _team("T-CITY", CITY))
-        await fire_city.recorder.wait_for(
-            lambda: any(
-                e.registry_item and e.registry_item.code == "T-CITY"  # type: ignore[union-attr]
-                for e in _registry_events(fire_city)
-            )
-        )
+        await fire_city.recorder.wait_for(lambda: "T-CITY" in _heard(fire_city))
         await fire_east.recorder.wait_for(lambda: len(_registry_events(fire_east)) >= 1)
         await asyncio.sleep(0.2)
-        heard = {e.registry_item.code for e in _registry_events(fire_east)}  # type: ignore[union-attr]
-        assert heard == {"T-CITY"}, "only the item of the area above it"
-        city_heard = {e.registry_item.code for e in _registry_events(fire_city)}  # type: ignore[union-attr]
-        assert city_heard == {"T-FIRE", "T-POLICE", "T-NEW", "ENT-1", "T-CITY"}
+        assert _heard(fire_east) == {"T-CITY"}, "only the item of the area above it"
+        assert _heard(fire_city) == {"T-FIRE", "T-POLICE", "T-NEW", "ENT-1", "T-CITY"}
     finally:
         for console in (root, fire_city, fire_east):
             await console.close()
     # A console resuming from the start gets the same, no more.
     resumed = await open_console(server, "fire-east", "pw-fire-east-long", last_seq=0)
     try:
-        await asyncio.sleep(0.3)
-        heard = {e.registry_item.code for e in _registry_events(resumed)}  # type: ignore[union-attr]
-        assert heard <= {"T-CITY"}
+        await resumed.recorder.wait_for(lambda: "T-CITY" in _heard(resumed))
+        await asyncio.sleep(0.2)
+        assert _heard(resumed) == {"T-CITY"}
     finally:
         await resumed.close()
 
