@@ -99,6 +99,9 @@ class RegistryDesk(QObject):
         except RuntimeError:
             logger.debug("no running loop: the registry is not read")
             return
+        # What changed while the link was down: the lists are read again, and the
+        # histories when next shown.
+        self.state.forget_histories()
         for kind in sorted(self._wanted):
             self.load(kind)
 
@@ -161,8 +164,13 @@ class RegistryDesk(QObject):
     def load_history(self, kind: ItemKind, code: str) -> None:
         """Read an item's changes."""
         self.state.expect_history(kind, code)
+
+        def failed(code_: str, message: str) -> None:
+            self.state.history_failed(kind, code)
+            self._on_read_error(code_, message)
+
         self._service.query(
-            GetRegistryHistory(req="", kind=kind, code=code), self._on_result, self._on_read_error
+            GetRegistryHistory(req="", kind=kind, code=code), self._on_result, failed
         )
 
     def _on_result(self, result: ResultData) -> None:

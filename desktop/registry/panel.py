@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -51,6 +51,8 @@ from realtime.protocol import Contact, ItemKind, RegistryItemInput, RegistryItem
 PickCallback = Callable[[float, float], None]
 """Receives (lat, lon) of a point picked on the map."""
 
+REDRAW_MS = 100
+"""How long a burst of live changes is gathered before the panel redraws."""
 DETAIL_MIN_WIDTH = 320
 """Pixels the item's detail keeps beside its history."""
 KINDS_WITH_CONTACTS = frozenset(
@@ -75,7 +77,12 @@ class RegistryPanel(QWidget):
         self.state = desk.state
         self.active_dialog: RegistryEditDialog | TextDialog | None = None
         self._revealed: dict[tuple[ItemKind, str], list[Contact]] = {}
-        self._history_asked: set[tuple[ItemKind, str]] = set()
+        self._pending_whole = False
+        self._pending_selected = False
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(REDRAW_MS)
+        self._redraw_timer.timeout.connect(self.flush)
 
         filters = self._build_filters()
         self.model = RegistryTableModel(self.state, self)
@@ -284,25 +291,41 @@ class RegistryPanel(QWidget):
         self.jurisdiction_combo.blockSignals(False)
 
     def _on_update(self, update: RegistryUpdate) -> None:
+        # A file import brings an event per item: redraw once per burst, not per event.
         if update.kind is not self.kind:
             return
-        if update.code is None:
+        self._pending_whole = self._pending_whole or update.code is None
+        self._pending_selected = self._pending_selected or update.code in (
+            None,
+            self._selected_code,
+        )
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def flush(self) -> None:
+        """Redraw now what changed since the last redraw (the timer does it otherwise)."""
+        self._redraw_timer.stop()
+        self.model.flush()
+        whole, selected = self._pending_whole, self._pending_selected
+        self._pending_whole = self._pending_selected = False
+        if whole:
             self._fill_jurisdictions()
         self._show_status()
-        if update.code is None or update.code == self._selected_code:
-            current = self.selected
-            dialog = self.active_dialog
-            if (
-                current is not None
-                and isinstance(dialog, RegistryEditDialog)
-                and dialog.rebase(current)
-            ):
-                dialog.show_error(
-                    self.tr("Reloaded: version {version} by {who}. Check and save again.").format(
-                        version=current.version, who=current.updated_by
-                    )
+        if not (whole or selected):
+            return
+        current = self.selected
+        dialog = self.active_dialog
+        if (
+            current is not None
+            and isinstance(dialog, RegistryEditDialog)
+            and dialog.rebase(current)
+        ):
+            dialog.show_error(
+                self.tr("Reloaded: version {version} by {who}. Check and save again.").format(
+                    version=current.version, who=current.updated_by
                 )
-            self._show_detail()
+            )
+        self._show_detail()
 
     def _show_status(self) -> None:
         if self.kind not in self.state.loaded_kinds:
@@ -310,7 +333,7 @@ class RegistryPanel(QWidget):
             return
         self.status_label.setText(
             self.tr("{shown} of {total} shown").format(
-                shown=self.model.rowCount(), total=len(self.state.items(self.kind))
+                shown=self.model.rowCount(), total=self.state.count(self.kind)
             )
         )
 
@@ -327,6 +350,7 @@ class RegistryPanel(QWidget):
         if code == self._selected_code:
             return
         self._selected_code = code
+        self._revealed.clear()  # numbers shown in full only while their item is
         self._show_detail()
 
     def _restore_selection(self) -> None:
@@ -347,9 +371,8 @@ class RegistryPanel(QWidget):
             return
         self.detail_label.setText(self.detail_text(item))
         key = (item.kind, item.code)
-        if self.state.history(*key) is None and key not in self._history_asked:
+        if self.state.history(*key) is None and not self.state.awaiting_history(*key):
             # Read once; the live events keep it current from then on.
-            self._history_asked.add(key)
             self.desk.load_history(*key)
         for change in self.state.history(item.kind, item.code) or []:
             lines = change_lines(change.before, change.after, change.changed)
@@ -455,6 +478,7 @@ class RegistryPanel(QWidget):
         if isinstance(dialog, RegistryEditDialog) and dialog.kind is item.kind:
             dialog.accept()
             if item.kind is self.kind:
+                self.flush()  # the officer's own change: shown at once
                 self._selected_code = item.code
                 self._restore_selection()
                 self._show_detail()

@@ -133,6 +133,23 @@ class RegistryState:
             key=lambda item: item.code,
         )
 
+    def count(self, kind: ItemKind) -> int:
+        """How many items of ``kind`` are held (retired ones too)."""
+        return sum(1 for held, _ in self._items if held is kind)
+
+    def awaiting_history(self, kind: ItemKind, code: str) -> bool:
+        """Whether an item's history is being read."""
+        return (kind, code) in self._awaited
+
+    def forget_histories(self) -> None:
+        """Drop the histories held (after a reconnect they are read again when shown)."""
+        self._histories.clear()
+        self._awaited.clear()
+
+    def history_failed(self, kind: ItemKind, code: str) -> None:
+        """Reading an item's history failed: it may be asked again."""
+        self._awaited.pop((kind, code), None)
+
     def matching(self, chosen: RegistryFilter) -> list[RegistryItemView]:
         """The items passing ``chosen``, ordered by code."""
         return [item for item in self.items(chosen.kind) if chosen.matches(item)]

@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.registry.labels import field_label, jurisdiction_label, value_text
@@ -51,6 +58,8 @@ KIND_COLUMNS: dict[ItemKind, tuple[str, ...]] = {
 """The columns of each kind's table, as field names."""
 
 RETIRED_COLOUR = "#9e9e9e"
+REFILL_MS = 100
+"""How long a burst of live changes is gathered before the rows are recomputed."""
 
 
 def field_value(item: RegistryItemView, field: str) -> object:
@@ -79,6 +88,10 @@ class RegistryTableModel(QAbstractTableModel):
         self._state = state
         self.filter = RegistryFilter(ItemKind.TEAM)
         self._rows: list[RegistryItemView] = []
+        self._refill_timer = QTimer(self)
+        self._refill_timer.setSingleShot(True)
+        self._refill_timer.setInterval(REFILL_MS)
+        self._refill_timer.timeout.connect(self._refill)
         self._remove_listener = state.add_listener(self._on_update)
         self.destroyed.connect(self._remove_listener)
 
@@ -91,6 +104,7 @@ class RegistryTableModel(QAbstractTableModel):
         """Show what ``chosen`` keeps."""
         kind_changed = chosen.kind is not self.filter.kind
         self.filter = chosen
+        self._refill_timer.stop()
         if kind_changed:
             self.beginResetModel()
             self._rows = self._state.matching(chosen)
@@ -114,7 +128,14 @@ class RegistryTableModel(QAbstractTableModel):
         return [item.code for item in self._rows]
 
     def _on_update(self, update: RegistryUpdate) -> None:
-        if update.kind is self.filter.kind:
+        # Gathered: a file import brings one event per item.
+        if update.kind is self.filter.kind and not self._refill_timer.isActive():
+            self._refill_timer.start()
+
+    def flush(self) -> None:
+        """Show now what changed since the last refill."""
+        if self._refill_timer.isActive():
+            self._refill_timer.stop()
             self._refill()
 
     def _refill(self) -> None:

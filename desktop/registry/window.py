@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
@@ -23,6 +23,8 @@ from desktop.registry.state import RegistryUpdate
 from desktop.service import ConsoleService
 from realtime.protocol import ItemKind, Welcome
 
+MAP_REDRAW_MS = 300
+"""How long a burst of registry changes is gathered before the map layer is redrawn."""
 REGISTRY_VIEW_SPAN_M = 5_000.0
 """Metres across the map shows around an item located from the panel."""
 
@@ -55,6 +57,10 @@ class WindowRegistry(QObject):
             action.triggered.connect(lambda _checked=False, chosen=kind: self.show_kind(chosen))
             menu.addAction(action)
             self.actions[kind] = action
+        self._map_timer = QTimer(self)
+        self._map_timer.setSingleShot(True)
+        self._map_timer.setInterval(MAP_REDRAW_MS)
+        self._map_timer.timeout.connect(self.redraw_map)
         self._pick_tool: PointPickTool | None = None
         self._pending_pick: PickCallback | None = None
 
@@ -89,6 +95,13 @@ class WindowRegistry(QObject):
             self.panel.activate()
 
     def _on_update(self, _update: RegistryUpdate) -> None:
+        # Gathered: a file import brings one event per item.
+        if not self._map_timer.isActive():
+            self._map_timer.start()
+
+    def redraw_map(self) -> None:
+        """Draw the placed items now."""
+        self._map_timer.stop()
         self._map_view.registry.set_points(
             KindPoint(item.kind.value, item.code, item.lon, item.lat, item_title(item))
             for item in self.desk.state.placed()

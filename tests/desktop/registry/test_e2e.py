@@ -130,7 +130,9 @@ def test_a_team_is_created_edited_and_followed_live_in_its_district_only(
 
             # Live at the west desk: the row, the detail and the history it holds.
             await wait_until(lambda: members_of(west, "T-XH-01") == 26, what="west sees edit")
-            assert "Members：26" in west_panel.detail_label.text()
+            await wait_until(
+                lambda: "Members：26" in west_panel.detail_label.text(), what="west detail"
+            )
             await wait_until(lambda: len(west_panel.history_rows()) == 2, what="west history")
 
             # The fire desk of another district sees none of it, and is told nothing.
