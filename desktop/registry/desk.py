@@ -137,8 +137,13 @@ class RegistryDesk(QObject):
             if not isinstance(result, RegistryResult) or self._loading.get(kind) != generation:
                 return
             items = held + list(result.items)
-            if result.next_after_code is not None and pages + 1 < MAX_PAGES:
-                self._load_page(kind, result.next_after_code, items, pages + 1)
+            cursor = result.next_after_code
+            # A cursor that does not move on would page forever: what came is kept.
+            moved = cursor is not None and (after is None or cursor > after)
+            if cursor is not None and not moved:
+                logger.warning("registry %s: the server's page cursor did not move", kind)
+            if moved and cursor is not None and pages + 1 < MAX_PAGES:
+                self._load_page(kind, cursor, items, pages + 1)
             else:
                 del self._loading[kind]
                 self.state.replace_kind(kind, items)

@@ -609,3 +609,34 @@ def test_a_reconnect_reads_the_lists_again_and_the_history_when_shown(
         assert table_texts(panel)[0][3] == "31"
 
     run(scenario())
+
+
+def test_a_server_whose_pages_never_end_does_not_keep_the_console_reading(
+    scripted: tuple[ConsoleService, list[RegistryServer]],
+    qtbot: QtBot,
+    run: Run,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    service, servers = scripted
+
+    async def scenario() -> None:
+        await log_in(service, officer())
+        server = servers[0]
+        real = server.request
+
+        async def stuck(command: Command, timeout: float | None = 30.0) -> ResultData:
+            result = await real(command, timeout)
+            if isinstance(result, RegistryResult):
+                return RegistryResult(items=result.items, next_after_code="T-01")
+            return result
+
+        server.request = stuck  # type: ignore[method-assign]
+        panel = open_panel(service, qtbot)
+        panel.show_kind(ItemKind.TEAM)
+        await wait_until(lambda: ItemKind.TEAM in panel.state.loaded_kinds, what="kept")
+        assert len(server.of(ListRegistry)) == 2  # the first page, and one that did not move
+        panel.flush()
+        assert panel.model.codes() == ["T-01", "T-02"]
+        assert "page cursor did not move" in caplog.text
+
+    run(scenario())
