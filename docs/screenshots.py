@@ -1,4 +1,4 @@
-"""Make the user guide's screenshots of the incident, task and shift workplaces.
+"""Make the user guide's screenshots of the incident, task, shift and registry workplaces.
 
     QT_QPA_PLATFORM=offscreen python docs/screenshots.py --out docs/images
 
@@ -440,9 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python docs/screenshots.py",
         description="Make the user guide's screenshots of the incident workspace, the task "
-        "inbox and its badge, the chat, the handover dialog, the duty roster and the "
-        "assessment, with the real console (offscreen, in Chinese) against the demo's "
-        "backend and night shift. Takes about a minute.",
+        "inbox and its badge, the chat, the handover dialog, the duty roster, the "
+        "assessment and the registry panel, with the real console (offscreen, in "
+        "Chinese) against the demo's backend and night shift. Takes about a minute.",
     )
     parser.add_argument(
         "--out",
