@@ -67,8 +67,6 @@ class RegistryPanel(QWidget):
     """Pick a point on the map and hand (lat, lon) to the callable given."""
     show_on_map = Signal(float, float)
     """(lon, lat) of the item to centre the map on."""
-    kind_shown = Signal(object)
-    """The kind now shown (for the map layer)."""
 
     def __init__(self, desk: RegistryDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -275,7 +273,6 @@ class RegistryPanel(QWidget):
         self.apply_filter()
         self.desk.want(self.kind)
         self._show_detail()
-        self.kind_shown.emit(self.kind)
 
     def _fill_jurisdictions(self) -> None:
         chosen = self.jurisdiction_combo.currentData()

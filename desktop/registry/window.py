@@ -57,6 +57,12 @@ class WindowRegistry(QObject):
             action.triggered.connect(lambda _checked=False, chosen=kind: self.show_kind(chosen))
             menu.addAction(action)
             self.actions[kind] = action
+        menu.addSeparator()
+        self.map_all_action = QAction(
+            QCoreApplication.translate("MainWindow", "Show every kind on the map"), window
+        )
+        self.map_all_action.triggered.connect(self.map_every_kind)
+        menu.addAction(self.map_all_action)
         self._map_timer = QTimer(self)
         self._map_timer.setSingleShot(True)
         self._map_timer.setInterval(MAP_REDRAW_MS)
@@ -89,6 +95,14 @@ class WindowRegistry(QObject):
         """Show the items of ``kind`` in the dock."""
         self.show()
         self.panel.show_kind(kind)
+
+    def map_every_kind(self) -> None:
+        """Read every kind (the map layer draws what is read) and show the layer."""
+        for kind in ItemKind:
+            self.desk.want(kind)
+        self._map_view.set_layer_visible(LayerKey.REGISTRY, True)
+        self._map_dock.show()
+        self._map_dock.raise_()
 
     def _on_visibility(self, visible: bool) -> None:
         if visible:

@@ -2022,6 +2022,10 @@
         <source>Re&amp;gistry</source>
         <translation>台账(&amp;G)</translation>
     </message>
+    <message>
+        <source>Show every kind on the map</source>
+        <translation>在地图上显示全部台账</translation>
+    </message>
 </context>
 <context>
     <name>ManualAlarmDialog</name>

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QDockWidget, QLineEdit, QMainWindow, QP
 from pytestqt.qtbot import QtBot
 
 from desktop.incidents.dialogs import TextDialog
+from desktop.map.layers import LayerKey
 from desktop.map.view import MapView
 from desktop.registry.desk import RegistryDesk
 from desktop.registry.editor import RegistryEditDialog
@@ -537,6 +538,13 @@ def test_items_are_drawn_per_kind_and_placed_by_a_click_on_the_map(
         assert sent.expected_version == 1
         assert sent.note == "Placed on the map"
         await wait_until(lambda: ("Saved: 西湖消防救援站", False) in messages, what="saved")
+
+        # Every kind on the map: each read once (teams and shelters are held already).
+        registry.map_every_kind()
+        await wait_until(lambda: len(registry.desk.state.loaded_kinds) == len(ItemKind), what="all")
+        listed = {command.kind for command in servers[0].of(ListRegistry)}
+        assert listed == set(ItemKind)
+        assert map_view.layer_visible(LayerKey.REGISTRY)
 
         # The edit form's "Pick on map" fills latitude and longitude.
         dialog = panel.start_edit()
