@@ -40,14 +40,36 @@ from desktop.registry.forms import (
     form_of,
     parse_form,
 )
-from desktop.registry.labels import choice_label, field_label, kind_label, problem_text
+from desktop.registry.labels import (
+    capability_labels,
+    choice_label,
+    field_label,
+    kind_label,
+    problem_text,
+)
 from realtime.protocol import ErrorCode, ItemKind, RegistryItemInput, RegistryItemView, UserInfo
 
 ERROR_STYLE = "border: 1px solid #c62828;"
 SERVER_FIELD = re.compile(r"^((?:details\.)?[a-z_0-9]+)(?:\[\d+\])?[:.\s]")
 """The field a server's validation message starts with (``agency: no agency …``)."""
+CAPABILITY_FIELDS = frozenset({"capabilities", "capability"})
+"""Fields whose known codes (hazmat…) are shown and typed by their Chinese labels."""
 RECORD_ROWS_SPARE = 1
 """Empty rows a records table keeps at its end to type into."""
+
+
+def shown_capability(code: str) -> str:
+    """A capability as the form shows it: its label when it is a known one."""
+    return capability_labels().get(code, code)
+
+
+def typed_capability(text: str) -> str:
+    """A capability as typed, back to its code when it is a known label (or code)."""
+    stripped = text.strip()
+    for code, label in capability_labels().items():
+        if stripped in (label, code):
+            return code
+    return text
 
 
 class RecordsEditor(QWidget):
@@ -79,7 +101,10 @@ class RecordsEditor(QWidget):
         self.table.setRowCount(len(rows) + RECORD_ROWS_SPARE)
         for row, cells in enumerate(rows):
             for column, spec in enumerate(self.spec.columns):
-                self.table.setItem(row, column, QTableWidgetItem(cells.get(spec.name, "")))
+                text = cells.get(spec.name, "")
+                if spec.name in CAPABILITY_FIELDS:
+                    text = shown_capability(text)
+                self.table.setItem(row, column, QTableWidgetItem(text))
 
     def rows(self) -> list[dict[str, str]]:
         """Every row as typed (empty rows too: the check leaves them out)."""
@@ -88,7 +113,10 @@ class RecordsEditor(QWidget):
             cells: dict[str, str] = {}
             for column, spec in enumerate(self.spec.columns):
                 cell = self.table.item(row, column)
-                cells[spec.name] = cell.text() if cell is not None else ""
+                text = cell.text() if cell is not None else ""
+                cells[spec.name] = (
+                    typed_capability(text) if spec.name in CAPABILITY_FIELDS else text
+                )
             rows.append(cells)
         return rows
 
@@ -203,6 +231,12 @@ class RegistryEditDialog(QDialog):
         elif spec.type in (FieldType.LIST, FieldType.CODES):
             widget = QPlainTextEdit(parent)
             widget.setPlaceholderText(self.tr("One per line"))
+            if spec.name in CAPABILITY_FIELDS:
+                widget.setToolTip(
+                    self.tr("One per line; known capabilities: {names}").format(
+                        names="、".join(capability_labels().values())
+                    )
+                )
             widget.setFixedHeight(64)
         elif spec.type is FieldType.RECORDS:
             widget = RecordsEditor(spec, parent)
@@ -225,7 +259,10 @@ class RegistryEditDialog(QDialog):
                     index = widget.count() - 1
                 widget.setCurrentIndex(index)
             elif isinstance(widget, QPlainTextEdit) and isinstance(value, list):
-                widget.setPlainText("\n".join(str(entry) for entry in value))
+                entries = [str(entry) for entry in value]
+                if name in CAPABILITY_FIELDS:
+                    entries = [shown_capability(entry) for entry in entries]
+                widget.setPlainText("\n".join(entries))
             elif isinstance(widget, RecordsEditor) and isinstance(value, list):
                 widget.set_rows([row for row in value if isinstance(row, dict)])
 
@@ -239,7 +276,10 @@ class RegistryEditDialog(QDialog):
                 data = widget.currentData()
                 values[name] = data if isinstance(data, str) else ""
             elif isinstance(widget, QPlainTextEdit):
-                values[name] = widget.toPlainText().splitlines()
+                lines = widget.toPlainText().splitlines()
+                if name in CAPABILITY_FIELDS:
+                    lines = [typed_capability(line) for line in lines]
+                values[name] = lines
             else:
                 values[name] = widget.rows()
         return values

@@ -2943,6 +2943,10 @@ fix {age} s ago</source>
         <source>One per line</source>
         <translation>每行一项</translation>
     </message>
+    <message>
+        <source>One per line; known capabilities: {names}</source>
+        <translation>每行一项；已知能力：{names}</translation>
+    </message>
 </context>
 <context>
     <name>RegistryPanel</name>

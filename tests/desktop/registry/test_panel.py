@@ -340,7 +340,7 @@ def test_a_new_team_is_checked_before_it_is_sent_and_the_server_s_refusal_is_sho
         assert servers[0].of(SaveRegistryItem) == []  # nothing sent
 
         fill(dialog, code="T-09", team_type="抢险救援", members="12", lon="120.25")
-        fill(dialog, capabilities="rescue\nwater_rescue")
+        fill(dialog, capabilities="Rescue\nwater_rescue\n破拆")
         servers[0].refuse[SaveRegistryItem] = (
             ErrorCode.VALIDATION,
             "agency: no agency 'fyre' is registered",
@@ -359,7 +359,8 @@ def test_a_new_team_is_checked_before_it_is_sent_and_the_server_s_refusal_is_sho
         sent = servers[0].of(SaveRegistryItem)[-1]
         assert sent.expected_version is None
         assert isinstance(sent.item.details, TeamDetails)
-        assert sent.item.details.capabilities == ["rescue", "water_rescue"]
+        # Known capabilities typed by their label (or code) go as codes; others as typed.
+        assert sent.item.details.capabilities == ["rescue", "water_rescue", "破拆"]
         assert (sent.item.lat, sent.item.lon) == (30.3, 120.25)
         assert "T-09" in panel.model.codes()
         assert panel.selected is not None
@@ -381,6 +382,9 @@ def test_a_version_conflict_reloads_says_so_and_the_next_save_is_deliberate(
         panel.select("T-01")
         dialog = panel.start_edit()
         assert dialog is not None
+        abilities = dialog.fields["capabilities"]
+        assert isinstance(abilities, QPlainTextEdit)
+        assert abilities.toPlainText() == "Hazmat response\nDecontamination"
         code = dialog.fields["code"]
         assert isinstance(code, QLineEdit)
         assert code.isReadOnly()
