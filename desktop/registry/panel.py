@@ -484,6 +484,9 @@ class RegistryPanel(QWidget):
         dialog = self.active_dialog
         if isinstance(dialog, RegistryEditDialog):
             dialog.refused(code, text, message)
+        else:
+            # Placed on the map without a form: the notification bar says it.
+            self.desk.message.emit(text, True)
 
     def start_retire(self) -> TextDialog | None:
         """Retire the selected item, or restore it, with a note."""

@@ -543,6 +543,13 @@ def test_items_are_drawn_per_kind_and_placed_by_a_click_on_the_map(
         assert sent.note == "Placed on the map"
         await wait_until(lambda: ("Saved: 西湖消防救援站", False) in messages, what="saved")
 
+        # A refused placing is said in the notification bar.
+        servers[0].refuse[SaveRegistryItem] = (ErrorCode.FORBIDDEN, "not your agency's team")
+        await call(panel.place_button.click)
+        tool.set_point(30.3, 120.4)
+        await wait_until(lambda: messages[-1][1], what="refusal said")
+        assert messages[-1] == ("You may not change this item. (not your agency's team)", True)
+
         # Every kind on the map: each read once (teams and shelters are held already).
         registry.map_every_kind()
         await wait_until(lambda: len(registry.desk.state.loaded_kinds) == len(ItemKind), what="all")
