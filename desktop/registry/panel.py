@@ -110,6 +110,7 @@ class RegistryPanel(QWidget):
         layout.addLayout(buttons)
 
         self._selected_code: str | None = None
+        self._restoring = False
         self._connect()
         self._fill_jurisdictions()
         self.apply_filter()
@@ -340,7 +341,7 @@ class RegistryPanel(QWidget):
 
     def _on_selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
-        if not indexes:
+        if not indexes or self._restoring:
             return
         item = self.model.item_at(indexes[0].row())
         code = item.code if item is not None else None
@@ -355,9 +356,12 @@ class RegistryPanel(QWidget):
         if row is None:
             self.table.clearSelection()
         elif self.table.currentIndex().row() != row:
-            self.table.selectionModel().blockSignals(True)
-            self.table.selectRow(row)
-            self.table.selectionModel().blockSignals(False)
+            # The view must still hear of it (to paint it); the panel knows already.
+            self._restoring = True
+            try:
+                self.table.selectRow(row)
+            finally:
+                self._restoring = False
 
     def _show_detail(self) -> None:
         item = self.selected

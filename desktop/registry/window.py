@@ -26,6 +26,8 @@ from realtime.protocol import ItemKind, Welcome
 MAP_REDRAW_MS = 300
 """How long a burst of registry changes is gathered before the map layer is redrawn."""
 REGISTRY_VIEW_SPAN_M = 5_000.0
+MIN_DOCK_HEIGHT = 380
+"""Pixels the docked registry pane is given when it is opened from the menu."""
 """Metres across the map shows around an item located from the panel."""
 
 
@@ -42,6 +44,7 @@ class WindowRegistry(QObject):
         notify: Callable[[str, bool], None],
     ) -> None:
         super().__init__(window)
+        self._window = window
         self._map_view = map_view
         self._map_dock = map_dock
         self.desk = RegistryDesk(service, parent=self)
@@ -89,6 +92,9 @@ class WindowRegistry(QObject):
         """Bring the registry dock to the front (and read its kind)."""
         self.dock.show()
         self.dock.raise_()
+        if not self.dock.isFloating() and self.dock.height() < MIN_DOCK_HEIGHT:
+            # Beside the event log it starts low: a table, a detail and a history need room.
+            self._window.resizeDocks([self.dock], [MIN_DOCK_HEIGHT], Qt.Orientation.Vertical)
         self.panel.activate()
 
     def show_kind(self, kind: ItemKind) -> None:

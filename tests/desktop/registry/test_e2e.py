@@ -86,6 +86,7 @@ def test_a_team_is_created_edited_and_followed_live_in_its_district_only(
         ):
             panel = centre.registry.panel
             assert panel.new_button.isVisible()
+            assert centre.registry.dock.height() >= 300  # opened from the menu: given room
             dialog = panel.start_new()
             fill(
                 dialog,
