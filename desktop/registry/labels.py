@@ -4,6 +4,7 @@ with a field, through Qt's translator (English source, Chinese in
 
 from __future__ import annotations
 
+import msgspec
 from PySide6.QtCore import QCoreApplication
 
 from desktop import texts
@@ -13,6 +14,7 @@ from desktop.registry.state import value_at
 from realtime.protocol import (
     Availability,
     ErrorCode,
+    Event,
     ItemKind,
     RegistryChangeAction,
     RegistryItemView,
@@ -297,3 +299,19 @@ def item_title(item: RegistryItemView) -> str:
     """An item's name and code, marked when retired."""
     title = f"{item.name}（{item.code}）"
     return title + QCoreApplication.translate("Registry", " [retired]") if item.retired else title
+
+
+def registry_event_text(event: Event) -> str | None:
+    """What a registry event is about, for the event log: the kind, the item, what was
+    done and which fields changed (None for other events)."""
+    item = event.registry_item
+    if isinstance(item, msgspec.UnsetType):
+        return None
+    parts = [kind_label(item.kind), item_title(item)]
+    change = event.registry_change
+    if not isinstance(change, msgspec.UnsetType):
+        parts.append(action_label(change.action))
+        names = "、".join(change_field_label(path) for path in change.changed)
+        if names:
+            parts.append(names)
+    return " · ".join(parts)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDockWidget, QLineEdit, QMainWindow, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
+from desktop.event_log import event_line
 from desktop.incidents.dialogs import TextDialog
 from desktop.map.layers import LayerKey
 from desktop.map.view import MapView
@@ -659,3 +660,13 @@ def test_a_server_whose_pages_never_end_does_not_keep_the_console_reading(
         assert "page cursor did not move" in caplog.text
 
     run(scenario())
+
+
+def test_the_event_log_names_the_registry_item_and_what_changed(qapp: object) -> None:
+    event = changed(team("T-01", version=2, members=30), 50, fields=["details.members", "name"])
+    event = msgspec.structs.replace(event, note="人员补充")
+    line = event_line(event)
+    assert line.endswith(
+        " · officer1 · Registry item changed · Emergency teams · 滨江危化品救援队（T-01）"
+        " · Changed · Members、Name · 人员补充"
+    )
