@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QListWidget, QWidget
 
 from desktop import texts
 from desktop.incidents.event_text import incident_event_text
+from desktop.registry.labels import registry_event_text
 from realtime.protocol import ContactField, Event
 
 EVENT_LOG_LIMIT = 500
@@ -17,7 +18,7 @@ def event_line(event: Event) -> str:
 
     Incident, task and chat events name their incident or task and say what happened in
     the console's language (:mod:`desktop.incidents.event_text`) instead of the server's
-    note.
+    note; registry events name the item and the fields changed.
     """
     about = incident_event_text(event)
     if about is not None:
@@ -28,6 +29,10 @@ def event_line(event: Event) -> str:
             about,
         ]
         return " · ".join(part for part in parts if part)
+    about = registry_event_text(event)
+    if about is not None:
+        parts = [texts.format_time(event.at), event.actor, texts.event_kind_label(event.kind)]
+        return " · ".join(part for part in (*parts, about, event.note) if part)
     alarm = event.alarm
     subject = f"#{alarm.id} {alarm.title}" if alarm is not None else ""
     action = texts.action_label(event.action).rstrip("…") if event.action else ""

@@ -50,6 +50,7 @@ from desktop.map.overlays import (
 )
 from desktop.map.registry_layers import MapPoint
 from desktop.map.view import MapView
+from desktop.registry.window import WindowRegistry
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
 from desktop.site_detail import SiteDetailPane
 from desktop.sounder import AlarmSounder
@@ -76,7 +77,7 @@ logger = logging.getLogger(__name__)
 
 TICK_MS = 1000
 """The age column and the data age are redrawn this often."""
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 """Bump when the docks change so old saved layouts are ignored."""
 ALARM_VIEW_SPAN_M = 20_000.0
 """Widest map view (metres across) when centring on a selected alarm (or a team)."""
@@ -185,7 +186,11 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
         self._add_incidents(service, sounder)
+        self.registry = WindowRegistry(
+            self, service, map_view=self.map_view, map_dock=self.map_dock, notify=self._notify
+        )
         self.tabifyDockWidget(self.event_log_dock, self.trends_dock)
+        self.tabifyDockWidget(self.trends_dock, self.registry.dock)
         self.tabifyDockWidget(self.detail_dock, self.site_detail_dock)
         self.tabifyDockWidget(self.site_detail_dock, self.vehicle_list_dock)
         self.tabifyDockWidget(self.vehicle_list_dock, self.replay_dock)
@@ -209,6 +214,7 @@ class MainWindow(QMainWindow):
                 self.vehicle_list_dock,
                 self.replay_dock,
                 self.incidents_dock,
+                self.registry.dock,
             ),
             new_alarm=self.open_entry_dialog,
             reset_layout=self.reset_layout,
@@ -309,6 +315,9 @@ class MainWindow(QMainWindow):
         self.task_badge = self.incidents.badge
         self.model.agencies_changed.connect(self.incidents.set_agencies)
 
+    def _notify(self, text: str, error: bool) -> None:
+        self.notification_bar.show_message(text, error=error)
+
     def accept_welcome(self, welcome: Welcome) -> None:
         """Take a login announced before this window existed (the login dialog opens the
         window from the welcome itself): the post-login loads, the role's controls."""
@@ -359,6 +368,7 @@ class MainWindow(QMainWindow):
             dock.show()
         self.site_detail_dock.show()
         self.incidents_dock.show()
+        self.registry.dock.show()
 
     def set_language(self, code: str) -> None:
         """Remember the language; it applies from the next start."""

@@ -228,6 +228,11 @@ def event_kind_label(kind: str) -> str:
         EventKind.INCIDENT_MESSAGE_READ: QCoreApplication.translate("Labels", "Messages read"),
         EventKind.HANDOVER_SIGNED: QCoreApplication.translate("Labels", "Shift handed over"),
         EventKind.HANDOVER_ACCEPTED: QCoreApplication.translate("Labels", "Shift taken over"),
+        EventKind.REGISTRY_CHANGED: QCoreApplication.translate("Labels", "Registry item changed"),
+        EventKind.REGISTRY_CONTACT_REVEALED: QCoreApplication.translate(
+            "Labels", "Registry contacts viewed"
+        ),
+        EventKind.REGISTRY_IMPORTED: QCoreApplication.translate("Labels", "Registry imported"),
     }
     return labels.get(kind, kind)
 

@@ -1,4 +1,4 @@
-"""Make the user guide's screenshots of the incident, task and shift workplaces.
+"""Make the user guide's screenshots of the incident, task, shift and registry workplaces.
 
     QT_QPA_PLATFORM=offscreen python docs/screenshots.py --out docs/images
 
@@ -9,8 +9,10 @@ put under supervision, imports a small duty roster and seeds a year of closed in
 (the assessment benchmark's generator, a few hundred of them). Then the real console,
 offscreen and in Chinese, logs in as the night shift's ``fire_desk`` (its task inbox, the
 badge) and as its ``duty_supervisor`` (the incident workspace, the chat, the handover
-dialog with a generated report, the roster panel, the assessment of 2026-11) and saves
-one PNG of each. Names and texts are fixed; only times and counts follow the clock.
+dialog with a generated report, the roster panel, the assessment of 2026-11, the registry
+panel on the teams — three fictional teams entered through the console when the demo
+registry has none) and saves one PNG of each. Names and texts are fixed; only times and
+counts follow the clock.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 # Run as a script from the checkout: the repository's packages (and bench/) come first.
 ROOT = Path(__file__).resolve().parents[1]
@@ -329,6 +333,77 @@ async def shoot_centre(server: ServerThread, out: Path, settings: Any) -> None:
         save(dialog, out / "console-assessment.png")
         dialog.close()
 
+        await shoot_registry(window, out)
+
+
+SAMPLE_TEAMS = (
+    ("T-XH-01", "西湖区危化品救援队", "330106", "危化品救援", 24, ["hazmat", "decontamination"]),
+    ("T-XH-02", "西湖区水域救援队", "330106", "水域救援", 16, ["water_rescue", "rescue"]),
+    ("T-SC-01", "上城区综合救援队", "330102", "综合性消防救援", 40, ["firefighting", "rescue"]),
+)
+"""Teams the registry shot adds through the console when the demo registry has none
+(fictional)."""
+
+
+async def shoot_registry(window: Any, out: Path) -> None:
+    """The registry panel (台账) on the teams, one selected with its history."""
+    from realtime.protocol import (  # noqa: PLC0415
+        Contact,
+        ItemKind,
+        RegistryItemInput,
+        TeamDetails,
+    )
+
+    registry = window.registry
+    registry.show_kind(ItemKind.TEAM)
+    desk = registry.desk
+    await until("the registry's teams", lambda: ItemKind.TEAM in desk.state.loaded_kinds)
+    if not desk.state.items(ItemKind.TEAM):
+        for number, (code, name, area, kind, members, abilities) in enumerate(SAMPLE_TEAMS):
+            details = TeamDetails(
+                team_type=kind,
+                members=members,
+                capabilities=abilities,
+                contacts=[Contact(name="王队长", role="队长", phone="13800005678")],
+            )
+            item = RegistryItemInput(
+                code=code,
+                name=name,
+                jurisdiction=area,
+                agency="fire",
+                lat=30.26 - 0.02 * number,
+                lon=120.13 + 0.03 * number,
+                details=details,
+            )
+            desk.save(item, None, "台账录入")
+        await until("the sample teams", lambda: len(desk.state.items(ItemKind.TEAM)) >= 3)
+        first = desk.state.items(ItemKind.TEAM)[0]
+        if not isinstance(first.details, TeamDetails):
+            raise Error("the first team has no team details")
+        changed = msgspec.structs.replace(first.details, members=first.details.members + 4)
+        desk.save(
+            RegistryItemInput(
+                code=first.code,
+                name=first.name,
+                jurisdiction=first.jurisdiction,
+                agency=first.agency,
+                lat=first.lat,
+                lon=first.lon,
+                details=changed,
+            ),
+            first.version,
+            "人员补充",
+        )
+        await until("the change", lambda: desk.state.item(ItemKind.TEAM, first.code) != first)
+    panel = registry.panel
+    panel.select(desk.state.items(ItemKind.TEAM)[0].code)
+    await until("the item's history", panel.history_rows)
+    registry.dock.setFloating(True)
+    registry.dock.resize(1100, 620)
+    await asyncio.sleep(1.0)
+    save(registry.dock, out / "console-registry.png")
+    registry.dock.setFloating(False)
+
 
 def run_console(server: ServerThread, out: Path) -> None:
     """Run both console sessions on one Qt application, in Chinese."""
@@ -365,9 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python docs/screenshots.py",
         description="Make the user guide's screenshots of the incident workspace, the task "
-        "inbox and its badge, the chat, the handover dialog, the duty roster and the "
-        "assessment, with the real console (offscreen, in Chinese) against the demo's "
-        "backend and night shift. Takes about a minute.",
+        "inbox and its badge, the chat, the handover dialog, the duty roster, the "
+        "assessment and the registry panel, with the real console (offscreen, in "
+        "Chinese) against the demo's backend and night shift. Takes about a minute.",
     )
     parser.add_argument(
         "--out",

@@ -5,7 +5,8 @@ module holds what every layer shares (:class:`LayerKey`, :class:`MapLayer`, labe
 paths, scatter points); the layers themselves live by kind in
 :mod:`desktop.map.outline_layer` (basemap outlines and names),
 :mod:`desktop.map.vehicle_layer`, :mod:`desktop.map.alarm_layer` and
-:mod:`desktop.map.registry_layers` (hazard sources, teams, cameras, shapes).
+:mod:`desktop.map.registry_layers` (hazard sources, teams, cameras, registry items,
+shapes).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class LayerKey(enum.StrEnum):
     HAZARDS = "hazards"
     TEAMS = "teams"
     CAMERAS = "cameras"
+    REGISTRY = "registry"
     VEHICLES = "vehicles"
     ALARMS = "alarms"
 
@@ -58,6 +60,7 @@ def layer_title(key: LayerKey) -> str:
         LayerKey.HAZARDS: QCoreApplication.translate("MapLayers", "Hazard sources"),
         LayerKey.TEAMS: QCoreApplication.translate("MapLayers", "Teams and resources"),
         LayerKey.CAMERAS: QCoreApplication.translate("MapLayers", "Cameras"),
+        LayerKey.REGISTRY: QCoreApplication.translate("MapLayers", "Registry items"),
         LayerKey.VEHICLES: QCoreApplication.translate("MapLayers", "Vehicles"),
         LayerKey.ALARMS: QCoreApplication.translate("MapLayers", "Alarms"),
     }

@@ -32,7 +32,7 @@ from desktop.map.counties import CountyLayer
 from desktop.map.layers import LayerKey, MapLayer, cosmetic_pen, layer_title
 from desktop.map.outline_layer import BasemapOutlineLayer
 from desktop.map.projection import HALF_WORLD, from_mercator, ground_resolution, to_mercator
-from desktop.map.registry_layers import PointLayer, ShapeLayer
+from desktop.map.registry_layers import PointLayer, RegistryItemLayer, ShapeLayer
 from desktop.map.tiles import TileLayer, TileSource
 from desktop.map.vehicle_layer import VehicleLayer
 from desktop.map.vehicles import VehicleStore
@@ -218,6 +218,9 @@ class MapView(QWidget):
         self.hazards = self._add(self._point_layer(LayerKey.HAZARDS, root, 30, "t", "#ff6f00"))
         self.teams = self._add(self._point_layer(LayerKey.TEAMS, root, 31, "s", "#00897b"))
         self.cameras = self._add(self._point_layer(LayerKey.CAMERAS, root, 32, "d", "#5e35b1"))
+        self.registry = self._add(
+            RegistryItemLayer(LayerKey.REGISTRY, root, z_value=33, on_click=self._emit_point)
+        )
         self.vehicle_layer = self._add(
             VehicleLayer(root, self.vehicles, z_value=40, on_click=self.vehicle_clicked.emit)
         )
@@ -377,8 +380,11 @@ class MapView(QWidget):
             z_value=z_value,
             symbol=symbol,
             colour=colour,
-            on_click=lambda layer, object_id: self.point_clicked.emit(str(layer), object_id),
+            on_click=self._emit_point,
         )
+
+    def _emit_point(self, layer: LayerKey, object_id: str) -> None:
+        self.point_clicked.emit(str(layer), object_id)
 
     def _add(self, layer: LayerT) -> LayerT:
         self.layers[layer.key] = layer

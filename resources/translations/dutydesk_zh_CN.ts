@@ -1634,6 +1634,18 @@
         <translation>接班确认</translation>
     </message>
     <message>
+        <source>Registry item changed</source>
+        <translation>台账变更</translation>
+    </message>
+    <message>
+        <source>Registry contacts viewed</source>
+        <translation>查看台账联系方式</translation>
+    </message>
+    <message>
+        <source>Registry imported</source>
+        <translation>台账导入</translation>
+    </message>
+    <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
@@ -2002,6 +2014,18 @@
         <source>Grid reports</source>
         <translation>网格上报</translation>
     </message>
+    <message>
+        <source>Registry</source>
+        <translation>台账</translation>
+    </message>
+    <message>
+        <source>Re&amp;gistry</source>
+        <translation>台账(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Show every kind on the map</source>
+        <translation>在地图上显示全部台账</translation>
+    </message>
 </context>
 <context>
     <name>ManualAlarmDialog</name>
@@ -2159,6 +2183,10 @@
     <message>
         <source>Cameras</source>
         <translation>视频监控</translation>
+    </message>
+    <message>
+        <source>Registry items</source>
+        <translation>台账对象</translation>
     </message>
     <message>
         <source>Vehicles</source>
@@ -2357,6 +2385,694 @@ fix {age} s ago</source>
     <message>
         <source>Level:</source>
         <translation>级别：</translation>
+    </message>
+</context>
+<context>
+    <name>RecordsEditor</name>
+    <message>
+        <source>Add row</source>
+        <translation>添加一行</translation>
+    </message>
+    <message>
+        <source>Remove row</source>
+        <translation>删除所选行</translation>
+    </message>
+</context>
+<context>
+    <name>Registry</name>
+    <message>
+        <source>Saved: {name}</source>
+        <translation>已保存：{name}</translation>
+    </message>
+    <message>
+        <source>Retired: {name}</source>
+        <translation>已注销：{name}</translation>
+    </message>
+    <message>
+        <source>Restored: {name}</source>
+        <translation>已恢复：{name}</translation>
+    </message>
+    <message>
+        <source>Enterprises</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>Major hazard sources</source>
+        <translation>重大危险源</translation>
+    </message>
+    <message>
+        <source>Emergency teams</source>
+        <translation>应急队伍</translation>
+    </message>
+    <message>
+        <source>Equipment and supplies</source>
+        <translation>装备物资</translation>
+    </message>
+    <message>
+        <source>Shelters</source>
+        <translation>避难场所</translation>
+    </message>
+    <message>
+        <source>Experts</source>
+        <translation>专家</translation>
+    </message>
+    <message>
+        <source>Protection targets</source>
+        <translation>防护目标</translation>
+    </message>
+    <message>
+        <source>Emergency plans</source>
+        <translation>预案</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>编码</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Jurisdiction</source>
+        <translation>辖区</translation>
+    </message>
+    <message>
+        <source>Agency</source>
+        <translation>所属单位</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Latitude</source>
+        <translation>纬度</translation>
+    </message>
+    <message>
+        <source>Longitude</source>
+        <translation>经度</translation>
+    </message>
+    <message>
+        <source>Retired</source>
+        <translation>已注销</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Unified social credit code</source>
+        <translation>统一社会信用代码</translation>
+    </message>
+    <message>
+        <source>Industry</source>
+        <translation>行业</translation>
+    </message>
+    <message>
+        <source>Risk grade</source>
+        <translation>风险等级</translation>
+    </message>
+    <message>
+        <source>Employees</source>
+        <translation>从业人数</translation>
+    </message>
+    <message>
+        <source>Contacts</source>
+        <translation>联系人</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>电话</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>职务</translation>
+    </message>
+    <message>
+        <source>Grade</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Enterprise (code)</source>
+        <translation>所属企业（编码）</translation>
+    </message>
+    <message>
+        <source>Chemicals</source>
+        <translation>危险化学品</translation>
+    </message>
+    <message>
+        <source>UN number</source>
+        <translation>UN编号</translation>
+    </message>
+    <message>
+        <source>CAS number</source>
+        <translation>CAS号</translation>
+    </message>
+    <message>
+        <source>Quantity (t)</source>
+        <translation>数量（吨）</translation>
+    </message>
+    <message>
+        <source>Sensors</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>摄像机</translation>
+    </message>
+    <message>
+        <source>Team type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>人数</translation>
+    </message>
+    <message>
+        <source>Capabilities</source>
+        <translation>能力</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Units (codes)</source>
+        <translation>出动单元（编码）</translation>
+    </message>
+    <message>
+        <source>Vehicles (terminal numbers)</source>
+        <translation>车辆（终端号）</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Quantity</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Measure</source>
+        <translation>计量单位</translation>
+    </message>
+    <message>
+        <source>Held by</source>
+        <translation>存放/持有单位</translation>
+    </message>
+    <message>
+        <source>Capacity (people)</source>
+        <translation>容纳人数</translation>
+    </message>
+    <message>
+        <source>Occupancy (people)</source>
+        <translation>已安置人数</translation>
+    </message>
+    <message>
+        <source>Area (m²)</source>
+        <translation>面积（平方米）</translation>
+    </message>
+    <message>
+        <source>Facilities</source>
+        <translation>设施</translation>
+    </message>
+    <message>
+        <source>Specialties</source>
+        <translation>专业</translation>
+    </message>
+    <message>
+        <source>Organisation</source>
+        <translation>工作单位</translation>
+    </message>
+    <message>
+        <source>Professional title</source>
+        <translation>职称</translation>
+    </message>
+    <message>
+        <source>Availability</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Population</source>
+        <translation>人数</translation>
+    </message>
+    <message>
+        <source>Incident types (codes)</source>
+        <translation>适用事件类型（编码）</translation>
+    </message>
+    <message>
+        <source>Incident levels</source>
+        <translation>适用事件级别</translation>
+    </message>
+    <message>
+        <source>Response level</source>
+        <translation>响应级别</translation>
+    </message>
+    <message>
+        <source>Roles</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Checklist steps</source>
+        <translation>处置步骤</translation>
+    </message>
+    <message>
+        <source>Step no.</source>
+        <translation>步骤号</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Within (min)</source>
+        <translation>时限（分钟）</translation>
+    </message>
+    <message>
+        <source>Resources required</source>
+        <translation>所需资源</translation>
+    </message>
+    <message>
+        <source>Capability</source>
+        <translation>能力</translation>
+    </message>
+    <message>
+        <source>Documents (attachment ids)</source>
+        <translation>预案文件（附件编号）</translation>
+    </message>
+    <message>
+        <source>Major risk (red)</source>
+        <translation>重大风险（红）</translation>
+    </message>
+    <message>
+        <source>Higher risk (orange)</source>
+        <translation>较大风险（橙）</translation>
+    </message>
+    <message>
+        <source>General risk (yellow)</source>
+        <translation>一般风险（黄）</translation>
+    </message>
+    <message>
+        <source>Low risk (blue)</source>
+        <translation>低风险（蓝）</translation>
+    </message>
+    <message>
+        <source>Standing by</source>
+        <translation>待命</translation>
+    </message>
+    <message>
+        <source>Deployed</source>
+        <translation>出动中</translation>
+    </message>
+    <message>
+        <source>Resting / unavailable</source>
+        <translation>休整/不可用</translation>
+    </message>
+    <message>
+        <source>Available</source>
+        <translation>可联系</translation>
+    </message>
+    <message>
+        <source>Busy</source>
+        <translation>忙碌</translation>
+    </message>
+    <message>
+        <source>Unavailable</source>
+        <translation>不可联系</translation>
+    </message>
+    <message>
+        <source>School</source>
+        <translation>学校</translation>
+    </message>
+    <message>
+        <source>Kindergarten</source>
+        <translation>幼儿园</translation>
+    </message>
+    <message>
+        <source>Hospital</source>
+        <translation>医院</translation>
+    </message>
+    <message>
+        <source>Nursing home</source>
+        <translation>养老院</translation>
+    </message>
+    <message>
+        <source>Residents&apos; area</source>
+        <translation>居民区</translation>
+    </message>
+    <message>
+        <source>Market / crowded place</source>
+        <translation>商场/集贸市场</translation>
+    </message>
+    <message>
+        <source>Government office</source>
+        <translation>机关单位</translation>
+    </message>
+    <message>
+        <source>Drinking-water source</source>
+        <translation>饮用水源地</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>Grade 1 (most dangerous)</source>
+        <translation>一级（最危险）</translation>
+    </message>
+    <message>
+        <source>Grade 2</source>
+        <translation>二级</translation>
+    </message>
+    <message>
+        <source>Grade 3</source>
+        <translation>三级</translation>
+    </message>
+    <message>
+        <source>Grade 4</source>
+        <translation>四级</translation>
+    </message>
+    <message>
+        <source>Level I</source>
+        <translation>Ⅰ级</translation>
+    </message>
+    <message>
+        <source>Level II</source>
+        <translation>Ⅱ级</translation>
+    </message>
+    <message>
+        <source>Level III</source>
+        <translation>Ⅲ级</translation>
+    </message>
+    <message>
+        <source>Level IV</source>
+        <translation>Ⅳ级</translation>
+    </message>
+    <message>
+        <source>Hazmat response</source>
+        <translation>危化品处置</translation>
+    </message>
+    <message>
+        <source>Rescue</source>
+        <translation>抢险救援</translation>
+    </message>
+    <message>
+        <source>Medical</source>
+        <translation>医疗救护</translation>
+    </message>
+    <message>
+        <source>Firefighting</source>
+        <translation>灭火</translation>
+    </message>
+    <message>
+        <source>Mine rescue</source>
+        <translation>矿山救护</translation>
+    </message>
+    <message>
+        <source>Water rescue</source>
+        <translation>水域救援</translation>
+    </message>
+    <message>
+        <source>Decontamination</source>
+        <translation>洗消</translation>
+    </message>
+    <message>
+        <source>Yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>No</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>新建</translation>
+    </message>
+    <message>
+        <source>Changed</source>
+        <translation>修改</translation>
+    </message>
+    <message>
+        <source>Restored</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Imported</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>{field}: {before} → {after}</source>
+        <translation>{field}：{before} → {after}</translation>
+    </message>
+    <message>
+        <source>required</source>
+        <translation>必填</translation>
+    </message>
+    <message>
+        <source>not a number</source>
+        <translation>不是数字</translation>
+    </message>
+    <message>
+        <source>must be a whole number</source>
+        <translation>须为整数</translation>
+    </message>
+    <message>
+        <source>out of range</source>
+        <translation>超出范围</translation>
+    </message>
+    <message>
+        <source>only letters, digits and _ . : - (no spaces)</source>
+        <translation>只能含字母、数字和 _ . : -（不含空格）</translation>
+    </message>
+    <message>
+        <source>not a phone number</source>
+        <translation>不是电话号码</translation>
+    </message>
+    <message>
+        <source>not a valid unified social credit code (18 characters)</source>
+        <translation>不是有效的统一社会信用代码（18位）</translation>
+    </message>
+    <message>
+        <source>not one of the choices</source>
+        <translation>不在可选范围内</translation>
+    </message>
+    <message>
+        <source>too long</source>
+        <translation>过长</translation>
+    </message>
+    <message>
+        <source>too many entries</source>
+        <translation>条目过多</translation>
+    </message>
+    <message>
+        <source>give both latitude and longitude, or neither</source>
+        <translation>经纬度须同时填写或同时留空</translation>
+    </message>
+    <message>
+        <source>more than the capacity</source>
+        <translation>超过容纳人数</translation>
+    </message>
+    <message>
+        <source>not accepted</source>
+        <translation>不被接受</translation>
+    </message>
+    <message>
+        <source>Form</source>
+        <translation>表单</translation>
+    </message>
+    <message>
+        <source>{field}, row {row}</source>
+        <translation>{field} 第 {row} 行</translation>
+    </message>
+    <message>
+        <source>Someone else changed this item meanwhile; it was reloaded. Check and save again.</source>
+        <translation>他人已修改此条目，已重新载入。请核对后再次保存。</translation>
+    </message>
+    <message>
+        <source>Not found, or not in your area.</source>
+        <translation>未找到，或不在您的辖区。</translation>
+    </message>
+    <message>
+        <source>You may not change this item.</source>
+        <translation>您无权修改此条目。</translation>
+    </message>
+    <message>
+        <source>The server did not accept the item.</source>
+        <translation>服务器未接受此条目。</translation>
+    </message>
+    <message>
+        <source>Whole area</source>
+        <translation>全域</translation>
+    </message>
+    <message>
+        <source> [retired]</source>
+        <translation>［已注销］</translation>
+    </message>
+</context>
+<context>
+    <name>RegistryEditDialog</name>
+    <message>
+        <source>Edit: {name}</source>
+        <translation>编辑：{name}</translation>
+    </message>
+    <message>
+        <source>New: {kind}</source>
+        <translation>新建：{kind}</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Pick on map</source>
+        <translation>地图选点</translation>
+    </message>
+    <message>
+        <source>Why (kept in the history)</source>
+        <translation>变更原因（记入历史）</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>One per line</source>
+        <translation>每行一项</translation>
+    </message>
+    <message>
+        <source>One per line; known capabilities: {names}</source>
+        <translation>每行一项；已知能力：{names}</translation>
+    </message>
+</context>
+<context>
+    <name>RegistryPanel</name>
+    <message>
+        <source>When</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>操作人</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Changes</source>
+        <translation>变更内容</translation>
+    </message>
+    <message>
+        <source>Search code, name, address</source>
+        <translation>搜索编码、名称、地址</translation>
+    </message>
+    <message>
+        <source>Show retired</source>
+        <translation>显示已注销</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>New…</source>
+        <translation>新建…</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>编辑…</translation>
+    </message>
+    <message>
+        <source>Retire…</source>
+        <translation>注销…</translation>
+    </message>
+    <message>
+        <source>Show contacts…</source>
+        <translation>查看联系方式…</translation>
+    </message>
+    <message>
+        <source>Place on map</source>
+        <translation>地图定位</translation>
+    </message>
+    <message>
+        <source>Show on map</source>
+        <translation>在地图上显示</translation>
+    </message>
+    <message>
+        <source>All jurisdictions</source>
+        <translation>全部辖区</translation>
+    </message>
+    <message>
+        <source>Reloaded: version {version} by {who}. Check and save again.</source>
+        <translation>已重新载入：第 {version} 版（{who} 修改）。请核对后再次保存。</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>正在读取…</translation>
+    </message>
+    <message>
+        <source>{shown} of {total} shown</source>
+        <translation>显示 {shown} / 共 {total} 条</translation>
+    </message>
+    <message>
+        <source>Not loaded: {reason}</source>
+        <translation>未能读取：{reason}</translation>
+    </message>
+    <message>
+        <source>Choose an item.</source>
+        <translation>请选择一条台账。</translation>
+    </message>
+    <message>
+        <source>Note: {note}</source>
+        <translation>备注：{note}</translation>
+    </message>
+    <message>
+        <source>not placed</source>
+        <translation>未定位</translation>
+    </message>
+    <message>
+        <source>Place: {place}</source>
+        <translation>位置：{place}</translation>
+    </message>
+    <message>
+        <source>Contacts in full:</source>
+        <translation>完整联系方式：</translation>
+    </message>
+    <message>
+        <source>Version {version}, {when} by {who}</source>
+        <translation>第 {version} 版，{when}，{who}</translation>
+    </message>
+    <message>
+        <source>Restore…</source>
+        <translation>恢复…</translation>
+    </message>
+    <message>
+        <source>Restore {name}</source>
+        <translation>恢复 {name}</translation>
+    </message>
+    <message>
+        <source>Retire {name}</source>
+        <translation>注销 {name}</translation>
+    </message>
+    <message>
+        <source>Why? (kept in the history)</source>
+        <translation>原因（记入历史）：</translation>
+    </message>
+    <message>
+        <source>Contacts of {name}</source>
+        <translation>{name} 的联系方式</translation>
+    </message>
+    <message>
+        <source>Why do you need the numbers? (recorded)</source>
+        <translation>查看原因（将被记录）：</translation>
+    </message>
+    <message>
+        <source>Placed on the map</source>
+        <translation>地图定位</translation>
     </message>
 </context>
 <context>

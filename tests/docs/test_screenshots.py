@@ -22,6 +22,7 @@ IMAGES = (
     "console-handover.png",
     "console-roster.png",
     "console-assessment.png",
+    "console-registry.png",
 )
 
 
@@ -38,6 +39,7 @@ def test_help_says_what_it_makes_and_where() -> None:
     assert "--out FOLDER" in done.stdout
     assert "handover" in done.stdout
     assert "assessment" in done.stdout
+    assert "registry" in done.stdout
 
 
 def test_the_images_it_lists_are_those_the_guide_shows() -> None:
