@@ -27,6 +27,7 @@ from backend.storage.types import as_utc
 from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
 from realtime.protocol import (
     AlarmView,
+    ChecklistView,
     DeviceView,
     Event,
     GeofenceView,
@@ -150,6 +151,8 @@ class Draft:
     """A chat message (``incident.message``): the event is part of its incident's timeline."""
     receipt: ReceiptView | None = None
     """A read receipt (``incident.message_read``), also in the incident's timeline."""
+    checklist: ChecklistView | None = None
+    """A plan's checklist after a tick (``incident.checklist_ticked``; with ``incident``)."""
 
 
 async def append(
@@ -171,6 +174,7 @@ async def append(
     message: MessageView | None = None,
     receipt: ReceiptView | None = None,
     handover: HandoverView | None = None,
+    checklist: ChecklistView | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -195,6 +199,7 @@ async def append(
         alarm_id=alarm_id,
         message=message,
         receipt=receipt,
+        checklist=checklist,
     )
     return (await append_many(session, (draft,)))[0]
 
@@ -229,6 +234,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             message=draft.message if draft.message is not None else msgspec.UNSET,
             receipt=draft.receipt if draft.receipt is not None else msgspec.UNSET,
             handover=draft.handover if draft.handover is not None else msgspec.UNSET,
+            checklist=draft.checklist if draft.checklist is not None else msgspec.UNSET,
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

@@ -36,6 +36,7 @@ from backend.server import (
     grid_handlers,
     handlers,
     incident_handlers,
+    plan_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -53,6 +54,7 @@ from realtime.protocol import (
     CamerasResult,
     CatalogueResult,
     ChangeIncident,
+    ChecklistResult,
     Command,
     ContactResult,
     CreateAlarm,
@@ -73,6 +75,7 @@ from realtime.protocol import (
     GetAssessment,
     GetAttachment,
     GetCatalogue,
+    GetChecklist,
     GetHandover,
     GetIncident,
     GetIncidentTimeline,
@@ -129,6 +132,7 @@ from realtime.protocol import (
     TaskResult,
     TasksResult,
     TextSent,
+    TickStep,
     TimelineResult,
     TrackColumns,
     TrackResult,
@@ -409,6 +413,15 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         (AssessmentResult,),
         Permission.SEE_ASSESSMENT,
         assessment_handlers.assessment,
+    ),
+    # emergency plans in incidents
+    Route(GetChecklist, (ChecklistResult,), Permission.SEE_CHECKLIST, plan_handlers.get_checklist),
+    Route(
+        TickStep,
+        (ChecklistResult,),
+        Permission.TICK_CHECKLIST,
+        plan_handlers.tick_step,
+        remember_answer=True,
     ),
 )
 """Every console command: request type → its row."""
