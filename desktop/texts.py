@@ -228,6 +228,7 @@ def event_kind_label(kind: str) -> str:
         EventKind.INCIDENT_MESSAGE_READ: QCoreApplication.translate("Labels", "Messages read"),
         EventKind.HANDOVER_SIGNED: QCoreApplication.translate("Labels", "Shift handed over"),
         EventKind.HANDOVER_ACCEPTED: QCoreApplication.translate("Labels", "Shift taken over"),
+        EventKind.CHECKLIST_TICKED: QCoreApplication.translate("Labels", "Plan step ticked"),
     }
     return labels.get(kind, kind)
 

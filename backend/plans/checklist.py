@@ -191,6 +191,8 @@ class ChecklistService:
                     incident=incident,
                     checklist=changed,
                     note=row.note,
+                    at=row.at,
+                    fields=(step.id,),
                 )
             )
             return ChecklistResult(incident_id=incident.id, checklists=views)

@@ -453,6 +453,89 @@
     </message>
 </context>
 <context>
+    <name>ChecklistPane</name>
+    <message>
+        <source>No emergency plan applies to this incident&apos;s type and level.</source>
+        <translation>没有适用于该事件类型和级别的应急预案。</translation>
+    </message>
+    <message>
+        <source>The checklist could not be read: {reason}</source>
+        <translation>无法读取预案清单：{reason}</translation>
+    </message>
+    <message>
+        <source>{name} ({code}) · response level {level}</source>
+        <translation>{name}（{code}）· 响应级别 {level}</translation>
+    </message>
+    <message>
+        <source>Roles: {roles}</source>
+        <translation>角色：{roles}</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>负责</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>时限</translation>
+    </message>
+    <message>
+        <source>Ticked by</source>
+        <translation>勾选人/时间</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Open plan document</source>
+        <translation>打开预案文档</translation>
+    </message>
+    <message>
+        <source>Command centre</source>
+        <translation>指挥中心</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>已超时</translation>
+    </message>
+    <message>
+        <source>Note for the tick (optional):</source>
+        <translation>勾选备注（可不填）：</translation>
+    </message>
+    <message>
+        <source>Why is this step undone? (optional)</source>
+        <translation>取消勾选的原因（可不填）：</translation>
+    </message>
+    <message>
+        <source>Plan step</source>
+        <translation>预案步骤</translation>
+    </message>
+    <message>
+        <source>Not ticked: {reason}</source>
+        <translation>未能勾选：{reason}</translation>
+    </message>
+    <message>
+        <source>Document {n}</source>
+        <translation>文档 {n}</translation>
+    </message>
+    <message>
+        <source>Fetching the plan&apos;s document…</source>
+        <translation>正在获取预案文档…</translation>
+    </message>
+    <message>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
+        <translation>无法获取预案文档：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>ConsoleSession</name>
     <message>
         <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
@@ -545,6 +628,18 @@
     <message>
         <source>alarms {alarms}</source>
         <translation>警情 {alarms}</translation>
+    </message>
+    <message>
+        <source>plan {plan}</source>
+        <translation>预案 {plan}</translation>
+    </message>
+    <message>
+        <source>plan {plan}: ticked {step}</source>
+        <translation>预案 {plan}：已勾选 {step}</translation>
+    </message>
+    <message>
+        <source>plan {plan}: unticked {step}</source>
+        <translation>预案 {plan}：已取消勾选 {step}</translation>
     </message>
     <message>
         <source>returned</source>
@@ -951,6 +1046,10 @@
     <message>
         <source>Answer supervision…</source>
         <translation>答复督办…</translation>
+    </message>
+    <message>
+        <source>Plan</source>
+        <translation>预案</translation>
     </message>
     <message>
         <source>No incident selected</source>
@@ -1632,6 +1731,10 @@
     <message>
         <source>Shift taken over</source>
         <translation>接班确认</translation>
+    </message>
+    <message>
+        <source>Plan step ticked</source>
+        <translation>预案步骤勾选</translation>
     </message>
     <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>

@@ -135,6 +135,8 @@ async def test_a_tick_shows_who_and_when_in_the_answer_the_event_and_a_second_co
             [event] = ticked_events(console, incident.id)
             assert event.actor == "centre"
             assert event.note == "已电话报告区长"
+            assert event.fields == ["s1"]
+            assert event.at == step.done_at
             assert isinstance(event.checklist, ChecklistView)
             assert event.checklist.plan_code == "HZ-LEAK-II"
             assert event.checklist.steps[0] == step
