@@ -8,6 +8,7 @@ plan's PDF and opens it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,10 @@ def seed(server: ServerThread) -> tuple[IncidentService, Principal, int]:
     return incidents, admin, view.id
 
 
+def shows(pane: ChecklistPane, plan_code: str) -> bool:
+    return plan_code in pane.tables
+
+
 async def logged_in(server: ServerThread, username: str, password: str) -> ConsoleService:
     service = ConsoleService(telemetry_topics=())
     service.start(server.console_url, username, password)
@@ -144,7 +149,7 @@ def test_two_desks_follow_the_plan_checklist_of_a_leak(
             for pane in panes:
                 qtbot.addWidget(pane)
                 pane.show()
-                await wait_until(lambda p=pane: "HZ-LEAK-II" in p.tables, what="plan shown")
+                await wait_until(functools.partial(shows, pane, "HZ-LEAK-II"), what="plan shown")
             box = centre_pane.tables["HZ-LEAK-II"].parentWidget()
             assert isinstance(box, QGroupBox)
             assert box.title() == "危化品泄漏Ⅱ级响应预案 (HZ-LEAK-II) · response level II"
@@ -160,7 +165,8 @@ def test_two_desks_follow_the_plan_checklist_of_a_leak(
             assert len(notes) == 1
             for pane in panes:
                 await wait_until(
-                    lambda p=pane: p.step_is_checked("HZ-LEAK-II", "s1"), what="tick shown"
+                    functools.partial(pane.step_is_checked, "HZ-LEAK-II", "s1"),
+                    what="tick shown",
                 )
                 assert pane.step_text("HZ-LEAK-II", "s1", "ticked").startswith("centre")
                 assert pane.step_text("HZ-LEAK-II", "s1", "note") == "已电话报告区长"
@@ -178,7 +184,7 @@ def test_two_desks_follow_the_plan_checklist_of_a_leak(
             version = server.call(incidents.get_incident(admin, incident_id)).version
             server.call(incidents.change(admin, incident_id, version, level=IncidentLevel.I))
             for pane in panes:
-                await wait_until(lambda p=pane: "HZ-LEAK-I" in p.tables, what="level I plan")
+                await wait_until(functools.partial(shows, pane, "HZ-LEAK-I"), what="level I plan")
                 assert "HZ-LEAK-II" not in pane.tables
             for pane in panes:
                 await pane.close_checklist()
