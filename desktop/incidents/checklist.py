@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 from desktop import texts
 from desktop.incidents.dialogs import TextDialog
 from desktop.incidents.labels import format_moment
+from desktop.incidents.state import commands_incidents, may_work_tasks
 from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
 from realtime.event_kinds import EventKind
@@ -59,6 +60,7 @@ from realtime.protocol import (
     IncidentView,
     ResultData,
     TickStep,
+    UserInfo,
 )
 
 logger = logging.getLogger(__name__)
@@ -93,6 +95,16 @@ def _now() -> dt.datetime:
 def is_overdue(step: ChecklistStepView, now: dt.datetime) -> bool:
     """Whether a step is still open past its due time."""
     return not step.done and step.due_at is not None and step.due_at < now
+
+
+def may_tick(user: UserInfo | None, step: ChecklistStepView) -> bool:
+    """Whether the box of a step is offered to this user: the command centre ticks every
+    step, an agency's user only the steps naming its agency (the server decides anyway)."""
+    if user is None or not may_work_tasks(user):
+        return False
+    if user.agency:
+        return step.role == user.agency
+    return commands_incidents(user)
 
 
 class ChecklistPane(QWidget):
@@ -303,7 +315,10 @@ class ChecklistPane(QWidget):
         self, table: QTableWidget, row: int, step: ChecklistStepView, now: dt.datetime
     ) -> None:
         box = QTableWidgetItem()
-        box.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+        if may_tick(self._service.user, step):
+            box.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+        else:
+            box.setFlags(Qt.ItemFlag.NoItemFlags)  # shown, greyed: not this desk's step
         box.setCheckState(Qt.CheckState.Checked if step.done else Qt.CheckState.Unchecked)
         box.setData(Qt.ItemDataRole.UserRole, step.id)
         who = texts.agency_label(step.role) if step.role else self.tr("Command centre")
@@ -344,6 +359,11 @@ class ChecklistPane(QWidget):
         item = self.tables[plan_code].item(self._row_of(plan_code, step_id), 0)
         return item is not None and item.checkState() == Qt.CheckState.Checked
 
+    def step_is_offered(self, plan_code: str, step_id: str) -> bool:
+        """Whether the step's box may be clicked by this user."""
+        item = self.tables[plan_code].item(self._row_of(plan_code, step_id), 0)
+        return item is not None and bool(item.flags() & Qt.ItemFlag.ItemIsUserCheckable)
+
     def _row_of(self, plan_code: str, step_id: str) -> int:
         view = next(v for v in self.checklists if v.plan_code == plan_code)
         return [step.id for step in view.steps].index(step_id)
@@ -357,6 +377,8 @@ class ChecklistPane(QWidget):
         if view is None or not 0 <= row < len(view.steps):
             return
         step = view.steps[row]
+        if not may_tick(self._service.user, step):
+            return
         self.start_tick(plan_code, step.id, done=not step.done)
         self._rebuild()  # the box shows the state held until the server answers
 

@@ -107,6 +107,11 @@ async def logged_in(server: ServerThread, username: str, password: str) -> Conso
 
 async def fire_desk_ticks(fire_pane: ChecklistPane, centre_pane: ChecklistPane) -> None:
     """The fire desk may tick only the fire step; the centre sees its tick."""
+    # Only its agency's box is offered; the server refuses the others anyway.
+    assert fire_pane.step_is_offered("HZ-LEAK-II", "s2")
+    assert not fire_pane.step_is_offered("HZ-LEAK-II", "s3")
+    fire_pane.tables["HZ-LEAK-II"].cellClicked.emit(2, 0)
+    assert fire_pane.active_dialog is None  # nothing asked, nothing sent
     await fire_pane.tick("HZ-LEAK-II", "s3", done=True)
     assert "only its agency's steps" in fire_pane.status.text()
     assert not fire_pane.step_is_checked("HZ-LEAK-II", "s3")
