@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 
 import pytest
 
@@ -25,8 +26,15 @@ from realtime.protocol import (
     TickStep,
     TransitionIncident,
 )
-from tests.backend.conftest import Console
-from tests.backend.plans.conftest import LEVEL_II, World, add_plan, checklist_request
+from tests.backend.conftest import Console, open_console
+from tests.backend.plans.conftest import (
+    LEVEL_II,
+    World,
+    add_plan,
+    checklist_request,
+    password,
+)
+from tests.backend.server.test_wire_robustness import _recv, raw_console
 
 QUIET = 0.3
 """Seconds a console is watched after the expected events: anything not meant for it
@@ -291,3 +299,62 @@ async def test_a_damaged_plan_row_is_left_out_without_costing_the_others(
         assert "plan BROKEN left out" in caplog.text
     finally:
         await centre.close()
+
+
+async def test_ticks_come_again_on_resume_only_to_those_who_see_the_incident(
+    world: World,
+) -> None:
+    centre = await world.console("centre")
+    try:
+        incident = await world.open(centre, tasks=())
+        await tick(centre, incident.id, "s1", note="已报告")
+    finally:
+        await centre.close()
+    wall = await open_console(world.server, "wall", password("wall"), last_seq=0)
+    neighbour = await open_console(world.server, "neighbour", password("neighbour"), last_seq=0)
+    try:
+        await wall.recorder.wait_for(lambda: ticked_events(wall, incident.id))
+        [event] = ticked_events(wall, incident.id)
+        assert isinstance(event.checklist, ChecklistView)
+        assert event.checklist.steps[0].done_by == "centre"
+        await asyncio.sleep(QUIET)
+        assert ticked_events(neighbour, incident.id) == []
+    finally:
+        await wall.close()
+        await neighbour.close()
+
+
+async def test_a_hostile_tick_is_refused_and_the_session_goes_on(world: World) -> None:
+    centre = await world.console("centre")
+    try:
+        incident = await world.open(centre, tasks=())
+    finally:
+        await centre.close()
+    async with raw_console(world.server, "centre", password("centre")) as ws:
+        for payload in (
+            {"plan_code": "HZ-LEAK-II", "step_id": "s1", "note": "长" * 201},
+            {"plan_code": "../../etc", "step_id": "s1"},
+            {"plan_code": "HZ-LEAK-II", "step_id": "x" * 33},
+            {"plan_code": "HZ-LEAK-II", "step_id": "s1", "done": "yes"},
+        ):
+            await ws.send(
+                json.dumps(
+                    {"type": "incident.tick", "req": "bad", "incident_id": incident.id, **payload}
+                )
+            )
+            answer = await _recv(ws)
+            assert (answer["type"], answer["code"]) == ("error", "bad_message"), answer
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "incident.tick",
+                    "req": "good",
+                    "incident_id": incident.id,
+                    "plan_code": "HZ-LEAK-II",
+                    "step_id": "s1",
+                }
+            )
+        )
+        while (answer := await _recv(ws))["type"] != "result":
+            pass
+        assert answer["data"]["checklists"][0]["steps"][0]["done"] is True
