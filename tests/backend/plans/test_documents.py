@@ -8,10 +8,11 @@ and nothing of a refused upload is stored."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from backend.storage.models import AttachmentRecord
+from backend.storage.models import AttachmentRecord, IncidentRecord
 from realtime.client import CommandError
+from realtime.incident_states import IncidentLevel
 from realtime.protocol import (
     AttachmentData,
     AttachmentView,
@@ -151,3 +152,28 @@ async def test_a_plan_document_cannot_be_posted_into_an_incidents_chat(world: Wo
         assert error.code is ErrorCode.FORBIDDEN
     finally:
         await centre.close()
+
+
+async def test_who_sees_an_incident_the_plan_applies_to_reads_its_document(world: World) -> None:
+    """The neighbouring district does not see the plan, but it reported the incident (the
+    reporter follows it): while the plan applies to it, the document is readable."""
+    centre, neighbour = [await world.console(name) for name in ("centre", "neighbour")]
+    try:
+        view = await upload(centre)
+        incident = await world.open(centre, tasks=())
+        async with world.server.sessions.begin() as session:
+            await session.execute(
+                update(IncidentRecord)
+                .where(IncidentRecord.id == incident.id)
+                .values(reported_by="neighbour")
+            )
+        data = await neighbour.client.request(GetAttachment(req="", attachment_id=view.id))
+        assert isinstance(data, AttachmentData)
+        assert data.data == PDF
+        # Level I: the level-II plan no longer applies, its document is out of reach.
+        await world.change_level(centre, incident, IncidentLevel.I)
+        error = await refused(neighbour, GetAttachment(req="", attachment_id=view.id))
+        assert error.code is ErrorCode.FORBIDDEN
+    finally:
+        await centre.close()
+        await neighbour.close()
