@@ -233,6 +233,7 @@ def event_kind_label(kind: str) -> str:
             "Labels", "Registry contacts viewed"
         ),
         EventKind.REGISTRY_IMPORTED: QCoreApplication.translate("Labels", "Registry imported"),
+        EventKind.CHECKLIST_TICKED: QCoreApplication.translate("Labels", "Plan step ticked"),
     }
     return labels.get(kind, kind)
 

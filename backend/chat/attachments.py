@@ -80,10 +80,12 @@ class Upload:
 
     owner: str
     upload_id: str
-    incident_id: int
+    incident_id: int | None
     filename: str
     content_type: str
     partial: Path
+    plan_code: str = ""
+    """The plan whose document it is (then ``incident_id`` is None)."""
     received: int = 0
     head: bytes = b""
     digest: hashlib._Hash = dataclasses.field(default_factory=hashlib.sha256)
@@ -177,12 +179,13 @@ class AttachmentStore:
         *,
         owner: str,
         upload_id: str,
-        incident_id: int,
+        incident_id: int | None,
         filename: str,
         content_type: str,
         offset: int,
         data: bytes,
         final: bool,
+        plan_code: str = "",
     ) -> tuple[Upload, Finished | None, bool]:
         """Take one chunk; return the upload, the finished file when ``final``, and whether
         the chunk was a re-send of the last one (then nothing was written).
@@ -195,11 +198,12 @@ class AttachmentStore:
         upload = self._uploads.get(key)
         if upload is None:
             upload = self._start(key, incident_id, filename, content_type, offset)
+            upload.plan_code = plan_code
             self._uploads[key] = upload
-        elif upload.incident_id != incident_id:
+        elif (upload.incident_id, upload.plan_code) != (incident_id, plan_code):
             raise ValidationError(
-                f"upload {upload_id} belongs to incident {upload.incident_id}, "
-                f"not {incident_id}: choose another upload id"
+                f"upload {upload_id} belongs to {_owner_of(upload.incident_id, upload.plan_code)}, "
+                f"not {_owner_of(incident_id, plan_code)}: choose another upload id"
             )
         # One chunk of an upload at a time; other uploads (and users) do not wait for it.
         async with upload.lock:
@@ -256,7 +260,12 @@ class AttachmentStore:
         return (owner, upload_id) in self._uploads
 
     def _start(
-        self, key: tuple[str, str], incident_id: int, filename: str, content_type: str, offset: int
+        self,
+        key: tuple[str, str],
+        incident_id: int | None,
+        filename: str,
+        content_type: str,
+        offset: int,
     ) -> Upload:
         owner, upload_id = key
         if offset != 0:
@@ -316,6 +325,10 @@ def _type_problem(upload: Upload, head: bytes) -> str | None:
         f"upload {upload.upload_id} was declared {upload.content_type} but its bytes are "
         f"{what}; the upload was dropped"
     )
+
+
+def _owner_of(incident_id: int | None, plan_code: str) -> str:
+    return f"plan {plan_code}" if plan_code else f"incident {incident_id}"
 
 
 def _mib(size: int) -> str:

@@ -26,8 +26,9 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, Protocol
 
+import msgspec
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -68,6 +69,22 @@ UNREAD_BATCH: Final = 500
 """Incidents counted per query (one ``IN (...)`` small enough for every database)."""
 
 
+PLAN_DOCUMENT_TYPE: Final = "application/pdf"
+"""What a plan's document may be (sniffed from its bytes like every attachment)."""
+
+
+class PlanDocumentAccess(Protocol):
+    """Who may store and read a plan's documents (the plans package answers; the chat
+    stores the bytes alike)."""
+
+    async def check_upload(self, principal: Principal, plan_code: str) -> None:
+        """Refuse (a :class:`backend.errors.Error`) unless the principal may attach a
+        document to the plan."""
+
+    async def may_read(self, principal: Principal, plan_code: str) -> bool:
+        """Return whether the principal may read the plan's documents."""
+
+
 def attachment_view(record: AttachmentRecord) -> AttachmentView:
     """The wire view of a stored attachment."""
     return AttachmentView(
@@ -79,6 +96,7 @@ def attachment_view(record: AttachmentRecord) -> AttachmentView:
         sha256=record.sha256,
         uploaded_by=record.uploaded_by,
         at=record.at,
+        plan_code=record.plan_code or msgspec.UNSET,
     )
 
 
@@ -100,8 +118,11 @@ class ChatService:
         clock: Callable[[], float] = time.monotonic,
         receipt_interval: float = RECEIPT_INTERVAL,
         flush_interval: float = FLUSH_INTERVAL,
+        plan_documents: PlanDocumentAccess | None = None,
     ) -> None:
         self._sessions = sessions
+        self._plan_documents = plan_documents
+        """None: plan documents are refused (a service without plans)."""
         self._write = writer.run
         self.store = store
         self._clock = clock
@@ -229,10 +250,15 @@ class ChatService:
         )
         if command.final and (answered := self._finished.get(final_key)) is not None:
             return answered
+        if (command.incident_id is None) == (not command.plan_code):
+            raise ValidationError("an upload names either an incident_id or a plan_code")
         if not self.store.has_upload(principal.username, command.upload_id):
-            async with self._sessions() as session:
-                incident = await self._visible_incident(session, principal, command.incident_id)
-            self._check_open(incident)
+            if command.incident_id is None:
+                await self._check_plan_upload(principal, command.plan_code, command.content_type)
+            else:
+                async with self._sessions() as session:
+                    incident = await self._visible_incident(session, principal, command.incident_id)
+                self._check_open(incident)
         upload, finished, _resent = await self.store.take_chunk(
             owner=principal.username,
             upload_id=command.upload_id,
@@ -242,16 +268,17 @@ class ChatService:
             offset=command.offset,
             data=command.data,
             final=command.final,
+            plan_code=command.plan_code,
         )
         if finished is None:
             return UploadResult(upload_id=command.upload_id, received=upload.received)
         view = await self._record_attachment(principal, finished)
         logger.info(
-            "attachment %s (%s, %s bytes) stored for incident %s by %s",
+            "attachment %s (%s, %s bytes) stored for %s by %s",
             view.id,
             view.content_type,
             view.size,
-            view.incident_id,
+            f"plan {command.plan_code}" if command.plan_code else f"incident {view.incident_id}",
             principal.username,
         )
         result = UploadResult(upload_id=command.upload_id, received=view.size, attachment=view)
@@ -260,15 +287,28 @@ class ChatService:
             self._finished.popitem(last=False)
         return result
 
+    async def _check_plan_upload(
+        self, principal: Principal, plan_code: str, content_type: str
+    ) -> None:
+        if self._plan_documents is None:
+            raise authz.hidden("plan")
+        await self._plan_documents.check_upload(principal, plan_code)
+        if content_type != PLAN_DOCUMENT_TYPE:
+            raise ValidationError(f"a plan's document is a PDF, not {content_type!r}")
+
     async def _record_attachment(self, principal: Principal, finished: Finished) -> AttachmentView:
         upload = finished.upload
         try:
+            # The scope and state may have changed while the chunks came in.
+            if upload.incident_id is None:
+                await self._check_plan_upload(principal, upload.plan_code, upload.content_type)
             async with self._sessions.begin() as session:
-                # The scope and state may have changed while the chunks came in.
-                incident = await self._visible_incident(session, principal, upload.incident_id)
-                self._check_open(incident)
+                if upload.incident_id is not None:
+                    incident = await self._visible_incident(session, principal, upload.incident_id)
+                    self._check_open(incident)
                 record = AttachmentRecord(
                     incident_id=upload.incident_id,
+                    plan_code=upload.plan_code,
                     sha256=finished.sha256,
                     size=finished.size,
                     content_type=finished.content_type,
@@ -286,11 +326,22 @@ class ChatService:
     async def attachment(
         self, principal: Principal, attachment_id: int, offset: int, length: int
     ) -> AttachmentData:
-        """Bytes of an attachment of an incident the principal may see."""
+        """Bytes of an attachment of an incident the principal may see, or of a plan's
+        document the principal may read."""
         async with self._sessions() as session:
             record = await session.get(AttachmentRecord, attachment_id)
-            incident = await load_incident_view(session, record.incident_id) if record else None
-        if record is None or incident is None or not access.can_see_incident(principal, incident):
+            incident = (
+                await load_incident_view(session, record.incident_id)
+                if record is not None and record.incident_id is not None
+                else None
+            )
+        if record is None:
+            raise authz.hidden("attachment")
+        if record.incident_id is None:
+            plans = self._plan_documents
+            if plans is None or not await plans.may_read(principal, record.plan_code):
+                raise authz.hidden("attachment")
+        elif incident is None or not access.can_see_incident(principal, incident):
             raise authz.hidden("attachment")
         if offset > record.size:
             raise ValidationError(

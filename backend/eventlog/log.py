@@ -27,6 +27,7 @@ from backend.storage.types import as_utc
 from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
 from realtime.protocol import (
     AlarmView,
+    ChecklistView,
     DeviceView,
     Event,
     GeofenceView,
@@ -156,6 +157,8 @@ class Draft:
     """The registry item a ``registry.*`` event is about (contacts masked)."""
     registry_change: RegistryChangeView | None = None
     """What a ``registry.changed`` event changed."""
+    checklist: ChecklistView | None = None
+    """A plan's checklist after a tick (``incident.checklist_ticked``; with ``incident``)."""
 
 
 async def append(
@@ -179,6 +182,7 @@ async def append(
     handover: HandoverView | None = None,
     registry_item: RegistryItemView | None = None,
     registry_change: RegistryChangeView | None = None,
+    checklist: ChecklistView | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -205,6 +209,7 @@ async def append(
         receipt=receipt,
         registry_item=registry_item,
         registry_change=registry_change,
+        checklist=checklist,
     )
     return (await append_many(session, (draft,)))[0]
 
@@ -241,6 +246,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             handover=draft.handover if draft.handover is not None else msgspec.UNSET,
             registry_item=_or_unset(draft.registry_item),
             registry_change=_or_unset(draft.registry_change),
+            checklist=draft.checklist if draft.checklist is not None else msgspec.UNSET,
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

@@ -42,6 +42,8 @@ from backend.ingest.service import IngestService
 from backend.ingest.telemetry import TelemetryWriter
 from backend.jurisdictions import store as jurisdiction_store
 from backend.jurisdictions.tree import JurisdictionTree
+from backend.plans.checklist import ChecklistService
+from backend.plans.documents import PlanDocuments
 from backend.registry.agencies import AgencyRegistry
 from backend.registry.cameras import CameraRegistry
 from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
@@ -286,8 +288,13 @@ class DutyDeskServer:
             self.sessions,
             self.writer,
             AttachmentStore(config.data_dir / "attachments", max_bytes=config.max_attachment_bytes),
+            plan_documents=PlanDocuments(self.sessions),
         )
-        """Messages, attachments and read receipts of incidents."""
+        """Messages, attachments and read receipts of incidents (and plans' documents)."""
+        self.checklists = ChecklistService(
+            self.sessions, self.writer, clock=config.clock or _utc_now
+        )
+        """The plan checklists of incidents and their ticks."""
         self.vehicle_engines: dict[str, VehicleRulesEngine] = {}
         """The live vehicle rules engine of each vehicle ingest (file rules + geofences)."""
         self._geofences_applying = asyncio.Lock()

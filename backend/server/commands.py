@@ -37,6 +37,7 @@ from backend.server import (
     handlers,
     incident_handlers,
     registry_handlers,
+    plan_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -54,6 +55,7 @@ from realtime.protocol import (
     CamerasResult,
     CatalogueResult,
     ChangeIncident,
+    ChecklistResult,
     Command,
     ContactResult,
     CreateAlarm,
@@ -74,6 +76,7 @@ from realtime.protocol import (
     GetAssessment,
     GetAttachment,
     GetCatalogue,
+    GetChecklist,
     GetHandover,
     GetIncident,
     GetIncidentTimeline,
@@ -140,6 +143,7 @@ from realtime.protocol import (
     TaskResult,
     TasksResult,
     TextSent,
+    TickStep,
     TimelineResult,
     TrackColumns,
     TrackResult,
@@ -453,6 +457,15 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         (AssessmentResult,),
         Permission.SEE_ASSESSMENT,
         assessment_handlers.assessment,
+    ),
+    # emergency plans in incidents
+    Route(GetChecklist, (ChecklistResult,), Permission.SEE_CHECKLIST, plan_handlers.get_checklist),
+    Route(
+        TickStep,
+        (ChecklistResult,),
+        Permission.TICK_CHECKLIST,
+        plan_handlers.tick_step,
+        remember_answer=True,
     ),
 )
 """Every console command: request type → its row."""

@@ -529,13 +529,19 @@ class TaskSupervision(Base):
 
 
 class AttachmentRecord(Base):
-    """An attachment of an incident's chat (r0014); its bytes are the file
-    ``attachments/<sha256>`` under the data folder (shared by identical uploads)."""
+    """An attachment of an incident's chat (r0014) or a plan's document (r0018); its bytes
+    are the file ``attachments/<sha256>`` under the data folder (shared by identical
+    uploads)."""
 
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id"), index=True, nullable=True
+    )
+    """The incident whose chat it belongs to; None for a plan's document (r0018)."""
+    plan_code: Mapped[str] = mapped_column(String(64), default="", index=True)
+    """The plan (registry item of kind ``plan``) whose document it is (r0018), else ""."""
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(100))
@@ -661,6 +667,21 @@ class RegistryItem(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ChecklistTick(Base):
+    """The latest tick of one plan step in one incident (r0018): done or undone, by whom,
+    when. Every tick is also an ``incident.checklist_ticked`` event (the history)."""
+
+    __tablename__ = "checklist_ticks"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    plan_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    done: Mapped[bool] = mapped_column(Boolean)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str] = mapped_column(String(200), default="")
 
 
 keep_utc_on_assignment(Base)

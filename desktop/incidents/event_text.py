@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication
 from desktop.incidents import labels
 from realtime.event_kinds import EventKind
 from realtime.incident_states import DEADLINE_CAUSE, EscalationCause
-from realtime.protocol import Event, IncidentView, MessageView, TaskView
+from realtime.protocol import ChecklistView, Event, IncidentView, MessageView, TaskView
 
 MESSAGE_PREVIEW_CHARS = 60
 """How much of a chat message the event log shows."""
@@ -29,6 +29,8 @@ def incident_event_text(event: Event) -> str | None:
         return _message_text(event.message)
     if isinstance(event.task, TaskView):
         return _task_text(event.kind, event.task)
+    if isinstance(event.checklist, ChecklistView) and isinstance(event.incident, IncidentView):
+        return _checklist_text(event, event.incident, event.checklist)
     if isinstance(event.incident, IncidentView):
         return _incident_text(event.kind, event.incident)
     return None
@@ -60,6 +62,24 @@ def _incident_text(kind: str, incident: IncidentView) -> str:
         return " · ".join((subject, attached))
     # incident.changed: its state (and the feedback or note a person gave).
     return " · ".join(part for part in (subject, state, incident.last_note) if part)
+
+
+def _checklist_text(event: Event, incident: IncidentView, checklist: ChecklistView) -> str:
+    step_id = event.fields[0] if event.fields else ""
+    step = next((s for s in checklist.steps if s.id == step_id), None)
+    if step is None:
+        what = QCoreApplication.translate("EventText", "plan {plan}").format(
+            plan=checklist.plan_name
+        )
+    elif step.done:
+        what = QCoreApplication.translate("EventText", "plan {plan}: ticked {step}").format(
+            plan=checklist.plan_name, step=step.text
+        )
+    else:
+        what = QCoreApplication.translate("EventText", "plan {plan}: unticked {step}").format(
+            plan=checklist.plan_name, step=step.text
+        )
+    return " · ".join(part for part in (_incident_subject(incident), what, event.note) if part)
 
 
 def _task_text(kind: str, task: TaskView) -> str:

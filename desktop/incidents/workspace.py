@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
+from desktop.incidents.checklist import ChecklistPane
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.dialogs import (
     ChangeIncidentDialog,
@@ -294,8 +295,19 @@ class IncidentWorkspace(QWidget):
         if incident_id != self._incident_id:
             self._incident_id = incident_id
             self._install_chat(incident_id)
+            self._install_checklist(incident_id)
         self._desk.load_incident(incident_id)
         self.refresh()
+
+    def _install_checklist(self, incident_id: int) -> None:
+        """Put the plan checklist of this incident in its tab (the last one)."""
+        old = self.tabs.findChild(ChecklistPane)
+        if old is not None:
+            old.discard()
+            self.tabs.removeTab(self.tabs.indexOf(old))
+            old.deleteLater()
+        self.checklist_pane = ChecklistPane(self._desk.service, incident_id, self.tabs)
+        self.tabs.addTab(self.checklist_pane, self.tr("Plan"))
 
     def _install_chat(self, incident_id: int) -> None:
         """Put the chat panel of this incident in its tab, if the chat module exists."""

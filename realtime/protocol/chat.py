@@ -39,7 +39,8 @@ class AttachmentView(msgspec.Struct, kw_only=True):
     """A stored attachment: what a message shows and ``attachment.get`` fetches."""
 
     id: int
-    incident_id: int
+    incident_id: int | None
+    """The incident whose chat it belongs to; None for a plan's document."""
     filename: str
     """The uploader's file name, sanitised (no folders, no control characters)."""
     content_type: str
@@ -48,6 +49,9 @@ class AttachmentView(msgspec.Struct, kw_only=True):
     sha256: str
     uploaded_by: str
     at: dt.datetime
+    # Left out of the JSON unless set, so chat attachments encode as before.
+    plan_code: str | msgspec.UnsetType = msgspec.UNSET
+    """The plan (registry item of kind ``plan``) whose document (PDF) it is."""
 
 
 class MessageView(msgspec.Struct, kw_only=True):
@@ -131,7 +135,6 @@ class UploadAttachment(Tagged, tag="attachment.upload"):
 
     req: str
     upload_id: UploadId
-    incident_id: int
     filename: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
     content_type: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     """What the client says it is; it must match what the bytes are."""
@@ -139,6 +142,10 @@ class UploadAttachment(Tagged, tag="attachment.upload"):
     data: Annotated[bytes, msgspec.Meta(max_length=MAX_UPLOAD_CHUNK_BYTES)]
     """Base64 in the JSON."""
     final: bool = False
+    incident_id: int | None = None
+    """The incident whose chat it is for (or ``plan_code``: exactly one of the two)."""
+    plan_code: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    """A plan's document instead (PDF only; roles that may edit that plan)."""
 
 
 class GetAttachment(Tagged, tag="attachment.get"):

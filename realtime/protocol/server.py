@@ -95,7 +95,9 @@ class Event(Tagged, tag="event"):
     geofence: GeofenceView | None = None
     fields: list[str] = msgspec.field(default_factory=list)
     """For ``contact.revealed`` (and ``contact.reveal_refused``): which protected fields were
-    asked for. Never their values; ``note`` carries the reason given."""
+    asked for. Never their values; ``note`` carries the reason given. For
+    ``incident.checklist_ticked``: the id of the step ticked or unticked (its state is in
+    ``checklist``)."""
     grant: GrantView | None = None
     """A share granted or revoked (``grant.alarm_shared`` … ``grant.camera_unshared``)."""
     # Left out of the JSON unless set (msgspec.UNSET), so every event that is not about an

@@ -1649,6 +1649,37 @@ _BY_TAG.update(
 )
 
 
+def _no_checklists(key: str) -> Callable[[dict[str, Any]], None]:
+    # The matrix world holds no plans: every incident's checklist is empty.
+    return lambda data: _assert_eq(data["checklists"], [])
+
+
+_BY_TAG.update(
+    {
+        "incident.checklist": lambda world, user: _incident_probes(
+            world,
+            user,
+            Permission.SEE_CHECKLIST,
+            lambda incident_id: {"type": "incident.checklist", "incident_id": incident_id},
+            check=_no_checklists,
+        ),
+        # No plan applies: a user who may tick there is refused as validation.
+        "incident.tick": lambda world, user: _incident_probes(
+            world,
+            user,
+            Permission.TICK_CHECKLIST,
+            lambda incident_id: {
+                "type": "incident.tick",
+                "incident_id": incident_id,
+                "plan_code": "NO-PLAN",
+                "step_id": "s1",
+            },
+            code="validation",
+        ),
+    }
+)
+
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:

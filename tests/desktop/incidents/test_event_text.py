@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from PySide6.QtCore import QCoreApplication, QTranslator
 from PySide6.QtWidgets import QApplication
@@ -23,7 +24,13 @@ from realtime.incident_states import (
     TaskAction,
     TaskState,
 )
-from realtime.protocol import AttachmentView, Event, MessageView
+from realtime.protocol import (
+    AttachmentView,
+    ChecklistStepView,
+    ChecklistView,
+    Event,
+    MessageView,
+)
 from tests.desktop.factories import T0
 from tests.desktop.incidents.factories import escalation, make_incident, make_task
 
@@ -131,3 +138,28 @@ def test_a_chat_message_is_previewed_as_plain_text(chinese: list[QTranslator]) -
     assert "1 个附件" in line
     assert line.endswith("1 个附件")
     assert "…" in line
+
+
+def test_a_plan_tick_names_the_plan_the_step_and_the_note_in_chinese(
+    chinese: list[QTranslator],
+) -> None:
+    incident = make_incident(7, title="液氯储罐泄漏")
+    step = ChecklistStepView(id="s2", text="消防救援队伍堵漏", role="fire", done=True)
+    checklist = ChecklistView(
+        plan_code="HZ-LEAK-II", plan_name="危化品泄漏Ⅱ级响应预案", response_level="II", steps=[step]
+    )
+    ticked = Event(
+        seq=1,
+        at=T0,
+        kind=EventKind.CHECKLIST_TICKED,
+        actor="fire_desk",
+        note="已出动2车",
+        fields=["s2"],
+        incident=incident,
+        checklist=checklist,
+    )
+    line = event_line(ticked)
+    assert "预案 危化品泄漏Ⅱ级响应预案：已勾选 消防救援队伍堵漏" in line
+    assert "已出动2车" in line
+    undone = msgspec.structs.replace(checklist, steps=[msgspec.structs.replace(step, done=False)])
+    assert "已取消勾选" in event_line(msgspec.structs.replace(ticked, checklist=undone))
