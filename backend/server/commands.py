@@ -36,6 +36,7 @@ from backend.server import (
     grid_handlers,
     handlers,
     incident_handlers,
+    recommend_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -105,6 +106,8 @@ from realtime.protocol import (
     Pong,
     PostMessage,
     ReadResult,
+    Recommend,
+    Recommendation,
     ReportIncident,
     ReportResult,
     ReportsResult,
@@ -403,6 +406,8 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     ),
     Route(GetHandover, (HandoverResult,), Permission.SEE_HANDOVERS, grid_handlers.get_handover),
     Route(RosterToday, (RosterResult,), Permission.SEE_ROSTER, grid_handlers.roster_today),
+    # decision support over the registry
+    Route(Recommend, (Recommendation,), Permission.RECOMMEND, recommend_handlers.recommend),
     # reports
     Route(
         GetAssessment,
