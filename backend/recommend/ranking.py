@@ -153,17 +153,30 @@ class _Placed:
 
 def _place(candidates: list[Candidate], now: dt.datetime, fresh_for: dt.timedelta) -> _Placed:
     oldest = now - fresh_for
-    lat = np.full(len(candidates), np.nan)
-    lon = np.full(len(candidates), np.nan)
+    nan = float("nan")
+    lat = np.fromiter((nan if c.lat is None else c.lat for c in candidates), np.float64)
+    lon = np.fromiter((nan if c.lon is None else c.lon for c in candidates), np.float64)
+    # A base needs both coordinates.
+    lat[np.isnan(lon)] = nan
+    lon[np.isnan(lat)] = nan
     vehicle = [""] * len(candidates)
     for index, candidate in enumerate(candidates):
+        if not candidate.fixes:
+            continue
         fresh = [fix for fix in candidate.fixes if fix.at >= oldest]
         if fresh:
             newest = max(fresh, key=lambda fix: fix.at)
             lat[index], lon[index], vehicle[index] = newest.lat, newest.lon, newest.vehicle
-        elif candidate.lat is not None and candidate.lon is not None:
-            lat[index], lon[index] = candidate.lat, candidate.lon
     return _Placed(candidates, lat, lon, ~np.isnan(lat), vehicle)
+
+
+def _holding(candidates: list[Candidate], capability: str) -> np.ndarray:
+    """Which candidates have ``capability`` (unknown capabilities: no)."""
+    return np.fromiter(
+        (c.capabilities is not None and capability in c.capabilities for c in candidates),
+        dtype=bool,
+        count=len(candidates),
+    )
 
 
 def _match(candidate: Candidate, wanted: Sequence[str]) -> tuple[list[str], list[str], float]:
@@ -208,13 +221,19 @@ def _rank_kind(
     distance, eta = settings.travel.estimate(placed.lat, placed.lon, lat, lon, speeds)
     known_eta = np.where(placed.has_position, eta, 0.0)
     wanted = needs.specialties if kind == "expert" else needs.capabilities
-    matches = [_match(candidate, wanted) for candidate in placed.candidates]
-    share = np.array([match for _, _, match in matches], dtype=np.float64)
-    known = np.array([c.capabilities is not None for c in placed.candidates], dtype=bool)
-    available = np.array([c.available for c in placed.candidates], dtype=bool)
+    candidates = placed.candidates
+    known = np.fromiter((c.capabilities is not None for c in candidates), bool, count)
+    holding = {need: _holding(candidates, need) for need in wanted}
+    share = (
+        np.sum([holding[need] for need in wanted], axis=0, dtype=np.float64) / len(wanted)
+        if wanted
+        else np.ones(count)
+    )
+    share = np.where(known, share, 0.0)
+    available = np.fromiter((c.available for c in candidates), bool, count)
     score = known_eta + np.where(placed.has_position, 0.0, NO_POSITION_PENALTY)
     if kind == "expert":
-        rung = np.array([c.availability_rank for c in placed.candidates], dtype=np.float64)
+        rung = np.fromiter((c.availability_rank for c in candidates), np.float64, count)
         score = score + EXPERT_MATCH_WEIGHT * (1.0 - share) + EXPERT_AVAILABILITY_WEIGHT * rung
     else:
         score = score + np.where(known, SHORTFALL_PENALTY_MIN * (1.0 - share), 0.0)
@@ -222,8 +241,8 @@ def _rank_kind(
     if kind == "shelter":
         score = score + _spare_penalty(placed.candidates)
     if kind == "equipment":
-        score = score + _quantity_penalty(placed.candidates, matches, needs)
-    order = np.lexsort((np.arange(count), score))[: settings.limit]
+        score = score + _quantity_penalty(candidates, holding, needs)
+    order = np.argsort(score, kind="stable")[: settings.limit]
     warnings = _cover_warnings(kind, placed, order, settings) if kind == "team" else {}
     return [
         _resource(
@@ -236,7 +255,7 @@ def _rank_kind(
             if placed.has_position[index]
             else None,
             vehicle=placed.vehicle[index],
-            match=matches[index],
+            match=_match(candidates[index], wanted),
             score=float(score[index]),
             warnings=warnings.get(int(index), []),
         )
@@ -254,14 +273,14 @@ def _spare_penalty(candidates: list[Candidate]) -> FloatArray:
 
 
 def _quantity_penalty(
-    candidates: list[Candidate], matches: list[tuple[list[str], list[str], float]], needs: Needs
+    candidates: list[Candidate], holding: dict[str, np.ndarray], needs: Needs
 ) -> FloatArray:
-    penalty = np.zeros(len(candidates))
-    for index, (candidate, (matched, _, _)) in enumerate(zip(candidates, matches, strict=True)):
-        needed = max((needs.quantities.get(need, 0.0) for need in matched), default=0.0)
-        if needed > 0.0:
-            held = max(0.0, candidate.spare or 0.0)
-            penalty[index] = QUANTITY_PENALTY_MIN * max(0.0, 1.0 - held / needed)
+    needed = np.zeros(len(candidates))
+    for need, holds in holding.items():
+        needed = np.maximum(needed, np.where(holds, needs.quantities.get(need, 0.0), 0.0))
+    held = np.fromiter((max(0.0, c.spare or 0.0) for c in candidates), np.float64, len(candidates))
+    short = np.clip(1.0 - held / np.where(needed > 0.0, needed, 1.0), 0.0, None)
+    penalty: FloatArray = np.where(needed > 0.0, QUANTITY_PENALTY_MIN * short, 0.0)
     return penalty
 
 
@@ -273,14 +292,8 @@ def _cover_warnings(
     candidates = placed.candidates
     others = np.array([c.available for c in candidates], dtype=bool) & placed.has_position
     speeds = np.full(len(candidates), speed_of(kind))
-    holders: dict[str, list[int]] = {}
-    unknown = np.zeros(len(candidates), dtype=bool)
-    for index, candidate in enumerate(candidates):
-        if candidate.capabilities is None:
-            unknown[index] = True
-            continue
-        for capability in candidate.capabilities:
-            holders.setdefault(capability, []).append(index)
+    unknown = np.fromiter((c.capabilities is None for c in candidates), bool, len(candidates))
+    holders: dict[str, np.ndarray] = {}
     warnings: dict[int, list[str]] = {}
     for raw in order:
         index = int(raw)
@@ -292,7 +305,9 @@ def _cover_warnings(
         if team.capabilities:
             overlapping = unknown.copy()
             for capability in team.capabilities:
-                overlapping[holders.get(capability, [])] = True
+                if capability not in holders:
+                    holders[capability] = _holding(candidates, capability)
+                overlapping |= holders[capability]
             sharing &= overlapping
         if not sharing.any():
             warnings[index] = [f"no_cover:{team.jurisdiction}"]
