@@ -520,6 +520,14 @@
         <translation>取消</translation>
     </message>
     <message>
+        <source>Ordered by the recommendation, best first.</source>
+        <translation>已按资源推荐排序，最优在前。</translation>
+    </message>
+    <message>
+        <source>No ranking: {}</source>
+        <translation>无推荐：{}</translation>
+    </message>
+    <message>
         <source> – already dispatched</source>
         <translation> – 已派出</translation>
     </message>
@@ -915,6 +923,10 @@
     <message>
         <source>Chat</source>
         <translation>会商</translation>
+    </message>
+    <message>
+        <source>Resources</source>
+        <translation>资源推荐</translation>
     </message>
     <message>
         <source>No.</source>
@@ -2360,6 +2372,121 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>Recommendation</name>
+    <message>
+        <source>Team</source>
+        <translation>队伍</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Equipment</source>
+        <translation>装备物资</translation>
+    </message>
+    <message>
+        <source>Expert</source>
+        <translation>专家</translation>
+    </message>
+    <message>
+        <source>Shelter</source>
+        <translation>避难场所</translation>
+    </message>
+    <message>
+        <source>deployed</source>
+        <translation>出动中</translation>
+    </message>
+    <message>
+        <source>none in stock</source>
+        <translation>无库存</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>忙碌</translation>
+    </message>
+    <message>
+        <source>full</source>
+        <translation>已满</translation>
+    </message>
+    <message>
+        <source>unavailable</source>
+        <translation>不可用</translation>
+    </message>
+    <message>
+        <source>matches: {}</source>
+        <translation>匹配：{}</translation>
+    </message>
+    <message>
+        <source>lacks: {}</source>
+        <translation>缺：{}</translation>
+    </message>
+    <message>
+        <source>{} places left</source>
+        <translation>剩余 {} 个位置</translation>
+    </message>
+    <message>
+        <source>no cover warning: {}</source>
+        <translation>无覆盖警告：{}</translation>
+    </message>
+    <message>
+        <source>position unknown</source>
+        <translation>位置未知</translation>
+    </message>
+    <message>
+        <source>from vehicle {}</source>
+        <translation>按车辆 {} 定位</translation>
+    </message>
+    <message>
+        <source>{} min</source>
+        <translation>{} 分钟</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>ETA</source>
+        <translation>预计到达</translation>
+    </message>
+    <message>
+        <source>Distance</source>
+        <translation>距离</translation>
+    </message>
+    <message>
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Press Rank to rank the resources.</source>
+        <translation>点击“推荐”对资源排序。</translation>
+    </message>
+    <message>
+        <source>Rank</source>
+        <translation>推荐</translation>
+    </message>
+    <message>
+        <source>Ranking…</source>
+        <translation>正在推荐…</translation>
+    </message>
+    <message>
+        <source>Plan {plan}: needs {needs}</source>
+        <translation>预案 {plan}：需要 {needs}</translation>
+    </message>
+    <message>
+        <source>No plan matches this incident: ranked by travel time.</source>
+        <translation>没有适用于本事件的预案：按到达时间排序。</translation>
+    </message>
+    <message>
+        <source>No ranking: {}</source>
+        <translation>无推荐：{}</translation>
+    </message>
+</context>
+<context>
     <name>Report</name>
     <message>
         <source>The place lies outside your area: report it to that area&apos;s officers.</source>
@@ -2607,6 +2734,26 @@ fix {age} s ago</source>
     <message>
         <source>as the type says</source>
         <translation>按事件类型</translation>
+    </message>
+    <message>
+        <source>Ranking the resources…</source>
+        <translation>正在推荐资源…</translation>
+    </message>
+    <message>
+        <source>Recommended:</source>
+        <translation>推荐：</translation>
+    </message>
+    <message>
+        <source>Best first; choose one to send the task to it.</source>
+        <translation>最优在前；点选一项即派单给它。</translation>
+    </message>
+    <message>
+        <source>No team or unit to recommend.</source>
+        <translation>没有可推荐的队伍或单位。</translation>
+    </message>
+    <message>
+        <source>No ranking: {}</source>
+        <translation>无推荐：{}</translation>
     </message>
 </context>
 <context>
