@@ -250,6 +250,7 @@ class DispatchDialog(QDialog):
         self._units: list[UnitView] = []
         self._ranked: dict[str, RankedResource] = {}
         """Unit code → its place in the ranking (recommend), once it arrives."""
+        self._preselect = False
         self.recommend_label = plain_label(parent=self)
         self.recommend_label.setObjectName("dispatch_recommend_label")
         self.recommend_label.setWordWrap(True)
@@ -262,13 +263,18 @@ class DispatchDialog(QDialog):
         ranked = [item for item in recommendation.items if item.kind == "unit"]
         self._ranked = {item.code: item for item in ranked}
         self.recommend_label.setText(self.tr("Ordered by the recommendation, best first."))
-        if not self.selected_unit_ids:
-            ids = {unit.code: unit.id for unit in self._units}
-            fresh = [item for item in ranked if ids.get(item.code) not in self._already]
-            chosen = {ids[item.code] for item in best(fresh, PRESELECT_UNITS) if item.code in ids}
-            self.set_units(self._units, tick=chosen)
-        else:
-            self.set_units(self._units)
+        # Ticked once units are listed (the ranking may come first), unless ticked already.
+        self._preselect = not self.selected_unit_ids
+        self.set_units(self._units)
+
+    def _best_unit_ids(self) -> set[int]:
+        ids = {unit.code: unit.id for unit in self._units}
+        fresh = [
+            item
+            for item in self._ranked.values()
+            if item.code in ids and ids[item.code] not in self._already
+        ]
+        return {ids[item.code] for item in best(fresh, PRESELECT_UNITS)}
 
     def set_recommendation_error(self, message: str) -> None:
         """Say why there is no ranking (units can be dispatched all the same)."""
@@ -279,6 +285,9 @@ class DispatchDialog(QDialog):
         in ranking order once a ranking arrived."""
         ticked = set(self.selected_unit_ids) if tick is None else tick
         self._units = list(units)
+        if self._preselect and units:
+            self._preselect = False
+            ticked = self._best_unit_ids()
         order = {code: index for index, code in enumerate(self._ranked)}
         units = sorted(units, key=lambda unit: order.get(unit.code, len(order)))
         self.unit_list.blockSignals(True)

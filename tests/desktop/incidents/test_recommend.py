@@ -163,6 +163,12 @@ def test_dispatch_orders_units_by_the_ranking_and_ticks_the_best(qtbot: QtBot) -
     assert "5 min" in texts[1]
     assert "deployed" in texts[3]
     assert dialog.selected_unit_ids == [3, 1]
+    # The ranking may arrive before the units: they are ticked when listed.
+    early = DispatchDialog(make_alarm(2), [])
+    qtbot.addWidget(early)
+    early.set_recommendation(recommendation(ranked("D", rank=1), ranked("A", rank=2)))
+    early.set_units(units)
+    assert early.selected_unit_ids == [4, 1]
     # A second ranking keeps the officer's ticks.
     dialog.unit_list.item(0).setCheckState(Qt.CheckState.Unchecked)
     dialog.set_recommendation(recommendation(ranked("D", rank=1)))
