@@ -58,6 +58,8 @@ DEFAULT_COVER_MINUTES = 15.0
 DEFAULT_FRESH_FOR = dt.timedelta(minutes=10)
 """A vehicle fix older than this is stale: the team is placed at its base instead."""
 
+_STRAIGHT = StraightLine()
+
 KIND_ORDER = ("team", "unit", "equipment", "expert", "shelter")
 """The order of the kinds in a recommendation."""
 
@@ -218,7 +220,9 @@ def _rank_kind(
 ) -> list[RankedResource]:
     count = len(placed.candidates)
     speeds = np.full(count, speed_of(kind))
-    distance, eta = settings.travel.estimate(placed.lat, placed.lon, lat, lon, speeds)
+    distance, eta, by_model = _estimate(
+        settings.travel, placed.lat, placed.lon, lat, lon, speeds=speeds
+    )
     known_eta = np.where(placed.has_position, eta, 0.0)
     wanted = needs.specialties if kind == "expert" else needs.capabilities
     candidates = placed.candidates
@@ -250,7 +254,7 @@ def _rank_kind(
             candidate=placed.candidates[index],
             distance=float(distance[index]) if placed.has_position[index] else None,
             eta=float(eta[index]) if placed.has_position[index] else None,
-            basis=settings.travel.basis,
+            basis=settings.travel.basis if by_model[index] else TravelBasis.STRAIGHT_LINE,
             position=(float(placed.lat[index]), float(placed.lon[index]))
             if placed.has_position[index]
             else None,
@@ -261,6 +265,29 @@ def _rank_kind(
         )
         for position, index in enumerate(order)
     ]
+
+
+def _estimate(
+    travel: TravelModel,
+    lat: FloatArray,
+    lon: FloatArray,
+    to_lat: float,
+    to_lon: float,
+    *,
+    speeds: FloatArray,
+) -> tuple[FloatArray, FloatArray, np.ndarray]:
+    """The model's distances and minutes, the straight line where it cannot tell (NaN);
+    and which came from the model."""
+    distance, minutes = travel.estimate(lat, lon, to_lat, to_lon, speeds)
+    by_model = ~np.isnan(minutes)
+    fallback = ~by_model & ~np.isnan(lat)
+    if fallback.any():
+        straight, straight_minutes = _STRAIGHT.estimate(
+            lat[fallback], lon[fallback], to_lat, to_lon, speeds[fallback]
+        )
+        distance, minutes = distance.copy(), minutes.copy()
+        distance[fallback], minutes[fallback] = straight, straight_minutes
+    return distance, minutes, by_model
 
 
 def _spare_penalty(candidates: list[Candidate]) -> FloatArray:
@@ -312,8 +339,13 @@ def _cover_warnings(
         if not sharing.any():
             warnings[index] = [f"no_cover:{team.jurisdiction}"]
             continue
-        _, minutes = settings.travel.estimate(
-            placed.lat[sharing], placed.lon[sharing], team.lat, team.lon, speeds[sharing]
+        _, minutes, _ = _estimate(
+            settings.travel,
+            placed.lat[sharing],
+            placed.lon[sharing],
+            team.lat,
+            team.lon,
+            speeds=speeds[sharing],
         )
         if not bool((minutes <= settings.cover_minutes).any()):
             warnings[index] = [f"no_cover:{team.jurisdiction}"]
