@@ -15,6 +15,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from backend.cli.app import build_parser
+from backend.recommend.service import Place, RecommendService
 from backend.server.app import DutyDeskServer
 from backend.storage.models import Device, PositionRecord, RegistryItem
 from realtime.client import CommandError
@@ -241,3 +243,30 @@ async def test_a_viewer_may_not_ask(server: DutyDeskServer, world: dict[str, int
     finally:
         await console.close()
     assert refused.value.code is ErrorCode.FORBIDDEN
+
+
+def test_serve_takes_the_cover_time() -> None:
+    assert build_parser().parse_args(["serve"]).cover_minutes == 15.0
+    assert build_parser().parse_args(["serve", "--cover-minutes", "8"]).cover_minutes == 8.0
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--cover-minutes", "0"])
+
+
+async def test_the_cover_time_is_the_servers_setting(
+    server: DutyDeskServer, world: dict[str, int]
+) -> None:
+    # The nearest other available team sharing a capability with team-a is team-half,
+    # 0.56 km from team-a's base: 0.556 × 1.3 / 40 × 60 ≈ 1.1 min. Covered within the
+    # default 15 minutes, not within one.
+    service = RecommendService(server.sessions, cover_minutes=1.0)
+    district = await server.users.add_user(
+        "district-2", PASSWORD, Role.OFFICER, jurisdiction=DISTRICT
+    )
+    result = await service.recommend(district, Place(lat=SCENE[0], lon=SCENE[1]))
+    assert result.cover_minutes == 1.0
+    team_a = next(item for item in result.items if item.code == "team-a")
+    assert team_a.warnings == [f"no_cover:{TOWN_A}"]
+    relaxed = await RecommendService(server.sessions).recommend(
+        district, Place(lat=SCENE[0], lon=SCENE[1])
+    )
+    assert next(item for item in relaxed.items if item.code == "team-a").warnings == []
