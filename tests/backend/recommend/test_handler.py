@@ -270,3 +270,40 @@ async def test_the_cover_time_is_the_servers_setting(
         district, Place(lat=SCENE[0], lon=SCENE[1])
     )
     assert next(item for item in relaxed.items if item.code == "team-a").warnings == []
+
+
+async def test_a_fix_outside_the_users_area_does_not_place_the_team(
+    server: DutyDeskServer, world: dict[str, int]
+) -> None:
+    # Town A's team drove into town B: town A's officer sees the team, not the fix.
+    roaming = "13800138002"
+    await _put(server, "team-roam", _team("hazmat", vehicles=[roaming]), at=20, jurisdiction=TOWN_A)
+    now = dt.datetime.now(dt.UTC)
+    async with server.sessions() as session, session.begin():
+        session.add(Device(kind="jt808", identity=roaming, name="危化2", created_at=now))
+        lat, lon = _north(0.3)
+        session.add(
+            PositionRecord(
+                device=roaming,
+                at=now,
+                lat=lat,
+                lon=lon,
+                speed_kmh=0.0,
+                heading_deg=0.0,
+                altitude_m=0.0,
+                jurisdiction=TOWN_B,
+            )
+        )
+    answers = {}
+    for name in ("town-a", "district"):
+        console = await open_console(server, name, PASSWORD)
+        try:
+            result = await _ask(console, lat=SCENE[0], lon=SCENE[1])
+        finally:
+            await console.close()
+        answers[name] = next(item for item in result.items if item.code == "team-roam")
+        assert (roaming in msgspec.json.encode(result).decode()) == (name == "district")
+    assert answers["town-a"].from_vehicle == ""
+    assert answers["town-a"].distance_km == pytest.approx(22.24, abs=0.01)
+    assert answers["district"].from_vehicle == roaming
+    assert answers["district"].distance_km == pytest.approx(0.334, abs=0.002)
