@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
-from desktop.incidents.recommend import best, line
+from desktop.incidents.recommend import best, summary
 from desktop.plain_text import plain_label
 from desktop.state import AlarmStore
 from realtime.protocol import AlarmView, ContactField, RankedResource, Recommendation, UnitView
@@ -296,7 +296,7 @@ class DispatchDialog(QDialog):
             text = f"{unit.name} ({unit.agency})"
             ranked = self._ranked.get(unit.code)
             if ranked is not None:
-                text = f"{text} · {line(ranked).removeprefix(ranked.name + ' · ')}"
+                text = f"{text} · {summary(ranked)}"
             if unit.id in self._already:
                 text += self.tr(" – already dispatched")
             item = QListWidgetItem(text, self.unit_list)

@@ -124,9 +124,9 @@ def distance_text(resource: RankedResource) -> str:
     return f"{resource.distance_km:.1f} km"
 
 
-def line(resource: RankedResource) -> str:
-    """One line: name, ETA, distance, why (for list widgets)."""
-    text = f"{resource.name} · {eta_text(resource)} · {distance_text(resource)}"
+def summary(resource: RankedResource) -> str:
+    """ETA, distance and why on one line (for list widgets that show the name already)."""
+    text = f"{eta_text(resource)} · {distance_text(resource)}"
     reason = why(resource)
     return f"{text} · {reason}" if reason else text
 
