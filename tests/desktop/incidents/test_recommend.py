@@ -11,14 +11,16 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.dialogs import DispatchDialog
+from desktop.i18n import install_translators
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.dialogs import SendTaskDialog
 from desktop.incidents.panel import IncidentsPanel
-from desktop.incidents.recommend import why
+from desktop.incidents.recommend import eta_text, why
 from desktop.service import ConsoleService
 from realtime.client import CommandError, ConnectionState
 from realtime.incident_states import AssigneeKind
@@ -101,6 +103,26 @@ def test_the_reasons_name_matches_shortfalls_state_and_cover() -> None:
     ):
         assert part in text
     assert "position unknown" in why(ranked("u", eta_min=None, distance_km=None))
+
+
+def test_the_reasons_are_in_chinese_when_the_translation_is_installed(qapp: QApplication) -> None:
+    installed = install_translators(qapp, "zh_CN")
+    try:
+        assert installed
+        team = ranked(
+            "t1",
+            "team",
+            matched=["hazmat"],
+            missing=["rescue"],
+            available=False,
+            warnings=["no_cover:320116001"],
+        )
+        assert why(team) == "匹配：hazmat; 缺：rescue; 出动中; 无覆盖警告：320116001"
+        assert eta_text(team) == "2 分钟"
+    finally:
+        for translator in installed:
+            QCoreApplication.removeTranslator(translator)
+        install_translators(qapp, "en")
 
 
 def test_send_task_takes_the_best_available_unit(qtbot: QtBot) -> None:
