@@ -6,8 +6,8 @@ and a **score** in minutes; lower ranks first, within its kind. The rules (docs/
 "Recommendation" states them for users):
 
 - **Position**: the newest fix of the resource's vehicles when it is fresh (younger than
-  ``fresh_for``), else its base (the registry's lat/lon); none: no ETA, ranked after every
-  resource with one (:data:`NO_POSITION_PENALTY`).
+  ``fresh_for``), else its base (the registry's lat/lon); none: no ETA, ranked after the
+  available ones with a position (:data:`NO_POSITION_PENALTY`).
 - **Teams, units, equipment**: ``score = ETA + SHORTFALL_PENALTY_MIN × (1 − match)``,
   ``match`` the share of the plan's capabilities it has. Equipment whose quantity is below
   what the plan asks adds ``QUANTITY_PENALTY_MIN × (1 − quantity / needed)``. A unit that
