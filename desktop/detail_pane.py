@@ -25,10 +25,19 @@ from PySide6.QtWidgets import (
 
 from desktop import texts
 from desktop.dialogs import DispatchDialog, MergeDialog, NoteDialog, RevealDialog
+from desktop.incidents.recommend import request_for
 from desktop.plain_text import escape, plain_label, rich_label
 from desktop.service import ConsoleService
 from desktop.state import StoreChange
-from realtime.protocol import AlarmView, ContactField, ContactResult, ResultData, RevealContact
+from realtime.protocol import (
+    AlarmView,
+    ContactField,
+    ContactResult,
+    ItemKind,
+    Recommendation,
+    ResultData,
+    RevealContact,
+)
 from realtime.states import NOTE_REQUIRED, AlarmAction, allowed_actions
 
 logger = logging.getLogger(__name__)
@@ -358,6 +367,17 @@ class AlarmDetailPane(QWidget):
         dialog = DispatchDialog(alarm, self._service.units, parent=self)
         self._service.units_listed.connect(dialog.set_units)
         self._service.list_units()
+        if alarm.lat is not None and alarm.lon is not None:
+            # Teams are asked for too: units they list share their capabilities and state.
+            self._service.query(
+                request_for(lat=alarm.lat, lon=alarm.lon, kinds=[ItemKind.TEAM], limit=200),
+                lambda result: (
+                    dialog.set_recommendation(result)
+                    if isinstance(result, Recommendation)
+                    else None
+                ),
+                lambda _code, message: dialog.set_recommendation_error(message),
+            )
         dialog.accepted.connect(
             lambda: self._service.dispatch(
                 dialog.alarm_id, dialog.expected_version, dialog.selected_unit_ids, dialog.note

@@ -25,12 +25,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
+from desktop.incidents.recommend import best, summary
 from desktop.plain_text import plain_label
 from desktop.state import AlarmStore
-from realtime.protocol import AlarmView, ContactField, UnitView
+from realtime.protocol import AlarmView, ContactField, RankedResource, Recommendation, UnitView
 from realtime.states import AlarmAction, is_open
 
 logger = logging.getLogger(__name__)
+
+PRESELECT_UNITS = 2
+"""Dispatch: how many of the best available units a ranking ticks (when none are ticked)."""
 
 
 def _buttons(
@@ -243,15 +247,56 @@ class DispatchDialog(QDialog):
         box, self.ok_button = _buttons(self, self.tr("Dispatch"), self.tr("Cancel"))
         layout.addWidget(box)
         self.unit_list.itemChanged.connect(self._update_ok)
+        self._units: list[UnitView] = []
+        self._ranked: dict[str, RankedResource] = {}
+        """Unit code → its place in the ranking (recommend), once it arrives."""
+        self._preselect = False
+        self.recommend_label = plain_label(parent=self)
+        self.recommend_label.setObjectName("dispatch_recommend_label")
+        self.recommend_label.setWordWrap(True)
+        layout.insertWidget(2, self.recommend_label)
         self.set_units(units)
 
-    def set_units(self, units: list[UnitView]) -> None:
-        """Show ``units`` (keeping the ticks of units shown before)."""
-        ticked = set(self.selected_unit_ids)
+    def set_recommendation(self, recommendation: Recommendation) -> None:
+        """Order the units by the ranking (ETA, distance, why) and, when none is ticked
+        yet, tick the best :data:`PRESELECT_UNITS` available ones not yet dispatched."""
+        ranked = [item for item in recommendation.items if item.kind == "unit"]
+        self._ranked = {item.code: item for item in ranked}
+        self.recommend_label.setText(self.tr("Ordered by the recommendation, best first."))
+        # Ticked once units are listed (the ranking may come first), unless ticked already.
+        self._preselect = not self.selected_unit_ids
+        self.set_units(self._units)
+
+    def _best_unit_ids(self) -> set[int]:
+        ids = {unit.code: unit.id for unit in self._units}
+        fresh = [
+            item
+            for item in self._ranked.values()
+            if item.code in ids and ids[item.code] not in self._already
+        ]
+        return {ids[item.code] for item in best(fresh, PRESELECT_UNITS)}
+
+    def set_recommendation_error(self, message: str) -> None:
+        """Say why there is no ranking (units can be dispatched all the same)."""
+        self.recommend_label.setText(self.tr("No ranking: {}").format(message))
+
+    def set_units(self, units: list[UnitView], tick: set[int] | None = None) -> None:
+        """Show ``units`` (keeping the ticks of units shown before, or ticking ``tick``),
+        in ranking order once a ranking arrived."""
+        ticked = set(self.selected_unit_ids) if tick is None else tick
+        self._units = list(units)
+        if self._preselect and units:
+            self._preselect = False
+            ticked = self._best_unit_ids()
+        order = {code: index for index, code in enumerate(self._ranked)}
+        units = sorted(units, key=lambda unit: order.get(unit.code, len(order)))
         self.unit_list.blockSignals(True)
         self.unit_list.clear()
         for unit in units:
             text = f"{unit.name} ({unit.agency})"
+            ranked = self._ranked.get(unit.code)
+            if ranked is not None:
+                text = f"{text} · {summary(ranked)}"
             if unit.id in self._already:
                 text += self.tr(" – already dispatched")
             item = QListWidgetItem(text, self.unit_list)

@@ -24,6 +24,7 @@ from backend.cli.common import (
 )
 from backend.incidents.catalogue import PATH_ENV as CATALOGUE_ENV
 from backend.incidents.catalogue import Catalogue, CatalogueError, load_catalogue
+from backend.recommend.ranking import DEFAULT_COVER_MINUTES
 from backend.registry.files import RESOURCES_DIR, load_cameras_csv, load_units_csv
 from backend.registry.files import Error as RegistryError
 from backend.registry.users import SESSION_TOKEN_LIFETIME
@@ -128,6 +129,15 @@ def add_parser(commands: Subparsers) -> None:
         f"refused and recorded (default: {DEFAULT_REVEALS_PER_HOUR})",
     )
     serve.add_argument(
+        "--cover-minutes",
+        type=_positive_float,
+        default=DEFAULT_COVER_MINUTES,
+        metavar="MIN",
+        help="resource recommendation: warn that sending a team leaves its area without "
+        "cover when no other available team sharing a capability reaches that team's base "
+        f"within this many minutes (default: {DEFAULT_COVER_MINUTES:g})",
+    )
+    serve.add_argument(
         "--max-attachment-mb",
         type=_positive_float,
         default=DEFAULT_MAX_ATTACHMENT_BYTES / (1024 * 1024),
@@ -219,6 +229,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         vehicle_rules=_load_vehicle_rules(args.vehicle_rules),
         reveals_per_hour=max(1, args.reveals_per_hour),
         max_attachment_bytes=int(args.max_attachment_mb * 1024 * 1024),
+        cover_minutes=args.cover_minutes,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         require_totp=args.require_totp,

@@ -44,6 +44,7 @@ from backend.jurisdictions import store as jurisdiction_store
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.plans.checklist import ChecklistService
 from backend.plans.documents import PlanDocuments
+from backend.recommend.ranking import DEFAULT_COVER_MINUTES
 from backend.registry.agencies import AgencyRegistry
 from backend.registry.cameras import CameraRegistry
 from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
@@ -207,6 +208,9 @@ class ServerConfig:
     """The clock task deadlines run on (``None``: the system's; tests give their own)."""
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
     """Largest attachment of an incident's chat (stored under ``data_dir/attachments``)."""
+    cover_minutes: float = DEFAULT_COVER_MINUTES
+    """Recommendation: within how many minutes another available team must reach a sent
+    team's base, else the ranking warns ``no_cover`` for its jurisdiction."""
 
 
 class TextSender(Protocol):

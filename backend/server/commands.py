@@ -38,6 +38,7 @@ from backend.server import (
     incident_handlers,
     registry_handlers,
     plan_handlers,
+    recommend_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -116,6 +117,8 @@ from realtime.protocol import (
     RegistryHistoryResult,
     RegistryItemResult,
     RegistryResult,
+    Recommend,
+    Recommendation,
     ReportIncident,
     ReportResult,
     ReportsResult,
@@ -451,6 +454,8 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.REVEAL_REGISTRY_CONTACT,
         registry_handlers.reveal_contacts,
     ),
+    # decision support over the registry
+    Route(Recommend, (Recommendation,), Permission.RECOMMEND, recommend_handlers.recommend),
     # reports
     Route(
         GetAssessment,

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.incidents.catalogue_picker import CataloguePicker
 from desktop.incidents.catalogue_state import CatalogueState
 from desktop.incidents.labels import deadline_label, incident_level_label, incident_state_label
+from desktop.incidents.recommend import RecommendationTable, best
 from desktop.incidents.state import deadline_at
 from desktop.plain_text import plain_label
 from realtime.incident_states import (
@@ -31,7 +32,7 @@ from realtime.incident_states import (
     Deadline,
     IncidentLevel,
 )
-from realtime.protocol import IncidentView, TaskView
+from realtime.protocol import IncidentView, RankedResource, Recommendation, TaskView
 
 MAX_DEADLINE_MINUTES = 90 * 24 * 60
 """The longest deadline the server takes (90 days)."""
@@ -238,8 +239,71 @@ class SendTaskDialog(_Form):
             self.form.addRow(deadline_label(deadline) + ":", spin)
         self.kind_combo.currentIndexChanged.connect(self._fill_refs)
         self.ref_combo.currentTextChanged.connect(self.update_ok)
+        self._build_recommendation()
         self._fill_refs()
         self.finish_layout()
+
+    def _build_recommendation(self) -> None:
+        # The ranking arrives later (recommend); choosing a row fills the assignee.
+        self.recommend_label = plain_label(self.tr("Ranking the resources…"), self)
+        self.recommend_label.setObjectName("send_task_recommend_label")
+        self.recommend_label.setWordWrap(True)
+        self.form.addRow(self.tr("Recommended:"), self.recommend_label)
+        self.recommend_table = RecommendationTable(self)
+        self.recommend_table.setMinimumHeight(140)
+        self.main_layout.addWidget(self.recommend_table)
+        self.recommend_table.cellClicked.connect(lambda row, _column: self.select_recommended(row))
+        self._assignee_touched = False
+        self.kind_combo.activated.connect(self._touch)
+        self.ref_combo.activated.connect(self._touch)
+        line_edit = self.ref_combo.lineEdit()
+        if line_edit is not None:
+            line_edit.textEdited.connect(self._touch)
+
+    def _touch(self) -> None:
+        self._assignee_touched = True
+
+    def set_recommendation(self, recommendation: Recommendation) -> None:
+        """Show the ranked teams and units; pre-select the best available one (and take it
+        as the assignee unless the officer already chose one)."""
+        rows = [item for item in recommendation.items if item.kind in {"team", "unit"}]
+        rows.sort(key=lambda item: (not item.available, item.score))
+        touched = self._assignee_touched
+        self.recommend_table.show_resources(rows)
+        self.recommend_label.setText(
+            self.tr("Best first; choose one to send the task to it.")
+            if rows
+            else self.tr("No team or unit to recommend.")
+        )
+        # The best one a task can go to: a unit, or a team through its agency.
+        top = best([row for row in rows if row.kind == "unit" or row.agency], 1)
+        if top:
+            self.recommend_table.selectRow(rows.index(top[0]))
+            if not touched:  # keep an assignee the officer chose meanwhile
+                self._apply(top[0])
+
+    def set_recommendation_error(self, message: str) -> None:
+        """Say why there is no ranking (the task can be sent all the same)."""
+        self.recommend_label.setText(self.tr("No ranking: {}").format(message))
+
+    def select_recommended(self, row: int) -> None:
+        """Choose a ranked row as the assignee (what a click does)."""
+        self.recommend_table.selectRow(row)
+        resource = self.recommend_table.resources[row]
+        self._apply(resource)
+
+    def _apply(self, resource: RankedResource) -> None:
+        if resource.kind == "unit":
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData(AssigneeKind.UNIT))
+            self.ref_combo.setEditText(resource.code)
+        elif resource.agency:
+            self.kind_combo.setCurrentIndex(self.kind_combo.findData(AssigneeKind.AGENCY))
+            index = self.ref_combo.findData(resource.agency)
+            if index >= 0:
+                self.ref_combo.setCurrentIndex(index)
+            else:
+                self.ref_combo.setEditText(resource.agency)
+        self.update_ok()
 
     def _fill_refs(self) -> None:
         self.ref_combo.clear()

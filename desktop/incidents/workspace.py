@@ -54,6 +54,7 @@ from desktop.incidents.labels import (
     task_action_label,
     task_state_label,
 )
+from desktop.incidents.recommend import RecommendPanel
 from desktop.incidents.state import (
     BoardChange,
     commands_incidents,
@@ -228,6 +229,8 @@ class IncidentWorkspace(QWidget):
         self.chat_panel: QWidget | None = None
         self.tabs.addTab(plain_label(self.tr("Chat is not available yet."), self.tabs), "")
         self.tabs.setTabText(2, self.tr("Chat"))
+        self.recommend_panel = RecommendPanel(self._desk.service, lambda: self._incident_id)
+        self.tabs.addTab(self.recommend_panel, self.tr("Resources"))
 
     def _build_task_page(self, tasks_page: QWidget) -> None:
         tasks_layout = QVBoxLayout(tasks_page)
@@ -530,6 +533,7 @@ class IncidentWorkspace(QWidget):
         if incident is None:
             return
         dialog = SendTaskDialog(self.agencies, self)
+        self.recommend_panel.offer(dialog)
         dialog.accepted.connect(
             lambda: self._desk.send_task(
                 incident.id, dialog.kind, dialog.ref, dialog.instructions, dialog.deadline_minutes

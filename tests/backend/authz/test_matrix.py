@@ -1680,6 +1680,25 @@ _BY_TAG.update(
 )
 
 
+def _recommend_case(world: World, user: User) -> list[Probe]:
+    # The ranking holds exactly the units the user may see (registry items: none here).
+    lat, lon = WHERE[SH]
+    units = _has_exactly(user, {u.code: u.visible(user) for u in UNITS.values()})
+    probes = _chat_probes(
+        world,
+        user,
+        Permission.RECOMMEND,
+        lambda key, ident: {"type": "recommend", "incident_id": ident, "lat": lat, "lon": lon},
+        check=units,
+    )
+    point = {"type": "recommend", "lat": lat, "lon": lon, "type_code": "hazchem_leak"}
+    probes.append(probe(user, Permission.RECOMMEND, point, check=units))
+    return probes
+
+
+_BY_TAG["recommend"] = _recommend_case
+
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
