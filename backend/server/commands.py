@@ -32,6 +32,7 @@ from backend.server import (
     assessment_handlers,
     catalogue_handlers,
     chat_handlers,
+    decision_handlers,
     device_handlers,
     grid_handlers,
     handlers,
@@ -56,6 +57,7 @@ from realtime.protocol import (
     Command,
     ContactResult,
     CreateAlarm,
+    DecisionSupport,
     DeleteGeofence,
     DeviceAlarm,
     DeviceMessage,
@@ -126,6 +128,7 @@ from realtime.protocol import (
     Subscribe,
     Subscribed,
     SuperviseTask,
+    SupportRequest,
     TaskResult,
     TasksResult,
     TextSent,
@@ -409,6 +412,13 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         (AssessmentResult,),
         Permission.SEE_ASSESSMENT,
         assessment_handlers.assessment,
+    ),
+    # decision support (reads only)
+    Route(
+        SupportRequest,
+        (DecisionSupport,),
+        Permission.DECISION_SUPPORT,
+        decision_handlers.decision_support,
     ),
 )
 """Every console command: request type → its row."""
