@@ -107,7 +107,8 @@ class DecisionService:
     ) -> None:
         self._sessions = sessions
         self.table = table
-        self._clock = clock
+        self.clock = clock
+        """Where "now" comes from (night by default follows it; tests set it)."""
 
     async def support(
         self, principal: Principal, request: SupportRequest, incident: IncidentView | None = None
@@ -115,7 +116,7 @@ class DecisionService:
         """Decision support at the request's point, else at ``incident``'s place (which the
         caller has checked the principal may see)."""
         lat, lon = _place(request, incident)
-        night = request.night if request.night is not None else ring_rules.is_night(self._clock())
+        night = request.night if request.night is not None else ring_rules.is_night(self.clock())
         async with self._sessions() as session:
             source = await self._source(session, principal, request, lat, lon)
             names = [(name,) for name in request.chemicals] or _source_chemicals(source)

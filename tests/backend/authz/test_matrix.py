@@ -1485,7 +1485,6 @@ _BY_TAG.update(
 )
 
 
-
 def _decision_case(world: World, user: User) -> list[Probe]:
     """Decision support at each place: the cameras listed are those the user may see; an
     incident outside the scope is refused like a missing one (those inside have no place

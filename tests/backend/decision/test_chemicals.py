@@ -61,8 +61,11 @@ def test_the_shipped_table_holds_the_common_chemicals() -> None:
         chemical = table.find(un_number)
         assert chemical is not None, un_number
         assert chemical.name == name
-        assert chemical.source and chemical.hazards and chemical.first_aid
-        assert chemical.firefighting and chemical.spill
+        assert chemical.source
+        assert chemical.hazards
+        assert chemical.first_aid
+        assert chemical.firefighting
+        assert chemical.spill
     # What an officer types: a Chinese trade name, an English name, a UN prefix, CAS.
     assert table.find("液氯") is table.find("1017")
     assert table.find(" Chlorine ") is table.find("UN1017")

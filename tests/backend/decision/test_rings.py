@@ -36,7 +36,8 @@ def test_chlorine_large_night_and_small_day_are_the_tables(table: ChemicalTable)
 
 def test_the_largest_distance_among_the_chemicals_sets_each_ring(table: ChemicalTable) -> None:
     ammonia, chlorine = table.find("1005"), table.find("1017")
-    assert ammonia is not None and chlorine is not None
+    assert ammonia is not None
+    assert chlorine is not None
     inner, outer = rings([ammonia, chlorine], table.unidentified, Conditions(night=True))
     assert (inner.radius_m, inner.chemical) == (60.0, "1017")
     assert (outer.radius_m, outer.chemical) == (1600.0, "1017")

@@ -163,7 +163,7 @@ async def seeded(server: DutyDeskServer) -> DutyDeskServer:
         ("wall", Role.VIEWER, DISTRICT),
     ]:
         await server.users.add_user(name, PASSWORD, role, jurisdiction=area)
-    server.decision._clock = lambda: NOW  # noqa: SLF001 - the test's fixed clock
+    server.decision.clock = lambda: NOW
     return server
 
 
@@ -190,7 +190,9 @@ async def test_chlorine_small_spill_by_day_lists_what_lies_in_the_rings(
             60.0,
             400.0,
         )
-        assert chlorine.hazards and chlorine.first_aid and "ERG" in chlorine.source
+        assert chlorine.hazards
+        assert chlorine.first_aid
+        assert "ERG" in chlorine.source
         listed = [(e.kind, e.code, e.ring) for e in result.exposed]
         # Nearest first; the hazard source itself is listed (nothing was named as the source).
         assert listed == [
@@ -223,7 +225,8 @@ async def test_large_spill_at_night_reaches_the_hospital(seeded: DutyDeskServer)
         by_code = {e.code: e for e in result.exposed}
         assert by_code["SCH-1"].ring is RingKind.ISOLATION
         assert by_code["HOSP-1"].ring is RingKind.PROTECTIVE
-        assert "FAR-1" not in by_code and "OLD-1" not in by_code
+        assert "FAR-1" not in by_code
+        assert "OLD-1" not in by_code
         # A fire raises the isolation ring to the guide's fire distance.
         fire = await _ask(
             console, lat=LAT, lon=LON, chemicals=["1017"], large_spill=True, night=True, fire=True
@@ -244,7 +247,8 @@ async def test_the_scope_of_a_town_officer(seeded: DutyDeskServer) -> None:
         # Its own town's, the district's above it and the unplaced shelter: yes.
         assert {"SCH-1", "HOSP-1", "SH-1", "HS-CL", "ENT-1", "CAM-1"} <= codes
         # The other town's residents and sensor: not listed, not counted.
-        assert "RES-OTHER" not in codes and "CL-001" not in codes
+        assert "RES-OTHER" not in codes
+        assert "CL-001" not in codes
         assert result.population == 1200 + 800
     finally:
         await console.close()
@@ -279,7 +283,8 @@ async def test_unknown_names_are_reported_and_bad_requests_refused(
         assert result.unknown_chemicals == ["神秘液体"]
         # Another district's officer sees none of 330106's items; the unplaced shelter
         # serves everyone.
-        assert [e.code for e in result.exposed] == ["SH-1"] and result.population == 0
+        assert [e.code for e in result.exposed] == ["SH-1"]
+        assert result.population == 0
         # A hazard source outside the area is refused exactly like a missing one.
         with pytest.raises(CommandError) as hidden:
             await _ask(console, lat=LAT, lon=LON, hazard_source="HS-CL")
@@ -303,7 +308,7 @@ async def test_unknown_names_are_reported_and_bad_requests_refused(
 
 
 async def test_a_viewer_gets_it_and_the_server_clock_says_night(seeded: DutyDeskServer) -> None:
-    seeded.decision._clock = lambda: dt.datetime(2026, 12, 5, 13, 0, tzinfo=dt.UTC)  # noqa: SLF001
+    seeded.decision.clock = lambda: dt.datetime(2026, 12, 5, 13, 0, tzinfo=dt.UTC)
     console = await open_console(seeded, "wall", PASSWORD)
     try:
         result = await _ask(console, lat=LAT, lon=LON, chemicals=["1017"])
