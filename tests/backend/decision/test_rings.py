@@ -51,9 +51,10 @@ def test_a_fire_raises_the_isolation_ring(table: ChemicalTable) -> None:
         1600.0,
         1600.0,
     )
-    # Chlorine's large night spill reaches further than its fire distance: kept.
+    # Chlorine (guide 124: 800 m) on fire: the isolation ring widens from 500 m; its
+    # large night spill still reaches further downwind.
     assert _radii(table, ["1017"], Conditions(fire=True, large_spill=True, night=True)) == (
-        1600.0,
+        800.0,
         7900.0,
     )
 

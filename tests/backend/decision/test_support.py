@@ -231,7 +231,7 @@ async def test_large_spill_at_night_reaches_the_hospital(seeded: DutyDeskServer)
         fire = await _ask(
             console, lat=LAT, lon=LON, chemicals=["1017"], large_spill=True, night=True, fire=True
         )
-        assert fire.rings[0].radius_m == 1600.0
+        assert fire.rings[0].radius_m == 800.0
         assert {e.code: e.ring for e in fire.exposed}["HOSP-1"] is RingKind.PROTECTIVE
     finally:
         await console.close()
