@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import texts
+from desktop.incidents.decision import DecisionPane
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.dialogs import (
     ChangeIncidentDialog,
@@ -227,6 +228,9 @@ class IncidentWorkspace(QWidget):
         self.chat_panel: QWidget | None = None
         self.tabs.addTab(plain_label(self.tr("Chat is not available yet."), self.tabs), "")
         self.tabs.setTabText(2, self.tr("Chat"))
+        # Decision support (辅助决策) asks for the incident shown when its tab is opened.
+        self.decision_pane = DecisionPane(self._desk.service, lambda: self.incident, self.tabs)
+        self.tabs.addTab(self.decision_pane, self.tr("Decision support"))
 
     def _build_task_page(self, tasks_page: QWidget) -> None:
         tasks_layout = QVBoxLayout(tasks_page)
@@ -296,6 +300,7 @@ class IncidentWorkspace(QWidget):
             self._install_chat(incident_id)
         self._desk.load_incident(incident_id)
         self.refresh()
+        self.decision_pane.follow()
 
     def _install_chat(self, incident_id: int) -> None:
         """Put the chat panel of this incident in its tab, if the chat module exists."""
