@@ -350,3 +350,36 @@ async def test_at_an_incident_the_user_may_see(seeded: DutyDeskServer) -> None:
     finally:
         await town.close()
         await other.close()
+
+
+async def test_one_broken_registry_row_costs_only_its_own_details(
+    seeded: DutyDeskServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    lat, lon = north(150)
+    async with seeded.sessions() as session:
+        session.add(
+            RegistryItem(
+                kind="target",
+                code="BROKEN-1",
+                name="数据损坏的目标",
+                jurisdiction=TOWN,
+                lat=lat,
+                lon=lon,
+                details={"type": "target", "category": "spaceship", "population": -3},
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        await session.commit()
+    console = await open_console(seeded, "district-officer", PASSWORD)
+    try:
+        result = await _ask(console, lat=LAT, lon=LON, chemicals=["1017"])
+        by_code = {e.code: e for e in result.exposed}
+        # Listed where it is (a commander must know something is there), without details.
+        assert (by_code["BROKEN-1"].category, by_code["BROKEN-1"].population) == ("", None)
+        assert by_code["SCH-1"].population == 1200
+        assert result.population == 1200 + 3000
+        assert "BROKEN-1" in caplog.text
+        assert "unreadable details" in caplog.text
+    finally:
+        await console.close()
