@@ -261,7 +261,9 @@ class DecisionPane(QWidget):
     def show_answer(self, answer: DecisionSupport) -> None:
         """Show an answer: the summary, the cards and what lies in the rings."""
         self.answer = answer
-        self.status_label.setText(self.tr("Night") if answer.night else self.tr("Day"))
+        self.status_label.setText(
+            self.tr("Night-time distances") if answer.night else self.tr("Daytime distances")
+        )
         rings = "；".join(ring_label(ring) for ring in answer.rings)
         summary = self.tr("{rings}. {count} inside, {people} people in protection targets.").format(
             rings=rings, count=len(answer.exposed), people=answer.population

@@ -561,6 +561,14 @@
         <translation>被拒绝：{message}（{code}）</translation>
     </message>
     <message>
+        <source>Night-time distances</source>
+        <translation>按夜间距离</translation>
+    </message>
+    <message>
+        <source>Daytime distances</source>
+        <translation>按白天距离</translation>
+    </message>
+    <message>
         <source>{rings}. {count} inside, {people} people in protection targets.</source>
         <translation>{rings}。区内 {count} 处，防护目标人数 {people} 人。</translation>
     </message>

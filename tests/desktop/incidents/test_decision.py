@@ -175,7 +175,7 @@ def test_the_answer_is_shown(
     assert not widget.map_button.isEnabled()
     widget.ask()
     asker.answer(answer())
-    assert widget.status_label.text() == "Day"
+    assert widget.status_label.text() == "Daytime distances"
     assert widget.map_button.isEnabled()
     assert "Isolation zone 60 m" in widget.summary_label.text()
     assert "Protective zone 400 m" in widget.summary_label.text()
