@@ -33,6 +33,8 @@ from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR, RevealLimit
 from backend.alarms.service import AlarmService
 from backend.chat.attachments import AttachmentStore
 from backend.chat.service import ChatService
+from backend.decision.chemicals import load_table as load_chemical_table
+from backend.decision.service import DecisionService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.incidents.catalogue import Catalogue, CatalogueError, load_catalogue
@@ -287,6 +289,7 @@ class DutyDeskServer:
         self.agencies = AgencyRegistry(self.sessions)
         self.grants = GrantService(self.sessions, self.writer, self.alarms.load_view)
         self.incidents = self._incident_service()
+        self.decision = DecisionService(self.sessions, load_chemical_table())
         """Incidents, tasks and their deadlines (the runner starts and stops with the server)."""
         self.chat = ChatService(
             self.sessions,

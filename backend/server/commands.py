@@ -32,6 +32,7 @@ from backend.server import (
     assessment_handlers,
     catalogue_handlers,
     chat_handlers,
+    decision_handlers,
     device_handlers,
     grid_handlers,
     handlers,
@@ -60,6 +61,7 @@ from realtime.protocol import (
     Command,
     ContactResult,
     CreateAlarm,
+    DecisionSupport,
     DeleteGeofence,
     DeviceAlarm,
     DeviceMessage,
@@ -143,6 +145,7 @@ from realtime.protocol import (
     Subscribe,
     Subscribed,
     SuperviseTask,
+    SupportRequest,
     TaskResult,
     TasksResult,
     TextSent,
@@ -471,6 +474,12 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.TICK_CHECKLIST,
         plan_handlers.tick_step,
         remember_answer=True,
+    # decision support (reads only)
+    Route(
+        SupportRequest,
+        (DecisionSupport,),
+        Permission.DECISION_SUPPORT,
+        decision_handlers.decision_support,
     ),
 )
 """Every console command: request type → its row."""

@@ -6,6 +6,7 @@ Kept out of :mod:`desktop.main_window` so the window stays layout and wiring.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt
@@ -16,11 +17,15 @@ from desktop.incidents.badge import TaskBadge
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel, incident_ring
 from desktop.incidents.state import inbox_first
+from desktop.map.decision_rings import DecisionRingsLayer
 from desktop.map.view import MapView
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
 from desktop.state import AlarmStore
-from realtime.protocol import AgencyView, AlarmView, UserInfo
+from realtime.protocol import AgencyView, AlarmView, DecisionSupport, UserInfo
+
+RING_VIEW_MARGIN = 2.4
+"""The map shows this many times the outer ring's radius across."""
 
 
 class WindowIncidents(QObject):
@@ -65,6 +70,10 @@ class WindowIncidents(QObject):
         self.desk.message.connect(notify)
         self.desk.opened.connect(lambda _incident_id: self.show())
         self.panel.workspace.map_focus_requested.connect(self.focus_alarms)
+        self.decision_rings = DecisionRingsLayer(map_view.view_box.childGroup)
+        decision = self.panel.workspace.decision_pane
+        decision.map_requested.connect(self.show_rings)
+        decision.answered.connect(self._follow_answer)
 
     def set_agencies(self, agencies: list[AgencyView]) -> None:
         """Take the agencies' names (for sending tasks)."""
@@ -117,3 +126,21 @@ class WindowIncidents(QObject):
             self._map_dock.show()
             self._map_dock.raise_()
             self._map_view.zoom_to_extent(*extent)
+
+    def show_rings(self, answer: DecisionSupport, *, centre: bool = True) -> None:
+        """Draw decision support's rings around the incident; centre the map on them."""
+        self.decision_rings.show_rings(answer.lat, answer.lon, answer.rings)
+        if centre and answer.rings:
+            outer = max(ring.radius_m for ring in answer.rings)
+            self._map_dock.show()
+            self._map_dock.raise_()
+            # Mercator metres are ground metres stretched by 1/cos(latitude).
+            stretch = 1 / max(math.cos(math.radians(answer.lat)), 0.01)
+            self._map_view.center_on(
+                answer.lon, answer.lat, span_m=outer * RING_VIEW_MARGIN * stretch
+            )
+
+    def _follow_answer(self, answer: DecisionSupport) -> None:
+        """Redraw rings already shown when a new answer comes (another spill size…)."""
+        if self.decision_rings.circles:
+            self.show_rings(answer, centre=False)

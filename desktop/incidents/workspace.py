@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop import texts
 from desktop.incidents.checklist import ChecklistPane
+from desktop.incidents.decision import DecisionPane
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.dialogs import (
     ChangeIncidentDialog,
@@ -231,6 +232,9 @@ class IncidentWorkspace(QWidget):
         self.tabs.setTabText(2, self.tr("Chat"))
         self.recommend_panel = RecommendPanel(self._desk.service, lambda: self._incident_id)
         self.tabs.addTab(self.recommend_panel, self.tr("Resources"))
+        # Decision support (辅助决策) asks for the incident shown when its tab is opened.
+        self.decision_pane = DecisionPane(self._desk.service, lambda: self.incident, self.tabs)
+        self.tabs.addTab(self.decision_pane, self.tr("Decision support"))
 
     def _build_task_page(self, tasks_page: QWidget) -> None:
         tasks_layout = QVBoxLayout(tasks_page)
@@ -301,6 +305,7 @@ class IncidentWorkspace(QWidget):
             self._install_checklist(incident_id)
         self._desk.load_incident(incident_id)
         self.refresh()
+        self.decision_pane.follow()
 
     def _install_checklist(self, incident_id: int) -> None:
         """Put the plan checklist of this incident in its tab (the last one)."""

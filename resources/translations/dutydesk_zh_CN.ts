@@ -487,6 +487,204 @@
     </message>
 </context>
 <context>
+    <name>DecisionPane</name>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Distance</source>
+        <translation>距离</translation>
+    </message>
+    <message>
+        <source>Zone</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>People</source>
+        <translation>人数</translation>
+    </message>
+    <message>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
+        <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
+    </message>
+    <message>
+        <source>Small spill</source>
+        <translation>小量泄漏</translation>
+    </message>
+    <message>
+        <source>Large spill</source>
+        <translation>大量泄漏</translation>
+    </message>
+    <message>
+        <source>Day/night by the clock</source>
+        <translation>按当前时间判断昼夜</translation>
+    </message>
+    <message>
+        <source>Day</source>
+        <translation>白天</translation>
+    </message>
+    <message>
+        <source>Night</source>
+        <translation>夜间</translation>
+    </message>
+    <message>
+        <source>Fire</source>
+        <translation>火灾</translation>
+    </message>
+    <message>
+        <source>Ask</source>
+        <translation>查询</translation>
+    </message>
+    <message>
+        <source>Show on map</source>
+        <translation>在地图上显示</translation>
+    </message>
+    <message>
+        <source>No incident selected</source>
+        <translation>未选择事件</translation>
+    </message>
+    <message>
+        <source>Asking…</source>
+        <translation>正在查询…</translation>
+    </message>
+    <message>
+        <source>Unexpected answer from the server</source>
+        <translation>服务器应答异常</translation>
+    </message>
+    <message>
+        <source>Refused: {message} ({code})</source>
+        <translation>被拒绝：{message}（{code}）</translation>
+    </message>
+    <message>
+        <source>Night-time distances</source>
+        <translation>按夜间距离</translation>
+    </message>
+    <message>
+        <source>Daytime distances</source>
+        <translation>按白天距离</translation>
+    </message>
+    <message>
+        <source>{rings}. {count} inside, {people} people in protection targets.</source>
+        <translation>{rings}。区内 {count} 处，防护目标人数 {people} 人。</translation>
+    </message>
+    <message>
+        <source>Hazard source {code}. </source>
+        <translation>危险源 {code}。</translation>
+    </message>
+    <message>
+        <source>No chemical known: the rings are those for an unidentified cargo.</source>
+        <translation>未识别化学品：按不明货物确定隔离和防护距离。</translation>
+    </message>
+    <message>
+        <source>Not in the chemical table: {names}</source>
+        <translation>化学品表中没有：{names}</translation>
+    </message>
+    <message>
+        <source>class {klass}</source>
+        <translation>第{klass}类</translation>
+    </message>
+    <message>
+        <source>Hazards: {text}</source>
+        <translation>危害：{text}</translation>
+    </message>
+    <message>
+        <source>First aid: {text}</source>
+        <translation>急救：{text}</translation>
+    </message>
+    <message>
+        <source>Firefighting: {text}</source>
+        <translation>灭火：{text}</translation>
+    </message>
+    <message>
+        <source>Spill: {text}</source>
+        <translation>泄漏处置：{text}</translation>
+    </message>
+    <message>
+        <source>Isolate {isolation}; protect downwind {day} by day, {night} by night</source>
+        <translation>初始隔离 {isolation}；下风向防护 白天 {day}，夜间 {night}</translation>
+    </message>
+    <message>
+        <source>Source: {text}</source>
+        <translation>来源：{text}</translation>
+    </message>
+    <message>
+        <source>School</source>
+        <translation>学校</translation>
+    </message>
+    <message>
+        <source>Kindergarten</source>
+        <translation>幼儿园</translation>
+    </message>
+    <message>
+        <source>Hospital</source>
+        <translation>医院</translation>
+    </message>
+    <message>
+        <source>Nursing home</source>
+        <translation>养老机构</translation>
+    </message>
+    <message>
+        <source>Residents&apos; area</source>
+        <translation>居民区</translation>
+    </message>
+    <message>
+        <source>Market</source>
+        <translation>商场/市场</translation>
+    </message>
+    <message>
+        <source>Government office</source>
+        <translation>机关单位</translation>
+    </message>
+    <message>
+        <source>Drinking water source</source>
+        <translation>饮用水源地</translation>
+    </message>
+    <message>
+        <source>Protection target</source>
+        <translation>防护目标</translation>
+    </message>
+    <message>
+        <source>Enterprise</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>Major hazard source</source>
+        <translation>重大危险源</translation>
+    </message>
+    <message>
+        <source>Shelter</source>
+        <translation>避难场所</translation>
+    </message>
+    <message>
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <source>Sensor</source>
+        <translation>传感器</translation>
+    </message>
+</context>
+<context>
+    <name>DecisionRings</name>
+    <message>
+        <source>Isolation zone</source>
+        <translation>隔离区</translation>
+    </message>
+    <message>
+        <source>Protective zone</source>
+        <translation>防护区</translation>
+    </message>
+    <message>
+        <source>Set radius</source>
+        <translation>指定半径</translation>
+    </message>
+</context>
+<context>
     <name>DisconnectedBanner</name>
     <message>
         <source>The server refused the login: {reason}</source>
@@ -915,6 +1113,10 @@
     <message>
         <source>Chat</source>
         <translation>会商</translation>
+    </message>
+    <message>
+        <source>Decision support</source>
+        <translation>辅助决策</translation>
     </message>
     <message>
         <source>No.</source>

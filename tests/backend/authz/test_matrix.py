@@ -1699,6 +1699,40 @@ def _recommend_case(world: World, user: User) -> list[Probe]:
 _BY_TAG["recommend"] = _recommend_case
 
 
+def _decision_case(world: World, user: User) -> list[Probe]:
+    """Decision support at each place: the cameras listed are those the user may see; an
+    incident outside the scope is refused like a missing one (those inside have no place
+    on the map, which is a validation error)."""
+    probes = [
+        probe(
+            user,
+            Permission.DECISION_SUPPORT,
+            {
+                "type": "decision.support",
+                "lat": WHERE[camera.place][0],
+                "lon": WHERE[camera.place][1],
+                "chemicals": ["1017"],
+                "radius_m": 1000,
+            },
+            check=_has_exactly(user, {camera.name: camera.visible(user)}),
+        )
+        for camera in CAMERAS.values()
+    ]
+    probes.extend(
+        probe(
+            user,
+            Permission.DECISION_SUPPORT,
+            {"type": "decision.support", "incident_id": world.incident_ids[key]},
+            scope_refusal=None if incident.visible(user) else HIDDEN.format("incident"),
+            code="validation",
+        )
+        for key, incident in INCIDENTS.items()
+    )
+    return probes
+
+
+_BY_TAG["decision.support"] = _decision_case
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
