@@ -474,6 +474,7 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.TICK_CHECKLIST,
         plan_handlers.tick_step,
         remember_answer=True,
+    ),
     # decision support (reads only)
     Route(
         SupportRequest,
