@@ -33,6 +33,7 @@ from backend import geo
 from backend.alarms import grants
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
+from backend.authz.registry import can_see_item
 from backend.decision import rings as ring_rules
 from backend.decision.chemicals import Chemical, ChemicalTable
 from backend.errors import ValidationError
@@ -83,16 +84,6 @@ class _Box:
         dlat = radius_m / _METRES_PER_DEGREE * 1.01
         dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
         return cls(lat - dlat, lat + dlat, lon - dlon, lon + dlon)
-
-
-def sees_item(principal: Principal, jurisdiction: str) -> bool:
-    """Whether the principal may see a registry item of ``jurisdiction``
-    (:attr:`~backend.authz.policy.Scope.REGISTRY`): inside their area or an area above it
-    (a city's shelter serves its towns); unplaced items everyone."""
-    if not authz.allows(principal, authz.Permission.SEE_REGISTRY):
-        return False
-    own = principal.jurisdiction
-    return jurisdiction.startswith(own) or own.startswith(jurisdiction)
 
 
 class DecisionService:
@@ -219,7 +210,7 @@ class DecisionService:
                     RegistryItem.code == request.hazard_source,
                 )
             )
-            if row is None or not sees_item(principal, row.jurisdiction):
+            if row is None or not can_see_item(principal, row.jurisdiction):
                 raise authz.hidden("hazard source")
             return row
         if request.chemicals:
@@ -228,7 +219,7 @@ class DecisionService:
         for row in await _placed_items(
             session, [ItemKind.HAZARD_SOURCE], lat, lon, SOURCE_SEARCH_M
         ):
-            if row.lat is None or row.lon is None or not sees_item(principal, row.jurisdiction):
+            if row.lat is None or row.lon is None or not can_see_item(principal, row.jurisdiction):
                 continue
             distance = geo.haversine_m(lat, lon, row.lat, row.lon)
             if distance <= SOURCE_SEARCH_M and (nearest is None or distance < nearest[0]):
@@ -253,7 +244,7 @@ class DecisionService:
             if row.id != skip
             and row.lat is not None
             and row.lon is not None
-            and sees_item(principal, row.jurisdiction)
+            and can_see_item(principal, row.jurisdiction)
         ]
         box = _Box.around(lat, lon, outer_m)
         shared = await grants.cameras_shared(session, principal)

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
-from backend.authz.scope import in_jurisdiction
+from backend.authz.registry import can_edit_item, can_see_item
 from backend.plans.matching import PlanCandidate, applicable_plans
 from backend.storage.models import RegistryItem
-from realtime.protocol import IncidentView, ItemKind, PlanDetails, RegistryDetails, Role
+from realtime.protocol import IncidentView, ItemKind, PlanDetails, RegistryDetails
 
 logger = logging.getLogger(__name__)
 
@@ -87,18 +87,12 @@ def plans_for(incident: IncidentView, plans: Sequence[StoredPlan]) -> list[Store
 
 
 def can_see_plan(principal: Principal, plan: StoredPlan) -> bool:
-    """Whether the principal sees the plan in the registry (inside or above its area)."""
-    if principal.role is Role.DEVICE:
-        return False
-    return in_jurisdiction(principal, plan.jurisdiction) or principal.jurisdiction.startswith(
-        plan.jurisdiction
-    )
+    """Whether the principal sees the plan in the registry (the registry's scope rule)."""
+    return can_see_item(principal, plan.jurisdiction, plan.agency)
 
 
 def can_edit_plan(principal: Principal, plan: StoredPlan) -> bool:
     """Whether the principal may change the plan (attach a document to it)."""
-    if not authz.allows(principal, authz.Permission.EDIT_REGISTRY):
-        return False
-    if not in_jurisdiction(principal, plan.jurisdiction):
-        return False
-    return principal.agency is None or principal.agency == plan.agency
+    return authz.allows(principal, authz.Permission.EDIT_REGISTRY) and can_edit_item(
+        principal, plan.jurisdiction, plan.agency
+    )

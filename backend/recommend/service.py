@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
+from backend.authz.registry import can_see_item
 from backend.plans.matching import PlanCandidate, applicable_plans
 from backend.recommend.ranking import (
     DEFAULT_COVER_MINUTES,
@@ -48,7 +49,6 @@ from realtime.protocol import (
     PlanDetails,
     Recommendation,
     RegistryDetails,
-    Role,
     ShelterDetails,
     TeamDetails,
     TeamState,
@@ -60,16 +60,6 @@ DEFAULT_KINDS = (ItemKind.TEAM, ItemKind.EQUIPMENT, ItemKind.EXPERT, ItemKind.SH
 """What a recommendation ranks when the request names no kinds (units always)."""
 
 _AVAILABILITY_RANK = {Availability.AVAILABLE: 0, Availability.BUSY: 1, Availability.UNAVAILABLE: 2}
-
-
-def sees_item(principal: Principal, jurisdiction: str) -> bool:
-    """Whether the principal may see a registry item placed in ``jurisdiction`` for a
-    recommendation (:attr:`Scope.REGISTRY <backend.authz.policy.Scope.REGISTRY>`): inside
-    their area, an area above it, or unplaced."""
-    if principal.role is Role.DEVICE:
-        return False
-    mine = principal.jurisdiction
-    return jurisdiction.startswith(mine) or mine.startswith(jurisdiction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +183,7 @@ class RecommendService:
         for kind, code, name, jurisdiction, agency, lat, lon, text in await connection.execute(
             query
         ):
-            if not sees_item(principal, jurisdiction):
+            if not can_see_item(principal, jurisdiction):
                 continue
             try:
                 details = _DECODER.decode(text)

@@ -266,14 +266,7 @@ class DutyDeskServer:
             self.jurisdictions,
             reveal_limit=RevealLimit(config.reveals_per_hour),
         )
-        # One budget of personal-data reveals per user: alarms' callers and registry contacts.
-        self.registry_items = RegistryService(
-            self.sessions,
-            self.cipher,
-            self.writer,
-            self.jurisdictions,
-            reveal_limit=self.alarms.reveal_limit,
-        )
+        self.registry_items = self._registry_service()
         """The registry (台账): enterprises, hazard sources, teams, equipment, shelters,
         experts, protection targets and plans."""
         self.registry = DeviceRegistry(
@@ -289,19 +282,10 @@ class DutyDeskServer:
         self.agencies = AgencyRegistry(self.sessions)
         self.grants = GrantService(self.sessions, self.writer, self.alarms.load_view)
         self.incidents = self._incident_service()
-        self.decision = DecisionService(self.sessions, load_chemical_table())
         """Incidents, tasks and their deadlines (the runner starts and stops with the server)."""
-        self.chat = ChatService(
-            self.sessions,
-            self.writer,
-            AttachmentStore(config.data_dir / "attachments", max_bytes=config.max_attachment_bytes),
-            plan_documents=PlanDocuments(self.sessions),
-        )
-        """Messages, attachments and read receipts of incidents (and plans' documents)."""
-        self.checklists = ChecklistService(
-            self.sessions, self.writer, clock=config.clock or _utc_now
-        )
-        """The plan checklists of incidents and their ticks."""
+        self.chat, self.checklists, self.decision = self._incident_support()
+        """Incident chat (messages, attachments, receipts, plans' documents), the plan
+        checklists of incidents and their ticks, hazardous-chemical decision support."""
         self.vehicle_engines: dict[str, VehicleRulesEngine] = {}
         """The live vehicle rules engine of each vehicle ingest (file rules + geofences)."""
         self._geofences_applying = asyncio.Lock()
@@ -328,6 +312,29 @@ class DutyDeskServer:
         )
         self.devices_connected = 0
         """Device feeds connected now (for ``/health``)."""
+
+    def _registry_service(self) -> RegistryService:
+        # One budget of personal-data reveals per user: alarms' callers and registry contacts.
+        return RegistryService(
+            self.sessions,
+            self.cipher,
+            self.writer,
+            self.jurisdictions,
+            reveal_limit=self.alarms.reveal_limit,
+        )
+
+    def _incident_support(self) -> tuple[ChatService, ChecklistService, DecisionService]:
+        config = self.config
+        chat = ChatService(
+            self.sessions,
+            self.writer,
+            AttachmentStore(config.data_dir / "attachments", max_bytes=config.max_attachment_bytes),
+            plan_documents=PlanDocuments(self.sessions),
+        )
+        checklists = ChecklistService(self.sessions, self.writer, clock=config.clock or _utc_now)
+        # The chemical table is checked here: a broken one stops the start.
+        decision = DecisionService(self.sessions, load_chemical_table())
+        return chat, checklists, decision
 
     def _incident_service(self) -> IncidentService:
         config = self.config

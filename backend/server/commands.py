@@ -37,9 +37,9 @@ from backend.server import (
     grid_handlers,
     handlers,
     incident_handlers,
-    registry_handlers,
     plan_handlers,
     recommend_handlers,
+    registry_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -115,12 +115,12 @@ from realtime.protocol import (
     Pong,
     PostMessage,
     ReadResult,
+    Recommend,
+    Recommendation,
     RegistryContactResult,
     RegistryHistoryResult,
     RegistryItemResult,
     RegistryResult,
-    Recommend,
-    Recommendation,
     ReportIncident,
     ReportResult,
     ReportsResult,

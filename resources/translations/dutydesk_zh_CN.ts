@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDetailPane</name>
@@ -76,7 +75,7 @@
         <translation>查看…</translation>
     </message>
     <message>
-        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
+        <source>Show the caller's details in full for a minute (asks why; recorded)</source>
         <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
     </message>
     <message>
@@ -453,9 +452,92 @@
     </message>
 </context>
 <context>
+    <name>ChecklistPane</name>
+    <message>
+        <source>No emergency plan applies to this incident's type and level.</source>
+        <translation>没有适用于该事件类型和级别的应急预案。</translation>
+    </message>
+    <message>
+        <source>The checklist could not be read: {reason}</source>
+        <translation>无法读取预案清单：{reason}</translation>
+    </message>
+    <message>
+        <source>{name} ({code}) · response level {level}</source>
+        <translation>{name}（{code}）· 响应级别 {level}</translation>
+    </message>
+    <message>
+        <source>Roles: {roles}</source>
+        <translation>角色：{roles}</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>负责</translation>
+    </message>
+    <message>
+        <source>Due</source>
+        <translation>时限</translation>
+    </message>
+    <message>
+        <source>Ticked by</source>
+        <translation>勾选人/时间</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Open plan document</source>
+        <translation>打开预案文档</translation>
+    </message>
+    <message>
+        <source>Command centre</source>
+        <translation>指挥中心</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>已超时</translation>
+    </message>
+    <message>
+        <source>Note for the tick (optional):</source>
+        <translation>勾选备注（可不填）：</translation>
+    </message>
+    <message>
+        <source>Why is this step undone? (optional)</source>
+        <translation>取消勾选的原因（可不填）：</translation>
+    </message>
+    <message>
+        <source>Plan step</source>
+        <translation>预案步骤</translation>
+    </message>
+    <message>
+        <source>Not ticked: {reason}</source>
+        <translation>未能勾选：{reason}</translation>
+    </message>
+    <message>
+        <source>Document {n}</source>
+        <translation>文档 {n}</translation>
+    </message>
+    <message>
+        <source>Fetching the plan's document…</source>
+        <translation>正在获取预案文档…</translation>
+    </message>
+    <message>
+        <source>The plan's document could not be fetched: {reason}</source>
+        <translation>无法获取预案文档：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>ConsoleSession</name>
     <message>
-        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <source>The server's certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
         <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
     </message>
     <message>
@@ -509,7 +591,7 @@
         <translation>人数</translation>
     </message>
     <message>
-        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source's)</source>
         <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
     </message>
     <message>
@@ -629,7 +711,7 @@
         <translation>养老机构</translation>
     </message>
     <message>
-        <source>Residents&apos; area</source>
+        <source>Residents' area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -718,6 +800,14 @@
         <translation>取消</translation>
     </message>
     <message>
+        <source>Ordered by the recommendation, best first.</source>
+        <translation>已按资源推荐排序，最优在前。</translation>
+    </message>
+    <message>
+        <source>No ranking: {}</source>
+        <translation>无推荐：{}</translation>
+    </message>
+    <message>
         <source> – already dispatched</source>
         <translation> – 已派出</translation>
     </message>
@@ -743,6 +833,18 @@
     <message>
         <source>alarms {alarms}</source>
         <translation>警情 {alarms}</translation>
+    </message>
+    <message>
+        <source>plan {plan}</source>
+        <translation>预案 {plan}</translation>
+    </message>
+    <message>
+        <source>plan {plan}: ticked {step}</source>
+        <translation>预案 {plan}：已勾选 {step}</translation>
+    </message>
+    <message>
+        <source>plan {plan}: unticked {step}</source>
+        <translation>预案 {plan}：已取消勾选 {step}</translation>
     </message>
     <message>
         <source>returned</source>
@@ -1115,6 +1217,10 @@
         <translation>会商</translation>
     </message>
     <message>
+        <source>Resources</source>
+        <translation>资源推荐</translation>
+    </message>
+    <message>
         <source>Decision support</source>
         <translation>辅助决策</translation>
     </message>
@@ -1153,6 +1259,10 @@
     <message>
         <source>Answer supervision…</source>
         <translation>答复督办…</translation>
+    </message>
+    <message>
+        <source>Plan</source>
+        <translation>预案</translation>
     </message>
     <message>
         <source>No incident selected</source>
@@ -1692,15 +1802,15 @@
         <translation>设备报警</translation>
     </message>
     <message>
-        <source>Caller&apos;s name</source>
+        <source>Caller's name</source>
         <translation>报警人姓名</translation>
     </message>
     <message>
-        <source>Caller&apos;s phone</source>
+        <source>Caller's phone</source>
         <translation>报警人电话</translation>
     </message>
     <message>
-        <source>Caller&apos;s address</source>
+        <source>Caller's address</source>
         <translation>报警人地址</translation>
     </message>
     <message>
@@ -1848,11 +1958,15 @@
         <translation>台账导入</translation>
     </message>
     <message>
+        <source>Plan step ticked</source>
+        <translation>预案步骤勾选</translation>
+    </message>
+    <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
     <message>
-        <source>This action is not allowed in the alarm&apos;s current state.</source>
+        <source>This action is not allowed in the alarm's current state.</source>
         <translation>警情当前状态下不允许此操作。</translation>
     </message>
     <message>
@@ -2038,7 +2152,7 @@
         <translation>验证码：</translation>
     </message>
     <message>
-        <source>for wss:// only; empty: the system&apos;s CAs</source>
+        <source>for wss:// only; empty: the system's CAs</source>
         <translation>仅用于 wss://；留空则使用系统 CA</translation>
     </message>
     <message>
@@ -2240,7 +2354,7 @@
         <translation>地点过长。</translation>
     </message>
     <message>
-        <source>Enter the caller&apos;s phone number.</source>
+        <source>Enter the caller's phone number.</source>
         <translation>请填写报警人电话。</translation>
     </message>
     <message>
@@ -2264,7 +2378,7 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
-        <source>The caller&apos;s address is too long.</source>
+        <source>The caller's address is too long.</source>
         <translation>报警人地址过长。</translation>
     </message>
     <message>
@@ -2535,7 +2649,7 @@ fix {age} s ago</source>
         <translation>事件描述：</translation>
     </message>
     <message>
-        <source>The type&apos;s default</source>
+        <source>The type's default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -2581,12 +2695,127 @@ fix {age} s ago</source>
         <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
-        <source>The type&apos;s default</source>
+        <source>The type's default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
         <source>Level:</source>
         <translation>级别：</translation>
+    </message>
+</context>
+<context>
+    <name>Recommendation</name>
+    <message>
+        <source>Team</source>
+        <translation>队伍</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Equipment</source>
+        <translation>装备物资</translation>
+    </message>
+    <message>
+        <source>Expert</source>
+        <translation>专家</translation>
+    </message>
+    <message>
+        <source>Shelter</source>
+        <translation>避难场所</translation>
+    </message>
+    <message>
+        <source>deployed</source>
+        <translation>出动中</translation>
+    </message>
+    <message>
+        <source>none in stock</source>
+        <translation>无库存</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>忙碌</translation>
+    </message>
+    <message>
+        <source>full</source>
+        <translation>已满</translation>
+    </message>
+    <message>
+        <source>unavailable</source>
+        <translation>不可用</translation>
+    </message>
+    <message>
+        <source>matches: {}</source>
+        <translation>匹配：{}</translation>
+    </message>
+    <message>
+        <source>lacks: {}</source>
+        <translation>缺：{}</translation>
+    </message>
+    <message>
+        <source>{} places left</source>
+        <translation>剩余 {} 个位置</translation>
+    </message>
+    <message>
+        <source>no cover warning: {}</source>
+        <translation>无覆盖警告：{}</translation>
+    </message>
+    <message>
+        <source>position unknown</source>
+        <translation>位置未知</translation>
+    </message>
+    <message>
+        <source>from vehicle {}</source>
+        <translation>按车辆 {} 定位</translation>
+    </message>
+    <message>
+        <source>{} min</source>
+        <translation>{} 分钟</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>ETA</source>
+        <translation>预计到达</translation>
+    </message>
+    <message>
+        <source>Distance</source>
+        <translation>距离</translation>
+    </message>
+    <message>
+        <source>Why</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Press Rank to rank the resources.</source>
+        <translation>点击“推荐”对资源排序。</translation>
+    </message>
+    <message>
+        <source>Rank</source>
+        <translation>推荐</translation>
+    </message>
+    <message>
+        <source>Ranking…</source>
+        <translation>正在推荐…</translation>
+    </message>
+    <message>
+        <source>Plan {plan}: needs {needs}</source>
+        <translation>预案 {plan}：需要 {needs}</translation>
+    </message>
+    <message>
+        <source>No plan matches this incident: ranked by travel time.</source>
+        <translation>没有适用于本事件的预案：按到达时间排序。</translation>
+    </message>
+    <message>
+        <source>No ranking: {}</source>
+        <translation>无推荐：{}</translation>
     </message>
 </context>
 <context>
@@ -2919,7 +3148,7 @@ fix {age} s ago</source>
         <translation>养老院</translation>
     </message>
     <message>
-        <source>Residents&apos; area</source>
+        <source>Residents' area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -3280,7 +3509,7 @@ fix {age} s ago</source>
 <context>
     <name>Report</name>
     <message>
-        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
+        <source>The place lies outside your area: report it to that area's officers.</source>
         <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
     </message>
     <message>
@@ -3438,7 +3667,7 @@ fix {age} s ago</source>
         <translation>查看个人信息：警情 {alarm_id}</translation>
     </message>
     <message>
-        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <source>The caller's details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
         <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
     </message>
     <message>
@@ -3526,6 +3755,26 @@ fix {age} s ago</source>
         <source>as the type says</source>
         <translation>按事件类型</translation>
     </message>
+    <message>
+        <source>Ranking the resources…</source>
+        <translation>正在推荐资源…</translation>
+    </message>
+    <message>
+        <source>Recommended:</source>
+        <translation>推荐：</translation>
+    </message>
+    <message>
+        <source>Best first; choose one to send the task to it.</source>
+        <translation>最优在前；点选一项即派单给它。</translation>
+    </message>
+    <message>
+        <source>No team or unit to recommend.</source>
+        <translation>没有可推荐的队伍或单位。</translation>
+    </message>
+    <message>
+        <source>No ranking: {}</source>
+        <translation>无推荐：{}</translation>
+    </message>
 </context>
 <context>
     <name>SendTextDialog</name>
@@ -3546,7 +3795,7 @@ fix {age} s ago</source>
         <translation>语音播报（TTS）</translation>
     </message>
     <message>
-        <source>Show on the terminal&apos;s display</source>
+        <source>Show on the terminal's display</source>
         <translation>终端屏幕显示</translation>
     </message>
 </context>
@@ -3667,7 +3916,7 @@ fix {age} s ago</source>
         <translation>未结警情</translation>
     </message>
     <message>
-        <source>Show the sensors&apos; trends</source>
+        <source>Show the sensors' trends</source>
         <translation>查看传感器趋势</translation>
     </message>
     <message>
