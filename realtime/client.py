@@ -36,6 +36,7 @@ from realtime.protocol import (
     CLOSE_SESSION_ENDED,
     CLOSE_SESSION_EXPIRED,
     CLOSE_UNSUPPORTED_PROTOCOL,
+    MAX_CONSOLE_MESSAGE_BYTES,
     MAX_SERVER_MESSAGE_BYTES,
     SECOND_FACTOR_CHALLENGE_HEADER,
     SECOND_FACTOR_HEADER,
@@ -69,6 +70,21 @@ class CommandError(ClientError):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class CommandTooLargeError(CommandError):
+    """The command is larger than the server accepts: sending it would end the session
+    (the server closes a connection that sends an oversized message), so it is refused
+    here, before it is queued, as a ``validation`` error the caller shows like any other."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            ErrorCode.VALIDATION,
+            f"the command is {size} bytes, over the server's limit of {limit}: "
+            "make it smaller (or import it from a file)",
+        )
+        self.size = size
+        self.limit = limit
 
 
 class OutboxFullError(ClientError):
@@ -232,6 +248,7 @@ class DutyDeskClient:
             )
         req = self.new_request_id()
         command = msgspec.structs.replace(command, req=req)
+        self._check_size(command)
         future: asyncio.Future[ResultData] = asyncio.get_running_loop().create_future()
         pending = _Pending(command, future)
         self._pending[req] = pending
@@ -252,6 +269,16 @@ class DutyDeskClient:
                 self._pending.pop(req, None)
             # A sent command stays until its answer arrives, so that answer is consumed
             # here and never misattributed; _resolve() removes it.
+
+    def _check_size(self, command: Command) -> None:
+        limit = (
+            self.welcome.limits.max_message_bytes
+            if self.welcome is not None
+            else MAX_CONSOLE_MESSAGE_BYTES
+        )
+        size = len(encode(command))
+        if size > limit:
+            raise CommandTooLargeError(size, limit)
 
     async def run(self) -> None:
         """Connect and keep the session alive until :meth:`close` or an auth failure."""
