@@ -44,6 +44,7 @@ from desktop.registry.labels import (
     jurisdiction_label,
     kind_label,
 )
+from desktop.registry.plan_documents import PlanDocumentsBox
 from desktop.registry.state import RegistryFilter, RegistryUpdate, may_edit, may_edit_item
 from desktop.registry.table import RegistryTableModel, cell_text
 from realtime.protocol import Contact, ItemKind, RegistryItemInput, RegistryItemView, UserInfo
@@ -160,8 +161,13 @@ class RegistryPanel(QWidget):
         detail_scroll.setWidgetResizable(True)
         detail_scroll.setWidget(self.detail_label)
         detail_scroll.setMinimumWidth(DETAIL_MIN_WIDTH)
+        # A plan's documents (预案文档) under its detail.
+        self.documents = PlanDocumentsBox(self.desk.service, self.state, self)
+        detail_side = QSplitter(Qt.Orientation.Vertical, self)
+        detail_side.addWidget(detail_scroll)
+        detail_side.addWidget(self.documents)
         lower = QSplitter(Qt.Orientation.Horizontal, self)
-        lower.addWidget(detail_scroll)
+        lower.addWidget(detail_side)
         lower.addWidget(self.history_tree)
         lower.setStretchFactor(0, 2)
         lower.setStretchFactor(1, 3)
@@ -367,6 +373,7 @@ class RegistryPanel(QWidget):
         item = self.selected
         self._update_controls()
         self.history_tree.clear()
+        self.documents.set_plan(item, editable=item is not None and may_edit_item(self.user, item))
         if item is None:
             self.detail_label.setText(self.tr("Choose an item."))
             return
