@@ -10,7 +10,7 @@ the server decides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -44,6 +44,7 @@ from desktop.registry.labels import (
     jurisdiction_label,
     kind_label,
 )
+from desktop.registry.pickers import RegistryChoices
 from desktop.registry.plan_documents import PlanDocumentsBox
 from desktop.registry.state import RegistryFilter, RegistryUpdate, may_edit, may_edit_item
 from desktop.registry.table import RegistryTableModel, cell_text
@@ -75,6 +76,10 @@ class RegistryPanel(QWidget):
         self.desk = desk
         self.state = desk.state
         self.active_dialog: RegistryEditDialog | TextDialog | None = None
+        self.choices = RegistryChoices()
+        """What the form's pickers offer (agencies, the catalogue: the window fills them)."""
+        self.seen_jurisdictions: Callable[[], Iterable[str]] = lambda: ()
+        """More jurisdiction codes the console has seen (its alarms'), for the picker."""
         self._revealed: dict[tuple[ItemKind, str], list[Contact]] = {}
         self._pending_whole = False
         self._pending_selected = False
@@ -451,6 +456,15 @@ class RegistryPanel(QWidget):
             item is not None and item.lat is not None and item.lon is not None
         )
 
+    def refresh_names(self) -> None:
+        """Names changed (the event catalogue arrived): redraw the table and the detail."""
+        rows, columns = self.model.rowCount(), self.model.columnCount()
+        if rows and columns:
+            self.model.dataChanged.emit(
+                self.model.index(0, 0), self.model.index(rows - 1, columns - 1)
+            )
+        self._show_detail()
+
     def set_user(self, user: UserInfo) -> None:
         """The user logged in: their jurisdiction in the filter, their controls."""
         self._fill_jurisdictions()
@@ -468,7 +482,12 @@ class RegistryPanel(QWidget):
         return self._open_editor(item) if item is not None else None
 
     def _open_editor(self, item: RegistryItemView | None) -> RegistryEditDialog:
-        dialog = RegistryEditDialog(self.kind, item, user=self.user, parent=self)
+        seen = {code for kind in ItemKind for code in self.state.jurisdictions(kind)}
+        self.choices.jurisdictions.update(seen, self.seen_jurisdictions())
+        self.choices.jurisdictions.discard("")
+        dialog = RegistryEditDialog(
+            self.kind, item, user=self.user, choices=self.choices, parent=self
+        )
         dialog.save_requested.connect(self.desk.save)
         dialog.pick_requested.connect(lambda: self.pick_requested.emit(dialog.set_place))
         dialog.finished.connect(lambda _result: self._forget_dialog(dialog))

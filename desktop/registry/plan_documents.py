@@ -105,7 +105,7 @@ def with_document(plan: RegistryItemView, attachment_id: int) -> SaveRegistryIte
     form["documents"] = [*(str(entry) for entry in documents), str(attachment_id)]
     item, errors = parse_form(ItemKind.PLAN, form)
     if item is None:
-        raise Error("invalid", "; ".join(f"{error.field}: {error.message}" for error in errors))
+        raise Error("invalid", "; ".join(f"{error.field}: {error.problem}" for error in errors))
     return SaveRegistryItem(req="", item=item, expected_version=plan.version)
 
 
@@ -213,7 +213,8 @@ class PlanDocumentsBox(QGroupBox):
 
     def set_plan(self, item: RegistryItemView | None, *, editable: bool) -> None:
         """Show ``item``'s documents (hidden for anything but a plan)."""
-        plan = item if item is not None and isinstance(item.details, PlanDetails) else None
+        details = item.details if item is not None else None
+        plan = item if isinstance(details, PlanDetails) else None
         code = plan.code if plan is not None else ""
         if code != self._plan_code:
             self._say("")
@@ -221,7 +222,7 @@ class PlanDocumentsBox(QGroupBox):
         self._editable = editable and plan is not None and not plan.retired
         self.setVisible(plan is not None)
         self.list.clear()
-        documents = plan.details.documents if plan is not None else []
+        documents = details.documents if isinstance(details, PlanDetails) else []
         for entry in documents:
             attachment_id = int(entry) if entry.isdigit() else None
             row = QListWidgetItem(self._row_text(entry, attachment_id), self.list)

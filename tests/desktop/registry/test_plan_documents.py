@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from backend.server.testing import ServerThread
 from desktop.main_window import MainWindow
+from desktop.registry.pickers import AgencyPicker, JurisdictionPicker, TypeCodesPicker
 from desktop.registry.plan_documents import PlanDocumentsBox, with_document
 from desktop.registry.state import RegistryState
 from desktop.service import ConsoleService
@@ -105,6 +106,7 @@ def test_a_pdf_is_uploaded_to_a_plan_listed_and_opened(
             console(server, qtbot, settings, "fire-west") as west,
         ):
             document = await upload_and_open(centre, manual, content, tmp_path)
+            await the_form_picks_from_the_server(centre)
             await the_district_desk_reads(west, document, content, tmp_path)
             await refusals_keep_the_plan(centre, west, document, manual, tmp_path)
 
@@ -154,6 +156,28 @@ async def upload_and_open(centre: MainWindow, manual: Path, content: bytes, tmp_
     assert [path.read_bytes() for path in opened] == [content]
     assert opened[0].name == f"{document}-处置手册.pdf"
     return document
+
+
+async def the_form_picks_from_the_server(centre: MainWindow) -> None:
+    """The plan's types are named from the server's catalogue; the edit form picks the
+    agency from ``agencies.list`` by Chinese name and the types from the catalogue."""
+    panel = centre.registry.panel
+    await wait_until(
+        lambda: "危险化学品泄漏（hazchem_leak）" in panel.detail_label.text(), what="type named"
+    )
+    await wait_until(lambda: bool(panel.choices.agencies), what="agencies listed")
+    dialog = panel.start_edit()
+    assert dialog is not None
+    agency = dialog.fields["agency"]
+    assert isinstance(agency, AgencyPicker)
+    assert agency.currentText() == f"{panel.choices.agencies['emergency']}（emergency）"
+    types = dialog.fields["type_codes"]
+    assert isinstance(types, TypeCodesPicker)
+    assert types.texts() == ["危险化学品泄漏（hazchem_leak）"]
+    jurisdiction = dialog.fields["jurisdiction"]
+    assert isinstance(jurisdiction, JurisdictionPicker)
+    assert jurisdiction.value() == WEST
+    dialog.reject()
 
 
 async def the_district_desk_reads(
