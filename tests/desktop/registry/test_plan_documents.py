@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from backend.server.testing import ServerThread
+from desktop.i18n import install_translators
 from desktop.main_window import MainWindow
 from desktop.registry.pickers import AgencyPicker, JurisdictionPicker, TypeCodesPicker
 from desktop.registry.plan_documents import PlanDocumentsBox, with_document
@@ -265,3 +267,16 @@ def test_the_save_appends_the_new_document_at_the_version_read() -> None:
     assert save.item.details.type_codes == ["hazchem_leak"]
     assert save.item.jurisdiction == WEST
     assert save.expected_version == 4
+
+
+def test_in_chinese(qapp: QApplication, qtbot: QtBot) -> None:
+    installed = install_translators(qapp, "zh_CN")
+    try:
+        box = PlanDocumentsBox(ConsoleService(), RegistryState())
+        qtbot.addWidget(box)
+        assert box.title() == "预案文档"
+        assert box.upload_button.text() == "上传预案文档…"
+    finally:
+        for translator in installed:
+            QCoreApplication.removeTranslator(translator)
+        install_translators(qapp, "en")
