@@ -287,7 +287,8 @@ class NightShift:
 
     async def _support(self, supervisor: DutyDeskClient, incident_id: int) -> DecisionSupport:
         result = await supervisor.request(
-            SupportRequest(req="", incident_id=incident_id, chemicals=list(CARGO))
+            # An overturned tanker leaking: a large spill.
+            SupportRequest(req="", incident_id=incident_id, chemicals=list(CARGO), large_spill=True)
         )
         if not isinstance(result, DecisionSupport):
             raise Error(f"decision.support answered {type(result).__name__}")
