@@ -171,6 +171,8 @@ class RegistryPanel(QWidget):
         detail_side = QSplitter(Qt.Orientation.Vertical, self)
         detail_side.addWidget(detail_scroll)
         detail_side.addWidget(self.documents)
+        detail_side.setStretchFactor(0, 3)
+        detail_side.setStretchFactor(1, 1)
         lower = QSplitter(Qt.Orientation.Horizontal, self)
         lower.addWidget(detail_side)
         lower.addWidget(self.history_tree)

@@ -62,6 +62,8 @@ MAX_PLAN_DOCUMENTS = 20
 """As many documents as a plan holds (the wire's limit on ``documents``)."""
 ANSWER_TIMEOUT = 40.0
 """Longest the box waits for one answer."""
+LIST_LINES = 4
+"""Rows the document list shows before it scrolls."""
 DocumentRole = Qt.ItemDataRole.UserRole + 1
 """The attachment id of a row (None: an entry that is not an attachment id)."""
 
@@ -144,6 +146,8 @@ class PlanDocumentsBox(QGroupBox):
         self.list = QListWidget(self)
         self.list.setObjectName("plan_documents_list")
         self.list.itemDoubleClicked.connect(self._on_double_clicked)
+        # A few rows: the plan's detail above keeps the room.
+        self.list.setMaximumHeight(self.fontMetrics().lineSpacing() * LIST_LINES)
         self.open_button = QPushButton(self.tr("Open"), self)
         self.open_button.setObjectName("plan_documents_open")
         self.open_button.clicked.connect(self.open_selected)
