@@ -189,6 +189,10 @@ class MainWindow(QMainWindow):
         self.registry = WindowRegistry(
             self, service, map_view=self.map_view, map_dock=self.map_dock, notify=self._notify
         )
+        self.registry.use_catalogue(
+            self.incident_desk.catalogue, self.incident_desk.catalogue_changed
+        )
+        self.model.agencies_changed.connect(self.registry.set_agencies)
         self.tabifyDockWidget(self.event_log_dock, self.trends_dock)
         self.tabifyDockWidget(self.trends_dock, self.registry.dock)
         self.tabifyDockWidget(self.detail_dock, self.site_detail_dock)

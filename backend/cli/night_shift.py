@@ -12,6 +12,12 @@ agency finishing never closes it.
 The desks talk in the incident's chat as they go (``incident.post``): the supervisor
 announces the incident, the fire desk reports setting out and finishing, the supervisor
 notes the escalation.
+
+Once the incident is open the supervisor asks for the resource recommendation
+(``recommend``) and the hazardous-chemical decision support (``decision.support``, for the
+tanker's liquid ammonia) and logs one line of each; after finishing its work the fire desk
+ticks its step of the plan that applies (``incident.tick``, the first step whose role is
+``fire``, read from ``incident.checklist``).
 """
 
 from __future__ import annotations
@@ -30,19 +36,27 @@ from realtime.incident_states import AssigneeKind, Deadline, TaskAction
 from realtime.protocol import (
     ActOnTask,
     AlarmView,
+    ChecklistResult,
+    ChecklistView,
+    DecisionSupport,
     Event,
+    GetChecklist,
     IncidentResult,
     IncidentView,
     MessageResult,
     MessageView,
     OpenIncident,
     PostMessage,
+    Recommend,
+    Recommendation,
     Role,
     SendTask,
     SetTaskDeadlines,
     Snapshot,
+    SupportRequest,
     TaskResult,
     TaskView,
+    TickStep,
     Welcome,
 )
 
@@ -66,6 +80,10 @@ SOS_ALARM_TYPES = frozenset({"vehicle_sos", "vehicle_emergency"})
 """A tanker's SOS: the scenario's scripted alarm, or a terminal's emergency button."""
 INCIDENT_TYPE = "hazchem_transport_accident"
 """The catalogue item the incident is raised as (危化品运输车辆事故)."""
+CARGO = ("1005",)
+"""What the tanker carries, by UN number: anhydrous ammonia (液氨)."""
+FIRE_ROLE = "fire"
+"""The role of the plan steps the fire desk ticks."""
 
 
 class Error(Exception):
@@ -116,6 +134,13 @@ class ShiftOutcome:
     """The ``task.escalated`` event of the overdue police task."""
     messages: list[MessageView]
     """The chat messages the desks posted, in order."""
+    recommendation: Recommendation
+    """The ranking the supervisor asked for once the incident was open."""
+    support: DecisionSupport
+    """The decision support the supervisor asked for."""
+    ticked: ChecklistView | None
+    """The plan whose fire step the fire desk ticked, after the tick (None: no plan
+    applied, or none had a step for fire)."""
 
 
 @dataclass(slots=True)
@@ -141,6 +166,8 @@ class NightShift:
             sos = await watch.wait_for(lambda: _sos_alarm(watch), self.alarm_timeout)
             incident = await self._open(supervisor, sos)
             await self._post(supervisor, incident.id, "槽车侧翻泄漏，已立案，请各单位按任务处置")
+            recommendation = await self._recommend(supervisor, incident.id)
+            support = await self._support(supervisor, incident.id)
             tasks = {
                 agency: await self._send(supervisor, incident.id, agency)
                 for agency in ("fire", "police", "health")
@@ -159,6 +186,7 @@ class NightShift:
             ):
                 await asyncio.sleep(self.pace)
                 tasks["fire"] = await self._step(clients[FIRE_DESK], tasks["fire"], action, note)
+            ticked = await self._tick_fire_step(clients[FIRE_DESK], incident.id)
             await self._post(clients[FIRE_DESK], incident.id, "消防任务完成，移交后续处置")
             tasks["health"] = await self._step(
                 clients[MEDICAL_DESK], tasks["health"], TaskAction.SET_OUT
@@ -177,7 +205,13 @@ class NightShift:
             ", ".join(f"{agency} {task.state}" for agency, task in tasks.items()),
         )
         return ShiftOutcome(
-            incident=latest, tasks=tasks, escalation=found[0], messages=list(self._messages)
+            incident=latest,
+            tasks=tasks,
+            escalation=found[0],
+            messages=list(self._messages),
+            recommendation=recommendation,
+            support=support,
+            ticked=ticked,
         )
 
     @contextlib.asynccontextmanager
@@ -244,6 +278,54 @@ class NightShift:
             "night shift chat, incident %s, %s: %s", incident_id, result.message.author, text
         )
 
+    async def _recommend(self, supervisor: DutyDeskClient, incident_id: int) -> Recommendation:
+        result = await supervisor.request(Recommend(req="", incident_id=incident_id))
+        if not isinstance(result, Recommendation):
+            raise Error(f"recommend answered {type(result).__name__}")
+        logger.info("night shift: recommendation for incident %s: %s", incident_id, _top(result))
+        return result
+
+    async def _support(self, supervisor: DutyDeskClient, incident_id: int) -> DecisionSupport:
+        result = await supervisor.request(
+            # An overturned tanker leaking: a large spill.
+            SupportRequest(req="", incident_id=incident_id, chemicals=list(CARGO), large_spill=True)
+        )
+        if not isinstance(result, DecisionSupport):
+            raise Error(f"decision.support answered {type(result).__name__}")
+        logger.info(
+            "night shift: decision support for incident %s: rings %s; %s exposed",
+            incident_id,
+            ", ".join(f"{ring.kind} {ring.radius_m:.0f} m" for ring in result.rings),
+            len(result.exposed),
+        )
+        return result
+
+    async def _tick_fire_step(self, desk: DutyDeskClient, incident_id: int) -> ChecklistView | None:
+        """Tick the first open step for fire of the plans that apply (None: there is none)."""
+        current = await desk.request(GetChecklist(req="", incident_id=incident_id))
+        found = _fire_step(_checklists_of(current))
+        if found is None:
+            logger.warning("night shift: no plan step for fire in incident %s", incident_id)
+            return None
+        plan_code, step_id = found
+        result = await desk.request(
+            TickStep(
+                req="",
+                incident_id=incident_id,
+                plan_code=plan_code,
+                step_id=step_id,
+                note="堵漏完成",
+            )
+        )
+        ticked = next(c for c in _checklists_of(result) if c.plan_code == plan_code)
+        logger.info(
+            "night shift: fire desk ticked step %s of plan %s in incident %s",
+            step_id,
+            plan_code,
+            incident_id,
+        )
+        return ticked
+
     async def _hurry(self, supervisor: DutyDeskClient, task: TaskView) -> TaskView:
         """Bring the task's accept deadline a few seconds ahead: the desk will miss it."""
         due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.overdue_in)
@@ -270,6 +352,31 @@ def _task_of(result: object) -> TaskView:
     if not isinstance(result, TaskResult):
         raise Error(f"expected a task, got {type(result).__name__}")
     return result.task
+
+
+def _checklists_of(result: object) -> list[ChecklistView]:
+    if not isinstance(result, ChecklistResult):
+        raise Error(f"expected the checklists, got {type(result).__name__}")
+    return result.checklists
+
+
+def _fire_step(checklists: list[ChecklistView]) -> tuple[str, str] | None:
+    """The (plan code, step id) of the first open step for fire, most specific plan first."""
+    for checklist in checklists:
+        for step in checklist.steps:
+            if step.role == FIRE_ROLE and not step.done:
+                return checklist.plan_code, step.id
+    return None
+
+
+def _top(recommendation: Recommendation) -> str:
+    """The best-ranked team and its ETA, as the log line says it."""
+    teams = [item for item in recommendation.items if item.kind == "team"]
+    if not teams:
+        return "no team to send"
+    best = min(teams, key=lambda item: item.rank)
+    eta = f"ETA {best.eta_min:.0f} min" if best.eta_min is not None else "no ETA"
+    return f"top team {best.name} ({best.code}), {eta}, plan {recommendation.plan_code or '—'}"
 
 
 def _sos_alarm(desk: _Desk) -> AlarmView | None:

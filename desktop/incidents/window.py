@@ -18,6 +18,7 @@ from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel, incident_ring
 from desktop.incidents.state import inbox_first
 from desktop.map.decision_rings import DecisionRingsLayer
+from desktop.map.layers import LayerKey
 from desktop.map.view import MapView
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
@@ -70,7 +71,7 @@ class WindowIncidents(QObject):
         self.desk.message.connect(notify)
         self.desk.opened.connect(lambda _incident_id: self.show())
         self.panel.workspace.map_focus_requested.connect(self.focus_alarms)
-        self.decision_rings = DecisionRingsLayer(map_view.view_box.childGroup)
+        self.decision_rings = map_view.add_layer(DecisionRingsLayer(map_view.view_box.childGroup))
         decision = self.panel.workspace.decision_pane
         decision.map_requested.connect(self.show_rings)
         decision.answered.connect(self._follow_answer)
@@ -131,6 +132,8 @@ class WindowIncidents(QObject):
         """Draw decision support's rings around the incident; centre the map on them."""
         self.decision_rings.show_rings(answer.lat, answer.lon, answer.rings)
         if centre and answer.rings:
+            # Asked for on the map: shown even if the officer had hidden the layer.
+            self._map_view.set_layer_visible(LayerKey.DECISION_RINGS, True)
             outer = max(ring.radius_m for ring in answer.rings)
             self._map_dock.show()
             self._map_dock.raise_()

@@ -76,11 +76,10 @@ def ring_label(ring: RingView) -> str:
 
 
 class DecisionRingsLayer(MapLayer):
-    """The rings of one decision-support answer (not in the layer menu: shown on request)."""
+    """The rings of one decision-support answer (辅助决策范围 in the layer menu)."""
 
     def __init__(self, parent: QGraphicsItem) -> None:
-        # Drawn with the geofences' key: the same kind of overlay, toggled with them.
-        super().__init__(LayerKey.GEOFENCES, parent, z_value=Z_VALUE)
+        super().__init__(LayerKey.DECISION_RINGS, parent, z_value=Z_VALUE)
         self.circles: list[QGraphicsPathItem] = []
         self.labels: list[QGraphicsSimpleTextItem] = []
 

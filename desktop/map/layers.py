@@ -38,6 +38,7 @@ class LayerKey(enum.StrEnum):
     JURISDICTIONS = "jurisdictions"
     GEOFENCES = "geofences"
     TRACK = "track"
+    DECISION_RINGS = "decision_rings"
     HAZARDS = "hazards"
     TEAMS = "teams"
     CAMERAS = "cameras"
@@ -57,6 +58,7 @@ def layer_title(key: LayerKey) -> str:
         LayerKey.JURISDICTIONS: QCoreApplication.translate("MapLayers", "Jurisdictions"),
         LayerKey.GEOFENCES: QCoreApplication.translate("MapLayers", "Geofences and routes"),
         LayerKey.TRACK: QCoreApplication.translate("MapLayers", "Replayed track"),
+        LayerKey.DECISION_RINGS: QCoreApplication.translate("MapLayers", "Decision support zones"),
         LayerKey.HAZARDS: QCoreApplication.translate("MapLayers", "Hazard sources"),
         LayerKey.TEAMS: QCoreApplication.translate("MapLayers", "Teams and resources"),
         LayerKey.CAMERAS: QCoreApplication.translate("MapLayers", "Cameras"),

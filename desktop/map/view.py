@@ -390,12 +390,28 @@ class MapView(QWidget):
         self.layers[layer.key] = layer
         return layer
 
+    def add_layer(self, layer: LayerT) -> LayerT:
+        """Add a layer built elsewhere (on ``view_box.childGroup``) with its layer-menu entry.
+
+        The entry goes where the layer's key puts it (the menu lists top layer first).
+        """
+        self._add(layer)
+        self._add_layer_action(layer.key)
+        return layer
+
     def _add_layer_action(self, key: LayerKey) -> None:
         action = QAction(layer_title(key), self)
         action.setCheckable(True)
         action.setChecked(self.layers[key].enabled)
         action.toggled.connect(lambda checked, chosen=key: self.set_layer_visible(chosen, checked))
-        self.layer_menu.addAction(action)
+        order = list(LayerKey)
+        below = [other for other in self.layer_actions if order.index(other) < order.index(key)]
+        if below:
+            # The menu runs top layer first: go above the highest layer under this one.
+            highest_below = max(below, key=order.index)
+            self.layer_menu.insertAction(self.layer_actions[highest_below], action)
+        else:
+            self.layer_menu.addAction(action)
         self.layer_actions[key] = action
 
     # ------------------------------------------------------------------ layers

@@ -84,6 +84,11 @@ class RegistryDesk(QObject):
         service.connection_changed.connect(self._on_connection_changed)
         service.event_received.connect(self._on_event)
 
+    @property
+    def service(self) -> ConsoleService:
+        """The console's link to the server (the plan documents box talks through it)."""
+        return self._service
+
     def on_welcome(self, welcome: Welcome) -> None:
         """Remember who logged in (another user's items are forgotten)."""
         self.state.set_user(welcome.user)

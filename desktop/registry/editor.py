@@ -47,6 +47,7 @@ from desktop.registry.labels import (
     kind_label,
     problem_text,
 )
+from desktop.registry.pickers import PICKERS, Picker, RegistryChoices, make_picker
 from realtime.protocol import ErrorCode, ItemKind, RegistryItemInput, RegistryItemView, UserInfo
 
 ERROR_STYLE = "border: 1px solid #c62828;"
@@ -126,7 +127,7 @@ class RecordsEditor(QWidget):
             self.table.removeRow(row)
 
 
-FieldWidget = QLineEdit | QComboBox | QPlainTextEdit | RecordsEditor
+FieldWidget = QLineEdit | QComboBox | QPlainTextEdit | RecordsEditor | Picker
 
 
 class RegistryEditDialog(QDialog):
@@ -144,10 +145,15 @@ class RegistryEditDialog(QDialog):
         item: RegistryItemView | None = None,
         *,
         user: UserInfo | None = None,
+        choices: RegistryChoices | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """``choices``: what the agency, jurisdiction and incident-type pickers offer
+        (None: those fields are typed as text)."""
         super().__init__(parent)
         self.setObjectName("registry_edit_dialog")
+        self._choices = choices
+        self._own_jurisdiction = user.jurisdiction if user is not None else ""
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.kind = kind
         self.expected_version = item.version if item is not None else None
@@ -189,8 +195,11 @@ class RegistryEditDialog(QDialog):
             )
         if user is not None and user.agency is not None:
             agency = self.fields["agency"]
+            # An agency's desk keeps its own items.
             if isinstance(agency, QLineEdit):
-                agency.setReadOnly(True)  # an agency's desk keeps its own items
+                agency.setReadOnly(True)
+            else:
+                agency.setEnabled(False)
 
     def _build_form(self) -> QScrollArea:
         form_widget = QWidget(self)
@@ -222,7 +231,10 @@ class RegistryEditDialog(QDialog):
 
     def _field_widget(self, spec: FieldSpec, parent: QWidget) -> FieldWidget:
         widget: FieldWidget
-        if spec.type is FieldType.CHOICE:
+        picker = make_picker(spec.name, self._choices, self._own_jurisdiction, parent)
+        if picker is not None:
+            widget = picker
+        elif spec.type is FieldType.CHOICE:
             widget = QComboBox(parent)
             if not spec.required:
                 widget.addItem("—", "")
@@ -250,7 +262,9 @@ class RegistryEditDialog(QDialog):
         """Fill the fields named in ``values``."""
         for name, value in values.items():
             widget = self.fields.get(name)
-            if isinstance(widget, QLineEdit) and isinstance(value, str):
+            if isinstance(widget, PICKERS):
+                widget.set_value(value)
+            elif isinstance(widget, QLineEdit) and isinstance(value, str):
                 widget.setText(value)
             elif isinstance(widget, QComboBox) and isinstance(value, str):
                 index = widget.findData(value)
@@ -270,7 +284,9 @@ class RegistryEditDialog(QDialog):
         """The form as typed."""
         values: dict[str, FormValue] = {}
         for name, widget in self.fields.items():
-            if isinstance(widget, QLineEdit):
+            if isinstance(widget, PICKERS):
+                values[name] = widget.value()
+            elif isinstance(widget, QLineEdit):
                 values[name] = widget.text()
             elif isinstance(widget, QComboBox):
                 data = widget.currentData()

@@ -4,6 +4,8 @@ with a field, through Qt's translator (English source, Chinese in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import msgspec
 from PySide6.QtCore import QCoreApplication
 
@@ -179,6 +181,22 @@ def capability_labels() -> dict[str, str]:
     }
 
 
+_TYPE_NAMES: dict[str, str] = {}
+"""The event catalogue's names of incident types (code → Chinese name)."""
+
+
+def set_type_names(names: Mapping[str, str]) -> None:
+    """Take the catalogue's incident-type names, for plans' ``type_codes``."""
+    _TYPE_NAMES.clear()
+    _TYPE_NAMES.update(names)
+
+
+def type_label(code: str) -> str:
+    """An incident type by its catalogue name and code (the code alone when unknown)."""
+    name = _TYPE_NAMES.get(code)
+    return f"{name}（{code}）" if name else code
+
+
 def value_text(field: str, value: object) -> str:
     """A stored value (from an item or a change) as the officer reads it."""
     if value is None or value == "":
@@ -199,6 +217,8 @@ def value_text(field: str, value: object) -> str:
     text = str(value)
     if field == "agency":
         return texts.agency_label(text)
+    if field == "type_codes":
+        return type_label(text)
     return choice_label(field, text)
 
 

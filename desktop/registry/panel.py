@@ -10,7 +10,7 @@ the server decides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -44,6 +44,8 @@ from desktop.registry.labels import (
     jurisdiction_label,
     kind_label,
 )
+from desktop.registry.pickers import RegistryChoices
+from desktop.registry.plan_documents import PlanDocumentsBox
 from desktop.registry.state import RegistryFilter, RegistryUpdate, may_edit, may_edit_item
 from desktop.registry.table import RegistryTableModel, cell_text
 from realtime.protocol import Contact, ItemKind, RegistryItemInput, RegistryItemView, UserInfo
@@ -74,6 +76,10 @@ class RegistryPanel(QWidget):
         self.desk = desk
         self.state = desk.state
         self.active_dialog: RegistryEditDialog | TextDialog | None = None
+        self.choices = RegistryChoices()
+        """What the form's pickers offer (agencies, the catalogue: the window fills them)."""
+        self.seen_jurisdictions: Callable[[], Iterable[str]] = lambda: ()
+        """More jurisdiction codes the console has seen (its alarms'), for the picker."""
         self._revealed: dict[tuple[ItemKind, str], list[Contact]] = {}
         self._pending_whole = False
         self._pending_selected = False
@@ -160,8 +166,15 @@ class RegistryPanel(QWidget):
         detail_scroll.setWidgetResizable(True)
         detail_scroll.setWidget(self.detail_label)
         detail_scroll.setMinimumWidth(DETAIL_MIN_WIDTH)
+        # A plan's documents (预案文档) under its detail.
+        self.documents = PlanDocumentsBox(self.desk.service, self.state, self)
+        detail_side = QSplitter(Qt.Orientation.Vertical, self)
+        detail_side.addWidget(detail_scroll)
+        detail_side.addWidget(self.documents)
+        detail_side.setStretchFactor(0, 3)
+        detail_side.setStretchFactor(1, 1)
         lower = QSplitter(Qt.Orientation.Horizontal, self)
-        lower.addWidget(detail_scroll)
+        lower.addWidget(detail_side)
         lower.addWidget(self.history_tree)
         lower.setStretchFactor(0, 2)
         lower.setStretchFactor(1, 3)
@@ -367,6 +380,7 @@ class RegistryPanel(QWidget):
         item = self.selected
         self._update_controls()
         self.history_tree.clear()
+        self.documents.set_plan(item, editable=item is not None and may_edit_item(self.user, item))
         if item is None:
             self.detail_label.setText(self.tr("Choose an item."))
             return
@@ -444,6 +458,15 @@ class RegistryPanel(QWidget):
             item is not None and item.lat is not None and item.lon is not None
         )
 
+    def refresh_names(self) -> None:
+        """Names changed (the event catalogue arrived): redraw the table and the detail."""
+        rows, columns = self.model.rowCount(), self.model.columnCount()
+        if rows and columns:
+            self.model.dataChanged.emit(
+                self.model.index(0, 0), self.model.index(rows - 1, columns - 1)
+            )
+        self._show_detail()
+
     def set_user(self, user: UserInfo) -> None:
         """The user logged in: their jurisdiction in the filter, their controls."""
         self._fill_jurisdictions()
@@ -461,7 +484,12 @@ class RegistryPanel(QWidget):
         return self._open_editor(item) if item is not None else None
 
     def _open_editor(self, item: RegistryItemView | None) -> RegistryEditDialog:
-        dialog = RegistryEditDialog(self.kind, item, user=self.user, parent=self)
+        seen = {code for kind in ItemKind for code in self.state.jurisdictions(kind)}
+        self.choices.jurisdictions.update(seen, self.seen_jurisdictions())
+        self.choices.jurisdictions.discard("")
+        dialog = RegistryEditDialog(
+            self.kind, item, user=self.user, choices=self.choices, parent=self
+        )
         dialog.save_requested.connect(self.desk.save)
         dialog.pick_requested.connect(lambda: self.pick_requested.emit(dialog.set_place))
         dialog.finished.connect(lambda _result: self._forget_dialog(dialog))

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, SignalInstance
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
+from desktop.incidents.catalogue_state import CatalogueState
 from desktop.map.layers import LayerKey
 from desktop.map.point_pick import PointPickTool
 from desktop.map.registry_layers import KindPoint
 from desktop.map.view import MapView
 from desktop.registry.desk import RegistryDesk
-from desktop.registry.labels import item_title, kind_label
+from desktop.registry.labels import item_title, kind_label, set_type_names
 from desktop.registry.panel import PickCallback, RegistryPanel
 from desktop.registry.state import RegistryUpdate
 from desktop.service import ConsoleService
-from realtime.protocol import ItemKind, Welcome
+from realtime.protocol import AgencyView, ItemKind, Welcome
 
 MAP_REDRAW_MS = 300
 """How long a burst of registry changes is gathered before the map layer is redrawn."""
@@ -81,8 +82,25 @@ class WindowRegistry(QObject):
         self.destroyed.connect(self._remove_listener)
         map_view.point_clicked.connect(self._on_point_clicked)
         service.welcomed.connect(self.on_welcome)
+        self.panel.seen_jurisdictions = lambda: (alarm.jurisdiction for alarm in service.store)
         if service.user is not None:
             self.panel.set_user(service.user)
+
+    def set_agencies(self, agencies: list[AgencyView]) -> None:
+        """Take the agencies of ``agencies.list`` (the form's agency picker)."""
+        self.panel.choices.agencies = {agency.code: agency.name_zh for agency in agencies}
+
+    def use_catalogue(self, catalogue: CatalogueState, changed: SignalInstance) -> None:
+        """Take the incident desk's event catalogue: plans' incident types are picked from
+        it and shown by its names (``changed`` fires when it arrives or changes)."""
+        self.panel.choices.catalogue = catalogue
+
+        def names() -> None:
+            set_type_names({item.code: item.name_zh for item in catalogue.items()})
+            self.panel.refresh_names()
+
+        changed.connect(names)
+        names()
 
     def on_welcome(self, welcome: Welcome) -> None:
         """The user's controls and jurisdiction (the desk remembers the user itself)."""

@@ -2512,6 +2512,10 @@
         <source>Alarms</source>
         <translation>警情</translation>
     </message>
+    <message>
+        <source>Decision support zones</source>
+        <translation>辅助决策范围</translation>
+    </message>
 </context>
 <context>
     <name>MapView</name>
@@ -4395,6 +4399,83 @@ fix {age} s ago</source>
     <message>
         <source>Choose photos</source>
         <translation>选择照片</translation>
+    </message>
+    <message>
+        <source>Upload a plan document</source>
+        <translation>上传预案文档</translation>
+    </message>
+    <message>
+        <source>PDF documents (*.pdf)</source>
+        <translation>PDF 文档 (*.pdf)</translation>
+    </message>
+</context>
+<context>
+    <name>JurisdictionPicker</name>
+    <message>
+        <source>Jurisdiction code (digits)</source>
+        <translation>辖区代码（数字）</translation>
+    </message>
+</context>
+<context>
+    <name>PlanDocumentsBox</name>
+    <message>
+        <source>Plan documents</source>
+        <translation>预案文档</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Upload plan document…</source>
+        <translation>上传预案文档…</translation>
+    </message>
+    <message>
+        <source>No documents yet.</source>
+        <translation>暂无文档。</translation>
+    </message>
+    <message>
+        <source>Document {id}</source>
+        <translation>文档 {id}</translation>
+    </message>
+    <message>
+        <source>Fetching the plan's document…</source>
+        <translation>正在获取预案文档…</translation>
+    </message>
+    <message>
+        <source>The plan's document could not be fetched: {reason}</source>
+        <translation>无法获取预案文档：{reason}</translation>
+    </message>
+    <message>
+        <source>Only PDF files can be a plan's document.</source>
+        <translation>预案文档只能是 PDF 文件。</translation>
+    </message>
+    <message>
+        <source>A plan holds at most {count} documents.</source>
+        <translation>一个预案最多 {count} 个文档。</translation>
+    </message>
+    <message>
+        <source>{name} was not attached: {reason}</source>
+        <translation>{name} 未能上传：{reason}</translation>
+    </message>
+    <message>
+        <source>{name} attached to the plan.</source>
+        <translation>{name} 已上传到预案。</translation>
+    </message>
+</context>
+<context>
+    <name>TypeCodesPicker</name>
+    <message>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Choose an incident type</source>
+        <translation>选择事件类型</translation>
     </message>
 </context>
 </TS>

@@ -20,6 +20,7 @@ from desktop.i18n import install_translators
 from desktop.incidents.decision import DecisionPane, split_names
 from desktop.incidents.window import WindowIncidents
 from desktop.map.decision_rings import DecisionRingsLayer, circle_points, ring_label
+from desktop.map.layers import LayerKey
 from desktop.map.view import MapView
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
@@ -284,6 +285,31 @@ def test_in_chinese(chinese: list[QTranslator], qtbot: QtBot) -> None:
     asker.answer(answer())
     assert widget.row_texts()[1][:2] == ["学校", "城东小学"]
     assert widget.row_texts()[0][0] == "企业"
+    view = MapView(basemap=False)
+    qtbot.addWidget(view)
+    view.add_layer(DecisionRingsLayer(view.view_box.childGroup))
+    assert view.layer_actions[LayerKey.DECISION_RINGS].text() == "辅助决策范围"
+
+
+def test_the_rings_have_their_own_entry_in_the_layer_menu(qtbot: QtBot) -> None:
+    view = MapView(basemap=False)
+    qtbot.addWidget(view)
+    layer = view.add_layer(DecisionRingsLayer(view.view_box.childGroup))
+    layer.show_rings(LAT, LON, answer().rings)
+    titles = [action.text() for action in view.layer_menu.actions()]
+    # Listed top layer first: above the replayed track, under the hazard sources.
+    assert titles.index("Hazard sources") < titles.index("Decision support zones")
+    assert titles.index("Decision support zones") < titles.index("Replayed track")
+    assert titles.count("Decision support zones") == 1
+    # Unticking it hides the rings and nothing else; the geofences keep their own entry.
+    view.layer_actions[LayerKey.DECISION_RINGS].setChecked(False)
+    assert not layer.container.isVisible()
+    assert view.layer_visible(LayerKey.GEOFENCES)
+    assert view.geofences.container.isVisible()
+    view.layer_actions[LayerKey.GEOFENCES].setChecked(False)
+    view.layer_actions[LayerKey.DECISION_RINGS].setChecked(True)
+    assert layer.container.isVisible()
+    assert not view.geofences.container.isVisible()
 
 
 class DecisionClient(ScriptedClient):
@@ -346,7 +372,11 @@ def test_the_workspace_tab_asks_and_show_on_map_draws_and_centres(
         assert asked.incident_id == 1
         assert pane.row_texts()[1][1] == "城东小学"
         assert incidents.decision_rings.circles == []
+        # Hidden from the layer menu, the rings come back when asked for on the map.
+        map_view.set_layer_visible(LayerKey.DECISION_RINGS, False)
         await call(pane.map_button.click)
+        assert map_view.layer_visible(LayerKey.DECISION_RINGS)
+        assert map_view.layer_actions[LayerKey.DECISION_RINGS].isChecked()
         assert incidents.decision_rings.label_texts() == [
             "Isolation zone 60 m",
             "Protective zone 400 m",

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from backend.server.testing import ServerThread
 from desktop.main_window import MainWindow
 from desktop.registry.editor import RecordsEditor, RegistryEditDialog
+from desktop.registry.pickers import PICKERS
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
 from realtime.client import ConnectionState
@@ -62,7 +63,9 @@ async def console(
 def fill(dialog: RegistryEditDialog, **values: str) -> None:
     for name, value in values.items():
         widget = dialog.fields[name]
-        if isinstance(widget, QLineEdit):
+        if isinstance(widget, PICKERS):
+            widget.set_value(value)
+        elif isinstance(widget, QLineEdit):
             widget.setText(value)
         elif isinstance(widget, QPlainTextEdit):
             widget.setPlainText(value)

@@ -23,6 +23,7 @@ from desktop.map.view import MapView
 from desktop.registry.desk import RegistryDesk
 from desktop.registry.editor import RegistryEditDialog
 from desktop.registry.panel import RegistryPanel
+from desktop.registry.pickers import AgencyPicker
 from desktop.registry.window import WindowRegistry
 from desktop.service import ConsoleService
 from realtime.client import CommandError, ConnectionState
@@ -487,9 +488,9 @@ def test_editing_controls_follow_the_role(
         if who.agency is not None:
             dialog = panel.start_new()
             agency = dialog.fields["agency"]
-            assert isinstance(agency, QLineEdit)
-            assert agency.isReadOnly()
-            assert agency.text() == who.agency
+            assert isinstance(agency, AgencyPicker)
+            assert not agency.isEnabled()  # an agency's desk keeps its own items
+            assert agency.value() == who.agency
             dialog.reject()
 
     run(scenario())
