@@ -176,11 +176,11 @@ def test_plates_show_when_zoomed_in(map_view: MapView) -> None:
     map_view.vehicles.set_labels({"13800000001": "浙A·12345"})
     map_view.center_on(*HANGZHOU, span_m=60_000)
     map_view.refresh()
-    assert map_view.vehicle_layer.label_count == 0
+    assert map_view.labeller.label_texts("vehicle") == []
     map_view.center_on(*HANGZHOU, span_m=2_000)
-    assert map_view.vehicle_layer.label_count == 1
+    assert map_view.labeller.label_texts("vehicle") == ["浙A·12345"]
     map_view.set_layer_visible(LayerKey.VEHICLES, False)
-    assert map_view.vehicle_layer.label_count == 0
+    assert map_view.labeller.label_texts("vehicle") == []
 
 
 def test_clicking_a_vehicle_emits_its_id(map_view: MapView, qtbot: QtBot) -> None:
