@@ -2,7 +2,7 @@
 
 At street zoom the names of the regions sit at their centroids, far out of view, and
 their boundaries may be too. :class:`PlaceIndicator` names the regions containing the
-view's centre at the top edge of the map (江苏省 › 南京市 › 六合区) and outlines the
+view's centre at the map's top-left corner (江苏省 › 南京市 › 六合区) and outlines the
 innermost of them, so its boundary lines are drawn whenever they are in view.
 """
 
@@ -122,12 +122,8 @@ class PlaceIndicator:
         self.outline.setVisible(True)
 
     def place_label(self) -> None:
-        """Keep the name at the top edge of the map, centred."""
-        parent = self.label.parentWidget()
-        if parent is None:
-            return
-        x = max(4, (parent.width() - self.label.width()) // 2)
-        self.label.move(x, 6)
+        """Keep the names at the map's top-left corner (the map controls are top-right)."""
+        self.label.move(6, 6)
 
     @property
     def text(self) -> str:

@@ -292,7 +292,8 @@ def test_map_without_basemap_draws_only_sea(qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     view.resize(300, 200)
     assert view.basemap_layers == {}
-    canvas = view.canvas.grab().toImage().scaled(60, 40)
+    # The viewport alone: the map controls (frame all, legend) float over it.
+    canvas = view.canvas.viewport().grab().toImage().scaled(60, 40)
     assert len({canvas.pixel(x, y) for x in range(60) for y in range(40)}) == 1
     view.shutdown()
 
