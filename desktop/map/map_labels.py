@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QTransform
@@ -39,6 +40,8 @@ Z_VALUE = 60
 """Above every layer: a label shown is never covered by a symbol."""
 ALARM_TITLES_BELOW_MPP = 120.0
 """Alarm titles are drawn when zoomed in closer than this (metres per pixel)."""
+MAX_SYMBOLS = 3000
+"""More vehicles than this in view: no labels (the view is a crowd; zoom in to read)."""
 MAX_LABELS = 200
 """Labels considered at most (the closest zooms show few symbols anyway)."""
 TITLE_CHARS = 18
@@ -119,20 +122,32 @@ class MapLabeller:
         x_min, y_min, x_max, y_max = self._map.view_extent()
         return x_min, y_min, x_max, y_max, self._map.metres_per_pixel()
 
+    def _inside(self, item: pg.ScatterPlotItem, size: float) -> npt.NDArray[np.intp]:
+        """Indexes of a scatter item's points in view (none when the item is hidden)."""
+        data = item.data
+        if not len(data) or not item.isVisibleTo(self._map.view_box.childGroup):
+            return np.empty(0, dtype=np.intp)
+        x_min, y_min, x_max, y_max, mpp = self._view()
+        pad = size * mpp
+        xs, ys = data["x"], data["y"]
+        return np.flatnonzero(
+            (xs >= x_min - pad) & (xs <= x_max + pad) & (ys >= y_min - pad) & (ys <= y_max + pad)
+        )
+
     def _scatter_symbols(
         self, item: pg.ScatterPlotItem, size: float
     ) -> Iterable[tuple[float, float, object, float]]:
         """(x, y, data, size) of a scatter item's points inside the view."""
         data = item.data
-        if not len(data) or not item.isVisibleTo(self._map.view_box.childGroup):
-            return []
-        x_min, y_min, x_max, y_max, mpp = self._view()
-        pad = size * mpp
-        xs, ys = data["x"], data["y"]
-        inside = np.flatnonzero(
-            (xs >= x_min - pad) & (xs <= x_max + pad) & (ys >= y_min - pad) & (ys <= y_max + pad)
-        )
-        return [(float(xs[i]), float(ys[i]), data["data"][i], size) for i in inside]
+        return [
+            (float(data["x"][i]), float(data["y"][i]), data["data"][i], size)
+            for i in self._inside(item, size)
+        ]
+
+    def _crowded(self) -> bool:
+        """Whether more vehicles are in view than labels could ever be placed beside."""
+        items = self._map.vehicle_layer.items.values()
+        return sum(len(self._inside(item, 0.0)) for item in items) > MAX_SYMBOLS
 
     def update(self) -> None:
         """Place the labels anew for the view and the data drawn now."""
@@ -142,7 +157,7 @@ class MapLabeller:
         show_titles = self._map.alarm_store is not None and mpp < ALARM_TITLES_BELOW_MPP
         show_plates = mpp < self._map.vehicle_layer.label_below_mpp
         gathered = _Gathered(x_min, y_max, mpp)
-        if show_titles or show_plates:
+        if (show_titles or show_plates) and not self._crowded():
             self._gather_vehicles(gathered, plates=show_plates)
             self._gather_alarms(gathered, titles=show_titles)
             points = (self._map.registry, self._map.hazards, self._map.teams, self._map.cameras)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.i18n import install_translators
-from desktop.map import framing
+from desktop.map import framing, map_labels
 from desktop.map.alarm_layer import ALARM_COLOURS
 from desktop.map.basemap import load_counties
 from desktop.map.decision_rings import RING_COLOURS
@@ -355,3 +355,16 @@ def test_screenshot_of_a_crowded_street_view_has_readable_labels(
     image: QImage = map_view.canvas.grab().toImage()
     assert not image.isNull()
     assert map_view.labeller.label_texts("vehicle") == ["苏A·D00001"]
+
+
+def test_a_crowd_too_dense_to_label_gets_no_labels(
+    map_view: MapView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(map_labels, "MAX_SYMBOLS", 5)
+    map_view.vehicles.update([fix(f"v{i}", NANJING[0] + i * 1e-4, NANJING[1]) for i in range(10)])
+    map_view.center_on(*NANJING, span_m=1_500)
+    map_view.refresh()
+    assert map_view.labeller.label_texts() == []
+    map_view.vehicles.update([fix(f"v{i}", 100.0, 30.0) for i in range(6)])  # out of view
+    map_view.refresh()
+    assert map_view.labeller.label_texts("vehicle"), "four in view: labelled again"
