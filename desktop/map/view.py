@@ -64,6 +64,8 @@ MIN_SPAN_M = 200.0
 """The narrowest view, Mercator metres."""
 CHINA_EXTENT = (73.5, 17.5, 135.1, 53.6)
 """(west, south, east, north) of the default view."""
+PLATES_BELOW_MPP = 60.0
+"""Plates are drawn closer than this (a town in view; the labeller keeps them apart)."""
 INCIDENT_RING_PX = 30.0
 """Diameter (pixels) of the ring around the open incident's alarms."""
 CHINA_CODE = "100000"
@@ -180,7 +182,13 @@ class MapView(QWidget):
             RegistryItemLayer(LayerKey.REGISTRY, root, z_value=33, on_click=self._emit_point)
         )
         self.vehicle_layer = self._add(
-            VehicleLayer(root, self.vehicles, z_value=40, on_click=self.vehicle_clicked.emit)
+            VehicleLayer(
+                root,
+                self.vehicles,
+                z_value=40,
+                on_click=self.vehicle_clicked.emit,
+                label_below_mpp=PLATES_BELOW_MPP,
+            )
         )
         self.alarm_layer = self._add(AlarmLayer(root, z_value=50, on_click=self.alarm_clicked.emit))
         # The open incident's alarms, ringed under their markers; not in the layer menu.
