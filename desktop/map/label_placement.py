@@ -16,6 +16,8 @@ Rect = tuple[float, float, float, float]
 
 GAP_PX = 2.0
 """Room between a symbol and its label."""
+FAR_PX = 10.0
+"""How much further out the second ring of spots lies."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -61,19 +63,23 @@ def intersects(a: Rect, b: Rect) -> bool:
 
 def candidate_offsets(request: LabelRequest) -> list[tuple[float, float]]:
     """Top-left corners to try, relative to the symbol's centre: right, left, below,
-    above, then the four corners."""
-    half = request.symbol.size / 2 + GAP_PX
-    w, h = request.width, request.height
-    return [
-        (half, -h / 2),
-        (-half - w, -h / 2),
-        (-w / 2, half),
-        (-w / 2, -half - h),
-        (half, half),
-        (-half - w, half),
-        (half, -half - h),
-        (-half - w, -half - h),
-    ]
+    above, then the four corners; then the same a little further out (a crowd of
+    symbols around the first ring)."""
+    offsets = []
+    for extra in (0.0, FAR_PX):
+        half = request.symbol.size / 2 + GAP_PX + extra
+        w, h = request.width, request.height
+        offsets += [
+            (half, -h / 2),
+            (-half - w, -h / 2),
+            (-w / 2, half),
+            (-w / 2, -half - h),
+            (half, half),
+            (-half - w, half),
+            (half, -half - h),
+            (-half - w, -half - h),
+        ]
+    return offsets
 
 
 class _Grid:
