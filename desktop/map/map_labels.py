@@ -40,8 +40,9 @@ Z_VALUE = 60
 """Above every layer: a label shown is never covered by a symbol."""
 ALARM_TITLES_BELOW_MPP = 120.0
 """Alarm titles are drawn when zoomed in closer than this (metres per pixel)."""
-MAX_SYMBOLS = 3000
-"""More vehicles than this in view: no labels (the view is a crowd; zoom in to read)."""
+MAX_SYMBOLS = 400
+"""More vehicles than this in view: no labels (a crowd where few labels would find room;
+zoom in to read them). Keeps the labeller cheap on every pan frame."""
 MAX_LABELS = 200
 """Labels considered at most (the closest zooms show few symbols anyway)."""
 TITLE_CHARS = 18
