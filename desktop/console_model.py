@@ -164,7 +164,6 @@ class ConsoleModel:
         self.agencies: dict[str, AgencyView] = {}
         """The agencies by code (their names, for labels)."""
         self._vehicle_labels: dict[str, str] = {}
-        self._map_framed = False
 
         self.welcomed = Emitter[UserInfo]()
         """The server accepted the login (the post-login loads are on their way)."""
@@ -320,29 +319,3 @@ class ConsoleModel:
         if labels != self._vehicle_labels:
             self._vehicle_labels = labels
             self.vehicles.set_labels(labels)
-
-    def first_view_extent(self) -> Extent | None:
-        """The extent that frames the alarms and vehicles, the first time there are some.
-
-        Returns None before there is anything to see and after the first answer: the map
-        is framed once, and from then on the officer moves it.
-        """
-        if self._map_framed:
-            return None
-        points = [
-            (alarm.lon, alarm.lat)
-            for alarm in self.alarms
-            if alarm.lat is not None and alarm.lon is not None
-        ]
-        points += [(record.position.lon, record.position.lat) for record in self.vehicles]
-        if not points:
-            return None
-        self._map_framed = True
-        lons = [lon for lon, _ in points]
-        lats = [lat for _, lat in points]
-        return (
-            min(lons) - FRAME_MARGIN_DEG,
-            min(lats) - FRAME_MARGIN_DEG,
-            max(lons) + FRAME_MARGIN_DEG,
-            max(lats) + FRAME_MARGIN_DEG,
-        )

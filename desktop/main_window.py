@@ -252,9 +252,6 @@ class MainWindow(QMainWindow):
         service.units_listed.connect(self.model.set_units)
         service.telemetry_received.connect(self.model.apply_telemetry)
         service.telemetry_received.connect(self.trends_panel.apply_telemetry)
-        # Until the officer moves the map, frame what there is to see once data arrives.
-        service.snapshot_replaced.connect(self._frame_map_once)
-        service.telemetry_received.connect(self._frame_map_once)
         self.model.welcomed.connect(self._on_welcome)
         self.model.units_changed.connect(self._show_units)
         self.model.sensors_changed.connect(self._show_sensors)
@@ -381,12 +378,6 @@ class MainWindow(QMainWindow):
         self.notification_bar.show_message(
             self.tr("The language changes the next time DutyDesk starts."), error=False
         )
-
-    def _frame_map_once(self, *_args: object) -> None:
-        """Zoom the map to the alarms and vehicles the first time there are some."""
-        extent = self.model.first_view_extent()
-        if extent is not None:
-            self.map_view.zoom_to_extent(*extent)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Save the layout and tell the application the officer is done."""

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from desktop.map.basemap import (
@@ -85,6 +86,12 @@ class CountyLayer(MapLayer):
         self._poll_timer = QTimer(self.container)
         self._poll_timer.setInterval(POLL_MS)
         self._poll_timer.timeout.connect(self.collect)
+
+    @property
+    def pen(self) -> QPen | None:
+        """The pen of the county boundaries (the legend shows it)."""
+        pen = self._style.get("pen")
+        return pen if isinstance(pen, QPen) else None
 
     @property
     def pending(self) -> frozenset[str]:

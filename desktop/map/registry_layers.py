@@ -90,6 +90,11 @@ class ShapeLayer(MapLayer):
         self._pen = pen
         self.items: dict[str, QGraphicsPathItem] = {}
 
+    @property
+    def pen(self) -> QPen:
+        """The pen the shapes are drawn with (the legend shows it)."""
+        return self._pen
+
     def set_shapes(self, shapes: Iterable[MapShape]) -> None:
         """Replace the shapes of the layer."""
         for item in self.items.values():

@@ -2,7 +2,8 @@
 
 Many points are drawn with one :class:`pyqtgraph.ScatterPlotItem` per class (state ×
 heading octant): pyqtgraph then blits one cached symbol per class instead of styling
-each point. Plates are drawn when zoomed in closely enough.
+each point. Plates are placed and drawn by :mod:`desktop.map.map_labels`, closer than
+``label_below_mpp``.
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QPointF
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QPainterPath, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
+from PySide6.QtWidgets import QGraphicsItem
 
-from desktop.map.layers import LayerKey, MapLayer, make_label
+from desktop.map.layers import LayerKey, MapLayer
 from desktop.map.projection import from_mercator
 from desktop.map.vehicles import MOVING_KMH, OFFLINE_AFTER, VehicleState, VehicleStore
 from desktop.plain_text import plain_tooltip
 
 HEADING_SECTORS = 8
 """Vehicle arrows point in one of this many directions (45° steps)."""
-MAX_VEHICLE_LABELS = 200
-"""Plates drawn at most at once (the closest zoom shows few vehicles anyway)."""
 
 
 VEHICLE_STYLE: dict[VehicleState, tuple[str, float]] = {
@@ -97,9 +96,6 @@ class VehicleLayer(MapLayer):
                 item.setZValue(3 if state is VehicleState.ALARM else 1)
                 item.sigClicked.connect(self._clicked)
                 self.items[(state, sector)] = item
-        self.label_group = pg.ItemGroup(self.container)
-        self.label_group.setZValue(5)
-        self._labels: list[QGraphicsSimpleTextItem] = []
         self._xy = np.empty((0, 2))
         self._devices: list[str] = []
         self.drawn_version = -1
@@ -164,41 +160,6 @@ class VehicleLayer(MapLayer):
             for x, y, device in zip(data["x"], data["y"], data["data"], strict=True):
                 found[str(device)] = (float(x), float(y))
         return found
-
-    def update_labels(
-        self, view: tuple[float, float, float, float], metres_per_pixel: float
-    ) -> None:
-        """Show plates of the vehicles in ``view`` when zoomed in closely enough."""
-        shown = 0
-        if self.visible and metres_per_pixel < self.label_below_mpp and len(self._xy):
-            x_min, y_min, x_max, y_max = view
-            inside = np.flatnonzero(
-                (self._xy[:, 0] >= x_min)
-                & (self._xy[:, 0] <= x_max)
-                & (self._xy[:, 1] >= y_min)
-                & (self._xy[:, 1] <= y_max)
-            )[:MAX_VEHICLE_LABELS]
-            offset = 12 * metres_per_pixel
-            for index in inside:
-                if shown == len(self._labels):
-                    self._labels.append(
-                        make_label("", self.label_group, point_size=8.0, colour="#212121")
-                    )
-                label = self._labels[shown]
-                device = self._devices[int(index)]
-                label.setText(self.store.label(device))
-                rect = label.boundingRect()
-                label.setTransform(QTransform.fromTranslate(-rect.width() / 2, 0))
-                label.setPos(QPointF(self._xy[index, 0], self._xy[index, 1] - offset))
-                label.setVisible(True)
-                shown += 1
-        for label in self._labels[shown:]:
-            label.setVisible(False)
-
-    @property
-    def label_count(self) -> int:
-        """How many plates are drawn now."""
-        return sum(1 for label in self._labels if label.isVisible())
 
     def _tip(self, x: float, y: float, data: Any) -> str:
         device = str(data)

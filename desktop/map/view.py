@@ -14,13 +14,12 @@ import math
 from typing import TypeVar
 
 import pyqtgraph as pg
-from PySide6.QtCore import QLocale, QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QLocale, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QKeyEvent, QPainter
 from PySide6.QtWidgets import (
     QGraphicsScene,
     QHBoxLayout,
     QMenu,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -29,10 +28,15 @@ from PySide6.QtWidgets import (
 from desktop.map.alarm_layer import AlarmLayer
 from desktop.map.basemap import BasemapError, BasemapLayerName, load_layer
 from desktop.map.counties import CountyLayer
+from desktop.map.framing import SceneFramer
 from desktop.map.layers import LayerKey, MapLayer, cosmetic_pen, layer_title
+from desktop.map.legend import MapLegend
+from desktop.map.map_labels import MapLabeller
 from desktop.map.outline_layer import BasemapOutlineLayer
+from desktop.map.place_names import PlaceIndicator
 from desktop.map.projection import HALF_WORLD, from_mercator, ground_resolution, to_mercator
 from desktop.map.registry_layers import PointLayer, RegistryItemLayer, ShapeLayer
+from desktop.map.scale_bar import ScaleBar
 from desktop.map.tiles import TileLayer, TileSource
 from desktop.map.vehicle_layer import VehicleLayer
 from desktop.map.vehicles import VehicleStore
@@ -60,61 +64,12 @@ MIN_SPAN_M = 200.0
 """The narrowest view, Mercator metres."""
 CHINA_EXTENT = (73.5, 17.5, 135.1, 53.6)
 """(west, south, east, north) of the default view."""
+PLATES_BELOW_MPP = 60.0
+"""Plates are drawn closer than this (a town in view; the labeller keeps them apart)."""
 INCIDENT_RING_PX = 30.0
 """Diameter (pixels) of the ring around the open incident's alarms."""
 CHINA_CODE = "100000"
 """China in the countries layer (drawn from the official-boundary layer)."""
-
-
-class ScaleBar(QWidget):
-    """A bar of a round ground length (1, 2 or 5 × 10ⁿ m) with its label."""
-
-    MAX_WIDTH = 120
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("map_scale_bar")
-        self.setMinimumWidth(self.MAX_WIDTH + 70)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.length_m = 0.0
-        self.bar_px = 0
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        """Room for the bar and its label."""
-        return QSize(self.MAX_WIDTH + 70, 18)
-
-    def set_ground_resolution(self, metres_per_pixel: float) -> None:
-        """Choose the bar for ``metres_per_pixel`` on the ground."""
-        if metres_per_pixel <= 0 or not math.isfinite(metres_per_pixel):
-            return
-        longest = self.MAX_WIDTH * metres_per_pixel
-        magnitude = 10 ** math.floor(math.log10(longest))
-        for factor in (5, 2, 1):
-            if factor * magnitude <= longest:
-                self.length_m = float(factor * magnitude)
-                break
-        self.bar_px = round(self.length_m / metres_per_pixel)
-        self.update()
-
-    @property
-    def text(self) -> str:
-        """The bar's label (``500 m``, ``20 km``)."""
-        if self.length_m >= 1000:
-            return self.tr("{n} km").format(n=f"{self.length_m / 1000:g}")
-        return self.tr("{n} m").format(n=f"{self.length_m:g}")
-
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
-        """Draw the bar and its label."""
-        painter = QPainter(self)
-        pen = QPen(QColor("#263238"))
-        pen.setWidth(2)
-        painter.setPen(pen)
-        bottom = self.height() - 4
-        painter.drawLine(2, bottom, 2 + self.bar_px, bottom)
-        painter.drawLine(2, bottom - 5, 2, bottom)
-        painter.drawLine(2 + self.bar_px, bottom - 5, 2 + self.bar_px, bottom)
-        painter.drawText(8 + self.bar_px, bottom, self.text)
-        painter.end()
 
 
 class MapCanvas(pg.GraphicsView):  # type: ignore[misc]  # pyqtgraph is untyped
@@ -134,11 +89,16 @@ class MapCanvas(pg.GraphicsView):  # type: ignore[misc]  # pyqtgraph is untyped
             Qt.Key.Key_Up: (0.0, PAN_STEP),
             Qt.Key.Key_Down: (0.0, -PAN_STEP),
         }
-        if key in moves:
+        if key is Qt.Key.Key_Home:
+            self._map_view.frame_all()
+        elif key in moves:
+            self._map_view.framer.note_officer_moved()
             self._map_view.pan_by(*moves[key])
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self._map_view.framer.note_officer_moved()
             self._map_view.zoom_by(ZOOM_STEP)
         elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self._map_view.framer.note_officer_moved()
             self._map_view.zoom_by(1 / ZOOM_STEP)
         else:
             super().keyPressEvent(event)
@@ -222,12 +182,22 @@ class MapView(QWidget):
             RegistryItemLayer(LayerKey.REGISTRY, root, z_value=33, on_click=self._emit_point)
         )
         self.vehicle_layer = self._add(
-            VehicleLayer(root, self.vehicles, z_value=40, on_click=self.vehicle_clicked.emit)
+            VehicleLayer(
+                root,
+                self.vehicles,
+                z_value=40,
+                on_click=self.vehicle_clicked.emit,
+                label_below_mpp=PLATES_BELOW_MPP,
+            )
         )
         self.alarm_layer = self._add(AlarmLayer(root, z_value=50, on_click=self.alarm_clicked.emit))
         # The open incident's alarms, ringed under their markers; not in the layer menu.
         self.incident_marker = self._point_layer(LayerKey.ALARMS, root, 49, "o", "#ffeb3b80")
         self.incident_marker.item.setSize(INCIDENT_RING_PX)
+        # Labels beside the symbols, the place at the top edge, framing, the legend.
+        self.labeller = MapLabeller(self)
+        self.place = PlaceIndicator(self, self.canvas) if basemap else None
+        self.framer = SceneFramer(self)
 
         # status row: cursor position, scale, counts, layer menu
         self.coords_label = plain_label(parent=self)
@@ -242,6 +212,26 @@ class MapView(QWidget):
         self.layers_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.layer_menu = QMenu(self.layers_button)
         self.layers_button.setMenu(self.layer_menu)
+        # "Frame all" and "Legend" sit on the map's top-right corner, as map controls.
+        self.map_controls = QWidget(self.canvas)
+        self.map_controls.setObjectName("map_controls")
+        controls = QHBoxLayout(self.map_controls)
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.setSpacing(4)
+        self.frame_button = QToolButton(self.map_controls)
+        self.frame_button.setObjectName("map_frame_button")
+        self.frame_button.setText(self.tr("Frame all"))
+        self.frame_button.setToolTip(self.tr("Show every vehicle and open alarm (Home)"))
+        self.frame_button.clicked.connect(self.frame_all)
+        self.legend = MapLegend(self, self.canvas)
+        self.legend_button = QToolButton(self.map_controls)
+        self.legend_button.setObjectName("map_legend_button")
+        self.legend_button.setText(self.tr("Legend"))
+        self.legend_button.setCheckable(True)
+        self.legend_button.toggled.connect(self.show_legend)
+        controls.addWidget(self.frame_button)
+        controls.addWidget(self.legend_button)
+        self.map_controls.adjustSize()
         self.layer_actions: dict[LayerKey, QAction] = {}
         for key in reversed(list(self.layers)):
             self._add_layer_action(key)
@@ -307,10 +297,10 @@ class MapView(QWidget):
                 BasemapLayerName.PROVINCES,
                 dict(
                     z_value=3,
-                    pen=cosmetic_pen("#8d6e63", 1.2),
+                    pen=cosmetic_pen("#8d6e63", 1.6),
                     max_mpp=20000.0,
                     label_range=(350.0, 4000.0),
-                    label_size=10.0,
+                    label_size=11.0,
                     label_colour="#4e342e",
                     cell_m=300_000.0,
                 ),
@@ -320,10 +310,10 @@ class MapView(QWidget):
                 BasemapLayerName.CITIES,
                 dict(
                     z_value=4,
-                    pen=cosmetic_pen("#bcaaa4", 0.8, Qt.PenStyle.DashLine),
+                    pen=cosmetic_pen("#a1887f", 1.2, Qt.PenStyle.DashLine),
                     max_mpp=2500.0,
                     label_range=(40.0, 350.0),
-                    label_size=9.0,
+                    label_size=10.0,
                     label_colour="#5d4037",
                     cell_m=100_000.0,
                 ),
@@ -347,9 +337,9 @@ class MapView(QWidget):
                 max_mpp=300.0,
                 cell_m=50_000.0,
                 chinese_names=chinese_names,
-                pen=cosmetic_pen("#d7ccc8", 0.7, Qt.PenStyle.DotLine),
+                pen=cosmetic_pen("#bcaaa4", 1.0, Qt.PenStyle.DashLine),
                 label_range=(0.0, 40.0),
-                label_size=8.0,
+                label_size=9.5,
                 label_colour="#6d4c41",
             )
         )
@@ -541,6 +531,25 @@ class MapView(QWidget):
                     self._pulse_timer.start()
             else:
                 self._pulse_timer.stop()
+            self.labeller.update()
+        self.framer.note_data()
+        if self.place is not None:
+            self.place.retry_if_incomplete()
+
+    def frame_all(self) -> None:
+        """Show every live vehicle and open alarm (else the officer's jurisdiction)."""
+        self.refresh()
+        self.framer.frame_all()
+
+    def show_legend(self, shown: bool) -> None:
+        """Show or hide the legend over the map (as the legend button does)."""
+        if self.legend_button.isChecked() != shown:
+            self.legend_button.setChecked(shown)  # comes back here through toggled
+            return
+        self.legend.setVisible(shown)
+        if shown:
+            self.legend.place()
+            self.legend.raise_()
 
     def _reclassify(self) -> None:
         if len(self.vehicles):
@@ -578,10 +587,12 @@ class MapView(QWidget):
         self.scale_bar.set_ground_resolution(ground_resolution(mpp, lat))
         self._update_vehicle_labels()
         self._update_tiles()
+        if self.place is not None:
+            self.place.update()
         self.view_changed.emit()
 
     def _update_vehicle_labels(self) -> None:
-        self.vehicle_layer.update_labels(self.view_extent(), self.metres_per_pixel())
+        self.labeller.update()
 
     def _update_tiles(self) -> None:
         if self.tile_layer is not None and self.layer_visible(LayerKey.TILES):
@@ -604,3 +615,7 @@ class MapView(QWidget):
         """Keep the scale bar and labels right when the widget changes size."""
         super().resizeEvent(event)  # type: ignore[arg-type]
         self._on_range_changed()
+        self.legend.place()
+        self.map_controls.move(max(0, self.canvas.width() - self.map_controls.width() - 6), 6)
+        if self.place is not None:
+            self.place.place_label()

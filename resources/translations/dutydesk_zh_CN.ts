@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDetailPane</name>
@@ -75,7 +76,7 @@
         <translation>查看…</translation>
     </message>
     <message>
-        <source>Show the caller's details in full for a minute (asks why; recorded)</source>
+        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
         <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
     </message>
     <message>
@@ -454,7 +455,7 @@
 <context>
     <name>ChecklistPane</name>
     <message>
-        <source>No emergency plan applies to this incident's type and level.</source>
+        <source>No emergency plan applies to this incident&apos;s type and level.</source>
         <translation>没有适用于该事件类型和级别的应急预案。</translation>
     </message>
     <message>
@@ -526,18 +527,18 @@
         <translation>文档 {n}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
 </context>
 <context>
     <name>ConsoleSession</name>
     <message>
-        <source>The server's certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
         <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
     </message>
     <message>
@@ -591,7 +592,7 @@
         <translation>人数</translation>
     </message>
     <message>
-        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source's)</source>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
         <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
     </message>
     <message>
@@ -711,7 +712,7 @@
         <translation>养老机构</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -1802,15 +1803,15 @@
         <translation>设备报警</translation>
     </message>
     <message>
-        <source>Caller's name</source>
+        <source>Caller&apos;s name</source>
         <translation>报警人姓名</translation>
     </message>
     <message>
-        <source>Caller's phone</source>
+        <source>Caller&apos;s phone</source>
         <translation>报警人电话</translation>
     </message>
     <message>
-        <source>Caller's address</source>
+        <source>Caller&apos;s address</source>
         <translation>报警人地址</translation>
     </message>
     <message>
@@ -1966,7 +1967,7 @@
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
     <message>
-        <source>This action is not allowed in the alarm's current state.</source>
+        <source>This action is not allowed in the alarm&apos;s current state.</source>
         <translation>警情当前状态下不允许此操作。</translation>
     </message>
     <message>
@@ -2152,7 +2153,7 @@
         <translation>验证码：</translation>
     </message>
     <message>
-        <source>for wss:// only; empty: the system's CAs</source>
+        <source>for wss:// only; empty: the system&apos;s CAs</source>
         <translation>仅用于 wss://；留空则使用系统 CA</translation>
     </message>
     <message>
@@ -2354,7 +2355,7 @@
         <translation>地点过长。</translation>
     </message>
     <message>
-        <source>Enter the caller's phone number.</source>
+        <source>Enter the caller&apos;s phone number.</source>
         <translation>请填写报警人电话。</translation>
     </message>
     <message>
@@ -2378,7 +2379,7 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
-        <source>The caller's address is too long.</source>
+        <source>The caller&apos;s address is too long.</source>
         <translation>报警人地址过长。</translation>
     </message>
     <message>
@@ -2518,6 +2519,45 @@
     </message>
 </context>
 <context>
+    <name>MapLegend</name>
+    <message>
+        <source>Vehicle in alarm</source>
+        <translation>车辆报警</translation>
+    </message>
+    <message>
+        <source>Vehicle offline</source>
+        <translation>车辆离线</translation>
+    </message>
+    <message>
+        <source>Vehicle moving</source>
+        <translation>车辆行驶中</translation>
+    </message>
+    <message>
+        <source>Vehicle stopped</source>
+        <translation>车辆停驶</translation>
+    </message>
+    <message>
+        <source>Alarm not yet acknowledged</source>
+        <translation>未接警的警情</translation>
+    </message>
+    <message>
+        <source>Alarm, {level}</source>
+        <translation>警情（{level}）</translation>
+    </message>
+    <message>
+        <source>{layer} boundary</source>
+        <translation>{layer}边界</translation>
+    </message>
+    <message>
+        <source>Area around the view&apos;s centre</source>
+        <translation>当前所在区域</translation>
+    </message>
+    <message>
+        <source>Legend</source>
+        <translation>图例</translation>
+    </message>
+</context>
+<context>
     <name>MapView</name>
     <message>
         <source>{label}
@@ -2532,12 +2572,28 @@ fix {age} s ago</source>
         <translation>图层</translation>
     </message>
     <message>
+        <source>Frame all</source>
+        <translation>全览</translation>
+    </message>
+    <message>
+        <source>Show every vehicle and open alarm (Home)</source>
+        <translation>显示全部车辆和未结警情（Home）</translation>
+    </message>
+    <message>
+        <source>Legend</source>
+        <translation>图例</translation>
+    </message>
+    <message>
         <source>{count} vehicles, newest fix {age} s ago</source>
         <translation>{count} 辆车，最新定位 {age} 秒前</translation>
     </message>
     <message>
         <source>Lat {lat:.5f}°  Lon {lon:.5f}°</source>
         <translation>纬度 {lat:.5f}°  经度 {lon:.5f}°</translation>
+    </message>
+    <message>
+        <source> › </source>
+        <translation> › </translation>
     </message>
 </context>
 <context>
@@ -2653,7 +2709,7 @@ fix {age} s ago</source>
         <translation>事件描述：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -2699,7 +2755,7 @@ fix {age} s ago</source>
         <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -3152,7 +3208,7 @@ fix {age} s ago</source>
         <translation>养老院</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -3513,7 +3569,7 @@ fix {age} s ago</source>
 <context>
     <name>Report</name>
     <message>
-        <source>The place lies outside your area: report it to that area's officers.</source>
+        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
         <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
     </message>
     <message>
@@ -3671,7 +3727,7 @@ fix {age} s ago</source>
         <translation>查看个人信息：警情 {alarm_id}</translation>
     </message>
     <message>
-        <source>The caller's details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
         <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
     </message>
     <message>
@@ -3799,7 +3855,7 @@ fix {age} s ago</source>
         <translation>语音播报（TTS）</translation>
     </message>
     <message>
-        <source>Show on the terminal's display</source>
+        <source>Show on the terminal&apos;s display</source>
         <translation>终端屏幕显示</translation>
     </message>
 </context>
@@ -3920,7 +3976,7 @@ fix {age} s ago</source>
         <translation>未结警情</translation>
     </message>
     <message>
-        <source>Show the sensors' trends</source>
+        <source>Show the sensors&apos; trends</source>
         <translation>查看传感器趋势</translation>
     </message>
     <message>

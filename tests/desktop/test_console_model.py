@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import sys
 import tomllib
@@ -21,7 +20,6 @@ from desktop.console_model import (
     may_act,
     may_enter_alarms,
 )
-from desktop.state import AlarmStore
 from realtime.event_kinds import EventKind
 from realtime.protocol import (
     AgenciesResult,
@@ -49,7 +47,7 @@ from realtime.protocol import (
     UserInfo,
     Welcome,
 )
-from tests.desktop.factories import T0, make_alarm, make_snapshot
+from tests.desktop.factories import T0, make_alarm
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 QT_PACKAGES = frozenset({"PySide6", "shiboken6", "pyqtgraph", "qasync"})
@@ -254,19 +252,6 @@ def test_telemetry_keeps_the_newest_positions_and_readings(model: ConsoleModel) 
     assert record.position == position
     assert model.latest_readings.get("ch4-0001") == reading
     assert model.roster.position("13900000001") == position
-
-
-def test_the_map_is_framed_once_around_alarms_and_vehicles(gateway: FakeGateway) -> None:
-    alarms = AlarmStore(clock=lambda: T0)
-    model = ConsoleModel(gateway, alarms, clock=lambda: T0)
-    assert model.alarms is alarms
-    assert model.first_view_extent() is None
-    alarms.apply_snapshot(make_snapshot(1, make_alarm(1, lat=30.0, lon=120.0), make_alarm(2)))
-    later = T0 + dt.timedelta(seconds=1)
-    model.vehicles.update([PositionView(device="v", at=later, lat=31.0, lon=121.0)])
-    extent = model.first_view_extent()
-    assert extent == pytest.approx((119.98, 29.98, 121.02, 31.02))
-    assert model.first_view_extent() is None
 
 
 def test_an_emitter_calls_in_order_and_disconnects() -> None:
