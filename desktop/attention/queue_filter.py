@@ -101,7 +101,7 @@ class QuickFilterBar(QWidget):
         self.level_box.setObjectName("filter_level_box")
         self.level_box.addItem(self.tr("All levels"), None)
         for level in AlarmLevel:
-            self.level_box.addItem(texts.level_label(level), level)
+            self.level_box.addItem(texts.level_label(level), level.value)
         self.type_box = QComboBox(self)
         self.type_box.setObjectName("filter_type_box")
         self.jurisdiction_box = QComboBox(self)
@@ -144,7 +144,7 @@ class QuickFilterBar(QWidget):
         """Set every field of the bar to ``wanted`` (and apply it)."""
         self._fill_choices(extra_type=wanted.alarm_type, extra_jurisdiction=wanted.jurisdiction)
         for box, value in (
-            (self.level_box, wanted.level),
+            (self.level_box, wanted.level.value if wanted.level is not None else None),
             (self.type_box, wanted.alarm_type),
             (self.jurisdiction_box, wanted.jurisdiction),
         ):
@@ -173,7 +173,7 @@ class QuickFilterBar(QWidget):
     def _apply(self, *_args: object) -> None:
         level = self.level_box.currentData()
         self.filter = QueueFilter(
-            level=level if isinstance(level, AlarmLevel) else None,
+            level=AlarmLevel(level) if level else None,
             alarm_type=str(self.type_box.currentData() or ""),
             jurisdiction=str(self.jurisdiction_box.currentData() or ""),
             text=self.text_edit.text(),

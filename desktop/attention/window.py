@@ -13,7 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMenu, QPushButton
+from PySide6.QtWidgets import QBoxLayout, QMenu, QPushButton
 
 from desktop.attention.alerts import AlarmAttention, SoundIndicator
 from desktop.attention.queue_filter import QuickFilterBar
@@ -41,10 +41,11 @@ class WindowAttention:
         self._window = window
         self._sounder = sounder
         store = window.model.alarms
-        self.filter_bar = QuickFilterBar(
-            store, window.alarm_model, window.queue_proxy, window.queue_view.parentWidget()
-        )
-        layout = window.queue_view.parentWidget().layout()
+        central = window.queue_view.parentWidget()
+        self.filter_bar = QuickFilterBar(store, window.alarm_model, window.queue_proxy, central)
+        layout = central.layout() if central is not None else None
+        if not isinstance(layout, QBoxLayout):
+            raise TypeError("the alarm queue must sit in a box layout")
         layout.insertWidget(layout.indexOf(window.queue_view), self.filter_bar)
         self.tray = tray if tray is not None else TrayNotifier(window, window.select_alarm)
         self.alerts = AlarmAttention(
