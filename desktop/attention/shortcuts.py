@@ -70,45 +70,58 @@ def add_work_actions(
 ) -> WorkActions:
     """Add the Work and Help menus with the keyboard actions to ``window``."""
 
-    def translate(text: str) -> str:
-        return QCoreApplication.translate("Shortcuts", text)
-
     actions = WorkActions(
         acknowledge=_action(
-            window, "acknowledge_action", translate("Acknowledge"), ACKNOWLEDGE_KEY, acknowledge
+            window,
+            "acknowledge_action",
+            QCoreApplication.translate("Shortcuts", "Acknowledge"),
+            ACKNOWLEDGE_KEY,
+            acknowledge,
         ),
-        dispatch=_action(window, "dispatch_action", translate("Dispatch…"), DISPATCH_KEY, dispatch),
+        dispatch=_action(
+            window,
+            "dispatch_action",
+            QCoreApplication.translate("Shortcuts", "Dispatch…"),
+            DISPATCH_KEY,
+            dispatch,
+        ),
         next_unacknowledged=_action(
             window,
             "next_unacknowledged_action",
-            translate("Next unacknowledged alarm"),
+            QCoreApplication.translate("Shortcuts", "Next unacknowledged alarm"),
             NEXT_UNACKNOWLEDGED_KEY,
             next_unacknowledged,
         ),
-        search=_action(window, "search_action", translate("Search the queue"), SEARCH_KEY, search),
+        search=_action(
+            window,
+            "search_action",
+            QCoreApplication.translate("Shortcuts", "Search the queue"),
+            SEARCH_KEY,
+            search,
+        ),
         focus_map=_action(
             window,
             "focus_map_action",
-            translate("Show the alarm on the map"),
+            QCoreApplication.translate("Shortcuts", "Show the alarm on the map"),
             FOCUS_MAP_KEY,
             focus_map,
         ),
         mute_alarm=_action(
             window,
             "mute_alarm_action",
-            translate("Mute / unmute the selected alarm"),
+            QCoreApplication.translate("Shortcuts", "Mute / unmute the selected alarm"),
             MUTE_ALARM_KEY,
             mute_alarm,
         ),
         shortcuts_help=_action(
             window,
             "shortcuts_help_action",
-            translate("Keyboard shortcuts"),
+            QCoreApplication.translate("Shortcuts", "Keyboard shortcuts"),
             HELP_KEY,
             lambda: open_shortcuts_dialog(window),
         ),
     )
-    work_menu = window.menuBar().addMenu(translate("&Work"))
+    work_menu = window.menuBar().addMenu(QCoreApplication.translate("Shortcuts", "&Work"))
     work_menu.setObjectName("work_menu")
     for action in (
         actions.acknowledge,
@@ -119,7 +132,7 @@ def add_work_actions(
         actions.mute_alarm,
     ):
         work_menu.addAction(action)
-    help_menu = window.menuBar().addMenu(translate("&Help"))
+    help_menu = window.menuBar().addMenu(QCoreApplication.translate("Shortcuts", "&Help"))
     help_menu.setObjectName("help_menu")
     help_menu.addAction(actions.shortcuts_help)
     return actions

@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDetailPane</name>
@@ -75,7 +76,7 @@
         <translation>查看…</translation>
     </message>
     <message>
-        <source>Show the caller's details in full for a minute (asks why; recorded)</source>
+        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
         <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
     </message>
     <message>
@@ -236,7 +237,22 @@
     </message>
 </context>
 <context>
+    <name>Attention</name>
+    <message>
+        <source>DutyDesk</source>
+        <translation>值班台</translation>
+    </message>
+    <message>
+        <source>{level} alarm No. {alarm_id}</source>
+        <translation>{level}警情 {alarm_id} 号</translation>
+    </message>
+</context>
+<context>
     <name>CameraDirectory</name>
+    <message>
+        <source>Video is unavailable on this computer: {reason}</source>
+        <translation>本机无法播放视频：{reason}</translation>
+    </message>
     <message>
         <source>Cameras could not be loaded: {reason}</source>
         <translation>摄像机列表加载失败：{reason}</translation>
@@ -454,7 +470,7 @@
 <context>
     <name>ChecklistPane</name>
     <message>
-        <source>No emergency plan applies to this incident's type and level.</source>
+        <source>No emergency plan applies to this incident&apos;s type and level.</source>
         <translation>没有适用于该事件类型和级别的应急预案。</translation>
     </message>
     <message>
@@ -526,18 +542,18 @@
         <translation>文档 {n}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
 </context>
 <context>
     <name>ConsoleSession</name>
     <message>
-        <source>The server's certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
         <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
     </message>
     <message>
@@ -591,7 +607,7 @@
         <translation>人数</translation>
     </message>
     <message>
-        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source's)</source>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
         <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
     </message>
     <message>
@@ -711,7 +727,7 @@
         <translation>养老机构</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -1802,15 +1818,15 @@
         <translation>设备报警</translation>
     </message>
     <message>
-        <source>Caller's name</source>
+        <source>Caller&apos;s name</source>
         <translation>报警人姓名</translation>
     </message>
     <message>
-        <source>Caller's phone</source>
+        <source>Caller&apos;s phone</source>
         <translation>报警人电话</translation>
     </message>
     <message>
-        <source>Caller's address</source>
+        <source>Caller&apos;s address</source>
         <translation>报警人地址</translation>
     </message>
     <message>
@@ -1966,7 +1982,7 @@
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
     <message>
-        <source>This action is not allowed in the alarm's current state.</source>
+        <source>This action is not allowed in the alarm&apos;s current state.</source>
         <translation>警情当前状态下不允许此操作。</translation>
     </message>
     <message>
@@ -2152,7 +2168,7 @@
         <translation>验证码：</translation>
     </message>
     <message>
-        <source>for wss:// only; empty: the system's CAs</source>
+        <source>for wss:// only; empty: the system&apos;s CAs</source>
         <translation>仅用于 wss://；留空则使用系统 CA</translation>
     </message>
     <message>
@@ -2354,7 +2370,7 @@
         <translation>地点过长。</translation>
     </message>
     <message>
-        <source>Enter the caller's phone number.</source>
+        <source>Enter the caller&apos;s phone number.</source>
         <translation>请填写报警人电话。</translation>
     </message>
     <message>
@@ -2378,7 +2394,7 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
-        <source>The caller's address is too long.</source>
+        <source>The caller&apos;s address is too long.</source>
         <translation>报警人地址过长。</translation>
     </message>
     <message>
@@ -2649,7 +2665,7 @@ fix {age} s ago</source>
         <translation>事件描述：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -2695,12 +2711,39 @@ fix {age} s ago</source>
         <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
         <source>Level:</source>
         <translation>级别：</translation>
+    </message>
+</context>
+<context>
+    <name>QuickFilterBar</name>
+    <message>
+        <source>Search number, title, place… (Ctrl+F)</source>
+        <translation>搜索编号、标题、地点…（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>All levels</source>
+        <translation>全部级别</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Showing {shown} / {held}</source>
+        <translation>显示 {shown} / {held}</translation>
+    </message>
+    <message>
+        <source>All kinds</source>
+        <translation>全部类型</translation>
+    </message>
+    <message>
+        <source>All jurisdictions</source>
+        <translation type="unfinished">全部辖区</translation>
     </message>
 </context>
 <context>
@@ -3148,7 +3191,7 @@ fix {age} s ago</source>
         <translation>养老院</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -3509,7 +3552,7 @@ fix {age} s ago</source>
 <context>
     <name>Report</name>
     <message>
-        <source>The place lies outside your area: report it to that area's officers.</source>
+        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
         <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
     </message>
     <message>
@@ -3667,7 +3710,7 @@ fix {age} s ago</source>
         <translation>查看个人信息：警情 {alarm_id}</translation>
     </message>
     <message>
-        <source>The caller's details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
         <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
     </message>
     <message>
@@ -3795,7 +3838,7 @@ fix {age} s ago</source>
         <translation>语音播报（TTS）</translation>
     </message>
     <message>
-        <source>Show on the terminal's display</source>
+        <source>Show on the terminal&apos;s display</source>
         <translation>终端屏幕显示</translation>
     </message>
 </context>
@@ -3866,6 +3909,53 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>Shortcuts</name>
+    <message>
+        <source>Acknowledge</source>
+        <translation type="unfinished">接警</translation>
+    </message>
+    <message>
+        <source>Dispatch…</source>
+        <translation type="unfinished">派警…</translation>
+    </message>
+    <message>
+        <source>Next unacknowledged alarm</source>
+        <translation>下一条未接警情</translation>
+    </message>
+    <message>
+        <source>Search the queue</source>
+        <translation>搜索警情队列</translation>
+    </message>
+    <message>
+        <source>Show the alarm on the map</source>
+        <translation>地图定位所选警情</translation>
+    </message>
+    <message>
+        <source>Mute / unmute the selected alarm</source>
+        <translation>所选警情静音/取消静音</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>快捷键</translation>
+    </message>
+    <message>
+        <source>&amp;Work</source>
+        <translation>处置(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <source>Does</source>
+        <translation>功能</translation>
+    </message>
+</context>
+<context>
     <name>SiteDetailPane</name>
     <message>
         <source>The connection is down: this may be out of date.</source>
@@ -3916,7 +4006,7 @@ fix {age} s ago</source>
         <translation>未结警情</translation>
     </message>
     <message>
-        <source>Show the sensors' trends</source>
+        <source>Show the sensors&apos; trends</source>
         <translation>查看传感器趋势</translation>
     </message>
     <message>
@@ -3982,6 +4072,33 @@ fix {age} s ago</source>
     <message>
         <source>None</source>
         <translation>无</translation>
+    </message>
+</context>
+<context>
+    <name>SoundIndicator</name>
+    <message>
+        <source>Muted</source>
+        <translation>已静音</translation>
+    </message>
+    <message>
+        <source>The alarm sound is off for every alarm. Click to switch it back on.</source>
+        <translation>所有警情的报警声已关闭。点击恢复声音。</translation>
+    </message>
+    <message>
+        <source>No video or sound</source>
+        <translation>视频和声音不可用</translation>
+    </message>
+    <message>
+        <source>The multimedia module cannot load ({reason}): cameras cannot be watched and alarms use the system bell.</source>
+        <translation>多媒体模块无法加载（{reason}）：无法观看摄像机，报警改用系统提示音。</translation>
+    </message>
+    <message>
+        <source>No sound device</source>
+        <translation>无声音设备</translation>
+    </message>
+    <message>
+        <source>No sound device answers: alarms use the system bell.</source>
+        <translation>没有可用的声音设备：报警改用系统提示音。</translation>
     </message>
 </context>
 <context>
@@ -4395,6 +4512,36 @@ fix {age} s ago</source>
     <message>
         <source>Choose photos</source>
         <translation>选择照片</translation>
+    </message>
+</context>
+<context>
+    <name>self._window</name>
+    <message>
+        <source>Select an alarm that allows this first.</source>
+        <translation>请先选择一条允许此操作的警情。</translation>
+    </message>
+    <message>
+        <source>Unmute this alarm</source>
+        <translation>取消此警情静音</translation>
+    </message>
+    <message>
+        <source>Mute this alarm</source>
+        <translation>此警情静音</translation>
+    </message>
+</context>
+<context>
+    <name>window</name>
+    <message>
+        <source>{count} unacknowledged alarms are hidden by the filter.</source>
+        <translation>有 {count} 条未接警情被筛选隐藏。</translation>
+    </message>
+    <message>
+        <source>No other unacknowledged alarm.</source>
+        <translation>没有其他未接警情。</translation>
+    </message>
+    <message>
+        <source>Select an alarm with a place first.</source>
+        <translation>请先选择一条有位置的警情。</translation>
     </message>
 </context>
 </TS>
