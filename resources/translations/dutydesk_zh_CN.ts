@@ -2743,7 +2743,7 @@ fix {age} s ago</source>
     </message>
     <message>
         <source>All jurisdictions</source>
-        <translation type="unfinished">全部辖区</translation>
+        <translation>全部辖区</translation>
     </message>
 </context>
 <context>
@@ -3912,11 +3912,11 @@ fix {age} s ago</source>
     <name>Shortcuts</name>
     <message>
         <source>Acknowledge</source>
-        <translation type="unfinished">接警</translation>
+        <translation>接警</translation>
     </message>
     <message>
         <source>Dispatch…</source>
-        <translation type="unfinished">派警…</translation>
+        <translation>派警…</translation>
     </message>
     <message>
         <source>Next unacknowledged alarm</source>
