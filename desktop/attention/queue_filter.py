@@ -22,6 +22,9 @@ from desktop.state import AlarmStore, StoreChange
 from realtime.protocol import AlarmView
 from realtime.states import AlarmLevel
 
+TEXT_MIN_WIDTH = 160
+BOX_MIN_CHARACTERS = 5
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class QueueFilter:
@@ -110,6 +113,13 @@ class QuickFilterBar(QWidget):
         self.clear_button.setObjectName("filter_clear_button")
         self.count_label = plain_label(parent=self)
         self.count_label.setObjectName("filter_count_label")
+        # Narrow enough to leave the queue its room; the lists open as wide as they need.
+        self.text_edit.setMinimumWidth(TEXT_MIN_WIDTH)
+        for box in (self.level_box, self.type_box, self.jurisdiction_box):
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(BOX_MIN_CHARACTERS)
         layout.addWidget(self.text_edit, 3)
         layout.addWidget(self.level_box)
         layout.addWidget(self.type_box)
