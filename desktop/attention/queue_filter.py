@@ -12,7 +12,14 @@ import dataclasses
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from desktop import texts
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel
@@ -22,8 +29,8 @@ from desktop.state import AlarmStore, StoreChange
 from realtime.protocol import AlarmView
 from realtime.states import AlarmLevel
 
-TEXT_MIN_WIDTH = 160
-BOX_MIN_CHARACTERS = 5
+TEXT_MIN_WIDTH = 100
+BOX_MIN_CHARACTERS = 4
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -113,7 +120,9 @@ class QuickFilterBar(QWidget):
         self.clear_button.setObjectName("filter_clear_button")
         self.count_label = plain_label(parent=self)
         self.count_label.setObjectName("filter_count_label")
-        # Narrow enough to leave the queue its room; the lists open as wide as they need.
+        # The bar never widens the window (the docks decide that); the lists open as wide
+        # as they need.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.text_edit.setMinimumWidth(TEXT_MIN_WIDTH)
         for box in (self.level_box, self.type_box, self.jurisdiction_box):
             box.setSizeAdjustPolicy(

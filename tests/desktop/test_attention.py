@@ -447,3 +447,11 @@ def test_the_sounder_logs_nothing_at_error(caplog: pytest.LogCaptureFixture) -> 
     caplog.set_level(logging.INFO)
     AlarmSounder()
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_the_filter_bar_never_widens_the_window(window: WindowParts) -> None:
+    main_window, _service, _client, _sounder = window
+    bar = main_window.attention.filter_bar
+    central = main_window.centralWidget()
+    assert central is not None
+    assert central.minimumSizeHint().width() < bar.sizeHint().width()
