@@ -9,6 +9,7 @@ window manager for attention instead (the taskbar entry flashes).
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 
@@ -89,6 +90,9 @@ class TrayNotifier(QObject):
             for part in (alarm.title, alarm.place, texts.alarm_type_label(alarm.alarm_type))
             if part
         )
+        # Linux notification servers read the body as markup: a device's title must not
+        # become a link or a remote image there.
+        body = html.escape(body, quote=False)
         icon = (
             QSystemTrayIcon.MessageIcon.Critical
             if alarm.level is AlarmLevel.RED

@@ -186,6 +186,17 @@ def test_the_tray_announces_red_and_orange_only_when_the_window_is_not_in_front(
     assert len(tray.messages) == 1
 
 
+def test_a_tray_message_shows_markup_from_a_device_as_text(qtbot: QtBot) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    tray = RecordingTray()
+    notifier = TrayNotifier(window, lambda _id: None, tray=tray, tray_available=lambda: True)
+    notifier.notify(make_alarm(1, level=AlarmLevel.RED, title='<img src="http://x/t.png">火'))
+    _title, body, _icon = tray.messages[0]
+    assert "<img" not in body
+    assert '&lt;img src="http://x/t.png"&gt;火' in body
+
+
 def test_without_a_tray_the_window_asks_for_attention(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
