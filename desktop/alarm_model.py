@@ -32,6 +32,8 @@ ALARM_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 """Role that returns the alarm id of a row."""
 SORT_KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 """Role that returns :func:`~desktop.state.queue_sort_key` of a row."""
+FLASH_ROLE = Qt.ItemDataRole.UserRole + 3
+"""Role that returns whether a row is drawn in its flash colours now (see :func:`flashes`)."""
 
 LEVEL_COLOURS: dict[AlarmLevel, QColor] = {
     AlarmLevel.RED: QColor("#d32f2f"),
@@ -65,6 +67,11 @@ class Column(enum.IntEnum):
     AGE = 6
 
 
+def flashes(alarm: AlarmView) -> bool:
+    """Whether the queue flashes ``alarm``'s row: red and not yet acknowledged."""
+    return alarm.level is AlarmLevel.RED and alarm.state is AlarmState.NEW
+
+
 def alarm_age_seconds(alarm: AlarmView, now: dt.datetime) -> float:
     """Return how long an alarm has been open (or was open, once finished)."""
     end = now if is_open(alarm.state) else alarm.updated_at
@@ -87,6 +94,7 @@ class AlarmTableModel(QAbstractTableModel):
         self._ids: list[int] = [alarm.id for alarm in store]
         self._rows: dict[int, int] = {alarm_id: row for row, alarm_id in enumerate(self._ids)}
         self._stale = False
+        self._flash_on = False
         self._remove_listener = store.add_listener(self._on_store_change)
 
     # ------------------------------------------------------------------ API
@@ -111,6 +119,22 @@ class AlarmTableModel(QAbstractTableModel):
         if stale != self._stale:
             self._stale = stale
             self._all_changed()
+
+    @property
+    def flash_on(self) -> bool:
+        """Whether flashing rows are in their bright phase now."""
+        return self._flash_on
+
+    def set_flash_phase(self, on: bool) -> None:
+        """Switch the flashing rows (:func:`flashes`) bright or back (a timer toggles this)."""
+        if on == self._flash_on:
+            return
+        self._flash_on = on
+        roles = [Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole, FLASH_ROLE]
+        for row, alarm_id in enumerate(self._ids):
+            alarm = self._store.get(alarm_id)
+            if alarm is not None and flashes(alarm):
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1), roles)
 
     def refresh_ages(self) -> None:
         """Redraw the age column (call once a second)."""
@@ -193,6 +217,8 @@ class AlarmTableModel(QAbstractTableModel):
             return alarm.id
         if role == SORT_KEY_ROLE:
             return queue_sort_key(alarm)
+        if role == FLASH_ROLE:
+            return self._flashing_now(alarm)
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._background(alarm, column)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -222,9 +248,14 @@ class AlarmTableModel(QAbstractTableModel):
             case Column.AGE:
                 return texts.format_duration(alarm_age_seconds(alarm, self._clock()))
 
+    def _flashing_now(self, alarm: AlarmView) -> bool:
+        return self._flash_on and not self._stale and flashes(alarm)
+
     def _background(self, alarm: AlarmView, column: Column) -> QBrush | None:
         if not is_open(alarm.state):
             return None
+        if self._flashing_now(alarm):
+            return QBrush(LEVEL_COLOURS[alarm.level])
         if column is Column.LEVEL:
             return QBrush(STALE_COLOUR if self._stale else LEVEL_COLOURS[alarm.level])
         return None if self._stale else QBrush(LEVEL_TINTS[alarm.level])
@@ -234,6 +265,8 @@ class AlarmTableModel(QAbstractTableModel):
             return QBrush(QColor("white") if column is Column.LEVEL else STALE_COLOUR)
         if not is_open(alarm.state):
             return QBrush(FINISHED_COLOUR)
+        if self._flashing_now(alarm):
+            return QBrush(QColor("white"))
         if column is Column.LEVEL:
             dark_text = alarm.level is AlarmLevel.YELLOW
             return QBrush(QColor("black") if dark_text else QColor("white"))
@@ -255,6 +288,21 @@ class AlarmQueueProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self.setSortRole(SORT_KEY_ROLE)
         self.setDynamicSortFilter(True)
+        self._accepts: Callable[[AlarmView], bool] | None = None
+
+    def set_row_filter(self, accepts: Callable[[AlarmView], bool] | None) -> None:
+        """Show only the alarms ``accepts`` takes (None shows every alarm)."""
+        self.beginFilterChange()
+        self._accepts = accepts
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _AnyIndex) -> bool:  # noqa: N802
+        """Whether the quick filter lets the row through."""
+        if self._accepts is None:
+            return True
+        model = self.sourceModel()
+        alarm = model.alarm_at(source_row) if isinstance(model, AlarmTableModel) else None
+        return alarm is None or self._accepts(alarm)
 
     def setSourceModel(self, source_model: Any) -> None:  # noqa: N802
         """Adopt a source model and sort it."""

@@ -26,6 +26,7 @@ from desktop.alarm_entry import ManualAlarmDialog, ManualAlarmEntry, ManualAlarm
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel
 from desktop.alarm_queue import AlarmQueueView
 from desktop.assessment import AssessmentAction
+from desktop.attention.window import WindowAttention
 from desktop.console_model import (
     ConsoleModel,
     LoadFailure,
@@ -54,7 +55,7 @@ from desktop.registry.window import WindowRegistry
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
 from desktop.site_detail import SiteDetailPane
 from desktop.sounder import AlarmSounder
-from desktop.state import StoreChange, announces_alarm
+from desktop.state import StoreChange
 from desktop.status import DisconnectedBanner, NotificationBar, StatusPanel
 from desktop.trends.panel import TrendsPanel
 from desktop.vehicles.list_panel import VehicleListPanel
@@ -279,6 +280,9 @@ class MainWindow(QMainWindow):
             self, service, self.incident_desk.catalogue, self.map_view
         )
 
+        # Sounds repeated until acknowledged, flashing rows, tray, quick filter, shortcuts.
+        self.attention = WindowAttention(self, sounder)
+
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(TICK_MS)
         self._tick_timer.timeout.connect(self._tick)
@@ -382,6 +386,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         """Save the layout and tell the application the officer is done."""
         self._tick_timer.stop()
+        self.attention.shutdown()
         self.model.close()
         self.map_view.shutdown()
         self.trends_panel.shutdown()
@@ -439,8 +444,6 @@ class MainWindow(QMainWindow):
     def _on_alarm_changed(self, change: StoreChange) -> None:
         if change.alarm is not None and change.alarm.id == self.queue_view.selected_alarm_id():
             self.incidents.set_alarm(change.alarm)
-        if announces_alarm(change):
-            self._sounder.play()
 
     def _on_connection_changed(self, _state: ConnectionState, _detail: str) -> None:
         stale = self._service.cut_off

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
@@ -12,8 +13,12 @@ from PySide6.QtWidgets import QWidget
 from desktop.map.layers import LayerKey
 from desktop.map.registry_layers import MapPoint
 from desktop.map.view import MapView
-from desktop.video.player import CameraVideoWindow
+from desktop.multimedia import failure, load_multimedia
 from realtime.protocol import CameraView
+
+if TYPE_CHECKING:
+    # Imported when a video opens: QtMultimedia may be missing (the console starts anyway).
+    from desktop.video.player import CameraVideoWindow
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +76,16 @@ class CameraDirectory(QObject):
             camera = self.cameras.get(code)
             if camera is None:
                 return None
+            if load_multimedia() is None:
+                self.message.emit(
+                    self.tr("Video is unavailable on this computer: {reason}").format(
+                        reason=failure()
+                    ),
+                    True,
+                )
+                return None
+            from desktop.video.player import CameraVideoWindow  # noqa: PLC0415 - see above
+
             window = CameraVideoWindow(camera, self._window_parent)
             window.closed.connect(self._forget_window)
             self.windows[code] = window

@@ -1,12 +1,14 @@
 """Keep QtMultimedia's start-up probes and FFmpeg's own chatter out of the logs.
 
-Two things are quietened, nothing else:
+Three things are quietened, nothing else:
 
 - ``qt.multimedia.symbolsresolver`` warns, when QtMultimedia loads, that optional
   libraries are missing (``Couldn't load pipewire-0.3 library`` on machines without
   PipeWire). Playback does not need them, and the console's test suite fails on Qt
   warnings. The rule must be set before QtMultimedia is imported, so this package's
   ``__init__`` sets it.
+- ``qt.multimedia.ffmpeg`` announces its FFmpeg version at the ``info`` level on every
+  start; nobody at the console needs it.
 - FFmpeg (inside Qt's multimedia back end) prints, at its ``info`` level, every opened
   stream's full URL to stderr — credentials included (``Input #0, rtsp, from
   'rtsp://user:password@…'``). :func:`limit_ffmpeg_log` lowers FFmpeg's own log level to
@@ -25,7 +27,7 @@ from PySide6.QtCore import QLoggingCategory
 
 logger = logging.getLogger(__name__)
 
-QUIET_RULES = "qt.multimedia.symbolsresolver.warning=false"
+QUIET_RULES = "qt.multimedia.symbolsresolver.warning=false\nqt.multimedia.ffmpeg.info=false"
 """Qt logging rules of the console (a user's ``QT_LOGGING_RULES`` still overrides them)."""
 AV_LOG_ERROR = 16
 """FFmpeg's ``AV_LOG_ERROR`` level (``libavutil/log.h``)."""

@@ -10,12 +10,16 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.resources import ALARM_SOUND
 from desktop.sounder import (
+    LEVEL_TONES,
     SAMPLE_RATE,
     AlarmSounder,
     alarm_tone_frames,
     ensure_alarm_tone,
+    level_sound_file,
+    tone_frames,
     write_alarm_tone,
 )
+from realtime.states import AlarmLevel
 
 pytestmark = pytest.mark.gui
 
@@ -56,3 +60,17 @@ def test_sounder_with_audio_survives_a_machine_without_sound(qapp: QApplication)
     assert not sounder.uses_sound_effect  # the bell stands in
     assert sounder.play()
     assert sounder.play_count == 1
+
+
+@pytest.mark.parametrize("level", list(LEVEL_TONES))
+def test_shipped_level_tones_are_the_generated_ones(level: AlarmLevel) -> None:
+    with wave.open(str(level_sound_file(level)), "rb") as wav:
+        assert wav.readframes(wav.getnframes()) == tone_frames(LEVEL_TONES[level])
+
+
+def test_each_level_plays_its_own_tone_and_blue_is_silent(qapp: QApplication) -> None:
+    sounder = AlarmSounder(use_audio=False)
+    for level in AlarmLevel:
+        sounder.play(level)
+    assert sounder.played_levels == [AlarmLevel.RED, AlarmLevel.ORANGE, AlarmLevel.YELLOW]
+    assert len({level_sound_file(level) for level in LEVEL_TONES}) == len(LEVEL_TONES)

@@ -257,14 +257,14 @@ def window(
 WindowParts = tuple[MainWindow, ConsoleService, FakeClient, AlarmSounder]
 
 
-def test_queue_shows_new_alarms_and_sounds_for_red(window: WindowParts) -> None:
+def test_queue_shows_new_alarms_and_sounds_by_level(window: WindowParts) -> None:
     main_window, service, _client, sounder = window
-    service.on_event(make_event(1, make_alarm(1, level=AlarmLevel.YELLOW)))
+    service.on_event(make_event(1, make_alarm(1, level=AlarmLevel.BLUE)))
     assert main_window.queue_alarm_ids() == [1]
-    assert sounder.play_count == 0
+    assert sounder.play_count == 0  # blue alarms are silent
     service.on_event(make_event(2, make_alarm(2, level=AlarmLevel.RED, title="储罐起火")))
     assert main_window.queue_alarm_ids() == [2, 1]
-    assert sounder.play_count == 1
+    assert sounder.played_levels == [AlarmLevel.RED]
     assert main_window.status_panel.unacknowledged_label.text() == "Unacknowledged: 2"
     main_window.mute_action.trigger()
     service.on_event(make_event(3, make_alarm(3, level=AlarmLevel.ORANGE)))
