@@ -220,7 +220,8 @@ class SpriteItem(_ArrayItem):
         fragments[:, 6:10] = (1 / dpr, 1 / dpr, 0.0, 1.0)
         painter.save()
         painter.resetTransform()
-        painter.drawPixmapFragments(*self._fragments.drawargs(), self._atlas)
+        # PySide takes (first fragment, count, pixmap); the stubs know only the list form
+        painter.drawPixmapFragments(*self._fragments.drawargs(), self._atlas)  # type: ignore[call-arg]
         painter.restore()
 
 
@@ -333,3 +334,18 @@ class ClusterItem(_ArrayItem):
             disc = render_disc(colour, radius)
             self._discs[key] = disc
         return disc
+
+
+def zoom_into_cluster(item: QGraphicsItem, bounds: FloatArray, cell_m: float) -> None:
+    """Zoom the view box holding ``item`` onto a cluster's members (west, south, east, north).
+
+    Members on one spot still get a view a quarter of a grid cell wide, so every click
+    zooms in at least four times and the cluster falls apart after a few.
+    """
+    view_box = item.getViewBox() if isinstance(item, pg.GraphicsItem) else None
+    if view_box is None:
+        return
+    west, south, east, north = (float(value) for value in bounds)
+    half = max(east - west, north - south, cell_m / 4) / 2
+    cx, cy = (west + east) / 2, (south + north) / 2
+    view_box.setRange(QRectF(cx - half, cy - half, 2 * half, 2 * half), padding=0.1)

@@ -14,14 +14,20 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QPointF, QRectF
+from PySide6.QtCore import QCoreApplication, QPointF
 from PySide6.QtGui import QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
 from desktop.map.clusters import Clusters, cell_metres, grid_clusters, no_clusters
 from desktop.map.layers import LayerKey, MapLayer, make_label
 from desktop.map.projection import from_mercator
-from desktop.map.sprites import ClusterItem, SpriteItem, SpriteSymbol, disc_path
+from desktop.map.sprites import (
+    ClusterItem,
+    SpriteItem,
+    SpriteSymbol,
+    disc_path,
+    zoom_into_cluster,
+)
 from desktop.map.vehicles import OFFLINE_AFTER, VehicleState, VehicleStore, classify_columns
 from desktop.plain_text import plain_tooltip
 
@@ -288,18 +294,3 @@ class VehicleLayer(MapLayer):
 
     def _clicked(self, index: int) -> None:
         self._on_click(self._device(index))
-
-
-def zoom_into_cluster(item: QGraphicsItem, bounds: FloatArray, cell_m: float) -> None:
-    """Zoom the view box holding ``item`` onto a cluster's members (west, south, east, north).
-
-    Members on one spot still get a view a quarter of a grid cell wide, so every click
-    zooms in at least four times and the cluster falls apart after a few.
-    """
-    view_box = item.getViewBox() if isinstance(item, pg.GraphicsItem) else None
-    if view_box is None:
-        return
-    west, south, east, north = (float(value) for value in bounds)
-    half = max(east - west, north - south, cell_m / 4) / 2
-    cx, cy = (west + east) / 2, (south + north) / 2
-    view_box.setRange(QRectF(cx - half, cy - half, 2 * half, 2 * half), padding=0.1)
