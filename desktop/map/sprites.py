@@ -115,6 +115,15 @@ class _ArrayItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyp
     def _candidates(self) -> IntArray:
         return np.arange(len(self.x))
 
+    @property
+    def point_count(self) -> int:
+        """How many points the item holds (drawn or hidden)."""
+        return len(self.x)
+
+    def tooltip(self, index: int) -> str:
+        """The tooltip the mouse shows over point ``index`` ("" without one)."""
+        return "" if self._tip is None else self._tip(index)
+
     def hit(self, position: QPointF) -> int | None:
         """Return the index of the topmost point drawn under ``position`` (item coords)."""
         scene = self.scene()
@@ -136,7 +145,7 @@ class _ArrayItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyp
         if self._tip is None:
             return
         index = None if event.isExit() else self.hit(event.pos())
-        self.setToolTip("" if index is None else self._tip(index))
+        self.setToolTip("" if index is None else self.tooltip(index))
 
     def mouseClickEvent(self, event: Any) -> None:  # noqa: N802
         """Report a left click on a point; let other clicks through to the items below."""
