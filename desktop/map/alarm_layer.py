@@ -15,14 +15,16 @@ import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QGraphicsItem
 
-from desktop.map.clusters import Clusters, cell_metres, grid_clusters, no_clusters
+from desktop.map.clusters import CELL_PX, Clusters, cell_metres, grid_clusters, no_clusters
 from desktop.map.layers import LayerKey, MapLayer, set_scatter_points
 from desktop.map.projection import to_mercator
-from desktop.map.sprites import ClusterItem, zoom_into_cluster
+from desktop.map.sprites import ClusterItem, cluster_keep_off_edge, zoom_into_cluster
 from desktop.plain_text import plain_tooltip
 from realtime.protocol import AlarmView
 from realtime.states import LEVEL_RANK, AlarmLevel, AlarmState, is_open
 
+KEEP_OFF_EDGE = cluster_keep_off_edge(CELL_PX)
+"""Cluster discs keep this far (a fraction of a cell) from their cell's edges."""
 ALARM_COLOURS: dict[AlarmLevel, str] = {
     AlarmLevel.RED: "#d50000",
     AlarmLevel.ORANGE: "#ff6d00",
@@ -111,7 +113,15 @@ class AlarmLayer(MapLayer):
         y = np.array([point[1] for point in points], dtype=np.float64)
         rank = np.array([SEVERITY.index(point[3]) for point in points], dtype=np.intp)
         if self.cell_m > 0:
-            clusters = grid_clusters(x, y, rank, cell_m=self.cell_m, min_size=self.min_cluster)
+            clusters = grid_clusters(
+                x,
+                y,
+                rank,
+                cell_m=self.cell_m,
+                min_size=self.min_cluster,
+                keep_off_edge=KEEP_OFF_EDGE,
+                grid_offset=0.5,  # between the vehicle clusters, not on them
+            )
         else:
             clusters = no_clusters(len(points))
         self.clusters = clusters
@@ -132,6 +142,7 @@ class AlarmLayer(MapLayer):
             clusters.y,
             clusters.count,
             [ALARM_COLOURS[SEVERITY[int(rank)]] for rank in clusters.rank],
+            ["#212121"] * len(clusters),  # dark rings, as the single alarm squares have
         )
 
     @property

@@ -38,7 +38,7 @@ class Clusters:
     clustered: BoolArray
     """Per input point: whether it is drawn as part of a cluster (not on its own)."""
     x: FloatArray
-    """Cluster centres (mean of the members), Mercator metres."""
+    """Cluster centres (mean of the members, kept off the cell's edges), Mercator metres."""
     y: FloatArray
     count: IntArray
     rank: IntArray
@@ -64,16 +64,28 @@ def no_clusters(points: int) -> Clusters:
 
 
 def grid_clusters(
-    x: FloatArray, y: FloatArray, rank: IntArray, *, cell_m: float, min_size: int
+    x: FloatArray,
+    y: FloatArray,
+    rank: IntArray,
+    *,
+    cell_m: float,
+    min_size: int,
+    keep_off_edge: float = 0.0,
+    grid_offset: float = 0.0,
 ) -> Clusters:
     """Cluster the points (``x``, ``y``) on a grid of ``cell_m`` metres.
 
     Cells with at least ``min_size`` points become clusters; the rest stay single points.
+    A cluster's centre is its members' mean, kept ``keep_off_edge`` × ``cell_m`` away from
+    its cell's edges, so that symbols of neighbouring cells never overlap. Another layer
+    clustering with ``grid_offset`` 0.5 (cells shifted by half a cell) puts its symbols
+    between these, not on them.
     """
     if len(x) == 0 or min_size < 1:
         return no_clusters(len(x))
-    column = np.floor(x / cell_m).astype(np.int64) + _OFFSET
-    row = np.floor(y / cell_m).astype(np.int64) + _OFFSET
+    shift = grid_offset * cell_m
+    column = np.floor((x - shift) / cell_m).astype(np.int64) + _OFFSET
+    row = np.floor((y - shift) / cell_m).astype(np.int64) + _OFFSET
     keys = (column << 32) | row
     _, cell_of, counts = np.unique(keys, return_inverse=True, return_counts=True)
     cell_of = cell_of.reshape(-1)
@@ -97,10 +109,15 @@ def grid_clusters(
     np.maximum.at(bounds[:, 3], cluster_of, my)
     top_rank = np.full(k, np.iinfo(np.intp).min, dtype=np.intp)
     np.maximum.at(top_rank, cluster_of, rank[members].astype(np.intp))
+    margin = min(keep_off_edge, 0.5) * cell_m
+    west = np.floor((bounds[:, 0] - shift) / cell_m) * cell_m + shift
+    south = np.floor((bounds[:, 1] - shift) / cell_m) * cell_m + shift
+    centre_x = np.bincount(cluster_of, weights=mx, minlength=k) / member_count
+    centre_y = np.bincount(cluster_of, weights=my, minlength=k) / member_count
     return Clusters(
         clustered=clustered,
-        x=np.bincount(cluster_of, weights=mx, minlength=k) / member_count,
-        y=np.bincount(cluster_of, weights=my, minlength=k) / member_count,
+        x=np.clip(centre_x, west + margin, west + cell_m - margin),
+        y=np.clip(centre_y, south + margin, south + cell_m - margin),
         count=member_count.astype(np.intp),
         rank=top_rank,
         bounds=bounds,

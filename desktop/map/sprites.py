@@ -29,7 +29,9 @@ BoolArray = npt.NDArray[np.bool_]
 
 WORLD_M = 2.1e7
 """Half the side of the square that bounds every item (beyond Web-Mercator's ±20,037 km)."""
-HALO_PX = 4
+MAX_CLUSTER_RADIUS_PX = 18.0
+"""The largest cluster disc (without its halo)."""
+HALO_PX = 3
 """The translucent halo around a cluster disc."""
 HIT_SLACK_PX = 3.0
 """A click this many pixels outside a symbol still hits it."""
@@ -234,26 +236,33 @@ class SpriteItem(_ArrayItem):
         painter.restore()
 
 
+def cluster_keep_off_edge(cell_px: float) -> float:
+    """How far (a fraction of the cell) a disc's centre keeps from its grid cell's edges,
+    so that discs of neighbouring cells never overlap: a cell is at least ``cell_px``."""
+    return (MAX_CLUSTER_RADIUS_PX + HALO_PX + 1) / cell_px
+
+
 def cluster_radius_px(count: IntArray) -> FloatArray:
     """Disc radius in pixels: grows with the logarithm of the member count."""
-    return np.asarray(11.0 + 4.0 * np.log10(np.maximum(count, 1)), dtype=np.float64)
+    radius = 11.0 + 4.0 * np.log10(np.maximum(count, 1))
+    return np.asarray(np.minimum(radius, MAX_CLUSTER_RADIUS_PX), dtype=np.float64)
 
 
-def render_disc(colour: QColor, radius: int) -> QPixmap:
-    """Render a cluster disc: ``colour`` with a white ring and a translucent halo."""
+def render_disc(colour: QColor, ring_colour: QColor, radius: int) -> QPixmap:
+    """Render a cluster disc: ``colour`` with a ring and a translucent halo."""
     size = 2 * (radius + HALO_PX) + 2
     image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     centre = QPointF(size / 2, size / 2)
-    halo = QColor(colour)
+    halo = QColor(ring_colour if ring_colour != QColor("#ffffff") else colour)
     halo.setAlpha(90)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(halo)
     painter.drawEllipse(centre, radius + HALO_PX, radius + HALO_PX)
-    ring = QPen(QColor("#ffffff"))
-    ring.setWidthF(2.0)
+    ring = QPen(ring_colour)
+    ring.setWidthF(2.0 if ring_colour == QColor("#ffffff") else 3.0)
     painter.setPen(ring)
     painter.setBrush(colour)
     painter.drawEllipse(centre, radius, radius)
@@ -285,22 +294,30 @@ class ClusterItem(_ArrayItem):
         super().__init__(parent, tip=tip, on_click=on_click)
         self.count: IntArray = np.empty(0, dtype=np.intp)
         self._colours: list[QColor] = []
+        self._rings: list[QColor] = []
         self._font = QFont()
         self._font.setPointSizeF(8.0)
         self._font.setBold(True)
-        self._discs: dict[tuple[int, int], QPixmap] = {}
+        self._discs: dict[tuple[int, int, int], QPixmap] = {}
         self._text_pens = (QPen(QColor("#ffffff")), QPen(QColor("#212121")))
         """Count text on dark discs, and on light ones (yellow alarms)."""
 
     def set_clusters(
-        self, x: FloatArray, y: FloatArray, count: IntArray, colours: Sequence[str]
+        self,
+        x: FloatArray,
+        y: FloatArray,
+        count: IntArray,
+        colours: Sequence[str],
+        rings: Sequence[str] | None = None,
     ) -> None:
-        """Replace the clusters: centres, member counts and one colour each."""
+        """Replace the clusters: centres, member counts, one fill colour each and,
+        optionally, one ring colour each (white by default)."""
         self.x = np.asarray(x, dtype=np.float64)
         self.y = np.asarray(y, dtype=np.float64)
         self.count = np.asarray(count, dtype=np.intp)
         self._radius_px = cluster_radius_px(self.count)
         self._colours = [QColor(colour) for colour in colours]
+        self._rings = [QColor(ring) for ring in (rings or ["#ffffff"] * len(self._colours))]
         self.update()
 
     def paint(
@@ -324,7 +341,7 @@ class ClusterItem(_ArrayItem):
         for index in drawn:
             r = float(radius[index])
             colour = self._colours[index]
-            disc = self._disc(colour, round(r))
+            disc = self._disc(colour, self._rings[index], round(r))
             half = disc.width() / disc.devicePixelRatio() / 2
             painter.drawPixmap(QPointF(px[index] - half, py[index] - half), disc)
             painter.setPen(self._text_pens[colour.lightnessF() > 0.6])
@@ -335,12 +352,12 @@ class ClusterItem(_ArrayItem):
             )
         painter.restore()
 
-    def _disc(self, colour: QColor, radius: int) -> QPixmap:
-        """A ringed disc with a halo, rendered once per colour and radius."""
-        key = (colour.rgba(), radius)
+    def _disc(self, colour: QColor, ring: QColor, radius: int) -> QPixmap:
+        """A ringed disc with a halo, rendered once per colours and radius."""
+        key = (colour.rgba(), ring.rgba(), radius)
         disc = self._discs.get(key)
         if disc is None:
-            disc = render_disc(colour, radius)
+            disc = render_disc(colour, ring, radius)
             self._discs[key] = disc
         return disc
 

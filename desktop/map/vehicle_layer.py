@@ -18,13 +18,14 @@ from PySide6.QtCore import QCoreApplication, QPointF
 from PySide6.QtGui import QPainterPath, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsSimpleTextItem
 
-from desktop.map.clusters import Clusters, cell_metres, grid_clusters, no_clusters
+from desktop.map.clusters import CELL_PX, Clusters, cell_metres, grid_clusters, no_clusters
 from desktop.map.layers import LayerKey, MapLayer, make_label
 from desktop.map.projection import from_mercator
 from desktop.map.sprites import (
     ClusterItem,
     SpriteItem,
     SpriteSymbol,
+    cluster_keep_off_edge,
     disc_path,
     zoom_into_cluster,
 )
@@ -34,6 +35,8 @@ from desktop.plain_text import plain_tooltip
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
+KEEP_OFF_EDGE = cluster_keep_off_edge(CELL_PX)
+"""Cluster discs keep this far (a fraction of a cell) from their cell's edges."""
 HEADING_SECTORS = 8
 """Vehicle arrows point in one of this many directions (45° steps)."""
 MAX_VEHICLE_LABELS = 200
@@ -85,7 +88,8 @@ CLUSTER_ABOVE_MPP = 25.0
 MIN_VEHICLE_CLUSTER = 5
 """A grid cell with at least this many vehicles becomes one cluster."""
 VEHICLE_CLUSTER_COLOUR = "#37474f"
-"""A cluster without an alarm vehicle; one with an alarm vehicle takes the alarm colour."""
+"""Vehicle clusters are slate (alarm clusters take their level's colour); one holding an
+alarm vehicle has a red ring."""
 
 
 def vehicle_symbols() -> list[SpriteSymbol]:
@@ -179,7 +183,14 @@ class VehicleLayer(MapLayer):
         x, y = self.sprites.x, self.sprites.y
         alarm = (self._states == STATES.index(VehicleState.ALARM)).astype(np.intp)
         if self.cell_m > 0:
-            clusters = grid_clusters(x, y, alarm, cell_m=self.cell_m, min_size=self.min_cluster)
+            clusters = grid_clusters(
+                x,
+                y,
+                alarm,
+                cell_m=self.cell_m,
+                min_size=self.min_cluster,
+                keep_off_edge=KEEP_OFF_EDGE,
+            )
         else:
             clusters = no_clusters(len(x))
         self.clusters = clusters
@@ -189,7 +200,8 @@ class VehicleLayer(MapLayer):
             clusters.x,
             clusters.y,
             clusters.count,
-            [alarm_colour if rank > 0 else VEHICLE_CLUSTER_COLOUR for rank in clusters.rank],
+            [VEHICLE_CLUSTER_COLOUR] * len(clusters),
+            [alarm_colour if rank > 0 else "#ffffff" for rank in clusters.rank],
         )
 
     @property

@@ -90,6 +90,21 @@ def test_grid_clusters_handle_negative_coordinates_and_nothing() -> None:
     assert len(empty.clustered) == 0
 
 
+def test_cluster_symbols_keep_off_cell_edges_and_a_shifted_grid_falls_between() -> None:
+    x = np.array([10.0, 20.0, 30.0])  # crowded in the corner of cell (0, 0)
+    y = np.array([10.0, 20.0, 30.0])
+    rank = np.zeros(3, dtype=np.intp)
+    kept = grid_clusters(x, y, rank, cell_m=1_000.0, min_size=3, keep_off_edge=0.4)
+    assert (kept.x[0], kept.y[0]) == pytest.approx((400.0, 400.0))
+    assert kept.bounds[0].tolist() == pytest.approx([10.0, 10.0, 30.0, 30.0]), "true extent"
+    shifted = grid_clusters(
+        x, y, rank, cell_m=1_000.0, min_size=3, keep_off_edge=0.4, grid_offset=0.5
+    )
+    # the shifted cell runs from -500 to 500: the symbol stays near its middle, 0
+    assert (shifted.x[0], shifted.y[0]) == pytest.approx((20.0, 20.0))
+    assert abs(shifted.x[0] - kept.x[0]) > 300
+
+
 def test_the_cluster_grid_changes_only_at_power_of_two_zoom_steps() -> None:
     assert cell_metres(100.0) == 8192.0
     assert cell_metres(120.0) == 8192.0, "a small zoom keeps the grid: clusters do not jitter"
