@@ -284,10 +284,13 @@ def bench_ceiling(app: QApplication, count: int, seconds: float, seed: int) -> R
         fleet.step()
 
     repaint = canvas.viewport().update
+    collector = GuiThreadCollector()  # the same collection regime as the app's run
+    collector.start()
     run("warm-up", app=app, view_box=view_box, repaint=repaint, update=update, seconds=1.0)
     result = run(
         "ceiling", app=app, view_box=view_box, repaint=repaint, update=update, seconds=seconds
     )
+    collector.stop()
     canvas.close()
     return result
 
