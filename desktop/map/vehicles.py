@@ -173,6 +173,8 @@ class VehicleStore:
         self._last_update: dt.datetime | None = None
         self._pending: collections.deque[Sequence[PositionView]] = collections.deque()
         self._schedule: Callable[[], None] | None = None
+        self._pending_changed: set[str] = set()
+        """Devices changed by the chunks applied so far (listeners hear at the end)."""
 
     # ------------------------------------------------------------------ reading
 
@@ -291,6 +293,13 @@ class VehicleStore:
         A fix not newer than the one held (by the device's fix time) is ignored. Only the
         rows of the changed devices are written.
         """
+        changed = self._write(positions)
+        if changed:
+            self._notify(changed)
+        return changed
+
+    def _write(self, positions: Iterable[PositionView]) -> frozenset[str]:
+        """Write the newer of ``positions`` into the columns, telling no one."""
         received = self._clock()
         rows, devices, fix_times = self._rows, self._devices, self._fix_times
         accepted: list[PositionView] = []
@@ -331,15 +340,14 @@ class VehicleStore:
         self._heading[index] = [p.heading_deg for p in accepted]
         self._alarm[index] = [bool(p.alarms) for p in accepted]
         self._last_update = received
-        changed = frozenset(position.device for position in accepted)
-        self._notify(changed)
-        return changed
+        return frozenset(position.device for position in accepted)
 
     def apply_telemetry(self, telemetry: Telemetry) -> frozenset[str]:
         """Apply the positions of one telemetry message (readings are not vehicles).
 
         A large message is queued in chunks when a scheduler is set: then nothing has
-        changed yet and the empty set is returned (listeners hear of each chunk).
+        changed yet and the empty set is returned (listeners hear once, when the last
+        chunk is in, as they would of a message applied whole).
         """
         positions = telemetry.positions
         if self._schedule is None or len(positions) <= DEFER_ABOVE:
@@ -371,9 +379,12 @@ class VehicleStore:
         whether more wait."""
         deadline = time.perf_counter() + budget_s
         while self._pending:
-            self.update(self._pending.popleft())
+            self._pending_changed |= self._write(self._pending.popleft())
             if time.perf_counter() >= deadline:
                 break
+        if not self._pending and self._pending_changed:
+            changed, self._pending_changed = frozenset(self._pending_changed), set()
+            self._notify(changed)
         return bool(self._pending)
 
     def remove(self, device: str) -> bool:
@@ -399,6 +410,7 @@ class VehicleStore:
         """Forget every vehicle."""
         devices = frozenset(self._devices)
         self._pending.clear()
+        self._pending_changed.clear()
         self._rows.clear()
         for values in self._row_lists():
             values.clear()

@@ -194,15 +194,19 @@ def test_a_large_message_is_applied_in_slices_then_drawn_whole(
 def test_slices_apply_one_chunk_at_least_and_closing_applies_the_rest() -> None:
     store = VehicleStore()
     asked: list[bool] = []
+    heard: list[frozenset[str]] = []
+    store.add_listener(heard.append)
     store.set_scheduler(lambda: asked.append(True))
     positions = [fix(f"d{i}", 120.0, 30.0) for i in range(2 * CHUNK_POSITIONS + 5)]
     store.apply_telemetry(Telemetry(positions=positions))
     assert asked == [True]
     assert store.apply_pending(0.0) is True
     assert len(store) == CHUNK_POSITIONS
+    assert heard == [], "listeners (the roster, the replay picker) hear once per message"
     store.set_scheduler(None)  # the map closes: nothing accepted is lost
     assert len(store) == len(positions)
     assert store.pending == 0
+    assert heard == [frozenset(p.device for p in positions)]
     small = [fix("x", 121.0, 31.0)]
     assert store.apply_telemetry(Telemetry(positions=small)) == {"x"}
 
