@@ -17,7 +17,6 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -137,6 +136,25 @@ def classify_columns(
     ).astype(np.intp)
 
 
+class _RecordsView(Mapping[str, VehicleRecord]):
+    """The store's records as a mapping; iterating the keys builds no record."""
+
+    def __init__(self, store: VehicleStore) -> None:
+        self._store = store
+
+    def __getitem__(self, device: str) -> VehicleRecord:
+        record = self._store.get(device)
+        if record is None:
+            raise KeyError(device)
+        return record
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._store.columns().devices))
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
 _COLUMNS = ("_lat", "_lon", "_x", "_y", "_fix_at", "_speed", "_heading", "_alarm")
 """The numpy columns of :class:`VehicleStore`, one value per row."""
 
@@ -195,8 +213,8 @@ class VehicleStore:
 
     @property
     def records(self) -> Mapping[str, VehicleRecord]:
-        """A snapshot of the records by device (made on demand: use :meth:`get` for one)."""
-        return MappingProxyType({device: self._record(row) for device, row in self._rows.items()})
+        """A read-only view of the records by device (each made when looked up)."""
+        return _RecordsView(self)
 
     def get(self, device: str) -> VehicleRecord | None:
         """Return the record of ``device``, or None."""
