@@ -200,16 +200,14 @@ class VehicleStore:
         position = PositionView(
             device=self._devices[row],
             at=self._fix_times[row],
-            lat=float(self._lat[row]),
-            lon=float(self._lon[row]),
-            speed_kmh=float(self._speed[row]),
-            heading_deg=float(self._heading[row]),
+            lat=self._lat.item(row),
+            lon=self._lon.item(row),
+            speed_kmh=self._speed.item(row),
+            heading_deg=self._heading.item(row),
             alarms=list(self._alarms[row]),
             jurisdiction=self._jurisdictions[row],
         )
-        return VehicleRecord(
-            position, float(self._x[row]), float(self._y[row]), self._received[row]
-        )
+        return VehicleRecord(position, self._x.item(row), self._y.item(row), self._received[row])
 
     @property
     def records(self) -> Mapping[str, VehicleRecord]:
