@@ -197,7 +197,12 @@ class VehicleStore:
     # ------------------------------------------------------------------ reading
 
     def _record(self, row: int) -> VehicleRecord:
-        position = PositionView(
+        return VehicleRecord(
+            self._position(row), self._x.item(row), self._y.item(row), self._received[row]
+        )
+
+    def _position(self, row: int) -> PositionView:
+        return PositionView(
             device=self._devices[row],
             at=self._fix_times[row],
             lat=self._lat.item(row),
@@ -207,7 +212,6 @@ class VehicleStore:
             alarms=list(self._alarms[row]),
             jurisdiction=self._jurisdictions[row],
         )
-        return VehicleRecord(position, self._x.item(row), self._y.item(row), self._received[row])
 
     @property
     def records(self) -> Mapping[str, VehicleRecord]:
@@ -218,6 +222,11 @@ class VehicleStore:
         """Return the record of ``device``, or None."""
         row = self._rows.get(device)
         return None if row is None else self._record(row)
+
+    def position(self, device: str) -> PositionView | None:
+        """Return the newest fix of ``device`` (cheaper than :meth:`get`), or None."""
+        row = self._rows.get(device)
+        return None if row is None else self._position(row)
 
     def __len__(self) -> int:
         return len(self._devices)

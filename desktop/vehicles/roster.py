@@ -141,8 +141,7 @@ class VehicleRoster:
 
     def position(self, device: str) -> PositionView | None:
         """Return the newest fix of ``device``, or None."""
-        record = self._store.get(device)
-        return record.position if record is not None else None
+        return self._store.position(device)
 
     def now(self) -> dt.datetime:
         """The roster's clock (UTC)."""
