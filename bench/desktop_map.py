@@ -1,12 +1,17 @@
-"""Frame times of the console map with 5,000 moving vehicles, against a raw pyqtgraph ceiling.
+"""Frame times of the console map with many moving vehicles, against a raw pyqtgraph ceiling.
 
 Offscreen, at a fixed window size, a scripted camera pans and zooms around a city while
-5,000 vehicles random-walk and report once a second (every vehicle, every second: the
-worst case of coalesced telemetry). Each frame is one camera step, the data update when
-a second has passed (store update + layer redraw), and a synchronous repaint.
+the vehicles (5,000 by default; issue 18 asks for 20,000) random-walk and report once a
+second, every vehicle in the same telemetry message (the worst case of coalesced
+telemetry). Each frame is one camera step, then, when a second has passed, what the
+console does on the GUI thread with a telemetry frame (decode the JSON, hand it to the
+store, which queues a large message; the map's feed applies it a slice per event-loop
+turn and redraws the layer once it is all in), then a synchronous repaint. Cycle
+collection runs on the console's GUI timer (:mod:`desktop.collector`). Building the next
+second's message (the server's work) runs between frames, outside the measurement.
 
-The ceiling runs the same script on one bare ``ScatterPlotItem`` holding the same 5,000
-points (one brush, no basemap, no app code). Run::
+The ceiling runs the same script on one bare ``ScatterPlotItem`` holding the same points
+(one brush, no basemap, no app code). Run::
 
     .venv/bin/python bench/desktop_map.py [--vehicles 5000] [--seconds 10]
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import gc
 import math
 import os
 import statistics
@@ -31,14 +37,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QApplication
 
+from desktop.collector import GuiThreadCollector
 from desktop.map.projection import to_mercator, to_mercator_arrays
 from desktop.map.vehicles import VehicleStore
 from desktop.map.view import MapView
-from realtime.protocol import PositionView
+from realtime.protocol import PositionView, Telemetry
+from realtime.protocol.codec import decode_server, encode
 
 CITY = (120.155, 30.274)
 """Hangzhou: the vehicles roam within about 15 km of it."""
-GOAL_P95_MS = 33.0
+GOAL_P99_MS = 33.0
+"""Issue 18: no frame of 99 in 100 longer than this at 20,000 vehicles."""
 WIDTH, HEIGHT = 1280, 800
 
 FloatArray = npt.NDArray[np.float64]
@@ -118,6 +127,20 @@ def set_camera(view_box: pg.ViewBox, frame: int) -> None:
     )
 
 
+class GcPauses:
+    """A ``gc.callbacks`` hook that records how long each collection takes."""
+
+    def __init__(self) -> None:
+        self.ms: list[float] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.ms.append((time.perf_counter() - self._started) * 1000.0)
+
+
 @dataclasses.dataclass
 class Result:
     """Frame times of one run, milliseconds."""
@@ -128,6 +151,8 @@ class Result:
     updates: int
     cpu_ms: list[float]
     """CPU time of the GUI thread per frame: what the frame cost, without other processes."""
+    gc_ms: list[float]
+    """How long each cycle collection during the run took (wall clock)."""
 
     def percentile(self, q: float) -> float:
         """The ``q``-th percentile of the frame times (wall clock)."""
@@ -151,10 +176,17 @@ def run(
     repaint: Callable[[], None],
     update: Callable[[], None],
     seconds: float,
+    prepare: Callable[[], None] = lambda: None,
 ) -> Result:
-    """Drive the camera for ``seconds``, calling ``update`` once a second."""
+    """Drive the camera for ``seconds``, calling ``update`` once a second.
+
+    ``prepare`` (the next second's fixes, the server's and the fleet's work) runs after
+    the frame of an update, outside its measurement.
+    """
     frames: list[float] = []
     cpu: list[float] = []
+    pauses = GcPauses()
+    gc.callbacks.append(pauses)
     updates = 0
     start = time.perf_counter()
     next_update = start
@@ -163,7 +195,8 @@ def run(
         began = time.perf_counter()
         began_cpu = time.thread_time()
         set_camera(view_box, frame)
-        if began >= next_update:
+        updated = began >= next_update
+        if updated:
             update()
             updates += 1
             next_update += 1.0
@@ -171,8 +204,11 @@ def run(
         app.processEvents()  # one paint per frame: the repaint request and the view's update
         frames.append((time.perf_counter() - began) * 1000.0)
         cpu.append((time.thread_time() - began_cpu) * 1000.0)
+        if updated:
+            prepare()
         frame += 1
-    return Result(name, frames, time.perf_counter() - start, updates, cpu)
+    gc.callbacks.remove(pauses)
+    return Result(name, frames, time.perf_counter() - start, updates, cpu, pauses.ms)
 
 
 def bench_app(app: QApplication, count: int, seconds: float, seed: int) -> Result:
@@ -183,17 +219,26 @@ def bench_app(app: QApplication, count: int, seconds: float, seed: int) -> Resul
     view.resize(WIDTH, HEIGHT + 30)
     view.show()
     app.processEvents()
-    pending: list[list[PositionView]] = [fleet.positions(dt.datetime.now(dt.UTC))]
+    pending: list[bytes] = []
+
+    def prepare() -> None:
+        # the server's work: the next second's coalesced telemetry, as JSON on the wire
+        fleet.step()
+        pending.append(encode(Telemetry(positions=fleet.positions(dt.datetime.now(dt.UTC)))))
 
     def update() -> None:
-        store.update(pending.pop())
-        view.refresh()  # what the refresh timer does after telemetry arrived
-        fleet.step()
-        # decoding fixes is the realtime client's work, not the map's: prepared here,
-        # outside the next frame's measurement as far as possible
-        pending.append(fleet.positions(dt.datetime.now(dt.UTC)))
+        # what the console does with a telemetry frame, on the GUI thread: decode it,
+        # hand it to the store (which queues a large one); the map's feed then applies
+        # it a slice per event-loop turn and redraws once it is all in
+        message = decode_server(pending.pop())
+        assert isinstance(message, Telemetry)
+        store.apply_telemetry(message)
 
+    prepare()
     viewport = view.canvas.viewport()
+    # as the console runs: cycle collection on a GUI timer (desktop.app)
+    collector = GuiThreadCollector()
+    collector.start()
     run(
         "warm-up",
         app=app,
@@ -201,6 +246,7 @@ def bench_app(app: QApplication, count: int, seconds: float, seed: int) -> Resul
         repaint=viewport.update,
         update=update,
         seconds=1.0,
+        prepare=prepare,
     )
     result = run(
         "app",
@@ -209,7 +255,12 @@ def bench_app(app: QApplication, count: int, seconds: float, seed: int) -> Resul
         repaint=viewport.update,
         update=update,
         seconds=seconds,
+        prepare=prepare,
     )
+    collector.stop()
+    drawn = view.vehicle_layer.count()
+    if drawn != count:  # every second's update must be drawn in full, not just started
+        raise SystemExit(f"only {drawn} of {count} vehicles drawn")
     view.shutdown()
     view.close()
     return result
@@ -233,10 +284,13 @@ def bench_ceiling(app: QApplication, count: int, seconds: float, seed: int) -> R
         fleet.step()
 
     repaint = canvas.viewport().update
+    collector = GuiThreadCollector()  # the same collection regime as the app's run
+    collector.start()
     run("warm-up", app=app, view_box=view_box, repaint=repaint, update=update, seconds=1.0)
     result = run(
         "ceiling", app=app, view_box=view_box, repaint=repaint, update=update, seconds=seconds
     )
+    collector.stop()
     canvas.close()
     return result
 
@@ -253,6 +307,8 @@ def report(result: Result) -> None:
         f"{'':8s} cpu per frame: p50={result.cpu_percentile(50):6.1f} ms  "
         f"p95={result.cpu_percentile(95):6.1f} ms  p99={result.cpu_percentile(99):6.1f} ms"
     )
+    longest = max(result.gc_ms, default=0.0)
+    print(f"{'':8s} cycle collections: {len(result.gc_ms)}, longest {longest:.1f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,8 +332,13 @@ def main(argv: list[str] | None = None) -> int:
         ratio = app_result.percentile(q) / ceiling.percentile(q)
         print(f"ratio app/ceiling p{q}: {ratio:4.2f}x")
     print(f"fps ratio app/ceiling: {app_result.fps / ceiling.fps:4.2f}")
-    met = app_result.percentile(95) <= GOAL_P95_MS
-    print(f"goal p95 <= {GOAL_P95_MS:g} ms: {'met' if met else 'MISSED'}")
+    met = app_result.percentile(99) <= GOAL_P99_MS
+    cpu_met = app_result.cpu_percentile(99) <= GOAL_P99_MS
+    print(
+        f"goal p99 <= {GOAL_P99_MS:g} ms: wall {'met' if met else 'MISSED'} "
+        f"(the bare ceiling's own wall p99 on this machine now: {ceiling.percentile(99):.1f} ms), "
+        f"GUI-thread CPU {'met' if cpu_met else 'MISSED'}"
+    )
     return 0 if met else 1
 
 

@@ -147,8 +147,9 @@ class MapLabeller:
 
     def _crowded(self) -> bool:
         """Whether more vehicles are in view than labels could ever be placed beside."""
-        items = self._map.vehicle_layer.items.values()
-        return sum(len(self._inside(item, 0.0)) for item in items) > MAX_SYMBOLS
+        x_min, y_min, x_max, y_max, _ = self._view()
+        shown = self._map.vehicle_layer.shown_points((x_min, y_min, x_max, y_max))
+        return len(shown) > MAX_SYMBOLS
 
     def update(self) -> None:
         """Place the labels anew for the view and the data drawn now."""
@@ -173,18 +174,18 @@ class MapLabeller:
         self._show(placements, gathered.texts, gathered.anchors)
 
     def _gather_vehicles(self, gathered: _Gathered, *, plates: bool) -> None:
-        for (state, _), item in self._map.vehicle_layer.items.items():
+        x_min, y_min, x_max, y_max, mpp = self._view()
+        pad = max(size for _, size in VEHICLE_STYLE.values()) * mpp
+        view = (x_min - pad, y_min - pad, x_max + pad, y_max + pad)
+        for x, y, device, state in self._map.vehicle_layer.shown_points(view):
             size = VEHICLE_STYLE[state][1]
-            for x, y, device, _ in self._scatter_symbols(item, size):
-                symbol = gathered.to_px(x, y, size)
-                gathered.symbols.append(symbol)
-                if plates:
-                    priority = 2 if state is VehicleState.ALARM else 3
-                    text = self._map.vehicles.label(str(device))
-                    gathered.add(("vehicle", str(device)), (x, y), text, "#212121")
-                    gathered.requests.append(
-                        self._request(("vehicle", str(device)), symbol, text, priority)
-                    )
+            symbol = gathered.to_px(x, y, size)
+            gathered.symbols.append(symbol)
+            if plates:
+                priority = 2 if state is VehicleState.ALARM else 3
+                text = self._map.vehicles.label(device)
+                gathered.add(("vehicle", device), (x, y), text, "#212121")
+                gathered.requests.append(self._request(("vehicle", device), symbol, text, priority))
 
     def _gather_alarms(self, gathered: _Gathered, *, titles: bool) -> None:
         alarm_layer = self._map.alarm_layer

@@ -41,6 +41,7 @@ class PlaceIndicator:
         self._indexes: dict[int, RegionIndex] = {}
         self.label = QLabel(overlay_parent)
         self.label.setObjectName("map_place_label")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setStyleSheet(
             "QLabel#map_place_label { background: rgba(255, 255, 255, 215);"
             " color: #3e2723; border: 1px solid #a1887f; border-radius: 3px;"

@@ -38,6 +38,7 @@ from desktop.map.projection import HALF_WORLD, from_mercator, ground_resolution,
 from desktop.map.registry_layers import PointLayer, RegistryItemLayer, ShapeLayer
 from desktop.map.scale_bar import ScaleBar
 from desktop.map.tiles import TileLayer, TileSource
+from desktop.map.vehicle_feed import VehicleFeed
 from desktop.map.vehicle_layer import VehicleLayer
 from desktop.map.vehicles import VehicleStore
 from desktop.plain_text import plain_label
@@ -258,6 +259,8 @@ class MapView(QWidget):
             self._remove_listeners.append(alarms.add_listener(self._on_alarms_changed))
         self.destroyed.connect(self._forget_listeners_later)
         self._vehicles_dirty = True
+        # large telemetry messages are applied a slice per frame, then drawn at once
+        self.vehicle_feed = VehicleFeed(self.vehicles, self.refresh, parent=self)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(REFRESH_MS)
         self._refresh_timer.timeout.connect(self.refresh)
@@ -518,7 +521,7 @@ class MapView(QWidget):
 
     def refresh(self) -> None:
         """Redraw the live layers whose data changed since the last redraw."""
-        if self._vehicles_dirty:
+        if self._vehicles_dirty and not self.vehicles.pending:  # the feed redraws when done
             self._vehicles_dirty = False
             self.vehicle_layer.refresh()
             self._update_vehicle_labels()
@@ -572,6 +575,7 @@ class MapView(QWidget):
         self._refresh_timer.stop()
         self._reclassify_timer.stop()
         self._pulse_timer.stop()
+        self.vehicle_feed.close()
         if self.tile_layer is not None:
             self.tile_layer.close()
             self.tile_layer = None

@@ -187,6 +187,8 @@ class TrackReplayPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(PLAY_TICK_MS)
         self._timer.timeout.connect(self._on_tick)
+        self._choices: list[tuple[str, str]] = []
+        """What the picker offers now: (shown text, device)."""
         self._remove_listener = roster.add_listener(self.refresh_vehicles)
         self.refresh_vehicles()
 
@@ -196,12 +198,16 @@ class TrackReplayPanel(QWidget):
         """Offer the roster's vehicles in the picker (keeping the current choice)."""
         if self._closed:
             return
+        choices = self._roster.choices()
+        if choices == self._choices:  # positions moved, the vehicles did not change
+            return
+        self._choices = choices
         current = self.selected_device()
         self.vehicle_combo.blockSignals(True)
         try:
             self.vehicle_combo.clear()
-            for row in self._roster.rows():
-                self.vehicle_combo.addItem(f"{row.plate or row.name or row.device}", row.device)
+            for shown, device in choices:
+                self.vehicle_combo.addItem(shown, device)
             self._select_in_combo(current)
         finally:
             self.vehicle_combo.blockSignals(False)

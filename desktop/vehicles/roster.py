@@ -141,8 +141,7 @@ class VehicleRoster:
 
     def position(self, device: str) -> PositionView | None:
         """Return the newest fix of ``device``, or None."""
-        record = self._store.get(device)
-        return record.position if record is not None else None
+        return self._store.position(device)
 
     def now(self) -> dt.datetime:
         """The roster's clock (UTC)."""
@@ -161,6 +160,18 @@ class VehicleRoster:
         identities = set(self._devices) | set(self._store.records)
         rows = [self._row(identity, moment) for identity in identities]
         return sorted(rows, key=lambda row: (row.plate or row.name or "~", row.device))
+
+    def choices(self) -> list[tuple[str, str]]:
+        """Every vehicle as (plate or name or identity, identity), in the order of
+        :meth:`rows`; cheap: no position is read (a picker rebuilt per telemetry message
+        would otherwise read 20,000 of them)."""
+        keyed = []
+        for identity in set(self._devices) | set(self._store.records):
+            view = self._devices.get(identity)
+            shown = (view.plate or view.name) if view is not None else ""
+            keyed.append(((shown or "~", identity), (shown or identity, identity)))
+        keyed.sort()
+        return [choice for _, choice in keyed]
 
     def filtered(
         self,

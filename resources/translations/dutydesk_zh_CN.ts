@@ -2588,6 +2588,18 @@ fix {age} s ago</source>
         <translation>{count} 辆车，最新定位 {age} 秒前</translation>
     </message>
     <message>
+        <source>{count} vehicles (click to zoom in)</source>
+        <translation>{count} 辆车（点击放大）</translation>
+    </message>
+    <message>
+        <source>including an alarm</source>
+        <translation>其中有报警车辆</translation>
+    </message>
+    <message>
+        <source>{count} alarms (click to zoom in)</source>
+        <translation>{count} 条警情（点击放大）</translation>
+    </message>
+    <message>
         <source>Lat {lat:.5f}°  Lon {lon:.5f}°</source>
         <translation>纬度 {lat:.5f}°  经度 {lon:.5f}°</translation>
     </message>

@@ -324,17 +324,19 @@ def test_on_the_map_no_label_sits_under_a_symbol(map_view: MapView, alarms: Alar
     assert labeller.label_texts("alarm")
     # Symbols as the scatter items draw them, in the canvas's pixels.
     symbol_rects: list[QRectF] = []
-    items = [
-        (item, VEHICLE_STYLE[state][1]) for (state, _), item in map_view.vehicle_layer.items.items()
+    points = [
+        (x, y, VEHICLE_STYLE[state][1])
+        for x, y, _, state in map_view.vehicle_layer.shown_points(map_view.view_extent())
     ]
-    items += [(map_view.alarm_layer.unacknowledged, 30.0)]
-    items += [(item, 14.0) for item in map_view.alarm_layer.by_level.values()]
-    for item, size in items:
-        for x, y in zip(item.data["x"], item.data["y"], strict=True):
-            point = map_view.canvas.mapFromScene(
-                map_view.view_box.mapViewToScene(QPointF(float(x), float(y)))
-            )
-            symbol_rects.append(QRectF(point.x() - size / 2, point.y() - size / 2, size, size))
+    alarm_items = [(map_view.alarm_layer.unacknowledged, 30.0)]
+    alarm_items += [(item, 14.0) for item in map_view.alarm_layer.by_level.values()]
+    for item, size in alarm_items:
+        points += [
+            (float(x), float(y), size) for x, y in zip(item.data["x"], item.data["y"], strict=True)
+        ]
+    for x, y, size in points:
+        point = map_view.canvas.mapFromScene(map_view.view_box.mapViewToScene(QPointF(x, y)))
+        symbol_rects.append(QRectF(point.x() - size / 2, point.y() - size / 2, size, size))
     transform = map_view.canvas.viewportTransform()
     shown = [item for item in labeller._items if item.isVisible()]
     assert len(shown) == len(labeller.placements)

@@ -17,7 +17,7 @@ from desktop.main_window import MainWindow
 from desktop.map.layers import LayerKey
 from desktop.map.projection import from_mercator, to_mercator
 from desktop.map.registry_layers import MapPoint, MapShape
-from desktop.map.vehicle_layer import heading_sector
+from desktop.map.vehicle_layer import HEADING_SECTORS, heading_sector
 from desktop.map.vehicles import VehicleState, VehicleStore
 from desktop.map.view import MapView
 from desktop.service import ConsoleService
@@ -147,8 +147,11 @@ def test_telemetry_becomes_markers(map_view: MapView) -> None:
     assert layer.count(VehicleState.OFFLINE) == 1
     positions = layer.positions()
     assert positions["m1"] == pytest.approx(to_mercator(120.15, 30.27))
-    assert len(layer.items[(VehicleState.MOVING, heading_sector(90.0))].data) == 1
-    assert len(layer.items[(VehicleState.ALARM, heading_sector(180.0))].data) == 1
+    symbols = dict(zip(layer.positions(), layer.sprites.symbol.tolist(), strict=True))
+    states = list(VehicleState)
+    sectors = HEADING_SECTORS
+    assert symbols["m1"] == states.index(VehicleState.MOVING) * sectors + heading_sector(90.0)
+    assert symbols["a1"] == states.index(VehicleState.ALARM) * sectors + heading_sector(180.0)
     # an older fix changes nothing; a newer one moves the marker
     store.update([fix("m1", 121.0, 31.0, at=now() - dt.timedelta(seconds=5), speed_kmh=50.0)])
     store.update([fix("m1", 120.151, 30.271, at=now() + dt.timedelta(seconds=1), speed_kmh=50.0)])

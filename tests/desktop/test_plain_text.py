@@ -37,6 +37,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.dialogs import DispatchDialog, MergeDialog, NoteDialog
 from desktop.main_window import MainWindow
+from desktop.map.sprites import ClusterItem, SpriteItem
 from desktop.plain_text import OWN_MARKUP_PROPERTY
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
@@ -413,6 +414,9 @@ def scene_texts(view: QGraphicsView) -> Iterator[tuple[str, str]]:
             tip = item.opts["tip"]
             for x, y, data in zip(item.data["x"], item.data["y"], item.data["data"], strict=True):
                 yield f"{where} hover", rendered(tip(x=x, y=y, data=data))
+        elif isinstance(item, SpriteItem | ClusterItem):
+            for index in range(item.point_count):
+                yield f"{where} hover", rendered(item.tooltip(index))
 
 
 def windows(window: MainWindow) -> list[QWidget]:

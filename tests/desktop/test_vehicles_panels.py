@@ -330,3 +330,29 @@ def test_the_list_says_unknown_with_the_last_heard_time(qapp: QApplication) -> N
         for translator in installed:
             QCoreApplication.removeTranslator(translator)
         install_translators(qapp, "en")
+
+
+def test_the_replay_picker_follows_vehicles_not_positions(
+    qtbot: QtBot, service: ConsoleService
+) -> None:
+    roster = VehicleRoster(clock=lambda: T0)
+    roster.set_devices(DEVICES)
+    panel = TrackReplayPanel(service, roster)
+    qtbot.addWidget(panel)
+    combo = panel.vehicle_combo
+    offered = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
+    assert offered == roster.choices()
+    assert [device for _, device in offered] == [row.device for row in roster.rows()]
+    panel.open_vehicle("013800000001")
+    combo.setItemText(0, "marked")  # a rebuild would bring the plate back
+    roster.update_positions(
+        [PositionView(device="013800000001", at=T0, lat=30.0, lon=120.0, speed_kmh=30.0)]
+    )
+    assert combo.itemText(0) == "marked", "a position alone does not rebuild the picker"
+    roster.update_positions(
+        [PositionView(device="013900000077", at=T0, lat=30.1, lon=120.1, speed_kmh=30.0)]
+    )
+    devices = [combo.itemData(i) for i in range(combo.count())]
+    assert "013900000077" in devices, "a vehicle heard for the first time is offered"
+    assert panel.selected_device() == "013800000001", "the officer's choice is kept"
+    panel.shutdown()
