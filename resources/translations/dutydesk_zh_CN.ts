@@ -4397,4 +4397,29 @@ fix {age} s ago</source>
         <translation>选择照片</translation>
     </message>
 </context>
+<context>
+    <name>UrgentDetail</name>
+    <message>
+        <source>Most urgent unacknowledged alarm</source>
+        <translation>最紧急未确认警情</translation>
+    </message>
+</context>
+<context>
+    <name>WallCounters</name>
+    <message>
+        <source>Unacknowledged {count}</source>
+        <translation>未接警 {count}</translation>
+    </message>
+</context>
+<context>
+    <name>WallMode</name>
+    <message>
+        <source>DutyDesk – wall display</source>
+        <translation>值班台 – 大屏显示</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+</context>
 </TS>
