@@ -75,6 +75,11 @@ def available_rect(window: QWidget) -> QRect | None:
 
 def fit_default_size(window: QWidget) -> None:
     """Size the window to :data:`DEFAULT_SIZE`, shrunk to the screen's available area."""
+    layout = window.layout()
+    if layout is not None:
+        # The minimum size the docks' content once asked for (before they were put in
+        # scroll areas) still holds until the layout runs again: it would win over resize.
+        layout.activate()
     rect = available_rect(window)
     size = DEFAULT_SIZE if rect is None else DEFAULT_SIZE.boundedTo(rect.size())
     window.resize(size)
