@@ -15,14 +15,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QSizePolicy,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop import texts
-from desktop.alarm_model import LEVEL_COLOURS
+from desktop.alarm_model import LEVEL_COLOURS, Column
 from desktop.alarm_queue import AlarmQueueView
 from desktop.control_room import ControlRoomLayout
 from desktop.service import ConsoleService
@@ -31,9 +30,9 @@ from realtime.states import AlarmLevel, AlarmState, is_open
 
 WALL_FONT_PIXELS = 22
 """The queue's type on the wall."""
-COUNTER_FONT_PIXELS = 34
+COUNTER_FONT_PIXELS = 30
 """The counters' type on the wall."""
-WALL_MAP_SHARE = 0.55
+WALL_MAP_SHARE = 0.4
 """Part of the width the map takes on the wall."""
 
 
@@ -75,9 +74,9 @@ class WallCounters(QWidget):
         font.setPixelSize(COUNTER_FONT_PIXELS)
         font.setBold(True)
         label.setFont(font)
-        # On a narrow screen a counter is clipped rather than widening the window.
-        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        label.setMinimumWidth(COUNTER_FONT_PIXELS * 2)
+        # Its full width where there is room; on a narrow screen it is clipped rather
+        # than widening the window.
+        label.setMinimumWidth(1)
         return label
 
     def refresh(self, *_args: object) -> None:
@@ -135,6 +134,8 @@ class WallMode(QObject):
         queue_view.setFont(font)
         queue_view.horizontalHeader().setFont(font)
         queue_view.verticalHeader().setDefaultSectionSize(WALL_FONT_PIXELS * 2)
+        # Read across a room: the level's colour and the title say the type.
+        queue_view.setColumnHidden(Column.TYPE, True)
         queue_view.columns.remeasure()
         control_room.map_share = WALL_MAP_SHARE
         control_room.apply_proportions()

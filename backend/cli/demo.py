@@ -312,8 +312,11 @@ async def queue_by_source(server: DutyDeskServer, username: str) -> Counter[str]
     if user is None:
         return Counter()
     snapshot = await server.alarms.snapshot(user)
-    # The reporter (a device account, the JT/T 808 gateway, an officer) tells the feeds apart.
-    return Counter(alarm.source_ref or alarm.source for alarm in snapshot.alarms)
+    # The reporter (a device account, an officer, ``jt808:<terminal>`` for the gateway's
+    # trucks, counted together) tells the feeds apart.
+    return Counter(
+        (alarm.source_ref or alarm.source).partition(":")[0] for alarm in snapshot.alarms
+    )
 
 
 def summary_line(server: ServerThread, scripted: int) -> str:
