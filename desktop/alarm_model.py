@@ -226,7 +226,7 @@ class AlarmTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole:
             return self._font(alarm)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip(alarm.description or alarm.title)
+            return plain_tooltip(self._tooltip(alarm, column))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (Column.ID, Column.AGE):
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return None
@@ -250,6 +250,14 @@ class AlarmTableModel(QAbstractTableModel):
 
     def _flashing_now(self, alarm: AlarmView) -> bool:
         return self._flash_on and not self._stale and flashes(alarm)
+    def _tooltip(self, alarm: AlarmView, column: Column) -> str:
+        """The cell's full text (a long title or place may be elided), with the description."""
+        if column is Column.PLACE and alarm.place:
+            return alarm.place
+        if column is Column.TITLE:
+            title = self._display(alarm, column)
+            return "\n".join(part for part in (title, alarm.description) if part)
+        return alarm.description or alarm.title
 
     def _background(self, alarm: AlarmView, column: Column) -> QBrush | None:
         if not is_open(alarm.state):

@@ -6,19 +6,10 @@ It shows an :class:`~desktop.alarm_model.AlarmTableModel` through its
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QTableView, QWidget
 
-from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel, Column
-
-COLUMN_WIDTHS: dict[Column, int] = {
-    Column.ID: 60,
-    Column.LEVEL: 60,
-    Column.TYPE: 110,
-    Column.PLACE: 220,
-    Column.STATE: 80,
-    Column.AGE: 90,
-}
-"""Starting widths in pixels; the title column takes the rest."""
+from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel
+from desktop.queue_columns import QueueColumns
 
 
 class AlarmQueueView(QTableView):
@@ -37,11 +28,8 @@ class AlarmQueueView(QTableView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().hide()
         self.setAlternatingRowColors(False)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.TITLE, QHeaderView.ResizeMode.Stretch)
-        for column, width in COLUMN_WIDTHS.items():
-            self.setColumnWidth(column, width)
+        self.columns = QueueColumns(self, model)
+        """The columns' widths, sized to what they show."""
 
     def selected_alarm_id(self) -> int | None:
         """The id of the selected alarm, if any."""

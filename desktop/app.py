@@ -69,9 +69,12 @@ class ConsoleSession(QObject):
         done: asyncio.Future[int],
         *,
         idle_lock_seconds: float | None = None,
+        wall: bool = False,
     ) -> None:
         super().__init__()
         self.service = service
+        self.wall = wall
+        """Open the main window as the wall display (map, queue, counters; no editing)."""
         self._sounder = sounder
         self._settings = settings
         self._done = done
@@ -262,7 +265,14 @@ class ConsoleSession(QObject):
 
     def _open_main_window(self) -> None:
         self._phase = _Phase.RUNNING
-        window = MainWindow(self.service, self._sounder, self._settings, username=self._username)
+        window = MainWindow(
+            self.service,
+            self._sounder,
+            self._settings,
+            username=self._username,
+            server=self._server_url,
+            wall=self.wall,
+        )
         window.closed.connect(lambda: self.finish(EXIT_OK))
         self.main_window = window
         self.sessions_action = SessionsAction(window, self.service)
@@ -285,6 +295,7 @@ async def run_console_async(
     use_audio: bool = True,
     ca_file: str | None = None,
     idle_lock_seconds: float | None = None,
+    wall: bool = False,
 ) -> int:
     """Run the console on the current (qasync) loop until it is closed; return the exit code."""
     loop = asyncio.get_running_loop()
@@ -294,7 +305,9 @@ async def run_console_async(
     settings = settings or open_settings()
     if ca_file is not None:
         settings.setValue(CA_FILE_KEY, ca_file)
-    session = ConsoleSession(service, sounder, settings, done, idle_lock_seconds=idle_lock_seconds)
+    session = ConsoleSession(
+        service, sounder, settings, done, idle_lock_seconds=idle_lock_seconds, wall=wall
+    )
     if username and password:
         session.login_unattended(server_url, username, password, ca_file=ca_file)
     else:
@@ -349,6 +362,7 @@ def run_console(
     ca_file: str | None = None,
     idle_lock_seconds: float | None = None,
     open_incident: bool = False,
+    wall: bool = False,
 ) -> int:
     """Run the console (blocking) and return its exit status.
 
@@ -356,6 +370,7 @@ def run_console(
     login dialog. ``lang`` is ``zh_CN`` or ``en`` (default: the saved choice, else
     Chinese). With ``screenshot`` it saves a PNG of the window after ``after`` seconds and
     exits; ``open_incident`` opens the first incident in the workspace shortly before.
+    ``wall`` opens the wall display (map, queue and counters in large type, no editing).
     """
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -384,6 +399,7 @@ def run_console(
                     settings=settings,
                     ca_file=ca_file,
                     idle_lock_seconds=idle_lock_seconds,
+                    wall=wall,
                 )
             )
         )

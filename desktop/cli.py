@@ -11,6 +11,8 @@ import argparse
 import importlib
 import logging
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ DEFAULT_SERVER_URL = "ws://127.0.0.1:8765/console"
 PASSWORD_ENV = "DUTYDESK_PASSWORD"  # noqa: S105 - the variable's name, not a secret
 LANGUAGES = ("zh_CN", "en")
 DEFAULT_SCREENSHOT_DELAY = 3.0
+EXIT_NO_DISPLAY = 2
+"""Exit status when there is no display to show the console on."""
 
 DESCRIPTION = """\
 Start the DutyDesk duty console (值班台).
@@ -36,6 +40,8 @@ examples:
   dutydesk desktop --server ws://10.0.0.5:8765/console --user officer1
   dutydesk desktop --server wss://duty.example.gov.cn:8765/console --ca-file ca.pem
   DUTYDESK_PASSWORD=secret dutydesk desktop --user officer1 --lang en
+  dutydesk desktop --user leader1 --wall
+  xvfb-run -a dutydesk desktop        # no screen attached: a virtual X display
   QT_QPA_PLATFORM=offscreen dutydesk desktop --user officer1 --password-file pw.txt \\
       --screenshot console.png --after 5
 """
@@ -103,6 +109,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="delay before --screenshot (default: %(default)s)",
     )
     parser.add_argument(
+        "--wall",
+        action="store_true",
+        help="wall display (a wall screen or a leader's screen): map, alarm queue and counters "
+        "in large type, no editing actions, a fixed layout",
+    )
+    parser.add_argument(
         "--open-incident",
         action="store_true",
         help="open the first incident in the incident workspace shortly before --screenshot "
@@ -129,6 +141,23 @@ def read_password(password_file: Path | None) -> str:
     return os.environ.get(PASSWORD_ENV, "")
 
 
+def display_problem(environ: Mapping[str, str], platform: str = sys.platform) -> str | None:
+    """Why Qt would find no display to open the console on, in one line; None if it will.
+
+    Checked before Qt starts: without a display Qt aborts the whole process (exit 134)
+    with a hint about a missing library that is not the cause.
+    """
+    if environ.get("QT_QPA_PLATFORM") or not platform.startswith(("linux", "freebsd")):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display: neither DISPLAY nor WAYLAND_DISPLAY is set; run the console in a desktop "
+        "session, under a virtual display (xvfb-run -a dutydesk desktop …), or without one "
+        "for a screenshot (QT_QPA_PLATFORM=offscreen dutydesk desktop … --screenshot FILE)"
+    )
+
+
 def run_console(
     server_url: str,
     username: str,
@@ -140,8 +169,16 @@ def run_console(
     ca_file: str | None = None,
     idle_lock_seconds: float | None = None,
     open_incident: bool = False,
+    wall: bool = False,
 ) -> int:
-    """Run the console and return its exit status (see :func:`desktop.app.run_console`)."""
+    """Run the console and return its exit status (see :func:`desktop.app.run_console`).
+
+    Without a display it says so in one line and returns :data:`EXIT_NO_DISPLAY`.
+    """
+    problem = display_problem(os.environ)
+    if problem is not None:
+        logger.error("%s", problem)
+        return EXIT_NO_DISPLAY
     app_module = importlib.import_module("desktop.app")
     result: int = app_module.run_console(
         server_url,
@@ -153,6 +190,7 @@ def run_console(
         ca_file=ca_file,
         idle_lock_seconds=idle_lock_seconds,
         open_incident=open_incident,
+        wall=wall,
     )
     return result
 
@@ -180,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         ca_file=args.ca_file,
         idle_lock_seconds=args.idle_lock * 60.0 if args.idle_lock is not None else None,
         open_incident=args.open_incident,
+        wall=args.wall,
     )
 
 

@@ -62,6 +62,8 @@ class AlarmDetailPane(QWidget):
         """The dialog an action opened and that is still showing (tests reach it here)."""
 
         layout = QVBoxLayout(self)
+        # Says why an alarm is shown when the officer selected none (see desktop.urgent).
+        self.caption_label = self._caption(layout)
         # The console's bold around the alarm's (escaped) title.
         self.header_label = rich_label(self)
         self.header_label.setObjectName("detail_header_label")
@@ -129,6 +131,14 @@ class AlarmDetailPane(QWidget):
         service.snapshot_replaced.connect(self.refresh)
         self.refresh()
 
+    def _caption(self, layout: QVBoxLayout) -> QLabel:
+        label = plain_label(parent=self)
+        label.setObjectName("detail_caption_label")
+        label.setStyleSheet("color: #c62828; font-weight: bold;")
+        label.hide()
+        layout.addWidget(label)
+        return label
+
     def _add_reveal(self, fields: QFormLayout) -> None:
         """The 查看 button and what it shows while revealing."""
         self.reveal_button = QPushButton(self.tr("Reveal…"), self)
@@ -162,6 +172,11 @@ class AlarmDetailPane(QWidget):
     def alarm(self) -> AlarmView | None:
         """The alarm shown, as the store holds it now."""
         return None if self._alarm_id is None else self._service.store.get(self._alarm_id)
+
+    def set_caption(self, text: str) -> None:
+        """Show ``text`` above the alarm (why it is shown); '' hides the caption."""
+        self.caption_label.setText(text)
+        self.caption_label.setVisible(bool(text))
 
     def show_alarm(self, alarm_id: int | None) -> None:
         """Show the alarm with ``alarm_id`` (None clears the pane)."""

@@ -34,6 +34,7 @@ from desktop.console_model import (
     may_act,
     may_enter_alarms,
 )
+from desktop.control_room import ControlRoomLayout, contain_docks, layout_group
 from desktop.detail_pane import AlarmDetailPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
@@ -58,10 +59,12 @@ from desktop.sounder import AlarmSounder
 from desktop.state import StoreChange
 from desktop.status import DisconnectedBanner, NotificationBar, StatusPanel
 from desktop.trends.panel import TrendsPanel
+from desktop.urgent import UrgentDetail
 from desktop.vehicles.list_panel import VehicleListPanel
 from desktop.vehicles.replay import TrackReplayPanel
 from desktop.vehicles.track import TrackData
 from desktop.video.cameras import CameraDirectory
+from desktop.wall import WallMode
 from desktop.window_actions import AlarmCameraAction, add_geofence_actions, add_main_actions
 from realtime.client import ConnectionState
 from realtime.protocol import (
@@ -78,7 +81,7 @@ logger = logging.getLogger(__name__)
 
 TICK_MS = 1000
 """The age column and the data age are redrawn this often."""
-LAYOUT_VERSION = 6
+LAYOUT_VERSION = 7
 """Bump when the docks change so old saved layouts are ignored."""
 ALARM_VIEW_SPAN_M = 20_000.0
 """Widest map view (metres across) when centring on a selected alarm (or a team)."""
@@ -97,13 +100,14 @@ class MainWindow(QMainWindow):
         settings: QSettings,
         *,
         username: str,
+        server: str = "",
+        wall: bool = False,
         model: ConsoleModel | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("main_window")
         self.setWindowTitle(self.tr("DutyDesk – duty console"))
-        self.resize(1400, 860)
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
@@ -111,6 +115,7 @@ class MainWindow(QMainWindow):
         self._sounder = sounder
         self._settings = settings
         self._username = username
+        self._server = server
         self.model = model if model is not None else ConsoleModel(service, service.store)
         """The plain stores this window shows (alarms, vehicles, registries)."""
         if self.model.alarms is not service.store:
@@ -203,8 +208,13 @@ class MainWindow(QMainWindow):
         self.detail_dock.raise_()
         self.event_log_dock.raise_()
 
-        self.resizeDocks([self.map_dock, self.detail_dock], [640, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.event_log_dock], [160], Qt.Orientation.Vertical)
+        # No dock's content may push the window past the screen.
+        contain_docks(self, unscrolled=self.map_dock)
+        self.control_room = ControlRoomLayout(
+            self, map_dock=self.map_dock, detail_dock=self.detail_dock, log_dock=self.event_log_dock
+        )
+        """The default proportions (queue and map first) and the window's screen bounds."""
+        self.control_room.apply_proportions()
         self.status_panel = StatusPanel(service, self.statusBar())
         main_actions = add_main_actions(
             self,
@@ -287,8 +297,25 @@ class MainWindow(QMainWindow):
         self._tick_timer.setInterval(TICK_MS)
         self._tick_timer.timeout.connect(self._tick)
         self._tick_timer.start()
+        # With nothing selected, the detail shows the most urgent unacknowledged alarm.
+        self.urgent_detail = UrgentDetail(
+            service, self.model.alarms, self.queue_view, self.detail_pane
+        )
         self._default_state = self.saveState(LAYOUT_VERSION)
-        self.restore_layout()
+        self.wall: WallMode | None = None
+        """The wall display's mode (``--wall``), if on: map, queue, counters, no editing."""
+        if wall:
+            self.wall = WallMode(
+                self,
+                service,
+                self.model.alarms,
+                map_dock=self.map_dock,
+                queue_view=self.queue_view,
+                central_layout=central_layout,
+                control_room=self.control_room,
+            )
+        else:
+            self.restore_layout()
         self._on_connection_changed(service.state, service.state_detail)
 
     # ------------------------------------------------------------------ building
@@ -347,7 +374,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ layout
 
     def _layout_key(self, what: str) -> str:
-        return f"layout/{self._username or '_'}/{what}"
+        # Per server and user: one officer's layout never lands on another's console.
+        return f"{layout_group(self._server, self._username)}/{what}"
 
     def restore_layout(self) -> None:
         """Restore this user's saved window geometry and dock layout, if any."""
@@ -355,11 +383,16 @@ class MainWindow(QMainWindow):
         state = self._settings.value(self._layout_key("state"))
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray) and not self.restoreState(state, LAYOUT_VERSION):
-            logger.info("ignoring a saved layout of another version")
+        if isinstance(state, QByteArray):
+            if self.restoreState(state, LAYOUT_VERSION):
+                self.control_room.restored = True
+            else:
+                logger.info("ignoring a saved layout of another version")
 
     def save_layout(self) -> None:
-        """Save this user's window geometry and dock layout."""
+        """Save this user's window geometry and dock layout (not the wall display's)."""
+        if self.wall is not None:
+            return
         self._settings.setValue(self._layout_key("geometry"), self.saveGeometry())
         self._settings.setValue(self._layout_key("state"), self.saveState(LAYOUT_VERSION))
         self._settings.sync()
@@ -374,6 +407,9 @@ class MainWindow(QMainWindow):
         self.site_detail_dock.show()
         self.incidents_dock.show()
         self.registry.dock.show()
+        self.detail_dock.raise_()
+        self.event_log_dock.raise_()
+        self.control_room.apply_proportions()
 
     def set_language(self, code: str) -> None:
         """Remember the language; it applies from the next start."""

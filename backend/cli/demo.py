@@ -8,18 +8,23 @@ import concurrent.futures
 import contextlib
 import itertools
 import logging
+import os
 import secrets
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from backend.cli import external, night_shift
 from backend.cli.common import Subparsers
 from backend.registry.files import DEMO_REGISTRY_JSON, RESOURCES_DIR, load_registry_json
+from backend.server import embedded
+from backend.server.app import DutyDeskServer
 from backend.server.embedded import ServerThread
 from devices.jt808.simulator import TruckPlan, run_fleet
 from devices.sensor_simulator import make_sensors, run_sensor_feed
@@ -31,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 DEMO_SCENARIO = RESOURCES_DIR / "scenarios" / "demo_city.json"
 DEMO_OFFICER = "demo"
+NO_DISPLAY_EXIT = 2
+"""Exit status of a demo that has no display to show its console on."""
 DEMO_TRUCKS = 6
 DEMO_SENSORS = 24
 DEMO_ROUTE = (
@@ -160,6 +167,12 @@ def add_parser(commands: Subparsers) -> None:
         help="when to take the screenshot (default: 5)",
     )
     demo.add_argument(
+        "--wall",
+        action="store_true",
+        help="open the console as the wall display (map, alarm queue and counters in large "
+        "type, no editing actions)",
+    )
+    demo.add_argument(
         "--open-incident",
         action="store_true",
         help="open the first incident in the console's incident workspace shortly before "
@@ -173,6 +186,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     console = external.load_console()
     if console is None:
         return external.missing_component("demo", "desktop")
+    # Before the backend starts: without a display the console could not open anyway.
+    problem = console.display_problem(os.environ)
+    if problem is not None:
+        logger.error("%s", problem)
+        return NO_DISPLAY_EXIT
     return run_demo(
         console,
         lang=args.lang,
@@ -180,6 +198,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         after=args.after,
         interval=args.interval,
         open_incident=args.open_incident,
+        wall=args.wall,
     )
 
 
@@ -223,6 +242,7 @@ def run_demo(
     after: float,
     interval: float,
     open_incident: bool = False,
+    wall: bool = False,
 ) -> int:
     """Run the demo with ``console`` until its window closes; return the console's exit status."""
     scenario = load_scenario()
@@ -275,11 +295,41 @@ def run_demo(
                 screenshot=screenshot,
                 after=after,
                 open_incident=open_incident,
+                wall=wall,
             )
         finally:
             for future in (feed_future, fleet_future, sensors_future, shift_future):
                 future.cancel()
                 with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
                     future.exception(timeout=5)
-    logger.info("demo finished; %s simulated alarms were sent", feed.sent)
+        logger.info("demo finished; %s", summary_line(server, feed.sent))
     return status
+
+
+async def queue_by_source(server: DutyDeskServer, username: str) -> Counter[str]:
+    """The alarms ``username``'s queue holds, counted by source, as the server answers a
+    console's snapshot (open alarms and those closed recently)."""
+    user = next((p for p in await server.users.list_users() if p.username == username), None)
+    if user is None:
+        return Counter()
+    snapshot = await server.alarms.snapshot(user)
+    # The reporter (a device account, an officer, ``jt808:<terminal>`` for the gateway's
+    # trucks, counted together) tells the feeds apart.
+    return Counter(
+        (alarm.source_ref or alarm.source).partition(":")[0] for alarm in snapshot.alarms
+    )
+
+
+def summary_line(server: ServerThread, scripted: int) -> str:
+    """What the demo raised, as its queue showed it: every alarm by source."""
+    try:
+        counts = server.call(queue_by_source(server.server, DEMO_OFFICER), timeout=10)
+    except (embedded.Error, TimeoutError, OSError, SQLAlchemyError) as exc:
+        logger.warning("cannot count the demo's alarms: %s", exc)
+        return f"{scripted} scripted alarms were sent"
+    by_source = ", ".join(f"{count} from {source}" for source, count in counts.most_common())
+    total = sum(counts.values())
+    return (
+        f"{total} alarms in the queue ({by_source or 'none'}); "
+        f"the scripted feed sent {scripted} reports (a repeat counts on its open alarm)"
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol
 
@@ -50,8 +50,12 @@ class ConsoleModule(Protocol):
         screenshot: str | None,
         after: float,
         open_incident: bool = False,
+        wall: bool = False,
     ) -> int:
         """Log in to ``server_url`` and run the console until its window closes."""
+
+    def display_problem(self, environ: Mapping[str, str]) -> str | None:
+        """Why the console could not open a window here (one line), or None."""
 
 
 def installed() -> list[EntryPoint]:
