@@ -2461,6 +2461,10 @@
         <translation>栅格瓦片</translation>
     </message>
     <message>
+        <source>Roads</source>
+        <translation>道路</translation>
+    </message>
+    <message>
         <source>Countries</source>
         <translation>国家</translation>
     </message>
