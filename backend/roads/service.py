@@ -133,6 +133,8 @@ class RoadService:
                 table.c.min_lon <= command.max_lon,
             )
             .order_by(table.c.rank, table.c.id)
+            # Every road has two vertices or more: no answer needs more rows than this.
+            .limit(command.max_points // 2 + 1)
         )
         async with self._sessions() as session:
             rows = [tuple(row) for row in await session.execute(query)]

@@ -99,3 +99,19 @@ def test_the_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--dry-run" in text
     assert "--datum" in text
     assert "ODbL" in text
+
+
+async def test_progress_is_told_on_large_files(
+    tmp_path: Path,
+    data: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("backend.roads.reader.PROGRESS_EVERY", 2)
+    xml = write_osm_xml(tmp_path / "area.osm")
+    assert await run("basemap", "import", str(xml), *data) == 0
+    progress = capsys.readouterr().err.splitlines()
+    assert progress[:2] == [
+        "dutydesk basemap import: 2 ways read, 1 roads kept …",
+        "dutydesk basemap import: 4 ways read, 2 roads kept …",
+    ]

@@ -176,3 +176,21 @@ def test_simplify_keeps_the_shape_within_the_tolerance() -> None:
     assert simplify(line, 10) == line  # the neighbours of the kink are 25 m off
     assert simplify(line, 30) == [32.0, 118.0, 32.00045, 118.002, 32.0, 118.004]
     assert simplify(line, 100) == [32.0, 118.0, 32.0, 118.004]
+
+
+def test_a_way_cut_at_the_extract_edge_keeps_its_located_run(tmp_path: Path) -> None:
+    path = tmp_path / "cut.osm"
+    path.write_text(
+        "<osm version='0.6'>"
+        "<node id='1' version='1' lat='32.0' lon='118.0'/>"
+        "<node id='2' version='1' lat='32.01' lon='118.0'/>"
+        "<node id='4' version='1' lat='32.03' lon='118.0'/>"
+        "<way id='9' version='1'><nd ref='1'/><nd ref='2'/><nd ref='3'/><nd ref='4'/>"
+        "<tag k='highway' v='primary'/></way>"
+        "<way id='10' version='1'><nd ref='7'/><nd ref='8'/><tag k='highway' v='primary'/>"
+        "</way></osm>",
+        encoding="utf-8",
+    )
+    segments, tally = _read(path)
+    assert [segment.points for segment in segments] == [[(32.0, 118.0), (32.01, 118.0)]]
+    assert tally.skipped == {"fewer than two located points": 1}
