@@ -49,7 +49,7 @@ from desktop.map.overlays import (
     unit_points,
 )
 from desktop.map.registry_layers import MapPoint
-from desktop.map.roads import RoadLoader
+from desktop.map.roads import RoadLoader, when_loop_runs
 from desktop.map.view import MapView
 from desktop.registry.window import WindowRegistry
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
         self.road_loader = RoadLoader(
             self.map_view.roads,
             lambda: (*self.map_view.view_extent(), self.map_view.metres_per_pixel()),
-            service.query,
+            when_loop_runs(service.query),
             self,
         )
         self.map_view.view_changed.connect(self.road_loader.view_changed)

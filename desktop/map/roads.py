@@ -10,6 +10,7 @@ and shows the latest asked for.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import Callable
@@ -51,6 +52,26 @@ RETRY_MS = 5_000
 RoadQuery = Callable[[GetRoads, Callable[[object], None], Callable[[str, str], None]], object]
 """Sends a command and calls back with its result or its error code and message (as
 :meth:`desktop.service.ConsoleService.query`)."""
+
+
+def when_loop_runs(query: RoadQuery) -> RoadQuery:
+    """``query`` when the session's asyncio loop runs; else an error at once (Qt may fire
+    the loader's timers while the loop is not running: at shutdown, between a test's
+    steps), so the loader asks again later."""
+
+    def guarded(
+        command: GetRoads,
+        on_result: Callable[[object], None],
+        on_error: Callable[[str, str], None],
+    ) -> object:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            on_error("no_loop", "the session's event loop is not running")
+            return None
+        return query(command, on_result, on_error)
+
+    return guarded
 
 
 class RoadLayer(MapLayer):

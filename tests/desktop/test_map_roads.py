@@ -15,7 +15,7 @@ from backend.cli.demo import DEMO_ROADS
 from backend.roads.reader import Tally, read_roads
 from desktop.map.layers import LayerKey
 from desktop.map.road_plan import RoadCache, least_class, request_for
-from desktop.map.roads import DEBOUNCE_MS, ROAD_STYLE, RoadLoader
+from desktop.map.roads import DEBOUNCE_MS, ROAD_STYLE, RoadLoader, when_loop_runs
 from desktop.map.vehicles import VehicleStore
 from desktop.map.view import MapView
 from realtime.protocol import GetRoads, RoadClass, RoadClassLines, RoadLine, RoadsResult
@@ -221,3 +221,15 @@ def test_the_roads_layer_is_in_the_layer_menu(map_view: MapView) -> None:
     assert LayerKey.ROADS in map_view.layer_actions
     map_view.set_layer_visible(LayerKey.ROADS, False)
     assert not map_view.roads.visible
+
+
+def test_without_a_running_loop_the_query_fails_at_once(server: FakeServer) -> None:
+    errors: list[str] = []
+    guarded = when_loop_runs(server.query)
+    guarded(
+        GetRoads(req="", min_lat=1, min_lon=1, max_lat=2, max_lon=2),
+        lambda _result: None,
+        lambda code, _message: errors.append(code),
+    )
+    assert errors == ["no_loop"]
+    assert server.asked == []
