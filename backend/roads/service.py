@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +76,6 @@ async def replace_layer(
     *,
     source: str,
     dry_run: bool = False,
-    stored: Callable[[int], None] | None = None,
 ) -> int:
     """Replace the stored layer with ``segments`` (read off the loop, in batches) in one
     transaction: a file that fails half-way, or holds no road (:class:`Error`), leaves the
@@ -90,8 +89,6 @@ async def replace_layer(
             if not dry_run:
                 await session.execute(insert(RoadSegmentRow), [_row(s, source) for s in batch])
             count += len(batch)
-            if stored is not None:
-                stored(count)
         if count == 0:
             raise Error(f"{source} holds no road (highway=*): the stored layer is kept")
         if dry_run:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from backend.cli.demo import DEMO_ROADS
+from backend.cli.demo import DEMO_ROADS, demo_server
 from backend.roads.reader import Tally, read_roads
 from backend.roads.service import replace_layer
 from backend.server.app import DutyDeskServer
@@ -24,6 +24,7 @@ from realtime.protocol import (
     Recommendation,
     RoadClass,
     RoadsResult,
+    Role,
     TravelBasis,
 )
 from tests.backend.conftest import open_console
@@ -170,3 +171,11 @@ def test_the_embedded_server_loads_its_seed_roads_once() -> None:
         result = thread.call(thread.server.roads.roads(GetRoads(req="", **DEMO_BOX)))
         assert sum(len(group.lines) for group in result.classes) == 18
         assert thread.call(thread.server.roads.travel()) is not None
+
+
+def test_the_demo_server_starts_with_its_road_layer() -> None:
+    with demo_server([("demo", "pw-demo-officer", Role.OFFICER)]) as thread:
+        result = thread.call(thread.server.roads.roads(GetRoads(req="", **DEMO_BOX)))
+    assert result.source == "demo_roads.osm"
+    names = {line.name for group in result.classes for line in group.lines}
+    assert {"沿江大道", "化工大道", "长河路", "园区二路"} <= names
