@@ -51,6 +51,7 @@ from desktop.map.overlays import (
     unit_points,
 )
 from desktop.map.registry_layers import MapPoint
+from desktop.map.roads import RoadLoader, when_loop_runs
 from desktop.map.view import MapView
 from desktop.registry.window import WindowRegistry
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
@@ -145,6 +146,15 @@ class MainWindow(QMainWindow):
         self.map_dock = self._add_dock(
             "map_dock", self.tr("Map"), self.map_view, Qt.DockWidgetArea.LeftDockWidgetArea
         )
+        # The road layer, fetched for the view as the map moves (desktop.map.roads).
+        self.road_loader = RoadLoader(
+            self.map_view.roads,
+            lambda: (*self.map_view.view_extent(), self.map_view.metres_per_pixel()),
+            when_loop_runs(service.query),
+            self,
+        )
+        self.map_view.view_changed.connect(self.road_loader.view_changed)
+        service.welcomed.connect(self.road_loader.new_session)
         self.detail_pane = AlarmDetailPane(service, self)
         self.detail_dock = self._add_dock(
             "alarm_detail_dock",

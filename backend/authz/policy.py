@@ -190,6 +190,7 @@ class Permission(enum.Enum):
     TICK_CHECKLIST = "tick plan steps in an incident"
     RECOMMEND = "ask for resource recommendations"
     DECISION_SUPPORT = "ask for hazardous-chemical decision support"
+    SEE_BASEMAP = "read the road layer of the map"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -373,6 +374,10 @@ PERMISSIONS: dict[Permission, Rule] = {
         CONSOLE_ROLES,
         Scope.REGISTRY,
         "chemical notes, rings and what lies in them among the items they may see",
+    ),
+    # Roads are public map data (OSM or the site's own), the same for every user.
+    Permission.SEE_BASEMAP: Rule(
+        CONSOLE_ROLES, Scope.NONE, "the roads in the box by class, simplified, size-limited"
     ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""

@@ -20,6 +20,7 @@ from backend import __version__
 from backend.cli import (
     agencies,
     audit,
+    basemap,
     cameras,
     demo,
     devices,
@@ -53,6 +54,7 @@ COMMAND_GROUPS = (
     cameras,
     registry,
     jurisdiction,
+    basemap,
     roster,
     keys,
     audit,

@@ -35,6 +35,9 @@ from realtime.states import AlarmLevel
 logger = logging.getLogger(__name__)
 
 DEMO_SCENARIO = RESOURCES_DIR / "scenarios" / "demo_city.json"
+DEMO_ROADS = RESOURCES_DIR / "basemap" / "demo_roads.osm"
+"""The demo area's fictional street network (CC0), imported as `dutydesk basemap import`
+would: the map draws it and the recommendation routes over it."""
 DEMO_OFFICER = "demo"
 NO_DISPLAY_EXIT = 2
 """Exit status of a demo that has no display to show its console on."""
@@ -223,7 +226,8 @@ async def play_night_shift(shift: night_shift.NightShift) -> None:
 def demo_server(users: Sequence[tuple[str, str, Role]]) -> ServerThread:
     """The demo's server (not started yet): a temporary database with the sample units,
     sensors and cameras, and the demo city's sample registry (enterprises, hazard sources,
-    teams, equipment, shelters, experts, protection targets, plans) imported at start."""
+    teams, equipment, shelters, experts, protection targets, plans) and its road layer
+    imported at start."""
     return ServerThread(
         users=users,
         jt808=True,
@@ -231,6 +235,7 @@ def demo_server(users: Sequence[tuple[str, str, Role]]) -> ServerThread:
         seed_cameras=True,
         seed_registry=load_registry_json(),
         registry_source=DEMO_REGISTRY_JSON.name,
+        seed_roads=DEMO_ROADS,
     )
 
 

@@ -17,6 +17,7 @@ A unit that a team lists (``TeamDetails.units``) takes that team's capabilities 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -39,6 +40,7 @@ from backend.recommend.ranking import (
     needs_of,
     rank,
 )
+from backend.recommend.travel import TravelModel
 from backend.storage.latest import newest_row_id
 from backend.storage.models import Device, PositionRecord, RegistryItem, Unit
 from realtime.protocol import (
@@ -106,8 +108,11 @@ class RecommendService:
         cover_minutes: float = DEFAULT_COVER_MINUTES,
         fresh_for: dt.timedelta = DEFAULT_FRESH_FOR,
         clock: Callable[[], dt.datetime] | None = None,
+        travel: TravelModel | None = None,
     ) -> None:
+        """``travel``: the road model of the loaded road layer (``None``: straight line)."""
         self._sessions = sessions
+        self._travel = travel
         self._cover_minutes = cover_minutes
         self._fresh_for = fresh_for
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -143,6 +148,8 @@ class RecommendService:
         settings = Settings(
             cover_minutes=self._cover_minutes, fresh_for=self._fresh_for, limit=limit
         )
+        if self._travel is not None:
+            settings = dataclasses.replace(settings, travel=self._travel)
         # Pure CPU work (a few ms for thousands): off the loop all the same.
         items = await asyncio.to_thread(
             rank, place.lat, place.lon, candidates, needs, now=now, settings=settings

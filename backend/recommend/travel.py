@@ -4,9 +4,10 @@ The model is an interface (:class:`TravelModel`) so that a road network can repl
 straight line without touching the ranking: given many origins, one destination and a
 speed per origin, it returns the distances and the minutes. The one shipped model is
 :class:`StraightLine`: the great-circle (haversine) distance times a detour factor, at the
-speed of the resource's kind. A road model (a shortest path over a road graph) waits for
-issue 18's road layer; it returns :attr:`TravelBasis.ROAD <realtime.protocol.TravelBasis>`
-as its basis.
+speed of the resource's kind. :class:`RoadTravel` takes the fastest path over a
+:class:`RoadGraph` (built from the imported road layer by :mod:`backend.roads.graph`, each
+edge at its class's speed); it returns :attr:`TravelBasis.ROAD
+<realtime.protocol.TravelBasis>` as its basis.
 
 Pure and vectorised (numpy): 5,000 origins cost well under a millisecond.
 """
@@ -126,27 +127,34 @@ class Error(ValueError):
     """A road graph that cannot be built (an edge naming a missing node, a bad length)."""
 
 
+ROAD_SPEED_KMH = 40.0
+"""Speed on an edge given without one (a graph of bare lengths)."""
+
+Edge = tuple[int, int, float | None] | tuple[int, int, float | None, float]
+"""(a, b, km) or (a, b, km, km/h); km None: the straight line between the two nodes."""
+
+
 @dataclass(frozen=True, slots=True)
 class RoadGraph:
-    """An undirected road network: nodes (WGS-84) and edges with their length in km."""
+    """An undirected road network: nodes (WGS-84) and edges with their length in km and
+    the hours a vehicle takes on them (emergency vehicles may use a one-way street
+    against its direction under lights and siren: every edge is both ways)."""
 
     lat: FloatArray
     lon: FloatArray
-    neighbours: tuple[tuple[tuple[int, float], ...], ...]
-    """Per node: (the other node, km) for each edge."""
+    neighbours: tuple[tuple[tuple[int, float, float], ...], ...]
+    """Per node: (the other node, km, hours) for each edge."""
 
     @classmethod
-    def from_edges(
-        cls,
-        nodes: Sequence[tuple[float, float]],
-        edges: Sequence[tuple[int, int, float | None]],
-    ) -> RoadGraph:
-        """Build from ``nodes`` (lat, lon) and ``edges`` (a, b, km; None: the straight
-        line between the two nodes)."""
+    def from_edges(cls, nodes: Sequence[tuple[float, float]], edges: Sequence[Edge]) -> RoadGraph:
+        """Build from ``nodes`` (lat, lon) and ``edges`` (a, b, km[, km/h]; km None: the
+        straight line; no speed: :data:`ROAD_SPEED_KMH`)."""
         lat = np.array([node[0] for node in nodes], dtype=np.float64)
         lon = np.array([node[1] for node in nodes], dtype=np.float64)
-        adjacency: list[list[tuple[int, float]]] = [[] for _ in nodes]
-        for a, b, km in edges:
+        adjacency: list[list[tuple[int, float, float]]] = [[] for _ in nodes]
+        for edge in edges:
+            a, b, km = edge[0], edge[1], edge[2]
+            speed = edge[3] if len(edge) == 4 else ROAD_SPEED_KMH
             if not (0 <= a < len(nodes) and 0 <= b < len(nodes)):
                 raise Error(f"edge ({a}, {b}) names a node that does not exist")
             length = (
@@ -156,8 +164,11 @@ class RoadGraph:
             )
             if not math.isfinite(length) or length < 0:
                 raise Error(f"edge ({a}, {b}) has length {km!r}")
-            adjacency[a].append((b, length))
-            adjacency[b].append((a, length))
+            if not (math.isfinite(speed) and speed > 0):
+                raise Error(f"edge ({a}, {b}) has speed {speed!r}")
+            hours = length / speed
+            adjacency[a].append((b, length, hours))
+            adjacency[b].append((a, length, hours))
         return cls(lat, lon, tuple(tuple(edges_of) for edges_of in adjacency))
 
     def nearest(self, lat: FloatArray, lon: FloatArray) -> tuple[np.ndarray, FloatArray]:
@@ -171,26 +182,36 @@ class RoadGraph:
         return nodes, km
 
     def distances_from(self, source: int) -> FloatArray:
-        """Shortest road km from ``source`` to every node (inf: not connected)."""
-        best = np.full(len(self.lat), np.inf)
-        best[source] = 0.0
+        """Road km along the fastest path from ``source`` to every node (inf: not
+        connected)."""
+        return self.fastest_from(source)[1]
+
+    def fastest_from(self, source: int) -> tuple[FloatArray, FloatArray]:
+        """Hours of the fastest path from ``source`` to every node, and its km (inf: not
+        connected)."""
+        hours = np.full(len(self.lat), np.inf)
+        km = np.full(len(self.lat), np.inf)
+        hours[source] = km[source] = 0.0
         queue = [(0.0, source)]
         while queue:
-            km, node = heapq.heappop(queue)
-            if km > best[node]:
+            spent, node = heapq.heappop(queue)
+            if spent > hours[node]:
                 continue
-            for other, length in self.neighbours[node]:
-                through = km + length
-                if through < best[other]:
-                    best[other] = through
+            for other, length, duration in self.neighbours[node]:
+                through = spent + duration
+                if through < hours[other]:
+                    hours[other] = through
+                    km[other] = km[node] + length
                     heapq.heappush(queue, (through, other))
-        return best
+        return hours, km
 
 
 @dataclass(frozen=True, slots=True)
 class RoadTravel:
-    """Shortest path over :attr:`graph`: straight to the nearest node × :attr:`detour`,
-    along the roads, from the node nearest the place × :attr:`detour`, at the kind's speed.
+    """Fastest path over :attr:`graph`: straight to the nearest node × :attr:`detour` at
+    the kind's speed, along the roads at each road's speed (never faster than the kind's
+    own speed allows: a walker walks the road too), and from the node nearest the place
+    × :attr:`detour` at the kind's speed.
     An origin farther than :attr:`reach_km` from the network, or not connected to the
     place's node, gets NaN (the straight line is used for it)."""
 
@@ -220,9 +241,13 @@ class RoadTravel:
         nodes = np.zeros(len(lat), dtype=np.intp)
         access = np.full(len(lat), np.nan)
         nodes[known], access[known] = self.graph.nearest(lat[known], lon[known])
-        road = self.graph.distances_from(int(end))[nodes]
-        distance: FloatArray = (access + end_km) * self.detour + road
+        all_hours, all_km = self.graph.fastest_from(int(end))
+        road_hours, road_km = all_hours[nodes], all_km[nodes]
+        off_road = (access + end_km) * self.detour
+        distance: FloatArray = off_road + road_km
         routable = known & (access <= self.reach_km) & (end_km <= self.reach_km)
-        distance = np.where(routable & np.isfinite(road), distance, np.nan)
-        minutes: FloatArray = distance / speed_kmh * 60.0
+        routable &= np.isfinite(road_km)
+        distance = np.where(routable, distance, np.nan)
+        hours = off_road / speed_kmh + np.maximum(road_hours, road_km / speed_kmh)
+        minutes: FloatArray = np.where(routable, hours * 60.0, np.nan)
         return distance, minutes

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 import ssl
@@ -53,6 +54,7 @@ from backend.registry.devices import DEVICE_KINDS, DeviceRegistry
 from backend.registry.items import RegistryService
 from backend.registry.sessions import SessionStore
 from backend.registry.users import SESSION_TOKEN_LIFETIME, UserService
+from backend.roads.service import RoadService
 from backend.runtime.episodes import EpisodeLog
 from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
@@ -402,6 +404,11 @@ class DutyDeskServer:
     def database_kind(self) -> str:
         """``sqlite`` or ``postgresql``."""
         return make_url(self.config.db_url).get_backend_name()
+
+    @functools.cached_property
+    def roads(self) -> RoadService:
+        """The road layer (``dutydesk basemap import``): ``roads.get`` and road ETAs."""
+        return RoadService(self.sessions)
 
     async def start(self) -> None:
         """Migrate the database, seed the registry, and start listening.

@@ -40,6 +40,7 @@ from backend.server import (
     plan_handlers,
     recommend_handlers,
     registry_handlers,
+    road_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -85,6 +86,7 @@ from realtime.protocol import (
     GetIncidentTimeline,
     GetRegistryHistory,
     GetRegistryItem,
+    GetRoads,
     GetSeries,
     GetTrack,
     GrantResult,
@@ -128,6 +130,7 @@ from realtime.protocol import (
     RetireRegistryItem,
     RevealContact,
     RevealRegistryContact,
+    RoadsResult,
     RosterResult,
     RosterToday,
     SaveGeofence,
@@ -482,6 +485,8 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.DECISION_SUPPORT,
         decision_handlers.decision_support,
     ),
+    # the road layer of the map
+    Route(GetRoads, (RoadsResult,), Permission.SEE_BASEMAP, road_handlers.get_roads),
 )
 """Every console command: request type → its row."""
 

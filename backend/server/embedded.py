@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from backend.authz.principal import Principal
 from backend.config import sqlite_url
 from backend.registry.files import load_cameras_csv, load_sensors_csv, load_units_csv
+from backend.roads.reader import Tally, read_roads
+from backend.roads.service import replace_layer
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
 from realtime.protocol import CONSOLE_PATH, DEVICE_PATH, RegistryItemInput, Role
@@ -56,10 +58,13 @@ class ServerThread:
         seed_cameras: bool = False,
         seed_registry: Sequence[RegistryItemInput] = (),
         registry_source: str = "",
+        seed_roads: Path | None = None,
     ) -> None:
         """``seed_registry``: registry items imported (as user ``demo``, from
         ``registry_source``) at the first start, before it accepts connections; the
-        sensors and cameras they name must be seeded too."""
+        sensors and cameras they name must be seeded too. ``seed_roads``: a road layer
+        (OSM extract or GeoPackage) imported at the first start, as
+        ``dutydesk basemap import`` does."""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="dutydesk-")
@@ -75,6 +80,7 @@ class ServerThread:
         self._seed_cameras = seed_cameras
         self._seed_registry = list(seed_registry)
         self._registry_source = registry_source
+        self._seed_roads = seed_roads
         self._jt808_port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -152,6 +158,10 @@ class ServerThread:
                     self._seed_registry, by="demo", source=self._registry_source
                 )
                 self._seeded_registry = True
+            if self._seed_roads is not None:
+                # Only once, as above.
+                roads, self._seed_roads = self._seed_roads, None
+                await replace_layer(server.sessions, read_roads(roads, Tally()), source=roads.name)
         except Exception as exc:  # noqa: BLE001 - handed to start(), which re-raises it
             await server.close()
             ready.set_exception(exc)

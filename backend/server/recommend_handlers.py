@@ -17,10 +17,14 @@ NEEDS_A_PLACE = "name an incident, or give lat and lon (and the type_code to mat
 INCIDENT_UNPLACED = "the incident has no position yet: give lat and lon with it"
 
 
-def _service(ctx: ConsoleContext) -> RecommendService:
+async def _service(ctx: ConsoleContext) -> RecommendService:
     config = ctx.server.config
+    # The road layer's graph when one is loaded: ETAs by road near the roads.
     return RecommendService(
-        ctx.server.sessions, cover_minutes=config.cover_minutes, clock=config.clock
+        ctx.server.sessions,
+        cover_minutes=config.cover_minutes,
+        clock=config.clock,
+        travel=await ctx.server.roads.travel(),
     )
 
 
@@ -50,6 +54,5 @@ async def recommend(ctx: ConsoleContext, command: Recommend) -> Recommendation:
     """Rank teams, units, equipment, experts and shelters for the place, by ETA and by the
     applicable plan's needs, with the reasons and cover warnings."""
     place = await _place(ctx, command)
-    return await _service(ctx).recommend(
-        ctx.principal, place, kinds=command.kinds, limit=command.limit
-    )
+    service = await _service(ctx)
+    return await service.recommend(ctx.principal, place, kinds=command.kinds, limit=command.limit)

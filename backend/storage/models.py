@@ -685,3 +685,32 @@ class ChecklistTick(Base):
 
 
 keep_utc_on_assignment(Base)
+
+
+class RoadSegmentRow(Base):
+    """One road of the imported road layer (r0019; ``dutydesk basemap import``): its class
+    (``rank`` 0 motorway … 6 service), names, direction, limit, and its polyline as JSON
+    ``[lat, lon, lat, lon, …]`` (WGS-84, 6 decimals) with its bounding box for the
+    box queries of ``roads.get``. An import replaces the whole layer."""
+
+    __tablename__ = "road_segments"
+    __table_args__ = (
+        Index("ix_road_segments_box", "min_lat", "max_lat", "min_lon", "max_lon"),
+        Index("ix_road_segments_rank", "rank"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    road_class: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int] = mapped_column(Integer)
+    highway: Mapped[str] = mapped_column(String(32), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    name_zh: Mapped[str] = mapped_column(String(200), default="")
+    ref: Mapped[str] = mapped_column(String(64), default="")
+    oneway: Mapped[int] = mapped_column(Integer, default=0)
+    maxspeed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    points: Mapped[str] = mapped_column(Text)
+    min_lat: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    min_lon: Mapped[float] = mapped_column(Float)
+    max_lon: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(200), default="")

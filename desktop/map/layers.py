@@ -35,6 +35,7 @@ class LayerKey(enum.StrEnum):
     PROVINCES = "provinces"
     CITIES = "cities"
     COUNTIES = "counties"
+    ROADS = "roads"
     JURISDICTIONS = "jurisdictions"
     GEOFENCES = "geofences"
     TRACK = "track"
@@ -55,6 +56,7 @@ def layer_title(key: LayerKey) -> str:
         LayerKey.PROVINCES: QCoreApplication.translate("MapLayers", "Provinces"),
         LayerKey.CITIES: QCoreApplication.translate("MapLayers", "Cities"),
         LayerKey.COUNTIES: QCoreApplication.translate("MapLayers", "Counties"),
+        LayerKey.ROADS: QCoreApplication.translate("MapLayers", "Roads"),
         LayerKey.JURISDICTIONS: QCoreApplication.translate("MapLayers", "Jurisdictions"),
         LayerKey.GEOFENCES: QCoreApplication.translate("MapLayers", "Geofences and routes"),
         LayerKey.TRACK: QCoreApplication.translate("MapLayers", "Replayed track"),

@@ -37,6 +37,7 @@ from desktop.map.place_names import PlaceIndicator
 from desktop.map.projection import HALF_WORLD, from_mercator, ground_resolution, to_mercator
 from desktop.map.registry_layers import PointLayer, RegistryItemLayer, ShapeLayer
 from desktop.map.scale_bar import ScaleBar
+from desktop.map.roads import RoadLayer
 from desktop.map.tiles import TileLayer, TileSource
 from desktop.map.vehicle_feed import VehicleFeed
 from desktop.map.vehicle_layer import VehicleLayer
@@ -160,6 +161,8 @@ class MapView(QWidget):
         self.county_layer: CountyLayer | None = None
         if basemap:
             self._build_basemap(root, chinese_names=chinese_names)
+        # Filled by desktop.map.roads.RoadLoader from the server's road layer.
+        self.roads = self._add(RoadLayer(root, z_value=2.5))
         self.jurisdictions = self._add(
             ShapeLayer(
                 LayerKey.JURISDICTIONS,

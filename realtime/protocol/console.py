@@ -63,6 +63,7 @@ from realtime.protocol.registry import (
     SupportRequest,
     TickStep,
 )
+from realtime.protocol.roads import GetRoads
 from realtime.protocol.views import ContactField, GeofenceKind, GeofenceShape
 from realtime.states import AlarmAction, AlarmLevel
 
@@ -400,6 +401,7 @@ Command = (
     | TickStep
     | Recommend
     | SupportRequest
+    | GetRoads
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

@@ -49,6 +49,7 @@ from realtime.protocol.registry import (
     RegistryItemView,
     RegistryResult,
 )
+from realtime.protocol.roads import RoadsResult
 from realtime.protocol.views import (
     AgencyView,
     AlarmView,
@@ -370,6 +371,7 @@ ResultData = (
     | ChecklistResult
     | Recommendation
     | DecisionSupport
+    | RoadsResult
 )
 
 

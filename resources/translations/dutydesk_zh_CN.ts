@@ -2462,6 +2462,10 @@
         <translation>栅格瓦片</translation>
     </message>
     <message>
+        <source>Roads</source>
+        <translation>道路</translation>
+    </message>
+    <message>
         <source>Countries</source>
         <translation>国家</translation>
     </message>

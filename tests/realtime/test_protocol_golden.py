@@ -195,7 +195,7 @@ from realtime.protocol import (
     encode,
 )
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
-from tests.realtime import golden_registry
+from tests.realtime import golden_registry, golden_roads
 
 GOLDEN_PATH = pathlib.Path(__file__).with_name("protocol_golden.json")
 
@@ -606,6 +606,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     ),
     "GetCatalogue": GetCatalogue(req="c1", known_digest="9f2c"),
     **golden_registry.CONSOLE_SAMPLES,
+    **golden_roads.CONSOLE_SAMPLES,
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -909,6 +910,7 @@ _RESULTS: dict[str, Any] = {
         ]
     ),
     **golden_registry.RESULTS,
+    **golden_roads.RESULTS,
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {

@@ -1732,6 +1732,15 @@ def _decision_case(world: World, user: User) -> list[Probe]:
 
 
 _BY_TAG["decision.support"] = _decision_case
+# Roads are map data, the same for everyone (no scope): every console role reads them.
+_BY_TAG["roads.get"] = lambda world, user: [
+    probe(
+        user,
+        Permission.SEE_BASEMAP,
+        {"type": "roads.get", "min_lat": 30, "min_lon": 120, "max_lat": 31, "max_lon": 121},
+        check=lambda data: _assert_eq((data["classes"], data["truncated"]), ([], False)),
+    )
+]
 
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
