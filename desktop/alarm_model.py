@@ -250,6 +250,7 @@ class AlarmTableModel(QAbstractTableModel):
 
     def _flashing_now(self, alarm: AlarmView) -> bool:
         return self._flash_on and not self._stale and flashes(alarm)
+
     def _tooltip(self, alarm: AlarmView, column: Column) -> str:
         """The cell's full text (a long title or place may be elided), with the description."""
         if column is Column.PLACE and alarm.place:

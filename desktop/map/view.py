@@ -36,8 +36,8 @@ from desktop.map.outline_layer import BasemapOutlineLayer
 from desktop.map.place_names import PlaceIndicator
 from desktop.map.projection import HALF_WORLD, from_mercator, ground_resolution, to_mercator
 from desktop.map.registry_layers import PointLayer, RegistryItemLayer, ShapeLayer
-from desktop.map.scale_bar import ScaleBar
 from desktop.map.roads import RoadLayer
+from desktop.map.scale_bar import ScaleBar
 from desktop.map.tiles import TileLayer, TileSource
 from desktop.map.vehicle_feed import VehicleFeed
 from desktop.map.vehicle_layer import VehicleLayer

@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDetailPane</name>
@@ -76,7 +75,7 @@
         <translation>查看…</translation>
     </message>
     <message>
-        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
+        <source>Show the caller's details in full for a minute (asks why; recorded)</source>
         <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
     </message>
     <message>
@@ -237,7 +236,22 @@
     </message>
 </context>
 <context>
+    <name>Attention</name>
+    <message>
+        <source>DutyDesk</source>
+        <translation>值班台</translation>
+    </message>
+    <message>
+        <source>{level} alarm No. {alarm_id}</source>
+        <translation>{level}警情 {alarm_id} 号</translation>
+    </message>
+</context>
+<context>
     <name>CameraDirectory</name>
+    <message>
+        <source>Video is unavailable on this computer: {reason}</source>
+        <translation>本机无法播放视频：{reason}</translation>
+    </message>
     <message>
         <source>Cameras could not be loaded: {reason}</source>
         <translation>摄像机列表加载失败：{reason}</translation>
@@ -455,7 +469,7 @@
 <context>
     <name>ChecklistPane</name>
     <message>
-        <source>No emergency plan applies to this incident&apos;s type and level.</source>
+        <source>No emergency plan applies to this incident's type and level.</source>
         <translation>没有适用于该事件类型和级别的应急预案。</translation>
     </message>
     <message>
@@ -527,18 +541,18 @@
         <translation>文档 {n}</translation>
     </message>
     <message>
-        <source>Fetching the plan&apos;s document…</source>
+        <source>Fetching the plan's document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan&apos;s document could not be fetched: {reason}</source>
+        <source>The plan's document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
 </context>
 <context>
     <name>ConsoleSession</name>
     <message>
-        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <source>The server's certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
         <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
     </message>
     <message>
@@ -592,7 +606,7 @@
         <translation>人数</translation>
     </message>
     <message>
-        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source's)</source>
         <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
     </message>
     <message>
@@ -712,7 +726,7 @@
         <translation>养老机构</translation>
     </message>
     <message>
-        <source>Residents&apos; area</source>
+        <source>Residents' area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -1537,6 +1551,13 @@
     </message>
 </context>
 <context>
+    <name>JurisdictionPicker</name>
+    <message>
+        <source>Jurisdiction code (digits)</source>
+        <translation>辖区代码（数字）</translation>
+    </message>
+</context>
+<context>
     <name>Labels</name>
     <message>
         <source>Red</source>
@@ -1803,15 +1824,15 @@
         <translation>设备报警</translation>
     </message>
     <message>
-        <source>Caller&apos;s name</source>
+        <source>Caller's name</source>
         <translation>报警人姓名</translation>
     </message>
     <message>
-        <source>Caller&apos;s phone</source>
+        <source>Caller's phone</source>
         <translation>报警人电话</translation>
     </message>
     <message>
-        <source>Caller&apos;s address</source>
+        <source>Caller's address</source>
         <translation>报警人地址</translation>
     </message>
     <message>
@@ -1967,7 +1988,7 @@
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
     <message>
-        <source>This action is not allowed in the alarm&apos;s current state.</source>
+        <source>This action is not allowed in the alarm's current state.</source>
         <translation>警情当前状态下不允许此操作。</translation>
     </message>
     <message>
@@ -2153,7 +2174,7 @@
         <translation>验证码：</translation>
     </message>
     <message>
-        <source>for wss:// only; empty: the system&apos;s CAs</source>
+        <source>for wss:// only; empty: the system's CAs</source>
         <translation>仅用于 wss://；留空则使用系统 CA</translation>
     </message>
     <message>
@@ -2355,7 +2376,7 @@
         <translation>地点过长。</translation>
     </message>
     <message>
-        <source>Enter the caller&apos;s phone number.</source>
+        <source>Enter the caller's phone number.</source>
         <translation>请填写报警人电话。</translation>
     </message>
     <message>
@@ -2379,7 +2400,7 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
-        <source>The caller&apos;s address is too long.</source>
+        <source>The caller's address is too long.</source>
         <translation>报警人地址过长。</translation>
     </message>
     <message>
@@ -2553,7 +2574,7 @@
         <translation>{layer}边界</translation>
     </message>
     <message>
-        <source>Area around the view&apos;s centre</source>
+        <source>Area around the view's centre</source>
         <translation>当前所在区域</translation>
     </message>
     <message>
@@ -2725,7 +2746,7 @@ fix {age} s ago</source>
         <translation>事件描述：</translation>
     </message>
     <message>
-        <source>The type&apos;s default</source>
+        <source>The type's default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -2771,12 +2792,86 @@ fix {age} s ago</source>
         <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
-        <source>The type&apos;s default</source>
+        <source>The type's default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
         <source>Level:</source>
         <translation>级别：</translation>
+    </message>
+</context>
+<context>
+    <name>PlanDocumentsBox</name>
+    <message>
+        <source>Plan documents</source>
+        <translation>预案文档</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Upload plan document…</source>
+        <translation>上传预案文档…</translation>
+    </message>
+    <message>
+        <source>No documents yet.</source>
+        <translation>暂无文档。</translation>
+    </message>
+    <message>
+        <source>Document {id}</source>
+        <translation>文档 {id}</translation>
+    </message>
+    <message>
+        <source>Fetching the plan's document…</source>
+        <translation>正在获取预案文档…</translation>
+    </message>
+    <message>
+        <source>The plan's document could not be fetched: {reason}</source>
+        <translation>无法获取预案文档：{reason}</translation>
+    </message>
+    <message>
+        <source>Only PDF files can be a plan's document.</source>
+        <translation>预案文档只能是 PDF 文件。</translation>
+    </message>
+    <message>
+        <source>A plan holds at most {count} documents.</source>
+        <translation>一个预案最多 {count} 个文档。</translation>
+    </message>
+    <message>
+        <source>{name} was not attached: {reason}</source>
+        <translation>{name} 未能上传：{reason}</translation>
+    </message>
+    <message>
+        <source>{name} attached to the plan.</source>
+        <translation>{name} 已上传到预案。</translation>
+    </message>
+</context>
+<context>
+    <name>QuickFilterBar</name>
+    <message>
+        <source>Search number, title, place… (Ctrl+F)</source>
+        <translation>搜索编号、标题、地点…（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>All levels</source>
+        <translation>全部级别</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Showing {shown} / {held}</source>
+        <translation>显示 {shown} / {held}</translation>
+    </message>
+    <message>
+        <source>All kinds</source>
+        <translation>全部类型</translation>
+    </message>
+    <message>
+        <source>All jurisdictions</source>
+        <translation>全部辖区</translation>
     </message>
 </context>
 <context>
@@ -3224,7 +3319,7 @@ fix {age} s ago</source>
         <translation>养老院</translation>
     </message>
     <message>
-        <source>Residents&apos; area</source>
+        <source>Residents' area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -3585,7 +3680,7 @@ fix {age} s ago</source>
 <context>
     <name>Report</name>
     <message>
-        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
+        <source>The place lies outside your area: report it to that area's officers.</source>
         <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
     </message>
     <message>
@@ -3743,7 +3838,7 @@ fix {age} s ago</source>
         <translation>查看个人信息：警情 {alarm_id}</translation>
     </message>
     <message>
-        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <source>The caller's details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
         <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
     </message>
     <message>
@@ -3871,7 +3966,7 @@ fix {age} s ago</source>
         <translation>语音播报（TTS）</translation>
     </message>
     <message>
-        <source>Show on the terminal&apos;s display</source>
+        <source>Show on the terminal's display</source>
         <translation>终端屏幕显示</translation>
     </message>
 </context>
@@ -3942,6 +4037,53 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>Shortcuts</name>
+    <message>
+        <source>Acknowledge</source>
+        <translation>接警</translation>
+    </message>
+    <message>
+        <source>Dispatch…</source>
+        <translation>派警…</translation>
+    </message>
+    <message>
+        <source>Next unacknowledged alarm</source>
+        <translation>下一条未接警情</translation>
+    </message>
+    <message>
+        <source>Search the queue</source>
+        <translation>搜索警情队列</translation>
+    </message>
+    <message>
+        <source>Show the alarm on the map</source>
+        <translation>地图定位所选警情</translation>
+    </message>
+    <message>
+        <source>Mute / unmute the selected alarm</source>
+        <translation>所选警情静音/取消静音</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>快捷键</translation>
+    </message>
+    <message>
+        <source>&amp;Work</source>
+        <translation>处置(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <source>Does</source>
+        <translation>功能</translation>
+    </message>
+</context>
+<context>
     <name>SiteDetailPane</name>
     <message>
         <source>The connection is down: this may be out of date.</source>
@@ -3992,7 +4134,7 @@ fix {age} s ago</source>
         <translation>未结警情</translation>
     </message>
     <message>
-        <source>Show the sensors&apos; trends</source>
+        <source>Show the sensors' trends</source>
         <translation>查看传感器趋势</translation>
     </message>
     <message>
@@ -4058,6 +4200,33 @@ fix {age} s ago</source>
     <message>
         <source>None</source>
         <translation>无</translation>
+    </message>
+</context>
+<context>
+    <name>SoundIndicator</name>
+    <message>
+        <source>Muted</source>
+        <translation>已静音</translation>
+    </message>
+    <message>
+        <source>The alarm sound is off for every alarm. Click to switch it back on.</source>
+        <translation>所有警情的报警声已关闭。点击恢复声音。</translation>
+    </message>
+    <message>
+        <source>No video or sound</source>
+        <translation>视频和声音不可用</translation>
+    </message>
+    <message>
+        <source>The multimedia module cannot load ({reason}): cameras cannot be watched and alarms use the system bell.</source>
+        <translation>多媒体模块无法加载（{reason}）：无法观看摄像机，报警改用系统提示音。</translation>
+    </message>
+    <message>
+        <source>No sound device</source>
+        <translation>无声音设备</translation>
+    </message>
+    <message>
+        <source>No sound device answers: alarms use the system bell.</source>
+        <translation>没有可用的声音设备：报警改用系统提示音。</translation>
     </message>
 </context>
 <context>
@@ -4327,6 +4496,28 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>TypeCodesPicker</name>
+    <message>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Choose an incident type</source>
+        <translation>选择事件类型</translation>
+    </message>
+</context>
+<context>
+    <name>UrgentDetail</name>
+    <message>
+        <source>Most urgent unacknowledged alarm</source>
+        <translation>最紧急未确认警情</translation>
+    </message>
+</context>
+<context>
     <name>VehicleListPanel</name>
     <message>
         <source>Plate, name or company…</source>
@@ -4448,6 +4639,24 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>WallCounters</name>
+    <message>
+        <source>Unacknowledged {count}</source>
+        <translation>未接警 {count}</translation>
+    </message>
+</context>
+<context>
+    <name>WallMode</name>
+    <message>
+        <source>DutyDesk – wall display</source>
+        <translation>值班台 – 大屏显示</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+</context>
+<context>
     <name>_Form</name>
     <message>
         <source>OK</source>
@@ -4482,72 +4691,33 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
-    <name>JurisdictionPicker</name>
+    <name>self._window</name>
     <message>
-        <source>Jurisdiction code (digits)</source>
-        <translation>辖区代码（数字）</translation>
+        <source>Select an alarm that allows this first.</source>
+        <translation>请先选择一条允许此操作的警情。</translation>
+    </message>
+    <message>
+        <source>Unmute this alarm</source>
+        <translation>取消此警情静音</translation>
+    </message>
+    <message>
+        <source>Mute this alarm</source>
+        <translation>此警情静音</translation>
     </message>
 </context>
 <context>
-    <name>PlanDocumentsBox</name>
+    <name>window</name>
     <message>
-        <source>Plan documents</source>
-        <translation>预案文档</translation>
+        <source>{count} unacknowledged alarms are hidden by the filter.</source>
+        <translation>有 {count} 条未接警情被筛选隐藏。</translation>
     </message>
     <message>
-        <source>Open</source>
-        <translation>打开</translation>
+        <source>No other unacknowledged alarm.</source>
+        <translation>没有其他未接警情。</translation>
     </message>
     <message>
-        <source>Upload plan document…</source>
-        <translation>上传预案文档…</translation>
-    </message>
-    <message>
-        <source>No documents yet.</source>
-        <translation>暂无文档。</translation>
-    </message>
-    <message>
-        <source>Document {id}</source>
-        <translation>文档 {id}</translation>
-    </message>
-    <message>
-        <source>Fetching the plan's document…</source>
-        <translation>正在获取预案文档…</translation>
-    </message>
-    <message>
-        <source>The plan's document could not be fetched: {reason}</source>
-        <translation>无法获取预案文档：{reason}</translation>
-    </message>
-    <message>
-        <source>Only PDF files can be a plan's document.</source>
-        <translation>预案文档只能是 PDF 文件。</translation>
-    </message>
-    <message>
-        <source>A plan holds at most {count} documents.</source>
-        <translation>一个预案最多 {count} 个文档。</translation>
-    </message>
-    <message>
-        <source>{name} was not attached: {reason}</source>
-        <translation>{name} 未能上传：{reason}</translation>
-    </message>
-    <message>
-        <source>{name} attached to the plan.</source>
-        <translation>{name} 已上传到预案。</translation>
-    </message>
-</context>
-<context>
-    <name>TypeCodesPicker</name>
-    <message>
-        <source>Add…</source>
-        <translation>添加…</translation>
-    </message>
-    <message>
-        <source>Remove</source>
-        <translation>移除</translation>
-    </message>
-    <message>
-        <source>Choose an incident type</source>
-        <translation>选择事件类型</translation>
+        <source>Select an alarm with a place first.</source>
+        <translation>请先选择一条有位置的警情。</translation>
     </message>
 </context>
 </TS>
