@@ -33,7 +33,9 @@ from desktop.console_model import (
     may_act,
     may_enter_alarms,
 )
+from desktop.data_age import DataHeartbeat
 from desktop.detail_pane import AlarmDetailPane
+from desktop.event_backfill import EventLogPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
 from desktop.handover import ShiftActions
@@ -147,10 +149,12 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
         self.event_log = EventLogView(self)
+        # The log fills with the shift's events at login (desktop/event_backfill.py).
+        self.event_log_pane = EventLogPane(service, self.event_log, self)
         self.event_log_dock = self._add_dock(
             "event_log_dock",
             self.tr("Event log"),
-            self.event_log,
+            self.event_log_pane,
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
 
@@ -201,6 +205,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.map_dock, self.detail_dock], [640, 420], Qt.Orientation.Horizontal)
         self.resizeDocks([self.event_log_dock], [160], Qt.Orientation.Vertical)
         self.status_panel = StatusPanel(service, self.statusBar())
+        self.data_heartbeat = DataHeartbeat(service, self)
         main_actions = add_main_actions(
             self,
             sounder=sounder,
