@@ -23,6 +23,9 @@ PAGE = 500
 """Records read per query."""
 SCAN_LIMIT = 50_000
 """Most records read for one answer (the rest of the window counts as ``more``)."""
+BYTE_BUDGET = 8 * 1024 * 1024
+"""Most bytes of events in one answer: well inside the 16 MiB a client accepts, however
+large the events of the window are (the rest counts as ``more``)."""
 
 
 async def newest_since(
@@ -33,12 +36,16 @@ async def newest_since(
     *,
     page: int = PAGE,
     scan_limit: int = SCAN_LIMIT,
+    byte_budget: int | None = None,
 ) -> tuple[list[Event], bool]:
     """Return the newest ``limit`` events at or after ``since`` that ``keep`` allows,
-    oldest first, and whether older ones of the window were left out."""
+    oldest first, and whether older ones of the window were left out (the limit, the
+    ``byte_budget`` (default :data:`BYTE_BUDGET`) or the scan limit reached)."""
+    budget = BYTE_BUDGET if byte_budget is None else byte_budget
     kept: list[Event] = []
     before: int | None = None
     scanned = 0
+    size = 0
     while scanned < scan_limit:
         query = select(EventRecord).order_by(EventRecord.seq.desc()).limit(page)
         if before is not None:
@@ -56,7 +63,8 @@ async def newest_since(
             event = event_of_record(record)
             if not keep(event):
                 continue
-            if len(kept) == limit:
+            size += len(record.payload.encode("utf-8"))
+            if len(kept) == limit or size > budget:
                 return kept[::-1], True
             kept.append(event)
         if not in_window:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import msgspec
 import pytest
 
 from backend.authz.principal import Principal
+from backend.eventlog import recent as recent_module
 from backend.server.app import DutyDeskServer
 from realtime.client import CommandError
 from realtime.protocol import (
@@ -121,5 +123,24 @@ async def test_a_bad_limit_is_refused_and_the_session_goes_on(
         assert refused.value.code is ErrorCode.BAD_MESSAGE
         assert "limit" in str(refused.value)
         assert isinstance(await console.client.request(Ping(req="")), Pong)
+    finally:
+        await console.close()
+
+
+async def test_an_answer_stays_within_its_byte_budget(
+    grid: DutyDeskServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However large the window's events, one answer stays well inside what a client
+    accepts: the newest that fit, and ``more``."""
+    for number in range(4):
+        await raise_alarm(grid, f"大事件{number}" + "详" * 150)
+    console = await open_console(grid, "district2", password("district2"))
+    try:
+        everything = await recent(console)
+        sizes = [len(msgspec.json.encode(event)) for event in everything.events]
+        monkeypatch.setattr(recent_module, "BYTE_BUDGET", sizes[-1] + sizes[-2] + sizes[-3] // 2)
+        cut = await recent(console)
+        assert titles(cut) == titles(everything)[-2:]
+        assert cut.more
     finally:
         await console.close()
