@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
+import operator
+from collections.abc import Iterable
+
 from PySide6.QtWidgets import QListWidget, QWidget
 
 from desktop import texts
@@ -58,14 +62,48 @@ def _field_label(name: str) -> str:
 
 
 class EventLogView(QListWidget):
-    """The newest :data:`EVENT_LOG_LIMIT` events, newest on top."""
+    """The newest :data:`EVENT_LOG_LIMIT` events, newest on top, each ``seq`` once.
+
+    Events are kept in ``seq`` order whatever order they arrive in: the events of the
+    shift loaded at login (:mod:`desktop.event_backfill`) and live events that came while
+    they loaded merge into one log without a line twice.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("event_log")
+        self._seqs: list[int] = []
+        """The ``seq`` of each row, top (newest) first."""
+
+    @property
+    def seqs(self) -> list[int]:
+        """The ``seq`` of each line, top (newest) first."""
+        return list(self._seqs)
 
     def add_event(self, event: Event) -> None:
-        """Put ``event`` on top, dropping the oldest line beyond the limit."""
-        self.insertItem(0, event_line(event))
+        """Put ``event`` in its place by ``seq`` (on top when newest), once; drop the
+        oldest line beyond the limit."""
+        # Rows are newest first: search the negated seqs, which ascend.
+        row = bisect.bisect_left(self._seqs, -event.seq, key=operator.neg)
+        if row < len(self._seqs) and self._seqs[row] == event.seq:
+            return
+        if row >= EVENT_LOG_LIMIT:
+            return  # older than every line kept
+        self.insertItem(row, event_line(event))
+        self._seqs.insert(row, event.seq)
         while self.count() > EVENT_LOG_LIMIT:
             self.takeItem(self.count() - 1)
+            self._seqs.pop()
+
+    def add_events(self, events: Iterable[Event]) -> int:
+        """Merge several events (any order); return how many were not held already."""
+        batch = list(events)
+        held = set(self._seqs)
+        for event in batch:
+            self.add_event(event)
+        return len({event.seq for event in batch} - held)
+
+    def clear_events(self) -> None:
+        """Forget every line (another user logs in)."""
+        self.clear()
+        self._seqs.clear()

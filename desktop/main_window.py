@@ -35,7 +35,9 @@ from desktop.console_model import (
     may_enter_alarms,
 )
 from desktop.control_room import ControlRoomLayout, contain_docks, layout_group
+from desktop.data_age import DataHeartbeat
 from desktop.detail_pane import AlarmDetailPane
+from desktop.event_backfill import EventLogPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
 from desktop.handover import ShiftActions
@@ -163,10 +165,12 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
         self.event_log = EventLogView(self)
+        # The log fills with the shift's events at login (desktop/event_backfill.py).
+        self.event_log_pane = EventLogPane(service, self.event_log, self)
         self.event_log_dock = self._add_dock(
             "event_log_dock",
             self.tr("Event log"),
-            self.event_log,
+            self.event_log_pane,
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
 
@@ -226,6 +230,7 @@ class MainWindow(QMainWindow):
         """The default proportions (queue and map first) and the window's screen bounds."""
         self.control_room.apply_proportions()
         self.status_panel = StatusPanel(service, self.statusBar())
+        self.data_heartbeat = DataHeartbeat(service, self)
         main_actions = add_main_actions(
             self,
             sounder=sounder,

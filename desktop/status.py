@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStatusBar, QWidget
 
 from desktop import texts
+from desktop.data_age import LIVE_SECONDS, Staleness, staleness
 from desktop.plain_text import make_plain, plain_label, plain_tooltip
 from desktop.service import ConsoleService
 from realtime.client import ConnectionState
@@ -15,6 +16,8 @@ from realtime.client import ConnectionState
 GOOD_STYLE = "color: #2e7d32; font-weight: bold;"
 BUSY_STYLE = "color: #ef6c00; font-weight: bold;"
 BAD_STYLE = "color: white; background: #c62828; font-weight: bold; padding: 0 6px;"
+STALENESS_STYLES = {Staleness.FRESH: "", Staleness.AMBER: BUSY_STYLE, Staleness.RED: BAD_STYLE}
+"""The data age label's look by :func:`~desktop.data_age.staleness`."""
 BANNER_STYLE = (
     "color: white; background: #c62828; font-size: 15px; font-weight: bold; padding: 8px;"
 )
@@ -52,13 +55,19 @@ class StatusPanel(QObject):
         self.refresh()
 
     def data_age_text(self) -> str:
-        """``数据实时`` while live, else how old the data is."""
-        if self._service.state is ConnectionState.LIVE:
-            return self.tr("Data: live")
+        """``数据实时`` while data arrives, else how old the data is (desktop/data_age.py)."""
         age = self._service.store.data_age()
         if age is None:
             return self.tr("Data: none yet")
-        return self.tr("Data: {age} old").format(age=texts.format_duration(age.total_seconds()))
+        seconds = age.total_seconds()
+        if self._service.state is ConnectionState.LIVE and seconds < LIVE_SECONDS:
+            return self.tr("Data: live")
+        return self.tr("Data: {age} old").format(age=texts.format_duration(seconds))
+
+    def data_staleness(self) -> Staleness:
+        """How stale the data is: amber, then red, as it ages without word from the server."""
+        age = self._service.store.data_age()
+        return staleness(None if age is None else age.total_seconds())
 
     def connection_text(self) -> str:
         """The connection state as the officer reads it."""
@@ -94,6 +103,7 @@ class StatusPanel(QObject):
         else:
             self.connection_label.setStyleSheet(BUSY_STYLE)
         self.data_age_label.setText(self.data_age_text())
+        self.data_age_label.setStyleSheet(STALENESS_STYLES[self.data_staleness()])
         unacknowledged = self._service.store.unacknowledged_count
         self.unacknowledged_label.setText(
             self.tr("Unacknowledged: {count}").format(count=unacknowledged)

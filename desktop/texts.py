@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import QCoreApplication
 
+from desktop.alarm_types import MANUAL_ALARM_TYPES as MANUAL_ALARM_TYPES  # noqa: PLC0414
+from desktop.alarm_types import alarm_type_label as alarm_type_label  # noqa: PLC0414
 from desktop.service import LocalErrorCode
 from realtime.client import Refusal
 from realtime.event_kinds import EventKind
@@ -22,16 +24,6 @@ from realtime.states import AlarmAction, AlarmLevel, AlarmState
 
 DISPLAY_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 """Times are stored in UTC and shown in this zone."""
-
-MANUAL_ALARM_TYPES: tuple[str, ...] = (
-    "fire",
-    "hazmat_leak",
-    "explosion",
-    "traffic",
-    "natural_disaster",
-    "other",
-)
-"""Alarm type codes an officer can pick when entering a phone report, in menu order."""
 
 
 def level_label(level: AlarmLevel) -> str:
@@ -73,41 +65,6 @@ def action_label(action: AlarmAction) -> str:
         AlarmAction.MERGE: QCoreApplication.translate("Labels", "Merge…"),
     }
     return labels[action]
-
-
-def alarm_type_label(alarm_type: str) -> str:
-    """Return the name of an alarm type code; unknown codes are shown as they are."""
-    labels = {
-        "fire": QCoreApplication.translate("Labels", "Fire"),
-        "hazmat_leak": QCoreApplication.translate("Labels", "Hazardous chemical leak"),
-        "explosion": QCoreApplication.translate("Labels", "Explosion"),
-        "traffic": QCoreApplication.translate("Labels", "Traffic accident"),
-        "natural_disaster": QCoreApplication.translate("Labels", "Natural disaster"),
-        "other": QCoreApplication.translate("Labels", "Other"),
-        "gas_leak": QCoreApplication.translate("Labels", "Gas leak"),
-        "gas_overlimit": QCoreApplication.translate("Labels", "Gas over limit"),
-        "overtemperature": QCoreApplication.translate("Labels", "Over temperature"),
-        "overpressure": QCoreApplication.translate("Labels", "Over pressure"),
-        "water_quality": QCoreApplication.translate("Labels", "Water quality"),
-        "sensor_offline": QCoreApplication.translate("Labels", "Sensor offline"),
-        "sos": QCoreApplication.translate("Labels", "SOS"),
-        "overspeed": QCoreApplication.translate("Labels", "Overspeed"),
-        "vehicle_sos": QCoreApplication.translate("Labels", "Vehicle SOS"),
-        "vehicle_emergency": QCoreApplication.translate("Labels", "Vehicle SOS"),
-        "vehicle_overspeed": QCoreApplication.translate("Labels", "Vehicle overspeed"),
-        "vehicle_fatigue_driving": QCoreApplication.translate("Labels", "Fatigue driving"),
-        "vehicle_collision_warning": QCoreApplication.translate("Labels", "Vehicle collision"),
-        "vehicle_rollover_warning": QCoreApplication.translate("Labels", "Vehicle rollover"),
-        "vehicle_offline": QCoreApplication.translate("Labels", "Vehicle offline"),
-    }
-    if alarm_type in labels:
-        return labels[alarm_type]
-    if alarm_type.startswith("vehicle_"):
-        # Other terminal alarm bits: "Vehicle alarm: route_deviation" reads better than a code.
-        return QCoreApplication.translate("Labels", "Vehicle alarm: {code}").format(
-            code=alarm_type.removeprefix("vehicle_")
-        )
-    return alarm_type
 
 
 def role_label(role: str) -> str:

@@ -182,6 +182,7 @@ class Permission(enum.Enum):
     ACCEPT_HANDOVER = "accept shift handovers"
     SEE_HANDOVERS = "read shift handovers"
     SEE_ROSTER = "see the duty roster"
+    SEE_RECENT_EVENTS = "read the event log of the shift"
     SEE_ASSESSMENT = "see the quantified assessment (量化考核) and rankings"
     SEE_REGISTRY = "see the registry (台账) and its history"
     EDIT_REGISTRY = "create, change and retire registry items"
@@ -333,6 +334,12 @@ PERMISSIONS: dict[Permission, Rule] = {
         COMMAND_CENTRE | {Role.AGENCY, Role.VIEWER},
         Scope.DESK,
         "the handovers of desks in their area, with their reports as generated",
+    ),
+    Permission.SEE_RECENT_EVENTS: Rule(
+        CONSOLE_ROLES,
+        Scope.NONE,
+        "the events since the start of their shift that the live stream would have sent "
+        "them (each event scoped as in the topics table)",
     ),
     Permission.SEE_ROSTER: Rule(
         CONSOLE_ROLES, Scope.DESK, "who is on duty now and next at the desks of their area"

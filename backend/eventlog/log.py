@@ -317,6 +317,11 @@ def _in_utc(value: object) -> object:
     return value
 
 
+def event_of_record(record: EventRecord) -> Event:
+    """The event a stored record holds, as every way out sends it (names masked, UTC)."""
+    return _event(record)
+
+
 def _event(record: EventRecord) -> Event:
     message = decode_server(record.payload)
     if not isinstance(message, Event):

@@ -34,6 +34,7 @@ from backend.server import (
     chat_handlers,
     decision_handlers,
     device_handlers,
+    event_handlers,
     grid_handlers,
     handlers,
     incident_handlers,
@@ -117,6 +118,8 @@ from realtime.protocol import (
     Pong,
     PostMessage,
     ReadResult,
+    RecentEvents,
+    RecentEventsResult,
     Recommend,
     Recommendation,
     RegistryContactResult,
@@ -427,6 +430,13 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     ),
     Route(GetHandover, (HandoverResult,), Permission.SEE_HANDOVERS, grid_handlers.get_handover),
     Route(RosterToday, (RosterResult,), Permission.SEE_ROSTER, grid_handlers.roster_today),
+    # the event log at login
+    Route(
+        RecentEvents,
+        (RecentEventsResult,),
+        Permission.SEE_RECENT_EVENTS,
+        event_handlers.recent_events,
+    ),
     # the registry (台账): every change is remembered (a re-send is answered, not repeated)
     Route(
         ListRegistry, (RegistryResult,), Permission.SEE_REGISTRY, registry_handlers.list_registry

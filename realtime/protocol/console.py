@@ -26,6 +26,7 @@ from realtime.protocol.common import (
     ShortText,
     Tagged,
 )
+from realtime.protocol.events import RecentEvents
 from realtime.protocol.grid import (
     AcceptHandover,
     DraftHandover,
@@ -402,6 +403,7 @@ Command = (
     | Recommend
     | SupportRequest
     | GetRoads
+    | RecentEvents
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

@@ -21,6 +21,7 @@ from realtime.protocol.chat import (
     UploadResult,
 )
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
+from realtime.protocol.events import RecentWindow
 from realtime.protocol.grid import (
     HandoverResult,
     HandoversResult,
@@ -326,6 +327,19 @@ class TimelineResult(msgspec.Struct, tag="timeline", kw_only=True):
     events: list[Event]
 
 
+class RecentEventsResult(msgspec.Struct, tag="recent_events", kw_only=True):
+    """The answer to ``events.recent`` (:mod:`realtime.protocol.events`): the events the
+    user may see since ``since``, oldest first, filtered as the live stream is."""
+
+    since: dt.datetime
+    """Where the window started."""
+    window: RecentWindow
+    """What decided ``since``: the user's shift, the default hours, or the request."""
+    events: list[Event]
+    more: bool = False
+    """Older events of the window were left out (the limit was reached)."""
+
+
 ResultData = (
     UnitsResult
     | CamerasResult
@@ -372,6 +386,7 @@ ResultData = (
     | Recommendation
     | DecisionSupport
     | RoadsResult
+    | RecentEventsResult
 )
 
 

@@ -2107,6 +2107,154 @@
         <source>The server refused the connection (HTTP {status}).</source>
         <translation>服务器拒绝了连接（HTTP {status}）。</translation>
     </message>
+    <message>
+        <source>Sensor reading above limit</source>
+        <translation>监测值超上限</translation>
+    </message>
+    <message>
+        <source>Sensor reading below limit</source>
+        <translation>监测值低于下限</translation>
+    </message>
+    <message>
+        <source>Sensor reading rising fast</source>
+        <translation>监测值快速上升</translation>
+    </message>
+    <message>
+        <source>Sensor reading falling fast</source>
+        <translation>监测值快速下降</translation>
+    </message>
+    <message>
+        <source>Vehicle entered geofence</source>
+        <translation>车辆驶入电子围栏</translation>
+    </message>
+    <message>
+        <source>Vehicle left geofence</source>
+        <translation>车辆驶出电子围栏</translation>
+    </message>
+    <message>
+        <source>Vehicle in no-go zone</source>
+        <translation>车辆进入禁行区</translation>
+    </message>
+    <message>
+        <source>Vehicle off route</source>
+        <translation>车辆偏离路线</translation>
+    </message>
+    <message>
+        <source>Vehicle parked too long</source>
+        <translation>车辆超时停车</translation>
+    </message>
+    <message>
+        <source>Vehicle driving at night</source>
+        <translation>车辆夜间行驶</translation>
+    </message>
+    <message>
+        <source>Danger warning</source>
+        <translation>危险预警</translation>
+    </message>
+    <message>
+        <source>GNSS module fault</source>
+        <translation>GNSS 模块故障</translation>
+    </message>
+    <message>
+        <source>GNSS antenna disconnected</source>
+        <translation>GNSS 天线未接或被剪断</translation>
+    </message>
+    <message>
+        <source>GNSS antenna short circuit</source>
+        <translation>GNSS 天线短路</translation>
+    </message>
+    <message>
+        <source>Terminal power low</source>
+        <translation>终端主电源欠压</translation>
+    </message>
+    <message>
+        <source>Terminal power lost</source>
+        <translation>终端主电源掉电</translation>
+    </message>
+    <message>
+        <source>Terminal display fault</source>
+        <translation>终端 LCD 故障</translation>
+    </message>
+    <message>
+        <source>Voice module fault</source>
+        <translation>TTS 模块故障</translation>
+    </message>
+    <message>
+        <source>Vehicle camera fault</source>
+        <translation>摄像头故障</translation>
+    </message>
+    <message>
+        <source>IC card module fault</source>
+        <translation>IC 卡模块故障</translation>
+    </message>
+    <message>
+        <source>Overspeed warning</source>
+        <translation>超速预警</translation>
+    </message>
+    <message>
+        <source>Fatigue driving warning</source>
+        <translation>疲劳驾驶预警</translation>
+    </message>
+    <message>
+        <source>Driving violation</source>
+        <translation>违规行驶报警</translation>
+    </message>
+    <message>
+        <source>Tyre pressure warning</source>
+        <translation>胎压预警</translation>
+    </message>
+    <message>
+        <source>Right-turn blind spot alarm</source>
+        <translation>右转盲区异常报警</translation>
+    </message>
+    <message>
+        <source>Daily driving time exceeded</source>
+        <translation>当天累计驾驶超时</translation>
+    </message>
+    <message>
+        <source>Vehicle entered or left an area</source>
+        <translation>进出区域</translation>
+    </message>
+    <message>
+        <source>Vehicle entered or left a route</source>
+        <translation>进出路线</translation>
+    </message>
+    <message>
+        <source>Road section time too short or long</source>
+        <translation>路段行驶时间不足/过长</translation>
+    </message>
+    <message>
+        <source>Vehicle speed sensor fault</source>
+        <translation>车辆 VSS 故障</translation>
+    </message>
+    <message>
+        <source>Fuel level abnormal</source>
+        <translation>车辆油量异常</translation>
+    </message>
+    <message>
+        <source>Vehicle stolen</source>
+        <translation>车辆被盗</translation>
+    </message>
+    <message>
+        <source>Illegal ignition</source>
+        <translation>车辆非法点火</translation>
+    </message>
+    <message>
+        <source>Illegal displacement</source>
+        <translation>车辆非法位移</translation>
+    </message>
+    <message>
+        <source>Sensor alarm: {code}</source>
+        <translation>传感器报警：{code}</translation>
+    </message>
+    <message>
+        <source>Vehicle collision or rollover</source>
+        <translation>碰撞侧翻报警</translation>
+    </message>
+    <message>
+        <source>Door opened illegally</source>
+        <translation>非法开门</translation>
+    </message>
 </context>
 <context>
     <name>LockOverlay</name>
@@ -4718,6 +4866,25 @@ fix {age} s ago</source>
     <message>
         <source>Select an alarm with a place first.</source>
         <translation>请先选择一条有位置的警情。</translation>
+    </message>
+</context>
+<context>
+    <name>EventLogPane</name>
+    <message>
+        <source>Loading this shift's events…</source>
+        <translation>正在载入本班事件…</translation>
+    </message>
+    <message>
+        <source>{count} events of this shift loaded (since {time})</source>
+        <translation>已载入本班事件 {count} 条（自 {time} 起）</translation>
+    </message>
+    <message>
+        <source>; older ones are not shown</source>
+        <translation>；更早的未显示</translation>
+    </message>
+    <message>
+        <source>The events of this shift could not be loaded: {reason}</source>
+        <translation>本班事件未能载入：{reason}</translation>
     </message>
 </context>
 </TS>

@@ -132,6 +132,9 @@ from realtime.protocol import (
     ReadingView,
     ReadResult,
     ReceiptView,
+    RecentEvents,
+    RecentEventsResult,
+    RecentWindow,
     ReportIncident,
     ReportResult,
     ReportsResult,
@@ -601,6 +604,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     ),
     "GetHandover": GetHandover(req="g7", handover_id=8),
     "RosterToday": RosterToday(req="g8"),
+    "RecentEvents": RecentEvents(req="e1", since=UTC_TIME, limit=200),
     "GetAssessment": GetAssessment(
         req="a1", period="2026Q4", by=AssessmentBy.AGENCY, under="330106"
     ),
@@ -794,6 +798,12 @@ _RESULTS: dict[str, Any] = {
     "timeline": TimelineResult(
         incident_id=5,
         events=[Event(seq=14, at=UTC_TIME, kind="task.escalated", actor="system", task=_TASK)],
+    ),
+    "recent_events": RecentEventsResult(
+        since=UTC_TIME,
+        window=RecentWindow.SHIFT,
+        events=[Event(seq=14, at=UTC_TIME, kind="task.escalated", actor="system", task=_TASK)],
+        more=True,
     ),
     "message": MessageResult(seq=120, at=UTC_TIME, message=_MESSAGE),
     "read": ReadResult(incident_id=5, up_to_seq=120),

@@ -1549,6 +1549,27 @@ _BY_TAG.update(
     }
 )
 
+
+def _recent_events_case(world: World, user: User) -> list[Probe]:
+    """The log at login: the alarms the user sees (an agency desk's only from their
+    share on, so not required), never another's (the frame search checks every mark)."""
+    expected = {
+        alarm.title.split()[0]: alarm.visible(user)
+        for alarm in ALARMS.values()
+        if user.role is not Role.AGENCY or not alarm.visible(user)
+    }
+    return [
+        probe(
+            user,
+            Permission.SEE_RECENT_EVENTS,
+            {"type": "events.recent", "limit": 500},
+            check=_has_exactly(user, expected),
+        )
+    ]
+
+
+_BY_TAG["events.recent"] = _recent_events_case
+
 # ---------------------------------------------------------------------------- registry
 
 
