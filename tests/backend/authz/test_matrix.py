@@ -1670,9 +1670,13 @@ _BY_TAG.update(
 )
 
 
-def _no_checklists(key: str) -> Callable[[dict[str, Any]], None]:
-    # The matrix world holds no plans: every incident's checklist is empty.
-    return lambda data: _assert_eq(data["checklists"], [])
+def _expected_checklists(key: str) -> Callable[[dict[str, Any]], None]:
+    # The matrix world's one plan (TOK-REG-ZJ: every hazchem_leak in Zhejiang, "33") applies
+    # to the incidents placed under it, whoever asks; no other incident has a checklist.
+    plan = ITEMS["zj"]
+    applies = INCIDENTS[key].place.startswith(plan.place)
+    expected = [plan.code] if applies else []
+    return lambda data: _assert_eq([sheet["plan_code"] for sheet in data["checklists"]], expected)
 
 
 _BY_TAG.update(
@@ -1682,7 +1686,7 @@ _BY_TAG.update(
             user,
             Permission.SEE_CHECKLIST,
             lambda incident_id: {"type": "incident.checklist", "incident_id": incident_id},
-            check=_no_checklists,
+            check=_expected_checklists,
         ),
         # No plan applies: a user who may tick there is refused as validation.
         "incident.tick": lambda world, user: _incident_probes(
