@@ -836,6 +836,25 @@
     </message>
 </context>
 <context>
+    <name>EventLogPane</name>
+    <message>
+        <source>Loading this shift's events…</source>
+        <translation>正在载入本班事件…</translation>
+    </message>
+    <message>
+        <source>{count} events of this shift loaded (since {time})</source>
+        <translation>已载入本班事件 {count} 条（自 {time} 起）</translation>
+    </message>
+    <message>
+        <source>; older ones are not shown</source>
+        <translation>；更早的未显示</translation>
+    </message>
+    <message>
+        <source>The events of this shift could not be loaded: {reason}</source>
+        <translation>本班事件未能载入：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>EventText</name>
     <message>
         <source>incident #{id} {title}</source>
@@ -4866,25 +4885,6 @@ fix {age} s ago</source>
     <message>
         <source>Select an alarm with a place first.</source>
         <translation>请先选择一条有位置的警情。</translation>
-    </message>
-</context>
-<context>
-    <name>EventLogPane</name>
-    <message>
-        <source>Loading this shift's events…</source>
-        <translation>正在载入本班事件…</translation>
-    </message>
-    <message>
-        <source>{count} events of this shift loaded (since {time})</source>
-        <translation>已载入本班事件 {count} 条（自 {time} 起）</translation>
-    </message>
-    <message>
-        <source>; older ones are not shown</source>
-        <translation>；更早的未显示</translation>
-    </message>
-    <message>
-        <source>The events of this shift could not be loaded: {reason}</source>
-        <translation>本班事件未能载入：{reason}</translation>
     </message>
 </context>
 </TS>
