@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol
-from PySide6.QtCore import QCoreApplication, QPointF, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
@@ -24,10 +24,11 @@ from desktop.map.decision_rings import RING_COLOURS, ring_name
 from desktop.map.layers import LayerKey, layer_title
 from desktop.map.outline_layer import BasemapOutlineLayer
 from desktop.map.registry_layers import REGISTRY_SYMBOLS, PointLayer, ShapeLayer
+from desktop.map.roads import ROAD_STYLE
 from desktop.map.vehicle_layer import VEHICLE_STYLE, arrow_symbol
 from desktop.map.vehicles import VehicleState
 from desktop.registry.labels import kind_label
-from realtime.protocol import ItemKind, RingKind
+from realtime.protocol import ItemKind, RingKind, RoadClass
 
 if TYPE_CHECKING:
     from desktop.map.view import MapView
@@ -102,6 +103,7 @@ def legend_entries(map_view: MapView) -> list[LegendEntry]:
         *_registry_entries(),
         *_layer_entries(map_view),
         *_ring_entries(),
+        *_road_entries(),
         *_basemap_entries(map_view),
     ]
 
@@ -168,6 +170,27 @@ def _ring_entries() -> list[LegendEntry]:
         style = Qt.PenStyle.SolidLine if kind is RingKind.ISOLATION else Qt.PenStyle.DashLine
         icon = line_icon(QPen(QColor(colour), 2.0, style), ring=True)
         entries.append(LegendEntry(LayerKey.GEOFENCES, f"ring:{kind}", ring_name(kind), icon))
+    return entries
+
+
+_ROAD_NAMES = {
+    RoadClass.MOTORWAY: QT_TRANSLATE_NOOP("MapLegend", "Motorway"),
+    RoadClass.TRUNK: QT_TRANSLATE_NOOP("MapLegend", "Trunk road"),
+    RoadClass.PRIMARY: QT_TRANSLATE_NOOP("MapLegend", "Primary road"),
+    RoadClass.SECONDARY: QT_TRANSLATE_NOOP("MapLegend", "Secondary road"),
+    RoadClass.TERTIARY: QT_TRANSLATE_NOOP("MapLegend", "Tertiary road"),
+    RoadClass.RESIDENTIAL: QT_TRANSLATE_NOOP("MapLegend", "Street"),
+    RoadClass.SERVICE: QT_TRANSLATE_NOOP("MapLegend", "Service road"),
+}
+
+
+def _road_entries() -> list[LegendEntry]:
+    entries = []
+    for road_class, (casing, fill, width) in ROAD_STYLE.items():
+        name = _ROAD_NAMES.get(road_class, str(road_class))
+        pen = QPen(QColor(casing or fill), width + (1.5 if casing else 0.0))
+        text = QCoreApplication.translate("MapLegend", str(name))
+        entries.append(LegendEntry(LayerKey.ROADS, str(road_class), text, line_icon(pen)))
     return entries
 
 
