@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QCoreApplication, QPoint, Qt
 from PySide6.QtWidgets import QBoxLayout, QMenu, QPushButton
 
 from desktop.attention.alerts import AlarmAttention, SoundIndicator
@@ -85,7 +85,8 @@ class WindowAttention:
         button = pane.action_buttons[action]
         if pane.alarm_id is None or not button.isEnabled():
             self._window.notification_bar.show_message(
-                self._window.tr("Select an alarm that allows this first."), error=True
+                QCoreApplication.translate("MainWindow", "Select an alarm that allows this first."),
+                error=True,
             )
             return False
         pane.start_action(action)
@@ -111,11 +112,11 @@ class WindowAttention:
             and alarm.state is AlarmState.NEW
         )
         message = (
-            window.tr("{count} unacknowledged alarms are hidden by the filter.").format(
-                count=hidden
-            )
+            QCoreApplication.translate(
+                "MainWindow", "{count} unacknowledged alarms are hidden by the filter."
+            ).format(count=hidden)
             if hidden > 0
-            else window.tr("No other unacknowledged alarm.")
+            else QCoreApplication.translate("MainWindow", "No other unacknowledged alarm.")
         )
         window.notification_bar.show_message(message, error=False)
         return None
@@ -127,7 +128,8 @@ class WindowAttention:
         alarm = window.model.alarms.get(alarm_id) if alarm_id is not None else None
         if alarm is None or alarm.lat is None or alarm.lon is None:
             window.notification_bar.show_message(
-                window.tr("Select an alarm with a place first."), error=True
+                QCoreApplication.translate("MainWindow", "Select an alarm with a place first."),
+                error=True,
             )
             return False
         window.centre_map_on(alarm.lon, alarm.lat)
@@ -147,7 +149,9 @@ class WindowAttention:
         schedule = self.alerts.schedule
         muted = alarm_id is not None and schedule.is_muted(alarm_id)
         self.mute_alarm_button.setText(
-            self._window.tr("Unmute this alarm") if muted else self._window.tr("Mute this alarm")
+            QCoreApplication.translate("MainWindow", "Unmute this alarm")
+            if muted
+            else QCoreApplication.translate("MainWindow", "Mute this alarm")
         )
         self.mute_alarm_button.setEnabled(alarm_id is not None and schedule.reminds_of(alarm_id))
 

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     QStandardPaths,
@@ -157,9 +158,11 @@ def _default_opener(path: Path) -> None:
 def _default_chooser(parent: QWidget) -> str:
     name, _filter = QFileDialog.getOpenFileName(
         parent,
-        parent.tr("Attach a photo"),
+        QCoreApplication.translate("FileDialogs", "Attach a photo"),
         "",
-        parent.tr("Photos and PDF (*.jpg *.jpeg *.png *.webp *.pdf)"),
+        QCoreApplication.translate(
+            "FileDialogs", "Photos and PDF (*.jpg *.jpeg *.png *.webp *.pdf)"
+        ),
     )
     return name
 

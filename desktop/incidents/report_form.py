@@ -123,9 +123,11 @@ def problem_text(problem: Problem) -> str:
 def _default_chooser(parent: QWidget) -> list[str]:
     names, _filter = QFileDialog.getOpenFileNames(
         parent,
-        parent.tr("Choose photos"),
+        QCoreApplication.translate("FileDialogs", "Choose photos"),
         "",
-        parent.tr("Photos and PDF (*.jpg *.jpeg *.png *.webp *.pdf)"),
+        QCoreApplication.translate(
+            "FileDialogs", "Photos and PDF (*.jpg *.jpeg *.png *.webp *.pdf)"
+        ),
     )
     return names
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QStandardPaths, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -81,7 +81,10 @@ class Error(Exception):
 
 def _default_chooser(parent: QWidget) -> str:
     name, _filter = QFileDialog.getOpenFileName(
-        parent, parent.tr("Upload a plan document"), "", parent.tr("PDF documents (*.pdf)")
+        parent,
+        QCoreApplication.translate("FileDialogs", "Upload a plan document"),
+        "",
+        QCoreApplication.translate("FileDialogs", "PDF documents (*.pdf)"),
     )
     return name
 

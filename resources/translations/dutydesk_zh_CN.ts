@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDetailPane</name>
@@ -76,7 +75,7 @@
         <translation>查看…</translation>
     </message>
     <message>
-        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
+        <source>Show the caller's details in full for a minute (asks why; recorded)</source>
         <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
     </message>
     <message>
@@ -470,7 +469,7 @@
 <context>
     <name>ChecklistPane</name>
     <message>
-        <source>No emergency plan applies to this incident&apos;s type and level.</source>
+        <source>No emergency plan applies to this incident's type and level.</source>
         <translation>没有适用于该事件类型和级别的应急预案。</translation>
     </message>
     <message>
@@ -542,18 +541,18 @@
         <translation>文档 {n}</translation>
     </message>
     <message>
-        <source>Fetching the plan&apos;s document…</source>
+        <source>Fetching the plan's document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan&apos;s document could not be fetched: {reason}</source>
+        <source>The plan's document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
 </context>
 <context>
     <name>ConsoleSession</name>
     <message>
-        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <source>The server's certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
         <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
     </message>
     <message>
@@ -607,7 +606,7 @@
         <translation>人数</translation>
     </message>
     <message>
-        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source's)</source>
         <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
     </message>
     <message>
@@ -727,7 +726,7 @@
         <translation>养老机构</translation>
     </message>
     <message>
-        <source>Residents&apos; area</source>
+        <source>Residents' area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -839,7 +838,7 @@
 <context>
     <name>EventLogPane</name>
     <message>
-        <source>Loading this shift&apos;s events…</source>
+        <source>Loading this shift's events…</source>
         <translation>正在载入本班事件…</translation>
     </message>
     <message>
@@ -896,6 +895,29 @@
     <message>
         <source>incident #{id}</source>
         <translation>事件 #{id}</translation>
+    </message>
+</context>
+<context>
+    <name>FileDialogs</name>
+    <message>
+        <source>Attach a photo</source>
+        <translation>添加照片</translation>
+    </message>
+    <message>
+        <source>Photos and PDF (*.jpg *.jpeg *.png *.webp *.pdf)</source>
+        <translation>照片和 PDF (*.jpg *.jpeg *.png *.webp *.pdf)</translation>
+    </message>
+    <message>
+        <source>Choose photos</source>
+        <translation>选择照片</translation>
+    </message>
+    <message>
+        <source>Upload a plan document</source>
+        <translation>上传预案文档</translation>
+    </message>
+    <message>
+        <source>PDF documents (*.pdf)</source>
+        <translation>PDF 文档 (*.pdf)</translation>
     </message>
 </context>
 <context>
@@ -1844,15 +1866,15 @@
         <translation>设备报警</translation>
     </message>
     <message>
-        <source>Caller&apos;s name</source>
+        <source>Caller's name</source>
         <translation>报警人姓名</translation>
     </message>
     <message>
-        <source>Caller&apos;s phone</source>
+        <source>Caller's phone</source>
         <translation>报警人电话</translation>
     </message>
     <message>
-        <source>Caller&apos;s address</source>
+        <source>Caller's address</source>
         <translation>报警人地址</translation>
     </message>
     <message>
@@ -2008,7 +2030,7 @@
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
     <message>
-        <source>This action is not allowed in the alarm&apos;s current state.</source>
+        <source>This action is not allowed in the alarm's current state.</source>
         <translation>警情当前状态下不允许此操作。</translation>
     </message>
     <message>
@@ -2342,7 +2364,7 @@
         <translation>验证码：</translation>
     </message>
     <message>
-        <source>for wss:// only; empty: the system&apos;s CAs</source>
+        <source>for wss:// only; empty: the system's CAs</source>
         <translation>仅用于 wss://；留空则使用系统 CA</translation>
     </message>
     <message>
@@ -2532,6 +2554,30 @@
         <source>Show every kind on the map</source>
         <translation>在地图上显示全部台账</translation>
     </message>
+    <message>
+        <source>Select an alarm that allows this first.</source>
+        <translation>请先选择一条允许此操作的警情。</translation>
+    </message>
+    <message>
+        <source>{count} unacknowledged alarms are hidden by the filter.</source>
+        <translation>有 {count} 条未接警情被筛选隐藏。</translation>
+    </message>
+    <message>
+        <source>No other unacknowledged alarm.</source>
+        <translation>没有其他未接警情。</translation>
+    </message>
+    <message>
+        <source>Select an alarm with a place first.</source>
+        <translation>请先选择一条有位置的警情。</translation>
+    </message>
+    <message>
+        <source>Unmute this alarm</source>
+        <translation>取消此警情静音</translation>
+    </message>
+    <message>
+        <source>Mute this alarm</source>
+        <translation>此警情静音</translation>
+    </message>
 </context>
 <context>
     <name>ManualAlarmDialog</name>
@@ -2544,7 +2590,7 @@
         <translation>地点过长。</translation>
     </message>
     <message>
-        <source>Enter the caller&apos;s phone number.</source>
+        <source>Enter the caller's phone number.</source>
         <translation>请填写报警人电话。</translation>
     </message>
     <message>
@@ -2568,7 +2614,7 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
-        <source>The caller&apos;s address is too long.</source>
+        <source>The caller's address is too long.</source>
         <translation>报警人地址过长。</translation>
     </message>
     <message>
@@ -2770,7 +2816,7 @@
         <translation>{layer}边界</translation>
     </message>
     <message>
-        <source>Area around the view&apos;s centre</source>
+        <source>Area around the view's centre</source>
         <translation>当前所在区域</translation>
     </message>
     <message>
@@ -2942,7 +2988,7 @@ fix {age} s ago</source>
         <translation>事件描述：</translation>
     </message>
     <message>
-        <source>The type&apos;s default</source>
+        <source>The type's default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -2988,7 +3034,7 @@ fix {age} s ago</source>
         <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
-        <source>The type&apos;s default</source>
+        <source>The type's default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -3019,15 +3065,15 @@ fix {age} s ago</source>
         <translation>文档 {id}</translation>
     </message>
     <message>
-        <source>Fetching the plan&apos;s document…</source>
+        <source>Fetching the plan's document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan&apos;s document could not be fetched: {reason}</source>
+        <source>The plan's document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
     <message>
-        <source>Only PDF files can be a plan&apos;s document.</source>
+        <source>Only PDF files can be a plan's document.</source>
         <translation>预案文档只能是 PDF 文件。</translation>
     </message>
     <message>
@@ -3515,7 +3561,7 @@ fix {age} s ago</source>
         <translation>养老院</translation>
     </message>
     <message>
-        <source>Residents&apos; area</source>
+        <source>Residents' area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -3876,7 +3922,7 @@ fix {age} s ago</source>
 <context>
     <name>Report</name>
     <message>
-        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
+        <source>The place lies outside your area: report it to that area's officers.</source>
         <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
     </message>
     <message>
@@ -4034,7 +4080,7 @@ fix {age} s ago</source>
         <translation>查看个人信息：警情 {alarm_id}</translation>
     </message>
     <message>
-        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <source>The caller's details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
         <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
     </message>
     <message>
@@ -4162,7 +4208,7 @@ fix {age} s ago</source>
         <translation>语音播报（TTS）</translation>
     </message>
     <message>
-        <source>Show on the terminal&apos;s display</source>
+        <source>Show on the terminal's display</source>
         <translation>终端屏幕显示</translation>
     </message>
 </context>
@@ -4330,7 +4376,7 @@ fix {age} s ago</source>
         <translation>未结警情</translation>
     </message>
     <message>
-        <source>Show the sensors&apos; trends</source>
+        <source>Show the sensors' trends</source>
         <translation>查看传感器趋势</translation>
     </message>
     <message>
@@ -4861,59 +4907,6 @@ fix {age} s ago</source>
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
-    </message>
-</context>
-<context>
-    <name>parent</name>
-    <message>
-        <source>Attach a photo</source>
-        <translation>添加照片</translation>
-    </message>
-    <message>
-        <source>Photos and PDF (*.jpg *.jpeg *.png *.webp *.pdf)</source>
-        <translation>照片和 PDF (*.jpg *.jpeg *.png *.webp *.pdf)</translation>
-    </message>
-    <message>
-        <source>Choose photos</source>
-        <translation>选择照片</translation>
-    </message>
-    <message>
-        <source>Upload a plan document</source>
-        <translation>上传预案文档</translation>
-    </message>
-    <message>
-        <source>PDF documents (*.pdf)</source>
-        <translation>PDF 文档 (*.pdf)</translation>
-    </message>
-</context>
-<context>
-    <name>self._window</name>
-    <message>
-        <source>Select an alarm that allows this first.</source>
-        <translation>请先选择一条允许此操作的警情。</translation>
-    </message>
-    <message>
-        <source>Unmute this alarm</source>
-        <translation>取消此警情静音</translation>
-    </message>
-    <message>
-        <source>Mute this alarm</source>
-        <translation>此警情静音</translation>
-    </message>
-</context>
-<context>
-    <name>window</name>
-    <message>
-        <source>{count} unacknowledged alarms are hidden by the filter.</source>
-        <translation>有 {count} 条未接警情被筛选隐藏。</translation>
-    </message>
-    <message>
-        <source>No other unacknowledged alarm.</source>
-        <translation>没有其他未接警情。</translation>
-    </message>
-    <message>
-        <source>Select an alarm with a place first.</source>
-        <translation>请先选择一条有位置的警情。</translation>
     </message>
 </context>
 </TS>

@@ -4,6 +4,7 @@ and the console speaks Chinese when the translation is installed."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 import sys
@@ -188,3 +189,21 @@ def test_a_refused_login_is_explained_in_chinese(chinese: list[QTranslator]) -> 
         "服务器繁忙或数据库暂不可用，尚未校验登录。请 2 秒后再试。"
     )
     assert texts.refusal_text(Refusal(418, None)) == "服务器拒绝了连接（HTTP 418）。"
+
+
+def test_every_translation_context_is_one_the_console_looks_up() -> None:
+    """A string translated as ``parent.tr(…)`` or ``self._window.tr(…)`` lands in a context
+    named after the variable ("parent"), which Qt never asks for: the officer sees English.
+    Every context must be a class of the console (``self.tr`` walks the class's bases) or a
+    context the code names itself (``QCoreApplication.translate("Labels", …)``)."""
+    console = Path(texts.__file__).parent
+    sources = [path.read_text(encoding="utf-8") for path in console.rglob("*.py")]
+    classes = {name for text in sources for name in re.findall(r"^\s*class (\w+)", text, re.M)}
+    named = {
+        name
+        for text in sources
+        for name in re.findall(r"(?:translate|QT_TRANSLATE_NOOP)\(\s*\"(\w+)\"", text)
+    }
+    tree = ET.parse(TRANSLATIONS_DIR / "dutydesk_zh_CN.ts")
+    contexts = {context.findtext("name") or "" for context in tree.getroot().iter("context")}
+    assert contexts - classes - named == set()
