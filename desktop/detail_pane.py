@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
@@ -42,9 +41,23 @@ from realtime.states import NOTE_REQUIRED, AlarmAction, allowed_actions
 
 logger = logging.getLogger(__name__)
 
-BUTTON_COLUMNS = 4
+BUTTON_COLUMNS = 3
 REVEAL_SECONDS = 60
 """How long revealed personal data stays on screen before the masked copy returns."""
+
+
+class ButtonGrid(QGridLayout):
+    """Buttons in rows of a fixed number of columns, in the order they are added."""
+
+    def __init__(self, columns: int) -> None:
+        super().__init__()
+        self._columns = columns
+        self._added = 0
+
+    def add_button(self, button: QWidget) -> None:
+        """Put ``button`` in the next free cell."""
+        self.addWidget(button, self._added // self._columns, self._added % self._columns)
+        self._added += 1
 
 
 class AlarmDetailPane(QWidget):
@@ -122,8 +135,9 @@ class AlarmDetailPane(QWidget):
             button.clicked.connect(lambda _checked=False, chosen=action: self.start_action(chosen))
             buttons.addWidget(button, position // BUTTON_COLUMNS, position % BUTTON_COLUMNS)
             self.action_buttons[action] = button
-        self.extra_buttons = QHBoxLayout()
-        """Where the window adds buttons of other areas (立案, 并案)."""
+        self.extra_buttons = ButtonGrid(BUTTON_COLUMNS)
+        """Where the window adds buttons of other areas (立案, 并案, 静音): in rows of
+        :data:`BUTTON_COLUMNS`, like the actions, so the pane stays narrow."""
         layout.addLayout(self.extra_buttons)
         layout.addStretch(1)
 

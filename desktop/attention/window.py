@@ -58,7 +58,7 @@ class WindowAttention:
         self.mute_alarm_button = QPushButton(window.detail_pane)
         self.mute_alarm_button.setObjectName("mute_alarm_button")
         self.mute_alarm_button.clicked.connect(self.toggle_selected_mute)
-        window.detail_pane.extra_buttons.addWidget(self.mute_alarm_button)
+        window.detail_pane.extra_buttons.add_button(self.mute_alarm_button)
         queue = window.queue_view
         queue.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         queue.customContextMenuRequested.connect(self._queue_menu)

@@ -62,7 +62,7 @@ class WindowIncidents(QObject):
             self.alarm_actions.attach_button,
             self.alarm_actions.open_button,
         ):
-            detail_pane.extra_buttons.addWidget(button)
+            detail_pane.extra_buttons.add_button(button)
         self.badge = TaskBadge(self.desk.board, sounder, window.statusBar())
         window.statusBar().addPermanentWidget(self.badge)
 
