@@ -14,7 +14,7 @@ import dataclasses
 import enum
 import logging
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -60,6 +60,8 @@ SUBSCRIBE_TIMEOUT = 30.0
 """Seconds the subscription may wait for its answer."""
 QUERY_TIMEOUT = 30.0
 """Seconds a read-only query (sensors, series, devices, tracks, texts) may take."""
+
+_R = TypeVar("_R")
 
 QueryResultHandler = Callable[[ResultData], None]
 """Receives the result of a :meth:`ConsoleService.query`."""
@@ -470,6 +472,37 @@ class ConsoleService(QObject):
             self._run_query(command, on_result, on_error, timeout),
             f"dutydesk-query-{type(command).__name__}",
         )
+
+    async def ask(
+        self,
+        command: Command,
+        expected: type[_R],
+        refused: Callable[[str, str], Exception],
+        *,
+        timeout: float = QUERY_TIMEOUT,
+    ) -> _R:
+        """Send ``command`` and return its result, which must be an ``expected``; for the
+        panels that await their answers (chat, checklist, reports, plan documents).
+
+        A refusal, a lost link or an answer of another type raises ``refused(code,
+        message)`` (the caller's own error); a silent server raises :class:`TimeoutError`.
+        """
+        future: asyncio.Future[ResultData] = asyncio.get_running_loop().create_future()
+
+        def done(result: ResultData) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        def failed(code: str, message: str) -> None:
+            if not future.done():
+                future.set_exception(refused(code, message))
+
+        self.query(command, done, failed, timeout=timeout)
+        # The query times out itself; this bound only guards against a lost callback.
+        result = await asyncio.wait_for(future, timeout + 5)
+        if not isinstance(result, expected):
+            raise refused("bad_message", f"unexpected answer {type(result).__name__}")
+        return result
 
     async def _run_query(
         self,

@@ -66,7 +66,6 @@ from realtime.protocol import (
     MessageResult,
     PostMessage,
     ReadResult,
-    ResultData,
     TimelineResult,
     UploadAttachment,
     UploadResult,
@@ -261,22 +260,7 @@ class ChatPanel(QWidget):
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _request(self, command: Command, expected: type[_R]) -> _R:
-        """Send ``command`` through the service and return its result."""
-        future: asyncio.Future[ResultData] = asyncio.get_running_loop().create_future()
-
-        def done(result: ResultData) -> None:
-            if not future.done():
-                future.set_result(result)
-
-        def failed(code: str, message: str) -> None:
-            if not future.done():
-                future.set_exception(ChatError(code, message))
-
-        self._service.query(command, done, failed)
-        result = await asyncio.wait_for(future, ANSWER_TIMEOUT)
-        if not isinstance(result, expected):
-            raise ChatError("bad_message", f"unexpected answer {type(result).__name__}")
-        return result
+        return await self._service.ask(command, expected, ChatError, timeout=ANSWER_TIMEOUT)
 
     def _say(self, text: str) -> None:
         self.status.setText(text)

@@ -58,7 +58,6 @@ from realtime.protocol import (
     GetAttachment,
     GetChecklist,
     IncidentView,
-    ResultData,
     TickStep,
     UserInfo,
 )
@@ -191,21 +190,7 @@ class ChecklistPane(QWidget):
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _request(self, command: Command, expected: type[_R]) -> _R:
-        future: asyncio.Future[ResultData] = asyncio.get_running_loop().create_future()
-
-        def done(result: ResultData) -> None:
-            if not future.done():
-                future.set_result(result)
-
-        def failed(code: str, message: str) -> None:
-            if not future.done():
-                future.set_exception(ChecklistError(code, message))
-
-        self._service.query(command, done, failed)
-        result = await asyncio.wait_for(future, ANSWER_TIMEOUT)
-        if not isinstance(result, expected):
-            raise ChecklistError("bad_message", f"unexpected answer {type(result).__name__}")
-        return result
+        return await self._service.ask(command, expected, ChecklistError, timeout=ANSWER_TIMEOUT)
 
     def _say(self, text: str) -> None:
         self.status.setText(text)

@@ -48,7 +48,6 @@ from realtime.protocol import (
     ReportIncident,
     ReportResult,
     ReportView,
-    ResultData,
     UploadAttachment,
     UploadResult,
 )
@@ -358,21 +357,7 @@ class ReportDialog(QDialog):
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _request(self, command: Command, expected: type[_R]) -> _R:
-        future: asyncio.Future[ResultData] = asyncio.get_running_loop().create_future()
-
-        def done(result: ResultData) -> None:
-            if not future.done():
-                future.set_result(result)
-
-        def failed(code: str, message: str) -> None:
-            if not future.done():
-                future.set_exception(RefusedError(code, message))
-
-        self._service.query(command, done, failed, timeout=ANSWER_TIMEOUT)
-        result = await asyncio.wait_for(future, ANSWER_TIMEOUT + 5)
-        if not isinstance(result, expected):
-            raise RefusedError("bad_message", f"unexpected answer {type(result).__name__}")
-        return result
+        return await self._service.ask(command, expected, RefusedError, timeout=ANSWER_TIMEOUT)
 
     def send(self) -> asyncio.Task[None] | None:
         """Send the report, then its photos."""

@@ -191,21 +191,7 @@ class PlanDocumentsBox(QGroupBox):
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _request(self, command: Command, expected: type[_R]) -> _R:
-        future: asyncio.Future[ResultData] = asyncio.get_running_loop().create_future()
-
-        def done(result: ResultData) -> None:
-            if not future.done():
-                future.set_result(result)
-
-        def failed(code: str, message: str) -> None:
-            if not future.done():
-                future.set_exception(Error(code, message))
-
-        self._service.query(command, done, failed)
-        result = await asyncio.wait_for(future, ANSWER_TIMEOUT)
-        if not isinstance(result, expected):
-            raise Error("bad_message", f"unexpected answer {type(result).__name__}")
-        return result
+        return await self._service.ask(command, expected, Error, timeout=ANSWER_TIMEOUT)
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
