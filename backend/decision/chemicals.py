@@ -76,7 +76,7 @@ class Chemical(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hazard_class: Annotated[str, msgspec.Meta(pattern=r"^[1-9](\.[1-6])?$")]
     erg_guide: Annotated[str, msgspec.Meta(pattern=r"^1[1-7][0-9]P?$")]
     tih: bool
-    """Toxic by inhalation: its distances are the ERG's Table 1 (else the guide's)."""
+    """Toxic by inhalation: its distances are the ERG's Table 1 or 3 (else the guide's)."""
     hazards: Note
     first_aid: Note
     firefighting: Note

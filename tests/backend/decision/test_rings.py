@@ -28,10 +28,11 @@ def test_chlorine_large_night_and_small_day_are_the_tables(table: ChemicalTable)
     chlorine = table.find("1017")
     assert chlorine is not None
     inner, outer = rings([chlorine], table.unidentified, Conditions(large_spill=True, night=True))
-    assert (inner.kind, inner.radius_m, inner.chemical) == (RingKind.ISOLATION, 500.0, "1017")
-    assert (outer.kind, outer.radius_m) == (RingKind.PROTECTIVE, 7900.0)
-    assert _radii(table, ["1017"], Conditions()) == (60.0, 400.0)
-    assert _radii(table, ["1017"], Conditions(large_spill=True)) == (500.0, 3000.0)
+    # ERG 2016: the large spill is Table 3's worst case (rail tank car, low wind).
+    assert (inner.kind, inner.radius_m, inner.chemical) == (RingKind.ISOLATION, 1000.0, "1017")
+    assert (outer.kind, outer.radius_m) == (RingKind.PROTECTIVE, 11000.0)
+    assert _radii(table, ["1017"], Conditions()) == (60.0, 300.0)
+    assert _radii(table, ["1017"], Conditions(large_spill=True)) == (1000.0, 9900.0)
 
 
 def test_the_largest_distance_among_the_chemicals_sets_each_ring(table: ChemicalTable) -> None:
@@ -40,7 +41,7 @@ def test_the_largest_distance_among_the_chemicals_sets_each_ring(table: Chemical
     assert chlorine is not None
     inner, outer = rings([ammonia, chlorine], table.unidentified, Conditions(night=True))
     assert (inner.radius_m, inner.chemical) == (60.0, "1017")
-    assert (outer.radius_m, outer.chemical) == (1600.0, "1017")
+    assert (outer.radius_m, outer.chemical) == (1100.0, "1017")
 
 
 def test_a_fire_raises_the_isolation_ring(table: ChemicalTable) -> None:
@@ -51,11 +52,13 @@ def test_a_fire_raises_the_isolation_ring(table: ChemicalTable) -> None:
         1600.0,
         1600.0,
     )
-    # Chlorine (guide 124: 800 m) on fire: the isolation ring widens from 500 m; its
-    # large night spill still reaches further downwind.
+    # Chlorine (guide 124: 800 m) on fire: the isolation ring widens from 60 m; its small
+    # night spill still reaches further downwind.
+    assert _radii(table, ["1017"], Conditions(fire=True, night=True)) == (800.0, 1100.0)
+    # Its large spill's isolation (1000 m) is already wider than the fire distance.
     assert _radii(table, ["1017"], Conditions(fire=True, large_spill=True, night=True)) == (
-        800.0,
-        7900.0,
+        1000.0,
+        11000.0,
     )
 
 
@@ -86,7 +89,7 @@ def test_ring_of_is_the_innermost() -> None:
     assert ring_of(0.0, inner, outer) is RingKind.ISOLATION
     assert ring_of(60.0, inner, outer) is RingKind.ISOLATION
     assert ring_of(300.0, inner, outer) is RingKind.PROTECTIVE
-    assert ring_of(400.1, inner, outer) is None
+    assert ring_of(300.1, inner, outer) is None
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,7 @@ def item(
 
 @pytest.fixture
 async def seeded(server: DutyDeskServer) -> DutyDeskServer:
-    """A chlorine store at the place, a school 300 m away, a hospital 2 km away, items of
+    """A chlorine store at the place, a school 250 m away, a hospital 2 km away, items of
     the district and of another town, a retired target, a camera and a sensor."""
     school = TargetDetails(category=TargetCategory.SCHOOL, population=1200)
     rows = [
@@ -88,7 +88,7 @@ async def seeded(server: DutyDeskServer) -> DutyDeskServer:
                 ],
             ),
         ),
-        item("target", "SCH-1", "城东小学", 300, school),
+        item("target", "SCH-1", "城东小学", 250, school),
         item(
             "enterprise",
             "ENT-1",
@@ -108,7 +108,7 @@ async def seeded(server: DutyDeskServer) -> DutyDeskServer:
             "shelter",
             "SH-1",
             "城东体育场避难场所",
-            350,
+            280,
             ShelterDetails(capacity=5000),
             jurisdiction="",
         ),
@@ -116,7 +116,7 @@ async def seeded(server: DutyDeskServer) -> DutyDeskServer:
             "target",
             "RES-OTHER",
             "邻镇居民区",
-            250,
+            200,
             TargetDetails(category=TargetCategory.RESIDENTIAL, population=3000),
             jurisdiction=OTHER_TOWN,
         ),
@@ -182,13 +182,13 @@ async def test_chlorine_small_spill_by_day_lists_what_lies_in_the_rings(
         assert result.night is False
         assert [(r.kind, r.radius_m, r.chemical) for r in result.rings] == [
             (RingKind.ISOLATION, 60.0, "1017"),
-            (RingKind.PROTECTIVE, 400.0, "1017"),
+            (RingKind.PROTECTIVE, 300.0, "1017"),
         ]
         [chlorine] = result.chemicals
         assert (chlorine.un_number, chlorine.isolation_m, chlorine.protect_day_m) == (
             "1017",
             60.0,
-            400.0,
+            300.0,
         )
         assert chlorine.hazards
         assert chlorine.first_aid
@@ -207,7 +207,7 @@ async def test_chlorine_small_spill_by_day_lists_what_lies_in_the_rings(
         distances = [e.distance_m for e in result.exposed]
         assert distances == sorted(distances)
         school = next(e for e in result.exposed if e.code == "SCH-1")
-        assert school.distance_m == pytest.approx(300.0, abs=0.5)
+        assert school.distance_m == pytest.approx(250.0, abs=0.5)
         assert (school.category, school.population) == ("school", 1200)
         assert result.population == 1200 + 3000
         assert result.unknown_chemicals == []
@@ -221,18 +221,18 @@ async def test_large_spill_at_night_reaches_the_hospital(seeded: DutyDeskServer)
         result = await _ask(
             console, lat=LAT, lon=LON, chemicals=["UN1017"], large_spill=True, night=True
         )
-        assert [r.radius_m for r in result.rings] == [500.0, 7900.0]
+        # ERG 2016 Table 3's worst case (rail tank car, low wind).
+        assert [r.radius_m for r in result.rings] == [1000.0, 11000.0]
         by_code = {e.code: e for e in result.exposed}
         assert by_code["SCH-1"].ring is RingKind.ISOLATION
         assert by_code["HOSP-1"].ring is RingKind.PROTECTIVE
         assert "FAR-1" not in by_code
         assert "OLD-1" not in by_code
-        # A fire raises the isolation ring to the guide's fire distance.
-        fire = await _ask(
-            console, lat=LAT, lon=LON, chemicals=["1017"], large_spill=True, night=True, fire=True
-        )
-        assert fire.rings[0].radius_m == 800.0
-        assert {e.code: e.ring for e in fire.exposed}["HOSP-1"] is RingKind.PROTECTIVE
+        # A fire raises a small spill's isolation ring to the guide's fire distance.
+        fire = await _ask(console, lat=LAT, lon=LON, chemicals=["1017"], night=True, fire=True)
+        assert [r.radius_m for r in fire.rings] == [800.0, 1100.0]
+        assert {e.code: e.ring for e in fire.exposed}["SCH-1"] is RingKind.ISOLATION
+        assert "HOSP-1" not in {e.code for e in fire.exposed}
     finally:
         await console.close()
 
@@ -313,10 +313,10 @@ async def test_a_viewer_gets_it_and_the_server_clock_says_night(seeded: DutyDesk
     try:
         result = await _ask(console, lat=LAT, lon=LON, chemicals=["1017"])
         assert result.night is True  # 21:00 in Beijing
-        assert result.rings[1].radius_m == 1600.0
+        assert result.rings[1].radius_m == 1100.0
         assert (await _ask(console, lat=LAT, lon=LON, chemicals=["1017"], night=False)).rings[
             1
-        ].radius_m == 400.0
+        ].radius_m == 300.0
     finally:
         await console.close()
 

@@ -78,7 +78,7 @@ def selected(asker: FakeAsker) -> tuple[bool, bool | None, bool]:
     return asker.last.large_spill, asker.last.night, asker.last.fire
 
 
-def chlorine(isolation: float = 60.0, day: float = 400.0, night: float = 1600.0) -> ChemicalView:
+def chlorine(isolation: float = 60.0, day: float = 300.0, night: float = 1100.0) -> ChemicalView:
     return ChemicalView(
         un_number="1017",
         name="氯",
@@ -92,11 +92,11 @@ def chlorine(isolation: float = 60.0, day: float = 400.0, night: float = 1600.0)
         isolation_m=isolation,
         protect_day_m=day,
         protect_night_m=night,
-        source="ERG 2012 表1",
+        source="ERG 2016 表1",
     )
 
 
-def answer(incident_id: int = 7, *, outer: float = 400.0) -> DecisionSupport:
+def answer(incident_id: int = 7, *, outer: float = 300.0) -> DecisionSupport:
     return DecisionSupport(
         incident_id=incident_id,
         lat=LAT,
@@ -179,11 +179,11 @@ def test_the_answer_is_shown(
     assert widget.status_label.text() == "Daytime distances"
     assert widget.map_button.isEnabled()
     assert "Isolation zone 60 m" in widget.summary_label.text()
-    assert "Protective zone 400 m" in widget.summary_label.text()
+    assert "Protective zone 300 m" in widget.summary_label.text()
     assert "1200" in widget.summary_label.text()
     assert "神秘液体" in widget.unknown_label.text()
     cards = widget.cards.toPlainText()
-    for text in ("UN1017 氯", "剧毒气体", "移至空气新鲜处", "切断气源", "雾状水稀释", "1.6 km"):
+    for text in ("UN1017 氯", "剧毒气体", "移至空气新鲜处", "切断气源", "雾状水稀释", "1.1 km"):
         assert text in cards
     assert widget.row_texts() == [
         ["Enterprise", "氯碱化工有限公司", "55 m", "Isolation zone", ""],
@@ -252,10 +252,10 @@ def test_the_rings_are_drawn_with_their_labels(qtbot: QtBot) -> None:
     rings = answer().rings
     layer.show_rings(LAT, LON, rings)
     assert len(layer.circles) == 2
-    assert layer.label_texts() == ["Isolation zone 60 m", "Protective zone 400 m"]
-    # The outer circle is wider than the inner one, both centred on the incident.
+    assert layer.label_texts() == ["Isolation zone 60 m", "Protective zone 300 m"]
+    # The outer circle is five times as wide as the inner one (300 m, 60 m), both centred.
     inner, outer = (circle.path().boundingRect() for circle in layer.circles)
-    assert outer.width() > inner.width() * 6
+    assert outer.width() == pytest.approx(inner.width() * 5, rel=0.05)
     assert outer.center().x() == pytest.approx(inner.center().x(), abs=1.0)
     layer.show_rings(LAT, LON, [RingView(kind=RingKind.CUSTOM, radius_m=2500.0)])
     assert layer.label_texts() == ["Set radius 2.5 km"]
@@ -379,7 +379,7 @@ def test_the_workspace_tab_asks_and_show_on_map_draws_and_centres(
         assert map_view.layer_actions[LayerKey.DECISION_RINGS].isChecked()
         assert incidents.decision_rings.label_texts() == [
             "Isolation zone 60 m",
-            "Protective zone 400 m",
+            "Protective zone 300 m",
         ]
         lon, lat = map_view.view_center()
         assert lon == pytest.approx(LON, abs=1e-4)
