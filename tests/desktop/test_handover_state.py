@@ -88,7 +88,8 @@ def test_the_handover_awaiting_the_officer_is_the_newest_they_may_accept() -> No
     ]
     desk.apply(HandoversResult(handovers=history, more=False))
     waiting = desk.awaiting_acceptance()
-    assert waiting is not None and waiting.id == 2
+    assert waiting is not None
+    assert waiting.id == 2
     desk.apply(HandoversResult(handovers=[view(1, HandoverState.ACCEPTED)], more=False))
     assert desk.awaiting_acceptance() is None
 

@@ -93,7 +93,7 @@ class Steps:
         self.typed += len(text)
         for character in text:
             if character.isascii():
-                QTest.keyClick(widget, character)
+                QTest.keyClicks(widget, character)
             else:  # QTest knows only ASCII keys; this is what an input method commits
                 for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
                     event = QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, character)
