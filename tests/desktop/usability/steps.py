@@ -99,6 +99,11 @@ class Steps:
                     event = QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, character)
                     QApplication.sendEvent(widget, event)
 
+    def restart(self) -> None:
+        """Forget the steps so far (they belong to the task before this one)."""
+        self.clicks = self.keys = self.typed = 0
+        self.shortcuts.clear()
+
     @property
     def actions(self) -> int:
         """Clicks and keys together: what a budget bounds."""
