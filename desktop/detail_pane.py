@@ -393,8 +393,12 @@ class AlarmDetailPane(QWidget):
         self._open_dialog(dialog)
 
     def _open_dispatch(self, alarm: AlarmView) -> None:
-        dialog = DispatchDialog(alarm, self._service.units, parent=self)
+        user = self._service.user
+        dialog = DispatchDialog(
+            alarm, self._service.units, parent=self, username=user.username if user else ""
+        )
         self._service.units_listed.connect(dialog.set_units)
+        self._service.alarm_changed.connect(dialog.follow_own_change)
         self._service.list_units()
         if alarm.lat is not None and alarm.lon is not None:
             # Teams are asked for too: units they list share their capabilities and state.

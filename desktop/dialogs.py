@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop import texts
 from desktop.incidents.recommend import best, summary
 from desktop.plain_text import plain_label
-from desktop.state import AlarmStore
+from desktop.state import AlarmStore, StoreChange
 from realtime.protocol import AlarmView, ContactField, RankedResource, Recommendation, UnitView
 from realtime.states import AlarmAction, is_open
 
@@ -221,12 +221,18 @@ class DispatchDialog(QDialog):
     """Lists the dispatchable units with checkboxes, plus a note."""
 
     def __init__(
-        self, alarm: AlarmView, units: list[UnitView], parent: QWidget | None = None
+        self,
+        alarm: AlarmView,
+        units: list[UnitView],
+        parent: QWidget | None = None,
+        *,
+        username: str = "",
     ) -> None:
         super().__init__(parent)
         self.setObjectName("dispatch_dialog")
         self.alarm_id = alarm.id
         self.expected_version = alarm.version
+        self._username = username
         self.setWindowTitle(self.tr("Dispatch units to alarm {alarm_id}").format(alarm_id=alarm.id))
         self.resize(420, 420)
         layout = QVBoxLayout(self)
@@ -256,6 +262,21 @@ class DispatchDialog(QDialog):
         self.recommend_label.setWordWrap(True)
         layout.insertWidget(2, self.recommend_label)
         self.set_units(units)
+
+    def follow_own_change(self, change: StoreChange) -> None:
+        """Take the alarm's new version when the change is this officer's own (F2 then F3
+        at once: the acknowledgement comes back while the dialog is open). A change by
+        anyone else keeps the old version, so the server refuses a dispatch decided on
+        what is no longer so."""
+        alarm = change.alarm
+        if (
+            alarm is not None
+            and alarm.id == self.alarm_id
+            and alarm.version > self.expected_version
+            and self._username
+            and alarm.updated_by == self._username
+        ):
+            self.expected_version = alarm.version
 
     def set_recommendation(self, recommendation: Recommendation) -> None:
         """Order the units by the ranking (ETA, distance, why) and, when none is ticked

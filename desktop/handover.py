@@ -57,6 +57,7 @@ from realtime.protocol import (
     DraftHandover,
     GetHandover,
     HandoverItem,
+    HandoversResult,
     HandoverState,
     ListHandovers,
     ResultData,
@@ -346,6 +347,11 @@ class HandoverDialog(QDialog):
     def _on_result(self, result: ResultData) -> None:
         self.message_label.setText("")
         self.desk.apply(result)
+        # The incoming officer opens the dialog to accept: the handover waiting for them
+        # is shown at once, not after a click in the history.
+        waiting = self.desk.awaiting_acceptance() if self.desk.current is None else None
+        if isinstance(result, HandoversResult) and waiting is not None:
+            self.open_handover(waiting.id)
 
     def _on_error(self, code: str, message: str) -> None:
         logger.info("handover command refused: %s %s", code, message)

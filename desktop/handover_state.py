@@ -129,6 +129,18 @@ class HandoverDesk:
             and current.incoming in ("", self.username)
         )
 
+    def awaiting_acceptance(self) -> HandoverView | None:
+        """The newest handover in the history that this officer may accept (signed by
+        someone else, to them or to no one named): the dialog opens it by itself."""
+        for view in self.history:
+            if (
+                view.state is HandoverState.SIGNED
+                and view.author != self.username
+                and view.incoming in ("", self.username)
+            ):
+                return view
+        return None
+
     # ------------------------------------------------------------------ views
 
     def items(self, section: str) -> list[HandoverItem]:

@@ -282,6 +282,8 @@ class VehicleListPanel(QWidget):
         layout.addWidget(self.status_label)
 
         self.search_edit.textChanged.connect(self._apply_filter)
+        # Plate, Enter: the map follows the first vehicle found, no row or button to click.
+        self.search_edit.returnPressed.connect(self.follow_first_found)
         self.state_combo.currentIndexChanged.connect(self._apply_filter)
         # Telemetry arrives many times a second; the list is rebuilt at most every
         # REFRESH_MIN_MS (at once when it has been quiet, so a single change shows now).
@@ -340,6 +342,15 @@ class VehicleListPanel(QWidget):
         if device not in devices:
             return False
         self.table.selectRow(devices.index(device))
+        return True
+
+    def follow_first_found(self) -> bool:
+        """Select and follow the first vehicle the search leaves; return whether one did."""
+        devices = self.model.devices()
+        if not devices:
+            return False
+        self.table.selectRow(0)
+        self.follow_requested.emit(devices[0])
         return True
 
     def follow_selected(self) -> None:

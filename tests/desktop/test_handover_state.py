@@ -77,6 +77,23 @@ def test_answers_fill_it_and_decide_the_buttons() -> None:
     assert len(changes) == 4
 
 
+def test_the_handover_awaiting_the_officer_is_the_newest_they_may_accept() -> None:
+    desk = HandoverDesk("b")
+    history = [
+        view(5, HandoverState.DRAFT, author="c"),
+        view(4, HandoverState.SIGNED, author="c", incoming="d"),  # handed to someone else
+        view(3, HandoverState.SIGNED, author="b"),  # their own
+        view(2, HandoverState.SIGNED, author="a", incoming="b"),
+        view(1, HandoverState.SIGNED, author="a"),
+    ]
+    desk.apply(HandoversResult(handovers=history, more=False))
+    waiting = desk.awaiting_acceptance()
+    assert waiting is not None
+    assert waiting.id == 2
+    desk.apply(HandoversResult(handovers=[view(1, HandoverState.ACCEPTED)], more=False))
+    assert desk.awaiting_acceptance() is None
+
+
 def test_the_roster_is_grouped_by_desk_and_shift() -> None:
     def entry(user: str, position: RosterPosition, agency: str = "") -> RosterEntryView:
         return RosterEntryView(

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -143,6 +144,12 @@ def test_vehicle_list_filters_searches_ages_follows_and_texts(
 
     panel.search_edit.setText("东山")
     assert model.devices() == ["013800000002"]
+    with qtbot.waitSignal(panel.follow_requested) as found:
+        QTest.keyClick(panel.search_edit, Qt.Key.Key_Return)  # Enter follows what is found
+    assert found.args == ["013800000002"]
+    assert panel.selected_device() == "013800000002"
+    panel.search_edit.setText("no such plate")
+    assert not panel.follow_first_found()
     panel.search_edit.setText("")
     panel.state_combo.setCurrentIndex(panel.state_combo.findData("moving"))
     assert model.devices() == ["013800000001"]

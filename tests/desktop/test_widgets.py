@@ -16,6 +16,7 @@ from desktop.dialogs import DispatchDialog, MergeDialog, NoteDialog
 from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
+from desktop.state import ChangeKind, StoreChange
 from realtime.client import ConnectionState
 from realtime.protocol import (
     CreateAlarm,
@@ -487,3 +488,20 @@ def test_refused_entry_reopens_the_form_with_what_was_typed(window: WindowParts,
     assert again.type_combo.currentData() == "traffic"
     assert again.problems_label.text().startswith("The server did not accept the input.")
     assert main_window.queue_alarm_ids() == []
+
+
+def test_the_dispatch_dialog_follows_only_the_officers_own_changes(qtbot: QtBot) -> None:
+    """F2 then F3 at once: the acknowledgement coming back does not make the dispatch a
+    conflict; a change by someone else while the dialog is open still does."""
+    alarm = make_alarm(7, version=1)
+    dialog = DispatchDialog(alarm, [], username="officer1")
+    qtbot.addWidget(dialog)
+    mine = evolve(alarm, state=AlarmState.ACKNOWLEDGED, updated_by="officer1")
+    dialog.follow_own_change(StoreChange(ChangeKind.UPDATED, mine, alarm))
+    assert dialog.expected_version == 2
+    theirs = evolve(mine, level=AlarmLevel.RED, updated_by="supervisor1")
+    dialog.follow_own_change(StoreChange(ChangeKind.UPDATED, theirs, mine))
+    assert dialog.expected_version == 2, "someone else's change: the server must refuse"
+    other = evolve(make_alarm(8), updated_by="officer1", version=9)
+    dialog.follow_own_change(StoreChange(ChangeKind.UPDATED, other, None))
+    assert dialog.expected_version == 2, "another alarm"

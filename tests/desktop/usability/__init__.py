@@ -1,0 +1,1 @@
+"""Scripted usability scenarios: the clicks and keystrokes of an officer's common tasks."""
