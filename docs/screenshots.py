@@ -289,6 +289,13 @@ async def shoot_fire_desk(server: ServerThread, out: Path, settings: Any) -> Non
         save(bar, out / "console-badge.png", QRect(left, 0, bar.width() - left, bar.height()))
 
 
+def widen_right_column(window: Any, dock: Any) -> None:
+    """Give the right column (where ``dock`` is) half the window."""
+    from PySide6.QtCore import Qt  # noqa: PLC0415 - Qt only once the app runs
+
+    window.resizeDocks([dock], [window.width() // 2], Qt.Orientation.Horizontal)
+
+
 async def shoot_centre(server: ServerThread, out: Path, settings: Any) -> None:
     """The command centre: workspace, chat, handover, roster, assessment."""
     async with logged_in(server, SUPERVISOR, settings) as window:
@@ -298,6 +305,9 @@ async def shoot_centre(server: ServerThread, out: Path, settings: Any) -> None:
         workspace = panel.workspace
         await until("the incident's tasks", lambda: len(workspace.task_ids()) >= 4)
         await until("the timeline", lambda: workspace.timeline_list.count() > 0)
+        # Working an incident, the officer drags the right column wide (the default
+        # layout gives the queue and the map the room): the picture shows it so.
+        widen_right_column(window, window.incidents.dock)
         workspace.focus_map()
         await asyncio.sleep(1.5)
         save(window, out / "console-incident.png")
