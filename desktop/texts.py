@@ -190,6 +190,13 @@ def event_kind_label(kind: str) -> str:
             "Labels", "Registry contacts viewed"
         ),
         EventKind.REGISTRY_IMPORTED: QCoreApplication.translate("Labels", "Registry imported"),
+        EventKind.EXERCISE_STARTED: QCoreApplication.translate("Labels", "Exercise started"),
+        EventKind.EXERCISE_CHANGED: QCoreApplication.translate("Labels", "Exercise changed"),
+        EventKind.EXERCISE_INJECTED: QCoreApplication.translate(
+            "Labels", "Exercise event injected"
+        ),
+        EventKind.EXERCISE_ENDED: QCoreApplication.translate("Labels", "Exercise ended"),
+        EventKind.RECORDING_MADE: QCoreApplication.translate("Labels", "Recording made"),
         EventKind.CHECKLIST_TICKED: QCoreApplication.translate("Labels", "Plan step ticked"),
     }
     return labels.get(kind, kind)

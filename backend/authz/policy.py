@@ -39,6 +39,7 @@ from backend.errors import ForbiddenError
 from realtime.protocol import (
     AlarmView,
     Event,
+    ExerciseRunView,
     GrantView,
     HandoverView,
     MessageView,
@@ -66,6 +67,7 @@ __all__ = [
     "can_see",
     "can_see_camera",
     "can_see_event",
+    "can_see_exercise",
     "can_see_grant",
     "can_see_handover",
     "can_see_unit",
@@ -121,6 +123,10 @@ class Scope(enum.Enum):
         "registry items inside the user's jurisdiction and those of the areas above it (a "
         'city\'s team or plan serves its towns); unplaced items ("") everyone; changing '
         "one: inside the user's jurisdiction, a user of an agency only its agency's items"
+    )
+    EXERCISE = (
+        "exercise runs the user started or takes part in; a supervisor or admin every run "
+        "started inside their jurisdiction"
     )
     WHOLE_AREA = "whole-area users only (the objects carry no jurisdiction: rules for every area)"
 
@@ -192,6 +198,9 @@ class Permission(enum.Enum):
     RECOMMEND = "ask for resource recommendations"
     DECISION_SUPPORT = "ask for hazardous-chemical decision support"
     SEE_BASEMAP = "read the road layer of the map"
+    RUN_EXERCISES = "start, steer and end exercises (演练) and inject events into them"
+    SEE_EXERCISES = "see exercises, their recordings and scores, and take part in one"
+    RECORD_LIVE = "record live input and events for exercises"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
@@ -386,6 +395,24 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.SEE_BASEMAP: Rule(
         CONSOLE_ROLES, Scope.NONE, "the roads in the box by class, simplified, size-limited"
     ),
+    # Exercises (演练) run beside the live system, each in its own database and event log.
+    Permission.RUN_EXERCISES: Rule(
+        frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ADMIN}),
+        Scope.EXERCISE,
+        "the run as it is after the change (one live `exercise.*` event each)",
+    ),
+    Permission.SEE_EXERCISES: Rule(
+        CONSOLE_ROLES,
+        Scope.EXERCISE,
+        "the library, the runs, their scores; a console on the run's path (every message "
+        "marked as the exercise's)",
+    ),
+    Permission.RECORD_LIVE: Rule(
+        frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ADMIN}),
+        Scope.JURISDICTION,
+        "a recording of the inputs and events inside their area, personal data masked "
+        "unless the role may reveal it",
+    ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""
 
@@ -406,6 +433,7 @@ class Topic(enum.Enum):
     MESSAGE_EVENTS = "incident messages and read receipts"
     HANDOVER_EVENTS = "handover events"
     REGISTRY_EVENTS = "registry changes"
+    EXERCISE_EVENTS = "exercise runs started, changed and ended"
 
 
 TOPICS: dict[Topic, Rule] = {
@@ -466,6 +494,11 @@ TOPICS: dict[Topic, Rule] = {
         CONSOLE_ROLES,
         Scope.REGISTRY,
         "items created, changed, retired and imported that they may see (contacts masked)",
+    ),
+    Topic.EXERCISE_EVENTS: Rule(
+        CONSOLE_ROLES,
+        Scope.EXERCISE,
+        "the life cycle of the runs they started or take part in (never a run's own events)",
     ),
 }
 """Who receives each kind of streamed data, and which of it."""
@@ -583,6 +616,16 @@ def _ends_own_share(principal: Principal, event: Event) -> bool:
     )
 
 
+def can_see_exercise(principal: Principal, run: ExerciseRunView) -> bool:
+    """Return whether the principal may see an exercise run (scope ``EXERCISE``): the
+    trainer who started it, its participants, and supervisors (admins) of its area."""
+    if principal.role is Role.DEVICE:
+        return False
+    if principal.username == run.trainer or principal.username in run.participants:
+        return True
+    return principal.role in SUPERVISORS and in_jurisdiction(principal, run.jurisdiction)
+
+
 def can_see_event(principal: Principal, event: Event) -> bool:
     """Return whether an event-log event may reach this console (live and on resume).
 
@@ -630,6 +673,10 @@ def can_see_event(principal: Principal, event: Event) -> bool:
         item = event.registry_item
         return receives(principal, Topic.REGISTRY_EVENTS) and registry.can_see_item(
             principal, item.jurisdiction, item.agency
+        )
+    if isinstance(event.exercise_run, ExerciseRunView):
+        return receives(principal, Topic.EXERCISE_EVENTS) and can_see_exercise(
+            principal, event.exercise_run
         )
     return principal.role in READERS and not principal.jurisdiction
 

@@ -27,6 +27,16 @@ from realtime.protocol.common import (
     Tagged,
 )
 from realtime.protocol.events import RecentEvents
+from realtime.protocol.exercises import (
+    ControlExercise,
+    GetExerciseScore,
+    InjectEvent,
+    ListExercises,
+    ListRecordings,
+    RecordWindow,
+    StartExercise,
+    StopExercise,
+)
 from realtime.protocol.grid import (
     AcceptHandover,
     DraftHandover,
@@ -404,6 +414,14 @@ Command = (
     | SupportRequest
     | GetRoads
     | RecentEvents
+    | ListRecordings
+    | StartExercise
+    | ListExercises
+    | ControlExercise
+    | InjectEvent
+    | StopExercise
+    | GetExerciseScore
+    | RecordWindow
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

@@ -22,6 +22,15 @@ from realtime.protocol.chat import (
 )
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
 from realtime.protocol.events import RecentWindow
+from realtime.protocol.exercises import (
+    ExerciseLabel,
+    ExerciseResult,
+    ExerciseRunView,
+    ExerciseScoreResult,
+    ExercisesResult,
+    RecordingResult,
+    RecordingsResult,
+)
 from realtime.protocol.grid import (
     HandoverResult,
     HandoversResult,
@@ -79,6 +88,9 @@ class Welcome(Tagged, tag="welcome"):
     user: UserInfo
     head_seq: int
     limits: Limits
+    exercise: ExerciseLabel | None = None
+    """Set on an exercise's connection (:mod:`realtime.protocol.exercises`): everything on
+    it is a drill, and the console says so on every view."""
 
 
 class Event(Tagged, tag="event"):
@@ -122,6 +134,10 @@ class Event(Tagged, tag="event"):
     checklist: ChecklistView | msgspec.UnsetType = msgspec.UNSET
     """The checklist an ``incident.checklist_ticked`` event changed, after the tick (the
     event's ``incident`` is the incident)."""
+    exercise: ExerciseLabel | msgspec.UnsetType = msgspec.UNSET
+    """Set on every event of an exercise (its own log, its own ``seq``): a drill's event."""
+    exercise_run: ExerciseRunView | msgspec.UnsetType = msgspec.UNSET
+    """The run an ``exercise.*`` life-cycle event of the live log is about."""
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -129,6 +145,8 @@ class Snapshot(Tagged, tag="snapshot"):
 
     head_seq: int
     alarms: list[AlarmView]
+    exercise: ExerciseLabel | msgspec.UnsetType = msgspec.UNSET
+    """Set when the snapshot is an exercise's."""
 
 
 class Synced(Tagged, tag="synced"):
@@ -387,6 +405,11 @@ ResultData = (
     | DecisionSupport
     | RoadsResult
     | RecentEventsResult
+    | RecordingsResult
+    | RecordingResult
+    | ExerciseResult
+    | ExercisesResult
+    | ExerciseScoreResult
 )
 
 
@@ -423,6 +446,8 @@ class Telemetry(Tagged, tag="telemetry"):
 
     positions: list[PositionView] = msgspec.field(default_factory=list)
     readings: list[ReadingView] = msgspec.field(default_factory=list)
+    exercise: ExerciseLabel | msgspec.UnsetType = msgspec.UNSET
+    """Set when the telemetry is an exercise's (replayed devices)."""
 
 
 ServerMessage = Welcome | Event | Snapshot | Synced | Result | Error | Ack | Telemetry

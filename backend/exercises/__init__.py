@@ -1,0 +1,1 @@
+"""Exercises (演练): recordings, isolated replays through the real pipeline, scoring."""
