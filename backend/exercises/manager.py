@@ -155,7 +155,9 @@ class ExerciseManager:
         """Start ``request.recording`` as a new isolated exercise."""
         recording = await self._load(request.recording)
         participants = await self._participants(principal, request.participants)
-        now = dt.datetime.now(dt.UTC)
+        # A whole second: JT/T 808 device times have no fractions, so every device time
+        # moved onto the exercise clock stays exact (the same alarms at every speed).
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         run_id = f"ex{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
         directory = self.exercises_dir / run_id
         clock = ExerciseClock(now, request.speed)
