@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,8 @@ from backend.errors import Error as Refusal
 from backend.exercises.determinism import alarm_keys
 from backend.exercises.manager import ExerciseManager
 from backend.exercises.recording import FORMAT_NAME, MAX_RECORDING_BYTES
-from backend.server.app import DutyDeskServer
+from backend.security import FieldCipher
+from backend.server.app import DutyDeskServer, ServerConfig
 from realtime.protocol import (
     ControlAction,
     ControlExercise,
@@ -228,3 +230,40 @@ async def test_the_same_alarms_at_1_10_and_64(server: DutyDeskServer, sqlite_onl
     ]
     assert keys[0][0][0] == pytest.approx(1.0)
     assert keys[0][1][0] == pytest.approx(2.0)
+
+
+async def test_ended_runs_stay_listed_and_readable_after_a_restart(
+    db_url: str, tmp_path: Path
+) -> None:
+    def config() -> ServerConfig:
+        return ServerConfig(db_url=db_url, data_dir=tmp_path, port=0, cipher=cipher)
+
+    cipher = FieldCipher.generate()
+    first = DutyDeskServer(config())
+    await first.start()
+    try:
+        trainer = await _trainer(first)
+        name = save_recording(first, small_recording(duration_s=2.5))
+        run = await _manager(first).start(trainer, StartExercise(req="", recording=name, speed=8))
+        await _manager(first).wait_ended(run.run_id)
+        events = await _manager(first).run_events(run.run_id)
+        # Left open: the next server marks it ended, its log stays readable.
+    finally:
+        await first.close()
+    second = DutyDeskServer(config())
+    await second.start()
+    try:
+        manager = _manager(second)
+        (listed,) = await manager.list_runs(trainer, include_ended=True)
+        assert listed.run_id == run.run_id
+        assert listed.state in (ExerciseState.FINISHED, ExerciseState.STOPPED)
+        assert await manager.list_runs(trainer, include_ended=False) == []
+        kept = await manager.run_events(run.run_id)
+        assert [e.seq for e in kept] == [e.seq for e in events]
+        assert alarm_keys(kept, manager.origin(run.run_id)) == alarm_keys(events, run.started_at)
+        assert len(await manager.original_events(run.run_id)) == 0
+        # Only runs of this process can be steered: an ended one is refused as unknown.
+        with pytest.raises(Refusal, match="no such exercise"):
+            await manager.control(trainer, _control(run.run_id, ControlAction.PAUSE))
+    finally:
+        await second.close()

@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from backend.eventlog import log as eventlog
 from backend.server.app import DutyDeskServer
 from backend.storage.models import Alarm, IncidentRecord, PositionRecord, ReadingRecord
-from realtime.client import basic_auth_header
+from realtime.client import CommandError, basic_auth_header
 from realtime.protocol import (
     CreateAlarm,
     Event,
@@ -206,6 +206,9 @@ async def test_incidents_telemetry_and_device_events_stay_in_the_exercise(
             held = [a for s in exercise.recorder.snapshots for a in s.alarms]
             held += [e.alarm for e in exercise.recorder.events if e.alarm]
             alarm = next(a for a in held if a.alarm_type == "vehicle_overspeed")
+            # Exercises do not nest: the exercise connection steers none.
+            with pytest.raises(CommandError, match="exercises are steered on the live"):
+                await exercise.client.request(ListExercises(req=""))
             opened = await exercise.client.request(
                 OpenIncident(req="", alarm_id=alarm.id, type_code="hazchem_leak")
             )
