@@ -34,6 +34,8 @@ from tests.backend.exercises.helpers import (
 )
 
 DELTA = dt.timedelta(days=640, hours=3, seconds=17)
+RMC = "GPRMC,020000.00,A,3111.400,N,12126.400,E,10.0,90.0,010325,,,A"
+GGA = "GPGGA,020000.00,3111.400,N,12126.400,E,1,08,0.9,12.0,M,0.0,M,,"
 
 
 def test_the_schedule_hands_out_device_input_in_order_once() -> None:
@@ -77,7 +79,7 @@ def test_feed_messages_are_moved_and_completed() -> None:
     assert shift_feed_text("not json", "acct", DELTA, due) == "not json"
 
 
-def _nmea(body: str) -> str:
+def nmea_line(body: str) -> str:
     checksum = functools.reduce(operator.xor, body.encode(), 0)
     return f"${body}*{checksum:02X}"
 
@@ -88,12 +90,12 @@ def test_nmea_sentences_become_positions_through_the_merger() -> None:
     rmc = NmeaInput(
         at=T0,
         device="gps-1",
-        line=_nmea("GPRMC,020000.00,A,3111.400,N,12126.400,E,10.0,90.0,010325,,,A"),
+        line=nmea_line(RMC),
     )
     gga = NmeaInput(
         at=T0,
         device="gps-1",
-        line=_nmea("GPGGA,020000.00,3111.400,N,12126.400,E,1,08,0.9,12.0,M,0.0,M,,"),
+        line=nmea_line(GGA),
     )
     assert relay.messages(rmc, DELTA, next(refs)) == []  # held for its GGA
     (text,) = relay.messages(gga, DELTA, next(refs))
