@@ -186,10 +186,13 @@ class ExerciseManager:
         self._origins[run_id] = now
         try:
             await self._prepare(run)
-        except (instances.Error, OSError, RecordingError) as exc:
+        except (instances.Error, instances.StartError, OSError, RecordingError) as exc:
             logger.warning("exercise %s could not start: %s", run_id, exc)
             await self._close_instance(run)
             self._runs.pop(run_id, None)
+            self._origins.pop(run_id, None)
+            async with self._server.sessions.begin() as session:
+                await store.delete_row(session, run_id)
             with contextlib.suppress(OSError):
                 shutil.rmtree(directory)
             raise ValidationError(f"the exercise cannot start: {exc}") from exc
