@@ -468,12 +468,10 @@ class ExerciseManager:
             await store.save(session, run.row)
         await run.on_clock(instance.start())
         codes = recorded_auth_codes(run.recording)
+        # The unlisted terminals first: seeding sets every terminal's code.
+        phones = terminal_phones(run.recording)
+        await run.on_clock(instances.add_unlisted_terminals(instance, run.recording, phones))
         await run.on_clock(instances.seed(instance, run.recording.registry, codes))
-        await run.on_clock(
-            instances.add_unlisted_terminals(
-                instance, run.recording, terminal_phones(run.recording)
-            )
-        )
         scheme = "wss" if self._server.config.tls_cert is not None else "ws"
         run.replayer = Replayer(
             run.recording,

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import secrets
 import ssl
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -426,9 +427,10 @@ class Replayer:
         reader, writer = await asyncio.open_connection(host, port)
         terminal.writer = writer
         terminal.drain = asyncio.create_task(_drain(reader), name=f"replay-808-{terminal.number}")
-        login = terminal.login or self._login_for(terminal)
-        if login is not None and login != first:
-            writer.write(login)
+        if not _is_login(first):
+            login = terminal.login or self._login_for(terminal)
+            if login is not None:
+                writer.write(login)
         return writer
 
     def _login_for(self, terminal: _Terminal) -> bytes | None:
@@ -526,6 +528,14 @@ def _loopback_tls() -> ssl.SSLContext:
     return context
 
 
+def _is_login(data: bytes) -> bool:
+    """Whether a frame registers or authenticates its terminal (0x0100, 0x0102)."""
+    try:
+        return decode_frame(data).header.msg_id in (0x0100, Authentication.MSG_ID)
+    except JT808Error:
+        return False
+
+
 def _ended(task: asyncio.Task[None] | None) -> bool:
     return task is not None and task.done()
 
@@ -560,8 +570,12 @@ def _first_location(recording: Recording, number: int) -> Location | None:
 
 def recorded_auth_codes(recording: Recording) -> dict[str, str]:
     """The auth code each terminal logged in with in the recording (seeded into the
-    exercise's registry so the same login is accepted)."""
-    codes: dict[str, str] = {}
+    exercise's registry so the same login is accepted); a terminal recorded without its
+    login (the recording began while it was connected) gets a code of the exercise's own,
+    which the replayer logs it in with."""
+    codes: dict[str, str] = {
+        phone: f"exercise-{secrets.token_hex(6)}" for phone in terminal_phones(recording)
+    }
     for entry in recording.entries:
         if isinstance(entry, Jt808Input):
             with contextlib.suppress(JT808Error):

@@ -319,3 +319,18 @@ async def test_nmea_and_modbus_input_reach_the_exercise_through_the_feed(
     ]
     assert {p.device for p in instance.hub.latest_positions()} == {"gps-1"}
     await manager.stop(trainer, run.run_id)
+
+
+async def test_a_terminal_recorded_without_its_login_is_logged_in(
+    server: DutyDeskServer, sqlite_only: None
+) -> None:
+    manager = _manager(server)
+    trainer = await _trainer(server)
+    name = save_recording(server, small_recording(duration_s=1.5, with_login=False), "cut")
+    run = await manager.start(trainer, StartExercise(req="", recording=name, speed=8.0))
+    await manager.wait_ended(run.run_id)
+    events = await manager.run_events(run.run_id)
+    assert ("jt808:" + PHONE, "vehicle_overspeed") in {
+        (e.alarm.source_ref, e.alarm.alarm_type) for e in events if e.alarm
+    }
+    await manager.stop(trainer, run.run_id)
