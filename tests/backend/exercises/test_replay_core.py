@@ -14,7 +14,7 @@ import pytest
 from backend.exercises.clock import Error as ClockError
 from backend.exercises.clock import ExerciseClock
 from backend.exercises.recording import ModbusInput, NmeaInput
-from backend.exercises.replay import (
+from backend.exercises.schedule import (
     NmeaRelay,
     Schedule,
     modbus_messages,
