@@ -38,6 +38,7 @@ from backend.decision.chemicals import load_table as load_chemical_table
 from backend.decision.service import DecisionService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
+from backend.exercises.live import LiveRecording, live_recording
 from backend.incidents.catalogue import Catalogue, CatalogueError, load_catalogue
 from backend.incidents.deadlines import grid_levels
 from backend.incidents.service import IncidentService
@@ -215,6 +216,17 @@ class ServerConfig:
     cover_minutes: float = DEFAULT_COVER_MINUTES
     """Recommendation: within how many minutes another available team must reach a sent
     team's base, else the ranking warns ``no_cover`` for its jurisdiction."""
+    record_inputs: bool = True
+    """Keep the input journal (device input and commands as received) and record around
+    every incident (an exercise instance sets it False)."""
+    journal_hours: float = 72.0
+    """Hours the input journal keeps (older hourly segments are deleted)."""
+    auto_record: bool = True
+    """Record a window around every incident automatically (``data_dir/recordings``)."""
+    record_before: dt.timedelta = dt.timedelta(minutes=15)
+    """An automatic recording starts this long before its incident opened."""
+    record_after: dt.timedelta = dt.timedelta(minutes=15)
+    """An automatic recording ends this long after its incident closed."""
 
 
 class TextSender(Protocol):
@@ -314,6 +326,23 @@ class DutyDeskServer:
         )
         self.devices_connected = 0
         """Device feeds connected now (for ``/health``)."""
+
+    @functools.cached_property
+    def recording(self) -> LiveRecording:
+        """The input journal and the automatic recordings (off in an exercise)."""
+        config = self.config
+        return live_recording(
+            data_dir=config.data_dir,
+            sessions=self.sessions,
+            writer=self.writer,
+            cipher=self.cipher,
+            record_inputs=config.record_inputs,
+            journal_hours=config.journal_hours,
+            auto_record=config.auto_record,
+            record_before=config.record_before,
+            record_after=config.record_after,
+            clock=config.clock,
+        )
 
     def _registry_service(self) -> RegistryService:
         # One budget of personal-data reveals per user: alarms' callers and registry contacts.
@@ -431,6 +460,7 @@ class DutyDeskServer:
             ) from exc
         for ingest in self.ingests.values():
             ingest.start()
+        self.recording.start()
         if self.config.jt808_listen is not None:
             host, port = self.config.jt808_listen
             try:
@@ -531,6 +561,7 @@ class DutyDeskServer:
             self.text_sender = None
         for ingest in self.ingests.values():
             await ingest.stop()
+        await self.recording.stop()
         await self.registry.close()
         await self.chat.stop()
         await self.sensors.stop()
@@ -551,6 +582,7 @@ class DutyDeskServer:
             max_connections=self.config.jt808_limits.max_connections,
             max_connections_per_address=self.config.jt808_limits.max_connections_per_address,
         )
+        self.recording.attach(gateway)
         await gateway.start()
         self.jt808_gateway = gateway
 

@@ -35,6 +35,7 @@ from backend.server import (
     decision_handlers,
     device_handlers,
     event_handlers,
+    exercise_record_handlers,
     grid_handlers,
     handlers,
     incident_handlers,
@@ -122,6 +123,8 @@ from realtime.protocol import (
     RecentEventsResult,
     Recommend,
     Recommendation,
+    RecordingResult,
+    RecordWindow,
     RegistryContactResult,
     RegistryHistoryResult,
     RegistryItemResult,
@@ -497,6 +500,14 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     ),
     # the road layer of the map
     Route(GetRoads, (RoadsResult,), Permission.SEE_BASEMAP, road_handlers.get_roads),
+    # exercises: recording the live server (the answer is remembered: one file per req)
+    Route(
+        RecordWindow,
+        (RecordingResult,),
+        Permission.RECORD_LIVE,
+        exercise_record_handlers.record_window,
+        remember_answer=True,
+    ),
 )
 """Every console command: request type → its row."""
 

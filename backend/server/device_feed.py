@@ -63,6 +63,8 @@ async def _serve_feed(
     bucket = TokenBucket(DEVICE_RATE_PER_SECOND, DEVICE_RATE_BURST)
     context = DeviceContext(server, principal)
     server.devices_connected += 1
+    journal = server.recording.journal
+    journal_key = journal.connection_key() if journal is not None else ""
     logger.info("device feed %s connected from %s", principal.username, remote_address(connection))
     try:
         async for raw in connection:
@@ -76,6 +78,8 @@ async def _serve_feed(
                     ),
                 )
                 continue
+            if journal is not None:
+                journal.record_feed(journal_key, principal.username, raw)
             await send(connection, await _answer(server, context, raw))
     except ConnectionClosed:
         pass
