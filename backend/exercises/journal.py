@@ -192,6 +192,10 @@ class InputJournal:
         with contextlib.suppress(OSError):
             await self._flush()
 
+    async def flush(self) -> None:
+        """Write what is buffered now (raises ``OSError`` when the disk fails)."""
+        await self._flush()
+
     async def _run(self) -> None:
         while True:
             try:

@@ -1767,6 +1767,45 @@ _BY_TAG["roads.get"] = lambda world, user: [
     )
 ]
 
+
+
+def _record_case(world: World, user: User) -> list[Probe]:
+    """A window of the live input for the user's own area: too long or in the future is
+    refused clearly; masked unless the role may reveal personal data."""
+    now = dt.datetime.now(dt.UTC)
+
+    def window(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+        return {"type": "exercise.record", "from_at": start.isoformat(), "to_at": end.isoformat()}
+
+    def recorded(data: dict[str, Any]) -> None:
+        info = data["recording"]
+        assert info["source"] == "window"
+        assert info["masked"] is not user.holds(Permission.REVEAL_CONTACT)
+
+    return [
+        probe(
+            user,
+            Permission.RECORD_LIVE,
+            window(now - dt.timedelta(hours=30), now - dt.timedelta(hours=1)),
+            code="validation",
+        ),
+        probe(
+            user,
+            Permission.RECORD_LIVE,
+            window(now + dt.timedelta(hours=1), now + dt.timedelta(hours=2)),
+            code="validation",
+        ),
+        probe(
+            user,
+            Permission.RECORD_LIVE,
+            window(now - dt.timedelta(minutes=10), now - dt.timedelta(minutes=5)),
+            check=recorded,
+        ),
+    ]
+
+
+_BY_TAG["exercise.record"] = _record_case
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
