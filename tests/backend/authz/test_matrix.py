@@ -1768,7 +1768,6 @@ _BY_TAG["roads.get"] = lambda world, user: [
 ]
 
 
-
 def _record_case(world: World, user: User) -> list[Probe]:
     """A window of the live input for the user's own area: too long or in the future is
     refused clearly; masked unless the role may reveal personal data."""

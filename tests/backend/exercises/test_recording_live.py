@@ -229,9 +229,9 @@ async def test_a_recording_holds_exactly_the_input_and_events_of_its_area(
     raised = [e["alarm"]["title"] for e in events if e["kind"] == "alarm.raised"]
     assert any("沪A" in t or "上海" in t for t in raised)
     assert not any("南京" in t or "苏A" in t for t in raised), "no Nanjing events"
-    assert not any(
-        e.get("device", {}) and e["device"]["identity"] == NJ_PHONE for e in events
-    ), "no Nanjing device events"
+    assert not any(e.get("device", {}) and e["device"]["identity"] == NJ_PHONE for e in events), (
+        "no Nanjing device events"
+    )
     assert [d.identity for d in shanghai.registry.devices] == [SH_PHONE]
     assert [s.sensor_id for s in shanghai.registry.sensors] == ["sh-ch4"]
     assert all(u.jurisdiction.startswith("31") for u in shanghai.registry.units)
