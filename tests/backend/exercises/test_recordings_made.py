@@ -213,7 +213,7 @@ async def test_a_failing_journal_disk_costs_no_alarm(
         await console.recorder.wait_for(
             lambda: any(e.kind == "alarm.raised" for e in console.recorder.events)
         )
-        with pytest.raises(OSError):
+        with pytest.raises(FileExistsError):
             await journal.flush()
         await asyncio.sleep(0.3)
     finally:
