@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 MAGIC: Final = b"\xddJ"
 _HEAD = struct.Struct("<2sII")
+_encode = msgspec.msgpack.Encoder().encode
 SEGMENT_SUFFIX: Final = ".jnl"
 DEFAULT_HOURS: Final = 72
 """How long segments are kept by default (``serve --journal-hours``)."""
@@ -71,7 +72,9 @@ COMMAND: Final = "command"
 SECRET_COMMANDS: Final = frozenset({'"session.unlock"'})
 """Command tags whose text carries a secret: never journaled."""
 
-_Pending = tuple[str, int, str, str, str, bytes]
+_Pending = tuple[str, float, "str | int", str, str, bytes]
+"""(kind, receive time in s, key — a JT/T 808 connection's number until written —, who,
+role, data): kept as cheap to make as possible, formatted in the writer's thread."""
 
 
 class Error(Exception):
@@ -135,6 +138,11 @@ class InputJournal:
         """Inputs written (since the start)."""
         self._last_retention = 0.0
 
+    @property
+    def pending_bytes(self) -> int:
+        """Roughly how much unwritten input is held in memory."""
+        return self._pending_bytes
+
     # ------------------------------------------------------------------ recording
 
     def connection_key(self) -> str:
@@ -142,16 +150,19 @@ class InputJournal:
         self._connections += 1
         return f"{self.start_id}:{self._connections}"
 
-    def record(self, kind: str, key: str, who: str, role: str, data: bytes) -> None:
+    def record(self, kind: str, key: str | int, who: str, role: str, data: bytes) -> None:
         """Keep one input (never blocks, never raises for a full buffer)."""
-        self._pending.append((kind, int(self._clock() * 1e6), key, who, role, data))
+        self._pending.append((kind, self._clock(), key, who, role, data))
         self._pending_bytes += len(data) + 64
         if self._pending_bytes > self.max_buffered_bytes:
             self._drop_oldest()
 
-    def record_jt808(self, key: str, data: bytes) -> None:
-        """Bytes read from a JT/T 808 connection."""
-        self.record(JT808, key, "", "", data)
+    def record_jt808(self, connection: int | str, data: bytes) -> None:
+        """Bytes read from a JT/T 808 connection (its number in the gateway)."""
+        self._pending.append((JT808, self._clock(), connection, "", "", data))
+        self._pending_bytes += len(data) + 64
+        if self._pending_bytes > self.max_buffered_bytes:
+            self._drop_oldest()
 
     def record_feed(self, key: str, account: str, text: str | bytes) -> None:
         """One device-feed message."""
@@ -244,15 +255,18 @@ class InputJournal:
         """Append ``batch`` to its hourly segments (in a worker thread)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         by_hour: dict[str, bytearray] = {}
-        for item in batch:
-            payload = msgspec.msgpack.encode(item)
-            out = by_hour.setdefault(_hour_name(item[1]), bytearray())
+        start_id = self.start_id
+        for kind, at, key, who, role, data in batch:
+            at_us = int(at * 1e6)
+            name = f"{start_id}:t{key}" if isinstance(key, int) else key
+            payload = _encode((kind, at_us, name, who, role, data))
+            out = by_hour.setdefault(_hour_name(at_us), bytearray())
             out += _HEAD.pack(MAGIC, len(payload), zlib.crc32(payload))
             out += payload
-        for hour, data in by_hour.items():
+        for hour, chunk in by_hour.items():
             path = self.directory / f"{hour}-{self.start_id}{SEGMENT_SUFFIX}"
             with path.open("ab") as segment:
-                segment.write(data)
+                segment.write(chunk)
                 segment.flush()
                 os.fsync(segment.fileno())
 

@@ -45,15 +45,8 @@ class LiveRecording:
 
     def attach(self, gateway: Jt808Gateway) -> None:
         """Journal every byte the JT/T 808 gateway reads (nothing when off)."""
-        journal = self.journal
-        if journal is None:
-            return
-        start_id = journal.start_id
-
-        def on_input(number: int, data: bytes) -> None:
-            journal.record_jt808(f"{start_id}:t{number}", data)
-
-        gateway.on_input = on_input
+        if self.journal is not None:
+            gateway.on_input = self.journal.record_jt808
 
 
 def live_recording(

@@ -107,7 +107,7 @@ async def test_a_failing_disk_drops_the_oldest_with_one_warning(
         if number % 100 == 0:
             await asyncio.sleep(0.01)
     assert log.dropped > 0
-    assert log._pending_bytes <= 10_000
+    assert log.pending_bytes <= 10_000
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     # The disk comes back: what is still buffered is written, the newest input first kept.

@@ -178,7 +178,7 @@ async def _record(server: DutyDeskServer, area: str, *, masked: bool) -> Recordi
 
 
 def _phones(recording: Recording) -> dict[int, str]:
-    phones = {}
+    phones: dict[int, str] = {}
     for entry in recording.entries:
         if isinstance(entry, Jt808Input):
             phones.setdefault(entry.connection, decode_frame(entry.data[1:-1]).header.device_id)
