@@ -69,8 +69,15 @@ JT808: Final = "jt808"
 FEED: Final = "feed"
 COMMAND: Final = "command"
 
-SECRET_COMMANDS: Final = frozenset({'"session.unlock"'})
-"""Command tags whose text carries a secret: never journaled."""
+LEFT_OUT_COMMANDS: Final = frozenset({"session.unlock", "ping"})
+"""Commands never journaled: the unlock carries the password; pings are only noise."""
+
+
+class _Tag(msgspec.Struct):
+    type: str = ""
+
+
+_tag_of = msgspec.json.Decoder(_Tag).decode
 
 _Pending = tuple[str, float, "str | int", str, str, bytes]
 """(kind, receive time in s, key — a JT/T 808 connection's number until written —, who,
@@ -171,8 +178,11 @@ class InputJournal:
     def record_command(self, user: str, role: str, text: str | bytes) -> None:
         """One console command as received (secret-bearing ones are left out)."""
         raw = text.encode() if isinstance(text, str) else text
-        head = raw[:200]
-        if any(tag.encode() in head for tag in SECRET_COMMANDS):
+        try:
+            tag = _tag_of(raw).type
+        except msgspec.DecodeError:
+            return  # refused by the server as it came: nothing an officer did
+        if tag in LEFT_OUT_COMMANDS:
             return
         self.record(COMMAND, "", user, role, raw)
 

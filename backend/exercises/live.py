@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +28,8 @@ class LiveRecording:
 
     journal: InputJournal | None
     auto: AutoRecorder | None
+    last_recorded: dict[str, float] = field(default_factory=dict)
+    """When each user last asked for a recording (``time.monotonic``), for the rate limit."""
 
     def start(self) -> None:
         """Start writing the journal and looking for due recordings."""

@@ -26,8 +26,6 @@ MIN_INTERVAL_S: Final = 60.0
 """Seconds a user waits between two recordings (each reads up to a day of input)."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
-_last_by_user: dict[tuple[int, str], float] = {}
-
 
 def _check_window(command: RecordWindow, now: dt.datetime) -> None:
     if command.to_at <= command.from_at:
@@ -40,17 +38,20 @@ def _check_window(command: RecordWindow, now: dt.datetime) -> None:
         raise ValidationError("the window ends in the future; record it once it has passed")
 
 
-def _claim_turn(server_id: int, username: str) -> None:
-    key = (server_id, username)
+def _claim_turn(last_recorded: dict[str, float], username: str) -> None:
     now = time.monotonic()
-    last = _last_by_user.get(key)
+    last = last_recorded.get(username)
     if last is not None and now - last < MIN_INTERVAL_S:
         wait = MIN_INTERVAL_S - (now - last)
         raise Refusal(
             ErrorCode.RATE_LIMITED,
             f"one recording per {MIN_INTERVAL_S:g} s; try again in {wait:.0f} s",
         )
-    _last_by_user[key] = now
+    last_recorded[username] = now
+    # Bounded: entries older than the interval mean nothing any more.
+    for name, at in list(last_recorded.items()):
+        if now - at >= MIN_INTERVAL_S:
+            del last_recorded[name]
 
 
 async def record_window(ctx: ConsoleContext, command: RecordWindow) -> RecordingResult:
@@ -62,7 +63,7 @@ async def record_window(ctx: ConsoleContext, command: RecordWindow) -> Recording
     _check_window(command, now)
     if server.recording.journal is None:
         raise ValidationError("this server keeps no input journal (serve --no-journal)")
-    _claim_turn(id(server), principal.username)
+    _claim_turn(server.recording.last_recorded, principal.username)
     masked = not authz.allows(principal, Permission.REVEAL_CONTACT)
     title = command.title or (
         f"{command.from_at.astimezone(dt.UTC):%Y-%m-%d %H:%M}–"

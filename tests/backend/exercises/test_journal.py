@@ -34,7 +34,9 @@ async def test_inputs_come_back_as_received_in_order(tmp_path: Path) -> None:
     log.record_feed(key, "feed-1", '{"type":"device.reading","ref":"r1","sensor":"s","value":1}')
     clock.now += 0.5
     log.record_command("officer1", "officer", '{"type":"alarms.list","req":"1"}')
-    log.record_command("officer1", "officer", '{"type":"session.unlock","req":"2","password":"x"}')
+    unlock = '{"req":"%s","password":"x","type":"session.unlock"}' % ("2" * 500)
+    log.record_command("officer1", "officer", unlock)
+    log.record_command("officer1", "officer", '{"type":"ping","req":"3"}')
     clock.now += 3600  # the next hour: a second segment
     log.record_jt808("t1", frames[1])
     await log.stop()

@@ -17,7 +17,6 @@ from backend.eventlog import log as eventlog
 from backend.exercises.autorecord import recordings_dir
 from backend.exercises.recording import Jt808Input, LoggedEvent, decode_recording
 from backend.security import FieldCipher
-from backend.server import exercise_record_handlers
 from backend.server.app import DutyDeskServer, ServerConfig
 from backend.storage.models import EventRecord
 from devices.jt808.messages import GeneralResult
@@ -192,7 +191,6 @@ async def test_exercise_record_by_role_window_and_rate(server: DutyDeskServer) -
         assert not answer.recording.masked, "a supervisor may reveal personal data"
     finally:
         await supervisor.close()
-        exercise_record_handlers._last_by_user.clear()
 
 
 async def test_a_failing_journal_disk_costs_no_alarm(
