@@ -152,6 +152,8 @@ class AutoRecorder:
         self.check_interval = check_interval
         self._task: asyncio.Task[None] | None = None
         self._failing = False
+        self._broken: set[int] = set()
+        """Incidents whose recording failed for a reason other than an outage (logged)."""
 
     def start(self) -> None:
         """Start looking for due recordings."""
@@ -200,10 +202,17 @@ class AutoRecorder:
             ).all()
         written = []
         for incident_id, opened_at, closed_at, title in rows:
-            if incident_id in done:
+            if incident_id in done or incident_id in self._broken:
                 continue
             end = min(closed_at or opened_at + OPEN_CAP, opened_at + OPEN_CAP)
-            written.append(await self._record(incident_id, title, opened_at, end))
+            try:
+                written.append(await self._record(incident_id, title, opened_at, end))
+            except (SQLAlchemyError, OSError):
+                raise  # an outage: the loop says so once and tries again
+            except Exception:
+                # A bug with this incident's data must not stop the others' recordings.
+                logger.exception("incident %s cannot be recorded; skipped", incident_id)
+                self._broken.add(incident_id)
         return written
 
     async def _record(

@@ -64,6 +64,8 @@ FLUSH_INTERVAL: Final = 0.2
 """Seconds between writes of the buffer."""
 RETRY_INTERVAL: Final = 2.0
 """Seconds between tries while the disk fails."""
+STOP_TIMEOUT: Final = 5.0
+"""Longest the stop waits for the last write."""
 
 JT808: Final = "jt808"
 FEED: Final = "feed"
@@ -210,8 +212,13 @@ class InputJournal:
         if self._task is not None:
             await cancel_and_wait(self._task)
             self._task = None
-        with contextlib.suppress(OSError):
-            await self._flush()
+        try:
+            # A stalled disk must not hold up the server's stop.
+            async with asyncio.timeout(STOP_TIMEOUT):
+                await self._flush()
+        except (OSError, TimeoutError) as exc:
+            if not self._trouble:  # else the outage's warning said it already
+                logger.warning("input journal: the last input was not written: %s", exc)
 
     async def flush(self) -> None:
         """Write what is buffered now (raises ``OSError`` when the disk fails)."""
