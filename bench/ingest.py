@@ -780,8 +780,10 @@ async def main(
     profiler: cProfile.Profile | None = None,
     pg_admin: str | None = None,
     load_cpus: frozenset[int] | None = None,
+    record_inputs: bool = True,
 ) -> dict[str, Any]:
-    """Run the whole benchmark; ``load_cpus`` confines the load and console processes."""
+    """Run the whole benchmark; ``load_cpus`` confines the load and console processes;
+    ``record_inputs`` keeps the input journal (as ``serve`` does unless --no-journal)."""
     ceiling = raw_ceiling()
     with tempfile.TemporaryDirectory(prefix="dutydesk-ingest-") as scratch:
         return await _measure(
@@ -795,6 +797,7 @@ async def main(
             profiler=profiler,
             pg_admin=pg_admin,
             load_cpus=load_cpus,
+            record_inputs=record_inputs,
         )
 
 
@@ -810,6 +813,7 @@ async def _measure(
     profiler: cProfile.Profile | None,
     pg_admin: str | None,
     load_cpus: frozenset[int] | None,
+    record_inputs: bool = True,
 ) -> dict[str, Any]:
     io_cpu_us, io_load = await io_ceiling(terminals, rate, seconds, scratch, load_cpus)
     store_cpu_us, store_per_commit = await store_ceiling(
@@ -832,6 +836,7 @@ async def _measure(
             jt808_max_frames_per_second=rate * 5,
             telemetry_commit_delay=commit_delay,
             telemetry_fanout_interval=fanout_interval,
+            record_inputs=record_inputs,
         )
         server = DutyDeskServer(config)
         await server.start()
@@ -967,6 +972,11 @@ def run() -> None:
         help="Linux: run the backend on one CPU and the load generator and the console on "
         "the others, so that 'one core' is measured literally",
     )
+    parser.add_argument(
+        "--no-journal",
+        action="store_true",
+        help="run without the input journal (as `serve --no-journal`), to see its cost",
+    )
     args = parser.parse_args()
     load_cpus = _pin_backend() if args.pin else None
     profiler = cProfile.Profile() if args.profile else None
@@ -981,12 +991,14 @@ def run() -> None:
             profiler=profiler,
             pg_admin=args.pg,
             load_cpus=load_cpus,
+            record_inputs=not args.no_journal,
         ),
         choice=loop_name,
     )
     if profiler is not None:
         profiler.dump_stats(args.profile)
     print(f"event loop             {loop_name}")
+    print(f"input journal          {'off' if args.no_journal else 'on'}")
     if load_cpus is not None:
         print(
             f"CPUs                   backend on {min(os.sched_getaffinity(0))} only; "

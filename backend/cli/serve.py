@@ -11,6 +11,7 @@ from pathlib import Path
 
 from backend import security
 from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR
+from backend.cli import record
 from backend.cli.common import (
     DB_ENVIRONMENT_VARIABLE,
     EXIT_FAILURE,
@@ -146,6 +147,7 @@ def add_parser(commands: Subparsers) -> None:
         f"DATA_DIR/attachments (default: {DEFAULT_MAX_ATTACHMENT_BYTES // (1024 * 1024)})",
     )
     _add_session_options(serve)
+    record.add_serve_options(serve)
     add_storage_options(serve)
     serve.set_defaults(func=_cmd_serve)
 
@@ -239,6 +241,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         # off the event loop) rather than at the first fix in each province.
         preload_jurisdictions=True,
         catalogue=catalogue,
+        **record.serve_config(args),
     )
     if args.tls_key is not None and args.tls_cert is None:
         raise Error("--tls-key needs --tls-cert")

@@ -39,6 +39,7 @@ from backend.decision.chemicals import load_table as load_chemical_table
 from backend.decision.service import DecisionService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
+from backend.exercises.live import LiveRecording, live_recording
 from backend.incidents.catalogue import Catalogue, CatalogueError, load_catalogue
 from backend.incidents.deadlines import grid_levels
 from backend.incidents.service import IncidentService
@@ -221,8 +222,16 @@ class ServerConfig:
     exercise: ExerciseLabel | None = None
     """Set: this instance is an exercise (演练) and marks every message it sends."""
     record_inputs: bool = True
-    """Keep the input journal for recordings (off in an exercise instance)."""
-
+    """Keep the input journal (device input and commands as received) and record around
+    every incident (an exercise instance sets it False)."""
+    journal_hours: float = 72.0
+    """Hours the input journal keeps (older hourly segments are deleted)."""
+    auto_record: bool = True
+    """Record a window around every incident automatically (``data_dir/recordings``)."""
+    record_before: dt.timedelta = dt.timedelta(minutes=15)
+    """An automatic recording starts this long before its incident opened."""
+    record_after: dt.timedelta = dt.timedelta(minutes=15)
+    """An automatic recording ends this long after its incident closed."""
 
 class Identity(NamedTuple):
     """Who may log in and the sessions open: an exercise instance shares the live
@@ -231,6 +240,7 @@ class Identity(NamedTuple):
     users: UserService
     session_tracker: SessionTracker
     gatekeeper: Gatekeeper
+
 
 
 class TextSender(Protocol):
@@ -352,6 +362,23 @@ class DutyDeskServer:
         """The users, sessions and login gatekeeper (shared with exercise instances)."""
         return Identity(self.users, self.session_tracker, self._gatekeeper)
 
+    @functools.cached_property
+    def recording(self) -> LiveRecording:
+        """The input journal and the automatic recordings (off in an exercise)."""
+        config = self.config
+        return live_recording(
+            data_dir=config.data_dir,
+            sessions=self.sessions,
+            writer=self.writer,
+            cipher=self.cipher,
+            record_inputs=config.record_inputs,
+            journal_hours=config.journal_hours,
+            auto_record=config.auto_record,
+            record_before=config.record_before,
+            record_after=config.record_after,
+            clock=config.clock,
+        )
+
     def _registry_service(self) -> RegistryService:
         # One budget of personal-data reveals per user: alarms' callers and registry contacts.
         return RegistryService(
@@ -468,6 +495,7 @@ class DutyDeskServer:
             ) from exc
         for ingest in self.ingests.values():
             ingest.start()
+        self.recording.start()
         if self.config.jt808_listen is not None:
             host, port = self.config.jt808_listen
             try:
@@ -575,6 +603,7 @@ class DutyDeskServer:
             self.text_sender = None
         for ingest in self.ingests.values():
             await ingest.stop()
+        await self.recording.stop()
         await self.registry.close()
         await self.chat.stop()
         await self.sensors.stop()
@@ -596,6 +625,7 @@ class DutyDeskServer:
             max_connections=self.config.jt808_limits.max_connections,
             max_connections_per_address=self.config.jt808_limits.max_connections_per_address,
         )
+        self.recording.attach(gateway)
         await gateway.start()
         self.jt808_gateway = gateway
 

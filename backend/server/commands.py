@@ -36,6 +36,7 @@ from backend.server import (
     device_handlers,
     event_handlers,
     exercise_handlers,
+    exercise_record_handlers,
     grid_handlers,
     handlers,
     incident_handlers,
@@ -130,6 +131,8 @@ from realtime.protocol import (
     Recommend,
     Recommendation,
     RecordingsResult,
+    RecordingResult,
+    RecordWindow,
     RegistryContactResult,
     RegistryHistoryResult,
     RegistryItemResult,
@@ -546,6 +549,14 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         (ExerciseResult,),
         Permission.RUN_EXERCISES,
         exercise_handlers.stop_exercise,
+        remember_answer=True,
+    ),
+    # exercises: recording the live server (the answer is remembered: one file per req)
+    Route(
+        RecordWindow,
+        (RecordingResult,),
+        Permission.RECORD_LIVE,
+        exercise_record_handlers.record_window,
         remember_answer=True,
     ),
 )

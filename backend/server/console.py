@@ -300,4 +300,6 @@ async def _receive_commands(
                 Error(code=ErrorCode.BAD_MESSAGE, message="hello was already received"),
             )
             continue
+        if (journal := server.recording.journal) is not None:
+            journal.record_command(principal.username, principal.role.value, raw)
         await send(connection, await server.commands.console(context, message))

@@ -70,6 +70,8 @@ async def serve_feed(
     bucket = TokenBucket(rate_per_second, max(DEVICE_RATE_BURST, int(rate_per_second * 2)))
     context = DeviceContext(server, principal)
     server.devices_connected += 1
+    journal = server.recording.journal
+    journal_key = journal.connection_key() if journal is not None else ""
     logger.info("device feed %s connected from %s", principal.username, remote_address(connection))
     try:
         async for raw in connection:
@@ -83,6 +85,8 @@ async def serve_feed(
                     ),
                 )
                 continue
+            if journal is not None:
+                journal.record_feed(journal_key, principal.username, raw)
             await send(connection, await _answer(server, context, raw))
     except ConnectionClosed:
         pass

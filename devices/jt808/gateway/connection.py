@@ -71,6 +71,8 @@ class TerminalConnection(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
         self.peer = "?"
+        self.number = gateway.next_connection_number()
+        """This connection's number in the gateway (the input journal's key)."""
         self.address = "?"
         """The source address (without the port): what the per-address cap counts."""
         self.last_rx = self._loop.time()
@@ -194,6 +196,8 @@ class TerminalConnection(asyncio.Protocol):
         transport = self._transport
         if transport is None or transport.is_closing():
             return
+        if (on_input := self._gateway.on_input) is not None:
+            on_input(self.number, data)
         now = self._loop.time()
         self.last_rx = now
         if self._terminal is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from devices.jt808.framing import DEFAULT_MAX_ESCAPED_FRAME
 from devices.jt808.gateway.batcher import ReportBatcher
@@ -119,6 +119,10 @@ class Jt808Gateway:
         """Every terminal's state; the connections' way to the registry and the sink."""
         self.batcher = ReportBatcher(self.terminals.guard)
         """Where every connection's location reports go."""
+        self.on_input: Callable[[int, bytes], None] | None = None
+        """Called with (connection number, bytes) for every read, before anything else
+        (the input journal); it must not block or raise. ``None``: nothing is called."""
+        self._connection_numbers = 0
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -222,6 +226,11 @@ class Jt808Gateway:
     @staticmethod
     def _now() -> float:
         return asyncio.get_running_loop().time()
+
+    def next_connection_number(self) -> int:
+        """A number for a new connection (1, 2, …; unique while the gateway runs)."""
+        self._connection_numbers += 1
+        return self._connection_numbers
 
     def connection_started(
         self, connection: TerminalConnection, worker: asyncio.Task[None]

@@ -1943,6 +1943,43 @@ def _exercise_events_of(session: Console) -> list[dict[str, Any]]:
     return [e for e in session.messages("event") if e["kind"].startswith("exercise.")]
 
 
+def _record_case(world: World, user: User) -> list[Probe]:
+    """A window of the live input for the user's own area: too long or in the future is
+    refused clearly; masked unless the role may reveal personal data."""
+    now = dt.datetime.now(dt.UTC)
+
+    def window(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+        return {"type": "exercise.record", "from_at": start.isoformat(), "to_at": end.isoformat()}
+
+    def recorded(data: dict[str, Any]) -> None:
+        info = data["recording"]
+        assert info["source"] == "window"
+        assert info["masked"] is not user.holds(Permission.REVEAL_CONTACT)
+
+    return [
+        probe(
+            user,
+            Permission.RECORD_LIVE,
+            window(now - dt.timedelta(hours=30), now - dt.timedelta(hours=1)),
+            code="validation",
+        ),
+        probe(
+            user,
+            Permission.RECORD_LIVE,
+            window(now + dt.timedelta(hours=1), now + dt.timedelta(hours=2)),
+            code="validation",
+        ),
+        probe(
+            user,
+            Permission.RECORD_LIVE,
+            window(now - dt.timedelta(minutes=10), now - dt.timedelta(minutes=5)),
+            check=recorded,
+        ),
+    ]
+
+
+_BY_TAG["exercise.record"] = _record_case
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
