@@ -251,7 +251,10 @@ h1 { font-size: 16pt; margin: 0 0 2mm; }
 h2 { font-size: 12.5pt; margin: 6mm 0 2mm; border-bottom: 1px solid #305496; }
 p.sub { color: #555; margin: 0 0 4mm; }
 table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #b4c6e7; padding: 1mm 2mm; text-align: left; }
+th, td { border: 1px solid #b4c6e7; padding: 1mm 2mm; text-align: left;
+  overflow-wrap: anywhere; }
+table.alarms { font-size: 9pt; }
+table.alarms th, td.n, td.level { white-space: nowrap; overflow-wrap: normal; }
 th { background: #305496; color: #fff; font-weight: bold; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr.missed td { background: #f8cbad; }
@@ -309,10 +312,10 @@ def _alarms_html(score: ExerciseScore) -> list[str]:
     if not score.alarms:
         return [*lines, "<p>本次没有告警。</p>"]
     headings = [heading.replace("(秒)", "") for heading in ALARM_HEADINGS]
-    lines.append("<table><thead><tr>")
+    lines.append('<table class="alarms"><thead><tr>')
     lines += [f"<th>{_text(heading)}</th>" for heading in headings]
     lines.append("</tr></thead><tbody>")
-    numeric = {0, 6, 7, 8, 9}
+    numeric = {0, 1, 6, 7, 8, 9}
     for index, alarm in enumerate(score.alarms, start=1):
         cells = alarm_cells(index, alarm)
         for position in (6, 7, 8, 9):
@@ -322,6 +325,8 @@ def _alarms_html(score: ExerciseScore) -> list[str]:
         tds = "".join(
             f'<td class="n">{_text(value if value is not None else "—")}</td>'
             if position in numeric
+            else f'<td class="level">{_text(value)}</td>'
+            if position == 2
             else f"<td>{_text(value if value is not None else '')}</td>"
             for position, value in enumerate(cells)
         )
