@@ -69,11 +69,11 @@ class AckLimits:
 DEFAULT: Final = AckLimits(
     # The console sounds an unacknowledged red alarm every 10 s, orange every 30 s and
     # yellow every 2 minutes (desktop/attention/reminders.py) but names no limit, and
-    # neither does the server: these are ours (docs/exercises.md, "Scoring").
-    acknowledge=per_level(60.0, 180.0, 300.0, 900.0),
-    dispatch=per_level(180.0, 300.0, 600.0, 1800.0),
+    # neither does the server: late is the sixth sound unanswered (blue is silent: 30 min).
+    acknowledge=per_level(60.0, 180.0, 720.0, 1800.0),
+    dispatch=per_level(180.0, 300.0, 900.0, 2700.0),
     arrive=per_level(900.0, 1200.0, 1800.0, 3600.0),
-    close=per_level(7200.0, 7200.0, 3600.0, 1800.0),
+    close=per_level(7200.0, 7200.0, 7200.0, 7200.0),
 )
 """The default limits."""
 

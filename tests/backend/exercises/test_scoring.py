@@ -135,7 +135,7 @@ def test_a_late_alarm_earns_half_and_an_undispatched_orange_one_nothing_for_disp
 def test_a_level_raised_while_unacknowledged_brings_its_own_deadline() -> None:
     def acknowledged_at(seconds: float) -> AlarmScore:
         log = ResponseLog()
-        log.raise_alarm(0, 1, YELLOW)  # limit 300 s
+        log.raise_alarm(0, 1, YELLOW)  # limit 720 s
         log.change_level(100, 1, RED)  # limit 60 s from now: due at 160
         log.acknowledge(seconds, 1)
         return score_events(log.events, origin=ORIGIN).alarms[0]
