@@ -58,9 +58,7 @@ def add_parser(commands: Subparsers) -> None:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    report.add_argument(
-        "run_id", metavar="RUN_ID", help="the id of the exercise run"
-    )
+    report.add_argument("run_id", metavar="RUN_ID", help="the id of the exercise run")
     report.add_argument("--xlsx", metavar="FILE", type=Path, help="write the Excel workbook here")
     report.add_argument("--html", metavar="FILE", type=Path, help="write the HTML page here")
     report.add_argument(
@@ -150,23 +148,23 @@ async def fetch_score(
         why = f" ({link.detail})" if link.detail else ""
         raise Error(f"no answer from {url} in {timeout:g} s{why}") from exc
     except ClientError as exc:
-        raise Error(f"exercise report: {exc}") from exc
+        raise Error(str(exc)) from exc
     finally:
         await client.close()
         await session
     if not isinstance(answer, ExerciseScoreResult):
-        raise Error(f"exercise report: the server answered {type(answer).__name__}")
+        raise Error(f"the server answered {type(answer).__name__}, not a score")
     return answer.score
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     if args.xlsx is None and args.html is None:
-        raise Error("exercise report: give --xlsx FILE and/or --html FILE")
+        raise Error("report: give --xlsx FILE and/or --html FILE")
     if not args.user.strip():
-        raise Error("exercise report: --user must name a user")
+        raise Error("report: --user must name a user")
     password = _password(args.password_file)
     if not password:
-        raise Error(f"exercise report: give --password-file or set ${PASSWORD_ENV}")
+        raise Error(f"report: give --password-file or set ${PASSWORD_ENV}")
     score = asyncio.run(
         fetch_score(
             args.server,

@@ -134,7 +134,8 @@ class _AlarmTrack:
     """When it was first seen in an incident."""
 
     def apply(self, at: dt.datetime, view: AlarmView) -> None:
-        self.levels.append((at, view.level))
+        if not self.levels or self.levels[-1][1] is not view.level:
+            self.levels.append((at, view.level))
         if view.state is not AlarmState.NEW:
             self.acknowledged_at = _earliest(self.acknowledged_at, at)
         if view.state in _DISPATCHED_STATES or view.dispatches:
