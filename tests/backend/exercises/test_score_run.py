@@ -7,11 +7,13 @@ beside the original response and an earlier run — and the report written by
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import msgspec
 import openpyxl
 import pytest
+from openpyxl.worksheet.worksheet import Worksheet
 
 from backend.cli.app import main
 from backend.exercises.recording import LoggedEvent, Recording
@@ -34,6 +36,7 @@ from tests.backend.conftest import Console, console_url, open_console
 from tests.backend.exercises.helpers import (
     T0,
     open_exercise_console,
+    recordings_dir,
     save_recording,
     small_recording,
 )
@@ -103,8 +106,22 @@ async def _first_run(server: DutyDeskServer, trainer: Console, name: str) -> Exe
     return await _score(trainer, run_id)
 
 
+async def _report_with_the_cli(
+    server: DutyDeskServer, run_id: str, folder: Path
+) -> tuple[Worksheet, str]:
+    """``dutydesk exercise report`` as the trainer: the summary sheet and the HTML page."""
+    book, page = folder / "评分.xlsx", folder / "评分.html"
+    argv = ["exercise", "report", run_id, "--server", console_url(server)]
+    argv += ["--user", "trainer1", "--xlsx", str(book), "--html", str(page)]
+    assert await asyncio.to_thread(main, argv) == 0
+    return openpyxl.load_workbook(book)["汇总"], page.read_text(encoding="utf-8")
+
+
 async def test_a_run_is_scored_beside_its_original_response_and_earlier_runs(
-    server: DutyDeskServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: DutyDeskServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await server.users.add_user("trainer1", "pw-trainer1", Role.TRAINER)
     manager = server.exercises
@@ -146,15 +163,19 @@ async def test_a_run_is_scored_beside_its_original_response_and_earlier_runs(
         assert kept == {first: figures, second: later.figures}
 
         monkeypatch.setenv("DUTYDESK_PASSWORD", "pw-trainer1")
-        book, page = tmp_path / "评分.xlsx", tmp_path / "评分.html"
-        argv = ["exercise", "report", second, "--server", console_url(server)]
-        argv += ["--user", "trainer1", "--xlsx", str(book), "--html", str(page)]
-        assert await asyncio.to_thread(main, argv) == 0
-        summary = openpyxl.load_workbook(book)["汇总"]
+        summary, page = await _report_with_the_cli(server, second, tmp_path)
         assert [cell.value for cell in summary[4]][:3] == ["指标", "本次演练", "原始处置"]
         assert str(summary["D4"].value).startswith(first)
         assert summary["B5"].value == later.figures.score
-        assert "原始处置" in page.read_text(encoding="utf-8")
+        assert "原始处置" in page
+
+        # The recording deleted since: the run is still scored, without the original.
+        (recordings_dir(server) / f"{name}.ddrec").unlink()
+        with caplog.at_level(logging.WARNING, logger="backend.exercises.comparison"):
+            gone = await _score(trainer, second)
+        assert (gone.original, gone.figures) == (None, later.figures)
+        assert [run.run_id for run in gone.earlier] == [first]
+        assert "the original response of small is not compared" in caplog.text
     finally:
         await participant.close()
         await trainer.close()
