@@ -1,5 +1,6 @@
 """``dutydesk exercise``: start, list, steer, inject into and stop exercises (演练) on a
-running server, as a trainer would from the console's exercise panel.
+running server, as a trainer would from the console's exercise panel, and write a run's
+score report (Excel, HTML).
 
 A client of the server like the console: ``--server`` (or ``$DUTYDESK_SERVER``) names it,
 ``--user`` (or ``$DUTYDESK_USER``) the account; the password comes from
@@ -13,9 +14,12 @@ import asyncio
 import contextlib
 import getpass
 import os
+from pathlib import Path
 from typing import Any
 
 from backend.cli.common import EXIT_OK, Error, Subparsers, out
+from backend.exercises.report import Error as ReportError
+from backend.exercises.report import export
 from realtime.client import ClientError, CommandError, ConnectionState, DutyDeskClient
 from realtime.protocol import (
     MAX_SPEED,
@@ -25,7 +29,9 @@ from realtime.protocol import (
     Event,
     ExerciseResult,
     ExerciseRunView,
+    ExerciseScoreResult,
     ExercisesResult,
+    GetExerciseScore,
     InjectEvent,
     InjectKind,
     ListExercises,
@@ -96,7 +102,7 @@ def add_parser(commands: Subparsers) -> None:
     """Register ``exercise`` and its actions."""
     exercise = commands.add_parser(
         "exercise",
-        help="start, steer and stop exercises (演练) on a running server",
+        help="start, steer and stop exercises (演练) on a running server; their score reports",
         description="Exercises replay a recorded incident through the real pipeline into an "
         "isolated exercise (its own database, log, alarms and tasks). See docs/exercises.md.",
     )
@@ -177,6 +183,22 @@ def add_parser(commands: Subparsers) -> None:
     stop.add_argument("run_id", metavar="RUN", help="the run's id")
     _client_options(stop)
     stop.set_defaults(func=_cmd_stop)
+
+    report = actions.add_parser(
+        "report",
+        help="write a run's score as Excel and/or HTML",
+        description="Ask for a run's score (exercise.score: its figures beside the original "
+        "response in its recording and the earlier runs of the same recording, and every "
+        "alarm) and write it as an Excel workbook (a summary sheet and an alarms sheet) "
+        "and/or a self-contained printable HTML page, each whole or not at all. The user "
+        "must see the run (its trainer, a participant, or a supervisor of its area). See "
+        "docs/exercises.md, section Scoring.",
+    )
+    report.add_argument("run_id", metavar="RUN", help="the run's id")
+    report.add_argument("--xlsx", metavar="FILE", type=Path, help="write the Excel workbook here")
+    report.add_argument("--html", metavar="FILE", type=Path, help="write the HTML page here")
+    _client_options(report)
+    report.set_defaults(func=_cmd_report)
 
 
 def _credentials(args: argparse.Namespace) -> tuple[str, str, str]:
@@ -304,4 +326,25 @@ def _cmd_inject(args: argparse.Namespace) -> int:
 def _cmd_stop(args: argparse.Namespace) -> int:
     (answer,) = _ask(args, StopExercise(req="", run_id=args.run_id))
     _show(_run_of(answer))
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    if args.xlsx is None and args.html is None:
+        raise Error("report: give --xlsx FILE and/or --html FILE")
+    (answer,) = _ask(args, GetExerciseScore(req="", run_id=args.run_id))
+    if not isinstance(answer, ExerciseScoreResult):
+        raise Error(f"unexpected answer {type(answer).__name__}")
+    score = answer.score
+    try:
+        written = export(score, xlsx=args.xlsx, html=args.html)
+    except ReportError as exc:
+        raise Error(str(exc)) from exc
+    figures = score.figures
+    out(
+        f"{score.run_id}: score {figures.score:.1f}; {figures.alarms} alarms, "
+        f"{figures.missed} missed, {figures.late} late; {figures.tasks_overdue} tasks overdue"
+    )
+    for path in written:
+        out(f"written: {path}")
     return EXIT_OK

@@ -44,6 +44,7 @@ from backend.server import (
     recommend_handlers,
     registry_handlers,
     road_handlers,
+    score_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -79,6 +80,7 @@ from realtime.protocol import (
     Error,
     ErrorCode,
     ExerciseResult,
+    ExerciseScoreResult,
     ExercisesResult,
     GeofenceResult,
     GeofencesResult,
@@ -87,6 +89,7 @@ from realtime.protocol import (
     GetAttachment,
     GetCatalogue,
     GetChecklist,
+    GetExerciseScore,
     GetHandover,
     GetIncident,
     GetIncidentTimeline,
@@ -558,6 +561,12 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.RECORD_LIVE,
         exercise_record_handlers.record_window,
         remember_answer=True,
+    ),
+    Route(
+        GetExerciseScore,
+        (ExerciseScoreResult,),
+        Permission.SEE_EXERCISES,
+        score_handlers.get_exercise_score,
     ),
 )
 """Every console command: request type → its row."""

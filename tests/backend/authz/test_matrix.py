@@ -1918,6 +1918,44 @@ _BY_TAG.update(
 )
 
 
+def _score_case(world: World, user: User) -> list[Probe]:
+    """The world's run's score (refused like a missing run out of scope), and a missing run."""
+
+    def check(data: dict[str, Any]) -> None:
+        score = data["score"]
+        assert (score["run_id"], score["recording"], score["ended"]) == (
+            world.exercise_run,
+            "matrix",
+            False,
+        )
+        assert score["figures"]["alarms"] == 0
+        assert score["original"] is None  # the recording holds no response
+
+    def build(run_id: str) -> dict[str, Any]:
+        return {"type": "exercise.score", "run_id": run_id}
+
+    return [
+        probe(
+            user,
+            Permission.SEE_EXERCISES,
+            build(world.exercise_run),
+            scope_refusal=None
+            if _sees_exercise(user)
+            else HIDDEN.format(f"exercise {world.exercise_run}"),
+            check=check,
+        ),
+        probe(
+            user,
+            Permission.SEE_EXERCISES,
+            build("no-such-run"),
+            scope_refusal=HIDDEN.format("exercise no-such-run"),
+        ),
+    ]
+
+
+_BY_TAG["exercise.score"] = _score_case
+
+
 async def _exercise_events(world: World, user: User) -> None:
     manager = world.thread.server.exercises
     assert manager is not None
