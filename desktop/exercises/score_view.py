@@ -1,5 +1,5 @@
 """A run's score on screen: this run against the original response and the earlier runs,
-the alarm table, and the exports (Excel, HTML) of :mod:`desktop.exercises.score_export`."""
+the alarm table, and the exports (Excel, HTML) of :mod:`realtime.exercise_report`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.assessment import console_lang
-from desktop.exercises.score_export import (
+from desktop.exercises.score_table import (
     ALARM_HEADINGS,
     Cell,
     Lang,
@@ -27,10 +27,9 @@ from desktop.exercises.score_export import (
     column_titles,
     figure_table,
     heading_lines,
-    write_html,
-    write_workbook,
 )
 from desktop.plain_text import plain_label
+from realtime.exercise_report import write_html, write_workbook
 from realtime.protocol import ExerciseScore
 
 logger = logging.getLogger(__name__)
@@ -98,9 +97,9 @@ class ScoreDialog(QDialog):
         """Write the score to ``path`` (.xlsx or .html by its suffix); say how it went."""
         try:
             if path.suffix.lower() == ".xlsx":
-                write_workbook(path, self.score, self.lang)
+                write_workbook(path, self.score)
             else:
-                write_html(path, self.score, self.lang)
+                write_html(path, self.score)
         except OSError as exc:
             logger.warning("cannot write the score to %s: %s", path, exc)
             self.status_label.setText(

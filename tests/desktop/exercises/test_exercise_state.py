@@ -4,14 +4,11 @@ the score's exports."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import msgspec
-import openpyxl
-import pytest
 
 from desktop.exercises.marks import mark_refusal
-from desktop.exercises.score_export import figure_table, score_html, write_workbook
+from desktop.exercises.score_table import alarm_row, figure_table
 from desktop.exercises.state import (
     DrillClock,
     ExerciseRuns,
@@ -169,23 +166,8 @@ def test_the_score_table_compares_this_run_the_original_and_earlier_runs() -> No
     assert median == ["确认用时中位数(秒)", 41.0, 95.0, None]
 
 
-def test_the_workbook_holds_the_figures_and_the_alarms_and_no_formula(tmp_path: Path) -> None:
-    path = tmp_path / "score.xlsx"
-    write_workbook(path, make_score(), "en")
-    book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Score", "Alarms"]
-    figures = [list(row) for row in book["Score"].iter_rows(values_only=True)]
-    assert ["Score", 82.5, 70.0, 64.0] in figures
-    alarms = [list(row) for row in book["Alarms"].iter_rows(values_only=True)]
-    assert alarms[0][:2] == ["Alarm", "Level"]
-    assert alarms[1][0] == '\'=HYPERLINK("http://x")'  # text, not a formula
-    assert alarms[2][-1] == "yes"  # missed
-
-
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_html_page_escapes_what_the_server_sent(lang: str) -> None:
-    page = score_html(make_score(), lang, now=AT)  # type: ignore[arg-type]
-    assert "<script>" not in page
-    assert "&lt;script&gt;" in page
-    assert "<b>罐区</b>" not in page
-    assert ("演练评分" if lang == "zh" else "Exercise score") in page
+def test_the_alarm_rows_say_late_and_missed_in_the_consoles_language() -> None:
+    alarms = make_score().alarms
+    assert alarm_row(alarms[1], "en")[-1] == "yes"
+    assert alarm_row(alarms[1], "zh")[-1] == "是"
+    assert alarm_row(alarms[0], "zh")[4:6] == [120.0, 35.5]
