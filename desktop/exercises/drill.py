@@ -112,7 +112,14 @@ class DrillWindow(MainWindow):
         server: str,
     ) -> None:
         self.clock = clock
-        super().__init__(service, sounder, settings, username=username, server=server)
+        super().__init__(
+            service,
+            sounder,
+            settings,
+            username=username,
+            server=server,
+            clock=clock.exercise_now,
+        )
         self.setObjectName("exercise_window")
         self.setStyleSheet(
             f"QMainWindow#exercise_window {{ border: 6px solid {DRILL_COLOUR}; }}"
@@ -211,6 +218,7 @@ class DrillSession(QObject):
         self.ended_reason = ""
         """Why the drill console was closed by the server side ("" while it was not)."""
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._was_live = False
         self.service.welcomed.connect(self._on_welcomed)
         self.service.mark_refused.connect(self._on_refused)
         self.service.connection_changed.connect(self._on_connection)
@@ -273,7 +281,14 @@ class DrillSession(QObject):
         )
 
     def _on_connection(self, state: ConnectionState, detail: str) -> None:
-        if state is ConnectionState.DISCONNECTED and self._run_closed(detail):
+        if state is ConnectionState.LIVE:
+            self._was_live = True
+        elif state is ConnectionState.DISCONNECTED and not self._was_live:
+            # Never in (not running, not taking part): retrying would not mend it.
+            self._end(
+                self.tr("The exercise console could not open: {reason}").format(reason=detail)
+            )
+        elif state is ConnectionState.DISCONNECTED and self._run_closed(detail):
             self._end(self.tr("The exercise has ended; its console is disconnected."))
         elif state is ConnectionState.SESSION_ENDED:
             self._end(self.tr("The exercise session was ended: {reason}").format(reason=detail))

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from desktop.exercises.desk import ExerciseDesk
 from desktop.exercises.dialogs import InjectDialog, StartExerciseDialog
 from desktop.exercises.state import (
+    CLOSED_STATES,
     KnownTargets,
     clock_text,
     duration_text,
@@ -299,7 +300,7 @@ class ExercisePanel(QWidget):
                 return True
         return False
 
-    def _on_runs_changed(self, _run_id: str | None) -> None:
+    def _on_runs_changed(self, run_id: str | None) -> None:
         chosen = self.selected_run()
         runs = self.desk.runs.runs()
         self.runs_table.setRowCount(len(runs))
@@ -318,6 +319,8 @@ class ExercisePanel(QWidget):
             self.runs_table.setItem(row, 6, _item(str(run.injected)))
             self.runs_table.setItem(row, 7, _item(", ".join(run.participants)))
         self.tick()
+        if run_id is None or len(runs) == 1:  # a new list or the first run: fit them
+            self.runs_table.resizeColumnsToContents()
         if chosen is not None:
             self.select_run(chosen.run_id)
         elif runs and self.runs_table.currentRow() < 0:
@@ -348,6 +351,8 @@ class ExercisePanel(QWidget):
         self.score_button.setEnabled(run is not None)
         for widget in self.steering:
             widget.setEnabled(live)
+        # A replay that finished stays open for the participants until the trainer ends it.
+        self.stop_button.setEnabled(run is not None and run.state not in CLOSED_STATES)
         if run is not None:
             paused = run.state is ExerciseState.PAUSED
             self.pause_button.setText(self.tr("Resume") if paused else self.tr("Pause"))

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import time
 import urllib.parse
+import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 
 import msgspec
@@ -27,6 +28,8 @@ from realtime.protocol.exercises import (
     exercise_console_path,
 )
 
+DISPLAY_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
+"""The zone of every time on screen (:data:`desktop.texts.DISPLAY_TIMEZONE`, without Qt)."""
 STEERING_ROLES = frozenset({Role.TRAINER, Role.SUPERVISOR, Role.ADMIN})
 """Roles offered the trainer's controls (a courtesy: the server's permission table decides)."""
 ENDED_STATES = frozenset({ExerciseState.FINISHED, ExerciseState.STOPPED})
@@ -74,8 +77,8 @@ def drill_url(live_url: str, run_id: str) -> str:
 
 
 def clock_text(moment: dt.datetime) -> str:
-    """``hh:mm:ss`` of ``moment`` in local time (as the console shows every time)."""
-    return moment.astimezone().strftime("%H:%M:%S")
+    """``hh:mm:ss`` of ``moment`` in the zone the console shows every time in."""
+    return moment.astimezone(DISPLAY_TIMEZONE).strftime("%H:%M:%S")
 
 
 def duration_text(seconds: float) -> str:
@@ -245,6 +248,11 @@ class DrillClock:
             self.anchor, self.anchored = self.now(), self.monotonic()
         self.title = label.title or self.title
         self.speed, self.state = label.speed, label.state
+
+    def exercise_now(self) -> dt.datetime:
+        """The exercise time now (the wall clock's before it is known): the clock of
+        everything a drill window shows (ages, deadlines, countdowns)."""
+        return self.now() or dt.datetime.now(dt.UTC)
 
     def now(self) -> dt.datetime | None:
         """The exercise time now, or None before the clock is known."""

@@ -853,6 +853,10 @@
         <translation>演练席位已关闭：{reason}</translation>
     </message>
     <message>
+        <source>The exercise console could not open: {reason}</source>
+        <translation>演练席位无法打开：{reason}</translation>
+    </message>
+    <message>
         <source>The exercise session was ended: {reason}</source>
         <translation>演练会话已结束：{reason}</translation>
     </message>

@@ -9,10 +9,13 @@ import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
+from desktop.alarm_model import Column
 from desktop.exercises.drill import DrillWindow
 from desktop.exercises.state import DrillClock
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
+from desktop.texts import DISPLAY_TIMEZONE as BEIJING
+from desktop.texts import format_duration
 from realtime.event_kinds import EventKind
 from realtime.protocol import Event, ExerciseState
 from tests.desktop.conftest import ignore_offscreen_quirks
@@ -51,13 +54,13 @@ def test_the_banner_title_and_frame_say_drill_and_the_banner_stays(
     monotonic = FakeMonotonic()
     clock = DrillClock.of_run(make_run(), monotonic)
     window = drill_window(qtbot, settings, clock)
-    expected_time = (AT + dt.timedelta(minutes=5)).astimezone().strftime("%H:%M:%S")
+    expected_time = (AT + dt.timedelta(minutes=5)).astimezone(BEIJING).strftime("%H:%M:%S")
     assert window.exercise_banner.text() == (
         f"DRILL · 罐区硫化氢泄漏演练 · 10× · exercise time {expected_time}"
     )
     monotonic.now += 6.0  # one wall minute of exercise time at 10×
     window.exercise_banner.refresh()
-    later = (AT + dt.timedelta(minutes=6)).astimezone().strftime("%H:%M:%S")
+    later = (AT + dt.timedelta(minutes=6)).astimezone(BEIJING).strftime("%H:%M:%S")
     assert window.exercise_banner.text().endswith(later)
     assert window.windowTitle().startswith("[DRILL] ")
     window.setWindowTitle("DutyDesk – duty console – officer1")
@@ -110,3 +113,28 @@ def test_the_drill_window_shows_its_runs_alarms_and_ends_with_a_message(
         "The exercise has ended; its console is disconnected."
     )
     assert window.notification_bar.isVisible()
+
+
+def test_ages_and_deadlines_in_a_drill_window_run_on_the_exercise_clock(
+    qtbot: QtBot, settings: QSettings
+) -> None:
+    """At 10× the exercise is far from the wall clock: an alarm raised 90 exercise seconds
+    ago is 90 s old there, not some hours (the run's exercise time is in 2026-12-05 02:05)."""
+    monotonic = FakeMonotonic()
+    clock = DrillClock.of_run(make_run(), monotonic)
+    window = drill_window(qtbot, settings, clock)
+    raised = AT + dt.timedelta(minutes=5) - dt.timedelta(seconds=90)
+    window_service: ConsoleService = window._service
+    window_service.on_event(
+        Event(
+            seq=1,
+            at=raised,
+            kind=EventKind.ALARM_RAISED,
+            actor="gateway",
+            alarm=make_alarm(7, first_seen=raised),
+            exercise=make_label(make_run()),
+        )
+    )
+    age = window.alarm_model.index(0, Column.AGE).data()
+    assert age == format_duration(90)
+    assert window.incident_desk.board.now() == AT + dt.timedelta(minutes=5)

@@ -270,3 +270,25 @@ def test_joining_twice_brings_the_same_drill_window_forward(
             assert msgspec.structs.asdict(view(trainer.desk.runs, run_id))["trainer"] == "trainer1"
 
     run(scenario(), timeout=60)
+
+
+def test_a_non_participant_who_tries_to_join_is_told_why_and_nothing_opens(
+    server: ServerThread, qtbot: QtBot, settings: QSettings, run: Run
+) -> None:
+    async def scenario() -> None:
+        async with (
+            live_console(server, qtbot, settings, "trainer1") as (_window, trainer),
+            live_console(server, qtbot, settings, "officer1") as (live, officer),
+        ):
+            await wait_until(lambda: trainer.panel.select_recording(RECORDING), what="library")
+            trainer.desk.start(RECORDING, speed=1.0, participants=[], title="")
+            await wait_until(lambda: len(trainer.desk.runs) == 1, what="run")
+            # officer1 does not take part; say it joins anyway (an old list, a typed id).
+            session = officer.join(trainer.desk.runs.runs()[0])
+            await wait_until(lambda: bool(session.ended_reason), what="refused")
+            assert "could not open" in session.ended_reason
+            assert session.window is None
+            assert "could not open" in live.notification_bar.message_label.text()
+            await wait_until(lambda: not officer.sessions, what="forgotten")
+
+    run(scenario(), timeout=40)

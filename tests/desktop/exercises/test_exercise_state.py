@@ -13,6 +13,7 @@ from desktop.exercises.state import (
     DrillClock,
     ExerciseRuns,
     KnownTargets,
+    clock_text,
     drill_url,
     may_steer,
     progress_permille,
@@ -171,3 +172,7 @@ def test_the_alarm_rows_say_late_and_missed_in_the_consoles_language() -> None:
     assert alarm_row(alarms[1], "en")[-1] == "yes"
     assert alarm_row(alarms[1], "zh")[-1] == "是"
     assert alarm_row(alarms[0], "zh")[4:6] == [120.0, 35.5]
+
+
+def test_the_exercise_clock_shows_beijing_time_like_every_time_on_screen() -> None:
+    assert clock_text(AT) == "10:00:00"  # 02:00 UTC
