@@ -51,6 +51,7 @@ from backend.server.console import run_console
 from backend.server.device_feed import serve_feed
 from realtime.event_kinds import EventKind
 from realtime.protocol import (
+    CLOSE_EXERCISE_ENDED,
     ControlAction,
     ControlExercise,
     ErrorCode,
@@ -74,7 +75,6 @@ T = TypeVar("T")
 
 DEVICE_SUFFIX = "/device"
 CONSOLE_SUFFIX = "/console"
-CLOSE_EXERCISE_ENDED = CloseCode.GOING_AWAY
 ENDED_STATES = frozenset({ExerciseState.FINISHED, ExerciseState.STOPPED})
 REPLAY_FEED_RATE = 5000.0
 """Messages per second the replayer's feed may send (a 64× replay of a busy recording)."""
@@ -97,6 +97,9 @@ class Run:
     replayer: Replayer | None = None
     task: asyncio.Task[None] | None = None
     context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    connections: set[ServerConnection] = field(default_factory=set)
+    """The consoles and the feed connected to the run (closed, with the reason, when it
+    is stopped)."""
 
     @property
     def run_id(self) -> str:
@@ -155,7 +158,9 @@ class ExerciseManager:
         """Start ``request.recording`` as a new isolated exercise."""
         recording = await self._load(request.recording)
         participants = await self._participants(principal, request.participants)
-        now = dt.datetime.now(dt.UTC)
+        # A whole second: JT/T 808 device times have no fractions, so every device time
+        # moved onto the exercise clock stays exact (the same alarms at every speed).
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         run_id = f"ex{now:%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
         directory = self.exercises_dir / run_id
         clock = ExerciseClock(now, request.speed)
@@ -372,6 +377,8 @@ class ExerciseManager:
                 self._admitted[connection] = (run, None)
                 return None
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, "not the exercise's replayer\n")
+        if run is not None:
+            return connection.respond(http.HTTPStatus.GONE, f"exercise {run_id} has ended\n")
         return connection.respond(http.HTTPStatus.NOT_FOUND, f"no exercise endpoint {path}\n")
 
     def admitted(self, connection: ServerConnection) -> bool:
@@ -386,6 +393,19 @@ class ExerciseManager:
             await connection.close(CLOSE_EXERCISE_ENDED, "the exercise has ended")
             return
         set_for_this_task(run.clock)
+        run.connections.add(connection)
+        try:
+            await self._serve(run, instance, connection, login)
+        finally:
+            run.connections.discard(connection)
+
+    async def _serve(
+        self,
+        run: Run,
+        instance: DutyDeskServer,
+        connection: ServerConnection,
+        login: Login | None,
+    ) -> None:
         if login is None:
             await serve_feed(
                 instance, connection, _replayer_principal(run), rate_per_second=REPLAY_FEED_RATE
@@ -484,6 +504,8 @@ class ExerciseManager:
             run.clock.pause()
             run.row.position_s = run.clock.position()
             run.row.alarms = await self._count_alarms(run)
+            for connection in list(run.connections):
+                await connection.close(CLOSE_EXERCISE_ENDED, f"the exercise has ended: {note}")
             await self._close_instance(run)
             await self._save_and_announce(
                 run,

@@ -43,6 +43,7 @@ from backend.server import (
     recommend_handlers,
     registry_handlers,
     road_handlers,
+    score_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -78,6 +79,7 @@ from realtime.protocol import (
     Error,
     ErrorCode,
     ExerciseResult,
+    ExerciseScoreResult,
     ExercisesResult,
     GeofenceResult,
     GeofencesResult,
@@ -86,6 +88,7 @@ from realtime.protocol import (
     GetAttachment,
     GetCatalogue,
     GetChecklist,
+    GetExerciseScore,
     GetHandover,
     GetIncident,
     GetIncidentTimeline,
@@ -547,6 +550,12 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.RUN_EXERCISES,
         exercise_handlers.stop_exercise,
         remember_answer=True,
+    ),
+    Route(
+        GetExerciseScore,
+        (ExerciseScoreResult,),
+        Permission.SEE_EXERCISES,
+        score_handlers.get_exercise_score,
     ),
 )
 """Every console command: request type → its row."""
