@@ -10,6 +10,7 @@ from typing import Final
 
 from backend.exercises.recording import (
     DEVICE_INPUTS,
+    MAX_RECORDING_BYTES,
     LoggedEvent,
     Recording,
     RecordingError,
@@ -92,6 +93,9 @@ class RecordingLibrary:
         :class:`RecordingError`."""
         path = self._path(name)
         try:
+            if path.stat().st_size > MAX_RECORDING_BYTES:
+                mib = MAX_RECORDING_BYTES // (1024 * 1024)
+                raise RecordingError(f"the recording {name!r} is larger than {mib} MiB")
             data = path.read_bytes()
         except FileNotFoundError as exc:
             raise UnknownRecordingError(f"no recording {name!r}") from exc

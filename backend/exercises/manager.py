@@ -131,6 +131,8 @@ class ExerciseManager:
         self._runs: dict[str, Run] = {}
         self._admitted: dict[ServerConnection, tuple[Run, Login | None]] = {}
         self._lock = asyncio.Lock()
+        self._origins: dict[str, dt.datetime] = {}
+        """Every kept run's clock origin (its start, a whole second), for :meth:`origin`."""
 
     @property
     def exercises_dir(self) -> Path:
@@ -143,6 +145,8 @@ class ExerciseManager:
         """At the server's start: runs left active by a stopped server are stopped."""
         async with self._server.sessions.begin() as session:
             ended = await store.end_left_over(session, dt.datetime.now(dt.UTC))
+            rows = await store.list_rows(session, include_ended=True)
+        self._origins = {row.run_id: row.started_at for row in rows}
         if ended:
             logger.info("exercise runs left running by the last server stopped: %s", ended)
 
@@ -179,6 +183,7 @@ class ExerciseManager:
         )
         run = Run(row, recording, clock, directory, context=running_on(clock))
         self._runs[run_id] = run
+        self._origins[run_id] = now
         try:
             await self._prepare(run)
         except (instances.Error, OSError, RecordingError) as exc:
@@ -331,9 +336,12 @@ class ExerciseManager:
     def origin(self, run_id: str) -> dt.datetime:
         """The exercise clock's start (for a run of this process)."""
         run = self._runs.get(run_id)
-        if run is None:
+        if run is not None:
+            return run.clock.origin
+        origin = self._origins.get(run_id)
+        if origin is None:
             raise _refused(run_id)
-        return run.clock.origin
+        return origin
 
     def replay_figures(self, run_id: str) -> tuple[int, float]:
         """(inputs sent, p99 send lag in wall seconds) of a run's replay."""

@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import logging
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import msgspec
@@ -193,6 +193,14 @@ class NmeaRelay:
             return []
         return [_position_text(position, delta, ref) for position in positions]
 
+    def flush(self, delta: dt.timedelta, ref: Callable[[], str]) -> list[str]:
+        """The fixes still held at the end of the recording (an RMC waiting for its GGA)."""
+        return [
+            _position_text(position, delta, ref())
+            for merger in self._mergers.values()
+            for position in merger.flush()
+        ]
+
 
 def _position_text(position: Position, delta: dt.timedelta, ref: str) -> str:
     moved = msgspec.structs.replace(position, at=position.at + delta)
@@ -205,6 +213,13 @@ def modbus_messages(
     """A poll's registers → device-feed readings through the Modbus register decoding: one
     register is an unsigned 16-bit value, two a big-endian 32-bit float (the layout
     ``dutydesk sensor import`` documents for recordings); taken at ``due``."""
+    if len(entry.registers) not in (1, 2):
+        logger.info(
+            "modbus poll of %s holds %s registers, not 1 or 2; skipped",
+            entry.sensor,
+            len(entry.registers),
+        )
+        return []
     data_type = DataType.FLOAT32 if len(entry.registers) == 2 else DataType.UINT16
     try:
         spec = SensorSpec(
@@ -315,6 +330,8 @@ class Replayer:
                 if not await self._reached(target):
                     continue
                 if offset is None:
+                    for text in self._nmea.flush(self._delta, self._next_ref):
+                        await self._send_feed(text)
                     return
                 async with self._lock:
                     for item in self.schedule.due(self.clock.position()):
