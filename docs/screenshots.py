@@ -457,7 +457,7 @@ async def shoot_exercise(server: ServerThread, out: Path, settings: Any) -> None
         await until("the drill window", lambda: exercises.drill_window(run.run_id) is not None)
         drill = exercises.drill_window(run.run_id)
         drill.resize(*WINDOW_SIZE)
-        await until("the exercise's alarms", lambda: drill.queue_alarm_ids(), timeout=90)
+        await until("the exercise's alarms", drill.queue_alarm_ids, timeout=90)
         await asyncio.sleep(2.0)
         save(drill, out / "console-exercise.png")
         exercises.dock.setFloating(True)
@@ -506,8 +506,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python docs/screenshots.py",
         description="Make the user guide's screenshots of the incident workspace, the task "
         "inbox and its badge, the chat, the handover dialog, the duty roster, the "
-        "assessment, the registry panel and an exercise (演练), with the real console (offscreen, in "
-        "Chinese) against the demo's backend and night shift. Takes about a minute.",
+        "assessment, the registry panel and an exercise (演练), with the real console "
+        "(offscreen, in Chinese) against the demo's backend and night shift. Takes about a "
+        "minute.",
     )
     parser.add_argument(
         "--out",

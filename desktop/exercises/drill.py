@@ -23,7 +23,6 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QToolBar, QWidget
 
 from desktop.exercises.state import (
     CLOSED_STATES,
-    EXERCISE_ENDED_REASON,
     DrillClock,
     ExerciseRuns,
     clock_text,
@@ -288,19 +287,13 @@ class DrillSession(QObject):
             self._end(
                 self.tr("The exercise console could not open: {reason}").format(reason=detail)
             )
-        elif state is ConnectionState.DISCONNECTED and self._run_closed(detail):
+        elif state is ConnectionState.CLOSED and detail:
+            # Closed by the server (close code 4020, the run ended), not by this console.
             self._end(self.tr("The exercise has ended; its console is disconnected."))
         elif state is ConnectionState.SESSION_ENDED:
             self._end(self.tr("The exercise session was ended: {reason}").format(reason=detail))
         elif state is ConnectionState.AUTH_FAILED:
             self._end(self.tr("The exercise console was refused: {reason}").format(reason=detail))
-
-    def _run_closed(self, detail: str) -> bool:
-        """Whether a dropped link means the run is over (the server closes its consoles
-        when it stops, saying so), not a blip to reconnect through."""
-        held = self._runs.held(self.run_id)
-        stopped = held is not None and held.view.state in CLOSED_STATES
-        return stopped or detail == EXERCISE_ENDED_REASON
 
     # ------------------------------------------------------------------ ending
 

@@ -36,8 +36,6 @@ ENDED_STATES = frozenset({ExerciseState.FINISHED, ExerciseState.STOPPED})
 """A run in one of these states is over: nothing more is replayed into it."""
 CLOSED_STATES = frozenset({ExerciseState.STOPPED})
 """A run in this state takes no more work: a drill console on it is closed."""
-EXERCISE_ENDED_REASON = "the exercise has ended"
-"""The reason the server gives when it closes an exercise's consoles (the run stopped)."""
 LIFE_CYCLE_KINDS = frozenset(
     {
         EventKind.EXERCISE_STARTED,
