@@ -47,6 +47,8 @@ TICK_MS = 1000
 """The exercise clocks and progress bars are redrawn this often."""
 RUN_COLUMNS = 8
 PROGRESS_COLUMN = 4
+PROGRESS_MIN_WIDTH = 160
+"""Pixels the progress bar gets at least (its text is position / duration)."""
 
 
 def state_label(state: ExerciseState) -> str:
@@ -321,6 +323,8 @@ class ExercisePanel(QWidget):
         self.tick()
         if run_id is None or len(runs) == 1:  # a new list or the first run: fit them
             self.runs_table.resizeColumnsToContents()
+            width = max(self.runs_table.columnWidth(PROGRESS_COLUMN), PROGRESS_MIN_WIDTH)
+            self.runs_table.setColumnWidth(PROGRESS_COLUMN, width)
         if chosen is not None:
             self.select_run(chosen.run_id)
         elif runs and self.runs_table.currentRow() < 0:
