@@ -113,7 +113,9 @@ def test_the_trainer_lists_starts_steers_injects_and_stops_a_run(
             box.button(QMessageBox.StandardButton.Yes).click()
             await wait_until(lambda: view(runs, run_id).state is ExerciseState.STOPPED, what="end")
             assert not panel.join_button.isEnabled()
-            assert "ended" in window.notification_bar.message_label.text()
+            # The live event may come before the command's answer: wait for the answer.
+            label = window.notification_bar.message_label
+            await wait_until(lambda: "ended" in label.text(), what="the answer")
 
     run(scenario(), timeout=90)
 
