@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Protocol
@@ -65,9 +66,13 @@ def has_ended(runs: ExerciseRuns, view: ExerciseRunView) -> bool:
     return view.state in ENDED_STATES and runs.instance_of(view.run_id) is None
 
 
-async def _score(events: Sequence[Event], origin: dt.datetime) -> Scored:
+async def _score(
+    events: Sequence[Event], origin: dt.datetime, replay_end: dt.datetime | None = None
+) -> Scored:
     # A long run's log is tens of thousands of events: scored off the event loop.
-    return await asyncio.to_thread(score_events, events, origin=origin)
+    return await asyncio.to_thread(
+        functools.partial(score_events, events, origin=origin, replay_end=replay_end)
+    )
 
 
 def _origin(runs: ExerciseRuns, view: ExerciseRunView) -> dt.datetime:
@@ -80,7 +85,9 @@ def _origin(runs: ExerciseRuns, view: ExerciseRunView) -> dt.datetime:
 
 
 async def _score_run(runs: ExerciseRuns, view: ExerciseRunView) -> Scored:
-    return await _score(await runs.run_events(view.run_id), _origin(runs, view))
+    origin = _origin(runs, view)
+    replay_end = origin + dt.timedelta(seconds=view.duration_s)
+    return await _score(await runs.run_events(view.run_id), origin, replay_end)
 
 
 async def _original(runs: ExerciseRuns, view: ExerciseRunView) -> ScoreFigures | None:

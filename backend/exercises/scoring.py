@@ -92,6 +92,10 @@ NEEDS_DISPATCH: Final = frozenset({AlarmLevel.RED, AlarmLevel.ORANGE})
 """Levels at which an alarm that is neither false nor merged needs a dispatch: one never
 dispatched earns 0 in the dispatch part."""
 
+SILENCE_ALARM_TYPES: Final = frozenset({"sensor_offline"})
+"""Alarms a device's silence raises. Raised after the replay's end they say the recording
+ended, not the device: not scored (see :func:`score_events`)."""
+
 _DEADLINE_CAUSES: Final = frozenset(
     {EscalationCause.ACCEPT, EscalationCause.ARRIVE, EscalationCause.FINISH}
 )
@@ -289,6 +293,10 @@ def _score_alarm(
     return _Timed(alarm_id, score, level, track.false_alarm, track.merged)
 
 
+def _silence_after(raised: AlarmView, at: dt.datetime, replay_end: dt.datetime | None) -> bool:
+    return replay_end is not None and at > replay_end and raised.alarm_type in SILENCE_ALARM_TYPES
+
+
 def percentile(values: Sequence[float], p: float) -> float | None:
     """The nearest-rank ``p``-th percentile (the value at rank ⌈p·n/100⌉ of the sorted
     values, as docs/assessment.md counts), or None for no values."""
@@ -351,12 +359,15 @@ def score_events(
     origin: dt.datetime,
     until: dt.datetime | None = None,
     limits: AckLimits = DEFAULT,
+    replay_end: dt.datetime | None = None,
 ) -> Scored:
     """Score the response recorded in ``events`` (one log, in any order).
 
     Only alarms raised in the log (an ``alarm.raised`` event) are scored; events after
     ``until`` are ignored as if they had not happened yet (the end is ``until``, else the
-    last event).
+    last event). For an exercise, ``replay_end`` is when its recording ran out: alarms of
+    :data:`SILENCE_ALARM_TYPES` raised after it are not scored (the participants may go on
+    working after the replay, while the replayed sensors fall silent).
     """
     log = _gather(events, until)
     timed = sorted(
@@ -365,7 +376,9 @@ def score_events(
                 alarm_id, track, (track.raised, track.raised_at), log, origin=origin, limits=limits
             )
             for alarm_id, track in log.alarms.items()
-            if track.raised is not None and track.raised_at is not None
+            if track.raised is not None
+            and track.raised_at is not None
+            and not _silence_after(track.raised, track.raised_at, replay_end)
         ),
         key=lambda t: (t.score.raised_offset_s, t.alarm_id),
     )

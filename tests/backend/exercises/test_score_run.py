@@ -117,6 +117,27 @@ async def _report_with_the_cli(
     return openpyxl.load_workbook(book)["汇总"], page.read_text(encoding="utf-8")
 
 
+def _check_run_going(going: ExerciseScore, name: str) -> None:
+    """The first run's score while it is still open: the officer acknowledged the first
+    alarm and not the second; the original response is beside it."""
+    assert (going.recording, going.ended) == (name, False)
+    # The replayed alarms first (a sensor the replay left silent may later be reported
+    # offline: the run stays open to its participants, on the running exercise clock).
+    alarms = going.alarms
+    assert [a.alarm_type for a in alarms][:2] == ["vehicle_overspeed", "sensor_threshold_high"]
+    assert [(a.missed, a.late) for a in alarms][:2] == [(False, False), (True, False)]
+    assert alarms[0].raised_offset_s >= 1.0  # recorded at 1 s, on the exercise clock
+    assert alarms[1].raised_offset_s >= 2.0
+    figures = going.figures
+    assert (figures.alarms, figures.acknowledged) == (len(alarms), 1)
+    assert figures.missed == len(alarms) - 1
+    original = going.original
+    assert original is not None
+    assert (original.alarms, original.acknowledged, original.missed) == (2, 1, 1)
+    assert original.acknowledge_p50_s == 30.0
+    assert going.earlier == []
+
+
 async def test_a_run_is_scored_beside_its_original_response_and_earlier_runs(
     server: DutyDeskServer,
     tmp_path: Path,
@@ -132,22 +153,10 @@ async def test_a_run_is_scored_beside_its_original_response_and_earlier_runs(
     try:
         going = await _first_run(server, trainer, name)
         first = going.run_id
-        assert (going.recording, going.ended) == (name, False)
-        assert [a.alarm_type for a in going.alarms] == [
-            "vehicle_overspeed",
-            "sensor_threshold_high",
-        ]
-        assert [(a.missed, a.late) for a in going.alarms] == [(False, False), (True, False)]
-        assert all(0.5 <= a.raised_offset_s <= 4.0 for a in going.alarms)
+        _check_run_going(going, name)
         figures = going.figures
-        assert (figures.alarms, figures.acknowledged, figures.missed) == (2, 1, 1)
-        original = going.original
-        assert original is not None
-        assert (original.alarms, original.acknowledged, original.missed) == (2, 1, 1)
-        assert original.acknowledge_p50_s == 30.0
-        assert going.earlier == []
         # A participant sees the score too, on the live connection.
-        assert (await _score(participant, first)).figures == figures
+        assert (await _score(participant, first)).figures.acknowledged == 1
         await trainer.client.request(StopExercise(req="", run_id=first))
 
         second = await _start(trainer, name)
@@ -155,12 +164,15 @@ async def test_a_run_is_scored_beside_its_original_response_and_earlier_runs(
         await trainer.client.request(StopExercise(req="", run_id=second))
         later = await _score(trainer, second)
         assert later.ended
-        assert (later.figures.alarms, later.figures.missed) == (2, 2)  # nobody took part
+        assert later.figures.alarms >= 2
+        assert later.figures.missed == later.figures.alarms  # nobody took part
+        # The first run, never scored since it was stopped: scored now, and kept.
         (earlier,) = later.earlier
-        assert (earlier.run_id, earlier.speed, earlier.figures) == (first, 4.0, figures)
-        # Both ended runs' figures are kept now for later comparisons.
+        assert (earlier.run_id, earlier.speed) == (first, 4.0)
+        assert earlier.figures.acknowledged == 1
+        assert earlier.figures.alarms >= figures.alarms
         kept = {run_id: kept for run_id, _, _, kept in await manager.earlier_runs(name, "zz")}
-        assert kept == {first: figures, second: later.figures}
+        assert kept == {first: earlier.figures, second: later.figures}
 
         monkeypatch.setenv("DUTYDESK_PASSWORD", "pw-trainer1")
         summary, page = await _report_with_the_cli(server, second, tmp_path)

@@ -368,3 +368,19 @@ def test_a_log_with_tasks_and_no_alarm_counts_the_tasks() -> None:
     figures = score_events(log.events, origin=ORIGIN).figures
 
     assert (figures.alarms, figures.tasks, figures.tasks_overdue, figures.score) == (0, 1, 1, 98.0)
+
+
+def test_sensors_falling_silent_after_the_replay_are_not_scored() -> None:
+    # The participants may go on working after the recording ran out; its sensors then
+    # fall silent and are reported offline: that is the recording's end, not theirs.
+    log = ResponseLog()
+    log.raise_alarm(100, 1, YELLOW, alarm_type="sensor_offline")  # during the replay
+    log.raise_alarm(700, 2, YELLOW, alarm_type="sensor_offline")  # after it
+    log.raise_alarm(800, 3, RED, alarm_type="vehicle_sos")  # injected after it: scored
+    replay_end = ORIGIN + dt.timedelta(seconds=600)
+
+    scored = score_events(log.events, origin=ORIGIN, replay_end=replay_end)
+
+    assert [alarm.raised_offset_s for alarm in scored.alarms] == [100.0, 800.0]
+    # The original response's own sensors going offline are real: scored without it.
+    assert score_events(log.events, origin=ORIGIN).figures.alarms == 3
