@@ -17,6 +17,7 @@ from backend.exercises.recording import (
     decode_recording,
     encode_recording,
 )
+from realtime.event_kinds import EventKind
 from realtime.protocol import RecordingInfo
 
 SHIPPED_SCENARIOS: Final = Path(__file__).resolve().parents[2] / "resources" / "scenarios"
@@ -44,7 +45,7 @@ def info_of(name: str, recording: Recording) -> RecordingInfo:
     for entry in recording.entries:
         if isinstance(entry, DEVICE_INPUTS):
             inputs += 1
-        elif isinstance(entry, LoggedEvent) and entry.event.get("kind") == "alarm.raised":
+        elif isinstance(entry, LoggedEvent) and entry.event.get("kind") == EventKind.ALARM_RAISED:
             alarms += 1
     devices.update(f"{d.kind}:{d.identity}" for d in recording.registry.devices)
     devices.update(f"sensor:{s.sensor_id}" for s in recording.registry.sensors)

@@ -186,10 +186,13 @@ class ExerciseManager:
         self._origins[run_id] = now
         try:
             await self._prepare(run)
-        except (instances.Error, OSError, RecordingError) as exc:
+        except (instances.Error, instances.StartError, OSError, RecordingError) as exc:
             logger.warning("exercise %s could not start: %s", run_id, exc)
             await self._close_instance(run)
             self._runs.pop(run_id, None)
+            self._origins.pop(run_id, None)
+            async with self._server.sessions.begin() as session:
+                await store.delete_row(session, run_id)
             with contextlib.suppress(OSError):
                 shutil.rmtree(directory)
             raise ValidationError(f"the exercise cannot start: {exc}") from exc
@@ -465,12 +468,10 @@ class ExerciseManager:
             await store.save(session, run.row)
         await run.on_clock(instance.start())
         codes = recorded_auth_codes(run.recording)
+        # The unlisted terminals first: seeding sets every terminal's code.
+        phones = terminal_phones(run.recording)
+        await run.on_clock(instances.add_unlisted_terminals(instance, run.recording, phones))
         await run.on_clock(instances.seed(instance, run.recording.registry, codes))
-        await run.on_clock(
-            instances.add_unlisted_terminals(
-                instance, run.recording, terminal_phones(run.recording)
-            )
-        )
         scheme = "wss" if self._server.config.tls_cert is not None else "ws"
         run.replayer = Replayer(
             run.recording,

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import secrets
 import ssl
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from backend.exercises.recording import (
     NmeaInput,
     Recording,
 )
-from devices.jt808.codec import decode_frame, encode_frame
+from devices.jt808.codec import FrameDecoder, decode_frame, encode_frame
 from devices.jt808.errors import JT808Error
 from devices.jt808.framing import encode_raw_frame
 from devices.jt808.messages import Authentication, Location, LocationBatch
@@ -58,6 +59,8 @@ logger = logging.getLogger(__name__)
 
 SOS_BIT = 1 << 0
 """JT/T 808 alarm flag bit 0: the emergency (SOS) button."""
+SETTLE_TIMEOUT = 10.0
+"""Longest the end of a replay waits for the gateway's answers to the last frames."""
 MAX_LAGS_KEPT = 2_000_000
 """Send lags remembered for the p99 (a 1-hour recording of 700 devices is well under)."""
 
@@ -254,6 +257,11 @@ class _Terminal:
     last_location: Location | None = None
     writer: asyncio.StreamWriter | None = None
     drain: asyncio.Task[None] | None = None
+    sent: int = 0
+    """Frames written on the current connection."""
+    answered: int = 0
+    """Replies the gateway sent on it (one per frame, after what it holds is committed)."""
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(slots=True)
@@ -332,6 +340,7 @@ class Replayer:
                 if offset is None:
                     for text in self._nmea.flush(self._delta, self._next_ref):
                         await self._send_feed(text)
+                    await self.settle()
                     return
                 async with self._lock:
                     for item in self.schedule.due(self.clock.position()):
@@ -403,6 +412,7 @@ class Replayer:
         self._remember(terminal, data, shifted)
         writer = await self._connected(terminal, data)
         writer.write(shifted)
+        terminal.sent += 1
         await writer.drain()
 
     def _remember(self, terminal: _Terminal, original: bytes, shifted: bytes) -> None:
@@ -425,10 +435,15 @@ class Replayer:
         host, port = self._jt808_address
         reader, writer = await asyncio.open_connection(host, port)
         terminal.writer = writer
-        terminal.drain = asyncio.create_task(_drain(reader), name=f"replay-808-{terminal.number}")
-        login = terminal.login or self._login_for(terminal)
-        if login is not None and login != first:
-            writer.write(login)
+        terminal.sent = terminal.answered = 0
+        terminal.drain = asyncio.create_task(
+            _drain(reader, terminal), name=f"replay-808-{terminal.number}"
+        )
+        if not _is_login(first):
+            login = terminal.login or self._login_for(terminal)
+            if login is not None:
+                writer.write(login)
+                terminal.sent += 1
         return writer
 
     def _login_for(self, terminal: _Terminal) -> bytes | None:
@@ -461,6 +476,7 @@ class Replayer:
             frame = encode_frame(location, phone=phone, serial=0xFFFF)
             writer = await self._connected(terminal, frame)
             writer.write(frame)
+            terminal.sent += 1
             await writer.drain()
 
     async def _close_terminal(self, terminal: _Terminal) -> None:
@@ -508,6 +524,20 @@ class Replayer:
             self._feed = None
             raise Error(f"the exercise's device feed closed: {exc}") from exc
 
+    async def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
+        """Wait until the gateway has answered every frame sent (it answers once what a
+        frame holds is committed); return whether it did within ``timeout``."""
+        try:
+            async with asyncio.timeout(timeout):
+                for terminal in self._terminals.values():
+                    while terminal.answered < terminal.sent and not _ended(terminal.drain):
+                        terminal.progress.clear()
+                        await terminal.progress.wait()
+        except TimeoutError:
+            logger.info("replay ended with frames the gateway had not answered")
+            return False
+        return True
+
     async def close(self) -> None:
         """Close every connection the replay opened."""
         for terminal in self._terminals.values():
@@ -526,15 +556,26 @@ def _loopback_tls() -> ssl.SSLContext:
     return context
 
 
+def _is_login(data: bytes) -> bool:
+    """Whether a frame registers or authenticates its terminal (0x0100, 0x0102)."""
+    try:
+        return decode_frame(data).header.msg_id in (0x0100, Authentication.MSG_ID)
+    except JT808Error:
+        return False
+
+
 def _ended(task: asyncio.Task[None] | None) -> bool:
     return task is not None and task.done()
 
 
-async def _drain(reader: asyncio.StreamReader) -> None:
-    """Read and drop the gateway's replies until it closes the connection."""
+async def _drain(reader: asyncio.StreamReader, terminal: _Terminal) -> None:
+    """Count the gateway's replies until it closes the connection."""
+    splitter = FrameDecoder().split
     with contextlib.suppress(OSError):
-        while await reader.read(65536):
-            pass
+        while data := await reader.read(65536):
+            terminal.answered += len(splitter(data))
+            terminal.progress.set()
+    terminal.progress.set()
 
 
 def terminal_phones(recording: Recording) -> dict[str, int]:
@@ -560,8 +601,12 @@ def _first_location(recording: Recording, number: int) -> Location | None:
 
 def recorded_auth_codes(recording: Recording) -> dict[str, str]:
     """The auth code each terminal logged in with in the recording (seeded into the
-    exercise's registry so the same login is accepted)."""
-    codes: dict[str, str] = {}
+    exercise's registry so the same login is accepted); a terminal recorded without its
+    login (the recording began while it was connected) gets a code of the exercise's own,
+    which the replayer logs it in with."""
+    codes: dict[str, str] = {
+        phone: f"exercise-{secrets.token_hex(6)}" for phone in terminal_phones(recording)
+    }
     for entry in recording.entries:
         if isinstance(entry, Jt808Input):
             with contextlib.suppress(JT808Error):

@@ -21,6 +21,7 @@ from backend.exercises.recording import (
     ModbusInput,
     NmeaInput,
     SensorEntry,
+    encode_recording,
 )
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
@@ -184,6 +185,12 @@ async def test_other_trainers_and_wrong_roles_are_refused(
     await manager.stop(trainer, run.run_id)
 
 
+def _unusable_registry() -> bytes:
+    recording = small_recording()
+    recording.registry.sensors[0].kind = "unobtainium"
+    return encode_recording(recording)
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -194,8 +201,12 @@ async def test_other_trainers_and_wrong_roles_are_refused(
             "version 99 is newer",
         ),
         (gzip.compress(b"\n" * (MAX_RECORDING_BYTES + 1)), "larger than"),
+        (
+            _unusable_registry(),
+            "cannot start: sensor 'CH4-01' of the recording: 'unobtainium' is not a valid",
+        ),
     ],
-    ids=["corrupt", "not-a-recording", "newer-version", "too-big"],
+    ids=["corrupt", "not-a-recording", "newer-version", "too-big", "unusable-registry"],
 )
 async def test_a_hostile_recording_is_refused_and_the_server_goes_on(
     server: DutyDeskServer, sqlite_only: None, content: bytes, reason: str
@@ -307,4 +318,19 @@ async def test_nmea_and_modbus_input_reach_the_exercise_through_the_feed(
         ("sensor_threshold_high", "sensor:CH4-02")
     ]
     assert {p.device for p in instance.hub.latest_positions()} == {"gps-1"}
+    await manager.stop(trainer, run.run_id)
+
+
+async def test_a_terminal_recorded_without_its_login_is_logged_in(
+    server: DutyDeskServer, sqlite_only: None
+) -> None:
+    manager = _manager(server)
+    trainer = await _trainer(server)
+    name = save_recording(server, small_recording(duration_s=1.5, with_login=False), "cut")
+    run = await manager.start(trainer, StartExercise(req="", recording=name, speed=8.0))
+    await manager.wait_ended(run.run_id)
+    events = await manager.run_events(run.run_id)
+    assert ("jt808:" + PHONE, "vehicle_overspeed") in {
+        (e.alarm.source_ref, e.alarm.alarm_type) for e in events if e.alarm
+    }
     await manager.stop(trainer, run.run_id)
