@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop import texts
 from desktop.collector import GuiThreadCollector
+from desktop.exercises.window import WindowExercises
 from desktop.i18n import choose_language, install_translators
 from desktop.lock import DEFAULT_IDLE_LOCK_SECONDS, IDLE_LOCK_KEY, ConsoleLock
 from desktop.login import LoginDialog
@@ -86,6 +87,8 @@ class ConsoleSession(QObject):
         """The idle lock of the open main window."""
         self.sessions_action: SessionsAction | None = None
         """Who is logged in where (administrators), in the open main window."""
+        self.exercises: WindowExercises | None = None
+        """The 演练 panel and the drill consoles of the open main window (none on a wall)."""
         self.idle_lock_seconds = (
             idle_lock_seconds if idle_lock_seconds is not None else _saved_idle_lock(settings)
         )
@@ -152,6 +155,9 @@ class ConsoleSession(QObject):
 
     async def close(self) -> None:
         """Close the session, the windows and every task."""
+        if self.exercises is not None:
+            exercises, self.exercises = self.exercises, None
+            await exercises.aclose()
         await self.service.stop()
         tasks = list(self._tasks)
         for task in tasks:
@@ -165,6 +171,10 @@ class ConsoleSession(QObject):
         if self.lock is not None:
             self.lock.stop()
             self.lock = None
+        if self.exercises is not None:
+            # The drill consoles go with the live window; their connections close here.
+            self._keep(asyncio.get_running_loop().create_task(self.exercises.aclose()))
+            self.exercises = None
         if self.main_window is not None:
             self.main_window.closed.disconnect()
             self.main_window.close()
@@ -259,6 +269,8 @@ class ConsoleSession(QObject):
             # The window was made while the welcome was being announced, too late to hear it.
             if self.main_window is not None and isinstance(welcome, Welcome):
                 self.main_window.accept_welcome(welcome)
+            if self.exercises is not None and isinstance(welcome, Welcome):
+                self.exercises.accept_welcome(welcome)
             if self.login_dialog is not None:
                 self.login_dialog.accept()
                 self.login_dialog = None
@@ -276,6 +288,15 @@ class ConsoleSession(QObject):
         window.closed.connect(lambda: self.finish(EXIT_OK))
         self.main_window = window
         self.sessions_action = SessionsAction(window, self.service)
+        if not self.wall:
+            self.exercises = WindowExercises(
+                window,
+                self.service,
+                self._settings,
+                server=self._server_url,
+                username=self._username,
+                use_audio=self._sounder.uses_sound_effect,
+            )
         if self.idle_lock_seconds > 0:
             self.lock = ConsoleLock(
                 window, self.service, idle_seconds=self.idle_lock_seconds, username=self._username

@@ -10,7 +10,9 @@ is kept by :class:`~desktop.alarm_entry.ManualAlarmEntry`.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QByteArray, QItemSelection, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -59,7 +61,7 @@ from desktop.registry.window import WindowRegistry
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
 from desktop.site_detail import SiteDetailPane
 from desktop.sounder import AlarmSounder
-from desktop.state import StoreChange
+from desktop.state import StoreChange, utc_now
 from desktop.status import DisconnectedBanner, NotificationBar, StatusPanel
 from desktop.trends.panel import TrendsPanel
 from desktop.urgent import UrgentDetail
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         server: str = "",
         wall: bool = False,
         model: ConsoleModel | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -119,7 +122,11 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._username = username
         self._server = server
-        self.model = model if model is not None else ConsoleModel(service, service.store)
+        self._clock = clock
+        """The clock of what the window shows (a drill's exercise clock); None: the wall's."""
+        if model is None:
+            model = ConsoleModel(service, service.store, clock=clock or utc_now)
+        self.model = model
         """The plain stores this window shows (alarms, vehicles, registries)."""
         if self.model.alarms is not service.store:
             raise ValueError("the model must hold the alarm store the service applies to")
@@ -134,7 +141,7 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.banner)
         self.notification_bar = NotificationBar(central)
         central_layout.addWidget(self.notification_bar)
-        self.alarm_model = AlarmTableModel(self.model.alarms, parent=self)
+        self.alarm_model = AlarmTableModel(self.model.alarms, clock=clock or utc_now, parent=self)
         self.queue_proxy = AlarmQueueProxy(self)
         self.queue_proxy.setSourceModel(self.alarm_model)
         self.queue_view = AlarmQueueView(self.alarm_model, self.queue_proxy, central)
@@ -355,6 +362,7 @@ class MainWindow(QMainWindow):
             map_view=self.map_view,
             map_dock=self.map_dock,
             notify=lambda text, error: self.notification_bar.show_message(text, error=error),
+            clock=self._clock,
         )
         self.incidents_dock = self.incidents.dock
         self.incidents_panel = self.incidents.panel

@@ -16,8 +16,10 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol, TypeVar
 
+import msgspec
 from PySide6.QtCore import QObject, Signal
 
+from desktop.exercises.marks import mark_refusal
 from desktop.state import AlarmStore, StoreChange
 from realtime.client import (
     ClientClosedError,
@@ -34,6 +36,7 @@ from realtime.protocol import (
     CreateAlarm,
     DispatchAlarm,
     Event,
+    ExerciseLabel,
     ListUnits,
     ResultData,
     Snapshot,
@@ -137,6 +140,7 @@ def _real_client(
         listener,
         username=username,
         password=password,
+        token=listener.login_token,
         totp=listener.login_code,
         ca_file=listener.ca_file,
         last_seq=last_seq,
@@ -173,6 +177,8 @@ class ConsoleService(QObject):
     """Live positions/readings arrived (a :class:`~realtime.protocol.Telemetry`)."""
     unlock_finished = Signal(bool, str, str)
     """(unlocked, error code, server's message) of an :meth:`unlock`."""
+    mark_refused = Signal(str)
+    """The session was closed for a message of the wrong kind (see :meth:`_refuses`)."""
 
     def __init__(
         self,
@@ -181,9 +187,17 @@ class ConsoleService(QObject):
         client_factory: ClientFactory = _real_client,
         command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
         telemetry_topics: Sequence[str] = TELEMETRY_TOPICS,
+        exercise_run: str | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.exercise_run = exercise_run
+        """The exercise run this console shows (a drill console), or None (the live one)."""
+        self.refused_mark = ""
+        """Why the session was closed for a wrong mark ("" while it was not)."""
+        self.session_token = ""
+        """The open session's token, for a second connection of the login (a drill)."""
+        self.login_token = ""
         self._telemetry_topics = list(telemetry_topics)
         self.store = store if store is not None else AlarmStore()
         self._client_factory = client_factory
@@ -259,16 +273,21 @@ class ConsoleService(QObject):
         *,
         totp: str = "",
         ca_file: str | None = None,
+        token: str = "",
     ) -> None:
-        """Start a session with the server; progress arrives as :attr:`connection_changed`."""
+        """Start a session with the server (``token``: a session token of the user, in
+        place of the password); progress arrives as :attr:`connection_changed`."""
         if self._client is not None:
             raise RuntimeError("the console session is already running")
         logger.info("connecting to %s as %s", url, username)
+        self.refused_mark = ""
+        self.login_token = token
         self.login_code = totp
         self.used_second_factor = bool(totp)
         self.ca_file = ca_file or None
         client = self._client_factory(url, self, username, password, self.store.last_seq)
         self.login_code = ""
+        self.login_token = ""
         self._client = client
         self._run_task = asyncio.get_running_loop().create_task(
             client.run(), name="dutydesk-client"
@@ -321,6 +340,8 @@ class ConsoleService(QObject):
 
     def on_telemetry(self, telemetry: Telemetry) -> None:
         """Re-emit live telemetry for the map and the trends."""
+        if self._refuses(telemetry.exercise, "telemetry"):
+            return
         self.telemetry_received.emit(telemetry)
 
     async def _subscribe(self, client: ConsoleClient) -> None:
@@ -337,18 +358,41 @@ class ConsoleService(QObject):
             logger.info("subscribed to %s", ", ".join(self._telemetry_topics))
 
     def on_welcome(self, welcome: Welcome) -> None:
-        """Remember who is logged in."""
+        """Remember who is logged in (unless the welcome is of the wrong kind)."""
+        if self._refuses(welcome.exercise or msgspec.UNSET, "welcome"):
+            return
         self.user = welcome.user
+        self.session_token = welcome.session_token
         self.welcomed.emit(welcome)
 
     def on_snapshot(self, snapshot: Snapshot) -> None:
         """Replace the store's content."""
+        if self._refuses(snapshot.exercise, "snapshot"):
+            return
         self.store.apply_snapshot(snapshot)
 
     def on_event(self, event: Event) -> None:
         """Apply one event to the store."""
+        if self._refuses(event.exercise, "event"):
+            return
         self.store.apply_event(event)
         self.event_received.emit(event)
+
+    def _refuses(self, mark: ExerciseLabel | msgspec.UnsetType, what: str) -> bool:
+        """Whether a message with ``mark`` is refused (:func:`mark_refusal`); the first
+        refusal closes the session: nothing after it on that link can be trusted."""
+        if self.refused_mark:
+            return True
+        reason = mark_refusal(self.exercise_run, mark, what)
+        if reason is None:
+            return False
+        logger.error("closing the session: %s", reason)
+        self.refused_mark = reason
+        client = self._client
+        if client is not None:
+            self._keep(client.close(), "dutydesk-refuse")
+        self.mark_refused.emit(reason)
+        return True
 
     def _set_state(self, state: ConnectionState, detail: str) -> None:
         if state in (

@@ -11,7 +11,8 @@ offscreen and in Chinese, logs in as the night shift's ``fire_desk`` (its task i
 badge) and as its ``duty_supervisor`` (the incident workspace, the chat, the handover
 dialog with a generated report, the roster panel, the assessment of 2026-11, the registry
 panel on the teams — three fictional teams entered through the console when the demo
-registry has none) and saves one PNG of each. Names and texts are fixed; only times and
+registry has none; an exercise it starts from the 演练 panel and joins, the drill window
+and the panel) and saves one PNG of each. Names and texts are fixed; only times and
 counts follow the clock.
 """
 
@@ -415,6 +416,59 @@ async def shoot_registry(window: Any, out: Path) -> None:
     registry.dock.setFloating(False)
 
 
+EXERCISE_TITLE = "槽车泄漏夜班演练"
+EXERCISE_SPEED = 4.0
+
+
+def ensure_recording(server: ServerThread) -> str:
+    """The recording the exercise shot starts: the library's first (a shipped scenario);
+    a small one of a truck and a methane sensor when the library is empty."""
+    from backend.exercises.library import RecordingLibrary  # noqa: PLC0415
+
+    library = RecordingLibrary(server.data_dir)
+    listed = library.list()
+    if listed:
+        return listed[0].name
+    from tests.backend.exercises.helpers import small_recording  # noqa: PLC0415
+
+    return library.save(small_recording(duration_s=600.0), "night_drill").name
+
+
+async def shoot_exercise(server: ServerThread, out: Path, settings: Any) -> None:
+    """The supervisor starts an exercise from the 演练 panel, joins it, and the drill
+    window (banner, orange frame, the exercise's alarms) is saved beside the panel."""
+    from desktop.exercises.window import WindowExercises  # noqa: PLC0415
+
+    name = ensure_recording(server)
+    async with logged_in(server, SUPERVISOR, settings) as window:
+        exercises = window.findChild(WindowExercises)
+        if exercises is None:
+            raise Error("the window has no exercises panel")
+        panel, runs = exercises.panel, exercises.desk.runs
+        exercises.show_panel()
+        await until("the recordings", lambda: panel.select_recording(name))
+        exercises.desk.start(
+            name, speed=EXERCISE_SPEED, participants=[FIRE_DESK], title=EXERCISE_TITLE
+        )
+        await until("the run", lambda: len(runs) > 0)
+        run = runs.runs()[0]
+        panel.select_run(run.run_id)
+        exercises.join(run)
+        await until("the drill window", lambda: exercises.drill_window(run.run_id) is not None)
+        drill = exercises.drill_window(run.run_id)
+        drill.resize(*WINDOW_SIZE)
+        await until("the exercise's alarms", drill.queue_alarm_ids, timeout=90)
+        await asyncio.sleep(2.0)
+        save(drill, out / "console-exercise.png")
+        exercises.dock.setFloating(True)
+        exercises.dock.resize(1100, 520)
+        await asyncio.sleep(1.0)
+        save(exercises.dock, out / "console-exercise-panel.png")
+        exercises.dock.setFloating(False)
+        exercises.desk.stop(run.run_id)
+        await until("the run's end", lambda: runs.runs()[0].ended_at is not None)
+
+
 def run_console(server: ServerThread, out: Path) -> None:
     """Run both console sessions on one Qt application, in Chinese."""
     import qasync  # noqa: PLC0415
@@ -435,6 +489,7 @@ def run_console(server: ServerThread, out: Path) -> None:
         async def both() -> None:
             await shoot_fire_desk(server, out, settings)
             await shoot_centre(server, out, settings)
+            await shoot_exercise(server, out, settings)
 
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
@@ -451,8 +506,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python docs/screenshots.py",
         description="Make the user guide's screenshots of the incident workspace, the task "
         "inbox and its badge, the chat, the handover dialog, the duty roster, the "
-        "assessment and the registry panel, with the real console (offscreen, in "
-        "Chinese) against the demo's backend and night shift. Takes about a minute.",
+        "assessment, the registry panel and an exercise (演练), with the real console "
+        "(offscreen, in Chinese) against the demo's backend and night shift. Takes about a "
+        "minute.",
     )
     parser.add_argument(
         "--out",

@@ -62,6 +62,8 @@ class TrayNotifier(QObject):
         self._window = window
         self._open_alarm = open_alarm
         self._last_alarm_id: int | None = None
+        self.prefix = ""
+        """Put before every message's title (a drill console's 【演练】)."""
         self.tray: QSystemTrayIcon | None = None
         """The tray icon, None where the desktop has no tray."""
         if tray_available():
@@ -82,9 +84,9 @@ class TrayNotifier(QObject):
         if self.tray is None:
             QApplication.alert(self._window)
             return True
-        title = QCoreApplication.translate("Attention", "{level} alarm No. {alarm_id}").format(
-            level=texts.level_label(alarm.level), alarm_id=alarm.id
-        )
+        title = self.prefix + QCoreApplication.translate(
+            "Attention", "{level} alarm No. {alarm_id}"
+        ).format(level=texts.level_label(alarm.level), alarm_id=alarm.id)
         body = " · ".join(
             part
             for part in (alarm.title, alarm.place, texts.alarm_type_label(alarm.alarm_type))

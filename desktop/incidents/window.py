@@ -6,6 +6,7 @@ Kept out of :mod:`desktop.main_window` so the window stays layout and wiring.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ from desktop.detail_pane import AlarmDetailPane
 from desktop.incidents.badge import TaskBadge
 from desktop.incidents.desk import IncidentDesk
 from desktop.incidents.panel import AlarmIncidentActions, IncidentsPanel, incident_ring
-from desktop.incidents.state import inbox_first
+from desktop.incidents.state import IncidentBoard, inbox_first
 from desktop.map.decision_rings import DecisionRingsLayer
 from desktop.map.layers import LayerKey
 from desktop.map.view import MapView
@@ -43,12 +44,15 @@ class WindowIncidents(QObject):
         map_view: MapView,
         map_dock: QDockWidget,
         notify: Callable[[str, bool], None],
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         super().__init__(window)
         self._alarms = alarms
         self._map_view = map_view
         self._map_dock = map_dock
-        self.desk = IncidentDesk(service, parent=self)
+        # A drill console's deadlines and countdowns run on the exercise clock.
+        board = IncidentBoard(clock) if clock is not None else None
+        self.desk = IncidentDesk(service, board, parent=self)
         self.panel = IncidentsPanel(self.desk, window)
         self.dock = QDockWidget(
             QCoreApplication.translate("MainWindow", "Incidents and tasks"), window

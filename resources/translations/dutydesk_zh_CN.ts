@@ -836,6 +836,43 @@
     </message>
 </context>
 <context>
+    <name>DrillBanner</name>
+    <message>
+        <source>DRILL · {title} · {speed} · exercise time {time}</source>
+        <translation>演练 · {title} · {speed} · 演练时间 {time}</translation>
+    </message>
+</context>
+<context>
+    <name>DrillSession</name>
+    <message>
+        <source>The exercise has ended; its console is disconnected.</source>
+        <translation>演练已结束，演练席位已断开连接。</translation>
+    </message>
+    <message>
+        <source>The exercise console was closed: {reason}</source>
+        <translation>演练席位已关闭：{reason}</translation>
+    </message>
+    <message>
+        <source>The exercise console could not open: {reason}</source>
+        <translation>演练席位无法打开：{reason}</translation>
+    </message>
+    <message>
+        <source>The exercise session was ended: {reason}</source>
+        <translation>演练会话已结束：{reason}</translation>
+    </message>
+    <message>
+        <source>The exercise console was refused: {reason}</source>
+        <translation>演练席位被拒绝：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>DrillWindow</name>
+    <message>
+        <source>Exercise</source>
+        <translation>演练</translation>
+    </message>
+</context>
+<context>
     <name>EventLogPane</name>
     <message>
         <source>Loading this shift's events…</source>
@@ -895,6 +932,210 @@
     <message>
         <source>incident #{id}</source>
         <translation>事件 #{id}</translation>
+    </message>
+</context>
+<context>
+    <name>ExerciseDesk</name>
+    <message>
+        <source>Exercise “{title}” started.</source>
+        <translation>演练“{title}”已开始。</translation>
+    </message>
+    <message>
+        <source>Event injected into the exercise.</source>
+        <translation>已向演练注入事件。</translation>
+    </message>
+    <message>
+        <source>Exercise “{title}” ended.</source>
+        <translation>演练“{title}”已结束。</translation>
+    </message>
+    <message>
+        <source>Exercise: {summary} ({reason})</source>
+        <translation>演练：{summary}（{reason}）</translation>
+    </message>
+</context>
+<context>
+    <name>ExerciseNotice</name>
+    <message>
+        <source>Join the exercise</source>
+        <translation>加入演练</translation>
+    </message>
+    <message>
+        <source>Exercise “{title}” ({speed}) started by {trainer}; you take part. This window stays live.</source>
+        <translation>{trainer} 开始了演练“{title}”（{speed}），您是参演人员。本窗口仍为实战值守。</translation>
+    </message>
+</context>
+<context>
+    <name>ExercisePanel</name>
+    <message>
+        <source>Recordings</source>
+        <translation>演练素材</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>时长</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Inputs</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>Start exercise…</source>
+        <translation>开始演练…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Runs</source>
+        <translation>演练场次</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>倍速</translation>
+    </message>
+    <message>
+        <source>Exercise time</source>
+        <translation>演练时间</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <source>Injected</source>
+        <translation>注入</translation>
+    </message>
+    <message>
+        <source>Participants</source>
+        <translation>参演人员</translation>
+    </message>
+    <message>
+        <source>Join</source>
+        <translation>加入</translation>
+    </message>
+    <message>
+        <source>Open the exercise console of the run</source>
+        <translation>打开该场演练的演练席位</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Recorded seconds to jump to (forward only)</source>
+        <translation>跳转到的录制秒数（只能向前）</translation>
+    </message>
+    <message>
+        <source>Jump</source>
+        <translation>跳转</translation>
+    </message>
+    <message>
+        <source>Set speed</source>
+        <translation>设置倍速</translation>
+    </message>
+    <message>
+        <source>Inject…</source>
+        <translation>注入…</translation>
+    </message>
+    <message>
+        <source>End…</source>
+        <translation>结束…</translation>
+    </message>
+    <message>
+        <source>Score…</source>
+        <translation>评分…</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>End the exercise</source>
+        <translation>结束演练</translation>
+    </message>
+    <message>
+        <source>End “{title}” now? The participants' exercise consoles close; its data and score are kept.</source>
+        <translation>现在结束“{title}”？参演人员的演练席位将关闭，演练数据和评分会保留。</translation>
+    </message>
+</context>
+<context>
+    <name>Exercises</name>
+    <message>
+        <source>A sensor fails</source>
+        <translation>传感器故障</translation>
+    </message>
+    <message>
+        <source>A truck presses SOS</source>
+        <translation>车辆按下 SOS</translation>
+    </message>
+    <message>
+        <source>A camera goes offline</source>
+        <translation>摄像机离线</translation>
+    </message>
+    <message>
+        <source>A task is declined</source>
+        <translation>任务被拒绝</translation>
+    </message>
+    <message>
+        <source>[DRILL] </source>
+        <translation>【演练】</translation>
+    </message>
+    <message>
+        <source>Preparing</source>
+        <translation>准备中</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>进行中</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>Replay finished</source>
+        <translation>回放完毕</translation>
+    </message>
+    <message>
+        <source>Ended</source>
+        <translation>已结束</translation>
+    </message>
+    <message>
+        <source>Real incident</source>
+        <translation>真实事件</translation>
+    </message>
+    <message>
+        <source>Recorded window</source>
+        <translation>录制时段</translation>
+    </message>
+    <message>
+        <source>Scenario</source>
+        <translation>想定</translation>
     </message>
 </context>
 <context>
@@ -1593,6 +1834,37 @@
     </message>
 </context>
 <context>
+    <name>InjectDialog</name>
+    <message>
+        <source>Inject an event – {title}</source>
+        <translation>注入事件 – {title}</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Inject</source>
+        <translation>注入</translation>
+    </message>
+    <message>
+        <source>The console knows no such target of this exercise: type its code.</source>
+        <translation>本席位不知道该演练的此类对象：请输入其编码。</translation>
+    </message>
+    <message>
+        <source>Name the target.</source>
+        <translation>请指定对象。</translation>
+    </message>
+</context>
+<context>
     <name>JurisdictionPicker</name>
     <message>
         <source>Jurisdiction code (digits)</source>
@@ -2020,6 +2292,26 @@
     <message>
         <source>Registry imported</source>
         <translation>台账导入</translation>
+    </message>
+    <message>
+        <source>Exercise started</source>
+        <translation>演练开始</translation>
+    </message>
+    <message>
+        <source>Exercise changed</source>
+        <translation>演练变更</translation>
+    </message>
+    <message>
+        <source>Exercise event injected</source>
+        <translation>演练注入事件</translation>
+    </message>
+    <message>
+        <source>Exercise ended</source>
+        <translation>演练结束</translation>
+    </message>
+    <message>
+        <source>Recording made</source>
+        <translation>已生成录制</translation>
     </message>
     <message>
         <source>Plan step ticked</source>
@@ -2577,6 +2869,22 @@
     <message>
         <source>Mute this alarm</source>
         <translation>此警情静音</translation>
+    </message>
+    <message>
+        <source>Exercises</source>
+        <translation>演练</translation>
+    </message>
+    <message>
+        <source>E&amp;xercises</source>
+        <translation>演练(&amp;X)</translation>
+    </message>
+    <message>
+        <source>Exercises panel</source>
+        <translation>演练面板</translation>
+    </message>
+    <message>
+        <source>Join the exercise I take part in</source>
+        <translation>加入我参演的演练</translation>
     </message>
 </context>
 <context>
@@ -4131,6 +4439,41 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>ScoreDialog</name>
+    <message>
+        <source>Export to Excel…</source>
+        <translation>导出为 Excel…</translation>
+    </message>
+    <message>
+        <source>Export to HTML…</source>
+        <translation>导出为 HTML…</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Cannot write {path}: {reason}</source>
+        <translation>无法写入 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Saved to {path}.</source>
+        <translation>已保存到 {path}。</translation>
+    </message>
+    <message>
+        <source>Excel workbook (*.xlsx)</source>
+        <translation>Excel 工作簿 (*.xlsx)</translation>
+    </message>
+    <message>
+        <source>Web page (*.html)</source>
+        <translation>网页 (*.html)</translation>
+    </message>
+    <message>
+        <source>Export the score</source>
+        <translation>导出评分</translation>
+    </message>
+</context>
+<context>
     <name>SendTaskDialog</name>
     <message>
         <source>Send a task</source>
@@ -4469,6 +4812,41 @@ fix {age} s ago</source>
     <message>
         <source>No sound device answers: alarms use the system bell.</source>
         <translation>没有可用的声音设备：报警改用系统提示音。</translation>
+    </message>
+</context>
+<context>
+    <name>StartExerciseDialog</name>
+    <message>
+        <source>Start an exercise</source>
+        <translation>开始演练</translation>
+    </message>
+    <message>
+        <source>{title} · {duration} · {devices} devices · {inputs} inputs</source>
+        <translation>{title} · {duration} · {devices} 个设备 · {inputs} 条输入</translation>
+    </message>
+    <message>
+        <source>Title (in every participant's banner)</source>
+        <translation>标题（显示在每位参演人员的横幅上）</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>倍速</translation>
+    </message>
+    <message>
+        <source>Participants</source>
+        <translation>参演人员</translation>
+    </message>
+    <message>
+        <source>more user names, separated by commas</source>
+        <translation>其他用户名，以逗号分隔</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>At most {count} participants.</source>
+        <translation>参演人员最多 {count} 人。</translation>
     </message>
 </context>
 <context>

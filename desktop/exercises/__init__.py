@@ -1,0 +1,1 @@
+"""The exercises (演练) in the console: the trainer's panel, the drill window."""
