@@ -49,6 +49,7 @@ from desktop.incidents.labels import (
     rung_label,
     task_state_label,
 )
+from desktop.places import jurisdiction_name
 from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
 from realtime.incident_states import EscalationLevel, IncidentLevel, IncidentState, TaskState
@@ -122,7 +123,7 @@ def item_cells(item: HandoverItem) -> list[str]:
         item.title,
         state,
         level,
-        item.jurisdiction,
+        jurisdiction_name(item.jurisdiction),
         detail,
         texts.format_time(item.due_at) if item.due_at is not None else "",
     ]
@@ -130,7 +131,9 @@ def item_cells(item: HandoverItem) -> list[str]:
 
 def desk_label(duty: DeskDuty) -> str:
     """A roster desk by name: its area (全辖区 for the whole area) and its agency."""
-    area = duty.jurisdiction or QCoreApplication.translate("Handover", "Whole area")
+    area = jurisdiction_name(duty.jurisdiction) or QCoreApplication.translate(
+        "Handover", "Whole area"
+    )
     return f"{area} / {texts.agency_label(duty.agency)}" if duty.agency else area
 
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from desktop import texts
 from desktop.alarm_model import LEVEL_COLOURS
-from desktop.map.basemap import region_for_jurisdiction
+from desktop.places import jurisdiction_name
 from desktop.plain_text import escape, plain_label, plain_tooltip, rich_label
 from desktop.sites import (
     HazardSource,
@@ -421,5 +421,4 @@ class SiteDetailPane(QWidget):
 def _jurisdiction_text(code: str) -> str:
     if not code:
         return "–"
-    region = region_for_jurisdiction(code)
-    return f"{region.name} ({code})" if region is not None and region.name else code
+    return jurisdiction_name(code)

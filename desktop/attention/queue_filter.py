@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop import texts
 from desktop.alarm_model import AlarmQueueProxy, AlarmTableModel
-from desktop.map.basemap import region_for_jurisdiction
+from desktop.places import jurisdiction_name
 from desktop.plain_text import plain_label
 from desktop.state import AlarmStore, StoreChange
 from realtime.protocol import AlarmView
@@ -73,12 +73,6 @@ class QueueFilter:
             )
         ).casefold()
         return all(word in haystack for word in words)
-
-
-def jurisdiction_name(code: str) -> str:
-    """A jurisdiction's name with its code (``西湖区 (330106)``), or the code alone."""
-    region = region_for_jurisdiction(code)
-    return f"{region.name} ({code})" if region is not None and region.name else code
 
 
 class QuickFilterBar(QWidget):

@@ -15,7 +15,7 @@ import asyncio
 import itertools
 import logging
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,6 +52,7 @@ from desktop.incidents.chat_state import (
 )
 from desktop.service import ConsoleService
 from desktop.texts import DISPLAY_TIMEZONE, agency_label
+from realtime.aio import TaskSet
 from realtime.protocol import (
     MAX_ATTACHMENT_READ_BYTES,
     MAX_MESSAGE_ATTACHMENTS,
@@ -196,7 +197,7 @@ class ChatPanel(QWidget):
         self._choose_file = choose_file
         self._open_file = open_file
         self._download_folder = download_folder or _download_folder()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._uploads = itertools.count(1)
         self.pending: list[AttachmentView] = []
         """Attachments uploaded and waiting to go with the next message."""
@@ -241,23 +242,14 @@ class ChatPanel(QWidget):
         self._mark_timer.timeout.connect(self.mark_read)
         service.event_received.connect(self._on_event)
         self._show_pending()
-        self._start(self._load_history(), "chat-history")
+        self._tasks.start(self._load_history(), "chat-history")
 
     # ------------------------------------------------------------------ plumbing
-
-    def _start(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
     async def close_chat(self) -> None:
         """Stop what the panel still does (uploads, fetches) before it goes away."""
         self._mark_timer.stop()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.close()
 
     async def _request(self, command: Command, expected: type[_R]) -> _R:
         return await self._service.ask(command, expected, ChatError, timeout=ANSWER_TIMEOUT)
@@ -316,7 +308,7 @@ class ChatPanel(QWidget):
             attachment_ids=[attachment.id for attachment in self.pending],
         )
         self.send_button.setEnabled(False)
-        self._start(self._send(command), "chat-send")
+        self._tasks.start(self._send(command), "chat-send")
 
     async def _send(self, command: PostMessage) -> None:
         try:
@@ -339,7 +331,7 @@ class ChatPanel(QWidget):
         if upto is None or not self.isVisible():
             return
         self.state.marked = upto
-        self._start(self._mark(upto), "chat-mark-read")
+        self._tasks.start(self._mark(upto), "chat-mark-read")
 
     async def _mark(self, upto: int) -> None:
         command = MarkRead(req="", incident_id=self.state.incident_id, up_to_seq=upto)
@@ -372,7 +364,7 @@ class ChatPanel(QWidget):
             self._say(self.tr("Only photos (JPEG, PNG, WebP) and PDF files can be attached."))
             return None
         self.attach_button.setEnabled(False)
-        return self._start(self._upload(path, content_type), "chat-upload")
+        return self._tasks.start(self._upload(path, content_type), "chat-upload")
 
     async def _upload(self, path: Path, content_type: str) -> None:
         try:
@@ -439,7 +431,7 @@ class ChatPanel(QWidget):
 
     def open_attachment(self, attachment: AttachmentView) -> asyncio.Task[None]:
         """Fetch an attachment (kept in the download folder) and open it."""
-        return self._start(self._fetch(attachment), "chat-fetch")
+        return self._tasks.start(self._fetch(attachment), "chat-fetch")
 
     async def _fetch(self, attachment: AttachmentView) -> None:
         target = self._download_folder / f"{attachment.id}-{attachment.filename}"

@@ -18,9 +18,9 @@ import asyncio
 import datetime as dt
 import logging
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QBrush, QColor, QDesktopServices
@@ -46,6 +46,7 @@ from desktop.incidents.labels import format_moment
 from desktop.incidents.state import commands_incidents, may_work_tasks
 from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
+from realtime.aio import TaskSet
 from realtime.event_kinds import EventKind
 from realtime.protocol import (
     MAX_ATTACHMENT_READ_BYTES,
@@ -133,7 +134,7 @@ class ChecklistPane(QWidget):
         self._open_file = open_file
         self._download_folder = download_folder or Path(tempfile.gettempdir()) / "dutydesk-plans"
         self._clock = clock
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self.checklists: list[ChecklistView] = []
         self.tables: dict[str, QTableWidget] = {}
         """Plan code → its steps' table (tests read it)."""
@@ -168,26 +169,16 @@ class ChecklistPane(QWidget):
 
     # ------------------------------------------------------------------ plumbing
 
-    def _start(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     def discard(self) -> None:
         """Stop at once (the pane is being replaced): no more events, reads or timers."""
         self._overdue_timer.stop()
         self._service.event_received.disconnect(self._on_event)
-        for task in self._tasks:
-            task.cancel()
+        self._tasks.cancel()
 
     async def close_checklist(self) -> None:
         """Stop what the pane still does (reads, ticks, fetches) before it goes away."""
         self._overdue_timer.stop()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.close()
 
     async def _request(self, command: Command, expected: type[_R]) -> _R:
         return await self._service.ask(command, expected, ChecklistError, timeout=ANSWER_TIMEOUT)
@@ -200,7 +191,7 @@ class ChecklistPane(QWidget):
 
     def reload(self) -> asyncio.Task[None]:
         """Read the checklist again from the server."""
-        return self._start(self._load(), "checklist-load")
+        return self._tasks.start(self._load(), "checklist-load")
 
     async def _load(self) -> None:
         try:
@@ -404,7 +395,7 @@ class ChecklistPane(QWidget):
             done=done,
             note=note[:200],
         )
-        return self._start(self._tick(command), "checklist-tick")
+        return self._tasks.start(self._tick(command), "checklist-tick")
 
     async def _tick(self, command: TickStep) -> None:
         try:
@@ -432,7 +423,7 @@ class ChecklistPane(QWidget):
 
     def open_document(self, attachment_id: int) -> asyncio.Task[None]:
         """Fetch a plan's document (a PDF) into the download folder and open it."""
-        return self._start(self._fetch(attachment_id), "checklist-document")
+        return self._tasks.start(self._fetch(attachment_id), "checklist-document")
 
     async def _fetch(self, attachment_id: int) -> None:
         self._say(self.tr("Fetching the plan's document…"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,6 +39,7 @@ from desktop.incidents.labels import refusal_text
 from desktop.incidents.report_state import PhotoOutcome, Problem, ReportDraft
 from desktop.map.point_pick import PointPickTool
 from desktop.service import ConsoleService
+from realtime.aio import TaskSet
 from realtime.protocol import (
     MAX_MESSAGE_ATTACHMENTS,
     Command,
@@ -168,7 +169,7 @@ class ReportDialog(QDialog):
         self._pick_tool = pick_tool
         self.choose_files = choose_files
         """Asks for the photos (the file dialog; a test replaces it)."""
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet(on_done=self._update)
         self.draft = ReportDraft()
         self._showing_problems = False
         self.outcomes: list[PhotoOutcome] = []
@@ -338,23 +339,9 @@ class ReportDialog(QDialog):
 
     # ------------------------------------------------------------------ sending
 
-    def _start(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine, name="report-send")
-        self._tasks.add(task)
-
-        def done(finished: asyncio.Task[None]) -> None:
-            self._tasks.discard(finished)
-            self._update()
-
-        task.add_done_callback(done)
-        return task
-
     async def close_form(self) -> None:
         """Stop sending (the report already taken stays taken)."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.close()
 
     async def _request(self, command: Command, expected: type[_R]) -> _R:
         return await self._service.ask(command, expected, RefusedError, timeout=ANSWER_TIMEOUT)
@@ -364,7 +351,9 @@ class ReportDialog(QDialog):
         problems = self.draft.problems()
         if problems or self._tasks or self.report is not None:
             return None
-        task = self._start(self._send(self.draft.command(), list(self.draft.photos)))
+        task = self._tasks.start(
+            self._send(self.draft.command(), list(self.draft.photos)), "report-send"
+        )
         self._update()
         return task
 

@@ -64,6 +64,7 @@ from desktop.incidents.state import (
     may_work_tasks,
     open_supervisions,
 )
+from desktop.places import jurisdiction_name
 from desktop.plain_text import plain_label, plain_tooltip
 from realtime.incident_states import (
     INCIDENT_NOTE_REQUIRED,
@@ -394,7 +395,7 @@ class IncidentWorkspace(QWidget):
             "level": incident_level_label(incident.level),
             "state": incident_state_label(incident.state),
             "commander": incident.commander,
-            "jurisdiction": incident.jurisdiction or self.tr("whole area"),
+            "jurisdiction": jurisdiction_name(incident.jurisdiction) or self.tr("whole area"),
             "reporter": incident.reported_by,
             "place": incident.place,
             "opened": f"{format_moment(incident.opened_at)} {incident.opened_by}",

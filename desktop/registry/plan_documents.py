@@ -15,9 +15,9 @@ import asyncio
 import itertools
 import logging
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from PySide6.QtCore import QCoreApplication, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -38,6 +38,7 @@ from desktop.plain_text import plain_label
 from desktop.registry.forms import form_of, parse_form
 from desktop.registry.state import RegistryState
 from desktop.service import ConsoleService
+from realtime.aio import TaskSet
 from realtime.client import ConnectionState
 from realtime.protocol import (
     MAX_ATTACHMENT_READ_BYTES,
@@ -139,7 +140,7 @@ class PlanDocumentsBox(QGroupBox):
         self.choose_file = choose_file
         self.open_file = open_file
         self.download_folder = download_folder or _download_folder()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._uploads = itertools.count(1)
         self._plan_code = ""
         self._editable = False
@@ -177,18 +178,9 @@ class PlanDocumentsBox(QGroupBox):
 
     # ------------------------------------------------------------------ plumbing
 
-    def _start(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     async def close_box(self) -> None:
         """Stop the uploads and fetches still running."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.close()
 
     async def _request(self, command: Command, expected: type[_R]) -> _R:
         return await self._service.ask(command, expected, Error, timeout=ANSWER_TIMEOUT)
@@ -280,7 +272,7 @@ class PlanDocumentsBox(QGroupBox):
 
     def open_document(self, attachment_id: int) -> asyncio.Task[None]:
         """Fetch a document into the download folder and open it with the desktop's viewer."""
-        return self._start(self._fetch(attachment_id), "plan-document-fetch")
+        return self._tasks.start(self._fetch(attachment_id), "plan-document-fetch")
 
     async def _fetch(self, attachment_id: int) -> None:
         self._say(self.tr("Fetching the plan's document…"))
@@ -334,7 +326,7 @@ class PlanDocumentsBox(QGroupBox):
             return None
         self.progress.setVisible(True)
         self._update_controls()
-        return self._start(self._upload(plan.code, path), "plan-document-upload")
+        return self._tasks.start(self._upload(plan.code, path), "plan-document-upload")
 
     async def _upload(self, plan_code: str, path: Path) -> None:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QStyle
@@ -62,6 +63,11 @@ def test_handover_items_name_states_levels_and_alarm_types() -> None:
     assert item_cells(incident)[2:4] == ["Responding", "Level II (serious)"]
     assert item_cells(task)[2:4] == ["Sent", "Agency supervisor"]
     assert item_cells(task)[6] == texts.format_time(T)
+    # Areas by name: a county the basemap names, a town under it by the county's name.
+    placed = msgspec.structs.replace(task, jurisdiction="330106")
+    assert item_cells(placed)[4] == "西湖区 (330106)"
+    town = msgspec.structs.replace(task, jurisdiction="330106001")
+    assert item_cells(town)[4] == "西湖区 330106001"
     # A code newer than this console is shown as it came, not dropped.
     newer = HandoverItem(kind="task", id=5, title="x", state="paused", level="region")
     assert item_cells(newer)[2:4] == ["paused", "region"]
@@ -83,7 +89,7 @@ def test_roster_desks_are_named_not_coded() -> None:
     desk = HandoverDesk()
     desk.apply(RosterResult(at=T, entries=[entry("", ""), entry("", "fire"), entry("3301", "")]))
     labels = sorted(desk_label(duty) for duty in desk.duties())
-    assert labels == sorted(["Whole area", "Whole area / Fire and rescue", "3301"])
+    assert labels == sorted(["Whole area", "Whole area / Fire and rescue", "杭州市 (3301)"])
 
 
 def test_a_chat_message_names_the_authors_agency(qtbot: QtBot) -> None:

@@ -19,7 +19,7 @@ from desktop.i18n import install_translators
 from desktop.service import ConsoleService
 from desktop.vehicles.list_panel import VehicleColumn, VehicleListPanel, VehicleTableModel
 from desktop.vehicles.replay import TrackReplayPanel
-from desktop.vehicles.roster import VehicleRoster
+from desktop.vehicles.roster import StateFilter, VehicleRoster
 from realtime.client import CommandError
 from realtime.protocol import (
     TRACK_COORDINATE_SCALE,
@@ -27,6 +27,7 @@ from realtime.protocol import (
     DevicesResult,
     DeviceView,
     ErrorCode,
+    Event,
     GetTrack,
     ListDevices,
     PositionView,
@@ -363,3 +364,41 @@ def test_the_replay_picker_follows_vehicles_not_positions(
     assert "013900000077" in devices, "a vehicle heard for the first time is offered"
     assert panel.selected_device() == "013800000001", "the officer's choice is kept"
     panel.shutdown()
+
+
+def test_the_unfiltered_list_keeps_its_order_as_vehicles_arrive_and_change(
+    qapp: QApplication,
+) -> None:
+    roster = VehicleRoster(clock=lambda: T0 + dt.timedelta(seconds=5))
+    roster.set_devices(DEVICES)
+    model = VehicleTableModel(roster)
+    model.refresh()
+    assert model.devices() == ["013800000001", "013800000002"]
+    # A vehicle heard before the registry knows it sorts last ("~"), then by its plate
+    # once the registry names it; ages and speeds are read as the view asks for them.
+    roster.update_positions(
+        [PositionView(device="013800000000", at=T0, lat=30, lon=120, speed_kmh=33.0)]
+    )
+    model.refresh()
+    assert model.devices() == ["013800000001", "013800000002", "013800000000"]
+    assert model.data(model.index(2, VehicleColumn.SPEED)) == "33"
+    assert model.data(model.index(2, VehicleColumn.AGE)) == "5 s"
+    roster.apply_event(
+        Event(
+            seq=1,
+            at=T0,
+            kind="device.added",
+            actor="admin",
+            device=DeviceView(
+                id=3, kind="jt808", identity="013800000000", name="", plate="浙A00000"
+            ),
+        )
+    )
+    model.refresh()
+    assert model.devices() == ["013800000000", "013800000001", "013800000002"]
+    assert model.data(model.index(0, VehicleColumn.PLATE)) == "浙A00000"
+    # A filter computes every row's state; clearing it goes back to the whole list.
+    model.set_filter("浙A1000", StateFilter.ALL)
+    assert model.devices() == ["013800000001", "013800000002"]
+    model.set_filter("", StateFilter.ALL)
+    assert len(model.devices()) == 3

@@ -1,4 +1,5 @@
-"""cancel_and_wait: a task ends cancelled, even one that swallows a cancellation."""
+"""cancel_and_wait: a task ends cancelled, even one that swallows a cancellation; TaskSet:
+an owner's tasks are forgotten when they end and cancelled when it closes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 
 import pytest
 
-from realtime.aio import cancel_and_wait
+from realtime.aio import TaskSet, cancel_and_wait
 
 
 async def test_a_running_task_ends_cancelled() -> None:
@@ -46,3 +47,30 @@ async def test_a_finished_task_is_left_alone() -> None:
     assert not task.cancelled()
     with pytest.raises(ValueError, match="boom"):
         task.result()
+
+
+async def test_a_task_set_forgets_finished_tasks_and_reports_each_end() -> None:
+    ended: list[int] = []
+    tasks = TaskSet(on_done=lambda: ended.append(len(tasks)))
+    done = tasks.start(asyncio.sleep(0), "quick")
+    waiting = tasks.start(asyncio.sleep(3600), "slow")
+    assert len(tasks) == 2
+    await done
+    await asyncio.sleep(0)
+    assert len(tasks) == 1
+    assert ended == [1]
+    await tasks.close()
+    assert waiting.cancelled()
+    assert len(tasks) == 0
+    assert ended == [1, 0]
+
+
+async def test_cancel_drops_running_tasks_without_waiting() -> None:
+    tasks = TaskSet()
+    task = tasks.start(asyncio.sleep(3600), "slow")
+    await asyncio.sleep(0)
+    tasks.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await tasks.close()
+    assert not tasks
