@@ -714,3 +714,17 @@ class RoadSegmentRow(Base):
     min_lon: Mapped[float] = mapped_column(Float)
     max_lon: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class TerminalStateRow(Base):
+    """What must follow a vehicle terminal from one gateway worker to another (r0024):
+    the alarm bit names of its last acknowledged live report and its vehicle rules'
+    state (JSON), written only when either changes (``backend.ingest.terminal_state``)."""
+
+    __tablename__ = "terminal_states"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    device: Mapped[str] = mapped_column(String(128), primary_key=True)
+    alarms: Mapped[str] = mapped_column(Text, default="")
+    rules: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
