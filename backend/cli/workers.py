@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -64,6 +65,17 @@ def worker_argv(argv: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "backend", *result]
 
 
+def _end_with_parent() -> None:
+    """In the worker, before it runs: Linux sends it SIGTERM when the supervisor dies
+    (even by kill -9), so no orphaned worker keeps the ports."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 @dataclass(slots=True)
 class _Worker:
     number: int
@@ -91,7 +103,9 @@ class Supervisor:
 
     async def _start(self, worker: _Worker) -> None:
         environment = {**os.environ, WORKER_ENVIRONMENT_VARIABLE: str(worker.number)}
-        worker.process = await asyncio.create_subprocess_exec(*self._argv, env=environment)
+        worker.process = await asyncio.create_subprocess_exec(
+            *self._argv, env=environment, preexec_fn=_end_with_parent
+        )
         logger.info("worker %s started (pid %s)", worker.number, worker.process.pid)
 
     async def run(self) -> int:
