@@ -18,7 +18,13 @@ import msgspec
 from backend.alarms.service import AlarmService
 from backend.errors import ValidationError
 from backend.ingest.telemetry import TelemetryWriter
-from backend.ingest.terminal_state import Remembered, TerminalStates, decode_rules, encode_rules
+from backend.ingest.terminal_state import Error as TerminalStateError
+from backend.ingest.terminal_state import (
+    Remembered,
+    TerminalStates,
+    decode_rules,
+    encode_rules,
+)
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.registry.devices import DeviceRegistry
 from backend.runtime.periodic import Periodic
@@ -314,7 +320,12 @@ class IngestService:
         remembered = await self.terminal_states.restore(device)
         rules = self._vehicle_rules
         if rules is not None and remembered.rules:
-            stored = decode_rules(device, remembered.rules)
+            try:
+                stored = decode_rules(device, remembered.rules)
+            except TerminalStateError as exc:
+                # Never lock a terminal out: judged from scratch, at worst one repeat.
+                logger.warning("%s: %s; its rules start afresh", self.kind, exc)
+                return remembered.alarms
             local = rules.snapshot((device,))[device]
             if local is not None:
                 # The times of its last fix stay; the rules' state is the stored one.
