@@ -140,7 +140,7 @@ class TerminalStates:
             for device, state in sorted(pending.items())
         ]
         async with self._sessions() as session, session.begin():
-            dialect = session.bind.dialect.name
+            dialect = session.get_bind().dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
             statement = insert(TerminalStateRow).values(rows)
             statement = statement.on_conflict_do_update(

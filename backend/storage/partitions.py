@@ -83,7 +83,7 @@ async def is_partitioned(connection: AsyncConnection, table: str) -> bool:
         text("SELECT relkind::text FROM pg_class WHERE relname = :table AND relkind IN ('p', 'r')"),
         {"table": table},
     )
-    return kind == "p"
+    return bool(kind == "p")
 
 
 async def months(connection: AsyncConnection, table: str) -> list[dt.date]:

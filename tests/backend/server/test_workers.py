@@ -1,9 +1,11 @@
 """``dutydesk serve --workers 2`` for real: two worker processes on one PostgreSQL share
-the JT/T 808 port, the kernel spreads the terminals over them; one worker is killed
-(kill -9), its terminals reconnect (to the other worker or to the one the supervisor
-starts again) with their alarm bit still set, and no alarm is raised a second time — not
-even counted as a repeat — while a bit that newly rises still raises its alarm. SIGTERM
-stops everything with exit code 0; SQLite is refused in one line."""
+the JT/T 808 and console ports, the kernel spreads terminals and consoles over them; one
+worker is killed (kill -9), its terminals reconnect (to the other worker or to the one the
+supervisor starts again) with their alarm bit still set, and no alarm is raised a second
+time — not even counted as a repeat — while a bit that newly rises still raises its alarm.
+Every console, whichever worker it is on (and after its own reconnect), gets every alarm
+event in ``seq`` order. SIGTERM stops everything with exit code 0; SQLite is refused in
+one line."""
 
 from __future__ import annotations
 
@@ -33,12 +35,15 @@ from devices.jt808.messages import (
     Register,
     RegisterReply,
 )
+from realtime.client import DutyDeskClient
+from tests.backend.conftest import Recorder
 
 pytestmark = pytest.mark.postgres
 
 OVERSPEED = 1 << 1
 FATIGUE = 1 << 2
 TERMINALS = 12
+CONSOLES = 4
 
 
 def _free_port() -> int:
@@ -52,22 +57,46 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()]
 
 
+def _sockets(pid: int) -> set[str]:
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    return inodes
+
+
+def _tcp() -> list[tuple[int, int, str, str]]:
+    """(local port, remote port, state, inode) of every IPv4 TCP socket."""
+    rows = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = (int(address.split(":")[1], 16) for address in fields[1:3])
+        rows.append((local, remote, fields[3], fields[9]))
+    return rows
+
+
 def _worker_of(connection_port: int, workers: list[int]) -> int | None:
     """The worker process whose socket is the far end of our local ``connection_port``."""
     for pid in workers:
-        inodes = set()
-        with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    if target.startswith("socket:["):
-                        inodes.add(target[8:-1])
-        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-            fields = line.split()
-            remote_port = int(fields[2].split(":")[1], 16)
-            if remote_port == connection_port and fields[9] in inodes:
-                return pid
+        inodes = _sockets(pid)
+        if any(remote == connection_port and inode in inodes for _, remote, _, inode in _tcp()):
+            return pid
     return None
+
+
+def _consoles_on(port: int, workers: list[int]) -> dict[int, int]:
+    """Established console connections on ``port`` per worker."""
+    return {
+        pid: sum(
+            1
+            for local, _, state, inode in _tcp()
+            if local == port and state == "01" and inode in _sockets(pid)
+        )
+        for pid in workers
+    }
 
 
 class Terminal:
@@ -160,6 +189,41 @@ class Terminal:
             self.writer = None
 
 
+def _console(port: int) -> tuple[DutyDeskClient, Recorder]:
+    recorder = Recorder()
+    client = DutyDeskClient(
+        f"ws://127.0.0.1:{port}/console",
+        recorder,
+        username="officer1",
+        password="pw-officer1",
+        backoff_initial=0.05,
+        backoff_max=0.3,
+    )
+    return client, recorder
+
+
+def _seen(recorder: Recorder) -> set[int]:
+    return {event.seq for event in recorder.events if event.kind == "alarm.raised"}
+
+
+async def _every_event_in_order(recorder: Recorder, raised: set[int]) -> None:
+    await recorder.wait_for(lambda: raised <= _seen(recorder), timeout=20)
+    seqs = [event.seq for event in recorder.events]
+    assert seqs == sorted(set(seqs)), "a console got events out of order or twice"
+
+
+async def _seqs_of(url: str, kind: str) -> set[int]:
+    engine = db.create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.scalars(
+                text("SELECT seq FROM events WHERE kind = :kind"), {"kind": kind}
+            )
+            return {int(seq) for seq in rows}
+    finally:
+        await engine.dispose()
+
+
 async def _event_counts(url: str) -> dict[str, int]:
     engine = db.create_engine(url)
     try:
@@ -171,9 +235,20 @@ async def _event_counts(url: str) -> dict[str, int]:
 
 
 @contextlib.asynccontextmanager
-async def _pool(url: str, data_dir: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+async def _pool(
+    url: str, data_dir: Path
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, int]]:
     port, jt808 = _free_port(), _free_port()
     environment = {**os.environ, "DUTYDESK_DB": url, "DUTYDESK_LOG_LEVEL": "WARNING"}
+    password = data_dir / "password"
+    password.write_text("pw-officer1\n")
+    adding = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "backend", "user", "add", "officer1", "--role", "officer"],
+        *["--password-file", str(password), "--data-dir", str(data_dir)],
+        env=environment,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    assert await adding.wait() == 0
     command = [sys.executable, "-m", "backend", "serve", "--workers", "2"]
     command += ["--data-dir", str(data_dir), "--port", str(port)]
     command += ["--jt808", f"127.0.0.1:{jt808}", "--jt808-auto-register"]
@@ -184,7 +259,7 @@ async def _pool(url: str, data_dir: Path) -> AsyncIterator[tuple[asyncio.subproc
             assert process.returncode is None, "the supervisor ended at start"
             assert time.monotonic() < deadline, "the workers did not start"
             await asyncio.sleep(0.2)
-        yield process, jt808
+        yield process, port, jt808
     finally:
         if process.returncode is None:
             # Killed without a word, the supervisor takes its workers with it (SIGTERM).
@@ -218,8 +293,13 @@ async def pg_url() -> AsyncIterator[str]:
 async def test_a_killed_workers_terminals_reconnect_without_raising_their_alarms_again(
     pg_url: str, tmp_path: Path
 ) -> None:
-    async with _pool(pg_url, tmp_path) as (supervisor, jt808):
+    async with _pool(pg_url, tmp_path) as (supervisor, port, jt808):
         workers = _children(supervisor.pid)
+        consoles = [_console(port) for _ in range(CONSOLES)]
+        tasks = [asyncio.create_task(client.run()) for client, _ in consoles]
+        for client, _ in consoles:
+            await client.wait_live(20)
+        assert all(_consoles_on(port, workers).values()), "every console is on one worker"
         terminals = [Terminal(str(13_900_000_000 + n), jt808) for n in range(TERMINALS)]
         for terminal in terminals:
             await terminal.connect()
@@ -252,6 +332,14 @@ async def test_a_killed_workers_terminals_reconnect_without_raising_their_alarms
         while victim in _children(supervisor.pid) or len(_children(supervisor.pid)) < 2:
             assert time.monotonic() < deadline, "the dead worker was not started again"
             await asyncio.sleep(0.2)
+        raised = await _seqs_of(pg_url, "alarm.raised")
+        assert len(raised) == TERMINALS + 1
+        for _, recorder in consoles:
+            await _every_event_in_order(recorder, raised)
+        for client, _ in consoles:
+            await client.close()
+        for task in tasks:
+            await task
         for terminal in terminals:
             await terminal.close()
         supervisor.send_signal(signal.SIGTERM)

@@ -3,7 +3,7 @@ process), and on PostgreSQL ``positions`` and ``readings`` partitioned by month 
 (``backend.storage.partitions``; SQLite unchanged).
 
 Revision ID: r0024
-Revises: r0019
+Revises: r0023 (r0019 before hainst was merged)
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from backend.storage.partitions import (
 from backend.storage.types import UTCDateTime
 
 revision = "r0024"
-down_revision = "r0019"
+down_revision = "r0023"
 
 _INDEXES = {
     "positions": {"ix_positions_device_at": "(device, at)"},
