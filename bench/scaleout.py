@@ -228,21 +228,34 @@ async def _count(url: str) -> int:
         await engine.dispose()
 
 
-async def _watch_rows(url: str, stop: asyncio.Event, trace: list[tuple[float, int]]) -> None:
-    """Sample the stored row count (10 per second) until ``stop``; then until it rests."""
+@dataclasses.dataclass(slots=True)
+class _Sample:
+    at: float
+    rows: int
+    server_cpu: float
+    postgres_cpu: float
+
+
+async def _watch_rows(
+    url: str, server_pids: list[int], stop: asyncio.Event, trace: list[_Sample]
+) -> None:
+    """Sample the stored row count and the CPU used so far by the servers and by
+    PostgreSQL (10 per second) until ``stop``; then until the count rests for 2 s."""
     engine = db.create_engine(url)
     try:
         async with engine.connect() as connection:
-            quiet_since = None
+            quiet_since = time.time()
             while True:
                 rows = int(await connection.scalar(text("SELECT count(*) FROM positions")) or 0)
-                now = time.time()
-                if not trace or rows != trace[-1][1]:
-                    trace.append((now, rows))
-                    quiet_since = now
-                elif stop.is_set() and quiet_since is not None and now - quiet_since > 2.0:
-                    return
                 await connection.commit()
+                now = time.time()
+                if not trace or rows != trace[-1].rows:
+                    # Every PostgreSQL process now (the servers open connections lazily).
+                    cpu = _cpu_seconds(server_pids), _cpu_seconds(_postgres_pids())
+                    trace.append(_Sample(now, rows, *cpu))
+                    quiet_since = now
+                elif stop.is_set() and now - quiet_since > 2.0:
+                    return
                 await asyncio.sleep(0.1)
     finally:
         await engine.dispose()
@@ -264,30 +277,26 @@ async def run_once(
                         jt808, terminals, rate, seconds, True, scratch / "load.json"
                     )
                     server_pids = [process.pid, *_children(process.pid)]
-                    trace: list[tuple[float, int]] = []
+                    trace: list[_Sample] = []
                     stop = asyncio.Event()
-                    watcher = asyncio.create_task(_watch_rows(url, stop, trace))
-                    load = asyncio.create_task(raw._run_load(load_spec))
-                    # CPU counted from when the terminals are online (login not measured).
-                    while await _online(url) < terminals and not load.done():
-                        await asyncio.wait({load}, timeout=0.1)
-                    server_cpu = _cpu_seconds(server_pids)
-                    pg_pids = _postgres_pids()
-                    pg_cpu = _cpu_seconds(pg_pids)
-                    rows_before = trace[-1][1] if trace else 0
-                    await load
+                    watcher = asyncio.create_task(_watch_rows(url, server_pids, stop, trace))
+                    await raw._run_load(load_spec)
                     stop.set()
                     await watcher
-                    server_cpu = _cpu_seconds(server_pids) - server_cpu
-                    pg_cpu = _cpu_seconds(pg_pids) - pg_cpu
                     stored = await _count(url)
                 await asyncio.sleep(0)
             received: list[list[list[Any]]] = json.loads(consoles.results.read_text())
         timings = raw._timings(load_spec.results)
     sent, acked = timings["sent"], timings["acked"]
     first_sent = min(t for times in sent.values() for t in times)
-    last_stored_at = trace[-1][0] if trace else first_sent
+    last_stored_at = trace[-1].at if trace else first_sent
     span = last_stored_at - first_sent
+    # CPU from the first stored location to the last (terminals' logins left out).
+    first = next((sample for sample in trace if sample.rows > 0), None)
+    last = trace[-1] if trace else None
+    measured = max(last.rows - first.rows, 1) if first and last else 1
+    server_cpu = last.server_cpu - first.server_cpu if first and last else 0.0
+    pg_cpu = last.postgres_cpu - first.postgres_cpu if first and last else 0.0
     seen: dict[tuple[str, int], float] = {}
     for console in received:
         for device, seq, at in console:
@@ -304,7 +313,6 @@ async def run_once(
         for phone, times in sent.items()
         for sent_at, ack in zip(times, acked[phone], strict=False)
     )
-    measured = max(stored - rows_before, 1)
     return {
         "workers": workers,
         "offered_per_s": terminals * rate,
@@ -328,17 +336,6 @@ def _pct(values: list[float], share: float) -> float:
     if share == 0.5:
         return statistics.median(values)
     return values[max(int(len(values) * share) - 1, 0)]
-
-
-async def _online(url: str) -> int:
-    """Terminals online over all workers (the registry's flag, set at authentication)."""
-    engine = db.create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            query = text("SELECT count(*) FROM devices WHERE kind = 'jt808' AND online")
-            return int(await connection.scalar(query) or 0)
-    finally:
-        await engine.dispose()
 
 
 # ---------------------------------------------------------------------- the floor

@@ -276,6 +276,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         preload_jurisdictions=True,
         catalogue=catalogue,
         reuse_port=args.reuse_port,
+        worker_relay=worker_pool.relay_of_this_worker(),
     )
     if args.tls_key is not None and args.tls_cert is None:
         raise Error("--tls-key needs --tls-cert")

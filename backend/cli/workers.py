@@ -19,8 +19,10 @@ import contextlib
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backend.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, err
 from backend.security import FieldCipher
+from backend.server.telemetry_relay import RELAY_DIR_VARIABLE, WORKER_VARIABLE, WORKERS_VARIABLE
 from backend.storage import db
 
 logger = logging.getLogger(__name__)
@@ -41,8 +44,6 @@ CRASH_WINDOW = 60.0
 CRASH_LIMIT = 5
 RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0)
 """Pause before starting a dead worker again, by how often it died in the window."""
-WORKER_ENVIRONMENT_VARIABLE = "DUTYDESK_WORKER"
-"""Set in each worker's environment to its number (1..N), for its log lines."""
 
 
 def worker_argv(argv: Sequence[str]) -> list[str]:
@@ -86,8 +87,10 @@ class _Worker:
 class Supervisor:
     """Starts, watches and stops the worker processes."""
 
-    def __init__(self, count: int, argv: Sequence[str]) -> None:
+    def __init__(self, count: int, argv: Sequence[str], relay: Path | None = None) -> None:
         self._argv = worker_argv(argv)
+        self._relay = relay
+        self._count = count
         self._workers = [_Worker(number) for number in range(1, count + 1)]
         self._stopping = asyncio.Event()
         self._failed: str | None = None
@@ -102,7 +105,10 @@ class Supervisor:
         return [w.process.pid for w in self._workers if w.process is not None]
 
     async def _start(self, worker: _Worker) -> None:
-        environment = {**os.environ, WORKER_ENVIRONMENT_VARIABLE: str(worker.number)}
+        environment = {**os.environ, WORKER_VARIABLE: str(worker.number)}
+        if self._relay is not None:
+            environment[RELAY_DIR_VARIABLE] = str(self._relay)
+            environment[WORKERS_VARIABLE] = str(self._count)
         worker.process = await asyncio.create_subprocess_exec(
             *self._argv, env=environment, preexec_fn=_end_with_parent
         )
@@ -220,7 +226,9 @@ async def supervise(db_url: str, data_dir: Path, workers: int, argv: Sequence[st
         return EXIT_FAILURE
     finally:
         await engine.dispose()
-    supervisor = Supervisor(workers, argv)
+    # Short: a Unix socket's path must stay under 108 bytes.
+    relay = Path(tempfile.mkdtemp(prefix="dutydesk-relay-"))
+    supervisor = Supervisor(workers, argv, relay)
     running = asyncio.create_task(supervisor.run())
     stopper = asyncio.create_task(stop_requested.wait())
     await asyncio.wait({running, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -228,4 +236,17 @@ async def supervise(db_url: str, data_dir: Path, workers: int, argv: Sequence[st
     stopper.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await stopper
-    return await running
+    try:
+        return await running
+    finally:
+        shutil.rmtree(relay, ignore_errors=True)
+
+
+def relay_of_this_worker() -> tuple[Path, int, int] | None:
+    """(folder, number, count) when this process is a worker of ``serve --workers``."""
+    folder = os.environ.get(RELAY_DIR_VARIABLE)
+    number = os.environ.get(WORKER_VARIABLE)
+    count = os.environ.get(WORKERS_VARIABLE)
+    if not (folder and number and count):
+        return None
+    return Path(folder), int(number), int(count)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import msgspec
 
@@ -96,6 +96,8 @@ class IngestService:
         terminal_states: TerminalStates | None = None,
     ) -> None:
         self.kind = kind
+        self.relay: Callable[[Position, str], None] | None = None
+        """Also gets every live fix offered to the hub (the other workers' consoles)."""
         self.terminal_states = terminal_states
         """Where the terminals' alarm bits and rule state are kept for a reconnect to
         another process (None: only in this process)."""
@@ -252,6 +254,8 @@ class IngestService:
         for position, place in zip(positions, places, strict=True):
             if not position.backfill:
                 self._hub.offer_position(position, place)
+                if self.relay is not None:
+                    self.relay(position, place)
 
     async def _raise(self, observation: DeviceAlarmRaised) -> None:
         device = await self._registry.find(self.kind, observation.device)

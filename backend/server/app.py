@@ -68,6 +68,7 @@ from backend.server.handlers import device_jurisdictions
 from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
 from backend.server.sessions import SESSION_CHECK_INTERVAL, SESSION_TOUCH_INTERVAL, SessionTracker
+from backend.server.telemetry_relay import TelemetryRelay
 from backend.shifts.handover import HandoverService
 from backend.shifts.reports import GridReports
 from backend.shifts.roster import Roster
@@ -217,6 +218,9 @@ class ServerConfig:
     cover_minutes: float = DEFAULT_COVER_MINUTES
     """Recommendation: within how many minutes another available team must reach a sent
     team's base, else the ranking warns ``no_cover`` for its jurisdiction."""
+    worker_relay: tuple[Path, int, int] | None = None
+    """(folder, this worker's number, number of workers): live positions are relayed to
+    the other workers' consoles (``backend.server.telemetry_relay``)."""
     reuse_port: bool = False
     """Listen with SO_REUSEPORT: worker processes share the ports, the kernel spreads
     connections over them (``dutydesk serve --workers N``)."""
@@ -233,6 +237,9 @@ class TextSender(Protocol):
 
 class DutyDeskServer:
     """Owns the database engine, the services and the listening socket."""
+
+    relay: TelemetryRelay | None = None
+    """Live positions to and from the other workers (``serve --workers``)."""
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
@@ -477,6 +484,7 @@ class DutyDeskServer:
             ) from exc
         self.session_tracker.start()
         self.incidents.start()
+        self._start_relay()
         logger.info(
             "DutyDesk %s listening on %s://%s:%s (database: %s)",
             __version__,
@@ -485,6 +493,15 @@ class DutyDeskServer:
             self.port,
             self.database_kind,
         )
+
+    def _start_relay(self) -> None:
+        if self.config.worker_relay is None:
+            return
+        folder, worker, workers = self.config.worker_relay
+        self.relay = TelemetryRelay(folder, worker, workers)
+        self.relay.start(self.hub)
+        for kind in _MOVING:
+            self.ingests[kind].relay = self.relay.offer
 
     async def _open_database(self) -> None:
         await db.migrate(self.engine, encrypter=lambda: self.cipher.encrypt)
@@ -542,6 +559,8 @@ class DutyDeskServer:
             self._server = None
         await self.session_tracker.stop()
         await self.incidents.stop()
+        if self.relay is not None:
+            await self.relay.stop()
         await self.cluster.stop()
         if self.jt808_gateway is not None:
             await self.jt808_gateway.close()

@@ -4,7 +4,8 @@ worker is killed (kill -9), its terminals reconnect (to the other worker or to t
 supervisor starts again) with their alarm bit still set, and no alarm is raised a second
 time — not even counted as a repeat — while a bit that newly rises still raises its alarm.
 Every console, whichever worker it is on (and after its own reconnect), gets every alarm
-event in ``seq`` order. SIGTERM stops everything with exit code 0; SQLite is refused in
+event in ``seq`` order and sees every vehicle on its map (positions relayed between the
+workers). SIGTERM stops everything with exit code 0; SQLite is refused in
 one line."""
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from devices.jt808.messages import (
     RegisterReply,
 )
 from realtime.client import DutyDeskClient
+from realtime.protocol import Subscribe
 from tests.backend.conftest import Recorder
 
 pytestmark = pytest.mark.postgres
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.postgres
 OVERSPEED = 1 << 1
 FATIGUE = 1 << 2
 TERMINALS = 12
-CONSOLES = 4
+MAX_CONSOLES = 12
 
 
 def _free_port() -> int:
@@ -85,6 +86,18 @@ def _worker_of(connection_port: int, workers: list[int]) -> int | None:
         if any(remote == connection_port and inode in inodes for _, remote, _, inode in _tcp()):
             return pid
     return None
+
+
+def _all_listening(supervisor: int, ports: tuple[int, ...]) -> bool:
+    """Both workers listen on every one of ``ports`` (the kernel spreads only over
+    sockets already bound)."""
+    workers = _children(supervisor)
+    listening = [(local, inode) for local, _, state, inode in _tcp() if state == "0A"]
+    return len(workers) == 2 and all(
+        any(local == port and inode in _sockets(pid) for local, inode in listening)
+        for pid in workers
+        for port in ports
+    )
 
 
 def _consoles_on(port: int, workers: list[int]) -> dict[int, int]:
@@ -198,8 +211,29 @@ def _console(port: int) -> tuple[DutyDeskClient, Recorder]:
         password="pw-officer1",
         backoff_initial=0.05,
         backoff_max=0.3,
+        on_telemetry=recorder.on_telemetry,
     )
     return client, recorder
+
+
+async def _open_consoles(
+    port: int, workers: list[int]
+) -> tuple[list[tuple[DutyDeskClient, Recorder]], list[asyncio.Task[None]]]:
+    """Consoles until both workers have some (the kernel picks: at least 2, at most 12)."""
+    consoles: list[tuple[DutyDeskClient, Recorder]] = []
+    tasks: list[asyncio.Task[None]] = []
+    while len(consoles) < 2 or not all(_consoles_on(port, workers).values()):
+        assert len(consoles) < MAX_CONSOLES, "every console landed on one worker"
+        client, recorder = _console(port)
+        tasks.append(asyncio.create_task(client.run()))
+        consoles.append((client, recorder))
+        await client.wait_live(20)
+        await client.request(Subscribe(req="", topics=["positions"]))
+    return consoles, tasks
+
+
+def _vehicles(recorder: Recorder) -> set[str]:
+    return {fix.device for telemetry in recorder.telemetry for fix in telemetry.positions}
 
 
 def _seen(recorder: Recorder) -> set[int]:
@@ -255,7 +289,7 @@ async def _pool(
     process = await asyncio.create_subprocess_exec(*command, env=environment)
     try:
         deadline = time.monotonic() + 60
-        while not (await asyncio.to_thread(_healthy, port) and len(_children(process.pid)) == 2):
+        while not _all_listening(process.pid, (port, jt808)):
             assert process.returncode is None, "the supervisor ended at start"
             assert time.monotonic() < deadline, "the workers did not start"
             await asyncio.sleep(0.2)
@@ -273,14 +307,6 @@ async def _pool(
                         await asyncio.sleep(0.1)
 
 
-def _healthy(port: int) -> bool:
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
     admin = os.environ.get("DUTYDESK_TEST_PG")
@@ -295,17 +321,16 @@ async def test_a_killed_workers_terminals_reconnect_without_raising_their_alarms
 ) -> None:
     async with _pool(pg_url, tmp_path) as (supervisor, port, jt808):
         workers = _children(supervisor.pid)
-        consoles = [_console(port) for _ in range(CONSOLES)]
-        tasks = [asyncio.create_task(client.run()) for client, _ in consoles]
-        for client, _ in consoles:
-            await client.wait_live(20)
-        assert all(_consoles_on(port, workers).values()), "every console is on one worker"
+        consoles, tasks = await _open_consoles(port, workers)
         terminals = [Terminal(str(13_900_000_000 + n), jt808) for n in range(TERMINALS)]
         for terminal in terminals:
             await terminal.connect()
             await terminal.report(OVERSPEED)
         placed = {t.phone: _worker_of(t.local_port, workers) for t in terminals}
         assert set(placed.values()) == set(workers), "the kernel put every terminal on one worker"
+        # Every console's map shows every vehicle, whichever worker its terminal is on.
+        for _, recorder in consoles:
+            await recorder.wait_for(lambda r=recorder: set(placed) <= _vehicles(r), timeout=10)
         assert (await _event_counts(pg_url)).get("alarm.raised") == TERMINALS
 
         victim = workers[0]
