@@ -2,7 +2,8 @@
 ExecStart, with its ``%i`` and ``${VARIABLE}`` filled in as systemd would, is accepted by
 the ``dutydesk`` parser, and every variable a unit uses is set in the shipped environment
 file. (``systemd-analyze verify`` would need the installed paths; the parser is what
-decides whether a command line runs.)"""
+decides whether a command line runs.) The shipped PostgreSQL settings name settings the
+server knows."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import shlex
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from backend.cli.app import build_parser
+from backend.storage import db
 
 UNITS = Path(__file__).parents[3] / "resources" / "deploy" / "systemd"
 
@@ -45,3 +48,25 @@ def test_every_unit_starts_a_command_the_parser_accepts(unit: Path) -> None:
     program, *arguments = shlex.split(line)
     assert program == "/opt/dutydesk/.venv/bin/dutydesk"
     build_parser().parse_args(arguments)  # exits (SystemExit 2) on an unknown option
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_the_postgresql_settings_name_settings_postgresql_has(db_url: str) -> None:
+    shipped = UNITS.parent / "postgresql" / "dutydesk.conf"
+    names = [
+        line.split("=", 1)[0].strip()
+        for line in shipped.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    engine = db.create_engine(db_url)
+    try:
+        async with engine.connect() as connection:
+            known = set(
+                await connection.scalars(
+                    text("SELECT name FROM pg_settings WHERE name = ANY(:names)"), {"names": names}
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert sorted(set(names) - known) == []
