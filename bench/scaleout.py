@@ -463,8 +463,23 @@ def _verdict(
         f"location ({best['workers']} workers): at most ≈ {fits:,.0f} locations/s fit here"
     )
     reached = best["stored_per_s"] >= 0.98 * GOAL_PER_S and best["p99_ms"] <= GOAL_P99_MS
+    load_average = os.getloadavg()[0]
+    print(
+        f"machine load           load average {load_average:.1f} on {cores} cores at the end"
+        + (
+            " (other work was running: every process got less CPU than asked)"
+            if load_average > cores
+            else ""
+        )
+    )
     if reached:
         print("verdict                the goal is reached on this machine")
+    elif fits >= GOAL_PER_S and load_average > cores:
+        print(
+            "verdict                by CPU per location the goal would fit here, but it was "
+            "not reached: the machine was busy with other work (see the load average), so "
+            "these runs measure the machine more than DutyDesk; run again on an idle machine"
+        )
     elif fits < GOAL_PER_S:
         print(
             "verdict                the goal is beyond this machine: the generator and "
