@@ -176,8 +176,8 @@ async def _create_and_acknowledge(
                 )
             )
         )
-    for answer in await asyncio.gather(*acks):
-        assert isinstance(answer, AlarmResult)
+    for acknowledged in await asyncio.gather(*acks):
+        assert isinstance(acknowledged, AlarmResult)
     return ids
 
 
