@@ -7,7 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # What Qt needs to run offscreen, on Xvfb and with sound; fonts for Chinese text;
-# socat/ffmpeg/postgresql for the test suite (real serial ptys, video clips, a real server).
+# socat/ffmpeg/postgresql for the test suite (real serial ptys, video clips, a real server);
+# nginx for the shipped reverse proxy configuration, tested for real (docs/deployment.md).
 DEBIAN_PACKAGES=(
   libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbus-1-3 libpulse0
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
@@ -15,7 +16,7 @@ DEBIAN_PACKAGES=(
   python3-venv
 )
 if [[ "${DUTYDESK_WITH_TEST_TOOLS:-0}" == "1" ]]; then
-  DEBIAN_PACKAGES+=(socat ffmpeg postgresql)
+  DEBIAN_PACKAGES+=(socat ffmpeg postgresql nginx)
 fi
 
 missing=()

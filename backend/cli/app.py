@@ -35,6 +35,7 @@ from backend.cli import (
     sensors,
     serve,
     simulate,
+    upkeep,
     users,
 )
 from backend.cli.common import (
@@ -61,6 +62,7 @@ COMMAND_GROUPS = (
     keys,
     audit,
     record,
+    upkeep,
     report,
     exercise,
     simulate,

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import logging
+import os
 import signal
+import sys
 from pathlib import Path
 
 from backend import security
 from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR
 from backend.cli import record
+from backend.cli import workers as worker_pool
 from backend.cli.common import (
     DB_ENVIRONMENT_VARIABLE,
     EXIT_FAILURE,
@@ -34,6 +38,7 @@ from backend.server.app import DutyDeskServer, ServerConfig
 from backend.server.app import Error as ServerError
 from backend.server.sessions import SESSION_CHECK_INTERVAL
 from backend.storage import db
+from backend.storage.single_process import AlreadyServedError, sole_server
 from backend.vehicles.rules import ConfigError as VehicleRulesConfigError
 from backend.vehicles.rules import RulesConfig
 from devices.gateway_cli import host_port
@@ -62,6 +67,13 @@ def add_parser(commands: Subparsers) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    serve.add_argument(
+        "--port-file",
+        type=Path,
+        metavar="PATH",
+        help='once listening, write the bound ports as JSON {"port", "jt808_port", "pid"} '
+        "to PATH (useful with --port 0)",
+    )
     serve.add_argument(
         "--allow-origin",
         action="append",
@@ -148,6 +160,7 @@ def add_parser(commands: Subparsers) -> None:
     )
     _add_session_options(serve)
     record.add_serve_options(serve)
+    _add_worker_options(serve)
     add_storage_options(serve)
     serve.set_defaults(func=_cmd_serve)
 
@@ -189,6 +202,25 @@ def _add_session_options(serve: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_worker_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N server processes sharing the console and JT/T 808 ports (SO_REUSEPORT; "
+        "the kernel spreads connections over them), supervised by this one: a worker that "
+        "dies is started again, SIGTERM stops all. Needs PostgreSQL and fixed ports "
+        "(default: 1, this process serves; see docs/deployment.md)",
+    )
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="listen with SO_REUSEPORT, so that other processes may share the ports (set by "
+        "--workers for its workers; also for instances started separately, e.g. by systemd)",
+    )
+
+
 def _roles(text: str) -> frozenset[Role]:
     roles: set[Role] = set()
     for name in filter(None, (part.strip() for part in text.split(","))):
@@ -213,6 +245,10 @@ def _positive_float(text: str) -> float:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     db_url, data_dir = storage(args)
+    problem = worker_pool.refusal(db_url, args.port, args.jt808, args.workers)
+    if problem is not None:
+        err(f"dutydesk serve: {problem}")
+        return EXIT_USAGE
     catalogue = _load_catalogue(args.catalogue)
     if catalogue is None:
         return EXIT_USAGE
@@ -242,11 +278,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         preload_jurisdictions=True,
         catalogue=catalogue,
         **record.serve_config(args),
+        reuse_port=args.reuse_port,
+        worker_relay=worker_pool.relay_of_this_worker(),
     )
     if args.tls_key is not None and args.tls_cert is None:
         raise Error("--tls-key needs --tls-cert")
+    if args.workers > 1:
+        return eventloop.run(worker_pool.supervise(db_url, data_dir, args.workers, sys.argv[1:]))
     try:
-        return eventloop.run(_serve(config))
+        with sole_server(config.db_url):
+            return eventloop.run(_serve(config, args.port_file))
+    except AlreadyServedError as exc:
+        err(f"dutydesk serve: {exc}")
+        return EXIT_FAILURE
     except eventloop.Error as exc:
         err(f"dutydesk serve: {exc}")
         return EXIT_USAGE
@@ -293,7 +337,18 @@ def _load_vehicle_rules(path: Path | None) -> RulesConfig:
         raise SystemExit(f"dutydesk serve: {target}: {exc}") from exc
 
 
-async def _serve(config: ServerConfig) -> int:
+def _write_port_file(path: Path, server: DutyDeskServer) -> None:
+    ports = {
+        "port": server.port,
+        "jt808_port": server.jt808_port if server.jt808_gateway is not None else None,
+        "pid": os.getpid(),
+    }
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(ports), encoding="utf-8")
+    partial.replace(path)  # whoever waits for the file reads it whole
+
+
+async def _serve(config: ServerConfig, port_file: Path | None = None) -> int:
     # Handlers first: a SIGTERM during start-up still means a clean stop.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -311,6 +366,8 @@ async def _serve(config: ServerConfig) -> int:
         err(f"dutydesk serve: {exc}")
         await server.close()
         return EXIT_FAILURE
+    if port_file is not None:
+        _write_port_file(port_file, server)
     async with short_collections():
         await stop.wait()
     logger.info("shutting down")

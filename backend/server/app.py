@@ -45,6 +45,7 @@ from backend.incidents.deadlines import grid_levels
 from backend.incidents.service import IncidentService
 from backend.ingest.service import IngestService
 from backend.ingest.telemetry import TelemetryWriter
+from backend.ingest.terminal_state import TerminalStates
 from backend.jurisdictions import store as jurisdiction_store
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.plans.checklist import ChecklistService
@@ -62,6 +63,7 @@ from backend.runtime.episodes import EpisodeLog
 from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
 from backend.sensors.service import SensorService
+from backend.server.cluster import ClusterLink
 from backend.server.commands import CommandRunner
 from backend.server.console import run_console
 from backend.server.device_feed import run_device_feed
@@ -69,6 +71,7 @@ from backend.server.handlers import device_jurisdictions
 from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
 from backend.server.sessions import SESSION_CHECK_INTERVAL, SESSION_TOUCH_INTERVAL, SessionTracker
+from backend.server.telemetry_relay import TelemetryRelay
 from backend.shifts.handover import HandoverService
 from backend.shifts.reports import GridReports
 from backend.shifts.roster import Roster
@@ -232,6 +235,13 @@ class ServerConfig:
     """An automatic recording starts this long before its incident opened."""
     record_after: dt.timedelta = dt.timedelta(minutes=15)
     """An automatic recording ends this long after its incident closed."""
+    worker_relay: tuple[Path, int, int] | None = None
+    """(folder, this worker's number, number of workers): live positions are relayed to
+    the other workers' consoles (``backend.server.telemetry_relay``)."""
+    reuse_port: bool = False
+    """Listen with SO_REUSEPORT: worker processes share the ports, the kernel spreads
+    connections over them (``dutydesk serve --workers N``)."""
+
 
 class Identity(NamedTuple):
     """Who may log in and the sessions open: an exercise instance shares the live
@@ -255,6 +265,9 @@ class TextSender(Protocol):
 class DutyDeskServer:
     """Owns the database engine, the services and the listening socket."""
 
+    relay: TelemetryRelay | None = None
+    """Live positions to and from the other workers (``serve --workers``)."""
+
     def __init__(self, config: ServerConfig, *, identity: Identity | None = None) -> None:
         self.config = config
         self._shared_identity = identity is not None
@@ -270,7 +283,7 @@ class DutyDeskServer:
         self.hub = Hub(telemetry_interval=config.telemetry_fanout_interval, mark=config.exercise)
         # Users, their open sessions (ended at once when the account changes) and logins.
         self.users, self.session_tracker, self._gatekeeper = identity or self._own_identity()
-        self.writer = eventlog.EventWriter(self.sessions, self.hub.publish, self.database_outage)
+        self.writer = self._event_writer()
         self.jurisdictions = JurisdictionTree()
         """The jurisdiction tree and placer (basemap read and imported rows loaded at start)."""
         self.alarms = AlarmService(
@@ -379,6 +392,14 @@ class DutyDeskServer:
             clock=config.clock,
         )
 
+    def _event_writer(self) -> eventlog.EventWriter:
+        self.cluster = ClusterLink(self)
+        """The event feed (every commit, whoever wrote it, in ``seq`` order) and the
+        changes other instances and the CLI make (docs/deployment.md)."""
+        return eventlog.EventWriter(
+            self.sessions, self.cluster.feed.committed, self.database_outage
+        )
+
     def _registry_service(self) -> RegistryService:
         # One budget of personal-data reveals per user: alarms' callers and registry contacts.
         return RegistryService(
@@ -440,6 +461,8 @@ class DutyDeskServer:
             # Sensors report by Modbus pollers or JSON feeds.
             sensors=self.sensors if kind in ("json", "modbus") else None,
             jurisdictions=self.jurisdictions,
+            # Terminals may reconnect to another worker or instance (docs/deployment.md).
+            terminal_states=TerminalStates(self.sessions, kind) if kind == "jt808" else None,
         )
 
     async def apply_geofences(self) -> None:
@@ -519,6 +542,7 @@ class DutyDeskServer:
                 close_timeout=5,
                 server_header=f"DutyDesk/{__version__}",
                 ssl=self._tls,
+                reuse_port=self.config.reuse_port or None,
             )
         except OSError as exc:
             raise ListenError(
@@ -527,6 +551,7 @@ class DutyDeskServer:
         if not self._shared_identity:
             self.session_tracker.start()
         self.incidents.start()
+        self._start_relay()
         if self.exercises is not None:
             await self.exercises.open()
         logger.info(
@@ -538,8 +563,18 @@ class DutyDeskServer:
             self.database_kind,
         )
 
+    def _start_relay(self) -> None:
+        if self.config.worker_relay is None:
+            return
+        folder, worker, workers = self.config.worker_relay
+        self.relay = TelemetryRelay(folder, worker, workers)
+        self.relay.start(self.hub)
+        for kind in _MOVING:
+            self.ingests[kind].relay = self.relay.offer
+
     async def _open_database(self) -> None:
         await db.migrate(self.engine, encrypter=lambda: self.cipher.encrypt)
+        await self.cluster.start()
         await self.load_jurisdictions()
         await self.apply_geofences()
         if self.config.seed_units:
@@ -597,6 +632,9 @@ class DutyDeskServer:
         if not self._shared_identity:
             await self.session_tracker.stop()
         await self.incidents.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        await self.cluster.stop()
         if self.jt808_gateway is not None:
             await self.jt808_gateway.close()
             self.jt808_gateway = None
@@ -624,6 +662,8 @@ class DutyDeskServer:
             login_timeout=self.config.jt808_limits.login_timeout,
             max_connections=self.config.jt808_limits.max_connections,
             max_connections_per_address=self.config.jt808_limits.max_connections_per_address,
+            restore_alarms=self.jt808_ingest.restore_terminal,
+            reuse_port=self.config.reuse_port,
         )
         self.recording.attach(gateway)
         await gateway.start()
