@@ -175,7 +175,7 @@ class SensorService:
         A sensor whose rules changed keeps its last reading and the open alarms its new
         rules still define (:meth:`SensorRules.configure`).
         """
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         async with self._sessions() as session:
             stored = {c.sensor_id: c for c in await sensor_registry.load_sensors(session)}
         wanted = set(stored) | {c.sensor_id for c in self.rules.configs()}

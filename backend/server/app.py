@@ -252,7 +252,6 @@ class Identity(NamedTuple):
     gatekeeper: Gatekeeper
 
 
-
 class TextSender(Protocol):
     """Delivers a text to a vehicle terminal and says whether the terminal confirmed it."""
 
