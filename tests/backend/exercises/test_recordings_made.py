@@ -132,8 +132,10 @@ async def test_an_incident_is_recorded_once_after_it_closes_also_across_a_restar
     await restarted.start()
     try:
         assert restarted.recording.auto is not None
+        # The restarted server's own loop may have written it already: either way it is
+        # written once, not forgotten and not repeated.
         written = await restarted.recording.auto.record_due()
-        assert [p.name.split("-")[1] for p in written] == [str(second)], "not forgotten"
+        assert [p.name.split("-")[1] for p in written] in ([], [str(second)])
         assert await restarted.recording.auto.record_due() == []
         names = sorted(p.name for p in recordings_dir(server.config.data_dir).iterdir())
         assert [n.split("-")[1] for n in names] == sorted([str(first), str(second)])
