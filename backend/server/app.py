@@ -56,6 +56,7 @@ from backend.registry.sessions import SessionStore
 from backend.registry.users import SESSION_TOKEN_LIFETIME, UserService
 from backend.roads.service import RoadService
 from backend.runtime.episodes import EpisodeLog
+from backend.runtime.leases import Leases
 from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
 from backend.sensors.service import SensorService
@@ -277,7 +278,9 @@ class DutyDeskServer:
         self.telemetry = TelemetryWriter(
             self.sessions, max_delay=config.telemetry_commit_delay, outage=self.database_outage
         )
-        self.sensors = SensorService(self.sessions, self.alarms, jurisdictions=self.jurisdictions)
+        self.sensors = SensorService(
+            self.sessions, self.alarms, jurisdictions=self.jurisdictions, leases=self.leases
+        )
         self.geofences = GeofenceService(self.sessions, self.writer)
         self.cameras = CameraRegistry(self.sessions, self.cipher, self.jurisdictions)
         self.registry.places = lambda: device_jurisdictions(self)
@@ -338,6 +341,12 @@ class DutyDeskServer:
         decision = DecisionService(self.sessions, load_chemical_table())
         return chat, checklists, decision
 
+    @functools.cached_property
+    def leases(self) -> Leases:
+        """Which database-wide periodic work this instance runs (one of several on
+        PostgreSQL; see :mod:`backend.runtime.leases`)."""
+        return Leases(self.engine)
+
     def _incident_service(self) -> IncidentService:
         config = self.config
         try:
@@ -357,6 +366,7 @@ class DutyDeskServer:
             # The grid rung of a code is the level the jurisdiction tree records for it.
             grid_level=grid_levels(tree_level),
             clock=config.clock or _utc_now,
+            lease=self.leases.lease("incident deadlines"),
         )
 
     def _ingest(self, kind: str) -> IngestService:
@@ -536,6 +546,7 @@ class DutyDeskServer:
         await self.sensors.stop()
         await self.hub.stop()
         await self.telemetry.stop()
+        await self.leases.close()
         await self.engine.dispose()
         self.users.close()
 
