@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.runtime import grouping
 from backend.runtime.episodes import EpisodeLog
 from backend.security import mask_name
-from backend.storage import db, faults
+from backend.storage import answers, db, faults
 from backend.storage.models import EventCounter, EventRecord
 from backend.storage.types import as_utc
 from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
@@ -219,6 +219,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
     with one counter update and one flush for all of them."""
     if not drafts:
         return []
+    # A remembered command's receipt commits exactly with its change (see the module).
+    await answers.note_applied(session)
     counter = await session.scalar(
         select(EventCounter).where(EventCounter.id == 1).with_for_update()
     )

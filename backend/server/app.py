@@ -303,7 +303,7 @@ class DutyDeskServer:
         """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
         self._server: Server | None = None
         self._gatekeeper = Gatekeeper(self.users, config.login_limits, self.database_outage)
-        self.commands = CommandRunner(self.database_outage)
+        self.commands = CommandRunner(self.database_outage, self.sessions)
         """The command table's runner (it remembers recent answers to absorb re-sends)."""
         self._started = time.monotonic()
         self.roster = Roster(self.sessions)
