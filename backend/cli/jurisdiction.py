@@ -225,7 +225,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
             outcome = await writer.run(save)
         out(f"imported {len(report.accepted)} jurisdictions ({outcome}) by {who}")
-        out("restart the server to place objects in them")
+        out("running servers place objects in them at once")
         return EXIT_OK
 
     return asyncio.run(work())

@@ -19,6 +19,7 @@ from backend.cli.common import (
     err,
     out,
 )
+from backend.eventlog import notify
 from backend.jurisdictions.store import load_tree
 from backend.registry.files import Error as RegistryError
 from backend.registry.files import load_sensors_csv
@@ -89,9 +90,13 @@ def _cmd_sensor_import(args: argparse.Namespace) -> int:
                     if warning:
                         err(f"warning: {warning}")
                     await sensor_registry.save_sensor(session, config, now=now)
+                # Running servers watch them at once (on SQLite: within seconds).
+                await notify.notify_change(
+                    session, notify.SENSORS_CHANGED, ids=[c.sensor_id for c in configs]
+                )
 
     asyncio.run(work())
-    out(f"imported {len(configs)} sensors from {args.file} (restart the server to watch them)")
+    out(f"imported {len(configs)} sensors from {args.file} (running servers watch them at once)")
     return EXIT_OK
 
 
@@ -132,10 +137,11 @@ def _cmd_sensor_rules(args: argparse.Namespace) -> int:
             if new_rules is not None:
                 record.rules = new_rules.to_data()
                 record.updated_at = dt.datetime.now(dt.UTC)
+                await notify.notify_change(session, notify.SENSORS_CHANGED, ids=[args.sensor_id])
             rules = record.rules
         out(json.dumps(rules, ensure_ascii=False, indent=2))
         if new_rules is not None:
-            err("saved; restart the server (or its sensor service) to apply")
+            err("saved; running servers apply the new rules at once (on SQLite: within seconds)")
         return EXIT_OK
 
     return asyncio.run(work())

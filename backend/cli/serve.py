@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import logging
+import os
 import signal
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from backend.server.app import DutyDeskServer, ServerConfig
 from backend.server.app import Error as ServerError
 from backend.server.sessions import SESSION_CHECK_INTERVAL
 from backend.storage import db
+from backend.storage.single_process import AlreadyServedError, sole_server
 from backend.vehicles.rules import ConfigError as VehicleRulesConfigError
 from backend.vehicles.rules import RulesConfig
 from devices.gateway_cli import host_port
@@ -61,6 +64,13 @@ def add_parser(commands: Subparsers) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    serve.add_argument(
+        "--port-file",
+        type=Path,
+        metavar="PATH",
+        help='once listening, write the bound ports as JSON {"port", "jt808_port", "pid"} '
+        "to PATH (useful with --port 0)",
+    )
     serve.add_argument(
         "--allow-origin",
         action="append",
@@ -243,7 +253,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if args.tls_key is not None and args.tls_cert is None:
         raise Error("--tls-key needs --tls-cert")
     try:
-        return eventloop.run(_serve(config))
+        with sole_server(config.db_url):
+            return eventloop.run(_serve(config, args.port_file))
+    except AlreadyServedError as exc:
+        err(f"dutydesk serve: {exc}")
+        return EXIT_FAILURE
     except eventloop.Error as exc:
         err(f"dutydesk serve: {exc}")
         return EXIT_USAGE
@@ -290,7 +304,18 @@ def _load_vehicle_rules(path: Path | None) -> RulesConfig:
         raise SystemExit(f"dutydesk serve: {target}: {exc}") from exc
 
 
-async def _serve(config: ServerConfig) -> int:
+def _write_port_file(path: Path, server: DutyDeskServer) -> None:
+    ports = {
+        "port": server.port,
+        "jt808_port": server.jt808_port if server.jt808_gateway is not None else None,
+        "pid": os.getpid(),
+    }
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(ports), encoding="utf-8")
+    partial.replace(path)  # whoever waits for the file reads it whole
+
+
+async def _serve(config: ServerConfig, port_file: Path | None = None) -> int:
     # Handlers first: a SIGTERM during start-up still means a clean stop.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -308,6 +333,8 @@ async def _serve(config: ServerConfig) -> int:
         err(f"dutydesk serve: {exc}")
         await server.close()
         return EXIT_FAILURE
+    if port_file is not None:
+        _write_port_file(port_file, server)
     async with short_collections():
         await stop.wait()
     logger.info("shutting down")

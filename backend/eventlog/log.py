@@ -84,6 +84,10 @@ class EventWriter:
             events: list[Event] = []
             try:
                 async with self._sessions.begin() as session:
+                    if session.get_bind().dialect.name == "postgresql":
+                        # First, so every writing transaction of every instance takes the
+                        # head before any other row: no deadlock between two instances.
+                        await lock_head(session)
                     result = await work(session, events)
                     faults.before_commit("event log")
             except (SQLAlchemyError, OSError) as exc:
@@ -214,18 +218,45 @@ async def append(
     return (await append_many(session, (draft,)))[0]
 
 
+_HEAD = "eventlog.head"
+"""Where a session keeps the head row it locked (with the transaction that holds it)."""
+
+
+async def lock_head(session: AsyncSession) -> EventCounter:
+    """Lock the log's head (the counter row) for the rest of the caller's transaction and
+    return it, current: the one place where writers of every process queue for the next
+    ``seq`` and the hash at the head of the chain.
+
+    On PostgreSQL the row lock (``FOR UPDATE``) makes a second instance's writer wait
+    until this transaction commits or rolls back, then read the head it left; SQLite has
+    one writer. Locking again in the same transaction costs no query.
+    """
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_HEAD)
+    if held is not None and held[0] is transaction:
+        counter: EventCounter = held[1]
+        return counter
+    found = await session.scalar(
+        select(EventCounter)
+        .where(EventCounter.id == 1)
+        .with_for_update()
+        # Another process may have moved the head since this session last read it.
+        .execution_options(populate_existing=True)
+    )
+    if found is None:
+        raise Error("event counter row is missing: the database was not migrated")
+    session.info[_HEAD] = (transaction, found)
+    return found
+
+
 async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Event]:
     """Append events in order inside the caller's transaction, as :func:`append` does,
     with one counter update and one flush for all of them."""
     if not drafts:
         return []
+    counter = await lock_head(session)
     # A remembered command's receipt commits exactly with its change (see the module).
     await answers.note_applied(session)
-    counter = await session.scalar(
-        select(EventCounter).where(EventCounter.id == 1).with_for_update()
-    )
-    if counter is None:
-        raise Error("event counter row is missing: the database was not migrated")
     events: list[Event] = []
     for draft in drafts:
         seq = counter.last_seq + 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -181,6 +181,33 @@ class SensorService:
                 self.rules.configure(config, now=now)
                 count += 1
         return count
+
+    async def reload(self, sensor_ids: Collection[str] | None = None) -> int:
+        """Put the stored rules of ``sensor_ids`` (None: every sensor) in force at once,
+        as another process (an instance, ``dutydesk sensor rules``) left them; sensors
+        disabled or gone stop being watched. Return how many changed.
+
+        A sensor whose rules changed keeps its last reading and the open alarms its new
+        rules still define (:meth:`SensorRules.configure`).
+        """
+        now = dt.datetime.now(dt.UTC)
+        async with self._sessions() as session:
+            stored = {c.sensor_id: c for c in await sensor_registry.load_sensors(session)}
+        wanted = set(stored) | {c.sensor_id for c in self.rules.configs()}
+        if sensor_ids is not None:
+            wanted &= set(sensor_ids)
+        changed = 0
+        for sensor_id in sorted(wanted):
+            config = stored.get(sensor_id)
+            if config is None:
+                self.rules.remove(sensor_id)
+                changed += 1
+            elif self.rules.config(sensor_id) != config:
+                self.rules.configure(config, now=now)
+                changed += 1
+        if changed:
+            logger.info("sensor rules reloaded: %s sensors changed", changed)
+        return changed
 
     async def accept(
         self, reading: Reading, store: Callable[[Reading], Awaitable[None]]

@@ -60,6 +60,7 @@ from backend.runtime.leases import Leases
 from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
 from backend.sensors.service import SensorService
+from backend.server.cluster import ClusterLink
 from backend.server.commands import CommandRunner
 from backend.server.console import run_console
 from backend.server.device_feed import run_device_feed
@@ -259,7 +260,7 @@ class DutyDeskServer:
         """This server's open sessions, ended at once when the account changes."""
         # Changes through this server end its sessions without waiting for the watcher.
         self.users.on_sessions_ended = self.session_tracker.end_user
-        self.writer = eventlog.EventWriter(self.sessions, self.hub.publish, self.database_outage)
+        self.writer = self._event_writer()
         self.jurisdictions = JurisdictionTree()
         """The jurisdiction tree and placer (basemap read and imported rows loaded at start)."""
         self.alarms = AlarmService(
@@ -317,6 +318,14 @@ class DutyDeskServer:
         )
         self.devices_connected = 0
         """Device feeds connected now (for ``/health``)."""
+
+    def _event_writer(self) -> eventlog.EventWriter:
+        self.cluster = ClusterLink(self)
+        """The event feed (every commit, whoever wrote it, in ``seq`` order) and the
+        changes other instances and the CLI make (docs/deployment.md)."""
+        return eventlog.EventWriter(
+            self.sessions, self.cluster.feed.committed, self.database_outage
+        )
 
     def _registry_service(self) -> RegistryService:
         # One budget of personal-data reveals per user: alarms' callers and registry contacts.
@@ -482,6 +491,7 @@ class DutyDeskServer:
 
     async def _open_database(self) -> None:
         await db.migrate(self.engine, encrypter=lambda: self.cipher.encrypt)
+        await self.cluster.start()
         await self.load_jurisdictions()
         await self.apply_geofences()
         if self.config.seed_units:
@@ -535,6 +545,7 @@ class DutyDeskServer:
             self._server = None
         await self.session_tracker.stop()
         await self.incidents.stop()
+        await self.cluster.stop()
         if self.jt808_gateway is not None:
             await self.jt808_gateway.close()
             self.jt808_gateway = None
