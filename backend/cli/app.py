@@ -33,6 +33,7 @@ from backend.cli import (
     sensors,
     serve,
     simulate,
+    upkeep,
     users,
 )
 from backend.cli.common import (
@@ -58,6 +59,7 @@ COMMAND_GROUPS = (
     roster,
     keys,
     audit,
+    upkeep,
     report,
     simulate,
     demo,

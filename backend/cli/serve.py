@@ -9,10 +9,12 @@ import json
 import logging
 import os
 import signal
+import sys
 from pathlib import Path
 
 from backend import security
 from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR
+from backend.cli import workers as worker_pool
 from backend.cli.common import (
     DB_ENVIRONMENT_VARIABLE,
     EXIT_FAILURE,
@@ -156,6 +158,7 @@ def add_parser(commands: Subparsers) -> None:
         f"DATA_DIR/attachments (default: {DEFAULT_MAX_ATTACHMENT_BYTES // (1024 * 1024)})",
     )
     _add_session_options(serve)
+    _add_worker_options(serve)
     add_storage_options(serve)
     serve.set_defaults(func=_cmd_serve)
 
@@ -197,6 +200,25 @@ def _add_session_options(serve: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_worker_options(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N server processes sharing the console and JT/T 808 ports (SO_REUSEPORT; "
+        "the kernel spreads connections over them), supervised by this one: a worker that "
+        "dies is started again, SIGTERM stops all. Needs PostgreSQL and fixed ports "
+        "(default: 1, this process serves; see docs/deployment.md)",
+    )
+    serve.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="listen with SO_REUSEPORT, so that other processes may share the ports (set by "
+        "--workers for its workers; also for instances started separately, e.g. by systemd)",
+    )
+
+
 def _roles(text: str) -> frozenset[Role]:
     roles: set[Role] = set()
     for name in filter(None, (part.strip() for part in text.split(","))):
@@ -221,6 +243,10 @@ def _positive_float(text: str) -> float:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     db_url, data_dir = storage(args)
+    problem = worker_pool.refusal(db_url, args.port, args.jt808, args.workers)
+    if problem is not None:
+        err(f"dutydesk serve: {problem}")
+        return EXIT_USAGE
     catalogue = _load_catalogue(args.catalogue)
     if catalogue is None:
         return EXIT_USAGE
@@ -249,9 +275,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         # off the event loop) rather than at the first fix in each province.
         preload_jurisdictions=True,
         catalogue=catalogue,
+        reuse_port=args.reuse_port,
     )
     if args.tls_key is not None and args.tls_cert is None:
         raise Error("--tls-key needs --tls-cert")
+    if args.workers > 1:
+        return eventloop.run(worker_pool.supervise(db_url, data_dir, args.workers, sys.argv[1:]))
     try:
         with sole_server(config.db_url):
             return eventloop.run(_serve(config, args.port_file))

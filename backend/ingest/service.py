@@ -18,6 +18,7 @@ import msgspec
 from backend.alarms.service import AlarmService
 from backend.errors import ValidationError
 from backend.ingest.telemetry import TelemetryWriter
+from backend.ingest.terminal_state import Remembered, TerminalStates, decode_rules, encode_rules
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.registry.devices import DeviceRegistry
 from backend.runtime.periodic import Periodic
@@ -86,8 +87,12 @@ class IngestService:
         vehicle_rules: VehicleRulesEngine | None = None,
         sensors: SensorService | None = None,
         jurisdictions: JurisdictionTree | None = None,
+        terminal_states: TerminalStates | None = None,
     ) -> None:
         self.kind = kind
+        self.terminal_states = terminal_states
+        """Where the terminals' alarm bits and rule state are kept for a reconnect to
+        another process (None: only in this process)."""
         self._alarms = alarms
         self._registry = registry
         self._telemetry = telemetry
@@ -139,22 +144,27 @@ class IngestService:
         rules together: the fast path for a terminal's run of reports.
         """
         run: list[Position] = []
+        ruled: set[str] = set()
         for observation in observations:
             if isinstance(observation, Position):
                 run.append(observation)
                 continue
             if run:
-                await self._accept_positions(run)
+                await self._accept_positions(run, ruled)
                 run = []
             await self.submit(observation)
         if run:
-            await self._accept_positions(run)
+            await self._accept_positions(run, ruled)
+        # Last: stored only once the alarms it stands for are durable.
+        await self._save_terminal_states(observations, ruled)
 
     async def submit(self, observation: Observation) -> None:
         """Accept one observation; returns once it is durable."""
         match observation:
             case Position():
-                await self._accept_positions((observation,))
+                ruled: set[str] = set()
+                await self._accept_positions((observation,), ruled)
+                await self._save_terminal_states((observation,), ruled)
             case Reading():
                 if self._sensors is None:
                     await self._telemetry.submit(observation)
@@ -210,7 +220,9 @@ class IngestService:
             self._last_place[position.device] = (position.lat, position.lon, place)
         return place
 
-    async def _accept_positions(self, positions: Sequence[Position]) -> None:
+    async def _accept_positions(self, positions: Sequence[Position], ruled: set[str]) -> None:
+        """Store, judge and offer ``positions``; add the vehicles whose rules decided
+        something to ``ruled``."""
         # Placed first: rule alarms decided on these fixes lie where the vehicle now is.
         places = [self._place(position) for position in positions]
         await self._telemetry.submit_many(positions, places)
@@ -230,6 +242,7 @@ class IngestService:
             if rules is not None:
                 rules.rollback(before)
             raise
+        ruled.update(decision.vehicle for decision in decisions)
         for position, place in zip(positions, places, strict=True):
             if not position.backfill:
                 self._hub.offer_position(position, place)
@@ -292,6 +305,44 @@ class IngestService:
                 " (repeat)" if outcome.repeated else "",
             )
 
+    async def restore_terminal(self, device: str) -> frozenset[str]:
+        """Take ``device``'s stored state (it connected to this process, maybe after
+        another had it): its rules' state goes into the rules engine; returns the alarm
+        bit names of its last acknowledged live report."""
+        if self.terminal_states is None:
+            return frozenset()
+        remembered = await self.terminal_states.restore(device)
+        rules = self._vehicle_rules
+        if rules is not None and remembered.rules:
+            stored = decode_rules(device, remembered.rules)
+            local = rules.snapshot((device,))[device]
+            if local is not None:
+                # The times of its last fix stay; the rules' state is the stored one.
+                local.rules = stored.rules
+                stored = local
+            rules.rollback({device: stored})
+        return remembered.alarms
+
+    async def _save_terminal_states(
+        self, observations: Sequence[Observation], ruled: set[str]
+    ) -> None:
+        states = self.terminal_states
+        if states is None:
+            return
+        changes: dict[str, Remembered] = {}
+        for observation in observations:
+            if isinstance(observation, Position) and not observation.backfill:
+                known = changes.get(observation.device) or states.known(observation.device)
+                if known is None or known.alarms != observation.alarms:
+                    changes[observation.device] = states.with_alarms(
+                        observation.device, observation.alarms
+                    )
+        if ruled and self._vehicle_rules is not None:
+            for vehicle, state in self._vehicle_rules.snapshot(ruled).items():
+                text = encode_rules(state) if state is not None else ""
+                changes[vehicle] = states.with_rules(vehicle, text, changes.get(vehicle))
+        await states.save(changes)
+
     def _seen(self, device: str, at: dt.datetime) -> None:
         previous = self._last_seen.get(device)
         if previous is None or at > previous:
@@ -315,6 +366,8 @@ class IngestService:
                     for undone in decisions[index:]:
                         rules.retract(undone)
                     raise
+            if decisions:
+                await self._save_terminal_states((), {d.vehicle for d in decisions})
             await asyncio.sleep(0)
 
     async def _flush_last_seen(self) -> None:

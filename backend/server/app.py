@@ -43,6 +43,7 @@ from backend.incidents.deadlines import grid_levels
 from backend.incidents.service import IncidentService
 from backend.ingest.service import IngestService
 from backend.ingest.telemetry import TelemetryWriter
+from backend.ingest.terminal_state import TerminalStates
 from backend.jurisdictions import store as jurisdiction_store
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.plans.checklist import ChecklistService
@@ -217,6 +218,9 @@ class ServerConfig:
     cover_minutes: float = DEFAULT_COVER_MINUTES
     """Recommendation: within how many minutes another available team must reach a sent
     team's base, else the ranking warns ``no_cover`` for its jurisdiction."""
+    reuse_port: bool = False
+    """Listen with SO_REUSEPORT: worker processes share the ports, the kernel spreads
+    connections over them (``dutydesk serve --workers N``)."""
 
 
 class TextSender(Protocol):
@@ -395,6 +399,8 @@ class DutyDeskServer:
             # Sensors report by Modbus pollers or JSON feeds.
             sensors=self.sensors if kind in ("json", "modbus") else None,
             jurisdictions=self.jurisdictions,
+            # Terminals may reconnect to another worker or instance (docs/deployment.md).
+            terminal_states=TerminalStates(self.sessions, kind) if kind == "jt808" else None,
         )
 
     async def apply_geofences(self) -> None:
@@ -473,6 +479,7 @@ class DutyDeskServer:
                 close_timeout=5,
                 server_header=f"DutyDesk/{__version__}",
                 ssl=self._tls,
+                reuse_port=self.config.reuse_port or None,
             )
         except OSError as exc:
             raise ListenError(
@@ -572,6 +579,8 @@ class DutyDeskServer:
             login_timeout=self.config.jt808_limits.login_timeout,
             max_connections=self.config.jt808_limits.max_connections,
             max_connections_per_address=self.config.jt808_limits.max_connections_per_address,
+            restore_alarms=self.jt808_ingest.restore_terminal,
+            reuse_port=self.config.reuse_port,
         )
         await gateway.start()
         self.jt808_gateway = gateway

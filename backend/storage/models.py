@@ -729,3 +729,17 @@ class CommandAnswer(Base):
     req: Mapped[str] = mapped_column(String(128), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class TerminalStateRow(Base):
+    """What must follow a vehicle terminal from one gateway worker to another (r0024):
+    the alarm bit names of its last acknowledged live report and its vehicle rules'
+    state (JSON), written only when either changes (``backend.ingest.terminal_state``)."""
+
+    __tablename__ = "terminal_states"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    device: Mapped[str] = mapped_column(String(128), primary_key=True)
+    alarms: Mapped[str] = mapped_column(Text, default="")
+    rules: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -172,6 +172,17 @@ def alarm_names(flags: int, version: ProtocolVersion = ProtocolVersion.V2013) ->
     return frozenset(table.get(bit, f"reserved_bit_{bit}") for bit in range(32) if flags >> bit & 1)
 
 
+def alarm_flags_of(names: Iterable[str], version: ProtocolVersion = ProtocolVersion.V2013) -> int:
+    """The DWORD of alarm bits named ``names`` (the inverse of :func:`alarm_names`; names
+    the edition does not know are left out)."""
+    wanted = set(names)
+    flags = 0
+    for bit in range(32):
+        if alarm_table(version).get(bit, f"{RESERVED_PREFIX}{bit}") in wanted:
+            flags |= 1 << bit
+    return flags
+
+
 def cleared_on_reply_names(version: ProtocolVersion = ProtocolVersion.V2013) -> frozenset[str]:
     """Names of the alarms the terminal clears once the platform replies (per ``version``)."""
     table = alarm_table(version)

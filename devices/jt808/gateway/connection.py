@@ -17,6 +17,7 @@ import logging
 from collections import Counter, deque
 from typing import TYPE_CHECKING, cast
 
+from devices.jt808.bits import alarm_flags_of
 from devices.jt808.codec import Frame
 from devices.jt808.errors import JT808Error, UnsupportedError
 from devices.jt808.framing import Header
@@ -361,6 +362,9 @@ class TerminalConnection(asyncio.Protocol):
             return
         state = self._terminals.state(device)
         async with state.lock:
+            if not await self._restore_alarms(state, header):
+                await self._reply(header, GeneralResult.FAILURE)
+                return
             if not state.online:
                 try:
                     await self._terminals.submit(
@@ -390,6 +394,20 @@ class TerminalConnection(asyncio.Protocol):
             "terminal %s authenticated from %s (%s)", device, self.peer, header.version.value
         )
         await self._reply(header, GeneralResult.SUCCESS)
+
+    async def _restore_alarms(self, state: TerminalState, header: Header) -> bool:
+        """Take the terminal's alarm bits from where they are kept (False: unreachable,
+        the terminal is refused and authenticates again)."""
+        restore = self._gateway.restore_alarms
+        if restore is None:
+            return True
+        try:
+            names = await restore(state.device)
+        except Exception:
+            logger.exception("cannot read the alarm state of terminal %s", state.device)
+            return False
+        state.alarm_flags = alarm_flags_of(names, header.version)
+        return True
 
     async def _on_logout(self, header: Header, state: TerminalState) -> None:
         async with state.lock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 from devices.jt808.framing import DEFAULT_MAX_ESCAPED_FRAME
 from devices.jt808.gateway.batcher import ReportBatcher
@@ -57,6 +57,10 @@ class Jt808Gateway:
     are accepted); a connection sending more than ``max_bytes_per_second``, or more than
     a little garbage (bytes that decode to no valid frame), is closed at once. Each of
     these is logged once per episode and address, and counted in :attr:`counters`.
+
+    ``restore_alarms``: where the alarm bits of a terminal's last acknowledged report
+    are read back at its authentication (several gateway processes on one port).
+    ``reuse_port``: listen with SO_REUSEPORT, sharing the port with other processes.
     """
 
     def __init__(
@@ -77,6 +81,8 @@ class Jt808Gateway:
         max_connections_per_address: int = DEFAULT_MAX_PER_ADDRESS,
         login_timeout: float = DEFAULT_LOGIN_TIMEOUT,
         max_bytes_per_second: float = DEFAULT_MAX_BYTES_PER_SECOND,
+        restore_alarms: Callable[[str], Awaitable[frozenset[str]]] | None = None,
+        reuse_port: bool = False,
     ) -> None:
         if offline_after <= 0:
             raise ValueError(f"offline_after must be > 0, got {offline_after}")
@@ -91,6 +97,11 @@ class Jt808Gateway:
             )
         if max_bytes_per_second <= 0:
             raise ValueError(f"max_bytes_per_second must be > 0, got {max_bytes_per_second}")
+        self._reuse_port = reuse_port
+        self.restore_alarms = restore_alarms
+        """Asked at every authentication for the alarm bit names of the terminal's last
+        acknowledged live report (another process may have had its connection): a bit
+        still set then is no new alarm."""
         self.alarm_mask = alarm_mask(alarm_bits_that_raise)
         """The alarm bits that raise device alarms, as a mask."""
         self._host = host
@@ -134,6 +145,8 @@ class Jt808Gateway:
             # A fleet reconnects at once after an outage; asyncio's default queue of 100
             # pending connections overflows, and those terminals wait for SYN retries.
             backlog=LISTEN_BACKLOG,
+            # Several worker processes on one port: the kernel spreads the terminals.
+            reuse_port=self._reuse_port or None,
         )
         self._watchdog = asyncio.create_task(self._watch(), name="jt808-watchdog")
         logger.info("JT/T 808 gateway listening on %s:%s", self._host, self.port)
