@@ -24,7 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -67,11 +69,6 @@ def command_in_progress(username: str, req: str) -> Iterator[None]:
         _in_progress.reset(token)
 
 
-def _insert(session: AsyncSession) -> type[sqlite_insert] | type[postgresql_insert]:
-    dialect = session.get_bind().dialect.name
-    return sqlite_insert if dialect == "sqlite" else postgresql_insert
-
-
 async def note_applied(session: AsyncSession) -> None:
     """Write the receipt of the command in progress (if any) in ``session``'s transaction;
     the event log calls it with every batch of events it appends."""
@@ -79,7 +76,8 @@ async def note_applied(session: AsyncSession) -> None:
     if key is None:
         return
     username, req = key
-    insert = _insert(session)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    insert = sqlite_insert if sqlite else postgresql_insert
     await session.execute(
         insert(CommandAnswer)
         .values(username=username, req=req, at=dt.datetime.now(dt.UTC), answer=None)
@@ -108,16 +106,20 @@ async def store_answer(
     """Keep ``answer`` for re-sends of ``req`` of ``username``."""
     if not storable(username, req):
         return
+    row = {"username": username, "req": req, "at": dt.datetime.now(dt.UTC), "answer": answer}
+    statement: SqliteInsert | PostgresqlInsert
     async with sessions.begin() as session:
-        insert = _insert(session)
-        statement = insert(CommandAnswer).values(
-            username=username, req=req, at=dt.datetime.now(dt.UTC), answer=answer
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["username", "req"], set_={"answer": statement.excluded.answer}
+        if session.get_bind().dialect.name == "sqlite":
+            lite = sqlite_insert(CommandAnswer).values(**row)
+            statement = lite.on_conflict_do_update(
+                index_elements=["username", "req"], set_={"answer": lite.excluded.answer}
             )
-        )
+        else:
+            pg = postgresql_insert(CommandAnswer).values(**row)
+            statement = pg.on_conflict_do_update(
+                index_elements=["username", "req"], set_={"answer": pg.excluded.answer}
+            )
+        await session.execute(statement)
 
 
 async def prune(sessions: async_sessionmaker[AsyncSession], now: dt.datetime) -> int:
