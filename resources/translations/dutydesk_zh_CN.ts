@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDetailPane</name>
@@ -75,7 +76,7 @@
         <translation>查看…</translation>
     </message>
     <message>
-        <source>Show the caller's details in full for a minute (asks why; recorded)</source>
+        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
         <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
     </message>
     <message>
@@ -469,7 +470,7 @@
 <context>
     <name>ChecklistPane</name>
     <message>
-        <source>No emergency plan applies to this incident's type and level.</source>
+        <source>No emergency plan applies to this incident&apos;s type and level.</source>
         <translation>没有适用于该事件类型和级别的应急预案。</translation>
     </message>
     <message>
@@ -541,18 +542,18 @@
         <translation>文档 {n}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
 </context>
 <context>
     <name>ConsoleSession</name>
     <message>
-        <source>The server's certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
         <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
     </message>
     <message>
@@ -606,7 +607,7 @@
         <translation>人数</translation>
     </message>
     <message>
-        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source's)</source>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
         <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
     </message>
     <message>
@@ -726,7 +727,7 @@
         <translation>养老机构</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -838,7 +839,7 @@
 <context>
     <name>EventLogPane</name>
     <message>
-        <source>Loading this shift's events…</source>
+        <source>Loading this shift&apos;s events…</source>
         <translation>正在载入本班事件…</translation>
     </message>
     <message>
@@ -1866,15 +1867,15 @@
         <translation>设备报警</translation>
     </message>
     <message>
-        <source>Caller's name</source>
+        <source>Caller&apos;s name</source>
         <translation>报警人姓名</translation>
     </message>
     <message>
-        <source>Caller's phone</source>
+        <source>Caller&apos;s phone</source>
         <translation>报警人电话</translation>
     </message>
     <message>
-        <source>Caller's address</source>
+        <source>Caller&apos;s address</source>
         <translation>报警人地址</translation>
     </message>
     <message>
@@ -2022,6 +2023,26 @@
         <translation>台账导入</translation>
     </message>
     <message>
+        <source>Exercise started</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exercise changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exercise event injected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Exercise ended</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Recording made</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Plan step ticked</source>
         <translation>预案步骤勾选</translation>
     </message>
@@ -2030,7 +2051,7 @@
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
     <message>
-        <source>This action is not allowed in the alarm's current state.</source>
+        <source>This action is not allowed in the alarm&apos;s current state.</source>
         <translation>警情当前状态下不允许此操作。</translation>
     </message>
     <message>
@@ -2344,6 +2365,10 @@
         <translation>值班台 – 登录</translation>
     </message>
     <message>
+        <source>Several servers (instances of one system) separated by commas: the console moves to the next when one cannot be reached.</source>
+        <translation>同一系统的多个服务器（实例）用逗号分隔：连不上一个时，值班台自动转到下一个。</translation>
+    </message>
+    <message>
         <source>Server:</source>
         <translation>服务器：</translation>
     </message>
@@ -2364,7 +2389,7 @@
         <translation>验证码：</translation>
     </message>
     <message>
-        <source>for wss:// only; empty: the system's CAs</source>
+        <source>for wss:// only; empty: the system&apos;s CAs</source>
         <translation>仅用于 wss://；留空则使用系统 CA</translation>
     </message>
     <message>
@@ -2380,8 +2405,8 @@
         <translation>退出</translation>
     </message>
     <message>
-        <source>The server address must start with ws:// or wss://.</source>
-        <translation>服务器地址必须以 ws:// 或 wss:// 开头。</translation>
+        <source>Each server address must start with ws:// or wss://.</source>
+        <translation>每个服务器地址都必须以 ws:// 或 wss:// 开头。</translation>
     </message>
     <message>
         <source>Enter the user name and the password.</source>
@@ -2590,7 +2615,7 @@
         <translation>地点过长。</translation>
     </message>
     <message>
-        <source>Enter the caller's phone number.</source>
+        <source>Enter the caller&apos;s phone number.</source>
         <translation>请填写报警人电话。</translation>
     </message>
     <message>
@@ -2614,7 +2639,7 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
-        <source>The caller's address is too long.</source>
+        <source>The caller&apos;s address is too long.</source>
         <translation>报警人地址过长。</translation>
     </message>
     <message>
@@ -2816,7 +2841,7 @@
         <translation>{layer}边界</translation>
     </message>
     <message>
-        <source>Area around the view's centre</source>
+        <source>Area around the view&apos;s centre</source>
         <translation>当前所在区域</translation>
     </message>
     <message>
@@ -2988,7 +3013,7 @@ fix {age} s ago</source>
         <translation>事件描述：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -3034,7 +3059,7 @@ fix {age} s ago</source>
         <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -3065,15 +3090,15 @@ fix {age} s ago</source>
         <translation>文档 {id}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
     <message>
-        <source>Only PDF files can be a plan's document.</source>
+        <source>Only PDF files can be a plan&apos;s document.</source>
         <translation>预案文档只能是 PDF 文件。</translation>
     </message>
     <message>
@@ -3561,7 +3586,7 @@ fix {age} s ago</source>
         <translation>养老院</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -3922,7 +3947,7 @@ fix {age} s ago</source>
 <context>
     <name>Report</name>
     <message>
-        <source>The place lies outside your area: report it to that area's officers.</source>
+        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
         <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
     </message>
     <message>
@@ -4080,7 +4105,7 @@ fix {age} s ago</source>
         <translation>查看个人信息：警情 {alarm_id}</translation>
     </message>
     <message>
-        <source>The caller's details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
         <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
     </message>
     <message>
@@ -4208,7 +4233,7 @@ fix {age} s ago</source>
         <translation>语音播报（TTS）</translation>
     </message>
     <message>
-        <source>Show on the terminal's display</source>
+        <source>Show on the terminal&apos;s display</source>
         <translation>终端屏幕显示</translation>
     </message>
 </context>
@@ -4376,7 +4401,7 @@ fix {age} s ago</source>
         <translation>未结警情</translation>
     </message>
     <message>
-        <source>Show the sensors' trends</source>
+        <source>Show the sensors&apos; trends</source>
         <translation>查看传感器趋势</translation>
     </message>
     <message>
@@ -4496,6 +4521,10 @@ fix {age} s ago</source>
     <message>
         <source>Synchronising…</source>
         <translation>正在同步…</translation>
+    </message>
+    <message>
+        <source>Connected to {server}</source>
+        <translation>已连接 {server}</translation>
     </message>
     <message>
         <source>Login refused: {reason}</source>
