@@ -8,8 +8,12 @@ advisory lock (``pg_try_advisory_lock``) held on one dedicated connection of the
 (:class:`Leases`): the database releases it the moment that connection ends, so a
 ``kill -9`` of the holder frees its leases at once (a machine that vanishes without closing
 its sockets frees them once TCP keepalive gives up: the connection asks for probes after
-:data:`KEEPALIVE_IDLE` seconds). The other instances try to take each lease on every run of
-their periodic loop, so one of them takes it over within one interval.
+:data:`KEEPALIVE_IDLE` seconds), and so does a holder that hangs (a frozen process or
+virtual machine still answers TCP keepalive): the connection is pinged every
+:data:`PING_EVERY` seconds, and the database ends it after :data:`IDLE_TIMEOUT` seconds
+without a word (``idle_session_timeout``, PostgreSQL 14 and later). The other instances
+try to take each lease on every run of their periodic loop, so one of them takes it over
+within one interval.
 
 On SQLite (one process owns the database) every lease is always held.
 
@@ -27,10 +31,11 @@ import logging
 import time
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend.runtime.episodes import EpisodeLog
+from backend.runtime.periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +48,11 @@ KEEPALIVE_IDLE = 5
 its leases after about 5 + 2 × 3 = 11 s."""
 KEEPALIVE_INTERVAL = 2
 KEEPALIVE_COUNT = 3
+
+PING_EVERY = 2.0
+"""Seconds between pings of the lease connection (at most a third of the idle timeout)."""
+IDLE_TIMEOUT = 10.0
+"""Seconds without a ping after which the database ends a hung holder's connection."""
 
 
 class Error(Exception):
@@ -61,9 +71,22 @@ class Leases:
     ``engine`` None or a SQLite engine: every lease is always held.
     """
 
-    def __init__(self, engine: AsyncEngine | None, *, check_every: float = CHECK_EVERY) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine | None,
+        *,
+        check_every: float = CHECK_EVERY,
+        idle_timeout: float = IDLE_TIMEOUT,
+    ) -> None:
         self._engine = engine if engine is not None and engine.dialect.name != "sqlite" else None
         self._check_every = check_every
+        self._idle_timeout = idle_timeout
+        self._pinger = Periodic(
+            "lease connection ping",
+            self._ping,
+            interval=min(PING_EVERY, idle_timeout / 3),
+            log=logger,
+        )
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
         self._held: set[str] = set()
@@ -100,12 +123,7 @@ class Leases:
             try:
                 return await self._hold(name)
             except (SQLAlchemyError, OSError) as exc:
-                self._outage.failed(
-                    f"leases {sorted(self._held) or ''} lost: the lease connection failed "
-                    f"({exc.__class__.__name__}); taking them again when it works",
-                    exc,
-                )
-                await self._drop()
+                await self._lost(exc)
                 return False
 
     async def _hold(self, name: str) -> bool:
@@ -144,6 +162,7 @@ class Leases:
 
     async def close(self) -> None:
         """Give every lease up (closing the connection releases them)."""
+        await self._pinger.stop()
         async with self._lock:
             self._closed = True
             await self._drop()
@@ -161,11 +180,40 @@ class Leases:
                 ("tcp_keepalives_count", KEEPALIVE_COUNT),
             ):
                 await connection.execute(text(f"SET {setting} = {int(value)}"))
+            # A hung holder must not keep its leases: the database ends its silent session.
+            idle_ms = int(self._idle_timeout * 1000)
+            try:
+                await connection.execute(text(f"SET idle_session_timeout = {idle_ms}"))
+            except DBAPIError:
+                logger.warning(
+                    "this PostgreSQL has no idle_session_timeout (before 14): a hung "
+                    "instance keeps its leases until it is killed"
+                )
         except BaseException:
             await connection.close()
             raise
         self._connection = connection
+        self._pinger.start()
         return connection
+
+    async def _ping(self) -> None:
+        """Keep the lease connection from idling out while this instance works."""
+        async with self._lock:
+            if self._connection is None:
+                return
+            try:
+                await self._connection.execute(text("SELECT 1"))
+                self._checked_at = time.monotonic()
+            except (SQLAlchemyError, OSError) as exc:
+                await self._lost(exc)
+
+    async def _lost(self, exc: BaseException) -> None:
+        self._outage.failed(
+            f"leases {sorted(self._held)} lost: the lease connection failed "
+            f"({exc.__class__.__name__}); taking them again when it works",
+            exc,
+        )
+        await self._drop()
 
     async def _drop(self) -> None:
         """Forget the connection and every lease held on it."""

@@ -145,3 +145,34 @@ async def test_a_periodic_runs_only_while_it_holds_its_lease(
             await loop.stop()
         await first.close()
         await second.close()
+
+
+@pytest.mark.logs_errors
+async def test_a_hung_holder_loses_its_leases(
+    engines: tuple[AsyncEngine, AsyncEngine], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A holder that stops talking (a frozen process still answers TCP keepalive) has its
+    session ended by the database after the idle timeout; another instance takes over."""
+    first = Leases(engines[0], idle_timeout=1.0)
+    second = Leases(engines[1], idle_timeout=1.0)
+    if not first.exclusive:
+        pytest.skip("SQLite has no second holder")
+    try:
+        lease = first.lease("deadlines")
+        assert await lease.hold()
+        # While it is alive its pings keep the session (and the lease) well past the timeout.
+        await asyncio.sleep(1.5)
+        assert not await second.lease("deadlines").hold()
+        assert await lease.hold()
+        await first._pinger.stop()  # the holder freezes: nothing more from it
+        for _ in range(60):
+            await asyncio.sleep(0.1)
+            if await second.lease("deadlines").hold():
+                break
+        else:
+            pytest.fail("the hung holder kept the lease")
+        with caplog.at_level(logging.ERROR, "backend.runtime.leases"):
+            assert not await lease.hold()
+    finally:
+        await first.close()
+        await second.close()
