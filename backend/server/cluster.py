@@ -125,7 +125,7 @@ class ClusterLink:
         if ids is None or self._sensors_changed is None:
             self._sensors_changed = None
         else:
-            self._sensors_changed |= ids
+            self._sensors_changed.update(ids)
         self._changes_wake.set()
 
     async def _react(self, events: Sequence[Event]) -> None:

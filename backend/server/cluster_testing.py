@@ -132,7 +132,7 @@ class Cluster:
             if time.monotonic() > deadline:
                 raise Error(f"instance {instance.number} did not start:\n{instance.log_text()}")
             await asyncio.sleep(0.05)
-        instance.port = int(ports["port"])
+        instance.port = int(ports["port"] or 0)
         instance.jt808_port = ports.get("jt808_port")
         while await health(instance.port) is None:
             if time.monotonic() > deadline:
