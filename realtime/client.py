@@ -332,8 +332,11 @@ class DutyDeskClient:
                     max_size=MAX_SERVER_MESSAGE_BYTES,
                     compression=None,
                     open_timeout=10,
-                    ping_interval=10,
+                    ping_interval=5,
                     ping_timeout=10,
+                    # A server that stopped answering pings will not answer a close either:
+                    # waiting long for it only delays the move to the next server.
+                    close_timeout=2,
                     user_agent_header=f"dutydesk-client/{PROTOCOL_VERSION}",
                 ) as connection:
                     self._connection = connection

@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import logging
 import os
+import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -318,3 +319,34 @@ async def test_kill_one_of_two_instances_under_load(cluster: Cluster) -> None:  
             await terminal.close()
         await cc.close()
         await watch.close()
+
+
+async def test_a_hung_instance_is_left_within_30_s(cluster: Cluster) -> None:
+    """The first instance freezes (SIGSTOP: its sockets stay open, as with a frozen virtual
+    machine): its console leaves it when its pings go unanswered, and the deadline lease
+    it held comes free when the database ends its silent session."""
+    first, second = cluster.instances
+    cc = Console("cc", "pw-cc-pass-1", [first.console_url, second.console_url])
+    await cc.start()
+    try:
+        assert cc.on(first)
+        [task_id] = await _send_tasks(cc, [dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)])
+        frozen_at = time.monotonic()
+        os.kill(first.process.pid, signal.SIGSTOP)
+        pong = await cc.client.request(Ping(req=""), timeout=FAILOVER_LIMIT)
+        working_after = time.monotonic() - frozen_at
+        assert pong is not None
+        assert cc.on(second)
+        logger.info("the console left the hung instance %.2f s after it froze", working_after)
+        assert working_after < FAILOVER_LIMIT
+        await _wait(
+            lambda: any(e.kind == "task.escalated" for e in cc.recorder.events),
+            FAILOVER_LIMIT,
+            "the escalation by the survivor",
+        )
+        logger.info("escalated %.2f s after the freeze", time.monotonic() - frozen_at)
+        _, per_object = await _log_counts(cluster)
+        assert per_object[("task.escalated", task_id)] == 1
+    finally:
+        await cc.close()
+        await cluster.kill(first)
