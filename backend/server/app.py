@@ -260,6 +260,7 @@ class DutyDeskServer:
             check_interval=config.session_check_interval,
             touch_interval=config.session_touch_interval,
             outage=self.database_outage,
+            stale_lease=self.leases.lease("stale sessions"),
         )
         """This server's open sessions, ended at once when the account changes."""
         # Changes through this server end its sessions without waiting for the watcher.

@@ -1,10 +1,12 @@
-"""A command re-sent to ANOTHER instance on the same database (its first instance died
-after acting, the answer lost with it) is answered as the first time, never applied
-twice; with the first instance gone even before it answered, the re-send is told the
-command was applied. Two real servers on one database (SQLite and PostgreSQL)."""
+"""Two instances on one database. A command re-sent to ANOTHER instance (its first
+instance died after acting, the answer lost with it) is answered as the first time, never
+applied twice; with the first instance gone even before it answered, the re-send is told
+the command was applied. The sessions a dead instance left open are ended by another.
+Two real servers on one database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +19,9 @@ from websockets.asyncio.client import ClientConnection
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
 from backend.server.commands import ANSWER_LOST
-from backend.storage.models import CommandAnswer, EventRecord
+from backend.server.sessions import STALE_SESSION_AFTER
+from backend.storage.models import CommandAnswer, EventRecord, SessionRecord, User
+from realtime.client import ConnectionState
 from realtime.protocol import AlarmResult, CreateAlarm
 from realtime.states import AlarmLevel
 from tests.backend.conftest import open_console
@@ -133,3 +137,36 @@ async def test_another_users_request_id_is_another_command(
         other = await _answer(ws, acknowledge)
     assert other["type"] == "error"
     assert other["code"] == "illegal_transition"
+
+
+async def test_sessions_of_an_instance_that_died_are_ended_by_another(
+    server: DutyDeskServer, second: DutyDeskServer
+) -> None:
+    """The first instance "dies": its console's session row stays open, untouched. The
+    other instance's sweep ends it once it is older than the horizon, and leaves its own
+    consoles' sessions alone."""
+    gone = await open_console(server)
+    here = await open_console(second, "supervisor1", "pw-supervisor1")
+    try:
+        horizon = dt.datetime.now(dt.UTC) - STALE_SESSION_AFTER - dt.timedelta(seconds=1)
+        async with server.sessions.begin() as session:
+            officer = await session.scalar(select(User.id).where(User.username == "officer1"))
+            await session.execute(
+                update(SessionRecord)
+                .where(SessionRecord.ended_at.is_(None), SessionRecord.user_id == officer)
+                .values(last_seen_at=horizon)
+            )
+        assert await second.session_tracker.sweep_stale() == 1
+        assert await second.session_tracker.sweep_stale() == 0
+        async with server.sessions() as session:
+            still_open = (
+                await session.scalars(
+                    select(SessionRecord.user_id).where(SessionRecord.ended_at.is_(None))
+                )
+            ).all()
+        assert officer not in still_open
+        assert len(still_open) == 1, "the other instance's console keeps its session"
+        assert here.client.state is ConnectionState.LIVE
+    finally:
+        await gone.close()
+        await here.close()
