@@ -95,7 +95,7 @@ class SessionTracker:
         self._stale_after = max(STALE_SESSION_AFTER, dt.timedelta(seconds=touch_interval * 5))
         self._sweeper = Periodic(
             "stale session sweep",
-            self.sweep_stale,
+            self._sweep,
             interval=touch_interval,
             log=logger,
             lease=stale_lease,
@@ -183,6 +183,9 @@ class SessionTracker:
         self._checks += 1
         if self._checks % self._touch_every == 0:
             await self.store.touch([s.id for s in self._live.values() if s.ended is None])
+
+    async def _sweep(self) -> None:
+        await self.sweep_stale()
 
     async def sweep_stale(self) -> int:
         """End the open sessions of instances that died (not touched for
