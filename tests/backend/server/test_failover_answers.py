@@ -20,6 +20,7 @@ from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
 from backend.server.commands import ANSWER_LOST
 from backend.server.sessions import STALE_SESSION_AFTER
+from backend.storage import answers
 from backend.storage.models import CommandAnswer, EventRecord, SessionRecord, User
 from realtime.client import ConnectionState
 from realtime.protocol import AlarmResult, CreateAlarm
@@ -170,3 +171,22 @@ async def test_sessions_of_an_instance_that_died_are_ended_by_another(
     finally:
         await gone.close()
         await here.close()
+
+
+async def test_kept_answers_are_pruned_after_an_hour(server: DutyDeskServer) -> None:
+    await answers.store_answer(server.sessions, "officer1", "old-req", '{"type": "result"}')
+    await answers.store_answer(server.sessions, "officer1", "new-req", '{"type": "result"}')
+    # An over-long request id is not kept (remembered by its instance only).
+    await answers.store_answer(server.sessions, "officer1", "x" * 200, '{"type": "result"}')
+    async with server.sessions.begin() as session:
+        await session.execute(
+            update(CommandAnswer)
+            .where(CommandAnswer.req == "old-req")
+            .values(at=dt.datetime.now(dt.UTC) - answers.KEEP_ANSWERS - dt.timedelta(minutes=1))
+        )
+    assert await answers.prune(server.sessions, dt.datetime.now(dt.UTC)) == 1
+    assert await answers.find(server.sessions, "officer1", "old-req") is None
+    kept = await answers.find(server.sessions, "officer1", "new-req")
+    assert kept is not None
+    assert kept.answer == '{"type": "result"}'
+    assert await answers.find(server.sessions, "officer1", "x" * 200) is None
