@@ -25,11 +25,17 @@ from desktop.collector import GuiThreadCollector
 from desktop.exercises.window import WindowExercises
 from desktop.i18n import choose_language, install_translators
 from desktop.lock import DEFAULT_IDLE_LOCK_SECONDS, IDLE_LOCK_KEY, ConsoleLock
-from desktop.login import LoginDialog
+from desktop.login import DEFAULT_SERVER_URL, LoginDialog
 from desktop.main_window import MainWindow
 from desktop.service import ConsoleService
 from desktop.sessions_view import SessionsAction
-from desktop.settings import APPLICATION, ORGANIZATION, open_settings
+from desktop.settings import (
+    APPLICATION,
+    ORGANIZATION,
+    SERVERS_KEY,
+    open_settings,
+    saved_servers,
+)
 from desktop.sounder import AlarmSounder
 from realtime.client import CERTIFICATE_NOT_TRUSTED, ConnectionState
 from realtime.protocol import Welcome
@@ -120,6 +126,7 @@ class ConsoleSession(QObject):
         """Log in without the dialog and open the main window straight away."""
         self._username = username
         self._server_url = server_url
+        self._settings.setValue(SERVERS_KEY, server_url)
         self.service.start(server_url, username, password, ca_file=ca_file)
         self._open_main_window()
 
@@ -190,6 +197,7 @@ class ConsoleSession(QObject):
         self._phase = _Phase.CONNECTING
         self._username = username
         self._server_url = server_url
+        self._settings.setValue(SERVERS_KEY, server_url)
         totp, ca_file = "", ""
         if self.login_dialog is not None:
             totp, ca_file = self.login_dialog.totp_code(), self.login_dialog.ca_file()
@@ -326,6 +334,8 @@ async def run_console_async(
     settings = settings or open_settings()
     if ca_file is not None:
         settings.setValue(CA_FILE_KEY, ca_file)
+    # No address given: the ones of the last login (several instances), else the default.
+    server_url = server_url or saved_servers(settings) or DEFAULT_SERVER_URL
     session = ConsoleSession(
         service, sounder, settings, done, idle_lock_seconds=idle_lock_seconds, wall=wall
     )

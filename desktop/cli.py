@@ -39,6 +39,7 @@ examples:
   dutydesk desktop
   dutydesk desktop --server ws://10.0.0.5:8765/console --user officer1
   dutydesk desktop --server wss://duty.example.gov.cn:8765/console --ca-file ca.pem
+  dutydesk desktop --server ws://10.0.0.5:8765/console --server ws://10.0.0.6:8765/console
   DUTYDESK_PASSWORD=secret dutydesk desktop --user officer1 --lang en
   dutydesk desktop --user leader1 --wall
   xvfb-run -a dutydesk desktop        # no screen attached: a virtual X display
@@ -66,9 +67,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the console's options to ``parser``."""
     parser.add_argument(
         "--server",
-        default=DEFAULT_SERVER_URL,
+        action="append",
         metavar="URL",
-        help="console endpoint of the server, ws://HOST:PORT/console (default: %(default)s)",
+        help="console endpoint of the server, ws://HOST:PORT/console; repeat it (or give a "
+        "comma-separated list) for several instances of one system: the console moves to "
+        "the next when one cannot be reached (default: the addresses of the last login, "
+        f"else {DEFAULT_SERVER_URL})",
     )
     parser.add_argument("--user", default="", metavar="NAME", help="user name to log in as")
     parser.add_argument(
@@ -209,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
         logger.error("%s", exc)
         return 2
     return run_console(
-        args.server,
+        ",".join(args.server or ()),
         args.user,
         password if args.user else "",
         lang=args.lang,

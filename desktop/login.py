@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.plain_text import plain_label
+from realtime.client import server_urls
 from realtime.protocol import CONSOLE_PATH
 
 DEFAULT_SERVER_URL = f"ws://127.0.0.1:8765{CONSOLE_PATH}"
@@ -42,6 +43,12 @@ class LoginDialog(QDialog):
         layout.addLayout(form)
         self.server_edit = QLineEdit(server_url, self)
         self.server_edit.setObjectName("server_edit")
+        self.server_edit.setToolTip(
+            self.tr(
+                "Several servers (instances of one system) separated by commas: the console "
+                "moves to the next when one cannot be reached."
+            )
+        )
         form.addRow(self.tr("Server:"), self.server_edit)
         self.user_edit = QLineEdit(username, self)
         self.user_edit.setObjectName("user_edit")
@@ -79,8 +86,9 @@ class LoginDialog(QDialog):
         url = self.server_edit.text().strip()
         username = self.user_edit.text().strip()
         password = self.password_edit.text()
-        if not url.startswith(("ws://", "wss://")):
-            self.show_error(self.tr("The server address must start with ws:// or wss://."))
+        urls = server_urls(url)
+        if not urls or not all(one.startswith(("ws://", "wss://")) for one in urls):
+            self.show_error(self.tr("Each server address must start with ws:// or wss://."))
             return
         if not username or not password:
             self.show_error(self.tr("Enter the user name and the password."))

@@ -28,6 +28,7 @@ from realtime.client import (
     DutyDeskClient,
     OutboxFullError,
     Refusal,
+    server_urls,
 )
 from realtime.protocol import (
     AlarmResult,
@@ -207,6 +208,9 @@ class ConsoleService(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._outstanding = 0
         self._state = ConnectionState.DISCONNECTED
+        self.server_count = 1
+        """How many server addresses the session rotates among (the status bar names the
+        one in use when there are several)."""
         self._state_detail = ""
         self._link_failed = False
         self.user: UserInfo | None = None
@@ -282,6 +286,7 @@ class ConsoleService(QObject):
         logger.info("connecting to %s as %s", url, username)
         self.refused_mark = ""
         self.login_token = token
+        self.server_count = len(server_urls(url))
         self.login_code = totp
         self.used_second_factor = bool(totp)
         self.ca_file = ca_file or None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStatusBar, QWidget
@@ -73,6 +74,9 @@ class StatusPanel(QObject):
         """The connection state as the officer reads it."""
         state = self._service.state
         if state is ConnectionState.LIVE:
+            server = urlsplit(self._service.state_detail).netloc
+            if self._service.server_count > 1 and server:
+                return self.tr("Connected to {server}").format(server=server)
             return self.tr("Connected")
         if state is ConnectionState.AUTH_FAILED:
             return self.tr("Login refused: {reason}").format(reason=self._service.state_detail)

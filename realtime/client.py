@@ -22,7 +22,7 @@ import math
 import random
 import ssl
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -155,6 +155,17 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_file)
 
 
+def server_urls(urls: str | Sequence[str]) -> list[str]:
+    """The server addresses in ``urls``: one address, several separated by commas (or
+    blanks), or a sequence of such texts; duplicates are dropped, order is kept."""
+    texts = [urls] if isinstance(urls, str) else list(urls)
+    found: dict[str, None] = {}
+    for text in texts:
+        for part in text.replace(",", " ").split():
+            found[part] = None
+    return list(found)
+
+
 def basic_auth_header(username: str, password: str) -> str:
     """Return an ``Authorization`` header value for a username and password."""
     token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
@@ -162,11 +173,21 @@ def basic_auth_header(username: str, password: str) -> str:
 
 
 class DutyDeskClient:
-    """A self-healing console session. Start :meth:`run` as a task; stop with :meth:`close`."""
+    """A self-healing console session. Start :meth:`run` as a task; stop with :meth:`close`.
+
+    ``url`` may name several servers (instances sharing one database; see
+    :func:`server_urls`): when the link is lost or a server cannot be reached, the client
+    tries the next one at once, and backs off only after each full round that failed. It
+    resumes from its last ``seq`` on whichever answers, and re-sends the commands not
+    answered yet with their request ids, which every instance recognises.
+    """
+
+    ROTATE_DELAY = 0.2
+    """Seconds before trying the next server of the list (jittered), within a round."""
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         listener: ClientListener,
         *,
         username: str = "",
@@ -181,7 +202,13 @@ class DutyDeskClient:
         backoff_max: float = 15.0,
         on_telemetry: Callable[[Telemetry], None] | None = None,
     ) -> None:
-        self.url = url
+        self.urls = server_urls(url)
+        """Every server address this client may use, in the order it tries them."""
+        if not self.urls:
+            raise ValueError("no server address given")
+        self._url_index = 0
+        self._tried_in_round = 0
+        self._backoff = backoff_initial
         self._listener = listener
         self._username = username
         self._password = password
@@ -215,6 +242,11 @@ class DutyDeskClient:
     def state(self) -> ConnectionState:
         """The current connection state."""
         return self._state
+
+    @property
+    def url(self) -> str:
+        """The server address in use (or tried next)."""
+        return self.urls[self._url_index]
 
     @property
     def last_seq(self) -> int | None:
@@ -283,29 +315,34 @@ class DutyDeskClient:
 
     async def run(self) -> None:
         """Connect and keep the session alive until :meth:`close` or an auth failure."""
-        backoff = self._backoff_initial
+        self._backoff = self._backoff_initial
         try:
             tls = self._tls()
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or exc
             self._give_up(f"cannot use the CA file {self._ca_file}: {reason}")
             return
+        self._tried_in_round = 0
         while not self._stopping():
             self._set_state(ConnectionState.CONNECTING, self.url)
             try:
                 async with connect(
                     self.url,
                     additional_headers=self._headers(),
-                    ssl=tls,
+                    ssl=tls if self.url.lower().startswith("wss://") else None,
                     max_size=MAX_SERVER_MESSAGE_BYTES,
                     compression=None,
                     open_timeout=10,
-                    ping_interval=10,
+                    ping_interval=5,
                     ping_timeout=10,
+                    # A server that stopped answering pings will not answer a close either:
+                    # waiting long for it only delays the move to the next server.
+                    close_timeout=2,
                     user_agent_header=f"dutydesk-client/{PROTOCOL_VERSION}",
                 ) as connection:
                     self._connection = connection
-                    backoff = self._backoff_initial
+                    self._backoff = self._backoff_initial
+                    self._tried_in_round = 0
                     await self._session(connection)
             except InvalidStatus as exc:
                 next_step = self._after_refusal(exc)
@@ -335,12 +372,26 @@ class DutyDeskClient:
                     pending.sent = False
             if self._stopping():
                 break
-            delay = backoff * (0.5 + random.random())  # noqa: S311 - jitter, not security
-            backoff = min(backoff * 2, self._backoff_max)
+            delay = self._next_server()
             # close() ends the wait at once instead of after the backoff.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closed.wait(), delay)
         self._set_state(ConnectionState.CLOSED, "")
+
+    def _next_server(self) -> float:
+        """Move on to the next server address; return how long to wait before trying it:
+        a moment within a round of the addresses, the growing backoff after a full round."""
+        self._tried_in_round += 1
+        if len(self.urls) > 1:
+            # Every instance serves the same database: the next one will do.
+            self._url_index = (self._url_index + 1) % len(self.urls)
+        jitter = 0.5 + random.random()  # noqa: S311 - jitter, not security
+        if self._tried_in_round < len(self.urls):
+            return self.ROTATE_DELAY * jitter
+        self._tried_in_round = 0
+        delay = self._backoff * jitter
+        self._backoff = min(self._backoff * 2, self._backoff_max)
+        return delay
 
     def _after_refusal(self, exc: InvalidStatus) -> _Next:
         """What to do after the server refused the handshake with an HTTP status."""
@@ -408,7 +459,7 @@ class DutyDeskClient:
         return headers
 
     def _tls(self) -> ssl.SSLContext | None:
-        if not self.url.lower().startswith("wss://"):
+        if not any(url.lower().startswith("wss://") for url in self.urls):
             return None
         return tls_context(self._ca_file)
 
@@ -464,7 +515,8 @@ class DutyDeskClient:
                     if self._last_seq is None or message.head_seq > self._last_seq:
                         self._last_seq = message.head_seq
                     self.refusal = None
-                    self._set_state(ConnectionState.LIVE, "")
+                    # The detail names the server: the console shows which one it is on.
+                    self._set_state(ConnectionState.LIVE, self.url)
                     self._live.set()
                     for req, pending in list(self._pending.items()):
                         if pending.future.done():

@@ -22,7 +22,7 @@ from backend.runtime import grouping
 from backend.runtime.clock import utc_now
 from backend.runtime.episodes import EpisodeLog
 from backend.security import mask_name
-from backend.storage import db, faults
+from backend.storage import answers, db, faults
 from backend.storage.models import EventCounter, EventRecord
 from backend.storage.types import as_utc
 from realtime.event_kinds import EventKind as EventKind  # noqa: PLC0414  (re-exported)
@@ -261,6 +261,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
     if not drafts:
         return []
     counter = await lock_head(session)
+    # A remembered command's receipt commits exactly with its change (see the module).
+    await answers.note_applied(session)
     events: list[Event] = []
     for draft in drafts:
         seq = counter.last_seq + 1

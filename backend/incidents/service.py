@@ -50,6 +50,7 @@ from backend.incidents.deadlines import (
     parent_area,
 )
 from backend.runtime.clock import utc_now
+from backend.runtime.leases import Lease
 from backend.runtime.periodic import Periodic
 from backend.storage.models import (
     Agency,
@@ -151,6 +152,7 @@ class IncidentService:
         check_interval: float = 1.0,
         resync_every: float = RESYNC_EVERY,
         grid_level: Callable[[str], EscalationLevel] = grid_level_of,
+        lease: Lease | None = None,
     ) -> None:
         self._sessions = sessions
         self._grid_level = grid_level
@@ -171,7 +173,15 @@ class IncidentService:
             interval=check_interval,
             immediately=True,
             log=logger,
+            # One instance of several on the database checks deadlines; the one that takes
+            # over reads the open tasks afresh (the others' writes are in the database).
+            lease=lease,
+            on_lease_taken=self._forget_tracker,
         )
+
+    def _forget_tracker(self) -> None:
+        """Rebuild the tracker from the database on the next check."""
+        self._tracker_loaded = False
 
     # ------------------------------------------------------------------ running
 

@@ -12,8 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from realtime.aio import cancel_and_wait
+
+if TYPE_CHECKING:
+    from backend.runtime.leases import Lease
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +32,11 @@ class Periodic:
     most ``backoff_max`` (or ``interval`` if that is longer). The first run is one
     interval after :meth:`start`, or at once with ``immediately``. Failures and recoveries are
     logged through ``log`` (default: this module's logger) under ``name``.
+
+    With a ``lease`` (see :mod:`backend.runtime.leases`) a run happens only while this
+    instance holds it: one instance of several on the database does the work, and another
+    takes over within one interval when it dies. ``on_lease_taken`` is called before the
+    first run of each new term (to reload what another holder may have changed).
     """
 
     def __init__(
@@ -39,6 +48,8 @@ class Periodic:
         backoff_max: float = BACKOFF_MAX,
         immediately: bool = False,
         log: logging.Logger | None = None,
+        lease: Lease | None = None,
+        on_lease_taken: Callable[[], None] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError(f"{name}: the interval must be positive, not {interval!r}")
@@ -49,6 +60,9 @@ class Periodic:
         self._log = log or logger
         self._immediately = immediately
         self._task: asyncio.Task[None] | None = None
+        self._lease = lease
+        self._on_lease_taken = on_lease_taken
+        self._term = 0
         self.failures = 0
         """Consecutive failed runs (0 while the body works)."""
 
@@ -84,10 +98,20 @@ class Periodic:
 
     async def _run(self) -> None:
         if self._immediately:
-            await self.run_once()
+            await self._tick()
         while True:
             await asyncio.sleep(self.next_delay())
-            await self.run_once()
+            await self._tick()
+
+    async def _tick(self) -> None:
+        if self._lease is not None:
+            if not await self._lease.hold():
+                return
+            if self._lease.terms != self._term:
+                self._term = self._lease.terms
+                if self._on_lease_taken is not None:
+                    self._on_lease_taken()
+        await self.run_once()
 
     async def run_once(self) -> bool:
         """Run the body now, with the failure bookkeeping; return whether it succeeded."""

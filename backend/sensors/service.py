@@ -19,6 +19,7 @@ from backend.alarms.service import AlarmService
 from backend.jurisdictions.placing import settle
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.runtime.clock import utc_now
+from backend.runtime.leases import Leases
 from backend.runtime.periodic import Periodic
 from backend.sensors import registry as sensor_registry
 from backend.sensors import timeseries
@@ -88,13 +89,27 @@ class SensorService:
         tick_interval: float = 1.0,
         maintenance: bool = True,
         jurisdictions: JurisdictionTree | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self._sessions = sessions
         self._alarms = alarms
         self._jurisdictions = jurisdictions
         self.rules = SensorRules(now=utc_now())
-        self._ticker = Periodic("sensor-rules-tick", self._tick, interval=tick_interval, log=logger)
-        self._maintenance = timeseries.TimeSeriesMaintenance(sessions) if maintenance else None
+        self._ticker = Periodic(
+            "sensor-rules-tick",
+            self._tick,
+            interval=tick_interval,
+            log=logger,
+            lease=leases.lease("sensor stale checks") if leases is not None else None,
+        )
+        self._maintenance = (
+            timeseries.TimeSeriesMaintenance(
+                sessions,
+                lease=leases.lease("time-series maintenance") if leases is not None else None,
+            )
+            if maintenance
+            else None
+        )
 
     async def start(self) -> list[ReadingView]:
         """Load the sensors, rebuild their state, start the stale clock and maintenance.

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from backend.runtime.leases import Lease
 from backend.runtime.periodic import Periodic
 from backend.storage.latest import newest_row_id
 from backend.storage.models import (
@@ -545,6 +546,7 @@ class TimeSeriesMaintenance:
         retention_every: dt.timedelta = dt.timedelta(hours=1),
         raw_days: float = RAW_DAYS,
         aggregate_days: float = AGGREGATE_DAYS,
+        lease: Lease | None = None,
     ) -> None:
         self._sessions = sessions
         self._interval = interval
@@ -560,6 +562,7 @@ class TimeSeriesMaintenance:
             interval=interval,
             immediately=True,
             log=logger,
+            lease=lease,
         )
 
     def start(self) -> None:

@@ -60,6 +60,7 @@ from backend.registry.users import SESSION_TOKEN_LIFETIME, UserService
 from backend.roads.service import RoadService
 from backend.runtime.clock import utc_now
 from backend.runtime.episodes import EpisodeLog
+from backend.runtime.leases import Leases
 from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
 from backend.sensors.service import SensorService
@@ -301,7 +302,9 @@ class DutyDeskServer:
         self.telemetry = TelemetryWriter(
             self.sessions, max_delay=config.telemetry_commit_delay, outage=self.database_outage
         )
-        self.sensors = SensorService(self.sessions, self.alarms, jurisdictions=self.jurisdictions)
+        self.sensors = SensorService(
+            self.sessions, self.alarms, jurisdictions=self.jurisdictions, leases=self.leases
+        )
         self.geofences = GeofenceService(self.sessions, self.writer)
         self.cameras = CameraRegistry(self.sessions, self.cipher, self.jurisdictions)
         self.registry.places = lambda: device_jurisdictions(self)
@@ -323,7 +326,7 @@ class DutyDeskServer:
         self.text_sender: TextSender | None = None
         """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
         self._server: Server | None = None
-        self.commands = CommandRunner(self.database_outage)
+        self.commands = CommandRunner(self.database_outage, self.sessions)
         """The command table's runner (it remembers recent answers to absorb re-sends)."""
         self._started = time.monotonic()
         self.roster = Roster(self.sessions)
@@ -355,6 +358,7 @@ class DutyDeskServer:
             check_interval=config.session_check_interval,
             touch_interval=config.session_touch_interval,
             outage=self.database_outage,
+            stale_lease=self.leases.lease("stale sessions"),
         )
         # Changes through this server end its sessions without waiting for the watcher.
         users.on_sessions_ended = tracker.end_user
@@ -422,6 +426,12 @@ class DutyDeskServer:
         decision = DecisionService(self.sessions, load_chemical_table())
         return chat, checklists, decision
 
+    @functools.cached_property
+    def leases(self) -> Leases:
+        """Which database-wide periodic work this instance runs (one of several on
+        PostgreSQL; see :mod:`backend.runtime.leases`)."""
+        return Leases(self.engine)
+
     def _incident_service(self) -> IncidentService:
         config = self.config
         try:
@@ -441,6 +451,7 @@ class DutyDeskServer:
             # The grid rung of a code is the level the jurisdiction tree records for it.
             grid_level=grid_levels(tree_level),
             clock=config.clock or utc_now,
+            lease=self.leases.lease("incident deadlines"),
         )
 
     def _ingest(self, kind: str) -> IngestService:
@@ -646,6 +657,7 @@ class DutyDeskServer:
         await self.sensors.stop()
         await self.hub.stop()
         await self.telemetry.stop()
+        await self.leases.close()
         await self.engine.dispose()
         if not self._shared_identity:
             self.users.close()

@@ -17,12 +17,16 @@ once with its traceback, and the session goes on.
 from __future__ import annotations
 
 import collections
+import contextlib
+import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.authz import policy as authz
 from backend.authz.policy import Permission
@@ -48,7 +52,7 @@ from backend.server import (
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
-from backend.storage import db
+from backend.storage import answers, db
 from realtime.protocol import (
     AcceptHandover,
     Ack,
@@ -184,6 +188,8 @@ from realtime.protocol import (
     UnshareCamera,
     UploadAttachment,
     UploadResult,
+    decode_server,
+    encode,
 )
 from realtime.protocol import (
     DeviceAlarmRaised as DeviceAlarmRaisedMessage,
@@ -195,6 +201,12 @@ ANSWER_MEMORY = 10_000
 """How many recent answers of state-changing commands are kept to absorb re-sends."""
 STORAGE_FAILED = "the database failed; the command was not applied, try again"
 SERVER_FAILED = "the server failed on this request (logged there); try again"
+ANSWER_LOST = (
+    "this command was applied already, by a server that stopped before it answered: "
+    "reload to see its outcome"
+)
+PRUNE_EVERY = 600.0
+"""Seconds between prunes of the answers kept in the database."""
 
 _C = TypeVar("_C")
 _R = TypeVar("_R")
@@ -587,14 +599,25 @@ def routes() -> Iterable[Route[Any, Any]]:
 
 
 class CommandRunner:
-    """Runs commands through the table: permission, handler, one error mapping."""
+    """Runs commands through the table: permission, handler, one error mapping.
 
-    def __init__(self, outage: EpisodeLog | None = None) -> None:
+    With ``sessions`` the answers of ``remember_answer`` commands are also kept in the
+    database (:mod:`backend.storage.answers`), so a re-send reaching another instance on
+    the same database (or this one after a restart) does not act twice either.
+    """
+
+    def __init__(
+        self,
+        outage: EpisodeLog | None = None,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self._outage = outage or EpisodeLog(logger, "command storage")
         """Storage failures are logged once per outage, not once per command."""
         self._answers: collections.OrderedDict[tuple[str, str], Result | Error] = (
             collections.OrderedDict()
         )
+        self._sessions = sessions
+        self._pruned_at = time.monotonic()
 
     async def console(self, ctx: ConsoleContext, command: Command) -> Result | Error:
         """Run one console command and return the answer to send."""
@@ -605,10 +628,19 @@ class CommandRunner:
                 message=f"unsupported command {type(command).__name__}",
                 req=command.req,
             )
-        key = (ctx.principal.username, command.req)
-        if route.remember_answer and (remembered := self._answers.get(key)) is not None:
-            return remembered
-        outcome = await _run(route, ctx, command, ctx.principal.username, self._outage)
+        username = ctx.principal.username
+        key = (username, command.req)
+        if route.remember_answer:
+            remembered = self._answers.get(key) or await self._stored_answer(username, command)
+            if remembered is not None:
+                return remembered
+        in_progress = (
+            answers.command_in_progress(username, command.req)
+            if route.remember_answer and self._sessions is not None
+            else contextlib.nullcontext()
+        )
+        with in_progress:
+            outcome = await _run(route, ctx, command, username, self._outage)
         answer: Result | Error
         if isinstance(outcome, _Refused):
             answer = Error(code=outcome.code, message=outcome.message, req=command.req)
@@ -618,7 +650,46 @@ class CommandRunner:
             self._answers[key] = answer
             while len(self._answers) > ANSWER_MEMORY:
                 self._answers.popitem(last=False)
+            await self._store_answer(username, answer)
         return answer
+
+    async def _stored_answer(self, username: str, command: Command) -> Result | Error | None:
+        """The answer of an earlier run of ``command`` kept in the database, if any."""
+        if self._sessions is None:
+            return None
+        try:
+            earlier = await answers.find(self._sessions, username, command.req)
+        except SQLAlchemyError as exc:
+            self._outage.failed(f"answers of {username} not read: {db.failure_reason(exc)}", exc)
+            return Error(code=ErrorCode.INTERNAL, message=STORAGE_FAILED, req=command.req)
+        if earlier is None:
+            return None
+        if earlier.answer is None:
+            return Error(
+                code=ErrorCode.STALE_VERSION,
+                message=ANSWER_LOST,
+                req=command.req,
+            )
+        stored = decode_server(earlier.answer)
+        if isinstance(stored, Result | Error):
+            return stored
+        return None
+
+    async def _store_answer(self, username: str, answer: Result | Error) -> None:
+        if self._sessions is None or answer.req is None:
+            return
+        if isinstance(answer, Error) and answer.code is ErrorCode.INTERNAL:
+            return  # not applied: a re-send may run it
+        try:
+            await answers.store_answer(
+                self._sessions, username, answer.req, encode(answer).decode("utf-8")
+            )
+            if time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+                self._pruned_at = time.monotonic()
+                await answers.prune(self._sessions, dt.datetime.now(dt.UTC))
+        except SQLAlchemyError as exc:
+            # Remembered in memory still: a re-send to this instance is answered alike.
+            self._outage.failed(f"answer to {username} not kept: {db.failure_reason(exc)}", exc)
 
     async def device(self, ctx: DeviceContext, message: DeviceMessage) -> Ack | Error:
         """Run one device message and return the acknowledgement (or refusal) to send."""

@@ -26,6 +26,7 @@ from backend.authz.principal import Principal
 from backend.registry.sessions import CONSOLE, EXERCISE_CONSOLE, SessionStore, utc_now
 from backend.registry.users import Login, UserService
 from backend.runtime.episodes import EpisodeLog
+from backend.runtime.leases import Lease
 from backend.runtime.periodic import Periodic
 from backend.server.handshake import remote_address
 from backend.storage import db
@@ -37,6 +38,11 @@ SESSION_CHECK_INTERVAL = 2.0
 """Seconds between two checks for sessions ended elsewhere or expired."""
 SESSION_TOUCH_INTERVAL = 60.0
 """Seconds between two updates of the open sessions' ``last_seen_at``."""
+STALE_SESSION_AFTER = dt.timedelta(minutes=10)
+"""Open sessions not touched for this long belong to an instance that died: one instance
+(the holder of the ``stale sessions`` lease) ends them, so nobody shows as logged in on a
+server that is gone. Far longer than the touch interval, so that an instance cut off from
+the database for a while does not lose its consoles' sessions."""
 UNLOCK_TRIES = 5
 """Wrong passwords on a locked console before its session is ended."""
 
@@ -75,6 +81,7 @@ class SessionTracker:
         touch_interval: float = SESSION_TOUCH_INTERVAL,
         clock: Callable[[], dt.datetime] = utc_now,
         outage: EpisodeLog | None = None,
+        stale_lease: Lease | None = None,
     ) -> None:
         self.store = store
         self._outage = outage or EpisodeLog(logger, "session storage")
@@ -85,6 +92,14 @@ class SessionTracker:
         self._touch_every = max(1, round(touch_interval / check_interval))
         self._checks = 0
         self._watcher = Periodic("session check", self.check, interval=check_interval, log=logger)
+        self._stale_after = max(STALE_SESSION_AFTER, dt.timedelta(seconds=touch_interval * 5))
+        self._sweeper = Periodic(
+            "stale session sweep",
+            self._sweep,
+            interval=touch_interval,
+            log=logger,
+            lease=stale_lease,
+        )
 
     def __len__(self) -> int:
         return len(self._live)
@@ -92,10 +107,12 @@ class SessionTracker:
     def start(self) -> None:
         """Start watching."""
         self._watcher.start()
+        self._sweeper.start()
 
     async def stop(self) -> None:
         """Stop watching and wait for connections being closed."""
         await self._watcher.stop()
+        await self._sweeper.stop()
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
 
@@ -167,6 +184,17 @@ class SessionTracker:
         self._checks += 1
         if self._checks % self._touch_every == 0:
             await self.store.touch([s.id for s in self._live.values() if s.ended is None])
+
+    async def _sweep(self) -> None:
+        await self.sweep_stale()
+
+    async def sweep_stale(self) -> int:
+        """End the open sessions of instances that died (not touched for
+        :data:`STALE_SESSION_AFTER`); return how many."""
+        ended = await self.store.end_stale(self._stale_after)
+        if ended:
+            logger.info("ended %s sessions left open by a server that is gone", ended)
+        return ended
 
     def end_user(self, user_id: int, reason: SessionEndReason) -> None:
         """End this server's sessions of a user at once (the rows were ended already)."""

@@ -742,6 +742,21 @@ class ExerciseRunRow(Base):
     database: Mapped[str] = mapped_column(String(1000))
 
 
+class CommandAnswer(Base):
+    """A state-changing console command that ran, and its answer (r0022): a re-send with
+    the same request id after a reconnect — to this instance or to another on the same
+    database — gets this answer instead of acting twice. Written in the command's own
+    transaction (``answer`` still empty), completed once the answer is known, pruned after
+    a while (:mod:`backend.storage.answers`)."""
+
+    __tablename__ = "command_answers"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    req: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class TerminalStateRow(Base):
     """What must follow a vehicle terminal from one gateway worker to another (r0024):
     the alarm bit names of its last acknowledged live report and its vehicle rules'

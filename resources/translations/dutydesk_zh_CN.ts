@@ -2636,6 +2636,10 @@
         <translation>值班台 – 登录</translation>
     </message>
     <message>
+        <source>Several servers (instances of one system) separated by commas: the console moves to the next when one cannot be reached.</source>
+        <translation>同一系统的多个服务器（实例）用逗号分隔：连不上一个时，值班台自动转到下一个。</translation>
+    </message>
+    <message>
         <source>Server:</source>
         <translation>服务器：</translation>
     </message>
@@ -2672,8 +2676,8 @@
         <translation>退出</translation>
     </message>
     <message>
-        <source>The server address must start with ws:// or wss://.</source>
-        <translation>服务器地址必须以 ws:// 或 wss:// 开头。</translation>
+        <source>Each server address must start with ws:// or wss://.</source>
+        <translation>每个服务器地址都必须以 ws:// 或 wss:// 开头。</translation>
     </message>
     <message>
         <source>Enter the user name and the password.</source>
@@ -4874,6 +4878,10 @@ fix {age} s ago</source>
     <message>
         <source>Synchronising…</source>
         <translation>正在同步…</translation>
+    </message>
+    <message>
+        <source>Connected to {server}</source>
+        <translation>已连接 {server}</translation>
     </message>
     <message>
         <source>Login refused: {reason}</source>

@@ -29,7 +29,13 @@ def test_dutydesk_registers_the_desktop_subcommand() -> None:
 
     args = build_parser().parse_args(["desktop", "--user", "officer1", "--lang", "en"])
     assert args.func is cli.run
-    assert (args.server, args.user, args.lang) == (cli.DEFAULT_SERVER_URL, "officer1", "en")
+    # No --server: the addresses of the last login, else the default (desktop.app).
+    assert (args.server, args.user, args.lang) == (None, "officer1", "en")
+
+
+def test_several_servers_are_repeated_or_comma_separated() -> None:
+    args = parse("--server", "ws://a:8765/console,ws://b:8765/console", "--server", "ws://c:1/x")
+    assert args.server == ["ws://a:8765/console,ws://b:8765/console", "ws://c:1/x"]
 
 
 def test_help_explains_the_options() -> None:

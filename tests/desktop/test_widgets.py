@@ -307,6 +307,21 @@ def test_status_bar_shows_a_lost_connection_and_the_data_age(window: WindowParts
     assert panel.connection_label.text() == "Connected"
 
 
+def test_status_bar_names_the_server_in_use_when_there_are_several(
+    window: WindowParts,
+) -> None:
+    main_window, service, _client, _sounder = window
+    panel = main_window.status_panel
+    service.server_count = 2
+    service.on_state(ConnectionState.LIVE, "ws://10.0.0.6:8765/console")
+    assert panel.connection_label.text() == "Connected to 10.0.0.6:8765"
+    assert "ws://10.0.0.6:8765/console" in panel.connection_label.toolTip()
+    service.server_count = 1
+    service.on_state(ConnectionState.CONNECTING, "ws://10.0.0.6:8765/console")
+    service.on_state(ConnectionState.LIVE, "ws://10.0.0.6:8765/console")
+    assert panel.connection_label.text() == "Connected"
+
+
 def test_commands_while_disconnected_are_counted_as_queued(window: WindowParts, run: Run) -> None:
     main_window, service, client, _sounder = window
     service.on_event(make_event(1, make_alarm(1)))

@@ -12,6 +12,7 @@ from realtime.client import (
     ConnectionState,
     DutyDeskClient,
     OutboxFullError,
+    server_urls,
 )
 from realtime.protocol import Event, Ping, Snapshot, Welcome
 
@@ -79,3 +80,36 @@ async def test_a_timed_out_command_is_withdrawn() -> None:
     assert client.queued_commands == 0
     await client.close()
     await runner
+
+
+def test_server_addresses_are_read_from_a_list_or_a_comma_separated_text() -> None:
+    assert server_urls("ws://a:8765/console") == ["ws://a:8765/console"]
+    assert server_urls("ws://a:1/console, ws://b:2/console") == [
+        "ws://a:1/console",
+        "ws://b:2/console",
+    ]
+    assert server_urls(["ws://a:1/console,ws://b:2/console", "ws://a:1/console"]) == [
+        "ws://a:1/console",
+        "ws://b:2/console",
+    ]
+    with pytest.raises(ValueError, match="no server address"):
+        DutyDeskClient(" , ", _Listener())
+
+
+async def test_an_unreachable_server_is_skipped_for_the_next_without_the_backoff() -> None:
+    listener = _Listener()
+    dead = [f"ws://127.0.0.1:{_closed_port()}/console" for _ in range(2)]
+    client = DutyDeskClient(
+        dead, listener, username="u", password="p", backoff_initial=30.0, backoff_max=30.0
+    )
+    runner = asyncio.create_task(client.run())
+    try:
+        # Both addresses are tried within a second; then the client backs off.
+        await asyncio.sleep(1.5)
+        assert client.url == dead[0]
+        assert listener.states.count(ConnectionState.CONNECTING) == 2
+        await asyncio.sleep(0.5)
+        assert listener.states.count(ConnectionState.CONNECTING) == 2
+    finally:
+        await client.close()
+        await runner

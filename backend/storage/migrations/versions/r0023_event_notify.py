@@ -3,7 +3,7 @@ with the new head ``seq`` whenever a transaction moves the event log's head (del
 when it commits), whoever wrote it. Nothing on SQLite (one process).
 
 Revision ID: r0023
-Revises: r0020
+Revises: r0022
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "r0023"
-down_revision = "r0020"
+down_revision = "r0022"
 
 
 def upgrade() -> None:

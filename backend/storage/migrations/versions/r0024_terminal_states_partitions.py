@@ -3,7 +3,7 @@ process), and on PostgreSQL ``positions`` and ``readings`` partitioned by month 
 (``backend.storage.partitions``; SQLite unchanged).
 
 Revision ID: r0024
-Revises: r0023 (r0019 before hainst was merged)
+Revises: r0023
 """
 
 from __future__ import annotations
