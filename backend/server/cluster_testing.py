@@ -134,9 +134,10 @@ class Cluster:
             await asyncio.sleep(0.05)
         instance.port = int(ports["port"] or 0)
         instance.jt808_port = ports.get("jt808_port")
-        while await health(instance.port) is None:
+        # Ready: answering, and hearing the others' commits.
+        while (answer := await health(instance.port)) is None or not answer.get("listening"):
             if time.monotonic() > deadline:
-                raise Error(f"instance {instance.number} never answered /health")
+                raise Error(f"instance {instance.number} not ready: /health says {answer}")
             await asyncio.sleep(0.05)
 
     async def start(self, count: int) -> list[Instance]:

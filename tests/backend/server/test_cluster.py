@@ -24,7 +24,7 @@ from websockets.asyncio.client import connect
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.eventlog import log as eventlog
-from backend.server.cluster_testing import Cluster, Instance, running_cluster
+from backend.server.cluster_testing import Cluster, Instance, health, running_cluster
 from backend.storage import db
 from devices.jt808.messages import Location
 from devices.jt808.simulator import TerminalClient
@@ -361,10 +361,16 @@ async def test_instances_keep_going_when_one_is_killed_and_a_new_one_catches_up(
             )
         )
         assert isinstance(answer, AlarmResult)
-        await watcher_b.recorder.wait_for(
-            lambda: any(e.alarm and e.alarm.title == "after" for e in watcher_b.recorder.events),
-            WAIT,
-        )
+        try:
+            await watcher_b.recorder.wait_for(
+                lambda: any(
+                    e.alarm and e.alarm.title == "after" for e in watcher_b.recorder.events
+                ),
+                WAIT,
+            )
+        except TimeoutError:
+            state = await health(b.port)
+            pytest.fail(f"B never got it: /health {state}; B's log:\n{b.log_text()[-4000:]}")
         started = await cluster.start_instance()
         late = await Console(started, "hz").open()
         try:
