@@ -17,6 +17,7 @@ import os
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from websockets.asyncio.client import connect
@@ -370,7 +371,8 @@ async def test_instances_keep_going_when_one_is_killed_and_a_new_one_catches_up(
             )
         except TimeoutError:
             state = await health(b.port)
-            pytest.fail(f"B never got it: /health {state}; B's log:\n{b.log_text()[-4000:]}")
+            sessions = await _database_sessions(cluster)
+            pytest.fail(f"B never got it: /health {state}; sessions:\n{sessions}")
         started = await cluster.start_instance()
         late = await Console(started, "hz").open()
         try:
@@ -390,3 +392,17 @@ async def test_instances_keep_going_when_one_is_killed_and_a_new_one_catches_up(
     finally:
         await watcher_b.close()
         await writer_a.close()
+
+
+async def _database_sessions(cluster: Cluster) -> str:
+    """What every connection to the cluster's database is doing (for a failure message)."""
+    connection = await asyncpg.connect(cluster.dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid, application_name, state, wait_event_type, wait_event, "
+            "pg_blocking_pids(pid) AS blocked_by, left(query, 120) AS query "
+            "FROM pg_stat_activity WHERE datname = current_database()"
+        )
+    finally:
+        await connection.close()
+    return "\n".join(str(dict(row)) for row in rows)
