@@ -33,7 +33,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.eventlog import notify
 from backend.eventlog.feed import POLL_INTERVAL, OrderedFeed
 from backend.jurisdictions import store as jurisdiction_store
-from backend.runtime.episodes import EpisodeLog
 from backend.storage import db
 from backend.storage.models import SensorRecord
 from realtime.aio import cancel_and_wait
@@ -82,7 +81,7 @@ class ClusterLink:
         self._changes_wake = asyncio.Event()
         self._changes_task: asyncio.Task[None] | None = None
         self._sensor_fingerprint: _Fingerprint | None = None
-        self._outage = EpisodeLog(logger, "change watcher")
+        self._outage = server.database_outage
 
     async def start(self) -> None:
         """Start following the log and the changes (after the database is migrated)."""
@@ -96,6 +95,7 @@ class ClusterLink:
                     notify.CHANGES_CHANNEL: self._changed,
                 },
                 on_connected=self._resync,
+                outage=self._server.database_outage,
             )
             self._listener.start()
             # Started listening before the first console comes (a failure is retried).
