@@ -25,7 +25,7 @@ from backend.eventlog import log
 from backend.runtime.episodes import EpisodeLog
 from backend.storage import db
 from realtime.aio import cancel_and_wait
-from realtime.protocol import Event
+from realtime.protocol import Event, ProtocolError
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,8 @@ class OrderedFeed:
             self._wake.clear()
             try:
                 await self.catch_up()
-            except (SQLAlchemyError, OSError, log.Error) as exc:
+            except (SQLAlchemyError, OSError, log.Error, ProtocolError, ValueError) as exc:
+                # Never ends the feed: it tries again (logged once until it works).
                 self._outage.failed(f"reading new events failed: {db.failure_reason(exc)}", exc)
                 await asyncio.sleep(self._poll_interval)
                 self._wake.set()

@@ -102,7 +102,8 @@ class Listener:
     ``handlers`` maps a channel to what is called with each payload. ``on_connected`` is
     called after every (re)connection: notifications sent while it was away are lost, so
     the owner looks at the database once then. An outage is logged once (ERROR when it
-    starts, WARNING when it ends).
+    starts, WARNING when it ends) on ``outage`` (a server passes its database outage, so
+    one database failure is one episode, whoever meets it).
     """
 
     def __init__(
@@ -113,13 +114,14 @@ class Listener:
         on_connected: Callable[[], None] = lambda: None,
         reconnect_first: float = RECONNECT_FIRST,
         reconnect_max: float = RECONNECT_MAX,
+        outage: EpisodeLog | None = None,
     ) -> None:
         self._dsn = dsn
         self._handlers = dict(handlers)
         self._on_connected = on_connected
         self._reconnect_first = reconnect_first
         self._reconnect_max = reconnect_max
-        self._outage = EpisodeLog(logger, "database notifications (LISTEN)")
+        self._outage = outage or EpisodeLog(logger, "database notifications (LISTEN)")
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
         """Set while the listening connection is up (tests wait on it)."""

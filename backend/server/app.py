@@ -755,6 +755,9 @@ class DutyDeskServer:
             "database": self.database_kind,
             "database_status": "down" if problem else "up",
             "head_seq": head,
+            # Several instances: how far this one handed events on, and whether it hears
+            # the others' commits at once (None: SQLite, no notifications).
+            **self.cluster.health(),
             "uptime_s": round(time.monotonic() - self._started, 1),
             "consoles": len(self.hub),
             "devices": self.devices_connected,

@@ -22,6 +22,7 @@ Users and sessions ended elsewhere are the session tracker's own poll
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -32,7 +33,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.eventlog import notify
 from backend.eventlog.feed import POLL_INTERVAL, OrderedFeed
 from backend.jurisdictions import store as jurisdiction_store
-from backend.runtime.episodes import EpisodeLog
 from backend.storage import db
 from backend.storage.models import SensorRecord
 from realtime.aio import cancel_and_wait
@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 CHANGE_CHECK_INTERVAL = 5.0
 """Seconds between two safety looks at what changed outside the log (sensors)."""
+
+LISTEN_START_TIMEOUT = 5.0
+"""Longest the start waits for the listening connection (it keeps trying afterwards)."""
 
 _GEOFENCE_KINDS = frozenset({EventKind.GEOFENCE_SAVED, EventKind.GEOFENCE_DELETED})
 
@@ -78,7 +81,7 @@ class ClusterLink:
         self._changes_wake = asyncio.Event()
         self._changes_task: asyncio.Task[None] | None = None
         self._sensor_fingerprint: _Fingerprint | None = None
-        self._outage = EpisodeLog(logger, "change watcher")
+        self._outage = server.database_outage
 
     async def start(self) -> None:
         """Start following the log and the changes (after the database is migrated)."""
@@ -92,8 +95,13 @@ class ClusterLink:
                     notify.CHANGES_CHANNEL: self._changed,
                 },
                 on_connected=self._resync,
+                outage=self._server.database_outage,
             )
             self._listener.start()
+            # Started listening before the first console comes (a failure is retried).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LISTEN_START_TIMEOUT):
+                    await self._listener.connected.wait()
         self._changes_task = asyncio.create_task(self._watch_changes(), name="change-watcher")
 
     async def stop(self) -> None:
@@ -110,6 +118,13 @@ class ClusterLink:
     def listener(self) -> notify.Listener | None:
         """The LISTEN connection (PostgreSQL only)."""
         return self._listener
+
+    def health(self) -> dict[str, object]:
+        """This instance's part of ``/health``: the last ``seq`` handed to its consoles
+        (``fanout_seq``; it follows ``head_seq`` within milliseconds) and whether the
+        listening connection is up (``listening``; None on SQLite)."""
+        listening = self._listener.connected.is_set() if self._listener is not None else None
+        return {"fanout_seq": self.feed.delivered, "listening": listening}
 
     def _resync(self) -> None:
         # Notifications sent while the connection was away are lost: look at everything.

@@ -82,16 +82,18 @@ class Cluster:
     serve_args: Sequence[str] = ()
     """Extra ``serve`` options given to every instance (e.g. ``--jt808 127.0.0.1:0``)."""
     instances: list[Instance] = field(default_factory=list)
+    _started: int = 0
 
     async def start_instance(self, extra_args: Sequence[str] = ()) -> Instance:
         """Start one more instance and return it once it answers ``/health``."""
-        number = len(self.instances) + 1
+        # Numbered before the first await: instances started at once get their own files.
+        self._started += 1
+        number = self._started
         port_file = self.data_dir / f"instance-{number}.ports"
         port_file.unlink(missing_ok=True)
         log_path = self.data_dir / f"instance-{number}.log"
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        env.setdefault("DUTYDESK_EVENT_LOOP", "asyncio")
         with log_path.open("ab") as log:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -134,9 +136,10 @@ class Cluster:
             await asyncio.sleep(0.05)
         instance.port = int(ports["port"] or 0)
         instance.jt808_port = ports.get("jt808_port")
-        while await health(instance.port) is None:
+        # Ready: answering, and hearing the others' commits.
+        while (answer := await health(instance.port)) is None or not answer.get("listening"):
             if time.monotonic() > deadline:
-                raise Error(f"instance {instance.number} never answered /health")
+                raise Error(f"instance {instance.number} not ready: /health says {answer}")
             await asyncio.sleep(0.05)
 
     async def start(self, count: int) -> list[Instance]:
@@ -144,7 +147,13 @@ class Cluster:
         the data key), the others at once."""
         first = await self.start_instance()
         rest = await asyncio.gather(*(self.start_instance() for _ in range(count - 1)))
-        return [first, *rest]
+        started = [first, *rest]
+        if (
+            len({instance.process.pid for instance in started}) != count
+            or len({instance.port for instance in started}) != count
+        ):
+            raise Error(f"instances share a process or a port: {started}")
+        return started
 
     async def kill(self, instance: Instance) -> None:
         """End ``instance`` with SIGKILL (no clean shutdown) and reap it."""

@@ -17,6 +17,7 @@ import os
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
+import asyncpg
 import pytest
 import pytest_asyncio
 from websockets.asyncio.client import connect
@@ -24,7 +25,7 @@ from websockets.asyncio.client import connect
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.eventlog import log as eventlog
-from backend.server.cluster_testing import Cluster, Instance, running_cluster
+from backend.server.cluster_testing import Cluster, Instance, health, running_cluster
 from backend.storage import db
 from devices.jt808.messages import Location
 from devices.jt808.simulator import TerminalClient
@@ -361,10 +362,17 @@ async def test_instances_keep_going_when_one_is_killed_and_a_new_one_catches_up(
             )
         )
         assert isinstance(answer, AlarmResult)
-        await watcher_b.recorder.wait_for(
-            lambda: any(e.alarm and e.alarm.title == "after" for e in watcher_b.recorder.events),
-            WAIT,
-        )
+        try:
+            await watcher_b.recorder.wait_for(
+                lambda: any(
+                    e.alarm and e.alarm.title == "after" for e in watcher_b.recorder.events
+                ),
+                WAIT,
+            )
+        except TimeoutError:
+            state = await health(b.port)
+            sessions = await _database_sessions(cluster)
+            pytest.fail(f"B never got it: /health {state}; sessions:\n{sessions}")
         started = await cluster.start_instance()
         late = await Console(started, "hz").open()
         try:
@@ -384,3 +392,17 @@ async def test_instances_keep_going_when_one_is_killed_and_a_new_one_catches_up(
     finally:
         await watcher_b.close()
         await writer_a.close()
+
+
+async def _database_sessions(cluster: Cluster) -> str:
+    """What every connection to the cluster's database is doing (for a failure message)."""
+    connection = await asyncpg.connect(cluster.dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid, application_name, state, wait_event_type, wait_event, "
+            "pg_blocking_pids(pid) AS blocked_by, left(query, 120) AS query "
+            "FROM pg_stat_activity WHERE datname = current_database()"
+        )
+    finally:
+        await connection.close()
+    return "\n".join(str(dict(row)) for row in rows)

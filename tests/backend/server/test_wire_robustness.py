@@ -236,6 +236,8 @@ async def test_health_answers_json(server: DutyDeskServer) -> None:
     assert health["consoles"] == 1
     assert health["protocol"] == PROTOCOL_VERSION
     assert health["uptime_s"] >= 0
+    assert health["fanout_seq"] == health["head_seq"]
+    assert health["listening"] is (True if server.database_kind == "postgresql" else None)
 
 
 # ---------------------------------------------------------------------- device feed
