@@ -60,13 +60,13 @@ def _control(run_id: str, action: ControlAction, **values: float) -> ControlExer
     return ControlExercise(req="", run_id=run_id, action=action, **values)
 
 
-@pytest.fixture
-def sqlite_only(db_url: str) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the exercise's own database is SQLite whatever the live one is")
+# The exercise's own database is SQLite whatever the live one is: the live side's
+# PostgreSQL variant adds nothing to these, so they run on SQLite only (not skipped).
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
-async def test_pause_resume_seek_and_speed(server: DutyDeskServer, sqlite_only: None) -> None:
+@SQLITE_ONLY
+async def test_pause_resume_seek_and_speed(server: DutyDeskServer) -> None:
     manager = _manager(server)
     trainer = await _trainer(server)
     name = save_recording(server, small_recording(duration_s=600))
@@ -109,9 +109,8 @@ async def test_pause_resume_seek_and_speed(server: DutyDeskServer, sqlite_only: 
         await manager.control(trainer, _control(run.run_id, ControlAction.PAUSE))
 
 
-async def test_injections_go_through_the_instance(
-    server: DutyDeskServer, sqlite_only: None
-) -> None:
+@SQLITE_ONLY
+async def test_injections_go_through_the_instance(server: DutyDeskServer) -> None:
     manager = _manager(server)
     trainer = await _trainer(server)
     name = save_recording(server, small_recording(duration_s=600))
@@ -162,9 +161,8 @@ async def test_injections_go_through_the_instance(
     await manager.stop(trainer, run.run_id)
 
 
-async def test_other_trainers_and_wrong_roles_are_refused(
-    server: DutyDeskServer, sqlite_only: None
-) -> None:
+@SQLITE_ONLY
+async def test_other_trainers_and_wrong_roles_are_refused(server: DutyDeskServer) -> None:
     manager = _manager(server)
     trainer = await _trainer(server)
     other = await server.users.add_user(
@@ -208,8 +206,9 @@ def _unusable_registry() -> bytes:
     ],
     ids=["corrupt", "not-a-recording", "newer-version", "too-big", "unusable-registry"],
 )
+@SQLITE_ONLY
 async def test_a_hostile_recording_is_refused_and_the_server_goes_on(
-    server: DutyDeskServer, sqlite_only: None, content: bytes, reason: str
+    server: DutyDeskServer, content: bytes, reason: str
 ) -> None:
     manager = _manager(server)
     trainer = await _trainer(server)
@@ -228,7 +227,8 @@ async def test_a_hostile_recording_is_refused_and_the_server_goes_on(
     await manager.stop(trainer, run.run_id)
 
 
-async def test_the_same_alarms_at_1_10_and_64(server: DutyDeskServer, sqlite_only: None) -> None:
+@SQLITE_ONLY
+async def test_the_same_alarms_at_1_10_and_64(server: DutyDeskServer) -> None:
     manager = _manager(server)
     trainer = await _trainer(server)
     name = save_recording(server, small_recording(duration_s=3.2))
@@ -289,8 +289,9 @@ async def test_ended_runs_stay_listed_and_readable_after_a_restart(
         await second.close()
 
 
+@SQLITE_ONLY
 async def test_nmea_and_modbus_input_reach_the_exercise_through_the_feed(
-    server: DutyDeskServer, sqlite_only: None
+    server: DutyDeskServer,
 ) -> None:
     manager = _manager(server)
     trainer = await _trainer(server)
@@ -321,9 +322,8 @@ async def test_nmea_and_modbus_input_reach_the_exercise_through_the_feed(
     await manager.stop(trainer, run.run_id)
 
 
-async def test_a_terminal_recorded_without_its_login_is_logged_in(
-    server: DutyDeskServer, sqlite_only: None
-) -> None:
+@SQLITE_ONLY
+async def test_a_terminal_recorded_without_its_login_is_logged_in(server: DutyDeskServer) -> None:
     manager = _manager(server)
     trainer = await _trainer(server)
     name = save_recording(server, small_recording(duration_s=1.5, with_login=False), "cut")
