@@ -77,7 +77,13 @@ from realtime.protocol import (
     encode,
 )
 
-__all__ = ["SCENARIO_FILE", "ScenarioError", "auth_code_of", "build_scenario"]
+__all__ = [
+    "SCENARIO_FILE",
+    "ScenarioError",
+    "auth_code_of",
+    "build_scenario",
+    "compile_description",
+]
 
 EARTH_RADIUS_M: Final = 6_371_008.8
 STATUS_ACC_ON: Final = 1 << 0
@@ -96,7 +102,12 @@ def auth_code_of(phone: str) -> str:
 def build_scenario(directory: Path) -> Recording:
     """Compile ``directory/scenario.toml``; raise
     :class:`~backend.exercises.scenario_schema.ScenarioError` saying where and why."""
-    description = read_description(directory / SCENARIO_FILE)
+    return compile_description(read_description(directory / SCENARIO_FILE), directory)
+
+
+def compile_description(description: Description, directory: Path) -> Recording:
+    """Compile a checked description (``directory``: where its ``items_file`` is relative
+    to). Generators (bench/replay.py) build a :class:`Description` in code and call this."""
     start = description.scenario.start.astimezone(dt.UTC)
     timeline = _Timeline(start)
     for number, terminal in enumerate(description.terminal, 1):
