@@ -464,6 +464,12 @@ def _registry(directory: Path, description: Description) -> RegistrySnapshot:
         DeviceEntry(kind="json", identity=name, name=label, jurisdiction=feed.jurisdiction)
         for name, label in feeds.items()
     ]
+    # A status change is an event only for a device the registry knows.
+    known = {device.identity for device in devices}
+    devices += [
+        DeviceEntry(kind="json", identity=name, jurisdiction=feed.jurisdiction)
+        for name in sorted({change.device for change in description.status} - known)
+    ]
     modbus = sorted({s.device or feed.account for s in description.sensor if s.via == "modbus"})
     devices += [DeviceEntry(kind="modbus", identity=name) for name in modbus]
     sensors = [
