@@ -24,6 +24,7 @@ from backend.authz.principal import Principal
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.registry.agencies import active_agency
+from backend.runtime.clock import utc_now
 from backend.storage.models import Alarm, CameraRecord, Grant
 from realtime.protocol import (
     AlarmView,
@@ -57,7 +58,7 @@ def in_force(now: dt.datetime) -> ColumnElement[bool]:
 
 async def shared_agencies(session: AsyncSession, alarm_id: int) -> list[str]:
     """The agencies an alarm is explicitly shared with now, sorted."""
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     rows = await session.scalars(
         select(Grant.agency)
         .join(Alarm, Alarm.id == Grant.alarm_id)
@@ -71,7 +72,7 @@ async def cameras_shared(session: AsyncSession, principal: Principal) -> set[int
     the principal's area (the shares :func:`authz.can_see_grant` lets them see)."""
     if principal.agency is None:
         return set()
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     rows = await session.execute(
         select(Grant.camera_id, Alarm.jurisdiction)
         .join(Alarm, Alarm.id == Grant.alarm_id)
@@ -138,7 +139,7 @@ class GrantService:
     async def _open_grant(
         session: AsyncSession, kind: str, alarm_id: int, agency: str, camera_id: int | None
     ) -> Grant | None:
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         return await session.scalar(
             select(Grant)
             .join(Alarm, Alarm.id == Grant.alarm_id)
@@ -160,7 +161,7 @@ class GrantService:
             await self._check_agency(session, command.agency)
             if await self._open_grant(session, ALARM, alarm.id, command.agency, None):
                 raise ValidationError(f"the alarm is already shared with {command.agency}")
-            now = dt.datetime.now(dt.UTC)
+            now = utc_now()
             grant = Grant(
                 kind=ALARM, alarm_id=alarm.id, agency=command.agency, by=principal.username, at=now
             )
@@ -193,7 +194,7 @@ class GrantService:
             grant = await self._open_grant(session, ALARM, alarm.id, command.agency, None)
             if grant is None:
                 raise ValidationError(f"the alarm is not shared with {command.agency}")
-            now = dt.datetime.now(dt.UTC)
+            now = utc_now()
             grant.revoked_at = now
             grant.revoked_by = principal.username
             _touch(alarm, principal, now)
@@ -228,7 +229,7 @@ class GrantService:
 
     async def share_camera(self, principal: Principal, command: ShareCamera) -> GrantView:
         """Let an agency watch a camera for an alarm it works on; audited."""
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         if command.expires_at is not None and command.expires_at <= now:
             raise ValidationError("the share's expiry must lie in the future")
 
@@ -287,7 +288,7 @@ class GrantService:
             grant = await self._open_grant(session, CAMERA, alarm.id, command.agency, camera.id)
             if grant is None:
                 raise ValidationError(f"the camera is not shared with {command.agency}")
-            now = dt.datetime.now(dt.UTC)
+            now = utc_now()
             grant.revoked_at = now
             grant.revoked_by = principal.username
             revoked = _view(grant, view.jurisdiction, camera.code, revoked=True)
@@ -311,7 +312,7 @@ class GrantService:
 
     async def visible_to(self, principal: Principal) -> list[GrantView]:
         """The shares in force that ``principal`` may see, oldest first."""
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         async with self._sessions() as session:
             rows = await session.execute(
                 select(Grant, Alarm.jurisdiction, CameraRecord.code)

@@ -26,6 +26,7 @@ from backend.errors import Error
 from backend.eventlog import log as eventlog
 from backend.jurisdictions.placing import settle
 from backend.jurisdictions.tree import JurisdictionTree
+from backend.runtime.clock import utc_now
 from backend.security import (
     SENSITIVE_PLACEHOLDER,
     FieldCipher,
@@ -231,7 +232,7 @@ class AlarmService:
                 f"the caller's name is longer than {MAX_CALLER_NAME} characters",
             )
         note = command.sensitive_note.strip()
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         # Reporters may use any offset; alarms are kept and sent in UTC.
         occurred = as_utc(command.occurred_at) if command.occurred_at is not None else now
 
@@ -291,7 +292,7 @@ class AlarmService:
         jurisdiction = settle(message.jurisdiction, self._place(message.lat, message.lon)).code
         if not message.key.strip() or len(message.key) > 64:
             raise Error(ErrorCode.VALIDATION, "an alarm key needs 1 to 64 characters")
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         # Devices may stamp their local offset (+08:00); alarms are kept and sent in UTC.
         seen = as_utc(message.at) if message.at is not None else now
         dedupe_key = f"{source}:{message.key}"
@@ -357,12 +358,12 @@ class AlarmService:
             )
             if alarm is None:
                 return None
-            now = as_utc(at) if at is not None else dt.datetime.now(dt.UTC)
+            now = as_utc(at) if at is not None else utc_now()
             if level is not None:
                 alarm.level = level.value
             alarm.last_note = note
             alarm.version += 1
-            alarm.updated_at = dt.datetime.now(dt.UTC)
+            alarm.updated_at = utc_now()
             alarm.updated_by = source
             alarm.last_seen = max(alarm.last_seen, now)
             view = await self._record(session, events, alarm, kind, source, note=note)
@@ -402,7 +403,7 @@ class AlarmService:
                 merge_target = await self._merge_target(
                     session, principal, alarm, command.merge_into
                 )
-            now = dt.datetime.now(dt.UTC)
+            now = utc_now()
             alarm.state = target.value
             alarm.version += 1
             alarm.updated_at = now
@@ -485,7 +486,7 @@ class AlarmService:
             if already:
                 names = ", ".join(units[unit_id].name for unit_id in sorted(already))
                 raise Error(ErrorCode.VALIDATION, f"already dispatched: {names}")
-            now = dt.datetime.now(dt.UTC)
+            now = utc_now()
             note = command.note.strip()
             for unit_id in command.unit_ids:
                 session.add(
@@ -645,7 +646,7 @@ class AlarmService:
 
         Read in one transaction with the head ``seq`` so the snapshot and its seq agree.
         """
-        since = dt.datetime.now(dt.UTC) - RECENTLY_CLOSED
+        since = utc_now() - RECENTLY_CLOSED
         async with self._sessions() as session, session.begin():
             head = await eventlog.head_seq(session)
             alarms = await session.scalars(

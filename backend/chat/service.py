@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import datetime as dt
 import hashlib
 import logging
 import time
@@ -40,6 +39,7 @@ from backend.chat.attachments import AttachmentStore, Finished
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.incidents.service import listed_incident_views, load_incident_view
+from backend.runtime.clock import utc_now
 from backend.runtime.periodic import Periodic
 from backend.storage.models import AttachmentRecord, EventRecord, MessageRead
 from realtime.event_kinds import EventKind
@@ -314,7 +314,7 @@ class ChatService:
                     content_type=finished.content_type,
                     filename=upload.filename,
                     uploaded_by=principal.username,
-                    at=dt.datetime.now(dt.UTC),
+                    at=utc_now(),
                 )
                 session.add(record)
                 await session.flush()
@@ -367,7 +367,7 @@ class ChatService:
             )
             if row is not None and row.up_to_seq >= up_to_seq:
                 return row.up_to_seq
-            now = dt.datetime.now(dt.UTC)
+            now = utc_now()
             if row is None:
                 session.add(
                     MessageRead(
@@ -445,7 +445,7 @@ class ChatService:
         messages after their read mark."""
         counts: list[UnreadCount] = []
         async with self._sessions() as session:
-            incidents = await listed_incident_views(session, dt.datetime.now(dt.UTC))
+            incidents = await listed_incident_views(session, utc_now())
             ids = [i.id for i in incidents if access.can_see_incident(principal, i)]
             for start in range(0, len(ids), UNREAD_BATCH):
                 rows = await session.execute(

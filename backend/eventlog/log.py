@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.runtime import grouping
+from backend.runtime.clock import utc_now
 from backend.runtime.episodes import EpisodeLog
 from backend.security import mask_name
 from backend.storage import db, faults
@@ -30,6 +31,7 @@ from realtime.protocol import (
     ChecklistView,
     DeviceView,
     Event,
+    ExerciseRunView,
     GeofenceView,
     GrantView,
     HandoverView,
@@ -159,6 +161,8 @@ class Draft:
     """What a ``registry.changed`` event changed."""
     checklist: ChecklistView | None = None
     """A plan's checklist after a tick (``incident.checklist_ticked``; with ``incident``)."""
+    exercise_run: ExerciseRunView | None = None
+    """The run an ``exercise.*`` life-cycle event of the live log is about."""
 
 
 async def append(
@@ -183,6 +187,7 @@ async def append(
     registry_item: RegistryItemView | None = None,
     registry_change: RegistryChangeView | None = None,
     checklist: ChecklistView | None = None,
+    exercise_run: ExerciseRunView | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -210,6 +215,7 @@ async def append(
         registry_item=registry_item,
         registry_change=registry_change,
         checklist=checklist,
+        exercise_run=exercise_run,
     )
     return (await append_many(session, (draft,)))[0]
 
@@ -229,7 +235,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
         seq = counter.last_seq + 1
         event = Event(
             seq=seq,
-            at=as_utc(draft.at) if draft.at is not None else dt.datetime.now(dt.UTC),
+            at=as_utc(draft.at) if draft.at is not None else utc_now(),
             kind=draft.kind,
             actor=draft.actor,
             action=draft.action,
@@ -247,6 +253,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             registry_item=_or_unset(draft.registry_item),
             registry_change=_or_unset(draft.registry_change),
             checklist=draft.checklist if draft.checklist is not None else msgspec.UNSET,
+            exercise_run=_or_unset(draft.exercise_run),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -149,6 +150,8 @@ class RecordingLibrary:
         self.data_dir = data_dir
         self.scenarios_dir = scenarios_dir
         self._cache: dict[str, _Cached] = {}
+        self._lock = threading.Lock()
+        """The server lists and loads in worker threads (``asyncio.to_thread``)."""
 
     @property
     def recordings_dir(self) -> Path:
@@ -205,7 +208,8 @@ class RecordingLibrary:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-        self._cache.pop(stem, None)
+        with self._lock:
+            self._cache.pop(stem, None)
         info = info_of(stem, recording)
         logger.info("recording %s saved (%d bytes)", target, len(data))
         return info
@@ -234,6 +238,10 @@ class RecordingLibrary:
         return path if (path / SCENARIO_FILE).is_file() else None
 
     def _read(self, name: str) -> _Cached | None:
+        with self._lock:
+            return self._read_unlocked(name)
+
+    def _read_unlocked(self, name: str) -> _Cached | None:
         scenario = self._scenario_path(name)
         path = scenario or self.recordings_dir / f"{name}{RECORDING_SUFFIX}"
         try:

@@ -49,6 +49,7 @@ from backend.incidents.deadlines import (
     next_rung,
     parent_area,
 )
+from backend.runtime.clock import utc_now
 from backend.runtime.periodic import Periodic
 from backend.storage.models import (
     Agency,
@@ -125,7 +126,7 @@ _DEADLINE_COLUMNS: Final = {
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return utc_now()
 
 
 def _text(value: str, what: str, *, limit: int, required: bool = False) -> str:

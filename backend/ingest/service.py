@@ -20,6 +20,7 @@ from backend.errors import ValidationError
 from backend.ingest.telemetry import TelemetryWriter
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.registry.devices import DeviceRegistry
+from backend.runtime.clock import utc_now
 from backend.runtime.periodic import Periodic
 from backend.sensors.rules import Ignored, IgnoreReason, Rejected
 from backend.sensors.service import SensorService
@@ -219,7 +220,7 @@ class IngestService:
         # cannot be written, the terminals get a failure, resend, and are judged again.
         before = rules.snapshot({p.device for p in positions}) if rules is not None else {}
         decisions: list[RuleDecision] = []
-        received_at = dt.datetime.now(dt.UTC)
+        received_at = utc_now()
         for position in positions:
             self._seen(position.device, position.at)
             if rules is not None:
@@ -303,7 +304,7 @@ class IngestService:
             return
         # In slices, letting the loop run between them: all of a large fleet at once
         # held the event loop for ≈ 30 ms per 20,000 vehicles.
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         vehicles = rules.vehicles()
         for start in range(0, len(vehicles), TIMEOUT_SLICE):
             decisions = rules.check_timeouts(now, vehicles[start : start + TIMEOUT_SLICE])

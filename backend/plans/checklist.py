@@ -30,6 +30,7 @@ from backend.errors import ForbiddenError, ValidationError
 from backend.eventlog import log as eventlog
 from backend.incidents.service import load_incident_view
 from backend.plans.store import StoredPlan, load_plans, plans_for
+from backend.runtime.clock import utc_now
 from backend.storage.models import ChecklistTick
 from realtime.event_kinds import EventKind
 from realtime.incident_states import IncidentState
@@ -50,7 +51,7 @@ Ticks = Mapping[tuple[str, str], ChecklistTick]
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return utc_now()
 
 
 def checklist_view(incident: IncidentView, plan: StoredPlan, ticks: Ticks) -> ChecklistView:

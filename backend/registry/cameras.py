@@ -23,6 +23,7 @@ from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from backend.jurisdictions.placing import settle
 from backend.jurisdictions.tree import JurisdictionTree
+from backend.runtime.clock import utc_now
 from backend.security import Error as SecurityError
 from backend.security import FieldCipher
 from backend.storage.models import CameraRecord
@@ -138,7 +139,7 @@ class CameraRegistry:
             )
             if existing is not None:
                 raise Error(f"camera {checked.code} is already registered")
-            record = self._new_record(checked, dt.datetime.now(dt.UTC))
+            record = self._new_record(checked, utc_now())
             session.add(record)
             await session.flush()
             view = self._view(record, stream_url=checked.stream_url)
@@ -161,7 +162,7 @@ class CameraRegistry:
         if duplicates:
             raise Error(f"camera codes appear more than once: {', '.join(duplicates)}")
         added = updated = unchanged = 0
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         async with self._sessions.begin() as session:
             known = {
                 record.code: record

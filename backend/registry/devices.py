@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.eventlog import log as eventlog
 from backend.runtime import grouping
+from backend.runtime.clock import utc_now
 from backend.storage import raw
 from backend.storage.models import Device
 from devices.jt808.messages import Register, RegisterResult
@@ -184,7 +185,7 @@ class DeviceRegistry:
                 auth_code="",
                 online=False,
                 last_seen=None,
-                created_at=dt.datetime.now(dt.UTC),
+                created_at=utc_now(),
             )
             session.add(device)
             await session.flush()
@@ -367,7 +368,7 @@ class DeviceRegistry:
                     auth_code="",
                     online=False,
                     last_seen=None,
-                    created_at=dt.datetime.now(dt.UTC),
+                    created_at=utc_now(),
                 )
                 session.add(device)
                 added.append(device)

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 CONSOLE = "console"
 DEVICE = "device"
+EXERCISE_CONSOLE = "exercise"
+"""A console on an exercise's path: open beside the user's live console."""
 STALE_AFTER = dt.timedelta(minutes=5)
 """An open session not seen for this long is shown as stale (its server stopped uncleanly)."""
 

@@ -9,7 +9,6 @@ decisions. Also runs the time-series maintenance (rollup, retention).
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.alarms.service import AlarmService
 from backend.jurisdictions.placing import settle
 from backend.jurisdictions.tree import JurisdictionTree
+from backend.runtime.clock import utc_now
 from backend.runtime.periodic import Periodic
 from backend.sensors import registry as sensor_registry
 from backend.sensors import timeseries
@@ -92,7 +92,7 @@ class SensorService:
         self._sessions = sessions
         self._alarms = alarms
         self._jurisdictions = jurisdictions
-        self.rules = SensorRules(now=dt.datetime.now(dt.UTC))
+        self.rules = SensorRules(now=utc_now())
         self._ticker = Periodic("sensor-rules-tick", self._tick, interval=tick_interval, log=logger)
         self._maintenance = timeseries.TimeSeriesMaintenance(sessions) if maintenance else None
 
@@ -101,7 +101,7 @@ class SensorService:
 
         Returns the newest stored reading of each sensor (what the state was rebuilt from).
         """
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         async with self._sessions() as session:
             configs = await sensor_registry.load_sensors(session)
             stored = await timeseries.latest_reading_views(session)
@@ -152,7 +152,7 @@ class SensorService:
         not undo thresholds someone edited). Each sensor lies where it stands
         (:func:`place_sensor`).
         """
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         count = 0
         async with self._sessions.begin() as session:
             known = {c.sensor_id for c in await sensor_registry.load_sensors(session)}
@@ -179,7 +179,7 @@ class SensorService:
         resend is judged (and stored) again instead of being taken for a duplicate.
         """
         before = self.rules.snapshot(reading.sensor)
-        decisions = self.rules.observe(reading, received_at=dt.datetime.now(dt.UTC))
+        decisions = self.rules.observe(reading, received_at=utc_now())
         for decision in decisions:
             if isinstance(decision, Rejected) or (
                 isinstance(decision, Ignored) and decision.why is IgnoreReason.DUPLICATE
@@ -282,7 +282,7 @@ class SensorService:
         )
 
     async def _tick(self) -> None:
-        decisions = self.rules.tick(dt.datetime.now(dt.UTC))
+        decisions = self.rules.tick(utc_now())
         for index, decision in enumerate(decisions):
             try:
                 await self.apply((decision,))

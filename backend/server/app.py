@@ -17,8 +17,9 @@ import ssl
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -55,6 +56,7 @@ from backend.registry.items import RegistryService
 from backend.registry.sessions import SessionStore
 from backend.registry.users import SESSION_TOKEN_LIFETIME, UserService
 from backend.roads.service import RoadService
+from backend.runtime.clock import utc_now
 from backend.runtime.episodes import EpisodeLog
 from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
@@ -83,12 +85,17 @@ from realtime.protocol import (
     CONSOLE_RATE_PER_SECOND,
     DEFAULT_MAX_ATTACHMENT_BYTES,
     DEVICE_PATH,
+    EXERCISE_PATH_PREFIX,
     HEALTH_PATH,
     MAX_CONSOLE_MESSAGE_BYTES,
     CameraView,
+    ExerciseLabel,
     Role,
     UnitView,
 )
+
+if TYPE_CHECKING:
+    from backend.exercises.manager import ExerciseManager
 
 logger = logging.getLogger(__name__)
 
@@ -135,10 +142,6 @@ def tls_context(cert: Path, key: Path | None) -> ssl.SSLContext:
     except OSError as exc:
         raise TlsError(f"cannot read the TLS certificate or key: {exc.strerror or exc}") from exc
     return context
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 _MOVING = frozenset({"jt808", "nmea"})
@@ -215,6 +218,19 @@ class ServerConfig:
     cover_minutes: float = DEFAULT_COVER_MINUTES
     """Recommendation: within how many minutes another available team must reach a sent
     team's base, else the ranking warns ``no_cover`` for its jurisdiction."""
+    exercise: ExerciseLabel | None = None
+    """Set: this instance is an exercise (演练) and marks every message it sends."""
+    record_inputs: bool = True
+    """Keep the input journal for recordings (off in an exercise instance)."""
+
+
+class Identity(NamedTuple):
+    """Who may log in and the sessions open: an exercise instance shares the live
+    server's (participants log in with their own accounts, once)."""
+
+    users: UserService
+    session_tracker: SessionTracker
+    gatekeeper: Gatekeeper
 
 
 class TextSender(Protocol):
@@ -229,8 +245,9 @@ class TextSender(Protocol):
 class DutyDeskServer:
     """Owns the database engine, the services and the listening socket."""
 
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, *, identity: Identity | None = None) -> None:
         self.config = config
+        self._shared_identity = identity is not None
         # First: a bad certificate stops the start before anything is opened.
         self._tls = (
             tls_context(config.tls_cert, config.tls_key) if config.tls_cert is not None else None
@@ -240,24 +257,9 @@ class DutyDeskServer:
         self.engine = db.create_engine(config.db_url)
         self.sessions = db.session_factory(self.engine)
         self.cipher = config.cipher or FieldCipher.from_data_dir(config.data_dir)
-        self.hub = Hub(telemetry_interval=config.telemetry_fanout_interval)
-        self.users = UserService(
-            self.sessions,
-            PasswordWork(config.login_hash_workers, config.login_hash_queue),
-            cipher=self.cipher,
-            require_totp=config.require_totp,
-            session_lifetime=config.session_lifetime,
-        )
-        self.session_tracker = SessionTracker(
-            SessionStore(self.sessions),
-            self.users,
-            check_interval=config.session_check_interval,
-            touch_interval=config.session_touch_interval,
-            outage=self.database_outage,
-        )
-        """This server's open sessions, ended at once when the account changes."""
-        # Changes through this server end its sessions without waiting for the watcher.
-        self.users.on_sessions_ended = self.session_tracker.end_user
+        self.hub = Hub(telemetry_interval=config.telemetry_fanout_interval, mark=config.exercise)
+        # Users, their open sessions (ended at once when the account changes) and logins.
+        self.users, self.session_tracker, self._gatekeeper = identity or self._own_identity()
         self.writer = eventlog.EventWriter(self.sessions, self.hub.publish, self.database_outage)
         self.jurisdictions = JurisdictionTree()
         """The jurisdiction tree and placer (basemap read and imported rows loaded at start)."""
@@ -299,7 +301,6 @@ class DutyDeskServer:
         self.text_sender: TextSender | None = None
         """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
         self._server: Server | None = None
-        self._gatekeeper = Gatekeeper(self.users, config.login_limits, self.database_outage)
         self.commands = CommandRunner(self.database_outage)
         """The command table's runner (it remembers recent answers to absorb re-sends)."""
         self._started = time.monotonic()
@@ -314,6 +315,42 @@ class DutyDeskServer:
         )
         self.devices_connected = 0
         """Device feeds connected now (for ``/health``)."""
+        self.exercises = self._exercise_manager()
+        """The exercises (演练) run beside this live server (``None`` in an exercise)."""
+
+    def _own_identity(self) -> Identity:
+        config = self.config
+        users = UserService(
+            self.sessions,
+            PasswordWork(config.login_hash_workers, config.login_hash_queue),
+            cipher=self.cipher,
+            require_totp=config.require_totp,
+            session_lifetime=config.session_lifetime,
+        )
+        tracker = SessionTracker(
+            SessionStore(self.sessions),
+            users,
+            check_interval=config.session_check_interval,
+            touch_interval=config.session_touch_interval,
+            outage=self.database_outage,
+        )
+        # Changes through this server end its sessions without waiting for the watcher.
+        users.on_sessions_ended = tracker.end_user
+        gatekeeper = Gatekeeper(users, config.login_limits, self.database_outage)
+        return Identity(users, tracker, gatekeeper)
+
+    def _exercise_manager(self) -> ExerciseManager | None:
+        if self.config.exercise is not None:
+            return None  # no nested exercises
+        # Here, not at the top: the manager builds exercise instances of this class.
+        from backend.exercises.manager import ExerciseManager  # noqa: PLC0415
+
+        return ExerciseManager(self)
+
+    @property
+    def identity(self) -> Identity:
+        """The users, sessions and login gatekeeper (shared with exercise instances)."""
+        return Identity(self.users, self.session_tracker, self._gatekeeper)
 
     def _registry_service(self) -> RegistryService:
         # One budget of personal-data reveals per user: alarms' callers and registry contacts.
@@ -333,7 +370,7 @@ class DutyDeskServer:
             AttachmentStore(config.data_dir / "attachments", max_bytes=config.max_attachment_bytes),
             plan_documents=PlanDocuments(self.sessions),
         )
-        checklists = ChecklistService(self.sessions, self.writer, clock=config.clock or _utc_now)
+        checklists = ChecklistService(self.sessions, self.writer, clock=config.clock or utc_now)
         # The chemical table is checked here: a broken one stops the start.
         decision = DecisionService(self.sessions, load_chemical_table())
         return chat, checklists, decision
@@ -356,7 +393,7 @@ class DutyDeskServer:
             check_interval=config.deadline_check_interval,
             # The grid rung of a code is the level the jurisdiction tree records for it.
             grid_level=grid_levels(tree_level),
-            clock=config.clock or _utc_now,
+            clock=config.clock or utc_now,
         )
 
     def _ingest(self, kind: str) -> IngestService:
@@ -459,8 +496,11 @@ class DutyDeskServer:
             raise ListenError(
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
             ) from exc
-        self.session_tracker.start()
+        if not self._shared_identity:
+            self.session_tracker.start()
         self.incidents.start()
+        if self.exercises is not None:
+            await self.exercises.open()
         logger.info(
             "DutyDesk %s listening on %s://%s:%s (database: %s)",
             __version__,
@@ -478,10 +518,11 @@ class DutyDeskServer:
             added = await self.alarms.seed_units(self.config.seed_units)
             if added:
                 logger.info("seeded %s units into the registry", added)
-        # Sessions left open by a server that stopped uncleanly are not "logged in" now.
-        await self.session_tracker.store.end_stale(
-            dt.timedelta(seconds=self.config.session_touch_interval * 5)
-        )
+        if not self._shared_identity:
+            # Sessions left open by a server that stopped uncleanly are not "logged in" now.
+            await self.session_tracker.store.end_stale(
+                dt.timedelta(seconds=self.config.session_touch_interval * 5)
+            )
         self.telemetry.start()
         self.hub.start()
         # Consoles that subscribe get every sensor's newest value and every vehicle's last
@@ -523,7 +564,10 @@ class DutyDeskServer:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
-        await self.session_tracker.stop()
+        if self.exercises is not None:
+            await self.exercises.close()
+        if not self._shared_identity:
+            await self.session_tracker.stop()
         await self.incidents.stop()
         if self.jt808_gateway is not None:
             await self.jt808_gateway.close()
@@ -537,7 +581,8 @@ class DutyDeskServer:
         await self.hub.stop()
         await self.telemetry.stop()
         await self.engine.dispose()
-        self.users.close()
+        if not self._shared_identity:
+            self.users.close()
 
     async def _start_jt808(self, host: str, port: int) -> None:
         gateway = Jt808Gateway(
@@ -595,8 +640,14 @@ class DutyDeskServer:
     async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
-        if request.path.split("?", 1)[0] == HEALTH_PATH:
+        path = request.path.split("?", 1)[0]
+        if path == HEALTH_PATH:
             return await self._health()
+        if self.exercises is not None and path.startswith(EXERCISE_PATH_PREFIX):
+            return await self.exercises.admit(connection, request)
+        if self.config.exercise is not None:
+            # Consoles reach an exercise through the live server's exercise path only.
+            return connection.respond(HTTPStatus.NOT_FOUND, "an exercise has no endpoints\n")
         return await self._gatekeeper.admit(connection, request)
 
     async def _health(self) -> Response:
@@ -643,6 +694,9 @@ class DutyDeskServer:
         return Response(200, "OK", headers, body)
 
     async def _handle(self, connection: ServerConnection) -> None:
+        if self.exercises is not None and self.exercises.admitted(connection):
+            await self.exercises.handle(connection)
+            return
         login = self._gatekeeper.login_of(connection)
         if login is None:  # the handshake hook always sets it; be safe anyway
             await connection.close(CloseCode.POLICY_VIOLATION, "not authenticated")

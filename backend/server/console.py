@@ -71,12 +71,15 @@ async def send(connection: ServerConnection, message: msgspec.Struct) -> None:
     await connection.send(encode(message).decode("utf-8"))
 
 
-async def run_console(server: DutyDeskServer, connection: ServerConnection, login: Login) -> None:
-    """Serve one console connection until it closes (or its session is ended)."""
+async def run_console(
+    server: DutyDeskServer, connection: ServerConnection, login: Login, kind: str = CONSOLE
+) -> None:
+    """Serve one console connection until it closes (or its session is ended); ``kind``
+    is the session's (an exercise console is a session beside the live one)."""
     hello = await _expect_hello(connection)
     if hello is None:
         return
-    live = await server.session_tracker.open_or_refuse(login, CONSOLE, connection, hello.client)
+    live = await server.session_tracker.open_or_refuse(login, kind, connection, hello.client)
     if live is None:
         return
     try:
@@ -175,10 +178,13 @@ async def _sync(
             rate_per_second=server.config.console_rate_per_second,
             rate_burst=server.config.console_rate_burst,
         ),
+        exercise=server.hub.mark,
     )
     await send(connection, welcome)
     if replay is None:
         snapshot = await server.alarms.snapshot(principal)
+        if server.hub.mark is not None:
+            snapshot.exercise = server.hub.mark
         await send(connection, snapshot)
         last_sent = snapshot.head_seq
     else:
@@ -187,6 +193,8 @@ async def _sync(
             # Every kind of event, filtered as the live stream is (alarm, device, geofence
             # and share events alike): nothing outside the scope, not even its seq's gap.
             if authz.can_see_event(principal, event):
+                if server.hub.mark is not None:
+                    event = msgspec.structs.replace(event, exercise=server.hub.mark)  # noqa: PLW2901
                 await send(connection, event)
             last_sent = event.seq
     await send(connection, Synced(head_seq=max(last_sent, head)))

@@ -52,15 +52,22 @@ async def run_device_feed(
     if live is None:
         return
     try:
-        await _serve_feed(server, connection, principal)
+        await serve_feed(server, connection, principal)
     finally:
         await server.session_tracker.close(live)
 
 
-async def _serve_feed(
-    server: DutyDeskServer, connection: ServerConnection, principal: Principal
+async def serve_feed(
+    server: DutyDeskServer,
+    connection: ServerConnection,
+    principal: Principal,
+    *,
+    rate_per_second: float = DEVICE_RATE_PER_SECOND,
 ) -> None:
-    bucket = TokenBucket(DEVICE_RATE_PER_SECOND, DEVICE_RATE_BURST)
+    """Answer the feed's messages until it closes (an exercise's replayer, which has no
+    session row, comes here directly with a rate fit for its speed)."""
+    connection.protocol.max_message_size = MAX_DEVICE_MESSAGE_BYTES
+    bucket = TokenBucket(rate_per_second, max(DEVICE_RATE_BURST, int(rate_per_second * 2)))
     context = DeviceContext(server, principal)
     server.devices_connected += 1
     logger.info("device feed %s connected from %s", principal.username, remote_address(connection))

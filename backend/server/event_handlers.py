@@ -12,8 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
+import msgspec
+
 from backend.authz import policy as authz
 from backend.eventlog.recent import newest_since
+from backend.runtime.clock import utc_now
 from backend.server.handlers import ConsoleContext
 from realtime.protocol import (
     RECENT_WINDOW_HOURS,
@@ -25,7 +28,7 @@ from realtime.protocol import (
 
 async def recent_events(ctx: ConsoleContext, command: RecentEvents) -> RecentEventsResult:
     """The newest events of the user's shift that the user may see, oldest first."""
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     shift = await ctx.server.roster.shift_of(ctx.principal.username, now)
     if shift is not None and shift[0] <= now:
         since, window = shift[0], RecentWindow.SHIFT
@@ -36,4 +39,7 @@ async def recent_events(ctx: ConsoleContext, command: RecentEvents) -> RecentEve
     keep = functools.partial(authz.can_see_event, ctx.principal)
     async with ctx.server.sessions() as session:
         events, more = await newest_since(session, since, command.limit, keep)
+    mark = ctx.server.hub.mark
+    if mark is not None:  # an exercise's log: every event says so
+        events = [msgspec.structs.replace(event, exercise=mark) for event in events]
     return RecentEventsResult(since=since, window=window, events=events, more=more)

@@ -68,7 +68,6 @@ from realtime.protocol import (
     ShareCamera,
     Subscribe,
     Subscribed,
-    Telemetry,
     TextSent,
     ThresholdView,
     TrackColumns,
@@ -258,7 +257,7 @@ async def subscribe(ctx: ConsoleContext, command: Subscribe) -> Subscribed:
     for start in range(0, max(len(positions), len(readings)), SNAPSHOT_CHUNK):
         end = start + SNAPSHOT_CHUNK
         subscriber.offer_telemetry(
-            Telemetry(positions=positions[start:end], readings=readings[start:end])
+            hub.telemetry(positions=positions[start:end], readings=readings[start:end])
         )
     return Subscribed(topics=sorted(subscriber.topics))
 

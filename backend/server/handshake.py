@@ -181,11 +181,16 @@ class Gatekeeper:
         self._outage = database_outage or EpisodeLog(logger, "login database")
         self._logins: dict[ServerConnection, Login] = {}
 
-    async def admit(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Answer the handshake: ``None`` to go on, or the refusal to send."""
+    async def admit(
+        self, connection: ServerConnection, request: Request, *, console: bool | None = None
+    ) -> Response | None:
+        """Answer the handshake: ``None`` to go on, or the refusal to send. ``console``
+        says what another path (an exercise's) is; by default the path does."""
         path = request.path.split("?", 1)[0]
-        if path not in (CONSOLE_PATH, DEVICE_PATH):
+        if console is None and path not in (CONSOLE_PATH, DEVICE_PATH):
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"no endpoint {path}\n")
+        if console is None:
+            console = path == CONSOLE_PATH
         remote = remote_address(connection)
         authorization = request.headers.get("Authorization")
         totp = request.headers.get(SECOND_FACTOR_HEADER, "")
@@ -194,7 +199,7 @@ class Gatekeeper:
         )
         if isinstance(outcome, Response):
             return outcome
-        if path == CONSOLE_PATH:
+        if console:
             try:
                 authz.check_console(outcome.principal)
             except ForbiddenError as exc:

@@ -26,12 +26,21 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
+
+import msgspec
 
 from backend.authz import policy as authz
 from backend.authz.principal import Principal
 from devices.observations import Position
-from realtime.protocol import Event, PositionView, ReadingView, Telemetry, encode
+from realtime.protocol import (
+    Event,
+    ExerciseLabel,
+    PositionView,
+    ReadingView,
+    Telemetry,
+    encode,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +163,7 @@ class Subscriber:
         if scope is None or self.overflowed.is_set():
             return
         batch = Telemetry(
+            exercise=telemetry.exercise,
             positions=_inside(self.principal, _by_place(telemetry.positions))
             if "positions" in scope.topics
             else [],
@@ -168,7 +178,9 @@ class Subscriber:
 class Hub:
     """The set of subscribed consoles, grouped by telemetry scope."""
 
-    def __init__(self, telemetry_interval: float = 0.1) -> None:
+    def __init__(
+        self, telemetry_interval: float = 0.1, *, mark: ExerciseLabel | None = None
+    ) -> None:
         self._subscribers: set[Subscriber] = set()
         self._groups: dict[TelemetryScope, set[Subscriber]] = {}
         self._positions: dict[str, tuple[Position, str]] = {}
@@ -179,6 +191,9 @@ class Hub:
         """Where each device was last seen (time of its newest fix or reading, place)."""
         self._telemetry_interval = telemetry_interval
         self._ticker: asyncio.Task[None] | None = None
+        self.mark = mark
+        """Set in an exercise instance: every event and telemetry batch it fans out is
+        marked with it (the exercise's state and speed as they are now)."""
 
     def __len__(self) -> int:
         return len(self._subscribers)
@@ -231,7 +246,10 @@ class Hub:
         """Offer committed events, in ``seq`` order, to every console that may see them;
         each event is encoded once, whatever the number of consoles."""
         subscribers = list(self._subscribers)
+        mark = self.mark
         for event in events:
+            if mark is not None:
+                event = msgspec.structs.replace(event, exercise=mark)  # noqa: PLW2901
             place = self.device_place(event.device.identity) if event.device else ""
             frame: Frame | None = None
             for subscriber in subscribers:
@@ -322,7 +340,7 @@ class Hub:
         for scope, members in list(self._groups.items()):
             # Every member has the group's area: any one of them stands for all.
             principal = next(iter(members)).principal
-            batch = Telemetry()
+            batch = self.telemetry()
             if "positions" in scope.topics:
                 batch.positions = _inside_cached(inside_positions, principal, positions_by_place)
             if "readings" in scope.topics:
@@ -332,6 +350,12 @@ class Hub:
             frame = Frame(0, encode(batch))
             for subscriber in members:
                 subscriber.offer_telemetry_frame(frame)
+
+    def telemetry(self, **values: Any) -> Telemetry:
+        """A telemetry batch, marked when this hub is an exercise's."""
+        if self.mark is not None:
+            values["exercise"] = self.mark
+        return Telemetry(**values)
 
     async def _tick(self) -> None:
         while True:

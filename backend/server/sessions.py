@@ -23,7 +23,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.frames import CloseCode
 
 from backend.authz.principal import Principal
-from backend.registry.sessions import CONSOLE, SessionStore, utc_now
+from backend.registry.sessions import CONSOLE, EXERCISE_CONSOLE, SessionStore, utc_now
 from backend.registry.users import Login, UserService
 from backend.runtime.episodes import EpisodeLog
 from backend.runtime.periodic import Periodic
@@ -105,9 +105,10 @@ class SessionTracker:
         """Record a new session; a console gets its session token (the one it logged in
         with, keeping that token's expiry, or a new one)."""
         token, token_id, expires = login.session_token, login.token_id, login.expires_at
-        if kind == CONSOLE and not token:
+        console = kind in (CONSOLE, EXERCISE_CONSOLE)
+        if console and not token:
             token, token_id, expires = await self._users.issue_token_row(login.principal)
-        elif kind != CONSOLE:
+        elif not console:
             # Device feeds hold API tokens, which do not expire.
             token, token_id, expires = "", None, None
         session_id = await self.store.start(

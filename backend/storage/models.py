@@ -714,3 +714,29 @@ class RoadSegmentRow(Base):
     min_lon: Mapped[float] = mapped_column(Float)
     max_lon: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ExerciseRunRow(Base):
+    """One exercise run (r0020; :mod:`backend.exercises.manager`): kept after it ended, so
+    ended runs stay listed and scored after a restart. ``database`` is the path of the
+    run's own SQLite file (its log, alarms, incidents, tasks)."""
+
+    __tablename__ = "exercise_runs"
+    __table_args__ = (Index("ix_exercise_runs_recording", "recording", "started_at"),)
+
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    recording: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(200))
+    trainer: Mapped[str] = mapped_column(String(64))
+    participants: Mapped[list[str]] = mapped_column(JSON)
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    speed: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    position_s: Mapped[float] = mapped_column(Float, default=0.0)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    alarms: Mapped[int] = mapped_column(Integer, default=0)
+    injected: Mapped[int] = mapped_column(Integer, default=0)
+    figures: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    database: Mapped[str] = mapped_column(String(1000))

@@ -21,7 +21,6 @@ geofence's open episodes survive its edits (:meth:`VehicleRulesEngine.replace_co
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.errors import Error as CommandError
 from backend.eventlog import log as eventlog
 from backend.geo import Area, Circle, LatLon, Polygon
+from backend.runtime.clock import utc_now
 from backend.storage.models import GeofenceRecord
 from backend.vehicles.rules import (
     ConfigError,
@@ -221,7 +221,7 @@ class GeofenceService:
     async def save(self, actor: str, command: SaveGeofence) -> GeofenceView:
         """Create (``command.id`` None) or update a geofence, with a ``geofence.saved`` event."""
         shape = validate(command)
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
 
         async def work(session: AsyncSession, events: list[Event]) -> GeofenceView:
             if command.id is None:

@@ -42,6 +42,7 @@ from backend.alarms.grants import GrantService
 from backend.alarms.reveals import RevealLimit
 from backend.authz.policy import ACTION_ROLES, PERMISSIONS, Permission, Topic
 from backend.authz.principal import Principal
+from backend.exercises.recording import Header, Recording, RegistrySnapshot
 from backend.sensors.rules import RuleSet, SensorConfig, SensorKind
 from backend.server import commands
 from backend.server.embedded import ServerThread
@@ -53,16 +54,20 @@ from realtime.incident_states import AssigneeKind
 from realtime.protocol import (
     CameraView,
     Command,
+    ControlAction,
+    ControlExercise,
     CreateAlarm,
     DispatchAlarm,
     ItemKind,
     PositionView,
     ReadingView,
+    RecordingSource,
     RegistryItemInput,
     Role,
     SaveGeofence,
     ShareAlarm,
     ShareCamera,
+    StartExercise,
     UnitView,
     UnshareCamera,
     UploadAttachment,
@@ -369,6 +374,9 @@ class World:
     flag_ids: dict[str, int] = field(default_factory=dict)
     """A supervision flag per task, answered already (by root)."""
     attachment_ids: dict[str, int] = field(default_factory=dict)
+    exercise_run: str = ""
+    """A run started by a trainer of Shanghai with one Hangzhou officer taking part."""
+    exercise_trainer: Principal | None = None
 
     def call(self, coroutine: Any) -> Any:
         return self.thread.call(coroutine)
@@ -491,6 +499,7 @@ def _build(thread: ServerThread) -> World:
                 admin, msgspec.convert(item.payload(), RegistryItemInput), None
             )
         )
+    _build_exercise(world)
     return world
 
 
@@ -1767,6 +1776,173 @@ _BY_TAG["roads.get"] = lambda world, user: [
     )
 ]
 
+# ---------------------------------------------------------------------------- exercises
+
+EXERCISE_PARTICIPANT = "officer-hz"
+"""The one user of the matrix taking part in the world's exercise (its trainer is not a
+user of the matrix)."""
+
+
+def _sees_exercise(user: User) -> bool:
+    """The trainer, the participants and supervisors (admins) of the run's area (SH)."""
+    return user.name == EXERCISE_PARTICIPANT or (
+        user.role in (Role.SUPERVISOR, Role.ADMIN) and user.sees(SH)
+    )
+
+
+def _build_exercise(world: World) -> None:
+    server = world.thread.server
+    assert server.exercises is not None
+    header = Header(
+        title="矩阵演练",
+        source=RecordingSource.WINDOW,
+        window_from=T0,
+        window_to=T0 + dt.timedelta(hours=1),
+        recorded_at=T0,
+        recorded_by="matrix",
+    )
+    server.exercises.library.save(
+        Recording(header=header, registry=RegistrySnapshot(), entries=[]), "matrix"
+    )
+    trainer = world.thread.add_user("ex-trainer-sh", "pw-ex-trainer", Role.TRAINER, jurisdiction=SH)
+    run = world.call(
+        server.exercises.start(
+            trainer,
+            StartExercise(req="", recording="matrix", participants=[EXERCISE_PARTICIPANT]),
+        )
+    )
+    world.exercise_run = run.run_id
+    world.exercise_trainer = trainer
+
+
+def _exercise_probes(
+    world: World,
+    user: User,
+    permission: Permission,
+    build: Callable[[str], dict[str, Any]],
+    *,
+    code: str | None = None,
+    include_world_run: bool = True,
+) -> list[Probe]:
+    """The world's run (refused like a missing one out of scope) and a missing run."""
+    runs = [world.exercise_run] if include_world_run else []
+    probes = [
+        probe(
+            user,
+            permission,
+            build(run_id),
+            scope_refusal=None if _sees_exercise(user) else HIDDEN.format(f"exercise {run_id}"),
+            code=code,
+        )
+        for run_id in runs
+    ]
+    probes.append(
+        probe(
+            user,
+            permission,
+            build("no-such-run"),
+            scope_refusal=HIDDEN.format("exercise no-such-run"),
+        )
+    )
+    return probes
+
+
+def _exercise_listed(world: World, user: User) -> Callable[[dict[str, Any]], None]:
+    def check(data: dict[str, Any]) -> None:
+        listed = {run["run_id"] for run in data["runs"]}
+        assert (world.exercise_run in listed) == _sees_exercise(user), user.name
+
+    return check
+
+
+_BY_TAG.update(
+    {
+        "exercise.recordings": lambda world, user: [
+            probe(
+                user,
+                Permission.SEE_EXERCISES,
+                {"type": "exercise.recordings"},
+                check=lambda data: _assert_eq([r["name"] for r in data["recordings"]], ["matrix"]),
+            )
+        ],
+        "exercise.list": lambda world, user: [
+            probe(
+                user,
+                Permission.SEE_EXERCISES,
+                {"type": "exercise.list"},
+                check=_exercise_listed(world, user),
+            )
+        ],
+        # A recording that is not in the library: the role passes, the library refuses.
+        "exercise.start": lambda world, user: [
+            probe(
+                user,
+                Permission.RUN_EXERCISES,
+                {"type": "exercise.start", "recording": "no-such-recording"},
+                code="not_found",
+            )
+        ],
+        "exercise.control": lambda world, user: _exercise_probes(
+            world,
+            user,
+            Permission.RUN_EXERCISES,
+            lambda run_id: {
+                "type": "exercise.control",
+                "run_id": run_id,
+                "action": "speed",
+                "speed": 2.0,
+            },
+        ),
+        # A camera the exercise does not have: in scope, the injection is refused as such.
+        "exercise.inject": lambda world, user: _exercise_probes(
+            world,
+            user,
+            Permission.RUN_EXERCISES,
+            lambda run_id: {
+                "type": "exercise.inject",
+                "run_id": run_id,
+                "kind": "camera_drops",
+                "target": "NO-CAMERA",
+            },
+            code="validation",
+        ),
+        # The world's run must go on for the other cells: stopped only where refused.
+        "exercise.stop": lambda world, user: _exercise_probes(
+            world,
+            user,
+            Permission.RUN_EXERCISES,
+            lambda run_id: {"type": "exercise.stop", "run_id": run_id},
+            include_world_run=not (_sees_exercise(user) and user.holds(Permission.RUN_EXERCISES)),
+        ),
+    }
+)
+
+
+async def _exercise_events(world: World, user: User) -> None:
+    manager = world.thread.server.exercises
+    assert manager is not None
+    assert world.exercise_trainer is not None
+    async with console(world, user) as session:
+        world.call(
+            manager.control(
+                world.exercise_trainer,
+                ControlExercise(
+                    req="", run_id=world.exercise_run, action=ControlAction.SPEED, speed=3.0
+                ),
+            )
+        )
+        expected = 1 if _sees_exercise(user) else 0
+        await session.drain(lambda: len(_exercise_events_of(session)) >= expected)
+    assert len(_exercise_events_of(session)) == expected
+    for event in _exercise_events_of(session):
+        assert event["exercise_run"]["run_id"] == world.exercise_run
+    session.assert_nothing_foreign(user)
+
+
+def _exercise_events_of(session: Console) -> list[dict[str, Any]]:
+    return [e for e in session.messages("event") if e["kind"].startswith("exercise.")]
+
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
@@ -2055,6 +2231,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.MESSAGE_EVENTS: _message_events,
     Topic.HANDOVER_EVENTS: _handover_events,
     Topic.REGISTRY_EVENTS: _registry_events,
+    Topic.EXERCISE_EVENTS: _exercise_events,
 }
 
 

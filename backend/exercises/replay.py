@@ -1,0 +1,543 @@
+"""The replayer: feeds a recording's device input through the real gateways of an
+exercise instance, on the exercise clock.
+
+Sans-I/O core: :class:`Schedule` (which entries are due at a recording position) and the
+re-stamping of each kind of input onto the exercise clock (:func:`shift_jt808_frame`,
+:func:`shift_feed_text`, :class:`NmeaRelay`, :func:`modbus_messages`). I/O driver:
+:class:`Replayer`, which opens one TCP connection to the instance's JT/T 808 gateway per
+recorded connection number and one WebSocket to the exercise's device path, and sends each
+entry when the exercise clock reaches it (pause, resume, seek forward and speed changes
+take effect at once). It measures how far behind its schedule each send went out.
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import msgspec
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
+
+from backend.exercises.clock import ExerciseClock
+from backend.exercises.recording import (
+    DEVICE_INPUTS,
+    Entry,
+    FeedInput,
+    Jt808Input,
+    ModbusInput,
+    NmeaInput,
+    Recording,
+)
+from devices.jt808.codec import decode_frame, encode_frame
+from devices.jt808.errors import JT808Error
+from devices.jt808.framing import encode_raw_frame
+from devices.jt808.messages import Authentication, Location, LocationBatch
+from devices.modbus import DataType, ModbusConfigError, RegisterSpec, SensorSpec
+from devices.nmea import NmeaError, NmeaMerger
+from devices.observations import Position
+from devices.wire import to_message
+from realtime.protocol import (
+    DeviceAlarm,
+    DeviceAlarmRaised,
+    DevicePosition,
+    DeviceReading,
+    DeviceStatus,
+    ProtocolError,
+    decode_device,
+    encode,
+)
+
+logger = logging.getLogger(__name__)
+
+SOS_BIT = 1 << 0
+"""JT/T 808 alarm flag bit 0: the emergency (SOS) button."""
+MAX_LAGS_KEPT = 2_000_000
+"""Send lags remembered for the p99 (a 1-hour recording of 700 devices is well under)."""
+
+
+class Error(Exception):
+    """The replay cannot go on (``str()`` says why)."""
+
+
+# ----------------------------------------------------------------------------- schedule
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """One device input and when it is due (recorded seconds from the window's start)."""
+
+    offset: float
+    entry: Entry
+
+
+class Schedule:
+    """A recording's device input in order, handed out as the clock reaches it."""
+
+    def __init__(self, recording: Recording) -> None:
+        start = recording.header.window_from
+        self.items = [
+            Scheduled(max(0.0, (entry.at - start).total_seconds()), entry)
+            for entry in recording.entries
+            if isinstance(entry, DEVICE_INPUTS)
+        ]
+        self._next = 0
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def sent(self) -> int:
+        """Entries handed out so far."""
+        return self._next
+
+    def next_offset(self) -> float | None:
+        """When the next entry is due (``None``: none left)."""
+        if self._next >= len(self.items):
+            return None
+        return self.items[self._next].offset
+
+    def due(self, position: float) -> Iterator[Scheduled]:
+        """Hand out, in order, every entry due at ``position`` (each once)."""
+        items = self.items
+        while self._next < len(items) and items[self._next].offset <= position:
+            item = items[self._next]
+            self._next += 1
+            yield item
+
+
+# ----------------------------------------------------------------------------- re-stamping
+
+
+def shift_jt808_frame(data: bytes, delta: dt.timedelta) -> bytes:
+    """The frame with its device times moved by ``delta`` (decode → shift → re-encode,
+    which recomputes the check code). A frame without times, or one that does not decode,
+    is returned as it is (the gateway answers it as it would live)."""
+    try:
+        frame = decode_frame(data)
+    except JT808Error:
+        return data
+    message = frame.message
+    shifted: Location | LocationBatch
+    if isinstance(message, Location):
+        shifted = msgspec.structs.replace(message, time=message.time + delta)
+    elif isinstance(message, LocationBatch):
+        shifted = LocationBatch(
+            kind=message.kind,
+            locations=tuple(
+                msgspec.structs.replace(item, time=item.time + delta) for item in message.locations
+            ),
+        )
+    else:
+        return data
+    return encode_raw_frame(frame.header, shifted.encode(frame.header.version))
+
+
+def frame_phone(data: bytes) -> str | None:
+    """The terminal phone of a frame (``None`` if it does not decode)."""
+    try:
+        return decode_frame(data).header.phone.lstrip("0") or "0"
+    except JT808Error:
+        return None
+
+
+def _shift_at(at: dt.datetime | None, delta: dt.timedelta, default: dt.datetime) -> dt.datetime:
+    return at + delta if at is not None else default
+
+
+def shift_feed_text(text: str, account: str, delta: dt.timedelta, due: dt.datetime) -> str:
+    """A device-feed message with its time moved by ``delta`` (a reading without a time
+    gets ``due``, when it is replayed; one without a device is the recorded account's). A
+    message that does not decode goes as it is (the instance refuses it as live would)."""
+    try:
+        message = decode_device(text)
+    except ProtocolError:
+        return text
+    changed: msgspec.Struct
+    match message:
+        case DeviceReading():
+            changed = msgspec.structs.replace(
+                message, at=_shift_at(message.at, delta, due), device=message.device or account
+            )
+        case DevicePosition() | DeviceAlarmRaised() | DeviceStatus():
+            changed = msgspec.structs.replace(message, at=message.at + delta)
+        case DeviceAlarm():
+            changed = msgspec.structs.replace(message, at=_shift_at(message.at, delta, due))
+    return encode(changed).decode("utf-8")
+
+
+class NmeaRelay:
+    """Serial GPS sentences → device-feed positions, through :class:`NmeaMerger` (one per
+    receiver), with the fix times moved onto the exercise clock."""
+
+    def __init__(self) -> None:
+        self._mergers: dict[str, NmeaMerger] = {}
+        self.refused = 0
+        """Sentences the merger refused (bad checksum, unsupported)."""
+
+    def messages(self, entry: NmeaInput, delta: dt.timedelta, ref: str) -> list[str]:
+        """The feed messages (JSON texts) the sentence completes."""
+        merger = self._mergers.get(entry.device)
+        if merger is None:
+            merger = self._mergers[entry.device] = NmeaMerger(entry.device)
+        try:
+            positions = merger.feed(entry.line)
+        except NmeaError:
+            self.refused += 1
+            return []
+        return [_position_text(position, delta, ref) for position in positions]
+
+
+def _position_text(position: Position, delta: dt.timedelta, ref: str) -> str:
+    moved = msgspec.structs.replace(position, at=position.at + delta)
+    return encode(to_message(moved, kind="nmea", ref=ref)).decode("utf-8")
+
+
+def modbus_messages(
+    entry: ModbusInput, units: Mapping[str, str], due: dt.datetime, ref: str
+) -> list[str]:
+    """A poll's registers → device-feed readings through the Modbus register decoding: one
+    register is an unsigned 16-bit value, two a big-endian 32-bit float (the layout
+    ``dutydesk sensor import`` documents for recordings); taken at ``due``."""
+    data_type = DataType.FLOAT32 if len(entry.registers) == 2 else DataType.UINT16
+    try:
+        spec = SensorSpec(
+            sensor_id=entry.sensor,
+            device_id=entry.device,
+            registers=(
+                RegisterSpec(
+                    address=entry.address, data_type=data_type, unit=units.get(entry.sensor, "")
+                ),
+            ),
+        )
+        readings = spec.readings(entry.address, entry.registers, due)
+    except (ModbusConfigError, ValueError, TypeError):
+        logger.info("modbus registers of %s not decodable; skipped", entry.sensor)
+        return []
+    return [
+        encode(to_message(reading, kind="modbus", ref=ref)).decode("utf-8") for reading in readings
+    ]
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+@dataclass(slots=True)
+class _Terminal:
+    """One recorded terminal connection, replayed over its own TCP connection."""
+
+    number: int
+    login: bytes | None = None
+    """The connection's authentication frame (resent if the gateway closed the connection)."""
+    phone: str | None = None
+    last_location: Location | None = None
+    writer: asyncio.StreamWriter | None = None
+    drain: asyncio.Task[None] | None = None
+
+
+@dataclass(slots=True)
+class ReplayFigures:
+    """How the replay kept to its schedule."""
+
+    sent: int = 0
+    lags: array.array[float] = field(default_factory=lambda: array.array("d"))
+
+    def lag_p99(self) -> float:
+        """The 99th percentile of the send lag (wall seconds behind the schedule)."""
+        if not self.lags:
+            return 0.0
+        ordered = sorted(self.lags)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+class Replayer:
+    """Sends a recording's device input into an exercise instance on its clock."""
+
+    def __init__(
+        self,
+        recording: Recording,
+        clock: ExerciseClock,
+        *,
+        jt808_address: tuple[str, int],
+        feed_url: str,
+        feed_token: str,
+        auth_codes: Mapping[str, str] | None = None,
+    ) -> None:
+        self.recording = recording
+        self.clock = clock
+        self.schedule = Schedule(recording)
+        self.figures = ReplayFigures()
+        self._delta = clock.origin - recording.header.window_from
+        self._jt808_address = jt808_address
+        self._feed_url = feed_url
+        self._feed_token = feed_token
+        self._auth_codes = dict(auth_codes or {})
+        self._terminals: dict[int, _Terminal] = {}
+        self._feed: ClientConnection | None = None
+        self._nmea = NmeaRelay()
+        self._units = {sensor.sensor_id: sensor.unit for sensor in recording.registry.sensors}
+        self._changed = asyncio.Event()
+        self._catch_up_to = -1.0
+        self._ref = 0
+        self._lock = asyncio.Lock()
+        self.failed_sensors: set[str] = set()
+        """Sensors an injection made fail: their recorded readings are no longer sent."""
+        self._phone_connections = terminal_phones(recording)
+
+    @property
+    def duration_s(self) -> float:
+        """The recording's length."""
+        return self.recording.duration_s
+
+    def changed(self) -> None:
+        """The clock was paused, resumed, sought or sped up: re-plan the next send."""
+        self._changed.set()
+
+    def seek(self, position: float) -> None:
+        """Jump forward: the inputs in between go at once, in order (not counted as lag)."""
+        self.clock.seek(position)
+        self._catch_up_to = max(self._catch_up_to, position)
+        self.changed()
+
+    async def run(self) -> None:
+        """Replay to the end of the recording (the clock reaching its duration)."""
+        try:
+            await self._open_feed()
+            while True:
+                offset = self.schedule.next_offset()
+                target = self.duration_s if offset is None else offset
+                if not await self._reached(target):
+                    continue
+                if offset is None:
+                    return
+                async with self._lock:
+                    for item in self.schedule.due(self.clock.position()):
+                        self._measure(item.offset)
+                        await self._send(item)
+        finally:
+            await self.close()
+
+    async def _reached(self, position: float) -> bool:
+        """Wait until the clock reaches ``position`` or the plan changes; say which."""
+        wait = self.clock.wall_seconds_until(position)
+        if wait == 0.0:
+            return True
+        self._changed.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await self._changed.wait()
+        return self.clock.wall_seconds_until(position) == 0.0
+
+    def _measure(self, offset: float) -> None:
+        self.figures.sent += 1
+        if offset <= self._catch_up_to:
+            return
+        lag = (self.clock.position() - offset) / self.clock.speed
+        if len(self.figures.lags) < MAX_LAGS_KEPT:
+            self.figures.lags.append(max(0.0, lag))
+
+    def _next_ref(self) -> str:
+        self._ref += 1
+        return f"replay-{self._ref}"
+
+    async def _send(self, item: Scheduled) -> None:
+        entry = item.entry
+        due = self.clock.at(item.offset)
+        match entry:
+            case Jt808Input():
+                await self._send_frame(entry.connection, entry.data)
+            case FeedInput():
+                if not self._failed(entry.text):
+                    await self._send_feed(
+                        shift_feed_text(entry.text, entry.account, self._delta, due)
+                    )
+            case NmeaInput():
+                for text in self._nmea.messages(entry, self._delta, self._next_ref()):
+                    await self._send_feed(text)
+            case ModbusInput():
+                if entry.sensor not in self.failed_sensors:
+                    for text in modbus_messages(entry, self._units, due, self._next_ref()):
+                        await self._send_feed(text)
+            case _:
+                pass
+
+    def _failed(self, text: str) -> bool:
+        if not self.failed_sensors:
+            return False
+        try:
+            message = decode_device(text)
+        except ProtocolError:
+            return False
+        return isinstance(message, DeviceReading) and message.sensor in self.failed_sensors
+
+    # ------------------------------------------------------------------ JT/T 808
+
+    async def _send_frame(self, number: int, data: bytes) -> None:
+        terminal = self._terminals.get(number)
+        if terminal is None:
+            terminal = self._terminals[number] = _Terminal(number)
+        shifted = shift_jt808_frame(data, self._delta)
+        self._remember(terminal, data, shifted)
+        writer = await self._connected(terminal, data)
+        writer.write(shifted)
+        await writer.drain()
+
+    def _remember(self, terminal: _Terminal, original: bytes, shifted: bytes) -> None:
+        with contextlib.suppress(JT808Error):
+            frame = decode_frame(original)
+            terminal.phone = frame.header.phone.lstrip("0") or "0"
+            if isinstance(frame.message, Authentication):
+                terminal.login = original
+            moved = decode_frame(shifted).message
+            if isinstance(moved, Location):
+                terminal.last_location = moved
+
+    async def _connected(self, terminal: _Terminal, first: bytes) -> asyncio.StreamWriter:
+        """The terminal's open connection (reopened, and logged in again, if the gateway
+        closed it: a pause longer than its offline limit)."""
+        writer = terminal.writer
+        if writer is not None and not writer.is_closing() and not _ended(terminal.drain):
+            return writer
+        await self._close_terminal(terminal)
+        host, port = self._jt808_address
+        reader, writer = await asyncio.open_connection(host, port)
+        terminal.writer = writer
+        terminal.drain = asyncio.create_task(_drain(reader), name=f"replay-808-{terminal.number}")
+        login = terminal.login or self._login_for(terminal)
+        if login is not None and login != first:
+            writer.write(login)
+        return writer
+
+    def _login_for(self, terminal: _Terminal) -> bytes | None:
+        """An authentication frame for a connection recorded without its login (the
+        recording started while it was open), with the code seeded for the terminal."""
+        phone = terminal.phone
+        code = self._auth_codes.get(phone) if phone is not None else None
+        if phone is None or code is None:
+            return None
+        return encode_frame(Authentication(auth_code=code), phone=phone, serial=0)
+
+    async def send_sos(self, phone: str) -> None:
+        """The terminal ``phone`` presses SOS: a 0x0200 with the SOS bit, at its last
+        recorded place and the exercise time now, on its own connection."""
+        number = self._phone_connections.get(phone)
+        if number is None:
+            raise Error(f"no terminal {phone} in this recording")
+        async with self._lock:
+            terminal = self._terminals.get(number)
+            if terminal is None:
+                terminal = self._terminals[number] = _Terminal(number, phone=phone)
+            last = terminal.last_location or _first_location(self.recording, number)
+            now = self.clock()
+            if last is None:
+                location = Location.from_degrees(lat=0.0, lon=0.0, time=now, alarm_flags=SOS_BIT)
+            else:
+                location = msgspec.structs.replace(
+                    last, time=now, alarm_flags=last.alarm_flags | SOS_BIT
+                )
+            frame = encode_frame(location, phone=phone, serial=0xFFFF)
+            writer = await self._connected(terminal, frame)
+            writer.write(frame)
+            await writer.drain()
+
+    async def _close_terminal(self, terminal: _Terminal) -> None:
+        if terminal.writer is not None:
+            terminal.writer.close()
+            with contextlib.suppress(OSError):
+                await terminal.writer.wait_closed()
+            terminal.writer = None
+        if terminal.drain is not None:
+            terminal.drain.cancel()
+            with contextlib.suppress(asyncio.CancelledError, OSError):
+                await terminal.drain
+            terminal.drain = None
+
+    # ------------------------------------------------------------------ device feed
+
+    async def _open_feed(self) -> None:
+        feeds = (FeedInput, NmeaInput, ModbusInput)
+        if not any(isinstance(entry, feeds) for entry in self.recording.entries):
+            return
+        try:
+            self._feed = await connect(
+                self._feed_url,
+                additional_headers={"Authorization": f"Bearer {self._feed_token}"},
+                compression=None,
+                open_timeout=10,
+            )
+        except (OSError, WebSocketException, TimeoutError) as exc:
+            raise Error(f"cannot open the exercise's device feed: {exc}") from exc
+
+    async def _send_feed(self, text: str) -> None:
+        """Send one feed message and wait for its answer (the instance stores it before
+        answering, so inputs are judged in the recorded order)."""
+        feed = self._feed
+        if feed is None:
+            await self._open_feed()
+            feed = self._feed
+            if feed is None:
+                return
+        try:
+            await feed.send(text)
+            await feed.recv()
+        except ConnectionClosed as exc:
+            self._feed = None
+            raise Error(f"the exercise's device feed closed: {exc}") from exc
+
+    async def close(self) -> None:
+        """Close every connection the replay opened."""
+        for terminal in self._terminals.values():
+            await self._close_terminal(terminal)
+        if self._feed is not None:
+            await self._feed.close()
+            self._feed = None
+
+
+def _ended(task: asyncio.Task[None] | None) -> bool:
+    return task is not None and task.done()
+
+
+async def _drain(reader: asyncio.StreamReader) -> None:
+    """Read and drop the gateway's replies until it closes the connection."""
+    with contextlib.suppress(OSError):
+        while await reader.read(65536):
+            pass
+
+
+def terminal_phones(recording: Recording) -> dict[str, int]:
+    """Each terminal's (last) recorded connection number."""
+    phones: dict[str, int] = {}
+    for entry in recording.entries:
+        if isinstance(entry, Jt808Input):
+            phone = frame_phone(entry.data)
+            if phone is not None:
+                phones[phone] = entry.connection
+    return phones
+
+
+def _first_location(recording: Recording, number: int) -> Location | None:
+    for entry in recording.entries:
+        if isinstance(entry, Jt808Input) and entry.connection == number:
+            with contextlib.suppress(JT808Error):
+                message = decode_frame(entry.data).message
+                if isinstance(message, Location):
+                    return message
+    return None
+
+
+def recorded_auth_codes(recording: Recording) -> dict[str, str]:
+    """The auth code each terminal logged in with in the recording (seeded into the
+    exercise's registry so the same login is accepted)."""
+    codes: dict[str, str] = {}
+    for entry in recording.entries:
+        if isinstance(entry, Jt808Input):
+            with contextlib.suppress(JT808Error):
+                frame = decode_frame(entry.data)
+                if isinstance(frame.message, Authentication):
+                    codes[frame.header.phone.lstrip("0") or "0"] = frame.message.auth_code
+    return codes
