@@ -170,11 +170,12 @@ async def replay(
 ) -> Outcome:
     """Start ``name`` at ``speed``, wait for its end, collect its figures."""
     exercises = server.exercises
+    assert exercises is not None
     began = time.perf_counter()
     view = await exercises.start(trainer, StartExercise(req="bench", recording=name, speed=speed))
     await asyncio.wait_for(exercises.wait_ended(view.run_id), timeout=duration_s / speed * 3 + 120)
     wall = time.perf_counter() - began
-    run = exercises._runs[view.run_id]  # noqa: SLF001 - the bench reads the replayer's lags
+    run = exercises._runs[view.run_id]  # the bench reads the replayer's lags
     assert run.replayer is not None
     figures = run.replayer.figures
     events = await exercises.run_events(view.run_id)
@@ -212,12 +213,16 @@ async def run(args: argparse.Namespace) -> int:
         data_dir = Path(tmp)
         server = DutyDeskServer(
             ServerConfig(
-                db_url=sqlite_url(data_dir), data_dir=data_dir, port=0, cipher=FieldCipher.generate()
+                db_url=sqlite_url(data_dir),
+                data_dir=data_dir,
+                port=0,
+                cipher=FieldCipher.generate(),
             )
         )
         await server.start()
         try:
             trainer = await server.users.add_user("trainer1", "pw-trainer1", Role.TRAINER)
+            assert server.exercises is not None
             library = server.exercises.library
             library.save(recording, "bench-full")
             compare = first_minutes(recording, args.compare_minutes)

@@ -177,10 +177,10 @@ class RecordingLibrary:
         :class:`~backend.exercises.recording.RecordingError` when it cannot be used.
         """
         if not valid_name(name):
-            raise UnknownRecordingError(f"no recording named {name!r}")
+            raise UnknownRecordingError(f"no recording {name!r}")
         cached = self._read(name)
         if cached is None:
-            raise UnknownRecordingError(f"no recording named {name!r}")
+            raise UnknownRecordingError(f"no recording {name!r}")
         if cached.recording is None:
             raise RecordingError(f"recording {name!r} cannot be used: {cached.error}")
         return cached.recording

@@ -45,6 +45,7 @@ async def _replay(
     server: DutyDeskServer, trainer: Principal, name: str, speed: float
 ) -> tuple[list[Event], list[tuple[object, ...]]]:
     exercises = server.exercises
+    assert exercises is not None
     view = await exercises.start(
         trainer, StartExercise(req=f"{name}-{speed:g}", recording=name, speed=speed)
     )
@@ -77,7 +78,7 @@ async def test_every_shipped_scenario_raises_the_same_alarms_at_1x_10x_and_64x(
     results = await asyncio.gather(*(_replay(server, trainer, n, s) for n, s in runs))
     by_run = dict(zip(runs, results, strict=True))
     for name in SCENARIOS:
-        slow_events, slow_keys = by_run[(name, 1.0)]
+        _slow_events, slow_keys = by_run[(name, 1.0)]
         assert slow_keys, f"{name} raised no alarm"
         for speed in SPEEDS[1:]:
             _events, keys = by_run[(name, speed)]
