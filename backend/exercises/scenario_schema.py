@@ -64,7 +64,9 @@ class CameraEntry(_Strict, kw_only=True):
     jurisdiction: str = ""
     hazard_source: str = ""
     enterprise: str = ""
-    stream_url: str = ""
+    stream_url: Annotated[str, msgspec.Meta(min_length=1)]
+    """Where its video comes from (a scenario's cameras use documentation addresses,
+    192.0.2.x, which reach nothing: the drill shows the camera, not a picture)."""
 
 
 class UnitEntry(_Strict, kw_only=True):

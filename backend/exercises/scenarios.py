@@ -71,6 +71,7 @@ from realtime.protocol import (
     DeviceAlarm,
     DeviceReading,
     DeviceStatus,
+    HazardSourceDetails,
     RecordingSource,
     RegistryItemInput,
     UnitView,
@@ -503,8 +504,29 @@ def _registry(directory: Path, description: Description) -> RegistrySnapshot:
         sensors=sensors,
         cameras=cameras,
         units=units,
-        items=_items(directory, section.items_file, section.item_codes),
+        items=_with_own_devices(
+            _items(directory, section.items_file, section.item_codes), sensors, cameras
+        ),
     )
+
+
+def _with_own_devices(
+    items: list[RegistryItemInput], sensors: Sequence[SensorEntry], cameras: Sequence[CameraView]
+) -> list[RegistryItemInput]:
+    """A hazard source taken from a registry file lists the scenario's own sensors and
+    cameras of that source (by name), not the file's: the exercise registers only those."""
+    changed = []
+    for item in items:
+        if isinstance(item.details, HazardSourceDetails):
+            details = msgspec.structs.replace(
+                item.details,
+                sensors=[s.sensor_id for s in sensors if s.hazard_source == item.name],
+                cameras=[c.code for c in cameras if c.hazard_source == item.name],
+            )
+            changed.append(msgspec.structs.replace(item, details=details))
+        else:
+            changed.append(item)
+    return changed
 
 
 def _items(directory: Path, items_file: str, codes: Sequence[str]) -> list[RegistryItemInput]:

@@ -27,7 +27,13 @@ from devices.jt808.bits import alarm_names
 from devices.jt808.framing import ProtocolVersion
 from devices.jt808.messages import Authentication, Heartbeat, Location, Register
 from devices.nmea import parse_sentence
-from realtime.protocol import DeviceAlarm, DeviceReading, DeviceStatus, RecordingSource
+from realtime.protocol import (
+    DeviceAlarm,
+    DeviceReading,
+    DeviceStatus,
+    HazardSourceDetails,
+    RecordingSource,
+)
 from realtime.protocol.codec import decode_device
 
 SHIPPED = ("mine-methane", "tank-farm-leak", "tanker-rollover")
@@ -217,3 +223,17 @@ def test_a_time_without_offset_is_refused(tmp_path: Path) -> None:
 def test_the_window_starts_at_the_scenarios_own_start() -> None:
     recording = build_scenario(SHIPPED_SCENARIOS / "tank-farm-leak")
     assert recording.header.window_from == dt.datetime(2025, 12, 10, 21, 20, tzinfo=dt.UTC)
+
+
+def test_the_registry_lists_only_the_scenarios_own_sensors_and_cameras() -> None:
+    recording = build_scenario(SHIPPED_SCENARIOS / "tank-farm-leak")
+    registry = recording.registry
+    sensors = {sensor.sensor_id for sensor in registry.sensors}
+    cameras = {camera.code for camera in registry.cameras}
+    sources = [item for item in registry.items if isinstance(item.details, HazardSourceDetails)]
+    assert sources
+    for item in sources:
+        assert isinstance(item.details, HazardSourceDetails)
+        assert set(item.details.sensors) <= sensors
+        assert set(item.details.cameras) <= cameras
+    assert all(camera.stream_url for camera in registry.cameras)
