@@ -33,6 +33,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
+    CLOSE_EXERCISE_ENDED,
     CLOSE_SESSION_ENDED,
     CLOSE_SESSION_EXPIRED,
     CLOSE_UNSUPPORTED_PROTOCOL,
@@ -365,6 +366,9 @@ class DutyDeskClient:
         received = exc.rcvd
         if received is not None and received.code == CLOSE_UNSUPPORTED_PROTOCOL:
             self._set_state(ConnectionState.AUTH_FAILED, received.reason)
+            return _Next.STOP
+        if received is not None and received.code == CLOSE_EXERCISE_ENDED:
+            self._set_state(ConnectionState.CLOSED, received.reason)
             return _Next.STOP
         if received is not None and received.code in (CLOSE_SESSION_ENDED, CLOSE_SESSION_EXPIRED):
             self._session_ended(received.reason)

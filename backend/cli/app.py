@@ -24,6 +24,7 @@ from backend.cli import (
     cameras,
     demo,
     devices,
+    exercise,
     external,
     jurisdiction,
     keys,
@@ -59,6 +60,7 @@ COMMAND_GROUPS = (
     keys,
     audit,
     report,
+    exercise,
     simulate,
     demo,
 )

@@ -17,8 +17,10 @@ from pathlib import Path
 
 from sqlalchemy import update
 
+from backend.errors import Error as Refusal
 from backend.exercises.clock import ExerciseClock
 from backend.exercises.recording import Recording, RegistrySnapshot, SensorEntry
+from backend.registry.cameras import Error as CameraError
 from backend.registry.devices import Error as DeviceError
 from backend.registry.devices import normalize_phone
 from backend.sensors.rules import (
@@ -30,12 +32,23 @@ from backend.sensors.rules import (
     default_rules,
 )
 from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import Error as StartError
 from backend.storage.models import Device
 from realtime.protocol import ExerciseLabel, SaveGeofence
 
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "exercise.sqlite"
+__all__ = [
+    "DATABASE_NAME",
+    "Error",
+    "StartError",
+    "add_unlisted_terminals",
+    "build_instance",
+    "database_url",
+    "seed",
+    "sensor_config",
+]
 
 
 class Error(Exception):
@@ -122,7 +135,17 @@ def sensor_config(entry: SensorEntry) -> SensorConfig:
 
 
 async def seed(instance: DutyDeskServer, snapshot: RegistrySnapshot, codes: dict[str, str]) -> None:
-    """Set the exercise up from the recording's registry (run on the exercise clock)."""
+    """Set the exercise up from the recording's registry (run on the exercise clock);
+    raise :class:`Error` saying what of it cannot be set up."""
+    try:
+        await _seed(instance, snapshot, codes)
+    except (DeviceError, CameraError, Refusal, ValueError) as exc:
+        raise Error(f"the recording's registry cannot be set up: {exc}") from exc
+
+
+async def _seed(
+    instance: DutyDeskServer, snapshot: RegistrySnapshot, codes: dict[str, str]
+) -> None:
     for device in snapshot.devices:
         await instance.registry.add(
             device.kind, device.identity, device.name, plate=device.plate, owner=device.owner

@@ -23,6 +23,7 @@ from typing import Final
 import msgspec
 
 from backend.exercises.recording import (
+    MAX_RECORDING_BYTES,
     FeedInput,
     Jt808Input,
     LoggedEvent,
@@ -276,4 +277,7 @@ def _stamp(path: Path) -> _Stamp:
 
 
 def _read_file(path: Path) -> Recording:
+    if path.stat().st_size > MAX_RECORDING_BYTES:  # refused before reading it into memory
+        mib = MAX_RECORDING_BYTES // (1024 * 1024)
+        raise RecordingError(f"the recording {path.stem!r} is larger than {mib} MiB")
     return decode_recording(path.read_bytes())

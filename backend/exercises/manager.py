@@ -51,6 +51,7 @@ from backend.server.console import run_console
 from backend.server.device_feed import serve_feed
 from realtime.event_kinds import EventKind
 from realtime.protocol import (
+    CLOSE_EXERCISE_ENDED,
     ControlAction,
     ControlExercise,
     ErrorCode,
@@ -74,7 +75,6 @@ T = TypeVar("T")
 
 DEVICE_SUFFIX = "/device"
 CONSOLE_SUFFIX = "/console"
-CLOSE_EXERCISE_ENDED = CloseCode.GOING_AWAY
 ENDED_STATES = frozenset({ExerciseState.FINISHED, ExerciseState.STOPPED})
 REPLAY_FEED_RATE = 5000.0
 """Messages per second the replayer's feed may send (a 64× replay of a busy recording)."""
@@ -97,6 +97,9 @@ class Run:
     replayer: Replayer | None = None
     task: asyncio.Task[None] | None = None
     context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    connections: set[ServerConnection] = field(default_factory=set)
+    """The consoles and the feed connected to the run (closed, with the reason, when it
+    is stopped)."""
 
     @property
     def run_id(self) -> str:
@@ -128,6 +131,8 @@ class ExerciseManager:
         self._runs: dict[str, Run] = {}
         self._admitted: dict[ServerConnection, tuple[Run, Login | None]] = {}
         self._lock = asyncio.Lock()
+        self._origins: dict[str, dt.datetime] = {}
+        """Every kept run's clock origin (its start, a whole second), for :meth:`origin`."""
 
     @property
     def exercises_dir(self) -> Path:
@@ -140,6 +145,8 @@ class ExerciseManager:
         """At the server's start: runs left active by a stopped server are stopped."""
         async with self._server.sessions.begin() as session:
             ended = await store.end_left_over(session, dt.datetime.now(dt.UTC))
+            rows = await store.list_rows(session, include_ended=True)
+        self._origins = {row.run_id: row.started_at for row in rows}
         if ended:
             logger.info("exercise runs left running by the last server stopped: %s", ended)
 
@@ -176,12 +183,16 @@ class ExerciseManager:
         )
         run = Run(row, recording, clock, directory, context=running_on(clock))
         self._runs[run_id] = run
+        self._origins[run_id] = now
         try:
             await self._prepare(run)
-        except (instances.Error, OSError, RecordingError) as exc:
+        except (instances.Error, instances.StartError, OSError, RecordingError) as exc:
             logger.warning("exercise %s could not start: %s", run_id, exc)
             await self._close_instance(run)
             self._runs.pop(run_id, None)
+            self._origins.pop(run_id, None)
+            async with self._server.sessions.begin() as session:
+                await store.delete_row(session, run_id)
             with contextlib.suppress(OSError):
                 shutil.rmtree(directory)
             raise ValidationError(f"the exercise cannot start: {exc}") from exc
@@ -328,9 +339,12 @@ class ExerciseManager:
     def origin(self, run_id: str) -> dt.datetime:
         """The exercise clock's start (for a run of this process)."""
         run = self._runs.get(run_id)
-        if run is None:
+        if run is not None:
+            return run.clock.origin
+        origin = self._origins.get(run_id)
+        if origin is None:
             raise _refused(run_id)
-        return run.clock.origin
+        return origin
 
     def replay_figures(self, run_id: str) -> tuple[int, float]:
         """(inputs sent, p99 send lag in wall seconds) of a run's replay."""
@@ -374,6 +388,8 @@ class ExerciseManager:
                 self._admitted[connection] = (run, None)
                 return None
             return connection.respond(http.HTTPStatus.UNAUTHORIZED, "not the exercise's replayer\n")
+        if run is not None:
+            return connection.respond(http.HTTPStatus.GONE, f"exercise {run_id} has ended\n")
         return connection.respond(http.HTTPStatus.NOT_FOUND, f"no exercise endpoint {path}\n")
 
     def admitted(self, connection: ServerConnection) -> bool:
@@ -388,6 +404,19 @@ class ExerciseManager:
             await connection.close(CLOSE_EXERCISE_ENDED, "the exercise has ended")
             return
         set_for_this_task(run.clock)
+        run.connections.add(connection)
+        try:
+            await self._serve(run, instance, connection, login)
+        finally:
+            run.connections.discard(connection)
+
+    async def _serve(
+        self,
+        run: Run,
+        instance: DutyDeskServer,
+        connection: ServerConnection,
+        login: Login | None,
+    ) -> None:
         if login is None:
             await serve_feed(
                 instance, connection, _replayer_principal(run), rate_per_second=REPLAY_FEED_RATE
@@ -439,12 +468,10 @@ class ExerciseManager:
             await store.save(session, run.row)
         await run.on_clock(instance.start())
         codes = recorded_auth_codes(run.recording)
+        # The unlisted terminals first: seeding sets every terminal's code.
+        phones = terminal_phones(run.recording)
+        await run.on_clock(instances.add_unlisted_terminals(instance, run.recording, phones))
         await run.on_clock(instances.seed(instance, run.recording.registry, codes))
-        await run.on_clock(
-            instances.add_unlisted_terminals(
-                instance, run.recording, terminal_phones(run.recording)
-            )
-        )
         scheme = "wss" if self._server.config.tls_cert is not None else "ws"
         run.replayer = Replayer(
             run.recording,
@@ -486,6 +513,8 @@ class ExerciseManager:
             run.clock.pause()
             run.row.position_s = run.clock.position()
             run.row.alarms = await self._count_alarms(run)
+            for connection in list(run.connections):
+                await connection.close(CLOSE_EXERCISE_ENDED, f"the exercise has ended: {note}")
             await self._close_instance(run)
             await self._save_and_announce(
                 run,

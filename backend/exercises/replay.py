@@ -1,9 +1,7 @@
 """The replayer: feeds a recording's device input through the real gateways of an
 exercise instance, on the exercise clock.
 
-Sans-I/O core: :class:`Schedule` (which entries are due at a recording position) and the
-re-stamping of each kind of input onto the exercise clock (:func:`shift_jt808_frame`,
-:func:`shift_feed_text`, :class:`NmeaRelay`, :func:`modbus_messages`). I/O driver:
+Its sans-I/O core is :mod:`backend.exercises.schedule`. The I/O driver:
 :class:`Replayer`, which opens one TCP connection to the instance's JT/T 808 gateway per
 recorded connection number and one WebSocket to the exercise's device path, and sends each
 entry when the exercise clock reaches it (pause, resume, seek forward and speed changes
@@ -15,9 +13,10 @@ from __future__ import annotations
 import array
 import asyncio
 import contextlib
-import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping
+import secrets
+import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import msgspec
@@ -26,202 +25,42 @@ from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from backend.exercises.clock import ExerciseClock
 from backend.exercises.recording import (
-    DEVICE_INPUTS,
-    Entry,
     FeedInput,
     Jt808Input,
     ModbusInput,
     NmeaInput,
     Recording,
 )
-from devices.jt808.codec import decode_frame, encode_frame
+from backend.exercises.schedule import (
+    NmeaRelay,
+    Schedule,
+    Scheduled,
+    frame_phone,
+    modbus_messages,
+    shift_feed_text,
+    shift_jt808_frame,
+)
+from devices.jt808.codec import FrameDecoder, decode_frame, encode_frame
 from devices.jt808.errors import JT808Error
-from devices.jt808.framing import encode_raw_frame
-from devices.jt808.messages import Authentication, Location, LocationBatch
-from devices.modbus import DataType, ModbusConfigError, RegisterSpec, SensorSpec
-from devices.nmea import NmeaError, NmeaMerger
-from devices.observations import Position
-from devices.wire import to_message
+from devices.jt808.messages import Authentication, Location
 from realtime.protocol import (
-    DeviceAlarm,
-    DeviceAlarmRaised,
-    DevicePosition,
     DeviceReading,
-    DeviceStatus,
     ProtocolError,
     decode_device,
-    encode,
 )
 
 logger = logging.getLogger(__name__)
 
 SOS_BIT = 1 << 0
 """JT/T 808 alarm flag bit 0: the emergency (SOS) button."""
+SETTLE_TIMEOUT = 10.0
+"""Longest the end of a replay waits for the gateway's answers to the last frames."""
 MAX_LAGS_KEPT = 2_000_000
 """Send lags remembered for the p99 (a 1-hour recording of 700 devices is well under)."""
 
 
 class Error(Exception):
     """The replay cannot go on (``str()`` says why)."""
-
-
-# ----------------------------------------------------------------------------- schedule
-
-
-@dataclass(frozen=True, slots=True)
-class Scheduled:
-    """One device input and when it is due (recorded seconds from the window's start)."""
-
-    offset: float
-    entry: Entry
-
-
-class Schedule:
-    """A recording's device input in order, handed out as the clock reaches it."""
-
-    def __init__(self, recording: Recording) -> None:
-        start = recording.header.window_from
-        self.items = [
-            Scheduled(max(0.0, (entry.at - start).total_seconds()), entry)
-            for entry in recording.entries
-            if isinstance(entry, DEVICE_INPUTS)
-        ]
-        self._next = 0
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    @property
-    def sent(self) -> int:
-        """Entries handed out so far."""
-        return self._next
-
-    def next_offset(self) -> float | None:
-        """When the next entry is due (``None``: none left)."""
-        if self._next >= len(self.items):
-            return None
-        return self.items[self._next].offset
-
-    def due(self, position: float) -> Iterator[Scheduled]:
-        """Hand out, in order, every entry due at ``position`` (each once)."""
-        items = self.items
-        while self._next < len(items) and items[self._next].offset <= position:
-            item = items[self._next]
-            self._next += 1
-            yield item
-
-
-# ----------------------------------------------------------------------------- re-stamping
-
-
-def shift_jt808_frame(data: bytes, delta: dt.timedelta) -> bytes:
-    """The frame with its device times moved by ``delta`` (decode → shift → re-encode,
-    which recomputes the check code). A frame without times, or one that does not decode,
-    is returned as it is (the gateway answers it as it would live)."""
-    try:
-        frame = decode_frame(data)
-    except JT808Error:
-        return data
-    message = frame.message
-    shifted: Location | LocationBatch
-    if isinstance(message, Location):
-        shifted = msgspec.structs.replace(message, time=message.time + delta)
-    elif isinstance(message, LocationBatch):
-        shifted = LocationBatch(
-            kind=message.kind,
-            locations=tuple(
-                msgspec.structs.replace(item, time=item.time + delta) for item in message.locations
-            ),
-        )
-    else:
-        return data
-    return encode_raw_frame(frame.header, shifted.encode(frame.header.version))
-
-
-def frame_phone(data: bytes) -> str | None:
-    """The terminal phone of a frame (``None`` if it does not decode)."""
-    try:
-        return decode_frame(data).header.phone.lstrip("0") or "0"
-    except JT808Error:
-        return None
-
-
-def _shift_at(at: dt.datetime | None, delta: dt.timedelta, default: dt.datetime) -> dt.datetime:
-    return at + delta if at is not None else default
-
-
-def shift_feed_text(text: str, account: str, delta: dt.timedelta, due: dt.datetime) -> str:
-    """A device-feed message with its time moved by ``delta`` (a reading without a time
-    gets ``due``, when it is replayed; one without a device is the recorded account's). A
-    message that does not decode goes as it is (the instance refuses it as live would)."""
-    try:
-        message = decode_device(text)
-    except ProtocolError:
-        return text
-    changed: msgspec.Struct
-    match message:
-        case DeviceReading():
-            changed = msgspec.structs.replace(
-                message, at=_shift_at(message.at, delta, due), device=message.device or account
-            )
-        case DevicePosition() | DeviceAlarmRaised() | DeviceStatus():
-            changed = msgspec.structs.replace(message, at=message.at + delta)
-        case DeviceAlarm():
-            changed = msgspec.structs.replace(message, at=_shift_at(message.at, delta, due))
-    return encode(changed).decode("utf-8")
-
-
-class NmeaRelay:
-    """Serial GPS sentences → device-feed positions, through :class:`NmeaMerger` (one per
-    receiver), with the fix times moved onto the exercise clock."""
-
-    def __init__(self) -> None:
-        self._mergers: dict[str, NmeaMerger] = {}
-        self.refused = 0
-        """Sentences the merger refused (bad checksum, unsupported)."""
-
-    def messages(self, entry: NmeaInput, delta: dt.timedelta, ref: str) -> list[str]:
-        """The feed messages (JSON texts) the sentence completes."""
-        merger = self._mergers.get(entry.device)
-        if merger is None:
-            merger = self._mergers[entry.device] = NmeaMerger(entry.device)
-        try:
-            positions = merger.feed(entry.line)
-        except NmeaError:
-            self.refused += 1
-            return []
-        return [_position_text(position, delta, ref) for position in positions]
-
-
-def _position_text(position: Position, delta: dt.timedelta, ref: str) -> str:
-    moved = msgspec.structs.replace(position, at=position.at + delta)
-    return encode(to_message(moved, kind="nmea", ref=ref)).decode("utf-8")
-
-
-def modbus_messages(
-    entry: ModbusInput, units: Mapping[str, str], due: dt.datetime, ref: str
-) -> list[str]:
-    """A poll's registers → device-feed readings through the Modbus register decoding: one
-    register is an unsigned 16-bit value, two a big-endian 32-bit float (the layout
-    ``dutydesk sensor import`` documents for recordings); taken at ``due``."""
-    data_type = DataType.FLOAT32 if len(entry.registers) == 2 else DataType.UINT16
-    try:
-        spec = SensorSpec(
-            sensor_id=entry.sensor,
-            device_id=entry.device,
-            registers=(
-                RegisterSpec(
-                    address=entry.address, data_type=data_type, unit=units.get(entry.sensor, "")
-                ),
-            ),
-        )
-        readings = spec.readings(entry.address, entry.registers, due)
-    except (ModbusConfigError, ValueError, TypeError):
-        logger.info("modbus registers of %s not decodable; skipped", entry.sensor)
-        return []
-    return [
-        encode(to_message(reading, kind="modbus", ref=ref)).decode("utf-8") for reading in readings
-    ]
 
 
 # ----------------------------------------------------------------------------- driver
@@ -238,6 +77,11 @@ class _Terminal:
     last_location: Location | None = None
     writer: asyncio.StreamWriter | None = None
     drain: asyncio.Task[None] | None = None
+    sent: int = 0
+    """Frames written on the current connection."""
+    answered: int = 0
+    """Replies the gateway sent on it (one per frame, after what it holds is committed)."""
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(slots=True)
@@ -314,6 +158,9 @@ class Replayer:
                 if not await self._reached(target):
                     continue
                 if offset is None:
+                    for text in self._nmea.flush(self._delta, self._next_ref):
+                        await self._send_feed(text)
+                    await self.settle()
                     return
                 async with self._lock:
                     for item in self.schedule.due(self.clock.position()):
@@ -385,6 +232,7 @@ class Replayer:
         self._remember(terminal, data, shifted)
         writer = await self._connected(terminal, data)
         writer.write(shifted)
+        terminal.sent += 1
         await writer.drain()
 
     def _remember(self, terminal: _Terminal, original: bytes, shifted: bytes) -> None:
@@ -407,10 +255,15 @@ class Replayer:
         host, port = self._jt808_address
         reader, writer = await asyncio.open_connection(host, port)
         terminal.writer = writer
-        terminal.drain = asyncio.create_task(_drain(reader), name=f"replay-808-{terminal.number}")
-        login = terminal.login or self._login_for(terminal)
-        if login is not None and login != first:
-            writer.write(login)
+        terminal.sent = terminal.answered = 0
+        terminal.drain = asyncio.create_task(
+            _drain(reader, terminal), name=f"replay-808-{terminal.number}"
+        )
+        if not _is_login(first):
+            login = terminal.login or self._login_for(terminal)
+            if login is not None:
+                writer.write(login)
+                terminal.sent += 1
         return writer
 
     def _login_for(self, terminal: _Terminal) -> bytes | None:
@@ -443,6 +296,7 @@ class Replayer:
             frame = encode_frame(location, phone=phone, serial=0xFFFF)
             writer = await self._connected(terminal, frame)
             writer.write(frame)
+            terminal.sent += 1
             await writer.drain()
 
     async def _close_terminal(self, terminal: _Terminal) -> None:
@@ -469,6 +323,7 @@ class Replayer:
                 additional_headers={"Authorization": f"Bearer {self._feed_token}"},
                 compression=None,
                 open_timeout=10,
+                ssl=_loopback_tls() if self._feed_url.startswith("wss:") else None,
             )
         except (OSError, WebSocketException, TimeoutError) as exc:
             raise Error(f"cannot open the exercise's device feed: {exc}") from exc
@@ -489,6 +344,20 @@ class Replayer:
             self._feed = None
             raise Error(f"the exercise's device feed closed: {exc}") from exc
 
+    async def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
+        """Wait until the gateway has answered every frame sent (it answers once what a
+        frame holds is committed); return whether it did within ``timeout``."""
+        try:
+            async with asyncio.timeout(timeout):
+                for terminal in self._terminals.values():
+                    while terminal.answered < terminal.sent and not _ended(terminal.drain):
+                        terminal.progress.clear()
+                        await terminal.progress.wait()
+        except TimeoutError:
+            logger.info("replay ended with frames the gateway had not answered")
+            return False
+        return True
+
     async def close(self) -> None:
         """Close every connection the replay opened."""
         for terminal in self._terminals.values():
@@ -498,15 +367,35 @@ class Replayer:
             self._feed = None
 
 
+def _loopback_tls() -> ssl.SSLContext:
+    """TLS to this very server over 127.0.0.1 (its certificate names its public host; the
+    one-time token, not the certificate, proves who the feed is)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _is_login(data: bytes) -> bool:
+    """Whether a frame registers or authenticates its terminal (0x0100, 0x0102)."""
+    try:
+        return decode_frame(data).header.msg_id in (0x0100, Authentication.MSG_ID)
+    except JT808Error:
+        return False
+
+
 def _ended(task: asyncio.Task[None] | None) -> bool:
     return task is not None and task.done()
 
 
-async def _drain(reader: asyncio.StreamReader) -> None:
-    """Read and drop the gateway's replies until it closes the connection."""
+async def _drain(reader: asyncio.StreamReader, terminal: _Terminal) -> None:
+    """Count the gateway's replies until it closes the connection."""
+    splitter = FrameDecoder().split
     with contextlib.suppress(OSError):
-        while await reader.read(65536):
-            pass
+        while data := await reader.read(65536):
+            terminal.answered += len(splitter(data))
+            terminal.progress.set()
+    terminal.progress.set()
 
 
 def terminal_phones(recording: Recording) -> dict[str, int]:
@@ -532,8 +421,12 @@ def _first_location(recording: Recording, number: int) -> Location | None:
 
 def recorded_auth_codes(recording: Recording) -> dict[str, str]:
     """The auth code each terminal logged in with in the recording (seeded into the
-    exercise's registry so the same login is accepted)."""
-    codes: dict[str, str] = {}
+    exercise's registry so the same login is accepted); a terminal recorded without its
+    login (the recording began while it was connected) gets a code of the exercise's own,
+    which the replayer logs it in with."""
+    codes: dict[str, str] = {
+        phone: f"exercise-{secrets.token_hex(6)}" for phone in terminal_phones(recording)
+    }
     for entry in recording.entries:
         if isinstance(entry, Jt808Input):
             with contextlib.suppress(JT808Error):

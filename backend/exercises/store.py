@@ -110,6 +110,13 @@ async def save(session: AsyncSession, record: RunRecord) -> None:
         setattr(row, name, value)
 
 
+async def delete_row(session: AsyncSession, run_id: str) -> None:
+    """Forget a run that never started."""
+    row = await session.get(ExerciseRunRow, run_id)
+    if row is not None:
+        await session.delete(row)
+
+
 async def get_row(session: AsyncSession, run_id: str) -> RunRecord | None:
     """The kept run ``run_id``."""
     row = await session.get(ExerciseRunRow, run_id)

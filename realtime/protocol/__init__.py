@@ -201,6 +201,7 @@ from realtime.protocol.incidents import (
     TransitionIncident,
 )
 from realtime.protocol.limits import (
+    CLOSE_EXERCISE_ENDED,
     CLOSE_HELLO_EXPECTED,
     CLOSE_RATE_ABUSE,
     CLOSE_SESSION_ENDED,
@@ -348,6 +349,7 @@ from realtime.protocol.views import (
 
 __all__ = [
     "ATTACHMENT_CONTENT_TYPES",
+    "CLOSE_EXERCISE_ENDED",
     "CLOSE_HELLO_EXPECTED",
     "CLOSE_RATE_ABUSE",
     "CLOSE_SESSION_ENDED",

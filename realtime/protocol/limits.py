@@ -33,6 +33,9 @@ CLOSE_SESSION_ENDED: Final = 4001
 """The server ended the session; the close reason is a :class:`SessionEndReason` value.
 The client must not reconnect with its token (it was revoked): log in again."""
 CLOSE_SESSION_EXPIRED: Final = 4011
+CLOSE_EXERCISE_ENDED: Final = 4020
+"""The exercise this connection took part in was stopped; the reason says how. Do not
+reconnect (its path answers 410 Gone from then on)."""
 """The session outlived its lifetime (12 h by default); the reason is ``expired``."""
 
 SECOND_FACTOR_HEADER: Final = "X-DutyDesk-TOTP"

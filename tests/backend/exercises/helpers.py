@@ -57,7 +57,7 @@ def at(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
 
 
-def small_recording(duration_s: float = 4.0) -> Recording:
+def small_recording(duration_s: float = 4.0, *, with_login: bool = True) -> Recording:
     """A truck's overspeed bit at 1 s, methane over the limit at 2 s (and calm before)."""
     entries: list[Entry] = [
         Jt808Input(at=at(0.1), connection=1, data=frame(Authentication(auth_code=AUTH_CODE), 1)),
@@ -69,6 +69,8 @@ def small_recording(duration_s: float = 4.0) -> Recording:
         FeedInput(at=at(2.0), connection=1, account="gasfeed", text=reading(at(2.0), 1.6, "r2")),
         Jt808Input(at=at(3.0), connection=1, data=frame(location(at(3.0)), 4)),
     ]
+    if not with_login:  # recorded while the terminal was already connected
+        entries = entries[1:]
     return Recording(
         header=Header(
             title="测试演练",

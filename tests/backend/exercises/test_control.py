@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from pathlib import Path
 
 import pytest
 
@@ -13,8 +14,17 @@ from backend.authz.principal import Principal
 from backend.errors import Error as Refusal
 from backend.exercises.determinism import alarm_keys
 from backend.exercises.manager import ExerciseManager
-from backend.exercises.recording import FORMAT_NAME, MAX_RECORDING_BYTES
-from backend.server.app import DutyDeskServer
+from backend.exercises.recording import (
+    FORMAT_NAME,
+    MAX_RECORDING_BYTES,
+    DeviceEntry,
+    ModbusInput,
+    NmeaInput,
+    SensorEntry,
+    encode_recording,
+)
+from backend.security import FieldCipher
+from backend.server.app import DutyDeskServer, ServerConfig
 from realtime.protocol import (
     ControlAction,
     ControlExercise,
@@ -29,10 +39,12 @@ from tests.backend.exercises.helpers import (
     CAMERA,
     PHONE,
     SENSOR,
+    at,
     recordings_dir,
     save_recording,
     small_recording,
 )
+from tests.backend.exercises.test_replay_core import GGA, RMC, nmea_line
 
 
 def _manager(server: DutyDeskServer) -> ExerciseManager:
@@ -173,6 +185,12 @@ async def test_other_trainers_and_wrong_roles_are_refused(
     await manager.stop(trainer, run.run_id)
 
 
+def _unusable_registry() -> bytes:
+    recording = small_recording()
+    recording.registry.sensors[0].kind = "unobtainium"
+    return encode_recording(recording)
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -183,8 +201,12 @@ async def test_other_trainers_and_wrong_roles_are_refused(
             "version 99 is newer",
         ),
         (gzip.compress(b"\n" * (MAX_RECORDING_BYTES + 1)), "larger than"),
+        (
+            _unusable_registry(),
+            "cannot start: sensor 'CH4-01' of the recording: 'unobtainium' is not a valid",
+        ),
     ],
-    ids=["corrupt", "not-a-recording", "newer-version", "too-big"],
+    ids=["corrupt", "not-a-recording", "newer-version", "too-big", "unusable-registry"],
 )
 async def test_a_hostile_recording_is_refused_and_the_server_goes_on(
     server: DutyDeskServer, sqlite_only: None, content: bytes, reason: str
@@ -228,3 +250,87 @@ async def test_the_same_alarms_at_1_10_and_64(server: DutyDeskServer, sqlite_onl
     ]
     assert keys[0][0][0] == pytest.approx(1.0)
     assert keys[0][1][0] == pytest.approx(2.0)
+
+
+async def test_ended_runs_stay_listed_and_readable_after_a_restart(
+    db_url: str, tmp_path: Path
+) -> None:
+    def config() -> ServerConfig:
+        return ServerConfig(db_url=db_url, data_dir=tmp_path, port=0, cipher=cipher)
+
+    cipher = FieldCipher.generate()
+    first = DutyDeskServer(config())
+    await first.start()
+    try:
+        trainer = await _trainer(first)
+        name = save_recording(first, small_recording(duration_s=2.5))
+        run = await _manager(first).start(trainer, StartExercise(req="", recording=name, speed=8))
+        await _manager(first).wait_ended(run.run_id)
+        events = await _manager(first).run_events(run.run_id)
+        # Left open: the next server marks it ended, its log stays readable.
+    finally:
+        await first.close()
+    second = DutyDeskServer(config())
+    await second.start()
+    try:
+        manager = _manager(second)
+        (listed,) = await manager.list_runs(trainer, include_ended=True)
+        assert listed.run_id == run.run_id
+        assert listed.state in (ExerciseState.FINISHED, ExerciseState.STOPPED)
+        assert await manager.list_runs(trainer, include_ended=False) == []
+        kept = await manager.run_events(run.run_id)
+        assert [e.seq for e in kept] == [e.seq for e in events]
+        assert alarm_keys(kept, manager.origin(run.run_id)) == alarm_keys(events, run.started_at)
+        assert len(await manager.original_events(run.run_id)) == 0
+        # Only runs of this process can be steered: an ended one is refused as unknown.
+        with pytest.raises(Refusal, match="no such exercise"):
+            await manager.control(trainer, _control(run.run_id, ControlAction.PAUSE))
+    finally:
+        await second.close()
+
+
+async def test_nmea_and_modbus_input_reach_the_exercise_through_the_feed(
+    server: DutyDeskServer, sqlite_only: None
+) -> None:
+    manager = _manager(server)
+    trainer = await _trainer(server)
+    recording = small_recording(duration_s=2.0)
+    recording.registry.devices.append(DeviceEntry(kind="nmea", identity="gps-1", name="GPS"))
+    recording.registry.sensors.append(
+        SensorEntry(sensor_id="CH4-02", kind="ch4", unit="%", placement="mining_face")
+    )
+    recording.entries = [
+        NmeaInput(at=at(0.5), device="gps-1", line=nmea_line(RMC)),
+        NmeaInput(at=at(0.5), device="gps-1", line=nmea_line(GGA)),
+        # 1.6 % as a big-endian float32: 0x3FCC 0xCCCD.
+        ModbusInput(
+            at=at(1.0), device="plc-1", sensor="CH4-02", address=0, registers=[0x3FCC, 0xCCCD]
+        ),
+    ]
+    name = save_recording(server, recording, "serial")
+    run = await manager.start(trainer, StartExercise(req="", recording=name, speed=8.0))
+    await manager.wait_ended(run.run_id)
+    instance = manager.instance_of(run.run_id)
+    assert instance is not None
+    events = await manager.run_events(run.run_id)
+    raised = [e.alarm for e in events if e.alarm and e.kind == "alarm.raised"]
+    assert [(a.alarm_type, a.source_ref) for a in raised] == [
+        ("sensor_threshold_high", "sensor:CH4-02")
+    ]
+    assert {p.device for p in instance.hub.latest_positions()} == {"gps-1"}
+    await manager.stop(trainer, run.run_id)
+
+
+async def test_a_terminal_recorded_without_its_login_is_logged_in(
+    server: DutyDeskServer, sqlite_only: None
+) -> None:
+    manager = _manager(server)
+    trainer = await _trainer(server)
+    name = save_recording(server, small_recording(duration_s=1.5, with_login=False), "cut")
+    run = await manager.start(trainer, StartExercise(req="", recording=name, speed=8.0))
+    await manager.wait_ended(run.run_id)
+    events = await manager.run_events(run.run_id)
+    assert ("jt808:" + PHONE, "vehicle_overspeed") in {
+        (e.alarm.source_ref, e.alarm.alarm_type) for e in events if e.alarm
+    }
+    await manager.stop(trainer, run.run_id)

@@ -9,22 +9,28 @@ import asyncio
 
 import msgspec
 import pytest
+from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from backend.eventlog import log as eventlog
 from backend.server.app import DutyDeskServer
-from realtime.client import basic_auth_header
+from backend.storage.models import Alarm, IncidentRecord, PositionRecord, ReadingRecord
+from realtime.client import CommandError, basic_auth_header
 from realtime.protocol import (
     CreateAlarm,
     Event,
     ExerciseResult,
     ExercisesResult,
     ExerciseState,
+    IncidentResult,
     ListExercises,
+    OpenIncident,
+    Ping,
     Role,
     StartExercise,
     StopExercise,
+    Subscribe,
 )
 from realtime.states import AlarmLevel
 from tests.backend.conftest import Console, open_console
@@ -132,6 +138,13 @@ async def test_a_run_replays_through_the_gateways_in_isolation(server: DutyDeskS
             stopped = await trainer.client.request(StopExercise(req="", run_id=run.run_id))
             assert isinstance(stopped, ExerciseResult)
             assert stopped.run.state is ExerciseState.FINISHED
+            # Its consoles are closed with the reason.
+            await exercise.recorder.wait_for(
+                lambda: any("the exercise has ended" in d for _, d in exercise.recorder.states)
+            )
+            await exercise.recorder.wait_for(
+                lambda: any("the exercise has ended" in d for _, d in exercise.recorder.states)
+            )
             listed = await trainer.client.request(ListExercises(req=""))
             assert isinstance(listed, ExercisesResult)
             assert [r.run_id for r in listed.runs] == [run.run_id]
@@ -163,3 +176,62 @@ async def test_a_non_participant_cannot_open_the_exercise_path(server: DutyDeskS
         await trainer.client.request(StopExercise(req="", run_id=started.run.run_id))
     finally:
         await trainer.close()
+
+
+async def test_incidents_telemetry_and_device_events_stay_in_the_exercise(
+    server: DutyDeskServer,
+) -> None:
+    """A participant works the exercise (an incident from its alarm) and watches its
+    telemetry: all of it marked; a live console subscribed to everything, and an agency
+    desk not taking part, get none of it; the live tables hold none of it."""
+    await _add_trainer(server)
+    await server.users.add_user("fire-desk", "pw-fire-desk", Role.AGENCY, agency="fire")
+    name = save_recording(server, small_recording(duration_s=60))
+    trainer = await open_console(server, "trainer1", "pw-trainer1")
+    bystander = await open_console(server, "officer1", "pw-officer1")
+    desk = await open_console(server, "fire-desk", "pw-fire-desk")
+    await bystander.client.request(Subscribe(req="", topics=["positions", "readings"]))
+    try:
+        started = await trainer.client.request(
+            StartExercise(req="", recording=name, speed=2.0, participants=["officer2"])
+        )
+        assert isinstance(started, ExerciseResult)
+        run_id = started.run.run_id
+        exercise = await open_exercise_console(server, run_id, "officer2", "pw-officer2")
+        try:
+            await exercise.client.request(Subscribe(req="", topics=["positions", "readings"]))
+            await exercise.recorder.wait_for(lambda: len(seen(exercise)) >= 2, timeout=15)
+            await exercise.recorder.wait_for(lambda: bool(exercise.recorder.telemetry))
+            assert all(t.exercise is not msgspec.UNSET for t in exercise.recorder.telemetry)
+            held = [a for s in exercise.recorder.snapshots for a in s.alarms]
+            held += [e.alarm for e in exercise.recorder.events if e.alarm]
+            alarm = next(a for a in held if a.alarm_type == "vehicle_overspeed")
+            # Exercises do not nest: the exercise connection steers none.
+            with pytest.raises(CommandError, match="exercises are steered on the live"):
+                await exercise.client.request(ListExercises(req=""))
+            opened = await exercise.client.request(
+                OpenIncident(req="", alarm_id=alarm.id, type_code="hazchem_leak")
+            )
+            assert isinstance(opened, IncidentResult)
+            await exercise.recorder.wait_for(
+                lambda: any(e.kind == "incident.opened" for e in exercise.recorder.events)
+            )
+            await trainer.client.request(StopExercise(req="", run_id=run_id))
+        finally:
+            await exercise.close()
+        # Give a leak the time to arrive, then look at everything the live side got.
+        await bystander.client.request(Ping(req=""))
+        for console in (bystander, desk):
+            texts = [msgspec.json.encode(e).decode() for e in console.recorder.events]
+            texts += [msgspec.json.encode(t).decode() for t in console.recorder.telemetry]
+            assert not [t for t in texts if PHONE in t or SENSOR in t or "incident." in t]
+            assert not [e for e in console.recorder.events if e.kind.startswith("device.")]
+        assert not [e for e in desk.recorder.events if e.kind.startswith("exercise.")]
+        async with server.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Alarm)) == 0
+            assert await session.scalar(select(func.count()).select_from(IncidentRecord)) == 0
+            assert await session.scalar(select(func.count()).select_from(PositionRecord)) == 0
+            assert await session.scalar(select(func.count()).select_from(ReadingRecord)) == 0
+    finally:
+        for console in (trainer, bystander, desk):
+            await console.close()
