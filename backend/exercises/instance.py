@@ -10,6 +10,7 @@ before the replay starts; it never reads a live table.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -83,6 +84,12 @@ def build_instance(
         # Silence is measured on the wall clock: the exercise's runs ``speed`` times faster.
         jt808_offline_after=max(config.jt808_offline_after / speed, 1.0),
         jt808_max_frames_per_second=config.jt808_max_frames_per_second * 64,
+        # Only the replayer connects, from 127.0.0.1, one connection per recorded terminal:
+        # the per-address cap (256) would refuse a fleet's recording.
+        jt808_limits=dataclasses.replace(
+            config.jt808_limits,
+            max_connections_per_address=config.jt808_limits.max_connections,
+        ),
         telemetry_commit_delay=config.telemetry_commit_delay,
         telemetry_fanout_interval=config.telemetry_fanout_interval,
         vehicle_rules=config.vehicle_rules,
