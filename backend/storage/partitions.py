@@ -40,6 +40,16 @@ class Error(Exception):
     """A partition cannot be created or dropped as asked."""
 
 
+def is_partition(name: str) -> bool:
+    """Whether ``name`` is a month's (or the catch-all) partition of a partitioned table:
+    made by the migration and `dutydesk db partitions`, not by the models, so schema
+    comparisons leave them out."""
+    for table in PARTITIONED_TABLES:
+        if name == f"{table}_default" or month_of(name, table) is not None:
+            return True
+    return False
+
+
 def month_start(at: dt.datetime | dt.date) -> dt.date:
     """The first day of ``at``'s month (UTC for a datetime)."""
     if isinstance(at, dt.datetime):
