@@ -44,6 +44,7 @@ from realtime.protocol import (
     HandoverView,
     MessageView,
     ReceiptView,
+    RecordingSource,
     RegistryItemView,
     Role,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "can_see_exercise",
     "can_see_grant",
     "can_see_handover",
+    "can_see_recording",
     "can_see_unit",
     "check",
     "check_action",
@@ -624,6 +626,16 @@ def can_see_exercise(principal: Principal, run: ExerciseRunView) -> bool:
     if principal.username == run.trainer or principal.username in run.participants:
         return True
     return principal.role in SUPERVISORS and in_jurisdiction(principal, run.jurisdiction)
+
+
+def can_see_recording(principal: Principal, source: RecordingSource, area: str) -> bool:
+    """Return whether a recording of the library is the principal's to see and start: a
+    shipped scenario (invented data) everyone's; a recording of live input and events
+    only users whose area contains the area it was made for (an automatic recording,
+    made of the whole area, only whole-area users)."""
+    if principal.role is Role.DEVICE:
+        return False
+    return source is RecordingSource.SCENARIO or in_jurisdiction(principal, area)
 
 
 def can_see_event(principal: Principal, event: Event) -> bool:

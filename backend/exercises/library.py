@@ -101,6 +101,7 @@ def info_of(name: str, recording: Recording) -> RecordingInfo:
         alarms=alarms,
         masked=header.masked,
         sources=list(header.sources),
+        area=header.area,
     )
 
 

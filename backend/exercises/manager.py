@@ -161,6 +161,10 @@ class ExerciseManager:
     async def start(self, principal: Principal, request: StartExercise) -> ExerciseRunView:
         """Start ``request.recording`` as a new isolated exercise."""
         recording = await self._load(request.recording)
+        header = recording.header
+        if not authz.can_see_recording(principal, header.source, header.area):
+            # Refused like a missing one: the answer never tells what lies outside.
+            raise Refusal(ErrorCode.NOT_FOUND, f"no recording {request.recording!r}")
         participants = await self._participants(principal, request.participants)
         # A whole second: JT/T 808 device times have no fractions, so every device time
         # moved onto the exercise clock stays exact (the same alarms at every speed).

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from backend.authz import policy as authz
 from backend.errors import ValidationError
 from backend.server.handlers import ConsoleContext
 from realtime.protocol import (
@@ -36,7 +37,10 @@ async def list_recordings(ctx: ConsoleContext, command: ListRecordings) -> Recor
     """The recordings of the server's library."""
     library = _manager(ctx).library
     # Reading the files is blocking work: off the event loop.
-    return RecordingsResult(recordings=await asyncio.to_thread(library.list))
+    listed = await asyncio.to_thread(library.list)
+    return RecordingsResult(
+        recordings=[r for r in listed if authz.can_see_recording(ctx.principal, r.source, r.area)]
+    )
 
 
 async def start_exercise(ctx: ConsoleContext, command: StartExercise) -> ExerciseResult:

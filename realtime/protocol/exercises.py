@@ -127,6 +127,9 @@ class RecordingInfo(msgspec.Struct, kw_only=True):
     """True when personal data in it is masked."""
     sources: list[str] = msgspec.field(default_factory=list)
     """For a scenario: the public reports its timeline is built on (title, publisher, year)."""
+    area: str = ""
+    """The jurisdiction a recording of live data was limited to ("" the whole area): only
+    users whose area contains it see the recording (scenarios: everyone)."""
 
 
 class ExerciseRunView(msgspec.Struct, kw_only=True):

@@ -1800,6 +1800,7 @@ def _build_exercise(world: World) -> None:
         window_to=T0 + dt.timedelta(hours=1),
         recorded_at=T0,
         recorded_by="matrix",
+        area=SH,
     )
     server.exercises.library.save(
         Recording(header=header, registry=RegistrySnapshot(), entries=[]), "matrix"
@@ -1855,6 +1856,18 @@ def _exercise_listed(world: World, user: User) -> Callable[[dict[str, Any]], Non
     return check
 
 
+def _recordings_listed(user: User) -> Callable[[Any], None]:
+    """The shipped scenarios to everyone; Shanghai's recording to those whose area holds it."""
+
+    def check(data: Any) -> None:
+        listed = {r["name"]: r["source"] for r in data["recordings"]}
+        _assert_eq("matrix" in listed, user.sees(SH))
+        assert listed, "the shipped scenarios are everyone's"
+        assert all(source == "scenario" for name, source in listed.items() if name != "matrix")
+
+    return check
+
+
 _BY_TAG.update(
     {
         "exercise.recordings": lambda world, user: [
@@ -1862,7 +1875,7 @@ _BY_TAG.update(
                 user,
                 Permission.SEE_EXERCISES,
                 {"type": "exercise.recordings"},
-                check=lambda data: _assert_eq([r["name"] for r in data["recordings"]], ["matrix"]),
+                check=_recordings_listed(user),
             )
         ],
         "exercise.list": lambda world, user: [

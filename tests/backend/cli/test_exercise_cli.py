@@ -9,7 +9,7 @@ import pytest
 
 from backend.cli.app import main
 from backend.cli.common import EXIT_FAILURE, EXIT_OK
-from backend.exercises.library import RecordingLibrary
+from backend.exercises.library import SHIPPED_SCENARIOS, RecordingLibrary
 from backend.server.embedded import ServerThread
 from realtime.protocol import Role
 from tests.backend.exercises.helpers import CAMERA, small_recording
@@ -47,7 +47,8 @@ def test_a_trainer_runs_an_exercise_from_the_command_line(
         (("seek", run_id, "100"), "100/600 s"),
         (("resume", run_id), "running"),
         (("inject", run_id, "camera_drops", CAMERA), "injected 1"),
-        (("list",), "recordings: 1"),
+        # The saved recording beside the shipped scenarios.
+        (("list",), f"recordings: {len(list(SHIPPED_SCENARIOS.glob('*/scenario.toml'))) + 1}"),
         (("stop", run_id), "stopped"),
     ):
         code, out, err = _cli(running, capsys, *args)

@@ -79,6 +79,7 @@ def small_recording(duration_s: float = 4.0, *, with_login: bool = True) -> Reco
             window_to=T0 + dt.timedelta(seconds=duration_s),
             recorded_at=T0,
             recorded_by="test",
+            area="31",  # its devices are Shanghai's: trainers of 31 and the whole area see it
         ),
         registry=RegistrySnapshot(
             devices=[

@@ -178,6 +178,9 @@ async def test_other_trainers_and_wrong_roles_are_refused(server: DutyDeskServer
         with pytest.raises(Refusal, match=f"no such exercise {run.run_id} in your area"):
             await attempt
     assert await manager.list_runs(other, include_ended=True) == []
+    # Shanghai's recording is not Zhejiang's trainer's to start: refused like a missing one.
+    with pytest.raises(Refusal, match=f"no recording '{name}'"):
+        await manager.start(other, StartExercise(req="", recording=name))
     with pytest.raises(Refusal, match="no such users: ghost"):
         await manager.start(trainer, StartExercise(req="", recording=name, participants=["ghost"]))
     await manager.stop(trainer, run.run_id)
