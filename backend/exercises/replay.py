@@ -6,6 +6,10 @@ Its sans-I/O core is :mod:`backend.exercises.schedule`. The I/O driver:
 recorded connection number and one WebSocket to the exercise's device path, and sends each
 entry when the exercise clock reaches it (pause, resume, seek forward and speed changes
 take effect at once). It measures how far behind its schedule each send went out.
+
+It holds the exercise clock at the recorded time of the earliest input the gateways have
+not yet taken (sent and answered): when the sending falls behind, exercise time waits for
+it, so stale checks, offline timers and deadlines see the same input times at every speed.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import contextlib
 import logging
 import secrets
 import ssl
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -82,6 +87,8 @@ class _Terminal:
     answered: int = 0
     """Replies the gateway sent on it (one per frame, after what it holds is committed)."""
     progress: asyncio.Event = field(default_factory=asyncio.Event)
+    pending: deque[int] = field(default_factory=deque)
+    """The replay's numbers of the frames sent on the connection and not yet answered."""
 
 
 @dataclass(slots=True)
@@ -132,11 +139,45 @@ class Replayer:
         self.failed_sensors: set[str] = set()
         """Sensors an injection made fail: their recorded readings are no longer sent."""
         self._phone_connections = terminal_phones(recording)
+        self._sent_count = 0
+        self._untaken: deque[tuple[int, float]] = deque()
+        """(number, offset) of every input sent and not yet known taken, in sending order."""
+        self._taken: set[int] = set()
+        self._limit: float | None = None
+        self._relimit()
 
     @property
     def duration_s(self) -> float:
         """The recording's length."""
         return self.recording.duration_s
+
+    def _track(self, offset: float) -> int:
+        """Number an input about to be sent (untaken until :meth:`_took`)."""
+        self._sent_count += 1
+        self._untaken.append((self._sent_count, offset))
+        return self._sent_count
+
+    def _took(self, number: int) -> None:
+        """The gateway answered input ``number``: the clock may pass it."""
+        self._taken.add(number)
+        untaken, taken = self._untaken, self._taken
+        while untaken and untaken[0][0] in taken:
+            taken.discard(untaken.popleft()[0])
+        self._relimit()
+
+    def _relimit(self) -> None:
+        """Hold the clock at the earliest input not yet taken (sent or not)."""
+        candidates = []
+        if self._untaken:
+            candidates.append(self._untaken[0][1])
+        upcoming = self.schedule.next_offset()
+        if upcoming is not None:
+            candidates.append(upcoming)
+        limit = min(candidates) if candidates else None
+        if limit != self._limit:
+            self._limit = limit
+            self.clock.limit(limit)
+            self._changed.set()
 
     def changed(self) -> None:
         """The clock was paused, resumed, sought or sped up: re-plan the next send."""
@@ -159,13 +200,14 @@ class Replayer:
                     continue
                 if offset is None:
                     for text in self._nmea.flush(self._delta, self._next_ref):
-                        await self._send_feed(text)
+                        await self._send_feed(text, self.duration_s)
                     await self.settle()
                     return
                 async with self._lock:
                     for item in self.schedule.due(self.clock.position()):
                         self._measure(item.offset)
                         await self._send(item)
+                    self._relimit()
         finally:
             await self.close()
 
@@ -184,7 +226,8 @@ class Replayer:
         self.figures.sent += 1
         if offset <= self._catch_up_to:
             return
-        lag = (self.clock.position() - offset) / self.clock.speed
+        clock = self.clock
+        lag = (clock.position() + clock.behind() - offset) / clock.speed
         if len(self.figures.lags) < MAX_LAGS_KEPT:
             self.figures.lags.append(max(0.0, lag))
 
@@ -194,22 +237,23 @@ class Replayer:
 
     async def _send(self, item: Scheduled) -> None:
         entry = item.entry
-        due = self.clock.at(item.offset)
+        offset = item.offset
+        due = self.clock.at(offset)
         match entry:
             case Jt808Input():
-                await self._send_frame(entry.connection, entry.data)
+                await self._send_frame(entry.connection, entry.data, offset)
             case FeedInput():
                 if not self._failed(entry.text):
                     await self._send_feed(
-                        shift_feed_text(entry.text, entry.account, self._delta, due)
+                        shift_feed_text(entry.text, entry.account, self._delta, due), offset
                     )
             case NmeaInput():
                 for text in self._nmea.messages(entry, self._delta, self._next_ref()):
-                    await self._send_feed(text)
+                    await self._send_feed(text, offset)
             case ModbusInput():
                 if entry.sensor not in self.failed_sensors:
                     for text in modbus_messages(entry, self._units, due, self._next_ref()):
-                        await self._send_feed(text)
+                        await self._send_feed(text, offset)
             case _:
                 pass
 
@@ -224,16 +268,30 @@ class Replayer:
 
     # ------------------------------------------------------------------ JT/T 808
 
-    async def _send_frame(self, number: int, data: bytes) -> None:
+    async def _send_frame(self, number: int, data: bytes, offset: float) -> None:
         terminal = self._terminals.get(number)
         if terminal is None:
             terminal = self._terminals[number] = _Terminal(number)
         shifted = shift_jt808_frame(data, self._delta)
         self._remember(terminal, data, shifted)
-        writer = await self._connected(terminal, data)
-        writer.write(shifted)
-        terminal.sent += 1
+        writer = await self._connected(terminal, data, offset)
+        self._write(terminal, writer, shifted, offset)
         await writer.drain()
+
+    def _write(
+        self, terminal: _Terminal, writer: asyncio.StreamWriter, frame: bytes, offset: float
+    ) -> None:
+        terminal.pending.append(self._track(offset))
+        writer.write(frame)
+        terminal.sent += 1
+
+    def _answered(self, terminal: _Terminal, count: int) -> None:
+        """``count`` replies came on the terminal's connection (``-1``: it closed, so
+        what it held unanswered will never be)."""
+        pending = terminal.pending
+        while pending and count != 0:
+            self._took(pending.popleft())
+            count -= 1
 
     def _remember(self, terminal: _Terminal, original: bytes, shifted: bytes) -> None:
         with contextlib.suppress(JT808Error):
@@ -245,7 +303,9 @@ class Replayer:
             if isinstance(moved, Location):
                 terminal.last_location = moved
 
-    async def _connected(self, terminal: _Terminal, first: bytes) -> asyncio.StreamWriter:
+    async def _connected(
+        self, terminal: _Terminal, first: bytes, offset: float
+    ) -> asyncio.StreamWriter:
         """The terminal's open connection (reopened, and logged in again, if the gateway
         closed it: a pause longer than its offline limit)."""
         writer = terminal.writer
@@ -257,14 +317,27 @@ class Replayer:
         terminal.writer = writer
         terminal.sent = terminal.answered = 0
         terminal.drain = asyncio.create_task(
-            _drain(reader, terminal), name=f"replay-808-{terminal.number}"
+            self._drain(reader, terminal), name=f"replay-808-{terminal.number}"
         )
         if not _is_login(first):
             login = terminal.login or self._login_for(terminal)
             if login is not None:
-                writer.write(login)
-                terminal.sent += 1
+                self._write(terminal, writer, login, offset)
         return writer
+
+    async def _drain(self, reader: asyncio.StreamReader, terminal: _Terminal) -> None:
+        """Count the gateway's replies until it closes the connection."""
+        splitter = FrameDecoder().split
+        try:
+            with contextlib.suppress(OSError):
+                while data := await reader.read(65536):
+                    replies = len(splitter(data))
+                    terminal.answered += replies
+                    self._answered(terminal, replies)
+                    terminal.progress.set()
+        finally:
+            self._answered(terminal, -1)
+            terminal.progress.set()
 
     def _login_for(self, terminal: _Terminal) -> bytes | None:
         """An authentication frame for a connection recorded without its login (the
@@ -294,9 +367,9 @@ class Replayer:
                     last, time=now, alarm_flags=last.alarm_flags | SOS_BIT
                 )
             frame = encode_frame(location, phone=phone, serial=0xFFFF)
-            writer = await self._connected(terminal, frame)
-            writer.write(frame)
-            terminal.sent += 1
+            offset = self.clock.position()
+            writer = await self._connected(terminal, frame, offset)
+            self._write(terminal, writer, frame, offset)
             await writer.drain()
 
     async def _close_terminal(self, terminal: _Terminal) -> None:
@@ -328,7 +401,7 @@ class Replayer:
         except (OSError, WebSocketException, TimeoutError) as exc:
             raise Error(f"cannot open the exercise's device feed: {exc}") from exc
 
-    async def _send_feed(self, text: str) -> None:
+    async def _send_feed(self, text: str, offset: float) -> None:
         """Send one feed message and wait for its answer (the instance stores it before
         answering, so inputs are judged in the recorded order)."""
         feed = self._feed
@@ -337,9 +410,11 @@ class Replayer:
             feed = self._feed
             if feed is None:
                 return
+        number = self._track(offset)
         try:
             await feed.send(text)
             await feed.recv()
+            self._took(number)
         except ConnectionClosed as exc:
             self._feed = None
             raise Error(f"the exercise's device feed closed: {exc}") from exc
@@ -386,16 +461,6 @@ def _is_login(data: bytes) -> bool:
 
 def _ended(task: asyncio.Task[None] | None) -> bool:
     return task is not None and task.done()
-
-
-async def _drain(reader: asyncio.StreamReader, terminal: _Terminal) -> None:
-    """Count the gateway's replies until it closes the connection."""
-    splitter = FrameDecoder().split
-    with contextlib.suppress(OSError):
-        while data := await reader.read(65536):
-            terminal.answered += len(splitter(data))
-            terminal.progress.set()
-    terminal.progress.set()
 
 
 def terminal_phones(recording: Recording) -> dict[str, int]:

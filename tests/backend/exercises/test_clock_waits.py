@@ -1,0 +1,98 @@
+"""The exercise clock never runs ahead of the replay: when the sending falls behind,
+exercise time waits for it, so a slowed replay raises the same alarms as an unhindered
+one and no sensor goes stale for want of readings that were merely late."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+import pytest
+
+from backend.authz.principal import Principal
+from backend.exercises.clock import ExerciseClock
+from backend.exercises.determinism import AlarmKey, alarm_keys
+from backend.exercises.recording import Entry, FeedInput, Jt808Input, Recording, SensorEntry
+from backend.exercises.replay import Replayer
+from backend.server.app import DutyDeskServer
+from realtime.protocol import Event, ExerciseState, Role, StartExercise
+from tests.backend.exercises.helpers import at, reading, save_recording, small_recording
+
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SECONDS = 40
+SPEED = 64.0
+
+
+def test_the_clock_waits_at_its_limit_and_counts_the_time_lost() -> None:
+    wall = [0.0]
+    clock = ExerciseClock(at(0), 10.0, monotonic=lambda: wall[0])
+    clock.resume()
+    clock.limit(5.0)
+    wall[0] = 2.0  # 20 recorded seconds at 10x, but the replay is at 5
+    assert clock.position() == 5.0
+    assert clock.behind() == pytest.approx(15.0)
+    assert clock.wall_seconds_until(6.0) is None  # not before the limit moves
+    clock.limit(None)
+    wall[0] = 2.5
+    assert clock.position() == pytest.approx(10.0)  # on from where it waited
+    assert clock.behind() == pytest.approx(15.0)
+    clock.seek(30.0)  # a seek passes the limit
+    clock.limit(12.0)
+    assert clock.position() == pytest.approx(30.0)
+
+
+def _recording() -> Recording:
+    """A methane sensor read every second (stale after 3 s without one), over its alarm
+    limit from 20 s to 25 s, and a truck reporting every 2 s."""
+    base = small_recording(duration_s=SECONDS + 1)
+    logins = [entry for entry in base.entries if isinstance(entry, Jt808Input)][:2]
+    entries: list[Entry] = list(logins)
+    for second in range(1, SECONDS):
+        value = 1.6 if 20 <= second <= 25 else 0.2
+        text = reading(at(second), value, f"r{second}")
+        entries.append(FeedInput(at=at(second), connection=1, account="gasfeed", text=text))
+    sensors = [
+        msgspec.structs.replace(sensor, poll_cycle_seconds=1.0) for sensor in base.registry.sensors
+    ]
+    assert all(isinstance(sensor, SensorEntry) for sensor in sensors)
+    registry = msgspec.structs.replace(base.registry, sensors=sensors)
+    return msgspec.structs.replace(base, registry=registry, entries=entries)
+
+
+async def _run(
+    server: DutyDeskServer, trainer: Principal, name: str
+) -> tuple[list[Event], list[AlarmKey]]:
+    manager = server.exercises
+    assert manager is not None
+    view = await manager.start(trainer, StartExercise(req="", recording=name, speed=SPEED))
+    await asyncio.wait_for(manager.wait_ended(view.run_id), 60)
+    assert (await manager.view(trainer, view.run_id)).state is ExerciseState.FINISHED
+    events = await manager.run_events(view.run_id)
+    return events, alarm_keys(events, origin=manager.origin(view.run_id))
+
+
+@SQLITE_ONLY
+async def test_a_slowed_replay_raises_the_same_alarms_and_no_sensor_goes_stale(
+    server: DutyDeskServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trainer = await server.users.add_user(
+        "trainer1", "pw-trainer1-long", Role.TRAINER, jurisdiction="31"
+    )
+    name = save_recording(server, _recording())
+    unhindered, unhindered_keys = await _run(server, trainer, name)
+
+    send_feed = Replayer._send_feed
+
+    async def slow_feed(self: Replayer, text: str, offset: float) -> None:
+        await asyncio.sleep(0.1)  # 64x wants 1/64 s per reading: 6 times slower
+        await send_feed(self, text, offset)
+
+    monkeypatch.setattr(Replayer, "_send_feed", slow_feed)
+    slowed, slowed_keys = await _run(server, trainer, name)
+
+    def types(events: list[Event]) -> list[str]:
+        return [e.alarm.alarm_type for e in events if e.kind == "alarm.raised" and e.alarm]
+
+    assert "sensor_offline" not in types(slowed)
+    assert types(unhindered), "the methane crossing raises an alarm"
+    assert slowed_keys == unhindered_keys
