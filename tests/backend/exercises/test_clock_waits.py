@@ -96,3 +96,24 @@ async def test_a_slowed_replay_raises_the_same_alarms_and_no_sensor_goes_stale(
     assert "sensor_offline" not in types(slowed)
     assert types(unhindered), "the methane crossing raises an alarm"
     assert slowed_keys == unhindered_keys
+
+
+@SQLITE_ONLY
+async def test_several_exercises_start_at_once(server: DutyDeskServer) -> None:
+    manager = server.exercises
+    assert manager is not None
+    trainer = await server.users.add_user(
+        "trainer1", "pw-trainer1-long", Role.TRAINER, jurisdiction="31"
+    )
+    name = save_recording(server, small_recording(duration_s=2.0))
+    views = await asyncio.gather(
+        *(
+            manager.start(trainer, StartExercise(req=str(n), recording=name, speed=SPEED))
+            for n in range(3)
+        )
+    )
+    for view in views:
+        await asyncio.wait_for(manager.wait_ended(view.run_id), 30)
+        ended = await manager.view(trainer, view.run_id)
+        assert ended.state is ExerciseState.FINISHED
+        assert ended.alarms > 0
