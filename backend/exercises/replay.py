@@ -60,6 +60,14 @@ SOS_BIT = 1 << 0
 """JT/T 808 alarm flag bit 0: the emergency (SOS) button."""
 SETTLE_TIMEOUT = 10.0
 """Longest the end of a replay waits for the gateway's answers to the last frames."""
+SEND_AHEAD_S = 1.0
+"""Recorded seconds an input may be sent before the exercise clock reaches its time, so
+many are in flight at once (the gateway commits them together); the clock still waits
+for each before passing its time. Far below every rule's window (stale checks, offline
+timers, dwell)."""
+FEED_WINDOW = 256
+"""Device-feed messages sent and not yet answered, at most (the instance answers them in
+order on the one connection)."""
 MAX_LAGS_KEPT = 2_000_000
 """Send lags remembered for the p99 (a 1-hour recording of 700 devices is well under)."""
 
@@ -82,11 +90,6 @@ class _Terminal:
     last_location: Location | None = None
     writer: asyncio.StreamWriter | None = None
     drain: asyncio.Task[None] | None = None
-    sent: int = 0
-    """Frames written on the current connection."""
-    answered: int = 0
-    """Replies the gateway sent on it (one per frame, after what it holds is committed)."""
-    progress: asyncio.Event = field(default_factory=asyncio.Event)
     pending: deque[int] = field(default_factory=deque)
     """The replay's numbers of the frames sent on the connection and not yet answered."""
 
@@ -130,6 +133,11 @@ class Replayer:
         self._auth_codes = dict(auth_codes or {})
         self._terminals: dict[int, _Terminal] = {}
         self._feed: ClientConnection | None = None
+        self._feed_pending: deque[int] = deque()
+        self._feed_window = asyncio.Semaphore(FEED_WINDOW)
+        self._feed_reader: asyncio.Task[None] | None = None
+        self._feed_closed: str | None = None
+        self._progress = asyncio.Event()
         self._nmea = NmeaRelay()
         self._units = {sensor.sensor_id: sensor.unit for sensor in recording.registry.sensors}
         self._changed = asyncio.Event()
@@ -164,6 +172,7 @@ class Replayer:
         while untaken and untaken[0][0] in taken:
             taken.discard(untaken.popleft()[0])
         self._relimit()
+        self._progress.set()
 
     def _relimit(self) -> None:
         """Hold the clock at the earliest input not yet taken (sent or not)."""
@@ -195,7 +204,7 @@ class Replayer:
             await self._open_feed()
             while True:
                 offset = self.schedule.next_offset()
-                target = self.duration_s if offset is None else offset
+                target = self.duration_s if offset is None else max(0.0, offset - SEND_AHEAD_S)
                 if not await self._reached(target):
                     continue
                 if offset is None:
@@ -204,7 +213,7 @@ class Replayer:
                     await self.settle()
                     return
                 async with self._lock:
-                    for item in self.schedule.due(self.clock.position()):
+                    for item in self.schedule.due(self.clock.position() + SEND_AHEAD_S):
                         self._measure(item.offset)
                         await self._send(item)
                     self._relimit()
@@ -283,7 +292,6 @@ class Replayer:
     ) -> None:
         terminal.pending.append(self._track(offset))
         writer.write(frame)
-        terminal.sent += 1
 
     def _answered(self, terminal: _Terminal, count: int) -> None:
         """``count`` replies came on the terminal's connection (``-1``: it closed, so
@@ -315,7 +323,6 @@ class Replayer:
         host, port = self._jt808_address
         reader, writer = await asyncio.open_connection(host, port)
         terminal.writer = writer
-        terminal.sent = terminal.answered = 0
         terminal.drain = asyncio.create_task(
             self._drain(reader, terminal), name=f"replay-808-{terminal.number}"
         )
@@ -331,13 +338,9 @@ class Replayer:
         try:
             with contextlib.suppress(OSError):
                 while data := await reader.read(65536):
-                    replies = len(splitter(data))
-                    terminal.answered += replies
-                    self._answered(terminal, replies)
-                    terminal.progress.set()
+                    self._answered(terminal, len(splitter(data)))
         finally:
             self._answered(terminal, -1)
-            terminal.progress.set()
 
     def _login_for(self, terminal: _Terminal) -> bytes | None:
         """An authentication frame for a connection recorded without its login (the
@@ -400,34 +403,60 @@ class Replayer:
             )
         except (OSError, WebSocketException, TimeoutError) as exc:
             raise Error(f"cannot open the exercise's device feed: {exc}") from exc
+        self._feed_closed = None
+        self._feed_reader = asyncio.create_task(
+            self._read_feed(self._feed), name="replay-feed-answers"
+        )
+
+    async def _read_feed(self, feed: ClientConnection) -> None:
+        """Match the instance's answers, in order, to the messages sent."""
+        pending = self._feed_pending
+        try:
+            async for _answer in feed:
+                if pending:
+                    self._took(pending.popleft())
+                    self._feed_window.release()
+            self._feed_closed = "closed by the instance"
+        except ConnectionClosed as exc:
+            self._feed_closed = str(exc)
+        finally:
+            if self._feed_closed is None:
+                self._feed_closed = "closed"
+            # Nothing more will be answered: let the clock and the senders go on.
+            while pending:
+                self._took(pending.popleft())
+            for _ in range(FEED_WINDOW):
+                self._feed_window.release()
 
     async def _send_feed(self, text: str, offset: float) -> None:
-        """Send one feed message and wait for its answer (the instance stores it before
-        answering, so inputs are judged in the recorded order)."""
+        """Send one feed message; at most :data:`FEED_WINDOW` go unanswered (the instance
+        stores each before answering, in the order sent, so inputs are judged in the
+        recorded order)."""
         feed = self._feed
         if feed is None:
             await self._open_feed()
             feed = self._feed
             if feed is None:
                 return
-        number = self._track(offset)
+        await self._feed_window.acquire()
+        if self._feed_closed is not None:
+            self._feed = None
+            raise Error(f"the exercise's device feed closed: {self._feed_closed}")
+        self._feed_pending.append(self._track(offset))
         try:
             await feed.send(text)
-            await feed.recv()
-            self._took(number)
         except ConnectionClosed as exc:
             self._feed = None
             raise Error(f"the exercise's device feed closed: {exc}") from exc
 
     async def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
-        """Wait until the gateway has answered every frame sent (it answers once what a
-        frame holds is committed); return whether it did within ``timeout``."""
+        """Wait until the gateways have answered every input sent (they answer once what
+        it holds is committed); return whether they did within ``timeout``."""
         try:
             async with asyncio.timeout(timeout):
-                for terminal in self._terminals.values():
-                    while terminal.answered < terminal.sent and not _ended(terminal.drain):
-                        terminal.progress.clear()
-                        await terminal.progress.wait()
+                while self._untaken:
+                    self._progress.clear()
+                    await self._progress.wait()
         except TimeoutError:
             logger.info("replay ended with frames the gateway had not answered")
             return False
@@ -440,6 +469,11 @@ class Replayer:
         if self._feed is not None:
             await self._feed.close()
             self._feed = None
+        if self._feed_reader is not None:
+            self._feed_reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._feed_reader
+            self._feed_reader = None
 
 
 def _loopback_tls() -> ssl.SSLContext:
