@@ -209,15 +209,9 @@ async def replay(
         position_s=position,
         inputs=sent,
         lags=lags,
-        alarms=[_same_feed(tuple(key), view.run_id) for key in keys],
+        alarms=[tuple(key) for key in keys],
         state=final.state.value,
     )
-
-
-def _same_feed(key: tuple[object, ...], run_id: str) -> tuple[object, ...]:
-    """A monitoring system's own alarm comes from the replay's feed account, whose name
-    carries the run's id: the same feed in every run."""
-    return tuple(part.replace(run_id, "<run>") if isinstance(part, str) else part for part in key)
 
 
 def _percentile(values: Sequence[float], fraction: float) -> float:

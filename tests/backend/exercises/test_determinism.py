@@ -62,9 +62,7 @@ async def _outcome(
     assert ended.state is ExerciseState.FINISHED, f"{name} at {speed:g}x: {ended.state}"
     events = await exercises.run_events(run_id)
     origin = exercises.origin(run_id)
-    keys: list[tuple[object, ...]] = [
-        _same_feed(key, run_id) for key in alarm_keys(events, origin=origin)
-    ]
+    keys: list[tuple[object, ...]] = list(alarm_keys(events, origin=origin))
     # Escalations too: the level each alarm reached, when the input that raised it came.
     keys += sorted(
         (
@@ -78,14 +76,6 @@ async def _outcome(
     )
     await exercises.stop(trainer, run_id)
     return events, keys
-
-
-def _same_feed(key: tuple[object, ...], run_id: str) -> tuple[object, ...]:
-    """A monitoring system's own alarm (``device.alarm``) comes from the replay's feed
-    account, whose name carries the run's id: the same feed in every run."""
-    return tuple(
-        str(part).replace(run_id, "<run>") if isinstance(part, str) else part for part in key
-    )
 
 
 def _raised(events: Sequence[Event]) -> list[tuple[str, str, str]]:

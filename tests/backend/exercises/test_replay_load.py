@@ -15,7 +15,15 @@ from backend.exercises.determinism import AlarmKey, alarm_keys
 from backend.exercises.recording import Entry, FeedInput, Jt808Input, Recording, SensorEntry
 from backend.exercises.replay import Replayer
 from backend.server.app import DutyDeskServer
-from realtime.protocol import Event, ExerciseState, Role, StartExercise
+from realtime.protocol import (
+    DeviceAlarm,
+    Event,
+    ExerciseState,
+    Role,
+    StartExercise,
+    encode,
+)
+from realtime.states import AlarmLevel
 from tests.backend.exercises.helpers import at, reading, save_recording, small_recording
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -117,3 +125,25 @@ async def test_several_exercises_start_at_once(server: DutyDeskServer) -> None:
         ended = await manager.view(trainer, view.run_id)
         assert ended.state is ExerciseState.FINISHED
         assert ended.alarms > 0
+
+
+@SQLITE_ONLY
+async def test_a_monitoring_systems_own_alarm_has_the_same_key_in_every_run(
+    server: DutyDeskServer,
+) -> None:
+    trainer = await server.users.add_user(
+        "trainer1", "pw-trainer1-long", Role.TRAINER, jurisdiction="31"
+    )
+    alarm = DeviceAlarm(
+        ref="a1", key="gas_leak", alarm_type="gas_leak", level=AlarmLevel.ORANGE, title="泄漏"
+    )
+    base = small_recording(duration_s=2.0)
+    entries: list[Entry] = [
+        *base.entries[:2],
+        FeedInput(at=at(1.0), connection=1, account="gasfeed", text=encode(alarm).decode()),
+    ]
+    name = save_recording(server, msgspec.structs.replace(base, entries=entries))
+    _first, first = await _run(server, trainer, name)
+    _second, second = await _run(server, trainer, name)
+    assert first == second
+    assert [device for _at, device, _type, _level in first] == ["gasfeed"]
