@@ -147,3 +147,17 @@ async def test_a_monitoring_systems_own_alarm_has_the_same_key_in_every_run(
     _second, second = await _run(server, trainer, name)
     assert first == second
     assert [device for _at, device, _type, _level in first] == ["gasfeed"]
+
+
+@SQLITE_ONLY
+async def test_a_recording_whose_camera_has_no_stream_address_starts(
+    server: DutyDeskServer,
+) -> None:
+    trainer = await server.users.add_user(
+        "trainer1", "pw-trainer1-long", Role.TRAINER, jurisdiction="31"
+    )
+    base = small_recording(duration_s=1.0)
+    cameras = [msgspec.structs.replace(camera, stream_url="") for camera in base.registry.cameras]
+    registry = msgspec.structs.replace(base.registry, cameras=cameras)
+    name = save_recording(server, msgspec.structs.replace(base, registry=registry))
+    await _run(server, trainer, name)
