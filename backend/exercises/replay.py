@@ -8,8 +8,9 @@ entry when the exercise clock reaches it (pause, resume, seek forward and speed 
 take effect at once). It measures how far behind its schedule each send went out.
 
 It holds the exercise clock at the recorded time of the earliest input the gateways have
-not yet taken (sent and answered): when the sending falls behind, exercise time waits for
-it, so stale checks, offline timers and deadlines see the same input times at every speed.
+not yet taken (sent and answered), plus :data:`CLOCK_SLACK_S`: when the sending falls
+behind, exercise time waits for it, so stale checks, offline timers and deadlines see the
+same input times at every speed.
 """
 
 from __future__ import annotations
@@ -60,11 +61,11 @@ SOS_BIT = 1 << 0
 """JT/T 808 alarm flag bit 0: the emergency (SOS) button."""
 SETTLE_TIMEOUT = 10.0
 """Longest the end of a replay waits for the gateway's answers to the last frames."""
-SEND_AHEAD_S = 1.0
-"""Recorded seconds an input may be sent before the exercise clock reaches its time, so
-many are in flight at once (the gateway commits them together); the clock still waits
-for each before passing its time. Far below every rule's window (stale checks, offline
-timers, dwell)."""
+CLOCK_SLACK_S = 1.0
+"""Recorded seconds the exercise clock may run past the earliest input not yet taken, so
+the inputs due within it are in flight at once (the gateway commits them together).
+Inputs still go no earlier than their time; a rule sees at most this much extra silence,
+far below every rule's window (stale checks, offline timers, dwell)."""
 FEED_WINDOW = 256
 """Device-feed messages sent and not yet answered, at most (the instance answers them in
 order on the one connection)."""
@@ -175,14 +176,15 @@ class Replayer:
         self._progress.set()
 
     def _relimit(self) -> None:
-        """Hold the clock at the earliest input not yet taken (sent or not)."""
+        """Hold the clock at the earliest input not yet taken (sent or not), give or take
+        :data:`CLOCK_SLACK_S`."""
         candidates = []
         if self._untaken:
             candidates.append(self._untaken[0][1])
         upcoming = self.schedule.next_offset()
         if upcoming is not None:
             candidates.append(upcoming)
-        limit = min(candidates) if candidates else None
+        limit = min(candidates) + CLOCK_SLACK_S if candidates else None
         if limit != self._limit:
             self._limit = limit
             self.clock.limit(limit)
@@ -204,7 +206,7 @@ class Replayer:
             await self._open_feed()
             while True:
                 offset = self.schedule.next_offset()
-                target = self.duration_s if offset is None else max(0.0, offset - SEND_AHEAD_S)
+                target = self.duration_s if offset is None else offset
                 if not await self._reached(target):
                     continue
                 if offset is None:
@@ -213,7 +215,7 @@ class Replayer:
                     await self.settle()
                     return
                 async with self._lock:
-                    for item in self.schedule.due(self.clock.position() + SEND_AHEAD_S):
+                    for item in self.schedule.due(self.clock.position()):
                         self._measure(item.offset)
                         await self._send(item)
                     self._relimit()
