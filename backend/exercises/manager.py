@@ -509,8 +509,9 @@ class ExerciseManager:
                 with contextlib.suppress(asyncio.CancelledError):
                     await run.task
             finished = run.row.state is ExerciseState.FINISHED
+            # A finished run stays open to its participants until stopped: now it is.
+            run.row.state = state
             if not finished:
-                run.row.state = state
                 run.row.ended_at = dt.datetime.now(dt.UTC)
             run.clock.pause()
             run.row.position_s = run.clock.position()
