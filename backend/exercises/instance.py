@@ -81,8 +81,9 @@ def build_instance(
         console_rate_burst=config.console_rate_burst,
         jt808_auto_register=False,
         jt808_listen=("127.0.0.1", 0),
-        # Silence is measured on the wall clock: the exercise's runs ``speed`` times faster.
-        jt808_offline_after=max(config.jt808_offline_after / speed, 1.0),
+        # Silence is measured on the exercise clock (ServerConfig.exercise set), which
+        # follows speed changes and waits for a lagging replay.
+        jt808_offline_after=config.jt808_offline_after,
         jt808_max_frames_per_second=config.jt808_max_frames_per_second * 64,
         # Only the replayer connects, from 127.0.0.1, one connection per recorded terminal:
         # the per-address cap (256) would refuse a fleet's recording.
