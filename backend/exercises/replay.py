@@ -21,6 +21,7 @@ import contextlib
 import logging
 import secrets
 import ssl
+import zlib
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,8 +68,13 @@ the inputs due within it are in flight at once (the gateway commits them togethe
 Inputs still go no earlier than their time; a rule sees at most this much extra silence,
 far below every rule's window (stale checks, offline timers, dwell)."""
 FEED_WINDOW = 256
-"""Device-feed messages sent and not yet answered, at most (the instance answers them in
-order on the one connection)."""
+"""Device-feed messages sent and not yet answered on one connection, at most (the
+instance answers them in order)."""
+FEED_CONNECTIONS = 8
+"""WebSockets of the replay's device feed: the instance handles each connection's
+messages one after another, each durable before the next, so the devices are spread
+over several (a device always on the same one, its inputs in order) and their messages
+go into the same group commits."""
 MAX_LAGS_KEPT = 2_000_000
 """Send lags remembered for the p99 (a 1-hour recording of 700 devices is well under)."""
 
@@ -93,6 +99,19 @@ class _Terminal:
     drain: asyncio.Task[None] | None = None
     pending: deque[int] = field(default_factory=deque)
     """The replay's numbers of the frames sent on the connection and not yet answered."""
+
+
+@dataclass(slots=True)
+class _FeedLane:
+    """One WebSocket of the replay's device feed and the messages it has in flight."""
+
+    connection: ClientConnection
+    pending: deque[int] = field(default_factory=deque)
+    """The replay's numbers of the messages sent on it and not yet answered, in order."""
+    window: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(FEED_WINDOW))
+    reader: asyncio.Task[None] | None = None
+    closed: str | None = None
+    """Why it closed (``None``: open)."""
 
 
 @dataclass(slots=True)
@@ -133,11 +152,7 @@ class Replayer:
         self._feed_token = feed_token
         self._auth_codes = dict(auth_codes or {})
         self._terminals: dict[int, _Terminal] = {}
-        self._feed: ClientConnection | None = None
-        self._feed_pending: deque[int] = deque()
-        self._feed_window = asyncio.Semaphore(FEED_WINDOW)
-        self._feed_reader: asyncio.Task[None] | None = None
-        self._feed_closed: str | None = None
+        self._lanes: list[_FeedLane] = []
         self._progress = asyncio.Event()
         self._nmea = NmeaRelay()
         self._units = {sensor.sensor_id: sensor.unit for sensor in recording.registry.sensors}
@@ -255,16 +270,15 @@ class Replayer:
                 await self._send_frame(entry.connection, entry.data, offset)
             case FeedInput():
                 if not self._failed(entry.text):
-                    await self._send_feed(
-                        shift_feed_text(entry.text, entry.account, self._delta, due), offset
-                    )
+                    text = shift_feed_text(entry.text, entry.account, self._delta, due)
+                    await self._send_feed(text, offset, feed_device(text))
             case NmeaInput():
                 for text in self._nmea.messages(entry, self._delta, self._next_ref()):
-                    await self._send_feed(text, offset)
+                    await self._send_feed(text, offset, entry.device)
             case ModbusInput():
                 if entry.sensor not in self.failed_sensors:
                     for text in modbus_messages(entry, self._units, due, self._next_ref()):
-                        await self._send_feed(text, offset)
+                        await self._send_feed(text, offset, entry.device)
             case _:
                 pass
 
@@ -395,60 +409,63 @@ class Replayer:
         feeds = (FeedInput, NmeaInput, ModbusInput)
         if not any(isinstance(entry, feeds) for entry in self.recording.entries):
             return
+        lanes = []
         try:
-            self._feed = await connect(
-                self._feed_url,
-                additional_headers={"Authorization": f"Bearer {self._feed_token}"},
-                compression=None,
-                open_timeout=10,
-                ssl=_loopback_tls() if self._feed_url.startswith("wss:") else None,
-            )
+            for number in range(FEED_CONNECTIONS):
+                connection = await connect(
+                    self._feed_url,
+                    additional_headers={"Authorization": f"Bearer {self._feed_token}"},
+                    compression=None,
+                    open_timeout=10,
+                    ssl=_loopback_tls() if self._feed_url.startswith("wss:") else None,
+                )
+                lane = _FeedLane(connection)
+                lanes.append(lane)
+                lane.reader = asyncio.create_task(
+                    self._read_feed(lane), name=f"replay-feed-answers-{number}"
+                )
         except (OSError, WebSocketException, TimeoutError) as exc:
+            self._lanes = lanes
             raise Error(f"cannot open the exercise's device feed: {exc}") from exc
-        self._feed_closed = None
-        self._feed_reader = asyncio.create_task(
-            self._read_feed(self._feed), name="replay-feed-answers"
-        )
+        self._lanes = lanes
 
-    async def _read_feed(self, feed: ClientConnection) -> None:
-        """Match the instance's answers, in order, to the messages sent."""
-        pending = self._feed_pending
+    async def _read_feed(self, lane: _FeedLane) -> None:
+        """Match the instance's answers, in order, to the messages sent on ``lane``."""
+        pending = lane.pending
         try:
-            async for _answer in feed:
+            async for _answer in lane.connection:
                 if pending:
                     self._took(pending.popleft())
-                    self._feed_window.release()
-            self._feed_closed = "closed by the instance"
+                    lane.window.release()
+            lane.closed = "closed by the instance"
         except ConnectionClosed as exc:
-            self._feed_closed = str(exc)
+            lane.closed = str(exc)
         finally:
-            if self._feed_closed is None:
-                self._feed_closed = "closed"
+            if lane.closed is None:
+                lane.closed = "closed"
             # Nothing more will be answered: let the clock and the senders go on.
             while pending:
                 self._took(pending.popleft())
             for _ in range(FEED_WINDOW):
-                self._feed_window.release()
+                lane.window.release()
 
-    async def _send_feed(self, text: str, offset: float) -> None:
-        """Send one feed message; at most :data:`FEED_WINDOW` go unanswered (the instance
-        stores each before answering, in the order sent, so inputs are judged in the
-        recorded order)."""
-        feed = self._feed
-        if feed is None:
+    async def _send_feed(self, text: str, offset: float, key: str = "") -> None:
+        """Send one feed message on the connection of its device (``key``): at most
+        :data:`FEED_WINDOW` go unanswered on each; the instance stores each before
+        answering, in the order sent, so a device's inputs are judged in the recorded
+        order while different devices' are stored together."""
+        if not self._lanes:
             await self._open_feed()
-            feed = self._feed
-            if feed is None:
+            if not self._lanes:
                 return
-        await self._feed_window.acquire()
-        if self._feed_closed is not None:
-            self._feed = None
-            raise Error(f"the exercise's device feed closed: {self._feed_closed}")
-        self._feed_pending.append(self._track(offset))
+        lane = self._lanes[zlib.crc32(key.encode()) % len(self._lanes)]
+        await lane.window.acquire()
+        if lane.closed is not None:
+            raise Error(f"the exercise's device feed closed: {lane.closed}")
+        lane.pending.append(self._track(offset))
         try:
-            await feed.send(text)
+            await lane.connection.send(text)
         except ConnectionClosed as exc:
-            self._feed = None
             raise Error(f"the exercise's device feed closed: {exc}") from exc
 
     async def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
@@ -468,14 +485,22 @@ class Replayer:
         """Close every connection the replay opened."""
         for terminal in self._terminals.values():
             await self._close_terminal(terminal)
-        if self._feed is not None:
-            await self._feed.close()
-            self._feed = None
-        if self._feed_reader is not None:
-            self._feed_reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._feed_reader
-            self._feed_reader = None
+        lanes, self._lanes = self._lanes, []
+        for lane in lanes:
+            await lane.connection.close()
+            if lane.reader is not None:
+                lane.reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lane.reader
+
+
+def feed_device(text: str) -> str:
+    """The device a feed message is about (its connection's key; ``""`` if none)."""
+    try:
+        message = decode_device(text)
+    except ProtocolError:
+        return ""
+    return str(getattr(message, "device", "") or "")
 
 
 def _loopback_tls() -> ssl.SSLContext:

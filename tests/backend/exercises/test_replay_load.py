@@ -92,9 +92,9 @@ async def test_a_slowed_replay_raises_the_same_alarms_and_no_sensor_goes_stale(
 
     send_feed = Replayer._send_feed
 
-    async def slow_feed(self: Replayer, text: str, offset: float) -> None:
+    async def slow_feed(self: Replayer, text: str, offset: float, key: str = "") -> None:
         await asyncio.sleep(0.1)  # 64x wants 1/64 s per reading: 6 times slower
-        await send_feed(self, text, offset)
+        await send_feed(self, text, offset, key)
 
     monkeypatch.setattr(Replayer, "_send_feed", slow_feed)
     slowed, slowed_keys = await _run(server, trainer, name)
