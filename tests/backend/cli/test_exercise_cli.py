@@ -47,7 +47,7 @@ def test_a_trainer_runs_an_exercise_from_the_command_line(
         (("seek", run_id, "100"), "100/600 s"),
         (("resume", run_id), "running"),
         (("inject", run_id, "camera_drops", CAMERA), "injected 1"),
-        (("list",), "recordings: 1"),
+        (("list",), "recordings: 4"),  # the three shipped scenarios and "small"
         (("stop", run_id), "stopped"),
     ):
         code, out, err = _cli(running, capsys, *args)
