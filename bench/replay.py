@@ -44,7 +44,13 @@ import msgspec
 from backend.authz.principal import Principal
 from backend.config import sqlite_url
 from backend.exercises.determinism import alarm_keys
-from backend.exercises.recording import DEVICE_INPUTS, Recording
+from backend.exercises.recording import (
+    DEVICE_INPUTS,
+    FeedInput,
+    Jt808Input,
+    ModbusInput,
+    Recording,
+)
 from backend.exercises.scenario_schema import (
     Description,
     FeedSection,
@@ -54,6 +60,7 @@ from backend.exercises.scenario_schema import (
     TerminalEvent,
 )
 from backend.exercises.scenarios import compile_description
+from backend.exercises.schedule import modbus_messages, shift_feed_text, shift_jt808_frame
 from backend.security import FieldCipher
 from backend.sensors.rules.config import Placement, SensorKind
 from backend.server.app import DutyDeskServer, ServerConfig
@@ -209,15 +216,31 @@ async def replay(
         position_s=position,
         inputs=sent,
         lags=lags,
-        alarms=[_same_feed(tuple(key), view.run_id) for key in keys],
+        alarms=[tuple(key) for key in keys],
         state=final.state.value,
     )
 
 
-def _same_feed(key: tuple[object, ...], run_id: str) -> tuple[object, ...]:
-    """A monitoring system's own alarm comes from the replay's feed account, whose name
-    carries the run's id: the same feed in every run."""
-    return tuple(part.replace(run_id, "<run>") if isinstance(part, str) else part for part in key)
+def preparing_rate(recording: Recording) -> float:
+    """Inputs per second the replayer can make ready on its own (decode → shift →
+    re-encode, no I/O): the floor under which the sending, not the ingest, limits."""
+    delta = dt.timedelta(hours=1)
+    due = recording.header.window_from
+    units = {sensor.sensor_id: sensor.unit for sensor in recording.registry.sensors}
+    began = time.perf_counter()
+    count = 0
+    for entry in recording.entries:
+        match entry:
+            case Jt808Input():
+                shift_jt808_frame(entry.data, delta)
+            case FeedInput():
+                shift_feed_text(entry.text, entry.account, delta, due)
+            case ModbusInput():
+                modbus_messages(entry, units, due, "bench")
+            case _:
+                continue
+        count += 1
+    return count / max(time.perf_counter() - began, 1e-9)
 
 
 def _percentile(values: Sequence[float], fraction: float) -> float:
@@ -235,6 +258,11 @@ async def run(args: argparse.Namespace) -> int:
     print(
         f"recording              {args.minutes:g} min, {args.trucks} trucks, {args.sensors} "
         f"sensors: {inputs} device inputs (generated in {time.perf_counter() - began:.1f} s)",
+        flush=True,
+    )
+    print(
+        f"replayer's own cost    {preparing_rate(recording):.0f} inputs/s made ready "
+        "(decode, shift, re-encode; no I/O): the sending's ceiling on this machine",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="dutydesk-replay-") as tmp:

@@ -153,6 +153,9 @@ class AutoRecorder:
         self._task: asyncio.Task[None] | None = None
         self._failing = False
         self._broken: set[int] = set()
+        self._writing = asyncio.Lock()
+        """One :meth:`record_due` at a time (the loop's and a caller's would write the same
+        incident's file through the same temporary name)."""
         """Incidents whose recording failed for a reason other than an outage (logged)."""
 
     def start(self) -> None:
@@ -182,6 +185,10 @@ class AutoRecorder:
 
     async def record_due(self) -> list[Path]:
         """Write every recording that is due and not yet written; return their paths."""
+        async with self._writing:
+            return await self._record_due()
+
+    async def _record_due(self) -> list[Path]:
         now = self._clock()
         done = await asyncio.to_thread(recorded_incidents, self.recordings)
         oldest = now - self.retention

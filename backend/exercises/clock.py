@@ -4,6 +4,11 @@ run's speed; it stands still while the run is paused and jumps forward on a seek
 Its reading is the recording's *position* (recorded seconds since the window's start)
 laid onto the run's origin: ``now() == origin + position``. Every time inside an
 exercise (event times, alarms raised, deadlines, device times) is on it.
+
+It never runs ahead of the replay: the replayer sets a *limit* (the recorded time of the
+earliest device input the gateways have not yet taken) and the clock waits there until
+the limit moves on. A replay that cannot keep up is then slower than asked (the time it
+lost is :meth:`ExerciseClock.behind`), but every rule sees the same input times as at 1×.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ class ExerciseClock:
         self._speed = _checked(speed)
         self._position = 0.0
         self._since = monotonic()
+        self._limit: float | None = None
+        self._lost = 0.0
         self.paused = True
 
     @property
@@ -45,7 +52,22 @@ class ExerciseClock:
         """How far into the recording the clock is (recorded seconds)."""
         if self.paused:
             return self._position
-        return self._position + (self._monotonic() - self._since) * self._speed
+        free = self._position + (self._monotonic() - self._since) * self._speed
+        if self._limit is not None and free > self._limit:
+            return max(self._position, self._limit)
+        return free
+
+    def behind(self) -> float:
+        """Recorded seconds the clock has lost waiting for the replay (0: on schedule)."""
+        if self.paused or self._limit is None:
+            return self._lost
+        free = self._position + (self._monotonic() - self._since) * self._speed
+        return self._lost + max(0.0, free - max(self._position, self._limit))
+
+    def limit(self, position: float | None) -> None:
+        """Run no further than ``position`` (``None``: no limit) until told otherwise."""
+        self._rebase()
+        self._limit = position
 
     def __call__(self) -> dt.datetime:
         """The exercise time now (aware, UTC)."""
@@ -56,6 +78,7 @@ class ExerciseClock:
         return self.origin + dt.timedelta(seconds=position)
 
     def _rebase(self) -> None:
+        self._lost = self.behind()
         self._position = self.position()
         self._since = self._monotonic()
 
@@ -87,11 +110,11 @@ class ExerciseClock:
 
     def wall_seconds_until(self, position: float) -> float | None:
         """Wall seconds until the clock reaches ``position`` (0 if it has; ``None`` while
-        paused)."""
+        paused or held short of it by its limit)."""
         ahead = position - self.position()
         if ahead <= 0:
             return 0.0
-        if self.paused:
+        if self.paused or (self._limit is not None and self._limit < position):
             return None
         return ahead / self._speed
 

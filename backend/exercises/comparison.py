@@ -33,8 +33,6 @@ from realtime.protocol import (
 
 logger = logging.getLogger(__name__)
 
-ENDED_STATES = frozenset({ExerciseState.FINISHED, ExerciseState.STOPPED})
-
 
 class ExerciseRuns(Protocol):
     """What scoring needs of the exercise manager (``server.exercises``)."""
@@ -56,14 +54,12 @@ class ExerciseRuns(Protocol):
 
     def origin(self, run_id: str) -> dt.datetime: ...
 
-    def instance_of(self, run_id: str) -> object | None: ...
 
-
-def has_ended(runs: ExerciseRuns, view: ExerciseRunView) -> bool:
-    """Whether the run's figures are final: it finished replaying or was stopped, and its
-    instance is closed. A run that finished replaying stays open to its participants (they
-    may still be working its alarms) until the trainer stops it."""
-    return view.state in ENDED_STATES and runs.instance_of(view.run_id) is None
+def has_ended(view: ExerciseRunView) -> bool:
+    """Whether the run's figures are final: it was stopped (its instance is closed). A run
+    that finished replaying stays open to its participants (they may still be working its
+    alarms) until the trainer stops it, which makes it STOPPED too."""
+    return view.state is ExerciseState.STOPPED
 
 
 async def _score(
@@ -125,7 +121,7 @@ async def _earlier(
             except Refusal as exc:
                 logger.warning("exercise %s: its log cannot be read: %s", run_id, exc)
                 continue
-            if has_ended(runs, other):
+            if has_ended(other):
                 await runs.record_figures(run_id, figures)
         earlier.append(
             EarlierRun(run_id=run_id, started_at=started_at, speed=speed, figures=figures)
@@ -137,7 +133,7 @@ async def exercise_score(runs: ExerciseRuns, principal: Principal, run_id: str) 
     """The score of ``run_id`` as ``principal`` may see it (a run out of their scope is
     refused like a missing one)."""
     view = await runs.view(principal, run_id)
-    ended = has_ended(runs, view)
+    ended = has_ended(view)
     scored = await _score_run(runs, view)
     if ended:
         await runs.record_figures(run_id, scored.figures)

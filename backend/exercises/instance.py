@@ -34,7 +34,7 @@ from backend.sensors.rules import (
 from backend.server.app import DutyDeskServer, ServerConfig
 from backend.server.app import Error as StartError
 from backend.storage.models import Device
-from realtime.protocol import ExerciseLabel, SaveGeofence
+from realtime.protocol import CameraView, ExerciseLabel, SaveGeofence
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +81,9 @@ def build_instance(
         console_rate_burst=config.console_rate_burst,
         jt808_auto_register=False,
         jt808_listen=("127.0.0.1", 0),
-        # Silence is measured on the wall clock: the exercise's runs ``speed`` times faster.
-        jt808_offline_after=max(config.jt808_offline_after / speed, 1.0),
+        # Silence is measured on the exercise clock (ServerConfig.exercise set), which
+        # follows speed changes and waits for a lagging replay.
+        jt808_offline_after=config.jt808_offline_after,
         jt808_max_frames_per_second=config.jt808_max_frames_per_second * 64,
         # Only the replayer connects, from 127.0.0.1, one connection per recorded terminal:
         # the per-address cap (256) would refuse a fleet's recording.
@@ -161,8 +162,9 @@ async def _seed(
     sensors = [sensor_config(entry) for entry in snapshot.sensors]
     if sensors:
         await instance.sensors.add_sensors(sensors)
-    if snapshot.cameras:
-        await instance.cameras.import_cameras(snapshot.cameras)
+    cameras = _with_stream(snapshot.cameras)
+    if cameras:
+        await instance.cameras.import_cameras(cameras)
     if snapshot.units:
         await instance.alarms.seed_units(snapshot.units)
     if snapshot.items:
@@ -189,11 +191,23 @@ async def _seed(
         "exercise seeded: %s devices, %s sensors, %s cameras, %s units, %s items, %s geofences",
         len(snapshot.devices),
         len(sensors),
-        len(snapshot.cameras),
+        len(cameras),
         len(snapshot.units),
         len(snapshot.items),
         len(snapshot.geofences),
     )
+
+
+def _with_stream(cameras: list[CameraView]) -> list[CameraView]:
+    """The cameras the registry can take: one without a stream address is left out (the
+    run goes on without it)."""
+    kept = []
+    for camera in cameras:
+        if camera.stream_url.strip():
+            kept.append(camera)
+        else:
+            logger.info("camera %s of the recording has no stream address: left out", camera.code)
+    return kept
 
 
 async def add_unlisted_terminals(

@@ -41,7 +41,7 @@ from backend.exercises.clock import Error as ClockError
 from backend.exercises.clock import ExerciseClock
 from backend.exercises.injections import inject
 from backend.exercises.library import RecordingLibrary, UnknownRecordingError
-from backend.exercises.recording import LoggedEvent, Recording, RecordingError
+from backend.exercises.recording import FeedInput, LoggedEvent, Recording, RecordingError
 from backend.exercises.replay import Error as ReplayError
 from backend.exercises.replay import Replayer, recorded_auth_codes, terminal_phones
 from backend.registry.sessions import EXERCISE_CONSOLE
@@ -76,6 +76,8 @@ T = TypeVar("T")
 DEVICE_SUFFIX = "/device"
 CONSOLE_SUFFIX = "/console"
 ENDED_STATES = frozenset({ExerciseState.FINISHED, ExerciseState.STOPPED})
+REPLAY_ACCOUNT = "replay"
+"""The replayer's feed account when the recording holds no feed message."""
 REPLAY_FEED_RATE = 5000.0
 """Messages per second the replayer's feed may send (a 64× replay of a busy recording)."""
 
@@ -511,8 +513,9 @@ class ExerciseManager:
                 with contextlib.suppress(asyncio.CancelledError):
                     await run.task
             finished = run.row.state is ExerciseState.FINISHED
+            # A finished run stays open to its participants until stopped: now it is.
+            run.row.state = state
             if not finished:
-                run.row.state = state
                 run.row.ended_at = dt.datetime.now(dt.UTC)
             run.clock.pause()
             run.row.position_s = run.clock.position()
@@ -585,10 +588,15 @@ class ExerciseManager:
 
 
 def _replayer_principal(run: Run) -> Principal:
-    """Who the replayer's feed is in the exercise (a device account of its own)."""
+    """Who the replayer's feed is in the exercise: the feed account the recording was
+    made from (so a monitoring system's own alarm names the same device in every run)."""
+    account = next(
+        (entry.account for entry in run.recording.entries if isinstance(entry, FeedInput)),
+        REPLAY_ACCOUNT,
+    )
     return Principal(
         user_id=0,
-        username=f"replay-{run.run_id}",
+        username=account or REPLAY_ACCOUNT,
         display_name="演练回放",
         role=Role.DEVICE,
         agency=None,

@@ -132,13 +132,19 @@ async def list_rows(session: AsyncSession, *, include_ended: bool) -> list[RunRe
 
 
 async def end_left_over(session: AsyncSession, now: dt.datetime) -> int:
-    """Mark runs a stopped server left active as stopped; return how many."""
+    """Mark runs a stopped server left open (active, or finished and not yet stopped) as
+    stopped; return how many."""
     result = await session.execute(
         update(ExerciseRunRow)
         .where(ExerciseRunRow.state.in_([s.value for s in ACTIVE_STATES]))
         .values(state=ExerciseState.STOPPED.value, ended_at=now)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    finished = await session.execute(
+        update(ExerciseRunRow)
+        .where(ExerciseRunRow.state == ExerciseState.FINISHED.value)
+        .values(state=ExerciseState.STOPPED.value)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) + int(getattr(finished, "rowcount", 0) or 0)
 
 
 async def set_figures(session: AsyncSession, run_id: str, figures: dict[str, Any]) -> None:

@@ -662,6 +662,14 @@ class DutyDeskServer:
         if not self._shared_identity:
             self.users.close()
 
+    def _exercise_seconds(self) -> Callable[[], float] | None:
+        """An exercise measures terminals' silence on its own clock (it runs at the run's
+        speed and waits for the replay); ``None``: the event loop's."""
+        clock = self.config.clock
+        if self.config.exercise is None or clock is None:
+            return None
+        return lambda: clock().timestamp()
+
     async def _start_jt808(self, host: str, port: int) -> None:
         gateway = Jt808Gateway(
             self.jt808_ingest,
@@ -675,6 +683,7 @@ class DutyDeskServer:
             max_connections_per_address=self.config.jt808_limits.max_connections_per_address,
             restore_alarms=self.jt808_ingest.restore_terminal,
             reuse_port=self.config.reuse_port,
+            silence_clock=self._exercise_seconds(),
         )
         self.recording.attach(gateway)
         await gateway.start()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -163,11 +165,28 @@ async def migrate(
     without it such a migration fails with :class:`Error` (the key is never in the
     database, so a tool without it cannot do that part).
     """
-    async with engine.begin() as connection:
+    async with _migration_lock(), engine.begin() as connection:
         await connection.run_sync(_upgrade, revision, encrypter)
     logger.debug(
         "database schema is up to date (%s)", engine.url.render_as_string(hide_password=True)
     )
+
+
+_MIGRATION_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _migration_lock() -> asyncio.Lock:
+    """One migration at a time in this event loop: alembic keeps the running migration's
+    context and ``op`` in module-wide proxies, and ``run_sync`` yields to the loop at every
+    statement, so two interleaved upgrades (several exercises starting at once) would run
+    each other's DDL on the wrong connection ("table users already exists")."""
+    loop = asyncio.get_running_loop()
+    lock = _MIGRATION_LOCKS.get(loop)
+    if lock is None:
+        lock = _MIGRATION_LOCKS[loop] = asyncio.Lock()
+    return lock
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

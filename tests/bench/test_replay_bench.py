@@ -63,5 +63,6 @@ def test_the_replay_bench_runs_and_the_alarms_match() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "recorded s per wall s" in done.stdout
     assert "p99" in done.stdout
+    assert "inputs/s made ready" in done.stdout
     assert "the same" in done.stdout
     assert "1x 0 alarms" not in done.stdout, "the comparison window holds alarms"

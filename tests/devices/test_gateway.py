@@ -416,6 +416,23 @@ async def test_silent_terminal_goes_offline_once_and_is_disconnected(
     assert gateway.online_terminals == frozenset()
 
 
+async def test_silence_is_measured_on_the_clock_the_gateway_is_given(
+    make_gateway: GatewayFactory, make_client: ClientFactory
+) -> None:
+    """An exercise's gateway measures silence on the exercise clock: held, no terminal
+    goes offline however long the wall wait; run on, it does."""
+    seconds = [0.0]
+    gateway, sink = await make_gateway(offline_after=0.2, silence_clock=lambda: seconds[0])
+    client = await logged_in(make_client, gateway)
+    await asyncio.sleep(0.5)
+    assert [s.online for s in sink.statuses] == [True]
+    seconds[0] = 1.0
+    async with asyncio.timeout(3):
+        await client.closed.wait()
+    await sink.wait_for(lambda s: len(s.statuses) == 2)
+    assert [s.online for s in sink.statuses] == [True, False]
+
+
 async def test_heartbeats_keep_a_terminal_online(
     make_gateway: GatewayFactory, make_client: ClientFactory
 ) -> None:

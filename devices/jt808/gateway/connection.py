@@ -76,9 +76,9 @@ class TerminalConnection(asyncio.Protocol):
         """This connection's number in the gateway (the input journal's key)."""
         self.address = "?"
         """The source address (without the port): what the per-address cap counts."""
-        self.last_rx = self._loop.time()
+        self.last_rx = gateway.silence_clock()
         self._session = TerminalSession(
-            now=self.last_rx,
+            now=self._loop.time(),
             max_frame_size=gateway.max_frame_size,
             max_frames_per_second=gateway.max_frames_per_second,
             overload_close_after=gateway.overload_close_after,
@@ -200,9 +200,10 @@ class TerminalConnection(asyncio.Protocol):
         if (on_input := self._gateway.on_input) is not None:
             on_input(self.number, data)
         now = self._loop.time()
-        self.last_rx = now
+        heard = self._gateway.silence_clock()
+        self.last_rx = heard
         if self._terminal is not None:
-            self._terminal.last_seen = now
+            self._terminal.last_seen = heard
         queue = self._queue
         session = self._session
         dropped = session.receive(data, now, queue)
@@ -380,7 +381,7 @@ class TerminalConnection(asyncio.Protocol):
                     await self._reply(header, GeneralResult.FAILURE)
                     return
                 state.online = True
-            state.last_seen = self._loop.time()
+            state.last_seen = self._gateway.silence_clock()
         if self._lost:
             return
         previous = state.connection

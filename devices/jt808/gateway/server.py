@@ -83,6 +83,7 @@ class Jt808Gateway:
         max_bytes_per_second: float = DEFAULT_MAX_BYTES_PER_SECOND,
         restore_alarms: Callable[[str], Awaitable[frozenset[str]]] | None = None,
         reuse_port: bool = False,
+        silence_clock: Callable[[], float] | None = None,
     ) -> None:
         if offline_after <= 0:
             raise ValueError(f"offline_after must be > 0, got {offline_after}")
@@ -98,6 +99,9 @@ class Jt808Gateway:
         if max_bytes_per_second <= 0:
             raise ValueError(f"max_bytes_per_second must be > 0, got {max_bytes_per_second}")
         self._reuse_port = reuse_port
+        self.silence_clock: Callable[[], float] = silence_clock or self._now
+        """Seconds on the clock silence is measured on (``offline_after``): the event
+        loop's, or an exercise's clock (which runs at its speed and waits for its replay)."""
         self.restore_alarms = restore_alarms
         """Asked at every authentication for the alarm bit names of the terminal's last
         acknowledged live report (another process may have had its connection): a bit
@@ -275,11 +279,12 @@ class Jt808Gateway:
             await asyncio.sleep(period)
             now = loop.time()
             self.episodes.sweep(now)
+            heard_now = self.silence_clock()
             for connection in list(self._connections):
-                if now - connection.last_rx > self.offline_after:
+                if heard_now - connection.last_rx > self.offline_after:
                     connection.close(f"silent for more than {self.offline_after:g} s")
             for state in list(self.terminals.states.values()):
-                if state.online and now - state.last_seen > self.offline_after:
+                if state.online and heard_now - state.last_seen > self.offline_after:
                     await self.terminals.mark_offline(
                         state, f"silent for more than {self.offline_after:g} s"
                     )

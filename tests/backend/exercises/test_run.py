@@ -137,7 +137,7 @@ async def test_a_run_replays_through_the_gateways_in_isolation(server: DutyDeskS
 
             stopped = await trainer.client.request(StopExercise(req="", run_id=run.run_id))
             assert isinstance(stopped, ExerciseResult)
-            assert stopped.run.state is ExerciseState.FINISHED
+            assert stopped.run.state is ExerciseState.STOPPED
             # Its consoles are closed with the reason.
             await exercise.recorder.wait_for(
                 lambda: any("the exercise has ended" in d for _, d in exercise.recorder.states)
