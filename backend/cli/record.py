@@ -21,8 +21,9 @@ from backend.cli.common import (
     out,
     storage,
 )
-from backend.exercises.autorecord import DEFAULT_AFTER, DEFAULT_BEFORE, write_atomically
+from backend.exercises.autorecord import DEFAULT_AFTER, DEFAULT_BEFORE
 from backend.exercises.journal import DEFAULT_HOURS
+from backend.exercises.library import write_atomically
 from backend.exercises.live import journal_dir
 from backend.exercises.recorder import make_recording
 from backend.exercises.recording import DEVICE_INPUTS

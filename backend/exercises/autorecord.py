@@ -13,10 +13,8 @@ fell due meanwhile (within the journal's retention: older input is gone anyway).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -27,19 +25,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.eventlog import log as eventlog
+from backend.exercises.library import write_atomically
 from backend.exercises.recorder import make_recording
 from backend.exercises.recording import (
-    DEVICE_INPUTS,
-    LoggedEvent,
-    Recording,
     RecordingError,
-    encode_recording,
 )
 from backend.security import FieldCipher
 from backend.storage.models import IncidentRecord as Incident
 from realtime.aio import cancel_and_wait
 from realtime.event_kinds import EventKind
-from realtime.protocol import Event, RecordingInfo, RecordingSource
+from realtime.protocol import Event, RecordingSource
 
 logger = logging.getLogger(__name__)
 
@@ -56,54 +51,6 @@ _INCIDENT_FILE = re.compile(r"^incident-(\d+)-\d{8}T\d{4}\.ddrec$")
 
 class Error(Exception):
     """Base of this module's errors."""
-
-
-def recordings_dir(data_dir: Path) -> Path:
-    """Where the library keeps recordings (the exscen lane's ``library.recordings_dir``)."""
-    return data_dir / "recordings"
-
-
-def write_atomically(path: Path, recording: Recording) -> None:
-    """Write ``recording`` to ``path``: a temporary file, flushed, then renamed over."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        with temporary.open("wb") as out:
-            out.write(encode_recording(recording))
-            out.flush()
-            os.fsync(out.fileno())
-        temporary.replace(path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-
-
-def info_of(name: str, recording: Recording) -> RecordingInfo:
-    """What the library lists of a recording (the exscen lane's ``library.info_of``)."""
-    header = recording.header
-    devices: set[tuple[str, object]] = set()
-    inputs = 0
-    alarms = 0
-    for entry in recording.entries:
-        if isinstance(entry, DEVICE_INPUTS):
-            inputs += 1
-            devices.add((type(entry).__name__, getattr(entry, "connection", None)))
-        elif isinstance(entry, LoggedEvent) and entry.event.get("kind") == EventKind.ALARM_RAISED:
-            alarms += 1
-    return RecordingInfo(
-        name=name,
-        title=header.title,
-        source=header.source,
-        description=header.description,
-        window_from=header.window_from,
-        window_to=header.window_to,
-        duration_s=recording.duration_s,
-        devices=len(recording.registry.devices) or len(devices),
-        inputs=inputs,
-        alarms=alarms,
-        masked=header.masked,
-        sources=list(header.sources),
-    )
 
 
 def incident_file_name(incident_id: int, opened_at: dt.datetime) -> str:
@@ -259,8 +206,5 @@ class AutoRecorder:
 __all__ = [
     "AutoRecorder",
     "incident_file_name",
-    "info_of",
     "recorded_incidents",
-    "recordings_dir",
-    "write_atomically",
 ]

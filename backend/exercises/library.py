@@ -72,6 +72,23 @@ def valid_name(name: str) -> bool:
     return name not in {".", ".."}
 
 
+def write_atomically(path: Path, recording: Recording) -> None:
+    """Write ``recording`` to ``path``: a temporary file beside it (a name of its own, so
+    two writers never share one), flushed to disk, then renamed over ``path`` — a reader
+    never sees half a recording."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(encode_recording(recording))
+            file.flush()
+            os.fsync(file.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def info_of(name: str, recording: Recording) -> RecordingInfo:
     """What the library says of ``recording`` under ``name``."""
     header = recording.header
@@ -196,24 +213,12 @@ class RecordingLibrary:
             raise Error(f"{name!r} is not a valid recording name (letters, digits, . _ -)")
         if self._scenario_path(stem) is not None:
             raise Error(f"{stem!r} is the name of a shipped scenario")
-        data = encode_recording(recording)
-        folder = self.recordings_dir
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{stem}{RECORDING_SUFFIX}"
-        handle, temporary = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            Path(temporary).replace(target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        target = self.recordings_dir / f"{stem}{RECORDING_SUFFIX}"
+        write_atomically(target, recording)
         with self._lock:
             self._cache.pop(stem, None)
         info = info_of(stem, recording)
-        logger.info("recording %s saved (%d bytes)", target, len(data))
+        logger.info("recording %s saved (%d inputs)", target, info.inputs)
         return info
 
     # ------------------------------------------------------------------ internals

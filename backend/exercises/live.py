@@ -11,8 +11,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.eventlog import log as eventlog
-from backend.exercises.autorecord import AutoRecorder, recordings_dir
+from backend.exercises.autorecord import AutoRecorder
 from backend.exercises.journal import InputJournal
+from backend.exercises.library import recordings_dir
 from backend.security import FieldCipher
 from devices.jt808.gateway import Jt808Gateway
 

@@ -12,7 +12,7 @@ from backend.authz import policy as authz
 from backend.authz.policy import Permission
 from backend.errors import Error as Refusal
 from backend.errors import ValidationError
-from backend.exercises.autorecord import info_of, recordings_dir, write_atomically
+from backend.exercises.library import info_of, recordings_dir, write_atomically
 from backend.exercises.live import journal_dir
 from backend.exercises.recorder import make_recording
 from backend.server.handlers import ConsoleContext

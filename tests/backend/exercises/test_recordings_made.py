@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from backend.authz.principal import Principal
 from backend.eventlog import log as eventlog
-from backend.exercises.autorecord import recordings_dir
+from backend.exercises.library import recordings_dir
 from backend.exercises.recording import Jt808Input, LoggedEvent, decode_recording
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
