@@ -76,6 +76,7 @@ def role_label(role: str) -> str:
         Role.VIEWER: QCoreApplication.translate("Labels", "Viewer (read only)"),
         Role.ADMIN: QCoreApplication.translate("Labels", "Administrator"),
         Role.TRAINER: QCoreApplication.translate("Labels", "Trainer"),
+        Role.ENTERPRISE: QCoreApplication.translate("Labels", "Enterprise"),
     }
     return labels.get(role, role)
 
@@ -198,6 +199,26 @@ def event_kind_label(kind: str) -> str:
         EventKind.EXERCISE_ENDED: QCoreApplication.translate("Labels", "Exercise ended"),
         EventKind.RECORDING_MADE: QCoreApplication.translate("Labels", "Recording made"),
         EventKind.CHECKLIST_TICKED: QCoreApplication.translate("Labels", "Plan step ticked"),
+        EventKind.WARNING_RAISED: QCoreApplication.translate("Labels", "Early warning raised"),
+        EventKind.WARNING_CHANGED: QCoreApplication.translate("Labels", "Early warning changed"),
+        EventKind.WARNING_ENDED: QCoreApplication.translate("Labels", "Early warning ended"),
+        EventKind.WEATHER_IMPORTED: QCoreApplication.translate(
+            "Labels", "Weather warning imported"
+        ),
+        EventKind.NOTICE_SAVED: QCoreApplication.translate("Labels", "Notice drafted"),
+        EventKind.NOTICE_SUBMITTED: QCoreApplication.translate(
+            "Labels", "Notice submitted for approval"
+        ),
+        EventKind.NOTICE_REJECTED: QCoreApplication.translate("Labels", "Notice sent back"),
+        EventKind.NOTICE_PUBLISHED: QCoreApplication.translate("Labels", "Notice published"),
+        EventKind.NOTICE_CANCELLED: QCoreApplication.translate("Labels", "Notice withdrawn"),
+        EventKind.NOTICE_DELIVERY: QCoreApplication.translate("Labels", "Notice delivery"),
+        EventKind.DANGER_REPORTED: QCoreApplication.translate("Labels", "Hidden danger reported"),
+        EventKind.DANGER_CHANGED: QCoreApplication.translate("Labels", "Hidden danger changed"),
+        EventKind.DANGER_OVERDUE: QCoreApplication.translate("Labels", "Hidden danger overdue"),
+        EventKind.DANGER_ESCALATED: QCoreApplication.translate("Labels", "Hidden danger escalated"),
+        EventKind.INSPECTION_RECORDED: QCoreApplication.translate("Labels", "Inspection recorded"),
+        EventKind.VEHICLE_COMMAND: QCoreApplication.translate("Labels", "Vehicle command"),
     }
     return labels.get(kind, kind)
 

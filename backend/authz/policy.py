@@ -29,6 +29,7 @@ from backend.authz.principal import Principal
 from backend.authz.scope import (
     COMMAND_CENTRE,
     CONSOLE_ROLES,
+    ENTERPRISE_USERS,
     READERS,
     SUPERVISORS,
     hidden,
@@ -38,6 +39,7 @@ from backend.authz.scope import (
 from backend.errors import ForbiddenError
 from realtime.protocol import (
     AlarmView,
+    DangerAction,
     Event,
     ExerciseRunView,
     GrantView,
@@ -54,6 +56,8 @@ __all__ = [
     "ACTION_ROLES",
     "COMMAND_CENTRE",
     "CONSOLE_ROLES",
+    "DANGER_ACTION_ROLES",
+    "ENTERPRISE_USERS",
     "PERMISSIONS",
     "READERS",
     "SUPERVISORS",
@@ -130,6 +134,15 @@ class Scope(enum.Enum):
         "exercise runs the user started or takes part in; a supervisor or admin every run "
         "started inside their jurisdiction"
     )
+    NOTICE = (
+        "notices drafted inside the user's jurisdiction (drafts: the drafter's own and, for a "
+        "supervisor, those submitted); approving: a supervisor of the area, never the drafter; "
+        "a recipient (an enterprise user, an agency desk) only what was published to it"
+    )
+    DANGER = (
+        "hidden dangers and inspections of enterprises inside the user's jurisdiction; an "
+        "enterprise user only its own enterprise's"
+    )
     WHOLE_AREA = "whole-area users only (the objects carry no jurisdiction: rules for every area)"
 
 
@@ -203,10 +216,25 @@ class Permission(enum.Enum):
     RUN_EXERCISES = "start, steer and end exercises (演练) and inject events into them"
     SEE_EXERCISES = "see exercises, their recordings and scores, and take part in one"
     RECORD_LIVE = "record live input and events for exercises"
+    SEE_WARNINGS = "see early warnings (预警)"
+    WORK_WARNINGS = "acknowledge and close early warnings"
+    IMPORT_WEATHER = "import weather warnings (CAP)"
+    DRAFT_NOTICES = "draft notices and warnings for publishing"
+    APPROVE_NOTICES = "approve, reject and withdraw notices for publishing"
+    SEE_NOTICES = "see notices for publishing and their receipts"
+    READ_INBOX = "read the notices published to them"
+    REPORT_DANGERS = "report hidden dangers (隐患)"
+    WORK_DANGERS = "move hidden dangers along their rectification"
+    SEE_DANGERS = "see hidden dangers, inspections and their statistics"
+    RECORD_INSPECTIONS = "record inspections (执法检查) and their findings"
+    QUERY_VEHICLES = "query vehicle terminals (position, tracking, parameters)"
+    CONTROL_VEHICLES = "control vehicles and set terminal parameters (two steps)"
 
 
 PERMISSIONS: dict[Permission, Rule] = {
-    Permission.OPEN_CONSOLE: Rule(CONSOLE_ROLES, Scope.NONE, "a console session"),
+    Permission.OPEN_CONSOLE: Rule(
+        CONSOLE_ROLES | ENTERPRISE_USERS, Scope.NONE, "a console session"
+    ),
     Permission.FEED_DEVICES: Rule(
         frozenset({Role.DEVICE, Role.ADMIN}), Scope.OWN, "acknowledgements of its messages"
     ),
@@ -243,7 +271,9 @@ PERMISSIONS: dict[Permission, Rule] = {
         CONSOLE_ROLES, Scope.CAMERA, "the cameras with their stream addresses"
     ),
     Permission.SUBSCRIBE: Rule(
-        CONSOLE_ROLES, Scope.NONE, "the topics (what arrives is scoped: see the topics table)"
+        CONSOLE_ROLES | ENTERPRISE_USERS,
+        Scope.NONE,
+        "the topics (what arrives is scoped: see the topics table)",
     ),
     Permission.RECEIVE_TELEMETRY: Rule(
         READERS, Scope.JURISDICTION, "positions, readings and device changes of their area"
@@ -266,9 +296,11 @@ PERMISSIONS: dict[Permission, Rule] = {
     Permission.SEE_GEOFENCES: Rule(READERS, Scope.WHOLE_AREA, "every geofence"),
     Permission.EDIT_GEOFENCES: Rule(COMMAND_CENTRE, Scope.WHOLE_AREA, "the saved geofence"),
     Permission.DELETE_GEOFENCES: Rule(SUPERVISORS, Scope.WHOLE_AREA, "the deleted geofence"),
-    Permission.PING: Rule(CONSOLE_ROLES, Scope.NONE, "the server's clock"),
+    Permission.PING: Rule(CONSOLE_ROLES | ENTERPRISE_USERS, Scope.NONE, "the server's clock"),
     Permission.UNLOCK_SESSION: Rule(
-        CONSOLE_ROLES, Scope.OWN, "their own session unlocked (the password checked again)"
+        CONSOLE_ROLES | ENTERPRISE_USERS,
+        Scope.OWN,
+        "their own session unlocked (the password checked again)",
     ),
     Permission.SEE_SESSIONS: Rule(
         frozenset({Role.ADMIN}), Scope.JURISDICTION, "the open sessions of users of their area"
@@ -415,6 +447,64 @@ PERMISSIONS: dict[Permission, Rule] = {
         "a recording of the inputs and events inside their area, personal data masked "
         "unless the role may reveal it",
     ),
+    # Early warning (预警): below alarms, scoped like the sensors and hazard sources they are
+    # about.
+    Permission.SEE_WARNINGS: Rule(
+        READERS, Scope.JURISDICTION, "the warnings of their area with the trend projection"
+    ),
+    Permission.WORK_WARNINGS: Rule(
+        COMMAND_CENTRE, Scope.JURISDICTION, "the warning after the step (one event each)"
+    ),
+    Permission.IMPORT_WEATHER: Rule(
+        COMMAND_CENTRE,
+        Scope.JURISDICTION,
+        "the alert as read and the warnings it raised for the hazard sources of their area",
+    ),
+    # Publishing (信息发布): two people, always: the drafter never approves.
+    Permission.DRAFT_NOTICES: Rule(
+        COMMAND_CENTRE, Scope.NOTICE, "the draft as saved or submitted (one event each)"
+    ),
+    Permission.APPROVE_NOTICES: Rule(
+        SUPERVISORS,
+        Scope.NOTICE,
+        "the notice published, rejected or withdrawn (audited); never their own draft",
+    ),
+    Permission.SEE_NOTICES: Rule(
+        COMMAND_CENTRE | {Role.VIEWER}, Scope.NOTICE, "the notices with receipts per recipient"
+    ),
+    Permission.READ_INBOX: Rule(
+        frozenset({Role.AGENCY}) | ENTERPRISE_USERS | COMMAND_CENTRE,
+        Scope.NOTICE,
+        "the notices published to their enterprise or agency; their read receipt",
+    ),
+    # Hidden dangers (隐患排查治理): which action each role may take is DANGER_ACTION_ROLES.
+    Permission.REPORT_DANGERS: Rule(
+        COMMAND_CENTRE | ENTERPRISE_USERS,
+        Scope.DANGER,
+        "the hidden danger as stored (an enterprise user: of its own enterprise)",
+    ),
+    Permission.WORK_DANGERS: Rule(
+        COMMAND_CENTRE | ENTERPRISE_USERS, Scope.DANGER, "the hidden danger after the step"
+    ),
+    Permission.SEE_DANGERS: Rule(
+        READERS | ENTERPRISE_USERS,
+        Scope.DANGER,
+        "hidden dangers, inspections, statistics and rankings, the Excel export (phones masked)",
+    ),
+    Permission.RECORD_INSPECTIONS: Rule(
+        COMMAND_CENTRE, Scope.DANGER, "the inspection and the hidden dangers it found"
+    ),
+    # Orders to vehicle terminals (JT/T 808), beyond texts; every one is an event.
+    Permission.QUERY_VEHICLES: Rule(
+        COMMAND_CENTRE,
+        Scope.JURISDICTION,
+        "the terminal's answer (vehicles of their area, by the latest fix)",
+    ),
+    Permission.CONTROL_VEHICLES: Rule(
+        SUPERVISORS,
+        Scope.JURISDICTION,
+        "a confirmation token, then the terminal's answer (vehicles of their area)",
+    ),
 }
 """Which roles hold each capability and on which objects: the one table every check reads."""
 
@@ -436,6 +526,10 @@ class Topic(enum.Enum):
     HANDOVER_EVENTS = "handover events"
     REGISTRY_EVENTS = "registry changes"
     EXERCISE_EVENTS = "exercise runs started, changed and ended"
+    WARNING_EVENTS = "early warnings raised, changed and ended"
+    NOTICE_EVENTS = "notices drafted, approved, published, withdrawn and their delivery"
+    DANGER_EVENTS = "hidden dangers reported and changed, inspections recorded"
+    VEHICLE_COMMAND_EVENTS = "orders sent to vehicle terminals and their answers"
 
 
 TOPICS: dict[Topic, Rule] = {
@@ -502,6 +596,23 @@ TOPICS: dict[Topic, Rule] = {
         Scope.EXERCISE,
         "the life cycle of the runs they started or take part in (never a run's own events)",
     ),
+    Topic.WARNING_EVENTS: Rule(
+        READERS, Scope.JURISDICTION, "the warnings of their area (by the warning's jurisdiction)"
+    ),
+    Topic.NOTICE_EVENTS: Rule(
+        CONSOLE_ROLES | ENTERPRISE_USERS,
+        Scope.NOTICE,
+        "staff of the area: the workflow (`notice`); a recipient: the published notice and "
+        "its withdrawal only (`inbox`, never the workflow or the other recipients)",
+    ),
+    Topic.DANGER_EVENTS: Rule(
+        READERS | ENTERPRISE_USERS,
+        Scope.DANGER,
+        "hidden dangers and inspections of the enterprises of their area; an enterprise its own",
+    ),
+    Topic.VEHICLE_COMMAND_EVENTS: Rule(
+        READERS, Scope.JURISDICTION, "orders to the vehicles of their area and the answers"
+    ),
 }
 """Who receives each kind of streamed data, and which of it."""
 
@@ -516,6 +627,17 @@ ACTION_ROLES: dict[AlarmAction, frozenset[Role]] = {
     AlarmAction.MERGE: COMMAND_CENTRE,
 }
 """Which roles may take each alarm action (all of them hold :attr:`Permission.WORK_ALARMS`)."""
+
+DANGER_ACTION_ROLES: dict[DangerAction, frozenset[Role]] = {
+    DangerAction.ASSIGN: COMMAND_CENTRE | ENTERPRISE_USERS,
+    DangerAction.START: COMMAND_CENTRE | ENTERPRISE_USERS,
+    DangerAction.COMPLETE: COMMAND_CENTRE | ENTERPRISE_USERS,
+    DangerAction.VERIFY: COMMAND_CENTRE,
+    DangerAction.REJECT: COMMAND_CENTRE,
+    DangerAction.SUPERVISE: SUPERVISORS,
+}
+"""Which roles may take each hidden-danger action (all hold :attr:`Permission.WORK_DANGERS`):
+the bureau verifies, an enterprise never verifies its own rectification."""
 
 
 # ---------------------------------------------------------------------------- roles

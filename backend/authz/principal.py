@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
+
 from realtime.protocol import Role, UserInfo
 
 
@@ -17,6 +19,9 @@ class Principal:
     role: Role
     agency: str | None
     jurisdiction: str
+    enterprise: str | None = None
+    """For the ``enterprise`` role: the registry code of the user's enterprise (the user
+    sees and acts for it only)."""
 
     def info(self) -> UserInfo:
         """Return the wire view of this principal."""
@@ -26,4 +31,5 @@ class Principal:
             role=self.role,
             agency=self.agency,
             jurisdiction=self.jurisdiction,
+            enterprise=msgspec.UNSET if self.enterprise is None else self.enterprise,
         )

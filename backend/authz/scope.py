@@ -13,8 +13,12 @@ COMMAND_CENTRE = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
 READERS = COMMAND_CENTRE | {Role.VIEWER, Role.TRAINER}
 """Who sees the area's telemetry, devices and sensors: the command centre, wall displays
 (viewers) and trainers (who see like a viewer on live data)."""
-CONSOLE_ROLES = frozenset(Role) - {Role.DEVICE}
-"""Every role that may open a console (what each then sees is scoped)."""
+CONSOLE_ROLES = frozenset(Role) - {Role.DEVICE, Role.ENTERPRISE}
+"""The staff's console roles (the authority, its agencies and trainers): what each then
+sees is scoped. Enterprise users open a console too, but hold only the rows that name
+:data:`ENTERPRISE_USERS` (their hidden dangers, the notices published to them)."""
+ENTERPRISE_USERS = frozenset({Role.ENTERPRISE})
+"""Users of a supervised enterprise, each bound to its enterprise (``Principal.enterprise``)."""
 SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 """Who overrides and supervises (督办)."""
 

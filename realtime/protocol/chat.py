@@ -52,6 +52,8 @@ class AttachmentView(msgspec.Struct, kw_only=True):
     # Left out of the JSON unless set, so chat attachments encode as before.
     plan_code: str | msgspec.UnsetType = msgspec.UNSET
     """The plan (registry item of kind ``plan``) whose document (PDF) it is."""
+    danger_id: int | msgspec.UnsetType = msgspec.UNSET
+    """The hidden danger whose photo it is."""
 
 
 class MessageView(msgspec.Struct, kw_only=True):
@@ -143,9 +145,11 @@ class UploadAttachment(Tagged, tag="attachment.upload"):
     """Base64 in the JSON."""
     final: bool = False
     incident_id: int | None = None
-    """The incident whose chat it is for (or ``plan_code``: exactly one of the two)."""
+    """The incident whose chat it is for (or ``plan_code`` or ``danger_id``: exactly one)."""
     plan_code: Annotated[str, msgspec.Meta(max_length=64)] = ""
     """A plan's document instead (PDF only; roles that may edit that plan)."""
+    danger_id: int | msgspec.UnsetType = msgspec.UNSET
+    """A hidden danger's photo instead (JPEG, PNG or WebP; who may act on that danger)."""
 
 
 class GetAttachment(Tagged, tag="attachment.get"):

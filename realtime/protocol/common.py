@@ -28,6 +28,10 @@ class Role(enum.StrEnum):
     """A device feed's account: sends device messages, never opens a console."""
     TRAINER = "trainer"
     """Runs exercises; on live data it sees like a viewer."""
+    ENTERPRISE = "enterprise"
+    """企业用户: a user of one supervised enterprise (``UserInfo.enterprise``): reports its
+    hidden dangers, works their rectification and reads the notices published to it; sees
+    nothing else (no alarms, vehicles, sensors or other enterprises)."""
 
 
 class ErrorCode(enum.StrEnum):

@@ -26,6 +26,17 @@ from realtime.protocol.common import (
     ShortText,
     Tagged,
 )
+from realtime.protocol.dangers import (
+    ActOnDanger,
+    ExportDangers,
+    GetDanger,
+    GetDangerStats,
+    ListDangers,
+    ListInspections,
+    RecordInspection,
+    ReportDanger,
+)
+from realtime.protocol.early_warning import ActOnWarning, GetProjection, ImportWeather, ListWarnings
 from realtime.protocol.events import RecentEvents
 from realtime.protocol.exercises import (
     ControlExercise,
@@ -62,6 +73,17 @@ from realtime.protocol.incidents import (
     SuperviseTask,
     TransitionIncident,
 )
+from realtime.protocol.publishing import (
+    ApproveNotice,
+    CancelNotice,
+    GetNotice,
+    ListInbox,
+    ListNotices,
+    MarkNoticeRead,
+    RejectNotice,
+    SaveNotice,
+    SubmitNotice,
+)
 from realtime.protocol.registry import (
     GetChecklist,
     GetRegistryHistory,
@@ -75,6 +97,7 @@ from realtime.protocol.registry import (
     TickStep,
 )
 from realtime.protocol.roads import GetRoads
+from realtime.protocol.vehicle_commands import ConfirmVehicleCommand, SendVehicleCommand
 from realtime.protocol.views import ContactField, GeofenceKind, GeofenceShape
 from realtime.states import AlarmAction, AlarmLevel
 
@@ -422,6 +445,29 @@ Command = (
     | StopExercise
     | GetExerciseScore
     | RecordWindow
+    | ListWarnings
+    | ActOnWarning
+    | GetProjection
+    | ImportWeather
+    | SaveNotice
+    | SubmitNotice
+    | ApproveNotice
+    | RejectNotice
+    | CancelNotice
+    | ListNotices
+    | GetNotice
+    | ListInbox
+    | MarkNoticeRead
+    | ReportDanger
+    | ActOnDanger
+    | ListDangers
+    | GetDanger
+    | RecordInspection
+    | ListInspections
+    | GetDangerStats
+    | ExportDangers
+    | SendVehicleCommand
+    | ConfirmVehicleCommand
 )
 """Console messages that expect a :class:`~realtime.protocol.Result` or an
 :class:`~realtime.protocol.Error` with the same ``req``."""

@@ -21,6 +21,23 @@ from realtime.protocol.chat import (
     UploadResult,
 )
 from realtime.protocol.common import AwareDateTime, ErrorCode, Tagged
+from realtime.protocol.dangers import (
+    DangerExport,
+    DangerResult,
+    DangersResult,
+    DangerStatsResult,
+    HiddenDangerView,
+    InspectionResult,
+    InspectionsResult,
+    InspectionView,
+)
+from realtime.protocol.early_warning import (
+    EarlyWarningView,
+    ProjectionResult,
+    WarningResult,
+    WarningsResult,
+    WeatherImported,
+)
 from realtime.protocol.events import RecentWindow
 from realtime.protocol.exercises import (
     ExerciseLabel,
@@ -47,6 +64,14 @@ from realtime.protocol.incidents import (
     TasksResult,
     TaskView,
 )
+from realtime.protocol.publishing import (
+    InboxItem,
+    InboxResult,
+    NoticeDetail,
+    NoticeResult,
+    NoticesResult,
+    NoticeView,
+)
 from realtime.protocol.registry import (
     ChecklistResult,
     ChecklistView,
@@ -60,6 +85,7 @@ from realtime.protocol.registry import (
     RegistryResult,
 )
 from realtime.protocol.roads import RoadsResult
+from realtime.protocol.vehicle_commands import VehicleCommandResult, VehicleCommandView
 from realtime.protocol.views import (
     AgencyView,
     AlarmView,
@@ -138,6 +164,19 @@ class Event(Tagged, tag="event"):
     """Set on every event of an exercise (its own log, its own ``seq``): a drill's event."""
     exercise_run: ExerciseRunView | msgspec.UnsetType = msgspec.UNSET
     """The run an ``exercise.*`` life-cycle event of the live log is about."""
+    early_warning: EarlyWarningView | msgspec.UnsetType = msgspec.UNSET
+    """The warning a ``warning.*`` event is about, as it is after the change."""
+    notice: NoticeView | msgspec.UnsetType = msgspec.UNSET
+    """The notice a ``notice.*`` event is about (the staff of its area get this)."""
+    inbox: InboxItem | msgspec.UnsetType = msgspec.UNSET
+    """A ``notice.published``/``notice.cancelled`` event as a recipient (an enterprise's or
+    agency's console) gets it: the notice without its workflow (``notice`` left out)."""
+    danger: HiddenDangerView | msgspec.UnsetType = msgspec.UNSET
+    """The hidden danger a ``danger.*`` event is about, as it is after the change."""
+    inspection: InspectionView | msgspec.UnsetType = msgspec.UNSET
+    """The inspection an ``inspection.recorded`` event is about."""
+    vehicle_command: VehicleCommandView | msgspec.UnsetType = msgspec.UNSET
+    """The order of a ``vehicle.command`` event and the terminal's answer."""
 
 
 class Snapshot(Tagged, tag="snapshot"):
@@ -410,6 +449,21 @@ ResultData = (
     | ExerciseResult
     | ExercisesResult
     | ExerciseScoreResult
+    | WarningsResult
+    | WarningResult
+    | ProjectionResult
+    | WeatherImported
+    | NoticeResult
+    | NoticesResult
+    | NoticeDetail
+    | InboxResult
+    | DangerResult
+    | DangersResult
+    | InspectionResult
+    | InspectionsResult
+    | DangerStatsResult
+    | DangerExport
+    | VehicleCommandResult
 )
 
 

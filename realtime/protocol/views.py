@@ -22,6 +22,9 @@ class UserInfo(msgspec.Struct, kw_only=True):
     agency: str | None = None
     jurisdiction: str = ""
     """Region code prefix (e.g. ``330102``); empty means the whole area."""
+    # Left out of the JSON unless set, so every other user's welcome encodes as before.
+    enterprise: str | msgspec.UnsetType = msgspec.UNSET
+    """For the ``enterprise`` role: the registry code of the user's enterprise."""
 
 
 class SessionView(msgspec.Struct, kw_only=True):
