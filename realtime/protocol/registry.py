@@ -137,6 +137,9 @@ class Contact(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     role: Label = ""
     """e.g. 主要负责人, 安全负责人, 值班电话."""
     phone: Annotated[str, msgspec.Meta(max_length=32)] = ""
+    # Left out of the JSON unless set, so contacts without one encode as before.
+    email: Annotated[str, msgspec.Meta(max_length=128)] | msgspec.UnsetType = msgspec.UNSET
+    """Personal data like ``phone`` (masked in views): where published notices are mailed."""
 
 
 Contacts = Annotated[list[Contact], msgspec.Meta(max_length=20)]
