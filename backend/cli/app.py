@@ -35,6 +35,7 @@ from backend.cli import (
     sensors,
     serve,
     simulate,
+    smsc_sim,
     upkeep,
     users,
 )
@@ -66,6 +67,7 @@ COMMAND_GROUPS = (
     report,
     exercise,
     simulate,
+    smsc_sim,
     demo,
 )
 

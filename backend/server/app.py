@@ -50,6 +50,8 @@ from backend.jurisdictions import store as jurisdiction_store
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.plans.checklist import ChecklistService
 from backend.plans.documents import PlanDocuments
+from backend.publishing.adapters import build_adapters, close_adapters
+from backend.publishing.settings import SmppSettings, SmtpSettings
 from backend.recommend.ranking import DEFAULT_COVER_MINUTES
 from backend.registry.agencies import AgencyRegistry
 from backend.registry.cameras import CameraRegistry
@@ -242,6 +244,12 @@ class ServerConfig:
     reuse_port: bool = False
     """Listen with SO_REUSEPORT: worker processes share the ports, the kernel spreads
     connections over them (``dutydesk serve --workers N``)."""
+    smpp: SmppSettings | None = None
+    """The SMS gateway (SMPP 3.4 SMSC) published notices go out through."""
+    smtp: SmtpSettings | None = None
+    """The SMTP relay published notices go out through by e-mail."""
+    cap_sender: str = "dutydesk@localhost"
+    """``sender`` of the CAP alerts this server publishes (no spaces or commas)."""
 
 
 class Identity(NamedTuple):
@@ -342,6 +350,8 @@ class DutyDeskServer:
         """Device feeds connected now (for ``/health``)."""
         self.exercises = self._exercise_manager()
         """The exercises (演练) run beside this live server (``None`` in an exercise)."""
+        # SMS and e-mail as configured (none in an exercise): publishing sends through them.
+        self.channel_adapters = build_adapters(config)
 
     def _own_identity(self) -> Identity:
         config = self.config
@@ -652,6 +662,7 @@ class DutyDeskServer:
         for ingest in self.ingests.values():
             await ingest.stop()
         await self.recording.stop()
+        await close_adapters(self.channel_adapters)
         await self.registry.close()
         await self.chat.stop()
         await self.sensors.stop()
