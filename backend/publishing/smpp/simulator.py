@@ -101,6 +101,13 @@ class SmscSimulator:
         self.binds: list[tuple[str, bool]] = []
         """(system_id, accepted) of every bind."""
         self.enquire_links = 0
+        self.answer_delay = 0.0
+        """Seconds before a submit is answered (submits then overlap: see
+        :attr:`max_unanswered`)."""
+        self.max_unanswered = 0
+        """The most submits received and not yet answered at one time (the client's
+        window in use)."""
+        self._unanswered = 0
         self._throttle = 0
         self._drop_after: int | None = None
         self._next_id = 0
@@ -244,11 +251,26 @@ class SmscSimulator:
             await self._write(session, Pdu(pdu.sequence, Empty(CommandId.UNBIND_RESP)))
             return False
         if isinstance(body, ShortMessage) and pdu.command == CommandId.SUBMIT_SM:
+            if self.answer_delay > 0 and self._drop_after is None:
+                self._tasks.start(self._submit_later(session, pdu, body), name="smsc-submit")
+                return True
             return await self._submit(session, pdu, body)
         await self._write(
             session, Pdu(pdu.sequence, Empty(CommandId.GENERIC_NACK), CommandStatus.ESME_RINVCMDID)
         )
         return True
+
+    async def _submit_later(self, session: _Session, pdu: Pdu, body: ShortMessage) -> None:
+        self._unanswered += 1
+        self.max_unanswered = max(self.max_unanswered, self._unanswered)
+        try:
+            await asyncio.sleep(self.answer_delay)
+            with contextlib.suppress(ConnectionError):
+                await self._submit(session, pdu, body)
+        finally:
+            self._unanswered -= 1
+        async with self._changed:
+            self._changed.notify_all()
 
     async def _bind(self, session: _Session, pdu: Pdu, body: Bind) -> bool:
         response = CommandId(body.command | RESPONSE_BIT)

@@ -194,11 +194,13 @@ async def test_an_idle_link_is_kept_alive_with_enquire_link(smsc: SmscSimulator)
 
 
 async def test_many_sends_share_the_window(smsc: SmscSimulator) -> None:
+    smsc.answer_delay = 0.02
     client = SmppAdapter(settings_for(smsc, window=3))
     try:
         references = await asyncio.gather(*(client.send(sms(n, f"msg {n}")) for n in range(30)))
         assert len(set(references)) == 30
         assert len(await smsc.wait_for(30)) == 30
+        assert smsc.max_unanswered == 3  # used, never exceeded
     finally:
         await client.close()
 
@@ -248,3 +250,20 @@ async def test_garbage_from_the_smsc_costs_only_a_reconnect(
         server.close()
         await server.wait_closed()
         await sim.close()
+
+
+async def test_an_address_smpp_cannot_carry_is_permanent_and_costs_the_others_nothing(
+    smsc: SmscSimulator, adapter: SmppAdapter
+) -> None:
+    results = await asyncio.gather(
+        adapter.send(sms(1, "a", "一二三")),
+        adapter.send(sms(2, "b", "1" * 30)),
+        adapter.send(sms(3, "c")),
+        return_exceptions=True,
+    )
+    for bad in results[:2]:
+        assert isinstance(bad, DeliveryError)
+        assert bad.permanent
+        assert "destination_addr must be ASCII, at most 20" in str(bad)
+    assert isinstance(results[2], str)
+    assert [t.text for t in await smsc.wait_for(1)] == ["c"]
