@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
@@ -96,17 +97,24 @@ class _Link:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
         self.sequences = Sequences()
-        self.pending: dict[int, asyncio.Future[Pdu]] = {}
+        self.pending: dict[int, tuple[asyncio.Future[Pdu], Callable[[Pdu], None] | None]] = {}
         self.bound = False
 
     async def write(self, pdu: Pdu) -> None:
         self.writer.write(encode_pdu(pdu))
         await self.writer.drain()
 
-    async def request(self, body: ShortMessage | Bind | Empty, timeout: float) -> Pdu:
+    async def request(
+        self,
+        body: ShortMessage | Bind | Empty,
+        timeout: float,
+        on_answer: Callable[[Pdu], None] | None = None,
+    ) -> Pdu:
+        """Send ``body``, return the answer. ``on_answer`` runs as soon as the answer is
+        read, before the next PDU from the SMSC is handled (a receipt may follow at once)."""
         sequence = self.sequences.next()
         answer: asyncio.Future[Pdu] = asyncio.get_running_loop().create_future()
-        self.pending[sequence] = answer
+        self.pending[sequence] = (answer, on_answer)
         try:
             await self.write(Pdu(sequence, body))
             return await asyncio.wait_for(answer, timeout)
@@ -116,12 +124,16 @@ class _Link:
             self.pending.pop(sequence, None)
 
     def answered(self, pdu: Pdu) -> None:
-        answer = self.pending.get(pdu.sequence)
-        if answer is not None and not answer.done():
-            answer.set_result(pdu)
+        waiting = self.pending.get(pdu.sequence)
+        if waiting is None or waiting[0].done():
+            return
+        answer, on_answer = waiting
+        if on_answer is not None:
+            on_answer(pdu)
+        answer.set_result(pdu)
 
     def lost(self) -> None:
-        for answer in self.pending.values():
+        for answer, _ in self.pending.values():
             if not answer.done():
                 answer.set_exception(ConnectionLostError("the connection to the SMSC ended"))
 
@@ -133,6 +145,8 @@ class _Progress:
     segments: list[Segment]
     ids: list[str | None]
     tracker: _Tracker | None = None
+    sending: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held by the send under way (a concurrent send of the same delivery waits)."""
 
 
 @dataclass(slots=True)
@@ -197,23 +211,40 @@ class SmppAdapter:
             progress = _Progress(segments, [None] * len(segments))
             _remember(self._progress, message.delivery_id, progress)
         destination, ton, npi = _destination(message.address)
-        for index, segment in enumerate(progress.segments):
-            if progress.ids[index] is not None:
-                continue  # accepted by an earlier attempt
-            try:
-                message_id = await self._submit(destination, ton, npi, segment)
-            except DeliveryError as exc:
-                if exc.permanent:
-                    self._progress.pop(message.delivery_id, None)
-                raise
-            progress.ids[index] = message_id
-            if progress.tracker is None:
-                progress.tracker = _Tracker(message_id, len(progress.segments))
-            _remember(self._trackers, message_id, progress.tracker)
+        async with progress.sending:
+            for index, segment in enumerate(progress.segments):
+                if progress.ids[index] is not None:
+                    continue  # accepted by an earlier attempt
+                try:
+                    await self._submit(
+                        destination,
+                        ton,
+                        npi,
+                        segment,
+                        functools.partial(self._accepted, progress, index),
+                    )
+                except DeliveryError as exc:
+                    if exc.permanent:
+                        self._progress.pop(message.delivery_id, None)
+                    raise
         assert progress.tracker is not None  # noqa: S101  (at least one segment)
         return progress.tracker.reference
 
-    async def _submit(self, destination: str, ton: int, npi: int, segment: Segment) -> str:
+    def _accepted(self, progress: _Progress, index: int, message_id: str) -> None:
+        """A part was accepted: remember its id (before its receipt can be read)."""
+        progress.ids[index] = message_id
+        if progress.tracker is None:
+            progress.tracker = _Tracker(message_id, len(progress.segments))
+        _remember(self._trackers, message_id, progress.tracker)
+
+    async def _submit(
+        self,
+        destination: str,
+        ton: int,
+        npi: int,
+        segment: Segment,
+        accepted: Callable[[str], None],
+    ) -> None:
         settings = self.settings
         body = ShortMessage(
             CommandId.SUBMIT_SM,
@@ -231,15 +262,17 @@ class SmppAdapter:
         async with self._window:
             link = await self._bound_link()
             try:
-                answer = await link.request(body, settings.response_timeout)
+                answer = await link.request(
+                    body, settings.response_timeout, functools.partial(_on_submit_answer, accepted)
+                )
             except ConnectionLostError as exc:
                 raise DeliveryError(f"connection to the SMSC lost: {exc}") from exc
             except TimeoutError as exc:
                 raise DeliveryError("the SMSC did not answer the submit in time") from exc
             except PduError as exc:  # a field we cannot encode (a bad address)
                 raise DeliveryError(str(exc), permanent=True) from exc
-        if answer.status == CommandStatus.ESME_ROK and isinstance(answer.body, MessageResp):
-            return answer.body.message_id
+        if _message_id(answer) is not None:
+            return
         permanent = answer.status in PERMANENT
         raise DeliveryError(
             f"SMSC refused the message: {status_name(answer.status)}", permanent=permanent
@@ -423,6 +456,19 @@ class SmppAdapter:
         await self._tasks.close()
         with contextlib.suppress(asyncio.QueueFull):
             self._receipts.put_nowait(None)
+
+
+def _message_id(answer: Pdu) -> str | None:
+    """The message id of an accepting submit_sm_resp (None: not accepted)."""
+    if answer.status == CommandStatus.ESME_ROK and isinstance(answer.body, MessageResp):
+        return answer.body.message_id
+    return None
+
+
+def _on_submit_answer(accepted: Callable[[str], None], answer: Pdu) -> None:
+    message_id = _message_id(answer)
+    if message_id is not None:
+        accepted(message_id)
 
 
 def _remember(store: OrderedDict[K, V], key: K, value: V) -> None:

@@ -329,7 +329,12 @@ class SmscSimulator:
         if body.registered_delivery & 1:
             state = "UNDELIV" if body.destination_addr in self.undeliverable else "DELIVRD"
             receipt = self._receipt(body, message_id, state, part.text)
-            self._tasks.start(self._deliver_later(session.system_id, receipt), name="smsc-receipt")
+            if self.receipt_delay > 0:
+                self._tasks.start(
+                    self._deliver_later(session.system_id, receipt), name="smsc-receipt"
+                )
+            else:  # right behind the answer, often in the same TCP segment
+                await self._deliver(session.system_id, receipt)
         return True
 
     async def _answer(self, session: _Session, pdu: Pdu, status: int, message_id: str = "") -> None:

@@ -267,3 +267,26 @@ async def test_an_address_smpp_cannot_carry_is_permanent_and_costs_the_others_no
         assert "destination_addr must be ASCII, at most 20" in str(bad)
     assert isinstance(results[2], str)
     assert [t.text for t in await smsc.wait_for(1)] == ["c"]
+
+
+async def test_receipts_read_right_after_the_answers_are_not_lost(smsc: SmscSimulator) -> None:
+    smsc.receipt_delay = 0  # each part's receipt follows its answer on the wire
+    client = SmppAdapter(settings_for(smsc))
+    try:
+        reference = await client.send(sms(11, LONG_CHINESE))
+        (receipt,) = await next_receipts(client, 1)
+        assert (receipt.reference, receipt.state) == (reference, DeliveryState.DELIVERED)
+        with pytest.raises(TimeoutError):  # one receipt for the text, none per part
+            await asyncio.wait_for(anext(client.receipts()), 0.3)
+    finally:
+        await client.close()
+
+
+async def test_the_same_delivery_sent_twice_at_once_goes_out_once(
+    smsc: SmscSimulator, adapter: SmppAdapter
+) -> None:
+    first, second = await asyncio.gather(
+        adapter.send(sms(12, LONG_CHINESE)), adapter.send(sms(12, LONG_CHINESE))
+    )
+    assert first == second
+    assert len(smsc.parts) == 3
