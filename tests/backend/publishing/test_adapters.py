@@ -26,6 +26,7 @@ from backend.publishing.smpp.simulator import SmscSimulator
 from backend.publishing.smtp_adapter import SmtpAdapter
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.embedded import ServerThread
 from realtime.protocol import Channel, ExerciseLabel, ExerciseState
 
 
@@ -193,3 +194,13 @@ async def test_smsc_sim_command_serves_a_client(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         await process.wait()
+
+
+def test_the_embedded_server_of_the_demo_sends_sms_to_its_own_simulator() -> None:
+    with ServerThread(seed_units=False, sms_simulator=True) as thread:
+        sms = thread.server.channel_adapters[Channel.SMS]
+        reference = thread.call(sms.send(Outgoing(1, "13800138000", "", "演示短信")))
+        smsc = thread.smsc
+        assert smsc is not None
+        assert thread.call(smsc.wait_for(1))[0].message_ids == [reference]
+    assert thread.smsc is None
