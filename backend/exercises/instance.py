@@ -39,6 +39,8 @@ from realtime.protocol import CameraView, ExerciseLabel, SaveGeofence
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "exercise.sqlite"
+MIN_DEADLINE_CHECK_INTERVAL = 0.05
+"""Wall seconds: the deadline checks of a fast exercise come at most this often."""
 __all__ = [
     "DATABASE_NAME",
     "Error",
@@ -46,6 +48,8 @@ __all__ = [
     "add_unlisted_terminals",
     "build_instance",
     "database_url",
+    "deadline_check_interval",
+    "follow_speed",
     "seed",
     "sensor_config",
 ]
@@ -95,7 +99,7 @@ def build_instance(
         telemetry_fanout_interval=config.telemetry_fanout_interval,
         vehicle_rules=config.vehicle_rules,
         catalogue=config.catalogue,
-        deadline_check_interval=max(config.deadline_check_interval / speed, 0.05),
+        deadline_check_interval=deadline_check_interval(config, speed),
         clock=clock,
         max_attachment_bytes=config.max_attachment_bytes,
         cover_minutes=config.cover_minutes,
@@ -103,6 +107,18 @@ def build_instance(
         record_inputs=False,
     )
     return DutyDeskServer(exercise_config, identity=live.identity)
+
+
+def deadline_check_interval(live: ServerConfig, speed: float) -> float:
+    """How often an exercise at ``speed`` checks its tasks' deadlines: the live interval in
+    exercise seconds (so a deadline is as late in exercise time as live), at most 20 a
+    second."""
+    return max(live.deadline_check_interval / speed, MIN_DEADLINE_CHECK_INTERVAL)
+
+
+def follow_speed(instance: DutyDeskServer, live: ServerConfig, speed: float) -> None:
+    """After a speed change: the instance's deadline checks keep pace with its clock."""
+    instance.incidents.check_interval = deadline_check_interval(live, speed)
 
 
 def sensor_config(entry: SensorEntry) -> SensorConfig:

@@ -184,8 +184,8 @@ class ExerciseManager:
     async def control(self, principal: Principal, request: ControlExercise) -> ExerciseRunView:
         """Pause, resume, seek forward or change the speed of a run."""
         run = self._active(principal, request.run_id)
-        clock, replayer = run.clock, run.replayer
-        if replayer is None or run.row.state in ENDED_STATES:
+        clock, replayer, instance = run.clock, run.replayer, run.instance
+        if replayer is None or instance is None or run.row.state in ENDED_STATES:
             raise ValidationError(f"exercise {run.run_id} has ended")
         note = ""
         try:
@@ -211,6 +211,7 @@ class ExerciseManager:
                         raise ValidationError("speed needs speed")
                     clock.set_speed(request.speed)
                     run.row.speed = request.speed
+                    instances.follow_speed(instance, self._server.config, request.speed)
                     note = f"speed {request.speed:g}"
         except ClockError as exc:
             raise ValidationError(str(exc)) from exc
