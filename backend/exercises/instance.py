@@ -4,7 +4,8 @@ exercise clock, and the live server's identity (users, sessions, logins).
 
 It is seeded from the recording's :class:`RegistrySnapshot` (devices with the auth codes
 they logged in with, sensors with their rules, cameras, units, registry items, geofences)
-before the replay starts; it never reads a live table.
+before the replay starts; it reads no live table but the road layer (map data: the live
+server's :class:`~backend.roads.service.RoadService`, shared, only read).
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ def build_instance(
         exercise=label,
         record_inputs=False,
     )
-    return DutyDeskServer(exercise_config, identity=live.identity)
+    # The road layer is map data: the live one serves the drill map and road ETAs as it
+    # is (read, never copied into the exercise's database).
+    return DutyDeskServer(exercise_config, identity=live.identity, roads=live.roads)
 
 
 def deadline_check_interval(live: ServerConfig, speed: float) -> float:
