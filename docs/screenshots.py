@@ -420,15 +420,18 @@ EXERCISE_TITLE = "槽车泄漏夜班演练"
 EXERCISE_SPEED = 4.0
 
 
+EXERCISE_SCENARIO = "tanker-rollover"
+"""The shipped scenario the drill picture shows: a tanker, like :data:`EXERCISE_TITLE`."""
+
+
 def ensure_recording(server: ServerThread) -> str:
-    """The recording the exercise shot starts: the library's first (a shipped scenario);
-    a small one of a truck and a methane sensor when the library is empty."""
+    """The recording the exercise shot starts: the shipped :data:`EXERCISE_SCENARIO`; a
+    small one of a truck and a methane sensor when the library does not ship it."""
     from backend.exercises.library import RecordingLibrary  # noqa: PLC0415
 
     library = RecordingLibrary(server.data_dir)
-    listed = library.list()
-    if listed:
-        return listed[0].name
+    if any(info.name == EXERCISE_SCENARIO for info in library.list()):
+        return EXERCISE_SCENARIO
     from tests.backend.exercises.helpers import small_recording  # noqa: PLC0415
 
     return library.save(small_recording(duration_s=600.0), "night_drill").name

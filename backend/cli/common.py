@@ -12,7 +12,7 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TypeAlias
 
@@ -69,6 +69,29 @@ def add_storage_options(parser: argparse.ArgumentParser) -> None:
         f"data folder; prefer ${DB_ENVIRONMENT_VARIABLE} for a URL with a password, "
         "which --db shows in ps)",
     )
+
+
+def add_action(
+    actions: Subparsers,
+    name: str,
+    *,
+    summary: str,
+    description: str,
+    func: Callable[[argparse.Namespace], int],
+    options: Callable[[argparse.ArgumentParser], None] = add_storage_options,
+    **defaults: object,
+) -> argparse.ArgumentParser:
+    """Register one action of a command group and return its parser for its own arguments.
+
+    ``summary`` is the line in the group's list, ``description`` the action's ``--help``;
+    ``options`` adds what every action of the group takes (by default the storage options
+    of a command that opens the database); ``func`` runs it, with ``defaults`` set on its
+    arguments.
+    """
+    parser = actions.add_parser(name, help=summary, description=description)
+    options(parser)
+    parser.set_defaults(func=func, **defaults)
+    return parser
 
 
 def add_log_level_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:

@@ -14,10 +14,11 @@ import asyncio
 import contextlib
 import getpass
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from backend.cli.common import EXIT_OK, Error, Subparsers, out
+from backend.cli.common import EXIT_OK, Error, Subparsers, add_action, out
 from backend.exercises.report import Error as ReportError
 from backend.exercises.report import export
 from realtime.client import ClientError, CommandError, ConnectionState, DutyDeskClient
@@ -108,8 +109,13 @@ def add_parser(commands: Subparsers) -> None:
     )
     actions = exercise.add_subparsers(dest="exercise_command", metavar="ACTION", required=True)
 
-    start = actions.add_parser(
-        "start", help="start a recording as a new exercise", description="Start a run."
+    start = _action(
+        actions,
+        "start",
+        summary="start a recording as a new exercise",
+        description="Start a run.",
+        func=_cmd_start,
+        run=False,
     )
     start.add_argument("recording", metavar="RECORDING", help="the recording's name (see list)")
     start.add_argument(
@@ -122,83 +128,110 @@ def add_parser(commands: Subparsers) -> None:
         help="the users taking part (comma-separated; the trainer always is)",
     )
     start.add_argument("--title", default="", help="shown in every participant's banner")
-    _client_options(start)
-    start.set_defaults(func=_cmd_start)
 
-    listing = actions.add_parser(
+    listing = _action(
+        actions,
         "list",
-        help="the runs you may see, and the library's recordings",
+        summary="the runs you may see, and the library's recordings",
         description="List exercise runs (newest first) and the recordings that can be run.",
+        func=_cmd_list,
+        run=False,
     )
     listing.add_argument("--active", action="store_true", help="only runs that have not ended")
-    _client_options(listing)
-    listing.set_defaults(func=_cmd_list)
 
     for action, text in (
         (ControlAction.PAUSE, "pause a run (its clock stands still)"),
         (ControlAction.RESUME, "resume a paused run"),
     ):
-        sub = actions.add_parser(action.value, help=text, description=text[0].upper() + text[1:])
-        sub.add_argument("run_id", metavar="RUN", help="the run's id")
-        _client_options(sub)
-        sub.set_defaults(func=_cmd_control, action=action)
+        _action(
+            actions,
+            action.value,
+            summary=text,
+            description=text[0].upper() + text[1:],
+            func=_cmd_control,
+            action=action,
+        )
 
-    seek = actions.add_parser(
+    seek = _action(
+        actions,
         "seek",
-        help="jump forward to a position of the recording",
+        summary="jump forward to a position of the recording",
         description="Jump forward: the inputs in between are replayed at once, in order. "
         "Going back is refused.",
+        func=_cmd_control,
+        action=ControlAction.SEEK,
     )
-    seek.add_argument("run_id", metavar="RUN", help="the run's id")
     seek.add_argument("position", metavar="SECONDS", type=float, help="recorded seconds")
-    _client_options(seek)
-    seek.set_defaults(func=_cmd_control, action=ControlAction.SEEK)
 
-    speed = actions.add_parser(
-        "speed", help="change a run's speed", description="Change the replay speed (1 to 64)."
+    speed = _action(
+        actions,
+        "speed",
+        summary="change a run's speed",
+        description="Change the replay speed (1 to 64).",
+        func=_cmd_control,
+        action=ControlAction.SPEED,
     )
-    speed.add_argument("run_id", metavar="RUN", help="the run's id")
     speed.add_argument("speed", metavar="N", type=_speed, help="the new speed, 1 to 64")
-    _client_options(speed)
-    speed.set_defaults(func=_cmd_control, action=ControlAction.SPEED)
 
-    inject = actions.add_parser(
+    inject = _action(
+        actions,
         "inject",
-        help="inject an event into a running exercise",
+        summary="inject an event into a running exercise",
         description="sensor_fails SENSOR, truck_sos PHONE, camera_drops CAMERA, "
         "task_declined TASK_ID (with --note as the reason).",
+        func=_cmd_inject,
     )
-    inject.add_argument("run_id", metavar="RUN", help="the run's id")
     inject.add_argument("kind", choices=[kind.value for kind in InjectKind], help="what happens")
     inject.add_argument("target", metavar="TARGET", help="what it happens to")
     inject.add_argument("--note", default="", help="a declined task's reason")
-    _client_options(inject)
-    inject.set_defaults(func=_cmd_inject)
 
-    stop = actions.add_parser(
+    _action(
+        actions,
         "stop",
-        help="end a run (its data is kept for the score)",
+        summary="end a run (its data is kept for the score)",
         description="End a run: its consoles are closed, its database kept.",
+        func=_cmd_stop,
     )
-    stop.add_argument("run_id", metavar="RUN", help="the run's id")
-    _client_options(stop)
-    stop.set_defaults(func=_cmd_stop)
 
-    report = actions.add_parser(
+    report = _action(
+        actions,
         "report",
-        help="write a run's score as Excel and/or HTML",
+        summary="write a run's score as Excel and/or HTML",
         description="Ask for a run's score (exercise.score: its figures beside the original "
         "response in its recording and the earlier runs of the same recording, and every "
         "alarm) and write it as an Excel workbook (a summary sheet and an alarms sheet) "
         "and/or a self-contained printable HTML page, each whole or not at all. The user "
         "must see the run (its trainer, a participant, or a supervisor of its area). See "
         "docs/exercises.md, section Scoring.",
+        func=_cmd_report,
     )
-    report.add_argument("run_id", metavar="RUN", help="the run's id")
     report.add_argument("--xlsx", metavar="FILE", type=Path, help="write the Excel workbook here")
     report.add_argument("--html", metavar="FILE", type=Path, help="write the HTML page here")
-    _client_options(report)
-    report.set_defaults(func=_cmd_report)
+
+
+def _action(
+    actions: Subparsers,
+    name: str,
+    *,
+    summary: str,
+    description: str,
+    func: Callable[[argparse.Namespace], int],
+    run: bool = True,
+    **defaults: object,
+) -> argparse.ArgumentParser:
+    """An action that talks to the server; with ``run``, its first argument is the run."""
+    parser = add_action(
+        actions,
+        name,
+        summary=summary,
+        description=description,
+        func=func,
+        options=_client_options,
+        **defaults,
+    )
+    if run:
+        parser.add_argument("run_id", metavar="RUN", help="the run's id")
+    return parser
 
 
 def _credentials(args: argparse.Namespace) -> tuple[str, str, str]:

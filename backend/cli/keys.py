@@ -18,7 +18,7 @@ from backend.cli.common import (
     EXIT_OK,
     Error,
     Subparsers,
-    add_storage_options,
+    add_action,
     database,
     out,
     storage,
@@ -44,34 +44,34 @@ def add_parser(commands: Subparsers) -> None:
         f"${SECRET_KEY_ENVIRONMENT_VARIABLE}. Back the key file up apart from the database.",
     )
     actions = group.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
-    status = actions.add_parser(
+    add_action(
+        actions,
         "status",
-        help="show the key ids and how many stored values each encrypts",
+        summary="show the key ids and how many stored values each encrypts",
         description="Show where the keys are, their ids (the primary encrypts new data) "
         "and how many stored values each encrypts, per column. Keys are never printed.",
+        func=_cmd_status,
     )
-    add_storage_options(status)
-    status.set_defaults(func=_cmd_status)
-    rotate = actions.add_parser(
+    add_action(
+        actions,
         "rotate",
-        help="add a new key and re-encrypt every protected value with it",
+        summary="add a new key and re-encrypt every protected value with it",
         description="Add a new key to the key file (the old ones stay, so everything "
         "stays readable), make it the primary, and re-encrypt every protected value with "
         "it, in batches. Safe to interrupt: run it again and it finishes the rotation "
         "(without adding another key) while values remain on older keys.",
+        func=_cmd_rotate,
     )
-    add_storage_options(rotate)
-    rotate.set_defaults(func=_cmd_rotate)
-    retire = actions.add_parser(
+    retire = add_action(
+        actions,
         "retire",
-        help="remove an old key that no stored value uses",
+        summary="remove an old key that no stored value uses",
         description="Remove a key from the key file once no stored value uses it (see "
         "'dutydesk keys status'). Keep a backup of the old key file for the backups of "
         "the database made while it was in use.",
+        func=_cmd_retire,
     )
     retire.add_argument("key_id", help="the key id (k1, k2, …)")
-    add_storage_options(retire)
-    retire.set_defaults(func=_cmd_retire)
 
 
 def _key_file_ring(args: argparse.Namespace) -> tuple[FieldCipher, Path]:

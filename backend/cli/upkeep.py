@@ -12,7 +12,7 @@ from backend.cli.common import (
     EXIT_OK,
     Error,
     Subparsers,
-    add_storage_options,
+    add_action,
     database,
     out,
 )
@@ -27,22 +27,24 @@ def add_parser(commands: Subparsers) -> None:
         description="Database upkeep. See docs/deployment.md.",
     )
     actions = group.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    migrate = actions.add_parser(
+    add_action(
+        actions,
         "migrate",
-        help="bring the schema to the newest migration and stop",
+        summary="bring the schema to the newest migration and stop",
         description="Run the migrations once (what 'dutydesk serve' does at start); run it "
         "before starting several workers or instances on a new version.",
+        func=_cmd_migrate,
     )
-    add_storage_options(migrate)
-    migrate.set_defaults(func=_cmd_migrate)
-    parts = actions.add_parser(
+    parts = add_action(
+        actions,
         "partitions",
-        help="create the coming months' telemetry partitions and drop the expired ones",
+        summary="create the coming months' telemetry partitions and drop the expired ones",
         description="On PostgreSQL, positions and readings are partitioned by month: create "
         "the partitions of the current month and the next --ahead months, and with "
         "--keep-months N drop every month before the N months preceding the current one "
         "(the current month and N before it are kept). On SQLite the same retention "
         "deletes those months' rows. Run it daily (e.g. a systemd timer).",
+        func=_cmd_partitions,
     )
     parts.add_argument(
         "--keep-months",
@@ -60,8 +62,6 @@ def add_parser(commands: Subparsers) -> None:
         help="months after the current one to create partitions for "
         f"(default: {partitions.DEFAULT_MONTHS_AHEAD})",
     )
-    add_storage_options(parts)
-    parts.set_defaults(func=_cmd_partitions)
 
 
 def _non_negative(text: str) -> int:

@@ -4,7 +4,8 @@ exercise clock, and the live server's identity (users, sessions, logins).
 
 It is seeded from the recording's :class:`RegistrySnapshot` (devices with the auth codes
 they logged in with, sensors with their rules, cameras, units, registry items, geofences)
-before the replay starts; it never reads a live table.
+before the replay starts; it reads no live table but the road layer (map data: the live
+server's :class:`~backend.roads.service.RoadService`, shared, only read).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from realtime.protocol import CameraView, ExerciseLabel, SaveGeofence
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "exercise.sqlite"
+MIN_DEADLINE_CHECK_INTERVAL = 0.05
+"""Wall seconds: the deadline checks of a fast exercise come at most this often."""
 __all__ = [
     "DATABASE_NAME",
     "Error",
@@ -46,6 +49,8 @@ __all__ = [
     "add_unlisted_terminals",
     "build_instance",
     "database_url",
+    "deadline_check_interval",
+    "follow_speed",
     "seed",
     "sensor_config",
 ]
@@ -95,14 +100,28 @@ def build_instance(
         telemetry_fanout_interval=config.telemetry_fanout_interval,
         vehicle_rules=config.vehicle_rules,
         catalogue=config.catalogue,
-        deadline_check_interval=max(config.deadline_check_interval / speed, 0.05),
+        deadline_check_interval=deadline_check_interval(config, speed),
         clock=clock,
         max_attachment_bytes=config.max_attachment_bytes,
         cover_minutes=config.cover_minutes,
         exercise=label,
         record_inputs=False,
     )
-    return DutyDeskServer(exercise_config, identity=live.identity)
+    # The road layer is map data: the live one serves the drill map and road ETAs as it
+    # is (read, never copied into the exercise's database).
+    return DutyDeskServer(exercise_config, identity=live.identity, roads=live.roads)
+
+
+def deadline_check_interval(live: ServerConfig, speed: float) -> float:
+    """How often an exercise at ``speed`` checks its tasks' deadlines: the live interval in
+    exercise seconds (so a deadline is as late in exercise time as live), at most 20 a
+    second."""
+    return max(live.deadline_check_interval / speed, MIN_DEADLINE_CHECK_INTERVAL)
+
+
+def follow_speed(instance: DutyDeskServer, live: ServerConfig, speed: float) -> None:
+    """After a speed change: the instance's deadline checks keep pace with its clock."""
+    instance.incidents.check_interval = deadline_check_interval(live, speed)
 
 
 def sensor_config(entry: SensorEntry) -> SensorConfig:

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import datetime as dt
 import http
 import logging
 import secrets
 import shutil
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import msgspec
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.asyncio.server import ServerConnection
 from websockets.frames import CloseCode
@@ -41,9 +40,10 @@ from backend.exercises.clock import Error as ClockError
 from backend.exercises.clock import ExerciseClock
 from backend.exercises.injections import inject
 from backend.exercises.library import RecordingLibrary, UnknownRecordingError
-from backend.exercises.recording import FeedInput, LoggedEvent, Recording, RecordingError
+from backend.exercises.recording import LoggedEvent, Recording, RecordingError
 from backend.exercises.replay import Error as ReplayError
 from backend.exercises.replay import Replayer, recorded_auth_codes, terminal_phones
+from backend.exercises.runs import Run, replayer_principal
 from backend.registry.sessions import EXERCISE_CONSOLE
 from backend.registry.users import Login
 from backend.runtime.clock import running_on, set_for_this_task
@@ -71,56 +71,19 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 DEVICE_SUFFIX = "/device"
 CONSOLE_SUFFIX = "/console"
 ENDED_STATES = frozenset({ExerciseState.FINISHED, ExerciseState.STOPPED})
-REPLAY_ACCOUNT = "replay"
-"""The replayer's feed account when the recording holds no feed message."""
 REPLAY_FEED_RATE = 5000.0
 """Messages per second the replayer's feed may send (a 64× replay of a busy recording)."""
+ALARM_COUNT_INTERVAL = 3.0
+"""Wall seconds between looks at an open run's alarm count: a change is announced (one
+``exercise.changed``) at most this often, so the 演练 panel's count follows the run."""
 
 
 def _refused(run_id: str) -> Refusal:
     return authz.hidden(f"exercise {run_id}")
-
-
-@dataclass(eq=False)
-class Run:
-    """One exercise run in this process."""
-
-    row: store.RunRecord
-    recording: Recording
-    clock: ExerciseClock
-    directory: Path
-    feed_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    instance: DutyDeskServer | None = None
-    replayer: Replayer | None = None
-    task: asyncio.Task[None] | None = None
-    context: contextvars.Context = field(default_factory=contextvars.copy_context)
-    connections: set[ServerConnection] = field(default_factory=set)
-    """The consoles and the feed connected to the run (closed, with the reason, when it
-    is stopped)."""
-
-    @property
-    def run_id(self) -> str:
-        """The run's id."""
-        return self.row.run_id
-
-    @property
-    def active(self) -> bool:
-        """Its instance is open (preparing, running, paused or finished but not stopped)."""
-        return self.instance is not None
-
-    async def on_clock(self, work: Awaitable[T]) -> T:
-        """Run ``work`` in a task on the exercise clock (every time it stamps is the
-        exercise's)."""
-        return await asyncio.create_task(_await(work), context=self.context)
-
-
-async def _await(work: Awaitable[T]) -> T:
-    return await work
 
 
 class ExerciseManager:
@@ -135,6 +98,8 @@ class ExerciseManager:
         self._lock = asyncio.Lock()
         self._origins: dict[str, dt.datetime] = {}
         """Every kept run's clock origin (its start, a whole second), for :meth:`origin`."""
+        self.alarm_count_interval = ALARM_COUNT_INTERVAL
+        """Wall seconds between looks at an open run's alarm count."""
 
     @property
     def exercises_dir(self) -> Path:
@@ -206,6 +171,7 @@ class ExerciseManager:
         await self._save_and_announce(run, EventKind.EXERCISE_STARTED, principal.username)
         clock.resume()
         run.task = asyncio.create_task(self._drive(run), name=f"exercise-{run_id}")
+        run.counter = asyncio.create_task(self._count(run), name=f"exercise-{run_id}-alarms")
         logger.info(
             "exercise %s started by %s: %s at %gx",
             run_id,
@@ -218,8 +184,8 @@ class ExerciseManager:
     async def control(self, principal: Principal, request: ControlExercise) -> ExerciseRunView:
         """Pause, resume, seek forward or change the speed of a run."""
         run = self._active(principal, request.run_id)
-        clock, replayer = run.clock, run.replayer
-        if replayer is None or run.row.state in ENDED_STATES:
+        clock, replayer, instance = run.clock, run.replayer, run.instance
+        if replayer is None or instance is None or run.row.state in ENDED_STATES:
             raise ValidationError(f"exercise {run.run_id} has ended")
         note = ""
         try:
@@ -245,6 +211,7 @@ class ExerciseManager:
                         raise ValidationError("speed needs speed")
                     clock.set_speed(request.speed)
                     run.row.speed = request.speed
+                    instances.follow_speed(instance, self._server.config, request.speed)
                     note = f"speed {request.speed:g}"
         except ClockError as exc:
             raise ValidationError(str(exc)) from exc
@@ -425,7 +392,7 @@ class ExerciseManager:
     ) -> None:
         if login is None:
             await serve_feed(
-                instance, connection, _replayer_principal(run), rate_per_second=REPLAY_FEED_RATE
+                instance, connection, replayer_principal(run), rate_per_second=REPLAY_FEED_RATE
             )
             return
         if not authz.can_see_exercise(login.principal, self._view(run)):
@@ -504,10 +471,32 @@ class ExerciseManager:
             run.row.ended_at = dt.datetime.now(dt.UTC)
             await self._save_and_announce(run, EventKind.EXERCISE_ENDED, "exercise", "finished")
 
+    async def _count(self, run: Run) -> None:
+        """While the run's instance is open, announce its alarm count when it changed (at
+        most every :attr:`alarm_count_interval`): one query of its own small database."""
+        while True:
+            await asyncio.sleep(self.alarm_count_interval)
+            instance = run.instance
+            if instance is None:
+                return
+            try:
+                count = await store.count_alarms(instance.sessions)
+                if count != run.row.alarms:
+                    await self._save_and_announce(
+                        run, EventKind.EXERCISE_CHANGED, "exercise", f"alarms {count}"
+                    )
+            except SQLAlchemyError as exc:
+                # The count waits for the next look (or the run's end); the run goes on.
+                logger.warning("exercise %s: alarm count not updated: %s", run.run_id, exc)
+
     async def _end(self, run: Run, state: ExerciseState, note: str, *, drive: bool = True) -> None:
         async with self._lock:
             if run.instance is None:
                 return
+            if run.counter is not None:
+                run.counter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await run.counter
             if drive and run.task is not None and not run.task.done():
                 run.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -585,23 +574,6 @@ class ExerciseManager:
         if not run.active:
             raise ValidationError(f"exercise {run_id} has ended")
         return run
-
-
-def _replayer_principal(run: Run) -> Principal:
-    """Who the replayer's feed is in the exercise: the feed account the recording was
-    made from (so a monitoring system's own alarm names the same device in every run)."""
-    account = next(
-        (entry.account for entry in run.recording.entries if isinstance(entry, FeedInput)),
-        REPLAY_ACCOUNT,
-    )
-    return Principal(
-        user_id=0,
-        username=account or REPLAY_ACCOUNT,
-        display_name="演练回放",
-        role=Role.DEVICE,
-        agency=None,
-        jurisdiction="",
-    )
 
 
 async def _all_events(sessions: Callable[[], Any]) -> list[Event]:

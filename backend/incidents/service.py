@@ -179,6 +179,16 @@ class IncidentService:
             on_lease_taken=self._forget_tracker,
         )
 
+    @property
+    def check_interval(self) -> float:
+        """Seconds between two deadline checks."""
+        return self._runner.interval
+
+    @check_interval.setter
+    def check_interval(self, seconds: float) -> None:
+        """Check every ``seconds`` from now on (an exercise sped up checks more often)."""
+        self._runner.interval = seconds
+
     def _forget_tracker(self) -> None:
         """Rebuild the tracker from the database on the next check."""
         self._tracker_loaded = False

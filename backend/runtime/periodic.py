@@ -10,6 +10,7 @@ once, and ends only when it is stopped. Stopping never re-raises what the body r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -56,7 +57,10 @@ class Periodic:
         self.name = name
         self._body = body
         self._interval = interval
+        self._backoff_limit = backoff_max
         self._backoff_max = max(backoff_max, interval)
+        self._shortened = asyncio.Event()
+        """Set when the interval is shortened: the wait in progress ends at once."""
         self._log = log or logger
         self._immediately = immediately
         self._task: asyncio.Task[None] | None = None
@@ -89,6 +93,23 @@ class Periodic:
             # Only a BaseException that is not an Exception can end the loop otherwise.
             self._log.warning("%s ended: %r", self.name, task.exception())
 
+    @property
+    def interval(self) -> float:
+        """Seconds between two runs while the body works."""
+        return self._interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        """Run every ``seconds`` from now on; a shorter interval ends the wait in progress
+        (a run then follows at once), a longer one applies from the next wait."""
+        if seconds <= 0:
+            raise ValueError(f"{self.name}: the interval must be positive, not {seconds!r}")
+        shorter = seconds < self._interval
+        self._interval = seconds
+        self._backoff_max = max(self._backoff_limit, seconds)
+        if shorter:
+            self._shortened.set()
+
     def next_delay(self) -> float:
         """How long to wait before the next run, given the failures so far."""
         if self.failures == 0:
@@ -100,7 +121,11 @@ class Periodic:
         if self._immediately:
             await self._tick()
         while True:
-            await asyncio.sleep(self.next_delay())
+            self._shortened.clear()
+            # Like asyncio.sleep, but a shortened interval ends the wait.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.next_delay()):
+                    await self._shortened.wait()
             await self._tick()
 
     async def _tick(self) -> None:

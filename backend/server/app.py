@@ -276,9 +276,16 @@ class DutyDeskServer:
     relay: TelemetryRelay | None = None
     """Live positions to and from the other workers (``serve --workers``)."""
 
-    def __init__(self, config: ServerConfig, *, identity: Identity | None = None) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        identity: Identity | None = None,
+        roads: RoadService | None = None,
+    ) -> None:
         self.config = config
         self._shared_identity = identity is not None
+        self._shared_roads = roads
         # First: a bad certificate stops the start before anything is opened.
         self._tls = (
             tls_context(config.tls_cert, config.tls_key) if config.tls_cert is not None else None
@@ -514,8 +521,9 @@ class DutyDeskServer:
 
     @functools.cached_property
     def roads(self) -> RoadService:
-        """The road layer (``dutydesk basemap import``): ``roads.get`` and road ETAs."""
-        return RoadService(self.sessions)
+        """The road layer (``dutydesk basemap import``): ``roads.get`` and road ETAs; an
+        exercise instance is given the live server's (map data, only read)."""
+        return self._shared_roads or RoadService(self.sessions)
 
     async def start(self) -> None:
         """Migrate the database, seed the registry, and start listening.

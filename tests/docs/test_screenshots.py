@@ -3,13 +3,17 @@ to end into a temporary folder that leaves every picture as a real, non-empty PN
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QImage
+
+from backend.exercises.library import RecordingLibrary
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "docs" / "screenshots.py"
@@ -73,3 +77,17 @@ def test_a_run_makes_every_picture(tmp_path: Path) -> None:
     window = QImage(str(out / "console-incident.png"))
     assert window.width() == 1440  # the window as the docs show it, not the 800 px screen
     assert window.height() >= 900
+
+
+def test_the_drill_picture_starts_the_tanker_scenario_its_title_names(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("screenshots", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    server = types.SimpleNamespace(data_dir=tmp_path)
+    name = screenshots.ensure_recording(server)
+    assert name == "tanker-rollover"
+    info = {info.name: info for info in RecordingLibrary(tmp_path).list()}[name]
+    assert "槽罐车" in info.title
+    assert "槽车" in screenshots.EXERCISE_TITLE

@@ -4,14 +4,15 @@ into and stops a run; bad input and a wrong password get one clear line."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from backend.cli.app import main
+from backend.cli.app import build_parser, main
 from backend.cli.common import EXIT_FAILURE, EXIT_OK
 from backend.exercises.library import SHIPPED_SCENARIOS, RecordingLibrary
 from backend.server.embedded import ServerThread
-from realtime.protocol import Role
+from realtime.protocol import ControlAction, Role
 from tests.backend.exercises.helpers import CAMERA, small_recording
 
 
@@ -73,3 +74,26 @@ def test_refusals_are_one_clear_line(
     assert len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
         main(["exercise", "speed", "run", "65"])
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["pause", "r1"], {"action": ControlAction.PAUSE}),
+        (["resume", "r1"], {"action": ControlAction.RESUME}),
+        (["seek", "r1", "100"], {"action": ControlAction.SEEK, "position": 100.0}),
+        (["speed", "r1", "8"], {"action": ControlAction.SPEED, "speed": 8.0}),
+        (["inject", "r1", "camera_drops", "cam-1"], {"kind": "camera_drops", "target": "cam-1"}),
+        (["stop", "r1"], {}),
+        (["report", "r1", "--html", "r.html"], {"html": Path("r.html")}),
+    ],
+)
+def test_every_action_on_a_run_takes_the_run_first_and_the_server_options(
+    args: list[str], expected: dict[str, object]
+) -> None:
+    parsed = build_parser().parse_args(
+        ["exercise", *args, "--server", "ws://h/console", "--user", "t", "--ca-file", "ca.pem"]
+    )
+    assert parsed.run_id == "r1"
+    assert (parsed.server, parsed.user, parsed.ca_file) == ("ws://h/console", "t", "ca.pem")
+    assert {name: getattr(parsed, name) for name in expected} == expected

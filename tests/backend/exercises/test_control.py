@@ -13,6 +13,7 @@ import pytest
 from backend.authz.principal import Principal
 from backend.errors import Error as Refusal
 from backend.exercises.determinism import alarm_keys
+from backend.exercises.instance import MIN_DEADLINE_CHECK_INTERVAL
 from backend.exercises.manager import ExerciseManager
 from backend.exercises.recording import (
     FORMAT_NAME,
@@ -94,8 +95,16 @@ async def test_pause_resume_seek_and_speed(server: DutyDeskServer) -> None:
         # Polling the exercise's log (ASYNC110).
         while {"vehicle_overspeed", "sensor_threshold_high"} - await alarm_types():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+    # The deadline checks keep pace with the clock: the live interval in exercise seconds.
+    live_check = server.config.deadline_check_interval
+    assert instance.incidents.check_interval == pytest.approx(live_check)
+    await manager.control(trainer, _control(run.run_id, ControlAction.SPEED, speed=8.0))
+    assert instance.incidents.check_interval == pytest.approx(live_check / 8)
     fast = await manager.control(trainer, _control(run.run_id, ControlAction.SPEED, speed=64.0))
     assert fast.speed == 64.0
+    assert instance.incidents.check_interval == pytest.approx(
+        max(live_check / 64, MIN_DEADLINE_CHECK_INTERVAL)
+    )
     resumed = await manager.control(trainer, _control(run.run_id, ControlAction.RESUME))
     assert resumed.state is ExerciseState.RUNNING
     await asyncio.sleep(0.2)

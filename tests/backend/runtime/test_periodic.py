@@ -104,3 +104,24 @@ def test_backoff_doubles_from_the_interval_up_to_the_cap() -> None:
     assert delays == [1.0, 1.0, 2.0, 4.0, 8.0, 10.0]
     with pytest.raises(ValueError, match="interval"):
         Periodic("bad", body, interval=0)
+
+
+async def test_a_shorter_interval_applies_at_once_and_a_longer_one_from_the_next_wait() -> None:
+    body = Flaky(failures=0)
+    loop = Periodic("test loop", body, interval=30.0)
+    loop.start()
+    try:
+        await asyncio.sleep(0.05)
+        assert body.runs == 0, "the first run waits one interval"
+        loop.interval = 0.01  # e.g. an exercise sped up: its checks come this often now
+        await _until(lambda: body.runs >= 5, timeout=2.0)
+        loop.interval = 30.0
+        await asyncio.sleep(0.05)  # the wait under way (0.01 s) ends; the next is long
+        runs = body.runs
+        await asyncio.sleep(0.2)
+        assert body.runs == runs
+        assert loop.interval == 30.0
+        with pytest.raises(ValueError, match="positive"):
+            loop.interval = 0.0
+    finally:
+        await loop.stop()
