@@ -15,6 +15,7 @@ from typing import Final
 
 import msgspec
 
+from devices.jt808.bits import STATUS_DOORS_LOCKED_BIT
 from devices.jt808.framing import Header
 from devices.jt808.messages import (
     CallBackOrder,
@@ -34,7 +35,7 @@ from devices.jt808.messages import (
     VehicleControlOrder,
 )
 
-STATUS_DOORS_LOCKED: Final = 1 << 12
+STATUS_DOORS_LOCKED: Final = STATUS_DOORS_LOCKED_BIT
 """Status bit 12: the doors are locked."""
 
 DEFAULT_PARAMETERS: Final[dict[int, int | str]] = {
