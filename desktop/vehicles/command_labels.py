@@ -1,0 +1,134 @@
+"""What the vehicle-command dialog calls the orders, their outcomes, the terminal's
+results and the terminal parameters (translated; never the raw codes)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from PySide6.QtCore import QCoreApplication
+
+from realtime.protocol import Role, UserInfo
+from realtime.protocol.vehicle_commands import (
+    CallBack,
+    CommandOutcome,
+    DoorControl,
+    QueryParameters,
+    QueryPosition,
+    SetParameters,
+    TemporaryTracking,
+    VehicleControl,
+    VehicleOrder,
+)
+
+QUERY_ROLES: Final = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
+"""Who may query a vehicle (position, tracking, call-back, parameters)."""
+CONTROL_ROLES: Final = frozenset({Role.SUPERVISOR, Role.ADMIN})
+"""Who may control a vehicle, set parameters or listen in (two steps)."""
+
+ORDER_TAGS: Final = (
+    "query_position",
+    "track",
+    "call_back",
+    "control",
+    "set_parameters",
+    "query_parameters",
+)
+"""The orders, in the order the dialog offers them."""
+CONTROL_TAGS: Final = frozenset({"control", "set_parameters"})
+"""Orders only supervisors send (a call-back with listening too)."""
+
+STRING_PARAMETERS: Final = frozenset({0x0013, 0x0083})
+"""Parameters whose value is text."""
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate("VehicleCommands", text)
+
+
+def may_query(user: UserInfo | None) -> bool:
+    """Whether the user may send orders at all (courtesy: the server decides)."""
+    return user is not None and user.role in QUERY_ROLES
+
+
+def may_control(user: UserInfo | None) -> bool:
+    """Whether the user may send the orders that take two steps."""
+    return user is not None and user.role in CONTROL_ROLES
+
+
+def order_label(tag: str) -> str:
+    """The name of an order."""
+    labels = {
+        "query_position": _t("Query position"),
+        "track": _t("Temporary tracking"),
+        "call_back": _t("Call back / listen"),
+        "control": _t("Door control"),
+        "set_parameters": _t("Set parameters"),
+        "query_parameters": _t("Query parameters"),
+    }
+    return labels[tag]
+
+
+def parameter_labels() -> dict[int, str]:
+    """The terminal parameters the console offers, by id."""
+    return {
+        0x0001: _t("Heartbeat interval (s)"),
+        0x0013: _t("Main server address"),
+        0x0018: _t("Server TCP port"),
+        0x0027: _t("Report interval while asleep (s)"),
+        0x0029: _t("Default report interval (s)"),
+        0x0055: _t("Maximum speed (km/h)"),
+        0x0056: _t("Overspeed duration (s)"),
+        0x0080: _t("Odometer (0.1 km)"),
+        0x0083: _t("Plate"),
+        0x0084: _t("Plate colour"),
+    }
+
+
+def parameter_label(identifier: int) -> str:
+    """A parameter's name (an id the console does not know: its number)."""
+    return parameter_labels().get(identifier, _t("Parameter 0x{id}").format(id=f"{identifier:04X}"))
+
+
+def outcome_label(outcome: CommandOutcome) -> str:
+    """What became of an order."""
+    labels = {
+        CommandOutcome.CONFIRM_NEEDED: _t("Waiting for confirmation"),
+        CommandOutcome.ANSWERED: _t("Answered"),
+        CommandOutcome.FAILED: _t("Failed"),
+        CommandOutcome.TIMEOUT: _t("No answer in time (the order may have arrived)"),
+    }
+    return labels[outcome]
+
+
+def result_label(result: str) -> str:
+    """The terminal's result code, in words."""
+    labels = {
+        "success": _t("success"),
+        "failure": _t("failure"),
+        "bad_message": _t("message error"),
+        "unsupported": _t("not supported by the terminal"),
+        "bad_answer": _t("unreadable answer"),
+    }
+    return labels.get(result, result)
+
+
+def describe(order: VehicleOrder) -> str:
+    """One line saying what ``order`` does (the confirmation shows it)."""
+    if isinstance(order, QueryPosition):
+        return order_label("query_position")
+    if isinstance(order, TemporaryTracking):
+        return _t("Track every {interval} s for {duration} s").format(
+            interval=order.interval_s, duration=order.duration_s
+        )
+    if isinstance(order, CallBack):
+        text = _t("Listen in from {phone}") if order.listen else _t("Call back {phone}")
+        return text.format(phone=order.phone)
+    if isinstance(order, VehicleControl):
+        return _t("Lock the doors") if order.door is DoorControl.LOCK else _t("Unlock the doors")
+    if isinstance(order, SetParameters):
+        return _t("Set {items}").format(
+            items="; ".join(f"{parameter_label(p.id)} = {p.value}" for p in order.parameters)
+        )
+    if isinstance(order, QueryParameters) and order.ids:
+        return _t("Query {items}").format(items=", ".join(parameter_label(i) for i in order.ids))
+    return _t("Query all parameters")
