@@ -41,10 +41,6 @@ STRING_PARAMETERS: Final = frozenset({0x0013, 0x0083})
 """Parameters whose value is text."""
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("VehicleCommands", text)
-
-
 def may_query(user: UserInfo | None) -> bool:
     """Whether the user may send orders at all (courtesy: the server decides)."""
     return user is not None and user.role in QUERY_ROLES
@@ -58,12 +54,12 @@ def may_control(user: UserInfo | None) -> bool:
 def order_label(tag: str) -> str:
     """The name of an order."""
     labels = {
-        "query_position": _t("Query position"),
-        "track": _t("Temporary tracking"),
-        "call_back": _t("Call back / listen"),
-        "control": _t("Door control"),
-        "set_parameters": _t("Set parameters"),
-        "query_parameters": _t("Query parameters"),
+        "query_position": QCoreApplication.translate("VehicleCommands", "Query position"),
+        "track": QCoreApplication.translate("VehicleCommands", "Temporary tracking"),
+        "call_back": QCoreApplication.translate("VehicleCommands", "Call back / listen"),
+        "control": QCoreApplication.translate("VehicleCommands", "Door control"),
+        "set_parameters": QCoreApplication.translate("VehicleCommands", "Set parameters"),
+        "query_parameters": QCoreApplication.translate("VehicleCommands", "Query parameters"),
     }
     return labels[tag]
 
@@ -71,31 +67,40 @@ def order_label(tag: str) -> str:
 def parameter_labels() -> dict[int, str]:
     """The terminal parameters the console offers, by id."""
     return {
-        0x0001: _t("Heartbeat interval (s)"),
-        0x0013: _t("Main server address"),
-        0x0018: _t("Server TCP port"),
-        0x0027: _t("Report interval while asleep (s)"),
-        0x0029: _t("Default report interval (s)"),
-        0x0055: _t("Maximum speed (km/h)"),
-        0x0056: _t("Overspeed duration (s)"),
-        0x0080: _t("Odometer (0.1 km)"),
-        0x0083: _t("Plate"),
-        0x0084: _t("Plate colour"),
+        0x0001: QCoreApplication.translate("VehicleCommands", "Heartbeat interval (s)"),
+        0x0013: QCoreApplication.translate("VehicleCommands", "Main server address"),
+        0x0018: QCoreApplication.translate("VehicleCommands", "Server TCP port"),
+        0x0027: QCoreApplication.translate("VehicleCommands", "Report interval while asleep (s)"),
+        0x0029: QCoreApplication.translate("VehicleCommands", "Default report interval (s)"),
+        0x0055: QCoreApplication.translate("VehicleCommands", "Maximum speed (km/h)"),
+        0x0056: QCoreApplication.translate("VehicleCommands", "Overspeed duration (s)"),
+        0x0080: QCoreApplication.translate("VehicleCommands", "Odometer (0.1 km)"),
+        0x0083: QCoreApplication.translate("VehicleCommands", "Plate"),
+        0x0084: QCoreApplication.translate("VehicleCommands", "Plate colour"),
     }
 
 
 def parameter_label(identifier: int) -> str:
     """A parameter's name (an id the console does not know: its number)."""
-    return parameter_labels().get(identifier, _t("Parameter 0x{id}").format(id=f"{identifier:04X}"))
+    return parameter_labels().get(
+        identifier,
+        QCoreApplication.translate("VehicleCommands", "Parameter 0x{id}").format(
+            id=f"{identifier:04X}"
+        ),
+    )
 
 
 def outcome_label(outcome: CommandOutcome) -> str:
     """What became of an order."""
     labels = {
-        CommandOutcome.CONFIRM_NEEDED: _t("Waiting for confirmation"),
-        CommandOutcome.ANSWERED: _t("Answered"),
-        CommandOutcome.FAILED: _t("Failed"),
-        CommandOutcome.TIMEOUT: _t("No answer in time (the order may have arrived)"),
+        CommandOutcome.CONFIRM_NEEDED: QCoreApplication.translate(
+            "VehicleCommands", "Waiting for confirmation"
+        ),
+        CommandOutcome.ANSWERED: QCoreApplication.translate("VehicleCommands", "Answered"),
+        CommandOutcome.FAILED: QCoreApplication.translate("VehicleCommands", "Failed"),
+        CommandOutcome.TIMEOUT: QCoreApplication.translate(
+            "VehicleCommands", "No answer in time (the order may have arrived)"
+        ),
     }
     return labels[outcome]
 
@@ -103,11 +108,13 @@ def outcome_label(outcome: CommandOutcome) -> str:
 def result_label(result: str) -> str:
     """The terminal's result code, in words."""
     labels = {
-        "success": _t("success"),
-        "failure": _t("failure"),
-        "bad_message": _t("message error"),
-        "unsupported": _t("not supported by the terminal"),
-        "bad_answer": _t("unreadable answer"),
+        "success": QCoreApplication.translate("VehicleCommands", "success"),
+        "failure": QCoreApplication.translate("VehicleCommands", "failure"),
+        "bad_message": QCoreApplication.translate("VehicleCommands", "message error"),
+        "unsupported": QCoreApplication.translate(
+            "VehicleCommands", "not supported by the terminal"
+        ),
+        "bad_answer": QCoreApplication.translate("VehicleCommands", "unreadable answer"),
     }
     return labels.get(result, result)
 
@@ -117,18 +124,28 @@ def describe(order: VehicleOrder) -> str:
     if isinstance(order, QueryPosition):
         return order_label("query_position")
     if isinstance(order, TemporaryTracking):
-        return _t("Track every {interval} s for {duration} s").format(
-            interval=order.interval_s, duration=order.duration_s
-        )
+        return QCoreApplication.translate(
+            "VehicleCommands", "Track every {interval} s for {duration} s"
+        ).format(interval=order.interval_s, duration=order.duration_s)
     if isinstance(order, CallBack):
-        text = _t("Listen in from {phone}") if order.listen else _t("Call back {phone}")
+        text = (
+            QCoreApplication.translate("VehicleCommands", "Listen in from {phone}")
+            if order.listen
+            else QCoreApplication.translate("VehicleCommands", "Call back {phone}")
+        )
         return text.format(phone=order.phone)
     if isinstance(order, VehicleControl):
-        return _t("Lock the doors") if order.door is DoorControl.LOCK else _t("Unlock the doors")
+        return (
+            QCoreApplication.translate("VehicleCommands", "Lock the doors")
+            if order.door is DoorControl.LOCK
+            else QCoreApplication.translate("VehicleCommands", "Unlock the doors")
+        )
     if isinstance(order, SetParameters):
-        return _t("Set {items}").format(
+        return QCoreApplication.translate("VehicleCommands", "Set {items}").format(
             items="; ".join(f"{parameter_label(p.id)} = {p.value}" for p in order.parameters)
         )
     if isinstance(order, QueryParameters) and order.ids:
-        return _t("Query {items}").format(items=", ".join(parameter_label(i) for i in order.ids))
-    return _t("Query all parameters")
+        return QCoreApplication.translate("VehicleCommands", "Query {items}").format(
+            items=", ".join(parameter_label(i) for i in order.ids)
+        )
+    return QCoreApplication.translate("VehicleCommands", "Query all parameters")
