@@ -151,7 +151,8 @@ def add_parser(commands: Subparsers) -> None:
         "teams, equipment, shelters, experts, protection targets and plans), a simulated device "
         "stream that raises alarms at a steady pace, a scripted night shift (an incident "
         "raised from a tanker's SOS, the resource recommendation and decision support asked "
-        "for, tasks to fire, police and 120, fire ticking its plan step, one task escalating), "
+        "for, tasks to fire, police and 120, fire ticking its plan step, one task escalating; "
+        "the SOS truck's position queried and its doors locked after confirming), "
         "and the console logged in as a demo officer. Everything stops when the window "
         "closes or on Ctrl-C.",
     )

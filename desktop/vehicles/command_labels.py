@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Final
 
+import msgspec
 from PySide6.QtCore import QCoreApplication
 
-from realtime.protocol import Role, UserInfo
+from realtime.protocol import Event, Role, UserInfo
 from realtime.protocol.vehicle_commands import (
     CallBack,
     CommandOutcome,
@@ -149,3 +150,15 @@ def describe(order: VehicleOrder) -> str:
             items=", ".join(parameter_label(i) for i in order.ids)
         )
     return QCoreApplication.translate("VehicleCommands", "Query all parameters")
+
+
+def vehicle_command_text(event: Event) -> str | None:
+    """What a ``vehicle.command`` event says in the event log (None for other events):
+    the terminal, the order, the outcome."""
+    view = event.vehicle_command
+    if view is msgspec.UNSET:
+        return None
+    outcome = outcome_label(view.outcome)
+    if view.result:
+        outcome = f"{outcome}: {result_label(view.result)}"
+    return " · ".join((view.device, describe(view.order), outcome))

@@ -268,3 +268,23 @@ def test_the_list_opens_the_dialog_greyed_until_a_role_may_order(
     assert dialog.user == OFFICER
     dialog.reject()
     panel.shutdown()
+
+
+def test_the_event_log_says_which_terminal_what_and_how_it_went(qapp: Any) -> None:
+    from desktop.event_log import event_line
+    from realtime.protocol import Event
+
+    view = VehicleCommandView(
+        device=DEVICE,
+        order=VehicleControl(door=DoorControl.LOCK),
+        outcome=CommandOutcome.ANSWERED,
+        requested_by="supervisor1",
+        at=AT,
+        result="success",
+    )
+    line = event_line(
+        Event(seq=1, at=AT, kind="vehicle.command", actor="supervisor1", vehicle_command=view)
+    )
+    assert line.endswith(
+        "supervisor1 · Vehicle command · 013800000001 · Lock the doors · Answered: success"
+    )

@@ -23,6 +23,8 @@ IMAGES = (
     "console-roster.png",
     "console-assessment.png",
     "console-registry.png",
+    "console-vehicle-confirm.png",
+    "console-vehicle-command.png",
     "console-exercise.png",
     "console-exercise-panel.png",
 )
