@@ -107,9 +107,6 @@ PARAMETER_RANGES: Final[dict[int, tuple[int, int]]] = {
 """Integer parameters: the values this platform will set (a heartbeat of 0 or a port of
 0 would cut the terminal off; the rest are what a vehicle can sensibly use)."""
 
-CUT_OFF_PARAMETERS: Final = frozenset({0x0013, 0x0018})
-"""Parameters whose wrong value loses the terminal (it would report elsewhere)."""
-
 _HOST = re.compile(r"^[A-Za-z0-9.-]{1,63}(:[0-9]{1,5})?$")
 _PLATE_BYTES = 12
 

@@ -345,3 +345,31 @@ def test_the_call_back_number_is_masked_for_the_log() -> None:
     masked = commands.masked(CallBack(phone="13812345678", listen=True))
     assert masked == CallBack(phone="138****5678", listen=True)
     assert commands.masked(QueryPosition()) == QueryPosition()
+
+
+async def test_an_exercise_instance_never_orders_a_live_terminal(
+    server: DutyDeskServer, tmp_path: Path
+) -> None:
+    from backend.exercises.clock import ExerciseClock
+    from backend.exercises.instance import build_instance
+    from realtime.protocol import ExerciseLabel, ExerciseState
+
+    truck = await _truck(server, ProtocolVersion.V2013)
+    label = ExerciseLabel(run_id="x1", title="演练", speed=1.0, state=ExerciseState.RUNNING)
+    drill = build_instance(
+        server,
+        directory=tmp_path / "drill",
+        label=label,
+        clock=ExerciseClock(dt.datetime.now(dt.UTC), 1.0),
+    )
+    await drill.start()
+    try:
+        assert drill.vehicle_commands.sender is drill.jt808_gateway
+        assert drill.jt808_gateway is not server.jt808_gateway
+        with pytest.raises(Error) as refused:
+            await drill.vehicle_commands.send("root", PHONE, QueryPosition(), "")
+        assert refused.value.code is ErrorCode.DEVICE_OFFLINE
+        assert truck.orders.orders == []
+    finally:
+        await drill.close()
+        await truck.close()
