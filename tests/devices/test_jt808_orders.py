@@ -216,12 +216,16 @@ async def _terminal(
 async def test_position_query_is_answered_with_0x0201(
     make_gateway: GatewayFactory, make_client: ClientFactory, version: ProtocolVersion
 ) -> None:
-    gateway, _ = await make_gateway()
+    gateway, sink = await make_gateway()
     await _terminal(make_client, gateway, version)
     answer = await gateway.send_order(PHONE, PositionQuery())
     assert isinstance(answer, PositionAnswer)
     assert answer.location.lat == pytest.approx(31.23)
     assert gateway.protocol_of(PHONE) == version
+    # The answer's fix goes on the map and into the track like a report's.
+    [position] = sink.positions
+    assert position.device == PHONE
+    assert position.lat == pytest.approx(31.23)
 
 
 @pytest.mark.parametrize("version", BOTH)

@@ -18,7 +18,7 @@ from collections import Counter, deque
 from typing import TYPE_CHECKING, cast
 
 from devices.jt808.bits import alarm_flags_of
-from devices.jt808.codec import Frame
+from devices.jt808.codec import Frame, location_to_position
 from devices.jt808.errors import JT808Error, UnsupportedError
 from devices.jt808.framing import Header, ProtocolVersion
 from devices.jt808.gateway.batcher import ReportRun
@@ -40,10 +40,12 @@ from devices.jt808.messages import (
     LocationBatch,
     Logout,
     Message,
+    PositionAnswer,
     Register,
     RegisterResult,
     TerminalGeneralReply,
     TextMessage,
+    VehicleControlAnswer,
 )
 from devices.jt808.session import Item, TerminalSession
 from devices.observations import DeviceStatusChanged
@@ -313,6 +315,8 @@ class TerminalConnection(asyncio.Protocol):
             return
         if isinstance(message, ANSWER_TYPES):
             self._on_answer(message)
+            if isinstance(message, PositionAnswer | VehicleControlAnswer):
+                await self._answered_position(header, message.location)
             return
         if isinstance(message, Register):
             await self._on_register(header, message)
@@ -449,6 +453,18 @@ class TerminalConnection(asyncio.Protocol):
         self._write_now(self._session.replies(run.frames, result))
         self._run_state = None
         self._pump()
+
+    async def _answered_position(self, header: Header, location: Location) -> None:
+        """The position in an order's answer (0x0201, 0x0500) is a fresh fix: it goes to
+        the sink like a report's (the map and the track), without judging alarm edges."""
+        state = self._terminal
+        if state is None or state.device != header.device_id:
+            return
+        position = location_to_position(location, device=state.device, version=header.version)
+        try:
+            await self._terminals.submit(position)
+        except SinkRefusedError:
+            logger.info("%s: the position of an order's answer was not stored", self._name)
 
     def _on_answer(self, answer: Answer) -> None:
         if not self._pending.resolve(answer):
