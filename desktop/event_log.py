@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QListWidget, QWidget
 from desktop import texts
 from desktop.incidents.event_text import incident_event_text
 from desktop.registry.labels import registry_event_text
+from desktop.vehicles.command_labels import vehicle_command_text
 from realtime.protocol import ContactField, Event
 
 EVENT_LOG_LIMIT = 500
@@ -37,6 +38,10 @@ def event_line(event: Event) -> str:
     if about is not None:
         parts = [texts.format_time(event.at), event.actor, texts.event_kind_label(event.kind)]
         return " · ".join(part for part in (*parts, about, event.note) if part)
+    about = vehicle_command_text(event)
+    if about is not None:
+        parts = [texts.format_time(event.at), event.actor, texts.event_kind_label(event.kind)]
+        return " · ".join(part for part in (*parts, about) if part)
     alarm = event.alarm
     subject = f"#{alarm.id} {alarm.title}" if alarm is not None else ""
     action = texts.action_label(event.action).rstrip("…") if event.action else ""

@@ -11,7 +11,8 @@ offscreen and in Chinese, logs in as the night shift's ``fire_desk`` (its task i
 badge) and as its ``duty_supervisor`` (the incident workspace, the chat, the handover
 dialog with a generated report, the roster panel, the assessment of 2026-11, the registry
 panel on the teams — three fictional teams entered through the console when the demo
-registry has none; an exercise it starts from the 演练 panel and joins, the drill window
+registry has none; the 车辆指令 dialog locking a simulated truck's doors, its confirmation
+and the terminal's answer; an exercise it starts from the 演练 panel and joins, the drill window
 and the panel) and saves one PNG of each. Names and texts are fixed; only times and
 counts follow the clock.
 """
@@ -48,6 +49,7 @@ from backend.cli.night_shift import (  # noqa: E402
 )
 from backend.server.embedded import ServerThread  # noqa: E402
 from bench.assessment import World, seed  # noqa: E402
+from devices.jt808.simulator import SimulatedTruck  # noqa: E402
 from realtime.client import DutyDeskClient  # noqa: E402
 from realtime.incident_states import AssigneeKind, Deadline  # noqa: E402
 from realtime.protocol import (  # noqa: E402
@@ -201,7 +203,7 @@ def demo_backend() -> Iterator[ServerThread]:
         (DEMO_OFFICER, PASSWORD, Role.OFFICER),
         (scenario.device, DEVICE_PASSWORD, Role.DEVICE),
     ]
-    with ServerThread(users=users, seed_sensors=True, seed_cameras=True) as server:
+    with ServerThread(users=users, seed_sensors=True, seed_cameras=True, jt808=True) as server:
         for username, role, agency in SHIFT_USERS:
             server.add_user(username, PASSWORD, role, agency=agency)
         feed = DemoFeed(
@@ -345,6 +347,43 @@ async def shoot_centre(server: ServerThread, out: Path, settings: Any) -> None:
         dialog.close()
 
         await shoot_registry(window, out)
+        await shoot_vehicle_command(server, window, out)
+
+
+TRUCK = ("13900000000", "苏A·D00000")
+"""The simulated truck the vehicle-command pictures order (fictional)."""
+
+
+async def shoot_vehicle_command(server: ServerThread, window: Any, out: Path) -> None:
+    """The 车辆指令 dialog: the door lock's confirmation, then the terminal's answer."""
+    phone, plate = TRUCK
+    truck = SimulatedTruck(phone, plate)
+
+    async def connect() -> None:
+        await server.server.registry.add("jt808", phone, "液氨槽车", plate=plate)
+        await truck.connect("127.0.0.1", server.jt808_port)
+        await truck.report()
+
+    await asyncio.wrap_future(server.submit(connect()))
+    try:
+        vehicles = window.vehicle_list
+        vehicles.load_devices()
+        await until("the truck in the list", lambda: vehicles.select_device(phone))
+        dialog = vehicles.open_command_dialog()
+        dialog.choose("control")
+        dialog.send()
+        await until("the confirmation", lambda: dialog.confirm_box is not None)
+        await asyncio.sleep(0.5)
+        save(dialog.confirm_box, out / "console-vehicle-confirm.png")
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415 - Qt only once the app runs
+
+        dialog.confirm_box.button(QMessageBox.StandardButton.Yes).click()
+        await until("the terminal's answer", lambda: dialog.answer_table.rowCount() > 0)
+        await asyncio.sleep(0.5)
+        save(dialog, out / "console-vehicle-command.png")
+        dialog.close()
+    finally:
+        await asyncio.wrap_future(server.submit(truck.close()))
 
 
 SAMPLE_TEAMS = (
@@ -509,7 +548,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python docs/screenshots.py",
         description="Make the user guide's screenshots of the incident workspace, the task "
         "inbox and its badge, the chat, the handover dialog, the duty roster, the "
-        "assessment, the registry panel and an exercise (演练), with the real console "
+        "assessment, the registry panel, the vehicle command dialog (车辆指令) and an "
+        "exercise (演练), with the real console "
         "(offscreen, in Chinese) against the demo's backend and night shift. Takes about a "
         "minute.",
     )

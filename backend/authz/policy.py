@@ -49,6 +49,7 @@ from realtime.protocol import (
     RecordingSource,
     RegistryItemView,
     Role,
+    VehicleCommandView,
 )
 from realtime.states import AlarmAction
 
@@ -763,17 +764,18 @@ def can_see_recording(principal: Principal, source: RecordingSource, area: str) 
 def can_see_event(principal: Principal, event: Event) -> bool:
     """Return whether an event-log event may reach this console (live and on resume).
 
-    Chat messages and read receipts by their incident's scope (:mod:`backend.authz.incidents`,
-    :func:`~backend.authz.incidents.can_see_incident_scope`). Task events by the task's
-    scope and incident events by the incident's, checked next: an incident raised from an
-    alarm, or an alarm attached to one, reaches whoever sees the incident (an agency desk
-    with a task on it), never a desk merely because the alarm is shared with it. If such an
-    event also carries the alarm itself, the receiver must see that alarm too, so an
-    incident never leaks an alarm's details. Alarm events by :func:`can_see`; device events
-    by the device's jurisdiction (unplaced or unknown: whole-area users only); geofence
-    events to whole-area readers; share events by :func:`can_see_grant`;
-    registry events by the item's scope (:func:`backend.authz.registry.can_see_item`). An
-    event about nothing of an area goes to whole-area readers only.
+        Chat messages and read receipts by their incident's scope (:mod:`backend.authz.incidents`,
+        :func:`~backend.authz.incidents.can_see_incident_scope`). Task events by the task's
+        scope and incident events by the incident's, checked next: an incident raised from an
+        alarm, or an alarm attached to one, reaches whoever sees the incident (an agency desk
+        with a task on it), never a desk merely because the alarm is shared with it. If such an
+        event also carries the alarm itself, the receiver must see that alarm too, so an
+        incident never leaks an alarm's details. Alarm events by :func:`can_see`; device events
+        by the device's jurisdiction (unplaced or unknown: whole-area users only); geofence
+        events to whole-area readers; share events by :func:`can_see_grant`; orders to vehicles
+    (``vehicle.command``) by the vehicle's area when the order was sent;
+        registry events by the item's scope (:func:`backend.authz.registry.can_see_item`). An
+        event about nothing of an area goes to whole-area readers only.
     """
     chat = event.message if isinstance(event.message, MessageView) else event.receipt
     if isinstance(chat, MessageView | ReceiptView):
@@ -799,6 +801,12 @@ def can_see_event(principal: Principal, event: Event) -> bool:
         return receives(principal, Topic.GRANT_EVENTS) and can_see_grant(principal, event.grant)
     if event.geofence is not None:
         return receives(principal, Topic.GEOFENCE_EVENTS) and not principal.jurisdiction
+    return _can_see_record_event(principal, event)
+
+
+def _can_see_record_event(principal: Principal, event: Event) -> bool:
+    """:func:`can_see_event` for handovers, registry items, exercise runs and orders to
+    vehicles (and events about nothing of an area)."""
     if isinstance(event.handover, HandoverView):
         return receives(principal, Topic.HANDOVER_EVENTS) and can_see_handover(
             principal, event.handover.jurisdiction, event.handover.agency
@@ -811,6 +819,10 @@ def can_see_event(principal: Principal, event: Event) -> bool:
     if isinstance(event.exercise_run, ExerciseRunView):
         return receives(principal, Topic.EXERCISE_EVENTS) and can_see_exercise(
             principal, event.exercise_run
+        )
+    if isinstance(event.vehicle_command, VehicleCommandView):
+        return receives(principal, Topic.VEHICLE_COMMAND_EVENTS) and sees_jurisdiction(
+            principal, event.vehicle_command.jurisdiction
         )
     return principal.role in READERS and not principal.jurisdiction
 

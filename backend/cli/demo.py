@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from backend.cli import external, night_shift
+from backend.cli import demo_vehicles, external, night_shift
 from backend.cli.common import Subparsers
 from backend.registry.files import DEMO_REGISTRY_JSON, RESOURCES_DIR, load_registry_json
 from backend.server import embedded
@@ -151,7 +151,8 @@ def add_parser(commands: Subparsers) -> None:
         "teams, equipment, shelters, experts, protection targets and plans), a simulated device "
         "stream that raises alarms at a steady pace, a scripted night shift (an incident "
         "raised from a tanker's SOS, the resource recommendation and decision support asked "
-        "for, tasks to fire, police and 120, fire ticking its plan step, one task escalating), "
+        "for, tasks to fire, police and 120, fire ticking its plan step, one task escalating; "
+        "the SOS truck's position queried and its doors locked after confirming), "
         "and the console logged in as a demo officer. Everything stops when the window "
         "closes or on Ctrl-C.",
     )
@@ -269,6 +270,12 @@ def run_demo(
         # The command centre and the agency desks at work on the tanker's SOS.
         shift = night_shift_of(server)
         shift_future = server.submit(play_night_shift(shift))
+        # The supervisor asks the SOS truck where it is, then locks its doors (confirmed).
+        orders_future = server.submit(
+            demo_vehicles.play_vehicle_orders(
+                server.console_url, shift.passwords, night_shift.SUPERVISOR
+            )
+        )
         # Hazardous-goods trucks over real JT/T 808: one presses SOS, one speeds.
         fleet_future = server.submit(
             run_fleet(
@@ -304,7 +311,13 @@ def run_demo(
                 wall=wall,
             )
         finally:
-            for future in (feed_future, fleet_future, sensors_future, shift_future):
+            for future in (
+                feed_future,
+                fleet_future,
+                sensors_future,
+                shift_future,
+                orders_future,
+            ):
                 future.cancel()
                 with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
                     future.exception(timeout=5)

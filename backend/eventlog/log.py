@@ -41,6 +41,7 @@ from realtime.protocol import (
     RegistryChangeView,
     RegistryItemView,
     TaskView,
+    VehicleCommandView,
     decode_server,
     encode,
 )
@@ -167,6 +168,8 @@ class Draft:
     """A plan's checklist after a tick (``incident.checklist_ticked``; with ``incident``)."""
     exercise_run: ExerciseRunView | None = None
     """The run an ``exercise.*`` life-cycle event of the live log is about."""
+    vehicle_command: VehicleCommandView | None = None
+    """An order sent to a vehicle terminal and its answer (``vehicle.command``)."""
 
 
 async def append(
@@ -192,6 +195,7 @@ async def append(
     registry_change: RegistryChangeView | None = None,
     checklist: ChecklistView | None = None,
     exercise_run: ExerciseRunView | None = None,
+    vehicle_command: VehicleCommandView | None = None,
 ) -> Event:
     """Append one event inside the caller's transaction and return it.
 
@@ -220,6 +224,7 @@ async def append(
         registry_change=registry_change,
         checklist=checklist,
         exercise_run=exercise_run,
+        vehicle_command=vehicle_command,
     )
     return (await append_many(session, (draft,)))[0]
 
@@ -287,6 +292,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             registry_change=_or_unset(draft.registry_change),
             checklist=draft.checklist if draft.checklist is not None else msgspec.UNSET,
             exercise_run=_or_unset(draft.exercise_run),
+            vehicle_command=_or_unset(draft.vehicle_command),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

@@ -80,6 +80,7 @@ from backend.shifts.reports import GridReports
 from backend.shifts.roster import Roster
 from backend.storage import db
 from backend.vehicles import track_query
+from backend.vehicles.commands import VehicleCommands
 from backend.vehicles.geofences import GeofenceService, rules_with_geofences
 from backend.vehicles.rules import RulesConfig, VehicleRulesEngine
 from devices.jt808.errors import EncodeError
@@ -337,9 +338,7 @@ class DutyDeskServer:
         """One ingest per device protocol (levels and titles of device alarms differ)."""
         self.json_ingest = self.ingests["json"]
         self.jt808_ingest = self.ingests["jt808"]
-        self.jt808_gateway: Jt808Gateway | None = None
-        self.text_sender: TextSender | None = None
-        """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
+        self._jt808_downlink()
         self._server: Server | None = None
         self.commands = CommandRunner(self.database_outage, self.sessions)
         """The command table's runner (it remembers recent answers to absorb re-sends)."""
@@ -411,6 +410,14 @@ class DutyDeskServer:
             record_after=config.record_after,
             clock=config.clock,
         )
+
+    def _jt808_downlink(self) -> None:
+        """What reaches vehicle terminals from the consoles (set once a gateway runs)."""
+        self.jt808_gateway: Jt808Gateway | None = None
+        self.text_sender: TextSender | None = None
+        """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
+        self.vehicle_commands = VehicleCommands(now=self.config.clock or utc_now)
+        """Orders to vehicle terminals beyond texts (tokens, rate limit; the gateway)."""
 
     def _event_writer(self) -> eventlog.EventWriter:
         self.cluster = ClusterLink(self)
@@ -667,6 +674,7 @@ class DutyDeskServer:
             await self.jt808_gateway.close()
             self.jt808_gateway = None
             self.text_sender = None
+            self.vehicle_commands.sender = None
         for ingest in self.ingests.values():
             await ingest.stop()
         await self.recording.stop()
@@ -707,6 +715,7 @@ class DutyDeskServer:
         self.recording.attach(gateway)
         await gateway.start()
         self.jt808_gateway = gateway
+        self.vehicle_commands.sender = gateway
 
         async def send_text(
             phone: str, text: str, *, emergency: bool, tts: bool, display: bool

@@ -49,6 +49,7 @@ from backend.server import (
     registry_handlers,
     road_handlers,
     score_handlers,
+    vehicle_command_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -68,6 +69,7 @@ from realtime.protocol import (
     ChangeIncident,
     ChecklistResult,
     Command,
+    ConfirmVehicleCommand,
     ContactResult,
     ControlExercise,
     CreateAlarm,
@@ -158,6 +160,7 @@ from realtime.protocol import (
     SaveRegistryItem,
     SendTask,
     SendText,
+    SendVehicleCommand,
     SensorsResult,
     SeriesResult,
     SessionsResult,
@@ -188,6 +191,7 @@ from realtime.protocol import (
     UnshareCamera,
     UploadAttachment,
     UploadResult,
+    VehicleCommandResult,
     decode_server,
     encode,
 )
@@ -304,6 +308,18 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     # vehicles
     Route(GetTrack, (TrackResult, TrackColumns), Permission.REPLAY_TRACKS, handlers.vehicle_track),
     Route(SendText, (TextSent,), Permission.SEND_TEXT, handlers.send_text),
+    Route(
+        SendVehicleCommand,
+        (VehicleCommandResult,),
+        Permission.QUERY_VEHICLES,
+        vehicle_command_handlers.send_command,
+    ),
+    Route(
+        ConfirmVehicleCommand,
+        (VehicleCommandResult,),
+        Permission.CONTROL_VEHICLES,
+        vehicle_command_handlers.confirm_command,
+    ),
     Route(ListGeofences, (GeofencesResult,), Permission.SEE_GEOFENCES, handlers.list_geofences),
     Route(
         SaveGeofence,

@@ -1,4 +1,6 @@
-"""The vehicle list dock: search and filter, last report and its age, follow, send a text.
+"""The vehicle list dock: search and filter, last report and its age, follow, send a text
+or another order (车辆指令, :mod:`desktop.vehicles.command_dialog`; also from the list's
+context menu).
 
 A thin Qt model over the plain-Python :class:`~desktop.vehicles.roster.VehicleRoster`;
 ages are recomputed every second. Texts go out through
@@ -17,6 +19,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     Qt,
     QTimer,
     Signal,
@@ -31,6 +34,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QTableView,
@@ -41,6 +45,8 @@ from PySide6.QtWidgets import (
 from desktop import texts
 from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
+from desktop.vehicles import command_labels
+from desktop.vehicles.command_dialog import VehicleCommandDialog
 from desktop.vehicles.roster import StateFilter, VehicleRoster, VehicleRow, VehicleState
 from realtime.protocol import DevicesResult, ListDevices, Presence, ResultData, SendText, TextSent
 
@@ -246,6 +252,7 @@ class VehicleListPanel(QWidget):
         self.roster = roster
         self._closed = False
         self.send_dialog: SendTextDialog | None = None
+        self.command_dialog: VehicleCommandDialog | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -281,6 +288,8 @@ class VehicleListPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda _index: self.follow_selected())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         layout.addWidget(self.table, 1)
 
         buttons = QHBoxLayout()
@@ -290,6 +299,11 @@ class VehicleListPanel(QWidget):
         self.text_button = QPushButton(self.tr("Send text…"), self)
         self.text_button.clicked.connect(self.open_send_dialog)
         buttons.addWidget(self.text_button)
+        self.command_button = QPushButton(self.tr("Vehicle command…"), self)
+        self.command_button.setObjectName("vehicle_command_button")
+        self.command_button.clicked.connect(self.open_command_dialog)
+        self.command_button.setEnabled(command_labels.may_query(service.user))
+        buttons.addWidget(self.command_button)
         self.replay_button = QPushButton(self.tr("Replay track…"), self)
         self.replay_button.clicked.connect(self._request_replay)
         buttons.addWidget(self.replay_button)
@@ -314,10 +328,30 @@ class VehicleListPanel(QWidget):
         self._cooldown.setInterval(REFRESH_MIN_MS)
         self._cooldown.timeout.connect(self._cooldown_over)
         self._remove_listener = roster.add_listener(self._roster_changed)
+        service.welcomed.connect(self._on_welcome)
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self.model.refresh)
         self._timer.start()
+
+    def _on_welcome(self, _welcome: object) -> None:
+        # Courtesy only (the server decides): roles that may send no order see it greyed.
+        self.command_button.setEnabled(command_labels.may_query(self._service.user))
+
+    def _context_menu(self, point: QPoint) -> QMenu | None:
+        """Follow, text, order or replay the vehicle under the pointer."""
+        index = self.table.indexAt(point)
+        if not index.isValid():
+            return None
+        self.table.selectRow(index.row())
+        menu = QMenu(self)
+        menu.addAction(self.tr("Follow on map"), self.follow_selected)
+        menu.addAction(self.tr("Send text…"), self.open_send_dialog)
+        order = menu.addAction(self.tr("Vehicle command…"), self.open_command_dialog)
+        order.setEnabled(self.command_button.isEnabled())
+        menu.addAction(self.tr("Replay track…"), self._request_replay)
+        menu.popup(self.table.viewport().mapToGlobal(point))
+        return menu
 
     def _roster_changed(self) -> None:
         if self._cooldown.isActive():
@@ -396,6 +430,25 @@ class VehicleListPanel(QWidget):
         self.send_dialog = dialog
         dialog.open()
         return dialog
+
+    def open_command_dialog(self) -> VehicleCommandDialog | None:
+        """Open the 车辆指令 dialog for the selected vehicle (None when nothing is selected)."""
+        device = self.selected_device()
+        if device is None:
+            return None
+        dialog = VehicleCommandDialog(
+            self._service, device, self.roster.label(device), self._service.user, self
+        )
+        dialog.follow_requested.connect(self.follow_requested)
+        dialog.finished.connect(lambda _result: self._forget_command_dialog(dialog))
+        self.command_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _forget_command_dialog(self, dialog: VehicleCommandDialog) -> None:
+        if self.command_dialog is dialog:
+            self.command_dialog = None
+        dialog.deleteLater()
 
     def _forget_dialog(self, dialog: SendTextDialog) -> None:
         if self.send_dialog is dialog:

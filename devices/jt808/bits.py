@@ -140,6 +140,8 @@ STATUS_BITS_2019: dict[int, str] = {
 STATUS_SOUTH_BIT = 1 << 2
 STATUS_WEST_BIT = 1 << 3
 STATUS_POSITIONED_BIT = 1 << 1
+STATUS_DOORS_LOCKED_BIT = 1 << 12
+"""Status bit 12: the doors are locked (what a 0x8500 door control changes)."""
 _LOAD_SHIFT = 8
 _LOAD_NAMES = {0b01: "load_half", 0b10: "load_reserved", 0b11: "load_full"}
 

@@ -30,6 +30,7 @@ from devices.jt808.messages import (
     GeneralResult,
     Location,
     LocationBatch,
+    Message,
     RegisterResult,
     TextMessage,
 )
@@ -346,14 +347,19 @@ class TerminalSession:
             header, serial=self.next_serial(), result=result, auth_code=code
         )
 
-    def text(self, message: TextMessage) -> tuple[int, bytes]:
-        """A 0x8300 frame to the authenticated terminal, and the serial its reply echoes.
+    def order(self, message: Message) -> tuple[int, bytes]:
+        """A platform message (a text, an order) to the authenticated terminal, and the
+        serial its answer echoes.
 
-        Raises :class:`~devices.jt808.errors.EncodeError` for text that cannot be encoded
-        and ValueError if no terminal authenticated yet.
+        Raises :class:`~devices.jt808.errors.EncodeError` for a body that cannot be
+        encoded and ValueError if no terminal authenticated yet.
         """
         header = self.header
         if header is None:
             raise ValueError("no terminal authenticated on this session")
         serial = self.next_serial()
         return serial, encode_to(header, message, serial=serial)
+
+    def text(self, message: TextMessage) -> tuple[int, bytes]:
+        """A 0x8300 frame to the authenticated terminal, and the serial its reply echoes."""
+        return self.order(message)

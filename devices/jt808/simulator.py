@@ -1,10 +1,12 @@
 """Simulated JT/T 808 terminals: a terminal-side client and trucks driving a route.
 
 :class:`TerminalClient` is the terminal's side of one connection: it sends messages, waits
-for the platform's 0x8001/0x8100 replies (matched by serial) and answers 0x8300 texts with
-0x0001. :class:`SimulatedTruck` registers, authenticates and reports 0x0200 locations along
-a route, with optional speeding, stops and SOS; :func:`run_fleet` runs many at once.
-Both back the ``dutydesk simulate`` command, the demo and the gateway tests.
+for the platform's 0x8001/0x8100 replies (matched by serial), answers 0x8300 texts with
+0x0001 and, given :class:`~devices.jt808.terminal_orders.TerminalOrders`, every other
+order the way a terminal does (temporary tracking sends reports at the interval).
+:class:`SimulatedTruck` registers, authenticates and reports 0x0200 locations along a
+route, with optional speeding, stops and SOS; :func:`run_fleet` runs many at once. Both
+back the ``dutydesk simulate`` command, the demo and the gateway tests.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import collections
 import dataclasses
 import datetime as dt
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ from devices.jt808.errors import JT808Error
 from devices.jt808.framing import ProtocolVersion
 from devices.jt808.messages import (
     Authentication,
+    CallBackOrder,
     GeneralResult,
     Heartbeat,
     Location,
@@ -33,9 +35,12 @@ from devices.jt808.messages import (
     RegisterReply,
     RegisterResult,
     SatelliteCountItem,
+    TemporaryTracking,
     TerminalGeneralReply,
     TextMessage,
 )
+from devices.jt808.routes import DEFAULT_ROUTE, Route, Window
+from devices.jt808.terminal_orders import ORDER_TYPES, TerminalOrders, Tracking
 from realtime.aio import cancel_and_wait
 
 logger = logging.getLogger(__name__)
@@ -45,10 +50,14 @@ OVERSPEED_BIT = 1 << 1
 STATUS_ACC_ON = 1 << 0
 STATUS_POSITIONED = 1 << 1
 STATUS_GPS_BEIDOU = (1 << 18) | (1 << 19)
-EARTH_RADIUS_M = 6_371_008.8
 MAX_UNSOLICITED = 256
 
 Reply = PlatformGeneralReply | RegisterReply
+
+_STANDING = Location.from_degrees(
+    lat=31.2304, lon=121.4737, time=dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+)
+"""Where a terminal without a location provider says it is."""
 
 
 class SimulatorError(Exception):
@@ -71,8 +80,16 @@ class TerminalClient:
         text_result: GeneralResult = GeneralResult.SUCCESS,
         answer_texts: bool = True,
         on_frame: Callable[[Frame], None] | None = None,
+        orders: TerminalOrders | None = None,
+        location: Callable[[], Location] | None = None,
     ) -> None:
         self.phone = phone
+        self.orders = orders
+        """Where orders are carried out and answered (None: they stay unsolicited)."""
+        self._location = location
+        self._tracker: asyncio.Task[None] | None = None
+        self.tracking_reports = 0
+        """Location reports sent for temporary tracking."""
         self.version = version
         self.text_result = text_result
         self.answer_texts = answer_texts
@@ -100,6 +117,9 @@ class TerminalClient:
 
     async def close(self) -> None:
         """Close the connection and stop the reader task."""
+        if self._tracker is not None:
+            await cancel_and_wait(self._tracker)
+            self._tracker = None
         if self._task is not None:
             await cancel_and_wait(self._task)
             self._task = None
@@ -250,81 +270,41 @@ class TerminalClient:
             )
             await self.send(reply)
             return
+        elif isinstance(message, ORDER_TYPES) and self.orders is not None:
+            await self.send(self.orders.answer(frame.header, message, self._now()))
+            if isinstance(message, CallBackOrder):
+                logger.info("terminal %s: calling back %s", self.phone, message.phone)
+            elif isinstance(message, TemporaryTracking):
+                await self._follow_tracking()
+            return
         self.unsolicited.append(frame)
 
+    def _now(self) -> Location:
+        location = self._location() if self._location is not None else _STANDING
+        return self.orders.located(location) if self.orders is not None else location
 
-# --------------------------------------------------------------------------- routes
+    async def _follow_tracking(self) -> None:
+        """Start (or restart, or stop) the reports of temporary tracking."""
+        tracking = self.orders.tracking if self.orders is not None else None
+        if self._tracker is not None:
+            await cancel_and_wait(self._tracker)  # a new 0x8202 replaces the old one
+            self._tracker = None
+        if tracking is not None:
+            self._tracker = asyncio.create_task(
+                self._track(tracking), name=f"jt808 tracking {self.phone}"
+            )
 
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """A span of simulated seconds since the truck started: ``start_s <= t < end_s``."""
-
-    start_s: float
-    end_s: float
-
-    def contains(self, t: float) -> bool:
-        """Whether ``t`` falls in the window."""
-        return self.start_s <= t < self.end_s
-
-
-def _haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
-
-
-def _bearing_deg(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    y = math.sin(lon2 - lon1) * math.cos(lat2)
-    x = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(lon2 - lon1)
-    return math.degrees(math.atan2(y, x)) % 360
-
-
-class Route:
-    """A polyline of (lat, lon) WGS-84 waypoints, walked by distance (linear interpolation)."""
-
-    def __init__(self, waypoints: Sequence[tuple[float, float]], *, loop: bool = True) -> None:
-        if len(waypoints) < 2:
-            raise ValueError("a route needs at least two waypoints")
-        self.waypoints = list(waypoints)
-        self.loop = loop
-        self._cumulative = [0.0]
-        for a, b in zip(self.waypoints, self.waypoints[1:], strict=False):
-            self._cumulative.append(self._cumulative[-1] + _haversine_m(a, b))
-        self.length_m = self._cumulative[-1]
-
-    def at(self, distance_m: float) -> tuple[float, float, float]:
-        """(lat, lon, heading) after ``distance_m`` metres (wrapping if ``loop``)."""
-        if self.length_m == 0:
-            lat, lon = self.waypoints[0]
-            return lat, lon, 0.0
-        if self.loop:
-            distance_m %= self.length_m
-        distance_m = min(max(distance_m, 0.0), self.length_m)
-        for index in range(1, len(self._cumulative)):
-            if distance_m <= self._cumulative[index] or index == len(self._cumulative) - 1:
-                a, b = self.waypoints[index - 1], self.waypoints[index]
-                span = self._cumulative[index] - self._cumulative[index - 1]
-                fraction = 0.0 if span == 0 else (distance_m - self._cumulative[index - 1]) / span
-                lat = a[0] + (b[0] - a[0]) * fraction
-                lon = a[1] + (b[1] - a[1]) * fraction
-                return lat, lon, _bearing_deg(a, b)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-DEFAULT_ROUTE: tuple[tuple[float, float], ...] = (
-    (31.2304, 121.4737),
-    (31.2397, 121.4998),
-    (31.2243, 121.5447),
-    (31.1967, 121.5153),
-    (31.2041, 121.4560),
-    (31.2304, 121.4737),
-)
-"""A loop through central Shanghai (WGS-84), about 22 km."""
+    async def _track(self, tracking: Tracking) -> None:
+        try:
+            for _ in range(tracking.validity_s // tracking.interval_s):
+                await asyncio.sleep(tracking.interval_s)
+                await self.send(self._now())
+                self.tracking_reports += 1
+        except ConnectionError as exc:
+            logger.debug("terminal %s: tracking ended: %s", self.phone, exc)
+        finally:
+            if self.orders is not None and self.orders.tracking is tracking:
+                self.orders.tracking = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +376,8 @@ class SimulatedTruck:
         self._sos_times = sorted(self.plan.sos_at_s)
         self._sos_pending = False
         self._auth_code: str | None = None
+        self.orders = TerminalOrders()
+        """The truck's parameters and doors, as the platform's orders left them."""
 
     def press_sos(self) -> None:
         """Set the emergency bit on the next reports until one is acknowledged."""
@@ -433,7 +415,9 @@ class SimulatedTruck:
             heading_deg=round(heading) % 360,
             altitude_m=8,
             alarm_flags=alarm,
-            status_flags=STATUS_ACC_ON | STATUS_POSITIONED | STATUS_GPS_BEIDOU,
+            status_flags=self.orders.status_bits(
+                STATUS_ACC_ON | STATUS_POSITIONED | STATUS_GPS_BEIDOU
+            ),
             items=(MileageItem(round(self._distance_m / 100)), SatelliteCountItem(12)),
         )
 
@@ -451,7 +435,9 @@ class SimulatedTruck:
 
     async def connect(self, host: str, port: int) -> TerminalClient:
         """Connect, register (once per truck) and authenticate."""
-        client = TerminalClient(self.phone, version=self.version)
+        client = TerminalClient(
+            self.phone, version=self.version, orders=self.orders, location=self.location
+        )
         await client.connect(host, port)
         try:
             if self._auth_code is None:

@@ -34,7 +34,9 @@ CONFIRM_TTL_S: Final = 60
 MAX_PARAMETERS: Final = 64
 
 ParameterId = Annotated[int, msgspec.Meta(ge=0, le=0xFFFFFFFF)]
-PhoneNumber = Annotated[str, msgspec.Meta(min_length=3, max_length=20, pattern=r"^[0-9+]+$")]
+PhoneNumber = Annotated[str, msgspec.Meta(min_length=3, max_length=20, pattern=r"^[0-9+*]+$")]
+"""Digits (and ``+``); a ``*`` appears only where an event or a view masks the number (the
+server refuses it in an order)."""
 
 
 class QueryPosition(msgspec.Struct, tag="query_position", kw_only=True, forbid_unknown_fields=True):
@@ -50,7 +52,7 @@ class TemporaryTracking(msgspec.Struct, tag="track", kw_only=True, forbid_unknow
 
 class CallBack(msgspec.Struct, tag="call_back", kw_only=True, forbid_unknown_fields=True):
     """0x8400: the terminal calls ``phone`` back; ``listen`` (监听) opens its microphone
-    without the handset (confirmed, supervisors only)."""
+    without the handset (confirmed, supervisors only). Events show ``phone`` masked."""
 
     phone: PhoneNumber
     listen: bool = False
@@ -145,6 +147,8 @@ class VehicleCommandView(msgspec.Struct, kw_only=True):
     """0x0104."""
     protocol: str = ""
     """The terminal's protocol version (2013, 2019)."""
+    jurisdiction: str = ""
+    """The vehicle's area (by its latest fix) when the order was sent: who sees the event."""
 
 
 class SendVehicleCommand(Tagged, tag="vehicle.command"):

@@ -2589,6 +2589,10 @@
         <source>Door opened illegally</source>
         <translation>非法开门</translation>
     </message>
+    <message>
+        <source>Vehicle command</source>
+        <translation>车辆指令</translation>
+    </message>
 </context>
 <context>
     <name>LockOverlay</name>
@@ -5146,6 +5150,292 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>VehicleCommandDialog</name>
+    <message>
+        <source>Vehicle command – {vehicle}</source>
+        <translation>车辆指令 – {vehicle}</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Show on map</source>
+        <translation>在地图上显示</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Item</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>The terminal reports where it is now.</source>
+        <translation>终端立即上报当前位置。</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Report every</source>
+        <translation>上报间隔</translation>
+    </message>
+    <message>
+        <source>For</source>
+        <translation>持续</translation>
+    </message>
+    <message>
+        <source>Number the terminal calls</source>
+        <translation>终端回拨的号码</translation>
+    </message>
+    <message>
+        <source>Listen in (监听, supervisors, confirmed)</source>
+        <translation>监听（仅值班长，需二次确认）</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>电话</translation>
+    </message>
+    <message>
+        <source>Lock the doors</source>
+        <translation>车门加锁</translation>
+    </message>
+    <message>
+        <source>Unlock the doors</source>
+        <translation>车门解锁</translation>
+    </message>
+    <message>
+        <source>Doors</source>
+        <translation>车门</translation>
+    </message>
+    <message>
+        <source>Parameter</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>A wrong server address or port cuts the terminal off.</source>
+        <translation>服务器地址或端口设错，终端将失联。</translation>
+    </message>
+    <message>
+        <source>All parameters</source>
+        <translation>全部参数</translation>
+    </message>
+    <message>
+        <source>Enter the number to call: 3 to 20 digits.</source>
+        <translation>请输入回拨号码：3 至 20 位数字。</translation>
+    </message>
+    <message>
+        <source>The value must be a whole number.</source>
+        <translation>参数值必须是整数。</translation>
+    </message>
+    <message>
+        <source>Tick the parameters to read, or All.</source>
+        <translation>请勾选要查询的参数，或选择全部参数。</translation>
+    </message>
+    <message>
+        <source>Sending “{what}” to {vehicle}…</source>
+        <translation>正在向 {vehicle} 发送“{what}”…</translation>
+    </message>
+    <message>
+        <source>Sending the confirmed order…</source>
+        <translation>正在发送已确认的指令…</translation>
+    </message>
+    <message>
+        <source>The order was refused: {reason}</source>
+        <translation>指令被拒绝：{reason}</translation>
+    </message>
+    <message>
+        <source>Confirm the vehicle command</source>
+        <translation>确认车辆指令</translation>
+    </message>
+    <message>
+        <source>Send to {vehicle}:
+{what}
+
+By: {user}
+This confirmation is valid until {until}.</source>
+        <translation>发送给 {vehicle}：
+{what}
+
+操作人：{user}
+本次确认在 {until} 前有效。</translation>
+    </message>
+    <message>
+        <source>Not sent: the order was not confirmed.</source>
+        <translation>未发送：指令未确认。</translation>
+    </message>
+    <message>
+        <source>{vehicle} – {what}: {outcome}</source>
+        <translation>{vehicle} – {what}：{outcome}</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <source>Reported at</source>
+        <translation>上报时间</translation>
+    </message>
+    <message>
+        <source>locked</source>
+        <translation>已加锁</translation>
+    </message>
+    <message>
+        <source>unlocked</source>
+        <translation>已解锁</translation>
+    </message>
+</context>
+<context>
+    <name>VehicleCommands</name>
+    <message>
+        <source>Query position</source>
+        <translation>位置查询</translation>
+    </message>
+    <message>
+        <source>Temporary tracking</source>
+        <translation>临时位置跟踪</translation>
+    </message>
+    <message>
+        <source>Call back / listen</source>
+        <translation>电话回拨 / 监听</translation>
+    </message>
+    <message>
+        <source>Door control</source>
+        <translation>车门控制</translation>
+    </message>
+    <message>
+        <source>Set parameters</source>
+        <translation>设置终端参数</translation>
+    </message>
+    <message>
+        <source>Query parameters</source>
+        <translation>查询终端参数</translation>
+    </message>
+    <message>
+        <source>Heartbeat interval (s)</source>
+        <translation>心跳间隔（秒）</translation>
+    </message>
+    <message>
+        <source>Main server address</source>
+        <translation>主服务器地址</translation>
+    </message>
+    <message>
+        <source>Server TCP port</source>
+        <translation>服务器 TCP 端口</translation>
+    </message>
+    <message>
+        <source>Report interval while asleep (s)</source>
+        <translation>休眠时汇报间隔（秒）</translation>
+    </message>
+    <message>
+        <source>Default report interval (s)</source>
+        <translation>缺省汇报间隔（秒）</translation>
+    </message>
+    <message>
+        <source>Maximum speed (km/h)</source>
+        <translation>最高速度（km/h）</translation>
+    </message>
+    <message>
+        <source>Overspeed duration (s)</source>
+        <translation>超速持续时间（秒）</translation>
+    </message>
+    <message>
+        <source>Odometer (0.1 km)</source>
+        <translation>里程表读数（0.1 km）</translation>
+    </message>
+    <message>
+        <source>Plate</source>
+        <translation>车牌号</translation>
+    </message>
+    <message>
+        <source>Plate colour</source>
+        <translation>车牌颜色</translation>
+    </message>
+    <message>
+        <source>Parameter 0x{id}</source>
+        <translation>参数 0x{id}</translation>
+    </message>
+    <message>
+        <source>Waiting for confirmation</source>
+        <translation>等待二次确认</translation>
+    </message>
+    <message>
+        <source>Answered</source>
+        <translation>终端已应答</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>No answer in time (the order may have arrived)</source>
+        <translation>终端未及时应答（指令可能已送达）</translation>
+    </message>
+    <message>
+        <source>success</source>
+        <translation>成功</translation>
+    </message>
+    <message>
+        <source>failure</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>message error</source>
+        <translation>消息有误</translation>
+    </message>
+    <message>
+        <source>not supported by the terminal</source>
+        <translation>终端不支持</translation>
+    </message>
+    <message>
+        <source>unreadable answer</source>
+        <translation>应答无法解析</translation>
+    </message>
+    <message>
+        <source>Track every {interval} s for {duration} s</source>
+        <translation>每 {interval} 秒上报一次，持续 {duration} 秒</translation>
+    </message>
+    <message>
+        <source>Listen in from {phone}</source>
+        <translation>由 {phone} 监听</translation>
+    </message>
+    <message>
+        <source>Call back {phone}</source>
+        <translation>回拨 {phone}</translation>
+    </message>
+    <message>
+        <source>Lock the doors</source>
+        <translation>车门加锁</translation>
+    </message>
+    <message>
+        <source>Unlock the doors</source>
+        <translation>车门解锁</translation>
+    </message>
+    <message>
+        <source>Set {items}</source>
+        <translation>设置 {items}</translation>
+    </message>
+    <message>
+        <source>Query {items}</source>
+        <translation>查询 {items}</translation>
+    </message>
+    <message>
+        <source>Query all parameters</source>
+        <translation>查询全部参数</translation>
+    </message>
+</context>
+<context>
     <name>VehicleListPanel</name>
     <message>
         <source>Plate, name or company…</source>
@@ -5210,6 +5500,10 @@ fix {age} s ago</source>
     <message>
         <source>Text to {vehicle} failed: {reason}</source>
         <translation>向 {vehicle} 下发文本失败：{reason}</translation>
+    </message>
+    <message>
+        <source>Vehicle command…</source>
+        <translation>车辆指令…</translation>
     </message>
 </context>
 <context>

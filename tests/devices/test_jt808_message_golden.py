@@ -47,6 +47,19 @@ from devices.jt808 import (
     TextMessage,
     VehicleSignalsItem,
 )
+from devices.jt808.messages import (
+    CallBackOrder,
+    Parameter,
+    ParametersAnswer,
+    PositionAnswer,
+    PositionQuery,
+    QueryAllParameters,
+    QueryParameters,
+    SetParameters,
+    TemporaryTracking,
+    VehicleControlAnswer,
+    VehicleControlOrder,
+)
 
 GOLDEN_PATH = Path(__file__).with_name("jt808_message_golden.txt")
 
@@ -149,6 +162,45 @@ CASES: tuple[tuple[str, Message, tuple[ProtocolVersion, ...]], ...] = (
         "text_message_service",
         TextMessage(flags=TextFlag.TERMINAL_DISPLAY, text="Service notice", text_type=2),
         (ProtocolVersion.V2019,),
+    ),
+    ("position_query", PositionQuery(), _BOTH),
+    ("temporary_tracking", TemporaryTracking(interval_s=10, validity_s=600), _BOTH),
+    ("call_back", CallBackOrder(phone="13800138000"), _BOTH),
+    ("call_back_listen", CallBackOrder(phone="+8613800138000", listen=True), _BOTH),
+    ("vehicle_control_lock", VehicleControlOrder(lock=True), _BOTH),
+    ("vehicle_control_unlock", VehicleControlOrder(lock=False), _BOTH),
+    (
+        "set_parameters",
+        SetParameters(
+            parameters=(
+                Parameter(0x0001, 30),
+                Parameter(0x0013, "gw.example.cn"),
+                Parameter(0x0081, 31),
+                Parameter(0x0083, "沪A12345"),
+                Parameter(0x0084, 2),
+            )
+        ),
+        _BOTH,
+    ),
+    ("query_all_parameters", QueryAllParameters(), _BOTH),
+    ("query_parameters", QueryParameters(ids=(0x0001, 0x0029, 0x0055)), _BOTH),
+    ("position_answer", PositionAnswer(reply_serial=7, location=_PLAIN_LOCATION), _BOTH),
+    (
+        "parameters_answer",
+        ParametersAnswer(
+            reply_serial=0x0102,
+            parameters=(
+                Parameter(0x0029, 30),
+                Parameter(0x0055, 80),
+                Parameter(0xF001, "0a0b", raw=b"\x0a\x0b"),
+            ),
+        ),
+        _BOTH,
+    ),
+    (
+        "vehicle_control_answer",
+        VehicleControlAnswer(reply_serial=9, location=_PLAIN_LOCATION),
+        _BOTH,
     ),
 )
 

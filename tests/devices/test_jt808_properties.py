@@ -56,7 +56,22 @@ from devices.jt808 import (
     unescape,
     xor_checksum,
 )
-from devices.jt808.messages import decode_item
+from devices.jt808.messages import (
+    PARAMETER_TYPES,
+    CallBackOrder,
+    Parameter,
+    ParametersAnswer,
+    ParameterType,
+    PositionAnswer,
+    PositionQuery,
+    QueryAllParameters,
+    QueryParameters,
+    SetParameters,
+    TemporaryTracking,
+    VehicleControlAnswer,
+    VehicleControlOrder,
+    decode_item,
+)
 
 FAST = settings(max_examples=60, deadline=None)
 FUZZ = settings(max_examples=300, deadline=None)
@@ -112,6 +127,22 @@ locations = st.builds(
     heading_deg=st.integers(0, 359),
     time=times,
     items=st.lists(items, max_size=6).map(tuple),
+)
+
+
+@st.composite
+def known_parameters(draw: st.DrawFn) -> Parameter:
+    identifier = draw(st.sampled_from(sorted(PARAMETER_TYPES)))
+    kind = PARAMETER_TYPES[identifier]
+    if kind is ParameterType.STRING:
+        return Parameter(identifier, draw(gbk_text(100)))
+    return Parameter(identifier, draw(st.integers(0, (1 << (8 * kind.value)) - 1)))
+
+
+vendor_parameters = st.builds(
+    lambda identifier, raw: Parameter(identifier, raw.hex(), raw=raw),
+    u32.filter(lambda identifier: identifier not in PARAMETER_TYPES),
+    st.binary(max_size=8),
 )
 
 
@@ -176,6 +207,28 @@ def messages_with_version(draw: st.DrawFn) -> tuple[Message, ProtocolVersion]:
                 text=gbk_text(200),
                 text_type=u8 if wide else st.just(1),
             ),
+            st.just(PositionQuery()),
+            st.just(QueryAllParameters()),
+            st.builds(TemporaryTracking, interval_s=u16, validity_s=u32),
+            st.builds(
+                CallBackOrder,
+                phone=gbk_text(10).filter(bool),
+                listen=st.booleans(),
+            ),
+            st.builds(VehicleControlOrder, lock=st.booleans()),
+            st.builds(
+                SetParameters, parameters=st.lists(known_parameters(), max_size=8).map(tuple)
+            ),
+            st.builds(QueryParameters, ids=st.lists(u32, max_size=20).map(tuple)),
+            st.builds(PositionAnswer, reply_serial=u16, location=locations),
+            st.builds(VehicleControlAnswer, reply_serial=u16, location=locations),
+            st.builds(
+                ParametersAnswer,
+                reply_serial=u16,
+                parameters=st.lists(
+                    st.one_of(known_parameters(), vendor_parameters), max_size=8
+                ).map(tuple),
+            ),
         )
     )
     return message, version
@@ -212,6 +265,16 @@ def test_every_message_type_is_covered_by_the_round_trip() -> None:
         Location,
         LocationBatch,
         TextMessage,
+        PositionQuery,
+        QueryAllParameters,
+        TemporaryTracking,
+        CallBackOrder,
+        VehicleControlOrder,
+        SetParameters,
+        QueryParameters,
+        PositionAnswer,
+        VehicleControlAnswer,
+        ParametersAnswer,
     }
     assert set(MESSAGE_TYPES.values()) == covered
 

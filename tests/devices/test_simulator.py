@@ -9,13 +9,12 @@ import pytest
 
 from devices.jt808 import GeneralResult, ProtocolVersion
 from devices.jt808.gateway import Jt808Gateway, StaticTerminalRegistry
+from devices.jt808.routes import Route, Window
 from devices.jt808.simulator import (
     EMERGENCY_BIT,
     OVERSPEED_BIT,
-    Route,
     SimulatedTruck,
     TruckPlan,
-    Window,
     run_fleet,
 )
 from tests.devices.support import RecordingSink

@@ -27,6 +27,8 @@ IMAGES = (
     "console-roster.png",
     "console-assessment.png",
     "console-registry.png",
+    "console-vehicle-confirm.png",
+    "console-vehicle-command.png",
     "console-exercise.png",
     "console-exercise-panel.png",
 )

@@ -15,8 +15,8 @@ silent connection. Authentication marks it online again (once).
 
 Modules: ``server`` (:class:`Jt808Gateway`), ``connection`` (one TCP connection),
 ``batcher`` (one sink call per turn of the loop), ``terminals`` (per-terminal state),
-``registry`` (who may connect), ``limits`` (connection caps, abuse episodes, counters),
-``errors``.
+``registry`` (who may connect), ``orders`` (orders awaiting answers), ``limits``
+(connection caps, abuse episodes, counters), ``errors``.
 
 Typical use::
 
@@ -27,7 +27,13 @@ Typical use::
     await gateway.close()
 """
 
-from devices.jt808.gateway.errors import GatewayError, ReplyTimeoutError, TerminalOfflineError
+from devices.jt808.gateway.errors import (
+    BadAnswerError,
+    GatewayError,
+    ReplyTimeoutError,
+    TerminalOfflineError,
+)
+from devices.jt808.gateway.orders import Answer
 from devices.jt808.gateway.registry import StaticTerminalRegistry, TerminalRegistry
 from devices.jt808.gateway.server import LISTEN_BACKLOG, Jt808Gateway
 from devices.jt808.session import ALL_ALARM_BITS
@@ -35,6 +41,8 @@ from devices.jt808.session import ALL_ALARM_BITS
 __all__ = [
     "ALL_ALARM_BITS",
     "LISTEN_BACKLOG",
+    "Answer",
+    "BadAnswerError",
     "GatewayError",
     "Jt808Gateway",
     "ReplyTimeoutError",

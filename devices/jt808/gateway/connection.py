@@ -18,9 +18,9 @@ from collections import Counter, deque
 from typing import TYPE_CHECKING, cast
 
 from devices.jt808.bits import alarm_flags_of
-from devices.jt808.codec import Frame
+from devices.jt808.codec import Frame, location_to_position
 from devices.jt808.errors import JT808Error, UnsupportedError
-from devices.jt808.framing import Header
+from devices.jt808.framing import Header, ProtocolVersion
 from devices.jt808.gateway.batcher import ReportRun
 from devices.jt808.gateway.errors import (
     GatewayError,
@@ -30,6 +30,7 @@ from devices.jt808.gateway.errors import (
     TerminalOfflineError,
 )
 from devices.jt808.gateway.limits import address_of
+from devices.jt808.gateway.orders import ANSWER_TYPES, Answer, PendingOrders
 from devices.jt808.gateway.terminals import TerminalState, now_utc
 from devices.jt808.messages import (
     Authentication,
@@ -38,10 +39,13 @@ from devices.jt808.messages import (
     Location,
     LocationBatch,
     Logout,
+    Message,
+    PositionAnswer,
     Register,
     RegisterResult,
     TerminalGeneralReply,
     TextMessage,
+    VehicleControlAnswer,
 )
 from devices.jt808.session import Item, TerminalSession
 from devices.observations import DeviceStatusChanged
@@ -53,8 +57,6 @@ logger = logging.getLogger(__name__)
 
 MAX_QUEUED_ITEMS = 256
 """Decoded frames waiting per connection before reading pauses (back-pressure)."""
-MAX_PENDING_TEXTS = 16
-"""Text messages awaiting a terminal's 0x0001 per connection (a bounded buffer)."""
 
 _ABUSE = {
     "garbage": "connections closed for sending garbage",
@@ -89,7 +91,7 @@ class TerminalConnection(asyncio.Protocol):
         self._terminal: TerminalState | None = None
         self._run_state: TerminalState | None = None
         """The terminal of the run in flight (the batcher has it), else ``None``."""
-        self._pending: dict[int, asyncio.Future[GeneralResult]] = {}
+        self._pending = PendingOrders()
         self._counts: Counter[str] = Counter()
         self._close_reason = ""
         self._queue: deque[Item] = deque()
@@ -136,10 +138,7 @@ class TerminalConnection(asyncio.Protocol):
         self._lost = True
         if exc is not None and not self._close_reason:
             logger.info("%s lost: %s", self._name, exc)
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(TerminalOfflineError(f"{self._name} closed before it replied"))
-        self._pending.clear()
+        self._pending.fail_all(TerminalOfflineError(f"{self._name} closed before it replied"))
         if self._drained is not None and not self._drained.done():
             self._drained.set_exception(ConnectionResetError("connection closed"))
         if self._stall_timer is not None:
@@ -296,6 +295,7 @@ class TerminalConnection(asyncio.Protocol):
     async def _on_error(self, error: JT808Error) -> None:
         self._problem(type(error).__name__, "%s", error)
         if error.header is not None:
+            self._pending.fail_undecodable(error.header.msg_id, error)
             result = (
                 GeneralResult.UNSUPPORTED
                 if isinstance(error, UnsupportedError)
@@ -313,8 +313,10 @@ class TerminalConnection(asyncio.Protocol):
             )
             await self._reply(header, GeneralResult.UNSUPPORTED)
             return
-        if isinstance(message, TerminalGeneralReply):
-            self._on_terminal_reply(message)
+        if isinstance(message, ANSWER_TYPES):
+            self._on_answer(message)
+            if isinstance(message, PositionAnswer | VehicleControlAnswer):
+                await self._answered_position(header, message.location)
             return
         if isinstance(message, Register):
             await self._on_register(header, message)
@@ -452,17 +454,32 @@ class TerminalConnection(asyncio.Protocol):
         self._run_state = None
         self._pump()
 
-    def _on_terminal_reply(self, reply: TerminalGeneralReply) -> None:
-        future = self._pending.get(reply.reply_serial)
-        if future is None or future.done():
-            logger.debug(
-                "%s: 0x0001 for 0x%04X serial %s matches nothing pending",
-                self._name,
-                reply.reply_msg_id,
-                reply.reply_serial,
-            )
+    async def _answered_position(self, header: Header, location: Location) -> None:
+        """The position in an order's answer (0x0201, 0x0500) is a fresh fix: it goes to
+        the sink like a report's (the map and the track), without judging alarm edges."""
+        state = self._terminal
+        if state is None or state.device != header.device_id:
             return
-        future.set_result(reply.result)
+        position = location_to_position(location, device=state.device, version=header.version)
+        try:
+            await self._terminals.submit(position)
+        except SinkRefusedError:
+            logger.info("%s: the position of an order's answer was not stored", self._name)
+
+    def _on_answer(self, answer: Answer) -> None:
+        if not self._pending.resolve(answer):
+            logger.debug(
+                "%s: 0x%04X for serial %s matches nothing pending",
+                self._name,
+                answer.MSG_ID,
+                answer.reply_serial,
+            )
+
+    @property
+    def version(self) -> ProtocolVersion | None:
+        """The edition the terminal authenticated with (None before)."""
+        header = self._session.header
+        return None if header is None else header.version
 
     # ------------------------------------------------------------------ writing
 
@@ -508,6 +525,18 @@ class TerminalConnection(asyncio.Protocol):
 
     async def send_text(self, message: TextMessage, timeout: float) -> GeneralResult:
         """Send ``message`` and return the result of the terminal's 0x0001 reply."""
+        answer = await self.send_order(message, timeout)
+        if not isinstance(answer, TerminalGeneralReply):  # pragma: no cover - by matching
+            raise GatewayError(f"{self._name} answered a text with 0x{answer.MSG_ID:04X}")
+        return answer.result
+
+    async def send_order(self, message: Message, timeout: float) -> Answer:
+        """Send ``message`` (a platform order) and return the terminal's answer to it: its
+        own answer (0x0201, 0x0104, 0x0500) or a 0x0001.
+
+        Raises :class:`TerminalOfflineError`, :class:`ReplyTimeoutError`,
+        :class:`~devices.jt808.gateway.errors.BadAnswerError` (the answer could not be
+        decoded) and :class:`GatewayError` (too many orders awaiting answers)."""
         if (
             self._session.header is None
             or self._lost
@@ -515,11 +544,8 @@ class TerminalConnection(asyncio.Protocol):
             or self._transport.is_closing()
         ):
             raise TerminalOfflineError(f"{self._name} is not authenticated")
-        if len(self._pending) >= MAX_PENDING_TEXTS:
-            raise GatewayError(f"{self._name} has {MAX_PENDING_TEXTS} texts awaiting replies")
-        serial, frame = self._session.text(message)
-        future: asyncio.Future[GeneralResult] = self._loop.create_future()
-        self._pending[serial] = future
+        serial, frame = self._session.order(message)
+        future = self._pending.add(serial, message, self._name)
         try:
             try:
                 await self._write(frame)
@@ -530,7 +556,8 @@ class TerminalConnection(asyncio.Protocol):
                     return await future
             except TimeoutError as exc:
                 raise ReplyTimeoutError(
-                    f"{self._name} did not answer the text (serial {serial}) within {timeout:g} s"
+                    f"{self._name} did not answer 0x{message.MSG_ID:04X} (serial {serial}) "
+                    f"within {timeout:g} s"
                 ) from exc
         finally:
-            self._pending.pop(serial, None)
+            self._pending.discard(serial)

@@ -21,3 +21,7 @@ class SinkRefusedError(GatewayError):
 
 class RegistryFailedError(GatewayError):
     """The terminal registry raised."""
+
+
+class BadAnswerError(GatewayError):
+    """The terminal answered an order with a message that could not be decoded."""

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 
-from devices.jt808.framing import DEFAULT_MAX_ESCAPED_FRAME
+from devices.jt808.framing import DEFAULT_MAX_ESCAPED_FRAME, ProtocolVersion
 from devices.jt808.gateway.batcher import ReportBatcher
 from devices.jt808.gateway.connection import TerminalConnection
 from devices.jt808.gateway.errors import GatewayError, TerminalOfflineError
@@ -26,9 +26,10 @@ from devices.jt808.gateway.limits import (
     Episodes,
     GatewayCounters,
 )
+from devices.jt808.gateway.orders import Answer
 from devices.jt808.gateway.registry import TerminalRegistry, device_id
 from devices.jt808.gateway.terminals import Terminals, TerminalState
-from devices.jt808.messages import GeneralResult, TextFlag, TextMessage
+from devices.jt808.messages import GeneralResult, Message, TextFlag, TextMessage
 from devices.jt808.session import ALL_ALARM_BITS, DEFAULT_MAX_BYTES_PER_SECOND, alarm_mask
 from devices.observations import ObservationSink
 from realtime.aio import cancel_and_wait
@@ -291,6 +292,38 @@ class Jt808Gateway:
 
     # ------------------------------------------------------------------ downlink
 
+    def _connection_of(self, phone: str) -> TerminalConnection:
+        device = device_id(phone)
+        state = self.terminals.states.get(device)
+        connection = state.connection if state is not None else None
+        if connection is None:
+            raise TerminalOfflineError(f"terminal {device} is offline: no authenticated connection")
+        return connection
+
+    def protocol_of(self, phone: str) -> ProtocolVersion | None:
+        """The edition the terminal ``phone`` authenticated with (None: not connected)."""
+        try:
+            connection = self._connection_of(phone)
+        except TerminalOfflineError:
+            return None
+        return connection.version
+
+    async def send_order(
+        self, phone: str, order: Message, *, timeout: float | None = None
+    ) -> Answer:
+        """Send ``order`` (0x8201, 0x8202, 0x8400, 0x8500, 0x8103, 0x8104, 0x8106…) to
+        ``phone`` and return the terminal's answer: its own (0x0201, 0x0104, 0x0500) or a
+        0x0001 (for the orders without one, or a refusal).
+
+        Raises :class:`TerminalOfflineError`, :class:`ReplyTimeoutError` (default timeout
+        ``reply_timeout``), :class:`~devices.jt808.gateway.errors.BadAnswerError` and
+        :class:`~devices.jt808.errors.EncodeError` (a body that cannot be encoded).
+        """
+        connection = self._connection_of(phone)
+        return await connection.send_order(
+            order, self.reply_timeout if timeout is None else timeout
+        )
+
     async def send_text(
         self,
         phone: str,
@@ -308,11 +341,7 @@ class Jt808Gateway:
         answer within ``timeout`` (default ``reply_timeout``), and
         :class:`~devices.jt808.errors.EncodeError` for text that cannot be encoded.
         """
-        device = device_id(phone)
-        state = self.terminals.states.get(device)
-        connection = state.connection if state is not None else None
-        if connection is None:
-            raise TerminalOfflineError(f"terminal {device} is offline: no authenticated connection")
+        connection = self._connection_of(phone)
         return await connection.send_text(
             TextMessage(flags=int(flags), text=text, text_type=text_type),
             self.reply_timeout if timeout is None else timeout,

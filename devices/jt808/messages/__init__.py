@@ -15,11 +15,26 @@ The bodies live in one module per topic and are all importable from here:
 - :mod:`~devices.jt808.messages.items`: the additional items of a location report;
 - :mod:`~devices.jt808.messages.location`: location (0x0200) and batch (0x0704);
 - :mod:`~devices.jt808.messages.text`: text message (0x8300) and its flags;
+- :mod:`~devices.jt808.messages.commands`: orders to the terminal (0x8201, 0x8202,
+  0x8400, 0x8500, 0x8103, 0x8104, 0x8106) and its answers (0x0201, 0x0104, 0x0500);
+- :mod:`~devices.jt808.messages.parameters`: terminal parameters and their types;
 - :mod:`~devices.jt808.messages.registry`: :data:`Message` and :data:`MESSAGE_TYPES`.
 """
 
 from __future__ import annotations
 
+from devices.jt808.messages.commands import (
+    CallBackOrder,
+    ParametersAnswer,
+    PositionAnswer,
+    PositionQuery,
+    QueryAllParameters,
+    QueryParameters,
+    SetParameters,
+    TemporaryTracking,
+    VehicleControlAnswer,
+    VehicleControlOrder,
+)
 from devices.jt808.messages.enums import BatchKind, GeneralResult, RegisterResult
 from devices.jt808.messages.general import (
     Heartbeat,
@@ -48,17 +63,24 @@ from devices.jt808.messages.items import (
     item_id,
 )
 from devices.jt808.messages.location import Location, LocationBatch
+from devices.jt808.messages.parameters import (
+    PARAMETER_TYPES,
+    Parameter,
+    ParameterType,
+)
 from devices.jt808.messages.registration import Authentication, Register, RegisterReply
 from devices.jt808.messages.registry import MESSAGE_TYPES, Message
 from devices.jt808.messages.text import TextFlag, TextMessage
 
 __all__ = [
     "MESSAGE_TYPES",
+    "PARAMETER_TYPES",
     "AlarmEventIdItem",
     "AnalogItem",
     "AreaRouteItem",
     "Authentication",
     "BatchKind",
+    "CallBackOrder",
     "Extras",
     "FuelItem",
     "GeneralResult",
@@ -72,7 +94,14 @@ __all__ = [
     "Message",
     "MileageItem",
     "OverspeedItem",
+    "Parameter",
+    "ParameterType",
+    "ParametersAnswer",
     "PlatformGeneralReply",
+    "PositionAnswer",
+    "PositionQuery",
+    "QueryAllParameters",
+    "QueryParameters",
     "RawItem",
     "RecorderSpeedItem",
     "Register",
@@ -80,10 +109,14 @@ __all__ = [
     "RegisterResult",
     "RoadSectionTimeItem",
     "SatelliteCountItem",
+    "SetParameters",
     "SignalStrengthItem",
+    "TemporaryTracking",
     "TerminalGeneralReply",
     "TextFlag",
     "TextMessage",
+    "VehicleControlAnswer",
+    "VehicleControlOrder",
     "VehicleSignalsItem",
     "decode_item",
     "item_id",

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from devices.jt808.messages.commands import (
+    CallBackOrder,
+    ParametersAnswer,
+    PositionAnswer,
+    PositionQuery,
+    QueryAllParameters,
+    QueryParameters,
+    SetParameters,
+    TemporaryTracking,
+    VehicleControlAnswer,
+    VehicleControlOrder,
+)
 from devices.jt808.messages.general import (
     Heartbeat,
     Logout,
@@ -23,6 +35,16 @@ Message = (
     | Location
     | LocationBatch
     | TextMessage
+    | PositionQuery
+    | TemporaryTracking
+    | CallBackOrder
+    | VehicleControlOrder
+    | SetParameters
+    | QueryAllParameters
+    | QueryParameters
+    | PositionAnswer
+    | ParametersAnswer
+    | VehicleControlAnswer
 )
 """Every message this codec understands."""
 
@@ -39,6 +61,16 @@ MESSAGE_TYPES: dict[int, type[Message]] = {
         Location,
         LocationBatch,
         TextMessage,
+        PositionQuery,
+        TemporaryTracking,
+        CallBackOrder,
+        VehicleControlOrder,
+        SetParameters,
+        QueryAllParameters,
+        QueryParameters,
+        PositionAnswer,
+        ParametersAnswer,
+        VehicleControlAnswer,
     )
 }
 """Message id -> message class."""

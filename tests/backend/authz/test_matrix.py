@@ -44,7 +44,7 @@ from backend.authz.policy import ACTION_ROLES, PERMISSIONS, Permission, Topic
 from backend.authz.principal import Principal
 from backend.exercises.recording import Header, Recording, RegistrySnapshot
 from backend.sensors.rules import RuleSet, SensorConfig, SensorKind
-from backend.server import commands
+from backend.server import commands, vehicle_command_handlers
 from backend.server.embedded import ServerThread
 from backend.storage.models import PositionRecord, ReadingRecord
 from devices.observations import Position
@@ -73,6 +73,7 @@ from realtime.protocol import (
     UploadAttachment,
 )
 from realtime.protocol import CircleShape as Circle
+from realtime.protocol.vehicle_commands import CallBack, CommandOutcome, VehicleCommandView
 from realtime.states import AlarmAction, AlarmLevel
 
 SH, HZ = "310104", "330106"
@@ -1125,6 +1126,62 @@ def _send_text_case(world: World, user: User) -> list[Probe]:
     ]
 
 
+def _vehicle_command_case(world: World, user: User) -> list[Probe]:
+    """A query is the command centre's (no gateway runs here: device_offline); a door
+    control needs the supervisors' permission too and answers with a token."""
+    probes = []
+    for v in VEHICLES.values():
+        probes.append(
+            probe(
+                user,
+                Permission.QUERY_VEHICLES,
+                {
+                    "type": "vehicle.command",
+                    "device": v.identity,
+                    "order": {"type": "query_position"},
+                },
+                scope_refusal=None if user.sees(v.place) else HIDDEN.format("vehicle"),
+                code="device_offline",
+                message="no JT/T 808 gateway runs in this server",
+            )
+        )
+        control = (
+            None
+            if user.holds(Permission.CONTROL_VEHICLES)
+            else (_role_refusal(user, Permission.CONTROL_VEHICLES))
+        )
+        probes.append(
+            probe(
+                user,
+                Permission.QUERY_VEHICLES,
+                {
+                    "type": "vehicle.command",
+                    "device": v.identity,
+                    "order": {"type": "control", "door": "lock"},
+                },
+                scope_refusal=HIDDEN.format("vehicle") if not user.sees(v.place) else control,
+                check=lambda data: _assert_eq(
+                    (data["command"]["outcome"], len(data["command"]["token"]) >= 16),
+                    ("confirm_needed", True),
+                ),
+            )
+        )
+    return probes
+
+
+def _vehicle_confirm_case(world: World, user: User) -> list[Probe]:
+    return [
+        probe(
+            user,
+            Permission.CONTROL_VEHICLES,
+            {"type": "vehicle.confirm", "token": "not-a-token-of-anyone"},
+            code="not_found",
+            message="no such confirmation: it was used, it expired or it is not yours; "
+            "send the order again",
+        )
+    ]
+
+
 WHOLE_AREA_ONLY = "geofences are kept by whole-area users only"
 
 
@@ -1163,6 +1220,8 @@ _BY_TAG.update(
         "sensor.series": _series_case,
         "vehicle.track": _track_case,
         "device.send_text": _send_text_case,
+        "vehicle.command": _vehicle_command_case,
+        "vehicle.confirm": _vehicle_confirm_case,
         "geofences.list": _geofence_case(
             Permission.SEE_GEOFENCES, {"type": "geofences.list"}, None
         ),
@@ -2305,6 +2364,31 @@ def _registry_codes(session: Console) -> set[str]:
     }
 
 
+CALL_BACK_PHONE = "13812349876"
+
+
+async def _vehicle_command_events(world: World, user: User) -> None:
+    server = world.thread.server
+    async with console(world, user) as session:
+        for v in VEHICLES.values():
+            view = VehicleCommandView(
+                device=v.identity,
+                order=CallBack(phone=CALL_BACK_PHONE),
+                outcome=CommandOutcome.ANSWERED,
+                requested_by="root",
+                at=T0,
+                result="success",
+                jurisdiction=v.place,
+            )
+            world.call(vehicle_command_handlers.record(server, view))
+        expected = [v.identity for v in VEHICLES.values() if v.visible(user)]
+        await session.drain(lambda: len(session.messages("event")) >= len(expected))
+    events = session.messages("event")
+    assert [e["vehicle_command"]["device"] for e in events] == expected
+    assert all(CALL_BACK_PHONE not in frame for frame in session.frames), "number masked"
+    session.assert_nothing_foreign(user)
+
+
 TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.SNAPSHOT: _snapshot,
     Topic.RESUME: _resume,
@@ -2320,6 +2404,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.HANDOVER_EVENTS: _handover_events,
     Topic.REGISTRY_EVENTS: _registry_events,
     Topic.EXERCISE_EVENTS: _exercise_events,
+    Topic.VEHICLE_COMMAND_EVENTS: _vehicle_command_events,
 }
 
 

@@ -1,0 +1,423 @@
+"""Orders to vehicle terminals (JT/T 808) beyond the text message: what each order is on
+the wire, which need a second step, the confirmation tokens, the per-user rate limit and
+the view of the terminal's answer.
+
+The server side (:mod:`backend.server.vehicle_command_handlers`) checks the role and the
+vehicle's area, then asks :class:`VehicleCommands` to send; this module does no checks of
+scope and knows no sockets (the gateway is behind :class:`OrderSender`).
+
+Orders that change the vehicle or the terminal (door control, setting parameters, and a
+call-back with listening) are sent only with :meth:`VehicleCommands.confirm`: the first
+request gets a one-time token bound to the user, the terminal and the order, valid
+:data:`~realtime.protocol.vehicle_commands.CONFIRM_TTL_S` seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+import msgspec
+
+from backend.errors import Error, ValidationError
+from backend.runtime.clock import utc_now
+from backend.security import mask_phone
+from devices.jt808.bits import STATUS_DOORS_LOCKED_BIT, alarm_names
+from devices.jt808.errors import EncodeError
+from devices.jt808.framing import ProtocolVersion
+from devices.jt808.gateway import (
+    Answer,
+    BadAnswerError,
+    GatewayError,
+    ReplyTimeoutError,
+    TerminalOfflineError,
+)
+from devices.jt808.messages import (
+    PARAMETER_TYPES,
+    CallBackOrder,
+    GeneralResult,
+    Location,
+    Message,
+    Parameter,
+    ParametersAnswer,
+    ParameterType,
+    PositionAnswer,
+    PositionQuery,
+    QueryAllParameters,
+    SetParameters,
+    TemporaryTracking,
+    TerminalGeneralReply,
+    VehicleControlAnswer,
+    VehicleControlOrder,
+)
+from devices.jt808.messages import QueryParameters as QueryParametersMessage
+from realtime.protocol import ErrorCode
+from realtime.protocol.vehicle_commands import (
+    CONFIRM_TTL_S,
+    CallBack,
+    CommandOutcome,
+    DoorControl,
+    ParameterValue,
+    PositionReply,
+    QueryParameters,
+    QueryPosition,
+    VehicleCommandView,
+    VehicleControl,
+    VehicleOrder,
+)
+from realtime.protocol.vehicle_commands import (
+    SetParameters as SetParametersOrder,
+)
+from realtime.protocol.vehicle_commands import (
+    TemporaryTracking as TrackOrder,
+)
+from realtime.ratelimit import TokenBucket
+
+logger = logging.getLogger(__name__)
+
+ORDERS_PER_MINUTE: Final = 10
+"""Orders (and confirmation requests) one user may send a minute, in bursts of as many."""
+MAX_TOKENS_PER_USER: Final = 8
+"""Confirmation tokens one user may hold at once (the oldest goes first)."""
+REPLY_TIMEOUT_S: Final = 10.0
+"""How long an order waits for the terminal's answer."""
+
+PARAMETER_RANGES: Final[dict[int, tuple[int, int]]] = {
+    0x0001: (1, 3600),
+    0x0002: (1, 600),
+    0x0003: (0, 10),
+    0x0018: (1, 65_535),
+    0x0020: (0, 2),
+    0x0027: (1, 86_400),
+    0x0028: (1, 3600),
+    0x0029: (1, 86_400),
+    0x0055: (1, 250),
+    0x0056: (0, 3600),
+    0x0080: (0, 0xFFFF_FFFF),
+    0x0081: (0, 0xFFFF),
+    0x0082: (0, 0xFFFF),
+    0x0084: (0, 9),
+}
+"""Integer parameters: the values this platform will set (a heartbeat of 0 or a port of
+0 would cut the terminal off; the rest are what a vehicle can sensibly use)."""
+
+_HOST = re.compile(r"^[A-Za-z0-9.-]{1,63}(:[0-9]{1,5})?$")
+_PLATE_BYTES = 12
+
+
+class OrderSender(Protocol):
+    """The gateway as the order service sees it."""
+
+    async def send_order(
+        self, phone: str, order: Message, *, timeout: float | None = None
+    ) -> Answer:
+        """Send ``order`` and return the terminal's answer."""
+        ...
+
+    def protocol_of(self, phone: str) -> ProtocolVersion | None:
+        """The terminal's edition, None when it is not connected."""
+        ...
+
+
+def needs_confirmation(order: VehicleOrder) -> bool:
+    """Whether ``order`` is sent only after a second step (and by supervisors only)."""
+    if isinstance(order, CallBack):
+        return order.listen
+    return isinstance(order, VehicleControl | SetParametersOrder)
+
+
+def validate(order: VehicleOrder) -> None:
+    """Refuse an order that must not go out (:class:`ValidationError`, saying why)."""
+    if isinstance(order, CallBack) and "*" in order.phone:
+        raise ValidationError("the call-back number must be digits (a masked number was sent)")
+    if isinstance(order, QueryParameters):
+        unknown = [
+            f"0x{identifier:04X}" for identifier in order.ids if identifier not in PARAMETER_TYPES
+        ]
+        if unknown:
+            raise ValidationError(f"unknown parameter ids: {', '.join(unknown)}")
+    if isinstance(order, SetParametersOrder):
+        seen: set[int] = set()
+        for parameter in order.parameters:
+            if parameter.id in seen:
+                raise ValidationError(f"parameter 0x{parameter.id:04X} is set twice")
+            seen.add(parameter.id)
+            _check_parameter(parameter)
+
+
+def _check_parameter(parameter: ParameterValue) -> None:
+    label = f"parameter 0x{parameter.id:04X}"
+    kind = PARAMETER_TYPES.get(parameter.id)
+    if kind is None:
+        raise ValidationError(f"{label} is not one this platform sets")
+    value = parameter.value
+    if kind is ParameterType.STRING:
+        if not isinstance(value, str):
+            raise ValidationError(f"{label} is text, got {value!r}")
+        if parameter.id == 0x0013 and not _HOST.match(value):
+            raise ValidationError(
+                f"{label} (main server) must be a host name or address, got {value!r}"
+            )
+        if parameter.id == 0x0083 and not 0 < len(value.encode("gbk", "replace")) <= _PLATE_BYTES:
+            raise ValidationError(f"{label} (plate) must be 1..{_PLATE_BYTES} bytes")
+        return
+    if not isinstance(value, int):
+        raise ValidationError(f"{label} is a number, got {value!r}")
+    low, high = PARAMETER_RANGES[parameter.id]
+    if not low <= value <= high:
+        raise ValidationError(f"{label} must be {low}..{high}, got {value}")
+
+
+def to_message(order: VehicleOrder) -> Message:
+    """The JT/T 808 message that carries ``order``."""
+    if isinstance(order, QueryPosition):
+        return PositionQuery()
+    if isinstance(order, TrackOrder):
+        return TemporaryTracking(interval_s=order.interval_s, validity_s=order.duration_s)
+    if isinstance(order, CallBack):
+        return CallBackOrder(phone=order.phone, listen=order.listen)
+    if isinstance(order, VehicleControl):
+        return VehicleControlOrder(lock=order.door is DoorControl.LOCK)
+    if isinstance(order, SetParametersOrder):
+        return SetParameters(
+            tuple(Parameter(parameter.id, parameter.value) for parameter in order.parameters)
+        )
+    if order.ids:
+        return QueryParametersMessage(ids=tuple(order.ids))
+    return QueryAllParameters()
+
+
+def masked(order: VehicleOrder) -> VehicleOrder:
+    """``order`` as events and other users see it (the call-back number masked)."""
+    if isinstance(order, CallBack):
+        return msgspec.structs.replace(order, phone=mask_phone(order.phone))
+    return order
+
+
+_RESULTS: Final[dict[GeneralResult, str]] = {
+    GeneralResult.SUCCESS: "success",
+    GeneralResult.FAILURE: "failure",
+    GeneralResult.MESSAGE_ERROR: "bad_message",
+    GeneralResult.UNSUPPORTED: "unsupported",
+    GeneralResult.ALARM_CONFIRMED: "failure",
+}
+
+
+def position_of(location: Location, version: ProtocolVersion) -> PositionReply:
+    """A location of an answer, for the console."""
+    return PositionReply(
+        lat=location.lat,
+        lon=location.lon,
+        speed_kmh=location.speed_kmh,
+        heading=location.heading_deg,
+        at=location.time,
+        alarms=sorted(alarm_names(location.alarm_flags, version)),
+        door_locked=bool(location.status_flags & STATUS_DOORS_LOCKED_BIT),
+    )
+
+
+def answered(view: VehicleCommandView, answer: Answer, version: ProtocolVersion) -> None:
+    """Fill ``view`` from the terminal's ``answer``."""
+    if isinstance(answer, TerminalGeneralReply):
+        view.result = _RESULTS[answer.result]
+        success = answer.result is GeneralResult.SUCCESS
+        view.outcome = CommandOutcome.ANSWERED if success else CommandOutcome.FAILED
+        return
+    view.outcome = CommandOutcome.ANSWERED
+    view.result = "success"
+    if isinstance(answer, PositionAnswer | VehicleControlAnswer):
+        view.position = position_of(answer.location, version)
+    elif isinstance(answer, ParametersAnswer):
+        view.parameters = [
+            ParameterValue(id=parameter.id, value=parameter.value)
+            for parameter in answer.parameters
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """An order waiting for its second step."""
+
+    token: str
+    username: str
+    device: str
+    order: VehicleOrder
+    expires: float
+    """On the service's monotonic clock."""
+    confirm_by: dt.datetime
+
+
+class ConfirmationTokens:
+    """One-time tokens for orders that take two steps, kept in memory (a restart forgets
+    them: the user asks again). A token is bound to its user, terminal and order, valid
+    ``ttl`` seconds and used at most once."""
+
+    def __init__(
+        self, ttl: float = CONFIRM_TTL_S, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._pending: dict[str, PendingOrder] = {}
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def issue(
+        self, username: str, device: str, order: VehicleOrder, now: dt.datetime
+    ) -> PendingOrder:
+        """A new token for ``order`` to ``device`` by ``username``."""
+        self._sweep()
+        mine = sorted(
+            (pending for pending in self._pending.values() if pending.username == username),
+            key=lambda pending: pending.expires,
+        )
+        for oldest in mine[: max(0, len(mine) - MAX_TOKENS_PER_USER + 1)]:
+            del self._pending[oldest.token]
+        pending = PendingOrder(
+            token=secrets.token_urlsafe(24),
+            username=username,
+            device=device,
+            order=order,
+            expires=self._clock() + self._ttl,
+            confirm_by=now + dt.timedelta(seconds=self._ttl),
+        )
+        self._pending[pending.token] = pending
+        return pending
+
+    def take(self, token: str, username: str) -> PendingOrder:
+        """The order of ``token``, which is used up. Unknown, used, expired and another
+        user's tokens are refused alike (another user's stays valid for its owner)."""
+        self._sweep()
+        pending = self._pending.get(token)
+        if pending is None or pending.username != username:
+            raise Error(
+                ErrorCode.NOT_FOUND,
+                "no such confirmation: it was used, it expired or it is not yours; "
+                "send the order again",
+            )
+        del self._pending[token]
+        return pending
+
+    def _sweep(self) -> None:
+        now = self._clock()
+        for token in [token for token, pending in self._pending.items() if pending.expires <= now]:
+            del self._pending[token]
+
+
+class UserRateLimit:
+    """``per_minute`` requests per user, in bursts of as many; one user's flood never
+    slows another."""
+
+    def __init__(
+        self, per_minute: float = ORDERS_PER_MINUTE, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._per_minute = per_minute
+        self._clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def allow(self, username: str) -> bool:
+        """Take one request of ``username``'s budget, if there is one."""
+        now = self._clock()
+        bucket = self._buckets.get(username)
+        if bucket is None:
+            bucket = self._buckets[username] = TokenBucket(
+                self._per_minute / 60, self._per_minute, now=now
+            )
+        return bucket.allow(now)
+
+
+class VehicleCommands:
+    """Sends orders to terminals for the server: tokens, rate limit, the answer's view.
+
+    ``sender`` is the JT/T 808 gateway of this server (None: none runs; an exercise's
+    server has the exercise's own gateway, so its orders never reach live terminals).
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: float = CONFIRM_TTL_S,
+        per_minute: float = ORDERS_PER_MINUTE,
+        reply_timeout: float = REPLY_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.sender: OrderSender | None = None
+        self.tokens = ConfirmationTokens(ttl, clock=clock)
+        self.rate = UserRateLimit(per_minute, clock=clock)
+        self.reply_timeout = reply_timeout
+        self._now = now
+
+    def admit(self, username: str) -> None:
+        """Count one request of ``username``; refuse it (rate_limited) over the budget."""
+        if not self.rate.allow(username):
+            raise Error(
+                ErrorCode.RATE_LIMITED,
+                f"at most {ORDERS_PER_MINUTE} vehicle orders a minute per user; wait a moment",
+            )
+
+    def confirm_needed(
+        self, username: str, device: str, order: VehicleOrder, jurisdiction: str
+    ) -> VehicleCommandView:
+        """The first step of a two-step order: a token, nothing sent."""
+        now = self._now()
+        pending = self.tokens.issue(username, device, order, now)
+        return VehicleCommandView(
+            device=device,
+            order=order,
+            outcome=CommandOutcome.CONFIRM_NEEDED,
+            requested_by=username,
+            at=now,
+            token=pending.token,
+            confirm_by=pending.confirm_by,
+            jurisdiction=jurisdiction,
+        )
+
+    async def send(
+        self, username: str, device: str, order: VehicleOrder, jurisdiction: str
+    ) -> VehicleCommandView:
+        """Send ``order`` to ``device`` and wait for the answer (or the timeout).
+
+        Raises :class:`~backend.errors.Error`: ``device_offline`` when no gateway runs or
+        the terminal is not connected (nothing was sent), ``validation`` for a body that
+        cannot be encoded, ``rate_limited`` when too many orders await its answers.
+        """
+        sender = self.sender
+        if sender is None:
+            raise Error(ErrorCode.DEVICE_OFFLINE, "no JT/T 808 gateway runs in this server")
+        version = sender.protocol_of(device)
+        if version is None:
+            raise Error(ErrorCode.DEVICE_OFFLINE, f"terminal {device} is not connected")
+        view = VehicleCommandView(
+            device=device,
+            order=order,
+            outcome=CommandOutcome.TIMEOUT,
+            requested_by=username,
+            at=self._now(),
+            protocol=str(version.value),
+            jurisdiction=jurisdiction,
+        )
+        try:
+            answer = await sender.send_order(device, to_message(order), timeout=self.reply_timeout)
+        except TerminalOfflineError as exc:
+            raise Error(ErrorCode.DEVICE_OFFLINE, f"terminal {device} is not connected") from exc
+        except ReplyTimeoutError:
+            logger.info("terminal %s did not answer %s in time", device, order)
+            return view
+        except BadAnswerError as exc:
+            view.outcome = CommandOutcome.FAILED
+            view.result = "bad_answer"
+            logger.info("terminal %s: %s", device, exc)
+            return view
+        except EncodeError as exc:
+            raise ValidationError(f"the order cannot be sent to a terminal: {exc}") from exc
+        except GatewayError as exc:
+            raise Error(ErrorCode.RATE_LIMITED, str(exc)) from exc
+        answered(view, answer, version)
+        return view

@@ -1,0 +1,375 @@
+"""Orders to vehicle terminals through the server: a real server with its JT/T 808
+gateway on 127.0.0.1, simulated trucks over TCP (2013 and 2019), real consoles.
+
+Roles per order, the two steps of control orders (token single use, per user, expiring),
+the vehicle's area by its latest fix (outside it: refused like a missing vehicle), the
+audit event fanned out by area, offline terminals, timeouts and the per-user rate limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from backend.errors import Error
+from backend.security import FieldCipher
+from backend.server.app import DutyDeskServer, ServerConfig
+from backend.vehicles import commands
+from devices.jt808.framing import ProtocolVersion
+from devices.jt808.simulator import SimulatedTruck, TerminalClient, TruckPlan
+from realtime.client import CommandError
+from realtime.protocol import (
+    ConfirmVehicleCommand,
+    ErrorCode,
+    Role,
+    SendVehicleCommand,
+    Subscribe,
+    VehicleCommandResult,
+    VehicleCommandView,
+)
+from realtime.protocol.vehicle_commands import (
+    CallBack,
+    CommandOutcome,
+    DoorControl,
+    ParameterValue,
+    QueryParameters,
+    QueryPosition,
+    SetParameters,
+    TemporaryTracking,
+    VehicleControl,
+    VehicleOrder,
+)
+from tests.backend.conftest import USERS, Console, open_console
+
+PHONE = "13912345678"
+PLATE = "苏A·D8821"
+UNKNOWN = "13000000000"
+
+
+@pytest.fixture
+async def server(db_url: str, tmp_path: Path) -> AsyncIterator[DutyDeskServer]:
+    """A server with a JT/T 808 gateway on a free port and a Hangzhou officer."""
+    srv = DutyDeskServer(
+        ServerConfig(
+            db_url=db_url,
+            data_dir=tmp_path,
+            port=0,
+            cipher=FieldCipher.generate(),
+            jt808_listen=("127.0.0.1", 0),
+            console_rate_per_second=1000.0,
+            console_rate_burst=1000,
+        )
+    )
+    await srv.start()
+    for username, password, role in USERS:
+        await srv.users.add_user(username, password, role)
+    await srv.users.add_user("supervisor2", "pw-supervisor2", Role.SUPERVISOR)
+    await srv.users.add_user("hz-officer", "pw-hz-officer", Role.OFFICER, jurisdiction="3301")
+    await srv.registry.add("jt808", PHONE, "液氨槽车", plate=PLATE)
+    yield srv
+    await srv.close()
+
+
+async def _truck(server: DutyDeskServer, version: ProtocolVersion) -> SimulatedTruck:
+    truck = SimulatedTruck(PHONE, PLATE, TruckPlan(interval_s=1.0), version=version)
+    await truck.connect("127.0.0.1", server.jt808_port)
+    await truck.report()  # its latest fix places it (Shanghai)
+    await _until(lambda: any(p.device == PHONE for p in server.hub.latest_positions()))
+    return truck
+
+
+def _doors_locked(truck: SimulatedTruck) -> bool:
+    return truck.orders.doors_locked
+
+
+async def _until(predicate: object, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():  # type: ignore[operator]  # noqa: ASYNC110 - server state
+            await asyncio.sleep(0.02)
+
+
+async def _order(console: Console, order: VehicleOrder, device: str = PHONE) -> VehicleCommandView:
+    result = await console.client.request(SendVehicleCommand(req="", device=device, order=order))
+    assert isinstance(result, VehicleCommandResult)
+    return result.command
+
+
+async def _confirm(console: Console, token: str) -> VehicleCommandView:
+    result = await console.client.request(ConfirmVehicleCommand(req="", token=token))
+    assert isinstance(result, VehicleCommandResult)
+    return result.command
+
+
+async def _refused(console: Console, command: object) -> CommandError:
+    with pytest.raises(CommandError) as refused:
+        await console.client.request(command)  # type: ignore[arg-type]
+    return refused.value
+
+
+@pytest.mark.parametrize("version", [ProtocolVersion.V2013, ProtocolVersion.V2019])
+async def test_query_then_a_confirmed_door_lock_reach_the_truck_and_the_log(
+    server: DutyDeskServer, version: ProtocolVersion
+) -> None:
+    truck = await _truck(server, version)
+    officer = await open_console(server)
+    supervisor = await open_console(server, "supervisor1", "pw-supervisor1")
+    other_supervisor = await open_console(server, "supervisor2", "pw-supervisor2")
+    hangzhou = await open_console(server, "hz-officer", "pw-hz-officer")
+    try:
+        await officer.client.request(Subscribe(req="", topics=["positions"]))
+        here = await _order(officer, QueryPosition())
+        assert here.outcome is CommandOutcome.ANSWERED
+        assert here.protocol == str(version.value)
+        assert here.position is not None
+        assert here.position.lat == pytest.approx(31.2304, abs=0.05)
+        assert here.position.door_locked is False
+
+        # Locking the doors: the officer may not; the supervisor gets a token first.
+        refused = await _refused(
+            officer,
+            SendVehicleCommand(req="", device=PHONE, order=VehicleControl(door=DoorControl.LOCK)),
+        )
+        assert refused.code is ErrorCode.FORBIDDEN
+        asked = await _order(supervisor, VehicleControl(door=DoorControl.LOCK))
+        assert asked.outcome is CommandOutcome.CONFIRM_NEEDED
+        assert asked.confirm_by is not None
+        assert not _doors_locked(truck)  # nothing sent yet
+        # Another supervisor cannot use it (refused like a missing one), nor can the officer.
+        stolen = await _refused(other_supervisor, ConfirmVehicleCommand(req="", token=asked.token))
+        assert stolen.code is ErrorCode.NOT_FOUND
+        assert (await _refused(officer, ConfirmVehicleCommand(req="", token=asked.token))).code is (
+            ErrorCode.FORBIDDEN
+        )
+        locked = await _confirm(supervisor, asked.token)
+        assert locked.outcome is CommandOutcome.ANSWERED
+        assert locked.position is not None
+        assert locked.position.door_locked is True
+        assert _doors_locked(truck)
+        # Single use.
+        again = await _refused(supervisor, ConfirmVehicleCommand(req="", token=asked.token))
+        assert again.code is ErrorCode.NOT_FOUND
+
+        # Both orders are in the log, seen by the readers of Shanghai, not by Hangzhou's.
+        await officer.recorder.wait_for(
+            lambda: len([e for e in officer.recorder.events if e.kind == "vehicle.command"]) >= 2
+        )
+        audited = [
+            (e.actor, e.vehicle_command.order)
+            for e in officer.recorder.events
+            if isinstance(e.vehicle_command, VehicleCommandView)
+        ]
+        assert audited == [
+            ("officer1", QueryPosition()),
+            ("supervisor1", VehicleControl(door=DoorControl.LOCK)),
+        ]
+        await asyncio.sleep(0.2)
+        assert not [e for e in hangzhou.recorder.events if e.kind == "vehicle.command"]
+    finally:
+        for console in (officer, supervisor, other_supervisor, hangzhou):
+            await console.close()
+        await truck.close()
+
+
+async def test_a_vehicle_outside_the_area_is_refused_like_a_missing_one(
+    server: DutyDeskServer,
+) -> None:
+    truck = await _truck(server, ProtocolVersion.V2013)
+    hangzhou = await open_console(server, "hz-officer", "pw-hz-officer")
+    try:
+        outside = await _refused(
+            hangzhou, SendVehicleCommand(req="", device=PHONE, order=QueryPosition())
+        )
+        missing = await _refused(
+            hangzhou, SendVehicleCommand(req="", device=UNKNOWN, order=QueryPosition())
+        )
+        assert (outside.code, outside.message) == (missing.code, missing.message)
+        assert outside.code is ErrorCode.FORBIDDEN
+        assert truck.orders.orders == []
+    finally:
+        await hangzhou.close()
+        await truck.close()
+
+
+async def test_orders_by_role_and_checked_parameters(server: DutyDeskServer) -> None:
+    truck = await _truck(server, ProtocolVersion.V2019)
+    officer = await open_console(server)
+    supervisor = await open_console(server, "supervisor1", "pw-supervisor1")
+    try:
+        tracking = await _order(officer, TemporaryTracking(interval_s=1, duration_s=1))
+        assert (tracking.outcome, tracking.result) == (CommandOutcome.ANSWERED, "success")
+        call = await _order(officer, CallBack(phone="02161234567"))
+        assert call.result == "success"
+        for order in (
+            CallBack(phone="02161234567", listen=True),
+            SetParameters(parameters=[ParameterValue(id=0x0029, value=10)]),
+        ):
+            refused = await _refused(officer, SendVehicleCommand(req="", device=PHONE, order=order))
+            assert refused.code is ErrorCode.FORBIDDEN
+        # A port of 0 or an unknown id never leaves the server.
+        for bad, words in (
+            (ParameterValue(id=0x0018, value=0), "must be 1..65535"),
+            (ParameterValue(id=0x0013, value="gw example;rm"), "host name"),
+            (ParameterValue(id=0x1234, value=1), "not one this platform sets"),
+            (ParameterValue(id=0x0055, value="fast"), "is a number"),
+        ):
+            refused = await _refused(
+                supervisor,
+                SendVehicleCommand(req="", device=PHONE, order=SetParameters(parameters=[bad])),
+            )
+            assert refused.code is ErrorCode.VALIDATION
+            assert words in refused.message
+        asked = await _order(
+            supervisor,
+            SetParameters(
+                parameters=[
+                    ParameterValue(id=0x0018, value=7019),
+                    ParameterValue(id=0x0029, value=15),
+                ]
+            ),
+        )
+        done = await _confirm(supervisor, asked.token)
+        assert (done.outcome, done.result) == (CommandOutcome.ANSWERED, "success")
+        read = await _order(officer, QueryParameters(ids=[0x0018, 0x0029]))
+        assert read.parameters == [
+            ParameterValue(id=0x0018, value=7019),
+            ParameterValue(id=0x0029, value=15),
+        ]
+        listening = await _order(supervisor, CallBack(phone="02161234567", listen=True))
+        heard = await _confirm(supervisor, listening.token)
+        assert heard.result == "success"
+        assert [c.listen for c in truck.orders.calls] == [False, True]
+    finally:
+        await officer.close()
+        await supervisor.close()
+        await truck.close()
+
+
+async def test_offline_timeout_and_rate_limit(server: DutyDeskServer) -> None:
+    officer = await open_console(server)
+    colleague = await open_console(server, "officer2", "pw-officer2")
+    quiet = TerminalClient(PHONE)  # authenticates, reports, never answers an order
+    try:
+        offline = await _refused(
+            officer, SendVehicleCommand(req="", device=UNKNOWN, order=QueryPosition())
+        )
+        assert offline.code is ErrorCode.DEVICE_OFFLINE
+
+        await quiet.connect("127.0.0.1", server.jt808_port)
+        await quiet.login(SimulatedTruck(PHONE, PLATE).register_message())
+        server.vehicle_commands.reply_timeout = 0.3
+        timed_out = await _order(officer, QueryPosition())
+        assert timed_out.outcome is CommandOutcome.TIMEOUT
+        await officer.recorder.wait_for(
+            lambda: any(e.kind == "vehicle.command" for e in officer.recorder.events)
+        )
+
+        # Ten a minute: the eleventh (the two above count) is refused; a colleague is not.
+        for _ in range(commands.ORDERS_PER_MINUTE - 2):
+            await _refused(
+                officer, SendVehicleCommand(req="", device=UNKNOWN, order=QueryPosition())
+            )
+        flood = await _refused(
+            officer, SendVehicleCommand(req="", device=UNKNOWN, order=QueryPosition())
+        )
+        assert flood.code is ErrorCode.RATE_LIMITED
+        other = await _refused(
+            colleague, SendVehicleCommand(req="", device=UNKNOWN, order=QueryPosition())
+        )
+        assert other.code is ErrorCode.DEVICE_OFFLINE
+    finally:
+        await officer.close()
+        await colleague.close()
+        await quiet.close()
+
+
+# --------------------------------------------------------------------------- the tokens
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+AT = dt.datetime(2026, 12, 5, 2, 0, tzinfo=dt.UTC)
+
+
+def test_a_token_expires_and_is_bound_to_its_user_terminal_and_order() -> None:
+    clock = _Clock()
+    tokens = commands.ConfirmationTokens(60, clock=clock)
+    order = VehicleControl(door=DoorControl.UNLOCK)
+    first = tokens.issue("supervisor1", PHONE, order, AT)
+    assert first.confirm_by == AT + dt.timedelta(seconds=60)
+    with pytest.raises(Error, match="not yours"):
+        tokens.take(first.token, "supervisor2")
+    taken = tokens.take(first.token, "supervisor1")  # still valid for its owner
+    assert (taken.device, taken.order) == (PHONE, order)
+    late = tokens.issue("supervisor1", "13800000001", order, AT)
+    clock.now += 60
+    with pytest.raises(Error, match="expired"):
+        tokens.take(late.token, "supervisor1")
+    assert len(tokens) == 0
+
+
+def test_a_user_holds_a_bounded_number_of_tokens() -> None:
+    clock = _Clock()
+    tokens = commands.ConfirmationTokens(60, clock=clock)
+    issued = []
+    for _ in range(commands.MAX_TOKENS_PER_USER + 3):
+        clock.now += 1
+        issued.append(tokens.issue("supervisor1", PHONE, VehicleControl(door=DoorControl.LOCK), AT))
+    assert len(tokens) == commands.MAX_TOKENS_PER_USER
+    with pytest.raises(Error):
+        tokens.take(issued[0].token, "supervisor1")  # the oldest went first
+    tokens.take(issued[-1].token, "supervisor1")
+
+
+def test_the_rate_limit_is_per_user_and_refills() -> None:
+    clock = _Clock()
+    limit = commands.UserRateLimit(10, clock=clock)
+    assert all(limit.allow("a") for _ in range(10))
+    assert not limit.allow("a")
+    assert limit.allow("b")
+    clock.now += 6  # one order's worth of a minute
+    assert limit.allow("a")
+    assert not limit.allow("a")
+
+
+def test_the_call_back_number_is_masked_for_the_log() -> None:
+    masked = commands.masked(CallBack(phone="13812345678", listen=True))
+    assert masked == CallBack(phone="138****5678", listen=True)
+    assert commands.masked(QueryPosition()) == QueryPosition()
+
+
+async def test_an_exercise_instance_never_orders_a_live_terminal(
+    server: DutyDeskServer, tmp_path: Path
+) -> None:
+    from backend.exercises.clock import ExerciseClock
+    from backend.exercises.instance import build_instance
+    from realtime.protocol import ExerciseLabel, ExerciseState
+
+    truck = await _truck(server, ProtocolVersion.V2013)
+    label = ExerciseLabel(run_id="x1", title="演练", speed=1.0, state=ExerciseState.RUNNING)
+    drill = build_instance(
+        server,
+        directory=tmp_path / "drill",
+        label=label,
+        clock=ExerciseClock(dt.datetime.now(dt.UTC), 1.0),
+    )
+    await drill.start()
+    try:
+        assert drill.vehicle_commands.sender is drill.jt808_gateway
+        assert drill.jt808_gateway is not server.jt808_gateway
+        with pytest.raises(Error) as refused:
+            await drill.vehicle_commands.send("root", PHONE, QueryPosition(), "")
+        assert refused.value.code is ErrorCode.DEVICE_OFFLINE
+        assert truck.orders.orders == []
+    finally:
+        await drill.close()
+        await truck.close()
