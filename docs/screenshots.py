@@ -3,10 +3,11 @@
     QT_QPA_PLATFORM=offscreen python docs/screenshots.py --out docs/images
 
 Starts the demo's backend (an embedded server on a temporary database with the demo's road
-layer, the demo scenario's alarms and the scripted night shift), waits until the night shift has raised its incident
-and escalated the police task, sends the fire desk a second task that goes overdue and is
-put under supervision, imports a small duty roster and seeds a year of closed incidents
-(the assessment benchmark's generator, a few hundred of them). Then the real console,
+layer, the demo scenario's alarms and the scripted night shift), waits until the night
+shift has raised its incident and escalated the police task, sends the fire desk a second
+task that goes overdue and is put under supervision, imports a small duty roster and seeds
+a year of closed incidents (the assessment benchmark's generator, a few hundred of them).
+Then the real console,
 offscreen and in Chinese, logs in as the night shift's ``fire_desk`` (its task inbox, the
 badge) and as its ``duty_supervisor`` (the incident workspace, the chat, the handover
 dialog with a generated report, the roster panel, the assessment of 2026-11, the registry

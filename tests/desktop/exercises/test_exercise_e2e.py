@@ -325,7 +325,7 @@ def test_the_drill_map_shows_the_live_road_layer(
                 assert drill is not None
                 # Opened from its welcome, the window still asks for the roads of its view.
                 drill.map_view.center_on(118.7541, 32.2512, span_m=3000.0)
-                await wait_until(lambda: _road_names(drill), what="roads on the drill map")
+                await wait_until(lambda: bool(_road_names(drill)), what="roads on the drill map")
                 assert "沿江大道" in _road_names(drill)
 
         run(scenario(), timeout=60)
