@@ -137,14 +137,51 @@ def desk_label(duty: DeskDuty) -> str:
     return f"{area} / {texts.agency_label(duty.agency)}" if duty.agency else area
 
 
-class HandoverItemsModel(QAbstractTableModel):
+class _DeskTableModel(QAbstractTableModel):
+    """A read-only table of the desk's rows: one header and one text cell per column,
+    reset whenever the desk changes."""
+
+    def __init__(self, desk: HandoverDesk, headers: list[str], parent: QObject | None) -> None:
+        super().__init__(parent)
+        self._desk = desk
+        self._headers = headers
+        desk.subscribe(self._reset)
+
+    def _reset(self) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    def _row_count(self) -> int:
+        raise NotImplementedError
+
+    def _cells(self, row: int) -> list[str]:
+        raise NotImplementedError
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else self._row_count()
+
+    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._headers)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> str | None:
+        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._headers[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> str | None:
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+            return None
+        return self._cells(index.row())[index.column()]
+
+
+class HandoverItemsModel(_DeskTableModel):
     """The items of one report section."""
 
     def __init__(self, desk: HandoverDesk, section: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._desk = desk
         self._section = section
-        self._headers = [
+        headers = [
             QCoreApplication.translate("Handover", "No."),
             QCoreApplication.translate("Handover", "Title"),
             QCoreApplication.translate("Handover", "State"),
@@ -153,76 +190,40 @@ class HandoverItemsModel(QAbstractTableModel):
             QCoreApplication.translate("Handover", "Detail"),
             QCoreApplication.translate("Handover", "Due"),
         ]
-        desk.subscribe(self._reset)
+        super().__init__(desk, headers, parent)
 
-    def _reset(self) -> None:
-        self.beginResetModel()
-        self.endResetModel()
+    def _row_count(self) -> int:
+        return len(self._desk.items(self._section))
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._desk.items(self._section))
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> str | None:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> str | None:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
-            return None
-        item = self._desk.items(self._section)[index.row()]
-        return item_cells(item)[index.column()]
+    def _cells(self, row: int) -> list[str]:
+        return item_cells(self._desk.items(self._section)[row])
 
 
-class RosterModel(QAbstractTableModel):
+class RosterModel(_DeskTableModel):
     """Today's duty: desk, 带班领导, 值班员, shift times."""
 
     def __init__(self, desk: HandoverDesk, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._desk = desk
-        self._headers = [
+        headers = [
             QCoreApplication.translate("Handover", "Desk"),
             QCoreApplication.translate("Handover", "Leader on duty"),
             QCoreApplication.translate("Handover", "Officers on duty"),
             QCoreApplication.translate("Handover", "Shift"),
             QCoreApplication.translate("Handover", "Now"),
         ]
-        desk.subscribe(self._reset)
+        super().__init__(desk, headers, parent)
 
-    def _reset(self) -> None:
-        self.beginResetModel()
-        self.endResetModel()
+    def _row_count(self) -> int:
+        return len(self._desk.duties())
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._desk.duties())
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> str | None:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._headers[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> str | None:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
-            return None
-        duty = self._desk.duties()[index.row()]
-        cells = [
+    def _cells(self, row: int) -> list[str]:
+        duty = self._desk.duties()[row]
+        return [
             desk_label(duty),
             "、".join(duty.leaders),
             "、".join(duty.officers),
             f"{texts.format_time(duty.start)} – {texts.format_time(duty.end)}",
             QCoreApplication.translate("Handover", "on duty") if duty.on_duty else "",
         ]
-        return cells[index.column()]
 
 
 def _fit_item_columns(view: QTableView) -> None:

@@ -378,6 +378,9 @@ class MainWindow(QMainWindow):
         window from the welcome itself): the post-login loads, the role's controls."""
         self.incident_desk.on_welcome(welcome)
         self.model.on_welcome(welcome)
+        # The map's roads too: without this, a window opened from the welcome (after the
+        # login dialog, a drill window) showed no road until the next reconnect.
+        self.road_loader.new_session()
 
     def open_first_incident(self) -> bool:
         """Open the first incident in the workspace (before a screenshot of it)."""

@@ -2,11 +2,12 @@
 
     QT_QPA_PLATFORM=offscreen python docs/screenshots.py --out docs/images
 
-Starts the demo's backend (an embedded server on a temporary database, the demo scenario's
-alarms and the scripted night shift), waits until the night shift has raised its incident
-and escalated the police task, sends the fire desk a second task that goes overdue and is
-put under supervision, imports a small duty roster and seeds a year of closed incidents
-(the assessment benchmark's generator, a few hundred of them). Then the real console,
+Starts the demo's backend (an embedded server on a temporary database with the demo's road
+layer, the demo scenario's alarms and the scripted night shift), waits until the night
+shift has raised its incident and escalated the police task, sends the fire desk a second
+task that goes overdue and is put under supervision, imports a small duty roster and seeds
+a year of closed incidents (the assessment benchmark's generator, a few hundred of them).
+Then the real console,
 offscreen and in Chinese, logs in as the night shift's ``fire_desk`` (its task inbox, the
 badge) and as its ``duty_supervisor`` (the incident workspace, the chat, the handover
 dialog with a generated report, the roster panel, the assessment of 2026-11, the registry
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from backend.cli.demo import DEMO_OFFICER, DemoFeed, load_scenario  # noqa: E402
+from backend.cli.demo import DEMO_OFFICER, DEMO_ROADS, DemoFeed, load_scenario  # noqa: E402
 from backend.cli.night_shift import (  # noqa: E402
     FIRE_DESK,
     SHIFT_USERS,
@@ -203,7 +204,9 @@ def demo_backend() -> Iterator[ServerThread]:
         (DEMO_OFFICER, PASSWORD, Role.OFFICER),
         (scenario.device, DEVICE_PASSWORD, Role.DEVICE),
     ]
-    with ServerThread(users=users, seed_sensors=True, seed_cameras=True, jt808=True) as server:
+    with ServerThread(
+        users=users, seed_sensors=True, seed_cameras=True, seed_roads=DEMO_ROADS, jt808=True
+    ) as server:
         for username, role, agency in SHIFT_USERS:
             server.add_user(username, PASSWORD, role, agency=agency)
         feed = DemoFeed(
@@ -500,6 +503,11 @@ async def shoot_exercise(server: ServerThread, out: Path, settings: Any) -> None
         drill = exercises.drill_window(run.run_id)
         drill.resize(*WINDOW_SIZE)
         await until("the exercise's alarms", drill.queue_alarm_ids, timeout=90)
+        # The panel's count follows the run's alarms within a few seconds.
+        await until(
+            "the panel's alarm count",
+            lambda: runs.runs()[0].alarms >= len(drill.queue_alarm_ids()),
+        )
         await asyncio.sleep(2.0)
         save(drill, out / "console-exercise.png")
         exercises.dock.setFloating(True)

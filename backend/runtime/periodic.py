@@ -78,6 +78,7 @@ class Periodic:
     def start(self) -> None:
         """Start the task (nothing if it is running)."""
         if self._task is None:
+            self._shortened = asyncio.Event()  # of this start's loop
             self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QHBoxLayout,
     QMenu,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -206,10 +207,14 @@ class MapView(QWidget):
         # status row: cursor position, scale, counts, layer menu
         self.coords_label = plain_label(parent=self)
         self.coords_label.setObjectName("map_coords_label")
-        self.coords_label.setMinimumWidth(220)
         self.scale_bar = ScaleBar(self)
         self.summary_label = plain_label(parent=self)
         self.summary_label.setObjectName("map_summary_label")
+        self.summary_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # In a narrow dock the texts give way (clipped; the counts stay in the tooltip)
+        # instead of being drawn over the scale bar.
+        for label in (self.coords_label, self.summary_label):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.layers_button = QToolButton(self)
         self.layers_button.setObjectName("map_layers_button")
         self.layers_button.setText(self.tr("Layers"))
@@ -242,10 +247,9 @@ class MapView(QWidget):
 
         status = QHBoxLayout()
         status.setContentsMargins(6, 0, 6, 2)
-        status.addWidget(self.coords_label)
+        status.addWidget(self.coords_label, 1)
         status.addWidget(self.scale_bar)
-        status.addStretch(1)
-        status.addWidget(self.summary_label)
+        status.addWidget(self.summary_label, 1)
         status.addWidget(self.layers_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -567,11 +571,11 @@ class MapView(QWidget):
         if count == 0 or age is None:
             self.summary_label.setText("")
             return
-        self.summary_label.setText(
-            self.tr("{count} vehicles, newest fix {age} s ago").format(
-                count=count, age=int(age.total_seconds())
-            )
+        text = self.tr("{count} vehicles, newest fix {age} s ago").format(
+            count=count, age=int(age.total_seconds())
         )
+        self.summary_label.setText(text)
+        self.summary_label.setToolTip(text)
 
     def shutdown(self) -> None:
         """Stop the timers and the tile source (the console calls this on close)."""

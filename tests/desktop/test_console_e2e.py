@@ -324,6 +324,9 @@ def test_login_dialog_shows_the_servers_reason(
             assert isinstance(window, MainWindow)
             qtbot.addWidget(window)
             await wait_until(lambda: session.service.state is ConnectionState.LIVE, what="live")
+            # Opened from the welcome, the window still asks for its map's roads.
+            window.map_view.center_on(121.44, 31.19, span_m=3000.0)
+            await wait_until(lambda: len(window.road_loader.cache) > 0, what="roads asked")
             window.close()
             assert await done == 0
         finally:

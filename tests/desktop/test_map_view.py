@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.main_window import MainWindow
@@ -123,6 +124,20 @@ def test_scale_bar_and_cursor_coordinates(map_view: MapView, qtbot: QtBot) -> No
     text = map_view.coords_label.text()
     assert "30.27" in text
     assert "120.15" in text
+
+
+@pytest.mark.parametrize("width", [270, 360, 900])
+def test_the_status_row_never_covers_the_scale_bar(map_view: MapView, width: int) -> None:
+    """A map in a narrow dock (the drill window's): the texts give way to the scale bar."""
+    map_view.coords_label.setText("30.27000, 120.15000")
+    map_view.summary_label.setText("1200 vehicles, newest fix 4 s ago")
+    map_view.resize(width, 500)
+    QApplication.processEvents()
+    bar = map_view.scale_bar.geometry()
+    for widget in (map_view.coords_label, map_view.summary_label, map_view.layers_button):
+        assert not widget.geometry().intersects(bar), (width, widget.objectName())
+    assert map_view.layers_button.geometry().right() <= map_view.width()
+    assert map_view.minimumSizeHint().width() <= 280
 
 
 def test_telemetry_becomes_markers(map_view: MapView) -> None:

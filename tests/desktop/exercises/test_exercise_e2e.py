@@ -14,11 +14,13 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from backend.cli.demo import DEMO_ROADS
 from backend.exercises.library import RecordingLibrary
 from backend.server.commands import CONSOLE_COMMANDS
 from backend.server.testing import ServerThread
 from desktop.exercises.drill import DrillSession
 from desktop.exercises.state import ExerciseRuns, HeldRun
+from desktop.main_window import MainWindow
 from realtime.client import ConnectionState
 from realtime.protocol import ExerciseRunView, ExerciseState, GetExerciseScore, InjectKind
 from realtime.states import AlarmLevel
@@ -43,6 +45,13 @@ def server() -> Iterator[ServerThread]:
     with ServerThread(users=USERS) as running:
         RecordingLibrary(running.data_dir).save(small_recording(duration_s=40.0), RECORDING)
         yield running
+
+
+def _road_names(window: MainWindow) -> set[str]:
+    shown = window.map_view.roads.shown
+    if shown is None:
+        return set()
+    return {line.name for group in shown.classes for line in group.lines}
 
 
 def held(runs: ExerciseRuns, run_id: str) -> HeldRun:
@@ -294,3 +303,29 @@ def test_a_non_participant_who_tries_to_join_is_told_why_and_nothing_opens(
             await wait_until(lambda: not officer.sessions, what="forgotten")
 
     run(scenario(), timeout=40)
+
+
+def test_the_drill_map_shows_the_live_road_layer(
+    qtbot: QtBot, settings: QSettings, run: Run
+) -> None:
+    # The tanker scenario lies in the demo city, on the demo's roads.
+    with ServerThread(users=USERS, seed_roads=DEMO_ROADS) as server:
+
+        async def scenario() -> None:
+            async with live_console(server, qtbot, settings, "trainer1") as (_window, trainer):
+                await wait_until(
+                    lambda: trainer.panel.select_recording("tanker-rollover"), what="library"
+                )
+                trainer.desk.start("tanker-rollover", speed=1.0, participants=[], title="")
+                await wait_until(lambda: len(trainer.desk.runs) == 1, what="run")
+                run_id = trainer.desk.runs.runs()[0].run_id
+                trainer.join(trainer.desk.runs.runs()[0])
+                await wait_until(lambda: trainer.drill_window(run_id) is not None, what="drill")
+                drill = trainer.drill_window(run_id)
+                assert drill is not None
+                # Opened from its welcome, the window still asks for the roads of its view.
+                drill.map_view.center_on(118.7541, 32.2512, span_m=3000.0)
+                await wait_until(lambda: bool(_road_names(drill)), what="roads on the drill map")
+                assert "沿江大道" in _road_names(drill)
+
+        run(scenario(), timeout=60)
