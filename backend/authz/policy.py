@@ -40,6 +40,7 @@ from backend.errors import ForbiddenError
 from realtime.protocol import (
     AlarmView,
     DangerAction,
+    EarlyWarningView,
     Event,
     ExerciseRunView,
     GrantView,
@@ -760,7 +761,13 @@ def can_see_recording(principal: Principal, source: RecordingSource, area: str) 
     return source is RecordingSource.SCENARIO or in_jurisdiction(principal, area)
 
 
-def can_see_event(principal: Principal, event: Event) -> bool:
+def can_see_warning(principal: Principal, jurisdiction: str) -> bool:
+    """Return whether the principal may see an early warning of ``jurisdiction`` (the
+    jurisdiction of its hazard source or sensor; unplaced: whole-area readers only)."""
+    return principal.role in READERS and sees_jurisdiction(principal, jurisdiction)
+
+
+def can_see_event(principal: Principal, event: Event) -> bool:  # noqa: C901  (one branch per kind)
     """Return whether an event-log event may reach this console (live and on resume).
 
     Chat messages and read receipts by their incident's scope (:mod:`backend.authz.incidents`,
@@ -811,6 +818,10 @@ def can_see_event(principal: Principal, event: Event) -> bool:
     if isinstance(event.exercise_run, ExerciseRunView):
         return receives(principal, Topic.EXERCISE_EVENTS) and can_see_exercise(
             principal, event.exercise_run
+        )
+    if isinstance(event.early_warning, EarlyWarningView):
+        return receives(principal, Topic.WARNING_EVENTS) and can_see_warning(
+            principal, event.early_warning.jurisdiction
         )
     return principal.role in READERS and not principal.jurisdiction
 

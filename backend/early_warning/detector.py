@@ -127,7 +127,7 @@ def _step(
     level: WarningLevel,
     t: float,
     dwell: float,
-) -> type[Raise] | type[Escalate] | type[Clear] | None:
+) -> type[Decision] | None:
     """Move one condition on; return what to decide (None: nothing)."""
     if holds:
         condition.released_since = None
@@ -239,6 +239,16 @@ class Detector:
         """Take an open warning stored before the start as raised (so it can clear)."""
         self._conditions[key] = _Condition(active=True, level=level)
 
+    def undo(self, decision: Decision) -> None:
+        """Take back a decision that could not be written (it is decided again)."""
+        condition = self._conditions.get(decision.key)
+        if condition is None:
+            return
+        if isinstance(decision, Raise):
+            condition.active = False
+        elif isinstance(decision, Clear):
+            condition.active = True
+
     def active(self) -> dict[Key, WarningLevel]:
         """The conditions raised now and their levels."""
         return {key: c.level for key, c in self._conditions.items() if c.active}
@@ -301,6 +311,7 @@ class Detector:
         if step is Clear:
             yield Clear(key, _utc(t), f"{name} 趋势已缓和")
             return
+        made = Raise if step is Raise else Escalate
         if not isinstance(projection, TrendProjection) or lead is None:
             return  # a trend holds only with a projection and its lead
         target = LEVEL_NAMES.get(projection.level, projection.level)
@@ -310,7 +321,7 @@ class Detector:
             f"变化 {projection.slope_per_min:+.3g} {config.unit}/分，"
             f"报警值 {projection.level_value:g} {config.unit}"
         )
-        yield step(
+        yield made(
             key,
             level,
             _utc(t),
@@ -361,8 +372,9 @@ class Detector:
         if step is Clear:
             yield Clear(key, _utc(t), "多个传感器同时上升的趋势已缓和")
             return
+        made = Raise if step is Raise else Escalate
         labels = "、".join(self._name(sensor_id) for sensor_id in sorted(rising))
-        yield step(
+        yield made(
             key,
             level,
             _utc(t),

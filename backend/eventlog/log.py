@@ -30,6 +30,7 @@ from realtime.protocol import (
     AlarmView,
     ChecklistView,
     DeviceView,
+    EarlyWarningView,
     Event,
     ExerciseRunView,
     GeofenceView,
@@ -167,6 +168,8 @@ class Draft:
     """A plan's checklist after a tick (``incident.checklist_ticked``; with ``incident``)."""
     exercise_run: ExerciseRunView | None = None
     """The run an ``exercise.*`` life-cycle event of the live log is about."""
+    early_warning: EarlyWarningView | None = None
+    """The warning a ``warning.*`` event is about, as it is after the change."""
 
 
 async def append(
@@ -287,6 +290,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             registry_change=_or_unset(draft.registry_change),
             checklist=draft.checklist if draft.checklist is not None else msgspec.UNSET,
             exercise_run=_or_unset(draft.exercise_run),
+            early_warning=_or_unset(draft.early_warning),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

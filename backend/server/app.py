@@ -37,6 +37,8 @@ from backend.chat.attachments import AttachmentStore
 from backend.chat.service import ChatService
 from backend.decision.chemicals import load_table as load_chemical_table
 from backend.decision.service import DecisionService
+from backend.early_warning.detector import WarningSettings
+from backend.early_warning.service import EarlyWarningService
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.exercises.live import LiveRecording, live_recording
@@ -242,6 +244,8 @@ class ServerConfig:
     reuse_port: bool = False
     """Listen with SO_REUSEPORT: worker processes share the ports, the kernel spreads
     connections over them (``dutydesk serve --workers N``)."""
+    early_warning: WarningSettings = field(default_factory=WarningSettings)
+    """How early warnings (预警) are raised from sensor trends (docs/early-warning.md)."""
 
 
 class Identity(NamedTuple):
@@ -342,6 +346,8 @@ class DutyDeskServer:
         """Device feeds connected now (for ``/health``)."""
         self.exercises = self._exercise_manager()
         """The exercises (演练) run beside this live server (``None`` in an exercise)."""
+        self.early_warnings = self._early_warning_service()
+        """Early warnings (预警): trends, co-rise and weather alerts over hazard sources."""
 
     def _own_identity(self) -> Identity:
         config = self.config
@@ -364,6 +370,20 @@ class DutyDeskServer:
         users.on_sessions_ended = tracker.end_user
         gatekeeper = Gatekeeper(users, config.login_limits, self.database_outage)
         return Identity(users, tracker, gatekeeper)
+
+    def _early_warning_service(self) -> EarlyWarningService:
+        config = self.config
+        service = EarlyWarningService(
+            self.sessions,
+            self.writer,
+            self.sensors.rules.config,
+            settings=config.early_warning,
+            clock=config.clock or utc_now,
+            lease=self.leases.lease("early warning housekeeping"),
+        )
+        # Readings are evaluated as they are stored (after their alarms).
+        self.sensors.on_stored = service.observe
+        return service
 
     def _exercise_manager(self) -> ExerciseManager | None:
         if self.config.exercise is not None:
@@ -601,6 +621,7 @@ class DutyDeskServer:
         # Consoles that subscribe get every sensor's newest value and every vehicle's last
         # known place at once, not "no reading yet" and an empty map until each reports.
         self.hub.remember_readings(await self.sensors.start())
+        await self.early_warnings.start()
         async with self.sessions() as session:
             latest = await track_query.latest_fixes(session, _MOVING)
         self.hub.remember_positions(latest)
@@ -655,6 +676,7 @@ class DutyDeskServer:
         await self.registry.close()
         await self.chat.stop()
         await self.sensors.stop()
+        await self.early_warnings.stop()
         await self.hub.stop()
         await self.telemetry.stop()
         await self.leases.close()
