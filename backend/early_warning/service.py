@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -129,7 +129,7 @@ class EarlyWarningService:
             log=logger,
             lease=lease,
         )
-        self.expire_weather: Callable[[], Any] | None = None
+        self.expire_weather: Callable[[], Awaitable[None]] | None = None
         """Set by the weather module: ends the weather warnings past their expiry."""
 
     # ------------------------------------------------------------------ life cycle

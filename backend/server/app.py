@@ -37,6 +37,7 @@ from backend.chat.attachments import AttachmentStore
 from backend.chat.service import ChatService
 from backend.decision.chemicals import load_table as load_chemical_table
 from backend.decision.service import DecisionService
+from backend.early_warning import weather
 from backend.early_warning.detector import WarningSettings
 from backend.early_warning.service import EarlyWarningService
 from backend.errors import ValidationError
@@ -346,8 +347,6 @@ class DutyDeskServer:
         """Device feeds connected now (for ``/health``)."""
         self.exercises = self._exercise_manager()
         """The exercises (演练) run beside this live server (``None`` in an exercise)."""
-        self.early_warnings = self._early_warning_service()
-        """Early warnings (预警): trends, co-rise and weather alerts over hazard sources."""
 
     def _own_identity(self) -> Identity:
         config = self.config
@@ -371,7 +370,10 @@ class DutyDeskServer:
         gatekeeper = Gatekeeper(users, config.login_limits, self.database_outage)
         return Identity(users, tracker, gatekeeper)
 
-    def _early_warning_service(self) -> EarlyWarningService:
+    @functools.cached_property
+    def early_warnings(self) -> EarlyWarningService:
+        """Early warnings (预警): trends, co-rise and weather alerts over hazard sources
+        (made at the start, before any reading is taken)."""
         config = self.config
         service = EarlyWarningService(
             self.sessions,
@@ -383,6 +385,7 @@ class DutyDeskServer:
         )
         # Readings are evaluated as they are stored (after their alarms).
         self.sensors.on_stored = service.observe
+        service.expire_weather = functools.partial(weather.expire, service)
         return service
 
     def _exercise_manager(self) -> ExerciseManager | None:

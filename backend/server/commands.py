@@ -49,6 +49,7 @@ from backend.server import (
     registry_handlers,
     road_handlers,
     score_handlers,
+    warning_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -57,6 +58,7 @@ from realtime.protocol import (
     AcceptHandover,
     Ack,
     ActOnTask,
+    ActOnWarning,
     AgenciesResult,
     AlarmResult,
     AnswerSupervision,
@@ -97,6 +99,7 @@ from realtime.protocol import (
     GetHandover,
     GetIncident,
     GetIncidentTimeline,
+    GetProjection,
     GetRegistryHistory,
     GetRegistryItem,
     GetRoads,
@@ -107,6 +110,7 @@ from realtime.protocol import (
     HandoverResult,
     HandoversResult,
     HistoryResult,
+    ImportWeather,
     IncidentResult,
     IncidentsResult,
     InjectEvent,
@@ -126,12 +130,14 @@ from realtime.protocol import (
     ListTasks,
     ListUnits,
     ListUnread,
+    ListWarnings,
     MarkRead,
     MessageResult,
     OpenIncident,
     Ping,
     Pong,
     PostMessage,
+    ProjectionResult,
     ReadResult,
     RecentEvents,
     RecentEventsResult,
@@ -188,6 +194,9 @@ from realtime.protocol import (
     UnshareCamera,
     UploadAttachment,
     UploadResult,
+    WarningResult,
+    WarningsResult,
+    WeatherImported,
     decode_server,
     encode,
 )
@@ -579,6 +588,28 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         (ExerciseScoreResult,),
         Permission.SEE_EXERCISES,
         score_handlers.get_exercise_score,
+    ),
+    # early warning (预警)
+    Route(ListWarnings, (WarningsResult,), Permission.SEE_WARNINGS, warning_handlers.list_warnings),
+    Route(
+        ActOnWarning,
+        (WarningResult,),
+        Permission.WORK_WARNINGS,
+        warning_handlers.act_on_warning,
+        remember_answer=True,
+    ),
+    Route(
+        GetProjection,
+        (ProjectionResult,),
+        Permission.READ_SENSOR_HISTORY,
+        warning_handlers.sensor_projection,
+    ),
+    Route(
+        ImportWeather,
+        (WeatherImported,),
+        Permission.IMPORT_WEATHER,
+        warning_handlers.import_weather,
+        remember_answer=True,
     ),
 )
 """Every console command: request type → its row."""
