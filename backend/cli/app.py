@@ -37,6 +37,7 @@ from backend.cli import (
     simulate,
     upkeep,
     users,
+    weather,
 )
 from backend.cli.common import (
     EXIT_FAILURE,
@@ -65,6 +66,7 @@ COMMAND_GROUPS = (
     upkeep,
     report,
     exercise,
+    weather,
     simulate,
     demo,
 )

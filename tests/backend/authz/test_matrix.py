@@ -2164,7 +2164,6 @@ async def _warning_events(world: World, user: User) -> None:
     session.assert_nothing_foreign(user)
 
 
-
 def _command_name(command: type[Any]) -> str:
     return str(command.__struct_config__.tag)
 
