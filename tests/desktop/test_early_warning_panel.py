@@ -106,7 +106,9 @@ def answer(command: Command) -> ResultData:
     if isinstance(command, GetProjection):
         return ProjectionResult(sensor=command.sensor, projection=PROJECTION)
     if isinstance(command, GetSeries):
-        return SeriesResult(sensor=command.sensor, unit="%", source="raw", points=[])
+        return SeriesResult(
+            sensor=command.sensor, unit="%", source="raw", downsampled=False, points=[]
+        )
     raise CommandError(ErrorCode.BAD_MESSAGE, "unexpected")
 
 
