@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import math
 from typing import Final
 
 from websockets.asyncio.client import connect
@@ -25,7 +26,6 @@ from realtime.protocol import Ack, DeviceReading, Role, decode_server, encode
 logger = logging.getLogger(__name__)
 
 DRIFT_SENSOR: Final = "ch4-0025"
-DRIFT_HAZARD_SOURCE: Final = "HS-DSKY-1203"
 SAMPLE_ALERT: Final = RESOURCES_DIR / "cap" / "samples" / "rainstorm_orange.xml"
 HISTORY_S: Final = 240.0
 """Readings sent at once for the minutes before the demo started (the fit needs them)."""
@@ -34,8 +34,10 @@ START_VALUE, RISE_PER_S, CEILING = 0.45, 0.0008, 0.95
 
 
 def drift_value(seconds: float) -> float:
-    """The drifting sensor's value ``seconds`` after its history began."""
-    return round(min(START_VALUE + RISE_PER_S * seconds, CEILING), 3)
+    """The drifting sensor's value ``seconds`` after its history began (a slow rise with
+    a little sensor wobble)."""
+    wobble = 0.012 * math.sin(seconds / 17.0) + 0.006 * math.sin(seconds / 5.3)
+    return round(min(START_VALUE + RISE_PER_S * seconds, CEILING) + wobble, 3)
 
 
 async def register_drift_sensor(server: DutyDeskServer) -> None:
@@ -46,7 +48,6 @@ async def register_drift_sensor(server: DutyDeskServer) -> None:
         sensor_id=DRIFT_SENSOR,
         name="东山煤矿 1203 回风巷 甲烷 #5",
         place="东山煤矿 1203 回风巷",
-        hazard_source=DRIFT_HAZARD_SOURCE,
     )
     await server.sensors.add_sensors([sensor], only_new=True)
 

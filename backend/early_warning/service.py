@@ -121,6 +121,7 @@ class EarlyWarningService:
         self.detector = Detector(self.settings, self.config_of)
         self.hazard_sources: dict[str, HazardSource] = {}
         self._hazard_of_sensor: dict[str, str] = {}
+        self._hazard_by_name: dict[str, str] = {}
         self._placed: dict[str, tuple[SensorConfig, SensorConfig]] = {}
         self._housekeeping = Periodic(
             "early-warning-housekeeping",
@@ -162,15 +163,19 @@ class EarlyWarningService:
         """Put the registry's hazard sources in force (co-rise groups, names, areas)."""
         self.hazard_sources = sources
         self._hazard_of_sensor = {s: h.code for h in sources.values() for s in h.sensors}
+        # Sensor configurations may name their hazard source instead of giving its code.
+        self._hazard_by_name = {h.name: h.code for h in sources.values()}
         self._placed.clear()
 
     def config_of(self, sensor_id: str) -> SensorConfig | None:
-        """The sensor's rules, with the hazard source the registry attaches it to (else
-        the one its own configuration names)."""
+        """The sensor's rules, with the code of the hazard source the registry attaches it
+        to (else of the one its own configuration names or codes)."""
         config = self._sensor_config(sensor_id)
         if config is None:
             return None
-        hazard = self._hazard_of_sensor.get(sensor_id, config.hazard_source)
+        hazard = self._hazard_of_sensor.get(sensor_id) or self._hazard_by_name.get(
+            config.hazard_source, config.hazard_source
+        )
         if hazard == config.hazard_source:
             return config
         cached = self._placed.get(sensor_id)

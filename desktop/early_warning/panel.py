@@ -50,6 +50,11 @@ LEVEL, SOURCE, TITLE, SUBJECT, PREDICTED, AGE, STATE = range(COLUMNS)
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
+def _clock_time(moment: dt.datetime) -> str:
+    """A predicted time as local wall-clock time (today's, usually: no date)."""
+    return moment.astimezone(texts.DISPLAY_TIMEZONE).strftime("%H:%M:%S")
+
+
 class WarningPanel(QWidget):
     """The warning table with its buttons."""
 
@@ -72,6 +77,7 @@ class WarningPanel(QWidget):
         self.book = WarningBook()
         self.role: Role | None = None
         self.sensor_names: dict[str, str] = {}
+        self.hazard_names: dict[str, str] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         buttons = QHBoxLayout()
@@ -112,6 +118,8 @@ class WarningPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(TITLE, QHeaderView.ResizeMode.Stretch)
+        for column in (LEVEL, SOURCE, SUBJECT, PREDICTED, AGE, STATE):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.itemDoubleClicked.connect(self._on_double_click)
         layout.addWidget(self.table, 1)
@@ -132,6 +140,11 @@ class WarningPanel(QWidget):
     def set_sensor_names(self, names: Mapping[str, str]) -> None:
         """Sensor id → name, to say which sensors a warning is about."""
         self.sensor_names = dict(names)
+        self.refresh()
+
+    def set_hazard_names(self, names: Mapping[str, str]) -> None:
+        """Hazard source code → name, to say which hazard source a warning is about."""
+        self.hazard_names = dict(names)
         self.refresh()
 
     def load(self) -> None:
@@ -184,16 +197,17 @@ class WarningPanel(QWidget):
             source_label(warning.source),
             warning.title + (f" ×{warning.count}" if warning.count > 1 else ""),
             self._subject(warning),
-            texts.format_time(warning.predicted_at) if warning.predicted_at else "–",
+            _clock_time(warning.predicted_at) if warning.predicted_at else "–",
             texts.format_duration(age_seconds(warning, now)),
             state_label(warning.state),
         ]
 
     def _subject(self, warning: EarlyWarningView) -> str:
         sensors = "、".join(self.sensor_names.get(s, s) for s in warning.sensors)
-        if warning.hazard_source and sensors:
-            return f"{warning.hazard_source}：{sensors}"
-        return warning.hazard_source or sensors
+        hazard = self.hazard_names.get(warning.hazard_source, warning.hazard_source)
+        if hazard and sensors:
+            return f"{hazard}：{sensors}"
+        return hazard or sensors
 
     def selected_id(self) -> int | None:
         """The id of the selected warning."""

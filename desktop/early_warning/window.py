@@ -20,6 +20,9 @@ from desktop.service import ConsoleService
 from realtime.protocol import (
     MAX_CAP_BYTES,
     ImportWeather,
+    ItemKind,
+    ListRegistry,
+    RegistryResult,
     ResultData,
     SensorView,
     UserInfo,
@@ -70,6 +73,13 @@ class WindowWarnings(QObject):
         self.panel.set_role(user.role)
         self.import_action.setEnabled(can_work(user.role))
         self.panel.load()
+        # Hazard sources by name (a role that may not read the registry sees codes).
+        listing = ListRegistry(req="", kind=ItemKind.HAZARD_SOURCE, limit=500)
+        self._service.query(listing, self._on_hazard_sources, lambda _code, _message: None)
+
+    def _on_hazard_sources(self, result: ResultData) -> None:
+        if isinstance(result, RegistryResult):
+            self.panel.set_hazard_names({item.code: item.name for item in result.items})
 
     def on_sensors(self, sensors: list[SensorView]) -> None:
         """Name the sensors in the list."""

@@ -331,7 +331,9 @@ class TrendsPanel(QWidget):
             return
         end = epoch(self._clock())
         start = end - self.live_window().total_seconds()
-        self._first_plot().setXRange(start, end + 5, padding=0)
+        # Far enough right to show where the projected trends lead.
+        ahead = self.projections.latest_end() or end
+        self._first_plot().setXRange(start, max(end + 5, ahead + 30), padding=0)
 
     def _on_live_toggled(self, checked: bool) -> None:
         if checked:

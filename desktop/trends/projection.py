@@ -89,6 +89,16 @@ class ProjectionOverlay(QObject):
     def _failed(self, code: str, message: str) -> None:
         logger.info("projection query failed: %s %s", code, message)
 
+    def latest_end(self) -> float | None:
+        """Where the furthest drawn projection ends (epoch seconds): the live view shows
+        up to there, so the predicted crossing is on screen."""
+        ends = [
+            epoch(p.fitted_to_at)
+            for sensor, p in self.projections.items()
+            if sensor in self._series()
+        ]
+        return max(ends) if ends else None
+
     def forget_items(self) -> None:
         """The plots were rebuilt: the drawn items went with them."""
         self.items = {}

@@ -25,6 +25,8 @@ IMAGES = (
     "console-registry.png",
     "console-exercise.png",
     "console-exercise-panel.png",
+    "console-warnings.png",
+    "console-trend-projection.png",
 )
 
 
