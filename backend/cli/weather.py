@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import getpass
 from pathlib import Path
+from typing import Any
 
 from backend.authz.principal import Principal
 from backend.cli.common import (
@@ -20,10 +21,12 @@ from backend.cli.common import (
     out,
 )
 from backend.early_warning import weather
+from backend.early_warning.detector import WarningSettings
 from backend.early_warning.service import EarlyWarningService, load_hazard_sources
 from backend.errors import Error as Refusal
 from backend.eventlog import log as eventlog
 from realtime.protocol import MAX_CAP_BYTES, Role, WeatherImported
+from realtime.protocol.early_warning import FitMethod
 
 LEVEL_WORDS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 
@@ -100,3 +103,74 @@ def _cmd_import(args: argparse.Namespace) -> int:
         level = LEVEL_WORDS.get(warning.level.value, warning.level.value)
         out(f"  {warning.hazard_source}  {level}  {warning.state.value}  {warning.title}")
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------- serve options
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+    return value
+
+
+def add_serve_options(serve: argparse.ArgumentParser) -> None:
+    """The early-warning options of ``dutydesk serve`` (docs/early-warning.md)."""
+    defaults = WarningSettings()
+    group = serve.add_argument_group("early warning (预警)")
+    group.add_argument(
+        "--warning-window",
+        type=_positive,
+        default=defaults.window_s,
+        metavar="SECONDS",
+        help=f"the trend is fitted over this many seconds of readings (default: "
+        f"{defaults.window_s:g})",
+    )
+    group.add_argument(
+        "--warning-horizon",
+        type=_positive,
+        default=defaults.horizon_s,
+        metavar="SECONDS",
+        help="a trend warning is raised when the fitted line meets the sensor's next alarm "
+        f"level within this many seconds (default: {defaults.horizon_s:g})",
+    )
+    group.add_argument(
+        "--warning-dwell",
+        type=float,
+        default=defaults.dwell_s,
+        metavar="SECONDS",
+        help="a condition must hold this long before it raises, and be gone this long "
+        f"before it clears (default: {defaults.dwell_s:g})",
+    )
+    group.add_argument(
+        "--warning-fit",
+        choices=[method.value for method in FitMethod],
+        default=defaults.method.value,
+        help="how trends are fitted: theil_sen (robust to a few wild readings) or "
+        f"least_squares (default: {defaults.method.value})",
+    )
+    group.add_argument(
+        "--warning-co-rise",
+        type=int,
+        default=defaults.co_rise_min_sensors,
+        metavar="N",
+        help="sensors of one hazard source that must rise together for a co-rise warning "
+        f"(default: {defaults.co_rise_min_sensors})",
+    )
+
+
+def serve_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`ServerConfig` fields the early-warning options set."""
+    return {
+        "early_warning": WarningSettings(
+            window_s=args.warning_window,
+            horizon_s=args.warning_horizon,
+            dwell_s=max(0.0, args.warning_dwell),
+            method=FitMethod(args.warning_fit),
+            co_rise_min_sensors=max(2, args.warning_co_rise),
+        )
+    }

@@ -70,3 +70,32 @@ def test_the_weather_command_imports_and_refuses_clearly(
     assert "not a CAP 1.2 alert" in capsys.readouterr().err
     assert main(["weather", "import", str(tmp_path / "missing.xml"), *data]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_serve_options_set_the_warning_settings(tmp_path: Path) -> None:
+    from backend.cli.app import build_parser
+    from backend.cli.weather import serve_config
+    from realtime.protocol.early_warning import FitMethod
+
+    args = build_parser([]).parse_args(
+        [
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--warning-horizon",
+            "900",
+            "--warning-fit",
+            "least_squares",
+            "--warning-dwell",
+            "30",
+        ]
+    )
+    settings = serve_config(args)["early_warning"]
+    assert (settings.horizon_s, settings.method, settings.dwell_s) == (
+        900.0,
+        FitMethod.LEAST_SQUARES,
+        30.0,
+    )
+    assert settings.window_s == 300.0
+    with pytest.raises(SystemExit):
+        build_parser([]).parse_args(["serve", "--warning-horizon", "-5"])
