@@ -228,8 +228,9 @@ class Detector:
         self._readings: dict[str, collections.deque[tuple[float, float]]] = {}
         self._evaluated: dict[str, float] = {}
         self._conditions: dict[Key, _Condition] = {}
-        self._rises: dict[str, tuple[float, float]] = {}
-        """Sensor → (time, share of the way to its first level risen per window)."""
+        self._rises: dict[str, dict[str, tuple[float, float]]] = {}
+        """Hazard source → sensor → (time, share of the way to its first level risen per
+        window): a co-rise looks at its own hazard source's sensors only."""
 
     def points(self, sensor_id: str) -> list[tuple[float, float]]:
         """The readings of ``sensor_id`` inside the fit window, oldest first."""
@@ -335,18 +336,19 @@ class Detector:
 
     def _note_rise(self, config: SensorConfig, projection: TrendProjection | str, t: float) -> None:
         if not isinstance(projection, TrendProjection) or projection.slope_per_min <= 0:
-            self._rises[config.sensor_id] = (t, 0.0)
+            self._rises.setdefault(config.hazard_source, {})[config.sensor_id] = (t, 0.0)
             return
         first = next_level(config, projection.fitted_from_value, rising=True)
         way = first.value - projection.fitted_from_value if first is not None else 0.0
         rise = projection.slope_per_min / 60 * self.settings.window_s
-        self._rises[config.sensor_id] = (t, rise / way if way > 0 else 0.0)
+        share = rise / way if way > 0 else 0.0
+        self._rises.setdefault(config.hazard_source, {})[config.sensor_id] = (t, share)
 
     def _co_rise(self, hazard_source: str, t: float) -> Iterable[Decision]:
         settings = self.settings
         rising: list[str] = []
         still: list[str] = []
-        for sensor_id, (when, share) in self._rises.items():
+        for sensor_id, (when, share) in self._rises.get(hazard_source, {}).items():
             config = self._config_of(sensor_id)
             if config is None or config.hazard_source != hazard_source:
                 continue
