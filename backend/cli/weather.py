@@ -161,16 +161,24 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
         help="sensors of one hazard source that must rise together for a co-rise warning "
         f"(default: {defaults.co_rise_min_sensors})",
     )
+    group.add_argument(
+        "--weather-dir",
+        type=Path,
+        metavar="DIR",
+        help="import the CAP weather alerts (*.xml) dropped into this folder, every 30 s; "
+        "imported files move to DIR/imported, refused ones to DIR/refused with the reason",
+    )
 
 
 def serve_config(args: argparse.Namespace) -> dict[str, Any]:
     """The :class:`ServerConfig` fields the early-warning options set."""
     return {
+        "weather_dir": args.weather_dir,
         "early_warning": WarningSettings(
             window_s=args.warning_window,
             horizon_s=args.warning_horizon,
             dwell_s=max(0.0, args.warning_dwell),
             method=FitMethod(args.warning_fit),
             co_rise_min_sensors=max(2, args.warning_co_rise),
-        )
+        ),
     }

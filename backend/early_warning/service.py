@@ -15,7 +15,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -65,6 +65,16 @@ ENDED_LOOKBACK: Final = dt.timedelta(hours=24)
 """``warning.list`` with ended ones and no ``since``: those of the last day."""
 HOUSEKEEPING_INTERVAL: Final = 30.0
 """Seconds between reloads of the hazard sources and checks of weather expiry."""
+
+
+class Watcher(Protocol):
+    """Something the service starts and stops with itself (the weather folder)."""
+
+    def start(self) -> None:
+        """Start watching."""
+
+    async def stop(self) -> None:
+        """Stop watching."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +140,8 @@ class EarlyWarningService:
             log=logger,
             lease=lease,
         )
+        self.folder: Watcher | None = None
+        """Set when CAP files are picked up from a folder (``serve --weather-dir``)."""
         self.expire_weather: Callable[[], Awaitable[None]] | None = None
         """Set by the weather module: ends the weather warnings past their expiry."""
 
@@ -147,9 +159,13 @@ class EarlyWarningService:
                 self.detector.restore((source, row.subject), WarningLevel(row.level))
         logger.info("early warning: %s open warnings", len(rows))
         self._housekeeping.start()
+        if self.folder is not None:
+            self.folder.start()
 
     async def stop(self) -> None:
-        """Stop the housekeeping."""
+        """Stop the housekeeping (and the folder's scans)."""
+        if self.folder is not None:
+            await self.folder.stop()
         await self._housekeeping.stop()
 
     async def housekeeping(self) -> None:

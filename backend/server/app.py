@@ -40,6 +40,7 @@ from backend.decision.service import DecisionService
 from backend.early_warning import weather
 from backend.early_warning.detector import WarningSettings
 from backend.early_warning.service import EarlyWarningService
+from backend.early_warning.weather_dir import WeatherFolder
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.exercises.live import LiveRecording, live_recording
@@ -247,6 +248,8 @@ class ServerConfig:
     connections over them (``dutydesk serve --workers N``)."""
     early_warning: WarningSettings = field(default_factory=WarningSettings)
     """How early warnings (预警) are raised from sensor trends (docs/early-warning.md)."""
+    weather_dir: Path | None = None
+    """CAP weather alerts dropped here are imported (never in an exercise)."""
 
 
 class Identity(NamedTuple):
@@ -386,6 +389,10 @@ class DutyDeskServer:
         # Readings are evaluated as they are stored (after their alarms).
         self.sensors.on_stored = service.observe
         service.expire_weather = functools.partial(weather.expire, service)
+        if config.weather_dir is not None and config.exercise is None:
+            service.folder = WeatherFolder(
+                config.weather_dir, service, lease=self.leases.lease("weather folder")
+            )
         return service
 
     def _exercise_manager(self) -> ExerciseManager | None:

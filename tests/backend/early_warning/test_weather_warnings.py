@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,7 @@ from backend.cap.model import (
 )
 from backend.early_warning.service import HazardSource
 from backend.early_warning.weather import covers, level_of
+from backend.early_warning.weather_dir import WeatherFolder
 from backend.server.app import DutyDeskServer
 from realtime.client import CommandError
 from realtime.protocol import (
@@ -38,6 +40,7 @@ from realtime.protocol import (
 from realtime.protocol.early_warning import WarningLevel, WarningSource, WarningState
 from tests.backend.conftest import open_console
 from tests.backend.early_warning.conftest import HS_LAT, HS_LON, PASSWORD
+from tests.backend.early_warning.test_trend_warnings import WHOLE_AREA
 
 SENDER = "weather@example.invalid"
 
@@ -245,3 +248,25 @@ async def test_expired_alerts_are_refused_and_warnings_end_at_expiry(
         ]
     finally:
         await officer.close()
+
+
+async def test_alerts_dropped_into_the_weather_folder_are_imported_or_set_aside(
+    warned: DutyDeskServer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cap-in"
+    folder.mkdir()
+    (folder / "a-good.xml").write_text(_alert("DIR-1", _info()), encoding="utf-8")
+    (folder / "b-bad.xml").write_text("<alert>", encoding="utf-8")
+    (folder / "notes.txt").write_text("not an alert", encoding="utf-8")
+    watcher = WeatherFolder(folder, warned.early_warnings)
+    assert await watcher.scan() == 1
+    assert (folder / "imported" / "a-good.xml").is_file()
+    assert (folder / "refused" / "b-bad.xml").is_file()
+    reason = (folder / "refused" / "b-bad.xml.reason.txt").read_text(encoding="utf-8")
+    assert "not a CAP 1.2 alert" in reason
+    assert (folder / "notes.txt").is_file(), "only *.xml is taken"
+    assert await watcher.scan() == 0, "nothing twice"
+    warnings = await warned.early_warnings.list(WHOLE_AREA, include_ended=False, since=None)
+    assert [(w.hazard_source, w.weather.identifier if w.weather else "") for w in warnings] == [
+        ("HS-1", "DIR-1")
+    ]
