@@ -232,3 +232,33 @@ async def test_the_projection_for_the_trends_panel(warned: DutyDeskServer) -> No
     finally:
         await officer.close()
         await outsider.close()
+
+
+async def test_a_console_that_reconnects_catches_up_on_the_warnings_it_missed(
+    warned: DutyDeskServer,
+) -> None:
+    first = await open_console(warned, "town1", PASSWORD)
+    assert first.recorder.welcome is not None
+    seen = first.recorder.welcome.head_seq
+    await first.close()
+    decision = Raise(
+        key=(WarningSource.TREND, "B"),
+        level=WarningLevel.ORANGE,
+        at=dt.datetime.now(dt.UTC),
+        title="甲烷B 趋势预警",
+        detail="",
+        sensors=("B",),
+        hazard_source="HS-1",
+    )
+    raised = await warned.early_warnings.apply(decision)
+    assert raised is not None
+    again = await open_console(warned, "town1", PASSWORD, last_seq=seen)
+    try:
+        await again.recorder.wait_for(
+            lambda: any(e.kind == "warning.raised" for e in again.recorder.events)
+        )
+        (event,) = [e for e in again.recorder.events if e.kind == "warning.raised"]
+        assert isinstance(event.early_warning, EarlyWarningView)
+        assert event.early_warning.id == raised.id
+    finally:
+        await again.close()
