@@ -11,7 +11,9 @@ replaces the warnings of the alerts it references, a ``Cancel`` ends them.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable, Sequence
@@ -87,7 +89,10 @@ def _region(code: str) -> str | None:
         return None
 
 
-def _contains_point(area: CapArea, lat: float, lon: float) -> bool:
+@functools.lru_cache(maxsize=256)
+def _shapes(area: CapArea) -> tuple[Polygon | Circle, ...]:
+    """An area's polygons and circles, built once per area (an alert is checked against
+    every hazard source)."""
     shapes: list[Polygon | Circle] = []
     for ring in area.polygons:
         try:
@@ -99,7 +104,11 @@ def _contains_point(area: CapArea, lat: float, lon: float) -> bool:
             shapes.append(Circle(clat, clon, radius_km * 1000))
         except ValueError:
             continue
-    return any(shape.contains(lat, lon) for shape in shapes)
+    return tuple(shapes)
+
+
+def _contains_point(area: CapArea, lat: float, lon: float) -> bool:
+    return any(shape.contains(lat, lon) for shape in _shapes(area))
 
 
 def covers(area: CapArea, hazard: HazardSource) -> bool:
@@ -181,7 +190,10 @@ async def import_alert(
     hazards = [
         h for h in service.hazard_sources.values() if sees_jurisdiction(principal, h.jurisdiction)
     ]
-    cover = covered(alert.infos, hazards) if alert.msg_type is not MsgType.CANCEL else {}
+    cover: dict[str, tuple[HazardSource, CapInfo]] = {}
+    if alert.msg_type is not MsgType.CANCEL:
+        # Off the event loop: many hazard sources against long polygons take a while.
+        cover = await asyncio.to_thread(covered, alert.infos, hazards)
     replaced = [alert_key(r.sender, r.identifier) for r in alert.references]
     key = alert_key(alert.sender, alert.identifier)
     first = next(iter(alert.infos), None)
