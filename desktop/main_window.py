@@ -39,6 +39,7 @@ from desktop.console_model import (
 from desktop.control_room import ControlRoomLayout, contain_docks, layout_group
 from desktop.data_age import DataHeartbeat
 from desktop.detail_pane import AlarmDetailPane
+from desktop.early_warning.window import WindowWarnings
 from desktop.event_backfill import EventLogPane
 from desktop.event_log import EventLogView
 from desktop.geofence_editor import GeofenceEditor
@@ -86,7 +87,7 @@ logger = logging.getLogger(__name__)
 
 TICK_MS = 1000
 """The age column and the data age are redrawn this often."""
-LAYOUT_VERSION = 7
+LAYOUT_VERSION = 8
 """Bump when the docks change so old saved layouts are ignored."""
 ALARM_VIEW_SPAN_M = 20_000.0
 """Widest map view (metres across) when centring on a selected alarm (or a team)."""
@@ -220,8 +221,17 @@ class MainWindow(QMainWindow):
             self.incident_desk.catalogue, self.incident_desk.catalogue_changed
         )
         self.model.agencies_changed.connect(self.registry.set_agencies)
+        # The 预警 dock, its menu and the open-warning count in the status bar.
+        self.warnings = WindowWarnings(
+            self,
+            service,
+            model=self.model,
+            show_trends=self.show_sensor_trends,
+            notify=self._notify,
+        )
         self.tabifyDockWidget(self.event_log_dock, self.trends_dock)
         self.tabifyDockWidget(self.trends_dock, self.registry.dock)
+        self.tabifyDockWidget(self.registry.dock, self.warnings.dock)
         self.tabifyDockWidget(self.detail_dock, self.site_detail_dock)
         self.tabifyDockWidget(self.site_detail_dock, self.vehicle_list_dock)
         self.tabifyDockWidget(self.vehicle_list_dock, self.replay_dock)
@@ -452,6 +462,7 @@ class MainWindow(QMainWindow):
         self.model.close()
         self.map_view.shutdown()
         self.trends_panel.shutdown()
+        self.warnings.panel.shutdown()
         self.site_detail.shutdown()
         self.vehicle_list.shutdown()
         self.replay_panel.shutdown()

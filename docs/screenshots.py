@@ -519,6 +519,57 @@ async def shoot_exercise(server: ServerThread, out: Path, settings: Any) -> None
         await until("the run's end", lambda: runs.runs()[0].ended_at is not None)
 
 
+async def shoot_warnings(server: ServerThread, out: Path, settings: Any) -> None:
+    """The 预警 dock (the demo's weather alert over the chemical park and the drifting
+    methane sensor's trend warning) and that sensor's trend with its dashed projection."""
+    from backend.cli import demo_warnings  # noqa: PLC0415
+    from backend.registry.files import load_registry_json  # noqa: PLC0415
+    from realtime.client import basic_auth_header  # noqa: PLC0415
+    from realtime.protocol import EnterpriseDetails, HazardSourceDetails  # noqa: PLC0415
+
+    wanted = (EnterpriseDetails, HazardSourceDetails)
+    items = [item for item in load_registry_json() if isinstance(item.details, wanted)]
+    backend = server.server
+    await asyncio.wrap_future(
+        server.submit(backend.registry_items.import_items(items, by="demo", source="demo"))
+    )
+    await asyncio.wrap_future(server.submit(demo_warnings.register_drift_sensor(backend)))
+    await asyncio.wrap_future(server.submit(backend.early_warnings.housekeeping()))
+    await asyncio.wrap_future(server.submit(demo_warnings.import_sample_weather(backend)))
+    scenario = load_scenario()
+    drift = server.submit(
+        demo_warnings.run_drift(
+            server.device_url, basic_auth_header(scenario.device, DEVICE_PASSWORD)
+        )
+    )
+    try:
+        async with logged_in(server, DEMO_OFFICER, settings) as window:
+            warnings = window.warnings
+            warnings.show()
+            await until("the warnings", lambda: warnings.panel.table.rowCount() >= 4)
+            warnings.dock.setFloating(True)
+            warnings.dock.resize(1100, 300)
+            await asyncio.sleep(1.0)
+            save(warnings.dock, out / "console-warnings.png")
+            warnings.dock.setFloating(False)
+            trends = window.trends_panel
+            await until("the sensors", lambda: demo_warnings.DRIFT_SENSOR in trends.sensors)
+            window.show_sensor_trends([demo_warnings.DRIFT_SENSOR])
+            overlay = trends.projections
+            await until(
+                "the projection", lambda: demo_warnings.DRIFT_SENSOR in overlay.items, timeout=60
+            )
+            window.trends_dock.setFloating(True)
+            window.trends_dock.resize(1100, 520)
+            await asyncio.sleep(1.5)
+            save(window.trends_dock, out / "console-trend-projection.png")
+            window.trends_dock.setFloating(False)
+    finally:
+        drift.cancel()
+        with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
+            drift.exception(timeout=5)
+
+
 def run_console(server: ServerThread, out: Path) -> None:
     """Run both console sessions on one Qt application, in Chinese."""
     import qasync  # noqa: PLC0415
@@ -540,6 +591,7 @@ def run_console(server: ServerThread, out: Path) -> None:
             await shoot_fire_desk(server, out, settings)
             await shoot_centre(server, out, settings)
             await shoot_exercise(server, out, settings)
+            await shoot_warnings(server, out, settings)
 
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
@@ -556,10 +608,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python docs/screenshots.py",
         description="Make the user guide's screenshots of the incident workspace, the task "
         "inbox and its badge, the chat, the handover dialog, the duty roster, the "
-        "assessment, the registry panel, the vehicle command dialog (车辆指令) and an "
-        "exercise (演练), with the real console "
-        "(offscreen, in Chinese) against the demo's backend and night shift. Takes about a "
-        "minute.",
+        "assessment, the registry panel, the vehicle command dialog (车辆指令), an exercise "
+        "(演练) and the early warnings (预警), with the real console (offscreen, in Chinese) "
+        "against the demo's backend and night shift. Takes about a minute.",
     )
     parser.add_argument(
         "--out",

@@ -40,6 +40,7 @@ from backend.errors import ForbiddenError
 from realtime.protocol import (
     AlarmView,
     DangerAction,
+    EarlyWarningView,
     Event,
     ExerciseRunView,
     GrantView,
@@ -761,6 +762,12 @@ def can_see_recording(principal: Principal, source: RecordingSource, area: str) 
     return source is RecordingSource.SCENARIO or in_jurisdiction(principal, area)
 
 
+def can_see_warning(principal: Principal, jurisdiction: str) -> bool:
+    """Return whether the principal may see an early warning of ``jurisdiction`` (the
+    jurisdiction of its hazard source or sensor; unplaced: whole-area readers only)."""
+    return principal.role in READERS and sees_jurisdiction(principal, jurisdiction)
+
+
 def can_see_event(principal: Principal, event: Event) -> bool:
     """Return whether an event-log event may reach this console (live and on resume).
 
@@ -823,6 +830,10 @@ def _can_see_record_event(principal: Principal, event: Event) -> bool:
     if isinstance(event.vehicle_command, VehicleCommandView):
         return receives(principal, Topic.VEHICLE_COMMAND_EVENTS) and sees_jurisdiction(
             principal, event.vehicle_command.jurisdiction
+        )
+    if isinstance(event.early_warning, EarlyWarningView):
+        return receives(principal, Topic.WARNING_EVENTS) and can_see_warning(
+            principal, event.early_warning.jurisdiction
         )
     return principal.role in READERS and not principal.jurisdiction
 

@@ -38,6 +38,7 @@ from backend.cli import (
     smsc_sim,
     upkeep,
     users,
+    weather,
 )
 from backend.cli.common import (
     EXIT_FAILURE,
@@ -66,6 +67,7 @@ COMMAND_GROUPS = (
     upkeep,
     report,
     exercise,
+    weather,
     simulate,
     smsc_sim,
     demo,

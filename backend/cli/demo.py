@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from backend.cli import demo_vehicles, external, night_shift
 from backend.cli.common import Subparsers
+from backend.cli.demo_warnings import run_demo_warnings
 from backend.registry.files import DEMO_REGISTRY_JSON, RESOURCES_DIR, load_registry_json
 from backend.server import embedded
 from backend.server.app import DutyDeskServer
@@ -299,6 +300,14 @@ def run_demo(
                 leak_chance=0.004,
             )
         )
+        # Early warnings: a methane sensor drifting upward, a weather alert over the park.
+        warnings_future = server.submit(
+            run_demo_warnings(
+                server.server,
+                server.device_url,
+                basic_auth_header(scenario.device, device_password),
+            )
+        )
         try:
             status = console.run_console(
                 server.console_url,
@@ -317,6 +326,7 @@ def run_demo(
                 sensors_future,
                 shift_future,
                 orders_future,
+                warnings_future,
             ):
                 future.cancel()
                 with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):

@@ -30,6 +30,7 @@ from realtime.protocol import (
     AlarmView,
     ChecklistView,
     DeviceView,
+    EarlyWarningView,
     Event,
     ExerciseRunView,
     GeofenceView,
@@ -170,6 +171,8 @@ class Draft:
     """The run an ``exercise.*`` life-cycle event of the live log is about."""
     vehicle_command: VehicleCommandView | None = None
     """An order sent to a vehicle terminal and its answer (``vehicle.command``)."""
+    early_warning: EarlyWarningView | None = None
+    """The warning a ``warning.*`` event is about, as it is after the change."""
 
 
 async def append(
@@ -293,6 +296,7 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             checklist=draft.checklist if draft.checklist is not None else msgspec.UNSET,
             exercise_run=_or_unset(draft.exercise_run),
             vehicle_command=_or_unset(draft.vehicle_command),
+            early_warning=_or_unset(draft.early_warning),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

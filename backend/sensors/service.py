@@ -95,6 +95,9 @@ class SensorService:
         self._alarms = alarms
         self._jurisdictions = jurisdictions
         self.rules = SensorRules(now=utc_now())
+        self.on_stored: Callable[[Reading], Awaitable[None]] | None = None
+        """Called with each reading once it and its alarms are stored (early warnings);
+        its failures are its own: the reading stays stored."""
         self._ticker = Periodic(
             "sensor-rules-tick",
             self._tick,
@@ -233,6 +236,8 @@ class SensorService:
         except BaseException:
             self.rules.rollback(reading.sensor, before)
             raise
+        if self.on_stored is not None:
+            await self.on_stored(reading)
         return decisions
 
     async def apply(self, decisions: Iterable[Decision]) -> None:

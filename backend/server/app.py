@@ -37,6 +37,10 @@ from backend.chat.attachments import AttachmentStore
 from backend.chat.service import ChatService
 from backend.decision.chemicals import load_table as load_chemical_table
 from backend.decision.service import DecisionService
+from backend.early_warning import weather
+from backend.early_warning.detector import WarningSettings
+from backend.early_warning.service import EarlyWarningService
+from backend.early_warning.weather_dir import WeatherFolder
 from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.exercises.live import LiveRecording, live_recording
@@ -251,6 +255,10 @@ class ServerConfig:
     """The SMTP relay published notices go out through by e-mail."""
     cap_sender: str = "dutydesk@localhost"
     """``sender`` of the CAP alerts this server publishes (no spaces or commas)."""
+    early_warning: WarningSettings = field(default_factory=WarningSettings)
+    """How early warnings (预警) are raised from sensor trends (docs/early-warning.md)."""
+    weather_dir: Path | None = None
+    """CAP weather alerts dropped here are imported (never in an exercise)."""
 
 
 class Identity(NamedTuple):
@@ -380,6 +388,28 @@ class DutyDeskServer:
         users.on_sessions_ended = tracker.end_user
         gatekeeper = Gatekeeper(users, config.login_limits, self.database_outage)
         return Identity(users, tracker, gatekeeper)
+
+    @functools.cached_property
+    def early_warnings(self) -> EarlyWarningService:
+        """Early warnings (预警): trends, co-rise and weather alerts over hazard sources
+        (made at the start, before any reading is taken)."""
+        config = self.config
+        service = EarlyWarningService(
+            self.sessions,
+            self.writer,
+            self.sensors.rules.config,
+            settings=config.early_warning,
+            clock=config.clock or utc_now,
+            lease=self.leases.lease("early warning housekeeping"),
+        )
+        # Readings are evaluated as they are stored (after their alarms).
+        self.sensors.on_stored = service.observe
+        service.expire_weather = functools.partial(weather.expire, service)
+        if config.weather_dir is not None and config.exercise is None:
+            service.folder = WeatherFolder(
+                config.weather_dir, service, lease=self.leases.lease("weather folder")
+            )
+        return service
 
     def _exercise_manager(self) -> ExerciseManager | None:
         if self.config.exercise is not None:
@@ -626,6 +656,7 @@ class DutyDeskServer:
         # Consoles that subscribe get every sensor's newest value and every vehicle's last
         # known place at once, not "no reading yet" and an empty map until each reports.
         self.hub.remember_readings(await self.sensors.start())
+        await self.early_warnings.start()
         async with self.sessions() as session:
             latest = await track_query.latest_fixes(session, _MOVING)
         self.hub.remember_positions(latest)
@@ -682,6 +713,7 @@ class DutyDeskServer:
         await self.registry.close()
         await self.chat.stop()
         await self.sensors.stop()
+        await self.early_warnings.stop()
         await self.hub.stop()
         await self.telemetry.stop()
         await self.leases.close()

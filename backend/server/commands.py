@@ -50,6 +50,7 @@ from backend.server import (
     road_handlers,
     score_handlers,
     vehicle_command_handlers,
+    warning_handlers,
 )
 from backend.server.device_handlers import DeviceContext
 from backend.server.handlers import ConsoleContext
@@ -58,6 +59,7 @@ from realtime.protocol import (
     AcceptHandover,
     Ack,
     ActOnTask,
+    ActOnWarning,
     AgenciesResult,
     AlarmResult,
     AnswerSupervision,
@@ -99,6 +101,7 @@ from realtime.protocol import (
     GetHandover,
     GetIncident,
     GetIncidentTimeline,
+    GetProjection,
     GetRegistryHistory,
     GetRegistryItem,
     GetRoads,
@@ -109,6 +112,7 @@ from realtime.protocol import (
     HandoverResult,
     HandoversResult,
     HistoryResult,
+    ImportWeather,
     IncidentResult,
     IncidentsResult,
     InjectEvent,
@@ -128,12 +132,14 @@ from realtime.protocol import (
     ListTasks,
     ListUnits,
     ListUnread,
+    ListWarnings,
     MarkRead,
     MessageResult,
     OpenIncident,
     Ping,
     Pong,
     PostMessage,
+    ProjectionResult,
     ReadResult,
     RecentEvents,
     RecentEventsResult,
@@ -192,6 +198,9 @@ from realtime.protocol import (
     UploadAttachment,
     UploadResult,
     VehicleCommandResult,
+    WarningResult,
+    WarningsResult,
+    WeatherImported,
     decode_server,
     encode,
 )
@@ -595,6 +604,28 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         (ExerciseScoreResult,),
         Permission.SEE_EXERCISES,
         score_handlers.get_exercise_score,
+    ),
+    # early warning (预警)
+    Route(ListWarnings, (WarningsResult,), Permission.SEE_WARNINGS, warning_handlers.list_warnings),
+    Route(
+        ActOnWarning,
+        (WarningResult,),
+        Permission.WORK_WARNINGS,
+        warning_handlers.act_on_warning,
+        remember_answer=True,
+    ),
+    Route(
+        GetProjection,
+        (ProjectionResult,),
+        Permission.READ_SENSOR_HISTORY,
+        warning_handlers.sensor_projection,
+    ),
+    Route(
+        ImportWeather,
+        (WeatherImported,),
+        Permission.IMPORT_WEATHER,
+        warning_handlers.import_weather,
+        remember_answer=True,
     ),
 )
 """Every console command: request type → its row."""

@@ -769,3 +769,47 @@ class TerminalStateRow(Base):
     alarms: Mapped[str] = mapped_column(Text, default="")
     rules: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class EarlyWarningRow(Base):
+    """An early warning (预警, r0025): raised by a sensor's trend, by several sensors of a
+    hazard source rising together, or by an imported weather alert.
+
+    ``open_key`` names the condition (source and subject) while the warning is open and
+    is NULL once it ended: the unique constraint keeps one open warning per condition
+    across every instance on the database (NULLs never collide).
+    """
+
+    __tablename__ = "early_warnings"
+    __table_args__ = (
+        UniqueConstraint("open_key", name="uq_early_warnings_open_key"),
+        Index("ix_early_warnings_state_jurisdiction", "state", "jurisdiction"),
+        Index("ix_early_warnings_alert_key", "alert_key"),
+        Index("ix_early_warnings_updated_at", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    open_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    hazard_source: Mapped[str] = mapped_column(String(64), default="")
+    sensors: Mapped[list[str]] = mapped_column(JSON)
+    raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    predicted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    projection: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    weather: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    alert_key: Mapped[str] = mapped_column(String(200), default="")
+    """``sender identifier`` of the CAP alert behind a weather warning ("" otherwise)."""
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acknowledged_by: Mapped[str] = mapped_column(String(64), default="")
+    closed_by: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")

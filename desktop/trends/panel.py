@@ -49,6 +49,7 @@ from desktop.trends.plots import (
     draw_alarm_marks,
     draw_thresholds,
 )
+from desktop.trends.projection import ProjectionOverlay
 from desktop.trends.sensor_picker import SensorPicker
 from desktop.trends.store import (
     SeriesCache,
@@ -172,6 +173,10 @@ class TrendsPanel(QWidget):
             failed=self.show_query_error,
         )
         self._remove_alarm_listener = alarms.add_listener(self._on_alarm_change)
+        self.projections = ProjectionOverlay(
+            service, self, series=lambda: self.series, plot_of=lambda s: self.plots.get(s.unit)
+        )
+        """The fitted trend of each shown sensor, dashed, with its predicted crossing."""
 
     # ------------------------------------------------------------------ sensors
 
@@ -229,6 +234,7 @@ class TrendsPanel(QWidget):
         if not had_plots and self.live_check.isChecked():
             self._follow_live()
         self._history.schedule()
+        self.projections.schedule()
         return series
 
     def remove_sensor(self, sensor_id: str) -> None:
@@ -267,6 +273,8 @@ class TrendsPanel(QWidget):
             draw_alarm_marks(series, plot, self._alarms)
         if x_range is not None and first is not None:
             first.setXRange(*x_range, padding=0)
+        self.projections.forget_items()
+        self.projections.draw_all()
         self.redraw()
 
     def _on_alarm_change(self, change: StoreChange) -> None:
@@ -323,7 +331,9 @@ class TrendsPanel(QWidget):
             return
         end = epoch(self._clock())
         start = end - self.live_window().total_seconds()
-        self._first_plot().setXRange(start, end + 5, padding=0)
+        # Far enough right to show where the projected trends lead.
+        ahead = self.projections.latest_end() or end
+        self._first_plot().setXRange(start, max(end + 5, ahead + 30), padding=0)
 
     def _on_live_toggled(self, checked: bool) -> None:
         if checked:
@@ -434,4 +444,5 @@ class TrendsPanel(QWidget):
         self._closed = True
         self._redraw_timer.stop()
         self._history.stop()
+        self.projections.stop()
         self._remove_alarm_listener()

@@ -873,6 +873,65 @@
     </message>
 </context>
 <context>
+    <name>EarlyWarning</name>
+    <message>
+        <source>Blue</source>
+        <translation>蓝色</translation>
+    </message>
+    <message>
+        <source>Yellow</source>
+        <translation>黄色</translation>
+    </message>
+    <message>
+        <source>Orange</source>
+        <translation>橙色</translation>
+    </message>
+    <message>
+        <source>Red</source>
+        <translation>红色</translation>
+    </message>
+    <message>
+        <source>Trend</source>
+        <translation>趋势</translation>
+    </message>
+    <message>
+        <source>Rising together</source>
+        <translation>多参数同升</translation>
+    </message>
+    <message>
+        <source>Weather</source>
+        <translation>气象</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>未确认</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>Cleared</source>
+        <translation>已解除</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已关闭</translation>
+    </message>
+    <message>
+        <source>{path} is too large for a CAP alert.</source>
+        <translation>{path} 过大，不是有效的 CAP 预警。</translation>
+    </message>
+    <message>
+        <source>Weather warning {event} imported: {count} hazard sources warned.</source>
+        <translation>已导入气象预警“{event}”：{count} 个危险源收到预警。</translation>
+    </message>
+    <message>
+        <source>Weather warning not imported: {reason}</source>
+        <translation>气象预警未导入：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>EventLogPane</name>
     <message>
         <source>Loading this shift's events…</source>
@@ -2062,6 +2121,10 @@
         <translation>演练导调</translation>
     </message>
     <message>
+        <source>Enterprise</source>
+        <translation>企业</translation>
+    </message>
+    <message>
         <source>Emergency management</source>
         <translation>应急管理</translation>
     </message>
@@ -2316,6 +2379,66 @@
     <message>
         <source>Plan step ticked</source>
         <translation>预案步骤勾选</translation>
+    </message>
+    <message>
+        <source>Early warning raised</source>
+        <translation>发布预警</translation>
+    </message>
+    <message>
+        <source>Early warning changed</source>
+        <translation>预警变更</translation>
+    </message>
+    <message>
+        <source>Early warning ended</source>
+        <translation>预警结束</translation>
+    </message>
+    <message>
+        <source>Weather warning imported</source>
+        <translation>导入气象预警</translation>
+    </message>
+    <message>
+        <source>Notice drafted</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Notice submitted for approval</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Notice sent back</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Notice published</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Notice withdrawn</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Notice delivery</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Hidden danger reported</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Hidden danger changed</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Hidden danger overdue</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Hidden danger escalated</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <source>Inspection recorded</source>
+        <translation type="unfinished" />
     </message>
     <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
@@ -3403,6 +3526,13 @@ fix {age} s ago</source>
     <message>
         <source>{name} attached to the plan.</source>
         <translation>{name} 已上传到预案。</translation>
+    </message>
+</context>
+<context>
+    <name>ProjectionOverlay</name>
+    <message>
+        <source>predicted {time}</source>
+        <translation>预计 {time}</translation>
     </message>
 </context>
 <context>
@@ -5576,6 +5706,92 @@ This confirmation is valid until {until}.</source>
     <message>
         <source>Quit</source>
         <translation>退出</translation>
+    </message>
+</context>
+<context>
+    <name>WarningPanel</name>
+    <message>
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Close…</source>
+        <translation>关闭…</translation>
+    </message>
+    <message>
+        <source>Show ended</source>
+        <translation>显示已结束</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Hazard source / sensor</source>
+        <translation>危险源 / 传感器</translation>
+    </message>
+    <message>
+        <source>Predicted</source>
+        <translation>预计时间</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>持续</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Close warning</source>
+        <translation>关闭预警</translation>
+    </message>
+    <message>
+        <source>Why is it closed while it still holds?</source>
+        <translation>预警条件仍然存在，关闭原因：</translation>
+    </message>
+</context>
+<context>
+    <name>WindowWarnings</name>
+    <message>
+        <source>Early warnings</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>&amp;Warnings</source>
+        <translation>预警(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Import weather warning (CAP)…</source>
+        <translation>导入气象预警（CAP）…</translation>
+    </message>
+    <message>
+        <source>Warnings: {count}</source>
+        <translation>预警 {count}</translation>
+    </message>
+    <message>
+        <source>Cannot read {path}: {reason}</source>
+        <translation>无法读取 {path}：{reason}</translation>
+    </message>
+    <message>
+        <source>Import weather warning</source>
+        <translation>导入气象预警</translation>
+    </message>
+    <message>
+        <source>CAP alerts (*.xml)</source>
+        <translation>CAP 预警 (*.xml)</translation>
     </message>
 </context>
 <context>

@@ -31,6 +31,8 @@ IMAGES = (
     "console-vehicle-command.png",
     "console-exercise.png",
     "console-exercise-panel.png",
+    "console-warnings.png",
+    "console-trend-projection.png",
 )
 
 

@@ -203,6 +203,7 @@ from tests.realtime import (
     golden_registry,
     golden_roads,
     golden_vehicle_commands,
+    golden_warnings,
 )
 
 GOLDEN_PATH = pathlib.Path(__file__).with_name("protocol_golden.json")
@@ -618,6 +619,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     **golden_roads.CONSOLE_SAMPLES,
     **golden_exercises.CONSOLE_SAMPLES,
     **golden_vehicle_commands.CONSOLE_SAMPLES,
+    **golden_warnings.CONSOLE_SAMPLES,
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -930,6 +932,7 @@ _RESULTS: dict[str, Any] = {
     **golden_roads.RESULTS,
     **golden_exercises.RESULTS,
     **golden_vehicle_commands.RESULTS,
+    **golden_warnings.RESULTS,
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {
@@ -971,6 +974,7 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
     **golden_registry.SERVER_SAMPLES,
     **golden_exercises.SERVER_SAMPLES,
     **golden_vehicle_commands.SERVER_SAMPLES,
+    **golden_warnings.SERVER_SAMPLES,
     "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
     "Synced": Synced(head_seq=99),
     **{f"Result.{tag}": Result(req=f"r-{tag}", data=data) for tag, data in _RESULTS.items()},

@@ -42,6 +42,7 @@ from backend.alarms.grants import GrantService
 from backend.alarms.reveals import RevealLimit
 from backend.authz.policy import ACTION_ROLES, PERMISSIONS, Permission, Topic
 from backend.authz.principal import Principal
+from backend.early_warning.detector import Raise
 from backend.exercises.recording import Header, Recording, RegistrySnapshot
 from backend.sensors.rules import RuleSet, SensorConfig, SensorKind
 from backend.server import commands, vehicle_command_handlers
@@ -73,6 +74,14 @@ from realtime.protocol import (
     UploadAttachment,
 )
 from realtime.protocol import CircleShape as Circle
+from realtime.protocol.early_warning import (
+    ActOnWarning,
+    GetProjection,
+    ImportWeather,
+    ListWarnings,
+    WarningLevel,
+    WarningSource,
+)
 from realtime.protocol.vehicle_commands import CallBack, CommandOutcome, VehicleCommandView
 from realtime.states import AlarmAction, AlarmLevel
 
@@ -2095,6 +2104,124 @@ for _command in typing.get_args(Command):
     if _tag in _BY_TAG:
         CASES[_command] = _BY_TAG[_tag]
 
+# ---------------------------------------------------------------------------- early warning
+
+_WARNINGS: dict[int, dict[str, Any]] = {}
+"""The world's warnings (one per sensor, raised once per module): sensor key → view."""
+
+
+def _world_warnings(world: World) -> dict[str, Any]:
+    if id(world) not in _WARNINGS:
+        service = world.thread.server.early_warnings
+        _WARNINGS[id(world)] = {
+            key: world.call(service.apply(_warning_raise(s, f"TOK-WARN-{key.upper()}")))
+            for key, s in SENSORS.items()
+        }
+    return _WARNINGS[id(world)]
+
+
+def _warning_raise(sensor: Sensor, title: str, subject: str = "") -> Raise:
+    return Raise(
+        key=(WarningSource.TREND, subject or sensor.sensor_id),
+        level=WarningLevel.YELLOW,
+        at=T0,
+        title=title,
+        detail="",
+        sensors=(sensor.sensor_id,),
+    )
+
+
+@case(ListWarnings)
+def _list_warnings(world: World, user: User) -> list[Probe]:
+    _world_warnings(world)
+    marks = {f"TOK-WARN-{key.upper()}": s.visible(user) for key, s in SENSORS.items()}
+    return [
+        probe(
+            user, Permission.SEE_WARNINGS, {"type": "warning.list"}, check=_has_exactly(user, marks)
+        )
+    ]
+
+
+@case(ActOnWarning)
+def _act_on_warning(world: World, user: User) -> list[Probe]:
+    warnings = _world_warnings(world)
+
+    def act(warning_id: int) -> dict[str, Any]:
+        # A version never current: the cell checks the gate without changing the warning.
+        return {
+            "type": "warning.act",
+            "warning_id": warning_id,
+            "version": 999,
+            "action": "acknowledge",
+        }
+
+    probes = [
+        probe(
+            user,
+            Permission.WORK_WARNINGS,
+            act(warnings[key].id),
+            scope_refusal=None if s.visible(user) else HIDDEN.format("warning"),
+            code="stale_version",
+        )
+        for key, s in SENSORS.items()
+    ]
+    probes.append(
+        probe(user, Permission.WORK_WARNINGS, act(999_999), scope_refusal=HIDDEN.format("warning"))
+    )
+    return probes
+
+
+@case(GetProjection)
+def _projection_case(world: World, user: User) -> list[Probe]:
+    probes = [
+        probe(
+            user,
+            Permission.READ_SENSOR_HISTORY,
+            {"type": "sensor.projection", "sensor": s.sensor_id},
+            scope_refusal=None if s.visible(user) else HIDDEN.format("sensor"),
+            check=lambda data: _assert_eq(data["projection"] is None, True),
+        )
+        for s in SENSORS.values()
+    ]
+    # An unregistered sensor is refused like one outside the area, for everyone.
+    probes.append(
+        probe(
+            user,
+            Permission.READ_SENSOR_HISTORY,
+            {"type": "sensor.projection", "sensor": "ghost"},
+            scope_refusal=HIDDEN.format("sensor"),
+        )
+    )
+    return probes
+
+
+@case(ImportWeather)
+def _import_weather_case(world: World, user: User) -> list[Probe]:
+    # Not CAP: refused for what it is (nothing raised), once the role may import.
+    payload = {"type": "weather.import", "cap_xml": "<alert>TOK-NOT-CAP"}
+    return [probe(user, Permission.IMPORT_WEATHER, payload, code="validation")]
+
+
+async def _warning_events(world: World, user: User) -> None:
+    service = world.thread.server.early_warnings
+    async with console(world, user) as session:
+        for key, sensor in SENSORS.items():
+            n = next(world.seq)
+            title = f"TOK-WARN-EVENT-{key.upper()}-{n}"
+            world.call(service.apply(_warning_raise(sensor, title, f"{sensor.sensor_id}-{n}")))
+        expected = sum(s.visible(user) for s in SENSORS.values())
+        await session.drain(
+            lambda: (
+                len([e for e in session.messages("event") if e["kind"] == "warning.raised"])
+                >= expected
+            )
+        )
+    raised = [e for e in session.messages("event") if e["kind"] == "warning.raised"]
+    assert sorted(e["early_warning"]["sensors"][0] for e in raised) == sorted(
+        s.sensor_id for s in SENSORS.values() if s.visible(user)
+    )
+    session.assert_nothing_foreign(user)
+
 
 def _command_name(command: type[Any]) -> str:
     return str(command.__struct_config__.tag)
@@ -2405,6 +2532,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.REGISTRY_EVENTS: _registry_events,
     Topic.EXERCISE_EVENTS: _exercise_events,
     Topic.VEHICLE_COMMAND_EVENTS: _vehicle_command_events,
+    Topic.WARNING_EVENTS: _warning_events,
 }
 
 

@@ -1,0 +1,45 @@
+"""How the early-warning desk names and colours things (Chinese by the translations)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QColor
+
+from realtime.protocol.early_warning import WarningLevel, WarningSource, WarningState
+
+LEVEL_COLOURS: dict[WarningLevel, QColor] = {
+    WarningLevel.RED: QColor("#d32f2f"),
+    WarningLevel.ORANGE: QColor("#ef6c00"),
+    WarningLevel.YELLOW: QColor("#f9a825"),
+    WarningLevel.BLUE: QColor("#1565c0"),
+}
+"""The national early-warning colours."""
+
+
+def level_label(level: WarningLevel) -> str:
+    """蓝色 … 红色."""
+    return {
+        WarningLevel.BLUE: QCoreApplication.translate("EarlyWarning", "Blue"),
+        WarningLevel.YELLOW: QCoreApplication.translate("EarlyWarning", "Yellow"),
+        WarningLevel.ORANGE: QCoreApplication.translate("EarlyWarning", "Orange"),
+        WarningLevel.RED: QCoreApplication.translate("EarlyWarning", "Red"),
+    }[level]
+
+
+def source_label(source: WarningSource) -> str:
+    """趋势 / 多参数同升 / 气象."""
+    return {
+        WarningSource.TREND: QCoreApplication.translate("EarlyWarning", "Trend"),
+        WarningSource.CO_RISE: QCoreApplication.translate("EarlyWarning", "Rising together"),
+        WarningSource.WEATHER: QCoreApplication.translate("EarlyWarning", "Weather"),
+    }[source]
+
+
+def state_label(state: WarningState) -> str:
+    """未确认 / 已确认 / 已解除 / 已关闭."""
+    return {
+        WarningState.ACTIVE: QCoreApplication.translate("EarlyWarning", "Active"),
+        WarningState.ACKNOWLEDGED: QCoreApplication.translate("EarlyWarning", "Acknowledged"),
+        WarningState.CLEARED: QCoreApplication.translate("EarlyWarning", "Cleared"),
+        WarningState.CLOSED: QCoreApplication.translate("EarlyWarning", "Closed"),
+    }[state]
