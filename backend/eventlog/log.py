@@ -35,8 +35,10 @@ from realtime.protocol import (
     GeofenceView,
     GrantView,
     HandoverView,
+    InboxItem,
     IncidentView,
     MessageView,
+    NoticeView,
     ReceiptView,
     RegistryChangeView,
     RegistryItemView,
@@ -167,6 +169,10 @@ class Draft:
     """A plan's checklist after a tick (``incident.checklist_ticked``; with ``incident``)."""
     exercise_run: ExerciseRunView | None = None
     """The run an ``exercise.*`` life-cycle event of the live log is about."""
+    notice: NoticeView | None = None
+    """The notice a ``notice.*`` event is about (``fields``: its recipients)."""
+    inbox: InboxItem | None = None
+    """The notice as its recipients see it (``notice.published``/``notice.cancelled``)."""
 
 
 async def append(
@@ -287,6 +293,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             registry_change=_or_unset(draft.registry_change),
             checklist=draft.checklist if draft.checklist is not None else msgspec.UNSET,
             exercise_run=_or_unset(draft.exercise_run),
+            notice=_or_unset(draft.notice),
+            inbox=_or_unset(draft.inbox),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)
