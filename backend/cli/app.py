@@ -35,6 +35,7 @@ from backend.cli import (
     sensors,
     serve,
     simulate,
+    subscribers,
     upkeep,
     users,
 )
@@ -59,6 +60,7 @@ COMMAND_GROUPS = (
     jurisdiction,
     basemap,
     roster,
+    subscribers,
     keys,
     audit,
     record,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from backend.authz import policy
 from backend.errors import Error, ForbiddenError, ValidationError
+from backend.publishing.subscribers import SubscriberStore
 from backend.storage.models import NoticeDelivery
 from realtime.protocol import (
     Audience,
@@ -282,3 +283,21 @@ async def test_bad_input_gets_a_clear_error(env: Env) -> None:
         with pytest.raises(ValidationError, match=message):
             await env.service.save(OFFICER, notice)
     assert env.published == []
+
+
+async def test_public_subscribers_of_the_area_get_sms_and_email(env: Env) -> None:
+    subscribers = SubscriberStore(env.sessions, env.cipher)
+    near = await subscribers.add("330106001", phone="13700000003", email="wang@example.cn")
+    await subscribers.add("310104", phone="13700000004")
+    notice_id = await env.publish()
+    _, receipts = await env.service.get(SUPERVISOR, notice_id)
+    public = {
+        (r.recipient_code, r.channel, r.address)
+        for r in receipts
+        if r.recipient_kind is RecipientKind.PUBLIC
+    }
+    assert public == {
+        ("cap", Channel.CAP, ""),
+        (f"s{near}", Channel.SMS, "137****0003"),
+        (f"s{near}", Channel.EMAIL, "w***@example.cn"),
+    }
