@@ -26,14 +26,17 @@ class PublishingActions(QObject):
         self._service = service
         self.panel: PublishingPanel | None = None
         self.inbox: InboxPanel | None = None
-        tr = QCoreApplication.translate
-        self.publishing_action = QAction(tr("MainWindow", "Publishing…"), window)
+        self.publishing_action = QAction(
+            QCoreApplication.translate("MainWindow", "Publishing…"), window
+        )
         self.publishing_action.setObjectName("publishing_action")
         self.publishing_action.triggered.connect(self.open_publishing)
-        self.inbox_action = QAction(tr("MainWindow", "Received notices"), window)
+        self.inbox_action = QAction(
+            QCoreApplication.translate("MainWindow", "Received notices"), window
+        )
         self.inbox_action.setObjectName("inbox_action")
         self.inbox_action.triggered.connect(self.open_inbox)
-        menu = window.menuBar().addMenu(tr("MainWindow", "&Publishing"))
+        menu = window.menuBar().addMenu(QCoreApplication.translate("MainWindow", "&Publishing"))
         menu.addAction(self.publishing_action)
         menu.addAction(self.inbox_action)
         self._on_welcome(None)

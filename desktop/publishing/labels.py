@@ -25,70 +25,69 @@ LEVEL_COLOURS = {
 """The national early-warning colours."""
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Publishing", text)
-
-
 def kind_label(kind: NoticeKind) -> str:
     """预警 or 通知."""
-    return {NoticeKind.WARNING: _tr("Warning"), NoticeKind.NOTICE: _tr("Notice")}[kind]
+    return {
+        NoticeKind.WARNING: QCoreApplication.translate("Publishing", "Warning"),
+        NoticeKind.NOTICE: QCoreApplication.translate("Publishing", "Notice"),
+    }[kind]
 
 
 def level_label(level: WarningLevel) -> str:
     """红色 … 蓝色."""
     return {
-        WarningLevel.RED: _tr("Red"),
-        WarningLevel.ORANGE: _tr("Orange"),
-        WarningLevel.YELLOW: _tr("Yellow"),
-        WarningLevel.BLUE: _tr("Blue"),
+        WarningLevel.RED: QCoreApplication.translate("Publishing", "Red"),
+        WarningLevel.ORANGE: QCoreApplication.translate("Publishing", "Orange"),
+        WarningLevel.YELLOW: QCoreApplication.translate("Publishing", "Yellow"),
+        WarningLevel.BLUE: QCoreApplication.translate("Publishing", "Blue"),
     }[level]
 
 
 def state_label(state: NoticeState) -> str:
     """草稿, 待审批, 已退回, 已发布, 已撤回."""
     return {
-        NoticeState.DRAFT: _tr("Draft"),
-        NoticeState.PENDING: _tr("Awaiting approval"),
-        NoticeState.REJECTED: _tr("Sent back"),
-        NoticeState.PUBLISHED: _tr("Published"),
-        NoticeState.CANCELLED: _tr("Withdrawn"),
+        NoticeState.DRAFT: QCoreApplication.translate("Publishing", "Draft"),
+        NoticeState.PENDING: QCoreApplication.translate("Publishing", "Awaiting approval"),
+        NoticeState.REJECTED: QCoreApplication.translate("Publishing", "Sent back"),
+        NoticeState.PUBLISHED: QCoreApplication.translate("Publishing", "Published"),
+        NoticeState.CANCELLED: QCoreApplication.translate("Publishing", "Withdrawn"),
     }[state]
 
 
 def audience_label(audience: Audience) -> str:
     """企业, 部门, 公众."""
     return {
-        Audience.ENTERPRISES: _tr("Enterprises"),
-        Audience.AGENCIES: _tr("Agencies"),
-        Audience.PUBLIC: _tr("Public"),
+        Audience.ENTERPRISES: QCoreApplication.translate("Publishing", "Enterprises"),
+        Audience.AGENCIES: QCoreApplication.translate("Publishing", "Agencies"),
+        Audience.PUBLIC: QCoreApplication.translate("Publishing", "Public"),
     }[audience]
 
 
 def channel_label(channel: Channel) -> str:
     """控制台, 短信, 邮件, CAP."""
     return {
-        Channel.CONSOLE: _tr("Console"),
-        Channel.SMS: _tr("SMS"),
-        Channel.EMAIL: _tr("E-mail"),
-        Channel.CAP: _tr("CAP feed"),
+        Channel.CONSOLE: QCoreApplication.translate("Publishing", "Console"),
+        Channel.SMS: QCoreApplication.translate("Publishing", "SMS"),
+        Channel.EMAIL: QCoreApplication.translate("Publishing", "E-mail"),
+        Channel.CAP: QCoreApplication.translate("Publishing", "CAP feed"),
     }[channel]
 
 
 def delivery_label(state: DeliveryState) -> str:
     """排队, 已发送, 已送达, 已读, 失败."""
     return {
-        DeliveryState.QUEUED: _tr("Queued"),
-        DeliveryState.SENT: _tr("Sent"),
-        DeliveryState.DELIVERED: _tr("Delivered"),
-        DeliveryState.READ: _tr("Read"),
-        DeliveryState.FAILED: _tr("Failed"),
+        DeliveryState.QUEUED: QCoreApplication.translate("Publishing", "Queued"),
+        DeliveryState.SENT: QCoreApplication.translate("Publishing", "Sent"),
+        DeliveryState.DELIVERED: QCoreApplication.translate("Publishing", "Delivered"),
+        DeliveryState.READ: QCoreApplication.translate("Publishing", "Read"),
+        DeliveryState.FAILED: QCoreApplication.translate("Publishing", "Failed"),
     }[state]
 
 
 def recipient_kind_label(kind: RecipientKind) -> str:
     """企业, 部门, 公众."""
     return {
-        RecipientKind.ENTERPRISE: _tr("Enterprise"),
-        RecipientKind.AGENCY: _tr("Agency"),
-        RecipientKind.PUBLIC: _tr("Public"),
+        RecipientKind.ENTERPRISE: QCoreApplication.translate("Publishing", "Enterprise"),
+        RecipientKind.AGENCY: QCoreApplication.translate("Publishing", "Agency"),
+        RecipientKind.PUBLIC: QCoreApplication.translate("Publishing", "Public"),
     }[kind]

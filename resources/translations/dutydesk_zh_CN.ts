@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDetailPane</name>
@@ -75,7 +76,7 @@
         <translation>查看…</translation>
     </message>
     <message>
-        <source>Show the caller's details in full for a minute (asks why; recorded)</source>
+        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
         <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
     </message>
     <message>
@@ -469,7 +470,7 @@
 <context>
     <name>ChecklistPane</name>
     <message>
-        <source>No emergency plan applies to this incident's type and level.</source>
+        <source>No emergency plan applies to this incident&apos;s type and level.</source>
         <translation>没有适用于该事件类型和级别的应急预案。</translation>
     </message>
     <message>
@@ -541,18 +542,18 @@
         <translation>文档 {n}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
 </context>
 <context>
     <name>ConsoleSession</name>
     <message>
-        <source>The server's certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
         <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
     </message>
     <message>
@@ -606,7 +607,7 @@
         <translation>人数</translation>
     </message>
     <message>
-        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source's)</source>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
         <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
     </message>
     <message>
@@ -726,7 +727,7 @@
         <translation>养老机构</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -875,7 +876,7 @@
 <context>
     <name>EventLogPane</name>
     <message>
-        <source>Loading this shift's events…</source>
+        <source>Loading this shift&apos;s events…</source>
         <translation>正在载入本班事件…</translation>
     </message>
     <message>
@@ -1079,7 +1080,7 @@
         <translation>结束演练</translation>
     </message>
     <message>
-        <source>End “{title}” now? The participants' exercise consoles close; its data and score are kept.</source>
+        <source>End “{title}” now? The participants&apos; exercise consoles close; its data and score are kept.</source>
         <translation>现在结束“{title}”？参演人员的演练席位将关闭，演练数据和评分会保留。</translation>
     </message>
 </context>
@@ -1411,6 +1412,57 @@
     <message>
         <source>accepted by {who} at {at}</source>
         <translation>{who} 于 {at} 接班</translation>
+    </message>
+</context>
+<context>
+    <name>InboxPanel</name>
+    <message>
+        <source>Received notices</source>
+        <translation>收到的通知</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Published</source>
+        <translation>发布时间</translation>
+    </message>
+    <message>
+        <source>{count} notice(s), {unread} unread</source>
+        <translation>共 {count} 条，未读 {unread} 条</translation>
+    </message>
+    <message>
+        <source>[Withdrawn] </source>
+        <translation>【已撤回】</translation>
+    </message>
+    <message>
+        <source>What to do: {text}</source>
+        <translation>应对措施：{text}</translation>
+    </message>
+    <message>
+        <source>Area: {text}</source>
+        <translation>范围：{text}</translation>
+    </message>
+    <message>
+        <source>This notice was withdrawn.</source>
+        <translation>此通知已撤回。</translation>
+    </message>
+    <message>
+        <source>No answer in time.</source>
+        <translation>服务器未及时应答。</translation>
     </message>
 </context>
 <context>
@@ -2062,6 +2114,10 @@
         <translation>演练导调</translation>
     </message>
     <message>
+        <source>Enterprise</source>
+        <translation type="unfinished">企业</translation>
+    </message>
+    <message>
         <source>Emergency management</source>
         <translation>应急管理</translation>
     </message>
@@ -2138,15 +2194,15 @@
         <translation>设备报警</translation>
     </message>
     <message>
-        <source>Caller's name</source>
+        <source>Caller&apos;s name</source>
         <translation>报警人姓名</translation>
     </message>
     <message>
-        <source>Caller's phone</source>
+        <source>Caller&apos;s phone</source>
         <translation>报警人电话</translation>
     </message>
     <message>
-        <source>Caller's address</source>
+        <source>Caller&apos;s address</source>
         <translation>报警人地址</translation>
     </message>
     <message>
@@ -2318,11 +2374,75 @@
         <translation>预案步骤勾选</translation>
     </message>
     <message>
+        <source>Early warning raised</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Early warning changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Early warning ended</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weather warning imported</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Notice drafted</source>
+        <translation>发布信息起草</translation>
+    </message>
+    <message>
+        <source>Notice submitted for approval</source>
+        <translation>发布信息提交审批</translation>
+    </message>
+    <message>
+        <source>Notice sent back</source>
+        <translation>发布信息被退回</translation>
+    </message>
+    <message>
+        <source>Notice published</source>
+        <translation>信息已发布</translation>
+    </message>
+    <message>
+        <source>Notice withdrawn</source>
+        <translation>发布信息已撤回</translation>
+    </message>
+    <message>
+        <source>Notice delivery</source>
+        <translation>发布送达情况</translation>
+    </message>
+    <message>
+        <source>Hidden danger reported</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hidden danger changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hidden danger overdue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hidden danger escalated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Inspection recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Vehicle command</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
     <message>
-        <source>This action is not allowed in the alarm's current state.</source>
+        <source>This action is not allowed in the alarm&apos;s current state.</source>
         <translation>警情当前状态下不允许此操作。</translation>
     </message>
     <message>
@@ -2660,7 +2780,7 @@
         <translation>验证码：</translation>
     </message>
     <message>
-        <source>for wss:// only; empty: the system's CAs</source>
+        <source>for wss:// only; empty: the system&apos;s CAs</source>
         <translation>仅用于 wss://；留空则使用系统 CA</translation>
     </message>
     <message>
@@ -2890,6 +3010,18 @@
         <source>Join the exercise I take part in</source>
         <translation>加入我参演的演练</translation>
     </message>
+    <message>
+        <source>Publishing…</source>
+        <translation>信息发布…</translation>
+    </message>
+    <message>
+        <source>Received notices</source>
+        <translation>收到的通知</translation>
+    </message>
+    <message>
+        <source>&amp;Publishing</source>
+        <translation>信息发布(&amp;P)</translation>
+    </message>
 </context>
 <context>
     <name>ManualAlarmDialog</name>
@@ -2902,7 +3034,7 @@
         <translation>地点过长。</translation>
     </message>
     <message>
-        <source>Enter the caller's phone number.</source>
+        <source>Enter the caller&apos;s phone number.</source>
         <translation>请填写报警人电话。</translation>
     </message>
     <message>
@@ -2926,7 +3058,7 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
-        <source>The caller's address is too long.</source>
+        <source>The caller&apos;s address is too long.</source>
         <translation>报警人地址过长。</translation>
     </message>
     <message>
@@ -3128,7 +3260,7 @@
         <translation>{layer}边界</translation>
     </message>
     <message>
-        <source>Area around the view's centre</source>
+        <source>Area around the view&apos;s centre</source>
         <translation>当前所在区域</translation>
     </message>
     <message>
@@ -3300,7 +3432,7 @@ fix {age} s ago</source>
         <translation>事件描述：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -3332,6 +3464,85 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>NoticeEditor</name>
+    <message>
+        <source>Draft a notice</source>
+        <translation>起草发布信息</translation>
+    </message>
+    <message>
+        <source>e.g. hazardous chemical leak, rainstorm</source>
+        <translation>如：危险化学品泄漏、暴雨</translation>
+    </message>
+    <message>
+        <source>What recipients should do</source>
+        <translation>接收方应采取的措施</translation>
+    </message>
+    <message>
+        <source>region codes, e.g. 330106 330105</source>
+        <translation>行政区划代码，如 330106 330105</translation>
+    </message>
+    <message>
+        <source>optional: lat,lon; lat,lon; lat,lon</source>
+        <translation>可选：纬度,经度; 纬度,经度; 纬度,经度</translation>
+    </message>
+    <message>
+        <source>the area in words (default: the places)</source>
+        <translation>范围描述（默认：所选辖区名称）</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>事件类型</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>正文</translation>
+    </message>
+    <message>
+        <source>Instruction</source>
+        <translation>应对措施</translation>
+    </message>
+    <message>
+        <source>For</source>
+        <translation>发布对象</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>发布渠道</translation>
+    </message>
+    <message>
+        <source>Jurisdictions</source>
+        <translation>辖区</translation>
+    </message>
+    <message>
+        <source>Polygon</source>
+        <translation>多边形范围</translation>
+    </message>
+    <message>
+        <source>Area description</source>
+        <translation>范围描述</translation>
+    </message>
+    <message>
+        <source>Choose who the notice is for.</source>
+        <translation>请选择发布对象。</translation>
+    </message>
+    <message>
+        <source>Choose at least one channel.</source>
+        <translation>请至少选择一个发布渠道。</translation>
+    </message>
+</context>
+<context>
     <name>OpenIncidentDialog</name>
     <message>
         <source>Raise an incident from alarm {alarm_id}</source>
@@ -3346,7 +3557,7 @@ fix {age} s ago</source>
         <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -3377,15 +3588,15 @@ fix {age} s ago</source>
         <translation>文档 {id}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
     <message>
-        <source>Only PDF files can be a plan's document.</source>
+        <source>Only PDF files can be a plan&apos;s document.</source>
         <translation>预案文档只能是 PDF 文件。</translation>
     </message>
     <message>
@@ -3399,6 +3610,252 @@ fix {age} s ago</source>
     <message>
         <source>{name} attached to the plan.</source>
         <translation>{name} 已上传到预案。</translation>
+    </message>
+</context>
+<context>
+    <name>Publishing</name>
+    <message>
+        <source>Warning</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Notice</source>
+        <translation>通知</translation>
+    </message>
+    <message>
+        <source>Red</source>
+        <translation>红色</translation>
+    </message>
+    <message>
+        <source>Orange</source>
+        <translation>橙色</translation>
+    </message>
+    <message>
+        <source>Yellow</source>
+        <translation>黄色</translation>
+    </message>
+    <message>
+        <source>Blue</source>
+        <translation>蓝色</translation>
+    </message>
+    <message>
+        <source>Draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Awaiting approval</source>
+        <translation>待审批</translation>
+    </message>
+    <message>
+        <source>Sent back</source>
+        <translation>已退回</translation>
+    </message>
+    <message>
+        <source>Published</source>
+        <translation>已发布</translation>
+    </message>
+    <message>
+        <source>Withdrawn</source>
+        <translation>已撤回</translation>
+    </message>
+    <message>
+        <source>Enterprises</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>Agencies</source>
+        <translation>联动部门</translation>
+    </message>
+    <message>
+        <source>Public</source>
+        <translation>公众</translation>
+    </message>
+    <message>
+        <source>Console</source>
+        <translation>控制台</translation>
+    </message>
+    <message>
+        <source>SMS</source>
+        <translation>短信</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>邮件</translation>
+    </message>
+    <message>
+        <source>CAP feed</source>
+        <translation>CAP 发布源</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>已发送</translation>
+    </message>
+    <message>
+        <source>Delivered</source>
+        <translation>已送达</translation>
+    </message>
+    <message>
+        <source>Read</source>
+        <translation>已读</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Enterprise</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>Agency</source>
+        <translation>部门</translation>
+    </message>
+</context>
+<context>
+    <name>PublishingPanel</name>
+    <message>
+        <source>Publishing</source>
+        <translation>信息发布</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Drafted by</source>
+        <translation>起草人</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Sent / delivered / read / failed</source>
+        <translation>已发送 / 已送达 / 已读 / 失败</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>接收方</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <source>New…</source>
+        <translation>新建…</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>修改…</translation>
+    </message>
+    <message>
+        <source>Submit</source>
+        <translation>提交审批</translation>
+    </message>
+    <message>
+        <source>Approve and publish</source>
+        <translation>审批发布</translation>
+    </message>
+    <message>
+        <source>Send back…</source>
+        <translation>退回…</translation>
+    </message>
+    <message>
+        <source>Withdraw…</source>
+        <translation>撤回…</translation>
+    </message>
+    <message>
+        <source>{count} notice(s)</source>
+        <translation>共 {count} 条</translation>
+    </message>
+    <message>
+        <source>Draft saved.</source>
+        <translation>草稿已保存。</translation>
+    </message>
+    <message>
+        <source>Submitted for approval.</source>
+        <translation>已提交审批。</translation>
+    </message>
+    <message>
+        <source>Approved and published.</source>
+        <translation>已审批并发布。</translation>
+    </message>
+    <message>
+        <source>Send back</source>
+        <translation>退回</translation>
+    </message>
+    <message>
+        <source>Sent back.</source>
+        <translation>已退回。</translation>
+    </message>
+    <message>
+        <source>Withdraw</source>
+        <translation>撤回</translation>
+    </message>
+    <message>
+        <source>Withdrawn.</source>
+        <translation>已撤回。</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>No answer in time.</source>
+        <translation>服务器未及时应答。</translation>
+    </message>
+    <message>
+        <source>Instruction: {text}</source>
+        <translation>应对措施：{text}</translation>
+    </message>
+    <message>
+        <source>Reason: {text}</source>
+        <translation>原因：{text}</translation>
+    </message>
+    <message>
+        <source>A notice you drafted or submitted is approved by another supervisor.</source>
+        <translation>您起草或提交的信息须由另一位领导审批（双人审核）。</translation>
     </message>
 </context>
 <context>
@@ -3873,7 +4330,7 @@ fix {age} s ago</source>
         <translation>养老院</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -4234,7 +4691,7 @@ fix {age} s ago</source>
 <context>
     <name>Report</name>
     <message>
-        <source>The place lies outside your area: report it to that area's officers.</source>
+        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
         <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
     </message>
     <message>
@@ -4392,7 +4849,7 @@ fix {age} s ago</source>
         <translation>查看个人信息：警情 {alarm_id}</translation>
     </message>
     <message>
-        <source>The caller's details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
         <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
     </message>
     <message>
@@ -4555,7 +5012,7 @@ fix {age} s ago</source>
         <translation>语音播报（TTS）</translation>
     </message>
     <message>
-        <source>Show on the terminal's display</source>
+        <source>Show on the terminal&apos;s display</source>
         <translation>终端屏幕显示</translation>
     </message>
 </context>
@@ -4723,7 +5180,7 @@ fix {age} s ago</source>
         <translation>未结警情</translation>
     </message>
     <message>
-        <source>Show the sensors' trends</source>
+        <source>Show the sensors&apos; trends</source>
         <translation>查看传感器趋势</translation>
     </message>
     <message>
@@ -4829,7 +5286,7 @@ fix {age} s ago</source>
         <translation>{title} · {duration} · {devices} 个设备 · {inputs} 条输入</translation>
     </message>
     <message>
-        <source>Title (in every participant's banner)</source>
+        <source>Title (in every participant&apos;s banner)</source>
         <translation>标题（显示在每位参演人员的横幅上）</translation>
     </message>
     <message>

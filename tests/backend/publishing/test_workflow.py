@@ -18,6 +18,7 @@ from realtime.protocol import (
     Channel,
     DeliveryState,
     ErrorCode,
+    InboxItem,
     NoticeArea,
     NoticeState,
     RecipientKind,
@@ -78,7 +79,7 @@ async def test_a_notice_is_drafted_submitted_approved_and_published_with_its_del
     event = env.published[-1]
     assert "enterprise:ENT-TANKS" in event.fields
     assert "agency:fire" in event.fields
-    assert event.inbox is not None
+    assert isinstance(event.inbox, InboxItem)
     assert event.inbox.title == "液氨槽车泄漏预警"
 
 
@@ -247,7 +248,7 @@ async def test_withdrawing_fails_what_is_still_queued_and_tells_the_recipients(e
     event = env.published[-1]
     assert event.kind == "notice.cancelled"
     assert "enterprise:ENT-TANKS" in event.fields
-    assert event.inbox is not None
+    assert isinstance(event.inbox, InboxItem)
     assert event.inbox.cancelled
     (item,) = await env.service.inbox(TANKS)
     assert item.cancelled

@@ -116,7 +116,9 @@ async def _scenario(server: ServerThread, qtbot: QtBot) -> None:
 
         await wait_until(lambda: len(inbox.items) == 1, what="the fire desk's inbox")
         assert inbox.unread == 1
-        assert inbox.table.item(0, 2).font().bold()
+        title = inbox.table.item(0, 2)
+        assert title is not None
+        assert title.font().bold()
         inbox.table.selectRow(0)
         await wait_until(lambda: inbox.unread == 0, what="read")
         assert "液氨槽车泄漏" in inbox.text.text()
