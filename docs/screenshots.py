@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from backend.cli import demo_publishing  # noqa: E402
 from backend.cli.demo import DEMO_OFFICER, DemoFeed, load_scenario  # noqa: E402
 from backend.cli.night_shift import (  # noqa: E402
     FIRE_DESK,
@@ -222,6 +223,17 @@ def demo_backend() -> Iterator[ServerThread]:
             server.call(second_fire_task(server.console_url, outcome), timeout=60)
             today = dt.datetime.now(BEIJING).date()
             server.call(server.server.roster.import_csv(roster_csv(today)))
+            # The tanker's warning, drafted by the shift's supervisor, approved by another.
+            server.add_user(demo_publishing.PUBLISHER, PASSWORD, Role.SUPERVISOR)
+            server.call(
+                demo_publishing.publish(
+                    server.console_url,
+                    (SUPERVISOR, PASSWORD),
+                    (demo_publishing.PUBLISHER, PASSWORD),
+                    after=0,
+                ),
+                timeout=60,
+            )
             yield server
         finally:
             feed_future.cancel()
@@ -469,6 +481,28 @@ async def shoot_exercise(server: ServerThread, out: Path, settings: Any) -> None
         await until("the run's end", lambda: runs.runs()[0].ended_at is not None)
 
 
+async def shoot_publishing(server: ServerThread, out: Path, settings: Any) -> None:
+    """信息发布 with the tanker's warning and its receipts (the supervisor who drafted it:
+    the approve button greyed), and the fire desk's 收到的通知 with it opened."""
+    async with logged_in(server, SUPERVISOR, settings) as window:
+        panel = window.publishing.open_publishing()
+        panel.resize(1200, 640)
+        await until("the notices", lambda: panel.notices)
+        panel.table.selectRow(0)
+        await until("the receipts", lambda: panel.receipts)
+        await asyncio.sleep(0.5)
+        save(panel, out / "console-publishing.png")
+        panel.close()
+    async with logged_in(server, FIRE_DESK, settings) as window:
+        inbox = window.publishing.open_inbox()
+        inbox.resize(900, 520)
+        await until("the inbox", lambda: inbox.items)
+        inbox.table.selectRow(0)
+        await asyncio.sleep(0.8)
+        save(inbox, out / "console-inbox.png")
+        inbox.close()
+
+
 def run_console(server: ServerThread, out: Path) -> None:
     """Run both console sessions on one Qt application, in Chinese."""
     import qasync  # noqa: PLC0415
@@ -490,6 +524,7 @@ def run_console(server: ServerThread, out: Path) -> None:
             await shoot_fire_desk(server, out, settings)
             await shoot_centre(server, out, settings)
             await shoot_exercise(server, out, settings)
+            await shoot_publishing(server, out, settings)
 
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
@@ -506,9 +541,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python docs/screenshots.py",
         description="Make the user guide's screenshots of the incident workspace, the task "
         "inbox and its badge, the chat, the handover dialog, the duty roster, the "
-        "assessment, the registry panel and an exercise (演练), with the real console "
-        "(offscreen, in Chinese) against the demo's backend and night shift. Takes about a "
-        "minute.",
+        "assessment, the registry panel, an exercise (演练) and publishing (信息发布), with "
+        "the real console (offscreen, in Chinese) against the demo's backend and night shift. "
+        "Takes about a minute.",
     )
     parser.add_argument(
         "--out",

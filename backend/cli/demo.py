@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from backend.cli import external, night_shift
+from backend.cli import demo_publishing, external, night_shift
 from backend.cli.common import Subparsers
 from backend.registry.files import DEMO_REGISTRY_JSON, RESOURCES_DIR, load_registry_json
 from backend.server import embedded
@@ -268,6 +268,7 @@ def run_demo(
         # The command centre and the agency desks at work on the tanker's SOS.
         shift = night_shift_of(server)
         shift_future = server.submit(play_night_shift(shift))
+        publishing_future = demo_publishing.start(server, shift)
         # Hazardous-goods trucks over real JT/T 808: one presses SOS, one speeds.
         fleet_future = server.submit(
             run_fleet(
@@ -303,7 +304,13 @@ def run_demo(
                 wall=wall,
             )
         finally:
-            for future in (feed_future, fleet_future, sensors_future, shift_future):
+            for future in (
+                feed_future,
+                fleet_future,
+                sensors_future,
+                shift_future,
+                publishing_future,
+            ):
                 future.cancel()
                 with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):
                     future.exception(timeout=5)

@@ -7,10 +7,12 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from backend.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
+    Error,
     Subparsers,
     add_storage_options,
     database,
@@ -18,6 +20,7 @@ from backend.cli.common import (
     out,
     storage,
 )
+from backend.publishing.service import DEFAULT_CAP_SENDER
 from backend.publishing.subscribers import Error as SubscriberError
 from backend.publishing.subscribers import SubscriberStore
 from backend.security import Error as SecurityError
@@ -130,3 +133,31 @@ def _cmd_remove(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return _run(args, "remove", work)
+
+
+def add_serve_options(serve: argparse.ArgumentParser) -> None:
+    """``dutydesk serve`` options of publishing (信息发布)."""
+    serve.add_argument(
+        "--cap-sender",
+        default=DEFAULT_CAP_SENDER,
+        metavar="ADDRESS",
+        help="the CAP 'sender' of published notices, e.g. yjj@example.gov.cn (no spaces, "
+        f"commas, '<' or '&'; default: {DEFAULT_CAP_SENDER})",
+    )
+    serve.add_argument(
+        "--notice-rate",
+        type=float,
+        default=20.0,
+        metavar="PER_SECOND",
+        help="most SMS or e-mails of published notices sent per second, per channel (default: 20)",
+    )
+
+
+def serve_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`~backend.server.app.ServerConfig` fields those options set."""
+    sender = str(args.cap_sender).strip()
+    if not sender or any(c in sender for c in " ,<&"):
+        raise Error(f"--cap-sender {sender!r}: no spaces, commas, '<' or '&'")
+    if args.notice_rate <= 0:
+        raise Error("--notice-rate must be positive")
+    return {"cap_sender": sender, "notice_rate_per_second": args.notice_rate}

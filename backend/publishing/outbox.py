@@ -60,7 +60,7 @@ class Outbox:
         adapters: Mapping[Channel, ChannelAdapter],
         *,
         lease: Lease | None = None,
-        interval: float = 0.5,
+        interval: float = 1.0,
         report_every: float = 2.0,
         max_attempts: int = 5,
         retry_after: float = 5.0,
@@ -81,20 +81,30 @@ class Outbox:
         self._next_send: dict[Channel, float] = {}
         self._dirty: set[int] = set()
         self._reported_at = 0.0
-        self._runner = Periodic(
-            "notice outbox", self._tick, interval=interval, immediately=True, lease=lease
-        )
+        self._lease = lease
+        self._interval = interval
+        self._runner: Periodic | None = None
         self._receipts = TaskSet()
 
     def start(self) -> None:
         """Send and report from now on; follow every adapter's receipts."""
+        # Without adapters there is nothing to send, only this instance's read receipts
+        # to report: no lease to take (and no lease traffic) then.
+        self._runner = Periodic(
+            "notice outbox",
+            self._tick,
+            interval=self._interval,
+            immediately=True,
+            lease=self._lease if self.adapters else None,
+        )
         self._runner.start()
         for adapter in self.adapters.values():
             self._receipts.start(self._follow(adapter), name=f"{adapter.channel} receipts")
 
     async def stop(self) -> None:
         """Stop sending (rows stay queued for the next start) and report what changed."""
-        await self._runner.stop()
+        if self._runner is not None:
+            await self._runner.stop()
         await self._receipts.close()
         if self._dirty:
             await self.report(force=True)

@@ -25,6 +25,8 @@ IMAGES = (
     "console-registry.png",
     "console-exercise.png",
     "console-exercise-panel.png",
+    "console-publishing.png",
+    "console-inbox.png",
 )
 
 
