@@ -35,6 +35,7 @@ from backend.cli import (
     sensors,
     serve,
     simulate,
+    smsc_sim,
     subscribers,
     upkeep,
     users,
@@ -68,6 +69,7 @@ COMMAND_GROUPS = (
     report,
     exercise,
     simulate,
+    smsc_sim,
     demo,
 )
 

@@ -236,6 +236,7 @@ def demo_server(users: Sequence[tuple[str, str, Role]]) -> ServerThread:
         seed_registry=load_registry_json(),
         registry_source=DEMO_REGISTRY_JSON.name,
         seed_roads=DEMO_ROADS,
+        sms_simulator=True,  # published notices' SMS go to an in-process SMSC, never out
     )
 
 

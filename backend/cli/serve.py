@@ -14,7 +14,7 @@ from pathlib import Path
 
 from backend import security
 from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR
-from backend.cli import record, subscribers
+from backend.cli import channels, record, subscribers
 from backend.cli import workers as worker_pool
 from backend.cli.common import (
     DB_ENVIRONMENT_VARIABLE,
@@ -161,6 +161,7 @@ def add_parser(commands: Subparsers) -> None:
     _add_session_options(serve)
     record.add_serve_options(serve)
     subscribers.add_serve_options(serve)
+    channels.add_serve_options(serve)
     _add_worker_options(serve)
     add_storage_options(serve)
     serve.set_defaults(func=_cmd_serve)
@@ -280,6 +281,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         catalogue=catalogue,
         **record.serve_config(args),
         **subscribers.serve_config(args),
+        **channels.serve_config(args),
         reuse_port=args.reuse_port,
         worker_relay=worker_pool.relay_of_this_worker(),
     )

@@ -20,7 +20,6 @@ from backend.cli.common import (
     out,
     storage,
 )
-from backend.publishing.service import DEFAULT_CAP_SENDER
 from backend.publishing.subscribers import Error as SubscriberError
 from backend.publishing.subscribers import SubscriberStore
 from backend.security import Error as SecurityError
@@ -136,14 +135,8 @@ def _cmd_remove(args: argparse.Namespace) -> int:
 
 
 def add_serve_options(serve: argparse.ArgumentParser) -> None:
-    """``dutydesk serve`` options of publishing (信息发布)."""
-    serve.add_argument(
-        "--cap-sender",
-        default=DEFAULT_CAP_SENDER,
-        metavar="ADDRESS",
-        help="the CAP 'sender' of published notices, e.g. yjj@example.gov.cn (no spaces, "
-        f"commas, '<' or '&'; default: {DEFAULT_CAP_SENDER})",
-    )
+    """``dutydesk serve`` options of publishing (信息发布) beyond the channels' own
+    (:mod:`backend.cli.channels`)."""
     serve.add_argument(
         "--notice-rate",
         type=float,
@@ -155,9 +148,6 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
 
 def serve_config(args: argparse.Namespace) -> dict[str, Any]:
     """The :class:`~backend.server.app.ServerConfig` fields those options set."""
-    sender = str(args.cap_sender).strip()
-    if not sender or any(c in sender for c in " ,<&"):
-        raise Error(f"--cap-sender {sender!r}: no spaces, commas, '<' or '&'")
     if args.notice_rate <= 0:
         raise Error("--notice-rate must be positive")
-    return {"cap_sender": sender, "notice_rate_per_second": args.notice_rate}
+    return {"notice_rate_per_second": args.notice_rate}

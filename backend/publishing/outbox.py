@@ -212,7 +212,9 @@ class Outbox:
             delivery.state = receipt.state.value
             delivery.error = receipt.error[:MAX_ERROR]
             delivery.updated_at = receipt.at
-            self._dirty.add(delivery.notice_id)
+            notice_id = delivery.notice_id
+        # Only once committed: a report read before the commit would miss this receipt.
+        self._dirty.add(notice_id)
 
     async def report(self, *, force: bool = False) -> None:
         """Write a ``notice.delivery`` event for each notice whose deliveries changed,

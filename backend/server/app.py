@@ -50,9 +50,11 @@ from backend.jurisdictions import store as jurisdiction_store
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.plans.checklist import ChecklistService
 from backend.plans.documents import PlanDocuments
+from backend.publishing.adapters import build_adapters, close_adapters
 from backend.publishing.channels import ChannelAdapter
 from backend.publishing.outbox import Outbox
-from backend.publishing.service import DEFAULT_CAP_SENDER, PublishingService
+from backend.publishing.service import PublishingService
+from backend.publishing.settings import SmppSettings, SmtpSettings
 from backend.recommend.ranking import DEFAULT_COVER_MINUTES
 from backend.registry.agencies import AgencyRegistry
 from backend.registry.cameras import CameraRegistry
@@ -248,8 +250,13 @@ class ServerConfig:
     reuse_port: bool = False
     """Listen with SO_REUSEPORT: worker processes share the ports, the kernel spreads
     connections over them (``dutydesk serve --workers N``)."""
-    cap_sender: str = DEFAULT_CAP_SENDER
-    """The CAP ``sender`` of published notices (and the stem of their identifiers)."""
+    smpp: SmppSettings | None = None
+    """The SMS gateway (SMPP 3.4 SMSC) published notices go out through."""
+    smtp: SmtpSettings | None = None
+    """The SMTP relay published notices go out through by e-mail."""
+    cap_sender: str = "dutydesk@localhost"
+    """``sender`` of the CAP alerts this server publishes (no spaces or commas; also the
+    stem of their identifiers)."""
     notice_rate_per_second: float = 20.0
     """Most SMS or e-mails of published notices sent per second, per channel."""
     notice_retry_after: float = 5.0
@@ -388,7 +395,8 @@ class DutyDeskServer:
 
     def _publishing(self) -> None:
         config = self.config
-        self.channel_adapters = {}
+        # SMS and e-mail as configured (none in an exercise): publishing sends through them.
+        self.channel_adapters = build_adapters(config)
 
         def place_name(code: str) -> str:
             node = self.jurisdictions.get(code)
@@ -698,8 +706,6 @@ class DutyDeskServer:
             await self.session_tracker.stop()
         await self.incidents.stop()
         await self.outbox.stop()
-        for adapter in self.channel_adapters.values():
-            await adapter.close()
         if self.relay is not None:
             await self.relay.stop()
         await self.cluster.stop()
@@ -710,6 +716,7 @@ class DutyDeskServer:
         for ingest in self.ingests.values():
             await ingest.stop()
         await self.recording.stop()
+        await close_adapters(self.channel_adapters)
         await self.registry.close()
         await self.chat.stop()
         await self.sensors.stop()

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from backend.authz.principal import Principal
 from backend.config import sqlite_url
+from backend.publishing.settings import SmppSettings
+from backend.publishing.smpp.simulator import SmscSimulator
 from backend.registry.files import load_cameras_csv, load_sensors_csv, load_units_csv
 from backend.roads.reader import Tally, read_roads
 from backend.roads.service import replace_layer
@@ -59,12 +61,14 @@ class ServerThread:
         seed_registry: Sequence[RegistryItemInput] = (),
         registry_source: str = "",
         seed_roads: Path | None = None,
+        sms_simulator: bool = False,
     ) -> None:
         """``seed_registry``: registry items imported (as user ``demo``, from
         ``registry_source``) at the first start, before it accepts connections; the
         sensors and cameras they name must be seeded too. ``seed_roads``: a road layer
         (OSM extract or GeoPackage) imported at the first start, as
-        ``dutydesk basemap import`` does."""
+        ``dutydesk basemap import`` does. ``sms_simulator``: SMS go to an in-process SMSC
+        simulator (:attr:`smsc`), never to a carrier."""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="dutydesk-")
@@ -81,6 +85,9 @@ class ServerThread:
         self._seed_registry = list(seed_registry)
         self._registry_source = registry_source
         self._seed_roads = seed_roads
+        self._sms_simulator = sms_simulator
+        self.smsc: SmscSimulator | None = None
+        """The SMSC simulator the server's SMS go to (``sms_simulator``; while running)."""
         self._jt808_port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -132,6 +139,19 @@ class ServerThread:
             loop.close()
 
     async def _main(self, ready: concurrent.futures.Future[None]) -> None:
+        if not self._sms_simulator:
+            await self._serve(ready, None)
+            return
+        async with SmscSimulator(receipt_delay=2.0) as smsc:
+            self.smsc = smsc
+            try:
+                await self._serve(ready, SmppSettings("127.0.0.1", smsc.port, "dutydesk"))
+            finally:
+                self.smsc = None
+
+    async def _serve(
+        self, ready: concurrent.futures.Future[None], smpp: SmppSettings | None
+    ) -> None:
         self._stopped = asyncio.Event()
         config = ServerConfig(
             db_url=self.db_url,
@@ -144,6 +164,7 @@ class ServerThread:
             jt808_auto_register=True,
             seed_sensors=load_sensors_csv() if self._seed_sensors else (),
             seed_cameras=load_cameras_csv() if self._seed_cameras else (),
+            smpp=smpp,
         )
         server = DutyDeskServer(config)
         try:

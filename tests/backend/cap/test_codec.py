@@ -306,3 +306,10 @@ def test_every_alert_round_trips_and_is_valid(alert: CapAlert) -> None:
     data = encode_alert(alert)
     assert_valid_cap(data)
     assert decode_alert(data) == alert
+
+
+def test_deep_nesting_up_to_the_size_limit_is_refused_cleanly() -> None:
+    depth = (MAX_CAP_BYTES - 200) // 8
+    data = _alert_xml("<a>" * depth + "</a>" * depth)
+    with pytest.raises(CapError, match="missing required element identifier"):
+        decode_alert(data)
