@@ -1,9 +1,9 @@
 """The demo's publishing (信息发布): while the night shift works the tanker's leak, its
 supervisor drafts a warning for the enterprises around the tanker and for the public,
 submits it, and a second person (the duty leader, a supervisor of its own) approves it,
-so it is published: the enterprises' and agencies' consoles get it in their inbox and the
-public CAP feed carries it. (SMS and e-mail go out only where channel adapters are
-configured; the demo has none.)"""
+so it is published: the enterprises' and agencies' consoles get it in their inbox, the
+enterprises' contacts get an SMS (the demo's SMSC simulator: never a carrier) and the
+public CAP feed carries it."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def tanker_warning() -> NoticeInput:
         instruction="关闭门窗和通风设备，人员向上风向撤离，勿靠近现场。",
         area=NoticeArea(polygon=square, description="沿江大道 K12+300 周边 2 公里"),
         audience=[Audience.ENTERPRISES, Audience.AGENCIES, Audience.PUBLIC],
-        channels=[Channel.CONSOLE, Channel.CAP],
+        channels=[Channel.CONSOLE, Channel.SMS, Channel.CAP],
     )
 
 
