@@ -8,6 +8,7 @@ its consoles only and serves no feed."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import urllib.error
 import urllib.request
@@ -251,3 +252,23 @@ async def test_an_exercise_publishes_to_its_consoles_only(tmp_path: Path) -> Non
         assert (await _fetch(server, CAP_FEED_PATH))[0] == 404
     finally:
         await server.close()
+
+
+async def test_an_expired_notice_leaves_the_feed(server: DutyDeskServer) -> None:
+    principals = await _users(server)
+    service = server.publishing
+    past = service.now() - dt.timedelta(minutes=1)
+    published = []
+    for title, expires in (("已过期的通知", past), ("有效的通知", None)):
+        notice = leak_notice(title=title, expires_at=expires)
+        draft = await service.save(principals["drafter"], notice)
+        pending = await service.submit(principals["drafter"], draft.id, draft.version)
+        published.append(await service.approve(principals["leader"], pending.id, pending.version))
+    status, _, body = await _fetch(server, CAP_FEED_PATH)
+    assert status == 200
+    text = body.decode()
+    assert "有效的通知" in text
+    assert "已过期的通知" not in text
+    # Its alert stays where it was published (an integrator may still fetch it).
+    expired = published[0].cap_identifier
+    assert (await _fetch(server, f"/cap/alerts/{expired}.xml"))[0] == 200
