@@ -158,6 +158,9 @@ class Outbox:
             values = self._failed(attempts, str(exc), permanent=exc.permanent)
         except security.Error as exc:  # a key gone: retrying will not bring it back
             values = self._failed(attempts, f"address unreadable: {exc}", permanent=True)
+        except Exception:  # an adapter's bug must not stall the rows behind it
+            logger.exception("the %s adapter failed on delivery %s", channel, delivery.id)
+            values = self._failed(attempts, "the channel failed (logged)", permanent=False)
         else:
             values = {"state": DeliveryState.SENT.value, "reference": reference[:200], "error": ""}
         values |= {"attempts": attempts, "updated_at": self._clock()}

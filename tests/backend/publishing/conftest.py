@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.authz.principal import Principal
 from backend.eventlog import log as eventlog
-from backend.publishing.channels import ChannelReceipt, DeliveryError, Outgoing
+from backend.publishing.channels import ChannelReceipt, Outgoing
 from backend.publishing.outbox import Outbox
 from backend.publishing.service import PublishingService
 from backend.security import FieldCipher
@@ -73,7 +73,7 @@ class FakeAdapter:
     def __init__(self, channel: Channel) -> None:
         self._channel = channel
         self.sent: list[Outgoing] = []
-        self.failures: list[DeliveryError] = []
+        self.failures: list[Exception] = []
         self._receipts: asyncio.Queue[ChannelReceipt | None] = asyncio.Queue()
 
     @property

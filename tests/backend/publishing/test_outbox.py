@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from backend.publishing.channels import ChannelReceipt, DeliveryError
 from realtime.protocol import Channel, DeliveryState
 from tests.backend.publishing.conftest import (
@@ -172,3 +174,20 @@ async def test_delivery_events_are_coalesced(env: Env) -> None:
     await outbox.stop()  # what is left is reported on the way out
     assert reports() == [notice_id, notice_id]
     assert env.published[-1].notice.counts.read == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.logs_errors
+async def test_an_adapter_bug_costs_the_other_rows_nothing(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    notice_id = await env.publish()
+    sms = FakeAdapter(Channel.SMS)
+    sms.failures = [RuntimeError("adapter bug")]
+    outbox = env.outbox(sms, retry_after=1)
+    assert await outbox.run_once() == 2
+    assert len(sms.sent) == 1  # the second SMS went out behind the broken one
+    assert "adapter failed on delivery" in caplog.text
+    env.clock.advance(2)
+    await outbox.run_once()
+    sms_states = [s for (_, c), s in (await _states(env, notice_id)).items() if c is Channel.SMS]
+    assert sms_states == [DeliveryState.SENT, DeliveryState.SENT]
