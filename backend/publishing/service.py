@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.authz import notices as access
@@ -287,11 +287,18 @@ class PublishingService:
             )
             if states:
                 query = query.where(NoticeRow.state.in_([s.value for s in states]))
+            if principal.role not in SUPERVISORS:  # others' drafts are not theirs to see
+                query = query.where(
+                    or_(
+                        NoticeRow.state != NoticeState.DRAFT.value,
+                        NoticeRow.drafted_by == principal.username,
+                    )
+                )
             rows = [
                 row
-                for row in await session.scalars(query)
+                for row in await session.scalars(query.limit(limit))
                 if access.can_see_notice(principal, store.view_of(row))
-            ][:limit]
+            ]
             return await store.views_of(session, rows)
 
     async def get(
