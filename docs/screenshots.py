@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from backend.cli import demo_publishing  # noqa: E402
 from backend.cli.demo import DEMO_OFFICER, DEMO_ROADS, DemoFeed, load_scenario  # noqa: E402
 from backend.cli.night_shift import (  # noqa: E402
     FIRE_DESK,
@@ -227,6 +228,17 @@ def demo_backend() -> Iterator[ServerThread]:
             server.call(second_fire_task(server.console_url, outcome), timeout=60)
             today = dt.datetime.now(BEIJING).date()
             server.call(server.server.roster.import_csv(roster_csv(today)))
+            # The tanker's warning, drafted by the shift's supervisor, approved by another.
+            server.add_user(demo_publishing.PUBLISHER, PASSWORD, Role.SUPERVISOR)
+            server.call(
+                demo_publishing.publish(
+                    server.console_url,
+                    (SUPERVISOR, PASSWORD),
+                    (demo_publishing.PUBLISHER, PASSWORD),
+                    after=0,
+                ),
+                timeout=60,
+            )
             yield server
         finally:
             feed_future.cancel()
@@ -570,6 +582,28 @@ async def shoot_warnings(server: ServerThread, out: Path, settings: Any) -> None
             drift.exception(timeout=5)
 
 
+async def shoot_publishing(server: ServerThread, out: Path, settings: Any) -> None:
+    """信息发布 with the tanker's warning and its receipts (the supervisor who drafted it:
+    the approve button greyed), and the fire desk's 收到的通知 with it opened."""
+    async with logged_in(server, SUPERVISOR, settings) as window:
+        panel = window.publishing.open_publishing()
+        panel.resize(1200, 640)
+        await until("the notices", lambda: panel.notices)
+        panel.table.selectRow(0)
+        await until("the receipts", lambda: panel.receipts)
+        await asyncio.sleep(0.5)
+        save(panel, out / "console-publishing.png")
+        panel.close()
+    async with logged_in(server, FIRE_DESK, settings) as window:
+        inbox = window.publishing.open_inbox()
+        inbox.resize(900, 520)
+        await until("the inbox", lambda: inbox.items)
+        inbox.table.selectRow(0)
+        await asyncio.sleep(0.8)
+        save(inbox, out / "console-inbox.png")
+        inbox.close()
+
+
 def run_console(server: ServerThread, out: Path) -> None:
     """Run both console sessions on one Qt application, in Chinese."""
     import qasync  # noqa: PLC0415
@@ -592,6 +626,7 @@ def run_console(server: ServerThread, out: Path) -> None:
             await shoot_centre(server, out, settings)
             await shoot_exercise(server, out, settings)
             await shoot_warnings(server, out, settings)
+            await shoot_publishing(server, out, settings)
 
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
@@ -609,8 +644,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Make the user guide's screenshots of the incident workspace, the task "
         "inbox and its badge, the chat, the handover dialog, the duty roster, the "
         "assessment, the registry panel, the vehicle command dialog (车辆指令), an exercise "
-        "(演练) and the early warnings (预警), with the real console (offscreen, in Chinese) "
-        "against the demo's backend and night shift. Takes about a minute.",
+        "(演练), the early warnings (预警) and publishing (信息发布), with the real console "
+        "(offscreen, in Chinese) against the demo's backend and night shift. Takes about a "
+        "minute.",
     )
     parser.add_argument(
         "--out",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from backend.authz import incidents, registry
+from backend.authz import incidents, notices, registry
 from backend.authz.principal import Principal
 from backend.authz.scope import (
     COMMAND_CENTRE,
@@ -45,7 +45,9 @@ from realtime.protocol import (
     ExerciseRunView,
     GrantView,
     HandoverView,
+    InboxItem,
     MessageView,
+    NoticeView,
     ReceiptView,
     RecordingSource,
     RegistryItemView,
@@ -86,6 +88,7 @@ __all__ = [
     "check_device",
     "check_reveal_contact",
     "check_whole_area",
+    "event_as_seen",
     "hidden",
     "in_jurisdiction",
     "receives",
@@ -812,8 +815,9 @@ def can_see_event(principal: Principal, event: Event) -> bool:
 
 
 def _can_see_record_event(principal: Principal, event: Event) -> bool:
-    """:func:`can_see_event` for handovers, registry items, exercise runs and orders to
-    vehicles (and events about nothing of an area)."""
+    """:func:`can_see_event` for the events about records (handovers, registry items,
+    exercise runs, orders to vehicles, warnings, notices) and for those about nothing of
+    an area."""
     if isinstance(event.handover, HandoverView):
         return receives(principal, Topic.HANDOVER_EVENTS) and can_see_handover(
             principal, event.handover.jurisdiction, event.handover.agency
@@ -835,7 +839,24 @@ def _can_see_record_event(principal: Principal, event: Event) -> bool:
         return receives(principal, Topic.WARNING_EVENTS) and can_see_warning(
             principal, event.early_warning.jurisdiction
         )
+    if isinstance(event.notice, NoticeView):
+        return receives(principal, Topic.NOTICE_EVENTS) and (
+            notices.can_see_notice(principal, event.notice)
+            or (
+                isinstance(event.inbox, InboxItem)
+                and notices.is_recipient(principal, event.fields, event.notice.jurisdiction)
+            )
+        )
     return principal.role in READERS and not principal.jurisdiction
+
+
+def event_as_seen(principal: Principal, event: Event) -> Event:
+    """The event as the principal receives it, once :func:`can_see_event` allowed it: the
+    event itself, except a notice's for a mere recipient, which keeps only the inbox item
+    (never the workflow, who decided, nor the other recipients)."""
+    if isinstance(event.notice, NoticeView) and not notices.can_see_notice(principal, event.notice):
+        return msgspec.structs.replace(event, notice=msgspec.UNSET, fields=[], actor="", note="")
+    return event
 
 
 # ---------------------------------------------------------------------------- checks

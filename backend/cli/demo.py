@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from backend.cli import demo_vehicles, external, night_shift
+from backend.cli import demo_publishing, demo_vehicles, external, night_shift
 from backend.cli.common import Subparsers
 from backend.cli.demo_warnings import run_demo_warnings
 from backend.registry.files import DEMO_REGISTRY_JSON, RESOURCES_DIR, load_registry_json
@@ -277,6 +277,7 @@ def run_demo(
                 server.console_url, shift.passwords, night_shift.SUPERVISOR
             )
         )
+        publishing_future = demo_publishing.start(server, shift)
         # Hazardous-goods trucks over real JT/T 808: one presses SOS, one speeds.
         fleet_future = server.submit(
             run_fleet(
@@ -327,6 +328,7 @@ def run_demo(
                 shift_future,
                 orders_future,
                 warnings_future,
+                publishing_future,
             ):
                 future.cancel()
                 with contextlib.suppress(concurrent.futures.CancelledError, TimeoutError):

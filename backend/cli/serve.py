@@ -14,7 +14,7 @@ from pathlib import Path
 
 from backend import security
 from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR
-from backend.cli import channels, record, weather
+from backend.cli import channels, record, subscribers, weather
 from backend.cli import workers as worker_pool
 from backend.cli.common import (
     DB_ENVIRONMENT_VARIABLE,
@@ -160,6 +160,7 @@ def add_parser(commands: Subparsers) -> None:
     )
     _add_session_options(serve)
     record.add_serve_options(serve)
+    subscribers.add_serve_options(serve)
     channels.add_serve_options(serve)
     weather.add_serve_options(serve)
     _add_worker_options(serve)
@@ -280,6 +281,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         preload_jurisdictions=True,
         catalogue=catalogue,
         **record.serve_config(args),
+        **subscribers.serve_config(args),
         **channels.serve_config(args),
         **weather.serve_config(args),
         reuse_port=args.reuse_port,

@@ -36,8 +36,10 @@ from realtime.protocol import (
     GeofenceView,
     GrantView,
     HandoverView,
+    InboxItem,
     IncidentView,
     MessageView,
+    NoticeView,
     ReceiptView,
     RegistryChangeView,
     RegistryItemView,
@@ -173,6 +175,10 @@ class Draft:
     """An order sent to a vehicle terminal and its answer (``vehicle.command``)."""
     early_warning: EarlyWarningView | None = None
     """The warning a ``warning.*`` event is about, as it is after the change."""
+    notice: NoticeView | None = None
+    """The notice a ``notice.*`` event is about (``fields``: its recipients)."""
+    inbox: InboxItem | None = None
+    """The notice as its recipients see it (``notice.published``/``notice.cancelled``)."""
 
 
 async def append(
@@ -297,6 +303,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             exercise_run=_or_unset(draft.exercise_run),
             vehicle_command=_or_unset(draft.vehicle_command),
             early_warning=_or_unset(draft.early_warning),
+            notice=_or_unset(draft.notice),
+            inbox=_or_unset(draft.inbox),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

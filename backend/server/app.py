@@ -55,6 +55,9 @@ from backend.jurisdictions.tree import JurisdictionTree
 from backend.plans.checklist import ChecklistService
 from backend.plans.documents import PlanDocuments
 from backend.publishing.adapters import build_adapters, close_adapters
+from backend.publishing.channels import ChannelAdapter
+from backend.publishing.outbox import Outbox
+from backend.publishing.service import PublishingService
 from backend.publishing.settings import SmppSettings, SmtpSettings
 from backend.recommend.ranking import DEFAULT_COVER_MINUTES
 from backend.registry.agencies import AgencyRegistry
@@ -70,6 +73,8 @@ from backend.runtime.leases import Leases
 from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
 from backend.sensors.service import SensorService
+from backend.server import cap_feed
+from backend.server.cap_feed import CAP_PATH_ROOT
 from backend.server.cluster import ClusterLink
 from backend.server.commands import CommandRunner
 from backend.server.console import run_console
@@ -101,6 +106,7 @@ from realtime.protocol import (
     HEALTH_PATH,
     MAX_CONSOLE_MESSAGE_BYTES,
     CameraView,
+    Channel,
     ExerciseLabel,
     Role,
     UnitView,
@@ -254,11 +260,18 @@ class ServerConfig:
     smtp: SmtpSettings | None = None
     """The SMTP relay published notices go out through by e-mail."""
     cap_sender: str = "dutydesk@localhost"
-    """``sender`` of the CAP alerts this server publishes (no spaces or commas)."""
+    """``sender`` of the CAP alerts this server publishes (no spaces or commas; also the
+    stem of their identifiers)."""
     early_warning: WarningSettings = field(default_factory=WarningSettings)
     """How early warnings (预警) are raised from sensor trends (docs/early-warning.md)."""
     weather_dir: Path | None = None
     """CAP weather alerts dropped here are imported (never in an exercise)."""
+    notice_rate_per_second: float = 20.0
+    """Most SMS or e-mails of published notices sent per second, per channel."""
+    notice_retry_after: float = 5.0
+    """Seconds before a failed SMS or e-mail is tried again (doubling, at most 5 tries)."""
+    notice_report_every: float = 2.0
+    """Seconds between two ``notice.delivery`` events of one notice (counts coalesced)."""
 
 
 class Identity(NamedTuple):
@@ -284,6 +297,12 @@ class DutyDeskServer:
 
     relay: TelemetryRelay | None = None
     """Live positions to and from the other workers (``serve --workers``)."""
+    channel_adapters: dict[Channel, ChannelAdapter]
+    """How notices leave the system (SMS, e-mail); never any in an exercise."""
+    publishing: PublishingService
+    """Publishing (信息发布): the workflow of notices, their lists and inboxes."""
+    outbox: Outbox
+    """Sends the published notices' queued deliveries (one instance of several)."""
 
     def __init__(
         self,
@@ -364,8 +383,7 @@ class DutyDeskServer:
         """Device feeds connected now (for ``/health``)."""
         self.exercises = self._exercise_manager()
         """The exercises (演练) run beside this live server (``None`` in an exercise)."""
-        # SMS and e-mail as configured (none in an exercise): publishing sends through them.
-        self.channel_adapters = build_adapters(config)
+        self._publishing()
 
     def _own_identity(self) -> Identity:
         config = self.config
@@ -410,6 +428,38 @@ class DutyDeskServer:
                 config.weather_dir, service, lease=self.leases.lease("weather folder")
             )
         return service
+
+    def _publishing(self) -> None:
+        config = self.config
+        # SMS and e-mail as configured (none in an exercise): publishing sends through them.
+        self.channel_adapters = build_adapters(config)
+
+        def place_name(code: str) -> str:
+            node = self.jurisdictions.get(code)
+            return node.name if node is not None else code
+
+        service = PublishingService(
+            self.sessions,
+            self.writer,
+            self.cipher,
+            place_name=place_name,
+            outside=config.exercise is None,
+            cap_sender=config.cap_sender,
+            clock=config.clock or utc_now,
+        )
+        outbox = Outbox(
+            self.sessions,
+            self.writer,
+            self.cipher,
+            self.channel_adapters,
+            lease=self.leases.lease("notice outbox"),
+            report_every=config.notice_report_every,
+            retry_after=config.notice_retry_after,
+            rate_per_second=config.notice_rate_per_second,
+            clock=config.clock or utc_now,
+        )
+        service.on_delivery = outbox.touched
+        self.publishing, self.outbox = service, outbox
 
     def _exercise_manager(self) -> ExerciseManager | None:
         if self.config.exercise is not None:
@@ -616,6 +666,9 @@ class DutyDeskServer:
         if not self._shared_identity:
             self.session_tracker.start()
         self.incidents.start()
+        if self.config.exercise is not None:
+            self.channel_adapters.clear()  # nothing leaves an exercise
+        self.outbox.start()
         self._start_relay()
         if self.exercises is not None:
             await self.exercises.open()
@@ -698,6 +751,7 @@ class DutyDeskServer:
         if not self._shared_identity:
             await self.session_tracker.stop()
         await self.incidents.stop()
+        await self.outbox.stop()
         if self.relay is not None:
             await self.relay.stop()
         await self.cluster.stop()
@@ -793,6 +847,8 @@ class DutyDeskServer:
         path = request.path.split("?", 1)[0]
         if path == HEALTH_PATH:
             return await self._health()
+        if path.startswith(CAP_PATH_ROOT):
+            return await cap_feed.respond(self, connection, request, path)
         if self.exercises is not None and path.startswith(EXERCISE_PATH_PREFIX):
             return await self.exercises.admit(connection, request)
         if self.config.exercise is not None:

@@ -33,6 +33,8 @@ IMAGES = (
     "console-exercise-panel.png",
     "console-warnings.png",
     "console-trend-projection.png",
+    "console-publishing.png",
+    "console-inbox.png",
 )
 
 

@@ -200,6 +200,7 @@ from realtime.protocol import (
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
 from tests.realtime import (
     golden_exercises,
+    golden_publishing,
     golden_registry,
     golden_roads,
     golden_vehicle_commands,
@@ -620,6 +621,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     **golden_exercises.CONSOLE_SAMPLES,
     **golden_vehicle_commands.CONSOLE_SAMPLES,
     **golden_warnings.CONSOLE_SAMPLES,
+    **golden_publishing.CONSOLE_SAMPLES,
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -933,6 +935,7 @@ _RESULTS: dict[str, Any] = {
     **golden_exercises.RESULTS,
     **golden_vehicle_commands.RESULTS,
     **golden_warnings.RESULTS,
+    **golden_publishing.RESULTS,
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {
@@ -975,6 +978,7 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
     **golden_exercises.SERVER_SAMPLES,
     **golden_vehicle_commands.SERVER_SAMPLES,
     **golden_warnings.SERVER_SAMPLES,
+    **golden_publishing.SERVER_SAMPLES,
     "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
     "Synced": Synced(head_seq=99),
     **{f"Result.{tag}": Result(req=f"r-{tag}", data=data) for tag, data in _RESULTS.items()},
