@@ -485,7 +485,7 @@ class ExerciseManager:
                     await self._save_and_announce(
                         run, EventKind.EXERCISE_CHANGED, "exercise", f"alarms {count}"
                     )
-            except SQLAlchemyError as exc:
+            except (SQLAlchemyError, OSError) as exc:
                 # The count waits for the next look (or the run's end); the run goes on.
                 logger.warning("exercise %s: alarm count not updated: %s", run.run_id, exc)
 

@@ -5,10 +5,13 @@ consoles that may see the run and to no other."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import msgspec
 import pytest
+from sqlalchemy.exc import OperationalError
 
+from backend.exercises import store
 from backend.exercises.manager import ExerciseManager
 from backend.server.app import DutyDeskServer
 from realtime.protocol import (
@@ -73,3 +76,34 @@ async def test_the_count_follows_the_alarms_of_a_running_run(server: DutyDeskSer
     finally:
         for console in (trainer, supervisor, bystander):
             await console.close()
+
+
+@SQLITE_ONLY
+async def test_a_failing_count_is_a_warning_and_the_next_look_announces(
+    server: DutyDeskServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = server.exercises
+    assert isinstance(manager, ExerciseManager)
+    manager.alarm_count_interval = INTERVAL
+    trainer = await server.users.add_user("trainer1", "pw-trainer1", Role.TRAINER)
+    name = save_recording(server, small_recording(duration_s=600))
+    real_count = store.count_alarms
+    failures = 2
+
+    async def flaky_count(sessions: Any) -> int:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise OperationalError("SELECT count(*)", {}, OSError("disk I/O error"))
+        return await real_count(sessions)
+
+    run = await manager.start(trainer, StartExercise(req="", recording=name, speed=2.0))
+    # The next two looks at the count fail (a disk error in the exercise's database).
+    monkeypatch.setattr(store, "count_alarms", flaky_count)
+    async with asyncio.timeout(10):
+        while (await manager.view(trainer, run.run_id)).alarms < 2:  # noqa: ASYNC110 - polls
+            await asyncio.sleep(INTERVAL / 2)
+    assert "alarm count not updated" in caplog.text
+    assert (await manager.view(trainer, run.run_id)).state is ExerciseState.RUNNING
+    stopped = await manager.stop(trainer, run.run_id)
+    assert stopped.alarms == 2
