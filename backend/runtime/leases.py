@@ -125,6 +125,9 @@ class Leases:
             except (SQLAlchemyError, OSError) as exc:
                 await self._lost(exc)
                 return False
+            except asyncio.CancelledError:
+                await self._abandon()
+                raise
 
     async def _hold(self, name: str) -> bool:
         connection = await self._connect()
@@ -206,6 +209,9 @@ class Leases:
                 self._checked_at = time.monotonic()
             except (SQLAlchemyError, OSError) as exc:
                 await self._lost(exc)
+            except asyncio.CancelledError:
+                await self._abandon()
+                raise
 
     async def _lost(self, exc: BaseException) -> None:
         self._outage.failed(
@@ -214,6 +220,13 @@ class Leases:
             exc,
         )
         await self._drop()
+
+    async def _abandon(self) -> None:
+        """A query on the lease connection was cancelled half-way (a periodic job stopped
+        at shutdown): the connection is in an unknown state, so it is dropped now — its
+        next user would otherwise fail on it and report a lease outage that never was."""
+        if self._connection is not None:
+            await asyncio.shield(self._drop())
 
     async def _drop(self) -> None:
         """Forget the connection and every lease held on it."""

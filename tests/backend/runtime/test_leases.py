@@ -4,6 +4,7 @@ dies; always held on SQLite; a Periodic with a lease runs only while it holds it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -179,3 +180,27 @@ async def test_a_hung_holder_loses_its_leases(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_holder_cancelled_mid_query_leaves_no_broken_connection_behind(
+    engines: tuple[AsyncEngine, AsyncEngine], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A periodic job stopped while its lease query runs (every shutdown) must not leave
+    the lease connection half-used: the next check would fail on it and report a lease
+    outage (an ERROR) that never happened."""
+    leases = Leases(engines[0], check_every=0.0)
+    try:
+        if not leases.exclusive:
+            pytest.skip("leases are PostgreSQL's (SQLite holds every lease)")
+        lease = leases.lease("deadlines")
+        assert await lease.hold()
+        for delay in (0.0, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.008, 0.013):
+            checking = asyncio.create_task(lease.hold())
+            await asyncio.sleep(delay)
+            checking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checking
+            assert await lease.hold(), "the lease is held again at the next check"
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    finally:
+        await leases.close()
