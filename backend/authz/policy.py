@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from backend.authz import incidents, registry
+from backend.authz import dangers, incidents, registry
 from backend.authz.principal import Principal
 from backend.authz.scope import (
     COMMAND_CENTRE,
@@ -34,6 +34,7 @@ from backend.authz.scope import (
     SUPERVISORS,
     hidden,
     in_jurisdiction,
+    outside_staff,
     sees_jurisdiction,
 )
 from backend.errors import ForbiddenError
@@ -44,6 +45,8 @@ from realtime.protocol import (
     ExerciseRunView,
     GrantView,
     HandoverView,
+    HiddenDangerView,
+    InspectionView,
     MessageView,
     ReceiptView,
     RecordingSource,
@@ -71,6 +74,7 @@ __all__ = [
     "allows",
     "can_see",
     "can_see_camera",
+    "can_see_danger",
     "can_see_event",
     "can_see_exercise",
     "can_see_grant",
@@ -342,12 +346,15 @@ PERMISSIONS: dict[Permission, Rule] = {
         CONSOLE_ROLES, Scope.INCIDENT, "their read marks and unread counts"
     ),
     Permission.UPLOAD_ATTACHMENTS: Rule(
-        COMMAND_CENTRE | {Role.AGENCY},
+        COMMAND_CENTRE | {Role.AGENCY} | ENTERPRISE_USERS,
         Scope.INCIDENT,
-        "the stored attachment (JPEG, PNG, WebP or PDF, checked from the bytes)",
+        "the stored attachment (JPEG, PNG, WebP or PDF, checked from the bytes); a hidden "
+        "danger's photo (`danger_id`) by who may act on that danger (Scope.DANGER)",
     ),
     Permission.READ_ATTACHMENTS: Rule(
-        CONSOLE_ROLES, Scope.INCIDENT, "the attachment's bytes and what it is"
+        CONSOLE_ROLES | ENTERPRISE_USERS,
+        Scope.INCIDENT,
+        "the attachment's bytes and what it is; a hidden danger's photo by who sees the danger",
     ),
     Permission.SEE_CATALOGUE: Rule(
         CONSOLE_ROLES,
@@ -677,7 +684,7 @@ def agencies_of(alarm: AlarmView) -> frozenset[str]:
 
 def can_see(principal: Principal, alarm: AlarmView) -> bool:
     """Return whether the principal may see this alarm at all (:attr:`Scope.ALARM`)."""
-    if principal.role is Role.DEVICE or not in_jurisdiction(principal, alarm.jurisdiction):
+    if outside_staff(principal) or not in_jurisdiction(principal, alarm.jurisdiction):
         return False
     if principal.role is Role.AGENCY:
         return principal.agency is not None and principal.agency in agencies_of(alarm)
@@ -701,7 +708,7 @@ def can_see_camera(
     agency's cameras. ``shared`` are the agencies the camera is shared with now (grants in
     force): their users see it wherever it stands. Device accounts see none.
     """
-    if principal.role is Role.DEVICE:
+    if outside_staff(principal):
         return False
     if principal.agency is not None and principal.agency in shared:
         return True
@@ -743,7 +750,7 @@ def _ends_own_share(principal: Principal, event: Event) -> bool:
 def can_see_exercise(principal: Principal, run: ExerciseRunView) -> bool:
     """Return whether the principal may see an exercise run (scope ``EXERCISE``): the
     trainer who started it, its participants, and supervisors (admins) of its area."""
-    if principal.role is Role.DEVICE:
+    if outside_staff(principal):
         return False
     if principal.username == run.trainer or principal.username in run.participants:
         return True
@@ -755,7 +762,7 @@ def can_see_recording(principal: Principal, source: RecordingSource, area: str) 
     shipped scenario (invented data) everyone's; a recording of live input and events
     only users whose area contains the area it was made for (an automatic recording,
     made of the whole area, only whole-area users)."""
-    if principal.role is Role.DEVICE:
+    if outside_staff(principal):
         return False
     return source is RecordingSource.SCENARIO or in_jurisdiction(principal, area)
 
@@ -772,7 +779,9 @@ def can_see_event(principal: Principal, event: Event) -> bool:
     incident never leaks an alarm's details. Alarm events by :func:`can_see`; device events
     by the device's jurisdiction (unplaced or unknown: whole-area users only); geofence
     events to whole-area readers; share events by :func:`can_see_grant`;
-    registry events by the item's scope (:func:`backend.authz.registry.can_see_item`). An
+    registry events by the item's scope (:func:`backend.authz.registry.can_see_item`);
+    hidden-danger and inspection events by :func:`can_see_danger` (an enterprise its
+    own, never another's). An
     event about nothing of an area goes to whole-area readers only.
     """
     chat = event.message if isinstance(event.message, MessageView) else event.receipt
@@ -808,11 +817,25 @@ def can_see_event(principal: Principal, event: Event) -> bool:
         return receives(principal, Topic.REGISTRY_EVENTS) and registry.can_see_item(
             principal, item.jurisdiction, item.agency
         )
+    return _can_see_other_event(principal, event)
+
+
+def _can_see_other_event(principal: Principal, event: Event) -> bool:
+    """:func:`can_see_event` of the kinds after the registry's (exercise runs, hidden
+    dangers and inspections, and events about nothing of an area)."""
     if isinstance(event.exercise_run, ExerciseRunView):
         return receives(principal, Topic.EXERCISE_EVENTS) and can_see_exercise(
             principal, event.exercise_run
         )
+    danger = event.danger if isinstance(event.danger, HiddenDangerView) else event.inspection
+    if isinstance(danger, HiddenDangerView | InspectionView):
+        return receives(principal, Topic.DANGER_EVENTS) and dangers.can_see_danger(
+            principal, danger.enterprise, danger.jurisdiction
+        )
     return principal.role in READERS and not principal.jurisdiction
+
+
+can_see_danger = dangers.can_see_danger
 
 
 # ---------------------------------------------------------------------------- checks

@@ -35,7 +35,9 @@ from realtime.protocol import (
     GeofenceView,
     GrantView,
     HandoverView,
+    HiddenDangerView,
     IncidentView,
+    InspectionView,
     MessageView,
     ReceiptView,
     RegistryChangeView,
@@ -167,6 +169,10 @@ class Draft:
     """A plan's checklist after a tick (``incident.checklist_ticked``; with ``incident``)."""
     exercise_run: ExerciseRunView | None = None
     """The run an ``exercise.*`` life-cycle event of the live log is about."""
+    danger: HiddenDangerView | None = None
+    """The hidden danger a ``danger.*`` event is about (after the change)."""
+    inspection: InspectionView | None = None
+    """The inspection an ``inspection.recorded`` event is about."""
 
 
 async def append(
@@ -287,6 +293,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             registry_change=_or_unset(draft.registry_change),
             checklist=draft.checklist if draft.checklist is not None else msgspec.UNSET,
             exercise_run=_or_unset(draft.exercise_run),
+            danger=_or_unset(draft.danger),
+            inspection=_or_unset(draft.inspection),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)
