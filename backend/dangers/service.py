@@ -16,7 +16,7 @@ import functools
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.authz import dangers as scope
@@ -314,7 +314,7 @@ class DangerService:
             spec,
         ).limit(MAX_STATS_DANGERS)
         async with self._sessions() as session:
-            result = (await session.execute(query)).tuples()
+            result = await session.execute(query)
             return [
                 figures_of.Fact(e, n, i, j, DangerGrade(g), DangerState(s), d, r, o)
                 for e, n, i, j, g, s, d, r, o in result
@@ -450,19 +450,23 @@ class DangerService:
         async with self._sessions() as session:
             late = list(
                 await session.scalars(
-                    select(row.id).where(
+                    select(row.id)
+                    .where(
                         row.state.in_([s.value for s in lifecycle.DEADLINE_STATES]),
                         row.deadline.is_not(None),
                         row.deadline <= now,
                     )
+                    .order_by(row.id)
                 )
             )
             rising = list(
                 await session.scalars(
-                    select(row.id).where(
+                    select(row.id)
+                    .where(
                         row.state.in_([s.value for s in lifecycle.LATE_STATES]),
                         row.escalated_to != lifecycle.ABOVE,
                     )
+                    .order_by(row.id)
                 )
             )
         changed = 0
@@ -479,7 +483,7 @@ class DangerService:
     async def _mark_overdue(
         self, session: AsyncSession, events: list[Event], danger_id: int, now: dt.datetime
     ) -> int:
-        row = await session.get(HiddenDangerRecord, danger_id, with_for_update=True)
+        row = await session.get(HiddenDangerRecord, danger_id)
         if (
             row is None
             or DangerState(row.state) not in lifecycle.DEADLINE_STATES
@@ -487,12 +491,9 @@ class DangerService:
             or row.deadline > now
         ):
             return 0  # changed meanwhile (acted on, or another checker was first)
-        row.state = DangerState.OVERDUE.value
-        row.overdue = True
-        row.overdue_at = now
-        row.escalated_to = ""
-        row.version += 1
-        row.updated_at = now
+        changes = {"state": DangerState.OVERDUE.value, "overdue": True, "overdue_at": now}
+        if not await self._claim(session, row, {**changes, "escalated_to": ""}, now):
+            return 0
         self._step(session, row, "system", "overdue", "")
         events.append(await self._event(session, _K.DANGER_OVERDUE, "system", row))
         logger.info("hidden danger %s of %s is overdue", row.id, row.enterprise)
@@ -501,7 +502,7 @@ class DangerService:
     async def _escalate(
         self, session: AsyncSession, events: list[Event], danger_id: int, now: dt.datetime
     ) -> int:
-        row = await session.get(HiddenDangerRecord, danger_id, with_for_update=True)
+        row = await session.get(HiddenDangerRecord, danger_id)
         if row is None or DangerState(row.state) not in lifecycle.LATE_STATES:
             return 0
         rung = lifecycle.due_rung(
@@ -510,13 +511,33 @@ class DangerService:
             row.escalated_to,
             now,
         )
-        if rung is None:
+        if rung is None or not await self._claim(
+            session, row, {"escalated_to": rung, "escalated_at": now}, now
+        ):
             return 0
-        row.escalated_to = rung
-        row.escalated_at = now
-        row.version += 1
-        row.updated_at = now
         self._step(session, row, "system", "escalate", rung)
         events.append(await self._event(session, _K.DANGER_ESCALATED, "system", row, rung))
         logger.info("hidden danger %s of %s escalated to %s", row.id, row.enterprise, rung)
         return 1
+
+    @staticmethod
+    async def _claim(
+        session: AsyncSession,
+        row: HiddenDangerRecord,
+        changes: dict[str, object],
+        now: dt.datetime,
+    ) -> bool:
+        """Apply the checker's change only if the row is still at the version read (one
+        conditional UPDATE: of two checkers at the same moment, or a checker and a user,
+        exactly one wins, on SQLite and PostgreSQL alike); refresh ``row``."""
+        table = HiddenDangerRecord
+        result = await session.execute(
+            update(table)
+            .where(table.id == row.id, table.version == row.version)
+            .values(**changes, version=row.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        await session.refresh(row)
+        return True
