@@ -198,7 +198,7 @@ from realtime.protocol import (
     encode,
 )
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
-from tests.realtime import golden_exercises, golden_registry, golden_roads
+from tests.realtime import golden_dangers, golden_exercises, golden_registry, golden_roads
 
 GOLDEN_PATH = pathlib.Path(__file__).with_name("protocol_golden.json")
 
@@ -612,6 +612,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     **golden_registry.CONSOLE_SAMPLES,
     **golden_roads.CONSOLE_SAMPLES,
     **golden_exercises.CONSOLE_SAMPLES,
+    **golden_dangers.CONSOLE_SAMPLES,
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -923,6 +924,7 @@ _RESULTS: dict[str, Any] = {
     **golden_registry.RESULTS,
     **golden_roads.RESULTS,
     **golden_exercises.RESULTS,
+    **golden_dangers.RESULTS,
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {
@@ -963,6 +965,7 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
     ),
     **golden_registry.SERVER_SAMPLES,
     **golden_exercises.SERVER_SAMPLES,
+    **golden_dangers.SERVER_SAMPLES,
     "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
     "Synced": Synced(head_seq=99),
     **{f"Result.{tag}": Result(req=f"r-{tag}", data=data) for tag, data in _RESULTS.items()},
