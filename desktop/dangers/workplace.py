@@ -1,0 +1,49 @@
+"""An enterprise user's workplace (企业工作台): the only thing its console shows — its
+hidden dangers (report with photos, start, complete), its inspections, and the notices
+published to it. No alarms, no map, no vehicles (the server sends none either)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from desktop.dangers.panel import DangerBoardPanel
+from desktop.service import ConsoleService
+from realtime.protocol import UserInfo
+
+
+def make_inbox_panel(service: ConsoleService, parent: QWidget) -> QWidget:
+    """HOOK (lane pub): the notices published to this enterprise
+    (``desktop.publishing.InboxPanel(service)``); a placeholder until that lane is merged."""
+    try:
+        from desktop.publishing.inbox import InboxPanel  # noqa: PLC0415
+    except ImportError:
+        placeholder = QLabel(parent.tr("Received notices are not available in this build."))
+        placeholder.setObjectName("inbox_placeholder")
+        return placeholder
+    panel: QWidget = InboxPanel(service, parent)
+    return panel
+
+
+class EnterpriseWorkplace(QWidget):
+    """The enterprise's workplace: its board and its inbox."""
+
+    def __init__(self, service: ConsoleService, user: UserInfo, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("enterprise_workplace")
+        enterprise = user.enterprise if isinstance(user.enterprise, str) else ""
+        self.title = QLabel(
+            self.tr("Workplace of {enterprise} — {user}").format(
+                enterprise=enterprise, user=user.display_name or user.username
+            ),
+            self,
+        )
+        self.title.setStyleSheet("font-size: 16px; font-weight: bold; padding: 4px")
+        self.board = DangerBoardPanel(service, self, enterprise=enterprise)
+        self.inbox = make_inbox_panel(service, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.board, self.tr("Hidden dangers"))
+        self.tabs.addTab(self.inbox, self.tr("Received notices"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.tabs, 1)
+        self.board.on_welcome(user)
