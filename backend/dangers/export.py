@@ -62,10 +62,23 @@ def _local(at: dt.datetime | None) -> str:
     return at.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M") if at is not None else ""
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What Excel would take for a formula: enterprises write the descriptions (hostile
+input), so such a cell is forced to text."""
+
+
+def _append(sheet: Worksheet, values: Sequence[object]) -> None:
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith(_FORMULA_STARTS):
+            cell.data_type = "s"  # text, never a formula Excel would run
+
+
 def _stats_sheet(sheet: Worksheet, rows: Sequence[DangerStatsRow]) -> None:
     sheet.append(STATS_HEADERS)
     for row in rows:
-        sheet.append(
+        _append(
+            sheet,
             (
                 row.rank,
                 row.key,
@@ -77,7 +90,7 @@ def _stats_sheet(sheet: Worksheet, rows: Sequence[DangerStatsRow]) -> None:
                 row.rectified,
                 row.rectification_rate,
                 row.on_time_rate,
-            )
+            ),
         )
         for column in ("I", "J"):
             sheet[f"{column}{sheet.max_row}"].number_format = "0.0%"
@@ -86,7 +99,8 @@ def _stats_sheet(sheet: Worksheet, rows: Sequence[DangerStatsRow]) -> None:
 def _dangers_sheet(sheet: Worksheet, dangers: Sequence[HiddenDangerView]) -> None:
     sheet.append(DANGER_HEADERS)
     for d in dangers:
-        sheet.append(
+        _append(
+            sheet,
             (
                 d.id,
                 d.enterprise_name or d.enterprise,
@@ -108,7 +122,7 @@ def _dangers_sheet(sheet: Worksheet, dangers: Sequence[HiddenDangerView]) -> Non
                 _local(d.verified_at),
                 "是" if d.overdue else "",
                 labels.RUNG.get(d.escalated_to, d.escalated_to),
-            )
+            ),
         )
 
 
