@@ -15,39 +15,40 @@ from realtime.protocol import (
 )
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("Dangers", text)
-
-
 def category_label(category: DangerCategory) -> str:
     """现场管理, 设备设施…"""
     return {
-        DangerCategory.SITE: _t("Site management"),
-        DangerCategory.EQUIPMENT: _t("Equipment and facilities"),
-        DangerCategory.OPERATION: _t("Operations"),
-        DangerCategory.MANAGEMENT: _t("Safety management"),
-        DangerCategory.FIRE: _t("Fire safety"),
-        DangerCategory.ELECTRICAL: _t("Electrical"),
-        DangerCategory.HAZARDOUS_CHEMICALS: _t("Hazardous chemicals"),
-        DangerCategory.OTHER: _t("Other"),
+        DangerCategory.SITE: QCoreApplication.translate("Dangers", "Site management"),
+        DangerCategory.EQUIPMENT: QCoreApplication.translate("Dangers", "Equipment and facilities"),
+        DangerCategory.OPERATION: QCoreApplication.translate("Dangers", "Operations"),
+        DangerCategory.MANAGEMENT: QCoreApplication.translate("Dangers", "Safety management"),
+        DangerCategory.FIRE: QCoreApplication.translate("Dangers", "Fire safety"),
+        DangerCategory.ELECTRICAL: QCoreApplication.translate("Dangers", "Electrical"),
+        DangerCategory.HAZARDOUS_CHEMICALS: QCoreApplication.translate(
+            "Dangers", "Hazardous chemicals"
+        ),
+        DangerCategory.OTHER: QCoreApplication.translate("Dangers", "Other"),
     }[category]
 
 
 def grade_label(grade: DangerGrade) -> str:
     """一般隐患 / 重大隐患."""
-    return {DangerGrade.GENERAL: _t("General"), DangerGrade.MAJOR: _t("Major")}[grade]
+    return {
+        DangerGrade.GENERAL: QCoreApplication.translate("Dangers", "General"),
+        DangerGrade.MAJOR: QCoreApplication.translate("Dangers", "Major"),
+    }[grade]
 
 
 def state_label(state: DangerState) -> str:
     """已上报, 整改中…"""
     return {
-        DangerState.REPORTED: _t("Reported"),
-        DangerState.ASSIGNED: _t("Assigned"),
-        DangerState.RECTIFYING: _t("Rectifying"),
-        DangerState.RECTIFIED: _t("Rectified"),
-        DangerState.VERIFIED: _t("Verified"),
-        DangerState.OVERDUE: _t("Overdue"),
-        DangerState.SUPERVISED: _t("Supervised"),
+        DangerState.REPORTED: QCoreApplication.translate("Dangers", "Reported"),
+        DangerState.ASSIGNED: QCoreApplication.translate("Dangers", "Assigned"),
+        DangerState.RECTIFYING: QCoreApplication.translate("Dangers", "Rectifying"),
+        DangerState.RECTIFIED: QCoreApplication.translate("Dangers", "Rectified"),
+        DangerState.VERIFIED: QCoreApplication.translate("Dangers", "Verified"),
+        DangerState.OVERDUE: QCoreApplication.translate("Dangers", "Overdue"),
+        DangerState.SUPERVISED: QCoreApplication.translate("Dangers", "Supervised"),
     }[state]
 
 
@@ -55,35 +56,39 @@ def action_label(action: DangerAction | str) -> str:
     """The button (and history) word of an action; ``report``, ``overdue``, ``escalate``
     of the history too."""
     return {
-        DangerAction.ASSIGN: _t("Assign"),
-        DangerAction.START: _t("Start rectifying"),
-        DangerAction.COMPLETE: _t("Rectification done"),
-        DangerAction.VERIFY: _t("Verify"),
-        DangerAction.REJECT: _t("Send back"),
-        DangerAction.SUPERVISE: _t("Supervise"),
-        "report": _t("Reported"),
-        "overdue": _t("Deadline passed"),
-        "escalate": _t("Escalated"),
+        DangerAction.ASSIGN: QCoreApplication.translate("Dangers", "Assign"),
+        DangerAction.START: QCoreApplication.translate("Dangers", "Start rectifying"),
+        DangerAction.COMPLETE: QCoreApplication.translate("Dangers", "Rectification done"),
+        DangerAction.VERIFY: QCoreApplication.translate("Dangers", "Verify"),
+        DangerAction.REJECT: QCoreApplication.translate("Dangers", "Send back"),
+        DangerAction.SUPERVISE: QCoreApplication.translate("Dangers", "Supervise"),
+        "report": QCoreApplication.translate("Dangers", "Reported"),
+        "overdue": QCoreApplication.translate("Dangers", "Deadline passed"),
+        "escalate": QCoreApplication.translate("Dangers", "Escalated"),
     }.get(action, str(action))
 
 
 def source_label(source: DangerSource) -> str:
     """企业自查 / 执法检查."""
     return {
-        DangerSource.SELF_INSPECTION: _t("Self-inspection"),
-        DangerSource.INSPECTION: _t("Inspection"),
+        DangerSource.SELF_INSPECTION: QCoreApplication.translate("Dangers", "Self-inspection"),
+        DangerSource.INSPECTION: QCoreApplication.translate("Dangers", "Inspection"),
     }[source]
 
 
 def rung_label(rung: str) -> str:
     """Where an overdue danger has escalated to ("" nowhere yet)."""
-    return {"": "", "area": _t("Area supervisors"), "above": _t("Level above")}.get(rung, rung)
+    return {
+        "": "",
+        "area": QCoreApplication.translate("Dangers", "Area supervisors"),
+        "above": QCoreApplication.translate("Dangers", "Level above"),
+    }.get(rung, rung)
 
 
 def group_label(group: DangerGroup) -> str:
     """按企业 / 按行业 / 按辖区."""
     return {
-        DangerGroup.ENTERPRISE: _t("By enterprise"),
-        DangerGroup.INDUSTRY: _t("By industry"),
-        DangerGroup.JURISDICTION: _t("By jurisdiction"),
+        DangerGroup.ENTERPRISE: QCoreApplication.translate("Dangers", "By enterprise"),
+        DangerGroup.INDUSTRY: QCoreApplication.translate("Dangers", "By industry"),
+        DangerGroup.JURISDICTION: QCoreApplication.translate("Dangers", "By jurisdiction"),
     }[group]

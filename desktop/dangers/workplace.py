@@ -4,6 +4,7 @@ published to it. No alarms, no map, no vehicles (the server sends none either)."
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop.dangers.panel import DangerBoardPanel
@@ -17,7 +18,11 @@ def make_inbox_panel(service: ConsoleService, parent: QWidget) -> QWidget:
     try:
         from desktop.publishing.inbox import InboxPanel  # noqa: PLC0415
     except ImportError:
-        placeholder = QLabel(parent.tr("Received notices are not available in this build."))
+        placeholder = QLabel(
+            QCoreApplication.translate(
+                "EnterpriseWorkplace", "Received notices are not available in this build."
+            )
+        )
         placeholder.setObjectName("inbox_placeholder")
         return placeholder
     panel: QWidget = InboxPanel(service, parent)

@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDetailPane</name>
@@ -75,7 +76,7 @@
         <translation>查看…</translation>
     </message>
     <message>
-        <source>Show the caller's details in full for a minute (asks why; recorded)</source>
+        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
         <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
     </message>
     <message>
@@ -469,7 +470,7 @@
 <context>
     <name>ChecklistPane</name>
     <message>
-        <source>No emergency plan applies to this incident's type and level.</source>
+        <source>No emergency plan applies to this incident&apos;s type and level.</source>
         <translation>没有适用于该事件类型和级别的应急预案。</translation>
     </message>
     <message>
@@ -541,18 +542,18 @@
         <translation>文档 {n}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
 </context>
 <context>
     <name>ConsoleSession</name>
     <message>
-        <source>The server's certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
         <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
     </message>
     <message>
@@ -570,6 +571,320 @@
     <message>
         <source>Your session was ended: {reason}. Log in again.</source>
         <translation>会话已结束：{reason}。请重新登录。</translation>
+    </message>
+</context>
+<context>
+    <name>DangerBoardPanel</name>
+    <message>
+        <source>Hidden dangers</source>
+        <translation>隐患</translation>
+    </message>
+    <message>
+        <source>Inspections</source>
+        <translation>执法检查</translation>
+    </message>
+    <message>
+        <source>Statistics</source>
+        <translation>统计排名</translation>
+    </message>
+    <message>
+        <source>All states</source>
+        <translation>全部状态</translation>
+    </message>
+    <message>
+        <source>All grades</source>
+        <translation>全部等级</translation>
+    </message>
+    <message>
+        <source>Enterprise</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>Overdue only</source>
+        <translation>仅看逾期</translation>
+    </message>
+    <message>
+        <source>Report…</source>
+        <translation>上报隐患…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Grade</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>部位</translation>
+    </message>
+    <message>
+        <source>Deadline</source>
+        <translation>整改期限</translation>
+    </message>
+    <message>
+        <source>Escalated to</source>
+        <translation>督办层级</translation>
+    </message>
+    <message>
+        <source>Add photo…</source>
+        <translation>添加照片…</translation>
+    </message>
+    <message>
+        <source>Inspected at</source>
+        <translation>检查时间</translation>
+    </message>
+    <message>
+        <source>Inspectors</source>
+        <translation>检查人员</translation>
+    </message>
+    <message>
+        <source>Hidden dangers found</source>
+        <translation>发现隐患</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>检查情况</translation>
+    </message>
+    <message>
+        <source>Record an inspection…</source>
+        <translation>记录执法检查…</translation>
+    </message>
+    <message>
+        <source>Export to Excel…</source>
+        <translation>导出 Excel…</translation>
+    </message>
+    <message>
+        <source>Rank</source>
+        <translation>排名</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>隐患总数</translation>
+    </message>
+    <message>
+        <source>Major</source>
+        <translation>重大隐患</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>未销号</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>逾期</translation>
+    </message>
+    <message>
+        <source>Rectified</source>
+        <translation>已整改</translation>
+    </message>
+    <message>
+        <source>Rectification rate</source>
+        <translation>整改率</translation>
+    </message>
+    <message>
+        <source>On-time rate</source>
+        <translation>按期整改率</translation>
+    </message>
+    <message>
+        <source>{n} hidden dangers</source>
+        <translation>共 {n} 条隐患</translation>
+    </message>
+    <message>
+        <source>Measures: {m}</source>
+        <translation>整改措施：{m}</translation>
+    </message>
+    <message>
+        <source>Deadline: {d}</source>
+        <translation>整改期限：{d}</translation>
+    </message>
+    <message>
+        <source>Responsible: {n} {p}</source>
+        <translation>责任人：{n} {p}</translation>
+    </message>
+    <message>
+        <source>Photos: {n}</source>
+        <translation>照片：{n} 张</translation>
+    </message>
+    <message>
+        <source>Hidden danger reported</source>
+        <translation>隐患已上报</translation>
+    </message>
+    <message>
+        <source>Photos</source>
+        <translation>照片</translation>
+    </message>
+    <message>
+        <source>Pictures (*.jpg *.jpeg *.png *.webp)</source>
+        <translation>图片 (*.jpg *.jpeg *.png *.webp)</translation>
+    </message>
+    <message>
+        <source>Not a picture: {name}</source>
+        <translation>不是图片：{name}</translation>
+    </message>
+    <message>
+        <source>Photo stored</source>
+        <translation>照片已保存</translation>
+    </message>
+    <message>
+        <source>Inspection recorded</source>
+        <translation>执法检查已记录</translation>
+    </message>
+    <message>
+        <source>Export to Excel</source>
+        <translation>导出 Excel</translation>
+    </message>
+    <message>
+        <source>Saved {name}</source>
+        <translation>已保存 {name}</translation>
+    </message>
+</context>
+<context>
+    <name>Dangers</name>
+    <message>
+        <source>Site management</source>
+        <translation>现场管理</translation>
+    </message>
+    <message>
+        <source>Equipment and facilities</source>
+        <translation>设备设施</translation>
+    </message>
+    <message>
+        <source>Operations</source>
+        <translation>作业行为</translation>
+    </message>
+    <message>
+        <source>Safety management</source>
+        <translation>安全管理</translation>
+    </message>
+    <message>
+        <source>Fire safety</source>
+        <translation>消防</translation>
+    </message>
+    <message>
+        <source>Electrical</source>
+        <translation>电气</translation>
+    </message>
+    <message>
+        <source>Hazardous chemicals</source>
+        <translation>危险化学品</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>一般隐患</translation>
+    </message>
+    <message>
+        <source>Major</source>
+        <translation>重大隐患</translation>
+    </message>
+    <message>
+        <source>Reported</source>
+        <translation>已上报</translation>
+    </message>
+    <message>
+        <source>Assigned</source>
+        <translation>已交办</translation>
+    </message>
+    <message>
+        <source>Rectifying</source>
+        <translation>整改中</translation>
+    </message>
+    <message>
+        <source>Rectified</source>
+        <translation>已整改</translation>
+    </message>
+    <message>
+        <source>Verified</source>
+        <translation>已验收</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>已逾期</translation>
+    </message>
+    <message>
+        <source>Supervised</source>
+        <translation>挂牌督办</translation>
+    </message>
+    <message>
+        <source>Assign</source>
+        <translation>交办</translation>
+    </message>
+    <message>
+        <source>Start rectifying</source>
+        <translation>开始整改</translation>
+    </message>
+    <message>
+        <source>Rectification done</source>
+        <translation>整改完成</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>验收</translation>
+    </message>
+    <message>
+        <source>Send back</source>
+        <translation>退回整改</translation>
+    </message>
+    <message>
+        <source>Supervise</source>
+        <translation>挂牌督办</translation>
+    </message>
+    <message>
+        <source>Deadline passed</source>
+        <translation>超期</translation>
+    </message>
+    <message>
+        <source>Escalated</source>
+        <translation>升级督办</translation>
+    </message>
+    <message>
+        <source>Self-inspection</source>
+        <translation>企业自查</translation>
+    </message>
+    <message>
+        <source>Inspection</source>
+        <translation>执法检查</translation>
+    </message>
+    <message>
+        <source>Area supervisors</source>
+        <translation>本级督促</translation>
+    </message>
+    <message>
+        <source>Level above</source>
+        <translation>上级督办</translation>
+    </message>
+    <message>
+        <source>By enterprise</source>
+        <translation>按企业</translation>
+    </message>
+    <message>
+        <source>By industry</source>
+        <translation>按行业</translation>
+    </message>
+    <message>
+        <source>By jurisdiction</source>
+        <translation>按辖区</translation>
     </message>
 </context>
 <context>
@@ -606,7 +921,7 @@
         <translation>人数</translation>
     </message>
     <message>
-        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source's)</source>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
         <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
     </message>
     <message>
@@ -726,7 +1041,7 @@
         <translation>养老机构</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -873,9 +1188,28 @@
     </message>
 </context>
 <context>
+    <name>EnterpriseWorkplace</name>
+    <message>
+        <source>Received notices are not available in this build.</source>
+        <translation>此版本暂未提供通知收件箱。</translation>
+    </message>
+    <message>
+        <source>Workplace of {enterprise} — {user}</source>
+        <translation>企业工作台 {enterprise} — {user}</translation>
+    </message>
+    <message>
+        <source>Hidden dangers</source>
+        <translation>隐患排查治理</translation>
+    </message>
+    <message>
+        <source>Received notices</source>
+        <translation>收到的通知</translation>
+    </message>
+</context>
+<context>
     <name>EventLogPane</name>
     <message>
-        <source>Loading this shift's events…</source>
+        <source>Loading this shift&apos;s events…</source>
         <translation>正在载入本班事件…</translation>
     </message>
     <message>
@@ -1079,7 +1413,7 @@
         <translation>结束演练</translation>
     </message>
     <message>
-        <source>End “{title}” now? The participants' exercise consoles close; its data and score are kept.</source>
+        <source>End “{title}” now? The participants&apos; exercise consoles close; its data and score are kept.</source>
         <translation>现在结束“{title}”？参演人员的演练席位将关闭，演练数据和评分会保留。</translation>
     </message>
 </context>
@@ -1865,6 +2199,41 @@
     </message>
 </context>
 <context>
+    <name>InspectionForm</name>
+    <message>
+        <source>Record an inspection</source>
+        <translation>记录执法检查</translation>
+    </message>
+    <message>
+        <source>Names, separated by commas</source>
+        <translation>姓名，用逗号分隔</translation>
+    </message>
+    <message>
+        <source>Enterprise (code)</source>
+        <translation>企业（编码）</translation>
+    </message>
+    <message>
+        <source>Inspected at</source>
+        <translation>检查时间</translation>
+    </message>
+    <message>
+        <source>Inspectors</source>
+        <translation>检查人员</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>检查情况</translation>
+    </message>
+    <message>
+        <source>Add a finding…</source>
+        <translation>添加发现的隐患…</translation>
+    </message>
+    <message>
+        <source>Hidden dangers found</source>
+        <translation>发现的隐患</translation>
+    </message>
+</context>
+<context>
     <name>JurisdictionPicker</name>
     <message>
         <source>Jurisdiction code (digits)</source>
@@ -2062,6 +2431,10 @@
         <translation>演练导调</translation>
     </message>
     <message>
+        <source>Enterprise</source>
+        <translation>企业用户</translation>
+    </message>
+    <message>
         <source>Emergency management</source>
         <translation>应急管理</translation>
     </message>
@@ -2138,15 +2511,15 @@
         <translation>设备报警</translation>
     </message>
     <message>
-        <source>Caller's name</source>
+        <source>Caller&apos;s name</source>
         <translation>报警人姓名</translation>
     </message>
     <message>
-        <source>Caller's phone</source>
+        <source>Caller&apos;s phone</source>
         <translation>报警人电话</translation>
     </message>
     <message>
-        <source>Caller's address</source>
+        <source>Caller&apos;s address</source>
         <translation>报警人地址</translation>
     </message>
     <message>
@@ -2318,11 +2691,75 @@
         <translation>预案步骤勾选</translation>
     </message>
     <message>
+        <source>Early warning raised</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Early warning changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Early warning ended</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weather warning imported</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Notice drafted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Notice submitted for approval</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Notice sent back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Notice published</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Notice withdrawn</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Notice delivery</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hidden danger reported</source>
+        <translation>隐患上报</translation>
+    </message>
+    <message>
+        <source>Hidden danger changed</source>
+        <translation>隐患状态变更</translation>
+    </message>
+    <message>
+        <source>Hidden danger overdue</source>
+        <translation>隐患逾期</translation>
+    </message>
+    <message>
+        <source>Hidden danger escalated</source>
+        <translation>隐患升级督办</translation>
+    </message>
+    <message>
+        <source>Inspection recorded</source>
+        <translation>执法检查记录</translation>
+    </message>
+    <message>
+        <source>Vehicle command</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
     <message>
-        <source>This action is not allowed in the alarm's current state.</source>
+        <source>This action is not allowed in the alarm&apos;s current state.</source>
         <translation>警情当前状态下不允许此操作。</translation>
     </message>
     <message>
@@ -2660,7 +3097,7 @@
         <translation>验证码：</translation>
     </message>
     <message>
-        <source>for wss:// only; empty: the system's CAs</source>
+        <source>for wss:// only; empty: the system&apos;s CAs</source>
         <translation>仅用于 wss://；留空则使用系统 CA</translation>
     </message>
     <message>
@@ -2755,8 +3192,24 @@
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
+        <source>Hidden dangers</source>
+        <translation>隐患排查治理</translation>
+    </message>
+    <message>
+        <source>Hidden &amp;dangers</source>
+        <translation>隐患(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Hidden danger board</source>
+        <translation>隐患排查治理台</translation>
+    </message>
+    <message>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>DutyDesk – enterprise workplace – {user}</source>
+        <translation>值班台 – 企业工作台 – {user}</translation>
     </message>
     <message>
         <source>Geofences</source>
@@ -2902,7 +3355,7 @@
         <translation>地点过长。</translation>
     </message>
     <message>
-        <source>Enter the caller's phone number.</source>
+        <source>Enter the caller&apos;s phone number.</source>
         <translation>请填写报警人电话。</translation>
     </message>
     <message>
@@ -2926,7 +3379,7 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
-        <source>The caller's address is too long.</source>
+        <source>The caller&apos;s address is too long.</source>
         <translation>报警人地址过长。</translation>
     </message>
     <message>
@@ -3128,7 +3581,7 @@
         <translation>{layer}边界</translation>
     </message>
     <message>
-        <source>Area around the view's centre</source>
+        <source>Area around the view&apos;s centre</source>
         <translation>当前所在区域</translation>
     </message>
     <message>
@@ -3300,7 +3753,7 @@ fix {age} s ago</source>
         <translation>事件描述：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -3346,7 +3799,7 @@ fix {age} s ago</source>
         <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -3377,15 +3830,15 @@ fix {age} s ago</source>
         <translation>文档 {id}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
     <message>
-        <source>Only PDF files can be a plan's document.</source>
+        <source>Only PDF files can be a plan&apos;s document.</source>
         <translation>预案文档只能是 PDF 文件。</translation>
     </message>
     <message>
@@ -3873,7 +4326,7 @@ fix {age} s ago</source>
         <translation>养老院</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -4234,7 +4687,7 @@ fix {age} s ago</source>
 <context>
     <name>Report</name>
     <message>
-        <source>The place lies outside your area: report it to that area's officers.</source>
+        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
         <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
     </message>
     <message>
@@ -4386,13 +4839,76 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>ReportForm</name>
+    <message>
+        <source>Report a hidden danger</source>
+        <translation>上报隐患</translation>
+    </message>
+    <message>
+        <source>Set the deadline now</source>
+        <translation>同时设定整改期限</translation>
+    </message>
+    <message>
+        <source>Enterprise (code)</source>
+        <translation>企业（编码）</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Grade</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>部位</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>隐患描述</translation>
+    </message>
+    <message>
+        <source>Measures</source>
+        <translation>整改措施</translation>
+    </message>
+    <message>
+        <source>Person responsible</source>
+        <translation>责任人</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>联系电话</translation>
+    </message>
+    <message>
+        <source>Add photo…</source>
+        <translation>添加照片…</translation>
+    </message>
+    <message>
+        <source>Photos</source>
+        <translation>照片</translation>
+    </message>
+    <message>
+        <source>Pictures (*.jpg *.jpeg *.png *.webp)</source>
+        <translation>图片 (*.jpg *.jpeg *.png *.webp)</translation>
+    </message>
+    <message>
+        <source>Give the enterprise&apos;s code.</source>
+        <translation>请填写企业编码。</translation>
+    </message>
+    <message>
+        <source>Give the place and a description.</source>
+        <translation>请填写部位和隐患描述。</translation>
+    </message>
+</context>
+<context>
     <name>RevealDialog</name>
     <message>
         <source>Reveal personal data: alarm {alarm_id}</source>
         <translation>查看个人信息：警情 {alarm_id}</translation>
     </message>
     <message>
-        <source>The caller's details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
         <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
     </message>
     <message>
@@ -4555,7 +5071,7 @@ fix {age} s ago</source>
         <translation>语音播报（TTS）</translation>
     </message>
     <message>
-        <source>Show on the terminal's display</source>
+        <source>Show on the terminal&apos;s display</source>
         <translation>终端屏幕显示</translation>
     </message>
 </context>
@@ -4723,7 +5239,7 @@ fix {age} s ago</source>
         <translation>未结警情</translation>
     </message>
     <message>
-        <source>Show the sensors' trends</source>
+        <source>Show the sensors&apos; trends</source>
         <translation>查看传感器趋势</translation>
     </message>
     <message>
@@ -4829,7 +5345,7 @@ fix {age} s ago</source>
         <translation>{title} · {duration} · {devices} 个设备 · {inputs} 条输入</translation>
     </message>
     <message>
-        <source>Title (in every participant's banner)</source>
+        <source>Title (in every participant&apos;s banner)</source>
         <translation>标题（显示在每位参演人员的横幅上）</translation>
     </message>
     <message>
@@ -4906,6 +5422,29 @@ fix {age} s ago</source>
     <message>
         <source>Queued commands: {count}</source>
         <translation>待发送命令：{count}</translation>
+    </message>
+</context>
+<context>
+    <name>StepForm</name>
+    <message>
+        <source>Deadline</source>
+        <translation>整改期限</translation>
+    </message>
+    <message>
+        <source>Person responsible</source>
+        <translation>责任人</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>联系电话</translation>
+    </message>
+    <message>
+        <source>Measures</source>
+        <translation>整改措施</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>理由</translation>
     </message>
 </context>
 <context>
