@@ -308,7 +308,9 @@ class MainWindow(QMainWindow):
         self.replay_panel.position_changed.connect(self._show_replay_position)
 
         # Hidden dangers (隐患): the board's dock and menu; an enterprise's workplace.
-        self.dangers = WindowDangers(self, service, queue=self.queue_view, notify=self._notify)
+        self.dangers = WindowDangers(
+            self, service, keep=(self.banner, self.notification_bar), notify=self._notify
+        )
         self.assessment = AssessmentAction(self, service)
         # The Grid menu: "Report an event…" (事件上报…) and "My reports" (我的上报).
         self.grid_reports = GridReportActions(

@@ -91,6 +91,8 @@ class DangerBoardPanel(QWidget):
 
     message = Signal(str, bool)
     """(text, is an error) for the window's notification bar."""
+    listed = Signal()
+    """The dangers were read afresh."""
 
     def __init__(
         self, service: ConsoleService, parent: QWidget | None = None, *, enterprise: str = ""
@@ -285,6 +287,8 @@ class DangerBoardPanel(QWidget):
         if isinstance(result, DangersResult):
             self.board.replace(result.dangers)
             self.show_rows()
+            self.table.resizeColumnsToContents()
+            self.listed.emit()
             self.status.setText(self.tr("{n} hidden dangers").format(n=result.total))
 
     def _failed(self, code: str, message: str) -> None:

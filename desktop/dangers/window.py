@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QBoxLayout, QDockWidget, QMainWindow, QToolBar, QWidget
 
 from desktop.dangers.panel import DangerBoardPanel
 from desktop.dangers.workplace import EnterpriseWorkplace
@@ -31,13 +31,15 @@ class WindowDangers(QObject):
         window: QMainWindow,
         service: ConsoleService,
         *,
-        queue: QWidget,
+        keep: tuple[QWidget, ...],
         notify: Callable[[str, bool], None],
     ) -> None:
         super().__init__(window)
         self._window = window
         self._service = service
-        self._queue = queue
+        self._keep = keep
+        """What stays of the central widget in the workplace (the link banner, the
+        notification bar)."""
         self._notify = notify
         self.panel = DangerBoardPanel(service, window)
         self.panel.message.connect(notify)
@@ -83,14 +85,18 @@ class WindowDangers(QObject):
         language = QCoreApplication.translate("MainWindow", "&Language")
         for action in window.menuBar().actions():
             action.setVisible(action.text() == language)
-        self._queue.hide()
-        if self.workplace is None:
+        central = window.centralWidget()
+        layout = central.layout() if central is not None else None
+        if self.workplace is None and layout is not None:
+            for index in range(layout.count()):
+                item = layout.itemAt(index)
+                widget = item.widget() if item is not None else None
+                if widget is not None and widget not in self._keep:
+                    widget.hide()  # the alarm queue and its filters
             self.workplace = EnterpriseWorkplace(self._service, user, window)
             self.workplace.board.message.connect(self._notify)
-            central = window.centralWidget()
-            layout = central.layout() if central is not None else None
-            if layout is not None:
-                layout.addWidget(self.workplace)
+            if isinstance(layout, QBoxLayout):
+                layout.addWidget(self.workplace, 1)
         window.setWindowTitle(
             QCoreApplication.translate(
                 "MainWindow", "DutyDesk – enterprise workplace – {user}"

@@ -51,4 +51,16 @@ class EnterpriseWorkplace(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.tabs, 1)
+        self.board.listed.connect(self._name_the_enterprise)
+        self._user = user
         self.board.on_welcome(user)
+
+    def _name_the_enterprise(self) -> None:
+        # UserInfo names the enterprise by its code; its dangers carry its name.
+        names = {d.enterprise_name for d in self.board.board.dangers.values() if d.enterprise_name}
+        if len(names) == 1:
+            self.title.setText(
+                self.tr("Workplace of {enterprise} — {user}").format(
+                    enterprise=names.pop(), user=self._user.display_name or self._user.username
+                )
+            )

@@ -25,6 +25,9 @@ IMAGES = (
     "console-registry.png",
     "console-exercise.png",
     "console-exercise-panel.png",
+    "console-dangers.png",
+    "console-danger-stats.png",
+    "console-enterprise.png",
 )
 
 
