@@ -58,6 +58,7 @@ from desktop.map.overlays import (
 from desktop.map.registry_layers import MapPoint
 from desktop.map.roads import RoadLoader, when_loop_runs
 from desktop.map.view import MapView
+from desktop.publishing.actions import PublishingActions
 from desktop.registry.window import WindowRegistry
 from desktop.service import CommandFailure, CommandSuccess, ConsoleService, Operation
 from desktop.site_detail import SiteDetailPane
@@ -317,6 +318,8 @@ class MainWindow(QMainWindow):
             self, service, self.incident_desk.catalogue, self.map_view
         )
 
+        # The Publishing menu: 信息发布… and 收到的通知.
+        self.publishing = PublishingActions(self, service)
         # Sounds repeated until acknowledged, flashing rows, tray, quick filter, shortcuts.
         self.attention = WindowAttention(self, sounder)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from backend.authz import dangers, incidents, registry
+from backend.authz import dangers, incidents, notices, registry
 from backend.authz.principal import Principal
 from backend.authz.scope import (
     COMMAND_CENTRE,
@@ -46,8 +46,10 @@ from realtime.protocol import (
     GrantView,
     HandoverView,
     HiddenDangerView,
+    InboxItem,
     InspectionView,
     MessageView,
+    NoticeView,
     ReceiptView,
     RecordingSource,
     RegistryItemView,
@@ -88,6 +90,7 @@ __all__ = [
     "check_device",
     "check_reveal_contact",
     "check_whole_area",
+    "event_as_seen",
     "hidden",
     "in_jurisdiction",
     "receives",
@@ -808,6 +811,12 @@ def can_see_event(principal: Principal, event: Event) -> bool:
         return receives(principal, Topic.GRANT_EVENTS) and can_see_grant(principal, event.grant)
     if event.geofence is not None:
         return receives(principal, Topic.GEOFENCE_EVENTS) and not principal.jurisdiction
+    return _can_see_record_event(principal, event)
+
+
+def _can_see_record_event(principal: Principal, event: Event) -> bool:
+    """:func:`can_see_event` for the events about records (handovers, registry items,
+    exercise runs, notices) and for those about nothing of an area."""
     if isinstance(event.handover, HandoverView):
         return receives(principal, Topic.HANDOVER_EVENTS) and can_see_handover(
             principal, event.handover.jurisdiction, event.handover.agency
@@ -832,10 +841,27 @@ def _can_see_other_event(principal: Principal, event: Event) -> bool:
         return receives(principal, Topic.DANGER_EVENTS) and dangers.can_see_danger(
             principal, danger.enterprise, danger.jurisdiction
         )
+    if isinstance(event.notice, NoticeView):
+        return receives(principal, Topic.NOTICE_EVENTS) and (
+            notices.can_see_notice(principal, event.notice)
+            or (
+                isinstance(event.inbox, InboxItem)
+                and notices.is_recipient(principal, event.fields, event.notice.jurisdiction)
+            )
+        )
     return principal.role in READERS and not principal.jurisdiction
 
 
 can_see_danger = dangers.can_see_danger
+
+
+def event_as_seen(principal: Principal, event: Event) -> Event:
+    """The event as the principal receives it, once :func:`can_see_event` allowed it: the
+    event itself, except a notice's for a mere recipient, which keeps only the inbox item
+    (never the workflow, who decided, nor the other recipients)."""
+    if isinstance(event.notice, NoticeView) and not notices.can_see_notice(principal, event.notice):
+        return msgspec.structs.replace(event, notice=msgspec.UNSET, fields=[], actor="", note="")
+    return event
 
 
 # ---------------------------------------------------------------------------- checks

@@ -36,6 +36,7 @@ from backend.cli import (
     sensors,
     serve,
     simulate,
+    subscribers,
     upkeep,
     users,
 )
@@ -60,6 +61,7 @@ COMMAND_GROUPS = (
     jurisdiction,
     basemap,
     roster,
+    subscribers,
     keys,
     audit,
     record,

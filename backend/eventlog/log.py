@@ -36,9 +36,11 @@ from realtime.protocol import (
     GrantView,
     HandoverView,
     HiddenDangerView,
+    InboxItem,
     IncidentView,
     InspectionView,
     MessageView,
+    NoticeView,
     ReceiptView,
     RegistryChangeView,
     RegistryItemView,
@@ -173,6 +175,10 @@ class Draft:
     """The hidden danger a ``danger.*`` event is about (after the change)."""
     inspection: InspectionView | None = None
     """The inspection an ``inspection.recorded`` event is about."""
+    notice: NoticeView | None = None
+    """The notice a ``notice.*`` event is about (``fields``: its recipients)."""
+    inbox: InboxItem | None = None
+    """The notice as its recipients see it (``notice.published``/``notice.cancelled``)."""
 
 
 async def append(
@@ -295,6 +301,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             exercise_run=_or_unset(draft.exercise_run),
             danger=_or_unset(draft.danger),
             inspection=_or_unset(draft.inspection),
+            notice=_or_unset(draft.notice),
+            inbox=_or_unset(draft.inbox),
         )
         payload = encode(event).decode("utf-8")
         digest = chain_hash(counter.last_hash, seq, payload)

@@ -54,6 +54,9 @@ from backend.jurisdictions import store as jurisdiction_store
 from backend.jurisdictions.tree import JurisdictionTree
 from backend.plans.checklist import ChecklistService
 from backend.plans.documents import PlanDocuments
+from backend.publishing.channels import ChannelAdapter
+from backend.publishing.outbox import Outbox
+from backend.publishing.service import DEFAULT_CAP_SENDER, PublishingService
 from backend.recommend.ranking import DEFAULT_COVER_MINUTES
 from backend.registry.agencies import AgencyRegistry
 from backend.registry.cameras import CameraRegistry
@@ -68,6 +71,8 @@ from backend.runtime.leases import Leases
 from backend.security import DEFAULT_HASH_QUEUE, DEFAULT_HASH_WORKERS, FieldCipher, PasswordWork
 from backend.sensors.rules import SensorConfig
 from backend.sensors.service import SensorService
+from backend.server import cap_feed
+from backend.server.cap_feed import CAP_PATH_ROOT
 from backend.server.cluster import ClusterLink
 from backend.server.commands import CommandRunner
 from backend.server.console import run_console
@@ -98,6 +103,7 @@ from realtime.protocol import (
     HEALTH_PATH,
     MAX_CONSOLE_MESSAGE_BYTES,
     CameraView,
+    Channel,
     ExerciseLabel,
     Role,
     UnitView,
@@ -248,6 +254,14 @@ class ServerConfig:
     reuse_port: bool = False
     """Listen with SO_REUSEPORT: worker processes share the ports, the kernel spreads
     connections over them (``dutydesk serve --workers N``)."""
+    cap_sender: str = DEFAULT_CAP_SENDER
+    """The CAP ``sender`` of published notices (and the stem of their identifiers)."""
+    notice_rate_per_second: float = 20.0
+    """Most SMS or e-mails of published notices sent per second, per channel."""
+    notice_retry_after: float = 5.0
+    """Seconds before a failed SMS or e-mail is tried again (doubling, at most 5 tries)."""
+    notice_report_every: float = 2.0
+    """Seconds between two ``notice.delivery`` events of one notice (counts coalesced)."""
 
 
 class Identity(NamedTuple):
@@ -273,6 +287,12 @@ class DutyDeskServer:
 
     relay: TelemetryRelay | None = None
     """Live positions to and from the other workers (``serve --workers``)."""
+    channel_adapters: dict[Channel, ChannelAdapter]
+    """How notices leave the system (SMS, e-mail); never any in an exercise."""
+    publishing: PublishingService
+    """Publishing (信息发布): the workflow of notices, their lists and inboxes."""
+    outbox: Outbox
+    """Sends the published notices' queued deliveries (one instance of several)."""
 
     def __init__(self, config: ServerConfig, *, identity: Identity | None = None) -> None:
         self.config = config
@@ -348,6 +368,7 @@ class DutyDeskServer:
         """Device feeds connected now (for ``/health``)."""
         self.exercises = self._exercise_manager()
         """The exercises (演练) run beside this live server (``None`` in an exercise)."""
+        self._publishing()
 
     @functools.cached_property
     def dangers(self) -> Dangers:
@@ -389,6 +410,37 @@ class DutyDeskServer:
         users.on_sessions_ended = tracker.end_user
         gatekeeper = Gatekeeper(users, config.login_limits, self.database_outage)
         return Identity(users, tracker, gatekeeper)
+
+    def _publishing(self) -> None:
+        config = self.config
+        self.channel_adapters = {}
+
+        def place_name(code: str) -> str:
+            node = self.jurisdictions.get(code)
+            return node.name if node is not None else code
+
+        service = PublishingService(
+            self.sessions,
+            self.writer,
+            self.cipher,
+            place_name=place_name,
+            outside=config.exercise is None,
+            cap_sender=config.cap_sender,
+            clock=config.clock or utc_now,
+        )
+        outbox = Outbox(
+            self.sessions,
+            self.writer,
+            self.cipher,
+            self.channel_adapters,
+            lease=self.leases.lease("notice outbox"),
+            report_every=config.notice_report_every,
+            retry_after=config.notice_retry_after,
+            rate_per_second=config.notice_rate_per_second,
+            clock=config.clock or utc_now,
+        )
+        service.on_delivery = outbox.touched
+        self.publishing, self.outbox = service, outbox
 
     def _exercise_manager(self) -> ExerciseManager | None:
         if self.config.exercise is not None:
@@ -588,6 +640,9 @@ class DutyDeskServer:
         self.incidents.start()
         self.chat.danger_photos = self.dangers.service
         self.dangers.deadlines.start()
+        if self.config.exercise is not None:
+            self.channel_adapters.clear()  # nothing leaves an exercise
+        self.outbox.start()
         self._start_relay()
         if self.exercises is not None:
             await self.exercises.open()
@@ -670,6 +725,9 @@ class DutyDeskServer:
             await self.session_tracker.stop()
         await self.incidents.stop()
         await self.dangers.deadlines.stop()
+        await self.outbox.stop()
+        for adapter in self.channel_adapters.values():
+            await adapter.close()
         if self.relay is not None:
             await self.relay.stop()
         await self.cluster.stop()
@@ -761,6 +819,8 @@ class DutyDeskServer:
         path = request.path.split("?", 1)[0]
         if path == HEALTH_PATH:
             return await self._health()
+        if path.startswith(CAP_PATH_ROOT):
+            return await cap_feed.respond(self, connection, request, path)
         if self.exercises is not None and path.startswith(EXERCISE_PATH_PREFIX):
             return await self.exercises.admit(connection, request)
         if self.config.exercise is not None:

@@ -193,6 +193,7 @@ async def _sync(
             # Every kind of event, filtered as the live stream is (alarm, device, geofence
             # and share events alike): nothing outside the scope, not even its seq's gap.
             if authz.can_see_event(principal, event):
+                event = authz.event_as_seen(principal, event)  # noqa: PLW2901
                 if server.hub.mark is not None:
                     event = msgspec.structs.replace(event, exercise=server.hub.mark)  # noqa: PLW2901
                 await send(connection, event)

@@ -39,6 +39,7 @@ async def recent_events(ctx: ConsoleContext, command: RecentEvents) -> RecentEve
     keep = functools.partial(authz.can_see_event, ctx.principal)
     async with ctx.server.sessions() as session:
         events, more = await newest_since(session, since, command.limit, keep)
+    events = [authz.event_as_seen(ctx.principal, event) for event in events]
     mark = ctx.server.hub.mark
     if mark is not None:  # an exercise's log: every event says so
         events = [msgspec.structs.replace(event, exercise=mark) for event in events]

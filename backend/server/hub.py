@@ -257,6 +257,10 @@ class Hub:
                     continue
                 if not _may_receive(subscriber.principal, event, place):
                     continue
+                seen = authz.event_as_seen(subscriber.principal, event)
+                if seen is not event:  # a notice's recipient: its own view, rare
+                    subscriber.offer(Frame(event.seq, encode(seen)))
+                    continue
                 if frame is None:
                     frame = Frame(event.seq, encode(event))
                 subscriber.offer(frame)

@@ -777,5 +777,77 @@ class TerminalStateRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class NoticeRow(Base):
+    """A notice or warning for publishing (信息发布, r0026): its content is the JSON of
+    its :class:`realtime.protocol.NoticeInput`; the columns are what queries and scope
+    read. Every step is also a ``notice.*`` event (the history, with who)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_state_jurisdiction", "state", "jurisdiction"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    state: Mapped[str] = mapped_column(String(16))
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="")
+    content: Mapped[str] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The audience includes the public (the CAP feed lists it once published)."""
+    drafted_by: Mapped[str] = mapped_column(String(64))
+    drafted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    submitted_by: Mapped[str] = mapped_column(String(64), default="")
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cap_identifier: Mapped[str] = mapped_column(String(128), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class NoticeDelivery(Base):
+    """One recipient's delivery of a published notice on one channel (r0026), written in
+    the publishing transaction; the outbox sends the queued ones. ``address_enc`` is the
+    phone or e-mail address encrypted with the data key ("" for a console)."""
+
+    __tablename__ = "notice_deliveries"
+    __table_args__ = (
+        Index("ix_notice_deliveries_state_next", "state", "next_attempt_at"),
+        Index("ix_notice_deliveries_recipient", "recipient_kind", "recipient_code", "channel"),
+        Index("ix_notice_deliveries_reference", "channel", "reference"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"), index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(16))
+    recipient_code: Mapped[str] = mapped_column(String(64), default="")
+    recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    channel: Mapped[str] = mapped_column(String(16))
+    address_enc: Mapped[str] = mapped_column(Text, default="")
+    address_masked: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class NoticeSubscriber(Base):
+    """A member of the public who asked for notices of an area by SMS or e-mail (r0026;
+    ``dutydesk subscribers``): phone and e-mail encrypted, kept masked for lists."""
+
+    __tablename__ = "notice_subscribers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jurisdiction: Mapped[str] = mapped_column(String(32), default="", index=True)
+    phone_enc: Mapped[str] = mapped_column(Text, default="")
+    phone_masked: Mapped[str] = mapped_column(String(32), default="")
+    email_enc: Mapped[str] = mapped_column(Text, default="")
+    email_masked: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 # The hidden-danger tables live in their own module, registered on the same Base.
 import backend.storage.danger_models  # noqa: E402, F401

@@ -4,29 +4,17 @@ published to it. No alarms, no map, no vehicles (the server sends none either)."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop.dangers.panel import DangerBoardPanel
+from desktop.publishing.inbox import InboxPanel
 from desktop.service import ConsoleService
 from realtime.protocol import UserInfo
 
 
 def make_inbox_panel(service: ConsoleService, parent: QWidget) -> QWidget:
-    """HOOK (lane pub): the notices published to this enterprise
-    (``desktop.publishing.InboxPanel(service)``); a placeholder until that lane is merged."""
-    try:
-        from desktop.publishing.inbox import InboxPanel  # noqa: PLC0415
-    except ImportError:
-        placeholder = QLabel(
-            QCoreApplication.translate(
-                "EnterpriseWorkplace", "Received notices are not available in this build."
-            )
-        )
-        placeholder.setObjectName("inbox_placeholder")
-        return placeholder
-    panel: QWidget = InboxPanel(service, parent)
-    return panel
+    """The notices published to this enterprise (lane pub's inbox)."""
+    return InboxPanel(service, parent)
 
 
 class EnterpriseWorkplace(QWidget):

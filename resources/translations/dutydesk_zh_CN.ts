@@ -1190,10 +1190,6 @@
 <context>
     <name>EnterpriseWorkplace</name>
     <message>
-        <source>Received notices are not available in this build.</source>
-        <translation>此版本暂未提供通知收件箱。</translation>
-    </message>
-    <message>
         <source>Workplace of {enterprise} — {user}</source>
         <translation>企业工作台 {enterprise} — {user}</translation>
     </message>
@@ -1745,6 +1741,57 @@
     <message>
         <source>accepted by {who} at {at}</source>
         <translation>{who} 于 {at} 接班</translation>
+    </message>
+</context>
+<context>
+    <name>InboxPanel</name>
+    <message>
+        <source>Received notices</source>
+        <translation>收到的通知</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Published</source>
+        <translation>发布时间</translation>
+    </message>
+    <message>
+        <source>{count} notice(s), {unread} unread</source>
+        <translation>共 {count} 条，未读 {unread} 条</translation>
+    </message>
+    <message>
+        <source>[Withdrawn] </source>
+        <translation>【已撤回】</translation>
+    </message>
+    <message>
+        <source>What to do: {text}</source>
+        <translation>应对措施：{text}</translation>
+    </message>
+    <message>
+        <source>Area: {text}</source>
+        <translation>范围：{text}</translation>
+    </message>
+    <message>
+        <source>This notice was withdrawn.</source>
+        <translation>此通知已撤回。</translation>
+    </message>
+    <message>
+        <source>No answer in time.</source>
+        <translation>服务器未及时应答。</translation>
     </message>
 </context>
 <context>
@@ -2708,27 +2755,27 @@
     </message>
     <message>
         <source>Notice drafted</source>
-        <translation type="unfinished"></translation>
+        <translation>发布信息起草</translation>
     </message>
     <message>
         <source>Notice submitted for approval</source>
-        <translation type="unfinished"></translation>
+        <translation>发布信息提交审批</translation>
     </message>
     <message>
         <source>Notice sent back</source>
-        <translation type="unfinished"></translation>
+        <translation>发布信息被退回</translation>
     </message>
     <message>
         <source>Notice published</source>
-        <translation type="unfinished"></translation>
+        <translation>信息已发布</translation>
     </message>
     <message>
         <source>Notice withdrawn</source>
-        <translation type="unfinished"></translation>
+        <translation>发布信息已撤回</translation>
     </message>
     <message>
         <source>Notice delivery</source>
-        <translation type="unfinished"></translation>
+        <translation>发布送达情况</translation>
     </message>
     <message>
         <source>Hidden danger reported</source>
@@ -3343,6 +3390,18 @@
         <source>Join the exercise I take part in</source>
         <translation>加入我参演的演练</translation>
     </message>
+    <message>
+        <source>Publishing…</source>
+        <translation>信息发布…</translation>
+    </message>
+    <message>
+        <source>Received notices</source>
+        <translation>收到的通知</translation>
+    </message>
+    <message>
+        <source>&amp;Publishing</source>
+        <translation>信息发布(&amp;P)</translation>
+    </message>
 </context>
 <context>
     <name>ManualAlarmDialog</name>
@@ -3785,6 +3844,85 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>NoticeEditor</name>
+    <message>
+        <source>Draft a notice</source>
+        <translation>起草发布信息</translation>
+    </message>
+    <message>
+        <source>e.g. hazardous chemical leak, rainstorm</source>
+        <translation>如：危险化学品泄漏、暴雨</translation>
+    </message>
+    <message>
+        <source>What recipients should do</source>
+        <translation>接收方应采取的措施</translation>
+    </message>
+    <message>
+        <source>region codes, e.g. 330106 330105</source>
+        <translation>行政区划代码，如 330106 330105</translation>
+    </message>
+    <message>
+        <source>optional: lat,lon; lat,lon; lat,lon</source>
+        <translation>可选：纬度,经度; 纬度,经度; 纬度,经度</translation>
+    </message>
+    <message>
+        <source>the area in words (default: the places)</source>
+        <translation>范围描述（默认：所选辖区名称）</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>事件类型</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>正文</translation>
+    </message>
+    <message>
+        <source>Instruction</source>
+        <translation>应对措施</translation>
+    </message>
+    <message>
+        <source>For</source>
+        <translation>发布对象</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>发布渠道</translation>
+    </message>
+    <message>
+        <source>Jurisdictions</source>
+        <translation>辖区</translation>
+    </message>
+    <message>
+        <source>Polygon</source>
+        <translation>多边形范围</translation>
+    </message>
+    <message>
+        <source>Area description</source>
+        <translation>范围描述</translation>
+    </message>
+    <message>
+        <source>Choose who the notice is for.</source>
+        <translation>请选择发布对象。</translation>
+    </message>
+    <message>
+        <source>Choose at least one channel.</source>
+        <translation>请至少选择一个发布渠道。</translation>
+    </message>
+</context>
+<context>
     <name>OpenIncidentDialog</name>
     <message>
         <source>Raise an incident from alarm {alarm_id}</source>
@@ -3852,6 +3990,252 @@ fix {age} s ago</source>
     <message>
         <source>{name} attached to the plan.</source>
         <translation>{name} 已上传到预案。</translation>
+    </message>
+</context>
+<context>
+    <name>Publishing</name>
+    <message>
+        <source>Warning</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Notice</source>
+        <translation>通知</translation>
+    </message>
+    <message>
+        <source>Red</source>
+        <translation>红色</translation>
+    </message>
+    <message>
+        <source>Orange</source>
+        <translation>橙色</translation>
+    </message>
+    <message>
+        <source>Yellow</source>
+        <translation>黄色</translation>
+    </message>
+    <message>
+        <source>Blue</source>
+        <translation>蓝色</translation>
+    </message>
+    <message>
+        <source>Draft</source>
+        <translation>草稿</translation>
+    </message>
+    <message>
+        <source>Awaiting approval</source>
+        <translation>待审批</translation>
+    </message>
+    <message>
+        <source>Sent back</source>
+        <translation>已退回</translation>
+    </message>
+    <message>
+        <source>Published</source>
+        <translation>已发布</translation>
+    </message>
+    <message>
+        <source>Withdrawn</source>
+        <translation>已撤回</translation>
+    </message>
+    <message>
+        <source>Enterprises</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>Agencies</source>
+        <translation>联动部门</translation>
+    </message>
+    <message>
+        <source>Public</source>
+        <translation>公众</translation>
+    </message>
+    <message>
+        <source>Console</source>
+        <translation>控制台</translation>
+    </message>
+    <message>
+        <source>SMS</source>
+        <translation>短信</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>邮件</translation>
+    </message>
+    <message>
+        <source>CAP feed</source>
+        <translation>CAP 发布源</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>已发送</translation>
+    </message>
+    <message>
+        <source>Delivered</source>
+        <translation>已送达</translation>
+    </message>
+    <message>
+        <source>Read</source>
+        <translation>已读</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Enterprise</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>Agency</source>
+        <translation>部门</translation>
+    </message>
+</context>
+<context>
+    <name>PublishingPanel</name>
+    <message>
+        <source>Publishing</source>
+        <translation>信息发布</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Drafted by</source>
+        <translation>起草人</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Sent / delivered / read / failed</source>
+        <translation>已发送 / 已送达 / 已读 / 失败</translation>
+    </message>
+    <message>
+        <source>Recipient</source>
+        <translation>接收方</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Channel</source>
+        <translation>渠道</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <source>New…</source>
+        <translation>新建…</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>修改…</translation>
+    </message>
+    <message>
+        <source>Submit</source>
+        <translation>提交审批</translation>
+    </message>
+    <message>
+        <source>Approve and publish</source>
+        <translation>审批发布</translation>
+    </message>
+    <message>
+        <source>Send back…</source>
+        <translation>退回…</translation>
+    </message>
+    <message>
+        <source>Withdraw…</source>
+        <translation>撤回…</translation>
+    </message>
+    <message>
+        <source>{count} notice(s)</source>
+        <translation>共 {count} 条</translation>
+    </message>
+    <message>
+        <source>Draft saved.</source>
+        <translation>草稿已保存。</translation>
+    </message>
+    <message>
+        <source>Submitted for approval.</source>
+        <translation>已提交审批。</translation>
+    </message>
+    <message>
+        <source>Approved and published.</source>
+        <translation>已审批并发布。</translation>
+    </message>
+    <message>
+        <source>Send back</source>
+        <translation>退回</translation>
+    </message>
+    <message>
+        <source>Sent back.</source>
+        <translation>已退回。</translation>
+    </message>
+    <message>
+        <source>Withdraw</source>
+        <translation>撤回</translation>
+    </message>
+    <message>
+        <source>Withdrawn.</source>
+        <translation>已撤回。</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>No answer in time.</source>
+        <translation>服务器未及时应答。</translation>
+    </message>
+    <message>
+        <source>Instruction: {text}</source>
+        <translation>应对措施：{text}</translation>
+    </message>
+    <message>
+        <source>Reason: {text}</source>
+        <translation>原因：{text}</translation>
+    </message>
+    <message>
+        <source>A notice you drafted or submitted is approved by another supervisor.</source>
+        <translation>您起草或提交的信息须由另一位领导审批（双人审核）。</translation>
     </message>
 </context>
 <context>

@@ -15,7 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDockWidget, QFileDialog
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QTableWidget, QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
 from backend.server.testing import ServerThread
@@ -64,10 +64,16 @@ async def console(
         await service.stop()
 
 
+def cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    item = table.item(row, column)
+    assert item is not None, (row, column)
+    return item
+
+
 def rows(panel: DangerBoardPanel) -> list[list[str]]:
     table = panel.table
     return [
-        [table.item(r, c).text() for c in range(table.columnCount())]
+        [cell(table, r, c).text() for c in range(table.columnCount())]
         for r in range(table.rowCount())
     ]
 
@@ -127,8 +133,8 @@ def test_the_bureau_board_highlights_filters_ranks_and_exports(
             panel = window.dangers.panel
             await wait_until(lambda: len(rows(panel)) == 2, what="the area's dangers")
             # Overdue first, highlighted.
-            assert panel.table.item(0, 0).background() == LATE_BRUSH
-            assert panel.table.item(1, 0).background() != LATE_BRUSH
+            assert cell(panel.table, 0, 0).background() == LATE_BRUSH
+            assert cell(panel.table, 1, 0).background() != LATE_BRUSH
             panel.overdue_only.setChecked(True)
             assert len(rows(panel)) == 1
             panel.overdue_only.setChecked(False)
@@ -136,7 +142,7 @@ def test_the_bureau_board_highlights_filters_ranks_and_exports(
             assert [r[1] for r in rows(panel)] == ["之江烟花爆竹仓库"]
             panel.enterprise_filter.setText("")
             await wait_until(lambda: panel.stats.rowCount() == 2, what="ranking")
-            assert panel.stats.item(0, 0).text() == "1"
+            assert cell(panel.stats, 0, 0).text() == "1"
             await call(panel.export)
             await wait_until(saved.exists, what="saved workbook")
             book = openpyxl.load_workbook(io.BytesIO(saved.read_bytes()))

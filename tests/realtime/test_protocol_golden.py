@@ -198,7 +198,13 @@ from realtime.protocol import (
     encode,
 )
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
-from tests.realtime import golden_dangers, golden_exercises, golden_registry, golden_roads
+from tests.realtime import (
+    golden_dangers,
+    golden_exercises,
+    golden_publishing,
+    golden_registry,
+    golden_roads,
+)
 
 GOLDEN_PATH = pathlib.Path(__file__).with_name("protocol_golden.json")
 
@@ -613,6 +619,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     **golden_roads.CONSOLE_SAMPLES,
     **golden_exercises.CONSOLE_SAMPLES,
     **golden_dangers.CONSOLE_SAMPLES,
+    **golden_publishing.CONSOLE_SAMPLES,
 }
 
 DEVICE_SAMPLES: dict[str, msgspec.Struct] = {
@@ -925,6 +932,7 @@ _RESULTS: dict[str, Any] = {
     **golden_roads.RESULTS,
     **golden_exercises.RESULTS,
     **golden_dangers.RESULTS,
+    **golden_publishing.RESULTS,
 }
 
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {
@@ -966,6 +974,7 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
     **golden_registry.SERVER_SAMPLES,
     **golden_exercises.SERVER_SAMPLES,
     **golden_dangers.SERVER_SAMPLES,
+    **golden_publishing.SERVER_SAMPLES,
     "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
     "Synced": Synced(head_seq=99),
     **{f"Result.{tag}": Result(req=f"r-{tag}", data=data) for tag, data in _RESULTS.items()},

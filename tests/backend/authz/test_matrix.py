@@ -54,7 +54,9 @@ from realtime import PROTOCOL_VERSION
 from realtime.client import basic_auth_header
 from realtime.incident_states import AssigneeKind
 from realtime.protocol import (
+    Audience,
     CameraView,
+    Channel,
     Command,
     ControlAction,
     ControlExercise,
@@ -65,6 +67,9 @@ from realtime.protocol import (
     HiddenDangerInput,
     InspectionInput,
     ItemKind,
+    NoticeArea,
+    NoticeInput,
+    NoticeKind,
     PositionView,
     ReadingView,
     RecordingSource,
@@ -77,6 +82,7 @@ from realtime.protocol import (
     UnitView,
     UnshareCamera,
     UploadAttachment,
+    WarningLevel,
 )
 from realtime.protocol import CircleShape as Circle
 from realtime.states import AlarmAction, AlarmLevel
@@ -364,6 +370,9 @@ def foreign_marks(user: User) -> set[str]:
     for incident in INCIDENTS.values():
         if not incident.visible(user):
             marks |= {incident.message.split()[0], incident.attachment}
+    for notice in (*NOTICES.values(), *EVENT_NOTICES.values()):
+        if not notice.visible(user) and not notice.received(user):
+            marks.add(notice.title)
     return marks
 
 
@@ -400,6 +409,8 @@ class World:
     exercise_trainer: Principal | None = None
     danger_ids: dict[str, int] = field(default_factory=dict)
     """A hidden danger per enterprise (``hz``, ``sh``), reported by root."""
+    notice_ids: dict[str, int] = field(default_factory=dict)
+    """The world's notices: Hangzhou's pending, Shanghai's published to the agencies."""
 
     def call(self, coroutine: Any) -> Any:
         return self.thread.call(coroutine)
@@ -530,6 +541,7 @@ def _build(thread: ServerThread) -> World:
         )
     _build_exercise(world)
     _build_dangers(world)
+    _build_notices(world)
     return world
 
 
@@ -2062,6 +2074,273 @@ def _record_case(world: World, user: User) -> list[Probe]:
 _BY_TAG["exercise.record"] = _record_case
 
 
+# ---------------------------------------------------------------------------- publishing
+
+NOTICE_STAFF = {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN, Role.VIEWER}
+NOTICE_SUPERVISORS = {Role.SUPERVISOR, Role.ADMIN}
+
+
+@dataclass(frozen=True)
+class Notice:
+    key: str
+    place: str
+    title: str
+    published: bool
+
+    def visible(self, user: User) -> bool:
+        """Its workflow: staff of its area (it is past the draft)."""
+        return user.role in NOTICE_STAFF and user.sees(self.place)
+
+    def received(self, user: User) -> bool:
+        """Its inbox item: the desks of the agencies it went to whose area overlaps it."""
+        overlaps = self.place.startswith(user.area) or user.area.startswith(self.place)
+        return self.published and user.role is Role.AGENCY and overlaps
+
+
+NOTICES = {
+    "hz": Notice("hz", HZ, "TOK-NOTICE-HZ", published=False),
+    "sh": Notice("sh", SH, "TOK-NOTICE-SH", published=True),
+}
+EVENT_NOTICES = {
+    "hz": Notice("hz", HZ, "TOK-NOTICE-EV-HZ", published=True),
+    "sh": Notice("sh", SH, "TOK-NOTICE-EV-SH", published=True),
+}
+"""Published by the NOTICE_EVENTS trigger (other marks: they reach other desks)."""
+
+
+def _notice_input(place: str, title: str) -> NoticeInput:
+    return NoticeInput(
+        kind=NoticeKind.NOTICE,
+        level=WarningLevel.BLUE,
+        title=title,
+        body="道路结冰，注意安全。",
+        area=NoticeArea(jurisdictions=[place]),
+        audience=[Audience.AGENCIES],
+        channels=[Channel.CONSOLE],
+    )
+
+
+def _publish_notice(world: World, place: str, title: str, *, approve: bool) -> int:
+    n = next(world.seq)
+    drafter = world.thread.add_user(
+        f"notice-drafter-{n}", "pw-notice-drafter", Role.OFFICER, jurisdiction=place
+    )
+    service = world.thread.server.publishing
+    draft = world.call(service.save(drafter, _notice_input(place, title)))
+    pending = world.call(service.submit(drafter, draft.id, draft.version))
+    if approve:
+        world.call(service.approve(world.admin, pending.id, pending.version))
+    return int(draft.id)
+
+
+def _build_notices(world: World) -> None:
+    for key, notice in NOTICES.items():
+        world.notice_ids[key] = _publish_notice(
+            world, notice.place, notice.title, approve=notice.published
+        )
+
+
+def _notice_probes(
+    world: World,
+    user: User,
+    permission: Permission,
+    build: Callable[[int], dict[str, Any]],
+    outcome: Callable[[Notice], tuple[str | None, str | None]],
+) -> list[Probe]:
+    """One probe per notice of the world and one for a missing notice; ``outcome`` gives
+    (code, message) for a notice the user sees."""
+    probes = []
+    for key, notice in NOTICES.items():
+        code, message = outcome(notice)
+        probes.append(
+            probe(
+                user,
+                permission,
+                build(world.notice_ids[key]),
+                scope_refusal=None if notice.visible(user) else HIDDEN.format("notice"),
+                code=code,
+                message=message,
+            )
+        )
+    probes.append(probe(user, permission, build(999_999), scope_refusal=HIDDEN.format("notice")))
+    return probes
+
+
+def _notice_save_case(world: World, user: User) -> list[Probe]:
+    own = HZ if user.sees(HZ) else SH
+    draft = msgspec.to_builtins(_notice_input(own, f"draft by {user.name}"))
+
+    def edit(notice: Notice) -> tuple[str | None, str | None]:
+        if user.role not in NOTICE_SUPERVISORS:
+            return "forbidden", "only its drafter or a supervisor may change this notice"
+        state = "published" if notice.published else "pending"
+        return "validation", f"a {state} notice cannot be changed"
+
+    probes = [probe(user, Permission.DRAFT_NOTICES, {"type": "notice.save", "notice": draft})]
+    if own != HZ:
+        outside = msgspec.to_builtins(_notice_input(HZ, "outside"))
+        probes.append(
+            probe(
+                user,
+                Permission.DRAFT_NOTICES,
+                {"type": "notice.save", "notice": outside},
+                code="validation",
+                message=f"jurisdiction {HZ!r} is outside your area",
+            )
+        )
+    return [
+        *probes,
+        *_notice_probes(
+            world,
+            user,
+            Permission.DRAFT_NOTICES,
+            lambda i: {"type": "notice.save", "notice": draft, "notice_id": i, "version": 1},
+            edit,
+        ),
+    ]
+
+
+def _notice_submit_case(world: World, user: User) -> list[Probe]:
+    def outcome(notice: Notice) -> tuple[str | None, str | None]:
+        if user.role not in NOTICE_SUPERVISORS:
+            return "forbidden", "only its drafter or a supervisor may submit this notice"
+        state = "published" if notice.published else "pending"
+        return "validation", f"a {state} notice cannot be submitted"
+
+    return _notice_probes(
+        world,
+        user,
+        Permission.DRAFT_NOTICES,
+        lambda i: {"type": "notice.submit", "notice_id": i, "version": 1},
+        outcome,
+    )
+
+
+def _notice_decide_case(tag: str, **extra: Any) -> Cases:
+    def cells(world: World, user: User) -> list[Probe]:
+        def outcome(notice: Notice) -> tuple[str | None, str | None]:
+            if notice.published:
+                return "validation", "a published notice is not waiting for a decision"
+            return STALE, None  # a version never current: nothing changes
+
+        return _notice_probes(
+            world,
+            user,
+            Permission.APPROVE_NOTICES,
+            lambda i: {"type": tag, "notice_id": i, "version": 999, **extra},
+            outcome,
+        )
+
+    return cells
+
+
+def _notice_cancel_case(world: World, user: User) -> list[Probe]:
+    def outcome(notice: Notice) -> tuple[str | None, str | None]:
+        if notice.published:
+            return STALE, None
+        return "validation", "a pending notice cannot be withdrawn"
+
+    return _notice_probes(
+        world,
+        user,
+        Permission.APPROVE_NOTICES,
+        lambda i: {"type": "notice.cancel", "notice_id": i, "version": 999, "reason": "撤回"},
+        outcome,
+    )
+
+
+def _notice_list_case(world: World, user: User) -> list[Probe]:
+    expected = {n.title: n.visible(user) for n in NOTICES.values()}
+    return [
+        probe(
+            user,
+            Permission.SEE_NOTICES,
+            {"type": "notice.list"},
+            check=_has_exactly(user, expected),
+        )
+    ]
+
+
+def _notice_get_case(world: World, user: User) -> list[Probe]:
+    return _notice_probes(
+        world,
+        user,
+        Permission.SEE_NOTICES,
+        lambda i: {"type": "notice.get", "notice_id": i},
+        lambda notice: (None, None),
+    )
+
+
+def _notice_inbox_case(world: World, user: User) -> list[Probe]:
+    expected = {n.title: n.received(user) for n in NOTICES.values()}
+    return [
+        probe(
+            user,
+            Permission.READ_INBOX,
+            {"type": "notice.inbox"},
+            check=_has_exactly(user, expected),
+        )
+    ]
+
+
+def _notice_read_case(world: World, user: User) -> list[Probe]:
+    return [
+        probe(
+            user,
+            Permission.READ_INBOX,
+            {"type": "notice.read", "notice_id": world.notice_ids[key]},
+            scope_refusal=None if notice.received(user) else HIDDEN.format("notice"),
+        )
+        for key, notice in NOTICES.items()
+    ]
+
+
+_BY_TAG.update(
+    {
+        "notice.save": _notice_save_case,
+        "notice.submit": _notice_submit_case,
+        "notice.approve": _notice_decide_case("notice.approve"),
+        "notice.reject": _notice_decide_case("notice.reject", reason="范围过大"),
+        "notice.cancel": _notice_cancel_case,
+        "notice.list": _notice_list_case,
+        "notice.get": _notice_get_case,
+        "notice.inbox": _notice_inbox_case,
+        "notice.read": _notice_read_case,
+    }
+)
+
+
+async def _notice_events(world: World, user: User) -> None:
+    ids: set[int] = set()
+    async with console(world, user) as session:
+        for notice in EVENT_NOTICES.values():
+            ids.add(_publish_notice(world, notice.place, notice.title, approve=True))
+
+        def mine() -> list[str]:
+            return [
+                e["kind"]
+                for e in session.messages("event")
+                if (e.get("notice") or e.get("inbox") or {}).get("id") in ids
+            ]
+
+        expected: list[str] = []
+        for notice in EVENT_NOTICES.values():
+            if notice.visible(user):
+                sees_draft = user.role in NOTICE_SUPERVISORS
+                expected += ["notice.saved"] * sees_draft + ["notice.submitted", "notice.published"]
+            elif notice.received(user):
+                expected.append("notice.published")
+        await session.drain(lambda: len(mine()) >= len(expected))
+    assert sorted(mine()) == sorted(expected)
+    for event in session.messages("event"):
+        if event["kind"].startswith("notice.") and not any(
+            n.visible(user) for n in EVENT_NOTICES.values()
+        ):
+            assert "notice" not in event, "a recipient gets the inbox item only"
+            assert event["fields"] == []
+    session.assert_nothing_foreign(user)
+
+
 # ---------------------------------------------------------------------------- hidden dangers
 
 DANGER_MARKS = {"hz": "TOK-DGR-HZ", "sh": "TOK-DGR-SH"}
@@ -2585,6 +2864,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.REGISTRY_EVENTS: _registry_events,
     Topic.EXERCISE_EVENTS: _exercise_events,
     Topic.DANGER_EVENTS: _danger_events,
+    Topic.NOTICE_EVENTS: _notice_events,
 }
 
 

@@ -26,16 +26,14 @@ from tests.backend.dangers.conftest import OFFICER_HZ, add_enterprises
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00" + bytes(300)
 PDF = b"%PDF-1.4\n" + bytes(100)
-REPORT = {
-    "type": "danger.report",
-    "danger": {
-        "enterprise": "ENT-HZ-A",
-        "category": "fire",
-        "grade": "general",
-        "place": "仓库",
-        "description": "消防通道堆放杂物",
-    },
+DANGER: dict[str, str] = {
+    "enterprise": "ENT-HZ-A",
+    "category": "fire",
+    "grade": "general",
+    "place": "仓库",
+    "description": "消防通道堆放杂物",
 }
+REPORT: dict[str, Any] = {"type": "danger.report", "danger": DANGER}
 
 
 class Raw:
@@ -128,9 +126,7 @@ async def test_an_enterprise_console_sees_its_workplace_only(world: DutyDeskServ
             assert answer["message"].startswith("role enterprise may not"), answer
         reported = await ent_a.request(REPORT)
         assert reported["type"] == "result", reported
-        other = await ent_a.request(
-            {**REPORT, "danger": {**REPORT["danger"], "enterprise": "ENT-HZ-B"}}
-        )
+        other = await ent_a.request({**REPORT, "danger": {**DANGER, "enterprise": "ENT-HZ-B"}})
         assert (other["code"], other["message"]) == ("forbidden", "no such enterprise in your area")
         danger_id = reported["data"]["danger"]["id"]
         get = await ent_b.request({"type": "danger.get", "danger_id": danger_id})

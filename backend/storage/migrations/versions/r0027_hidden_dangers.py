@@ -3,7 +3,7 @@
 (a hidden danger's photos).
 
 Revision ID: r0027
-Revises: r0024
+Revises: r0026
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from backend.storage.types import UTCDateTime
 
 revision = "r0027"
-down_revision = "r0024"
+down_revision = "r0026"  # re-chained after merging lane pub (r0026)
 
 
 def upgrade() -> None:

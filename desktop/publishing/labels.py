@@ -1,0 +1,93 @@
+"""Human words for publishing: kinds, levels (with their colours), states, audiences,
+channels, delivery states, through Qt's translator (English source, Chinese in
+``resources/translations``)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+from realtime.protocol import (
+    Audience,
+    Channel,
+    DeliveryState,
+    NoticeKind,
+    NoticeState,
+    RecipientKind,
+    WarningLevel,
+)
+
+LEVEL_COLOURS = {
+    WarningLevel.RED: "#d32f2f",
+    WarningLevel.ORANGE: "#f57c00",
+    WarningLevel.YELLOW: "#fbc02d",
+    WarningLevel.BLUE: "#1976d2",
+}
+"""The national early-warning colours."""
+
+
+def kind_label(kind: NoticeKind) -> str:
+    """预警 or 通知."""
+    return {
+        NoticeKind.WARNING: QCoreApplication.translate("Publishing", "Warning"),
+        NoticeKind.NOTICE: QCoreApplication.translate("Publishing", "Notice"),
+    }[kind]
+
+
+def level_label(level: WarningLevel) -> str:
+    """红色 … 蓝色."""
+    return {
+        WarningLevel.RED: QCoreApplication.translate("Publishing", "Red"),
+        WarningLevel.ORANGE: QCoreApplication.translate("Publishing", "Orange"),
+        WarningLevel.YELLOW: QCoreApplication.translate("Publishing", "Yellow"),
+        WarningLevel.BLUE: QCoreApplication.translate("Publishing", "Blue"),
+    }[level]
+
+
+def state_label(state: NoticeState) -> str:
+    """草稿, 待审批, 已退回, 已发布, 已撤回."""
+    return {
+        NoticeState.DRAFT: QCoreApplication.translate("Publishing", "Draft"),
+        NoticeState.PENDING: QCoreApplication.translate("Publishing", "Awaiting approval"),
+        NoticeState.REJECTED: QCoreApplication.translate("Publishing", "Sent back"),
+        NoticeState.PUBLISHED: QCoreApplication.translate("Publishing", "Published"),
+        NoticeState.CANCELLED: QCoreApplication.translate("Publishing", "Withdrawn"),
+    }[state]
+
+
+def audience_label(audience: Audience) -> str:
+    """企业, 部门, 公众."""
+    return {
+        Audience.ENTERPRISES: QCoreApplication.translate("Publishing", "Enterprises"),
+        Audience.AGENCIES: QCoreApplication.translate("Publishing", "Agencies"),
+        Audience.PUBLIC: QCoreApplication.translate("Publishing", "Public"),
+    }[audience]
+
+
+def channel_label(channel: Channel) -> str:
+    """控制台, 短信, 邮件, CAP."""
+    return {
+        Channel.CONSOLE: QCoreApplication.translate("Publishing", "Console"),
+        Channel.SMS: QCoreApplication.translate("Publishing", "SMS"),
+        Channel.EMAIL: QCoreApplication.translate("Publishing", "E-mail"),
+        Channel.CAP: QCoreApplication.translate("Publishing", "CAP feed"),
+    }[channel]
+
+
+def delivery_label(state: DeliveryState) -> str:
+    """排队, 已发送, 已送达, 已读, 失败."""
+    return {
+        DeliveryState.QUEUED: QCoreApplication.translate("Publishing", "Queued"),
+        DeliveryState.SENT: QCoreApplication.translate("Publishing", "Sent"),
+        DeliveryState.DELIVERED: QCoreApplication.translate("Publishing", "Delivered"),
+        DeliveryState.READ: QCoreApplication.translate("Publishing", "Read"),
+        DeliveryState.FAILED: QCoreApplication.translate("Publishing", "Failed"),
+    }[state]
+
+
+def recipient_kind_label(kind: RecipientKind) -> str:
+    """企业, 部门, 公众."""
+    return {
+        RecipientKind.ENTERPRISE: QCoreApplication.translate("Publishing", "Enterprise"),
+        RecipientKind.AGENCY: QCoreApplication.translate("Publishing", "Agency"),
+        RecipientKind.PUBLIC: QCoreApplication.translate("Publishing", "Public"),
+    }[kind]
