@@ -4,7 +4,7 @@ published to it. No alarms, no map, no vehicles (the server sends none either)."
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from desktop.dangers.panel import DangerBoardPanel
 from desktop.publishing.inbox import InboxPanel
@@ -33,12 +33,12 @@ class EnterpriseWorkplace(QWidget):
         self.title.setStyleSheet("font-size: 16px; font-weight: bold; padding: 4px")
         self.board = DangerBoardPanel(service, self, enterprise=enterprise)
         self.inbox = make_inbox_panel(service, self)
-        self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.board, self.tr("Hidden dangers"))
+        # One row of tabs: its dangers, its inspections, the notices published to it.
+        self.tabs = self.board.tabs
         self.tabs.addTab(self.inbox, self.tr("Received notices"))
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.board, 1)
         self.board.listed.connect(self._name_the_enterprise)
         self._user = user
         self.board.on_welcome(user)

@@ -1194,10 +1194,6 @@
         <translation>企业工作台 {enterprise} — {user}</translation>
     </message>
     <message>
-        <source>Hidden dangers</source>
-        <translation>隐患排查治理</translation>
-    </message>
-    <message>
         <source>Received notices</source>
         <translation>收到的通知</translation>
     </message>
