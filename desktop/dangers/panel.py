@@ -414,6 +414,7 @@ class DangerBoardPanel(QWidget):
             )
             for c, text in enumerate(cells):
                 self.stats.setItem(r, c, QTableWidgetItem(text))
+        self.stats.resizeColumnsToContents()
 
     # ------------------------------------------------------------------ actions
 
