@@ -205,6 +205,8 @@ class ConsoleModel:
 
     def load_after_login(self) -> None:
         """Read the sensors, units, cameras and devices (each answer fills its store)."""
+        if self.user is not None and self.user.role is Role.ENTERPRISE:
+            return  # an enterprise user's console holds its workplace only
         self.load_agencies()
         self.load_sensors()
         self._gateway.list_units()

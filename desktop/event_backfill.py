@@ -17,7 +17,13 @@ from desktop import texts
 from desktop.event_log import EventLogView
 from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
-from realtime.protocol import MAX_RECENT_EVENTS, RecentEvents, RecentEventsResult, ResultData
+from realtime.protocol import (
+    MAX_RECENT_EVENTS,
+    RecentEvents,
+    RecentEventsResult,
+    ResultData,
+    Role,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +62,8 @@ class EventLogPane(QWidget):
         if username != self._username:
             self.log.clear_events()  # another user: nothing of the last one's log stays
             self._username = username
+        if user is not None and user.role is Role.ENTERPRISE:
+            return  # an enterprise user's console holds its workplace only
         self.load()
 
     def load(self) -> None:

@@ -37,6 +37,7 @@ from desktop.console_model import (
     may_enter_alarms,
 )
 from desktop.control_room import ControlRoomLayout, contain_docks, layout_group
+from desktop.dangers.window import WindowDangers
 from desktop.data_age import DataHeartbeat
 from desktop.detail_pane import AlarmDetailPane
 from desktop.early_warning.window import WindowWarnings
@@ -317,6 +318,10 @@ class MainWindow(QMainWindow):
         self.replay_panel.track_shown.connect(self._show_track_on_map)
         self.replay_panel.position_changed.connect(self._show_replay_position)
 
+        # Hidden dangers (隐患): the board's dock and menu; an enterprise's workplace.
+        self.dangers = WindowDangers(
+            self, service, keep=(self.banner, self.notification_bar), notify=self._notify
+        )
         self.assessment = AssessmentAction(self, service)
         # The Grid menu: "Report an event…" (事件上报…) and "My reports" (我的上报).
         self.grid_reports = GridReportActions(
@@ -623,6 +628,7 @@ class MainWindow(QMainWindow):
         self.site_detail.set_hazard_sources(self.model.hazard_sources)
 
     def _on_welcome(self, user: UserInfo) -> None:
+        self.dangers.on_welcome(user)
         self.show_jurisdiction(user.jurisdiction)
         self.incidents.on_welcome(user)
         # Courtesy only: the server decides. Read-only roles act on nothing; geofences

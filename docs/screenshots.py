@@ -42,6 +42,7 @@ if str(ROOT) not in sys.path:
 
 from backend.cli import demo_publishing  # noqa: E402
 from backend.cli.demo import DEMO_OFFICER, DEMO_ROADS, DemoFeed, load_scenario  # noqa: E402
+from backend.cli.demo_dangers import seed_demo_dangers  # noqa: E402
 from backend.cli.night_shift import (  # noqa: E402
     FIRE_DESK,
     SHIFT_USERS,
@@ -49,12 +50,14 @@ from backend.cli.night_shift import (  # noqa: E402
     NightShift,
     ShiftOutcome,
 )
+from backend.registry.files import load_registry_json  # noqa: E402
 from backend.server.embedded import ServerThread  # noqa: E402
 from bench.assessment import World, seed  # noqa: E402
 from devices.jt808.simulator import SimulatedTruck  # noqa: E402
 from realtime.client import DutyDeskClient  # noqa: E402
 from realtime.incident_states import AssigneeKind, Deadline  # noqa: E402
 from realtime.protocol import (  # noqa: E402
+    EnterpriseDetails,
     Event,
     Role,
     SendTask,
@@ -67,6 +70,9 @@ from realtime.protocol import (  # noqa: E402
 )
 
 logger = logging.getLogger("screenshots")
+
+ENTERPRISE_USER = "hxxc_safety"
+"""The enterprise user of the pictures (华鑫新材料, of the demo registry)."""
 
 PASSWORD = "screenshots-only"  # noqa: S105 - throw-away accounts on a temporary database
 DEVICE_PASSWORD = "screenshots-device"  # noqa: S105
@@ -205,8 +211,16 @@ def demo_backend() -> Iterator[ServerThread]:
         (DEMO_OFFICER, PASSWORD, Role.OFFICER),
         (scenario.device, DEVICE_PASSWORD, Role.DEVICE),
     ]
+    # The demo registry's enterprises only: the hidden dangers' pictures need them, the
+    # registry's picture shows its own sample teams.
+    enterprises = [i for i in load_registry_json() if isinstance(i.details, EnterpriseDetails)]
     with ServerThread(
-        users=users, seed_sensors=True, seed_cameras=True, seed_roads=DEMO_ROADS, jt808=True
+        users=users,
+        seed_sensors=True,
+        seed_cameras=True,
+        seed_roads=DEMO_ROADS,
+        jt808=True,
+        seed_registry=enterprises,
     ) as server:
         for username, role, agency in SHIFT_USERS:
             server.add_user(username, PASSWORD, role, agency=agency)
@@ -239,6 +253,8 @@ def demo_backend() -> Iterator[ServerThread]:
                 ),
                 timeout=60,
             )
+            server.call(seed_demo_dangers(server.server))
+            server.add_user(ENTERPRISE_USER, PASSWORD, Role.ENTERPRISE, enterprise="E-HXXC")
             yield server
         finally:
             feed_future.cancel()
@@ -270,8 +286,14 @@ def save(widget: Any, path: Path, region: Any = None) -> None:
 
 
 @contextlib.asynccontextmanager
-async def logged_in(server: ServerThread, username: str, settings: Any) -> Any:
-    """A console session logged in as ``username``, its main window shown and filled."""
+async def logged_in(
+    server: ServerThread,
+    username: str,
+    settings: Any,
+    ready: Callable[[Any], object] | None = None,
+) -> Any:
+    """A console session logged in as ``username``, its main window shown and filled
+    (``ready(window)`` true; default: its incidents read)."""
     from desktop.app import ConsoleSession  # noqa: PLC0415
     from desktop.service import ConsoleService  # noqa: PLC0415
     from desktop.sounder import AlarmSounder  # noqa: PLC0415
@@ -285,7 +307,10 @@ async def logged_in(server: ServerThread, username: str, settings: Any) -> Any:
         window = session.main_window
         assert window is not None  # noqa: S101 - login_unattended opens it
         window.resize(*WINDOW_SIZE)
-        await until(f"{username}'s incidents", lambda: window.incidents.desk.board.incidents)
+        if ready is None:
+            await until(f"{username}'s incidents", lambda: window.incidents.desk.board.incidents)
+        else:
+            await until(f"{username}'s window", lambda: ready(window))
         yield window
     finally:
         await session.close()
@@ -491,6 +516,33 @@ def ensure_recording(server: ServerThread) -> str:
     return library.save(small_recording(duration_s=600.0), "night_drill").name
 
 
+async def shoot_dangers(server: ServerThread, out: Path, settings: Any) -> None:
+    """The bureau's 隐患 board (the overdue danger selected) and an enterprise's workplace."""
+    async with logged_in(server, SUPERVISOR, settings) as window:
+        window.dangers.show()
+        panel = window.dangers.panel
+        await until("the hidden dangers", lambda: panel.table.rowCount() >= 6)
+        panel.table.selectRow(0)
+        await until("the detail", lambda: panel.selected is not None and panel.selected.history)
+        window.dangers.dock.setFloating(True)
+        window.dangers.dock.resize(1200, 640)
+        await asyncio.sleep(1.0)
+        save(window.dangers.dock, out / "console-dangers.png")
+        panel.tabs.setCurrentIndex(2)
+        await until("the ranking", lambda: panel.stats.rowCount() > 0)
+        await asyncio.sleep(0.5)
+        save(window.dangers.dock, out / "console-danger-stats.png")
+        window.dangers.dock.setFloating(False)
+
+    def workplace_ready(window: Any) -> bool:
+        place = window.dangers.workplace
+        return place is not None and place.board.table.rowCount() > 0
+
+    async with logged_in(server, ENTERPRISE_USER, settings, ready=workplace_ready) as window:
+        await asyncio.sleep(1.0)
+        save(window, out / "console-enterprise.png")
+
+
 async def shoot_exercise(server: ServerThread, out: Path, settings: Any) -> None:
     """The supervisor starts an exercise from the 演练 panel, joins it, and the drill
     window (banner, orange frame, the exercise's alarms) is saved beside the panel."""
@@ -624,6 +676,7 @@ def run_console(server: ServerThread, out: Path) -> None:
         async def both() -> None:
             await shoot_fire_desk(server, out, settings)
             await shoot_centre(server, out, settings)
+            await shoot_dangers(server, out, settings)
             await shoot_exercise(server, out, settings)
             await shoot_warnings(server, out, settings)
             await shoot_publishing(server, out, settings)

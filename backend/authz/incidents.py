@@ -30,7 +30,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from backend.authz.principal import Principal
-from backend.authz.scope import COMMAND_CENTRE, SUPERVISORS, hidden, in_jurisdiction
+from backend.authz.scope import (
+    COMMAND_CENTRE,
+    SUPERVISORS,
+    hidden,
+    in_jurisdiction,
+    outside_staff,
+)
 from backend.errors import ForbiddenError
 from backend.incidents.deadlines import grid_level_of
 from realtime.incident_states import SENDER_ACTIONS, AssigneeKind, EscalationLevel, TaskAction
@@ -74,7 +80,7 @@ def can_see_incident_scope(
     """Return whether the principal may see an incident of this scope (:attr:`Scope.INCIDENT`):
     its jurisdiction, the agencies with a task on it, the grid levels it was sent to and
     who reported it. Chat events carry these (not the whole incident) and use it too."""
-    if principal.role is Role.DEVICE:
+    if outside_staff(principal):
         return False
     if reported_by and reported_by == principal.username:
         return True
@@ -100,7 +106,7 @@ def can_see_incident(principal: Principal, incident: IncidentView) -> bool:
 
 def can_see_task(principal: Principal, task: TaskView) -> bool:
     """Return whether the principal may see this task (:attr:`Scope.TASK`)."""
-    if principal.role is Role.DEVICE or _agencyless_desk(principal):
+    if outside_staff(principal) or _agencyless_desk(principal):
         return False
     if not in_jurisdiction(principal, task.jurisdiction):
         return False

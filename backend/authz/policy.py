@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from backend.authz import incidents, notices, registry
+from backend.authz import dangers, incidents, notices, registry
 from backend.authz.principal import Principal
 from backend.authz.scope import (
     COMMAND_CENTRE,
@@ -34,6 +34,7 @@ from backend.authz.scope import (
     SUPERVISORS,
     hidden,
     in_jurisdiction,
+    outside_staff,
     sees_jurisdiction,
 )
 from backend.errors import ForbiddenError
@@ -45,7 +46,9 @@ from realtime.protocol import (
     ExerciseRunView,
     GrantView,
     HandoverView,
+    HiddenDangerView,
     InboxItem,
+    InspectionView,
     MessageView,
     NoticeView,
     ReceiptView,
@@ -75,6 +78,7 @@ __all__ = [
     "allows",
     "can_see",
     "can_see_camera",
+    "can_see_danger",
     "can_see_event",
     "can_see_exercise",
     "can_see_grant",
@@ -347,12 +351,15 @@ PERMISSIONS: dict[Permission, Rule] = {
         CONSOLE_ROLES, Scope.INCIDENT, "their read marks and unread counts"
     ),
     Permission.UPLOAD_ATTACHMENTS: Rule(
-        COMMAND_CENTRE | {Role.AGENCY},
+        COMMAND_CENTRE | {Role.AGENCY} | ENTERPRISE_USERS,
         Scope.INCIDENT,
-        "the stored attachment (JPEG, PNG, WebP or PDF, checked from the bytes)",
+        "the stored attachment (JPEG, PNG, WebP or PDF, checked from the bytes); a hidden "
+        "danger's photo (`danger_id`) by who may act on that danger (Scope.DANGER)",
     ),
     Permission.READ_ATTACHMENTS: Rule(
-        CONSOLE_ROLES, Scope.INCIDENT, "the attachment's bytes and what it is"
+        CONSOLE_ROLES | ENTERPRISE_USERS,
+        Scope.INCIDENT,
+        "the attachment's bytes and what it is; a hidden danger's photo by who sees the danger",
     ),
     Permission.SEE_CATALOGUE: Rule(
         CONSOLE_ROLES,
@@ -682,7 +689,7 @@ def agencies_of(alarm: AlarmView) -> frozenset[str]:
 
 def can_see(principal: Principal, alarm: AlarmView) -> bool:
     """Return whether the principal may see this alarm at all (:attr:`Scope.ALARM`)."""
-    if principal.role is Role.DEVICE or not in_jurisdiction(principal, alarm.jurisdiction):
+    if outside_staff(principal) or not in_jurisdiction(principal, alarm.jurisdiction):
         return False
     if principal.role is Role.AGENCY:
         return principal.agency is not None and principal.agency in agencies_of(alarm)
@@ -706,7 +713,7 @@ def can_see_camera(
     agency's cameras. ``shared`` are the agencies the camera is shared with now (grants in
     force): their users see it wherever it stands. Device accounts see none.
     """
-    if principal.role is Role.DEVICE:
+    if outside_staff(principal):
         return False
     if principal.agency is not None and principal.agency in shared:
         return True
@@ -748,7 +755,7 @@ def _ends_own_share(principal: Principal, event: Event) -> bool:
 def can_see_exercise(principal: Principal, run: ExerciseRunView) -> bool:
     """Return whether the principal may see an exercise run (scope ``EXERCISE``): the
     trainer who started it, its participants, and supervisors (admins) of its area."""
-    if principal.role is Role.DEVICE:
+    if outside_staff(principal):
         return False
     if principal.username == run.trainer or principal.username in run.participants:
         return True
@@ -760,7 +767,7 @@ def can_see_recording(principal: Principal, source: RecordingSource, area: str) 
     shipped scenario (invented data) everyone's; a recording of live input and events
     only users whose area contains the area it was made for (an automatic recording,
     made of the whole area, only whole-area users)."""
-    if principal.role is Role.DEVICE:
+    if outside_staff(principal):
         return False
     return source is RecordingSource.SCENARIO or in_jurisdiction(principal, area)
 
@@ -774,18 +781,20 @@ def can_see_warning(principal: Principal, jurisdiction: str) -> bool:
 def can_see_event(principal: Principal, event: Event) -> bool:
     """Return whether an event-log event may reach this console (live and on resume).
 
-        Chat messages and read receipts by their incident's scope (:mod:`backend.authz.incidents`,
-        :func:`~backend.authz.incidents.can_see_incident_scope`). Task events by the task's
-        scope and incident events by the incident's, checked next: an incident raised from an
-        alarm, or an alarm attached to one, reaches whoever sees the incident (an agency desk
-        with a task on it), never a desk merely because the alarm is shared with it. If such an
-        event also carries the alarm itself, the receiver must see that alarm too, so an
-        incident never leaks an alarm's details. Alarm events by :func:`can_see`; device events
-        by the device's jurisdiction (unplaced or unknown: whole-area users only); geofence
-        events to whole-area readers; share events by :func:`can_see_grant`; orders to vehicles
+    Chat messages and read receipts by their incident's scope (:mod:`backend.authz.incidents`,
+    :func:`~backend.authz.incidents.can_see_incident_scope`). Task events by the task's
+    scope and incident events by the incident's, checked next: an incident raised from an
+    alarm, or an alarm attached to one, reaches whoever sees the incident (an agency desk
+    with a task on it), never a desk merely because the alarm is shared with it. If such an
+    event also carries the alarm itself, the receiver must see that alarm too, so an
+    incident never leaks an alarm's details. Alarm events by :func:`can_see`; device events
+    by the device's jurisdiction (unplaced or unknown: whole-area users only); geofence
+    events to whole-area readers; share events by :func:`can_see_grant`; orders to vehicles
     (``vehicle.command``) by the vehicle's area when the order was sent;
-        registry events by the item's scope (:func:`backend.authz.registry.can_see_item`). An
-        event about nothing of an area goes to whole-area readers only.
+    registry events by the item's scope (:func:`backend.authz.registry.can_see_item`);
+    hidden-danger and inspection events by :func:`can_see_danger` (an enterprise its
+    own, never another's). An
+    event about nothing of an area goes to whole-area readers only.
     """
     chat = event.message if isinstance(event.message, MessageView) else event.receipt
     if isinstance(chat, MessageView | ReceiptView):
@@ -827,6 +836,12 @@ def _can_see_record_event(principal: Principal, event: Event) -> bool:
         return receives(principal, Topic.REGISTRY_EVENTS) and registry.can_see_item(
             principal, item.jurisdiction, item.agency
         )
+    return _can_see_other_event(principal, event)
+
+
+def _can_see_other_event(principal: Principal, event: Event) -> bool:
+    """:func:`can_see_event` of the kinds after the registry's (exercise runs, hidden
+    dangers and inspections, and events about nothing of an area)."""
     if isinstance(event.exercise_run, ExerciseRunView):
         return receives(principal, Topic.EXERCISE_EVENTS) and can_see_exercise(
             principal, event.exercise_run
@@ -839,6 +854,11 @@ def _can_see_record_event(principal: Principal, event: Event) -> bool:
         return receives(principal, Topic.WARNING_EVENTS) and can_see_warning(
             principal, event.early_warning.jurisdiction
         )
+    danger = event.danger if isinstance(event.danger, HiddenDangerView) else event.inspection
+    if isinstance(danger, HiddenDangerView | InspectionView):
+        return receives(principal, Topic.DANGER_EVENTS) and dangers.can_see_danger(
+            principal, danger.enterprise, danger.jurisdiction
+        )
     if isinstance(event.notice, NoticeView):
         return receives(principal, Topic.NOTICE_EVENTS) and (
             notices.can_see_notice(principal, event.notice)
@@ -848,6 +868,9 @@ def _can_see_record_event(principal: Principal, event: Event) -> bool:
             )
         )
     return principal.role in READERS and not principal.jurisdiction
+
+
+can_see_danger = dangers.can_see_danger
 
 
 def event_as_seen(principal: Principal, event: Event) -> Event:

@@ -16,7 +16,7 @@ An item outside the scope is refused exactly like a missing one
 from __future__ import annotations
 
 from backend.authz.principal import Principal
-from backend.authz.scope import hidden, in_jurisdiction
+from backend.authz.scope import hidden, in_jurisdiction, outside_staff
 from backend.errors import ForbiddenError
 from realtime.protocol import Role
 
@@ -44,7 +44,7 @@ def can_see_item(principal: Principal, jurisdiction: str, agency: str = "") -> b
     lies inside the user's area, above it, or nowhere. The agency does not narrow what
     a desk sees (a fire desk reads the enterprises and the other agencies' teams)."""
     del agency  # part of the rule's signature: seeing is by place alone
-    if principal.role is Role.DEVICE:
+    if outside_staff(principal):
         return False
     mine = principal.jurisdiction
     return jurisdiction.startswith(mine) or mine.startswith(jurisdiction)
@@ -54,7 +54,7 @@ def can_edit_item(principal: Principal, jurisdiction: str, agency: str) -> bool:
     """Return whether the principal may change (or create) an item of this jurisdiction
     and agency: inside their area, and their own agency's if they have one. An agency
     desk without an agency changes nothing."""
-    if principal.role is Role.DEVICE or not in_jurisdiction(principal, jurisdiction):
+    if outside_staff(principal) or not in_jurisdiction(principal, jurisdiction):
         return False
     if principal.role is Role.AGENCY and principal.agency is None:
         return False

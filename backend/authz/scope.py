@@ -37,8 +37,15 @@ def in_jurisdiction(principal: Principal, jurisdiction: str) -> bool:
     return jurisdiction.startswith(principal.jurisdiction)
 
 
+def outside_staff(principal: Principal) -> bool:
+    """Return whether the principal is no staff console (a device account, an enterprise
+    user): it sees nothing of the area by place alone (no alarm, incident, task, fix,
+    reading, device, registry item, handover), only what names it."""
+    return principal.role not in CONSOLE_ROLES
+
+
 def sees_jurisdiction(principal: Principal, code: str) -> bool:
     """Return whether the principal may see an object that lies in ``code`` (a fix, a
     reading, a sensor, a device): a console role whose area contains it. Device
-    accounts see nothing."""
-    return principal.role is not Role.DEVICE and code.startswith(principal.jurisdiction)
+    accounts and enterprise users see nothing."""
+    return not outside_staff(principal) and code.startswith(principal.jurisdiction)

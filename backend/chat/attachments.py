@@ -86,6 +86,8 @@ class Upload:
     partial: Path
     plan_code: str = ""
     """The plan whose document it is (then ``incident_id`` is None)."""
+    danger_id: int | None = None
+    """The hidden danger whose photo it is (then ``incident_id`` is None)."""
     received: int = 0
     head: bytes = b""
     digest: hashlib._Hash = dataclasses.field(default_factory=hashlib.sha256)
@@ -186,6 +188,7 @@ class AttachmentStore:
         data: bytes,
         final: bool,
         plan_code: str = "",
+        danger_id: int | None = None,
     ) -> tuple[Upload, Finished | None, bool]:
         """Take one chunk; return the upload, the finished file when ``final``, and whether
         the chunk was a re-send of the last one (then nothing was written).
@@ -199,8 +202,13 @@ class AttachmentStore:
         if upload is None:
             upload = self._start(key, incident_id, filename, content_type, offset)
             upload.plan_code = plan_code
+            upload.danger_id = danger_id
             self._uploads[key] = upload
-        elif (upload.incident_id, upload.plan_code) != (incident_id, plan_code):
+        elif (upload.incident_id, upload.plan_code, upload.danger_id) != (
+            incident_id,
+            plan_code,
+            danger_id,
+        ):
             raise ValidationError(
                 f"upload {upload_id} belongs to {_owner_of(upload.incident_id, upload.plan_code)}, "
                 f"not {_owner_of(incident_id, plan_code)}: choose another upload id"

@@ -85,6 +85,16 @@ class PlanDocumentAccess(Protocol):
         """Return whether the principal may read the plan's documents."""
 
 
+class DangerPhotoAccess(Protocol):
+    """Who may add and see a hidden danger's photos (the dangers package answers)."""
+
+    async def check_photo(self, principal: Principal, danger_id: int, content_type: str) -> None:
+        """Refuse (a :class:`backend.errors.Error`) unless the principal may add this photo."""
+
+    async def may_see_photo(self, principal: Principal, danger_id: int) -> bool:
+        """Return whether the principal sees the danger (and so its photos)."""
+
+
 def attachment_view(record: AttachmentRecord) -> AttachmentView:
     """The wire view of a stored attachment."""
     return AttachmentView(
@@ -97,6 +107,7 @@ def attachment_view(record: AttachmentRecord) -> AttachmentView:
         uploaded_by=record.uploaded_by,
         at=record.at,
         plan_code=record.plan_code or msgspec.UNSET,
+        danger_id=msgspec.UNSET if record.danger_id is None else record.danger_id,
     )
 
 
@@ -123,6 +134,8 @@ class ChatService:
         self._sessions = sessions
         self._plan_documents = plan_documents
         """None: plan documents are refused (a service without plans)."""
+        self.danger_photos: DangerPhotoAccess | None = None
+        """Set by the server: None refuses hidden-danger photos."""
         self._write = writer.run
         self.store = store
         self._clock = clock
@@ -250,10 +263,16 @@ class ChatService:
         )
         if command.final and (answered := self._finished.get(final_key)) is not None:
             return answered
-        if (command.incident_id is None) == (not command.plan_code):
-            raise ValidationError("an upload names either an incident_id or a plan_code")
+        danger_id = None if isinstance(command.danger_id, msgspec.UnsetType) else command.danger_id
+        owners = (command.incident_id is not None, bool(command.plan_code), danger_id is not None)
+        if sum(owners) != 1:
+            raise ValidationError(
+                "an upload names exactly one of incident_id, plan_code and danger_id"
+            )
         if not self.store.has_upload(principal.username, command.upload_id):
-            if command.incident_id is None:
+            if danger_id is not None:
+                await self._check_danger_photo(principal, danger_id, command.content_type)
+            elif command.incident_id is None:
                 await self._check_plan_upload(principal, command.plan_code, command.content_type)
             else:
                 async with self._sessions() as session:
@@ -269,6 +288,7 @@ class ChatService:
             data=command.data,
             final=command.final,
             plan_code=command.plan_code,
+            danger_id=danger_id,
         )
         if finished is None:
             return UploadResult(upload_id=command.upload_id, received=upload.received)
@@ -278,7 +298,7 @@ class ChatService:
             view.id,
             view.content_type,
             view.size,
-            f"plan {command.plan_code}" if command.plan_code else f"incident {view.incident_id}",
+            _owner(command.plan_code, danger_id, view.incident_id),
             principal.username,
         )
         result = UploadResult(upload_id=command.upload_id, received=view.size, attachment=view)
@@ -286,6 +306,13 @@ class ChatService:
         while len(self._finished) > FINISHED_MEMORY:
             self._finished.popitem(last=False)
         return result
+
+    async def _check_danger_photo(
+        self, principal: Principal, danger_id: int, content_type: str
+    ) -> None:
+        if self.danger_photos is None:
+            raise authz.hidden("hidden danger")
+        await self.danger_photos.check_photo(principal, danger_id, content_type)
 
     async def _check_plan_upload(
         self, principal: Principal, plan_code: str, content_type: str
@@ -300,7 +327,9 @@ class ChatService:
         upload = finished.upload
         try:
             # The scope and state may have changed while the chunks came in.
-            if upload.incident_id is None:
+            if upload.danger_id is not None:
+                await self._check_danger_photo(principal, upload.danger_id, upload.content_type)
+            elif upload.incident_id is None:
                 await self._check_plan_upload(principal, upload.plan_code, upload.content_type)
             async with self._sessions.begin() as session:
                 if upload.incident_id is not None:
@@ -309,6 +338,7 @@ class ChatService:
                 record = AttachmentRecord(
                     incident_id=upload.incident_id,
                     plan_code=upload.plan_code,
+                    danger_id=upload.danger_id,
                     sha256=finished.sha256,
                     size=finished.size,
                     content_type=finished.content_type,
@@ -337,7 +367,11 @@ class ChatService:
             )
         if record is None:
             raise authz.hidden("attachment")
-        if record.incident_id is None:
+        if record.danger_id is not None:
+            photos = self.danger_photos
+            if photos is None or not await photos.may_see_photo(principal, record.danger_id):
+                raise authz.hidden("attachment")
+        elif record.incident_id is None:
             plans = self._plan_documents
             if plans is None or not await plans.may_read(principal, record.plan_code):
                 raise authz.hidden("attachment")
@@ -472,3 +506,9 @@ class ChatService:
                     if incident_id is not None
                 ]
         return sorted(counts, key=lambda count: count.incident_id)
+
+
+def _owner(plan_code: str, danger_id: int | None, incident_id: int | None) -> str:
+    if plan_code:
+        return f"plan {plan_code}"
+    return f"hidden danger {danger_id}" if danger_id is not None else f"incident {incident_id}"

@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from backend.cli import demo_publishing, demo_vehicles, external, night_shift
 from backend.cli.common import Subparsers
+from backend.cli.demo_dangers import seed_demo_dangers
 from backend.cli.demo_warnings import run_demo_warnings
 from backend.registry.files import DEMO_REGISTRY_JSON, RESOURCES_DIR, load_registry_json
 from backend.server import embedded
@@ -267,6 +268,7 @@ def run_demo(
         feed = DemoFeed(
             server.device_url, scenario.device, device_password, scenario, interval=interval
         )
+        server.call(seed_demo_dangers(server.server))  # the 隐患 board is not empty
         feed_future: concurrent.futures.Future[None] = server.submit(feed.run())
         # The command centre and the agency desks at work on the tanker's SOS.
         shift = night_shift_of(server)

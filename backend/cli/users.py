@@ -62,6 +62,11 @@ def add_parser(commands: Subparsers) -> None:
     add.add_argument(
         "--jurisdiction", default="", help="region-code prefix the user may see (default: all)"
     )
+    add.add_argument(
+        "--enterprise",
+        help="role enterprise only (and required for it): the registry code of the user's "
+        "enterprise; the user sees that enterprise only, in its jurisdiction",
+    )
     add.add_argument("--password-file", help="read the password from this file")
     add.add_argument(
         "--no-password",
@@ -208,6 +213,7 @@ def _cmd_user_add(args: argparse.Namespace) -> int:
             display_name=args.display_name or "",
             agency=args.agency,
             jurisdiction=args.jurisdiction,
+            enterprise=args.enterprise,
         )
         out(f"added {principal.username} ({principal.role})")
 

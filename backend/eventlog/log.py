@@ -36,8 +36,10 @@ from realtime.protocol import (
     GeofenceView,
     GrantView,
     HandoverView,
+    HiddenDangerView,
     InboxItem,
     IncidentView,
+    InspectionView,
     MessageView,
     NoticeView,
     ReceiptView,
@@ -175,6 +177,10 @@ class Draft:
     """An order sent to a vehicle terminal and its answer (``vehicle.command``)."""
     early_warning: EarlyWarningView | None = None
     """The warning a ``warning.*`` event is about, as it is after the change."""
+    danger: HiddenDangerView | None = None
+    """The hidden danger a ``danger.*`` event is about (after the change)."""
+    inspection: InspectionView | None = None
+    """The inspection an ``inspection.recorded`` event is about."""
     notice: NoticeView | None = None
     """The notice a ``notice.*`` event is about (``fields``: its recipients)."""
     inbox: InboxItem | None = None
@@ -303,6 +309,8 @@ async def append_many(session: AsyncSession, drafts: Sequence[Draft]) -> list[Ev
             exercise_run=_or_unset(draft.exercise_run),
             vehicle_command=_or_unset(draft.vehicle_command),
             early_warning=_or_unset(draft.early_warning),
+            danger=_or_unset(draft.danger),
+            inspection=_or_unset(draft.inspection),
             notice=_or_unset(draft.notice),
             inbox=_or_unset(draft.inbox),
         )

@@ -20,8 +20,8 @@ from backend.jurisdictions import codes
 from backend.registry import second_factor
 from backend.registry.agencies import active_agency
 from backend.registry.sessions import end_user_sessions, utc_now
-from backend.storage.models import Token, User
-from realtime.protocol import Role, SessionEndReason
+from backend.storage.models import RegistryItem, Token, User
+from realtime.protocol import ItemKind, Role, SessionEndReason
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,41 @@ def _principal(user: User) -> Principal:
         role=Role(user.role),
         agency=user.agency,
         jurisdiction=user.jurisdiction,
+        enterprise=user.enterprise,
     )
+
+
+def _check_enterprise_role(role: Role, enterprise: str | None) -> None:
+    if role is Role.ENTERPRISE and not enterprise:
+        raise Error("an enterprise user must belong to an enterprise (--enterprise CODE)")
+    if role is not Role.ENTERPRISE and enterprise:
+        raise Error("--enterprise is for users of role enterprise only")
+
+
+def _check_bindings(user: User) -> None:
+    """After a change: an agency desk keeps an agency; only an enterprise user keeps an
+    enterprise (a user made one is added anew, with ``--enterprise``)."""
+    if user.role == Role.AGENCY.value and not user.agency:
+        raise Error("an agency desk must belong to an agency (--agency)")
+    if user.role == Role.ENTERPRISE.value and not user.enterprise:
+        raise Error("an enterprise user is added with its enterprise (user add --enterprise)")
+    if user.role != Role.ENTERPRISE.value:
+        user.enterprise = None
+
+
+async def enterprise_jurisdiction(session: AsyncSession, code: str) -> str:
+    """The jurisdiction of the active registry enterprise ``code`` (an enterprise user's
+    area); :class:`Error` when there is none."""
+    row = await session.scalar(
+        select(RegistryItem).where(
+            RegistryItem.kind == ItemKind.ENTERPRISE.value,
+            RegistryItem.code == code,
+            RegistryItem.retired.is_(False),
+        )
+    )
+    if row is None:
+        raise Error(f"no enterprise {code!r} in the registry (see 'dutydesk registry list')")
+    return row.jurisdiction
 
 
 class UserService:
@@ -127,20 +161,28 @@ class UserService:
         display_name: str = "",
         agency: str | None = None,
         jurisdiction: str = "",
+        enterprise: str | None = None,
     ) -> Principal:
         """Create a user; refuse a duplicate name, a short password, an agency desk without an
-        agency, and an agency that is not in the agency table (or disabled)."""
+        agency, and an agency that is not in the agency table (or disabled).
+
+        An ``enterprise`` user names the registry code of its enterprise (an active
+        registry item of kind enterprise, and only for that role); its jurisdiction is
+        the enterprise's, whatever ``jurisdiction`` says."""
         if not username.strip() or len(username) > 64:
             raise Error("a username needs 1 to 64 characters")
         if len(password) < 8:
             raise Error("a password needs at least 8 characters")
         if role is Role.AGENCY and not agency:
             raise Error("an agency desk must belong to an agency (--agency)")
+        _check_enterprise_role(role, enterprise)
         jurisdiction = _area(jurisdiction)
         password_hash = await self._hash(password)
         async with self._sessions.begin() as session:
             if agency is not None and await active_agency(session, agency) is None:
                 raise Error(f"no active agency {agency!r} (see 'dutydesk agency list')")
+            if enterprise:
+                jurisdiction = await enterprise_jurisdiction(session, enterprise)
             existing = await session.scalar(select(User).where(User.username == username))
             if existing is not None:
                 raise Error(f"user {username!r} already exists")
@@ -150,6 +192,7 @@ class UserService:
                 role=role.value,
                 agency=agency,
                 jurisdiction=jurisdiction,
+                enterprise=enterprise or None,
                 password_hash=password_hash,
                 active=True,
                 created_at=dt.datetime.now(dt.UTC),
@@ -197,8 +240,7 @@ class UserService:
                 user.jurisdiction = jurisdiction
             if display_name is not None:
                 user.display_name = display_name or user.username
-            if user.role == Role.AGENCY.value and not user.agency:
-                raise Error("an agency desk must belong to an agency (--agency)")
+            _check_bindings(user)
             if (user.role, user.agency, user.jurisdiction) == before:
                 return None
             return SessionEndReason.ACCOUNT_CHANGED

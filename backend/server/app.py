@@ -35,6 +35,10 @@ from backend.alarms.reveals import DEFAULT_REVEALS_PER_HOUR, RevealLimit
 from backend.alarms.service import AlarmService
 from backend.chat.attachments import AttachmentStore
 from backend.chat.service import ChatService
+from backend.dangers.deadlines import CHECK_INTERVAL as DANGER_CHECK_INTERVAL
+from backend.dangers.deadlines import LEASE_NAME as DANGER_LEASE
+from backend.dangers.deadlines import DangerDeadlines, Dangers
+from backend.dangers.service import DangerService
 from backend.decision.chemicals import load_table as load_chemical_table
 from backend.decision.service import DecisionService
 from backend.early_warning import weather
@@ -229,6 +233,8 @@ class ServerConfig:
     shipped default)."""
     deadline_check_interval: float = 1.0
     """Seconds between checks of the open tasks' deadlines."""
+    danger_check_interval: float = DANGER_CHECK_INTERVAL
+    """Seconds between checks of the hidden dangers' deadlines and escalations."""
     clock: Callable[[], dt.datetime] | None = None
     """The clock task deadlines run on (``None``: the system's; tests give their own)."""
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
@@ -384,6 +390,25 @@ class DutyDeskServer:
         self.exercises = self._exercise_manager()
         """The exercises (演练) run beside this live server (``None`` in an exercise)."""
         self._publishing()
+
+    @functools.cached_property
+    def dangers(self) -> Dangers:
+        """Hidden dangers (隐患排查治理) and their deadline checker (issue 20)."""
+
+        def area_name(code: str) -> str:
+            node = self.jurisdictions.get(code)
+            return node.name if node is not None else code
+
+        clock = self.config.clock or utc_now
+        service = DangerService(
+            self.sessions, self.writer, self.cipher, clock=clock, area_name=area_name
+        )
+        deadlines = DangerDeadlines(
+            service,
+            interval=self.config.danger_check_interval,
+            lease=self.leases.lease(DANGER_LEASE),
+        )
+        return Dangers(service, deadlines)
 
     def _own_identity(self) -> Identity:
         config = self.config
@@ -666,6 +691,8 @@ class DutyDeskServer:
         if not self._shared_identity:
             self.session_tracker.start()
         self.incidents.start()
+        self.chat.danger_photos = self.dangers.service
+        self.dangers.deadlines.start()
         if self.config.exercise is not None:
             self.channel_adapters.clear()  # nothing leaves an exercise
         self.outbox.start()
@@ -751,6 +778,7 @@ class DutyDeskServer:
         if not self._shared_identity:
             await self.session_tracker.stop()
         await self.incidents.stop()
+        await self.dangers.deadlines.stop()
         await self.outbox.stop()
         if self.relay is not None:
             await self.relay.stop()

@@ -36,6 +36,7 @@ from backend.server import (
     assessment_handlers,
     catalogue_handlers,
     chat_handlers,
+    danger_handlers,
     decision_handlers,
     device_handlers,
     event_handlers,
@@ -220,6 +221,22 @@ from realtime.protocol import (
 )
 from realtime.protocol import (
     DeviceAlarmRaised as DeviceAlarmRaisedMessage,
+)
+from realtime.protocol.dangers import (
+    ActOnDanger,
+    DangerExport,
+    DangerResult,
+    DangersResult,
+    DangerStatsResult,
+    ExportDangers,
+    GetDanger,
+    GetDangerStats,
+    InspectionResult,
+    InspectionsResult,
+    ListDangers,
+    ListInspections,
+    RecordInspection,
+    ReportDanger,
 )
 
 logger = logging.getLogger(__name__)
@@ -640,6 +657,40 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.IMPORT_WEATHER,
         warning_handlers.import_weather,
         remember_answer=True,
+    ),
+    # hidden dangers (隐患排查治理): every change is remembered (a re-send is not a second)
+    Route(
+        ReportDanger,
+        (DangerResult,),
+        Permission.REPORT_DANGERS,
+        danger_handlers.report_danger,
+        remember_answer=True,
+    ),
+    Route(
+        ActOnDanger,
+        (DangerResult,),
+        Permission.WORK_DANGERS,
+        danger_handlers.act_on_danger,
+        remember_answer=True,
+    ),
+    Route(ListDangers, (DangersResult,), Permission.SEE_DANGERS, danger_handlers.list_dangers),
+    Route(GetDanger, (DangerResult,), Permission.SEE_DANGERS, danger_handlers.get_danger),
+    Route(
+        GetDangerStats, (DangerStatsResult,), Permission.SEE_DANGERS, danger_handlers.danger_stats
+    ),
+    Route(ExportDangers, (DangerExport,), Permission.SEE_DANGERS, danger_handlers.export_dangers),
+    Route(
+        RecordInspection,
+        (InspectionResult,),
+        Permission.RECORD_INSPECTIONS,
+        danger_handlers.record_inspection,
+        remember_answer=True,
+    ),
+    Route(
+        ListInspections,
+        (InspectionsResult,),
+        Permission.SEE_DANGERS,
+        danger_handlers.list_inspections,
     ),
     # publishing (信息发布): every step remembered, so a re-send never publishes twice
     Route(

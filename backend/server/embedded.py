@@ -249,10 +249,16 @@ class ServerThread:
         *,
         agency: str | None = None,
         jurisdiction: str = "",
+        enterprise: str | None = None,
     ) -> Principal:
         """Create a user on the running server."""
         return self.call(
             self.server.users.add_user(
-                username, password, Role(role), agency=agency, jurisdiction=jurisdiction
+                username,
+                password,
+                Role(role),
+                agency=agency,
+                jurisdiction=jurisdiction,
+                enterprise=enterprise,
             )
         )

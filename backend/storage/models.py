@@ -51,6 +51,8 @@ class User(Base):
     """The TOTP secret (second factor), encrypted with the data key; "" when not enrolled."""
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     """The time step of the last TOTP code accepted: a code is good once."""
+    enterprise: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Role ``enterprise``: the registry code of the user's enterprise (r0027)."""
 
 
 class Token(Base):
@@ -542,6 +544,10 @@ class AttachmentRecord(Base):
     """The incident whose chat it belongs to; None for a plan's document (r0018)."""
     plan_code: Mapped[str] = mapped_column(String(64), default="", index=True)
     """The plan (registry item of kind ``plan``) whose document it is (r0018), else ""."""
+    danger_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hidden_dangers.id"), index=True, nullable=True
+    )
+    """The hidden danger whose photo it is (r0027), else None."""
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(100))
@@ -885,3 +891,7 @@ class NoticeSubscriber(Base):
     email_enc: Mapped[str] = mapped_column(Text, default="")
     email_masked: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# The hidden-danger tables live in their own module, registered on the same Base.
+import backend.storage.danger_models  # noqa: E402, F401

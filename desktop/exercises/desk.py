@@ -29,6 +29,7 @@ from realtime.protocol import (
     RecordingInfo,
     RecordingsResult,
     ResultData,
+    Role,
     StartExercise,
     StopExercise,
     Welcome,
@@ -69,6 +70,9 @@ class ExerciseDesk(QObject):
     def on_welcome(self, _welcome: Welcome | None = None) -> None:
         """After a login: read the library and the runs afresh."""
         self.runs.clear()
+        user = self._service.user
+        if user is not None and user.role is Role.ENTERPRISE:
+            return  # an enterprise user's console holds its workplace only
         self.refresh()
 
     def refresh(self) -> None:

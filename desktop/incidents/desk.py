@@ -46,6 +46,7 @@ from realtime.protocol import (
     ListTasks,
     OpenIncident,
     ResultData,
+    Role,
     SendTask,
     SetTaskDeadlines,
     SuperviseTask,
@@ -106,7 +107,8 @@ class IncidentDesk(QObject):
         live = state is ConnectionState.LIVE
         became_live = live and not self._live
         self._live = live
-        if not became_live:
+        user = self.board.user
+        if not became_live or (user is not None and user.role is Role.ENTERPRISE):
             return
         try:
             asyncio.get_running_loop()

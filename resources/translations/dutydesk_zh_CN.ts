@@ -573,6 +573,320 @@
     </message>
 </context>
 <context>
+    <name>DangerBoardPanel</name>
+    <message>
+        <source>Hidden dangers</source>
+        <translation>隐患</translation>
+    </message>
+    <message>
+        <source>Inspections</source>
+        <translation>执法检查</translation>
+    </message>
+    <message>
+        <source>Statistics</source>
+        <translation>统计排名</translation>
+    </message>
+    <message>
+        <source>All states</source>
+        <translation>全部状态</translation>
+    </message>
+    <message>
+        <source>All grades</source>
+        <translation>全部等级</translation>
+    </message>
+    <message>
+        <source>Enterprise</source>
+        <translation>企业</translation>
+    </message>
+    <message>
+        <source>Overdue only</source>
+        <translation>仅看逾期</translation>
+    </message>
+    <message>
+        <source>Report…</source>
+        <translation>上报隐患…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Grade</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>部位</translation>
+    </message>
+    <message>
+        <source>Deadline</source>
+        <translation>整改期限</translation>
+    </message>
+    <message>
+        <source>Escalated to</source>
+        <translation>督办层级</translation>
+    </message>
+    <message>
+        <source>Add photo…</source>
+        <translation>添加照片…</translation>
+    </message>
+    <message>
+        <source>Inspected at</source>
+        <translation>检查时间</translation>
+    </message>
+    <message>
+        <source>Inspectors</source>
+        <translation>检查人员</translation>
+    </message>
+    <message>
+        <source>Hidden dangers found</source>
+        <translation>发现隐患</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>检查情况</translation>
+    </message>
+    <message>
+        <source>Record an inspection…</source>
+        <translation>记录执法检查…</translation>
+    </message>
+    <message>
+        <source>Export to Excel…</source>
+        <translation>导出 Excel…</translation>
+    </message>
+    <message>
+        <source>Rank</source>
+        <translation>排名</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>隐患总数</translation>
+    </message>
+    <message>
+        <source>Major</source>
+        <translation>重大隐患</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>未销号</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>逾期</translation>
+    </message>
+    <message>
+        <source>Rectified</source>
+        <translation>已整改</translation>
+    </message>
+    <message>
+        <source>Rectification rate</source>
+        <translation>整改率</translation>
+    </message>
+    <message>
+        <source>On-time rate</source>
+        <translation>按期整改率</translation>
+    </message>
+    <message>
+        <source>{n} hidden dangers</source>
+        <translation>共 {n} 条隐患</translation>
+    </message>
+    <message>
+        <source>Measures: {m}</source>
+        <translation>整改措施：{m}</translation>
+    </message>
+    <message>
+        <source>Deadline: {d}</source>
+        <translation>整改期限：{d}</translation>
+    </message>
+    <message>
+        <source>Responsible: {n} {p}</source>
+        <translation>责任人：{n} {p}</translation>
+    </message>
+    <message>
+        <source>Photos: {n}</source>
+        <translation>照片：{n} 张</translation>
+    </message>
+    <message>
+        <source>Hidden danger reported</source>
+        <translation>隐患已上报</translation>
+    </message>
+    <message>
+        <source>Photos</source>
+        <translation>照片</translation>
+    </message>
+    <message>
+        <source>Pictures (*.jpg *.jpeg *.png *.webp)</source>
+        <translation>图片 (*.jpg *.jpeg *.png *.webp)</translation>
+    </message>
+    <message>
+        <source>Not a picture: {name}</source>
+        <translation>不是图片：{name}</translation>
+    </message>
+    <message>
+        <source>Photo stored</source>
+        <translation>照片已保存</translation>
+    </message>
+    <message>
+        <source>Inspection recorded</source>
+        <translation>执法检查已记录</translation>
+    </message>
+    <message>
+        <source>Export to Excel</source>
+        <translation>导出 Excel</translation>
+    </message>
+    <message>
+        <source>Saved {name}</source>
+        <translation>已保存 {name}</translation>
+    </message>
+</context>
+<context>
+    <name>Dangers</name>
+    <message>
+        <source>Site management</source>
+        <translation>现场管理</translation>
+    </message>
+    <message>
+        <source>Equipment and facilities</source>
+        <translation>设备设施</translation>
+    </message>
+    <message>
+        <source>Operations</source>
+        <translation>作业行为</translation>
+    </message>
+    <message>
+        <source>Safety management</source>
+        <translation>安全管理</translation>
+    </message>
+    <message>
+        <source>Fire safety</source>
+        <translation>消防</translation>
+    </message>
+    <message>
+        <source>Electrical</source>
+        <translation>电气</translation>
+    </message>
+    <message>
+        <source>Hazardous chemicals</source>
+        <translation>危险化学品</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>一般隐患</translation>
+    </message>
+    <message>
+        <source>Major</source>
+        <translation>重大隐患</translation>
+    </message>
+    <message>
+        <source>Reported</source>
+        <translation>已上报</translation>
+    </message>
+    <message>
+        <source>Assigned</source>
+        <translation>已交办</translation>
+    </message>
+    <message>
+        <source>Rectifying</source>
+        <translation>整改中</translation>
+    </message>
+    <message>
+        <source>Rectified</source>
+        <translation>已整改</translation>
+    </message>
+    <message>
+        <source>Verified</source>
+        <translation>已验收</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>已逾期</translation>
+    </message>
+    <message>
+        <source>Supervised</source>
+        <translation>挂牌督办</translation>
+    </message>
+    <message>
+        <source>Assign</source>
+        <translation>交办</translation>
+    </message>
+    <message>
+        <source>Start rectifying</source>
+        <translation>开始整改</translation>
+    </message>
+    <message>
+        <source>Rectification done</source>
+        <translation>整改完成</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>验收</translation>
+    </message>
+    <message>
+        <source>Send back</source>
+        <translation>退回整改</translation>
+    </message>
+    <message>
+        <source>Supervise</source>
+        <translation>挂牌督办</translation>
+    </message>
+    <message>
+        <source>Deadline passed</source>
+        <translation>超期</translation>
+    </message>
+    <message>
+        <source>Escalated</source>
+        <translation>升级督办</translation>
+    </message>
+    <message>
+        <source>Self-inspection</source>
+        <translation>企业自查</translation>
+    </message>
+    <message>
+        <source>Inspection</source>
+        <translation>执法检查</translation>
+    </message>
+    <message>
+        <source>Area supervisors</source>
+        <translation>本级督促</translation>
+    </message>
+    <message>
+        <source>Level above</source>
+        <translation>上级督办</translation>
+    </message>
+    <message>
+        <source>By enterprise</source>
+        <translation>按企业</translation>
+    </message>
+    <message>
+        <source>By industry</source>
+        <translation>按行业</translation>
+    </message>
+    <message>
+        <source>By jurisdiction</source>
+        <translation>按辖区</translation>
+    </message>
+</context>
+<context>
     <name>DeadlinesDialog</name>
     <message>
         <source>Deadlines of task {task_id}</source>
@@ -929,6 +1243,17 @@
     <message>
         <source>Weather warning not imported: {reason}</source>
         <translation>气象预警未导入：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>EnterpriseWorkplace</name>
+    <message>
+        <source>Workplace of {enterprise} — {user}</source>
+        <translation>企业工作台 {enterprise} — {user}</translation>
+    </message>
+    <message>
+        <source>Received notices</source>
+        <translation>收到的通知</translation>
     </message>
 </context>
 <context>
@@ -1975,6 +2300,41 @@
     </message>
 </context>
 <context>
+    <name>InspectionForm</name>
+    <message>
+        <source>Record an inspection</source>
+        <translation>记录执法检查</translation>
+    </message>
+    <message>
+        <source>Names, separated by commas</source>
+        <translation>姓名，用逗号分隔</translation>
+    </message>
+    <message>
+        <source>Enterprise (code)</source>
+        <translation>企业（编码）</translation>
+    </message>
+    <message>
+        <source>Inspected at</source>
+        <translation>检查时间</translation>
+    </message>
+    <message>
+        <source>Inspectors</source>
+        <translation>检查人员</translation>
+    </message>
+    <message>
+        <source>Summary</source>
+        <translation>检查情况</translation>
+    </message>
+    <message>
+        <source>Add a finding…</source>
+        <translation>添加发现的隐患…</translation>
+    </message>
+    <message>
+        <source>Hidden dangers found</source>
+        <translation>发现的隐患</translation>
+    </message>
+</context>
+<context>
     <name>JurisdictionPicker</name>
     <message>
         <source>Jurisdiction code (digits)</source>
@@ -2473,23 +2833,23 @@
     </message>
     <message>
         <source>Hidden danger reported</source>
-        <translation type="unfinished" />
+        <translation>隐患上报</translation>
     </message>
     <message>
         <source>Hidden danger changed</source>
-        <translation type="unfinished" />
+        <translation>隐患状态变更</translation>
     </message>
     <message>
         <source>Hidden danger overdue</source>
-        <translation type="unfinished" />
+        <translation>隐患逾期</translation>
     </message>
     <message>
         <source>Hidden danger escalated</source>
-        <translation type="unfinished" />
+        <translation>隐患升级督办</translation>
     </message>
     <message>
         <source>Inspection recorded</source>
-        <translation type="unfinished" />
+        <translation>执法检查记录</translation>
     </message>
     <message>
         <source>Someone else changed this alarm meanwhile. Check its current state and decide again.</source>
@@ -2933,8 +3293,24 @@
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
+        <source>Hidden dangers</source>
+        <translation>隐患排查治理</translation>
+    </message>
+    <message>
+        <source>Hidden &amp;dangers</source>
+        <translation>隐患(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Hidden danger board</source>
+        <translation>隐患排查治理台</translation>
+    </message>
+    <message>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>DutyDesk – enterprise workplace – {user}</source>
+        <translation>值班台 – 企业工作台 – {user}</translation>
     </message>
     <message>
         <source>Geofences</source>
@@ -4908,6 +5284,69 @@ fix {age} s ago</source>
     </message>
 </context>
 <context>
+    <name>ReportForm</name>
+    <message>
+        <source>Report a hidden danger</source>
+        <translation>上报隐患</translation>
+    </message>
+    <message>
+        <source>Set the deadline now</source>
+        <translation>同时设定整改期限</translation>
+    </message>
+    <message>
+        <source>Enterprise (code)</source>
+        <translation>企业（编码）</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Grade</source>
+        <translation>等级</translation>
+    </message>
+    <message>
+        <source>Place</source>
+        <translation>部位</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>隐患描述</translation>
+    </message>
+    <message>
+        <source>Measures</source>
+        <translation>整改措施</translation>
+    </message>
+    <message>
+        <source>Person responsible</source>
+        <translation>责任人</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>联系电话</translation>
+    </message>
+    <message>
+        <source>Add photo…</source>
+        <translation>添加照片…</translation>
+    </message>
+    <message>
+        <source>Photos</source>
+        <translation>照片</translation>
+    </message>
+    <message>
+        <source>Pictures (*.jpg *.jpeg *.png *.webp)</source>
+        <translation>图片 (*.jpg *.jpeg *.png *.webp)</translation>
+    </message>
+    <message>
+        <source>Give the enterprise's code.</source>
+        <translation>请填写企业编码。</translation>
+    </message>
+    <message>
+        <source>Give the place and a description.</source>
+        <translation>请填写部位和隐患描述。</translation>
+    </message>
+</context>
+<context>
     <name>RevealDialog</name>
     <message>
         <source>Reveal personal data: alarm {alarm_id}</source>
@@ -5428,6 +5867,29 @@ fix {age} s ago</source>
     <message>
         <source>Queued commands: {count}</source>
         <translation>待发送命令：{count}</translation>
+    </message>
+</context>
+<context>
+    <name>StepForm</name>
+    <message>
+        <source>Deadline</source>
+        <translation>整改期限</translation>
+    </message>
+    <message>
+        <source>Person responsible</source>
+        <translation>责任人</translation>
+    </message>
+    <message>
+        <source>Phone</source>
+        <translation>联系电话</translation>
+    </message>
+    <message>
+        <source>Measures</source>
+        <translation>整改措施</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>理由</translation>
     </message>
 </context>
 <context>

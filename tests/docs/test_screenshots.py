@@ -35,6 +35,9 @@ IMAGES = (
     "console-trend-projection.png",
     "console-publishing.png",
     "console-inbox.png",
+    "console-dangers.png",
+    "console-danger-stats.png",
+    "console-enterprise.png",
 )
 
 

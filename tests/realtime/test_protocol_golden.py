@@ -199,6 +199,7 @@ from realtime.protocol import (
 )
 from realtime.states import AlarmAction, AlarmLevel, AlarmState
 from tests.realtime import (
+    golden_dangers,
     golden_exercises,
     golden_publishing,
     golden_registry,
@@ -621,6 +622,7 @@ CONSOLE_SAMPLES: dict[str, msgspec.Struct] = {
     **golden_exercises.CONSOLE_SAMPLES,
     **golden_vehicle_commands.CONSOLE_SAMPLES,
     **golden_warnings.CONSOLE_SAMPLES,
+    **golden_dangers.CONSOLE_SAMPLES,
     **golden_publishing.CONSOLE_SAMPLES,
 }
 
@@ -935,6 +937,7 @@ _RESULTS: dict[str, Any] = {
     **golden_exercises.RESULTS,
     **golden_vehicle_commands.RESULTS,
     **golden_warnings.RESULTS,
+    **golden_dangers.RESULTS,
     **golden_publishing.RESULTS,
 }
 
@@ -978,6 +981,7 @@ SERVER_SAMPLES: dict[str, msgspec.Struct] = {
     **golden_exercises.SERVER_SAMPLES,
     **golden_vehicle_commands.SERVER_SAMPLES,
     **golden_warnings.SERVER_SAMPLES,
+    **golden_dangers.SERVER_SAMPLES,
     **golden_publishing.SERVER_SAMPLES,
     "Snapshot": Snapshot(head_seq=99, alarms=[_ALARM]),
     "Synced": Synced(head_seq=99),

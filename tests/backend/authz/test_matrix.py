@@ -26,6 +26,7 @@ import base64
 import contextlib
 import datetime as dt
 import functools
+import io
 import itertools
 import json
 import typing
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import openpyxl
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
@@ -60,7 +62,11 @@ from realtime.protocol import (
     ControlAction,
     ControlExercise,
     CreateAlarm,
+    DangerCategory,
+    DangerGrade,
     DispatchAlarm,
+    HiddenDangerInput,
+    InspectionInput,
     ItemKind,
     NoticeArea,
     NoticeInput,
@@ -113,14 +119,25 @@ class User:
     def agency(self) -> str | None:
         return FIRE if self.role is Role.AGENCY else None
 
+    @property
+    def enterprise(self) -> str | None:
+        """An enterprise user's enterprise (it sees nothing of its area by place)."""
+        return ENTERPRISE_OF.get(self.name)
+
     def sees(self, place: str) -> bool:
-        return place.startswith(self.area)
+        return self.role is not Role.ENTERPRISE and place.startswith(self.area)
 
     def holds(self, permission: Permission) -> bool:
         return self.role in PERMISSIONS[permission].roles
 
 
 USERS = [User(f"{role}-{key}", role, code) for role in ROLES for key, code in AREAS.items()]
+ENTERPRISES = {"TOK-ENT-HZ": HZ, "TOK-ENT-SH": SH}
+"""The registry's enterprises: code → where it lies."""
+ENTERPRISE_OF = {"enterprise-hz": "TOK-ENT-HZ"}
+# One enterprise user (bound to the Hangzhou enterprise): every command and topic is
+# checked to give it nothing but its own enterprise's hidden dangers.
+USERS.append(User("enterprise-hz", Role.ENTERPRISE, HZ))
 
 
 # ---------------------------------------------------------------------------- the world
@@ -250,7 +267,10 @@ class Item:
     details: dict[str, Any]
 
     def visible(self, user: User) -> bool:
-        """Inside the user's area, in an area above it, or nowhere ("")."""
+        """Inside the user's area, in an area above it, or nowhere (""); an enterprise
+        user sees no registry item."""
+        if user.role is Role.ENTERPRISE:
+            return False
         return self.place.startswith(user.area) or user.area.startswith(self.place)
 
     def edit_refusal(self, user: User) -> str | None:
@@ -355,6 +375,7 @@ def foreign_marks(user: User) -> set[str]:
     marks |= {i.title.split()[0] for i in INCIDENTS.values() if not i.visible(user)}
     marks |= {t.instructions for t in TASKS.values() if not t.visible(user)}
     marks |= {item.code for item in ITEMS.values() if not item.visible(user)}
+    marks |= _danger_marks(user)
     for incident in INCIDENTS.values():
         if not incident.visible(user):
             marks |= {incident.message.split()[0], incident.attachment}
@@ -395,6 +416,8 @@ class World:
     exercise_run: str = ""
     """A run started by a trainer of Shanghai with one Hangzhou officer taking part."""
     exercise_trainer: Principal | None = None
+    danger_ids: dict[str, int] = field(default_factory=dict)
+    """A hidden danger per enterprise (``hz``, ``sh``), reported by root."""
     notice_ids: dict[str, int] = field(default_factory=dict)
     """The world's notices: Hangzhou's pending, Shanghai's published to the agencies."""
 
@@ -409,10 +432,16 @@ def _build(thread: ServerThread) -> World:
     server.alarms._reveal_limit = RevealLimit(1_000_000)
     server.registry_items._reveal_limit = server.alarms.reveal_limit
     admin = thread.add_user("root", "pw-root-admin", Role.ADMIN)
+    _build_enterprises(thread, admin)
     tokens = {}
     for user in USERS:
         principal = thread.add_user(
-            user.name, f"pw-{user.name}", user.role, agency=user.agency, jurisdiction=user.area
+            user.name,
+            f"pw-{user.name}",
+            user.role,
+            agency=user.agency,
+            jurisdiction=user.area,
+            enterprise=user.enterprise,
         )
         tokens[user.name] = thread.call(server.users.issue_token(principal))
     thread.call(
@@ -520,6 +549,7 @@ def _build(thread: ServerThread) -> World:
             )
         )
     _build_exercise(world)
+    _build_dangers(world)
     _build_notices(world)
     return world
 
@@ -2378,6 +2408,239 @@ async def _notice_events(world: World, user: User) -> None:
     session.assert_nothing_foreign(user)
 
 
+# ---------------------------------------------------------------------------- hidden dangers
+
+DANGER_MARKS = {"hz": "TOK-DGR-HZ", "sh": "TOK-DGR-SH"}
+"""The description of each enterprise's hidden danger (``TOK-ENT-HZ``, ``TOK-ENT-SH``)."""
+INSPECTION_MARKS = {"hz": "TOK-INS-HZ", "sh": "TOK-INS-SH"}
+
+
+def _sees_danger(user: User, key: str) -> bool:
+    """Scope.DANGER: an enterprise user its own; readers of the enterprise's area."""
+    code = f"TOK-ENT-{key.upper()}"
+    if user.role is Role.ENTERPRISE:
+        return user.enterprise == code
+    return user.role in READERS and user.sees(ENTERPRISES[code])
+
+
+def _danger_marks(user: User) -> set[str]:
+    marks = set()
+    for key, mark in DANGER_MARKS.items():
+        if not _sees_danger(user, key):
+            marks |= {mark, INSPECTION_MARKS[key]}
+        code = f"TOK-ENT-{key.upper()}"
+        place = ENTERPRISES[code]
+        registry_sees = user.role is not Role.ENTERPRISE and (
+            place.startswith(user.area) or user.area.startswith(place)
+        )
+        if not (registry_sees or _sees_danger(user, key)):
+            marks.add(code)
+    return marks
+
+
+def _build_enterprises(thread: ServerThread, admin: Principal) -> None:
+    for code, place in ENTERPRISES.items():
+        item = {
+            "code": code,
+            "name": code,
+            "jurisdiction": place,
+            "details": {"type": "enterprise", "industry": "危险化学品生产"},
+        }
+        thread.call(
+            thread.server.registry_items.save(admin, msgspec.convert(item, RegistryItemInput), None)
+        )
+
+
+def _build_dangers(world: World) -> None:
+    dangers = world.thread.server.dangers.service
+    for key, mark in DANGER_MARKS.items():
+        code = f"TOK-ENT-{key.upper()}"
+        view = world.call(dangers.report(world.admin, _danger_input(code, mark)))
+        world.danger_ids[key] = view.id
+        inspection = InspectionInput(
+            enterprise=code, inspected_at=T0, inspectors=["执法员"], summary=INSPECTION_MARKS[key]
+        )
+        world.call(dangers.record_inspection(world.admin, inspection))
+
+
+def _danger_input(enterprise: str, description: str) -> HiddenDangerInput:
+    return HiddenDangerInput(
+        enterprise=enterprise,
+        category=DangerCategory.FIRE,
+        grade=DangerGrade.GENERAL,
+        place="仓库",
+        description=description,
+    )
+
+
+def _danger_payload(enterprise: str) -> dict[str, Any]:
+    return {
+        "type": "danger.report",
+        "danger": msgspec.to_builtins(_danger_input(enterprise, "矩阵上报")),
+    }
+
+
+def _danger_probes(
+    world: World,
+    user: User,
+    permission: Permission,
+    build: Callable[[int], dict[str, Any]],
+    *,
+    code: str | None = None,
+    check: Callable[[str], Callable[[dict[str, Any]], None]] | None = None,
+) -> list[Probe]:
+    """One probe per hidden danger of the world and one for a missing one."""
+    probes = [
+        probe(
+            user,
+            permission,
+            build(world.danger_ids[key]),
+            scope_refusal=None if _sees_danger(user, key) else HIDDEN.format("hidden danger"),
+            code=code,
+            check=check(key) if check else None,
+        )
+        for key in DANGER_MARKS
+    ]
+    probes.append(
+        probe(user, permission, build(999_999), scope_refusal=HIDDEN.format("hidden danger"))
+    )
+    return probes
+
+
+def _danger_report_case(world: World, user: User) -> list[Probe]:
+    def of(code: str) -> Callable[[dict[str, Any]], None]:
+        return lambda data: _assert_eq(data["danger"]["enterprise"], code)
+
+    probes = [
+        probe(
+            user,
+            Permission.REPORT_DANGERS,
+            _danger_payload(f"TOK-ENT-{key.upper()}"),
+            scope_refusal=None if _sees_danger(user, key) else HIDDEN.format("enterprise"),
+            check=of(f"TOK-ENT-{key.upper()}"),
+        )
+        for key in DANGER_MARKS
+    ]
+    probes.append(
+        probe(
+            user,
+            Permission.REPORT_DANGERS,
+            _danger_payload("NO-SUCH-ENT"),
+            scope_refusal=HIDDEN.format("enterprise"),
+        )
+    )
+    return probes
+
+
+def _danger_act_case(world: World, user: User) -> list[Probe]:
+    # At a version the danger never had: an allowed user is refused as stale.
+    return _danger_probes(
+        world,
+        user,
+        Permission.WORK_DANGERS,
+        lambda danger_id: {
+            "type": "danger.act",
+            "danger_id": danger_id,
+            "version": 999,
+            "action": "start",
+        },
+        code=STALE,
+    )
+
+
+def _dangers_seen(user: User) -> dict[str, bool]:
+    return {DANGER_MARKS[key]: _sees_danger(user, key) for key in DANGER_MARKS}
+
+
+def _export_case(world: World, user: User) -> list[Probe]:
+    def check(data: dict[str, Any]) -> None:
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(data["content"])))
+        text = json.dumps([list(row) for row in book["隐患清单"].values], ensure_ascii=False)
+        for mark, seen in _dangers_seen(user).items():
+            assert (mark in text) == seen, f"{user.name}: {mark}"
+
+    return [probe(user, Permission.SEE_DANGERS, {"type": "danger.export"}, check=check)]
+
+
+def _inspection_record_case(world: World, user: User) -> list[Probe]:
+    return [
+        probe(
+            user,
+            Permission.RECORD_INSPECTIONS,
+            {
+                "type": "inspection.record",
+                "inspection": {
+                    "enterprise": code,
+                    "inspected_at": "2026-12-01T02:00:00Z",
+                    "inspectors": ["执法员"],
+                },
+            },
+            scope_refusal=None
+            if code != "NO-SUCH-ENT" and _sees_danger(user, code[-2:].lower())
+            else HIDDEN.format("enterprise"),
+            check=functools.partial(
+                lambda code, data: _assert_eq(data["inspection"]["enterprise"], code), code
+            ),
+        )
+        for code in (*ENTERPRISES, "NO-SUCH-ENT")
+    ]
+
+
+_BY_TAG.update(
+    {
+        "danger.report": _danger_report_case,
+        "danger.act": _danger_act_case,
+        "danger.get": lambda world, user: _danger_probes(
+            world,
+            user,
+            Permission.SEE_DANGERS,
+            lambda danger_id: {"type": "danger.get", "danger_id": danger_id},
+            check=lambda key: (
+                lambda data: _assert_eq(data["danger"]["description"], DANGER_MARKS[key])
+            ),
+        ),
+        "danger.list": _list_case(Permission.SEE_DANGERS, "danger.list", _dangers_seen),
+        "danger.stats": lambda world, user: [
+            probe(
+                user,
+                Permission.SEE_DANGERS,
+                {"type": "danger.stats", "group": "enterprise"},
+                check=_has_exactly(
+                    user,
+                    {f"TOK-ENT-{k.upper()}": _sees_danger(user, k) for k in DANGER_MARKS},
+                ),
+            )
+        ],
+        "danger.export": _export_case,
+        "inspection.record": _inspection_record_case,
+        "inspection.list": _list_case(
+            Permission.SEE_DANGERS,
+            "inspection.list",
+            lambda user: {INSPECTION_MARKS[k]: _sees_danger(user, k) for k in INSPECTION_MARKS},
+        ),
+    }
+)
+
+
+async def _danger_events(world: World, user: User) -> None:
+    dangers = world.thread.server.dangers.service
+    async with console(world, user) as session:
+        for code in ENTERPRISES:
+            world.call(dangers.report(world.admin, _danger_input(code, "事件触发")))
+        expected = {c for c in ENTERPRISES if _sees_danger(user, c[-2:].lower())}
+        await session.drain(lambda: _danger_enterprises(session) >= expected)
+    assert _danger_enterprises(session) == expected
+    session.assert_nothing_foreign(user)
+
+
+def _danger_enterprises(session: Console) -> set[str]:
+    return {
+        event["danger"]["enterprise"]
+        for event in session.messages("event")
+        if event["kind"] == "danger.reported"
+    }
+
+
 for _command in typing.get_args(Command):
     _tag = _command.__struct_config__.tag
     if _tag in _BY_TAG:
@@ -2812,6 +3075,7 @@ TRIGGERS: dict[Topic, Callable[[World, User], Any]] = {
     Topic.EXERCISE_EVENTS: _exercise_events,
     Topic.VEHICLE_COMMAND_EVENTS: _vehicle_command_events,
     Topic.WARNING_EVENTS: _warning_events,
+    Topic.DANGER_EVENTS: _danger_events,
     Topic.NOTICE_EVENTS: _notice_events,
 }
 

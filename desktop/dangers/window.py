@@ -1,0 +1,104 @@
+"""The hidden dangers in the main window: the 隐患 dock and its menu for the bureau, and,
+when an enterprise user logs in, the switch to its workplace (every other dock, the
+queue, toolbars and menus put away).
+
+Kept out of :mod:`desktop.main_window` so the window stays layout and wiring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QBoxLayout, QDockWidget, QMainWindow, QToolBar, QWidget
+
+from desktop.dangers.panel import DangerBoardPanel
+from desktop.dangers.workplace import EnterpriseWorkplace
+from desktop.service import ConsoleService
+from realtime.protocol import Role, UserInfo
+
+SEES_DANGERS = frozenset(
+    {Role.OFFICER, Role.SUPERVISOR, Role.ADMIN, Role.VIEWER, Role.TRAINER, Role.ENTERPRISE}
+)
+
+
+class WindowDangers(QObject):
+    """Builds and wires the window's hidden-danger views."""
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        service: ConsoleService,
+        *,
+        keep: tuple[QWidget, ...],
+        notify: Callable[[str, bool], None],
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._service = service
+        self._keep = keep
+        """What stays of the central widget in the workplace (the link banner, the
+        notification bar)."""
+        self._notify = notify
+        self.panel = DangerBoardPanel(service, window)
+        self.panel.message.connect(notify)
+        self.dock = QDockWidget(QCoreApplication.translate("MainWindow", "Hidden dangers"), window)
+        self.dock.setObjectName("danger_dock")
+        self.dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        self.dock.hide()
+        self.menu = window.menuBar().addMenu(
+            QCoreApplication.translate("MainWindow", "Hidden &dangers")
+        )
+        self.show_action = QAction(
+            QCoreApplication.translate("MainWindow", "Hidden danger board"), window
+        )
+        self.show_action.triggered.connect(self.show)
+        self.menu.addAction(self.show_action)
+        self.workplace: EnterpriseWorkplace | None = None
+        """Set when an enterprise user is logged in."""
+
+    def show(self) -> None:
+        """Open the board."""
+        self.dock.show()
+        self.dock.raise_()
+        self.panel.reload()
+
+    def on_welcome(self, user: UserInfo) -> None:
+        """The role decides: an enterprise gets its workplace; staff get the board."""
+        if user.role is Role.ENTERPRISE:
+            self.enter_workplace(user)
+            return
+        self.menu.menuAction().setVisible(user.role in SEES_DANGERS)
+        if user.role in SEES_DANGERS:
+            self.panel.on_welcome(user)
+
+    def enter_workplace(self, user: UserInfo) -> None:
+        """Show only the enterprise's workplace."""
+        window = self._window
+        for dock in window.findChildren(QDockWidget):
+            dock.hide()
+            dock.toggleViewAction().setVisible(False)
+        for toolbar in window.findChildren(QToolBar):
+            toolbar.hide()
+        language = QCoreApplication.translate("MainWindow", "&Language")
+        for action in window.menuBar().actions():
+            action.setVisible(action.text() == language)
+        central = window.centralWidget()
+        layout = central.layout() if central is not None else None
+        if self.workplace is None and layout is not None:
+            for index in range(layout.count()):
+                item = layout.itemAt(index)
+                widget = item.widget() if item is not None else None
+                if widget is not None and widget not in self._keep:
+                    widget.hide()  # the alarm queue and its filters
+            self.workplace = EnterpriseWorkplace(self._service, user, window)
+            self.workplace.board.message.connect(self._notify)
+            if isinstance(layout, QBoxLayout):
+                layout.addWidget(self.workplace, 1)
+        window.setWindowTitle(
+            QCoreApplication.translate(
+                "MainWindow", "DutyDesk – enterprise workplace – {user}"
+            ).format(user=user.display_name or user.username)
+        )
