@@ -88,6 +88,30 @@ def _touch_statement(dialect: str, paramstyle: str, count: int) -> str:
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _heard_statement(dialect: str, paramstyle: str, count: int) -> str:
+    """UPDATE when ``count`` devices of one kind were last heard and by which instance,
+    never backwards (an instance that lost a terminal to another one heard it earlier).
+
+    Parameters: identity and time for each device, then the instance, then the kind.
+    """
+    markers = raw.placeholders(paramstyle, 2 * count + 2)
+    if dialect == "postgresql":
+        rows = [
+            f"(CAST({markers[2 * n]} AS VARCHAR), CAST({markers[2 * n + 1]} AS TIMESTAMPTZ))"
+            for n in range(count)
+        ]
+    else:
+        rows = [f"({markers[2 * n]}, {markers[2 * n + 1]})" for n in range(count)]
+    # Table and column names are constants; only markers are interpolated.
+    return (
+        f"WITH heard(identity, at) AS (VALUES {', '.join(rows)}) "  # noqa: S608
+        f"UPDATE devices SET heard_at = heard.at, held_by = {markers[-2]} FROM heard "
+        f"WHERE devices.kind = {markers[-1]} AND devices.identity = heard.identity "
+        "AND (devices.heard_at IS NULL OR devices.heard_at < heard.at)"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _StatusChange:
     kind: str
@@ -95,6 +119,9 @@ class _StatusChange:
     online: bool
     at: dt.datetime
     reason: str
+    silent_before: dt.datetime | None = None
+    """Set by the offline sweep: only if still online and not heard since (else the
+    live instance reported it, or it came back)."""
 
 
 def _view(device: Device, *, heard: bool, places: Mapping[str, str] | None = None) -> DeviceView:
@@ -149,6 +176,9 @@ class DeviceRegistry:
         self._heard: set[tuple[str, str]] = set()
         """Devices whose status this process recorded: the stored status of any other is
         from before the start (a stop or a crash) and says nothing about now."""
+        self.instance: str | None = None
+        """This server instance's name, stored as ``held_by`` of the terminals that log in
+        here (the offline sweep: ``backend.server.presence``)."""
 
     def _heard_of(self, device: Device) -> bool:
         return (device.kind, device.identity) in self._heard
@@ -257,7 +287,9 @@ class DeviceRegistry:
         for change in changes:  # in order: a terminal may come and go within one group
             key = (change.kind, change.identity)
             device = devices.get(key)
-            if device is None or (device.online == change.online and key in heard):
+            if device is None or not self._holding(device, change):
+                continue
+            if device.online == change.online and key in heard:
                 continue
             heard.add(key)
             device.online = change.online
@@ -275,6 +307,42 @@ class DeviceRegistry:
             )
         events.extend(await eventlog.append_many(session, drafts))
         return [None] * len(changes)
+
+    def _holding(self, device: Device, change: _StatusChange) -> bool:
+        """Note who holds ``device`` now; False: a sweep's change that no longer applies."""
+        if change.online:
+            # Heard now, here: the sweep must not take it for a dead instance's terminal.
+            device.heard_at = max(device.heard_at or change.at, change.at)
+            device.held_by = self.instance
+            return True
+        if change.silent_before is not None:
+            heard = device.heard_at or device.last_seen
+            if not device.online or heard is None or heard >= change.silent_before:
+                return False
+        elif device.held_by not in (None, self.instance):
+            return False  # it went to another instance, which reports it from now on
+        device.held_by = None
+        return True
+
+    async def report_silent(
+        self, kind: str, identity: str, at: dt.datetime, reason: str, silent_before: dt.datetime
+    ) -> bool:
+        """Record ``identity`` offline for the offline sweep, unless it is offline already
+        (its live instance reported it) or was heard at or after ``silent_before``.
+
+        Decided inside the writing transaction (instances write one at a time), so a
+        terminal is never reported offline twice. Returns whether it was recorded now.
+        """
+        change = _StatusChange(kind, identity, False, at, reason, silent_before)
+
+        async def work(session: AsyncSession, events: builtins.list[Event]) -> bool:
+            await self._write_status_changes(session, events, [change])
+            return bool(events)
+
+        recorded = await self._write(work)
+        if recorded:
+            self._heard.add((kind, identity))
+        return recorded
 
     @staticmethod
     async def _load(
@@ -316,6 +384,26 @@ class DeviceRegistry:
                 for identity, seen in chunk:
                     values += (identity, to_db_time(seen))
                 values.append(kind)
+                await connection.exec_driver_sql(statement, tuple(values))
+
+    async def note_heard(self, kind: str, heard: Mapping[str, dt.datetime], instance: str) -> None:
+        """Store when these devices were last heard (any frame, heartbeats too) and that
+        ``instance`` holds them: one statement per 500, in identity order (two instances
+        writing the same rows take their locks in the same order)."""
+        if not heard:
+            return
+        items = sorted(heard.items())
+        async with self._sessions.begin() as session:
+            connection = await session.connection()
+            dialect = connection.dialect
+            to_db_time = raw.time_converter(dialect.name)
+            for start in range(0, len(items), _TOUCH_CHUNK):
+                chunk = items[start : start + _TOUCH_CHUNK]
+                statement = _heard_statement(dialect.name, dialect.paramstyle, len(chunk))
+                values: builtins.list[object] = []
+                for identity, at in chunk:
+                    values += (identity, to_db_time(at))
+                values += (instance, kind)
                 await connection.exec_driver_sql(statement, tuple(values))
 
     # ------------------------------------------------------------------ JT/T 808 terminals

@@ -1,0 +1,244 @@
+"""Live positions between server instances on separate hosts, through PostgreSQL.
+
+Events reach every instance through the event log (:mod:`backend.server.cluster`); live
+positions are no events, and the Unix-socket relay (:mod:`backend.server.telemetry_relay`)
+reaches only the workers of one host. So each instance also sends the fixes it accepted,
+coalesced (the newest per vehicle) every :data:`INTERVAL`, as notifications on the
+channel :data:`TELEMETRY_CHANNEL`, and offers the other instances' fixes to its hub, which
+hands each console those of its areas exactly as for its own terminals.
+
+Why NOTIFY and not a table: a payload holds up to 8000 bytes, ≈ 75 fixes packed
+(msgpack, base64); all chunks of one tick go in one statement (one round trip, one
+commit), and PostgreSQL hands them to every listening instance without a query of
+theirs, and without rows to write, vacuum or delete. Measured on the 2-core test VM
+(docs/deployment.md): one statement of 40 payloads of 7.9 kB ≈ 3 ms, i.e. 1,000 fixes per
+tick cost ≈ 1 ms of the database per tick. An unlogged table plus a NOTIFY of its id
+would cost a write, a read per instance and a delete per tick for the same data.
+
+Lossy by design, like the hub's own telemetry: it never holds up ingest (``offer`` only
+replaces the pending fix of the vehicle); a slow or failed send drops that tick (the
+next one carries every vehicle's newest fix), and nothing stored depends on it. Nothing
+is sent while no other instance listens (the listening connections are named
+:data:`APPLICATION_NAME` and counted every :data:`PEERS_CHECK_EVERY` seconds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import socket
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode
+
+import asyncpg
+import msgspec
+
+from backend.eventlog import notify
+from backend.runtime.episodes import EpisodeLog
+from backend.runtime.periodic import Periodic
+from backend.server.hub import Hub
+from backend.server.telemetry_relay import RelayedFix, TelemetryRelay, offer_relayed, relayed
+from devices.observations import Position
+
+if TYPE_CHECKING:
+    from backend.server.app import DutyDeskServer
+
+logger = logging.getLogger(__name__)
+
+TELEMETRY_CHANNEL = "dutydesk_telemetry"
+APPLICATION_NAME = "dutydesk_telemetry"
+"""The listening connections' ``application_name`` (how a sender counts its peers)."""
+MAX_PAYLOAD = 7_900
+"""Bytes per notification (PostgreSQL refuses payloads of 8000 bytes and more)."""
+INTERVAL = 0.1
+"""Seconds between two sends (the newest fix per vehicle in each)."""
+SEND_TIMEOUT = 2.0
+"""A send taking longer is given up (that tick is dropped)."""
+PEERS_CHECK_EVERY = 2.0
+_FIRST_CHUNK = 64
+_LOST = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def with_application_name(dsn: str, name: str) -> str:
+    """``dsn`` whose connections carry ``application_name`` ``name``."""
+    separator = "&" if "?" in dsn else "?"
+    return f"{dsn}{separator}{urlencode({'application_name': name})}"
+
+
+class ClusterRelay:
+    """Sends this instance's live fixes to the other instances and offers theirs."""
+
+    def __init__(self, dsn: str, source: str, *, interval: float = INTERVAL) -> None:
+        self._dsn = dsn
+        self.source = source
+        """Names what this instance sends; notifications of the same source are not
+        offered (its own, or a sibling worker's that came by the Unix relay already)."""
+        self._pending: dict[str, RelayedFix] = {}
+        self._encoder = msgspec.msgpack.Encoder()
+        self._decoder = msgspec.msgpack.Decoder(list[RelayedFix])
+        self._hub: Hub | None = None
+        self._listener = notify.Listener(
+            with_application_name(dsn, APPLICATION_NAME),
+            {TELEMETRY_CHANNEL: self._received},
+            outage=EpisodeLog(logger, "telemetry relay (LISTEN)"),
+        )
+        self._sender: asyncpg.Connection | None = None
+        self._send_outage = EpisodeLog(logger, "telemetry relay (NOTIFY)")
+        self._flusher = Periodic(
+            "cluster telemetry relay", self._flush, interval=interval, log=logger
+        )
+        self._peers = 0
+        self._peers_checked = -PEERS_CHECK_EVERY
+        self.sent = 0
+        """Fixes sent to the other instances."""
+        self.dropped = 0
+        """Fixes dropped: a send that failed or took too long."""
+        self.refused = 0
+        """Notifications received that were no relayed fixes (ignored)."""
+
+    @property
+    def listening(self) -> asyncio.Event:
+        """Set while the listening connection is up."""
+        return self._listener.connected
+
+    def start(self, hub: Hub) -> None:
+        """Listen for the others' fixes and start sending ours."""
+        self._hub = hub
+        self._listener.start()
+        self._flusher.start()
+
+    async def stop(self) -> None:
+        """Stop sending and listening."""
+        await self._flusher.stop()
+        await self._listener.stop()
+        await self._close_sender()
+
+    def offer(self, position: Position, place: str) -> None:
+        """A live fix this instance accepted: the newest per vehicle goes at the next tick."""
+        self._pending[position.device] = relayed(position, place)
+
+    def payloads(self, fixes: list[RelayedFix]) -> list[str]:
+        """``fixes`` as notification payloads of at most :data:`MAX_PAYLOAD` bytes."""
+        payloads: list[str] = []
+        prefix = f"{self.source}\n"
+        todo = [fixes[i : i + _FIRST_CHUNK] for i in range(0, len(fixes), _FIRST_CHUNK)]
+        while todo:
+            chunk = todo.pop()
+            payload = prefix + base64.b64encode(self._encoder.encode(chunk)).decode("ascii")
+            if len(payload) <= MAX_PAYLOAD:
+                payloads.append(payload)
+            elif len(chunk) > 1:
+                half = len(chunk) // 2
+                todo += (chunk[:half], chunk[half:])
+            else:
+                self.dropped += 1  # one fix over 8 kB: a hostile place name; not relayed
+        return payloads
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            return
+        fixes = list(self._pending.values())
+        self._pending = {}
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT):
+                connection = await self._connect()
+                if not await self._has_peers(connection):
+                    return
+                await connection.execute(
+                    "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
+                    TELEMETRY_CHANNEL,
+                    self.payloads(fixes),
+                )
+        except _LOST as exc:
+            self.dropped += len(fixes)
+            self._send_outage.failed(str(exc) or type(exc).__name__)
+            await self._close_sender()
+            return
+        self._send_outage.succeeded()
+        self.sent += len(fixes)
+
+    async def _connect(self) -> asyncpg.Connection:
+        if self._sender is None:
+            self._sender = await asyncpg.connect(self._dsn)
+        return self._sender
+
+    async def _close_sender(self) -> None:
+        sender, self._sender = self._sender, None
+        if sender is not None:
+            try:
+                await sender.close(timeout=2)
+            except _LOST:
+                sender.terminate()
+
+    async def _has_peers(self, connection: asyncpg.Connection) -> bool:
+        """Whether another instance listens (checked every few seconds)."""
+        now = time.monotonic()
+        if now - self._peers_checked >= PEERS_CHECK_EVERY:
+            listening = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = $1",
+                APPLICATION_NAME,
+            )
+            self._peers = int(listening) - (1 if self._listener.connected.is_set() else 0)
+            self._peers_checked = now
+        return self._peers > 0
+
+    def _received(self, payload: str) -> None:
+        sender, _, body = payload.partition("\n")
+        if sender == self.source or self._hub is None:
+            return
+        try:
+            fixes = self._decoder.decode(base64.b64decode(body, validate=True))
+        except (msgspec.DecodeError, binascii.Error, ValueError):
+            self._refuse("a notification that is no list of relayed fixes")
+            return
+        if offer_relayed(self._hub, fixes):
+            self._refuse("fixes with a time or coordinates out of range")
+
+    def _refuse(self, what: str) -> None:
+        self.refused += 1
+        if self.refused == 1 or self.refused % 1000 == 0:
+            logger.warning("telemetry relay: %s, ignored (%s so far)", what, self.refused)
+
+
+Offer = Callable[[Position, str], None]
+
+
+def fan_out(offers: Sequence[Offer]) -> Offer | None:
+    """One offer handing each fix to every one of ``offers`` (None: there are none)."""
+    if len(offers) <= 1:
+        return offers[0] if offers else None
+
+    def offer(position: Position, place: str) -> None:
+        for each in offers:
+            each(position, place)
+
+    return offer
+
+
+def start_relays(server: DutyDeskServer) -> None:
+    """Start the relays of live positions ``server`` takes part in: between the workers
+    of its supervisor (``serve --workers``), and between instances on PostgreSQL."""
+    offers: list[Offer] = []
+    source = server.presence.name if server.presence is not None else ""
+    if server.config.worker_relay is not None:
+        folder, worker, workers = server.config.worker_relay
+        server.relay = TelemetryRelay(folder, worker, workers)
+        server.relay.start(server.hub)
+        offers.append(server.relay.offer)
+        # The workers of one supervisor have each other's fixes by the Unix relay already.
+        source = f"{socket.gethostname()}:{folder}"
+    if (
+        server.config.cluster_relay
+        and server.presence is not None  # not in an exercise
+        and server.database_kind == "postgresql"
+    ):
+        server.cluster_relay = ClusterRelay(notify.asyncpg_dsn(server.config.db_url), source)
+        server.cluster_relay.start(server.hub)
+        offers.append(server.cluster_relay.offer)
+    for kind in ("jt808", "nmea"):
+        server.ingests[kind].relay = fan_out(offers)
