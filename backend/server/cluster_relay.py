@@ -7,19 +7,20 @@ coalesced (the newest per vehicle) every :data:`INTERVAL`, as notifications on t
 channel :data:`TELEMETRY_CHANNEL`, and offers the other instances' fixes to its hub, which
 hands each console those of its areas exactly as for its own terminals.
 
-Why NOTIFY and not a table: a payload holds up to 8000 bytes, ≈ 75 fixes packed
-(msgpack, base64); all chunks of one tick go in one statement (one round trip, one
-commit), and PostgreSQL hands them to every listening instance without a query of
-theirs, and without rows to write, vacuum or delete. Measured on the 2-core test VM
-(docs/deployment.md): one statement of 40 payloads of 7.9 kB ≈ 3 ms, i.e. 1,000 fixes per
-tick cost ≈ 1 ms of the database per tick. An unlogged table plus a NOTIFY of its id
-would cost a write, a read per instance and a delete per tick for the same data.
+Why NOTIFY and not a table: a payload holds up to 8000 bytes, 64 fixes packed (msgpack,
+base64); all chunks of one tick go in one statement (one round trip, one commit), and
+PostgreSQL hands them to every listening instance without a query of theirs and without
+rows to write, vacuum or delete. Measured on the 2-core test VM (load average ≈ 10, other
+work running): one statement of 40 payloads of 7.9 kB (≈ 2,500 fixes) took 2.9 ms
+(median), the same data as one row of an unlogged table plus a NOTIFY of its id, read
+back by one instance and deleted, 6.1 ms — and each further instance adds a read.
 
 Lossy by design, like the hub's own telemetry: it never holds up ingest (``offer`` only
 replaces the pending fix of the vehicle); a slow or failed send drops that tick (the
 next one carries every vehicle's newest fix), and nothing stored depends on it. Nothing
-is sent while no other instance listens (the listening connections are named
-:data:`APPLICATION_NAME` and counted every :data:`PEERS_CHECK_EVERY` seconds).
+is sent while no instance of another source listens (the listening connections are named
+:data:`APPLICATION_NAME` and their source's hash, counted every :data:`PEERS_CHECK_EVERY`
+seconds): the workers of one ``serve --workers`` have the Unix relay for each other.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import logging
 import socket
 import time
@@ -51,7 +53,8 @@ logger = logging.getLogger(__name__)
 
 TELEMETRY_CHANNEL = "dutydesk_telemetry"
 APPLICATION_NAME = "dutydesk_telemetry"
-"""The listening connections' ``application_name`` (how a sender counts its peers)."""
+"""The listening connections' ``application_name`` starts with it, followed by a hash of
+their source: how a sender counts the peers it has to send to."""
 MAX_PAYLOAD = 7_900
 """Bytes per notification (PostgreSQL refuses payloads of 8000 bytes and more)."""
 INTERVAL = 0.1
@@ -61,6 +64,10 @@ SEND_TIMEOUT = 2.0
 PEERS_CHECK_EVERY = 2.0
 _FIRST_CHUNK = 64
 _LOST = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+def _digest(source: str) -> str:
+    return hashlib.blake2b(source.encode(), digest_size=6).hexdigest()
 
 
 def with_application_name(dsn: str, name: str) -> str:
@@ -81,8 +88,9 @@ class ClusterRelay:
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(list[RelayedFix])
         self._hub: Hub | None = None
+        self._application_name = f"{APPLICATION_NAME} {_digest(source)}"
         self._listener = notify.Listener(
-            with_application_name(dsn, APPLICATION_NAME),
+            with_application_name(dsn, self._application_name),
             {TELEMETRY_CHANNEL: self._received},
             outage=EpisodeLog(logger, "telemetry relay (LISTEN)"),
         )
@@ -175,15 +183,17 @@ class ClusterRelay:
                 sender.terminate()
 
     async def _has_peers(self, connection: asyncpg.Connection) -> bool:
-        """Whether another instance listens (checked every few seconds)."""
+        """Whether an instance of another source listens (checked every few seconds):
+        the workers of one supervisor send nothing through the database to each other."""
         now = time.monotonic()
         if now - self._peers_checked >= PEERS_CHECK_EVERY:
             listening = await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND application_name = $1",
-                APPLICATION_NAME,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND application_name LIKE $1 AND application_name <> $2",
+                f"{APPLICATION_NAME} %",
+                self._application_name,
             )
-            self._peers = int(listening) - (1 if self._listener.connected.is_set() else 0)
+            self._peers = int(listening)
             self._peers_checked = now
         return self._peers > 0
 

@@ -31,6 +31,8 @@ MAX_DATAGRAM = 60_000
 """Bytes per datagram (under the default Unix socket buffer of ≈ 208 KiB)."""
 RELAY_DIR_VARIABLE = "DUTYDESK_RELAY_DIR"
 """Set by the supervisor for its workers: the folder of the relay sockets."""
+DEFAULT_INTERVAL = 0.025
+"""Seconds between two sends to the other workers."""
 WORKER_VARIABLE = "DUTYDESK_WORKER"
 WORKERS_VARIABLE = "DUTYDESK_WORKERS_COUNT"
 
@@ -98,7 +100,9 @@ def socket_path(folder: Path, worker: int) -> Path:
 class TelemetryRelay:
     """Sends this worker's live fixes to its peers and offers theirs to ``hub``."""
 
-    def __init__(self, folder: Path, worker: int, workers: int, *, interval: float = 0.025) -> None:
+    def __init__(
+        self, folder: Path, worker: int, workers: int, *, interval: float = DEFAULT_INTERVAL
+    ) -> None:
         self._own = socket_path(folder, worker)
         self._peers = [socket_path(folder, n) for n in range(1, workers + 1) if n != worker]
         self._pending: dict[str, RelayedFix] = {}
