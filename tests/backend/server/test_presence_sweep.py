@@ -31,6 +31,7 @@ from backend.server.cluster_relay import MAX_PAYLOAD, TELEMETRY_CHANNEL, Cluster
 from backend.server.hub import Hub
 from backend.server.telemetry_relay import RelayedFix
 from backend.server.testing import fresh_postgres_database
+from backend.vehicles.rules import OfflineRule, RulesConfig
 from devices.observations import DeviceStatusChanged, Position
 from realtime.event_kinds import EventKind
 
@@ -55,15 +56,18 @@ async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def _offline_events(server: DutyDeskServer, device: str) -> int:
+async def _events(server: DutyDeskServer, kind: str, text_in_payload: str) -> int:
     async with server.sessions() as session:
         rows = (
             await session.execute(
-                text("SELECT payload FROM events WHERE kind = :kind"),
-                {"kind": EventKind.DEVICE_OFFLINE.value},
+                text("SELECT payload FROM events WHERE kind = :kind"), {"kind": kind}
             )
         ).all()
-    return sum(1 for (payload,) in rows if f'"identity":"{device}"' in payload)
+    return sum(1 for (payload,) in rows if text_in_payload in payload)
+
+
+async def _offline_events(server: DutyDeskServer, device: str) -> int:
+    return await _events(server, EventKind.DEVICE_OFFLINE.value, f'"identity":"{device}"')
 
 
 async def test_a_silent_terminal_is_reported_once_and_never_after_it_was_heard_again(
@@ -126,6 +130,8 @@ async def test_a_crashed_servers_terminal_that_never_returns_is_reported_offline
         port=0,
         cipher=cipher,
         jt808_offline_after=offline_after,
+        # A vehicle rule's own offline alarm is raised by whoever swept the terminal.
+        vehicle_rules=RulesConfig(rules=(OfflineRule(rule_id="offline", timeout_s=1.0),)),
     )
     async with _running(config) as first:
         await first.registry.add("jt808", PHONE, "槽车", plate="苏A12345")
@@ -142,6 +148,12 @@ async def test_a_crashed_servers_terminal_that_never_returns_is_reported_offline
         await _until(lambda: second.presence is not None and second.presence.swept > 0)
         await asyncio.sleep(3 * offline_after)  # more sweeps: still once
         assert await _offline_events(second, PHONE) == 1
+        await _until(lambda: bool(second.vehicle_engines["jt808"].state_of(PHONE)))
+        deadline = time.monotonic() + 15  # the rules' timeout check runs every 5 s
+        while await _events(second, "alarm.raised", "终端离线") == 0:
+            assert time.monotonic() < deadline, "no offline alarm of the vehicle rule"
+            await asyncio.sleep(0.2)
+        assert await _events(second, "alarm.raised", "终端离线") == 1
         device = await second.registry.find("jt808", PHONE)
         assert device is not None
         assert not device.online
