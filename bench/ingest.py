@@ -727,6 +727,7 @@ async def _run_console(
         )
         for console in consoles
     ]
+    cpu_at_start = time.process_time()
     client_tasks = [asyncio.create_task(client.run()) for client in clients]
     subscribers = [
         asyncio.create_task(_keep_subscribed(client, console))
@@ -746,6 +747,14 @@ async def _run_console(
             await client.close()
         for task in client_tasks:
             await task
+    # The consoles' own CPU: decoding every fix is work a busy machine also waits for.
+    fixes = sum(len(console.received) for console in consoles)
+    cpu = time.process_time() - cpu_at_start
+    print(
+        f"(consoles: {len(consoles)} in one process, {fixes:,} fixes received, {cpu:.1f} s "
+        f"CPU = {cpu / max(fixes, 1) * 1e6:.1f} µs per fix)",
+        flush=True,
+    )
     resubscribed = sum(console.resubscribed for console in consoles)
     if resubscribed:
         print(f"(consoles were cut off and came back {resubscribed}x)", flush=True)

@@ -87,6 +87,7 @@ class TerminalPresence:
         self._adopted: set[str] = set()
         """Vehicles whose rules this instance took over from a swept terminal."""
         self._started = time.monotonic()
+        self._running = False
         self.swept = 0
         """Terminals this instance reported offline for a dead instance."""
         self._loops = [
@@ -103,12 +104,16 @@ class TerminalPresence:
     async def start(self) -> None:
         """Say this instance lives (its lease) and start writing and sweeping."""
         self._server.registry.instance = self.name
+        self._running = True
         await self._alive.hold()
         for loop in self._loops:
             loop.start()
 
     async def stop(self) -> None:
         """Stop; the last hearings are written once more (a failure is only logged)."""
+        if not self._running:
+            return  # never started (the database could not be opened)
+        self._running = False
         for loop in self._loops:
             await loop.stop()
         await self._loops[0].run_once()
