@@ -1,11 +1,12 @@
-"""Live positions between server instances on separate hosts, through PostgreSQL.
+"""Live positions and readings between server instances on separate hosts, through
+PostgreSQL.
 
 Events reach every instance through the event log (:mod:`backend.server.cluster`); live
-positions are no events, and the Unix-socket relay (:mod:`backend.server.telemetry_relay`)
-reaches only the workers of one host. So each instance also sends the fixes it accepted,
-coalesced (the newest per vehicle) every :data:`INTERVAL`, as notifications on the
-channel :data:`TELEMETRY_CHANNEL`, and offers the other instances' fixes to its hub, which
-hands each console those of its areas exactly as for its own terminals.
+telemetry is no event, and the Unix-socket relay (:mod:`backend.server.telemetry_relay`)
+reaches only the workers of one host. So each instance also sends the fixes and readings
+it accepted, coalesced (the newest per vehicle and per sensor) every :data:`INTERVAL`, as
+notifications on the channel :data:`TELEMETRY_CHANNEL`, and offers the other instances'
+to its hub, which hands each console those of its areas exactly as for its own devices.
 
 Why NOTIFY and not a table: a payload holds up to 8000 bytes, 64 fixes packed (msgpack,
 base64); all chunks of one tick go in one statement (one round trip, one commit), and
@@ -30,6 +31,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import math
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +47,7 @@ from backend.runtime.periodic import Periodic
 from backend.server.hub import Hub
 from backend.server.telemetry_relay import RelayedFix, TelemetryRelay, offer_relayed, relayed
 from devices.observations import Position
+from realtime.protocol import ReadingView
 
 if TYPE_CHECKING:
     from backend.server.app import DutyDeskServer
@@ -63,6 +66,8 @@ SEND_TIMEOUT = 2.0
 """A send taking longer is given up (that tick is dropped)."""
 PEERS_CHECK_EVERY = 2.0
 _FIRST_CHUNK = 64
+_FIXES, _READINGS = "P", "R"
+"""What a notification holds (its second line)."""
 _LOST = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -85,8 +90,10 @@ class ClusterRelay:
         """Names what this instance sends; notifications of the same source are not
         offered (its own, or a sibling worker's that came by the Unix relay already)."""
         self._pending: dict[str, RelayedFix] = {}
+        self._pending_readings: dict[tuple[str, str], ReadingView] = {}
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(list[RelayedFix])
+        self._readings_decoder = msgspec.msgpack.Decoder(list[ReadingView])
         self._hub: Hub | None = None
         self._application_name = f"{APPLICATION_NAME} {_digest(source)}"
         self._listener = notify.Listener(
@@ -129,11 +136,22 @@ class ClusterRelay:
         """A live fix this instance accepted: the newest per vehicle goes at the next tick."""
         self._pending[position.device] = relayed(position, place)
 
-    def payloads(self, fixes: list[RelayedFix]) -> list[str]:
-        """``fixes`` as notification payloads of at most :data:`MAX_PAYLOAD` bytes."""
+    def offer_reading(self, reading: ReadingView) -> None:
+        """A live reading this instance accepted: the newest per sensor goes at the next
+        tick."""
+        self._pending_readings[(reading.device, reading.sensor)] = reading
+
+    def payloads(
+        self, fixes: Sequence[RelayedFix], readings: Sequence[ReadingView] = ()
+    ) -> list[str]:
+        """``fixes`` and ``readings`` as notification payloads of at most
+        :data:`MAX_PAYLOAD` bytes."""
+        return self._chunks(_FIXES, fixes) + self._chunks(_READINGS, readings)
+
+    def _chunks(self, kind: str, items: Sequence[msgspec.Struct]) -> list[str]:
         payloads: list[str] = []
-        prefix = f"{self.source}\n"
-        todo = [fixes[i : i + _FIRST_CHUNK] for i in range(0, len(fixes), _FIRST_CHUNK)]
+        prefix = f"{self.source}\n{kind}\n"
+        todo = [items[i : i + _FIRST_CHUNK] for i in range(0, len(items), _FIRST_CHUNK)]
         while todo:
             chunk = todo.pop()
             payload = prefix + base64.b64encode(self._encoder.encode(chunk)).decode("ascii")
@@ -143,14 +161,15 @@ class ClusterRelay:
                 half = len(chunk) // 2
                 todo += (chunk[:half], chunk[half:])
             else:
-                self.dropped += 1  # one fix over 8 kB: a hostile place name; not relayed
+                self.dropped += 1  # one item over 8 kB (a hostile name): not relayed
         return payloads
 
     async def _flush(self) -> None:
-        if not self._pending:
+        if not self._pending and not self._pending_readings:
             return
         fixes = list(self._pending.values())
-        self._pending = {}
+        readings = list(self._pending_readings.values())
+        self._pending, self._pending_readings = {}, {}
         try:
             async with asyncio.timeout(SEND_TIMEOUT):
                 connection = await self._connect()
@@ -159,15 +178,15 @@ class ClusterRelay:
                 await connection.execute(
                     "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
                     TELEMETRY_CHANNEL,
-                    self.payloads(fixes),
+                    self.payloads(fixes, readings),
                 )
         except _LOST as exc:
-            self.dropped += len(fixes)
+            self.dropped += len(fixes) + len(readings)
             self._send_outage.failed(str(exc) or type(exc).__name__)
             await self._close_sender()
             return
         self._send_outage.succeeded()
-        self.sent += len(fixes)
+        self.sent += len(fixes) + len(readings)
 
     async def _connect(self) -> asyncpg.Connection:
         if self._sender is None:
@@ -198,15 +217,28 @@ class ClusterRelay:
         return self._peers > 0
 
     def _received(self, payload: str) -> None:
-        sender, _, body = payload.partition("\n")
+        sender, _, rest = payload.partition("\n")
+        kind, _, body = rest.partition("\n")
         if sender == self.source or self._hub is None:
             return
         try:
-            fixes = self._decoder.decode(base64.b64decode(body, validate=True))
+            data = base64.b64decode(body, validate=True)
+            if kind == _READINGS:
+                readings = self._readings_decoder.decode(data)
+            elif kind == _FIXES:
+                fixes = self._decoder.decode(data)
+            else:
+                raise ValueError(kind)
         except (msgspec.DecodeError, binascii.Error, ValueError):
-            self._refuse("a notification that is no list of relayed fixes")
+            self._refuse("a notification that is no list of relayed fixes or readings")
             return
-        if offer_relayed(self._hub, fixes):
+        if kind == _READINGS:
+            usable = [r for r in readings if math.isfinite(r.value)]
+            for reading in usable:
+                self._hub.offer_reading(reading)
+            if len(usable) < len(readings):
+                self._refuse("readings that are not numbers")
+        elif offer_relayed(self._hub, fixes):
             self._refuse("fixes with a time or coordinates out of range")
 
     def _refuse(self, what: str) -> None:
@@ -252,3 +284,6 @@ def start_relays(server: DutyDeskServer) -> None:
         offers.append(server.cluster_relay.offer)
     for kind in ("jt808", "nmea"):
         server.ingests[kind].relay = fan_out(offers)
+    if server.cluster_relay is not None:
+        for kind in ("json", "modbus"):
+            server.ingests[kind].relay_reading = server.cluster_relay.offer_reading

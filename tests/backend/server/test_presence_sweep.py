@@ -34,6 +34,7 @@ from backend.server.testing import fresh_postgres_database
 from backend.vehicles.rules import OfflineRule, RulesConfig
 from devices.observations import DeviceStatusChanged, Position
 from realtime.event_kinds import EventKind
+from realtime.protocol import ReadingView
 
 PHONE = "13912345678"
 OTHER = "13912345679"
@@ -171,7 +172,7 @@ def test_a_tick_of_a_large_fleet_goes_in_payloads_postgresql_takes() -> None:
     assert all(len(payload.encode()) <= MAX_PAYLOAD for payload in payloads)
     assert len(payloads) <= math.ceil(1000 / 60)
     decoder = msgspec.msgpack.Decoder(list[RelayedFix])
-    back = [fix for p in payloads for fix in decoder.decode(base64.b64decode(p.split("\n")[1]))]
+    back = [fix for p in payloads for fix in decoder.decode(base64.b64decode(p.split("\n")[2]))]
     assert sorted(back, key=lambda f: f.device) == fixes
     # One fix too large for any notification (a hostile place name) is dropped, alone.
     assert relay.payloads([_fix(1, place="x" * 9000), _fix(2)]) != []
@@ -198,7 +199,13 @@ async def test_a_hostile_notification_costs_only_itself(
                 await sender.listening.wait()
             connection = await asyncpg.connect(dsn)
             try:
-                for garbage in ("no newline", "x\n%%%", "x\nAAAA", "x\n" + "A" * 20):
+                for garbage in (
+                    "no newline",
+                    "x\nQ\nAAAA",
+                    "x\nP\n%%%",
+                    "x\nP\nAAAA",
+                    "x\nR\n" + "A" * 20,
+                ):
                     await connection.execute("SELECT pg_notify($1, $2)", TELEMETRY_CHANNEL, garbage)
             finally:
                 await connection.close()
@@ -214,10 +221,17 @@ async def test_a_hostile_notification_costs_only_itself(
             bad = msgspec.structs.replace(good, device=OTHER, lat=math.nan)
             sender.offer(bad, "330106")
             sender.offer(good, "330106")
+            reading = ReadingView(
+                device="mine-7", sensor="CH4-01", at=good.at, value=0.4, unit="%CH4"
+            )
+            sender.offer_reading(msgspec.structs.replace(reading, sensor="CH4-02", value=math.inf))
+            sender.offer_reading(reading)
             with caplog.at_level(logging.WARNING):
                 await _until(lambda: hub.device_place(PHONE) == "330106")
+                await _until(lambda: any(r.sensor == "CH4-01" for r in hub.latest_readings()))
             assert hub.device_place(OTHER) == ""
-            assert receiver.refused >= 4
+            assert [r.sensor for r in hub.latest_readings()] == ["CH4-01"]
+            assert receiver.refused >= 6
             assert "no list of relayed fixes" in caplog.text
         finally:
             await sender.stop()
