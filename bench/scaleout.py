@@ -61,14 +61,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _cpu_seconds(pids: Sequence[int]) -> float:
+def _cpu_seconds(pids: Sequence[int], seen: dict[int, float] | None = None) -> float:
+    """CPU seconds used so far by ``pids``; with ``seen`` (pid → last reading), processes
+    that ended since still count with their last reading (a sum over the live ones only
+    would drop when a database backend exits)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    readings = {} if seen is None else seen
     for pid in pids:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+            readings[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return sum(readings.values())
 
 
 def _postgres_pids() -> list[int]:
@@ -174,13 +177,24 @@ async def _watch_rows(
     try:
         async with engine.connect() as connection:
             quiet_since = time.time()
+            postgres_seen: dict[int, float] = {}
             while True:
                 rows = int(await connection.scalar(text("SELECT count(*) FROM positions")) or 0)
+                # This database's backends and the server's own processes (WAL writer,
+                # checkpointer …), not the backends of other work on the same PostgreSQL.
+                ours = list(
+                    await connection.scalars(
+                        text(
+                            "SELECT pid FROM pg_stat_activity "
+                            "WHERE datname = current_database() OR datname IS NULL"
+                        )
+                    )
+                )
                 await connection.commit()
                 now = time.time()
                 if not trace or rows != trace[-1].rows:
-                    # Every PostgreSQL process now (the servers open connections lazily).
-                    cpu = _cpu_seconds(server_pids), _cpu_seconds(_postgres_pids())
+                    # Every such process now (the servers open connections lazily).
+                    cpu = _cpu_seconds(server_pids), _cpu_seconds(ours, postgres_seen)
                     trace.append(_Sample(now, rows, *cpu))
                     quiet_since = now
                 elif stop.is_set() and now - quiet_since > 2.0:

@@ -84,7 +84,14 @@ def with_application_name(dsn: str, name: str) -> str:
 class ClusterRelay:
     """Sends this instance's live fixes to the other instances and offers theirs."""
 
-    def __init__(self, dsn: str, source: str, *, interval: float = INTERVAL) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        source: str,
+        *,
+        interval: float = INTERVAL,
+        outage: EpisodeLog | None = None,
+    ) -> None:
         self._dsn = dsn
         self.source = source
         """Names what this instance sends; notifications of the same source are not
@@ -99,10 +106,11 @@ class ClusterRelay:
         self._listener = notify.Listener(
             with_application_name(dsn, self._application_name),
             {TELEMETRY_CHANNEL: self._received},
-            outage=EpisodeLog(logger, "telemetry relay (LISTEN)"),
+            # A lost database is one outage, logged once by whoever meets it first.
+            outage=outage or EpisodeLog(logger, "telemetry relay (LISTEN)"),
         )
         self._sender: asyncpg.Connection | None = None
-        self._send_outage = EpisodeLog(logger, "telemetry relay (NOTIFY)")
+        self._send_failing = False
         self._flusher = Periodic(
             "cluster telemetry relay", self._flush, interval=interval, log=logger
         )
@@ -182,10 +190,19 @@ class ClusterRelay:
                 )
         except _LOST as exc:
             self.dropped += len(fixes) + len(readings)
-            self._send_outage.failed(str(exc) or type(exc).__name__)
+            if not self._send_failing:
+                # Lossy by design: a busy database drops ticks, it is no failure of ours.
+                logger.warning(
+                    "telemetry relay: sending to the other instances failed (%s); ticks are "
+                    "dropped until it works (logged once)",
+                    str(exc) or type(exc).__name__,
+                )
+                self._send_failing = True
             await self._close_sender()
             return
-        self._send_outage.succeeded()
+        if self._send_failing:
+            logger.info("telemetry relay: sending to the other instances again")
+            self._send_failing = False
         self.sent += len(fixes) + len(readings)
 
     async def _connect(self) -> asyncpg.Connection:
@@ -279,7 +296,9 @@ def start_relays(server: DutyDeskServer) -> None:
         and server.presence is not None  # not in an exercise
         and server.database_kind == "postgresql"
     ):
-        server.cluster_relay = ClusterRelay(notify.asyncpg_dsn(server.config.db_url), source)
+        server.cluster_relay = ClusterRelay(
+            notify.asyncpg_dsn(server.config.db_url), source, outage=server.database_outage
+        )
         server.cluster_relay.start(server.hub)
         offers.append(server.cluster_relay.offer)
     for kind in ("jt808", "nmea"):
