@@ -64,6 +64,19 @@ _TOUCH_CHUNK = 500
 """Devices per last-seen statement (two parameters each)."""
 
 
+def _time_rows(dialect: str, markers: Sequence[str], count: int) -> str:
+    """``count`` VALUES rows of (identity, time) from ``markers``, two per row. PostgreSQL
+    needs the types spelled out; SQLite (3.33 and newer) takes them as given."""
+    if dialect == "postgresql":
+        rows = [
+            f"(CAST({markers[2 * n]} AS VARCHAR), CAST({markers[2 * n + 1]} AS TIMESTAMPTZ))"
+            for n in range(count)
+        ]
+    else:
+        rows = [f"({markers[2 * n]}, {markers[2 * n + 1]})" for n in range(count)]
+    return ", ".join(rows)
+
+
 @functools.lru_cache(maxsize=32)
 def _touch_statement(dialect: str, paramstyle: str, count: int) -> str:
     """UPDATE the last-seen time of ``count`` devices of one kind, never backwards.
@@ -72,16 +85,9 @@ def _touch_statement(dialect: str, paramstyle: str, count: int) -> str:
     types of the VALUES columns spelled out; SQLite (3.33 and newer) takes them as given.
     """
     markers = raw.placeholders(paramstyle, 2 * count + 1)
-    if dialect == "postgresql":
-        rows = [
-            f"(CAST({markers[2 * n]} AS VARCHAR), CAST({markers[2 * n + 1]} AS TIMESTAMPTZ))"
-            for n in range(count)
-        ]
-    else:
-        rows = [f"({markers[2 * n]}, {markers[2 * n + 1]})" for n in range(count)]
     # Table and column names are constants; only markers are interpolated.
     return (
-        f"WITH seen(identity, at) AS (VALUES {', '.join(rows)}) "  # noqa: S608
+        f"WITH seen(identity, at) AS (VALUES {_time_rows(dialect, markers, count)}) "  # noqa: S608
         "UPDATE devices SET last_seen = seen.at FROM seen "
         f"WHERE devices.kind = {markers[-1]} AND devices.identity = seen.identity "
         "AND (devices.last_seen IS NULL OR devices.last_seen < seen.at)"
@@ -96,16 +102,9 @@ def _heard_statement(dialect: str, paramstyle: str, count: int) -> str:
     Parameters: identity and time for each device, then the instance, then the kind.
     """
     markers = raw.placeholders(paramstyle, 2 * count + 2)
-    if dialect == "postgresql":
-        rows = [
-            f"(CAST({markers[2 * n]} AS VARCHAR), CAST({markers[2 * n + 1]} AS TIMESTAMPTZ))"
-            for n in range(count)
-        ]
-    else:
-        rows = [f"({markers[2 * n]}, {markers[2 * n + 1]})" for n in range(count)]
     # Table and column names are constants; only markers are interpolated.
     return (
-        f"WITH heard(identity, at) AS (VALUES {', '.join(rows)}) "  # noqa: S608
+        f"WITH heard(identity, at) AS (VALUES {_time_rows(dialect, markers, count)}) "  # noqa: S608
         f"UPDATE devices SET heard_at = heard.at, held_by = {markers[-2]} FROM heard "
         f"WHERE devices.kind = {markers[-1]} AND devices.identity = heard.identity "
         "AND (devices.heard_at IS NULL OR devices.heard_at < heard.at)"
@@ -370,40 +369,35 @@ class DeviceRegistry:
         1,200 terminals, half a second for 20,000), and SQLite's executemany would hand
         the interpreter lock back and forth at every row while holding the write lock.
         """
-        if not last_seen:
-            return
-        items = builtins.list(last_seen.items())
-        async with self._sessions.begin() as session:
-            connection = await session.connection()
-            dialect = connection.dialect
-            to_db_time = raw.time_converter(dialect.name)
-            for start in range(0, len(items), _TOUCH_CHUNK):
-                chunk = items[start : start + _TOUCH_CHUNK]
-                statement = _touch_statement(dialect.name, dialect.paramstyle, len(chunk))
-                values: builtins.list[object] = []
-                for identity, seen in chunk:
-                    values += (identity, to_db_time(seen))
-                values.append(kind)
-                await connection.exec_driver_sql(statement, tuple(values))
+        await self._update_times(_touch_statement, builtins.list(last_seen.items()), (kind,))
 
     async def note_heard(self, kind: str, heard: Mapping[str, dt.datetime], instance: str) -> None:
         """Store when these devices were last heard (any frame, heartbeats too) and that
         ``instance`` holds them: one statement per 500, in identity order (two instances
         writing the same rows take their locks in the same order)."""
-        if not heard:
+        await self._update_times(_heard_statement, sorted(heard.items()), (instance, kind))
+
+    async def _update_times(
+        self,
+        statement_of: Callable[[str, str, int], str],
+        items: Sequence[tuple[str, dt.datetime]],
+        trailing: tuple[object, ...],
+    ) -> None:
+        """Run ``statement_of(dialect, paramstyle, n)`` over (identity, time) ``items``,
+        500 at a time, in one transaction; ``trailing`` parameters end each statement's."""
+        if not items:
             return
-        items = sorted(heard.items())
         async with self._sessions.begin() as session:
             connection = await session.connection()
             dialect = connection.dialect
             to_db_time = raw.time_converter(dialect.name)
             for start in range(0, len(items), _TOUCH_CHUNK):
                 chunk = items[start : start + _TOUCH_CHUNK]
-                statement = _heard_statement(dialect.name, dialect.paramstyle, len(chunk))
+                statement = statement_of(dialect.name, dialect.paramstyle, len(chunk))
                 values: builtins.list[object] = []
                 for identity, at in chunk:
                     values += (identity, to_db_time(at))
-                values += (instance, kind)
+                values += trailing
                 await connection.exec_driver_sql(statement, tuple(values))
 
     # ------------------------------------------------------------------ JT/T 808 terminals

@@ -15,8 +15,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -35,19 +34,10 @@ from backend.vehicles.rules import OfflineRule, RulesConfig
 from devices.observations import DeviceStatusChanged, Position
 from realtime.event_kinds import EventKind
 from realtime.protocol import ReadingView
+from tests.backend.registry.test_presence import _running
 
 PHONE = "13912345678"
 OTHER = "13912345679"
-
-
-@asynccontextmanager
-async def _running(config: ServerConfig) -> AsyncIterator[DutyDeskServer]:
-    server = DutyDeskServer(config)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
