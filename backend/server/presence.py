@@ -161,10 +161,14 @@ class TerminalPresence:
         if not candidates:
             return
         alive = await self._alive_instances({holder for _, holder, _ in candidates})
-        reason = f"silent for more than {self.offline_after:g} s; its server instance is gone"
+        silent = f"silent for more than {self.offline_after:g} s"
         for device, holder, heard in candidates:
-            if holder in alive and heard >= long_silent:
-                continue  # its live instance reports it
+            if holder in alive:
+                if heard >= long_silent:
+                    continue  # its live instance reports it
+                reason = f"{silent}; its server instance lost track of it"
+            else:
+                reason = f"{silent}; its server instance is gone"
             recorded = await self._server.registry.report_silent(KIND, device, now, reason, cutoff)
             if recorded:
                 self.swept += 1
