@@ -695,8 +695,11 @@ class _Console(QuietListener):
 class _ConsoleSpec:
     url: str
     results: Path
-    """Where the console writes what it received: [device, seq, wall clock] per fix."""
+    """Where the consoles write what they received: [device, seq, wall clock] per fix
+    (every console's, one list)."""
     cpus: frozenset[int] | None = None
+    count: int = 1
+    """Consoles in the process (on a port shared by workers each lands on some worker)."""
 
 
 def _console_process(
@@ -713,29 +716,49 @@ def _console_process(
 async def _run_console(
     spec: _ConsoleSpec, ready: multiprocessing.Queue[str], stop: threading.Event
 ) -> None:
-    console = _Console()
-    client = DutyDeskClient(
-        spec.url,
-        console,
-        username="bench",
-        password="bench-password",
-        on_telemetry=console.on_telemetry,
-    )
-    client_task = asyncio.create_task(client.run())
-    subscriber = asyncio.create_task(_keep_subscribed(client, console))
+    consoles = [_Console() for _ in range(spec.count)]
+    clients = [
+        DutyDeskClient(
+            spec.url,
+            console,
+            username="bench",
+            password="bench-password",
+            on_telemetry=console.on_telemetry,
+        )
+        for console in consoles
+    ]
+    cpu_at_start = time.process_time()
+    client_tasks = [asyncio.create_task(client.run()) for client in clients]
+    subscribers = [
+        asyncio.create_task(_keep_subscribed(client, console))
+        for client, console in zip(clients, consoles, strict=True)
+    ]
     try:
-        await asyncio.wait_for(console.subscribed.wait(), 10)
+        for console in consoles:
+            await asyncio.wait_for(console.subscribed.wait(), 20)
         ready.put("")
         await asyncio.to_thread(stop.wait)
     finally:
-        subscriber.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await subscriber
-        await client.close()
-        await client_task
-    if console.resubscribed:
-        print(f"(the console was cut off and came back {console.resubscribed}x)", flush=True)
-    spec.results.write_text(json.dumps(console.received))
+        for subscriber in subscribers:
+            subscriber.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await subscriber
+        for client in clients:
+            await client.close()
+        for task in client_tasks:
+            await task
+    # The consoles' own CPU: decoding every fix is work a busy machine also waits for.
+    fixes = sum(len(console.received) for console in consoles)
+    cpu = time.process_time() - cpu_at_start
+    print(
+        f"(consoles: {len(consoles)} in one process, {fixes:,} fixes received, {cpu:.1f} s "
+        f"CPU = {cpu / max(fixes, 1) * 1e6:.1f} µs per fix)",
+        flush=True,
+    )
+    resubscribed = sum(console.resubscribed for console in consoles)
+    if resubscribed:
+        print(f"(consoles were cut off and came back {resubscribed}x)", flush=True)
+    spec.results.write_text(json.dumps([fix for c in consoles for fix in c.received]))
 
 
 async def _keep_subscribed(client: DutyDeskClient, console: _Console) -> None:
@@ -752,7 +775,7 @@ async def _keep_subscribed(client: DutyDeskClient, console: _Console) -> None:
 
 @contextlib.asynccontextmanager
 async def _console_running(spec: _ConsoleSpec) -> AsyncIterator[None]:
-    """A subscribed console in its own process for the duration of the block."""
+    """Subscribed consoles in a process of their own for the duration of the block."""
     context = multiprocessing.get_context("spawn")
     ready: multiprocessing.Queue[str] = context.Queue()
     stop = context.Event()

@@ -11,7 +11,12 @@ PostgreSQL all share the same cores: when their CPU per location added up says t
 (20,000 locations/s, p99 ≤ 100 ms) cannot fit on them, the output says so.
 
     .venv/bin/python bench/scaleout.py --pg "$DUTYDESK_TEST_PG" \\
-        [--terminals 1000] [--rate 10] [--seconds 8] [--workers 1,2]
+        [--terminals 1000] [--rate 10] [--seconds 8] [--workers 1,2] \\
+        [--offered 20000,30000,40000]
+
+With ``--offered`` each configuration runs at each offered load, and the ratio is taken
+between the configurations' best throughputs (where they saturate), not at one load that
+both may carry. The coalescing floor of sent → console is printed beside the figures.
 """
 
 from __future__ import annotations
@@ -22,13 +27,11 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
-import multiprocessing
 import os
 import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Sequence
@@ -40,9 +43,10 @@ from sqlalchemy import text
 from track_load import bench_database
 
 from backend.ingest.telemetry import TelemetryWriter
+from backend.server.app import ServerConfig
+from backend.server.telemetry_relay import DEFAULT_INTERVAL as WORKER_RELAY_INTERVAL
 from backend.storage import db
 from devices.observations import Position
-from realtime.client import DutyDeskClient
 
 GOAL_PER_S = 20_000
 GOAL_P99_MS = 100.0
@@ -57,14 +61,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _cpu_seconds(pids: Sequence[int]) -> float:
+def _cpu_seconds(pids: Sequence[int], seen: dict[int, float] | None = None) -> float:
+    """CPU seconds used so far by ``pids``; with ``seen`` (pid → last reading), processes
+    that ended since still count with their last reading (a sum over the live ones only
+    would drop when a database backend exits)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    readings = {} if seen is None else seen
     for pid in pids:
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+            readings[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return sum(readings.values())
 
 
 def _postgres_pids() -> list[int]:
@@ -81,81 +88,6 @@ def _children(pid: int) -> list[int]:
     with contextlib.suppress(OSError):
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     return []
-
-
-# ---------------------------------------------------------------------- consoles
-
-
-@dataclasses.dataclass(frozen=True)
-class _ConsolesSpec:
-    url: str
-    results: Path
-    count: int
-
-
-def _consoles_process(
-    spec: _ConsolesSpec, ready: multiprocessing.Queue[str], stop: threading.Event
-) -> None:
-    try:
-        asyncio.run(_run_consoles(spec, ready, stop))
-    except BaseException as exc:
-        ready.put(f"{type(exc).__name__}: {exc}")
-        raise
-
-
-async def _run_consoles(
-    spec: _ConsolesSpec, ready: multiprocessing.Queue[str], stop: threading.Event
-) -> None:
-    consoles = [raw._Console() for _ in range(spec.count)]
-    clients = [
-        DutyDeskClient(
-            spec.url,
-            console,
-            username="bench",
-            password="bench-password",
-            on_telemetry=console.on_telemetry,
-        )
-        for console in consoles
-    ]
-    tasks = [asyncio.create_task(client.run()) for client in clients]
-    subscribers = [
-        asyncio.create_task(raw._keep_subscribed(client, console))
-        for client, console in zip(clients, consoles, strict=True)
-    ]
-    try:
-        for console in consoles:
-            await asyncio.wait_for(console.subscribed.wait(), 20)
-        ready.put("")
-        await asyncio.to_thread(stop.wait)
-    finally:
-        for subscriber in subscribers:
-            subscriber.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await subscriber
-        for client in clients:
-            await client.close()
-        for task in tasks:
-            await task
-    spec.results.write_text(json.dumps([c.received for c in consoles]))
-
-
-@contextlib.asynccontextmanager
-async def _consoles_running(spec: _ConsolesSpec) -> AsyncIterator[None]:
-    context = multiprocessing.get_context("spawn")
-    ready: multiprocessing.Queue[str] = context.Queue()
-    stop = context.Event()
-    process = context.Process(target=_consoles_process, args=(spec, ready, stop))
-    process.start()
-    try:
-        error = await asyncio.to_thread(ready.get)
-        if error:
-            raise RuntimeError(f"console process failed: {error}")
-        yield
-    finally:
-        stop.set()
-        await asyncio.to_thread(process.join, 30)
-        if process.is_alive():
-            process.kill()
 
 
 # ---------------------------------------------------------------------- the server
@@ -245,13 +177,24 @@ async def _watch_rows(
     try:
         async with engine.connect() as connection:
             quiet_since = time.time()
+            postgres_seen: dict[int, float] = {}
             while True:
                 rows = int(await connection.scalar(text("SELECT count(*) FROM positions")) or 0)
+                # This database's backends and the server's own processes (WAL writer,
+                # checkpointer …), not the backends of other work on the same PostgreSQL.
+                ours = list(
+                    await connection.scalars(
+                        text(
+                            "SELECT pid FROM pg_stat_activity "
+                            "WHERE datname = current_database() OR datname IS NULL"
+                        )
+                    )
+                )
                 await connection.commit()
                 now = time.time()
                 if not trace or rows != trace[-1].rows:
-                    # Every PostgreSQL process now (the servers open connections lazily).
-                    cpu = _cpu_seconds(server_pids), _cpu_seconds(_postgres_pids())
+                    # Every such process now (the servers open connections lazily).
+                    cpu = _cpu_seconds(server_pids), _cpu_seconds(ours, postgres_seen)
                     trace.append(_Sample(now, rows, *cpu))
                     quiet_since = now
                 elif stop.is_set() and now - quiet_since > 2.0:
@@ -269,10 +212,10 @@ async def run_once(
         scratch = Path(scratch_name)
         async with bench_database(pg_admin, scratch) as url:
             async with _server(url, scratch, workers, rate) as (process, port, jt808):
-                consoles = _ConsolesSpec(
-                    f"ws://127.0.0.1:{port}/console", scratch / "consoles.json", CONSOLES
+                consoles = raw._ConsoleSpec(
+                    f"ws://127.0.0.1:{port}/console", scratch / "consoles.json", count=CONSOLES
                 )
-                async with _consoles_running(consoles):
+                async with raw._console_running(consoles):
                     load_spec = raw._LoadSpec(
                         jt808, terminals, rate, seconds, True, scratch / "load.json"
                     )
@@ -285,7 +228,7 @@ async def run_once(
                     await watcher
                     stored = await _count(url)
                 await asyncio.sleep(0)
-            received: list[list[list[Any]]] = json.loads(consoles.results.read_text())
+            received: list[list[Any]] = json.loads(consoles.results.read_text())
         timings = raw._timings(load_spec.results)
     sent, acked = timings["sent"], timings["acked"]
     first_sent = min(t for times in sent.values() for t in times)
@@ -298,11 +241,10 @@ async def run_once(
     server_cpu = last.server_cpu - first.server_cpu if first and last else 0.0
     pg_cpu = last.postgres_cpu - first.postgres_cpu if first and last else 0.0
     seen: dict[tuple[str, int], float] = {}
-    for console in received:
-        for device, seq, at in console:
-            key = (device, seq)
-            if key not in seen or at < seen[key]:
-                seen[key] = at
+    for device, seq, at in received:  # the first console to see a fix counts
+        key = (device, seq)
+        if key not in seen or at < seen[key]:
+            seen[key] = at
     latencies = sorted(
         (at - sent[device][seq]) * 1000
         for (device, seq), at in seen.items()
@@ -411,18 +353,52 @@ async def main(args: argparse.Namespace) -> None:
         f"submitters; {floor['writer_us']:.1f} µs writer + {floor['postgres_us']:.1f} µs "
         "PostgreSQL CPU per row)"
     )
+    _print_coalescing_floor()
+    levels = args.offered or [args.terminals * args.rate]
     results = []
     for workers in args.workers:
-        result = await run_once(args.pg, workers, args.terminals, args.rate, args.seconds)
-        results.append(result)
-        _print_run(result)
-    if len(results) >= 2 and results[0]["stored_per_s"]:
-        ratio = results[-1]["stored_per_s"] / results[0]["stored_per_s"]
+        for offered in levels:
+            result = await run_once(
+                args.pg, workers, args.terminals, offered / args.terminals, args.seconds
+            )
+            results.append(result)
+            _print_run(result)
+    # Each configuration's best: with several offered loads, where it saturates.
+    best: dict[int, dict[str, Any]] = {}
+    for result in results:
+        if result["stored_per_s"] > best.get(result["workers"], {}).get("stored_per_s", -1):
+            best[result["workers"]] = result
+    for workers, result in best.items():
+        saturated = result["stored_per_s"] < 0.95 * result["offered_per_s"]
         print(
-            f"ratio                  {results[-1]['workers']} workers / "
-            f"{results[0]['workers']} worker throughput = {ratio:.2f}"
+            f"saturation             {workers} worker(s): {result['stored_per_s']:,.0f}/s at "
+            f"{result['offered_per_s']:,.0f}/s offered"
+            + ("" if saturated or len(levels) == 1 else " (never saturated: offer more)")
         )
+    if len(best) >= 2:
+        few, many = min(best), max(best)
+        if best[few]["stored_per_s"]:
+            ratio = best[many]["stored_per_s"] / best[few]["stored_per_s"]
+            print(
+                f"ratio                  {many} workers / {few} worker best throughput = "
+                f"{ratio:.2f}"
+            )
     _verdict(cores, gen_us, floor, results)
+
+
+def _print_coalescing_floor() -> None:
+    """What coalescing alone adds to sent → console: the group commit's window, then the
+    hub's telemetry tick; a console on another worker waits for the relay's tick and its
+    own worker's hub tick too. Worst case (a fix just missing each tick)."""
+    config = ServerConfig(db_url="sqlite://", data_dir=Path())
+    own = (config.telemetry_commit_delay + config.telemetry_fanout_interval) * 1000
+    relayed = own + (WORKER_RELAY_INTERVAL + config.telemetry_fanout_interval) * 1000
+    print(
+        f"floor: coalescing      sent → console waits up to {own:.0f} ms (commit window "
+        f"{config.telemetry_commit_delay * 1000:.0f} ms + console tick "
+        f"{config.telemetry_fanout_interval * 1000:.0f} ms) on the terminal's worker, up to "
+        f"{relayed:.0f} ms on another worker (+ relay tick + its console tick)"
+    )
 
 
 def _print_run(result: dict[str, Any]) -> None:
@@ -500,6 +476,13 @@ def run() -> None:
     parser.add_argument("--terminals", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=10.0, help="frames per second per terminal")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--offered",
+        type=lambda text: [float(n) for n in text.split(",")],
+        default=None,
+        help="offered loads in locations/s, comma-separated (e.g. 20000,30000,40000): each "
+        "configuration runs at each, to find where it saturates (default: terminals × rate)",
+    )
     parser.add_argument(
         "--workers",
         type=lambda text: [int(n) for n in text.split(",")],

@@ -101,6 +101,13 @@ def add_parser(commands: Subparsers) -> None:
     )
     add_limit_options(serve, prefix="jt808-")
     serve.add_argument(
+        "--no-cluster-relay",
+        dest="cluster_relay",
+        action="store_false",
+        help="do not relay live positions to other instances on the same PostgreSQL "
+        "(their consoles then see this instance's vehicles only as stored)",
+    )
+    serve.add_argument(
         "--vehicle-rules",
         type=Path,
         metavar="FILE",
@@ -286,6 +293,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         **weather.serve_config(args),
         reuse_port=args.reuse_port,
         worker_relay=worker_pool.relay_of_this_worker(),
+        cluster_relay=args.cluster_relay,
     )
     if args.tls_key is not None and args.tls_cert is None:
         raise Error("--tls-key needs --tls-cert")

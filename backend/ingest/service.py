@@ -99,6 +99,8 @@ class IngestService:
         self.kind = kind
         self.relay: Callable[[Position, str], None] | None = None
         """Also gets every live fix offered to the hub (the other workers' consoles)."""
+        self.relay_reading: Callable[[ReadingView], None] | None = None
+        """Also gets every live reading offered to the hub (the other instances' consoles)."""
         self.terminal_states = terminal_states
         """Where the terminals' alarm bits and rule state are kept for a reconnect to
         another process (None: only in this process)."""
@@ -186,16 +188,17 @@ class IngestService:
                             return  # already stored once
                 self._seen(observation.device, observation.at)
                 config = self._sensors.rules.config(observation.sensor) if self._sensors else None
-                self._hub.offer_reading(
-                    ReadingView(
-                        device=observation.device,
-                        sensor=observation.sensor,
-                        at=observation.at,
-                        value=observation.value,
-                        unit=observation.unit,
-                        jurisdiction=config.jurisdiction if config is not None else "",
-                    )
+                view = ReadingView(
+                    device=observation.device,
+                    sensor=observation.sensor,
+                    at=observation.at,
+                    value=observation.value,
+                    unit=observation.unit,
+                    jurisdiction=config.jurisdiction if config is not None else "",
                 )
+                self._hub.offer_reading(view)
+                if self.relay_reading is not None:
+                    self.relay_reading(view)
             case DeviceAlarmRaised():
                 await self._raise(observation)
             case DeviceStatusChanged():

@@ -64,6 +64,19 @@ _TOUCH_CHUNK = 500
 """Devices per last-seen statement (two parameters each)."""
 
 
+def _time_rows(dialect: str, markers: Sequence[str], count: int) -> str:
+    """``count`` VALUES rows of (identity, time) from ``markers``, two per row. PostgreSQL
+    needs the types spelled out; SQLite (3.33 and newer) takes them as given."""
+    if dialect == "postgresql":
+        rows = [
+            f"(CAST({markers[2 * n]} AS VARCHAR), CAST({markers[2 * n + 1]} AS TIMESTAMPTZ))"
+            for n in range(count)
+        ]
+    else:
+        rows = [f"({markers[2 * n]}, {markers[2 * n + 1]})" for n in range(count)]
+    return ", ".join(rows)
+
+
 @functools.lru_cache(maxsize=32)
 def _touch_statement(dialect: str, paramstyle: str, count: int) -> str:
     """UPDATE the last-seen time of ``count`` devices of one kind, never backwards.
@@ -72,19 +85,29 @@ def _touch_statement(dialect: str, paramstyle: str, count: int) -> str:
     types of the VALUES columns spelled out; SQLite (3.33 and newer) takes them as given.
     """
     markers = raw.placeholders(paramstyle, 2 * count + 1)
-    if dialect == "postgresql":
-        rows = [
-            f"(CAST({markers[2 * n]} AS VARCHAR), CAST({markers[2 * n + 1]} AS TIMESTAMPTZ))"
-            for n in range(count)
-        ]
-    else:
-        rows = [f"({markers[2 * n]}, {markers[2 * n + 1]})" for n in range(count)]
     # Table and column names are constants; only markers are interpolated.
     return (
-        f"WITH seen(identity, at) AS (VALUES {', '.join(rows)}) "  # noqa: S608
+        f"WITH seen(identity, at) AS (VALUES {_time_rows(dialect, markers, count)}) "  # noqa: S608
         "UPDATE devices SET last_seen = seen.at FROM seen "
         f"WHERE devices.kind = {markers[-1]} AND devices.identity = seen.identity "
         "AND (devices.last_seen IS NULL OR devices.last_seen < seen.at)"
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _heard_statement(dialect: str, paramstyle: str, count: int) -> str:
+    """UPDATE when ``count`` devices of one kind were last heard and by which instance,
+    never backwards (an instance that lost a terminal to another one heard it earlier).
+
+    Parameters: identity and time for each device, then the instance, then the kind.
+    """
+    markers = raw.placeholders(paramstyle, 2 * count + 2)
+    # Table and column names are constants; only markers are interpolated.
+    return (
+        f"WITH heard(identity, at) AS (VALUES {_time_rows(dialect, markers, count)}) "  # noqa: S608
+        f"UPDATE devices SET heard_at = heard.at, held_by = {markers[-2]} FROM heard "
+        f"WHERE devices.kind = {markers[-1]} AND devices.identity = heard.identity "
+        "AND (devices.heard_at IS NULL OR devices.heard_at < heard.at)"
     )
 
 
@@ -95,6 +118,9 @@ class _StatusChange:
     online: bool
     at: dt.datetime
     reason: str
+    silent_before: dt.datetime | None = None
+    """Set by the offline sweep: only if still online and not heard since (else the
+    live instance reported it, or it came back)."""
 
 
 def _view(device: Device, *, heard: bool, places: Mapping[str, str] | None = None) -> DeviceView:
@@ -149,6 +175,9 @@ class DeviceRegistry:
         self._heard: set[tuple[str, str]] = set()
         """Devices whose status this process recorded: the stored status of any other is
         from before the start (a stop or a crash) and says nothing about now."""
+        self.instance: str | None = None
+        """This server instance's name, stored as ``held_by`` of the terminals that log in
+        here (the offline sweep: ``backend.server.presence``)."""
 
     def _heard_of(self, device: Device) -> bool:
         return (device.kind, device.identity) in self._heard
@@ -257,7 +286,9 @@ class DeviceRegistry:
         for change in changes:  # in order: a terminal may come and go within one group
             key = (change.kind, change.identity)
             device = devices.get(key)
-            if device is None or (device.online == change.online and key in heard):
+            if device is None or not self._holding(device, change):
+                continue
+            if device.online == change.online and key in heard:
                 continue
             heard.add(key)
             device.online = change.online
@@ -275,6 +306,42 @@ class DeviceRegistry:
             )
         events.extend(await eventlog.append_many(session, drafts))
         return [None] * len(changes)
+
+    def _holding(self, device: Device, change: _StatusChange) -> bool:
+        """Note who holds ``device`` now; False: a sweep's change that no longer applies."""
+        if change.online:
+            # Heard now, here: the sweep must not take it for a dead instance's terminal.
+            device.heard_at = max(device.heard_at or change.at, change.at)
+            device.held_by = self.instance
+            return True
+        if change.silent_before is not None:
+            heard = device.heard_at or device.last_seen
+            if not device.online or heard is None or heard >= change.silent_before:
+                return False
+        elif device.held_by not in (None, self.instance):
+            return False  # it went to another instance, which reports it from now on
+        device.held_by = None
+        return True
+
+    async def report_silent(
+        self, kind: str, identity: str, at: dt.datetime, reason: str, silent_before: dt.datetime
+    ) -> bool:
+        """Record ``identity`` offline for the offline sweep, unless it is offline already
+        (its live instance reported it) or was heard at or after ``silent_before``.
+
+        Decided inside the writing transaction (instances write one at a time), so a
+        terminal is never reported offline twice. Returns whether it was recorded now.
+        """
+        change = _StatusChange(kind, identity, False, at, reason, silent_before)
+
+        async def work(session: AsyncSession, events: builtins.list[Event]) -> bool:
+            await self._write_status_changes(session, events, [change])
+            return bool(events)
+
+        recorded = await self._write(work)
+        if recorded:
+            self._heard.add((kind, identity))
+        return recorded
 
     @staticmethod
     async def _load(
@@ -302,20 +369,35 @@ class DeviceRegistry:
         1,200 terminals, half a second for 20,000), and SQLite's executemany would hand
         the interpreter lock back and forth at every row while holding the write lock.
         """
-        if not last_seen:
+        await self._update_times(_touch_statement, builtins.list(last_seen.items()), (kind,))
+
+    async def note_heard(self, kind: str, heard: Mapping[str, dt.datetime], instance: str) -> None:
+        """Store when these devices were last heard (any frame, heartbeats too) and that
+        ``instance`` holds them: one statement per 500, in identity order (two instances
+        writing the same rows take their locks in the same order)."""
+        await self._update_times(_heard_statement, sorted(heard.items()), (instance, kind))
+
+    async def _update_times(
+        self,
+        statement_of: Callable[[str, str, int], str],
+        items: Sequence[tuple[str, dt.datetime]],
+        trailing: tuple[object, ...],
+    ) -> None:
+        """Run ``statement_of(dialect, paramstyle, n)`` over (identity, time) ``items``,
+        500 at a time, in one transaction; ``trailing`` parameters end each statement's."""
+        if not items:
             return
-        items = builtins.list(last_seen.items())
         async with self._sessions.begin() as session:
             connection = await session.connection()
             dialect = connection.dialect
             to_db_time = raw.time_converter(dialect.name)
             for start in range(0, len(items), _TOUCH_CHUNK):
                 chunk = items[start : start + _TOUCH_CHUNK]
-                statement = _touch_statement(dialect.name, dialect.paramstyle, len(chunk))
+                statement = statement_of(dialect.name, dialect.paramstyle, len(chunk))
                 values: builtins.list[object] = []
-                for identity, seen in chunk:
-                    values += (identity, to_db_time(seen))
-                values.append(kind)
+                for identity, at in chunk:
+                    values += (identity, to_db_time(at))
+                values += trailing
                 await connection.exec_driver_sql(statement, tuple(values))
 
     # ------------------------------------------------------------------ JT/T 808 terminals

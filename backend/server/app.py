@@ -80,12 +80,14 @@ from backend.sensors.service import SensorService
 from backend.server import cap_feed
 from backend.server.cap_feed import CAP_PATH_ROOT
 from backend.server.cluster import ClusterLink
+from backend.server.cluster_relay import ClusterRelay, start_relays
 from backend.server.commands import CommandRunner
 from backend.server.console import run_console
 from backend.server.device_feed import run_device_feed
 from backend.server.handlers import device_jurisdictions
 from backend.server.handshake import Gatekeeper, LoginLimits, LoginThrottle
 from backend.server.hub import Hub
+from backend.server.presence import TerminalPresence
 from backend.server.sessions import SESSION_CHECK_INTERVAL, SESSION_TOUCH_INTERVAL, SessionTracker
 from backend.server.telemetry_relay import TelemetryRelay
 from backend.shifts.handover import HandoverService
@@ -258,6 +260,9 @@ class ServerConfig:
     worker_relay: tuple[Path, int, int] | None = None
     """(folder, this worker's number, number of workers): live positions are relayed to
     the other workers' consoles (``backend.server.telemetry_relay``)."""
+    cluster_relay: bool = True
+    """On PostgreSQL, relay live positions to the consoles of the other instances
+    (``backend.server.cluster_relay``; nothing is sent while no other instance listens)."""
     reuse_port: bool = False
     """Listen with SO_REUSEPORT: worker processes share the ports, the kernel spreads
     connections over them (``dutydesk serve --workers N``)."""
@@ -309,6 +314,8 @@ class DutyDeskServer:
     """Publishing (信息发布): the workflow of notices, their lists and inboxes."""
     outbox: Outbox
     """Sends the published notices' queued deliveries (one instance of several)."""
+    cluster_relay: ClusterRelay | None = None
+    """Live positions to and from the other instances on the database (PostgreSQL)."""
 
     def __init__(
         self,
@@ -556,6 +563,12 @@ class DutyDeskServer:
         return chat, checklists, decision
 
     @functools.cached_property
+    def presence(self) -> TerminalPresence | None:
+        """Terminals' last hearings and the offline sweep of a dead instance's terminals
+        (``backend.server.presence``; ``None`` in an exercise)."""
+        return TerminalPresence(self) if self.config.exercise is None else None
+
+    @functools.cached_property
     def leases(self) -> Leases:
         """Which database-wide periodic work this instance runs (one of several on
         PostgreSQL; see :mod:`backend.runtime.leases`)."""
@@ -658,6 +671,8 @@ class DutyDeskServer:
             ) from exc
         for ingest in self.ingests.values():
             ingest.start()
+        if self.presence is not None:
+            await self.presence.start()  # before the gateway: logins record this instance
         self.recording.start()
         if self.config.jt808_listen is not None:
             host, port = self.config.jt808_listen
@@ -696,7 +711,7 @@ class DutyDeskServer:
         if self.config.exercise is not None:
             self.channel_adapters.clear()  # nothing leaves an exercise
         self.outbox.start()
-        self._start_relay()
+        start_relays(self)
         if self.exercises is not None:
             await self.exercises.open()
         logger.info(
@@ -707,15 +722,6 @@ class DutyDeskServer:
             self.port,
             self.database_kind,
         )
-
-    def _start_relay(self) -> None:
-        if self.config.worker_relay is None:
-            return
-        folder, worker, workers = self.config.worker_relay
-        self.relay = TelemetryRelay(folder, worker, workers)
-        self.relay.start(self.hub)
-        for kind in _MOVING:
-            self.ingests[kind].relay = self.relay.offer
 
     async def _open_database(self) -> None:
         await db.migrate(self.engine, encrypter=lambda: self.cipher.encrypt)
@@ -782,6 +788,10 @@ class DutyDeskServer:
         await self.outbox.stop()
         if self.relay is not None:
             await self.relay.stop()
+        if self.cluster_relay is not None:
+            await self.cluster_relay.stop()
+        if self.presence is not None:
+            await self.presence.stop()
         await self.cluster.stop()
         if self.jt808_gateway is not None:
             await self.jt808_gateway.close()

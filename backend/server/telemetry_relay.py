@@ -31,11 +31,15 @@ MAX_DATAGRAM = 60_000
 """Bytes per datagram (under the default Unix socket buffer of ≈ 208 KiB)."""
 RELAY_DIR_VARIABLE = "DUTYDESK_RELAY_DIR"
 """Set by the supervisor for its workers: the folder of the relay sockets."""
+DEFAULT_INTERVAL = 0.025
+"""Seconds between two sends to the other workers."""
 WORKER_VARIABLE = "DUTYDESK_WORKER"
 WORKERS_VARIABLE = "DUTYDESK_WORKERS_COUNT"
 
 
-class _Fix(msgspec.Struct, array_like=True, frozen=True):
+class RelayedFix(msgspec.Struct, array_like=True, frozen=True):
+    """One live fix as relayed (packed as an array: ≈ 80 bytes in msgpack)."""
+
     device: str
     at: float
     lat: float
@@ -46,6 +50,48 @@ class _Fix(msgspec.Struct, array_like=True, frozen=True):
     place: str
 
 
+def relayed(position: Position, place: str) -> RelayedFix:
+    """``position`` (lying in ``place``) as relayed."""
+    return RelayedFix(
+        position.device,
+        position.at.timestamp(),
+        position.lat,
+        position.lon,
+        position.speed_kmh,
+        position.heading_deg,
+        position.altitude_m,
+        place,
+    )
+
+
+def offer_relayed(hub: Hub, fixes: list[RelayedFix]) -> int:
+    """Offer relayed ``fixes`` to ``hub`` (its consoles get those of their areas);
+    returns how many were unusable (a time or place out of range) and skipped."""
+    bad = 0
+    for fix in fixes:
+        if not (-90 <= fix.lat <= 90 and -180 <= fix.lon <= 180):  # also NaN
+            bad += 1
+            continue
+        try:
+            at = dt.datetime.fromtimestamp(fix.at, dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            bad += 1
+            continue
+        hub.offer_position(
+            Position(
+                device=fix.device,
+                at=at,
+                lat=fix.lat,
+                lon=fix.lon,
+                speed_kmh=fix.speed_kmh,
+                heading_deg=fix.heading_deg,
+                altitude_m=fix.altitude_m,
+            ),
+            fix.place,
+        )
+    return bad
+
+
 def socket_path(folder: Path, worker: int) -> Path:
     """Where worker number ``worker`` receives the others' fixes."""
     return folder / f"worker-{worker}.sock"
@@ -54,14 +100,16 @@ def socket_path(folder: Path, worker: int) -> Path:
 class TelemetryRelay:
     """Sends this worker's live fixes to its peers and offers theirs to ``hub``."""
 
-    def __init__(self, folder: Path, worker: int, workers: int, *, interval: float = 0.025) -> None:
+    def __init__(
+        self, folder: Path, worker: int, workers: int, *, interval: float = DEFAULT_INTERVAL
+    ) -> None:
         self._own = socket_path(folder, worker)
         self._peers = [socket_path(folder, n) for n in range(1, workers + 1) if n != worker]
-        self._pending: dict[str, _Fix] = {}
+        self._pending: dict[str, RelayedFix] = {}
         self._socket: socket.socket | None = None
         self._hub: Hub | None = None
         self._encoder = msgspec.msgpack.Encoder()
-        self._decoder = msgspec.msgpack.Decoder(list[_Fix])
+        self._decoder = msgspec.msgpack.Decoder(list[RelayedFix])
         self._flusher = Periodic("telemetry relay", self._flush, interval=interval, log=logger)
         self.dropped = 0
         """Datagrams a peer could not take (full or restarting)."""
@@ -91,16 +139,7 @@ class TelemetryRelay:
 
     def offer(self, position: Position, place: str) -> None:
         """A live fix this worker accepted: the newest per device goes at the next tick."""
-        self._pending[position.device] = _Fix(
-            position.device,
-            position.at.timestamp(),
-            position.lat,
-            position.lon,
-            position.speed_kmh,
-            position.heading_deg,
-            position.altitude_m,
-            place,
-        )
+        self._pending[position.device] = relayed(position, place)
 
     async def _flush(self) -> None:
         if not self._pending or self._socket is None:
@@ -129,16 +168,4 @@ class TelemetryRelay:
             except msgspec.DecodeError:
                 logger.warning("telemetry relay: a datagram that is no list of fixes, ignored")
                 continue
-            for fix in fixes:
-                self._hub.offer_position(
-                    Position(
-                        device=fix.device,
-                        at=dt.datetime.fromtimestamp(fix.at, dt.UTC),
-                        lat=fix.lat,
-                        lon=fix.lon,
-                        speed_kmh=fix.speed_kmh,
-                        heading_deg=fix.heading_deg,
-                        altitude_m=fix.altitude_m,
-                    ),
-                    fix.place,
-                )
+            offer_relayed(self._hub, fixes)

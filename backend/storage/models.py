@@ -220,6 +220,11 @@ class Device(Base):
     online: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    heard_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When a server last heard anything from it (heartbeats too; its receive time,
+    written coalesced; r0028): the offline sweep of a dead instance's terminals."""
+    held_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The server instance holding its connection (None: none known; r0028)."""
 
 
 class PositionRecord(Base):
