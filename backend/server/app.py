@@ -703,6 +703,18 @@ class DutyDeskServer:
             raise ListenError(
                 f"cannot listen on {self.config.host}:{self.config.port}: {exc.strerror or exc}"
             ) from exc
+        await self._start_services()
+        logger.info(
+            "DutyDesk %s listening on %s://%s:%s (database: %s)",
+            __version__,
+            "wss" if self._tls is not None else "ws",
+            self.config.host,
+            self.port,
+            self.database_kind,
+        )
+
+    async def _start_services(self) -> None:
+        """Start what runs beside the listeners: sessions, deadlines, the outbox, relays."""
         if not self._shared_identity:
             self.session_tracker.start()
         self.incidents.start()
@@ -714,14 +726,6 @@ class DutyDeskServer:
         start_relays(self)
         if self.exercises is not None:
             await self.exercises.open()
-        logger.info(
-            "DutyDesk %s listening on %s://%s:%s (database: %s)",
-            __version__,
-            "wss" if self._tls is not None else "ws",
-            self.config.host,
-            self.port,
-            self.database_kind,
-        )
 
     async def _open_database(self) -> None:
         await db.migrate(self.engine, encrypter=lambda: self.cipher.encrypt)
