@@ -95,7 +95,7 @@ def _children(pid: int) -> list[int]:
 
 @contextlib.asynccontextmanager
 async def _server(
-    url: str, data_dir: Path, workers: int, rate: float
+    url: str, data_dir: Path, workers: int, rate: float, console_tick_ms: float | None = None
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, int]]:
     port, jt808 = _free_port(), _free_port()
     environment = {**os.environ, "DUTYDESK_DB": url, "DUTYDESK_LOG_LEVEL": "WARNING"}
@@ -123,6 +123,8 @@ async def _server(
     command += ["--jt808-max-per-address", "100000", "--jt808-max-connections", "100000"]
     if workers > 1:
         command += ["--workers", str(workers)]
+    if console_tick_ms is not None:
+        command += ["--console-tick", str(console_tick_ms)]
     process = await asyncio.create_subprocess_exec(*command, env=environment)
     try:
         deadline = time.monotonic() + 90
@@ -205,13 +207,23 @@ async def _watch_rows(
 
 
 async def run_once(
-    pg_admin: str, workers: int, terminals: int, rate: float, seconds: float
+    pg_admin: str,
+    workers: int,
+    terminals: int,
+    rate: float,
+    seconds: float,
+    *,
+    console_tick_ms: float | None = None,
 ) -> dict[str, Any]:
     """One run of ``workers`` workers under the offered load."""
     with tempfile.TemporaryDirectory(prefix="dutydesk-scaleout-") as scratch_name:
         scratch = Path(scratch_name)
         async with bench_database(pg_admin, scratch) as url:
-            async with _server(url, scratch, workers, rate) as (process, port, jt808):
+            async with _server(url, scratch, workers, rate, console_tick_ms) as (
+                process,
+                port,
+                jt808,
+            ):
                 consoles = raw._ConsoleSpec(
                     f"ws://127.0.0.1:{port}/console", scratch / "consoles.json", count=CONSOLES
                 )
@@ -353,13 +365,18 @@ async def main(args: argparse.Namespace) -> None:
         f"submitters; {floor['writer_us']:.1f} µs writer + {floor['postgres_us']:.1f} µs "
         "PostgreSQL CPU per row)"
     )
-    _print_coalescing_floor()
+    _print_coalescing_floor(args.console_tick)
     levels = args.offered or [args.terminals * args.rate]
     results = []
     for workers in args.workers:
         for offered in levels:
             result = await run_once(
-                args.pg, workers, args.terminals, offered / args.terminals, args.seconds
+                args.pg,
+                workers,
+                args.terminals,
+                offered / args.terminals,
+                args.seconds,
+                console_tick_ms=args.console_tick,
             )
             results.append(result)
             _print_run(result)
@@ -386,11 +403,13 @@ async def main(args: argparse.Namespace) -> None:
     _verdict(cores, gen_us, floor, results)
 
 
-def _print_coalescing_floor() -> None:
+def _print_coalescing_floor(console_tick_ms: float | None) -> None:
     """What coalescing alone adds to sent → console: the group commit's window, then the
     hub's telemetry tick; a console on another worker waits for the relay's tick and its
     own worker's hub tick too. Worst case (a fix just missing each tick)."""
     config = ServerConfig(db_url="sqlite://", data_dir=Path())
+    if console_tick_ms is not None:
+        config = dataclasses.replace(config, telemetry_fanout_interval=console_tick_ms / 1000)
     own = (config.telemetry_commit_delay + config.telemetry_fanout_interval) * 1000
     relayed = own + (WORKER_RELAY_INTERVAL + config.telemetry_fanout_interval) * 1000
     print(
@@ -488,6 +507,13 @@ def run() -> None:
         type=lambda text: [int(n) for n in text.split(",")],
         default=[1, 2],
         help="worker counts to run, comma-separated (default: 1,2)",
+    )
+    parser.add_argument(
+        "--console-tick",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="the servers' console tick (`serve --console-tick`; default: the server's)",
     )
     args = parser.parse_args()
     if not args.pg:

@@ -34,7 +34,7 @@ from backend.registry.files import RESOURCES_DIR, load_cameras_csv, load_units_c
 from backend.registry.files import Error as RegistryError
 from backend.registry.users import SESSION_TOKEN_LIFETIME
 from backend.runtime.collector import short_collections
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import CONSOLE_TICK_S, DutyDeskServer, ServerConfig
 from backend.server.app import Error as ServerError
 from backend.server.sessions import SESSION_CHECK_INTERVAL
 from backend.storage import db
@@ -177,6 +177,14 @@ def add_parser(commands: Subparsers) -> None:
 
 def _add_session_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
+        "--console-tick",
+        type=_positive_float,
+        default=CONSOLE_TICK_S * 1000,
+        metavar="MS",
+        help="how often live positions and readings go out to consoles, coalesced (default: "
+        "%(default)g ms; shorter: fresher maps, more frames per console)",
+    )
+    serve.add_argument(
         "--tls-cert",
         type=Path,
         metavar="FILE",
@@ -292,6 +300,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         **channels.serve_config(args),
         **weather.serve_config(args),
         reuse_port=args.reuse_port,
+        telemetry_fanout_interval=args.console_tick / 1000,
         worker_relay=worker_pool.relay_of_this_worker(),
         cluster_relay=args.cluster_relay,
     )

@@ -172,6 +172,11 @@ _MOVING = frozenset({"jt808", "nmea"})
 """Device kinds that report positions."""
 
 
+CONSOLE_TICK_S = 0.025
+"""How often live positions and readings go out to consoles, coalesced (``serve
+--console-tick``)."""
+
+
 @dataclass(slots=True)
 class ServerConfig:
     """How to run the server."""
@@ -199,7 +204,7 @@ class ServerConfig:
     telemetry_commit_delay: float = 0.01
     """Longest a position or reading waits for its group commit (under load the batches
     grow by themselves while the previous commit runs)."""
-    telemetry_fanout_interval: float = 0.025
+    telemetry_fanout_interval: float = CONSOLE_TICK_S
     """How often coalesced telemetry goes to consoles (the map redraws on its own timer)."""
     seed_sensors: Sequence[SensorConfig] = ()
     """Sensors to register at start unless already known (samples, demos)."""
