@@ -30,13 +30,16 @@ from realtime.protocol import (
     CancelNotice,
     Channel,
     Contact,
+    DeliveryState,
     EnterpriseDetails,
     ExerciseLabel,
     ExerciseState,
+    GetNotice,
     InboxResult,
     ListInbox,
     ListNotices,
     MarkNoticeRead,
+    NoticeDetail,
     NoticeResult,
     NoticesResult,
     RegistryItemInput,
@@ -272,3 +275,75 @@ async def test_an_expired_notice_leaves_the_feed(server: DutyDeskServer) -> None
     # Its alert stays where it was published (an integrator may still fetch it).
     expired = published[0].cap_identifier
     assert (await _fetch(server, f"/cap/alerts/{expired}.xml"))[0] == 200
+
+
+async def test_an_enterprise_console_gets_only_the_notices_published_to_its_enterprise(
+    server: DutyDeskServer,
+) -> None:
+    """Enterprise users over the wire: the enterprise inside the notice's area gets the
+    published notice as an inbox item (never the workflow), reads it (its console receipt
+    turns ``read`` for the staff), and may not list the bureau's notices; an enterprise of
+    another area gets nothing, live or in its inbox."""
+    principals = await _users(server)
+    for code, name, area in (("ENT-TANKS", "储罐公司", XIHU), ("ENT-SH", "浦江化工", "310104")):
+        await server.registry_items.save(
+            principals["leader"],
+            RegistryItemInput(
+                code=code,
+                name=name,
+                jurisdiction=area,
+                details=EnterpriseDetails(contacts=[Contact(name="李四", phone="13800000002")]),
+            ),
+            None,
+        )
+    await server.users.add_user(
+        "tanks", "pw-tanks-long", Role.ENTERPRISE, jurisdiction=XIHU, enterprise="ENT-TANKS"
+    )
+    await server.users.add_user(
+        "pujiang", "pw-pujiang-long", Role.ENTERPRISE, jurisdiction="310104", enterprise="ENT-SH"
+    )
+    drafter = await open_console(server, "drafter", "pw-drafter-long")
+    leader = await open_console(server, "leader", "pw-leader-long")
+    tanks = await open_console(server, "tanks", "pw-tanks-long")
+    pujiang = await open_console(server, "pujiang", "pw-pujiang-long")
+    try:
+        saved = await drafter.client.request(
+            SaveNotice(req="", notice=leak_notice(channels=[Channel.CONSOLE]))
+        )
+        assert isinstance(saved, NoticeResult)
+        pending = await drafter.client.request(
+            SubmitNotice(req="", notice_id=saved.notice.id, version=saved.notice.version)
+        )
+        assert isinstance(pending, NoticeResult)
+        published = await leader.client.request(
+            ApproveNotice(req="", notice_id=saved.notice.id, version=pending.notice.version)
+        )
+        assert isinstance(published, NoticeResult)
+        await tanks.recorder.wait_for(lambda: _notice_kinds(tanks))
+        await asyncio.sleep(QUIET)
+
+        assert _notice_kinds(tanks) == [("notice.published", False, True)]
+        assert _notice_kinds(pujiang) == []
+        inbox = await tanks.client.request(ListInbox(req=""))
+        assert isinstance(inbox, InboxResult)
+        assert [item.title for item in inbox.items] == ["液氨槽车泄漏预警"]
+        elsewhere = await pujiang.client.request(ListInbox(req=""))
+        assert isinstance(elsewhere, InboxResult)
+        assert elsewhere.items == []
+        with pytest.raises(CommandError, match="may not") as refused:
+            await tanks.client.request(ListNotices(req=""))
+        assert refused.value.code == "forbidden"
+
+        read = await tanks.client.request(MarkNoticeRead(req="", notice_id=saved.notice.id))
+        assert isinstance(read, InboxResult)
+        assert read.items[0].read_at is not None
+        detail = await leader.client.request(GetNotice(req="", notice_id=saved.notice.id))
+        assert isinstance(detail, NoticeDetail)
+        enterprise_rows = [r for r in detail.receipts if r.recipient_code == "ENT-TANKS"]
+        assert [(r.channel, r.state) for r in enterprise_rows] == [
+            (Channel.CONSOLE, DeliveryState.READ)
+        ]
+        assert not [r for r in detail.receipts if r.recipient_code == "ENT-SH"]
+    finally:
+        for console in (drafter, leader, tanks, pujiang):
+            await console.close()
