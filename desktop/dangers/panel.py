@@ -111,6 +111,9 @@ class DangerBoardPanel(QWidget):
         self.stats_tab = self._stats_tab()
         if not enterprise:
             self.tabs.addTab(self.stats_tab, self.tr("Statistics"))
+        else:
+            # Not a tab of an enterprise's board: left shown, it floated over the tabs.
+            self.stats_tab.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.tabs)

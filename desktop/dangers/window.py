@@ -7,11 +7,11 @@ Kept out of :mod:`desktop.main_window` so the window stays layout and wiring.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QBoxLayout, QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLayout, QMainWindow, QToolBar, QWidget
 
 from desktop.dangers.panel import DangerBoardPanel
 from desktop.dangers.workplace import EnterpriseWorkplace
@@ -78,6 +78,9 @@ class WindowDangers(QObject):
         """Show only the enterprise's workplace."""
         window = self._window
         for dock in window.findChildren(QDockWidget):
+            # Taken out of the layout, not only hidden: the tab bars of tabified docks
+            # stayed and were drawn over the workplace's own tabs.
+            window.removeDockWidget(dock)
             dock.hide()
             dock.toggleViewAction().setVisible(False)
         for toolbar in window.findChildren(QToolBar):
@@ -88,11 +91,7 @@ class WindowDangers(QObject):
         central = window.centralWidget()
         layout = central.layout() if central is not None else None
         if self.workplace is None and layout is not None:
-            for index in range(layout.count()):
-                item = layout.itemAt(index)
-                widget = item.widget() if item is not None else None
-                if widget is not None and widget not in self._keep:
-                    widget.hide()  # the alarm queue and its filters
+            _hide_items(layout, self._keep)  # the alarm queue and its filters
             self.workplace = EnterpriseWorkplace(self._service, user, window)
             self.workplace.board.message.connect(self._notify)
             if isinstance(layout, QBoxLayout):
@@ -102,3 +101,19 @@ class WindowDangers(QObject):
                 "MainWindow", "DutyDesk – enterprise workplace – {user}"
             ).format(user=user.display_name or user.username)
         )
+
+
+def _hide_items(layout: QLayout, keep: Iterable[QWidget]) -> None:
+    """Hide every widget of ``layout`` but ``keep``, also those of its nested layouts (the
+    queue's filter row is one: left visible, it was squeezed over the workplace's tabs)."""
+    kept = set(keep)
+    for index in range(layout.count()):
+        item = layout.itemAt(index)
+        if item is None:
+            continue
+        nested = item.layout()
+        if nested is not None:
+            _hide_items(nested, kept)
+        widget = item.widget()
+        if widget is not None and widget not in kept:
+            widget.hide()

@@ -93,6 +93,11 @@ def test_an_enterprise_sees_its_workplace_only(
             assert rows(board)[0][1] == "西湖化工有限公司"
             assert "仓库灭火器过期" not in str(rows(board))
             tabs = [board.tabs.tabText(i) for i in range(board.tabs.count())]
+            bar = board.tabs.tabBar()
+            for index in range(board.tabs.count()):
+                # Nothing lies over the tabs (a stray widget once hid their labels).
+                centre = bar.mapTo(window, bar.tabRect(index).center())
+                assert window.childAt(centre) is bar
             assert tabs == ["Hidden dangers", "Inspections", "Received notices"], "no statistics"
             # A report is for its own enterprise, whatever else it could type.
             form = ReportForm(board.enterprise, board, photos=False)
