@@ -19,6 +19,7 @@ from typing import ClassVar, Final, Self
 
 from devices.jt808.errors import EncodeError, FieldError, LengthError, UnsupportedError
 from devices.jt808.framing import ProtocolVersion
+from devices.jt808.messages.general import EmptyBody
 from devices.jt808.messages.location import Location
 from devices.jt808.messages.parameters import Parameter, encode_parameters, read_parameters
 from devices.jt808.wire import Reader, decode_gbk, encode_gbk, encode_uint
@@ -32,41 +33,19 @@ _DOOR_OPEN_2019 = 1
 
 
 @dataclass(frozen=True, slots=True)
-class PositionQuery:
+class PositionQuery(EmptyBody):
     """0x8201: report the position now (empty body)."""
 
     MSG_ID: ClassVar[int] = 0x8201
     MSG_NAME: ClassVar[str] = "position_query"
 
-    def encode(self, version: ProtocolVersion = ProtocolVersion.V2013) -> bytes:
-        """Encode the (empty) body."""
-        return b""
-
-    @classmethod
-    def decode(cls, body: bytes, version: ProtocolVersion = ProtocolVersion.V2013) -> Self:
-        """Decode the body, which must be empty."""
-        if body:
-            raise LengthError(f"{cls.MSG_NAME} body must be empty, got {len(body)} bytes")
-        return cls()
-
 
 @dataclass(frozen=True, slots=True)
-class QueryAllParameters:
+class QueryAllParameters(EmptyBody):
     """0x8104: report every parameter (empty body)."""
 
     MSG_ID: ClassVar[int] = 0x8104
     MSG_NAME: ClassVar[str] = "query_all_parameters"
-
-    def encode(self, version: ProtocolVersion = ProtocolVersion.V2013) -> bytes:
-        """Encode the (empty) body."""
-        return b""
-
-    @classmethod
-    def decode(cls, body: bytes, version: ProtocolVersion = ProtocolVersion.V2013) -> Self:
-        """Decode the body, which must be empty."""
-        if body:
-            raise LengthError(f"{cls.MSG_NAME} body must be empty, got {len(body)} bytes")
-        return cls()
 
 
 @dataclass(frozen=True, slots=True)

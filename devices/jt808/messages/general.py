@@ -59,7 +59,9 @@ class PlatformGeneralReply(_GeneralReply):
 
 
 @dataclass(frozen=True, slots=True)
-class _EmptyBody:
+class EmptyBody:
+    """A message whose body is empty (a heartbeat, a position query…): subclasses name it."""
+
     MSG_NAME: ClassVar[str]
 
     def encode(self, version: ProtocolVersion = ProtocolVersion.V2013) -> bytes:
@@ -75,7 +77,7 @@ class _EmptyBody:
 
 
 @dataclass(frozen=True, slots=True)
-class Heartbeat(_EmptyBody):
+class Heartbeat(EmptyBody):
     """0x0002: terminal heartbeat (empty body)."""
 
     MSG_ID: ClassVar[int] = 0x0002
@@ -83,7 +85,7 @@ class Heartbeat(_EmptyBody):
 
 
 @dataclass(frozen=True, slots=True)
-class Logout(_EmptyBody):
+class Logout(EmptyBody):
     """0x0003: terminal logout / unregister (empty body)."""
 
     MSG_ID: ClassVar[int] = 0x0003
