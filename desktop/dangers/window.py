@@ -23,6 +23,10 @@ SEES_DANGERS = frozenset(
 )
 
 
+_STATUS_KEPT = frozenset({"connection_label", "data_age_label", "queued_label", "user_label"})
+"""The status-bar labels an enterprise's workplace shows."""
+
+
 class WindowDangers(QObject):
     """Builds and wires the window's hidden-danger views."""
 
@@ -85,6 +89,13 @@ class WindowDangers(QObject):
             dock.toggleViewAction().setVisible(False)
         for toolbar in window.findChildren(QToolBar):
             toolbar.hide()
+        # The status bar keeps the connection, the data's age, the queued commands and the
+        # user; alarm, task, warning and sound counters mean nothing to an enterprise.
+        for widget in window.statusBar().findChildren(
+            QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly
+        ):
+            if widget.objectName() not in _STATUS_KEPT:
+                widget.hide()
         language = QCoreApplication.translate("MainWindow", "&Language")
         for action in window.menuBar().actions():
             action.setVisible(action.text() == language)

@@ -89,6 +89,8 @@ def test_an_enterprise_sees_its_workplace_only(
             board = workplace.board
             await wait_until(lambda: len(rows(board)) == 1, what="its danger")
             assert not window.queue_view.isVisible()
+            assert window.status_panel.connection_label.isVisible()
+            assert not window.status_panel.unacknowledged_label.isVisible()
             assert not any(d.isVisible() for d in window.findChildren(QDockWidget))
             assert rows(board)[0][1] == "西湖化工有限公司"
             assert "仓库灭火器过期" not in str(rows(board))
