@@ -51,7 +51,6 @@ from realtime.protocol import (
 
 logger = logging.getLogger(__name__)
 
-_K = eventlog.EventKind
 
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 """What a hidden danger's photo may be (the bytes are sniffed by the attachment store)."""
@@ -97,7 +96,11 @@ class DangerService:
             session.add(row)
             await session.flush()
             self._step(session, row, principal.username, "report", "")
-            events.append(await self._event(session, _K.DANGER_REPORTED, principal.username, row))
+            events.append(
+                await self._event(
+                    session, eventlog.EventKind.DANGER_REPORTED, principal.username, row
+                )
+            )
             return await self._view(session, row)
 
         view = await self._write(work)
@@ -221,7 +224,7 @@ class DangerService:
             events.append(
                 await self._event(
                     session,
-                    _K.DANGER_CHANGED,
+                    eventlog.EventKind.DANGER_CHANGED,
                     principal.username,
                     row,
                     command.note,
@@ -372,9 +375,15 @@ class DangerService:
                 self._step(session, row, principal.username, "report", "执法检查")
                 rows.append(row)
             (view,) = await store.inspection_views(session, [record])
-            drafts = [eventlog.Draft(_K.INSPECTION_RECORDED, principal.username, inspection=view)]
+            drafts = [
+                eventlog.Draft(
+                    eventlog.EventKind.INSPECTION_RECORDED, principal.username, inspection=view
+                )
+            ]
             drafts += [
-                eventlog.Draft(_K.DANGER_REPORTED, principal.username, danger=logged)
+                eventlog.Draft(
+                    eventlog.EventKind.DANGER_REPORTED, principal.username, danger=logged
+                )
                 for logged in await store.views(session, self._cipher, rows, for_log=True)
             ]
             events.extend(await eventlog.append_many(session, drafts))
@@ -495,7 +504,7 @@ class DangerService:
         if not await self._claim(session, row, {**changes, "escalated_to": ""}, now):
             return 0
         self._step(session, row, "system", "overdue", "")
-        events.append(await self._event(session, _K.DANGER_OVERDUE, "system", row))
+        events.append(await self._event(session, eventlog.EventKind.DANGER_OVERDUE, "system", row))
         logger.info("hidden danger %s of %s is overdue", row.id, row.enterprise)
         return 1
 
@@ -516,7 +525,9 @@ class DangerService:
         ):
             return 0
         self._step(session, row, "system", "escalate", rung)
-        events.append(await self._event(session, _K.DANGER_ESCALATED, "system", row, rung))
+        events.append(
+            await self._event(session, eventlog.EventKind.DANGER_ESCALATED, "system", row, rung)
+        )
         logger.info("hidden danger %s of %s escalated to %s", row.id, row.enterprise, rung)
         return 1
 

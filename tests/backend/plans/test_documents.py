@@ -133,7 +133,7 @@ async def test_plan_uploads_out_of_reach_are_refused(world: World) -> None:
         neither = await refused(centre, upload_command(PDF, plan_code=""))
         for error in (both, neither):
             assert error.code is ErrorCode.VALIDATION
-            assert "either an incident_id or a plan_code" in error.message
+            assert "exactly one of incident_id, plan_code and danger_id" in error.message
         assert await stored(world) == 0
     finally:
         for console in (centre, wall, neighbour, police):
