@@ -109,7 +109,12 @@ async def _scenario(server: ServerThread, qtbot: QtBot) -> None:
         await call(approver.approve)
         await wait_until(lambda: bool(approver.receipts), what="receipts")
         fire_rows = [r for r in approver.receipts if r.recipient_code == "fire"]
-        assert [r.state for r in fire_rows] == [DeliveryState.SENT]
+        # Sent to the desk's console, or already delivered: its inbox panel lists the
+        # notice as soon as the event arrives, which may be before these receipts were read.
+        assert [r.state for r in fire_rows] in (
+            [DeliveryState.SENT],
+            [DeliveryState.DELIVERED],
+        )
         assert (
             approver.text_at(approver.table, 0, 0) == approver.notice_cells(approver.notices[0])[0]
         )
