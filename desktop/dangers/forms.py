@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.dangers.labels import action_label, category_label, grade_label
+from desktop.plain_text import plain_label
 from realtime.protocol import (
     DangerAction,
     DangerCategory,
@@ -88,7 +88,7 @@ class ReportForm(QDialog):
             add = QPushButton(self.tr("Add photo…"), self)
             add.clicked.connect(self._pick_photos)
             layout.addRow(add, self.photo_list)
-        self.problem = QLabel(self)
+        self.problem = plain_label(parent=self)
         self.problem.setStyleSheet("color: #b00020")
         layout.addRow(self.problem)
         buttons = QDialogButtonBox(
@@ -195,7 +195,7 @@ class InspectionForm(QDialog):
         self.finding_list = QListWidget(self)
         add = QPushButton(self.tr("Add a finding…"), self)
         add.clicked.connect(self._add_finding)
-        layout.addWidget(QLabel(self.tr("Hidden dangers found"), self))
+        layout.addWidget(plain_label(self.tr("Hidden dangers found"), self))
         layout.addWidget(self.finding_list)
         layout.addWidget(add, 0, Qt.AlignmentFlag.AlignLeft)
         buttons = QDialogButtonBox(

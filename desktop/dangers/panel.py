@@ -9,6 +9,7 @@ reports with photos, starts and completes; the server holds the scope either way
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import uuid
 from collections.abc import Callable
@@ -23,7 +24,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -45,6 +45,7 @@ from desktop.dangers.labels import (
     state_label,
 )
 from desktop.dangers.state import BoardFilter, DangerBoard, actions_for, late_now
+from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
 from realtime.protocol import (
     MAX_UPLOAD_CHUNK_BYTES,
@@ -190,7 +191,7 @@ class DangerBoardPanel(QWidget):
         self.photo_button.clicked.connect(self._add_photos)
         self.action_row.addWidget(self.photo_button)
         self.action_row.addStretch(1)
-        self.status = QLabel(tab)
+        self.status = plain_label(parent=tab)
         layout = QVBoxLayout(tab)
         layout.addLayout(filters)
         layout.addWidget(self.table, 3)
@@ -354,8 +355,9 @@ class DangerBoardPanel(QWidget):
         if d is None:
             self.detail.clear()
             return
+        # Every value is the reporter's text: escaped, so it shows literally, never as markup.
+        head = f"{d.enterprise_name} · {grade_label(d.grade)} · {state_label(d.state)}"
         lines = [
-            f"<b>{d.enterprise_name}</b> · {grade_label(d.grade)} · {state_label(d.state)}",
             f"{category_label(d.category)} · {source_label(d.source)} · {d.place}",
             d.description,
             self.tr("Measures: {m}").format(m=d.measures) if d.measures else "",
@@ -364,14 +366,18 @@ class DangerBoardPanel(QWidget):
             if d.responsible_name
             else "",
             self.tr("Photos: {n}").format(n=len(d.photos)) if d.photos else "",
-            "<hr>",
-            *(
-                f"{_when(s.at)} {s.actor} {action_label(s.action)} → {state_label(s.state)}"
-                + (f"：{s.note}" if s.note and s.action != "escalate" else "")
-                for s in d.history
-            ),
         ]
-        self.detail.setHtml("<br>".join(line for line in lines if line))
+        history = [
+            f"{_when(s.at)} {s.actor} {action_label(s.action)} → {state_label(s.state)}"
+            + (f"：{s.note}" if s.note and s.action != "escalate" else "")
+            for s in d.history
+        ]
+        self.detail.setHtml(
+            f"<b>{html.escape(head)}</b><br>"
+            + "<br>".join(html.escape(line) for line in lines if line)
+            + "<hr>"
+            + "<br>".join(html.escape(line) for line in history)
+        )
 
     def _show_actions(self) -> None:
         allowed = set(actions_for(self.role, self.selected))

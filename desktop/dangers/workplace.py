@@ -4,9 +4,10 @@ published to it. No alarms, no map, no vehicles (the server sends none either)."
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from desktop.dangers.panel import DangerBoardPanel
+from desktop.plain_text import plain_label
 from desktop.publishing.inbox import InboxPanel
 from desktop.service import ConsoleService
 from realtime.protocol import UserInfo
@@ -24,7 +25,7 @@ class EnterpriseWorkplace(QWidget):
         super().__init__(parent)
         self.setObjectName("enterprise_workplace")
         enterprise = user.enterprise if isinstance(user.enterprise, str) else ""
-        self.title = QLabel(
+        self.title = plain_label(
             self.tr("Workplace of {enterprise} — {user}").format(
                 enterprise=enterprise, user=user.display_name or user.username
             ),

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow
 
 from desktop.console_model import ConsoleModel
 from desktop.early_warning.panel import WarningPanel
 from desktop.early_warning.state import can_work
+from desktop.plain_text import plain_label
 from desktop.service import ConsoleService
 from realtime.protocol import (
     MAX_CAP_BYTES,
@@ -59,7 +60,7 @@ class WindowWarnings(QObject):
         self.import_action.triggered.connect(self._ask_import)
         self.import_action.setEnabled(False)
         menu.addAction(self.import_action)
-        self.count_label = QLabel(window)
+        self.count_label = plain_label(parent=window)
         self.count_label.setObjectName("warning_count")
         window.statusBar().addPermanentWidget(self.count_label)
         self.panel.count_changed.connect(self.show_count)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.places import jurisdiction_name
+from desktop.plain_text import plain_label
 from desktop.publishing import drafts
 from desktop.publishing.labels import (
     LEVEL_COLOURS,
@@ -79,14 +79,14 @@ class NoticeEditor(QDialog):
         self.jurisdictions = QLineEdit(self)
         self.jurisdictions.setPlaceholderText(self.tr("region codes, e.g. 330106 330105"))
         self.jurisdictions.textChanged.connect(self._name_places)
-        self.places = QLabel(self)
+        self.places = plain_label(parent=self)
         self.places.setWordWrap(True)
         self.polygon = QPlainTextEdit(self)
         self.polygon.setPlaceholderText(self.tr("optional: lat,lon; lat,lon; lat,lon"))
         self.polygon.setMaximumHeight(60)
         self.description = QLineEdit(self)
         self.description.setPlaceholderText(self.tr("the area in words (default: the places)"))
-        self.error = QLabel(self)
+        self.error = plain_label(parent=self)
         self.error.setObjectName("notice_editor_error")
         self.error.setStyleSheet("color: #c62828")
         self.error.setWordWrap(True)

@@ -7,6 +7,7 @@ Enterprise and agency consoles place :class:`InboxPanel` where their layout want
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -16,7 +17,6 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.incidents.labels import format_moment, refusal_text
+from desktop.plain_text import plain_label, rich_label
 from desktop.publishing.labels import LEVEL_COLOURS, kind_label, level_label
 from desktop.service import ConsoleService
 from realtime.aio import TaskSet
@@ -57,7 +58,7 @@ class InboxPanel(QWidget):
         self._service = service
         self._tasks = TaskSet()
         self.items: list[InboxItem] = []
-        self.status = QLabel(self)
+        self.status = plain_label(parent=self)
         refresh = QPushButton(self.tr("Refresh"), self)
         refresh.clicked.connect(self.reload)
         self.table = QTableWidget(0, len(COLUMNS), self)
@@ -70,7 +71,7 @@ class InboxPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._on_selection)
-        self.text = QLabel(self)
+        self.text = rich_label(self)
         self.text.setObjectName("inbox_text")
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -133,14 +134,18 @@ class InboxPanel(QWidget):
     def open_item(self, row: int) -> None:
         """Show the notice of ``row`` and mark it read."""
         item = self.items[row]
-        parts = [f"<b>{item.title}</b>", item.body]
+        # The notice's text is the drafter's: escaped, so it shows literally.
+        parts = [item.body]
         if item.instruction:
             parts.append(self.tr("What to do: {text}").format(text=item.instruction))
         if item.area:
             parts.append(self.tr("Area: {text}").format(text=item.area))
         if item.cancelled:
             parts.append(self.tr("This notice was withdrawn."))
-        self.text.setText("<br>".join(parts))
+        self.text.setText(
+            f"<b>{html.escape(item.title)}</b><br>"
+            + "<br>".join(html.escape(part) for part in parts)
+        )
         if item.read_at is None:
             self._start(self._mark_read(item.id), "notice read")
 

@@ -7,6 +7,7 @@ kept current by the ``notice.*`` events. The buttons are a courtesy; the server 
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QPushButton,
     QSplitter,
     QTableWidget,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.incidents.labels import format_moment, refusal_text
+from desktop.plain_text import plain_label, rich_label
 from desktop.publishing.editor import NoticeEditor
 from desktop.publishing.labels import (
     LEVEL_COLOURS,
@@ -98,7 +99,7 @@ class PublishingPanel(QWidget):
         for state in NoticeState:
             self.filter.addItem(state_label(state), state)
         self.filter.currentIndexChanged.connect(self.reload)
-        self.status = QLabel(self)
+        self.status = plain_label(parent=self)
         self.status.setWordWrap(True)
         refresh = QPushButton(self.tr("Refresh"), self)
         refresh.clicked.connect(self.reload)
@@ -117,7 +118,7 @@ class PublishingPanel(QWidget):
             ],
         )
         self.table.itemSelectionChanged.connect(self._on_selection)
-        self.detail = QLabel(self)
+        self.detail = rich_label(self)
         self.detail.setObjectName("notice_detail")
         self.detail.setWordWrap(True)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -135,7 +136,7 @@ class PublishingPanel(QWidget):
             ],
         )
         top = QHBoxLayout()
-        top.addWidget(QLabel(self.tr("Show"), self))
+        top.addWidget(plain_label(self.tr("Show"), self))
         top.addWidget(self.filter)
         top.addWidget(self.status, 1)
         top.addWidget(refresh)
@@ -361,12 +362,16 @@ class PublishingPanel(QWidget):
         if notice is None:
             self.detail.clear()
         else:
-            parts = [f"<b>{notice.notice.title}</b>", notice.notice.body]
+            # The drafter's and the approver's text: escaped, so it shows literally.
+            parts = [notice.notice.body]
             if notice.notice.instruction:
                 parts.append(self.tr("Instruction: {text}").format(text=notice.notice.instruction))
             if notice.reason:
                 parts.append(self.tr("Reason: {text}").format(text=notice.reason))
-            self.detail.setText("<br>".join(parts))
+            self.detail.setText(
+                f"<b>{html.escape(notice.notice.title)}</b><br>"
+                + "<br>".join(html.escape(part) for part in parts)
+            )
         self.receipt_table.setRowCount(len(self.receipts))
         for row, receipt in enumerate(self.receipts):
             for column, text in enumerate(self.receipt_cells(receipt)):

@@ -8,6 +8,7 @@ readings simply has no projection.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,6 +21,7 @@ from desktop.alarm_model import LEVEL_COLOURS
 from desktop.service import ConsoleService
 from desktop.trends.plots import TrendSeries
 from desktop.trends.store import epoch
+from realtime.client import ConnectionState
 from realtime.protocol import GetProjection, ProjectionResult, ResultData, TrendProjection
 from realtime.states import AlarmLevel
 
@@ -36,6 +38,16 @@ def projection_points(projection: TrendProjection) -> tuple[list[float], list[fl
         [epoch(projection.fitted_from_at), epoch(projection.fitted_to_at)],
         [projection.fitted_from_value, projection.fitted_to_value],
     )
+
+
+def _loop_running() -> bool:
+    """Whether the console's event loop runs (a window left over after it stopped, as in
+    a test, must not start queries no loop will ever run)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class ProjectionOverlay(QObject):
@@ -69,7 +81,10 @@ class ProjectionOverlay(QObject):
         self._soon.start()
 
     def refresh(self) -> None:
-        """Ask for the projection of every shown sensor."""
+        """Ask for the projection of every shown sensor (while connected: the answers of
+        a disconnected console would only queue up behind the reconnect)."""
+        if self._service.state is not ConnectionState.LIVE or not _loop_running():
+            return
         for sensor_id in list(self._series()):
             self.ask(sensor_id)
 

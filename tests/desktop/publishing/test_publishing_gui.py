@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 
 from backend.server.testing import ServerThread
@@ -27,6 +28,8 @@ from realtime.protocol import (
     Channel,
     DeliveryState,
     EarlyWarningView,
+    InboxItem,
+    NoticeKind,
     NoticeState,
     Role,
     WarningLevel,
@@ -180,3 +183,30 @@ def test_a_draft_from_a_warning(qtbot: QtBot) -> None:
     assert msgspec.structs.replace(editor.notice(), instruction="") == msgspec.structs.replace(
         notice, instruction=""
     )
+
+
+def test_a_notice_shows_its_text_literally_never_as_markup(
+    fake_service: tuple[ConsoleService, list[Any]], qtbot: QtBot
+) -> None:
+    """A notice's title and body are the drafter's text: markup in them shows as typed in
+    the recipient's inbox (no image fetched, no link, no hidden text)."""
+    service, _clients = fake_service
+    inbox = InboxPanel(service)
+    qtbot.addWidget(inbox)
+    hostile = '<img src="http://evil.example/x.png"><a href="x">点这里</a>'
+    inbox.items = [
+        InboxItem(
+            id=1,
+            kind=NoticeKind.WARNING,
+            level=WarningLevel.RED,
+            title="<b>假标题</b>",
+            body=hostile,
+            published_at=dt.datetime(2026, 12, 5, 2, 0, tzinfo=dt.UTC),
+            read_at=dt.datetime(2026, 12, 5, 2, 1, tzinfo=dt.UTC),
+        )
+    ]
+    inbox.open_item(0)
+    shown = QTextDocument()
+    shown.setHtml(inbox.text.text())
+    assert "<b>假标题</b>" in shown.toPlainText()
+    assert hostile in shown.toPlainText()
