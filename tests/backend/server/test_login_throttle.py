@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -154,7 +155,11 @@ async def test_device_acks_stay_prompt_during_a_login_burst(
     assert {status for status, _ in answers} <= {401, 429, 503}
     busy = [seconds for status, seconds in answers if status == 503]
     assert busy, "logins beyond the pool's queue are turned away"
-    assert max(busy) < 2.0, "and quickly"
+    # Turned away at once, not queued behind the hashing: typically 0.1-0.2 s each here;
+    # a loaded 2-core runner stretched single ones to 2.5 s (connect and handshake wait
+    # for CPU too), while a queued login would wait out the burst (4 s).
+    assert statistics.median(busy) < 1.0, "and quickly"
+    assert max(busy) < BURST_SECONDS, "none waits out the burst"
     assert len(latencies) > 10
     # Hashing on the loop stalls acks for the whole burst (4 s); half of it leaves room for
     # a loaded 2-core runner (a 1 s bound failed once in a full run, never alone).
