@@ -31,11 +31,10 @@ import base64
 import binascii
 import hashlib
 import logging
-import math
 import socket
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec
 from urllib.parse import urlencode
 
 import asyncpg
@@ -45,7 +44,14 @@ from backend.eventlog import notify
 from backend.runtime.episodes import EpisodeLog
 from backend.runtime.periodic import Periodic
 from backend.server.hub import Hub
-from backend.server.telemetry_relay import RelayedFix, TelemetryRelay, offer_relayed, relayed
+from backend.server.telemetry_relay import (
+    RelayedFix,
+    TelemetryRelay,
+    offer_readings,
+    offer_relayed,
+    packed,
+    relayed,
+)
 from devices.observations import Position
 from realtime.protocol import ReadingView
 
@@ -157,19 +163,14 @@ class ClusterRelay:
         return self._chunks(_FIXES, fixes) + self._chunks(_READINGS, readings)
 
     def _chunks(self, kind: str, items: Sequence[msgspec.Struct]) -> list[str]:
-        payloads: list[str] = []
         prefix = f"{self.source}\n{kind}\n"
-        todo = [items[i : i + _FIRST_CHUNK] for i in range(0, len(items), _FIRST_CHUNK)]
-        while todo:
-            chunk = todo.pop()
-            payload = prefix + base64.b64encode(self._encoder.encode(chunk)).decode("ascii")
-            if len(payload) <= MAX_PAYLOAD:
-                payloads.append(payload)
-            elif len(chunk) > 1:
-                half = len(chunk) // 2
-                todo += (chunk[:half], chunk[half:])
-            else:
-                self.dropped += 1  # one item over 8 kB (a hostile name): not relayed
+        payloads, too_long = packed(
+            items,
+            lambda chunk: prefix + base64.b64encode(self._encoder.encode(chunk)).decode("ascii"),
+            MAX_PAYLOAD,
+            _FIRST_CHUNK,
+        )
+        self.dropped += too_long  # one item over 8 kB (a hostile name): not relayed
         return payloads
 
     async def _flush(self) -> None:
@@ -250,10 +251,7 @@ class ClusterRelay:
             self._refuse("a notification that is no list of relayed fixes or readings")
             return
         if kind == _READINGS:
-            usable = [r for r in readings if math.isfinite(r.value)]
-            for reading in usable:
-                self._hub.offer_reading(reading)
-            if len(usable) < len(readings):
+            if offer_readings(self._hub, readings):
                 self._refuse("readings that are not numbers")
         elif offer_relayed(self._hub, fixes):
             self._refuse("fixes with a time or coordinates out of range")
@@ -264,31 +262,34 @@ class ClusterRelay:
             logger.warning("telemetry relay: %s, ignored (%s so far)", what, self.refused)
 
 
-Offer = Callable[[Position, str], None]
+_P = ParamSpec("_P")
 
 
-def fan_out(offers: Sequence[Offer]) -> Offer | None:
-    """One offer handing each fix to every one of ``offers`` (None: there are none)."""
+def fan_out(offers: Sequence[Callable[_P, None]]) -> Callable[_P, None] | None:
+    """One offer handing each item to every one of ``offers`` (None: there are none)."""
     if len(offers) <= 1:
         return offers[0] if offers else None
 
-    def offer(position: Position, place: str) -> None:
+    def offer(*args: _P.args, **kwargs: _P.kwargs) -> None:
         for each in offers:
-            each(position, place)
+            each(*args, **kwargs)
 
     return offer
 
 
 def start_relays(server: DutyDeskServer) -> None:
-    """Start the relays of live positions ``server`` takes part in: between the workers
-    of its supervisor (``serve --workers``), and between instances on PostgreSQL."""
-    offers: list[Offer] = []
+    """Start the relays of live positions and readings ``server`` takes part in: between
+    the workers of its supervisor (``serve --workers``), and between instances on
+    PostgreSQL."""
+    offers: list[Callable[[Position, str], None]] = []
+    reading_offers: list[Callable[[ReadingView], None]] = []
     source = server.presence.name if server.presence is not None else ""
     if server.config.worker_relay is not None:
         folder, worker, workers = server.config.worker_relay
         server.relay = TelemetryRelay(folder, worker, workers)
         server.relay.start(server.hub)
         offers.append(server.relay.offer)
+        reading_offers.append(server.relay.offer_reading)
         # The workers of one supervisor have each other's fixes by the Unix relay already.
         source = f"{socket.gethostname()}:{folder}"
     if (
@@ -301,8 +302,8 @@ def start_relays(server: DutyDeskServer) -> None:
         )
         server.cluster_relay.start(server.hub)
         offers.append(server.cluster_relay.offer)
+        reading_offers.append(server.cluster_relay.offer_reading)
     for kind in ("jt808", "nmea"):
         server.ingests[kind].relay = fan_out(offers)
-    if server.cluster_relay is not None:
-        for kind in ("json", "modbus"):
-            server.ingests[kind].relay_reading = server.cluster_relay.offer_reading
+    for kind in ("json", "modbus"):
+        server.ingests[kind].relay_reading = fan_out(reading_offers)

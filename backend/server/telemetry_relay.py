@@ -1,13 +1,14 @@
-"""Live positions between the workers of one ``dutydesk serve --workers N``.
+"""Live positions and readings between the workers of one ``dutydesk serve --workers N``.
 
 Events reach every worker through the event log (``backend.server.cluster``); live
-positions are not events: each is stored by the worker its terminal is connected to and
-fanned out by that worker's hub. So that a console on any worker sees every vehicle move,
-each worker sends the fixes it accepted to the other workers' hubs, coalesced (the newest
-per device) every ``interval``, as datagrams on Unix sockets in a folder of the data
-directory. Like the hub's own telemetry this is lossy by design: a full socket or a worker
-being restarted drops a tick, the next fix of each vehicle follows a moment later, and
-nothing stored depends on it.
+positions and readings are not events: each is stored by the worker its terminal or
+device feed is connected to and fanned out by that worker's hub. So that a console on any
+worker sees every vehicle move and every sensor's value, each worker sends the fixes and
+readings it accepted to the other workers' hubs, coalesced (the newest per vehicle and per
+sensor) every ``interval``, as datagrams on Unix sockets in a folder of the data
+directory; a datagram's first byte says which it holds. Like the hub's own telemetry this
+is lossy by design: a full socket or a worker being restarted drops a tick, the next value
+of each follows a moment later, and nothing stored depends on it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import socket
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
 from backend.runtime.periodic import Periodic
 from backend.server.hub import Hub
 from devices.observations import Position
+from realtime.protocol import ReadingView
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +36,16 @@ MAX_DATAGRAM = 60_000
 """Bytes per datagram (under the default Unix socket buffer of ≈ 208 KiB)."""
 RELAY_DIR_VARIABLE = "DUTYDESK_RELAY_DIR"
 """Set by the supervisor for its workers: the folder of the relay sockets."""
-DEFAULT_INTERVAL = 0.025
-"""Seconds between two sends to the other workers."""
+DEFAULT_INTERVAL = 0.010
+"""Seconds between two sends to the other workers (as the consoles' tick: a fix relayed
+waits for this tick and then for the other worker's console tick)."""
+_FIXES, _READINGS = b"P", b"R"
+"""A datagram's first byte: what the msgpack after it holds."""
 WORKER_VARIABLE = "DUTYDESK_WORKER"
 WORKERS_VARIABLE = "DUTYDESK_WORKERS_COUNT"
+
+
+_Item = TypeVar("_Item", bound=msgspec.Struct)
 
 
 class RelayedFix(msgspec.Struct, array_like=True, frozen=True):
@@ -92,6 +103,42 @@ def offer_relayed(hub: Hub, fixes: list[RelayedFix]) -> int:
     return bad
 
 
+def offer_readings(hub: Hub, readings: Sequence[ReadingView]) -> int:
+    """Offer relayed ``readings`` to ``hub``; returns how many were no number and skipped."""
+    bad = 0
+    for reading in readings:
+        if math.isfinite(reading.value):
+            hub.offer_reading(reading)
+        else:
+            bad += 1
+    return bad
+
+
+_Packet = TypeVar("_Packet", bytes, str)
+
+
+def packed(
+    items: Sequence[_Item], encode: Callable[[Sequence[_Item]], _Packet], limit: int, first: int
+) -> tuple[list[_Packet], int]:
+    """``items`` encoded in chunks of at most ``limit`` long: ``first`` per chunk at
+    first, halved while a chunk is too long (a long name makes its item larger). Returns
+    the packets and how many single items were too long even alone (left out)."""
+    todo = [items[i : i + first] for i in range(0, len(items), first)]
+    packets: list[_Packet] = []
+    too_long = 0
+    while todo:
+        chunk = todo.pop()
+        packet = encode(chunk)
+        if len(packet) <= limit:
+            packets.append(packet)
+        elif len(chunk) > 1:
+            half = len(chunk) // 2
+            todo += (chunk[:half], chunk[half:])
+        else:
+            too_long += 1
+    return packets, too_long
+
+
 def socket_path(folder: Path, worker: int) -> Path:
     """Where worker number ``worker`` receives the others' fixes."""
     return folder / f"worker-{worker}.sock"
@@ -106,13 +153,19 @@ class TelemetryRelay:
         self._own = socket_path(folder, worker)
         self._peers = [socket_path(folder, n) for n in range(1, workers + 1) if n != worker]
         self._pending: dict[str, RelayedFix] = {}
+        self._pending_readings: dict[tuple[str, str], ReadingView] = {}
         self._socket: socket.socket | None = None
         self._hub: Hub | None = None
         self._encoder = msgspec.msgpack.Encoder()
         self._decoder = msgspec.msgpack.Decoder(list[RelayedFix])
+        self._readings_decoder = msgspec.msgpack.Decoder(list[ReadingView])
         self._flusher = Periodic("telemetry relay", self._flush, interval=interval, log=logger)
         self.dropped = 0
-        """Datagrams a peer could not take (full or restarting)."""
+        """Datagrams a peer could not take (full or restarting), and single items too
+        large for a datagram."""
+        self.refused = 0
+        """Datagrams received that held no relayed fixes or readings, or items out of
+        range (ignored)."""
 
     def start(self, hub: Hub) -> None:
         """Listen for the peers' fixes and start sending ours."""
@@ -141,14 +194,31 @@ class TelemetryRelay:
         """A live fix this worker accepted: the newest per device goes at the next tick."""
         self._pending[position.device] = relayed(position, place)
 
+    def offer_reading(self, reading: ReadingView) -> None:
+        """A live reading this worker accepted: the newest per sensor goes at the next
+        tick."""
+        self._pending_readings[(reading.device, reading.sensor)] = reading
+
+    def datagrams(
+        self, fixes: Sequence[RelayedFix], readings: Sequence[ReadingView] = ()
+    ) -> list[bytes]:
+        """``fixes`` and ``readings`` as datagrams of at most :data:`MAX_DATAGRAM` bytes."""
+        return self._chunks(_FIXES, fixes) + self._chunks(_READINGS, readings)
+
+    def _chunks(self, kind: bytes, items: Sequence[msgspec.Struct]) -> list[bytes]:
+        datagrams, too_long = packed(
+            items, lambda chunk: kind + self._encoder.encode(chunk), MAX_DATAGRAM, 500
+        )
+        self.dropped += too_long
+        return datagrams
+
     async def _flush(self) -> None:
-        if not self._pending or self._socket is None:
+        if (not self._pending and not self._pending_readings) or self._socket is None:
             return
         fixes = list(self._pending.values())
-        self._pending = {}
-        step = max(1, MAX_DATAGRAM // 80)  # ≈ 80 bytes per fix packed
-        for start in range(0, len(fixes), step):
-            datagram = self._encoder.encode(fixes[start : start + step])
+        readings = list(self._pending_readings.values())
+        self._pending, self._pending_readings = {}, {}
+        for datagram in self.datagrams(fixes, readings):
             for peer in self._peers:
                 try:
                     self._socket.sendto(datagram, str(peer))
@@ -163,9 +233,31 @@ class TelemetryRelay:
                 datagram = self._socket.recv(MAX_DATAGRAM * 2)
             except BlockingIOError:
                 return
-            try:
-                fixes = self._decoder.decode(datagram)
-            except msgspec.DecodeError:
-                logger.warning("telemetry relay: a datagram that is no list of fixes, ignored")
-                continue
-            offer_relayed(self._hub, fixes)
+            self.take(datagram)
+
+    def take(self, datagram: bytes) -> None:
+        """Offer what a peer's ``datagram`` holds to the hub; anything else is counted
+        and ignored (one bad datagram costs only itself)."""
+        if self._hub is None:
+            return
+        kind, body = datagram[:1], datagram[1:]
+        try:
+            if kind == _READINGS:
+                readings = self._readings_decoder.decode(body)
+            elif kind == _FIXES:
+                fixes = self._decoder.decode(body)
+            else:
+                raise ValueError(kind)
+        except (msgspec.DecodeError, ValueError):
+            self._refuse("a datagram that is no list of fixes or readings")
+            return
+        if kind == _READINGS:
+            if offer_readings(self._hub, readings):
+                self._refuse("readings that are not numbers")
+        elif offer_relayed(self._hub, fixes):
+            self._refuse("fixes with a time or coordinates out of range")
+
+    def _refuse(self, what: str) -> None:
+        self.refused += 1
+        if self.refused == 1 or self.refused % 1000 == 0:
+            logger.warning("telemetry relay: %s, ignored (%s so far)", what, self.refused)

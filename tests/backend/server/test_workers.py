@@ -4,15 +4,16 @@ worker is killed (kill -9), its terminals reconnect (to the other worker or to t
 supervisor starts again) with their alarm bit still set, and no alarm is raised a second
 time — not even counted as a repeat — while a bit that newly rises still raises its alarm.
 Every console, whichever worker it is on (and after its own reconnect), gets every alarm
-event in ``seq`` order and sees every vehicle on its map (positions relayed between the
-workers). SIGTERM stops everything with exit code 0; SQLite is refused in
-one line."""
+event in ``seq`` order, sees every vehicle on its map and every sensor's value (positions
+and readings relayed between the workers). SIGTERM stops everything with exit code 0;
+SQLite is refused in one line."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import signal
 import socket
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from websockets.asyncio.client import connect
 
 from backend.server.testing import fresh_postgres_database
 from backend.storage import db
@@ -35,7 +37,7 @@ from devices.jt808.messages import (
     Register,
     RegisterReply,
 )
-from realtime.client import DutyDeskClient
+from realtime.client import DutyDeskClient, basic_auth_header
 from realtime.protocol import Subscribe
 from tests.backend.conftest import Recorder
 
@@ -228,12 +230,51 @@ async def _open_consoles(
         tasks.append(asyncio.create_task(client.run()))
         consoles.append((client, recorder))
         await client.wait_live(20)
-        await client.request(Subscribe(req="", topics=["positions"]))
+        await client.request(Subscribe(req="", topics=["positions", "readings"]))
     return consoles, tasks
 
 
 def _vehicles(recorder: Recorder) -> set[str]:
     return {fix.device for telemetry in recorder.telemetry for fix in telemetry.positions}
+
+
+def _sensors(recorder: Recorder) -> set[str]:
+    return {reading.sensor for telemetry in recorder.telemetry for reading in telemetry.readings}
+
+
+async def _feeds_on_both_workers(
+    port: int, workers: list[int], stack: contextlib.AsyncExitStack
+) -> dict[str, int]:
+    """Device feeds until both workers have one (the kernel picks); each sends a reading
+    of its own sensor. Returns each sensor's worker."""
+    sensors: dict[str, int] = {}
+    while set(sensors.values()) != set(workers):
+        assert len(sensors) < MAX_CONSOLES, "every device feed landed on one worker"
+        feed = await stack.enter_async_context(
+            connect(
+                f"ws://127.0.0.1:{port}/device",
+                additional_headers={"Authorization": basic_auth_header("feed1", "pw-feed1")},
+            )
+        )
+        sensor = f"gas-{len(sensors) + 1}"
+        local_port = feed.local_address[1]
+        worker = _worker_of(local_port, workers)
+        assert worker is not None
+        reading = {"type": "device.reading", "ref": sensor, "sensor": sensor}
+        await feed.send(json.dumps(reading | {"value": 12.5, "unit": "%LEL"}))
+        answer = json.loads(await asyncio.wait_for(feed.recv(), 10))
+        assert answer["type"] == "ack", answer
+        sensors[sensor] = worker
+    return sensors
+
+
+async def _every_console_sees_every_sensor(
+    port: int, workers: list[int], recorders: list[Recorder]
+) -> None:
+    async with contextlib.AsyncExitStack() as feeds:
+        sensors = await _feeds_on_both_workers(port, workers, feeds)
+        for recorder in recorders:
+            await recorder.wait_for(lambda r=recorder: set(sensors) <= _sensors(r), timeout=10)
 
 
 def _seen(recorder: Recorder) -> set[int]:
@@ -274,15 +315,16 @@ async def _pool(
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, int]]:
     port, jt808 = _free_port(), _free_port()
     environment = {**os.environ, "DUTYDESK_DB": url, "DUTYDESK_LOG_LEVEL": "WARNING"}
-    password = data_dir / "password"
-    password.write_text("pw-officer1\n")
-    adding = await asyncio.create_subprocess_exec(
-        *[sys.executable, "-m", "backend", "user", "add", "officer1", "--role", "officer"],
-        *["--password-file", str(password), "--data-dir", str(data_dir)],
-        env=environment,
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    assert await adding.wait() == 0
+    for user, role in (("officer1", "officer"), ("feed1", "device")):
+        password = data_dir / f"password-{user}"
+        password.write_text(f"pw-{user}\n")
+        adding = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "backend", "user", "add", user, "--role", role],
+            *["--password-file", str(password), "--data-dir", str(data_dir)],
+            env=environment,
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        assert await adding.wait() == 0
     command = [sys.executable, "-m", "backend", "serve", "--workers", "2"]
     command += ["--data-dir", str(data_dir), "--port", str(port)]
     command += ["--jt808", f"127.0.0.1:{jt808}", "--jt808-auto-register"]
@@ -331,6 +373,8 @@ async def test_a_killed_workers_terminals_reconnect_without_raising_their_alarms
         # Every console's map shows every vehicle, whichever worker its terminal is on.
         for _, recorder in consoles:
             await recorder.wait_for(lambda r=recorder: set(placed) <= _vehicles(r), timeout=10)
+        # And every sensor's value, whichever worker its device feed is on.
+        await _every_console_sees_every_sensor(port, workers, [r for _, r in consoles])
         assert (await _event_counts(pg_url)).get("alarm.raised") == TERMINALS
 
         victim = workers[0]
