@@ -87,6 +87,9 @@ async def _send(
 ) -> VehicleCommandView:
     username = ctx.principal.username
     view = await ctx.server.vehicle_commands.send(username, device, order, place)
+    registered = await ctx.server.registry.find("jt808", device)
+    if registered is not None and registered.plate:
+        view.plate = registered.plate
     await record(ctx.server, view)
     logger.info(
         "%s sent %s to %s: %s %s",

@@ -154,11 +154,12 @@ def describe(order: VehicleOrder) -> str:
 
 def vehicle_command_text(event: Event) -> str | None:
     """What a ``vehicle.command`` event says in the event log (None for other events):
-    the terminal, the order, the outcome."""
+    the vehicle (its plate, and the terminal's number), the order, the outcome."""
     view = event.vehicle_command
     if view is msgspec.UNSET:
         return None
     outcome = outcome_label(view.outcome)
     if view.result:
         outcome = f"{outcome}: {result_label(view.result)}"
-    return " · ".join((view.device, describe(view.order), outcome))
+    vehicle = f"{view.plate} ({view.device})" if view.plate else view.device
+    return " · ".join((vehicle, describe(view.order), outcome))

@@ -149,6 +149,8 @@ class VehicleCommandView(msgspec.Struct, kw_only=True):
     """The terminal's protocol version (2013, 2019)."""
     jurisdiction: str = ""
     """The vehicle's area (by its latest fix) when the order was sent: who sees the event."""
+    plate: str = ""
+    """The vehicle's plate from the registry ("" if it has none): what people call it."""
 
 
 class SendVehicleCommand(Tagged, tag="vehicle.command"):

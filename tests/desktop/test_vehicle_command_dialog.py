@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import msgspec
 import pytest
 import qasync
 from PySide6.QtWidgets import QMessageBox
@@ -288,3 +289,9 @@ def test_the_event_log_says_which_terminal_what_and_how_it_went(qapp: Any) -> No
     assert line.endswith(
         "supervisor1 · Vehicle command · 013800000001 · Lock the doors · Answered: success"
     )
+    # With the plate from the registry, the vehicle is named as people call it.
+    plated = msgspec.structs.replace(view, plate="沪A12345")
+    line = event_line(
+        Event(seq=2, at=AT, kind="vehicle.command", actor="supervisor1", vehicle_command=plated)
+    )
+    assert "Vehicle command · 沪A12345 (013800000001) · Lock the doors" in line

@@ -166,6 +166,13 @@ async def test_query_then_a_confirmed_door_lock_reach_the_truck_and_the_log(
             ("officer1", QueryPosition()),
             ("supervisor1", VehicleControl(door=DoorControl.LOCK)),
         ]
+        # The log names the vehicle by its plate, as people do, beside the terminal.
+        assert {
+            (e.vehicle_command.plate, e.vehicle_command.device)
+            for e in officer.recorder.events
+            if isinstance(e.vehicle_command, VehicleCommandView)
+        } == {(PLATE, PHONE)}
+        assert locked.plate == PLATE
         await asyncio.sleep(0.2)
         assert not [e for e in hangzhou.recorder.events if e.kind == "vehicle.command"]
     finally:
