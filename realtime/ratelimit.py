@@ -1,8 +1,10 @@
-"""A token bucket: a steady rate of events with bursts of a bounded size."""
+"""A token bucket: a steady rate of events with bursts of a bounded size; and one bucket
+per user, for requests that cost the server more than a message."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 
 class TokenBucket:
@@ -31,3 +33,24 @@ class TokenBucket:
             self._tokens -= 1.0
             return True
         return False
+
+
+class UserRateLimit:
+    """``per_minute`` requests per user, in bursts of as many; one user's flood never
+    slows another. Users are the authenticated accounts, so the buckets are bounded by
+    the user table."""
+
+    def __init__(self, per_minute: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def allow(self, username: str) -> bool:
+        """Take one request of ``username``'s budget, if there is one."""
+        now = self._clock()
+        bucket = self._buckets.get(username)
+        if bucket is None:
+            bucket = self._buckets[username] = TokenBucket(
+                self.per_minute / 60, self.per_minute, now=now
+            )
+        return bucket.allow(now)

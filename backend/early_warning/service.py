@@ -55,11 +55,15 @@ from realtime.protocol.early_warning import (
     WarningSource,
     WarningState,
 )
+from realtime.ratelimit import UserRateLimit
 
 logger = logging.getLogger(__name__)
 
 ACTOR: Final = "early-warning"
 """Who raises, changes and clears warnings in the event log."""
+WEATHER_IMPORTS_PER_MINUTE: Final = 20
+"""Per user (``weather.import``): an alert is parsed, checked and laid over every hazard
+source of the area; a weather service sends a handful an hour."""
 LIST_LIMIT: Final = 500
 ENDED_LOOKBACK: Final = dt.timedelta(hours=24)
 """``warning.list`` with ended ones and no ``since``: those of the last day."""
@@ -129,6 +133,8 @@ class EarlyWarningService:
         self.settings = settings or WarningSettings()
         self.clock = clock
         self.detector = Detector(self.settings, self.config_of)
+        self.weather_imports = UserRateLimit(WEATHER_IMPORTS_PER_MINUTE)
+        """Each user's budget of ``weather.import``."""
         self.hazard_sources: dict[str, HazardSource] = {}
         self._hazard_of_sensor: dict[str, str] = {}
         self._hazard_by_name: dict[str, str] = {}

@@ -8,9 +8,11 @@ warning or sensor outside the user's area is refused exactly like a missing one.
 from __future__ import annotations
 
 from backend.early_warning import weather
+from backend.errors import Error
 from backend.server.handlers import ConsoleContext
 from realtime.protocol import (
     ActOnWarning,
+    ErrorCode,
     GetProjection,
     ImportWeather,
     ListWarnings,
@@ -45,7 +47,14 @@ async def sensor_projection(ctx: ConsoleContext, command: GetProjection) -> Proj
 
 
 async def import_weather(ctx: ConsoleContext, command: ImportWeather) -> WeatherImported:
-    """Import a CAP weather alert: warnings for the hazard sources it covers."""
+    """Import a CAP weather alert: warnings for the hazard sources it covers (within the
+    user's budget of imports a minute: each is laid over every hazard source)."""
+    budget = ctx.server.early_warnings.weather_imports
+    if not budget.allow(ctx.principal.username):
+        raise Error(
+            ErrorCode.RATE_LIMITED,
+            f"at most {budget.per_minute:g} weather alerts a minute per user; wait a moment",
+        )
     return await weather.import_alert(
         ctx.server.early_warnings, ctx.principal, command.cap_xml.encode("utf-8")
     )

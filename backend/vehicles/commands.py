@@ -77,7 +77,7 @@ from realtime.protocol.vehicle_commands import (
 from realtime.protocol.vehicle_commands import (
     TemporaryTracking as TrackOrder,
 )
-from realtime.ratelimit import TokenBucket
+from realtime.ratelimit import UserRateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -308,28 +308,6 @@ class ConfirmationTokens:
         now = self._clock()
         for token in [token for token, pending in self._pending.items() if pending.expires <= now]:
             del self._pending[token]
-
-
-class UserRateLimit:
-    """``per_minute`` requests per user, in bursts of as many; one user's flood never
-    slows another."""
-
-    def __init__(
-        self, per_minute: float = ORDERS_PER_MINUTE, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._per_minute = per_minute
-        self._clock = clock
-        self._buckets: dict[str, TokenBucket] = {}
-
-    def allow(self, username: str) -> bool:
-        """Take one request of ``username``'s budget, if there is one."""
-        now = self._clock()
-        bucket = self._buckets.get(username)
-        if bucket is None:
-            bucket = self._buckets[username] = TokenBucket(
-                self._per_minute / 60, self._per_minute, now=now
-            )
-        return bucket.allow(now)
 
 
 class VehicleCommands:

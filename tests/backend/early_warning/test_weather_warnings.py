@@ -25,7 +25,7 @@ from backend.cap.model import (
     Status,
     Urgency,
 )
-from backend.early_warning.service import HazardSource
+from backend.early_warning.service import WEATHER_IMPORTS_PER_MINUTE, HazardSource
 from backend.early_warning.weather import covers, level_of
 from backend.early_warning.weather_dir import WeatherFolder
 from backend.server.app import DutyDeskServer
@@ -196,6 +196,44 @@ async def test_only_the_hazard_sources_of_the_importers_area(warned: DutyDeskSer
         assert [w.hazard_source for w in imported.warnings] == ["HS-2"]
     finally:
         await officer.close()
+
+
+async def test_a_users_flood_of_imports_is_refused_without_slowing_another(
+    warned: DutyDeskServer,
+) -> None:
+    budget = WEATHER_IMPORTS_PER_MINUTE
+    flooder = await open_console(warned, "officer1", "pw-officer1")
+    other = await open_console(warned, "town2", PASSWORD)
+    try:
+        for number in range(budget):
+            await flooder.client.request(
+                ImportWeather(req="", cap_xml=_alert(f"F-{number}", _info(Severity.MINOR)))
+            )
+        # The budget is the user's, not the connection's: a second console of his shares it.
+        again = await open_console(warned, "officer1", "pw-officer1")
+        try:
+            for console in (flooder, again):
+                with pytest.raises(CommandError) as refused:
+                    await console.client.request(
+                        ImportWeather(req="", cap_xml=_alert("F-more", _info(Severity.MINOR)))
+                    )
+                assert refused.value.code is ErrorCode.RATE_LIMITED
+                assert "a minute per user" in refused.value.message
+        finally:
+            await again.close()
+        # Another user imports as usual, and the refused one raised nothing.
+        imported = await other.client.request(
+            ImportWeather(req="", cap_xml=_alert("W-other", _info(Severity.MINOR)))
+        )
+        assert isinstance(imported, WeatherImported)
+        listed = await flooder.client.request(ListWarnings(req=""))
+        assert isinstance(listed, WarningsResult)
+        identifiers = {w.weather.identifier for w in listed.warnings if w.weather is not None}
+        assert "F-0" in identifiers
+        assert "F-more" not in identifiers
+    finally:
+        await flooder.close()
+        await other.close()
 
 
 @pytest.mark.parametrize(

@@ -43,6 +43,7 @@ from realtime.protocol.vehicle_commands import (
     VehicleControl,
     VehicleOrder,
 )
+from realtime.ratelimit import UserRateLimit
 from tests.backend.conftest import USERS, Console, open_console
 
 PHONE = "13912345678"
@@ -339,7 +340,7 @@ def test_a_user_holds_a_bounded_number_of_tokens() -> None:
 
 def test_the_rate_limit_is_per_user_and_refills() -> None:
     clock = _Clock()
-    limit = commands.UserRateLimit(10, clock=clock)
+    limit = UserRateLimit(10, clock=clock)
     assert all(limit.allow("a") for _ in range(10))
     assert not limit.allow("a")
     assert limit.allow("b")
