@@ -45,10 +45,11 @@ from backend.runtime.episodes import EpisodeLog
 from backend.runtime.periodic import Periodic
 from backend.server.hub import Hub
 from backend.server.telemetry_relay import (
+    FIXES,
+    READINGS,
     RelayedFix,
+    RelayIntake,
     TelemetryRelay,
-    offer_readings,
-    offer_relayed,
     packed,
     relayed,
 )
@@ -72,8 +73,6 @@ SEND_TIMEOUT = 2.0
 """A send taking longer is given up (that tick is dropped)."""
 PEERS_CHECK_EVERY = 2.0
 _FIRST_CHUNK = 64
-_FIXES, _READINGS = "P", "R"
-"""What a notification holds (its second line)."""
 _LOST = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -105,9 +104,7 @@ class ClusterRelay:
         self._pending: dict[str, RelayedFix] = {}
         self._pending_readings: dict[tuple[str, str], ReadingView] = {}
         self._encoder = msgspec.msgpack.Encoder()
-        self._decoder = msgspec.msgpack.Decoder(list[RelayedFix])
-        self._readings_decoder = msgspec.msgpack.Decoder(list[ReadingView])
-        self._hub: Hub | None = None
+        self._intake = RelayIntake("a notification")
         self._application_name = f"{APPLICATION_NAME} {_digest(source)}"
         self._listener = notify.Listener(
             with_application_name(dsn, self._application_name),
@@ -126,8 +123,6 @@ class ClusterRelay:
         """Fixes sent to the other instances."""
         self.dropped = 0
         """Fixes dropped: a send that failed or took too long."""
-        self.refused = 0
-        """Notifications received that were no relayed fixes (ignored)."""
 
     @property
     def listening(self) -> asyncio.Event:
@@ -136,7 +131,7 @@ class ClusterRelay:
 
     def start(self, hub: Hub) -> None:
         """Listen for the others' fixes and start sending ours."""
-        self._hub = hub
+        self._intake.hub = hub
         self._listener.start()
         self._flusher.start()
 
@@ -160,7 +155,13 @@ class ClusterRelay:
     ) -> list[str]:
         """``fixes`` and ``readings`` as notification payloads of at most
         :data:`MAX_PAYLOAD` bytes."""
-        return self._chunks(_FIXES, fixes) + self._chunks(_READINGS, readings)
+        return self._chunks(FIXES, fixes) + self._chunks(READINGS, readings)
+
+    @property
+    def refused(self) -> int:
+        """Notifications received that held no relayed fixes or readings, or items out
+        of range (ignored)."""
+        return self._intake.refused
 
     def _chunks(self, kind: str, items: Sequence[msgspec.Struct]) -> list[str]:
         prefix = f"{self.source}\n{kind}\n"
@@ -237,29 +238,14 @@ class ClusterRelay:
     def _received(self, payload: str) -> None:
         sender, _, rest = payload.partition("\n")
         kind, _, body = rest.partition("\n")
-        if sender == self.source or self._hub is None:
+        if sender == self.source:
             return
         try:
             data = base64.b64decode(body, validate=True)
-            if kind == _READINGS:
-                readings = self._readings_decoder.decode(data)
-            elif kind == _FIXES:
-                fixes = self._decoder.decode(data)
-            else:
-                raise ValueError(kind)
-        except (msgspec.DecodeError, binascii.Error, ValueError):
-            self._refuse("a notification that is no list of relayed fixes or readings")
+        except binascii.Error:
+            self._intake.refuse("a notification that is no list of relayed fixes or readings")
             return
-        if kind == _READINGS:
-            if offer_readings(self._hub, readings):
-                self._refuse("readings that are not numbers")
-        elif offer_relayed(self._hub, fixes):
-            self._refuse("fixes with a time or coordinates out of range")
-
-    def _refuse(self, what: str) -> None:
-        self.refused += 1
-        if self.refused == 1 or self.refused % 1000 == 0:
-            logger.warning("telemetry relay: %s, ignored (%s so far)", what, self.refused)
+        self._intake.take(kind, data)
 
 
 _P = ParamSpec("_P")

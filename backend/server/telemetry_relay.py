@@ -39,8 +39,7 @@ RELAY_DIR_VARIABLE = "DUTYDESK_RELAY_DIR"
 DEFAULT_INTERVAL = 0.010
 """Seconds between two sends to the other workers (as the consoles' tick: a fix relayed
 waits for this tick and then for the other worker's console tick)."""
-_FIXES, _READINGS = b"P", b"R"
-"""A datagram's first byte: what the msgpack after it holds."""
+
 WORKER_VARIABLE = "DUTYDESK_WORKER"
 WORKERS_VARIABLE = "DUTYDESK_WORKERS_COUNT"
 
@@ -139,6 +138,49 @@ def packed(
     return packets, too_long
 
 
+FIXES, READINGS = "P", "R"
+"""What a relayed batch holds: fixes, or readings."""
+
+
+class RelayIntake:
+    """Offers the batches relayed by peers to a hub: decoded, checked, and what is no
+    batch or out of range counted, logged now and then, and ignored (one bad batch costs
+    only itself)."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self.hub: Hub | None = None
+        """Where relayed items go (None: not started, items are ignored)."""
+        self.refused = 0
+        """Batches that were no list of fixes or readings, or held items out of range."""
+        self._fixes = msgspec.msgpack.Decoder(list[RelayedFix])
+        self._readings = msgspec.msgpack.Decoder(list[ReadingView])
+
+    def take(self, kind: str, data: bytes) -> None:
+        """Offer the msgpack batch ``data`` of ``kind`` (:data:`FIXES` or
+        :data:`READINGS`) to the hub."""
+        hub = self.hub
+        if hub is None:
+            return
+        try:
+            if kind == READINGS:
+                if offer_readings(hub, self._readings.decode(data)):
+                    self.refuse("readings that are not numbers")
+            elif kind == FIXES:
+                if offer_relayed(hub, self._fixes.decode(data)):
+                    self.refuse("fixes with a time or coordinates out of range")
+            else:
+                raise ValueError(kind)
+        except (msgspec.DecodeError, ValueError):
+            self.refuse(f"{self._what} that is no list of relayed fixes or readings")
+
+    def refuse(self, what: str) -> None:
+        """Count one bad batch (logged at the first and every thousandth)."""
+        self.refused += 1
+        if self.refused == 1 or self.refused % 1000 == 0:
+            logger.warning("telemetry relay: %s, ignored (%s so far)", what, self.refused)
+
+
 def socket_path(folder: Path, worker: int) -> Path:
     """Where worker number ``worker`` receives the others' fixes."""
     return folder / f"worker-{worker}.sock"
@@ -155,21 +197,16 @@ class TelemetryRelay:
         self._pending: dict[str, RelayedFix] = {}
         self._pending_readings: dict[tuple[str, str], ReadingView] = {}
         self._socket: socket.socket | None = None
-        self._hub: Hub | None = None
+        self._intake = RelayIntake("a datagram")
         self._encoder = msgspec.msgpack.Encoder()
-        self._decoder = msgspec.msgpack.Decoder(list[RelayedFix])
-        self._readings_decoder = msgspec.msgpack.Decoder(list[ReadingView])
         self._flusher = Periodic("telemetry relay", self._flush, interval=interval, log=logger)
         self.dropped = 0
         """Datagrams a peer could not take (full or restarting), and single items too
         large for a datagram."""
-        self.refused = 0
-        """Datagrams received that held no relayed fixes or readings, or items out of
-        range (ignored)."""
 
     def start(self, hub: Hub) -> None:
         """Listen for the peers' fixes and start sending ours."""
-        self._hub = hub
+        self._intake.hub = hub
         self._own.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             self._own.unlink()  # left by this worker's previous life
@@ -203,11 +240,19 @@ class TelemetryRelay:
         self, fixes: Sequence[RelayedFix], readings: Sequence[ReadingView] = ()
     ) -> list[bytes]:
         """``fixes`` and ``readings`` as datagrams of at most :data:`MAX_DATAGRAM` bytes."""
-        return self._chunks(_FIXES, fixes) + self._chunks(_READINGS, readings)
+        return self._chunks(FIXES, fixes) + self._chunks(READINGS, readings)
 
-    def _chunks(self, kind: bytes, items: Sequence[msgspec.Struct]) -> list[bytes]:
+    @property
+    def refused(self) -> int:
+        """Datagrams received that held no relayed fixes or readings, or items out of
+        range (ignored)."""
+        return self._intake.refused
+
+    def _chunks(self, kind: str, items: Sequence[msgspec.Struct]) -> list[bytes]:
+        # A datagram's first byte says what the msgpack after it holds.
+        head = kind.encode("ascii")
         datagrams, too_long = packed(
-            items, lambda chunk: kind + self._encoder.encode(chunk), MAX_DATAGRAM, 500
+            items, lambda chunk: head + self._encoder.encode(chunk), MAX_DATAGRAM, 500
         )
         self.dropped += too_long
         return datagrams
@@ -226,7 +271,7 @@ class TelemetryRelay:
                     self.dropped += 1
 
     def _receive(self) -> None:
-        if self._socket is None or self._hub is None:
+        if self._socket is None:
             return
         while True:
             try:
@@ -236,28 +281,5 @@ class TelemetryRelay:
             self.take(datagram)
 
     def take(self, datagram: bytes) -> None:
-        """Offer what a peer's ``datagram`` holds to the hub; anything else is counted
-        and ignored (one bad datagram costs only itself)."""
-        if self._hub is None:
-            return
-        kind, body = datagram[:1], datagram[1:]
-        try:
-            if kind == _READINGS:
-                readings = self._readings_decoder.decode(body)
-            elif kind == _FIXES:
-                fixes = self._decoder.decode(body)
-            else:
-                raise ValueError(kind)
-        except (msgspec.DecodeError, ValueError):
-            self._refuse("a datagram that is no list of fixes or readings")
-            return
-        if kind == _READINGS:
-            if offer_readings(self._hub, readings):
-                self._refuse("readings that are not numbers")
-        elif offer_relayed(self._hub, fixes):
-            self._refuse("fixes with a time or coordinates out of range")
-
-    def _refuse(self, what: str) -> None:
-        self.refused += 1
-        if self.refused == 1 or self.refused % 1000 == 0:
-            logger.warning("telemetry relay: %s, ignored (%s so far)", what, self.refused)
+        """Offer what a peer's ``datagram`` holds to the hub (see :class:`RelayIntake`)."""
+        self._intake.take(datagram[:1].decode("latin-1"), datagram[1:])
