@@ -13,7 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -121,7 +121,7 @@ class InboxPanel(QWidget):
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
                 if column == 0:
-                    cell.setBackground(QColor(LEVEL_COLOURS[item.level]))
+                    cell.setBackground(LEVEL_COLOURS[item.level])
                 if item.read_at is None:
                     font = QFont(cell.font())
                     font.setBold(True)

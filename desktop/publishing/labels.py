@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+# One set of level words and colours for warnings raised and warnings published.
+from desktop.early_warning.labels import LEVEL_COLOURS, level_label
 from realtime.protocol import (
     Audience,
     Channel,
@@ -13,16 +15,18 @@ from realtime.protocol import (
     NoticeKind,
     NoticeState,
     RecipientKind,
-    WarningLevel,
 )
 
-LEVEL_COLOURS = {
-    WarningLevel.RED: "#d32f2f",
-    WarningLevel.ORANGE: "#f57c00",
-    WarningLevel.YELLOW: "#fbc02d",
-    WarningLevel.BLUE: "#1976d2",
-}
-"""The national early-warning colours."""
+__all__ = [
+    "LEVEL_COLOURS",
+    "audience_label",
+    "channel_label",
+    "delivery_label",
+    "kind_label",
+    "level_label",
+    "recipient_kind_label",
+    "state_label",
+]
 
 
 def kind_label(kind: NoticeKind) -> str:
@@ -31,16 +35,6 @@ def kind_label(kind: NoticeKind) -> str:
         NoticeKind.WARNING: QCoreApplication.translate("Publishing", "Warning"),
         NoticeKind.NOTICE: QCoreApplication.translate("Publishing", "Notice"),
     }[kind]
-
-
-def level_label(level: WarningLevel) -> str:
-    """红色 … 蓝色."""
-    return {
-        WarningLevel.RED: QCoreApplication.translate("Publishing", "Red"),
-        WarningLevel.ORANGE: QCoreApplication.translate("Publishing", "Orange"),
-        WarningLevel.YELLOW: QCoreApplication.translate("Publishing", "Yellow"),
-        WarningLevel.BLUE: QCoreApplication.translate("Publishing", "Blue"),
-    }[level]
 
 
 def state_label(state: NoticeState) -> str:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -326,7 +325,7 @@ class PublishingPanel(QWidget):
             for column, text in enumerate(self.notice_cells(notice)):
                 item = QTableWidgetItem(text)
                 if column == NOTICE_COLUMNS.index("level"):
-                    item.setBackground(QColor(LEVEL_COLOURS[notice.notice.level]))
+                    item.setBackground(LEVEL_COLOURS[notice.notice.level])
                 self.table.setItem(row, column, item)
             if notice.id == selected:
                 self.table.selectRow(row)

@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AlarmDetailPane</name>
@@ -75,7 +76,7 @@
         <translation>查看…</translation>
     </message>
     <message>
-        <source>Show the caller's details in full for a minute (asks why; recorded)</source>
+        <source>Show the caller&apos;s details in full for a minute (asks why; recorded)</source>
         <translation>完整显示报警人信息一分钟（需说明理由，留痕）</translation>
     </message>
     <message>
@@ -469,7 +470,7 @@
 <context>
     <name>ChecklistPane</name>
     <message>
-        <source>No emergency plan applies to this incident's type and level.</source>
+        <source>No emergency plan applies to this incident&apos;s type and level.</source>
         <translation>没有适用于该事件类型和级别的应急预案。</translation>
     </message>
     <message>
@@ -541,18 +542,18 @@
         <translation>文档 {n}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
 </context>
 <context>
     <name>ConsoleSession</name>
     <message>
-        <source>The server's certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
+        <source>The server&apos;s certificate is not trusted ({reason}). Check the address and the CA certificate file.</source>
         <translation>服务器证书不受信任（{reason}）。请检查服务器地址和 CA 证书文件。</translation>
     </message>
     <message>
@@ -920,7 +921,7 @@
         <translation>人数</translation>
     </message>
     <message>
-        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source's)</source>
+        <source>Chemicals: UN numbers or names, comma-separated (empty: the hazard source&apos;s)</source>
         <translation>化学品：UN编号或名称，逗号分隔（留空：取危险源储存的化学品）</translation>
     </message>
     <message>
@@ -1040,7 +1041,7 @@
         <translation>养老机构</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -1259,7 +1260,7 @@
 <context>
     <name>EventLogPane</name>
     <message>
-        <source>Loading this shift's events…</source>
+        <source>Loading this shift&apos;s events…</source>
         <translation>正在载入本班事件…</translation>
     </message>
     <message>
@@ -1463,7 +1464,7 @@
         <translation>结束演练</translation>
     </message>
     <message>
-        <source>End “{title}” now? The participants' exercise consoles close; its data and score are kept.</source>
+        <source>End “{title}” now? The participants&apos; exercise consoles close; its data and score are kept.</source>
         <translation>现在结束“{title}”？参演人员的演练席位将关闭，演练数据和评分会保留。</translation>
     </message>
 </context>
@@ -2612,15 +2613,15 @@
         <translation>设备报警</translation>
     </message>
     <message>
-        <source>Caller's name</source>
+        <source>Caller&apos;s name</source>
         <translation>报警人姓名</translation>
     </message>
     <message>
-        <source>Caller's phone</source>
+        <source>Caller&apos;s phone</source>
         <translation>报警人电话</translation>
     </message>
     <message>
-        <source>Caller's address</source>
+        <source>Caller&apos;s address</source>
         <translation>报警人地址</translation>
     </message>
     <message>
@@ -2856,7 +2857,7 @@
         <translation>该警情已被他人更新，请查看最新状态后重新操作。</translation>
     </message>
     <message>
-        <source>This action is not allowed in the alarm's current state.</source>
+        <source>This action is not allowed in the alarm&apos;s current state.</source>
         <translation>警情当前状态下不允许此操作。</translation>
     </message>
     <message>
@@ -3198,7 +3199,7 @@
         <translation>验证码：</translation>
     </message>
     <message>
-        <source>for wss:// only; empty: the system's CAs</source>
+        <source>for wss:// only; empty: the system&apos;s CAs</source>
         <translation>仅用于 wss://；留空则使用系统 CA</translation>
     </message>
     <message>
@@ -3468,7 +3469,7 @@
         <translation>地点过长。</translation>
     </message>
     <message>
-        <source>Enter the caller's phone number.</source>
+        <source>Enter the caller&apos;s phone number.</source>
         <translation>请填写报警人电话。</translation>
     </message>
     <message>
@@ -3492,7 +3493,7 @@
         <translation>警情描述过长。</translation>
     </message>
     <message>
-        <source>The caller's address is too long.</source>
+        <source>The caller&apos;s address is too long.</source>
         <translation>报警人地址过长。</translation>
     </message>
     <message>
@@ -3694,7 +3695,7 @@
         <translation>{layer}边界</translation>
     </message>
     <message>
-        <source>Area around the view's centre</source>
+        <source>Area around the view&apos;s centre</source>
         <translation>当前所在区域</translation>
     </message>
     <message>
@@ -3866,7 +3867,7 @@ fix {age} s ago</source>
         <translation>事件描述：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -3991,7 +3992,7 @@ fix {age} s ago</source>
         <translation>事件类型（不选则按警情类型推荐）：</translation>
     </message>
     <message>
-        <source>The type's default</source>
+        <source>The type&apos;s default</source>
         <translation>按事件类型默认</translation>
     </message>
     <message>
@@ -4022,15 +4023,15 @@ fix {age} s ago</source>
         <translation>文档 {id}</translation>
     </message>
     <message>
-        <source>Fetching the plan's document…</source>
+        <source>Fetching the plan&apos;s document…</source>
         <translation>正在获取预案文档…</translation>
     </message>
     <message>
-        <source>The plan's document could not be fetched: {reason}</source>
+        <source>The plan&apos;s document could not be fetched: {reason}</source>
         <translation>无法获取预案文档：{reason}</translation>
     </message>
     <message>
-        <source>Only PDF files can be a plan's document.</source>
+        <source>Only PDF files can be a plan&apos;s document.</source>
         <translation>预案文档只能是 PDF 文件。</translation>
     </message>
     <message>
@@ -4062,22 +4063,6 @@ fix {age} s ago</source>
     <message>
         <source>Notice</source>
         <translation>通知</translation>
-    </message>
-    <message>
-        <source>Red</source>
-        <translation>红色</translation>
-    </message>
-    <message>
-        <source>Orange</source>
-        <translation>橙色</translation>
-    </message>
-    <message>
-        <source>Yellow</source>
-        <translation>黄色</translation>
-    </message>
-    <message>
-        <source>Blue</source>
-        <translation>蓝色</translation>
     </message>
     <message>
         <source>Draft</source>
@@ -4771,7 +4756,7 @@ fix {age} s ago</source>
         <translation>养老院</translation>
     </message>
     <message>
-        <source>Residents' area</source>
+        <source>Residents&apos; area</source>
         <translation>居民区</translation>
     </message>
     <message>
@@ -5132,7 +5117,7 @@ fix {age} s ago</source>
 <context>
     <name>Report</name>
     <message>
-        <source>The place lies outside your area: report it to that area's officers.</source>
+        <source>The place lies outside your area: report it to that area&apos;s officers.</source>
         <translation>该位置不在您的辖区内，请向所在辖区上报。</translation>
     </message>
     <message>
@@ -5338,7 +5323,7 @@ fix {age} s ago</source>
         <translation>图片 (*.jpg *.jpeg *.png *.webp)</translation>
     </message>
     <message>
-        <source>Give the enterprise's code.</source>
+        <source>Give the enterprise&apos;s code.</source>
         <translation>请填写企业编码。</translation>
     </message>
     <message>
@@ -5353,7 +5338,7 @@ fix {age} s ago</source>
         <translation>查看个人信息：警情 {alarm_id}</translation>
     </message>
     <message>
-        <source>The caller's details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
+        <source>The caller&apos;s details are shown in full for a short time. Your name, the time and your reason are recorded.</source>
         <translation>报警人信息将完整显示一小段时间。您的姓名、查看时间和理由将被记录。</translation>
     </message>
     <message>
@@ -5516,7 +5501,7 @@ fix {age} s ago</source>
         <translation>语音播报（TTS）</translation>
     </message>
     <message>
-        <source>Show on the terminal's display</source>
+        <source>Show on the terminal&apos;s display</source>
         <translation>终端屏幕显示</translation>
     </message>
 </context>
@@ -5684,7 +5669,7 @@ fix {age} s ago</source>
         <translation>未结警情</translation>
     </message>
     <message>
-        <source>Show the sensors' trends</source>
+        <source>Show the sensors&apos; trends</source>
         <translation>查看传感器趋势</translation>
     </message>
     <message>
@@ -5790,7 +5775,7 @@ fix {age} s ago</source>
         <translation>{title} · {duration} · {devices} 个设备 · {inputs} 条输入</translation>
     </message>
     <message>
-        <source>Title (in every participant's banner)</source>
+        <source>Title (in every participant&apos;s banner)</source>
         <translation>标题（显示在每位参演人员的横幅上）</translation>
     </message>
     <message>
