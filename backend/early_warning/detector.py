@@ -70,8 +70,8 @@ Key = tuple[WarningSource, str]
 
 
 @dataclass(frozen=True, slots=True)
-class Raise:
-    """Open a warning for ``key`` (or merge into the open one: its count grows)."""
+class Finding:
+    """What a raise or an escalation says about the warning of ``key``."""
 
     key: Key
     level: WarningLevel
@@ -85,18 +85,13 @@ class Raise:
 
 
 @dataclass(frozen=True, slots=True)
-class Escalate:
-    """The open warning of ``key`` is now more severe."""
+class Raise(Finding):
+    """Open a warning for ``key`` (or merge into the open one: its count grows)."""
 
-    key: Key
-    level: WarningLevel
-    at: dt.datetime
-    title: str
-    detail: str
-    sensors: tuple[str, ...]
-    hazard_source: str = ""
-    predicted_at: dt.datetime | None = None
-    projection: TrendProjection | None = None
+
+@dataclass(frozen=True, slots=True)
+class Escalate(Finding):
+    """The open warning of ``key`` is now more severe."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from backend.early_warning.detector import (
     Decision,
     Detector,
     Escalate,
+    Finding,
     Raise,
     WarningSettings,
     project,
@@ -254,7 +255,7 @@ class EarlyWarningService:
             session, events, row, kind=EventKind.WARNING_CHANGED, note=note, now=now
         )
 
-    def _where(self, decision: Raise | Escalate) -> tuple[str, str]:
+    def _where(self, decision: Finding) -> tuple[str, str]:
         """(jurisdiction, hazard source name) of a decision's warning."""
         hazard = self.hazard_sources.get(decision.hazard_source)
         if hazard is not None:
@@ -292,7 +293,7 @@ class EarlyWarningService:
             note="",
         )
 
-    def _merge(self, row: EarlyWarningRow, decision: Raise | Escalate) -> str:
+    def _merge(self, row: EarlyWarningRow, decision: Finding) -> str:
         notes: list[str] = []
         if isinstance(decision, Raise):
             row.count += 1
