@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -39,6 +39,10 @@ from backend.vehicles.rules.state import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+_IN_CHUNK = 500
+"""Devices per IN (...) query: well under every database's parameter limit."""
 
 
 class Error(Exception):
@@ -119,6 +123,26 @@ class TerminalStates:
         )
         self._known[device] = remembered
         return remembered
+
+    async def restore_many(self, devices: Collection[str]) -> dict[str, Remembered]:
+        """Read these devices' stored states (empty when none) in one query per 500, and
+        remember them (the offline sweep takes over many vehicles at once)."""
+        wanted = sorted(set(devices))
+        found = dict.fromkeys(wanted, Remembered())
+        async with self._sessions() as session:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                rows = await session.scalars(
+                    select(TerminalStateRow).where(
+                        TerminalStateRow.kind == self.kind,
+                        TerminalStateRow.device.in_(wanted[start : start + _IN_CHUNK]),
+                    )
+                )
+                for row in rows:
+                    found[row.device] = Remembered(
+                        frozenset(filter(None, row.alarms.split(","))), row.rules
+                    )
+        self._known.update(found)
+        return found
 
     async def save(self, changes: Mapping[str, Remembered]) -> None:
         """Store ``changes`` (device → new state) in one transaction, skipping any that

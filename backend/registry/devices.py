@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -177,7 +177,8 @@ class DeviceRegistry:
         from before the start (a stop or a crash) and says nothing about now."""
         self.instance: str | None = None
         """This server instance's name, stored as ``held_by`` of the terminals that log in
-        here (the offline sweep: ``backend.server.presence``)."""
+        here and of those it reports offline (it judges their rules on; the offline
+        sweep: ``backend.server.presence``)."""
 
     def _heard_of(self, device: Device) -> bool:
         return (device.kind, device.identity) in self._heard
@@ -320,7 +321,10 @@ class DeviceRegistry:
                 return False
         elif device.held_by not in (None, self.instance):
             return False  # it went to another instance, which reports it from now on
-        device.held_by = None
+        # Offline, its vehicle rules (the offline rule's clock) are judged here from now
+        # on: the reporting instance, or the sweep that takes over a dead one's terminal.
+        # Should this instance die, the sweep takes them over (``take_over``).
+        device.held_by = self.instance
         return True
 
     async def report_silent(
@@ -342,6 +346,44 @@ class DeviceRegistry:
         if recorded:
             self._heard.add((kind, identity))
         return recorded
+
+    async def take_over(
+        self, kind: str, orphans: Mapping[str, str], instance: str
+    ) -> builtins.set[str]:
+        """Record that ``instance`` judges the rules of ``orphans`` from now on: offline
+        devices (identity → the instance recorded as holding them, which is gone).
+
+        Only a device still offline and still held by that instance is taken, decided
+        inside the writing transaction (instances write one at a time): one that
+        reconnected meanwhile, or that another instance took first, is left alone.
+        Returns the identities taken.
+        """
+        by_holder: dict[str, builtins.list[str]] = {}
+        for identity, holder in sorted(orphans.items()):
+            by_holder.setdefault(holder, []).append(identity)
+
+        async def work(session: AsyncSession, events: builtins.list[Event]) -> builtins.set[str]:
+            taken: builtins.set[str] = set()
+            for holder, identities in sorted(by_holder.items()):
+                for start in range(0, len(identities), _IN_CHUNK):
+                    rows = await session.scalars(
+                        update(Device)
+                        .where(
+                            Device.kind == kind,
+                            Device.identity.in_(identities[start : start + _IN_CHUNK]),
+                            Device.held_by == holder,
+                            Device.online.is_(False),
+                        )
+                        .values(held_by=instance)
+                        .returning(Device.identity)
+                        .execution_options(synchronize_session=False)
+                    )
+                    taken.update(rows)
+            return taken
+
+        if not orphans:
+            return set()
+        return await self._write(work)
 
     @staticmethod
     async def _load(

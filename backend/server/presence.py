@@ -19,9 +19,24 @@ decision is taken again inside the writing transaction (instances write one at a
 a terminal its live instance reported already, or that was heard again meanwhile (it
 reconnected somewhere), is not reported; a reconnect marks it online as always.
 
-The swept vehicle's rules (the offline rule of ``vehicle_rules``, with its stored state)
-are taken over by the sweeping instance's rules engine, which raises their alarms as the
-dead instance would have; given back when the terminal is online again elsewhere.
+A vehicle's rules (the offline rule of ``vehicle_rules``: "offline for more than N
+minutes" raises an alarm) are judged by the rules engine of the instance that
+``held_by`` names. That is the instance holding the connection while the terminal is
+online, and stays so when it goes offline: the live instance that reported it offline
+judges its offline rule on, and the sweep, reporting a dead instance's terminal offline,
+hands it over to itself in the same transaction. Each sweep also adopts **orphans**:
+terminals recorded offline whose ``held_by`` names an instance that is gone (a terminal
+that went offline normally before its instance died, or one a sweeper had taken over
+before it died in turn). The hand-over is recorded first
+(:meth:`backend.registry.devices.DeviceRegistry.take_over`), only where ``held_by``
+still names the dead instance and the terminal is still offline, decided inside the
+writing transaction, so a terminal that reconnected meanwhile is not taken; at most
+:data:`ORPHANS_PER_SWEEP` per sweep. An adopted vehicle's rules restart from their stored
+state (``terminal_states``, saved after every rule decision) with the silence counted
+from its last hearing: an offline alarm the dead instance raised already is recorded
+there and not raised again, one it had not raised is raised here once; and should this
+instance die too, ``held_by`` names it and the next sweeper adopts them in turn. They are
+given back (forgotten here) when the terminal is online again elsewhere.
 """
 
 from __future__ import annotations
@@ -32,6 +47,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -59,6 +75,11 @@ WRITE_EVERY = 30.0
 of the offline limit)."""
 FLUSH_EVERY = 5.0
 """Seconds between two batches of last hearings (at most a quarter of the limit)."""
+ORPHANS_PER_SWEEP = 500
+"""Offline vehicles taken over from dead instances per sweep at most (the rest in the
+next sweeps): the only instance of a large fleet, restarted, finds thousands."""
+IN_CHUNK = 500
+"""Instance names per IN (...) query."""
 SWEEP_EVERY = 10.0
 """Seconds between two sweeps (at most a quarter of the offline limit)."""
 
@@ -90,6 +111,8 @@ class TerminalPresence:
         self._running = False
         self.swept = 0
         """Terminals this instance reported offline for a dead instance."""
+        self.orphans_adopted = 0
+        """Offline vehicles whose rules this instance took over from a dead instance."""
         self._loops = [
             Periodic("terminal last hearings", self._flush, interval=self.flush_every, log=logger),
             Periodic(
@@ -158,8 +181,19 @@ class TerminalPresence:
         long_silent = now - dt.timedelta(seconds=2 * (self.offline_after + self.grace))
         candidates, online_again = await self._candidates(cutoff)
         self._give_back(online_again)
-        if not candidates:
-            return
+        if candidates:
+            await self._report_silent(candidates, now, cutoff, long_silent)
+        await self._adopt_orphans()
+
+    async def _report_silent(
+        self,
+        candidates: list[tuple[str, str | None, dt.datetime]],
+        now: dt.datetime,
+        cutoff: dt.datetime,
+        long_silent: dt.datetime,
+    ) -> None:
+        """Report offline the ``candidates`` whose instance is gone or lost track of them,
+        and take over their rules (the report hands them to this instance)."""
         alive = await self._alive_instances({holder for _, holder, _ in candidates})
         silent = f"silent for more than {self.offline_after:g} s"
         for device, holder, heard in candidates:
@@ -175,7 +209,58 @@ class TerminalPresence:
                 logger.info(
                     "terminal %s offline: silent since %s, held by %s", device, heard, holder
                 )
-                await self._adopt(device, heard)
+                await self._adopt({device: heard})
+
+    async def _adopt_orphans(self) -> None:
+        """Take over the rules of offline terminals whose holder is gone (at most
+        :data:`ORPHANS_PER_SWEEP`), recording the hand-over first: only those still
+        offline and still held by the dead instance are adopted."""
+        orphans = await self._orphans()
+        if not orphans:
+            return
+        taken = await self._server.registry.take_over(
+            KIND, {device: holder for device, (holder, _) in orphans.items()}, self.name
+        )
+        if not taken:
+            return
+        self.orphans_adopted += len(taken)
+        logger.info(
+            "took over the rules of %s offline vehicles whose server instance is gone",
+            len(taken),
+        )
+        await self._adopt({device: orphans[device][1] for device in taken})
+
+    async def _orphans(self) -> dict[str, tuple[str, dt.datetime | None]]:
+        """Offline terminals held by an instance that is gone (each with that instance
+        and its last hearing), at most :data:`ORPHANS_PER_SWEEP`."""
+        offline = (Device.kind == KIND, Device.online.is_(False))
+        async with self._server.sessions() as session:
+            holders = set(
+                await session.scalars(
+                    select(Device.held_by)
+                    .distinct()
+                    .where(*offline, Device.held_by.is_not(None), Device.held_by != self.name)
+                )
+            )
+        if not holders:
+            return {}
+        dead = sorted(str(h) for h in holders - await self._alive_instances(holders))
+        orphans: dict[str, tuple[str, dt.datetime | None]] = {}
+        async with self._server.sessions() as session:
+            for start in range(0, len(dead), IN_CHUNK):
+                room = ORPHANS_PER_SWEEP - len(orphans)
+                if room <= 0:
+                    break
+                rows = await session.execute(
+                    select(Device.identity, Device.held_by, Device.heard_at, Device.last_seen)
+                    .where(*offline, Device.held_by.in_(dead[start : start + IN_CHUNK]))
+                    .order_by(Device.identity)
+                    .limit(room)
+                )
+                for identity, holder, heard_at, last_seen in rows:
+                    if holder is not None:  # always (IN): for the type checker
+                        orphans[identity] = (holder, heard_at or last_seen)
+        return orphans
 
     async def _candidates(
         self, cutoff: dt.datetime
@@ -212,22 +297,32 @@ class TerminalPresence:
             )
         return alive | {name.removeprefix(INSTANCE_LEASE_PREFIX) for name in held}
 
-    async def _adopt(self, device: str, heard: dt.datetime) -> None:
-        """Judge the swept vehicle's rules here from its stored state (its offline rule
-        counts the silence from its last hearing)."""
+    async def _adopt(self, heard: Mapping[str, dt.datetime | None]) -> None:
+        """Judge these vehicles' rules here from their stored state (the offline rule
+        counts the silence from the last hearing in ``heard``). A vehicle this engine
+        has a state for already (e.g. its terminal is connected here) keeps it."""
         ingest = self._server.jt808_ingest
         rules = self._server.vehicle_engines.get(KIND)
-        if rules is None or ingest.terminal_states is None or rules.state_of(device) is not None:
+        states = ingest.terminal_states
+        if rules is None or states is None:
             return
-        remembered = await ingest.terminal_states.restore(device)
-        try:
-            state = decode_rules(device, remembered.rules)
-        except TerminalStateError as exc:
-            logger.warning("%s; its rules start afresh", exc)
-            state = VehicleState(device)
-        state.last_contact_at = heard
-        rules.rollback({device: state})
-        self._adopted.add(device)
+        wanted = [device for device in heard if rules.state_of(device) is None]
+        if not wanted:
+            return
+        remembered = await states.restore_many(wanted)
+        adopted: dict[str, VehicleState | None] = {}
+        for device in wanted:
+            if rules.state_of(device) is not None:
+                continue  # it connected here meanwhile: restored at its authentication
+            try:
+                state = decode_rules(device, remembered[device].rules)
+            except TerminalStateError as exc:
+                logger.warning("%s; its rules start afresh", exc)
+                state = VehicleState(device)
+            state.last_contact_at = heard[device]
+            adopted[device] = state
+        rules.rollback(adopted)
+        self._adopted.update(adopted)
 
     def _give_back(self, devices: set[str]) -> None:
         """Adopted vehicles online again (elsewhere): their rules are judged there."""

@@ -224,7 +224,8 @@ class Device(Base):
     """When a server last heard anything from it (heartbeats too; its receive time,
     written coalesced; r0028): the offline sweep of a dead instance's terminals."""
     held_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    """The server instance holding its connection (None: none known; r0028)."""
+    """The server instance holding its connection, or, once offline, judging its vehicle
+    rules (None: none known; r0028; ``backend.server.presence``)."""
 
 
 class PositionRecord(Base):
