@@ -146,6 +146,17 @@ class ClusterLink:
     async def _react(self, events: Sequence[Event]) -> None:
         """Re-apply what events read from the log changed on the server."""
         kinds = {event.kind for event in events}
+        presence = self._server.presence
+        if EventKind.DEVICE_ONLINE in kinds and presence is not None:
+            await presence.online_elsewhere(
+                {
+                    event.device.identity
+                    for event in events
+                    if event.kind == EventKind.DEVICE_ONLINE
+                    and event.device is not None
+                    and event.device.kind == "jt808"
+                }
+            )
         if kinds & _GEOFENCE_KINDS:
             await self._server.apply_geofences()
         if EventKind.JURISDICTIONS_IMPORTED in kinds:

@@ -35,8 +35,10 @@ writing transaction, so a terminal that reconnected meanwhile is not taken; at m
 state (``terminal_states``, saved after every rule decision) with the silence counted
 from its last hearing: an offline alarm the dead instance raised already is recorded
 there and not raised again, one it had not raised is raised here once; and should this
-instance die too, ``held_by`` names it and the next sweeper adopts them in turn. They are
-given back (forgotten here) when the terminal is online again elsewhere.
+instance die too, ``held_by`` names it and the next sweeper adopts them in turn. Any
+vehicle judged here — adopted, or left offline here after a normal disconnect — is
+given back (forgotten here) when a ``device.online`` event of the log shows it online on
+another instance (:meth:`TerminalPresence.online_elsewhere`).
 """
 
 from __future__ import annotations
@@ -323,6 +325,37 @@ class TerminalPresence:
             adopted[device] = state
         rules.rollback(adopted)
         self._adopted.update(adopted)
+
+    async def online_elsewhere(self, devices: set[str]) -> None:
+        """Terminals that came online (``device.online`` events of any instance): those
+        judged here but now held by another instance are forgotten here — else this
+        instance's offline rule would raise an alarm for a vehicle talking to another."""
+        rules = self._server.vehicle_engines.get(KIND)
+        gateway = self._server.jt808_gateway
+        here = gateway.online_terminals if gateway is not None else set()
+        judged = sorted(
+            device
+            for device in devices
+            if device not in here and rules is not None and rules.state_of(device) is not None
+        )
+        if not judged:
+            return
+        elsewhere: set[str] = set()
+        async with self._server.sessions() as session:
+            for start in range(0, len(judged), IN_CHUNK):
+                elsewhere.update(
+                    await session.scalars(
+                        select(Device.identity).where(
+                            Device.kind == KIND,
+                            Device.identity.in_(judged[start : start + IN_CHUNK]),
+                            Device.online.is_(True),
+                            Device.held_by != self.name,
+                        )
+                    )
+                )
+        if elsewhere:
+            logger.info("%s vehicles online on another instance: judged there", len(elsewhere))
+            self._give_back(elsewhere)
 
     def _give_back(self, devices: set[str]) -> None:
         """Adopted vehicles online again (elsewhere): their rules are judged there."""

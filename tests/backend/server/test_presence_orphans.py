@@ -301,3 +301,57 @@ async def test_a_sweep_adopts_a_bounded_number_of_orphans_the_rest_in_the_next(
                 await session.scalars(select(Device.held_by).where(Device.identity.in_(phones)))
             )
         assert holders == {_name(server)}
+
+
+@pytest.mark.postgres
+async def test_an_instance_a_terminal_left_for_another_raises_no_offline_alarm_for_it(
+    tmp_path: Path,
+) -> None:
+    admin = os.environ.get("DUTYDESK_TEST_PG")
+    if admin is None:
+        pytest.skip("PostgreSQL not configured (run ./test.sh)")
+    async with fresh_postgres_database(admin) as url, AsyncExitStack() as instances:
+        config = dataclasses.replace(
+            _config(url, tmp_path, FieldCipher.generate(), timeout_s=0.5),
+            jt808_offline_after=600.0,  # no sweep: these servers hold no real connection
+        )
+
+        async def instance(name: str) -> DutyDeskServer:
+            folder = tmp_path / name
+            folder.mkdir()
+            return await instances.enter_async_context(
+                _instance(dataclasses.replace(config, data_dir=folder))
+            )
+
+        left, joined = await instance("left"), await instance("joined")
+        await _connect(left)
+        await _disconnect(left)  # the connection broke; left judges its offline rule ...
+        assert left.vehicle_engines["jt808"].state_of(PHONE) is not None
+        await _connect(joined, add=False)  # ... until it is back, on the other instance
+        talking = asyncio.create_task(_reporting_to(joined))
+        try:
+            # left reads joined's device.online from the log and leaves the vehicle to it.
+            await _until(lambda: left.vehicle_engines["jt808"].state_of(PHONE) is None)
+            await _judge_a_while(left, 1.5)  # three times the rule's timeout
+            await _judge_a_while(joined, 0.3)
+        finally:
+            talking.cancel()
+        assert await _alarms(left) == (0, 0), "no offline alarm for a vehicle on another"
+        assert await _holder(left) == (_name(joined), True)
+
+
+async def _reporting_to(server: DutyDeskServer) -> None:
+    """The terminal keeps reporting to ``server`` (its offline rule holds there)."""
+    while True:
+        await server.jt808_ingest.submit(
+            Position(
+                device=PHONE,
+                at=dt.datetime.now(dt.UTC),
+                lat=30.25,
+                lon=120.15,
+                speed_kmh=0.0,
+                heading_deg=0,
+                altitude_m=0,
+            )
+        )
+        await asyncio.sleep(0.1)
