@@ -17,7 +17,7 @@ import datetime as dt
 import os
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
@@ -86,10 +86,12 @@ async def _connect(server: DutyDeskServer, *, add: bool = True) -> None:
     await server.jt808_ingest.submit(
         DeviceStatusChanged(device=PHONE, online=True, at=now, reason="authenticated")
     )
-    await server.jt808_ingest.submit(
-        Position(
-            device=PHONE, at=now, lat=30.25, lon=120.15, speed_kmh=0.0, heading_deg=0, altitude_m=0
-        )
+    await server.jt808_ingest.submit(_fix(now))
+
+
+def _fix(at: dt.datetime) -> Position:
+    return Position(
+        device=PHONE, at=at, lat=30.25, lon=120.15, speed_kmh=0.0, heading_deg=0, altitude_m=0
     )
 
 
@@ -220,54 +222,66 @@ async def _heard_on(server: DutyDeskServer) -> None:
         await asyncio.sleep(OFFLINE_AFTER / 4)
 
 
-@pytest.mark.postgres
-async def test_a_terminal_back_on_a_live_instance_before_the_sweep_is_not_adopted(
-    tmp_path: Path,
-) -> None:
+Instances = Callable[[str, ServerConfig], Awaitable[DutyDeskServer]]
+
+
+@pytest.fixture
+async def pg_instances(tmp_path: Path) -> AsyncIterator[tuple[str, Instances]]:
+    """A fresh PostgreSQL database, and a way to start instances on it side by side
+    (each in its own data folder; killed at the end unless killed before)."""
     admin = os.environ.get("DUTYDESK_TEST_PG")
     if admin is None:
         pytest.skip("PostgreSQL not configured (run ./test.sh)")
     async with fresh_postgres_database(admin) as url, AsyncExitStack() as instances:
-        # A long timeout: the live instance's own rule check must not raise it here.
-        config = _config(url, tmp_path, FieldCipher.generate(), timeout_s=600.0)
 
-        async def instance(name: str) -> DutyDeskServer:
+        async def instance(name: str, config: ServerConfig) -> DutyDeskServer:
             folder = tmp_path / name
             folder.mkdir()
             return await instances.enter_async_context(
-                _instance(dataclasses.replace(config, data_dir=folder))
+                _instance(dataclasses.replace(config, db_url=url, data_dir=folder))
             )
 
-        sweeper = await instance("sweeper")
-        await _until(lambda: SWEEP_LEASE in sweeper.leases.held())
-        live = await instance("live")
-        doomed = await instance("doomed")
-        await _connect(doomed)
-        orphan = {PHONE: _name(doomed)}
-        # Online, it is never taken as an orphan (a sweep reports it offline first).
-        assert await sweeper.registry.take_over("jt808", orphan, _name(sweeper)) == set()
-        await _disconnect(doomed)
-        # It reconnects to a live instance, then the one that reported it offline dies.
-        await _connect(live, add=False)
-        talking = asyncio.create_task(_heard_on(live))
-        await _kill(doomed)
-        await asyncio.sleep(OFFLINE_AFTER + 1.0)  # past the sweeper's start, many sweeps
-        assert not talking.done()
-        talking.cancel()
-        assert await _holder(sweeper) == (_name(live), True)
-        assert sweeper.presence is not None
-        assert sweeper.presence.orphans_adopted == 0
-        assert sweeper.vehicle_engines["jt808"].state_of(PHONE) is None
-        # A sweep that still saw it as the dead instance's orphan takes nothing: the
-        # hand-over is decided in the writing transaction.
-        assert await sweeper.registry.take_over("jt808", orphan, _name(sweeper)) == set()
-        assert await _holder(sweeper) == (_name(live), True)
-        # Nor once it went offline again on the live instance, which judges its rules on.
-        await _disconnect(live)
-        assert await sweeper.registry.take_over("jt808", orphan, _name(sweeper)) == set()
-        await asyncio.sleep(5 * OFFLINE_AFTER / 4)  # sweeps: its holder lives
-        assert await _holder(sweeper) == (_name(live), False)
-        assert sweeper.presence.orphans_adopted == 0
+        yield url, instance
+
+
+@pytest.mark.postgres
+async def test_a_terminal_back_on_a_live_instance_before_the_sweep_is_not_adopted(
+    tmp_path: Path, pg_instances: tuple[str, Instances]
+) -> None:
+    url, start = pg_instances
+    # A long timeout: the live instance's own rule check must not raise it here.
+    config = _config(url, tmp_path, FieldCipher.generate(), timeout_s=600.0)
+
+    sweeper = await start("sweeper", config)
+    await _until(lambda: SWEEP_LEASE in sweeper.leases.held())
+    live = await start("live", config)
+    doomed = await start("doomed", config)
+    await _connect(doomed)
+    orphan = {PHONE: _name(doomed)}
+    # Online, it is never taken as an orphan (a sweep reports it offline first).
+    assert await sweeper.registry.take_over("jt808", orphan, _name(sweeper)) == set()
+    await _disconnect(doomed)
+    # It reconnects to a live instance, then the one that reported it offline dies.
+    await _connect(live, add=False)
+    talking = asyncio.create_task(_heard_on(live))
+    await _kill(doomed)
+    await asyncio.sleep(OFFLINE_AFTER + 1.0)  # past the sweeper's start, many sweeps
+    assert not talking.done()
+    talking.cancel()
+    assert await _holder(sweeper) == (_name(live), True)
+    assert sweeper.presence is not None
+    assert sweeper.presence.orphans_adopted == 0
+    assert sweeper.vehicle_engines["jt808"].state_of(PHONE) is None
+    # A sweep that still saw it as the dead instance's orphan takes nothing: the
+    # hand-over is decided in the writing transaction.
+    assert await sweeper.registry.take_over("jt808", orphan, _name(sweeper)) == set()
+    assert await _holder(sweeper) == (_name(live), True)
+    # Nor once it went offline again on the live instance, which judges its rules on.
+    await _disconnect(live)
+    assert await sweeper.registry.take_over("jt808", orphan, _name(sweeper)) == set()
+    await asyncio.sleep(5 * OFFLINE_AFTER / 4)  # sweeps: its holder lives
+    assert await _holder(sweeper) == (_name(live), False)
+    assert sweeper.presence.orphans_adopted == 0
 
 
 async def test_a_sweep_adopts_a_bounded_number_of_orphans_the_rest_in_the_next(
@@ -305,53 +319,33 @@ async def test_a_sweep_adopts_a_bounded_number_of_orphans_the_rest_in_the_next(
 
 @pytest.mark.postgres
 async def test_an_instance_a_terminal_left_for_another_raises_no_offline_alarm_for_it(
-    tmp_path: Path,
+    tmp_path: Path, pg_instances: tuple[str, Instances]
 ) -> None:
-    admin = os.environ.get("DUTYDESK_TEST_PG")
-    if admin is None:
-        pytest.skip("PostgreSQL not configured (run ./test.sh)")
-    async with fresh_postgres_database(admin) as url, AsyncExitStack() as instances:
-        config = dataclasses.replace(
-            _config(url, tmp_path, FieldCipher.generate(), timeout_s=0.5),
-            jt808_offline_after=600.0,  # no sweep: these servers hold no real connection
-        )
+    url, start = pg_instances
+    config = dataclasses.replace(
+        _config(url, tmp_path, FieldCipher.generate(), timeout_s=0.5),
+        jt808_offline_after=600.0,  # no sweep: these servers hold no real connection
+    )
 
-        async def instance(name: str) -> DutyDeskServer:
-            folder = tmp_path / name
-            folder.mkdir()
-            return await instances.enter_async_context(
-                _instance(dataclasses.replace(config, data_dir=folder))
-            )
-
-        left, joined = await instance("left"), await instance("joined")
-        await _connect(left)
-        await _disconnect(left)  # the connection broke; left judges its offline rule ...
-        assert left.vehicle_engines["jt808"].state_of(PHONE) is not None
-        await _connect(joined, add=False)  # ... until it is back, on the other instance
-        talking = asyncio.create_task(_reporting_to(joined))
-        try:
-            # left reads joined's device.online from the log and leaves the vehicle to it.
-            await _until(lambda: left.vehicle_engines["jt808"].state_of(PHONE) is None)
-            await _judge_a_while(left, 1.5)  # three times the rule's timeout
-            await _judge_a_while(joined, 0.3)
-        finally:
-            talking.cancel()
-        assert await _alarms(left) == (0, 0), "no offline alarm for a vehicle on another"
-        assert await _holder(left) == (_name(joined), True)
+    left, joined = await start("left", config), await start("joined", config)
+    await _connect(left)
+    await _disconnect(left)  # the connection broke; left judges its offline rule ...
+    assert left.vehicle_engines["jt808"].state_of(PHONE) is not None
+    await _connect(joined, add=False)  # ... until it is back, on the other instance
+    talking = asyncio.create_task(_reporting_to(joined))
+    try:
+        # left reads joined's device.online from the log and leaves the vehicle to it.
+        await _until(lambda: left.vehicle_engines["jt808"].state_of(PHONE) is None)
+        await _judge_a_while(left, 1.5)  # three times the rule's timeout
+        await _judge_a_while(joined, 0.3)
+    finally:
+        talking.cancel()
+    assert await _alarms(left) == (0, 0), "no offline alarm for a vehicle on another"
+    assert await _holder(left) == (_name(joined), True)
 
 
 async def _reporting_to(server: DutyDeskServer) -> None:
     """The terminal keeps reporting to ``server`` (its offline rule holds there)."""
     while True:
-        await server.jt808_ingest.submit(
-            Position(
-                device=PHONE,
-                at=dt.datetime.now(dt.UTC),
-                lat=30.25,
-                lon=120.15,
-                speed_kmh=0.0,
-                heading_deg=0,
-                altitude_m=0,
-            )
-        )
+        await server.jt808_ingest.submit(_fix(dt.datetime.now(dt.UTC)))
         await asyncio.sleep(0.1)
