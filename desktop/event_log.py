@@ -9,7 +9,10 @@ from collections.abc import Iterable
 from PySide6.QtWidgets import QListWidget, QWidget
 
 from desktop import texts
+from desktop.dangers.labels import danger_event_text
+from desktop.early_warning.labels import warning_event_text
 from desktop.incidents.event_text import incident_event_text
+from desktop.publishing.labels import notice_event_text
 from desktop.registry.labels import registry_event_text
 from desktop.vehicles.command_labels import vehicle_command_text
 from realtime.protocol import ContactField, Event
@@ -42,6 +45,10 @@ def event_line(event: Event) -> str:
     if about is not None:
         parts = [texts.format_time(event.at), event.actor, texts.event_kind_label(event.kind)]
         return " · ".join(part for part in (*parts, about) if part)
+    about = warning_event_text(event) or notice_event_text(event) or danger_event_text(event)
+    if about is not None:
+        parts = [texts.format_time(event.at), event.actor, texts.event_kind_label(event.kind)]
+        return " · ".join(part for part in (*parts, about, event.note) if part)
     alarm = event.alarm
     subject = f"#{alarm.id} {alarm.title}" if alarm is not None else ""
     action = texts.action_label(event.action).rstrip("…") if event.action else ""

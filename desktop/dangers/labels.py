@@ -3,6 +3,7 @@ Chinese in ``resources/translations``): codes never reach the officer raw."""
 
 from __future__ import annotations
 
+import msgspec
 from PySide6.QtCore import QCoreApplication
 
 from realtime.protocol import (
@@ -12,6 +13,7 @@ from realtime.protocol import (
     DangerGroup,
     DangerSource,
     DangerState,
+    Event,
 )
 
 
@@ -92,3 +94,21 @@ def group_label(group: DangerGroup) -> str:
         DangerGroup.INDUSTRY: QCoreApplication.translate("Dangers", "By industry"),
         DangerGroup.JURISDICTION: QCoreApplication.translate("Dangers", "By jurisdiction"),
     }[group]
+
+
+def danger_event_text(event: Event) -> str | None:
+    """What a ``danger.*`` or ``inspection.recorded`` event says in the event log (None
+    for other events): the hidden danger (number, grade, enterprise, place, state) or the
+    inspection (enterprise, inspectors)."""
+    danger = event.danger
+    if not isinstance(danger, msgspec.UnsetType):
+        where = f"{danger.enterprise_name} {danger.place}".strip()
+        return " · ".join(
+            (f"#{danger.id} {grade_label(danger.grade)}", where, state_label(danger.state))
+        )
+    inspection = event.inspection
+    if not isinstance(inspection, msgspec.UnsetType):
+        return " · ".join(
+            part for part in (inspection.enterprise_name, "、".join(inspection.inspectors)) if part
+        )
+    return None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import msgspec
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 
+from realtime.protocol import Event
 from realtime.protocol.early_warning import WarningLevel, WarningSource, WarningState
 
 LEVEL_COLOURS: dict[WarningLevel, QColor] = {
@@ -43,3 +45,15 @@ def state_label(state: WarningState) -> str:
         WarningState.CLEARED: QCoreApplication.translate("EarlyWarning", "Cleared"),
         WarningState.CLOSED: QCoreApplication.translate("EarlyWarning", "Closed"),
     }[state]
+
+
+def warning_event_text(event: Event) -> str | None:
+    """What a ``warning.*`` event says in the event log (None for other events): the
+    warning's level and title, and its state once it is no longer active."""
+    warning = event.early_warning
+    if isinstance(warning, msgspec.UnsetType):
+        return None
+    parts = [level_label(warning.level), warning.title]
+    if warning.state is not WarningState.ACTIVE:
+        parts.append(state_label(warning.state))
+    return " · ".join(part for part in parts if part)

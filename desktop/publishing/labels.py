@@ -4,14 +4,17 @@ channels, delivery states, through Qt's translator (English source, Chinese in
 
 from __future__ import annotations
 
+import msgspec
 from PySide6.QtCore import QCoreApplication
 
 # One set of level words and colours for warnings raised and warnings published.
 from desktop.early_warning.labels import LEVEL_COLOURS, level_label
+from realtime.event_kinds import EventKind
 from realtime.protocol import (
     Audience,
     Channel,
     DeliveryState,
+    Event,
     NoticeKind,
     NoticeState,
     RecipientKind,
@@ -85,3 +88,24 @@ def recipient_kind_label(kind: RecipientKind) -> str:
         RecipientKind.AGENCY: QCoreApplication.translate("Publishing", "Agency"),
         RecipientKind.PUBLIC: QCoreApplication.translate("Publishing", "Public"),
     }[kind]
+
+
+def notice_event_text(event: Event) -> str | None:
+    """What a ``notice.*`` event says in the event log (None for other events): the
+    notice's level, kind and title; when published, how many consoles it went to (the
+    event's ``fields`` name them by code, which is the server's business, not the log's)."""
+    if not isinstance(event.notice, msgspec.UnsetType):
+        notice = event.notice.notice
+        kind, level, title = notice.kind, notice.level, notice.title
+    elif not isinstance(event.inbox, msgspec.UnsetType):
+        kind, level, title = event.inbox.kind, event.inbox.level, event.inbox.title
+    else:
+        return None
+    parts = [f"{level_label(level)}{kind_label(kind)}", f"「{title}」"]
+    if event.kind == EventKind.NOTICE_PUBLISHED and event.fields:
+        parts.append(
+            QCoreApplication.translate("Publishing", "recipients' consoles: {count}").format(
+                count=len(event.fields)
+            )
+        )
+    return " · ".join(parts)

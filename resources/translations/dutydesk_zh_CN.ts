@@ -4140,6 +4140,10 @@ fix {age} s ago</source>
         <source>Agency</source>
         <translation>部门</translation>
     </message>
+    <message>
+        <source>recipients&apos; consoles: {count}</source>
+        <translation>送达控制台 {count} 个</translation>
+    </message>
 </context>
 <context>
     <name>PublishingPanel</name>
