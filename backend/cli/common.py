@@ -79,16 +79,27 @@ def add_action(
     description: str,
     func: Callable[[argparse.Namespace], int],
     options: Callable[[argparse.ArgumentParser], None] = add_storage_options,
+    epilog: str | None = None,
+    keep_layout: bool = False,
     **defaults: object,
 ) -> argparse.ArgumentParser:
     """Register one action of a command group and return its parser for its own arguments.
 
-    ``summary`` is the line in the group's list, ``description`` the action's ``--help``;
+    ``summary`` is the line in the group's list, ``description`` the action's ``--help``
+    (``epilog`` after the options, e.g. examples; ``keep_layout`` keeps their line breaks);
     ``options`` adds what every action of the group takes (by default the storage options
     of a command that opens the database); ``func`` runs it, with ``defaults`` set on its
     arguments.
     """
-    parser = actions.add_parser(name, help=summary, description=description)
+    parser = actions.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=(
+            argparse.RawDescriptionHelpFormatter if keep_layout else argparse.HelpFormatter
+        ),
+    )
     options(parser)
     parser.set_defaults(func=func, **defaults)
     return parser

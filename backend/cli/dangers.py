@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 
 from backend.authz.principal import Principal
-from backend.cli.common import EXIT_OK, Error, Subparsers, add_storage_options, database, out
+from backend.cli.common import EXIT_OK, Error, Subparsers, add_action, database, out
 from backend.cli.common import storage as storage_of
 from backend.dangers.service import DangerService
 from backend.eventlog import log as eventlog
@@ -36,15 +36,17 @@ def add_parser(commands: Subparsers) -> None:
         description="Hidden dangers read from the database.",
     )
     actions = danger.add_subparsers(dest="danger_command", metavar="ACTION", required=True)
-    export = actions.add_parser(
+    export = add_action(
+        actions,
         "export",
-        help="write the statistics and the list of hidden dangers to an Excel workbook",
+        summary="write the statistics and the list of hidden dangers to an Excel workbook",
         description="A sheet per grouping (enterprise, industry, jurisdiction: total, major, "
         "open, overdue, rectified, rectification and on-time rates, rank) and a sheet listing "
         "the dangers, phones masked. Dates are Beijing time; --until is exclusive. See "
         "docs/hidden-dangers.md.",
         epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        keep_layout=True,
+        func=_cmd_export,
     )
     export.add_argument(
         "--xlsx", metavar="FILE", type=Path, required=True, help="the workbook to write"
@@ -56,8 +58,6 @@ def add_parser(commands: Subparsers) -> None:
     export.add_argument(
         "--under", metavar="CODE", default="", help="only this jurisdiction (default: all)"
     )
-    add_storage_options(export)
-    export.set_defaults(func=_cmd_export)
 
 
 def _day(text: str) -> dt.datetime:

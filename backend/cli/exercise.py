@@ -227,8 +227,8 @@ def _action(
         description=description,
         func=func,
         options=_client_options,
-        **defaults,
     )
+    parser.set_defaults(**defaults)
     if run:
         parser.add_argument("run_id", metavar="RUN", help="the run's id")
     return parser

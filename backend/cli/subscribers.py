@@ -14,7 +14,7 @@ from backend.cli.common import (
     EXIT_OK,
     Error,
     Subparsers,
-    add_storage_options,
+    add_action,
     database,
     err,
     out,
@@ -35,36 +35,42 @@ def add_parser(commands: Subparsers) -> None:
         "e-mail. Numbers and addresses are encrypted with the data key and listed masked.",
     )
     actions = group.add_subparsers(dest="subscribers_command", metavar="ACTION", required=True)
-    add = actions.add_parser(
+    add = add_action(
+        actions,
         "add",
-        help="add one subscriber",
+        summary="add one subscriber",
         description="Add a subscriber, e.g. 'dutydesk subscribers add 330106 --phone 13800000000'.",
+        func=_cmd_add,
     )
     add.add_argument("jurisdiction", help="the area subscribed to (region code, e.g. 330106)")
     add.add_argument("--phone", default="", help="mobile number for SMS")
     add.add_argument("--email", default="", help="e-mail address")
-    add_storage_options(add)
-    add.set_defaults(func=_cmd_add)
-    imp = actions.add_parser(
+    imp = add_action(
+        actions,
         "import",
-        help="add subscribers from a CSV",
+        summary="add subscribers from a CSV",
         description="Add the rows of a UTF-8 CSV with the header 'jurisdiction,phone,email' "
         "(one of phone and email may be empty). Good rows are added once; each bad row is "
         "reported with its line number.",
+        func=_cmd_import,
     )
     imp.add_argument("file", type=Path, help="CSV file (UTF-8)")
-    add_storage_options(imp)
-    imp.set_defaults(func=_cmd_import)
-    lst = actions.add_parser("list", help="list subscribers (masked)", description="List them.")
+    lst = add_action(
+        actions,
+        "list",
+        summary="list subscribers (masked)",
+        description="List them.",
+        func=_cmd_list,
+    )
     lst.add_argument("--jurisdiction", default="", help="only this area (a region-code prefix)")
-    add_storage_options(lst)
-    lst.set_defaults(func=_cmd_list)
-    remove = actions.add_parser(
-        "remove", help="remove a subscriber", description="Remove a subscriber by its id."
+    remove = add_action(
+        actions,
+        "remove",
+        summary="remove a subscriber",
+        description="Remove a subscriber by its id.",
+        func=_cmd_remove,
     )
     remove.add_argument("id", type=int, help="the id 'subscribers list' shows")
-    add_storage_options(remove)
-    remove.set_defaults(func=_cmd_remove)
 
 
 def _run(

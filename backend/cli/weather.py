@@ -15,7 +15,7 @@ from backend.cli.common import (
     EXIT_FAILURE,
     EXIT_OK,
     Subparsers,
-    add_storage_options,
+    add_action,
     database,
     err,
     out,
@@ -42,12 +42,14 @@ def add_parser(commands: Subparsers) -> None:
         "alert it references, a Cancel ends them.",
     )
     actions = group.add_subparsers(dest="weather_command", metavar="ACTION", required=True)
-    imp = actions.add_parser(
+    imp = add_action(
+        actions,
         "import",
-        help="import one CAP alert file",
+        summary="import one CAP alert file",
         description="Import one CAP 1.2 alert (UTF-8 XML). A file that is not a CAP alert, "
         "or an alert already expired, is refused with the reason and raises nothing.",
         epilog="example: dutydesk weather import resources/cap/samples/rainstorm_orange.xml",
+        func=_cmd_import,
     )
     imp.add_argument("file", type=Path, help="the CAP 1.2 alert (XML file)")
     imp.add_argument(
@@ -56,8 +58,6 @@ def add_parser(commands: Subparsers) -> None:
         help="only the hazard sources of this region code (default: every one)",
     )
     imp.add_argument("--by", help="who imports it, for the event log (default: cli:LOGIN)")
-    add_storage_options(imp)
-    imp.set_defaults(func=_cmd_import)
 
 
 def _who(args: argparse.Namespace) -> str:
