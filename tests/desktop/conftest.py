@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QTranslator
 from PySide6.QtWidgets import QApplication
 
+from desktop.i18n import install_translators
 from desktop.service import ConsoleService
 from desktop.video.logging_rules import quiet_multimedia_probes
 from realtime.client import CommandError, ConnectionState
@@ -212,3 +213,13 @@ def fake_service(qt_loop: qasync.QEventLoop) -> Iterator[tuple[ConsoleService, l
     service = ConsoleService(client_factory=factory)
     yield service, clients
     qt_loop.run_until_complete(service.stop())
+
+
+@pytest.fixture
+def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
+    """The console in Chinese, as an officer sees it by default (English again after)."""
+    installed = install_translators(qapp, "zh_CN")
+    yield installed
+    for translator in installed:
+        QCoreApplication.removeTranslator(translator)
+    install_translators(qapp, "en")

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QRect, QSettings, Qt, QTranslator
+from PySide6.QtCore import QRect, QSettings, Qt, QTranslator
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QToolBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.alarm_model import Column
 from desktop.control_room import DEFAULT_SIZE, layout_group
-from desktop.i18n import install_translators
 from desktop.main_window import LAYOUT_VERSION, MainWindow
 from desktop.service import ConsoleService
 from desktop.sounder import AlarmSounder
@@ -83,16 +82,6 @@ def area(widget: QWidget) -> int:
 def scenario_alarms() -> list[dict[str, Any]]:
     incidents: list[dict[str, Any]] = json.loads(SCENARIO.read_text("utf-8"))["incidents"]
     return incidents
-
-
-@pytest.fixture
-def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
-    """The console in Chinese, as an officer sees it by default."""
-    installed = install_translators(qapp, "zh_CN")
-    yield installed
-    for translator in installed:
-        QCoreApplication.removeTranslator(translator)
-    install_translators(qapp, "en")
 
 
 def plain(tooltip: str) -> str:

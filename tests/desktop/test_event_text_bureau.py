@@ -5,30 +5,16 @@ enterprise, place and state, the inspection's enterprise and inspectors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import msgspec
-import pytest
-from PySide6.QtCore import QCoreApplication, QTranslator
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTranslator
 
 from desktop.event_log import event_line
-from desktop.i18n import install_translators
 from realtime.event_kinds import EventKind
 from realtime.protocol import DangerState, EarlyWarningView, Event, WarningState
 from tests.desktop.factories import T0
 from tests.realtime.golden_dangers import _DANGER, _INSPECTION
 from tests.realtime.golden_publishing import _ITEM, _VIEW
 from tests.realtime.golden_warnings import _TREND
-
-
-@pytest.fixture
-def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
-    installed = install_translators(qapp, "zh_CN")
-    yield installed
-    for translator in installed:
-        QCoreApplication.removeTranslator(translator)
-    install_translators(qapp, "en")
 
 
 def _warning_event(kind: EventKind, warning: EarlyWarningView) -> Event:

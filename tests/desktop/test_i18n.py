@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -94,15 +93,6 @@ def test_qm_file_is_the_compiled_ts(tmp_path: Path) -> None:
         "resources/translations/dutydesk_zh_CN.qm is stale: run pyside6-lrelease "
         "(see resources/translations/README.md)"
     )
-
-
-@pytest.fixture
-def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
-    installed = install_translators(qapp, "zh_CN")
-    yield installed
-    for translator in installed:
-        QCoreApplication.removeTranslator(translator)
-    install_translators(qapp, "en")
 
 
 def test_chinese_is_used_when_installed(chinese: list[QTranslator]) -> None:

@@ -9,13 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, QTranslator
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.i18n import install_translators
 from desktop.map import framing, map_labels
 from desktop.map.alarm_layer import ALARM_COLOURS
 from desktop.map.basemap import load_counties
@@ -257,16 +255,7 @@ def test_the_legend_lists_every_symbol_the_layers_define(map_view: MapView, qtbo
     assert not map_view.legend_button.isChecked()
 
 
-@pytest.fixture
-def chinese(qapp: QApplication) -> Iterator[None]:
-    installed = install_translators(qapp, "zh_CN")
-    yield
-    for translator in installed:
-        QCoreApplication.removeTranslator(translator)
-    install_translators(qapp, "en")
-
-
-def test_the_legend_is_in_chinese_by_default(qtbot: QtBot, chinese: None) -> None:
+def test_the_legend_is_in_chinese_by_default(qtbot: QtBot, chinese: list[QTranslator]) -> None:
     view = MapView(VehicleStore(), AlarmStore())
     qtbot.addWidget(view)
     texts = view.legend.texts

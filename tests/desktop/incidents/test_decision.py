@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 import qasync
-from PySide6.QtCore import QCoreApplication, Qt, QTranslator
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
+from PySide6.QtCore import Qt, QTranslator
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 from pytestqt.qtbot import QtBot
 
 from desktop.detail_pane import AlarmDetailPane
-from desktop.i18n import install_translators
 from desktop.incidents.decision import DecisionPane, split_names
 from desktop.incidents.window import WindowIncidents
 from desktop.map.decision_rings import DecisionRingsLayer, circle_points, ring_label
@@ -262,15 +261,6 @@ def test_the_rings_are_drawn_with_their_labels(qtbot: QtBot) -> None:
     layer.clear()
     assert layer.circles == []
     assert layer.label_texts() == []
-
-
-@pytest.fixture
-def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
-    installed = install_translators(qapp, "zh_CN")
-    yield installed
-    for translator in installed:
-        QCoreApplication.removeTranslator(translator)
-    install_translators(qapp, "en")
 
 
 def test_in_chinese(chinese: list[QTranslator], qtbot: QtBot) -> None:

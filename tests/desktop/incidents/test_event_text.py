@@ -5,15 +5,10 @@ was written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import msgspec
-import pytest
-from PySide6.QtCore import QCoreApplication, QTranslator
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTranslator
 
 from desktop.event_log import event_line
-from desktop.i18n import install_translators
 from desktop.incidents import labels
 from realtime.event_kinds import EventKind
 from realtime.incident_states import (
@@ -37,15 +32,6 @@ from tests.desktop.incidents.factories import escalation, make_incident, make_ta
 SERVER_NOTE = (
     "accept deadline 2026-12-05T03:09:58+00:00 passed (sent): agency_desk → agency_supervisor"
 )
-
-
-@pytest.fixture
-def chinese(qapp: QApplication) -> Iterator[list[QTranslator]]:
-    installed = install_translators(qapp, "zh_CN")
-    yield installed
-    for translator in installed:
-        QCoreApplication.removeTranslator(translator)
-    install_translators(qapp, "en")
 
 
 def _event(kind: EventKind, note: str = "", **views: object) -> Event:
