@@ -61,7 +61,8 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from backend.config import sqlite_url
 from backend.eventlog import log as eventlog
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from devices.observations import Position
 from realtime import PROTOCOL_VERSION, eventloop
 from realtime.client import basic_auth_header

@@ -41,7 +41,8 @@ from track_load import QuietListener, bench_database
 from backend.ingest.telemetry import TelemetryWriter
 from backend.runtime.collector import short_collections
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.storage import db
 from backend.storage.models import PositionRecord
 from devices.jt808.codec import (

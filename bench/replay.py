@@ -63,7 +63,8 @@ from backend.exercises.scenarios import compile_description
 from backend.exercises.schedule import modbus_messages, shift_feed_text, shift_jt808_frame
 from backend.security import FieldCipher
 from backend.sensors.rules.config import Placement, SensorKind
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime.protocol import ExerciseState, Role, StartExercise
 
 START = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))

@@ -43,7 +43,7 @@ from sqlalchemy import text
 from track_load import bench_database
 
 from backend.ingest.telemetry import TelemetryWriter
-from backend.server.app import ServerConfig
+from backend.server.config import ServerConfig
 from backend.server.telemetry_relay import DEFAULT_INTERVAL as WORKER_RELAY_INTERVAL
 from backend.storage import db
 from devices.observations import Position

@@ -41,7 +41,8 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.server.testing import fresh_postgres_database
 from backend.storage.models import PositionRecord
 from backend.vehicles import track_query

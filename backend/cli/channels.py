@@ -100,7 +100,7 @@ def read_secret(path: Path, what: str) -> str:
 
 
 def serve_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The :class:`~backend.server.app.ServerConfig` fields the options give."""
+    """The :class:`~backend.server.config.ServerConfig` fields the options give."""
     smpp = smtp = None
     if args.smpp is not None:
         if not args.smpp_system_id:

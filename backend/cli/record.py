@@ -119,7 +119,7 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
 
 
 def serve_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The :class:`~backend.server.app.ServerConfig` fields the options give."""
+    """The :class:`~backend.server.config.ServerConfig` fields the options give."""
     if not args.journal_hours > 0:
         raise Error("--journal-hours must be positive")
     if args.record_before < 0 or args.record_after < 0:

@@ -34,8 +34,9 @@ from backend.registry.files import RESOURCES_DIR, load_cameras_csv, load_units_c
 from backend.registry.files import Error as RegistryError
 from backend.registry.users import SESSION_TOKEN_LIFETIME
 from backend.runtime.collector import short_collections
-from backend.server.app import CONSOLE_TICK_S, DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
 from backend.server.app import Error as ServerError
+from backend.server.config import CONSOLE_TICK_S, ServerConfig
 from backend.server.sessions import SESSION_CHECK_INTERVAL
 from backend.storage import db
 from backend.storage.single_process import AlreadyServedError, sole_server

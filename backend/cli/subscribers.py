@@ -153,7 +153,7 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
 
 
 def serve_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The :class:`~backend.server.app.ServerConfig` fields those options set."""
+    """The :class:`~backend.server.config.ServerConfig` fields those options set."""
     if args.notice_rate <= 0:
         raise Error("--notice-rate must be positive")
     return {"notice_rate_per_second": args.notice_rate}

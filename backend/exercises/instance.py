@@ -32,8 +32,9 @@ from backend.sensors.rules import (
     SensorKind,
     default_rules,
 )
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
 from backend.server.app import Error as StartError
+from backend.server.config import ServerConfig
 from backend.storage.models import Device
 from realtime.protocol import CameraView, ExerciseLabel, SaveGeofence
 

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 class ChannelConfig(Protocol):
-    """What :func:`build_adapters` reads (a :class:`~backend.server.app.ServerConfig`)."""
+    """What :func:`build_adapters` reads (a :class:`~backend.server.config.ServerConfig`)."""
 
     @property
     def smpp(self) -> SmppSettings | None: ...

@@ -25,7 +25,8 @@ from backend.registry.files import load_cameras_csv, load_sensors_csv, load_unit
 from backend.roads.reader import Tally, read_roads
 from backend.roads.service import replace_layer
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime.protocol import CONSOLE_PATH, DEVICE_PATH, RegistryItemInput, Role
 
 logger = logging.getLogger(__name__)

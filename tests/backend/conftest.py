@@ -15,7 +15,8 @@ from backend.config import sqlite_url
 from backend.ingest.service import IngestService
 from backend.registry.files import load_units_csv
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.server.testing import fresh_postgres_database
 from realtime.client import ConnectionState, DutyDeskClient
 from realtime.protocol import Event, Role, Snapshot, Telemetry, Welcome

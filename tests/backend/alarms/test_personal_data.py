@@ -24,7 +24,8 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from backend.registry.files import load_units_csv
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime import PROTOCOL_VERSION
 from realtime.client import basic_auth_header
 from realtime.protocol import Role

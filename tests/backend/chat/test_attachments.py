@@ -14,8 +14,9 @@ from backend.cli.app import build_parser
 from backend.config import sqlite_url
 from backend.incidents.catalogue import load_catalogue
 from backend.incidents.service import IncidentService
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
 from backend.server.app import Error as ServerError
+from backend.server.config import ServerConfig
 from realtime.client import CommandError
 from realtime.incident_states import IncidentAction
 from realtime.protocol import (

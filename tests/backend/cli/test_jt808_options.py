@@ -12,7 +12,8 @@ import pytest
 from backend.cli.app import build_parser
 from backend.config import sqlite_url
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from devices.jt808.gateway.limits import LimitOptions, limit_options
 
 

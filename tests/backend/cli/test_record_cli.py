@@ -11,7 +11,8 @@ import pytest
 from backend.cli.app import main
 from backend.config import sqlite_url
 from backend.exercises.recording import CommandInput, Jt808Input, decode_recording
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from devices.jt808.messages import GeneralResult
 from devices.jt808.simulator import SimulatedTruck, TruckPlan
 from realtime.protocol import CreateAlarm, Role

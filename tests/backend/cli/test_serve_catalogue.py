@@ -15,7 +15,8 @@ import pytest
 from backend.cli import serve
 from backend.incidents.catalogue import PATH_ENV
 from backend.security import FieldCipher
-from backend.server.app import CatalogueUnusableError, DutyDeskServer, ServerConfig
+from backend.server.app import CatalogueUnusableError, DutyDeskServer
+from backend.server.config import ServerConfig
 
 SITE_CATALOGUE = {
     "version": 1,

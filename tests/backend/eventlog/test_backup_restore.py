@@ -15,7 +15,8 @@ from sqlalchemy.engine import make_url
 
 from backend.cli.app import main as dutydesk
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.server.testing import fresh_postgres_database
 from realtime.protocol import DeviceAlarm
 from realtime.states import AlarmLevel

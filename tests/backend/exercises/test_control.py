@@ -25,7 +25,8 @@ from backend.exercises.recording import (
     encode_recording,
 )
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime.protocol import (
     ControlAction,
     ControlExercise,

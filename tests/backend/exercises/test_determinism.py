@@ -20,7 +20,8 @@ from backend.exercises.determinism import alarm_keys
 from backend.exercises.library import SHIPPED_SCENARIOS
 from backend.exercises.scenarios import build_scenario
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime.protocol import Event, ExerciseState, Role, StartExercise
 
 SCENARIOS = ("tank-farm-leak", "tanker-rollover", "mine-methane")

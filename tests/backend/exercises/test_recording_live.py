@@ -29,7 +29,8 @@ from backend.exercises.recording import (
 from backend.registry.files import load_units_csv
 from backend.security import FieldCipher
 from backend.sensors.rules import RuleSet, SensorConfig, SensorKind
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.storage.models import SensorRecord
 from devices.jt808.codec import decode_frame, encode_frame
 from devices.jt808.messages import GeneralResult, Heartbeat

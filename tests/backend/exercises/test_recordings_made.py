@@ -17,7 +17,8 @@ from backend.eventlog import log as eventlog
 from backend.exercises.library import recordings_dir
 from backend.exercises.recording import Jt808Input, LoggedEvent, decode_recording
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.storage.models import EventRecord
 from devices.jt808.messages import GeneralResult
 from devices.jt808.simulator import SimulatedTruck, TruckPlan

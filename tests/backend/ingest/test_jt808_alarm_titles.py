@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from backend.registry.files import load_units_csv
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.storage.models import Alarm
 from devices.jt808 import GeneralResult, ProtocolVersion
 from devices.jt808.bits import alarm_table

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from backend.registry.files import load_units_csv
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.storage.models import PositionRecord
 from devices.jt808.messages import GeneralResult
 from devices.jt808.simulator import SimulatedTruck, SimulatorError, TruckPlan

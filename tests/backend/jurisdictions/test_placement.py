@@ -17,7 +17,8 @@ from websockets.asyncio.client import connect
 
 from backend.registry.files import load_sensors_csv, load_units_csv
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.storage.models import PositionRecord, Unit
 from backend.vehicles.rules import OfflineRule, RulesConfig, VehicleRulesEngine
 from devices.jt808.messages import GeneralResult

@@ -25,7 +25,8 @@ from backend.publishing.smpp.client import SmppAdapter
 from backend.publishing.smpp.simulator import SmscSimulator
 from backend.publishing.smtp_adapter import SmtpAdapter
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.server.embedded import ServerThread
 from realtime.protocol import Channel, ExerciseLabel, ExerciseState
 

@@ -13,7 +13,8 @@ from backend.registry.cameras import CameraRegistry
 from backend.registry.cameras import Error as CameraError
 from backend.registry.files import load_cameras_csv
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.storage.models import CameraRecord
 from realtime.protocol import CamerasResult, CameraView, ListCameras, Role
 from tests.backend.conftest import open_console

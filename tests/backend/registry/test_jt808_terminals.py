@@ -13,7 +13,8 @@ import pytest
 
 from backend.registry.files import load_units_csv
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from devices.jt808.gateway import StaticTerminalRegistry
 from devices.jt808.messages import Authentication, GeneralResult, Register, RegisterResult
 from devices.jt808.simulator import TerminalClient

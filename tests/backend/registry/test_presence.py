@@ -14,7 +14,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from devices.observations import DeviceStatusChanged, Position
 from realtime.protocol import DevicesResult, DeviceView, ListDevices, Presence, Role, presence_of
 from tests.backend.conftest import open_console

@@ -17,8 +17,9 @@ from sqlalchemy import func, select, update
 from websockets.asyncio.client import ClientConnection
 
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
 from backend.server.commands import ANSWER_LOST
+from backend.server.config import ServerConfig
 from backend.server.sessions import STALE_SESSION_AFTER
 from backend.storage import answers
 from backend.storage.models import CommandAnswer, EventRecord, SessionRecord, User

@@ -22,7 +22,8 @@ import pytest
 from backend.jurisdictions.codes import Level
 from backend.jurisdictions.tree import Jurisdiction
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime.client import CommandError
 from realtime.incident_states import (
     AssigneeKind,

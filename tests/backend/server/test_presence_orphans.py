@@ -26,7 +26,8 @@ from sqlalchemy import select, update
 
 from backend.security import FieldCipher
 from backend.server import presence
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.server.presence import SWEEP_LEASE
 from backend.server.testing import fresh_postgres_database
 from backend.storage.models import Device

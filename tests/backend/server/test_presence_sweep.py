@@ -25,8 +25,9 @@ from sqlalchemy import text
 
 from backend.eventlog.notify import asyncpg_dsn
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
 from backend.server.cluster_relay import MAX_PAYLOAD, TELEMETRY_CHANNEL, ClusterRelay
+from backend.server.config import ServerConfig
 from backend.server.hub import Hub
 from backend.server.telemetry_relay import RelayedFix
 from backend.server.testing import fresh_postgres_database

@@ -22,7 +22,8 @@ from backend.cap.codec import decode_alert
 from backend.cap.model import MsgType, Severity
 from backend.cap.testing import assert_valid_cap
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime.client import CommandError
 from realtime.protocol import (
     CAP_FEED_PATH,

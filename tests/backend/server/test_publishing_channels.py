@@ -14,7 +14,8 @@ from backend.eventlog import log as eventlog
 from backend.publishing.settings import SmppSettings
 from backend.publishing.smpp.simulator import SmscSimulator
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime.protocol import (
     Audience,
     Channel,

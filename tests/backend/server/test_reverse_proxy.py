@@ -18,7 +18,8 @@ import pytest
 import trustme
 
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime.client import ConnectionState, DutyDeskClient
 from tests.backend.conftest import Recorder
 from tests.backend.server.test_sessions import _serve

@@ -21,7 +21,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from backend.cli.app import main
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.server.sessions import UNLOCK_TRIES
 from realtime import PROTOCOL_VERSION
 from realtime.client import CommandError, ConnectionState, DutyDeskClient, basic_auth_header

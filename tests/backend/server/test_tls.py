@@ -17,7 +17,8 @@ import pytest
 import trustme
 
 from backend.cli.app import main
-from backend.server.app import DutyDeskServer, ServerConfig, TlsError, tls_context
+from backend.server.app import DutyDeskServer, TlsError, tls_context
+from backend.server.config import ServerConfig
 from realtime.client import CERTIFICATE_NOT_TRUSTED, ConnectionState, DutyDeskClient
 from tests.backend.conftest import Recorder
 from tests.backend.server.test_sessions import _serve

@@ -17,7 +17,8 @@ import pytest
 
 from backend.errors import Error
 from backend.security import FieldCipher
-from backend.server.app import DutyDeskServer, ServerConfig
+from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.vehicles import commands
 from devices.jt808.framing import ProtocolVersion
 from devices.jt808.simulator import SimulatedTruck, TerminalClient, TruckPlan
