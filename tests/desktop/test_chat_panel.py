@@ -141,7 +141,9 @@ def test_two_desks_exchange_a_photo_and_see_the_read_receipt(
                 assert "已到场，罐体左侧泄漏，见照片" in shown
                 assert "现场照片.jpg" in shown
                 assert_readable(panel, shown)
-            assert fire_panel.pending == []
+            # The message's event may come before the command's answer, which clears the
+            # attachments waiting and the editor.
+            await wait_until(lambda: fire_panel.pending == [], what="attachments sent")
             assert fire_panel.editor.toPlainText() == ""
             # The centre answers; the fire desk sees it too.
             centre_panel.editor.setPlainText("收到，注意上风向")

@@ -112,7 +112,7 @@ def test_failures_expire_after_their_window() -> None:
 async def test_device_acks_stay_prompt_during_a_login_burst(
     server: DutyDeskServer, hash_calls: list[float]
 ) -> None:
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []  # (sent at, seconds to the ack)
     burst_over = asyncio.Event()
 
     async def feed() -> None:
@@ -127,7 +127,7 @@ async def test_device_acks_stay_prompt_during_a_login_burst(
                 sent = time.monotonic()
                 await ws.send(json.dumps(reading | {"value": 20.0, "unit": "C"}))
                 answer = json.loads(await ws.recv())
-                latencies.append(time.monotonic() - sent)
+                latencies.append((sent, time.monotonic() - sent))
                 assert answer["type"] == "ack", answer
                 await asyncio.sleep(0.02)
 
@@ -160,10 +160,14 @@ async def test_device_acks_stay_prompt_during_a_login_burst(
     # for CPU too), while a queued login would wait out the burst (4 s).
     assert statistics.median(busy) < 1.0, "and quickly"
     assert max(busy) < BURST_SECONDS, "none waits out the burst"
-    assert len(latencies) > 10
-    # Hashing on the loop stalls acks for the whole burst (4 s); half of it leaves room for
-    # a loaded 2-core runner (a 1 s bound failed once in a full run, never alone).
-    assert max(latencies) < BURST_SECONDS / 2, f"device acks stalled: max {max(latencies):.2f} s"
+    # Hashing on the loop would hold every ack behind the queued checks (48 guessers of
+    # about 0.2 s each: seconds per ack, a handful of acks in the whole burst). With the
+    # pool the feed keeps its pace (one reading every 20 ms plus the ack, ~100 in 4 s); a
+    # loaded 2-core runner once held one ack 2.5 s (a commit waiting for the disk), so
+    # the test asks for the pace as a whole, not for every single ack.
+    during_burst = [seconds for at, seconds in latencies if started <= at < until]
+    assert len(during_burst) >= 20, f"device acks stalled: {len(during_burst)} in the burst"
+    assert statistics.median(during_burst) < 0.25, "acks stay prompt as a rule"
     limit = server.config.login_limits.failures_per_address
     assert 0 < len(hash_calls) <= 6 * limit, "password checks ran, each address within its limit"
     # The service is fine afterwards: a good user logs in from its own address.
