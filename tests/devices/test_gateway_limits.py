@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import socket
+import statistics
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -258,7 +259,9 @@ async def test_a_random_byte_flood_is_closed_fast_and_a_terminal_keeps_its_repli
     finally:
         for flooder in flooders:
             flooder.stop()
-    assert max(delays) < 2.0, delays
+    # Every reply came (each within its 5 s timeout) and promptly as a rule: the runner's
+    # scheduler may hold a single one, a starved terminal would wait on every one.
+    assert statistics.median(delays) < 0.5, delays
     for flooder in flooders:
         assert flooder.closed_after is not None, "the flooding connection was closed"
         assert flooder.closed_after < 2.0
