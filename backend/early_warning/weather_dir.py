@@ -5,6 +5,9 @@ Every scan (each 30 s) imports the ``*.xml`` files of the folder, oldest name fi
 every hazard source of the registry; an imported file is moved to ``DIR/imported/``, a
 refused one (not CAP, expired, …) to ``DIR/refused/`` with ``NAME.reason.txt`` beside it
 saying why. A database failure leaves the file where it is: the next scan tries again.
+A file changed in the last few seconds is left for the next scan (a feed that writes in
+place rather than renaming may not be done: a half-written alert must not be refused).
+A name already archived gets a number (``NAME.2.xml``): no earlier file is overwritten.
 With several instances one of them scans (a lease).
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import Final
 
@@ -27,6 +31,8 @@ from realtime.protocol import MAX_CAP_BYTES, Role
 logger = logging.getLogger(__name__)
 
 SCAN_INTERVAL: Final = 30.0
+SETTLE_SECONDS: Final = 5.0
+"""A file changed more recently than this is left for the next scan."""
 IMPORTER: Final = Principal(0, "weather-dir", "气象预警目录", Role.ADMIN, None, "")
 """Who imports the folder's alerts (the event log names it)."""
 
@@ -40,12 +46,19 @@ class WeatherFolder:
         service: EarlyWarningService,
         *,
         interval: float = SCAN_INTERVAL,
+        settle: float = SETTLE_SECONDS,
         lease: Lease | None = None,
     ) -> None:
         self.folder = folder
         self._service = service
+        self._settle = settle
         self._periodic = Periodic(
-            "weather-folder", self._tick, interval=interval, log=logger, lease=lease
+            "weather-folder",
+            self._tick,
+            interval=interval,
+            immediately=True,  # alerts that came while the server was down wait no longer
+            log=logger,
+            lease=lease,
         )
 
     def start(self) -> None:
@@ -71,7 +84,20 @@ class WeatherFolder:
     def _pending(self) -> list[Path]:
         if not self.folder.is_dir():
             return []
-        return sorted(p for p in self.folder.glob("*.xml") if p.is_file())
+        settled_before = time.time() - self._settle
+        pending: list[Path] = []
+        for path in sorted(self.folder.glob("*.xml")):
+            try:
+                status = path.stat()
+            except OSError:
+                continue  # moved away meanwhile
+            if not path.is_file():
+                continue
+            if status.st_mtime > settled_before:
+                logger.debug("weather alert %s still changing; next scan", path.name)
+                continue
+            pending.append(path)
+        return pending
 
     async def _import(self, path: Path) -> bool:
         try:
@@ -97,8 +123,19 @@ def _read(path: Path) -> bytes:
 
 
 def _set_aside(path: Path, where: str, reason: str) -> None:
-    target = path.parent / where
-    target.mkdir(exist_ok=True)
-    path.replace(target / path.name)
+    folder = path.parent / where
+    folder.mkdir(exist_ok=True)
+    target = _free_name(folder, path.name)
+    path.replace(target)
     if reason:
-        (target / f"{path.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+        (folder / f"{target.name}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/STEM.N.xml`` when a file of that name is there."""
+    target = folder / name
+    number = 1
+    while target.exists():
+        number += 1
+        target = folder / f"{Path(name).stem}.{number}{Path(name).suffix}"
+    return target

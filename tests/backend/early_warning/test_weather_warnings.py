@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,9 @@ from backend.cap.model import (
 from backend.early_warning.service import WEATHER_IMPORTS_PER_MINUTE, HazardSource
 from backend.early_warning.weather import covers, level_of
 from backend.early_warning.weather_dir import WeatherFolder
+from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from realtime.client import CommandError
 from realtime.protocol import (
     ErrorCode,
@@ -296,6 +300,8 @@ async def test_alerts_dropped_into_the_weather_folder_are_imported_or_set_aside(
     (folder / "a-good.xml").write_text(_alert("DIR-1", _info()), encoding="utf-8")
     (folder / "b-bad.xml").write_text("<alert>", encoding="utf-8")
     (folder / "notes.txt").write_text("not an alert", encoding="utf-8")
+    for path in folder.iterdir():
+        _written_a_minute_ago(path)
     watcher = WeatherFolder(folder, warned.early_warnings)
     assert await watcher.scan() == 1
     assert (folder / "imported" / "a-good.xml").is_file()
@@ -308,3 +314,77 @@ async def test_alerts_dropped_into_the_weather_folder_are_imported_or_set_aside(
     assert [(w.hazard_source, w.weather.identifier if w.weather else "") for w in warnings] == [
         ("HS-1", "DIR-1")
     ]
+
+
+def _written_a_minute_ago(path: Path) -> None:
+    a_minute_ago = time.time() - 60
+    os.utime(path, (a_minute_ago, a_minute_ago))
+
+
+async def test_a_weather_alert_still_being_written_is_left_for_the_next_scan(
+    warned: DutyDeskServer, tmp_path: Path
+) -> None:
+    # A feed that writes in place: the first half of the alert is there, the rest comes.
+    folder = tmp_path / "cap-in"
+    folder.mkdir()
+    whole = _alert("DIR-2", _info())
+    arriving = folder / "rain.xml"
+    arriving.write_text(whole[: len(whole) // 2], encoding="utf-8")
+    watcher = WeatherFolder(folder, warned.early_warnings, settle=5.0)
+    assert await watcher.scan() == 0
+    assert arriving.is_file(), "not refused while it may still be written"
+    assert not (folder / "refused").exists()
+    arriving.write_text(whole, encoding="utf-8")
+    _written_a_minute_ago(arriving)
+    assert await watcher.scan() == 1
+    assert (folder / "imported" / "rain.xml").read_text(encoding="utf-8") == whole
+
+
+async def test_an_alert_name_dropped_again_does_not_overwrite_the_archived_one(
+    warned: DutyDeskServer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cap-in"
+    folder.mkdir()
+    watcher = WeatherFolder(folder, warned.early_warnings)
+    texts = [_alert(f"DIR-{n}", _info()) for n in (3, 4, 5)]
+    for text in texts:
+        (folder / "latest.xml").write_text(text, encoding="utf-8")
+        _written_a_minute_ago(folder / "latest.xml")
+        assert await watcher.scan() == 1
+    archived = [
+        folder / "imported" / name for name in ("latest.xml", "latest.2.xml", "latest.3.xml")
+    ]
+    assert [path.read_text(encoding="utf-8") for path in archived] == texts
+    # Refused ones keep their own reason beside them.
+    for _ in range(2):
+        (folder / "latest.xml").write_text("<alert>", encoding="utf-8")
+        _written_a_minute_ago(folder / "latest.xml")
+        assert await watcher.scan() == 0
+    assert (folder / "refused" / "latest.2.xml.reason.txt").is_file()
+    assert (folder / "refused" / "latest.xml.reason.txt").is_file()
+
+
+async def test_a_server_given_a_weather_folder_imports_what_lies_there_when_it_starts(
+    db_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cap-in"
+    folder.mkdir()
+    (folder / "night.xml").write_text(_alert("DIR-6", _info()), encoding="utf-8")
+    _written_a_minute_ago(folder / "night.xml")
+    config = ServerConfig(
+        db_url=db_url,
+        data_dir=tmp_path / "data",
+        port=0,
+        cipher=FieldCipher.generate(),
+        weather_dir=folder,
+    )
+    server = DutyDeskServer(config)
+    await server.start()
+    try:
+        for _ in range(100):
+            if (folder / "imported" / "night.xml").is_file():
+                break
+            await asyncio.sleep(0.1)
+        assert (folder / "imported" / "night.xml").is_file(), "scanned when the server started"
+    finally:
+        await server.close()
