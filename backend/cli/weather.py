@@ -165,8 +165,9 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
         "--weather-dir",
         type=Path,
         metavar="DIR",
-        help="import the CAP weather alerts (*.xml) dropped into this folder, every 30 s; "
-        "imported files move to DIR/imported, refused ones to DIR/refused with the reason",
+        help="import the CAP weather alerts (*.xml) dropped into this folder, at the start "
+        "and every 30 s (a file changed in the last 5 s waits for the next scan); imported "
+        "files move to DIR/imported, refused ones to DIR/refused with the reason",
     )
 
 
