@@ -33,6 +33,7 @@ from devices.jt808.errors import EncodeError
 from devices.jt808.framing import ProtocolVersion
 from devices.jt808.gateway import (
     Answer,
+    AnswerLostError,
     BadAnswerError,
     GatewayError,
     ReplyTimeoutError,
@@ -362,6 +363,9 @@ class VehicleCommands:
     ) -> VehicleCommandView:
         """Send ``order`` to ``device`` and wait for the answer (or the timeout).
 
+        An order sent whose connection closed before the answer is ``timeout`` with the
+        result ``connection_lost`` (it may have been carried out).
+
         Raises :class:`~backend.errors.Error`: ``device_offline`` when no gateway runs or
         the terminal is not connected (nothing was sent), ``validation`` for a body that
         cannot be encoded, ``rate_limited`` when too many orders await its answers.
@@ -383,6 +387,12 @@ class VehicleCommands:
         )
         try:
             answer = await sender.send_order(device, to_message(order), timeout=self.reply_timeout)
+        except AnswerLostError:
+            # Sent, then the connection closed (the terminal reconnected, say): it may have
+            # carried the order out, so it is an order sent, unanswered, like a timeout.
+            view.result = "connection_lost"
+            logger.info("terminal %s closed its connection before answering %s", device, order)
+            return view
         except TerminalOfflineError as exc:
             raise Error(ErrorCode.DEVICE_OFFLINE, f"terminal {device} is not connected") from exc
         except ReplyTimeoutError:

@@ -382,3 +382,33 @@ async def test_an_exercise_instance_never_orders_a_live_terminal(
     finally:
         await drill.close()
         await truck.close()
+
+
+async def test_an_order_cut_off_by_the_terminal_reconnecting_is_audited_as_unanswered(
+    server: DutyDeskServer,
+) -> None:
+    """The order went out; the terminal reconnected before answering (its old connection
+    is closed). It may have carried the order out: the console is told so, not that the
+    terminal is not connected, and the order is in the log."""
+    officer = await open_console(server)
+    register = SimulatedTruck(PHONE, PLATE).register_message()
+    first = TerminalClient(PHONE)  # receives the order, never answers
+    second = TerminalClient(PHONE)
+    try:
+        await first.connect("127.0.0.1", server.jt808_port)
+        await first.login(register)
+        server.vehicle_commands.reply_timeout = 30.0  # the reconnect ends the wait, not this
+        sent = asyncio.create_task(_order(officer, QueryPosition()))
+        await _until(lambda: len(first.unsolicited) > 0)
+        await second.connect("127.0.0.1", server.jt808_port)
+        await second.login(register)
+        async with asyncio.timeout(10):
+            view = await sent
+        assert (view.outcome, view.result) == (CommandOutcome.TIMEOUT, "connection_lost")
+        await officer.recorder.wait_for(
+            lambda: any(e.kind == "vehicle.command" for e in officer.recorder.events)
+        )
+    finally:
+        await officer.close()
+        await first.close()
+        await second.close()
