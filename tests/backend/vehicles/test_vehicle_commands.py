@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +48,7 @@ from realtime.protocol.vehicle_commands import (
 )
 from realtime.ratelimit import UserRateLimit
 from tests.backend.conftest import USERS, Console, open_console
+from tests.backend.server.test_wire_robustness import _recv, raw_console
 
 PHONE = "13912345678"
 PLATE = "苏A·D8821"
@@ -412,3 +415,46 @@ async def test_an_order_cut_off_by_the_terminal_reconnecting_is_audited_as_unans
         await officer.close()
         await first.close()
         await second.close()
+
+
+async def _answer(ws: Any, command: dict[str, Any]) -> dict[str, Any]:
+    await ws.send(json.dumps(command))
+    while (answer := await _recv(ws)).get("req") != command["req"]:
+        pass
+    return answer
+
+
+async def test_a_resent_order_or_confirmation_gets_the_first_answer_and_acts_once(
+    server: DutyDeskServer,
+) -> None:
+    """The client re-sends, with the same request id, a command whose answer a dropped
+    link lost. A confirmation re-sent must not be told 'no such confirmation, send the
+    order again' (the doors are locked already), nor may a re-sent order act twice."""
+    truck = await _truck(server, ProtocolVersion.V2013)
+    try:
+        async with raw_console(server, "supervisor1", "pw-supervisor1") as ws:
+            ask = {
+                "type": "vehicle.command",
+                "req": "ask-1",
+                "device": PHONE,
+                "order": {"type": "control", "door": "lock"},
+            }
+            token = (await _answer(ws, ask))["data"]["command"]["token"]
+            confirm = {"type": "vehicle.confirm", "req": "confirm-1", "token": token}
+            first = await _answer(ws, confirm)
+            again = await _answer(ws, confirm)
+            assert first["type"] == "result"
+            assert again == first
+            call = {
+                "type": "vehicle.command",
+                "req": "call-1",
+                "device": PHONE,
+                "order": {"type": "call_back", "phone": "02161234567"},
+            }
+            assert await _answer(ws, call) == await _answer(ws, call)
+        assert [type(order).__name__ for order in truck.orders.orders] == [
+            "VehicleControlOrder",
+            "CallBackOrder",
+        ]
+    finally:
+        await truck.close()
