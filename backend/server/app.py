@@ -681,6 +681,7 @@ class DutyDeskServer:
             self.jt808_gateway = None
             self.text_sender = None
             self.vehicle_commands.sender = None
+        await self.vehicle_commands.drain()  # their events, before the writer stops
         for ingest in self.ingests.values():
             await ingest.stop()
         await self.recording.stop()

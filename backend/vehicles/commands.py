@@ -14,12 +14,13 @@ request gets a one-time token bound to the user, the terminal and the order, val
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -332,6 +333,36 @@ class VehicleCommands:
         self.rate = UserRateLimit(per_minute, clock=clock)
         self.reply_timeout = reply_timeout
         self._now = now
+        self._in_flight: set[asyncio.Task[VehicleCommandView]] = set()
+
+    async def carry_out(
+        self, work: Coroutine[object, object, VehicleCommandView]
+    ) -> VehicleCommandView:
+        """Run ``work`` (sending an order and logging it) to its end and return its view.
+
+        Once an order is on its way it must be logged, even if the console that asked
+        goes away meanwhile (its handler is cancelled): ``work`` runs in a task kept here
+        that the caller's cancellation does not reach; :meth:`drain` waits for the rest.
+        """
+        task = asyncio.create_task(work, name="vehicle order")
+        self._in_flight.add(task)
+        task.add_done_callback(self._finished)
+        return await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[VehicleCommandView]) -> None:
+        self._in_flight.discard(task)
+        if task.cancelled():
+            return
+        # Read even when nobody awaits it any more (its console went away).
+        exc = task.exception()
+        if exc is not None and not isinstance(exc, Error):
+            logger.error("a vehicle order failed", exc_info=exc)
+
+    async def drain(self) -> None:
+        """Wait for the orders in flight (they end at the latest when the gateway closes
+        or their reply timeout passes)."""
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
 
     def admit(self, username: str) -> None:
         """Count one request of ``username``; refuse it (rate_limited) over the budget."""

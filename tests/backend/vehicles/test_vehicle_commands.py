@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from backend.errors import Error
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer
 from backend.server.config import ServerConfig
+from backend.storage.models import EventRecord
 from backend.vehicles import commands
 from devices.jt808.framing import ProtocolVersion
+from devices.jt808.messages import PositionAnswer
 from devices.jt808.simulator import SimulatedTruck, TerminalClient, TruckPlan
 from realtime.client import CommandError
 from realtime.protocol import (
@@ -49,6 +52,7 @@ from realtime.protocol.vehicle_commands import (
 from realtime.ratelimit import UserRateLimit
 from tests.backend.conftest import USERS, Console, open_console
 from tests.backend.server.test_wire_robustness import _recv, raw_console
+from tests.devices.test_gateway import location
 
 PHONE = "13912345678"
 PLATE = "苏A·D8821"
@@ -458,3 +462,48 @@ async def test_a_resent_order_or_confirmation_gets_the_first_answer_and_acts_onc
         ]
     finally:
         await truck.close()
+
+
+async def test_an_order_is_logged_even_when_its_console_goes_away_before_the_answer(
+    server: DutyDeskServer,
+) -> None:
+    """A console closes while its order waits for the terminal (the link drops, or a user
+    closes it on purpose): the order has gone out, so it is still logged with the answer."""
+    quiet = TerminalClient(PHONE)  # answers the order by hand, below
+    try:
+        await quiet.connect("127.0.0.1", server.jt808_port)
+        await quiet.login(SimulatedTruck(PHONE, PLATE).register_message())
+        server.vehicle_commands.reply_timeout = 30.0
+        async with raw_console(server, "supervisor1", "pw-supervisor1") as ws:
+            await _answer(ws, {"type": "subscribe", "req": "s1", "topics": ["positions"]})
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "vehicle.command",
+                        "req": "q1",
+                        "device": PHONE,
+                        "order": {"type": "query_position"},
+                    }
+                )
+            )
+            await _until(lambda: len(quiet.unsolicited) > 0)
+        # A fix for the gone console: its session notices the closed socket and ends.
+        await quiet.general(location())
+        await _until(lambda: len(server.hub) == 0)
+        order = quiet.unsolicited[-1]
+        await quiet.send(PositionAnswer(reply_serial=order.header.serial, location=location()))
+
+        async def logged() -> int:
+            async with server.sessions() as session:
+                count = await session.scalar(
+                    select(func.count())
+                    .select_from(EventRecord)
+                    .where(EventRecord.kind == "vehicle.command")
+                )
+            return int(count or 0)
+
+        async with asyncio.timeout(5):
+            while await logged() == 0:  # noqa: ASYNC110 - the database, polled
+                await asyncio.sleep(0.05)
+    finally:
+        await quiet.close()
