@@ -49,6 +49,13 @@ ESCALATION_AFTER: Final[dict[DangerGrade, tuple[dt.timedelta, dt.timedelta]]] = 
 """How long after a danger became overdue it reaches each rung (:data:`RUNGS`)."""
 
 
+DEADLINE_ACTIONS: Final = frozenset({DangerAction.ASSIGN, DangerAction.SUPERVISE})
+"""The actions that set the deadline; the others keep it (the deadline is what the danger
+is judged against, so the enterprise cannot move it while it does the work)."""
+MAX_DEADLINE_AHEAD: Final = dt.timedelta(days=366)
+"""How far ahead a deadline may lie (further is a typo, or a way never to be overdue)."""
+
+
 class Error(Exception):
     """An action that the life cycle does not allow (the message says why)."""
 
@@ -74,6 +81,26 @@ def missing_fields(
     if action in {DangerAction.REJECT, DangerAction.SUPERVISE} and not note.strip():
         missing.append("note")
     return missing
+
+
+def deadline_problem(deadline: dt.datetime, now: dt.datetime) -> str | None:
+    """Why ``deadline``, set at ``now``, cannot be (None: it can)."""
+    if deadline <= now:
+        return f"the deadline {deadline.isoformat()} is already past"
+    if deadline > now + MAX_DEADLINE_AHEAD:
+        return f"a deadline lies at most {MAX_DEADLINE_AHEAD.days} days ahead"
+    return None
+
+
+def action_deadline_problem(
+    action: DangerAction, deadline: dt.datetime | None, now: dt.datetime
+) -> str | None:
+    """Why ``action`` cannot carry ``deadline`` (None: it can, or it carries none)."""
+    if deadline is None:
+        return None
+    if action not in DEADLINE_ACTIONS:
+        return f"{action} takes no deadline (assign and supervise set it)"
+    return deadline_problem(deadline, now)
 
 
 def due_rung(

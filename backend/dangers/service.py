@@ -127,6 +127,10 @@ class DangerService:
         inspection_id: int | None = None,
     ) -> HiddenDangerRecord:
         now = self._clock()
+        if danger.deadline is not None:
+            problem = lifecycle.deadline_problem(danger.deadline, now)
+            if problem is not None:
+                raise ValidationError(problem)
         sealed, masked = store.seal_responsible(
             self._cipher, danger.responsible_name, danger.responsible_phone
         )
@@ -209,6 +213,9 @@ class DangerService:
                 raise scope.forbidden_action(principal.role, action)
             if missing:
                 raise ValidationError(f"{action} needs {', '.join(missing)}")
+            problem = lifecycle.action_deadline_problem(action, command.deadline, self._clock())
+            if problem is not None:
+                raise ValidationError(problem)
             if row.version != command.version:
                 raise Refusal(
                     ErrorCode.STALE_VERSION,

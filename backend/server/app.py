@@ -94,7 +94,12 @@ from backend.vehicles.commands import VehicleCommands
 from backend.vehicles.geofences import GeofenceService, rules_with_geofences
 from backend.vehicles.rules import RulesConfig, VehicleRulesEngine
 from devices.jt808.errors import EncodeError
-from devices.jt808.gateway import Jt808Gateway, ReplyTimeoutError, TerminalOfflineError
+from devices.jt808.gateway import (
+    AnswerLostError,
+    Jt808Gateway,
+    ReplyTimeoutError,
+    TerminalOfflineError,
+)
 from devices.jt808.messages import GeneralResult, TextFlag
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
@@ -676,6 +681,7 @@ class DutyDeskServer:
             self.jt808_gateway = None
             self.text_sender = None
             self.vehicle_commands.sender = None
+        await self.vehicle_commands.drain()  # their events, before the writer stops
         for ingest in self.ingests.values():
             await ingest.stop()
         await self.recording.stop()
@@ -729,6 +735,8 @@ class DutyDeskServer:
             )
             try:
                 result = await gateway.send_text(phone, text, flags)
+            except AnswerLostError:
+                return False  # sent, then cut off: not confirmed (as a timeout)
             except TerminalOfflineError as exc:
                 raise LookupError(phone) from exc
             except ReplyTimeoutError:

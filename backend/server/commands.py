@@ -348,17 +348,21 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     # vehicles
     Route(GetTrack, (TrackResult, TrackColumns), Permission.REPLAY_TRACKS, handlers.vehicle_track),
     Route(SendText, (TextSent,), Permission.SEND_TEXT, handlers.send_text),
+    # Orders act on the vehicle (a call, the doors) and a token is used once: a re-send
+    # gets the first answer.
     Route(
         SendVehicleCommand,
         (VehicleCommandResult,),
         Permission.QUERY_VEHICLES,
         vehicle_command_handlers.send_command,
+        remember_answer=True,
     ),
     Route(
         ConfirmVehicleCommand,
         (VehicleCommandResult,),
         Permission.CONTROL_VEHICLES,
         vehicle_command_handlers.confirm_command,
+        remember_answer=True,
     ),
     Route(ListGeofences, (GeofencesResult,), Permission.SEE_GEOFENCES, handlers.list_geofences),
     Route(

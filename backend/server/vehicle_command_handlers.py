@@ -85,6 +85,13 @@ async def confirm_command(
 async def _send(
     ctx: ConsoleContext, device: str, order: VehicleOrder, place: str
 ) -> VehicleCommandView:
+    # Carried to its end (sent, answered, logged) even if the console goes away meanwhile.
+    return await ctx.server.vehicle_commands.carry_out(_send_and_record(ctx, device, order, place))
+
+
+async def _send_and_record(
+    ctx: ConsoleContext, device: str, order: VehicleOrder, place: str
+) -> VehicleCommandView:
     username = ctx.principal.username
     view = await ctx.server.vehicle_commands.send(username, device, order, place)
     registered = await ctx.server.registry.find("jt808", device)

@@ -14,12 +14,13 @@ request gets a one-time token bound to the user, the terminal and the order, val
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -33,6 +34,7 @@ from devices.jt808.errors import EncodeError
 from devices.jt808.framing import ProtocolVersion
 from devices.jt808.gateway import (
     Answer,
+    AnswerLostError,
     BadAnswerError,
     GatewayError,
     ReplyTimeoutError,
@@ -331,6 +333,36 @@ class VehicleCommands:
         self.rate = UserRateLimit(per_minute, clock=clock)
         self.reply_timeout = reply_timeout
         self._now = now
+        self._in_flight: set[asyncio.Task[VehicleCommandView]] = set()
+
+    async def carry_out(
+        self, work: Coroutine[object, object, VehicleCommandView]
+    ) -> VehicleCommandView:
+        """Run ``work`` (sending an order and logging it) to its end and return its view.
+
+        Once an order is on its way it must be logged, even if the console that asked
+        goes away meanwhile (its handler is cancelled): ``work`` runs in a task kept here
+        that the caller's cancellation does not reach; :meth:`drain` waits for the rest.
+        """
+        task = asyncio.create_task(work, name="vehicle order")
+        self._in_flight.add(task)
+        task.add_done_callback(self._finished)
+        return await asyncio.shield(task)
+
+    def _finished(self, task: asyncio.Task[VehicleCommandView]) -> None:
+        self._in_flight.discard(task)
+        if task.cancelled():
+            return
+        # Read even when nobody awaits it any more (its console went away).
+        exc = task.exception()
+        if exc is not None and not isinstance(exc, Error):
+            logger.error("a vehicle order failed", exc_info=exc)
+
+    async def drain(self) -> None:
+        """Wait for the orders in flight (they end at the latest when the gateway closes
+        or their reply timeout passes)."""
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
 
     def admit(self, username: str) -> None:
         """Count one request of ``username``; refuse it (rate_limited) over the budget."""
@@ -362,6 +394,9 @@ class VehicleCommands:
     ) -> VehicleCommandView:
         """Send ``order`` to ``device`` and wait for the answer (or the timeout).
 
+        An order sent whose connection closed before the answer is ``timeout`` with the
+        result ``connection_lost`` (it may have been carried out).
+
         Raises :class:`~backend.errors.Error`: ``device_offline`` when no gateway runs or
         the terminal is not connected (nothing was sent), ``validation`` for a body that
         cannot be encoded, ``rate_limited`` when too many orders await its answers.
@@ -383,6 +418,12 @@ class VehicleCommands:
         )
         try:
             answer = await sender.send_order(device, to_message(order), timeout=self.reply_timeout)
+        except AnswerLostError:
+            # Sent, then the connection closed (the terminal reconnected, say): it may have
+            # carried the order out, so it is an order sent, unanswered, like a timeout.
+            view.result = "connection_lost"
+            logger.info("terminal %s closed its connection before answering %s", device, order)
+            return view
         except TerminalOfflineError as exc:
             raise Error(ErrorCode.DEVICE_OFFLINE, f"terminal {device} is not connected") from exc
         except ReplyTimeoutError:

@@ -41,10 +41,12 @@ def server() -> Iterator[ServerThread]:
         running.add_user("ent-a", "pw-ent-a-long", Role.ENTERPRISE, enterprise="ENT-HZ-A")
         running.add_user("off-hz", "pw-off-hz-long", Role.OFFICER, jurisdiction="3301")
         dangers = running.server.dangers.service
-        late = finding(deadline=dt.datetime.now(dt.UTC) - dt.timedelta(days=1), name="王工")
+        # A deadline lies ahead when set: the checker runs as if it had passed.
+        now = dt.datetime.now(dt.UTC)
+        late = finding(deadline=now + dt.timedelta(hours=1), name="王工")
         running.call(dangers.report(OFFICER_HZ, late))
         running.call(dangers.report(OFFICER_HZ, finding("ENT-HZ-B", description="仓库灭火器过期")))
-        running.call(dangers.check_deadlines())
+        running.call(dangers.check_deadlines(now + dt.timedelta(days=1)))
         yield running
 
 

@@ -332,3 +332,22 @@ async def test_a_broken_answer_fails_its_order_and_other_terminals_carry_on(
 def _frame(msg_id: int, body: bytes, client: TerminalClient) -> bytes:
     header = Header(msg_id=msg_id, phone=client.phone, serial=client.next_serial())
     return encode_raw_frame(header, body)
+
+
+async def test_a_general_reply_for_another_message_id_does_not_answer_the_order(
+    make_gateway: GatewayFactory, make_client: ClientFactory
+) -> None:
+    """A broken terminal echoes the order's serial in a 0x0001 that says it answers
+    another message: that is no answer to the door control (it stays waiting for its own)."""
+    gateway, _ = await make_gateway()
+    terminal = await logged_in(make_client, gateway)  # no orders: answered by hand
+    sent = asyncio.create_task(gateway.send_order(PHONE, VehicleControlOrder(lock=False)))
+    async with asyncio.timeout(5):
+        while not terminal.unsolicited:  # noqa: ASYNC110 - the order on its way
+            await asyncio.sleep(0.02)
+    serial = terminal.unsolicited[-1].header.serial
+    await terminal.send(TerminalGeneralReply(serial, 0x8201, GeneralResult.SUCCESS))
+    await terminal.send(TerminalGeneralReply(serial, 0x8500, GeneralResult.FAILURE))
+    async with asyncio.timeout(5):
+        answer = await sent
+    assert answer == TerminalGeneralReply(serial, 0x8500, GeneralResult.FAILURE)

@@ -28,6 +28,7 @@ Typical use::
 """
 
 from devices.jt808.gateway.errors import (
+    AnswerLostError,
     BadAnswerError,
     GatewayError,
     ReplyTimeoutError,
@@ -42,6 +43,7 @@ __all__ = [
     "ALL_ALARM_BITS",
     "LISTEN_BACKLOG",
     "Answer",
+    "AnswerLostError",
     "BadAnswerError",
     "GatewayError",
     "Jt808Gateway",

@@ -23,6 +23,7 @@ from devices.jt808.errors import JT808Error, UnsupportedError
 from devices.jt808.framing import Header, ProtocolVersion
 from devices.jt808.gateway.batcher import ReportRun
 from devices.jt808.gateway.errors import (
+    AnswerLostError,
     GatewayError,
     RegistryFailedError,
     ReplyTimeoutError,
@@ -138,7 +139,8 @@ class TerminalConnection(asyncio.Protocol):
         self._lost = True
         if exc is not None and not self._close_reason:
             logger.info("%s lost: %s", self._name, exc)
-        self._pending.fail_all(TerminalOfflineError(f"{self._name} closed before it replied"))
+        # Every order waiting was written already (it is written as it is added).
+        self._pending.fail_all(AnswerLostError(f"{self._name} closed before it replied"))
         if self._drained is not None and not self._drained.done():
             self._drained.set_exception(ConnectionResetError("connection closed"))
         if self._stall_timer is not None:
@@ -534,7 +536,8 @@ class TerminalConnection(asyncio.Protocol):
         """Send ``message`` (a platform order) and return the terminal's answer to it: its
         own answer (0x0201, 0x0104, 0x0500) or a 0x0001.
 
-        Raises :class:`TerminalOfflineError`, :class:`ReplyTimeoutError`,
+        Raises :class:`TerminalOfflineError` (:class:`AnswerLostError` when the connection
+        closed after the order went out), :class:`ReplyTimeoutError`,
         :class:`~devices.jt808.gateway.errors.BadAnswerError` (the answer could not be
         decoded) and :class:`GatewayError` (too many orders awaiting answers)."""
         if (

@@ -11,6 +11,11 @@ class TerminalOfflineError(GatewayError):
     """The terminal has no live, authenticated connection to this gateway."""
 
 
+class AnswerLostError(TerminalOfflineError):
+    """The connection closed after the message went out, before the terminal answered it:
+    the terminal may have received it and carried it out."""
+
+
 class ReplyTimeoutError(GatewayError, TimeoutError):
     """The terminal did not answer a platform message in time."""
 

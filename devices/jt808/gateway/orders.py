@@ -52,7 +52,8 @@ class PendingOrders:
 
     def __init__(self, limit: int = MAX_PENDING_ORDERS) -> None:
         self._limit = limit
-        self._waiting: dict[int, tuple[int, asyncio.Future[Answer]]] = {}
+        # serial -> (the order's id, its own answer's id, the future)
+        self._waiting: dict[int, tuple[int, int, asyncio.Future[Answer]]] = {}
 
     def __len__(self) -> int:
         return len(self._waiting)
@@ -63,7 +64,7 @@ class PendingOrders:
         if len(self._waiting) >= self._limit:
             raise GatewayError(f"{name} has {self._limit} orders awaiting replies")
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._waiting[serial] = (answer_id(order), future)
+        self._waiting[serial] = (order.MSG_ID, answer_id(order), future)
         return future
 
     def discard(self, serial: int) -> None:
@@ -72,12 +73,15 @@ class PendingOrders:
 
     def resolve(self, answer: Answer) -> bool:
         """Hand ``answer`` to the order it echoes; False if it matches none waiting (late,
-        or for a message of another kind than the order's answer)."""
+        for a message of another kind than the order's answer, or a 0x0001 that says it
+        answers another message id)."""
         entry = self._waiting.get(answer.reply_serial)
         if entry is None:
             return False
-        expected, future = entry
+        order_id, expected, future = entry
         if future.done() or answer.MSG_ID not in (expected, TerminalGeneralReply.MSG_ID):
+            return False
+        if isinstance(answer, TerminalGeneralReply) and answer.reply_msg_id != order_id:
             return False
         future.set_result(answer)
         return True
@@ -88,7 +92,7 @@ class PendingOrders:
         so with several the one it was for is unknown: they time out)."""
         candidates = [
             future
-            for expected, future in self._waiting.values()
+            for _, expected, future in self._waiting.values()
             if expected == msg_id and expected != TerminalGeneralReply.MSG_ID and not future.done()
         ]
         if len(candidates) != 1:
@@ -98,7 +102,7 @@ class PendingOrders:
 
     def fail_all(self, error: Exception) -> None:
         """The connection is gone: every order waiting fails with ``error``."""
-        for _, future in self._waiting.values():
+        for _, _, future in self._waiting.values():
             if not future.done():
                 future.set_exception(error)
         self._waiting.clear()

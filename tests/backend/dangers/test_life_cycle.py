@@ -201,3 +201,40 @@ async def test_the_responsible_person_is_encrypted_at_rest_and_masked_in_the_log
     assert "13812345678" not in payloads
     assert "张建国" not in payloads
     assert "138****5678" in payloads
+
+
+async def test_the_deadline_is_set_by_assign_and_supervise_only_and_lies_ahead(env: Env) -> None:
+    """The deadline is what the danger is judged against (overdue, escalation, the on-time
+    rate): an enterprise must not push its own out while starting or completing the work,
+    and nobody may set one already past or years away."""
+    deadline = T0 + dt.timedelta(days=1)
+    danger = await env.service.report(ENT_A, finding(deadline=deadline, name="王工"))
+    far = T0 + dt.timedelta(days=3650)
+    for action in (DangerAction.START, DangerAction.COMPLETE):
+        with pytest.raises(ValidationError, match=f"{action} takes no deadline"):
+            await env.service.act(ENT_A, act(danger.id, danger.version, action, deadline=far))
+    started = await env.service.act(ENT_A, act(danger.id, danger.version, DangerAction.START))
+    assert started.deadline == deadline
+    env.clock.advance(days=2)
+    assert await env.service.check_deadlines() == 1  # the deadline held: overdue
+
+    for bad, words in ((T0, "already past"), (far, "at most 366 days ahead")):
+        with pytest.raises(ValidationError, match=words):
+            await env.service.report(ENT_A, finding(deadline=bad, name="王工"))
+        with pytest.raises(ValidationError, match=words):
+            await env.service.act(
+                SUPERVISOR,
+                act(
+                    danger.id,
+                    started.version + 1,
+                    DangerAction.SUPERVISE,
+                    note="挂牌",
+                    deadline=bad,
+                ),
+            )
+    fresh = await env.service.report(ENT_A, finding())
+    with pytest.raises(ValidationError, match="already past"):
+        await env.service.act(
+            ENT_A,
+            act(fresh.id, 1, DangerAction.ASSIGN, deadline=env.clock.now, responsible_name="王工"),
+        )

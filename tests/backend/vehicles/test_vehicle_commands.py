@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from backend.errors import Error
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer
 from backend.server.config import ServerConfig
+from backend.storage.models import EventRecord
 from backend.vehicles import commands
 from devices.jt808.framing import ProtocolVersion
+from devices.jt808.messages import PositionAnswer
 from devices.jt808.simulator import SimulatedTruck, TerminalClient, TruckPlan
 from realtime.client import CommandError
 from realtime.protocol import (
@@ -46,6 +51,8 @@ from realtime.protocol.vehicle_commands import (
 )
 from realtime.ratelimit import UserRateLimit
 from tests.backend.conftest import USERS, Console, open_console
+from tests.backend.server.test_wire_robustness import _recv, raw_console
+from tests.devices.test_gateway import location
 
 PHONE = "13912345678"
 PLATE = "苏A·D8821"
@@ -382,3 +389,121 @@ async def test_an_exercise_instance_never_orders_a_live_terminal(
     finally:
         await drill.close()
         await truck.close()
+
+
+async def test_an_order_cut_off_by_the_terminal_reconnecting_is_audited_as_unanswered(
+    server: DutyDeskServer,
+) -> None:
+    """The order went out; the terminal reconnected before answering (its old connection
+    is closed). It may have carried the order out: the console is told so, not that the
+    terminal is not connected, and the order is in the log."""
+    officer = await open_console(server)
+    register = SimulatedTruck(PHONE, PLATE).register_message()
+    first = TerminalClient(PHONE)  # receives the order, never answers
+    second = TerminalClient(PHONE)
+    try:
+        await first.connect("127.0.0.1", server.jt808_port)
+        await first.login(register)
+        server.vehicle_commands.reply_timeout = 30.0  # the reconnect ends the wait, not this
+        sent = asyncio.create_task(_order(officer, QueryPosition()))
+        await _until(lambda: len(first.unsolicited) > 0)
+        await second.connect("127.0.0.1", server.jt808_port)
+        await second.login(register)
+        async with asyncio.timeout(10):
+            view = await sent
+        assert (view.outcome, view.result) == (CommandOutcome.TIMEOUT, "connection_lost")
+        await officer.recorder.wait_for(
+            lambda: any(e.kind == "vehicle.command" for e in officer.recorder.events)
+        )
+    finally:
+        await officer.close()
+        await first.close()
+        await second.close()
+
+
+async def _answer(ws: Any, command: dict[str, Any]) -> dict[str, Any]:
+    await ws.send(json.dumps(command))
+    while (answer := await _recv(ws)).get("req") != command["req"]:
+        pass
+    return answer
+
+
+async def test_a_resent_order_or_confirmation_gets_the_first_answer_and_acts_once(
+    server: DutyDeskServer,
+) -> None:
+    """The client re-sends, with the same request id, a command whose answer a dropped
+    link lost. A confirmation re-sent must not be told 'no such confirmation, send the
+    order again' (the doors are locked already), nor may a re-sent order act twice."""
+    truck = await _truck(server, ProtocolVersion.V2013)
+    try:
+        async with raw_console(server, "supervisor1", "pw-supervisor1") as ws:
+            ask = {
+                "type": "vehicle.command",
+                "req": "ask-1",
+                "device": PHONE,
+                "order": {"type": "control", "door": "lock"},
+            }
+            token = (await _answer(ws, ask))["data"]["command"]["token"]
+            confirm = {"type": "vehicle.confirm", "req": "confirm-1", "token": token}
+            first = await _answer(ws, confirm)
+            again = await _answer(ws, confirm)
+            assert first["type"] == "result"
+            assert again == first
+            call = {
+                "type": "vehicle.command",
+                "req": "call-1",
+                "device": PHONE,
+                "order": {"type": "call_back", "phone": "02161234567"},
+            }
+            assert await _answer(ws, call) == await _answer(ws, call)
+        assert [type(order).__name__ for order in truck.orders.orders] == [
+            "VehicleControlOrder",
+            "CallBackOrder",
+        ]
+    finally:
+        await truck.close()
+
+
+async def test_an_order_is_logged_even_when_its_console_goes_away_before_the_answer(
+    server: DutyDeskServer,
+) -> None:
+    """A console closes while its order waits for the terminal (the link drops, or a user
+    closes it on purpose): the order has gone out, so it is still logged with the answer."""
+    quiet = TerminalClient(PHONE)  # answers the order by hand, below
+    try:
+        await quiet.connect("127.0.0.1", server.jt808_port)
+        await quiet.login(SimulatedTruck(PHONE, PLATE).register_message())
+        server.vehicle_commands.reply_timeout = 30.0
+        async with raw_console(server, "supervisor1", "pw-supervisor1") as ws:
+            await _answer(ws, {"type": "subscribe", "req": "s1", "topics": ["positions"]})
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "vehicle.command",
+                        "req": "q1",
+                        "device": PHONE,
+                        "order": {"type": "query_position"},
+                    }
+                )
+            )
+            await _until(lambda: len(quiet.unsolicited) > 0)
+        # A fix for the gone console: its session notices the closed socket and ends.
+        await quiet.general(location())
+        await _until(lambda: len(server.hub) == 0)
+        order = quiet.unsolicited[-1]
+        await quiet.send(PositionAnswer(reply_serial=order.header.serial, location=location()))
+
+        async def logged() -> int:
+            async with server.sessions() as session:
+                count = await session.scalar(
+                    select(func.count())
+                    .select_from(EventRecord)
+                    .where(EventRecord.kind == "vehicle.command")
+                )
+            return int(count or 0)
+
+        async with asyncio.timeout(5):
+            while await logged() == 0:  # noqa: ASYNC110 - the database, polled
+                await asyncio.sleep(0.05)
+    finally:
+        await quiet.close()
