@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,7 +42,6 @@ from backend.decision.service import DecisionService
 from backend.early_warning import weather
 from backend.early_warning.service import EarlyWarningService
 from backend.early_warning.weather_dir import WeatherFolder
-from backend.errors import ValidationError
 from backend.eventlog import log as eventlog
 from backend.exercises.live import LiveRecording, live_recording
 from backend.incidents.catalogue import CatalogueError, load_catalogue
@@ -93,14 +92,9 @@ from backend.vehicles import track_query
 from backend.vehicles.commands import VehicleCommands
 from backend.vehicles.geofences import GeofenceService, rules_with_geofences
 from backend.vehicles.rules import RulesConfig, VehicleRulesEngine
-from devices.jt808.errors import EncodeError
 from devices.jt808.gateway import (
-    AnswerLostError,
     Jt808Gateway,
-    ReplyTimeoutError,
-    TerminalOfflineError,
 )
-from devices.jt808.messages import GeneralResult, TextFlag
 from realtime import PROTOCOL_VERSION
 from realtime.protocol import (
     DEVICE_PATH,
@@ -171,15 +165,6 @@ class Identity(NamedTuple):
     users: UserService
     session_tracker: SessionTracker
     gatekeeper: Gatekeeper
-
-
-class TextSender(Protocol):
-    """Delivers a text to a vehicle terminal and says whether the terminal confirmed it."""
-
-    async def __call__(
-        self, phone: str, text: str, *, emergency: bool, tts: bool, display: bool
-    ) -> bool:
-        """Send; raise LookupError when the terminal is not connected."""
 
 
 class DutyDeskServer:
@@ -405,8 +390,6 @@ class DutyDeskServer:
     def _jt808_downlink(self) -> None:
         """What reaches vehicle terminals from the consoles (set once a gateway runs)."""
         self.jt808_gateway: Jt808Gateway | None = None
-        self.text_sender: TextSender | None = None
-        """Set when a JT/T 808 gateway runs in this process, to deliver 0x8300 texts."""
         self.vehicle_commands = VehicleCommands(now=self.config.clock or utc_now)
         """Orders to vehicle terminals beyond texts (tokens, rate limit; the gateway)."""
 
@@ -679,7 +662,6 @@ class DutyDeskServer:
         if self.jt808_gateway is not None:
             await self.jt808_gateway.close()
             self.jt808_gateway = None
-            self.text_sender = None
             self.vehicle_commands.sender = None
         await self.vehicle_commands.drain()  # their events, before the writer stops
         for ingest in self.ingests.values():
@@ -724,29 +706,6 @@ class DutyDeskServer:
         await gateway.start()
         self.jt808_gateway = gateway
         self.vehicle_commands.sender = gateway
-
-        async def send_text(
-            phone: str, text: str, *, emergency: bool, tts: bool, display: bool
-        ) -> bool:
-            flags = (
-                (TextFlag.EMERGENCY if emergency else 0)
-                | (TextFlag.TTS if tts else 0)
-                | (TextFlag.TERMINAL_DISPLAY if display else 0)
-            )
-            try:
-                result = await gateway.send_text(phone, text, flags)
-            except AnswerLostError:
-                return False  # sent, then cut off: not confirmed (as a timeout)
-            except TerminalOfflineError as exc:
-                raise LookupError(phone) from exc
-            except ReplyTimeoutError:
-                return False
-            except EncodeError as exc:
-                # Terminals show GBK: an emoji or a rare character cannot be sent at all.
-                raise ValidationError(f"the text cannot be sent to a terminal: {exc}") from exc
-            return result is GeneralResult.SUCCESS
-
-        self.text_sender = send_text
 
     @property
     def jt808_port(self) -> int:

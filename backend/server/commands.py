@@ -272,6 +272,9 @@ class Route(Generic[_C, _R]):
     remember_answer: bool = False
     """State-changing and not idempotent by itself: a re-send with the same ``req`` (after
     a reconnect lost the answer) gets the first answer instead of acting twice."""
+    waits_on_terminal: bool = False
+    """Waits for a vehicle terminal's answer (up to its reply timeout): the console runs it
+    beside its other commands, so an alarm's acknowledgement is not held behind it."""
 
 
 def _table(*routes: Route[Any, Any]) -> Mapping[type[Any], Route[Any, Any]]:
@@ -347,7 +350,7 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     Route(GetSeries, (SeriesResult,), Permission.READ_SENSOR_HISTORY, handlers.sensor_series),
     # vehicles
     Route(GetTrack, (TrackResult, TrackColumns), Permission.REPLAY_TRACKS, handlers.vehicle_track),
-    Route(SendText, (TextSent,), Permission.SEND_TEXT, handlers.send_text),
+    Route(SendText, (TextSent,), Permission.SEND_TEXT, handlers.send_text, waits_on_terminal=True),
     # Orders act on the vehicle (a call, the doors) and a token is used once: a re-send
     # gets the first answer.
     Route(
@@ -356,6 +359,7 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.QUERY_VEHICLES,
         vehicle_command_handlers.send_command,
         remember_answer=True,
+        waits_on_terminal=True,
     ),
     Route(
         ConfirmVehicleCommand,
@@ -363,6 +367,7 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
         Permission.CONTROL_VEHICLES,
         vehicle_command_handlers.confirm_command,
         remember_answer=True,
+        waits_on_terminal=True,
     ),
     Route(ListGeofences, (GeofencesResult,), Permission.SEE_GEOFENCES, handlers.list_geofences),
     Route(
@@ -776,6 +781,12 @@ class CommandRunner:
         )
         self._sessions = sessions
         self._pruned_at = time.monotonic()
+
+    @staticmethod
+    def waits_on_terminal(command: Command) -> bool:
+        """Whether ``command`` waits for a vehicle terminal (see :class:`Route`)."""
+        route = CONSOLE_COMMANDS.get(type(command))
+        return route is not None and route.waits_on_terminal
 
     async def console(self, ctx: ConsoleContext, command: Command) -> Result | Error:
         """Run one console command and return the answer to send."""

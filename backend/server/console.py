@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from websockets.asyncio.server import ServerConnection, broadcast
@@ -46,6 +46,7 @@ from realtime.protocol import (
     Hello,
     Limits,
     ProtocolError,
+    Result,
     Synced,
     Welcome,
     decode_console,
@@ -59,6 +60,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+MAX_WAITING_ON_TERMINALS = 4
+"""Commands of one console waiting for vehicle terminals at once; more are refused
+(``rate_limited``) rather than queued."""
 RATE_ABUSE_LIMIT = 200
 """Messages refused for rate in a row before the connection is closed."""
 DIRECT_WRITE_LIMIT = 64 * 1024
@@ -266,8 +270,20 @@ async def _receive_commands(
     subscriber: Subscriber,
     live: LiveSession,
 ) -> None:
-    principal = subscriber.principal
-    context = ConsoleContext(server, subscriber, live)
+    beside = _CommandsBeside(connection)
+    try:
+        await _read_commands(server, connection, ConsoleContext(server, subscriber, live), beside)
+    finally:
+        await beside.close()
+
+
+async def _read_commands(
+    server: DutyDeskServer,
+    connection: ServerConnection,
+    context: ConsoleContext,
+    beside: _CommandsBeside,
+) -> None:
+    principal = context.principal
     bucket = TokenBucket(server.config.console_rate_per_second, server.config.console_rate_burst)
     refused_in_a_row = 0
     async for raw in connection:
@@ -303,4 +319,55 @@ async def _receive_commands(
             continue
         if (journal := server.recording.journal) is not None:
             journal.record_command(principal.username, principal.role.value, raw)
-        await send(connection, await server.commands.console(context, message))
+        if not server.commands.waits_on_terminal(message):
+            await send(connection, await server.commands.console(context, message))
+        elif beside.full():
+            await send(
+                connection,
+                Error(
+                    code=ErrorCode.RATE_LIMITED,
+                    message=f"{MAX_WAITING_ON_TERMINALS} orders already wait for their "
+                    "terminals; send this one when one of them is answered",
+                    req=message.req,
+                ),
+            )
+        else:
+            beside.start(server.commands.console(context, message))
+
+
+class _CommandsBeside:
+    """The commands of one console that wait for a vehicle terminal (up to its reply
+    timeout, seconds): each runs in a task of its own and answers when it is done — the
+    client matches answers by ``req`` — so the console's other commands are not held
+    behind a silent truck. What an order does once sent is carried to its end and logged
+    by the vehicle service even when the console goes away (see ``carry_out``)."""
+
+    def __init__(self, connection: ServerConnection) -> None:
+        self._connection = connection
+        self._running: set[asyncio.Task[None]] = set()
+
+    def full(self) -> bool:
+        """Whether the console has as many such commands running as it may."""
+        return len(self._running) >= MAX_WAITING_ON_TERMINALS
+
+    def start(self, answer: Coroutine[Any, Any, Result | Error]) -> None:
+        """Run the command beside the others; send its answer when it comes."""
+        task = asyncio.create_task(self._answer(answer), name="console command (terminal)")
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+
+    async def _answer(self, answer: Coroutine[Any, Any, Result | Error]) -> None:
+        outcome = await answer
+        with contextlib.suppress(ConnectionClosed):  # the console went away meanwhile
+            await send(self._connection, outcome)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and (failure := task.exception()) is not None:
+            logger.error("a console command waiting for a terminal failed", exc_info=failure)
+
+    async def close(self) -> None:
+        """The console is gone: stop waiting for the answers nobody will read."""
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)

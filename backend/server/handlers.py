@@ -381,21 +381,14 @@ async def send_text(ctx: ConsoleContext, command: SendText) -> TextSent:
     place = device_jurisdictions(ctx.server).get(command.device, "")
     if not authz.sees_jurisdiction(ctx.principal, place):
         raise authz.hidden("vehicle")
-    sender = ctx.server.text_sender
-    if sender is None:
-        raise Error(ErrorCode.DEVICE_OFFLINE, "no JT/T 808 gateway runs in this server")
-    try:
-        confirmed = await sender(
-            command.device,
-            command.text,
-            emergency=command.emergency,
-            tts=command.tts,
-            display=command.display,
-        )
-    except LookupError as exc:
-        raise Error(
-            ErrorCode.DEVICE_OFFLINE, f"terminal {command.device} is not connected"
-        ) from exc
+    confirmed = await ctx.server.vehicle_commands.send_text(
+        ctx.principal.username,
+        command.device,
+        command.text,
+        emergency=command.emergency,
+        tts=command.tts,
+        display=command.display,
+    )
     logger.info(
         "text to %s sent by %s (confirmed: %s)", command.device, ctx.principal.username, confirmed
     )

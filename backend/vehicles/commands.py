@@ -55,6 +55,7 @@ from devices.jt808.messages import (
     SetParameters,
     TemporaryTracking,
     TerminalGeneralReply,
+    TextFlag,
     VehicleControlAnswer,
     VehicleControlOrder,
 )
@@ -87,6 +88,9 @@ ORDERS_PER_MINUTE: Final = 10
 """Orders (and confirmation requests) one user may send a minute, in bursts of as many."""
 MAX_TOKENS_PER_USER: Final = 8
 """Confirmation tokens one user may hold at once (the oldest goes first)."""
+TEXTS_PER_MINUTE: Final = 30
+"""Texts (0x8300) one user may send a minute, to all terminals together (a dispatcher
+warns several drivers in a row; a script flooding the drivers' screens is stopped)."""
 REPLY_TIMEOUT_S: Final = 10.0
 """How long an order waits for the terminal's answer."""
 
@@ -124,6 +128,10 @@ class OrderSender(Protocol):
 
     def protocol_of(self, phone: str) -> ProtocolVersion | None:
         """The terminal's edition, None when it is not connected."""
+        ...
+
+    async def send_text(self, phone: str, text: str, flags: int = ...) -> GeneralResult:
+        """Send a 0x8300 text and return the result of the terminal's 0x0001."""
         ...
 
 
@@ -331,6 +339,7 @@ class VehicleCommands:
         self.sender: OrderSender | None = None
         self.tokens = ConfirmationTokens(ttl, clock=clock)
         self.rate = UserRateLimit(per_minute, clock=clock)
+        self.text_rate = UserRateLimit(TEXTS_PER_MINUTE, clock=clock)
         self.reply_timeout = reply_timeout
         self._now = now
         self._in_flight: set[asyncio.Task[VehicleCommandView]] = set()
@@ -371,6 +380,49 @@ class VehicleCommands:
                 ErrorCode.RATE_LIMITED,
                 f"at most {ORDERS_PER_MINUTE} vehicle orders a minute per user; wait a moment",
             )
+
+    async def send_text(
+        self, username: str, device: str, text: str, *, emergency: bool, tts: bool, display: bool
+    ) -> bool:
+        """Send ``text`` (0x8300, flagged urgent, read aloud, shown as asked) to ``device``;
+        return whether the terminal confirmed it (False: it did not answer
+        in time, answered something undecodable, or its connection closed after the text
+        went out).
+
+        Raises :class:`~backend.errors.Error`: ``rate_limited`` over the user's texts a
+        minute or when too many messages await the terminal's answers, ``device_offline``
+        when no gateway runs or the terminal is not connected (nothing was sent),
+        ``validation`` for a text terminals cannot show (outside GBK).
+        """
+        if not self.text_rate.allow(username):
+            raise Error(
+                ErrorCode.RATE_LIMITED,
+                f"at most {TEXTS_PER_MINUTE} texts a minute per user; wait a moment",
+            )
+        sender = self.sender
+        if sender is None:
+            raise Error(ErrorCode.DEVICE_OFFLINE, "no JT/T 808 gateway runs in this server")
+        flags = (
+            (TextFlag.EMERGENCY if emergency else 0)
+            | (TextFlag.TTS if tts else 0)
+            | (TextFlag.TERMINAL_DISPLAY if display else 0)
+        )
+        try:
+            result = await sender.send_text(device, text, flags)
+        except AnswerLostError:
+            logger.info("terminal %s closed its connection before confirming a text", device)
+            return False
+        except TerminalOfflineError as exc:
+            raise Error(ErrorCode.DEVICE_OFFLINE, f"terminal {device} is not connected") from exc
+        except (ReplyTimeoutError, BadAnswerError) as exc:
+            logger.info("terminal %s did not confirm a text: %s", device, exc)
+            return False
+        except EncodeError as exc:
+            # Terminals show GBK: an emoji or a rare character cannot be sent at all.
+            raise ValidationError(f"the text cannot be sent to a terminal: {exc}") from exc
+        except GatewayError as exc:
+            raise Error(ErrorCode.RATE_LIMITED, str(exc)) from exc
+        return result is GeneralResult.SUCCESS
 
     def confirm_needed(
         self, username: str, device: str, order: VehicleOrder, jurisdiction: str

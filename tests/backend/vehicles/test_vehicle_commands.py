@@ -25,6 +25,7 @@ from backend.server.config import ServerConfig
 from backend.storage.models import EventRecord
 from backend.vehicles import commands
 from devices.jt808.framing import ProtocolVersion
+from devices.jt808.gateway.orders import MAX_PENDING_ORDERS
 from devices.jt808.messages import PositionAnswer
 from devices.jt808.simulator import SimulatedTruck, TerminalClient, TruckPlan
 from realtime.client import CommandError
@@ -505,5 +506,108 @@ async def test_an_order_is_logged_even_when_its_console_goes_away_before_the_ans
         async with asyncio.timeout(5):
             while await logged() == 0:  # noqa: ASYNC110 - the database, polled
                 await asyncio.sleep(0.05)
+    finally:
+        await quiet.close()
+
+
+async def test_orders_waiting_for_a_silent_truck_do_not_hold_up_the_consoles_other_work(
+    server: DutyDeskServer,
+) -> None:
+    """An officer orders a truck that does not answer (its reply timeout is seconds) and
+    meanwhile acknowledges an alarm: the acknowledgement is answered at once, the order
+    when the terminal answers; a console has at most four such orders waiting."""
+    quiet = TerminalClient(PHONE)  # authenticates, never answers an order by itself
+    try:
+        await quiet.connect("127.0.0.1", server.jt808_port)
+        await quiet.login(SimulatedTruck(PHONE, PLATE).register_message())
+        server.vehicle_commands.reply_timeout = 30.0
+        async with raw_console(server, "supervisor1", "pw-supervisor1") as ws:
+            for number in range(4):
+                order = {"type": "query_position"}
+                await ws.send(
+                    json.dumps(
+                        {"type": "vehicle.command", "req": f"q{number}", "device": PHONE}
+                        | {"order": order}
+                    )
+                )
+            await _until(lambda: len(quiet.unsolicited) == 4)
+            # Other work is answered while the four orders wait (for 30 s each).
+            async with asyncio.timeout(10):
+                created = await _answer(
+                    ws,
+                    {
+                        "type": "alarm.create",
+                        "req": "a1",
+                        "alarm_type": "fire",
+                        "level": "red",
+                        "title": "仓库烟感报警",
+                    },
+                )
+            assert created["type"] == "result", created
+            # A fifth is refused (not queued behind the four).
+            fifth = await _answer(
+                ws,
+                {
+                    "type": "vehicle.command",
+                    "req": "q4",
+                    "device": PHONE,
+                    "order": {"type": "query_position"},
+                },
+            )
+            assert (fifth["type"], fifth["code"]) == ("error", "rate_limited"), fifth
+            # The terminal answers one of the orders (which one of the four went out as
+            # which serial is the server's business): that order's answer comes at once.
+            some_order = quiet.unsolicited[2]
+            await quiet.send(
+                PositionAnswer(reply_serial=some_order.header.serial, location=location())
+            )
+            async with asyncio.timeout(10):  # the others wait for their 30 s
+                while (answered := await _recv(ws)).get("req") not in {"q0", "q1", "q2", "q3"}:
+                    pass
+            assert answered["type"] == "result", answered
+            assert answered["data"]["command"]["outcome"] == "answered"
+    finally:
+        await quiet.close()
+
+
+async def test_texts_are_limited_per_user_and_per_terminal_with_a_clear_refusal(
+    server: DutyDeskServer,
+) -> None:
+    """A script sending texts is stopped at the user's budget (others unaffected); a
+    terminal with as many texts awaiting its answer as the gateway holds refuses more as
+    rate_limited, not as an internal error."""
+    texts = server.vehicle_commands
+    flags = {"emergency": False, "tts": False, "display": True}
+    for _ in range(commands.TEXTS_PER_MINUTE):
+        with pytest.raises(Error) as offline:
+            await texts.send_text("officer1", UNKNOWN, "注意", **flags)
+        assert offline.value.code is ErrorCode.DEVICE_OFFLINE
+    with pytest.raises(Error) as flood:
+        await texts.send_text("officer1", UNKNOWN, "注意", **flags)
+    assert flood.value.code is ErrorCode.RATE_LIMITED
+    with pytest.raises(Error) as other:
+        await texts.send_text("officer2", UNKNOWN, "注意", **flags)
+    assert other.value.code is ErrorCode.DEVICE_OFFLINE
+
+    quiet = TerminalClient(PHONE)
+    quiet.answer_texts = False  # at first
+    try:
+        await quiet.connect("127.0.0.1", server.jt808_port)
+        await quiet.login(SimulatedTruck(PHONE, PLATE).register_message())
+        assert server.jt808_gateway is not None
+        server.jt808_gateway.reply_timeout = 2.0
+        users = [f"dispatcher{n}" for n in range(MAX_PENDING_ORDERS)]
+        waiting = [
+            asyncio.create_task(texts.send_text(user, PHONE, "请立即停车", **flags))
+            for user in users
+        ]
+        await _until(lambda: len(quiet.texts) == MAX_PENDING_ORDERS)
+        with pytest.raises(Error) as full:
+            await texts.send_text("officer2", PHONE, "请立即停车", **flags)
+        assert full.value.code is ErrorCode.RATE_LIMITED
+        assert await asyncio.gather(*waiting) == [False] * MAX_PENDING_ORDERS, "unconfirmed"
+        # The terminal is not cut off: once it answers, a text is confirmed.
+        quiet.answer_texts = True
+        assert await texts.send_text("officer2", PHONE, "请立即停车", **flags)
     finally:
         await quiet.close()
