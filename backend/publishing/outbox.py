@@ -4,7 +4,8 @@ adapters (SMS, e-mail), with retries, and turns their receipts into delivery sta
 Rows are stored queued in the publishing transaction; the outbox only ever moves them on
 (``queued`` → ``sent`` | ``failed``; ``sent`` → ``delivered`` | ``failed`` by receipt),
 so a restart resumes where the last run stopped. It runs on one instance of several
-(a lease, like the deadline checker); each channel is rate-limited; a temporary failure is
+(a lease, like the deadline checker); each channel is sent by a loop of its own (a relay
+that stalls holds up its own channel, never the others) and rate-limited; a temporary failure is
 retried with growing waits, a permanent one (or too many) fails the row with its reason.
 Changes are reported as ``notice.delivery`` events, at most one per notice every
 ``report_every`` seconds (receipts arrive in bulk).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -83,28 +85,38 @@ class Outbox:
         self._reported_at = 0.0
         self._lease = lease
         self._interval = interval
-        self._runner: Periodic | None = None
+        self._runners: list[Periodic] = []
         self._receipts = TaskSet()
 
     def start(self) -> None:
         """Send and report from now on; follow every adapter's receipts."""
-        # Without adapters there is nothing to send, only this instance's read receipts
-        # to report: no lease to take (and no lease traffic) then.
-        self._runner = Periodic(
-            "notice outbox",
-            self._tick,
-            interval=self._interval,
-            immediately=True,
-            lease=self._lease if self.adapters else None,
-        )
-        self._runner.start()
+        if self.adapters:
+            self._runners = [
+                Periodic(
+                    f"notice outbox ({channel})",
+                    functools.partial(self._tick, channel),
+                    interval=self._interval,
+                    immediately=True,
+                    lease=self._lease,
+                )
+                for channel in self.adapters
+            ]
+        else:
+            # Nothing to send, only this instance's read receipts to report: no lease to
+            # take (and no lease traffic) then.
+            self._runners = [
+                Periodic("notice outbox", self.report, interval=self._interval, immediately=True)
+            ]
+        for runner in self._runners:
+            runner.start()
         for adapter in self.adapters.values():
             self._receipts.start(self._follow(adapter), name=f"{adapter.channel} receipts")
 
     async def stop(self) -> None:
         """Stop sending (rows stay queued for the next start) and report what changed."""
-        if self._runner is not None:
-            await self._runner.stop()
+        runners, self._runners = self._runners, []
+        for runner in runners:
+            await runner.stop()
         await self._receipts.close()
         if self._dirty:
             await self.report(force=True)
@@ -113,33 +125,39 @@ class Outbox:
         """A delivery of ``notice_id`` changed elsewhere (a console read it)."""
         self._dirty.add(notice_id)
 
-    async def _tick(self) -> None:
-        await self.run_once()
+    async def _tick(self, channel: Channel) -> None:
+        await self._send_due(channel)
+        await self.report()
 
     async def run_once(self) -> int:
-        """Send the deliveries due now (at most :data:`BATCH`); return how many were tried."""
-        tried = 0
-        if self.adapters:
-            now = self._clock()
-            async with self._sessions() as session:
-                due = list(
-                    await session.execute(
-                        select(NoticeDelivery, NoticeRow)
-                        .join(NoticeRow, NoticeRow.id == NoticeDelivery.notice_id)
-                        .where(
-                            NoticeDelivery.state == DeliveryState.QUEUED.value,
-                            NoticeDelivery.channel.in_([c.value for c in self.adapters]),
-                            NoticeDelivery.next_attempt_at <= now,
-                        )
-                        .order_by(NoticeDelivery.id)
-                        .limit(BATCH)
-                    )
-                )
-            for delivery, notice in due:
-                await self._send(delivery, store.content_of(notice))
-                tried += 1
+        """Send the deliveries due now on every channel at once (at most :data:`BATCH`
+        each); return how many were tried."""
+        async with asyncio.TaskGroup() as group:
+            runs = [group.create_task(self._send_due(channel)) for channel in self.adapters]
         await self.report()
-        return tried
+        return sum(run.result() for run in runs)
+
+    async def _send_due(self, channel: Channel) -> int:
+        """Send ``channel``'s deliveries due now (at most :data:`BATCH`), one after the
+        other; return how many were tried."""
+        now = self._clock()
+        async with self._sessions() as session:
+            due = list(
+                await session.execute(
+                    select(NoticeDelivery, NoticeRow)
+                    .join(NoticeRow, NoticeRow.id == NoticeDelivery.notice_id)
+                    .where(
+                        NoticeDelivery.state == DeliveryState.QUEUED.value,
+                        NoticeDelivery.channel == channel.value,
+                        NoticeDelivery.next_attempt_at <= now,
+                    )
+                    .order_by(NoticeDelivery.id)
+                    .limit(BATCH)
+                )
+            )
+        for delivery, notice in due:
+            await self._send(delivery, store.content_of(notice))
+        return len(due)
 
     async def _send(self, delivery: NoticeDelivery, notice: NoticeInput) -> None:
         channel = Channel(delivery.channel)
