@@ -121,3 +121,29 @@ async def test_a_stalled_mail_relay_does_not_hold_up_the_sms(env: Env, smsc: Sms
             await outbox.stop()
             await sms.close()
             await mail.close()
+
+
+async def test_receipts_right_behind_the_smscs_answer_move_the_rows_on(
+    env: Env, smsc: SmscSimulator
+) -> None:
+    # The SMSC sends each receipt right after its answer (receipt_delay 0), as gateways
+    # do for a number they know is dead: it reaches the outbox before the row is "sent".
+    smsc.undeliverable.add("13900000002")
+    notice_id = await env.publish(leak_notice(channels=[Channel.SMS]))
+    sms = sms_adapter(smsc)
+    outbox = outbox_for(env, sms)
+    outbox.start()
+
+    async def settled() -> bool:
+        return DeliveryState.SENT not in {s for s, _ in await _rows(env, notice_id)} and len(
+            smsc.parts
+        ) == 2
+
+    try:
+        await _eventually(settled)
+        assert sorted(await _rows(env, notice_id)) == sorted(
+            [(DeliveryState.DELIVERED, ""), (DeliveryState.FAILED, "UNDELIV err:001")]
+        )
+    finally:
+        await outbox.stop()
+        await sms.close()
