@@ -406,9 +406,15 @@ class SmppAdapter:
                 data = await reader.read(READ_CHUNK)
                 if not data:
                     return
-                for frame in frames.feed(data):
+                try:
+                    batch, broken = frames.feed(data), None
+                except FramingError as exc:
+                    batch, broken = exc.frames, exc
+                for frame in batch:
                     if not await self._dispatch(frame, link):
                         return
+                if broken is not None:
+                    raise broken
         except FramingError as exc:
             logger.warning("SMSC stream unreadable, reconnecting: %s", exc)
         except ConnectionError as exc:

@@ -5,15 +5,28 @@ a lost connection mid-window and the resend that follows, keepalive."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from backend.publishing.channels import ChannelReceipt, DeliveryError, Outgoing
 from backend.publishing.settings import SmppSettings
 from backend.publishing.smpp.client import SmppAdapter
+from backend.publishing.smpp.pdu import (
+    RESPONSE_BIT,
+    Bind,
+    BindResp,
+    CommandId,
+    FramingError,
+    MessageResp,
+    Pdu,
+    PduReader,
+    decode_pdu,
+    encode_pdu,
+)
 from backend.publishing.smpp.simulator import SmscSimulator
 from realtime.protocol import DeliveryState
 
@@ -290,3 +303,55 @@ async def test_the_same_delivery_sent_twice_at_once_goes_out_once(
     )
     assert first == second
     assert len(smsc.parts) == 3
+
+
+async def scripted_smsc(
+    answer: Callable[[Pdu], bytes],
+) -> tuple[asyncio.Server, int, list[Pdu]]:
+    """An SMSC that answers each PDU received with ``answer(pdu)``'s octets (binds are
+    accepted); what it received is in the list."""
+    received: list[Pdu] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        frames = PduReader()
+        with contextlib.suppress(ConnectionError, FramingError):
+            while data := await reader.read(65536):
+                for frame in frames.feed(data):
+                    pdu = decode_pdu(frame)
+                    received.append(pdu)
+                    if isinstance(pdu.body, Bind):
+                        command = CommandId(pdu.command | RESPONSE_BIT)
+                        writer.write(encode_pdu(Pdu(pdu.sequence, BindResp(command, "SMSC"))))
+                    else:
+                        writer.write(answer(pdu))
+                    await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1], received
+
+
+@pytest.mark.logs_errors
+async def test_an_answer_followed_by_garbage_in_the_same_segment_still_counts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The submit_sm_resp arrives whole, then an absurd command_length: the message was
+    accepted (a resend would reach the phone twice); only the link is lost."""
+
+    def accept_then_garbage(pdu: Pdu) -> bytes:
+        if pdu.command != CommandId.SUBMIT_SM:
+            return b""
+        resp = Pdu(pdu.sequence, MessageResp(CommandId.SUBMIT_SM_RESP, "0000abcd"))
+        return encode_pdu(resp) + b"\x7f\xff\xff\xff" + b"\0" * 12
+
+    server, port, received = await scripted_smsc(accept_then_garbage)
+    client = SmppAdapter(SmppSettings("127.0.0.1", port, "dutydesk", reconnect_min=0.05))
+    try:
+        assert await client.send(sms(1, "after the answer")) == "0000abcd"
+        assert await client.send(sms(1, "after the answer")) == "0000abcd"
+        assert [p.command for p in received].count(CommandId.SUBMIT_SM) == 1
+        assert "out of bounds" in caplog.text
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()
