@@ -67,6 +67,8 @@ RECEIPT_QUEUE: Final = 10_000
 REMEMBERED: Final = 50_000
 """Deliveries (and part message ids) remembered for retries and receipts."""
 UNBIND_WAIT: Final = 2.0
+LATE_ANSWERS: Final = 1_000
+"""Requests given up (timed out) per link whose answer is still taken when it comes."""
 
 PERMANENT: Final = frozenset(
     {
@@ -98,6 +100,8 @@ class _Link:
         self.writer = writer
         self.sequences = Sequences()
         self.pending: dict[int, tuple[asyncio.Future[Pdu], Callable[[Pdu], None] | None]] = {}
+        self.late: OrderedDict[int, Callable[[Pdu], None]] = OrderedDict()
+        """``on_answer`` of the requests that timed out, by sequence number."""
         self.bound = False
 
     async def write(self, pdu: Pdu) -> None:
@@ -120,12 +124,24 @@ class _Link:
             return await asyncio.wait_for(answer, timeout)
         except ConnectionError as exc:
             raise ConnectionLostError(str(exc)) from exc
+        except TimeoutError:
+            # A slow SMSC may still accept it: its message id must count then, or the
+            # retry sends the text a second time.
+            if on_answer is not None:
+                _remember(self.late, sequence, on_answer, LATE_ANSWERS)
+            raise
         finally:
             self.pending.pop(sequence, None)
 
     def answered(self, pdu: Pdu) -> None:
         waiting = self.pending.get(pdu.sequence)
-        if waiting is None or waiting[0].done():
+        if waiting is None:
+            late = self.late.pop(pdu.sequence, None)
+            if late is not None:
+                logger.info("the SMSC answered request %s after its timeout", pdu.sequence)
+                late(pdu)
+            return
+        if waiting[0].done():
             return
         answer, on_answer = waiting
         if on_answer is not None:
@@ -477,11 +493,11 @@ def _on_submit_answer(accepted: Callable[[str], None], answer: Pdu) -> None:
         accepted(message_id)
 
 
-def _remember(store: OrderedDict[K, V], key: K, value: V) -> None:
-    """Keep ``key`` as the newest entry, dropping the oldest beyond :data:`REMEMBERED`."""
+def _remember(store: OrderedDict[K, V], key: K, value: V, limit: int = REMEMBERED) -> None:
+    """Keep ``key`` as the newest entry, dropping the oldest beyond ``limit``."""
     store[key] = value
     store.move_to_end(key)
-    while len(store) > REMEMBERED:
+    while len(store) > limit:
         store.popitem(last=False)
 
 

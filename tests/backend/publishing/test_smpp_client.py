@@ -355,3 +355,21 @@ async def test_an_answer_followed_by_garbage_in_the_same_segment_still_counts(
         await client.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_an_answer_after_the_timeout_still_counts(smsc: SmscSimulator) -> None:
+    """A slow SMSC answers after the send gave up: the retry must not send the text again
+    (the SMSC accepted it; the phone would get it twice)."""
+    smsc.answer_delay = 1.0
+    client = SmppAdapter(settings_for(smsc, response_timeout=0.1))
+    try:
+        with pytest.raises(DeliveryError, match="did not answer") as caught:
+            await client.send(sms(13, "slow gateway"))
+        assert not caught.value.permanent
+        (receipt,) = await next_receipts(client, 1)  # read after the late answer
+        smsc.answer_delay = 0
+        assert await client.send(sms(13, "slow gateway")) == receipt.reference
+        (text,) = await smsc.wait_for(1)
+        assert (text.message_ids, len(smsc.parts)) == ([receipt.reference], 1)
+    finally:
+        await client.close()
