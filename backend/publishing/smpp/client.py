@@ -36,6 +36,7 @@ from backend.publishing.smpp.messages import (
     split_text,
 )
 from backend.publishing.smpp.pdu import (
+    ESM_CLASS_DELIVERY_RECEIPT,
     RESPONSE_BIT,
     Bind,
     CommandId,
@@ -455,6 +456,8 @@ class SmppAdapter:
             receipt = read_receipt(pdu.body)
             if receipt is not None:
                 await self._received(receipt)
+            elif pdu.body.esm_class & ESM_CLASS_DELIVERY_RECEIPT:
+                logger.info("unreadable receipt from the SMSC: %r", pdu.body.short_message[:80])
         elif command == CommandId.ENQUIRE_LINK:
             await link.write(Pdu(pdu.sequence, Empty(CommandId.ENQUIRE_LINK_RESP)))
         elif command == CommandId.UNBIND:
