@@ -54,7 +54,7 @@ from backend.publishing.smpp.pdu import (
     status_name,
 )
 from backend.runtime.episodes import EpisodeLog
-from realtime.aio import TaskSet, cancel_and_wait
+from realtime.aio import cancel_and_wait
 from realtime.protocol import Channel, DeliveryState
 
 logger = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class SmppAdapter:
 
     def __init__(self, settings: SmppSettings) -> None:
         self.settings = settings
-        self._tasks = TaskSet()
+        self._task: asyncio.Task[None] | None = None
         self._link: _Link | None = None
         self._bound = asyncio.Event()
         self._window = asyncio.Semaphore(max(1, settings.window))
@@ -210,7 +210,7 @@ class SmppAdapter:
         """Start connecting (idempotent; :meth:`send` and :meth:`receipts` call it)."""
         if not self._running and not self._closed:
             self._running = True
-            self._tasks.start(self._run(), name="smpp-link")
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="smpp-link")
 
     # --- sending -----------------------------------------------------------------------
 
@@ -406,6 +406,7 @@ class SmppAdapter:
 
     async def _keep_alive(self, link: _Link, reading: asyncio.Task[None]) -> None:
         interval = self.settings.enquire_link_interval
+        odd_answer_logged = False
         while True:
             done, _ = await asyncio.wait({reading}, timeout=interval)
             if done:
@@ -413,8 +414,14 @@ class SmppAdapter:
             answer = await link.request(
                 Empty(CommandId.ENQUIRE_LINK), self.settings.response_timeout
             )
-            if answer.command != CommandId.ENQUIRE_LINK_RESP:
-                raise ConnectionLostError(f"enquire_link answered by {answer.command.name}")
+            # Any answer (a generic_nack too) shows the link alive: only silence ends it.
+            if answer.command != CommandId.ENQUIRE_LINK_RESP and not odd_answer_logged:
+                odd_answer_logged = True
+                logger.info(
+                    "the SMSC answers enquire_link with %s %s (the link is alive)",
+                    answer.command.name,
+                    status_name(answer.status),
+                )
 
     async def _read(self, reader: asyncio.StreamReader, link: _Link) -> None:
         frames = PduReader()
@@ -478,7 +485,13 @@ class SmppAdapter:
         if link is not None:
             with contextlib.suppress(ConnectionLostError, TimeoutError, OSError):
                 await link.request(Empty(CommandId.UNBIND), UNBIND_WAIT)
-        await self._tasks.close()
+        task, self._task = self._task, None
+        if task is not None:
+            # Cancelled until it ends: on Python 3.11 a wait_for racing an answer from the
+            # SMSC can swallow one cancellation, and close() then waited for ever.
+            await cancel_and_wait(task)
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("the SMSC link task failed", exc_info=task.exception())
         with contextlib.suppress(asyncio.QueueFull):
             self._receipts.put_nowait(None)
 

@@ -20,6 +20,7 @@ from backend.publishing.smpp.pdu import (
     Bind,
     BindResp,
     CommandId,
+    Empty,
     FramingError,
     MessageResp,
     Pdu,
@@ -373,3 +374,31 @@ async def test_an_answer_after_the_timeout_still_counts(smsc: SmscSimulator) -> 
         assert (text.message_ids, len(smsc.parts)) == ([receipt.reference], 1)
     finally:
         await client.close()
+
+
+async def test_an_smsc_that_nacks_enquire_link_keeps_its_link() -> None:
+    """Any answer proves the link alive: dropping it every interval lost the submits in
+    flight and logged an outage each time."""
+
+    def nack(pdu: Pdu) -> bytes:
+        return encode_pdu(Pdu(pdu.sequence, Empty(CommandId.GENERIC_NACK), 3))
+
+    server, port, received = await scripted_smsc(nack)
+    client = SmppAdapter(
+        SmppSettings("127.0.0.1", port, "dutydesk", enquire_link_interval=0.02, reconnect_min=0.05)
+    )
+    try:
+        client.start()
+        for _ in range(500):
+            if [p.command for p in received].count(CommandId.ENQUIRE_LINK) >= 5:
+                break
+            await asyncio.sleep(0.02)
+        commands = [p.command for p in received]
+        assert commands.count(CommandId.ENQUIRE_LINK) >= 5
+        assert commands.count(CommandId.BIND_TRANSCEIVER) == 1
+        assert client.bound
+    finally:
+        async with asyncio.timeout(10):  # a cancellation swallowed must not hang it
+            await client.close()
+        server.close()
+        await server.wait_closed()
