@@ -135,9 +135,10 @@ async def test_receipts_right_behind_the_smscs_answer_move_the_rows_on(
     outbox.start()
 
     async def settled() -> bool:
-        return DeliveryState.SENT not in {s for s, _ in await _rows(env, notice_id)} and len(
-            smsc.parts
-        ) == 2
+        return (
+            DeliveryState.SENT not in {s for s, _ in await _rows(env, notice_id)}
+            and len(smsc.parts) == 2
+        )
 
     try:
         await _eventually(settled)
