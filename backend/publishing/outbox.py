@@ -4,7 +4,8 @@ adapters (SMS, e-mail), with retries, and turns their receipts into delivery sta
 Rows are stored queued in the publishing transaction; the outbox only ever moves them on
 (``queued`` → ``sent`` | ``failed``; ``sent`` → ``delivered`` | ``failed`` by receipt),
 so a restart resumes where the last run stopped. It runs on one instance of several
-(a lease, like the deadline checker); each channel is rate-limited; a temporary failure is
+(a lease, like the deadline checker); each channel is sent by a loop of its own (a relay
+that stalls holds up its own channel, never the others) and rate-limited; a temporary failure is
 retried with growing waits, a permanent one (or too many) fails the row with its reason.
 Changes are reported as ``notice.delivery`` events, at most one per notice every
 ``report_every`` seconds (receipts arrive in bulk).
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 from sqlalchemy import select, update
@@ -39,6 +42,12 @@ SYSTEM_ACTOR = "system"
 BATCH = 100
 """Most deliveries one run sends (the next run goes on)."""
 MAX_ERROR = 200
+HOLD_RECEIPTS = 60.0
+"""Seconds a receipt for a message not known (yet) is kept and tried again: the SMSC may
+report a text before the row that says it was sent is committed."""
+MAX_HELD = 10_000
+"""Receipts held at most (the oldest go first: a gateway reporting messages we never sent
+must not fill the memory)."""
 
 
 def message_text(notice: NoticeInput) -> str:
@@ -83,28 +92,44 @@ class Outbox:
         self._reported_at = 0.0
         self._lease = lease
         self._interval = interval
-        self._runner: Periodic | None = None
+        self._runners: list[Periodic] = []
         self._receipts = TaskSet()
+        self._held: OrderedDict[tuple[Channel, str], tuple[ChannelReceipt, float]] = OrderedDict()
+        """Receipts not matched yet, by channel and reference, with when to give up."""
 
     def start(self) -> None:
         """Send and report from now on; follow every adapter's receipts."""
-        # Without adapters there is nothing to send, only this instance's read receipts
-        # to report: no lease to take (and no lease traffic) then.
-        self._runner = Periodic(
-            "notice outbox",
-            self._tick,
-            interval=self._interval,
-            immediately=True,
-            lease=self._lease if self.adapters else None,
-        )
-        self._runner.start()
+        if self.adapters:
+            self._runners = [
+                Periodic(
+                    f"notice outbox ({channel})",
+                    functools.partial(self._tick, channel),
+                    interval=self._interval,
+                    immediately=True,
+                    lease=self._lease,
+                )
+                for channel in self.adapters
+            ]
+            # On every instance (no lease): any of them may be the one the SMSC reports to.
+            self._runners.append(
+                Periodic("notice receipts held", self._retry_held, interval=self._interval)
+            )
+        else:
+            # Nothing to send, only this instance's read receipts to report: no lease to
+            # take (and no lease traffic) then.
+            self._runners = [
+                Periodic("notice outbox", self.report, interval=self._interval, immediately=True)
+            ]
+        for runner in self._runners:
+            runner.start()
         for adapter in self.adapters.values():
             self._receipts.start(self._follow(adapter), name=f"{adapter.channel} receipts")
 
     async def stop(self) -> None:
         """Stop sending (rows stay queued for the next start) and report what changed."""
-        if self._runner is not None:
-            await self._runner.stop()
+        runners, self._runners = self._runners, []
+        for runner in runners:
+            await runner.stop()
         await self._receipts.close()
         if self._dirty:
             await self.report(force=True)
@@ -113,33 +138,39 @@ class Outbox:
         """A delivery of ``notice_id`` changed elsewhere (a console read it)."""
         self._dirty.add(notice_id)
 
-    async def _tick(self) -> None:
-        await self.run_once()
+    async def _tick(self, channel: Channel) -> None:
+        await self._send_due(channel)
+        await self.report()
 
     async def run_once(self) -> int:
-        """Send the deliveries due now (at most :data:`BATCH`); return how many were tried."""
-        tried = 0
-        if self.adapters:
-            now = self._clock()
-            async with self._sessions() as session:
-                due = list(
-                    await session.execute(
-                        select(NoticeDelivery, NoticeRow)
-                        .join(NoticeRow, NoticeRow.id == NoticeDelivery.notice_id)
-                        .where(
-                            NoticeDelivery.state == DeliveryState.QUEUED.value,
-                            NoticeDelivery.channel.in_([c.value for c in self.adapters]),
-                            NoticeDelivery.next_attempt_at <= now,
-                        )
-                        .order_by(NoticeDelivery.id)
-                        .limit(BATCH)
-                    )
-                )
-            for delivery, notice in due:
-                await self._send(delivery, store.content_of(notice))
-                tried += 1
+        """Send the deliveries due now on every channel at once (at most :data:`BATCH`
+        each); return how many were tried."""
+        async with asyncio.TaskGroup() as group:
+            runs = [group.create_task(self._send_due(channel)) for channel in self.adapters]
         await self.report()
-        return tried
+        return sum(run.result() for run in runs)
+
+    async def _send_due(self, channel: Channel) -> int:
+        """Send ``channel``'s deliveries due now (at most :data:`BATCH`), one after the
+        other; return how many were tried."""
+        now = self._clock()
+        async with self._sessions() as session:
+            due = list(
+                await session.execute(
+                    select(NoticeDelivery, NoticeRow)
+                    .join(NoticeRow, NoticeRow.id == NoticeDelivery.notice_id)
+                    .where(
+                        NoticeDelivery.state == DeliveryState.QUEUED.value,
+                        NoticeDelivery.channel == channel.value,
+                        NoticeDelivery.next_attempt_at <= now,
+                    )
+                    .order_by(NoticeDelivery.id)
+                    .limit(BATCH)
+                )
+            )
+        for delivery, notice in due:
+            await self._send(delivery, store.content_of(notice))
+        return len(due)
 
     async def _send(self, delivery: NoticeDelivery, notice: NoticeInput) -> None:
         channel = Channel(delivery.channel)
@@ -175,6 +206,10 @@ class Outbox:
                 .values(**values)
             )
         self._dirty.add(delivery.notice_id)
+        if values.get("state") == DeliveryState.SENT.value:
+            held = self._held.pop((channel, str(values["reference"])), None)
+            if held is not None:  # its receipt came before this commit
+                await self._apply(channel, held[0])
 
     def _failed(self, attempts: int, error: str, *, permanent: bool) -> dict[str, object]:
         if permanent or attempts >= self.max_attempts:
@@ -201,7 +236,19 @@ class Outbox:
                 logger.exception("receipt %s not applied", receipt.reference)
 
     async def apply_receipt(self, channel: Channel, receipt: ChannelReceipt) -> None:
-        """Record a delivery report (by the reference ``send`` returned)."""
+        """Record a delivery report (by the reference ``send`` returned). A report for a
+        message not known yet is kept and tried again for :data:`HOLD_RECEIPTS` seconds."""
+        if await self._apply(channel, receipt) is None:
+            self._held[(channel, receipt.reference)] = (
+                receipt,
+                time.monotonic() + HOLD_RECEIPTS,
+            )
+            while len(self._held) > MAX_HELD:
+                (_, dropped), _ = self._held.popitem(last=False)
+                logger.info("receipt for unknown message %s dropped (too many held)", dropped)
+
+    async def _apply(self, channel: Channel, receipt: ChannelReceipt) -> bool | None:
+        """Whether the receipt moved its row on; None when no row has its reference."""
         async with self._sessions.begin() as session:
             delivery = await session.scalar(
                 select(NoticeDelivery).where(
@@ -209,15 +256,45 @@ class Outbox:
                     NoticeDelivery.reference == receipt.reference,
                 )
             )
-            if delivery is None or delivery.state != DeliveryState.SENT.value:
-                logger.info("receipt for unknown or settled message %s", receipt.reference)
-                return
+            if delivery is None:
+                return None
+            if delivery.state != DeliveryState.SENT.value:
+                logger.info("receipt for settled message %s", receipt.reference)
+                return False
             delivery.state = receipt.state.value
             delivery.error = receipt.error[:MAX_ERROR]
             delivery.updated_at = receipt.at
             notice_id = delivery.notice_id
         # Only once committed: a report read before the commit would miss this receipt.
         self._dirty.add(notice_id)
+        return True
+
+    async def _retry_held(self) -> None:
+        """Apply the held receipts whose rows are known now; drop those held too long."""
+        now = time.monotonic()
+        for key, (_, until) in list(self._held.items()):
+            if until <= now:
+                del self._held[key]
+                logger.info("receipt for unknown message %s (%s)", key[1], key[0])
+        by_channel: dict[Channel, list[str]] = {}
+        for channel, reference in self._held:
+            by_channel.setdefault(channel, []).append(reference)
+        for channel, references in by_channel.items():
+            known: set[str] = set()
+            async with self._sessions() as session:
+                for at in range(0, len(references), BATCH):  # bounded IN lists
+                    known.update(
+                        await session.scalars(
+                            select(NoticeDelivery.reference).where(
+                                NoticeDelivery.channel == channel.value,
+                                NoticeDelivery.reference.in_(references[at : at + BATCH]),
+                            )
+                        )
+                    )
+            for reference in known:
+                held = self._held.pop((channel, reference), None)
+                if held is not None:
+                    await self._apply(channel, held[0])
 
     async def report(self, *, force: bool = False) -> None:
         """Write a ``notice.delivery`` event for each notice whose deliveries changed,

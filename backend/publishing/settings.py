@@ -49,5 +49,9 @@ class SmtpSettings:
     password: str = ""
     starttls: bool = False
     timeout: float = 30.0
+    """Seconds to wait for each answer of the relay."""
+    message_timeout: float = 120.0
+    """Longest one message may take, all its commands together (a relay that trickles
+    its answers line by line must not hold a sending slot for good)."""
     concurrency: int = 4
     """Messages sent at once (each over its own connection)."""

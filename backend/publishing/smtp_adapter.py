@@ -12,8 +12,10 @@ SMTP gives no delivery reports, so :meth:`SmtpAdapter.receipts` yields none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import smtplib
+import socket
 import ssl
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -60,7 +62,16 @@ class SmtpAdapter:
             return known
         email = self.compose(message)
         async with self._limit:
-            await asyncio.to_thread(self._deliver, email, message.address.strip())
+            attempt = _Attempt()
+            # The socket timeout bounds each read only: a relay trickling line after line
+            # would hold the thread for good. Shutting the socket down ends any read.
+            deadline = asyncio.get_running_loop().call_later(
+                self.settings.message_timeout, attempt.abort
+            )
+            try:
+                await asyncio.to_thread(self._deliver, attempt, email, message.address.strip())
+            finally:
+                deadline.cancel()
         message_id = str(email["Message-ID"])
         self._sent[message.delivery_id] = message_id
         while len(self._sent) > REMEMBERED:
@@ -88,11 +99,11 @@ class SmtpAdapter:
         email.set_content(message.text, charset="utf-8")
         return email
 
-    def _deliver(self, email: EmailMessage, address: str) -> None:
+    def _deliver(self, attempt: _Attempt, email: EmailMessage, address: str) -> None:
         """Blocking: one connection, one message (runs in a worker thread)."""
         settings = self.settings
         try:
-            with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+            with _Smtp(attempt, settings.host, settings.port, settings.timeout) as smtp:
                 if settings.starttls:
                     smtp.starttls(context=self._tls or ssl.create_default_context())
                 if settings.user:
@@ -112,8 +123,11 @@ class SmtpAdapter:
             self._outage.failed(f"not supported by the relay: {exc}")
             raise DeliveryError(f"SMTP relay: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            self._outage.failed(f"{type(exc).__name__}: {exc}")
-            raise DeliveryError(f"SMTP relay not reachable: {exc}") from exc
+            problem = f"{type(exc).__name__}: {exc}"
+            if attempt.aborted:
+                problem = f"no complete answer within {settings.message_timeout:g} s"
+            self._outage.failed(problem)
+            raise DeliveryError(f"SMTP relay not reachable: {problem}") from exc
         self._outage.succeeded()
 
     async def receipts(self) -> AsyncIterator[ChannelReceipt]:
@@ -125,6 +139,39 @@ class SmtpAdapter:
 
     async def close(self) -> None:
         self._closed.set()
+
+
+class _Attempt:
+    """One message's connection, as the event loop sees it from outside its thread."""
+
+    def __init__(self) -> None:
+        self.smtp: smtplib.SMTP | None = None
+        self.aborted = False
+
+    def abort(self) -> None:
+        """End the connection of a message past its deadline (its thread's read returns)."""
+        self.aborted = True  # before reading the socket: see _Smtp.getreply
+        sock = self.smtp.sock if self.smtp is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Smtp(smtplib.SMTP):
+    """``smtplib.SMTP`` that its :class:`_Attempt` can abort from the start (the greeting
+    is read in the constructor)."""
+
+    def __init__(self, attempt: _Attempt, host: str, port: int, timeout: float) -> None:
+        self._attempt = attempt
+        attempt.smtp = self
+        super().__init__(host, port, timeout=timeout)
+
+    def getreply(self) -> tuple[int, bytes]:
+        # Aborted before the socket was there to shut down: stop at the next read.
+        if self._attempt.aborted:
+            self.close()
+            raise smtplib.SMTPServerDisconnected("given up")
+        return super().getreply()
 
 
 def _refused(code: int, reason: bytes | str, what: str) -> DeliveryError:

@@ -36,6 +36,7 @@ from backend.publishing.smpp.messages import (
     split_text,
 )
 from backend.publishing.smpp.pdu import (
+    ESM_CLASS_DELIVERY_RECEIPT,
     RESPONSE_BIT,
     Bind,
     CommandId,
@@ -53,7 +54,7 @@ from backend.publishing.smpp.pdu import (
     status_name,
 )
 from backend.runtime.episodes import EpisodeLog
-from realtime.aio import TaskSet, cancel_and_wait
+from realtime.aio import cancel_and_wait
 from realtime.protocol import Channel, DeliveryState
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ RECEIPT_QUEUE: Final = 10_000
 REMEMBERED: Final = 50_000
 """Deliveries (and part message ids) remembered for retries and receipts."""
 UNBIND_WAIT: Final = 2.0
+LATE_ANSWERS: Final = 1_000
+"""Requests given up (timed out) per link whose answer is still taken when it comes."""
 
 PERMANENT: Final = frozenset(
     {
@@ -98,6 +101,8 @@ class _Link:
         self.writer = writer
         self.sequences = Sequences()
         self.pending: dict[int, tuple[asyncio.Future[Pdu], Callable[[Pdu], None] | None]] = {}
+        self.late: OrderedDict[int, Callable[[Pdu], None]] = OrderedDict()
+        """``on_answer`` of the requests that timed out, by sequence number."""
         self.bound = False
 
     async def write(self, pdu: Pdu) -> None:
@@ -120,12 +125,24 @@ class _Link:
             return await asyncio.wait_for(answer, timeout)
         except ConnectionError as exc:
             raise ConnectionLostError(str(exc)) from exc
+        except TimeoutError:
+            # A slow SMSC may still accept it: its message id must count then, or the
+            # retry sends the text a second time.
+            if on_answer is not None:
+                _remember(self.late, sequence, on_answer, LATE_ANSWERS)
+            raise
         finally:
             self.pending.pop(sequence, None)
 
     def answered(self, pdu: Pdu) -> None:
         waiting = self.pending.get(pdu.sequence)
-        if waiting is None or waiting[0].done():
+        if waiting is None:
+            late = self.late.pop(pdu.sequence, None)
+            if late is not None:
+                logger.info("the SMSC answered request %s after its timeout", pdu.sequence)
+                late(pdu)
+            return
+        if waiting[0].done():
             return
         answer, on_answer = waiting
         if on_answer is not None:
@@ -164,7 +181,7 @@ class SmppAdapter:
 
     def __init__(self, settings: SmppSettings) -> None:
         self.settings = settings
-        self._tasks = TaskSet()
+        self._task: asyncio.Task[None] | None = None
         self._link: _Link | None = None
         self._bound = asyncio.Event()
         self._window = asyncio.Semaphore(max(1, settings.window))
@@ -193,7 +210,7 @@ class SmppAdapter:
         """Start connecting (idempotent; :meth:`send` and :meth:`receipts` call it)."""
         if not self._running and not self._closed:
             self._running = True
-            self._tasks.start(self._run(), name="smpp-link")
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="smpp-link")
 
     # --- sending -----------------------------------------------------------------------
 
@@ -389,6 +406,7 @@ class SmppAdapter:
 
     async def _keep_alive(self, link: _Link, reading: asyncio.Task[None]) -> None:
         interval = self.settings.enquire_link_interval
+        odd_answer_logged = False
         while True:
             done, _ = await asyncio.wait({reading}, timeout=interval)
             if done:
@@ -396,8 +414,14 @@ class SmppAdapter:
             answer = await link.request(
                 Empty(CommandId.ENQUIRE_LINK), self.settings.response_timeout
             )
-            if answer.command != CommandId.ENQUIRE_LINK_RESP:
-                raise ConnectionLostError(f"enquire_link answered by {answer.command.name}")
+            # Any answer (a generic_nack too) shows the link alive: only silence ends it.
+            if answer.command != CommandId.ENQUIRE_LINK_RESP and not odd_answer_logged:
+                odd_answer_logged = True
+                logger.info(
+                    "the SMSC answers enquire_link with %s %s (the link is alive)",
+                    answer.command.name,
+                    status_name(answer.status),
+                )
 
     async def _read(self, reader: asyncio.StreamReader, link: _Link) -> None:
         frames = PduReader()
@@ -406,9 +430,15 @@ class SmppAdapter:
                 data = await reader.read(READ_CHUNK)
                 if not data:
                     return
-                for frame in frames.feed(data):
+                try:
+                    batch, broken = frames.feed(data), None
+                except FramingError as exc:
+                    batch, broken = exc.frames, exc
+                for frame in batch:
                     if not await self._dispatch(frame, link):
                         return
+                if broken is not None:
+                    raise broken
         except FramingError as exc:
             logger.warning("SMSC stream unreadable, reconnecting: %s", exc)
         except ConnectionError as exc:
@@ -433,6 +463,8 @@ class SmppAdapter:
             receipt = read_receipt(pdu.body)
             if receipt is not None:
                 await self._received(receipt)
+            elif pdu.body.esm_class & ESM_CLASS_DELIVERY_RECEIPT:
+                logger.info("unreadable receipt from the SMSC: %r", pdu.body.short_message[:80])
         elif command == CommandId.ENQUIRE_LINK:
             await link.write(Pdu(pdu.sequence, Empty(CommandId.ENQUIRE_LINK_RESP)))
         elif command == CommandId.UNBIND:
@@ -453,7 +485,13 @@ class SmppAdapter:
         if link is not None:
             with contextlib.suppress(ConnectionLostError, TimeoutError, OSError):
                 await link.request(Empty(CommandId.UNBIND), UNBIND_WAIT)
-        await self._tasks.close()
+        task, self._task = self._task, None
+        if task is not None:
+            # Cancelled until it ends: on Python 3.11 a wait_for racing an answer from the
+            # SMSC can swallow one cancellation, and close() then waited for ever.
+            await cancel_and_wait(task)
+            if not task.cancelled() and task.exception() is not None:
+                logger.error("the SMSC link task failed", exc_info=task.exception())
         with contextlib.suppress(asyncio.QueueFull):
             self._receipts.put_nowait(None)
 
@@ -471,11 +509,11 @@ def _on_submit_answer(accepted: Callable[[str], None], answer: Pdu) -> None:
         accepted(message_id)
 
 
-def _remember(store: OrderedDict[K, V], key: K, value: V) -> None:
-    """Keep ``key`` as the newest entry, dropping the oldest beyond :data:`REMEMBERED`."""
+def _remember(store: OrderedDict[K, V], key: K, value: V, limit: int = REMEMBERED) -> None:
+    """Keep ``key`` as the newest entry, dropping the oldest beyond ``limit``."""
     store[key] = value
     store.move_to_end(key)
-    while len(store) > REMEMBERED:
+    while len(store) > limit:
         store.popitem(last=False)
 
 

@@ -218,7 +218,9 @@ class Receipt:
 
 def read_receipt(message: ShortMessage) -> Receipt | None:
     """The receipt a deliver_sm carries, or ``None`` when it is not one (a mobile
-    originated message) or names no message id. The TLVs win over the text."""
+    originated message) or names no message id or no state (garbled: taking it for a
+    failure would mark a text failed that may well have arrived). The TLVs win over the
+    text."""
     if not message.esm_class & ESM_CLASS_DELIVERY_RECEIPT:
         return None
     text = message.short_message.decode("latin-1")
@@ -231,9 +233,9 @@ def read_receipt(message: ShortMessage) -> Receipt | None:
     tlv_state = message.tlv(Tag.MESSAGE_STATE)
     if tlv_state and tlv_state[0] in _MESSAGE_STATES:
         state = _MESSAGE_STATES[tlv_state[0]]
-    if not message_id:
+    if not message_id or not state:
         return None
-    return Receipt(message_id, state or "UNKNOWN", fields.get("err", ""))
+    return Receipt(message_id, state, fields.get("err", ""))
 
 
 def receipt_text(

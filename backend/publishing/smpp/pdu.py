@@ -38,7 +38,14 @@ class PduError(Error):
 
 
 class FramingError(PduError):
-    """The byte stream cannot be split into PDUs any more: the connection must close."""
+    """The byte stream cannot be split into PDUs any more: the connection must close.
+    ``frames``: the whole PDUs cut before the unreadable octets (still to be handled)."""
+
+    def __init__(
+        self, message: str, *, status: int, sequence: int = 0, frames: list[bytes] | None = None
+    ) -> None:
+        super().__init__(message, status=status, sequence=sequence)
+        self.frames = frames or []
 
 
 class CommandId(enum.IntEnum):
@@ -446,7 +453,9 @@ class PduReader:
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add received octets; return the frames now complete. Raises
-        :class:`FramingError` for a command_length out of bounds (the stream is lost)."""
+        :class:`FramingError` for a command_length out of bounds (the stream is lost),
+        carrying the frames complete before it (an answer the peer sent before breaking
+        the stream still counts)."""
         self._buffer += data
         frames: list[bytes] = []
         while len(self._buffer) >= 4:
@@ -459,6 +468,7 @@ class PduReader:
                     f"command_length {length} out of bounds ({HEADER.size}..{self._max})",
                     status=CommandStatus.ESME_RINVCMDLEN,
                     sequence=sequence,
+                    frames=frames,
                 )
             if len(self._buffer) < length:
                 break

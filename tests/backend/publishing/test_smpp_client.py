@@ -5,15 +5,29 @@ a lost connection mid-window and the resend that follows, keepalive."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from backend.publishing.channels import ChannelReceipt, DeliveryError, Outgoing
 from backend.publishing.settings import SmppSettings
 from backend.publishing.smpp.client import SmppAdapter
+from backend.publishing.smpp.pdu import (
+    RESPONSE_BIT,
+    Bind,
+    BindResp,
+    CommandId,
+    Empty,
+    FramingError,
+    MessageResp,
+    Pdu,
+    PduReader,
+    decode_pdu,
+    encode_pdu,
+)
 from backend.publishing.smpp.simulator import SmscSimulator
 from realtime.protocol import DeliveryState
 
@@ -290,3 +304,101 @@ async def test_the_same_delivery_sent_twice_at_once_goes_out_once(
     )
     assert first == second
     assert len(smsc.parts) == 3
+
+
+async def scripted_smsc(
+    answer: Callable[[Pdu], bytes],
+) -> tuple[asyncio.Server, int, list[Pdu]]:
+    """An SMSC that answers each PDU received with ``answer(pdu)``'s octets (binds are
+    accepted); what it received is in the list."""
+    received: list[Pdu] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        frames = PduReader()
+        with contextlib.suppress(ConnectionError, FramingError):
+            while data := await reader.read(65536):
+                for frame in frames.feed(data):
+                    pdu = decode_pdu(frame)
+                    received.append(pdu)
+                    if isinstance(pdu.body, Bind):
+                        command = CommandId(pdu.command | RESPONSE_BIT)
+                        writer.write(encode_pdu(Pdu(pdu.sequence, BindResp(command, "SMSC"))))
+                    else:
+                        writer.write(answer(pdu))
+                    await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1], received
+
+
+@pytest.mark.logs_errors
+async def test_an_answer_followed_by_garbage_in_the_same_segment_still_counts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The submit_sm_resp arrives whole, then an absurd command_length: the message was
+    accepted (a resend would reach the phone twice); only the link is lost."""
+
+    def accept_then_garbage(pdu: Pdu) -> bytes:
+        if pdu.command != CommandId.SUBMIT_SM:
+            return b""
+        resp = Pdu(pdu.sequence, MessageResp(CommandId.SUBMIT_SM_RESP, "0000abcd"))
+        return encode_pdu(resp) + b"\x7f\xff\xff\xff" + b"\0" * 12
+
+    server, port, received = await scripted_smsc(accept_then_garbage)
+    client = SmppAdapter(SmppSettings("127.0.0.1", port, "dutydesk", reconnect_min=0.05))
+    try:
+        assert await client.send(sms(1, "after the answer")) == "0000abcd"
+        assert await client.send(sms(1, "after the answer")) == "0000abcd"
+        assert [p.command for p in received].count(CommandId.SUBMIT_SM) == 1
+        assert "out of bounds" in caplog.text
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_an_answer_after_the_timeout_still_counts(smsc: SmscSimulator) -> None:
+    """A slow SMSC answers after the send gave up: the retry must not send the text again
+    (the SMSC accepted it; the phone would get it twice)."""
+    smsc.answer_delay = 1.0
+    client = SmppAdapter(settings_for(smsc, response_timeout=0.1))
+    try:
+        with pytest.raises(DeliveryError, match="did not answer") as caught:
+            await client.send(sms(13, "slow gateway"))
+        assert not caught.value.permanent
+        (receipt,) = await next_receipts(client, 1)  # read after the late answer
+        smsc.answer_delay = 0
+        assert await client.send(sms(13, "slow gateway")) == receipt.reference
+        (text,) = await smsc.wait_for(1)
+        assert (text.message_ids, len(smsc.parts)) == ([receipt.reference], 1)
+    finally:
+        await client.close()
+
+
+async def test_an_smsc_that_nacks_enquire_link_keeps_its_link() -> None:
+    """Any answer proves the link alive: dropping it every interval lost the submits in
+    flight and logged an outage each time."""
+
+    def nack(pdu: Pdu) -> bytes:
+        return encode_pdu(Pdu(pdu.sequence, Empty(CommandId.GENERIC_NACK), 3))
+
+    server, port, received = await scripted_smsc(nack)
+    client = SmppAdapter(
+        SmppSettings("127.0.0.1", port, "dutydesk", enquire_link_interval=0.02, reconnect_min=0.05)
+    )
+    try:
+        client.start()
+        for _ in range(500):
+            if [p.command for p in received].count(CommandId.ENQUIRE_LINK) >= 5:
+                break
+            await asyncio.sleep(0.02)
+        commands = [p.command for p in received]
+        assert commands.count(CommandId.ENQUIRE_LINK) >= 5
+        assert commands.count(CommandId.BIND_TRANSCEIVER) == 1
+        assert client.bound
+    finally:
+        async with asyncio.timeout(10):  # a cancellation swallowed must not hang it
+            await client.close()
+        server.close()
+        await server.wait_closed()

@@ -113,6 +113,7 @@ def test_the_tlvs_win_over_the_text() -> None:
         _deliver(b"id:1 stat:DELIVRD", esm=0),  # a mobile-originated text, not a receipt
         _deliver(b"stat:DELIVRD err:000"),  # no id
         _deliver(b"\xff\xfe garbage"),
+        _deliver(b"id:00ab \xff\xfe garbled"),  # no state: not a failure we know of
     ],
 )
 def test_what_is_not_a_receipt_is_none(message: ShortMessage) -> None:

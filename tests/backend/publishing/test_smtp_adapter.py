@@ -5,6 +5,7 @@ and login, and one bad recipient never holding up the others."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import email
 import email.policy
@@ -215,3 +216,33 @@ async def test_receipts_yield_nothing_and_end_at_close() -> None:
     assert not waiting.done()
     await adapter.close()
     assert await asyncio.wait_for(waiting, 1) is None
+
+
+@pytest.mark.logs_errors
+async def test_a_relay_that_trickles_its_greeting_for_ever_is_given_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each line comes well within the socket timeout, but the greeting never ends: the
+    message is given up (temporarily) instead of holding a sending slot for good."""
+    stop = asyncio.Event()
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while not stop.is_set():
+                writer.write(b"220-still greeting you\r\n")
+                await writer.drain()
+                await asyncio.sleep(0.02)
+        writer.close()
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    adapter = adapter_for(port, timeout=1, message_timeout=1)
+    try:
+        async with asyncio.timeout(10):
+            with pytest.raises(DeliveryError, match="no complete answer within 1 s") as caught:
+                await adapter.send(mail(1))
+        assert not caught.value.permanent
+    finally:
+        stop.set()
+        server.close()
+        await server.wait_closed()
