@@ -225,14 +225,22 @@ async def test_a_relay_that_trickles_its_greeting_for_ever_is_given_up(
     """Each line comes well within the socket timeout, but the greeting never ends: the
     message is given up (temporarily) instead of holding a sending slot for good."""
     stop = asyncio.Event()
+    handlers_done: list[asyncio.Event] = []
 
     async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError):
-            while not stop.is_set():
-                writer.write(b"220-still greeting you\r\n")
-                await writer.drain()
-                await asyncio.sleep(0.02)
-        writer.close()
+        finished = asyncio.Event()
+        handlers_done.append(finished)
+        try:
+            with contextlib.suppress(ConnectionError):
+                while not stop.is_set():
+                    writer.write(b"220-still greeting you\r\n")
+                    await writer.drain()
+                    await asyncio.sleep(0.02)
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+            finished.set()  # the socket is closed before the test's loop ends
 
     server = await asyncio.start_server(trickle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -244,5 +252,7 @@ async def test_a_relay_that_trickles_its_greeting_for_ever_is_given_up(
         assert not caught.value.permanent
     finally:
         stop.set()
+        for finished in handlers_done:
+            await finished.wait()
         server.close()
         await server.wait_closed()
