@@ -116,6 +116,9 @@ def result_label(result: str) -> str:
             "VehicleCommands", "not supported by the terminal"
         ),
         "bad_answer": QCoreApplication.translate("VehicleCommands", "unreadable answer"),
+        "connection_lost": QCoreApplication.translate(
+            "VehicleCommands", "connection lost before the answer (it may have been carried out)"
+        ),
     }
     return labels.get(result, result)
 

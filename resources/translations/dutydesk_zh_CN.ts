@@ -6372,6 +6372,10 @@ This confirmation is valid until {until}.</source>
         <translation>应答无法解析</translation>
     </message>
     <message>
+        <source>connection lost before the answer (it may have been carried out)</source>
+        <translation>应答前连接中断（指令可能已执行）</translation>
+    </message>
+    <message>
         <source>Track every {interval} s for {duration} s</source>
         <translation>每 {interval} 秒上报一次，持续 {duration} 秒</translation>
     </message>

@@ -295,3 +295,13 @@ def test_the_event_log_says_which_terminal_what_and_how_it_went(qapp: Any) -> No
         Event(seq=2, at=AT, kind="vehicle.command", actor="supervisor1", vehicle_command=plated)
     )
     assert "Vehicle command · 沪A12345 (013800000001) · Lock the doors" in line
+
+
+@pytest.mark.usefixtures("chinese")
+def test_every_result_a_terminal_order_can_have_is_said_in_chinese() -> None:
+    # The results of docs/protocol.md "Commands to vehicles": none shows as its raw code.
+    results = ["success", "failure", "bad_message", "unsupported", "bad_answer", "connection_lost"]
+    for result in results:
+        label = command_labels.result_label(result)
+        assert label != result
+        assert any("\u4e00" <= char <= "\u9fff" for char in label), label
