@@ -53,8 +53,10 @@ class TaskSet:
             task.cancel()
 
     async def close(self) -> None:
-        """Cancel every running task and wait until all have ended."""
+        """Cancel every running task and wait until all have ended (cancelling again one
+        that swallowed its cancellation, see :func:`cancel_and_wait`)."""
         tasks = list(self._tasks)
+        await asyncio.gather(*(cancel_and_wait(task) for task in tasks))
         for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+            if not task.cancelled():
+                task.exception()  # read: its owner is closing and no longer asks

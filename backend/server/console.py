@@ -32,6 +32,7 @@ from backend.server.handshake import remote_address
 from backend.server.hub import Subscriber
 from backend.server.sessions import LiveSession
 from realtime import PROTOCOL_VERSION
+from realtime.aio import cancel_and_wait
 from realtime.protocol import (
     CLOSE_HELLO_EXPECTED,
     CLOSE_RATE_ABUSE,
@@ -368,6 +369,5 @@ class _CommandsBeside:
 
     async def close(self) -> None:
         """The console is gone: stop waiting for the answers nobody will read."""
-        for task in self._running:
-            task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        running = list(self._running)
+        await asyncio.gather(*(cancel_and_wait(task) for task in running))

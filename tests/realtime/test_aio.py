@@ -74,3 +74,22 @@ async def test_cancel_drops_running_tasks_without_waiting() -> None:
         await task
     await tasks.close()
     assert not tasks
+
+
+async def test_closing_a_task_set_ends_a_task_that_swallowed_its_cancellation() -> None:
+    swallowed = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            swallowed.set()  # as wait_for on Python 3.11 may, racing a result
+        await asyncio.sleep(3600)
+
+    tasks = TaskSet()
+    task = tasks.start(stubborn(), "stubborn")
+    await asyncio.sleep(0)
+    async with asyncio.timeout(10):
+        await tasks.close()
+    assert swallowed.is_set()
+    assert task.cancelled()
