@@ -174,7 +174,14 @@ def _check_parameter(parameter: ParameterValue) -> None:
             raise ValidationError(
                 f"{label} (main server) must be a host name or address, got {value!r}"
             )
-        if parameter.id == 0x0083 and not 0 < len(value.encode("gbk", "replace")) <= _PLATE_BYTES:
+        try:
+            encoded = value.encode("gbk")
+        except UnicodeEncodeError:
+            # Refused here, not when a confirmed order is encoded (its token spent).
+            raise ValidationError(
+                f"{label}: terminals take GBK text, and {value!r} has characters outside it"
+            ) from None
+        if parameter.id == 0x0083 and not 0 < len(encoded) <= _PLATE_BYTES:
             raise ValidationError(f"{label} (plate) must be 1..{_PLATE_BYTES} bytes")
         return
     if not isinstance(value, int):

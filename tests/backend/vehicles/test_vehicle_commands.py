@@ -232,6 +232,7 @@ async def test_orders_by_role_and_checked_parameters(server: DutyDeskServer) -> 
             (ParameterValue(id=0x0013, value="gw example;rm"), "host name"),
             (ParameterValue(id=0x1234, value=1), "not one this platform sets"),
             (ParameterValue(id=0x0055, value="fast"), "is a number"),
+            (ParameterValue(id=0x0083, value="苏A·🚚01"), "characters outside it"),
         ):
             refused = await _refused(
                 supervisor,
