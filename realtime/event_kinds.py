@@ -141,5 +141,5 @@ class EventKind(enum.StrEnum):
     INSPECTION_RECORDED = "inspection.recorded"
     """The bureau recorded an inspection (执法检查) of an enterprise and its findings."""
     VEHICLE_COMMAND = "vehicle.command"
-    """An order was sent to a vehicle terminal (position query, tracking, call-back,
-    control, parameters) with the terminal's answer (``vehicle_command``)."""
+    """An order or a text was sent to a vehicle terminal (position query, tracking,
+    call-back, control, parameters; text) with the terminal's answer (``vehicle_command``)."""

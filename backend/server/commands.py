@@ -350,7 +350,13 @@ CONSOLE_COMMANDS: Mapping[type[Any], Route[Any, Any]] = _table(
     Route(GetSeries, (SeriesResult,), Permission.READ_SENSOR_HISTORY, handlers.sensor_series),
     # vehicles
     Route(GetTrack, (TrackResult, TrackColumns), Permission.REPLAY_TRACKS, handlers.vehicle_track),
-    Route(SendText, (TextSent,), Permission.SEND_TEXT, handlers.send_text, waits_on_terminal=True),
+    Route(
+        SendText,
+        (TextSent,),
+        Permission.SEND_TEXT,
+        vehicle_command_handlers.send_text,
+        waits_on_terminal=True,
+    ),
     # Orders act on the vehicle (a call, the doors) and a token is used once: a re-send
     # gets the first answer.
     Route(

@@ -55,7 +55,6 @@ from realtime.protocol import (
     Pong,
     RevealContact,
     SaveGeofence,
-    SendText,
     SensorsResult,
     SensorView,
     SeriesPoint,
@@ -68,7 +67,6 @@ from realtime.protocol import (
     ShareCamera,
     Subscribe,
     Subscribed,
-    TextSent,
     ThresholdView,
     TrackColumns,
     TrackForm,
@@ -373,26 +371,6 @@ async def vehicle_track(ctx: ConsoleContext, command: GetTrack) -> TrackResult |
             within=ctx.principal.jurisdiction,
         )
     return stored.columns() if columns else stored.rows()
-
-
-async def send_text(ctx: ConsoleContext, command: SendText) -> TextSent:
-    """A text (0x8300) to a vehicle terminal of the user's area (by its latest fix)
-    connected to this server's gateway."""
-    place = device_jurisdictions(ctx.server).get(command.device, "")
-    if not authz.sees_jurisdiction(ctx.principal, place):
-        raise authz.hidden("vehicle")
-    confirmed = await ctx.server.vehicle_commands.send_text(
-        ctx.principal.username,
-        command.device,
-        command.text,
-        emergency=command.emergency,
-        tts=command.tts,
-        display=command.display,
-    )
-    logger.info(
-        "text to %s sent by %s (confirmed: %s)", command.device, ctx.principal.username, confirmed
-    )
-    return TextSent(device=command.device, acknowledged=confirmed)
 
 
 async def list_geofences(ctx: ConsoleContext, command: ListGeofences) -> GeofencesResult:

@@ -25,13 +25,16 @@ from backend.server.handlers import ConsoleContext, device_jurisdictions
 from backend.vehicles import commands
 from realtime.event_kinds import EventKind
 from realtime.protocol import (
+    CommandOutcome,
     ConfirmVehicleCommand,
     Event,
+    SendText,
     SendVehicleCommand,
+    TextSent,
     VehicleCommandResult,
     VehicleCommandView,
 )
-from realtime.protocol.vehicle_commands import VehicleOrder
+from realtime.protocol.vehicle_commands import LoggedOrder, TextToDriver
 
 if TYPE_CHECKING:
     from backend.server.app import DutyDeskServer
@@ -67,7 +70,7 @@ async def send_command(ctx: ConsoleContext, command: SendVehicleCommand) -> Vehi
             command.device,
         )
         return VehicleCommandResult(command=view)
-    return VehicleCommandResult(command=await _send(ctx, command.device, order, place))
+    return VehicleCommandResult(command=await send_and_record(ctx, command.device, order, place))
 
 
 async def confirm_command(
@@ -79,21 +82,42 @@ async def confirm_command(
     pending = service.tokens.take(command.token, ctx.principal.username)
     # The vehicle may have left the user's area since the first step.
     place = _area_of(ctx, pending.device)
-    return VehicleCommandResult(command=await _send(ctx, pending.device, pending.order, place))
+    return VehicleCommandResult(
+        command=await send_and_record(ctx, pending.device, pending.order, place)
+    )
 
 
-async def _send(
-    ctx: ConsoleContext, device: str, order: VehicleOrder, place: str
+async def send_text(ctx: ConsoleContext, command: SendText) -> TextSent:
+    """A text (0x8300) to a vehicle terminal of the user's area (by its latest fix)
+    connected to this server's gateway; logged as a ``vehicle.command`` event (even if the
+    console goes away before the terminal answers)."""
+    place = device_jurisdictions(ctx.server).get(command.device, "")
+    if not authz.sees_jurisdiction(ctx.principal, place):
+        raise authz.hidden("vehicle")
+    order = TextToDriver(
+        text=command.text, emergency=command.emergency, tts=command.tts, display=command.display
+    )
+    view = await send_and_record(ctx, command.device, order, place)
+    return TextSent(device=command.device, acknowledged=view.outcome is CommandOutcome.ANSWERED)
+
+
+async def send_and_record(
+    ctx: ConsoleContext, device: str, order: LoggedOrder, place: str
 ) -> VehicleCommandView:
-    # Carried to its end (sent, answered, logged) even if the console goes away meanwhile.
+    """Send ``order`` (or the text) to ``device`` and log it as a ``vehicle.command``
+    event, carried to its end even if the console goes away meanwhile."""
     return await ctx.server.vehicle_commands.carry_out(_send_and_record(ctx, device, order, place))
 
 
 async def _send_and_record(
-    ctx: ConsoleContext, device: str, order: VehicleOrder, place: str
+    ctx: ConsoleContext, device: str, order: LoggedOrder, place: str
 ) -> VehicleCommandView:
     username = ctx.principal.username
-    view = await ctx.server.vehicle_commands.send(username, device, order, place)
+    vehicles = ctx.server.vehicle_commands
+    if isinstance(order, TextToDriver):
+        view = await vehicles.send_text(username, order, device, place)
+    else:
+        view = await vehicles.send(username, device, order, place)
     registered = await ctx.server.registry.find("jt808", device)
     if registered is not None and registered.plate:
         view.plate = registered.plate

@@ -66,10 +66,12 @@ from realtime.protocol.vehicle_commands import (
     CallBack,
     CommandOutcome,
     DoorControl,
+    LoggedOrder,
     ParameterValue,
     PositionReply,
     QueryParameters,
     QueryPosition,
+    TextToDriver,
     VehicleCommandView,
     VehicleControl,
     VehicleOrder,
@@ -210,7 +212,7 @@ def to_message(order: VehicleOrder) -> Message:
     return QueryAllParameters()
 
 
-def masked(order: VehicleOrder) -> VehicleOrder:
+def masked(order: LoggedOrder) -> LoggedOrder:
     """``order`` as events and other users see it (the call-back number masked)."""
     if isinstance(order, CallBack):
         return msgspec.structs.replace(order, phone=mask_phone(order.phone))
@@ -389,12 +391,11 @@ class VehicleCommands:
             )
 
     async def send_text(
-        self, username: str, device: str, text: str, *, emergency: bool, tts: bool, display: bool
-    ) -> bool:
-        """Send ``text`` (0x8300, flagged urgent, read aloud, shown as asked) to ``device``;
-        return whether the terminal confirmed it (False: it did not answer
-        in time, answered something undecodable, or its connection closed after the text
-        went out).
+        self, username: str, order: TextToDriver, device: str, jurisdiction: str
+    ) -> VehicleCommandView:
+        """Send the text ``order`` (0x8300) to ``device`` and return what to log: answered
+        with the terminal's result, or ``timeout`` (no answer in time, an undecodable one:
+        ``bad_answer``, or the connection closed after it went out: ``connection_lost``).
 
         Raises :class:`~backend.errors.Error`: ``rate_limited`` over the user's texts a
         minute or when too many messages await the terminal's answers, ``device_offline``
@@ -409,27 +410,46 @@ class VehicleCommands:
         sender = self.sender
         if sender is None:
             raise Error(ErrorCode.DEVICE_OFFLINE, "no JT/T 808 gateway runs in this server")
+        version = sender.protocol_of(device)
+        view = VehicleCommandView(
+            device=device,
+            order=order,
+            outcome=CommandOutcome.TIMEOUT,
+            requested_by=username,
+            at=self._now(),
+            protocol=str(version.value) if version is not None else "",
+            jurisdiction=jurisdiction,
+        )
         flags = (
-            (TextFlag.EMERGENCY if emergency else 0)
-            | (TextFlag.TTS if tts else 0)
-            | (TextFlag.TERMINAL_DISPLAY if display else 0)
+            (TextFlag.EMERGENCY if order.emergency else 0)
+            | (TextFlag.TTS if order.tts else 0)
+            | (TextFlag.TERMINAL_DISPLAY if order.display else 0)
         )
         try:
-            result = await sender.send_text(device, text, flags)
+            result = await sender.send_text(device, order.text, flags)
         except AnswerLostError:
+            view.result = "connection_lost"
             logger.info("terminal %s closed its connection before confirming a text", device)
-            return False
+            return view
         except TerminalOfflineError as exc:
             raise Error(ErrorCode.DEVICE_OFFLINE, f"terminal {device} is not connected") from exc
-        except (ReplyTimeoutError, BadAnswerError) as exc:
-            logger.info("terminal %s did not confirm a text: %s", device, exc)
-            return False
+        except ReplyTimeoutError:
+            logger.info("terminal %s did not confirm a text in time", device)
+            return view
+        except BadAnswerError as exc:
+            view.outcome = CommandOutcome.FAILED
+            view.result = "bad_answer"
+            logger.info("terminal %s: %s", device, exc)
+            return view
         except EncodeError as exc:
             # Terminals show GBK: an emoji or a rare character cannot be sent at all.
             raise ValidationError(f"the text cannot be sent to a terminal: {exc}") from exc
         except GatewayError as exc:
             raise Error(ErrorCode.RATE_LIMITED, str(exc)) from exc
-        return result is GeneralResult.SUCCESS
+        view.result = _RESULTS[result]
+        success = result is GeneralResult.SUCCESS
+        view.outcome = CommandOutcome.ANSWERED if success else CommandOutcome.FAILED
+        return view
 
     def confirm_needed(
         self, username: str, device: str, order: VehicleOrder, jurisdiction: str

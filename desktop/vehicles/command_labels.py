@@ -13,12 +13,13 @@ from realtime.protocol.vehicle_commands import (
     CallBack,
     CommandOutcome,
     DoorControl,
+    LoggedOrder,
     QueryParameters,
     QueryPosition,
     SetParameters,
     TemporaryTracking,
+    TextToDriver,
     VehicleControl,
-    VehicleOrder,
 )
 
 QUERY_ROLES: Final = frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ADMIN})
@@ -123,8 +124,15 @@ def result_label(result: str) -> str:
     return labels.get(result, result)
 
 
-def describe(order: VehicleOrder) -> str:
-    """One line saying what ``order`` does (the confirmation shows it)."""
+def describe(order: LoggedOrder) -> str:
+    """One line saying what ``order`` does (the confirmation and the event log show it)."""
+    if isinstance(order, TextToDriver):
+        words = (
+            QCoreApplication.translate("VehicleCommands", "Urgent text: {text}")
+            if order.emergency
+            else QCoreApplication.translate("VehicleCommands", "Text: {text}")
+        )
+        return words.format(text=order.text)
     if isinstance(order, QueryPosition):
         return order_label("query_position")
     if isinstance(order, TemporaryTracking):

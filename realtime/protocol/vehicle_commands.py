@@ -102,6 +102,20 @@ VehicleOrder = (
 """What ``vehicle.command`` sends (the ``type`` field of ``order`` names it)."""
 
 
+class TextToDriver(msgspec.Struct, tag="text", kw_only=True):
+    """0x8300 as the event log shows it: a text sent with ``device.send_text`` (not an
+    order of ``vehicle.command``), its flags as sent."""
+
+    text: str
+    emergency: bool = False
+    tts: bool = False
+    display: bool = True
+
+
+LoggedOrder = VehicleOrder | TextToDriver
+"""What a ``vehicle.command`` event says was sent: an order, or a text."""
+
+
 class CommandOutcome(enum.StrEnum):
     CONFIRM_NEEDED = "confirm_needed"
     """Nothing was sent: confirm with ``vehicle.confirm`` and the token."""
@@ -132,7 +146,8 @@ class VehicleCommandView(msgspec.Struct, kw_only=True):
 
     device: str
     """The terminal's phone number."""
-    order: VehicleOrder
+    order: LoggedOrder
+    """The order (a text only in events: ``device.send_text`` answers ``text_sent``)."""
     outcome: CommandOutcome
     requested_by: str
     at: AwareDateTime

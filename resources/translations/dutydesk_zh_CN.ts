@@ -6376,6 +6376,14 @@ This confirmation is valid until {until}.</source>
         <translation>应答前连接中断（指令可能已执行）</translation>
     </message>
     <message>
+        <source>Urgent text: {text}</source>
+        <translation>紧急文字信息：{text}</translation>
+    </message>
+    <message>
+        <source>Text: {text}</source>
+        <translation>文字信息：{text}</translation>
+    </message>
+    <message>
         <source>Track every {interval} s for {duration} s</source>
         <translation>每 {interval} 秒上报一次，持续 {duration} 秒</translation>
     </message>

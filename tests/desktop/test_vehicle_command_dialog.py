@@ -43,6 +43,7 @@ from realtime.protocol.vehicle_commands import (
     PositionReply,
     QueryParameters,
     QueryPosition,
+    TextToDriver,
     VehicleControl,
 )
 from tests.desktop.conftest import ignore_offscreen_quirks, wait_until
@@ -305,3 +306,10 @@ def test_every_result_a_terminal_order_can_have_is_said_in_chinese() -> None:
         label = command_labels.result_label(result)
         assert label != result
         assert any("\u4e00" <= char <= "\u9fff" for char in label), label
+
+
+@pytest.mark.usefixtures("chinese")
+def test_a_text_to_a_driver_reads_in_chinese_in_the_event_log() -> None:
+    urgent = command_labels.describe(TextToDriver(text="前方封路，请绕行", emergency=True))
+    assert urgent == "紧急文字信息：前方封路，请绕行"
+    assert command_labels.describe(TextToDriver(text="收到请回复")) == "文字信息：收到请回复"

@@ -25,6 +25,7 @@ from realtime.protocol.vehicle_commands import (
     QueryPosition,
     SetParameters,
     TemporaryTracking,
+    TextToDriver,
     VehicleControl,
 )
 
@@ -106,5 +107,22 @@ RESULTS: dict[str, msgspec.Struct] = {
 SERVER_SAMPLES: dict[str, msgspec.Struct] = {
     "VehicleCommandEvent": Event(
         seq=301, at=_AT, kind="vehicle.command", actor="supervisor1", vehicle_command=_LOCKED
+    ),
+    "VehicleTextEvent": Event(
+        seq=302,
+        at=_AT,
+        kind="vehicle.command",
+        actor="officer1",
+        vehicle_command=VehicleCommandView(
+            device=_DEVICE,
+            order=TextToDriver(text="前方封路，请绕行", emergency=True, tts=True),
+            outcome=CommandOutcome.ANSWERED,
+            requested_by="officer1",
+            at=_AT,
+            result="success",
+            protocol="2019",
+            jurisdiction="310101",
+            plate="苏A·D8821",
+        ),
     ),
 }

@@ -32,9 +32,12 @@ from realtime.client import CommandError
 from realtime.protocol import (
     ConfirmVehicleCommand,
     ErrorCode,
+    Ping,
     Role,
+    SendText,
     SendVehicleCommand,
     Subscribe,
+    TextSent,
     VehicleCommandResult,
     VehicleCommandView,
 )
@@ -47,6 +50,7 @@ from realtime.protocol.vehicle_commands import (
     QueryPosition,
     SetParameters,
     TemporaryTracking,
+    TextToDriver,
     VehicleControl,
     VehicleOrder,
 )
@@ -578,18 +582,19 @@ async def test_texts_are_limited_per_user_and_per_terminal_with_a_clear_refusal(
     terminal with as many texts awaiting its answer as the gateway holds refuses more as
     rate_limited, not as an internal error."""
     texts = server.vehicle_commands
-    flags = {"emergency": False, "tts": False, "display": True}
+    note = TextToDriver(text="注意")
     for _ in range(commands.TEXTS_PER_MINUTE):
         with pytest.raises(Error) as offline:
-            await texts.send_text("officer1", UNKNOWN, "注意", **flags)
+            await texts.send_text("officer1", note, UNKNOWN, "")
         assert offline.value.code is ErrorCode.DEVICE_OFFLINE
     with pytest.raises(Error) as flood:
-        await texts.send_text("officer1", UNKNOWN, "注意", **flags)
+        await texts.send_text("officer1", note, UNKNOWN, "")
     assert flood.value.code is ErrorCode.RATE_LIMITED
     with pytest.raises(Error) as other:
-        await texts.send_text("officer2", UNKNOWN, "注意", **flags)
+        await texts.send_text("officer2", note, UNKNOWN, "")
     assert other.value.code is ErrorCode.DEVICE_OFFLINE
 
+    stop = TextToDriver(text="请立即停车", emergency=True)
     quiet = TerminalClient(PHONE)
     quiet.answer_texts = False  # at first
     try:
@@ -598,17 +603,59 @@ async def test_texts_are_limited_per_user_and_per_terminal_with_a_clear_refusal(
         assert server.jt808_gateway is not None
         server.jt808_gateway.reply_timeout = 2.0
         users = [f"dispatcher{n}" for n in range(MAX_PENDING_ORDERS)]
-        waiting = [
-            asyncio.create_task(texts.send_text(user, PHONE, "请立即停车", **flags))
-            for user in users
-        ]
+        waiting = [asyncio.create_task(texts.send_text(user, stop, PHONE, "")) for user in users]
         await _until(lambda: len(quiet.texts) == MAX_PENDING_ORDERS)
         with pytest.raises(Error) as full:
-            await texts.send_text("officer2", PHONE, "请立即停车", **flags)
+            await texts.send_text("officer2", stop, PHONE, "")
         assert full.value.code is ErrorCode.RATE_LIMITED
-        assert await asyncio.gather(*waiting) == [False] * MAX_PENDING_ORDERS, "unconfirmed"
+        unconfirmed = await asyncio.gather(*waiting)
+        assert {view.outcome for view in unconfirmed} == {CommandOutcome.TIMEOUT}
         # The terminal is not cut off: once it answers, a text is confirmed.
         quiet.answer_texts = True
-        assert await texts.send_text("officer2", PHONE, "请立即停车", **flags)
+        confirmed = await texts.send_text("officer2", stop, PHONE, "")
+        assert (confirmed.outcome, confirmed.result) == (CommandOutcome.ANSWERED, "success")
     finally:
         await quiet.close()
+
+
+async def test_a_text_to_a_driver_is_in_the_event_log_for_the_vehicles_area(
+    server: DutyDeskServer,
+) -> None:
+    """A text is an instruction to a driver: it is logged like an order (who, what, the
+    terminal's answer), and fanned out to the readers of the vehicle's area only."""
+    truck = await _truck(server, ProtocolVersion.V2013)  # in Shanghai
+    officer = await open_console(server)
+    hangzhou = await open_console(server, "hz-officer", "pw-hz-officer")
+    try:
+        sent = await officer.client.request(
+            SendText(req="", device=PHONE, text="前方封路，请绕行", emergency=True)
+        )
+        assert isinstance(sent, TextSent)
+        assert sent.acknowledged
+        await officer.recorder.wait_for(
+            lambda: any(e.kind == "vehicle.command" for e in officer.recorder.events)
+        )
+        event = next(e for e in officer.recorder.events if e.kind == "vehicle.command")
+        assert event.actor == "officer1"
+        view = event.vehicle_command
+        assert isinstance(view, VehicleCommandView)
+        assert view.order == TextToDriver(text="前方封路，请绕行", emergency=True, tts=True)
+        assert (view.outcome, view.result, view.plate) == (
+            CommandOutcome.ANSWERED,
+            "success",
+            PLATE,
+        )
+        assert truck.client is not None
+        assert [t.text for t in truck.client.texts] == ["前方封路，请绕行"]
+        # The Hangzhou officer does not see a Shanghai vehicle's text.
+        await _ping(hangzhou)
+        assert not any(e.kind == "vehicle.command" for e in hangzhou.recorder.events)
+    finally:
+        await officer.close()
+        await hangzhou.close()
+        await truck.close()
+
+
+async def _ping(console: Console) -> None:
+    """A round trip: the events committed before it have reached the console."""
+    await console.client.request(Ping(req=""))
