@@ -20,9 +20,9 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 import msgspec
 
@@ -85,6 +85,8 @@ from realtime.protocol.vehicle_commands import (
 from realtime.ratelimit import UserRateLimit
 
 logger = logging.getLogger(__name__)
+
+_A = TypeVar("_A")
 
 ORDERS_PER_MINUTE: Final = 10
 """Orders (and confirmation requests) one user may send a minute, in bursts of as many."""
@@ -407,48 +409,17 @@ class VehicleCommands:
                 ErrorCode.RATE_LIMITED,
                 f"at most {TEXTS_PER_MINUTE} texts a minute per user; wait a moment",
             )
-        sender = self.sender
-        if sender is None:
-            raise Error(ErrorCode.DEVICE_OFFLINE, "no JT/T 808 gateway runs in this server")
-        version = sender.protocol_of(device)
-        view = VehicleCommandView(
-            device=device,
-            order=order,
-            outcome=CommandOutcome.TIMEOUT,
-            requested_by=username,
-            at=self._now(),
-            protocol=str(version.value) if version is not None else "",
-            jurisdiction=jurisdiction,
-        )
+        sender, _, view = self._to_send(username, device, order, jurisdiction)
         flags = (
             (TextFlag.EMERGENCY if order.emergency else 0)
             | (TextFlag.TTS if order.tts else 0)
             | (TextFlag.TERMINAL_DISPLAY if order.display else 0)
         )
-        try:
-            result = await sender.send_text(device, order.text, flags)
-        except AnswerLostError:
-            view.result = "connection_lost"
-            logger.info("terminal %s closed its connection before confirming a text", device)
-            return view
-        except TerminalOfflineError as exc:
-            raise Error(ErrorCode.DEVICE_OFFLINE, f"terminal {device} is not connected") from exc
-        except ReplyTimeoutError:
-            logger.info("terminal %s did not confirm a text in time", device)
-            return view
-        except BadAnswerError as exc:
-            view.outcome = CommandOutcome.FAILED
-            view.result = "bad_answer"
-            logger.info("terminal %s: %s", device, exc)
-            return view
-        except EncodeError as exc:
-            # Terminals show GBK: an emoji or a rare character cannot be sent at all.
-            raise ValidationError(f"the text cannot be sent to a terminal: {exc}") from exc
-        except GatewayError as exc:
-            raise Error(ErrorCode.RATE_LIMITED, str(exc)) from exc
-        view.result = _RESULTS[result]
-        success = result is GeneralResult.SUCCESS
-        view.outcome = CommandOutcome.ANSWERED if success else CommandOutcome.FAILED
+        result = await _delivered(view, sender.send_text(device, order.text, flags))
+        if result is not None:
+            view.result = _RESULTS[result]
+            success = result is GeneralResult.SUCCESS
+            view.outcome = CommandOutcome.ANSWERED if success else CommandOutcome.FAILED
         return view
 
     def confirm_needed(
@@ -480,6 +451,21 @@ class VehicleCommands:
         the terminal is not connected (nothing was sent), ``validation`` for a body that
         cannot be encoded, ``rate_limited`` when too many orders await its answers.
         """
+        sender, version, view = self._to_send(username, device, order, jurisdiction)
+        message = to_message(order)
+        answer = await _delivered(
+            view, sender.send_order(device, message, timeout=self.reply_timeout)
+        )
+        if answer is not None:
+            answered(view, answer, version)
+        return view
+
+    def _to_send(
+        self, username: str, device: str, order: LoggedOrder, jurisdiction: str
+    ) -> tuple[OrderSender, ProtocolVersion, VehicleCommandView]:
+        """The gateway, the terminal's edition and the view of ``order`` before it goes
+        out (``timeout`` until an answer says otherwise); ``device_offline`` when it
+        cannot go out."""
         sender = self.sender
         if sender is None:
             raise Error(ErrorCode.DEVICE_OFFLINE, "no JT/T 808 gateway runs in this server")
@@ -495,27 +481,33 @@ class VehicleCommands:
             protocol=str(version.value),
             jurisdiction=jurisdiction,
         )
-        try:
-            answer = await sender.send_order(device, to_message(order), timeout=self.reply_timeout)
-        except AnswerLostError:
-            # Sent, then the connection closed (the terminal reconnected, say): it may have
-            # carried the order out, so it is an order sent, unanswered, like a timeout.
-            view.result = "connection_lost"
-            logger.info("terminal %s closed its connection before answering %s", device, order)
-            return view
-        except TerminalOfflineError as exc:
-            raise Error(ErrorCode.DEVICE_OFFLINE, f"terminal {device} is not connected") from exc
-        except ReplyTimeoutError:
-            logger.info("terminal %s did not answer %s in time", device, order)
-            return view
-        except BadAnswerError as exc:
-            view.outcome = CommandOutcome.FAILED
-            view.result = "bad_answer"
-            logger.info("terminal %s: %s", device, exc)
-            return view
-        except EncodeError as exc:
-            raise ValidationError(f"the order cannot be sent to a terminal: {exc}") from exc
-        except GatewayError as exc:
-            raise Error(ErrorCode.RATE_LIMITED, str(exc)) from exc
-        answered(view, answer, version)
-        return view
+        return sender, version, view
+
+
+async def _delivered(view: VehicleCommandView, sending: Awaitable[_A]) -> _A | None:
+    """Await ``sending`` (an order or a text on its way) and return the terminal's answer;
+    None when ``view`` says why there is none (it stays ``timeout``, or ``failed`` for an
+    answer that could not be decoded). Refusals before anything went out raise
+    :class:`~backend.errors.Error`."""
+    device = view.device
+    try:
+        return await sending
+    except AnswerLostError:
+        # Sent, then the connection closed (the terminal reconnected, say): it may have
+        # carried the order out, so it is an order sent, unanswered, like a timeout.
+        view.result = "connection_lost"
+        logger.info("terminal %s closed its connection before answering %s", device, view.order)
+    except TerminalOfflineError as exc:
+        raise Error(ErrorCode.DEVICE_OFFLINE, f"terminal {device} is not connected") from exc
+    except ReplyTimeoutError:
+        logger.info("terminal %s did not answer %s in time", device, view.order)
+    except BadAnswerError as exc:
+        view.outcome = CommandOutcome.FAILED
+        view.result = "bad_answer"
+        logger.info("terminal %s: %s", device, exc)
+    except EncodeError as exc:
+        # Terminals show GBK: an emoji or a rare character cannot be sent at all.
+        raise ValidationError(f"the order cannot be sent to a terminal: {exc}") from exc
+    except GatewayError as exc:
+        raise Error(ErrorCode.RATE_LIMITED, str(exc)) from exc
+    return None
