@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import ipaddress
 import json
 import logging
 import os
@@ -233,6 +234,16 @@ def _add_worker_options(serve: argparse.ArgumentParser) -> None:
         "(default: 1, this process serves; see docs/deployment.md)",
     )
     serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        type=_network,
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy (address or CIDR block, e.g. 127.0.0.1 or 10.0.8.0/24) whose "
+        "X-Forwarded-For names the client: failed logins are then counted per client, not "
+        "per proxy (repeat for several; without it the header is ignored)",
+    )
+    serve.add_argument(
         "--reuse-port",
         action="store_true",
         help="listen with SO_REUSEPORT, so that other processes may share the ports (set by "
@@ -250,6 +261,14 @@ def _roles(text: str) -> frozenset[Role]:
                 f"unknown role {name!r}; use {', '.join(r.value for r in Role)}"
             ) from exc
     return frozenset(roles)
+
+
+def _network(text: str) -> str:
+    try:
+        ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an address or CIDR block: {text!r}") from exc
+    return text.strip()
 
 
 def _positive_float(text: str) -> float:
@@ -301,6 +320,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         **channels.serve_config(args),
         **weather.serve_config(args),
         reuse_port=args.reuse_port,
+        trusted_proxies=tuple(args.trusted_proxy),
         telemetry_fanout_interval=args.console_tick / 1000,
         worker_relay=worker_pool.relay_of_this_worker(),
         cluster_relay=args.cluster_relay,

@@ -72,6 +72,9 @@ class Login:
     """The stored row of :attr:`session_token`."""
     expires_at: dt.datetime | None = None
     """When :attr:`session_token` expires."""
+    address: str = ""
+    """Where the login came from (``host:port``, or ``client via proxy:port``), set by
+    the handshake."""
 
 
 def _principal(user: User) -> Principal:

@@ -79,7 +79,7 @@ from backend.server.config import ServerConfig
 from backend.server.console import run_console
 from backend.server.device_feed import run_device_feed
 from backend.server.handlers import device_jurisdictions
-from backend.server.handshake import Gatekeeper, LoginThrottle
+from backend.server.handshake import Gatekeeper, LoginThrottle, TrustedProxies
 from backend.server.hub import Hub
 from backend.server.presence import TerminalPresence
 from backend.server.sessions import SessionTracker
@@ -300,7 +300,12 @@ class DutyDeskServer:
         )
         # Changes through this server end its sessions without waiting for the watcher.
         users.on_sessions_ended = tracker.end_user
-        gatekeeper = Gatekeeper(users, config.login_limits, self.database_outage)
+        gatekeeper = Gatekeeper(
+            users,
+            config.login_limits,
+            self.database_outage,
+            TrustedProxies(config.trusted_proxies),
+        )
         return Identity(users, tracker, gatekeeper)
 
     @functools.cached_property

@@ -128,6 +128,9 @@ class ServerConfig:
     cluster_relay: bool = True
     """On PostgreSQL, relay live positions to the consoles of the other instances
     (``backend.server.cluster_relay``; nothing is sent while no other instance listens)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Reverse proxies (addresses or CIDR blocks) whose ``X-Forwarded-For`` names the
+    client: the login throttle and the session list use the client's address then."""
     reuse_port: bool = False
     """Listen with SO_REUSEPORT: worker processes share the ports, the kernel spreads
     connections over them (``dutydesk serve --workers N``)."""

@@ -2,17 +2,22 @@
 every console and device feed is authenticated (``Authorization`` header, plus the
 ``X-DutyDesk-TOTP`` code for users with a second factor) before a single message is
 read, with failed logins throttled per source address and per user before any password
-is checked."""
+is checked. Behind a reverse proxy the source address is the client's as the proxy saw it
+(``X-Forwarded-For``, believed from the proxies named in ``--trusted-proxy`` only):
+otherwise every login would come from the proxy, and a few wrong passwords would lock
+the whole control room out."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import http
+import ipaddress
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,6 +56,54 @@ class LoginLimits:
     user_window: float = LOGIN_LOCK_SECONDS
     max_tracked: int = 10_000
     """Addresses and user names remembered each; the stalest are forgotten beyond it."""
+
+
+FORWARDED_FOR_HEADER = "X-Forwarded-For"
+
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class TrustedProxies:
+    """The reverse proxies whose ``X-Forwarded-For`` is believed (none by default: a
+    header from anyone else is ignored, so a client cannot choose its address)."""
+
+    def __init__(self, networks: Iterable[str] = ()) -> None:
+        """``networks``: addresses or CIDR blocks (``127.0.0.1``, ``10.0.8.0/24``);
+        :class:`ValueError` for anything else."""
+        self.networks: tuple[_Network, ...] = tuple(
+            ipaddress.ip_network(network.strip(), strict=False) for network in networks
+        )
+
+    def _trusted(self, host: str) -> bool:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def client_of(self, connection: ServerConnection, request: Request) -> tuple[str, str]:
+        """The client's address (what the per-address throttle counts) and how logs name
+        the connection (``client via proxy:port`` when it came through a proxy)."""
+        remote = remote_address(connection)
+        host = _host(remote)
+        if not self.networks or not self._trusted(host):
+            return host, remote
+        # Each proxy appends the address it saw: read from the right, past our proxies;
+        # what a client wrote itself stands left of the first address they added.
+        entries = [
+            entry.strip()
+            for header in request.headers.get_all(FORWARDED_FOR_HEADER)
+            for entry in header.split(",")
+        ]
+        for entry in reversed(entries):
+            try:
+                ipaddress.ip_address(entry)
+            except ValueError:
+                break  # not what a proxy of ours writes: keep the last one believed
+            if not self._trusted(entry):
+                return entry, f"{entry} via {remote}"
+            host = entry
+        return host, remote
 
 
 class _RecentFailures:
@@ -175,8 +228,10 @@ class Gatekeeper:
         users: UserService,
         limits: LoginLimits | None = None,
         database_outage: EpisodeLog | None = None,
+        proxies: TrustedProxies | None = None,
     ) -> None:
         self._users = users
+        self._proxies = proxies or TrustedProxies()
         self.throttle = LoginThrottle(limits)
         self._outage = database_outage or EpisodeLog(logger, "login database")
         self._logins: dict[ServerConnection, Login] = {}
@@ -191,14 +246,15 @@ class Gatekeeper:
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"no endpoint {path}\n")
         if console is None:
             console = path == CONSOLE_PATH
-        remote = remote_address(connection)
+        host, remote = self._proxies.client_of(connection, request)
         authorization = request.headers.get("Authorization")
         totp = request.headers.get(SECOND_FACTOR_HEADER, "")
-        outcome = self._throttled(connection, remote, authorization) or await self._login(
-            connection, remote, authorization, totp
+        outcome = self._throttled(connection, host, remote, authorization) or await self._login(
+            connection, host, remote, authorization, totp
         )
         if isinstance(outcome, Response):
             return outcome
+        outcome = dataclasses.replace(outcome, address=remote)
         if console:
             try:
                 authz.check_console(outcome.principal)
@@ -209,10 +265,10 @@ class Gatekeeper:
         return None
 
     def _throttled(
-        self, connection: ServerConnection, remote: str, authorization: str | None
+        self, connection: ServerConnection, host: str, remote: str, authorization: str | None
     ) -> Response | None:
         """The refusal for an address or user that failed too often lately, else ``None``."""
-        if self.throttle.address_blocked(_host(remote)):
+        if self.throttle.address_blocked(host):
             logger.debug("login refused from %s: address over the failure limit", remote)
             return connection.respond(
                 http.HTTPStatus.TOO_MANY_REQUESTS,
@@ -227,10 +283,14 @@ class Gatekeeper:
         return None
 
     async def _login(
-        self, connection: ServerConnection, remote: str, authorization: str | None, totp: str
+        self,
+        connection: ServerConnection,
+        host: str,
+        remote: str,
+        authorization: str | None,
+        totp: str,
     ) -> Login | Response:
         """Check the credentials (counted against the address until they pass)."""
-        host = _host(remote)
         username = _basic_username(authorization)
         self.throttle.attempt(host)
         try:

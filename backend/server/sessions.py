@@ -132,7 +132,7 @@ class SessionTracker:
             user_id=login.principal.user_id,
             auth_epoch=login.auth_epoch,
             kind=kind,
-            remote=remote_address(connection),
+            remote=login.address or remote_address(connection),
             client=client,
             token_id=token_id,
             expires_at=expires,
@@ -222,7 +222,7 @@ class SessionTracker:
             "ending the %s session of %s from %s: %s",
             live.kind,
             live.principal.username,
-            remote_address(live.connection),
+            live.login.address or remote_address(live.connection),
             reason,
         )
         code = CLOSE_SESSION_EXPIRED if reason is SessionEndReason.EXPIRED else CLOSE_SESSION_ENDED

@@ -10,17 +10,23 @@ import json
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from backend import security
+from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer
+from backend.server.config import ServerConfig
 from backend.server.handshake import LoginLimits, LoginThrottle
+from backend.storage.models import SessionRecord
+from realtime import PROTOCOL_VERSION
 from realtime.client import ConnectionState, DutyDeskClient, basic_auth_header
-from tests.backend.conftest import Recorder, console_url, device_url
+from tests.backend.conftest import USERS, Recorder, console_url, device_url
 from tests.backend.server.test_wire_robustness import _ping_works, raw_console
 
 BURST_SECONDS = 4.0
@@ -199,3 +205,80 @@ async def test_a_throttled_console_is_told_why_and_when_not_cannot_reach(
     assert client.refusal.status == 429
     assert client.state is not ConnectionState.LIVE
     assert ConnectionState.LIVE not in [state for state, _ in recorder.states]
+
+
+@pytest.fixture
+async def behind_a_proxy(db_url: str, tmp_path: Path) -> AsyncIterator[DutyDeskServer]:
+    """A server that believes the X-Forwarded-For of a proxy on 127.0.0.1, and refuses an
+    address after three failed logins."""
+    srv = DutyDeskServer(
+        ServerConfig(
+            db_url=db_url,
+            data_dir=tmp_path,
+            port=0,
+            cipher=FieldCipher.generate(),
+            login_limits=LoginLimits(failures_per_address=3),
+            trusted_proxies=("127.0.0.1",),
+        )
+    )
+    await srv.start()
+    for username, password, role in USERS:
+        await srv.users.add_user(username, password, role)
+    yield srv
+    await srv.close()
+
+
+async def _status_via(
+    server: DutyDeskServer, forwarded_for: str, username: str, password: str, source: str
+) -> int:
+    headers = {
+        "Authorization": basic_auth_header(username, password),
+        "X-Forwarded-For": forwarded_for,
+    }
+    try:
+        async with connect(console_url(server), additional_headers=headers, local_addr=(source, 0)):
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code
+
+
+async def test_behind_a_trusted_proxy_failed_logins_count_per_client_not_per_proxy(
+    behind_a_proxy: DutyDeskServer,
+) -> None:
+    """Every login comes through the proxy: one client's wrong passwords must not lock
+    the whole control room out, and a client cannot pick its address to dodge the limit
+    (the proxy appends the address it saw; what stands left of it is the client's)."""
+    server = behind_a_proxy
+    proxy = "127.0.0.1"
+    for _ in range(3):
+        assert await _status_via(server, "10.0.0.5", "x-guess", "guess", proxy) == 401
+    assert await _status_via(server, "10.0.0.5", "officer1", "pw-officer1", proxy) == 429
+    # Another officer behind the same proxy logs in.
+    assert await _status_via(server, "10.0.0.6", "officer2", "pw-officer2", proxy) == 101
+    # A forged entry left of the proxy's changes nothing.
+    forged = "10.0.0.77, 10.0.0.5"
+    assert await _status_via(server, forged, "officer1", "pw-officer1", proxy) == 429
+    # The session list names the client and the proxy it came through.
+    headers = {
+        "Authorization": basic_auth_header("officer2", "pw-officer2"),
+        "X-Forwarded-For": "10.0.0.6",
+    }
+    async with connect(console_url(server), additional_headers=headers) as ws:
+        await ws.send(json.dumps({"type": "hello", "protocol": PROTOCOL_VERSION}))
+        while json.loads(await ws.recv())["type"] != "synced":
+            pass
+        async with server.sessions() as session:
+            remotes = list(await session.scalars(select(SessionRecord.remote)))
+    assert len(remotes) == 1
+    assert remotes[0].startswith("10.0.0.6 via 127.0.0.1:")
+
+
+async def test_a_forwarded_address_from_anyone_but_a_trusted_proxy_is_ignored(
+    behind_a_proxy: DutyDeskServer,
+) -> None:
+    server = behind_a_proxy
+    direct = "127.0.0.9"  # not the proxy: its header is its own invention
+    for number in range(3):
+        forged = f"10.1.0.{number}"
+        assert await _status_via(server, forged, "x-guess", "guess", direct) == 401
+    assert await _status_via(server, "10.1.0.99", "officer1", "pw-officer1", direct) == 429

@@ -11,16 +11,20 @@ import os
 import re
 import shutil
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import trustme
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer
 from backend.server.config import ServerConfig
-from realtime.client import ConnectionState, DutyDeskClient
+from backend.server.handshake import LoginLimits
+from realtime.client import ConnectionState, DutyDeskClient, basic_auth_header
 from tests.backend.conftest import Recorder
 from tests.backend.server.test_sessions import _serve
 
@@ -82,12 +86,24 @@ def pki(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
+NGINX_HOST = ("127.0.0.1",)
+LIMITS = LoginLimits(failures_per_address=3)
+
+
 @pytest.fixture
 async def instances(db_url: str, tmp_path: Path) -> AsyncIterator[list[DutyDeskServer]]:
     data = tmp_path / "data"
-    first = await _serve(db_url, data)
+    # As the shipped systemd unit runs them: nginx on this host is a trusted proxy.
+    first = await _serve(db_url, data, trusted_proxies=NGINX_HOST, login_limits=LIMITS)
     second = DutyDeskServer(
-        ServerConfig(db_url=db_url, data_dir=data, port=0, cipher=FieldCipher.from_data_dir(data))
+        ServerConfig(
+            db_url=db_url,
+            data_dir=data,
+            port=0,
+            cipher=FieldCipher.from_data_dir(data),
+            trusted_proxies=NGINX_HOST,
+            login_limits=LIMITS,
+        )
     )
     await second.start()
     servers = [first, second]
@@ -167,3 +183,38 @@ async def test_a_console_reconnects_through_the_proxy_when_its_instance_stops(
     finally:
         await client.close()
         await task
+
+
+async def _status_through(
+    proxy: int, pki: dict[str, Path], source: str, username: str, password: str
+) -> int:
+    """A console login through nginx from ``source``: the HTTP status (101 admitted)."""
+    tls = ssl.create_default_context(cafile=str(pki["ca"]))
+    try:
+        async with connect(
+            f"wss://127.0.0.1:{proxy}/console",
+            ssl=tls,
+            additional_headers={"Authorization": basic_auth_header(username, password)},
+            local_addr=(source, 0),
+        ):
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_through_the_proxy_one_machines_failed_logins_do_not_lock_out_the_others(
+    instances: list[DutyDeskServer], proxy: int, pki: dict[str, Path]
+) -> None:
+    """Every login reaches the instances from nginx's address: the instances count the
+    failures of the machine nginx names (X-Forwarded-For), so one officer's mistyped
+    passwords (or a guesser on one machine) do not refuse every other machine."""
+    guesser, colleague = "127.0.0.7", "127.0.0.8"
+    statuses: list[int] = []
+    # nginx spreads the attempts over both instances; each counts its own failures.
+    while statuses[-2:] != [429, 429]:
+        assert len(statuses) < 20, statuses
+        statuses.append(await _status_through(proxy, pki, guesser, "x-guess", "guess"))
+    assert set(statuses) == {401, 429}
+    for _ in range(2):  # one login on each instance
+        assert await _status_through(proxy, pki, colleague, "officer1", "pw-officer1") == 101
