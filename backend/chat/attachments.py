@@ -58,20 +58,38 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def sanitise_filename(name: str) -> str:
+EXTENSIONS: Final = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
+}
+"""The extensions a kept name may end in, by content type (the first is added when the
+name has none of them)."""
+_UNSAFE_CHARS = re.compile(r'[<>:"|?*]')
+"""Characters a Windows desk cannot save a name with (``:`` even names a hidden stream)."""
+
+
+def sanitise_filename(name: str, content_type: str = "") -> str:
     """The name to keep and show for an uploaded file: the last path component (``/`` or
-    ``\\``), without control characters, leading dots or surrounding blanks, at most
-    :data:`MAX_FILENAME_CHARS` characters; ``attachment`` when nothing is left."""
+    ``\\``), without control characters, leading dots or surrounding blanks, characters
+    Windows refuses in names as ``_``, at most :data:`MAX_FILENAME_CHARS` characters;
+    ``attachment`` when nothing is left. With a ``content_type``, the name ends in one of
+    its :data:`EXTENSIONS` (the first is added when it does not)."""
     name = re.split(r"[/\\]", name)[-1]
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = name.strip().lstrip(".").strip()
+    name = _UNSAFE_CHARS.sub("_", name.strip().lstrip(".").strip()) or "attachment"
+    # Desks open a fetched file by its extension: it must say what the bytes are.
+    allowed = EXTENSIONS.get(content_type, ())
+    if allowed and not name.lower().endswith(allowed):
+        name += allowed[0]
     if len(name) > MAX_FILENAME_CHARS:
         stem, dot, ext = name.rpartition(".")
         if dot and 0 < len(ext) <= 10:
             name = stem[: MAX_FILENAME_CHARS - len(ext) - 1] + "." + ext
         else:
             name = name[:MAX_FILENAME_CHARS]
-    return name or "attachment"
+    return name
 
 
 @dataclasses.dataclass(slots=True)
@@ -294,7 +312,7 @@ class AttachmentStore:
             owner=owner,
             upload_id=upload_id,
             incident_id=incident_id,
-            filename=sanitise_filename(filename),
+            filename=sanitise_filename(filename, content_type),
             content_type=content_type,
             partial=partial,
             touched=self._clock(),

@@ -375,3 +375,21 @@ async def test_a_server_whose_attachments_folder_is_unusable_does_not_start(
             await server.start()
     finally:
         await server.close()
+
+
+async def test_a_kept_name_ends_in_an_extension_of_what_the_bytes_are(world: World) -> None:
+    # The desk that fetches an attachment saves it under its kept name and opens it with
+    # the system's opener, which goes by the extension: a JPEG-signed polyglot called
+    # .html (or .bat, .hta) must not reach that opener as such.
+    incident = await world.incident(agencies=("fire",))
+    fire = await world.console("fire_desk")
+    try:
+        polyglot = jpeg_bytes(200) + b"<script>alert(1)</script>"
+        html = await upload(fire, "h", incident.id, polyglot, filename="现场照片.html")
+        assert html.filename == "现场照片.html.jpg"
+        odd = await upload(fire, "c", incident.id, jpeg_bytes(300), filename="a:b|c?.bat")
+        assert odd.filename == "a_b_c_.bat.jpg"
+        kept = await upload(fire, "k", incident.id, jpeg_bytes(400), filename="现场.JPEG")
+        assert kept.filename == "现场.JPEG"
+    finally:
+        await fire.close()
