@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import csv
 import enum
+import itertools
 import json
 import logging
 import struct
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,10 +249,9 @@ def _read_shapefile(path: Path, encoding: str | None) -> list[RawFeature]:
         ) from exc
     features: list[RawFeature] = []
     with reader:
-        for number, item in enumerate(reader.iterShapeRecords(), start=1):
+        for number, (shape, record) in enumerate(_shape_records(path, reader), start=1):
             where = f"feature {number}"
-            row = {str(key): _text(value) for key, value in item.record.as_dict().items()}
-            shape = item.shape
+            row = {str(key): _text(value) for key, value in record.as_dict().items()}
             if shape.shapeType not in (shapefile.POLYGON, shapefile.POLYGONZ, shapefile.POLYGONM):
                 features.append(
                     RawFeature(
@@ -280,6 +280,22 @@ def _read_shapefile(path: Path, encoding: str | None) -> list[RawFeature]:
                     polygons[-1].append(ring)
             features.append(RawFeature(where, row, polygons))
     return features
+
+
+def _shape_records(path: Path, reader: shapefile.Reader) -> Iterator[tuple[shapefile.Shape, Any]]:
+    """The shapes with their records, refusing a ``.dbf`` that does not pair up with the
+    ``.shp`` (one from another export): pairing as far as both go would drop the rest
+    without a word."""
+    shapes, records = reader.iterShapes(), reader.iterRecords()
+    for paired, (shape, record) in enumerate(itertools.zip_longest(shapes, records)):
+        if shape is None or record is None:
+            shape_count = paired + (shape is not None) + sum(1 for _ in shapes)
+            record_count = paired + (record is not None) + sum(1 for _ in records)
+            raise ValidationError(
+                f"{path.with_suffix('.dbf').name} holds {record_count} records but "
+                f"{path.name} {shape_count} shapes: the files are not of one export"
+            )
+        yield shape, record
 
 
 def read_csv(path: Path, wkt_fields: Sequence[str]) -> list[RawFeature]:

@@ -303,3 +303,18 @@ def test_numbers_and_nulls_in_properties(tree: JurisdictionTree, tmp_path: Path)
     report = check(tree, write_geojson(tmp_path / "n.geojson", [item]))
     assert report.ok, problems(report)
     assert report.accepted[0].code == "330106002"
+
+
+@pytest.mark.parametrize(("shapes", "records"), [(3, 1), (1, 3)])
+def test_a_dbf_that_does_not_match_its_shp_is_refused(
+    tmp_path: Path, shapes: int, records: int
+) -> None:
+    # A .dbf copied from another export: pairing shapes with records silently dropped
+    # the features (or attributes) one side lacked, and the rest looked imported whole.
+    path = write_shapefile(tmp_path / "towns.shp", GOOD[:shapes])
+    other = write_shapefile(tmp_path / "other.shp", GOOD[:records])
+    path.with_suffix(".dbf").write_bytes(other.with_suffix(".dbf").read_bytes())
+    with pytest.raises(
+        ValidationError, match=f"towns.dbf holds {records} records but towns.shp {shapes} shapes"
+    ):
+        read_features(path, Format.SHP)
