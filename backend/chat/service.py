@@ -143,7 +143,7 @@ class ChatService:
         self._last_receipt: dict[tuple[str, int], float] = {}
         """When the last receipt event of (user, incident) was written (``clock``)."""
         self._held: dict[tuple[str, int], _HeldReceipt] = {}
-        self._finished: collections.OrderedDict[tuple[str, str, int, str], UploadResult] = (
+        self._finished: collections.OrderedDict[tuple[str, str, str, int, str], UploadResult] = (
             collections.OrderedDict()
         )
         """The answers to the latest final chunks (to answer a re-send alike)."""
@@ -255,15 +255,18 @@ class ChatService:
 
         A final chunk sent again (its answer was lost) gets the same answer, not an error.
         """
+        danger_id = None if isinstance(command.danger_id, msgspec.UnsetType) else command.danger_id
+        # The target is part of the key: an upload id may be used again once finished,
+        # and the same bytes sent elsewhere are a new attachment, not a re-send.
         final_key = (
             principal.username,
             command.upload_id,
+            _owner(command.plan_code, danger_id, command.incident_id),
             command.offset,
             hashlib.sha256(command.data).hexdigest(),
         )
         if command.final and (answered := self._finished.get(final_key)) is not None:
             return answered
-        danger_id = None if isinstance(command.danger_id, msgspec.UnsetType) else command.danger_id
         owners = (command.incident_id is not None, bool(command.plan_code), danger_id is not None)
         if sum(owners) != 1:
             raise ValidationError(

@@ -393,3 +393,26 @@ async def test_a_kept_name_ends_in_an_extension_of_what_the_bytes_are(world: Wor
         assert kept.filename == "现场.JPEG"
     finally:
         await fire.close()
+
+
+async def test_an_upload_id_used_again_for_another_incident_stores_it_there(
+    world: World,
+) -> None:
+    # An upload id need only be unique among one's open uploads: a client that numbers
+    # them from 1 again sends the same id, offset and bytes for the same photo elsewhere.
+    first = await world.incident("第一起", agencies=("fire",))
+    second = await world.incident("第二起", agencies=("fire",))
+    fire = await world.console("fire_desk")
+    try:
+        photo = jpeg_bytes(500)
+        there = await chunk(fire, "1", first.id, 0, photo, final=True)
+        here = await chunk(fire, "1", second.id, 0, photo, final=True)
+        assert there.attachment is not None
+        assert here.attachment is not None
+        assert here.attachment.incident_id == second.id
+        posted = await fire.client.request(
+            PostMessage(req="", incident_id=second.id, attachment_ids=[here.attachment.id])
+        )
+        assert isinstance(posted, MessageResult)
+    finally:
+        await fire.close()
