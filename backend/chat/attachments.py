@@ -20,13 +20,13 @@ import os
 import re
 import secrets
 import time
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 from backend.errors import ValidationError
 from realtime.protocol import ATTACHMENT_CONTENT_TYPES, DEFAULT_MAX_ATTACHMENT_BYTES
+from realtime.protocol.chat import sanitise_filename
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ UPLOAD_IDLE_SECONDS: Final = 300.0
 """An upload that receives no chunk for this long is dropped (with its partial file)."""
 SNIFF_BYTES: Final = 16
 """Bytes at the start of a file enough to tell the allowed types apart."""
-MAX_FILENAME_CHARS: Final = 120
 
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -56,40 +55,6 @@ def sniff(head: bytes) -> str | None:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     return None
-
-
-EXTENSIONS: Final = {
-    "image/jpeg": (".jpg", ".jpeg"),
-    "image/png": (".png",),
-    "image/webp": (".webp",),
-    "application/pdf": (".pdf",),
-}
-"""The extensions a kept name may end in, by content type (the first is added when the
-name has none of them)."""
-_UNSAFE_CHARS = re.compile(r'[<>:"|?*]')
-"""Characters a Windows desk cannot save a name with (``:`` even names a hidden stream)."""
-
-
-def sanitise_filename(name: str, content_type: str = "") -> str:
-    """The name to keep and show for an uploaded file: the last path component (``/`` or
-    ``\\``), without control characters, leading dots or surrounding blanks, characters
-    Windows refuses in names as ``_``, at most :data:`MAX_FILENAME_CHARS` characters;
-    ``attachment`` when nothing is left. With a ``content_type``, the name ends in one of
-    its :data:`EXTENSIONS` (the first is added when it does not)."""
-    name = re.split(r"[/\\]", name)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = _UNSAFE_CHARS.sub("_", name.strip().lstrip(".").strip()) or "attachment"
-    # Desks open a fetched file by its extension: it must say what the bytes are.
-    allowed = EXTENSIONS.get(content_type, ())
-    if allowed and not name.lower().endswith(allowed):
-        name += allowed[0]
-    if len(name) > MAX_FILENAME_CHARS:
-        stem, dot, ext = name.rpartition(".")
-        if dot and 0 < len(ext) <= 10:
-            name = stem[: MAX_FILENAME_CHARS - len(ext) - 1] + "." + ext
-        else:
-            name = name[:MAX_FILENAME_CHARS]
-    return name
 
 
 @dataclasses.dataclass(slots=True)

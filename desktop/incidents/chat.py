@@ -71,6 +71,7 @@ from realtime.protocol import (
     UploadAttachment,
     UploadResult,
 )
+from realtime.protocol.chat import sanitise_filename
 
 logger = logging.getLogger(__name__)
 
@@ -434,7 +435,9 @@ class ChatPanel(QWidget):
         return self._tasks.start(self._fetch(attachment), "chat-fetch")
 
     async def _fetch(self, attachment: AttachmentView) -> None:
-        target = self._download_folder / f"{attachment.id}-{attachment.filename}"
+        # Saved under a name whose extension says what the bytes are (opened by it).
+        safe = sanitise_filename(attachment.filename, attachment.content_type)
+        target = self._download_folder / f"{attachment.id}-{safe}"
         self._say(self.tr("Fetching {name}…").format(name=attachment.filename))
         data = bytearray()
         try:

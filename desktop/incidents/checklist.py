@@ -62,6 +62,7 @@ from realtime.protocol import (
     TickStep,
     UserInfo,
 )
+from realtime.protocol.chat import sanitise_filename
 
 logger = logging.getLogger(__name__)
 
@@ -440,7 +441,9 @@ class ChecklistPane(QWidget):
                     ),
                     AttachmentData,
                 )
-                filename = f"{attachment_id}-{part.attachment.filename}"
+                shown = part.attachment
+                safe = sanitise_filename(shown.filename, shown.content_type)
+                filename = f"{attachment_id}-{safe}"
                 data += part.data
                 if not part.data or len(data) >= part.attachment.size:
                     break

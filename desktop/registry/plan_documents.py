@@ -55,6 +55,7 @@ from realtime.protocol import (
     UploadAttachment,
     UploadResult,
 )
+from realtime.protocol.chat import sanitise_filename
 
 logger = logging.getLogger(__name__)
 
@@ -292,7 +293,9 @@ class PlanDocumentsBox(QGroupBox):
                 if not part.data or len(data) >= part.attachment.size:
                     break
             self._names[attachment_id] = part.attachment
-            target = self.download_folder / f"{attachment_id}-{Path(part.attachment.filename).name}"
+            shown = part.attachment
+            safe = sanitise_filename(shown.filename, shown.content_type)
+            target = self.download_folder / f"{attachment_id}-{safe}"
             await asyncio.to_thread(_write, target, bytes(data))
         except (Error, TimeoutError, OSError) as exc:
             self._say(

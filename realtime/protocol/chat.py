@@ -11,6 +11,8 @@ timeline. Who may send which command is the server's permission table (docs/prot
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from typing import Annotated, Final
 
 import msgspec
@@ -30,6 +32,44 @@ DEFAULT_MAX_ATTACHMENT_BYTES: Final = 5 * 1024 * 1024
 """The server's default limit per attachment (``dutydesk serve --max-attachment-mb``)."""
 ATTACHMENT_CONTENT_TYPES: Final = ("image/jpeg", "image/png", "image/webp", "application/pdf")
 """What an attachment may be; the server checks the bytes, not only the declared type."""
+
+MAX_FILENAME_CHARS: Final = 120
+"""Longest attachment name kept (the extension stays when a name is cut)."""
+ATTACHMENT_EXTENSIONS: Final = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "application/pdf": (".pdf",),
+}
+"""The extensions a kept name may end in, by content type (the first is added when the
+name has none of them)."""
+_UNSAFE_CHARS = re.compile(r'[<>:"|?*]')
+"""Characters a Windows desk cannot save a name with (``:`` even names a hidden stream)."""
+
+
+def sanitise_filename(name: str, content_type: str = "") -> str:
+    """The name to keep and show for an uploaded file (the server keeps it so; a desk
+    saves a fetched file so too, whatever name an older server kept): the last path
+    component (``/`` or ``\\``), without control characters, leading dots or surrounding
+    blanks, characters Windows refuses in names as ``_``, at most
+    :data:`MAX_FILENAME_CHARS` characters; ``attachment`` when nothing is left. With a
+    ``content_type``, the name ends in one of its :data:`ATTACHMENT_EXTENSIONS` (the
+    first is added when it does not)."""
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = _UNSAFE_CHARS.sub("_", name.strip().lstrip(".").strip()) or "attachment"
+    # Desks open a fetched file by its extension: it must say what the bytes are.
+    allowed = ATTACHMENT_EXTENSIONS.get(content_type, ())
+    if allowed and not name.lower().endswith(allowed):
+        name += allowed[0]
+    if len(name) > MAX_FILENAME_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            name = stem[: MAX_FILENAME_CHARS - len(ext) - 1] + "." + ext
+        else:
+            name = name[:MAX_FILENAME_CHARS]
+    return name
+
 
 UploadId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 """The client's name for one upload in progress (unique among its own open uploads)."""

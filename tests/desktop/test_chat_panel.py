@@ -11,13 +11,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
+from sqlalchemy import update
 
 from backend.incidents.catalogue import load_catalogue
 from backend.incidents.service import IncidentService
 from backend.server.testing import ServerThread
+from backend.storage.models import AttachmentRecord
 from desktop.incidents.chat import MESSAGES_MIN_LINES, ChatPanel
 from desktop.service import ConsoleService
 from realtime.client import ConnectionState
@@ -175,3 +178,43 @@ def test_two_desks_exchange_a_photo_and_see_the_read_receipt(
             await fire.stop()
 
     run(scenario(), timeout=60)
+
+
+@ignore_offscreen_quirks
+def test_a_photo_kept_under_a_misleading_name_is_saved_as_what_it_is(
+    server: ServerThread, qtbot: QtBot, run: Run, tmp_path: Path
+) -> None:
+    """A desk opens a fetched attachment with the system's opener, which goes by the
+    extension: a photo an older server kept as 现场.html must be saved as a picture."""
+    incident_id = open_incident(server)
+    picture = tmp_path / "现场照片.jpg"
+    picture_bytes = photo(picture)
+    opened: list[Path] = []
+
+    async def scenario() -> None:
+        fire = await logged_in(server, "fire_desk", "pw-fire-desk")
+        try:
+            panel = shown_panel(qtbot, fire, incident_id, picture, opened, tmp_path / "f")
+            panel.attach()
+            await wait_until(lambda: len(panel.pending) == 1, what="photo uploaded")
+            kept = panel.pending[0]
+            server.call(_rename(server, kept.id, "现场.html"))  # on the server's own loop
+            misleading = msgspec.structs.replace(kept, filename="现场.html")
+            panel.open_attachment(misleading)
+            await wait_until(lambda: bool(opened), what="photo opened")
+            assert opened[0].name == f"{kept.id}-现场.html.jpg"
+            assert opened[0].read_bytes() == picture_bytes
+            await panel.close_chat()
+        finally:
+            await fire.stop()
+
+    run(scenario(), timeout=60)
+
+
+async def _rename(server: ServerThread, attachment_id: int, filename: str) -> None:
+    async with server.server.sessions.begin() as session:
+        await session.execute(
+            update(AttachmentRecord)
+            .where(AttachmentRecord.id == attachment_id)
+            .values(filename=filename)
+        )

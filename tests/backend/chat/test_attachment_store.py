@@ -12,10 +12,10 @@ from backend.chat.attachments import (
     AttachmentStore,
     Finished,
     Upload,
-    sanitise_filename,
     sniff,
 )
 from backend.errors import ValidationError
+from realtime.protocol.chat import sanitise_filename
 from tests.backend.chat.conftest import JPEG_HEAD, PNG_HEAD, jpeg_bytes
 
 
