@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -106,3 +108,22 @@ async def test_a_time_outside_the_calendar_in_utc_is_refused_and_the_feed_goes_o
         now = dt.datetime.now(dt.UTC).isoformat()
         assert (await _ask(ws, _position("next", 32.25, now)))["type"] == "ack"
     assert not [r for r in caplog.records if r.exc_info], "a bad time is not a server bug"
+
+
+async def test_a_nul_character_is_refused_and_costs_no_other_feed(
+    server: DutyDeskServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # PostgreSQL cannot store U+0000: a sample carrying one failed its whole group
+    # commit, so the other feeds' samples written with it were refused as well.
+    now = dt.datetime.now(dt.UTC)
+    async with feed(server) as hostile, feed(server) as honest:
+        for n in range(5):
+            at = (now - dt.timedelta(seconds=10 - n)).isoformat()
+            bad = {**_reading(f"bad{n}", 0.3, at), "sensor": "ch4\u00000001"}
+            good = {**_position(f"good{n}", 32.25, at), "device": "nmea-78"}
+            refused, stored = await asyncio.gather(_ask(hostile, bad), _ask(honest, good))
+            assert refused["type"] == "error"
+            assert refused["code"] == "bad_message"
+            assert "NUL" in refused["message"]
+            assert stored["type"] == "ack", stored
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gc
+import logging
 
 import pytest
 from websockets.asyncio.server import ServerConnection
@@ -91,3 +92,22 @@ async def test_handshakes_refused_after_the_login_leave_nothing_behind(
         await asyncio.sleep(0.05)
         alive = _connections_alive()
     assert alive == 0, f"{alive} refused handshakes' connections are still held"
+
+
+async def test_a_nul_in_a_cap_alert_name_is_not_found(
+    server: DutyDeskServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    status, _, _ = await _exchange(server, _request("GET", "/cap/alerts/a\x00b.xml"))
+    assert status.startswith("HTTP/1.1 404"), status
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_nul_in_a_user_name_is_a_wrong_login_not_a_database_outage(
+    server: DutyDeskServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    hostile = base64.b64encode(b"device\x001:pw-device1").decode()
+    status, _, body = await _exchange(
+        server, _request("GET", "/device", f"Authorization: Basic {hostile}")
+    )
+    assert status.startswith("HTTP/1.1 401"), (status, body)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
