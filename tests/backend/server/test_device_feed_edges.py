@@ -127,3 +127,42 @@ async def test_a_nul_character_is_refused_and_costs_no_other_feed(
             assert "NUL" in refused["message"]
             assert stored["type"] == "ack", stored
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"sensor": "s" * 65}, {"unit": "u" * 17}, {"device": "d" * 65}],
+    ids=["sensor", "unit", "device"],
+)
+async def test_a_reading_too_long_to_store_is_refused_and_costs_no_other_feed(
+    server: DutyDeskServer, change: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    async with feed(server) as hostile, feed(server) as honest:
+        for n in range(5):
+            at = (now - dt.timedelta(seconds=10 - n)).isoformat()
+            bad = {**_reading(f"bad{n}", 0.3, at), **change}
+            good = {**_position(f"good{n}", 32.25, at), "device": "nmea-78"}
+            refused, stored = await asyncio.gather(_ask(hostile, bad), _ask(honest, good))
+            assert refused["type"] == "error"
+            assert refused["code"] == "bad_message", refused
+            assert stored["type"] == "ack", stored
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_an_alarm_jurisdiction_too_long_to_store_is_a_bad_message(
+    server: DutyDeskServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    alarm = {
+        "type": "device.alarm",
+        "ref": "j1",
+        "key": "gas-1",
+        "alarm_type": "hazmat_leak",
+        "level": "red",
+        "title": "储罐区 H2S 超限",
+        "jurisdiction": "3" * 33,
+    }
+    async with feed(server) as ws:
+        answer = await _ask(ws, alarm)
+    assert answer["code"] == "bad_message", answer
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "not a database outage"
