@@ -46,6 +46,7 @@ from pymodbus import FramerType
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient, ModbusBaseClient
 from pymodbus.client.mixin import ModbusClientMixin
 from pymodbus.exceptions import ModbusException
+from pymodbus.pdu import ModbusPDU
 
 from devices.observations import (
     DeviceStatusChanged,
@@ -63,6 +64,26 @@ MAX_REGISTERS_PER_READ = 125
 
 WordOrder = Literal["big", "little"]
 ClientFactory = Callable[[], ModbusBaseClient]
+
+
+class _WrongAnswerError(Exception):
+    """A slave answered something else than the registers asked for."""
+
+
+READ_HOLDING_REGISTERS = 0x03
+
+
+def _holding_registers(response: ModbusPDU, count: int) -> list[int]:
+    """The ``count`` registers of an answer to Read Holding Registers; raise
+    :class:`_WrongAnswerError` for any other answer (pymodbus matches answers to requests by
+    transaction id only, so a slave's answer to another question would pass as values)."""
+    registers = list(response.registers)
+    if response.function_code != READ_HOLDING_REGISTERS or len(registers) != count:
+        raise _WrongAnswerError(
+            f"wrong answer: function {response.function_code} with {len(registers)} "
+            f"registers to function {READ_HOLDING_REGISTERS} for {count}"
+        )
+    return registers
 
 
 class ModbusConfigError(ValueError):
@@ -461,6 +482,9 @@ class ModbusPoller:
             self._drop_client()
             await self._failed(sensor, f"no answer: {exc}")
             return
+        except _WrongAnswerError as exc:
+            await self._failed(sensor, str(exc))
+            return
         if registers is None:
             await self._failed(sensor, "exception response")
             return
@@ -483,7 +507,7 @@ class ModbusPoller:
             if response.isError():
                 logger.debug("Modbus %s: %s answered %s", self.name, sensor.sensor_id, response)
                 return None
-            return list(response.registers)
+            return _holding_registers(response, count)
         registers = [0] * count
         for spec in sensor.registers:
             response = await client.read_holding_registers(
@@ -491,7 +515,8 @@ class ModbusPoller:
             )
             if response.isError():
                 return None
-            registers[spec.address - first : spec.address - first + spec.count] = response.registers
+            at = spec.address - first
+            registers[at : at + spec.count] = _holding_registers(response, spec.count)
         return registers
 
     # ------------------------------------------------------------------ status

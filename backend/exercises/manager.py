@@ -18,6 +18,7 @@ import http
 import logging
 import secrets
 import shutil
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -94,7 +95,10 @@ class ExerciseManager:
         self.library = RecordingLibrary(server.config.data_dir)
         """The recordings that can be run."""
         self._runs: dict[str, Run] = {}
-        self._admitted: dict[ServerConnection, tuple[Run, Login | None]] = {}
+        # Weak: a handshake refused after admission never reaches :meth:`handle`.
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, tuple[Run, Login | None]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = asyncio.Lock()
         self._origins: dict[str, dt.datetime] = {}
         """Every kept run's clock origin (its start, a whole second), for :meth:`origin`."""

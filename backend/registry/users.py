@@ -342,7 +342,8 @@ class UserService:
             except (binascii.Error, UnicodeDecodeError) as exc:
                 raise AuthError("malformed Basic credentials") from exc
             username, sep, password = decoded.partition(":")
-            if not sep:
+            # No name or password holds U+0000; PostgreSQL would refuse the query itself.
+            if not sep or "\x00" in decoded:
                 raise AuthError("malformed Basic credentials")
             return await self._check_password(username, password, totp)
         if scheme == "bearer":

@@ -9,6 +9,7 @@ message rate and outgoing queue, so one misbehaving peer cannot hurt the others.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -733,10 +734,20 @@ class DutyDeskServer:
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         path = request.path.split("?", 1)[0]
-        if path == HEALTH_PATH:
-            return await self._health()
-        if path.startswith(CAP_PATH_ROOT):
-            return await cap_feed.respond(self, connection, request, path)
+        if path == HEALTH_PATH or path.startswith(CAP_PATH_ROOT):
+            if request.method not in ("GET", "HEAD"):
+                return _not_allowed(connection, request, "GET, HEAD")
+            if path == HEALTH_PATH:
+                response = await self._health()
+            else:
+                response = await cap_feed.respond(self, connection, request, path)
+            if request.method == "HEAD":
+                # The headers of the GET (its Content-Length too), without the body.
+                response = dataclasses.replace(response, body=b"")
+            return response
+        if request.method != "GET":
+            # Only a GET becomes a WebSocket connection: refused before a login is tried.
+            return _not_allowed(connection, request, "GET")
         if self.exercises is not None and path.startswith(EXERCISE_PATH_PREFIX):
             return await self.exercises.admit(connection, request)
         if self.config.exercise is not None:
@@ -803,3 +814,12 @@ class DutyDeskServer:
             await run_device_feed(self, connection, login)
         else:
             await run_console(self, connection, login)
+
+
+def _not_allowed(connection: ServerConnection, request: Request, allow: str) -> Response:
+    """405 for a method the path does not answer (``allow``: the ones it does)."""
+    response = connection.respond(
+        HTTPStatus.METHOD_NOT_ALLOWED, f"{request.method} is not answered here; use {allow}\n"
+    )
+    response.headers["Allow"] = allow
+    return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -34,6 +35,9 @@ CAP_PATH_ROOT: Final = "/cap/"
 FEED_ENTRIES: Final = 200
 ATOM: Final = "http://www.w3.org/2005/Atom"
 CAP_MEDIA_TYPE: Final = "application/cap+xml"
+_ALERT_NAME: Final = re.compile(r"[A-Za-z0-9._@-]{1,200}\.xml")
+"""What an alert's name can be (the identifiers publishing makes, ``.cancel`` added):
+anything else is 404 without a database query (PostgreSQL refuses a NUL in one)."""
 
 
 async def respond(
@@ -46,7 +50,7 @@ async def respond(
         body, updated = await _feed(server)
         return _answer(request, body, updated, "application/atom+xml; charset=utf-8")
     name = path.removeprefix(CAP_ALERT_PATH_PREFIX)
-    if path.startswith(CAP_ALERT_PATH_PREFIX) and name.endswith(".xml") and "/" not in name:
+    if path.startswith(CAP_ALERT_PATH_PREFIX) and _ALERT_NAME.fullmatch(name):
         found = await _alert(server, name.removesuffix(".xml"))
         if found is not None:
             return _answer(request, *found, CAP_MEDIA_TYPE)

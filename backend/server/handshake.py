@@ -16,6 +16,7 @@ import http
 import ipaddress
 import logging
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -234,7 +235,11 @@ class Gatekeeper:
         self._proxies = proxies or TrustedProxies()
         self.throttle = LoginThrottle(limits)
         self._outage = database_outage or EpisodeLog(logger, "login database")
-        self._logins: dict[ServerConnection, Login] = {}
+        # Weak: a handshake refused after its login passed (no WebSocket upgrade, say)
+        # never reaches the handler that takes the login, and must not stay held here.
+        self._logins: weakref.WeakKeyDictionary[ServerConnection, Login] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def admit(
         self, connection: ServerConnection, request: Request, *, console: bool | None = None

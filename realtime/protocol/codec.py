@@ -32,9 +32,11 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
-def _decode(decoder: msgspec.json.Decoder[Any], data: bytes | str) -> Any:
+def _decode(
+    decoder: msgspec.json.Decoder[Any], data: bytes | str, *, refuse_nul: bool = False
+) -> Any:
     try:
-        return decoder.decode(data)
+        message = decoder.decode(data)
     except msgspec.ValidationError as exc:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"invalid message: {exc}") from exc
     except msgspec.DecodeError as exc:
@@ -43,17 +45,47 @@ def _decode(decoder: msgspec.json.Decoder[Any], data: bytes | str) -> Any:
         # msgspec bounds its own recursion and raises this cleanly: arrays or objects
         # nested deeper than any message of ours is one more bad message, not a crash.
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "not valid JSON: nested too deeply") from exc
+    # Only a message that spells the escape can hold U+0000 (JSON forbids it raw); then
+    # the decoded text decides (an escaped backslash before "u0000" is plain text).
+    if refuse_nul and _spells_nul(data) and _holds_nul(msgspec.to_builtins(message)):
+        # No database of ours takes it (PostgreSQL refuses it), nor can XML carry it.
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "invalid message: text holds a NUL character")
+    return message
+
+
+def _spells_nul(data: bytes | str) -> bool:
+    if isinstance(data, str):
+        return "\\u0000" in data
+    return b"\\u0000" in data
+
+
+def _holds_nul(value: object) -> bool:
+    # A loop, not recursion: how deep a message may nest is the decoder's business.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def decode_console(data: bytes | str) -> ConsoleMessage:
-    """Decode a console message or raise :class:`ProtocolError`."""
-    result: ConsoleMessage = _decode(_console_decoder, data)
+    """Decode a console message or raise :class:`ProtocolError` (text holding U+0000
+    too)."""
+    result: ConsoleMessage = _decode(_console_decoder, data, refuse_nul=True)
     return result
 
 
 def decode_device(data: bytes | str) -> DeviceMessage:
-    """Decode a device-feed message or raise :class:`ProtocolError`."""
-    result: DeviceMessage = _decode(_device_decoder, data)
+    """Decode a device-feed message or raise :class:`ProtocolError` (text holding U+0000
+    too)."""
+    result: DeviceMessage = _decode(_device_decoder, data, refuse_nul=True)
     return result
 
 

@@ -17,6 +17,9 @@ from realtime.protocol.common import (
 )
 from realtime.states import AlarmLevel
 
+DeviceName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+"""A device's or sensor's identity (the longest the backend stores)."""
+
 
 class DeviceAlarm(Tagged, tag="device.alarm"):
     """A device (or a gateway on its behalf) raises an alarm.
@@ -34,7 +37,7 @@ class DeviceAlarm(Tagged, tag="device.alarm"):
     lat: Latitude | None = None
     lon: Longitude | None = None
     place: ShortText = ""
-    jurisdiction: str = ""
+    jurisdiction: Annotated[str, msgspec.Meta(max_length=32)] = ""
     at: AwareDateTime | None = None
 
 
@@ -50,11 +53,11 @@ class DeviceReading(Tagged, tag="device.reading"):
     """
 
     ref: str
-    sensor: str
+    sensor: DeviceName
     value: float
-    unit: str = ""
+    unit: Annotated[str, msgspec.Meta(max_length=16)] = ""
     at: AwareDateTime | None = None
-    device: str = ""
+    device: Annotated[str, msgspec.Meta(max_length=64)] = ""
     kind: DeviceKind = "json"
 
 
@@ -62,7 +65,7 @@ class DevicePosition(Tagged, tag="device.position", kw_only=True):
     """A fix of a vehicle or receiver, forwarded by a gateway (telemetry: group-committed)."""
 
     ref: str
-    device: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    device: DeviceName
     kind: DeviceKind = "json"
     at: AwareDateTime
     lat: Latitude
@@ -81,7 +84,7 @@ class DeviceAlarmRaised(Tagged, tag="device.alarm_raised", kw_only=True):
     """
 
     ref: str
-    device: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    device: DeviceName
     kind: DeviceKind = "json"
     key: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     at: AwareDateTime
@@ -94,7 +97,7 @@ class DeviceStatus(Tagged, tag="device.status", kw_only=True):
     """A device went online or offline (as its gateway sees it)."""
 
     ref: str
-    device: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    device: DeviceName
     kind: DeviceKind = "json"
     online: bool
     at: AwareDateTime

@@ -273,3 +273,66 @@ def test_config_errors_name_the_field(change: object, message: str) -> None:
     change(config)  # type: ignore[operator]
     with pytest.raises(ModbusConfigError, match=message):
         parse_config(config)
+
+
+class WrongSlave:
+    """A Modbus TCP slave that answers every request with ``pdu`` (a broken device)."""
+
+    def __init__(self, pdu: bytes) -> None:
+        self.pdu = pdu
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                transaction, _, length, unit = struct.unpack(">HHHB", await reader.readexactly(7))
+                await reader.readexactly(length - 1)
+                header = struct.pack(">HHHB", transaction, 0, len(self.pdu) + 1, unit)
+                writer.write(header + self.pdu)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.mark.parametrize(
+    ("pdu", "why"),
+    [
+        (bytes([0x04, 2, 0, 42]), "function 4"),  # input registers, not holding registers
+        (bytes([0x03, 4, 0, 42, 0, 43]), "2 registers"),  # more than asked for
+    ],
+    ids=["wrong-function", "wrong-count"],
+)
+async def test_an_answer_to_another_question_is_not_a_reading(
+    pdu: bytes, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    slave = WrongSlave(pdu)
+    await slave.start()
+    sink = RecordingSink()
+    sensor = SensorSpec("odd", "odd-dev", (RegisterSpec(0),), poll_interval=0.05)
+    bus = BusConfig(name="t", transport="tcp", sensors=(sensor,), port=slave.port, timeout=0.3)
+    poller = ModbusPoller.for_bus(bus, sink, failures_before_offline=2)
+    caplog.set_level(logging.INFO, logger="devices.modbus")
+    poller.start()
+    try:
+        await sink.wait_for(lambda s: len(s.statuses) == 1)
+        await asyncio.sleep(0.3)  # several more polls
+    finally:
+        await poller.close()
+        await slave.stop()
+    assert sink.readings == [], "a value the slave was not asked for is never reported"
+    assert [(s.device, s.online) for s in sink.statuses] == [("odd-dev", False)]
+    warnings = [r.getMessage() for r in caplog.records if "not answering" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert why in warnings[0]

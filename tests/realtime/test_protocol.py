@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 import pytest
 
 from realtime.protocol import (
     AlarmView,
     CreateAlarm,
+    DeviceReading,
     ErrorCode,
     Event,
     GetTrack,
@@ -72,6 +74,34 @@ def test_bad_console_messages_raise_protocol_error(raw: bytes) -> None:
         decode_console(raw)
     assert error.value.code is ErrorCode.BAD_MESSAGE
     assert error.value.message
+
+
+@pytest.mark.parametrize(
+    ("decode", "raw"),
+    [
+        (decode_device, rb'{"type":"device.reading","ref":"r","sensor":"a\u0000b","value":1}'),
+        (
+            decode_device,
+            rb'{"type":"device.status","ref":"r\u0000","device":"d","online":true,'
+            rb'"at":"2026-01-01T00:00:00Z"}',
+        ),
+        (decode_console, rb'{"type":"ping","req":"\u0000"}'),
+    ],
+)
+def test_a_nul_character_anywhere_is_a_bad_message(
+    decode: Callable[[bytes], object], raw: bytes
+) -> None:
+    # No database of ours stores it (PostgreSQL refuses it), nor can XML carry it.
+    with pytest.raises(ProtocolError, match="NUL") as error:
+        decode(raw)
+    assert error.value.code is ErrorCode.BAD_MESSAGE
+
+
+def test_an_escaped_backslash_before_u0000_is_plain_text() -> None:
+    raw = rb'{"type":"device.reading","ref":"r","sensor":"a\\u0000b","value":1}'
+    reading = decode_device(raw)
+    assert isinstance(reading, DeviceReading)
+    assert reading.sensor == "a\\u0000b"
 
 
 def test_device_times_must_carry_an_offset() -> None:
