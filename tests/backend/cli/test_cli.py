@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -278,3 +279,17 @@ def test_serve_starts_freezes_its_start_up_heap_and_stops_on_sigterm(tmp_path: P
             process.wait()
     assert process.returncode == 0
     assert "shutting down" in rest
+
+
+@pytest.mark.parametrize(("level", "pymodbus_level"), [("INFO", logging.CRITICAL), ("DEBUG", 0)])
+def test_pymodbus_does_not_flood_the_log_unless_debugging(
+    tmp_path: Path, level: str, pymodbus_level: int
+) -> None:
+    # It logs an ERROR at every poll of a silent slave; the poller reports the episode once.
+    pymodbus = logging.getLogger("pymodbus")
+    before = pymodbus.level
+    try:
+        assert main(["--log-level", level, "user", "list", "--data-dir", str(tmp_path)]) == 0
+        assert pymodbus.level == pymodbus_level
+    finally:
+        pymodbus.setLevel(before)
