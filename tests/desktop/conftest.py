@@ -53,7 +53,11 @@ def collect_qt_garbage() -> Iterator[None]:
 
     Otherwise the collector may free them later in whatever thread runs Python then (the
     test server's thread), and Qt warns that timers cannot be stopped from another thread.
+    What was alive before the test is frozen first, so that the collection walks only what
+    the test made: late in a full run the heap holds all the earlier tests left, and a
+    full collection over it took 3-4 s after every desktop test.
     """
+    gc.freeze()
     yield
     gc.collect()
 

@@ -167,13 +167,14 @@ async def test_device_acks_stay_prompt_during_a_login_burst(
     assert statistics.median(busy) < 1.0, "and quickly"
     assert max(busy) < BURST_SECONDS, "none waits out the burst"
     # Hashing on the loop would hold every ack behind the queued checks (48 guessers of
-    # about 0.2 s each: seconds per ack, a handful of acks in the whole burst). With the
-    # pool the feed keeps its pace (one reading every 20 ms plus the ack, ~100 in 4 s); a
-    # loaded 2-core runner once held one ack 2.5 s (a commit waiting for the disk), so
-    # the test asks for the pace as a whole, not for every single ack.
+    # about 0.2 s each): measured, 3-5 acks in the whole burst, median 0.8-1.5 s each.
+    # With the pool the feed keeps going (one reading every 20 ms plus the ack: ~100 in
+    # 4 s idle, 15 on a 2-core machine loaded by other work) at ~0.1 s per ack. Single
+    # acks are not judged: a loaded runner once held one 2.5 s (a commit waiting for the
+    # disk).
     during_burst = [seconds for at, seconds in latencies if started <= at < until]
-    assert len(during_burst) >= 20, f"device acks stalled: {len(during_burst)} in the burst"
-    assert statistics.median(during_burst) < 0.25, "acks stay prompt as a rule"
+    assert len(during_burst) >= 8, f"device acks stalled: {len(during_burst)} in the burst"
+    assert statistics.median(during_burst) < 0.3, "acks stay prompt as a rule"
     limit = server.config.login_limits.failures_per_address
     assert 0 < len(hash_calls) <= 6 * limit, "password checks ran, each address within its limit"
     # The service is fine afterwards: a good user logs in from its own address.
