@@ -19,14 +19,13 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from backend import security
-from backend.security import FieldCipher
 from backend.server.app import DutyDeskServer
-from backend.server.config import ServerConfig
 from backend.server.handshake import LoginLimits, LoginThrottle
 from backend.storage.models import SessionRecord
 from realtime import PROTOCOL_VERSION
 from realtime.client import ConnectionState, DutyDeskClient, basic_auth_header
-from tests.backend.conftest import USERS, Recorder, console_url, device_url
+from tests.backend.conftest import Recorder, console_url, device_url
+from tests.backend.server.test_sessions import _serve
 from tests.backend.server.test_wire_robustness import _ping_works, raw_console
 
 BURST_SECONDS = 4.0
@@ -212,19 +211,8 @@ async def test_a_throttled_console_is_told_why_and_when_not_cannot_reach(
 async def behind_a_proxy(db_url: str, tmp_path: Path) -> AsyncIterator[DutyDeskServer]:
     """A server that believes the X-Forwarded-For of a proxy on 127.0.0.1, and refuses an
     address after three failed logins."""
-    srv = DutyDeskServer(
-        ServerConfig(
-            db_url=db_url,
-            data_dir=tmp_path,
-            port=0,
-            cipher=FieldCipher.generate(),
-            login_limits=LoginLimits(failures_per_address=3),
-            trusted_proxies=("127.0.0.1",),
-        )
-    )
-    await srv.start()
-    for username, password, role in USERS:
-        await srv.users.add_user(username, password, role)
+    limits = LoginLimits(failures_per_address=3)
+    srv = await _serve(db_url, tmp_path, login_limits=limits, trusted_proxies=("127.0.0.1",))
     yield srv
     await srv.close()
 
