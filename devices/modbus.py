@@ -36,6 +36,7 @@ import datetime as dt
 import enum
 import json
 import logging
+import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -88,6 +89,11 @@ def _holding_registers(response: ModbusPDU, count: int) -> list[int]:
 
 class ModbusConfigError(ValueError):
     """A register map or bus config is invalid; the message names the field."""
+
+
+class NotAValueError(ValueError):
+    """The registers hold no value (a float32 NaN or infinity: how many sensors report a
+    fault); the poll counts as failed, nothing is sent on."""
 
 
 class DataType(enum.StrEnum):
@@ -151,7 +157,10 @@ class RegisterSpec:
         )
         if not isinstance(raw, int | float):
             raise ModbusConfigError(f"register {self.address}: decoded {raw!r}, not a number")
-        return raw * self.scale + self.offset
+        value = raw * self.scale + self.offset
+        if not math.isfinite(value):
+            raise NotAValueError(f"register {self.address} holds {raw} (a sensor fault?)")
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +499,7 @@ class ModbusPoller:
             return
         try:
             readings = sensor.readings(first, registers, dt.datetime.now(dt.UTC))
-        except (ModbusException, ModbusConfigError) as exc:
+        except (ModbusException, ModbusConfigError, NotAValueError) as exc:
             await self._failed(sensor, f"cannot decode: {exc}")
             return
         await self._answered(sensor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -336,3 +337,25 @@ async def test_an_answer_to_another_question_is_not_a_reading(
     warnings = [r.getMessage() for r in caplog.records if "not answering" in r.getMessage()]
     assert len(warnings) == 1, warnings
     assert why in warnings[0]
+
+
+async def test_a_sensor_reporting_nan_is_a_failed_poll_not_a_reading(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Many gas heads signal a fault with a float32 NaN: it must not be forwarded as a
+    value (the backend refuses it unclearly); the sensor counts as not answering."""
+    faulty = [*REGISTERS[:2], *words("f", math.nan), *REGISTERS[4:]]
+    device = SimDevice(id=1, simdata=[SimData(0, values=faulty, datatype=SimType.REGISTERS)])
+    server = ModbusTcpServer(device, address=("127.0.0.1", 0))
+    await server.serve_forever(background=True)
+    port = cast(asyncio.Server, server.transport).sockets[0].getsockname()[1]
+    sink = RecordingSink()
+    poller = ModbusPoller.for_bus(tcp_factory(port), sink, reconnect_delay=0.05)
+    poller.start()
+    try:
+        await sink.wait_for(lambda s: any(not status.online for status in s.statuses))
+        assert sink.readings == []
+        assert "(a sensor fault?)" in caplog.text
+    finally:
+        await poller.close()
+        await server.shutdown()  # type: ignore[no-untyped-call]
