@@ -13,13 +13,12 @@ from typing import Annotated
 
 import msgspec
 
-from realtime.protocol.common import AwareDateTime, Tagged
+from realtime.protocol.common import AwareDateTime, JurisdictionCode, Tagged
 
 PERIOD_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])|Q[1-4])$"
 """A month (``2026-11``) or a quarter (``2026Q4``)."""
 
 PeriodText = Annotated[str, msgspec.Meta(pattern=PERIOD_PATTERN)]
-JurisdictionCode = Annotated[str, msgspec.Meta(max_length=32)]
 
 
 class AssessmentBy(enum.StrEnum):

@@ -61,6 +61,8 @@ AwareDateTime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+JurisdictionCode = Annotated[str, msgspec.Meta(max_length=32)]
+"""A jurisdiction's code (行政区划代码 and the grid's own below): at most what is stored."""
 LongText = Annotated[str, msgspec.Meta(max_length=4000)]
 
 

@@ -20,6 +20,7 @@ from realtime.protocol.chat import (
 )
 from realtime.protocol.common import (
     AwareDateTime,
+    JurisdictionCode,
     Latitude,
     Longitude,
     LongText,
@@ -122,7 +123,7 @@ class CreateAlarm(Tagged, tag="alarm.create"):
     lat: Latitude | None = None
     lon: Longitude | None = None
     place: ShortText = ""
-    jurisdiction: str = ""
+    jurisdiction: JurisdictionCode = ""
     caller_name: str = ""
     caller_phone: str = ""
     caller_address: ShortText = ""

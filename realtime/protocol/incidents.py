@@ -31,6 +31,7 @@ from realtime.incident_states import (
 )
 from realtime.protocol.common import (
     AwareDateTime,
+    JurisdictionCode,
     Latitude,
     Longitude,
     LongText,
@@ -164,7 +165,7 @@ class OpenIncident(Tagged, tag="incident.open"):
     place: ShortText = ""
     lat: Latitude | None = None
     lon: Longitude | None = None
-    jurisdiction: str | None = None
+    jurisdiction: JurisdictionCode | None = None
     level: IncidentLevel | None = None
     """Default: the catalogue item's ``default_level``."""
     commander: str | None = None

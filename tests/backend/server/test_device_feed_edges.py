@@ -20,6 +20,7 @@ from backend.storage.models import Alarm
 from backend.vehicles import track_query
 from realtime.client import basic_auth_header
 from tests.backend.conftest import device_url
+from tests.backend.server.test_wire_robustness import _ping_works, raw_console
 
 
 @asynccontextmanager
@@ -165,4 +166,36 @@ async def test_an_alarm_jurisdiction_too_long_to_store_is_a_bad_message(
     async with feed(server) as ws:
         answer = await _ask(ws, alarm)
     assert answer["code"] == "bad_message", answer
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "not a database outage"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        {
+            "type": "alarm.create",
+            "alarm_type": "fire",
+            "level": "red",
+            "title": "仓库烟感报警",
+            "jurisdiction": "3" * 33,
+        },
+        {
+            "type": "incident.open",
+            "type_code": "hazchem_leak",
+            "title": "液氨泄漏",
+            "jurisdiction": "3" * 33,
+        },
+    ],
+)
+async def test_a_console_jurisdiction_too_long_to_store_is_a_bad_message(
+    server: DutyDeskServer, caplog: pytest.LogCaptureFixture, command: dict[str, str]
+) -> None:
+    # An officer of the whole area may name any jurisdiction; one longer than any code
+    # is refused as such, not taken for a database outage.
+    async with raw_console(server, "supervisor1", "pw-supervisor1") as ws:
+        await ws.send(json.dumps(command | {"req": "long-1"}))
+        while (answer := json.loads(await ws.recv())).get("req") != "long-1":
+            pass
+        assert (answer["type"], answer["code"]) == ("error", "bad_message"), answer
+        await _ping_works(ws)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "not a database outage"
