@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 
 from backend.authz.principal import Principal
+from backend.dangers.service import DangerService
 from backend.runtime.clock import utc_now
 from backend.server.app import DutyDeskServer
 from realtime.protocol import (
@@ -58,10 +59,13 @@ async def seed_demo_dangers(server: DutyDeskServer) -> int:
     """Report the demo's hidden dangers; return how many."""
     service = server.dangers.service
     now = utc_now()
+    # The late ones were reported a week ago: a deadline must lie ahead when it is set.
+    week_ago = now - dt.timedelta(days=7)
+    last_week = DangerService(server.sessions, server.writer, server.cipher, clock=lambda: week_ago)
     rectifying = await service.report(_BUREAU, _danger("rectifying", now))
     await service.act(_BUREAU, _step(rectifying.id, rectifying.version, DangerAction.START))
-    await service.report(_BUREAU, _danger("overdue", now))
-    supervised = await service.report(_BUREAU, _danger("supervised", now))
+    await last_week.report(_BUREAU, _danger("overdue", now))
+    supervised = await last_week.report(_BUREAU, _danger("supervised", now))
     await service.report(_BUREAU, _danger("reported", now))
     # Overdue now, and the major one escalated to its area's supervisors.
     await service.check_deadlines()
