@@ -122,10 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Alembic narrates every start at INFO; the migration outcome is logged by us.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    if args.log_level != "DEBUG":
-        # pymodbus logs an ERROR at every poll of a silent slave; the poller says it once
-        # an episode, with the sensor's name (its lines are there with --log-level DEBUG).
-        logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    # pymodbus logs an ERROR at every poll of a silent slave; the poller says it once an
+    # episode, with the sensor's name (pymodbus's own lines are there with DEBUG).
+    debugging = args.log_level == "DEBUG"
+    logging.getLogger("pymodbus").setLevel(logging.NOTSET if debugging else logging.CRITICAL)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
