@@ -32,7 +32,7 @@ from backend.server.handshake import remote_address
 from backend.server.hub import Subscriber
 from backend.server.sessions import LiveSession
 from realtime import PROTOCOL_VERSION
-from realtime.aio import cancel_and_wait
+from realtime.aio import TaskSet
 from realtime.protocol import (
     CLOSE_HELLO_EXPECTED,
     CLOSE_RATE_ABUSE,
@@ -345,7 +345,7 @@ class _CommandsBeside:
 
     def __init__(self, connection: ServerConnection) -> None:
         self._connection = connection
-        self._running: set[asyncio.Task[None]] = set()
+        self._running = TaskSet()
 
     def full(self) -> bool:
         """Whether the console has as many such commands running as it may."""
@@ -353,21 +353,19 @@ class _CommandsBeside:
 
     def start(self, answer: Coroutine[Any, Any, Result | Error]) -> None:
         """Run the command beside the others; send its answer when it comes."""
-        task = asyncio.create_task(self._answer(answer), name="console command (terminal)")
-        self._running.add(task)
-        task.add_done_callback(self._finished)
+        task = self._running.start(self._answer(answer), "console command (terminal)")
+        task.add_done_callback(_log_failure)
 
     async def _answer(self, answer: Coroutine[Any, Any, Result | Error]) -> None:
         outcome = await answer
         with contextlib.suppress(ConnectionClosed):  # the console went away meanwhile
             await send(self._connection, outcome)
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
-        if not task.cancelled() and (failure := task.exception()) is not None:
-            logger.error("a console command waiting for a terminal failed", exc_info=failure)
-
     async def close(self) -> None:
         """The console is gone: stop waiting for the answers nobody will read."""
-        running = list(self._running)
-        await asyncio.gather(*(cancel_and_wait(task) for task in running))
+        await self._running.close()
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (failure := task.exception()) is not None:
+        logger.error("a console command waiting for a terminal failed", exc_info=failure)
